@@ -1,0 +1,262 @@
+//! `hitcast data check` and `hitcast data split`.
+
+use std::fmt::Write as _;
+
+use clap::{Args, Subcommand};
+use hitcast::data::{summarize, DataSummary, DEFAULT_THRESHOLD};
+use hitcast::split::{Protocol, Split, SplitSummary};
+
+use crate::dataset::DataArgs;
+use crate::output::{percent, print_json, thousands};
+use crate::Globals;
+
+/// `hitcast data ...`
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Load and validate the dataset, then summarise it: rows, duplicate tracks, genres, missing
+    /// values, popularity and the share of popular tracks.
+    Check(CheckArgs),
+    /// Build an evaluation protocol's FIT/VAL/TEST split and print its sizes.
+    Split(SplitArgs),
+}
+
+/// Flags of `hitcast data check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// A track is popular when its popularity is above this.
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u8).range(0..100))]
+    threshold: u8,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Flags of `hitcast data split`.
+#[derive(Debug, Args)]
+pub struct SplitArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// honest: tracks grouped by primary artist (published figures); seed: the reference
+    /// project's leaky random split of raw rows; known-artist: tracks grouped by track id.
+    #[arg(long, default_value = "honest", value_parser = parse_protocol)]
+    protocol: Protocol,
+    /// The TEST fold (0-4) of the honest and known-artist protocols.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..5))]
+    fold: u8,
+    /// A track is popular when its popularity is above this.
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u8).range(0..100))]
+    threshold: u8,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_protocol(s: &str) -> Result<Protocol, String> {
+    s.parse()
+        .map_err(|e: hitcast::split::SplitError| e.to_string())
+}
+
+impl DataCommand {
+    /// Runs the subcommand.
+    pub fn run(self, globals: Globals) -> anyhow::Result<()> {
+        match self {
+            DataCommand::Check(args) => check(args),
+            DataCommand::Split(args) => split(args, globals),
+        }
+    }
+}
+
+fn check(args: CheckArgs) -> anyhow::Result<()> {
+    let (summary, _) = summarize(args.data.load()?, args.threshold);
+    if args.json {
+        return print_json(&summary);
+    }
+    print!("{}", render_check(&summary));
+    Ok(())
+}
+
+fn render_check(s: &DataSummary) -> String {
+    let mut out = String::new();
+    let d = &s.duplicates;
+    let _ = writeln!(out, "hitcast data check: {}\n", s.path);
+    let line = |out: &mut String, label: &str, value: String, note: String| {
+        let _ = writeln!(
+            out,
+            "{}",
+            format!("  {label:<22}{value:>9}  {note}").trim_end()
+        );
+    };
+    line(&mut out, "rows", thousands(s.rows_raw), String::new());
+    if s.rows_skipped > 0 {
+        line(
+            &mut out,
+            "rows skipped",
+            thousands(s.rows_skipped),
+            s.skipped_examples.first().cloned().unwrap_or_default(),
+        );
+    }
+    line(
+        &mut out,
+        "tracks (track_id)",
+        thousands(s.tracks),
+        format!(
+            "{} ids listed more than once; {} surplus rows collapsed",
+            thousands(d.repeated_track_ids),
+            thousands(d.surplus_rows)
+        ),
+    );
+    line(
+        &mut out,
+        "exact duplicate rows",
+        thousands(d.exact_duplicate_rows),
+        "same values in every column".into(),
+    );
+    line(
+        &mut out,
+        "popularity conflicts",
+        thousands(d.popularity_conflicts),
+        "track ids whose copies disagree on popularity (first kept)".into(),
+    );
+    let per_genre: Vec<u64> = s.rows_per_genre.values().copied().collect();
+    let (lo, hi) = (
+        per_genre.iter().min().copied().unwrap_or(0),
+        per_genre.iter().max().copied().unwrap_or(0),
+    );
+    let spread = if lo == hi {
+        format!("{} rows each", thousands(lo))
+    } else {
+        format!("{}-{} rows each", thousands(lo), thousands(hi))
+    };
+    line(&mut out, "genres", thousands(s.genres), spread);
+    let missing: Vec<String> = s
+        .missing
+        .iter()
+        .filter(|(_, &n)| n > 0)
+        .map(|(c, n)| format!("{c} {}", thousands(*n)))
+        .collect();
+    let total: u64 = s.missing.values().sum();
+    line(
+        &mut out,
+        "missing values",
+        thousands(total),
+        if missing.is_empty() {
+            String::new()
+        } else {
+            format!("{} (kept: names are not features)", missing.join(", "))
+        },
+    );
+    if let Some(p) = &s.popularity {
+        line(
+            &mut out,
+            "popularity",
+            format!("{:.2}", p.mean),
+            format!(
+                "mean; sd {:.2}, min {}, max {}, {} rows at 0",
+                p.sd,
+                p.min,
+                p.max,
+                thousands(p.zeros)
+            ),
+        );
+    }
+    if let (Some(rate), Some(positives), Some(rows_rate)) =
+        (s.positive_rate, s.positives, s.positive_rate_rows)
+    {
+        line(
+            &mut out,
+            &format!("popular (> {})", s.threshold),
+            percent(rate),
+            format!(
+                "of tracks ({} tracks); {} of raw rows",
+                thousands(positives),
+                percent(rows_rate)
+            ),
+        );
+    }
+    for d in &s.defaults {
+        line(
+            &mut out,
+            &format!("absent: {}", d.column),
+            "default".into(),
+            d.default.into(),
+        );
+    }
+    out
+}
+
+fn split(args: SplitArgs, globals: Globals) -> anyhow::Result<()> {
+    let loaded = args.data.load()?;
+    let tracks = args.protocol.table(loaded.rows);
+    let labels = tracks
+        .labels(args.threshold)
+        .ok_or_else(|| anyhow::anyhow!("the data has no popularity column"))?;
+    let split = Split::new(&tracks, &labels, args.protocol, args.fold, globals.seed)?;
+    let summary = split.summary(&tracks, &labels);
+    if args.json {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            split: &'a SplitSummary,
+            threshold: u8,
+            seed: Option<u64>,
+        }
+        let seed = (args.protocol == Protocol::Seed).then_some(globals.seed);
+        return print_json(&Out {
+            split: &summary,
+            threshold: args.threshold,
+            seed,
+        });
+    }
+    print!("{}", render_split(&summary, args.threshold, globals.seed));
+    Ok(())
+}
+
+fn render_split(s: &SplitSummary, threshold: u8, seed: u64) -> String {
+    let mut out = String::new();
+    let how = match s.protocol {
+        Protocol::Honest => "tracks grouped by primary artist".to_owned(),
+        Protocol::KnownArtist => "tracks grouped by track id: artists recur across parts".to_owned(),
+        Protocol::Seed => format!("stratified random split of raw rows, seed {seed} (LEAKY: the same track and artist on both sides)"),
+    };
+    let fold = s.fold.map(|f| format!(", fold {f}")).unwrap_or_default();
+    let _ = writeln!(out, "protocol {}{fold}: {how}\n", s.protocol);
+    let pos = |n: usize, of: usize| {
+        format!(
+            "{} popular (> {threshold}), {}",
+            thousands(n as u64),
+            percent(n as f64 / of.max(1) as f64)
+        )
+    };
+    let _ = writeln!(out, "  {:<8}{:>9}", "rows", thousands(s.tracks as u64));
+    let _ = writeln!(
+        out,
+        "  {:<8}{:>9}  FIT + VAL",
+        "train",
+        thousands(s.train as u64)
+    );
+    let _ = writeln!(
+        out,
+        "  {:<8}{:>9}  {}",
+        "fit",
+        thousands(s.fit as u64),
+        pos(s.fit_positives, s.fit)
+    );
+    let _ = writeln!(
+        out,
+        "  {:<8}{:>9}  {}",
+        "val",
+        thousands(s.val as u64),
+        pos(s.val_positives, s.val)
+    );
+    let _ = writeln!(
+        out,
+        "  {:<8}{:>9}  {}",
+        "test",
+        thousands(s.test as u64),
+        pos(s.test_positives, s.test)
+    );
+    let _ = writeln!(out, "\n  test_track_ids_sha256 {}", s.test_track_ids_sha256);
+    out
+}

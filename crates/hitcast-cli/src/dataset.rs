@@ -1,0 +1,72 @@
+//! The flags every data-reading subcommand shares, and turning them into loaded rows.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use hitcast::data::{locate_dataset, read_rows, ColumnMap, Loaded, OnError, ReadOptions, DATA_ENV};
+
+/// Where the data comes from and how to read it.
+#[derive(Clone, Debug, Args)]
+pub struct DataArgs {
+    /// The tracks CSV or CSV.gz. Default: $HITCAST_DATA, else data/spotify_tracks.csv.gz, else
+    /// ../shared/data/spotify_tracks.csv.gz.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    /// Read header column SRC as hitcast's column DST (repeatable, or comma-separated), e.g.
+    /// --map track_popularity=popularity,track_artist=artists.
+    #[arg(long = "map", value_name = "SRC=DST")]
+    pub map: Vec<String>,
+    /// What to do with a row that fails validation.
+    #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
+    pub on_error: OnErrorArg,
+}
+
+/// `--on-error` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnErrorArg {
+    /// Stop at the first bad row and name it.
+    Fail,
+    /// Drop bad rows, then report how many and which.
+    Skip,
+}
+
+impl DataArgs {
+    /// Finds the dataset file (DESIGN.md §5 lookup order).
+    pub fn path(&self) -> anyhow::Result<PathBuf> {
+        let env = std::env::var(DATA_ENV).ok();
+        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        Ok(locate_dataset(self.data.as_deref(), env.as_deref(), &cwd)?)
+    }
+
+    /// Reader options for labelled data (popularity required).
+    pub fn options(&self) -> anyhow::Result<ReadOptions> {
+        Ok(ReadOptions {
+            map: ColumnMap::parse(&self.map)?,
+            on_error: match self.on_error {
+                OnErrorArg::Fail => OnError::Fail,
+                OnErrorArg::Skip => OnError::Skip,
+            },
+            require_popularity: true,
+        })
+    }
+
+    /// Finds the file, reads and validates it (popularity required), and logs what was
+    /// defaulted or skipped.
+    pub fn load(&self) -> anyhow::Result<Loaded> {
+        let path = self.path()?;
+        tracing::info!(path = %path.display(), "reading");
+        let loaded = read_rows(&path, &self.options()?)?;
+        for d in &loaded.report.defaults {
+            tracing::warn!("column {:?} is absent: using {}", d.column, d.default);
+        }
+        if loaded.report.skipped > 0 {
+            tracing::warn!(
+                "skipped {} bad row(s); first: {}",
+                loaded.report.skipped,
+                loaded.report.skipped_examples.join(" | ")
+            );
+        }
+        Ok(loaded)
+    }
+}

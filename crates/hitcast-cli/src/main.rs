@@ -1,0 +1,89 @@
+//! The `hitcast` command line: parses flags, sets up logging, runs a subcommand, and turns its
+//! result into an exit code (0 ok, 1 error, 2 usage). The work lives in the `hitcast` crate.
+
+mod cmd;
+mod dataset;
+mod output;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::filter::LevelFilter;
+
+/// Predict how popular a Spotify track will be from its audio features and genres.
+#[derive(Debug, Parser)]
+#[command(name = "hitcast", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// More log output (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Seed for every random choice; the same seed gives the same numbers.
+    #[arg(long, global = true, default_value_t = 42)]
+    seed: u64,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Inspect the dataset: validation summary and protocol splits.
+    #[command(subcommand)]
+    Data(cmd::data::DataCommand),
+    /// Time the pipeline's stages and print a table of medians.
+    #[command(subcommand)]
+    Bench(cmd::bench::BenchCommand),
+}
+
+/// What every subcommand gets besides its own flags.
+#[derive(Clone, Copy, Debug)]
+pub struct Globals {
+    /// The `--seed` value.
+    pub seed: u64,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    let globals = Globals { seed: cli.seed };
+    let result = match cli.command {
+        Command::Data(command) => command.run(globals),
+        Command::Bench(command) => command.run(globals),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            // The whole chain on one line: "file:line:col: column ...: reason".
+            let _ = writeln!(io::stderr(), "error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => LevelFilter::ERROR,
+        (false, 0) => LevelFilter::WARN,
+        (false, 1) => LevelFilter::INFO,
+        (false, 2) => LevelFilter::DEBUG,
+        (false, _) => LevelFilter::TRACE,
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+/// `hitcast data check | head` must not report an error when `head` exits.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<io::Error>())
+        .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}

@@ -1,0 +1,157 @@
+//! Errors from reading and validating a tracks file. Each names the file, and where it can the
+//! line (1-based, of the decompressed text), the column and the offending value.
+
+use std::io;
+use std::path::PathBuf;
+
+use super::schema::FieldProblem;
+
+/// Why a tracks file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file could not be opened.
+    #[error("{}: cannot open the file", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's reason.
+        #[source]
+        source: io::Error,
+    },
+    /// Reading failed part-way: a truncated or corrupt gzip stream, or an I/O error.
+    #[error("{}:{line}: cannot read past this line (is the file truncated or corrupt?)", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The last line read completely (0 before the header).
+        line: u64,
+        /// The reason from the decompressor or the operating system.
+        #[source]
+        source: io::Error,
+    },
+    /// The file holds no header line.
+    #[error("{}: the file is empty (expected a CSV header line)", path.display())]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The header is there, but no rows follow.
+    #[error("{}: the file has a header but no data rows", path.display())]
+    NoRows {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Columns needed for this use of the file are absent from the header.
+    #[error(
+        "{}:1: missing required column(s) {}; the header has {} (rename with --map SRC=DST)",
+        path.display(), quoted(missing), quoted(found)
+    )]
+    MissingColumns {
+        /// The file.
+        path: PathBuf,
+        /// The absent columns.
+        missing: Vec<String>,
+        /// The header's names, after `--map`.
+        found: Vec<String>,
+    },
+    /// Two header fields name the same column (possibly after `--map`).
+    #[error("{}:1: column {name:?} appears twice (fields {first} and {second})", path.display())]
+    DuplicateColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column name.
+        name: String,
+        /// 1-based position of the first field.
+        first: usize,
+        /// 1-based position of the second field.
+        second: usize,
+    },
+    /// A row has more or fewer fields than the header.
+    #[error("{}:{line}: expected {expected} fields as in the header, found {found}", path.display())]
+    FieldCount {
+        /// The file.
+        path: PathBuf,
+        /// The row's line.
+        line: u64,
+        /// The header's field count.
+        expected: u64,
+        /// This row's field count.
+        found: u64,
+    },
+    /// One cell failed validation.
+    #[error("{}:{line}:{col}: column {column:?}: {problem}", path.display())]
+    Field {
+        /// The file.
+        path: PathBuf,
+        /// The row's line.
+        line: u64,
+        /// 1-based field position in the row.
+        col: usize,
+        /// The column's name as hitcast knows it (after `--map`).
+        column: &'static str,
+        /// What is wrong with the value.
+        problem: FieldProblem,
+    },
+    /// The CSV parser failed in another way.
+    #[error("{}:{line}: malformed CSV", path.display())]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// The line where the parser stopped.
+        line: u64,
+        /// The parser's reason.
+        #[source]
+        source: csv::Error,
+    },
+}
+
+impl DataError {
+    /// The line a row-level error points at, for errors that `--on-error skip` may skip.
+    pub fn skippable_line(&self) -> Option<u64> {
+        match self {
+            DataError::FieldCount { line, .. } | DataError::Field { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+}
+
+/// Why a `--map SRC=DST` specification was refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MapError {
+    /// Not of the form `SRC=DST`.
+    #[error("invalid column mapping {0:?}: expected SRC=DST, e.g. track_popularity=popularity")]
+    Syntax(String),
+    /// DST is not a column hitcast reads.
+    #[error(
+        "invalid column mapping {spec:?}: {dst:?} is not a column hitcast reads (one of {})",
+        known()
+    )]
+    UnknownTarget {
+        /// The whole specification.
+        spec: String,
+        /// The unknown target.
+        dst: String,
+    },
+    /// The same source column is mapped twice.
+    #[error("column {0:?} is mapped twice")]
+    Twice(String),
+}
+
+fn quoted(names: &[String]) -> String {
+    if names.is_empty() {
+        return "no columns".to_owned();
+    }
+    names
+        .iter()
+        .map(|n| format!("{n:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn known() -> String {
+    super::schema::Column::ALL
+        .iter()
+        .map(|c| c.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

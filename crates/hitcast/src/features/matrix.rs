@@ -1,0 +1,70 @@
+//! A dense, row-major matrix of named feature columns.
+
+/// Rows of features, every row `names().len()` wide.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeatureMatrix {
+    names: Vec<String>,
+    data: Vec<f64>,
+}
+
+impl FeatureMatrix {
+    /// Wraps row-major data. Returns `None` unless `data.len()` is a multiple of the width
+    /// (and the width is not zero).
+    pub fn new(names: Vec<String>, data: Vec<f64>) -> Option<FeatureMatrix> {
+        (!names.is_empty() && data.len() % names.len() == 0)
+            .then_some(FeatureMatrix { names, data })
+    }
+
+    /// Column names.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Number of columns.
+    pub fn n_cols(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.data.len() / self.names.len()
+    }
+
+    /// One row.
+    pub fn row(&self, i: usize) -> &[f64] {
+        let w = self.n_cols();
+        &self.data[i * w..(i + 1) * w]
+    }
+
+    /// All rows in order.
+    pub fn rows(&self) -> std::slice::ChunksExact<'_, f64> {
+        self.data.chunks_exact(self.n_cols())
+    }
+
+    /// One column, top to bottom.
+    pub fn column(&self, j: usize) -> impl Iterator<Item = f64> + '_ {
+        self.data.iter().skip(j).step_by(self.n_cols()).copied()
+    }
+
+    /// The row-major values.
+    pub fn as_slice(&self) -> &[f64] {
+        &self.data
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_and_columns() {
+        let m =
+            FeatureMatrix::new(vec!["a".into(), "b".into()], vec![1., 2., 3., 4., 5., 6.]).unwrap();
+        assert_eq!((m.n_rows(), m.n_cols()), (3, 2));
+        assert_eq!(m.row(1), [3., 4.]);
+        assert_eq!(m.column(1).collect::<Vec<_>>(), [2., 4., 6.]);
+        assert_eq!(m.rows().count(), 3);
+        assert!(FeatureMatrix::new(vec!["a".into(), "b".into()], vec![1.]).is_none());
+        assert!(FeatureMatrix::new(vec![], vec![]).is_none());
+    }
+}

@@ -1,0 +1,16 @@
+//! From tracks to model inputs: the "audio+genre" feature matrix (14 audio columns, then one
+//! indicator per genre), outlier fences and z-scores fitted on FIT rows, and the label.
+
+mod matrix;
+mod pipeline;
+
+pub use matrix::FeatureMatrix;
+pub use pipeline::{
+    quantile, FeaturePipeline, Fence, OutlierSetup, PipelineParams, Transformed, ZScore,
+    CONTINUOUS, UNSCALED,
+};
+
+/// The values at `rows`, in that order.
+pub fn select<T: Copy>(values: &[T], rows: &[usize]) -> Vec<T> {
+    rows.iter().map(|&i| values[i]).collect()
+}

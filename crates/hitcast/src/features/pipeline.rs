@@ -1,0 +1,501 @@
+//! The fitted feature pipeline: everything learnt from FIT rows that turns a track into a row of
+//! model inputs. It is serialisable and travels inside a saved model, so serving transforms a
+//! track exactly as training did.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::matrix::FeatureMatrix;
+use crate::data::{Column, Tracks, N_AUDIO};
+
+/// Audio columns that outlier fences apply to (DESIGN.md §4): the continuous measurements, not
+/// codes such as `key` or `time_signature`.
+pub const CONTINUOUS: [Column; 10] = [
+    Column::DurationMs,
+    Column::Danceability,
+    Column::Energy,
+    Column::Loudness,
+    Column::Speechiness,
+    Column::Acousticness,
+    Column::Instrumentalness,
+    Column::Liveness,
+    Column::Valence,
+    Column::Tempo,
+];
+
+/// Audio columns left unscaled: they are already 0/1.
+pub const UNSCALED: [Column; 2] = [Column::Explicit, Column::Mode];
+
+/// How FIT rows beyond the IQR fences are treated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutlierSetup {
+    /// Values as they are.
+    #[default]
+    Raw,
+    /// Values clamped to the fences, in every row transformed (FIT, VAL, TEST and serving), so
+    /// the model never sees a value outside the range it was fitted on.
+    Capped,
+    /// FIT rows outside any fence are dropped; other rows are transformed as they are.
+    Removed,
+}
+
+impl OutlierSetup {
+    /// Every setup, in report order.
+    pub const ALL: [OutlierSetup; 3] = [
+        OutlierSetup::Raw,
+        OutlierSetup::Capped,
+        OutlierSetup::Removed,
+    ];
+
+    /// The name used on the command line and in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutlierSetup::Raw => "raw",
+            OutlierSetup::Capped => "capped",
+            OutlierSetup::Removed => "removed",
+        }
+    }
+}
+
+impl fmt::Display for OutlierSetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for OutlierSetup {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        OutlierSetup::ALL
+            .into_iter()
+            .find(|o| o.name() == s)
+            .ok_or_else(|| format!("unknown outlier setup {s:?}: expected raw, capped or removed"))
+    }
+}
+
+/// Settings for fitting a [`FeaturePipeline`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PipelineParams {
+    /// Outlier treatment. Default: raw.
+    pub outliers: OutlierSetup,
+    /// Z-score the 12 non-binary audio columns with FIT mean and standard deviation. Default:
+    /// true (distance-based resampling and linear models need it; trees do not mind).
+    pub standardize: bool,
+}
+
+impl Default for PipelineParams {
+    fn default() -> Self {
+        PipelineParams {
+            outliers: OutlierSetup::Raw,
+            standardize: true,
+        }
+    }
+}
+
+/// Tukey's fences of one column: `Q1 − 1.5 IQR` and `Q3 + 1.5 IQR` over FIT.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fence {
+    /// The column.
+    pub column: Column,
+    /// Lower fence.
+    pub low: f64,
+    /// Upper fence.
+    pub high: f64,
+}
+
+/// Mean and (population) standard deviation of one column over FIT.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ZScore {
+    /// The column.
+    pub column: Column,
+    /// Mean over the (kept, capped) FIT rows.
+    pub mean: f64,
+    /// Standard deviation (divisor n); 1 when the column is constant.
+    pub sd: f64,
+}
+
+/// The fitted transformation from a track to a feature row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeaturePipeline {
+    params: PipelineParams,
+    genres: Vec<String>,
+    names: Vec<String>,
+    fences: Vec<Fence>,
+    scaling: Vec<ZScore>,
+}
+
+/// A transformed table and what could not be represented.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transformed {
+    /// One row per requested track.
+    pub matrix: FeatureMatrix,
+    /// Genres of those tracks the pipeline has no column for; they contribute all-zero
+    /// indicators.
+    pub unknown_genres: BTreeSet<String>,
+}
+
+impl FeaturePipeline {
+    /// Learns fences, then z-scores, from the `fit` rows of `tracks`. The genre vocabulary is the
+    /// table's.
+    pub fn fit(tracks: &Tracks, fit: &[usize], params: PipelineParams) -> FeaturePipeline {
+        let mut pipeline = FeaturePipeline {
+            params,
+            genres: tracks.genres.clone(),
+            names: Column::AUDIO
+                .iter()
+                .map(|c| c.name().to_owned())
+                .chain(tracks.genres.iter().map(|g| format!("genre={g}")))
+                .collect(),
+            fences: Vec::new(),
+            scaling: Vec::new(),
+        };
+        pipeline.fences = CONTINUOUS
+            .iter()
+            .map(|&column| {
+                let i = audio_index(column);
+                let mut values: Vec<f64> = fit.iter().map(|&r| tracks.rows[r].audio[i]).collect();
+                values.sort_by(f64::total_cmp);
+                let (q1, q3) = (quantile(&values, 0.25), quantile(&values, 0.75));
+                let iqr = q3 - q1;
+                Fence {
+                    column,
+                    low: q1 - 1.5 * iqr,
+                    high: q3 + 1.5 * iqr,
+                }
+            })
+            .collect();
+        if params.standardize {
+            let kept = pipeline.kept(tracks, fit);
+            pipeline.scaling = Column::AUDIO
+                .iter()
+                .filter(|c| !UNSCALED.contains(c))
+                .map(|&column| {
+                    let i = audio_index(column);
+                    let values: Vec<f64> = kept
+                        .iter()
+                        .map(|&r| pipeline.cap(column, tracks.rows[r].audio[i]))
+                        .collect();
+                    let n = values.len().max(1) as f64;
+                    let mean = values.iter().sum::<f64>() / n;
+                    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+                    let sd = if var > 0.0 { var.sqrt() } else { 1.0 };
+                    ZScore { column, mean, sd }
+                })
+                .collect();
+        }
+        pipeline
+    }
+
+    /// The settings it was fitted with.
+    pub fn params(&self) -> PipelineParams {
+        self.params
+    }
+
+    /// Output column names: the 14 audio columns, then `genre=<name>` per genre.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The genre vocabulary, sorted.
+    pub fn genres(&self) -> &[String] {
+        &self.genres
+    }
+
+    /// The fitted fences.
+    pub fn fences(&self) -> &[Fence] {
+        &self.fences
+    }
+
+    /// The fitted z-scores (empty when not standardising).
+    pub fn scaling(&self) -> &[ZScore] {
+        &self.scaling
+    }
+
+    /// Whether a track lies outside any fence.
+    pub fn is_outlier(&self, audio: &[f64; N_AUDIO]) -> bool {
+        self.fences.iter().any(|f| {
+            let v = audio[audio_index(f.column)];
+            v < f.low || v > f.high
+        })
+    }
+
+    /// The rows of `fit` a model trains on: all of them, or for [`OutlierSetup::Removed`] those
+    /// inside every fence. Never apply this to VAL or TEST.
+    pub fn kept(&self, tracks: &Tracks, fit: &[usize]) -> Vec<usize> {
+        match self.params.outliers {
+            OutlierSetup::Removed => fit
+                .iter()
+                .copied()
+                .filter(|&r| !self.is_outlier(&tracks.rows[r].audio))
+                .collect(),
+            OutlierSetup::Raw | OutlierSetup::Capped => fit.to_vec(),
+        }
+    }
+
+    fn cap(&self, column: Column, value: f64) -> f64 {
+        if self.params.outliers != OutlierSetup::Capped {
+            return value;
+        }
+        match self.fences.iter().find(|f| f.column == column) {
+            Some(f) => value.clamp(f.low, f.high),
+            None => value,
+        }
+    }
+
+    /// Writes one track's features into `out` (as wide as [`FeaturePipeline::names`]); genre
+    /// indicators are set for `genres` given as positions in the pipeline's vocabulary.
+    fn write_row(
+        &self,
+        audio: &[f64; N_AUDIO],
+        genres: impl Iterator<Item = usize>,
+        out: &mut [f64],
+    ) {
+        for (i, &column) in Column::AUDIO.iter().enumerate() {
+            out[i] = self.cap(column, audio[i]);
+        }
+        for z in &self.scaling {
+            let i = audio_index(z.column);
+            out[i] = (out[i] - z.mean) / z.sd;
+        }
+        out[N_AUDIO..].fill(0.0);
+        for g in genres {
+            out[N_AUDIO + g] = 1.0;
+        }
+    }
+
+    /// Transforms the given rows of a table. The table's genres are matched to the pipeline's
+    /// by name, so a table loaded from another file works too.
+    pub fn transform(&self, tracks: &Tracks, rows: &[usize]) -> Transformed {
+        let mapping: Vec<Option<usize>> = tracks
+            .genres
+            .iter()
+            .map(|g| self.genres.binary_search(g).ok())
+            .collect();
+        let mut unknown_genres = BTreeSet::new();
+        let width = self.names.len();
+        let mut data = vec![0.0; rows.len() * width];
+        for (out, &r) in data.chunks_exact_mut(width).zip(rows) {
+            let track = &tracks.rows[r];
+            for &g in &track.genres {
+                if mapping[usize::from(g)].is_none() {
+                    unknown_genres.insert(tracks.genres[usize::from(g)].clone());
+                }
+            }
+            let genres = track.genres.iter().filter_map(|&g| mapping[usize::from(g)]);
+            self.write_row(&track.audio, genres, out);
+        }
+        Transformed {
+            matrix: FeatureMatrix::new(self.names.clone(), data)
+                .unwrap_or_else(|| unreachable!("width is at least the 14 audio columns")),
+            unknown_genres,
+        }
+    }
+
+    /// Transforms one track given by value, as the server receives it. Returns the feature row
+    /// and the genres it does not know (they get all-zero indicators).
+    pub fn transform_one<S: AsRef<str>>(
+        &self,
+        audio: &[f64; N_AUDIO],
+        genres: &[S],
+    ) -> (Vec<f64>, Vec<String>) {
+        let mut known = Vec::new();
+        let mut unknown = Vec::new();
+        for g in genres {
+            match self.genres.binary_search_by(|v| v.as_str().cmp(g.as_ref())) {
+                Ok(i) => known.push(i),
+                Err(_) => unknown.push(g.as_ref().to_owned()),
+            }
+        }
+        let mut out = vec![0.0; self.names.len()];
+        self.write_row(audio, known.into_iter(), &mut out);
+        (out, unknown)
+    }
+}
+
+fn audio_index(column: Column) -> usize {
+    column
+        .audio_index()
+        .unwrap_or_else(|| unreachable!("{column} is an audio column"))
+}
+
+/// The `q` quantile of sorted values with linear interpolation between order statistics (numpy's
+/// and pandas' default): position `q (n − 1)`. NaN for an empty slice.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        n => {
+            let pos = q * (n - 1) as f64;
+            let lo = pos.floor() as usize;
+            let hi = (lo + 1).min(n - 1);
+            sorted[lo] + (pos - lo as f64) * (sorted[hi] - sorted[lo])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Track;
+
+    fn track(duration: f64, energy: f64, explicit: f64, genres: Vec<u16>) -> Track {
+        let mut audio = [0.5; N_AUDIO];
+        audio[audio_index(Column::DurationMs)] = duration;
+        audio[audio_index(Column::Energy)] = energy;
+        audio[audio_index(Column::Explicit)] = explicit;
+        audio[audio_index(Column::Mode)] = 1.0;
+        Track {
+            line: 0,
+            track_id: String::new(),
+            artists: String::new(),
+            album_name: String::new(),
+            track_name: String::new(),
+            popularity: Some(0),
+            audio,
+            genres,
+        }
+    }
+
+    fn table() -> Tracks {
+        // Durations 1..=8 and one outlier of 100 on row 8.
+        let mut rows: Vec<Track> = (1..=8)
+            .map(|d| {
+                track(
+                    f64::from(d),
+                    0.1 * f64::from(d),
+                    f64::from(d % 2),
+                    vec![(d % 2) as u16],
+                )
+            })
+            .collect();
+        rows.push(track(100.0, 0.5, 0.0, vec![0, 1]));
+        Tracks {
+            genres: vec!["pop".into(), "rock".into()],
+            rows,
+            collapse: Default::default(),
+        }
+    }
+
+    #[test]
+    fn quantile_interpolates_like_numpy() {
+        // numpy.quantile([1, 2, 3, 4], 0.25) = 1.75; [1..9] 0.75 -> 7.0
+        assert_eq!(quantile(&[1., 2., 3., 4.], 0.25), 1.75);
+        assert_eq!(quantile(&[1., 2., 3., 4., 5., 6., 7., 8., 9.], 0.75), 7.0);
+        assert_eq!(quantile(&[5.], 0.5), 5.0);
+        assert!(quantile(&[], 0.5).is_nan());
+    }
+
+    #[test]
+    fn fences_are_tukeys_on_fit_rows() {
+        let t = table();
+        let fit: Vec<usize> = (0..9).collect();
+        let p = FeaturePipeline::fit(&t, &fit, PipelineParams::default());
+        // durations 1..8, 100: Q1 = 3, Q3 = 7, IQR 4 -> fences -3 and 13.
+        let f = p
+            .fences()
+            .iter()
+            .find(|f| f.column == Column::DurationMs)
+            .unwrap();
+        assert_eq!((f.low, f.high), (-3.0, 13.0));
+        assert!(p.is_outlier(&t.rows[8].audio));
+        assert!(!p.is_outlier(&t.rows[0].audio));
+    }
+
+    #[test]
+    fn names_are_audio_then_genres() {
+        let t = table();
+        let p = FeaturePipeline::fit(&t, &[0, 1], PipelineParams::default());
+        assert_eq!(p.names().len(), 16);
+        assert_eq!(p.names()[0], "duration_ms");
+        assert_eq!(p.names()[14..], ["genre=pop", "genre=rock"]);
+    }
+
+    #[test]
+    fn removed_drops_fit_outliers_and_scales_on_the_rest() {
+        let t = table();
+        let fit: Vec<usize> = (0..9).collect();
+        let params = PipelineParams {
+            outliers: OutlierSetup::Removed,
+            standardize: true,
+        };
+        let p = FeaturePipeline::fit(&t, &fit, params);
+        assert_eq!(p.kept(&t, &fit), (0..8).collect::<Vec<_>>());
+        // Durations 1..8: mean 4.5, population variance 5.25.
+        let z = p
+            .scaling()
+            .iter()
+            .find(|z| z.column == Column::DurationMs)
+            .unwrap();
+        assert_eq!(z.mean, 4.5);
+        assert!((z.sd - 5.25f64.sqrt()).abs() < 1e-12);
+        // The outlier row is still transformed, as it is, when scored.
+        let out = p.transform(&t, &[8]).matrix;
+        assert!((out.row(0)[0] - (100.0 - 4.5) / 5.25f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn capped_clamps_every_transformed_row() {
+        let t = table();
+        let fit: Vec<usize> = (0..9).collect();
+        let params = PipelineParams {
+            outliers: OutlierSetup::Capped,
+            standardize: false,
+        };
+        let p = FeaturePipeline::fit(&t, &fit, params);
+        assert_eq!(p.kept(&t, &fit).len(), 9);
+        let out = p.transform(&t, &[8, 0]).matrix;
+        assert_eq!(out.row(0)[0], 13.0);
+        assert_eq!(out.row(1)[0], 1.0);
+        assert!(p.scaling().is_empty());
+    }
+
+    #[test]
+    fn binary_columns_and_genres_are_not_scaled() {
+        let t = table();
+        let p = FeaturePipeline::fit(&t, &[0, 1, 2, 3], PipelineParams::default());
+        let out = p.transform(&t, &[0, 8]).matrix;
+        let explicit = audio_index(Column::Explicit);
+        let mode = audio_index(Column::Mode);
+        assert_eq!(out.row(0)[explicit], 1.0);
+        assert_eq!(out.row(0)[mode], 1.0);
+        assert_eq!(out.row(0)[14..], [0.0, 1.0]);
+        assert_eq!(out.row(1)[14..], [1.0, 1.0]);
+    }
+
+    #[test]
+    fn genres_match_by_name_and_unknown_genres_are_zero_and_reported() {
+        let t = table();
+        let p = FeaturePipeline::fit(&t, &[0, 1], PipelineParams::default());
+        let mut other = table();
+        other.genres = vec!["jazz".into(), "rock".into()];
+        let out = p.transform(&other, &[8]);
+        assert_eq!(out.matrix.row(0)[14..], [0.0, 1.0]);
+        assert_eq!(out.unknown_genres.into_iter().collect::<Vec<_>>(), ["jazz"]);
+
+        let (row, unknown) = p.transform_one(&t.rows[8].audio, &["rock", "polka"]);
+        assert_eq!(row[14..], [0.0, 1.0]);
+        assert_eq!(unknown, ["polka"]);
+        assert_eq!(
+            row,
+            p.transform(&t, &[8]).matrix.row(0)[..14]
+                .iter()
+                .copied()
+                .chain([0.0, 1.0])
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn pipeline_round_trips_through_json() {
+        let t = table();
+        let p = FeaturePipeline::fit(&t, &[0, 1, 2], PipelineParams::default());
+        let json = serde_json::to_string(&p).unwrap();
+        let back: FeaturePipeline = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, p);
+        assert_eq!(back.transform(&t, &[4]), p.transform(&t, &[4]));
+    }
+}

@@ -1,0 +1,30 @@
+//! hitcast: predict how popular a Spotify track will be from its audio features and genres.
+//!
+//! The pipeline runs one way (DESIGN.md §1):
+//!
+//! | stage | module | main types |
+//! |---|---|---|
+//! | load, validate, collapse | [`data`] | [`data::RowReader`], [`data::Tracks`] |
+//! | features | [`features`] | [`features::FeaturePipeline`], [`features::FeatureMatrix`] |
+//! | split | [`split`] | [`split::Split`], [`split::Protocol`] |
+//! | evaluate | [`metrics`] | [`metrics::Confusion`], [`metrics::ClassificationMetrics`] |
+//!
+//! ```no_run
+//! use hitcast::data::{read_rows, ReadOptions, DEFAULT_THRESHOLD};
+//! use hitcast::features::{FeaturePipeline, PipelineParams};
+//! use hitcast::split::{Protocol, Split};
+//!
+//! let loaded = read_rows("spotify_tracks.csv.gz".as_ref(), &ReadOptions::labelled())?;
+//! let tracks = Protocol::Honest.table(loaded.rows); // one row per track_id
+//! let labels = tracks.labels(DEFAULT_THRESHOLD).ok_or("no popularity column")?;
+//! let split = Split::new(&tracks, &labels, Protocol::Honest, 0, 42)?;
+//! let pipeline = FeaturePipeline::fit(&tracks, &split.fit, PipelineParams::default());
+//! let test = pipeline.transform(&tracks, &split.test).matrix;
+//! println!("{} test tracks x {} features", test.n_rows(), test.n_cols());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod data;
+pub mod features;
+pub mod metrics;
+pub mod split;
