@@ -35,6 +35,12 @@ pub enum DataError {
         /// The file.
         path: PathBuf,
     },
+    /// The first line holds bytes no CSV header has: binary data, or compression other than gzip.
+    #[error("{}:1: the first line is not a CSV header (binary data, or compressed other than gzip?)", path.display())]
+    NotCsv {
+        /// The file.
+        path: PathBuf,
+    },
     /// The header is there, but no rows follow.
     #[error("{}: the file has a header but no data rows", path.display())]
     NoRows {
@@ -67,7 +73,11 @@ pub enum DataError {
         second: usize,
     },
     /// A row has more or fewer fields than the header.
-    #[error("{}:{line}: expected {expected} fields as in the header, found {found}", path.display())]
+    #[error(
+        "{}:{line}: expected {expected} fields as in the header, found {found}{}",
+        path.display(),
+        if *multiline { " (a field runs over several lines: is a quote left open?)" } else { "" }
+    )]
     FieldCount {
         /// The file.
         path: PathBuf,
@@ -77,6 +87,8 @@ pub enum DataError {
         expected: u64,
         /// This row's field count.
         found: u64,
+        /// Whether a field of the row holds a line break, the mark of an unclosed quote.
+        multiline: bool,
     },
     /// One cell failed validation.
     #[error("{}:{line}:{col}: column {column:?}: {problem}", path.display())]

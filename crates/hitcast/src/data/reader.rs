@@ -223,6 +223,15 @@ impl RowReader {
                 path: self.path.clone(),
             });
         }
+        let binary = |raw: &[u8]| {
+            std::str::from_utf8(raw)
+                .map_or(true, |t| t.chars().any(|c| c.is_control() && c != '\t'))
+        };
+        if header.iter().any(binary) {
+            return Err(DataError::NotCsv {
+                path: self.path.clone(),
+            });
+        }
         let mut found = Vec::with_capacity(header.len());
         for (i, raw) in header.iter().enumerate() {
             let name = String::from_utf8_lossy(raw);
@@ -314,6 +323,7 @@ impl RowReader {
                 line,
                 expected: self.n_fields as u64,
                 found: self.record.len() as u64,
+                multiline: self.record.iter().any(|f| f.contains(&b'\n')),
             });
         }
         let mut row = RawRow {
@@ -519,4 +529,481 @@ fn collect(mut reader: RowReader, on_error: OnError) -> Result<Loaded, DataError
         labelled: reader.has_popularity(),
     };
     Ok(Loaded { rows, report })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    use flate2::write::GzEncoder;
+    use flate2::Compression;
+
+    const HEADER: &str = ",track_id,artists,album_name,track_name,popularity,duration_ms,explicit,\
+        danceability,energy,key,loudness,mode,speechiness,acousticness,instrumentalness,liveness,\
+        valence,tempo,time_signature,track_genre";
+    const ROW: &str = "0,5SuOikwiRyPMVoIQDJUgSV,Gen Hoshino,Comedy,Comedy,73,230666,False,0.676,\
+        0.461,1,-6.746,0,0.143,0.0322,1.01e-06,0.358,0.715,87.917,4,acoustic";
+
+    fn read(text: &str, options: &ReadOptions) -> Result<Loaded, DataError> {
+        read_rows_from(
+            io::Cursor::new(text.as_bytes().to_vec()),
+            Path::new("t.csv"),
+            options,
+        )
+    }
+
+    fn labelled(text: &str) -> Result<Loaded, DataError> {
+        read(text, &ReadOptions::labelled())
+    }
+
+    fn message(text: &str) -> String {
+        labelled(text).unwrap_err().to_string()
+    }
+
+    /// The fixture row with one cell replaced (by header name).
+    fn row_with(column: &str, value: &str) -> String {
+        let names: Vec<&str> = HEADER.split(',').collect();
+        let mut cells: Vec<String> = ROW.split(',').map(str::to_owned).collect();
+        let i = names.iter().position(|n| *n == column).unwrap();
+        cells[i] = value.to_owned();
+        cells.join(",")
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut enc = GzEncoder::new(Vec::new(), Compression::default());
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn reads_the_dataset_format() {
+        let loaded = labelled(&format!("{HEADER}\n{ROW}\n")).unwrap();
+        let row = &loaded.rows[0];
+        assert_eq!(row.line, 2);
+        assert_eq!(row.track_id, "5SuOikwiRyPMVoIQDJUgSV");
+        assert_eq!(row.popularity, Some(73));
+        assert_eq!(
+            row.audio,
+            [
+                230666.0, 0.0, 0.676, 0.461, 1.0, -6.746, 0.0, 0.143, 0.0322, 1.01e-06, 0.358,
+                0.715, 87.917, 4.0
+            ]
+        );
+        assert_eq!(row.genre.as_deref(), Some("acoustic"));
+        assert!(loaded.report.defaults.is_empty());
+        assert!(loaded.report.labelled);
+        assert_eq!(loaded.report.missing["artists"], 0);
+    }
+
+    #[test]
+    fn gzip_input_is_detected_by_magic_bytes() {
+        let gz = gzip(format!("{HEADER}\n{ROW}\n").as_bytes());
+        let loaded = read_rows_from(
+            io::Cursor::new(gz),
+            Path::new("t.csv"),
+            &ReadOptions::labelled(),
+        )
+        .unwrap();
+        assert_eq!(loaded.rows.len(), 1);
+    }
+
+    #[test]
+    fn columns_match_by_name_in_any_order_and_extras_are_ignored() {
+        let names: Vec<&str> = HEADER.split(',').skip(1).collect();
+        let cells: Vec<&str> = ROW.split(',').skip(1).collect();
+        let header = names
+            .iter()
+            .rev()
+            .copied()
+            .chain(["extra"])
+            .collect::<Vec<_>>()
+            .join(",");
+        let row = cells
+            .iter()
+            .rev()
+            .copied()
+            .chain(["x"])
+            .collect::<Vec<_>>()
+            .join(",");
+        let a = labelled(&format!("{header}\n{row}\n")).unwrap();
+        let b = labelled(&format!("{HEADER}\n{ROW}\n")).unwrap();
+        assert_eq!(a.rows[0].audio, b.rows[0].audio);
+        assert_eq!(a.rows[0].track_id, b.rows[0].track_id);
+    }
+
+    #[test]
+    fn bom_and_crlf_are_accepted() {
+        let loaded = labelled(&format!("\u{feff}{HEADER}\r\n{ROW}\r\n")).unwrap();
+        assert_eq!(loaded.rows[0].genre.as_deref(), Some("acoustic"));
+    }
+
+    #[test]
+    fn map_renames_another_exports_columns() {
+        let header = HEADER
+            .replace("popularity", "track_popularity")
+            .replace("track_genre", "playlist_genre");
+        let options = ReadOptions {
+            map: ColumnMap::parse(&["track_popularity=popularity", "playlist_genre=track_genre"])
+                .unwrap(),
+            ..ReadOptions::labelled()
+        };
+        let loaded = read(&format!("{header}\n{ROW}\n"), &options).unwrap();
+        assert_eq!(loaded.rows[0].popularity, Some(73));
+        assert_eq!(loaded.rows[0].genre.as_deref(), Some("acoustic"));
+    }
+
+    #[test]
+    fn map_specifications_are_checked() {
+        assert_eq!(
+            ColumnMap::parse(&["a"]).unwrap_err().to_string(),
+            "invalid column mapping \"a\": expected SRC=DST, e.g. track_popularity=popularity"
+        );
+        assert!(ColumnMap::parse(&["a=popularity,b=nope"])
+            .unwrap_err()
+            .to_string()
+            .starts_with("invalid column mapping \"b=nope\": \"nope\" is not a column hitcast reads (one of track_id, artists,"));
+        assert_eq!(
+            ColumnMap::parse(&["a=popularity", "a=tempo"]).unwrap_err(),
+            MapError::Twice("a".into())
+        );
+        assert_eq!(
+            ColumnMap::parse(&["=x"]).unwrap_err(),
+            MapError::Syntax("=x".into())
+        );
+        assert_eq!(ColumnMap::tidytuesday().renames.len(), 4);
+    }
+
+    #[test]
+    fn absent_optional_columns_get_announced_defaults() {
+        let drop = ["explicit", "time_signature", "popularity"];
+        let names: Vec<&str> = HEADER.split(',').collect();
+        let keep: Vec<usize> = (0..names.len())
+            .filter(|&i| !drop.contains(&names[i]))
+            .collect();
+        let pick = |line: &str| {
+            let cells: Vec<&str> = line.split(',').collect();
+            keep.iter().map(|&i| cells[i]).collect::<Vec<_>>().join(",")
+        };
+        let loaded = read(
+            &format!("{}\n{}\n", pick(HEADER), pick(ROW)),
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        let row = &loaded.rows[0];
+        assert_eq!(row.audio[Column::Explicit.audio_index().unwrap()], 0.0);
+        assert_eq!(row.audio[Column::TimeSignature.audio_index().unwrap()], 4.0);
+        assert_eq!(row.popularity, None);
+        assert!(!loaded.report.labelled);
+        let defaults: Vec<_> = loaded.report.defaults.iter().map(|d| d.column).collect();
+        assert_eq!(defaults, ["explicit", "time_signature"]);
+        assert_eq!(loaded.report.defaults[0].default, "false");
+        // Training data needs the label.
+        assert_eq!(
+            message(&format!("{}\n{}\n", pick(HEADER), pick(ROW))),
+            format!(
+                "t.csv:1: missing required column(s) \"popularity\"; the header has {} (rename with --map SRC=DST)",
+                pick(HEADER).split(',').map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
+            )
+        );
+    }
+
+    #[test]
+    fn missing_required_columns_are_named() {
+        let header = HEADER
+            .replace(",tempo,", ",bpm,")
+            .replace(",energy,", ",power,");
+        let msg = message(&format!("{header}\n{ROW}\n"));
+        assert!(msg.starts_with("t.csv:1: missing required column(s) \"energy\", \"tempo\"; the header has \"\", \"track_id\""), "{msg}");
+        assert!(
+            msg.contains("\"power\"") && msg.ends_with("(rename with --map SRC=DST)"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn duplicated_header_names_are_refused() {
+        let header = HEADER.replace("track_genre", "tempo");
+        assert_eq!(
+            message(&format!("{header}\n{ROW}\n")),
+            "t.csv:1: column \"tempo\" appears twice (fields 19 and 21)"
+        );
+    }
+
+    #[test]
+    fn empty_file_and_header_only_are_clear_errors() {
+        assert_eq!(
+            message(""),
+            "t.csv: the file is empty (expected a CSV header line)"
+        );
+        assert_eq!(
+            message("\n"),
+            "t.csv: the file is empty (expected a CSV header line)"
+        );
+        assert_eq!(
+            message(&format!("{HEADER}\n")),
+            "t.csv: the file has a header but no data rows"
+        );
+    }
+
+    #[test]
+    fn bad_cells_name_file_line_column_and_value() {
+        let cases = [
+            (
+                "tempo",
+                "fast",
+                "t.csv:2:19: column \"tempo\": expected a finite number >= 0, got \"fast\"",
+            ),
+            (
+                "popularity",
+                "101",
+                "t.csv:2:6: column \"popularity\": expected an integer from 0 to 100, got \"101\"",
+            ),
+            (
+                "popularity",
+                "7.5",
+                "t.csv:2:6: column \"popularity\": expected an integer from 0 to 100, got \"7.5\"",
+            ),
+            (
+                "duration_ms",
+                "-1",
+                "t.csv:2:7: column \"duration_ms\": expected a finite number >= 0, got \"-1\"",
+            ),
+            (
+                "loudness",
+                "NaN",
+                "t.csv:2:12: column \"loudness\": expected a finite number, got \"NaN\"",
+            ),
+            (
+                "loudness",
+                "inf",
+                "t.csv:2:12: column \"loudness\": expected a finite number, got \"inf\"",
+            ),
+            (
+                "energy",
+                "1e400",
+                "t.csv:2:10: column \"energy\": expected a number from 0 to 1, got \"1e400\"",
+            ),
+            (
+                "energy",
+                "1.5",
+                "t.csv:2:10: column \"energy\": expected a number from 0 to 1, got \"1.5\"",
+            ),
+            (
+                "key",
+                "12",
+                "t.csv:2:11: column \"key\": expected an integer from -1 to 11, got \"12\"",
+            ),
+            (
+                "mode",
+                "2",
+                "t.csv:2:13: column \"mode\": expected 0 or 1, got \"2\"",
+            ),
+            (
+                "time_signature",
+                "8",
+                "t.csv:2:20: column \"time_signature\": expected an integer from 0 to 7, got \"8\"",
+            ),
+            (
+                "explicit",
+                "maybe",
+                "t.csv:2:8: column \"explicit\": expected true/false or 1/0, got \"maybe\"",
+            ),
+            (
+                "valence",
+                "",
+                "t.csv:2:18: column \"valence\": missing value (empty field)",
+            ),
+            (
+                "track_id",
+                "",
+                "t.csv:2:2: column \"track_id\": missing value (empty field)",
+            ),
+        ];
+        for (column, value, want) in cases {
+            assert_eq!(
+                message(&format!("{HEADER}\n{ROW}\n{}\n", row_with(column, value)))
+                    .replace(":3:", ":2:"),
+                want
+            );
+        }
+    }
+
+    #[test]
+    fn edge_values_that_are_valid_are_accepted() {
+        for (column, value) in [
+            ("explicit", "TRUE"),
+            ("explicit", "1"),
+            ("key", "-1"),
+            ("popularity", "-0"),
+            ("tempo", "0"),
+            ("loudness", "4.532"),
+        ] {
+            let loaded = labelled(&format!("{HEADER}\n{}\n", row_with(column, value)));
+            assert!(loaded.is_ok(), "{column}={value}: {loaded:?}");
+        }
+    }
+
+    #[test]
+    fn empty_names_are_kept_and_counted_as_missing() {
+        let row = row_with("artists", "");
+        let row = row.replace("Comedy,Comedy", ",");
+        let loaded = labelled(&format!("{HEADER}\n{row}\n")).unwrap();
+        assert_eq!(loaded.rows.len(), 1);
+        assert_eq!(loaded.report.missing["artists"], 1);
+        assert_eq!(loaded.report.missing["album_name"], 1);
+        assert_eq!(loaded.report.missing["track_name"], 1);
+    }
+
+    #[test]
+    fn ragged_rows_and_wrong_delimiters_are_errors() {
+        assert_eq!(
+            message(&format!("{HEADER}\n{ROW},extra\n")),
+            "t.csv:2: expected 21 fields as in the header, found 22"
+        );
+        let semicolons = format!("{}\n{}\n", HEADER.replace(',', ";"), ROW.replace(',', ";"));
+        assert!(
+            message(&semicolons).starts_with("t.csv:1: missing required column(s) \"track_id\"")
+        );
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_an_error_not_a_hang() {
+        let open = ROW.replace("Comedy,Comedy", "\"Comedy,Comedy");
+        let msg = message(&format!("{HEADER}\n{open}\n{ROW}\n"));
+        assert_eq!(
+            msg,
+            "t.csv:2: expected 21 fields as in the header, found 4 \
+             (a field runs over several lines: is a quote left open?)"
+        );
+    }
+
+    #[test]
+    fn non_utf8_bytes_name_the_cell() {
+        let mut bytes = format!("{HEADER}\n").into_bytes();
+        bytes.extend(
+            ROW.replace("Gen Hoshino", "Gen \u{1}")
+                .as_bytes()
+                .iter()
+                .map(|&b| if b == 1 { 0xff } else { b }),
+        );
+        bytes.push(b'\n');
+        let err = read_rows_from(
+            io::Cursor::new(bytes),
+            Path::new("t.csv"),
+            &ReadOptions::labelled(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv:2:3: column \"artists\": invalid UTF-8 bytes"
+        );
+    }
+
+    #[test]
+    fn truncated_and_corrupt_gzip_are_read_errors() {
+        let text = format!("{HEADER}\n{}", format!("{ROW}\n").repeat(2000));
+        let gz = gzip(text.as_bytes());
+        let cut = gz[..gz.len() - 100].to_vec();
+        let err = read_rows_from(
+            io::Cursor::new(cut),
+            Path::new("t.csv.gz"),
+            &ReadOptions::labelled(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, DataError::Read { .. }), "{err:?}");
+        assert!(err.to_string().starts_with("t.csv.gz:"), "{err}");
+        assert!(
+            err.to_string()
+                .ends_with(": cannot read past this line (is the file truncated or corrupt?)"),
+            "{err}"
+        );
+
+        let mut corrupt = gz.clone();
+        for b in &mut corrupt[20..60] {
+            *b ^= 0x5a;
+        }
+        let err = read_rows_from(
+            io::Cursor::new(corrupt),
+            Path::new("t.csv.gz"),
+            &ReadOptions::labelled(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, DataError::Read { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn skip_drops_bad_rows_and_reports_them() {
+        let text = format!(
+            "{HEADER}\n{ROW}\n{}\n{ROW}\n{}\n{ROW},x\n",
+            row_with("tempo", "fast"),
+            row_with("popularity", "101")
+        );
+        let options = ReadOptions {
+            on_error: OnError::Skip,
+            ..ReadOptions::labelled()
+        };
+        let loaded = read(&text, &options).unwrap();
+        assert_eq!(
+            loaded.rows.iter().map(|r| r.line).collect::<Vec<_>>(),
+            [2, 4]
+        );
+        assert_eq!(loaded.report.skipped, 3);
+        assert_eq!(
+            loaded.report.skipped_examples,
+            [
+                "t.csv:3:19: column \"tempo\": expected a finite number >= 0, got \"fast\"",
+                "t.csv:5:6: column \"popularity\": expected an integer from 0 to 100, got \"101\"",
+                "t.csv:6: expected 21 fields as in the header, found 22",
+            ]
+        );
+        // Header problems are never skipped.
+        assert!(read("a,b\n1,2\n", &options).is_err());
+        // If every row is bad, the first error is the answer.
+        let all_bad = format!("{HEADER}\n{}\n", row_with("tempo", "x"));
+        assert!(read(&all_bad, &options)
+            .unwrap_err()
+            .to_string()
+            .starts_with("t.csv:2:19:"));
+    }
+
+    #[test]
+    fn binary_data_is_not_taken_for_a_header() {
+        let bytes: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        let err = read_rows_from(
+            io::Cursor::new(bytes),
+            Path::new("x.bin"),
+            &ReadOptions::labelled(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "x.bin:1: the first line is not a CSV header (binary data, or compressed other than gzip?)"
+        );
+    }
+
+    #[test]
+    fn open_errors_name_the_file() {
+        let err = read_rows(Path::new("/no/such/file.csv"), &ReadOptions::labelled()).unwrap_err();
+        assert_eq!(err.to_string(), "/no/such/file.csv: cannot open the file");
+        let err = read_rows(Path::new("/"), &ReadOptions::labelled()).unwrap_err();
+        assert_eq!(err.to_string(), "/: cannot open the file");
+    }
+
+    #[test]
+    fn row_reader_streams_one_row_at_a_time() {
+        let text = format!("{HEADER}\n{ROW}\n{ROW}\n");
+        let mut reader = RowReader::from_reader(
+            io::Cursor::new(text.into_bytes()),
+            Path::new("t"),
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        assert!(reader.has_popularity());
+        assert_eq!(reader.next().unwrap().unwrap().line, 2);
+        assert_eq!(reader.next().unwrap().unwrap().line, 3);
+        assert!(reader.next().is_none());
+    }
 }

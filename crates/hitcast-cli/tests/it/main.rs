@@ -1,0 +1,339 @@
+//! End-to-end tests of the `hitcast` binary: exit codes, stdout JSON and stderr messages, on
+//! the real dataset and on small files written by the tests.
+
+// In a test binary a panic is the failure report, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn dataset() -> PathBuf {
+    if let Some(path) = std::env::var_os("HITCAST_DATA") {
+        return PathBuf::from(path);
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/spotify_tracks.csv.gz");
+    assert!(
+        path.is_file(),
+        "the dataset is missing: set HITCAST_DATA or put it at {}",
+        path.display()
+    );
+    path
+}
+
+fn hitcast(args: &[&str]) -> Output {
+    hitcast_in(&std::env::temp_dir(), args)
+}
+
+fn hitcast_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hitcast"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("HITCAST_DATA")
+        .output()
+        .unwrap()
+}
+
+fn stdout_json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hitcast-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const HEADER: &str = "track_id,artists,album_name,track_name,popularity,duration_ms,explicit,\
+    danceability,energy,key,loudness,mode,speechiness,acousticness,instrumentalness,liveness,\
+    valence,tempo,time_signature,track_genre";
+const ROW: &str = "5SuOikwiRyPMVoIQDJUgSV,Gen Hoshino,Comedy,Comedy,73,230666,False,0.676,\
+    0.461,1,-6.746,0,0.143,0.0322,1.01e-06,0.358,0.715,87.917,4,acoustic";
+
+#[test]
+fn data_check_json_on_the_real_dataset() {
+    let data = dataset();
+    let v = stdout_json(&hitcast(&[
+        "data",
+        "check",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+    ]));
+    assert_eq!(v["rows_raw"], 114_000);
+    assert_eq!(v["tracks"], 89_741);
+    assert_eq!(v["genres"], 114);
+    assert_eq!(v["duplicates"]["exact_duplicate_rows"], 450);
+    assert_eq!(v["missing"]["artists"], 1);
+    assert_eq!(v["missing"]["tempo"], 0);
+    assert_eq!(v["threshold"], 71);
+    assert!((v["positive_rate"].as_f64().unwrap() - 2370.0 / 89741.0).abs() < 1e-12);
+}
+
+#[test]
+fn data_check_table_names_the_figures() {
+    let data = dataset();
+    let out = hitcast(&[
+        "data",
+        "check",
+        "--data",
+        data.to_str().unwrap(),
+        "--threshold",
+        "50",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("  rows                    114,000\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  tracks (track_id)        89,741  16,641 ids listed more than once"),
+        "{text}"
+    );
+    assert!(text.contains("popular (> 50)"), "{text}");
+}
+
+#[test]
+fn data_split_json_honest_fold_0() {
+    let data = dataset();
+    let v = stdout_json(&hitcast(&[
+        "data",
+        "split",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+    ]));
+    assert_eq!(v["protocol"], "honest");
+    assert_eq!(v["fold"], 0);
+    for (key, want) in [
+        ("train", 71_748),
+        ("fit", 57_922),
+        ("val", 13_826),
+        ("test", 17_993),
+        ("test_positives", 489),
+    ] {
+        assert_eq!(v[key], want, "{key}");
+    }
+    assert_eq!(
+        v["test_track_ids_sha256"],
+        "4923e2b65b4c8d9d5a72185ff13a726808e5d8950c0c7fa63d80b54b1c76cab6"
+    );
+}
+
+#[test]
+fn data_split_seed_protocol_is_labelled_leaky_and_uses_the_seed() {
+    let data = dataset();
+    let run = |seed: &str| {
+        stdout_json(&hitcast(&[
+            "data",
+            "split",
+            "--json",
+            "--protocol",
+            "seed",
+            "--seed",
+            seed,
+            "--data",
+            data.to_str().unwrap(),
+        ]))
+    };
+    let (a, b) = (run("42"), run("7"));
+    assert_eq!(a["leaky"], true);
+    assert_eq!(a["seed"], 42);
+    assert_eq!(a["test"], 22_800);
+    assert_ne!(a["test_track_ids_sha256"], b["test_track_ids_sha256"]);
+}
+
+#[test]
+fn the_dataset_is_found_by_the_documented_lookup() {
+    let dir = scratch("lookup");
+    let out = hitcast_in(&dir, &["data", "check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: no dataset found: tried "), "{err}");
+    assert!(
+        err.contains("data/spotify_tracks.csv.gz") && err.contains("dataset.csv"),
+        "{err}"
+    );
+
+    // $HITCAST_DATA is honoured...
+    let out = Command::new(env!("CARGO_BIN_EXE_hitcast"))
+        .args(["data", "check", "--json"])
+        .current_dir(&dir)
+        .env("HITCAST_DATA", dataset())
+        .output()
+        .unwrap();
+    assert_eq!(stdout_json(&out)["rows_raw"], 114_000);
+    // ...and so is data/spotify_tracks.csv.gz under the current directory.
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(
+        dir.join("data/spotify_tracks.csv.gz"),
+        format!("{HEADER}\n{ROW}\n"),
+    )
+    .unwrap();
+    assert_eq!(
+        stdout_json(&hitcast_in(&dir, &["data", "check", "--json"]))["rows_raw"],
+        1
+    );
+}
+
+#[test]
+fn bad_input_exits_1_with_file_line_column_and_value() {
+    let dir = scratch("bad");
+    let file = dir.join("t.csv");
+    std::fs::write(
+        &file,
+        format!("{HEADER}\n{ROW}\n{}\n", ROW.replace("87.917", "fast")),
+    )
+    .unwrap();
+    let out = hitcast(&["data", "check", "--data", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: {}:3:18: column \"tempo\": expected a finite number >= 0, got \"fast\"\n",
+            file.display()
+        )
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn on_error_skip_reports_the_skipped_lines() {
+    let dir = scratch("skip");
+    let file = dir.join("t.csv");
+    std::fs::write(
+        &file,
+        format!("{HEADER}\n{ROW}\n{}\n", ROW.replace(",73,", ",101,")),
+    )
+    .unwrap();
+    let out = hitcast(&[
+        "data",
+        "check",
+        "--json",
+        "--on-error",
+        "skip",
+        "--data",
+        file.to_str().unwrap(),
+    ]);
+    let v = stdout_json(&out);
+    assert_eq!(
+        (v["rows_raw"].as_u64(), v["rows_skipped"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        v["skipped_examples"][0],
+        format!(
+            "{}:3:5: column \"popularity\": expected an integer from 0 to 100, got \"101\"",
+            file.display()
+        )
+    );
+    assert!(
+        stderr(&out).contains("skipped 1 bad row(s)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn truncated_gzip_is_an_error_not_a_panic() {
+    let dir = scratch("gz");
+    let bytes = std::fs::read(dataset()).unwrap();
+    let file = dir.join("cut.csv.gz");
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+    let out = hitcast(&["data", "check", "--data", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot read past this line (is the file truncated or corrupt?)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn empty_and_binary_files_are_clear_errors() {
+    let dir = scratch("empty");
+    let empty = dir.join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let out = hitcast(&["data", "check", "--data", empty.to_str().unwrap()]);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: {}: the file is empty (expected a CSV header line)\n",
+            empty.display()
+        )
+    );
+    let garbage = dir.join("garbage.bin");
+    std::fs::write(
+        &garbage,
+        (0..4096u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let out = hitcast(&["data", "check", "--data", garbage.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).ends_with(":1: the first line is not a CSV header (binary data, or compressed other than gzip?)\n"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_external_sample_loads_with_map() {
+    let external = dataset()
+        .parent()
+        .unwrap()
+        .join("external/tidytuesday_spotify_songs.csv.gz");
+    let out = hitcast(&[
+        "data", "check", "--json", "--data", external.to_str().unwrap(),
+        "--map", "track_popularity=popularity,track_artist=artists,track_album_name=album_name,playlist_genre=track_genre",
+    ]);
+    let v = stdout_json(&out);
+    assert_eq!(v["rows_raw"], 32_833);
+    assert_eq!(v["defaults"][0]["column"], "explicit");
+    assert!(
+        stderr(&out).contains("column \"explicit\" is absent: using false"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_every_subcommand_has_help() {
+    for args in [
+        &["--help"][..],
+        &["data", "--help"],
+        &["data", "check", "--help"],
+        &["data", "split", "--help"],
+        &["bench", "load", "--help"],
+    ] {
+        let out = hitcast(args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage: hitcast"),
+            "{args:?}"
+        );
+    }
+    let out = hitcast(&["data", "split", "--fold", "5"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = hitcast(&["data", "split", "--protocol", "random"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown protocol \"random\""),
+        "{}",
+        stderr(&out)
+    );
+    let out = hitcast(&["data", "check", "--map", "nonsense"]);
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -1,0 +1,276 @@
+//! Integration tests on the real Spotify Tracks Dataset. Expected figures were computed
+//! independently with pandas 2 (`read_csv`, `drop_duplicates(keep="first")`, `quantile`) and
+//! hashlib; see the comments. The dataset is `$HITCAST_DATA` or `../shared/data/` beside the
+//! repository; these tests fail loudly when it is missing.
+
+// In a test binary a panic is the failure report, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use hitcast::data::{read_rows, summarize, Column, ColumnMap, DataSummary, ReadOptions, Tracks};
+use hitcast::features::{FeaturePipeline, OutlierSetup, PipelineParams};
+use hitcast::split::{primary_artist, Protocol, Split, FOLDS};
+
+fn dataset() -> PathBuf {
+    if let Some(path) = std::env::var_os("HITCAST_DATA") {
+        return PathBuf::from(path);
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/spotify_tracks.csv.gz");
+    assert!(
+        path.is_file(),
+        "the dataset is missing: set HITCAST_DATA or put it at {}",
+        path.display()
+    );
+    path
+}
+
+fn external() -> PathBuf {
+    let main = dataset();
+    let path = main
+        .parent()
+        .unwrap()
+        .join("external/tidytuesday_spotify_songs.csv.gz");
+    assert!(
+        path.is_file(),
+        "the external sample is missing at {}",
+        path.display()
+    );
+    path
+}
+
+/// Summary and collapsed tracks, loaded once for all tests.
+fn loaded() -> &'static (DataSummary, Tracks) {
+    static LOADED: OnceLock<(DataSummary, Tracks)> = OnceLock::new();
+    LOADED.get_or_init(|| summarize(read_rows(&dataset(), &ReadOptions::labelled()).unwrap(), 71))
+}
+
+fn labels(tracks: &Tracks) -> Vec<bool> {
+    tracks.labels(71).unwrap()
+}
+
+#[test]
+fn summary_matches_pandas() {
+    let (s, _) = loaded();
+    assert_eq!(s.rows_raw, 114_000);
+    assert_eq!(s.tracks, 89_741);
+    let d = &s.duplicates;
+    assert_eq!(d.repeated_track_ids, 16_641);
+    assert_eq!(d.surplus_rows, 24_259);
+    assert_eq!(d.exact_duplicate_rows, 450);
+    assert_eq!(d.popularity_conflicts, 720);
+    assert_eq!(d.feature_conflicts, 0);
+    assert_eq!(s.genres, 114);
+    assert!(s.rows_per_genre.values().all(|&n| n == 1000));
+    let missing: Vec<_> = s
+        .missing
+        .iter()
+        .filter(|(_, &n)| n > 0)
+        .map(|(c, n)| (*c, *n))
+        .collect();
+    assert_eq!(
+        missing,
+        [("album_name", 1), ("artists", 1), ("track_name", 1)]
+    );
+    let p = s.popularity.as_ref().unwrap();
+    // df.popularity.mean() = 33.2385350877193, .std() = 22.30507849337216
+    assert!((p.mean - 33.2385350877193).abs() < 1e-10);
+    assert!((p.sd - 22.30507849337216).abs() < 1e-10);
+    assert_eq!((p.min, p.max, p.zeros), (0, 100, 16_020));
+    // First occurrences: 2,370 of 89,741 above 71; raw rows: 0.037456140350877194.
+    assert_eq!(s.positives, Some(2_370));
+    assert!((s.positive_rate.unwrap() - 2370.0 / 89741.0).abs() < 1e-15);
+    assert!((s.positive_rate_rows.unwrap() - 0.037456140350877194).abs() < 1e-15);
+    assert!(s.defaults.is_empty());
+}
+
+#[test]
+fn collapsed_tracks_carry_every_genre() {
+    let (_, tracks) = loaded();
+    // df[["track_id", "track_genre"]].drop_duplicates() has 113,550 rows.
+    let memberships: usize = tracks.rows.iter().map(|t| t.genres.len()).sum();
+    assert_eq!(memberships, 113_550);
+    assert_eq!(tracks.rows[0].track_id, "5SuOikwiRyPMVoIQDJUgSV");
+    assert_eq!(tracks.genres.first().map(String::as_str), Some("acoustic"));
+    assert_eq!(
+        tracks.genres.last().map(String::as_str),
+        Some("world-music")
+    );
+    // The one row with no names (index 65900) is kept.
+    let blank = tracks
+        .rows
+        .iter()
+        .find(|t| t.track_id == "1kR4gIb7nGxHPI3D2ifs59")
+        .unwrap();
+    assert_eq!((blank.artists.as_str(), blank.popularity), ("", Some(0)));
+}
+
+#[test]
+fn honest_fold_0_matches_the_check_figures() {
+    let (_, tracks) = loaded();
+    let labels = labels(tracks);
+    let split = Split::new(tracks, &labels, Protocol::Honest, 0, 42).unwrap();
+    let s = split.summary(tracks, &labels);
+    assert_eq!(
+        (s.tracks, s.train, s.fit, s.val, s.test),
+        (89_741, 71_748, 57_922, 13_826, 17_993)
+    );
+    assert_eq!(s.test_positives, 489);
+    assert_eq!(
+        s.test_track_ids_sha256,
+        "4923e2b65b4c8d9d5a72185ff13a726808e5d8950c0c7fa63d80b54b1c76cab6"
+    );
+}
+
+#[test]
+fn honest_split_keeps_each_artist_on_one_side() {
+    let (_, tracks) = loaded();
+    let split = Split::new(tracks, &[], Protocol::Honest, 0, 42).unwrap();
+    let train: std::collections::HashSet<String> = split
+        .train()
+        .iter()
+        .map(|&i| primary_artist(&tracks.rows[i].artists))
+        .collect();
+    assert!(split
+        .test
+        .iter()
+        .all(|&i| !train.contains(&primary_artist(&tracks.rows[i].artists))));
+}
+
+#[test]
+fn known_artist_fold_0_matches_the_check_figures() {
+    let (_, tracks) = loaded();
+    let labels = labels(tracks);
+    let split = Split::new(tracks, &labels, Protocol::KnownArtist, 0, 42).unwrap();
+    let s = split.summary(tracks, &labels);
+    assert_eq!((s.train, s.test), (71_919, 17_822));
+    assert_eq!(
+        s.test_track_ids_sha256,
+        "125b353911003263dc84b0cd764dfabdcb96c8399e0e50f098ecf87539995b71"
+    );
+    // pandas: 90.2% of TEST tracks have a primary artist seen in TRAIN.
+    let train: std::collections::HashSet<String> = split
+        .train()
+        .iter()
+        .map(|&i| primary_artist(&tracks.rows[i].artists))
+        .collect();
+    let known = split
+        .test
+        .iter()
+        .filter(|&&i| train.contains(&primary_artist(&tracks.rows[i].artists)))
+        .count();
+    assert_eq!(
+        format!("{:.4}", known as f64 / split.test.len() as f64),
+        "0.9023"
+    );
+}
+
+#[test]
+fn every_protocol_fold_partitions_the_table() {
+    let (_, tracks) = loaded();
+    for protocol in [Protocol::Honest, Protocol::KnownArtist] {
+        let mut times_tested = vec![0u8; tracks.len()];
+        for fold in 0..FOLDS {
+            let split = Split::new(tracks, &[], protocol, fold, 42).unwrap();
+            assert_eq!(
+                split.fit.len() + split.val.len() + split.test.len(),
+                tracks.len()
+            );
+            for &i in &split.test {
+                times_tested[i] += 1;
+            }
+        }
+        assert!(times_tested.iter().all(|&n| n == 1), "{protocol}");
+    }
+}
+
+#[test]
+fn seed_protocol_splits_raw_rows_stratified() {
+    let rows = read_rows(&dataset(), &ReadOptions::labelled())
+        .unwrap()
+        .rows;
+    let table = Protocol::Seed.table(rows);
+    let labels = labels(&table);
+    let split = Split::new(&table, &labels, Protocol::Seed, 0, 42).unwrap();
+    let s = split.summary(&table, &labels);
+    // 4,270 positives (3.7456%) and 109,730 negatives: round(0.2 n) per class.
+    assert_eq!(s.tracks, 114_000);
+    assert_eq!((s.test, s.test_positives), (22_800, 854));
+    assert_eq!((s.val, s.val_positives), (18_240, 683));
+    assert_eq!(s.fit, 72_960);
+    assert!(s.leaky);
+    assert_eq!(
+        split,
+        Split::new(&table, &labels, Protocol::Seed, 0, 42).unwrap()
+    );
+}
+
+#[test]
+fn fences_and_scaling_on_fit_match_pandas() {
+    let (_, tracks) = loaded();
+    let split = Split::new(tracks, &[], Protocol::Honest, 0, 42).unwrap();
+    let params = PipelineParams {
+        outliers: OutlierSetup::Removed,
+        standardize: true,
+    };
+    let pipeline = FeaturePipeline::fit(tracks, &split.fit, params);
+    assert_eq!(pipeline.names().len(), 128);
+    let fence = |c: Column| *pipeline.fences().iter().find(|f| f.column == c).unwrap();
+    // FIT[c].quantile(0.25 / 0.75) with pandas' linear interpolation.
+    let close = |a: f64, b: f64| assert!((a - b).abs() < 1e-9, "{a} != {b}");
+    close(fence(Column::DurationMs).low, 37599.0);
+    close(fence(Column::DurationMs).high, 401459.0);
+    close(fence(Column::Loudness).low, -18.295);
+    close(fence(Column::Loudness).high, 2.825);
+    close(fence(Column::Tempo).low, 37.704);
+    close(fence(Column::Tempo).high, 201.416);
+    close(fence(Column::Instrumentalness).high, 0.3075);
+    // Rows outside any fence: 22,959 of 57,922 (instrumentalness alone: 12,500).
+    assert_eq!(pipeline.kept(tracks, &split.fit).len(), 34_963);
+
+    let raw = FeaturePipeline::fit(tracks, &split.fit, PipelineParams::default());
+    let tempo = raw
+        .scaling()
+        .iter()
+        .find(|z| z.column == Column::Tempo)
+        .unwrap();
+    close(tempo.mean, 121.78361758917164);
+    close(tempo.sd, 29.94953234723645);
+    let fit = raw.transform(tracks, &split.fit).matrix;
+    let mean: f64 = fit.column(12).sum::<f64>() / fit.n_rows() as f64;
+    assert!(mean.abs() < 1e-9);
+    let genre_ones: f64 = fit.rows().map(|r| r[14..].iter().sum::<f64>()).sum();
+    let memberships: usize = split.fit.iter().map(|&i| tracks.rows[i].genres.len()).sum();
+    assert_eq!(genre_ones as usize, memberships);
+}
+
+#[test]
+fn the_external_sample_loads_with_a_column_map() {
+    let options = ReadOptions {
+        map: ColumnMap::tidytuesday(),
+        ..ReadOptions::labelled()
+    };
+    let loaded = read_rows(&external(), &options).unwrap();
+    // pandas: 32,833 rows, 28,356 distinct track ids, mean popularity 42.477080985593766.
+    assert_eq!(loaded.rows.len(), 32_833);
+    let defaults: Vec<_> = loaded.report.defaults.iter().map(|d| d.column).collect();
+    assert_eq!(defaults, ["explicit", "time_signature"]);
+    let (summary, tracks) = summarize(loaded, 71);
+    assert_eq!(tracks.len(), 28_356);
+    assert!((summary.popularity.unwrap().mean - 42.477080985593766).abs() < 1e-10);
+    assert_eq!(tracks.genres, ["edm", "latin", "pop", "r&b", "rap", "rock"]);
+}
+
+#[test]
+fn the_external_sample_without_a_map_names_what_is_missing() {
+    let err = read_rows(&external(), &ReadOptions::labelled())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("missing required column(s) \"popularity\""),
+        "{err}"
+    );
+    assert!(err.ends_with("(rename with --map SRC=DST)"), "{err}");
+}
