@@ -12,6 +12,15 @@ pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes text to stdout. Unlike `print!`, a closed pipe is an error the caller can return
+/// (and `main` treats as success), not a panic.
+pub fn emit(text: &str) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
 /// `1234567` -> `"1,234,567"`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();

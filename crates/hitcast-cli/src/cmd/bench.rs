@@ -1,12 +1,13 @@
 //! `hitcast bench`: times pipeline stages over several runs and prints medians.
 
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
 use hitcast::data::{read_rows, Tracks};
 
 use crate::dataset::DataArgs;
-use crate::output::thousands;
+use crate::output::{emit, thousands};
 use crate::Globals;
 
 /// `hitcast bench ...`
@@ -59,13 +60,14 @@ fn load(args: LoadArgs) -> anyhow::Result<()> {
         .zip(&collapse_times)
         .map(|(a, b)| *a + *b)
         .collect();
-    println!(
-        "hitcast bench load: {} ({} tracks), {} runs after 1 warm-up\n",
+    let mut out = format!(
+        "hitcast bench load: {} ({} tracks), {} runs after 1 warm-up\n\n",
         path.display(),
         thousands(tracks as u64),
         args.runs
     );
-    println!(
+    let _ = writeln!(
+        out,
         "  {:<28}{:>10}{:>10}{:>10}",
         "stage", "median", "min", "max"
     );
@@ -75,14 +77,15 @@ fn load(args: LoadArgs) -> anyhow::Result<()> {
         ("total", &total),
     ] {
         let (median, min, max) = stats(times);
-        println!(
+        let _ = writeln!(
+            out,
             "  {name:<28}{:>8.1}ms{:>8.1}ms{:>8.1}ms",
             ms(median),
             ms(min),
             ms(max)
         );
     }
-    Ok(())
+    emit(&out)
 }
 
 fn ms(d: Duration) -> f64 {

@@ -7,7 +7,7 @@ use hitcast::data::{summarize, DataSummary, DEFAULT_THRESHOLD};
 use hitcast::split::{Protocol, Split, SplitSummary};
 
 use crate::dataset::DataArgs;
-use crate::output::{percent, print_json, thousands};
+use crate::output::{emit, percent, print_json, thousands};
 use crate::Globals;
 
 /// `hitcast data ...`
@@ -73,8 +73,7 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
     if args.json {
         return print_json(&summary);
     }
-    print!("{}", render_check(&summary));
-    Ok(())
+    emit(&render_check(&summary))
 }
 
 fn render_check(s: &DataSummary) -> String {
@@ -209,8 +208,7 @@ fn split(args: SplitArgs, globals: Globals) -> anyhow::Result<()> {
             seed,
         });
     }
-    print!("{}", render_split(&summary, args.threshold, globals.seed));
-    Ok(())
+    emit(&render_split(&summary, args.threshold, globals.seed))
 }
 
 fn render_split(s: &SplitSummary, threshold: u8, seed: u64) -> String {

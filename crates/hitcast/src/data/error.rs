@@ -100,7 +100,7 @@ pub enum DataError {
         /// 1-based field position in the row.
         col: usize,
         /// The column's name as hitcast knows it (after `--map`).
-        column: &'static str,
+        column: String,
         /// What is wrong with the value.
         problem: FieldProblem,
     },

@@ -148,7 +148,9 @@ pub struct RowReader {
     /// Audio values of a row before its cells are read: the defaults of absent columns.
     template: [f64; N_AUDIO],
     n_fields: usize,
-    record: csv::ByteRecord,
+    record: csv::StringRecord,
+    /// Header names after `--map`, for messages about any field.
+    names: Vec<String>,
     missing: [u64; Column::ALL.len()],
     defaults: Vec<DefaultUsed>,
     last_line: u64,
@@ -203,7 +205,8 @@ impl RowReader {
             plan: Vec::new(),
             template: [0.0; N_AUDIO],
             n_fields: header.len(),
-            record: csv::ByteRecord::new(),
+            record: csv::StringRecord::new(),
+            names: Vec::new(),
             missing: [0; Column::ALL.len()],
             defaults: Vec::new(),
             last_line: 1,
@@ -276,6 +279,7 @@ impl RowReader {
                 found,
             });
         }
+        self.names = found;
         for column in Column::ALL {
             let audio = column.audio_index();
             match (self.fields[column_slot(column)], audio) {
@@ -323,7 +327,7 @@ impl RowReader {
                 line,
                 expected: self.n_fields as u64,
                 found: self.record.len() as u64,
-                multiline: self.record.iter().any(|f| f.contains(&b'\n')),
+                multiline: self.record.iter().any(|f| f.contains('\n')),
             });
         }
         let mut row = RawRow {
@@ -342,11 +346,10 @@ impl RowReader {
                 path: self.path.clone(),
                 line,
                 col: field + 1,
-                column: column.name(),
+                column: column.name().to_owned(),
                 problem,
             };
-            let text = std::str::from_utf8(&self.record[field])
-                .map_err(|_| fail(FieldProblem::NotUtf8))?;
+            let text = &self.record[field];
             match target {
                 Target::Audio(i, rule) => row.audio[i] = rule.parse(text).map_err(fail)?,
                 // The rule checks 0..=100, so the cast is exact.
@@ -383,8 +386,23 @@ impl Iterator for RowReader {
         if self.done {
             return None;
         }
-        match self.csv.read_byte_record(&mut self.record) {
+        match self.csv.read_record(&mut self.record) {
             Ok(true) => Some(self.parse_record()),
+            // csv checks a record's UTF-8 once, whole; reading goes on after a bad record.
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
+                let csv::ErrorKind::Utf8 { pos, err } = e.kind() else {
+                    unreachable!("matched above")
+                };
+                let line = pos.as_ref().map_or(self.last_line + 1, |p| p.line());
+                self.last_line = line;
+                Some(Err(DataError::Field {
+                    path: self.path.clone(),
+                    line,
+                    col: err.field() + 1,
+                    column: self.names.get(err.field()).cloned().unwrap_or_default(),
+                    problem: FieldProblem::NotUtf8,
+                }))
+            }
             Ok(false) => {
                 self.done = true;
                 None
