@@ -1,8 +1,7 @@
 //! The flags every data-reading subcommand shares, and turning them into loaded rows.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 use hitcast::data::{locate_dataset, read_rows, ColumnMap, Loaded, OnError, ReadOptions, DATA_ENV};
 
@@ -35,8 +34,12 @@ impl DataArgs {
     /// Finds the dataset file (DESIGN.md §5 lookup order).
     pub fn path(&self) -> anyhow::Result<PathBuf> {
         let env = std::env::var(DATA_ENV).ok();
-        let cwd = std::env::current_dir().context("cannot read the current directory")?;
-        Ok(locate_dataset(self.data.as_deref(), env.as_deref(), &cwd)?)
+        // An empty base keeps the defaults relative to the current directory, as typed.
+        Ok(locate_dataset(
+            self.data.as_deref(),
+            env.as_deref(),
+            Path::new(""),
+        )?)
     }
 
     /// Reader options for labelled data (popularity required).

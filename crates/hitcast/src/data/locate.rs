@@ -38,8 +38,8 @@ pub enum LocateError {
 }
 
 /// Resolves the dataset path. `explicit` is `--data`; `env` is the value of `$HITCAST_DATA`
-/// (passed in so tests need not touch the process environment); relative defaults are taken
-/// from `base` (normally the current directory).
+/// (passed in so tests need not touch the process environment); the defaults are joined to
+/// `base` (an empty path keeps them relative to the current directory).
 pub fn locate_dataset(
     explicit: Option<&Path>,
     env: Option<&str>,
