@@ -18,7 +18,7 @@
 //! let tracks = Protocol::Honest.table(loaded.rows); // one row per track_id
 //! let labels = tracks.labels(DEFAULT_THRESHOLD).ok_or("no popularity column")?;
 //! let split = Split::new(&tracks, &labels, Protocol::Honest, 0, 42)?;
-//! let pipeline = FeaturePipeline::fit(&tracks, &split.fit, PipelineParams::default());
+//! let pipeline = FeaturePipeline::fit(&tracks, &split.fit, PipelineParams::default())?;
 //! let test = pipeline.transform(&tracks, &split.test).matrix;
 //! println!("{} test tracks x {} features", test.n_rows(), test.n_cols());
 //! # Ok::<(), Box<dyn std::error::Error>>(())

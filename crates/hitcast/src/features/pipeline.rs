@@ -78,6 +78,20 @@ impl FromStr for OutlierSetup {
     }
 }
 
+/// Why a pipeline could not be fitted.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FeatureError {
+    /// FIT is empty.
+    #[error("no FIT rows to learn outlier fences and scaling from")]
+    NoFitRows,
+    /// The removed setup would drop every FIT row.
+    #[error("all {rows} FIT rows lie outside an outlier fence: nothing left to train on")]
+    AllOutliers {
+        /// FIT rows before removal.
+        rows: usize,
+    },
+}
+
 /// Settings for fitting a [`FeaturePipeline`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PipelineParams {
@@ -141,8 +155,15 @@ pub struct Transformed {
 
 impl FeaturePipeline {
     /// Learns fences, then z-scores, from the `fit` rows of `tracks`. The genre vocabulary is the
-    /// table's.
-    pub fn fit(tracks: &Tracks, fit: &[usize], params: PipelineParams) -> FeaturePipeline {
+    /// table's. Fails when there are no FIT rows, or when removing outliers would leave none.
+    pub fn fit(
+        tracks: &Tracks,
+        fit: &[usize],
+        params: PipelineParams,
+    ) -> Result<FeaturePipeline, FeatureError> {
+        if fit.is_empty() {
+            return Err(FeatureError::NoFitRows);
+        }
         let mut pipeline = FeaturePipeline {
             params,
             genres: tracks.genres.clone(),
@@ -169,8 +190,11 @@ impl FeaturePipeline {
                 }
             })
             .collect();
+        let kept = pipeline.kept(tracks, fit);
+        if kept.is_empty() {
+            return Err(FeatureError::AllOutliers { rows: fit.len() });
+        }
         if params.standardize {
-            let kept = pipeline.kept(tracks, fit);
             pipeline.scaling = Column::AUDIO
                 .iter()
                 .filter(|c| !UNSCALED.contains(c))
@@ -188,7 +212,7 @@ impl FeaturePipeline {
                 })
                 .collect();
         }
-        pipeline
+        Ok(pipeline)
     }
 
     /// The settings it was fitted with.
@@ -393,7 +417,7 @@ mod tests {
     fn fences_are_tukeys_on_fit_rows() {
         let t = table();
         let fit: Vec<usize> = (0..9).collect();
-        let p = FeaturePipeline::fit(&t, &fit, PipelineParams::default());
+        let p = FeaturePipeline::fit(&t, &fit, PipelineParams::default()).unwrap();
         // durations 1..8, 100: Q1 = 3, Q3 = 7, IQR 4 -> fences -3 and 13.
         let f = p
             .fences()
@@ -408,7 +432,7 @@ mod tests {
     #[test]
     fn names_are_audio_then_genres() {
         let t = table();
-        let p = FeaturePipeline::fit(&t, &[0, 1], PipelineParams::default());
+        let p = FeaturePipeline::fit(&t, &[0, 1], PipelineParams::default()).unwrap();
         assert_eq!(p.names().len(), 16);
         assert_eq!(p.names()[0], "duration_ms");
         assert_eq!(p.names()[14..], ["genre=pop", "genre=rock"]);
@@ -422,7 +446,7 @@ mod tests {
             outliers: OutlierSetup::Removed,
             standardize: true,
         };
-        let p = FeaturePipeline::fit(&t, &fit, params);
+        let p = FeaturePipeline::fit(&t, &fit, params).unwrap();
         assert_eq!(p.kept(&t, &fit), (0..8).collect::<Vec<_>>());
         // Durations 1..8: mean 4.5, population variance 5.25.
         let z = p
@@ -445,7 +469,7 @@ mod tests {
             outliers: OutlierSetup::Capped,
             standardize: false,
         };
-        let p = FeaturePipeline::fit(&t, &fit, params);
+        let p = FeaturePipeline::fit(&t, &fit, params).unwrap();
         assert_eq!(p.kept(&t, &fit).len(), 9);
         let out = p.transform(&t, &[8, 0]).matrix;
         assert_eq!(out.row(0)[0], 13.0);
@@ -456,7 +480,7 @@ mod tests {
     #[test]
     fn binary_columns_and_genres_are_not_scaled() {
         let t = table();
-        let p = FeaturePipeline::fit(&t, &[0, 1, 2, 3], PipelineParams::default());
+        let p = FeaturePipeline::fit(&t, &[0, 1, 2, 3], PipelineParams::default()).unwrap();
         let out = p.transform(&t, &[0, 8]).matrix;
         let explicit = audio_index(Column::Explicit);
         let mode = audio_index(Column::Mode);
@@ -469,7 +493,7 @@ mod tests {
     #[test]
     fn genres_match_by_name_and_unknown_genres_are_zero_and_reported() {
         let t = table();
-        let p = FeaturePipeline::fit(&t, &[0, 1], PipelineParams::default());
+        let p = FeaturePipeline::fit(&t, &[0, 1], PipelineParams::default()).unwrap();
         let mut other = table();
         other.genres = vec!["jazz".into(), "rock".into()];
         let out = p.transform(&other, &[8]);
@@ -490,9 +514,60 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_fit_set_is_an_error_not_nan_fences() {
+        let t = table();
+        let capped = PipelineParams {
+            outliers: OutlierSetup::Capped,
+            standardize: true,
+        };
+        assert_eq!(
+            FeaturePipeline::fit(&t, &[], capped).unwrap_err(),
+            FeatureError::NoFitRows
+        );
+    }
+
+    #[test]
+    fn removing_every_fit_row_is_an_error() {
+        // Five rows equal in every column but one each: row k is extreme in column k, where
+        // Q1 = Q3 = 0.5 makes both fences 0.5. Every row is then an outlier somewhere.
+        let columns = [
+            Column::Danceability,
+            Column::Energy,
+            Column::Speechiness,
+            Column::Acousticness,
+            Column::Liveness,
+        ];
+        let rows = columns
+            .iter()
+            .map(|&c| {
+                let mut t = track(1.0, 0.5, 0.0, vec![]);
+                t.audio[audio_index(c)] = 0.9;
+                t
+            })
+            .collect();
+        let t = Tracks {
+            genres: vec![],
+            rows,
+            collapse: Default::default(),
+        };
+        let removed = PipelineParams {
+            outliers: OutlierSetup::Removed,
+            standardize: true,
+        };
+        assert_eq!(
+            FeaturePipeline::fit(&t, &[0, 1, 2, 3, 4], removed)
+                .unwrap_err()
+                .to_string(),
+            "all 5 FIT rows lie outside an outlier fence: nothing left to train on"
+        );
+        let raw = PipelineParams::default();
+        assert!(FeaturePipeline::fit(&t, &[0, 1, 2, 3, 4], raw).is_ok());
+    }
+
+    #[test]
     fn pipeline_round_trips_through_json() {
         let t = table();
-        let p = FeaturePipeline::fit(&t, &[0, 1, 2], PipelineParams::default());
+        let p = FeaturePipeline::fit(&t, &[0, 1, 2], PipelineParams::default()).unwrap();
         let json = serde_json::to_string(&p).unwrap();
         let back: FeaturePipeline = serde_json::from_str(&json).unwrap();
         assert_eq!(back, p);

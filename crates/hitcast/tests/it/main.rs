@@ -215,7 +215,7 @@ fn fences_and_scaling_on_fit_match_pandas() {
         outliers: OutlierSetup::Removed,
         standardize: true,
     };
-    let pipeline = FeaturePipeline::fit(tracks, &split.fit, params);
+    let pipeline = FeaturePipeline::fit(tracks, &split.fit, params).unwrap();
     assert_eq!(pipeline.names().len(), 128);
     let fence = |c: Column| *pipeline.fences().iter().find(|f| f.column == c).unwrap();
     // FIT[c].quantile(0.25 / 0.75) with pandas' linear interpolation.
@@ -230,7 +230,7 @@ fn fences_and_scaling_on_fit_match_pandas() {
     // Rows outside any fence: 22,959 of 57,922 (instrumentalness alone: 12,500).
     assert_eq!(pipeline.kept(tracks, &split.fit).len(), 34_963);
 
-    let raw = FeaturePipeline::fit(tracks, &split.fit, PipelineParams::default());
+    let raw = FeaturePipeline::fit(tracks, &split.fit, PipelineParams::default()).unwrap();
     let tempo = raw
         .scaling()
         .iter()
