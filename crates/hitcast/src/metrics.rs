@@ -38,11 +38,37 @@ fn check(scores: &[f64], labels_len: usize) -> Result<(), MetricError> {
     Ok(())
 }
 
-/// Row indices sorted by descending score (ties in index order, so results are deterministic).
-fn by_score_desc(scores: &[f64]) -> Vec<usize> {
+/// Counts of predicted positives at one candidate threshold.
+struct Step {
+    threshold: f64,
+    tp: u64,
+    fp: u64,
+}
+
+impl Step {
+    fn precision(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fp)
+    }
+}
+
+/// True and false positives at each distinct score taken as the threshold, largest first: the
+/// walk behind the precision-recall curve and the F1 threshold.
+fn cumulative_counts<'a>(scores: &'a [f64], labels: &'a [bool]) -> impl Iterator<Item = Step> + 'a {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    order
+    let (mut k, mut tp, mut fp) = (0, 0, 0);
+    std::iter::from_fn(move || {
+        let threshold = scores[*order.get(k)?];
+        while k < order.len() && scores[order[k]] == threshold {
+            if labels[order[k]] {
+                tp += 1;
+            } else {
+                fp += 1;
+            }
+            k += 1;
+        }
+        Some(Step { threshold, tp, fp })
+    })
 }
 
 /// Area under the ROC curve via the Mann-Whitney statistic:
@@ -81,21 +107,10 @@ pub fn average_precision(scores: &[f64], labels: &[bool]) -> Result<f64, MetricE
     if total == 0.0 {
         return Err(MetricError::OneClass("average precision"));
     }
-    let order = by_score_desc(scores);
-    let (mut tp, mut fp, mut ap, mut last_recall) = (0.0, 0.0, 0.0, 0.0);
-    let mut k = 0;
-    while k < order.len() {
-        let s = scores[order[k]];
-        while k < order.len() && scores[order[k]] == s {
-            if labels[order[k]] {
-                tp += 1.0;
-            } else {
-                fp += 1.0;
-            }
-            k += 1;
-        }
-        let recall = tp / total;
-        ap += (recall - last_recall) * tp / (tp + fp);
+    let (mut ap, mut last_recall) = (0.0, 0.0);
+    for step in cumulative_counts(scores, labels) {
+        let recall = step.tp as f64 / total;
+        ap += (recall - last_recall) * step.precision();
         last_recall = recall;
     }
     Ok(ap)
@@ -191,27 +206,18 @@ pub fn best_f1_threshold(scores: &[f64], labels: &[bool]) -> Result<Threshold, M
     if total == 0 {
         return Err(MetricError::OneClass("the F1 threshold"));
     }
-    let order = by_score_desc(scores);
-    let (mut tp, mut fp) = (0u64, 0u64);
     let mut best = Threshold {
-        value: scores[order[0]],
+        value: f64::INFINITY,
         f1: -1.0,
     };
-    let mut k = 0;
-    while k < order.len() {
-        let s = scores[order[k]];
-        while k < order.len() && scores[order[k]] == s {
-            if labels[order[k]] {
-                tp += 1;
-            } else {
-                fp += 1;
-            }
-            k += 1;
-        }
-        let f1 = ratio(2 * tp, tp + fp + total);
+    for step in cumulative_counts(scores, labels) {
+        let f1 = ratio(2 * step.tp, step.tp + step.fp + total);
         // Strictly greater: thresholds come largest first, so ties keep the largest.
         if f1 > best.f1 {
-            best = Threshold { value: s, f1 };
+            best = Threshold {
+                value: step.threshold,
+                f1,
+            };
         }
     }
     Ok(best)
