@@ -27,4 +27,6 @@
 pub mod data;
 pub mod features;
 pub mod metrics;
+pub mod models;
+pub mod sampling;
 pub mod split;

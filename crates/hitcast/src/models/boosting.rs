@@ -1,0 +1,457 @@
+//! Gradient-boosted trees (the XGBoost role), on `hessboost`: histogram trees, sample weights,
+//! `scale_pos_weight`, early stopping on VAL watching exactly one metric (log-loss for
+//! classification, RMSE for regression), and TreeSHAP contributions. Deterministic on any thread
+//! count.
+
+use std::num::NonZeroUsize;
+
+use hessboost::config::{GrowPolicy, TrainingParams};
+use hessboost::data::DMatrix;
+use hessboost::metric::EvalMetric;
+use hessboost::model::{BoostedModel, Iterations, ModelFormat};
+use hessboost::objective::{Objective, RegLoss};
+use hessboost::training::Trainer;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    in_range, param_error, Classifier, Fit, ModelError, Params, Regressor, TrainSet, Valid,
+};
+use crate::features::FeatureMatrix;
+
+/// What a boosted model predicts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// The probability of a 0/1 label (logistic loss).
+    Classification,
+    /// A number (squared error).
+    Regression,
+}
+
+/// Settings of [`BoostingModel`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BoostingParams {
+    /// Classification or regression. Default classification.
+    pub task: Task,
+    /// Boosting rounds at most; early stopping on VAL usually ends sooner. Default 2000.
+    pub max_rounds: usize,
+    /// Stop after this many rounds without a better VAL score (needs a VAL set). Default 100.
+    pub early_stopping_rounds: usize,
+    /// Shrinkage per round. Default 0.03; in (0, 1].
+    pub learning_rate: f64,
+    /// Maximum tree depth. Default 6; 1 to 16.
+    pub max_depth: usize,
+    /// With `Some(n)`, grow trees leaf-wise (LightGBM style) up to `n` leaves. Default `None`.
+    pub max_leaves: Option<usize>,
+    /// Minimum hessian (for squared error: rows) in a child. Default 1.0.
+    pub min_child_weight: f64,
+    /// Share of rows sampled per tree. Default 0.8; in (0, 1].
+    pub subsample: f64,
+    /// Share of columns sampled per tree. Default 0.8; in (0, 1].
+    pub colsample_bytree: f64,
+    /// L2 penalty on leaf weights (`lambda`). Default 1.0.
+    pub l2: f64,
+    /// Weight of positive rows relative to negative ones (classification). Default 1.0.
+    pub scale_pos_weight: f64,
+    /// Histogram bins per feature. Default 256.
+    pub max_bin: usize,
+}
+
+impl Default for BoostingParams {
+    fn default() -> Self {
+        BoostingParams {
+            task: Task::Classification,
+            max_rounds: 2000,
+            early_stopping_rounds: 100,
+            learning_rate: 0.03,
+            max_depth: 6,
+            max_leaves: None,
+            min_child_weight: 1.0,
+            subsample: 0.8,
+            colsample_bytree: 0.8,
+            l2: 1.0,
+            scale_pos_weight: 1.0,
+            max_bin: 256,
+        }
+    }
+}
+
+impl Params for BoostingParams {
+    fn check(self) -> Result<Valid<Self>, ModelError> {
+        in_range(
+            "learning_rate",
+            self.learning_rate,
+            1e-6,
+            1.0,
+            "must be in (0, 1]",
+        )?;
+        in_range("subsample", self.subsample, 1e-6, 1.0, "must be in (0, 1]")?;
+        in_range(
+            "colsample_bytree",
+            self.colsample_bytree,
+            1e-6,
+            1.0,
+            "must be in (0, 1]",
+        )?;
+        in_range(
+            "min_child_weight",
+            self.min_child_weight,
+            0.0,
+            1e9,
+            "must be in [0, 1e9]",
+        )?;
+        in_range("l2", self.l2, 0.0, 1e9, "must be in [0, 1e9]")?;
+        in_range(
+            "scale_pos_weight",
+            self.scale_pos_weight,
+            1e-6,
+            1e6,
+            "must be in (0, 1e6]",
+        )?;
+        if !(1..=16).contains(&self.max_depth) {
+            return Err(param_error("max_depth", self.max_depth, "must be 1 to 16"));
+        }
+        if self.max_leaves.is_some_and(|l| !(2..=65_536).contains(&l)) {
+            return Err(param_error(
+                "max_leaves",
+                format!("{:?}", self.max_leaves),
+                "must be 2 to 65536",
+            ));
+        }
+        if self.max_rounds == 0 {
+            return Err(param_error("max_rounds", 0, "must be at least 1"));
+        }
+        if !(2..=65_536).contains(&self.max_bin) {
+            return Err(param_error("max_bin", self.max_bin, "must be 2 to 65536"));
+        }
+        if self.task == Task::Regression && self.scale_pos_weight != 1.0 {
+            return Err(param_error(
+                "scale_pos_weight",
+                self.scale_pos_weight,
+                "applies to classification only",
+            ));
+        }
+        Ok(Valid(self))
+    }
+}
+
+/// A fitted boosted ensemble.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BoostingModel {
+    task: Task,
+    /// Rounds kept (the best VAL round with early stopping).
+    pub rounds: usize,
+    /// The booster, stored in hessboost's native binary format.
+    #[serde(with = "native")]
+    booster: BoostedModel,
+}
+
+impl Valid<BoostingParams> {
+    fn training_params(&self, seed: u64) -> Result<TrainingParams, ModelError> {
+        let (objective, metric) = match self.task {
+            Task::Classification => (
+                Objective::BinaryLogistic(RegLoss::new(self.scale_pos_weight)?),
+                EvalMetric::LogLoss,
+            ),
+            Task::Regression => (
+                Objective::SquaredError(RegLoss::default()),
+                EvalMetric::Rmse,
+            ),
+        };
+        let mut builder = TrainingParams::builder()
+            .objective(objective)
+            // Exactly one metric: early stopping watches the last one, and a second metric that
+            // stalls must not stop training (DESIGN.md §3, pitfall 8).
+            .eval_metric(metric)
+            .eta(self.learning_rate)
+            .min_child_weight(self.min_child_weight)
+            .subsample(self.subsample)
+            .colsample_bytree(self.colsample_bytree)
+            .lambda(self.l2)
+            .max_bin(self.max_bin)
+            .seed(seed)
+            .max_depth(self.max_depth);
+        if let Some(leaves) = self.max_leaves {
+            builder = builder
+                .grow_policy(GrowPolicy::LossGuide)
+                .max_leaves(leaves);
+        }
+        Ok(builder.build()?)
+    }
+}
+
+fn dmatrix(set: &TrainSet) -> Result<DMatrix, ModelError> {
+    let x: Vec<f32> = set.x.as_slice().iter().map(|&v| v as f32).collect();
+    let y: Vec<f32> = set.y.iter().map(|&v| v as f32).collect();
+    let mut m = DMatrix::from_dense_vec(x, set.x.n_rows(), set.x.n_cols())?.with_labels(&y)?;
+    if let Some(w) = set.weights {
+        let w: Vec<f32> = w.iter().map(|&v| v as f32).collect();
+        m = m.with_weights(&w)?;
+    }
+    Ok(m)
+}
+
+impl Fit for Valid<BoostingParams> {
+    type Model = BoostingModel;
+
+    fn fit(
+        &self,
+        train: &TrainSet,
+        val: Option<&TrainSet>,
+        seed: u64,
+    ) -> Result<BoostingModel, ModelError> {
+        train.check()?;
+        if self.task == Task::Classification {
+            let positives = train.y.iter().filter(|&&y| y > 0.5).count();
+            if positives == 0 || positives == train.y.len() {
+                return Err(ModelError::OneClass);
+            }
+        }
+        let params = self.training_params(seed)?;
+        let patience = val.and(NonZeroUsize::new(self.early_stopping_rounds));
+        BoostingModel::train(self.task, &params, train, val, self.max_rounds, patience)
+    }
+}
+
+impl BoostingModel {
+    /// Trains a booster with hessboost `params` for up to `rounds` rounds, early-stopping on
+    /// `val` after `patience` rounds without improvement when both are given.
+    pub(super) fn train(
+        task: Task,
+        params: &TrainingParams,
+        train: &TrainSet,
+        val: Option<&TrainSet>,
+        rounds: usize,
+        patience: Option<NonZeroUsize>,
+    ) -> Result<BoostingModel, ModelError> {
+        let dtrain = dmatrix(train)?;
+        let dval = val.map(dmatrix).transpose()?;
+        let mut trainer = Trainer::new(params, &dtrain, rounds);
+        if let (Some(dval), Some(patience)) = (&dval, patience) {
+            trainer = trainer.eval(dval, "val").early_stopping_rounds(patience);
+        }
+        let booster = trainer.train()?.model;
+        let rounds = booster
+            .best_iteration()
+            .map_or(booster.num_boost_rounds(), |best| best + 1);
+        Ok(BoostingModel {
+            task,
+            rounds,
+            booster,
+        })
+    }
+
+    fn predict_raw(&self, x: &FeatureMatrix) -> Vec<f64> {
+        let rows: Vec<f32> = x.as_slice().iter().map(|&v| v as f32).collect();
+        match self.booster.predict_rows(&rows, Iterations::Best) {
+            Ok(p) => p.as_slice().iter().map(|&v| f64::from(v)).collect(),
+            // The matrix width was checked against the pipeline and values are finite, so
+            // hessboost has nothing to refuse; keep a defined answer rather than panic.
+            Err(e) => {
+                tracing::error!("boosted prediction failed: {e}");
+                vec![f64::NAN; x.n_rows()]
+            }
+        }
+    }
+
+    /// TreeSHAP contributions per row: one value per feature, then the bias, in margin (log-odds
+    /// for classification) units; each row sums to the raw margin.
+    pub fn contributions(&self, x: &FeatureMatrix) -> Result<Vec<Vec<f64>>, ModelError> {
+        let rows: Vec<f32> = x.as_slice().iter().map(|&v| v as f32).collect();
+        let m = DMatrix::from_dense_vec(rows, x.n_rows(), x.n_cols())?;
+        let c = self.booster.predict_contribs(&m, Iterations::Best)?;
+        Ok((0..c.n_rows())
+            .map(|r| {
+                c.get(r, 0)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|&v| f64::from(v))
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// The booster in XGBoost's JSON model format, loadable by `xgboost.Booster`.
+    pub fn to_xgboost_json(&self) -> Result<Vec<u8>, ModelError> {
+        Ok(self.booster.encode(ModelFormat::XgboostJson)?)
+    }
+}
+
+impl Classifier for BoostingModel {
+    fn predict_proba(&self, x: &FeatureMatrix) -> Vec<f64> {
+        self.predict_raw(x)
+    }
+}
+
+impl Regressor for BoostingModel {
+    fn predict(&self, x: &FeatureMatrix) -> Vec<f64> {
+        self.predict_raw(x)
+    }
+}
+
+/// Serde for the booster through hessboost's native binary encoding, which hessboost keeps
+/// loadable across its releases.
+mod native {
+    use hessboost::model::{BoostedModel, ModelFormat};
+    use serde::{de::Error as _, ser::Error as _, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(model: &BoostedModel, s: S) -> Result<S::Ok, S::Error> {
+        let bytes = model
+            .encode(ModelFormat::Binary)
+            .map_err(S::Error::custom)?;
+        s.serialize_bytes(&bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BoostedModel, D::Error> {
+        let bytes = Vec::<u8>::deserialize(d)?;
+        BoostedModel::decode(&bytes, ModelFormat::Binary).map_err(D::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 400 rows on a 20 x 20 grid; the label is 1 inside a disc: a non-linear boundary.
+    fn disc() -> (FeatureMatrix, Vec<f64>) {
+        let mut data = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..20 {
+            for j in 0..20 {
+                let (a, b) = (f64::from(i) / 19.0 - 0.5, f64::from(j) / 19.0 - 0.5);
+                data.extend([a, b]);
+                y.push(if a * a + b * b < 0.1 { 1.0 } else { 0.0 });
+            }
+        }
+        (
+            FeatureMatrix::new(vec!["a".into(), "b".into()], data).unwrap(),
+            y,
+        )
+    }
+
+    #[test]
+    fn learns_a_non_linear_boundary() {
+        let (x, y) = disc();
+        let params = BoostingParams {
+            max_rounds: 200,
+            subsample: 1.0,
+            colsample_bytree: 1.0,
+            ..Default::default()
+        };
+        let m = params
+            .check()
+            .unwrap()
+            .fit(&TrainSet::new(&x, &y), None, 1)
+            .unwrap();
+        let p = m.predict_proba(&x);
+        let correct = p
+            .iter()
+            .zip(&y)
+            .filter(|(p, y)| (**p > 0.5) == (**y > 0.5))
+            .count();
+        assert!(correct >= 390, "{correct}/400");
+    }
+
+    #[test]
+    fn same_seed_same_model_and_serde_round_trip() {
+        let (x, y) = disc();
+        let params = BoostingParams {
+            max_rounds: 50,
+            ..Default::default()
+        }
+        .check()
+        .unwrap();
+        let a = params.fit(&TrainSet::new(&x, &y), None, 7).unwrap();
+        let b = params.fit(&TrainSet::new(&x, &y), None, 7).unwrap();
+        assert_eq!(a.predict_proba(&x), b.predict_proba(&x));
+        let json = serde_json::to_vec(&a).unwrap();
+        let back: BoostingModel = serde_json::from_slice(&json).unwrap();
+        assert_eq!(back.predict_proba(&x), a.predict_proba(&x));
+    }
+
+    #[test]
+    fn early_stopping_keeps_the_best_val_round() {
+        let (x, y) = disc();
+        let params = BoostingParams {
+            max_rounds: 2000,
+            early_stopping_rounds: 20,
+            learning_rate: 0.3,
+            ..Default::default()
+        };
+        let m = params
+            .check()
+            .unwrap()
+            .fit(&TrainSet::new(&x, &y), Some(&TrainSet::new(&x, &y)), 1)
+            .unwrap();
+        assert!(m.rounds < 2000, "{}", m.rounds);
+    }
+
+    #[test]
+    fn shap_contributions_sum_to_the_margin() {
+        let (x, y) = disc();
+        let m = BoostingParams {
+            max_rounds: 30,
+            ..Default::default()
+        }
+        .check()
+        .unwrap()
+        .fit(&TrainSet::new(&x, &y), None, 3)
+        .unwrap();
+        let p = m.predict_proba(&x);
+        for (row, p) in m.contributions(&x).unwrap().iter().zip(p) {
+            let margin: f64 = row.iter().sum();
+            assert!(
+                (super::super::sigmoid(margin) - p).abs() < 1e-4,
+                "{margin} {p}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_linear_target_is_fitted_in_regression() {
+        let (x, _) = disc();
+        let y: Vec<f64> = x.rows().map(|r| 50.0 + 40.0 * r[0] - 20.0 * r[1]).collect();
+        let params = BoostingParams {
+            task: Task::Regression,
+            max_rounds: 500,
+            learning_rate: 0.1,
+            ..Default::default()
+        };
+        let m = params
+            .check()
+            .unwrap()
+            .fit(&TrainSet::new(&x, &y), None, 0)
+            .unwrap();
+        let rmse = (m
+            .predict(&x)
+            .iter()
+            .zip(&y)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            / 400.0)
+            .sqrt();
+        assert!(rmse < 1.0, "{rmse}");
+    }
+
+    #[test]
+    fn clashing_settings_are_refused() {
+        let err = BoostingParams {
+            task: Task::Regression,
+            scale_pos_weight: 3.0,
+            ..Default::default()
+        }
+        .check()
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid parameter scale_pos_weight = 3: applies to classification only"
+        );
+        assert!(BoostingParams {
+            learning_rate: 0.0,
+            ..Default::default()
+        }
+        .check()
+        .is_err());
+    }
+}
