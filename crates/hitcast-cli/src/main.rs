@@ -33,6 +33,9 @@ enum Command {
     /// Inspect the dataset: validation summary and protocol splits.
     #[command(subcommand)]
     Data(cmd::data::DataCommand),
+    /// Run the grid of outlier setups x imbalance strategies x models, and the regression
+    /// suite, under one evaluation protocol.
+    Experiment(cmd::experiment::ExperimentArgs),
     /// Time the pipeline's stages and print a table of medians.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
@@ -43,14 +46,20 @@ enum Command {
 pub struct Globals {
     /// The `--seed` value.
     pub seed: u64,
+    /// `-q`: no progress display.
+    pub quiet: bool,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
-    let globals = Globals { seed: cli.seed };
+    let globals = Globals {
+        seed: cli.seed,
+        quiet: cli.quiet,
+    };
     let result = match cli.command {
         Command::Data(command) => command.run(globals),
+        Command::Experiment(args) => args.run(globals),
         Command::Bench(command) => command.run(globals),
     };
     match result {

@@ -25,7 +25,9 @@
 //! ```
 
 pub mod data;
+pub mod experiment;
 pub mod features;
+pub mod fsutil;
 pub mod metrics;
 pub mod models;
 pub mod sampling;

@@ -53,7 +53,8 @@ pub struct SplitArgs {
     json: bool,
 }
 
-fn parse_protocol(s: &str) -> Result<Protocol, String> {
+/// Parses `--protocol`.
+pub fn parse_protocol(s: &str) -> Result<Protocol, String> {
     s.parse()
         .map_err(|e: hitcast::split::SplitError| e.to_string())
 }

@@ -337,3 +337,78 @@ fn usage_errors_exit_2_and_every_subcommand_has_help() {
     let out = hitcast(&["data", "check", "--map", "nonsense"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn experiment_writes_the_three_result_files() {
+    let data = dataset();
+    let out = scratch("experiment");
+    let output = hitcast(&[
+        "experiment",
+        "--data",
+        data.to_str().unwrap(),
+        "--only",
+        "classification/raw/undersample/logreg,regression/raw/none/linear",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let v: Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(v["protocol"], "honest");
+    assert_eq!(v["test_rows"], 17_993);
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (
+            rows[0]["task"].as_str(),
+            rows[0]["model"].as_str(),
+            rows[0]["strategy"].as_str()
+        ),
+        (Some("classification"), Some("logreg"), Some("undersample"))
+    );
+    assert!(rows[0]["roc_auc"].as_f64().unwrap() > 0.85);
+    assert_eq!(rows[1]["roc_auc"], Value::Null);
+    assert!(out.join("results.csv").is_file() && out.join("results.md").is_file());
+    // Not a terminal: one plain progress line per cell on stderr.
+    assert!(
+        stderr(&output).contains("[1/2] classification/raw/undersample/logreg"),
+        "{}",
+        stderr(&output)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("classifier (by VAL PR-AUC)") && text.contains("raw/undersample/logreg"),
+        "{text}"
+    );
+}
+
+#[test]
+fn experiment_refuses_bad_params_and_empty_selections() {
+    let data = dataset();
+    let out = scratch("experiment-bad");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "experiment",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        hitcast(&args)
+    };
+    let o = run(&["--only", "nothing-matches"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "error: no grid cell matches --only [\"nothing-matches\"]\n"
+    );
+    let o = run(&["--only", "raw/none/gbm", "--param", "gbm.learning_rate=7"]);
+    assert_eq!(stderr(&o), "error: --param gbm.learning_rate=7: model failed: invalid parameter learning_rate = 7: must be in (0, 1]\n");
+    let o = run(&["--only", "raw/none/gbm", "--param", "xgb.eta=0.1"]);
+    assert_eq!(
+        stderr(&o),
+        "error: unknown model family \"xgb\" in --param: expected logreg, linear, rf or gbm\n"
+    );
+    assert!(!out.join("results.json").exists());
+}

@@ -46,6 +46,22 @@ impl FeatureMatrix {
         self.data.iter().skip(j).step_by(self.n_cols()).copied()
     }
 
+    /// The matrix without the named columns (names not present are ignored).
+    pub fn without(&self, drop: &[String]) -> FeatureMatrix {
+        let keep: Vec<usize> = (0..self.n_cols())
+            .filter(|&j| !drop.contains(&self.names[j]))
+            .collect();
+        if keep.len() == self.n_cols() {
+            return self.clone();
+        }
+        let names = keep.iter().map(|&j| self.names[j].clone()).collect();
+        let data = self
+            .rows()
+            .flat_map(|r| keep.iter().map(move |&j| r[j]))
+            .collect();
+        FeatureMatrix { names, data }
+    }
+
     /// The row-major values.
     pub fn as_slice(&self) -> &[f64] {
         &self.data
@@ -66,5 +82,10 @@ mod tests {
         assert_eq!(m.rows().count(), 3);
         assert!(FeatureMatrix::new(vec!["a".into(), "b".into()], vec![1.]).is_none());
         assert!(FeatureMatrix::new(vec![], vec![]).is_none());
+        let b = m.without(&["a".into(), "zzz".into()]);
+        assert_eq!(
+            (b.names(), b.as_slice()),
+            (&["b".to_owned()][..], &[2., 4., 6.][..])
+        );
     }
 }

@@ -1,13 +1,15 @@
 //! From tracks to model inputs: the "audio+genre" feature matrix (14 audio columns, then one
 //! indicator per genre), outlier fences and z-scores fitted on FIT rows, and the label.
 
+mod extras;
 mod matrix;
 mod pipeline;
 
+pub use extras::EXTRA_NAMES;
 pub use matrix::FeatureMatrix;
 pub use pipeline::{
-    quantile, FeaturePipeline, Fence, OutlierSetup, PipelineParams, Transformed, ZScore,
-    CONTINUOUS, UNSCALED,
+    quantile, FeatureError, FeaturePipeline, FeatureSet, Fence, OutlierSetup, PipelineParams,
+    TrackInput, Transformed, ZScore, CONTINUOUS, UNSCALED,
 };
 
 /// The values at `rows`, in that order.

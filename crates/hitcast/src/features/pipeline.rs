@@ -8,8 +8,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::extras::{ExtraInput, ExtrasFit, EXTRA_NAMES};
 use super::matrix::FeatureMatrix;
-use crate::data::{Column, Tracks, N_AUDIO};
+use crate::data::{Column, Track, Tracks, N_AUDIO};
 
 /// Audio columns that outlier fences apply to (DESIGN.md §4): the continuous measurements, not
 /// codes such as `key` or `time_signature`.
@@ -92,6 +93,54 @@ pub enum FeatureError {
     },
 }
 
+/// Which columns the pipeline produces.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FeatureSet {
+    /// The 14 audio columns and one indicator per genre (DESIGN.md §3: 128 columns).
+    AudioGenre,
+    /// Those, then the 11 extra columns of [`super::EXTRA_NAMES`] (counts, title flags, genre
+    /// popularity on FIT).
+    #[default]
+    Extended,
+}
+
+impl FeatureSet {
+    /// The name used on the command line and in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            FeatureSet::AudioGenre => "audio-genre",
+            FeatureSet::Extended => "extended",
+        }
+    }
+}
+
+impl FromStr for FeatureSet {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [FeatureSet::AudioGenre, FeatureSet::Extended]
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| format!("unknown feature set {s:?}: expected audio-genre or extended"))
+    }
+}
+
+/// One track given by value, as the server receives it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrackInput<'a> {
+    /// Audio columns in [`Column::AUDIO`] order.
+    pub audio: [f64; N_AUDIO],
+    /// Genre names.
+    pub genres: &'a [String],
+    /// `;`-separated artists.
+    pub artists: &'a str,
+    /// Album title.
+    pub album_name: &'a str,
+    /// Track title.
+    pub track_name: &'a str,
+}
+
 /// Settings for fitting a [`FeaturePipeline`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PipelineParams {
@@ -100,6 +149,9 @@ pub struct PipelineParams {
     /// Z-score the 12 non-binary audio columns with FIT mean and standard deviation. Default:
     /// true (distance-based resampling and linear models need it; trees do not mind).
     pub standardize: bool,
+    /// Columns to produce. Default: extended.
+    #[serde(default)]
+    pub features: FeatureSet,
 }
 
 impl Default for PipelineParams {
@@ -107,6 +159,7 @@ impl Default for PipelineParams {
         PipelineParams {
             outliers: OutlierSetup::Raw,
             standardize: true,
+            features: FeatureSet::default(),
         }
     }
 }
@@ -141,6 +194,7 @@ pub struct FeaturePipeline {
     names: Vec<String>,
     fences: Vec<Fence>,
     scaling: Vec<ZScore>,
+    extras: Option<ExtrasFit>,
 }
 
 /// A transformed table and what could not be represented.
@@ -171,9 +225,16 @@ impl FeaturePipeline {
                 .iter()
                 .map(|c| c.name().to_owned())
                 .chain(tracks.genres.iter().map(|g| format!("genre={g}")))
+                .chain(
+                    EXTRA_NAMES
+                        .iter()
+                        .filter(|_| params.features == FeatureSet::Extended)
+                        .map(|n| (*n).to_owned()),
+                )
                 .collect(),
             fences: Vec::new(),
             scaling: Vec::new(),
+            extras: None,
         };
         pipeline.fences = CONTINUOUS
             .iter()
@@ -211,6 +272,26 @@ impl FeaturePipeline {
                     ZScore { column, mean, sd }
                 })
                 .collect();
+        }
+        if params.features == FeatureSet::Extended {
+            let genre_lists: Vec<Vec<usize>> = kept
+                .iter()
+                .map(|&r| {
+                    tracks.rows[r]
+                        .genres
+                        .iter()
+                        .map(|&g| usize::from(g))
+                        .collect()
+                })
+                .collect();
+            let inputs = kept.iter().zip(&genre_lists).map(|(&r, genres)| {
+                let t = &tracks.rows[r];
+                (
+                    extra_input(t, genres, 0),
+                    f64::from(t.popularity.unwrap_or(0)),
+                )
+            });
+            pipeline.extras = Some(ExtrasFit::fit(inputs, tracks.genres.len()));
         }
         Ok(pipeline)
     }
@@ -271,14 +352,9 @@ impl FeaturePipeline {
         }
     }
 
-    /// Writes one track's features into `out` (as wide as [`FeaturePipeline::names`]); genre
-    /// indicators are set for `genres` given as positions in the pipeline's vocabulary.
-    fn write_row(
-        &self,
-        audio: &[f64; N_AUDIO],
-        genres: impl Iterator<Item = usize>,
-        out: &mut [f64],
-    ) {
+    /// Writes one track's features into `out` (as wide as [`FeaturePipeline::names`]): audio
+    /// columns, genre indicators, then the extras.
+    fn write_row(&self, audio: &[f64; N_AUDIO], extra: &ExtraInput, out: &mut [f64]) {
         for (i, &column) in Column::AUDIO.iter().enumerate() {
             out[i] = self.cap(column, audio[i]);
         }
@@ -286,9 +362,13 @@ impl FeaturePipeline {
             let i = audio_index(z.column);
             out[i] = (out[i] - z.mean) / z.sd;
         }
-        out[N_AUDIO..].fill(0.0);
-        for g in genres {
+        let genre_end = N_AUDIO + self.genres.len();
+        out[N_AUDIO..genre_end].fill(0.0);
+        for &g in extra.genres {
             out[N_AUDIO + g] = 1.0;
+        }
+        if let Some(extras) = &self.extras {
+            extras.write(extra, &mut out[genre_end..]);
         }
     }
 
@@ -310,8 +390,13 @@ impl FeaturePipeline {
                     unknown_genres.insert(tracks.genres[usize::from(g)].clone());
                 }
             }
-            let genres = track.genres.iter().filter_map(|&g| mapping[usize::from(g)]);
-            self.write_row(&track.audio, genres, out);
+            let genres: Vec<usize> = track
+                .genres
+                .iter()
+                .filter_map(|&g| mapping[usize::from(g)])
+                .collect();
+            let unknown = track.genres.len() - genres.len();
+            self.write_row(&track.audio, &extra_input(track, &genres, unknown), out);
         }
         Transformed {
             matrix: FeatureMatrix::new(self.names.clone(), data)
@@ -322,22 +407,37 @@ impl FeaturePipeline {
 
     /// Transforms one track given by value, as the server receives it. Returns the feature row
     /// and the genres it does not know (they get all-zero indicators).
-    pub fn transform_one<S: AsRef<str>>(
-        &self,
-        audio: &[f64; N_AUDIO],
-        genres: &[S],
-    ) -> (Vec<f64>, Vec<String>) {
+    pub fn transform_one(&self, track: &TrackInput) -> (Vec<f64>, Vec<String>) {
         let mut known = Vec::new();
         let mut unknown = Vec::new();
-        for g in genres {
-            match self.genres.binary_search_by(|v| v.as_str().cmp(g.as_ref())) {
-                Ok(i) => known.push(i),
-                Err(_) => unknown.push(g.as_ref().to_owned()),
+        for g in track.genres {
+            match self.genres.binary_search(g) {
+                Ok(i) if !known.contains(&i) => known.push(i),
+                Ok(_) => {}
+                Err(_) => unknown.push(g.clone()),
             }
         }
+        known.sort_unstable();
+        let extra = ExtraInput {
+            artists: track.artists,
+            album_name: track.album_name,
+            track_name: track.track_name,
+            genres: &known,
+            unknown_genres: unknown.len(),
+        };
         let mut out = vec![0.0; self.names.len()];
-        self.write_row(audio, known.into_iter(), &mut out);
+        self.write_row(&track.audio, &extra, &mut out);
         (out, unknown)
+    }
+}
+
+fn extra_input<'a>(track: &'a Track, genres: &'a [usize], unknown_genres: usize) -> ExtraInput<'a> {
+    ExtraInput {
+        artists: &track.artists,
+        album_name: &track.album_name,
+        track_name: &track.track_name,
+        genres,
+        unknown_genres,
     }
 }
 
@@ -365,6 +465,13 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::data::Track;
+
+    /// The DESIGN.md feature set, so column counts below are 14 + genres.
+    const AG: PipelineParams = PipelineParams {
+        outliers: OutlierSetup::Raw,
+        standardize: true,
+        features: FeatureSet::AudioGenre,
+    };
 
     fn track(duration: f64, energy: f64, explicit: f64, genres: Vec<u16>) -> Track {
         let mut audio = [0.5; N_AUDIO];
@@ -417,7 +524,7 @@ mod tests {
     fn fences_are_tukeys_on_fit_rows() {
         let t = table();
         let fit: Vec<usize> = (0..9).collect();
-        let p = FeaturePipeline::fit(&t, &fit, PipelineParams::default()).unwrap();
+        let p = FeaturePipeline::fit(&t, &fit, AG).unwrap();
         // durations 1..8, 100: Q1 = 3, Q3 = 7, IQR 4 -> fences -3 and 13.
         let f = p
             .fences()
@@ -432,7 +539,7 @@ mod tests {
     #[test]
     fn names_are_audio_then_genres() {
         let t = table();
-        let p = FeaturePipeline::fit(&t, &[0, 1], PipelineParams::default()).unwrap();
+        let p = FeaturePipeline::fit(&t, &[0, 1], AG).unwrap();
         assert_eq!(p.names().len(), 16);
         assert_eq!(p.names()[0], "duration_ms");
         assert_eq!(p.names()[14..], ["genre=pop", "genre=rock"]);
@@ -445,6 +552,7 @@ mod tests {
         let params = PipelineParams {
             outliers: OutlierSetup::Removed,
             standardize: true,
+            features: FeatureSet::AudioGenre,
         };
         let p = FeaturePipeline::fit(&t, &fit, params).unwrap();
         assert_eq!(p.kept(&t, &fit), (0..8).collect::<Vec<_>>());
@@ -468,6 +576,7 @@ mod tests {
         let params = PipelineParams {
             outliers: OutlierSetup::Capped,
             standardize: false,
+            features: FeatureSet::AudioGenre,
         };
         let p = FeaturePipeline::fit(&t, &fit, params).unwrap();
         assert_eq!(p.kept(&t, &fit).len(), 9);
@@ -480,7 +589,7 @@ mod tests {
     #[test]
     fn binary_columns_and_genres_are_not_scaled() {
         let t = table();
-        let p = FeaturePipeline::fit(&t, &[0, 1, 2, 3], PipelineParams::default()).unwrap();
+        let p = FeaturePipeline::fit(&t, &[0, 1, 2, 3], AG).unwrap();
         let out = p.transform(&t, &[0, 8]).matrix;
         let explicit = audio_index(Column::Explicit);
         let mode = audio_index(Column::Mode);
@@ -493,14 +602,22 @@ mod tests {
     #[test]
     fn genres_match_by_name_and_unknown_genres_are_zero_and_reported() {
         let t = table();
-        let p = FeaturePipeline::fit(&t, &[0, 1], PipelineParams::default()).unwrap();
+        let p = FeaturePipeline::fit(&t, &[0, 1], AG).unwrap();
         let mut other = table();
         other.genres = vec!["jazz".into(), "rock".into()];
         let out = p.transform(&other, &[8]);
         assert_eq!(out.matrix.row(0)[14..], [0.0, 1.0]);
         assert_eq!(out.unknown_genres.into_iter().collect::<Vec<_>>(), ["jazz"]);
 
-        let (row, unknown) = p.transform_one(&t.rows[8].audio, &["rock", "polka"]);
+        let genres = ["rock".to_owned(), "polka".to_owned()];
+        let input = TrackInput {
+            audio: t.rows[8].audio,
+            genres: &genres,
+            artists: "",
+            album_name: "",
+            track_name: "",
+        };
+        let (row, unknown) = p.transform_one(&input);
         assert_eq!(row[14..], [0.0, 1.0]);
         assert_eq!(unknown, ["polka"]);
         assert_eq!(
@@ -519,6 +636,7 @@ mod tests {
         let capped = PipelineParams {
             outliers: OutlierSetup::Capped,
             standardize: true,
+            features: FeatureSet::AudioGenre,
         };
         assert_eq!(
             FeaturePipeline::fit(&t, &[], capped).unwrap_err(),
@@ -553,6 +671,7 @@ mod tests {
         let removed = PipelineParams {
             outliers: OutlierSetup::Removed,
             standardize: true,
+            features: FeatureSet::AudioGenre,
         };
         assert_eq!(
             FeaturePipeline::fit(&t, &[0, 1, 2, 3, 4], removed)
@@ -560,14 +679,14 @@ mod tests {
                 .to_string(),
             "all 5 FIT rows lie outside an outlier fence: nothing left to train on"
         );
-        let raw = PipelineParams::default();
+        let raw = AG;
         assert!(FeaturePipeline::fit(&t, &[0, 1, 2, 3, 4], raw).is_ok());
     }
 
     #[test]
     fn pipeline_round_trips_through_json() {
         let t = table();
-        let p = FeaturePipeline::fit(&t, &[0, 1, 2], PipelineParams::default()).unwrap();
+        let p = FeaturePipeline::fit(&t, &[0, 1, 2], AG).unwrap();
         let json = serde_json::to_string(&p).unwrap();
         let back: FeaturePipeline = serde_json::from_str(&json).unwrap();
         assert_eq!(back, p);

@@ -28,6 +28,18 @@ pub enum Task {
     Regression,
 }
 
+/// The one VAL metric early stopping watches for classification.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopMetric {
+    /// Log-loss: smooth, and right when the training rows keep the true class balance.
+    #[default]
+    Logloss,
+    /// Average precision: blind to calibration, so right when class weights or resampling shift
+    /// the probabilities on purpose (VAL log-loss then creeps down for thousands of rounds).
+    PrAuc,
+}
+
 /// Settings of [`BoostingModel`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -36,8 +48,11 @@ pub struct BoostingParams {
     pub task: Task,
     /// Boosting rounds at most; early stopping on VAL usually ends sooner. Default 2000.
     pub max_rounds: usize,
-    /// Stop after this many rounds without a better VAL score (needs a VAL set). Default 100.
+    /// Stop after this many rounds without a better VAL score (needs a VAL set). Default 50.
     pub early_stopping_rounds: usize,
+    /// The VAL metric early stopping watches (classification; regression watches RMSE).
+    /// Default log-loss.
+    pub stop_metric: StopMetric,
     /// Shrinkage per round. Default 0.03; in (0, 1].
     pub learning_rate: f64,
     /// Maximum tree depth. Default 6; 1 to 16.
@@ -48,13 +63,14 @@ pub struct BoostingParams {
     pub min_child_weight: f64,
     /// Share of rows sampled per tree. Default 0.8; in (0, 1].
     pub subsample: f64,
-    /// Share of columns sampled per tree. Default 0.8; in (0, 1].
+    /// Share of columns sampled per tree. Default 0.5; in (0, 1].
     pub colsample_bytree: f64,
     /// L2 penalty on leaf weights (`lambda`). Default 1.0.
     pub l2: f64,
     /// Weight of positive rows relative to negative ones (classification). Default 1.0.
     pub scale_pos_weight: f64,
-    /// Histogram bins per feature. Default 256.
+    /// Histogram bins per feature. Default 64 (measured on the honest grid: as accurate as 256
+    /// and a third faster).
     pub max_bin: usize,
 }
 
@@ -63,16 +79,17 @@ impl Default for BoostingParams {
         BoostingParams {
             task: Task::Classification,
             max_rounds: 2000,
-            early_stopping_rounds: 100,
+            early_stopping_rounds: 50,
+            stop_metric: StopMetric::Logloss,
             learning_rate: 0.03,
             max_depth: 6,
             max_leaves: None,
             min_child_weight: 1.0,
             subsample: 0.8,
-            colsample_bytree: 0.8,
+            colsample_bytree: 0.5,
             l2: 1.0,
             scale_pos_weight: 1.0,
-            max_bin: 256,
+            max_bin: 64,
         }
     }
 }
@@ -152,7 +169,10 @@ impl Valid<BoostingParams> {
         let (objective, metric) = match self.task {
             Task::Classification => (
                 Objective::BinaryLogistic(RegLoss::new(self.scale_pos_weight)?),
-                EvalMetric::LogLoss,
+                match self.stop_metric {
+                    StopMetric::Logloss => EvalMetric::LogLoss,
+                    StopMetric::PrAuc => EvalMetric::AucPr,
+                },
             ),
             Task::Regression => (
                 Objective::SquaredError(RegLoss::default()),

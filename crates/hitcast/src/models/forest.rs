@@ -38,7 +38,7 @@ pub enum MaxFeatures {
 pub struct ForestParams {
     /// Classification or regression. Default classification.
     pub task: Task,
-    /// Trees. Default 300; 1 to 65536.
+    /// Trees. Default 200 (300 measured no better on VAL); 1 to 65536.
     pub n_trees: usize,
     /// Maximum depth. Default 16 (the most hessboost grows); 1 to 16.
     pub max_depth: usize,
@@ -54,7 +54,7 @@ impl Default for ForestParams {
     fn default() -> Self {
         ForestParams {
             task: Task::Classification,
-            n_trees: 300,
+            n_trees: 200,
             max_depth: 16,
             min_samples_leaf: 3.0,
             max_features: MaxFeatures::Sqrt,

@@ -11,7 +11,7 @@ mod linear;
 mod logistic;
 mod zoo;
 
-pub use boosting::{BoostingModel, BoostingParams, Task};
+pub use boosting::{BoostingModel, BoostingParams, StopMetric, Task};
 pub use forest::{ForestModel, ForestParams, MaxFeatures};
 pub use linear::{LinearModel, LinearParams};
 pub use logistic::{LogisticModel, LogisticParams};
@@ -87,6 +87,14 @@ pub enum ModelError {
         value: String,
         /// The accepted range.
         reason: &'static str,
+    },
+    /// A parameter name the family does not have.
+    #[error("unknown parameter {key:?}; this family has {known}")]
+    UnknownParam {
+        /// The name given.
+        key: String,
+        /// The family's parameter names.
+        known: String,
     },
     /// Inputs of the wrong shape.
     #[error("bad input: {0}")]

@@ -105,15 +105,49 @@ impl ModelSpec {
         }
     }
 
-    /// Parameters as a compact JSON object, for result tables.
-    pub fn params_json(&self) -> String {
+    /// The parameters as a JSON object, for result tables.
+    pub fn params_json(&self) -> serde_json::Value {
         let value = match self {
             ModelSpec::Logistic(p) => serde_json::to_value(p),
             ModelSpec::Linear(p) => serde_json::to_value(p),
             ModelSpec::Forest(p) => serde_json::to_value(p),
             ModelSpec::Boosting(p) => serde_json::to_value(p),
         };
-        value.map(|v| v.to_string()).unwrap_or_default()
+        value.unwrap_or_default()
+    }
+
+    /// The same family with one parameter replaced, e.g. `("learning_rate", "0.1")`; the value
+    /// is read as JSON (a bare word as a string). Unknown keys and bad values are refused.
+    pub fn with_param(&self, key: &str, value: &str) -> Result<ModelSpec, ModelError> {
+        let mut tagged =
+            serde_json::to_value(self).map_err(|e| ModelError::Shape(e.to_string()))?;
+        let parsed = serde_json::from_str(value)
+            .unwrap_or_else(|_| serde_json::Value::String(value.to_owned()));
+        let params = tagged
+            .get_mut("params")
+            .and_then(serde_json::Value::as_object_mut)
+            .ok_or_else(|| ModelError::Shape("model parameters are not an object".into()))?;
+        if !params.contains_key(key) {
+            return Err(ModelError::UnknownParam {
+                key: key.to_owned(),
+                known: params.keys().cloned().collect::<Vec<_>>().join(", "),
+            });
+        }
+        params.insert(key.to_owned(), parsed);
+        let spec: ModelSpec = serde_json::from_value(tagged)
+            .map_err(|e| ModelError::Shape(format!("{key}={value}: {e}")))?;
+        spec.check()?;
+        Ok(spec)
+    }
+
+    /// Checks the parameters without fitting.
+    pub fn check(&self) -> Result<(), ModelError> {
+        match self {
+            ModelSpec::Logistic(p) => p.clone().check().map(drop),
+            ModelSpec::Linear(p) => p.clone().check().map(drop),
+            ModelSpec::Forest(p) => p.clone().check().map(drop),
+            ModelSpec::Boosting(p) => p.clone().check().map(drop),
+        }
     }
 
     /// Fits a classifier.
@@ -179,6 +213,16 @@ pub enum FittedClassifier {
     Boosting(BoostingModel),
 }
 
+impl FittedClassifier {
+    /// Boosting rounds kept (after early stopping), for boosted models.
+    pub fn rounds(&self) -> Option<usize> {
+        match self {
+            FittedClassifier::Boosting(m) => Some(m.rounds),
+            FittedClassifier::Logistic(_) | FittedClassifier::Forest(_) => None,
+        }
+    }
+}
+
 impl Classifier for FittedClassifier {
     fn predict_proba(&self, x: &FeatureMatrix) -> Vec<f64> {
         match self {
@@ -201,6 +245,16 @@ pub enum FittedRegressor {
     Boosting(BoostingModel),
 }
 
+impl FittedRegressor {
+    /// Boosting rounds kept (after early stopping), for boosted models.
+    pub fn rounds(&self) -> Option<usize> {
+        match self {
+            FittedRegressor::Boosting(m) => Some(m.rounds),
+            FittedRegressor::Linear(_) | FittedRegressor::Forest(_) => None,
+        }
+    }
+}
+
 impl Regressor for FittedRegressor {
     fn predict(&self, x: &FeatureMatrix) -> Vec<f64> {
         match self {
@@ -208,5 +262,38 @@ impl Regressor for FittedRegressor {
             FittedRegressor::Forest(m) => m.predict(x),
             FittedRegressor::Boosting(m) => m.predict(x),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_param_replaces_one_value_and_validates_it() {
+        let gbm = ModelSpec::classifier(ClassifierKind::Gbm);
+        let faster = gbm.with_param("learning_rate", "0.1").unwrap();
+        match faster {
+            ModelSpec::Boosting(p) => assert_eq!(p.learning_rate, 0.1),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            gbm.with_param("learning_rate", "2")
+                .unwrap_err()
+                .to_string(),
+            "invalid parameter learning_rate = 2: must be in (0, 1]"
+        );
+        let err = gbm.with_param("eta", "0.1").unwrap_err().to_string();
+        assert!(err.starts_with("unknown parameter \"eta\"; this family has colsample_bytree, early_stopping_rounds,"), "{err}");
+        let rf = ModelSpec::classifier(ClassifierKind::Rf)
+            .with_param("max_features", "log2")
+            .unwrap();
+        assert!(matches!(
+            rf,
+            ModelSpec::Forest(ForestParams {
+                max_features: crate::models::MaxFeatures::Log2,
+                ..
+            })
+        ));
     }
 }

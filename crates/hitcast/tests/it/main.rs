@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use hitcast::data::{read_rows, summarize, Column, ColumnMap, DataSummary, ReadOptions, Tracks};
-use hitcast::features::{FeaturePipeline, OutlierSetup, PipelineParams};
+use hitcast::features::{FeaturePipeline, FeatureSet, OutlierSetup, PipelineParams};
 use hitcast::split::{primary_artist, Protocol, Split, FOLDS};
 
 fn dataset() -> PathBuf {
@@ -214,6 +214,7 @@ fn fences_and_scaling_on_fit_match_pandas() {
     let params = PipelineParams {
         outliers: OutlierSetup::Removed,
         standardize: true,
+        features: FeatureSet::AudioGenre,
     };
     let pipeline = FeaturePipeline::fit(tracks, &split.fit, params).unwrap();
     assert_eq!(pipeline.names().len(), 128);
@@ -241,7 +242,10 @@ fn fences_and_scaling_on_fit_match_pandas() {
     let fit = raw.transform(tracks, &split.fit).matrix;
     let mean: f64 = fit.column(12).sum::<f64>() / fit.n_rows() as f64;
     assert!(mean.abs() < 1e-9);
-    let genre_ones: f64 = fit.rows().map(|r| r[14..].iter().sum::<f64>()).sum();
+    // Extended: the 128 columns, then 11 extras.
+    assert_eq!(fit.n_cols(), 139);
+    assert_eq!(fit.names()[128], "n_genres");
+    let genre_ones: f64 = fit.rows().map(|r| r[14..128].iter().sum::<f64>()).sum();
     let memberships: usize = split.fit.iter().map(|&i| tracks.rows[i].genres.len()).sum();
     assert_eq!(genre_ones as usize, memberships);
 }
@@ -273,4 +277,74 @@ fn the_external_sample_without_a_map_names_what_is_missing() {
         "{err}"
     );
     assert!(err.ends_with("(rename with --map SRC=DST)"), "{err}");
+}
+
+mod experiment {
+    use super::*;
+    use hitcast::experiment::{run, GridConfig, Results, TaskKind};
+    use hitcast::features::OutlierSetup;
+    use hitcast::models::{ClassifierKind, RegressorKind};
+    use hitcast::sampling::Strategy;
+
+    /// A reduced grid: raw data; no resampling and undersampling; all classifiers; linear and
+    /// boosted regression.
+    fn reduced() -> Results {
+        let (_, tracks) = loaded();
+        let labels = labels(tracks);
+        let split = Split::new(tracks, &labels, Protocol::Honest, 0, 42).unwrap();
+        let config = GridConfig {
+            setups: vec![OutlierSetup::Raw],
+            strategies: vec![Strategy::None, Strategy::Undersample],
+            classifiers: ClassifierKind::ALL.to_vec(),
+            regressors: vec![RegressorKind::Linear, RegressorKind::Gbm],
+            ..GridConfig::default()
+        };
+        let mut events = 0;
+        let results = run(tracks, &split, &config, &mut |_| events += 1).unwrap();
+        assert!(events > 8);
+        results
+    }
+
+    #[test]
+    fn a_reduced_grid_writes_results_that_parse_and_beat_a_constant_predictor() {
+        let results = reduced();
+        assert_eq!(results.rows.len(), 2 * 3 + 2);
+        assert_eq!((results.test_rows, results.test_positives), (17_993, 489));
+        let dir = std::env::temp_dir().join(format!("hitcast-it-grid-{}", std::process::id()));
+        results.write_dir(&dir).unwrap();
+        let back: Results =
+            serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();
+        assert_eq!(back, results);
+        let csv = std::fs::read_to_string(dir.join("results.csv")).unwrap();
+        assert_eq!(csv.lines().count(), 1 + results.rows.len());
+        let md = std::fs::read_to_string(dir.join("results.md")).unwrap();
+        assert!(
+            md.contains("## Classification, raw data")
+                && md.contains("## Regression of the popularity score")
+        );
+
+        // A constant score has ROC-AUC 0.5 and PR-AUC equal to the positive rate (0.027).
+        let gbm = results
+            .rows
+            .iter()
+            .find(|r| r.cell() == "classification/raw/none/gbm")
+            .unwrap();
+        assert!(gbm.roc_auc.unwrap() > 0.88, "{gbm:?}");
+        assert!(gbm.pr_auc.unwrap() > 5.0 * results.positive_rate, "{gbm:?}");
+        for row in results
+            .rows
+            .iter()
+            .filter(|r| r.task == TaskKind::Classification)
+        {
+            assert!(row.roc_auc.unwrap() > 0.8, "{}", row.cell());
+            let t = row.threshold.unwrap();
+            assert!(t.is_finite());
+        }
+        let boosted = results
+            .rows
+            .iter()
+            .find(|r| r.cell() == "regression/raw/none/gbm")
+            .unwrap();
+        assert!(boosted.r2.unwrap() > 0.25, "{boosted:?}");
+    }
 }

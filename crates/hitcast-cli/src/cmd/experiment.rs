@@ -1,0 +1,274 @@
+//! `hitcast experiment`: the grid of outlier setups x imbalance strategies x models, and the
+//! regression suite, written to results.json / .csv / .md.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use hitcast::data::DEFAULT_THRESHOLD;
+use hitcast::experiment::{
+    run, search_space_doc, Event, GridConfig, Results, TaskKind, TuneConfig,
+};
+use hitcast::features::FeatureSet;
+use hitcast::split::{Protocol, Split};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cmd::data::parse_protocol;
+use crate::dataset::DataArgs;
+use crate::output::emit;
+use crate::Globals;
+
+/// Flags of `hitcast experiment`.
+#[derive(Debug, Args)]
+#[command(after_help = format!("Tuning search spaces: {}", search_space_doc()))]
+pub struct ExperimentArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// honest (published figures), seed (leaky, for comparison) or known-artist.
+    #[arg(long, default_value = "honest", value_parser = parse_protocol)]
+    protocol: Protocol,
+    /// TEST fold (0-4) of the honest and known-artist protocols.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..5))]
+    fold: u8,
+    /// A track is popular when its popularity is above this.
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u8).range(0..100))]
+    threshold: u8,
+    /// Feature columns: audio-genre (the 128 of the protocol) or extended (those plus genre and
+    /// artist counts, title flags and genre popularity on FIT).
+    #[arg(long, default_value = "extended", value_parser = |s: &str| s.parse::<FeatureSet>())]
+    features: FeatureSet,
+    /// Leave feature columns out by name (repeatable or comma-separated), e.g. --drop
+    /// title_live,n_genres for an ablation.
+    #[arg(long, value_name = "COLUMN", value_delimiter = ',')]
+    drop: Vec<String>,
+    /// Random search per model family on VAL before the grid (see the search spaces below).
+    #[arg(long)]
+    tune: bool,
+    /// Trials per family with --tune, the defaults included.
+    #[arg(long, default_value_t = 20, requires = "tune")]
+    trials: usize,
+    /// Seconds per family with --tune.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS", requires = "tune")]
+    time_budget: u64,
+    /// Run only cells whose "task/setup/strategy/model" contains PATTERN (repeatable or
+    /// comma-separated), e.g. --only gbm or --only raw/smote.
+    #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
+    only: Vec<String>,
+    /// Override a model parameter, e.g. --param gbm.learning_rate=0.1 (repeatable). Families:
+    /// logreg, linear, rf, gbm; `hitcast experiment --help` lists the search spaces, and an
+    /// unknown key lists the family's parameters.
+    #[arg(long = "param", value_name = "FAMILY.KEY=VALUE", value_parser = parse_param)]
+    params: Vec<(String, String, String)>,
+    /// Directory for results.json, results.csv and results.md.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+impl ExperimentArgs {
+    /// Runs the grid.
+    pub fn run(self, globals: Globals) -> anyhow::Result<()> {
+        let loaded = self.data.load()?;
+        let tracks = self.protocol.table(loaded.rows);
+        let labels = tracks
+            .labels(self.threshold)
+            .context("the data has no popularity column")?;
+        let split = Split::new(&tracks, &labels, self.protocol, self.fold, globals.seed)?;
+        let config = GridConfig {
+            threshold: self.threshold,
+            seed: globals.seed,
+            only: self.only.clone(),
+            tune: self.tune.then(|| TuneConfig {
+                trials: self.trials,
+                time_budget: Duration::from_secs(self.time_budget),
+            }),
+            features: self.features,
+            params: self.params.clone(),
+            drop: self.drop.clone(),
+            ..GridConfig::default()
+        };
+        let mut progress = Progress::new(globals.quiet);
+        let results = run(&tracks, &split, &config, &mut |event| progress.on(event))?;
+        progress.finish();
+        results
+            .write_dir(&self.out)
+            .with_context(|| format!("cannot write the results to {}", self.out.display()))?;
+        emit(&summary(&results, &self.out))
+    }
+}
+
+fn parse_param(s: &str) -> Result<(String, String, String), String> {
+    let (name, value) = s.split_once('=').ok_or("expected FAMILY.KEY=VALUE")?;
+    let (family, key) = name.split_once('.').ok_or("expected FAMILY.KEY=VALUE")?;
+    Ok((family.to_owned(), key.to_owned(), value.to_owned()))
+}
+
+/// A bar on a terminal; one plain line per cell on stderr in a pipe or CI; nothing with -q.
+struct Progress {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    done: usize,
+    total: usize,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Progress {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar
+        });
+        Progress {
+            bar,
+            quiet,
+            done: 0,
+            total: 0,
+        }
+    }
+
+    fn on(&mut self, event: Event) {
+        match event {
+            Event::Planned(n) => {
+                self.total = n;
+                if let Some(bar) = &self.bar {
+                    bar.set_length(n as u64);
+                }
+            }
+            Event::Trial(family, trial, score) => {
+                let line = format!("tuning {family}: trial {trial}, VAL score {score:.4}");
+                match &self.bar {
+                    Some(bar) => bar.set_message(line),
+                    None => self.line(&line),
+                }
+            }
+            Event::Started(cell) => {
+                if let Some(bar) = &self.bar {
+                    bar.set_message(cell.to_owned());
+                }
+            }
+            Event::Finished(row) => {
+                self.done += 1;
+                let score = match row.task {
+                    TaskKind::Classification => format!(
+                        "VAL PR-AUC {:.3}, TEST ROC-AUC {:.3}",
+                        row.val_pr_auc.unwrap_or(f64::NAN),
+                        row.roc_auc.unwrap_or(f64::NAN)
+                    ),
+                    TaskKind::Regression => format!("TEST R² {:.3}", row.r2.unwrap_or(f64::NAN)),
+                };
+                match &self.bar {
+                    Some(bar) => bar.inc(1),
+                    None => self.line(&format!(
+                        "[{}/{}] {} ({:.1} s): {score}",
+                        self.done,
+                        self.total,
+                        row.cell(),
+                        row.fit_seconds
+                    )),
+                }
+            }
+        }
+    }
+
+    fn line(&self, text: &str) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr(), "{text}");
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The closing table: classifiers ranked by VAL PR-AUC (the honest order), the regressors, and
+/// where the files are.
+fn summary(results: &Results, out: &std::path::Path) -> String {
+    let mut s = String::new();
+    let fold = results
+        .fold
+        .map(|f| format!(", fold {f}"))
+        .unwrap_or_default();
+    let leaky = if results.protocol.is_leaky() {
+        " (LEAKY)"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        s,
+        "hitcast experiment: protocol {}{leaky}{fold}; TEST {} tracks, {:.2}% popular (majority-class accuracy {:.3}); {:.1} s\n",
+        results.protocol,
+        results.test_rows,
+        results.positive_rate * 100.0,
+        results.majority_accuracy,
+        results.wall_seconds
+    );
+    let mut classifiers: Vec<_> = results
+        .rows
+        .iter()
+        .filter(|r| r.task == TaskKind::Classification)
+        .collect();
+    classifiers.sort_by(|a, b| {
+        b.val_pr_auc
+            .unwrap_or(f64::MIN)
+            .total_cmp(&a.val_pr_auc.unwrap_or(f64::MIN))
+    });
+    if !classifiers.is_empty() {
+        let _ = writeln!(
+            s,
+            "  {:<36}{:>8}{:>9}{:>8}{:>7}{:>7}{:>8}",
+            "classifier (by VAL PR-AUC)", "VAL PR", "ROC-AUC", "PR-AUC", "F1", "prec", "recall"
+        );
+        for r in classifiers.iter().take(10) {
+            let _ = writeln!(
+                s,
+                "  {:<36}{:>8.3}{:>9.3}{:>8.3}{:>7.3}{:>7.3}{:>8.3}",
+                r.cell().trim_start_matches("classification/"),
+                r.val_pr_auc.unwrap_or(f64::NAN),
+                r.roc_auc.unwrap_or(f64::NAN),
+                r.pr_auc.unwrap_or(f64::NAN),
+                r.f1.unwrap_or(f64::NAN),
+                r.precision.unwrap_or(f64::NAN),
+                r.recall.unwrap_or(f64::NAN)
+            );
+        }
+        if classifiers.len() > 10 {
+            let _ = writeln!(s, "  ... {} more in results.md", classifiers.len() - 10);
+        }
+        s.push('\n');
+    }
+    let regressors: Vec<_> = results
+        .rows
+        .iter()
+        .filter(|r| r.task == TaskKind::Regression)
+        .collect();
+    if !regressors.is_empty() {
+        let _ = writeln!(
+            s,
+            "  {:<36}{:>8}{:>9}{:>8}",
+            "regressor", "R²", "RMSE", "MAE"
+        );
+        for r in regressors {
+            let _ = writeln!(
+                s,
+                "  {:<36}{:>8.3}{:>9.2}{:>8.2}",
+                r.cell().trim_start_matches("regression/"),
+                r.r2.unwrap_or(f64::NAN),
+                r.rmse.unwrap_or(f64::NAN),
+                r.mae.unwrap_or(f64::NAN)
+            );
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(s, "results: {}/results.md (.json, .csv)", out.display());
+    s
+}

@@ -1,0 +1,500 @@
+//! The experiment grid: every outlier setup x imbalance strategy x classifier, and the regression
+//! suite, under one protocol and fold, with results that never let TEST choose anything.
+//!
+//! Per setup the feature pipeline is fitted on FIT; per strategy FIT is resampled once and shared
+//! by the classifiers; VAL drives early stopping and picks the F1 threshold; TEST is only scored.
+
+mod results;
+mod tune;
+
+pub use results::{ResultRow, Results, TaskKind};
+pub use tune::{search_space_doc, TuneConfig};
+
+use std::time::Instant;
+
+use crate::data::Tracks;
+use crate::features::{
+    select, FeatureError, FeatureMatrix, FeaturePipeline, FeatureSet, OutlierSetup, PipelineParams,
+};
+use crate::metrics::{
+    average_precision, best_f1_threshold, ClassificationMetrics, MetricError, RegressionMetrics,
+};
+use crate::models::{
+    Classifier, ClassifierKind, ModelError, ModelSpec, Regressor, RegressorKind, TrainSet,
+};
+use crate::sampling::{resample, SamplingError, Strategy};
+use crate::split::{Split, SplitError};
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct GridConfig {
+    /// Label threshold: popular means popularity > threshold.
+    pub threshold: u8,
+    /// Seed for resampling and models.
+    pub seed: u64,
+    /// Outlier setups to run.
+    pub setups: Vec<OutlierSetup>,
+    /// Imbalance strategies to run.
+    pub strategies: Vec<Strategy>,
+    /// Classifiers to run.
+    pub classifiers: Vec<ClassifierKind>,
+    /// Regressors to run (once per setup).
+    pub regressors: Vec<RegressorKind>,
+    /// Keep only cells whose `task/setup/strategy/model` name contains one of these.
+    pub only: Vec<String>,
+    /// Random search per family before the grid, or documented defaults.
+    pub tune: Option<TuneConfig>,
+    /// Feature columns.
+    pub features: FeatureSet,
+    /// Feature columns to leave out (by name), e.g. for an ablation.
+    pub drop: Vec<String>,
+    /// Parameter overrides `(family, key, value)`, applied to the defaults before tuning: a
+    /// family name (`gbm`, `rf`) covers its classifier and its regressor.
+    pub params: Vec<(String, String, String)>,
+}
+
+impl Default for GridConfig {
+    fn default() -> Self {
+        GridConfig {
+            threshold: crate::data::DEFAULT_THRESHOLD,
+            seed: 42,
+            setups: OutlierSetup::ALL.to_vec(),
+            strategies: Strategy::ALL.to_vec(),
+            classifiers: ClassifierKind::ALL.to_vec(),
+            regressors: RegressorKind::ALL.to_vec(),
+            only: Vec::new(),
+            tune: None,
+            features: FeatureSet::default(),
+            params: Vec::new(),
+            drop: Vec::new(),
+        }
+    }
+}
+
+impl GridConfig {
+    fn wants(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|p| name.contains(p.as_str()))
+    }
+
+    /// Names of the cells this configuration runs, in order.
+    pub fn cells(&self) -> Vec<String> {
+        let mut cells = Vec::new();
+        for setup in &self.setups {
+            for strategy in &self.strategies {
+                for model in &self.classifiers {
+                    cells.push(format!("classification/{setup}/{strategy}/{model}"));
+                }
+            }
+            for model in &self.regressors {
+                cells.push(format!("regression/{setup}/none/{model}"));
+            }
+        }
+        cells.retain(|c| self.wants(c));
+        cells
+    }
+}
+
+/// Why an experiment stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ExperimentError {
+    /// The split could not be made.
+    #[error("cannot split the data")]
+    Split(#[from] SplitError),
+    /// The feature pipeline could not be fitted.
+    #[error("cannot fit the feature pipeline")]
+    Features(#[from] FeatureError),
+    /// A model failed.
+    #[error("{cell}: model failed")]
+    Model {
+        /// The grid cell.
+        cell: String,
+        /// The reason.
+        #[source]
+        source: ModelError,
+    },
+    /// Resampling failed.
+    #[error("{cell}: resampling failed")]
+    Sampling {
+        /// The grid cell.
+        cell: String,
+        /// The reason.
+        #[source]
+        source: SamplingError,
+    },
+    /// A metric was undefined (one class in VAL or TEST).
+    #[error("{cell}: cannot evaluate")]
+    Metric {
+        /// The grid cell.
+        cell: String,
+        /// The reason.
+        #[source]
+        source: MetricError,
+    },
+    /// The data has no popularity column.
+    #[error("the data has no popularity column to learn from")]
+    Unlabelled,
+    /// `--drop` named a column the feature set does not have.
+    #[error("unknown feature {0:?} in --drop")]
+    UnknownFeature(String),
+    /// `--param` named a family that does not exist.
+    #[error("unknown model family {0:?} in --param: expected logreg, linear, rf or gbm")]
+    UnknownFamily(String),
+    /// `--only` matched nothing.
+    #[error("no grid cell matches --only {0:?}")]
+    NothingSelected(Vec<String>),
+}
+
+/// Progress reports while the grid runs.
+#[derive(Clone, Debug)]
+pub enum Event<'a> {
+    /// The number of cells about to run.
+    Planned(usize),
+    /// A tuning trial finished: family, trial number, VAL score.
+    Trial(&'a str, usize, f64),
+    /// A cell is starting.
+    Started(&'a str),
+    /// A cell finished, with its result.
+    Finished(&'a ResultRow),
+}
+
+/// The data of one setup: the fitted pipeline and transformed FIT (kept rows), VAL and TEST.
+struct Prepared {
+    fit_x: FeatureMatrix,
+    fit_y: Vec<f64>,
+    fit_score: Vec<f64>,
+    val_x: FeatureMatrix,
+    val_y: Vec<f64>,
+    val_score: Vec<f64>,
+    test_x: FeatureMatrix,
+    test_labels: Vec<bool>,
+    test_score: Vec<f64>,
+}
+
+fn prepare(
+    tracks: &Tracks,
+    split: &Split,
+    labels: &[bool],
+    popularity: &[f64],
+    setup: OutlierSetup,
+    features: FeatureSet,
+    drop: &[String],
+) -> Result<Prepared, ExperimentError> {
+    let params = PipelineParams {
+        outliers: setup,
+        standardize: true,
+        features,
+    };
+    let pipeline = FeaturePipeline::fit(tracks, &split.fit, params)?;
+    if let Some(unknown) = drop.iter().find(|d| !pipeline.names().contains(d)) {
+        return Err(ExperimentError::UnknownFeature(unknown.clone()));
+    }
+    let kept = pipeline.kept(tracks, &split.fit);
+    let as_f64 = |rows: &[usize]| {
+        rows.iter()
+            .map(|&i| f64::from(u8::from(labels[i])))
+            .collect::<Vec<_>>()
+    };
+    Ok(Prepared {
+        fit_x: pipeline.transform(tracks, &kept).matrix.without(drop),
+        fit_y: as_f64(&kept),
+        fit_score: select(popularity, &kept),
+        val_x: pipeline.transform(tracks, &split.val).matrix.without(drop),
+        val_y: as_f64(&split.val),
+        val_score: select(popularity, &split.val),
+        test_x: pipeline.transform(tracks, &split.test).matrix.without(drop),
+        test_labels: select(labels, &split.test),
+        test_score: select(popularity, &split.test),
+    })
+}
+
+/// Runs the grid on `tracks` (collapsed, or raw rows for the seed protocol) under `split`.
+pub fn run(
+    tracks: &Tracks,
+    split: &Split,
+    config: &GridConfig,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Results, ExperimentError> {
+    let started = Instant::now();
+    let labels = tracks
+        .labels(config.threshold)
+        .ok_or(ExperimentError::Unlabelled)?;
+    let popularity: Vec<f64> = tracks
+        .popularity()
+        .ok_or(ExperimentError::Unlabelled)?
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    let cells = config.cells();
+    if cells.is_empty() {
+        return Err(ExperimentError::NothingSelected(config.only.clone()));
+    }
+    on_event(Event::Planned(cells.len()));
+
+    // Tuning (on the raw setup without resampling) fixes each family's parameters for the grid.
+    let mut classifier_specs: Vec<(ClassifierKind, ModelSpec)> = config
+        .classifiers
+        .iter()
+        .map(|&k| (k, ModelSpec::classifier(k)))
+        .collect();
+    let mut regressor_specs: Vec<(RegressorKind, ModelSpec)> = config
+        .regressors
+        .iter()
+        .map(|&k| (k, ModelSpec::regressor(k)))
+        .collect();
+    for (family, key, value) in &config.params {
+        let known = ClassifierKind::ALL
+            .iter()
+            .map(|k| k.name())
+            .chain(RegressorKind::ALL.iter().map(|k| k.name()));
+        if !known.clone().any(|k| k == family) {
+            return Err(ExperimentError::UnknownFamily(family.clone()));
+        }
+        let apply = |spec: &mut ModelSpec| -> Result<(), ExperimentError> {
+            *spec = spec
+                .with_param(key, value)
+                .map_err(|source| ExperimentError::Model {
+                    cell: format!("--param {family}.{key}={value}"),
+                    source,
+                })?;
+            Ok(())
+        };
+        for (kind, spec) in &mut classifier_specs {
+            if kind.name() == family {
+                apply(spec)?;
+            }
+        }
+        for (kind, spec) in &mut regressor_specs {
+            if kind.name() == family {
+                apply(spec)?;
+            }
+        }
+    }
+    if let Some(tune) = &config.tune {
+        let base = prepare(
+            tracks,
+            split,
+            &labels,
+            &popularity,
+            OutlierSetup::Raw,
+            config.features,
+            &config.drop,
+        )?;
+        for (kind, spec) in &mut classifier_specs {
+            if cells
+                .iter()
+                .any(|c| c.starts_with("classification/") && c.ends_with(&format!("/{kind}")))
+            {
+                *spec = tune::tune_classifier(
+                    *kind,
+                    &TrainSet::new(&base.fit_x, &base.fit_y),
+                    &TrainSet::new(&base.val_x, &base.val_y),
+                    tune,
+                    config.seed,
+                    on_event,
+                )?;
+            }
+        }
+        for (kind, spec) in &mut regressor_specs {
+            if cells
+                .iter()
+                .any(|c| c.starts_with("regression/") && c.ends_with(&format!("/{kind}")))
+            {
+                *spec = tune::tune_regressor(
+                    *kind,
+                    &TrainSet::new(&base.fit_x, &base.fit_score),
+                    &TrainSet::new(&base.val_x, &base.val_score),
+                    tune,
+                    config.seed,
+                    on_event,
+                )?;
+            }
+        }
+    }
+
+    let mut rows = Vec::new();
+    let mut width = 0;
+    for &setup in &config.setups {
+        let wanted = |prefix: &str| cells.iter().any(|c| c.starts_with(prefix));
+        if !wanted(&format!("classification/{setup}/")) && !wanted(&format!("regression/{setup}/"))
+        {
+            continue;
+        }
+        let data = prepare(
+            tracks,
+            split,
+            &labels,
+            &popularity,
+            setup,
+            config.features,
+            &config.drop,
+        )?;
+        width = data.fit_x.n_cols();
+        for &strategy in &config.strategies {
+            let prefix = format!("classification/{setup}/{strategy}/");
+            if !wanted(&prefix) {
+                continue;
+            }
+            let resampled =
+                resample(strategy, &data.fit_x, &data.fit_y, config.seed).map_err(|source| {
+                    ExperimentError::Sampling {
+                        cell: prefix.clone(),
+                        source,
+                    }
+                })?;
+            let train = TrainSet {
+                x: &resampled.x,
+                y: &resampled.y,
+                weights: resampled.weights.as_deref(),
+            };
+            let val = TrainSet::new(&data.val_x, &data.val_y);
+            for (kind, spec) in &classifier_specs {
+                let cell = format!("{prefix}{kind}");
+                if !cells.contains(&cell) {
+                    continue;
+                }
+                on_event(Event::Started(&cell));
+                let row = classify(&cell, spec, &train, &val, &data, config.seed)?;
+                let row = ResultRow {
+                    setup,
+                    strategy: Some(strategy),
+                    model: kind.name().to_owned(),
+                    ..row
+                };
+                on_event(Event::Finished(&row));
+                rows.push(row);
+            }
+        }
+        for (kind, spec) in &regressor_specs {
+            let cell = format!("regression/{setup}/none/{kind}");
+            if !cells.contains(&cell) {
+                continue;
+            }
+            on_event(Event::Started(&cell));
+            let row = regress(&cell, spec, &data, config.seed)?;
+            let row = ResultRow {
+                setup,
+                model: kind.name().to_owned(),
+                ..row
+            };
+            on_event(Event::Finished(&row));
+            rows.push(row);
+        }
+    }
+    let test_labels = select(&labels, &split.test);
+    let positives = test_labels.iter().filter(|&&l| l).count();
+    let positive_rate = positives as f64 / test_labels.len().max(1) as f64;
+    Ok(Results {
+        protocol: split.protocol,
+        fold: split.fold,
+        seed: config.seed,
+        threshold: config.threshold,
+        fit_rows: split.fit.len(),
+        val_rows: split.val.len(),
+        test_rows: split.test.len(),
+        test_positives: positives,
+        positive_rate,
+        majority_accuracy: positive_rate.max(1.0 - positive_rate),
+        features: width,
+        tuned: config.tune.is_some(),
+        wall_seconds: started.elapsed().as_secs_f64(),
+        rows,
+    })
+}
+
+fn classify(
+    cell: &str,
+    spec: &ModelSpec,
+    train: &TrainSet,
+    val: &TrainSet,
+    data: &Prepared,
+    seed: u64,
+) -> Result<ResultRow, ExperimentError> {
+    let model_error = |source| ExperimentError::Model {
+        cell: cell.to_owned(),
+        source,
+    };
+    let metric_error = |source| ExperimentError::Metric {
+        cell: cell.to_owned(),
+        source,
+    };
+    let start = Instant::now();
+    let model = spec
+        .fit_classifier(train, Some(val), seed)
+        .map_err(model_error)?;
+    let fit_seconds = start.elapsed().as_secs_f64();
+    let val_labels: Vec<bool> = data.val_y.iter().map(|&y| y > 0.5).collect();
+    let val_scores = model.predict_proba(&data.val_x);
+    let threshold = best_f1_threshold(&val_scores, &val_labels).map_err(metric_error)?;
+    let val_pr_auc = average_precision(&val_scores, &val_labels).map_err(metric_error)?;
+    let start = Instant::now();
+    let test_scores = model.predict_proba(&data.test_x);
+    let predict_seconds = start.elapsed().as_secs_f64();
+    let m = ClassificationMetrics::new(&test_scores, &data.test_labels, threshold.value)
+        .map_err(metric_error)?;
+    Ok(ResultRow {
+        task: TaskKind::Classification,
+        params: spec.params_json(),
+        roc_auc: Some(m.roc_auc),
+        pr_auc: Some(m.pr_auc),
+        f1: Some(m.f1),
+        precision: Some(m.precision),
+        recall: Some(m.recall),
+        accuracy: Some(m.accuracy),
+        balanced_accuracy: Some(m.balanced_accuracy),
+        threshold: Some(threshold.value),
+        val_pr_auc: Some(val_pr_auc),
+        val_f1: Some(threshold.f1),
+        fit_seconds,
+        predict_seconds,
+        rows_fit: train.y.len(),
+        rounds: model.rounds(),
+        ..ResultRow::default()
+    })
+}
+
+fn regress(
+    cell: &str,
+    spec: &ModelSpec,
+    data: &Prepared,
+    seed: u64,
+) -> Result<ResultRow, ExperimentError> {
+    let train = TrainSet::new(&data.fit_x, &data.fit_score);
+    let val = TrainSet::new(&data.val_x, &data.val_score);
+    let start = Instant::now();
+    let model = spec
+        .fit_regressor(&train, Some(&val), seed)
+        .map_err(|source| ExperimentError::Model {
+            cell: cell.to_owned(),
+            source,
+        })?;
+    let fit_seconds = start.elapsed().as_secs_f64();
+    let val_m =
+        RegressionMetrics::new(&model.predict(&data.val_x), &data.val_score).map_err(|source| {
+            ExperimentError::Metric {
+                cell: cell.to_owned(),
+                source,
+            }
+        })?;
+    let start = Instant::now();
+    let predicted = model.predict(&data.test_x);
+    let predict_seconds = start.elapsed().as_secs_f64();
+    let m = RegressionMetrics::new(&predicted, &data.test_score).map_err(|source| {
+        ExperimentError::Metric {
+            cell: cell.to_owned(),
+            source,
+        }
+    })?;
+    Ok(ResultRow {
+        task: TaskKind::Regression,
+        params: spec.params_json(),
+        r2: Some(m.r2),
+        rmse: Some(m.rmse),
+        mae: Some(m.mae),
+        val_r2: Some(val_m.r2),
+        fit_seconds,
+        predict_seconds,
+        rows_fit: train.y.len(),
+        rounds: model.rounds(),
+        ..ResultRow::default()
+    })
+}

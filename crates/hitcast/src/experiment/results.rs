@@ -1,0 +1,489 @@
+//! Result records of a grid, and their three forms: `results.json` (everything),
+//! `results.csv` (one row per cell) and `results.md` (tables for people).
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::features::OutlierSetup;
+use crate::fsutil::write_atomic;
+use crate::sampling::Strategy;
+use crate::split::Protocol;
+
+/// What a row predicts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskKind {
+    /// Popular or not.
+    #[default]
+    Classification,
+    /// The 0-100 score.
+    Regression,
+}
+
+/// One grid cell's outcome. Metrics are on TEST unless prefixed `val_`; `None` where they do
+/// not apply (classification metrics on a regressor and back).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResultRow {
+    /// Classification or regression.
+    pub task: TaskKind,
+    /// Outlier setup.
+    pub setup: OutlierSetup,
+    /// Imbalance strategy (`None` for regression).
+    pub strategy: Option<Strategy>,
+    /// Model family.
+    pub model: String,
+    /// The model's parameters.
+    pub params: serde_json::Value,
+    /// ROC-AUC.
+    pub roc_auc: Option<f64>,
+    /// Average precision.
+    pub pr_auc: Option<f64>,
+    /// F1 at the VAL threshold.
+    pub f1: Option<f64>,
+    /// Precision at the VAL threshold.
+    pub precision: Option<f64>,
+    /// Recall at the VAL threshold.
+    pub recall: Option<f64>,
+    /// Accuracy at the VAL threshold.
+    pub accuracy: Option<f64>,
+    /// Balanced accuracy at the VAL threshold.
+    pub balanced_accuracy: Option<f64>,
+    /// The decision threshold, chosen on VAL for the best F1.
+    pub threshold: Option<f64>,
+    /// R² of the score.
+    pub r2: Option<f64>,
+    /// RMSE of the score.
+    pub rmse: Option<f64>,
+    /// MAE of the score.
+    pub mae: Option<f64>,
+    /// Average precision on VAL: what model choice may use.
+    pub val_pr_auc: Option<f64>,
+    /// F1 on VAL at the chosen threshold.
+    pub val_f1: Option<f64>,
+    /// R² on VAL.
+    pub val_r2: Option<f64>,
+    /// Seconds to fit (resampling excluded).
+    pub fit_seconds: f64,
+    /// Seconds to score TEST.
+    pub predict_seconds: f64,
+    /// Rows the model was fitted on, after outlier removal and resampling.
+    pub rows_fit: usize,
+    /// Boosting rounds kept by early stopping (boosted models only).
+    pub rounds: Option<usize>,
+}
+
+impl ResultRow {
+    /// `task/setup/strategy/model`.
+    pub fn cell(&self) -> String {
+        let task = match self.task {
+            TaskKind::Classification => "classification",
+            TaskKind::Regression => "regression",
+        };
+        let strategy = self.strategy.map_or("none", Strategy::name);
+        format!("{task}/{}/{strategy}/{}", self.setup, self.model)
+    }
+}
+
+/// A whole grid's results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    /// Protocol of the split.
+    pub protocol: Protocol,
+    /// TEST fold (`None` for the seed protocol).
+    pub fold: Option<u8>,
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// Popular means popularity > threshold.
+    pub threshold: u8,
+    /// FIT rows before outlier removal and resampling.
+    pub fit_rows: usize,
+    /// VAL rows.
+    pub val_rows: usize,
+    /// TEST rows.
+    pub test_rows: usize,
+    /// Popular TEST rows.
+    pub test_positives: usize,
+    /// Share of popular TEST rows.
+    pub positive_rate: f64,
+    /// Accuracy of always answering "not popular" on TEST.
+    pub majority_accuracy: f64,
+    /// Feature columns.
+    pub features: usize,
+    /// Whether parameters were tuned on VAL.
+    pub tuned: bool,
+    /// Seconds for the whole grid.
+    pub wall_seconds: f64,
+    /// One row per cell.
+    pub rows: Vec<ResultRow>,
+}
+
+const CSV_HEADER: [&str; 24] = [
+    "task",
+    "setup",
+    "strategy",
+    "model",
+    "params",
+    "roc_auc",
+    "pr_auc",
+    "f1",
+    "precision",
+    "recall",
+    "accuracy",
+    "balanced_accuracy",
+    "threshold",
+    "r2",
+    "rmse",
+    "mae",
+    "val_pr_auc",
+    "val_f1",
+    "val_r2",
+    "fit_seconds",
+    "predict_seconds",
+    "rows_fit",
+    "rounds",
+    "protocol",
+];
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|v| format!("{v}")).unwrap_or_default()
+}
+
+fn fixed(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
+}
+
+impl Results {
+    /// The classification row with the best VAL average precision: the honest pick.
+    pub fn best_by_val(&self) -> Option<&ResultRow> {
+        self.rows
+            .iter()
+            .filter(|r| r.task == TaskKind::Classification)
+            .max_by(|a, b| {
+                a.val_pr_auc
+                    .unwrap_or(f64::MIN)
+                    .total_cmp(&b.val_pr_auc.unwrap_or(f64::MIN))
+            })
+    }
+
+    /// One CSV row per cell.
+    pub fn to_csv(&self) -> Result<Vec<u8>, csv::Error> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(CSV_HEADER)?;
+        for r in &self.rows {
+            w.write_record([
+                match r.task {
+                    TaskKind::Classification => "classification".to_owned(),
+                    TaskKind::Regression => "regression".to_owned(),
+                },
+                r.setup.to_string(),
+                r.strategy.map(|s| s.to_string()).unwrap_or_default(),
+                r.model.clone(),
+                r.params.to_string(),
+                opt(r.roc_auc),
+                opt(r.pr_auc),
+                opt(r.f1),
+                opt(r.precision),
+                opt(r.recall),
+                opt(r.accuracy),
+                opt(r.balanced_accuracy),
+                opt(r.threshold),
+                opt(r.r2),
+                opt(r.rmse),
+                opt(r.mae),
+                opt(r.val_pr_auc),
+                opt(r.val_f1),
+                opt(r.val_r2),
+                format!("{:.3}", r.fit_seconds),
+                format!("{:.4}", r.predict_seconds),
+                r.rows_fit.to_string(),
+                r.rounds.map(|n| n.to_string()).unwrap_or_default(),
+                self.protocol.to_string(),
+            ])?;
+        }
+        w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+    }
+
+    /// The tables for people: one per outlier setup, the regression table, and a summary.
+    pub fn to_markdown(&self) -> String {
+        let mut md = String::new();
+        let fold = self.fold.map_or("-".to_owned(), |f| f.to_string());
+        let leaky = if self.protocol.is_leaky() {
+            " (LEAKY: the same tracks and artists are on both sides of the split; for comparison with published figures only)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            md,
+            "# hitcast experiment: protocol {}{leaky}\n",
+            self.protocol
+        );
+        let _ = writeln!(
+            md,
+            "Fold {fold}, seed {}, popular = popularity > {}. FIT {} rows, VAL {}, TEST {} with {} popular \
+             (positive rate {:.2}%; always answering \"not popular\" scores accuracy {:.3}). {} features. \
+             Thresholds chosen on VAL for the best F1; TEST only scored.{} Grid wall time {:.1} s.\n",
+            self.seed,
+            self.threshold,
+            self.fit_rows,
+            self.val_rows,
+            self.test_rows,
+            self.test_positives,
+            self.positive_rate * 100.0,
+            self.majority_accuracy,
+            self.features,
+            if self.tuned { " Parameters tuned on VAL." } else { " Default parameters." },
+            self.wall_seconds,
+        );
+        for setup in OutlierSetup::ALL {
+            let rows: Vec<&ResultRow> = self
+                .rows
+                .iter()
+                .filter(|r| r.task == TaskKind::Classification && r.setup == setup)
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let _ = writeln!(md, "## Classification, {setup} data\n");
+            let _ = writeln!(md, "| strategy | model | ROC-AUC | PR-AUC | F1 | precision | recall | accuracy | bal. acc. | threshold | VAL PR-AUC | rows fit | fit s |");
+            let _ = writeln!(md, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+            for r in rows {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} |",
+                    r.strategy.map_or("none", Strategy::name),
+                    r.model,
+                    fixed(r.roc_auc, 3),
+                    fixed(r.pr_auc, 3),
+                    fixed(r.f1, 3),
+                    fixed(r.precision, 3),
+                    fixed(r.recall, 3),
+                    fixed(r.accuracy, 3),
+                    fixed(r.balanced_accuracy, 3),
+                    fixed(r.threshold, 3),
+                    fixed(r.val_pr_auc, 3),
+                    r.rows_fit,
+                    r.fit_seconds
+                );
+            }
+            md.push('\n');
+        }
+        let regression: Vec<&ResultRow> = self
+            .rows
+            .iter()
+            .filter(|r| r.task == TaskKind::Regression)
+            .collect();
+        if !regression.is_empty() {
+            let _ = writeln!(md, "## Regression of the popularity score\n");
+            let _ = writeln!(
+                md,
+                "| setup | model | R² | RMSE | MAE | VAL R² | rows fit | fit s |"
+            );
+            let _ = writeln!(md, "|---|---|--:|--:|--:|--:|--:|--:|");
+            for r in regression {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} | {} | {} | {} | {:.2} |",
+                    r.setup,
+                    r.model,
+                    fixed(r.r2, 3),
+                    fixed(r.rmse, 2),
+                    fixed(r.mae, 2),
+                    fixed(r.val_r2, 3),
+                    r.rows_fit,
+                    r.fit_seconds
+                );
+            }
+            md.push('\n');
+        }
+        self.summary_markdown(&mut md);
+        md
+    }
+
+    fn summary_markdown(&self, md: &mut String) {
+        let classification: Vec<&ResultRow> = self
+            .rows
+            .iter()
+            .filter(|r| r.task == TaskKind::Classification)
+            .collect();
+        if classification.is_empty() {
+            return;
+        }
+        let _ = writeln!(md, "## Best per metric\n");
+        if let Some(best) = self.best_by_val() {
+            let _ = writeln!(
+                md,
+                "Chosen on VAL (best VAL PR-AUC {}): **{}**, with TEST ROC-AUC {}, PR-AUC {}, F1 {}.\n",
+                fixed(best.val_pr_auc, 3),
+                best.cell(),
+                fixed(best.roc_auc, 3),
+                fixed(best.pr_auc, 3),
+                fixed(best.f1, 3)
+            );
+        }
+        let _ = writeln!(md, "The best TEST value of each metric, for reading the table (choosing by it would be choosing on TEST):\n");
+        let _ = writeln!(md, "| metric | best | cell |");
+        let _ = writeln!(md, "|---|--:|---|");
+        type Get = fn(&ResultRow) -> Option<f64>;
+        let metrics: [(&str, Get); 7] = [
+            ("ROC-AUC", |r| r.roc_auc),
+            ("PR-AUC", |r| r.pr_auc),
+            ("F1", |r| r.f1),
+            ("precision", |r| r.precision),
+            ("recall", |r| r.recall),
+            ("accuracy", |r| r.accuracy),
+            ("balanced accuracy", |r| r.balanced_accuracy),
+        ];
+        for (name, get) in metrics {
+            if let Some(best) = classification
+                .iter()
+                .filter(|r| get(r).is_some())
+                .max_by(|a, b| {
+                    get(a)
+                        .unwrap_or(f64::MIN)
+                        .total_cmp(&get(b).unwrap_or(f64::MIN))
+                })
+            {
+                let _ = writeln!(md, "| {name} | {} | {} |", fixed(get(best), 3), best.cell());
+            }
+        }
+        md.push('\n');
+    }
+
+    /// Writes `results.json`, `results.csv` and `results.md` into `dir` (created if needed),
+    /// each atomically.
+    pub fn write_dir(&self, dir: &Path) -> io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let json = serde_json::to_vec_pretty(self).map_err(io::Error::other)?;
+        write_atomic(&dir.join("results.json"), &json)?;
+        let csv = self.to_csv().map_err(io::Error::other)?;
+        write_atomic(&dir.join("results.csv"), &csv)?;
+        write_atomic(&dir.join("results.md"), self.to_markdown().as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn results() -> Results {
+        Results {
+            protocol: Protocol::Honest,
+            fold: Some(0),
+            seed: 42,
+            threshold: 71,
+            fit_rows: 100,
+            val_rows: 20,
+            test_rows: 30,
+            test_positives: 3,
+            positive_rate: 0.1,
+            majority_accuracy: 0.9,
+            features: 16,
+            tuned: false,
+            wall_seconds: 1.5,
+            rows: vec![
+                ResultRow {
+                    strategy: Some(Strategy::Smote),
+                    model: "gbm".into(),
+                    roc_auc: Some(0.9),
+                    pr_auc: Some(0.3),
+                    val_pr_auc: Some(0.2),
+                    f1: Some(0.25),
+                    ..ResultRow::default()
+                },
+                ResultRow {
+                    strategy: Some(Strategy::None),
+                    model: "logreg".into(),
+                    roc_auc: Some(0.8),
+                    pr_auc: Some(0.35),
+                    val_pr_auc: Some(0.1),
+                    ..ResultRow::default()
+                },
+                ResultRow {
+                    task: TaskKind::Regression,
+                    model: "linear".into(),
+                    r2: Some(0.12),
+                    ..ResultRow::default()
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn the_pick_is_made_on_val_not_test() {
+        // logreg has the better TEST PR-AUC, gbm the better VAL PR-AUC: gbm is chosen.
+        assert_eq!(
+            results().best_by_val().unwrap().cell(),
+            "classification/raw/smote/gbm"
+        );
+        let md = results().to_markdown();
+        assert!(
+            md.contains("Chosen on VAL (best VAL PR-AUC 0.200): **classification/raw/smote/gbm**"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| PR-AUC | 0.350 | classification/raw/none/logreg |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn markdown_states_the_protocol_and_the_floor() {
+        let md = results().to_markdown();
+        assert!(md.starts_with("# hitcast experiment: protocol honest\n"));
+        assert!(md.contains("TEST 30 with 3 popular (positive rate 10.00%; always answering \"not popular\" scores accuracy 0.900)"), "{md}");
+        assert!(md.contains("## Classification, raw data"));
+        assert!(md.contains("| raw | linear | 0.120 |"), "{md}");
+        let mut seed = results();
+        seed.protocol = Protocol::Seed;
+        assert!(seed.to_markdown().contains("(LEAKY:"));
+    }
+
+    #[test]
+    fn json_has_the_documented_keys_and_round_trips() {
+        let r = results();
+        let v: serde_json::Value = serde_json::to_value(&r).unwrap();
+        for key in ["protocol", "fold", "test_rows", "positive_rate", "rows"] {
+            assert!(v.get(key).is_some(), "{key}");
+        }
+        let row = &v["rows"][2];
+        for key in [
+            "task",
+            "setup",
+            "strategy",
+            "model",
+            "roc_auc",
+            "pr_auc",
+            "f1",
+            "precision",
+            "recall",
+            "accuracy",
+            "r2",
+            "rmse",
+            "mae",
+            "fit_seconds",
+            "predict_seconds",
+        ] {
+            assert!(row.get(key).is_some(), "{key}");
+        }
+        assert_eq!(row["task"], "regression");
+        assert_eq!(row["roc_auc"], serde_json::Value::Null);
+        let back: Results = serde_json::from_value(v).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn csv_has_one_row_per_cell() {
+        let csv = String::from_utf8(results().to_csv().unwrap()).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert!(lines[0].starts_with("task,setup,strategy,model,params,roc_auc,pr_auc"));
+        assert!(
+            lines[3].starts_with("regression,raw,,linear,null,,,"),
+            "{}",
+            lines[3]
+        );
+    }
+}
