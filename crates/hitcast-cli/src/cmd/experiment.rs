@@ -37,10 +37,12 @@ pub struct ExperimentArgs {
     /// A track is popular when its popularity is above this.
     #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u8).range(0..100))]
     threshold: u8,
-    /// Feature columns: audio-genre (the 128 of the protocol) or extended (those plus genre and
-    /// artist counts, title flags and genre popularity on FIT).
-    #[arg(long, default_value = "extended", value_parser = |s: &str| s.parse::<FeatureSet>())]
-    features: FeatureSet,
+    /// Feature columns: audio-genre (the 128 of the protocol), extended (those plus genre and
+    /// artist counts, title flags and genre popularity on FIT; the default), or known-artist
+    /// (extended plus the artist's FIT history: the known-artist protocol's default, and for it
+    /// only).
+    #[arg(long, value_parser = |s: &str| s.parse::<FeatureSet>())]
+    features: Option<FeatureSet>,
     /// Leave feature columns out by name (repeatable or comma-separated), e.g. --drop
     /// title_live,n_genres for an ablation.
     #[arg(long, value_name = "COLUMN", value_delimiter = ',')]
@@ -85,7 +87,10 @@ impl ExperimentArgs {
                 trials: self.trials,
                 time_budget: Duration::from_secs(self.time_budget),
             }),
-            features: self.features,
+            features: self.features.unwrap_or(match self.protocol {
+                Protocol::KnownArtist => FeatureSet::KnownArtist,
+                Protocol::Honest | Protocol::Seed => FeatureSet::Extended,
+            }),
             params: self.params.clone(),
             drop: self.drop.clone(),
             ..GridConfig::default()

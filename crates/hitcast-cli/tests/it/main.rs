@@ -410,5 +410,12 @@ fn experiment_refuses_bad_params_and_empty_selections() {
         stderr(&o),
         "error: unknown model family \"xgb\" in --param: expected logreg, linear, rf or gbm\n"
     );
+    let o = run(&["--only", "raw/none/gbm", "--features", "known-artist"]);
+    assert!(stderr(&o).starts_with("error: the known-artist feature set (artist history) goes with the known-artist protocol only"), "{}", stderr(&o));
+    let o = run(&["--only", "raw/none/gbm", "--drop", "no_such_column"]);
+    assert_eq!(
+        stderr(&o),
+        "error: unknown feature \"no_such_column\" in --drop\n"
+    );
     assert!(!out.join("results.json").exists());
 }

@@ -23,7 +23,7 @@ use crate::models::{
     Classifier, ClassifierKind, ModelError, ModelSpec, Regressor, RegressorKind, TrainSet,
 };
 use crate::sampling::{resample, SamplingError, Strategy};
-use crate::split::{Split, SplitError};
+use crate::split::{Protocol, Split, SplitError};
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -133,6 +133,13 @@ pub enum ExperimentError {
     /// The data has no popularity column.
     #[error("the data has no popularity column to learn from")]
     Unlabelled,
+    /// The known-artist feature set belongs to the known-artist protocol.
+    #[error(
+        "the known-artist feature set (artist history) goes with the known-artist protocol only: \
+         under protocol {0} TEST artists have no FIT history, so the columns would mean something \
+         else in training than in testing"
+    )]
+    FeaturesForProtocol(Protocol),
     /// `--drop` named a column the feature set does not have.
     #[error("unknown feature {0:?} in --drop")]
     UnknownFeature(String),
@@ -195,7 +202,7 @@ fn prepare(
             .collect::<Vec<_>>()
     };
     Ok(Prepared {
-        fit_x: pipeline.transform(tracks, &kept).matrix.without(drop),
+        fit_x: pipeline.transform_fit(tracks, &kept).matrix.without(drop),
         fit_y: as_f64(&kept),
         fit_score: select(popularity, &kept),
         val_x: pipeline.transform(tracks, &split.val).matrix.without(drop),
@@ -224,6 +231,9 @@ pub fn run(
         .into_iter()
         .map(f64::from)
         .collect();
+    if config.features == FeatureSet::KnownArtist && split.protocol != Protocol::KnownArtist {
+        return Err(ExperimentError::FeaturesForProtocol(split.protocol));
+    }
     let cells = config.cells();
     if cells.is_empty() {
         return Err(ExperimentError::NothingSelected(config.only.clone()));

@@ -2,10 +2,12 @@
 //! indicator per genre), outlier fences and z-scores fitted on FIT rows, and the label.
 
 mod extras;
+mod history;
 mod matrix;
 mod pipeline;
 
 pub use extras::EXTRA_NAMES;
+pub use history::HISTORY_NAMES;
 pub use matrix::FeatureMatrix;
 pub use pipeline::{
     quantile, FeatureError, FeaturePipeline, FeatureSet, Fence, OutlierSetup, PipelineParams,

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::extras::{ExtraInput, ExtrasFit, EXTRA_NAMES};
+use super::history::{ArtistHistory, HISTORY_NAMES};
 use super::matrix::FeatureMatrix;
 use crate::data::{Column, Track, Tracks, N_AUDIO};
 
@@ -103,6 +104,9 @@ pub enum FeatureSet {
     /// popularity on FIT).
     #[default]
     Extended,
+    /// Extended, then the artist-history columns of [`super::HISTORY_NAMES`]: for the
+    /// known-artist protocol only, where TEST artists have FIT tracks.
+    KnownArtist,
 }
 
 impl FeatureSet {
@@ -111,6 +115,7 @@ impl FeatureSet {
         match self {
             FeatureSet::AudioGenre => "audio-genre",
             FeatureSet::Extended => "extended",
+            FeatureSet::KnownArtist => "known-artist",
         }
     }
 }
@@ -119,10 +124,16 @@ impl FromStr for FeatureSet {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [FeatureSet::AudioGenre, FeatureSet::Extended]
-            .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| format!("unknown feature set {s:?}: expected audio-genre or extended"))
+        [
+            FeatureSet::AudioGenre,
+            FeatureSet::Extended,
+            FeatureSet::KnownArtist,
+        ]
+        .into_iter()
+        .find(|f| f.name() == s)
+        .ok_or_else(|| {
+            format!("unknown feature set {s:?}: expected audio-genre, extended or known-artist")
+        })
     }
 }
 
@@ -195,6 +206,7 @@ pub struct FeaturePipeline {
     fences: Vec<Fence>,
     scaling: Vec<ZScore>,
     extras: Option<ExtrasFit>,
+    history: Option<ArtistHistory>,
 }
 
 /// A transformed table and what could not be represented.
@@ -228,13 +240,20 @@ impl FeaturePipeline {
                 .chain(
                     EXTRA_NAMES
                         .iter()
-                        .filter(|_| params.features == FeatureSet::Extended)
+                        .filter(|_| params.features != FeatureSet::AudioGenre)
+                        .map(|n| (*n).to_owned()),
+                )
+                .chain(
+                    HISTORY_NAMES
+                        .iter()
+                        .filter(|_| params.features == FeatureSet::KnownArtist)
                         .map(|n| (*n).to_owned()),
                 )
                 .collect(),
             fences: Vec::new(),
             scaling: Vec::new(),
             extras: None,
+            history: None,
         };
         pipeline.fences = CONTINUOUS
             .iter()
@@ -273,7 +292,14 @@ impl FeaturePipeline {
                 })
                 .collect();
         }
-        if params.features == FeatureSet::Extended {
+        if params.features == FeatureSet::KnownArtist {
+            let fit_tracks = kept.iter().map(|&r| {
+                let t = &tracks.rows[r];
+                (t.artists.as_str(), f64::from(t.popularity.unwrap_or(0)))
+            });
+            pipeline.history = Some(ArtistHistory::fit(fit_tracks));
+        }
+        if params.features != FeatureSet::AudioGenre {
             let genre_lists: Vec<Vec<usize>> = kept
                 .iter()
                 .map(|&r| {
@@ -354,7 +380,13 @@ impl FeaturePipeline {
 
     /// Writes one track's features into `out` (as wide as [`FeaturePipeline::names`]): audio
     /// columns, genre indicators, then the extras.
-    fn write_row(&self, audio: &[f64; N_AUDIO], extra: &ExtraInput, out: &mut [f64]) {
+    fn write_row(
+        &self,
+        audio: &[f64; N_AUDIO],
+        extra: &ExtraInput,
+        own: Option<f64>,
+        out: &mut [f64],
+    ) {
         for (i, &column) in Column::AUDIO.iter().enumerate() {
             out[i] = self.cap(column, audio[i]);
         }
@@ -367,14 +399,33 @@ impl FeaturePipeline {
         for &g in extra.genres {
             out[N_AUDIO + g] = 1.0;
         }
+        let extras_end = genre_end
+            + if self.extras.is_some() {
+                EXTRA_NAMES.len()
+            } else {
+                0
+            };
         if let Some(extras) = &self.extras {
-            extras.write(extra, &mut out[genre_end..]);
+            extras.write(extra, &mut out[genre_end..extras_end]);
+        }
+        if let Some(history) = &self.history {
+            history.write(extra.artists, own, &mut out[extras_end..]);
         }
     }
 
     /// Transforms the given rows of a table. The table's genres are matched to the pipeline's
     /// by name, so a table loaded from another file works too.
     pub fn transform(&self, tracks: &Tracks, rows: &[usize]) -> Transformed {
+        self.transform_rows(tracks, rows, false)
+    }
+
+    /// Transforms FIT rows for training: as [`FeaturePipeline::transform`], except that the
+    /// artist-history columns leave each track's own popularity out.
+    pub fn transform_fit(&self, tracks: &Tracks, rows: &[usize]) -> Transformed {
+        self.transform_rows(tracks, rows, true)
+    }
+
+    fn transform_rows(&self, tracks: &Tracks, rows: &[usize], fit: bool) -> Transformed {
         let mapping: Vec<Option<usize>> = tracks
             .genres
             .iter()
@@ -396,7 +447,17 @@ impl FeaturePipeline {
                 .filter_map(|&g| mapping[usize::from(g)])
                 .collect();
             let unknown = track.genres.len() - genres.len();
-            self.write_row(&track.audio, &extra_input(track, &genres, unknown), out);
+            let own = if fit {
+                track.popularity.map(f64::from)
+            } else {
+                None
+            };
+            self.write_row(
+                &track.audio,
+                &extra_input(track, &genres, unknown),
+                own,
+                out,
+            );
         }
         Transformed {
             matrix: FeatureMatrix::new(self.names.clone(), data)
@@ -426,7 +487,7 @@ impl FeaturePipeline {
             unknown_genres: unknown.len(),
         };
         let mut out = vec![0.0; self.names.len()];
-        self.write_row(&track.audio, &extra, &mut out);
+        self.write_row(&track.audio, &extra, None, &mut out);
         (out, unknown)
     }
 }
@@ -681,6 +742,36 @@ mod tests {
         );
         let raw = AG;
         assert!(FeaturePipeline::fit(&t, &[0, 1, 2, 3, 4], raw).is_ok());
+    }
+
+    #[test]
+    fn known_artist_features_leave_fit_tracks_own_label_out() {
+        let mut t = table();
+        for (i, row) in t.rows.iter_mut().enumerate() {
+            row.artists = if i < 4 {
+                "same".into()
+            } else {
+                format!("solo {i}")
+            };
+            row.popularity = Some(10 * i as u8);
+        }
+        let params = PipelineParams {
+            features: FeatureSet::KnownArtist,
+            ..PipelineParams::default()
+        };
+        let p = FeaturePipeline::fit(&t, &[0, 1, 2, 3, 4], params).unwrap();
+        assert_eq!(p.names().len(), 14 + 2 + 11 + 2);
+        assert_eq!(
+            p.names()[27..],
+            ["artist_popularity_mean", "artist_fit_tracks"]
+        );
+        let fit = p.transform_fit(&t, &[0, 4]).matrix;
+        let served = p.transform(&t, &[0, 4]).matrix;
+        // FIT rows leave themselves out, so their history differs from a served copy's ...
+        assert_ne!(fit.row(0)[27], served.row(0)[27]);
+        assert_ne!(fit.row(1)[28], served.row(1)[28]);
+        // ... and everything before the history columns is the same.
+        assert_eq!(fit.row(0)[..27], served.row(0)[..27]);
     }
 
     #[test]
