@@ -11,10 +11,10 @@ use anyhow::Context;
 use clap::Args;
 use hitcast::data::DEFAULT_THRESHOLD;
 use hitcast::experiment::{
-    run, search_space_doc, Event, GridConfig, Results, TaskKind, TuneConfig,
+    run, search_space_doc, Event, FoldsSummary, GridConfig, Results, TaskKind, TuneConfig,
 };
 use hitcast::features::FeatureSet;
-use hitcast::split::{Protocol, Split};
+use hitcast::split::{Protocol, Split, FOLDS};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cmd::data::parse_protocol;
@@ -34,6 +34,10 @@ pub struct ExperimentArgs {
     /// TEST fold (0-4) of the honest and known-artist protocols.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..5))]
     fold: u8,
+    /// Run every fold given ("all", "0-4", "1,3") and summarise mean ± sd per cell in
+    /// DIR/folds.md; each fold's files go to DIR/fold-K/.
+    #[arg(long, value_name = "FOLDS", conflicts_with = "fold", value_parser = parse_folds)]
+    folds: Option<FoldList>,
     /// A track is popular when its popularity is above this.
     #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u8).range(0..100))]
     threshold: u8,
@@ -78,7 +82,6 @@ impl ExperimentArgs {
         let labels = tracks
             .labels(self.threshold)
             .context("the data has no popularity column")?;
-        let split = Split::new(&tracks, &labels, self.protocol, self.fold, globals.seed)?;
         let config = GridConfig {
             threshold: self.threshold,
             seed: globals.seed,
@@ -95,14 +98,71 @@ impl ExperimentArgs {
             drop: self.drop.clone(),
             ..GridConfig::default()
         };
-        let mut progress = Progress::new(globals.quiet);
-        let results = run(&tracks, &split, &config, &mut |event| progress.on(event))?;
-        progress.finish();
-        results
+        let Some(FoldList(folds)) = &self.folds else {
+            let split = Split::new(&tracks, &labels, self.protocol, self.fold, globals.seed)?;
+            let mut progress = Progress::new(globals.quiet);
+            let results = run(&tracks, &split, &config, &mut |event| progress.on(event))?;
+            progress.finish();
+            results
+                .write_dir(&self.out)
+                .with_context(|| format!("cannot write the results to {}", self.out.display()))?;
+            return emit(&summary(&results, &self.out));
+        };
+        if self.protocol == Protocol::Seed {
+            anyhow::bail!(
+                "--folds needs a hash protocol (honest or known-artist); seed has one random split"
+            );
+        }
+        let mut all = Vec::new();
+        for &fold in folds {
+            let split = Split::new(&tracks, &labels, self.protocol, fold, globals.seed)?;
+            let mut progress = Progress::new(globals.quiet);
+            progress.line(&format!("fold {fold}"));
+            let results = run(&tracks, &split, &config, &mut |event| progress.on(event))?;
+            progress.finish();
+            let dir = self.out.join(format!("fold-{fold}"));
+            results
+                .write_dir(&dir)
+                .with_context(|| format!("cannot write the results to {}", dir.display()))?;
+            all.push(results);
+        }
+        let folds = FoldsSummary::new(&all);
+        folds
             .write_dir(&self.out)
-            .with_context(|| format!("cannot write the results to {}", self.out.display()))?;
-        emit(&summary(&results, &self.out))
+            .with_context(|| format!("cannot write the fold summary to {}", self.out.display()))?;
+        emit(&format!(
+            "{}\nresults: {}/folds.md (.json), and fold-K/ per fold\n",
+            folds.to_markdown(),
+            self.out.display()
+        ))
     }
+}
+
+/// The folds of `--folds` (a newtype: clap reads a bare `Vec` as a repeated option).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct FoldList(Vec<u8>);
+
+fn parse_folds(s: &str) -> Result<FoldList, String> {
+    let bad = || {
+        format!("invalid folds {s:?}: expected all, a range like 0-4, or a list like 1,3 (folds 0 to 4)")
+    };
+    let folds: Vec<u8> = if s == "all" {
+        (0..FOLDS).collect()
+    } else if let Some((a, b)) = s.split_once('-') {
+        let (a, b): (u8, u8) = (
+            a.trim().parse().map_err(|_| bad())?,
+            b.trim().parse().map_err(|_| bad())?,
+        );
+        (a..=b).collect()
+    } else {
+        s.split(',')
+            .map(|f| f.trim().parse().map_err(|_| bad()))
+            .collect::<Result<_, _>>()?
+    };
+    if folds.is_empty() || folds.iter().any(|&f| f >= FOLDS) {
+        return Err(bad());
+    }
+    Ok(FoldList(folds))
 }
 
 fn parse_param(s: &str) -> Result<(String, String, String), String> {
@@ -276,4 +336,19 @@ fn summary(results: &Results, out: &std::path::Path) -> String {
     }
     let _ = writeln!(s, "results: {}/results.md (.json, .csv)", out.display());
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_parse_as_all_ranges_and_lists() {
+        assert_eq!(parse_folds("all"), Ok(FoldList(vec![0, 1, 2, 3, 4])));
+        assert_eq!(parse_folds("1-3"), Ok(FoldList(vec![1, 2, 3])));
+        assert_eq!(parse_folds("4, 0"), Ok(FoldList(vec![4, 0])));
+        assert!(parse_folds("0-5").is_err());
+        assert!(parse_folds("3-1").is_err());
+        assert!(parse_folds("x").is_err());
+    }
 }

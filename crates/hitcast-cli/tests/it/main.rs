@@ -419,3 +419,46 @@ fn experiment_refuses_bad_params_and_empty_selections() {
     );
     assert!(!out.join("results.json").exists());
 }
+
+#[test]
+fn experiment_over_folds_summarises_mean_and_sd() {
+    let data = dataset();
+    let out = scratch("folds");
+    let o = hitcast(&[
+        "experiment",
+        "--data",
+        data.to_str().unwrap(),
+        "--folds",
+        "0-1",
+        "--only",
+        "classification/raw/undersample/logreg",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&std::fs::read(out.join("folds.json")).unwrap()).unwrap();
+    assert_eq!(v["folds"], serde_json::json!([0, 1]));
+    assert_eq!(
+        v["cells"][0]["cell"],
+        "classification/raw/undersample/logreg"
+    );
+    assert_eq!(v["cells"][0]["folds"], 2);
+    assert!(v["cells"][0]["roc_auc"]["sd"].as_f64().unwrap() >= 0.0);
+    for fold in ["fold-0", "fold-1"] {
+        assert!(out.join(fold).join("results.json").is_file(), "{fold}");
+    }
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("| raw/undersample/logreg | 2 |"), "{text}");
+    let o = hitcast(&[
+        "experiment",
+        "--data",
+        data.to_str().unwrap(),
+        "--folds",
+        "all",
+        "--protocol",
+        "seed",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(stderr(&o), "error: --folds needs a hash protocol (honest or known-artist); seed has one random split\n");
+}

@@ -4,9 +4,11 @@
 //! Per setup the feature pipeline is fitted on FIT; per strategy FIT is resampled once and shared
 //! by the classifiers; VAL drives early stopping and picks the F1 threshold; TEST is only scored.
 
+mod folds;
 mod results;
 mod tune;
 
+pub use folds::{CellSpread, FoldsSummary, Spread};
 pub use results::{ResultRow, Results, TaskKind};
 pub use tune::{search_space_doc, TuneConfig};
 

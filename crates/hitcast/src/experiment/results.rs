@@ -168,6 +168,25 @@ impl Results {
             })
     }
 
+    /// The line under each table: what the numbers were measured on.
+    fn caption(&self) -> String {
+        let fold = self
+            .fold
+            .map_or_else(String::new, |f| format!(", fold {f}"));
+        format!(
+            "_Protocol {}{}{fold}; TEST {} tracks, {:.2}% popular; majority-class accuracy {:.3}._",
+            self.protocol,
+            if self.protocol.is_leaky() {
+                " (leaky)"
+            } else {
+                ""
+            },
+            self.test_rows,
+            self.positive_rate * 100.0,
+            self.majority_accuracy
+        )
+    }
+
     /// One CSV row per cell.
     pub fn to_csv(&self) -> Result<Vec<u8>, csv::Error> {
         let mut w = csv::Writer::from_writer(Vec::new());
@@ -246,7 +265,11 @@ impl Results {
             if rows.is_empty() {
                 continue;
             }
-            let _ = writeln!(md, "## Classification, {setup} data\n");
+            let _ = writeln!(
+                md,
+                "## Classification, {setup} data\n\n{}\n",
+                self.caption()
+            );
             let _ = writeln!(md, "| strategy | model | ROC-AUC | PR-AUC | F1 | precision | recall | accuracy | bal. acc. | threshold | VAL PR-AUC | rows fit | fit s |");
             let _ = writeln!(md, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
             for r in rows {
@@ -276,7 +299,11 @@ impl Results {
             .filter(|r| r.task == TaskKind::Regression)
             .collect();
         if !regression.is_empty() {
-            let _ = writeln!(md, "## Regression of the popularity score\n");
+            let _ = writeln!(
+                md,
+                "## Regression of the popularity score\n\n{}\n",
+                self.caption()
+            );
             let _ = writeln!(
                 md,
                 "| setup | model | R² | RMSE | MAE | VAL R² | rows fit | fit s |"
@@ -434,7 +461,7 @@ mod tests {
         let md = results().to_markdown();
         assert!(md.starts_with("# hitcast experiment: protocol honest\n"));
         assert!(md.contains("TEST 30 with 3 popular (positive rate 10.00%; always answering \"not popular\" scores accuracy 0.900)"), "{md}");
-        assert!(md.contains("## Classification, raw data"));
+        assert!(md.contains("## Classification, raw data\n\n_Protocol honest, fold 0; TEST 30 tracks, 10.00% popular; majority-class accuracy 0.900._\n"), "{md}");
         assert!(md.contains("| raw | linear | 0.120 |"), "{md}");
         let mut seed = results();
         seed.protocol = Protocol::Seed;
