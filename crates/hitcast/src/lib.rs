@@ -32,3 +32,6 @@ pub mod metrics;
 pub mod models;
 pub mod sampling;
 pub mod split;
+
+#[cfg(test)]
+mod testutil;

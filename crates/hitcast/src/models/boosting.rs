@@ -364,12 +364,7 @@ mod tests {
             .unwrap()
             .fit(&TrainSet::new(&x, &y), None, 1)
             .unwrap();
-        let p = m.predict_proba(&x);
-        let correct = p
-            .iter()
-            .zip(&y)
-            .filter(|(p, y)| (**p > 0.5) == (**y > 0.5))
-            .count();
+        let correct = crate::testutil::correct_at_half(&m.predict_proba(&x), &y);
         assert!(correct >= 390, "{correct}/400");
     }
 
