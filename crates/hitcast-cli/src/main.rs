@@ -36,6 +36,11 @@ enum Command {
     /// Run the grid of outlier setups x imbalance strategies x models, and the regression
     /// suite, under one evaluation protocol.
     Experiment(cmd::experiment::ExperimentArgs),
+    /// Train the classifier and the score regressor, evaluate on TEST, save one model file.
+    Train(cmd::train::TrainArgs),
+    /// Inspect saved models.
+    #[command(subcommand)]
+    Model(cmd::model::ModelCommand),
     /// Time the pipeline's stages and print a table of medians.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
@@ -60,6 +65,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Data(command) => command.run(globals),
         Command::Experiment(args) => args.run(globals),
+        Command::Train(args) => args.run(globals),
+        Command::Model(command) => command.run(globals),
         Command::Bench(command) => command.run(globals),
     };
     match result {

@@ -24,6 +24,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod artifact;
 pub mod data;
 pub mod experiment;
 pub mod features;
@@ -32,6 +33,7 @@ pub mod metrics;
 pub mod models;
 pub mod sampling;
 pub mod split;
+pub mod training;
 
 #[cfg(test)]
 mod testutil;

@@ -165,7 +165,8 @@ fn parse_folds(s: &str) -> Result<FoldList, String> {
     Ok(FoldList(folds))
 }
 
-fn parse_param(s: &str) -> Result<(String, String, String), String> {
+/// Parses `--param FAMILY.KEY=VALUE`.
+pub fn parse_param(s: &str) -> Result<(String, String, String), String> {
     let (name, value) = s.split_once('=').ok_or("expected FAMILY.KEY=VALUE")?;
     let (family, key) = name.split_once('.').ok_or("expected FAMILY.KEY=VALUE")?;
     Ok((family.to_owned(), key.to_owned(), value.to_owned()))

@@ -3,3 +3,5 @@
 pub mod bench;
 pub mod data;
 pub mod experiment;
+pub mod model;
+pub mod train;

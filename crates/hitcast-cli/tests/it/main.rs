@@ -462,3 +462,71 @@ fn experiment_over_folds_summarises_mean_and_sd() {
     ]);
     assert_eq!(stderr(&o), "error: --folds needs a hash protocol (honest or known-artist); seed has one random split\n");
 }
+
+#[test]
+fn train_saves_a_model_that_info_reads_and_that_is_deterministic() {
+    let data = dataset();
+    let dir = scratch("train");
+    let train = |out: &str| {
+        hitcast(&[
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--model",
+            "logreg",
+            "--regressor",
+            "linear",
+            "--strategy",
+            "undersample",
+            "--setup",
+            "raw",
+            "--out",
+            dir.join(out).to_str().unwrap(),
+        ])
+    };
+    let o = train("a.hitcast");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ROC-AUC"));
+    let info = stdout_json(&hitcast(&[
+        "model",
+        "info",
+        "--json",
+        dir.join("a.hitcast").to_str().unwrap(),
+    ]));
+    assert_eq!(info["protocol"], "honest");
+    assert_eq!(info["strategy"], "undersample");
+    assert_eq!(info["classifier"]["family"], "logistic");
+    assert_eq!(info["features"].as_array().unwrap().len(), 139);
+    assert!(info["test_classification"]["roc_auc"].as_f64().unwrap() > 0.85);
+    assert_eq!(info["test_classification"]["rows"], 17_993);
+
+    // Same data, parameters and seed: the same bytes, the creation time aside.
+    assert!(train("b.hitcast").status.success());
+    let load = |name: &str| {
+        let mut a = hitcast::artifact::Artifact::load(&dir.join(name)).unwrap();
+        a.metadata.created_unix = 0;
+        a.to_bytes().unwrap()
+    };
+    assert_eq!(load("a.hitcast"), load("b.hitcast"));
+
+    // Damaged files are errors that say what is wrong.
+    let bytes = std::fs::read(dir.join("a.hitcast")).unwrap();
+    std::fs::write(dir.join("cut.hitcast"), &bytes[..bytes.len() - 10]).unwrap();
+    let o = hitcast(&["model", "info", dir.join("cut.hitcast").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).ends_with(
+            "cut.hitcast: the model file is truncated (shorter than its sections)\n"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = hitcast(&["model", "info", data.to_str().unwrap()]);
+    assert!(
+        stderr(&o).ends_with(
+            ": not a hitcast model file (it does not start with the hitcast magic bytes)\n"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -167,19 +167,20 @@ pub enum Event<'a> {
 }
 
 /// The data of one setup: the fitted pipeline and transformed FIT (kept rows), VAL and TEST.
-struct Prepared {
-    fit_x: FeatureMatrix,
-    fit_y: Vec<f64>,
-    fit_score: Vec<f64>,
-    val_x: FeatureMatrix,
-    val_y: Vec<f64>,
-    val_score: Vec<f64>,
-    test_x: FeatureMatrix,
-    test_labels: Vec<bool>,
-    test_score: Vec<f64>,
+pub(crate) struct Prepared {
+    pub(crate) pipeline: FeaturePipeline,
+    pub(crate) fit_x: FeatureMatrix,
+    pub(crate) fit_y: Vec<f64>,
+    pub(crate) fit_score: Vec<f64>,
+    pub(crate) val_x: FeatureMatrix,
+    pub(crate) val_y: Vec<f64>,
+    pub(crate) val_score: Vec<f64>,
+    pub(crate) test_x: FeatureMatrix,
+    pub(crate) test_labels: Vec<bool>,
+    pub(crate) test_score: Vec<f64>,
 }
 
-fn prepare(
+pub(crate) fn prepare(
     tracks: &Tracks,
     split: &Split,
     labels: &[bool],
@@ -213,6 +214,7 @@ fn prepare(
         test_x: pipeline.transform(tracks, &split.test).matrix.without(drop),
         test_labels: select(labels, &split.test),
         test_score: select(popularity, &split.test),
+        pipeline,
     })
 }
 

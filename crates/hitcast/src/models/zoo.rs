@@ -201,9 +201,10 @@ impl ModelSpec {
     }
 }
 
-/// A fitted classifier of any family.
+/// A fitted classifier of any family. Externally tagged (serde's default) so non-self-describing
+/// formats such as the artifact's postcard payload can read it back.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "family", content = "model", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum FittedClassifier {
     /// Logistic regression.
     Logistic(LogisticModel),
@@ -233,9 +234,9 @@ impl Classifier for FittedClassifier {
     }
 }
 
-/// A fitted regressor of any family.
+/// A fitted regressor of any family (externally tagged, as [`FittedClassifier`]).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "family", content = "model", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum FittedRegressor {
     /// Ridge / least squares.
     Linear(LinearModel),

@@ -1,0 +1,87 @@
+//! `hitcast model info`: what a saved model says about itself.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use hitcast::artifact::load_metadata;
+
+use crate::output::{emit, percent, print_json};
+use crate::Globals;
+
+/// `hitcast model ...`
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Print a saved model's metadata: how it was trained and how it did on TEST.
+    Info(InfoArgs),
+}
+
+/// Flags of `hitcast model info`.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// The model file.
+    model: PathBuf,
+    /// Print the metadata as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+impl ModelCommand {
+    /// Runs the subcommand.
+    pub fn run(self, _globals: Globals) -> anyhow::Result<()> {
+        match self {
+            ModelCommand::Info(args) => {
+                let m = load_metadata(&args.model)
+                    .map_err(|e| anyhow::anyhow!(e).context(format!("{}", args.model.display())))?;
+                if args.json {
+                    return print_json(&m);
+                }
+                let c = &m.test_classification;
+                let mut s = String::new();
+                let _ = writeln!(
+                    s,
+                    "{}: hitcast {} model",
+                    args.model.display(),
+                    m.hitcast_version
+                );
+                let _ = writeln!(
+                    s,
+                    "  trained       protocol {}{}, seed {}, popular = popularity > {}",
+                    m.protocol,
+                    m.fold.map(|f| format!(" fold {f}")).unwrap_or_default(),
+                    m.seed,
+                    m.label_threshold
+                );
+                let _ = writeln!(s, "  data sha256   {}", m.data_sha256);
+                let _ = writeln!(
+                    s,
+                    "  classifier    {}",
+                    serde_json::to_string(&m.classifier)?
+                );
+                let _ = writeln!(
+                    s,
+                    "  regressor     {}",
+                    serde_json::to_string(&m.regressor)?
+                );
+                let _ = writeln!(
+                    s,
+                    "  strategy      {}; {} features",
+                    m.strategy,
+                    m.features.len()
+                );
+                let _ = writeln!(
+                    s,
+                    "  threshold     {:.4} (chosen on VAL)",
+                    m.decision_threshold
+                );
+                let _ = writeln!(s, "  TEST          {} tracks, {} popular: ROC-AUC {:.3}, PR-AUC {:.3}, F1 {:.3}, precision {:.3}, recall {:.3}", c.rows, percent(c.positive_rate), c.roc_auc, c.pr_auc, c.f1, c.precision, c.recall);
+                let _ = writeln!(
+                    s,
+                    "  TEST score    R² {:.3}, RMSE {:.2}, MAE {:.2}",
+                    m.test_regression.r2, m.test_regression.rmse, m.test_regression.mae
+                );
+                emit(&s)
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! `hitcast train`: fit the classifier and the score regressor under a protocol's split, pick the
+//! threshold on VAL, measure on TEST, and save one model file.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use hitcast::data::DEFAULT_THRESHOLD;
+use hitcast::features::{FeatureSet, OutlierSetup};
+use hitcast::models::{ClassifierKind, ModelSpec, RegressorKind};
+use hitcast::sampling::Strategy;
+use hitcast::split::{Protocol, Split};
+use hitcast::training::{train, TrainConfig};
+use sha2::{Digest, Sha256};
+
+use crate::cmd::data::parse_protocol;
+use crate::dataset::DataArgs;
+use crate::output::{emit, percent};
+use crate::Globals;
+
+/// Flags of `hitcast train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// honest (default), seed or known-artist.
+    #[arg(long, default_value = "honest", value_parser = parse_protocol)]
+    protocol: Protocol,
+    /// TEST fold (0-4) of the honest and known-artist protocols.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..5))]
+    fold: u8,
+    /// A track is popular when its popularity is above this.
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u8).range(0..100))]
+    threshold: u8,
+    /// Classifier family: logreg, rf or gbm (the best on VAL in the experiment grid).
+    #[arg(long, default_value = "gbm", value_parser = |s: &str| s.parse::<ClassifierKind>())]
+    model: ClassifierKind,
+    /// Regressor family for the 0-100 score: linear, rf or gbm.
+    #[arg(long, default_value = "gbm", value_parser = |s: &str| s.parse::<RegressorKind>())]
+    regressor: RegressorKind,
+    /// Imbalance strategy for the classifier: none, weights, smote, adasyn or undersample.
+    #[arg(long, default_value = "none", value_parser = |s: &str| s.parse::<Strategy>())]
+    strategy: Strategy,
+    /// Outlier setup: raw, capped or removed.
+    #[arg(long, default_value = "capped", value_parser = |s: &str| s.parse::<OutlierSetup>())]
+    setup: OutlierSetup,
+    /// Feature columns: audio-genre, extended, or known-artist (default: extended, and
+    /// known-artist under that protocol).
+    #[arg(long, value_parser = |s: &str| s.parse::<FeatureSet>())]
+    features: Option<FeatureSet>,
+    /// Override a parameter of the classifier or regressor, e.g. --param gbm.learning_rate=0.05.
+    #[arg(long = "param", value_name = "FAMILY.KEY=VALUE", value_parser = crate::cmd::experiment::parse_param)]
+    params: Vec<(String, String, String)>,
+    /// Where to save the model (written atomically).
+    #[arg(long, value_name = "MODEL")]
+    out: PathBuf,
+}
+
+impl TrainArgs {
+    /// Trains and saves.
+    pub fn run(self, globals: Globals) -> anyhow::Result<()> {
+        let path = self.data.path()?;
+        let data_sha256 = sha256_file(&path)?;
+        let loaded = self.data.load()?;
+        let tracks = self.protocol.table(loaded.rows);
+        let labels = tracks
+            .labels(self.threshold)
+            .context("the data has no popularity column")?;
+        let split = Split::new(&tracks, &labels, self.protocol, self.fold, globals.seed)?;
+        let mut classifier = ModelSpec::classifier(self.model);
+        let mut regressor = ModelSpec::regressor(self.regressor);
+        for (family, key, value) in &self.params {
+            let known = family == self.model.name() || family == self.regressor.name();
+            anyhow::ensure!(
+                known,
+                "--param {family}.{key}: the model trained here is {} with regressor {}",
+                self.model,
+                self.regressor
+            );
+            if family == self.model.name() {
+                classifier = classifier.with_param(key, value)?;
+            }
+            if family == self.regressor.name() {
+                regressor = regressor.with_param(key, value)?;
+            }
+        }
+        let config = TrainConfig {
+            classifier,
+            regressor,
+            strategy: self.strategy,
+            setup: self.setup,
+            features: self.features.unwrap_or(match self.protocol {
+                Protocol::KnownArtist => FeatureSet::KnownArtist,
+                Protocol::Honest | Protocol::Seed => FeatureSet::Extended,
+            }),
+            threshold: self.threshold,
+            seed: globals.seed,
+        };
+        let artifact = train(&tracks, &split, &config, data_sha256)?;
+        artifact.save(&self.out)?;
+        let m = &artifact.metadata;
+        let c = &m.test_classification;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "saved {} ({} {} / {} regressor, {} setup, strategy {}; protocol {}{})\n",
+            self.out.display(),
+            self.model,
+            if self.protocol.is_leaky() {
+                "LEAKY"
+            } else {
+                "classifier"
+            },
+            self.regressor,
+            self.setup,
+            self.strategy,
+            self.protocol,
+            split
+                .fold
+                .map(|f| format!(", fold {f}"))
+                .unwrap_or_default()
+        );
+        let _ = writeln!(
+            s,
+            "  TEST {} tracks, {} popular; threshold {:.4} (chosen on VAL)",
+            c.rows,
+            percent(c.positive_rate),
+            m.decision_threshold
+        );
+        let _ = writeln!(
+            s,
+            "  ROC-AUC {:.3}  PR-AUC {:.3}  F1 {:.3}  precision {:.3}  recall {:.3}",
+            c.roc_auc, c.pr_auc, c.f1, c.precision, c.recall
+        );
+        let _ = writeln!(
+            s,
+            "  score: R² {:.3}  RMSE {:.2}  MAE {:.2}",
+            m.test_regression.r2, m.test_regression.rmse, m.test_regression.mae
+        );
+        emit(&s)
+    }
+}
+
+fn sha256_file(path: &std::path::Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("{}: cannot read the data file", path.display()))?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
