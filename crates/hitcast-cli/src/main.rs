@@ -38,6 +38,8 @@ enum Command {
     Experiment(cmd::experiment::ExperimentArgs),
     /// Train the classifier and the score regressor, evaluate on TEST, save one model file.
     Train(cmd::train::TrainArgs),
+    /// Score a CSV of tracks with a saved model.
+    Predict(cmd::predict::PredictArgs),
     /// Inspect saved models.
     #[command(subcommand)]
     Model(cmd::model::ModelCommand),
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::Experiment(args) => args.run(globals),
         Command::Train(args) => args.run(globals),
         Command::Model(command) => command.run(globals),
+        Command::Predict(args) => args.run(globals),
         Command::Bench(command) => command.run(globals),
     };
     match result {

@@ -11,15 +11,18 @@
 //! payload's types; the payload (feature pipeline, classifier, regressor) is postcard, with the
 //! boosted trees inside in hessboost's own stable binary format.
 
+use std::collections::BTreeSet;
 use std::io;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::data::{RawRow, Tracks};
 use crate::features::FeaturePipeline;
 use crate::fsutil::write_atomic;
 use crate::metrics::{ClassificationMetrics, RegressionMetrics};
+use crate::models::{Classifier, Regressor};
 use crate::models::{FittedClassifier, FittedRegressor, ModelSpec};
 use crate::sampling::Strategy;
 use crate::split::Protocol;
@@ -170,6 +173,43 @@ impl Artifact {
     }
 }
 
+/// One scored track.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prediction {
+    /// The track's id.
+    pub track_id: String,
+    /// Probability of being popular.
+    pub probability: f64,
+    /// `probability >= decision_threshold`.
+    pub popular: bool,
+    /// Predicted popularity score, clamped to 0-100.
+    pub popularity: f64,
+}
+
+impl Artifact {
+    /// Scores rows (one per row: a file to score is not collapsed). Returns the predictions in
+    /// row order and the genres the model does not know (they score as no genre).
+    pub fn predict(&self, rows: Vec<RawRow>) -> (Vec<Prediction>, BTreeSet<String>) {
+        let tracks = Tracks::one_per_row(rows);
+        let all: Vec<usize> = (0..tracks.len()).collect();
+        let transformed = self.payload.pipeline.transform(&tracks, &all);
+        let probabilities = self.payload.classifier.predict_proba(&transformed.matrix);
+        let scores = self.payload.regressor.predict(&transformed.matrix);
+        let predictions = tracks
+            .rows
+            .into_iter()
+            .zip(probabilities.into_iter().zip(scores))
+            .map(|(t, (p, s))| Prediction {
+                track_id: t.track_id,
+                probability: p,
+                popular: p >= self.metadata.decision_threshold,
+                popularity: s.clamp(0.0, 100.0),
+            })
+            .collect();
+        (predictions, transformed.unknown_genres)
+    }
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, ArtifactError> {
     std::fs::read(path).map_err(|source| ArtifactError::Io {
         path: path.to_owned(),
@@ -262,10 +302,10 @@ fn length(bytes: &[u8], at: &mut usize, what: &'static str) -> Result<usize, Art
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{Track, Tracks, N_AUDIO};
+    use crate::data::{Track, N_AUDIO};
     use crate::features::PipelineParams;
     use crate::metrics::Confusion;
-    use crate::models::{BoostingParams, Classifier, Regressor, RegressorKind, TrainSet};
+    use crate::models::{BoostingParams, RegressorKind, TrainSet};
 
     fn tracks() -> Tracks {
         let rows = (0..200u32)

@@ -4,4 +4,5 @@ pub mod bench;
 pub mod data;
 pub mod experiment;
 pub mod model;
+pub mod predict;
 pub mod train;

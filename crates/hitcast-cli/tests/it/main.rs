@@ -515,9 +515,8 @@ fn train_saves_a_model_that_info_reads_and_that_is_deterministic() {
     let o = hitcast(&["model", "info", dir.join("cut.hitcast").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr(&o).ends_with(
-            "cut.hitcast: the model file is truncated (shorter than its sections)\n"
-        ),
+        stderr(&o)
+            .ends_with("cut.hitcast: the model file is truncated (shorter than its sections)\n"),
         "{}",
         stderr(&o)
     );
@@ -529,4 +528,112 @@ fn train_saves_a_model_that_info_reads_and_that_is_deterministic() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
+    let data = dataset();
+    let dir = scratch("predict");
+    let model = dir.join("m.hitcast");
+    let o = hitcast(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--model",
+        "logreg",
+        "--regressor",
+        "linear",
+        "--strategy",
+        "undersample",
+        "--setup",
+        "raw",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // No popularity column, two rows: one popular-looking, one not; an unknown genre.
+    let header = HEADER.replace("popularity,", "");
+    let row = ROW.replace(",73,", ",");
+    let input = dir.join("in.csv");
+    std::fs::write(
+        &input,
+        format!(
+            "{header}\n{row}\n{}\n",
+            row.replace("5SuOikwiRyPMVoIQDJUgSV", "other")
+                .replace("acoustic", "polka")
+        ),
+    )
+    .unwrap();
+    let output = dir.join("out.csv");
+    let o = hitcast(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("genres the model does not know (scored as no genre): polka"),
+        "{}",
+        stderr(&o)
+    );
+    let text = std::fs::read_to_string(&output).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "track_id,popularity_probability,popular,predicted_popularity"
+    );
+    assert_eq!(lines.len(), 3);
+    let cells: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(cells[0], "5SuOikwiRyPMVoIQDJUgSV");
+    let p: f64 = cells[1].parse().unwrap();
+    assert!((0.0..=1.0).contains(&p));
+    assert!(cells[2] == "0" || cells[2] == "1");
+    let score: f64 = cells[3].parse().unwrap();
+    assert!((0.0..=100.0).contains(&score));
+
+    // A bad row fails the run and leaves the earlier output untouched, with no temporary file.
+    std::fs::write(
+        &input,
+        format!("{header}\n{row}\n{}\n", row.replace("87.917", "fast")),
+    )
+    .unwrap();
+    let o = hitcast(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(":3:17: column \"tempo\": expected a finite number >= 0, got \"fast\""),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), text);
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        3,
+        "no temporary left beside the output"
+    );
+    // With --on-error skip the good row is scored.
+    let o = hitcast(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+        "--on-error",
+        "skip",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&output).unwrap().lines().count(), 2);
 }
