@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::artifact::{Artifact, Metadata, Payload};
 use crate::data::Tracks;
-use crate::experiment::{prepare, ExperimentError};
+use crate::experiment::{prepare, targets, ExperimentError};
 use crate::features::{FeatureSet, OutlierSetup};
 use crate::metrics::{best_f1_threshold, ClassificationMetrics, RegressionMetrics};
 use crate::models::{Classifier, ModelSpec, Regressor, TrainSet};
@@ -39,15 +39,7 @@ pub fn train(
     config: &TrainConfig,
     data_sha256: String,
 ) -> Result<Artifact, ExperimentError> {
-    let labels = tracks
-        .labels(config.threshold)
-        .ok_or(ExperimentError::Unlabelled)?;
-    let popularity: Vec<f64> = tracks
-        .popularity()
-        .ok_or(ExperimentError::Unlabelled)?
-        .into_iter()
-        .map(f64::from)
-        .collect();
+    let (labels, popularity) = targets(tracks, config.threshold)?;
     let data = prepare(
         tracks,
         split,

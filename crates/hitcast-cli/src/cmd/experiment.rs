@@ -11,7 +11,8 @@ use anyhow::Context;
 use clap::Args;
 use hitcast::data::DEFAULT_THRESHOLD;
 use hitcast::experiment::{
-    run, search_space_doc, Event, FoldsSummary, GridConfig, Results, TaskKind, TuneConfig,
+    default_features, run, search_space_doc, Event, FoldsSummary, GridConfig, Results, TaskKind,
+    TuneConfig,
 };
 use hitcast::features::FeatureSet;
 use hitcast::split::{Protocol, Split, FOLDS};
@@ -90,10 +91,7 @@ impl ExperimentArgs {
                 trials: self.trials,
                 time_budget: Duration::from_secs(self.time_budget),
             }),
-            features: self.features.unwrap_or(match self.protocol {
-                Protocol::KnownArtist => FeatureSet::KnownArtist,
-                Protocol::Honest | Protocol::Seed => FeatureSet::Extended,
-            }),
+            features: self.features.unwrap_or(default_features(self.protocol)),
             params: self.params.clone(),
             drop: self.drop.clone(),
             ..GridConfig::default()

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use hitcast::data::DEFAULT_THRESHOLD;
+use hitcast::experiment::default_features;
 use hitcast::features::{FeatureSet, OutlierSetup};
 use hitcast::models::{ClassifierKind, ModelSpec, RegressorKind};
 use hitcast::sampling::Strategy;
@@ -90,10 +91,7 @@ impl TrainArgs {
             regressor,
             strategy: self.strategy,
             setup: self.setup,
-            features: self.features.unwrap_or(match self.protocol {
-                Protocol::KnownArtist => FeatureSet::KnownArtist,
-                Protocol::Honest | Protocol::Seed => FeatureSet::Extended,
-            }),
+            features: self.features.unwrap_or(default_features(self.protocol)),
             threshold: self.threshold,
             seed: globals.seed,
         };

@@ -166,6 +166,27 @@ pub enum Event<'a> {
     Finished(&'a ResultRow),
 }
 
+/// The features a protocol uses unless told otherwise: extended, plus the artist history under
+/// the known-artist protocol (the only one where TEST artists have FIT tracks).
+pub fn default_features(protocol: Protocol) -> FeatureSet {
+    match protocol {
+        Protocol::KnownArtist => FeatureSet::KnownArtist,
+        Protocol::Honest | Protocol::Seed => FeatureSet::Extended,
+    }
+}
+
+/// Every track's label and popularity score (as f64), or an error for an unlabelled table.
+pub(crate) fn targets(
+    tracks: &Tracks,
+    threshold: u8,
+) -> Result<(Vec<bool>, Vec<f64>), ExperimentError> {
+    let labels = tracks
+        .labels(threshold)
+        .ok_or(ExperimentError::Unlabelled)?;
+    let popularity = tracks.popularity().ok_or(ExperimentError::Unlabelled)?;
+    Ok((labels, popularity.into_iter().map(f64::from).collect()))
+}
+
 /// The data of one setup: the fitted pipeline and transformed FIT (kept rows), VAL and TEST.
 pub(crate) struct Prepared {
     pub(crate) pipeline: FeaturePipeline,
@@ -226,15 +247,7 @@ pub fn run(
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Results, ExperimentError> {
     let started = Instant::now();
-    let labels = tracks
-        .labels(config.threshold)
-        .ok_or(ExperimentError::Unlabelled)?;
-    let popularity: Vec<f64> = tracks
-        .popularity()
-        .ok_or(ExperimentError::Unlabelled)?
-        .into_iter()
-        .map(f64::from)
-        .collect();
+    let (labels, popularity) = targets(tracks, config.threshold)?;
     if config.features == FeatureSet::KnownArtist && split.protocol != Protocol::KnownArtist {
         return Err(ExperimentError::FeaturesForProtocol(split.protocol));
     }
