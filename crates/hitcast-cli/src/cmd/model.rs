@@ -3,8 +3,10 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, Subcommand};
-use hitcast::artifact::load_metadata;
+use hitcast::artifact::{load_metadata, Artifact};
+use hitcast::fsutil::write_atomic;
 
 use crate::output::{emit, percent, print_json};
 use crate::Globals;
@@ -14,6 +16,26 @@ use crate::Globals;
 pub enum ModelCommand {
     /// Print a saved model's metadata: how it was trained and how it did on TEST.
     Info(InfoArgs),
+    /// Write a tree model's booster in XGBoost's JSON format, loadable with
+    /// `xgboost.Booster(model_file=...)`. Its inputs are hitcast's feature columns (`model info
+    /// --json` lists them), not the raw CSV.
+    Export(ExportArgs),
+}
+
+/// Flags of `hitcast model export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The model file.
+    model: PathBuf,
+    /// Output format (only xgboost-json).
+    #[arg(long, default_value = "xgboost-json", value_parser = ["xgboost-json"])]
+    format: String,
+    /// Which model: the classifier (probability) or the regressor (score).
+    #[arg(long, default_value = "classifier", value_parser = ["classifier", "regressor"])]
+    part: String,
+    /// Where to write the JSON (atomically).
+    #[arg(long, value_name = "FILE.json")]
+    out: PathBuf,
 }
 
 /// Flags of `hitcast model info`.
@@ -30,6 +52,17 @@ impl ModelCommand {
     /// Runs the subcommand.
     pub fn run(self, _globals: Globals) -> anyhow::Result<()> {
         match self {
+            ModelCommand::Export(args) => {
+                let artifact = Artifact::load(&args.model)
+                    .map_err(|e| anyhow::anyhow!(e).context(format!("{}", args.model.display())))?;
+                let json = match args.part.as_str() {
+                    "regressor" => artifact.payload.regressor.to_xgboost_json()?,
+                    _ => artifact.payload.classifier.to_xgboost_json()?,
+                };
+                write_atomic(&args.out, &json)
+                    .with_context(|| format!("{}: cannot write the export", args.out.display()))?;
+                Ok(())
+            }
             ModelCommand::Info(args) => {
                 let m = load_metadata(&args.model)
                     .map_err(|e| anyhow::anyhow!(e).context(format!("{}", args.model.display())))?;

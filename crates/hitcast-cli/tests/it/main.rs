@@ -637,3 +637,104 @@ fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&output).unwrap().lines().count(), 2);
 }
+
+/// Python's xgboost (installed by `.ci/run`) must score exported trees as hitcast does.
+#[test]
+fn an_exported_booster_predicts_in_python_xgboost_as_in_hitcast() {
+    let data = dataset();
+    let dir = scratch("export");
+    let model = dir.join("m.hitcast");
+    let o = hitcast(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--model",
+        "gbm",
+        "--param",
+        "gbm.max_rounds=40",
+        "--regressor",
+        "linear",
+        "--setup",
+        "raw",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json = dir.join("m.json");
+    let o = hitcast(&[
+        "model",
+        "export",
+        model.to_str().unwrap(),
+        "--out",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // Feature rows of 300 real tracks, as the saved pipeline makes them.
+    use hitcast::models::Classifier;
+    let artifact = hitcast::artifact::Artifact::load(&model).unwrap();
+    let loaded = hitcast::data::read_rows(&data, &hitcast::data::ReadOptions::labelled()).unwrap();
+    let rows: Vec<_> = loaded.rows.into_iter().step_by(380).collect();
+    let tracks = hitcast::data::Tracks::one_per_row(rows);
+    let all: Vec<usize> = (0..tracks.len()).collect();
+    let x = artifact.payload.pipeline.transform(&tracks, &all).matrix;
+    let ours = artifact.payload.classifier.predict_proba(&x);
+    let features = dir.join("x.csv");
+    let text: String = x
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|v| format!("{v:e}"))
+                .collect::<Vec<_>>()
+                .join(",")
+                + "\n"
+        })
+        .collect();
+    std::fs::write(&features, text).unwrap();
+
+    let script = "import sys, numpy as np, xgboost as xgb\n\
+                  b = xgb.Booster(model_file=sys.argv[1])\n\
+                  x = np.loadtxt(sys.argv[2], delimiter=',', ndmin=2)\n\
+                  print('\\n'.join(repr(float(p)) for p in b.predict(xgb.DMatrix(x))))\n";
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            script,
+            json.to_str().unwrap(),
+            features.to_str().unwrap(),
+        ])
+        .output()
+        .expect("python3 is needed for this test");
+    assert!(
+        out.status.success(),
+        "python xgboost failed (is it installed? .ci/run installs it): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs: Vec<f64> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    assert_eq!(theirs.len(), ours.len());
+    let worst = ours
+        .iter()
+        .zip(&theirs)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-5, "largest difference {worst}");
+
+    // A linear model has no XGBoost form.
+    let o = hitcast(&[
+        "model",
+        "export",
+        model.to_str().unwrap(),
+        "--part",
+        "regressor",
+        "--out",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        stderr(&o),
+        "error: only tree models (gbm, rf) export to XGBoost JSON; this one is linear\n"
+    );
+}

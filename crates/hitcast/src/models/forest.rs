@@ -167,6 +167,13 @@ impl ForestModel {
     }
 }
 
+impl ForestModel {
+    /// The forest in XGBoost's JSON model format.
+    pub fn to_xgboost_json(&self) -> Result<Vec<u8>, ModelError> {
+        self.0.to_xgboost_json()
+    }
+}
+
 impl Classifier for ForestModel {
     fn predict_proba(&self, x: &FeatureMatrix) -> Vec<f64> {
         self.0.predict_proba(x)

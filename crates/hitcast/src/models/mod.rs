@@ -99,6 +99,9 @@ pub enum ModelError {
     /// Inputs of the wrong shape.
     #[error("bad input: {0}")]
     Shape(String),
+    /// Only tree models have an XGBoost form.
+    #[error("only tree models (gbm, rf) export to XGBoost JSON; this one is linear")]
+    NotTrees,
     /// A classifier needs both classes in its training rows.
     #[error("the training rows hold only one class")]
     OneClass,

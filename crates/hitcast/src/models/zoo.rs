@@ -224,6 +224,17 @@ impl FittedClassifier {
     }
 }
 
+impl FittedClassifier {
+    /// The trees in XGBoost's JSON model format (tree families only).
+    pub fn to_xgboost_json(&self) -> Result<Vec<u8>, ModelError> {
+        match self {
+            FittedClassifier::Boosting(m) => m.to_xgboost_json(),
+            FittedClassifier::Forest(m) => m.to_xgboost_json(),
+            FittedClassifier::Logistic(_) => Err(ModelError::NotTrees),
+        }
+    }
+}
+
 impl Classifier for FittedClassifier {
     fn predict_proba(&self, x: &FeatureMatrix) -> Vec<f64> {
         match self {
@@ -252,6 +263,17 @@ impl FittedRegressor {
         match self {
             FittedRegressor::Boosting(m) => Some(m.rounds),
             FittedRegressor::Linear(_) | FittedRegressor::Forest(_) => None,
+        }
+    }
+}
+
+impl FittedRegressor {
+    /// The trees in XGBoost's JSON model format (tree families only).
+    pub fn to_xgboost_json(&self) -> Result<Vec<u8>, ModelError> {
+        match self {
+            FittedRegressor::Boosting(m) => m.to_xgboost_json(),
+            FittedRegressor::Forest(m) => m.to_xgboost_json(),
+            FittedRegressor::Linear(_) => Err(ModelError::NotTrees),
         }
     }
 }
