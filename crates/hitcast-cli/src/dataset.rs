@@ -1,9 +1,15 @@
-//! The flags every data-reading subcommand shares, and turning them into loaded rows.
+//! The flags every data-reading subcommand shares (where the data is, which protocol), and
+//! turning them into loaded rows and splits.
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use clap::{Args, ValueEnum};
-use hitcast::data::{locate_dataset, read_rows, ColumnMap, Loaded, OnError, ReadOptions, DATA_ENV};
+use hitcast::data::{
+    locate_dataset, read_rows, ColumnMap, Loaded, OnError, ReadOptions, Tracks, DATA_ENV,
+    DEFAULT_THRESHOLD,
+};
+use hitcast::split::{Protocol, Split};
 
 /// Where the data comes from and how to read it.
 #[derive(Clone, Debug, Args)]
@@ -71,5 +77,49 @@ impl DataArgs {
             );
         }
         Ok(loaded)
+    }
+}
+
+/// The evaluation protocol flags shared by `data split`, `experiment` and `train`.
+#[derive(Clone, Debug, Args)]
+pub struct ProtocolArgs {
+    /// honest: tracks grouped by primary artist (published figures); seed: the reference
+    /// project's leaky random split of raw rows; known-artist: tracks grouped by track id.
+    #[arg(long, default_value = "honest", value_parser = parse_protocol)]
+    pub protocol: Protocol,
+    /// The TEST fold (0-4) of the honest and known-artist protocols.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..5))]
+    pub fold: u8,
+    /// A track is popular when its popularity is above this.
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u8).range(0..100))]
+    pub threshold: u8,
+}
+
+/// Parses `--protocol`.
+pub fn parse_protocol(s: &str) -> Result<Protocol, String> {
+    s.parse()
+        .map_err(|e: hitcast::split::SplitError| e.to_string())
+}
+
+impl ProtocolArgs {
+    /// Loads the data as the protocol's table (collapsed tracks, or raw rows for seed) with its
+    /// labels.
+    pub fn table(&self, data: &DataArgs) -> anyhow::Result<(Tracks, Vec<bool>)> {
+        let tracks = self.protocol.table(data.load()?.rows);
+        let labels = tracks
+            .labels(self.threshold)
+            .context("the data has no popularity column")?;
+        Ok((tracks, labels))
+    }
+
+    /// The protocol's split of `tracks` with TEST fold `fold`.
+    pub fn split(
+        &self,
+        tracks: &Tracks,
+        labels: &[bool],
+        fold: u8,
+        seed: u64,
+    ) -> anyhow::Result<Split> {
+        Ok(Split::new(tracks, labels, self.protocol, fold, seed)?)
     }
 }

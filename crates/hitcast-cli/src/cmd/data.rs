@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 
 use clap::{Args, Subcommand};
 use hitcast::data::{summarize, DataSummary, DEFAULT_THRESHOLD};
-use hitcast::split::{Protocol, Split, SplitSummary};
+use hitcast::split::{Protocol, SplitSummary};
 
-use crate::dataset::DataArgs;
+use crate::dataset::{DataArgs, ProtocolArgs};
 use crate::output::{emit, percent, print_json, thousands};
 use crate::Globals;
 
@@ -38,25 +38,11 @@ pub struct CheckArgs {
 pub struct SplitArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// honest: tracks grouped by primary artist (published figures); seed: the reference
-    /// project's leaky random split of raw rows; known-artist: tracks grouped by track id.
-    #[arg(long, default_value = "honest", value_parser = parse_protocol)]
-    protocol: Protocol,
-    /// The TEST fold (0-4) of the honest and known-artist protocols.
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..5))]
-    fold: u8,
-    /// A track is popular when its popularity is above this.
-    #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u8).range(0..100))]
-    threshold: u8,
+    #[command(flatten)]
+    split: ProtocolArgs,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
-}
-
-/// Parses `--protocol`.
-pub fn parse_protocol(s: &str) -> Result<Protocol, String> {
-    s.parse()
-        .map_err(|e: hitcast::split::SplitError| e.to_string())
 }
 
 impl DataCommand {
@@ -187,12 +173,9 @@ fn render_check(s: &DataSummary) -> String {
 }
 
 fn split(args: SplitArgs, globals: Globals) -> anyhow::Result<()> {
-    let loaded = args.data.load()?;
-    let tracks = args.protocol.table(loaded.rows);
-    let labels = tracks
-        .labels(args.threshold)
-        .ok_or_else(|| anyhow::anyhow!("the data has no popularity column"))?;
-    let split = Split::new(&tracks, &labels, args.protocol, args.fold, globals.seed)?;
+    let p = &args.split;
+    let (tracks, labels) = p.table(&args.data)?;
+    let split = p.split(&tracks, &labels, p.fold, globals.seed)?;
     let summary = split.summary(&tracks, &labels);
     if args.json {
         #[derive(serde::Serialize)]
@@ -202,14 +185,14 @@ fn split(args: SplitArgs, globals: Globals) -> anyhow::Result<()> {
             threshold: u8,
             seed: Option<u64>,
         }
-        let seed = (args.protocol == Protocol::Seed).then_some(globals.seed);
+        let seed = (p.protocol == Protocol::Seed).then_some(globals.seed);
         return print_json(&Out {
             split: &summary,
-            threshold: args.threshold,
+            threshold: p.threshold,
             seed,
         });
     }
-    emit(&render_split(&summary, args.threshold, globals.seed))
+    emit(&render_split(&summary, p.threshold, globals.seed))
 }
 
 fn render_split(s: &SplitSummary, threshold: u8, seed: u64) -> String {

@@ -9,17 +9,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use hitcast::data::DEFAULT_THRESHOLD;
 use hitcast::experiment::{
     default_features, run, search_space_doc, Event, FoldsSummary, GridConfig, Results, TaskKind,
     TuneConfig,
 };
 use hitcast::features::FeatureSet;
-use hitcast::split::{Protocol, Split, FOLDS};
+use hitcast::split::{Protocol, FOLDS};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cmd::data::parse_protocol;
-use crate::dataset::DataArgs;
+use crate::dataset::{DataArgs, ProtocolArgs};
 use crate::output::emit;
 use crate::Globals;
 
@@ -29,19 +27,12 @@ use crate::Globals;
 pub struct ExperimentArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// honest (published figures), seed (leaky, for comparison) or known-artist.
-    #[arg(long, default_value = "honest", value_parser = parse_protocol)]
-    protocol: Protocol,
-    /// TEST fold (0-4) of the honest and known-artist protocols.
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..5))]
-    fold: u8,
+    #[command(flatten)]
+    split: ProtocolArgs,
     /// Run every fold given ("all", "0-4", "1,3") and summarise mean ± sd per cell in
     /// DIR/folds.md; each fold's files go to DIR/fold-K/.
     #[arg(long, value_name = "FOLDS", conflicts_with = "fold", value_parser = parse_folds)]
     folds: Option<FoldList>,
-    /// A track is popular when its popularity is above this.
-    #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u8).range(0..100))]
-    threshold: u8,
     /// Feature columns: audio-genre (the 128 of the protocol), extended (those plus genre and
     /// artist counts, title flags and genre popularity on FIT; the default), or known-artist
     /// (extended plus the artist's FIT history: the known-artist protocol's default, and for it
@@ -78,26 +69,26 @@ pub struct ExperimentArgs {
 impl ExperimentArgs {
     /// Runs the grid.
     pub fn run(self, globals: Globals) -> anyhow::Result<()> {
-        let loaded = self.data.load()?;
-        let tracks = self.protocol.table(loaded.rows);
-        let labels = tracks
-            .labels(self.threshold)
-            .context("the data has no popularity column")?;
+        let (tracks, labels) = self.split.table(&self.data)?;
         let config = GridConfig {
-            threshold: self.threshold,
+            threshold: self.split.threshold,
             seed: globals.seed,
             only: self.only.clone(),
             tune: self.tune.then(|| TuneConfig {
                 trials: self.trials,
                 time_budget: Duration::from_secs(self.time_budget),
             }),
-            features: self.features.unwrap_or(default_features(self.protocol)),
+            features: self
+                .features
+                .unwrap_or(default_features(self.split.protocol)),
             params: self.params.clone(),
             drop: self.drop.clone(),
             ..GridConfig::default()
         };
         let Some(FoldList(folds)) = &self.folds else {
-            let split = Split::new(&tracks, &labels, self.protocol, self.fold, globals.seed)?;
+            let split = self
+                .split
+                .split(&tracks, &labels, self.split.fold, globals.seed)?;
             let mut progress = Progress::new(globals.quiet);
             let results = run(&tracks, &split, &config, &mut |event| progress.on(event))?;
             progress.finish();
@@ -106,14 +97,14 @@ impl ExperimentArgs {
                 .with_context(|| format!("cannot write the results to {}", self.out.display()))?;
             return emit(&summary(&results, &self.out));
         };
-        if self.protocol == Protocol::Seed {
+        if self.split.protocol == Protocol::Seed {
             anyhow::bail!(
                 "--folds needs a hash protocol (honest or known-artist); seed has one random split"
             );
         }
         let mut all = Vec::new();
         for &fold in folds {
-            let split = Split::new(&tracks, &labels, self.protocol, fold, globals.seed)?;
+            let split = self.split.split(&tracks, &labels, fold, globals.seed)?;
             let mut progress = Progress::new(globals.quiet);
             progress.line(&format!("fold {fold}"));
             let results = run(&tracks, &split, &config, &mut |event| progress.on(event))?;

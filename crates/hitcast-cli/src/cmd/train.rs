@@ -6,17 +6,14 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use hitcast::data::DEFAULT_THRESHOLD;
 use hitcast::experiment::default_features;
 use hitcast::features::{FeatureSet, OutlierSetup};
 use hitcast::models::{ClassifierKind, ModelSpec, RegressorKind};
 use hitcast::sampling::Strategy;
-use hitcast::split::{Protocol, Split};
 use hitcast::training::{train, TrainConfig};
 use sha2::{Digest, Sha256};
 
-use crate::cmd::data::parse_protocol;
-use crate::dataset::DataArgs;
+use crate::dataset::{DataArgs, ProtocolArgs};
 use crate::output::{emit, percent};
 use crate::Globals;
 
@@ -25,15 +22,8 @@ use crate::Globals;
 pub struct TrainArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// honest (default), seed or known-artist.
-    #[arg(long, default_value = "honest", value_parser = parse_protocol)]
-    protocol: Protocol,
-    /// TEST fold (0-4) of the honest and known-artist protocols.
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..5))]
-    fold: u8,
-    /// A track is popular when its popularity is above this.
-    #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u8).range(0..100))]
-    threshold: u8,
+    #[command(flatten)]
+    split: ProtocolArgs,
     /// Classifier family: logreg, rf or gbm (the best on VAL in the experiment grid).
     #[arg(long, default_value = "gbm", value_parser = |s: &str| s.parse::<ClassifierKind>())]
     model: ClassifierKind,
@@ -63,12 +53,10 @@ impl TrainArgs {
     pub fn run(self, globals: Globals) -> anyhow::Result<()> {
         let path = self.data.path()?;
         let data_sha256 = sha256_file(&path)?;
-        let loaded = self.data.load()?;
-        let tracks = self.protocol.table(loaded.rows);
-        let labels = tracks
-            .labels(self.threshold)
-            .context("the data has no popularity column")?;
-        let split = Split::new(&tracks, &labels, self.protocol, self.fold, globals.seed)?;
+        let (tracks, labels) = self.split.table(&self.data)?;
+        let split = self
+            .split
+            .split(&tracks, &labels, self.split.fold, globals.seed)?;
         let mut classifier = ModelSpec::classifier(self.model);
         let mut regressor = ModelSpec::regressor(self.regressor);
         for (family, key, value) in &self.params {
@@ -91,8 +79,10 @@ impl TrainArgs {
             regressor,
             strategy: self.strategy,
             setup: self.setup,
-            features: self.features.unwrap_or(default_features(self.protocol)),
-            threshold: self.threshold,
+            features: self
+                .features
+                .unwrap_or(default_features(self.split.protocol)),
+            threshold: self.split.threshold,
             seed: globals.seed,
         };
         let artifact = train(&tracks, &split, &config, data_sha256)?;
@@ -105,7 +95,7 @@ impl TrainArgs {
             "saved {} ({} {} / {} regressor, {} setup, strategy {}; protocol {}{})\n",
             self.out.display(),
             self.model,
-            if self.protocol.is_leaky() {
+            if self.split.protocol.is_leaky() {
                 "LEAKY"
             } else {
                 "classifier"
@@ -113,7 +103,7 @@ impl TrainArgs {
             self.regressor,
             self.setup,
             self.strategy,
-            self.protocol,
+            self.split.protocol,
             split
                 .fold
                 .map(|f| format!(", fold {f}"))
