@@ -296,6 +296,8 @@ pub fn run(
             }
         }
     }
+    // Kept for the grid's raw setup, so tuning does not make the grid prepare it twice.
+    let mut raw_prepared = None;
     if let Some(tune) = &config.tune {
         let base = prepare(
             tracks,
@@ -336,6 +338,7 @@ pub fn run(
                 )?;
             }
         }
+        raw_prepared = Some(base);
     }
 
     let mut rows = Vec::new();
@@ -346,15 +349,23 @@ pub fn run(
         {
             continue;
         }
-        let data = prepare(
-            tracks,
-            split,
-            &labels,
-            &popularity,
-            setup,
-            config.features,
-            &config.drop,
-        )?;
+        let reused = if setup == OutlierSetup::Raw {
+            raw_prepared.take()
+        } else {
+            None
+        };
+        let data = match reused {
+            Some(data) => data,
+            None => prepare(
+                tracks,
+                split,
+                &labels,
+                &popularity,
+                setup,
+                config.features,
+                &config.drop,
+            )?,
+        };
         width = data.fit_x.n_cols();
         for &strategy in &config.strategies {
             let prefix = format!("classification/{setup}/{strategy}/");
