@@ -1,0 +1,909 @@
+//! A multilayer perceptron for tabular rows: dense layers, ReLU/GELU/tanh, inverted dropout,
+//! AdamW with decoupled weight decay, mini-batches, sample weights, and early stopping on a
+//! validation score. Every random choice (initial weights, batch order, dropout masks) comes
+//! from one seed, and the sums run single-threaded, so a seed gives the same network bit for bit.
+//!
+//! ```
+//! use hitcast_nn::{fit, MlpConfig, Rows};
+//! use ndarray::array;
+//!
+//! let x = array![[0.0f32, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
+//! let y = [0.0f32, 1.0, 1.0, 0.0];
+//! let config = MlpConfig { hidden: vec![8], max_epochs: 5, batch_size: 2, ..MlpConfig::default() };
+//! config.check()?;
+//! let mlp = fit(&config, &Rows { x: x.view(), y: &y, weights: None }, None, 42)?;
+//! assert_eq!(mlp.predict(x.view())?.len(), 4);
+//! # Ok::<(), hitcast_nn::NnError>(())
+//! ```
+//!
+//! Why hand-written rather than on `burn` (the crate DESIGN.md first picked): the network is
+//! two or three dense layers, whose forward and backward passes are a few matrix products
+//! (ndarray, over matrixmultiply); burn would add 7-10 minutes to a cold build of the
+//! workspace and tie the saved model's format to burn's record types.
+
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// The non-linearity between layers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// max(0, x).
+    #[default]
+    Relu,
+    /// x Φ(x), in the tanh approximation.
+    Gelu,
+    /// tanh(x).
+    Tanh,
+}
+
+/// What the output unit predicts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Objective {
+    /// A probability: sigmoid output, (weighted) log-loss.
+    #[default]
+    Logistic,
+    /// A number: linear output on standardised targets, (weighted) squared error.
+    Squared,
+}
+
+/// Settings of an [`Mlp`]. Check with [`MlpConfig::check`] before [`fit`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MlpConfig {
+    /// Classification (logistic) or regression (squared). Default logistic.
+    pub objective: Objective,
+    /// Units per hidden layer, input side first. Default `[128, 64]`; 1-8 layers of 1-4096.
+    pub hidden: Vec<usize>,
+    /// Activation of the hidden layers. Default relu.
+    pub activation: Activation,
+    /// Share of hidden units dropped per training step. Default 0.2; in [0, 0.9].
+    pub dropout: f64,
+    /// AdamW's decoupled weight decay on the weights (not the biases). Default 1e-4; in [0, 1].
+    pub weight_decay: f64,
+    /// Adam step size. Default 1e-3; in (0, 1].
+    pub learning_rate: f64,
+    /// Rows per step. Default 256; at least 1.
+    pub batch_size: usize,
+    /// Passes over the training rows at most. Default 60; at least 1.
+    pub max_epochs: usize,
+    /// Stop after this many epochs without a better validation score. Default 8; at least 1.
+    pub patience: usize,
+}
+
+impl Default for MlpConfig {
+    fn default() -> Self {
+        MlpConfig {
+            objective: Objective::Logistic,
+            hidden: vec![128, 64],
+            activation: Activation::Relu,
+            dropout: 0.2,
+            weight_decay: 1e-4,
+            learning_rate: 1e-3,
+            batch_size: 256,
+            max_epochs: 60,
+            patience: 8,
+        }
+    }
+}
+
+/// Why a network could not be configured, trained or applied.
+#[derive(Debug, thiserror::Error)]
+pub enum NnError {
+    /// A setting is out of range.
+    #[error("invalid parameter {name} = {value}: {reason}")]
+    Param {
+        /// The setting.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// The accepted range.
+        reason: &'static str,
+    },
+    /// Inputs of the wrong shape.
+    #[error("bad input: {0}")]
+    Shape(String),
+    /// The loss stopped being a number (a learning rate too high for the data).
+    #[error("training diverged in epoch {epoch}: the loss is not finite; lower learning_rate")]
+    Diverged {
+        /// The epoch it happened in.
+        epoch: usize,
+    },
+}
+
+fn param(name: &'static str, value: impl ToString, reason: &'static str) -> NnError {
+    NnError::Param {
+        name,
+        value: value.to_string(),
+        reason,
+    }
+}
+
+impl MlpConfig {
+    /// Checks every setting.
+    pub fn check(&self) -> Result<(), NnError> {
+        if self.hidden.is_empty() || self.hidden.len() > 8 {
+            return Err(param(
+                "hidden",
+                format!("{:?}", self.hidden),
+                "must list 1 to 8 layers",
+            ));
+        }
+        if self.hidden.iter().any(|&u| u == 0 || u > 4096) {
+            return Err(param(
+                "hidden",
+                format!("{:?}", self.hidden),
+                "each layer must have 1 to 4096 units",
+            ));
+        }
+        let ranges = [
+            ("dropout", self.dropout, 0.0, 0.9, "must be in [0, 0.9]"),
+            (
+                "weight_decay",
+                self.weight_decay,
+                0.0,
+                1.0,
+                "must be in [0, 1]",
+            ),
+        ];
+        for (name, value, lo, hi, reason) in ranges {
+            if !(value.is_finite() && value >= lo && value <= hi) {
+                return Err(param(name, value, reason));
+            }
+        }
+        if !(self.learning_rate.is_finite()
+            && self.learning_rate > 0.0
+            && self.learning_rate <= 1.0)
+        {
+            return Err(param(
+                "learning_rate",
+                self.learning_rate,
+                "must be in (0, 1]",
+            ));
+        }
+        for (name, value) in [
+            ("batch_size", self.batch_size),
+            ("max_epochs", self.max_epochs),
+            ("patience", self.patience),
+        ] {
+            if value == 0 {
+                return Err(param(name, value, "must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Rows to learn from: features (one row per example), targets and optional weights.
+#[derive(Clone, Copy, Debug)]
+pub struct Rows<'a> {
+    /// Features, rows x columns.
+    pub x: ArrayView2<'a, f32>,
+    /// One target per row: 0/1 for the logistic objective, any number for squared error.
+    pub y: &'a [f32],
+    /// One non-negative weight per row; `None` weighs every row 1.
+    pub weights: Option<&'a [f32]>,
+}
+
+impl Rows<'_> {
+    fn check(&self) -> Result<(), NnError> {
+        let n = self.x.nrows();
+        if n == 0 || self.x.ncols() == 0 {
+            return Err(NnError::Shape("no rows or no columns".into()));
+        }
+        if self.y.len() != n {
+            return Err(NnError::Shape(format!(
+                "{} targets for {n} rows",
+                self.y.len()
+            )));
+        }
+        if self.x.iter().chain(self.y).any(|v| !v.is_finite()) {
+            return Err(NnError::Shape("features and targets must be finite".into()));
+        }
+        if let Some(w) = self.weights {
+            if w.len() != n {
+                return Err(NnError::Shape(format!("{} weights for {n} rows", w.len())));
+            }
+            if w.iter().any(|v| !v.is_finite() || *v < 0.0) {
+                return Err(NnError::Shape("weights must be finite and >= 0".into()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One dense layer: `output = input · w + b`, with `w` of shape (inputs, outputs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Dense {
+    w: Array2<f32>,
+    b: Array1<f32>,
+}
+
+/// A trained network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mlp {
+    layers: Vec<Dense>,
+    activation: Activation,
+    objective: Objective,
+    /// Squared objective: targets were standardised with this mean and sd; outputs are scaled back.
+    target_mean: f32,
+    target_sd: f32,
+    /// The epoch whose weights were kept (the best validation score, or the last epoch).
+    pub best_epoch: usize,
+    /// Epochs run before stopping.
+    pub epochs_run: usize,
+}
+
+/// Rows per forward pass at prediction time, to bound memory on large inputs.
+const PREDICT_CHUNK: usize = 2048;
+
+impl Mlp {
+    /// The number of input columns.
+    pub fn n_inputs(&self) -> usize {
+        self.layers.first().map_or(0, |l| l.w.nrows())
+    }
+
+    /// Probabilities (logistic objective) or predicted values (squared error), one per row.
+    pub fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<f32>, NnError> {
+        let margins = self.margins(x)?;
+        Ok(match self.objective {
+            Objective::Logistic => margins.into_iter().map(sigmoid).collect(),
+            Objective::Squared => margins
+                .into_iter()
+                .map(|z| z * self.target_sd + self.target_mean)
+                .collect(),
+        })
+    }
+
+    /// The output unit before the sigmoid (logistic) or before scaling back (squared error).
+    pub fn margins(&self, x: ArrayView2<f32>) -> Result<Vec<f32>, NnError> {
+        if x.ncols() != self.n_inputs() {
+            return Err(NnError::Shape(format!(
+                "{} columns for a network of {} inputs",
+                x.ncols(),
+                self.n_inputs()
+            )));
+        }
+        let mut out = Vec::with_capacity(x.nrows());
+        for chunk in x.axis_chunks_iter(Axis(0), PREDICT_CHUNK) {
+            let mut a = chunk.to_owned();
+            for (l, layer) in self.layers.iter().enumerate() {
+                let mut z = a.dot(&layer.w);
+                z += &layer.b;
+                if l + 1 < self.layers.len() {
+                    z.mapv_inplace(|v| activate(self.activation, v));
+                }
+                a = z;
+            }
+            out.extend(a.iter().copied());
+        }
+        Ok(out)
+    }
+}
+
+fn sigmoid(z: f32) -> f32 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+const GELU_C: f32 = 0.797_884_6; // sqrt(2 / pi)
+
+fn activate(f: Activation, x: f32) -> f32 {
+    match f {
+        Activation::Relu => x.max(0.0),
+        Activation::Tanh => x.tanh(),
+        Activation::Gelu => 0.5 * x * (1.0 + (GELU_C * (x + 0.044_715 * x * x * x)).tanh()),
+    }
+}
+
+/// d activate(x) / dx.
+fn derivative(f: Activation, x: f32) -> f32 {
+    match f {
+        Activation::Relu => {
+            if x > 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+        Activation::Tanh => 1.0 - x.tanh().powi(2),
+        Activation::Gelu => {
+            let t = (GELU_C * (x + 0.044_715 * x * x * x)).tanh();
+            0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * GELU_C * (1.0 + 3.0 * 0.044_715 * x * x)
+        }
+    }
+}
+
+/// Per layer, the gradient of the batch's mean loss with respect to `w` and `b`.
+type Gradients = Vec<(Array2<f32>, Array1<f32>)>;
+
+/// The batch's mean (weighted) loss and its gradients. `keep` draws dropout masks when given
+/// (training); `None` runs the network as at prediction time.
+fn loss_and_gradients(
+    layers: &[Dense],
+    activation: Activation,
+    objective: Objective,
+    x: ArrayView2<f32>,
+    y: &[f32],
+    w: &[f32],
+    mut dropout: Option<(f32, &mut ChaCha8Rng)>,
+) -> (f64, Gradients) {
+    let n = x.nrows() as f32;
+    // inputs[l] feeds layer l; pre[l] and masks[l] belong to hidden layer l.
+    let mut inputs = vec![x.to_owned()];
+    let mut pre = Vec::with_capacity(layers.len());
+    let mut masks = Vec::with_capacity(layers.len());
+    let last = layers.len() - 1;
+    let mut output = Array2::zeros((0, 1));
+    for (l, layer) in layers.iter().enumerate() {
+        let mut z = inputs[l].dot(&layer.w);
+        z += &layer.b;
+        if l == last {
+            output = z;
+            break;
+        }
+        let mut a = z.mapv(|v| activate(activation, v));
+        let mask = dropout.as_mut().map(|(p, rng)| {
+            // Inverted dropout: kept units are scaled by 1/(1-p), so prediction needs no change.
+            let scale = 1.0 / (1.0 - *p);
+            Array2::from_shape_simple_fn(a.raw_dim(), || {
+                if rng.random::<f32>() < *p {
+                    0.0
+                } else {
+                    scale
+                }
+            })
+        });
+        if let Some(m) = &mask {
+            a *= m;
+        }
+        pre.push(z);
+        masks.push(mask);
+        inputs.push(a);
+    }
+
+    let mut loss = 0.0f64;
+    let mut g = Array2::zeros(output.raw_dim());
+    for (i, (&z, gi)) in output.iter().zip(g.iter_mut()).enumerate() {
+        let (t, wi) = (y[i], w[i]);
+        match objective {
+            Objective::Logistic => {
+                // log(1 + e^z) - t z, stable for large |z|.
+                let softplus = z.max(0.0) + (-z.abs()).exp().ln_1p();
+                loss += f64::from(wi * (softplus - t * z));
+                *gi = wi * (sigmoid(z) - t) / n;
+            }
+            Objective::Squared => {
+                loss += f64::from(0.5 * wi * (z - t) * (z - t));
+                *gi = wi * (z - t) / n;
+            }
+        }
+    }
+
+    let mut grads = Vec::with_capacity(layers.len());
+    for l in (0..layers.len()).rev() {
+        let dw = inputs[l].t().dot(&g);
+        let db = g.sum_axis(Axis(0));
+        grads.push((dw, db));
+        if l > 0 {
+            let mut back = g.dot(&layers[l].w.t());
+            back.zip_mut_with(&pre[l - 1], |gv, &zv| *gv *= derivative(activation, zv));
+            if let Some(m) = &masks[l - 1] {
+                back *= m;
+            }
+            g = back;
+        }
+    }
+    grads.reverse();
+    (loss / f64::from(n), grads)
+}
+
+/// Adam's running moments for one layer.
+struct Moments {
+    m_w: Array2<f32>,
+    v_w: Array2<f32>,
+    m_b: Array1<f32>,
+    v_b: Array1<f32>,
+}
+
+const BETA1: f32 = 0.9;
+const BETA2: f32 = 0.999;
+const EPSILON: f32 = 1e-8;
+
+/// A validation score of predictions (higher is better), e.g. average precision.
+pub type Score<'f> = &'f mut dyn FnMut(&[f32]) -> f64;
+
+/// Trains a network on `train`. With `val` (rows and a score, higher is better, computed from
+/// the network's [`Mlp::predict`] output on those rows) it keeps the weights of the best epoch
+/// and stops after `patience` epochs without improvement; without, it runs `max_epochs`.
+pub fn fit(
+    config: &MlpConfig,
+    train: &Rows,
+    val: Option<(&Rows, Score)>,
+    seed: u64,
+) -> Result<Mlp, NnError> {
+    config.check()?;
+    train.check()?;
+    if let Some((rows, _)) = &val {
+        rows.check()?;
+        if rows.x.ncols() != train.x.ncols() {
+            return Err(NnError::Shape(format!(
+                "validation rows have {} columns, training rows {}",
+                rows.x.ncols(),
+                train.x.ncols()
+            )));
+        }
+    }
+    if config.objective == Objective::Logistic && train.y.iter().any(|&t| !(0.0..=1.0).contains(&t))
+    {
+        return Err(NnError::Shape("logistic targets must be in [0, 1]".into()));
+    }
+    let (n, d) = train.x.dim();
+    let ones = vec![1.0; n];
+    let weights = train.weights.unwrap_or(&ones);
+    let (target_mean, target_sd) = match config.objective {
+        Objective::Logistic => (0.0, 1.0),
+        Objective::Squared => standardisation(train.y, weights),
+    };
+    let targets: Vec<f32> = train
+        .y
+        .iter()
+        .map(|t| (t - target_mean) / target_sd)
+        .collect();
+
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut sizes = vec![d];
+    sizes.extend(&config.hidden);
+    sizes.push(1);
+    let mut layers: Vec<Dense> = sizes
+        .windows(2)
+        .map(|io| {
+            let (fan_in, fan_out) = (io[0], io[1]);
+            // He-uniform for the rectifiers, Glorot-uniform for tanh and the linear output.
+            let limit = if config.activation == Activation::Tanh || fan_out == 1 {
+                (6.0 / (fan_in + fan_out) as f32).sqrt()
+            } else {
+                (6.0 / fan_in as f32).sqrt()
+            };
+            Dense {
+                w: Array2::from_shape_simple_fn((fan_in, fan_out), || {
+                    rng.random_range(-limit..limit)
+                }),
+                b: Array1::zeros(fan_out),
+            }
+        })
+        .collect();
+    let mut moments: Vec<Moments> = layers
+        .iter()
+        .map(|l| Moments {
+            m_w: Array2::zeros(l.w.raw_dim()),
+            v_w: Array2::zeros(l.w.raw_dim()),
+            m_b: Array1::zeros(l.b.raw_dim()),
+            v_b: Array1::zeros(l.b.raw_dim()),
+        })
+        .collect();
+
+    let mut mlp = Mlp {
+        layers: Vec::new(),
+        activation: config.activation,
+        objective: config.objective,
+        target_mean,
+        target_sd,
+        best_epoch: 0,
+        epochs_run: 0,
+    };
+    let (lr, decay) = (config.learning_rate as f32, config.weight_decay as f32);
+    let dropout = config.dropout as f32;
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut step = 0i32;
+    let mut best: Option<(f64, Vec<Dense>)> = None;
+    let mut val = val;
+    let mut xb = Array2::<f32>::zeros((0, d));
+    for epoch in 1..=config.max_epochs {
+        shuffle(&mut order, &mut rng);
+        let mut epoch_loss = 0.0;
+        for batch in order.chunks(config.batch_size) {
+            xb = gather(train.x, batch, xb);
+            let yb: Vec<f32> = batch.iter().map(|&i| targets[i]).collect();
+            let wb: Vec<f32> = batch.iter().map(|&i| weights[i]).collect();
+            let masks = (dropout > 0.0).then_some((dropout, &mut rng));
+            let (loss, grads) = loss_and_gradients(
+                &layers,
+                config.activation,
+                config.objective,
+                xb.view(),
+                &yb,
+                &wb,
+                masks,
+            );
+            epoch_loss += loss * batch.len() as f64;
+            step += 1;
+            let c1 = 1.0 - BETA1.powi(step);
+            let c2 = 1.0 - BETA2.powi(step);
+            for ((layer, m), (dw, db)) in layers.iter_mut().zip(&mut moments).zip(grads) {
+                adamw(&mut layer.w, &mut m.m_w, &mut m.v_w, &dw, lr, decay, c1, c2);
+                adamw(&mut layer.b, &mut m.m_b, &mut m.v_b, &db, lr, 0.0, c1, c2);
+            }
+        }
+        if !epoch_loss.is_finite() {
+            return Err(NnError::Diverged { epoch });
+        }
+        mlp.epochs_run = epoch;
+        let Some((rows, score)) = val.as_mut() else {
+            continue;
+        };
+        mlp.layers = std::mem::take(&mut layers);
+        let predicted = mlp.predict(rows.x)?;
+        layers = std::mem::take(&mut mlp.layers);
+        let value = score(&predicted);
+        if value.is_finite() && best.as_ref().is_none_or(|(b, _)| value > *b) {
+            best = Some((value, layers.clone()));
+            mlp.best_epoch = epoch;
+        } else if epoch - mlp.best_epoch >= config.patience {
+            break;
+        }
+    }
+    match best {
+        Some((_, kept)) => mlp.layers = kept,
+        None => {
+            mlp.layers = layers;
+            mlp.best_epoch = mlp.epochs_run;
+        }
+    }
+    Ok(mlp)
+}
+
+/// The weighted mean and standard deviation (1 when the targets are constant).
+fn standardisation(y: &[f32], w: &[f32]) -> (f32, f32) {
+    let total: f64 = w
+        .iter()
+        .map(|&v| f64::from(v))
+        .sum::<f64>()
+        .max(f64::MIN_POSITIVE);
+    let mean = y
+        .iter()
+        .zip(w)
+        .map(|(&t, &v)| f64::from(t * v))
+        .sum::<f64>()
+        / total;
+    let var = y
+        .iter()
+        .zip(w)
+        .map(|(&t, &v)| f64::from(v) * (f64::from(t) - mean).powi(2))
+        .sum::<f64>()
+        / total;
+    let sd = if var > 0.0 { var.sqrt() } else { 1.0 };
+    (mean as f32, sd as f32)
+}
+
+/// Fisher-Yates with the run's generator (rand's `shuffle` would do the same; this keeps the
+/// draw order documented and fixed across rand versions).
+fn shuffle(order: &mut [usize], rng: &mut ChaCha8Rng) {
+    for i in (1..order.len()).rev() {
+        let j = rng.random_range(0..=i);
+        order.swap(i, j);
+    }
+}
+
+/// Copies the rows `batch` of `x` into `buffer` (reused between steps).
+fn gather(x: ArrayView2<f32>, batch: &[usize], buffer: Array2<f32>) -> Array2<f32> {
+    let d = x.ncols();
+    let mut data = buffer.into_raw_vec_and_offset().0;
+    data.clear();
+    for &i in batch {
+        data.extend(x.row(i).iter());
+    }
+    Array2::from_shape_vec((batch.len(), d), data)
+        .unwrap_or_else(|_| unreachable!("whole rows of width d"))
+}
+
+/// One AdamW step on `p` (any shape): Adam on the gradient, then decoupled decay.
+#[allow(clippy::too_many_arguments)] // the optimiser's state and constants, used once
+fn adamw<D: ndarray::Dimension>(
+    p: &mut ndarray::Array<f32, D>,
+    m: &mut ndarray::Array<f32, D>,
+    v: &mut ndarray::Array<f32, D>,
+    g: &ndarray::Array<f32, D>,
+    lr: f32,
+    decay: f32,
+    c1: f32,
+    c2: f32,
+) {
+    ndarray::Zip::from(p)
+        .and(m)
+        .and(v)
+        .and(g)
+        .for_each(|p, m, v, &g| {
+            *m = BETA1 * *m + (1.0 - BETA1) * g;
+            *v = BETA2 * *v + (1.0 - BETA2) * g * g;
+            let step = (*m / c1) / ((*v / c2).sqrt() + EPSILON);
+            *p -= lr * (step + decay * *p);
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use ndarray::array;
+
+    /// Four clusters whose label is the XOR of the signs of the two coordinates: no linear model
+    /// does better than chance on it.
+    fn xor(n: usize, seed: u64) -> (Array2<f32>, Vec<f32>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut x = Array2::zeros((n, 2));
+        let mut y = Vec::with_capacity(n);
+        for i in 0..n {
+            let (a, b): (f32, f32) = (rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0));
+            x[[i, 0]] = a;
+            x[[i, 1]] = b;
+            y.push(f32::from(u8::from((a > 0.0) != (b > 0.0))));
+        }
+        (x, y)
+    }
+
+    fn accuracy(p: &[f32], y: &[f32]) -> f64 {
+        let right = p
+            .iter()
+            .zip(y)
+            .filter(|(p, y)| (**p > 0.5) == (**y > 0.5))
+            .count();
+        right as f64 / y.len() as f64
+    }
+
+    #[test]
+    fn learns_xor_with_each_activation() {
+        let (x, y) = xor(2000, 1);
+        let (xv, yv) = xor(500, 2);
+        for activation in [Activation::Relu, Activation::Gelu, Activation::Tanh] {
+            let config = MlpConfig {
+                hidden: vec![16, 16],
+                activation,
+                dropout: 0.0,
+                learning_rate: 0.01,
+                batch_size: 32,
+                max_epochs: 60,
+                patience: 10,
+                ..MlpConfig::default()
+            };
+            let train = Rows {
+                x: x.view(),
+                y: &y,
+                weights: None,
+            };
+            let val = Rows {
+                x: xv.view(),
+                y: &yv,
+                weights: None,
+            };
+            let mut score = |p: &[f32]| accuracy(p, &yv);
+            let mlp = fit(&config, &train, Some((&val, &mut score)), 7).unwrap();
+            let acc = accuracy(&mlp.predict(xv.view()).unwrap(), &yv);
+            assert!(acc > 0.95, "{activation:?}: accuracy {acc}");
+        }
+    }
+
+    #[test]
+    fn same_seed_same_network_other_seed_other_network() {
+        let (x, y) = xor(300, 3);
+        let train = Rows {
+            x: x.view(),
+            y: &y,
+            weights: None,
+        };
+        let config = MlpConfig {
+            hidden: vec![8],
+            max_epochs: 3,
+            batch_size: 16,
+            ..MlpConfig::default()
+        };
+        let a = fit(&config, &train, None, 1).unwrap();
+        let b = fit(&config, &train, None, 1).unwrap();
+        let c = fit(&config, &train, None, 2).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!((a.epochs_run, a.best_epoch), (3, 3));
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        // A 3-4-3-1 network on 5 rows with weights; compare every analytic partial derivative
+        // with (L(p + h) - L(p - h)) / 2h, in f64 arithmetic on f32 parameters (h = 1e-3, small enough that no ReLU input
+        // crosses its kink here).
+        let x = array![
+            [0.5f32, -1.0, 0.25],
+            [1.5, 0.5, -0.5],
+            [-0.3, 0.8, 1.1],
+            [0.0, -0.2, 0.4],
+            [2.0, 1.0, -1.0]
+        ];
+        let y = [1.0f32, 0.0, 1.0, 0.0, 1.0];
+        let w = [1.0f32, 2.0, 0.5, 1.0, 3.0];
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for (activation, objective) in [
+            (Activation::Tanh, Objective::Logistic),
+            (Activation::Gelu, Objective::Squared),
+            (Activation::Relu, Objective::Logistic),
+        ] {
+            let mut layers: Vec<Dense> = [(3, 4), (4, 3), (3, 1)]
+                .iter()
+                .map(|&(i, o)| Dense {
+                    w: Array2::from_shape_simple_fn((i, o), || rng.random_range(-1.0..1.0)),
+                    b: Array1::from_shape_simple_fn(o, || rng.random_range(-0.5..0.5)),
+                })
+                .collect();
+            let loss = |layers: &[Dense]| {
+                loss_and_gradients(layers, activation, objective, x.view(), &y, &w, None).0
+            };
+            let (_, grads) =
+                loss_and_gradients(&layers, activation, objective, x.view(), &y, &w, None);
+            let h = 1e-3f32;
+            for l in 0..layers.len() {
+                let (rows, cols) = layers[l].w.dim();
+                for k in (0..rows).flat_map(|r| (0..cols).map(move |c| [r, c])) {
+                    let orig = layers[l].w[k];
+                    layers[l].w[k] = orig + h;
+                    let up = loss(&layers);
+                    layers[l].w[k] = orig - h;
+                    let down = loss(&layers);
+                    layers[l].w[k] = orig;
+                    let numeric = (up - down) / (2.0 * f64::from(h));
+                    let analytic = f64::from(grads[l].0[k]);
+                    assert!(
+                        (numeric - analytic).abs() < 2e-3 + 1e-2 * analytic.abs(),
+                        "{activation:?} layer {l} w{k:?}: {numeric} vs {analytic}"
+                    );
+                }
+                for k in 0..layers[l].b.len() {
+                    let orig = layers[l].b[k];
+                    layers[l].b[k] = orig + h;
+                    let up = loss(&layers);
+                    layers[l].b[k] = orig - h;
+                    let down = loss(&layers);
+                    layers[l].b[k] = orig;
+                    let numeric = (up - down) / (2.0 * f64::from(h));
+                    let analytic = f64::from(grads[l].1[k]);
+                    assert!(
+                        (numeric - analytic).abs() < 2e-3 + 1e-2 * analytic.abs(),
+                        "{activation:?} layer {l} b[{k}]: {numeric} vs {analytic}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn squared_objective_fits_a_line_on_the_original_scale() {
+        // y = 40 + 20 x: targets far from N(0, 1), so the standardisation must be undone.
+        let x = Array2::from_shape_fn((400, 1), |(i, _)| i as f32 / 200.0 - 1.0);
+        let y: Vec<f32> = x.iter().map(|v| 40.0 + 20.0 * v).collect();
+        let config = MlpConfig {
+            objective: Objective::Squared,
+            hidden: vec![8],
+            dropout: 0.0,
+            learning_rate: 0.01,
+            batch_size: 16,
+            max_epochs: 80,
+            ..MlpConfig::default()
+        };
+        let rows = Rows {
+            x: x.view(),
+            y: &y,
+            weights: None,
+        };
+        let mlp = fit(&config, &rows, None, 3).unwrap();
+        let p = mlp.predict(array![[0.0f32], [0.5]].view()).unwrap();
+        assert!(
+            (p[0] - 40.0).abs() < 1.0 && (p[1] - 50.0).abs() < 1.0,
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn weights_shift_the_decision() {
+        // The same point labelled both ways: the heavier label wins.
+        let x = Array2::zeros((4, 1));
+        let y = [1.0f32, 0.0, 1.0, 0.0];
+        let w = [9.0f32, 1.0, 9.0, 1.0];
+        let config = MlpConfig {
+            hidden: vec![2],
+            dropout: 0.0,
+            learning_rate: 0.05,
+            max_epochs: 200,
+            ..MlpConfig::default()
+        };
+        let rows = Rows {
+            x: x.view(),
+            y: &y,
+            weights: Some(&w),
+        };
+        let p = fit(&config, &rows, None, 1)
+            .unwrap()
+            .predict(x.view())
+            .unwrap();
+        assert!((p[0] - 0.9).abs() < 0.02, "{p:?}");
+    }
+
+    #[test]
+    fn round_trips_through_postcard() {
+        let (x, y) = xor(100, 4);
+        let rows = Rows {
+            x: x.view(),
+            y: &y,
+            weights: None,
+        };
+        let config = MlpConfig {
+            hidden: vec![4, 3],
+            max_epochs: 2,
+            ..MlpConfig::default()
+        };
+        let mlp = fit(&config, &rows, None, 9).unwrap();
+        let bytes = postcard::to_stdvec(&mlp).unwrap();
+        let back: Mlp = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back, mlp);
+        assert_eq!(
+            back.predict(x.view()).unwrap(),
+            mlp.predict(x.view()).unwrap()
+        );
+    }
+
+    #[test]
+    fn refuses_bad_settings_and_shapes() {
+        let bad = MlpConfig {
+            dropout: 1.0,
+            ..MlpConfig::default()
+        };
+        assert_eq!(
+            bad.check().unwrap_err().to_string(),
+            "invalid parameter dropout = 1: must be in [0, 0.9]"
+        );
+        let none = MlpConfig {
+            hidden: vec![],
+            ..MlpConfig::default()
+        };
+        assert_eq!(
+            none.check().unwrap_err().to_string(),
+            "invalid parameter hidden = []: must list 1 to 8 layers"
+        );
+        let x = Array2::zeros((3, 2));
+        let err = fit(
+            &MlpConfig::default(),
+            &Rows {
+                x: x.view(),
+                y: &[0.0, 1.0],
+                weights: None,
+            },
+            None,
+            1,
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "bad input: 2 targets for 3 rows");
+        let mlp = fit(
+            &MlpConfig {
+                max_epochs: 1,
+                ..MlpConfig::default()
+            },
+            &Rows {
+                x: x.view(),
+                y: &[0.0, 1.0, 0.0],
+                weights: None,
+            },
+            None,
+            1,
+        )
+        .unwrap();
+        assert_eq!(
+            mlp.predict(Array2::zeros((1, 3)).view())
+                .unwrap_err()
+                .to_string(),
+            "bad input: 3 columns for a network of 2 inputs"
+        );
+    }
+}
