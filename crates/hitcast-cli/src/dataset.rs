@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use hitcast::data::{
-    locate_dataset, read_rows, ColumnMap, Loaded, OnError, ReadOptions, Tracks, DATA_ENV,
+    locate_dataset, read_rows, ColumnMap, Loaded, OnError, RawRow, ReadOptions, Tracks, DATA_ENV,
     DEFAULT_THRESHOLD,
 };
 use hitcast::split::{Protocol, Split};
@@ -105,7 +105,12 @@ impl ProtocolArgs {
     /// Loads the data as the protocol's table (collapsed tracks, or raw rows for seed) with its
     /// labels.
     pub fn table(&self, data: &DataArgs) -> anyhow::Result<(Tracks, Vec<bool>)> {
-        let tracks = self.protocol.table(data.load()?.rows);
+        self.table_from(data.load()?.rows)
+    }
+
+    /// [`ProtocolArgs::table`] of rows already read.
+    pub fn table_from(&self, rows: Vec<RawRow>) -> anyhow::Result<(Tracks, Vec<bool>)> {
+        let tracks = self.protocol.table(rows);
         let labels = tracks
             .labels(self.threshold)
             .context("the data has no popularity column")?;

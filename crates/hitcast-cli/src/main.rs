@@ -4,6 +4,7 @@
 mod cmd;
 mod dataset;
 mod output;
+mod scoring;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -40,6 +41,9 @@ enum Command {
     Train(cmd::train::TrainArgs),
     /// Score a CSV of tracks with a saved model.
     Predict(cmd::predict::PredictArgs),
+    /// Explain a saved model's probability for each track of a CSV: the features that push it
+    /// up and down.
+    Explain(cmd::explain::ExplainArgs),
     /// Inspect saved models.
     #[command(subcommand)]
     Model(cmd::model::ModelCommand),
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
         Command::Train(args) => args.run(globals),
         Command::Model(command) => command.run(globals),
         Command::Predict(args) => args.run(globals),
+        Command::Explain(args) => args.run(globals),
         Command::Bench(command) => command.run(globals),
     };
     match result {

@@ -19,18 +19,23 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::data::{RawRow, Tracks};
-use crate::features::FeaturePipeline;
+use crate::explain::{explain, Explanation, SamplingOptions};
+use crate::features::{FeatureMatrix, FeaturePipeline};
 use crate::fsutil::write_atomic;
 use crate::metrics::{ClassificationMetrics, RegressionMetrics};
 use crate::models::{Classifier, Regressor};
-use crate::models::{FittedClassifier, FittedRegressor, ModelSpec};
+use crate::models::{FittedClassifier, FittedRegressor, ModelError, ModelSpec};
 use crate::sampling::Strategy;
 use crate::split::Protocol;
 
 /// The first bytes of every artifact.
 pub const MAGIC: &[u8; 8] = b"HITCAST\0";
 /// The format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2 added the background rows the explanations of MLP and stack models need.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// FIT rows kept in the artifact as the explanations' background.
+pub const BACKGROUND_ROWS: usize = 100;
 
 /// What a saved model says about itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -75,6 +80,9 @@ pub struct Payload {
     pub classifier: FittedClassifier,
     /// The 0-100 score.
     pub regressor: FittedRegressor,
+    /// [`BACKGROUND_ROWS`] FIT rows (transformed, row-major): "a typical track" for
+    /// explanations.
+    pub background: Vec<f64>,
 }
 
 /// A saved model: metadata and payload.
@@ -173,6 +181,22 @@ impl Artifact {
     }
 }
 
+/// One explained track.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Explained {
+    /// The track's id.
+    pub track_id: String,
+    /// Its title.
+    pub track_name: String,
+    /// Its artists.
+    pub artists: String,
+    /// `probability >= decision_threshold`.
+    pub popular: bool,
+    /// The probability and why.
+    #[serde(flatten)]
+    pub explanation: Explanation,
+}
+
 /// One scored track.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Prediction {
@@ -207,6 +231,49 @@ impl Artifact {
             })
             .collect();
         (predictions, transformed.unknown_genres)
+    }
+}
+
+impl Artifact {
+    /// The background rows as a matrix.
+    pub fn background(&self) -> Result<FeatureMatrix, ModelError> {
+        FeatureMatrix::new(
+            self.metadata.features.clone(),
+            self.payload.background.clone(),
+        )
+        .ok_or_else(|| ModelError::Shape("the background rows do not match the features".into()))
+    }
+
+    /// Explains the classifier's probability for each row (one per row, as [`Artifact::predict`]).
+    /// Returns the explanations in row order and the genres the model does not know.
+    pub fn explain(
+        &self,
+        rows: Vec<RawRow>,
+        options: SamplingOptions,
+    ) -> Result<(Vec<Explained>, BTreeSet<String>), ModelError> {
+        let tracks = Tracks::one_per_row(rows);
+        let all: Vec<usize> = (0..tracks.len()).collect();
+        let transformed = self.payload.pipeline.transform(&tracks, &all);
+        let explanations = explain(
+            &self.payload.classifier,
+            &self.payload.pipeline,
+            &self.background()?,
+            &transformed.matrix,
+            options,
+        )?;
+        let explained = tracks
+            .rows
+            .into_iter()
+            .zip(explanations)
+            .map(|(t, explanation)| Explained {
+                track_id: t.track_id,
+                track_name: t.track_name,
+                artists: t.artists,
+                popular: explanation.probability >= self.metadata.decision_threshold,
+                explanation,
+            })
+            .collect();
+        Ok((explained, transformed.unknown_genres))
     }
 }
 
@@ -394,6 +461,7 @@ mod tests {
                 regressor: regressor
                     .fit_regressor(&TrainSet::new(&x, &score), None, 1)
                     .unwrap(),
+                background: x.select_rows(&[0, 50, 100]).as_slice().to_vec(),
                 pipeline,
             },
         };
@@ -453,9 +521,9 @@ mod tests {
             msg(b"track_id,popularity\n"),
             "not a hitcast model file (it does not start with the hitcast magic bytes)"
         );
-        let mut v2 = bytes.clone();
-        v2[8] = 2;
-        assert_eq!(msg(&v2), "model format version 2 is not supported by this hitcast (it reads version 1); retrain or use a matching hitcast");
+        let mut v1 = bytes.clone();
+        v1[8] = 1;
+        assert_eq!(msg(&v1), "model format version 1 is not supported by this hitcast (it reads version 2); retrain or use a matching hitcast");
         assert_eq!(msg(&bytes[..10]), "the model file is truncated (version)");
         assert_eq!(
             msg(&bytes[..bytes.len() / 2]),

@@ -7,7 +7,11 @@
 //! | load, validate, collapse | [`data`] | [`data::RowReader`], [`data::Tracks`] |
 //! | features | [`features`] | [`features::FeaturePipeline`], [`features::FeatureMatrix`] |
 //! | split | [`split`] | [`split::Split`], [`split::Protocol`] |
-//! | evaluate | [`metrics`] | [`metrics::Confusion`], [`metrics::ClassificationMetrics`] |
+//! | sample | [`sampling`] | [`sampling::Strategy`], [`sampling::resample`] |
+//! | fit | [`models`] | [`models::ModelSpec`], [`models::FittedClassifier`] (logreg, rf, gbm, mlp, stack) |
+//! | evaluate | [`metrics`], [`experiment`] | [`metrics::ClassificationMetrics`], [`experiment::Results`] |
+//! | save, score | [`training`], [`artifact`] | [`artifact::Artifact`] |
+//! | explain | [`explain`] | [`explain::Explanation`] |
 //!
 //! ```no_run
 //! use hitcast::data::{read_rows, ReadOptions, DEFAULT_THRESHOLD};
@@ -27,6 +31,7 @@
 pub mod artifact;
 pub mod data;
 pub mod experiment;
+pub mod explain;
 pub mod features;
 pub mod fsutil;
 pub mod metrics;

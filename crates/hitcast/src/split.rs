@@ -17,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::data::{RawRow, Tracks};
+use crate::data::{RawRow, Track, Tracks};
 
 /// Number of folds of the hash protocols.
 pub const FOLDS: u8 = 5;
@@ -53,6 +53,16 @@ impl Protocol {
     /// Whether results under this protocol are inflated by leakage between TRAIN and TEST.
     pub fn is_leaky(self) -> bool {
         self == Protocol::Seed
+    }
+
+    /// The key of the unit this protocol keeps on one side of a split: the primary artist under
+    /// `honest`, the track id otherwise. Grouped folds inside FIT (the stack's) use the same key,
+    /// so they hold out what TEST holds out.
+    pub fn group_key(self, track: &Track) -> u64 {
+        match self {
+            Protocol::Honest => fnv1a64(primary_artist(&track.artists).as_bytes()),
+            Protocol::Seed | Protocol::KnownArtist => fnv1a64(track.track_id.as_bytes()),
+        }
     }
 
     /// Builds the table this protocol works on: raw rows for `seed`, tracks collapsed by id
@@ -130,18 +140,10 @@ impl Split {
             return Err(SplitError::Fold(fold));
         }
         match protocol {
-            Protocol::Honest => Ok(by_hash(
+            Protocol::Honest | Protocol::KnownArtist => Ok(by_hash(
                 protocol,
                 fold,
-                tracks
-                    .rows
-                    .iter()
-                    .map(|t| fnv1a64(primary_artist(&t.artists).as_bytes())),
-            )),
-            Protocol::KnownArtist => Ok(by_hash(
-                protocol,
-                fold,
-                tracks.rows.iter().map(|t| fnv1a64(t.track_id.as_bytes())),
+                tracks.rows.iter().map(|t| protocol.group_key(t)),
             )),
             Protocol::Seed => {
                 if labels.len() != tracks.len() {
@@ -271,7 +273,7 @@ fn by_hash(protocol: Protocol, fold: u8, hashes: impl Iterator<Item = u64>) -> S
 
 /// Stratified random split: per class, shuffle and hold out `round(0.2 n)` for TEST, then the
 /// same inside TRAIN for VAL.
-fn stratified(labels: &[bool], seed: u64) -> Split {
+pub(crate) fn stratified(labels: &[bool], seed: u64) -> Split {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut split = Split {
         protocol: Protocol::Seed,

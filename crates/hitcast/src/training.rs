@@ -3,12 +3,17 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::artifact::{Artifact, Metadata, Payload};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::artifact::{Artifact, Metadata, Payload, BACKGROUND_ROWS};
 use crate::data::Tracks;
-use crate::experiment::{prepare, targets, ExperimentError};
-use crate::features::{FeatureSet, OutlierSetup};
+use crate::experiment::{
+    prepare, targets, tune_classifier, tune_regressor, ExperimentError, TuneConfig,
+};
+use crate::features::{select, FeatureMatrix, FeatureSet, OutlierSetup};
 use crate::metrics::{best_f1_threshold, ClassificationMetrics, RegressionMetrics};
-use crate::models::{Classifier, ModelSpec, Regressor, TrainSet};
+use crate::models::{Classifier, ModelError, ModelSpec, Regressor, TrainSet};
 use crate::sampling::{resample, Strategy};
 use crate::split::Split;
 
@@ -29,6 +34,8 @@ pub struct TrainConfig {
     pub threshold: u8,
     /// Seed of every random choice.
     pub seed: u64,
+    /// Random search on VAL for both families first (trial 0: the parameters above).
+    pub tune: Option<TuneConfig>,
 }
 
 /// Fits both models on FIT, picks the threshold on VAL, measures on TEST, and bundles them
@@ -58,14 +65,49 @@ pub fn train(
                 source,
             }
         })?;
+    let groups = select(&data.fit_groups, &resampled.origin);
     let fit = TrainSet {
         x: &resampled.x,
         y: &resampled.y,
         weights: resampled.weights.as_deref(),
+        groups: Some(&groups),
     };
     let val = TrainSet::new(&data.val_x, &data.val_y);
-    let classifier = config
-        .classifier
+    let score_fit = TrainSet::new(&data.fit_x, &data.fit_score);
+    let score_val = TrainSet::new(&data.val_x, &data.val_score);
+    let (mut classifier_spec, mut regressor_spec) =
+        (config.classifier.clone(), config.regressor.clone());
+    if let Some(tune) = &config.tune {
+        let not_a = |what: &str| ExperimentError::Model {
+            cell: cell("tune"),
+            source: ModelError::Shape(format!("the {what} specification is not a {what}")),
+        };
+        let kind = classifier_spec
+            .classifier_kind()
+            .ok_or_else(|| not_a("classifier"))?;
+        classifier_spec = tune_classifier(
+            kind,
+            classifier_spec,
+            &fit,
+            &val,
+            tune,
+            config.seed,
+            &mut |_| {},
+        )?;
+        let kind = regressor_spec
+            .regressor_kind()
+            .ok_or_else(|| not_a("regressor"))?;
+        regressor_spec = tune_regressor(
+            kind,
+            regressor_spec,
+            &score_fit,
+            &score_val,
+            tune,
+            config.seed,
+            &mut |_| {},
+        )?;
+    }
+    let classifier = classifier_spec
         .fit_classifier(&fit, Some(&val), config.seed)
         .map_err(|source| ExperimentError::Model {
             cell: cell("classifier"),
@@ -85,13 +127,8 @@ pub fn train(
     )
     .map_err(metric)?;
 
-    let regressor = config
-        .regressor
-        .fit_regressor(
-            &TrainSet::new(&data.fit_x, &data.fit_score),
-            Some(&TrainSet::new(&data.val_x, &data.val_score)),
-            config.seed,
-        )
+    let regressor = regressor_spec
+        .fit_regressor(&score_fit, Some(&score_val), config.seed)
         .map_err(|source| ExperimentError::Model {
             cell: cell("regressor"),
             source,
@@ -112,17 +149,27 @@ pub fn train(
             seed: config.seed,
             label_threshold: config.threshold,
             strategy: config.strategy,
-            classifier: config.classifier.clone(),
-            regressor: config.regressor.clone(),
+            classifier: classifier_spec,
+            regressor: regressor_spec,
             features: data.pipeline.names().to_vec(),
             decision_threshold: threshold.value,
             test_classification,
             test_regression,
         },
         payload: Payload {
+            background: background(&data.fit_x, config.seed),
             pipeline: data.pipeline,
             classifier,
             regressor,
         },
     })
+}
+
+/// [`BACKGROUND_ROWS`] FIT rows drawn at random (in FIT order), row-major.
+fn background(fit: &FeatureMatrix, seed: u64) -> Vec<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let n = fit.n_rows();
+    let mut rows = rand::seq::index::sample(&mut rng, n, BACKGROUND_ROWS.min(n)).into_vec();
+    rows.sort_unstable();
+    fit.select_rows(&rows).as_slice().to_vec()
 }

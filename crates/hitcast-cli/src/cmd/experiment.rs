@@ -9,11 +9,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use hitcast::data::Tracks;
 use hitcast::experiment::{
-    default_features, run, search_space_doc, Event, FoldsSummary, GridConfig, Results, TaskKind,
-    TuneConfig,
+    default_features, run, search_space_doc, seed_headline, Event, FoldsSummary, GridConfig,
+    Results, TaskKind, TuneConfig,
 };
 use hitcast::features::FeatureSet;
+use hitcast::models::ClassifierKind;
 use hitcast::split::{Protocol, FOLDS};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -43,15 +45,8 @@ pub struct ExperimentArgs {
     /// title_live,n_genres for an ablation.
     #[arg(long, value_name = "COLUMN", value_delimiter = ',')]
     drop: Vec<String>,
-    /// Random search per model family on VAL before the grid (see the search spaces below).
-    #[arg(long)]
-    tune: bool,
-    /// Trials per family with --tune, the defaults included.
-    #[arg(long, default_value_t = 20, requires = "tune")]
-    trials: usize,
-    /// Seconds per family with --tune.
-    #[arg(long, default_value_t = 120, value_name = "SECONDS", requires = "tune")]
-    time_budget: u64,
+    #[command(flatten)]
+    tune: TuneArgs,
     /// Run only cells whose "task/setup/strategy/model" contains PATTERN (repeatable or
     /// comma-separated), e.g. --only gbm or --only raw/smote.
     #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
@@ -61,6 +56,11 @@ pub struct ExperimentArgs {
     /// unknown key lists the family's parameters.
     #[arg(long = "param", value_name = "FAMILY.KEY=VALUE", value_parser = parse_param)]
     params: Vec<(String, String, String)>,
+    /// Skip the seed project's headline, reproduced under its own leaky procedure (the stack on
+    /// raw rows undersampled to 1:1 before an 80/20 split) beside this run's figure. It is
+    /// skipped anyway with --only, --folds or --protocol seed.
+    #[arg(long)]
+    no_headline: bool,
     /// Directory for results.json, results.csv and results.md.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -69,15 +69,18 @@ pub struct ExperimentArgs {
 impl ExperimentArgs {
     /// Runs the grid.
     pub fn run(self, globals: Globals) -> anyhow::Result<()> {
-        let (tracks, labels) = self.split.table(&self.data)?;
+        let rows = self.data.load()?.rows;
+        let headline = !self.no_headline
+            && self.only.is_empty()
+            && self.folds.is_none()
+            && self.split.protocol != Protocol::Seed;
+        let raw = headline.then(|| Tracks::one_per_row(rows.clone()));
+        let (tracks, labels) = self.split.table_from(rows)?;
         let config = GridConfig {
             threshold: self.split.threshold,
             seed: globals.seed,
             only: self.only.clone(),
-            tune: self.tune.then(|| TuneConfig {
-                trials: self.trials,
-                time_budget: Duration::from_secs(self.time_budget),
-            }),
+            tune: self.tune.config(),
             features: self
                 .features
                 .unwrap_or(default_features(self.split.protocol)),
@@ -90,8 +93,15 @@ impl ExperimentArgs {
                 .split
                 .split(&tracks, &labels, self.split.fold, globals.seed)?;
             let mut progress = Progress::new(globals.quiet);
-            let results = run(&tracks, &split, &config, &mut |event| progress.on(event))?;
+            let mut results = run(&tracks, &split, &config, &mut |event| progress.on(event))?;
             progress.finish();
+            if let Some(raw) = &raw {
+                progress
+                    .line("the seed's headline: stack on raw rows undersampled to 1:1, then 80/20");
+                let figures =
+                    seed_headline(raw, config.threshold, ClassifierKind::Stack, config.seed)?;
+                results.set_headline(figures);
+            }
             results
                 .write_dir(&self.out)
                 .with_context(|| format!("cannot write the results to {}", self.out.display()))?;
@@ -152,6 +162,31 @@ fn parse_folds(s: &str) -> Result<FoldList, String> {
         return Err(bad());
     }
     Ok(FoldList(folds))
+}
+
+/// `--tune` and its budget, shared by `experiment` and `train`.
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// Random search per model family on VAL first, scored by VAL PR-AUC (classifiers) or R²
+    /// (regressors); `hitcast experiment --help` lists the search spaces.
+    #[arg(long)]
+    tune: bool,
+    /// Trials per family with --tune, the defaults included.
+    #[arg(long, default_value_t = 20, requires = "tune")]
+    trials: usize,
+    /// Seconds per family with --tune.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS", requires = "tune")]
+    time_budget: u64,
+}
+
+impl TuneArgs {
+    /// The search budget, or `None` without --tune.
+    pub fn config(&self) -> Option<TuneConfig> {
+        self.tune.then(|| TuneConfig {
+            trials: self.trials,
+            time_budget: Duration::from_secs(self.time_budget),
+        })
+    }
 }
 
 /// Parses `--param FAMILY.KEY=VALUE`.
@@ -323,6 +358,26 @@ fn summary(results: &Results, out: &std::path::Path) -> String {
             );
         }
         s.push('\n');
+    }
+    if let Some(h) = &results.headline {
+        let _ = writeln!(
+            s,
+            "  the seed's headline, reproduced{:>17}{:>9}{:>8}{:>9}",
+            "accuracy", "bal.acc", "ROC-AUC", "PR-AUC"
+        );
+        for f in std::iter::once(&h.seed_procedure).chain(&h.this_run) {
+            let label = if f.cell.starts_with("seed-procedure") {
+                "seed procedure (LEAKY), 1:1 TEST".to_owned()
+            } else {
+                format!("this run, {:.1}% popular TEST", f.positive_rate * 100.0)
+            };
+            let _ = writeln!(
+                s,
+                "  {label:<40}{:>8.3}{:>9.3}{:>8.3}{:>9.3}",
+                f.accuracy, f.balanced_accuracy, f.roc_auc, f.pr_auc
+            );
+        }
+        let _ = writeln!(s, "  {}\n", h.explanation);
     }
     let _ = writeln!(s, "results: {}/results.md (.json, .csv)", out.display());
     s

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod data;
 pub mod experiment;
+pub mod explain;
 pub mod model;
 pub mod predict;
 pub mod train;

@@ -317,6 +317,8 @@ fn usage_errors_exit_2_and_every_subcommand_has_help() {
         &["data", "check", "--help"],
         &["data", "split", "--help"],
         &["bench", "load", "--help"],
+        &["explain", "--help"],
+        &["train", "--help"],
     ] {
         let out = hitcast(args);
         assert!(out.status.success(), "{args:?}");
@@ -565,15 +567,12 @@ fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
     )
     .unwrap();
     let output = dir.join("out.csv");
-    let o = hitcast(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ]);
+    let o = predict(
+        &model,
+        &input,
+        &output,
+        &["--keep", "track_name, explicit", "--keep", "tempo"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("genres the model does not know (scored as no genre): polka"),
@@ -584,8 +583,9 @@ fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "track_id,popularity_probability,popular,predicted_popularity"
+        "track_id,popularity_probability,popular,predicted_popularity,track_name,explicit,tempo"
     );
+    assert!(lines[1].ends_with(",Comedy,false,87.917"), "{}", lines[1]);
     assert_eq!(lines.len(), 3);
     let cells: Vec<&str> = lines[1].split(',').collect();
     assert_eq!(cells[0], "5SuOikwiRyPMVoIQDJUgSV");
@@ -601,15 +601,7 @@ fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
         format!("{header}\n{row}\n{}\n", row.replace("87.917", "fast")),
     )
     .unwrap();
-    let o = hitcast(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ]);
+    let o = predict(&model, &input, &output, &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains(":3:17: column \"tempo\": expected a finite number >= 0, got \"fast\""),
@@ -623,7 +615,39 @@ fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
         "no temporary left beside the output"
     );
     // With --on-error skip the good row is scored.
+    let o = predict(&model, &input, &output, &["--on-error", "skip"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&output).unwrap().lines().count(), 2);
+    let o = predict(&model, &input, &output, &["--keep", "bpm"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown column \"bpm\": expected one of track_id,"));
+}
+
+/// Trains `model` (undersampled FIT, raw setup: quick) into `dir/name`.
+fn train_quick(dir: &Path, name: &str, model: &str, regressor: &str) -> PathBuf {
+    let path = dir.join(name);
     let o = hitcast(&[
+        "train",
+        "--data",
+        dataset().to_str().unwrap(),
+        "--model",
+        model,
+        "--regressor",
+        regressor,
+        "--strategy",
+        "undersample",
+        "--setup",
+        "raw",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    path
+}
+
+/// Runs `hitcast predict` with `extra` flags.
+fn predict(model: &Path, input: &Path, output: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
         "predict",
         "--model",
         model.to_str().unwrap(),
@@ -631,11 +655,121 @@ fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
         input.to_str().unwrap(),
         "--output",
         output.to_str().unwrap(),
-        "--on-error",
-        "skip",
-    ]);
+    ];
+    args.extend(extra);
+    hitcast(&args)
+}
+
+/// The `predict` output's probabilities, by row.
+fn predicted(model: &Path, input: &Path, output: &Path) -> Vec<f64> {
+    let o = predict(model, input, output, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(std::fs::read_to_string(&output).unwrap().lines().count(), 2);
+    std::fs::read_to_string(output)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn stack_and_mlp_models_round_trip_and_explain_themselves() {
+    let dir = scratch("stack");
+    let input = dir.join("in.csv");
+    let rows: Vec<String> = [
+        ROW.to_owned(),
+        ROW.replace("acoustic", "k-pop").replace(",73,", ",10,"),
+    ]
+    .into_iter()
+    .collect();
+    std::fs::write(&input, format!("{HEADER}\n{}\n", rows.join("\n"))).unwrap();
+    for (model, regressor) in [("stack", "linear"), ("mlp", "mlp"), ("gbm", "linear")] {
+        let path = train_quick(&dir, &format!("{model}.hitcast"), model, regressor);
+        let info = stdout_json(&hitcast(&[
+            "model",
+            "info",
+            "--json",
+            path.to_str().unwrap(),
+        ]));
+        let family = if model == "gbm" { "boosting" } else { model };
+        assert_eq!(info["classifier"]["family"], family);
+        assert!(
+            info["test_classification"]["roc_auc"].as_f64().unwrap() > 0.85,
+            "{model}"
+        );
+
+        // Saved, loaded, scored: the same probabilities as the model in memory.
+        let from_cli = predicted(&path, &input, &dir.join("out.csv"));
+        let artifact = hitcast::artifact::Artifact::load(&path).unwrap();
+        let rows = hitcast::data::read_rows(&input, &hitcast::data::ReadOptions::labelled())
+            .unwrap()
+            .rows;
+        let (in_memory, _) = artifact.predict(rows);
+        for (a, b) in from_cli.iter().zip(&in_memory) {
+            assert!((a - b.probability).abs() < 5e-7, "{model}: {a} vs {b:?}");
+        }
+
+        // Explanations add up to the model's log-odds and give its probability back.
+        let o = hitcast(&[
+            "explain",
+            "--model",
+            path.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+            "--top",
+            "3",
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let explained = stdout_json(&o);
+        let explained = explained.as_array().unwrap();
+        assert_eq!(explained.len(), 2);
+        for (e, p) in explained.iter().zip(&from_cli) {
+            let base = e["base"].as_f64().unwrap();
+            let log_odds = e["log_odds"].as_f64().unwrap();
+            let sum: f64 = e["contributions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["contribution"].as_f64().unwrap())
+                .sum();
+            assert!((base + sum - log_odds).abs() < 1e-9, "{model}");
+            let probability = 1.0 / (1.0 + (-log_odds).exp());
+            assert!(
+                (probability - p).abs() < 1e-5,
+                "{model}: {probability} vs {p}"
+            );
+            assert!(e["up"].as_array().unwrap().len() <= 3);
+            assert!(e["up"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["contribution"].as_f64().unwrap() > 0.0));
+        }
+        assert_eq!(explained[0]["track_id"], "5SuOikwiRyPMVoIQDJUgSV");
+        let method = if model == "gbm" {
+            "tree-shap"
+        } else {
+            "sampling-shapley"
+        };
+        assert_eq!(explained[0]["method"], method);
+        let text = hitcast(&[
+            "explain",
+            "--model",
+            path.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+        ]);
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(
+            text.starts_with("5SuOikwiRyPMVoIQDJUgSV  \"Comedy\" by Gen Hoshino\n  probability "),
+            "{text}"
+        );
+        assert!(
+            text.contains("  genre = k-pop") || text.contains("genre = acoustic"),
+            "{text}"
+        );
+    }
 }
 
 /// Python's xgboost (installed by `.ci/run`) must score exported trees as hitcast does.

@@ -37,6 +37,24 @@ pub struct RawRow {
 }
 
 impl RawRow {
+    /// The value of `column` as text: strings as read, `explicit` as true/false, numbers in
+    /// their shortest exact form, an absent popularity or genre as "".
+    pub fn field(&self, column: Column) -> String {
+        match column {
+            Column::TrackId => self.track_id.clone(),
+            Column::Artists => self.artists.clone(),
+            Column::AlbumName => self.album_name.clone(),
+            Column::TrackName => self.track_name.clone(),
+            Column::Popularity => self.popularity.map(|p| p.to_string()).unwrap_or_default(),
+            Column::TrackGenre => self.genre.clone().unwrap_or_default(),
+            audio => match (audio, audio.audio_index()) {
+                (Column::Explicit, Some(i)) => (self.audio[i] == 1.0).to_string(),
+                (_, Some(i)) => self.audio[i].to_string(),
+                (_, None) => String::new(),
+            },
+        }
+    }
+
     /// Whether two rows hold the same values in every column (the line aside).
     pub fn same_values(&self, other: &RawRow) -> bool {
         self.track_id == other.track_id

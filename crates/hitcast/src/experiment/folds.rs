@@ -224,6 +224,7 @@ mod tests {
                     ..ResultRow::default()
                 },
             ],
+            headline: None,
         }
     }
 

@@ -5,12 +5,15 @@
 //! by the classifiers; VAL drives early stopping and picks the F1 threshold; TEST is only scored.
 
 mod folds;
+mod headline;
 mod results;
 mod tune;
 
 pub use folds::{CellSpread, FoldsSummary, Spread};
+pub use headline::{seed_headline, seed_procedure_split, Headline, HeadlineFigures, EXPLANATION};
 pub use results::{ResultRow, Results, TaskKind};
 pub use tune::{search_space_doc, TuneConfig};
+pub(crate) use tune::{tune_classifier, tune_regressor};
 
 use std::time::Instant;
 
@@ -193,6 +196,8 @@ pub(crate) struct Prepared {
     pub(crate) fit_x: FeatureMatrix,
     pub(crate) fit_y: Vec<f64>,
     pub(crate) fit_score: Vec<f64>,
+    /// The protocol's group key of each FIT row (for grouped folds inside FIT).
+    pub(crate) fit_groups: Vec<u64>,
     pub(crate) val_x: FeatureMatrix,
     pub(crate) val_y: Vec<f64>,
     pub(crate) val_score: Vec<f64>,
@@ -229,6 +234,10 @@ pub(crate) fn prepare(
         fit_x: pipeline.transform_fit(tracks, &kept).matrix.without(drop),
         fit_y: as_f64(&kept),
         fit_score: select(popularity, &kept),
+        fit_groups: kept
+            .iter()
+            .map(|&i| split.protocol.group_key(&tracks.rows[i]))
+            .collect(),
         val_x: pipeline.transform(tracks, &split.val).matrix.without(drop),
         val_y: as_f64(&split.val),
         val_score: select(popularity, &split.val),
@@ -315,6 +324,7 @@ pub fn run(
             {
                 *spec = tune::tune_classifier(
                     *kind,
+                    spec.clone(),
                     &TrainSet::new(&base.fit_x, &base.fit_y),
                     &TrainSet::new(&base.val_x, &base.val_y),
                     tune,
@@ -330,6 +340,7 @@ pub fn run(
             {
                 *spec = tune::tune_regressor(
                     *kind,
+                    spec.clone(),
                     &TrainSet::new(&base.fit_x, &base.fit_score),
                     &TrainSet::new(&base.val_x, &base.val_score),
                     tune,
@@ -379,10 +390,12 @@ pub fn run(
                         source,
                     }
                 })?;
+            let groups = select(&data.fit_groups, &resampled.origin);
             let train = TrainSet {
                 x: &resampled.x,
                 y: &resampled.y,
                 weights: resampled.weights.as_deref(),
+                groups: Some(&groups),
             };
             let val = TrainSet::new(&data.val_x, &data.val_y);
             for (kind, spec) in &classifier_specs {
@@ -436,6 +449,7 @@ pub fn run(
         tuned: config.tune.is_some(),
         wall_seconds: started.elapsed().as_secs_f64(),
         rows,
+        headline: None,
     })
 }
 

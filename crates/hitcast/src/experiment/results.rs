@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::headline::{figures, Headline, HeadlineFigures, EXPLANATION};
 use crate::features::OutlierSetup;
 use crate::fsutil::write_atomic;
 use crate::sampling::Strategy;
@@ -118,6 +119,9 @@ pub struct Results {
     pub wall_seconds: f64,
     /// One row per cell.
     pub rows: Vec<ResultRow>,
+    /// The seed project's headline reproduced under its own procedure, beside this run's figure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headline: Option<Headline>,
 }
 
 const CSV_HEADER: [&str; 24] = [
@@ -166,6 +170,68 @@ impl Results {
                     .unwrap_or(f64::MIN)
                     .total_cmp(&b.val_pr_auc.unwrap_or(f64::MIN))
             })
+    }
+
+    /// Attaches the seed procedure's figures, beside the same model's cell on raw data without
+    /// resampling in this run (if the grid ran it).
+    pub fn set_headline(&mut self, seed_procedure: HeadlineFigures) {
+        let model = seed_procedure.cell.rsplit('/').next().unwrap_or_default();
+        let cell = format!("classification/raw/none/{model}");
+        let procedure = format!(
+            "{} protocol{}: collapsed tracks, TEST artists unseen in training",
+            self.protocol,
+            self.fold
+                .map_or_else(String::new, |f| format!(", fold {f}"))
+        );
+        let this_run = self.rows.iter().find(|r| r.cell() == cell).and_then(|row| {
+            figures(
+                &procedure,
+                cell.clone(),
+                self.test_rows,
+                self.positive_rate,
+                row,
+            )
+        });
+        self.headline = Some(Headline {
+            seed_procedure,
+            this_run,
+            explanation: EXPLANATION.to_owned(),
+        });
+    }
+
+    fn headline_markdown(&self, md: &mut String) {
+        let Some(h) = &self.headline else {
+            return;
+        };
+        let _ = writeln!(
+            md,
+            "## The seed project's headline, reproduced
+
+{}
+",
+            h.explanation
+        );
+        let _ = writeln!(
+            md,
+            "| procedure | cell | TEST rows | popular | accuracy | bal. acc. | ROC-AUC | PR-AUC | F1 |"
+        );
+        let _ = writeln!(md, "|---|---|--:|--:|--:|--:|--:|--:|--:|");
+        for f in std::iter::once(&h.seed_procedure).chain(&h.this_run) {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {:.1}% | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+                f.procedure,
+                f.cell,
+                f.test_rows,
+                f.positive_rate * 100.0,
+                f.accuracy,
+                f.balanced_accuracy,
+                f.roc_auc,
+                f.pr_auc,
+                f.f1
+            );
+        }
+        md.push('\n');
     }
 
     /// The line under each table: what the numbers were measured on.
@@ -326,6 +392,7 @@ impl Results {
             md.push('\n');
         }
         self.summary_markdown(&mut md);
+        self.headline_markdown(&mut md);
         md
     }
 
@@ -435,6 +502,7 @@ mod tests {
                     ..ResultRow::default()
                 },
             ],
+            headline: None,
         }
     }
 

@@ -10,8 +10,9 @@ use rand_chacha::ChaCha8Rng;
 use super::{Event, ExperimentError};
 use crate::metrics::{average_precision, RegressionMetrics};
 use crate::models::{
-    BoostingParams, Classifier, ClassifierKind, ForestParams, LinearParams, LogisticParams,
-    MaxFeatures, ModelSpec, Regressor, RegressorKind, Task, TrainSet,
+    Activation, BoostingParams, Classifier, ClassifierKind, ForestParams, LinearParams,
+    LogisticParams, MaxFeatures, MlpConfig, ModelSpec, Objective, Regressor, RegressorKind, Task,
+    TrainSet,
 };
 
 /// Budget of a search.
@@ -30,15 +31,19 @@ pub fn search_space_doc() -> &'static str {
      rf: n_trees 200-600, max_depth 6-16, min_samples_leaf log-uniform 1..50, \
      max_features sqrt|log2|0.2|0.35|0.5, sample_share 0.3-0.9. \
      gbm: learning_rate log-uniform 0.01..0.2, max_depth 3-10, min_child_weight log-uniform 0.5..50, \
-     subsample 0.5-1, colsample_bytree 0.3-1, l2 log-uniform 0.1..50."
+     subsample 0.5-1, colsample_bytree 0.3-1, l2 log-uniform 0.1..50. \
+     mlp: hidden [64]|[128,64]|[256,128]|[128,64,32], activation relu|gelu|tanh, dropout 0-0.5, \
+     weight_decay log-uniform 1e-6..1e-2, learning_rate log-uniform 3e-4..3e-3, batch_size 128|256|512. \
+     stack: not searched (its members keep their defaults)."
 }
 
 fn log_uniform(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> f64 {
     (rng.random_range(lo.ln()..hi.ln())).exp()
 }
 
-fn sample(rng: &mut ChaCha8Rng, task: Task, family: &str) -> ModelSpec {
-    match family {
+/// A random specification of `family`, or `None` for a family without a search space.
+fn sample(rng: &mut ChaCha8Rng, task: Task, family: &str) -> Option<ModelSpec> {
+    Some(match family {
         "logreg" => ModelSpec::Logistic(LogisticParams {
             l2: log_uniform(rng, 1e-3, 1e3),
             ..Default::default()
@@ -60,7 +65,7 @@ fn sample(rng: &mut ChaCha8Rng, task: Task, family: &str) -> ModelSpec {
             ][rng.random_range(0..5)],
             sample_share: rng.random_range(0.3..0.9),
         }),
-        _ => ModelSpec::Boosting(BoostingParams {
+        "gbm" => ModelSpec::Boosting(BoostingParams {
             task,
             learning_rate: log_uniform(rng, 0.01, 0.2),
             max_depth: rng.random_range(3..=10),
@@ -70,7 +75,24 @@ fn sample(rng: &mut ChaCha8Rng, task: Task, family: &str) -> ModelSpec {
             l2: log_uniform(rng, 0.1, 50.0),
             ..BoostingParams::default()
         }),
-    }
+        "mlp" => ModelSpec::Mlp(MlpConfig {
+            objective: match task {
+                Task::Classification => Objective::Logistic,
+                Task::Regression => Objective::Squared,
+            },
+            hidden: [vec![64], vec![128, 64], vec![256, 128], vec![128, 64, 32]]
+                [rng.random_range(0..4)]
+            .clone(),
+            activation: [Activation::Relu, Activation::Gelu, Activation::Tanh]
+                [rng.random_range(0..3)],
+            dropout: rng.random_range(0.0..0.5),
+            weight_decay: log_uniform(rng, 1e-6, 1e-2),
+            learning_rate: log_uniform(rng, 3e-4, 3e-3),
+            batch_size: [128, 256, 512][rng.random_range(0..3)],
+            ..MlpConfig::default()
+        }),
+        _ => return None,
+    })
 }
 
 /// Runs the search and returns the specification with the best VAL score.
@@ -93,7 +115,10 @@ fn search(
         let spec = if trial == 0 {
             defaults.clone()
         } else {
-            sample(&mut rng, task, family)
+            match sample(&mut rng, task, family) {
+                Some(spec) => spec,
+                None => break,
+            }
         };
         let s = score(&spec)?;
         on_event(Event::Trial(family, trial, s));
@@ -105,9 +130,10 @@ fn search(
     Ok(best.1)
 }
 
-/// Tunes a classifier family on VAL average precision.
-pub(super) fn tune_classifier(
+/// Tunes a classifier family on VAL average precision; trial 0 is `defaults`.
+pub(crate) fn tune_classifier(
     kind: ClassifierKind,
+    defaults: ModelSpec,
     train: &TrainSet,
     val: &TrainSet,
     config: &TuneConfig,
@@ -118,7 +144,7 @@ pub(super) fn tune_classifier(
     let labels: Vec<bool> = val.y.iter().map(|&y| y > 0.5).collect();
     search(
         kind.name(),
-        ModelSpec::classifier(kind),
+        defaults,
         Task::Classification,
         config,
         seed,
@@ -140,9 +166,10 @@ pub(super) fn tune_classifier(
     )
 }
 
-/// Tunes a regressor family on VAL R².
-pub(super) fn tune_regressor(
+/// Tunes a regressor family on VAL R²; trial 0 is `defaults`.
+pub(crate) fn tune_regressor(
     kind: RegressorKind,
+    defaults: ModelSpec,
     train: &TrainSet,
     val: &TrainSet,
     config: &TuneConfig,
@@ -152,7 +179,7 @@ pub(super) fn tune_regressor(
     let cell = format!("tune/{kind}");
     search(
         kind.name(),
-        ModelSpec::regressor(kind),
+        defaults,
         Task::Regression,
         config,
         seed,
@@ -232,7 +259,8 @@ mod tests {
     #[test]
     fn samples_are_valid_parameters() {
         let mut rng = ChaCha8Rng::seed_from_u64(0);
-        for family in ["logreg", "linear", "rf", "gbm"] {
+        assert_eq!(sample(&mut rng, Task::Classification, "stack"), None);
+        for family in ["logreg", "linear", "rf", "gbm", "mlp"] {
             for _ in 0..50 {
                 let spec = sample(
                     &mut rng,
@@ -242,14 +270,9 @@ mod tests {
                         Task::Classification
                     },
                     family,
-                );
-                let ok = match spec {
-                    ModelSpec::Logistic(p) => crate::models::Params::check(p).is_ok(),
-                    ModelSpec::Linear(p) => crate::models::Params::check(p).is_ok(),
-                    ModelSpec::Forest(p) => crate::models::Params::check(p).is_ok(),
-                    ModelSpec::Boosting(p) => crate::models::Params::check(p).is_ok(),
-                };
-                assert!(ok, "{family}");
+                )
+                .unwrap();
+                assert!(spec.check().is_ok(), "{family}: {spec:?}");
             }
         }
     }

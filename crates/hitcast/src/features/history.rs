@@ -75,6 +75,12 @@ impl ArtistHistory {
     }
 
     /// Writes the two scaled columns into `out`.
+    /// Mean and standard deviation of each column over FIT, to undo the z-scores.
+    pub fn scaling(&self) -> &[(f64, f64); 2] {
+        &self.scaling
+    }
+
+    /// Writes the artist's history columns (z-scored) into `out`.
     pub fn write(&self, artists: &str, own: Option<f64>, out: &mut [f64]) {
         for ((o, v), (m, sd)) in out
             .iter_mut()

@@ -62,6 +62,18 @@ impl FeatureMatrix {
         FeatureMatrix { names, data }
     }
 
+    /// The rows `rows`, in that order (repeats allowed).
+    pub fn select_rows(&self, rows: &[usize]) -> FeatureMatrix {
+        let data = rows
+            .iter()
+            .flat_map(|&i| self.row(i).iter().copied())
+            .collect();
+        FeatureMatrix {
+            names: self.names.clone(),
+            data,
+        }
+    }
+
     /// The row-major values.
     pub fn as_slice(&self) -> &[f64] {
         &self.data

@@ -378,6 +378,23 @@ impl FeaturePipeline {
         }
     }
 
+    /// A transformed row back on its input scale: z-scores undone (capping stays), so a person
+    /// can read each feature's value.
+    pub fn unscale(&self, row: &[f64]) -> Vec<f64> {
+        let mut out = row.to_vec();
+        for z in &self.scaling {
+            let i = audio_index(z.column);
+            out[i] = out[i] * z.sd + z.mean;
+        }
+        let extras_start = N_AUDIO + self.genres.len();
+        let extras = self.extras.iter().flat_map(|e| e.scaling.iter());
+        let history = self.history.iter().flat_map(|h| h.scaling().iter());
+        for (v, (mean, sd)) in out[extras_start..].iter_mut().zip(extras.chain(history)) {
+            *v = *v * sd + mean;
+        }
+        out
+    }
+
     /// Writes one track's features into `out` (as wide as [`FeaturePipeline::names`]): audio
     /// columns, genre indicators, then the extras.
     fn write_row(
@@ -658,6 +675,26 @@ mod tests {
         assert_eq!(out.row(0)[mode], 1.0);
         assert_eq!(out.row(0)[14..], [0.0, 1.0]);
         assert_eq!(out.row(1)[14..], [1.0, 1.0]);
+    }
+
+    #[test]
+    fn unscale_undoes_the_z_scores_of_audio_and_extras() {
+        let t = table();
+        let params = PipelineParams {
+            features: FeatureSet::Extended,
+            ..AG
+        };
+        let p = FeaturePipeline::fit(&t, &[0, 1, 2, 3, 4, 5], params).unwrap();
+        let unscaled = p.unscale(p.transform(&t, &[8]).matrix.row(0));
+        for (a, b) in unscaled[..N_AUDIO].iter().zip(&t.rows[8].audio) {
+            assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+        }
+        // The extras come back as counts and flags: row 8 is listed under both genres.
+        let at = |name: &str| unscaled[p.names().iter().position(|n| n == name).unwrap()];
+        assert_eq!(unscaled[N_AUDIO..N_AUDIO + 2], [1.0, 1.0]);
+        assert!((at("n_genres") - 2.0).abs() < 1e-9, "{}", at("n_genres"));
+        // The fixture names no artists.
+        assert!(at("n_artists").abs() < 1e-9, "{}", at("n_artists"));
     }
 
     #[test]

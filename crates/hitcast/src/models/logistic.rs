@@ -204,6 +204,7 @@ mod tests {
                     x: &x,
                     y: &y,
                     weights: Some(&[1.0, 2.0, 1.0, 1.0, 3.0]),
+                    groups: None,
                 },
                 None,
                 0,

@@ -9,12 +9,16 @@ mod forest;
 mod linalg;
 mod linear;
 mod logistic;
+mod mlp;
+mod stack;
 mod zoo;
 
 pub use boosting::{BoostingModel, BoostingParams, StopMetric, Task};
 pub use forest::{ForestModel, ForestParams, MaxFeatures};
+pub use hitcast_nn::{Activation, Mlp, MlpConfig, Objective};
 pub use linear::{LinearModel, LinearParams};
 pub use logistic::{LogisticModel, LogisticParams};
+pub use stack::{StackModel, StackParams};
 pub use zoo::{ClassifierKind, FittedClassifier, FittedRegressor, ModelSpec, RegressorKind};
 
 use std::ops::Deref;
@@ -30,6 +34,9 @@ pub struct TrainSet<'a> {
     pub y: &'a [f64],
     /// One weight per row; `None` weighs every row 1.
     pub weights: Option<&'a [f64]>,
+    /// One group key per row (the protocol's split unit: the primary artist under the honest
+    /// protocol), for the stack's grouped folds; `None` makes every row its own group.
+    pub groups: Option<&'a [u64]>,
 }
 
 impl<'a> TrainSet<'a> {
@@ -39,6 +46,7 @@ impl<'a> TrainSet<'a> {
             x,
             y,
             weights: None,
+            groups: None,
         }
     }
 
@@ -64,6 +72,15 @@ impl<'a> TrainSet<'a> {
             }
             if w.iter().any(|v| !v.is_finite() || *v < 0.0) {
                 return Err(ModelError::Shape("weights must be finite and >= 0".into()));
+            }
+        }
+        if let Some(g) = self.groups {
+            if g.len() != self.y.len() {
+                return Err(ModelError::Shape(format!(
+                    "{} groups for {} rows",
+                    g.len(),
+                    self.y.len()
+                )));
             }
         }
         Ok(())
@@ -100,11 +117,14 @@ pub enum ModelError {
     #[error("bad input: {0}")]
     Shape(String),
     /// Only tree models have an XGBoost form.
-    #[error("only tree models (gbm, rf) export to XGBoost JSON; this one is linear")]
-    NotTrees,
+    #[error("only tree models (gbm, rf) export to XGBoost JSON; this one is {0}")]
+    NotTrees(&'static str),
     /// A classifier needs both classes in its training rows.
     #[error("the training rows hold only one class")]
     OneClass,
+    /// The neural network failed.
+    #[error("neural network")]
+    Network(#[source] hitcast_nn::NnError),
     /// The gradient-boosting library failed.
     #[error("gradient boosting failed")]
     Boosting(#[from] hessboost::error::HessboostError),
@@ -198,4 +218,6 @@ const _: () = {
     send_sync::<LinearModel>();
     send_sync::<ForestModel>();
     send_sync::<BoostingModel>();
+    send_sync::<Mlp>();
+    send_sync::<StackModel>();
 };

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     BoostingModel, BoostingParams, Classifier, Fit, ForestModel, ForestParams, LinearModel,
-    LinearParams, LogisticModel, LogisticParams, ModelError, Params, Regressor, Task, TrainSet,
+    LinearParams, LogisticModel, LogisticParams, Mlp, MlpConfig, ModelError, Objective, Params,
+    Regressor, StackModel, StackParams, Task, TrainSet,
 };
 use crate::features::FeatureMatrix;
 
@@ -22,6 +23,10 @@ pub enum ClassifierKind {
     Rf,
     /// Gradient-boosted trees.
     Gbm,
+    /// Multilayer perceptron.
+    Mlp,
+    /// Stacked ensemble (by default the MLP and the random forest under a logistic meta-learner).
+    Stack,
 }
 
 /// Regressor families.
@@ -34,6 +39,8 @@ pub enum RegressorKind {
     Rf,
     /// Gradient-boosted trees.
     Gbm,
+    /// Multilayer perceptron.
+    Mlp,
 }
 
 macro_rules! names {
@@ -63,8 +70,8 @@ macro_rules! names {
     };
 }
 
-names!(ClassifierKind { Logreg => "logreg", Rf => "rf", Gbm => "gbm" });
-names!(RegressorKind { Linear => "linear", Rf => "rf", Gbm => "gbm" });
+names!(ClassifierKind { Logreg => "logreg", Rf => "rf", Gbm => "gbm", Mlp => "mlp", Stack => "stack" });
+names!(RegressorKind { Linear => "linear", Rf => "rf", Gbm => "gbm", Mlp => "mlp" });
 
 /// A model family with its parameters: what to fit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -78,6 +85,10 @@ pub enum ModelSpec {
     Forest(ForestParams),
     /// Gradient boosting.
     Boosting(BoostingParams),
+    /// Multilayer perceptron.
+    Mlp(MlpConfig),
+    /// Stacked ensemble (classification only).
+    Stack(StackParams),
 }
 
 impl ModelSpec {
@@ -87,6 +98,8 @@ impl ModelSpec {
             ClassifierKind::Logreg => ModelSpec::Logistic(LogisticParams::default()),
             ClassifierKind::Rf => ModelSpec::Forest(ForestParams::default()),
             ClassifierKind::Gbm => ModelSpec::Boosting(BoostingParams::default()),
+            ClassifierKind::Mlp => ModelSpec::Mlp(MlpConfig::default()),
+            ClassifierKind::Stack => ModelSpec::Stack(StackParams::default()),
         }
     }
 
@@ -102,7 +115,34 @@ impl ModelSpec {
                 task: Task::Regression,
                 ..BoostingParams::default()
             }),
+            RegressorKind::Mlp => ModelSpec::Mlp(MlpConfig {
+                objective: Objective::Squared,
+                ..MlpConfig::default()
+            }),
         }
+    }
+
+    /// The classifier family this specification fits, if it is a classifier.
+    pub fn classifier_kind(&self) -> Option<ClassifierKind> {
+        Some(match self {
+            ModelSpec::Logistic(_) => ClassifierKind::Logreg,
+            ModelSpec::Forest(p) if p.task == Task::Classification => ClassifierKind::Rf,
+            ModelSpec::Boosting(p) if p.task == Task::Classification => ClassifierKind::Gbm,
+            ModelSpec::Mlp(p) if p.objective == Objective::Logistic => ClassifierKind::Mlp,
+            ModelSpec::Stack(_) => ClassifierKind::Stack,
+            _ => return None,
+        })
+    }
+
+    /// The regressor family this specification fits, if it is a regressor.
+    pub fn regressor_kind(&self) -> Option<RegressorKind> {
+        Some(match self {
+            ModelSpec::Linear(_) => RegressorKind::Linear,
+            ModelSpec::Forest(p) if p.task == Task::Regression => RegressorKind::Rf,
+            ModelSpec::Boosting(p) if p.task == Task::Regression => RegressorKind::Gbm,
+            ModelSpec::Mlp(p) if p.objective == Objective::Squared => RegressorKind::Mlp,
+            _ => return None,
+        })
     }
 
     /// The parameters as a JSON object, for result tables.
@@ -112,6 +152,8 @@ impl ModelSpec {
             ModelSpec::Linear(p) => serde_json::to_value(p),
             ModelSpec::Forest(p) => serde_json::to_value(p),
             ModelSpec::Boosting(p) => serde_json::to_value(p),
+            ModelSpec::Mlp(p) => serde_json::to_value(p),
+            ModelSpec::Stack(p) => serde_json::to_value(p),
         };
         value.unwrap_or_default()
     }
@@ -147,6 +189,8 @@ impl ModelSpec {
             ModelSpec::Linear(p) => p.clone().check().map(drop),
             ModelSpec::Forest(p) => p.clone().check().map(drop),
             ModelSpec::Boosting(p) => p.clone().check().map(drop),
+            ModelSpec::Mlp(p) => p.clone().check().map(drop),
+            ModelSpec::Stack(p) => p.clone().check().map(drop),
         }
     }
 
@@ -166,6 +210,12 @@ impl ModelSpec {
             }
             ModelSpec::Boosting(p) if p.task == Task::Classification => {
                 FittedClassifier::Boosting(p.clone().check()?.fit(train, val, seed)?)
+            }
+            ModelSpec::Mlp(p) if p.objective == Objective::Logistic => {
+                FittedClassifier::Mlp(p.clone().check()?.fit(train, val, seed)?)
+            }
+            ModelSpec::Stack(p) => {
+                FittedClassifier::Stack(p.clone().check()?.fit(train, val, seed)?)
             }
             _ => {
                 return Err(ModelError::Shape(
@@ -192,6 +242,9 @@ impl ModelSpec {
             ModelSpec::Boosting(p) if p.task == Task::Regression => {
                 FittedRegressor::Boosting(p.clone().check()?.fit(train, val, seed)?)
             }
+            ModelSpec::Mlp(p) if p.objective == Objective::Squared => {
+                FittedRegressor::Mlp(p.clone().check()?.fit(train, val, seed)?)
+            }
             _ => {
                 return Err(ModelError::Shape(
                     "this model specification is not a regressor".into(),
@@ -212,14 +265,32 @@ pub enum FittedClassifier {
     Forest(ForestModel),
     /// Gradient boosting.
     Boosting(BoostingModel),
+    /// Multilayer perceptron.
+    Mlp(Mlp),
+    /// Stacked ensemble.
+    Stack(StackModel),
 }
 
 impl FittedClassifier {
-    /// Boosting rounds kept (after early stopping), for boosted models.
+    /// Boosting rounds or network epochs kept (after early stopping).
     pub fn rounds(&self) -> Option<usize> {
         match self {
             FittedClassifier::Boosting(m) => Some(m.rounds),
-            FittedClassifier::Logistic(_) | FittedClassifier::Forest(_) => None,
+            FittedClassifier::Mlp(m) => Some(m.best_epoch),
+            FittedClassifier::Logistic(_)
+            | FittedClassifier::Forest(_)
+            | FittedClassifier::Stack(_) => None,
+        }
+    }
+
+    /// The family.
+    pub fn kind(&self) -> ClassifierKind {
+        match self {
+            FittedClassifier::Logistic(_) => ClassifierKind::Logreg,
+            FittedClassifier::Forest(_) => ClassifierKind::Rf,
+            FittedClassifier::Boosting(_) => ClassifierKind::Gbm,
+            FittedClassifier::Mlp(_) => ClassifierKind::Mlp,
+            FittedClassifier::Stack(_) => ClassifierKind::Stack,
         }
     }
 }
@@ -230,7 +301,9 @@ impl FittedClassifier {
         match self {
             FittedClassifier::Boosting(m) => m.to_xgboost_json(),
             FittedClassifier::Forest(m) => m.to_xgboost_json(),
-            FittedClassifier::Logistic(_) => Err(ModelError::NotTrees),
+            FittedClassifier::Logistic(_)
+            | FittedClassifier::Mlp(_)
+            | FittedClassifier::Stack(_) => Err(ModelError::NotTrees(self.kind().name())),
         }
     }
 }
@@ -241,6 +314,8 @@ impl Classifier for FittedClassifier {
             FittedClassifier::Logistic(m) => m.predict_proba(x),
             FittedClassifier::Forest(m) => m.predict_proba(x),
             FittedClassifier::Boosting(m) => m.predict_proba(x),
+            FittedClassifier::Mlp(m) => m.predict_proba(x),
+            FittedClassifier::Stack(m) => m.predict_proba(x),
         }
     }
 }
@@ -255,14 +330,27 @@ pub enum FittedRegressor {
     Forest(ForestModel),
     /// Gradient boosting.
     Boosting(BoostingModel),
+    /// Multilayer perceptron.
+    Mlp(Mlp),
 }
 
 impl FittedRegressor {
-    /// Boosting rounds kept (after early stopping), for boosted models.
+    /// Boosting rounds or network epochs kept (after early stopping).
     pub fn rounds(&self) -> Option<usize> {
         match self {
             FittedRegressor::Boosting(m) => Some(m.rounds),
+            FittedRegressor::Mlp(m) => Some(m.best_epoch),
             FittedRegressor::Linear(_) | FittedRegressor::Forest(_) => None,
+        }
+    }
+
+    /// The family.
+    pub fn kind(&self) -> RegressorKind {
+        match self {
+            FittedRegressor::Linear(_) => RegressorKind::Linear,
+            FittedRegressor::Forest(_) => RegressorKind::Rf,
+            FittedRegressor::Boosting(_) => RegressorKind::Gbm,
+            FittedRegressor::Mlp(_) => RegressorKind::Mlp,
         }
     }
 }
@@ -273,7 +361,9 @@ impl FittedRegressor {
         match self {
             FittedRegressor::Boosting(m) => m.to_xgboost_json(),
             FittedRegressor::Forest(m) => m.to_xgboost_json(),
-            FittedRegressor::Linear(_) => Err(ModelError::NotTrees),
+            FittedRegressor::Linear(_) | FittedRegressor::Mlp(_) => {
+                Err(ModelError::NotTrees(self.kind().name()))
+            }
         }
     }
 }
@@ -284,6 +374,7 @@ impl Regressor for FittedRegressor {
             FittedRegressor::Linear(m) => m.predict(x),
             FittedRegressor::Forest(m) => m.predict(x),
             FittedRegressor::Boosting(m) => m.predict(x),
+            FittedRegressor::Mlp(m) => Regressor::predict(m, x),
         }
     }
 }

@@ -105,6 +105,9 @@ pub struct Resampled {
     pub y: Vec<f64>,
     /// Per-row weights for [`Strategy::Weights`], else `None`.
     pub weights: Option<Vec<f64>>,
+    /// For each row, the input row it is, or (synthetic rows) the minority row it was
+    /// interpolated from: grouped folds keep a synthetic row with its source.
+    pub origin: Vec<usize>,
 }
 
 /// Neighbours used by SMOTE and ADASYN (imbalanced-learn's default).
@@ -133,6 +136,7 @@ pub fn resample(
             x: x.clone(),
             y: y.to_vec(),
             weights: None,
+            origin: (0..y.len()).collect(),
         }),
         Strategy::Weights => {
             let n = y.len() as f64;
@@ -146,6 +150,7 @@ pub fn resample(
                 x: x.clone(),
                 y: y.to_vec(),
                 weights: Some(weights),
+                origin: (0..y.len()).collect(),
             })
         }
         Strategy::Undersample => {
@@ -157,9 +162,10 @@ pub fn resample(
                 .collect();
             rows.sort_unstable();
             Ok(Resampled {
-                x: select_rows(x, &rows),
+                x: x.select_rows(&rows),
                 y: rows.iter().map(|&i| y[i]).collect(),
                 weights: None,
+                origin: rows,
             })
         }
         Strategy::Smote => {
@@ -167,6 +173,7 @@ pub fn resample(
             let neighbours = nearest(x, &minority, &minority, K_NEIGHBOURS, true);
             let n_new = majority.len() - minority.len();
             let mut synthetic = Vec::with_capacity(n_new * x.n_cols());
+            let mut sources = Vec::with_capacity(n_new);
             for _ in 0..n_new {
                 // A (minority row, neighbour) pair uniformly, as imbalanced-learn draws them.
                 let pick = rng.random_range(0..minority.len() * K_NEIGHBOURS);
@@ -174,6 +181,7 @@ pub fn resample(
                     pick / K_NEIGHBOURS,
                     neighbours[pick / K_NEIGHBOURS][pick % K_NEIGHBOURS],
                 );
+                sources.push(minority[i]);
                 interpolate(
                     x.row(minority[i]),
                     x.row(nn),
@@ -181,7 +189,7 @@ pub fn resample(
                     &mut synthetic,
                 );
             }
-            Ok(with_synthetic(x, y, synthetic, minority_label))
+            Ok(with_synthetic(x, y, synthetic, sources, minority_label))
         }
         Strategy::Adasyn => {
             check_k(strategy, minority.len())?;
@@ -201,10 +209,11 @@ pub fn resample(
             }
             let n_new = (majority.len() - minority.len()) as f64;
             let neighbours = nearest(x, &minority, &minority, K_NEIGHBOURS, true);
-            let mut synthetic = Vec::new();
+            let (mut synthetic, mut sources) = (Vec::new(), Vec::new());
             for (i, h) in hardness.iter().enumerate() {
                 let count = (h / total * n_new).round() as usize;
                 for _ in 0..count {
+                    sources.push(minority[i]);
                     let nn = neighbours[i][rng.random_range(0..K_NEIGHBOURS)];
                     interpolate(
                         x.row(minority[i]),
@@ -214,7 +223,7 @@ pub fn resample(
                     );
                 }
             }
-            Ok(with_synthetic(x, y, synthetic, minority_label))
+            Ok(with_synthetic(x, y, synthetic, sources, minority_label))
         }
     }
 }
@@ -235,15 +244,13 @@ fn interpolate(a: &[f64], b: &[f64], t: f64, out: &mut Vec<f64>) {
     out.extend(a.iter().zip(b).map(|(a, b)| a + t * (b - a)));
 }
 
-fn select_rows(x: &FeatureMatrix, rows: &[usize]) -> FeatureMatrix {
-    let data = rows
-        .iter()
-        .flat_map(|&i| x.row(i).iter().copied())
-        .collect();
-    FeatureMatrix::new(x.names().to_vec(), data).unwrap_or_else(|| unreachable!("whole rows of x"))
-}
-
-fn with_synthetic(x: &FeatureMatrix, y: &[f64], synthetic: Vec<f64>, label: f64) -> Resampled {
+fn with_synthetic(
+    x: &FeatureMatrix,
+    y: &[f64],
+    synthetic: Vec<f64>,
+    sources: Vec<usize>,
+    label: f64,
+) -> Resampled {
     let n_new = synthetic.len() / x.n_cols();
     let mut data = x.as_slice().to_vec();
     data.extend(synthetic);
@@ -254,6 +261,7 @@ fn with_synthetic(x: &FeatureMatrix, y: &[f64], synthetic: Vec<f64>, label: f64)
             .unwrap_or_else(|| unreachable!("whole rows")),
         y: labels,
         weights: None,
+        origin: (0..y.len()).chain(sources).collect(),
     }
 }
 
@@ -338,6 +346,10 @@ mod tests {
         let r = resample(Strategy::Undersample, &x, &y, 3).unwrap();
         assert_eq!(r.y.len(), 16);
         assert_eq!(r.y.iter().filter(|&&v| v == 1.0).count(), 8);
+        // Each kept row names its input row, and carries that row's values.
+        for (k, &i) in r.origin.iter().enumerate() {
+            assert_eq!((r.x.row(k), r.y[k]), (x.row(i), y[i]));
+        }
         assert_eq!(r, resample(Strategy::Undersample, &x, &y, 3).unwrap());
         assert_ne!(r, resample(Strategy::Undersample, &x, &y, 4).unwrap());
     }
@@ -354,8 +366,10 @@ mod tests {
             assert_eq!(row[1], 10.0);
             assert!((0.0..=7.0).contains(&row[0]), "{row:?}");
         }
-        // The original rows come first, unchanged.
+        // The original rows come first, unchanged; each synthetic row names a positive source.
         assert_eq!(&r.x.as_slice()[..96], x.as_slice());
+        assert_eq!(r.origin[..48], (0..48).collect::<Vec<_>>());
+        assert!(r.origin[48..].iter().all(|&i| y[i] == 1.0));
     }
 
     #[test]
@@ -371,6 +385,7 @@ mod tests {
         // Only row 47 has majority neighbours (all 5 of them): it gets all 32 synthetic rows,
         // on segments towards its 5 nearest positives.
         assert_eq!(r.y.len(), 48 + 32);
+        assert!(r.origin[48..].iter().all(|&i| i == 47));
         for row in r.x.rows().skip(48) {
             assert!(row[1] >= 0.0 && row[1] <= 10.0);
         }

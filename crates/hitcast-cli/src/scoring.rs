@@ -1,0 +1,104 @@
+//! The input side of `predict` and `explain`: a file of tracks (no popularity needed) read in
+//! bounded batches, with bad rows failing the command or, with `--on-error skip`, counted.
+
+use std::collections::BTreeSet;
+use std::iter::Peekable;
+use std::path::PathBuf;
+
+use clap::Args;
+use hitcast::data::{ColumnMap, OnError, RawRow, ReadOptions, RowReader};
+
+use crate::dataset::OnErrorArg;
+
+/// Flags for a file of tracks to score.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Tracks to score, CSV or CSV.gz; a popularity column is not needed.
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// Read header column SRC as hitcast's column DST (repeatable or comma-separated).
+    #[arg(long = "map", value_name = "SRC=DST")]
+    pub map: Vec<String>,
+    /// What to do with a row that fails validation.
+    #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
+    pub on_error: OnErrorArg,
+}
+
+/// Rows of the input in batches, and what was skipped or not understood on the way.
+pub struct Batches {
+    rows: Peekable<RowReader>,
+    skip: bool,
+    size: usize,
+    skipped: u64,
+    first_skip: Option<String>,
+    /// Genres the model does not know (they score as no genre).
+    pub unknown_genres: BTreeSet<String>,
+}
+
+impl InputArgs {
+    /// Opens the input for batches of `size` rows.
+    pub fn batches(&self, size: usize) -> anyhow::Result<Batches> {
+        let options = ReadOptions {
+            map: ColumnMap::parse(&self.map)?,
+            on_error: match self.on_error {
+                OnErrorArg::Fail => OnError::Fail,
+                OnErrorArg::Skip => OnError::Skip,
+            },
+            require_popularity: false,
+        };
+        let reader = RowReader::open(&self.input, &options)?;
+        for d in reader.defaults() {
+            tracing::warn!("column {:?} is absent: using {}", d.column, d.default);
+        }
+        Ok(Batches {
+            rows: reader.peekable(),
+            skip: options.on_error == OnError::Skip,
+            size: size.max(1),
+            skipped: 0,
+            first_skip: None,
+            unknown_genres: BTreeSet::new(),
+        })
+    }
+}
+
+impl Batches {
+    /// The next batch, `None` at the end of the file; a bad row is an error unless skipping.
+    pub fn next_batch(&mut self) -> anyhow::Result<Option<Vec<RawRow>>> {
+        if self.rows.peek().is_none() {
+            return Ok(None);
+        }
+        let mut batch = Vec::with_capacity(self.size);
+        for row in self.rows.by_ref() {
+            match row {
+                Ok(row) => batch.push(row),
+                Err(e) if self.skip && e.skippable_line().is_some() => {
+                    self.skipped += 1;
+                    self.first_skip.get_or_insert_with(|| e.to_string());
+                }
+                Err(e) => return Err(e.into()),
+            }
+            if batch.len() == self.size {
+                break;
+            }
+        }
+        Ok(Some(batch))
+    }
+
+    /// Logs the unknown genres and the skipped rows, once the input is done.
+    pub fn report(&self) {
+        if !self.unknown_genres.is_empty() {
+            let list: Vec<&str> = self.unknown_genres.iter().map(String::as_str).collect();
+            tracing::warn!(
+                "genres the model does not know (scored as no genre): {}",
+                list.join(", ")
+            );
+        }
+        if self.skipped > 0 {
+            tracing::warn!(
+                "skipped {} bad row(s); first: {}",
+                self.skipped,
+                self.first_skip.as_deref().unwrap_or_default()
+            );
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! Stacking: base classifiers' out-of-fold probabilities feed a logistic meta-learner.
+//!
+//! Leak-free by construction. The training rows are split into `folds` folds by their group
+//! key (the protocol's split unit: the primary artist under the honest protocol), each base
+//! model is fitted on the other folds and predicts the held-out one, so every meta-feature comes
+//! from a model that saw neither that row nor its artist. The meta-learner fits on those; then
+//! each base model is refitted on all the rows. VAL only early-stops the members (as for any
+//! model), and the decision threshold is picked on VAL outside, as for any model.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    param_error, Classifier, ClassifierKind, Fit, FittedClassifier, LogisticModel, LogisticParams,
+    ModelError, ModelSpec, Params, TrainSet, Valid,
+};
+use crate::features::{select, FeatureMatrix};
+
+/// Settings of [`StackModel`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StackParams {
+    /// The base classifiers, each with its family's defaults. Default `["mlp", "rf"]` (the
+    /// seed project's pair); any of logreg, rf, gbm, mlp, each at most once.
+    pub members: Vec<ClassifierKind>,
+    /// Grouped folds for the out-of-fold predictions. Default 5; 2 to 20.
+    pub folds: usize,
+    /// The meta-learner's L2 penalty (see `LogisticParams::l2`). Default 1.0.
+    pub meta_l2: f64,
+}
+
+impl Default for StackParams {
+    fn default() -> Self {
+        StackParams {
+            members: vec![ClassifierKind::Mlp, ClassifierKind::Rf],
+            folds: 5,
+            meta_l2: 1.0,
+        }
+    }
+}
+
+impl Params for StackParams {
+    fn check(self) -> Result<Valid<Self>, ModelError> {
+        let listed = || {
+            let names: Vec<_> = self.members.iter().map(|k| k.name()).collect();
+            names.join(",")
+        };
+        if self.members.is_empty() {
+            return Err(param_error(
+                "members",
+                listed(),
+                "must name at least one model",
+            ));
+        }
+        if self.members.contains(&ClassifierKind::Stack) {
+            return Err(param_error(
+                "members",
+                listed(),
+                "a stack cannot hold a stack",
+            ));
+        }
+        let mut sorted = self.members.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() != self.members.len() {
+            return Err(param_error("members", listed(), "must not repeat a model"));
+        }
+        if !(2..=20).contains(&self.folds) {
+            return Err(param_error("folds", self.folds, "must be in 2 to 20"));
+        }
+        self.meta().check()?;
+        Ok(Valid(self))
+    }
+}
+
+impl StackParams {
+    fn meta(&self) -> LogisticParams {
+        LogisticParams {
+            l2: self.meta_l2,
+            ..LogisticParams::default()
+        }
+    }
+}
+
+/// A fitted stack: the members refitted on all training rows, and the meta-learner over their
+/// log-odds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StackModel {
+    /// The base classifiers, in [`StackParams::members`] order.
+    pub members: Vec<FittedClassifier>,
+    /// Logistic regression on the members' log-odds: intercept, then one weight per member.
+    pub meta: LogisticModel,
+}
+
+/// Probabilities are clipped to this distance from 0 and 1 before the log-odds.
+const CLIP: f64 = 1e-6;
+
+fn logit(p: f64) -> f64 {
+    let p = p.clamp(CLIP, 1.0 - CLIP);
+    (p / (1.0 - p)).ln()
+}
+
+/// The fold of a group key: a SplitMix64 mix of key and seed, so folds do not follow the
+/// protocol's own `hash % 5` split and change with the seed.
+pub(crate) fn fold_of(key: u64, seed: u64, folds: usize) -> usize {
+    let mut z = key ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z % folds as u64) as usize
+}
+
+/// The rows of `train` as a new set (copies; weights and groups follow their rows).
+struct Subset {
+    x: FeatureMatrix,
+    y: Vec<f64>,
+    weights: Option<Vec<f64>>,
+    groups: Option<Vec<u64>>,
+}
+
+impl Subset {
+    fn of(train: &TrainSet, rows: &[usize]) -> Subset {
+        Subset {
+            x: train.x.select_rows(rows),
+            y: select(train.y, rows),
+            weights: train.weights.map(|w| select(w, rows)),
+            groups: train.groups.map(|g| select(g, rows)),
+        }
+    }
+
+    fn set(&self) -> TrainSet<'_> {
+        TrainSet {
+            x: &self.x,
+            y: &self.y,
+            weights: self.weights.as_deref(),
+            groups: self.groups.as_deref(),
+        }
+    }
+}
+
+/// Each member's out-of-fold probability for every row of `train` (`[member][row]`).
+pub(crate) fn out_of_fold(
+    params: &StackParams,
+    train: &TrainSet,
+    val: Option<&TrainSet>,
+    seed: u64,
+) -> Result<Vec<Vec<f64>>, ModelError> {
+    let n = train.y.len();
+    let fold: Vec<usize> = (0..n)
+        .map(|i| {
+            let key = train.groups.map_or(i as u64, |g| g[i]);
+            fold_of(key, seed, params.folds)
+        })
+        .collect();
+    let per_fold: Vec<Vec<(Vec<usize>, Vec<f64>)>> = (0..params.folds)
+        .into_par_iter()
+        .map(|k| {
+            let held: Vec<usize> = (0..n).filter(|&i| fold[i] == k).collect();
+            if held.is_empty() {
+                return Ok(Vec::new());
+            }
+            let rest: Vec<usize> = (0..n).filter(|&i| fold[i] != k).collect();
+            let fit_on = Subset::of(train, &rest);
+            let held_x = train.x.select_rows(&held);
+            params
+                .members
+                .iter()
+                .map(|&kind| {
+                    let model =
+                        ModelSpec::classifier(kind).fit_classifier(&fit_on.set(), val, seed)?;
+                    Ok((held.clone(), model.predict_proba(&held_x)))
+                })
+                .collect::<Result<Vec<_>, ModelError>>()
+        })
+        .collect::<Result<_, ModelError>>()?;
+    let mut oof = vec![vec![f64::NAN; n]; params.members.len()];
+    for members in per_fold {
+        for (m, (rows, p)) in members.into_iter().enumerate() {
+            for (i, v) in rows.into_iter().zip(p) {
+                oof[m][i] = v;
+            }
+        }
+    }
+    Ok(oof)
+}
+
+/// The meta-learner's inputs: one column of log-odds per member.
+fn meta_features(kinds: &[String], probabilities: &[Vec<f64>]) -> FeatureMatrix {
+    let n = probabilities.first().map_or(0, Vec::len);
+    let data = (0..n)
+        .flat_map(|i| probabilities.iter().map(move |p| logit(p[i])))
+        .collect();
+    FeatureMatrix::new(kinds.to_vec(), data)
+        .unwrap_or_else(|| unreachable!("one column per member, at least one member"))
+}
+
+fn member_names(kinds: &[ClassifierKind]) -> Vec<String> {
+    kinds.iter().map(|k| format!("logit_{k}")).collect()
+}
+
+impl Fit for Valid<StackParams> {
+    type Model = StackModel;
+
+    fn fit(
+        &self,
+        train: &TrainSet,
+        val: Option<&TrainSet>,
+        seed: u64,
+    ) -> Result<StackModel, ModelError> {
+        train.check()?;
+        let oof = out_of_fold(self, train, val, seed)?;
+        let meta_x = meta_features(&member_names(&self.members), &oof);
+        let meta = self.meta().check()?.fit(
+            &TrainSet {
+                x: &meta_x,
+                y: train.y,
+                weights: train.weights,
+                groups: None,
+            },
+            None,
+            seed,
+        )?;
+        let members = self
+            .members
+            .iter()
+            .map(|&kind| ModelSpec::classifier(kind).fit_classifier(train, val, seed))
+            .collect::<Result<_, _>>()?;
+        Ok(StackModel { members, meta })
+    }
+}
+
+impl StackModel {
+    /// Each member's probabilities for `x` (`[member][row]`).
+    pub fn member_probabilities(&self, x: &FeatureMatrix) -> Vec<Vec<f64>> {
+        self.members.iter().map(|m| m.predict_proba(x)).collect()
+    }
+
+    /// The members' kinds, in order.
+    pub fn kinds(&self) -> Vec<ClassifierKind> {
+        self.members.iter().map(FittedClassifier::kind).collect()
+    }
+}
+
+impl Classifier for StackModel {
+    fn predict_proba(&self, x: &FeatureMatrix) -> Vec<f64> {
+        let meta_x = meta_features(&member_names(&self.kinds()), &self.member_probabilities(x));
+        self.meta.predict_proba(&meta_x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::roc_auc;
+    use rand::{Rng, SeedableRng};
+
+    /// Labels that no feature predicts: anything a member "learns" is memorised noise.
+    fn noise(n: usize) -> (FeatureMatrix, Vec<f64>) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(21);
+        let data = (0..n * 4).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let y = (0..n)
+            .map(|_| f64::from(u8::from(rng.random_bool(0.5))))
+            .collect();
+        let names = ["a", "b", "c", "d"].map(String::from).to_vec();
+        (FeatureMatrix::new(names, data).unwrap(), y)
+    }
+
+    #[test]
+    fn the_meta_learner_sees_out_of_fold_predictions_only() {
+        // A random forest memorises its training rows: in-sample it "predicts" pure noise
+        // labels, out of fold it cannot. A meta-learner fed in-sample probabilities would put a
+        // large weight on the forest; fed out-of-fold ones, it must find about none.
+        let (x, y) = noise(600);
+        let labels: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();
+        let train = TrainSet::new(&x, &y);
+        let params = StackParams {
+            members: vec![ClassifierKind::Rf],
+            ..StackParams::default()
+        };
+
+        let in_sample = ModelSpec::classifier(ClassifierKind::Rf)
+            .fit_classifier(&train, None, 1)
+            .unwrap()
+            .predict_proba(&x);
+        assert!(roc_auc(&in_sample, &labels).unwrap() > 0.9);
+        let leaky_meta = params
+            .meta()
+            .check()
+            .unwrap()
+            .fit(
+                &TrainSet::new(&meta_features(&["rf".into()], &[in_sample]), &y),
+                None,
+                1,
+            )
+            .unwrap();
+        assert!(leaky_meta.beta[1] > 1.0, "{:?}", leaky_meta.beta);
+
+        let oof = out_of_fold(&params, &train, None, 1).unwrap();
+        let auc = roc_auc(&oof[0], &labels).unwrap();
+        assert!((auc - 0.5).abs() < 0.08, "out-of-fold ROC-AUC {auc}");
+        let stack = params
+            .clone()
+            .check()
+            .unwrap()
+            .fit(&train, None, 1)
+            .unwrap();
+        assert!(stack.meta.beta[1].abs() < 0.5, "{:?}", stack.meta.beta);
+    }
+
+    #[test]
+    fn folds_keep_each_group_whole_and_use_every_fold() {
+        let groups: Vec<u64> = (0..1000).map(|i| i / 7).collect();
+        let fold: Vec<usize> = groups.iter().map(|&g| fold_of(g, 42, 5)).collect();
+        for i in 1..groups.len() {
+            if groups[i] == groups[i - 1] {
+                assert_eq!(fold[i], fold[i - 1]);
+            }
+        }
+        let mut counts = [0; 5];
+        for f in fold {
+            counts[f] += 1;
+        }
+        assert!(counts.iter().all(|&c| c > 100), "{counts:?}");
+    }
+
+    #[test]
+    fn a_stack_beats_chance_on_a_learnable_signal_and_refuses_bad_members() {
+        let (x, _) = noise(800);
+        let y: Vec<f64> = x
+            .rows()
+            .map(|r| f64::from(u8::from(r[0] + r[1] > 0.0)))
+            .collect();
+        let labels: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();
+        let params = StackParams {
+            members: vec![ClassifierKind::Logreg, ClassifierKind::Rf],
+            folds: 3,
+            ..StackParams::default()
+        };
+        let stack = params
+            .check()
+            .unwrap()
+            .fit(&TrainSet::new(&x, &y), None, 2)
+            .unwrap();
+        let auc = roc_auc(&stack.predict_proba(&x), &labels).unwrap();
+        assert!(auc > 0.95, "{auc}");
+        assert_eq!(stack.kinds(), [ClassifierKind::Logreg, ClassifierKind::Rf]);
+
+        let nested = StackParams {
+            members: vec![ClassifierKind::Stack],
+            ..StackParams::default()
+        };
+        assert_eq!(
+            nested.check().unwrap_err().to_string(),
+            "invalid parameter members = stack: a stack cannot hold a stack"
+        );
+    }
+}
