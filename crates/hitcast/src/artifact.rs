@@ -59,8 +59,14 @@ pub struct Metadata {
     pub strategy: Strategy,
     /// The classifier's family and parameters.
     pub classifier: ModelSpec,
+    /// Boosting rounds or network epochs the classifier kept (early stopping), if it has them.
+    #[serde(default)]
+    pub classifier_rounds: Option<usize>,
     /// The regressor's family and parameters.
     pub regressor: ModelSpec,
+    /// Boosting rounds or network epochs the regressor kept, if it has them.
+    #[serde(default)]
+    pub regressor_rounds: Option<usize>,
     /// Feature column names, in the order the models read them.
     pub features: Vec<String>,
     /// Decision threshold on the probability, chosen on VAL for the best F1.
@@ -444,7 +450,9 @@ mod tests {
                 label_threshold: 71,
                 strategy: Strategy::None,
                 classifier: classifier.clone(),
+                classifier_rounds: None,
                 regressor: regressor.clone(),
+                regressor_rounds: None,
                 features: pipeline.names().to_vec(),
                 decision_threshold: 0.5,
                 test_classification: metrics,

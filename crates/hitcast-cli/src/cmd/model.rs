@@ -86,15 +86,19 @@ impl ModelCommand {
                     m.label_threshold
                 );
                 let _ = writeln!(s, "  data sha256   {}", m.data_sha256);
+                let rounds =
+                    |r: Option<usize>| r.map(|r| format!(" ({r} rounds kept)")).unwrap_or_default();
                 let _ = writeln!(
                     s,
-                    "  classifier    {}",
-                    serde_json::to_string(&m.classifier)?
+                    "  classifier    {}{}",
+                    serde_json::to_string(&m.classifier)?,
+                    rounds(m.classifier_rounds)
                 );
                 let _ = writeln!(
                     s,
-                    "  regressor     {}",
-                    serde_json::to_string(&m.regressor)?
+                    "  regressor     {}{}",
+                    serde_json::to_string(&m.regressor)?,
+                    rounds(m.regressor_rounds)
                 );
                 let _ = writeln!(
                     s,

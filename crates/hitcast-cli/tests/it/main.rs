@@ -410,7 +410,7 @@ fn experiment_refuses_bad_params_and_empty_selections() {
     let o = run(&["--only", "raw/none/gbm", "--param", "xgb.eta=0.1"]);
     assert_eq!(
         stderr(&o),
-        "error: unknown model family \"xgb\" in --param: expected logreg, linear, rf or gbm\n"
+        "error: unknown model family \"xgb\" in --param: expected logreg, linear, rf, gbm, mlp or stack\n"
     );
     let o = run(&["--only", "raw/none/gbm", "--features", "known-artist"]);
     assert!(stderr(&o).starts_with("error: the known-artist feature set (artist history) goes with the known-artist protocol only"), "{}", stderr(&o));
@@ -695,6 +695,12 @@ fn stack_and_mlp_models_round_trip_and_explain_themselves() {
         assert_eq!(info["classifier"]["family"], family);
         assert!(
             info["test_classification"]["roc_auc"].as_f64().unwrap() > 0.85,
+            "{model}"
+        );
+        // Boosting rounds and network epochs are recorded; a stack has neither.
+        assert_eq!(
+            info["classifier_rounds"].is_u64(),
+            model != "stack",
             "{model}"
         );
 

@@ -149,7 +149,9 @@ pub enum ExperimentError {
     #[error("unknown feature {0:?} in --drop")]
     UnknownFeature(String),
     /// `--param` named a family that does not exist.
-    #[error("unknown model family {0:?} in --param: expected logreg, linear, rf or gbm")]
+    #[error(
+        "unknown model family {0:?} in --param: expected logreg, linear, rf, gbm, mlp or stack"
+    )]
     UnknownFamily(String),
     /// `--only` matched nothing.
     #[error("no grid cell matches --only {0:?}")]
