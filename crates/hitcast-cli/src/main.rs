@@ -34,6 +34,9 @@ enum Command {
     /// Inspect the dataset: validation summary and protocol splits.
     #[command(subcommand)]
     Data(cmd::data::DataCommand),
+    /// Explore the data: summary statistics, correlations, distributions and popularity by
+    /// feature and genre, as one HTML page and its numbers as JSON.
+    Eda(cmd::eda::EdaArgs),
     /// Run the grid of outlier setups x imbalance strategies x models, and the regression
     /// suite, under one evaluation protocol.
     Experiment(cmd::experiment::ExperimentArgs),
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Data(command) => command.run(globals),
+        Command::Eda(args) => args.run(globals),
         Command::Experiment(args) => args.run(globals),
         Command::Train(args) => args.run(globals),
         Command::Model(command) => command.run(globals),

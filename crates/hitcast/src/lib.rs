@@ -5,6 +5,7 @@
 //! | stage | module | main types |
 //! |---|---|---|
 //! | load, validate, collapse | [`data`] | [`data::RowReader`], [`data::Tracks`] |
+//! | explore | [`eda`] | [`eda::Eda`], [`eda::html::render`] |
 //! | features | [`features`] | [`features::FeaturePipeline`], [`features::FeatureMatrix`] |
 //! | split | [`split`] | [`split::Split`], [`split::Protocol`] |
 //! | sample | [`sampling`] | [`sampling::Strategy`], [`sampling::resample`] |
@@ -30,6 +31,7 @@
 
 pub mod artifact;
 pub mod data;
+pub mod eda;
 pub mod experiment;
 pub mod explain;
 pub mod features;

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod data;
+pub mod eda;
 pub mod experiment;
 pub mod explain;
 pub mod model;

@@ -878,3 +878,100 @@ fn an_exported_booster_predicts_in_python_xgboost_as_in_hitcast() {
         "error: only tree models (gbm, rf) export to XGBoost JSON; this one is linear\n"
     );
 }
+
+/// Headless Chromium, if installed (`$CHROMIUM`, else `chromium` on the PATH). Without one the
+/// browser tests skip with a note, unless `HITCAST_REQUIRE_BROWSER` is set (as `.ci/run` does).
+fn chromium() -> Option<PathBuf> {
+    let candidate = std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("chromium"));
+    let found = Command::new(&candidate)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        return Some(candidate);
+    }
+    assert!(
+        std::env::var_os("HITCAST_REQUIRE_BROWSER").is_none(),
+        "HITCAST_REQUIRE_BROWSER is set but {} does not run",
+        candidate.display()
+    );
+    eprintln!("note: no chromium found: browser test skipped (apt install chromium)");
+    None
+}
+
+/// Runs headless Chromium on `url` with the flags this machine's closed network needs, plus
+/// `extra`; returns (stdout, stderr).
+fn headless(chromium: &Path, url: &str, extra: &[&str]) -> (String, String) {
+    let profile = scratch("chromium-profile");
+    let out = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+            &format!("--user-data-dir={}", profile.display()),
+        ])
+        .args(extra)
+        .arg(url)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_eda_page_renders_in_a_browser_with_every_chart_and_no_console_errors() {
+    let dir = scratch("eda");
+    let o = hitcast(&[
+        "eda",
+        "--data",
+        dataset().to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.starts_with(&format!("wrote {}/index.html (31 charts", dir.display())),
+        "{said}"
+    );
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("eda.json")).unwrap()).unwrap();
+    assert_eq!(json["rows"], 89_741);
+
+    let Some(chromium) = chromium() else { return };
+    let url = format!("file://{}", dir.join("index.html").display());
+    let (dom, log) = headless(&chromium, &url, &["--dump-dom"]);
+    // The parsed document holds every chart, each with a title for screen readers.
+    assert_eq!(dom.matches("<svg").count(), 31, "{log}");
+    assert_eq!(dom.matches("role=\"img\"").count(), 31);
+    // Chromium logs console messages as `INFO:CONSOLE:<line>] "<text>"`.
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+    assert!(!log.contains("Failed to load resource"), "{log}");
+    // A screenshot to look at (target/screenshots, not committed).
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let png = shots.join("eda.png");
+    let (_, log) = headless(
+        &chromium,
+        &url,
+        &[
+            "--window-size=1200,4000",
+            &format!("--screenshot={}", png.display()),
+        ],
+    );
+    let bytes = std::fs::read(&png).unwrap_or_else(|e| panic!("{e}: {log}"));
+    assert_eq!(&bytes[1..4], b"PNG");
+}

@@ -391,3 +391,82 @@ mod headline {
         assert!(figures.accuracy < 0.95, "{figures:?}");
     }
 }
+
+mod eda {
+    use super::*;
+    use hitcast::eda::{analyse, html, Eda};
+
+    fn eda(protocol: Protocol) -> Eda {
+        let loaded = read_rows(&dataset(), &ReadOptions::labelled()).unwrap();
+        let raw = loaded.rows.clone();
+        let (summary, collapsed) = summarize(loaded, 71);
+        let table = match protocol {
+            Protocol::Seed => Tracks::one_per_row(raw),
+            _ => collapsed,
+        };
+        analyse(summary, protocol, &table, 71)
+    }
+
+    fn stat<'a>(e: &'a Eda, column: &str) -> &'a hitcast::eda::NumericStats {
+        e.numeric.iter().find(|n| n.column == column).unwrap()
+    }
+
+    fn close(a: f64, b: f64) {
+        assert!((a - b).abs() < 1e-9 * b.abs().max(1.0), "{a} vs {b}");
+    }
+
+    /// Expected values from pandas 3.1 on the same file: `df` as read, and
+    /// `df.drop_duplicates("track_id", keep="first")` for the collapsed table.
+    #[test]
+    fn numbers_match_pandas_on_raw_rows() {
+        let e = eda(Protocol::Seed);
+        assert_eq!(e.rows, 114_000);
+        let p = stat(&e, "popularity");
+        close(p.mean, 33.2385350877193);
+        close(p.std, 22.30507849337216);
+        close(p.skewness, 0.046402515831780955);
+        let d = stat(&e, "duration_ms");
+        assert_eq!((d.q25, d.q50, d.q75), (174_066.0, 212_906.0, 261_506.0));
+        let c = &e.correlation;
+        let (i, j) = (
+            c.columns.iter().position(|&n| n == "energy").unwrap(),
+            c.columns.iter().position(|&n| n == "loudness").unwrap(),
+        );
+        close(c.pearson[i][j], 0.7616899598908179);
+        close(c.spearman[i][j], 0.7502020586986656);
+        assert_eq!(
+            e.edge_values.values().copied().collect::<Vec<_>>(),
+            [1, 90, 157, 1136],
+            "{:?}",
+            e.edge_values
+        );
+    }
+
+    #[test]
+    fn numbers_match_pandas_on_collapsed_tracks_and_the_page_shows_them() {
+        let e = eda(Protocol::Honest);
+        assert_eq!(e.rows, 89_741);
+        close(stat(&e, "popularity").mean, 33.198437726345816);
+        let dance = stat(&e, "danceability");
+        close(dance.skewness, -0.39828211695095933);
+        assert_eq!(dance.distinct, 1174);
+        close(stat(&e, "tempo").std, 30.117532059935115);
+        assert_eq!(e.correlation.top[0].a, "energy");
+        assert_eq!(e.correlation.top[0].b, "loudness");
+        close(e.correlation.top[0].pearson, 0.7587737351048822);
+        // 2,370 popular tracks of 89,741.
+        close(e.popularity.share_popular, 2370.0 / 89741.0);
+        assert_eq!(e.genres.len(), 114);
+
+        let page = html::render(&e);
+        // Heatmaps (2), popularity and 10 audio histograms, 14 binned means, 4 genre charts.
+        assert_eq!(page.matches("<svg").count(), 2 + 1 + 10 + 14 + 4);
+        assert!(page.contains("<title>energy / loudness: 0.759</title>"));
+        // Self-contained: no script, and the only address is the SVG namespace.
+        assert!(!page.contains("<script"));
+        assert_eq!(
+            page.matches("http").count(),
+            page.matches("http://www.w3.org/2000/svg").count()
+        );
+    }
+}

@@ -1,0 +1,71 @@
+//! `hitcast eda`: the exploratory analysis as one self-contained HTML page and its numbers as
+//! JSON.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use hitcast::data::{summarize, Tracks, DEFAULT_THRESHOLD};
+use hitcast::eda::{analyse, html};
+use hitcast::fsutil::write_atomic;
+use hitcast::split::Protocol;
+
+use crate::dataset::{parse_protocol, DataArgs};
+use crate::output::emit;
+use crate::Globals;
+
+/// Flags of `hitcast eda`.
+#[derive(Debug, Args)]
+pub struct EdaArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The table to analyse: honest (one row per track_id, what the models see), seed (raw rows,
+    /// duplicates kept) or known-artist (as honest).
+    #[arg(long, default_value = "honest", value_parser = parse_protocol)]
+    protocol: Protocol,
+    /// A track is popular when its popularity is above this.
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u8).range(0..100))]
+    threshold: u8,
+    /// Directory for index.html and eda.json (created if needed; files written atomically).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+impl EdaArgs {
+    /// Analyses the data and writes the page.
+    pub fn run(self, _globals: Globals) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let loaded = self.data.load()?;
+        let raw = (self.protocol == Protocol::Seed).then(|| loaded.rows.clone());
+        let (summary, collapsed) = summarize(loaded, self.threshold);
+        let table = match raw {
+            Some(rows) => Tracks::one_per_row(rows),
+            None => collapsed,
+        };
+        anyhow::ensure!(
+            table.rows.iter().all(|t| t.popularity.is_some()),
+            "the data has no popularity column"
+        );
+        let eda = analyse(summary, self.protocol, &table, self.threshold);
+        std::fs::create_dir_all(&self.out)
+            .with_context(|| format!("{}: cannot create the directory", self.out.display()))?;
+        let json = serde_json::to_vec_pretty(&eda)?;
+        let page = html::render(&eda);
+        for (name, bytes) in [
+            ("eda.json", json.as_slice()),
+            ("index.html", page.as_bytes()),
+        ] {
+            let path = self.out.join(name);
+            write_atomic(&path, bytes)
+                .with_context(|| format!("{}: cannot write", path.display()))?;
+        }
+        emit(&format!(
+            "wrote {}/index.html ({} charts, {} KB) and eda.json in {:.2} s\n",
+            self.out.display(),
+            page.matches("<svg").count(),
+            page.len() / 1024,
+            started.elapsed().as_secs_f64()
+        ))
+    }
+}

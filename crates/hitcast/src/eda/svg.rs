@@ -1,0 +1,390 @@
+//! Inline SVG charts: histograms, lines of binned means, horizontal bars and a labelled heatmap.
+//!
+//! Hand-written rather than on plotters (DESIGN §6): the page needs plain SVG elements that scale
+//! with the page (a `viewBox`), a `<title>` on every mark so a hover tells the exact number, and
+//! `role="img"` with a label for screen readers; plotters' SVG backend writes fixed-size
+//! drawings without them. Colours are the Okabe-Ito palette and a blue-orange diverging scale,
+//! both readable with the common colour-vision deficiencies and in greyscale print.
+
+use std::fmt::Write as _;
+
+/// Bars and lines.
+pub const BLUE: &str = "#0072B2";
+/// Markers (the label threshold).
+pub const ORANGE: &str = "#D55E00";
+
+const W: f64 = 640.0;
+const H: f64 = 300.0;
+const LEFT: f64 = 64.0;
+const RIGHT: f64 = 16.0;
+const TOP: f64 = 34.0;
+const BOTTOM: f64 = 48.0;
+
+/// Escapes text for SVG and HTML.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A number for an axis or a tooltip: short, without trailing zeros.
+pub fn short(v: f64) -> String {
+    let a = v.abs();
+    let s = if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0}k", v / 1e3)
+    } else if a >= 100.0 || v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else if a >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    };
+    if s.contains('.') && !s.ends_with('M') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+/// About `n` round tick values covering `[lo, hi]`.
+fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
+        return vec![lo];
+    }
+    let raw = (hi - lo) / n as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let first = (lo / step).ceil() * step;
+    (0..)
+        .map(|i| first + i as f64 * step)
+        .take_while(|t| *t <= hi + step * 1e-9)
+        .collect()
+}
+
+/// The frame every chart shares: title, axes with ticks and labels.
+struct Frame {
+    svg: String,
+    x: (f64, f64),
+    y: (f64, f64),
+}
+
+impl Frame {
+    fn new(title: &str, x_label: &str, y_label: &str, x: (f64, f64), y: (f64, f64)) -> Frame {
+        let mut svg = String::new();
+        let _ = write!(
+            svg,
+            r#"<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><text class="title" x="{LEFT}" y="20">{t}</text>"#,
+            t = escape(title)
+        );
+        let mut frame = Frame { svg, x, y };
+        frame.axes(x_label, y_label);
+        frame
+    }
+
+    fn px(&self, v: f64) -> f64 {
+        LEFT + (v - self.x.0) / (self.x.1 - self.x.0) * (W - LEFT - RIGHT)
+    }
+
+    fn py(&self, v: f64) -> f64 {
+        H - BOTTOM - (v - self.y.0) / (self.y.1 - self.y.0) * (H - TOP - BOTTOM)
+    }
+
+    fn axes(&mut self, x_label: &str, y_label: &str) {
+        let (x0, x1, y0) = (LEFT, W - RIGHT, H - BOTTOM);
+        let _ = write!(
+            self.svg,
+            r#"<line class="axis" x1="{x0}" y1="{y0}" x2="{x1}" y2="{y0}"/><line class="axis" x1="{x0}" y1="{TOP}" x2="{x0}" y2="{y0}"/>"#
+        );
+        for t in ticks(self.y.0, self.y.1, 5) {
+            let y = self.py(t);
+            let _ = write!(
+                self.svg,
+                r#"<line class="grid" x1="{x0}" y1="{y:.1}" x2="{x1}" y2="{y:.1}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+                x0 - 6.0,
+                y + 4.0,
+                short(t)
+            );
+        }
+        for t in ticks(self.x.0, self.x.1, 6) {
+            let x = self.px(t);
+            let _ = write!(
+                self.svg,
+                r#"<line class="axis" x1="{x:.1}" y1="{y0}" x2="{x:.1}" y2="{:.1}"/><text class="tick" x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+                y0 + 4.0,
+                y0 + 17.0,
+                short(t)
+            );
+        }
+        let _ = write!(
+            self.svg,
+            r#"<text class="label" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text><text class="label" transform="translate(14 {:.1}) rotate(-90)" text-anchor="middle">{}</text>"#,
+            (x0 + x1) / 2.0,
+            H - 8.0,
+            escape(x_label),
+            (TOP + y0) / 2.0,
+            escape(y_label)
+        );
+    }
+
+    fn finish(mut self) -> String {
+        self.svg.push_str("</svg>");
+        self.svg
+    }
+}
+
+/// A histogram: `counts[i]` between `edges[i]` and `edges[i + 1]`, with an optional vertical
+/// marker `(x, label)`.
+pub fn histogram(
+    title: &str,
+    x_label: &str,
+    edges: &[f64],
+    counts: &[usize],
+    marker: Option<(f64, &str)>,
+) -> String {
+    let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.05;
+    let (lo, hi) = (edges[0], edges[edges.len() - 1]);
+    let mut f = Frame::new(title, x_label, "rows", (lo, hi), (0.0, top));
+    for (i, &c) in counts.iter().enumerate() {
+        let (x0, x1) = (f.px(edges[i]), f.px(edges[i + 1]));
+        let (y, base) = (f.py(c as f64), f.py(0.0));
+        let _ = write!(
+            f.svg,
+            r#"<rect class="bar" fill="{BLUE}" x="{:.1}" y="{y:.1}" width="{:.1}" height="{:.1}"><title>{} to {}: {c} rows</title></rect>"#,
+            x0 + 0.5,
+            (x1 - x0 - 1.0).max(0.5),
+            base - y,
+            short(edges[i]),
+            short(edges[i + 1])
+        );
+    }
+    if let Some((x, label)) = marker {
+        let px = f.px(x);
+        let _ = write!(
+            f.svg,
+            r#"<line class="marker" stroke="{ORANGE}" x1="{px:.1}" y1="{TOP}" x2="{px:.1}" y2="{:.1}"/><text class="marker-label" fill="{ORANGE}" x="{:.1}" y="{:.1}">{}</text>"#,
+            H - BOTTOM,
+            px + 4.0,
+            TOP + 12.0,
+            escape(label)
+        );
+    }
+    f.finish()
+}
+
+/// Mean popularity (y) against a feature's bin centres (x); empty bins leave a gap. Points
+/// carry their row counts in their tooltips; `connect` joins them (not for codes).
+pub fn line(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    x: &[f64],
+    y: &[Option<f64>],
+    counts: &[usize],
+    connect: bool,
+) -> String {
+    let (lo, hi) = (
+        x.first().copied().unwrap_or(0.0),
+        x.last().copied().unwrap_or(1.0),
+    );
+    let (lo, hi) = if hi > lo {
+        (lo, hi)
+    } else {
+        (lo - 1.0, hi + 1.0)
+    };
+    let pad = (hi - lo) * 0.03;
+    let top = y.iter().flatten().copied().fold(0.0, f64::max).max(1.0) * 1.1;
+    let mut f = Frame::new(title, x_label, y_label, (lo - pad, hi + pad), (0.0, top));
+    let mut path = String::new();
+    for (i, (&xv, yv)) in x.iter().zip(y).enumerate() {
+        if let Some(yv) = yv {
+            let cmd = if path.is_empty() || y[i.saturating_sub(1)].is_none() {
+                'M'
+            } else {
+                'L'
+            };
+            let _ = write!(path, "{cmd}{:.1} {:.1} ", f.px(xv), f.py(*yv));
+        }
+    }
+    if connect && !path.is_empty() {
+        let _ = write!(
+            f.svg,
+            r#"<path class="line" fill="none" stroke="{BLUE}" d="{}"/>"#,
+            path.trim_end()
+        );
+    }
+    for ((&xv, yv), &n) in x.iter().zip(y).zip(counts) {
+        if let Some(yv) = yv {
+            let _ = write!(
+                f.svg,
+                r#"<circle class="point" fill="{BLUE}" cx="{:.1}" cy="{:.1}" r="{}"><title>{}: mean {:.1} over {n} rows</title></circle>"#,
+                f.px(xv),
+                f.py(*yv),
+                if connect { 3 } else { 5 },
+                short(xv),
+                yv
+            );
+        }
+    }
+    f.finish()
+}
+
+/// Horizontal bars, one per `(label, value)`, top to bottom; values formatted by `fmt`.
+pub fn hbars(
+    title: &str,
+    x_label: &str,
+    items: &[(String, f64)],
+    fmt: fn(f64) -> String,
+) -> String {
+    let row = 16.0;
+    let label_w = 150.0;
+    let height = TOP + BOTTOM + row * items.len() as f64;
+    let top = items.iter().map(|i| i.1).fold(0.0, f64::max).max(1e-9) * 1.15;
+    let width = W - label_w - RIGHT;
+    let px = |v: f64| label_w + v / top * width;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg class="chart" viewBox="0 0 {W} {height}" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><text class="title" x="{LEFT}" y="20">{t}</text>"#,
+        t = escape(title)
+    );
+    for (i, (label, v)) in items.iter().enumerate() {
+        let y = TOP + row * i as f64;
+        let _ = write!(
+            svg,
+            r#"<text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text><rect class="bar" fill="{BLUE}" x="{label_w}" y="{:.1}" width="{:.1}" height="{:.1}"><title>{}: {}</title></rect><text class="value" x="{:.1}" y="{:.1}">{}</text>"#,
+            label_w - 6.0,
+            y + 12.0,
+            escape(label),
+            y + 2.0,
+            (px(*v) - label_w).max(0.5),
+            row - 4.0,
+            escape(label),
+            fmt(*v),
+            px(*v) + 4.0,
+            y + 12.0,
+            fmt(*v)
+        );
+    }
+    let base = TOP + row * items.len() as f64;
+    let _ = write!(
+        svg,
+        r#"<line class="axis" x1="{label_w}" y1="{base:.1}" x2="{:.1}" y2="{base:.1}"/><text class="label" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text></svg>"#,
+        W - RIGHT,
+        label_w + width / 2.0,
+        base + 30.0,
+        escape(x_label)
+    );
+    svg
+}
+
+/// The fill of a correlation: blue for negative, orange for positive, white at 0.
+fn diverging(r: f64) -> String {
+    let r = if r.is_finite() {
+        r.clamp(-1.0, 1.0)
+    } else {
+        0.0
+    };
+    let (to, t) = if r < 0.0 {
+        ((33.0, 102.0, 172.0), -r)
+    } else {
+        ((179.0, 88.0, 6.0), r)
+    };
+    let mix = |c: f64| (255.0 + (c - 255.0) * t).round() as u8;
+    format!("rgb({},{},{})", mix(to.0), mix(to.1), mix(to.2))
+}
+
+/// A labelled correlation heatmap with each coefficient written in its cell.
+pub fn heatmap(title: &str, labels: &[&str], m: &[Vec<f64>]) -> String {
+    let k = labels.len() as f64;
+    let (left, top, cell) = (130.0, 40.0, 34.0);
+    let size_w = left + cell * k + 70.0;
+    let size_h = top + cell * k + 110.0;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg class="chart heatmap" viewBox="0 0 {size_w} {size_h}" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><text class="title" x="10" y="20">{t}</text>"#,
+        t = escape(title)
+    );
+    for (i, row) in m.iter().enumerate() {
+        let y = top + cell * i as f64;
+        let _ = write!(
+            svg,
+            r#"<text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            left - 6.0,
+            y + cell / 2.0 + 4.0,
+            escape(labels[i])
+        );
+        for (j, &r) in row.iter().enumerate() {
+            let x = left + cell * j as f64;
+            let ink = if r.abs() > 0.6 { "#fff" } else { "#222" };
+            let _ = write!(
+                svg,
+                r#"<rect class="cell" x="{x:.1}" y="{y:.1}" width="{cell}" height="{cell}" fill="{}"><title>{} / {}: {r:.3}</title></rect><text class="cell-value" x="{:.1}" y="{:.1}" text-anchor="middle" fill="{ink}">{}</text>"#,
+                diverging(r),
+                escape(labels[i]),
+                escape(labels[j]),
+                x + cell / 2.0,
+                y + cell / 2.0 + 4.0,
+                format!("{r:.2}").replace("0.", ".")
+            );
+        }
+    }
+    for (j, label) in labels.iter().enumerate() {
+        let x = left + cell * j as f64 + cell / 2.0;
+        let y = top + cell * k + 6.0;
+        let _ = write!(
+            svg,
+            r#"<text class="tick" transform="translate({x:.1} {y:.1}) rotate(50)" text-anchor="start">{}</text>"#,
+            escape(label)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round_and_cover_the_range() {
+        assert_eq!(ticks(0.0, 100.0, 5), [0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
+        assert_eq!(
+            ticks(0.0, 1.0, 5),
+            [0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+        );
+        assert_eq!(short(0.6000000000000001), "0.6");
+        assert_eq!(short(230666.0), "231k");
+        assert_eq!(short(-5.5), "-5.5");
+    }
+
+    #[test]
+    fn text_from_data_is_escaped() {
+        let svg = hbars("Genres", "mean", &[("<b>&".to_owned(), 1.0)], |v| {
+            format!("{v}")
+        });
+        assert!(svg.contains("&lt;b&gt;&amp;") && !svg.contains("<b>"));
+    }
+
+    #[test]
+    fn diverging_colours_meet_at_white() {
+        assert_eq!(diverging(0.0), "rgb(255,255,255)");
+        assert_eq!(diverging(1.0), "rgb(179,88,6)");
+        assert_eq!(diverging(-1.0), "rgb(33,102,172)");
+    }
+}
