@@ -10,6 +10,7 @@ use hitcast::data::{
     DEFAULT_THRESHOLD,
 };
 use hitcast::split::{Protocol, Split};
+use sha2::{Digest, Sha256};
 
 /// Where the data comes from and how to read it.
 #[derive(Clone, Debug, Args)]
@@ -127,4 +128,14 @@ impl ProtocolArgs {
     ) -> anyhow::Result<Split> {
         Ok(Split::new(tracks, labels, self.protocol, fold, seed)?)
     }
+}
+
+/// The SHA-256 of a file, in hex (the model metadata's `data_sha256`).
+pub fn sha256_file(path: &std::path::Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("{}: cannot read the data file", path.display()))?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }

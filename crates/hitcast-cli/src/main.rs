@@ -37,6 +37,9 @@ enum Command {
     /// Explore the data: summary statistics, correlations, distributions and popularity by
     /// feature and genre, as one HTML page and its numbers as JSON.
     Eda(cmd::eda::EdaArgs),
+    /// One HTML page joining the EDA, experiment results (protocols side by side) and a saved
+    /// model's card.
+    Report(cmd::report::ReportArgs),
     /// Run the grid of outlier setups x imbalance strategies x models, and the regression
     /// suite, under one evaluation protocol.
     Experiment(cmd::experiment::ExperimentArgs),
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Data(command) => command.run(globals),
         Command::Eda(args) => args.run(globals),
+        Command::Report(args) => args.run(globals),
         Command::Experiment(args) => args.run(globals),
         Command::Train(args) => args.run(globals),
         Command::Model(command) => command.run(globals),

@@ -13,6 +13,7 @@
 //! | evaluate | [`metrics`], [`experiment`] | [`metrics::ClassificationMetrics`], [`experiment::Results`] |
 //! | save, score | [`training`], [`artifact`] | [`artifact::Artifact`] |
 //! | explain | [`explain`] | [`explain::Explanation`] |
+//! | report | [`eda`], [`report`] | [`eda::Eda`], [`report::Report`] |
 //!
 //! ```no_run
 //! use hitcast::data::{read_rows, ReadOptions, DEFAULT_THRESHOLD};
@@ -38,6 +39,7 @@ pub mod features;
 pub mod fsutil;
 pub mod metrics;
 pub mod models;
+pub mod report;
 pub mod sampling;
 pub mod split;
 pub mod training;

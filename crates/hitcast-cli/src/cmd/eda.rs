@@ -1,7 +1,7 @@
 //! `hitcast eda`: the exploratory analysis as one self-contained HTML page and its numbers as
 //! JSON.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -48,24 +48,30 @@ impl EdaArgs {
             "the data has no popularity column"
         );
         let eda = analyse(summary, self.protocol, &table, self.threshold);
-        std::fs::create_dir_all(&self.out)
-            .with_context(|| format!("{}: cannot create the directory", self.out.display()))?;
         let json = serde_json::to_vec_pretty(&eda)?;
-        let page = html::render(&eda);
-        for (name, bytes) in [
-            ("eda.json", json.as_slice()),
-            ("index.html", page.as_bytes()),
-        ] {
-            let path = self.out.join(name);
-            write_atomic(&path, bytes)
-                .with_context(|| format!("{}: cannot write", path.display()))?;
-        }
-        emit(&format!(
-            "wrote {}/index.html ({} charts, {} KB) and eda.json in {:.2} s\n",
-            self.out.display(),
-            page.matches("<svg").count(),
-            page.len() / 1024,
-            started.elapsed().as_secs_f64()
-        ))
+        write_page(&self.out, "eda.json", &json, &html::render(&eda), started)
     }
+}
+
+/// Writes `DIR/index.html` and its numbers `DIR/<json_name>`, each atomically, and says so.
+pub fn write_page(
+    out: &Path,
+    json_name: &str,
+    json: &[u8],
+    page: &str,
+    started: Instant,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("{}: cannot create the directory", out.display()))?;
+    for (name, bytes) in [(json_name, json), ("index.html", page.as_bytes())] {
+        let path = out.join(name);
+        write_atomic(&path, bytes).with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    emit(&format!(
+        "wrote {}/index.html ({} charts, {} KB) and {json_name} in {:.2} s\n",
+        out.display(),
+        page.matches("<svg").count(),
+        page.len() / 1024,
+        started.elapsed().as_secs_f64()
+    ))
 }

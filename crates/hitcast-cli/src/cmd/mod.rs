@@ -7,4 +7,5 @@ pub mod experiment;
 pub mod explain;
 pub mod model;
 pub mod predict;
+pub mod report;
 pub mod train;

@@ -4,14 +4,12 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
 use hitcast::experiment::default_features;
 use hitcast::features::{FeatureSet, OutlierSetup};
 use hitcast::models::{ClassifierKind, ModelSpec, RegressorKind};
 use hitcast::sampling::Strategy;
 use hitcast::training::{train, TrainConfig};
-use sha2::{Digest, Sha256};
 
 use crate::dataset::{DataArgs, ProtocolArgs};
 use crate::output::{emit, percent};
@@ -56,7 +54,7 @@ impl TrainArgs {
     /// Trains and saves.
     pub fn run(self, globals: Globals) -> anyhow::Result<()> {
         let path = self.data.path()?;
-        let data_sha256 = sha256_file(&path)?;
+        let data_sha256 = crate::dataset::sha256_file(&path)?;
         let (tracks, labels) = self.split.table(&self.data)?;
         let split = self
             .split
@@ -133,13 +131,4 @@ impl TrainArgs {
         );
         emit(&s)
     }
-}
-
-fn sha256_file(path: &std::path::Path) -> anyhow::Result<String> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("{}: cannot read the data file", path.display()))?;
-    Ok(Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
 }

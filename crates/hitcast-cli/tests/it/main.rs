@@ -975,3 +975,91 @@ fn the_eda_page_renders_in_a_browser_with_every_chart_and_no_console_errors() {
     let bytes = std::fs::read(&png).unwrap_or_else(|e| panic!("{e}: {log}"));
     assert_eq!(&bytes[1..4], b"PNG");
 }
+
+#[test]
+fn the_report_joins_data_grids_and_a_model_card_and_renders_in_a_browser() {
+    let dir = scratch("report");
+    let data = dataset();
+    for protocol in ["honest", "seed"] {
+        let o = hitcast(&[
+            "experiment",
+            "--data",
+            data.to_str().unwrap(),
+            "--protocol",
+            protocol,
+            "--only",
+            "classification/raw/none/logreg",
+            "--out",
+            dir.join(protocol).to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let model = train_quick(&dir, "m.hitcast", "gbm", "linear");
+    let out = dir.join("page");
+    let o = hitcast(&[
+        "report",
+        "--data",
+        data.to_str().unwrap(),
+        "--experiment",
+        dir.join("honest").to_str().unwrap(),
+        "--experiment",
+        dir.join("seed").to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // 31 EDA charts and the card's 4: ROC, precision-recall, calibration, importance.
+    assert!(String::from_utf8_lossy(&o.stdout).contains("index.html (35 charts"));
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let card = &report["model"];
+    assert_eq!(card["same_data"], true);
+    assert_eq!(card["test_rows"], 17_993);
+    let roc = card["roc"].as_array().unwrap();
+    assert_eq!(roc.first().unwrap(), &serde_json::json!([0.0, 0.0]));
+    assert_eq!(roc.last().unwrap(), &serde_json::json!([1.0, 1.0]));
+    // The curve is the model's: its area (trapezoids over the thinned points) is the saved AUC.
+    let area: f64 = roc
+        .windows(2)
+        .map(|w| {
+            let (x0, y0) = (w[0][0].as_f64().unwrap(), w[0][1].as_f64().unwrap());
+            let (x1, y1) = (w[1][0].as_f64().unwrap(), w[1][1].as_f64().unwrap());
+            (x1 - x0) * (y0 + y1) / 2.0
+        })
+        .sum();
+    let auc = card["metadata"]["test_classification"]["roc_auc"]
+        .as_f64()
+        .unwrap();
+    assert!((area - auc).abs() < 0.005, "{area} vs {auc}");
+    assert_eq!(card["calibration"].as_array().unwrap().len(), 10);
+    assert_eq!(card["importance"][0][0], "genre");
+    assert_eq!(report["experiments"].as_array().unwrap().len(), 2);
+
+    let page = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(page.contains("<h2 id=\"protocols\">Protocols side by side</h2>"));
+    assert!(page.contains("Experiment grid: protocol seed (LEAKY"));
+    assert!(
+        page.contains("<h3>Classification, raw data</h3>")
+            && page.contains("<h3>Best per metric</h3>")
+    );
+    let Some(chromium) = chromium() else { return };
+    let url = format!("file://{}", out.join("index.html").display());
+    let (dom, log) = headless(&chromium, &url, &["--dump-dom"]);
+    assert_eq!(dom.matches("<svg").count(), 35, "{log}");
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let png = shots.join("report.png");
+    headless(
+        &chromium,
+        &url,
+        &[
+            "--window-size=1200,3000",
+            &format!("--screenshot={}", png.display()),
+        ],
+    );
+    assert!(png.is_file());
+}

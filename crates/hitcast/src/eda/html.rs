@@ -38,7 +38,8 @@ fn unit(column: &str) -> &'static str {
     }
 }
 
-fn thousands(n: u64) -> String {
+/// `1234567` -> `"1,234,567"`.
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -50,7 +51,8 @@ fn thousands(n: u64) -> String {
     out
 }
 
-fn figure(out: &mut String, svg: &str, caption: &str) {
+/// A chart with its caption.
+pub fn figure(out: &mut String, svg: &str, caption: &str) {
     let _ = write!(
         out,
         "<figure>{svg}<figcaption>{}</figcaption></figure>",
@@ -58,14 +60,39 @@ fn figure(out: &mut String, svg: &str, caption: &str) {
     );
 }
 
-/// The page.
+/// The opening of a page: doctype, head with the shared CSS, and the body's start.
+pub fn page_start(title: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{CSS}</style></head><body>",
+        escape(title)
+    )
+}
+
+/// The closing of a page, with where its numbers are.
+pub fn page_end(json: &str) -> String {
+    format!(
+        "<p class=\"lead\">Every number on this page is in {json} beside it. Made by hitcast {}.</p></body></html>",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// The EDA page.
 pub fn render(eda: &Eda) -> String {
+    let mut h = page_start(&format!("hitcast EDA: {}", eda.summary.path));
+    h.push_str("<h1>What is in the data</h1>");
+    h.push_str(&sections(eda));
+    h.push_str(&page_end("eda.json"));
+    h
+}
+
+/// The EDA's sections (from the lead paragraph to the outliers), for this page and the report.
+pub fn sections(eda: &Eda) -> String {
     let mut h = String::new();
     let s = &eda.summary;
     let d = &s.duplicates;
     let _ = write!(
         h,
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>hitcast EDA: {file}</title><style>{CSS}</style></head><body><h1>What is in the data</h1><p class=\"lead\">{file}: {rows} rows analysed as the <b>{protocol}</b> protocol's table ({what}). Popular means popularity &gt; {threshold}.</p>",
+        "<p class=\"lead\">{file}: {rows} rows analysed as the <b>{protocol}</b> protocol's table ({what}). Popular means popularity &gt; {threshold}.</p>",
         file = escape(&s.path),
         rows = thousands(eda.rows as u64),
         protocol = eda.protocol,
@@ -309,6 +336,6 @@ pub fn render(eda: &Eda) -> String {
             f.column, short(f.q1), short(f.q3), short(f.low), short(f.high), thousands(f.below as u64), thousands(f.above as u64)
         );
     }
-    let _ = write!(h, "</table><p class=\"lead\">Every number on this page is in eda.json beside it. Made by hitcast {}.</p></body></html>", env!("CARGO_PKG_VERSION"));
+    h.push_str("</table>");
     h
 }

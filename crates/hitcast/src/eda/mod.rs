@@ -6,7 +6,7 @@
 //! skewness is the adjusted Fisher-Pearson coefficient, all as pandas computes them.
 
 pub mod html;
-mod svg;
+pub mod svg;
 
 use std::collections::BTreeMap;
 

@@ -292,6 +292,68 @@ pub fn hbars(
     svg
 }
 
+/// Colours of successive series in [`curves`] (Okabe-Ito).
+const SERIES: [&str; 3] = [BLUE, ORANGE, "#009E73"];
+
+/// Curves on the square `[0, extent]²` (ROC and precision-recall on the unit square,
+/// calibration zoomed to where the predictions are), one per `(name, points)`, with the diagonal
+/// `y = x` drawn dashed when `diagonal`. Names are listed at the top right, above the plot.
+pub fn curves(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[(&str, &[(f64, f64)])],
+    diagonal: bool,
+    extent: f64,
+) -> String {
+    let mut f = Frame::new(title, x_label, y_label, (0.0, extent), (0.0, extent));
+    if diagonal {
+        let _ = write!(
+            f.svg,
+            r##"<line class="grid" stroke-dasharray="4 3" stroke="#999" x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}"/>"##,
+            f.px(0.0),
+            f.py(0.0),
+            f.px(extent),
+            f.py(extent)
+        );
+    }
+    for (k, (name, points)) in series.iter().enumerate() {
+        let colour = SERIES[k % SERIES.len()];
+        let mut path = String::new();
+        for (i, (x, y)) in points.iter().enumerate() {
+            let _ = write!(
+                path,
+                "{}{:.1} {:.1} ",
+                if i == 0 { 'M' } else { 'L' },
+                f.px(*x),
+                f.py(*y)
+            );
+        }
+        let _ = write!(
+            f.svg,
+            r#"<path class="line" fill="none" stroke="{colour}" d="{}"><title>{}</title></path><text class="label" fill="{colour}" x="{:.1}" y="{:.1}">{}</text>"#,
+            path.trim_end(),
+            escape(name),
+            W - RIGHT - 170.0,
+            20.0 + 14.0 * k as f64,
+            escape(name)
+        );
+        if points.len() <= 20 {
+            for (x, y) in points.iter() {
+                let _ = write!(
+                    f.svg,
+                    r#"<circle class="point" fill="{colour}" cx="{:.1}" cy="{:.1}" r="3"><title>{:.3}, {:.3}</title></circle>"#,
+                    f.px(*x),
+                    f.py(*y),
+                    x,
+                    y
+                );
+            }
+        }
+    }
+    f.finish()
+}
+
 /// The fill of a correlation: blue for negative, orange for positive, white at 0.
 fn diverging(r: f64) -> String {
     let r = if r.is_finite() {

@@ -1,0 +1,530 @@
+//! The joined report: the EDA, the experiment results (one or more protocols side by side) and,
+//! with a saved model, its card: TEST metrics, ROC and precision-recall curves, the confusion
+//! matrix at the saved threshold, a calibration plot and global feature importance.
+
+use std::fmt::Write as _;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::artifact::{Artifact, Metadata};
+use crate::data::RawRow;
+use crate::eda::html::{figure, page_end, page_start, sections, thousands};
+use crate::eda::svg::{self, escape};
+use crate::eda::Eda;
+use crate::experiment::{Results, TaskKind};
+use crate::explain::{explain, SamplingOptions};
+use crate::features::{select, OutlierSetup};
+use crate::models::{Classifier, ModelError};
+use crate::sampling::Strategy;
+use crate::split::{Split, SplitError};
+
+/// Why a model card could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The data has no popularity column to score TEST against.
+    #[error("the data has no popularity column, so the model's TEST rows cannot be scored")]
+    Unlabelled,
+    /// The model's split could not be rebuilt.
+    #[error("cannot rebuild the model's split")]
+    Split(#[from] SplitError),
+    /// Explaining the model failed.
+    #[error("cannot compute feature importance")]
+    Model(#[from] ModelError),
+}
+
+/// One calibration bin: rows whose predicted probability falls in it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CalibrationBin {
+    /// Mean predicted probability.
+    pub predicted: f64,
+    /// Share of popular rows.
+    pub observed: f64,
+    /// Rows.
+    pub rows: usize,
+}
+
+/// A saved model measured again on its own TEST rows.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelCard {
+    /// What the model says about itself.
+    pub metadata: Metadata,
+    /// Whether the data file is the one the model was trained on (same SHA-256).
+    pub same_data: bool,
+    /// TEST rows scored.
+    pub test_rows: usize,
+    /// ROC curve: (false positive rate, true positive rate).
+    pub roc: Curve,
+    /// Precision-recall curve: (recall, precision).
+    pub pr: Curve,
+    /// Ten bins of equal row count by predicted probability.
+    pub calibration: Vec<CalibrationBin>,
+    /// Mean |contribution| (log-odds) per feature over a TEST sample, largest first.
+    pub importance: Vec<(String, f64)>,
+    /// How the contributions were computed, and over how many rows.
+    pub importance_method: String,
+}
+
+/// Everything the report shows.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// The exploratory analysis.
+    pub eda: Eda,
+    /// Experiment results, the first the main one.
+    pub experiments: Vec<Results>,
+    /// The model's card, if a model was given.
+    pub model: Option<ModelCard>,
+}
+
+/// Points of a curve, `(x, y)`.
+pub type Curve = Vec<(f64, f64)>;
+
+/// Curves are thinned to about this many points.
+const CURVE_POINTS: usize = 300;
+
+/// ROC and precision-recall points at every distinct score, thinned.
+fn curves(scores: &[f64], labels: &[bool]) -> (Curve, Curve) {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let positives = labels.iter().filter(|&&l| l).count().max(1) as f64;
+    let negatives = (labels.len() as f64 - positives).max(1.0);
+    let (mut tp, mut fp) = (0.0, 0.0);
+    let mut roc = vec![(0.0, 0.0)];
+    let mut pr = Vec::new();
+    for (k, &i) in order.iter().enumerate() {
+        if labels[i] {
+            tp += 1.0;
+        } else {
+            fp += 1.0;
+        }
+        let last_of_tie = order.get(k + 1).is_none_or(|&j| scores[j] != scores[i]);
+        if last_of_tie {
+            roc.push((fp / negatives, tp / positives));
+            pr.push((tp / positives, tp / (tp + fp)));
+        }
+    }
+    (thin(roc), thin(pr))
+}
+
+fn thin(points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    if points.len() <= CURVE_POINTS {
+        return points;
+    }
+    let step = points.len() as f64 / CURVE_POINTS as f64;
+    let last = points[points.len() - 1];
+    let mut out: Vec<(f64, f64)> = (0..CURVE_POINTS)
+        .map(|k| points[(k as f64 * step) as usize])
+        .collect();
+    out.push(last);
+    out
+}
+
+fn calibration(scores: &[f64], labels: &[bool]) -> Vec<CalibrationBin> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let bins = 10.min(order.len().max(1));
+    order
+        .chunks(order.len().div_ceil(bins).max(1))
+        .map(|rows| {
+            let n = rows.len() as f64;
+            CalibrationBin {
+                predicted: rows.iter().map(|&i| scores[i]).sum::<f64>() / n,
+                observed: rows.iter().filter(|&&i| labels[i]).count() as f64 / n,
+                rows: rows.len(),
+            }
+        })
+        .collect()
+}
+
+/// Rows explained for the importance: many for exact methods, fewer for sampling.
+const IMPORTANCE_ROWS_EXACT: usize = 2000;
+const IMPORTANCE_ROWS_SAMPLED: usize = 200;
+
+/// Scores the model's TEST rows in `rows` (the file it was trained on, ideally) and builds its
+/// card. `data_sha256` is the file's hash, compared with the model's.
+pub fn model_card(
+    artifact: &Artifact,
+    rows: Vec<RawRow>,
+    data_sha256: &str,
+) -> Result<ModelCard, ReportError> {
+    let m = &artifact.metadata;
+    let table = m.protocol.table(rows);
+    let labels = table
+        .labels(m.label_threshold)
+        .ok_or(ReportError::Unlabelled)?;
+    let split = Split::new(&table, &labels, m.protocol, m.fold.unwrap_or(0), m.seed)?;
+    let x = artifact
+        .payload
+        .pipeline
+        .transform(&table, &split.test)
+        .matrix;
+    let scores = artifact.payload.classifier.predict_proba(&x);
+    let test_labels = select(&labels, &split.test);
+    let (roc, pr) = curves(&scores, &test_labels);
+
+    let exact = matches!(
+        artifact.payload.classifier.kind(),
+        crate::models::ClassifierKind::Gbm
+            | crate::models::ClassifierKind::Rf
+            | crate::models::ClassifierKind::Logreg
+    );
+    let n = if exact {
+        IMPORTANCE_ROWS_EXACT
+    } else {
+        IMPORTANCE_ROWS_SAMPLED
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(m.seed);
+    let mut sample = rand::seq::index::sample(&mut rng, x.n_rows(), n.min(x.n_rows())).into_vec();
+    sample.sort_unstable();
+    let options = SamplingOptions {
+        samples: 64,
+        seed: m.seed,
+    };
+    let explained = explain(
+        &artifact.payload.classifier,
+        &artifact.payload.pipeline,
+        &artifact.background()?,
+        &x.select_rows(&sample),
+        options,
+    )?;
+    let mut totals: Vec<(String, f64)> = Vec::new();
+    for e in &explained {
+        for c in &e.contributions {
+            match totals.iter_mut().find(|t| t.0 == c.feature) {
+                Some(t) => t.1 += c.contribution.abs(),
+                None => totals.push((c.feature.clone(), c.contribution.abs())),
+            }
+        }
+    }
+    let rows_explained = explained.len().max(1) as f64;
+    let mut importance: Vec<(String, f64)> = totals
+        .into_iter()
+        .map(|(f, t)| (f, t / rows_explained))
+        .collect();
+    importance.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let method = explained
+        .first()
+        .map_or("none", |e| e.method.describe())
+        .to_owned();
+    Ok(ModelCard {
+        metadata: m.clone(),
+        same_data: m.data_sha256 == data_sha256,
+        test_rows: scores.len(),
+        calibration: calibration(&scores, &test_labels),
+        roc,
+        pr,
+        importance,
+        importance_method: format!("{method}, over {} TEST rows", explained.len()),
+    })
+}
+
+/// The page.
+pub fn render(report: &Report) -> String {
+    let mut h = page_start("hitcast report");
+    h.push_str("<h1>hitcast report</h1><p class=\"lead\">The data, the experiment grid, and the saved model, on one page. Every choice was made on VAL; TEST was only scored.</p>");
+    if let Some(card) = &report.model {
+        model_section(&mut h, card);
+    }
+    for (k, results) in report.experiments.iter().enumerate() {
+        results_section(&mut h, results, k);
+    }
+    if report.experiments.len() > 1 {
+        side_by_side(&mut h, &report.experiments);
+    }
+    h.push_str("<h2 id=\"data\">The data</h2>");
+    h.push_str(&sections(&report.eda));
+    h.push_str(&page_end("report.json"));
+    h
+}
+
+fn model_section(h: &mut String, card: &ModelCard) {
+    let m = &card.metadata;
+    let c = &m.test_classification;
+    let _ = write!(
+        h,
+        "<h2 id=\"model\">The saved model</h2><p><b>{}</b> classifier and <b>{}</b> score regressor; imbalance strategy {}; protocol <b>{}</b>{}; popular = popularity &gt; {}. {}</p>",
+        escape(&family(&m.classifier)),
+        escape(&family(&m.regressor)),
+        m.strategy.name(),
+        m.protocol,
+        m.fold.map(|f| format!(", fold {f}")).unwrap_or_default(),
+        m.label_threshold,
+        if card.same_data {
+            "Scored again on its own TEST rows."
+        } else {
+            "<b>The data file differs from the one the model was trained on (SHA-256): the curves below are on this file's TEST rows.</b>"
+        }
+    );
+    let _ = write!(
+        h,
+        "<p>In plain words: of the tracks it flags as popular, <b>{:.0}%</b> are; it finds <b>{:.0}%</b> of the popular tracks. TEST: {} tracks, {:.1}% popular; ROC-AUC {:.3}, PR-AUC {:.3}, F1 {:.3}, accuracy {:.3} (always answering \"not popular\" scores {:.3}); the 0-100 score: R² {:.3}, RMSE {:.2}, MAE {:.2}.</p>",
+        c.precision * 100.0,
+        c.recall * 100.0,
+        thousands(c.rows),
+        c.positive_rate * 100.0,
+        c.roc_auc,
+        c.pr_auc,
+        c.f1,
+        c.accuracy,
+        c.majority_accuracy,
+        m.test_regression.r2,
+        m.test_regression.rmse,
+        m.test_regression.mae
+    );
+    let rounds = |r: Option<usize>| r.map_or_else(String::new, |r| format!(" ({r} rounds kept)"));
+    let _ = write!(
+        h,
+        "<table><tr><th>model metadata</th><th style=\"text-align:left\">value</th></tr><tr><td>written by</td><td style=\"text-align:left\">hitcast {}, at Unix time {}</td></tr><tr><td>training data SHA-256</td><td style=\"text-align:left\"><code>{}</code></td></tr><tr><td>seed</td><td style=\"text-align:left\">{}</td></tr><tr><td>features</td><td style=\"text-align:left\">{}</td></tr><tr><td>classifier</td><td style=\"text-align:left\"><code>{}</code>{}</td></tr><tr><td>regressor</td><td style=\"text-align:left\"><code>{}</code>{}</td></tr></table>",
+        escape(&m.hitcast_version),
+        m.created_unix,
+        escape(&m.data_sha256),
+        m.seed,
+        m.features.len(),
+        escape(&m.classifier.params_json().to_string()),
+        rounds(m.classifier_rounds),
+        escape(&m.regressor.params_json().to_string()),
+        rounds(m.regressor_rounds)
+    );
+    let k = &c.confusion;
+    let _ = write!(
+        h,
+        "<table><tr><th>at threshold {:.4} (chosen on VAL)</th><th>predicted popular</th><th>predicted not</th></tr><tr><td>popular</td><td>{}</td><td>{}</td></tr><tr><td>not popular</td><td>{}</td><td>{}</td></tr></table><div class=\"grid-2\">",
+        m.decision_threshold,
+        thousands(k.tp),
+        thousands(k.fn_),
+        thousands(k.fp),
+        thousands(k.tn)
+    );
+    figure(
+        h,
+        &svg::curves("ROC curve (TEST)", "false positive rate", "true positive rate", &[(&format!("model, AUC {:.3}", c.roc_auc), &card.roc)], true, 1.0),
+        "How many popular tracks are found (up) for how many unpopular ones flagged (right); the dashed diagonal is chance.",
+    );
+    figure(
+        h,
+        &svg::curves("Precision-recall curve (TEST)", "recall", "precision", &[(&format!("model, AP {:.3}", c.pr_auc), &card.pr)], false, 1.0),
+        &format!("Precision at each recall. With {:.1}% popular tracks, a random ranking sits at {:.3}: this is the curve to read at this imbalance.", c.positive_rate * 100.0, c.positive_rate),
+    );
+    let points: Vec<(f64, f64)> = card
+        .calibration
+        .iter()
+        .map(|b| (b.predicted, b.observed))
+        .collect();
+    let top = points.iter().map(|p| p.0.max(p.1)).fold(0.0, f64::max);
+    // Zoom to the predictions: at a 2.7% base rate nearly all of them are below 0.2.
+    let extent = ((top * 1.1 * 10.0).ceil() / 10.0).clamp(0.1, 1.0);
+    figure(
+        h,
+        &svg::curves("Calibration (TEST, 10 bins of equal size)", "mean predicted probability", "share popular", &[("model", &points)], true, extent),
+        &format!("Points on the dashed diagonal are calibrated: predicted probabilities match observed shares. Axes run to {extent:.1}: most tracks are predicted near 0."),
+    );
+    let top20: Vec<(String, f64)> = card.importance.iter().take(20).cloned().collect();
+    figure(
+        h,
+        &svg::hbars("Global feature importance (mean |contribution|, log-odds)", "mean |contribution| to the log-odds", &top20, |v| format!("{v:.3}")),
+        &format!("The 20 features that move predictions most, by {}. The genre indicators count as one feature.", card.importance_method),
+    );
+    h.push_str("</div>");
+}
+
+fn family(spec: &crate::models::ModelSpec) -> String {
+    spec.classifier_kind()
+        .map(|k| k.to_string())
+        .or_else(|| spec.regressor_kind().map(|k| k.to_string()))
+        .unwrap_or_default()
+}
+
+fn fixed(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.3}"))
+}
+
+fn results_section(h: &mut String, r: &Results, k: usize) {
+    let leaky = if r.protocol.is_leaky() {
+        " (LEAKY: for comparison with published figures only)"
+    } else {
+        ""
+    };
+    let _ = write!(
+        h,
+        "<h2 id=\"experiment-{k}\">Experiment grid: protocol {}{leaky}</h2><p>Fold {}, seed {}; FIT {} rows, VAL {}, TEST {} with {} popular ({:.2}%; always answering \"not popular\" scores accuracy {:.3}). {} features; {}. Ranked by VAL PR-AUC, the honest order.</p>",
+        r.protocol,
+        r.fold.map_or("-".to_owned(), |f| f.to_string()),
+        r.seed,
+        thousands(r.fit_rows as u64),
+        thousands(r.val_rows as u64),
+        thousands(r.test_rows as u64),
+        thousands(r.test_positives as u64),
+        r.positive_rate * 100.0,
+        r.majority_accuracy,
+        r.features,
+        if r.tuned { "parameters tuned on VAL" } else { "default parameters" }
+    );
+    for setup in OutlierSetup::ALL {
+        let mut rows: Vec<_> = r
+            .rows
+            .iter()
+            .filter(|x| x.task == TaskKind::Classification && x.setup == setup)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        rows.sort_by(|a, b| {
+            b.val_pr_auc
+                .unwrap_or(f64::MIN)
+                .total_cmp(&a.val_pr_auc.unwrap_or(f64::MIN))
+        });
+        let _ = write!(h, "<h3>Classification, {setup} data</h3><table><tr><th>strategy / model</th><th>VAL PR-AUC</th><th>ROC-AUC</th><th>PR-AUC</th><th>F1</th><th>precision</th><th>recall</th><th>accuracy</th><th>bal. acc.</th><th>fit s</th></tr>");
+        for x in rows {
+            let _ = write!(
+                h,
+                "<tr><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td></tr>",
+                x.strategy.map_or("none", Strategy::name), escape(&x.model),
+                fixed(x.val_pr_auc), fixed(x.roc_auc), fixed(x.pr_auc), fixed(x.f1), fixed(x.precision), fixed(x.recall), fixed(x.accuracy), fixed(x.balanced_accuracy), x.fit_seconds
+            );
+        }
+        h.push_str("</table>");
+    }
+    best_per_metric(h, r);
+    let regression: Vec<_> = r
+        .rows
+        .iter()
+        .filter(|x| x.task == TaskKind::Regression)
+        .collect();
+    if !regression.is_empty() {
+        h.push_str("<table><tr><th>score regressor</th><th>VAL R²</th><th>R²</th><th>RMSE</th><th>MAE</th><th>fit s</th></tr>");
+        for x in regression {
+            let _ = write!(
+                h,
+                "<tr><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td></tr>",
+                x.setup,
+                escape(&x.model),
+                fixed(x.val_r2),
+                fixed(x.r2),
+                fixed(x.rmse),
+                fixed(x.mae),
+                x.fit_seconds
+            );
+        }
+        h.push_str("</table>");
+    }
+    if let Some(hl) = &r.headline {
+        let _ = write!(h, "<h3>The seed project's headline, reproduced</h3><p>{}</p><table><tr><th>procedure</th><th>TEST rows</th><th>popular</th><th>accuracy</th><th>bal. acc.</th><th>ROC-AUC</th><th>PR-AUC</th></tr>", escape(&hl.explanation));
+        for f in std::iter::once(&hl.seed_procedure).chain(&hl.this_run) {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{:.1}%</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td></tr>",
+                escape(&f.procedure), thousands(f.test_rows as u64), f.positive_rate * 100.0, f.accuracy, f.balanced_accuracy, f.roc_auc, f.pr_auc
+            );
+        }
+        h.push_str("</table>");
+    }
+}
+
+/// The VAL pick, and the best TEST value of each metric (for reading, not choosing).
+fn best_per_metric(h: &mut String, r: &Results) {
+    let classification: Vec<_> = r
+        .rows
+        .iter()
+        .filter(|x| x.task == TaskKind::Classification)
+        .collect();
+    let Some(best) = r.best_by_val() else {
+        return;
+    };
+    let _ = write!(
+        h,
+        "<h3>Best per metric</h3><p>Chosen on VAL (best VAL PR-AUC {}): <b>{}</b>, with TEST ROC-AUC {}, PR-AUC {}, F1 {}. The best TEST value of each metric, for reading the tables (choosing by it would be choosing on TEST):</p><table><tr><th>metric</th><th>best</th><th>cell</th></tr>",
+        fixed(best.val_pr_auc),
+        escape(&best.cell()),
+        fixed(best.roc_auc),
+        fixed(best.pr_auc),
+        fixed(best.f1)
+    );
+    type Get = fn(&crate::experiment::ResultRow) -> Option<f64>;
+    let metrics: [(&str, Get); 5] = [
+        ("ROC-AUC", |x| x.roc_auc),
+        ("PR-AUC", |x| x.pr_auc),
+        ("F1", |x| x.f1),
+        ("precision", |x| x.precision),
+        ("recall", |x| x.recall),
+    ];
+    for (name, get) in metrics {
+        if let Some(best) = classification
+            .iter()
+            .filter(|x| get(x).is_some())
+            .max_by(|a, b| {
+                get(a)
+                    .unwrap_or(f64::MIN)
+                    .total_cmp(&get(b).unwrap_or(f64::MIN))
+            })
+        {
+            let _ = write!(
+                h,
+                "<tr><td>{name}</td><td>{}</td><td>{}</td></tr>",
+                fixed(get(best)),
+                escape(&best.cell())
+            );
+        }
+    }
+    h.push_str("</table>");
+}
+
+/// The cells every experiment ran, side by side (TEST ROC-AUC / PR-AUC per protocol).
+fn side_by_side(h: &mut String, all: &[Results]) {
+    let _ = write!(h, "<h2 id=\"protocols\">Protocols side by side</h2><p>The same cells under each protocol: the gap is what leakage adds.</p><table><tr><th>cell</th>");
+    for r in all {
+        let _ = write!(
+            h,
+            "<th>{} ROC-AUC</th><th>{} PR-AUC</th>",
+            r.protocol, r.protocol
+        );
+    }
+    h.push_str("</tr>");
+    for row in all[0]
+        .rows
+        .iter()
+        .filter(|x| x.task == TaskKind::Classification)
+    {
+        let cell = row.cell();
+        let _ = write!(
+            h,
+            "<tr><td>{}</td>",
+            escape(cell.trim_start_matches("classification/"))
+        );
+        for r in all {
+            let other = r.rows.iter().find(|x| x.cell() == cell);
+            let _ = write!(
+                h,
+                "<td>{}</td><td>{}</td>",
+                fixed(other.and_then(|x| x.roc_auc)),
+                fixed(other.and_then(|x| x.pr_auc))
+            );
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str("</table>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curves_at_every_distinct_score() {
+        // Scores 0.9 (pos), 0.8 (neg), 0.8 (pos), 0.1 (neg): the tie is one step.
+        let (roc, pr) = curves(&[0.9, 0.8, 0.8, 0.1], &[true, false, true, false]);
+        assert_eq!(roc, [(0.0, 0.0), (0.0, 0.5), (0.5, 1.0), (1.0, 1.0)]);
+        assert_eq!(pr, [(0.5, 1.0), (1.0, 2.0 / 3.0), (1.0, 0.5)]);
+    }
+
+    #[test]
+    fn calibration_bins_hold_equal_rows() {
+        let scores: Vec<f64> = (0..100).map(|i| f64::from(i) / 100.0).collect();
+        let labels: Vec<bool> = (0..100).map(|i| i >= 90).collect();
+        let bins = calibration(&scores, &labels);
+        assert_eq!(bins.len(), 10);
+        assert!(bins.iter().all(|b| b.rows == 10));
+        assert_eq!((bins[0].observed, bins[9].observed), (0.0, 1.0));
+        assert!((bins[9].predicted - 0.945).abs() < 1e-12);
+    }
+}
