@@ -37,9 +37,6 @@ enum Command {
     /// Explore the data: summary statistics, correlations, distributions and popularity by
     /// feature and genre, as one HTML page and its numbers as JSON.
     Eda(cmd::eda::EdaArgs),
-    /// One HTML page joining the EDA, experiment results (protocols side by side) and a saved
-    /// model's card.
-    Report(cmd::report::ReportArgs),
     /// Run the grid of outlier setups x imbalance strategies x models, and the regression
     /// suite, under one evaluation protocol.
     Experiment(cmd::experiment::ExperimentArgs),
@@ -53,6 +50,9 @@ enum Command {
     /// Inspect saved models.
     #[command(subcommand)]
     Model(cmd::model::ModelCommand),
+    /// One HTML page joining the EDA, experiment results (protocols side by side) and a saved
+    /// model's card.
+    Report(cmd::report::ReportArgs),
     /// Time the pipeline's stages and print a table of medians.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
