@@ -335,8 +335,9 @@ fn family(spec: &crate::models::ModelSpec) -> String {
         .unwrap_or_default()
 }
 
+/// A metric to 3 decimals, as the results tables print them.
 fn fixed(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.3}"))
+    crate::experiment::fixed(v, 3)
 }
 
 fn results_section(h: &mut String, r: &Results, k: usize) {
@@ -423,11 +424,6 @@ fn results_section(h: &mut String, r: &Results, k: usize) {
 
 /// The VAL pick, and the best TEST value of each metric (for reading, not choosing).
 fn best_per_metric(h: &mut String, r: &Results) {
-    let classification: Vec<_> = r
-        .rows
-        .iter()
-        .filter(|x| x.task == TaskKind::Classification)
-        .collect();
     let Some(best) = r.best_by_val() else {
         return;
     };
@@ -440,31 +436,12 @@ fn best_per_metric(h: &mut String, r: &Results) {
         fixed(best.pr_auc),
         fixed(best.f1)
     );
-    type Get = fn(&crate::experiment::ResultRow) -> Option<f64>;
-    let metrics: [(&str, Get); 5] = [
-        ("ROC-AUC", |x| x.roc_auc),
-        ("PR-AUC", |x| x.pr_auc),
-        ("F1", |x| x.f1),
-        ("precision", |x| x.precision),
-        ("recall", |x| x.recall),
-    ];
-    for (name, get) in metrics {
-        if let Some(best) = classification
-            .iter()
-            .filter(|x| get(x).is_some())
-            .max_by(|a, b| {
-                get(a)
-                    .unwrap_or(f64::MIN)
-                    .total_cmp(&get(b).unwrap_or(f64::MIN))
-            })
-        {
-            let _ = write!(
-                h,
-                "<tr><td>{name}</td><td>{}</td><td>{}</td></tr>",
-                fixed(get(best)),
-                escape(&best.cell())
-            );
-        }
+    for (name, value, row) in r.best_per_metric() {
+        let _ = write!(
+            h,
+            "<tr><td>{name}</td><td>{value:.3}</td><td>{}</td></tr>",
+            escape(&row.cell())
+        );
     }
     h.push_str("</table>");
 }

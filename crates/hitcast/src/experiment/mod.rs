@@ -11,6 +11,7 @@ mod tune;
 
 pub use folds::{CellSpread, FoldsSummary, Spread};
 pub use headline::{seed_headline, seed_procedure_split, Headline, HeadlineFigures, EXPLANATION};
+pub(crate) use results::fixed;
 pub use results::{ResultRow, Results, TaskKind};
 pub use tune::{search_space_doc, TuneConfig};
 pub(crate) use tune::{tune_classifier, tune_regressor};

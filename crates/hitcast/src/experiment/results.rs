@@ -155,7 +155,8 @@ fn opt(v: Option<f64>) -> String {
     v.map(|v| format!("{v}")).unwrap_or_default()
 }
 
-fn fixed(v: Option<f64>, digits: usize) -> String {
+/// A metric with `digits` decimals, or "-" where it does not apply.
+pub(crate) fn fixed(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
 }
 
@@ -232,6 +233,32 @@ impl Results {
             );
         }
         md.push('\n');
+    }
+
+    /// The best TEST value of each classification metric and its row, for reading the tables
+    /// (choosing by it would be choosing on TEST; [`Results::best_by_val`] is the pick).
+    pub fn best_per_metric(&self) -> Vec<(&'static str, f64, &ResultRow)> {
+        type Get = fn(&ResultRow) -> Option<f64>;
+        let metrics: [(&str, Get); 7] = [
+            ("ROC-AUC", |r| r.roc_auc),
+            ("PR-AUC", |r| r.pr_auc),
+            ("F1", |r| r.f1),
+            ("precision", |r| r.precision),
+            ("recall", |r| r.recall),
+            ("accuracy", |r| r.accuracy),
+            ("balanced accuracy", |r| r.balanced_accuracy),
+        ];
+        metrics
+            .into_iter()
+            .filter_map(|(name, get)| {
+                self.rows
+                    .iter()
+                    .filter(|r| r.task == TaskKind::Classification)
+                    .filter_map(|r| get(r).map(|v| (v, r)))
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|(v, r)| (name, v, r))
+            })
+            .collect()
     }
 
     /// The line under each table: what the numbers were measured on.
@@ -420,28 +447,8 @@ impl Results {
         let _ = writeln!(md, "The best TEST value of each metric, for reading the table (choosing by it would be choosing on TEST):\n");
         let _ = writeln!(md, "| metric | best | cell |");
         let _ = writeln!(md, "|---|--:|---|");
-        type Get = fn(&ResultRow) -> Option<f64>;
-        let metrics: [(&str, Get); 7] = [
-            ("ROC-AUC", |r| r.roc_auc),
-            ("PR-AUC", |r| r.pr_auc),
-            ("F1", |r| r.f1),
-            ("precision", |r| r.precision),
-            ("recall", |r| r.recall),
-            ("accuracy", |r| r.accuracy),
-            ("balanced accuracy", |r| r.balanced_accuracy),
-        ];
-        for (name, get) in metrics {
-            if let Some(best) = classification
-                .iter()
-                .filter(|r| get(r).is_some())
-                .max_by(|a, b| {
-                    get(a)
-                        .unwrap_or(f64::MIN)
-                        .total_cmp(&get(b).unwrap_or(f64::MIN))
-                })
-            {
-                let _ = writeln!(md, "| {name} | {} | {} |", fixed(get(best), 3), best.cell());
-            }
+        for (name, value, best) in self.best_per_metric() {
+            let _ = writeln!(md, "| {name} | {value:.3} | {} |", best.cell());
         }
         md.push('\n');
     }
