@@ -42,6 +42,7 @@ pub mod models;
 pub mod report;
 pub mod sampling;
 pub mod split;
+pub mod text;
 pub mod training;
 
 #[cfg(test)]

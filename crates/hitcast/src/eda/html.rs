@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::svg::{self, escape, short};
 use super::Eda;
+pub use crate::text::thousands;
 
 const CSS: &str = "
 body { font: 15px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; color: #222; margin: 0 auto; max-width: 1100px; padding: 0 20px 60px; }
@@ -36,19 +37,6 @@ fn unit(column: &str) -> &'static str {
         "popularity" => " (0-100)",
         _ => " (0-1)",
     }
-}
-
-/// `1234567` -> `"1,234,567"`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A chart with its caption.

@@ -8,6 +8,8 @@
 
 use std::fmt::Write as _;
 
+pub use crate::text::escape;
+
 /// Bars and lines.
 pub const BLUE: &str = "#0072B2";
 /// Markers (the label threshold).
@@ -19,22 +21,6 @@ const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 34.0;
 const BOTTOM: f64 = 48.0;
-
-/// Escapes text for SVG and HTML.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// A number for an axis or a tooltip: short, without trailing zeros.
 pub fn short(v: f64) -> String {
