@@ -230,25 +230,44 @@ const SPAN: (f64, f64) = (0.005, 0.995);
 pub fn analyse(summary: DataSummary, protocol: Protocol, table: &Tracks, threshold: u8) -> Eda {
     let columns = numeric_columns();
     let values: Vec<Vec<f64>> = columns.iter().map(|&c| column_values(table, c)).collect();
+    // Sorted once per column: the quartiles, percentiles, fences and distinct counts read it.
+    let sorted: Vec<Vec<f64>> = values
+        .iter()
+        .map(|v| {
+            let mut s = v.clone();
+            s.sort_by(f64::total_cmp);
+            s
+        })
+        .collect();
     let popularity = &values[0];
     let numeric = columns
         .iter()
         .zip(&values)
-        .map(|(&c, v)| numeric_stats(c.name(), v))
+        .zip(&sorted)
+        .map(|((&c, v), sorted)| numeric_stats(c.name(), v, sorted))
         .collect();
     let edge_values = edge_values(table);
     let histograms = Column::AUDIO
         .iter()
         .filter(|c| !CODES.contains(c))
-        .map(|&c| histogram(c.name(), &values[index_of(&columns, c)], BINS))
+        .map(|&c| {
+            let i = index_of(&columns, c);
+            histogram(c.name(), &values[i], &sorted[i], BINS)
+        })
         .collect();
     let by_feature = Column::AUDIO
         .iter()
-        .map(|&c| binned_means(c, &values[index_of(&columns, c)], popularity))
+        .map(|&c| {
+            let i = index_of(&columns, c);
+            binned_means(c, &values[i], &sorted[i], popularity)
+        })
         .collect();
     let outliers = continuous_columns()
         .into_iter()
-        .map(|c| fences(c.name(), &values[index_of(&columns, c)]))
+        .map(|c| {
+            let i = index_of(&columns, c);
+            fences(c.name(), &values[i], &sorted[i])
+        })
         .collect();
     let popular = popularity
         .iter()
@@ -296,7 +315,8 @@ fn column_values(table: &Tracks, column: Column) -> Vec<f64> {
         .collect()
 }
 
-fn numeric_stats(column: &'static str, v: &[f64]) -> NumericStats {
+/// Statistics of `v`, given also sorted (`sorted`).
+fn numeric_stats(column: &'static str, v: &[f64], sorted: &[f64]) -> NumericStats {
     let n = v.len();
     let nf = n as f64;
     let mean = v.iter().sum::<f64>() / nf.max(1.0);
@@ -314,9 +334,7 @@ fn numeric_stats(column: &'static str, v: &[f64]) -> NumericStats {
     } else {
         0.0
     };
-    let mut sorted = v.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let mut distinct = sorted.clone();
+    let mut distinct = sorted.to_vec();
     distinct.dedup();
     NumericStats {
         column,
@@ -324,9 +342,9 @@ fn numeric_stats(column: &'static str, v: &[f64]) -> NumericStats {
         mean,
         std,
         min: sorted.first().copied().unwrap_or(f64::NAN),
-        q25: quantile(&sorted, 0.25),
-        q50: quantile(&sorted, 0.5),
-        q75: quantile(&sorted, 0.75),
+        q25: quantile(sorted, 0.25),
+        q50: quantile(sorted, 0.5),
+        q75: quantile(sorted, 0.75),
         max: sorted.last().copied().unwrap_or(f64::NAN),
         missing: 0,
         distinct: distinct.len(),
@@ -468,10 +486,8 @@ fn correlations(columns: &[Column], values: &[Vec<f64>]) -> Correlations {
 }
 
 /// Equal-width bins over `[lo, hi]`, the percentiles [`SPAN`] of `v`.
-fn histogram(column: &'static str, v: &[f64], bins: usize) -> Histogram {
-    let mut sorted = v.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let (lo, hi) = (quantile(&sorted, SPAN.0), quantile(&sorted, SPAN.1));
+fn histogram(column: &'static str, v: &[f64], sorted: &[f64], bins: usize) -> Histogram {
+    let (lo, hi) = (quantile(sorted, SPAN.0), quantile(sorted, SPAN.1));
     let (lo, hi) = if lo.is_finite() && hi > lo {
         (lo, hi)
     } else {
@@ -512,14 +528,13 @@ fn counts_in(v: &[f64], edges: &[f64]) -> Vec<usize> {
     counts
 }
 
-fn binned_means(column: Column, v: &[f64], popularity: &[f64]) -> BinnedMeans {
+fn binned_means(column: Column, v: &[f64], sorted: &[f64], popularity: &[f64]) -> BinnedMeans {
     let edges_or_codes: Vec<f64> = if CODES.contains(&column) {
-        let mut codes = v.to_vec();
-        codes.sort_by(f64::total_cmp);
+        let mut codes = sorted.to_vec();
         codes.dedup();
         codes
     } else {
-        histogram(column.name(), v, MEAN_BINS).edges
+        histogram(column.name(), v, sorted, MEAN_BINS).edges
     };
     let is_code = CODES.contains(&column);
     let n_bins = if is_code {
@@ -593,10 +608,8 @@ fn genres(table: &Tracks, threshold: u8) -> Vec<GenreStats> {
         .collect()
 }
 
-fn fences(column: &'static str, v: &[f64]) -> Fences {
-    let mut sorted = v.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let (q1, q3) = (quantile(&sorted, 0.25), quantile(&sorted, 0.75));
+fn fences(column: &'static str, v: &[f64], sorted: &[f64]) -> Fences {
+    let (q1, q3) = (quantile(sorted, 0.25), quantile(sorted, 0.75));
     let iqr = q3 - q1;
     let (low, high) = (q1 - 1.5 * iqr, q3 + 1.5 * iqr);
     Fences {
@@ -617,7 +630,7 @@ mod tests {
     #[test]
     fn skewness_and_quartiles_as_pandas() {
         // pandas.Series([1, 2, 3, 10]).skew() = 1.763632614803888, quantile(.25) = 1.75
-        let s = numeric_stats("x", &[1.0, 2.0, 3.0, 10.0]);
+        let s = numeric_stats("x", &[3.0, 1.0, 10.0, 2.0], &[1.0, 2.0, 3.0, 10.0]);
         assert!(
             (s.skewness - 1.763_632_614_803_888).abs() < 1e-12,
             "{}",
@@ -645,7 +658,7 @@ mod tests {
         assert_eq!((h.below, h.above), (1, 1));
         // Percentile span: 1..=1000 spans 5.995 to 995.005.
         let v: Vec<f64> = (1..=1000).map(f64::from).collect();
-        let h = histogram("x", &v, 10);
+        let h = histogram("x", &v, &v, 10);
         assert!((h.edges[0] - 5.995).abs() < 1e-9 && (h.edges[10] - 995.005).abs() < 1e-9);
         assert_eq!((h.below, h.above), (5, 5));
     }
