@@ -469,23 +469,7 @@ fn experiment_over_folds_summarises_mean_and_sd() {
 fn train_saves_a_model_that_info_reads_and_that_is_deterministic() {
     let data = dataset();
     let dir = scratch("train");
-    let train = |out: &str| {
-        hitcast(&[
-            "train",
-            "--data",
-            data.to_str().unwrap(),
-            "--model",
-            "logreg",
-            "--regressor",
-            "linear",
-            "--strategy",
-            "undersample",
-            "--setup",
-            "raw",
-            "--out",
-            dir.join(out).to_str().unwrap(),
-        ])
-    };
+    let train = |out: &str| train_run(&dir.join(out), "logreg", "linear");
     let o = train("a.hitcast");
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("ROC-AUC"));
@@ -534,25 +518,8 @@ fn train_saves_a_model_that_info_reads_and_that_is_deterministic() {
 
 #[test]
 fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
-    let data = dataset();
     let dir = scratch("predict");
-    let model = dir.join("m.hitcast");
-    let o = hitcast(&[
-        "train",
-        "--data",
-        data.to_str().unwrap(),
-        "--model",
-        "logreg",
-        "--regressor",
-        "linear",
-        "--strategy",
-        "undersample",
-        "--setup",
-        "raw",
-        "--out",
-        model.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let model = train_quick(&dir, "m.hitcast", "logreg", "linear");
     // No popularity column, two rows: one popular-looking, one not; an unknown genre.
     let header = HEADER.replace("popularity,", "");
     let row = ROW.replace(",73,", ",");
@@ -623,10 +590,10 @@ fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
     assert!(stderr(&o).contains("unknown column \"bpm\": expected one of track_id,"));
 }
 
-/// Trains `model` (undersampled FIT, raw setup: quick) into `dir/name`.
-fn train_quick(dir: &Path, name: &str, model: &str, regressor: &str) -> PathBuf {
-    let path = dir.join(name);
-    let o = hitcast(&[
+/// Runs `hitcast train` of `model` and `regressor` on undersampled FIT, raw setup (quick),
+/// saving to `path`.
+fn train_run(path: &Path, model: &str, regressor: &str) -> Output {
+    hitcast(&[
         "train",
         "--data",
         dataset().to_str().unwrap(),
@@ -640,7 +607,13 @@ fn train_quick(dir: &Path, name: &str, model: &str, regressor: &str) -> PathBuf 
         "raw",
         "--out",
         path.to_str().unwrap(),
-    ]);
+    ])
+}
+
+/// [`train_run`] into `dir/name`, which must succeed.
+fn train_quick(dir: &Path, name: &str, model: &str, regressor: &str) -> PathBuf {
+    let path = dir.join(name);
+    let o = train_run(&path, model, regressor);
     assert!(o.status.success(), "{}", stderr(&o));
     path
 }
