@@ -113,35 +113,35 @@ pub fn seed_headline(
         seed,
     )?;
     let positives = data.test_labels.iter().filter(|&&l| l).count();
-    figures(
+    Ok(figures(
         "seed procedure: raw rows undersampled to 1:1, then a random 80/20 split (LEAKY)",
         cell,
         split.test.len(),
         positives as f64 / split.test.len().max(1) as f64,
         &row,
-    )
-    .ok_or(ExperimentError::Unlabelled)
+    ))
 }
 
-/// The figures of a classification row.
+/// The figures of a classification row (a classification row has every one of them).
 pub(crate) fn figures(
     procedure: &str,
     cell: String,
     test_rows: usize,
     positive_rate: f64,
     row: &ResultRow,
-) -> Option<HeadlineFigures> {
-    Some(HeadlineFigures {
+) -> HeadlineFigures {
+    let metric = |v: Option<f64>| v.unwrap_or(f64::NAN);
+    HeadlineFigures {
         procedure: procedure.to_owned(),
         cell,
         test_rows,
         positive_rate,
-        accuracy: row.accuracy?,
-        balanced_accuracy: row.balanced_accuracy?,
-        roc_auc: row.roc_auc?,
-        pr_auc: row.pr_auc?,
-        f1: row.f1?,
-    })
+        accuracy: metric(row.accuracy),
+        balanced_accuracy: metric(row.balanced_accuracy),
+        roc_auc: metric(row.roc_auc),
+        pr_auc: metric(row.pr_auc),
+        f1: metric(row.f1),
+    }
 }
 
 #[cfg(test)]

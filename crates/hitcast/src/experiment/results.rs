@@ -184,7 +184,7 @@ impl Results {
             self.fold
                 .map_or_else(String::new, |f| format!(", fold {f}"))
         );
-        let this_run = self.rows.iter().find(|r| r.cell() == cell).and_then(|row| {
+        let this_run = self.rows.iter().find(|r| r.cell() == cell).map(|row| {
             figures(
                 &procedure,
                 cell.clone(),
