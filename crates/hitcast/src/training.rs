@@ -109,15 +109,10 @@ pub fn train(
     }
     let classifier = classifier_spec
         .fit_classifier(&fit, Some(&val), config.seed)
-        .map_err(|source| ExperimentError::Model {
-            cell: cell("classifier"),
-            source,
-        })?;
+        .map_err(ExperimentError::model(&cell("classifier")))?;
     let val_labels: Vec<bool> = data.val_y.iter().map(|&y| y > 0.5).collect();
-    let metric = |source| ExperimentError::Metric {
-        cell: cell("evaluate"),
-        source,
-    };
+    let evaluate = cell("evaluate");
+    let metric = ExperimentError::metric(&evaluate);
     let threshold =
         best_f1_threshold(&classifier.predict_proba(&data.val_x), &val_labels).map_err(metric)?;
     let test_classification = ClassificationMetrics::new(
@@ -129,10 +124,7 @@ pub fn train(
 
     let regressor = regressor_spec
         .fit_regressor(&score_fit, Some(&score_val), config.seed)
-        .map_err(|source| ExperimentError::Model {
-            cell: cell("regressor"),
-            source,
-        })?;
+        .map_err(ExperimentError::model(&cell("regressor")))?;
     let test_regression =
         RegressionMetrics::new(&regressor.predict(&data.test_x), &data.test_score)
             .map_err(metric)?;

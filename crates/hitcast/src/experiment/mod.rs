@@ -159,6 +159,24 @@ pub enum ExperimentError {
     NothingSelected(Vec<String>),
 }
 
+impl ExperimentError {
+    /// Wraps a model failure of `cell` (for `map_err`).
+    pub(crate) fn model(cell: &str) -> impl Fn(ModelError) -> ExperimentError + Copy + '_ {
+        move |source| ExperimentError::Model {
+            cell: cell.to_owned(),
+            source,
+        }
+    }
+
+    /// Wraps an undefined metric of `cell` (for `map_err`).
+    pub(crate) fn metric(cell: &str) -> impl Fn(MetricError) -> ExperimentError + Copy + '_ {
+        move |source| ExperimentError::Metric {
+            cell: cell.to_owned(),
+            source,
+        }
+    }
+}
+
 /// Progress reports while the grid runs.
 #[derive(Clone, Debug)]
 pub enum Event<'a> {
@@ -291,10 +309,9 @@ pub fn run(
         let apply = |spec: &mut ModelSpec| -> Result<(), ExperimentError> {
             *spec = spec
                 .with_param(key, value)
-                .map_err(|source| ExperimentError::Model {
-                    cell: format!("--param {family}.{key}={value}"),
-                    source,
-                })?;
+                .map_err(ExperimentError::model(&format!(
+                    "--param {family}.{key}={value}"
+                )))?;
             Ok(())
         };
         for (kind, spec) in &mut classifier_specs {
@@ -464,14 +481,8 @@ fn classify(
     data: &Prepared,
     seed: u64,
 ) -> Result<ResultRow, ExperimentError> {
-    let model_error = |source| ExperimentError::Model {
-        cell: cell.to_owned(),
-        source,
-    };
-    let metric_error = |source| ExperimentError::Metric {
-        cell: cell.to_owned(),
-        source,
-    };
+    let model_error = ExperimentError::model(cell);
+    let metric_error = ExperimentError::metric(cell);
     let start = Instant::now();
     let model = spec
         .fit_classifier(train, Some(val), seed)
@@ -518,27 +529,15 @@ fn regress(
     let start = Instant::now();
     let model = spec
         .fit_regressor(&train, Some(&val), seed)
-        .map_err(|source| ExperimentError::Model {
-            cell: cell.to_owned(),
-            source,
-        })?;
+        .map_err(ExperimentError::model(cell))?;
     let fit_seconds = start.elapsed().as_secs_f64();
-    let val_m =
-        RegressionMetrics::new(&model.predict(&data.val_x), &data.val_score).map_err(|source| {
-            ExperimentError::Metric {
-                cell: cell.to_owned(),
-                source,
-            }
-        })?;
+    let val_m = RegressionMetrics::new(&model.predict(&data.val_x), &data.val_score)
+        .map_err(ExperimentError::metric(cell))?;
     let start = Instant::now();
     let predicted = model.predict(&data.test_x);
     let predict_seconds = start.elapsed().as_secs_f64();
-    let m = RegressionMetrics::new(&predicted, &data.test_score).map_err(|source| {
-        ExperimentError::Metric {
-            cell: cell.to_owned(),
-            source,
-        }
-    })?;
+    let m = RegressionMetrics::new(&predicted, &data.test_score)
+        .map_err(ExperimentError::metric(cell))?;
     Ok(ResultRow {
         task: TaskKind::Regression,
         params: spec.params_json(),

@@ -152,16 +152,9 @@ pub(crate) fn tune_classifier(
         |spec| {
             let model = spec
                 .fit_classifier(train, Some(val), seed)
-                .map_err(|source| ExperimentError::Model {
-                    cell: cell.clone(),
-                    source,
-                })?;
-            average_precision(&model.predict_proba(val.x), &labels).map_err(|source| {
-                ExperimentError::Metric {
-                    cell: cell.clone(),
-                    source,
-                }
-            })
+                .map_err(ExperimentError::model(&cell))?;
+            average_precision(&model.predict_proba(val.x), &labels)
+                .map_err(ExperimentError::metric(&cell))
         },
     )
 }
@@ -187,16 +180,10 @@ pub(crate) fn tune_regressor(
         |spec| {
             let model = spec
                 .fit_regressor(train, Some(val), seed)
-                .map_err(|source| ExperimentError::Model {
-                    cell: cell.clone(),
-                    source,
-                })?;
+                .map_err(ExperimentError::model(&cell))?;
             RegressionMetrics::new(&model.predict(val.x), val.y)
                 .map(|m| m.r2)
-                .map_err(|source| ExperimentError::Metric {
-                    cell: cell.clone(),
-                    source,
-                })
+                .map_err(ExperimentError::metric(&cell))
         },
     )
 }
