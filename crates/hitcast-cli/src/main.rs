@@ -53,6 +53,8 @@ enum Command {
     /// One HTML page joining the EDA, experiment results (protocols side by side) and a saved
     /// model's card.
     Report(cmd::report::ReportArgs),
+    /// Serve the web app and the JSON API over a saved model.
+    Serve(cmd::serve::ServeArgs),
     /// Time the pipeline's stages and print a table of medians.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
         Command::Model(command) => command.run(globals),
         Command::Predict(args) => args.run(globals),
         Command::Explain(args) => args.run(globals),
+        Command::Serve(args) => args.run(globals),
         Command::Bench(command) => command.run(globals),
     };
     match result {

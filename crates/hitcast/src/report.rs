@@ -221,21 +221,45 @@ pub fn model_card(
 
 /// The page.
 pub fn render(report: &Report) -> String {
+    let parts = parts(report);
     let mut h = page_start("hitcast report");
     h.push_str("<h1>hitcast report</h1><p class=\"lead\">The data, the experiment grid, and the saved model, on one page. Every choice was made on VAL; TEST was only scored.</p>");
-    if let Some(card) = &report.model {
-        model_section(&mut h, card);
-    }
-    for (k, results) in report.experiments.iter().enumerate() {
-        results_section(&mut h, results, k);
-    }
-    if report.experiments.len() > 1 {
-        side_by_side(&mut h, &report.experiments);
-    }
+    h.push_str(&parts.models);
     h.push_str("<h2 id=\"data\">The data</h2>");
-    h.push_str(&sections(&report.eda));
+    h.push_str(&parts.data);
     h.push_str(&page_end("report.json"));
     h
+}
+
+/// The report's two halves as HTML fragments (styled by [`crate::eda::html::CSS`]), for pages
+/// that show them apart: the web app's Models and Explore pages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parts {
+    /// The model card, the grids' tables and the protocols side by side.
+    pub models: String,
+    /// The EDA's sections.
+    pub data: String,
+}
+
+/// File names of the fragments `hitcast report` writes beside index.html.
+pub const PART_FILES: [&str; 2] = ["models.part.html", "data.part.html"];
+
+/// Splits the report into its [`Parts`].
+pub fn parts(report: &Report) -> Parts {
+    let mut models = String::new();
+    if let Some(card) = &report.model {
+        model_section(&mut models, card);
+    }
+    for (k, results) in report.experiments.iter().enumerate() {
+        results_section(&mut models, results, k);
+    }
+    if report.experiments.len() > 1 {
+        side_by_side(&mut models, &report.experiments);
+    }
+    Parts {
+        models,
+        data: sections(&report.eda),
+    }
 }
 
 fn model_section(h: &mut String, card: &ModelCard) {

@@ -8,4 +8,5 @@ pub mod explain;
 pub mod model;
 pub mod predict;
 pub mod report;
+pub mod serve;
 pub mod train;

@@ -10,7 +10,8 @@ use hitcast::artifact::Artifact;
 use hitcast::data::{summarize, Tracks};
 use hitcast::eda::analyse;
 use hitcast::experiment::Results;
-use hitcast::report::{model_card, render, Report};
+use hitcast::fsutil::write_atomic;
+use hitcast::report::{model_card, parts, render, Report, PART_FILES};
 use hitcast::split::Protocol;
 
 use crate::cmd::eda::write_page;
@@ -90,6 +91,14 @@ impl ReportArgs {
             model: card,
         };
         let json = serde_json::to_vec_pretty(&report)?;
+        // The halves as fragments too, for `hitcast serve --report DIR`'s Models and Explore pages.
+        let parts = parts(&report);
+        for (name, html) in PART_FILES.iter().zip([&parts.models, &parts.data]) {
+            let path = self.out.join(name);
+            std::fs::create_dir_all(&self.out)
+                .and_then(|()| write_atomic(&path, html.as_bytes()))
+                .with_context(|| format!("{}: cannot write", path.display()))?;
+        }
         write_page(&self.out, "report.json", &json, &render(&report), started)
     }
 }

@@ -9,6 +9,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod serve;
+
 fn dataset() -> PathBuf {
     if let Some(path) = std::env::var_os("HITCAST_DATA") {
         return PathBuf::from(path);
@@ -704,15 +706,7 @@ fn stack_and_mlp_models_round_trip_and_explain_themselves() {
         let explained = explained.as_array().unwrap();
         assert_eq!(explained.len(), 2);
         for (e, p) in explained.iter().zip(&from_cli) {
-            let base = e["base"].as_f64().unwrap();
-            let log_odds = e["log_odds"].as_f64().unwrap();
-            let sum: f64 = e["contributions"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["contribution"].as_f64().unwrap())
-                .sum();
-            assert!((base + sum - log_odds).abs() < 1e-9, "{model}");
+            let log_odds = adds_up(e, 1e-9);
             let probability = 1.0 / (1.0 + (-log_odds).exp());
             assert!(
                 (probability - p).abs() < 1e-5,
@@ -850,6 +844,21 @@ fn an_exported_booster_predicts_in_python_xgboost_as_in_hitcast() {
         stderr(&o),
         "error: only tree models (gbm, rf) export to XGBoost JSON; this one is linear\n"
     );
+}
+
+/// Checks that an explanation's base plus its contributions is its log-odds (within
+/// `tolerance`); returns the log-odds.
+fn adds_up(explanation: &Value, tolerance: f64) -> f64 {
+    let base = explanation["base"].as_f64().unwrap();
+    let log_odds = explanation["log_odds"].as_f64().unwrap();
+    let sum: f64 = explanation["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["contribution"].as_f64().unwrap())
+        .sum();
+    assert!((base + sum - log_odds).abs() < tolerance, "{explanation}");
+    log_odds
 }
 
 /// Headless Chromium, if installed (`$CHROMIUM`, else `chromium` on the PATH). Without one the
@@ -1017,6 +1026,18 @@ fn the_report_joins_data_grids_and_a_model_card_and_renders_in_a_browser() {
         page.contains("<h3>Classification, raw data</h3>")
             && page.contains("<h3>Best per metric</h3>")
     );
+
+    // `hitcast serve --report` shows the two halves on its Explore and Models pages.
+    let server = serve::Server::start_with(&model, &["--report", out.to_str().unwrap()]);
+    let (status, explore) = server.get("/explore");
+    assert_eq!(status, 200);
+    assert_eq!(explore.matches("<svg").count(), 31);
+    let (status, models) = server.get("/models");
+    assert_eq!(status, 200);
+    assert_eq!(models.matches("<svg").count(), 4);
+    assert!(models.contains("Protocols side by side") && models.contains("The saved model"));
+    drop(server);
+
     let Some(chromium) = chromium() else { return };
     let url = format!("file://{}", out.join("index.html").display());
     let (dom, log) = headless(&chromium, &url, &["--dump-dom"]);

@@ -280,6 +280,16 @@ impl Rule {
             };
         }
         let x: f64 = text.parse().map_err(|_| invalid())?;
+        self.check(x).map_err(|_| invalid())
+    }
+
+    /// Checks a number given as a number (the JSON API): finite and in range. Returns it with
+    /// `-0` turned into `0`. [`Rule::Text`] accepts no number.
+    pub fn check(self, x: f64) -> Result<f64, FieldProblem> {
+        let invalid = || FieldProblem::Invalid {
+            value: shorten(&x.to_string()),
+            expected: self.expected(),
+        };
         if !x.is_finite() {
             return Err(invalid());
         }
@@ -292,7 +302,8 @@ impl Rule {
             Rule::Unit => (0.0..=1.0).contains(&x),
             Rule::NonNegative => x >= 0.0,
             Rule::Finite => true,
-            Rule::Text | Rule::Bool => unreachable!("handled above"),
+            Rule::Bool => x == 0.0 || x == 1.0,
+            Rule::Text => false,
         };
         if ok {
             Ok(x)

@@ -7,13 +7,15 @@ use super::svg::{self, escape, short};
 use super::Eda;
 pub use crate::text::thousands;
 
-const CSS: &str = "
+/// The stylesheet of every page (the web app links it too).
+pub const CSS: &str = "
 body { font: 15px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; color: #222; margin: 0 auto; max-width: 1100px; padding: 0 20px 60px; }
 h1 { font-size: 26px; margin: 28px 0 4px; } h2 { font-size: 20px; margin: 36px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
 p.lead { color: #555; margin-top: 0; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
 th, td { padding: 3px 10px; border-bottom: 1px solid #eee; text-align: right; } th:first-child, td:first-child { text-align: left; }
 th { background: #f6f6f6; }
+td code { overflow-wrap: anywhere; }
 .grid-2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 12px 24px; }
 figure { margin: 0 0 12px; } figcaption { font-size: 13px; color: #555; margin-top: 2px; }
 svg.chart { width: 100%; height: auto; background: #fff; }

@@ -1,0 +1,112 @@
+//! `hitcast serve`: the web app and the JSON API over a saved model.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use hitcast::artifact::Artifact;
+use hitcast::data::Tracks;
+use hitcast_web::{
+    router, serve, shutdown_signal, AppState, Catalog, LazyCatalog, Limits, ReportPages,
+};
+
+use crate::dataset::{sha256_file, DataArgs};
+use crate::Globals;
+
+/// Flags of `hitcast serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The saved model (from `hitcast train`).
+    #[arg(long, value_name = "MODEL")]
+    model: PathBuf,
+    /// Address to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// A directory written by `hitcast report`, for the Explore and Models pages.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+    /// The dataset, so the prediction page can load real tracks (loaded in the background; if it
+    /// cannot be found the rest of the app works without it).
+    #[command(flatten)]
+    data: DataArgs,
+    /// Largest request body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().body_bytes)]
+    body_limit: usize,
+    /// Most tracks in one API call.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().batch)]
+    max_batch: usize,
+    /// Requests handled at once; more wait their turn.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().concurrency)]
+    max_concurrency: usize,
+    /// Longest time one request may take, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = Limits::default().timeout.as_secs())]
+    timeout: u64,
+}
+
+impl ServeArgs {
+    /// Loads the model and serves until Ctrl-C or SIGTERM.
+    pub fn run(self, _globals: Globals) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let artifact =
+            Artifact::load(&self.model).with_context(|| format!("{}", self.model.display()))?;
+        let report = self.report.as_deref().map(ReportPages::load).transpose()?;
+        let catalog = catalog(self.data.clone(), artifact.metadata.data_sha256.clone());
+        let limits = Limits {
+            body_bytes: self.body_limit,
+            batch: self.max_batch,
+            concurrency: self.max_concurrency.max(1),
+            timeout: Duration::from_secs(self.timeout.max(1)),
+            ..Limits::default()
+        };
+        let state = Arc::new(AppState::new(artifact, catalog, report, limits)?);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind(self.addr)
+                .await
+                .with_context(|| format!("cannot listen on {}", self.addr))?;
+            let addr = listener.local_addr()?;
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "hitcast serve: listening on http://{addr} (model {}, ready in {} ms); Ctrl-C to stop",
+                self.model.display(),
+                started.elapsed().as_millis()
+            )?;
+            out.flush()?;
+            drop(out);
+            serve(listener, router(state), shutdown_signal()).await?;
+            println!("hitcast serve: stopped");
+            anyhow::Ok(())
+        })
+    }
+}
+
+/// The dataset's tracks, loaded on a background thread; a note if the file is not the one the
+/// model was trained on.
+fn catalog(data: DataArgs, model_sha256: String) -> LazyCatalog {
+    LazyCatalog::spawn(move || {
+        let load = || -> anyhow::Result<Catalog> {
+            let path = data.path()?;
+            let loaded = data.load()?;
+            let tracks = Tracks::collapse(loaded.rows);
+            let note = (sha256_file(&path)? != model_sha256).then(|| {
+                format!(
+                    "{} is not the file the model was trained on (SHA-256 differs).",
+                    path.display()
+                )
+            });
+            Ok(Catalog::new(tracks, path.display().to_string(), note))
+        };
+        load().map_err(|e| {
+            tracing::warn!("real tracks cannot be loaded: {e:#}");
+            format!("{e:#}")
+        })
+    })
+}

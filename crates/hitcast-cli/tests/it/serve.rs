@@ -1,0 +1,627 @@
+//! `hitcast serve` over a real socket: the JSON API, the pages, the limits, shutdown, and the
+//! app end to end in headless Chromium through WebDriver.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::{dataset, scratch, train_quick, HEADER, ROW};
+
+/// One gbm model for every test here (training takes a while in a debug build).
+fn model() -> &'static Path {
+    static MODEL: OnceLock<PathBuf> = OnceLock::new();
+    MODEL.get_or_init(|| train_quick(&scratch("serve-model"), "m.hitcast", "gbm", "linear"))
+}
+
+/// A running `hitcast serve` on a free port; killed when dropped.
+pub(super) struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(extra: &[&str]) -> Server {
+        Server::start_with(model(), extra)
+    }
+
+    /// Serves `model`, with `extra` flags.
+    pub(super) fn start_with(model: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hitcast"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--model"])
+            .arg(model)
+            .args(["--data", dataset().to_str().unwrap()])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .split("listening on http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_owned();
+        Server { child, addr }
+    }
+
+    /// One HTTP/1.1 request; returns the status and the body.
+    fn request(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            self.addr,
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        // The server may answer (413) and close before reading a large body.
+        let _ = stream.write_all(body);
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw);
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no status in {head:?}"));
+        (status, body.to_owned())
+    }
+
+    pub(super) fn get(&self, path: &str) -> (u16, String) {
+        self.request("GET", path, "text/plain", b"")
+    }
+
+    fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let (status, text) = self.request(
+            "POST",
+            path,
+            "application/json",
+            body.to_string().as_bytes(),
+        );
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}")),
+        )
+    }
+
+    fn post_form(&self, path: &str, pairs: &[(&str, &str)]) -> (u16, String) {
+        let body: String = pairs
+            .iter()
+            .map(|(k, v)| {
+                let enc = |s: &str| -> String {
+                    s.bytes()
+                        .map(|b| match b {
+                            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'_' => {
+                                (b as char).to_string()
+                            }
+                            _ => format!("%{b:02X}"),
+                        })
+                        .collect()
+                };
+                format!("{}={}", enc(k), enc(v))
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        self.request(
+            "POST",
+            path,
+            "application/x-www-form-urlencoded",
+            body.as_bytes(),
+        )
+    }
+
+    /// Waits until the dataset has loaded (the search answers 200).
+    fn wait_for_catalog(&self) {
+        let started = Instant::now();
+        while self.get("/api/v1/tracks?q=comedy").0 == 503 {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the dataset never loaded"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// SIGTERM, then the exit status and the rest of stdout.
+    fn terminate(mut self) -> (bool, String) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let status = self.child.wait().unwrap();
+        let mut rest = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut rest)
+            .unwrap();
+        (status.success(), rest)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The dataset's first row as a JSON track (the form the API documents).
+fn comedy() -> Value {
+    let names: Vec<&str> = HEADER.split(',').collect();
+    let cells: Vec<&str> = ROW.split(',').collect();
+    let mut track = serde_json::Map::new();
+    for (name, cell) in names.iter().zip(&cells) {
+        let value = match *name {
+            "track_id" | "artists" | "album_name" | "track_name" | "track_genre" => json!(cell),
+            "explicit" => json!(cell.eq_ignore_ascii_case("true")),
+            _ => json!(cell.parse::<f64>().unwrap()),
+        };
+        track.insert((*name).to_owned(), value);
+    }
+    Value::Object(track)
+}
+
+#[test]
+fn the_api_scores_like_predict_validates_and_documents_itself() {
+    let dir = scratch("serve-api");
+    let server = Server::start(&["--max-batch", "3", "--body-limit", "65536"]);
+    assert_eq!(
+        server.get("/healthz"),
+        (200, r#"{"status":"ok"}"#.to_owned())
+    );
+
+    // One track: the same probability as `hitcast predict` on the same row of a CSV file.
+    let csv = dir.join("one.csv");
+    std::fs::write(&csv, format!("{HEADER}\n{ROW}\n")).unwrap();
+    let expected = super::predicted(model(), &csv, &dir.join("out.csv"))[0];
+    let (status, one) = server.post_json("/api/v1/predict", &comedy());
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["track_id"], "5SuOikwiRyPMVoIQDJUgSV");
+    let p = one["probability"].as_f64().unwrap();
+    // predict writes 6 decimals.
+    assert!((p - expected).abs() <= 5e-7, "{p} vs {expected}");
+    let threshold = server.post_json("/api/v1/predict", &json!({})).1; // 422, checked below
+    assert_eq!(threshold["errors"].as_array().unwrap().len(), 12);
+    let (_, model_info) = {
+        let (s, text) = server.get("/api/v1/model");
+        (s, serde_json::from_str::<Value>(&text).unwrap())
+    };
+    let cut = model_info["decision_threshold"].as_f64().unwrap();
+    assert_eq!(one["popular"], p >= cut);
+    assert_eq!(
+        one["label"],
+        if p >= cut { "popular" } else { "not popular" }
+    );
+    let score = one["popularity"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&score));
+    assert!(one.get("explanation").is_none());
+
+    // A batch keeps its order; contributions add up to the log-odds of the probability.
+    let mut second = comedy();
+    second["track_id"] = json!("b");
+    second["energy"] = json!(0.9);
+    let (status, batch) = server.post_json(
+        "/api/v1/predict?explain=true",
+        &json!({ "tracks": [comedy(), second] }),
+    );
+    assert_eq!(status, 200, "{batch}");
+    let predictions = batch["predictions"].as_array().unwrap();
+    assert_eq!(predictions.len(), 2);
+    assert_eq!(predictions[1]["track_id"], "b");
+    for prediction in predictions {
+        let e = &prediction["explanation"];
+        let log_odds = super::adds_up(e, 1e-6);
+        let p = prediction["probability"].as_f64().unwrap();
+        assert!((1.0 / (1.0 + (-log_odds).exp()) - p).abs() < 1e-6);
+        assert_eq!(e["method"], "tree-shap");
+    }
+    assert_eq!(predictions[0]["probability"], one["probability"]);
+
+    // Invalid values: 422 and one entry per field, named by place.
+    let mut bad = comedy();
+    bad["energy"] = json!(1.5);
+    bad["danceability"] = json!("high");
+    bad["bpm"] = json!(120);
+    bad.as_object_mut().unwrap().remove("tempo");
+    let (status, e) = server.post_json("/api/v1/predict", &json!({ "tracks": [comedy(), bad] }));
+    assert_eq!(status, 422);
+    let fields: Vec<(&str, &str)> = e["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["field"].as_str().unwrap(), x["message"].as_str().unwrap()))
+        .collect();
+    assert!(
+        fields.contains(&("tracks[1].energy", "expected a number from 0 to 1, got 1.5")),
+        "{fields:?}"
+    );
+    assert!(fields.contains(&(
+        "tracks[1].danceability",
+        "expected a number from 0 to 1, got a string"
+    )));
+    assert!(fields.contains(&("tracks[1].tempo", "missing: expected a finite number >= 0")));
+    assert!(fields
+        .iter()
+        .any(|(f, m)| *f == "tracks[1].bpm" && m.starts_with("unknown field")));
+    assert_eq!(fields.len(), 4, "{fields:?}");
+    let (status, e) = server.post_json("/api/v1/predict", &json!([comedy()]));
+    assert_eq!(
+        (status, e["errors"][0]["field"].as_str()),
+        (422, Some("body"))
+    );
+    let (status, e) = server.post_json("/api/v1/predict", &json!({ "tracks": vec![comedy(); 4] }));
+    assert_eq!(status, 422);
+    assert_eq!(
+        e["errors"][0]["message"],
+        "at most 3 tracks per request, got 4"
+    );
+    let (status, e) = server.post_json("/api/v1/predict?explain=maybe", &comedy());
+    assert_eq!(
+        (status, e["errors"][0]["field"].as_str()),
+        (422, Some("explain"))
+    );
+
+    // Malformed JSON, nesting deeper than serde's limit, bodies over the limit, unknown routes.
+    let (status, text) = server.request(
+        "POST",
+        "/api/v1/predict",
+        "application/json",
+        b"{\"energy\":",
+    );
+    assert_eq!(status, 400);
+    assert!(
+        text.contains("not valid JSON: EOF while parsing a value at line 1 column 10"),
+        "{text}"
+    );
+    let deep = "[".repeat(10_000);
+    let (status, text) = server.request(
+        "POST",
+        "/api/v1/predict",
+        "application/json",
+        deep.as_bytes(),
+    );
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("recursion limit exceeded"), "{text}");
+    let big = vec![b' '; 100_000];
+    let (status, text) = server.request("POST", "/api/v1/predict", "application/json", &big);
+    assert_eq!(status, 413, "{text}");
+    let (status, text) = server.get("/api/v1/nothing");
+    assert_eq!(status, 404);
+    assert!(text.contains("no endpoint at /api/v1/nothing"));
+    assert_eq!(server.get("/api/v1/predict").0, 405);
+    assert_eq!(server.get("/no/such/page").0, 404);
+
+    // The OpenAPI document matches the server: every operation answers, the example scores,
+    // and the Prediction schema lists exactly the fields of a real answer.
+    let (status, text) = server.get("/api/openapi.json");
+    assert_eq!(status, 200);
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["openapi"], "3.0.3");
+    server.wait_for_catalog();
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for method in operations.as_object().unwrap().keys() {
+            let (status, text) = match method.as_str() {
+                "get" if path == "/api/v1/tracks" => server.get("/api/v1/tracks?q=comedy"),
+                "get" => server.get(path),
+                "post" => {
+                    let example = &operations["post"]["requestBody"]["content"]["application/json"]
+                        ["example"];
+                    let (s, v) = server.post_json(path, example);
+                    (s, v.to_string())
+                }
+                other => panic!("undocumented method {other}"),
+            };
+            assert_eq!(status, 200, "{method} {path}: {text}");
+        }
+    }
+    let schema = &doc["components"]["schemas"]["Prediction"];
+    let mut documented: Vec<&str> = schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut answered: Vec<&str> = predictions[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    // `unknown_genres` appears only when there are some.
+    documented.retain(|k| *k != "unknown_genres");
+    documented.sort_unstable();
+    answered.sort_unstable();
+    assert_eq!(documented, answered);
+    let track_fields = doc["components"]["schemas"]["Track"]["properties"]
+        .as_object()
+        .unwrap();
+    assert!(track_fields.contains_key("genres") && track_fields.contains_key("energy"));
+    assert!(track_fields
+        .keys()
+        .all(|k| comedy().get(k).is_some() || k == "genres"));
+
+    // The dataset search finds the track and its real popularity.
+    let (status, text) = server.get("/api/v1/tracks?q=Comedy%20Gen%20Hoshino&limit=5");
+    assert_eq!(status, 200);
+    let found: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(found["tracks"][0]["track_id"], "5SuOikwiRyPMVoIQDJUgSV");
+    assert_eq!(found["tracks"][0]["popularity"], 73);
+    assert_eq!(server.get("/api/v1/tracks?q=x&limit=1000").0, 422);
+
+    // SIGTERM: a clean exit.
+    let (ok, said) = server.terminate();
+    assert!(ok);
+    assert!(said.contains("hitcast serve: stopped"), "{said}");
+}
+
+#[test]
+fn the_pages_escape_names_show_errors_at_fields_and_work_without_javascript() {
+    let server = Server::start(&[]);
+    let (status, home) = server.get("/");
+    assert_eq!(status, 200);
+    assert!(
+        home.contains("Of the tracks it flags as popular, <b>"),
+        "{home}"
+    );
+    let (status, page) = server.get("/predict");
+    assert_eq!(status, 200);
+    for name in [
+        "danceability",
+        "tempo",
+        "loudness",
+        "duration_min",
+        "duration_sec",
+        "key",
+        "mode",
+        "time_signature",
+        "explicit",
+        "genres",
+    ] {
+        assert!(
+            page.contains(&format!("name=\"{name}\"")),
+            "no input {name}"
+        );
+    }
+
+    // The typical track, posted back as a browser without JavaScript would.
+    let mut form = vec![
+        ("track_id", ""),
+        ("danceability", "0.6"),
+        ("energy", "0.7"),
+        ("valence", "0.5"),
+        ("acousticness", "0.1"),
+        ("instrumentalness", "0"),
+        ("speechiness", "0.05"),
+        ("liveness", "0.12"),
+        ("tempo", "120"),
+        ("loudness", "-6"),
+        ("duration_min", "3"),
+        ("duration_sec", "30"),
+        ("key", "5"),
+        ("mode", "1"),
+        ("time_signature", "4"),
+        ("genres", "pop"),
+        ("genres", "dance"),
+        ("track_name", "<script>alert(1)</script>"),
+        ("artists", "A & B"),
+    ];
+    let (status, page) = server.post_form("/predict", &form);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("chance of being popular"));
+    assert!(page.contains("id=\"probability\" data-probability=\"0."));
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!page.contains("<script>alert"));
+    assert!(page.contains("value=\"A &amp; B\""));
+    assert!(page.contains("Chosen: pop, dance"));
+
+    // A bad value comes back at its field, the rest of the form kept.
+    form[8] = ("tempo", "-5");
+    form[11] = ("duration_sec", "75");
+    let (status, page) = server.post_form("/predict", &form);
+    assert_eq!(status, 422);
+    assert!(page.contains("<p class=\"error\" id=\"tempo-error\" role=\"alert\">expected a finite number &gt;= 0, got &quot;-5&quot;</p>"), "{page}");
+    assert!(page.contains("id=\"duration-error\" role=\"alert\">seconds must be below 60</p>"));
+    assert!(page.contains("value=\"-5\""));
+    let (status, fragment) = server.post_form("/predict/result", &form);
+    assert_eq!(status, 422);
+    assert!(
+        fragment.starts_with("<section class=\"result invalid\">"),
+        "{fragment}"
+    );
+
+    // Loading a real track by name fills the form and shows its real popularity.
+    server.wait_for_catalog();
+    let (status, page) = server.get("/predict?q=comedy+gen+hoshino");
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"real-popularity\">73</b>"), "{page}");
+    assert!(page.contains("value=\"5SuOikwiRyPMVoIQDJUgSV\""));
+    let (_, page) = server.get("/predict?q=love");
+    assert!(page.contains("20 tracks match"), "{page}");
+    let (_, page) = server.get("/predict?q=zzzzqqqq");
+    assert!(page.contains("No track matches"));
+
+    // Without --report, Explore and Models say how to get one.
+    let (status, page) = server.get("/explore");
+    assert_eq!(status, 200);
+    assert!(page.contains("No report was given"));
+    let (status, css) = server.get("/assets/app.css");
+    assert_eq!(status, 200);
+    assert!(css.contains("svg.chart"));
+}
+
+/// A free port on loopback.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// ChromeDriver for `chromium`, if installed; killed when dropped.
+struct Driver(Child, u16);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn chromedriver() -> Option<Driver> {
+    let binary = std::env::var_os("CHROMEDRIVER")
+        .map_or_else(|| PathBuf::from("chromedriver"), PathBuf::from);
+    let port = free_port();
+    let Ok(child) = Command::new(&binary)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        assert!(
+            std::env::var_os("HITCAST_REQUIRE_BROWSER").is_none(),
+            "HITCAST_REQUIRE_BROWSER is set but {} does not run",
+            binary.display()
+        );
+        eprintln!("note: no chromedriver: browser test skipped (apt install chromium-driver)");
+        return None;
+    };
+    let driver = Driver(child, port);
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "chromedriver did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(driver)
+}
+
+#[test]
+fn the_web_app_works_end_to_end_in_headless_chromium() {
+    let Some(chromium) = super::chromium() else {
+        return;
+    };
+    let Some(driver) = chromedriver() else { return };
+    let server = Server::start(&[]);
+    server.wait_for_catalog();
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let profile = scratch("webdriver-profile");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        use fantoccini::{ClientBuilder, Locator};
+        let mut options = json!({
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1200,1800", format!("--user-data-dir={}", profile.display())]
+        });
+        // A bare name is left to chromedriver, which knows where its Chromium is.
+        if chromium.is_absolute() {
+            options["binary"] = json!(chromium);
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert("goog:chromeOptions".into(), options);
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let c = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", driver.1))
+            .await
+            .unwrap();
+        let base = format!("http://{}", server.addr);
+        let shot = |name: &'static str| {
+            let c = c.clone();
+            let path = shots.join(name);
+            async move { std::fs::write(path, c.screenshot().await.unwrap()).unwrap() }
+        };
+        let text = |css: &'static str| {
+            let c = c.clone();
+            async move { c.find(Locator::Css(css)).await.unwrap().text().await.unwrap() }
+        };
+
+        // The welcome page, then its link to the prediction page.
+        c.goto(&base).await.unwrap();
+        assert!(text("h1").await.contains("popular on Spotify"));
+        shot("app-welcome.png").await;
+        c.find(Locator::LinkText("Predict")).await.unwrap().click().await.unwrap();
+        assert_eq!(c.current_url().await.unwrap().path(), "/predict");
+
+        // Load a real track by name: its values fill the form, its real popularity shows.
+        let q = c.find(Locator::Id("q")).await.unwrap();
+        q.send_keys("Comedy Gen Hoshino").await.unwrap();
+        c.find(Locator::Css("form.load button")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Id("real-popularity")).await.unwrap();
+        assert_eq!(text("#real-popularity").await, "73");
+        let energy = c.find(Locator::Id("energy")).await.unwrap();
+        assert_eq!(energy.prop("value").await.unwrap().as_deref(), Some("0.461"));
+        let before = text("#probability").await;
+
+        // Move a slider: the answer follows without a submit.
+        let updates = |c: fantoccini::Client| async move {
+            c.find(Locator::Id("result")).await.unwrap().attr("data-updates").await.unwrap()
+        };
+        assert_eq!(updates(c.clone()).await, None);
+        // 20 presses of the right arrow key: with step="any" (so a loaded track's 0.0322 stays
+        // 0.0322), each moves a hundredth of the range.
+        energy.send_keys(&"\u{E014}".repeat(20)).await.unwrap();
+        let moved: f64 = energy.prop("value").await.unwrap().unwrap().parse().unwrap();
+        assert!((moved - 0.661).abs() < 1e-9, "{moved}");
+        assert_eq!(text("#energy-value").await, moved.to_string());
+        let acousticness = c.find(Locator::Id("acousticness")).await.unwrap();
+        assert_eq!(acousticness.prop("value").await.unwrap().as_deref(), Some("0.0322"));
+        let started = Instant::now();
+        while updates(c.clone()).await.is_none() {
+            assert!(started.elapsed() < Duration::from_secs(10), "no live update");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Let the last of the debounced updates land.
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let live = text("#probability").await;
+        assert_ne!(live, before, "moving energy did not change the probability");
+        shot("app-predict-live.png").await;
+
+        // Submit: the page comes back with the same answer.
+        c.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Css("#probability")).await.unwrap();
+        let submitted = text("#probability").await;
+        assert!(submitted.ends_with('%'), "{submitted}");
+        let p: f64 = submitted.trim_end_matches('%').parse().unwrap();
+        assert!((0.0..=100.0).contains(&p));
+        assert_eq!(submitted, live);
+        assert!(text("#result").await.contains("Raising it"));
+
+        // A bad value: the message at the field.
+        let tempo = c.find(Locator::Id("tempo")).await.unwrap();
+        tempo.clear().await.unwrap();
+        tempo.send_keys("-5").await.unwrap();
+        c.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
+        let error = c.wait().for_element(Locator::Id("tempo-error")).await.unwrap();
+        assert_eq!(error.text().await.unwrap(), "expected a finite number >= 0, got \"-5\"");
+        shot("app-predict-error.png").await;
+
+        // Only that field is marked.
+        let marked = c
+            .execute("return document.querySelectorAll('[aria-invalid=true]').length", vec![])
+            .await
+            .unwrap();
+        assert_eq!(marked, json!(1));
+        c.close().await.unwrap();
+    });
+}

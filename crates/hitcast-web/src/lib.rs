@@ -1,0 +1,253 @@
+//! hitcast's web app and JSON API: an [axum] server over a saved model.
+//!
+//! | path | what |
+//! |---|---|
+//! | `GET /` | welcome: what the model predicts and how well, in plain words |
+//! | `GET /predict`, `POST /predict` | the prediction form (works without JavaScript) |
+//! | `POST /predict/result` | the result panel alone, for the page's live updates |
+//! | `GET /explore`, `GET /models` | the EDA and the experiment tables of a `hitcast report` |
+//! | `POST /api/v1/predict` | one track object or `{"tracks": [...]}` → predictions (`?explain=true`) |
+//! | `GET /api/v1/model` | the model's metadata |
+//! | `GET /api/v1/tracks?q=` | tracks of the dataset by title, artist or id |
+//! | `GET /healthz`, `GET /api/openapi.json` | liveness; the OpenAPI 3 document |
+//!
+//! Everything the pages need (CSS, a little JavaScript) is compiled into the binary: the app
+//! works with no network. Requests are bounded in size ([`Limits::body_bytes`]), batch length,
+//! concurrency and time.
+//!
+//! Kept out of the core crate so that the library builds without a web stack (DESIGN.md §6).
+
+pub mod api;
+pub mod catalog;
+mod openapi;
+pub mod pages;
+pub mod score;
+pub mod track;
+
+use std::future::Future;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use hitcast::artifact::Artifact;
+use hitcast::models::ModelError;
+use hitcast::report::PART_FILES;
+use tokio::net::TcpListener;
+use tower::limit::ConcurrencyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use catalog::{Catalog, LazyCatalog};
+use pages::Typical;
+use score::{Scored, Scorer};
+use track::TrackRequest;
+
+/// What a request may cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest request body. Default 1 MiB.
+    pub body_bytes: usize,
+    /// Most tracks in one API call. Default 10,000.
+    pub batch: usize,
+    /// Requests handled at once; more wait their turn. Default 64.
+    pub concurrency: usize,
+    /// Longest time one request may take. Default 30 s.
+    pub timeout: Duration,
+    /// Most tracks one call may ask the sampling explanation for (the network and the stack:
+    /// about 50 ms each). Default 100.
+    pub sampled_explanations: usize,
+    /// (background row, order) samples per sampled explanation. Default 128.
+    pub explanation_samples: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            body_bytes: 1 << 20,
+            batch: 10_000,
+            concurrency: 64,
+            timeout: Duration::from_secs(30),
+            sampled_explanations: 100,
+            explanation_samples: 128,
+        }
+    }
+}
+
+/// Failures that stop the server from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// The model cannot serve.
+    #[error("the model cannot be served: {0}")]
+    Model(#[from] ModelError),
+    /// A report fragment is missing or unreadable.
+    #[error("{path}: cannot read ({source}); write the report with `hitcast report --out {dir}`")]
+    Report {
+        /// The fragment.
+        path: PathBuf,
+        /// The report directory.
+        dir: String,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+/// The two halves of a `hitcast report` page, shown by Models and Explore.
+#[derive(Clone, Debug)]
+pub struct ReportPages {
+    /// The model card and the experiment tables.
+    pub models: String,
+    /// The EDA.
+    pub data: String,
+    /// The report's directory.
+    pub source: PathBuf,
+}
+
+impl ReportPages {
+    /// Reads the fragments `hitcast report` writes beside its index.html.
+    pub fn load(dir: &Path) -> Result<ReportPages, WebError> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read_to_string(&path).map_err(|source| WebError::Report {
+                path,
+                dir: dir.display().to_string(),
+                source,
+            })
+        };
+        Ok(ReportPages {
+            models: read(PART_FILES[0])?,
+            data: read(PART_FILES[1])?,
+            source: dir.to_owned(),
+        })
+    }
+}
+
+/// Everything a request handler reads.
+pub struct AppState {
+    scorer: Scorer,
+    typical: Typical,
+    catalog: LazyCatalog,
+    report: Option<ReportPages>,
+    limits: Limits,
+}
+
+impl AppState {
+    /// The state of a server of `artifact`.
+    pub fn new(
+        artifact: Artifact,
+        catalog: LazyCatalog,
+        report: Option<ReportPages>,
+        limits: Limits,
+    ) -> Result<AppState, WebError> {
+        let typical = Typical::of(&artifact);
+        Ok(AppState {
+            scorer: Scorer::new(artifact)?,
+            typical,
+            catalog,
+            report,
+            limits,
+        })
+    }
+
+    /// Scores tracks off the async threads (a sampled explanation takes tens of milliseconds).
+    async fn score(
+        self: &Arc<Self>,
+        tracks: Vec<TrackRequest>,
+        explain: bool,
+    ) -> Result<Vec<Scored>, String> {
+        let state = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            state
+                .scorer
+                .score(&tracks, explain, state.limits.explanation_samples)
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| format!("scoring failed: {e}"))?
+    }
+
+    /// Scores and explains one track.
+    async fn score_one(self: &Arc<Self>, track: TrackRequest) -> Result<Scored, String> {
+        self.score(vec![track], true)
+            .await?
+            .pop()
+            .ok_or_else(|| "no prediction came back".to_owned())
+    }
+}
+
+/// The app's routes, with its limits applied.
+pub fn router(state: Arc<AppState>) -> Router {
+    let limits = state.limits;
+    Router::new()
+        .route("/", get(pages::welcome))
+        .route(
+            "/predict",
+            get(pages::predict_get).post(pages::predict_post),
+        )
+        .route("/predict/result", post(pages::result_fragment))
+        .route("/explore", get(pages::explore))
+        .route("/models", get(pages::models))
+        .route("/assets/app.css", get(pages::css))
+        .route("/assets/app.js", get(pages::js))
+        .route("/api/v1/predict", post(api::predict))
+        .route("/api/v1/model", get(api::model))
+        .route("/api/v1/tracks", get(api::tracks))
+        .route("/api/openapi.json", get(api::openapi))
+        .route("/healthz", get(api::health))
+        .fallback(not_found)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.timeout,
+        ))
+        .layer(ConcurrencyLimitLayer::new(limits.concurrency))
+}
+
+async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        api::not_found(uri.path())
+    } else {
+        pages::not_found(uri.path())
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets requests in flight
+/// finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,198 @@
+//! The OpenAPI 3 document of the JSON API. Written by hand beside the handlers; a test checks
+//! it against the running server (every path answers, the example validates, the schemas' fields
+//! are the answers' fields).
+
+use hitcast::data::{Column, Rule};
+use serde_json::{json, Map, Value};
+
+use crate::Limits;
+
+/// The schema of one input column.
+fn column_schema(column: Column) -> Value {
+    let description = format!("{column}: {}", column.rule().expected());
+    match column.rule() {
+        Rule::Text => json!({ "type": "string", "maxLength": crate::track::MAX_TEXT }),
+        Rule::Bool => json!({ "type": "boolean", "description": description }),
+        Rule::Integer { min, max } => {
+            json!({ "type": "integer", "minimum": min, "maximum": max, "description": description })
+        }
+        Rule::Unit => {
+            json!({ "type": "number", "minimum": 0, "maximum": 1, "description": description })
+        }
+        Rule::NonNegative => json!({ "type": "number", "minimum": 0, "description": description }),
+        Rule::Finite => json!({ "type": "number", "description": description }),
+    }
+}
+
+/// The track object's schema.
+fn track_schema() -> Value {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for column in Column::ALL {
+        if column == Column::Popularity {
+            properties.insert(
+                column.name().into(),
+                json!({ "type": "integer", "description": "ignored (so dataset rows can be posted as they are)" }),
+            );
+            continue;
+        }
+        if column == Column::TrackGenre {
+            properties.insert(
+                column.name().into(),
+                json!({ "type": "string", "description": "one genre (added to genres)" }),
+            );
+            continue;
+        }
+        properties.insert(column.name().into(), column_schema(column));
+        if column.audio_index().is_some() && column.when_absent() == hitcast::data::Absent::Required
+        {
+            required.push(column.name());
+        }
+    }
+    properties.insert(
+        "genres".into(),
+        json!({ "type": "array", "items": { "type": "string" }, "maxItems": crate::track::MAX_GENRES,
+                "description": "genre names (see GET /api/v1/model for the known ones; unknown ones score as no genre)" }),
+    );
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": required,
+        "properties": properties,
+        "description": "explicit defaults to false and time_signature to 4; track_id, track_name, artists and album_name are optional (the title and artists feed a few features)."
+    })
+}
+
+/// A track that validates: the dataset's first row.
+pub fn example_track() -> Value {
+    json!({
+        "track_id": "5SuOikwiRyPMVoIQDJUgSV", "track_name": "Comedy", "artists": "Gen Hoshino",
+        "duration_ms": 230666, "explicit": false, "danceability": 0.676, "energy": 0.461, "key": 1,
+        "loudness": -6.746, "mode": 0, "speechiness": 0.143, "acousticness": 0.0322,
+        "instrumentalness": 0.00000101, "liveness": 0.358, "valence": 0.715, "tempo": 87.917,
+        "time_signature": 4, "genres": ["acoustic"]
+    })
+}
+
+fn error_response(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+}
+
+/// The document.
+pub fn document(limits: &Limits) -> Value {
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "hitcast",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Predicts whether a Spotify track will be popular, and its 0-100 popularity score, from its audio features and genres."
+        },
+        "paths": {
+            "/api/v1/predict": {
+                "post": {
+                    "summary": "Score one track, or a batch",
+                    "parameters": [{
+                        "name": "explain", "in": "query", "required": false, "schema": { "type": "boolean", "default": false },
+                        "description": format!("add each prediction's contributions (log-odds per feature); for sampled explanations (mlp, stack models) at most {} tracks per call", limits.sampled_explanations)
+                    }],
+                    "requestBody": {
+                        "required": true,
+                        "description": format!("one track object, or {{\"tracks\": [...]}} with up to {} tracks; at most {} bytes", limits.batch, limits.body_bytes),
+                        "content": { "application/json": {
+                            "schema": { "oneOf": [
+                                { "$ref": "#/components/schemas/Track" },
+                                { "type": "object", "additionalProperties": false, "required": ["tracks"],
+                                  "properties": { "tracks": { "type": "array", "maxItems": limits.batch, "items": { "$ref": "#/components/schemas/Track" } } } }
+                            ] },
+                            "example": example_track()
+                        } }
+                    },
+                    "responses": {
+                        "200": { "description": "a prediction for one track, or {\"predictions\": [...]} in the batch's order",
+                                 "content": { "application/json": { "schema": { "oneOf": [
+                                     { "$ref": "#/components/schemas/Prediction" },
+                                     { "type": "object", "required": ["predictions"], "properties": { "predictions": { "type": "array", "items": { "$ref": "#/components/schemas/Prediction" } } } }
+                                 ] } } } },
+                        "400": error_response("the body is not JSON"),
+                        "413": error_response("the body is over the limit"),
+                        "422": error_response("invalid values: one entry per field, named like tracks[3].energy")
+                    }
+                }
+            },
+            "/api/v1/model": {
+                "get": {
+                    "summary": "The model's metadata: how it was trained and its TEST metrics",
+                    "responses": { "200": { "description": "the metadata", "content": { "application/json": { "schema": { "type": "object",
+                        "required": ["classifier", "regressor", "decision_threshold", "label_threshold", "test_classification", "test_regression", "features", "genres", "explanation_method"] } } } } }
+                }
+            },
+            "/api/v1/tracks": {
+                "get": {
+                    "summary": "Find tracks of the dataset by id, or by words of the title and artists",
+                    "parameters": [
+                        { "name": "q", "in": "query", "required": true, "schema": { "type": "string" } },
+                        { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 } }
+                    ],
+                    "responses": {
+                        "200": { "description": "the tracks, most popular first", "content": { "application/json": { "schema": { "type": "object", "required": ["tracks"],
+                            "properties": { "tracks": { "type": "array", "items": { "$ref": "#/components/schemas/Found" } } } } } } },
+                        "422": error_response("q missing or limit out of range"),
+                        "503": error_response("the dataset is loading, or was not given")
+                    }
+                }
+            },
+            "/healthz": {
+                "get": { "summary": "Liveness", "responses": { "200": { "description": "up", "content": { "application/json": { "schema": { "type": "object", "required": ["status"], "properties": { "status": { "type": "string", "enum": ["ok"] } } } } } } } }
+            },
+            "/api/openapi.json": {
+                "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3", "content": { "application/json": { "schema": { "type": "object" } } } } } }
+            }
+        },
+        "components": { "schemas": {
+            "Track": track_schema(),
+            "Prediction": {
+                "type": "object",
+                "required": ["track_id", "probability", "popular", "label", "popularity"],
+                "properties": {
+                    "track_id": { "type": "string", "description": "as given (empty if none)" },
+                    "probability": { "type": "number", "minimum": 0, "maximum": 1 },
+                    "popular": { "type": "boolean", "description": "probability >= the model's decision threshold" },
+                    "label": { "type": "string", "enum": ["popular", "not popular"] },
+                    "popularity": { "type": "number", "minimum": 0, "maximum": 100, "description": "the predicted 0-100 score" },
+                    "unknown_genres": { "type": "array", "items": { "type": "string" } },
+                    "explanation": { "$ref": "#/components/schemas/Explanation" }
+                }
+            },
+            "Explanation": {
+                "type": "object",
+                "required": ["method", "base", "log_odds", "probability", "contributions"],
+                "properties": {
+                    "method": { "type": "string", "enum": ["tree-shap", "linear-shap", "sampling-shapley"] },
+                    "base": { "type": "number", "description": "log-odds of a typical track" },
+                    "log_odds": { "type": "number", "description": "base + the sum of the contributions" },
+                    "probability": { "type": "number" },
+                    "contributions": { "type": "array", "items": { "type": "object", "required": ["feature", "value", "contribution"],
+                        "properties": { "feature": { "type": "string" }, "value": { "type": "string" }, "contribution": { "type": "number" } } } }
+                }
+            },
+            "Found": {
+                "type": "object",
+                "required": ["track_id", "track_name", "artists", "genres", "popularity"],
+                "properties": {
+                    "track_id": { "type": "string" }, "track_name": { "type": "string" }, "artists": { "type": "string" },
+                    "genres": { "type": "array", "items": { "type": "string" } },
+                    "popularity": { "type": "integer", "nullable": true }
+                }
+            },
+            "Error": {
+                "type": "object",
+                "required": ["error", "errors"],
+                "properties": {
+                    "error": { "type": "string" },
+                    "errors": { "type": "array", "items": { "type": "object", "required": ["field", "message"],
+                        "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } }
+                }
+            }
+        } }
+    })
+}

@@ -1,0 +1,135 @@
+//! Server-rendered pages (maud escapes every value it prints, names from the data included).
+//! Each works without JavaScript; `assets/app.js` only adds live updates and the genre filter.
+
+mod predict;
+mod welcome;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+use crate::AppState;
+use std::sync::Arc;
+
+pub use predict::{predict_get, predict_post, result_fragment, Typical};
+pub use welcome::welcome;
+
+/// The page chrome: head, navigation, and `body`.
+fn page(title: &str, active: &str, body: Markup) -> Markup {
+    let nav = [
+        ("/", "Home"),
+        ("/predict", "Predict"),
+        ("/explore", "Explore"),
+        ("/models", "Models"),
+    ];
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · hitcast" }
+                link rel="stylesheet" href="/assets/app.css";
+                script src="/assets/app.js" defer {}
+            }
+            body {
+                header.top {
+                    a.brand href="/" { "hitcast" }
+                    nav aria-label="pages" {
+                        @for (href, name) in nav {
+                            a href=(href) aria-current=[(name == active).then_some("page")] { (name) }
+                        }
+                        a href="/api/openapi.json" { "API" }
+                    }
+                }
+                main { (body) }
+                footer { "hitcast " (env!("CARGO_PKG_VERSION")) " · every figure was measured on TEST rows the model never saw while it was fitted or tuned." }
+            }
+        }
+    }
+}
+
+/// A page answered with `status`.
+fn respond(status: StatusCode, markup: Markup) -> Response {
+    (status, Html(markup.into_string())).into_response()
+}
+
+/// The Explore page: the EDA's charts from `--report`.
+pub async fn explore(State(state): State<Arc<AppState>>) -> Response {
+    report_page(&state, "Explore", "What is in the data", |r| &r.data)
+}
+
+/// The Models page: the experiment grids and the model card from `--report`.
+pub async fn models(State(state): State<Arc<AppState>>) -> Response {
+    report_page(&state, "Models", "Models compared", |r| &r.models)
+}
+
+fn report_page(
+    state: &AppState,
+    name: &str,
+    heading: &str,
+    part: fn(&crate::ReportPages) -> &String,
+) -> Response {
+    let body = match &state.report {
+        Some(report) => html! {
+            h1 { (heading) }
+            p.lead { "From the report in " code { (report.source.display().to_string()) } "." }
+            (PreEscaped(part(report)))
+        },
+        None => html! {
+            h1 { (heading) }
+            p.notice {
+                "No report was given. Write one with "
+                code { "hitcast report --experiment DIR --model MODEL --out REPORT" }
+                " and start the server with "
+                code { "--report REPORT" } "."
+            }
+        },
+    };
+    respond(StatusCode::OK, page(name, name, body))
+}
+
+/// 404 for pages (the API answers JSON: see [`crate::api::not_found`]).
+pub fn not_found(path: &str) -> Response {
+    respond(
+        StatusCode::NOT_FOUND,
+        page(
+            "Not found",
+            "",
+            html! {
+                h1 { "Not found" }
+                p { "There is no page at " code { (path) } ". " a href="/" { "Back to the start" } "." }
+            },
+        ),
+    )
+}
+
+/// The stylesheet: the report's, then the app's own.
+pub async fn css() -> Response {
+    let body = format!(
+        "{}{}",
+        hitcast::eda::html::CSS,
+        include_str!("../../assets/app.css")
+    );
+    asset("text/css; charset=utf-8", body)
+}
+
+/// The script: live updates and the genre filter.
+pub async fn js() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/app.js").to_owned(),
+    )
+}
+
+fn asset(content_type: &'static str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,55 @@
+//! The welcome page: what hitcast predicts, and how well, in plain words.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use hitcast::text::thousands;
+use maud::html;
+
+use super::{page, respond};
+use crate::AppState;
+
+/// `GET /`.
+pub async fn welcome(State(state): State<Arc<AppState>>) -> Response {
+    let m = &state.scorer.artifact().metadata;
+    let c = &m.test_classification;
+    let r = &m.test_regression;
+    let body = html! {
+        h1 { "Will this track be popular on Spotify?" }
+        p.lead {
+            "hitcast reads a track's audio features (danceability, energy, tempo, ...) and its genres, and predicts "
+            "the chance that its Spotify popularity will be above " (m.label_threshold) " out of 100, "
+            "and the popularity score itself."
+        }
+        section.card aria-labelledby="how-well" {
+            h2 #how-well { "How well it does" }
+            p.big {
+                "Of the tracks it flags as popular, " b { (format!("{:.0}%", c.precision * 100.0)) } " are. "
+                "It finds " b { (format!("{:.0}%", c.recall * 100.0)) } " of the popular tracks."
+            }
+            p {
+                "Measured on " (thousands(c.rows)) " test tracks it never saw during training, of which "
+                (format!("{:.1}%", c.positive_rate * 100.0)) " are popular: flagging tracks at random would be right "
+                (format!("{:.1}%", c.positive_rate * 100.0)) " of the time. Shown one popular and one unpopular track, it ranks the popular one higher "
+                (format!("{:.0}%", c.roc_auc * 100.0)) " of the time (ROC-AUC " (format!("{:.3}", c.roc_auc)) "; PR-AUC "
+                (format!("{:.3}", c.pr_auc)) "). The 0-100 score is off by " (format!("{:.1}", r.mae))
+                " points on average (R² " (format!("{:.2}", r.r2)) ")."
+            }
+            p.muted {
+                "Model: " (super::predict::family(m)) ", imbalance strategy " (m.strategy.name())
+                ", protocol " (m.protocol.to_string()) " (tracks by the same artist never sit on both sides of the split); "
+                "a track counts as popular when the probability reaches " (format!("{:.3}", m.decision_threshold))
+                ", a threshold chosen on validation tracks."
+            }
+        }
+        nav.cards aria-label="what to do" {
+            a.card href="/predict" { h2 { "Predict" } p { "Describe a track, or load a real one, and see the prediction and why." } }
+            a.card href="/explore" { h2 { "Explore" } p { "Distributions, correlations, and every feature against popularity." } }
+            a.card href="/models" { h2 { "Models" } p { "Every model, imbalance strategy and outlier setup compared." } }
+            a.card href="/api/openapi.json" { h2 { "API" } p { "POST /api/v1/predict scores up to 10,000 tracks per call (OpenAPI 3)." } }
+        }
+    };
+    respond(StatusCode::OK, page("Home", "Home", body))
+}
