@@ -36,6 +36,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use hitcast::artifact::Artifact;
+use hitcast::explain::Method;
 use hitcast::models::ModelError;
 use hitcast::report::PART_FILES;
 use tokio::net::TcpListener;
@@ -46,6 +47,10 @@ pub use catalog::{Catalog, LazyCatalog};
 use pages::Typical;
 use score::{Scored, Scorer};
 use track::TrackRequest;
+
+/// Up to this many tracks (exact explanations only) are scored on the async thread: moving
+/// them to the blocking pool costs more than scoring them.
+const INLINE_TRACKS: usize = 16;
 
 /// What a request may cost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,12 +158,20 @@ impl AppState {
         })
     }
 
-    /// Scores tracks off the async threads (a sampled explanation takes tens of milliseconds).
+    /// Scores tracks: a few with an exact method in place (tens of microseconds), the rest off
+    /// the async threads (a sampled explanation takes tens of milliseconds; 10,000 tracks, ten).
     async fn score(
         self: &Arc<Self>,
         tracks: Vec<TrackRequest>,
         explain: bool,
     ) -> Result<Vec<Scored>, String> {
+        let sampled = explain && self.scorer.method() == Method::SamplingShapley;
+        if tracks.len() <= INLINE_TRACKS && !sampled {
+            return self
+                .scorer
+                .score(&tracks, explain, self.limits.explanation_samples)
+                .map_err(|e| e.to_string());
+        }
         let state = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             state

@@ -22,6 +22,9 @@ pub enum BenchCommand {
     /// Score N rows (the dataset repeated) with a saved model, on 1 and 2 threads: features,
     /// each model alone, and the whole in-memory predict.
     Predict(PredictArgs),
+    /// Start `hitcast serve` and time it to its first answer, then post single predictions at
+    /// increasing rates and print latency percentiles.
+    Serve(super::bench_serve::ServeBenchArgs),
 }
 
 /// Flags of `hitcast bench predict`.
@@ -62,6 +65,7 @@ impl BenchCommand {
         match self {
             BenchCommand::Load(args) => load(args),
             BenchCommand::Predict(args) => predict(args),
+            BenchCommand::Serve(args) => args.run(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand group.
 
 pub mod bench;
+pub mod bench_serve;
 pub mod data;
 pub mod eda;
 pub mod experiment;
