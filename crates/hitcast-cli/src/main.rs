@@ -31,6 +31,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The main job, end to end: check the data, explore it, run the grids, train the model
+    /// chosen on VAL, write the report, and say how to open the app.
+    Run(cmd::run::RunArgs),
     /// Inspect the dataset: validation summary and protocol splits.
     #[command(subcommand)]
     Data(cmd::data::DataCommand),
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         quiet: cli.quiet,
     };
     let result = match cli.command {
+        Command::Run(args) => args.run(globals),
         Command::Data(command) => command.run(globals),
         Command::Eda(args) => args.run(globals),
         Command::Report(args) => args.run(globals),

@@ -6,18 +6,7 @@ use std::path::{Path, PathBuf};
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it, then renames it over `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
+    let tmp = temporary(path)?;
     let result = (|| {
         let mut file = File::create(&tmp)?;
         file.write_all(bytes)?;
@@ -89,18 +78,42 @@ impl Drop for AtomicFile {
 }
 
 fn temporary(path: &Path) -> io::Result<PathBuf> {
+    sibling(path, &format!("tmp-{}", std::process::id()))
+}
+
+/// Puts the finished directory `new` in place of `target`: `target` moves aside, `new` takes
+/// its name, and the old one is removed. Work interrupted before this call leaves `target` as
+/// it was. Two renames, not one (no portable atomic exchange of directories): between them,
+/// for a moment, the old contents sit at `.NAME.old-PID` beside `target`.
+pub fn replace_dir(new: &Path, target: &Path) -> io::Result<()> {
+    let aside = sibling(target, &format!("old-{}", std::process::id()))?;
+    let had_old = match fs::rename(target, &aside) {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+        Err(e) => return Err(e),
+    };
+    if let Err(e) = fs::rename(new, target) {
+        if had_old {
+            let _ = fs::rename(&aside, target);
+        }
+        return Err(e);
+    }
+    if had_old {
+        fs::remove_dir_all(&aside)?;
+    }
+    Ok(())
+}
+
+/// `dir/.name.tag` beside `path`: a hidden sibling for temporaries.
+pub fn sibling(path: &Path, tag: &str) -> io::Result<PathBuf> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
-    Ok(dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    )))
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidInput, "the path names no directory")
+    })?;
+    Ok(dir.join(format!(".{}.{tag}", name.to_string_lossy())))
 }
 
 #[cfg(test)]
@@ -137,5 +150,30 @@ mod tests {
         f.write_all(b"new").unwrap();
         f.commit().unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new");
+    }
+
+    #[test]
+    fn a_directory_is_replaced_whole() {
+        let root = std::env::temp_dir().join(format!("hitcast-replace-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let (target, new) = (root.join("latest"), root.join("next"));
+        fs::create_dir_all(&new).unwrap();
+        fs::write(new.join("a"), "1").unwrap();
+        replace_dir(&new, &target).unwrap();
+        assert_eq!(fs::read_to_string(target.join("a")).unwrap(), "1");
+        fs::create_dir_all(&new).unwrap();
+        fs::write(new.join("b"), "2").unwrap();
+        replace_dir(&new, &target).unwrap();
+        assert!(!target.join("a").exists(), "the old contents are gone");
+        assert_eq!(fs::read_to_string(target.join("b")).unwrap(), "2");
+        let left: Vec<_> = fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["latest"]);
+        // A missing new directory leaves the target as it was.
+        assert!(replace_dir(&new, &target).is_err());
+        assert_eq!(fs::read_to_string(target.join("b")).unwrap(), "2");
+        fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -9,5 +9,6 @@ pub mod explain;
 pub mod model;
 pub mod predict;
 pub mod report;
+pub mod run;
 pub mod serve;
 pub mod train;

@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod bad_input;
 mod serve;
 
 fn dataset() -> PathBuf {
@@ -496,6 +497,22 @@ fn train_saves_a_model_that_info_reads_and_that_is_deterministic() {
         a.to_bytes().unwrap()
     };
     assert_eq!(load("a.hitcast"), load("b.hitcast"));
+    // So for boosting (row and column subsampling, early stopping), and both score every
+    // track of the dataset identically, byte for byte.
+    for name in ["g1.hitcast", "g2.hitcast"] {
+        let o = train_run(&dir.join(name), "gbm", "gbm");
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert_eq!(load("g1.hitcast"), load("g2.hitcast"));
+    let scores = |model: &str| {
+        let out = dir.join(format!("{model}.csv"));
+        let o = predict(&dir.join(model), &data, &out, &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read(out).unwrap()
+    };
+    let first = scores("g1.hitcast");
+    assert_eq!(first.iter().filter(|&&b| b == b'\n').count(), 114_001);
+    assert_eq!(first, scores("g2.hitcast"));
 
     // Damaged files are errors that say what is wrong.
     let bytes = std::fs::read(dir.join("a.hitcast")).unwrap();
@@ -844,6 +861,90 @@ fn an_exported_booster_predicts_in_python_xgboost_as_in_hitcast() {
         stderr(&o),
         "error: only tree models (gbm, rf) export to XGBoost JSON; this one is linear\n"
     );
+}
+
+#[test]
+fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
+    let dir = scratch("run");
+    let data = dataset();
+    let o = hitcast_in(&dir, &["run", "--quick", "--data", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.starts_with("hitcast run: done in "), "{said}");
+    assert!(said.ends_with(
+        "Open the app:\n  hitcast serve --model runs/latest/model.hitcast --report runs/latest/report\n"
+    ));
+    let steps = stderr(&o);
+    assert!(
+        steps.contains("== step 1/6: check the data") && steps.contains("== step 6/6: the report")
+    );
+    let out = dir.join("runs/latest");
+    for file in [
+        "logs/check.txt",
+        "eda/index.html",
+        "grid/results.json",
+        "grid-seed/results.json",
+        "model.hitcast",
+        "report/index.html",
+        "report/models.part.html",
+    ] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+    // The model is the grid's best on VAL PR-AUC, whatever TEST says.
+    let results: Value =
+        serde_json::from_slice(&std::fs::read(out.join("grid/results.json")).unwrap()).unwrap();
+    let best = results["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["task"] == "classification")
+        .max_by(|a, b| {
+            a["val_pr_auc"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["val_pr_auc"].as_f64().unwrap())
+        })
+        .unwrap();
+    let trained = std::fs::read_to_string(out.join("logs/train.txt")).unwrap();
+    let (model, setup, strategy) = (
+        best["model"].as_str().unwrap(),
+        best["setup"].as_str().unwrap(),
+        best["strategy"].as_str().unwrap_or("none"),
+    );
+    assert!(
+        trained.contains(&format!("({model} classifier / "))
+            && trained.contains(&format!(", {setup} setup, strategy {strategy};")),
+        "{trained}"
+    );
+
+    // A run that fails part-way leaves the previous results as they were, and no temporary.
+    std::fs::write(out.join("marker"), "previous").unwrap();
+    let o = hitcast_in(
+        &dir,
+        &[
+            "run",
+            "--quick",
+            "--data",
+            data.to_str().unwrap(),
+            "--map",
+            "nonsense",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("step 1 (check the data) failed"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("marker")).unwrap(),
+        "previous"
+    );
+    let names: Vec<_> = std::fs::read_dir(dir.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["latest"]);
 }
 
 /// Checks that an explanation's base plus its contributions is its log-odds (within

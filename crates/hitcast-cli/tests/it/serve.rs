@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::{dataset, scratch, train_quick, HEADER, ROW};
 
 /// One gbm model for every test here (training takes a while in a debug build).
-fn model() -> &'static Path {
+pub(super) fn model() -> &'static Path {
     static MODEL: OnceLock<PathBuf> = OnceLock::new();
     MODEL.get_or_init(|| train_quick(&scratch("serve-model"), "m.hitcast", "gbm", "linear"))
 }
@@ -54,7 +54,13 @@ impl Server {
     }
 
     /// One HTTP/1.1 request; returns the status and the body.
-    fn request(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, String) {
+    pub(super) fn request(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> (u16, String) {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(60)))
@@ -162,7 +168,7 @@ impl Drop for Server {
 }
 
 /// The dataset's first row as a JSON track (the form the API documents).
-fn comedy() -> Value {
+pub(super) fn comedy() -> Value {
     let names: Vec<&str> = HEADER.split(',').collect();
     let cells: Vec<&str> = ROW.split(',').collect();
     let mut track = serde_json::Map::new();

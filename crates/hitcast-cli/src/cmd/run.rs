@@ -1,0 +1,352 @@
+//! `hitcast run`: the main job end to end. It runs the documented subcommands in order, as child
+//! processes of this binary, so each step is exactly what its own command does:
+//!
+//! check the data → EDA → the grid (honest protocol) → the grid (seed protocol, for comparison)
+//! → train the model chosen on VAL → the report → a summary and the `hitcast serve` line.
+//!
+//! Everything is written to a temporary directory beside `--out` and moved into place at the
+//! end, so an interrupted run leaves the previous results as they were.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use hitcast::artifact::load_metadata;
+use hitcast::experiment::{ResultRow, Results, TaskKind};
+use hitcast::fsutil::{replace_dir, sibling};
+
+use crate::dataset::DataArgs;
+use crate::output::emit;
+use crate::Globals;
+
+/// Flags of `hitcast run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Directory for everything the run writes (replaced whole when the run succeeds).
+    #[arg(long, value_name = "DIR", default_value = "runs/latest")]
+    out: PathBuf,
+    /// A reduced grid for a first look (about half a minute): the raw setup, logistic
+    /// regression and gradient boosting, without and with undersampling; no network, no stack,
+    /// no seed headline.
+    #[arg(long)]
+    quick: bool,
+}
+
+/// The seed protocol's cells in a full run: the five classifiers on raw rows, as they are and
+/// undersampled (the seed's own choice). It is there for comparison, and its 114,000 raw rows
+/// would make the whole grid take longer than the honest one.
+const SEED_CELLS: &str = "classification/raw/none/,classification/raw/undersample/";
+/// The honest grid's cells under `--quick` (patterns of `hitcast experiment --only`).
+const QUICK_CELLS: &str = "classification/raw/none/logreg,classification/raw/none/gbm,\
+    classification/raw/undersample/gbm,regression/raw/none/linear,regression/raw/none/gbm";
+/// The seed protocol's cells under `--quick`: its 114,000 raw rows make boosting on all of them
+/// the slowest step, so only the undersampled one runs.
+const QUICK_SEED_CELLS: &str = "classification/raw/none/logreg,\
+    classification/raw/undersample/gbm,regression/raw/none/linear";
+
+/// One step: its label, the subcommand's arguments, and the log file of its output.
+struct Step {
+    label: &'static str,
+    args: Vec<String>,
+    log: &'static str,
+}
+
+impl RunArgs {
+    /// Runs every step, then moves the results into place and prints the summary.
+    pub fn run(self, globals: Globals) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let data = self.data.path()?;
+        let work = sibling(&self.out, &format!("run-{}", std::process::id()))
+            .with_context(|| format!("{}: not a directory path", self.out.display()))?;
+        if let Some(parent) = work.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(work.join("logs"))
+            .with_context(|| format!("cannot create {}", work.display()))?;
+        let result = self.steps(&data, &work, globals, started);
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&work);
+        }
+        let summary = result?;
+        replace_dir(&work, &self.out).with_context(|| {
+            format!(
+                "cannot move the results from {} to {}",
+                work.display(),
+                self.out.display()
+            )
+        })?;
+        emit(&summary)
+    }
+
+    fn steps(
+        &self,
+        data: &Path,
+        work: &Path,
+        globals: Globals,
+        started: Instant,
+    ) -> anyhow::Result<String> {
+        let path = |name: &str| work.join(name).display().to_string();
+        let data_args = {
+            let mut a = vec!["--data".to_owned(), data.display().to_string()];
+            for m in &self.data.map {
+                a.extend(["--map".to_owned(), m.clone()]);
+            }
+            a
+        };
+        let with = |words: &[&str], extra: &[String]| -> Vec<String> {
+            let mut v: Vec<String> = words.iter().map(|w| (*w).to_owned()).collect();
+            v.extend(data_args.iter().cloned());
+            v.extend(extra.iter().cloned());
+            v
+        };
+        let grid = |protocol: &str, dir: &str| {
+            let quick: Vec<String> = match (self.quick, protocol) {
+                (false, "seed") => vec!["--only".into(), SEED_CELLS.into()],
+                (false, _) => Vec::new(),
+                (true, "seed") => vec!["--only".into(), QUICK_SEED_CELLS.into()],
+                (true, _) => vec!["--only".into(), QUICK_CELLS.into()],
+            };
+            let mut extra = vec![
+                "--protocol".to_owned(),
+                protocol.to_owned(),
+                "--out".to_owned(),
+                path(dir),
+            ];
+            extra.extend(quick.iter().cloned());
+            with(&["experiment"], &extra)
+        };
+        let before_train = [
+            Step {
+                label: "check the data",
+                args: with(&["data", "check"], &[]),
+                log: "check.txt",
+            },
+            Step {
+                label: "explore the data",
+                args: with(&["eda"], &["--out".into(), path("eda")]),
+                log: "eda.txt",
+            },
+            Step {
+                label: "the grid, honest protocol",
+                args: grid("honest", "grid"),
+                log: "grid.txt",
+            },
+            Step {
+                label: "the grid, seed protocol (leaky; for comparison)",
+                args: grid("seed", "grid-seed"),
+                log: "grid-seed.txt",
+            },
+        ];
+        let total = before_train.len() + 2;
+        for (k, step) in before_train.iter().enumerate() {
+            run_step(k + 1, total, step, work, globals, started)?;
+        }
+
+        let results = read_results(&work.join("grid"))?;
+        let (chosen, regressor) = choose(&results)?;
+        let train = Step {
+            label: "train the model chosen on VAL",
+            args: with(
+                &["train"],
+                &[
+                    "--model".into(),
+                    chosen.model.clone(),
+                    "--strategy".into(),
+                    chosen.strategy.map_or("none", |s| s.name()).into(),
+                    "--setup".into(),
+                    chosen.setup.to_string(),
+                    "--regressor".into(),
+                    regressor.model.clone(),
+                    "--out".into(),
+                    path("model.hitcast"),
+                ],
+            ),
+            log: "train.txt",
+        };
+        run_step(total - 1, total, &train, work, globals, started)?;
+        let report = Step {
+            label: "the report",
+            args: with(
+                &["report"],
+                &[
+                    "--experiment".into(),
+                    path("grid"),
+                    "--experiment".into(),
+                    path("grid-seed"),
+                    "--model".into(),
+                    path("model.hitcast"),
+                    "--out".into(),
+                    path("report"),
+                ],
+            ),
+            log: "report.txt",
+        };
+        run_step(total, total, &report, work, globals, started)?;
+        summary(&self.out, &results, chosen, regressor, work, started)
+    }
+}
+
+/// Runs one step as a child process, its stdout to `work/logs/LOG`, its stderr (progress bars,
+/// warnings) through to the terminal.
+fn run_step(
+    k: usize,
+    total: usize,
+    step: &Step,
+    work: &Path,
+    globals: Globals,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let step_started = Instant::now();
+    eprintln!("== step {k}/{total}: {}", step.label);
+    let log = work.join("logs").join(step.log);
+    let file =
+        std::fs::File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
+    let mut command = Command::new(std::env::current_exe().context("cannot find this program")?);
+    command.arg("--seed").arg(globals.seed.to_string());
+    if globals.quiet {
+        command.arg("-q");
+    }
+    let status = command
+        .args(&step.args)
+        .stdout(Stdio::from(file))
+        .stderr(Stdio::inherit())
+        .status()
+        .with_context(|| format!("cannot start `hitcast {}`", step.args.join(" ")))?;
+    if !status.success() {
+        bail!(
+            "step {k} ({}) failed: `hitcast {}`; its output is in {} (the previous results are untouched)",
+            step.label,
+            step.args.join(" "),
+            log.display()
+        );
+    }
+    eprintln!(
+        "   done in {} (total {})",
+        clock(step_started.elapsed().as_secs()),
+        clock(started.elapsed().as_secs())
+    );
+    Ok(())
+}
+
+fn clock(seconds: u64) -> String {
+    format!("{}:{:02}", seconds / 60, seconds % 60)
+}
+
+fn read_results(dir: &Path) -> anyhow::Result<Results> {
+    let path = dir.join("results.json");
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: not a results file", path.display()))
+}
+
+/// The classifier cell with the best VAL PR-AUC, and the regressor with the best VAL R² on the
+/// same outlier setup (one feature pipeline serves both). TEST plays no part.
+fn choose(results: &Results) -> anyhow::Result<(&ResultRow, &ResultRow)> {
+    let by =
+        |a: Option<f64>, b: Option<f64>| a.unwrap_or(f64::MIN).total_cmp(&b.unwrap_or(f64::MIN));
+    let chosen = results
+        .rows
+        .iter()
+        .filter(|r| r.task == TaskKind::Classification && r.val_pr_auc.is_some())
+        .max_by(|a, b| by(a.val_pr_auc, b.val_pr_auc))
+        .context("the grid has no classification result to choose from")?;
+    let regressor = results
+        .rows
+        .iter()
+        .filter(|r| r.task == TaskKind::Regression && r.setup == chosen.setup && r.val_r2.is_some())
+        .max_by(|a, b| by(a.val_r2, b.val_r2))
+        .context("the grid has no regression result on the chosen setup")?;
+    Ok((chosen, regressor))
+}
+
+/// The closing summary: best cells, the saved model's TEST figures, the files, the serve line.
+fn summary(
+    out: &Path,
+    results: &Results,
+    chosen: &ResultRow,
+    regressor: &ResultRow,
+    work: &Path,
+    started: Instant,
+) -> anyhow::Result<String> {
+    let o = out.display();
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "hitcast run: done in {}; everything is in {o}/\n",
+        clock(started.elapsed().as_secs())
+    );
+    let _ = writeln!(
+        s,
+        "Best classifiers on VAL (PR-AUC), honest protocol, with their TEST figures:"
+    );
+    let mut ranked: Vec<&ResultRow> = results
+        .rows
+        .iter()
+        .filter(|r| r.task == TaskKind::Classification)
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.val_pr_auc
+            .unwrap_or(f64::MIN)
+            .total_cmp(&a.val_pr_auc.unwrap_or(f64::MIN))
+    });
+    let f = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.3}"));
+    for r in ranked.iter().take(5) {
+        let cell = r.cell();
+        let _ = writeln!(
+            s,
+            "  {:<40} VAL PR-AUC {}   TEST ROC-AUC {}  PR-AUC {}  F1 {}",
+            cell.trim_start_matches("classification/"),
+            f(r.val_pr_auc),
+            f(r.roc_auc),
+            f(r.pr_auc),
+            f(r.f1)
+        );
+    }
+    let m = load_metadata(&work.join("model.hitcast"))?;
+    let c = &m.test_classification;
+    let _ = writeln!(
+        s,
+        "\nSaved model: {} classifier ({} setup, strategy {}) and {} score regressor.",
+        chosen.model,
+        chosen.setup,
+        chosen.strategy.map_or("none", |s| s.name()),
+        regressor.model
+    );
+    let _ = writeln!(
+        s,
+        "  TEST ({} tracks, {:.1}% popular): of the tracks it flags as popular, {:.0}% are; it finds {:.0}% of them.\n  ROC-AUC {:.3}  PR-AUC {:.3}  F1 {:.3}; score R² {:.3}, MAE {:.1}",
+        c.rows,
+        c.positive_rate * 100.0,
+        c.precision * 100.0,
+        c.recall * 100.0,
+        c.roc_auc,
+        c.pr_auc,
+        c.f1,
+        m.test_regression.r2,
+        m.test_regression.mae
+    );
+    if let Some(h) = &results.headline {
+        let _ = writeln!(
+            s,
+            "\nThe seed project's headline, reproduced: accuracy {:.3} under its leaky procedure; {}",
+            h.seed_procedure.accuracy,
+            h.explanation
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nFiles:\n  {o}/report/index.html     the report: model card, grids, EDA\n  {o}/eda/index.html        the EDA alone\n  {o}/grid/results.md       the honest grid (also .csv, .json)\n  {o}/grid-seed/results.md  the seed protocol's grid\n  {o}/model.hitcast         the saved model\n  {o}/logs/                 each step's output"
+    );
+    let _ = writeln!(
+        s,
+        "\nOpen the app:\n  hitcast serve --model {o}/model.hitcast --report {o}/report"
+    );
+    Ok(s)
+}
