@@ -335,7 +335,7 @@ fn summary(
     if let Some(h) = &results.headline {
         let _ = writeln!(
             s,
-            "\nThe seed project's headline, reproduced: accuracy {:.3} under its leaky procedure; {}",
+            "\nThe seed project's headline, reproduced: accuracy {:.3} under its leaky procedure.\n  {}",
             h.seed_procedure.accuracy,
             h.explanation
         );
