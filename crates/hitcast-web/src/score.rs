@@ -53,12 +53,7 @@ impl Scorer {
 
     /// How this model's contributions are computed.
     pub fn method(&self) -> Method {
-        use hitcast::models::FittedClassifier as F;
-        match self.artifact.payload.classifier {
-            F::Boosting(_) | F::Forest(_) => Method::TreeShap,
-            F::Logistic(_) => Method::LinearShap,
-            F::Mlp(_) | F::Stack(_) => Method::SamplingShapley,
-        }
+        Method::of(&self.artifact.payload.classifier)
     }
 
     /// Scores `tracks`, explaining each when `explain` is set (`samples` bounds the sampling

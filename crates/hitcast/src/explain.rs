@@ -42,6 +42,15 @@ pub enum Method {
 }
 
 impl Method {
+    /// How `classifier`'s contributions are computed.
+    pub fn of(classifier: &FittedClassifier) -> Method {
+        match classifier {
+            FittedClassifier::Boosting(_) | FittedClassifier::Forest(_) => Method::TreeShap,
+            FittedClassifier::Logistic(_) => Method::LinearShap,
+            FittedClassifier::Mlp(_) | FittedClassifier::Stack(_) => Method::SamplingShapley,
+        }
+    }
+
     /// A short description for people.
     pub fn describe(self) -> &'static str {
         match self {
@@ -179,10 +188,11 @@ pub fn explain(
     }
     let players = Players::new(names);
     let probabilities = classifier.predict_proba(x);
-    let (method, raw) = match classifier {
-        FittedClassifier::Boosting(m) => (Method::TreeShap, tree_shap(m.contributions(x)?)),
-        FittedClassifier::Forest(m) => (Method::TreeShap, tree_shap(m.contributions(x)?)),
-        FittedClassifier::Logistic(m) => (Method::LinearShap, linear_shap(&m.beta, background, x)),
+    let method = Method::of(classifier);
+    let raw = match classifier {
+        FittedClassifier::Boosting(m) => tree_shap(m.contributions(x)?),
+        FittedClassifier::Forest(m) => tree_shap(m.contributions(x)?),
+        FittedClassifier::Logistic(m) => linear_shap(&m.beta, background, x),
         FittedClassifier::Mlp(_) | FittedClassifier::Stack(_) => {
             if background.n_rows() == 0 {
                 return Err(ModelError::Shape("the model has no background rows".into()));
@@ -202,7 +212,7 @@ pub fn explain(
                     sampling_shapley(&g, &players, background, row, options.samples, seed)
                 })
                 .collect();
-            (Method::SamplingShapley, per_row)
+            per_row
         }
     };
     Ok(x.rows()
