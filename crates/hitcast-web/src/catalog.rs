@@ -1,6 +1,7 @@
 //! The dataset's tracks, to fill the prediction form with a real track found by name or id.
 //! Loaded on a background thread so the server answers at once.
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use hitcast::data::{Track, Tracks};
@@ -11,6 +12,8 @@ use crate::track::TrackRequest;
 /// Tracks to look up, one per track id.
 pub struct Catalog {
     tracks: Tracks,
+    /// Track id → row: the form's hidden id is looked up at every live update.
+    by_id: HashMap<String, usize>,
     /// `"title artists"`, lowercased, per track: what a name search matches.
     haystack: Vec<String>,
     /// Where the tracks came from, for the page.
@@ -42,8 +45,15 @@ impl Catalog {
             .iter()
             .map(|t| format!("{} {}", t.track_name, t.artists).to_lowercase())
             .collect();
+        let by_id = tracks
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.track_id.clone(), i))
+            .collect();
         Catalog {
             tracks,
+            by_id,
             haystack,
             source,
             note,
@@ -72,7 +82,12 @@ impl Catalog {
 
     /// The track with this id.
     pub fn get(&self, track_id: &str) -> Option<&Track> {
-        self.tracks.rows.iter().find(|t| t.track_id == track_id)
+        self.by_id.get(track_id).map(|&i| &self.tracks.rows[i])
+    }
+
+    /// The track with this id, as the search lists it.
+    pub fn find(&self, track_id: &str) -> Option<Found> {
+        self.get(track_id).map(|t| self.found(t))
     }
 
     /// Tracks whose id is `query`, else whose title and artists contain every word of it

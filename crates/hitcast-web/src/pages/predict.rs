@@ -134,11 +134,7 @@ pub async fn predict_get(
         match state.catalog.state() {
             CatalogState::Ready(catalog) => {
                 matches = match &wanted {
-                    Some(id) => catalog
-                        .search(id, 1)
-                        .into_iter()
-                        .filter(|f| &f.track_id == id)
-                        .collect(),
+                    Some(id) => catalog.find(id).into_iter().collect(),
                     None => catalog.search(&search, SEARCH_LIMIT),
                 };
                 match matches.len() {
@@ -195,11 +191,10 @@ pub async fn predict_post(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => return (e.status(), e.body_text()).into_response(),
+    let values = match form(body) {
+        Ok(v) => v,
+        Err(rejected) => return rejected.into_response(),
     };
-    let values = FormValues::parse(&body);
     let (status, errors, result) = answer(&state, &values).await;
     let body = layout(&state, &values, &errors, "", None, &[], result);
     respond(status, page("Predict", "Predict", body))
@@ -210,12 +205,18 @@ pub async fn result_fragment(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => return (e.status(), e.body_text()).into_response(),
+    let values = match form(body) {
+        Ok(v) => v,
+        Err(rejected) => return rejected.into_response(),
     };
-    let (status, _, panel) = answer(&state, &FormValues::parse(&body)).await;
+    let (status, _, panel) = answer(&state, &values).await;
     (status, Html(panel.into_string())).into_response()
+}
+
+/// A form body's fields, or the answer to a body that could not be read (413 over the limit).
+fn form(body: Result<Bytes, BytesRejection>) -> Result<FormValues, (StatusCode, String)> {
+    body.map(|b| FormValues::parse(&b))
+        .map_err(|e| (e.status(), e.body_text()))
 }
 
 /// The result panel for a submitted form, with its status and the fields to mark.
@@ -250,9 +251,7 @@ async fn answer(
 fn loaded_from_form(state: &AppState, values: &FormValues) -> Option<Found> {
     let id = values.get("track_id").filter(|id| !id.is_empty())?;
     match state.catalog.state() {
-        CatalogState::Ready(catalog) => {
-            catalog.search(id, 1).into_iter().find(|f| f.track_id == id)
-        }
+        CatalogState::Ready(catalog) => catalog.find(id),
         _ => None,
     }
 }
