@@ -137,17 +137,9 @@ fn predict(args: PredictArgs) -> anyhow::Result<()> {
          batches of {}; rows/s, median of {} runs after 1 warm-up\n\n",
         args.model.display(),
         payload.classifier.kind(),
-        payload
-            .classifier
-            .rounds()
-            .map(|r| format!(" of {r} rounds"))
-            .unwrap_or_default(),
+        of_rounds(payload.classifier.rounds()),
         payload.regressor.kind(),
-        payload
-            .regressor
-            .rounds()
-            .map(|r| format!(" of {r} rounds"))
-            .unwrap_or_default(),
+        of_rounds(payload.regressor.rounds()),
         thousands(n as u64),
         path.display(),
         args.batch,
@@ -229,4 +221,11 @@ fn stats(times: &[Duration]) -> (Duration, Duration, Duration) {
         (sorted[n / 2 - 1] + sorted[n / 2]) / 2
     };
     (median, sorted[0], sorted[n - 1])
+}
+
+/// " of N rounds" for boosted models, nothing for the rest.
+fn of_rounds(rounds: Option<usize>) -> String {
+    rounds
+        .map(|r| format!(" of {r} rounds"))
+        .unwrap_or_default()
 }

@@ -202,8 +202,10 @@ fn the_api_scores_like_predict_validates_and_documents_itself() {
     let p = one["probability"].as_f64().unwrap();
     // predict writes 6 decimals.
     assert!((p - expected).abs() <= 5e-7, "{p} vs {expected}");
-    let threshold = server.post_json("/api/v1/predict", &json!({})).1; // 422, checked below
-    assert_eq!(threshold["errors"].as_array().unwrap().len(), 12);
+    // An empty object: each of the 12 required audio fields is missing.
+    let (status, empty) = server.post_json("/api/v1/predict", &json!({}));
+    assert_eq!(status, 422);
+    assert_eq!(empty["errors"].as_array().unwrap().len(), 12);
     let (_, model_info) = {
         let (s, text) = server.get("/api/v1/model");
         (s, serde_json::from_str::<Value>(&text).unwrap())
