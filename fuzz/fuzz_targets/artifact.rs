@@ -1,11 +1,12 @@
 //! The model file loader on arbitrary bytes. Under `--cfg fuzzing` the loader skips its
 //! checksum, so the fuzzer reaches the metadata and payload decoders (a checksum is no defence:
 //! anyone can write a file with a valid one). A file that loads must then score and explain a
-//! track without panicking, or be refused by the server's setup.
+//! track without panicking, or be refused by the predictor's structural checks.
 #![no_main]
 
 use hitcast::artifact::Artifact;
-use hitcast_web::score::Scorer;
+use hitcast::predictor::Predictor;
+use hitcast_web::score::score;
 use hitcast_web::track::TrackRequest;
 use libfuzzer_sys::fuzz_target;
 
@@ -13,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(artifact) = Artifact::from_bytes(data) else {
         return;
     };
-    let Ok(scorer) = Scorer::new(artifact) else {
+    let Ok(predictor) = Predictor::new(artifact) else {
         return;
     };
     let track = serde_json::json!({
@@ -23,6 +24,6 @@ fuzz_target!(|data: &[u8]| {
         "genres": ["acoustic"], "track_name": "Comedy (feat. X)", "artists": "Gen Hoshino"
     });
     if let Ok(track) = TrackRequest::from_json(&track, "") {
-        let _ = scorer.score(&[track], true, 4);
+        let _ = score(&predictor, &[track], true, 4);
     }
 });

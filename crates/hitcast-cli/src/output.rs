@@ -28,6 +28,27 @@ pub fn percent(share: f64) -> String {
     format!("{:.1}%", share * 100.0)
 }
 
+/// Two lines on how far a model's answers can be trusted, on TEST: the calibrated probability
+/// and the score's range (for `train` and `model info`).
+pub fn trust_lines(m: &hitcast::artifact::Metadata) -> String {
+    let (cal, iv) = (&m.calibration, &m.interval);
+    format!(
+        "  calibrated    {} on VAL; TEST ECE {:.4} ({:.4} raw), mean probability {:.4} for {} popular\n  \
+         score range   {:.0}% by {}; TEST coverage {}, mean width {:.1}; reaches above {} for {} of flagged tracks\n",
+        cal.choice.method,
+        cal.test_ece,
+        cal.test_ece_raw,
+        cal.test_mean_probability,
+        percent(m.test_classification.positive_rate),
+        iv.choice.coverage * 100.0,
+        if iv.choice.method == "cqr" { "conformalized quantile regression" } else { "split conformal" },
+        percent(iv.test.coverage),
+        iv.test.mean_width,
+        m.label_threshold,
+        percent(iv.test_flagged_reaching),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -246,6 +246,38 @@ impl Mlp {
         self.layers.first().map_or(0, |l| l.w.nrows())
     }
 
+    /// Checks that a network read from a file can run on rows of `n_inputs` columns: the layers
+    /// chain (each layer's outputs are the next one's inputs, biases match), one output, and
+    /// finite weights. A deserialised network is only as sound as its file.
+    pub fn check_shape(&self, n_inputs: usize) -> Result<(), NnError> {
+        let shape = |reason: String| Err(NnError::Shape(reason));
+        let Some(last) = self.layers.last() else {
+            return shape("the network has no layers".into());
+        };
+        let mut width = n_inputs;
+        for (l, layer) in self.layers.iter().enumerate() {
+            if layer.w.nrows() != width || layer.b.len() != layer.w.ncols() {
+                return shape(format!(
+                    "layer {l} is {}x{} with {} biases after {width} inputs",
+                    layer.w.nrows(),
+                    layer.w.ncols(),
+                    layer.b.len()
+                ));
+            }
+            if layer.w.iter().chain(layer.b.iter()).any(|v| !v.is_finite()) {
+                return shape(format!("layer {l} has weights that are not finite"));
+            }
+            width = layer.w.ncols();
+        }
+        if last.w.ncols() != 1 {
+            return shape(format!("the network has {} outputs, not 1", last.w.ncols()));
+        }
+        if !(self.target_mean.is_finite() && self.target_sd.is_finite()) {
+            return shape("the network's target scaling is not finite".into());
+        }
+        Ok(())
+    }
+
     /// Probabilities (logistic objective) or predicted values (squared error), one per row.
     pub fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<f32>, NnError> {
         let margins = self.margins(x)?;

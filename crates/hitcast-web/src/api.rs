@@ -98,7 +98,7 @@ pub async fn predict(
             (read_batch(items).map_err(ApiError::invalid)?, false)
         }
     };
-    let sampled = state.scorer.method() == hitcast::explain::Method::SamplingShapley;
+    let sampled = state.predictor.method() == hitcast::explain::Method::SamplingShapley;
     if explain && sampled && tracks.len() > state.limits.sampled_explanations {
         return Err(ApiError::invalid(vec![FieldError {
             field: "explain".into(),
@@ -147,17 +147,14 @@ fn explain_flag(query: Option<&str>) -> Result<bool, ApiError> {
 
 /// `GET /api/v1/model`: the metadata, and how explanations are computed.
 pub async fn model(State(state): State<Arc<AppState>>) -> Response {
-    let metadata = &state.scorer.artifact().metadata;
+    let metadata = state.predictor.metadata();
     let mut value = serde_json::to_value(metadata).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut value {
         map.insert(
             "explanation_method".into(),
-            json!(state.scorer.method().describe()),
+            json!(state.predictor.method().describe()),
         );
-        map.insert(
-            "genres".into(),
-            json!(state.scorer.artifact().payload.pipeline.genres()),
-        );
+        map.insert("genres".into(), json!(state.predictor.pipeline().genres()));
     }
     Json(value).into_response()
 }

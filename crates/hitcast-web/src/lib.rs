@@ -35,9 +35,9 @@ use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use hitcast::artifact::Artifact;
 use hitcast::explain::Method;
 use hitcast::models::ModelError;
+use hitcast::predictor::Predictor;
 use hitcast::report::PART_FILES;
 use tokio::net::TcpListener;
 use tower::limit::ConcurrencyLimitLayer;
@@ -45,7 +45,7 @@ use tower_http::timeout::TimeoutLayer;
 
 pub use catalog::{Catalog, LazyCatalog};
 use pages::Typical;
-use score::{Scored, Scorer};
+use score::Scored;
 use track::TrackRequest;
 
 /// Up to this many tracks (exact explanations only) are scored on the async thread: moving
@@ -133,7 +133,7 @@ impl ReportPages {
 
 /// Everything a request handler reads.
 pub struct AppState {
-    scorer: Scorer,
+    predictor: Predictor,
     typical: Typical,
     catalog: LazyCatalog,
     report: Option<ReportPages>,
@@ -141,16 +141,16 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state of a server of `artifact`.
+    /// The state of a server of `predictor`.
     pub fn new(
-        artifact: Artifact,
+        predictor: Predictor,
         catalog: LazyCatalog,
         report: Option<ReportPages>,
         limits: Limits,
     ) -> Result<AppState, WebError> {
-        let typical = Typical::of(&artifact);
+        let typical = Typical::of(&predictor);
         Ok(AppState {
-            scorer: Scorer::new(artifact)?,
+            predictor,
             typical,
             catalog,
             report,
@@ -165,22 +165,25 @@ impl AppState {
         tracks: Vec<TrackRequest>,
         explain: bool,
     ) -> Result<Vec<Scored>, String> {
-        let sampled = explain && self.scorer.method() == Method::SamplingShapley;
+        let sampled = explain && self.predictor.method() == Method::SamplingShapley;
+        let samples = self.limits.explanation_samples;
+        // The cause goes to the log; the caller gets a plain sentence (STYLE.md: 500s).
+        let failed = |e: String| {
+            tracing::error!("scoring failed: {e}");
+            "the model could not answer for these tracks".to_owned()
+        };
         if tracks.len() <= INLINE_TRACKS && !sampled {
-            return self
-                .scorer
-                .score(&tracks, explain, self.limits.explanation_samples)
-                .map_err(|e| e.to_string());
+            return score::score(&self.predictor, &tracks, explain, samples)
+                .map_err(|e| failed(e.to_string()));
         }
         let state = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
-            state
-                .scorer
-                .score(&tracks, explain, state.limits.explanation_samples)
-                .map_err(|e| e.to_string())
+            score::score(&state.predictor, &tracks, explain, samples).map_err(|e| e.to_string())
         })
         .await
-        .map_err(|e| format!("scoring failed: {e}"))?
+        .map_err(|e| e.to_string())
+        .and_then(|r| r)
+        .map_err(failed)
     }
 
     /// Scores and explains one track.

@@ -5,6 +5,11 @@
 use hitcast::data::{Column, Rule};
 use serde_json::{json, Map, Value};
 
+/// The API's version. 2.0.0: a prediction's `popular` became `flagged` (a likely hit, at a
+/// threshold on the calibrated probability) with `lift`; `popularity_low`, `popularity_high` and
+/// `warnings` were added, and `unknown_genres` is always present.
+pub const API_VERSION: &str = "2.0.0";
+
 use crate::Limits;
 
 /// The schema of one input column.
@@ -84,7 +89,7 @@ pub fn document(limits: &Limits) -> Value {
         "openapi": "3.0.3",
         "info": {
             "title": "hitcast",
-            "version": env!("CARGO_PKG_VERSION"),
+            "version": API_VERSION,
             "description": "Predicts whether a Spotify track will be popular, and its 0-100 popularity score, from its audio features and genres."
         },
         "paths": {
@@ -152,14 +157,19 @@ pub fn document(limits: &Limits) -> Value {
             "Track": track_schema(),
             "Prediction": {
                 "type": "object",
-                "required": ["track_id", "probability", "popular", "label", "popularity"],
+                "required": ["track_id", "probability", "flagged", "lift", "label", "popularity", "popularity_low", "popularity_high", "warnings", "unknown_genres"],
                 "properties": {
                     "track_id": { "type": "string", "description": "as given (empty if none)" },
-                    "probability": { "type": "number", "minimum": 0, "maximum": 1 },
-                    "popular": { "type": "boolean", "description": "probability >= the model's decision threshold" },
-                    "label": { "type": "string", "enum": ["popular", "not popular"] },
+                    "probability": { "type": "number", "minimum": 0, "maximum": 1, "description": "the calibrated chance that the track's popularity is above the label threshold (calibrated on validation tracks)" },
+                    "flagged": { "type": "boolean", "description": "a likely hit: probability >= the model's decision threshold (chosen on validation tracks). Replaces `popular` of API version 1.x" },
+                    "lift": { "type": "number", "minimum": 0, "description": "probability / the share of popular tracks in training: how many times a typical track's chance" },
+                    "label": { "type": "string", "enum": ["flagged as a likely hit", "not flagged"] },
                     "popularity": { "type": "number", "minimum": 0, "maximum": 100, "description": "the predicted 0-100 score" },
-                    "unknown_genres": { "type": "array", "items": { "type": "string" } },
+                    "popularity_low": { "type": "number", "minimum": 0, "maximum": 100, "description": "lower end of the score's conformal range (80% coverage by default; the model's /api/v1/model interval.choice.coverage)" },
+                    "popularity_high": { "type": "number", "minimum": 0, "maximum": 100, "description": "upper end of the score's range" },
+                    "warnings": { "type": "array", "description": "inputs beyond what the model saw in training (its 0.1th-99.9th percentiles): the answer is an extrapolation",
+                        "items": { "type": "object", "required": ["field", "message"], "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } },
+                    "unknown_genres": { "type": "array", "items": { "type": "string" }, "description": "genres the model does not know: scored as no genre" },
                     "explanation": { "$ref": "#/components/schemas/Explanation" }
                 }
             },

@@ -1,4 +1,6 @@
-//! The saved model: one file that loads anywhere and carries everything serving needs.
+//! The saved model's file format: one file that loads anywhere and carries everything serving
+//! needs. [`crate::predictor::Predictor::load`] reads it, checks that its parts fit together
+//! and answers with it; this module only encodes, frames and checksums.
 //!
 //! Layout (all integers little-endian):
 //!
@@ -11,28 +13,28 @@
 //! payload's types; the payload (feature pipeline, classifier, regressor) is postcard, with the
 //! boosted trees inside in hessboost's own stable binary format.
 
-use std::collections::BTreeSet;
 use std::io;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::data::{RawRow, Tracks, N_AUDIO};
-use crate::explain::{explain, Explanation, SamplingOptions};
-use crate::features::{FeatureMatrix, FeaturePipeline, TrackInput};
+use crate::calibration::{Calibration, CalibrationChoice};
+use crate::domain::Domain;
+use crate::features::FeaturePipeline;
 use crate::fsutil::write_atomic;
-use crate::metrics::{ClassificationMetrics, RegressionMetrics};
-use crate::models::{Classifier, Regressor};
-use crate::models::{FittedClassifier, FittedRegressor, ModelError, ModelSpec};
+use crate::interval::{IntervalChoice, IntervalMetrics, IntervalModel};
+use crate::metrics::{CalibrationBin, ClassificationMetrics, RegressionMetrics};
+use crate::models::{FittedClassifier, FittedRegressor, ModelSpec};
 use crate::sampling::Strategy;
 use crate::split::Protocol;
 
 /// The first bytes of every artifact.
 pub const MAGIC: &[u8; 8] = b"HITCAST\0";
 /// The format this build writes and reads.
-/// Version 2 added the background rows the explanations of MLP and stack models need.
-pub const FORMAT_VERSION: u32 = 2;
+/// Version 2 added the background rows the explanations of MLP and stack models need; version 3
+/// the calibration, the score's range and the input domain.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// FIT rows kept in the artifact as the explanations' background.
 pub const BACKGROUND_ROWS: usize = 100;
@@ -69,12 +71,46 @@ pub struct Metadata {
     pub regressor_rounds: Option<usize>,
     /// Feature column names, in the order the models read them.
     pub features: Vec<String>,
-    /// Decision threshold on the probability, chosen on VAL for the best F1.
+    /// Decision threshold on the calibrated probability, chosen on VAL for the best F1: a track
+    /// at or above it is flagged as a likely hit.
     pub decision_threshold: f64,
-    /// The classifier on TEST.
+    /// Share of popular tracks in FIT (before any resampling): a typical track's chance.
+    pub base_rate: f64,
+    /// The classifier (calibrated) on TEST.
     pub test_classification: ClassificationMetrics,
     /// The regressor on TEST.
     pub test_regression: RegressionMetrics,
+    /// How the probability was calibrated, and how well it holds on TEST.
+    pub calibration: CalibrationReport,
+    /// How the score's range was made, and how well it holds on TEST.
+    pub interval: IntervalReport,
+}
+
+/// The calibration's choice on VAL and its figures on TEST.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationReport {
+    /// Platt or isotonic, chosen on VAL.
+    pub choice: CalibrationChoice,
+    /// Expected calibration error on TEST (ten bins of equal count), calibrated.
+    pub test_ece: f64,
+    /// The same for the raw probabilities, for comparison.
+    pub test_ece_raw: f64,
+    /// Mean calibrated probability on TEST (compare with the TEST popular rate).
+    pub test_mean_probability: f64,
+    /// TEST reliability curve: the deciles, then the top tenth cut finer.
+    pub test_reliability: Vec<CalibrationBin>,
+}
+
+/// The range's choice on VAL and its figures on TEST.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IntervalReport {
+    /// Split conformal or CQR, chosen on VAL.
+    pub choice: IntervalChoice,
+    /// Coverage and mean width on TEST.
+    pub test: IntervalMetrics,
+    /// Share of TEST tracks flagged as likely hits whose range reaches above the label
+    /// threshold (the flag and the range agree).
+    pub test_flagged_reaching: f64,
 }
 
 /// The models and the pipeline that feeds them.
@@ -89,6 +125,12 @@ pub struct Payload {
     /// [`BACKGROUND_ROWS`] FIT rows (transformed, row-major): "a typical track" for
     /// explanations.
     pub background: Vec<f64>,
+    /// From the classifier's raw probability to the calibrated one.
+    pub calibration: Calibration,
+    /// The score's range.
+    pub interval: IntervalModel,
+    /// What the model saw of each continuous input in training.
+    pub domain: Domain,
 }
 
 /// A saved model: metadata and payload.
@@ -169,90 +211,7 @@ impl Artifact {
             section: "payload",
             reason: e.to_string(),
         })?;
-        let artifact = Artifact { metadata, payload };
-        artifact.check()?;
-        Ok(artifact)
-    }
-
-    /// Checks that the decoded parts fit together: a file with a valid checksum can still be
-    /// crafted, or written by a buggy tool. The widths are compared, then one track is scored
-    /// and explained; a model whose parts disagree fails that (the fuzzer found such files).
-    fn check(&self) -> Result<(), ArtifactError> {
-        let unfit = |reason: String| ArtifactError::Decode {
-            section: "payload",
-            reason,
-        };
-        let pipeline = &self.payload.pipeline;
-        let width = pipeline.names().len();
-        if self.metadata.features.len() != width {
-            return Err(unfit(format!(
-                "the metadata lists {} features and the pipeline makes {width}",
-                self.metadata.features.len()
-            )));
-        }
-        if width == 0 || self.payload.background.len() % width != 0 {
-            return Err(unfit(
-                "the background rows do not match the features".into(),
-            ));
-        }
-        let coefficients = |m: &FittedRegressor| match m {
-            FittedRegressor::Linear(m) => Some(m.beta.len()),
-            _ => None,
-        };
-        let logistic = match &self.payload.classifier {
-            FittedClassifier::Logistic(m) => Some(m.beta.len()),
-            _ => None,
-        };
-        for (model, n) in [
-            ("classifier", logistic),
-            ("regressor", coefficients(&self.payload.regressor)),
-        ] {
-            if let Some(n) = n.filter(|&n| n != width + 1) {
-                return Err(unfit(format!(
-                    "the {model} has {n} coefficients for {width} features"
-                )));
-            }
-        }
-        let genres: Vec<String> = pipeline.genres().iter().take(1).cloned().collect();
-        let track = TrackInput {
-            audio: [0.5; N_AUDIO],
-            genres: &genres,
-            artists: "a;b",
-            album_name: "an album",
-            track_name: "a title (feat. c)",
-        };
-        let smoke = || -> Result<(), ModelError> {
-            let (row, _) = pipeline.transform_one(&track);
-            let x = FeatureMatrix::new(pipeline.names().to_vec(), row)
-                .ok_or_else(|| ModelError::Shape("a row of the wrong width".into()))?;
-            self.payload.classifier.predict_proba(&x);
-            self.payload.regressor.predict(&x);
-            let options = SamplingOptions {
-                samples: 2,
-                ..SamplingOptions::default()
-            };
-            explain(
-                &self.payload.classifier,
-                pipeline,
-                &self.background()?,
-                &x,
-                options,
-            )?;
-            Ok(())
-        };
-        // A panic here means parts that disagree; its message would only confuse, so the hook
-        // is silenced for the moment (the only panics caught anywhere in hitcast).
-        let hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|_| {}));
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(smoke));
-        std::panic::set_hook(hook);
-        match outcome {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(unfit(format!("scoring a track fails: {e}"))),
-            Err(_) => Err(unfit(
-                "its parts do not fit together (scoring a track fails)".into(),
-            )),
-        }
+        Ok(Artifact { metadata, payload })
     }
 
     /// Writes the artifact to `path` atomically.
@@ -267,102 +226,6 @@ impl Artifact {
     /// Reads an artifact from `path`.
     pub fn load(path: &Path) -> Result<Artifact, ArtifactError> {
         Artifact::from_bytes(&read(path)?)
-    }
-}
-
-/// One explained track.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Explained {
-    /// The track's id.
-    pub track_id: String,
-    /// Its title.
-    pub track_name: String,
-    /// Its artists.
-    pub artists: String,
-    /// `probability >= decision_threshold`.
-    pub popular: bool,
-    /// The probability and why.
-    #[serde(flatten)]
-    pub explanation: Explanation,
-}
-
-/// One scored track.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Prediction {
-    /// The track's id.
-    pub track_id: String,
-    /// Probability of being popular.
-    pub probability: f64,
-    /// `probability >= decision_threshold`.
-    pub popular: bool,
-    /// Predicted popularity score, clamped to 0-100.
-    pub popularity: f64,
-}
-
-impl Artifact {
-    /// Scores rows (one per row: a file to score is not collapsed). Returns the predictions in
-    /// row order and the genres the model does not know (they score as no genre).
-    pub fn predict(&self, rows: Vec<RawRow>) -> (Vec<Prediction>, BTreeSet<String>) {
-        let tracks = Tracks::one_per_row(rows);
-        let all: Vec<usize> = (0..tracks.len()).collect();
-        let transformed = self.payload.pipeline.transform(&tracks, &all);
-        let probabilities = self.payload.classifier.predict_proba(&transformed.matrix);
-        let scores = self.payload.regressor.predict(&transformed.matrix);
-        let predictions = tracks
-            .rows
-            .into_iter()
-            .zip(probabilities.into_iter().zip(scores))
-            .map(|(t, (p, s))| Prediction {
-                track_id: t.track_id,
-                probability: p,
-                popular: p >= self.metadata.decision_threshold,
-                popularity: s.clamp(0.0, 100.0),
-            })
-            .collect();
-        (predictions, transformed.unknown_genres)
-    }
-}
-
-impl Artifact {
-    /// The background rows as a matrix.
-    pub fn background(&self) -> Result<FeatureMatrix, ModelError> {
-        FeatureMatrix::new(
-            self.metadata.features.clone(),
-            self.payload.background.clone(),
-        )
-        .ok_or_else(|| ModelError::Shape("the background rows do not match the features".into()))
-    }
-
-    /// Explains the classifier's probability for each row (one per row, as [`Artifact::predict`]).
-    /// Returns the explanations in row order and the genres the model does not know.
-    pub fn explain(
-        &self,
-        rows: Vec<RawRow>,
-        options: SamplingOptions,
-    ) -> Result<(Vec<Explained>, BTreeSet<String>), ModelError> {
-        let tracks = Tracks::one_per_row(rows);
-        let all: Vec<usize> = (0..tracks.len()).collect();
-        let transformed = self.payload.pipeline.transform(&tracks, &all);
-        let explanations = explain(
-            &self.payload.classifier,
-            &self.payload.pipeline,
-            &self.background()?,
-            &transformed.matrix,
-            options,
-        )?;
-        let explained = tracks
-            .rows
-            .into_iter()
-            .zip(explanations)
-            .map(|(t, explanation)| Explained {
-                track_id: t.track_id,
-                track_name: t.track_name,
-                artists: t.artists,
-                popular: explanation.probability >= self.metadata.decision_threshold,
-                explanation,
-            })
-            .collect();
-        Ok((explained, transformed.unknown_genres))
     }
 }
 
@@ -459,159 +322,22 @@ fn length(bytes: &[u8], at: &mut usize, what: &'static str) -> Result<usize, Art
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{Track, N_AUDIO};
-    use crate::features::PipelineParams;
-    use crate::metrics::Confusion;
-    use crate::models::{BoostingParams, RegressorKind, TrainSet};
-
-    fn tracks() -> Tracks {
-        let rows = (0..200u32)
-            .map(|i| {
-                let mut audio = [0.5; N_AUDIO];
-                audio[0] = f64::from(i * 1000 % 7919);
-                audio[2] = f64::from(i % 10) / 10.0;
-                Track {
-                    line: u64::from(i) + 2,
-                    track_id: format!("t{i}"),
-                    artists: format!("a{}", i % 17),
-                    album_name: String::new(),
-                    track_name: format!("song {i}"),
-                    popularity: Some(if i % 10 >= 8 { 80 } else { 20 }),
-                    audio,
-                    genres: vec![(i % 3) as u16],
-                }
-            })
-            .collect();
-        Tracks {
-            genres: vec!["a".into(), "b".into(), "c".into()],
-            rows,
-            collapse: Default::default(),
-        }
-    }
-
-    fn artifact() -> (Artifact, Tracks) {
-        let t = tracks();
-        let rows: Vec<usize> = (0..t.len()).collect();
-        let pipeline = FeaturePipeline::fit(&t, &rows, PipelineParams::default()).unwrap();
-        let x = pipeline.transform(&t, &rows).matrix;
-        let y: Vec<f64> = t
-            .rows
-            .iter()
-            .map(|r| f64::from(u8::from(r.popularity > Some(71))))
-            .collect();
-        let score: Vec<f64> = t
-            .rows
-            .iter()
-            .map(|r| f64::from(r.popularity.unwrap()))
-            .collect();
-        let classifier = ModelSpec::Boosting(BoostingParams {
-            max_rounds: 20,
-            ..Default::default()
-        });
-        let regressor = ModelSpec::regressor(RegressorKind::Linear);
-        let metrics = ClassificationMetrics {
-            rows: 0,
-            positive_rate: 0.0,
-            majority_accuracy: 0.0,
-            roc_auc: 0.0,
-            pr_auc: 0.0,
-            threshold: 0.5,
-            confusion: Confusion::default(),
-            f1: 0.0,
-            precision: 0.0,
-            recall: 0.0,
-            accuracy: 0.0,
-            balanced_accuracy: 0.0,
-        };
-        let artifact = Artifact {
-            metadata: Metadata {
-                hitcast_version: "test".into(),
-                created_unix: 1,
-                data_sha256: "00".into(),
-                protocol: Protocol::Honest,
-                fold: Some(0),
-                seed: 1,
-                label_threshold: 71,
-                strategy: Strategy::None,
-                classifier: classifier.clone(),
-                classifier_rounds: None,
-                regressor: regressor.clone(),
-                regressor_rounds: None,
-                features: pipeline.names().to_vec(),
-                decision_threshold: 0.5,
-                test_classification: metrics,
-                test_regression: RegressionMetrics {
-                    r2: 0.0,
-                    rmse: 0.0,
-                    mae: 0.0,
-                },
-            },
-            payload: Payload {
-                classifier: classifier
-                    .fit_classifier(&TrainSet::new(&x, &y), None, 1)
-                    .unwrap(),
-                regressor: regressor
-                    .fit_regressor(&TrainSet::new(&x, &score), None, 1)
-                    .unwrap(),
-                background: x.select_rows(&[0, 50, 100]).as_slice().to_vec(),
-                pipeline,
-            },
-        };
-        (artifact, t)
-    }
+    use crate::testutil::fixture;
 
     #[test]
-    fn round_trip_predicts_identically() {
-        let (a, t) = artifact();
+    fn round_trip_is_identical() {
+        let (a, _) = fixture();
         let bytes = a.to_bytes().unwrap();
         assert_eq!(&bytes[..8], MAGIC);
         let b = Artifact::from_bytes(&bytes).unwrap();
         assert_eq!(b.metadata, a.metadata);
-        let rows: Vec<usize> = (0..t.len()).collect();
-        let x = b.payload.pipeline.transform(&t, &rows).matrix;
-        assert_eq!(x, a.payload.pipeline.transform(&t, &rows).matrix);
-        assert_eq!(
-            b.payload.classifier.predict_proba(&x),
-            a.payload.classifier.predict_proba(&x)
-        );
-        assert_eq!(
-            b.payload.regressor.predict(&x),
-            a.payload.regressor.predict(&x)
-        );
-        // Encoding is deterministic.
+        // Encoding is deterministic, so the payload came back whole.
         assert_eq!(b.to_bytes().unwrap(), bytes);
-    }
-
-    /// The load error of `a` written out with a valid checksum.
-    fn refused(a: &Artifact) -> String {
-        match Artifact::from_bytes(&a.to_bytes().unwrap()) {
-            Ok(_) => panic!("a model whose parts disagree loaded"),
-            Err(e) => e.to_string(),
-        }
-    }
-
-    #[test]
-    fn a_file_whose_parts_disagree_is_refused_though_its_checksum_is_valid() {
-        // No coefficients: the fuzzer found this as a panic when scoring.
-        let (mut a, _) = artifact();
-        if let FittedRegressor::Linear(m) = &mut a.payload.regressor {
-            m.beta.clear();
-        }
-        assert_eq!(
-            refused(&a),
-            "the model file is corrupt: cannot decode its payload: the regressor has 0 coefficients for 28 features"
-        );
-        let (mut a, _) = artifact();
-        a.metadata.features.pop();
-        assert!(refused(&a).ends_with("the metadata lists 27 features and the pipeline makes 28"));
-        let (mut a, _) = artifact();
-        a.payload.background.pop();
-        assert!(refused(&a).ends_with("the background rows do not match the features"));
     }
 
     #[test]
     fn save_and_load_through_a_file() {
-        let (a, _) = artifact();
+        let (a, _) = fixture();
         let dir = std::env::temp_dir().join(format!("hitcast-artifact-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("m.hitcast");
@@ -629,7 +355,7 @@ mod tests {
 
     #[test]
     fn damaged_files_are_clear_errors() {
-        let (a, _) = artifact();
+        let (a, _) = fixture();
         let bytes = a.to_bytes().unwrap();
         let msg = |b: &[u8]| Artifact::from_bytes(b).unwrap_err().to_string();
         assert_eq!(
@@ -642,7 +368,7 @@ mod tests {
         );
         let mut v1 = bytes.clone();
         v1[8] = 1;
-        assert_eq!(msg(&v1), "model format version 1 is not supported by this hitcast (it reads version 2); retrain or use a matching hitcast");
+        assert_eq!(msg(&v1), "model format version 1 is not supported by this hitcast (it reads version 3); retrain or use a matching hitcast");
         assert_eq!(msg(&bytes[..10]), "the model file is truncated (version)");
         assert_eq!(
             msg(&bytes[..bytes.len() / 2]),

@@ -11,7 +11,9 @@
 //! | sample | [`sampling`] | [`sampling::Strategy`], [`sampling::resample`] |
 //! | fit | [`models`] | [`models::ModelSpec`], [`models::FittedClassifier`] (logreg, rf, gbm, mlp, stack) |
 //! | evaluate | [`metrics`], [`experiment`] | [`metrics::ClassificationMetrics`], [`experiment::Results`] |
-//! | save, score | [`training`], [`artifact`] | [`artifact::Artifact`] |
+//! | calibrate, range | [`calibration`], [`interval`], [`domain`] | [`calibration::Calibration`], [`interval::IntervalModel`], [`domain::Domain`] |
+//! | save | [`training`], [`artifact`] | [`artifact::Artifact`] (the file format) |
+//! | score | [`predictor`] | [`predictor::Predictor`]: the one scoring path |
 //! | explain | [`explain`] | [`explain::Explanation`] |
 //! | report | [`eda`], [`report`] | [`eda::Eda`], [`report::Report`] |
 //!
@@ -31,14 +33,18 @@
 //! ```
 
 pub mod artifact;
+pub mod calibration;
 pub mod data;
+pub mod domain;
 pub mod eda;
 pub mod experiment;
 pub mod explain;
 pub mod features;
 pub mod fsutil;
+pub mod interval;
 pub mod metrics;
 pub mod models;
+pub mod predictor;
 pub mod report;
 pub mod sampling;
 pub mod split;

@@ -319,6 +319,72 @@ impl RegressionMetrics {
     }
 }
 
+/// One bin of a reliability curve: rows whose predicted probability falls in it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationBin {
+    /// Mean predicted probability.
+    pub predicted: f64,
+    /// Share of popular rows.
+    pub observed: f64,
+    /// Rows.
+    pub rows: usize,
+}
+
+/// Rows sorted by predicted probability and cut at the given quantiles of the row count
+/// (`edges` ascending in (0, 1), e.g. 0.1, 0.2, ... 0.9 for ten bins of equal count). Each bin's
+/// mean prediction is set against its observed popular share.
+pub fn reliability(
+    scores: &[f64],
+    labels: &[bool],
+    edges: &[f64],
+) -> Result<Vec<CalibrationBin>, MetricError> {
+    check(scores, labels.len())?;
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let n = order.len();
+    let mut cuts: Vec<usize> = edges
+        .iter()
+        .map(|&q| ((q * n as f64).round() as usize).min(n))
+        .collect();
+    cuts.push(n);
+    let mut start = 0;
+    let mut bins = Vec::with_capacity(cuts.len());
+    for end in cuts {
+        if end <= start {
+            continue;
+        }
+        let rows = &order[start..end];
+        let count = rows.len() as f64;
+        bins.push(CalibrationBin {
+            predicted: rows.iter().map(|&i| scores[i]).sum::<f64>() / count,
+            observed: rows.iter().filter(|&&i| labels[i]).count() as f64 / count,
+            rows: rows.len(),
+        });
+        start = end;
+    }
+    Ok(bins)
+}
+
+/// Ten bins of equal row count: the bins of [`expected_calibration_error`].
+pub const DECILES: [f64; 9] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+
+/// The deciles, then the top tenth cut finer (95th, 98th, 99th percentiles), so a reliability
+/// curve reaches the largest predicted probabilities, where the flagged tracks are.
+pub const RELIABILITY_EDGES: [f64; 12] = [
+    0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99,
+];
+
+/// Expected calibration error over ten bins of equal row count:
+/// `Σ_b (n_b / n) · |mean predicted_b − observed share_b|`.
+pub fn expected_calibration_error(scores: &[f64], labels: &[bool]) -> Result<f64, MetricError> {
+    let bins = reliability(scores, labels, &DECILES)?;
+    let n = scores.len() as f64;
+    Ok(bins
+        .iter()
+        .map(|b| b.rows as f64 / n * (b.predicted - b.observed).abs())
+        .sum())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,5 +498,28 @@ mod tests {
             }
         );
         assert_eq!(average_precision(&[], &[]).unwrap_err(), MetricError::Empty);
+    }
+
+    #[test]
+    fn calibration_error_by_hand() {
+        // 20 rows: ten at 0.1 (one popular), ten at 0.5 (eight popular). Deciles of equal count
+        // put two rows in each bin: the bins at 0.1 hold labels in sorted-stable order.
+        let mut scores = vec![0.1; 10];
+        scores.extend([0.5; 10]);
+        let mut labels = vec![false; 10];
+        labels[0] = true;
+        labels.extend([true, true, true, true, true, true, true, true, false, false]);
+        let bins = reliability(&scores, &labels, &DECILES).unwrap();
+        assert_eq!(bins.len(), 10);
+        assert!(bins.iter().all(|b| b.rows == 2));
+        // |0.1 - 0.5| + 4 · 0.1 for the first five bins; |0.5 - 1| · 4 + |0.5 - 0| for the rest,
+        // each weighted 2/20.
+        let want = 0.1 * ((0.4 + 4.0 * 0.1) + (4.0 * 0.5 + 0.5));
+        let ece = expected_calibration_error(&scores, &labels).unwrap();
+        assert!((ece - want).abs() < 1e-12, "{ece} {want}");
+        // Finer edges at the top: the last bins hold the largest scores.
+        let fine = reliability(&scores, &labels, &RELIABILITY_EDGES).unwrap();
+        assert_eq!(fine.iter().map(|b| b.rows).sum::<usize>(), 20);
+        assert_eq!(fine.last().unwrap().predicted, 0.5);
     }
 }

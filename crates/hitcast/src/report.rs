@@ -8,15 +8,17 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::artifact::{Artifact, Metadata};
+use crate::artifact::Metadata;
 use crate::data::RawRow;
 use crate::eda::html::{figure, page_end, page_start, sections, thousands};
 use crate::eda::svg::{self, escape};
 use crate::eda::Eda;
 use crate::experiment::{Results, TaskKind};
-use crate::explain::{explain, SamplingOptions};
+use crate::explain::{Method, SamplingOptions};
 use crate::features::{select, OutlierSetup};
-use crate::models::{Classifier, ModelError};
+use crate::metrics::{reliability, CalibrationBin, MetricError, RELIABILITY_EDGES};
+use crate::models::ModelError;
+use crate::predictor::Predictor;
 use crate::sampling::Strategy;
 use crate::split::{Split, SplitError};
 
@@ -32,17 +34,9 @@ pub enum ReportError {
     /// Explaining the model failed.
     #[error("cannot compute feature importance")]
     Model(#[from] ModelError),
-}
-
-/// One calibration bin: rows whose predicted probability falls in it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct CalibrationBin {
-    /// Mean predicted probability.
-    pub predicted: f64,
-    /// Share of popular rows.
-    pub observed: f64,
-    /// Rows.
-    pub rows: usize,
+    /// TEST holds one class only.
+    #[error("cannot measure the model on TEST")]
+    Metric(#[source] MetricError),
 }
 
 /// A saved model measured again on its own TEST rows.
@@ -58,7 +52,8 @@ pub struct ModelCard {
     pub roc: Curve,
     /// Precision-recall curve: (recall, precision).
     pub pr: Curve,
-    /// Ten bins of equal row count by predicted probability.
+    /// Reliability of the calibrated probability: ten bins of equal row count, the top one cut
+    /// finer ([`RELIABILITY_EDGES`]).
     pub calibration: Vec<CalibrationBin>,
     /// Mean |contribution| (log-odds) per feature over a TEST sample, largest first.
     pub importance: Vec<(String, f64)>,
@@ -120,23 +115,6 @@ fn thin(points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
     out
 }
 
-fn calibration(scores: &[f64], labels: &[bool]) -> Vec<CalibrationBin> {
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    let bins = 10.min(order.len().max(1));
-    order
-        .chunks(order.len().div_ceil(bins).max(1))
-        .map(|rows| {
-            let n = rows.len() as f64;
-            CalibrationBin {
-                predicted: rows.iter().map(|&i| scores[i]).sum::<f64>() / n,
-                observed: rows.iter().filter(|&&i| labels[i]).count() as f64 / n,
-                rows: rows.len(),
-            }
-        })
-        .collect()
-}
-
 /// Rows explained for the importance: many for exact methods, fewer for sampling.
 const IMPORTANCE_ROWS_EXACT: usize = 2000;
 const IMPORTANCE_ROWS_SAMPLED: usize = 200;
@@ -144,32 +122,22 @@ const IMPORTANCE_ROWS_SAMPLED: usize = 200;
 /// Scores the model's TEST rows in `rows` (the file it was trained on, ideally) and builds its
 /// card. `data_sha256` is the file's hash, compared with the model's.
 pub fn model_card(
-    artifact: &Artifact,
+    predictor: &Predictor,
     rows: Vec<RawRow>,
     data_sha256: &str,
 ) -> Result<ModelCard, ReportError> {
-    let m = &artifact.metadata;
+    let m = predictor.metadata();
     let table = m.protocol.table(rows);
     let labels = table
         .labels(m.label_threshold)
         .ok_or(ReportError::Unlabelled)?;
     let split = Split::new(&table, &labels, m.protocol, m.fold.unwrap_or(0), m.seed)?;
-    let x = artifact
-        .payload
-        .pipeline
-        .transform(&table, &split.test)
-        .matrix;
-    let scores = artifact.payload.classifier.predict_proba(&x);
+    let x = predictor.pipeline().transform(&table, &split.test).matrix;
+    let scores = predictor.probabilities(&x);
     let test_labels = select(&labels, &split.test);
     let (roc, pr) = curves(&scores, &test_labels);
 
-    let exact = matches!(
-        artifact.payload.classifier.kind(),
-        crate::models::ClassifierKind::Gbm
-            | crate::models::ClassifierKind::Rf
-            | crate::models::ClassifierKind::Logreg
-    );
-    let n = if exact {
+    let n = if predictor.method() != Method::SamplingShapley {
         IMPORTANCE_ROWS_EXACT
     } else {
         IMPORTANCE_ROWS_SAMPLED
@@ -181,13 +149,7 @@ pub fn model_card(
         samples: 64,
         seed: m.seed,
     };
-    let explained = explain(
-        &artifact.payload.classifier,
-        &artifact.payload.pipeline,
-        &artifact.background()?,
-        &x.select_rows(&sample),
-        options,
-    )?;
+    let explained = predictor.explain_matrix(&x.select_rows(&sample), options)?;
     let mut totals: Vec<(String, f64)> = Vec::new();
     for e in &explained {
         for c in &e.contributions {
@@ -211,7 +173,8 @@ pub fn model_card(
         metadata: m.clone(),
         same_data: m.data_sha256 == data_sha256,
         test_rows: scores.len(),
-        calibration: calibration(&scores, &test_labels),
+        calibration: reliability(&scores, &test_labels, &RELIABILITY_EDGES)
+            .map_err(ReportError::Metric)?,
         roc,
         pr,
         importance,
@@ -282,7 +245,7 @@ fn model_section(h: &mut String, card: &ModelCard) {
     );
     let _ = write!(
         h,
-        "<p>In plain words: of the tracks it flags as popular, <b>{:.0}%</b> are; it finds <b>{:.0}%</b> of the popular tracks. TEST: {} tracks, {:.1}% popular; ROC-AUC {:.3}, PR-AUC {:.3}, F1 {:.3}, accuracy {:.3} (always answering \"not popular\" scores {:.3}); the 0-100 score: R² {:.3}, RMSE {:.2}, MAE {:.2}.</p>",
+        "<p>In plain words: of the tracks it flags as likely hits, <b>{:.0}%</b> are popular; it finds <b>{:.0}%</b> of the popular tracks. TEST: {} tracks, {:.1}% popular; ROC-AUC {:.3}, PR-AUC {:.3}, F1 {:.3}, accuracy {:.3} (always answering \"not popular\" scores {:.3}); the 0-100 score: R² {:.3}, RMSE {:.2}, MAE {:.2}.</p>",
         c.precision * 100.0,
         c.recall * 100.0,
         thousands(c.rows),
@@ -295,6 +258,25 @@ fn model_section(h: &mut String, card: &ModelCard) {
         m.test_regression.r2,
         m.test_regression.rmse,
         m.test_regression.mae
+    );
+    let (cal, iv) = (&m.calibration, &m.interval);
+    let _ = write!(
+        h,
+        "<p>Trustworthy answers, on TEST: the probability is calibrated on VAL ({} scaling, chosen over {} by out-of-fold VAL log-loss {:.4} against {:.4}); its expected calibration error is <b>{:.4}</b> ({:.4} before calibration), and it averages {:.3} against a popular share of {:.3}. The score's {:.0}% range ({}) holds the true score for <b>{:.1}%</b> of TEST tracks, {:.1} points wide on average; the range reaches above {} for {:.0}% of the tracks flagged as likely hits.</p>",
+        cal.choice.method,
+        if cal.choice.method == "platt" { "isotonic" } else { "Platt" },
+        cal.choice.platt_logloss.min(cal.choice.isotonic_logloss),
+        cal.choice.platt_logloss.max(cal.choice.isotonic_logloss),
+        cal.test_ece,
+        cal.test_ece_raw,
+        cal.test_mean_probability,
+        c.positive_rate,
+        iv.choice.coverage * 100.0,
+        if iv.choice.method == "cqr" { "conformalized quantile regression" } else { "split conformal" },
+        iv.test.coverage * 100.0,
+        iv.test.mean_width,
+        m.label_threshold,
+        iv.test_flagged_reaching * 100.0
     );
     let rounds = |r: Option<usize>| r.map_or_else(String::new, |r| format!(" ({r} rounds kept)"));
     let _ = write!(
@@ -313,7 +295,7 @@ fn model_section(h: &mut String, card: &ModelCard) {
     let k = &c.confusion;
     let _ = write!(
         h,
-        "<table><tr><th>at threshold {:.4} (chosen on VAL)</th><th>predicted popular</th><th>predicted not</th></tr><tr><td>popular</td><td>{}</td><td>{}</td></tr><tr><td>not popular</td><td>{}</td><td>{}</td></tr></table><div class=\"grid-2\">",
+        "<table><tr><th>at threshold {:.4} (chosen on VAL)</th><th>flagged</th><th>not flagged</th></tr><tr><td>popular</td><td>{}</td><td>{}</td></tr><tr><td>not popular</td><td>{}</td><td>{}</td></tr></table><div class=\"grid-2\">",
         m.decision_threshold,
         thousands(k.tp),
         thousands(k.fn_),
@@ -336,12 +318,12 @@ fn model_section(h: &mut String, card: &ModelCard) {
         .map(|b| (b.predicted, b.observed))
         .collect();
     let top = points.iter().map(|p| p.0.max(p.1)).fold(0.0, f64::max);
-    // Zoom to the predictions: at a 2.7% base rate nearly all of them are below 0.2.
+    // Zoom to the predictions, up to the largest bin: at a 2.7% base rate most are near 0.
     let extent = ((top * 1.1 * 10.0).ceil() / 10.0).clamp(0.1, 1.0);
     figure(
         h,
-        &svg::curves("Calibration (TEST, 10 bins of equal size)", "mean predicted probability", "share popular", &[("model", &points)], true, extent),
-        &format!("Points on the dashed diagonal are calibrated: predicted probabilities match observed shares. Axes run to {extent:.1}: most tracks are predicted near 0."),
+        &svg::curves("Calibration (TEST)", "mean predicted probability", "share popular", &[("model", &points)], true, extent),
+        &format!("Ten bins of equal size, the top tenth cut at the 95th, 98th and 99th percentiles so the curve reaches the largest probabilities. Points on the dashed diagonal are calibrated: predicted probabilities match observed shares. Expected calibration error {:.4}.", m.calibration.test_ece),
     );
     let top20: Vec<(String, f64)> = card.importance.iter().take(20).cloned().collect();
     figure(
@@ -519,13 +501,14 @@ mod tests {
     }
 
     #[test]
-    fn calibration_bins_hold_equal_rows() {
+    fn calibration_bins_hold_equal_rows_and_reach_the_top() {
         let scores: Vec<f64> = (0..100).map(|i| f64::from(i) / 100.0).collect();
         let labels: Vec<bool> = (0..100).map(|i| i >= 90).collect();
-        let bins = calibration(&scores, &labels);
-        assert_eq!(bins.len(), 10);
-        assert!(bins.iter().all(|b| b.rows == 10));
-        assert_eq!((bins[0].observed, bins[9].observed), (0.0, 1.0));
-        assert!((bins[9].predicted - 0.945).abs() < 1e-12);
+        let bins = reliability(&scores, &labels, &RELIABILITY_EDGES).unwrap();
+        // Nine deciles, then the top tenth as 5 + 3 + 1 + 1 rows.
+        let rows: Vec<usize> = bins.iter().map(|b| b.rows).collect();
+        assert_eq!(rows, [10, 10, 10, 10, 10, 10, 10, 10, 10, 5, 3, 1, 1]);
+        assert_eq!((bins[0].observed, bins[12].observed), (0.0, 1.0));
+        assert!((bins[12].predicted - 0.99).abs() < 1e-12);
     }
 }

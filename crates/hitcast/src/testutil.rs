@@ -8,3 +8,137 @@ pub fn correct_at_half(probabilities: &[f64], labels: &[f64]) -> usize {
         .filter(|(p, y)| (**p > 0.5) == (**y > 0.5))
         .count()
 }
+
+/// A small table (200 tracks, 3 genres, every fifth popular) and a whole artifact trained on it:
+/// a 20-round booster, a linear score model, Platt calibration and a split-conformal range.
+pub fn fixture() -> (crate::artifact::Artifact, crate::data::Tracks) {
+    use crate::artifact::{Artifact, CalibrationReport, IntervalReport, Metadata, Payload};
+    use crate::calibration::{Calibration, CalibrationChoice};
+    use crate::data::{Track, Tracks, N_AUDIO};
+    use crate::domain::Domain;
+    use crate::features::{FeaturePipeline, PipelineParams};
+    use crate::interval::{IntervalChoice, IntervalMetrics, IntervalModel};
+    use crate::metrics::{ClassificationMetrics, Confusion, RegressionMetrics};
+    use crate::models::{BoostingParams, ModelSpec, RegressorKind, TrainSet};
+    use crate::sampling::Strategy;
+    use crate::split::Protocol;
+
+    let rows = (0..200u32)
+        .map(|i| {
+            let mut audio = [0.5; N_AUDIO];
+            audio[0] = f64::from(i * 1000 % 7919);
+            audio[2] = f64::from(i % 10) / 10.0;
+            Track {
+                line: u64::from(i) + 2,
+                track_id: format!("t{i}"),
+                artists: format!("a{}", i % 17),
+                album_name: String::new(),
+                track_name: format!("song {i}"),
+                popularity: Some(if i % 10 >= 8 { 80 } else { 20 }),
+                audio,
+                genres: vec![(i % 3) as u16],
+            }
+        })
+        .collect();
+    let t = Tracks {
+        genres: vec!["a".into(), "b".into(), "c".into()],
+        rows,
+        collapse: Default::default(),
+    };
+    let all: Vec<usize> = (0..t.len()).collect();
+    let pipeline = FeaturePipeline::fit(&t, &all, PipelineParams::default()).unwrap();
+    let x = pipeline.transform(&t, &all).matrix;
+    let y: Vec<f64> = t
+        .rows
+        .iter()
+        .map(|r| f64::from(u8::from(r.popularity > Some(71))))
+        .collect();
+    let score: Vec<f64> = t
+        .rows
+        .iter()
+        .map(|r| f64::from(r.popularity.unwrap()))
+        .collect();
+    let classifier = ModelSpec::Boosting(BoostingParams {
+        max_rounds: 20,
+        ..Default::default()
+    });
+    let regressor = ModelSpec::regressor(RegressorKind::Linear);
+    let metrics = ClassificationMetrics {
+        rows: 0,
+        positive_rate: 0.0,
+        majority_accuracy: 0.0,
+        roc_auc: 0.0,
+        pr_auc: 0.0,
+        threshold: 0.5,
+        confusion: Confusion::default(),
+        f1: 0.0,
+        precision: 0.0,
+        recall: 0.0,
+        accuracy: 0.0,
+        balanced_accuracy: 0.0,
+    };
+    let artifact = Artifact {
+        metadata: Metadata {
+            hitcast_version: "test".into(),
+            created_unix: 1,
+            data_sha256: "00".into(),
+            protocol: Protocol::Honest,
+            fold: Some(0),
+            seed: 1,
+            label_threshold: 71,
+            strategy: Strategy::None,
+            classifier: classifier.clone(),
+            classifier_rounds: None,
+            regressor: regressor.clone(),
+            regressor_rounds: None,
+            features: pipeline.names().to_vec(),
+            decision_threshold: 0.5,
+            base_rate: 0.2,
+            test_classification: metrics,
+            test_regression: RegressionMetrics {
+                r2: 0.0,
+                rmse: 0.0,
+                mae: 0.0,
+            },
+            calibration: CalibrationReport {
+                choice: CalibrationChoice {
+                    method: "platt".into(),
+                    raw_logloss: 0.0,
+                    platt_logloss: 0.0,
+                    isotonic_logloss: 0.0,
+                },
+                test_ece: 0.0,
+                test_ece_raw: 0.0,
+                test_mean_probability: 0.0,
+                test_reliability: Vec::new(),
+            },
+            interval: IntervalReport {
+                choice: IntervalChoice {
+                    coverage: 0.8,
+                    method: "split".into(),
+                    split_width: 0.0,
+                    cqr_width: 0.0,
+                },
+                test: IntervalMetrics {
+                    coverage: 0.0,
+                    mean_width: 0.0,
+                },
+                test_flagged_reaching: 0.0,
+            },
+        },
+        payload: Payload {
+            classifier: classifier
+                .fit_classifier(&TrainSet::new(&x, &y), None, 1)
+                .unwrap(),
+            regressor: regressor
+                .fit_regressor(&TrainSet::new(&x, &score), None, 1)
+                .unwrap(),
+            background: x.select_rows(&[0, 50, 100]).as_slice().to_vec(),
+            calibration: Calibration::Platt { a: 1.5, b: -0.5 },
+            interval: IntervalModel::Split { half_width: 10.0 },
+            domain: Domain::fit(&t, &all),
+            pipeline,
+        },
+    };
+    (artifact, t)
+}

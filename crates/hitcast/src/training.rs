@@ -6,13 +6,21 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::artifact::{Artifact, Metadata, Payload, BACKGROUND_ROWS};
+use crate::artifact::{
+    Artifact, CalibrationReport, IntervalReport, Metadata, Payload, BACKGROUND_ROWS,
+};
+use crate::calibration::Calibration;
 use crate::data::Tracks;
+use crate::domain::Domain;
 use crate::experiment::{
     prepare, targets, tune_classifier, tune_regressor, ExperimentError, TuneConfig,
 };
 use crate::features::{select, FeatureMatrix, FeatureSet, OutlierSetup};
-use crate::metrics::{best_f1_threshold, ClassificationMetrics, RegressionMetrics};
+use crate::interval::{agree, IntervalMetrics, IntervalModel};
+use crate::metrics::{
+    best_f1_threshold, expected_calibration_error, reliability, ClassificationMetrics,
+    RegressionMetrics, RELIABILITY_EDGES,
+};
 use crate::models::{Classifier, ModelError, ModelSpec, Regressor, TrainSet};
 use crate::sampling::{resample, Strategy};
 use crate::split::Split;
@@ -36,10 +44,13 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Random search on VAL for both families first (trial 0: the parameters above).
     pub tune: Option<TuneConfig>,
+    /// Share of tracks whose score should fall in their range (default 0.8).
+    pub coverage: f64,
 }
 
-/// Fits both models on FIT, picks the threshold on VAL, measures on TEST, and bundles them
-/// with the pipeline. `data_sha256` identifies the training file in the metadata.
+/// Fits both models on FIT; on VAL calibrates the probability, picks the threshold on the
+/// calibrated probability and calibrates the score's range; measures everything on TEST, and
+/// bundles it with the pipeline. `data_sha256` identifies the training file in the metadata.
 pub fn train(
     tracks: &Tracks,
     split: &Split,
@@ -113,21 +124,57 @@ pub fn train(
     let val_labels: Vec<bool> = data.val_y.iter().map(|&y| y > 0.5).collect();
     let evaluate = cell("evaluate");
     let metric = ExperimentError::metric(&evaluate);
-    let threshold =
-        best_f1_threshold(&classifier.predict_proba(&data.val_x), &val_labels).map_err(metric)?;
-    let test_classification = ClassificationMetrics::new(
-        &classifier.predict_proba(&data.test_x),
-        &data.test_labels,
-        threshold.value,
-    )
-    .map_err(metric)?;
+    let raw_val = classifier.predict_proba(&data.val_x);
+    let (calibration, choice) = Calibration::fit(&raw_val, &val_labels).map_err(metric)?;
+    let calibrated =
+        |raw: &[f64]| -> Vec<f64> { raw.iter().map(|&p| calibration.apply(p)).collect() };
+    let threshold = best_f1_threshold(&calibrated(&raw_val), &val_labels).map_err(metric)?;
+    let raw_test = classifier.predict_proba(&data.test_x);
+    let test_p = calibrated(&raw_test);
+    let test_classification =
+        ClassificationMetrics::new(&test_p, &data.test_labels, threshold.value).map_err(metric)?;
+    let calibration_report = CalibrationReport {
+        choice,
+        test_ece: expected_calibration_error(&test_p, &data.test_labels).map_err(metric)?,
+        test_ece_raw: expected_calibration_error(&raw_test, &data.test_labels).map_err(metric)?,
+        test_mean_probability: test_p.iter().sum::<f64>() / test_p.len().max(1) as f64,
+        test_reliability: reliability(&test_p, &data.test_labels, &RELIABILITY_EDGES)
+            .map_err(metric)?,
+    };
 
     let regressor = regressor_spec
         .fit_regressor(&score_fit, Some(&score_val), config.seed)
         .map_err(ExperimentError::model(&cell("regressor")))?;
-    let test_regression =
-        RegressionMetrics::new(&regressor.predict(&data.test_x), &data.test_score)
-            .map_err(metric)?;
+    let test_point = regressor.predict(&data.test_x);
+    let test_regression = RegressionMetrics::new(&test_point, &data.test_score).map_err(metric)?;
+    let (interval, interval_choice) = IntervalModel::fit(
+        config.coverage,
+        &score_fit,
+        &score_val,
+        &regressor.predict(&data.val_x),
+        config.seed,
+    )?;
+    let ranges: Vec<_> = interval
+        .predict(&data.test_x, &test_point)
+        .into_iter()
+        .zip(&test_p)
+        .map(|(r, &p)| agree(r, p, config.coverage, config.threshold))
+        .collect();
+    let label = f64::from(config.threshold);
+    let flagged: Vec<bool> = test_p.iter().map(|&p| p >= threshold.value).collect();
+    let reaching = ranges
+        .iter()
+        .zip(&flagged)
+        .filter(|(r, &f)| f && r.high > label)
+        .count();
+    let interval_report = IntervalReport {
+        choice: interval_choice,
+        test: IntervalMetrics::new(&ranges, &data.test_score),
+        test_flagged_reaching: reaching as f64
+            / flagged.iter().filter(|&&f| f).count().max(1) as f64,
+    };
+    let kept = data.pipeline.kept(tracks, &split.fit);
+    let base_rate = data.fit_y.iter().sum::<f64>() / data.fit_y.len().max(1) as f64;
 
     Ok(Artifact {
         metadata: Metadata {
@@ -147,11 +194,17 @@ pub fn train(
             regressor_rounds: regressor.rounds(),
             features: data.pipeline.names().to_vec(),
             decision_threshold: threshold.value,
+            base_rate,
             test_classification,
             test_regression,
+            calibration: calibration_report,
+            interval: interval_report,
         },
         payload: Payload {
             background: background(&data.fit_x, config.seed),
+            calibration,
+            interval,
+            domain: Domain::fit(tracks, &kept),
             pipeline: data.pipeline,
             classifier,
             regressor,

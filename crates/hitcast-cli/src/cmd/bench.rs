@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use hitcast::artifact::Artifact;
 use hitcast::data::{read_rows, RawRow, Tracks};
 use hitcast::models::{Classifier, Regressor};
+use hitcast::predictor::Predictor;
 
 use crate::dataset::DataArgs;
 use crate::output::{emit, thousands};
@@ -123,7 +123,7 @@ fn load(args: LoadArgs) -> anyhow::Result<()> {
 }
 
 fn predict(args: PredictArgs) -> anyhow::Result<()> {
-    let artifact = Artifact::load(&args.model)?;
+    let predictor = Predictor::load(&args.model)?;
     let path = args.data.path()?;
     let mut options = args.data.options()?;
     options.require_popularity = false;
@@ -131,7 +131,7 @@ fn predict(args: PredictArgs) -> anyhow::Result<()> {
     anyhow::ensure!(!source.is_empty(), "{}: no rows to score", path.display());
     let n = usize::try_from(args.rows)?;
     let rows: Vec<RawRow> = source.iter().cycle().take(n).cloned().collect();
-    let payload = &artifact.payload;
+    let payload = &predictor.artifact().payload;
     let mut out = format!(
         "hitcast bench predict: {} ({} classifier{}, {} regressor{}), {} rows ({} repeated); \
          batches of {}; rows/s, median of {} runs after 1 warm-up\n\n",
@@ -158,7 +158,7 @@ fn predict(args: PredictArgs) -> anyhow::Result<()> {
         "table + features (parsed rows)",
         "classifier alone",
         "regressor alone",
-        "Artifact::predict (all three)",
+        "Predictor::score (all, with the range)",
     ];
     let mut figures = vec![Vec::new(); stages.len()];
     for &threads in &args.threads {
@@ -166,7 +166,7 @@ fn predict(args: PredictArgs) -> anyhow::Result<()> {
             .num_threads(threads)
             .build()?;
         let mut times = vec![Vec::new(); stages.len()];
-        pool.install(|| {
+        pool.install(|| -> anyhow::Result<()> {
             for run in 0..=args.runs {
                 let mut spent = [Duration::ZERO; 4];
                 for batch in rows.chunks(args.batch as usize) {
@@ -181,9 +181,8 @@ fn predict(args: PredictArgs) -> anyhow::Result<()> {
                     let start = Instant::now();
                     std::hint::black_box(payload.regressor.predict(&x));
                     spent[2] += start.elapsed();
-                    let batch = batch.to_vec();
                     let start = Instant::now();
-                    std::hint::black_box(artifact.predict(batch));
+                    std::hint::black_box(predictor.score_rows(batch)?);
                     spent[3] += start.elapsed();
                 }
                 if run > 0 {
@@ -192,7 +191,8 @@ fn predict(args: PredictArgs) -> anyhow::Result<()> {
                     }
                 }
             }
-        });
+            Ok(())
+        })?;
         for (f, t) in figures.iter_mut().zip(&times) {
             f.push(n as f64 / stats(t).0.as_secs_f64());
         }

@@ -7,8 +7,8 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
-use hitcast::artifact::{Artifact, Explained};
-use hitcast::explain::{Contribution, SamplingOptions};
+use hitcast::explain::{Contribution, Explanation, SamplingOptions};
+use hitcast::predictor::{Prediction, Predictor};
 use serde::Serialize;
 
 use crate::scoring::InputArgs;
@@ -39,6 +39,18 @@ pub struct ExplainArgs {
     json: bool,
 }
 
+/// One explained track: its answer and why.
+#[derive(Serialize)]
+struct Explained {
+    track_id: String,
+    track_name: String,
+    artists: String,
+    #[serde(flatten)]
+    answer: Prediction,
+    #[serde(flatten)]
+    explanation: Explanation,
+}
+
 /// One track in `--json` output.
 #[derive(Serialize)]
 struct JsonRow<'a> {
@@ -51,8 +63,8 @@ struct JsonRow<'a> {
 impl ExplainArgs {
     /// Explains the file's rows.
     pub fn run(self, globals: Globals) -> anyhow::Result<()> {
-        let artifact = Artifact::load(&self.model)?;
-        let threshold = artifact.metadata.decision_threshold;
+        let predictor = Predictor::load(&self.model)?;
+        let threshold = predictor.metadata().decision_threshold;
         let top = self.top as usize;
         let options = SamplingOptions {
             samples: self.samples as usize,
@@ -72,9 +84,23 @@ impl ExplainArgs {
             };
             batch.truncate(usize::try_from(left).unwrap_or(usize::MAX));
             left -= batch.len() as u64;
-            let (explained, genres) = artifact.explain(batch, options)?;
-            input.unknown_genres.extend(genres);
+            let answers = predictor.score_rows(&batch)?;
+            let explanations = predictor.explain_rows(&batch, options)?;
+            let explained: Vec<Explained> = batch
+                .into_iter()
+                .zip(answers.into_iter().zip(explanations))
+                .map(|(row, (answer, explanation))| Explained {
+                    track_id: row.track_id,
+                    track_name: row.track_name,
+                    artists: row.artists,
+                    answer,
+                    explanation,
+                })
+                .collect();
             for e in &explained {
+                input
+                    .unknown_genres
+                    .extend(e.answer.unknown_genres.iter().cloned());
                 method.get_or_insert(e.explanation.method);
                 if self.json {
                     let row = JsonRow {
@@ -95,8 +121,8 @@ impl ExplainArgs {
         } else if let Some(method) = method {
             writeln!(
                 out,
-                "Contributions are changes in log-odds from a typical FIT track (base), by {}; \
-                 base + contributions = the track's log-odds.",
+                "Contributions are changes in calibrated log-odds from a typical FIT track (base), \
+                 by {}; base + contributions = the track's log-odds.",
                 method.describe()
             )?;
         }
@@ -121,17 +147,27 @@ fn text(e: &Explained, threshold: f64, top: usize) -> String {
         format!(" by {}", e.artists.replace(';', ", "))
     };
     let _ = writeln!(s, "{}{title}{by}", e.track_id);
+    let a = &e.answer;
     let _ = writeln!(
         s,
-        "  probability {:.3}: {} (threshold {:.3}); log-odds {:.2} = base {:.2} {} {:.2}",
+        "  probability {:.3}, {:.1}x a typical track's: {} (threshold {:.3}); log-odds {:.2} = base {:.2} {} {:.2}",
         x.probability,
-        if e.popular { "popular" } else { "not popular" },
+        a.lift,
+        if a.flagged { "flagged as a likely hit" } else { "not flagged" },
         threshold,
         x.log_odds,
         x.base,
         if x.log_odds >= x.base { "+" } else { "-" },
         (x.log_odds - x.base).abs()
     );
+    let _ = writeln!(
+        s,
+        "  score {:.0}, likely between {:.0} and {:.0}",
+        a.popularity, a.popularity_low, a.popularity_high
+    );
+    for w in &a.warnings {
+        let _ = writeln!(s, "  warning: {}", w.message);
+    }
     for (label, items) in [
         ("up", x.top_up(top).collect::<Vec<_>>()),
         ("down", x.top_down(top).collect::<Vec<_>>()),

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use hitcast::artifact::{load_metadata, Artifact};
+use hitcast::artifact::load_metadata;
 use hitcast::fsutil::write_atomic;
+use hitcast::predictor::Predictor;
 
-use crate::output::{emit, percent, print_json};
+use crate::output::{emit, percent, print_json, trust_lines};
 use crate::Globals;
 
 /// `hitcast model ...`
@@ -53,11 +54,12 @@ impl ModelCommand {
     pub fn run(self, _globals: Globals) -> anyhow::Result<()> {
         match self {
             ModelCommand::Export(args) => {
-                let artifact = Artifact::load(&args.model)
+                let predictor = Predictor::load(&args.model)
                     .map_err(|e| anyhow::anyhow!(e).context(format!("{}", args.model.display())))?;
+                let payload = &predictor.artifact().payload;
                 let json = match args.part.as_str() {
-                    "regressor" => artifact.payload.regressor.to_xgboost_json()?,
-                    _ => artifact.payload.classifier.to_xgboost_json()?,
+                    "regressor" => payload.regressor.to_xgboost_json()?,
+                    _ => payload.classifier.to_xgboost_json()?,
                 };
                 write_atomic(&args.out, &json)
                     .with_context(|| format!("{}: cannot write the export", args.out.display()))?;
@@ -108,8 +110,10 @@ impl ModelCommand {
                 );
                 let _ = writeln!(
                     s,
-                    "  threshold     {:.4} (chosen on VAL)",
-                    m.decision_threshold
+                    "  threshold     {:.4} (chosen on VAL): flagged as a likely hit at {:.1}x the base rate of {}",
+                    m.decision_threshold,
+                    m.decision_threshold / m.base_rate,
+                    percent(m.base_rate)
                 );
                 let _ = writeln!(s, "  TEST          {} tracks, {} popular: ROC-AUC {:.3}, PR-AUC {:.3}, F1 {:.3}, precision {:.3}, recall {:.3}", c.rows, percent(c.positive_rate), c.roc_auc, c.pr_auc, c.f1, c.precision, c.recall);
                 let _ = writeln!(
@@ -117,6 +121,7 @@ impl ModelCommand {
                     "  TEST score    R² {:.3}, RMSE {:.2}, MAE {:.2}",
                     m.test_regression.r2, m.test_regression.rmse, m.test_regression.mae
                 );
+                s.push_str(&trust_lines(&m));
                 emit(&s)
             }
         }

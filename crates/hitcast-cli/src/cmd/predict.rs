@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use hitcast::artifact::Artifact;
 use hitcast::data::Column;
 use hitcast::fsutil::AtomicFile;
+use hitcast::predictor::Predictor;
 
 use crate::output::thousands;
 use crate::scoring::InputArgs;
@@ -23,8 +23,10 @@ pub struct PredictArgs {
     model: PathBuf,
     #[command(flatten)]
     input: InputArgs,
-    /// Where to write track_id, popularity_probability, popular, predicted_popularity (CSV,
-    /// written atomically).
+    /// Where to write the answers (CSV, written atomically): track_id, popularity_probability
+    /// (calibrated), flagged (1 = a likely hit), lift (the probability over a typical track's),
+    /// predicted_popularity with its range popularity_low and popularity_high, and warnings (the
+    /// inputs beyond what the model saw in training, `;`-separated).
     #[arg(long, value_name = "FILE.csv")]
     output: PathBuf,
     /// Copy input columns into the output after the predictions, by hitcast name (after --map),
@@ -40,7 +42,7 @@ impl PredictArgs {
     /// Scores the file.
     pub fn run(self, globals: Globals) -> anyhow::Result<()> {
         let started = Instant::now();
-        let artifact = Artifact::load(&self.model)?;
+        let predictor = Predictor::load(&self.model)?;
         let mut input = self.input.batches(self.batch as usize)?;
         let out = AtomicFile::create(&self.output)
             .with_context(|| format!("{}: cannot create the output", self.output.display()))?;
@@ -48,9 +50,14 @@ impl PredictArgs {
         let header = [
             "track_id",
             "popularity_probability",
-            "popular",
+            "flagged",
+            "lift",
             "predicted_popularity",
+            "popularity_low",
+            "popularity_high",
+            "warnings",
         ];
+        let mut warned = 0u64;
         csv.write_record(header.into_iter().chain(self.keep.iter().map(|c| c.name())))?;
         let mut written = 0u64;
         while let Some(batch) = input.next_batch()? {
@@ -58,14 +65,20 @@ impl PredictArgs {
                 .iter()
                 .map(|row| self.keep.iter().map(|&c| row.field(c)).collect())
                 .collect();
-            let (predictions, genres) = artifact.predict(batch);
-            input.unknown_genres.extend(genres);
-            for (p, kept) in predictions.into_iter().zip(kept) {
+            let predictions = predictor.score_rows(&batch)?;
+            for ((p, row), kept) in predictions.into_iter().zip(&batch).zip(kept) {
+                input.unknown_genres.extend(p.unknown_genres);
+                let warnings: Vec<&str> = p.warnings.iter().map(|w| w.field.as_str()).collect();
+                warned += u64::from(!warnings.is_empty());
                 let scored = [
-                    p.track_id,
+                    row.track_id.clone(),
                     format!("{:.6}", p.probability),
-                    (if p.popular { "1" } else { "0" }).to_owned(),
+                    (if p.flagged { "1" } else { "0" }).to_owned(),
+                    format!("{:.2}", p.lift),
                     format!("{:.2}", p.popularity),
+                    format!("{:.2}", p.popularity_low),
+                    format!("{:.2}", p.popularity_high),
+                    warnings.join(";"),
                 ];
                 csv.write_record(scored.iter().chain(&kept))?;
                 written += 1;
@@ -77,6 +90,12 @@ impl PredictArgs {
         out.commit()
             .with_context(|| format!("{}: cannot write the output", self.output.display()))?;
         input.report();
+        if warned > 0 {
+            tracing::warn!(
+                "{} row(s) have inputs beyond what the model saw in training (see the warnings column): treat their answers with care",
+                thousands(warned)
+            );
+        }
         if !globals.quiet {
             let seconds = started.elapsed().as_secs_f64();
             let _ = writeln!(

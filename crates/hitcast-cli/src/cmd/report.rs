@@ -6,11 +6,11 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use hitcast::artifact::Artifact;
 use hitcast::data::{summarize, Tracks};
 use hitcast::eda::analyse;
 use hitcast::experiment::Results;
 use hitcast::fsutil::write_atomic;
+use hitcast::predictor::Predictor;
 use hitcast::report::{model_card, parts, render, Report, PART_FILES};
 use hitcast::split::Protocol;
 
@@ -59,7 +59,7 @@ impl ReportArgs {
         let model = self
             .model
             .as_ref()
-            .map(|path| Artifact::load(path).with_context(|| format!("{}", path.display())))
+            .map(|path| Predictor::load(path).with_context(|| format!("{}", path.display())))
             .transpose()?;
 
         let path = self.data.path()?;
@@ -76,7 +76,9 @@ impl ReportArgs {
         let table = raw.map_or(collapsed, Tracks::one_per_row);
         let eda = analyse(summary, protocol, &table, threshold);
         let card = match (&model, rows) {
-            (Some(artifact), Some(rows)) => Some(model_card(artifact, rows, &sha256_file(&path)?)?),
+            (Some(predictor), Some(rows)) => {
+                Some(model_card(predictor, rows, &sha256_file(&path)?)?)
+            }
             _ => None,
         };
         if card.as_ref().is_some_and(|c| !c.same_data) {

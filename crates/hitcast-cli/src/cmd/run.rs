@@ -321,7 +321,7 @@ fn summary(
     );
     let _ = writeln!(
         s,
-        "  TEST ({} tracks, {:.1}% popular): of the tracks it flags as popular, {:.0}% are; it finds {:.0}% of them.\n  ROC-AUC {:.3}  PR-AUC {:.3}  F1 {:.3}; score R² {:.3}, MAE {:.1}",
+        "  TEST ({} tracks, {:.1}% popular): of the tracks it flags as likely hits, {:.0}% are popular; it finds {:.0}% of the popular ones.\n  ROC-AUC {:.3}  PR-AUC {:.3}  F1 {:.3}; score R² {:.3}, MAE {:.1}",
         c.rows,
         c.positive_rate * 100.0,
         c.precision * 100.0,

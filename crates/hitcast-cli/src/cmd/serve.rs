@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
-use hitcast::artifact::Artifact;
 use hitcast::data::Tracks;
+use hitcast::predictor::Predictor;
 use hitcast_web::{
     router, serve, shutdown_signal, AppState, Catalog, LazyCatalog, Limits, ReportPages,
 };
@@ -51,10 +51,10 @@ impl ServeArgs {
     /// Loads the model and serves until Ctrl-C or SIGTERM.
     pub fn run(self, _globals: Globals) -> anyhow::Result<()> {
         let started = Instant::now();
-        let artifact =
-            Artifact::load(&self.model).with_context(|| format!("{}", self.model.display()))?;
+        let predictor =
+            Predictor::load(&self.model).with_context(|| format!("{}", self.model.display()))?;
         let report = self.report.as_deref().map(ReportPages::load).transpose()?;
-        let catalog = catalog(self.data.clone(), artifact.metadata.data_sha256.clone());
+        let catalog = catalog(self.data.clone(), predictor.metadata().data_sha256.clone());
         let limits = Limits {
             body_bytes: self.body_limit,
             batch: self.max_batch,
@@ -62,7 +62,7 @@ impl ServeArgs {
             timeout: Duration::from_secs(self.timeout.max(1)),
             ..Limits::default()
         };
-        let state = Arc::new(AppState::new(artifact, catalog, report, limits)?);
+        let state = Arc::new(AppState::new(predictor, catalog, report, limits)?);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

@@ -1,5 +1,6 @@
-//! `hitcast train`: fit the classifier and the score regressor under a protocol's split, pick the
-//! threshold on VAL, measure on TEST, and save one model file.
+//! `hitcast train`: fit the classifier and the score regressor under a protocol's split;
+//! calibrate the probability, pick the threshold and calibrate the score's range on VAL; measure
+//! on TEST, and save one model file.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -45,6 +46,10 @@ pub struct TrainArgs {
     params: Vec<(String, String, String)>,
     #[command(flatten)]
     tune: crate::cmd::experiment::TuneArgs,
+    /// Share of tracks whose true score should fall in their predicted range (split conformal
+    /// or conformalized quantile regression, calibrated on VAL), strictly between 0 and 1.
+    #[arg(long, default_value_t = hitcast::interval::DEFAULT_COVERAGE)]
+    coverage: f64,
     /// Where to save the model (written atomically).
     #[arg(long, value_name = "MODEL")]
     out: PathBuf,
@@ -87,6 +92,7 @@ impl TrainArgs {
             threshold: self.split.threshold,
             seed: globals.seed,
             tune: self.tune.config(),
+            coverage: self.coverage,
         };
         let artifact = train(&tracks, &split, &config, data_sha256)?;
         artifact.save(&self.out)?;
@@ -114,7 +120,7 @@ impl TrainArgs {
         );
         let _ = writeln!(
             s,
-            "  TEST {} tracks, {} popular; threshold {:.4} (chosen on VAL)",
+            "  TEST {} tracks, {} popular; threshold {:.4} on the calibrated probability (chosen on VAL)",
             c.rows,
             percent(c.positive_rate),
             m.decision_threshold
@@ -129,6 +135,7 @@ impl TrainArgs {
             "  score: R² {:.3}  RMSE {:.2}  MAE {:.2}",
             m.test_regression.r2, m.test_regression.rmse, m.test_regression.mae
         );
+        s.push_str(&crate::output::trust_lines(m));
         emit(&s)
     }
 }

@@ -569,7 +569,8 @@ fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "track_id,popularity_probability,popular,predicted_popularity,track_name,explicit,tempo"
+        "track_id,popularity_probability,flagged,lift,predicted_popularity,popularity_low,\
+         popularity_high,warnings,track_name,explicit,tempo"
     );
     assert!(lines[1].ends_with(",Comedy,false,87.917"), "{}", lines[1]);
     assert_eq!(lines.len(), 3);
@@ -578,8 +579,9 @@ fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
     let p: f64 = cells[1].parse().unwrap();
     assert!((0.0..=1.0).contains(&p));
     assert!(cells[2] == "0" || cells[2] == "1");
-    let score: f64 = cells[3].parse().unwrap();
-    assert!((0.0..=100.0).contains(&score));
+    let score: f64 = cells[4].parse().unwrap();
+    let (low, high): (f64, f64) = (cells[5].parse().unwrap(), cells[6].parse().unwrap());
+    assert!(0.0 <= low && low <= score && score <= high && high <= 100.0);
 
     // A bad row fails the run and leaves the earlier output untouched, with no temporary file.
     std::fs::write(
@@ -698,11 +700,11 @@ fn stack_and_mlp_models_round_trip_and_explain_themselves() {
 
         // Saved, loaded, scored: the same probabilities as the model in memory.
         let from_cli = predicted(&path, &input, &dir.join("out.csv"));
-        let artifact = hitcast::artifact::Artifact::load(&path).unwrap();
+        let predictor = hitcast::predictor::Predictor::load(&path).unwrap();
         let rows = hitcast::data::read_rows(&input, &hitcast::data::ReadOptions::labelled())
             .unwrap()
             .rows;
-        let (in_memory, _) = artifact.predict(rows);
+        let in_memory = predictor.score_rows(&rows).unwrap();
         for (a, b) in from_cli.iter().zip(&in_memory) {
             assert!((a - b.probability).abs() < 5e-7, "{model}: {a} vs {b:?}");
         }
@@ -1116,7 +1118,12 @@ fn the_report_joins_data_grids_and_a_model_card_and_renders_in_a_browser() {
         .as_f64()
         .unwrap();
     assert!((area - auc).abs() < 0.005, "{area} vs {auc}");
-    assert_eq!(card["calibration"].as_array().unwrap().len(), 10);
+    // Ten bins of equal size, the top one cut at the 95th, 98th and 99th percentiles.
+    assert_eq!(card["calibration"].as_array().unwrap().len(), 13);
+    let ece = card["metadata"]["calibration"]["test_ece"]
+        .as_f64()
+        .unwrap();
+    assert!(ece < 0.02, "{ece}");
     assert_eq!(card["importance"][0][0], "genre");
     assert_eq!(report["experiments"].as_array().unwrap().len(), 2);
 

@@ -79,7 +79,8 @@ pub struct Typical(pub TrackRequest);
 
 impl Typical {
     /// The typical track of `state`'s model.
-    pub fn of(artifact: &hitcast::artifact::Artifact) -> Typical {
+    pub fn of(predictor: &hitcast::predictor::Predictor) -> Typical {
+        let artifact = predictor.artifact();
         let pipeline = &artifact.payload.pipeline;
         let width = pipeline.names().len();
         let rows: Vec<Vec<f64>> = artifact
@@ -429,7 +430,7 @@ fn track_form(state: &AppState, values: &FormValues, errors: &[FieldError]) -> M
                     label for="genres" { "genres (hold Ctrl or ⌘ to pick several)" }
                     input #genre-filter type="search" placeholder="filter genres" aria-label="filter genres" hidden;
                     select #genres name="genres" multiple size="8" aria-invalid=[invalid("genres")] aria-describedby=[described("genres")] {
-                        @for g in state.scorer.artifact().payload.pipeline.genres() {
+                        @for g in state.predictor.pipeline().genres() {
                             option value=(g) selected[selected_genres.contains(&g.as_str())] { (g) }
                         }
                     }
@@ -493,26 +494,35 @@ pub fn family(m: &Metadata) -> String {
 }
 
 fn result_panel(state: &AppState, s: &Scored, loaded: Option<&Found>) -> Markup {
-    let m = &state.scorer.artifact().metadata;
+    let m = state.predictor.metadata();
+    let a = &s.answer;
     html! {
         section.result {
             h2 { "The prediction" }
             p.probability {
-                span #probability data-probability=(format!("{}", s.probability)) { (format!("{:.1}%", s.probability * 100.0)) }
-                " chance of being popular"
+                span #probability data-probability=(format!("{}", a.probability)) { (format!("{:.1}%", a.probability * 100.0)) }
+                " chance that its popularity is above " (m.label_threshold)
             }
             p {
-                span #label .(if s.popular { "badge popular" } else { "badge" }) { (s.label) }
-                " at the model's threshold of " (format!("{:.1}%", m.decision_threshold * 100.0))
-                " (popular means a popularity above " (m.label_threshold) ")."
-            }
-            @if m.strategy != hitcast::sampling::Strategy::None {
-                p.muted {
-                    "This model was trained on rebalanced data (" (m.strategy.name()) "), so its probabilities run high: "
-                    "the label, at a threshold chosen for that, is the answer to read."
+                span #label .(if a.flagged { "badge popular" } else { "badge" }) { (s.label) }
+                @if a.flagged {
+                    ": " (format!("{:.0}x", a.lift)) " a typical track's chance of " (format!("{:.1}%", m.base_rate * 100.0))
+                    " (tracks are flagged from " (format!("{:.1}%", m.decision_threshold * 100.0)) ")."
+                } @else {
+                    ": " (format!("{:.1}x", a.lift)) " a typical track's chance of " (format!("{:.1}%", m.base_rate * 100.0))
+                    "; tracks are flagged as likely hits from " (format!("{:.1}%", m.decision_threshold * 100.0)) "."
                 }
             }
-            p { "Predicted popularity score: " b #score { (format!("{:.0}", s.popularity)) } " out of 100." }
+            p {
+                "Predicted popularity score: " b #score { (format!("{:.0}", a.popularity)) } " out of 100, likely between "
+                b #score-low { (format!("{:.0}", a.popularity_low)) } " and " b #score-high { (format!("{:.0}", a.popularity_high)) }
+                " (" (format!("{:.0}%", m.interval.choice.coverage * 100.0)) " of test tracks fall in their range)."
+            }
+            @if !a.warnings.is_empty() {
+                ul.notice #warnings {
+                    @for w in &a.warnings { li { (w.message) } }
+                }
+            }
             @if let Some(t) = loaded {
                 p.real {
                     "The real track \u{201c}" (t.track_name) "\u{201d} by " (t.artists)
@@ -523,8 +533,8 @@ fn result_panel(state: &AppState, s: &Scored, loaded: Option<&Found>) -> Markup 
                     " The prediction uses the values in the form."
                 }
             }
-            @if !s.unknown_genres.is_empty() {
-                p.notice { "The model does not know the genre " (s.unknown_genres.join(", ")) ": it scores the track as having no genre." }
+            @if !a.unknown_genres.is_empty() {
+                p.notice { "The model does not know the genre " (a.unknown_genres.join(", ")) ": it scores the track as having no genre." }
             }
             @if let Some(e) = &s.explanation { (contributions(e)) }
         }
@@ -557,7 +567,7 @@ fn contributions(e: &Explanation) -> Markup {
     html! {
         h3 { "Why" }
         p.muted {
-            "Each bar is how much one feature moves the prediction, in log-odds, from a typical track ("
+            "Each bar is how much one feature moves the (calibrated) prediction, in log-odds, from a typical track ("
             (format!("{:.1}%", hitcast::explain::probability(e.base) * 100.0)) ") to this one. "
             "Computed by " (e.method.describe()) "; the genres count as one feature."
         }

@@ -13,7 +13,7 @@ use crate::AppState;
 
 /// `GET /`.
 pub async fn welcome(State(state): State<Arc<AppState>>) -> Response {
-    let m = &state.scorer.artifact().metadata;
+    let m = state.predictor.metadata();
     let c = &m.test_classification;
     let r = &m.test_regression;
     let body = html! {
@@ -26,7 +26,7 @@ pub async fn welcome(State(state): State<Arc<AppState>>) -> Response {
         section.card aria-labelledby="how-well" {
             h2 #how-well { "How well it does" }
             p.big {
-                "Of the tracks it flags as popular, " b { (format!("{:.0}%", c.precision * 100.0)) } " are. "
+                "Of the tracks it flags as likely hits, " b { (format!("{:.0}%", c.precision * 100.0)) } " are popular. "
                 "It finds " b { (format!("{:.0}%", c.recall * 100.0)) } " of the popular tracks."
             }
             p {
@@ -37,10 +37,16 @@ pub async fn welcome(State(state): State<Arc<AppState>>) -> Response {
                 (format!("{:.3}", c.pr_auc)) "). The 0-100 score is off by " (format!("{:.1}", r.mae))
                 " points on average (R² " (format!("{:.2}", r.r2)) ")."
             }
+            p {
+                "Its chances mean what they say: among test tracks given about 10%, about 10% are popular "
+                "(calibrated on validation tracks; expected calibration error " (format!("{:.4}", m.calibration.test_ece)) "). "
+                "Each score comes with a range that held the true score for " b { (format!("{:.0}%", m.interval.test.coverage * 100.0)) }
+                " of test tracks."
+            }
             p.muted {
                 "Model: " (super::predict::family(m)) ", imbalance strategy " (m.strategy.name())
                 ", protocol " (m.protocol.to_string()) " (tracks by the same artist never sit on both sides of the split); "
-                "a track counts as popular when the probability reaches " (format!("{:.3}", m.decision_threshold))
+                "a track is flagged as a likely hit when its chance reaches " (format!("{:.1}%", m.decision_threshold * 100.0))
                 ", a threshold chosen on validation tracks."
             }
         }

@@ -136,6 +136,9 @@ pub enum ExperimentError {
         #[source]
         source: MetricError,
     },
+    /// The score's range could not be fitted.
+    #[error("cannot fit the score's range")]
+    Interval(#[from] crate::interval::IntervalError),
     /// The data has no popularity column.
     #[error("the data has no popularity column to learn from")]
     Unlabelled,

@@ -9,7 +9,7 @@ use hessboost::config::{GrowPolicy, TrainingParams};
 use hessboost::data::DMatrix;
 use hessboost::metric::EvalMetric;
 use hessboost::model::{BoostedModel, Iterations, ModelFormat};
-use hessboost::objective::{Objective, RegLoss};
+use hessboost::objective::{Objective, Quantiles, RegLoss};
 use hessboost::training::Trainer;
 use serde::{Deserialize, Serialize};
 
@@ -166,7 +166,12 @@ pub struct BoostingModel {
 
 impl Valid<BoostingParams> {
     fn training_params(&self, seed: u64) -> Result<TrainingParams, ModelError> {
-        let (objective, metric) = match self.task {
+        let (objective, metric) = self.objective()?;
+        self.training_params_for(objective, metric, seed)
+    }
+
+    fn objective(&self) -> Result<(Objective, EvalMetric), ModelError> {
+        Ok(match self.task {
             Task::Classification => (
                 Objective::BinaryLogistic(RegLoss::new(self.scale_pos_weight)?),
                 match self.stop_metric {
@@ -178,7 +183,15 @@ impl Valid<BoostingParams> {
                 Objective::SquaredError(RegLoss::default()),
                 EvalMetric::Rmse,
             ),
-        };
+        })
+    }
+
+    fn training_params_for(
+        &self,
+        objective: Objective,
+        metric: EvalMetric,
+        seed: u64,
+    ) -> Result<TrainingParams, ModelError> {
         let mut builder = TrainingParams::builder()
             .objective(objective)
             // Exactly one metric: early stopping watches the last one, and a second metric that
@@ -234,7 +247,62 @@ impl Fit for Valid<BoostingParams> {
     }
 }
 
+impl Valid<BoostingParams> {
+    /// Fits one booster with two outputs, the `levels` quantiles of the target (pinball loss,
+    /// early-stopped on the same loss over `val`): the band conformalized quantile regression
+    /// widens into a prediction interval. Regression parameters only.
+    pub fn fit_band(
+        &self,
+        levels: [f64; 2],
+        train: &TrainSet,
+        val: Option<&TrainSet>,
+        seed: u64,
+    ) -> Result<BoostingModel, ModelError> {
+        train.check()?;
+        if self.task != Task::Regression {
+            return Err(param_error(
+                "task",
+                "classification",
+                "a quantile band is a regression",
+            ));
+        }
+        let quantiles = || Quantiles::new(levels);
+        let params = self.training_params_for(
+            Objective::Quantile(quantiles()?),
+            EvalMetric::Quantile(quantiles()?),
+            seed,
+        )?;
+        let patience = val.and(NonZeroUsize::new(self.early_stopping_rounds));
+        BoostingModel::train(self.task, &params, train, val, self.max_rounds, patience)
+    }
+}
+
 impl BoostingModel {
+    /// Checks that the booster reads `width` features and has `outputs` outputs (hessboost
+    /// checked every tree node against its feature count when it decoded the file).
+    pub fn check_inputs(&self, width: usize, outputs: usize) -> Result<(), ModelError> {
+        let (n, k) = (self.booster.n_features(), self.booster.n_outputs());
+        if n != width || k != outputs {
+            return Err(ModelError::Shape(format!(
+                "a booster of {n} features and {k} outputs where {width} and {outputs} are expected"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The hessboost model, for its conformal calibrators.
+    pub fn booster(&self) -> &BoostedModel {
+        &self.booster
+    }
+
+    /// Each row's two outputs, for a band from [`Valid::fit_band`].
+    pub fn predict_band(&self, x: &FeatureMatrix) -> Vec<[f64; 2]> {
+        self.predict_raw(x)
+            .chunks_exact(2)
+            .map(|pair| [pair[0], pair[1]])
+            .collect()
+    }
+
     /// Trains a booster with hessboost `params` for up to `rounds` rounds, early-stopping on
     /// `val` after `patience` rounds without improvement when both are given.
     pub(super) fn train(
@@ -266,11 +334,12 @@ impl BoostingModel {
         let rows: Vec<f32> = x.as_slice().iter().map(|&v| v as f32).collect();
         match self.booster.predict_rows(&rows, Iterations::Best) {
             Ok(p) => p.as_slice().iter().map(|&v| f64::from(v)).collect(),
-            // The matrix width was checked against the pipeline and values are finite, so
-            // hessboost has nothing to refuse; keep a defined answer rather than panic.
+            // The width was checked against the pipeline at load and inputs are inside the
+            // domain, so hessboost has nothing to refuse; should it, the NaNs are caught where
+            // answers are checked to be finite (the predictor), never shown.
             Err(e) => {
                 tracing::error!("boosted prediction failed: {e}");
-                vec![f64::NAN; x.n_rows()]
+                vec![f64::NAN; x.n_rows() * self.booster.n_outputs()]
             }
         }
     }

@@ -161,6 +161,11 @@ impl Fit for Valid<ForestParams> {
 }
 
 impl ForestModel {
+    /// See [`BoostingModel::check_inputs`].
+    pub fn check_inputs(&self, width: usize) -> Result<(), ModelError> {
+        self.0.check_inputs(width, 1)
+    }
+
     /// TreeSHAP contributions, as [`BoostingModel::contributions`].
     pub fn contributions(&self, x: &FeatureMatrix) -> Result<Vec<Vec<f64>>, ModelError> {
         self.0.contributions(x)

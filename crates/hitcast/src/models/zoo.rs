@@ -296,6 +296,25 @@ impl FittedClassifier {
 }
 
 impl FittedClassifier {
+    /// Checks that a classifier read from a file reads rows of `width` columns: coefficient
+    /// counts, tree feature indices (hessboost checks every node against its feature count at
+    /// decode), layer shapes, and the stack's members and meta-learner. Structural, so a model
+    /// whose parts disagree is refused at load instead of panicking at some later track.
+    pub fn check_inputs(&self, width: usize) -> Result<(), ModelError> {
+        match self {
+            FittedClassifier::Logistic(m) => coefficients(&m.beta, width),
+            FittedClassifier::Forest(m) => m.check_inputs(width),
+            FittedClassifier::Boosting(m) => m.check_inputs(width, 1),
+            FittedClassifier::Mlp(m) => m.check_shape(width).map_err(ModelError::Network),
+            FittedClassifier::Stack(m) => {
+                for member in &m.members {
+                    member.check_inputs(width)?;
+                }
+                coefficients(&m.meta.beta, m.members.len())
+            }
+        }
+    }
+
     /// The trees in XGBoost's JSON model format (tree families only).
     pub fn to_xgboost_json(&self) -> Result<Vec<u8>, ModelError> {
         match self {
@@ -356,6 +375,16 @@ impl FittedRegressor {
 }
 
 impl FittedRegressor {
+    /// As [`FittedClassifier::check_inputs`], for the score model.
+    pub fn check_inputs(&self, width: usize) -> Result<(), ModelError> {
+        match self {
+            FittedRegressor::Linear(m) => coefficients(&m.beta, width),
+            FittedRegressor::Forest(m) => m.check_inputs(width),
+            FittedRegressor::Boosting(m) => m.check_inputs(width, 1),
+            FittedRegressor::Mlp(m) => m.check_shape(width).map_err(ModelError::Network),
+        }
+    }
+
     /// The trees in XGBoost's JSON model format (tree families only).
     pub fn to_xgboost_json(&self) -> Result<Vec<u8>, ModelError> {
         match self {
@@ -366,6 +395,21 @@ impl FittedRegressor {
             }
         }
     }
+}
+
+/// An intercept and one finite coefficient per input.
+fn coefficients(beta: &[f64], width: usize) -> Result<(), ModelError> {
+    if beta.len() != width + 1 {
+        return Err(ModelError::Shape(format!(
+            "{} coefficients for {width} inputs (expected {})",
+            beta.len(),
+            width + 1
+        )));
+    }
+    if beta.iter().any(|b| !b.is_finite()) {
+        return Err(ModelError::Shape("coefficients that are not finite".into()));
+    }
+    Ok(())
 }
 
 impl Regressor for FittedRegressor {
