@@ -6,7 +6,7 @@ use std::iter::Peekable;
 use std::path::PathBuf;
 
 use clap::Args;
-use hitcast::data::{ColumnMap, OnError, RawRow, ReadOptions, RowReader};
+use hitcast::data::{Column, ColumnMap, OnError, RawRow, ReadOptions, RowReader};
 
 use crate::dataset::OnErrorArg;
 
@@ -14,7 +14,7 @@ use crate::dataset::OnErrorArg;
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Tracks to score, CSV or CSV.gz; a popularity column is not needed.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", long_help = input_help())]
     pub input: PathBuf,
     /// Read header column SRC as hitcast's column DST (repeatable or comma-separated).
     #[arg(long = "map", value_name = "SRC=DST")]
@@ -33,6 +33,20 @@ pub struct Batches {
     first_skip: Option<String>,
     /// Genres the model does not know (they score as no genre).
     pub unknown_genres: BTreeSet<String>,
+}
+
+/// `--input`'s long help: what a file to score holds, the ranges from the checks themselves.
+fn input_help() -> String {
+    let ranges: Vec<String> = Column::AUDIO
+        .iter()
+        .filter_map(|c| c.domain().map(|d| format!("{c} {}", d.range())))
+        .collect();
+    format!(
+        "Tracks to score, CSV or CSV.gz. Columns are matched by name (see --map); popularity is \
+         not needed, explicit defaults to false and time_signature to 4. Values outside these \
+         ranges are refused: {}.",
+        ranges.join(", ")
+    )
 }
 
 impl InputArgs {

@@ -15,17 +15,17 @@ use crate::Limits;
 /// The schema of one input column.
 fn column_schema(column: Column) -> Value {
     let description = format!("{column}: {}", column.rule().expected());
-    match column.rule() {
-        Rule::Text => json!({ "type": "string", "maxLength": crate::track::MAX_TEXT }),
-        Rule::Bool => json!({ "type": "boolean", "description": description }),
-        Rule::Integer { min, max } => {
+    // The bounds are the checks' own (`Column::domain`), so the document cannot drift from them.
+    match (column.rule(), column.domain()) {
+        (Rule::Text, _) => json!({ "type": "string", "maxLength": crate::track::MAX_TEXT }),
+        (Rule::Bool, _) => json!({ "type": "boolean", "description": description }),
+        (Rule::Integer { min, max }, _) => {
             json!({ "type": "integer", "minimum": min, "maximum": max, "description": description })
         }
-        Rule::Unit => {
-            json!({ "type": "number", "minimum": 0, "maximum": 1, "description": description })
+        (_, Some(d)) => {
+            json!({ "type": "number", "minimum": d.min, "maximum": d.max, "description": description })
         }
-        Rule::NonNegative => json!({ "type": "number", "minimum": 0, "description": description }),
-        Rule::Finite => json!({ "type": "number", "description": description }),
+        (_, None) => json!({ "type": "number", "description": description }),
     }
 }
 
@@ -205,4 +205,40 @@ pub fn document(limits: &Limits) -> Value {
             }
         } }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn numeric_properties_carry_the_input_domain() {
+        let doc = document(&Limits::default());
+        let track = &doc["components"]["schemas"]["Track"]["properties"];
+        let bounds = |name: &str| {
+            let p = &track[name];
+            (
+                p["minimum"].as_f64().unwrap(),
+                p["maximum"].as_f64().unwrap(),
+            )
+        };
+        assert_eq!(bounds("tempo"), (0.0, 300.0));
+        assert_eq!(bounds("loudness"), (-60.0, 10.0));
+        assert_eq!(bounds("duration_ms"), (0.0, 7_200_000.0));
+        assert_eq!(bounds("energy"), (0.0, 1.0));
+        assert_eq!(bounds("key"), (-1.0, 11.0));
+        assert_eq!(
+            track["tempo"]["description"],
+            "tempo: a tempo from 0 to 300 BPM"
+        );
+        for column in Column::AUDIO {
+            let p = &track[column.name()];
+            assert_eq!(
+                p.get("minimum").is_some(),
+                column != Column::Explicit,
+                "{column}"
+            );
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! One track as the API and the form send it, checked by the dataset's own rules
 //! ([`Column::rule`]), so the server accepts exactly what a CSV file may hold.
 
-use hitcast::data::{Absent, Column, FieldProblem, Rule, Track, N_AUDIO};
+use hitcast::data::{Absent, Column, Domain, FieldProblem, Rule, Track, N_AUDIO};
 use hitcast::features::TrackInput;
 use serde::Serialize;
 use serde_json::Value;
@@ -99,13 +99,17 @@ impl TrackRequest {
             };
             b.number(column, column.name(), column.rule().parse(&text));
         }
-        let minutes = Rule::NonNegative.parse(form.get("duration_min").unwrap_or_default());
-        let seconds = Rule::NonNegative.parse(form.get("duration_sec").unwrap_or_default());
+        let longest = Column::DurationMs.domain().map_or(f64::MAX, |d| d.max);
+        let minutes = duration_part("a number of minutes", longest / 60_000.0)
+            .parse(form.get("duration_min").unwrap_or_default());
+        let seconds = duration_part("a number of seconds", 60.0)
+            .parse(form.get("duration_sec").unwrap_or_default());
         match (minutes, seconds) {
             (Ok(m), Ok(s)) if s < 60.0 => {
                 // Whole milliseconds, the dataset's unit (and 50.666 s gives back 50,666 ms exactly).
                 let ms = ((m * 60.0 + s) * 1000.0).round();
-                b.number(Column::DurationMs, "duration", Ok(ms));
+                let checked = Column::DurationMs.rule().check(ms);
+                b.number(Column::DurationMs, "duration", checked);
             }
             (Ok(_), Ok(_)) => b.failed(
                 Column::DurationMs,
@@ -123,6 +127,18 @@ impl TrackRequest {
         }
         b.finish()
     }
+}
+
+/// The rule for the form's minutes or seconds, from 0 to `max` (their sum is then checked as a
+/// duration).
+fn duration_part(what: &'static str, max: f64) -> Rule {
+    Rule::Range(Domain {
+        what,
+        min: 0.0,
+        max,
+        unit: "",
+        note: "",
+    })
 }
 
 /// Decoded `application/x-www-form-urlencoded` pairs, in order (a name may repeat).
@@ -494,7 +510,7 @@ mod tests {
             ("key", "expected an integer from -1 to 11, got 2.5"),
             ("mode", "expected 0 or 1, got a string"),
             ("explicit", "expected true/false or 1/0, got 2"),
-            ("tempo", "missing: expected a finite number >= 0"),
+            ("tempo", "missing: expected a tempo from 0 to 300 BPM"),
             (
                 "genres[1]",
                 "expected a genre name (a string), got a number",
@@ -523,6 +539,50 @@ mod tests {
         let mut v = comedy();
         v["artists"] = json!(long);
         assert_eq!(errors(v)[0].1, "longer than 1000 characters");
+    }
+
+    #[test]
+    fn numbers_outside_their_physical_range_are_refused() {
+        let mut v = comedy();
+        v["tempo"] = json!(1e300);
+        v["loudness"] = json!(1e300);
+        // 99,999,999 minutes in milliseconds.
+        v["duration_ms"] = json!(5_999_999_940_000u64);
+        v["speechiness"] = json!(-1e-9);
+        assert_eq!(
+            errors(v),
+            [
+                (
+                    "duration_ms".to_owned(),
+                    "expected a duration from 0 to 7,200,000 ms (2 hours), got 5999999940000"
+                        .to_owned()
+                ),
+                (
+                    "loudness".to_owned(),
+                    "expected a loudness from -60 to 10 dB, got 1e+300".to_owned()
+                ),
+                (
+                    "speechiness".to_owned(),
+                    "expected a number from 0 to 1, got -1e-9".to_owned()
+                ),
+                (
+                    "tempo".to_owned(),
+                    "expected a tempo from 0 to 300 BPM, got 1e+300".to_owned()
+                ),
+            ]
+        );
+        let mut v = comedy();
+        v["tempo"] = json!(100_000);
+        assert_eq!(
+            errors(v)[0].1,
+            "expected a tempo from 0 to 300 BPM, got 100000"
+        );
+        // The bounds themselves are inside.
+        let mut v = comedy();
+        v["tempo"] = json!(300);
+        v["loudness"] = json!(-60);
+        v["duration_ms"] = json!(7_200_000);
+        assert!(TrackRequest::from_json(&v, "").is_ok());
     }
 
     #[test]
@@ -575,10 +635,36 @@ mod tests {
             fields,
             [
                 ("key", "expected an integer from -1 to 11, got \"12\""),
-                ("tempo", "expected a finite number >= 0, got \"abc\""),
-                ("duration", "seconds must be below 60"),
+                ("tempo", "expected a tempo from 0 to 300 BPM, got \"abc\""),
+                (
+                    "duration",
+                    "seconds: expected a number of seconds from 0 to 60, got \"61\""
+                ),
             ]
         );
+        let form = |minutes: &str, seconds: &str| {
+            let text = String::from_utf8_lossy(body)
+                .replace("tempo=abc", "tempo=120")
+                .replace("key=12", "key=11")
+                .replace("min=3", &format!("min={minutes}"))
+                .replace("sec=61", &format!("sec={seconds}"));
+            TrackRequest::from_form(&FormValues::parse(text.as_bytes()))
+        };
+        let message = |minutes, seconds| form(minutes, seconds).unwrap_err()[0].message.clone();
+        assert_eq!(
+            message("500", "0"),
+            "minutes: expected a number of minutes from 0 to 120, got \"500\""
+        );
+        assert_eq!(
+            message("120", "30"),
+            "expected a duration from 0 to 7,200,000 ms (2 hours), got \"7230000\""
+        );
+        assert_eq!(
+            message("1", "-1"),
+            "seconds: expected a number of seconds from 0 to 60, got \"-1\""
+        );
+        assert_eq!(message("1", "60"), "seconds must be below 60");
+        assert!(form("120", "0").is_ok());
         let ok = String::from_utf8_lossy(body)
             .replace("tempo=abc", "tempo=120")
             .replace("key=12", "key=11")

@@ -141,4 +141,9 @@ pub fn fixture() -> (crate::artifact::Artifact, crate::data::Tracks) {
         },
     };
     (artifact, t)
+/// The README's words with whitespace folded, for tests that it shows what the code does.
+pub fn readme() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

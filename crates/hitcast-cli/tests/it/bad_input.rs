@@ -209,15 +209,23 @@ fn bad_csv_files_map_flags_and_cells_are_clear_errors_or_documented_acceptances(
     let cells: &[(&str, &str, Option<&str>)] = &[
         ("energy", "1e400", Some("expected a number from 0 to 1, got \"1e400\"")),
         ("energy", "NaN", Some("expected a number from 0 to 1, got \"NaN\"")),
-        ("loudness", "inf", Some("expected a finite number, got \"inf\"")),
+        ("loudness", "inf", Some("expected a loudness from -60 to 10 dB, got \"inf\"")),
+        ("loudness", "1e300", Some("expected a loudness from -60 to 10 dB, got \"1e300\"")),
         ("loudness", "-0", None),
-        ("duration_ms", "-1", Some("expected a finite number >= 0, got \"-1\"")),
+        ("loudness", "-60", None),
+        ("duration_ms", "-1", Some("expected a duration from 0 to 7,200,000 ms (2 hours), got \"-1\"")),
+        // 99,999,999 minutes.
+        ("duration_ms", "5999999940000", Some("expected a duration from 0 to 7,200,000 ms (2 hours), got \"5999999940000\"")),
+        ("duration_ms", "7200000", None),
         ("key", "12", Some("expected an integer from -1 to 11, got \"12\"")),
         ("key", "1.5", Some("expected an integer from -1 to 11, got \"1.5\"")),
         ("mode", "major", Some("expected 0 or 1, got \"major\"")),
         ("explicit", "yes", Some("expected true/false or 1/0, got \"yes\"")),
         ("tempo", "", Some("missing value (empty field)")),
-        ("tempo", "fast", Some("expected a finite number >= 0, got \"fast\"")),
+        ("tempo", "fast", Some("expected a tempo from 0 to 300 BPM, got \"fast\"")),
+        ("tempo", "1e300", Some("expected a tempo from 0 to 300 BPM, got \"1e300\"")),
+        ("tempo", "100000", Some("expected a tempo from 0 to 300 BPM, got \"100000\"")),
+        ("tempo", "300", None),
         ("popularity", "101", Some("expected an integer from 0 to 100, got \"101\"")),
     ];
     for (column, value, error) in cells {
@@ -227,12 +235,20 @@ fn bad_csv_files_map_flags_and_cells_are_clear_errors_or_documented_acceptances(
         let name = format!("{column}={value}");
         cases.push((leak(name), with_cell(column, value), vec![], expect));
     }
-    // The position is exact: line 2, field 9 (energy).
+    // The position is exact: line 2, field 9 (energy); field 18 (tempo).
     cases.push((
         "position",
         with_cell("energy", "1e400"),
         vec![],
         Expect::Error(".csv:2:9: column \"energy\""),
+    ));
+    cases.push((
+        "position-tempo",
+        with_cell("tempo", "1e300"),
+        vec![],
+        Expect::Error(
+            ".csv:2:18: column \"tempo\": expected a tempo from 0 to 300 BPM, got \"1e300\"",
+        ),
     ));
     let failures: Vec<String> = cases
         .iter()
@@ -397,7 +413,31 @@ fn bad_api_requests_get_400_413_or_422_and_the_server_keeps_serving() {
             "negative-duration",
             br#"{"duration_ms": -1}"#.to_vec(),
             422,
-            "expected a finite number >= 0, got -1",
+            "expected a duration from 0 to 7,200,000 ms (2 hours), got -1",
+        ),
+        (
+            "tempo-1e300",
+            br#"{"tempo": 1e300}"#.to_vec(),
+            422,
+            r#"{"field":"tempo","message":"expected a tempo from 0 to 300 BPM, got 1e+300"}"#,
+        ),
+        (
+            "loudness-1e300",
+            br#"{"loudness": 1e300}"#.to_vec(),
+            422,
+            r#"{"field":"loudness","message":"expected a loudness from -60 to 10 dB, got 1e+300"}"#,
+        ),
+        (
+            "tempo-100000",
+            br#"{"tempo": 100000}"#.to_vec(),
+            422,
+            r#"{"field":"tempo","message":"expected a tempo from 0 to 300 BPM, got 100000"}"#,
+        ),
+        (
+            "duration-99999999-minutes",
+            br#"{"duration_ms": 5999999940000}"#.to_vec(),
+            422,
+            r#"{"field":"duration_ms","message":"expected a duration from 0 to 7,200,000 ms (2 hours), got 5999999940000"}"#,
         ),
     ];
     for (name, body, status, message) in &cases {

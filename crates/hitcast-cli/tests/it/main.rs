@@ -207,7 +207,7 @@ fn bad_input_exits_1_with_file_line_column_and_value() {
     assert_eq!(
         stderr(&out),
         format!(
-            "error: {}:3:18: column \"tempo\": expected a finite number >= 0, got \"fast\"\n",
+            "error: {}:3:18: column \"tempo\": expected a tempo from 0 to 300 BPM, got \"fast\"\n",
             file.display()
         )
     );
@@ -592,7 +592,8 @@ fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
     let o = predict(&model, &input, &output, &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr(&o).contains(":3:17: column \"tempo\": expected a finite number >= 0, got \"fast\""),
+        stderr(&o)
+            .contains(":3:17: column \"tempo\": expected a tempo from 0 to 300 BPM, got \"fast\""),
         "{}",
         stderr(&o)
     );

@@ -274,7 +274,10 @@ fn the_api_scores_like_predict_validates_and_documents_itself() {
         "tracks[1].danceability",
         "expected a number from 0 to 1, got a string"
     )));
-    assert!(fields.contains(&("tracks[1].tempo", "missing: expected a finite number >= 0")));
+    assert!(fields.contains(&(
+        "tracks[1].tempo",
+        "missing: expected a tempo from 0 to 300 BPM"
+    )));
     assert!(fields
         .iter()
         .any(|(f, m)| *f == "tracks[1].bpm" && m.starts_with("unknown field")));
@@ -453,8 +456,8 @@ fn the_pages_escape_names_show_errors_at_fields_and_work_without_javascript() {
     form[11] = ("duration_sec", "75");
     let (status, page) = server.post_form("/predict", &form);
     assert_eq!(status, 422);
-    assert!(page.contains("<p class=\"error\" id=\"tempo-error\" role=\"alert\">expected a finite number &gt;= 0, got &quot;-5&quot;</p>"), "{page}");
-    assert!(page.contains("id=\"duration-error\" role=\"alert\">seconds must be below 60</p>"));
+    assert!(page.contains("<p class=\"error\" id=\"tempo-error\" role=\"alert\">expected a tempo from 0 to 300 BPM, got &quot;-5&quot;</p>"), "{page}");
+    assert!(page.contains("id=\"duration-error\" role=\"alert\">seconds: expected a number of seconds from 0 to 60, got &quot;75&quot;</p>"), "{page}");
     assert!(page.contains("value=\"-5\""));
     let (status, fragment) = server.post_form("/predict/result", &form);
     assert_eq!(status, 422);
@@ -631,7 +634,7 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
         tempo.send_keys("-5").await.unwrap();
         c.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
         let error = c.wait().for_element(Locator::Id("tempo-error")).await.unwrap();
-        assert_eq!(error.text().await.unwrap(), "expected a finite number >= 0, got \"-5\"");
+        assert_eq!(error.text().await.unwrap(), "expected a tempo from 0 to 300 BPM, got \"-5\"");
         shot("app-predict-error.png").await;
 
         // Only that field is marked.

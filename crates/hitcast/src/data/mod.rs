@@ -18,7 +18,7 @@ pub use reader::{
     read_rows, read_rows_from, ColumnMap, DefaultUsed, LoadReport, Loaded, OnError, RawRow,
     ReadOptions, RowReader, SKIPPED_EXAMPLES,
 };
-pub use schema::{Absent, Column, FieldProblem, Rule, N_AUDIO};
+pub use schema::{Absent, Column, Domain, FieldProblem, Rule, N_AUDIO};
 pub use summary::{summarize, DataSummary, PopularityStats};
 pub use tracks::{CollapseStats, Track, Tracks};
 

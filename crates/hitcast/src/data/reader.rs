@@ -788,7 +788,12 @@ mod tests {
             (
                 "tempo",
                 "fast",
-                "t.csv:2:19: column \"tempo\": expected a finite number >= 0, got \"fast\"",
+                "t.csv:2:19: column \"tempo\": expected a tempo from 0 to 300 BPM, got \"fast\"",
+            ),
+            (
+                "tempo",
+                "1e300",
+                "t.csv:2:19: column \"tempo\": expected a tempo from 0 to 300 BPM, got \"1e300\"",
             ),
             (
                 "popularity",
@@ -803,17 +808,17 @@ mod tests {
             (
                 "duration_ms",
                 "-1",
-                "t.csv:2:7: column \"duration_ms\": expected a finite number >= 0, got \"-1\"",
+                "t.csv:2:7: column \"duration_ms\": expected a duration from 0 to 7,200,000 ms (2 hours), got \"-1\"",
             ),
             (
                 "loudness",
                 "NaN",
-                "t.csv:2:12: column \"loudness\": expected a finite number, got \"NaN\"",
+                "t.csv:2:12: column \"loudness\": expected a loudness from -60 to 10 dB, got \"NaN\"",
             ),
             (
                 "loudness",
                 "inf",
-                "t.csv:2:12: column \"loudness\": expected a finite number, got \"inf\"",
+                "t.csv:2:12: column \"loudness\": expected a loudness from -60 to 10 dB, got \"inf\"",
             ),
             (
                 "energy",
@@ -988,7 +993,7 @@ mod tests {
         assert_eq!(
             loaded.report.skipped_examples,
             [
-                "t.csv:3:19: column \"tempo\": expected a finite number >= 0, got \"fast\"",
+                "t.csv:3:19: column \"tempo\": expected a tempo from 0 to 300 BPM, got \"fast\"",
                 "t.csv:5:6: column \"popularity\": expected an integer from 0 to 100, got \"101\"",
                 "t.csv:6: expected 21 fields as in the header, found 22",
             ]

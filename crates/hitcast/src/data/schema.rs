@@ -20,7 +20,7 @@ pub enum Column {
     TrackName,
     /// Popularity score, an integer 0-100: the target.
     Popularity,
-    /// Duration in milliseconds.
+    /// Duration in milliseconds, 0 to 7,200,000 (2 hours).
     DurationMs,
     /// Explicit lyrics, true/false.
     Explicit,
@@ -30,7 +30,7 @@ pub enum Column {
     Energy,
     /// Pitch class of the key, -1 (none detected) to 11.
     Key,
-    /// Mean loudness in dB.
+    /// Mean loudness in dB, -60 to 10.
     Loudness,
     /// 1 major, 0 minor.
     Mode,
@@ -44,7 +44,7 @@ pub enum Column {
     Liveness,
     /// Valence (musical positiveness), 0-1.
     Valence,
-    /// Tempo in beats per minute.
+    /// Tempo in beats per minute, 0 to 300.
     Tempo,
     /// Estimated beats per bar, 0-7.
     TimeSignature,
@@ -144,12 +144,13 @@ impl Column {
             | Column::TrackName
             | Column::TrackGenre => Rule::Text,
             Column::Popularity => Rule::Integer { min: 0, max: 100 },
-            Column::DurationMs | Column::Tempo => Rule::NonNegative,
+            Column::DurationMs => Rule::Range(DURATION),
+            Column::Tempo => Rule::Range(TEMPO),
             Column::Explicit => Rule::Bool,
             Column::Key => Rule::Integer { min: -1, max: 11 },
             Column::Mode => Rule::Integer { min: 0, max: 1 },
             Column::TimeSignature => Rule::Integer { min: 0, max: 7 },
-            Column::Loudness => Rule::Finite,
+            Column::Loudness => Rule::Range(LOUDNESS),
             Column::Danceability
             | Column::Energy
             | Column::Speechiness
@@ -158,6 +159,12 @@ impl Column {
             | Column::Liveness
             | Column::Valence => Rule::Unit,
         }
+    }
+
+    /// The accepted range of a numeric column (every column but the texts and `explicit`), for
+    /// help texts and API schemas: the numbers the checks use, not a copy of them.
+    pub fn domain(self) -> Option<Domain> {
+        self.rule().domain()
     }
 
     /// What the reader does when the header lacks this column.
@@ -201,8 +208,98 @@ pub enum Absent {
     Unlabelled,
 }
 
+/// How long a track may be: 0 to 2 hours. The dataset's longest is 87 minutes; its one 0 ms
+/// row is kept, so 0 is allowed.
+const DURATION: Domain = Domain {
+    what: "a duration",
+    min: 0.0,
+    max: 7_200_000.0,
+    unit: "ms",
+    note: "2 hours",
+};
+
+/// Mean loudness relative to digital full scale: above +10 dB is clipping no master has (the
+/// dataset's loudest is 4.5 dB), below -60 dB near silence (its quietest is -49.5 dB).
+const LOUDNESS: Domain = Domain {
+    what: "a loudness",
+    min: -60.0,
+    max: 10.0,
+    unit: "dB",
+    note: "",
+};
+
+/// Beats per minute: 0 is Spotify's "no beat found"; above 300 no tempo estimator reports (the
+/// dataset's fastest is 243 BPM).
+const TEMPO: Domain = Domain {
+    what: "a tempo",
+    min: 0.0,
+    max: 300.0,
+    unit: "BPM",
+    note: "",
+};
+
+/// The physical range of a numeric column: what it measures, its bounds and its unit.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Domain {
+    /// What the number is, with its article, as messages name it: `"a tempo"`.
+    pub what: &'static str,
+    /// Smallest accepted value.
+    pub min: f64,
+    /// Largest accepted value.
+    pub max: f64,
+    /// The unit's symbol (`"BPM"`, `"dB"`, `"ms"`); empty for a plain number.
+    pub unit: &'static str,
+    /// The range in everyday words where the unit hides it (`"2 hours"`); empty for none.
+    pub note: &'static str,
+}
+
+impl Domain {
+    /// Whether `x` lies in `min..=max`.
+    pub fn contains(&self, x: f64) -> bool {
+        (self.min..=self.max).contains(&x)
+    }
+
+    /// The range without the noun: `0 to 300 BPM`, `0 to 7,200,000 ms (2 hours)`.
+    pub fn range(&self) -> String {
+        let mut text = format!("{} to {}", number(self.min), number(self.max));
+        if !self.unit.is_empty() {
+            text = format!("{text} {}", self.unit);
+        }
+        if !self.note.is_empty() {
+            text = format!("{text} ({})", self.note);
+        }
+        text
+    }
+}
+
+impl fmt::Display for Domain {
+    /// As messages say it: `a tempo from 0 to 300 BPM`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} from {}", self.what, self.range())
+    }
+}
+
+/// A bound as people write it: whole numbers with thousands separators (`7,200,000`).
+fn number(x: f64) -> String {
+    if x.fract() != 0.0 || x.abs() >= 1e15 {
+        return x.to_string();
+    }
+    let digits = format!("{}", x.abs());
+    let mut grouped = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(d);
+    }
+    if x < 0.0 {
+        grouped.insert(0, '-');
+    }
+    grouped
+}
+
 /// How a cell is validated and converted to a number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Rule {
     /// Free text, kept as it is; empty means missing.
     Text,
@@ -215,10 +312,8 @@ pub enum Rule {
     },
     /// A number in `[0, 1]`.
     Unit,
-    /// A finite number `>= 0`.
-    NonNegative,
-    /// Any finite number.
-    Finite,
+    /// A number in a physical range, with its unit.
+    Range(Domain),
     /// `true`/`false` in any case, or `1`/`0`.
     Bool,
 }
@@ -235,7 +330,7 @@ pub enum FieldProblem {
         /// The offending text, shortened to 40 characters.
         value: String,
         /// The accepted form, in words.
-        expected: &'static str,
+        expected: String,
     },
     /// The cell is not valid UTF-8.
     #[error("invalid UTF-8 bytes")]
@@ -244,18 +339,29 @@ pub enum FieldProblem {
 
 impl Rule {
     /// The accepted form, in words, as shown in error messages.
-    pub fn expected(self) -> &'static str {
+    pub fn expected(self) -> String {
+        match (self, self.domain()) {
+            (Rule::Integer { min: 0, max: 1 }, _) => "0 or 1".to_owned(),
+            (Rule::Bool, _) => "true/false or 1/0".to_owned(),
+            (_, Some(domain)) => domain.to_string(),
+            (_, None) => "text".to_owned(),
+        }
+    }
+
+    /// The accepted range of a numeric rule; `None` for text and booleans.
+    pub fn domain(self) -> Option<Domain> {
+        let plain = |what, min, max| Domain {
+            what,
+            min,
+            max,
+            unit: "",
+            note: "",
+        };
         match self {
-            Rule::Text => "text",
-            Rule::Integer { min: 0, max: 100 } => "an integer from 0 to 100",
-            Rule::Integer { min: -1, max: 11 } => "an integer from -1 to 11",
-            Rule::Integer { min: 0, max: 1 } => "0 or 1",
-            Rule::Integer { min: 0, max: 7 } => "an integer from 0 to 7",
-            Rule::Integer { .. } => "an integer in range",
-            Rule::Unit => "a number from 0 to 1",
-            Rule::NonNegative => "a finite number >= 0",
-            Rule::Finite => "a finite number",
-            Rule::Bool => "true/false or 1/0",
+            Rule::Text | Rule::Bool => None,
+            Rule::Integer { min, max } => Some(plain("an integer", f64::from(min), f64::from(max))),
+            Rule::Unit => Some(plain("a number", 0.0, 1.0)),
+            Rule::Range(domain) => Some(domain),
         }
     }
 
@@ -300,8 +406,7 @@ impl Rule {
                 x.fract() == 0.0 && x >= f64::from(min) && x <= f64::from(max)
             }
             Rule::Unit => (0.0..=1.0).contains(&x),
-            Rule::NonNegative => x >= 0.0,
-            Rule::Finite => true,
+            Rule::Range(domain) => domain.contains(x),
             Rule::Bool => x == 0.0 || x == 1.0,
             Rule::Text => false,
         };
@@ -367,27 +472,136 @@ mod tests {
 
     #[test]
     fn non_finite_numbers_are_rejected() {
+        let loudness = Column::Loudness.rule();
         for text in ["NaN", "nan", "inf", "-inf", "infinity", "1e400"] {
-            assert!(Rule::Finite.parse(text).is_err(), "{text}");
+            assert!(loudness.parse(text).is_err(), "{text}");
         }
-        assert_eq!(Rule::Finite.parse("-49.531"), Ok(-49.531));
-        assert_eq!(Rule::Finite.parse("1.01e-06"), Ok(1.01e-06));
+        assert_eq!(loudness.parse("-49.531"), Ok(-49.531));
+        assert_eq!(Rule::Unit.parse("1.01e-06"), Ok(1.01e-06));
     }
 
     #[test]
-    fn unit_and_nonnegative_ranges() {
+    fn unit_range() {
         assert_eq!(Rule::Unit.parse("1"), Ok(1.0));
         assert_eq!(Rule::Unit.parse("0.0"), Ok(0.0));
         assert!(Rule::Unit.parse("1.0001").is_err());
         assert!(Rule::Unit.parse("-0.1").is_err());
+    }
+
+    #[test]
+    fn physical_quantities_are_refused_outside_their_domain() {
+        let tempo = Column::Tempo.rule();
+        let loudness = Column::Loudness.rule();
+        let duration = Column::DurationMs.rule();
+        for (rule, text, want) in [
+            (
+                tempo,
+                "-5",
+                "expected a tempo from 0 to 300 BPM, got \"-5\"",
+            ),
+            (
+                tempo,
+                "fast",
+                "expected a tempo from 0 to 300 BPM, got \"fast\"",
+            ),
+            (
+                tempo,
+                "100000",
+                "expected a tempo from 0 to 300 BPM, got \"100000\"",
+            ),
+            (
+                tempo,
+                "1e300",
+                "expected a tempo from 0 to 300 BPM, got \"1e300\"",
+            ),
+            (
+                loudness,
+                "1e300",
+                "expected a loudness from -60 to 10 dB, got \"1e300\"",
+            ),
+            (
+                loudness,
+                "-60.5",
+                "expected a loudness from -60 to 10 dB, got \"-60.5\"",
+            ),
+            (
+                loudness,
+                "inf",
+                "expected a loudness from -60 to 10 dB, got \"inf\"",
+            ),
+            (
+                // 99,999,999 minutes in milliseconds.
+                duration,
+                "5999999940000",
+                "expected a duration from 0 to 7,200,000 ms (2 hours), got \"5999999940000\"",
+            ),
+            (
+                duration,
+                "-1",
+                "expected a duration from 0 to 7,200,000 ms (2 hours), got \"-1\"",
+            ),
+        ] {
+            assert_eq!(rule.parse(text).unwrap_err().to_string(), want, "{text}");
+        }
+        // The bounds themselves are inside.
+        for (rule, text, want) in [
+            (tempo, "0", 0.0),
+            (tempo, "300", 300.0),
+            (loudness, "-60", -60.0),
+            (loudness, "10", 10.0),
+            (duration, "0", 0.0),
+            (duration, "7200000", 7_200_000.0),
+        ] {
+            assert_eq!(rule.parse(text), Ok(want), "{text}");
+        }
+        assert!(duration.parse("7200000.5").is_err());
+        // Numbers given as numbers (the JSON API) meet the same check.
+        assert!(tempo.check(1e300).is_err());
+        assert_eq!(tempo.check(-0.0).map(f64::to_bits), Ok(0.0f64.to_bits()));
+    }
+
+    #[test]
+    fn every_numeric_column_has_a_domain() {
+        let listed: Vec<String> = Column::ALL
+            .iter()
+            .filter_map(|c| c.domain().map(|d| format!("{c} {}", d.range())))
+            .collect();
         assert_eq!(
-            Rule::NonNegative.parse("-5").unwrap_err().to_string(),
-            "expected a finite number >= 0, got \"-5\""
+            listed,
+            [
+                "popularity 0 to 100",
+                "duration_ms 0 to 7,200,000 ms (2 hours)",
+                "danceability 0 to 1",
+                "energy 0 to 1",
+                "key -1 to 11",
+                "loudness -60 to 10 dB",
+                "mode 0 to 1",
+                "speechiness 0 to 1",
+                "acousticness 0 to 1",
+                "instrumentalness 0 to 1",
+                "liveness 0 to 1",
+                "valence 0 to 1",
+                "tempo 0 to 300 BPM",
+                "time_signature 0 to 7",
+            ]
         );
+        assert_eq!(Column::Explicit.domain(), None);
+        assert_eq!(Column::TrackGenre.domain(), None);
         assert_eq!(
-            Rule::NonNegative.parse("fast").unwrap_err().to_string(),
-            "expected a finite number >= 0, got \"fast\""
+            [1234567.0, -1000.0, 999.0, 0.5, -60.0].map(number),
+            ["1,234,567", "-1,000", "999", "0.5", "-60"]
         );
+    }
+
+    #[test]
+    fn the_readme_table_shows_the_domain() {
+        let readme = crate::testutil::readme();
+        for column in Column::ALL {
+            if let Some(domain) = column.domain() {
+                let row = format!("| {column} | {} |", domain.range());
+                assert!(readme.contains(&row), "README lacks {row:?}");
+            }
+        }
     }
 
     #[test]

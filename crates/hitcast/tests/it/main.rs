@@ -268,6 +268,43 @@ fn the_external_sample_loads_with_a_column_map() {
 }
 
 #[test]
+fn both_datasets_lie_inside_the_input_domain() {
+    // Min and max per column, from pandas (the reader refuses anything outside the domain, so
+    // loading at all proves it; the figures show the margin).
+    let (_, main) = loaded();
+    let options = ReadOptions {
+        map: ColumnMap::tidytuesday(),
+        ..ReadOptions::labelled()
+    };
+    let external = Tracks::one_per_row(read_rows(&external(), &options).unwrap().rows);
+    let range = |tracks: &Tracks, c: Column| {
+        let i = c.audio_index().unwrap();
+        let values = tracks.rows.iter().map(|t| t.audio[i]);
+        let min = values.clone().fold(f64::INFINITY, f64::min);
+        (min, values.fold(f64::NEG_INFINITY, f64::max))
+    };
+    #[rustfmt::skip]
+    let expected = [
+        (Column::DurationMs, (0.0, 5_237_295.0), (4_000.0, 517_810.0)),
+        (Column::Loudness, (-49.531, 4.532), (-46.448, 1.275)),
+        (Column::Tempo, (0.0, 243.372), (0.0, 239.44)),
+    ];
+    for (column, in_main, in_external) in expected {
+        assert_eq!(range(main, column), in_main, "{column}");
+        assert_eq!(range(&external, column), in_external, "{column}");
+    }
+    for column in Column::AUDIO {
+        let Some(domain) = column.domain() else {
+            continue;
+        };
+        for tracks in [main, &external] {
+            let (min, max) = range(tracks, column);
+            assert!(domain.contains(min) && domain.contains(max), "{column}");
+        }
+    }
+}
+
+#[test]
 fn the_external_sample_without_a_map_names_what_is_missing() {
     let err = read_rows(&external(), &ReadOptions::labelled())
         .unwrap_err()
