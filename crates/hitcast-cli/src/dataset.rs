@@ -85,10 +85,12 @@ impl DataArgs {
 #[derive(Clone, Debug, Args)]
 pub struct ProtocolArgs {
     /// honest: tracks grouped by primary artist (published figures); seed: the reference
-    /// project's leaky random split of raw rows; known-artist: tracks grouped by track id.
+    /// project's leaky random split of raw rows; known-artist: tracks grouped by track id;
+    /// genre-holdout: TEST holds a fifth of the genres (how a model does on genres it never
+    /// saw).
     #[arg(long, default_value = "honest", value_parser = parse_protocol)]
     pub protocol: Protocol,
-    /// The TEST fold (0-4) of the honest and known-artist protocols.
+    /// The TEST fold (0-4) of the honest, known-artist and genre-holdout protocols.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..5))]
     pub fold: u8,
     /// A track is popular when its popularity is above this.

@@ -141,6 +141,8 @@ pub fn fixture() -> (crate::artifact::Artifact, crate::data::Tracks) {
         },
     };
     (artifact, t)
+}
+
 /// The README's words with whitespace folded, for tests that it shows what the code does.
 pub fn readme() -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");

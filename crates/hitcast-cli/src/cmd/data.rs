@@ -200,6 +200,7 @@ fn render_split(s: &SplitSummary, threshold: u8, seed: u64) -> String {
     let how = match s.protocol {
         Protocol::Honest => "tracks grouped by primary artist".to_owned(),
         Protocol::KnownArtist => "tracks grouped by track id: artists recur across parts".to_owned(),
+        Protocol::GenreHoldout => "TEST holds a fifth of the genres; no TEST artist is in TRAIN".to_owned(),
         Protocol::Seed => format!("stratified random split of raw rows, seed {seed} (LEAKY: the same track and artist on both sides)"),
     };
     let fold = s.fold.map(|f| format!(", fold {f}")).unwrap_or_default();

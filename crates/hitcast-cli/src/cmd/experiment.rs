@@ -38,7 +38,7 @@ pub struct ExperimentArgs {
     /// Feature columns: audio-genre (the 128 of the protocol), extended (those plus genre and
     /// artist counts, title flags and genre popularity on FIT; the default), or known-artist
     /// (extended plus the artist's FIT history: the known-artist protocol's default, and for it
-    /// only).
+    /// only), or audio (the 14 audio columns alone).
     #[arg(long, value_parser = |s: &str| s.parse::<FeatureSet>())]
     features: Option<FeatureSet>,
     /// Leave feature columns out by name (repeatable or comma-separated), e.g. --drop

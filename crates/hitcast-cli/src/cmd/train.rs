@@ -37,8 +37,9 @@ pub struct TrainArgs {
     /// Outlier setup: raw, capped or removed.
     #[arg(long, default_value = "capped", value_parser = |s: &str| s.parse::<OutlierSetup>())]
     setup: OutlierSetup,
-    /// Feature columns: audio-genre, extended, or known-artist (default: extended, and
-    /// known-artist under that protocol).
+    /// Feature columns: audio-genre, extended, known-artist, or audio (the 14 audio columns
+    /// alone, no genre; for catalogues whose genres mean something else). Default: extended,
+    /// and known-artist under that protocol.
     #[arg(long, value_parser = |s: &str| s.parse::<FeatureSet>())]
     features: Option<FeatureSet>,
     /// Override a parameter of the classifier or regressor, e.g. --param gbm.learning_rate=0.05.

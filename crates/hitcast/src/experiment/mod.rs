@@ -198,7 +198,7 @@ pub enum Event<'a> {
 pub fn default_features(protocol: Protocol) -> FeatureSet {
     match protocol {
         Protocol::KnownArtist => FeatureSet::KnownArtist,
-        Protocol::Honest | Protocol::Seed => FeatureSet::Extended,
+        Protocol::Honest | Protocol::Seed | Protocol::GenreHoldout => FeatureSet::Extended,
     }
 }
 

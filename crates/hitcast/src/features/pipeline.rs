@@ -107,6 +107,9 @@ pub enum FeatureSet {
     /// Extended, then the artist-history columns of [`super::HISTORY_NAMES`]: for the
     /// known-artist protocol only, where TEST artists have FIT tracks.
     KnownArtist,
+    /// The 14 audio columns alone, no genre: for catalogues whose genres mean something else,
+    /// and the comparison that tells what genres add.
+    Audio,
 }
 
 impl FeatureSet {
@@ -116,7 +119,18 @@ impl FeatureSet {
             FeatureSet::AudioGenre => "audio-genre",
             FeatureSet::Extended => "extended",
             FeatureSet::KnownArtist => "known-artist",
+            FeatureSet::Audio => "audio",
         }
+    }
+
+    /// Whether the genre indicators are columns.
+    pub fn has_genres(self) -> bool {
+        self != FeatureSet::Audio
+    }
+
+    /// Whether the extra columns of [`super::EXTRA_NAMES`] are.
+    pub fn has_extras(self) -> bool {
+        matches!(self, FeatureSet::Extended | FeatureSet::KnownArtist)
     }
 }
 
@@ -128,11 +142,14 @@ impl FromStr for FeatureSet {
             FeatureSet::AudioGenre,
             FeatureSet::Extended,
             FeatureSet::KnownArtist,
+            FeatureSet::Audio,
         ]
         .into_iter()
         .find(|f| f.name() == s)
         .ok_or_else(|| {
-            format!("unknown feature set {s:?}: expected audio-genre, extended or known-artist")
+            format!(
+                "unknown feature set {s:?}: expected audio-genre, extended, known-artist or audio"
+            )
         })
     }
 }
@@ -236,11 +253,17 @@ impl FeaturePipeline {
             names: Column::AUDIO
                 .iter()
                 .map(|c| c.name().to_owned())
-                .chain(tracks.genres.iter().map(|g| format!("genre={g}")))
+                .chain(
+                    tracks
+                        .genres
+                        .iter()
+                        .filter(|_| params.features.has_genres())
+                        .map(|g| format!("genre={g}")),
+                )
                 .chain(
                     EXTRA_NAMES
                         .iter()
-                        .filter(|_| params.features != FeatureSet::AudioGenre)
+                        .filter(|_| params.features.has_extras())
                         .map(|n| (*n).to_owned()),
                 )
                 .chain(
@@ -299,7 +322,7 @@ impl FeaturePipeline {
             });
             pipeline.history = Some(ArtistHistory::fit(fit_tracks));
         }
-        if params.features != FeatureSet::AudioGenre {
+        if params.features.has_extras() {
             let genre_lists: Vec<Vec<usize>> = kept
                 .iter()
                 .map(|&r| {
@@ -340,6 +363,15 @@ impl FeaturePipeline {
     /// The fitted fences.
     pub fn fences(&self) -> &[Fence] {
         &self.fences
+    }
+
+    /// Genre indicator columns: one per genre, or none for [`FeatureSet::Audio`].
+    fn genre_columns(&self) -> usize {
+        if self.params.features.has_genres() {
+            self.genres.len()
+        } else {
+            0
+        }
     }
 
     /// The fitted z-scores (empty when not standardising).
@@ -386,7 +418,7 @@ impl FeaturePipeline {
             let i = audio_index(z.column);
             out[i] = out[i] * z.sd + z.mean;
         }
-        let extras_start = N_AUDIO + self.genres.len();
+        let extras_start = N_AUDIO + self.genre_columns();
         let extras = self.extras.iter().flat_map(|e| e.scaling.iter());
         let history = self.history.iter().flat_map(|h| h.scaling().iter());
         for (v, (mean, sd)) in out[extras_start..].iter_mut().zip(extras.chain(history)) {
@@ -411,10 +443,12 @@ impl FeaturePipeline {
             let i = audio_index(z.column);
             out[i] = (out[i] - z.mean) / z.sd;
         }
-        let genre_end = N_AUDIO + self.genres.len();
+        let genre_end = N_AUDIO + self.genre_columns();
         out[N_AUDIO..genre_end].fill(0.0);
-        for &g in extra.genres {
-            out[N_AUDIO + g] = 1.0;
+        if genre_end > N_AUDIO {
+            for &g in extra.genres {
+                out[N_AUDIO + g] = 1.0;
+            }
         }
         let extras_end = genre_end
             + if self.extras.is_some() {
@@ -454,7 +488,8 @@ impl FeaturePipeline {
         for (out, &r) in data.chunks_exact_mut(width).zip(rows) {
             let track = &tracks.rows[r];
             for &g in &track.genres {
-                if mapping[usize::from(g)].is_none() {
+                // An audio-only model reads no genre, so none is unknown to it.
+                if mapping[usize::from(g)].is_none() && self.params.features.has_genres() {
                     unknown_genres.insert(tracks.genres[usize::from(g)].clone());
                 }
             }
@@ -492,7 +527,8 @@ impl FeaturePipeline {
             match self.genres.binary_search(g) {
                 Ok(i) if !known.contains(&i) => known.push(i),
                 Ok(_) => {}
-                Err(_) => unknown.push(g.clone()),
+                Err(_) if self.params.features.has_genres() => unknown.push(g.clone()),
+                Err(_) => {}
             }
         }
         known.sort_unstable();
