@@ -1,7 +1,7 @@
 //! The input side of `predict` and `explain`: a file of tracks (no popularity needed) read in
 //! bounded batches, with bad rows failing the command or, with `--on-error skip`, counted.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::iter::Peekable;
 use std::path::PathBuf;
 
@@ -33,6 +33,8 @@ pub struct Batches {
     first_skip: Option<String>,
     /// Genres the model does not know (they score as no genre).
     pub unknown_genres: BTreeSet<String>,
+    /// Rows listing each genre, so the unknown ones can be reported with their counts.
+    genre_rows: BTreeMap<String, u64>,
 }
 
 /// `--input`'s long help: what a file to score holds, the ranges from the checks themselves.
@@ -43,8 +45,9 @@ fn input_help() -> String {
         .collect();
     format!(
         "Tracks to score, CSV or CSV.gz. Columns are matched by name (see --map); popularity is \
-         not needed, explicit defaults to false and time_signature to 4. Values outside these \
-         ranges are refused: {}.",
+         not needed, explicit defaults to false and time_signature to 4. A genre cell may list several \
+         genres separated by , ; or |, in other catalogues' spellings (R&B, Hip Hop). Values \
+         outside these ranges are refused: {}.",
         ranges.join(", ")
     )
 }
@@ -71,6 +74,7 @@ impl InputArgs {
             skipped: 0,
             first_skip: None,
             unknown_genres: BTreeSet::new(),
+            genre_rows: BTreeMap::new(),
         })
     }
 }
@@ -84,7 +88,12 @@ impl Batches {
         let mut batch = Vec::with_capacity(self.size);
         for row in self.rows.by_ref() {
             match row {
-                Ok(row) => batch.push(row),
+                Ok(row) => {
+                    for genre in &row.genres {
+                        *self.genre_rows.entry(genre.clone()).or_default() += 1;
+                    }
+                    batch.push(row);
+                }
                 Err(e) if self.skip && e.skippable_line().is_some() => {
                     self.skipped += 1;
                     self.first_skip.get_or_insert_with(|| e.to_string());
@@ -98,10 +107,15 @@ impl Batches {
         Ok(Some(batch))
     }
 
-    /// Logs the unknown genres and the skipped rows, once the input is done.
+    /// Logs the unknown genres, each once with the number of rows listing it, and the skipped
+    /// rows, once the input is done.
     pub fn report(&self) {
         if !self.unknown_genres.is_empty() {
-            let list: Vec<&str> = self.unknown_genres.iter().map(String::as_str).collect();
+            let list: Vec<String> = self
+                .unknown_genres
+                .iter()
+                .map(|g| format!("{g} ({})", self.genre_rows.get(g).copied().unwrap_or(0)))
+                .collect();
             tracing::warn!(
                 "genres the model does not know (scored as no genre): {}",
                 list.join(", ")

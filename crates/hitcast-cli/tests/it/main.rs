@@ -561,7 +561,7 @@ fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("genres the model does not know (scored as no genre): polka"),
+        stderr(&o).contains("genres the model does not know (scored as no genre): polka (1)\n"),
         "{}",
         stderr(&o)
     );

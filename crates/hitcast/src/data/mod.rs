@@ -5,6 +5,7 @@
 //! ```
 
 mod error;
+pub mod genre;
 mod inflate;
 mod locate;
 mod reader;

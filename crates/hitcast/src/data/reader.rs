@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::error::{DataError, MapError};
+use super::genre;
 use super::inflate::ThreadedGz;
 use super::schema::{Absent, Column, FieldProblem, Rule, N_AUDIO};
 
@@ -32,13 +33,17 @@ pub struct RawRow {
     pub popularity: Option<u8>,
     /// The audio columns in [`Column::AUDIO`] order; `explicit` is 0/1.
     pub audio: [f64; N_AUDIO],
-    /// The genre, `None` when empty or absent.
-    pub genre: Option<String>,
+    /// The genres of the cell, each resolved onto the dataset's spelling
+    /// ([`genre::parse_cell`]); empty when the cell is empty or the column absent. The
+    /// dataset's cells hold one genre each.
+    pub genres: Vec<String>,
 }
 
 impl RawRow {
     /// The value of `column` as text: strings as read, `explicit` as true/false, numbers in
-    /// their shortest exact form, an absent popularity or genre as "".
+    /// their shortest exact form, an absent popularity as "". The genre is the resolved genres
+    /// joined with `;` (`R&B, Hip Hop` gives `r-n-b;hip-hop`): what the model sees, not the
+    /// cell as written.
     pub fn field(&self, column: Column) -> String {
         match column {
             Column::TrackId => self.track_id.clone(),
@@ -46,7 +51,7 @@ impl RawRow {
             Column::AlbumName => self.album_name.clone(),
             Column::TrackName => self.track_name.clone(),
             Column::Popularity => self.popularity.map(|p| p.to_string()).unwrap_or_default(),
-            Column::TrackGenre => self.genre.clone().unwrap_or_default(),
+            Column::TrackGenre => self.genres.join(";"),
             audio => match (audio, audio.audio_index()) {
                 (Column::Explicit, Some(i)) => (self.audio[i] == 1.0).to_string(),
                 (_, Some(i)) => self.audio[i].to_string(),
@@ -63,7 +68,7 @@ impl RawRow {
             && self.track_name == other.track_name
             && self.popularity == other.popularity
             && self.audio == other.audio
-            && self.genre == other.genre
+            && self.genres == other.genres
     }
 }
 
@@ -356,7 +361,7 @@ impl RowReader {
             track_name: String::new(),
             popularity: None,
             audio: self.template,
-            genre: None,
+            genres: Vec::new(),
         };
         let mut empty = [false; Column::ALL.len()];
         for &(field, column, target) in &self.plan {
@@ -381,12 +386,7 @@ impl RowReader {
                 Target::Artists => row.artists = text.to_owned(),
                 Target::AlbumName => row.album_name = text.to_owned(),
                 Target::TrackName => row.track_name = text.to_owned(),
-                Target::Genre => {
-                    let genre = text.trim();
-                    if !genre.is_empty() {
-                        row.genre = Some(genre.to_owned());
-                    }
-                }
+                Target::Genre => row.genres = genre::parse_cell(text),
             }
             empty[column_slot(column)] = text.is_empty();
         }
@@ -626,7 +626,7 @@ mod tests {
                 0.715, 87.917, 4.0
             ]
         );
-        assert_eq!(row.genre.as_deref(), Some("acoustic"));
+        assert_eq!(row.genres, ["acoustic"]);
         assert!(loaded.report.defaults.is_empty());
         assert!(loaded.report.labelled);
         assert_eq!(loaded.report.missing["artists"], 0);
@@ -671,7 +671,7 @@ mod tests {
     #[test]
     fn bom_and_crlf_are_accepted() {
         let loaded = labelled(&format!("\u{feff}{HEADER}\r\n{ROW}\r\n")).unwrap();
-        assert_eq!(loaded.rows[0].genre.as_deref(), Some("acoustic"));
+        assert_eq!(loaded.rows[0].genres, ["acoustic"]);
     }
 
     #[test]
@@ -686,7 +686,7 @@ mod tests {
         };
         let loaded = read(&format!("{header}\n{ROW}\n"), &options).unwrap();
         assert_eq!(loaded.rows[0].popularity, Some(73));
-        assert_eq!(loaded.rows[0].genre.as_deref(), Some("acoustic"));
+        assert_eq!(loaded.rows[0].genres, ["acoustic"]);
     }
 
     #[test]
@@ -742,6 +742,28 @@ mod tests {
                 pick(HEADER).split(',').map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
             )
         );
+    }
+
+    #[test]
+    fn a_genre_cell_may_list_several_genres_in_other_spellings() {
+        let text = format!(
+            "{HEADER}\n{}\n{}\n{}\n",
+            row_with("track_genre", "\"R&B, Hip Hop\""),
+            row_with("track_genre", "rock;pop|Rock"),
+            row_with("track_genre", " "),
+        );
+        let loaded = labelled(&text).unwrap();
+        let genres: Vec<Vec<&str>> = loaded
+            .rows
+            .iter()
+            .map(|r| r.genres.iter().map(String::as_str).collect())
+            .collect();
+        assert_eq!(
+            genres,
+            [vec!["r-n-b", "hip-hop"], vec!["rock", "pop"], vec![]]
+        );
+        assert_eq!(loaded.rows[0].field(Column::TrackGenre), "r-n-b;hip-hop");
+        assert_eq!(loaded.rows[2].field(Column::TrackGenre), "");
     }
 
     #[test]

@@ -48,7 +48,8 @@ pub enum Column {
     Tempo,
     /// Estimated beats per bar, 0-7.
     TimeSignature,
-    /// Genre the track was listed under.
+    /// Genre the track was listed under; a cell may list several, separated by `,`, `;` or `|`
+    /// (see [`super::genre`]).
     TrackGenre,
 }
 

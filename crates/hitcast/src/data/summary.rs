@@ -25,7 +25,7 @@ pub struct DataSummary {
     pub duplicates: CollapseStats,
     /// Distinct genres.
     pub genres: u64,
-    /// Rows per genre.
+    /// Rows listing each genre (a row may list several).
     pub rows_per_genre: BTreeMap<String, u64>,
     /// Empty cells per column present in the file.
     pub missing: BTreeMap<&'static str, u64>,
@@ -86,7 +86,10 @@ impl PopularityStats {
 pub fn summarize(loaded: Loaded, threshold: u8) -> (DataSummary, Tracks) {
     let Loaded { rows, report } = loaded;
     let mut per_genre: HashMap<&str, u64> = HashMap::new();
-    for genre in rows.iter().filter_map(|r| r.genre.as_deref()) {
+    for genre in rows
+        .iter()
+        .flat_map(|r| r.genres.iter().map(String::as_str))
+    {
         *per_genre.entry(genre).or_insert(0) += 1;
     }
     let rows_per_genre: BTreeMap<String, u64> = per_genre

@@ -64,7 +64,8 @@ pub struct CollapseStats {
 
 impl Tracks {
     /// Collapses rows by `track_id` (DESIGN.md §3): the first occurrence in file order gives
-    /// every scalar column; the set of all its genres becomes the track's genre list.
+    /// every scalar column; the set of all its genres (of every row, each row may list several)
+    /// becomes the track's genre list.
     pub fn collapse(rows: Vec<RawRow>) -> Tracks {
         let genres = vocabulary(&rows);
         let index = genre_index(&genres);
@@ -120,13 +121,15 @@ impl Tracks {
 
         let mut tracks: Vec<Track> = Vec::with_capacity(first_row.len());
         for (row, t) in rows.into_iter().zip(track_of) {
-            let genre = row.genre.as_deref().map(|g| index[g]);
             if t == tracks.len() {
-                tracks.push(to_track(row, genre));
-            } else if let Some(g) = genre {
+                let genres = indices(&row.genres, &index);
+                tracks.push(to_track(row, genres));
+            } else {
                 let list = &mut tracks[t].genres;
-                if let Err(at) = list.binary_search(&g) {
-                    list.insert(at, g);
+                for g in row.genres.iter().map(|g| index[g.as_str()]) {
+                    if let Err(at) = list.binary_search(&g) {
+                        list.insert(at, g);
+                    }
                 }
             }
         }
@@ -146,8 +149,8 @@ impl Tracks {
         let rows: Vec<Track> = rows
             .into_iter()
             .map(|row| {
-                let genre = row.genre.as_deref().map(|g| index[g]);
-                to_track(row, genre)
+                let genres = indices(&row.genres, &index);
+                to_track(row, genres)
             })
             .collect();
         Tracks {
@@ -177,7 +180,7 @@ impl Tracks {
     }
 }
 
-fn to_track(row: RawRow, genre: Option<u16>) -> Track {
+fn to_track(row: RawRow, genres: Vec<u16>) -> Track {
     Track {
         line: row.line,
         track_id: row.track_id,
@@ -186,12 +189,23 @@ fn to_track(row: RawRow, genre: Option<u16>) -> Track {
         track_name: row.track_name,
         popularity: row.popularity,
         audio: row.audio,
-        genres: genre.into_iter().collect(),
+        genres,
     }
 }
 
+/// A row's genres as ascending vocabulary indices without repeats.
+fn indices(genres: &[String], index: &HashMap<&str, u16>) -> Vec<u16> {
+    let mut list: Vec<u16> = genres.iter().map(|g| index[g.as_str()]).collect();
+    list.sort_unstable();
+    list.dedup();
+    list
+}
+
 fn vocabulary(rows: &[RawRow]) -> Vec<String> {
-    let distinct: HashSet<&str> = rows.iter().filter_map(|r| r.genre.as_deref()).collect();
+    let distinct: HashSet<&str> = rows
+        .iter()
+        .flat_map(|r| r.genres.iter().map(String::as_str))
+        .collect();
     let mut genres: Vec<String> = distinct.into_iter().map(str::to_owned).collect();
     genres.sort_unstable();
     genres
@@ -219,7 +233,7 @@ mod tests {
             track_name: "C".into(),
             popularity: Some(popularity),
             audio: [1.0; N_AUDIO],
-            genre: Some(genre.into()),
+            genres: vec![genre.into()],
         }
     }
 
@@ -263,9 +277,23 @@ mod tests {
     }
 
     #[test]
+    fn rows_listing_several_genres_give_them_all() {
+        let mut a = row(2, "x", 50, "rock");
+        a.genres = vec!["rock".into(), "jazz".into()];
+        let mut b = row(3, "x", 50, "pop");
+        b.genres = vec!["jazz".into(), "pop".into()];
+        let collapsed = Tracks::collapse(vec![a.clone(), b.clone()]);
+        assert_eq!(collapsed.genres, ["jazz", "pop", "rock"]);
+        assert_eq!(collapsed.rows[0].genres, [0, 1, 2]);
+        let rows = Tracks::one_per_row(vec![a, b]);
+        assert_eq!(rows.rows[0].genres, [0, 2]);
+        assert_eq!(rows.rows[1].genres, [0, 1]);
+    }
+
+    #[test]
     fn missing_genre_gives_an_empty_genre_list() {
         let mut r = row(2, "x", 1, "rock");
-        r.genre = None;
+        r.genres.clear();
         let tracks = Tracks::collapse(vec![r]);
         assert!(tracks.genres.is_empty());
         assert!(tracks.rows[0].genres.is_empty());

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::extras::{ExtraInput, ExtrasFit, EXTRA_NAMES};
 use super::history::{ArtistHistory, HISTORY_NAMES};
 use super::matrix::FeatureMatrix;
-use crate::data::{Column, Track, Tracks, N_AUDIO};
+use crate::data::{genre, Column, Track, Tracks, N_AUDIO};
 
 /// Audio columns that outlier fences apply to (DESIGN.md §4): the continuous measurements, not
 /// codes such as `key` or `time_signature`.
@@ -477,11 +477,8 @@ impl FeaturePipeline {
     }
 
     fn transform_rows(&self, tracks: &Tracks, rows: &[usize], fit: bool) -> Transformed {
-        let mapping: Vec<Option<usize>> = tracks
-            .genres
-            .iter()
-            .map(|g| self.genres.binary_search(g).ok())
-            .collect();
+        let mapping: Vec<Option<usize>> =
+            tracks.genres.iter().map(|g| self.genre_column(g)).collect();
         let mut unknown_genres = BTreeSet::new();
         let width = self.names.len();
         let mut data = vec![0.0; rows.len() * width];
@@ -524,11 +521,11 @@ impl FeaturePipeline {
         let mut known = Vec::new();
         let mut unknown = Vec::new();
         for g in track.genres {
-            match self.genres.binary_search(g) {
-                Ok(i) if !known.contains(&i) => known.push(i),
-                Ok(_) => {}
-                Err(_) if self.params.features.has_genres() => unknown.push(g.clone()),
-                Err(_) => {}
+            match self.genre_column(g) {
+                Some(i) if !known.contains(&i) => known.push(i),
+                Some(_) => {}
+                None if self.params.features.has_genres() => unknown.push(g.clone()),
+                None => {}
             }
         }
         known.sort_unstable();
@@ -542,6 +539,16 @@ impl FeaturePipeline {
         let mut out = vec![0.0; self.names.len()];
         self.write_row(&track.audio, &extra, None, &mut out);
         (out, unknown)
+    }
+}
+
+impl FeaturePipeline {
+    /// The vocabulary position of a genre given in any catalogue's spelling
+    /// ([`genre::resolve`]); the name as given is tried too, for vocabularies saved before
+    /// names were resolved.
+    fn genre_column(&self, name: &str) -> Option<usize> {
+        let find = |n: &str| self.genres.binary_search_by(|g| g.as_str().cmp(n)).ok();
+        find(&genre::resolve(name)).or_else(|| find(name))
     }
 }
 
@@ -762,6 +769,19 @@ mod tests {
                 .chain([0.0, 1.0])
                 .collect::<Vec<_>>()
         );
+
+        // Other catalogues' spellings find the same columns; unknown names come back as given.
+        let genres = [" ROCK".to_owned(), "Pop".to_owned(), "Chill Hop".to_owned()];
+        let (row, unknown) = p.transform_one(&TrackInput {
+            genres: &genres,
+            ..input
+        });
+        assert_eq!(row[14..], [1.0, 1.0]);
+        assert_eq!(unknown, ["Chill Hop"]);
+        other.genres = vec!["Rock".into(), "jazz".into()];
+        let out = p.transform(&other, &[8]);
+        assert_eq!(out.matrix.row(0)[14..], [0.0, 1.0]);
+        assert_eq!(out.unknown_genres.into_iter().collect::<Vec<_>>(), ["jazz"]);
     }
 
     #[test]
