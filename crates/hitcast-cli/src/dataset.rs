@@ -49,7 +49,7 @@ impl DataArgs {
         )?)
     }
 
-    /// Reader options for labelled data (popularity required).
+    /// Reader options for labelled data (popularity and track ids required).
     pub fn options(&self) -> anyhow::Result<ReadOptions> {
         Ok(ReadOptions {
             map: ColumnMap::parse(&self.map)?,
@@ -58,6 +58,7 @@ impl DataArgs {
                 OnErrorArg::Skip => OnError::Skip,
             },
             require_popularity: true,
+            require_track_id: true,
         })
     }
 

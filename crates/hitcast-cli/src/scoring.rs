@@ -45,7 +45,8 @@ fn input_help() -> String {
         .collect();
     format!(
         "Tracks to score, CSV or CSV.gz. Columns are matched by name (see --map); popularity is \
-         not needed, explicit defaults to false and time_signature to 4. A genre cell may list several \
+         not needed, track_id may be absent or empty (the output's track_id is then empty), \
+         explicit defaults to false and time_signature to 4. A genre cell may list several \
          genres separated by , ; or |, in other catalogues' spellings (R&B, Hip Hop). Values \
          outside these ranges are refused: {}.",
         ranges.join(", ")
@@ -62,6 +63,7 @@ impl InputArgs {
                 OnErrorArg::Skip => OnError::Skip,
             },
             require_popularity: false,
+            require_track_id: false,
         };
         let reader = RowReader::open(&self.input, &options)?;
         for d in reader.defaults() {

@@ -633,6 +633,80 @@ fn train_run(path: &Path, model: &str, regressor: &str) -> Output {
 }
 
 /// [`train_run`] into `dir/name`, which must succeed.
+#[test]
+fn predict_scores_a_file_without_track_ids_and_counts_the_genres_it_does_not_know() {
+    use hitcast::data::{Column, ReadOptions, RowReader};
+    let dir = scratch("no-track-id");
+    // The dataset's first 50 rows, as written by the reader; four with other genre spellings.
+    let rows: Vec<_> = RowReader::open(&dataset(), &ReadOptions::labelled())
+        .unwrap()
+        .take(50)
+        .map(Result::unwrap)
+        .collect();
+    let genres = ["R&B, Hip Hop", "chillhop", "Chillhop ", "vaporwave; pop"];
+    let write = |name: &str, columns: &[Column]| {
+        let path = dir.join(name);
+        let mut csv = csv::Writer::from_path(&path).unwrap();
+        csv.write_record(columns.iter().map(|c| c.name())).unwrap();
+        for (i, row) in rows.iter().enumerate() {
+            csv.write_record(columns.iter().map(|&c| match (c, genres.get(i)) {
+                (Column::TrackGenre, Some(g)) => (*g).to_owned(),
+                _ => row.field(c),
+            }))
+            .unwrap();
+        }
+        csv.flush().unwrap();
+        path
+    };
+    let with_ids = write("ids.csv", &Column::ALL);
+    let without: Vec<Column> = Column::ALL
+        .into_iter()
+        .filter(|&c| c != Column::TrackId && c != Column::Popularity)
+        .collect();
+    let no_ids = write("no-ids.csv", &without);
+
+    let output = dir.join("out.csv");
+    let o = predict(serve::model(), &no_ids, &output, &["--keep", "track_genre"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = stderr(&o);
+    assert!(
+        said.contains(
+            "column \"track_id\" is absent: using empty ids (the output's track_id stays empty: \
+             a made-up id could pass for a Spotify id)"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains(
+            "genres the model does not know (scored as no genre): chillhop (2), vaporwave (1)\n"
+        ),
+        "{said}"
+    );
+    let text = std::fs::read_to_string(&output).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 51);
+    assert!(lines[1..].iter().all(|l| l.starts_with(',')), "{text}");
+    assert!(lines[1].ends_with(",r-n-b;hip-hop"), "{}", lines[1]);
+    assert!(lines[4].ends_with(",vaporwave;pop"), "{}", lines[4]);
+    // The same rows with their ids score the same.
+    assert_eq!(
+        predicted(serve::model(), &no_ids, &output),
+        predicted(serve::model(), &with_ids, &dir.join("ids.out.csv"))
+    );
+
+    // Training needs the ids.
+    let o = hitcast(&["data", "check", "--data", no_ids.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(
+            "missing required column(s) \"track_id\", \"popularity\" (training collapses \
+             duplicate tracks on track_id); the header has"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}
+
 fn train_quick(dir: &Path, name: &str, model: &str, regressor: &str) -> PathBuf {
     let path = dir.join(name);
     let o = train_run(&path, model, regressor);

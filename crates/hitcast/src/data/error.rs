@@ -49,8 +49,8 @@ pub enum DataError {
     },
     /// Columns needed for this use of the file are absent from the header.
     #[error(
-        "{}:1: missing required column(s) {}; the header has {} (rename with --map SRC=DST)",
-        path.display(), quoted(missing), quoted(found)
+        "{}:1: missing required column(s) {}{}; the header has {} (rename with --map SRC=DST)",
+        path.display(), quoted(missing), why(missing), quoted(found)
     )]
     MissingColumns {
         /// The file.
@@ -158,6 +158,15 @@ fn quoted(names: &[String]) -> String {
         .map(|n| format!("{n:?}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Why a column that scoring does without is required here.
+fn why(missing: &[String]) -> &'static str {
+    if missing.iter().any(|m| m == "track_id") {
+        " (training collapses duplicate tracks on track_id)"
+    } else {
+        ""
+    }
 }
 
 fn known() -> String {

@@ -21,7 +21,8 @@ use super::schema::{Absent, Column, FieldProblem, Rule, N_AUDIO};
 pub struct RawRow {
     /// 1-based line of the row in the decompressed text.
     pub line: u64,
-    /// Spotify track id (never empty).
+    /// Spotify track id: never empty in training data ([`ReadOptions::require_track_id`]);
+    /// empty in a file to score that lacks the column or leaves the cell empty.
     pub track_id: String,
     /// Artists separated by `;` (may be empty).
     pub artists: String,
@@ -139,13 +140,17 @@ pub struct ReadOptions {
     /// Whether the popularity column must be present (training and evaluation need it; scoring
     /// does not).
     pub require_popularity: bool,
+    /// Whether every row needs a track id: training collapses duplicate tracks on it. When
+    /// false (scoring), the column may be absent and cells empty; such rows get an empty id.
+    pub require_track_id: bool,
 }
 
 impl ReadOptions {
-    /// Options for training data: popularity required, stop at the first bad row.
+    /// Options for training data: popularity and track ids required, stop at the first bad row.
     pub fn labelled() -> ReadOptions {
         ReadOptions {
             require_popularity: true,
+            require_track_id: true,
             ..ReadOptions::default()
         }
     }
@@ -176,6 +181,7 @@ pub struct RowReader {
     names: Vec<String>,
     missing: [u64; Column::ALL.len()],
     defaults: Vec<DefaultUsed>,
+    require_track_id: bool,
     last_line: u64,
     done: bool,
 }
@@ -232,6 +238,7 @@ impl RowReader {
             names: Vec::new(),
             missing: [0; Column::ALL.len()],
             defaults: Vec::new(),
+            require_track_id: options.require_track_id,
             last_line: 1,
             done: false,
         };
@@ -289,10 +296,15 @@ impl RowReader {
                     missing.push(column.name().to_owned())
                 }
                 Absent::Unlabelled => {}
-                Absent::Default(default) => self.defaults.push(DefaultUsed {
-                    column: column.name(),
-                    default,
-                }),
+                Absent::DefaultForScoring(_) if options.require_track_id => {
+                    missing.push(column.name().to_owned())
+                }
+                Absent::Default(default) | Absent::DefaultForScoring(default) => {
+                    self.defaults.push(DefaultUsed {
+                        column: column.name(),
+                        default,
+                    })
+                }
             }
         }
         if !missing.is_empty() {
@@ -379,7 +391,7 @@ impl RowReader {
                 Target::Popularity(rule) => {
                     row.popularity = Some(rule.parse(text).map_err(fail)? as u8)
                 }
-                Target::TrackId if text.trim().is_empty() => {
+                Target::TrackId if self.require_track_id && text.trim().is_empty() => {
                     return Err(fail(FieldProblem::Missing))
                 }
                 Target::TrackId => row.track_id = text.to_owned(),
@@ -741,6 +753,52 @@ mod tests {
                 "t.csv:1: missing required column(s) \"popularity\"; the header has {} (rename with --map SRC=DST)",
                 pick(HEADER).split(',').map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
             )
+        );
+    }
+
+    #[test]
+    fn a_file_to_score_may_lack_track_ids_but_training_data_may_not() {
+        let names: Vec<&str> = HEADER.split(',').collect();
+        let keep: Vec<usize> = (0..names.len())
+            .filter(|&i| names[i] != "track_id")
+            .collect();
+        let pick = |line: &str| {
+            let cells: Vec<&str> = line.split(',').collect();
+            keep.iter().map(|&i| cells[i]).collect::<Vec<_>>().join(",")
+        };
+        let text = format!("{}\n{}\n{}\n", pick(HEADER), pick(ROW), pick(ROW));
+        let loaded = read(&text, &ReadOptions::default()).unwrap();
+        assert_eq!(loaded.rows.len(), 2);
+        assert!(loaded.rows.iter().all(|r| r.track_id.is_empty()));
+        assert_eq!(
+            loaded.report.defaults,
+            [DefaultUsed {
+                column: "track_id",
+                default: "empty ids (the output's track_id stays empty: a made-up id could \
+                          pass for a Spotify id)"
+            }]
+        );
+        assert_eq!(
+            message(&text),
+            format!(
+                "t.csv:1: missing required column(s) \"track_id\" (training collapses duplicate \
+                 tracks on track_id); the header has {} (rename with --map SRC=DST)",
+                pick(HEADER)
+                    .split(',')
+                    .map(|n| format!("{n:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        );
+        // An empty id cell: accepted when scoring, refused in training data (see
+        // bad_cells_name_file_line_column_and_value).
+        let text = format!("{HEADER}\n{}\n", row_with("track_id", ""));
+        let loaded = read(&text, &ReadOptions::default()).unwrap();
+        assert_eq!(loaded.rows[0].track_id, "");
+        assert_eq!(loaded.report.missing["track_id"], 1);
+        assert_eq!(
+            message(&text),
+            "t.csv:2:2: column \"track_id\": missing value (empty field)"
         );
     }
 

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Column {
-    /// Spotify's track id; duplicates are collapsed on it.
+    /// Spotify's track id; duplicates are collapsed on it. Training needs it; a file to score
+    /// may lack it (its rows then have empty ids).
     TrackId,
     /// Artist names separated by `;`.
     Artists,
@@ -171,6 +172,10 @@ impl Column {
     /// What the reader does when the header lacks this column.
     pub fn when_absent(self) -> Absent {
         match self {
+            Column::TrackId => Absent::DefaultForScoring(
+                "empty ids (the output's track_id stays empty: a made-up id could pass for a \
+                 Spotify id)",
+            ),
             Column::Artists | Column::AlbumName | Column::TrackName => {
                 Absent::Default("empty (names are not model features)")
             }
@@ -207,6 +212,9 @@ pub enum Absent {
     Default(&'static str),
     /// Required only for training and evaluation; scoring works without it.
     Unlabelled,
+    /// Required for training (duplicate tracks are collapsed on it); when scoring, every row gets
+    /// the described default.
+    DefaultForScoring(&'static str),
 }
 
 /// How long a track may be: 0 to 2 hours. The dataset's longest is 87 minutes; its one 0 ms
