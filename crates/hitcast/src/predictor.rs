@@ -247,7 +247,7 @@ impl Predictor {
 pub fn input(row: &RawRow) -> TrackInput<'_> {
     TrackInput {
         audio: row.audio,
-        genres: row.genre.as_slice(),
+        genres: &row.genres,
         artists: &row.artists,
         album_name: &row.album_name,
         track_name: &row.track_name,

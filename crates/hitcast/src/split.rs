@@ -299,8 +299,12 @@ fn by_genre(tracks: &Tracks, fold: u8) -> Split {
         .collect();
     let artist = |t: &Track| fnv1a64(primary_artist(&t.artists).as_bytes());
     let is_test = |t: &Track| t.genres.iter().any(|&g| held[usize::from(g)]);
-    let test_artists: std::collections::HashSet<u64> =
-        tracks.rows.iter().filter(|t| is_test(t)).map(artist).collect();
+    let test_artists: std::collections::HashSet<u64> = tracks
+        .rows
+        .iter()
+        .filter(|t| is_test(t))
+        .map(artist)
+        .collect();
     let mut split = Split {
         protocol: Protocol::GenreHoldout,
         fold: Some(fold),
@@ -477,7 +481,7 @@ mod tests {
         }
         assert_eq!(
             "random".parse::<Protocol>().unwrap_err().to_string(),
-            "unknown protocol \"random\": expected honest, seed or known-artist"
+            "unknown protocol \"random\": expected honest, seed, known-artist or genre-holdout"
         );
     }
 

@@ -678,7 +678,7 @@ fn the_api_and_the_predictor_agree_on_a_thousand_real_tracks() {
             t.insert("artists".into(), json!(r.artists));
             t.insert("album_name".into(), json!(r.album_name));
             t.insert("track_name".into(), json!(r.track_name));
-            t.insert("genres".into(), json!(r.genre.iter().collect::<Vec<_>>()));
+            t.insert("genres".into(), json!(r.genres));
             Value::Object(t)
         })
         .collect();

@@ -363,13 +363,13 @@ fn track_form(state: &AppState, values: &FormValues, errors: &[FieldError]) -> M
                 legend { "Tempo, loudness, length" }
                 div.field {
                     label for="tempo" { "tempo (beats per minute)" }
-                    input #tempo type="number" name="tempo" min="0" max="250" step="any" value=(value("tempo"))
+                    input #tempo type="number" name="tempo" min=(bound(Column::Tempo, false)) max=(bound(Column::Tempo, true)) step="any" value=(value("tempo"))
                         aria-invalid=[invalid("tempo")] aria-describedby=[described("tempo")];
                     (error_note(errors, "tempo"))
                 }
                 div.field {
                     label for="loudness" { "loudness (dB, usually -60 to 0)" }
-                    input #loudness type="number" name="loudness" min="-60" max="5" step="any" value=(value("loudness"))
+                    input #loudness type="number" name="loudness" min=(bound(Column::Loudness, false)) max=(bound(Column::Loudness, true)) step="any" value=(value("loudness"))
                         aria-invalid=[invalid("loudness")] aria-describedby=[described("loudness")];
                     (error_note(errors, "loudness"))
                 }
@@ -455,6 +455,14 @@ fn track_form(state: &AppState, values: &FormValues, errors: &[FieldError]) -> M
             button #submit type="submit" { "Predict" }
         }
     }
+}
+
+/// An input's lower or upper physical bound, from the one place the checks read it.
+fn bound(column: Column, upper: bool) -> String {
+    column
+        .domain()
+        .map(|d| if upper { d.max } else { d.min })
+        .map_or_else(String::new, |v| v.to_string())
 }
 
 fn empty_panel() -> Markup {

@@ -667,6 +667,34 @@ mod tests {
     }
 
     #[test]
+    fn the_audio_set_reads_no_genre() {
+        let t = table();
+        let audio = PipelineParams {
+            features: FeatureSet::Audio,
+            ..AG
+        };
+        let p = FeaturePipeline::fit(&t, &[0, 1, 2], audio).unwrap();
+        assert_eq!(p.names().len(), N_AUDIO);
+        let genres = ["rock".to_owned(), "polka".to_owned()];
+        let input = TrackInput {
+            audio: t.rows[0].audio,
+            genres: &genres,
+            artists: "",
+            album_name: "",
+            track_name: "",
+        };
+        let (row, unknown) = p.transform_one(&input);
+        // The same row as with no genre at all, and no genre is "unknown" to it.
+        let (bare, _) = p.transform_one(&TrackInput {
+            genres: &[],
+            ..input.clone()
+        });
+        assert_eq!(row, bare);
+        assert!(unknown.is_empty());
+        assert_eq!(row, p.transform(&t, &[0]).matrix.row(0));
+    }
+
+    #[test]
     fn removed_drops_fit_outliers_and_scales_on_the_rest() {
         let t = table();
         let fit: Vec<usize> = (0..9).collect();
