@@ -94,9 +94,10 @@ impl From<hessboost::error::HessboostError> for IntervalError {
 fn band_params() -> BoostingParams {
     BoostingParams {
         task: Task::Regression,
-        learning_rate: 0.1,
-        max_rounds: 1000,
-        early_stopping_rounds: 30,
+        learning_rate: 0.2,
+        max_rounds: 400,
+        early_stopping_rounds: 20,
+        max_depth: 5,
         ..BoostingParams::default()
     }
 }

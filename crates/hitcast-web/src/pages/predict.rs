@@ -514,11 +514,11 @@ fn result_panel(state: &AppState, s: &Scored, loaded: Option<&Found>) -> Markup 
             p {
                 span #label .(if a.flagged { "badge popular" } else { "badge" }) { (s.label) }
                 @if a.flagged {
-                    ": " (format!("{:.0}x", a.lift)) " a typical track's chance of " (format!("{:.1}%", m.base_rate * 100.0))
-                    " (tracks are flagged from " (format!("{:.1}%", m.decision_threshold * 100.0)) ")."
+                    " " (format!("{:.0}x", a.lift)) " the chance of a typical track (" (format!("{:.1}%", m.base_rate * 100.0))
+                    " of training tracks are popular); tracks are flagged from " (format!("{:.1}%", m.decision_threshold * 100.0)) "."
                 } @else {
-                    ": " (format!("{:.1}x", a.lift)) " a typical track's chance of " (format!("{:.1}%", m.base_rate * 100.0))
-                    "; tracks are flagged as likely hits from " (format!("{:.1}%", m.decision_threshold * 100.0)) "."
+                    " " (format!("{:.1}x", a.lift)) " the chance of a typical track (" (format!("{:.1}%", m.base_rate * 100.0))
+                    " of training tracks are popular); tracks are flagged as likely hits from " (format!("{:.1}%", m.decision_threshold * 100.0)) "."
                 }
             }
             p {
@@ -575,8 +575,8 @@ fn contributions(e: &Explanation) -> Markup {
     html! {
         h3 { "Why" }
         p.muted {
-            "Each bar is how much one feature moves the (calibrated) prediction, in log-odds, from a typical track ("
-            (format!("{:.1}%", hitcast::explain::probability(e.base) * 100.0)) ") to this one. "
+            "Each bar is how much one feature moves the (calibrated) prediction, in log-odds, from the model's starting point ("
+            (format!("{:.1}%", hitcast::explain::probability(e.base) * 100.0)) ", its average log-odds over training tracks) to this one. "
             "Computed by " (e.method.describe()) "; the genres count as one feature."
         }
         div.why {
