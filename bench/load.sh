@@ -4,7 +4,7 @@
 #   bench/load.sh [DATA] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${1:-${HITCAST_DATA:-../shared/data/spotify_tracks.csv.gz}}
+data=${1:-${HITCAST_DATA:-data/spotify_tracks.csv.gz}}
 runs=${2:-11}
 cargo build --release --quiet -p hitcast-cli
 ./target/release/hitcast bench load --data "$data" --runs "$runs"

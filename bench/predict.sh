@@ -5,7 +5,7 @@
 #   bench/predict.sh [DATA] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${1:-${HITCAST_DATA:-../shared/data/spotify_tracks.csv.gz}}
+data=${1:-${HITCAST_DATA:-data/spotify_tracks.csv.gz}}
 runs=${2:-5}
 rows=1000000
 work=$(mktemp -d)

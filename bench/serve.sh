@@ -6,7 +6,7 @@
 #   bench/serve.sh [DATA] [SECONDS_PER_RATE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${1:-${HITCAST_DATA:-../shared/data/spotify_tracks.csv.gz}}
+data=${1:-${HITCAST_DATA:-data/spotify_tracks.csv.gz}}
 seconds=${2:-5}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -16,7 +16,7 @@ targets=("$@")
 # (a model file is 120 KB: generated, not committed).
 if [ ! -e work/artifact/logreg.hitcast ] && [ -x ../target/release/hitcast ]; then
     mkdir -p work/artifact
-    ../target/release/hitcast -q train --data "${HITCAST_DATA:-../../shared/data/spotify_tracks.csv.gz}" \
+    ../target/release/hitcast -q train --data "${HITCAST_DATA:-../data/spotify_tracks.csv.gz}" \
         --model logreg --regressor linear --strategy undersample --setup raw \
         --out work/artifact/logreg.hitcast >/dev/null 2>&1 \
         || echo "note: no model seed (hitcast train failed); the loader starts from its frame seeds"

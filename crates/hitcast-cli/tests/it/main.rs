@@ -12,18 +12,36 @@ use serde_json::Value;
 mod bad_input;
 mod serve;
 
+/// `$HITCAST_DATA`, or the copy the repository ships in `data/`.
 fn dataset() -> PathBuf {
     if let Some(path) = std::env::var_os("HITCAST_DATA") {
         return PathBuf::from(path);
     }
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/spotify_tracks.csv.gz");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/spotify_tracks.csv.gz");
     assert!(
         path.is_file(),
         "the dataset is missing: set HITCAST_DATA or put it at {}",
         path.display()
     );
     path
+}
+
+/// The independent TidyTuesday sample, which lives beside the repository (`../shared/data/
+/// external`), not in it. Absent on a bare clone: the tests that need it say so and pass; CI
+/// sets `HITCAST_REQUIRE_EXTERNAL` so there they cannot skip.
+fn external() -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/external/tidytuesday_spotify_songs.csv.gz");
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("HITCAST_REQUIRE_EXTERNAL").is_none(),
+        "the external sample is missing at {}",
+        path.display()
+    );
+    eprintln!("skipped: no external sample at {}", path.display());
+    None
 }
 
 fn hitcast(args: &[&str]) -> Output {
@@ -294,10 +312,9 @@ fn empty_and_binary_files_are_clear_errors() {
 
 #[test]
 fn the_external_sample_loads_with_map() {
-    let external = dataset()
-        .parent()
-        .unwrap()
-        .join("external/tidytuesday_spotify_songs.csv.gz");
+    let Some(external) = external() else {
+        return;
+    };
     let out = hitcast(&[
         "data", "check", "--json", "--data", external.to_str().unwrap(),
         "--map", "track_popularity=popularity,track_artist=artists,track_album_name=album_name,playlist_genre=track_genre",

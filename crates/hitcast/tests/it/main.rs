@@ -15,12 +15,12 @@ use hitcast::data::{
 use hitcast::features::{FeaturePipeline, FeatureSet, OutlierSetup, PipelineParams};
 use hitcast::split::{primary_artist, Protocol, Split, FOLDS};
 
+/// `$HITCAST_DATA`, or the copy the repository ships in `data/`.
 fn dataset() -> PathBuf {
     if let Some(path) = std::env::var_os("HITCAST_DATA") {
         return PathBuf::from(path);
     }
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/spotify_tracks.csv.gz");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/spotify_tracks.csv.gz");
     assert!(
         path.is_file(),
         "the dataset is missing: set HITCAST_DATA or put it at {}",
@@ -29,18 +29,22 @@ fn dataset() -> PathBuf {
     path
 }
 
-fn external() -> PathBuf {
-    let main = dataset();
-    let path = main
-        .parent()
-        .unwrap()
-        .join("external/tidytuesday_spotify_songs.csv.gz");
+/// The independent TidyTuesday sample, which lives beside the repository (`../shared/data/
+/// external`), not in it. Absent on a bare clone: the tests that need it say so and pass; CI
+/// sets `HITCAST_REQUIRE_EXTERNAL` so there they cannot skip.
+fn external() -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/external/tidytuesday_spotify_songs.csv.gz");
+    if path.is_file() {
+        return Some(path);
+    }
     assert!(
-        path.is_file(),
+        std::env::var_os("HITCAST_REQUIRE_EXTERNAL").is_none(),
         "the external sample is missing at {}",
         path.display()
     );
-    path
+    eprintln!("skipped: no external sample at {}", path.display());
+    None
 }
 
 /// Summary and collapsed tracks, loaded once for all tests.
@@ -283,11 +287,14 @@ fn fences_and_scaling_on_fit_match_pandas() {
 
 #[test]
 fn the_external_sample_loads_with_a_column_map() {
+    let Some(external) = external() else {
+        return;
+    };
     let options = ReadOptions {
         map: ColumnMap::tidytuesday(),
         ..ReadOptions::labelled()
     };
-    let loaded = read_rows(&external(), &options).unwrap();
+    let loaded = read_rows(&external, &options).unwrap();
     // pandas: 32,833 rows, 28,356 distinct track ids, mean popularity 42.477080985593766.
     assert_eq!(loaded.rows.len(), 32_833);
     let defaults: Vec<_> = loaded.report.defaults.iter().map(|d| d.column).collect();
@@ -320,11 +327,14 @@ fn every_genre_of_the_external_sample_is_one_the_model_knows() {
             "{alias} -> {target}"
         );
     }
+    let Some(external) = external() else {
+        return;
+    };
     let options = ReadOptions {
         map: ColumnMap::tidytuesday(),
         ..ReadOptions::labelled()
     };
-    let rows = read_rows(&external(), &options).unwrap().rows;
+    let rows = read_rows(&external, &options).unwrap().rows;
     let known = rows
         .iter()
         .filter(|r| !r.genres.is_empty() && r.genres.iter().all(|g| main.genres.contains(g)))
@@ -344,6 +354,9 @@ fn every_genre_of_the_external_sample_is_one_the_model_knows() {
 
 #[test]
 fn both_datasets_lie_inside_the_input_domain() {
+    let Some(external) = external() else {
+        return;
+    };
     // Min and max per column, from pandas (the reader refuses anything outside the domain, so
     // loading at all proves it; the figures show the margin).
     let (_, main) = loaded();
@@ -351,7 +364,7 @@ fn both_datasets_lie_inside_the_input_domain() {
         map: ColumnMap::tidytuesday(),
         ..ReadOptions::labelled()
     };
-    let external = Tracks::one_per_row(read_rows(&external(), &options).unwrap().rows);
+    let external = Tracks::one_per_row(read_rows(&external, &options).unwrap().rows);
     let range = |tracks: &Tracks, c: Column| {
         let i = c.audio_index().unwrap();
         let values = tracks.rows.iter().map(|t| t.audio[i]);
@@ -381,7 +394,10 @@ fn both_datasets_lie_inside_the_input_domain() {
 
 #[test]
 fn the_external_sample_without_a_map_names_what_is_missing() {
-    let err = read_rows(&external(), &ReadOptions::labelled())
+    let Some(external) = external() else {
+        return;
+    };
+    let err = read_rows(&external, &ReadOptions::labelled())
         .unwrap_err()
         .to_string();
     assert!(
