@@ -1,7 +1,8 @@
 //! The one way to score a track: the fitted pipeline, the classifier and its calibration, the
 //! score model and its range, the input domain and the explanation background, checked to fit
 //! together once, at load. `hitcast predict`, `explain`, `report`, `bench` and the server (pages
-//! and API) all answer through [`Predictor`], so they agree to the last bit.
+//! and API) all answer through [`Predictor`], so they agree to the last bit. It scores, explains,
+//! and draws what-if curves (one input varied, the rest held).
 //!
 //! ```text
 //! TrackInput ──pipeline──▶ feature row ──classifier──▶ raw p ──calibration──▶ probability, flag, lift
@@ -15,7 +16,7 @@ use serde::Serialize;
 
 use crate::artifact::{Artifact, ArtifactError, Metadata};
 use crate::calibration::{logit, Calibration};
-use crate::data::{RawRow, N_AUDIO};
+use crate::data::{Column, FieldProblem, RawRow, N_AUDIO};
 use crate::domain::Warning;
 use crate::explain::{explain, Explanation, Method, SamplingOptions};
 use crate::features::{FeatureMatrix, FeaturePipeline, TrackInput};
@@ -132,6 +133,31 @@ impl Predictor {
         self.answer(self.batch(tracks))
     }
 
+    /// What-if: the answer for `track` with one audio input set to each of `values`, everything
+    /// else held. A value is checked against the input's rule first (its physical range; a
+    /// whole number for codes), so a curve never reaches values the API would refuse.
+    pub fn what_if(
+        &self,
+        track: &TrackInput,
+        column: Column,
+        values: &[f64],
+    ) -> Result<Vec<Prediction>, WhatIfError> {
+        let i = column.audio_index().ok_or(WhatIfError::NotAudio(column))?;
+        let rule = column.rule();
+        let variants = values
+            .iter()
+            .map(|&v| {
+                let v = rule
+                    .check(v)
+                    .map_err(|problem| WhatIfError::Value { column, problem })?;
+                let mut variant = track.clone();
+                variant.audio[i] = v;
+                Ok(variant)
+            })
+            .collect::<Result<Vec<_>, WhatIfError>>()?;
+        Ok(self.score(&variants)?)
+    }
+
     /// [`Predictor::score`] for rows read from a file.
     pub fn score_rows(&self, rows: &[RawRow]) -> Result<Vec<Prediction>, ModelError> {
         self.score(&rows.iter().map(input).collect::<Vec<_>>())
@@ -241,6 +267,25 @@ impl Predictor {
             })
             .collect())
     }
+}
+
+/// Why a what-if curve could not be drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum WhatIfError {
+    /// Only the audio inputs can be varied.
+    #[error("{0} is not an audio input: only those can be varied")]
+    NotAudio(Column),
+    /// A value is outside the input's range.
+    #[error("{column}: {problem}")]
+    Value {
+        /// The input.
+        column: Column,
+        /// Why the value was refused.
+        problem: FieldProblem,
+    },
+    /// The model gave no finite answer.
+    #[error("the model could not answer")]
+    Model(#[from] ModelError),
 }
 
 /// A file row as the predictor's input.
@@ -367,6 +412,46 @@ mod tests {
         assert!(answers[warned[0]].warnings[0]
             .message
             .starts_with("0:00 min is below"));
+    }
+
+    #[test]
+    fn what_if_varies_one_input_and_holds_the_rest() {
+        let (a, t) = fixture();
+        let predictor = Predictor::new(a).unwrap();
+        let genres = [t.genres[0].clone()];
+        let track = TrackInput {
+            audio: t.rows[3].audio,
+            genres: &genres,
+            artists: "x",
+            album_name: "",
+            track_name: "",
+        };
+        let values = [0.0, 0.25, 0.5, 1.0];
+        let curve = predictor
+            .what_if(&track, Column::Danceability, &values)
+            .unwrap();
+        assert_eq!(curve.len(), 4);
+        // Each point is exactly the answer for the track with that one value changed.
+        let i = Column::Danceability.audio_index().unwrap();
+        for (&v, point) in values.iter().zip(&curve) {
+            let mut changed = track.clone();
+            changed.audio[i] = v;
+            assert_eq!(point, &predictor.score(&[changed]).unwrap()[0]);
+        }
+        assert_eq!(
+            predictor
+                .what_if(&track, Column::Danceability, &[1.5])
+                .unwrap_err()
+                .to_string(),
+            "danceability: expected a number from 0 to 1, got \"1.5\""
+        );
+        assert_eq!(
+            predictor
+                .what_if(&track, Column::TrackName, &[1.0])
+                .unwrap_err()
+                .to_string(),
+            "track_name is not an audio input: only those can be varied"
+        );
     }
 
     #[test]
