@@ -38,29 +38,31 @@ pub fn score(
     samples: usize,
 ) -> Result<Vec<Scored>, ModelError> {
     let inputs: Vec<_> = tracks.iter().map(TrackRequest::input).collect();
-    let answers = predictor.score(&inputs)?;
-    let mut explanations = if explain && !tracks.is_empty() {
+    let answers: Vec<(Prediction, Option<Explanation>)> = if explain {
         let options = SamplingOptions {
             samples,
             ..SamplingOptions::default()
         };
         predictor
-            .explain(&inputs, options)?
+            .score_explained(&inputs, options)?
             .into_iter()
-            .map(Some)
+            .map(|(answer, e)| (answer, Some(e)))
             .collect()
     } else {
-        vec![None; tracks.len()]
+        predictor
+            .score(&inputs)?
+            .into_iter()
+            .map(|answer| (answer, None))
+            .collect()
     };
     Ok(tracks
         .iter()
         .zip(answers)
-        .zip(explanations.iter_mut())
-        .map(|((t, answer), e)| Scored {
+        .map(|(t, (answer, explanation))| Scored {
             track_id: t.track_id.clone(),
             label: if answer.flagged { FLAGGED } else { NOT_FLAGGED },
             answer,
-            explanation: e.take(),
+            explanation,
         })
         .collect())
 }

@@ -19,6 +19,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::MetricError;
+use crate::models::sigmoid;
 
 /// Calibrated probabilities stay this far from 0 and 1: a model that has seen 57,922 tracks
 /// cannot be certain of the next one.
@@ -90,25 +91,23 @@ impl Calibration {
                 }
             }
         }
-        let choice = CalibrationChoice {
-            raw_logloss: logloss(raw, labels),
-            platt_logloss: logloss(&out_of_fold[0], labels),
-            isotonic_logloss: logloss(&out_of_fold[1], labels),
-            method: String::new(),
-        };
+        let (platt_logloss, isotonic_logloss) = (
+            logloss(&out_of_fold[0], labels),
+            logloss(&out_of_fold[1], labels),
+        );
         // Ties go to Platt: two parameters, and explanations stay exact.
-        let map = if choice.isotonic_logloss < choice.platt_logloss {
+        let map = if isotonic_logloss < platt_logloss {
             isotonic(raw, labels)
         } else {
             platt(raw, labels)
         };
-        Ok((
-            map.clone(),
-            CalibrationChoice {
-                method: map.name().to_owned(),
-                ..choice
-            },
-        ))
+        let choice = CalibrationChoice {
+            method: map.name().to_owned(),
+            raw_logloss: logloss(raw, labels),
+            platt_logloss,
+            isotonic_logloss,
+        };
+        Ok((map, choice))
     }
 
     /// "platt" or "isotonic".
@@ -149,10 +148,6 @@ impl Calibration {
             }
         }
     }
-}
-
-fn sigmoid(z: f64) -> f64 {
-    crate::models::sigmoid(z)
 }
 
 /// Log-odds of a probability kept 1e-12 away from 0 and 1 (raw model outputs can be exact).

@@ -98,15 +98,18 @@ impl Domain {
     }
 }
 
-/// A value with its unit, as a person reads it.
+/// A value with its unit (from the input's physical domain), as a person reads it; a duration
+/// in minutes and seconds.
 fn shown(column: Column, v: f64) -> String {
-    match column {
-        Column::DurationMs => {
+    match (column, column.domain()) {
+        (Column::DurationMs, _) => {
             let seconds = (v / 1000.0).round() as i64;
             format!("{}:{:02} min", seconds / 60, seconds % 60)
         }
-        Column::Tempo => format!("{v:.0} BPM"),
-        Column::Loudness => format!("{v:.1} dB"),
+        (_, Some(d)) if !d.unit.is_empty() => {
+            let one_decimal = format!("{v:.1}");
+            format!("{} {}", one_decimal.trim_end_matches(".0"), d.unit)
+        }
         _ => format!("{} {v:.3}", column.name()),
     }
 }

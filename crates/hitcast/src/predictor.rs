@@ -163,23 +163,29 @@ impl Predictor {
         self.score(&rows.iter().map(input).collect::<Vec<_>>())
     }
 
-    /// Why each track gets its probability: contributions on the calibrated log-odds scale, from
-    /// a typical FIT track's (base) to this track's.
-    pub fn explain(
+    /// Answers for `tracks` and why each gets its probability: contributions on the calibrated
+    /// log-odds scale, from the model's starting point (base) to this track's. One feature
+    /// transform serves both.
+    pub fn score_explained(
         &self,
         tracks: &[TrackInput],
         options: SamplingOptions,
-    ) -> Result<Vec<Explanation>, ModelError> {
-        self.explain_matrix(&self.batch(tracks).x, options)
+    ) -> Result<Vec<(Prediction, Explanation)>, ModelError> {
+        if tracks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let batch = self.batch(tracks);
+        let explanations = self.explain_matrix(&batch.x, options)?;
+        Ok(self.answer(batch)?.into_iter().zip(explanations).collect())
     }
 
-    /// [`Predictor::explain`] for rows read from a file.
-    pub fn explain_rows(
+    /// [`Predictor::score_explained`] for rows read from a file.
+    pub fn score_explained_rows(
         &self,
         rows: &[RawRow],
         options: SamplingOptions,
-    ) -> Result<Vec<Explanation>, ModelError> {
-        self.explain(&rows.iter().map(input).collect::<Vec<_>>(), options)
+    ) -> Result<Vec<(Prediction, Explanation)>, ModelError> {
+        self.score_explained(&rows.iter().map(input).collect::<Vec<_>>(), options)
     }
 
     /// Calibrated probabilities of transformed rows (the report's TEST rows).

@@ -84,11 +84,10 @@ impl ExplainArgs {
             };
             batch.truncate(usize::try_from(left).unwrap_or(usize::MAX));
             left -= batch.len() as u64;
-            let answers = predictor.score_rows(&batch)?;
-            let explanations = predictor.explain_rows(&batch, options)?;
+            let answers = predictor.score_explained_rows(&batch, options)?;
             let explained: Vec<Explained> = batch
                 .into_iter()
-                .zip(answers.into_iter().zip(explanations))
+                .zip(answers)
                 .map(|(row, (answer, explanation))| Explained {
                     track_id: row.track_id,
                     track_name: row.track_name,
