@@ -243,8 +243,47 @@ impl Fit for Valid<BoostingParams> {
         }
         let params = self.training_params(seed)?;
         let patience = val.and(NonZeroUsize::new(self.early_stopping_rounds));
-        BoostingModel::train(self.task, &params, train, val, self.max_rounds, patience)
+        // Class-weighted FIT rows (the `weights` strategy) fit a weighted log-loss; early
+        // stopping on the unweighted VAL log-loss watches another objective, which keeps
+        // improving slowly for thousands of rounds. Weigh VAL's classes as FIT's are weighed.
+        let val_weights = match (self.task, train.weights, val) {
+            (Task::Classification, Some(w), Some(v)) if v.weights.is_none() => {
+                Some(class_weights_for(train.y, w, v.y))
+            }
+            _ => None,
+        };
+        let weighted_val = val.map(|v| TrainSet {
+            weights: val_weights.as_deref().or(v.weights),
+            ..*v
+        });
+        BoostingModel::train(
+            self.task,
+            &params,
+            train,
+            weighted_val.as_ref(),
+            self.max_rounds,
+            patience,
+        )
     }
+}
+
+/// Each `target` row's weight: the mean weight of the FIT rows of its class.
+fn class_weights_for(fit_y: &[f64], fit_w: &[f64], target: &[f64]) -> Vec<f64> {
+    let mut sum = [0.0f64; 2];
+    let mut count = [0.0f64; 2];
+    for (&y, &w) in fit_y.iter().zip(fit_w) {
+        let c = usize::from(y > 0.5);
+        sum[c] += w;
+        count[c] += 1.0;
+    }
+    let mean = |c: usize| {
+        if count[c] > 0.0 {
+            sum[c] / count[c]
+        } else {
+            1.0
+        }
+    };
+    target.iter().map(|&y| mean(usize::from(y > 0.5))).collect()
 }
 
 impl Valid<BoostingParams> {
@@ -452,6 +491,19 @@ mod tests {
         let json = serde_json::to_vec(&a).unwrap();
         let back: BoostingModel = serde_json::from_slice(&json).unwrap();
         assert_eq!(back.predict_proba(&x), a.predict_proba(&x));
+    }
+
+    #[test]
+    fn val_rows_are_weighted_as_fit_rows_of_their_class() {
+        // FIT: two negatives weighted 1, one positive weighted 4 and one 2 (mean 3).
+        let w = class_weights_for(
+            &[0.0, 1.0, 0.0, 1.0],
+            &[1.0, 4.0, 1.0, 2.0],
+            &[1.0, 0.0, 1.0],
+        );
+        assert_eq!(w, [3.0, 1.0, 3.0]);
+        // A class FIT lacks weighs 1.
+        assert_eq!(class_weights_for(&[0.0], &[2.0], &[1.0, 0.0]), [1.0, 2.0]);
     }
 
     #[test]
