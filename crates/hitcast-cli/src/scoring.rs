@@ -3,10 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::iter::Peekable;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 
 use clap::Args;
 use hitcast::data::{Column, ColumnMap, OnError, RawRow, ReadOptions, RowReader};
+use hitcast::predictor::{Genres, Predictor};
 
 use crate::dataset::OnErrorArg;
 
@@ -22,6 +25,12 @@ pub struct InputArgs {
     /// What to do with a row that fails validation.
     #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
     pub on_error: OnErrorArg,
+    /// use: a track with a genre the model knows is scored with its genres, one without by the
+    /// model's audio-only companion. ignore: every track by the audio-only companion, for a
+    /// catalogue whose genre labels mean something else than this dataset's (`hitcast model
+    /// evaluate` on a labelled sample of it tells which scores better).
+    #[arg(long, default_value = "use", value_parser = |s: &str| s.parse::<Genres>())]
+    pub genres: Genres,
 }
 
 /// Rows of the input in batches, and what was skipped or not understood on the way.
@@ -31,8 +40,10 @@ pub struct Batches {
     size: usize,
     skipped: u64,
     first_skip: Option<String>,
-    /// Genres the model does not know (they score as no genre).
+    /// Genres the model does not know (they are not read).
     pub unknown_genres: BTreeSet<String>,
+    /// Rows the audio-only companion answered although genres were read.
+    pub without_genres: u64,
     /// Rows listing each genre, so the unknown ones can be reported with their counts.
     genre_rows: BTreeMap<String, u64>,
 }
@@ -54,6 +65,14 @@ fn input_help() -> String {
 }
 
 impl InputArgs {
+    /// Loads the model file at `path`, reading or ignoring genres as asked.
+    pub fn predictor(&self, path: &Path) -> anyhow::Result<Predictor> {
+        let predictor = Predictor::load(path)?;
+        predictor
+            .with_genres(self.genres)
+            .with_context(|| format!("{}: --genres ignore", path.display()))
+    }
+
     /// Opens the input for batches of `size` rows.
     pub fn batches(&self, size: usize) -> anyhow::Result<Batches> {
         let options = ReadOptions {
@@ -76,6 +95,7 @@ impl InputArgs {
             skipped: 0,
             first_skip: None,
             unknown_genres: BTreeSet::new(),
+            without_genres: 0,
             genre_rows: BTreeMap::new(),
         })
     }
@@ -112,6 +132,12 @@ impl Batches {
     /// Logs the unknown genres, each once with the number of rows listing it, and the skipped
     /// rows, once the input is done.
     pub fn report(&self) {
+        if self.without_genres > 0 {
+            tracing::warn!(
+                "{} row(s) have no genre the model knows: its audio-only companion scored them",
+                self.without_genres
+            );
+        }
         if !self.unknown_genres.is_empty() {
             let list: Vec<String> = self
                 .unknown_genres
@@ -119,7 +145,7 @@ impl Batches {
                 .map(|g| format!("{g} ({})", self.genre_rows.get(g).copied().unwrap_or(0)))
                 .collect();
             tracing::warn!(
-                "genres the model does not know (scored as no genre): {}",
+                "genres the model does not know (not read): {}",
                 list.join(", ")
             );
         }

@@ -7,8 +7,9 @@ use serde_json::{json, Map, Value};
 
 /// The API's version. 2.0.0: a prediction's `popular` became `flagged` (a likely hit, at a
 /// threshold on the calibrated probability) with `lift`; `popularity_low`, `popularity_high` and
-/// `warnings` were added, and `unknown_genres` is always present.
-pub const API_VERSION: &str = "2.0.0";
+/// `warnings` were added, and `unknown_genres` is always present. 2.1.0: `genres_used` (a track
+/// with no genre the model knows is answered by its audio-only companion).
+pub const API_VERSION: &str = "2.1.0";
 
 use crate::Limits;
 
@@ -157,7 +158,7 @@ pub fn document(limits: &Limits) -> Value {
             "Track": track_schema(),
             "Prediction": {
                 "type": "object",
-                "required": ["track_id", "probability", "flagged", "lift", "label", "popularity", "popularity_low", "popularity_high", "warnings", "unknown_genres"],
+                "required": ["track_id", "probability", "flagged", "lift", "label", "popularity", "popularity_low", "popularity_high", "genres_used", "warnings", "unknown_genres"],
                 "properties": {
                     "track_id": { "type": "string", "description": "as given (empty if none)" },
                     "probability": { "type": "number", "minimum": 0, "maximum": 1, "description": "the calibrated chance that the track's popularity is above the label threshold (calibrated on validation tracks)" },
@@ -167,9 +168,10 @@ pub fn document(limits: &Limits) -> Value {
                     "popularity": { "type": "number", "minimum": 0, "maximum": 100, "description": "the predicted 0-100 score" },
                     "popularity_low": { "type": "number", "minimum": 0, "maximum": 100, "description": "lower end of the score's conformal range (80% coverage by default; the model's /api/v1/model interval.choice.coverage)" },
                     "popularity_high": { "type": "number", "minimum": 0, "maximum": 100, "description": "upper end of the score's range" },
+                    "genres_used": { "type": "boolean", "description": "whether the answer reads the track's genres; false when none of them is one the model knows: then the model's audio-only companion (the same families trained on the same tracks without genres) answers" },
                     "warnings": { "type": "array", "description": "inputs beyond what the model saw in training (its 0.1th-99.9th percentiles): the answer is an extrapolation",
                         "items": { "type": "object", "required": ["field", "message"], "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } },
-                    "unknown_genres": { "type": "array", "items": { "type": "string" }, "description": "genres the model does not know: scored as no genre" },
+                    "unknown_genres": { "type": "array", "items": { "type": "string" }, "description": "genres the model does not know: they are not read" },
                     "explanation": { "$ref": "#/components/schemas/Explanation" }
                 }
             },

@@ -33,8 +33,8 @@ use crate::split::Protocol;
 pub const MAGIC: &[u8; 8] = b"HITCAST\0";
 /// The format this build writes and reads.
 /// Version 2 added the background rows the explanations of MLP and stack models need; version 3
-/// the calibration, the score's range and the input domain.
-pub const FORMAT_VERSION: u32 = 3;
+/// the calibration, the score's range and the input domain; version 4 the audio-only companion.
+pub const FORMAT_VERSION: u32 = 4;
 
 /// FIT rows kept in the artifact as the explanations' background.
 pub const BACKGROUND_ROWS: usize = 100;
@@ -84,6 +84,12 @@ pub struct Metadata {
     pub calibration: CalibrationReport,
     /// How the score's range was made, and how well it holds on TEST.
     pub interval: IntervalReport,
+    /// The audio-only companion, when this model reads genres: the same families trained on
+    /// the same FIT rows without genre columns. It scores tracks with no genre this model
+    /// knows, and every track when genres are ignored (a catalogue whose genre labels mean
+    /// something else).
+    #[serde(default)]
+    pub without_genres: Option<Box<Metadata>>,
 }
 
 /// The calibration's choice on VAL and its figures on TEST.
@@ -131,6 +137,8 @@ pub struct Payload {
     pub interval: IntervalModel,
     /// What the model saw of each continuous input in training.
     pub domain: Domain,
+    /// The audio-only companion's models (see [`Metadata::without_genres`]).
+    pub without_genres: Option<Box<Payload>>,
 }
 
 /// A saved model: metadata and payload.
@@ -368,7 +376,7 @@ mod tests {
         );
         let mut v1 = bytes.clone();
         v1[8] = 1;
-        assert_eq!(msg(&v1), "model format version 1 is not supported by this hitcast (it reads version 3); retrain or use a matching hitcast");
+        assert_eq!(msg(&v1), "model format version 1 is not supported by this hitcast (it reads version 4); retrain or use a matching hitcast");
         assert_eq!(msg(&bytes[..10]), "the model file is truncated (version)");
         assert_eq!(
             msg(&bytes[..bytes.len() / 2]),

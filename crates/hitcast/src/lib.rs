@@ -10,7 +10,7 @@
 //! | split | [`split`] | [`split::Split`], [`split::Protocol`] |
 //! | sample | [`sampling`] | [`sampling::Strategy`], [`sampling::resample`] |
 //! | fit | [`models`] | [`models::ModelSpec`], [`models::FittedClassifier`] (logreg, rf, gbm, mlp, stack) |
-//! | evaluate | [`metrics`], [`experiment`] | [`metrics::ClassificationMetrics`], [`experiment::Results`] |
+//! | evaluate | [`metrics`], [`experiment`], [`evaluate`] | [`metrics::ClassificationMetrics`], [`experiment::Results`], [`evaluate::CatalogueFit`] (another catalogue) |
 //! | calibrate, range | [`calibration`], [`interval`], [`domain`] | [`calibration::Calibration`], [`interval::IntervalModel`], [`domain::Domain`] |
 //! | save | [`training`], [`artifact`] | [`artifact::Artifact`] (the file format) |
 //! | score | [`predictor`] | [`predictor::Predictor`]: the one scoring path |
@@ -37,6 +37,7 @@ pub mod calibration;
 pub mod data;
 pub mod domain;
 pub mod eda;
+pub mod evaluate;
 pub mod experiment;
 pub mod explain;
 pub mod features;

@@ -259,7 +259,22 @@ impl ClassificationMetrics {
         labels: &[bool],
         threshold: f64,
     ) -> Result<ClassificationMetrics, MetricError> {
-        let confusion = Confusion::at(scores, labels, threshold)?;
+        let flags: Vec<bool> = scores.iter().map(|&s| s >= threshold).collect();
+        ClassificationMetrics::with_flags(scores, &flags, labels, threshold)
+    }
+
+    /// Evaluates scores against labels, with the predicted class given: answers from two models
+    /// (a model and its audio-only companion) each flag at their own threshold; `threshold`
+    /// is the main one's, for the record.
+    pub fn with_flags(
+        scores: &[f64],
+        flags: &[bool],
+        labels: &[bool],
+        threshold: f64,
+    ) -> Result<ClassificationMetrics, MetricError> {
+        check(scores, flags.len())?;
+        let flagged: Vec<f64> = flags.iter().map(|&f| f64::from(u8::from(f))).collect();
+        let confusion = Confusion::at(&flagged, labels, 0.5)?;
         let positive_rate = ratio(confusion.tp + confusion.fn_, confusion.total());
         Ok(ClassificationMetrics {
             rows: confusion.total(),

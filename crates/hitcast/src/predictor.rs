@@ -14,13 +14,13 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::artifact::{Artifact, ArtifactError, Metadata};
+use crate::artifact::{Artifact, ArtifactError, Metadata, Payload};
 use crate::calibration::{logit, Calibration};
-use crate::data::{Column, FieldProblem, RawRow, N_AUDIO};
+use crate::data::{Column, FieldProblem, RawRow, Tracks, N_AUDIO};
 use crate::domain::Warning;
 use crate::explain::{explain, Explanation, Method, SamplingOptions};
 use crate::features::{FeatureMatrix, FeaturePipeline, TrackInput};
-use crate::interval::agree;
+use crate::interval::{agree, Range};
 use crate::models::{Classifier, ModelError, Regressor};
 
 /// One track's answer.
@@ -39,10 +39,56 @@ pub struct Prediction {
     pub popularity_low: f64,
     /// Upper end of the score's range.
     pub popularity_high: f64,
+    /// Whether the answer reads the track's genres (false: the audio-only model answered).
+    pub genres_used: bool,
     /// Inputs beyond what the model saw in training.
     pub warnings: Vec<Warning>,
     /// Genres the model does not know: they score as no genre.
     pub unknown_genres: Vec<String>,
+}
+
+impl Prediction {
+    /// The score's range.
+    pub fn range(&self) -> Range {
+        Range {
+            low: self.popularity_low,
+            high: self.popularity_high,
+        }
+    }
+}
+
+/// Whether the track's genres are read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Genres {
+    /// A track with a genre the model knows is scored with its genres; one without by the
+    /// audio-only companion.
+    #[default]
+    Use,
+    /// Every track is scored by the audio-only companion: for a catalogue whose genre labels
+    /// mean something else than this dataset's (`hitcast model evaluate` measures both).
+    Ignore,
+}
+
+impl Genres {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Genres::Use => "use",
+            Genres::Ignore => "ignore",
+        }
+    }
+}
+
+impl std::str::FromStr for Genres {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Genres, String> {
+        match s {
+            "use" => Ok(Genres::Use),
+            "ignore" => Ok(Genres::Ignore),
+            _ => Err(format!("unknown genre use {s:?}: expected use or ignore")),
+        }
+    }
 }
 
 /// A saved model, checked and ready to answer.
@@ -50,61 +96,114 @@ pub struct Prediction {
 pub struct Predictor {
     artifact: Artifact,
     background: FeatureMatrix,
+    /// The audio-only companion's background, when the model has one.
+    companion_background: Option<FeatureMatrix>,
+    genres: Genres,
+}
+
+/// One of the models a predictor answers with: the main one or its audio-only companion.
+#[derive(Clone, Copy)]
+struct Head<'a> {
+    metadata: &'a Metadata,
+    payload: &'a Payload,
+    background: &'a FeatureMatrix,
 }
 
 /// Feature rows of a batch of tracks, with what the answers need beside them.
 struct Batch {
     x: FeatureMatrix,
     audio: Vec<[f64; N_AUDIO]>,
-    unknown: Vec<Vec<String>>,
+}
+
+fn unfit(reason: String) -> ArtifactError {
+    ArtifactError::Decode {
+        section: "payload",
+        reason,
+    }
+}
+
+/// Checks that one model's parts fit together and returns its background rows.
+fn check(m: &Metadata, p: &Payload) -> Result<FeatureMatrix, ArtifactError> {
+    let width = p.pipeline.names().len();
+    if m.features.len() != width {
+        return Err(unfit(format!(
+            "the metadata lists {} features and the pipeline makes {width}",
+            m.features.len()
+        )));
+    }
+    let background = FeatureMatrix::new(p.pipeline.names().to_vec(), p.background.clone())
+        .filter(|b| b.n_rows() > 0)
+        .ok_or_else(|| unfit("the background rows do not match the features".into()))?;
+    let part = |name: &'static str| move |e: ModelError| unfit(format!("the {name}: {e}"));
+    p.classifier
+        .check_inputs(width)
+        .map_err(part("classifier"))?;
+    p.regressor.check_inputs(width).map_err(part("regressor"))?;
+    p.interval
+        .check_inputs(width)
+        .map_err(part("score's range"))?;
+    p.calibration
+        .check()
+        .map_err(|e| unfit(format!("the calibration: {e}")))?;
+    p.domain.check_ranges().map_err(unfit)?;
+    if !(m.decision_threshold.is_finite() && m.base_rate > 0.0 && m.base_rate < 1.0) {
+        return Err(unfit("the threshold or base rate is not valid".into()));
+    }
+    Ok(background)
 }
 
 impl Predictor {
     /// Checks that the artifact's parts fit together, structurally: the metadata's features
     /// against the pipeline, the background's width, each model's inputs (coefficient counts,
     /// tree feature indices, layer shapes, the stack's members), the calibration and the
-    /// interval. A file with a valid checksum can still be crafted, or written by a buggy tool.
+    /// interval; the same for the audio-only companion, which must read no genres. A file with
+    /// a valid checksum can still be crafted, or written by a buggy tool.
     pub fn new(artifact: Artifact) -> Result<Predictor, ArtifactError> {
-        let unfit = |reason: String| ArtifactError::Decode {
-            section: "payload",
-            reason,
+        let (m, p) = (&artifact.metadata, &artifact.payload);
+        let background = check(m, p)?;
+        let companion_background = match (&m.without_genres, &p.without_genres) {
+            (None, None) => None,
+            (Some(cm), Some(cp)) => {
+                let companion = |what: &str| unfit(format!("the audio-only companion {what}"));
+                if cm.without_genres.is_some() || cp.without_genres.is_some() {
+                    return Err(companion("has a companion of its own"));
+                }
+                if cp.pipeline.params().features.has_genres() {
+                    return Err(companion("reads genres"));
+                }
+                if cm.label_threshold != m.label_threshold {
+                    return Err(companion("was trained for another threshold"));
+                }
+                Some(check(cm, cp).map_err(|e| match e {
+                    ArtifactError::Decode { reason, .. } => {
+                        unfit(format!("the audio-only companion: {reason}"))
+                    }
+                    e => e,
+                })?)
+            }
+            _ => return Err(unfit("the audio-only companion is only half there".into())),
         };
-        let p = &artifact.payload;
-        let width = p.pipeline.names().len();
-        if artifact.metadata.features.len() != width {
-            return Err(unfit(format!(
-                "the metadata lists {} features and the pipeline makes {width}",
-                artifact.metadata.features.len()
-            )));
-        }
-        let background = FeatureMatrix::new(p.pipeline.names().to_vec(), p.background.clone())
-            .filter(|b| b.n_rows() > 0)
-            .ok_or_else(|| unfit("the background rows do not match the features".into()))?;
-        let part = |name: &'static str| move |e: ModelError| unfit(format!("the {name}: {e}"));
-        p.classifier
-            .check_inputs(width)
-            .map_err(part("classifier"))?;
-        p.regressor.check_inputs(width).map_err(part("regressor"))?;
-        p.interval
-            .check_inputs(width)
-            .map_err(part("score's range"))?;
-        p.calibration
-            .check()
-            .map_err(|e| unfit(format!("the calibration: {e}")))?;
-        p.domain.check_ranges().map_err(unfit)?;
-        let m = &artifact.metadata;
-        if !(m.decision_threshold.is_finite() && m.base_rate > 0.0 && m.base_rate < 1.0) {
-            return Err(unfit("the threshold or base rate is not valid".into()));
-        }
         Ok(Predictor {
             artifact,
             background,
+            companion_background,
+            genres: Genres::Use,
         })
     }
 
     /// Reads and checks the model file at `path`.
     pub fn load(path: &Path) -> Result<Predictor, ArtifactError> {
         Predictor::new(Artifact::load(path)?)
+    }
+
+    /// The predictor that reads or ignores genres. Ignoring them needs a model that reads no
+    /// genres or one with an audio-only companion (every model `hitcast train` writes).
+    pub fn with_genres(mut self, genres: Genres) -> Result<Predictor, NoCompanion> {
+        if genres == Genres::Ignore && self.has_genres() && self.companion_background.is_none() {
+            return Err(NoCompanion);
+        }
+        self.genres = genres;
+        Ok(self)
     }
 
     /// What the model says about itself.
@@ -117,7 +216,7 @@ impl Predictor {
         &self.artifact
     }
 
-    /// The fitted feature pipeline.
+    /// The fitted feature pipeline of the main model.
     pub fn pipeline(&self) -> &FeaturePipeline {
         &self.artifact.payload.pipeline
     }
@@ -127,10 +226,91 @@ impl Predictor {
         Method::of(&self.artifact.payload.classifier)
     }
 
+    /// The decision threshold of the model that gave `answer`.
+    pub fn decision_threshold(&self, answer: &Prediction) -> f64 {
+        self.head(!answer.genres_used).metadata.decision_threshold
+    }
+
+    /// Whether `answer` came from the audio-only companion although genres are read: the track
+    /// had no genre the model knows.
+    pub fn answered_without_genres(&self, answer: &Prediction) -> bool {
+        self.genres == Genres::Use && self.has_genres() && !answer.genres_used
+    }
+
+    /// Whether the main model reads genres.
+    fn has_genres(&self) -> bool {
+        self.pipeline().params().features.has_genres()
+    }
+
+    fn head(&self, audio_only: bool) -> Head<'_> {
+        let a = &self.artifact;
+        match (
+            audio_only,
+            &a.metadata.without_genres,
+            &a.payload.without_genres,
+            &self.companion_background,
+        ) {
+            (true, Some(metadata), Some(payload), Some(background)) => Head {
+                metadata,
+                payload,
+                background,
+            },
+            _ => Head {
+                metadata: &a.metadata,
+                payload: &a.payload,
+                background: &self.background,
+            },
+        }
+    }
+
+    /// Which tracks the audio-only companion answers: all when genres are ignored, else those
+    /// with no genre the main model knows. Without a companion, none.
+    fn audio_only(&self, tracks: &[TrackInput]) -> Vec<bool> {
+        let pipeline = self.pipeline();
+        tracks
+            .iter()
+            .map(|t| {
+                self.companion_background.is_some()
+                    && (self.genres == Genres::Ignore || !pipeline.knows_genre(t))
+            })
+            .collect()
+    }
+
+    /// Runs `f` on each head's share of `tracks` and puts the results back in order.
+    fn routed<T>(
+        &self,
+        tracks: &[TrackInput],
+        mut f: impl FnMut(Head<'_>, &[TrackInput]) -> Result<Vec<T>, ModelError>,
+    ) -> Result<Vec<T>, ModelError> {
+        let audio_only = self.audio_only(tracks);
+        if audio_only
+            .iter()
+            .all(|&a| a == audio_only.first().copied().unwrap_or(false))
+        {
+            return f(
+                self.head(audio_only.first().copied().unwrap_or(false)),
+                tracks,
+            );
+        }
+        let mut out: Vec<Option<T>> = std::iter::repeat_with(|| None).take(tracks.len()).collect();
+        for side in [false, true] {
+            let rows: Vec<usize> = (0..tracks.len())
+                .filter(|&i| audio_only[i] == side)
+                .collect();
+            let share: Vec<TrackInput> = rows.iter().map(|&i| tracks[i].clone()).collect();
+            for (i, answer) in rows.into_iter().zip(f(self.head(side), &share)?) {
+                out[i] = Some(answer);
+            }
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+
     /// Answers for `tracks`, in order. Fails only if a model gives a number that is not finite,
     /// which inputs inside the domain never cause: the caller reports it, never shows it.
     pub fn score(&self, tracks: &[TrackInput]) -> Result<Vec<Prediction>, ModelError> {
-        self.answer(self.batch(tracks))
+        self.routed(tracks, |head, share| {
+            self.answer(head, share, head.batch(share))
+        })
     }
 
     /// What-if: the answer for `track` with one audio input set to each of `values`, everything
@@ -164,19 +344,25 @@ impl Predictor {
     }
 
     /// Answers for `tracks` and why each gets its probability: contributions on the calibrated
-    /// log-odds scale, from the model's starting point (base) to this track's. One feature
-    /// transform serves both.
+    /// log-odds scale, from the model's starting point (base) to this track's, by the model
+    /// that answered. One feature transform serves both.
     pub fn score_explained(
         &self,
         tracks: &[TrackInput],
         options: SamplingOptions,
     ) -> Result<Vec<(Prediction, Explanation)>, ModelError> {
-        if tracks.is_empty() {
-            return Ok(Vec::new());
-        }
-        let batch = self.batch(tracks);
-        let explanations = self.explain_matrix(&batch.x, options)?;
-        Ok(self.answer(batch)?.into_iter().zip(explanations).collect())
+        self.routed(tracks, |head, share| {
+            if share.is_empty() {
+                return Ok(Vec::new());
+            }
+            let batch = head.batch(share);
+            let explanations = head.explain(&batch.x, options)?;
+            Ok(self
+                .answer(head, share, batch)?
+                .into_iter()
+                .zip(explanations)
+                .collect())
+        })
     }
 
     /// [`Predictor::score_explained`] for rows read from a file.
@@ -188,58 +374,30 @@ impl Predictor {
         self.score_explained(&rows.iter().map(input).collect::<Vec<_>>(), options)
     }
 
-    /// Calibrated probabilities of transformed rows (the report's TEST rows).
+    /// Calibrated probabilities of rows transformed by the main model's pipeline (the report's
+    /// TEST rows).
     pub fn probabilities(&self, x: &FeatureMatrix) -> Vec<f64> {
-        let calibration = &self.artifact.payload.calibration;
-        self.artifact
-            .payload
-            .classifier
-            .predict_proba(x)
-            .into_iter()
-            .map(|p| calibration.apply(p))
-            .collect()
+        self.head(false).probabilities(x)
     }
 
-    /// Explanations of transformed rows, calibrated: the classifier's raw contributions are
-    /// rescaled so that base + contributions = the calibrated log-odds. Platt scaling is affine
-    /// in log-odds, so there the rescaling is exact (every contribution times its slope); after
-    /// isotonic calibration it shares the calibrated move out in proportion.
+    /// Explanations of rows transformed by the main model's pipeline, calibrated: see
+    /// [`calibrate`].
     pub fn explain_matrix(
         &self,
         x: &FeatureMatrix,
         options: SamplingOptions,
     ) -> Result<Vec<Explanation>, ModelError> {
-        let p = &self.artifact.payload;
-        let mut explanations = explain(&p.classifier, &p.pipeline, &self.background, x, options)?;
-        for e in &mut explanations {
-            calibrate(e, &p.calibration);
-        }
-        Ok(explanations)
+        self.head(false).explain(x, options)
     }
 
-    fn batch(&self, tracks: &[TrackInput]) -> Batch {
-        let pipeline = self.pipeline();
-        let width = pipeline.names().len();
-        let mut data = Vec::with_capacity(tracks.len() * width);
-        let mut unknown = Vec::with_capacity(tracks.len());
-        for t in tracks {
-            let (row, u) = pipeline.transform_one(t);
-            data.extend(row);
-            unknown.push(u);
-        }
-        Batch {
-            x: FeatureMatrix::new(pipeline.names().to_vec(), data).unwrap_or_else(|| {
-                unreachable!("transform_one writes rows of the pipeline's width")
-            }),
-            audio: tracks.iter().map(|t| t.audio).collect(),
-            unknown,
-        }
-    }
-
-    fn answer(&self, batch: Batch) -> Result<Vec<Prediction>, ModelError> {
-        let p = &self.artifact.payload;
-        let m = &self.artifact.metadata;
-        let probabilities = self.probabilities(&batch.x);
+    fn answer(
+        &self,
+        head: Head<'_>,
+        tracks: &[TrackInput],
+        batch: Batch,
+    ) -> Result<Vec<Prediction>, ModelError> {
+        let (p, m) = (head.payload, head.metadata);
+        let probabilities = head.probabilities(&batch.x);
         let scores = p.regressor.predict(&batch.x);
         if let Some(i) = probabilities
             .iter()
@@ -247,18 +405,20 @@ impl Predictor {
             .position(|(p, s)| !(p.is_finite() && s.is_finite()))
         {
             return Err(ModelError::Shape(format!(
-                "the model gave no finite answer for track {}",
-                i + 1
+                "the model gave no finite answer for the track with audio {:?}",
+                batch.audio[i]
             )));
         }
         let coverage = m.interval.choice.coverage;
         let ranges = p.interval.predict(&batch.x, &scores);
+        let genres_used = p.pipeline.params().features.has_genres();
+        let main = self.pipeline();
         Ok(probabilities
             .into_iter()
             .zip(scores)
             .zip(ranges)
-            .zip(batch.audio.iter().zip(batch.unknown))
-            .map(|(((probability, score), range), (audio, unknown_genres))| {
+            .zip(batch.audio.iter().zip(tracks))
+            .map(|(((probability, score), range), (audio, track))| {
                 let range = agree(range, probability, coverage, m.label_threshold);
                 Prediction {
                     probability,
@@ -267,13 +427,63 @@ impl Predictor {
                     popularity: score.clamp(0.0, 100.0),
                     popularity_low: range.low,
                     popularity_high: range.high,
+                    genres_used,
                     warnings: p.domain.check(audio),
-                    unknown_genres,
+                    unknown_genres: main.unknown_genres(track),
                 }
             })
             .collect())
     }
 }
+
+impl Head<'_> {
+    fn batch(&self, tracks: &[TrackInput]) -> Batch {
+        let pipeline = &self.payload.pipeline;
+        let width = pipeline.names().len();
+        let mut data = Vec::with_capacity(tracks.len() * width);
+        for t in tracks {
+            data.extend(pipeline.transform_one(t).0);
+        }
+        Batch {
+            x: FeatureMatrix::new(pipeline.names().to_vec(), data).unwrap_or_else(|| {
+                unreachable!("transform_one writes rows of the pipeline's width")
+            }),
+            audio: tracks.iter().map(|t| t.audio).collect(),
+        }
+    }
+
+    fn probabilities(&self, x: &FeatureMatrix) -> Vec<f64> {
+        let calibration = &self.payload.calibration;
+        self.payload
+            .classifier
+            .predict_proba(x)
+            .into_iter()
+            .map(|p| calibration.apply(p))
+            .collect()
+    }
+
+    /// Explanations, calibrated: the classifier's raw contributions are rescaled so that the
+    /// base plus the contributions is the calibrated log-odds. Platt scaling is affine in log-odds, so there
+    /// the rescaling is exact (every contribution times its slope); after isotonic calibration
+    /// it shares the calibrated move out in proportion.
+    fn explain(
+        &self,
+        x: &FeatureMatrix,
+        options: SamplingOptions,
+    ) -> Result<Vec<Explanation>, ModelError> {
+        let p = self.payload;
+        let mut explanations = explain(&p.classifier, &p.pipeline, self.background, x, options)?;
+        for e in &mut explanations {
+            calibrate(e, &p.calibration);
+        }
+        Ok(explanations)
+    }
+}
+
+/// Genres cannot be ignored: the model reads them and has no audio-only companion.
+#[derive(Debug, thiserror::Error)]
+#[error("this model reads genres and has no audio-only companion to score without them: retrain it with this hitcast")]
+pub struct NoCompanion;
 
 /// Why a what-if curve could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -303,6 +513,41 @@ pub fn input(row: &RawRow) -> TrackInput<'_> {
         album_name: &row.album_name,
         track_name: &row.track_name,
     }
+}
+
+/// The genre names of `rows` of a table, which [`table_inputs`] borrows.
+pub fn genre_names(tracks: &Tracks, rows: &[usize]) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|&i| {
+            tracks.rows[i]
+                .genres
+                .iter()
+                .map(|&g| tracks.genres[usize::from(g)].clone())
+                .collect()
+        })
+        .collect()
+}
+
+/// `rows` of a table as the predictor's inputs (`names` from [`genre_names`] of the same rows):
+/// a table's TEST tracks, or another catalogue, scored the way users' tracks are.
+pub fn table_inputs<'a>(
+    tracks: &'a Tracks,
+    rows: &[usize],
+    names: &'a [Vec<String>],
+) -> Vec<TrackInput<'a>> {
+    rows.iter()
+        .zip(names)
+        .map(|(&i, genres)| {
+            let t = &tracks.rows[i];
+            TrackInput {
+                audio: t.audio,
+                genres,
+                artists: &t.artists,
+                album_name: &t.album_name,
+                track_name: &t.track_name,
+            }
+        })
+        .collect()
 }
 
 /// Moves an explanation from the classifier's raw log-odds to the calibrated ones.
@@ -475,5 +720,114 @@ mod tests {
             assert!((crate::models::sigmoid(e.log_odds) - p).abs() < 1e-9);
             assert_eq!(e.probability, p);
         }
+    }
+
+    /// The companion alone, as a predictor of its own.
+    fn companion_of(a: &Artifact) -> Predictor {
+        let mut metadata = (**a.metadata.without_genres.as_ref().unwrap()).clone();
+        let payload = (**a.payload.without_genres.as_ref().unwrap()).clone();
+        metadata.without_genres = None;
+        Predictor::new(Artifact { metadata, payload }).unwrap()
+    }
+
+    #[test]
+    fn tracks_without_a_known_genre_are_answered_by_the_audio_only_companion() {
+        let (a, t) = crate::testutil::fixture_with_companion();
+        let (main_alone, _) = crate::testutil::fixture();
+        let main_alone = Predictor::new(main_alone).unwrap();
+        let companion = companion_of(&a);
+        let predictor = Predictor::new(a).unwrap();
+        let known = [t.genres[1].clone()];
+        let unknown = ["polka".to_owned()];
+        let track = |i: usize, genres: &'static [String]| TrackInput {
+            audio: t.rows[i].audio,
+            genres,
+            artists: "x",
+            album_name: "",
+            track_name: "",
+        };
+        let known: &'static [String] = Box::leak(Box::new(known));
+        let unknown: &'static [String] = Box::leak(Box::new(unknown));
+        // A mixed batch keeps its order; each track gets its own model's answer.
+        let batch = [
+            track(3, known),
+            track(4, unknown),
+            track(5, &[]),
+            track(6, known),
+        ];
+        let answers = predictor.score(&batch).unwrap();
+        for (i, answer) in answers.iter().enumerate() {
+            let alone = if i == 0 || i == 3 {
+                &main_alone
+            } else {
+                &companion
+            };
+            let mut want = alone.score(&batch[i..=i]).unwrap().remove(0);
+            want.unknown_genres = answer.unknown_genres.clone();
+            assert_eq!(answer, &want, "track {i}");
+            assert_eq!(answer.genres_used, i == 0 || i == 3);
+        }
+        assert_eq!(answers[1].unknown_genres, ["polka"]);
+        assert!(predictor.answered_without_genres(&answers[2]));
+        assert_eq!(
+            predictor.decision_threshold(&answers[1]),
+            companion.metadata().decision_threshold
+        );
+        // The explanations come from the model that answered.
+        let explained = predictor
+            .score_explained(&batch, SamplingOptions::default())
+            .unwrap();
+        for (i, alone) in [(0, &main_alone), (1, &companion)] {
+            let want = alone
+                .score_explained(&batch[i..=i], SamplingOptions::default())
+                .unwrap();
+            assert_eq!(explained[i].1, want[0].1, "track {i}");
+        }
+        assert_ne!(explained[0].1.contributions, explained[1].1.contributions);
+        // Ignoring genres: every track by the companion.
+        let ignoring = predictor.with_genres(Genres::Ignore).unwrap();
+        let answers = ignoring.score(&batch).unwrap();
+        for (answer, track) in answers.iter().zip(&batch) {
+            assert!(!answer.genres_used);
+            assert!(!ignoring.answered_without_genres(answer));
+            let want = companion
+                .score(std::slice::from_ref(track))
+                .unwrap()
+                .remove(0);
+            assert_eq!(answer.probability, want.probability);
+        }
+    }
+
+    #[test]
+    fn genres_can_be_ignored_only_with_a_companion_and_a_broken_one_is_refused() {
+        let (a, _) = fixture();
+        assert_eq!(
+            Predictor::new(a)
+                .unwrap()
+                .with_genres(Genres::Ignore)
+                .unwrap_err()
+                .to_string(),
+            "this model reads genres and has no audio-only companion to score without them: \
+             retrain it with this hitcast"
+        );
+        let (mut a, _) = crate::testutil::fixture_with_companion();
+        a.metadata.without_genres = None;
+        assert!(refused(a).ends_with("the audio-only companion is only half there"));
+        let (mut a, _) = crate::testutil::fixture_with_companion();
+        let (main, _) = fixture();
+        a.payload.without_genres = Some(Box::new(main.payload));
+        a.metadata.without_genres = Some(Box::new(main.metadata));
+        assert!(refused(a).ends_with("the audio-only companion reads genres"));
+        let (mut a, _) = crate::testutil::fixture_with_companion();
+        if let Some(c) = a.payload.without_genres.as_mut() {
+            c.background.pop();
+        }
+        assert!(refused(a)
+            .ends_with("the audio-only companion: the background rows do not match the features"));
+        // And it survives the file format.
+        let (a, _) = crate::testutil::fixture_with_companion();
+        let back = Artifact::from_bytes(&a.to_bytes().unwrap()).unwrap();
+        assert_eq!(back.metadata, a.metadata);
+        assert!(Predictor::new(back).is_ok());
     }
 }

@@ -12,16 +12,9 @@ pub fn correct_at_half(probabilities: &[f64], labels: &[f64]) -> usize {
 /// A small table (200 tracks, 3 genres, every fifth popular) and a whole artifact trained on it:
 /// a 20-round booster, a linear score model, Platt calibration and a split-conformal range.
 pub fn fixture() -> (crate::artifact::Artifact, crate::data::Tracks) {
-    use crate::artifact::{Artifact, CalibrationReport, IntervalReport, Metadata, Payload};
-    use crate::calibration::{Calibration, CalibrationChoice};
+    use crate::calibration::Calibration;
     use crate::data::{Track, Tracks, N_AUDIO};
-    use crate::domain::Domain;
-    use crate::features::{FeaturePipeline, PipelineParams};
-    use crate::interval::{IntervalChoice, IntervalMetrics, IntervalModel};
-    use crate::metrics::{ClassificationMetrics, Confusion, RegressionMetrics};
-    use crate::models::{BoostingParams, ModelSpec, RegressorKind, TrainSet};
-    use crate::sampling::Strategy;
-    use crate::split::Protocol;
+    use crate::features::PipelineParams;
 
     let rows = (0..200u32)
         .map(|i| {
@@ -45,9 +38,48 @@ pub fn fixture() -> (crate::artifact::Artifact, crate::data::Tracks) {
         rows,
         collapse: Default::default(),
     };
+    let artifact = build(
+        &t,
+        PipelineParams::default(),
+        Calibration::Platt { a: 1.5, b: -0.5 },
+    );
+    (artifact, t)
+}
+
+/// [`fixture`] with an audio-only companion (Platt 1, 0: its probabilities are the booster's).
+pub fn fixture_with_companion() -> (crate::artifact::Artifact, crate::data::Tracks) {
+    use crate::calibration::Calibration;
+    use crate::features::{FeatureSet, PipelineParams};
+    let (mut a, t) = fixture();
+    let params = PipelineParams {
+        features: FeatureSet::Audio,
+        ..PipelineParams::default()
+    };
+    let c = build(&t, params, Calibration::Platt { a: 1.0, b: 0.0 });
+    a.metadata.without_genres = Some(Box::new(c.metadata));
+    a.payload.without_genres = Some(Box::new(c.payload));
+    (a, t)
+}
+
+/// One artifact over `t`: a 20-round booster, a linear score model, a split-conformal range.
+fn build(
+    t: &crate::data::Tracks,
+    params: crate::features::PipelineParams,
+    calibration: crate::calibration::Calibration,
+) -> crate::artifact::Artifact {
+    use crate::artifact::{Artifact, CalibrationReport, IntervalReport, Metadata, Payload};
+    use crate::calibration::CalibrationChoice;
+    use crate::domain::Domain;
+    use crate::features::FeaturePipeline;
+    use crate::interval::{IntervalChoice, IntervalMetrics, IntervalModel};
+    use crate::metrics::{ClassificationMetrics, Confusion, RegressionMetrics};
+    use crate::models::{BoostingParams, ModelSpec, RegressorKind, TrainSet};
+    use crate::sampling::Strategy;
+    use crate::split::Protocol;
+
     let all: Vec<usize> = (0..t.len()).collect();
-    let pipeline = FeaturePipeline::fit(&t, &all, PipelineParams::default()).unwrap();
-    let x = pipeline.transform(&t, &all).matrix;
+    let pipeline = FeaturePipeline::fit(t, &all, params).unwrap();
+    let x = pipeline.transform(t, &all).matrix;
     let y: Vec<f64> = t
         .rows
         .iter()
@@ -77,7 +109,7 @@ pub fn fixture() -> (crate::artifact::Artifact, crate::data::Tracks) {
         accuracy: 0.0,
         balanced_accuracy: 0.0,
     };
-    let artifact = Artifact {
+    Artifact {
         metadata: Metadata {
             hitcast_version: "test".into(),
             created_unix: 1,
@@ -125,6 +157,7 @@ pub fn fixture() -> (crate::artifact::Artifact, crate::data::Tracks) {
                 },
                 test_flagged_reaching: 0.0,
             },
+            without_genres: None,
         },
         payload: Payload {
             classifier: classifier
@@ -134,13 +167,13 @@ pub fn fixture() -> (crate::artifact::Artifact, crate::data::Tracks) {
                 .fit_regressor(&TrainSet::new(&x, &score), None, 1)
                 .unwrap(),
             background: x.select_rows(&[0, 50, 100]).as_slice().to_vec(),
-            calibration: Calibration::Platt { a: 1.5, b: -0.5 },
+            calibration,
             interval: IntervalModel::Split { half_width: 10.0 },
-            domain: Domain::fit(&t, &all),
+            domain: Domain::fit(t, &all),
+            without_genres: None,
             pipeline,
         },
-    };
-    (artifact, t)
+    }
 }
 
 /// The README's words with whitespace folded, for tests that it shows what the code does.

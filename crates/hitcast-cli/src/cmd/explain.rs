@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use hitcast::explain::{Contribution, Explanation, SamplingOptions};
-use hitcast::predictor::{Prediction, Predictor};
+use hitcast::predictor::Prediction;
 use serde::Serialize;
 
 use crate::scoring::InputArgs;
@@ -63,8 +63,7 @@ struct JsonRow<'a> {
 impl ExplainArgs {
     /// Explains the file's rows.
     pub fn run(self, globals: Globals) -> anyhow::Result<()> {
-        let predictor = Predictor::load(&self.model)?;
-        let threshold = predictor.metadata().decision_threshold;
+        let predictor = self.input.predictor(&self.model)?;
         let top = self.top as usize;
         let options = SamplingOptions {
             samples: self.samples as usize,
@@ -100,6 +99,7 @@ impl ExplainArgs {
                 input
                     .unknown_genres
                     .extend(e.answer.unknown_genres.iter().cloned());
+                input.without_genres += u64::from(predictor.answered_without_genres(&e.answer));
                 method.get_or_insert(e.explanation.method);
                 if self.json {
                     let row = JsonRow {
@@ -110,6 +110,7 @@ impl ExplainArgs {
                     out.write_all(if first { b"\n" } else { b",\n" })?;
                     serde_json::to_writer(&mut out, &row)?;
                 } else {
+                    let threshold = predictor.decision_threshold(&e.answer);
                     out.write_all(text(e, threshold, top).as_bytes())?;
                 }
                 first = false;

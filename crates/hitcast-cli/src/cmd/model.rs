@@ -1,4 +1,5 @@
-//! `hitcast model info`: what a saved model says about itself.
+//! `hitcast model info`: what a saved model says about itself; `model evaluate`: how it does on
+//! a labelled catalogue; `model export`: its booster for XGBoost.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -6,10 +7,13 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use hitcast::artifact::load_metadata;
+use hitcast::data::Tracks;
+use hitcast::evaluate::evaluate;
 use hitcast::fsutil::write_atomic;
 use hitcast::predictor::Predictor;
 
-use crate::output::{emit, percent, print_json, trust_lines};
+use crate::dataset::{sha256_file, DataArgs};
+use crate::output::{emit, percent, print_json, thousands, trust_lines};
 use crate::Globals;
 
 /// `hitcast model ...`
@@ -17,6 +21,10 @@ use crate::Globals;
 pub enum ModelCommand {
     /// Print a saved model's metadata: how it was trained and how it did on TEST.
     Info(InfoArgs),
+    /// Measure a saved model on a labelled catalogue (another Spotify export, your own tracks
+    /// with their popularity), reading genres and ignoring them, and say which scores it
+    /// better: a genre label carries its own catalogue's meaning.
+    Evaluate(EvaluateArgs),
     /// Write a tree model's booster in XGBoost's JSON format, loadable with
     /// `xgboost.Booster(model_file=...)`. Its inputs are hitcast's feature columns (`model info
     /// --json` lists them), not the raw CSV.
@@ -37,6 +45,18 @@ pub struct ExportArgs {
     /// Where to write the JSON (atomically).
     #[arg(long, value_name = "FILE.json")]
     out: PathBuf,
+}
+
+/// Flags of `hitcast model evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The model file.
+    model: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Flags of `hitcast model info`.
@@ -65,6 +85,7 @@ impl ModelCommand {
                     .with_context(|| format!("{}: cannot write the export", args.out.display()))?;
                 Ok(())
             }
+            ModelCommand::Evaluate(args) => args.run(),
             ModelCommand::Info(args) => {
                 let m = load_metadata(&args.model)
                     .map_err(|e| anyhow::anyhow!(e).context(format!("{}", args.model.display())))?;
@@ -122,8 +143,98 @@ impl ModelCommand {
                     m.test_regression.r2, m.test_regression.rmse, m.test_regression.mae
                 );
                 s.push_str(&trust_lines(&m));
+                if let Some(c) = &m.without_genres {
+                    let t = &c.test_classification;
+                    let _ = writeln!(
+                        s,
+                        "  no genres     audio-only companion ({} features) for tracks without a genre it learned and --genres ignore; TEST ROC-AUC {:.3}, PR-AUC {:.3}",
+                        c.features.len(),
+                        t.roc_auc,
+                        t.pr_auc
+                    );
+                }
                 emit(&s)
             }
         }
+    }
+}
+
+impl EvaluateArgs {
+    fn run(self) -> anyhow::Result<()> {
+        let predictor = Predictor::load(&self.model)
+            .map_err(|e| anyhow::anyhow!(e).context(format!("{}", self.model.display())))?;
+        let path = self.data.path()?;
+        let own = sha256_file(&path)? == predictor.metadata().data_sha256;
+        let loaded = self.data.load()?;
+        let rows = loaded.rows.len();
+        let tracks = Tracks::collapse(loaded.rows);
+        let fits = evaluate(&predictor, &tracks).with_context(|| format!("{}", path.display()))?;
+        if self.json {
+            return print_json(&fits);
+        }
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{} on {}: {} tracks ({} rows, one per track_id), {} popular (popularity > {})",
+            self.model.display(),
+            path.display(),
+            thousands(tracks.len() as u64),
+            thousands(rows as u64),
+            percent(fits.first().map_or(0.0, |f| f.popular_rate)),
+            predictor.metadata().label_threshold
+        );
+        if own {
+            let _ = writeln!(
+                s,
+                "  note: this is the file the model was trained on, FIT and VAL tracks included, so \
+                 these figures are optimistic; `model info` has its TEST figures"
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\n  genres  ROC-AUC  PR-AUC  ECE     mean p  flagged: precision  recall  score MAE  range coverage  width"
+        );
+        for f in &fits {
+            let _ = writeln!(
+                s,
+                "  {:<6}  {:.3}    {:.3}   {:.4}  {:.4}           {:.3}      {:.3}   {:>9.2}  {:>14}  {:>5.1}",
+                f.genres,
+                f.roc_auc,
+                f.pr_auc,
+                f.ece,
+                f.mean_probability,
+                f.flagged.precision(),
+                f.flagged.recall(),
+                f.score.mae,
+                percent(f.range.coverage),
+                f.range.mean_width
+            );
+        }
+        let _ = writeln!(s);
+        if let Some(using) = fits.first().filter(|f| f.without_genres > 0.0) {
+            let _ = writeln!(
+                s,
+                "  reading genres, {} of tracks had no genre the model knows: its audio-only companion scored them",
+                percent(using.without_genres)
+            );
+        }
+        match fits.as_slice() {
+            [using, ignoring] if ignoring.pr_auc > using.pr_auc => {
+                let _ = writeln!(
+                    s,
+                    "  Ignoring genres ranks this catalogue's popular tracks better (PR-AUC {:.3} against {:.3}): its genre labels do not mean what they mean in the training data. Score it with --genres ignore.",
+                    ignoring.pr_auc, using.pr_auc
+                );
+            }
+            [using, ignoring] => {
+                let _ = writeln!(
+                    s,
+                    "  Reading genres ranks this catalogue's popular tracks better (PR-AUC {:.3} against {:.3}): keep the default, --genres use.",
+                    using.pr_auc, ignoring.pr_auc
+                );
+            }
+            _ => {}
+        }
+        emit(&s)
     }
 }

@@ -9,7 +9,6 @@ use anyhow::Context;
 use clap::Args;
 use hitcast::data::Column;
 use hitcast::fsutil::AtomicFile;
-use hitcast::predictor::Predictor;
 
 use crate::output::thousands;
 use crate::scoring::InputArgs;
@@ -42,7 +41,7 @@ impl PredictArgs {
     /// Scores the file.
     pub fn run(self, globals: Globals) -> anyhow::Result<()> {
         let started = Instant::now();
-        let predictor = Predictor::load(&self.model)?;
+        let predictor = self.input.predictor(&self.model)?;
         let mut input = self.input.batches(self.batch as usize)?;
         let out = AtomicFile::create(&self.output)
             .with_context(|| format!("{}: cannot create the output", self.output.display()))?;
@@ -67,6 +66,7 @@ impl PredictArgs {
                 .collect();
             let predictions = predictor.score_rows(&batch)?;
             for ((p, row), kept) in predictions.into_iter().zip(&batch).zip(kept) {
+                input.without_genres += u64::from(predictor.answered_without_genres(&p));
                 input.unknown_genres.extend(p.unknown_genres);
                 let warnings: Vec<&str> = p.warnings.iter().map(|w| w.field.as_str()).collect();
                 warned += u64::from(!warnings.is_empty());

@@ -505,12 +505,20 @@ fn train_saves_a_model_that_info_reads_and_that_is_deterministic() {
     assert_eq!(info["features"].as_array().unwrap().len(), 139);
     assert!(info["test_classification"]["roc_auc"].as_f64().unwrap() > 0.85);
     assert_eq!(info["test_classification"]["rows"], 17_993);
+    // With its audio-only companion: the 14 audio columns, the same TEST rows.
+    let companion = &info["without_genres"];
+    assert_eq!(companion["features"].as_array().unwrap().len(), 14);
+    assert_eq!(companion["test_classification"]["rows"], 17_993);
+    assert_eq!(companion["classifier"]["family"], "logistic");
 
     // Same data, parameters and seed: the same bytes, the creation time aside.
     assert!(train("b.hitcast").status.success());
     let load = |name: &str| {
         let mut a = hitcast::artifact::Artifact::load(&dir.join(name)).unwrap();
         a.metadata.created_unix = 0;
+        if let Some(c) = a.metadata.without_genres.as_mut() {
+            c.created_unix = 0;
+        }
         a.to_bytes().unwrap()
     };
     assert_eq!(load("a.hitcast"), load("b.hitcast"));
@@ -578,7 +586,7 @@ fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("genres the model does not know (scored as no genre): polka (1)\n"),
+        stderr(&o).contains("genres the model does not know (not read): polka (1)\n"),
         "{}",
         stderr(&o)
     );
@@ -694,9 +702,7 @@ fn predict_scores_a_file_without_track_ids_and_counts_the_genres_it_does_not_kno
         "{said}"
     );
     assert!(
-        said.contains(
-            "genres the model does not know (scored as no genre): chillhop (2), vaporwave (1)\n"
-        ),
+        said.contains("genres the model does not know (not read): chillhop (2), vaporwave (1)\n"),
         "{said}"
     );
     let text = std::fs::read_to_string(&output).unwrap();
@@ -1256,4 +1262,98 @@ fn the_report_joins_data_grids_and_a_model_card_and_renders_in_a_browser() {
         ],
     );
     assert!(png.is_file());
+}
+
+#[test]
+fn a_model_scores_another_catalogue_with_genres_or_as_its_audio_only_twin() {
+    let Some(external) = external() else {
+        return;
+    };
+    let external = external.to_str().unwrap();
+    let map = "track_popularity=popularity,track_artist=artists,track_album_name=album_name,playlist_genre=track_genre";
+    let model = serve::model();
+    let evaluate = |extra: &[&str]| {
+        let mut args = vec![
+            "model",
+            "evaluate",
+            model.to_str().unwrap(),
+            "--data",
+            external,
+        ];
+        args.extend(["--map", map]);
+        args.extend(extra);
+        hitcast(&args)
+    };
+    let o = evaluate(&["--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let fits = stdout_json(&o);
+    let fits = fits.as_array().unwrap();
+    assert_eq!(fits.len(), 2);
+    assert_eq!(fits[0]["genres"], "use");
+    assert_eq!(fits[1]["genres"], "ignore");
+    for f in fits {
+        // 32,833 rows, one per track_id.
+        assert_eq!(f["tracks"], 28356);
+        assert!((f["popular_rate"].as_f64().unwrap() - 2054.0 / 28356.0).abs() < 1e-12);
+        let roc = f["roc_auc"].as_f64().unwrap();
+        assert!(roc > 0.6 && roc < 0.8, "{f}");
+    }
+    // Every genre of the sample is one the model learned; ignoring them, the companion answers.
+    assert_eq!(fits[0]["without_genres"], 0.0);
+    assert_eq!(fits[1]["without_genres"], 1.0);
+
+    // Ignoring genres, the model answers as the same families trained without genre columns
+    // on the same rows: the yardstick, met by construction and checked here.
+    let dir = scratch("external-twin");
+    let audio = dir.join("audio.hitcast");
+    let o = hitcast(&[
+        "train",
+        "--data",
+        dataset().to_str().unwrap(),
+        "--model",
+        "gbm",
+        "--regressor",
+        "linear",
+        "--strategy",
+        "undersample",
+        "--setup",
+        "raw",
+        "--features",
+        "audio",
+        "--out",
+        audio.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let input = Path::new(external);
+    let ignoring = {
+        let out = dir.join("ignore.csv");
+        let o = predict(model, input, &out, &["--map", map, "--genres", "ignore"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read_to_string(out).unwrap()
+    };
+    let twin = {
+        let out = dir.join("twin.csv");
+        let o = predict(&audio, input, &out, &["--map", map]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read_to_string(out).unwrap()
+    };
+    assert_eq!(ignoring, twin);
+
+    // The text names the better use for this catalogue, from the figures above.
+    let o = evaluate(&[]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    let (using, ignoring) = (
+        fits[0]["pr_auc"].as_f64().unwrap(),
+        fits[1]["pr_auc"].as_f64().unwrap(),
+    );
+    let verdict = if ignoring > using {
+        format!("Ignoring genres ranks this catalogue's popular tracks better (PR-AUC {ignoring:.3} against {using:.3})")
+    } else {
+        format!("Reading genres ranks this catalogue's popular tracks better (PR-AUC {using:.3} against {ignoring:.3})")
+    };
+    assert!(text.contains(&verdict), "{text}");
+    assert!(
+        text.contains("28,356 tracks (32,833 rows, one per track_id), 7.2% popular"),
+        "{text}"
+    );
 }

@@ -542,7 +542,8 @@ fn result_panel(state: &AppState, s: &Scored, loaded: Option<&Found>) -> Markup 
                 }
             }
             @if !a.unknown_genres.is_empty() {
-                p.notice { "The model does not know the genre " (a.unknown_genres.join(", ")) ": it scores the track as having no genre." }
+                p.notice { "The model does not know the genre " (a.unknown_genres.join(", ")) ": it is not read."
+                    @if !a.genres_used { " With no genre it knows, the track is scored by the model's audio-only companion." } }
             }
             @if let Some(e) = &s.explanation { (contributions(e)) }
         }

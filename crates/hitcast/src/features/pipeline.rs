@@ -219,6 +219,9 @@ pub struct ZScore {
 pub struct FeaturePipeline {
     params: PipelineParams,
     genres: Vec<String>,
+    /// Whether FIT has tracks of each genre: a genre only named in the table (one held out
+    /// under the genre-holdout protocol) was never learned.
+    learned: Vec<bool>,
     names: Vec<String>,
     fences: Vec<Fence>,
     scaling: Vec<ZScore>,
@@ -247,9 +250,16 @@ impl FeaturePipeline {
         if fit.is_empty() {
             return Err(FeatureError::NoFitRows);
         }
+        let mut learned = vec![false; tracks.genres.len()];
+        for &r in fit {
+            for &g in &tracks.rows[r].genres {
+                learned[usize::from(g)] = true;
+            }
+        }
         let mut pipeline = FeaturePipeline {
             params,
             genres: tracks.genres.clone(),
+            learned,
             names: Column::AUDIO
                 .iter()
                 .map(|c| c.name().to_owned())
@@ -513,6 +523,26 @@ impl FeaturePipeline {
                 .unwrap_or_else(|| unreachable!("width is at least the 14 audio columns")),
             unknown_genres,
         }
+    }
+
+    /// Whether any of the track's genres is one this pipeline learned: it has a column for it
+    /// and FIT had tracks of it.
+    pub fn knows_genre(&self, track: &TrackInput) -> bool {
+        track.genres.iter().any(|g| {
+            self.genre_column(g)
+                .is_some_and(|i| self.learned.get(i).copied().unwrap_or(false))
+        })
+    }
+
+    /// The track's genres this pipeline has no column for (reported, never silently dropped).
+    pub fn unknown_genres(&self, track: &TrackInput) -> Vec<String> {
+        let mut unknown: Vec<String> = Vec::new();
+        for g in track.genres {
+            if self.genre_column(g).is_none() && !unknown.contains(g) {
+                unknown.push(g.clone());
+            }
+        }
+        unknown
     }
 
     /// Transforms one track given by value, as the server receives it. Returns the feature row
