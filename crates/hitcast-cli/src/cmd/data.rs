@@ -1,10 +1,16 @@
-//! `hitcast data check` and `hitcast data split`.
+//! `hitcast data check` and `hitcast data split` (with `--export`, the parts as the grid reads
+//! them).
 
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use clap::{Args, Subcommand};
-use hitcast::data::{summarize, DataSummary, DEFAULT_THRESHOLD};
-use hitcast::split::{Protocol, SplitSummary};
+use hitcast::data::{summarize, DataSummary, Tracks, DEFAULT_THRESHOLD};
+use hitcast::experiment::{default_features, prepare};
+use hitcast::features::OutlierSetup;
+use hitcast::fsutil::AtomicFile;
+use hitcast::split::{Protocol, Split, SplitSummary};
 
 use crate::dataset::{DataArgs, ProtocolArgs};
 use crate::output::{emit, percent, print_json, thousands};
@@ -43,6 +49,14 @@ pub struct SplitArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also write FIT, VAL and TEST as the grid's cells read them (fit.csv, val.csv, test.csv:
+    /// the feature columns, then popular, popularity and group) into DIR, for fitting other
+    /// tools on the same rows (bench/grid.sh).
+    #[arg(long, value_name = "DIR")]
+    export: Option<PathBuf>,
+    /// The outlier setup of --export: raw, capped or removed.
+    #[arg(long, default_value = "capped", requires = "export", value_parser = |s: &str| s.parse::<OutlierSetup>())]
+    setup: OutlierSetup,
 }
 
 impl DataCommand {
@@ -177,6 +191,9 @@ fn split(args: SplitArgs, globals: Globals) -> anyhow::Result<()> {
     let (tracks, labels) = p.table(&args.data)?;
     let split = p.split(&tracks, &labels, p.fold, globals.seed)?;
     let summary = split.summary(&tracks, &labels);
+    if let Some(dir) = &args.export {
+        export(dir, &tracks, &split, &labels, args.setup)?;
+    }
     if args.json {
         #[derive(serde::Serialize)]
         struct Out<'a> {
@@ -193,6 +210,86 @@ fn split(args: SplitArgs, globals: Globals) -> anyhow::Result<()> {
         });
     }
     emit(&render_split(&summary, p.threshold, globals.seed))
+}
+
+/// Writes the three parts of `setup` as CSV files in `dir`, each atomically.
+fn export(
+    dir: &Path,
+    tracks: &Tracks,
+    split: &Split,
+    labels: &[bool],
+    setup: OutlierSetup,
+) -> anyhow::Result<()> {
+    let popularity: Vec<f64> = tracks
+        .popularity()
+        .context("the data has no popularity column")?
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    let features = default_features(split.protocol);
+    let data = prepare(tracks, split, labels, &popularity, setup, features, &[])?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let val_groups: Vec<u64> = split
+        .val
+        .iter()
+        .map(|&i| split.protocol.group_key(&tracks.rows[i]))
+        .collect();
+    let test_groups: Vec<u64> = split
+        .test
+        .iter()
+        .map(|&i| split.protocol.group_key(&tracks.rows[i]))
+        .collect();
+    let test_y: Vec<f64> = data
+        .test_labels
+        .iter()
+        .map(|&l| f64::from(u8::from(l)))
+        .collect();
+    let parts = [
+        (
+            "fit.csv",
+            &data.fit_x,
+            &data.fit_y,
+            &data.fit_score,
+            &data.fit_groups,
+        ),
+        (
+            "val.csv",
+            &data.val_x,
+            &data.val_y,
+            &data.val_score,
+            &val_groups,
+        ),
+        (
+            "test.csv",
+            &data.test_x,
+            &test_y,
+            &data.test_score,
+            &test_groups,
+        ),
+    ];
+    for (name, x, y, score, groups) in parts {
+        let path = dir.join(name);
+        let file = AtomicFile::create(&path)
+            .with_context(|| format!("{}: cannot create", path.display()))?;
+        let mut csv = csv::Writer::from_writer(file);
+        let header = x.names().iter().map(String::as_str);
+        csv.write_record(header.chain(["popular", "popularity", "group"]))?;
+        for (i, row) in x.as_slice().chunks_exact(x.n_cols().max(1)).enumerate() {
+            let mut record: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+            record.extend([
+                y[i].to_string(),
+                score[i].to_string(),
+                groups[i].to_string(),
+            ]);
+            csv.write_record(&record)?;
+        }
+        csv.into_inner()
+            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.error()))?
+            .commit()
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    tracing::info!(dir = %dir.display(), setup = %setup, "exported FIT, VAL and TEST");
+    Ok(())
 }
 
 fn render_split(s: &SplitSummary, threshold: u8, seed: u64) -> String {

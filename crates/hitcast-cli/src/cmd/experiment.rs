@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
@@ -93,7 +94,7 @@ impl ExperimentArgs {
             let split = self
                 .split
                 .split(&tracks, &labels, self.split.fold, globals.seed)?;
-            let mut progress = Progress::new(globals.quiet);
+            let mut progress = Progress::new(globals.quiet, &config.cells());
             let mut results = run(&tracks, &split, &config, &mut |event| progress.on(event))?;
             progress.finish();
             if let Some(raw) = &raw {
@@ -116,7 +117,7 @@ impl ExperimentArgs {
         let mut all = Vec::new();
         for &fold in folds {
             let split = self.split.split(&tracks, &labels, fold, globals.seed)?;
-            let mut progress = Progress::new(globals.quiet);
+            let mut progress = Progress::new(globals.quiet, &config.cells());
             progress.line(&format!("fold {fold}"));
             let results = run(&tracks, &split, &config, &mut |event| progress.on(event))?;
             progress.finish();
@@ -198,19 +199,48 @@ pub fn parse_param(s: &str) -> Result<(String, String, String), String> {
 }
 
 /// A bar on a terminal; one plain line per cell on stderr in a pipe or CI; nothing with -q.
+/// Both say about how long is left, weighing the cells by what they cost.
 struct Progress {
     bar: Option<ProgressBar>,
     quiet: bool,
     done: usize,
     total: usize,
+    started: Instant,
+    cost_done: f64,
+    cost_total: f64,
 }
 
+/// A cell's cost relative to a logistic regression, from the grid's measured fit times (a stack
+/// cell costs as much as fifty logistic ones, and SMOTE or ADASYN doubles FIT), so that the
+/// time left is not estimated from a count of cells.
+fn expected_cost(cell: &str) -> f64 {
+    let mut parts = cell.split('/').skip(2);
+    let (strategy, model) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let model = match model {
+        "logreg" | "linear" => 1.0,
+        "gbm" => 4.0,
+        "rf" | "mlp" => 10.0,
+        "stack" => 50.0,
+        _ => 5.0,
+    };
+    let strategy = match strategy {
+        "smote" | "adasyn" => 2.2,
+        "undersample" => 0.3,
+        _ => 1.0,
+    };
+    model * strategy
+}
+
+/// Cost units per bar step (the bar counts whole steps).
+const STEPS: f64 = 100.0;
+
 impl Progress {
-    fn new(quiet: bool) -> Progress {
+    fn new(quiet: bool, cells: &[String]) -> Progress {
+        let cost_total: f64 = cells.iter().map(|c| expected_cost(c)).sum();
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::new(0);
+            let bar = ProgressBar::new((cost_total * STEPS) as u64);
             bar.set_style(
-                ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+                ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
                     .progress_chars("=> "),
             );
@@ -220,18 +250,26 @@ impl Progress {
             bar,
             quiet,
             done: 0,
-            total: 0,
+            total: cells.len(),
+            started: Instant::now(),
+            cost_done: 0.0,
+            cost_total,
         }
+    }
+
+    /// "about 3:20 left", from the time so far and the cost done, once there is some.
+    fn left(&self) -> String {
+        if self.cost_done <= 0.0 {
+            return String::new();
+        }
+        let rate = self.started.elapsed().as_secs_f64() / self.cost_done;
+        let left = (rate * (self.cost_total - self.cost_done)).max(0.0).round() as u64;
+        format!("; about {}:{:02} left", left / 60, left % 60)
     }
 
     fn on(&mut self, event: Event) {
         match event {
-            Event::Planned(n) => {
-                self.total = n;
-                if let Some(bar) = &self.bar {
-                    bar.set_length(n as u64);
-                }
-            }
+            Event::Planned(n) => self.total = n,
             Event::Trial(family, trial, score) => {
                 let line = format!("tuning {family}: trial {trial}, VAL score {score:.4}");
                 match &self.bar {
@@ -241,11 +279,18 @@ impl Progress {
             }
             Event::Started(cell) => {
                 if let Some(bar) = &self.bar {
-                    bar.set_message(cell.to_owned());
+                    bar.set_message(format!(
+                        "{}/{} {cell}{}",
+                        self.done + 1,
+                        self.total,
+                        self.left()
+                    ));
                 }
             }
             Event::Finished(row) => {
                 self.done += 1;
+                let cost = expected_cost(&row.cell());
+                self.cost_done += cost;
                 let score = match row.task {
                     TaskKind::Classification => format!(
                         "VAL PR-AUC {:.3}, TEST ROC-AUC {:.3}",
@@ -255,13 +300,14 @@ impl Progress {
                     TaskKind::Regression => format!("TEST R² {:.3}", row.r2.unwrap_or(f64::NAN)),
                 };
                 match &self.bar {
-                    Some(bar) => bar.inc(1),
+                    Some(bar) => bar.inc((cost * STEPS) as u64),
                     None => self.line(&format!(
-                        "[{}/{}] {} ({:.1} s): {score}",
+                        "[{}/{}] {} ({:.1} s): {score}{}",
                         self.done,
                         self.total,
                         row.cell(),
-                        row.fit_seconds
+                        row.fit_seconds,
+                        self.left()
                     )),
                 }
             }

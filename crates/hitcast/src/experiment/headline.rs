@@ -101,7 +101,7 @@ pub fn seed_headline(
         &[],
     )?;
     let cell = format!("seed-procedure/raw/none/{model}");
-    let row = classify(
+    let (row, _) = classify(
         &cell,
         &ModelSpec::classifier(model),
         &TrainSet {
@@ -111,6 +111,7 @@ pub fn seed_headline(
         &TrainSet::new(&data.val_x, &data.val_y),
         &data,
         seed,
+        &[],
     )?;
     let positives = data.test_labels.iter().filter(|&&l| l).count();
     Ok(figures(

@@ -26,7 +26,8 @@ use crate::metrics::{
     average_precision, best_f1_threshold, ClassificationMetrics, MetricError, RegressionMetrics,
 };
 use crate::models::{
-    Classifier, ClassifierKind, ModelError, ModelSpec, Regressor, RegressorKind, TrainSet,
+    Classifier, ClassifierKind, FittedClassifier, ModelError, ModelSpec, Regressor, RegressorKind,
+    TrainSet,
 };
 use crate::sampling::{resample, SamplingError, Strategy};
 use crate::split::{Protocol, Split, SplitError};
@@ -214,23 +215,37 @@ pub(crate) fn targets(
     Ok((labels, popularity.into_iter().map(f64::from).collect()))
 }
 
-/// The data of one setup: the fitted pipeline and transformed FIT (kept rows), VAL and TEST.
-pub(crate) struct Prepared {
-    pub(crate) pipeline: FeaturePipeline,
-    pub(crate) fit_x: FeatureMatrix,
-    pub(crate) fit_y: Vec<f64>,
-    pub(crate) fit_score: Vec<f64>,
+/// The data of one setup: the fitted pipeline and transformed FIT (kept rows), VAL and TEST, as
+/// every grid cell of that setup reads them (`hitcast data split --export` writes them out for
+/// other tools to fit on the same rows).
+pub struct Prepared {
+    /// The feature pipeline fitted on FIT.
+    pub pipeline: FeaturePipeline,
+    /// FIT rows kept by the setup, transformed.
+    pub fit_x: FeatureMatrix,
+    /// Their labels, 0/1.
+    pub fit_y: Vec<f64>,
+    /// Their popularity.
+    pub fit_score: Vec<f64>,
     /// The protocol's group key of each FIT row (for grouped folds inside FIT).
-    pub(crate) fit_groups: Vec<u64>,
-    pub(crate) val_x: FeatureMatrix,
-    pub(crate) val_y: Vec<f64>,
-    pub(crate) val_score: Vec<f64>,
-    pub(crate) test_x: FeatureMatrix,
-    pub(crate) test_labels: Vec<bool>,
-    pub(crate) test_score: Vec<f64>,
+    pub fit_groups: Vec<u64>,
+    /// VAL, transformed.
+    pub val_x: FeatureMatrix,
+    /// VAL labels, 0/1.
+    pub val_y: Vec<f64>,
+    /// VAL popularity.
+    pub val_score: Vec<f64>,
+    /// TEST, transformed.
+    pub test_x: FeatureMatrix,
+    /// TEST labels.
+    pub test_labels: Vec<bool>,
+    /// TEST popularity.
+    pub test_score: Vec<f64>,
 }
 
-pub(crate) fn prepare(
+/// Fits the pipeline of `setup` on FIT and transforms FIT (the rows the setup keeps), VAL and
+/// TEST, leaving out the `drop` columns.
+pub fn prepare(
     tracks: &Tracks,
     split: &Split,
     labels: &[bool],
@@ -406,6 +421,7 @@ pub fn run(
             if !wanted(&prefix) {
                 continue;
             }
+            let started = Instant::now();
             let resampled =
                 resample(strategy, &data.fit_x, &data.fit_y, config.seed).map_err(|source| {
                     ExperimentError::Sampling {
@@ -413,6 +429,7 @@ pub fn run(
                         source,
                     }
                 })?;
+            let resample_seconds = started.elapsed().as_secs_f64();
             let groups = select(&data.fit_groups, &resampled.origin);
             let train = TrainSet {
                 x: &resampled.x,
@@ -421,17 +438,25 @@ pub fn run(
                 groups: Some(&groups),
             };
             let val = TrainSet::new(&data.val_x, &data.val_y);
+            // The cells' models with their family's defaults: a stack of those families takes
+            // them as its members instead of fitting them again on the same rows.
+            let mut defaults: Vec<FittedClassifier> = Vec::new();
             for (kind, spec) in &classifier_specs {
                 let cell = format!("{prefix}{kind}");
                 if !cells.contains(&cell) {
                     continue;
                 }
                 on_event(Event::Started(&cell));
-                let row = classify(&cell, spec, &train, &val, &data, config.seed)?;
+                let reuse: Vec<&FittedClassifier> = defaults.iter().collect();
+                let (row, model) = classify(&cell, spec, &train, &val, &data, config.seed, &reuse)?;
+                if *spec == ModelSpec::classifier(*kind) {
+                    defaults.push(model);
+                }
                 let row = ResultRow {
                     setup,
                     strategy: Some(strategy),
                     model: kind.name().to_owned(),
+                    resample_seconds: Some(resample_seconds),
                     ..row
                 };
                 on_event(Event::Finished(&row));
@@ -483,12 +508,13 @@ fn classify(
     val: &TrainSet,
     data: &Prepared,
     seed: u64,
-) -> Result<ResultRow, ExperimentError> {
+    fitted: &[&FittedClassifier],
+) -> Result<(ResultRow, FittedClassifier), ExperimentError> {
     let model_error = ExperimentError::model(cell);
     let metric_error = ExperimentError::metric(cell);
     let start = Instant::now();
     let model = spec
-        .fit_classifier(train, Some(val), seed)
+        .fit_classifier_reusing(train, Some(val), seed, fitted)
         .map_err(model_error)?;
     let fit_seconds = start.elapsed().as_secs_f64();
     let val_labels: Vec<bool> = data.val_y.iter().map(|&y| y > 0.5).collect();
@@ -500,25 +526,28 @@ fn classify(
     let predict_seconds = start.elapsed().as_secs_f64();
     let m = ClassificationMetrics::new(&test_scores, &data.test_labels, threshold.value)
         .map_err(metric_error)?;
-    Ok(ResultRow {
-        task: TaskKind::Classification,
-        params: spec.params_json(),
-        roc_auc: Some(m.roc_auc),
-        pr_auc: Some(m.pr_auc),
-        f1: Some(m.f1),
-        precision: Some(m.precision),
-        recall: Some(m.recall),
-        accuracy: Some(m.accuracy),
-        balanced_accuracy: Some(m.balanced_accuracy),
-        threshold: Some(threshold.value),
-        val_pr_auc: Some(val_pr_auc),
-        val_f1: Some(threshold.f1),
-        fit_seconds,
-        predict_seconds,
-        rows_fit: train.y.len(),
-        rounds: model.rounds(),
-        ..ResultRow::default()
-    })
+    Ok((
+        ResultRow {
+            task: TaskKind::Classification,
+            params: spec.params_json(),
+            roc_auc: Some(m.roc_auc),
+            pr_auc: Some(m.pr_auc),
+            f1: Some(m.f1),
+            precision: Some(m.precision),
+            recall: Some(m.recall),
+            accuracy: Some(m.accuracy),
+            balanced_accuracy: Some(m.balanced_accuracy),
+            threshold: Some(threshold.value),
+            val_pr_auc: Some(val_pr_auc),
+            val_f1: Some(threshold.f1),
+            fit_seconds,
+            predict_seconds,
+            rows_fit: train.y.len(),
+            rounds: model.rounds(),
+            ..ResultRow::default()
+        },
+        model,
+    ))
 }
 
 fn regress(

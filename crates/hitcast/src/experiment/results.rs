@@ -74,6 +74,10 @@ pub struct ResultRow {
     pub rows_fit: usize,
     /// Boosting rounds kept by early stopping (boosted models only).
     pub rounds: Option<usize>,
+    /// Seconds the cell's strategy took to resample FIT (once per setup and strategy, shared by
+    /// its cells; none for regression).
+    #[serde(default)]
+    pub resample_seconds: Option<f64>,
 }
 
 impl ResultRow {
@@ -124,7 +128,7 @@ pub struct Results {
     pub headline: Option<Headline>,
 }
 
-const CSV_HEADER: [&str; 24] = [
+const CSV_HEADER: [&str; 25] = [
     "task",
     "setup",
     "strategy",
@@ -148,6 +152,7 @@ const CSV_HEADER: [&str; 24] = [
     "predict_seconds",
     "rows_fit",
     "rounds",
+    "resample_seconds",
     "protocol",
 ];
 
@@ -312,6 +317,9 @@ impl Results {
                 format!("{:.4}", r.predict_seconds),
                 r.rows_fit.to_string(),
                 r.rounds.map(|n| n.to_string()).unwrap_or_default(),
+                r.resample_seconds
+                    .map(|s| format!("{s:.3}"))
+                    .unwrap_or_default(),
                 self.protocol.to_string(),
             ])?;
         }

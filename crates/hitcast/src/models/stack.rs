@@ -207,6 +207,21 @@ impl Fit for Valid<StackParams> {
         val: Option<&TrainSet>,
         seed: u64,
     ) -> Result<StackModel, ModelError> {
+        self.fit_reusing(train, val, seed, &[])
+    }
+}
+
+impl Valid<StackParams> {
+    /// [`Fit::fit`], given members already fitted on these rows, this VAL and this seed with
+    /// their family's default parameters (the grid's own cells of the same setup and strategy):
+    /// those are not fitted a second time. The stack is the same, bit for bit.
+    pub fn fit_reusing(
+        &self,
+        train: &TrainSet,
+        val: Option<&TrainSet>,
+        seed: u64,
+        fitted: &[&FittedClassifier],
+    ) -> Result<StackModel, ModelError> {
         train.check()?;
         let oof = out_of_fold(self, train, val, seed)?;
         let meta_x = meta_features(&member_names(&self.members), &oof);
@@ -223,7 +238,10 @@ impl Fit for Valid<StackParams> {
         let members = self
             .members
             .iter()
-            .map(|&kind| ModelSpec::classifier(kind).fit_classifier(train, val, seed))
+            .map(|&kind| match fitted.iter().find(|m| m.kind() == kind) {
+                Some(&m) => Ok(m.clone()),
+                None => ModelSpec::classifier(kind).fit_classifier(train, val, seed),
+            })
             .collect::<Result<_, _>>()?;
         Ok(StackModel { members, meta })
     }
@@ -263,6 +281,32 @@ mod tests {
             .collect();
         let names = ["a", "b", "c", "d"].map(String::from).to_vec();
         (FeatureMatrix::new(names, data).unwrap(), y)
+    }
+
+    #[test]
+    fn members_fitted_by_the_grid_are_reused_and_give_the_same_stack() {
+        let (x, y) = noise(300);
+        let train = TrainSet::new(&x, &y);
+        let params = StackParams {
+            members: vec![ClassifierKind::Logreg, ClassifierKind::Rf],
+            folds: 3,
+            ..StackParams::default()
+        }
+        .check()
+        .unwrap();
+        let rf = ModelSpec::classifier(ClassifierKind::Rf)
+            .fit_classifier(&train, None, 7)
+            .unwrap();
+        let fresh = params.fit(&train, None, 7).unwrap();
+        let reused = params.fit_reusing(&train, None, 7, &[&rf]).unwrap();
+        assert_eq!(reused.kinds(), [ClassifierKind::Logreg, ClassifierKind::Rf]);
+        assert_eq!(fresh.predict_proba(&x), reused.predict_proba(&x));
+        // And it is the given model that serves: another forest gives another stack.
+        let other = ModelSpec::classifier(ClassifierKind::Rf)
+            .fit_classifier(&train, None, 8)
+            .unwrap();
+        let swapped = params.fit_reusing(&train, None, 7, &[&other]).unwrap();
+        assert_ne!(fresh.predict_proba(&x), swapped.predict_proba(&x));
     }
 
     #[test]

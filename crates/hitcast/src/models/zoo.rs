@@ -201,6 +201,19 @@ impl ModelSpec {
         val: Option<&TrainSet>,
         seed: u64,
     ) -> Result<FittedClassifier, ModelError> {
+        self.fit_classifier_reusing(train, val, seed, &[])
+    }
+
+    /// [`ModelSpec::fit_classifier`]; a stack takes its members from `fitted` where they are
+    /// there, fitted on the same rows, VAL and seed with their family's defaults (see
+    /// [`Valid::fit_reusing`]). Other families ignore `fitted`.
+    pub fn fit_classifier_reusing(
+        &self,
+        train: &TrainSet,
+        val: Option<&TrainSet>,
+        seed: u64,
+        fitted: &[&FittedClassifier],
+    ) -> Result<FittedClassifier, ModelError> {
         Ok(match self {
             ModelSpec::Logistic(p) => {
                 FittedClassifier::Logistic(p.clone().check()?.fit(train, val, seed)?)
@@ -215,7 +228,7 @@ impl ModelSpec {
                 FittedClassifier::Mlp(p.clone().check()?.fit(train, val, seed)?)
             }
             ModelSpec::Stack(p) => {
-                FittedClassifier::Stack(p.clone().check()?.fit(train, val, seed)?)
+                FittedClassifier::Stack(p.clone().check()?.fit_reusing(train, val, seed, fitted)?)
             }
             _ => {
                 return Err(ModelError::Shape(

@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""The grid, cell for cell: hitcast against the Python stack on the same rows.
+
+hitcast writes FIT, VAL and TEST of one outlier setup as its grid reads them (`hitcast data split
+--export`); each run then fits every selected cell (strategy x family) with `hitcast experiment`
+and with its Python counterpart on those same rows, one after the other, and the table gives the
+median fit time of each side, their ratio, and each side's VAL PR-AUC (the metric the grid
+chooses by). Run it alone on the machine: a build beside it skews every figure.
+
+    python3 bench/grid.py [--runs 3] [--setup capped] [--strategies none,smote]
+                          [--families logreg,rf,gbm,mlp,stack] [--threads 2]
+
+Counterparts (same settings where both sides have them; see PARAMS):
+  logreg  scikit-learn LogisticRegression (L2, lbfgs)
+  rf      scikit-learn RandomForestClassifier (200 trees, depth 16, 3 rows a leaf, sqrt features)
+  gbm     XGBoost (hist) and LightGBM: depth 6, learning rate 0.03, subsample 0.8, columns 0.5,
+          64 bins, early stopping after 50 rounds on VAL log-loss, at most 2,000 rounds
+  mlp     scikit-learn MLPClassifier (128, 64), Adam 1e-3, batch 256, at most 60 epochs,
+          early stopping after 8 (scikit-learn holds out 10% of FIT for it: it cannot watch VAL)
+  stack   scikit-learn StackingClassifier of the two above, logistic meta-learner, 5 grouped folds
+Resampling: imbalanced-learn SMOTE, ADASYN (5 neighbours) and RandomUnderSampler; class
+weights as scikit-learn's "balanced". Resampling time is reported on its own row.
+
+Needs: pip install scikit-learn xgboost lightgbm imbalanced-learn pandas
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+# XGBoost's and scikit-learn's deprecation notices say nothing about speed or quality.
+warnings.filterwarnings("ignore", category=FutureWarning)
+warnings.filterwarnings("ignore", category=UserWarning)
+
+ROOT = Path(__file__).resolve().parent.parent
+HITCAST = ROOT / "target" / "release" / "hitcast"
+STRATEGIES = ["none", "weights", "smote", "adasyn", "undersample"]
+FAMILIES = ["logreg", "rf", "gbm", "mlp", "stack"]
+SEED = 42
+
+
+def load(directory, name):
+    import pandas as pd
+
+    frame = pd.read_csv(directory / name)
+    y = frame.pop("popular").to_numpy().astype(int)
+    frame.pop("popularity")
+    groups = frame.pop("group").to_numpy()
+    return frame.to_numpy(dtype="float64"), y, groups
+
+
+def resample(strategy, x, y, groups, threads):
+    """FIT rows after the strategy, their weights and groups, and the seconds it took."""
+    import numpy as np
+    from imblearn.over_sampling import ADASYN, SMOTE
+    from imblearn.under_sampling import RandomUnderSampler
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    started = time.perf_counter()
+    weights = None
+    if strategy == "none":
+        rx, ry, rg = x, y, groups
+    elif strategy == "weights":
+        rx, ry, rg = x, y, groups
+        weights = compute_sample_weight("balanced", y)
+    else:
+        sampler = {
+            "smote": lambda: SMOTE(k_neighbors=5, random_state=SEED),
+            "adasyn": lambda: ADASYN(n_neighbors=5, random_state=SEED),
+            "undersample": lambda: RandomUnderSampler(random_state=SEED),
+        }[strategy]()
+        rx, ry = sampler.fit_resample(x, y)
+        # Synthetic rows take the group of no real artist: a group of their own each.
+        if hasattr(sampler, "sample_indices_"):
+            rg = groups[sampler.sample_indices_]
+        else:
+            extra = len(ry) - len(y)
+            rg = np.concatenate([groups, np.arange(extra) + groups.max() + 1])
+    return rx, ry, rg, weights, time.perf_counter() - started
+
+
+def python_models(threads):
+    """Each family's Python counterparts: name -> a function (x, y, w, groups, vx, vy) -> proba."""
+    import lightgbm as lgb
+    import xgboost as xgb
+    from sklearn.ensemble import RandomForestClassifier, StackingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+    from sklearn.neural_network import MLPClassifier
+
+    def forest():
+        return RandomForestClassifier(
+            n_estimators=200, max_depth=16, min_samples_leaf=3, max_features="sqrt",
+            n_jobs=threads, random_state=SEED)
+
+    def mlp():
+        return MLPClassifier(
+            hidden_layer_sizes=(128, 64), alpha=1e-4, batch_size=256, learning_rate_init=1e-3,
+            max_iter=60, early_stopping=True, n_iter_no_change=8, random_state=SEED)
+
+    def logreg(x, y, w, g, vx, vy):
+        m = LogisticRegression(C=1.0, max_iter=1000).fit(x, y, sample_weight=w)
+        return m.predict_proba(vx)[:, 1]
+
+    def rf(x, y, w, g, vx, vy):
+        return forest().fit(x, y, sample_weight=w).predict_proba(vx)[:, 1]
+
+    def xgboost(x, y, w, g, vx, vy):
+        vw = None
+        if w is not None:  # VAL weighed per class as FIT is, as hitcast does
+            vw = [w[y == c].mean() for c in (0, 1)]
+            vw = [vw[c] for c in vy]
+        m = xgb.XGBClassifier(
+            n_estimators=2000, learning_rate=0.03, max_depth=6, subsample=0.8,
+            colsample_bytree=0.5, reg_lambda=1.0, min_child_weight=1.0, max_bin=64,
+            tree_method="hist", early_stopping_rounds=50, eval_metric="logloss",
+            n_jobs=threads, random_state=SEED)
+        m.fit(x, y, sample_weight=w, eval_set=[(vx, vy)],
+              sample_weight_eval_set=None if vw is None else [vw], verbose=False)
+        return m.predict_proba(vx, iteration_range=(0, m.best_iteration + 1))[:, 1]
+
+    def lightgbm(x, y, w, g, vx, vy):
+        m = lgb.LGBMClassifier(
+            n_estimators=2000, learning_rate=0.03, max_depth=6, num_leaves=63, subsample=0.8,
+            subsample_freq=1, colsample_bytree=0.5, reg_lambda=1.0, max_bin=63,
+            n_jobs=threads, random_state=SEED, verbose=-1)
+        m.fit(x, y, sample_weight=w, eval_set=[(vx, vy)], eval_metric="binary_logloss",
+              callbacks=[lgb.early_stopping(50, verbose=False)])
+        return m.predict_proba(vx)[:, 1]
+
+    def mlp_fit(x, y, w, g, vx, vy):
+        return mlp().fit(x, y).predict_proba(vx)[:, 1]  # MLPClassifier takes no weights
+
+    def stack(x, y, w, g, vx, vy):
+        folds = list(GroupKFold(n_splits=5).split(x, y, g))
+        m = StackingClassifier(
+            estimators=[("mlp", mlp()), ("rf", forest())],
+            final_estimator=LogisticRegression(), cv=folds, stack_method="predict_proba")
+        return m.fit(x, y).predict_proba(vx)[:, 1]
+
+    return {
+        "logreg": [("scikit-learn", logreg)],
+        "rf": [("scikit-learn", rf)],
+        "gbm": [("XGBoost", xgboost), ("LightGBM", lightgbm)],
+        "mlp": [("scikit-learn", mlp_fit)],
+        "stack": [("scikit-learn", stack)],
+    }
+
+
+def run_hitcast(setup, cells, out, threads):
+    """One `hitcast experiment` over `cells`; each cell's fit seconds and VAL PR-AUC."""
+    env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
+    subprocess.run(
+        [str(HITCAST), "-q", "experiment", "--only", ",".join(cells), "--no-headline",
+         "--out", str(out)], check=True, env=env, stdout=subprocess.DEVNULL)
+    results = json.loads((out / "results.json").read_text())
+    return {(r["strategy"], r["model"]): (r["fit_seconds"], r["val_pr_auc"], r["resample_seconds"])
+            for r in results["rows"] if r["task"] == "classification"}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--setup", default="capped")
+    parser.add_argument("--strategies", default=",".join(STRATEGIES))
+    parser.add_argument("--families", default=",".join(FAMILIES))
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    strategies = args.strategies.split(",")
+    families = args.families.split(",")
+    from sklearn.metrics import average_precision_score
+
+    work = Path(tempfile.mkdtemp(prefix="hitcast-grid-"))
+    subprocess.run([str(HITCAST), "-q", "data", "split", "--export", str(work), "--setup",
+                    args.setup], check=True, stdout=subprocess.DEVNULL)
+    x, y, groups = load(work, "fit.csv")
+    vx, vy, _ = load(work, "val.csv")
+    models = python_models(args.threads)
+    cells = [f"classification/{args.setup}/{s}/{f}" for s in strategies for f in families]
+
+    times = {}  # (side, strategy, family) -> [seconds]
+    quality = {}  # (side, strategy, family) -> VAL PR-AUC (deterministic per side)
+    for run in range(args.runs):
+        resampled = set()
+        for (strategy, family), (seconds, pr, resampling) in run_hitcast(
+                args.setup, cells, work / f"hitcast-{run}", args.threads).items():
+            times.setdefault(("hitcast", strategy, family), []).append(seconds)
+            quality[("hitcast", strategy, family)] = pr
+            if strategy not in resampled:
+                resampled.add(strategy)
+                times.setdefault(("hitcast", strategy, "resample"), []).append(resampling)
+        for strategy in strategies:
+            rx, ry, rg, w, seconds = resample(strategy, x, y, groups, args.threads)
+            times.setdefault(("imbalanced-learn", strategy, "resample"), []).append(seconds)
+            for family in families:
+                for side, fit in models[family]:
+                    started = time.perf_counter()
+                    p = fit(rx, ry, w, rg, vx, vy)
+                    times.setdefault((side, strategy, family), []).append(
+                        time.perf_counter() - started)
+                    quality[(side, strategy, family)] = average_precision_score(vy, p)
+            print(f"run {run + 1}/{args.runs}: {strategy} done", file=sys.stderr)
+
+    median = {k: statistics.median(v) for k, v in times.items()}
+    import imblearn, lightgbm, sklearn, xgboost
+    print(f"\nscikit-learn {sklearn.__version__}, XGBoost {xgboost.__version__}, LightGBM "
+          f"{lightgbm.__version__}, imbalanced-learn {imblearn.__version__}")
+    print(f"setup {args.setup}, FIT {len(y):,} rows, VAL {len(vy):,}; {args.threads} threads; "
+          f"medians of {args.runs} run(s)\n")
+    print(f"  {'strategy':<12}{'family':<8}{'hitcast s':>10}{'VAL PR':>8}   "
+          f"{'Python':<14}{'s':>8}{'VAL PR':>8}{'ratio':>8}")
+    for strategy in strategies:
+        for family in families:
+            h = ("hitcast", strategy, family)
+            if h not in median:
+                continue
+            for side, _ in models[family]:
+                p = (side, strategy, family)
+                print(f"  {strategy:<12}{family:<8}{median[h]:>10.2f}{quality[h]:>8.3f}   "
+                      f"{side:<14}{median[p]:>8.2f}{quality[p]:>8.3f}"
+                      f"{median[p] / max(median[h], 1e-9):>7.1f}x")
+        r, h = ("imbalanced-learn", strategy, "resample"), ("hitcast", strategy, "resample")
+        if strategy not in ("none", "weights") and h in median:
+            print(f"  {strategy:<12}{'resample':<8}{median[h]:>10.2f}{'':>8}   "
+                  f"{'imbalanced-learn':<14}{median[r]:>8.2f}{'':>8}"
+                  f"{median[r] / max(median[h], 1e-9):>7.1f}x")
+    total = {side: sum(v for (s, _, f), v in median.items() if s == side and f != "resample")
+             for side in {"hitcast", "scikit-learn", "XGBoost", "LightGBM"}}
+    print("\n  fit seconds summed over the cells: " + ", ".join(
+        f"{side} {total[side]:.1f}" for side in sorted(total)))
+
+
+if __name__ == "__main__":
+    main()
