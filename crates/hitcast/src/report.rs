@@ -368,19 +368,14 @@ fn results_section(h: &mut String, r: &Results, k: usize) {
         if r.tuned { "parameters tuned on VAL" } else { "default parameters" }
     );
     for setup in OutlierSetup::ALL {
-        let mut rows: Vec<_> = r
-            .rows
-            .iter()
-            .filter(|x| x.task == TaskKind::Classification && x.setup == setup)
+        let rows: Vec<_> = r
+            .ranked_by_val()
+            .into_iter()
+            .filter(|x| x.setup == setup)
             .collect();
         if rows.is_empty() {
             continue;
         }
-        rows.sort_by(|a, b| {
-            b.val_pr_auc
-                .unwrap_or(f64::MIN)
-                .total_cmp(&a.val_pr_auc.unwrap_or(f64::MIN))
-        });
         let _ = write!(h, "<h3>Classification, {setup} data</h3><table><tr><th>strategy / model</th><th>VAL PR-AUC</th><th>ROC-AUC</th><th>PR-AUC</th><th>F1</th><th>precision</th><th>recall</th><th>accuracy</th><th>bal. acc.</th><th>fit s</th></tr>");
         for x in rows {
             let _ = write!(

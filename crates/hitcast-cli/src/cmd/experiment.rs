@@ -349,16 +349,7 @@ fn summary(results: &Results, out: &std::path::Path) -> String {
         results.majority_accuracy,
         results.wall_seconds
     );
-    let mut classifiers: Vec<_> = results
-        .rows
-        .iter()
-        .filter(|r| r.task == TaskKind::Classification)
-        .collect();
-    classifiers.sort_by(|a, b| {
-        b.val_pr_auc
-            .unwrap_or(f64::MIN)
-            .total_cmp(&a.val_pr_auc.unwrap_or(f64::MIN))
-    });
+    let classifiers = results.ranked_by_val();
     if !classifiers.is_empty() {
         let _ = writeln!(
             s,
@@ -442,5 +433,26 @@ mod tests {
         assert!(parse_folds("0-5").is_err());
         assert!(parse_folds("3-1").is_err());
         assert!(parse_folds("x").is_err());
+    }
+
+    #[test]
+    fn the_time_left_weighs_cells_by_their_cost() {
+        assert_eq!(expected_cost("classification/raw/none/logreg"), 1.0);
+        assert!((expected_cost("classification/capped/smote/stack") - 110.0).abs() < 1e-9);
+        assert_eq!(expected_cost("regression/raw/none/gbm"), 4.0);
+        let cells: Vec<String> = [
+            "classification/raw/none/logreg",
+            "classification/raw/none/stack",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut p = Progress::new(true, &cells);
+        assert_eq!(p.left(), "", "nothing done, nothing to estimate from");
+        assert_eq!(p.cost_total, 51.0);
+        // One cost unit done in (at least) a second: 50 units, so about 50 seconds, are left.
+        p.cost_done = 1.0;
+        p.started -= Duration::from_secs(1);
+        let left = p.left();
+        assert!(left.starts_with("; about 0:5"), "{left}");
     }
 }

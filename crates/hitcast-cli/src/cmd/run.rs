@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use clap::Args;
 use hitcast::artifact::load_metadata;
-use hitcast::experiment::{ResultRow, Results, TaskKind};
+use hitcast::experiment::{ResultRow, Results};
 use hitcast::fsutil::{replace_dir, sibling};
 
 use crate::dataset::DataArgs;
@@ -249,19 +249,13 @@ fn read_results(dir: &Path) -> anyhow::Result<Results> {
 /// The classifier cell with the best VAL PR-AUC, and the regressor with the best VAL R² on the
 /// same outlier setup (one feature pipeline serves both). TEST plays no part.
 fn choose(results: &Results) -> anyhow::Result<(&ResultRow, &ResultRow)> {
-    let by =
-        |a: Option<f64>, b: Option<f64>| a.unwrap_or(f64::MIN).total_cmp(&b.unwrap_or(f64::MIN));
     let chosen = results
-        .rows
-        .iter()
-        .filter(|r| r.task == TaskKind::Classification && r.val_pr_auc.is_some())
-        .max_by(|a, b| by(a.val_pr_auc, b.val_pr_auc))
+        .best_by_val()
+        .filter(|r| r.val_pr_auc.is_some())
         .context("the grid has no classification result to choose from")?;
     let regressor = results
-        .rows
-        .iter()
-        .filter(|r| r.task == TaskKind::Regression && r.setup == chosen.setup && r.val_r2.is_some())
-        .max_by(|a, b| by(a.val_r2, b.val_r2))
+        .best_regressor_by_val(chosen.setup)
+        .filter(|r| r.val_r2.is_some())
         .context("the grid has no regression result on the chosen setup")?;
     Ok((chosen, regressor))
 }
@@ -286,16 +280,7 @@ fn summary(
         s,
         "Best classifiers on VAL (PR-AUC), honest protocol, with their TEST figures:"
     );
-    let mut ranked: Vec<&ResultRow> = results
-        .rows
-        .iter()
-        .filter(|r| r.task == TaskKind::Classification)
-        .collect();
-    ranked.sort_by(|a, b| {
-        b.val_pr_auc
-            .unwrap_or(f64::MIN)
-            .total_cmp(&a.val_pr_auc.unwrap_or(f64::MIN))
-    });
+    let ranked = results.ranked_by_val();
     let f = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.3}"));
     for r in ranked.iter().take(5) {
         let cell = r.cell();

@@ -156,6 +156,45 @@ fn data_split_json_honest_fold_0() {
 }
 
 #[test]
+fn data_split_exports_the_parts_as_the_grid_reads_them() {
+    let dir = scratch("export");
+    let o = hitcast(&[
+        "data",
+        "split",
+        "--data",
+        dataset().to_str().unwrap(),
+        "--export",
+        dir.to_str().unwrap(),
+        "--setup",
+        "removed",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read = |name: &str| -> Vec<csv::StringRecord> {
+        let mut r = csv::Reader::from_path(dir.join(name)).unwrap();
+        let header = r.headers().unwrap().clone();
+        assert_eq!(header.len(), 139 + 3, "{name}");
+        assert_eq!(&header[0], "duration_ms");
+        assert_eq!(
+            header.iter().skip(139).collect::<Vec<_>>(),
+            ["popular", "popularity", "group"]
+        );
+        r.records().map(Result::unwrap).collect()
+    };
+    // The removed setup drops FIT's outliers (beyond 1.5 IQR on any continuous column) from
+    // its 57,922 tracks; VAL and TEST keep every track.
+    assert_eq!(read("fit.csv").len(), 34_963);
+    assert_eq!(read("val.csv").len(), 13_826);
+    let test = read("test.csv");
+    assert_eq!(test.len(), 17_993);
+    let popular = test.iter().filter(|r| &r[139] == "1").count();
+    assert_eq!(popular, 489);
+    // Labels agree with the popularity column.
+    assert!(test
+        .iter()
+        .all(|r| (&r[139] == "1") == (r[140].parse::<f64>().unwrap() > 71.0)));
+}
+
+#[test]
 fn data_split_seed_protocol_is_labelled_leaky_and_uses_the_seed() {
     let data = dataset();
     let run = |seed: &str| {

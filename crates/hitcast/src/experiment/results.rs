@@ -160,21 +160,43 @@ fn opt(v: Option<f64>) -> String {
     v.map(|v| format!("{v}")).unwrap_or_default()
 }
 
+/// VAL figures compared, a missing one below any other.
+fn by_val(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
+    a.unwrap_or(f64::MIN).total_cmp(&b.unwrap_or(f64::MIN))
+}
+
 /// A metric with `digits` decimals, or "-" where it does not apply.
 pub(crate) fn fixed(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
 }
 
 impl Results {
-    /// The classification row with the best VAL average precision: the honest pick.
-    pub fn best_by_val(&self) -> Option<&ResultRow> {
-        self.rows
+    /// The classification rows, best VAL average precision first (ties keep the grid's order):
+    /// the honest ranking, the one every table, the run's pick and the report show.
+    pub fn ranked_by_val(&self) -> Vec<&ResultRow> {
+        let mut ranked: Vec<&ResultRow> = self
+            .rows
             .iter()
             .filter(|r| r.task == TaskKind::Classification)
-            .max_by(|a, b| {
-                a.val_pr_auc
-                    .unwrap_or(f64::MIN)
-                    .total_cmp(&b.val_pr_auc.unwrap_or(f64::MIN))
+            .collect();
+        ranked.sort_by(|a, b| by_val(b.val_pr_auc, a.val_pr_auc));
+        ranked
+    }
+
+    /// The classification row with the best VAL average precision: the honest pick.
+    pub fn best_by_val(&self) -> Option<&ResultRow> {
+        self.ranked_by_val().into_iter().next()
+    }
+
+    /// The regression row of `setup` with the best VAL R² (the saved model's score model reads
+    /// the same feature pipeline as its classifier, so the setup is the classifier's).
+    pub fn best_regressor_by_val(&self, setup: OutlierSetup) -> Option<&ResultRow> {
+        self.rows
+            .iter()
+            .filter(|r| r.task == TaskKind::Regression && r.setup == setup)
+            .fold(None, |best: Option<&ResultRow>, r| match best {
+                Some(b) if by_val(r.val_r2, b.val_r2).is_le() => Some(b),
+                _ => Some(r),
             })
     }
 
@@ -519,6 +541,35 @@ mod tests {
             ],
             headline: None,
         }
+    }
+
+    #[test]
+    fn rankings_and_the_regressor_pick_use_val_only() {
+        let mut r = results();
+        let cells: Vec<String> = r.ranked_by_val().iter().map(|x| x.cell()).collect();
+        assert_eq!(
+            cells,
+            [
+                "classification/raw/smote/gbm",
+                "classification/raw/none/logreg"
+            ]
+        );
+        // Two regressors on raw, one on capped: the best VAL R² of the setup asked for, whatever
+        // TEST says.
+        let regressor = |model: &str, setup, val_r2, r2| ResultRow {
+            task: TaskKind::Regression,
+            setup,
+            model: model.into(),
+            val_r2: Some(val_r2),
+            r2: Some(r2),
+            ..ResultRow::default()
+        };
+        r.rows.push(regressor("gbm", OutlierSetup::Raw, 0.4, 0.1));
+        r.rows.push(regressor("rf", OutlierSetup::Capped, 0.9, 0.9));
+        let pick = |setup| r.best_regressor_by_val(setup).map(|x| x.model.clone());
+        assert_eq!(pick(OutlierSetup::Raw).as_deref(), Some("gbm"));
+        assert_eq!(pick(OutlierSetup::Capped).as_deref(), Some("rf"));
+        assert_eq!(pick(OutlierSetup::Removed), None);
     }
 
     #[test]
