@@ -216,6 +216,11 @@ impl Predictor {
         &self.artifact
     }
 
+    /// The saved model, given back (after measuring it, say).
+    pub fn into_artifact(self) -> Artifact {
+        self.artifact
+    }
+
     /// The fitted feature pipeline of the main model.
     pub fn pipeline(&self) -> &FeaturePipeline {
         &self.artifact.payload.pipeline
@@ -283,14 +288,9 @@ impl Predictor {
         mut f: impl FnMut(Head<'_>, &[TrackInput]) -> Result<Vec<T>, ModelError>,
     ) -> Result<Vec<T>, ModelError> {
         let audio_only = self.audio_only(tracks);
-        if audio_only
-            .iter()
-            .all(|&a| a == audio_only.first().copied().unwrap_or(false))
-        {
-            return f(
-                self.head(audio_only.first().copied().unwrap_or(false)),
-                tracks,
-            );
+        let first = audio_only.first().copied().unwrap_or(false);
+        if audio_only.iter().all(|&a| a == first) {
+            return f(self.head(first), tracks);
         }
         let mut out: Vec<Option<T>> = std::iter::repeat_with(|| None).take(tracks.len()).collect();
         for side in [false, true] {
@@ -739,21 +739,21 @@ mod tests {
         let predictor = Predictor::new(a).unwrap();
         let known = [t.genres[1].clone()];
         let unknown = ["polka".to_owned()];
-        let track = |i: usize, genres: &'static [String]| TrackInput {
-            audio: t.rows[i].audio,
-            genres,
-            artists: "x",
-            album_name: "",
-            track_name: "",
-        };
-        let known: &'static [String] = Box::leak(Box::new(known));
-        let unknown: &'static [String] = Box::leak(Box::new(unknown));
+        fn track<'a>(t: &Tracks, i: usize, genres: &'a [String]) -> TrackInput<'a> {
+            TrackInput {
+                audio: t.rows[i].audio,
+                genres,
+                artists: "x",
+                album_name: "",
+                track_name: "",
+            }
+        }
         // A mixed batch keeps its order; each track gets its own model's answer.
         let batch = [
-            track(3, known),
-            track(4, unknown),
-            track(5, &[]),
-            track(6, known),
+            track(&t, 3, &known),
+            track(&t, 4, &unknown),
+            track(&t, 5, &[]),
+            track(&t, 6, &known),
         ];
         let answers = predictor.score(&batch).unwrap();
         for (i, answer) in answers.iter().enumerate() {

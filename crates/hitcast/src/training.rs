@@ -73,7 +73,7 @@ pub fn train(
         companion.metadata.created_unix = artifact.metadata.created_unix;
         artifact.metadata.without_genres = Some(Box::new(companion.metadata));
         artifact.payload.without_genres = Some(Box::new(companion.payload));
-        remeasure(&mut artifact, tracks, &split.test, config)?;
+        artifact = remeasure(artifact, tracks, &split.test, config)?;
     }
     Ok(artifact)
 }
@@ -82,14 +82,14 @@ pub fn train(
 /// no genre the model knows (all of them under `--protocol genre-holdout`'s held-out genres) is
 /// answered by the companion. The raw ECE stays the main model's own.
 fn remeasure(
-    artifact: &mut Artifact,
+    artifact: Artifact,
     tracks: &Tracks,
     test: &[usize],
     config: &TrainConfig,
-) -> Result<(), ExperimentError> {
+) -> Result<Artifact, ExperimentError> {
     let cell = "train/evaluate";
     let metric = ExperimentError::metric(cell);
-    let predictor = Predictor::new(artifact.clone()).map_err(|e| ExperimentError::Model {
+    let predictor = Predictor::new(artifact).map_err(|e| ExperimentError::Model {
         cell: cell.into(),
         source: ModelError::Shape(e.to_string()),
     })?;
@@ -98,16 +98,11 @@ fn remeasure(
     let answers = predictor
         .score(&inputs)
         .map_err(ExperimentError::model(cell))?;
-    let truth: Vec<f64> = test
-        .iter()
-        .map(|&i| f64::from(tracks.rows[i].popularity.unwrap_or_default()))
-        .collect();
-    let labels: Vec<bool> = truth
-        .iter()
-        .map(|&y| y > f64::from(config.threshold))
-        .collect();
+    let (labels, popularity) = targets(tracks, config.threshold)?;
+    let (labels, truth) = (select(&labels, test), select(&popularity, test));
     let p: Vec<f64> = answers.iter().map(|a| a.probability).collect();
     let flags: Vec<bool> = answers.iter().map(|a| a.flagged).collect();
+    let mut artifact = predictor.into_artifact();
     let m = &mut artifact.metadata;
     m.test_classification =
         ClassificationMetrics::with_flags(&p, &flags, &labels, m.decision_threshold)
@@ -121,7 +116,7 @@ fn remeasure(
     let ranges: Vec<Range> = answers.iter().map(Prediction::range).collect();
     m.interval.test = IntervalMetrics::new(&ranges, &truth);
     m.interval.test_flagged_reaching = reaching(&ranges, &flags, config.threshold);
-    Ok(())
+    Ok(artifact)
 }
 
 /// Share of flagged tracks whose range reaches above the label threshold.
