@@ -572,9 +572,24 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
             let path = shots.join(name);
             async move { std::fs::write(path, c.screenshot().await.unwrap()).unwrap() }
         };
+        // The live answer re-renders as the page's script updates it: an element found just
+        // before a re-render is stale by the time its text is read. Find it again then.
         let text = |css: &'static str| {
             let c = c.clone();
-            async move { c.find(Locator::Css(css)).await.unwrap().text().await.unwrap() }
+            async move {
+                for _ in 0..20 {
+                    match c.find(Locator::Css(css)).await.unwrap().text().await {
+                        Ok(text) => return text,
+                        Err(fantoccini::error::CmdError::Standard(e))
+                            if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+                        {
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await
+                        }
+                        Err(e) => panic!("{css}: {e}"),
+                    }
+                }
+                panic!("{css}: still re-rendering after 20 tries")
+            }
         };
 
         // The welcome page, then its link to the prediction page.
