@@ -21,8 +21,12 @@
 //! (ndarray, over matrixmultiply); burn would add 7-10 minutes to a cold build of the
 //! workspace and tie the saved model's format to burn's record types.
 
+mod input;
+
+use input::{affine, product, Split, SplitRows};
+
 use ndarray::{Array1, Array2, ArrayView2, Axis};
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -281,13 +285,18 @@ impl Mlp {
     /// Probabilities (logistic objective) or predicted values (squared error), one per row.
     pub fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<f32>, NnError> {
         let margins = self.margins(x)?;
-        Ok(match self.objective {
+        Ok(self.outputs(margins))
+    }
+
+    /// Margins to probabilities (logistic) or to the targets' scale (squared error).
+    fn outputs(&self, margins: Vec<f32>) -> Vec<f32> {
+        match self.objective {
             Objective::Logistic => margins.into_iter().map(sigmoid).collect(),
             Objective::Squared => margins
                 .into_iter()
                 .map(|z| z * self.target_sd + self.target_mean)
                 .collect(),
-        })
+        }
     }
 
     /// The output unit before the sigmoid (logistic) or before scaling back (squared error).
@@ -303,8 +312,7 @@ impl Mlp {
         for chunk in x.axis_chunks_iter(Axis(0), PREDICT_CHUNK) {
             let mut a = chunk.to_owned();
             for (l, layer) in self.layers.iter().enumerate() {
-                let mut z = a.dot(&layer.w);
-                z += &layer.b;
+                let mut z = affine(a.view(), &layer.w, &layer.b);
                 if l + 1 < self.layers.len() {
                     z.mapv_inplace(|v| activate(self.activation, v));
                 }
@@ -356,49 +364,47 @@ fn derivative(f: Activation, x: f32) -> f32 {
 /// Per layer, the gradient of the batch's mean loss with respect to `w` and `b`.
 type Gradients = Vec<(Array2<f32>, Array1<f32>)>;
 
-/// The batch's mean (weighted) loss and its gradients. `keep` draws dropout masks when given
-/// (training); `None` runs the network as at prediction time.
+/// The batch's mean (weighted) loss and its gradients. The first layer's weights (and its
+/// gradient) are in `split`'s training order. `keep` draws dropout masks when given (training);
+/// `None` runs the network as at prediction time.
+#[allow(clippy::too_many_arguments)] // the network, its input and the batch's targets
 fn loss_and_gradients(
     layers: &[Dense],
+    split: &Split,
     activation: Activation,
     objective: Objective,
-    x: ArrayView2<f32>,
+    x: &SplitRows,
     y: &[f32],
     w: &[f32],
     mut dropout: Option<(f32, &mut ChaCha8Rng)>,
 ) -> (f64, Gradients) {
-    let n = x.nrows() as f32;
-    // inputs[l] feeds layer l; pre[l] and masks[l] belong to hidden layer l.
-    let mut inputs = vec![x.to_owned()];
+    let n = x.n_rows() as f32;
+    // hidden[l] is hidden layer l's output (feeding layer l + 1); pre[l] and masks[l] belong
+    // to it too.
+    let mut hidden: Vec<Array2<f32>> = Vec::with_capacity(layers.len());
     let mut pre = Vec::with_capacity(layers.len());
     let mut masks = Vec::with_capacity(layers.len());
     let last = layers.len() - 1;
     let mut output = Array2::zeros((0, 1));
     for (l, layer) in layers.iter().enumerate() {
-        let mut z = inputs[l].dot(&layer.w);
-        z += &layer.b;
+        let z = match hidden.last() {
+            None => split.forward(x, &layer.w, &layer.b),
+            Some(input) => affine(input.view(), &layer.w, &layer.b),
+        };
         if l == last {
             output = z;
             break;
         }
         let mut a = z.mapv(|v| activate(activation, v));
-        let mask = dropout.as_mut().map(|(p, rng)| {
-            // Inverted dropout: kept units are scaled by 1/(1-p), so prediction needs no change.
-            let scale = 1.0 / (1.0 - *p);
-            Array2::from_shape_simple_fn(a.raw_dim(), || {
-                if rng.random::<f32>() < *p {
-                    0.0
-                } else {
-                    scale
-                }
-            })
-        });
+        let mask = dropout
+            .as_mut()
+            .map(|(p, rng)| dropout_mask(a.raw_dim(), *p, rng));
         if let Some(m) = &mask {
             a *= m;
         }
         pre.push(z);
         masks.push(mask);
-        inputs.push(a);
+        hidden.push(a);
     }
 
     let mut loss = 0.0f64;
@@ -421,20 +427,43 @@ fn loss_and_gradients(
 
     let mut grads = Vec::with_capacity(layers.len());
     for l in (0..layers.len()).rev() {
-        let dw = inputs[l].t().dot(&g);
-        let db = g.sum_axis(Axis(0));
-        grads.push((dw, db));
-        if l > 0 {
-            let mut back = g.dot(&layers[l].w.t());
-            back.zip_mut_with(&pre[l - 1], |gv, &zv| *gv *= derivative(activation, zv));
-            if let Some(m) = &masks[l - 1] {
-                back *= m;
-            }
-            g = back;
+        if l == 0 {
+            grads.push(split.backward(x, &g));
+            break;
         }
+        grads.push((product(hidden[l - 1].t(), g.view()), g.sum_axis(Axis(0))));
+        let mut back = product(g.view(), layers[l].w.t());
+        back.zip_mut_with(&pre[l - 1], |gv, &zv| *gv *= derivative(activation, zv));
+        if let Some(m) = &masks[l - 1] {
+            back *= m;
+        }
+        g = back;
     }
     grads.reverse();
     (loss / f64::from(n), grads)
+}
+
+/// A dropout mask: each unit dropped (0) with probability `p`, else kept and scaled by the
+/// inverse of the keep share (inverted dropout: prediction needs no change). The draw is one
+/// 16-bit number per unit from the generator's bulk output: an f32 drawn per unit took a
+/// sixth of a training step.
+fn dropout_mask(shape: ndarray::Ix2, p: f32, rng: &mut ChaCha8Rng) -> Array2<f32> {
+    let mut bytes = vec![0u8; 2 * shape[0] * shape[1]];
+    rng.fill_bytes(&mut bytes);
+    // p on the 16-bit grid; the scale uses that same keep share so the mean is unchanged.
+    let cut = (f64::from(p) * 65536.0).round().min(65535.0) as u16;
+    let scale = (65536.0 / (65536.0 - f64::from(cut))) as f32;
+    let mask = bytes
+        .chunks_exact(2)
+        .map(|b| {
+            if u16::from_le_bytes([b[0], b[1]]) < cut {
+                0.0
+            } else {
+                scale
+            }
+        })
+        .collect();
+    Array2::from_shape_vec(shape, mask).unwrap_or_else(|_| unreachable!("one value per unit"))
 }
 
 /// Adam's running moments for one layer.
@@ -512,6 +541,11 @@ pub fn fit(
             }
         })
         .collect();
+    // The first layer trains on the split form of the rows (see `input`): its weights are
+    // held in the split's order until the network is handed out.
+    let split = Split::detect(train.x, input::SPARSE_SHARE);
+    layers[0].w = split.to_training(&layers[0].w);
+    let rows = split.encode(train.x, None);
     let mut moments: Vec<Moments> = layers
         .iter()
         .map(|l| Moments {
@@ -536,21 +570,22 @@ pub fn fit(
     let mut order: Vec<usize> = (0..n).collect();
     let mut step = 0i32;
     let mut best: Option<(f64, Vec<Dense>)> = None;
-    let mut val = val;
-    let mut xb = Array2::<f32>::zeros((0, d));
+    let mut val = val.map(|(v, score)| (split.encode(v.x, None), score));
+    let mut xb = SplitRows::empty();
     for epoch in 1..=config.max_epochs {
         shuffle(&mut order, &mut rng);
         let mut epoch_loss = 0.0;
         for batch in order.chunks(config.batch_size) {
-            xb = gather(train.x, batch, xb);
+            xb = rows.gather(batch, xb);
             let yb: Vec<f32> = batch.iter().map(|&i| targets[i]).collect();
             let wb: Vec<f32> = batch.iter().map(|&i| weights[i]).collect();
             let masks = (dropout > 0.0).then_some((dropout, &mut rng));
             let (loss, grads) = loss_and_gradients(
                 &layers,
+                &split,
                 config.activation,
                 config.objective,
-                xb.view(),
+                &xb,
                 &yb,
                 &wb,
                 masks,
@@ -568,12 +603,10 @@ pub fn fit(
             return Err(NnError::Diverged { epoch });
         }
         mlp.epochs_run = epoch;
-        let Some((rows, score)) = val.as_mut() else {
+        let Some((val_rows, score)) = val.as_mut() else {
             continue;
         };
-        mlp.layers = std::mem::take(&mut layers);
-        let predicted = mlp.predict(rows.x)?;
-        layers = std::mem::take(&mut mlp.layers);
+        let predicted = mlp.outputs(split_margins(&layers, &split, config.activation, val_rows));
         let value = score(&predicted);
         if value.is_finite() && best.as_ref().is_none_or(|(b, _)| value > *b) {
             best = Some((value, layers.clone()));
@@ -589,7 +622,28 @@ pub fn fit(
             mlp.best_epoch = mlp.epochs_run;
         }
     }
+    mlp.layers[0].w = split.to_original(&mlp.layers[0].w);
     Ok(mlp)
+}
+
+/// [`Mlp::margins`] of rows in split form, the first layer in the split's order.
+fn split_margins(
+    layers: &[Dense],
+    split: &Split,
+    activation: Activation,
+    x: &SplitRows,
+) -> Vec<f32> {
+    let mut out = Vec::with_capacity(x.n_rows());
+    for start in (0..x.n_rows()).step_by(PREDICT_CHUNK) {
+        let chunk = x.slice(start, (start + PREDICT_CHUNK).min(x.n_rows()));
+        let mut a = split.forward(&chunk, &layers[0].w, &layers[0].b);
+        for layer in &layers[1..] {
+            a.mapv_inplace(|v| activate(activation, v));
+            a = affine(a.view(), &layer.w, &layer.b);
+        }
+        out.extend(a.iter().copied());
+    }
+    out
 }
 
 /// The weighted mean and standard deviation (1 when the targets are constant).
@@ -622,18 +676,6 @@ fn shuffle(order: &mut [usize], rng: &mut ChaCha8Rng) {
         let j = rng.random_range(0..=i);
         order.swap(i, j);
     }
-}
-
-/// Copies the rows `batch` of `x` into `buffer` (reused between steps).
-fn gather(x: ArrayView2<f32>, batch: &[usize], buffer: Array2<f32>) -> Array2<f32> {
-    let d = x.ncols();
-    let mut data = buffer.into_raw_vec_and_offset().0;
-    data.clear();
-    for &i in batch {
-        data.extend(x.row(i).iter());
-    }
-    Array2::from_shape_vec((batch.len(), d), data)
-        .unwrap_or_else(|_| unreachable!("whole rows of width d"))
 }
 
 /// One AdamW step on `p` (any shape): Adam on the gradient, then decoupled decay.
@@ -749,13 +791,17 @@ mod tests {
         // A 3-4-3-1 network on 5 rows with weights; compare every analytic partial derivative
         // with (L(p + h) - L(p - h)) / 2h, in f64 arithmetic on f32 parameters (h = 1e-3, small enough that no ReLU input
         // crosses its kink here).
+        // The third column is 0 on four rows of five: the first layer takes it in split form.
         let x = array![
-            [0.5f32, -1.0, 0.25],
-            [1.5, 0.5, -0.5],
+            [0.5f32, -1.0, 0.0],
+            [1.5, 0.5, 0.0],
             [-0.3, 0.8, 1.1],
-            [0.0, -0.2, 0.4],
-            [2.0, 1.0, -1.0]
+            [0.0, -0.2, 0.0],
+            [2.0, 1.0, 0.0]
         ];
+        let split = Split::detect(x.view(), 0.8);
+        let rows = split.encode(x.view(), None);
+        assert_eq!(rows.dense.ncols(), 2);
         let y = [1.0f32, 0.0, 1.0, 0.0, 1.0];
         let w = [1.0f32, 2.0, 0.5, 1.0, 3.0];
         let mut rng = ChaCha8Rng::seed_from_u64(5);
@@ -772,10 +818,10 @@ mod tests {
                 })
                 .collect();
             let loss = |layers: &[Dense]| {
-                loss_and_gradients(layers, activation, objective, x.view(), &y, &w, None).0
+                loss_and_gradients(layers, &split, activation, objective, &rows, &y, &w, None).0
             };
             let (_, grads) =
-                loss_and_gradients(&layers, activation, objective, x.view(), &y, &w, None);
+                loss_and_gradients(&layers, &split, activation, objective, &rows, &y, &w, None);
             let h = 1e-3f32;
             for l in 0..layers.len() {
                 let (rows, cols) = layers[l].w.dim();
