@@ -64,6 +64,7 @@ fn sample(rng: &mut ChaCha8Rng, task: Task, family: &str) -> Option<ModelSpec> {
                 MaxFeatures::Share(0.5),
             ][rng.random_range(0..5)],
             sample_share: rng.random_range(0.3..0.9),
+            ..ForestParams::default()
         }),
         "gbm" => ModelSpec::Boosting(BoostingParams {
             task,

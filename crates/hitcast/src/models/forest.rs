@@ -48,6 +48,10 @@ pub struct ForestParams {
     pub max_features: MaxFeatures,
     /// Share of rows each tree draws (without replacement). Default 0.632; in (0, 1].
     pub sample_share: f64,
+    /// Histogram bins per feature. Default 64: against 256, VAL PR-AUC is the same (0.316 and
+    /// 0.314 without resampling, 0.242 and 0.243 with SMOTE) and a SMOTE forest fits in half
+    /// the time and memory, its deep trees scanning a quarter of the bins per split. 2 to 65536.
+    pub max_bin: usize,
 }
 
 impl Default for ForestParams {
@@ -59,6 +63,7 @@ impl Default for ForestParams {
             min_samples_leaf: 3.0,
             max_features: MaxFeatures::Sqrt,
             sample_share: 0.632,
+            max_bin: 64,
         }
     }
 }
@@ -85,6 +90,9 @@ impl Params for ForestParams {
             1.0,
             "must be in (0, 1]",
         )?;
+        if !(2..=65_536).contains(&self.max_bin) {
+            return Err(param_error("max_bin", self.max_bin, "must be 2 to 65536"));
+        }
         if let MaxFeatures::Share(s) = self.max_features {
             in_range("max_features", s, 1e-6, 1.0, "a share must be in (0, 1]")?;
         }
@@ -152,6 +160,7 @@ impl Fit for Valid<ForestParams> {
             .colsample_bynode(per_split.clamp(1.0 / p, 1.0))
             .min_child_weight(self.min_samples_leaf * hessian)
             .max_depth(self.max_depth)
+            .max_bin(self.max_bin)
             .seed(seed)
             .build()?;
         Ok(ForestModel(BoostingModel::train(
