@@ -364,26 +364,30 @@ fn derivative(f: Activation, x: f32) -> f32 {
 /// Per layer, the gradient of the batch's mean loss with respect to `w` and `b`.
 type Gradients = Vec<(Array2<f32>, Array1<f32>)>;
 
+/// Rows of a training step as the gradient sees them.
+struct Batch<'a> {
+    x: &'a SplitRows,
+    y: &'a [f32],
+    w: &'a [f32],
+    /// Per hidden layer, these rows' dropout masks; empty runs the network as at prediction.
+    masks: &'a [ArrayView2<'a, f32>],
+    /// The rows' count: the loss is a mean over them.
+    n: f32,
+}
+
 /// The batch's mean (weighted) loss and its gradients. The first layer's weights (and its
-/// gradient) are in `split`'s training order. `keep` draws dropout masks when given (training);
-/// `None` runs the network as at prediction time.
-#[allow(clippy::too_many_arguments)] // the network, its input and the batch's targets
+/// gradient) are in `split`'s training order.
 fn loss_and_gradients(
     layers: &[Dense],
     split: &Split,
     activation: Activation,
     objective: Objective,
-    x: &SplitRows,
-    y: &[f32],
-    w: &[f32],
-    mut dropout: Option<(f32, &mut ChaCha8Rng)>,
+    batch: &Batch,
 ) -> (f64, Gradients) {
-    let n = x.n_rows() as f32;
-    // hidden[l] is hidden layer l's output (feeding layer l + 1); pre[l] and masks[l] belong
-    // to it too.
+    let Batch { x, y, w, masks, n } = *batch;
+    // hidden[l] is hidden layer l's output (feeding layer l + 1); pre[l] is its input.
     let mut hidden: Vec<Array2<f32>> = Vec::with_capacity(layers.len());
     let mut pre = Vec::with_capacity(layers.len());
-    let mut masks = Vec::with_capacity(layers.len());
     let last = layers.len() - 1;
     let mut output = Array2::zeros((0, 1));
     for (l, layer) in layers.iter().enumerate() {
@@ -396,14 +400,10 @@ fn loss_and_gradients(
             break;
         }
         let mut a = z.mapv(|v| activate(activation, v));
-        let mask = dropout
-            .as_mut()
-            .map(|(p, rng)| dropout_mask(a.raw_dim(), *p, rng));
-        if let Some(m) = &mask {
+        if let Some(m) = masks.get(l) {
             a *= m;
         }
         pre.push(z);
-        masks.push(mask);
         hidden.push(a);
     }
 
@@ -434,7 +434,7 @@ fn loss_and_gradients(
         grads.push((product(hidden[l - 1].t(), g.view()), g.sum_axis(Axis(0))));
         let mut back = product(g.view(), layers[l].w.t());
         back.zip_mut_with(&pre[l - 1], |gv, &zv| *gv *= derivative(activation, zv));
-        if let Some(m) = &masks[l - 1] {
+        if let Some(m) = masks.get(l - 1) {
             back *= m;
         }
         g = back;
@@ -447,8 +447,8 @@ fn loss_and_gradients(
 /// inverse of the keep share (inverted dropout: prediction needs no change). The draw is one
 /// 16-bit number per unit from the generator's bulk output: an f32 drawn per unit took a
 /// sixth of a training step.
-fn dropout_mask(shape: ndarray::Ix2, p: f32, rng: &mut ChaCha8Rng) -> Array2<f32> {
-    let mut bytes = vec![0u8; 2 * shape[0] * shape[1]];
+fn dropout_mask(shape: (usize, usize), p: f32, rng: &mut ChaCha8Rng) -> Array2<f32> {
+    let mut bytes = vec![0u8; 2 * shape.0 * shape.1];
     rng.fill_bytes(&mut bytes);
     // p on the 16-bit grid; the scale uses that same keep share so the mean is unchanged.
     let cut = (f64::from(p) * 65536.0).round().min(65535.0) as u16;
@@ -579,16 +579,29 @@ pub fn fit(
             xb = rows.gather(batch, xb);
             let yb: Vec<f32> = batch.iter().map(|&i| targets[i]).collect();
             let wb: Vec<f32> = batch.iter().map(|&i| weights[i]).collect();
-            let masks = (dropout > 0.0).then_some((dropout, &mut rng));
+            let masks: Vec<Array2<f32>> = if dropout > 0.0 {
+                config
+                    .hidden
+                    .iter()
+                    .map(|&units| dropout_mask((batch.len(), units), dropout, &mut rng))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let masks: Vec<ArrayView2<f32>> = masks.iter().map(|m| m.view()).collect();
+            let step_rows = Batch {
+                x: &xb,
+                y: &yb,
+                w: &wb,
+                masks: &masks,
+                n: batch.len() as f32,
+            };
             let (loss, grads) = loss_and_gradients(
                 &layers,
                 &split,
                 config.activation,
                 config.objective,
-                &xb,
-                &yb,
-                &wb,
-                masks,
+                &step_rows,
             );
             epoch_loss += loss * batch.len() as f64;
             step += 1;
@@ -817,11 +830,17 @@ mod tests {
                     b: Array1::from_shape_simple_fn(o, || rng.random_range(-0.5..0.5)),
                 })
                 .collect();
-            let loss = |layers: &[Dense]| {
-                loss_and_gradients(layers, &split, activation, objective, &rows, &y, &w, None).0
+            let batch = Batch {
+                x: &rows,
+                y: &y,
+                w: &w,
+                masks: &[],
+                n: 5.0,
             };
-            let (_, grads) =
-                loss_and_gradients(&layers, &split, activation, objective, &rows, &y, &w, None);
+            let loss = |layers: &[Dense]| {
+                loss_and_gradients(layers, &split, activation, objective, &batch).0
+            };
+            let (_, grads) = loss_and_gradients(&layers, &split, activation, objective, &batch);
             let h = 1e-3f32;
             for l in 0..layers.len() {
                 let (rows, cols) = layers[l].w.dim();

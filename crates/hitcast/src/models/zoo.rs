@@ -70,6 +70,15 @@ macro_rules! names {
     };
 }
 
+impl ClassifierKind {
+    /// Whether a fit of this family runs on one thread: the network's steps follow one another
+    /// (split across threads they ran slower); the other families spread their work over
+    /// every core themselves.
+    pub fn fits_on_one_thread(self) -> bool {
+        self == ClassifierKind::Mlp
+    }
+}
+
 names!(ClassifierKind { Logreg => "logreg", Rf => "rf", Gbm => "gbm", Mlp => "mlp", Stack => "stack" });
 names!(RegressorKind { Linear => "linear", Rf => "rf", Gbm => "gbm", Mlp => "mlp" });
 
