@@ -13,7 +13,7 @@ use crate::calibration::Calibration;
 use crate::data::Tracks;
 use crate::domain::Domain;
 use crate::experiment::{
-    prepare, targets, tune_classifier, tune_regressor, ExperimentError, TuneConfig,
+    prepare, targets, tune_classifier, tune_regressor, ExperimentError, StrategyRows, TuneConfig,
 };
 use crate::features::{select, FeatureMatrix, FeatureSet, OutlierSetup};
 use crate::interval::{agree, IntervalMetrics, IntervalModel, Range};
@@ -23,7 +23,7 @@ use crate::metrics::{
 };
 use crate::models::{Classifier, ModelError, ModelSpec, Regressor, TrainSet};
 use crate::predictor::{genre_names, table_inputs, Prediction, Predictor};
-use crate::sampling::{resample, Strategy};
+use crate::sampling::Strategy;
 use crate::split::Split;
 
 /// What to train.
@@ -149,20 +149,13 @@ fn train_one(
     )?;
     let cell = |what: &str| format!("train/{what}");
 
-    let resampled =
-        resample(config.strategy, &data.fit_x, &data.fit_y, config.seed).map_err(|source| {
-            ExperimentError::Sampling {
-                cell: cell("resample"),
-                source,
-            }
-        })?;
-    let groups = select(&data.fit_groups, &resampled.origin);
-    let fit = TrainSet {
-        x: &resampled.x,
-        y: &resampled.y,
-        weights: resampled.weights.as_deref(),
-        groups: Some(&groups),
-    };
+    let rows = StrategyRows::new(&data, config.strategy, config.seed).map_err(|source| {
+        ExperimentError::Sampling {
+            cell: cell("resample"),
+            source,
+        }
+    })?;
+    let fit = rows.train_set();
     let val = TrainSet::new(&data.val_x, &data.val_y);
     let score_fit = TrainSet::new(&data.fit_x, &data.fit_score);
     let score_val = TrainSet::new(&data.val_x, &data.val_score);

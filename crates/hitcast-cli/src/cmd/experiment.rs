@@ -12,11 +12,12 @@ use anyhow::Context;
 use clap::Args;
 use hitcast::data::Tracks;
 use hitcast::experiment::{
-    default_features, run, search_space_doc, seed_headline, Event, FoldsSummary, GridConfig,
+    default_features, run, search_space_doc, seed_headline, Cell, Event, FoldsSummary, GridConfig,
     Results, TaskKind, TuneConfig,
 };
 use hitcast::features::FeatureSet;
 use hitcast::models::ClassifierKind;
+use hitcast::sampling::Strategy;
 use hitcast::split::{Protocol, FOLDS};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -208,35 +209,37 @@ struct Progress {
     started: Instant,
     cost_done: f64,
     cost_total: f64,
+    /// The cell running.
+    current: Option<Cell>,
 }
 
-/// A cell's cost relative to a logistic regression, from the grid's measured fit times (a stack
-/// cell costs as much as fifty logistic ones, and SMOTE or ADASYN doubles FIT), so that the
-/// time left is not estimated from a count of cells.
-fn expected_cost(cell: &str) -> f64 {
-    let mut parts = cell.split('/').skip(2);
-    let (strategy, model) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let model = match model {
-        "logreg" | "linear" => 1.0,
-        "gbm" => 4.0,
-        "rf" | "mlp" => 10.0,
-        "stack" => 50.0,
-        _ => 5.0,
+/// A cell's expected fit seconds on the capped setup of this 2-core machine (measured: a SMOTE
+/// or ADASYN forest takes three times its plain fit and a SMOTE booster five, as they run to
+/// 1,700 rounds), so that the time left is not estimated from a count of cells.
+fn expected_cost(cell: Cell) -> f64 {
+    let strategy = cell.strategy();
+    let synthetic = matches!(strategy, Strategy::Smote | Strategy::Adasyn);
+    let (plain, with_synthetic) = match cell.model_name() {
+        "logreg" | "linear" => (0.5, 1.0),
+        "rf" => (2.5, 7.5),
+        "gbm" => (4.0, 20.0),
+        "mlp" => (3.0, 3.0),
+        "stack" => (17.0, 43.0),
+        _ => (5.0, 10.0),
     };
-    let strategy = match strategy {
-        "smote" | "adasyn" => 2.2,
-        "undersample" => 0.3,
-        _ => 1.0,
-    };
-    model * strategy
+    match strategy {
+        Strategy::Undersample => 0.15 * plain,
+        _ if synthetic => with_synthetic,
+        _ => plain,
+    }
 }
 
 /// Cost units per bar step (the bar counts whole steps).
 const STEPS: f64 = 100.0;
 
 impl Progress {
-    fn new(quiet: bool, cells: &[String]) -> Progress {
-        let cost_total: f64 = cells.iter().map(|c| expected_cost(c)).sum();
+    fn new(quiet: bool, cells: &[Cell]) -> Progress {
+        let cost_total: f64 = cells.iter().map(|&c| expected_cost(c)).sum();
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new((cost_total * STEPS) as u64);
             bar.set_style(
@@ -254,6 +257,7 @@ impl Progress {
             started: Instant::now(),
             cost_done: 0.0,
             cost_total,
+            current: None,
         }
     }
 
@@ -278,6 +282,7 @@ impl Progress {
                 }
             }
             Event::Started(cell) => {
+                self.current = Some(cell);
                 if let Some(bar) = &self.bar {
                     bar.set_message(format!(
                         "{}/{} {cell}{}",
@@ -289,7 +294,7 @@ impl Progress {
             }
             Event::Finished(row) => {
                 self.done += 1;
-                let cost = expected_cost(&row.cell());
+                let cost = self.current.map_or(0.0, expected_cost);
                 self.cost_done += cost;
                 let score = match row.task {
                     TaskKind::Classification => format!(
@@ -437,22 +442,19 @@ mod tests {
 
     #[test]
     fn the_time_left_weighs_cells_by_their_cost() {
-        assert_eq!(expected_cost("classification/raw/none/logreg"), 1.0);
-        assert!((expected_cost("classification/capped/smote/stack") - 110.0).abs() < 1e-9);
-        assert_eq!(expected_cost("regression/raw/none/gbm"), 4.0);
-        let cells: Vec<String> = [
-            "classification/raw/none/logreg",
-            "classification/raw/none/stack",
-        ]
-        .map(String::from)
-        .to_vec();
+        let cell = |s: &str| s.parse::<Cell>().unwrap();
+        assert_eq!(expected_cost(cell("raw/none/logreg")), 0.5);
+        assert_eq!(expected_cost(cell("capped/smote/stack")), 43.0);
+        assert!((expected_cost(cell("raw/undersample/rf")) - 0.375).abs() < 1e-12);
+        assert_eq!(expected_cost(cell("regression/raw/none/gbm")), 4.0);
+        let cells = [cell("raw/none/logreg"), cell("raw/none/stack")];
         let mut p = Progress::new(true, &cells);
         assert_eq!(p.left(), "", "nothing done, nothing to estimate from");
-        assert_eq!(p.cost_total, 51.0);
-        // One cost unit done in (at least) a second: 50 units, so about 50 seconds, are left.
-        p.cost_done = 1.0;
+        assert_eq!(p.cost_total, 17.5);
+        // Half a second's cost done in (at least) a second: 17 s of cost, about 34 s, are left.
+        p.cost_done = 0.5;
         p.started -= Duration::from_secs(1);
         let left = p.left();
-        assert!(left.starts_with("; about 0:5"), "{left}");
+        assert!(left.starts_with("; about 0:3"), "{left}");
     }
 }

@@ -473,6 +473,20 @@ fn experiment_refuses_bad_params_and_empty_selections() {
     );
     let o = run(&["--only", "raw/none/gbm", "--features", "known-artist"]);
     assert!(stderr(&o).starts_with("error: the known-artist feature set (artist history) goes with the known-artist protocol only"), "{}", stderr(&o));
+    // `train` fits a grid cell through the same preparation, so it refuses the same way.
+    let model = std::env::temp_dir().join("hitcast-it-known-artist.hitcast");
+    let o = hitcast(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--features",
+        "known-artist",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).starts_with("error: the known-artist feature set (artist history) goes with the known-artist protocol only"), "{}", stderr(&o));
+    assert!(!model.exists());
     let o = run(&["--only", "raw/none/gbm", "--drop", "no_such_column"]);
     assert_eq!(
         stderr(&o),

@@ -4,11 +4,13 @@
 //! Per setup the feature pipeline is fitted on FIT; per strategy FIT is resampled once and shared
 //! by the classifiers; VAL drives early stopping and picks the F1 threshold; TEST is only scored.
 
+mod cell;
 mod folds;
 mod headline;
 mod results;
 mod tune;
 
+pub use cell::Cell;
 pub use folds::{CellSpread, FoldsSummary, Spread};
 pub use headline::{seed_headline, seed_procedure_split, Headline, HeadlineFigures, EXPLANATION};
 pub(crate) use results::fixed;
@@ -29,7 +31,7 @@ use crate::models::{
     Classifier, ClassifierKind, FittedClassifier, ModelError, ModelSpec, Regressor, RegressorKind,
     TrainSet,
 };
-use crate::sampling::{resample, SamplingError, Strategy};
+use crate::sampling::{resample, Resampled, SamplingError, Strategy};
 use crate::split::{Protocol, Split, SplitError};
 
 /// What to run.
@@ -83,20 +85,24 @@ impl GridConfig {
         self.only.is_empty() || self.only.iter().any(|p| name.contains(p.as_str()))
     }
 
-    /// Names of the cells this configuration runs, in order.
-    pub fn cells(&self) -> Vec<String> {
+    /// The cells this configuration runs, in order.
+    pub fn cells(&self) -> Vec<Cell> {
         let mut cells = Vec::new();
-        for setup in &self.setups {
-            for strategy in &self.strategies {
-                for model in &self.classifiers {
-                    cells.push(format!("classification/{setup}/{strategy}/{model}"));
+        for &setup in &self.setups {
+            for &strategy in &self.strategies {
+                for &model in &self.classifiers {
+                    cells.push(Cell::Classifier {
+                        setup,
+                        strategy,
+                        model,
+                    });
                 }
             }
-            for model in &self.regressors {
-                cells.push(format!("regression/{setup}/none/{model}"));
+            for &model in &self.regressors {
+                cells.push(Cell::Regressor { setup, model });
             }
         }
-        cells.retain(|c| self.wants(c));
+        cells.retain(|c| self.wants(&c.to_string()));
         cells
     }
 }
@@ -189,7 +195,7 @@ pub enum Event<'a> {
     /// A tuning trial finished: family, trial number, VAL score.
     Trial(&'a str, usize, f64),
     /// A cell is starting.
-    Started(&'a str),
+    Started(Cell),
     /// A cell finished, with its result.
     Finished(&'a ResultRow),
 }
@@ -254,6 +260,9 @@ pub fn prepare(
     features: FeatureSet,
     drop: &[String],
 ) -> Result<Prepared, ExperimentError> {
+    if features == FeatureSet::KnownArtist && split.protocol != Protocol::KnownArtist {
+        return Err(ExperimentError::FeaturesForProtocol(split.protocol));
+    }
     let params = PipelineParams {
         outliers: setup,
         standardize: true,
@@ -287,6 +296,47 @@ pub fn prepare(
     })
 }
 
+/// FIT of one setup as every classifier of one strategy fits on it: resampled, each row with
+/// its group (a synthetic row with its source's, so grouped folds keep them together). The
+/// grid and `hitcast train` both fit through it.
+pub(crate) struct StrategyRows {
+    /// The resampled rows.
+    pub(crate) rows: Resampled,
+    /// Each row's group key.
+    pub(crate) groups: Vec<u64>,
+    /// Seconds the resampling took.
+    pub(crate) seconds: f64,
+}
+
+impl StrategyRows {
+    /// Resamples `data`'s FIT rows by `strategy`.
+    pub(crate) fn new(
+        data: &Prepared,
+        strategy: Strategy,
+        seed: u64,
+    ) -> Result<StrategyRows, SamplingError> {
+        let started = Instant::now();
+        let rows = resample(strategy, &data.fit_x, &data.fit_y, seed)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let groups = select(&data.fit_groups, &rows.origin);
+        Ok(StrategyRows {
+            rows,
+            groups,
+            seconds,
+        })
+    }
+
+    /// The rows as a training set.
+    pub(crate) fn train_set(&self) -> TrainSet<'_> {
+        TrainSet {
+            x: &self.rows.x,
+            y: &self.rows.y,
+            weights: self.rows.weights.as_deref(),
+            groups: Some(&self.groups),
+        }
+    }
+}
+
 /// Runs the grid on `tracks` (collapsed, or raw rows for the seed protocol) under `split`.
 pub fn run(
     tracks: &Tracks,
@@ -296,9 +346,6 @@ pub fn run(
 ) -> Result<Results, ExperimentError> {
     let started = Instant::now();
     let (labels, popularity) = targets(tracks, config.threshold)?;
-    if config.features == FeatureSet::KnownArtist && split.protocol != Protocol::KnownArtist {
-        return Err(ExperimentError::FeaturesForProtocol(split.protocol));
-    }
     let cells = config.cells();
     if cells.is_empty() {
         return Err(ExperimentError::NothingSelected(config.only.clone()));
@@ -358,7 +405,7 @@ pub fn run(
         for (kind, spec) in &mut classifier_specs {
             if cells
                 .iter()
-                .any(|c| c.starts_with("classification/") && c.ends_with(&format!("/{kind}")))
+                .any(|c| matches!(c, Cell::Classifier { model, .. } if model == kind))
             {
                 *spec = tune::tune_classifier(
                     *kind,
@@ -374,7 +421,7 @@ pub fn run(
         for (kind, spec) in &mut regressor_specs {
             if cells
                 .iter()
-                .any(|c| c.starts_with("regression/") && c.ends_with(&format!("/{kind}")))
+                .any(|c| matches!(c, Cell::Regressor { model, .. } if model == kind))
             {
                 *spec = tune::tune_regressor(
                     *kind,
@@ -393,9 +440,7 @@ pub fn run(
     let mut rows = Vec::new();
     let mut width = 0;
     for &setup in &config.setups {
-        let wanted = |prefix: &str| cells.iter().any(|c| c.starts_with(prefix));
-        if !wanted(&format!("classification/{setup}/")) && !wanted(&format!("regression/{setup}/"))
-        {
+        if !cells.iter().any(|c| c.setup() == setup) {
             continue;
         }
         let reused = if setup == OutlierSetup::Raw {
@@ -417,38 +462,36 @@ pub fn run(
         };
         width = data.fit_x.n_cols();
         for &strategy in &config.strategies {
-            let prefix = format!("classification/{setup}/{strategy}/");
-            if !wanted(&prefix) {
+            let wanted = |model: ClassifierKind| {
+                let cell = Cell::Classifier {
+                    setup,
+                    strategy,
+                    model,
+                };
+                cells.contains(&cell).then_some(cell)
+            };
+            if !config.classifiers.iter().any(|&k| wanted(k).is_some()) {
                 continue;
             }
-            let started = Instant::now();
-            let resampled =
-                resample(strategy, &data.fit_x, &data.fit_y, config.seed).map_err(|source| {
-                    ExperimentError::Sampling {
-                        cell: prefix.clone(),
-                        source,
-                    }
-                })?;
-            let resample_seconds = started.elapsed().as_secs_f64();
-            let groups = select(&data.fit_groups, &resampled.origin);
-            let train = TrainSet {
-                x: &resampled.x,
-                y: &resampled.y,
-                weights: resampled.weights.as_deref(),
-                groups: Some(&groups),
-            };
+            let fit = StrategyRows::new(&data, strategy, config.seed).map_err(|source| {
+                ExperimentError::Sampling {
+                    cell: format!("classification/{setup}/{strategy}"),
+                    source,
+                }
+            })?;
+            let train = fit.train_set();
             let val = TrainSet::new(&data.val_x, &data.val_y);
             // The cells' models with their family's defaults: a stack of those families takes
             // them as its members instead of fitting them again on the same rows.
             let mut defaults: Vec<FittedClassifier> = Vec::new();
             for (kind, spec) in &classifier_specs {
-                let cell = format!("{prefix}{kind}");
-                if !cells.contains(&cell) {
+                let Some(cell) = wanted(*kind) else {
                     continue;
-                }
-                on_event(Event::Started(&cell));
+                };
+                on_event(Event::Started(cell));
                 let reuse: Vec<&FittedClassifier> = defaults.iter().collect();
-                let (row, model) = classify(&cell, spec, &train, &val, &data, config.seed, &reuse)?;
+                let name = cell.to_string();
+                let (row, model) = classify(&name, spec, &train, &val, &data, config.seed, &reuse)?;
                 if *spec == ModelSpec::classifier(*kind) {
                     defaults.push(model);
                 }
@@ -456,7 +499,7 @@ pub fn run(
                     setup,
                     strategy: Some(strategy),
                     model: kind.name().to_owned(),
-                    resample_seconds: Some(resample_seconds),
+                    resample_seconds: Some(fit.seconds),
                     ..row
                 };
                 on_event(Event::Finished(&row));
@@ -464,12 +507,15 @@ pub fn run(
             }
         }
         for (kind, spec) in &regressor_specs {
-            let cell = format!("regression/{setup}/none/{kind}");
+            let cell = Cell::Regressor {
+                setup,
+                model: *kind,
+            };
             if !cells.contains(&cell) {
                 continue;
             }
-            on_event(Event::Started(&cell));
-            let row = regress(&cell, spec, &data, config.seed)?;
+            on_event(Event::Started(cell));
+            let row = regress(&cell.to_string(), spec, &data, config.seed)?;
             let row = ResultRow {
                 setup,
                 model: kind.name().to_owned(),
