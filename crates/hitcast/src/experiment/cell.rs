@@ -90,10 +90,12 @@ impl FromStr for Cell {
         let (task, rest) = match parts.as_slice() {
             [task, rest @ ..] if rest.len() == 3 => (*task, rest),
             rest if rest.len() == 3 => ("classification", rest),
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "{s:?} is not a grid cell: expected setup/strategy/model (e.g. capped/none/gbm) \
                      or task/setup/strategy/model"
-            )),
+            ))
+            }
         };
         let setup = rest[0].parse()?;
         let strategy: Strategy = rest[1].parse()?;

@@ -3,18 +3,20 @@
 //! brought to 1:1). Run them on z-scored features so distances are meaningful.
 //!
 //! Hand-written: the Rust options (`imbalance-rs`) fix their own RNG and neighbour search, and
-//! these four take a page between them on a brute-force neighbour search, which at ~1,500
-//! minority rows is as fast as a tree in 128 dimensions.
+//! these four take a page between them on an exact neighbour search (`neighbours`), which in
+//! 139 dimensions a tree would not speed up.
+
+mod neighbours;
 
 use std::fmt;
 use std::str::FromStr;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::features::FeatureMatrix;
+use neighbours::nearest;
 
 /// An imbalance strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -263,48 +265,6 @@ fn with_synthetic(
         weights: None,
         origin: (0..y.len()).chain(sources).collect(),
     }
-}
-
-/// For each row in `queries`, the `k` nearest rows of `pool` by Euclidean distance (ties by row
-/// index), skipping the query row itself when `exclude_self`.
-fn nearest(
-    x: &FeatureMatrix,
-    queries: &[usize],
-    pool: &[usize],
-    k: usize,
-    exclude_self: bool,
-) -> Vec<Vec<usize>> {
-    queries
-        .par_iter()
-        .map(|&q| {
-            let a = x.row(q);
-            // (distance², row), kept sorted, at most k long.
-            let mut best: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
-            for &j in pool {
-                if exclude_self && j == q {
-                    continue;
-                }
-                let bound = if best.len() == k {
-                    best[k - 1].0
-                } else {
-                    f64::INFINITY
-                };
-                let mut d = 0.0;
-                for (u, v) in a.iter().zip(x.row(j)) {
-                    d += (u - v) * (u - v);
-                    if d > bound {
-                        break; // cannot enter the top k
-                    }
-                }
-                if d < bound || (d == bound && best.len() < k) {
-                    let at = best.partition_point(|&(bd, bj)| bd < d || (bd == d && bj < j));
-                    best.insert(at, (d, j));
-                    best.truncate(k);
-                }
-            }
-            best.into_iter().map(|(_, j)| j).collect()
-        })
-        .collect()
 }
 
 #[cfg(test)]
