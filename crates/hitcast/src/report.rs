@@ -19,7 +19,6 @@ use crate::features::{select, OutlierSetup};
 use crate::metrics::{reliability, CalibrationBin, MetricError, RELIABILITY_EDGES};
 use crate::models::ModelError;
 use crate::predictor::Predictor;
-use crate::sampling::Strategy;
 use crate::split::{Split, SplitError};
 
 /// Why a model card could not be made.
@@ -371,7 +370,7 @@ fn results_section(h: &mut String, r: &Results, k: usize) {
         let rows: Vec<_> = r
             .ranked_by_val()
             .into_iter()
-            .filter(|x| x.setup == setup)
+            .filter(|x| x.cell.setup() == setup)
             .collect();
         if rows.is_empty() {
             continue;
@@ -381,7 +380,7 @@ fn results_section(h: &mut String, r: &Results, k: usize) {
             let _ = write!(
                 h,
                 "<tr><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td></tr>",
-                x.strategy.map_or("none", Strategy::name), escape(&x.model),
+                x.cell.strategy().name(), escape(x.cell.model_name()),
                 fixed(x.val_pr_auc), fixed(x.roc_auc), fixed(x.pr_auc), fixed(x.f1), fixed(x.precision), fixed(x.recall), fixed(x.accuracy), fixed(x.balanced_accuracy), x.fit_seconds
             );
         }
@@ -391,7 +390,7 @@ fn results_section(h: &mut String, r: &Results, k: usize) {
     let regression: Vec<_> = r
         .rows
         .iter()
-        .filter(|x| x.task == TaskKind::Regression)
+        .filter(|x| x.task() == TaskKind::Regression)
         .collect();
     if !regression.is_empty() {
         h.push_str("<table><tr><th>score regressor</th><th>VAL R²</th><th>R²</th><th>RMSE</th><th>MAE</th><th>fit s</th></tr>");
@@ -399,8 +398,8 @@ fn results_section(h: &mut String, r: &Results, k: usize) {
             let _ = write!(
                 h,
                 "<tr><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td></tr>",
-                x.setup,
-                escape(&x.model),
+                x.cell.setup(),
+                escape(x.cell.model_name()),
                 fixed(x.val_r2),
                 fixed(x.r2),
                 fixed(x.rmse),
@@ -432,7 +431,7 @@ fn best_per_metric(h: &mut String, r: &Results) {
         h,
         "<h3>Best per metric</h3><p>Chosen on VAL (best VAL PR-AUC {}): <b>{}</b>, with TEST ROC-AUC {}, PR-AUC {}, F1 {}. The best TEST value of each metric, for reading the tables (choosing by it would be choosing on TEST):</p><table><tr><th>metric</th><th>best</th><th>cell</th></tr>",
         fixed(best.val_pr_auc),
-        escape(&best.cell()),
+        escape(&best.cell.to_string()),
         fixed(best.roc_auc),
         fixed(best.pr_auc),
         fixed(best.f1)
@@ -441,7 +440,7 @@ fn best_per_metric(h: &mut String, r: &Results) {
         let _ = write!(
             h,
             "<tr><td>{name}</td><td>{value:.3}</td><td>{}</td></tr>",
-            escape(&row.cell())
+            escape(&row.cell.to_string())
         );
     }
     h.push_str("</table>");
@@ -461,16 +460,12 @@ fn side_by_side(h: &mut String, all: &[Results]) {
     for row in all[0]
         .rows
         .iter()
-        .filter(|x| x.task == TaskKind::Classification)
+        .filter(|x| x.task() == TaskKind::Classification)
     {
-        let cell = row.cell();
-        let _ = write!(
-            h,
-            "<tr><td>{}</td>",
-            escape(cell.trim_start_matches("classification/"))
-        );
+        let cell = row.cell;
+        let _ = write!(h, "<tr><td>{}</td>", escape(&cell.short()));
         for r in all {
-            let other = r.rows.iter().find(|x| x.cell() == cell);
+            let other = r.rows.iter().find(|x| x.cell == cell);
             let _ = write!(
                 h,
                 "<td>{}</td><td>{}</td>",

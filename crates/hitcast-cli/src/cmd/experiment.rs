@@ -296,7 +296,7 @@ impl Progress {
                 self.done += 1;
                 let cost = self.current.map_or(0.0, expected_cost);
                 self.cost_done += cost;
-                let score = match row.task {
+                let score = match row.task() {
                     TaskKind::Classification => format!(
                         "VAL PR-AUC {:.3}, TEST ROC-AUC {:.3}",
                         row.val_pr_auc.unwrap_or(f64::NAN),
@@ -310,7 +310,7 @@ impl Progress {
                         "[{}/{}] {} ({:.1} s): {score}{}",
                         self.done,
                         self.total,
-                        row.cell(),
+                        row.cell,
                         row.fit_seconds,
                         self.left()
                     )),
@@ -365,7 +365,7 @@ fn summary(results: &Results, out: &std::path::Path) -> String {
             let _ = writeln!(
                 s,
                 "  {:<36}{:>8.3}{:>9.3}{:>8.3}{:>7.3}{:>7.3}{:>8.3}",
-                r.cell().trim_start_matches("classification/"),
+                r.cell.short(),
                 r.val_pr_auc.unwrap_or(f64::NAN),
                 r.roc_auc.unwrap_or(f64::NAN),
                 r.pr_auc.unwrap_or(f64::NAN),
@@ -382,7 +382,7 @@ fn summary(results: &Results, out: &std::path::Path) -> String {
     let regressors: Vec<_> = results
         .rows
         .iter()
-        .filter(|r| r.task == TaskKind::Regression)
+        .filter(|r| r.task() == TaskKind::Regression)
         .collect();
     if !regressors.is_empty() {
         let _ = writeln!(
@@ -394,7 +394,7 @@ fn summary(results: &Results, out: &std::path::Path) -> String {
             let _ = writeln!(
                 s,
                 "  {:<36}{:>8.3}{:>9.2}{:>8.2}",
-                r.cell().trim_start_matches("regression/"),
+                r.cell.short(),
                 r.r2.unwrap_or(f64::NAN),
                 r.rmse.unwrap_or(f64::NAN),
                 r.mae.unwrap_or(f64::NAN)

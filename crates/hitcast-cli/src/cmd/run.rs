@@ -157,13 +157,13 @@ impl RunArgs {
                 &["train"],
                 &[
                     "--model".into(),
-                    chosen.model.clone(),
+                    chosen.cell.model_name().to_owned(),
                     "--strategy".into(),
-                    chosen.strategy.map_or("none", |s| s.name()).into(),
+                    chosen.cell.strategy().name().into(),
                     "--setup".into(),
-                    chosen.setup.to_string(),
+                    chosen.cell.setup().to_string(),
                     "--regressor".into(),
-                    regressor.model.clone(),
+                    regressor.cell.model_name().to_owned(),
                     "--out".into(),
                     path("model.hitcast"),
                 ],
@@ -254,7 +254,7 @@ fn choose(results: &Results) -> anyhow::Result<(&ResultRow, &ResultRow)> {
         .filter(|r| r.val_pr_auc.is_some())
         .context("the grid has no classification result to choose from")?;
     let regressor = results
-        .best_regressor_by_val(chosen.setup)
+        .best_regressor_by_val(chosen.cell.setup())
         .filter(|r| r.val_r2.is_some())
         .context("the grid has no regression result on the chosen setup")?;
     Ok((chosen, regressor))
@@ -283,11 +283,10 @@ fn summary(
     let ranked = results.ranked_by_val();
     let f = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.3}"));
     for r in ranked.iter().take(5) {
-        let cell = r.cell();
         let _ = writeln!(
             s,
             "  {:<40} VAL PR-AUC {}   TEST ROC-AUC {}  PR-AUC {}  F1 {}",
-            cell.trim_start_matches("classification/"),
+            r.cell.short(),
             f(r.val_pr_auc),
             f(r.roc_auc),
             f(r.pr_auc),
@@ -299,10 +298,10 @@ fn summary(
     let _ = writeln!(
         s,
         "\nSaved model: {} classifier ({} setup, strategy {}) and {} score regressor.",
-        chosen.model,
-        chosen.setup,
-        chosen.strategy.map_or("none", |s| s.name()),
-        regressor.model
+        chosen.cell.model_name(),
+        chosen.cell.setup(),
+        chosen.cell.strategy().name(),
+        regressor.cell.model_name()
     );
     let _ = writeln!(
         s,

@@ -5,14 +5,18 @@
 use std::fmt;
 use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
+
 use crate::features::OutlierSetup;
 use crate::models::{ClassifierKind, RegressorKind};
 use crate::sampling::Strategy;
 
 use super::TaskKind;
 
-/// One fit of the grid.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// One fit of the grid. In results files it is the four columns `task`, `setup`, `strategy`
+/// (null for a regressor) and `model`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "CellFields", try_from = "CellFields")]
 pub enum Cell {
     /// A classifier of popular tracks, on FIT resampled by `strategy`.
     Classifier {
@@ -48,6 +52,14 @@ impl Cell {
         }
     }
 
+    /// Its imbalance strategy, `None` for a regressor (which fits FIT as it is).
+    pub fn imbalance(self) -> Option<Strategy> {
+        match self {
+            Cell::Classifier { strategy, .. } => Some(strategy),
+            Cell::Regressor { .. } => None,
+        }
+    }
+
     /// Classification or regression.
     pub fn task(self) -> TaskKind {
         match self {
@@ -62,6 +74,13 @@ impl Cell {
             Cell::Classifier { model, .. } => model.name(),
             Cell::Regressor { model, .. } => model.name(),
         }
+    }
+}
+
+impl Cell {
+    /// `setup/strategy/model`, for tables that hold one task.
+    pub fn short(self) -> String {
+        format!("{}/{}/{}", self.setup(), self.strategy(), self.model_name())
     }
 }
 
@@ -119,6 +138,48 @@ impl FromStr for Cell {
     }
 }
 
+/// A cell as results files write it.
+#[derive(Serialize, Deserialize)]
+struct CellFields {
+    task: TaskKind,
+    setup: OutlierSetup,
+    strategy: Option<Strategy>,
+    model: String,
+}
+
+impl From<Cell> for CellFields {
+    fn from(cell: Cell) -> CellFields {
+        CellFields {
+            task: cell.task(),
+            setup: cell.setup(),
+            strategy: cell.imbalance(),
+            model: cell.model_name().to_owned(),
+        }
+    }
+}
+
+impl TryFrom<CellFields> for Cell {
+    type Error = String;
+
+    fn try_from(f: CellFields) -> Result<Cell, String> {
+        match (f.task, f.strategy) {
+            (TaskKind::Classification, Some(strategy)) => Ok(Cell::Classifier {
+                setup: f.setup,
+                strategy,
+                model: f.model.parse()?,
+            }),
+            (TaskKind::Classification, None) => Err(format!(
+                "classifier {}/{} has no strategy",
+                f.setup, f.model
+            )),
+            (TaskKind::Regression, _) => Ok(Cell::Regressor {
+                setup: f.setup,
+                model: f.model.parse()?,
+            }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +192,7 @@ mod tests {
             model: ClassifierKind::Stack,
         };
         assert_eq!(cell.to_string(), "classification/capped/smote/stack");
+        assert_eq!(cell.short(), "capped/smote/stack");
         assert_eq!("classification/capped/smote/stack".parse(), Ok(cell));
         assert_eq!("capped/smote/stack".parse(), Ok(cell));
         let regressor = Cell::Regressor {
@@ -141,6 +203,19 @@ mod tests {
         assert_eq!("regression/raw/none/linear".parse(), Ok(regressor));
         assert_eq!(regressor.strategy(), Strategy::None);
         assert_eq!(regressor.task(), TaskKind::Regression);
+    }
+
+    #[test]
+    fn results_files_keep_their_four_columns() {
+        let cell: Cell = "regression/capped/none/gbm".parse().unwrap();
+        let json = serde_json::to_string(&cell).unwrap();
+        assert_eq!(
+            json,
+            r#"{"task":"regression","setup":"capped","strategy":null,"model":"gbm"}"#
+        );
+        assert_eq!(serde_json::from_str::<Cell>(&json).unwrap(), cell);
+        let bad = r#"{"task":"classification","setup":"raw","strategy":"none","model":"xgb"}"#;
+        assert!(serde_json::from_str::<Cell>(bad).is_err());
     }
 
     #[test]

@@ -76,7 +76,7 @@ impl FoldsSummary {
         let mut by_cell: BTreeMap<String, Vec<&ResultRow>> = BTreeMap::new();
         for r in results {
             for row in &r.rows {
-                by_cell.entry(row.cell()).or_default().push(row);
+                by_cell.entry(row.cell.to_string()).or_default().push(row);
             }
         }
         let spread = |rows: &[&ResultRow], get: fn(&ResultRow) -> Option<f64>| {
@@ -86,7 +86,7 @@ impl FoldsSummary {
             .into_iter()
             .map(|(cell, rows)| {
                 (
-                    rows[0].task,
+                    rows[0].task(),
                     CellSpread {
                         folds: rows.len(),
                         roc_auc: spread(&rows, |r| r.roc_auc),
@@ -191,7 +191,6 @@ impl FoldsSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sampling::Strategy;
 
     fn fold(fold: u8, roc: f64, val: f64) -> Results {
         Results {
@@ -210,18 +209,14 @@ mod tests {
             wall_seconds: 0.0,
             rows: vec![
                 ResultRow {
-                    strategy: Some(Strategy::None),
-                    model: "gbm".into(),
                     roc_auc: Some(roc),
                     val_pr_auc: Some(val),
-                    ..ResultRow::default()
+                    ..ResultRow::new("raw/none/gbm".parse().unwrap())
                 },
                 ResultRow {
-                    strategy: Some(Strategy::None),
-                    model: "logreg".into(),
                     roc_auc: Some(0.8),
                     val_pr_auc: Some(0.1),
-                    ..ResultRow::default()
+                    ..ResultRow::new("raw/none/logreg".parse().unwrap())
                 },
             ],
             headline: None,

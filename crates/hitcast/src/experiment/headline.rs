@@ -8,10 +8,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{classify, default_features, prepare, targets, ExperimentError, ResultRow};
+use super::{classify, default_features, prepare, targets, Cell, ExperimentError, ResultRow};
 use crate::data::Tracks;
 use crate::features::OutlierSetup;
 use crate::models::{ClassifierKind, ModelSpec, TrainSet};
+use crate::sampling::Strategy;
 use crate::split::Split;
 
 /// One model's TEST figures under one procedure.
@@ -102,7 +103,11 @@ pub fn seed_headline(
     )?;
     let cell = format!("seed-procedure/raw/none/{model}");
     let (row, _) = classify(
-        &cell,
+        Cell::Classifier {
+            setup: OutlierSetup::Raw,
+            strategy: Strategy::None,
+            model,
+        },
         &ModelSpec::classifier(model),
         &TrainSet {
             groups: Some(&data.fit_groups),

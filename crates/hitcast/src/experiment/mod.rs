@@ -490,15 +490,11 @@ pub fn run(
                 };
                 on_event(Event::Started(cell));
                 let reuse: Vec<&FittedClassifier> = defaults.iter().collect();
-                let name = cell.to_string();
-                let (row, model) = classify(&name, spec, &train, &val, &data, config.seed, &reuse)?;
+                let (row, model) = classify(cell, spec, &train, &val, &data, config.seed, &reuse)?;
                 if *spec == ModelSpec::classifier(*kind) {
                     defaults.push(model);
                 }
                 let row = ResultRow {
-                    setup,
-                    strategy: Some(strategy),
-                    model: kind.name().to_owned(),
                     resample_seconds: Some(fit.seconds),
                     ..row
                 };
@@ -515,12 +511,7 @@ pub fn run(
                 continue;
             }
             on_event(Event::Started(cell));
-            let row = regress(&cell.to_string(), spec, &data, config.seed)?;
-            let row = ResultRow {
-                setup,
-                model: kind.name().to_owned(),
-                ..row
-            };
+            let row = regress(cell, spec, &data, config.seed)?;
             on_event(Event::Finished(&row));
             rows.push(row);
         }
@@ -548,7 +539,7 @@ pub fn run(
 }
 
 fn classify(
-    cell: &str,
+    cell: Cell,
     spec: &ModelSpec,
     train: &TrainSet,
     val: &TrainSet,
@@ -556,8 +547,9 @@ fn classify(
     seed: u64,
     fitted: &[&FittedClassifier],
 ) -> Result<(ResultRow, FittedClassifier), ExperimentError> {
-    let model_error = ExperimentError::model(cell);
-    let metric_error = ExperimentError::metric(cell);
+    let name = cell.to_string();
+    let model_error = ExperimentError::model(&name);
+    let metric_error = ExperimentError::metric(&name);
     let start = Instant::now();
     let model = spec
         .fit_classifier_reusing(train, Some(val), seed, fitted)
@@ -574,7 +566,6 @@ fn classify(
         .map_err(metric_error)?;
     Ok((
         ResultRow {
-            task: TaskKind::Classification,
             params: spec.params_json(),
             roc_auc: Some(m.roc_auc),
             pr_auc: Some(m.pr_auc),
@@ -590,34 +581,34 @@ fn classify(
             predict_seconds,
             rows_fit: train.y.len(),
             rounds: model.rounds(),
-            ..ResultRow::default()
+            ..ResultRow::new(cell)
         },
         model,
     ))
 }
 
 fn regress(
-    cell: &str,
+    cell: Cell,
     spec: &ModelSpec,
     data: &Prepared,
     seed: u64,
 ) -> Result<ResultRow, ExperimentError> {
+    let name = &cell.to_string();
     let train = TrainSet::new(&data.fit_x, &data.fit_score);
     let val = TrainSet::new(&data.val_x, &data.val_score);
     let start = Instant::now();
     let model = spec
         .fit_regressor(&train, Some(&val), seed)
-        .map_err(ExperimentError::model(cell))?;
+        .map_err(ExperimentError::model(name))?;
     let fit_seconds = start.elapsed().as_secs_f64();
     let val_m = RegressionMetrics::new(&model.predict(&data.val_x), &data.val_score)
-        .map_err(ExperimentError::metric(cell))?;
+        .map_err(ExperimentError::metric(name))?;
     let start = Instant::now();
     let predicted = model.predict(&data.test_x);
     let predict_seconds = start.elapsed().as_secs_f64();
     let m = RegressionMetrics::new(&predicted, &data.test_score)
-        .map_err(ExperimentError::metric(cell))?;
+        .map_err(ExperimentError::metric(name))?;
     Ok(ResultRow {
-        task: TaskKind::Regression,
         params: spec.params_json(),
         r2: Some(m.r2),
         rmse: Some(m.rmse),
@@ -627,6 +618,6 @@ fn regress(
         predict_seconds,
         rows_fit: train.y.len(),
         rounds: model.rounds(),
-        ..ResultRow::default()
+        ..ResultRow::new(cell)
     })
 }

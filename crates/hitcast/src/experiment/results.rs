@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::headline::{figures, Headline, HeadlineFigures, EXPLANATION};
+use super::Cell;
 use crate::features::OutlierSetup;
 use crate::fsutil::write_atomic;
 use crate::sampling::Strategy;
@@ -26,16 +27,11 @@ pub enum TaskKind {
 
 /// One grid cell's outcome. Metrics are on TEST unless prefixed `val_`; `None` where they do
 /// not apply (classification metrics on a regressor and back).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResultRow {
-    /// Classification or regression.
-    pub task: TaskKind,
-    /// Outlier setup.
-    pub setup: OutlierSetup,
-    /// Imbalance strategy (`None` for regression).
-    pub strategy: Option<Strategy>,
-    /// Model family.
-    pub model: String,
+    /// The cell (`task`, `setup`, `strategy` and `model` in the file).
+    #[serde(flatten)]
+    pub cell: Cell,
     /// The model's parameters.
     pub params: serde_json::Value,
     /// ROC-AUC.
@@ -81,14 +77,36 @@ pub struct ResultRow {
 }
 
 impl ResultRow {
-    /// `task/setup/strategy/model`.
-    pub fn cell(&self) -> String {
-        let task = match self.task {
-            TaskKind::Classification => "classification",
-            TaskKind::Regression => "regression",
-        };
-        let strategy = self.strategy.map_or("none", Strategy::name);
-        format!("{task}/{}/{strategy}/{}", self.setup, self.model)
+    /// A row of `cell` with no figures yet.
+    pub fn new(cell: Cell) -> ResultRow {
+        ResultRow {
+            cell,
+            params: serde_json::Value::Null,
+            roc_auc: None,
+            pr_auc: None,
+            f1: None,
+            precision: None,
+            recall: None,
+            accuracy: None,
+            balanced_accuracy: None,
+            threshold: None,
+            r2: None,
+            rmse: None,
+            mae: None,
+            val_pr_auc: None,
+            val_f1: None,
+            val_r2: None,
+            fit_seconds: 0.0,
+            predict_seconds: 0.0,
+            rows_fit: 0,
+            rounds: None,
+            resample_seconds: None,
+        }
+    }
+
+    /// Classification or regression.
+    pub fn task(&self) -> TaskKind {
+        self.cell.task()
     }
 }
 
@@ -177,7 +195,7 @@ impl Results {
         let mut ranked: Vec<&ResultRow> = self
             .rows
             .iter()
-            .filter(|r| r.task == TaskKind::Classification)
+            .filter(|r| r.task() == TaskKind::Classification)
             .collect();
         ranked.sort_by(|a, b| by_val(b.val_pr_auc, a.val_pr_auc));
         ranked
@@ -193,7 +211,7 @@ impl Results {
     pub fn best_regressor_by_val(&self, setup: OutlierSetup) -> Option<&ResultRow> {
         self.rows
             .iter()
-            .filter(|r| r.task == TaskKind::Regression && r.setup == setup)
+            .filter(|r| r.task() == TaskKind::Regression && r.cell.setup() == setup)
             .fold(None, |best: Option<&ResultRow>, r| match best {
                 Some(b) if by_val(r.val_r2, b.val_r2).is_le() => Some(b),
                 _ => Some(r),
@@ -203,18 +221,23 @@ impl Results {
     /// Attaches the seed procedure's figures, beside the same model's cell on raw data without
     /// resampling in this run (if the grid ran it).
     pub fn set_headline(&mut self, seed_procedure: HeadlineFigures) {
+        // The seed procedure's cell is named `seed-procedure/raw/none/MODEL`.
         let model = seed_procedure.cell.rsplit('/').next().unwrap_or_default();
-        let cell = format!("classification/raw/none/{model}");
+        let cell = model.parse().ok().map(|model| Cell::Classifier {
+            setup: OutlierSetup::Raw,
+            strategy: Strategy::None,
+            model,
+        });
         let procedure = format!(
             "{} protocol{}: collapsed tracks, TEST artists unseen in training",
             self.protocol,
             self.fold
                 .map_or_else(String::new, |f| format!(", fold {f}"))
         );
-        let this_run = self.rows.iter().find(|r| r.cell() == cell).map(|row| {
+        let this_run = self.rows.iter().find(|r| Some(r.cell) == cell).map(|row| {
             figures(
                 &procedure,
-                cell.clone(),
+                row.cell.to_string(),
                 self.test_rows,
                 self.positive_rate,
                 row,
@@ -280,7 +303,7 @@ impl Results {
             .filter_map(|(name, get)| {
                 self.rows
                     .iter()
-                    .filter(|r| r.task == TaskKind::Classification)
+                    .filter(|r| r.task() == TaskKind::Classification)
                     .filter_map(|r| get(r).map(|v| (v, r)))
                     .max_by(|a, b| a.0.total_cmp(&b.0))
                     .map(|(v, r)| (name, v, r))
@@ -313,13 +336,16 @@ impl Results {
         w.write_record(CSV_HEADER)?;
         for r in &self.rows {
             w.write_record([
-                match r.task {
+                match r.task() {
                     TaskKind::Classification => "classification".to_owned(),
                     TaskKind::Regression => "regression".to_owned(),
                 },
-                r.setup.to_string(),
-                r.strategy.map(|s| s.to_string()).unwrap_or_default(),
-                r.model.clone(),
+                r.cell.setup().to_string(),
+                r.cell
+                    .imbalance()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+                r.cell.model_name().to_owned(),
                 r.params.to_string(),
                 opt(r.roc_auc),
                 opt(r.pr_auc),
@@ -383,7 +409,7 @@ impl Results {
             let rows: Vec<&ResultRow> = self
                 .rows
                 .iter()
-                .filter(|r| r.task == TaskKind::Classification && r.setup == setup)
+                .filter(|r| r.task() == TaskKind::Classification && r.cell.setup() == setup)
                 .collect();
             if rows.is_empty() {
                 continue;
@@ -399,8 +425,8 @@ impl Results {
                 let _ = writeln!(
                     md,
                     "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} |",
-                    r.strategy.map_or("none", Strategy::name),
-                    r.model,
+                    r.cell.strategy().name(),
+                    r.cell.model_name(),
                     fixed(r.roc_auc, 3),
                     fixed(r.pr_auc, 3),
                     fixed(r.f1, 3),
@@ -419,7 +445,7 @@ impl Results {
         let regression: Vec<&ResultRow> = self
             .rows
             .iter()
-            .filter(|r| r.task == TaskKind::Regression)
+            .filter(|r| r.task() == TaskKind::Regression)
             .collect();
         if !regression.is_empty() {
             let _ = writeln!(
@@ -436,8 +462,8 @@ impl Results {
                 let _ = writeln!(
                     md,
                     "| {} | {} | {} | {} | {} | {} | {} | {:.2} |",
-                    r.setup,
-                    r.model,
+                    r.cell.setup(),
+                    r.cell.model_name(),
                     fixed(r.r2, 3),
                     fixed(r.rmse, 2),
                     fixed(r.mae, 2),
@@ -457,7 +483,7 @@ impl Results {
         let classification: Vec<&ResultRow> = self
             .rows
             .iter()
-            .filter(|r| r.task == TaskKind::Classification)
+            .filter(|r| r.task() == TaskKind::Classification)
             .collect();
         if classification.is_empty() {
             return;
@@ -468,7 +494,7 @@ impl Results {
                 md,
                 "Chosen on VAL (best VAL PR-AUC {}): **{}**, with TEST ROC-AUC {}, PR-AUC {}, F1 {}.\n",
                 fixed(best.val_pr_auc, 3),
-                best.cell(),
+                best.cell,
                 fixed(best.roc_auc, 3),
                 fixed(best.pr_auc, 3),
                 fixed(best.f1, 3)
@@ -478,7 +504,7 @@ impl Results {
         let _ = writeln!(md, "| metric | best | cell |");
         let _ = writeln!(md, "|---|--:|---|");
         for (name, value, best) in self.best_per_metric() {
-            let _ = writeln!(md, "| {name} | {value:.3} | {} |", best.cell());
+            let _ = writeln!(md, "| {name} | {value:.3} | {} |", best.cell);
         }
         md.push('\n');
     }
@@ -499,6 +525,10 @@ impl Results {
 mod tests {
     use super::*;
 
+    fn cell(name: &str) -> Cell {
+        name.parse().unwrap()
+    }
+
     fn results() -> Results {
         Results {
             protocol: Protocol::Honest,
@@ -516,27 +546,21 @@ mod tests {
             wall_seconds: 1.5,
             rows: vec![
                 ResultRow {
-                    strategy: Some(Strategy::Smote),
-                    model: "gbm".into(),
                     roc_auc: Some(0.9),
                     pr_auc: Some(0.3),
                     val_pr_auc: Some(0.2),
                     f1: Some(0.25),
-                    ..ResultRow::default()
+                    ..ResultRow::new(cell("raw/smote/gbm"))
                 },
                 ResultRow {
-                    strategy: Some(Strategy::None),
-                    model: "logreg".into(),
                     roc_auc: Some(0.8),
                     pr_auc: Some(0.35),
                     val_pr_auc: Some(0.1),
-                    ..ResultRow::default()
+                    ..ResultRow::new(cell("raw/none/logreg"))
                 },
                 ResultRow {
-                    task: TaskKind::Regression,
-                    model: "linear".into(),
                     r2: Some(0.12),
-                    ..ResultRow::default()
+                    ..ResultRow::new(cell("regression/raw/none/linear"))
                 },
             ],
             headline: None,
@@ -546,7 +570,11 @@ mod tests {
     #[test]
     fn rankings_and_the_regressor_pick_use_val_only() {
         let mut r = results();
-        let cells: Vec<String> = r.ranked_by_val().iter().map(|x| x.cell()).collect();
+        let cells: Vec<String> = r
+            .ranked_by_val()
+            .iter()
+            .map(|x| x.cell.to_string())
+            .collect();
         assert_eq!(
             cells,
             [
@@ -556,17 +584,18 @@ mod tests {
         );
         // Two regressors on raw, one on capped: the best VAL R² of the setup asked for, whatever
         // TEST says.
-        let regressor = |model: &str, setup, val_r2, r2| ResultRow {
-            task: TaskKind::Regression,
-            setup,
-            model: model.into(),
+        let regressor = |name: &str, val_r2, r2| ResultRow {
             val_r2: Some(val_r2),
             r2: Some(r2),
-            ..ResultRow::default()
+            ..ResultRow::new(cell(name))
         };
-        r.rows.push(regressor("gbm", OutlierSetup::Raw, 0.4, 0.1));
-        r.rows.push(regressor("rf", OutlierSetup::Capped, 0.9, 0.9));
-        let pick = |setup| r.best_regressor_by_val(setup).map(|x| x.model.clone());
+        r.rows.push(regressor("regression/raw/none/gbm", 0.4, 0.1));
+        r.rows
+            .push(regressor("regression/capped/none/rf", 0.9, 0.9));
+        let pick = |setup| {
+            r.best_regressor_by_val(setup)
+                .map(|x| x.cell.model_name().to_owned())
+        };
         assert_eq!(pick(OutlierSetup::Raw).as_deref(), Some("gbm"));
         assert_eq!(pick(OutlierSetup::Capped).as_deref(), Some("rf"));
         assert_eq!(pick(OutlierSetup::Removed), None);
@@ -575,10 +604,7 @@ mod tests {
     #[test]
     fn the_pick_is_made_on_val_not_test() {
         // logreg has the better TEST PR-AUC, gbm the better VAL PR-AUC: gbm is chosen.
-        assert_eq!(
-            results().best_by_val().unwrap().cell(),
-            "classification/raw/smote/gbm"
-        );
+        assert_eq!(results().best_by_val().unwrap().cell, cell("raw/smote/gbm"));
         let md = results().to_markdown();
         assert!(
             md.contains("Chosen on VAL (best VAL PR-AUC 0.200): **classification/raw/smote/gbm**"),

@@ -460,23 +460,23 @@ mod experiment {
         let gbm = results
             .rows
             .iter()
-            .find(|r| r.cell() == "classification/raw/none/gbm")
+            .find(|r| r.cell.to_string() == "classification/raw/none/gbm")
             .unwrap();
         assert!(gbm.roc_auc.unwrap() > 0.88, "{gbm:?}");
         assert!(gbm.pr_auc.unwrap() > 5.0 * results.positive_rate, "{gbm:?}");
         for row in results
             .rows
             .iter()
-            .filter(|r| r.task == TaskKind::Classification)
+            .filter(|r| r.task() == TaskKind::Classification)
         {
-            assert!(row.roc_auc.unwrap() > 0.8, "{}", row.cell());
+            assert!(row.roc_auc.unwrap() > 0.8, "{}", row.cell);
             let t = row.threshold.unwrap();
             assert!(t.is_finite());
         }
         let boosted = results
             .rows
             .iter()
-            .find(|r| r.cell() == "regression/raw/none/gbm")
+            .find(|r| r.cell.to_string() == "regression/raw/none/gbm")
             .unwrap();
         assert!(boosted.r2.unwrap() > 0.25, "{boosted:?}");
     }
