@@ -446,7 +446,7 @@ fn loss_and_gradients(
 /// A dropout mask: each unit dropped (0) with probability `p`, else kept and scaled by the
 /// inverse of the keep share (inverted dropout: prediction needs no change). The draw is one
 /// 16-bit number per unit from the generator's bulk output: an f32 drawn per unit took a
-/// sixth of a training step.
+/// quarter of a training step.
 fn dropout_mask(shape: (usize, usize), p: f32, rng: &mut ChaCha8Rng) -> Array2<f32> {
     let mut bytes = vec![0u8; 2 * shape.0 * shape.1];
     rng.fill_bytes(&mut bytes);
