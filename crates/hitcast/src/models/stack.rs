@@ -157,18 +157,19 @@ pub(crate) fn out_of_fold(
             fold_of(key, seed, params.folds)
         })
         .collect();
-    let held: Vec<Vec<usize>> = (0..params.folds)
-        .map(|k| (0..n).filter(|&i| fold[i] == k).collect())
-        .collect();
+    // Each fold's held-out rows and the rest, as indices: a member's fold copies the rest's
+    // rows only while it fits, so at most two folds' copies are alive at once.
+    let (held, rest): (Vec<Vec<usize>>, Vec<Vec<usize>>) = (0..params.folds)
+        .map(|k| (0..n).partition(|&i| fold[i] == k))
+        .unzip();
     let mut oof = vec![vec![f64::NAN; n]; params.members.len()];
     for (&kind, member_oof) in params.members.iter().zip(&mut oof) {
         let fit_fold = |k: usize| -> Result<Vec<f64>, ModelError> {
             if held[k].is_empty() {
                 return Ok(Vec::new());
             }
-            let rest: Vec<usize> = (0..n).filter(|&i| fold[i] != k).collect();
             let model = ModelSpec::classifier(kind).fit_classifier(
-                &Subset::of(train, &rest).set(),
+                &Subset::of(train, &rest[k]).set(),
                 val,
                 seed,
             )?;
