@@ -16,7 +16,7 @@ use hitcast::experiment::{
     Results, TaskKind, TuneConfig,
 };
 use hitcast::features::FeatureSet;
-use hitcast::models::ClassifierKind;
+use hitcast::models::{ClassifierKind, RegressorKind};
 use hitcast::sampling::Strategy;
 use hitcast::split::{Protocol, FOLDS};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -217,20 +217,26 @@ struct Progress {
 /// or ADASYN forest takes three times its plain fit and a SMOTE booster five, as they run to
 /// 1,700 rounds), so that the time left is not estimated from a count of cells.
 fn expected_cost(cell: Cell) -> f64 {
-    let strategy = cell.strategy();
-    let synthetic = matches!(strategy, Strategy::Smote | Strategy::Adasyn);
-    let (plain, with_synthetic) = match cell.model_name() {
-        "logreg" | "linear" => (0.5, 1.0),
-        "rf" => (2.5, 7.5),
-        "gbm" => (4.0, 20.0),
-        "mlp" => (3.0, 3.0),
-        "stack" => (17.0, 43.0),
-        _ => (5.0, 10.0),
+    // (plain FIT, FIT doubled by SMOTE or ADASYN); a regressor fits FIT as it is.
+    let (plain, with_synthetic) = match cell {
+        Cell::Classifier { model, .. } => match model {
+            ClassifierKind::Logreg => (0.5, 1.0),
+            ClassifierKind::Rf => (2.5, 7.5),
+            ClassifierKind::Gbm => (4.0, 20.0),
+            ClassifierKind::Mlp => (3.0, 3.0),
+            ClassifierKind::Stack => (17.0, 43.0),
+        },
+        Cell::Regressor { model, .. } => match model {
+            RegressorKind::Linear => (0.5, 0.5),
+            RegressorKind::Rf => (2.5, 2.5),
+            RegressorKind::Gbm => (4.0, 4.0),
+            RegressorKind::Mlp => (3.0, 3.0),
+        },
     };
-    match strategy {
+    match cell.strategy() {
         Strategy::Undersample => 0.15 * plain,
-        _ if synthetic => with_synthetic,
-        _ => plain,
+        Strategy::Smote | Strategy::Adasyn => with_synthetic,
+        Strategy::None | Strategy::Weights => plain,
     }
 }
 
