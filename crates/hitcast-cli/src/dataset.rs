@@ -6,16 +6,17 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use hitcast::data::{
-    locate_dataset, read_rows, ColumnMap, Loaded, OnError, RawRow, ReadOptions, Tracks, DATA_ENV,
-    DEFAULT_THRESHOLD,
+    locate_dataset, read_all, read_rows, ColumnMap, Loaded, OnError, RawRow, ReadOptions,
+    RowReader, RowSource, Tracks, DATA_ENV, DEFAULT_THRESHOLD,
 };
 use hitcast::split::{Protocol, Split};
+use hitcast_arrow::{is_parquet, ParquetRows};
 use sha2::{Digest, Sha256};
 
 /// Where the data comes from and how to read it.
 #[derive(Clone, Debug, Args)]
 pub struct DataArgs {
-    /// The tracks CSV or CSV.gz. Default: $HITCAST_DATA, else data/spotify_tracks.csv.gz, else
+    /// The tracks: CSV, CSV.gz or Parquet (told apart by their first bytes). Default: $HITCAST_DATA, else data/spotify_tracks.csv.gz, else
     /// ../shared/data/spotify_tracks.csv.gz.
     #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,
@@ -67,7 +68,12 @@ impl DataArgs {
     pub fn load(&self) -> anyhow::Result<Loaded> {
         let path = self.path()?;
         tracing::info!(path = %path.display(), "reading");
-        let loaded = read_rows(&path, &self.options()?)?;
+        let options = self.options()?;
+        let loaded = if is_parquet(&path) {
+            read_all(ParquetRows::open(&path, &options)?, options.on_error)?
+        } else {
+            read_rows(&path, &options)?
+        };
         for d in &loaded.report.defaults {
             tracing::warn!("column {:?} is absent: using {}", d.column, d.default);
         }
@@ -131,6 +137,16 @@ impl ProtocolArgs {
     ) -> anyhow::Result<Split> {
         Ok(Split::new(tracks, labels, self.protocol, fold, seed)?)
     }
+}
+
+/// A table of tracks to read row by row: Parquet when the file starts as one, else CSV (plain
+/// or gzip).
+pub fn open_rows(path: &Path, options: &ReadOptions) -> anyhow::Result<Box<dyn RowSource + Send>> {
+    Ok(if is_parquet(path) {
+        Box::new(ParquetRows::open(path, options)?)
+    } else {
+        Box::new(RowReader::open(path, options)?)
+    })
 }
 
 /// The SHA-256 of a file, in hex (the model metadata's `data_sha256`).

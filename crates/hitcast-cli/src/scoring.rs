@@ -8,15 +8,15 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use clap::Args;
-use hitcast::data::{Column, ColumnMap, OnError, RawRow, ReadOptions, RowReader};
+use hitcast::data::{Column, ColumnMap, OnError, RawRow, ReadOptions, RowSource};
 use hitcast::predictor::{Genres, Predictor};
 
-use crate::dataset::OnErrorArg;
+use crate::dataset::{open_rows, OnErrorArg};
 
 /// Flags for a file of tracks to score.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Tracks to score, CSV or CSV.gz; a popularity column is not needed.
+    /// Tracks to score, CSV, CSV.gz or Parquet; a popularity column is not needed.
     #[arg(long, value_name = "FILE", long_help = input_help())]
     pub input: PathBuf,
     /// Read header column SRC as hitcast's column DST (repeatable or comma-separated).
@@ -35,7 +35,7 @@ pub struct InputArgs {
 
 /// Rows of the input in batches, and what was skipped or not understood on the way.
 pub struct Batches {
-    rows: Peekable<RowReader>,
+    rows: Peekable<Box<dyn RowSource + Send>>,
     skip: bool,
     size: usize,
     skipped: u64,
@@ -55,7 +55,8 @@ fn input_help() -> String {
         .filter_map(|c| c.domain().map(|d| format!("{c} {}", d.range())))
         .collect();
     format!(
-        "Tracks to score, CSV or CSV.gz. Columns are matched by name (see --map); popularity is \
+        "Tracks to score: CSV, CSV.gz or Parquet (told apart by their first bytes; Parquet \
+         columns may hold numbers, booleans or text). Columns are matched by name (see --map); popularity is \
          not needed, track_id may be absent or empty (the output's track_id is then empty), \
          explicit defaults to false and time_signature to 4. A genre cell may list several \
          genres separated by , ; or |, in other catalogues' spellings (R&B, Hip Hop). Values \
@@ -84,7 +85,7 @@ impl InputArgs {
             require_popularity: false,
             require_track_id: false,
         };
-        let reader = RowReader::open(&self.input, &options)?;
+        let reader = open_rows(&self.input, &options)?;
         for d in reader.defaults() {
             tracing::warn!("column {:?} is absent: using {}", d.column, d.default);
         }

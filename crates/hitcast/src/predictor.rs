@@ -47,7 +47,27 @@ pub struct Prediction {
     pub unknown_genres: Vec<String>,
 }
 
+/// The columns of a scored table, in order, before any kept input columns: every surface that
+/// writes answers as a table (`hitcast predict`'s CSV and Parquet, the Python package, Spark)
+/// uses these names. `warnings` lists the inputs beyond what the model saw, `;`-separated.
+pub const ANSWER_COLUMNS: [&str; 8] = [
+    "track_id",
+    "popularity_probability",
+    "flagged",
+    "lift",
+    "predicted_popularity",
+    "popularity_low",
+    "popularity_high",
+    "warnings",
+];
+
 impl Prediction {
+    /// The inputs beyond what the model saw, as the `warnings` column writes them.
+    pub fn warning_fields(&self) -> String {
+        let fields: Vec<&str> = self.warnings.iter().map(|w| w.field.as_str()).collect();
+        fields.join(";")
+    }
+
     /// The score's range.
     pub fn range(&self) -> Range {
         Range {

@@ -1,14 +1,16 @@
-//! `hitcast predict`: score a CSV of tracks with a saved model, streaming in batches so memory
+//! `hitcast predict`: score a table of tracks (CSV or Parquet) with a saved model, streaming in batches so memory
 //! stays bounded for any file size; the output appears only when complete.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use hitcast::data::Column;
+use hitcast::data::{Column, RawRow};
 use hitcast::fsutil::AtomicFile;
+use hitcast::predictor::{Prediction, ANSWER_COLUMNS};
+use hitcast_arrow::{answers_batch, answers_schema, ParquetSink};
 
 use crate::output::thousands;
 use crate::scoring::InputArgs;
@@ -22,11 +24,12 @@ pub struct PredictArgs {
     model: PathBuf,
     #[command(flatten)]
     input: InputArgs,
-    /// Where to write the answers (CSV, written atomically): track_id, popularity_probability
+    /// Where to write the answers (written atomically): Parquet when the name ends in .parquet,
+    /// else CSV. Columns: track_id, popularity_probability
     /// (calibrated), flagged (1 = a likely hit), lift (the probability over a typical track's),
     /// predicted_popularity with its range popularity_low and popularity_high, and warnings (the
     /// inputs beyond what the model saw in training, `;`-separated).
-    #[arg(long, value_name = "FILE.csv")]
+    #[arg(long, value_name = "FILE")]
     output: PathBuf,
     /// Copy input columns into the output after the predictions, by hitcast name (after --map),
     /// e.g. --keep track_name,artists (repeatable or comma-separated).
@@ -43,52 +46,22 @@ impl PredictArgs {
         let started = Instant::now();
         let predictor = self.input.predictor(&self.model)?;
         let mut input = self.input.batches(self.batch as usize)?;
-        let out = AtomicFile::create(&self.output)
-            .with_context(|| format!("{}: cannot create the output", self.output.display()))?;
-        let mut csv = csv::Writer::from_writer(out);
-        let header = [
-            "track_id",
-            "popularity_probability",
-            "flagged",
-            "lift",
-            "predicted_popularity",
-            "popularity_low",
-            "popularity_high",
-            "warnings",
-        ];
+        let mut out = Answers::create(&self.output, &self.keep)?;
         let mut warned = 0u64;
-        csv.write_record(header.into_iter().chain(self.keep.iter().map(|c| c.name())))?;
         let mut written = 0u64;
         while let Some(batch) = input.next_batch()? {
-            let kept: Vec<Vec<String>> = batch
-                .iter()
-                .map(|row| self.keep.iter().map(|&c| row.field(c)).collect())
-                .collect();
             let predictions = predictor.score_rows(&batch)?;
-            for ((p, row), kept) in predictions.into_iter().zip(&batch).zip(kept) {
-                input.without_genres += u64::from(predictor.answered_without_genres(&p));
-                input.unknown_genres.extend(p.unknown_genres);
-                let warnings: Vec<&str> = p.warnings.iter().map(|w| w.field.as_str()).collect();
-                warned += u64::from(!warnings.is_empty());
-                let scored = [
-                    row.track_id.clone(),
-                    format!("{:.6}", p.probability),
-                    (if p.flagged { "1" } else { "0" }).to_owned(),
-                    format!("{:.2}", p.lift),
-                    format!("{:.2}", p.popularity),
-                    format!("{:.2}", p.popularity_low),
-                    format!("{:.2}", p.popularity_high),
-                    warnings.join(";"),
-                ];
-                csv.write_record(scored.iter().chain(&kept))?;
-                written += 1;
+            for p in &predictions {
+                input.without_genres += u64::from(predictor.answered_without_genres(p));
+                input
+                    .unknown_genres
+                    .extend(p.unknown_genres.iter().cloned());
+                warned += u64::from(!p.warnings.is_empty());
             }
+            out.write(&batch, &predictions, &self.keep)?;
+            written += batch.len() as u64;
         }
-        let out = csv
-            .into_inner()
-            .map_err(|e| anyhow::anyhow!("{}: {}", self.output.display(), e.error()))?;
-        out.commit()
-            .with_context(|| format!("{}: cannot write the output", self.output.display()))?;
+        out.commit()?;
         input.report();
         if warned > 0 {
             tracing::warn!(
@@ -106,6 +79,84 @@ impl PredictArgs {
                 seconds,
                 written as f64 / seconds.max(1e-9)
             );
+        }
+        Ok(())
+    }
+}
+
+/// Where the answers go: a CSV (numbers at a printed precision) or, for a `.parquet` path, a
+/// Parquet file of full-precision values. Either appears only when complete.
+enum Answers {
+    Csv {
+        path: PathBuf,
+        writer: csv::Writer<AtomicFile>,
+    },
+    Parquet(ParquetSink),
+}
+
+impl Answers {
+    fn create(path: &Path, keep: &[Column]) -> anyhow::Result<Answers> {
+        let parquet = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+        if parquet {
+            return Ok(Answers::Parquet(ParquetSink::create(
+                path,
+                answers_schema(keep),
+            )?));
+        }
+        let file = AtomicFile::create(path)
+            .with_context(|| format!("{}: cannot create the output", path.display()))?;
+        let mut writer = csv::Writer::from_writer(file);
+        writer.write_record(
+            ANSWER_COLUMNS
+                .into_iter()
+                .chain(keep.iter().map(|c| c.name())),
+        )?;
+        Ok(Answers::Csv {
+            path: path.to_owned(),
+            writer,
+        })
+    }
+
+    fn write(
+        &mut self,
+        rows: &[RawRow],
+        answers: &[Prediction],
+        keep: &[Column],
+    ) -> anyhow::Result<()> {
+        match self {
+            Answers::Parquet(sink) => sink.write(&answers_batch(rows, answers, keep)?)?,
+            Answers::Csv { writer, .. } => {
+                for (p, row) in answers.iter().zip(rows) {
+                    let scored = [
+                        row.track_id.clone(),
+                        format!("{:.6}", p.probability),
+                        (if p.flagged { "1" } else { "0" }).to_owned(),
+                        format!("{:.2}", p.lift),
+                        format!("{:.2}", p.popularity),
+                        format!("{:.2}", p.popularity_low),
+                        format!("{:.2}", p.popularity_high),
+                        p.warning_fields(),
+                    ];
+                    let kept = keep.iter().map(|&c| row.field(c));
+                    writer.write_record(scored.into_iter().chain(kept))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn commit(self) -> anyhow::Result<()> {
+        match self {
+            Answers::Parquet(sink) => sink.commit()?,
+            Answers::Csv { path, writer } => {
+                let file = writer
+                    .into_inner()
+                    .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.error()))?;
+                file.commit()
+                    .with_context(|| format!("{}: cannot write the output", path.display()))?;
+            }
         }
         Ok(())
     }

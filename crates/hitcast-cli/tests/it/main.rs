@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 mod bad_input;
+mod parquet;
 mod serve;
 
 /// `$HITCAST_DATA`, or the copy the repository ships in `data/`.

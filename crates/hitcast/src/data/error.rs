@@ -104,6 +104,41 @@ pub enum DataError {
         /// What is wrong with the value.
         problem: FieldProblem,
     },
+    /// One cell of a typed table (Arrow, Parquet, a data frame) failed validation.
+    #[error("{}: row {row}, column {column:?}: {problem}", path.display())]
+    Cell {
+        /// The table: its file, or a name for a frame.
+        path: PathBuf,
+        /// 1-based row in the table.
+        row: u64,
+        /// The column's name as hitcast knows it (after the column map).
+        column: String,
+        /// What is wrong with the value.
+        problem: FieldProblem,
+    },
+    /// A typed table's column holds a type no value of its column can have.
+    #[error("{}: column {column:?} holds {found}, expected {expected}", path.display())]
+    ColumnType {
+        /// The table.
+        path: PathBuf,
+        /// The column's name as hitcast knows it (after the column map).
+        column: String,
+        /// The table's type for it.
+        found: String,
+        /// What the column takes, in words.
+        expected: &'static str,
+    },
+    /// A file in another table format (Parquet) could not be decoded.
+    #[error("{}: cannot read it as {what} (is the file truncated or corrupt?)", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The format tried.
+        what: &'static str,
+        /// The decoder's reason.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The CSV parser failed in another way.
     #[error("{}:{line}: malformed CSV", path.display())]
     Csv {
@@ -122,6 +157,7 @@ impl DataError {
     pub fn skippable_line(&self) -> Option<u64> {
         match self {
             DataError::FieldCount { line, .. } | DataError::Field { line, .. } => Some(*line),
+            DataError::Cell { row, .. } => Some(*row),
             _ => None,
         }
     }

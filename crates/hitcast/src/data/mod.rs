@@ -16,8 +16,8 @@ mod tracks;
 pub use error::{DataError, MapError};
 pub use locate::{locate_dataset, LocateError, DATA_ENV, DEFAULT_PATHS};
 pub use reader::{
-    read_rows, read_rows_from, ColumnMap, DefaultUsed, LoadReport, Loaded, OnError, RawRow,
-    ReadOptions, RowReader, SKIPPED_EXAMPLES,
+    read_all, read_rows, read_rows_from, Cell, ColumnMap, ColumnPlan, DefaultUsed, LoadReport,
+    Loaded, OnError, RawRow, ReadOptions, RowReader, RowSource, SKIPPED_EXAMPLES,
 };
 pub use schema::{Absent, Column, Domain, FieldProblem, Rule, N_AUDIO};
 pub use summary::{summarize, DataSummary, PopularityStats};

@@ -169,19 +169,10 @@ pub struct DefaultUsed {
 pub struct RowReader {
     path: PathBuf,
     csv: csv::Reader<Box<dyn Read + Send>>,
-    /// Field position of each column in [`Column::ALL`] order, `None` when absent.
-    fields: [Option<usize>; Column::ALL.len()],
-    /// The present columns and where their cells go, worked out once from the header.
-    plan: Vec<(usize, Column, Target)>,
-    /// Audio values of a row before its cells are read: the defaults of absent columns.
-    template: [f64; N_AUDIO],
+    plan: ColumnPlan,
     n_fields: usize,
     record: csv::StringRecord,
-    /// Header names after `--map`, for messages about any field.
-    names: Vec<String>,
     missing: [u64; Column::ALL.len()],
-    defaults: Vec<DefaultUsed>,
-    require_track_id: bool,
     last_line: u64,
     done: bool,
 }
@@ -227,33 +218,9 @@ impl RowReader {
             .byte_headers()
             .map_err(|e| csv_error(path, 0, e))?
             .clone();
-        let mut reader = RowReader {
-            path: path.to_owned(),
-            csv,
-            fields: [None; Column::ALL.len()],
-            plan: Vec::new(),
-            template: [0.0; N_AUDIO],
-            n_fields: header.len(),
-            record: csv::StringRecord::new(),
-            names: Vec::new(),
-            missing: [0; Column::ALL.len()],
-            defaults: Vec::new(),
-            require_track_id: options.require_track_id,
-            last_line: 1,
-            done: false,
-        };
-        reader.match_header(&header, options)?;
-        Ok(reader)
-    }
-
-    fn match_header(
-        &mut self,
-        header: &csv::ByteRecord,
-        options: &ReadOptions,
-    ) -> Result<(), DataError> {
         if header.is_empty() || (header.len() == 1 && header[0].trim_ascii().is_empty()) {
             return Err(DataError::Empty {
-                path: self.path.clone(),
+                path: path.to_owned(),
             });
         }
         let binary = |raw: &[u8]| {
@@ -262,68 +229,24 @@ impl RowReader {
         };
         if header.iter().any(binary) {
             return Err(DataError::NotCsv {
-                path: self.path.clone(),
+                path: path.to_owned(),
             });
         }
-        let mut found = Vec::with_capacity(header.len());
-        for (i, raw) in header.iter().enumerate() {
+        let names = header.iter().map(|raw| {
             let name = String::from_utf8_lossy(raw);
-            let name = name.trim_start_matches('\u{feff}').trim();
-            let Some(column) = options.map.resolve(name) else {
-                found.push(name.to_owned());
-                continue;
-            };
-            found.push(column.name().to_owned());
-            let slot = &mut self.fields[column_slot(column)];
-            if let Some(first) = *slot {
-                return Err(DataError::DuplicateColumn {
-                    path: self.path.clone(),
-                    name: column.name().to_owned(),
-                    first: first + 1,
-                    second: i + 1,
-                });
-            }
-            *slot = Some(i);
-        }
-        let mut missing = Vec::new();
-        for column in Column::ALL {
-            if self.fields[column_slot(column)].is_some() {
-                continue;
-            }
-            match column.when_absent() {
-                Absent::Required => missing.push(column.name().to_owned()),
-                Absent::Unlabelled if options.require_popularity => {
-                    missing.push(column.name().to_owned())
-                }
-                Absent::Unlabelled => {}
-                Absent::DefaultForScoring(_) if options.require_track_id => {
-                    missing.push(column.name().to_owned())
-                }
-                Absent::Default(default) | Absent::DefaultForScoring(default) => {
-                    self.defaults.push(DefaultUsed {
-                        column: column.name(),
-                        default,
-                    })
-                }
-            }
-        }
-        if !missing.is_empty() {
-            return Err(DataError::MissingColumns {
-                path: self.path.clone(),
-                missing,
-                found,
-            });
-        }
-        self.names = found;
-        for column in Column::ALL {
-            let audio = column.audio_index();
-            match (self.fields[column_slot(column)], audio) {
-                (Some(field), _) => self.plan.push((field, column, Target::of(column))),
-                (None, Some(i)) => self.template[i] = column.audio_default().unwrap_or(0.0),
-                (None, None) => {}
-            }
-        }
-        Ok(())
+            name.trim_start_matches('\u{feff}').trim().to_owned()
+        });
+        let plan = ColumnPlan::new(names, options, path)?;
+        Ok(RowReader {
+            path: path.to_owned(),
+            csv,
+            plan,
+            n_fields: header.len(),
+            record: csv::StringRecord::new(),
+            missing: [0; Column::ALL.len()],
+            last_line: 1,
+            done: false,
+        })
     }
 
     /// The file being read.
@@ -333,21 +256,17 @@ impl RowReader {
 
     /// Columns absent from the header and the defaults used for them.
     pub fn defaults(&self) -> &[DefaultUsed] {
-        &self.defaults
+        self.plan.defaults()
     }
 
     /// Whether the file has a popularity column.
     pub fn has_popularity(&self) -> bool {
-        self.fields[column_slot(Column::Popularity)].is_some()
+        self.plan.has(Column::Popularity)
     }
 
     /// Empty cells so far per column, over the rows returned.
     pub fn missing(&self) -> BTreeMap<&'static str, u64> {
-        Column::ALL
-            .iter()
-            .filter(|c| self.fields[column_slot(**c)].is_some())
-            .map(|&c| (c.name(), self.missing[column_slot(c)]))
-            .collect()
+        self.plan.missing_counts(&self.missing)
     }
 
     fn parse_record(&mut self) -> Result<RawRow, DataError> {
@@ -365,7 +284,186 @@ impl RowReader {
                 multiline: self.record.iter().any(|f| f.contains('\n')),
             });
         }
-        let mut row = RawRow {
+        let mut row = self.plan.empty_row(line);
+        let record = &self.record;
+        let empty = self
+            .plan
+            .fill(&mut row, |field| Cell::Text(&record[field]))
+            .map_err(|(field, column, problem)| DataError::Field {
+                path: self.path.clone(),
+                line,
+                col: field + 1,
+                column: column.name().to_owned(),
+                problem,
+            })?;
+        for (count, was_empty) in self.missing.iter_mut().zip(empty) {
+            *count += u64::from(was_empty);
+        }
+        Ok(row)
+    }
+}
+
+/// One cell of a table, as its source holds it: CSV gives text; a typed table (Arrow, Parquet)
+/// gives numbers, text or nulls.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cell<'a> {
+    /// Text, parsed by the column's rule where it is numeric.
+    Text(&'a str),
+    /// A number (a boolean as 0 or 1), checked by the column's rule; written as text where the
+    /// column is text.
+    Number(f64),
+    /// No value: missing, as an empty CSV cell is.
+    Null,
+}
+
+impl Cell<'_> {
+    fn is_empty(self) -> bool {
+        matches!(self, Cell::Null | Cell::Text(""))
+    }
+
+    fn number(self, rule: Rule) -> Result<f64, FieldProblem> {
+        match self {
+            Cell::Text(text) => rule.parse(text),
+            Cell::Number(x) => rule.check(x),
+            Cell::Null => Err(FieldProblem::Missing),
+        }
+    }
+
+    fn text(self) -> String {
+        match self {
+            Cell::Text(text) => text.to_owned(),
+            Cell::Number(x) => x.to_string(),
+            Cell::Null => String::new(),
+        }
+    }
+}
+
+/// Which of a table's columns hitcast reads and where each goes, worked out once from the
+/// column names: the CSV reader's header and an Arrow table's schema both go through it, so both
+/// accept, rename (`--map`), default and refuse columns the same way.
+#[derive(Clone, Debug)]
+pub struct ColumnPlan {
+    /// Position of each column in [`Column::ALL`] order, `None` when absent.
+    fields: [Option<usize>; Column::ALL.len()],
+    /// The present columns and where their cells go.
+    plan: Vec<(usize, Column, Target)>,
+    /// Audio values of a row before its cells are read: the defaults of absent columns.
+    template: [f64; N_AUDIO],
+    /// The names after `--map`, for messages about any field.
+    names: Vec<String>,
+    defaults: Vec<DefaultUsed>,
+    require_track_id: bool,
+}
+
+impl ColumnPlan {
+    /// Matches column names (in table order) against hitcast's columns; `path` names the table
+    /// in errors. Unknown names are ignored; a column named twice, or a required one absent, is
+    /// an error.
+    pub fn new(
+        names: impl IntoIterator<Item = String>,
+        options: &ReadOptions,
+        path: &Path,
+    ) -> Result<ColumnPlan, DataError> {
+        let mut fields = [None; Column::ALL.len()];
+        let mut found = Vec::new();
+        for (i, name) in names.into_iter().enumerate() {
+            let Some(column) = options.map.resolve(&name) else {
+                found.push(name);
+                continue;
+            };
+            found.push(column.name().to_owned());
+            let slot = &mut fields[column_slot(column)];
+            if let Some(first) = *slot {
+                return Err(DataError::DuplicateColumn {
+                    path: path.to_owned(),
+                    name: column.name().to_owned(),
+                    first: first + 1,
+                    second: i + 1,
+                });
+            }
+            *slot = Some(i);
+        }
+        let mut missing = Vec::new();
+        let mut defaults = Vec::new();
+        for column in Column::ALL {
+            if fields[column_slot(column)].is_some() {
+                continue;
+            }
+            match column.when_absent() {
+                Absent::Required => missing.push(column.name().to_owned()),
+                Absent::Unlabelled if options.require_popularity => {
+                    missing.push(column.name().to_owned())
+                }
+                Absent::Unlabelled => {}
+                Absent::DefaultForScoring(_) if options.require_track_id => {
+                    missing.push(column.name().to_owned())
+                }
+                Absent::Default(default) | Absent::DefaultForScoring(default) => {
+                    defaults.push(DefaultUsed {
+                        column: column.name(),
+                        default,
+                    })
+                }
+            }
+        }
+        if !missing.is_empty() {
+            return Err(DataError::MissingColumns {
+                path: path.to_owned(),
+                missing,
+                found,
+            });
+        }
+        let mut plan = Vec::new();
+        let mut template = [0.0; N_AUDIO];
+        for column in Column::ALL {
+            match (fields[column_slot(column)], column.audio_index()) {
+                (Some(field), _) => plan.push((field, column, Target::of(column))),
+                (None, Some(i)) => template[i] = column.audio_default().unwrap_or(0.0),
+                (None, None) => {}
+            }
+        }
+        Ok(ColumnPlan {
+            fields,
+            plan,
+            template,
+            names: found,
+            defaults,
+            require_track_id: options.require_track_id,
+        })
+    }
+
+    /// The columns read, each with its position in the table.
+    pub fn columns(&self) -> impl Iterator<Item = (usize, Column)> + '_ {
+        self.plan.iter().map(|&(field, column, _)| (field, column))
+    }
+
+    /// Whether the table has `column`.
+    pub fn has(&self, column: Column) -> bool {
+        self.fields[column_slot(column)].is_some()
+    }
+
+    /// The name (after `--map`) of the table's column at `field`.
+    pub fn name(&self, field: usize) -> &str {
+        self.names.get(field).map_or("", String::as_str)
+    }
+
+    /// Absent columns and the defaults every row gets for them.
+    pub fn defaults(&self) -> &[DefaultUsed] {
+        &self.defaults
+    }
+
+    /// `counts` (in [`Column::ALL`] order) for the columns present, by name.
+    pub fn missing_counts(&self, counts: &[u64; Column::ALL.len()]) -> BTreeMap<&'static str, u64> {
+        Column::ALL
+            .iter()
+            .filter(|c| self.has(**c))
+            .map(|&c| (c.name(), counts[column_slot(c)]))
+            .collect()
+    }
+
+    /// A row at `line` holding only the defaults of absent columns.
+    pub fn empty_row(&self, line: u64) -> RawRow {
+        RawRow {
             line,
             track_id: String::new(),
             artists: String::new(),
@@ -374,38 +472,41 @@ impl RowReader {
             popularity: None,
             audio: self.template,
             genres: Vec::new(),
-        };
+        }
+    }
+
+    /// Validates and stores the cell of every column read, `cell(field)` giving the table's
+    /// cell at a position. Returns which columns (in [`Column::ALL`] order) were empty, or the
+    /// first bad cell's position, column and problem.
+    pub fn fill<'c>(
+        &self,
+        row: &mut RawRow,
+        mut cell: impl FnMut(usize) -> Cell<'c>,
+    ) -> Result<[bool; Column::ALL.len()], (usize, Column, FieldProblem)> {
         let mut empty = [false; Column::ALL.len()];
         for &(field, column, target) in &self.plan {
-            let fail = |problem| DataError::Field {
-                path: self.path.clone(),
-                line,
-                col: field + 1,
-                column: column.name().to_owned(),
-                problem,
-            };
-            let text = &self.record[field];
+            let value = cell(field);
+            let fail = |problem| (field, column, problem);
             match target {
-                Target::Audio(i, rule) => row.audio[i] = rule.parse(text).map_err(fail)?,
+                Target::Audio(i, rule) => row.audio[i] = value.number(rule).map_err(fail)?,
                 // The rule checks 0..=100, so the cast is exact.
                 Target::Popularity(rule) => {
-                    row.popularity = Some(rule.parse(text).map_err(fail)? as u8)
+                    row.popularity = Some(value.number(rule).map_err(fail)? as u8)
                 }
-                Target::TrackId if self.require_track_id && text.trim().is_empty() => {
-                    return Err(fail(FieldProblem::Missing))
+                Target::TrackId => {
+                    row.track_id = value.text();
+                    if self.require_track_id && row.track_id.trim().is_empty() {
+                        return Err(fail(FieldProblem::Missing));
+                    }
                 }
-                Target::TrackId => row.track_id = text.to_owned(),
-                Target::Artists => row.artists = text.to_owned(),
-                Target::AlbumName => row.album_name = text.to_owned(),
-                Target::TrackName => row.track_name = text.to_owned(),
-                Target::Genre => row.genres = genre::parse_cell(text),
+                Target::Artists => row.artists = value.text(),
+                Target::AlbumName => row.album_name = value.text(),
+                Target::TrackName => row.track_name = value.text(),
+                Target::Genre => row.genres = genre::parse_cell(&value.text()),
             }
-            empty[column_slot(column)] = text.is_empty();
+            empty[column_slot(column)] = value.is_empty();
         }
-        for (count, was_empty) in self.missing.iter_mut().zip(empty) {
-            *count += u64::from(was_empty);
-        }
-        Ok(row)
+        Ok(empty)
     }
 }
 
@@ -429,7 +530,7 @@ impl Iterator for RowReader {
                     path: self.path.clone(),
                     line,
                     col: err.field() + 1,
-                    column: self.names.get(err.field()).cloned().unwrap_or_default(),
+                    column: self.plan.name(err.field()).to_owned(),
                     problem: FieldProblem::NotUtf8,
                 }))
             }
@@ -528,7 +629,7 @@ pub const SKIPPED_EXAMPLES: usize = 5;
 
 /// Reads and validates a whole file, applying the bad-row policy.
 pub fn read_rows(path: &Path, options: &ReadOptions) -> Result<Loaded, DataError> {
-    collect(RowReader::open(path, options)?, options.on_error)
+    read_all(RowReader::open(path, options)?, options.on_error)
 }
 
 /// [`read_rows`] over any byte source; `path` names it in messages.
@@ -537,13 +638,43 @@ pub fn read_rows_from<R: Read + Send + 'static>(
     path: &Path,
     options: &ReadOptions,
 ) -> Result<Loaded, DataError> {
-    collect(
+    read_all(
         RowReader::from_reader(source, path, options)?,
         options.on_error,
     )
 }
 
-fn collect(mut reader: RowReader, on_error: OnError) -> Result<Loaded, DataError> {
+/// A stream of validated rows from one table, CSV or another format, and what its reader
+/// learned about the table on the way: what [`read_all`] needs for its report.
+pub trait RowSource: Iterator<Item = Result<RawRow, DataError>> {
+    /// The table.
+    fn path(&self) -> &Path;
+    /// Absent columns and their defaults.
+    fn defaults(&self) -> &[DefaultUsed];
+    /// Empty cells per column present, over the rows returned so far.
+    fn missing(&self) -> BTreeMap<&'static str, u64>;
+    /// Whether the table has a popularity column.
+    fn has_popularity(&self) -> bool;
+}
+
+impl RowSource for RowReader {
+    fn path(&self) -> &Path {
+        RowReader::path(self)
+    }
+    fn defaults(&self) -> &[DefaultUsed] {
+        RowReader::defaults(self)
+    }
+    fn missing(&self) -> BTreeMap<&'static str, u64> {
+        RowReader::missing(self)
+    }
+    fn has_popularity(&self) -> bool {
+        RowReader::has_popularity(self)
+    }
+}
+
+/// Reads every row of `source`, applying the bad-row policy: the one loop behind [`read_rows`]
+/// and the readers of other formats.
+pub fn read_all<S: RowSource>(mut reader: S, on_error: OnError) -> Result<Loaded, DataError> {
     let mut rows = Vec::new();
     let mut skipped = 0;
     let mut examples = Vec::new();
@@ -564,15 +695,15 @@ fn collect(mut reader: RowReader, on_error: OnError) -> Result<Loaded, DataError
     if rows.is_empty() {
         // Every row was bad: the first error says more than "no rows".
         return Err(first_error.unwrap_or_else(|| DataError::NoRows {
-            path: reader.path.clone(),
+            path: reader.path().to_owned(),
         }));
     }
     let report = LoadReport {
-        path: reader.path.clone(),
+        path: reader.path().to_owned(),
         rows: rows.len() as u64,
         skipped,
         skipped_examples: examples,
-        defaults: reader.defaults.clone(),
+        defaults: reader.defaults().to_vec(),
         missing: reader.missing(),
         labelled: reader.has_popularity(),
     };
