@@ -1,0 +1,170 @@
+"""Predict Spotify track popularity with a model trained by ``hitcast train``.
+
+>>> import hitcast, pandas as pd
+>>> model = hitcast.load("runs/latest/model.hitcast")
+>>> answers = model.predict(pd.read_csv("data/spotify_tracks.csv.gz"))
+
+``predict`` and ``explain`` take a pandas DataFrame, a polars DataFrame, a pyarrow Table,
+RecordBatch or RecordBatchReader, or any object with the Arrow PyCapsule interface
+(``__arrow_c_stream__``), and return the same kind of frame. The columns and numbers are those of
+``hitcast predict``: both call the same scoring code. Scoring releases the GIL and a model may be
+shared between threads.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Iterable, Mapping, Optional
+
+from . import _hitcast
+
+__all__ = ["Model", "load", "ANSWER_COLUMNS", "__version__"]
+__version__: str = _hitcast.__version__
+
+#: The columns of ``Model.predict``'s answers, before any kept input columns.
+ANSWER_COLUMNS = (
+    "track_id",
+    "popularity_probability",
+    "flagged",
+    "lift",
+    "predicted_popularity",
+    "popularity_low",
+    "popularity_high",
+    "warnings",
+)
+
+
+def load(path: str, *, genres: str = "use") -> "Model":
+    """Loads and checks a model file written by ``hitcast train``.
+
+    ``genres="ignore"`` scores every track with the model's audio-only companion, for a
+    catalogue whose genre labels mean something else than the training data's.
+    Raises ``OSError`` when the file cannot be read or is not a valid model.
+    """
+    return Model(path, genres=genres)
+
+
+class Model:
+    """A saved hitcast model: a calibrated probability of being popular (popularity above the
+    model's label threshold), a flag, and a 0-100 score with its range, for each track."""
+
+    def __init__(self, path: str, *, genres: str = "use") -> None:
+        self._model = _hitcast.Model(str(path), genres=genres)
+
+    @property
+    def path(self) -> str:
+        """The model file."""
+        return str(self._model.path)
+
+    @property
+    def info(self) -> Dict[str, Any]:
+        """The model's metadata (``hitcast model info --json``): families, features, the
+        decision threshold, and the TEST figures measured when it was trained."""
+        return json.loads(self._model.metadata_json)
+
+    def predict(
+        self,
+        tracks: Any,
+        *,
+        columns: Optional[Mapping[str, str]] = None,
+        keep: Iterable[str] = (),
+        on_error: str = "fail",
+    ) -> Any:
+        """Scores ``tracks``; returns one row per track in the same kind of frame.
+
+        Columns are matched by the dataset's names (``danceability``, ``track_genre``, ...);
+        ``columns={"their_name": "hitcast_name"}`` renames others, as ``--map`` does.
+        ``popularity`` and ``track_id`` may be absent. ``keep`` copies input columns (by
+        hitcast name) after the answers. A bad value raises ``ValueError`` naming its row and
+        column; ``on_error="skip"`` drops such rows instead.
+
+        The answers: ``track_id``, ``popularity_probability`` (calibrated), ``flagged`` (a
+        likely hit), ``lift`` (the probability over a typical track's),
+        ``predicted_popularity`` with its range ``popularity_low`` to ``popularity_high``, and
+        ``warnings`` (inputs beyond what the model saw in training, ``;``-separated).
+        """
+        result = self._model.predict(
+            _arrow(tracks), columns=_pairs(columns), keep=list(keep), on_error=on_error
+        )
+        return _like(tracks, result)
+
+    def explain(
+        self,
+        tracks: Any,
+        *,
+        top: int = 5,
+        columns: Optional[Mapping[str, str]] = None,
+        samples: int = 256,
+        seed: int = 42,
+        on_error: str = "fail",
+    ) -> Any:
+        """Why each track gets its probability: for each track the ``top`` features that raise
+        it most (``direction`` "up", ``rank`` 1 first) and the ``top`` that lower it ("down"),
+        as changes in calibrated log-odds from a typical track's (``base_log_odds``). Exact
+        (TreeSHAP, linear SHAP) for trees and logistic regression; sampled Shapley values with
+        ``samples`` and ``seed`` for the network and the stack. Same frame kind as the input.
+        """
+        result = self._model.explain(
+            _arrow(tracks),
+            columns=_pairs(columns),
+            top=top,
+            samples=samples,
+            seed=seed,
+            on_error=on_error,
+        )
+        return _like(tracks, result)
+
+    def __repr__(self) -> str:
+        m = self.info
+        return (
+            f"hitcast.Model({self.path!r}: {m['classifier']['family']} classifier, "
+            f"{m['regressor']['family']} regressor, protocol {m['protocol']})"
+        )
+
+
+def _pairs(columns: Optional[Mapping[str, str]]) -> Optional[list]:
+    if columns is None:
+        return None
+    return [(str(src), str(dst)) for src, dst in columns.items()]
+
+
+def _library(obj: Any) -> str:
+    return type(obj).__module__.split(".")[0]
+
+
+def _arrow(tracks: Any) -> Any:
+    """Something with the Arrow PyCapsule interface, without copying where the frame has one."""
+    if _library(tracks) == "pandas":
+        import pyarrow
+
+        # The index is not a column of the tracks.
+        return pyarrow.Table.from_pandas(tracks, preserve_index=False)
+    if hasattr(tracks, "__arrow_c_stream__") or hasattr(tracks, "__arrow_c_array__"):
+        return tracks
+    raise TypeError(
+        f"tracks: expected a pandas or polars DataFrame or an Arrow table, got {type(tracks).__name__}"
+    )
+
+
+def _like(tracks: Any, result: Any) -> Any:
+    """The answers as the same kind of frame as ``tracks``."""
+    library = _library(tracks)
+    if library == "pandas":
+        import pyarrow
+
+        return pyarrow.table(result).to_pandas()
+    if library == "polars":
+        import polars
+
+        return polars.DataFrame(result)
+    if library == "pyarrow":
+        import pyarrow
+
+        table = pyarrow.table(result)
+        kind = type(tracks).__name__
+        if kind == "RecordBatch":
+            return table.combine_chunks().to_batches()[0] if table.num_rows else pyarrow.RecordBatch.from_pylist([], schema=table.schema)
+        if kind == "RecordBatchReader":
+            return pyarrow.RecordBatchReader.from_batches(table.schema, table.to_batches())
+        return table
+    return result

@@ -1,0 +1,32 @@
+"""Type stubs of the compiled module (Rust, PyO3). Use the ``hitcast`` package, not this."""
+
+from typing import Any, List, Optional, Tuple
+
+__version__: str
+
+class Model:
+    def __init__(self, path: str, *, genres: str = "use") -> None: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def metadata_json(self) -> str: ...
+    def predict(
+        self,
+        tracks: Any,
+        *,
+        columns: Optional[List[Tuple[str, str]]] = None,
+        keep: List[str] = ...,
+        on_error: str = "fail",
+    ) -> Any: ...
+    def explain(
+        self,
+        tracks: Any,
+        *,
+        columns: Optional[List[Tuple[str, str]]] = None,
+        top: int = 5,
+        samples: int = 256,
+        seed: int = 42,
+        on_error: str = "fail",
+    ) -> Any: ...
+    @staticmethod
+    def answers_schema(keep: List[str] = ...) -> Any: ...

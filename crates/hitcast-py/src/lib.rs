@@ -1,0 +1,246 @@
+//! The Python extension module `hitcast._hitcast`: a saved model that scores and explains Arrow
+//! tables. The Python package around it (`python/hitcast`) accepts pandas, polars and pyarrow
+//! frames and returns the kind it was given.
+//!
+//! Every answer comes from the core's [`Predictor`], through the same reader rules
+//! ([`ArrowRows`]) and the same answer columns ([`answers_batch`]) as `hitcast predict`, so
+//! Python, Spark, the CLI and the server give the same numbers. Scoring releases the GIL.
+
+use std::path::PathBuf;
+
+use hitcast::data::{Column, ColumnMap, DataError, OnError, RawRow, ReadOptions};
+use hitcast::explain::SamplingOptions;
+use hitcast::predictor::{Genres, Predictor};
+use hitcast_arrow::arrow_array::RecordBatch;
+use hitcast_arrow::arrow_schema::{ArrowError, SchemaRef};
+use hitcast_arrow::{
+    answers_batch, answers_schema, explanations_batch, explanations_schema, ArrowRows,
+};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3_arrow::input::AnyRecordBatch;
+use pyo3_arrow::{PySchema, PyTable};
+
+/// Rows scored at a time: bounds the memory of one scoring step.
+const CHUNK: usize = 8192;
+
+/// A saved hitcast model, loaded and checked.
+#[pyclass(frozen, module = "hitcast._hitcast")]
+struct Model {
+    predictor: Predictor,
+    path: PathBuf,
+}
+
+/// What one call reads: the tracks, named as it names them.
+struct Input {
+    batches: Vec<RecordBatch>,
+    schema: SchemaRef,
+    options: ReadOptions,
+}
+
+impl Input {
+    fn new(
+        tracks: AnyRecordBatch,
+        columns: Option<Vec<(String, String)>>,
+        on_error: &str,
+    ) -> PyResult<Input> {
+        let specs: Vec<String> = columns
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(src, dst)| format!("{src}={dst}"))
+            .collect();
+        let map =
+            ColumnMap::parse(&specs).map_err(|e| PyValueError::new_err(format!("columns: {e}")))?;
+        let on_error = match on_error {
+            "fail" => OnError::Fail,
+            "skip" => OnError::Skip,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "on_error={other:?}: expected \"fail\" or \"skip\""
+                )))
+            }
+        };
+        let reader = tracks.into_reader()?;
+        let schema = reader.schema();
+        let batches = reader
+            .collect::<Result<Vec<_>, ArrowError>>()
+            .map_err(|e| PyValueError::new_err(format!("cannot read the tracks: {e}")))?;
+        Ok(Input {
+            batches,
+            schema,
+            options: ReadOptions {
+                map,
+                on_error,
+                require_popularity: false,
+                require_track_id: false,
+            },
+        })
+    }
+
+    /// The validated rows, in chunks of at most [`CHUNK`]: a bad row is an error naming its row
+    /// and column, or is dropped under `on_error="skip"`.
+    fn chunks(&self) -> Result<Vec<Vec<RawRow>>, DataError> {
+        let mut reader = ArrowRows::new(&self.schema, &self.options, "tracks".as_ref())?;
+        let mut chunks = Vec::new();
+        let mut chunk = Vec::with_capacity(CHUNK);
+        for batch in &self.batches {
+            for row in reader.read(batch)? {
+                match row {
+                    Ok(row) => chunk.push(row),
+                    Err(e)
+                        if self.options.on_error == OnError::Skip
+                            && e.skippable_line().is_some() => {}
+                    Err(e) => return Err(e),
+                }
+                if chunk.len() == CHUNK {
+                    chunks.push(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)));
+                }
+            }
+        }
+        if !chunk.is_empty() {
+            chunks.push(chunk);
+        }
+        Ok(chunks)
+    }
+}
+
+/// Why a call failed, before it becomes a Python exception.
+enum Failure {
+    Input(DataError),
+    Model(String),
+}
+
+impl From<Failure> for PyErr {
+    fn from(f: Failure) -> PyErr {
+        match f {
+            Failure::Input(e) => PyValueError::new_err(e.to_string()),
+            Failure::Model(e) => PyRuntimeError::new_err(e),
+        }
+    }
+}
+
+fn keep_columns(keep: Vec<String>) -> PyResult<Vec<Column>> {
+    keep.iter()
+        .map(|name| {
+            Column::from_name(name.trim()).ok_or_else(|| {
+                let names: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
+                PyValueError::new_err(format!(
+                    "keep: unknown column {name:?}: expected one of {}",
+                    names.join(", ")
+                ))
+            })
+        })
+        .collect()
+}
+
+fn table(batches: Vec<RecordBatch>, schema: SchemaRef) -> PyResult<PyTable> {
+    PyTable::try_new(batches, schema)
+}
+
+#[pymethods]
+impl Model {
+    /// Loads and checks a model file written by `hitcast train`.
+    #[new]
+    #[pyo3(signature = (path, *, genres = "use"))]
+    fn new(path: PathBuf, genres: &str) -> PyResult<Model> {
+        let genres: Genres = genres.parse().map_err(PyValueError::new_err)?;
+        let predictor = Predictor::load(&path).map_err(|e| PyOSError::new_err(e.to_string()))?;
+        let predictor = predictor.with_genres(genres).map_err(|e| {
+            PyValueError::new_err(format!("{}: genres=\"ignore\": {e}", path.display()))
+        })?;
+        Ok(Model { predictor, path })
+    }
+
+    /// Scores an Arrow table or stream; returns an Arrow table of the answers.
+    #[pyo3(signature = (tracks, *, columns = None, keep = Vec::new(), on_error = "fail"))]
+    fn predict(
+        &self,
+        py: Python<'_>,
+        tracks: AnyRecordBatch,
+        columns: Option<Vec<(String, String)>>,
+        keep: Vec<String>,
+        on_error: &str,
+    ) -> PyResult<PyTable> {
+        let keep = keep_columns(keep)?;
+        let input = Input::new(tracks, columns, on_error)?;
+        let batches = py.detach(|| -> Result<Vec<RecordBatch>, Failure> {
+            let mut out = Vec::new();
+            for chunk in input.chunks().map_err(Failure::Input)? {
+                let answers = self
+                    .predictor
+                    .score_rows(&chunk)
+                    .map_err(|e| Failure::Model(e.to_string()))?;
+                out.push(
+                    answers_batch(&chunk, &answers, &keep)
+                        .map_err(|e| Failure::Model(e.to_string()))?,
+                );
+            }
+            Ok(out)
+        })?;
+        table(batches, answers_schema(&keep))
+    }
+
+    /// Explains an Arrow table or stream; returns an Arrow table, one row per track and
+    /// feature shown.
+    #[pyo3(signature = (tracks, *, columns = None, top = 5, samples = 256, seed = 42, on_error = "fail"))]
+    #[allow(clippy::too_many_arguments)]
+    fn explain(
+        &self,
+        py: Python<'_>,
+        tracks: AnyRecordBatch,
+        columns: Option<Vec<(String, String)>>,
+        top: usize,
+        samples: usize,
+        seed: u64,
+        on_error: &str,
+    ) -> PyResult<PyTable> {
+        if top == 0 || samples == 0 {
+            return Err(PyValueError::new_err("top and samples must be at least 1"));
+        }
+        let input = Input::new(tracks, columns, on_error)?;
+        let options = SamplingOptions { samples, seed };
+        let batches = py.detach(|| -> Result<Vec<RecordBatch>, Failure> {
+            let mut out = Vec::new();
+            for chunk in input.chunks().map_err(Failure::Input)? {
+                let explained = self
+                    .predictor
+                    .score_explained_rows(&chunk, options)
+                    .map_err(|e| Failure::Model(e.to_string()))?;
+                out.push(
+                    explanations_batch(&chunk, &explained, top)
+                        .map_err(|e| Failure::Model(e.to_string()))?,
+                );
+            }
+            Ok(out)
+        })?;
+        table(batches, explanations_schema())
+    }
+
+    /// The schema of `predict`'s answers with these kept columns.
+    #[staticmethod]
+    #[pyo3(signature = (keep = Vec::new()))]
+    fn answers_schema(keep: Vec<String>) -> PyResult<PySchema> {
+        Ok(PySchema::new(answers_schema(&keep_columns(keep)?)))
+    }
+
+    /// The model's metadata as JSON text (what `hitcast model info --json` prints).
+    #[getter]
+    fn metadata_json(&self) -> PyResult<String> {
+        serde_json::to_string(self.predictor.metadata())
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    }
+
+    /// The model file.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.path.clone()
+    }
+}
+
+/// The compiled half of the `hitcast` package.
+#[pymodule]
+fn _hitcast(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Model>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,134 @@
+"""The Python package against the CLI on real tracks, across frame kinds, errors and threads."""
+
+import concurrent.futures
+
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import hitcast
+from conftest import hitcast as cli
+
+KEEP = ["track_name", "popularity", "explicit"]
+
+
+@pytest.fixture(scope="module")
+def model(model_path):
+    return hitcast.load(str(model_path))
+
+
+@pytest.fixture(scope="module")
+def frame(tracks_csv):
+    return pd.read_csv(tracks_csv)
+
+
+def test_answers_equal_hitcast_predict_bit_for_bit(model, model_path, tracks_csv, frame, tmp_path):
+    ours = model.predict(frame, keep=KEEP)
+    # The CLI's Parquet output carries full precision: the same floats, bit for bit.
+    out = tmp_path / "cli.parquet"
+    cli("predict", "--model", str(model_path), "--input", str(tracks_csv), "--output", str(out),
+        "--keep", ",".join(KEEP))
+    theirs = pq.read_table(out).to_pandas()
+    assert list(ours.columns) == list(hitcast.ANSWER_COLUMNS) + KEEP
+    assert len(ours) == 2000
+    pd.testing.assert_frame_equal(ours, theirs, check_exact=True)
+    # And the CSV to its printed precision.
+    out_csv = tmp_path / "cli.csv"
+    cli("predict", "--model", str(model_path), "--input", str(tracks_csv), "--output", str(out_csv))
+    printed = pd.read_csv(out_csv, dtype={"popularity_probability": str, "predicted_popularity": str})
+    assert (ours.popularity_probability.map("{:.6f}".format) == printed.popularity_probability).all()
+    assert (ours.predicted_popularity.map("{:.2f}".format) == printed.predicted_popularity).all()
+    assert (ours.flagged.astype(int) == printed.flagged).all()
+
+
+def test_pandas_polars_and_pyarrow_give_the_same_answers_in_their_own_kind(model, frame):
+    from_pandas = model.predict(frame)
+    assert isinstance(from_pandas, pd.DataFrame)
+    from_polars = model.predict(pl.from_pandas(frame))
+    assert isinstance(from_polars, pl.DataFrame)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    from_table = model.predict(table)
+    assert isinstance(from_table, pa.Table)
+    reader = model.predict(pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=300)))
+    assert isinstance(reader, pa.RecordBatchReader)
+    batch = model.predict(table.combine_chunks().to_batches()[0])
+    assert isinstance(batch, pa.RecordBatch)
+    expected = pa.Table.from_pandas(from_pandas, preserve_index=False)
+    for other in (from_polars.to_arrow(), from_table, reader.read_all(), pa.table(batch)):
+        got = other.cast(expected.schema)
+        assert got.equals(expected)
+
+
+def test_columns_are_renamed_and_popularity_and_ids_may_be_absent(model, frame):
+    renamed = frame.drop(columns=["popularity", "track_id"]).rename(
+        columns={"artists": "track_artist", "track_genre": "playlist_genre"}
+    )
+    answers = model.predict(
+        renamed, columns={"track_artist": "artists", "playlist_genre": "track_genre"}
+    )
+    assert (answers.track_id == "").all()
+    expected = model.predict(frame)
+    assert (answers.popularity_probability == expected.popularity_probability).all()
+
+
+def test_bad_input_raises_value_error_naming_row_and_column(model, frame):
+    bad = frame.head(10).copy()
+    bad.loc[6, "tempo"] = 400.0
+    with pytest.raises(ValueError, match=r'^tracks: row 7, column "tempo": expected a tempo from 0 to 300 BPM, got "400"$'):
+        model.predict(bad)
+    skipped = model.predict(bad, on_error="skip")
+    assert len(skipped) == 9
+    missing = frame.head(3).copy()
+    missing.loc[1, "energy"] = None
+    with pytest.raises(ValueError, match=r'row 2, column "energy": missing value'):
+        model.predict(missing)
+    with pytest.raises(ValueError, match=r'missing required column\(s\) "danceability"'):
+        model.predict(frame.drop(columns=["danceability"]))
+    with pytest.raises(ValueError, match=r'keep: unknown column "bpm"'):
+        model.predict(frame, keep=["bpm"])
+    with pytest.raises(ValueError, match=r'on_error="maybe"'):
+        model.predict(frame, on_error="maybe")
+    with pytest.raises(ValueError, match=r"columns: "):
+        model.predict(frame, columns={"x": "not_a_column"})
+    with pytest.raises(TypeError, match=r"expected a pandas or polars DataFrame"):
+        model.predict([1, 2, 3])
+    with pytest.raises(OSError, match=r"cannot"):
+        hitcast.load("/nonexistent/model.hitcast")
+
+
+def test_explain_gives_ranked_contributions_that_move_the_log_odds(model, frame):
+    x = model.explain(frame.head(20), top=3)
+    assert list(x.columns) == [
+        "track_id", "popularity_probability", "base_log_odds", "log_odds", "direction", "rank",
+        "feature", "value", "contribution",
+    ]
+    assert x.groupby("track_id").size().max() <= 6
+    assert (x[x.direction == "up"].contribution > 0).all()
+    assert (x[x.direction == "down"].contribution < 0).all()
+    first = x[(x.track_id == frame.track_id[0]) & (x.direction == "up")]
+    assert list(first["rank"]) == list(range(1, len(first) + 1))
+    assert (first.contribution.diff().dropna() <= 0).all(), "largest first"
+    answers = model.predict(frame.head(20))
+    probability = dict(zip(answers.track_id, answers.popularity_probability))
+    assert all(abs(probability[t] - p) < 1e-12 for t, p in zip(x.track_id, x.popularity_probability))
+
+
+def test_info_is_the_metadata(model, model_path):
+    info = model.info
+    assert info["classifier"]["family"] == "boosting"
+    assert 0 < info["decision_threshold"] < 1
+    assert info["label_threshold"] == 71
+    assert model.path == str(model_path)
+    assert "boosting classifier" in repr(model)
+
+
+def test_one_model_scores_from_many_threads_with_the_same_answers(model, frame):
+    expected = model.predict(frame)
+    parts = [frame.iloc[i::4] for i in range(4)]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(model.predict, parts))
+    for part, got in zip(parts, results):
+        want = expected.iloc[part.index].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
