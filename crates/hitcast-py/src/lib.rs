@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use hitcast::data::{Column, ColumnMap, DataError, OnError, RawRow, ReadOptions};
 use hitcast::explain::SamplingOptions;
-use hitcast::predictor::{Genres, Predictor};
+use hitcast::predictor::{Genres, Predictor, ANSWER_COLUMNS};
 use hitcast_arrow::arrow_array::RecordBatch;
 use hitcast_arrow::arrow_schema::{ArrowError, SchemaRef};
 use hitcast_arrow::{
@@ -242,5 +242,6 @@ impl Model {
 fn _hitcast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Model>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("ANSWER_COLUMNS", ANSWER_COLUMNS.to_vec())?;
     Ok(())
 }

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 mod bad_input;
 mod parquet;
+mod python;
 mod serve;
 
 /// `$HITCAST_DATA`, or the copy the repository ships in `data/`.

@@ -18,20 +18,11 @@ from typing import Any, Dict, Iterable, Mapping, Optional
 
 from . import _hitcast
 
-__all__ = ["Model", "load", "ANSWER_COLUMNS", "__version__"]
+__all__ = ["Model", "load", "answers_schema", "ANSWER_COLUMNS", "__version__"]
 __version__: str = _hitcast.__version__
 
 #: The columns of ``Model.predict``'s answers, before any kept input columns.
-ANSWER_COLUMNS = (
-    "track_id",
-    "popularity_probability",
-    "flagged",
-    "lift",
-    "predicted_popularity",
-    "popularity_low",
-    "popularity_high",
-    "warnings",
-)
+ANSWER_COLUMNS = tuple(_hitcast.ANSWER_COLUMNS)
 
 
 def load(path: str, *, genres: str = "use") -> "Model":
@@ -42,6 +33,14 @@ def load(path: str, *, genres: str = "use") -> "Model":
     Raises ``OSError`` when the file cannot be read or is not a valid model.
     """
     return Model(path, genres=genres)
+
+
+def answers_schema(keep: Iterable[str] = ()) -> Any:
+    """The pyarrow schema of ``Model.predict``'s answers with these kept columns (for engines
+    that need it before scoring, such as Spark's ``mapInArrow``). Needs pyarrow."""
+    import pyarrow
+
+    return pyarrow.schema(_hitcast.Model.answers_schema(list(keep)))
 
 
 class Model:

@@ -3,6 +3,7 @@
 from typing import Any, List, Optional, Tuple
 
 __version__: str
+ANSWER_COLUMNS: List[str]
 
 class Model:
     def __init__(self, path: str, *, genres: str = "use") -> None: ...

@@ -1,0 +1,45 @@
+//! The Python package's pytest suite (crates/hitcast-py/tests, Spark included), run against this
+//! build's `hitcast` binary, so `cargo test --workspace` is the whole suite. It needs the wheel
+//! installed (`pip install ./crates/hitcast-py`) with pytest, pandas, polars, pyarrow and pyspark;
+//! without them it says so and passes, except under `HITCAST_REQUIRE_PYTHON` (CI), where it
+//! fails.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+#[test]
+fn the_python_package_tests_pass() {
+    let ready = Command::new("python3")
+        .args([
+            "-c",
+            "import hitcast, pytest, pandas, polars, pyarrow, pyspark",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ready {
+        assert!(
+            std::env::var_os("HITCAST_REQUIRE_PYTHON").is_none(),
+            "the hitcast Python package or its test tools are not installed"
+        );
+        eprintln!(
+            "skipped: pip install ./crates/hitcast-py pytest pandas polars pyarrow pyspark to run \
+             the Python tests"
+        );
+        return;
+    }
+    let tests = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../hitcast-py/tests");
+    let out = Command::new("python3")
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+        .arg(&tests)
+        .env("HITCAST_BIN", env!("CARGO_BIN_EXE_hitcast"))
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains(" passed"), "{said}");
+    assert!(!said.contains("skipped"), "a Python test skipped: {said}");
+}
