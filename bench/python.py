@@ -43,7 +43,8 @@ def median_seconds(runs, fn):
 
 
 def cli(*args):
-    subprocess.run([str(ROOT / "target" / "release" / "hitcast"), "-q", *args], check=True)
+    subprocess.run([str(ROOT / "target" / "release" / "hitcast"), "-q", *args], check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 def row(name, seconds, rows, base=None):
