@@ -77,30 +77,36 @@ impl Input {
         })
     }
 
-    /// The validated rows, in chunks of at most [`CHUNK`]: a bad row is an error naming its row
-    /// and column, or is dropped under `on_error="skip"`.
-    fn chunks(&self) -> Result<Vec<Vec<RawRow>>, DataError> {
-        let mut reader = ArrowRows::new(&self.schema, &self.options, "tracks".as_ref())?;
-        let mut chunks = Vec::new();
+    /// Runs `f` on the validated rows, chunk by chunk (at most [`CHUNK`] rows, so only one
+    /// chunk of rows is alive at a time), and collects what it returns. A bad row fails the call
+    /// naming its row and column, or is dropped under `on_error="skip"`.
+    fn map_chunks<T>(
+        &self,
+        mut f: impl FnMut(&[RawRow]) -> Result<T, Failure>,
+    ) -> Result<Vec<T>, Failure> {
+        let mut reader = ArrowRows::new(&self.schema, &self.options, "tracks".as_ref())
+            .map_err(Failure::Input)?;
+        let mut out = Vec::new();
         let mut chunk = Vec::with_capacity(CHUNK);
         for batch in &self.batches {
-            for row in reader.read(batch)? {
+            for row in reader.read(batch).map_err(Failure::Input)? {
                 match row {
                     Ok(row) => chunk.push(row),
                     Err(e)
                         if self.options.on_error == OnError::Skip
                             && e.skippable_line().is_some() => {}
-                    Err(e) => return Err(e),
+                    Err(e) => return Err(Failure::Input(e)),
                 }
                 if chunk.len() == CHUNK {
-                    chunks.push(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)));
+                    out.push(f(&chunk)?);
+                    chunk.clear();
                 }
             }
         }
         if !chunk.is_empty() {
-            chunks.push(chunk);
+            out.push(f(&chunk)?);
         }
-        Ok(chunks)
+        Ok(out)
     }
 }
 
@@ -108,6 +114,13 @@ impl Input {
 enum Failure {
     Input(DataError),
     Model(String),
+}
+
+impl Failure {
+    /// A failure of the model or of building the answers: never the caller's input.
+    fn model(e: impl std::fmt::Display) -> Failure {
+        Failure::Model(e.to_string())
+    }
 }
 
 impl From<Failure> for PyErr {
@@ -163,19 +176,11 @@ impl Model {
     ) -> PyResult<PyTable> {
         let keep = keep_columns(keep)?;
         let input = Input::new(tracks, columns, on_error)?;
-        let batches = py.detach(|| -> Result<Vec<RecordBatch>, Failure> {
-            let mut out = Vec::new();
-            for chunk in input.chunks().map_err(Failure::Input)? {
-                let answers = self
-                    .predictor
-                    .score_rows(&chunk)
-                    .map_err(|e| Failure::Model(e.to_string()))?;
-                out.push(
-                    answers_batch(&chunk, &answers, &keep)
-                        .map_err(|e| Failure::Model(e.to_string()))?,
-                );
-            }
-            Ok(out)
+        let batches = py.detach(|| {
+            input.map_chunks(|chunk| {
+                let answers = self.predictor.score_rows(chunk).map_err(Failure::model)?;
+                answers_batch(chunk, &answers, &keep).map_err(Failure::model)
+            })
         })?;
         table(batches, answers_schema(&keep))
     }
@@ -199,19 +204,14 @@ impl Model {
         }
         let input = Input::new(tracks, columns, on_error)?;
         let options = SamplingOptions { samples, seed };
-        let batches = py.detach(|| -> Result<Vec<RecordBatch>, Failure> {
-            let mut out = Vec::new();
-            for chunk in input.chunks().map_err(Failure::Input)? {
+        let batches = py.detach(|| {
+            input.map_chunks(|chunk| {
                 let explained = self
                     .predictor
-                    .score_explained_rows(&chunk, options)
-                    .map_err(|e| Failure::Model(e.to_string()))?;
-                out.push(
-                    explanations_batch(&chunk, &explained, top)
-                        .map_err(|e| Failure::Model(e.to_string()))?,
-                );
-            }
-            Ok(out)
+                    .score_explained_rows(chunk, options)
+                    .map_err(Failure::model)?;
+                explanations_batch(chunk, &explained, top).map_err(Failure::model)
+            })
         })?;
         table(batches, explanations_schema())
     }
