@@ -8,7 +8,10 @@
 
   for (const slider of form.querySelectorAll("input[type=range]")) {
     const out = document.getElementById(slider.name + "-value");
-    slider.addEventListener("input", () => { if (out) out.value = slider.value; });
+    // Three significant figures, as the server renders the label.
+    slider.addEventListener("input", () => {
+      if (out) out.value = String(parseFloat(Number(slider.value).toPrecision(3)));
+    });
   }
 
   const filter = document.getElementById("genre-filter");

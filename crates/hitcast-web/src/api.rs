@@ -9,58 +9,16 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use hitcast::data::Column;
 use serde_json::{json, Value};
 
 use crate::catalog::CatalogState;
+pub use crate::error::ApiError;
 use crate::track::{read_batch, Batch, FieldError, FormValues, TrackRequest};
 use crate::AppState;
 
 /// Tracks `GET /api/v1/tracks` lists at most.
 const MAX_FOUND: usize = 100;
-
-/// An error answer.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    error: String,
-    errors: Vec<FieldError>,
-}
-
-impl ApiError {
-    fn new(status: StatusCode, error: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            error: error.into(),
-            errors: Vec::new(),
-        }
-    }
-
-    fn invalid(errors: Vec<FieldError>) -> ApiError {
-        ApiError {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            error: format!("{} invalid field(s)", errors.len()),
-            errors,
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = json!({ "error": self.error, "errors": self.errors });
-        (self.status, Json(body)).into_response()
-    }
-}
-
-impl From<BytesRejection> for ApiError {
-    fn from(rejection: BytesRejection) -> ApiError {
-        let status = rejection.status();
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(status, "the request body is over the server's limit")
-        } else {
-            ApiError::new(status, rejection.body_text())
-        }
-    }
-}
 
 /// `POST /api/v1/predict[?explain=true]`.
 pub async fn predict(
@@ -69,14 +27,7 @@ pub async fn predict(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let explain = explain_flag(query.as_deref())?;
-    let body = body?;
-    // serde_json refuses nesting deeper than 128 levels: deep bodies are a 400, not a crash.
-    let value: Value = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("the body is not valid JSON: {e}"),
-        )
-    })?;
+    let value = json_body(body)?;
     let batch = Batch::from_json(value).map_err(|e| ApiError::invalid(vec![e]))?;
     let (tracks, one) = match &batch {
         Batch::One(v) => (
@@ -159,8 +110,9 @@ pub async fn model(State(state): State<Arc<AppState>>) -> Response {
     Json(value).into_response()
 }
 
-/// `GET /api/v1/tracks?q=TEXT[&limit=N]`: dataset tracks by id, or by words of the title and
-/// artists, most popular first.
+/// `GET /api/v1/tracks?q=TEXT[&limit=N]`: `{"total": N, "tracks": [...]}`, dataset tracks by
+/// Spotify link, URI or id, or by words of the title, artists and album, most popular first;
+/// each with its features as `POST /api/v1/predict` takes them.
 pub async fn tracks(
     State(state): State<Arc<AppState>>,
     RawQuery(query): RawQuery,
@@ -186,19 +138,206 @@ pub async fn tracks(
         }]));
     }
     match state.catalog.state() {
-        CatalogState::Ready(catalog) => {
-            Ok(Json(json!({ "tracks": catalog.search(q, limit) })).into_response())
-        }
-        CatalogState::Loading => Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the dataset is still loading",
-        )),
-        CatalogState::Failed(why) => Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why)),
-        CatalogState::Absent => Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the server was started without a dataset",
-        )),
+        CatalogState::Ready(catalog) => Ok(Json(catalog.search(q, limit)).into_response()),
+        other => Err(catalog_unavailable(&other)),
     }
+}
+
+/// The request body as JSON: 400 when it is not (serde_json refuses nesting deeper than 128
+/// levels, so deep bodies are a 400 too, not a crash), 413 over the limit.
+fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
+    serde_json::from_slice(&body?).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })
+}
+
+/// An object body's fields, with an error for each field not in `known`.
+fn fields<'a>(
+    value: &'a Value,
+    known: &[&str],
+    errors: &mut Vec<FieldError>,
+) -> Option<&'a serde_json::Map<String, Value>> {
+    let Some(object) = value.as_object() else {
+        errors.push(FieldError {
+            field: "body".into(),
+            message: format!("expected an object with {}", known.join(", ")),
+        });
+        return None;
+    };
+    for key in object.keys().filter(|k| !known.contains(&k.as_str())) {
+        errors.push(FieldError {
+            field: key.clone(),
+            message: format!("unknown field: expected {}", known.join(", ")),
+        });
+    }
+    Some(object)
+}
+
+/// The `track` field of a body.
+fn track_field(
+    object: &serde_json::Map<String, Value>,
+    errors: &mut Vec<FieldError>,
+) -> Option<TrackRequest> {
+    match object.get("track") {
+        None => {
+            errors.push(FieldError {
+                field: "track".into(),
+                message: "missing: the track, as POST /api/v1/predict takes it".into(),
+            });
+            None
+        }
+        Some(v) => TrackRequest::from_json(v, "track.")
+            .map_err(|e| errors.extend(e))
+            .ok(),
+    }
+}
+
+/// A whole-number field in `range`, or `default` when absent.
+fn count_field(
+    object: &serde_json::Map<String, Value>,
+    key: &str,
+    default: usize,
+    range: std::ops::RangeInclusive<usize>,
+    errors: &mut Vec<FieldError>,
+) -> usize {
+    match object.get(key) {
+        None => default,
+        Some(v) => match v.as_u64().and_then(|n| usize::try_from(n).ok()) {
+            Some(n) if range.contains(&n) => n,
+            _ => {
+                errors.push(FieldError {
+                    field: key.into(),
+                    message: format!(
+                        "expected an integer from {} to {}, got {v}",
+                        range.start(),
+                        range.end()
+                    ),
+                });
+                default
+            }
+        },
+    }
+}
+
+/// Points a what-if curve may ask for.
+pub(crate) const MAX_POINTS: usize = 200;
+
+/// `POST /api/v1/what-if`: `{"track": {...}, "feature": NAME, "points": N}` → how the answer
+/// moves along one audio input's range with everything else held: `{"feature", "value" (the
+/// track's own), "points": [{"value", "probability", "popularity", "popularity_low",
+/// "popularity_high"}]}`. The points span the range the model saw in training (every code of
+/// key, mode, time signature and explicit) and include the track's own value.
+pub async fn what_if(
+    State(state): State<Arc<AppState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let value = json_body(body)?;
+    let mut errors = Vec::new();
+    let object = fields(&value, &["track", "feature", "points"], &mut errors);
+    let track = object.and_then(|o| track_field(o, &mut errors));
+    let feature = object.and_then(|o| {
+        let audio: Vec<&str> = Column::AUDIO.iter().map(|c| c.name()).collect();
+        let named = o.get("feature").and_then(Value::as_str);
+        match named
+            .and_then(Column::from_name)
+            .filter(|c| c.audio_index().is_some())
+        {
+            Some(column) => Some(column),
+            None => {
+                errors.push(FieldError {
+                    field: "feature".into(),
+                    message: format!(
+                        "expected one of {}, got {}",
+                        audio.join(", "),
+                        o.get("feature")
+                            .map_or("nothing".to_owned(), Value::to_string)
+                    ),
+                });
+                None
+            }
+        }
+    });
+    let points = object.map_or(25, |o| {
+        count_field(o, "points", 25, 2..=MAX_POINTS, &mut errors)
+    });
+    let (Some(track), Some(feature), true) = (track, feature, errors.is_empty()) else {
+        return Err(ApiError::invalid(errors));
+    };
+    let own = feature.audio_index().map_or(0.0, |i| track.audio[i]);
+    let predictor = &state.predictor;
+    let values = predictor
+        .what_if_values(feature, own, points)
+        .map_err(ApiError::internal)?;
+    let answers = predictor
+        .what_if(&track.input(), feature, &values)
+        .map_err(ApiError::internal)?;
+    let points: Vec<Value> = values
+        .iter()
+        .zip(&answers)
+        .map(|(v, a)| {
+            json!({
+                "value": v,
+                "probability": a.probability,
+                "popularity": a.popularity,
+                "popularity_low": a.popularity_low,
+                "popularity_high": a.popularity_high,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "feature": feature.name(), "value": own, "points": points })).into_response())
+}
+
+/// Tracks `POST /api/v1/similar` lists at most.
+pub(crate) const MAX_SIMILAR: usize = 100;
+
+/// `POST /api/v1/similar`: `{"track": {...}, "k": 10, "same_genre": false}` → the catalogue's
+/// `k` tracks nearest in sound (see [`crate::catalog::Catalog::similar`]), with their real
+/// popularity: `{"tracks": [{track_id, track_name, artists, album_name, track_genre, popularity,
+/// distance}]}`.
+pub async fn similar(
+    State(state): State<Arc<AppState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let value = json_body(body)?;
+    let mut errors = Vec::new();
+    let object = fields(&value, &["track", "k", "same_genre"], &mut errors);
+    let track = object.and_then(|o| track_field(o, &mut errors));
+    let k = object.map_or(10, |o| {
+        count_field(o, "k", 10, 1..=MAX_SIMILAR, &mut errors)
+    });
+    let same_genre = match object.and_then(|o| o.get("same_genre")) {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            errors.push(FieldError {
+                field: "same_genre".into(),
+                message: format!("expected true or false, got {other}"),
+            });
+            false
+        }
+    };
+    let (Some(track), true) = (track, errors.is_empty()) else {
+        return Err(ApiError::invalid(errors));
+    };
+    match state.catalog.state() {
+        CatalogState::Ready(catalog) => {
+            Ok(Json(json!({ "tracks": catalog.similar(&track, k, same_genre) })).into_response())
+        }
+        other => Err(catalog_unavailable(&other)),
+    }
+}
+
+/// 503 while the catalogue is loading or when there is none; the reason of a failed load is
+/// in the server's log.
+fn catalog_unavailable(state: &CatalogState) -> ApiError {
+    let why = match state {
+        CatalogState::Loading => "the dataset is still loading",
+        _ => "this server has no dataset of real tracks",
+    };
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why)
 }
 
 /// `GET /healthz`.

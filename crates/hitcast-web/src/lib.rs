@@ -8,7 +8,10 @@
 //! | `GET /explore`, `GET /models` | the EDA and the experiment tables of a `hitcast report` |
 //! | `POST /api/v1/predict` | one track object or `{"tracks": [...]}` → predictions (`?explain=true`) |
 //! | `GET /api/v1/model` | the model's metadata |
-//! | `GET /api/v1/tracks?q=` | tracks of the dataset by title, artist or id |
+//! | `GET /api/v1/tracks?q=` | tracks of the dataset by title, artist, album, id or Spotify link |
+//! | `POST /api/v1/what-if` | the answer along one audio input's range, the rest held |
+//! | `POST /api/v1/similar` | the dataset's tracks nearest in sound to a track |
+//! | `GET /api/docs` | the API's documentation, rendered from the OpenAPI document |
 //! | `GET /healthz`, `GET /api/openapi.json` | liveness; the OpenAPI 3 document |
 //!
 //! Everything the pages need (CSS, a little JavaScript) is compiled into the binary: the app
@@ -19,10 +22,12 @@
 
 pub mod api;
 pub mod catalog;
+mod error;
 mod openapi;
 pub mod pages;
 pub mod score;
 pub mod track;
+mod words;
 
 use std::future::Future;
 use std::io;
@@ -212,6 +217,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/predict", post(api::predict))
         .route("/api/v1/model", get(api::model))
         .route("/api/v1/tracks", get(api::tracks))
+        .route("/api/v1/what-if", post(api::what_if))
+        .route("/api/v1/similar", post(api::similar))
+        .route("/api/docs", get(pages::docs))
         .route("/api/openapi.json", get(api::openapi))
         .route("/healthz", get(api::health))
         .fallback(not_found)
@@ -222,6 +230,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             limits.timeout,
         ))
         .layer(ConcurrencyLimitLayer::new(limits.concurrency))
+        .layer(axum::middleware::from_fn_with_state(
+            limits,
+            error::fill_empty,
+        ))
 }
 
 async fn not_found(uri: Uri) -> Response {

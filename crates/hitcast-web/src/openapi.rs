@@ -8,8 +8,11 @@ use serde_json::{json, Map, Value};
 /// The API's version. 2.0.0: a prediction's `popular` became `flagged` (a likely hit, at a
 /// threshold on the calibrated probability) with `lift`; `popularity_low`, `popularity_high` and
 /// `warnings` were added, and `unknown_genres` is always present. 2.1.0: `genres_used` (a track
-/// with no genre the model knows is answered by its audio-only companion).
-pub const API_VERSION: &str = "2.1.0";
+/// with no genre the model knows is answered by its audio-only companion). 2.2.0: `POST
+/// /api/v1/what-if` and `POST /api/v1/similar`; `GET /api/v1/tracks` gives `total`, each
+/// track's `album_name` and its `features` as `/api/v1/predict` takes them, and finds Spotify
+/// links.
+pub const API_VERSION: &str = "2.2.0";
 
 use crate::Limits;
 
@@ -134,15 +137,77 @@ pub fn document(limits: &Limits) -> Value {
             },
             "/api/v1/tracks": {
                 "get": {
-                    "summary": "Find tracks of the dataset by id, or by words of the title and artists",
+                    "summary": "Find tracks of the dataset by Spotify link, URI or id, or by words of the title, artists and album (accents and case aside)",
                     "parameters": [
-                        { "name": "q", "in": "query", "required": true, "schema": { "type": "string" } },
+                        { "name": "q", "in": "query", "required": true, "schema": { "type": "string" }, "example": "The Weeknd - Blinding Lights" },
                         { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 } }
                     ],
                     "responses": {
-                        "200": { "description": "the tracks, most popular first", "content": { "application/json": { "schema": { "type": "object", "required": ["tracks"],
-                            "properties": { "tracks": { "type": "array", "items": { "$ref": "#/components/schemas/Found" } } } } } } },
+                        "200": { "description": "how many tracks match, and the most popular of them", "content": { "application/json": { "schema": { "type": "object", "required": ["total", "tracks"],
+                            "properties": { "total": { "type": "integer", "description": "every match, however many are listed" },
+                                            "tracks": { "type": "array", "items": { "$ref": "#/components/schemas/Found" } } } } } } },
                         "422": error_response("q missing or limit out of range"),
+                        "503": error_response("the dataset is loading, or was not given")
+                    }
+                }
+            },
+            "/api/v1/what-if": {
+                "post": {
+                    "summary": "How the answer moves along one audio input's range, everything else held",
+                    "requestBody": {
+                        "required": true,
+                        "content": { "application/json": {
+                            "schema": { "type": "object", "additionalProperties": false, "required": ["track", "feature"],
+                                "properties": {
+                                    "track": { "$ref": "#/components/schemas/Track" },
+                                    "feature": { "type": "string", "enum": Column::AUDIO.iter().map(|c| c.name()).collect::<Vec<_>>() },
+                                    "points": { "type": "integer", "minimum": 2, "maximum": crate::api::MAX_POINTS, "default": 25,
+                                                "description": "values over the range the model saw in training; coded inputs (key, mode, time_signature, explicit) take every code" }
+                                } },
+                            "example": { "track": example_track(), "feature": "danceability", "points": 25 }
+                        } }
+                    },
+                    "responses": {
+                        "200": { "description": "the curve, ascending in value; it includes the track's own value", "content": { "application/json": { "schema": {
+                            "type": "object", "required": ["feature", "value", "points"],
+                            "properties": {
+                                "feature": { "type": "string" },
+                                "value": { "type": "number", "description": "the track's own value" },
+                                "points": { "type": "array", "items": { "type": "object", "required": ["value", "probability", "popularity", "popularity_low", "popularity_high"],
+                                    "properties": { "value": { "type": "number" }, "probability": { "type": "number" }, "popularity": { "type": "number" },
+                                                    "popularity_low": { "type": "number" }, "popularity_high": { "type": "number" } } } }
+                            } } } } },
+                        "400": error_response("the body is not JSON"),
+                        "422": error_response("an invalid track, feature or number of points")
+                    }
+                }
+            },
+            "/api/v1/similar": {
+                "post": {
+                    "summary": "The dataset's tracks nearest in sound to a track, with their real popularity",
+                    "requestBody": {
+                        "required": true,
+                        "content": { "application/json": {
+                            "schema": { "type": "object", "additionalProperties": false, "required": ["track"],
+                                "properties": {
+                                    "track": { "$ref": "#/components/schemas/Track" },
+                                    "k": { "type": "integer", "minimum": 1, "maximum": crate::api::MAX_SIMILAR, "default": 10 },
+                                    "same_genre": { "type": "boolean", "default": false, "description": "only tracks sharing one of the track's genres" }
+                                } },
+                            "example": { "track": example_track(), "k": 5 }
+                        } }
+                    },
+                    "responses": {
+                        "200": { "description": "nearest first, by distance over the ten continuous audio inputs, each scaled to its spread over the dataset", "content": { "application/json": { "schema": {
+                            "type": "object", "required": ["tracks"],
+                            "properties": { "tracks": { "type": "array", "items": { "type": "object",
+                                "required": ["track_id", "track_name", "artists", "album_name", "track_genre", "popularity", "distance"],
+                                "properties": { "track_id": { "type": "string" }, "track_name": { "type": "string" }, "artists": { "type": "string" },
+                                                "album_name": { "type": "string" }, "track_genre": { "type": "string" },
+                                                "popularity": { "type": "integer", "nullable": true }, "distance": { "type": "number" } } } } }
+                            } } } },
+                        "400": error_response("the body is not JSON"),
+                        "422": error_response("an invalid track, k or same_genre"),
                         "503": error_response("the dataset is loading, or was not given")
                     }
                 }
@@ -189,11 +254,13 @@ pub fn document(limits: &Limits) -> Value {
             },
             "Found": {
                 "type": "object",
-                "required": ["track_id", "track_name", "artists", "genres", "popularity"],
+                "required": ["track_id", "track_name", "artists", "album_name", "genres", "popularity", "features"],
                 "properties": {
                     "track_id": { "type": "string" }, "track_name": { "type": "string" }, "artists": { "type": "string" },
+                    "album_name": { "type": "string" },
                     "genres": { "type": "array", "items": { "type": "string" } },
-                    "popularity": { "type": "integer", "nullable": true }
+                    "popularity": { "type": "integer", "nullable": true },
+                    "features": { "$ref": "#/components/schemas/Track" }
                 }
             },
             "Error": {

@@ -65,6 +65,31 @@ impl TrackRequest {
         }
     }
 
+    /// The track as a JSON object that [`TrackRequest::from_json`] reads back to the same
+    /// track: the dataset's column names, `explicit` as a boolean, `genres` as a list.
+    pub fn to_json(&self) -> Value {
+        let mut object = serde_json::Map::new();
+        for (column, text) in [
+            (Column::TrackId, &self.track_id),
+            (Column::TrackName, &self.track_name),
+            (Column::Artists, &self.artists),
+            (Column::AlbumName, &self.album_name),
+        ] {
+            object.insert(column.name().into(), Value::from(text.as_str()));
+        }
+        for (column, &x) in Column::AUDIO.iter().zip(&self.audio) {
+            // Codes as JSON integers, as the OpenAPI schema types them.
+            let value = match column.rule() {
+                Rule::Bool => Value::from(x == 1.0),
+                Rule::Integer { .. } => Value::from(x as i64),
+                _ => Value::from(x),
+            };
+            object.insert(column.name().into(), value);
+        }
+        object.insert("genres".into(), Value::from(self.genres.clone()));
+        Value::Object(object)
+    }
+
     /// Reads one JSON track object. Field names are the dataset's columns; `genres` takes a
     /// list and `track_genre` one name; `popularity` is ignored, so dataset rows can be posted
     /// as they are. Errors name fields as `{prefix}{name}`.

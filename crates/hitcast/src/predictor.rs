@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::artifact::{Artifact, ArtifactError, Metadata, Payload};
 use crate::calibration::{logit, Calibration};
-use crate::data::{Column, FieldProblem, RawRow, Tracks, N_AUDIO};
+use crate::data::{Column, FieldProblem, RawRow, Rule, Tracks, N_AUDIO};
 use crate::domain::Warning;
 use crate::explain::{explain, Explanation, Method, SamplingOptions};
 use crate::features::{FeatureMatrix, FeaturePipeline, TrackInput};
@@ -349,6 +349,50 @@ impl Predictor {
         self.routed(tracks, |head, share| {
             self.answer(head, share, head.batch(share))
         })
+    }
+
+    /// The values a what-if curve of `column` visits: every code of a coded input (key, mode,
+    /// time signature; explicit's 0 and 1); else `points` (at least 2) evenly spaced values over
+    /// the range the model saw in training (the 0.1th to 99.9th FIT percentile), or over the
+    /// input's physical range where the model keeps none. The track's own value `own` is always
+    /// among them, so the curve passes through the track's own answer. Ascending, no repeats.
+    pub fn what_if_values(
+        &self,
+        column: Column,
+        own: f64,
+        points: usize,
+    ) -> Result<Vec<f64>, WhatIfError> {
+        column.audio_index().ok_or(WhatIfError::NotAudio(column))?;
+        let rule = column.rule();
+        let mut values: Vec<f64> = match rule {
+            Rule::Integer { min, max } => (min..=max).map(f64::from).collect(),
+            Rule::Bool => vec![0.0, 1.0],
+            _ => {
+                let seen = self.metadata_domain(column);
+                let (low, high) = seen
+                    .or_else(|| rule.domain().map(|d| (d.min, d.max)))
+                    .unwrap_or((0.0, 1.0));
+                let n = points.max(2);
+                (0..n)
+                    .map(|i| low + (high - low) * i as f64 / (n - 1) as f64)
+                    .collect()
+            }
+        };
+        values.push(own);
+        values.sort_by(f64::total_cmp);
+        values.dedup();
+        Ok(values)
+    }
+
+    /// The range of `column` over FIT, if the model keeps one.
+    fn metadata_domain(&self, column: Column) -> Option<(f64, f64)> {
+        self.artifact
+            .payload
+            .domain
+            .seen
+            .iter()
+            .find(|s| s.column == column)
+            .map(|s| (s.low, s.high))
     }
 
     /// What-if: the answer for `track` with one audio input set to each of `values`, everything
@@ -741,6 +785,37 @@ mod tests {
                 .to_string(),
             "track_name is not an audio input: only those can be varied"
         );
+    }
+
+    #[test]
+    fn what_if_values_span_the_seen_range_codes_and_the_own_value() {
+        let (a, _) = fixture();
+        let predictor = Predictor::new(a).unwrap();
+        let (low, high) = predictor.metadata_domain(Column::Danceability).unwrap();
+        let values = predictor
+            .what_if_values(Column::Danceability, 0.123_456, 5)
+            .unwrap();
+        assert_eq!(values.len(), 6);
+        assert_eq!((values[0], values[5]), (low, high));
+        assert!(values.contains(&0.123_456));
+        assert!(values.windows(2).all(|w| w[0] < w[1]));
+        // The own value on the grid is not repeated.
+        assert_eq!(
+            predictor
+                .what_if_values(Column::Danceability, low, 5)
+                .unwrap()
+                .len(),
+            5
+        );
+        let keys = predictor.what_if_values(Column::Key, 3.0, 5).unwrap();
+        assert_eq!(keys, (-1..=11).map(f64::from).collect::<Vec<_>>());
+        assert_eq!(
+            predictor.what_if_values(Column::Explicit, 1.0, 25).unwrap(),
+            [0.0, 1.0]
+        );
+        assert!(predictor
+            .what_if_values(Column::TrackGenre, 0.0, 5)
+            .is_err());
     }
 
     #[test]

@@ -189,7 +189,7 @@ impl RunArgs {
             log: "report.txt",
         };
         run_step(total, total, &report, work, globals, started)?;
-        summary(&self.out, &results, chosen, regressor, work, started)
+        summary(&self.out, data, &results, chosen, regressor, work, started)
     }
 }
 
@@ -260,9 +260,11 @@ fn choose(results: &Results) -> anyhow::Result<(&ResultRow, &ResultRow)> {
     Ok((chosen, regressor))
 }
 
-/// The closing summary: best cells, the saved model's TEST figures, the files, the serve line.
+/// The closing summary: best cells, the saved model's TEST figures, the files, the serve line
+/// (with the data file, so the app's search works from any directory).
 fn summary(
     out: &Path,
+    data: &Path,
     results: &Results,
     chosen: &ResultRow,
     regressor: &ResultRow,
@@ -328,9 +330,11 @@ fn summary(
         s,
         "\nFiles:\n  {o}/report/index.html     the report: model card, grids, EDA\n  {o}/eda/index.html        the EDA alone\n  {o}/grid/results.md       the honest grid (also .csv, .json)\n  {o}/grid-seed/results.md  the seed protocol's grid\n  {o}/model.hitcast         the saved model\n  {o}/logs/                 each step's output"
     );
+    // --data as read here: the app's track search needs the dataset, wherever this is run.
     let _ = writeln!(
         s,
-        "\nOpen the app:\n  hitcast serve --model {o}/model.hitcast --report {o}/report"
+        "\nOpen the app:\n  hitcast serve --model {o}/model.hitcast --report {o}/report --data {}",
+        data.display()
     );
     Ok(s)
 }

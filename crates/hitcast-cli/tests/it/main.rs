@@ -1026,9 +1026,13 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
     assert!(o.status.success(), "{}", stderr(&o));
     let said = String::from_utf8_lossy(&o.stdout);
     assert!(said.starts_with("hitcast run: done in "), "{said}");
-    assert!(said.ends_with(
-        "Open the app:\n  hitcast serve --model runs/latest/model.hitcast --report runs/latest/report\n"
-    ));
+    assert!(
+        said.ends_with(&format!(
+            "Open the app:\n  hitcast serve --model runs/latest/model.hitcast --report runs/latest/report --data {}\n",
+            data.display()
+        )),
+        "{said}"
+    );
     let steps = stderr(&o);
     assert!(
         steps.contains("== step 1/6: check the data") && steps.contains("== step 6/6: the report")

@@ -326,7 +326,13 @@ fn the_api_scores_like_predict_validates_and_documents_itself() {
     let (status, text) = server.get("/api/v1/nothing");
     assert_eq!(status, 404);
     assert!(text.contains("no endpoint at /api/v1/nothing"));
-    assert_eq!(server.get("/api/v1/predict").0, 405);
+    // A wrong method is a 405 with the error body and the Allow header's methods in words.
+    let (status, text) = server.get("/api/v1/predict");
+    assert_eq!(status, 405);
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap(),
+        json!({"error": "/api/v1/predict does not take GET; it takes POST", "errors": []})
+    );
     assert_eq!(server.get("/no/such/page").0, 404);
 
     // The OpenAPI document matches the server: every operation answers, the example scores,
@@ -382,6 +388,19 @@ fn the_api_scores_like_predict_validates_and_documents_itself() {
     let found: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(found["tracks"][0]["track_id"], "5SuOikwiRyPMVoIQDJUgSV");
     assert_eq!(found["tracks"][0]["popularity"], 73);
+    assert_eq!(found["tracks"][0]["album_name"], "Comedy");
+    assert_eq!(found["total"], 1);
+    // A found track's features score as they are (the track is listed under four genres in
+    // the file, so its answer is not the one-genre row's above).
+    let features = &found["tracks"][0]["features"];
+    assert_eq!(
+        features["genres"].as_array().unwrap().len(),
+        4,
+        "{features}"
+    );
+    let (status, scored) = server.post_json("/api/v1/predict", features);
+    assert_eq!(status, 200, "{scored}");
+    assert_eq!(scored["track_id"], "5SuOikwiRyPMVoIQDJUgSV");
     assert_eq!(server.get("/api/v1/tracks?q=x&limit=1000").0, 422);
 
     // SIGTERM: a clean exit.
@@ -473,7 +492,15 @@ fn the_pages_escape_names_show_errors_at_fields_and_work_without_javascript() {
     assert!(page.contains("id=\"real-popularity\">73</b>"), "{page}");
     assert!(page.contains("value=\"5SuOikwiRyPMVoIQDJUgSV\""));
     let (_, page) = server.get("/predict?q=love");
-    assert!(page.contains("20 tracks match"), "{page}");
+    // The true count, beside the 20 listed (3,092 tracks say "love" in title, artists or album).
+    assert!(
+        page.contains("3092 tracks match; the 20 most popular:"),
+        "{page}"
+    );
+    // A pasted Spotify link loads its track.
+    let (_, page) = server
+        .get("/predict?q=https%3A%2F%2Fopen.spotify.com%2Ftrack%2F5SuOikwiRyPMVoIQDJUgSV%3Fsi%3Dx");
+    assert!(page.contains("value=\"5SuOikwiRyPMVoIQDJUgSV\""), "{page}");
     let (_, page) = server.get("/predict?q=zzzzqqqq");
     assert!(page.contains("No track matches"));
 
@@ -641,7 +668,24 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
         let p: f64 = submitted.trim_end_matches('%').parse().unwrap();
         assert!((0.0..=100.0).contains(&p));
         assert_eq!(submitted, live);
-        assert!(text("#result").await.contains("Raising it"));
+        // The waterfall adds up: a typical track's chance plus every step is the chance shown.
+        let sums = c
+            .execute(
+                "const w = document.querySelector('ol.waterfall');
+                 let sum = parseFloat(w.dataset.start) * 100;
+                 for (const li of w.querySelectorAll('li')) sum += parseFloat(li.dataset.pp);
+                 const shown = parseFloat(document.querySelector('#probability').dataset.probability);
+                 return [sum, shown * 100, w.querySelectorAll('li').length];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (sum, shown) = (sums[0].as_f64().unwrap(), sums[1].as_f64().unwrap());
+        assert!((sum - shown).abs() < 1e-9, "{sums}");
+        assert_eq!(sums[2], json!(9), "eight inputs and everything else: {sums}");
+        let why = text("ol.waterfall").await;
+        assert!(why.contains("Everything else"), "{why}");
+        assert!(!why.contains("log-odds") && !why.contains("_"), "code words in {why}");
 
         // A bad value: the message at the field.
         let tempo = c.find(Locator::Id("tempo")).await.unwrap();
@@ -658,6 +702,30 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
             .await
             .unwrap();
         assert_eq!(marked, json!(1));
+
+        // Phones: no page scrolls sideways at 390 px, the navigation included.
+        c.set_window_size(390, 844).await.unwrap();
+        for (path, name) in [
+            ("/", "phone-welcome.png"),
+            ("/predict?q=Comedy+Gen+Hoshino", "phone-predict.png"),
+            ("/explore", "phone-explore.png"),
+            ("/models", "phone-models.png"),
+            ("/api/docs", "phone-docs.png"),
+        ] {
+            c.goto(&format!("{base}{path}")).await.unwrap();
+            let widths = c
+                .execute(
+                    "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert!(
+                widths[0].as_f64().unwrap() <= widths[1].as_f64().unwrap(),
+                "{path} scrolls sideways at 390 px: {widths}"
+            );
+            shot(name).await;
+        }
         c.close().await.unwrap();
     });
 }
@@ -822,4 +890,207 @@ fn every_answer_is_finite_or_a_client_error() {
         ok > 20 && refused > 20,
         "{ok} answered, {refused} refused; first: {first_refusal:?}"
     );
+}
+
+/// Errors the layers answer (the timeout's 408, the router's 405) carry a body like every other:
+/// JSON on API paths, a page elsewhere.
+#[test]
+fn errors_from_the_layers_have_a_body() {
+    let server = Server::start(&["--timeout", "1"]);
+    // A body announced and never sent: the timeout answers.
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "POST /api/v1/predict HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
+        server.addr
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    let body = text.split_once("\r\n\r\n").unwrap().1;
+    assert_eq!(
+        serde_json::from_str::<Value>(body).unwrap(),
+        json!({
+            "error": "the request took longer than the server's limit of 1 s (--timeout)",
+            "errors": []
+        })
+    );
+    // A page route with the wrong method: the site's page, saying what the route takes.
+    let (status, page) = server.get("/predict/result");
+    assert_eq!(status, 405);
+    assert!(page.contains("<h1>Method Not Allowed</h1>"), "{page}");
+    assert!(
+        page.contains("/predict/result does not take GET."),
+        "{page}"
+    );
+    let (status, text) = server.request("DELETE", "/api/v1/model", "text/plain", b"");
+    assert_eq!(status, 405);
+    assert!(
+        text.contains("/api/v1/model does not take DELETE; it takes GET"),
+        "{text}"
+    );
+}
+
+/// A synthetic catalogue where only danceability decides popularity: 1,500 tracks, each by its
+/// own artist, popular (80) when danceability is above 0.6, else 20.
+fn synthetic(path: &Path) {
+    let mut csv = String::from(super::HEADER);
+    csv.push('\n');
+    // A fixed linear congruential sequence: the same file on every run.
+    let mut state: u64 = 42;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for i in 0..1500 {
+        let dance = next();
+        let popularity = if dance > 0.6 { 80 } else { 20 };
+        csv.push_str(&format!(
+            "t{i},artist {i},album {i},title {i},{popularity},{},False,{dance:.4},{:.4},{},{:.3},{},{:.4},{:.4},{:.4},{:.4},{:.4},{:.3},4,pop\n",
+            150_000 + (next() * 100_000.0) as u64,
+            next(),
+            (next() * 11.0) as u64,
+            -20.0 + next() * 15.0,
+            u8::from(next() > 0.5),
+            next() * 0.3,
+            next(),
+            next() * 0.5,
+            next() * 0.8,
+            next(),
+            60.0 + next() * 120.0,
+        ));
+    }
+    std::fs::write(path, csv).unwrap();
+}
+
+#[test]
+fn what_if_curves_similar_tracks_and_the_docs_page() {
+    // On the real model: the curve passes through the track's own answer.
+    let server = Server::start(&[]);
+    let (_, one) = server.post_json("/api/v1/predict", &comedy());
+    let (status, curve) = server.post_json(
+        "/api/v1/what-if",
+        &json!({ "track": comedy(), "feature": "danceability", "points": 25 }),
+    );
+    assert_eq!(status, 200, "{curve}");
+    assert_eq!(curve["feature"], "danceability");
+    assert_eq!(curve["value"], 0.676);
+    let points = curve["points"].as_array().unwrap();
+    assert_eq!(
+        points.len(),
+        26,
+        "25 over the range and the track's own value"
+    );
+    let values: Vec<f64> = points
+        .iter()
+        .map(|p| p["value"].as_f64().unwrap())
+        .collect();
+    assert!(values.windows(2).all(|w| w[0] < w[1]), "{values:?}");
+    let own = points.iter().find(|p| p["value"] == 0.676).unwrap();
+    assert_eq!(own["probability"], one["probability"]);
+    assert_eq!(own["popularity"], one["popularity"]);
+    let (_, keys) = server.post_json(
+        "/api/v1/what-if",
+        &json!({ "track": comedy(), "feature": "key" }),
+    );
+    assert_eq!(
+        keys["points"].as_array().unwrap().len(),
+        13,
+        "every key, -1 to 11"
+    );
+    let (status, bad) = server.post_json(
+        "/api/v1/what-if",
+        &json!({ "track": { "energy": 2 }, "feature": "genre", "points": 1, "extra": 1 }),
+    );
+    assert_eq!(status, 422);
+    let fields: Vec<&str> = bad["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for field in ["extra", "track.energy", "feature", "points"] {
+        assert!(fields.contains(&field), "{field} in {bad}");
+    }
+
+    // Similar tracks: the track itself is among the nearest, at distance 0; same_genre keeps
+    // its genres.
+    server.wait_for_catalog();
+    let (status, near) = server.post_json(
+        "/api/v1/similar",
+        &json!({ "track": comedy(), "k": 5, "same_genre": true }),
+    );
+    assert_eq!(status, 200, "{near}");
+    let tracks = near["tracks"].as_array().unwrap();
+    assert_eq!(tracks.len(), 5);
+    assert_eq!(tracks[0]["distance"], 0.0);
+    assert!(tracks
+        .iter()
+        .any(|t| t["track_id"] == "5SuOikwiRyPMVoIQDJUgSV" && t["distance"] == 0.0));
+    assert!(tracks
+        .iter()
+        .all(|t| t["track_genre"].as_str().unwrap().contains("acoustic")));
+    let distances: Vec<f64> = tracks
+        .iter()
+        .map(|t| t["distance"].as_f64().unwrap())
+        .collect();
+    assert!(distances.windows(2).all(|w| w[0] <= w[1]), "{distances:?}");
+    let (status, _) = server.post_json("/api/v1/similar", &json!({ "track": comedy(), "k": 0 }));
+    assert_eq!(status, 422);
+
+    // The docs page, rendered from the OpenAPI document, and the nav's API link to it.
+    let (status, page) = server.get("/api/docs");
+    assert_eq!(status, 200);
+    for text in [
+        "<code>POST /api/v1/what-if</code>",
+        "<code>POST /api/v1/similar</code>",
+        "<code>GET /api/v1/tracks</code>",
+        "Example body:",
+        "href=\"/api/openapi.json\"",
+    ] {
+        assert!(page.contains(text), "{text} in {page}");
+    }
+    let (_, home) = server.get("/");
+    assert!(home.contains("href=\"/api/docs\""), "{home}");
+    drop(server);
+
+    // On a model of a synthetic catalogue where danceability alone decides, the curve rises.
+    let dir = scratch("what-if-synthetic");
+    let data = dir.join("synthetic.csv");
+    synthetic(&data);
+    let model = dir.join("m.hitcast");
+    let o = super::hitcast(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--model",
+        "logreg",
+        "--regressor",
+        "linear",
+        "--setup",
+        "raw",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", super::stderr(&o));
+    let server = Server::start_with(&model, &[]);
+    let (status, curve) = server.post_json(
+        "/api/v1/what-if",
+        &json!({ "track": comedy(), "feature": "danceability", "points": 40 }),
+    );
+    assert_eq!(status, 200, "{curve}");
+    let p: Vec<f64> = curve["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["probability"].as_f64().unwrap())
+        .collect();
+    assert!(p.windows(2).all(|w| w[0] <= w[1]), "{p:?}");
+    assert!(p[p.len() - 1] > p[0] + 0.5, "{p:?}");
 }

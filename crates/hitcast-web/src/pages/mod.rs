@@ -1,6 +1,7 @@
 //! Server-rendered pages (maud escapes every value it prints, names from the data included).
 //! Each works without JavaScript; `assets/app.js` only adds live updates and the genre filter.
 
+mod docs;
 mod predict;
 mod welcome;
 
@@ -12,6 +13,7 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use crate::AppState;
 use std::sync::Arc;
 
+pub use docs::docs;
 pub use predict::{predict_get, predict_post, result_fragment, Typical};
 pub use welcome::welcome;
 
@@ -22,6 +24,7 @@ fn page(title: &str, active: &str, body: Markup) -> Markup {
         ("/predict", "Predict"),
         ("/explore", "Explore"),
         ("/models", "Models"),
+        ("/api/docs", "API"),
     ];
     html! {
         (DOCTYPE)
@@ -40,11 +43,10 @@ fn page(title: &str, active: &str, body: Markup) -> Markup {
                         @for (href, name) in nav {
                             a href=(href) aria-current=[(name == active).then_some("page")] { (name) }
                         }
-                        a href="/api/openapi.json" { "API" }
                     }
                 }
                 main { (body) }
-                footer { "hitcast " (env!("CARGO_PKG_VERSION")) " · every figure was measured on TEST rows the model never saw while it was fitted or tuned." }
+                footer { "hitcast " (env!("CARGO_PKG_VERSION")) " · the model's figures were measured on test tracks it never saw while it was fitted or tuned; Explore describes the whole dataset." }
             }
         }
     }
@@ -74,7 +76,7 @@ fn report_page(
     let body = match &state.report {
         Some(report) => html! {
             h1 { (heading) }
-            p.lead { "From the report in " code { (report.source.display().to_string()) } "." }
+            p.lead { "From the report written with this model: every figure is measured, none typed in." }
             (PreEscaped(part(report)))
         },
         None => html! {
@@ -100,6 +102,22 @@ pub fn not_found(path: &str) -> Response {
             html! {
                 h1 { "Not found" }
                 p { "There is no page at " code { (path) } ". " a href="/" { "Back to the start" } "." }
+            },
+        ),
+    )
+}
+
+/// Any other error of a page, in a sentence (the API answers JSON: see [`crate::error`]).
+pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    respond(
+        status,
+        page(
+            title,
+            "",
+            html! {
+                h1 { (title) }
+                p { (message) ". " a href="/" { "Back to the start" } "." }
             },
         ),
     )

@@ -8,19 +8,16 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use hitcast::artifact::Metadata;
 use hitcast::data::{Column, N_AUDIO};
-use hitcast::explain::{Contribution, Explanation};
+use hitcast::explain::Explanation;
 use maud::{html, Markup};
 
 use super::{page, respond};
-use crate::catalog::{CatalogState, Found};
+use crate::catalog::{CatalogState, Found, Search};
 use crate::score::Scored;
 use crate::track::{FieldError, FormValues, TrackRequest};
-use crate::AppState;
+use crate::{words, AppState};
 
-/// Contributions shown each way.
-const TOP: usize = 6;
 /// Tracks a name search lists.
 const SEARCH_LIMIT: usize = 20;
 
@@ -54,22 +51,6 @@ const SLIDERS: [(Column, &str); 7] = [
         Column::Liveness,
         "An audience in the recording: above 0.8 is likely live.",
     ),
-];
-
-/// Pitch classes, as `key` codes them from 0.
-const KEYS: [&str; 12] = [
-    "C",
-    "C♯/D♭",
-    "D",
-    "D♯/E♭",
-    "E",
-    "F",
-    "F♯/G♭",
-    "G",
-    "G♯/A♭",
-    "A",
-    "A♯/B♭",
-    "B",
 ];
 
 /// A typical track, to prefill the form: the median of each audio column over the model's
@@ -129,15 +110,16 @@ pub async fn predict_get(
     let search = query.get("q").unwrap_or_default().trim().to_owned();
     let wanted = query.get("track").map(str::to_owned);
     let mut note = None;
-    let mut matches = Vec::new();
+    let mut found = Search::default();
     let mut loaded = None;
     if wanted.is_some() || !search.is_empty() {
         match state.catalog.state() {
             CatalogState::Ready(catalog) => {
-                matches = match &wanted {
-                    Some(id) => catalog.find(id).into_iter().collect(),
+                found = match &wanted {
+                    Some(id) => catalog.search(id, 1),
                     None => catalog.search(&search, SEARCH_LIMIT),
                 };
+                let matches = &found.tracks;
                 match matches.len() {
                     0 => {
                         note = Some(format!(
@@ -156,31 +138,25 @@ pub async fn predict_get(
             other => note = Some(catalog_note(&other)),
         }
     }
-    let (values, result) = match &loaded {
-        Some(track) => {
-            let scored = state.score_one(track.clone()).await;
-            (FormValues::from_request(track), Some(scored))
-        }
-        None => (FormValues::from_request(&state.typical.0), None),
+    // The answer is there on first load: the loaded track's, else the typical track's the
+    // form starts with.
+    let track = loaded.as_ref().unwrap_or(&state.typical.0);
+    let values = FormValues::from_request(track);
+    let shown = loaded.as_ref().and(found.tracks.first());
+    let result = match state.score_one(track.clone()).await {
+        Ok(s) => result_panel(&state, &s, shown),
+        Err(e) => error_panel(&e),
     };
-    let found = loaded.as_ref().and(matches.first());
-    let result = match result {
-        Some(Ok(s)) => result_panel(&state, &s, found),
-        Some(Err(e)) => error_panel(&e),
-        None => empty_panel(),
-    };
-    let list = if matches.len() > 1 {
-        matches
-    } else {
-        Vec::new()
-    };
+    if found.tracks.len() < 2 {
+        found = Search::default();
+    }
     let body = layout(
         &state,
         &values,
         &[],
         &search,
         note.as_deref(),
-        &list,
+        &found,
         result,
     );
     respond(StatusCode::OK, page("Predict", "Predict", body))
@@ -197,7 +173,15 @@ pub async fn predict_post(
         Err(rejected) => return rejected.into_response(),
     };
     let (status, errors, result) = answer(&state, &values).await;
-    let body = layout(&state, &values, &errors, "", None, &[], result);
+    let body = layout(
+        &state,
+        &values,
+        &errors,
+        "",
+        None,
+        &Search::default(),
+        result,
+    );
     respond(status, page("Predict", "Predict", body))
 }
 
@@ -260,9 +244,11 @@ fn loaded_from_form(state: &AppState, values: &FormValues) -> Option<Found> {
 fn catalog_note(state: &CatalogState) -> String {
     match state {
         CatalogState::Loading => "The dataset is still loading: try again in a moment.".into(),
-        CatalogState::Failed(why) => format!("Real tracks cannot be loaded: {why}"),
-        CatalogState::Absent => {
-            "Real tracks cannot be loaded: the server was started without a dataset (--data)."
+        // The reason (a path, a flag to pass) is for whoever runs the server: it is in the
+        // server's log, not on the page.
+        CatalogState::Failed(_) | CatalogState::Absent => {
+            "Searching real tracks is not available on this server: it has no copy of the \
+             dataset. You can still set every feature by hand."
                 .into()
         }
         CatalogState::Ready(_) => String::new(),
@@ -276,12 +262,12 @@ fn layout(
     errors: &[FieldError],
     search: &str,
     note: Option<&str>,
-    matches: &[Found],
+    found: &Search,
     result: Markup,
 ) -> Markup {
     html! {
         h1 { "Predict a track's popularity" }
-        p.lead { "Set the track's features, or load a real track, and press Predict. With JavaScript on, the answer follows the sliders." }
+        p.lead { "Set the track's features, or load a real track: the answer follows the sliders (without JavaScript, press Predict)." }
         form.load method="get" action="/predict" role="search" {
             label for="q" { "Load a real track by title, artist or Spotify id" }
             div.row {
@@ -293,14 +279,22 @@ fn layout(
                 @if let Some(caveat) = c.note() { p.muted { (caveat) } }
             }
         }
-        @if !matches.is_empty() {
+        @if !found.tracks.is_empty() {
             section.matches aria-label="tracks found" {
-                p { (matches.len()) " tracks match (the most popular first). Pick one:" }
+                p {
+                    @if found.total > found.tracks.len() {
+                        (found.total) " tracks match; the " (found.tracks.len()) " most popular:"
+                    } @else {
+                        (found.total) " tracks match, the most popular first:"
+                    }
+                }
                 ul {
-                    @for m in matches {
+                    @for m in &found.tracks {
                         li {
                             a href=(format!("/predict?track={}", encode(&m.track_id))) { (m.track_name) }
-                            " · " (m.artists) " · " (m.genres.join(", "))
+                            " · " (m.artists.replace(';', ", "))
+                            @if !m.album_name.is_empty() { " · from " i { (m.album_name) } }
+                            " · " (m.genres.join(", "))
                             @if let Some(p) = m.popularity { " · popularity " (p) }
                         }
                     }
@@ -311,6 +305,23 @@ fn layout(
             (track_form(state, values, errors))
             div #result aria-live="polite" { (result) }
         }
+    }
+}
+
+/// A slider's value as its label shows it: three significant figures (0.367, 0.0322), as
+/// `assets/app.js` shows it while the slider moves. The input keeps the exact value.
+fn three_figures(text: &str) -> String {
+    match text.parse::<f64>() {
+        Ok(x) if x != 0.0 && x.is_finite() => {
+            let decimals = (2 - x.abs().log10().floor() as i32).clamp(0, 10) as usize;
+            let s = format!("{x:.decimals$}");
+            if s.contains('.') {
+                s.trim_end_matches('0').trim_end_matches('.').to_owned()
+            } else {
+                s
+            }
+        }
+        _ => text.to_owned(),
     }
 }
 
@@ -351,7 +362,7 @@ fn track_form(state: &AppState, values: &FormValues, errors: &[FieldError]) -> M
                 @for (column, help) in SLIDERS {
                     @let name = column.name();
                     div.field {
-                        label for=(name) { (name) " " output #(format!("{name}-value")) for=(name) { (value(name)) } }
+                        label for=(name) { (words::label(name)) " " output #(format!("{name}-value")) for=(name) { (three_figures(&value(name))) } }
                         input #(name) type="range" name=(name) min="0" max="1" step="any" value=(value(name))
                             aria-invalid=[invalid(name)] aria-describedby=[described(name)];
                         small { (help) }
@@ -392,7 +403,7 @@ fn track_form(state: &AppState, values: &FormValues, errors: &[FieldError]) -> M
                     label for="key" { "key" }
                     select #key name="key" aria-invalid=[invalid("key")] aria-describedby=[described("key")] {
                         option value="-1" selected[key == "-1"] { "none detected" }
-                        @for (code, name) in KEYS.iter().enumerate() {
+                        @for (code, name) in words::KEYS.iter().enumerate() {
                             @let code = code.to_string();
                             option value=(code) selected[key == code] { (name) }
                         }
@@ -465,15 +476,6 @@ fn bound(column: Column, upper: bool) -> String {
         .map_or_else(String::new, |v| v.to_string())
 }
 
-fn empty_panel() -> Markup {
-    html! {
-        section.result {
-            h2 { "The prediction" }
-            p.muted { "Press Predict to see the chance that this track is popular, its score, and why." }
-        }
-    }
-}
-
 fn invalid_panel(errors: &[FieldError]) -> Markup {
     html! {
         section.result.invalid {
@@ -494,18 +496,17 @@ fn error_panel(message: &str) -> Markup {
     }
 }
 
-/// The family of the classifier, for people.
-pub fn family(m: &Metadata) -> String {
-    m.classifier
-        .classifier_kind()
-        .map_or_else(|| "model".to_owned(), |k| k.to_string())
-}
-
 fn result_panel(state: &AppState, s: &Scored, loaded: Option<&Found>) -> Markup {
     let m = state.predictor.metadata();
     let a = &s.answer;
     html! {
         section.result {
+            // On phones a bar at the foot of the screen keeps the answer in view while the
+            // form scrolls; wide screens keep the whole panel in view instead (sticky).
+            div.summary-bar aria-hidden="true" {
+                b { (format!("{:.1}%", a.probability * 100.0)) } " chance of a hit · score "
+                b { (format!("{:.0}", a.popularity)) } " (" (format!("{:.0}-{:.0}", a.popularity_low, a.popularity_high)) ")"
+            }
             h2 { "The prediction" }
             p.probability {
                 span #probability data-probability=(format!("{}", a.probability)) { (format!("{:.1}%", a.probability * 100.0)) }
@@ -550,39 +551,104 @@ fn result_panel(state: &AppState, s: &Scored, loaded: Option<&Found>) -> Markup 
     }
 }
 
-fn contributions(e: &Explanation) -> Markup {
-    let up: Vec<&Contribution> = e.top_up(TOP).collect();
-    let down: Vec<&Contribution> = e.top_down(TOP).collect();
-    let largest = up
-        .iter()
-        .chain(&down)
-        .map(|c| c.contribution.abs())
-        .fold(1e-12, f64::max);
-    let bars = |items: &[&Contribution], class: &str| {
-        html! {
-            ul.bars {
-                @for c in items {
-                    li {
-                        span.name title=(format!("{} = {}", c.feature, c.value)) { (c.feature) " = " (c.value) }
-                        span.track {
-                            span.(format!("bar {class}")) style=(format!("width:{:.1}%", c.contribution.abs() / largest * 100.0)) {}
-                        }
-                        span.amount { (format!("{:+.2}", c.contribution)) }
-                    }
-                }
-            }
-        }
+/// Steps of the waterfall shown one by one; the rest are summed in one "everything else" step.
+const WATERFALL_STEPS: usize = 8;
+
+/// One step of the waterfall: a feature (or the rest), its value, and the change it brings in
+/// percentage points of the chance.
+struct Step {
+    label: String,
+    value: String,
+    /// The chance before and after this step, 0-1.
+    from: f64,
+    to: f64,
+}
+
+/// The waterfall from a typical track's chance to this track's: the largest contributions one by
+/// one, then everything else in one step. Contributions add in log-odds; each step's change in
+/// chance is measured after the steps before it, so the steps add up to the move exactly.
+fn waterfall(e: &Explanation) -> Vec<Step> {
+    let shown = e.contributions.len().min(WATERFALL_STEPS);
+    let (top, rest) = e.contributions.split_at(shown);
+    let mut log_odds = e.base;
+    let mut steps = Vec::with_capacity(shown + 1);
+    let mut step = |label: String, value: String, delta: f64| {
+        let from = hitcast::explain::probability(log_odds);
+        log_odds += delta;
+        steps.push(Step {
+            label,
+            value,
+            from,
+            to: hitcast::explain::probability(log_odds),
+        });
     };
+    for c in top {
+        step(
+            words::label(&c.feature),
+            words::value(&c.feature, &c.value),
+            c.contribution,
+        );
+    }
+    if !rest.is_empty() {
+        // The rest's sum, so the last step lands on the track's own log-odds exactly.
+        let shown_sum: f64 = top.iter().map(|c| c.contribution).sum();
+        step(
+            format!("Everything else ({} more inputs)", rest.len()),
+            String::new(),
+            e.log_odds - e.base - shown_sum,
+        );
+    }
+    steps
+}
+
+fn contributions(e: &Explanation) -> Markup {
+    let steps = waterfall(e);
+    let start = hitcast::explain::probability(e.base);
+    let end = hitcast::explain::probability(e.log_odds);
+    // The axis spans every point the waterfall reaches.
+    let top = steps
+        .iter()
+        .map(|s| s.to.max(s.from))
+        .fold(start.max(end), f64::max)
+        .max(1e-9);
+    let x = |p: f64| p / top * 100.0;
     html! {
         h3 { "Why" }
         p.muted {
-            "Each bar is how much one feature moves the (calibrated) prediction, in log-odds, from the model's starting point ("
-            (format!("{:.1}%", hitcast::explain::probability(e.base) * 100.0)) ", its average log-odds over training tracks) to this one. "
-            "Computed by " (e.method.describe()) "; the genres count as one feature."
+            "From a typical track's chance (" (format!("{:.1}%", start * 100.0)) ") to this one's ("
+            (format!("{:.1}%", end * 100.0)) "): how much each input moves it, in percentage points, "
+            "largest first. Computed by " (e.method.describe()) "; the genres count as one input."
         }
-        div.why {
-            div { h4 { "Raising it" } @if up.is_empty() { p.muted { "Nothing." } } @else { (bars(&up, "up")) } }
-            div { h4 { "Lowering it" } @if down.is_empty() { p.muted { "Nothing." } } @else { (bars(&down, "down")) } }
+        ol.waterfall data-start=(format!("{start}")) data-end=(format!("{end}")) {
+            @for s in &steps {
+                @let change = s.to - s.from;
+                li data-pp=(format!("{}", change * 100.0)) {
+                    span.name {
+                        (s.label)
+                        @if !s.value.is_empty() { " " span.value { (s.value) } }
+                    }
+                    span.track {
+                        span.(if change >= 0.0 { "bar up" } else { "bar down" })
+                            style=(format!("margin-left:{:.2}%;width:{:.2}%", x(s.from.min(s.to)), (x(s.to) - x(s.from)).abs().max(0.3))) {}
+                    }
+                    span.amount { (format!("{:+.1} pp", change * 100.0)) }
+                }
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slider_labels_show_three_significant_figures() {
+        assert_eq!(three_figures("0.36734693877551"), "0.367");
+        assert_eq!(three_figures("0.0322"), "0.0322");
+        assert_eq!(three_figures("0.5"), "0.5");
+        assert_eq!(three_figures("1"), "1");
+        assert_eq!(three_figures("0"), "0");
+        assert_eq!(three_figures("0.00000101"), "0.00000101");
     }
 }

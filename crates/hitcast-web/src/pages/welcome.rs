@@ -5,6 +5,10 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use hitcast::artifact::Metadata;
+use hitcast::models::ClassifierKind;
+use hitcast::sampling::Strategy;
+use hitcast::split::Protocol;
 use hitcast::text::thousands;
 use maud::html;
 
@@ -44,9 +48,9 @@ pub async fn welcome(State(state): State<Arc<AppState>>) -> Response {
                 " of test tracks."
             }
             p.muted {
-                "Model: " (super::predict::family(m)) ", imbalance strategy " (m.strategy.name())
-                ", protocol " (m.protocol.to_string()) " (tracks by the same artist never sit on both sides of the split); "
-                "a track is flagged as a likely hit when its chance reaches " (format!("{:.1}%", m.decision_threshold * 100.0))
+                "The model: " (model_words(m)) ", " (strategy_words(m.strategy)) ". "
+                (protocol_words(m.protocol)) ". "
+                "A track is flagged as a likely hit when its chance reaches " (format!("{:.1}%", m.decision_threshold * 100.0))
                 ", a threshold chosen on validation tracks."
             }
         }
@@ -54,8 +58,41 @@ pub async fn welcome(State(state): State<Arc<AppState>>) -> Response {
             a.card href="/predict" { h2 { "Predict" } p { "Describe a track, or load a real one, and see the prediction and why." } }
             a.card href="/explore" { h2 { "Explore" } p { "Distributions, correlations, and every feature against popularity." } }
             a.card href="/models" { h2 { "Models" } p { "Every model, imbalance strategy and outlier setup compared." } }
-            a.card href="/api/openapi.json" { h2 { "API" } p { "POST /api/v1/predict scores up to 10,000 tracks per call (OpenAPI 3)." } }
+            a.card href="/api/docs" { h2 { "API" } p { "POST /api/v1/predict scores up to 10,000 tracks per call; what-if curves and similar tracks too." } }
         }
     };
     respond(StatusCode::OK, page("Home", "Home", body))
+}
+
+/// The classifier in words.
+fn model_words(m: &Metadata) -> &'static str {
+    match m.classifier.classifier_kind() {
+        Some(ClassifierKind::Logreg) => "a logistic regression",
+        Some(ClassifierKind::Rf) => "a random forest",
+        Some(ClassifierKind::Gbm) => "gradient-boosted decision trees",
+        Some(ClassifierKind::Mlp) => "a neural network",
+        Some(ClassifierKind::Stack) => "a neural network and a random forest, combined",
+        None => "a model",
+    }
+}
+
+/// How the rare popular tracks were handled in training, in words.
+fn strategy_words(strategy: Strategy) -> &'static str {
+    match strategy {
+        Strategy::None => "trained on the tracks as they are",
+        Strategy::Weights => "trained with the rare popular tracks weighted up",
+        Strategy::Smote => "trained with synthetic popular tracks added (SMOTE)",
+        Strategy::Adasyn => "trained with synthetic popular tracks added where they are hardest to tell apart (ADASYN)",
+        Strategy::Undersample => "trained on a balanced sample, with most unpopular tracks left out",
+    }
+}
+
+/// What the test figures mean under the model's split, in words.
+fn protocol_words(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Honest => "Its test tracks are by artists it never saw in training",
+        Protocol::KnownArtist => "Its test tracks are new tracks by artists it saw in training",
+        Protocol::GenreHoldout => "Its test tracks are from genres it never saw in training",
+        Protocol::Seed => "Its test tracks were drawn at random from the rows, as the reference project did: copies of the same track sit on both sides, so its figures are inflated",
+    }
 }
