@@ -568,7 +568,40 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
         return;
     };
     let Some(driver) = chromedriver() else { return };
-    let server = Server::start(&[]);
+    // A small report (one grid cell per protocol), so Explore and Models have their tables and
+    // charts at both widths.
+    let dir = scratch("app-report");
+    let data = dataset();
+    for protocol in ["honest", "seed"] {
+        let o = super::hitcast(&[
+            "experiment",
+            "--data",
+            data.to_str().unwrap(),
+            "--protocol",
+            protocol,
+            "--only",
+            "classification/raw/none/logreg",
+            "--out",
+            dir.join(protocol).to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", super::stderr(&o));
+    }
+    let report = dir.join("report");
+    let o = super::hitcast(&[
+        "report",
+        "--data",
+        data.to_str().unwrap(),
+        "--experiment",
+        dir.join("honest").to_str().unwrap(),
+        "--experiment",
+        dir.join("seed").to_str().unwrap(),
+        "--model",
+        model().to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", super::stderr(&o));
+    let server = Server::start(&["--report", report.to_str().unwrap()]);
     server.wait_for_catalog();
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
     std::fs::create_dir_all(&shots).unwrap();
@@ -703,6 +736,42 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
             .unwrap();
         assert_eq!(marked, json!(1));
 
+        // Wide screens keep the answer in view: at 1280x900, scrolled down to the genres, a
+        // change of genre updates the answer where it can be seen.
+        c.set_window_size(1280, 900).await.unwrap();
+        c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino")).await.unwrap();
+        c.wait().for_element(Locator::Id("real-popularity")).await.unwrap();
+        let first = text("#probability").await;
+        let in_view = |c: fantoccini::Client, css: &'static str| async move {
+            c.execute(
+                &format!(
+                    "const r = document.querySelector('{css}').getBoundingClientRect();
+                     return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;"
+                ),
+                vec![],
+            )
+            .await
+            .unwrap()
+        };
+        c.execute(
+            "const g = document.getElementById('genres');
+             g.scrollIntoView();
+             for (const o of g.options) o.selected = o.value === 'latin';
+             g.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+        let started = Instant::now();
+        while updates(c.clone()).await.is_none() {
+            assert!(started.elapsed() < Duration::from_secs(10), "no update after the genre");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert_ne!(text("#probability").await, first, "the genre did not change the answer");
+        assert_eq!(in_view(c.clone(), "#probability").await, json!(true), "answer out of view");
+        shot("wide-genre-changed.png").await;
+
         // Phones: no page scrolls sideways at 390 px, the navigation included.
         c.set_window_size(390, 844).await.unwrap();
         for (path, name) in [
@@ -726,6 +795,24 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
             );
             shot(name).await;
         }
+        // On a phone, after a slider moves, the summary bar at the foot shows the new answer.
+        c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino")).await.unwrap();
+        c.wait().for_element(Locator::Id("real-popularity")).await.unwrap();
+        let bar = text("div.summary-bar").await;
+        let energy = c.find(Locator::Id("energy")).await.unwrap();
+        c.execute("document.getElementById('energy').scrollIntoView()", vec![])
+            .await
+            .unwrap();
+        energy.send_keys(&"\u{E014}".repeat(30)).await.unwrap();
+        let started = Instant::now();
+        while updates(c.clone()).await.is_none() {
+            assert!(started.elapsed() < Duration::from_secs(10), "no live update on a phone");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert_ne!(text("div.summary-bar").await, bar);
+        assert_eq!(in_view(c.clone(), "div.summary-bar").await, json!(true));
+        shot("phone-slider-moved.png").await;
         c.close().await.unwrap();
     });
 }

@@ -16,7 +16,7 @@ table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
 th, td { padding: 3px 10px; border-bottom: 1px solid #eee; text-align: right; } th:first-child, td:first-child { text-align: left; }
 th { background: #f6f6f6; }
 td code { overflow-wrap: anywhere; }
-.grid-2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 12px 24px; }
+.grid-2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(480px, 100%), 1fr)); gap: 12px 24px; }
 figure { margin: 0 0 12px; } figcaption { font-size: 13px; color: #555; margin-top: 2px; }
 svg.chart { width: 100%; height: auto; background: #fff; }
 svg .title { font-size: 14px; font-weight: 600; fill: #222; }
@@ -24,6 +24,7 @@ svg .tick, svg .value { font-size: 11px; fill: #444; } svg .label { font-size: 1
 svg .cell-value { font-size: 10px; } svg .axis { stroke: #888; } svg .grid { stroke: #eee; }
 svg .line { stroke-width: 2; } svg .marker { stroke-width: 2; stroke-dasharray: 5 3; } svg .marker-label { font-size: 12px; }
 @media print { h2 { break-after: avoid; } figure { break-inside: avoid; } }
+@media (max-width: 760px) { table { display: block; overflow-x: auto; max-width: 100%; } }
 ";
 
 /// Units of the audio columns, for axis labels.
