@@ -1218,9 +1218,9 @@ fn the_eda_page_renders_in_a_browser_with_every_chart_and_no_console_errors() {
     assert_eq!(&bytes[1..4], b"PNG");
 }
 
-#[test]
-fn the_report_joins_data_grids_and_a_model_card_and_renders_in_a_browser() {
-    let dir = scratch("report");
+/// A small report in `dir/page`: one grid cell (raw/none/logreg) per protocol, honest and
+/// seed, and `model`'s card. Returns the report's directory and `hitcast report`'s output.
+fn small_report(dir: &Path, model: &Path) -> (PathBuf, Output) {
     let data = dataset();
     for protocol in ["honest", "seed"] {
         let o = hitcast(&[
@@ -1236,7 +1236,6 @@ fn the_report_joins_data_grids_and_a_model_card_and_renders_in_a_browser() {
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
     }
-    let model = train_quick(&dir, "m.hitcast", "gbm", "linear");
     let out = dir.join("page");
     let o = hitcast(&[
         "report",
@@ -1252,6 +1251,14 @@ fn the_report_joins_data_grids_and_a_model_card_and_renders_in_a_browser() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    (out, o)
+}
+
+#[test]
+fn the_report_joins_data_grids_and_a_model_card_and_renders_in_a_browser() {
+    let dir = scratch("report");
+    let model = train_quick(&dir, "m.hitcast", "gbm", "linear");
+    let (out, o) = small_report(&dir, &model);
     // 31 EDA charts and the card's 4: ROC, precision-recall, calibration, importance.
     assert!(String::from_utf8_lossy(&o.stdout).contains("index.html (35 charts"));
     let report: Value =

@@ -568,39 +568,8 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
         return;
     };
     let Some(driver) = chromedriver() else { return };
-    // A small report (one grid cell per protocol), so Explore and Models have their tables and
-    // charts at both widths.
-    let dir = scratch("app-report");
-    let data = dataset();
-    for protocol in ["honest", "seed"] {
-        let o = super::hitcast(&[
-            "experiment",
-            "--data",
-            data.to_str().unwrap(),
-            "--protocol",
-            protocol,
-            "--only",
-            "classification/raw/none/logreg",
-            "--out",
-            dir.join(protocol).to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "{}", super::stderr(&o));
-    }
-    let report = dir.join("report");
-    let o = super::hitcast(&[
-        "report",
-        "--data",
-        data.to_str().unwrap(),
-        "--experiment",
-        dir.join("honest").to_str().unwrap(),
-        "--experiment",
-        dir.join("seed").to_str().unwrap(),
-        "--model",
-        model().to_str().unwrap(),
-        "--out",
-        report.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", super::stderr(&o));
+    // A small report, so Explore and Models have their tables and charts at both widths.
+    let (report, _) = super::small_report(&scratch("app-report"), model());
     let server = Server::start(&["--report", report.to_str().unwrap()]);
     server.wait_for_catalog();
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
