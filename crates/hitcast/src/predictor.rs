@@ -368,7 +368,7 @@ impl Predictor {
             Rule::Integer { min, max } => (min..=max).map(f64::from).collect(),
             Rule::Bool => vec![0.0, 1.0],
             _ => {
-                let seen = self.metadata_domain(column);
+                let seen = self.seen_range(column);
                 let (low, high) = seen
                     .or_else(|| rule.domain().map(|d| (d.min, d.max)))
                     .unwrap_or((0.0, 1.0));
@@ -385,7 +385,7 @@ impl Predictor {
     }
 
     /// The range of `column` over FIT, if the model keeps one.
-    fn metadata_domain(&self, column: Column) -> Option<(f64, f64)> {
+    fn seen_range(&self, column: Column) -> Option<(f64, f64)> {
         self.artifact
             .payload
             .domain
@@ -791,7 +791,7 @@ mod tests {
     fn what_if_values_span_the_seen_range_codes_and_the_own_value() {
         let (a, _) = fixture();
         let predictor = Predictor::new(a).unwrap();
-        let (low, high) = predictor.metadata_domain(Column::Danceability).unwrap();
+        let (low, high) = predictor.seen_range(Column::Danceability).unwrap();
         let values = predictor
             .what_if_values(Column::Danceability, 0.123_456, 5)
             .unwrap();
