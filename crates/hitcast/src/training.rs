@@ -13,7 +13,8 @@ use crate::calibration::Calibration;
 use crate::data::Tracks;
 use crate::domain::Domain;
 use crate::experiment::{
-    prepare, targets, tune_classifier, tune_regressor, ExperimentError, StrategyRows, TuneConfig,
+    prepare, targets, tune_classifier, tune_regressor, Cell, ChosenFits, ExperimentError,
+    StrategyRows, TuneConfig,
 };
 use crate::features::{select, FeatureMatrix, FeatureSet, OutlierSetup};
 use crate::interval::{agree, IntervalMetrics, IntervalModel, Range};
@@ -63,19 +64,41 @@ pub fn train(
     config: &TrainConfig,
     data_sha256: String,
 ) -> Result<Artifact, ExperimentError> {
-    let mut artifact = train_one(tracks, split, config, data_sha256.clone())?;
+    train_reusing(tracks, split, config, data_sha256, &ChosenFits::default())
+        .map(|(artifact, _)| artifact)
+}
+
+/// [`train`], taking the classifier and the regressor from `fits` (a grid's, see
+/// [`crate::experiment::run_keeping_fits`]) where one is the very fit `train` would make:
+/// the same cell, parameters, seed and prepared rows. Returns the cells taken.
+pub fn train_reusing(
+    tracks: &Tracks,
+    split: &Split,
+    config: &TrainConfig,
+    data_sha256: String,
+    fits: &ChosenFits,
+) -> Result<(Artifact, Vec<Cell>), ExperimentError> {
+    let mut reused = Vec::new();
+    let mut artifact = train_one(
+        tracks,
+        split,
+        config,
+        data_sha256.clone(),
+        fits,
+        &mut reused,
+    )?;
     if config.features.has_genres() {
         let audio = TrainConfig {
             features: FeatureSet::Audio,
             ..config.clone()
         };
-        let mut companion = train_one(tracks, split, &audio, data_sha256)?;
+        let mut companion = train_one(tracks, split, &audio, data_sha256, fits, &mut reused)?;
         companion.metadata.created_unix = artifact.metadata.created_unix;
         artifact.metadata.without_genres = Some(Box::new(companion.metadata));
         artifact.payload.without_genres = Some(Box::new(companion.payload));
         artifact = remeasure(artifact, tracks, &split.test, config)?;
     }
-    Ok(artifact)
+    Ok((artifact, reused))
 }
 
 /// Measures TEST again through the [`Predictor`], as users get the answers: a TEST track with
@@ -136,6 +159,8 @@ fn train_one(
     split: &Split,
     config: &TrainConfig,
     data_sha256: String,
+    fits: &ChosenFits,
+    reused: &mut Vec<Cell>,
 ) -> Result<Artifact, ExperimentError> {
     let (labels, popularity) = targets(tracks, config.threshold)?;
     let data = prepare(
@@ -191,9 +216,24 @@ fn train_one(
             &mut |_| {},
         )?;
     }
-    let classifier = classifier_spec
-        .fit_classifier(&fit, Some(&val), config.seed)
-        .map_err(ExperimentError::model(&cell("classifier")))?;
+    // The grid's fits are looked up only when the rows are the grid's (no tuning here).
+    let fingerprint = (config.tune.is_none() && !fits.is_empty()).then(|| data.fingerprint());
+    let kept_classifier = classifier_spec.classifier_kind().and_then(|model| {
+        let cell = Cell::Classifier {
+            setup: config.setup,
+            strategy: config.strategy,
+            model,
+        };
+        let kept = fits.classifier(cell, &classifier_spec, config.seed, fingerprint.as_ref()?)?;
+        reused.push(cell);
+        Some(kept.clone())
+    });
+    let classifier = match kept_classifier {
+        Some(model) => model,
+        None => classifier_spec
+            .fit_classifier(&fit, Some(&val), config.seed)
+            .map_err(ExperimentError::model(&cell("classifier")))?,
+    };
     let val_labels: Vec<bool> = data.val_y.iter().map(|&y| y > 0.5).collect();
     let evaluate = cell("evaluate");
     let metric = ExperimentError::metric(&evaluate);
@@ -215,9 +255,21 @@ fn train_one(
             .map_err(metric)?,
     };
 
-    let regressor = regressor_spec
-        .fit_regressor(&score_fit, Some(&score_val), config.seed)
-        .map_err(ExperimentError::model(&cell("regressor")))?;
+    let kept_regressor = regressor_spec.regressor_kind().and_then(|model| {
+        let cell = Cell::Regressor {
+            setup: config.setup,
+            model,
+        };
+        let kept = fits.regressor(cell, &regressor_spec, config.seed, fingerprint.as_ref()?)?;
+        reused.push(cell);
+        Some(kept.clone())
+    });
+    let regressor = match kept_regressor {
+        Some(model) => model,
+        None => regressor_spec
+            .fit_regressor(&score_fit, Some(&score_val), config.seed)
+            .map_err(ExperimentError::model(&cell("regressor")))?,
+    };
     let test_point = regressor.predict(&data.test_x);
     let test_regression = RegressionMetrics::new(&test_point, &data.test_score).map_err(metric)?;
     let (interval, interval_choice) = IntervalModel::fit(

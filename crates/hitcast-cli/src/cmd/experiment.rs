@@ -12,8 +12,8 @@ use anyhow::Context;
 use clap::Args;
 use hitcast::data::Tracks;
 use hitcast::experiment::{
-    default_features, run, search_space_doc, seed_headline, Cell, Event, FoldsSummary, GridConfig,
-    Results, TaskKind, TuneConfig,
+    default_features, run, run_keeping_fits, search_space_doc, seed_headline, Cell, Event,
+    FoldsSummary, GridConfig, Results, TaskKind, TuneConfig,
 };
 use hitcast::features::FeatureSet;
 use hitcast::models::{ClassifierKind, RegressorKind};
@@ -64,10 +64,18 @@ pub struct ExperimentArgs {
     /// skipped anyway with --only, --folds or --protocol seed.
     #[arg(long)]
     no_headline: bool,
+    /// Also save the fitted models of the best classifier on VAL and of each setup's best
+    /// regressor to DIR/fits.bin, which `hitcast train --fits` takes instead of fitting them
+    /// again (`hitcast run` does).
+    #[arg(long, conflicts_with = "folds")]
+    keep_fits: bool,
     /// Directory for results.json, results.csv and results.md.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
 }
+
+/// The file `--keep-fits` writes in the results directory.
+pub const FITS_FILE: &str = "fits.bin";
 
 impl ExperimentArgs {
     /// Runs the grid.
@@ -96,7 +104,8 @@ impl ExperimentArgs {
                 .split
                 .split(&tracks, &labels, self.split.fold, globals.seed)?;
             let mut progress = Progress::new(globals.quiet, &config.cells());
-            let mut results = run(&tracks, &split, &config, &mut |event| progress.on(event))?;
+            let (mut results, fits) =
+                run_keeping_fits(&tracks, &split, &config, &mut |event| progress.on(event))?;
             progress.finish();
             if let Some(raw) = &raw {
                 progress
@@ -108,6 +117,9 @@ impl ExperimentArgs {
             results
                 .write_dir(&self.out)
                 .with_context(|| format!("cannot write the results to {}", self.out.display()))?;
+            if self.keep_fits {
+                fits.save(&self.out.join(FITS_FILE))?;
+            }
             return emit(&summary(&results, &self.out));
         };
         if self.split.protocol == Protocol::Seed {

@@ -6,11 +6,11 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
-use hitcast::experiment::default_features;
+use hitcast::experiment::{default_features, ChosenFits};
 use hitcast::features::{FeatureSet, OutlierSetup};
 use hitcast::models::{ClassifierKind, ModelSpec, RegressorKind};
 use hitcast::sampling::Strategy;
-use hitcast::training::{train, TrainConfig};
+use hitcast::training::{train_reusing, TrainConfig};
 
 use crate::dataset::{DataArgs, ProtocolArgs};
 use crate::output::{emit, percent};
@@ -51,6 +51,11 @@ pub struct TrainArgs {
     /// or conformalized quantile regression, calibrated on VAL), strictly between 0 and 1.
     #[arg(long, default_value_t = hitcast::interval::DEFAULT_COVERAGE)]
     coverage: f64,
+    /// Fitted models kept by `hitcast experiment --keep-fits`: the classifier or regressor
+    /// that is the very fit this training would make (same cell, parameters, seed and rows)
+    /// is taken from there instead of fitted again.
+    #[arg(long, value_name = "FILE", conflicts_with = "tune")]
+    fits: Option<PathBuf>,
     /// Where to save the model (written atomically).
     #[arg(long, value_name = "MODEL")]
     out: PathBuf,
@@ -95,7 +100,11 @@ impl TrainArgs {
             tune: self.tune.config(),
             coverage: self.coverage,
         };
-        let artifact = train(&tracks, &split, &config, data_sha256)?;
+        let fits = match &self.fits {
+            Some(path) => ChosenFits::load(path)?,
+            None => ChosenFits::default(),
+        };
+        let (artifact, reused) = train_reusing(&tracks, &split, &config, data_sha256, &fits)?;
         artifact.save(&self.out)?;
         let m = &artifact.metadata;
         let c = &m.test_classification;
@@ -137,6 +146,23 @@ impl TrainArgs {
             m.test_regression.r2, m.test_regression.rmse, m.test_regression.mae
         );
         s.push_str(&crate::output::trust_lines(m));
+        if let Some(path) = &self.fits {
+            let taken: Vec<String> = reused.iter().map(ToString::to_string).collect();
+            let _ = if taken.is_empty() {
+                writeln!(
+                    s,
+                    "  fits          none in {} is this training's; all fitted here",
+                    path.display()
+                )
+            } else {
+                writeln!(
+                    s,
+                    "  fits          {} taken from {} (not fitted again)",
+                    taken.join(" and "),
+                    path.display()
+                )
+            };
+        }
         emit(&s)
     }
 }

@@ -584,6 +584,71 @@ fn train_saves_a_model_that_info_reads_and_that_is_deterministic() {
         assert!(o.status.success(), "{}", stderr(&o));
     }
     assert_eq!(load("g1.hitcast"), load("g2.hitcast"));
+    // The grid keeps its chosen fits; a training that would make the very same fits takes
+    // them, and saves the same model; another takes none.
+    let grid = dir.join("grid");
+    let o = hitcast(&[
+        "experiment",
+        "--data",
+        data.to_str().unwrap(),
+        "--only",
+        "classification/raw/undersample/gbm,regression/raw/none/gbm",
+        "--keep-fits",
+        "--out",
+        grid.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let fits = grid.join("fits.bin");
+    let with_fits = |name: &str, model: &str| {
+        let o = hitcast(&[
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--model",
+            model,
+            "--strategy",
+            "undersample",
+            "--setup",
+            "raw",
+            "--fits",
+            fits.to_str().unwrap(),
+            "--out",
+            dir.join(name).to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let said = with_fits("g3.hitcast", "gbm");
+    assert!(
+        said.contains(&format!(
+            "fits          classification/raw/undersample/gbm and regression/raw/none/gbm taken from {}",
+            fits.display()
+        )),
+        "{said}"
+    );
+    assert_eq!(load("g1.hitcast"), load("g3.hitcast"));
+    // A logistic classifier is not the grid's: fitted here; the score's booster is taken.
+    let said = with_fits("l.hitcast", "logreg");
+    assert!(
+        said.contains("fits          regression/raw/none/gbm taken from "),
+        "{said}"
+    );
+    std::fs::write(&fits, b"not fits").unwrap();
+    let o = hitcast(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--fits",
+        fits.to_str().unwrap(),
+        "--out",
+        dir.join("x.hitcast").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("fits.bin: not a fits file of this hitcast"),
+        "{}",
+        stderr(&o)
+    );
     let scores = |model: &str| {
         let out = dir.join(format!("{model}.csv"));
         let o = predict(&dir.join(model), &data, &out, &[]);
@@ -1075,6 +1140,15 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
             && trained.contains(&format!(", {setup} setup, strategy {strategy};")),
         "{trained}"
     );
+    // The train step took the grid's fit of that cell instead of fitting it again, and the
+    // fitted models were removed once the model file held what it needs.
+    assert!(
+        trained.contains(&format!(
+            "fits          classification/{setup}/{strategy}/{model} and regression/{setup}/"
+        )),
+        "{trained}"
+    );
+    assert!(!out.join("grid/fits.bin").exists());
 
     // A run that fails part-way leaves the previous results as they were, and no temporary.
     std::fs::write(out.join("marker"), "previous").unwrap();

@@ -5,12 +5,14 @@
 //! by the classifiers; VAL drives early stopping and picks the F1 threshold; TEST is only scored.
 
 mod cell;
+mod fits;
 mod folds;
 mod headline;
 mod results;
 mod tune;
 
 pub use cell::Cell;
+pub use fits::{ChosenFits, FitsError, Kept};
 pub use folds::{CellSpread, FoldsSummary, Spread};
 pub use headline::{seed_headline, seed_procedure_split, Headline, HeadlineFigures, EXPLANATION};
 pub(crate) use results::fixed;
@@ -28,8 +30,8 @@ use crate::metrics::{
     average_precision, best_f1_threshold, ClassificationMetrics, MetricError, RegressionMetrics,
 };
 use crate::models::{
-    Classifier, ClassifierKind, FittedClassifier, ModelError, ModelSpec, Regressor, RegressorKind,
-    TrainSet,
+    Classifier, ClassifierKind, FittedClassifier, FittedRegressor, ModelError, ModelSpec,
+    Regressor, RegressorKind, TrainSet,
 };
 use crate::sampling::{resample, Resampled, SamplingError, Strategy};
 use crate::split::{Protocol, Split, SplitError};
@@ -344,7 +346,18 @@ pub fn run(
     config: &GridConfig,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Results, ExperimentError> {
+    run_keeping_fits(tracks, split, config, on_event).map(|(results, _)| results)
+}
+
+/// [`run`], keeping the fitted models of the chosen cells (for `hitcast train --fits`).
+pub fn run_keeping_fits(
+    tracks: &Tracks,
+    split: &Split,
+    config: &GridConfig,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<(Results, ChosenFits), ExperimentError> {
     let started = Instant::now();
+    let mut chosen = ChosenFits::default();
     let (labels, popularity) = targets(tracks, config.threshold)?;
     let cells = config.cells();
     if cells.is_empty() {
@@ -461,6 +474,7 @@ pub fn run(
             )?,
         };
         width = data.fit_x.n_cols();
+        let fingerprint = data.fingerprint();
         for &strategy in &config.strategies {
             let wanted = |model: ClassifierKind| {
                 let cell = Cell::Classifier {
@@ -491,13 +505,14 @@ pub fn run(
                 on_event(Event::Started(cell));
                 let reuse: Vec<&FittedClassifier> = defaults.iter().collect();
                 let (row, model) = classify(cell, spec, &train, &val, &data, config.seed, &reuse)?;
-                if *spec == ModelSpec::classifier(*kind) {
-                    defaults.push(model);
-                }
                 let row = ResultRow {
                     resample_seconds: Some(fit.seconds),
                     ..row
                 };
+                chosen.offer_classifier(&row, spec, config.seed, fingerprint, || model.clone());
+                if *spec == ModelSpec::classifier(*kind) {
+                    defaults.push(model);
+                }
                 on_event(Event::Finished(&row));
                 rows.push(row);
             }
@@ -511,7 +526,8 @@ pub fn run(
                 continue;
             }
             on_event(Event::Started(cell));
-            let row = regress(cell, spec, &data, config.seed)?;
+            let (row, model) = regress(cell, spec, &data, config.seed)?;
+            chosen.offer_regressor(&row, spec, config.seed, fingerprint, model);
             on_event(Event::Finished(&row));
             rows.push(row);
         }
@@ -519,7 +535,7 @@ pub fn run(
     let test_labels = select(&labels, &split.test);
     let positives = test_labels.iter().filter(|&&l| l).count();
     let positive_rate = positives as f64 / test_labels.len().max(1) as f64;
-    Ok(Results {
+    let results = Results {
         protocol: split.protocol,
         fold: split.fold,
         seed: config.seed,
@@ -535,7 +551,8 @@ pub fn run(
         wall_seconds: started.elapsed().as_secs_f64(),
         rows,
         headline: None,
-    })
+    };
+    Ok((results, chosen))
 }
 
 fn classify(
@@ -592,7 +609,7 @@ fn regress(
     spec: &ModelSpec,
     data: &Prepared,
     seed: u64,
-) -> Result<ResultRow, ExperimentError> {
+) -> Result<(ResultRow, FittedRegressor), ExperimentError> {
     let name = &cell.to_string();
     let train = TrainSet::new(&data.fit_x, &data.fit_score);
     let val = TrainSet::new(&data.val_x, &data.val_score);
@@ -608,7 +625,7 @@ fn regress(
     let predict_seconds = start.elapsed().as_secs_f64();
     let m = RegressionMetrics::new(&predicted, &data.test_score)
         .map_err(ExperimentError::metric(name))?;
-    Ok(ResultRow {
+    let row = ResultRow {
         params: spec.params_json(),
         r2: Some(m.r2),
         rmse: Some(m.rmse),
@@ -619,5 +636,6 @@ fn regress(
         rows_fit: train.y.len(),
         rounds: model.rounds(),
         ..ResultRow::new(cell)
-    })
+    };
+    Ok((row, model))
 }

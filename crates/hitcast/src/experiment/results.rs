@@ -179,7 +179,7 @@ fn opt(v: Option<f64>) -> String {
 }
 
 /// VAL figures compared, a missing one below any other.
-fn by_val(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
+pub(crate) fn by_val(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
     a.unwrap_or(f64::MIN).total_cmp(&b.unwrap_or(f64::MIN))
 }
 

@@ -1,0 +1,349 @@
+//! The fitted models of the grid's chosen cells, kept so that `hitcast train` (the step after
+//! the grid in `hitcast run`) takes them instead of fitting the same models a second time.
+//!
+//! A fit is the same when its cell, parameters, seed and prepared rows are: every fit is
+//! deterministic given those. So each kept model carries them, the rows as a SHA-256 of
+//! FIT and VAL after the pipeline (which also covers the data file, the column map, the
+//! protocol's split, the feature set and the label threshold), and `train` takes a model
+//! only when all of them match its own.
+
+use std::io;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use super::results::by_val;
+use super::{Cell, Prepared, ResultRow};
+use crate::artifact::FORMAT_VERSION;
+use crate::fsutil::write_atomic;
+use crate::models::{FittedClassifier, FittedRegressor, ModelSpec};
+
+/// The first bytes of a fits file.
+const MAGIC: &[u8; 8] = b"HCFITS\0\0";
+
+/// A fitted model with what it was fitted from.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Kept<M> {
+    /// Its grid cell.
+    pub cell: Cell,
+    /// Its family and parameters (as JSON inside the file: the specification is an
+    /// adjacently tagged enum, which postcard cannot read back).
+    #[serde(with = "json_string")]
+    pub spec: ModelSpec,
+    /// The seed of its fit.
+    pub seed: u64,
+    /// [`Prepared::fingerprint`] of the rows it was fitted on.
+    pub rows: [u8; 32],
+    /// Its VAL figure (PR-AUC or R²), which chose it.
+    val: Option<f64>,
+    /// The model.
+    pub model: M,
+}
+
+/// The best classifier of a grid by VAL PR-AUC, and the best regressor of each outlier setup
+/// by VAL R² (the choices of [`super::Results::best_by_val`] and
+/// [`super::Results::best_regressor_by_val`], made as the cells finish).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ChosenFits {
+    /// The classifier.
+    pub classifier: Option<Kept<FittedClassifier>>,
+    /// One regressor per setup that ran one.
+    pub regressors: Vec<Kept<FittedRegressor>>,
+}
+
+/// What can go wrong reading or writing a fits file.
+#[derive(Debug, Error)]
+pub enum FitsError {
+    /// The file cannot be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: io::Error,
+    },
+    /// The file is not one this build wrote.
+    #[error("{path}: not a fits file of this hitcast (format {FORMAT_VERSION}); run `hitcast experiment --keep-fits` again")]
+    Foreign {
+        /// The file.
+        path: String,
+    },
+    /// The models cannot be encoded.
+    #[error("cannot encode the fits: {0}")]
+    Encode(String),
+}
+
+impl ChosenFits {
+    /// Offers a finished classifier cell: kept when its VAL PR-AUC beats the best so far (the
+    /// first of equals stays, as in [`super::Results::ranked_by_val`]). `model` is called
+    /// only then.
+    pub(crate) fn offer_classifier(
+        &mut self,
+        row: &ResultRow,
+        spec: &ModelSpec,
+        seed: u64,
+        rows: [u8; 32],
+        model: impl FnOnce() -> FittedClassifier,
+    ) {
+        let better = self
+            .classifier
+            .as_ref()
+            .is_none_or(|best| by_val(row.val_pr_auc, best.val).is_gt());
+        if better {
+            self.classifier = Some(Kept {
+                cell: row.cell,
+                spec: spec.clone(),
+                seed,
+                rows,
+                val: row.val_pr_auc,
+                model: model(),
+            });
+        }
+    }
+
+    /// Offers a finished regressor cell, against the best of its setup.
+    pub(crate) fn offer_regressor(
+        &mut self,
+        row: &ResultRow,
+        spec: &ModelSpec,
+        seed: u64,
+        rows: [u8; 32],
+        model: FittedRegressor,
+    ) {
+        let kept = Kept {
+            cell: row.cell,
+            spec: spec.clone(),
+            seed,
+            rows,
+            val: row.val_r2,
+            model,
+        };
+        let setup = row.cell.setup();
+        match self.regressors.iter_mut().find(|k| k.cell.setup() == setup) {
+            Some(best) if by_val(row.val_r2, best.val).is_gt() => *best = kept,
+            Some(_) => {}
+            None => self.regressors.push(kept),
+        }
+    }
+
+    /// The kept classifier, if it is `cell` fitted by `spec` with `seed` on `rows`.
+    pub fn classifier(
+        &self,
+        cell: Cell,
+        spec: &ModelSpec,
+        seed: u64,
+        rows: &[u8; 32],
+    ) -> Option<&FittedClassifier> {
+        self.classifier
+            .as_ref()
+            .filter(|k| k.is(cell, spec, seed, rows))
+            .map(|k| &k.model)
+    }
+
+    /// The kept regressor, if it is `cell` fitted by `spec` with `seed` on `rows`.
+    pub fn regressor(
+        &self,
+        cell: Cell,
+        spec: &ModelSpec,
+        seed: u64,
+        rows: &[u8; 32],
+    ) -> Option<&FittedRegressor> {
+        self.regressors
+            .iter()
+            .find(|k| k.is(cell, spec, seed, rows))
+            .map(|k| &k.model)
+    }
+
+    /// Whether it keeps no model.
+    pub fn is_empty(&self) -> bool {
+        self.classifier.is_none() && self.regressors.is_empty()
+    }
+
+    /// The cells of the kept models (for messages).
+    pub fn cells(&self) -> Vec<Cell> {
+        let regressors = self.regressors.iter().map(|k| k.cell);
+        self.classifier
+            .iter()
+            .map(|k| k.cell)
+            .chain(regressors)
+            .collect()
+    }
+
+    /// Writes the models to `path`, atomically.
+    pub fn save(&self, path: &Path) -> Result<(), FitsError> {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        let body = postcard::to_stdvec(self).map_err(|e| FitsError::Encode(e.to_string()))?;
+        bytes.extend_from_slice(&body);
+        write_atomic(path, &bytes).map_err(|source| FitsError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// Reads models written by [`ChosenFits::save`].
+    pub fn load(path: &Path) -> Result<ChosenFits, FitsError> {
+        let name = || path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| FitsError::Io {
+            path: name(),
+            source,
+        })?;
+        let body = bytes
+            .strip_prefix(MAGIC.as_slice())
+            .and_then(|rest| rest.strip_prefix(FORMAT_VERSION.to_le_bytes().as_slice()))
+            .ok_or_else(|| FitsError::Foreign { path: name() })?;
+        postcard::from_bytes(body).map_err(|_| FitsError::Foreign { path: name() })
+    }
+}
+
+impl<M> Kept<M> {
+    fn is(&self, cell: Cell, spec: &ModelSpec, seed: u64, rows: &[u8; 32]) -> bool {
+        self.cell == cell && &self.spec == spec && self.seed == seed && &self.rows == rows
+    }
+}
+
+impl Prepared {
+    /// SHA-256 of what a fit reads: FIT's rows, labels, scores and groups, and VAL's rows,
+    /// labels and scores, with the column names.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        let mut buffer = Vec::with_capacity(8 * 1024);
+        let mut floats = |h: &mut Sha256, values: &[f64]| {
+            h.update((values.len() as u64).to_le_bytes());
+            for chunk in values.chunks(1024) {
+                buffer.clear();
+                chunk
+                    .iter()
+                    .for_each(|v| buffer.extend_from_slice(&v.to_le_bytes()));
+                h.update(&buffer);
+            }
+        };
+        for name in self.fit_x.names() {
+            h.update((name.len() as u64).to_le_bytes());
+            h.update(name.as_bytes());
+        }
+        floats(&mut h, self.fit_x.as_slice());
+        floats(&mut h, &self.fit_y);
+        floats(&mut h, &self.fit_score);
+        h.update((self.fit_groups.len() as u64).to_le_bytes());
+        for g in &self.fit_groups {
+            h.update(g.to_le_bytes());
+        }
+        floats(&mut h, self.val_x.as_slice());
+        floats(&mut h, &self.val_y);
+        floats(&mut h, &self.val_score);
+        h.finalize().into()
+    }
+}
+
+/// Serde through a JSON string.
+mod json_string {
+    use serde::de::{DeserializeOwned, Error as _};
+    use serde::ser::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&serde_json::to_string(value).map_err(S::Error::custom)?)
+    }
+
+    pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<T, D::Error> {
+        serde_json::from_str(&String::deserialize(d)?).map_err(D::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::{FeatureMatrix, OutlierSetup};
+    use crate::models::{ClassifierKind, RegressorKind, TrainSet};
+    use crate::sampling::Strategy;
+
+    fn models() -> (FittedClassifier, FittedRegressor) {
+        let x = FeatureMatrix::new(vec!["a".into()], (0..40).map(f64::from).collect()).unwrap();
+        let y: Vec<f64> = (0..40).map(|i| f64::from(u8::from(i % 3 == 0))).collect();
+        let set = TrainSet::new(&x, &y);
+        let c = ModelSpec::classifier(ClassifierKind::Logreg)
+            .fit_classifier(&set, None, 1)
+            .unwrap();
+        let r = ModelSpec::regressor(RegressorKind::Linear)
+            .fit_regressor(&set, None, 1)
+            .unwrap();
+        (c, r)
+    }
+
+    fn classifier_row(strategy: Strategy, val: f64) -> ResultRow {
+        ResultRow {
+            val_pr_auc: Some(val),
+            ..ResultRow::new(Cell::Classifier {
+                setup: OutlierSetup::Raw,
+                strategy,
+                model: ClassifierKind::Logreg,
+            })
+        }
+    }
+
+    fn regressor_row(setup: OutlierSetup, model: RegressorKind, val: f64) -> ResultRow {
+        ResultRow {
+            val_r2: Some(val),
+            ..ResultRow::new(Cell::Regressor { setup, model })
+        }
+    }
+
+    #[test]
+    fn the_best_on_val_is_kept_the_first_of_equals_and_only_its_own_fit_matches() {
+        let (c, r) = models();
+        let spec = ModelSpec::classifier(ClassifierKind::Logreg);
+        let mut fits = ChosenFits::default();
+        let mut calls = 0;
+        for (strategy, val) in [
+            (Strategy::None, 0.2),
+            (Strategy::Weights, 0.3),
+            (Strategy::Smote, 0.3),
+            (Strategy::Undersample, 0.1),
+        ] {
+            fits.offer_classifier(&classifier_row(strategy, val), &spec, 7, [1; 32], || {
+                calls += 1;
+                c.clone()
+            });
+        }
+        // Cloned only when it became the best: none, then weights.
+        assert_eq!(calls, 2);
+        let cell = classifier_row(Strategy::Weights, 0.0).cell;
+        assert!(fits.classifier(cell, &spec, 7, &[1; 32]).is_some());
+        assert!(fits.classifier(cell, &spec, 8, &[1; 32]).is_none());
+        assert!(fits.classifier(cell, &spec, 7, &[2; 32]).is_none());
+        let other = spec.with_param("l2", "2.0").unwrap();
+        assert!(fits.classifier(cell, &other, 7, &[1; 32]).is_none());
+
+        let linear = ModelSpec::regressor(RegressorKind::Linear);
+        for (setup, val) in [
+            (OutlierSetup::Raw, 0.3),
+            (OutlierSetup::Capped, 0.2),
+            (OutlierSetup::Raw, 0.4),
+            (OutlierSetup::Capped, 0.1),
+        ] {
+            let row = regressor_row(setup, RegressorKind::Linear, val);
+            fits.offer_regressor(&row, &linear, 7, [1; 32], r.clone());
+        }
+        let vals: Vec<_> = fits.regressors.iter().map(|k| k.val).collect();
+        assert_eq!(vals, [Some(0.4), Some(0.2)]);
+
+        // Saved and read back, the same choices; another file is refused by name.
+        let dir = std::env::temp_dir().join(format!("hitcast-fits-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("fits.bin");
+        fits.save(&path).unwrap();
+        let back = ChosenFits::load(&path).unwrap();
+        assert_eq!(back.cells(), fits.cells());
+        let regressor = regressor_row(OutlierSetup::Capped, RegressorKind::Linear, 0.0).cell;
+        assert!(back.regressor(regressor, &linear, 7, &[1; 32]).is_some());
+        std::fs::write(&path, b"HCFITS\0\0\x01\0\0\0").unwrap();
+        let err = ChosenFits::load(&path).unwrap_err().to_string();
+        assert!(err.ends_with("fits.bin: not a fits file of this hitcast (format 4); run `hitcast experiment --keep-fits` again"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
