@@ -61,7 +61,7 @@ def main():
     x = features(df, genres, genre_mean)
     y = (df["popularity"] > 71).astype(int).to_numpy()
     model = lgb.LGBMClassifier(n_estimators=trees, max_depth=6, num_leaves=63,
-                               learning_rate=0.03, subsample=0.8, subsample_freq=1,
+                               learning_rate=0.05, subsample=0.8, subsample_freq=1,
                                colsample_bytree=0.5, verbose=-1, random_state=42)
     model.fit(x, y)
     booster = model.booster_

@@ -88,10 +88,10 @@ def main():
 
     boosters = {
         f"XGBoost {xgb.__version__}": xgb.XGBClassifier(
-            n_estimators=trees, max_depth=depth, learning_rate=0.03, subsample=0.8,
+            n_estimators=trees, max_depth=depth, learning_rate=0.05, subsample=0.8,
             colsample_bytree=0.5, tree_method="hist", max_bin=64, n_jobs=2, random_state=42),
         f"LightGBM {lgb.__version__}": lgb.LGBMClassifier(
-            n_estimators=trees, max_depth=depth, num_leaves=63, learning_rate=0.03,
+            n_estimators=trees, max_depth=depth, num_leaves=63, learning_rate=0.05,
             subsample=0.8, subsample_freq=1, colsample_bytree=0.5, max_bin=64, n_jobs=2,
             verbose=-1, random_state=42),
     }

@@ -89,12 +89,15 @@ impl From<hessboost::error::HessboostError> for IntervalError {
     }
 }
 
-/// Quantile booster settings: a faster learning rate than the classifier's (the band needs
-/// shape, not the last digit), early-stopped on the VAL pinball loss.
+/// Quantile booster settings, early-stopped on the VAL pinball loss. A pinball loss has a
+/// constant gradient and no curvature, so each round's leaf is an average of signs, under one
+/// point of popularity: at learning rate 0.2 the band used all 400 rounds (4.2 s on the
+/// extended features); at 1.0 it stops after 131 (1.6 s), and the conformal correction keeps
+/// the coverage (TEST 79.0% for 80%, mean width 32.0 against 33.2, raw setup, fold 0).
 fn band_params() -> BoostingParams {
     BoostingParams {
         task: Task::Regression,
-        learning_rate: 0.2,
+        learning_rate: 1.0,
         max_rounds: 400,
         early_stopping_rounds: 20,
         max_depth: 5,

@@ -53,7 +53,9 @@ pub struct BoostingParams {
     /// The VAL metric early stopping watches (classification; regression watches RMSE).
     /// Default log-loss.
     pub stop_metric: StopMetric,
-    /// Shrinkage per round. Default 0.03; in (0, 1].
+    /// Shrinkage per round. Default 0.05; in (0, 1]. Measured on the honest grid's 18 boosting
+    /// cells over folds 0 and 1: against 0.03, VAL PR-AUC and R² move by -0.001 on average
+    /// (no cell by more than 0.01 over the two folds) in 27% less time.
     pub learning_rate: f64,
     /// Maximum tree depth. Default 6; 1 to 16.
     pub max_depth: usize,
@@ -81,7 +83,7 @@ impl Default for BoostingParams {
             max_rounds: 2000,
             early_stopping_rounds: 50,
             stop_metric: StopMetric::Logloss,
-            learning_rate: 0.03,
+            learning_rate: 0.05,
             max_depth: 6,
             max_leaves: None,
             min_child_weight: 1.0,
