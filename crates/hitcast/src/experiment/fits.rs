@@ -161,16 +161,6 @@ impl ChosenFits {
         self.classifier.is_none() && self.regressors.is_empty()
     }
 
-    /// The cells of the kept models (for messages).
-    pub fn cells(&self) -> Vec<Cell> {
-        let regressors = self.regressors.iter().map(|k| k.cell);
-        self.classifier
-            .iter()
-            .map(|k| k.cell)
-            .chain(regressors)
-            .collect()
-    }
-
     /// Writes the models to `path`, atomically.
     pub fn save(&self, path: &Path) -> Result<(), FitsError> {
         let mut bytes = MAGIC.to_vec();
@@ -338,7 +328,15 @@ mod tests {
         let path = dir.join("fits.bin");
         fits.save(&path).unwrap();
         let back = ChosenFits::load(&path).unwrap();
-        assert_eq!(back.cells(), fits.cells());
+        let cells = |f: &ChosenFits| {
+            let regressors = f.regressors.iter().map(|k| k.cell);
+            f.classifier
+                .iter()
+                .map(|k| k.cell)
+                .chain(regressors)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(cells(&back), cells(&fits));
         let regressor = regressor_row(OutlierSetup::Capped, RegressorKind::Linear, 0.0).cell;
         assert!(back.regressor(regressor, &linear, 7, &[1; 32]).is_some());
         std::fs::write(&path, b"HCFITS\0\0\x01\0\0\0").unwrap();

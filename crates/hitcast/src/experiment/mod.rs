@@ -346,7 +346,7 @@ pub fn run(
     config: &GridConfig,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Results, ExperimentError> {
-    run_keeping_fits(tracks, split, config, on_event).map(|(results, _)| results)
+    run_grid(tracks, split, config, false, on_event).map(|(results, _)| results)
 }
 
 /// [`run`], keeping the fitted models of the chosen cells (for `hitcast train --fits`).
@@ -354,6 +354,18 @@ pub fn run_keeping_fits(
     tracks: &Tracks,
     split: &Split,
     config: &GridConfig,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<(Results, ChosenFits), ExperimentError> {
+    run_grid(tracks, split, config, true, on_event)
+}
+
+/// The grid; with `keep`, the chosen cells' models too (only then are the prepared rows
+/// hashed and the best models copied as the cells finish).
+fn run_grid(
+    tracks: &Tracks,
+    split: &Split,
+    config: &GridConfig,
+    keep: bool,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<(Results, ChosenFits), ExperimentError> {
     let started = Instant::now();
@@ -474,7 +486,7 @@ pub fn run_keeping_fits(
             )?,
         };
         width = data.fit_x.n_cols();
-        let fingerprint = data.fingerprint();
+        let fingerprint = keep.then(|| data.fingerprint());
         for &strategy in &config.strategies {
             let wanted = |model: ClassifierKind| {
                 let cell = Cell::Classifier {
@@ -509,7 +521,9 @@ pub fn run_keeping_fits(
                     resample_seconds: Some(fit.seconds),
                     ..row
                 };
-                chosen.offer_classifier(&row, spec, config.seed, fingerprint, || model.clone());
+                if let Some(rows) = fingerprint {
+                    chosen.offer_classifier(&row, spec, config.seed, rows, || model.clone());
+                }
                 if *spec == ModelSpec::classifier(*kind) {
                     defaults.push(model);
                 }
@@ -527,7 +541,9 @@ pub fn run_keeping_fits(
             }
             on_event(Event::Started(cell));
             let (row, model) = regress(cell, spec, &data, config.seed)?;
-            chosen.offer_regressor(&row, spec, config.seed, fingerprint, model);
+            if let Some(rows) = fingerprint {
+                chosen.offer_regressor(&row, spec, config.seed, rows, model);
+            }
             on_event(Event::Finished(&row));
             rows.push(row);
         }
