@@ -16,7 +16,7 @@ fn augmented(row: &[f64], out: &mut [f64]) {
 pub(super) fn weighted_gram(x: &FeatureMatrix, w: &[f64], v: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let d = x.n_cols() + 1;
     let rows: Vec<usize> = (0..x.n_rows()).collect();
-    let (mut a, b) = rows
+    let blocks: Vec<(Vec<f64>, Vec<f64>)> = rows
         .par_chunks(2048)
         .map(|chunk| {
             let mut a = vec![0.0; d * d];
@@ -39,14 +39,14 @@ pub(super) fn weighted_gram(x: &FeatureMatrix, w: &[f64], v: &[f64]) -> (Vec<f64
             }
             (a, b)
         })
-        .reduce(
-            || (vec![0.0; d * d], vec![0.0; d]),
-            |(mut a1, mut b1), (a2, b2)| {
-                a1.iter_mut().zip(&a2).for_each(|(x, y)| *x += y);
-                b1.iter_mut().zip(&b2).for_each(|(x, y)| *x += y);
-                (a1, b1)
-            },
-        );
+        .collect();
+    // The blocks are added in row order, not by rayon's `reduce` (whose tree follows the work
+    // stealing), so the sums, and the model, are the same bit for bit on any thread count.
+    let (mut a, mut b) = (vec![0.0; d * d], vec![0.0; d]);
+    for (block_a, block_b) in &blocks {
+        a.iter_mut().zip(block_a).for_each(|(x, y)| *x += y);
+        b.iter_mut().zip(block_b).for_each(|(x, y)| *x += y);
+    }
     for j in 0..d {
         for k in 0..j {
             a[j * d + k] = a[k * d + j];
@@ -136,5 +136,24 @@ mod tests {
         // Σw = 3.5, Σwx = 1 + 4 + 1.5 = 6.5, Σwx² = 1 + 8 + 4.5 = 13.5; b = [3, 6]
         assert_eq!(a, [3.5, 6.5, 6.5, 13.5]);
         assert_eq!(b, [3.0, 6.0]);
+    }
+
+    #[test]
+    fn gram_is_the_same_bit_for_bit_on_any_thread_count() {
+        // 20,000 rows: ten blocks, which rayon splits differently on one and on three threads.
+        let values: Vec<f64> = (0..60_000u32)
+            .map(|i| f64::from(i.wrapping_mul(2_654_435_761) % 1000) / 7.0)
+            .collect();
+        let names = vec!["a".into(), "b".into(), "c".into()];
+        let m = FeatureMatrix::new(names, values).unwrap();
+        let w: Vec<f64> = (0..20_000).map(|i| 1.0 + f64::from(i % 3) / 10.0).collect();
+        let gram = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| weighted_gram(&m, &w, &w))
+        };
+        assert_eq!(gram(1), gram(3));
     }
 }
