@@ -79,25 +79,46 @@ pub fn train_reusing(
     fits: &ChosenFits,
 ) -> Result<(Artifact, Vec<Cell>), ExperimentError> {
     let mut reused = Vec::new();
-    let mut artifact = train_one(
-        tracks,
-        split,
-        config,
-        data_sha256.clone(),
-        fits,
-        &mut reused,
-    )?;
-    if config.features.has_genres() {
-        let audio = TrainConfig {
-            features: FeatureSet::Audio,
-            ..config.clone()
-        };
-        let mut companion = train_one(tracks, split, &audio, data_sha256, fits, &mut reused)?;
-        companion.metadata.created_unix = artifact.metadata.created_unix;
-        artifact.metadata.without_genres = Some(Box::new(companion.metadata));
-        artifact.payload.without_genres = Some(Box::new(companion.payload));
-        artifact = remeasure(artifact, tracks, &split.test, config)?;
+    if !config.features.has_genres() {
+        let artifact = train_one(tracks, split, config, data_sha256, fits, &mut reused)?;
+        return Ok((artifact, reused));
     }
+    let audio = TrainConfig {
+        features: FeatureSet::Audio,
+        ..config.clone()
+    };
+    // The two models share nothing but the rows, so they are fitted side by side: the main
+    // one mostly takes the grid's fits and scores, while the companion fits its own, and
+    // neither keeps both cores busy alone. Every fit is the same on any thread count.
+    let mut companion_reused = Vec::new();
+    let (main, companion) = rayon::join(
+        || {
+            train_one(
+                tracks,
+                split,
+                config,
+                data_sha256.clone(),
+                fits,
+                &mut reused,
+            )
+        },
+        || {
+            train_one(
+                tracks,
+                split,
+                &audio,
+                data_sha256.clone(),
+                fits,
+                &mut companion_reused,
+            )
+        },
+    );
+    let (mut artifact, mut companion) = (main?, companion?);
+    reused.extend(companion_reused);
+    companion.metadata.created_unix = artifact.metadata.created_unix;
+    artifact.metadata.without_genres = Some(Box::new(companion.metadata));
+    artifact.payload.without_genres = Some(Box::new(companion.payload));
+    let artifact = remeasure(artifact, tracks, &split.test, config)?;
     Ok((artifact, reused))
 }
 

@@ -1,8 +1,9 @@
 //! `hitcast run`: the main job end to end. It runs the documented subcommands in order, as child
 //! processes of this binary, so each step is exactly what its own command does:
 //!
-//! check the data → EDA → the grid (honest protocol) → the grid (seed protocol, for comparison)
-//! → train the model chosen on VAL → the report → a summary and the `hitcast serve` line.
+//! check the data, EDA and the grid under the seed protocol (for comparison), side by side →
+//! the grid (honest protocol) → train the model chosen on VAL → the report → a summary and the
+//! `hitcast serve` line.
 //!
 //! The honest grid keeps its chosen cells' fitted models (`--keep-fits`), and the train step
 //! takes them (`--fits`) instead of fitting the same models again; it fits only what the grid
@@ -146,6 +147,8 @@ impl RunArgs {
             extra.extend(quick_param.iter().cloned());
             with(&["experiment"], &extra)
         };
+        // Checking and exploring the data take a second each on one core, so they run beside
+        // the seed protocol's grid (small, next to the honest grid's memory).
         let before_train = [
             Step {
                 label: "check the data",
@@ -158,20 +161,19 @@ impl RunArgs {
                 log: "eda.txt",
             },
             Step {
-                label: "the grid, honest protocol",
-                args: grid("honest", "grid"),
-                log: "grid.txt",
-            },
-            Step {
                 label: "the grid, seed protocol (leaky; for comparison)",
                 args: grid("seed", "grid-seed"),
                 log: "grid-seed.txt",
             },
+            Step {
+                label: "the grid, honest protocol",
+                args: grid("honest", "grid"),
+                log: "grid.txt",
+            },
         ];
         let total = before_train.len() + 2;
-        for (k, step) in before_train.iter().enumerate() {
-            run_step(k + 1, total, step, work, globals, started)?;
-        }
+        run_steps(1, total, &before_train[..3], work, globals, started)?;
+        run_steps(4, total, &before_train[3..], work, globals, started)?;
 
         let results = read_results(&work.join("grid"))?;
         let (chosen, regressor) = choose(&results)?;
@@ -199,7 +201,7 @@ impl RunArgs {
             args: with(&["train"], &train_args),
             log: "train.txt",
         };
-        run_step(total - 1, total, &train, work, globals, started)?;
+        run_steps(total - 1, total, &[train], work, globals, started)?;
         // The fitted models served the train step; the model file holds what serving needs.
         std::fs::remove_file(&fits).with_context(|| format!("cannot remove {}", fits.display()))?;
         let report = Step {
@@ -219,48 +221,73 @@ impl RunArgs {
             ),
             log: "report.txt",
         };
-        run_step(total, total, &report, work, globals, started)?;
+        run_steps(total, total, &[report], work, globals, started)?;
         summary(&self.out, data, &results, chosen, regressor, work, started)
     }
 }
 
-/// Runs one step as a child process, its stdout to `work/logs/LOG`, its stderr (progress bars,
-/// warnings) through to the terminal.
-fn run_step(
-    k: usize,
+/// Runs steps `first..` side by side, each as a child process with its stdout to
+/// `work/logs/LOG` and its stderr (progress bars, warnings) through to the terminal; fails
+/// with the first step (in order) that failed, once all have ended.
+fn run_steps(
+    first: usize,
     total: usize,
-    step: &Step,
+    steps: &[Step],
     work: &Path,
     globals: Globals,
     started: Instant,
 ) -> anyhow::Result<()> {
-    let step_started = Instant::now();
-    eprintln!("== step {k}/{total}: {}", step.label);
-    let log = work.join("logs").join(step.log);
-    let file =
-        std::fs::File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
-    let mut command = Command::new(std::env::current_exe().context("cannot find this program")?);
-    command.arg("--seed").arg(globals.seed.to_string());
-    if globals.quiet {
-        command.arg("-q");
+    let steps_started = Instant::now();
+    let labels: Vec<&str> = steps.iter().map(|s| s.label).collect();
+    match steps.len() {
+        1 => eprintln!("== step {first}/{total}: {}", labels[0]),
+        n => eprintln!(
+            "== steps {first}-{}/{total}, side by side: {}",
+            first + n - 1,
+            labels.join("; ")
+        ),
     }
-    let status = command
-        .args(&step.args)
-        .stdout(Stdio::from(file))
-        .stderr(Stdio::inherit())
-        .status()
-        .with_context(|| format!("cannot start `hitcast {}`", step.args.join(" ")))?;
-    if !status.success() {
-        bail!(
-            "step {k} ({}) failed: `hitcast {}`; its output is in {} (the previous results are untouched)",
-            step.label,
-            step.args.join(" "),
-            log.display()
-        );
+    let program = std::env::current_exe().context("cannot find this program")?;
+    let mut children = Vec::new();
+    for step in steps {
+        let log = work.join("logs").join(step.log);
+        let file = std::fs::File::create(&log)
+            .with_context(|| format!("cannot create {}", log.display()))?;
+        let mut command = Command::new(&program);
+        command.arg("--seed").arg(globals.seed.to_string());
+        if globals.quiet {
+            command.arg("-q");
+        }
+        let child = command
+            .args(&step.args)
+            .stdout(Stdio::from(file))
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("cannot start `hitcast {}`", step.args.join(" ")))?;
+        children.push((child, log));
+    }
+    // Every child is waited for, so none outlives a failure of another.
+    let statuses: Vec<_> = children
+        .into_iter()
+        .map(|(mut child, log)| (child.wait(), log))
+        .collect();
+    for (k, (step, (status, log))) in steps.iter().zip(statuses).enumerate() {
+        let ok = status
+            .with_context(|| format!("cannot wait for `hitcast {}`", step.args.join(" ")))?
+            .success();
+        if !ok {
+            bail!(
+                "step {} ({}) failed: `hitcast {}`; its output is in {} (the previous results are untouched)",
+                first + k,
+                step.label,
+                step.args.join(" "),
+                log.display()
+            );
+        }
     }
     eprintln!(
         "   done in {} (total {})",
-        clock(step_started.elapsed().as_secs()),
+        clock(steps_started.elapsed().as_secs()),
         clock(started.elapsed().as_secs())
     );
     Ok(())

@@ -1100,7 +1100,11 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
     );
     let steps = stderr(&o);
     assert!(
-        steps.contains("== step 1/6: check the data") && steps.contains("== step 6/6: the report")
+        steps.contains(
+            "== steps 1-3/6, side by side: check the data; explore the data; the grid, seed protocol"
+        ) && steps.contains("== step 4/6: the grid, honest protocol")
+            && steps.contains("== step 6/6: the report"),
+        "{steps}"
     );
     let out = dir.join("runs/latest");
     for file in [
