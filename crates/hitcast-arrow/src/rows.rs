@@ -8,7 +8,9 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Schema};
-use hitcast::data::{Cell, Column, ColumnPlan, DataError, DefaultUsed, RawRow, ReadOptions};
+use hitcast::data::{
+    Cell, Column, ColumnPlan, DataError, DefaultUsed, Header, RawRow, ReadOptions,
+};
 
 /// Reads validated [`RawRow`]s from the batches of one Arrow stream (a Parquet file, a data
 /// frame). Rows are numbered from 1 across batches, for error messages.
@@ -46,7 +48,7 @@ impl ArrowRows {
         path: &Path,
     ) -> Result<ArrowRows, DataError> {
         let names = schema.fields().iter().map(|f| f.name().trim().to_owned());
-        let plan = ColumnPlan::new(names, options, path)?;
+        let plan = ColumnPlan::new(names, options, path, Header::Schema)?;
         for (field, column) in plan.columns() {
             let found = schema.field(field).data_type();
             if kind(found).is_none() {
@@ -349,6 +351,11 @@ mod tests {
                 .contains("missing required column(s) \"track_id\", \"popularity\""),
             "{e}"
         );
+        // A schema has no line 1 and no header, and a frame is renamed with columns=.
+        let e = e.to_string();
+        assert!(e.starts_with("<frame>: missing"), "{e}");
+        assert!(e.contains("; its columns are \""), "{e}");
+        assert!(e.contains("or columns={\"SRC\": \"DST\"} in Python)"), "{e}");
 
         // --map renames; an all-null optional text column is empty.
         let renamed = batch(&[

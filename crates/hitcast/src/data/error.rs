@@ -49,22 +49,27 @@ pub enum DataError {
     },
     /// Columns needed for this use of the file are absent from the header.
     #[error(
-        "{}:1: missing required column(s) {}{}; the header has {} (rename with --map SRC=DST)",
-        path.display(), quoted(missing), why(missing), quoted(found)
+        "{}{}: missing required column(s) {}{}; {} {} (rename with {})",
+        path.display(), header.line(), quoted(missing), why(missing), header.has(), quoted(found),
+        header.rename()
     )]
     MissingColumns {
         /// The file.
         path: PathBuf,
+        /// Where the names came from.
+        header: Header,
         /// The absent columns.
         missing: Vec<String>,
         /// The header's names, after `--map`.
         found: Vec<String>,
     },
     /// Two header fields name the same column (possibly after `--map`).
-    #[error("{}:1: column {name:?} appears twice (fields {first} and {second})", path.display())]
+    #[error("{}{}: column {name:?} appears twice ({} {first} and {second})", path.display(), header.line(), header.fields())]
     DuplicateColumn {
         /// The file.
         path: PathBuf,
+        /// Where the names came from.
+        header: Header,
         /// The column name.
         name: String,
         /// 1-based position of the first field.
@@ -183,6 +188,48 @@ pub enum MapError {
     /// The same source column is mapped twice.
     #[error("column {0:?} is mapped twice")]
     Twice(String),
+}
+
+/// Where a table's column names come from, for messages that point at them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Header {
+    /// A CSV file's first line.
+    Csv,
+    /// An Arrow schema: a Parquet file, or a data frame handed to the Python package.
+    Schema,
+}
+
+impl Header {
+    /// `:1` for a CSV header (its line), nothing for a schema, which has no lines.
+    fn line(self) -> &'static str {
+        match self {
+            Header::Csv => ":1",
+            Header::Schema => "",
+        }
+    }
+
+    fn has(self) -> &'static str {
+        match self {
+            Header::Csv => "the header has",
+            Header::Schema => "its columns are",
+        }
+    }
+
+    fn fields(self) -> &'static str {
+        match self {
+            Header::Csv => "fields",
+            Header::Schema => "columns",
+        }
+    }
+
+    /// How to rename: the command line's `--map`, and for a schema also the Python package's
+    /// `columns=` (a frame reaches hitcast only through it).
+    fn rename(self) -> &'static str {
+        match self {
+            Header::Csv => "--map SRC=DST",
+            Header::Schema => "--map SRC=DST, or columns={\"SRC\": \"DST\"} in Python",
+        }
+    }
 }
 
 fn quoted(names: &[String]) -> String {

@@ -13,7 +13,7 @@ mod schema;
 mod summary;
 mod tracks;
 
-pub use error::{DataError, MapError};
+pub use error::{DataError, Header, MapError};
 pub use locate::{locate_dataset, LocateError, DATA_ENV, DEFAULT_PATHS};
 pub use reader::{
     read_all, read_rows, read_rows_from, Cell, ColumnMap, ColumnPlan, DefaultUsed, LoadReport,

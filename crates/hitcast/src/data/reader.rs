@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::error::{DataError, MapError};
+use super::error::{DataError, Header, MapError};
 use super::genre;
 use super::inflate::ThreadedGz;
 use super::schema::{Absent, Column, FieldProblem, Rule, N_AUDIO};
@@ -236,7 +236,7 @@ impl RowReader {
             let name = String::from_utf8_lossy(raw);
             name.trim_start_matches('\u{feff}').trim().to_owned()
         });
-        let plan = ColumnPlan::new(names, options, path)?;
+        let plan = ColumnPlan::new(names, options, path, Header::Csv)?;
         Ok(RowReader {
             path: path.to_owned(),
             csv,
@@ -357,12 +357,13 @@ pub struct ColumnPlan {
 
 impl ColumnPlan {
     /// Matches column names (in table order) against hitcast's columns; `path` names the table
-    /// in errors. Unknown names are ignored; a column named twice, or a required one absent, is
-    /// an error.
+    /// in errors, `header` says where the names came from. Unknown names are ignored; a column
+    /// named twice, or a required one absent, is an error.
     pub fn new(
         names: impl IntoIterator<Item = String>,
         options: &ReadOptions,
         path: &Path,
+        header: Header,
     ) -> Result<ColumnPlan, DataError> {
         let mut fields = [None; Column::ALL.len()];
         let mut found = Vec::new();
@@ -376,6 +377,7 @@ impl ColumnPlan {
             if let Some(first) = *slot {
                 return Err(DataError::DuplicateColumn {
                     path: path.to_owned(),
+                    header,
                     name: column.name().to_owned(),
                     first: first + 1,
                     second: i + 1,
@@ -409,6 +411,7 @@ impl ColumnPlan {
         if !missing.is_empty() {
             return Err(DataError::MissingColumns {
                 path: path.to_owned(),
+                header,
                 missing,
                 found,
             });
