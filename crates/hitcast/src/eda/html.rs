@@ -30,15 +30,55 @@ svg .line { stroke-width: 2; } svg .marker { stroke-width: 2; stroke-dasharray: 
 /// Units of the audio columns, for axis labels.
 fn unit(column: &str) -> &'static str {
     match column {
-        "duration_ms" => " (ms)",
+        "duration_ms" => " (minutes)",
         "loudness" => " (dB)",
         "tempo" => " (BPM)",
-        "key" => " (pitch class, -1 none)",
-        "mode" => " (1 major, 0 minor)",
-        "explicit" => " (1 explicit)",
+        "key" => "",
+        "mode" => "",
+        "explicit" => "",
         "time_signature" => " (beats per bar)",
         "popularity" => " (0-100)",
         _ => " (0-1)",
+    }
+}
+
+/// A column's name on a chart: durations are read in minutes, not milliseconds.
+fn name(column: &str) -> &str {
+    if column == "duration_ms" {
+        "duration"
+    } else {
+        column
+    }
+}
+
+/// A column's axis label: its name and unit.
+fn label(column: &str) -> String {
+    format!("{}{}", name(column), unit(column))
+}
+
+/// The factor from a column's stored values to its charted ones (milliseconds to minutes).
+fn scale(column: &str) -> f64 {
+    if column == "duration_ms" {
+        1.0 / 60_000.0
+    } else {
+        1.0
+    }
+}
+
+/// Names of a code column's values: the key's pitch classes, major and minor, explicit or not.
+fn code_name(column: &str, v: f64) -> String {
+    const KEYS: [&str; 12] = [
+        "C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B",
+    ];
+    let code = v.round() as i64;
+    match (column, code) {
+        ("key", 0..=11) => KEYS[code as usize].to_owned(),
+        ("key", _) => "none".to_owned(),
+        ("mode", 0) => "minor".to_owned(),
+        ("mode", _) => "major".to_owned(),
+        ("explicit", 0) => "no".to_owned(),
+        ("explicit", _) => "yes".to_owned(),
+        _ => code.to_string(),
     }
 }
 
@@ -220,10 +260,16 @@ pub fn sections(eda: &Eda) -> String {
     for hist in &eda.histograms {
         figure(
             &mut h,
-            &svg::histogram(hist.column, &format!("{}{}", hist.column, unit(hist.column)), &hist.edges, &hist.counts, None),
+            &svg::histogram(
+                name(hist.column),
+                &label(hist.column),
+                &hist.edges.iter().map(|e| e * scale(hist.column)).collect::<Vec<_>>(),
+                &hist.counts,
+                None,
+            ),
             &format!(
                 "{} in {} equal bins between its 0.5th and 99.5th percentiles ({} rows below and {} above are not drawn); hover a bar for its count.",
-                hist.column,
+                name(hist.column),
                 hist.counts.len(),
                 thousands(hist.below as u64),
                 thousands(hist.above as u64)
@@ -238,23 +284,27 @@ pub fn sections(eda: &Eda) -> String {
         "<h2 id=\"relationship\">Popularity against each feature</h2><div class=\"grid-2\">"
     );
     for b in &eda.by_feature {
+        let names = |v: f64| code_name(b.column, v);
         figure(
             &mut h,
             &svg::line(
-                &format!("Mean popularity by {}", b.column),
-                &format!("{}{}", b.column, unit(b.column)),
+                &format!("Mean popularity by {}", name(b.column)),
+                &label(b.column),
                 "mean popularity",
-                &b.centres,
+                &b.centres
+                    .iter()
+                    .map(|c| c * scale(b.column))
+                    .collect::<Vec<_>>(),
                 &b.mean_popularity,
                 &b.counts,
-                !b.is_code,
+                b.is_code.then_some(&names as svg::TickNames),
             ),
             &if b.is_code {
-                format!("Mean popularity of the rows with each value of {}; hover a point for its row count.", b.column)
+                format!("Mean popularity of the rows with each value of {}; hover a point for its row count.", name(b.column))
             } else {
                 format!(
                     "Mean popularity in 20 bins of {} between its 0.5th and 99.5th percentiles; bins of fewer than {} rows are left out. Flat means: little to learn from this feature alone.",
-                    b.column,
+                    name(b.column),
                     super::MIN_BIN_ROWS
                 )
             },
@@ -329,4 +379,22 @@ pub fn sections(eda: &Eda) -> String {
     }
     h.push_str("</table>");
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charts_speak_minutes_and_names_not_milliseconds_and_codes() {
+        assert_eq!(label("duration_ms"), "duration (minutes)");
+        assert_eq!(scale("duration_ms") * 210_000.0, 3.5);
+        assert_eq!(label("tempo"), "tempo (BPM)");
+        assert_eq!(code_name("key", 1.0), "C♯");
+        assert_eq!(code_name("key", 11.0), "B");
+        assert_eq!(code_name("key", -1.0), "none");
+        assert_eq!(code_name("mode", 0.0), "minor");
+        assert_eq!(code_name("explicit", 1.0), "yes");
+        assert_eq!(code_name("time_signature", 4.0), "4");
+    }
 }

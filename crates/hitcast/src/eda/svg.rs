@@ -69,8 +69,24 @@ struct Frame {
     y: (f64, f64),
 }
 
+/// Named ticks for an x axis of codes (a key's pitch classes, major and minor), instead of
+/// round numbers.
+pub type TickNames<'a> = &'a dyn Fn(f64) -> String;
+
 impl Frame {
     fn new(title: &str, x_label: &str, y_label: &str, x: (f64, f64), y: (f64, f64)) -> Frame {
+        Frame::with_ticks(title, x_label, y_label, x, y, None)
+    }
+
+    /// A frame whose x ticks are `ticks` when given (value, name), round numbers otherwise.
+    fn with_ticks(
+        title: &str,
+        x_label: &str,
+        y_label: &str,
+        x: (f64, f64),
+        y: (f64, f64),
+        ticks: Option<Vec<(f64, String)>>,
+    ) -> Frame {
         let mut svg = String::new();
         let _ = write!(
             svg,
@@ -78,7 +94,7 @@ impl Frame {
             t = escape(title)
         );
         let mut frame = Frame { svg, x, y };
-        frame.axes(x_label, y_label);
+        frame.axes(x_label, y_label, ticks);
         frame
     }
 
@@ -90,7 +106,7 @@ impl Frame {
         H - BOTTOM - (v - self.y.0) / (self.y.1 - self.y.0) * (H - TOP - BOTTOM)
     }
 
-    fn axes(&mut self, x_label: &str, y_label: &str) {
+    fn axes(&mut self, x_label: &str, y_label: &str, x_ticks: Option<Vec<(f64, String)>>) {
         let (x0, x1, y0) = (LEFT, W - RIGHT, H - BOTTOM);
         let _ = write!(
             self.svg,
@@ -106,14 +122,20 @@ impl Frame {
                 short(t)
             );
         }
-        for t in ticks(self.x.0, self.x.1, 6) {
+        let x_ticks = x_ticks.unwrap_or_else(|| {
+            ticks(self.x.0, self.x.1, 6)
+                .into_iter()
+                .map(|t| (t, short(t)))
+                .collect()
+        });
+        for (t, name) in x_ticks {
             let x = self.px(t);
             let _ = write!(
                 self.svg,
                 r#"<line class="axis" x1="{x:.1}" y1="{y0}" x2="{x:.1}" y2="{:.1}"/><text class="tick" x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
                 y0 + 4.0,
                 y0 + 17.0,
-                short(t)
+                escape(&name)
             );
         }
         let _ = write!(
@@ -173,7 +195,8 @@ pub fn histogram(
 }
 
 /// Mean popularity (y) against a feature's bin centres (x); empty bins leave a gap. Points
-/// carry their row counts in their tooltips; `connect` joins them (not for codes).
+/// carry their row counts in their tooltips. Bins are joined by a line; codes (`names` given)
+/// are not, and each is a tick with its name.
 pub fn line(
     title: &str,
     x_label: &str,
@@ -181,8 +204,10 @@ pub fn line(
     x: &[f64],
     y: &[Option<f64>],
     counts: &[usize],
-    connect: bool,
+    names: Option<TickNames>,
 ) -> String {
+    let connect = names.is_none();
+    let name = |v: f64| names.map_or_else(|| short(v), |f| f(v));
     let (lo, hi) = (
         x.first().copied().unwrap_or(0.0),
         x.last().copied().unwrap_or(1.0),
@@ -192,9 +217,18 @@ pub fn line(
     } else {
         (lo - 1.0, hi + 1.0)
     };
-    let pad = (hi - lo) * 0.03;
+    // Codes get half a step of room either side, so the end names are not cut off.
+    let pad = if connect { (hi - lo) * 0.03 } else { 0.5 };
     let top = y.iter().flatten().copied().fold(0.0, f64::max).max(1.0) * 1.1;
-    let mut f = Frame::new(title, x_label, y_label, (lo - pad, hi + pad), (0.0, top));
+    let ticks = names.map(|f| x.iter().map(|&v| (v, f(v))).collect());
+    let mut f = Frame::with_ticks(
+        title,
+        x_label,
+        y_label,
+        (lo - pad, hi + pad),
+        (0.0, top),
+        ticks,
+    );
     let mut path = String::new();
     for (i, (&xv, yv)) in x.iter().zip(y).enumerate() {
         if let Some(yv) = yv {
@@ -221,7 +255,7 @@ pub fn line(
                 f.px(xv),
                 f.py(*yv),
                 if connect { 3 } else { 5 },
-                short(xv),
+                escape(&name(xv)),
                 yv
             );
         }
@@ -427,6 +461,36 @@ mod tests {
             format!("{v}")
         });
         assert!(svg.contains("&lt;b&gt;&amp;") && !svg.contains("<b>"));
+    }
+
+    #[test]
+    fn codes_are_ticked_by_name_at_their_values() {
+        let names = |v: f64| ["minor", "major"][v as usize].to_owned();
+        let svg = line(
+            "Mean popularity by mode",
+            "mode",
+            "mean popularity",
+            &[0.0, 1.0],
+            &[Some(30.0), Some(34.0)],
+            &[40, 60],
+            Some(&names),
+        );
+        assert!(
+            svg.contains(">minor</text>") && svg.contains(">major</text>"),
+            "{svg}"
+        );
+        assert!(
+            !svg.contains(">0.2</text>"),
+            "no 0.2 steps between codes: {svg}"
+        );
+        assert!(
+            !svg.contains("<path class=\"line\""),
+            "codes are not joined: {svg}"
+        );
+        assert!(
+            svg.contains("<title>major: mean 34.0 over 60 rows</title>"),
+            "{svg}"
+        );
     }
 
     #[test]

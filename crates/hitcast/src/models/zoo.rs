@@ -154,7 +154,9 @@ impl ModelSpec {
         })
     }
 
-    /// The parameters as a JSON object, for result tables.
+    /// The parameters as a JSON object, for result tables: those that act on this task (a
+    /// boosted regressor has no class weight and watches RMSE, so it shows neither
+    /// `scale_pos_weight` nor `stop_metric`).
     pub fn params_json(&self) -> serde_json::Value {
         let value = match self {
             ModelSpec::Logistic(p) => serde_json::to_value(p),
@@ -164,7 +166,14 @@ impl ModelSpec {
             ModelSpec::Mlp(p) => serde_json::to_value(p),
             ModelSpec::Stack(p) => serde_json::to_value(p),
         };
-        value.unwrap_or_default()
+        let mut value = value.unwrap_or_default();
+        if let (ModelSpec::Boosting(p), Some(map)) = (self, value.as_object_mut()) {
+            if p.task == Task::Regression {
+                map.remove("scale_pos_weight");
+                map.remove("stop_metric");
+            }
+        }
+        value
     }
 
     /// The same family with one parameter replaced, e.g. `("learning_rate", "0.1")`; the value
