@@ -261,10 +261,7 @@ impl<'p> Builder<'p> {
         self.seen[i] = true;
         match value {
             Ok(v) => self.track.audio[i] = v,
-            Err(FieldProblem::Missing) => self.error(
-                field,
-                format!("missing: expected {}", column.rule().expected()),
-            ),
+            Err(FieldProblem::Missing) => self.error(field, required(column.rule())),
             Err(e) => self.error(field, e.to_string()),
         }
     }
@@ -345,7 +342,7 @@ impl<'p> Builder<'p> {
                             _ => Err(format!("expected {}, got {n}", rule.expected())),
                         },
                         Value::Bool(b) if rule == Rule::Bool => Ok(f64::from(u8::from(*b))),
-                        Value::Null => Err(format!("missing: expected {}", rule.expected())),
+                        Value::Null => Err(required(rule)),
                         other => Err(format!("expected {}, got {}", rule.expected(), kind(other))),
                     };
                     match parsed {
@@ -371,10 +368,7 @@ impl<'p> Builder<'p> {
             }
             match (column.when_absent(), column.audio_default()) {
                 (Absent::Default(_), Some(v)) => self.track.audio[i] = v,
-                _ => self.error(
-                    column.name(),
-                    format!("missing: expected {}", column.rule().expected()),
-                ),
+                _ => self.error(column.name(), required(column.rule())),
             }
         }
         if self.errors.is_empty() {
@@ -467,6 +461,11 @@ pub fn read_batch(items: &[Value]) -> Result<Vec<TrackRequest>, Vec<FieldError>>
     }
 }
 
+/// The message for a field that has no value: what it takes, in words.
+fn required(rule: Rule) -> String {
+    format!("required: {}", rule.expected())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -535,13 +534,13 @@ mod tests {
             ("key", "expected an integer from -1 to 11, got 2.5"),
             ("mode", "expected 0 or 1, got a string"),
             ("explicit", "expected true/false or 1/0, got 2"),
-            ("tempo", "missing: expected a tempo from 0 to 300 BPM"),
+            ("tempo", "required: a tempo from 0 to 300 BPM"),
             (
                 "genres[1]",
                 "expected a genre name (a string), got a number",
             ),
             ("track_name", "expected text, got a list"),
-            ("valence", "missing: expected a number from 0 to 1"),
+            ("valence", "required: a number from 0 to 1"),
         ];
         for (field, message) in expect {
             assert!(

@@ -274,10 +274,7 @@ fn the_api_scores_like_predict_validates_and_documents_itself() {
         "tracks[1].danceability",
         "expected a number from 0 to 1, got a string"
     )));
-    assert!(fields.contains(&(
-        "tracks[1].tempo",
-        "missing: expected a tempo from 0 to 300 BPM"
-    )));
+    assert!(fields.contains(&("tracks[1].tempo", "required: a tempo from 0 to 300 BPM")));
     assert!(fields
         .iter()
         .any(|(f, m)| *f == "tracks[1].bpm" && m.starts_with("unknown field")));
@@ -1099,6 +1096,26 @@ fn what_if_curves_similar_tracks_and_the_docs_page() {
     assert!(distances.windows(2).all(|w| w[0] <= w[1]), "{distances:?}");
     let (status, _) = server.post_json("/api/v1/similar", &json!({ "track": comedy(), "k": 0 }));
     assert_eq!(status, 422);
+
+    // The page shows both under the answer: a curve per continuous measure, and six real
+    // neighbours, the loaded track and its copies on other albums left out.
+    let (status, page) = server.get("/predict?q=Comedy+Gen+Hoshino");
+    assert_eq!(status, 200);
+    assert_eq!(
+        page.matches("<figure class=\"curve\"").count(),
+        10,
+        "{page}"
+    );
+    assert!(page.contains("data-feature=\"danceability\""), "{page}");
+    let similar = &page[page.find("id=\"similar\"").expect("a similar-tracks table")..];
+    let similar = &similar[..similar.find("</table>").unwrap()];
+    assert_eq!(
+        similar.matches("<tr>").count(),
+        7,
+        "a header and six tracks: {similar}"
+    );
+    assert!(!similar.contains("5SuOikwiRyPMVoIQDJUgSV"), "{similar}");
+    assert!(!similar.contains(">Comedy<"), "{similar}");
 
     // The docs page, rendered from the OpenAPI document, and the nav's API link to it.
     let (status, page) = server.get("/api/docs");

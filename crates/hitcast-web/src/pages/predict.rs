@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use hitcast::data::{Column, N_AUDIO};
 use hitcast::explain::Explanation;
+use hitcast::features::CONTINUOUS;
 use maud::{html, Markup};
 
 use super::{page, respond};
@@ -144,7 +145,7 @@ pub async fn predict_get(
     let values = FormValues::from_request(track);
     let shown = loaded.as_ref().and(found.tracks.first());
     let result = match state.score_one(track.clone()).await {
-        Ok(s) => result_panel(&state, &s, shown),
+        Ok(s) => result_panel(&state, track, &s, shown),
         Err(e) => error_panel(&e),
     };
     if found.tracks.len() < 2 {
@@ -212,11 +213,11 @@ async fn answer(
     match TrackRequest::from_form(values) {
         Ok(track) => {
             let found = loaded_from_form(state, values);
-            match state.score_one(track).await {
+            match state.score_one(track.clone()).await {
                 Ok(s) => (
                     StatusCode::OK,
                     Vec::new(),
-                    result_panel(state, &s, found.as_ref()),
+                    result_panel(state, &track, &s, found.as_ref()),
                 ),
                 Err(e) => (
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -496,36 +497,72 @@ fn error_panel(message: &str) -> Markup {
     }
 }
 
-fn result_panel(state: &AppState, s: &Scored, loaded: Option<&Found>) -> Markup {
+fn result_panel(
+    state: &AppState,
+    track: &TrackRequest,
+    s: &Scored,
+    loaded: Option<&Found>,
+) -> Markup {
     let m = state.predictor.metadata();
     let a = &s.answer;
+    // Within its genres when it has some: a pop track's neighbours in sound are other pop
+    // tracks, not the children's song that happens to share its tempo and energy.
+    let same_genre = !track.genres.is_empty();
+    let similar = match state.catalog.state() {
+        CatalogState::Ready(catalog) => {
+            // Beyond the track itself, and one line per song: the same recording on five
+            // compilations says less than five different neighbours.
+            let own = loaded.map(|t| t.track_id.as_str());
+            let mut seen: Vec<(String, String)> = loaded
+                .map(|t| (t.track_name.to_lowercase(), t.artists.to_lowercase()))
+                .into_iter()
+                .collect();
+            catalog
+                .similar(track, SIMILAR_SHOWN * 5, same_genre)
+                .into_iter()
+                .filter(|t| Some(t.track_id.as_str()) != own)
+                .filter(|t| {
+                    let song = (t.track_name.to_lowercase(), t.artists.to_lowercase());
+                    let new = !seen.contains(&song);
+                    seen.push(song);
+                    new
+                })
+                .take(SIMILAR_SHOWN)
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     html! {
         section.result {
             // On phones a bar at the foot of the screen keeps the answer in view while the
-            // form scrolls; wide screens keep the whole panel in view instead (sticky).
+            // form scrolls; wide screens keep the answer at the top of the window (sticky).
             div.summary-bar aria-hidden="true" {
                 b { (format!("{:.1}%", a.probability * 100.0)) } " chance of a hit · score "
                 b { (format!("{:.0}", a.popularity)) } " (" (format!("{:.0}-{:.0}", a.popularity_low, a.popularity_high)) ")"
             }
-            h2 { "The prediction" }
-            p.probability {
-                span #probability data-probability=(format!("{}", a.probability)) { (format!("{:.1}%", a.probability * 100.0)) }
-                " chance that its popularity is above " (m.label_threshold)
-            }
-            p {
-                span #label .(if a.flagged { "badge popular" } else { "badge" }) { (s.label) }
-                @if a.flagged {
-                    " " (format!("{:.0}x", a.lift)) " the chance of a typical track (" (format!("{:.1}%", m.base_rate * 100.0))
-                    " of training tracks are popular); tracks are flagged from " (format!("{:.1}%", m.decision_threshold * 100.0)) "."
-                } @else {
-                    " " (format!("{:.1}x", a.lift)) " the chance of a typical track (" (format!("{:.1}%", m.base_rate * 100.0))
-                    " of training tracks are popular); tracks are flagged as likely hits from " (format!("{:.1}%", m.decision_threshold * 100.0)) "."
+            // On wide screens this part sticks to the top of the window while the form and
+            // the rest of the panel (why, what if, similar tracks) scroll.
+            div.answer {
+                h2 { "The prediction" }
+                p.probability {
+                    span #probability data-probability=(format!("{}", a.probability)) { (format!("{:.1}%", a.probability * 100.0)) }
+                    " chance that its popularity is above " (m.label_threshold)
                 }
-            }
-            p {
-                "Predicted popularity score: " b #score { (format!("{:.0}", a.popularity)) } " out of 100, likely between "
-                b #score-low { (format!("{:.0}", a.popularity_low)) } " and " b #score-high { (format!("{:.0}", a.popularity_high)) }
-                " (" (format!("{:.0}%", m.interval.choice.coverage * 100.0)) " of test tracks fall in their range)."
+                p {
+                    span #label .(if a.flagged { "badge popular" } else { "badge" }) { (s.label) }
+                    @if a.flagged {
+                        " " (format!("{:.0}x", a.lift)) " the chance of a typical track (" (format!("{:.1}%", m.base_rate * 100.0))
+                        " of training tracks are popular); tracks are flagged from " (format!("{:.1}%", m.decision_threshold * 100.0)) "."
+                    } @else {
+                        " " (format!("{:.1}x", a.lift)) " the chance of a typical track (" (format!("{:.1}%", m.base_rate * 100.0))
+                        " of training tracks are popular); tracks are flagged as likely hits from " (format!("{:.1}%", m.decision_threshold * 100.0)) "."
+                    }
+                }
+                p {
+                    "Predicted popularity score: " b #score { (format!("{:.0}", a.popularity)) } " out of 100, likely between "
+                    b #score-low { (format!("{:.0}", a.popularity_low)) } " and " b #score-high { (format!("{:.0}", a.popularity_high)) }
+                    " (" (format!("{:.0}%", m.interval.choice.coverage * 100.0)) " of test tracks fall in their range)."
+                }
             }
             @if !a.warnings.is_empty() {
                 ul.notice #warnings {
@@ -547,6 +584,96 @@ fn result_panel(state: &AppState, s: &Scored, loaded: Option<&Found>) -> Markup 
                     @if !a.genres_used { " With no genre it knows, the track is scored by the model's audio-only companion." } }
             }
             @if let Some(e) = &s.explanation { (contributions(e)) }
+            (what_if(state, track))
+            @if !similar.is_empty() {
+                h3 { "Real tracks that sound like it" }
+                p.muted {
+                    "The catalogue's nearest in the ten audio measures"
+                    @if same_genre { ", within its genres" }
+                    ", with their real popularity: what tracks like this one actually reached."
+                }
+                div.table-scroll {
+                    table #similar {
+                        tr { th { "track" } th { "artists" } th { "album" } th { "popularity" } }
+                        @for t in &similar {
+                            tr {
+                                td { a href=(format!("/predict?track={}", encode(&t.track_id))) { (t.track_name) } }
+                                td { (t.artists.replace(';', ", ")) }
+                                td { (t.album_name) }
+                                td { @match t.popularity { Some(p) => (p), None => "\u{2013}" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Real tracks listed under the prediction.
+const SIMILAR_SHOWN: usize = 6;
+
+/// Points of each what-if curve on the page (the API's default is 25; these are drawn small).
+const WHAT_IF_POINTS: usize = 21;
+
+/// What-if curves: for each continuous audio measure, the chance along the range the model saw
+/// in training with everything else as in the form, small and on one shared scale, a dot at
+/// the track's own value. Empty if the model cannot answer (logged; the rest of the panel
+/// stands).
+fn what_if(state: &AppState, track: &TrackRequest) -> Markup {
+    let predictor = &state.predictor;
+    let input = track.input();
+    let mut curves = Vec::new();
+    for column in CONTINUOUS {
+        let Some(i) = column.audio_index() else {
+            continue;
+        };
+        let own = track.audio[i];
+        let answers = predictor
+            .what_if_values(column, own, WHAT_IF_POINTS)
+            .and_then(|values| {
+                let answers = predictor.what_if(&input, column, &values)?;
+                Ok(values
+                    .into_iter()
+                    .zip(answers.into_iter().map(|a| a.probability))
+                    .collect::<Vec<_>>())
+            });
+        match answers {
+            Ok(points) if points.len() >= 2 => curves.push((column, own, points)),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!("what-if of {}: {e}", column.name());
+                return html! {};
+            }
+        }
+    }
+    let top = curves
+        .iter()
+        .flat_map(|(_, _, points)| points.iter().map(|p| p.1))
+        .fold(0.01, f64::max);
+    html! {
+        h3 { "What if" }
+        p.muted {
+            "How the chance would move along each measure, over the range of the training tracks, with everything else as in the form; the dot is this track. One scale for all, 0 to "
+            (format!("{:.0}%", top * 100.0)) "."
+        }
+        div.what-if {
+            @for (column, own, points) in &curves {
+                @let (lo, hi) = (points[0].0, points[points.len() - 1].0);
+                @let x = |v: f64| if hi > lo { 2.0 + (v - lo) / (hi - lo) * 156.0 } else { 80.0 };
+                @let y = |p: f64| 34.0 - p / top * 30.0;
+                @let path = points.iter().map(|(v, p)| format!("{:.1},{:.1}", x(*v), y(*p))).collect::<Vec<_>>().join(" ");
+                @let here = points.iter().find(|(v, _)| v == own).map_or(0.0, |p| p.1);
+                @let (least, most) = points.iter().fold((f64::INFINITY, 0.0_f64), |(a, b), p| (a.min(p.1), b.max(p.1)));
+                figure.curve data-feature=(column.name()) {
+                    figcaption { (words::label(column.name())) }
+                    svg viewBox="0 0 160 36" role="img" aria-label=(format!("{}: the chance from {:.1}% to {:.1}% along its range", words::label(column.name()), least * 100.0, most * 100.0)) {
+                        polyline points=(path) {}
+                        circle cx=(format!("{:.1}", x(*own))) cy=(format!("{:.1}", y(here))) r="3" {}
+                    }
+                    span.span { (format!("{:.1}-{:.1}%", least * 100.0, most * 100.0)) }
+                }
+            }
         }
     }
 }
