@@ -355,7 +355,10 @@ mod tests {
         let e = e.to_string();
         assert!(e.starts_with("<frame>: missing"), "{e}");
         assert!(e.contains("; its columns are \""), "{e}");
-        assert!(e.contains("or columns={\"SRC\": \"DST\"} in Python)"), "{e}");
+        assert!(
+            e.contains("or columns={\"SRC\": \"DST\"} in Python)"),
+            "{e}"
+        );
 
         // --map renames; an all-null optional text column is empty.
         let renamed = batch(&[
