@@ -49,7 +49,7 @@ pub async fn predict(
             (read_batch(items).map_err(ApiError::invalid)?, false)
         }
     };
-    let sampled = state.predictor.method() == hitcast::explain::Method::SamplingShapley;
+    let sampled = state.predictor.explanations_sample();
     if explain && sampled && tracks.len() > state.limits.sampled_explanations {
         return Err(ApiError::invalid(vec![FieldError {
             field: "explain".into(),

@@ -40,7 +40,6 @@ use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use hitcast::explain::Method;
 use hitcast::models::ModelError;
 use hitcast::predictor::Predictor;
 use hitcast::report::PART_FILES;
@@ -170,7 +169,7 @@ impl AppState {
         tracks: Vec<TrackRequest>,
         explain: bool,
     ) -> Result<Vec<Scored>, String> {
-        let sampled = explain && self.predictor.method() == Method::SamplingShapley;
+        let sampled = explain && self.predictor.explanations_sample();
         let samples = self.limits.explanation_samples;
         // The cause goes to the log; the caller gets a plain sentence (STYLE.md: 500s).
         let failed = |e: String| {

@@ -102,7 +102,7 @@ pub fn document(limits: &Limits) -> Value {
                     "summary": "Score one track, or a batch",
                     "parameters": [{
                         "name": "explain", "in": "query", "required": false, "schema": { "type": "boolean", "default": false },
-                        "description": format!("add each prediction's contributions (log-odds per feature); for sampled explanations (mlp, stack models) at most {} tracks per call", limits.sampled_explanations)
+                        "description": format!("add each prediction's contributions: to the chance (log-odds per feature) and to the score (points per feature); for sampled explanations (mlp, stack models) at most {} tracks per call", limits.sampled_explanations)
                     }],
                     "requestBody": {
                         "required": true,
@@ -237,7 +237,19 @@ pub fn document(limits: &Limits) -> Value {
                     "warnings": { "type": "array", "description": "inputs beyond what the model saw in training (its 0.1th-99.9th percentiles): the answer is an extrapolation",
                         "items": { "type": "object", "required": ["field", "message"], "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } },
                     "unknown_genres": { "type": "array", "items": { "type": "string" }, "description": "genres the model does not know: they are not read" },
-                    "explanation": { "$ref": "#/components/schemas/Explanation" }
+                    "explanation": { "$ref": "#/components/schemas/Explanation" },
+                    "score_explanation": { "$ref": "#/components/schemas/ScoreExplanation" }
+                }
+            },
+            "ScoreExplanation": {
+                "type": "object",
+                "required": ["method", "base", "score", "contributions"],
+                "properties": {
+                    "method": { "type": "string", "enum": ["tree-shap", "linear-shap", "sampling-shapley"] },
+                    "base": { "type": "number", "description": "the score of a typical track" },
+                    "score": { "type": "number", "description": "base + the sum of the contributions: the model's score before the answer's 0-100 clamp" },
+                    "contributions": { "type": "array", "description": "points of popularity per feature, largest first", "items": { "type": "object", "required": ["feature", "value", "contribution"],
+                        "properties": { "feature": { "type": "string" }, "value": { "type": "string" }, "contribution": { "type": "number" } } } }
                 }
             },
             "Explanation": {

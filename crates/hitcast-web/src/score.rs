@@ -2,7 +2,7 @@
 //! the caller's id, a label in words and, on request, the explanation. Nothing is computed here
 //! that the CLI does not compute the same way.
 
-use hitcast::explain::{Explanation, SamplingOptions};
+use hitcast::explain::{Explanation, SamplingOptions, ScoreExplanation};
 use hitcast::models::ModelError;
 use hitcast::predictor::{Prediction, Predictor};
 use serde::Serialize;
@@ -24,9 +24,12 @@ pub struct Scored {
     pub answer: Prediction,
     /// [`FLAGGED`] or [`NOT_FLAGGED`].
     pub label: &'static str,
-    /// Why, when asked for.
+    /// Why this chance, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,
+    /// Why this score, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score_explanation: Option<ScoreExplanation>,
 }
 
 /// Scores `tracks`, explaining each when `explain` is set (`samples` bounds the sampling
@@ -38,31 +41,35 @@ pub fn score(
     samples: usize,
 ) -> Result<Vec<Scored>, ModelError> {
     let inputs: Vec<_> = tracks.iter().map(TrackRequest::input).collect();
-    let answers: Vec<(Prediction, Option<Explanation>)> = if explain {
+    type Why = (Option<Explanation>, Option<ScoreExplanation>);
+    let answers: Vec<(Prediction, Why)> = if explain {
         let options = SamplingOptions {
             samples,
             ..SamplingOptions::default()
         };
+        let scores = predictor.explain_scores(&inputs, options)?;
         predictor
             .score_explained(&inputs, options)?
             .into_iter()
-            .map(|(answer, e)| (answer, Some(e)))
+            .zip(scores)
+            .map(|((answer, e), s)| (answer, (Some(e), Some(s))))
             .collect()
     } else {
         predictor
             .score(&inputs)?
             .into_iter()
-            .map(|answer| (answer, None))
+            .map(|answer| (answer, (None, None)))
             .collect()
     };
     Ok(tracks
         .iter()
         .zip(answers)
-        .map(|(t, (answer, explanation))| Scored {
+        .map(|(t, (answer, (explanation, score_explanation)))| Scored {
             track_id: t.track_id.clone(),
             label: if answer.flagged { FLAGGED } else { NOT_FLAGGED },
             answer,
             explanation,
+            score_explanation,
         })
         .collect())
 }

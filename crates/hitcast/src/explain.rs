@@ -1,8 +1,10 @@
-//! Why a classifier gave a track its probability: additive contributions to the log-odds.
+//! Why a classifier gave a track its probability (additive contributions to the log-odds), and
+//! why the regressor gave it its 0-100 score (contributions in points of popularity).
 //!
 //! Every method here is additive and complete: `base + Σ contributions` equals the model's
-//! log-odds for the row (to rounding), so the contributions say how the model got from a
-//! typical track to this one.
+//! log-odds (or score) for the row (to rounding), so the contributions say how the model got
+//! from a typical track to this one. The score's explanation uses the same methods on the
+//! regressor's output, which is already on its own scale.
 //!
 //! - Tree models (gbm, rf): TreeSHAP (exact, hessboost's implementation); `base` is the trees'
 //!   expected margin over their training rows.
@@ -24,7 +26,9 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::features::{FeatureMatrix, FeaturePipeline};
-use crate::models::{sigmoid, Classifier, FittedClassifier, ModelError};
+use crate::models::{
+    sigmoid, Classifier, FittedClassifier, FittedRegressor, ModelError, Regressor,
+};
 
 /// The name of the feature that stands for all genre indicators.
 pub const GENRE: &str = "genre";
@@ -51,6 +55,15 @@ impl Method {
         }
     }
 
+    /// How `regressor`'s contributions to the score are computed.
+    pub fn of_regressor(regressor: &FittedRegressor) -> Method {
+        match regressor {
+            FittedRegressor::Boosting(_) | FittedRegressor::Forest(_) => Method::TreeShap,
+            FittedRegressor::Linear(_) => Method::LinearShap,
+            FittedRegressor::Mlp(_) => Method::SamplingShapley,
+        }
+    }
+
     /// A short description for people.
     pub fn describe(self) -> &'static str {
         match self {
@@ -68,8 +81,23 @@ pub struct Contribution {
     pub feature: String,
     /// The track's value, on the input scale (genres by name).
     pub value: String,
-    /// Change in log-odds this feature brings, from `base` towards the track's log-odds.
+    /// What this feature changes, from `base` towards the track's answer: log-odds in an
+    /// [`Explanation`], points of popularity in a [`ScoreExplanation`].
     pub contribution: f64,
+}
+
+/// A 0-100 score and its contributions, in points of popularity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScoreExplanation {
+    /// How the contributions were computed.
+    pub method: Method,
+    /// The score of a typical track (see the method).
+    pub base: f64,
+    /// The regressor's score for this track, `base` plus every contribution (before the 0-100
+    /// clamp of the answer).
+    pub score: f64,
+    /// One per feature, largest magnitude first.
+    pub contributions: Vec<Contribution>,
 }
 
 /// A prediction and its contributions.
@@ -177,16 +205,7 @@ pub fn explain(
     x: &FeatureMatrix,
     options: SamplingOptions,
 ) -> Result<Vec<Explanation>, ModelError> {
-    let names = pipeline.names();
-    if x.n_cols() != names.len() || background.n_cols() != names.len() {
-        return Err(ModelError::Shape(format!(
-            "rows of {} and background of {} columns for a model of {}",
-            x.n_cols(),
-            background.n_cols(),
-            names.len()
-        )));
-    }
-    let players = Players::new(names);
+    let players = players_for(pipeline, background, x)?;
     let probabilities = classifier.predict_proba(x);
     let method = Method::of(classifier);
     let raw = match classifier {
@@ -194,9 +213,6 @@ pub fn explain(
         FittedClassifier::Forest(m) => tree_shap(m.contributions(x)?),
         FittedClassifier::Logistic(m) => linear_shap(&m.beta, background, x),
         FittedClassifier::Mlp(_) | FittedClassifier::Stack(_) => {
-            if background.n_rows() == 0 {
-                return Err(ModelError::Shape("the model has no background rows".into()));
-            }
             let g = |m: &FeatureMatrix| -> Vec<f64> {
                 classifier
                     .predict_proba(m)
@@ -204,40 +220,15 @@ pub fn explain(
                     .map(log_odds)
                     .collect()
             };
-            let per_row = x
-                .rows()
-                .enumerate()
-                .map(|(i, row)| {
-                    let seed = options.seed.wrapping_add(i as u64);
-                    sampling_shapley(&g, &players, background, row, options.samples, seed)
-                })
-                .collect();
-            per_row
+            sampled(&g, &players, background, x, options)?
         }
     };
     Ok(x.rows()
         .zip(raw)
         .zip(probabilities)
-        .map(|((row, (base, per_player)), probability)| {
-            let per_player = if method == Method::SamplingShapley {
-                per_player
-            } else {
-                players.gather(&per_player)
-            };
-            let log_odds = base + per_player.iter().sum::<f64>();
-            let values = display_values(&players, pipeline, row);
-            let mut contributions: Vec<Contribution> = players
-                .names
-                .iter()
-                .zip(values)
-                .zip(per_player)
-                .map(|((feature, value), contribution)| Contribution {
-                    feature: feature.clone(),
-                    value,
-                    contribution,
-                })
-                .collect();
-            contributions.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+        .map(|((row, (base, per_column)), probability)| {
+            let (log_odds, contributions) =
+                assemble(&players, pipeline, method, row, base, per_column);
             Explanation {
                 method,
                 base,
@@ -247,6 +238,113 @@ pub fn explain(
             }
         })
         .collect())
+}
+
+/// Explains the regressor's score for every row of `x`, as [`explain`] the classifier's
+/// probability: TreeSHAP for tree models, exact SHAP for the linear one, sampled Shapley values
+/// for the network, all on the score's own scale.
+pub fn explain_score(
+    regressor: &FittedRegressor,
+    pipeline: &FeaturePipeline,
+    background: &FeatureMatrix,
+    x: &FeatureMatrix,
+    options: SamplingOptions,
+) -> Result<Vec<ScoreExplanation>, ModelError> {
+    let players = players_for(pipeline, background, x)?;
+    let method = Method::of_regressor(regressor);
+    let raw = match regressor {
+        FittedRegressor::Boosting(m) => tree_shap(m.contributions(x)?),
+        FittedRegressor::Forest(m) => tree_shap(m.contributions(x)?),
+        FittedRegressor::Linear(m) => linear_shap(&m.beta, background, x),
+        FittedRegressor::Mlp(_) => {
+            let g = |m: &FeatureMatrix| regressor.predict(m);
+            sampled(&g, &players, background, x, options)?
+        }
+    };
+    Ok(x.rows()
+        .zip(raw)
+        .map(|(row, (base, per_column))| {
+            let (score, contributions) =
+                assemble(&players, pipeline, method, row, base, per_column);
+            ScoreExplanation {
+                method,
+                base,
+                score,
+                contributions,
+            }
+        })
+        .collect())
+}
+
+/// The explanation's players, once the rows and the background are checked to be the
+/// pipeline's.
+fn players_for(
+    pipeline: &FeaturePipeline,
+    background: &FeatureMatrix,
+    x: &FeatureMatrix,
+) -> Result<Players, ModelError> {
+    let names = pipeline.names();
+    if x.n_cols() != names.len() || background.n_cols() != names.len() {
+        return Err(ModelError::Shape(format!(
+            "rows of {} and background of {} columns for a model of {}",
+            x.n_cols(),
+            background.n_cols(),
+            names.len()
+        )));
+    }
+    Ok(Players::new(names))
+}
+
+/// Sampled Shapley values of `g` for every row of `x`: (base, per player).
+fn sampled(
+    g: &dyn Fn(&FeatureMatrix) -> Vec<f64>,
+    players: &Players,
+    background: &FeatureMatrix,
+    x: &FeatureMatrix,
+    options: SamplingOptions,
+) -> Result<Vec<(f64, Vec<f64>)>, ModelError> {
+    if background.n_rows() == 0 {
+        return Err(ModelError::Shape("the model has no background rows".into()));
+    }
+    Ok(x.rows()
+        .enumerate()
+        .map(|(i, row)| {
+            let seed = options.seed.wrapping_add(i as u64);
+            sampling_shapley(g, players, background, row, options.samples, seed)
+        })
+        .collect())
+}
+
+/// One row's total (`base` plus every contribution) and its contributions, per player (the
+/// exact methods give one value per column, gathered here), largest magnitude first.
+fn assemble(
+    players: &Players,
+    pipeline: &FeaturePipeline,
+    method: Method,
+    row: &[f64],
+    base: f64,
+    per_column: Vec<f64>,
+) -> (f64, Vec<Contribution>) {
+    let per_player = if method == Method::SamplingShapley {
+        per_column
+    } else {
+        players.gather(&per_column)
+    };
+    let total = base + per_player.iter().sum::<f64>();
+    let values = display_values(players, pipeline, row);
+    let mut contributions: Vec<Contribution> = players
+        .names
+        .iter()
+        .zip(values)
+        .zip(per_player)
+        .map(|((feature, value), contribution)| Contribution {
+            feature: feature.clone(),
+            value,
+            contribution,
+        })
+        .collect();
+    contributions.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+    (total, contributions)
 }
 
 /// Probabilities are clipped this far from 0 and 1 before taking log-odds.
@@ -530,6 +628,53 @@ mod tests {
                 assert!(genre.value == "pop" || genre.value == "rock", "{genre:?}");
             }
             // Danceability drives the label: it should lead (or follow genre) for this model.
+            let leaders: Vec<&str> = ex[0].contributions[..3]
+                .iter()
+                .map(|c| c.feature.as_str())
+                .collect();
+            assert!(
+                leaders.contains(&"danceability") || leaders.contains(&GENRE),
+                "{kind}: {leaders:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_regressor_adds_up_to_its_score() {
+        use crate::models::RegressorKind;
+        let (pipeline, x, y) = fixture();
+        // A score that danceability drives: 100 times the label plus the danceability column.
+        let dance = pipeline
+            .names()
+            .iter()
+            .position(|n| n == "danceability")
+            .unwrap();
+        let score: Vec<f64> = x
+            .rows()
+            .zip(&y)
+            .map(|(r, l)| 60.0 * l + 10.0 * r[dance] + 30.0)
+            .collect();
+        let bg = x.select_rows(&(0..50).collect::<Vec<_>>());
+        let some = x.select_rows(&[3, 7, 11]);
+        for kind in [
+            RegressorKind::Gbm,
+            RegressorKind::Rf,
+            RegressorKind::Linear,
+            RegressorKind::Mlp,
+        ] {
+            let model = ModelSpec::regressor(kind)
+                .fit_regressor(&TrainSet::new(&x, &score), None, 1)
+                .unwrap();
+            let ex =
+                explain_score(&model, &pipeline, &bg, &some, SamplingOptions::default()).unwrap();
+            assert_eq!(ex[0].method, Method::of_regressor(&model));
+            for (e, s) in ex.iter().zip(model.predict(&some)) {
+                let total = e.base + e.contributions.iter().map(|c| c.contribution).sum::<f64>();
+                assert!((total - e.score).abs() < 1e-9, "{kind}");
+                // The score is the model's own, in points.
+                assert!((e.score - s).abs() < 1e-4, "{kind}: {} vs {s}", e.score);
+                assert_eq!(e.contributions.len(), 15, "{kind}: genre is one player");
+            }
             let leaders: Vec<&str> = ex[0].contributions[..3]
                 .iter()
                 .map(|c| c.feature.as_str())

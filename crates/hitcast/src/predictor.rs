@@ -19,7 +19,9 @@ use crate::artifact::{Artifact, ArtifactError, Metadata, Payload};
 use crate::calibration::{logit, Calibration};
 use crate::data::{Column, FieldProblem, RawRow, Rule, Tracks, N_AUDIO};
 use crate::domain::Warning;
-use crate::explain::{explain, Explanation, Method, SamplingOptions};
+use crate::explain::{
+    explain, explain_score, Explanation, Method, SamplingOptions, ScoreExplanation,
+};
 use crate::features::{FeatureMatrix, FeaturePipeline, TrackInput};
 use crate::interval::{agree, Range};
 use crate::models::{Classifier, ModelError, Regressor};
@@ -255,6 +257,14 @@ impl Predictor {
         Method::of(&self.artifact.payload.classifier)
     }
 
+    /// Whether explaining a track samples (the classifier's or the regressor's method), which
+    /// costs milliseconds a track where the exact methods cost microseconds.
+    pub fn explanations_sample(&self) -> bool {
+        let p = &self.artifact.payload;
+        self.method() == Method::SamplingShapley
+            || Method::of_regressor(&p.regressor) == Method::SamplingShapley
+    }
+
     /// The decision threshold of the model that gave `answer`.
     pub fn decision_threshold(&self, answer: &Prediction) -> f64 {
         self.head(!answer.genres_used).metadata.decision_threshold
@@ -444,6 +454,30 @@ impl Predictor {
                 .into_iter()
                 .zip(explanations)
                 .collect())
+        })
+    }
+
+    /// Why each of `tracks` gets its 0-100 score: contributions in points of popularity from a
+    /// typical track's score to this one's, by the regressor that answered (the companion's for
+    /// a track with no genre the main model knows).
+    pub fn explain_scores(
+        &self,
+        tracks: &[TrackInput],
+        options: SamplingOptions,
+    ) -> Result<Vec<ScoreExplanation>, ModelError> {
+        self.routed(tracks, |head, share| {
+            if share.is_empty() {
+                return Ok(Vec::new());
+            }
+            let batch = head.batch(share);
+            let p = head.payload;
+            explain_score(
+                &p.regressor,
+                &p.pipeline,
+                head.background,
+                &batch.x,
+                options,
+            )
         })
     }
 

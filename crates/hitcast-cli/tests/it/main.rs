@@ -1187,16 +1187,22 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
 /// Checks that an explanation's base plus its contributions is its log-odds (within
 /// `tolerance`); returns the log-odds.
 fn adds_up(explanation: &Value, tolerance: f64) -> f64 {
+    adds_up_to(explanation, "log_odds", tolerance)
+}
+
+/// Checks that an explanation's base and contributions add up to its `total` field (`log_odds`
+/// for the chance, `score` for the score) and returns that total.
+fn adds_up_to(explanation: &Value, total: &str, tolerance: f64) -> f64 {
     let base = explanation["base"].as_f64().unwrap();
-    let log_odds = explanation["log_odds"].as_f64().unwrap();
+    let value = explanation[total].as_f64().unwrap();
     let sum: f64 = explanation["contributions"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| c["contribution"].as_f64().unwrap())
         .sum();
-    assert!((base + sum - log_odds).abs() < tolerance, "{explanation}");
-    log_odds
+    assert!((base + sum - value).abs() < tolerance, "{explanation}");
+    value
 }
 
 /// Headless Chromium, if installed (`$CHROMIUM`, else `chromium` on the PATH). Without one the

@@ -249,6 +249,17 @@ fn the_api_scores_like_predict_validates_and_documents_itself() {
         let p = prediction["probability"].as_f64().unwrap();
         assert!((1.0 / (1.0 + (-log_odds).exp()) - p).abs() < 1e-6);
         assert_eq!(e["method"], "tree-shap");
+        // The score's explanation adds up to the score shown (inside 0-100, not clamped).
+        let s = &prediction["score_explanation"];
+        let score = super::adds_up_to(s, "score", 1e-6);
+        assert!(
+            (score - prediction["popularity"].as_f64().unwrap()).abs() < 1e-4,
+            "{s}"
+        );
+        assert_eq!(
+            s["method"], "linear-shap",
+            "the test model's regressor is linear"
+        );
     }
     assert_eq!(predictions[0]["probability"], one["probability"]);
 
@@ -672,7 +683,7 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
             .execute(
                 "const w = document.querySelector('ol.waterfall');
                  let sum = parseFloat(w.dataset.start) * 100;
-                 for (const li of w.querySelectorAll('li')) sum += parseFloat(li.dataset.pp);
+                 for (const li of w.querySelectorAll('li')) sum += parseFloat(li.dataset.change);
                  const shown = parseFloat(document.querySelector('#probability').dataset.probability);
                  return [sum, shown * 100, w.querySelectorAll('li').length];",
                 vec![],
@@ -1101,6 +1112,8 @@ fn what_if_curves_similar_tracks_and_the_docs_page() {
     // neighbours, the loaded track and its copies on other albums left out.
     let (status, page) = server.get("/predict?q=Comedy+Gen+Hoshino");
     assert_eq!(status, 200);
+    assert!(page.contains("<h3>Why this chance</h3>") && page.contains("<h3>Why this score</h3>"));
+    assert_eq!(page.matches("<ol class=\"waterfall\"").count(), 2, "{page}");
     assert_eq!(
         page.matches("<figure class=\"curve\"").count(),
         10,

@@ -9,7 +9,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use hitcast::data::{Column, N_AUDIO};
-use hitcast::explain::Explanation;
+use hitcast::explain::{probability, Contribution, Explanation, ScoreExplanation};
 use hitcast::features::CONTINUOUS;
 use maud::{html, Markup};
 
@@ -584,6 +584,7 @@ fn result_panel(
                     @if !a.genres_used { " With no genre it knows, the track is scored by the model's audio-only companion." } }
             }
             @if let Some(e) = &s.explanation { (contributions(e)) }
+            @if let Some(e) = &s.score_explanation { (score_contributions(e)) }
             (what_if(state, track))
             @if !similar.is_empty() {
                 h3 { "Real tracks that sound like it" }
@@ -681,32 +682,38 @@ fn what_if(state: &AppState, track: &TrackRequest) -> Markup {
 /// Steps of the waterfall shown one by one; the rest are summed in one "everything else" step.
 const WATERFALL_STEPS: usize = 8;
 
-/// One step of the waterfall: a feature (or the rest), its value, and the change it brings in
-/// percentage points of the chance.
+/// One step of the waterfall: a feature (or the rest), its value, and where it takes the answer
+/// from and to (a chance 0-1, or a score in points).
 struct Step {
     label: String,
     value: String,
-    /// The chance before and after this step, 0-1.
     from: f64,
     to: f64,
 }
 
-/// The waterfall from a typical track's chance to this track's: the largest contributions one by
-/// one, then everything else in one step. Contributions add in log-odds; each step's change in
-/// chance is measured after the steps before it, so the steps add up to the move exactly.
-fn waterfall(e: &Explanation) -> Vec<Step> {
-    let shown = e.contributions.len().min(WATERFALL_STEPS);
-    let (top, rest) = e.contributions.split_at(shown);
-    let mut log_odds = e.base;
-    let mut steps = Vec::with_capacity(shown + 1);
+/// The waterfall from a typical track's answer to this track's: the largest contributions one
+/// by one, then everything else in one step. Contributions add on the model's scale (`base`
+/// to `total`); `shown` maps that scale to the answer's (log-odds to a chance; a score is its
+/// own), and each step's change is measured after the steps before it, so the steps add up to
+/// the move exactly.
+fn waterfall(
+    base: f64,
+    total: f64,
+    contributions: &[Contribution],
+    shown: impl Fn(f64) -> f64,
+) -> Vec<Step> {
+    let n = contributions.len().min(WATERFALL_STEPS);
+    let (top, rest) = contributions.split_at(n);
+    let mut at = base;
+    let mut steps = Vec::with_capacity(n + 1);
     let mut step = |label: String, value: String, delta: f64| {
-        let from = hitcast::explain::probability(log_odds);
-        log_odds += delta;
+        let from = shown(at);
+        at += delta;
         steps.push(Step {
             label,
             value,
             from,
-            to: hitcast::explain::probability(log_odds),
+            to: shown(at),
         });
     };
     for c in top {
@@ -717,51 +724,77 @@ fn waterfall(e: &Explanation) -> Vec<Step> {
         );
     }
     if !rest.is_empty() {
-        // The rest's sum, so the last step lands on the track's own log-odds exactly.
+        // The rest's sum, so the last step lands on the track's own answer exactly.
         let shown_sum: f64 = top.iter().map(|c| c.contribution).sum();
         step(
             format!("Everything else ({} more inputs)", rest.len()),
             String::new(),
-            e.log_odds - e.base - shown_sum,
+            total - base - shown_sum,
         );
     }
     steps
 }
 
-fn contributions(e: &Explanation) -> Markup {
-    let steps = waterfall(e);
-    let start = hitcast::explain::probability(e.base);
-    let end = hitcast::explain::probability(e.log_odds);
-    // The axis spans every point the waterfall reaches.
-    let top = steps
-        .iter()
-        .map(|s| s.to.max(s.from))
-        .fold(start.max(end), f64::max)
-        .max(1e-9);
-    let x = |p: f64| p / top * 100.0;
+/// The steps as bars on one axis from 0 (or the lowest point) to the highest; `unit` turns a
+/// change into the amount shown ("+3.7 pp", "-2.1 points"), and `data-change` carries it
+/// unrounded, so a test can add the steps up.
+fn waterfall_list(
+    steps: &[Step],
+    start: f64,
+    end: f64,
+    amount: impl Fn(f64) -> (f64, String),
+) -> Markup {
+    let points = steps.iter().flat_map(|s| [s.from, s.to]);
+    let lo = points.clone().fold(start.min(end).min(0.0), f64::min);
+    let hi = points.fold(start.max(end), f64::max).max(lo + 1e-9);
+    let x = |v: f64| (v - lo) / (hi - lo) * 100.0;
     html! {
-        h3 { "Why" }
-        p.muted {
-            "From a typical track's chance (" (format!("{:.1}%", start * 100.0)) ") to this one's ("
-            (format!("{:.1}%", end * 100.0)) "): how much each input moves it, in percentage points, "
-            "largest first. Computed by " (e.method.describe()) "; the genres count as one input."
-        }
         ol.waterfall data-start=(format!("{start}")) data-end=(format!("{end}")) {
-            @for s in &steps {
-                @let change = s.to - s.from;
-                li data-pp=(format!("{}", change * 100.0)) {
+            @for s in steps {
+                @let (change, text) = amount(s.to - s.from);
+                li data-change=(format!("{change}")) {
                     span.name {
                         (s.label)
                         @if !s.value.is_empty() { " " span.value { (s.value) } }
                     }
                     span.track {
-                        span.(if change >= 0.0 { "bar up" } else { "bar down" })
+                        span.(if s.to >= s.from { "bar up" } else { "bar down" })
                             style=(format!("margin-left:{:.2}%;width:{:.2}%", x(s.from.min(s.to)), (x(s.to) - x(s.from)).abs().max(0.3))) {}
                     }
-                    span.amount { (format!("{:+.1} pp", change * 100.0)) }
+                    span.amount { (text) }
                 }
             }
         }
+    }
+}
+
+fn contributions(e: &Explanation) -> Markup {
+    let steps = waterfall(e.base, e.log_odds, &e.contributions, probability);
+    let (start, end) = (probability(e.base), probability(e.log_odds));
+    html! {
+        h3 { "Why this chance" }
+        p.muted {
+            "From a typical track's chance (" (format!("{:.1}%", start * 100.0)) ") to this one's ("
+            (format!("{:.1}%", end * 100.0)) "): how much each input moves it, in percentage points, "
+            "largest first. Computed by " (e.method.describe()) "; the genres count as one input."
+        }
+        (waterfall_list(&steps, start, end, |d| (d * 100.0, format!("{:+.1} pp", d * 100.0))))
+    }
+}
+
+fn score_contributions(e: &ScoreExplanation) -> Markup {
+    let steps = waterfall(e.base, e.score, &e.contributions, |v| v);
+    let clamped = e.score.clamp(0.0, 100.0);
+    html! {
+        h3 { "Why this score" }
+        p.muted {
+            "From a typical track's score (" (format!("{:.0}", e.base)) ") to this one's ("
+            (format!("{:.0}", e.score))
+            @if clamped != e.score { ", shown as " (format!("{clamped:.0}")) }
+            "): how much each input moves it, in points of popularity, largest first. Computed by "
+            (e.method.describe()) "."
+        }
+        (waterfall_list(&steps, e.base, e.score, |d| (d, format!("{d:+.1}"))))
     }
 }
 
