@@ -11,8 +11,9 @@ use serde_json::{json, Map, Value};
 /// with no genre the model knows is answered by its audio-only companion). 2.2.0: `POST
 /// /api/v1/what-if` and `POST /api/v1/similar`; `GET /api/v1/tracks` gives `total`, each
 /// track's `album_name` and its `features` as `/api/v1/predict` takes them, and finds Spotify
-/// links.
-pub const API_VERSION: &str = "2.2.0";
+/// links. 2.3.0: an explained prediction also carries `score_explanation` (the 0-100 score's
+/// contributions, in points).
+pub const API_VERSION: &str = "2.3.0";
 
 use crate::Limits;
 
