@@ -239,13 +239,19 @@ fn run_steps(
 ) -> anyhow::Result<()> {
     let steps_started = Instant::now();
     let labels: Vec<&str> = steps.iter().map(|s| s.label).collect();
+    // With -q only errors reach the terminal: the step lines are progress too.
+    let say = |line: String| {
+        if !globals.quiet {
+            eprintln!("{line}");
+        }
+    };
     match steps.len() {
-        1 => eprintln!("== step {first}/{total}: {}", labels[0]),
-        n => eprintln!(
+        1 => say(format!("== step {first}/{total}: {}", labels[0])),
+        n => say(format!(
             "== steps {first}-{}/{total}, side by side: {}",
             first + n - 1,
             labels.join("; ")
-        ),
+        )),
     }
     let program = std::env::current_exe().context("cannot find this program")?;
     let mut children = Vec::new();
@@ -285,11 +291,11 @@ fn run_steps(
             );
         }
     }
-    eprintln!(
+    say(format!(
         "   done in {} (total {})",
         clock(steps_started.elapsed().as_secs()),
         clock(started.elapsed().as_secs())
-    );
+    ));
     Ok(())
 }
 

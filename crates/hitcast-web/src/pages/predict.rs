@@ -778,7 +778,16 @@ fn contributions(e: &Explanation) -> Markup {
             (format!("{:.1}%", end * 100.0)) "): how much each input moves it, in percentage points, "
             "largest first. Computed by " (e.method.describe()) "; the genres count as one input."
         }
-        (waterfall_list(&steps, start, end, |d| (d * 100.0, format!("{:+.1} pp", d * 100.0))))
+        (waterfall_list(&steps, start, end, |d| (d * 100.0, format!("{} pp", signed(d * 100.0)))))
+    }
+}
+
+/// A change to one decimal with its sign, and no sign when it rounds to zero ("0.0", not "-0.0").
+fn signed(change: f64) -> String {
+    if change.abs() < 0.05 {
+        "0.0".to_owned()
+    } else {
+        format!("{change:+.1}")
     }
 }
 
@@ -794,13 +803,21 @@ fn score_contributions(e: &ScoreExplanation) -> Markup {
             "): how much each input moves it, in points of popularity, largest first. Computed by "
             (e.method.describe()) "."
         }
-        (waterfall_list(&steps, e.base, e.score, |d| (d, format!("{d:+.1}"))))
+        (waterfall_list(&steps, e.base, e.score, |d| (d, signed(d))))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changes_carry_their_sign_unless_they_round_to_zero() {
+        assert_eq!(signed(3.64), "+3.6");
+        assert_eq!(signed(-2.15), "-2.1");
+        assert_eq!(signed(-0.04), "0.0");
+        assert_eq!(signed(0.0), "0.0");
+    }
 
     #[test]
     fn slider_labels_show_three_significant_figures() {
