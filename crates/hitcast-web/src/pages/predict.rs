@@ -735,9 +735,9 @@ fn waterfall(
     steps
 }
 
-/// The steps as bars on one axis from 0 (or the lowest point) to the highest; `unit` turns a
-/// change into the amount shown ("+3.7 pp", "-2.1 points"), and `data-change` carries it
-/// unrounded, so a test can add the steps up.
+/// The steps as bars on one axis from 0 (or the lowest point) to the highest; `amount` turns a
+/// change into its value in the shown unit and its text ("+3.7 pp", "-2.1"), and `data-change`
+/// carries the value unrounded, so a test can add the steps up.
 fn waterfall_list(
     steps: &[Step],
     start: f64,

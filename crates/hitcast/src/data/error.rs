@@ -50,8 +50,8 @@ pub enum DataError {
     /// Columns needed for this use of the file are absent from the header.
     #[error(
         "{}{}: missing required column(s) {}{}; {} {} (rename with {})",
-        path.display(), header.line(), quoted(missing), why(missing), header.has(), quoted(found),
-        header.rename()
+        path.display(), header.words().line, quoted(missing), why(missing), header.words().has,
+        quoted(found), header.words().rename
     )]
     MissingColumns {
         /// The file.
@@ -64,7 +64,7 @@ pub enum DataError {
         found: Vec<String>,
     },
     /// Two header fields name the same column (possibly after `--map`).
-    #[error("{}{}: column {name:?} appears twice ({} {first} and {second})", path.display(), header.line(), header.fields())]
+    #[error("{}{}: column {name:?} appears twice ({} {first} and {second})", path.display(), header.words().line, header.words().fields)]
     DuplicateColumn {
         /// The file.
         path: PathBuf,
@@ -199,35 +199,32 @@ pub enum Header {
     Schema,
 }
 
-impl Header {
+/// How messages name a header's parts.
+struct HeaderWords {
     /// `:1` for a CSV header (its line), nothing for a schema, which has no lines.
-    fn line(self) -> &'static str {
-        match self {
-            Header::Csv => ":1",
-            Header::Schema => "",
-        }
-    }
-
-    fn has(self) -> &'static str {
-        match self {
-            Header::Csv => "the header has",
-            Header::Schema => "its columns are",
-        }
-    }
-
-    fn fields(self) -> &'static str {
-        match self {
-            Header::Csv => "fields",
-            Header::Schema => "columns",
-        }
-    }
-
+    line: &'static str,
+    has: &'static str,
+    fields: &'static str,
     /// How to rename: the command line's `--map`, and for a schema also the Python package's
     /// `columns=` (a frame reaches hitcast only through it).
-    fn rename(self) -> &'static str {
+    rename: &'static str,
+}
+
+impl Header {
+    fn words(self) -> HeaderWords {
         match self {
-            Header::Csv => "--map SRC=DST",
-            Header::Schema => "--map SRC=DST, or columns={\"SRC\": \"DST\"} in Python",
+            Header::Csv => HeaderWords {
+                line: ":1",
+                has: "the header has",
+                fields: "fields",
+                rename: "--map SRC=DST",
+            },
+            Header::Schema => HeaderWords {
+                line: "",
+                has: "its columns are",
+                fields: "columns",
+                rename: "--map SRC=DST, or columns={\"SRC\": \"DST\"} in Python",
+            },
         }
     }
 }
