@@ -34,6 +34,23 @@
     });
   }
 
+  // What-if curves move from under the answer to beside their controls, where a slider's
+  // effect can be read as it moves; those open stay open across updates.
+  function placeCurves(open) {
+    let moved = 0;
+    const curves = result.querySelectorAll("details.curve");
+    for (const curve of curves) {
+      const slot = form.querySelector('.curve-slot[data-feature="' + curve.dataset.feature + '"]');
+      if (!slot) continue;
+      slot.replaceChildren(curve);
+      if (open.has(curve.dataset.feature)) curve.open = true;
+      moved += 1;
+    }
+    const section = result.querySelector("section.what-if-curves");
+    if (section && moved === curves.length) section.hidden = true;
+  }
+  placeCurves(new Set());
+
   // Live updates: ask for the result panel after each change, the latest answer winning.
   let timer = 0;
   let latest = 0;
@@ -46,7 +63,9 @@
       });
       const html = await response.text();
       if (ticket === latest) {
+        const open = new Set(Array.from(form.querySelectorAll("details.curve[open]"), (d) => d.dataset.feature));
         result.innerHTML = html;
+        placeCurves(open);
         result.dataset.updates = String(Number(result.dataset.updates || 0) + 1);
       }
     } catch (err) {

@@ -25,10 +25,8 @@ pub struct Catalog {
     space: Vec<f32>,
     /// The mean and spread of each [`SIMILAR`] column, to place a query track in `space`.
     scale: Vec<(f64, f64)>,
-    /// Where the tracks came from, for the page.
-    source: String,
-    /// A caveat to show, e.g. that the file is not the one the model was trained on.
-    note: Option<String>,
+    /// Whether the tracks are the ones the model was trained on (the same file).
+    model_data: bool,
 }
 
 /// A track found, as the search lists it.
@@ -97,8 +95,8 @@ pub struct Search {
 }
 
 impl Catalog {
-    /// A catalog of `tracks` read from `source`.
-    pub fn new(tracks: Tracks, source: String, note: Option<String>) -> Catalog {
+    /// A catalog of `tracks`, read from the file the model was trained on or not.
+    pub fn new(tracks: Tracks, model_data: bool) -> Catalog {
         let haystack = tracks
             .rows
             .iter()
@@ -137,8 +135,7 @@ impl Catalog {
             haystack,
             space,
             scale,
-            source,
-            note,
+            model_data,
         }
     }
 
@@ -198,14 +195,14 @@ impl Catalog {
             .collect()
     }
 
-    /// Where the tracks came from.
-    pub fn source(&self) -> &str {
-        &self.source
-    }
-
-    /// A caveat about the file, if any.
-    pub fn note(&self) -> Option<&str> {
-        self.note.as_deref()
+    /// A caveat for visitors when the tracks are not the ones the model learned from: their
+    /// popularity was never seen in training. Which file it is belongs in the server's log,
+    /// not on the page.
+    pub fn note(&self) -> Option<&'static str> {
+        (!self.model_data).then_some(
+            "These real tracks come from another catalogue than the one the model learned \
+             from: their popularity was not seen in training.",
+        )
     }
 
     /// Number of tracks.
@@ -405,7 +402,7 @@ mod tests {
             row("id3", "Halo", "Another Band", "Live", 10),
             row("id4", "Lights", "Someone;The Weeknd Tribute", "Covers", 5),
         ];
-        Catalog::new(Tracks::collapse(rows), "test".into(), None)
+        Catalog::new(Tracks::collapse(rows), true)
     }
 
     fn ids(s: &Search) -> Vec<&str> {

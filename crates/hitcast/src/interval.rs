@@ -18,7 +18,7 @@ use hessboost::conformal::ConformalizedQuantile;
 use hessboost::data::DMatrix;
 use serde::{Deserialize, Serialize};
 
-use crate::features::FeatureMatrix;
+use crate::features::{FeatureMatrix, Variants};
 use crate::models::{BoostingModel, BoostingParams, ModelError, Params, Task, TrainSet};
 
 /// Default share of tracks whose score should fall in their range.
@@ -173,6 +173,20 @@ impl IntervalModel {
 
     /// The range of each row of `x`, whose score-model predictions are `point`.
     pub fn predict(&self, x: &FeatureMatrix, point: &[f64]) -> Vec<Range> {
+        self.ranges(point, |band| band.predict_band(x))
+    }
+
+    /// [`IntervalModel::predict`] of the variants' rows (what-if curves).
+    pub fn predict_variants(&self, variants: &Variants<'_>, point: &[f64]) -> Vec<Range> {
+        self.ranges(point, |band| band.predict_band_variants(variants))
+    }
+
+    /// The ranges around `point`, from the band's outputs where the model has a band.
+    fn ranges(
+        &self,
+        point: &[f64],
+        band_of: impl FnOnce(&BoostingModel) -> Vec<[f64; 2]>,
+    ) -> Vec<Range> {
         let range = |low: f64, high: f64, p: f64| {
             let p = p.clamp(0.0, 100.0);
             Range {
@@ -185,8 +199,7 @@ impl IntervalModel {
                 .iter()
                 .map(|&p| range(p - half_width, p + half_width, p))
                 .collect(),
-            IntervalModel::Quantile { band, correction } => band
-                .predict_band(x)
+            IntervalModel::Quantile { band, correction } => band_of(band)
                 .into_iter()
                 .zip(point)
                 .map(|([lo, hi], &p)| range(lo - correction, hi + correction, p))

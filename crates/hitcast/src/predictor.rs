@@ -22,7 +22,7 @@ use crate::domain::Warning;
 use crate::explain::{
     explain, explain_score, Explanation, Method, SamplingOptions, ScoreExplanation,
 };
-use crate::features::{FeatureMatrix, FeaturePipeline, TrackInput};
+use crate::features::{FeatureMatrix, FeaturePipeline, TrackInput, Variants};
 use crate::interval::{agree, Range};
 use crate::models::{Classifier, ModelError, Regressor};
 
@@ -139,6 +139,9 @@ struct Head<'a> {
 struct Batch {
     x: FeatureMatrix,
     audio: Vec<[f64; N_AUDIO]>,
+    /// The rows are variants of the first (a what-if curve), which tree models score walking
+    /// each tree once for all of them.
+    variants: bool,
 }
 
 fn unfit(reason: String) -> ArtifactError {
@@ -416,18 +419,31 @@ impl Predictor {
     ) -> Result<Vec<Prediction>, WhatIfError> {
         let i = column.audio_index().ok_or(WhatIfError::NotAudio(column))?;
         let rule = column.rule();
-        let variants = values
+        let values = values
             .iter()
             .map(|&v| {
-                let v = rule
-                    .check(v)
-                    .map_err(|problem| WhatIfError::Value { column, problem })?;
+                rule.check(v)
+                    .map_err(|problem| WhatIfError::Value { column, problem })
+            })
+            .collect::<Result<Vec<f64>, WhatIfError>>()?;
+        let variants: Vec<TrackInput> = values
+            .iter()
+            .map(|&v| {
                 let mut variant = track.clone();
                 variant.audio[i] = v;
-                Ok(variant)
+                variant
             })
-            .collect::<Result<Vec<_>, WhatIfError>>()?;
-        Ok(self.score(&variants)?)
+            .collect();
+        // The variants keep the track's genres, so one head answers them all, and only input
+        // `i`'s column differs between their feature rows.
+        let audio_only = self.audio_only(std::slice::from_ref(track))[0];
+        let head = self.head(audio_only);
+        let batch = Batch {
+            x: head.payload.pipeline.transform_variants(track, i, &values),
+            audio: variants.iter().map(|t| t.audio).collect(),
+            variants: true,
+        };
+        Ok(self.answer(head, &variants, batch)?)
     }
 
     /// [`Predictor::score`] for rows read from a file.
@@ -513,8 +529,18 @@ impl Predictor {
         batch: Batch,
     ) -> Result<Vec<Prediction>, ModelError> {
         let (p, m) = (head.payload, head.metadata);
-        let probabilities = head.probabilities(&batch.x);
-        let scores = p.regressor.predict(&batch.x);
+        let variants = batch.variants.then(|| Variants::new(&batch.x));
+        let (raw, scores) = match &variants {
+            Some(v) => (
+                p.classifier.predict_proba_variants(v),
+                p.regressor.predict_variants(v),
+            ),
+            None => (
+                p.classifier.predict_proba(&batch.x),
+                p.regressor.predict(&batch.x),
+            ),
+        };
+        let probabilities = head.calibrated(raw);
         if let Some(i) = probabilities
             .iter()
             .zip(&scores)
@@ -526,7 +552,10 @@ impl Predictor {
             )));
         }
         let coverage = m.interval.choice.coverage;
-        let ranges = p.interval.predict(&batch.x, &scores);
+        let ranges = match &variants {
+            Some(v) => p.interval.predict_variants(v, &scores),
+            None => p.interval.predict(&batch.x, &scores),
+        };
         let genres_used = p.pipeline.params().features.has_genres();
         let main = self.pipeline();
         Ok(probabilities
@@ -565,17 +594,17 @@ impl Head<'_> {
                 unreachable!("transform_one writes rows of the pipeline's width")
             }),
             audio: tracks.iter().map(|t| t.audio).collect(),
+            variants: false,
         }
     }
 
     fn probabilities(&self, x: &FeatureMatrix) -> Vec<f64> {
+        self.calibrated(self.payload.classifier.predict_proba(x))
+    }
+
+    fn calibrated(&self, raw: Vec<f64>) -> Vec<f64> {
         let calibration = &self.payload.calibration;
-        self.payload
-            .classifier
-            .predict_proba(x)
-            .into_iter()
-            .map(|p| calibration.apply(p))
-            .collect()
+        raw.into_iter().map(|p| calibration.apply(p)).collect()
     }
 
     /// Explanations, calibrated: the classifier's raw contributions are rescaled so that the
@@ -779,6 +808,91 @@ mod tests {
         assert!(answers[warned[0]].warnings[0]
             .message
             .starts_with("0:00 min is below"));
+    }
+
+    #[test]
+    fn what_if_of_tree_models_gives_each_variant_row_its_own_answer_to_the_bit() {
+        // Tree models score a curve's variants walking each tree once for all of them
+        // (hessboost's RowVariants): a forest, a stack with a forest member, a boosted score
+        // model and a quantile band must still answer each variant as its own row.
+        use crate::models::{BoostingParams, Params, Task, TrainSet};
+        use crate::models::{ClassifierKind, ForestParams, ModelSpec, RegressorKind, StackParams};
+        let (mut a, t) = fixture();
+        let all: Vec<usize> = (0..t.len()).collect();
+        let x = a.payload.pipeline.transform(&t, &all).matrix;
+        let label = |r: &crate::data::Track| f64::from(u8::from(r.popularity > Some(71)));
+        let y: Vec<f64> = t.rows.iter().map(label).collect();
+        let score: Vec<f64> = t
+            .rows
+            .iter()
+            .map(|r| f64::from(r.popularity.unwrap()))
+            .collect();
+        let (classes, scores) = (TrainSet::new(&x, &y), TrainSet::new(&x, &score));
+        let forest = ModelSpec::Forest(ForestParams {
+            n_trees: 20,
+            ..ForestParams::default()
+        });
+        let stack = ModelSpec::Stack(StackParams {
+            members: vec![ClassifierKind::Logreg, ClassifierKind::Rf],
+            ..StackParams::default()
+        });
+        let boosted = BoostingParams {
+            task: Task::Regression,
+            max_rounds: 30,
+            ..BoostingParams::default()
+        };
+        let band = boosted
+            .clone()
+            .check()
+            .unwrap()
+            .fit_band([0.1, 0.9], &scores, None, 1)
+            .unwrap();
+        a.payload.interval = IntervalModel::Quantile {
+            band: Box::new(band),
+            correction: 0.5,
+        };
+        let boosted = ModelSpec::Boosting(boosted);
+        let cases = [
+            (forest, boosted.clone()),
+            (stack, ModelSpec::regressor(RegressorKind::Rf)),
+        ];
+        for (classifier, regressor) in cases {
+            let mut a = a.clone();
+            a.payload.classifier = classifier.fit_classifier(&classes, None, 1).unwrap();
+            a.payload.regressor = regressor.fit_regressor(&scores, None, 1).unwrap();
+            let predictor = Predictor::new(a).unwrap();
+            let genres = [t.genres[1].clone()];
+            let track = TrackInput {
+                audio: t.rows[7].audio,
+                genres: &genres,
+                artists: "a3",
+                album_name: "",
+                track_name: "",
+            };
+            for column in [Column::DurationMs, Column::Danceability] {
+                let values = predictor
+                    .what_if_values(column, track.audio[column.audio_index().unwrap()], 70)
+                    .unwrap();
+                let curve = predictor.what_if(&track, column, &values).unwrap();
+                let rows: Vec<TrackInput> = values
+                    .iter()
+                    .map(|&v| {
+                        let mut row = track.clone();
+                        row.audio[column.audio_index().unwrap()] = v;
+                        row
+                    })
+                    .collect();
+                let each: Vec<Prediction> = rows
+                    .iter()
+                    .map(|r| predictor.score(std::slice::from_ref(r)).unwrap().remove(0))
+                    .collect();
+                assert_eq!(curve, each, "{column}");
+                // A flat curve would show nothing.
+                assert!(curve
+                    .windows(2)
+                    .any(|w| w[0].probability != w[1].probability));
+            }
+        }
     }
 
     #[test]

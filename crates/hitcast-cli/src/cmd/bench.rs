@@ -5,10 +5,12 @@ use std::time::{Duration, Instant};
 
 use std::path::PathBuf;
 
+use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use hitcast::data::{read_rows, RawRow, Tracks};
+use hitcast::features::{TrackInput, CONTINUOUS};
 use hitcast::models::{Classifier, Regressor};
-use hitcast::predictor::Predictor;
+use hitcast::predictor::{input, Predictor};
 
 use crate::dataset::DataArgs;
 use crate::output::{emit, thousands};
@@ -22,6 +24,10 @@ pub enum BenchCommand {
     /// Score N rows (the dataset repeated) with a saved model, on 1 and 2 threads: features,
     /// each model alone, and the whole in-memory predict.
     Predict(PredictArgs),
+    /// What-if curves of real tracks: each continuous audio input varied along its range, as
+    /// the page draws them, through `Predictor::what_if` (tree models walk each tree once for all
+    /// points) against scoring the same rows one by one; checks that both give the same answers.
+    WhatIf(WhatIfArgs),
     /// Start `hitcast serve` and time it to its first answer, then post single predictions at
     /// increasing rates and print latency percentiles.
     Serve(super::bench_serve::ServeBenchArgs),
@@ -49,6 +55,25 @@ pub struct PredictArgs {
     batch: u32,
 }
 
+/// Flags of `hitcast bench what-if`.
+#[derive(Debug, Args)]
+pub struct WhatIfArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The model file (from `hitcast train`).
+    #[arg(long, value_name = "MODEL")]
+    model: PathBuf,
+    /// Tracks to draw curves for, spread evenly over the file.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    tracks: u32,
+    /// Points per curve (the page draws 41).
+    #[arg(long, default_value_t = 41, value_parser = clap::value_parser!(u32).range(2..))]
+    points: u32,
+    /// Timed runs (after one warm-up run).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+}
+
 /// Flags of `hitcast bench load`.
 #[derive(Debug, Args)]
 pub struct LoadArgs {
@@ -65,6 +90,7 @@ impl BenchCommand {
         match self {
             BenchCommand::Load(args) => load(args),
             BenchCommand::Predict(args) => predict(args),
+            BenchCommand::WhatIf(args) => what_if(args),
             BenchCommand::Serve(args) => args.run(),
         }
     }
@@ -122,13 +148,22 @@ fn load(args: LoadArgs) -> anyhow::Result<()> {
     emit(&out)
 }
 
-fn predict(args: PredictArgs) -> anyhow::Result<()> {
-    let predictor = Predictor::load(&args.model)?;
-    let path = args.data.path()?;
-    let mut options = args.data.options()?;
+/// The saved model and the rows of the data file to score with it (popularity not required).
+fn model_and_rows(
+    model: &std::path::Path,
+    data: &DataArgs,
+) -> anyhow::Result<(Predictor, PathBuf, Vec<RawRow>)> {
+    let predictor = Predictor::load(model)?;
+    let path = data.path()?;
+    let mut options = data.options()?;
     options.require_popularity = false;
-    let source = read_rows(&path, &options)?.rows;
-    anyhow::ensure!(!source.is_empty(), "{}: no rows to score", path.display());
+    let rows = read_rows(&path, &options)?.rows;
+    anyhow::ensure!(!rows.is_empty(), "{}: no rows to score", path.display());
+    Ok((predictor, path, rows))
+}
+
+fn predict(args: PredictArgs) -> anyhow::Result<()> {
+    let (predictor, path, source) = model_and_rows(&args.model, &args.data)?;
     let n = usize::try_from(args.rows)?;
     let rows: Vec<RawRow> = source.iter().cycle().take(n).cloned().collect();
     let payload = &predictor.artifact().payload;
@@ -204,6 +239,94 @@ fn predict(args: PredictArgs) -> anyhow::Result<()> {
         }
         out.push('\n');
     }
+    emit(&out)
+}
+
+fn what_if(args: WhatIfArgs) -> anyhow::Result<()> {
+    let (predictor, _, source) = model_and_rows(&args.model, &args.data)?;
+    let step = (source.len() / args.tracks as usize).max(1);
+    let rows: Vec<&RawRow> = source
+        .iter()
+        .step_by(step)
+        .take(args.tracks as usize)
+        .collect();
+    // Every curve of every track: the track, the input varied and the values it visits.
+    let mut curves = Vec::new();
+    for row in &rows {
+        for column in CONTINUOUS {
+            let i = column
+                .audio_index()
+                .context("a continuous input is an audio input")?;
+            let values = predictor.what_if_values(column, row.audio[i], args.points as usize)?;
+            curves.push((input(row), column, i, values));
+        }
+    }
+    let materialized = |track: &TrackInput, i: usize, values: &[f64]| {
+        let tracks: Vec<TrackInput> = values
+            .iter()
+            .map(|&v| {
+                let mut t = track.clone();
+                t.audio[i] = v;
+                t
+            })
+            .collect();
+        predictor.score(&tracks)
+    };
+    let (mut walked, mut one_by_one) = (Vec::new(), Vec::new());
+    for run in 0..=args.runs {
+        let start = Instant::now();
+        for (track, column, _, values) in &curves {
+            std::hint::black_box(predictor.what_if(track, *column, values)?);
+        }
+        let w = start.elapsed();
+        let start = Instant::now();
+        for (track, _, i, values) in &curves {
+            std::hint::black_box(materialized(track, *i, values)?);
+        }
+        let o = start.elapsed();
+        if run > 0 {
+            walked.push(w);
+            one_by_one.push(o);
+        }
+    }
+    let mut differ = 0;
+    for (track, column, i, values) in &curves {
+        differ += usize::from(
+            predictor.what_if(track, *column, values)? != materialized(track, *i, values)?,
+        );
+    }
+    anyhow::ensure!(
+        differ == 0,
+        "{differ} curves differ between the two ways of scoring"
+    );
+    let payload = &predictor.artifact().payload;
+    let per_curve = |d: Duration| ms(d) * 1e3 / curves.len() as f64;
+    let mut out = format!(
+        "hitcast bench what-if: {} ({} classifier, {} regressor, {} range), {} tracks x {} \
+         inputs, {} points a curve; median of {} runs after 1 warm-up; every curve the same \
+         both ways\n\n",
+        args.model.display(),
+        payload.classifier.kind(),
+        payload.regressor.kind(),
+        predictor.metadata().interval.choice.method,
+        rows.len(),
+        CONTINUOUS.len(),
+        args.points,
+        args.runs
+    );
+    let _ = writeln!(out, "  {:<44}{:>12}{:>12}", "", "per curve", "all curves");
+    let (w, o) = (stats(&walked).0, stats(&one_by_one).0);
+    for (name, d) in [
+        ("Predictor::what_if (trees walked once)", w),
+        ("Predictor::score of the materialized rows", o),
+    ] {
+        let _ = writeln!(out, "  {name:<44}{:>10.0}us{:>10.1}ms", per_curve(d), ms(d));
+    }
+    let _ = writeln!(
+        out,
+        "\n  what_if is {:.1}x faster",
+        o.as_secs_f64() / w.as_secs_f64()
+    );
     emit(&out)
 }
 

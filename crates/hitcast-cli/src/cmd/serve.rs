@@ -88,21 +88,24 @@ impl ServeArgs {
     }
 }
 
-/// The dataset's tracks, loaded on a background thread; a note if the file is not the one the
-/// model was trained on.
+/// The dataset's tracks, loaded on a background thread; a warning in the log if the file is not
+/// the one the model was trained on (the page says so in plain words).
 fn catalog(data: DataArgs, model_sha256: String) -> LazyCatalog {
     LazyCatalog::spawn(move || {
         let load = || -> anyhow::Result<Catalog> {
             let path = data.path()?;
             let loaded = data.load()?;
             let tracks = Tracks::collapse(loaded.rows);
-            let note = (sha256_file(&path)? != model_sha256).then(|| {
-                format!(
-                    "{} is not the file the model was trained on (SHA-256 differs).",
+            let model_data = sha256_file(&path)? == model_sha256;
+            if !model_data {
+                tracing::warn!(
+                    "{} is not the file the model was trained on (SHA-256 differs): search and \
+                     similar tracks come from it; pass the training file with --data (and its \
+                     --map) to search the model's own catalogue",
                     path.display()
-                )
-            });
-            Ok(Catalog::new(tracks, path.display().to_string(), note))
+                );
+            }
+            Ok(Catalog::new(tracks, model_data))
         };
         load().map_err(|e| {
             tracing::warn!("real tracks cannot be loaded: {e:#}");

@@ -371,6 +371,32 @@ fn the_external_sample_loads_with_map() {
 }
 
 #[test]
+fn bench_what_if_checks_that_walking_the_trees_once_gives_each_points_answer() {
+    // The command fails if any curve differs between the two ways of scoring it.
+    let (model, data) = (serve::model().to_str().unwrap(), dataset());
+    let out = hitcast(&[
+        "bench",
+        "what-if",
+        "--model",
+        model,
+        "--data",
+        data.to_str().unwrap(),
+        "--tracks",
+        "5",
+        "--runs",
+        "1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("5 tracks x 10 inputs, 41 points a curve"),
+        "{said}"
+    );
+    assert!(said.contains("every curve the same both ways"), "{said}");
+    assert!(said.contains("x faster"), "{said}");
+}
+
+#[test]
 fn usage_errors_exit_2_and_every_subcommand_has_help() {
     for args in [
         &["--help"][..],

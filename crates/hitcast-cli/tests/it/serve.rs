@@ -140,8 +140,8 @@ impl Server {
         }
     }
 
-    /// SIGTERM, then the exit status and the rest of stdout.
-    fn terminate(mut self) -> (bool, String) {
+    /// SIGTERM, then the exit status, the rest of stdout and the log (stderr).
+    fn terminate(mut self) -> (bool, String, String) {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill")
             .args(["-TERM", &pid])
@@ -156,7 +156,14 @@ impl Server {
             .unwrap()
             .read_to_string(&mut rest)
             .unwrap();
-        (status.success(), rest)
+        let mut log = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut log)
+            .unwrap();
+        (status.success(), rest, log)
     }
 }
 
@@ -412,7 +419,7 @@ fn the_api_scores_like_predict_validates_and_documents_itself() {
     assert_eq!(server.get("/api/v1/tracks?q=x&limit=1000").0, 422);
 
     // SIGTERM: a clean exit.
-    let (ok, said) = server.terminate();
+    let (ok, said, _) = server.terminate();
     assert!(ok);
     assert!(said.contains("hitcast serve: stopped"), "{said}");
 }
@@ -748,6 +755,59 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
         assert_ne!(text("#probability").await, first, "the genre did not change the answer");
         assert_eq!(in_view(c.clone(), "#probability").await, json!(true), "answer out of view");
         shot("wide-genre-changed.png").await;
+
+        // The what-if curves sit beside their controls; one opens to its large chart and stays
+        // open, beside its slider, when another slider moves the answer.
+        let placed = c
+            .execute(
+                "return [document.querySelectorAll('form .curve-slot details.curve').length,
+                         document.querySelector('section.what-if-curves').hidden];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(placed, json!([10, true]), "curves beside their controls");
+        let summary = c
+            .find(Locator::Css(".curve-slot[data-feature=danceability] summary"))
+            .await
+            .unwrap();
+        c.execute(
+            "document.querySelector('.curve-slot[data-feature=danceability]').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+        summary.click().await.unwrap();
+        let large = |c: fantoccini::Client| async move {
+            c.execute(
+                "const f = document.querySelector('.curve-slot[data-feature=danceability] details[open] figure.large');
+                 return f ? [f.getBoundingClientRect().height, f.querySelector('figcaption').textContent] : null;",
+                vec![],
+            )
+            .await
+            .unwrap()
+        };
+        let opened = large(c.clone()).await;
+        assert!(opened[0].as_f64().unwrap() > 150.0, "{opened}");
+        assert!(
+            opened[1].as_str().unwrap().starts_with("Danceability from "),
+            "{opened}"
+        );
+        let before = updates(c.clone()).await;
+        c.find(Locator::Id("valence"))
+            .await
+            .unwrap()
+            .send_keys(&"\u{E014}".repeat(10))
+            .await
+            .unwrap();
+        let started = Instant::now();
+        while updates(c.clone()).await == before {
+            assert!(started.elapsed() < Duration::from_secs(10), "no update after valence");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert!(large(c.clone()).await[0].as_f64().unwrap() > 150.0, "closed by the update");
+        shot("wide-what-if-open.png").await;
 
         // Phones: no page scrolls sideways at 390 px, the navigation included.
         c.set_window_size(390, 844).await.unwrap();
@@ -1115,10 +1175,20 @@ fn what_if_curves_similar_tracks_and_the_docs_page() {
     assert!(page.contains("<h3>Why this chance</h3>") && page.contains("<h3>Why this score</h3>"));
     assert_eq!(page.matches("<ol class=\"waterfall\"").count(), 2, "{page}");
     assert_eq!(
-        page.matches("<figure class=\"curve\"").count(),
+        page.matches("<details class=\"curve\"").count(),
         10,
         "{page}"
     );
+    // Each opens to a large chart of the chance and the score, with its values in words.
+    assert_eq!(page.matches("<figure class=\"large\"").count(), 10);
+    assert!(
+        page.contains("Length from ") && page.contains(" BPM to "),
+        "{page}"
+    );
+    // The form has a place beside each measure's control for its curve.
+    assert_eq!(page.matches("<div class=\"curve-slot\"").count(), 10);
+    // The dataset is the model's own: no caveat about another catalogue.
+    assert!(!page.contains("another catalogue"), "{page}");
     assert!(page.contains("data-feature=\"danceability\""), "{page}");
     let similar = &page[page.find("id=\"similar\"").expect("a similar-tracks table")..];
     let similar = &similar[..similar.find("</table>").unwrap()];
@@ -1179,4 +1249,25 @@ fn what_if_curves_similar_tracks_and_the_docs_page() {
         .collect();
     assert!(p.windows(2).all(|w| w[0] <= w[1]), "{p:?}");
     assert!(p[p.len() - 1] > p[0] + 0.5, "{p:?}");
+
+    // Its real tracks come from the shipped dataset, not its own: the page says so in plain
+    // words, and only the log names the file and the flag that would search its own.
+    server.wait_for_catalog();
+    let (_, page) = server.get("/predict");
+    assert!(
+        page.contains(
+            "These real tracks come from another catalogue than the one the model learned from"
+        ),
+        "{page}"
+    );
+    assert!(
+        !page.contains("spotify_tracks.csv") && !page.contains("SHA-256"),
+        "{page}"
+    );
+    let (_, _, log) = server.terminate();
+    assert!(
+        log.contains("spotify_tracks.csv.gz is not the file the model was trained on")
+            && log.contains("--data"),
+        "{log}"
+    );
 }

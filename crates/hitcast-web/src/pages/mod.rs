@@ -1,5 +1,5 @@
 //! Server-rendered pages (maud escapes every value it prints, names from the data included).
-//! Each works without JavaScript; `assets/app.js` only adds live updates and the genre filter.
+//! Each works without JavaScript; `assets/app.js` only adds live updates, the genre filter and the what-if curves beside their controls.
 
 mod docs;
 mod predict;

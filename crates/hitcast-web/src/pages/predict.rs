@@ -368,6 +368,7 @@ fn track_form(state: &AppState, values: &FormValues, errors: &[FieldError]) -> M
                             aria-invalid=[invalid(name)] aria-describedby=[described(name)];
                         small { (help) }
                         (error_note(errors, name))
+                        (curve_slot(name))
                     }
                 }
             }
@@ -378,12 +379,14 @@ fn track_form(state: &AppState, values: &FormValues, errors: &[FieldError]) -> M
                     input #tempo type="number" name="tempo" min=(bound(Column::Tempo, false)) max=(bound(Column::Tempo, true)) step="any" value=(value("tempo"))
                         aria-invalid=[invalid("tempo")] aria-describedby=[described("tempo")];
                     (error_note(errors, "tempo"))
+                    (curve_slot("tempo"))
                 }
                 div.field {
                     label for="loudness" { "loudness (dB, usually -60 to 0)" }
                     input #loudness type="number" name="loudness" min=(bound(Column::Loudness, false)) max=(bound(Column::Loudness, true)) step="any" value=(value("loudness"))
                         aria-invalid=[invalid("loudness")] aria-describedby=[described("loudness")];
                     (error_note(errors, "loudness"))
+                    (curve_slot("loudness"))
                 }
                 div.field {
                     span.label #duration-label { "duration" }
@@ -396,6 +399,7 @@ fn track_form(state: &AppState, values: &FormValues, errors: &[FieldError]) -> M
                         span { "s" }
                     }
                     (error_note(errors, "duration"))
+                    (curve_slot("duration_ms"))
                 }
             }
             fieldset {
@@ -467,6 +471,12 @@ fn track_form(state: &AppState, values: &FormValues, errors: &[FieldError]) -> M
             button #submit type="submit" { "Predict" }
         }
     }
+}
+
+/// Where the page's script puts a measure's what-if curve, beside its control (empty without
+/// the script: the curves stay under the answer).
+fn curve_slot(feature: &str) -> Markup {
+    html! { div.curve-slot data-feature=(feature) {} }
 }
 
 /// An input's lower or upper physical bound, from the one place the checks read it.
@@ -614,13 +624,49 @@ fn result_panel(
 /// Real tracks listed under the prediction.
 const SIMILAR_SHOWN: usize = 6;
 
-/// Points of each what-if curve on the page (the API's default is 25; these are drawn small).
-const WHAT_IF_POINTS: usize = 21;
+/// Points of each what-if curve on the page (the API's default is 25): enough for the large
+/// chart; tree models answer all of them in one walk of each tree.
+const WHAT_IF_POINTS: usize = 41;
+
+/// One what-if curve: the measure varied, the track's own value, and the answer at each point.
+struct Curve {
+    column: Column,
+    own: f64,
+    /// (value, chance 0-1, score 0-100), by value.
+    points: Vec<(f64, f64, f64)>,
+}
+
+impl Curve {
+    /// The point at the track's own value (always among the points).
+    fn here(&self) -> (f64, f64, f64) {
+        self.points
+            .iter()
+            .copied()
+            .find(|p| p.0 == self.own)
+            .unwrap_or(self.points[0])
+    }
+
+    /// The lowest and highest of one of the answers along the curve.
+    fn extent(&self, of: impl Fn(&(f64, f64, f64)) -> f64) -> (f64, f64) {
+        self.points
+            .iter()
+            .map(of)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            })
+    }
+
+    /// The measure's value for people ("3:20", "171 BPM", "0.51").
+    fn value(&self, v: f64) -> String {
+        words::value(self.column.name(), &format!("{v}"))
+    }
+}
 
 /// What-if curves: for each continuous audio measure, the chance along the range the model saw
 /// in training with everything else as in the form, small and on one shared scale, a dot at
-/// the track's own value. Empty if the model cannot answer (logged; the rest of the panel
-/// stands).
+/// the track's own value; opened, a large chart of the chance and the score with their values.
+/// The page's script moves each beside its control in the form; without it they stay here.
+/// Empty if the model cannot answer (logged; the rest of the panel stands).
 fn what_if(state: &AppState, track: &TrackRequest) -> Markup {
     let predictor = &state.predictor;
     let input = track.input();
@@ -630,17 +676,22 @@ fn what_if(state: &AppState, track: &TrackRequest) -> Markup {
             continue;
         };
         let own = track.audio[i];
-        let answers = predictor
+        let points = predictor
             .what_if_values(column, own, WHAT_IF_POINTS)
             .and_then(|values| {
                 let answers = predictor.what_if(&input, column, &values)?;
                 Ok(values
                     .into_iter()
-                    .zip(answers.into_iter().map(|a| a.probability))
+                    .zip(answers)
+                    .map(|(v, a)| (v, a.probability, a.popularity))
                     .collect::<Vec<_>>())
             });
-        match answers {
-            Ok(points) if points.len() >= 2 => curves.push((column, own, points)),
+        match points {
+            Ok(points) if points.len() >= 2 => curves.push(Curve {
+                column,
+                own,
+                points,
+            }),
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!("what-if of {}: {e}", column.name());
@@ -650,30 +701,117 @@ fn what_if(state: &AppState, track: &TrackRequest) -> Markup {
     }
     let top = curves
         .iter()
-        .flat_map(|(_, _, points)| points.iter().map(|p| p.1))
+        .map(|c| c.extent(|p| p.1).1)
         .fold(0.01, f64::max);
     html! {
-        h3 { "What if" }
-        p.muted {
-            "How the chance would move along each measure, over the range of the training tracks, with everything else as in the form; the dot is this track. One scale for all, 0 to "
-            (format!("{:.0}%", top * 100.0)) "."
+        section.what-if-curves {
+            h3 { "What if" }
+            p.muted {
+                "How the chance would move along each measure, over the range of the training tracks, with everything else as in the form; the dot is this track. One scale for all, 0 to "
+                (format!("{:.0}%", top * 100.0)) ". Open a curve for the chance and the score along it."
+            }
+            div.what-if {
+                @for c in &curves { (curve(c, top)) }
+            }
         }
-        div.what-if {
-            @for (column, own, points) in &curves {
-                @let (lo, hi) = (points[0].0, points[points.len() - 1].0);
-                @let x = |v: f64| if hi > lo { 2.0 + (v - lo) / (hi - lo) * 156.0 } else { 80.0 };
-                @let y = |p: f64| 34.0 - p / top * 30.0;
-                @let path = points.iter().map(|(v, p)| format!("{:.1},{:.1}", x(*v), y(*p))).collect::<Vec<_>>().join(" ");
-                @let here = points.iter().find(|(v, _)| v == own).map_or(0.0, |p| p.1);
-                @let (least, most) = points.iter().fold((f64::INFINITY, 0.0_f64), |(a, b), p| (a.min(p.1), b.max(p.1)));
-                figure.curve data-feature=(column.name()) {
-                    figcaption { (words::label(column.name())) }
-                    svg viewBox="0 0 160 36" role="img" aria-label=(format!("{}: the chance from {:.1}% to {:.1}% along its range", words::label(column.name()), least * 100.0, most * 100.0)) {
-                        polyline points=(path) {}
-                        circle cx=(format!("{:.1}", x(*own))) cy=(format!("{:.1}", y(here))) r="3" {}
-                    }
-                    span.span { (format!("{:.1}-{:.1}%", least * 100.0, most * 100.0)) }
+    }
+}
+
+/// A curve as a small chart (the summary, on the shared scale `top`) that opens to a large one.
+fn curve(c: &Curve, top: f64) -> Markup {
+    let name = words::label(c.column.name());
+    let (lo, hi) = (c.points[0].0, c.points[c.points.len() - 1].0);
+    let (least, most) = c.extent(|p| p.1);
+    let here = c.here();
+    let x = |v: f64| {
+        if hi > lo {
+            2.0 + (v - lo) / (hi - lo) * 156.0
+        } else {
+            80.0
+        }
+    };
+    let y = |p: f64| 34.0 - p / top * 30.0;
+    let path = c
+        .points
+        .iter()
+        .map(|p| format!("{:.1},{:.1}", x(p.0), y(p.1)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    html! {
+        details.curve data-feature=(c.column.name()) {
+            summary {
+                span.name { (name) }
+                svg viewBox="0 0 160 36" role="img" aria-label=(format!("{name}: the chance from {:.1}% to {:.1}% along its range", least * 100.0, most * 100.0)) {
+                    polyline points=(path) {}
+                    circle cx=(format!("{:.1}", x(c.own))) cy=(format!("{:.1}", y(here.1))) r="3" {}
                 }
+                span.span { (format!("chance {:.1}-{:.1}%", least * 100.0, most * 100.0)) }
+            }
+            (large_curve(c))
+        }
+    }
+}
+
+/// The large chart of a curve: the chance (top) and the score (bottom) along the measure, each
+/// on its own scale with its lowest and highest value marked, and the track's value as a line
+/// through both.
+fn large_curve(c: &Curve) -> Markup {
+    const LEFT: f64 = 44.0;
+    const RIGHT: f64 = 312.0;
+    let (lo, hi) = (c.points[0].0, c.points[c.points.len() - 1].0);
+    let x = |v: f64| {
+        if hi > lo {
+            LEFT + (v - lo) / (hi - lo) * (RIGHT - LEFT)
+        } else {
+            (LEFT + RIGHT) / 2.0
+        }
+    };
+    let here = c.here();
+    let (chance, score) = (c.extent(|p| p.1), c.extent(|p| p.2));
+    // Each panel spans its own answer's range (padded, so a flat curve sits mid-panel).
+    let panel = |(low, high): (f64, f64), top: f64, v: f64| {
+        let pad = ((high - low) * 0.1).max(1e-6);
+        let (low, high) = (low - pad, high + pad);
+        top + 60.0 - (v - low) / (high - low) * 60.0
+    };
+    let y_chance = |v: f64| panel(chance, 16.0, v);
+    let y_score = |v: f64| panel(score, 106.0, v);
+    let line = |y: &dyn Fn(f64) -> f64, of: fn(&(f64, f64, f64)) -> f64| {
+        c.points
+            .iter()
+            .map(|p| format!("{:.1},{:.1}", x(p.0), y(of(p))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let percent = |p: f64| format!("{:.1}%", p * 100.0);
+    let ticks = [lo, (lo + hi) / 2.0, hi];
+    let name = words::label(c.column.name());
+    html! {
+        figure.large {
+            svg viewBox="0 0 320 194" role="img" aria-label=(format!(
+                "{name} from {} to {}: the chance from {} to {}, the score from {:.0} to {:.0}",
+                c.value(lo), c.value(hi), percent(chance.0), percent(chance.1), score.0, score.1)) {
+                line.here x1=(format!("{:.1}", x(c.own))) x2=(format!("{:.1}", x(c.own))) y1="12" y2="170" {}
+                text x="2" y="8" { "chance" }
+                text.tick x=(LEFT - 4.0) y=(format!("{:.1}", y_chance(chance.1) + 3.0)) { (percent(chance.1)) }
+                text.tick x=(LEFT - 4.0) y=(format!("{:.1}", y_chance(chance.0) + 3.0)) { (percent(chance.0)) }
+                polyline.chance points=(line(&y_chance, |p| p.1)) {}
+                circle cx=(format!("{:.1}", x(c.own))) cy=(format!("{:.1}", y_chance(here.1))) r="3.5" {}
+                text x="2" y="98" { "score" }
+                text.tick x=(LEFT - 4.0) y=(format!("{:.1}", y_score(score.1) + 3.0)) { (format!("{:.0}", score.1)) }
+                text.tick x=(LEFT - 4.0) y=(format!("{:.1}", y_score(score.0) + 3.0)) { (format!("{:.0}", score.0)) }
+                polyline.score points=(line(&y_score, |p| p.2)) {}
+                circle cx=(format!("{:.1}", x(c.own))) cy=(format!("{:.1}", y_score(here.2))) r="3.5" {}
+                @for (k, v) in ticks.iter().enumerate() {
+                    text.axis x=(format!("{:.1}", x(*v))) y="188"
+                        text-anchor=(match k { 0 => "start", 1 => "middle", _ => "end" }) { (c.value(*v)) }
+                }
+            }
+            figcaption {
+                (name) " from " (c.value(lo)) " to " (c.value(hi)) ", everything else held: the chance goes from "
+                (percent(c.points[0].1)) " to " (percent(c.points[c.points.len() - 1].1))
+                " and the score from " (format!("{:.0}", c.points[0].2)) " to " (format!("{:.0}", c.points[c.points.len() - 1].2))
+                ". At this track's " (c.value(c.own)) ": " (percent(here.1)) ", score " (format!("{:.0}", here.2)) "."
             }
         }
     }

@@ -80,9 +80,54 @@ impl FeatureMatrix {
     }
 }
 
+/// Rows that differ from their first row in a few columns: a what-if curve's variants of one
+/// track. Every model can score the rows; tree models also read which columns vary, to walk each
+/// tree once for many rows (hessboost's `RowVariants`) instead of once per row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variants<'a> {
+    rows: &'a FeatureMatrix,
+    varying: Vec<usize>,
+}
+
+impl<'a> Variants<'a> {
+    /// The rows, described by the columns in which any of them differs from the first.
+    pub fn new(rows: &'a FeatureMatrix) -> Variants<'a> {
+        let varying = match rows.rows().next() {
+            Some(first) => (0..rows.n_cols())
+                .filter(|&j| rows.column(j).any(|v| v.to_bits() != first[j].to_bits()))
+                .collect(),
+            None => Vec::new(),
+        };
+        Variants { rows, varying }
+    }
+
+    /// The rows themselves.
+    pub fn rows(&self) -> &'a FeatureMatrix {
+        self.rows
+    }
+
+    /// The columns that vary, ascending: outside them every row equals the first.
+    pub fn varying(&self) -> &[usize] {
+        &self.varying
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variants_name_the_columns_that_differ_from_the_first_row() {
+        let names = vec!["a".into(), "b".into(), "c".into()];
+        let m =
+            FeatureMatrix::new(names.clone(), vec![1., 2., 3., 1., 5., 3., 1., 2., 3.]).unwrap();
+        let v = Variants::new(&m);
+        assert_eq!((v.varying(), v.rows()), (&[1][..], &m));
+        let one = FeatureMatrix::new(names.clone(), vec![1., 2., 3.]).unwrap();
+        assert!(Variants::new(&one).varying().is_empty());
+        let none = FeatureMatrix::new(names, vec![]).unwrap();
+        assert!(Variants::new(&none).varying().is_empty());
+    }
 
     #[test]
     fn rows_and_columns() {

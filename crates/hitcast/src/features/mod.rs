@@ -8,7 +8,7 @@ mod pipeline;
 
 pub use extras::EXTRA_NAMES;
 pub use history::HISTORY_NAMES;
-pub use matrix::FeatureMatrix;
+pub use matrix::{FeatureMatrix, Variants};
 pub use pipeline::{
     quantile, FeatureError, FeaturePipeline, FeatureSet, Fence, OutlierSetup, PipelineParams,
     TrackInput, Transformed, ZScore, CONTINUOUS, UNSCALED,

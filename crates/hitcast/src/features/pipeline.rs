@@ -420,6 +420,37 @@ impl FeaturePipeline {
         }
     }
 
+    /// Audio input `i`'s feature: capped (under the capped setup), then z-scored if it is
+    /// scaled. The audio inputs are the row's first columns, and no other column reads them.
+    fn audio_feature(&self, i: usize, value: f64) -> f64 {
+        let column = Column::AUDIO[i];
+        let value = self.cap(column, value);
+        match self.scaling.iter().find(|z| z.column == column) {
+            Some(z) => (value - z.mean) / z.sd,
+            None => value,
+        }
+    }
+
+    /// The feature rows of `track` with audio input `i` set to each of `values` (a what-if
+    /// curve): one transform of the track, then only that input's column changes, as
+    /// [`FeaturePipeline::transform_one`] of each variant would give.
+    pub fn transform_variants(
+        &self,
+        track: &TrackInput,
+        i: usize,
+        values: &[f64],
+    ) -> FeatureMatrix {
+        let (base, _) = self.transform_one(track);
+        let mut data = Vec::with_capacity(base.len() * values.len());
+        for &v in values {
+            let start = data.len();
+            data.extend_from_slice(&base);
+            data[start + i] = self.audio_feature(i, v);
+        }
+        FeatureMatrix::new(self.names.clone(), data)
+            .unwrap_or_else(|| unreachable!("whole rows of the pipeline's width"))
+    }
+
     /// A transformed row back on its input scale: z-scores undone (capping stays), so a person
     /// can read each feature's value.
     pub fn unscale(&self, row: &[f64]) -> Vec<f64> {
@@ -446,12 +477,8 @@ impl FeaturePipeline {
         own: Option<f64>,
         out: &mut [f64],
     ) {
-        for (i, &column) in Column::AUDIO.iter().enumerate() {
-            out[i] = self.cap(column, audio[i]);
-        }
-        for z in &self.scaling {
-            let i = audio_index(z.column);
-            out[i] = (out[i] - z.mean) / z.sd;
+        for (i, &value) in audio.iter().enumerate() {
+            out[i] = self.audio_feature(i, value);
         }
         let genre_end = N_AUDIO + self.genre_columns();
         out[N_AUDIO..genre_end].fill(0.0);

@@ -18,7 +18,7 @@ use super::boosting::{BoostingModel, Task};
 use super::{
     in_range, param_error, Classifier, Fit, ModelError, Params, Regressor, TrainSet, Valid,
 };
-use crate::features::FeatureMatrix;
+use crate::features::{FeatureMatrix, Variants};
 
 /// How many features each split considers.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -192,11 +192,19 @@ impl Classifier for ForestModel {
     fn predict_proba(&self, x: &FeatureMatrix) -> Vec<f64> {
         self.0.predict_proba(x)
     }
+
+    fn predict_proba_variants(&self, variants: &Variants<'_>) -> Vec<f64> {
+        self.0.predict_proba_variants(variants)
+    }
 }
 
 impl Regressor for ForestModel {
     fn predict(&self, x: &FeatureMatrix) -> Vec<f64> {
         self.0.predict(x)
+    }
+
+    fn predict_variants(&self, variants: &Variants<'_>) -> Vec<f64> {
+        self.0.predict_variants(variants)
     }
 }
 

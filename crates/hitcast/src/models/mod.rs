@@ -23,7 +23,7 @@ pub use zoo::{ClassifierKind, FittedClassifier, FittedRegressor, ModelSpec, Regr
 
 use std::ops::Deref;
 
-use crate::features::FeatureMatrix;
+use crate::features::{FeatureMatrix, Variants};
 
 /// Rows to fit on: features, targets (0/1 for classification) and optional sample weights.
 #[derive(Clone, Copy, Debug)]
@@ -171,12 +171,24 @@ pub trait Fit {
 pub trait Classifier: Send + Sync {
     /// The probability that each row is popular.
     fn predict_proba(&self, x: &FeatureMatrix) -> Vec<f64>;
+
+    /// [`Classifier::predict_proba`] of the variants' rows, the same to the last bit; tree
+    /// models walk each tree once for many variants.
+    fn predict_proba_variants(&self, variants: &Variants<'_>) -> Vec<f64> {
+        self.predict_proba(variants.rows())
+    }
 }
 
 /// A fitted regressor of the popularity score.
 pub trait Regressor: Send + Sync {
     /// The predicted score of each row.
     fn predict(&self, x: &FeatureMatrix) -> Vec<f64>;
+
+    /// [`Regressor::predict`] of the variants' rows, the same to the last bit; tree models walk
+    /// each tree once for many variants.
+    fn predict_variants(&self, variants: &Variants<'_>) -> Vec<f64> {
+        self.predict(variants.rows())
+    }
 }
 
 fn param_error(name: &'static str, value: impl ToString, reason: &'static str) -> ModelError {

@@ -14,7 +14,7 @@ use super::{
     param_error, Classifier, ClassifierKind, Fit, FittedClassifier, LogisticModel, LogisticParams,
     ModelError, ModelSpec, Params, TrainSet, Valid,
 };
-use crate::features::{select, FeatureMatrix};
+use crate::features::{select, FeatureMatrix, Variants};
 
 /// Settings of [`StackModel`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -274,6 +274,16 @@ impl StackModel {
 impl Classifier for StackModel {
     fn predict_proba(&self, x: &FeatureMatrix) -> Vec<f64> {
         let meta_x = meta_features(&member_names(&self.kinds()), &self.member_probabilities(x));
+        self.meta.predict_proba(&meta_x)
+    }
+
+    fn predict_proba_variants(&self, variants: &Variants<'_>) -> Vec<f64> {
+        let members: Vec<Vec<f64>> = self
+            .members
+            .iter()
+            .map(|m| m.predict_proba_variants(variants))
+            .collect();
+        let meta_x = meta_features(&member_names(&self.kinds()), &members);
         self.meta.predict_proba(&meta_x)
     }
 }

@@ -11,7 +11,7 @@ use super::{
     LinearParams, LogisticModel, LogisticParams, Mlp, MlpConfig, ModelError, Objective, Params,
     Regressor, StackModel, StackParams, Task, TrainSet,
 };
-use crate::features::FeatureMatrix;
+use crate::features::{FeatureMatrix, Variants};
 
 /// Classifier families.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -368,6 +368,16 @@ impl Classifier for FittedClassifier {
             FittedClassifier::Stack(m) => m.predict_proba(x),
         }
     }
+
+    fn predict_proba_variants(&self, variants: &Variants<'_>) -> Vec<f64> {
+        match self {
+            FittedClassifier::Logistic(m) => m.predict_proba_variants(variants),
+            FittedClassifier::Forest(m) => m.predict_proba_variants(variants),
+            FittedClassifier::Boosting(m) => m.predict_proba_variants(variants),
+            FittedClassifier::Mlp(m) => m.predict_proba_variants(variants),
+            FittedClassifier::Stack(m) => m.predict_proba_variants(variants),
+        }
+    }
 }
 
 /// A fitted regressor of any family (externally tagged, as [`FittedClassifier`]).
@@ -450,6 +460,15 @@ impl Regressor for FittedRegressor {
             FittedRegressor::Forest(m) => m.predict(x),
             FittedRegressor::Boosting(m) => m.predict(x),
             FittedRegressor::Mlp(m) => Regressor::predict(m, x),
+        }
+    }
+
+    fn predict_variants(&self, variants: &Variants<'_>) -> Vec<f64> {
+        match self {
+            FittedRegressor::Linear(m) => m.predict_variants(variants),
+            FittedRegressor::Forest(m) => m.predict_variants(variants),
+            FittedRegressor::Boosting(m) => m.predict_variants(variants),
+            FittedRegressor::Mlp(m) => m.predict_variants(variants),
         }
     }
 }
