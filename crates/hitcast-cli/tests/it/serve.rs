@@ -835,6 +835,20 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
         // On a phone, after a slider moves, the summary bar at the foot shows the new answer.
         c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino")).await.unwrap();
         c.wait().for_element(Locator::Id("real-popularity")).await.unwrap();
+        // Every control a thumb can hit is at least 44 px tall.
+        let small = c
+            .execute(
+                "const small = [];
+                 for (const e of document.querySelectorAll('button, select, input:not([type=hidden]):not([type=checkbox]), summary, header nav a, .field.check label')) {
+                   const h = e.getBoundingClientRect().height;
+                   if (h > 0 && h < 44) small.push((e.id || e.tagName) + ' ' + h);
+                 }
+                 return small;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(small, json!([]), "tap targets under 44 px on a phone");
         let bar = text("div.summary-bar").await;
         let energy = c.find(Locator::Id("energy")).await.unwrap();
         c.execute("document.getElementById('energy').scrollIntoView()", vec![])
