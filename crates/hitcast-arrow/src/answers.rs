@@ -102,7 +102,9 @@ pub fn explanations_schema() -> SchemaRef {
         f("direction", DataType::Utf8),
         f("rank", DataType::UInt32),
         f("feature", DataType::Utf8),
-        f("value", DataType::Utf8),
+        // The input's value as a number (null for the genres), then as `hitcast explain` prints it.
+        Field::new("value", DataType::Float64, true),
+        f("value_text", DataType::Utf8),
         f("contribution", DataType::Float64),
     ]))
 }
@@ -124,6 +126,7 @@ pub fn explanations_batch(
     let mut rank = Vec::new();
     let mut feature = Vec::new();
     let mut value = Vec::new();
+    let mut value_text = Vec::new();
     let mut contribution = Vec::new();
     for (row, (answer, x)) in rows.iter().zip(explained) {
         let up = x.top_up(top).map(|c| ("up", c));
@@ -139,7 +142,8 @@ pub fn explanations_batch(
             direction.push(dir);
             rank.push(*r);
             feature.push(c.feature.as_str());
-            value.push(c.value.as_str());
+            value.push(c.number);
+            value_text.push(c.value.as_str());
             contribution.push(c.contribution);
         }
     }
@@ -153,7 +157,8 @@ pub fn explanations_batch(
             Arc::new(StringArray::from(direction)),
             Arc::new(UInt32Array::from(rank)),
             Arc::new(StringArray::from(feature)),
-            Arc::new(StringArray::from(value)),
+            Arc::new(Float64Array::from(value)),
+            Arc::new(StringArray::from(value_text)),
             Arc::new(Float64Array::from(contribution)),
         ],
     )

@@ -102,8 +102,17 @@ def test_explain_gives_ranked_contributions_that_move_the_log_odds(model, frame)
     x = model.explain(frame.head(20), top=3)
     assert list(x.columns) == [
         "track_id", "popularity_probability", "base_log_odds", "log_odds", "direction", "rank",
-        "feature", "value", "contribution",
+        "feature", "value", "value_text", "contribution",
     ]
+    # The value is a number for every input but the genres: the track's own (raw setup, so
+    # only the z-scores are undone).
+    assert x.value.dtype == "float64"
+    genre = x.feature == "genre"
+    assert x[genre].value.isna().all() and x[~genre].value.notna().all()
+    first_track = frame.iloc[0]
+    for _, r in x[(x.track_id == first_track.track_id) & ~genre].iterrows():
+        if r.feature in frame.columns:
+            assert abs(r.value - float(first_track[r.feature])) < 1e-9 * max(1.0, abs(r.value)), r.feature
     assert x.groupby("track_id").size().max() <= 6
     assert (x[x.direction == "up"].contribution > 0).all()
     assert (x[x.direction == "down"].contribution < 0).all()

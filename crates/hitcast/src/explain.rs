@@ -79,8 +79,12 @@ impl Method {
 pub struct Contribution {
     /// Feature name (`genre` for all genre indicators).
     pub feature: String,
-    /// The track's value, on the input scale (genres by name).
+    /// The track's value, on the input scale, as people read it (genres by name).
     pub value: String,
+    /// The track's value as a number, on the input scale, to full precision; `None` for the
+    /// genres. Data frames carry it as a number column; JSON carries `value` alone.
+    #[serde(skip)]
+    pub number: Option<f64>,
     /// What this feature changes, from `base` towards the track's answer: log-odds in an
     /// [`Explanation`], points of popularity in a [`ScoreExplanation`].
     pub contribution: f64,
@@ -337,9 +341,10 @@ fn assemble(
         .iter()
         .zip(values)
         .zip(per_player)
-        .map(|((feature, value), contribution)| Contribution {
+        .map(|((feature, (value, number)), contribution)| Contribution {
             feature: feature.clone(),
             value,
+            number,
             contribution,
         })
         .collect();
@@ -439,8 +444,13 @@ fn sampling_shapley(
     (base / n, phi.into_iter().map(|v| v / n).collect())
 }
 
-/// Each player's value in `row`, on the input scale: numbers as written, genres by name.
-fn display_values(players: &Players, pipeline: &FeaturePipeline, row: &[f64]) -> Vec<String> {
+/// Each player's value in `row`, on the input scale: as people read it (numbers as written,
+/// genres by name), and as a number where it is one (not the genres).
+fn display_values(
+    players: &Players,
+    pipeline: &FeaturePipeline,
+    row: &[f64],
+) -> Vec<(String, Option<f64>)> {
     let unscaled = pipeline.unscale(row);
     let names = pipeline.names();
     players
@@ -454,13 +464,15 @@ fn display_values(players: &Players, pipeline: &FeaturePipeline, row: &[f64]) ->
                     .filter(|&&j| unscaled[j] > 0.5)
                     .map(|&j| names[j].trim_start_matches("genre="))
                     .collect();
-                if on.is_empty() {
+                let names = if on.is_empty() {
                     "none".to_owned()
                 } else {
                     on.join(", ")
-                }
+                };
+                (names, None)
             } else {
-                number(unscaled[cols[0]])
+                let v = unscaled[cols[0]];
+                (number(v), Some(v))
             }
         })
         .collect()

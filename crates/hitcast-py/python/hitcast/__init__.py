@@ -99,7 +99,9 @@ class Model:
     ) -> Any:
         """Why each track gets its probability: for each track the ``top`` features that raise
         it most (``direction`` "up", ``rank`` 1 first) and the ``top`` that lower it ("down"),
-        as changes in calibrated log-odds from a typical track's (``base_log_odds``). Exact
+        as changes in calibrated log-odds from a typical track's (``base_log_odds``). ``value``
+        is the feature's input value as a number (null for the genres, which ``value_text``
+        names), ``value_text`` the value as ``hitcast explain`` prints it. Exact
         (TreeSHAP, linear SHAP) for trees and logistic regression; sampled Shapley values with
         ``samples`` and ``seed`` for the network and the stack. Same frame kind as the input.
         """
