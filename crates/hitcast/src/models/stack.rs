@@ -29,6 +29,13 @@ pub struct StackParams {
     /// -0.0005 on average against 5 folds (no cell by more than 0.01 over the two), and the
     /// stack fits 3.2-3.6 times faster.
     pub folds: usize,
+    /// The folds each member predicts out of fold, from 1 to `folds`: the meta-learner fits on
+    /// their rows. Default `folds` (every row, the classic stack). 1 is blending: each member
+    /// fits once, on the other folds. Measured on the raw and capped setups' 10 stack cells over
+    /// folds 0 and 1 (`--param stack.predicted_folds=1`): the stacks fit in half the time (177 s
+    /// to 90 s) and VAL PR-AUC moves by -0.002 on average, but the ADASYN stacks lose up to
+    /// 0.047, so the default stays.
+    pub predicted_folds: usize,
     /// The meta-learner's L2 penalty (see `LogisticParams::l2`). Default 1.0.
     pub meta_l2: f64,
 }
@@ -38,6 +45,7 @@ impl Default for StackParams {
         StackParams {
             members: vec![ClassifierKind::Mlp, ClassifierKind::Rf],
             folds: 2,
+            predicted_folds: 2,
             meta_l2: 1.0,
         }
     }
@@ -71,6 +79,13 @@ impl Params for StackParams {
         }
         if !(2..=20).contains(&self.folds) {
             return Err(param_error("folds", self.folds, "must be in 2 to 20"));
+        }
+        if !(1..=self.folds).contains(&self.predicted_folds) {
+            return Err(param_error(
+                "predicted_folds",
+                self.predicted_folds,
+                "must be from 1 to folds",
+            ));
         }
         self.meta().check()?;
         Ok(Valid(self))
@@ -142,7 +157,8 @@ impl Subset {
     }
 }
 
-/// Each member's out-of-fold probability for every row of `train` (`[member][row]`).
+/// The rows of `train` in the predicted folds, and each member's out-of-fold probability for
+/// them (`[member][i]` for the `i`-th of those rows).
 ///
 /// A member that spreads its fit over every core (the forest, boosting, logistic regression)
 /// fits its folds one after another. The network runs on one thread, so it fits its folds on
@@ -153,7 +169,7 @@ pub(crate) fn out_of_fold(
     train: &TrainSet,
     val: Option<&TrainSet>,
     seed: u64,
-) -> Result<Vec<Vec<f64>>, ModelError> {
+) -> Result<(Vec<usize>, Vec<Vec<f64>>), ModelError> {
     let n = train.y.len();
     let fold: Vec<usize> = (0..n)
         .map(|i| {
@@ -166,6 +182,7 @@ pub(crate) fn out_of_fold(
     let (held, rest): (Vec<Vec<usize>>, Vec<Vec<usize>>) = (0..params.folds)
         .map(|k| (0..n).partition(|&i| fold[i] == k))
         .unzip();
+    let predicted = params.predicted_folds;
     let mut oof = vec![vec![f64::NAN; n]; params.members.len()];
     for (&kind, member_oof) in params.members.iter().zip(&mut oof) {
         let fit_fold = |k: usize| -> Result<Vec<f64>, ModelError> {
@@ -180,12 +197,12 @@ pub(crate) fn out_of_fold(
             Ok(model.predict_proba(&train.x.select_rows(&held[k])))
         };
         let per_fold: Vec<Vec<f64>> = if kind.fits_on_one_thread() {
-            (0..params.folds)
+            (0..predicted)
                 .into_par_iter()
                 .map(fit_fold)
                 .collect::<Result<_, _>>()?
         } else {
-            (0..params.folds).map(fit_fold).collect::<Result<_, _>>()?
+            (0..predicted).map(fit_fold).collect::<Result<_, _>>()?
         };
         for (rows, p) in held.iter().zip(per_fold) {
             for (&i, v) in rows.iter().zip(p) {
@@ -193,7 +210,9 @@ pub(crate) fn out_of_fold(
             }
         }
     }
-    Ok(oof)
+    let rows: Vec<usize> = (0..n).filter(|&i| fold[i] < predicted).collect();
+    let oof = oof.iter().map(|p| select(p, &rows)).collect();
+    Ok((rows, oof))
 }
 
 /// The meta-learner's inputs: one column of log-odds per member.
@@ -235,13 +254,15 @@ impl Valid<StackParams> {
         fitted: &[&FittedClassifier],
     ) -> Result<StackModel, ModelError> {
         train.check()?;
-        let oof = out_of_fold(self, train, val, seed)?;
+        let (rows, oof) = out_of_fold(self, train, val, seed)?;
         let meta_x = meta_features(&member_names(&self.members), &oof);
+        let y = select(train.y, &rows);
+        let weights = train.weights.map(|w| select(w, &rows));
         let meta = self.meta().check()?.fit(
             &TrainSet {
                 x: &meta_x,
-                y: train.y,
-                weights: train.weights,
+                y: &y,
+                weights: weights.as_deref(),
                 groups: None,
             },
             None,
@@ -361,7 +382,8 @@ mod tests {
             .unwrap();
         assert!(leaky_meta.beta[1] > 1.0, "{:?}", leaky_meta.beta);
 
-        let oof = out_of_fold(&params, &train, None, 1).unwrap();
+        let (rows, oof) = out_of_fold(&params, &train, None, 1).unwrap();
+        assert_eq!(rows.len(), 600, "every row predicted");
         let auc = roc_auc(&oof[0], &labels).unwrap();
         assert!((auc - 0.5).abs() < 0.08, "out-of-fold ROC-AUC {auc}");
         let stack = params
@@ -371,6 +393,36 @@ mod tests {
             .fit(&train, None, 1)
             .unwrap();
         assert!(stack.meta.beta[1].abs() < 0.5, "{:?}", stack.meta.beta);
+    }
+
+    #[test]
+    fn blending_fits_the_meta_learner_on_the_predicted_fold_only() {
+        let (x, y) = noise(400);
+        let groups: Vec<u64> = (0..400).map(|i| i / 4).collect();
+        let train = TrainSet {
+            groups: Some(&groups),
+            ..TrainSet::new(&x, &y)
+        };
+        let params = StackParams {
+            members: vec![ClassifierKind::Logreg],
+            predicted_folds: 1,
+            ..StackParams::default()
+        };
+        let (rows, oof) = out_of_fold(&params, &train, None, 3).unwrap();
+        assert!(rows.iter().all(|&i| fold_of(groups[i], 3, 2) == 0));
+        let in_fold = (0..400).filter(|&i| fold_of(groups[i], 3, 2) == 0).count();
+        assert_eq!(rows.len(), in_fold);
+        assert!((150..250).contains(&rows.len()), "{}", rows.len());
+        assert_eq!(oof[0].len(), rows.len());
+        assert!(oof[0].iter().all(|p| p.is_finite()));
+        for bad in [0, 3] {
+            let params = StackParams {
+                predicted_folds: bad,
+                ..StackParams::default()
+            };
+            let e = params.check().unwrap_err().to_string();
+            assert!(e.contains("predicted_folds"), "{e}");
+        }
     }
 
     #[test]
