@@ -21,7 +21,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use hitcast::artifact::load_metadata;
 use hitcast::experiment::{ResultRow, Results};
-use hitcast::fsutil::{replace_dir, sibling};
+use hitcast::fsutil::{replace_dir, sibling, write_atomic};
 use hitcast::models::ClassifierKind;
 
 use crate::cmd::experiment::FITS_FILE;
@@ -94,6 +94,7 @@ impl RunArgs {
                 self.out.display()
             )
         })?;
+        relocate_logs(&work, &self.out)?;
         emit(&summary)
     }
 
@@ -204,6 +205,15 @@ impl RunArgs {
         run_steps(total - 1, total, &[train], work, globals, started)?;
         // The fitted models served the train step; the model file holds what serving needs.
         std::fs::remove_file(&fits).with_context(|| format!("cannot remove {}", fits.display()))?;
+        let log = work.join("logs").join("train.txt");
+        let mut said = std::fs::read_to_string(&log)
+            .with_context(|| format!("cannot read {}", log.display()))?;
+        said.push_str(&format!(
+            "\n(hitcast run removed {} after this step: the model file holds what serving needs)\n",
+            fits.display()
+        ));
+        write_atomic(&log, said.as_bytes())
+            .with_context(|| format!("cannot write {}", log.display()))?;
         let report = Step {
             label: "the report",
             args: with(
@@ -282,12 +292,20 @@ fn run_steps(
             .with_context(|| format!("cannot wait for `hitcast {}`", step.args.join(" ")))?
             .success();
         if !ok {
+            // The run's directory goes with the failure, so the step's output is shown here.
+            let said = std::fs::read_to_string(&log).unwrap_or_default();
+            let lines: Vec<&str> = said.lines().collect();
+            let tail = lines[lines.len().saturating_sub(LOG_TAIL)..].join("\n  ");
             bail!(
-                "step {} ({}) failed: `hitcast {}`; its output is in {} (the previous results are untouched)",
+                "step {} ({}) failed: `hitcast {}` (the previous results are untouched){}",
                 first + k,
                 step.label,
                 step.args.join(" "),
-                log.display()
+                if tail.trim().is_empty() {
+                    String::new()
+                } else {
+                    format!("; its last output:\n  {tail}")
+                }
             );
         }
     }
@@ -296,6 +314,29 @@ fn run_steps(
         clock(steps_started.elapsed().as_secs()),
         clock(started.elapsed().as_secs())
     ));
+    Ok(())
+}
+
+/// Lines of a failed step's output repeated in the run's error.
+const LOG_TAIL: usize = 20;
+
+/// The steps' logs name the run's working directory, which became `out`: they name `out`.
+fn relocate_logs(work: &Path, out: &Path) -> anyhow::Result<()> {
+    let (from, to) = (work.display().to_string(), out.display().to_string());
+    let logs = out.join("logs");
+    let entries =
+        std::fs::read_dir(&logs).with_context(|| format!("cannot read {}", logs.display()))?;
+    for entry in entries {
+        let path = entry
+            .with_context(|| format!("cannot read {}", logs.display()))?
+            .path();
+        let said = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if said.contains(&from) {
+            write_atomic(&path, said.replace(&from, &to).as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
     Ok(())
 }
 

@@ -1179,6 +1179,16 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
         "{trained}"
     );
     assert!(!out.join("grid/fits.bin").exists());
+    // The logs name the files where they are after the run, not the run's working directory.
+    for log in std::fs::read_dir(out.join("logs")).unwrap() {
+        let said = std::fs::read_to_string(log.unwrap().path()).unwrap();
+        assert!(!said.contains(".run-"), "{said}");
+    }
+    assert!(
+        trained.contains("saved runs/latest/model.hitcast")
+            && trained.contains("hitcast run removed runs/latest/grid/fits.bin after this step"),
+        "{trained}"
+    );
 
     // A run that fails part-way leaves the previous results as they were, and no temporary.
     std::fs::write(out.join("marker"), "previous").unwrap();
@@ -1194,8 +1204,11 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
         ],
     );
     assert_eq!(o.status.code(), Some(1));
+    // The error carries the step's output, since the run's directory goes with the failure.
     assert!(
-        stderr(&o).contains("step 1 (check the data) failed"),
+        stderr(&o).contains("step 1 (check the data) failed")
+            && stderr(&o).contains("(the previous results are untouched)")
+            && !stderr(&o).contains("its output is in"),
         "{}",
         stderr(&o)
     );
