@@ -232,7 +232,9 @@ impl RunArgs {
             log: "report.txt",
         };
         run_steps(total, total, &[report], work, globals, started)?;
-        summary(&self.out, data, &results, chosen, regressor, work, started)
+        summary(
+            &self.out, &data_args, &results, chosen, regressor, work, started,
+        )
     }
 }
 
@@ -317,6 +319,17 @@ fn run_steps(
     Ok(())
 }
 
+/// `word` as a shell reads it back: in single quotes if it holds anything but plain path and
+/// flag characters.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-=,:+@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
 /// Lines of a failed step's output repeated in the run's error.
 const LOG_TAIL: usize = 20;
 
@@ -369,7 +382,7 @@ fn choose(results: &Results) -> anyhow::Result<(&ResultRow, &ResultRow)> {
 /// (with the data file, so the app's search works from any directory).
 fn summary(
     out: &Path,
-    data: &Path,
+    data_args: &[String],
     results: &Results,
     chosen: &ResultRow,
     regressor: &ResultRow,
@@ -435,11 +448,28 @@ fn summary(
         s,
         "\nFiles:\n  {o}/report/index.html     the report: model card, grids, EDA\n  {o}/eda/index.html        the EDA alone\n  {o}/grid/results.md       the honest grid (also .csv, .json)\n  {o}/grid-seed/results.md  the seed protocol's grid\n  {o}/model.hitcast         the saved model\n  {o}/logs/                 each step's output"
     );
-    // --data as read here: the app's track search needs the dataset, wherever this is run.
+    // --data as read here (and its --map): the app's track search needs the dataset, read as
+    // the run read it, wherever this is run.
+    let data: Vec<String> = data_args.iter().map(|a| shell_word(a)).collect();
     let _ = writeln!(
         s,
-        "\nOpen the app:\n  hitcast serve --model {o}/model.hitcast --report {o}/report --data {}",
-        data.display()
+        "\nOpen the app:\n  hitcast serve --model {o}/model.hitcast --report {o}/report {}",
+        data.join(" ")
     );
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn words_a_shell_would_split_or_expand_are_quoted() {
+        assert_eq!(shell_word("data/x.csv.gz"), "data/x.csv.gz");
+        assert_eq!(shell_word("a=b,c=d"), "a=b,c=d");
+        assert_eq!(shell_word("my data/x.csv"), "'my data/x.csv'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word("$HOME"), "'$HOME'");
+        assert_eq!(shell_word(""), "''");
+    }
 }

@@ -1454,6 +1454,48 @@ fn the_report_joins_data_grids_and_a_model_card_and_renders_in_a_browser() {
 }
 
 #[test]
+fn run_on_another_catalogue_prints_a_serve_line_that_searches_it() {
+    let Some(external) = external() else {
+        return;
+    };
+    let dir = scratch("run-external");
+    let map = "track_popularity=popularity,track_artist=artists,track_album_name=album_name,playlist_genre=track_genre";
+    let o = hitcast_in(
+        &dir,
+        &[
+            "run",
+            "--quick",
+            "--data",
+            external.to_str().unwrap(),
+            "--map",
+            map,
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    let line = said
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("hitcast serve "))
+        .unwrap_or_else(|| panic!("no serve line in {said}"));
+    assert!(line.ends_with(&format!("--map {map}")), "{line}");
+    // As printed (run from the run's directory), real-track search included.
+    let args: Vec<String> = line
+        .split_whitespace()
+        .map(|a| match a.starts_with("runs/") {
+            true => dir.join(a).display().to_string(),
+            false => a.to_owned(),
+        })
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = serve::Server::start_args(&args);
+    server.wait_for_catalog();
+    let (status, found) = server.get("/api/v1/tracks?q=ed+sheeran");
+    assert_eq!(status, 200, "{found}");
+    let found: Value = serde_json::from_str(&found).unwrap();
+    assert!(found["total"].as_u64().unwrap() > 0, "{found}");
+}
+
+#[test]
 fn a_model_scores_another_catalogue_with_genres_or_as_its_audio_only_twin() {
     let Some(external) = external() else {
         return;

@@ -31,11 +31,22 @@ impl Server {
 
     /// Serves `model`, with `extra` flags.
     pub(super) fn start_with(model: &Path, extra: &[&str]) -> Server {
+        let data = dataset();
+        let mut args = vec![
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        Server::start_args(&args)
+    }
+
+    /// Serves with exactly these flags (and a free port).
+    pub(super) fn start_args(args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hitcast"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--model"])
-            .arg(model)
-            .args(["--data", dataset().to_str().unwrap()])
-            .args(extra)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -129,7 +140,7 @@ impl Server {
     }
 
     /// Waits until the dataset has loaded (the search answers 200).
-    fn wait_for_catalog(&self) {
+    pub(super) fn wait_for_catalog(&self) {
         let started = Instant::now();
         while self.get("/api/v1/tracks?q=comedy").0 == 503 {
             assert!(
