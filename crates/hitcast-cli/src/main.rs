@@ -111,9 +111,11 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, 2) => LevelFilter::DEBUG,
         (false, _) => LevelFilter::TRACE,
     };
+    // Colours only for a terminal: a log file or a pipe gets plain text.
     tracing_subscriber::fmt()
         .with_max_level(level)
         .with_writer(io::stderr)
+        .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
         .with_target(false)
         .without_time()
         .init();

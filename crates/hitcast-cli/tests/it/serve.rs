@@ -1295,4 +1295,6 @@ fn what_if_curves_similar_tracks_and_the_docs_page() {
             && log.contains("--data"),
         "{log}"
     );
+    // A log read from a pipe or a file has no terminal colour codes.
+    assert!(!log.contains('\u{1b}'), "{log:?}");
 }
