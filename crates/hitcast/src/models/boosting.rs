@@ -338,10 +338,7 @@ impl BoostingModel {
 
     /// Each row's two outputs, for a band from [`Valid::fit_band`].
     pub fn predict_band(&self, x: &FeatureMatrix) -> Vec<[f64; 2]> {
-        self.predict_raw(x)
-            .chunks_exact(2)
-            .map(|pair| [pair[0], pair[1]])
-            .collect()
+        pairs(&self.predict_raw(x))
     }
 
     /// Trains a booster with hessboost `params` for up to `rounds` rounds, early-stopping on
@@ -420,10 +417,7 @@ impl BoostingModel {
 
     /// [`BoostingModel::predict_band`] of the variants' rows.
     pub fn predict_band_variants(&self, variants: &Variants<'_>) -> Vec<[f64; 2]> {
-        self.predict_raw_variants(variants)
-            .chunks_exact(2)
-            .map(|pair| [pair[0], pair[1]])
-            .collect()
+        pairs(&self.predict_raw_variants(variants))
     }
 
     /// TreeSHAP contributions per row: one value per feature, then the bias, in margin (log-odds
@@ -447,6 +441,14 @@ impl BoostingModel {
     pub fn to_xgboost_json(&self) -> Result<Vec<u8>, ModelError> {
         Ok(self.booster.encode(ModelFormat::XgboostJson)?)
     }
+}
+
+/// A two-output booster's outputs, row by row.
+fn pairs(outputs: &[f64]) -> Vec<[f64; 2]> {
+    outputs
+        .chunks_exact(2)
+        .map(|pair| [pair[0], pair[1]])
+        .collect()
 }
 
 impl Classifier for BoostingModel {
