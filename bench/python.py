@@ -7,8 +7,10 @@
    out, beside XGBoost's and LightGBM's Python predict on classifiers of the same tree count and
    depth, fitted on the same 139 feature columns. Their end-to-end time builds those columns
    from the frame with pandas (bench/predict_lightgbm.py) and returns a frame of
-   probabilities; hitcast's also validates every cell, runs the score regressor and its range,
-   and calibrates. "predict alone" times the booster on a ready float32 matrix.
+   probabilities; hitcast's also validates every cell and calibrates. `predict(score=False)`
+   runs the classifier alone, as they do (the like-for-like ratio); plain `predict` also runs
+   the score regressor and its range. "predict alone" times the booster on a ready float32
+   matrix.
 2. `hitcast predict` Parquet to Parquet against CSV to CSV, on the same ROWS rows.
 3. examples/spark_score.py in local[2] mode on that Parquet file against `hitcast predict` on
    it: the engine's overhead (JVM start and Arrow transfer included).
@@ -47,9 +49,9 @@ def cli(*args):
                    stdout=subprocess.DEVNULL)
 
 
-def row(name, seconds, rows, base=None):
-    ratio = f"{seconds / base:5.1f}x" if base else "     "
-    print(f"  {name:<58} {seconds:8.2f} s {rows / seconds:>12,.0f} rows/s  {ratio}")
+def row(name, seconds, rows, *bases):
+    ratios = "  ".join(f"{seconds / base:5.1f}x" for base in bases)
+    print(f"  {name:<58} {seconds:8.2f} s {rows / seconds:>12,.0f} rows/s  {ratios}")
 
 
 def main():
@@ -71,11 +73,17 @@ def main():
     frame = small.iloc[np.arange(args.rows) % len(small)].reset_index(drop=True)
     rows = len(frame)
     print(f"hitcast {hitcast.__version__}, {rows:,} rows (the dataset repeated), medians of {args.runs} runs")
+    # The installed wheel, so a stale build is seen (its version does not change between builds).
+    compiled = Path(hitcast._hitcast.__file__)
+    built = time.strftime("%Y-%m-%d %H:%M", time.localtime(compiled.stat().st_mtime))
+    print(f"wheel: {compiled} (built {built})")
     print(f"model: {info['classifier']['family']} classifier of {trees} trees, depth {depth}; "
           f"{info['regressor']['family']} regressor of {info['regressor_rounds']} trees\n")
 
-    print("1. Python, pandas frame in, frame out")
+    print("1. Python, pandas frame in, frame out (ratios: against predict(score=False), then predict)")
+    chance = median_seconds(args.runs, lambda: model.predict(frame, score=False))
     ours = median_seconds(args.runs, lambda: model.predict(frame))
+    row("hitcast Model.predict(score=False) (validate, classify)", chance, rows)
     row("hitcast Model.predict (validate, classify, score, range)", ours, rows)
 
     genres = sorted(small["track_genre"].unique())
@@ -102,9 +110,10 @@ def main():
             p = b.predict_proba(features(frame, genres, genre_mean))[:, 1]
             return pd.DataFrame({"track_id": frame["track_id"], "popularity_probability": p})
 
-        row(f"{name} features + predict_proba", median_seconds(args.runs, end_to_end), rows, ours)
+        row(f"{name} features + predict_proba", median_seconds(args.runs, end_to_end), rows,
+            chance, ours)
         row(f"{name} predict_proba alone (ready matrix)",
-            median_seconds(args.runs, lambda b=booster: b.predict_proba(big)), rows, ours)
+            median_seconds(args.runs, lambda b=booster: b.predict_proba(big)), rows, chance, ours)
 
     print("\n2. hitcast predict, file to file")
     csv_in, parquet_in = work / "tracks.csv", work / "tracks.parquet"
@@ -116,8 +125,12 @@ def main():
         "predict", "--model", m, "--input", str(csv_in), "--output", str(work / "out.csv")))
     parquet_s = median_seconds(args.runs, lambda: cli(
         "predict", "--model", m, "--input", str(parquet_in), "--output", str(work / "out.parquet")))
+    chance_s = median_seconds(args.runs, lambda: cli(
+        "predict", "--model", m, "--input", str(parquet_in), "--output",
+        str(work / "chances.parquet"), "--no-score"))
     row("CSV to CSV", csv_s, rows)
-    row("Parquet to Parquet", parquet_s, rows, csv_s)
+    row("Parquet to Parquet (ratio: against CSV)", parquet_s, rows, csv_s)
+    row("Parquet to Parquet --no-score (ratio: against Parquet)", chance_s, rows, parquet_s)
 
     print("\n3. Spark local[2] against hitcast predict, Parquet to Parquet")
     spark_s = median_seconds(max(1, args.runs), lambda: subprocess.run(

@@ -1,7 +1,8 @@
 """Score a Parquet catalogue of tracks on Apache Spark with a hitcast model.
 
     python examples/spark_score.py --model runs/latest/model.hitcast \
-        --input tracks.parquet --output scored/ [--keep track_name,artists] [--master local[2]]
+        --input tracks.parquet --output scored/ [--keep track_name,artists] [--no-score] \
+        [--master local[2]]
 
 Each Spark task loads the model once (shipped to the executors with ``SparkContext.addFile``)
 and scores its partition's Arrow batches with the ``hitcast`` Python package through
@@ -23,17 +24,19 @@ def parse_args(argv):
     p.add_argument("--output", required=True, help="directory for the scored Parquet files (replaced)")
     p.add_argument("--keep", default="", help="input columns to copy after the answers, comma-separated")
     p.add_argument("--genres", default="use", choices=["use", "ignore"])
+    p.add_argument("--no-score", action="store_true",
+                   help="leave out the score and its range: the classifier alone runs")
     p.add_argument("--master", default=None, help="Spark master; default: spark-submit's, else local[2]")
     return p.parse_args(argv)
 
 
-def spark_schema(keep):
+def spark_schema(keep, score=True):
     """The answers' schema as Spark takes it: Spark has no unsigned integers, so a kept
     popularity (uint8) travels as int16."""
     import pyarrow as pa
     import hitcast
 
-    arrow = hitcast.answers_schema(keep)
+    arrow = hitcast.answers_schema(keep, score=score)
     fields = [
         pa.field(f.name, pa.int16(), f.nullable) if f.type == pa.uint8() else f for f in arrow
     ]
@@ -53,7 +56,8 @@ def main(argv=None):
     spark = builder.getOrCreate()
     try:
         keep = [c.strip() for c in args.keep.split(",") if c.strip()]
-        schema = spark_schema(keep)
+        score_too = not args.no_score
+        schema = spark_schema(keep, score_too)
         spark.sparkContext.addFile(os.path.abspath(args.model))
         model_name = os.path.basename(args.model)
         genres = args.genres
@@ -66,7 +70,7 @@ def main(argv=None):
 
             model = hitcast.load(SparkFiles.get(model_name), genres=genres)
             for batch in batches:
-                answers = model.predict(batch, keep=keep)
+                answers = model.predict(batch, keep=keep, score=score_too)
                 yield from pa.Table.from_batches([answers]).cast(schema).to_batches()
 
         tracks = spark.read.parquet(args.input)

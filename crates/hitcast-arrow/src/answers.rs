@@ -9,11 +9,25 @@ use arrow_array::{
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use hitcast::data::{Column, RawRow};
 use hitcast::explain::Explanation;
-use hitcast::predictor::{Prediction, ANSWER_COLUMNS};
+use hitcast::predictor::{Chance, Prediction, ANSWER_COLUMNS, SCORE_COLUMNS};
 
 /// The schema of [`answers_batch`] for these kept columns.
 pub fn answers_schema(keep: &[Column]) -> SchemaRef {
-    let mut fields: Vec<Field> = ANSWER_COLUMNS
+    schema(&ANSWER_COLUMNS, keep)
+}
+
+/// The schema of [`chances_batch`] for these kept columns: [`answers_schema`]'s without the
+/// score columns.
+pub fn chances_schema(keep: &[Column]) -> SchemaRef {
+    let names: Vec<&str> = ANSWER_COLUMNS
+        .into_iter()
+        .filter(|name| !SCORE_COLUMNS.contains(name))
+        .collect();
+    schema(&names, keep)
+}
+
+fn schema(names: &[&str], keep: &[Column]) -> SchemaRef {
+    let mut fields: Vec<Field> = names
         .iter()
         .map(|&name| {
             let data_type = match name {
@@ -39,12 +53,72 @@ fn kept_field(column: Column) -> Field {
     }
 }
 
+/// What a table's answer columns read from one track's answer, with or without the score.
+trait Answer: Sized {
+    /// The probability, the flag and the lift.
+    fn chance(&self) -> (f64, bool, f64);
+    fn warning_fields(&self) -> String;
+    /// The columns between the lift and the warnings: [`SCORE_COLUMNS`], or none.
+    fn score_columns(answers: &[Self]) -> Vec<ArrayRef>;
+}
+
+fn numbers<A>(answers: &[A], f: impl Fn(&A) -> f64) -> ArrayRef {
+    Arc::new(answers.iter().map(f).collect::<Float64Array>())
+}
+
+impl Answer for Prediction {
+    fn chance(&self) -> (f64, bool, f64) {
+        (self.probability, self.flagged, self.lift)
+    }
+    fn warning_fields(&self) -> String {
+        Prediction::warning_fields(self)
+    }
+    fn score_columns(answers: &[Self]) -> Vec<ArrayRef> {
+        vec![
+            numbers(answers, |a| a.popularity),
+            numbers(answers, |a| a.popularity_low),
+            numbers(answers, |a| a.popularity_high),
+        ]
+    }
+}
+
+impl Answer for Chance {
+    fn chance(&self) -> (f64, bool, f64) {
+        (self.probability, self.flagged, self.lift)
+    }
+    fn warning_fields(&self) -> String {
+        Chance::warning_fields(self)
+    }
+    fn score_columns(_: &[Self]) -> Vec<ArrayRef> {
+        Vec::new()
+    }
+}
+
 /// The answers for `rows` (as [`hitcast::predictor::Predictor::score_rows`] gives them, in
 /// order), with the `keep` columns of each row after them.
 pub fn answers_batch(
     rows: &[RawRow],
     answers: &[Prediction],
     keep: &[Column],
+) -> Result<RecordBatch, ArrowError> {
+    batch(rows, answers, keep, answers_schema(keep))
+}
+
+/// The chances for `rows` (as [`hitcast::predictor::Predictor::chances_rows`] gives them, in
+/// order), with the `keep` columns of each row after them.
+pub fn chances_batch(
+    rows: &[RawRow],
+    chances: &[Chance],
+    keep: &[Column],
+) -> Result<RecordBatch, ArrowError> {
+    batch(rows, chances, keep, chances_schema(keep))
+}
+
+fn batch<A: Answer>(
+    rows: &[RawRow],
+    answers: &[A],
+    keep: &[Column],
+    schema: SchemaRef,
 ) -> Result<RecordBatch, ArrowError> {
     if rows.len() != answers.len() {
         return Err(ArrowError::InvalidArgumentError(format!(
@@ -53,27 +127,22 @@ pub fn answers_batch(
             answers.len()
         )));
     }
-    let number = |f: fn(&Prediction) -> f64| -> ArrayRef {
-        Arc::new(answers.iter().map(f).collect::<Float64Array>())
-    };
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from_iter_values(
             rows.iter().map(|r| &r.track_id),
         )),
-        number(|a| a.probability),
+        numbers(answers, |a| a.chance().0),
         Arc::new(BooleanArray::from(
-            answers.iter().map(|a| a.flagged).collect::<Vec<_>>(),
+            answers.iter().map(|a| a.chance().1).collect::<Vec<_>>(),
         )),
-        number(|a| a.lift),
-        number(|a| a.popularity),
-        number(|a| a.popularity_low),
-        number(|a| a.popularity_high),
-        Arc::new(StringArray::from_iter_values(
-            answers.iter().map(Prediction::warning_fields),
-        )),
+        numbers(answers, |a| a.chance().2),
     ];
+    columns.extend(A::score_columns(answers));
+    columns.push(Arc::new(StringArray::from_iter_values(
+        answers.iter().map(A::warning_fields),
+    )));
     columns.extend(keep.iter().map(|&c| kept_column(rows, c)));
-    RecordBatch::try_new(answers_schema(keep), columns)
+    RecordBatch::try_new(schema, columns)
 }
 
 fn kept_column(rows: &[RawRow], column: Column) -> ArrayRef {

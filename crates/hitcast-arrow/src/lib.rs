@@ -15,7 +15,10 @@ mod answers;
 mod parquet;
 mod rows;
 
-pub use answers::{answers_batch, answers_schema, explanations_batch, explanations_schema};
+pub use answers::{
+    answers_batch, answers_schema, chances_batch, chances_schema, explanations_batch,
+    explanations_schema,
+};
 #[cfg(feature = "parquet")]
 pub use parquet::{is_parquet, ParquetRows, ParquetSink, WriteError};
 pub use rows::ArrowRows;

@@ -70,11 +70,39 @@ impl ArrowRows {
 
     /// The rows of one batch, each validated: a bad cell is an `Err` naming its row (counted
     /// from the stream's first batch) and column, so the caller can fail or skip it. The batch
-    /// must have the schema given to [`ArrowRows::new`].
+    /// must have the schema given to [`ArrowRows::new`]. Empty cells are counted for
+    /// [`ArrowRows::missing`].
     pub fn read(
         &mut self,
         batch: &RecordBatch,
     ) -> Result<Vec<Result<RawRow, DataError>>, DataError> {
+        let (rows, missing) = self.convert(batch, self.rows_read)?;
+        self.rows_read += batch.num_rows() as u64;
+        for (count, m) in self.missing.iter_mut().zip(missing) {
+            *count += m;
+        }
+        Ok(rows)
+    }
+
+    /// As [`ArrowRows::read`], for a batch that follows `before` rows of the stream (a slice
+    /// of a larger one, say), without counting empty cells: slices read this way may be read
+    /// on several threads at once, in any order.
+    pub fn read_at(
+        &self,
+        batch: &RecordBatch,
+        before: u64,
+    ) -> Result<Vec<Result<RawRow, DataError>>, DataError> {
+        Ok(self.convert(batch, before)?.0)
+    }
+
+    /// The rows of `batch`, numbered from `before + 1`, and the empty cells per column over
+    /// the rows accepted.
+    #[allow(clippy::type_complexity)]
+    fn convert(
+        &self,
+        batch: &RecordBatch,
+        before: u64,
+    ) -> Result<(Vec<Result<RawRow, DataError>>, [u64; Column::ALL.len()]), DataError> {
         let mut columns: Vec<Option<Values>> = (0..batch.num_columns()).map(|_| None).collect();
         for (field, column) in self.plan.columns() {
             let array = batch
@@ -88,17 +116,16 @@ impl ArrowRows {
                 })?;
             columns[field] = Some(self.values(array, column)?);
         }
+        let mut missing = [0u64; Column::ALL.len()];
         let mut rows = Vec::with_capacity(batch.num_rows());
-        for i in 0..batch.num_rows() {
-            self.rows_read += 1;
-            let line = self.rows_read;
+        for (i, line) in (before + 1..).take(batch.num_rows()).enumerate() {
             let mut row = self.plan.empty_row(line);
             let filled = self.plan.fill(&mut row, |field| {
                 columns[field].as_ref().map_or(Cell::Null, |v| v.cell(i))
             });
             rows.push(match filled {
                 Ok(empty) => {
-                    for (count, was_empty) in self.missing.iter_mut().zip(empty) {
+                    for (count, was_empty) in missing.iter_mut().zip(empty) {
                         *count += u64::from(was_empty);
                     }
                     Ok(row)
@@ -111,7 +138,7 @@ impl ArrowRows {
                 }),
             });
         }
-        Ok(rows)
+        Ok((rows, missing))
     }
 
     fn values(&self, array: &ArrayRef, column: Column) -> Result<Values, DataError> {

@@ -14,12 +14,14 @@ use hitcast::predictor::{Genres, Predictor, ANSWER_COLUMNS};
 use hitcast_arrow::arrow_array::RecordBatch;
 use hitcast_arrow::arrow_schema::{ArrowError, SchemaRef};
 use hitcast_arrow::{
-    answers_batch, answers_schema, explanations_batch, explanations_schema, ArrowRows,
+    answers_batch, answers_schema, chances_batch, chances_schema, explanations_batch,
+    explanations_schema, ArrowRows,
 };
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3_arrow::input::AnyRecordBatch;
 use pyo3_arrow::{PySchema, PyTable};
+use rayon::prelude::*;
 
 /// Rows scored at a time: bounds the memory of one scoring step.
 const CHUNK: usize = 8192;
@@ -77,36 +79,46 @@ impl Input {
         })
     }
 
-    /// Runs `f` on the validated rows, chunk by chunk (at most [`CHUNK`] rows, so only one
-    /// chunk of rows is alive at a time), and collects what it returns. A bad row fails the call
-    /// naming its row and column, or is dropped under `on_error="skip"`.
-    fn map_chunks<T>(
+    /// Runs `f` on the validated rows, chunk by chunk, and collects what it returns in order.
+    /// Chunks are zero-copy slices of at most [`CHUNK`] rows, read and handed to `f` on every
+    /// core at once: reading and writing answers are a quarter of a call's work, which one
+    /// thread around a parallel scoring left on one core. A bad row fails the call naming the
+    /// first bad row and its column, or is dropped under `on_error="skip"`.
+    fn map_chunks<T: Send>(
         &self,
-        mut f: impl FnMut(&[RawRow]) -> Result<T, Failure>,
+        f: impl Fn(&[RawRow]) -> Result<T, Failure> + Sync,
     ) -> Result<Vec<T>, Failure> {
-        let mut reader = ArrowRows::new(&self.schema, &self.options, "tracks".as_ref())
+        let reader = ArrowRows::new(&self.schema, &self.options, "tracks".as_ref())
             .map_err(Failure::Input)?;
-        let mut out = Vec::new();
-        let mut chunk = Vec::with_capacity(CHUNK);
+        let mut slices = Vec::new();
+        let mut before = 0u64;
         for batch in &self.batches {
-            for row in reader.read(batch).map_err(Failure::Input)? {
-                match row {
-                    Ok(row) => chunk.push(row),
-                    Err(e)
-                        if self.options.on_error == OnError::Skip
-                            && e.skippable_line().is_some() => {}
-                    Err(e) => return Err(Failure::Input(e)),
-                }
-                if chunk.len() == CHUNK {
-                    out.push(f(&chunk)?);
-                    chunk.clear();
-                }
+            for offset in (0..batch.num_rows()).step_by(CHUNK) {
+                let len = CHUNK.min(batch.num_rows() - offset);
+                slices.push((batch.slice(offset, len), before));
+                before += len as u64;
             }
         }
-        if !chunk.is_empty() {
-            out.push(f(&chunk)?);
-        }
-        Ok(out)
+        let skip = self.options.on_error == OnError::Skip;
+        let done: Vec<Result<Option<T>, Failure>> = slices
+            .par_iter()
+            .map(|(slice, before)| {
+                let mut rows = Vec::with_capacity(slice.num_rows());
+                for row in reader.read_at(slice, *before).map_err(Failure::Input)? {
+                    match row {
+                        Ok(row) => rows.push(row),
+                        Err(e) if skip && e.skippable_line().is_some() => {}
+                        Err(e) => return Err(Failure::Input(e)),
+                    }
+                }
+                // A slice whose rows were all skipped adds no empty batch.
+                (!rows.is_empty()).then(|| f(&rows)).transpose()
+            })
+            .collect();
+        // In order, so the error raised is the first bad row's, as reading row by row gives.
+        done.into_iter()
+            .filter_map(Result::transpose)
+            .collect()
     }
 }
 
@@ -164,8 +176,9 @@ impl Model {
         Ok(Model { predictor, path })
     }
 
-    /// Scores an Arrow table or stream; returns an Arrow table of the answers.
-    #[pyo3(signature = (tracks, *, columns = None, keep = Vec::new(), on_error = "fail"))]
+    /// Scores an Arrow table or stream; returns an Arrow table of the answers, without the
+    /// score columns when `score` is false (the classifier alone runs).
+    #[pyo3(signature = (tracks, *, columns = None, keep = Vec::new(), on_error = "fail", score = true))]
     fn predict(
         &self,
         py: Python<'_>,
@@ -173,16 +186,27 @@ impl Model {
         columns: Option<Vec<(String, String)>>,
         keep: Vec<String>,
         on_error: &str,
+        score: bool,
     ) -> PyResult<PyTable> {
         let keep = keep_columns(keep)?;
         let input = Input::new(tracks, columns, on_error)?;
         let batches = py.detach(|| {
             input.map_chunks(|chunk| {
-                let answers = self.predictor.score_rows(chunk).map_err(Failure::model)?;
-                answers_batch(chunk, &answers, &keep).map_err(Failure::model)
+                if score {
+                    let answers = self.predictor.score_rows(chunk).map_err(Failure::model)?;
+                    answers_batch(chunk, &answers, &keep).map_err(Failure::model)
+                } else {
+                    let chances = self.predictor.chances_rows(chunk).map_err(Failure::model)?;
+                    chances_batch(chunk, &chances, &keep).map_err(Failure::model)
+                }
             })
         })?;
-        table(batches, answers_schema(&keep))
+        let schema = if score {
+            answers_schema(&keep)
+        } else {
+            chances_schema(&keep)
+        };
+        table(batches, schema)
     }
 
     /// Explains an Arrow table or stream; returns an Arrow table, one row per track and
@@ -216,11 +240,17 @@ impl Model {
         table(batches, explanations_schema())
     }
 
-    /// The schema of `predict`'s answers with these kept columns.
+    /// The schema of `predict`'s answers with these kept columns, and the score columns
+    /// unless `score` is false.
     #[staticmethod]
-    #[pyo3(signature = (keep = Vec::new()))]
-    fn answers_schema(keep: Vec<String>) -> PyResult<PySchema> {
-        Ok(PySchema::new(answers_schema(&keep_columns(keep)?)))
+    #[pyo3(signature = (keep = Vec::new(), score = true))]
+    fn answers_schema(keep: Vec<String>, score: bool) -> PyResult<PySchema> {
+        let keep = keep_columns(keep)?;
+        Ok(PySchema::new(if score {
+            answers_schema(&keep)
+        } else {
+            chances_schema(&keep)
+        }))
     }
 
     /// The model's metadata as JSON text (what `hitcast model info --json` prints).

@@ -124,6 +124,32 @@ def test_explain_gives_ranked_contributions_that_move_the_log_odds(model, frame)
     assert all(abs(probability[t] - p) < 1e-12 for t, p in zip(x.track_id, x.popularity_probability))
 
 
+def test_score_false_gives_the_same_chances_without_the_score_columns(model, frame):
+    full = model.predict(frame, keep=KEEP)
+    chances = model.predict(frame, keep=KEEP, score=False)
+    score_columns = ["predicted_popularity", "popularity_low", "popularity_high"]
+    assert list(chances.columns) == [c for c in full.columns if c not in score_columns]
+    pd.testing.assert_frame_equal(chances, full.drop(columns=score_columns), check_exact=True)
+    schema = hitcast.answers_schema(KEEP, score=False)
+    assert pa.Table.from_pandas(chances, preserve_index=False).cast(schema).schema == schema
+    assert len(model.predict(frame.head(0), score=False)) == 0
+
+
+def test_a_large_frame_names_its_first_bad_row_and_skips_each_bad_row(model, frame):
+    # 20,000 rows are read in slices of 8,192 on every core: the error is still the first bad
+    # row's, whichever slice is read first, and skipping drops exactly the bad rows.
+    big = pd.concat([frame] * 10, ignore_index=True)
+    for i in (19_000, 9_000, 15_000):
+        big.loc[i, "tempo"] = 400.0
+    with pytest.raises(ValueError, match=r'^tracks: row 9001, column "tempo"'):
+        model.predict(big)
+    skipped = model.predict(big, on_error="skip", keep=["tempo"])
+    assert len(skipped) == 20_000 - 3
+    assert (skipped.tempo <= 300).all()
+    good = big.drop(index=[9_000, 15_000, 19_000]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(skipped, model.predict(good, keep=["tempo"]), check_exact=True)
+
+
 def test_info_is_the_metadata(model, model_path):
     info = model.info
     assert info["classifier"]["family"] == "boosting"

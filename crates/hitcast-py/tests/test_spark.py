@@ -39,3 +39,23 @@ def test_spark_scores_every_row_as_hitcast_predict(model_path, tmp_path):
     keys = [(name, "ascending") for name in expected.column_names]
     expected = expected.cast(spark.schema).sort_by(keys)
     assert spark.sort_by(keys).equals(expected)
+
+
+def test_spark_without_the_score_gives_the_clis_chances(model_path, tracks_csv, tmp_path):
+    tracks = tmp_path / "tracks.parquet"
+    pq.write_table(pyarrow.csv.read_csv(tracks_csv), tracks, row_group_size=500)
+    out = tmp_path / "scored"
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "spark_score.py"), "--model", str(model_path),
+         "--input", str(tracks), "--output", str(out), "--no-score", "--master", "local[2]"],
+        capture_output=True, text=True,
+    )
+    assert run.returncode == 0, run.stderr[-4000:]
+    cli_out = tmp_path / "cli.parquet"
+    cli("predict", "--model", str(model_path), "--input", str(tracks), "--output", str(cli_out),
+        "--no-score")
+    spark, expected = pq.read_table(out), pq.read_table(cli_out)
+    assert spark.column_names == expected.column_names
+    assert "predicted_popularity" not in spark.column_names
+    keys = [(name, "ascending") for name in expected.column_names]
+    assert spark.sort_by(keys).equals(expected.cast(spark.schema).sort_by(keys))

@@ -50,12 +50,39 @@ pub struct Prediction {
     pub unknown_genres: Vec<String>,
 }
 
+/// One track's chance of being popular, without the 0-100 score and its range: what
+/// [`Predictor::chances`] answers, running the classifier alone (about half the work of a
+/// [`Prediction`], whose first fields these are, computed by the same code).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Chance {
+    /// As [`Prediction::probability`].
+    pub probability: f64,
+    /// As [`Prediction::flagged`].
+    pub flagged: bool,
+    /// As [`Prediction::lift`].
+    pub lift: f64,
+    /// As [`Prediction::genres_used`].
+    pub genres_used: bool,
+    /// As [`Prediction::warnings`].
+    pub warnings: Vec<Warning>,
+    /// As [`Prediction::unknown_genres`].
+    pub unknown_genres: Vec<String>,
+}
+
+impl Chance {
+    /// The inputs beyond what the model saw, as the `warnings` column writes them.
+    pub fn warning_fields(&self) -> String {
+        warning_fields(&self.warnings)
+    }
+}
+
 /// Rows per slice when [`Predictor::score`] spreads a large batch over the cores.
 const SCORE_SLICE: usize = 1024;
 
 /// The columns of a scored table, in order, before any kept input columns: every surface that
 /// writes answers as a table (`hitcast predict`'s CSV and Parquet, the Python package, Spark)
 /// uses these names. `warnings` lists the inputs beyond what the model saw, `;`-separated.
+/// A table of [`Chance`]s has these without the three score columns ([`SCORE_COLUMNS`]).
 pub const ANSWER_COLUMNS: [&str; 8] = [
     "track_id",
     "popularity_probability",
@@ -67,11 +94,53 @@ pub const ANSWER_COLUMNS: [&str; 8] = [
     "warnings",
 ];
 
+/// The columns of [`ANSWER_COLUMNS`] that a table of [`Chance`]s leaves out.
+pub const SCORE_COLUMNS: [&str; 3] = ["predicted_popularity", "popularity_low", "popularity_high"];
+
+fn warning_fields(warnings: &[Warning]) -> String {
+    let fields: Vec<&str> = warnings.iter().map(|w| w.field.as_str()).collect();
+    fields.join(";")
+}
+
 impl Prediction {
+    /// The answer from its chance, the score and the score's range.
+    fn new(chance: Chance, popularity: f64, range: Range) -> Prediction {
+        let Chance {
+            probability,
+            flagged,
+            lift,
+            genres_used,
+            warnings,
+            unknown_genres,
+        } = chance;
+        Prediction {
+            probability,
+            flagged,
+            lift,
+            popularity,
+            popularity_low: range.low,
+            popularity_high: range.high,
+            genres_used,
+            warnings,
+            unknown_genres,
+        }
+    }
+
     /// The inputs beyond what the model saw, as the `warnings` column writes them.
     pub fn warning_fields(&self) -> String {
-        let fields: Vec<&str> = self.warnings.iter().map(|w| w.field.as_str()).collect();
-        fields.join(";")
+        warning_fields(&self.warnings)
+    }
+
+    /// The answer's chance: its fields without the score.
+    pub fn chance(&self) -> Chance {
+        Chance {
+            probability: self.probability,
+            flagged: self.flagged,
+            lift: self.lift,
+            genres_used: self.genres_used,
+            warnings: self.warnings.clone(),
+            unknown_genres: self.unknown_genres.clone(),
+        }
     }
 
     /// The score's range.
@@ -273,10 +342,10 @@ impl Predictor {
         self.head(!answer.genres_used).metadata.decision_threshold
     }
 
-    /// Whether `answer` came from the audio-only companion although genres are read: the track
-    /// had no genre the model knows.
-    pub fn answered_without_genres(&self, answer: &Prediction) -> bool {
-        self.genres == Genres::Use && self.has_genres() && !answer.genres_used
+    /// Whether an answer with this `genres_used` came from the audio-only companion although
+    /// genres are read: the track had no genre the model knows.
+    pub fn answered_without_genres(&self, genres_used: bool) -> bool {
+        self.genres == Genres::Use && self.has_genres() && !genres_used
     }
 
     /// Whether the main model reads genres.
@@ -345,23 +414,28 @@ impl Predictor {
     /// Answers for `tracks`, in order. Fails only if a model gives a number that is not finite,
     /// which inputs inside the domain never cause: the caller reports it, never shows it.
     pub fn score(&self, tracks: &[TrackInput]) -> Result<Vec<Prediction>, ModelError> {
-        // Each track's answer depends on that track alone, so slices can be scored on every
-        // core at once with the same numbers: the models' own predict steps use two cores
-        // poorly (1.2x on 2 cores for a whole `score`, measured by `hitcast bench predict`).
-        if tracks.len() >= 2 * SCORE_SLICE {
-            let slices: Vec<Vec<Prediction>> = tracks
-                .par_chunks(SCORE_SLICE)
-                .map(|slice| self.score_slice(slice))
-                .collect::<Result<_, _>>()?;
-            return Ok(slices.into_iter().flatten().collect());
-        }
-        self.score_slice(tracks)
+        sliced(tracks, |slice| {
+            self.routed(slice, |head, share| {
+                self.answer(head, share, head.batch(share))
+            })
+        })
     }
 
-    fn score_slice(&self, tracks: &[TrackInput]) -> Result<Vec<Prediction>, ModelError> {
-        self.routed(tracks, |head, share| {
-            self.answer(head, share, head.batch(share))
+    /// The chance, flag and lift of each of `tracks`, in order, as [`Predictor::score`] gives
+    /// them, without the score and its range: the classifier alone runs.
+    pub fn chances(&self, tracks: &[TrackInput]) -> Result<Vec<Chance>, ModelError> {
+        sliced(tracks, |slice| {
+            self.routed(slice, |head, share| {
+                let batch = head.batch(share);
+                let raw = head.payload.classifier.predict_proba(&batch.x);
+                self.chances_of(head, share, &batch, raw)
+            })
         })
+    }
+
+    /// [`Predictor::chances`] for rows read from a file.
+    pub fn chances_rows(&self, rows: &[RawRow]) -> Result<Vec<Chance>, ModelError> {
+        self.chances(&rows.iter().map(input).collect::<Vec<_>>())
     }
 
     /// The values a what-if curve of `column` visits: every code of a coded input (key, mode,
@@ -540,54 +614,89 @@ impl Predictor {
                 p.regressor.predict(&batch.x),
             ),
         };
-        let probabilities = head.calibrated(raw);
-        if let Some(i) = probabilities
-            .iter()
-            .zip(&scores)
-            .position(|(p, s)| !(p.is_finite() && s.is_finite()))
-        {
-            return Err(ModelError::Shape(format!(
-                "the model gave no finite answer for the track with audio {:?}",
-                batch.audio[i]
-            )));
+        let chances = self.chances_of(head, tracks, &batch, raw)?;
+        if let Some(i) = scores.iter().position(|s| !s.is_finite()) {
+            return Err(no_answer(&batch, i));
         }
         let coverage = m.interval.choice.coverage;
         let ranges = match &variants {
             Some(v) => p.interval.predict_variants(v, &scores),
             None => p.interval.predict(&batch.x, &scores),
         };
+        Ok(chances
+            .into_iter()
+            .zip(scores)
+            .zip(ranges)
+            .map(|((chance, score), range)| {
+                let range = agree(range, chance.probability, coverage, m.label_threshold);
+                Prediction::new(chance, score.clamp(0.0, 100.0), range)
+            })
+            .collect())
+    }
+
+    /// The chances of a batch from the classifier's raw probabilities: calibrated, flagged at
+    /// the decision threshold, with the domain's warnings and the unknown genres.
+    fn chances_of(
+        &self,
+        head: Head<'_>,
+        tracks: &[TrackInput],
+        batch: &Batch,
+        raw: Vec<f64>,
+    ) -> Result<Vec<Chance>, ModelError> {
+        let (p, m) = (head.payload, head.metadata);
+        let probabilities = head.calibrated(raw);
+        if let Some(i) = probabilities.iter().position(|p| !p.is_finite()) {
+            return Err(no_answer(batch, i));
+        }
         let genres_used = p.pipeline.params().features.has_genres();
         let main = self.pipeline();
         Ok(probabilities
             .into_iter()
-            .zip(scores)
-            .zip(ranges)
             .zip(batch.audio.iter().zip(tracks))
-            .map(|(((probability, score), range), (audio, track))| {
-                let range = agree(range, probability, coverage, m.label_threshold);
-                Prediction {
-                    probability,
-                    flagged: probability >= m.decision_threshold,
-                    lift: probability / m.base_rate,
-                    popularity: score.clamp(0.0, 100.0),
-                    popularity_low: range.low,
-                    popularity_high: range.high,
-                    genres_used,
-                    warnings: p.domain.check(audio),
-                    unknown_genres: main.unknown_genres(track),
-                }
+            .map(|(probability, (audio, track))| Chance {
+                probability,
+                flagged: probability >= m.decision_threshold,
+                lift: probability / m.base_rate,
+                genres_used,
+                warnings: p.domain.check(audio),
+                unknown_genres: main.unknown_genres(track),
             })
             .collect())
     }
+}
+
+/// The error for row `i` of a batch, whose answer is not a finite number.
+fn no_answer(batch: &Batch, i: usize) -> ModelError {
+    ModelError::Shape(format!(
+        "the model gave no finite answer for the track with audio {:?}",
+        batch.audio[i]
+    ))
+}
+
+/// `f` of `tracks`, in order. Each track's answer depends on that track alone, so slices can
+/// be answered on every core at once with the same numbers: the models' own predict steps use
+/// two cores poorly (1.2x on 2 cores for a whole `score`, measured by `hitcast bench predict`).
+fn sliced<T: Send>(
+    tracks: &[TrackInput],
+    f: impl Fn(&[TrackInput]) -> Result<Vec<T>, ModelError> + Sync,
+) -> Result<Vec<T>, ModelError> {
+    if tracks.len() < 2 * SCORE_SLICE {
+        return f(tracks);
+    }
+    let slices: Vec<Vec<T>> = tracks
+        .par_chunks(SCORE_SLICE)
+        .map(&f)
+        .collect::<Result<_, _>>()?;
+    Ok(slices.into_iter().flatten().collect())
 }
 
 impl Head<'_> {
     fn batch(&self, tracks: &[TrackInput]) -> Batch {
         let pipeline = &self.payload.pipeline;
         let width = pipeline.names().len();
-        let mut data = Vec::with_capacity(tracks.len() * width);
-        for t in tracks {
-            data.extend(pipeline.transform_one(t).0);
+        let mut data = vec![0.0; tracks.len() * width];
+        for (t, row) in tracks.iter().zip(data.chunks_exact_mut(width.max(1))) {
+            pipeline.transform_into(t, row);
         }
         Batch {
             x: FeatureMatrix::new(pipeline.names().to_vec(), data).unwrap_or_else(|| {
@@ -1029,7 +1138,7 @@ mod tests {
             assert_eq!(answer.genres_used, i == 0 || i == 3);
         }
         assert_eq!(answers[1].unknown_genres, ["polka"]);
-        assert!(predictor.answered_without_genres(&answers[2]));
+        assert!(predictor.answered_without_genres(answers[2].genres_used));
         assert_eq!(
             predictor.decision_threshold(&answers[1]),
             companion.metadata().decision_threshold
@@ -1050,13 +1159,40 @@ mod tests {
         let answers = ignoring.score(&batch).unwrap();
         for (answer, track) in answers.iter().zip(&batch) {
             assert!(!answer.genres_used);
-            assert!(!ignoring.answered_without_genres(answer));
+            assert!(!ignoring.answered_without_genres(answer.genres_used));
             let want = companion
                 .score(std::slice::from_ref(track))
                 .unwrap()
                 .remove(0);
             assert_eq!(answer.probability, want.probability);
         }
+    }
+
+    #[test]
+    fn chances_are_the_scores_first_fields_for_every_track_of_a_large_mixed_batch() {
+        // Over 2 * SCORE_SLICE tracks, so slices run on several threads, and with tracks for
+        // both the main model and the audio-only companion.
+        let (a, t) = crate::testutil::fixture_with_companion();
+        let predictor = Predictor::new(a).unwrap();
+        let genres = [vec![t.genres[1].clone()], vec!["polka".to_owned()], vec![]];
+        let batch: Vec<TrackInput> = (0..2 * SCORE_SLICE + 300)
+            .map(|i| TrackInput {
+                audio: t.rows[i % t.rows.len()].audio,
+                genres: &genres[i % 3],
+                artists: "x",
+                album_name: "",
+                track_name: "",
+            })
+            .collect();
+        let answers = predictor.score(&batch).unwrap();
+        let chances = predictor.chances(&batch).unwrap();
+        assert_eq!(chances.len(), batch.len());
+        for (i, (c, a)) in chances.iter().zip(&answers).enumerate() {
+            assert_eq!(c, &a.chance(), "track {i}");
+            assert_eq!(c.probability, a.probability);
+        }
+        assert!(chances.iter().any(|c| c.genres_used) && chances.iter().any(|c| !c.genres_used));
+        assert_eq!(chances[1].unknown_genres, ["polka"]);
     }
 
     #[test]

@@ -193,6 +193,7 @@ fn predict(args: PredictArgs) -> anyhow::Result<()> {
         "table + features (parsed rows)",
         "classifier alone",
         "regressor alone",
+        "Predictor::chances (probability alone)",
         "Predictor::score (all, with the range)",
     ];
     let mut figures = vec![Vec::new(); stages.len()];
@@ -203,7 +204,7 @@ fn predict(args: PredictArgs) -> anyhow::Result<()> {
         let mut times = vec![Vec::new(); stages.len()];
         pool.install(|| -> anyhow::Result<()> {
             for run in 0..=args.runs {
-                let mut spent = [Duration::ZERO; 4];
+                let mut spent = [Duration::ZERO; 5];
                 for batch in rows.chunks(args.batch as usize) {
                     let start = Instant::now();
                     let tracks = Tracks::one_per_row(batch.to_vec());
@@ -217,8 +218,11 @@ fn predict(args: PredictArgs) -> anyhow::Result<()> {
                     std::hint::black_box(payload.regressor.predict(&x));
                     spent[2] += start.elapsed();
                     let start = Instant::now();
-                    std::hint::black_box(predictor.score_rows(batch)?);
+                    std::hint::black_box(predictor.chances_rows(batch)?);
                     spent[3] += start.elapsed();
+                    let start = Instant::now();
+                    std::hint::black_box(predictor.score_rows(batch)?);
+                    spent[4] += start.elapsed();
                 }
                 if run > 0 {
                     for (t, d) in times.iter_mut().zip(spent) {

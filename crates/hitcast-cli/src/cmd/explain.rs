@@ -99,7 +99,8 @@ impl ExplainArgs {
                 input
                     .unknown_genres
                     .extend(e.answer.unknown_genres.iter().cloned());
-                input.without_genres += u64::from(predictor.answered_without_genres(&e.answer));
+                input.without_genres +=
+                    u64::from(predictor.answered_without_genres(e.answer.genres_used));
                 method.get_or_insert(e.explanation.method);
                 if self.json {
                     let row = JsonRow {

@@ -99,6 +99,25 @@ fn read_parquet(path: &Path) -> Vec<RecordBatch> {
         .collect()
 }
 
+/// `hitcast predict` into a Parquet file: its batches and column names.
+fn predicted_parquet(
+    model: &Path,
+    tracks: &Path,
+    out: &Path,
+    extra: &[&str],
+) -> (Vec<RecordBatch>, Vec<String>) {
+    let o = predict(model, tracks, out, extra);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let batches = read_parquet(out);
+    let names = batches[0]
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    (batches, names)
+}
+
 #[test]
 fn parquet_scores_and_loads_as_csv_does() {
     let dir = scratch("parquet");
@@ -118,12 +137,8 @@ fn parquet_scores_and_loads_as_csv_does() {
     assert_eq!(csv_text, std::fs::read_to_string(&from_parquet).unwrap());
 
     // Parquet out: typed columns, full precision, equal to the CSV at its printed precision.
-    let out = dir.join("answers.parquet");
-    let o = predict(model, &tracks, &out, &keep);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let batches = read_parquet(&out);
+    let (batches, names) = predicted_parquet(model, &tracks, &dir.join("answers.parquet"), &keep);
     let schema = batches[0].schema();
-    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     assert_eq!(
         names,
         [
@@ -171,6 +186,66 @@ fn parquet_scores_and_loads_as_csv_does() {
         }
     }
     assert_eq!(n, all.len());
+
+    // --no-score: the same rows and chances, without the score's three columns, in CSV and
+    // in Parquet (bit for bit).
+    let chances_csv = dir.join("chances.csv");
+    let o = predict(
+        model,
+        &tracks,
+        &chances_csv,
+        &[keep[0], keep[1], "--no-score"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let records = |path: &Path| -> Vec<csv::StringRecord> {
+        let mut reader = csv::Reader::from_path(path).unwrap();
+        let header = reader.headers().unwrap().clone();
+        std::iter::once(header)
+            .chain(reader.records().map(Result::unwrap))
+            .collect()
+    };
+    let (full, chances) = (records(&from_parquet), records(&chances_csv));
+    assert_eq!(full.len(), chances.len());
+    for (f, c) in full.iter().zip(&chances) {
+        let without_score: Vec<&str> = f
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !(4..7).contains(i))
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(c.iter().collect::<Vec<_>>(), without_score);
+    }
+    let (chance_batches, names) = predicted_parquet(
+        model,
+        &tracks,
+        &dir.join("chances.parquet"),
+        &[keep[0], keep[1], "--no-score"],
+    );
+    assert_eq!(
+        names,
+        [
+            "track_id",
+            "popularity_probability",
+            "flagged",
+            "lift",
+            "warnings",
+            "track_name",
+            "popularity",
+            "explicit",
+            "track_genre"
+        ]
+    );
+    let column = |batches: &[RecordBatch], i: usize| -> Vec<f64> {
+        batches
+            .iter()
+            .flat_map(|b| {
+                let a = b.column(i).as_any().downcast_ref::<Float64Array>().unwrap();
+                a.values().to_vec()
+            })
+            .collect()
+    };
+    assert_eq!(column(&chance_batches, 1), column(&batches, 1));
+    assert_eq!(column(&chance_batches, 3), column(&batches, 3));
 
     // --data reads Parquet: the same summary as the CSV.
     let check = |data: &Path| {

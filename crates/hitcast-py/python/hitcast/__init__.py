@@ -35,12 +35,12 @@ def load(path: str, *, genres: str = "use") -> "Model":
     return Model(path, genres=genres)
 
 
-def answers_schema(keep: Iterable[str] = ()) -> Any:
-    """The pyarrow schema of ``Model.predict``'s answers with these kept columns (for engines
-    that need it before scoring, such as Spark's ``mapInArrow``). Needs pyarrow."""
+def answers_schema(keep: Iterable[str] = (), *, score: bool = True) -> Any:
+    """The pyarrow schema of ``Model.predict``'s answers with these kept columns and ``score``
+    (for engines that need it before scoring, such as Spark's ``mapInArrow``). Needs pyarrow."""
     import pyarrow
 
-    return pyarrow.schema(_hitcast.Model.answers_schema(list(keep)))
+    return pyarrow.schema(_hitcast.Model.answers_schema(list(keep), score))
 
 
 class Model:
@@ -68,6 +68,7 @@ class Model:
         columns: Optional[Mapping[str, str]] = None,
         keep: Iterable[str] = (),
         on_error: str = "fail",
+        score: bool = True,
     ) -> Any:
         """Scores ``tracks``; returns one row per track in the same kind of frame.
 
@@ -81,9 +82,15 @@ class Model:
         likely hit), ``lift`` (the probability over a typical track's),
         ``predicted_popularity`` with its range ``popularity_low`` to ``popularity_high``, and
         ``warnings`` (inputs beyond what the model saw in training, ``;``-separated).
+        ``score=False`` leaves out the score and its range, and runs the classifier alone:
+        about twice as fast, for a catalogue where only the chance matters.
         """
         result = self._model.predict(
-            _arrow(tracks), columns=_pairs(columns), keep=list(keep), on_error=on_error
+            _arrow(tracks),
+            columns=_pairs(columns),
+            keep=list(keep),
+            on_error=on_error,
+            score=score,
         )
         return _like(tracks, result)
 

@@ -18,6 +18,7 @@ class Model:
         columns: Optional[List[Tuple[str, str]]] = None,
         keep: List[str] = ...,
         on_error: str = "fail",
+        score: bool = True,
     ) -> Any: ...
     def explain(
         self,
@@ -30,4 +31,4 @@ class Model:
         on_error: str = "fail",
     ) -> Any: ...
     @staticmethod
-    def answers_schema(keep: List[str] = ...) -> Any: ...
+    def answers_schema(keep: List[str] = ..., score: bool = True) -> Any: ...

@@ -2,9 +2,10 @@
 //! model inputs. It is serialisable and travels inside a saved model, so serving transforms a
 //! track exactly as training did.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -234,6 +235,22 @@ pub struct FeaturePipeline {
     scaling: Vec<ZScore>,
     extras: Option<ExtrasFit>,
     history: Option<ArtistHistory>,
+    #[serde(skip)]
+    index: GenreIndex,
+}
+
+/// The vocabulary's positions by name, for the names that [`genre::resolve`] leaves as they
+/// are (every name of a vocabulary saved since names are resolved): one hash lookup instead of
+/// resolving and two binary searches, for each genre of each track scored (they were a tenth of
+/// scoring a track). Built on first use from `genres`, never saved.
+#[derive(Clone, Debug, Default)]
+struct GenreIndex(OnceLock<HashMap<String, usize>>);
+
+impl PartialEq for GenreIndex {
+    /// A function of the pipeline's vocabulary, which `FeaturePipeline` compares.
+    fn eq(&self, _: &GenreIndex) -> bool {
+        true
+    }
 }
 
 /// A transformed table and what could not be represented.
@@ -264,6 +281,7 @@ impl FeaturePipeline {
             }
         }
         let mut pipeline = FeaturePipeline {
+            index: GenreIndex::default(),
             params,
             genres: tracks.genres.clone(),
             learned,
@@ -588,13 +606,27 @@ impl FeaturePipeline {
     /// Transforms one track given by value, as the server receives it. Returns the feature row
     /// and the genres it does not know (they get all-zero indicators).
     pub fn transform_one(&self, track: &TrackInput) -> (Vec<f64>, Vec<String>) {
+        let mut out = vec![0.0; self.names.len()];
+        let unknown = self.write_track(track, &mut out);
+        (out, unknown.into_iter().cloned().collect())
+    }
+
+    /// Writes one track's feature row into `out`, as wide as [`FeaturePipeline::names`]: the
+    /// row [`FeaturePipeline::transform_one`] returns, without allocating it.
+    pub fn transform_into(&self, track: &TrackInput, out: &mut [f64]) {
+        self.write_track(track, out);
+    }
+
+    /// Writes the track's row and returns the genres it has no column for (none when the
+    /// pipeline reads no genres).
+    fn write_track<'t>(&self, track: &TrackInput<'t>, out: &mut [f64]) -> Vec<&'t String> {
         let mut known = Vec::new();
         let mut unknown = Vec::new();
         for g in track.genres {
             match self.genre_column(g) {
                 Some(i) if !known.contains(&i) => known.push(i),
                 Some(_) => {}
-                None if self.params.features.has_genres() => unknown.push(g.clone()),
+                None if self.params.features.has_genres() => unknown.push(g),
                 None => {}
             }
         }
@@ -606,9 +638,8 @@ impl FeaturePipeline {
             genres: &known,
             unknown_genres: unknown.len(),
         };
-        let mut out = vec![0.0; self.names.len()];
-        self.write_row(&track.audio, &extra, None, &mut out);
-        (out, unknown)
+        self.write_row(&track.audio, &extra, None, out);
+        unknown
     }
 }
 
@@ -617,6 +648,16 @@ impl FeaturePipeline {
     /// ([`genre::resolve`]); the name as given is tried too, for vocabularies saved before
     /// names were resolved.
     fn genre_column(&self, name: &str) -> Option<usize> {
+        let index = self.index.0.get_or_init(|| {
+            (self.genres.iter().enumerate())
+                .filter(|(_, g)| genre::resolve(g) == g.as_str())
+                .map(|(i, g)| (g.clone(), i))
+                .collect()
+        });
+        // A name in the index resolves to itself, so the search below would find it there.
+        if let Some(&i) = index.get(name) {
+            return Some(i);
+        }
         let find = |n: &str| self.genres.binary_search_by(|g| g.as_str().cmp(n)).ok();
         find(&genre::resolve(name)).or_else(|| find(name))
     }
