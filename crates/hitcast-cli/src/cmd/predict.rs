@@ -1,6 +1,7 @@
 //! `hitcast predict`: score a table of tracks (CSV or Parquet) with a saved model, streaming in batches so memory
 //! stays bounded for any file size; the output appears only when complete.
 
+use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -36,7 +37,7 @@ pub struct PredictArgs {
     #[arg(long, value_name = "COLUMN", value_delimiter = ',', value_parser = parse_column)]
     keep: Vec<Column>,
     /// Leave out the score and its range (predicted_popularity, popularity_low,
-    /// popularity_high): the classifier alone runs, in about half the time.
+    /// popularity_high): the classifier alone runs, half the scoring work.
     #[arg(long)]
     no_score: bool,
     /// Rows scored at a time (memory grows with it).
@@ -49,11 +50,13 @@ impl PredictArgs {
     pub fn run(self, globals: Globals) -> anyhow::Result<()> {
         let started = Instant::now();
         let predictor = self.input.predictor(&self.model)?;
-        let mut input = self.input.batches(self.batch as usize)?;
+        let input = self.input.batches(self.batch as usize)?;
         let mut out = Answers::create(&self.output, &self.keep, !self.no_score)?;
         let mut warned = 0u64;
         let mut written = 0u64;
-        while let Some(batch) = input.next_batch()? {
+        let mut without_genres = 0u64;
+        let mut unknown_genres = BTreeSet::new();
+        let mut input = input.read_ahead(|batch| {
             let (chances, predictions) = if self.no_score {
                 (predictor.chances_rows(&batch)?, None)
             } else {
@@ -64,15 +67,16 @@ impl PredictArgs {
                 )
             };
             for c in &chances {
-                input.without_genres += u64::from(predictor.answered_without_genres(c.genres_used));
-                input
-                    .unknown_genres
-                    .extend(c.unknown_genres.iter().cloned());
+                without_genres += u64::from(predictor.answered_without_genres(c.genres_used));
+                unknown_genres.extend(c.unknown_genres.iter().cloned());
                 warned += u64::from(!c.warnings.is_empty());
             }
             out.write(&batch, &chances, predictions.as_deref(), &self.keep)?;
             written += batch.len() as u64;
-        }
+            Ok(())
+        })?;
+        input.without_genres += without_genres;
+        input.unknown_genres.extend(unknown_genres);
         out.commit()?;
         input.report();
         if warned > 0 {
