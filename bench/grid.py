@@ -13,8 +13,9 @@ chooses by). Run it alone on the machine: a build beside it skews every figure.
 Counterparts (same settings where both sides have them; see PARAMS):
   logreg  scikit-learn LogisticRegression (L2, lbfgs)
   rf      scikit-learn RandomForestClassifier (200 trees, depth 16, 3 rows a leaf, sqrt features)
-  gbm     XGBoost (hist) and LightGBM: depth 6, learning rate 0.05, subsample 0.8, columns 0.5,
-          64 bins, early stopping after 50 rounds on VAL log-loss, at most 2,000 rounds
+  gbm     XGBoost (hist) and LightGBM: depth 6, learning rate 0.05 (0.1 on SMOTE and ADASYN
+          rows, as hitcast's defaults there), subsample 0.8, columns 0.5, 64 bins, early
+          stopping after 50 rounds on VAL log-loss, at most 2,000 rounds
   mlp     scikit-learn MLPClassifier (128, 64), Adam 1e-3, batch 256, at most 60 epochs,
           early stopping after 8 (scikit-learn holds out 10% of FIT for it: it cannot watch VAL)
   stack   scikit-learn StackingClassifier of the two above, logistic meta-learner, 2 grouped folds (as hitcast's default)
@@ -105,20 +106,20 @@ def python_models(threads):
             hidden_layer_sizes=(128, 64), alpha=1e-4, batch_size=256, learning_rate_init=1e-3,
             max_iter=60, early_stopping=True, n_iter_no_change=8, random_state=SEED)
 
-    def logreg(x, y, w, g, vx, vy):
+    def logreg(x, y, w, g, vx, vy, rate):
         m = LogisticRegression(C=1.0, max_iter=1000).fit(x, y, sample_weight=w)
         return m.predict_proba(vx)[:, 1]
 
-    def rf(x, y, w, g, vx, vy):
+    def rf(x, y, w, g, vx, vy, rate):
         return forest().fit(x, y, sample_weight=w).predict_proba(vx)[:, 1]
 
-    def xgboost(x, y, w, g, vx, vy):
+    def xgboost(x, y, w, g, vx, vy, rate):
         vw = None
         if w is not None:  # VAL weighed per class as FIT is, as hitcast does
             vw = [w[y == c].mean() for c in (0, 1)]
             vw = [vw[c] for c in vy]
         m = xgb.XGBClassifier(
-            n_estimators=2000, learning_rate=0.05, max_depth=6, subsample=0.8,
+            n_estimators=2000, learning_rate=rate, max_depth=6, subsample=0.8,
             colsample_bytree=0.5, reg_lambda=1.0, min_child_weight=1.0, max_bin=64,
             tree_method="hist", early_stopping_rounds=50, eval_metric="logloss",
             n_jobs=threads, random_state=SEED)
@@ -126,19 +127,19 @@ def python_models(threads):
               sample_weight_eval_set=None if vw is None else [vw], verbose=False)
         return m.predict_proba(vx, iteration_range=(0, m.best_iteration + 1))[:, 1]
 
-    def lightgbm(x, y, w, g, vx, vy):
+    def lightgbm(x, y, w, g, vx, vy, rate):
         m = lgb.LGBMClassifier(
-            n_estimators=2000, learning_rate=0.05, max_depth=6, num_leaves=63, subsample=0.8,
+            n_estimators=2000, learning_rate=rate, max_depth=6, num_leaves=63, subsample=0.8,
             subsample_freq=1, colsample_bytree=0.5, reg_lambda=1.0, max_bin=63,
             n_jobs=threads, random_state=SEED, verbose=-1)
         m.fit(x, y, sample_weight=w, eval_set=[(vx, vy)], eval_metric="binary_logloss",
               callbacks=[lgb.early_stopping(50, verbose=False)])
         return m.predict_proba(vx)[:, 1]
 
-    def mlp_fit(x, y, w, g, vx, vy):
+    def mlp_fit(x, y, w, g, vx, vy, rate):
         return mlp().fit(x, y).predict_proba(vx)[:, 1]  # MLPClassifier takes no weights
 
-    def stack(x, y, w, g, vx, vy):
+    def stack(x, y, w, g, vx, vy, rate):
         folds = list(GroupKFold(n_splits=2).split(x, y, g))
         m = StackingClassifier(
             estimators=[("mlp", mlp()), ("rf", forest())],
@@ -152,6 +153,12 @@ def python_models(threads):
         "mlp": [("scikit-learn", mlp_fit)],
         "stack": [("scikit-learn", stack)],
     }
+
+
+def learning_rate(strategy):
+    """The boosters' learning rate: hitcast's default for rows resampled by `strategy`
+    (`ModelSpec::classifier_for`: 0.1 on SMOTE and ADASYN rows, else 0.05)."""
+    return 0.1 if strategy in ("smote", "adasyn") else 0.05
 
 
 def run_hitcast(setup, cells, out, threads):
@@ -202,7 +209,7 @@ def main():
             for family in families:
                 for side, fit in models[family]:
                     started = time.perf_counter()
-                    p = fit(rx, ry, w, rg, vx, vy)
+                    p = fit(rx, ry, w, rg, vx, vy, learning_rate(strategy))
                     times.setdefault((side, strategy, family), []).append(
                         time.perf_counter() - started)
                     quality[(side, strategy, family)] = average_precision_score(vy, p)

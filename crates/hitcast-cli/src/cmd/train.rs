@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
-use hitcast::experiment::{default_features, ChosenFits};
+use hitcast::experiment::{classifier_spec, default_features, ChosenFits};
 use hitcast::features::{FeatureSet, OutlierSetup};
 use hitcast::models::{ClassifierKind, ModelSpec, RegressorKind};
 use hitcast::sampling::Strategy;
@@ -70,7 +70,6 @@ impl TrainArgs {
         let split = self
             .split
             .split(&tracks, &labels, self.split.fold, globals.seed)?;
-        let mut classifier = ModelSpec::classifier(self.model);
         let mut regressor = ModelSpec::regressor(self.regressor);
         for (family, key, value) in &self.params {
             let known = family == self.model.name() || family == self.regressor.name();
@@ -80,13 +79,12 @@ impl TrainArgs {
                 self.model,
                 self.regressor
             );
-            if family == self.model.name() {
-                classifier = classifier.with_param(key, value)?;
-            }
             if family == self.regressor.name() {
                 regressor = regressor.with_param(key, value)?;
             }
         }
+        // The grid's parameters for this cell, so `--fits` finds the grid's own fit.
+        let classifier = classifier_spec(self.model, self.strategy, &self.params)?;
         let config = TrainConfig {
             classifier,
             regressor,

@@ -388,32 +388,20 @@ fn run_grid(
         .iter()
         .map(|&k| (k, ModelSpec::regressor(k)))
         .collect();
-    for (family, key, value) in &config.params {
-        let known = ClassifierKind::ALL
+    for (family, _, _) in &config.params {
+        let mut known = ClassifierKind::ALL
             .iter()
             .map(|k| k.name())
             .chain(RegressorKind::ALL.iter().map(|k| k.name()));
-        if !known.clone().any(|k| k == family) {
+        if !known.any(|k| k == family) {
             return Err(ExperimentError::UnknownFamily(family.clone()));
         }
-        let apply = |spec: &mut ModelSpec| -> Result<(), ExperimentError> {
-            *spec = spec
-                .with_param(key, value)
-                .map_err(ExperimentError::model(&format!(
-                    "--param {family}.{key}={value}"
-                )))?;
-            Ok(())
-        };
-        for (kind, spec) in &mut classifier_specs {
-            if kind.name() == family {
-                apply(spec)?;
-            }
-        }
-        for (kind, spec) in &mut regressor_specs {
-            if kind.name() == family {
-                apply(spec)?;
-            }
-        }
+    }
+    for (kind, spec) in &mut classifier_specs {
+        *spec = with_params(spec.clone(), kind.name(), &config.params)?;
+    }
+    for (kind, spec) in &mut regressor_specs {
+        *spec = with_params(spec.clone(), kind.name(), &config.params)?;
     }
     // Kept for the grid's raw setup, so tuning does not make the grid prepare it twice.
     let mut raw_prepared = None;
@@ -513,6 +501,12 @@ fn run_grid(
             for (kind, spec) in &classifier_specs {
                 let Some(cell) = wanted(*kind) else {
                     continue;
+                };
+                // Tuned parameters hold for every strategy; untuned, each strategy starts from
+                // its own defaults, as `hitcast train` does.
+                let spec = &match config.tune {
+                    Some(_) => spec.clone(),
+                    None => classifier_spec(*kind, strategy, &config.params)?,
                 };
                 on_event(Event::Started(cell));
                 let reuse: Vec<&FittedClassifier> = defaults.iter().collect();
@@ -654,4 +648,80 @@ fn regress(
         ..ResultRow::new(cell)
     };
     Ok((row, model))
+}
+
+/// The parameters of an untuned classifier cell: the family's defaults for rows resampled by
+/// `strategy` ([`ModelSpec::classifier_for`]) with each `--param` of the family applied.
+/// `experiment` and `train` both take a cell's parameters from here, so `train --fits` finds
+/// the grid's fit.
+pub fn classifier_spec(
+    kind: ClassifierKind,
+    strategy: Strategy,
+    params: &[(String, String, String)],
+) -> Result<ModelSpec, ExperimentError> {
+    with_params(
+        ModelSpec::classifier_for(kind, strategy),
+        kind.name(),
+        params,
+    )
+}
+
+/// `spec` with each of `params` (`--param FAMILY.KEY=VALUE`) of `family` applied, in order.
+fn with_params(
+    mut spec: ModelSpec,
+    family: &str,
+    params: &[(String, String, String)],
+) -> Result<ModelSpec, ExperimentError> {
+    for (_, key, value) in params.iter().filter(|(f, _, _)| f == family) {
+        spec = spec
+            .with_param(key, value)
+            .map_err(ExperimentError::model(&format!(
+                "--param {family}.{key}={value}"
+            )))?;
+    }
+    Ok(spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cells_parameters_are_its_strategys_defaults_with_the_params_on_top() {
+        let rate = |spec: ModelSpec| match spec {
+            ModelSpec::Boosting(p) => (p.learning_rate, p.max_depth),
+            other => panic!("{other:?}"),
+        };
+        let param = |key: &str, value: &str| ("gbm".to_owned(), key.to_owned(), value.to_owned());
+        let gbm = ClassifierKind::Gbm;
+        assert_eq!(
+            rate(classifier_spec(gbm, Strategy::None, &[]).unwrap()),
+            (0.05, 6)
+        );
+        assert_eq!(
+            rate(classifier_spec(gbm, Strategy::Smote, &[]).unwrap()),
+            (0.1, 6)
+        );
+        // Another parameter keeps the strategy's rate; a rate given wins.
+        let depth = [param("max_depth", "4")];
+        assert_eq!(
+            rate(classifier_spec(gbm, Strategy::Adasyn, &depth).unwrap()),
+            (0.1, 4)
+        );
+        let given = [param("learning_rate", "0.07"), param("max_depth", "4")];
+        assert_eq!(
+            rate(classifier_spec(gbm, Strategy::Smote, &given).unwrap()),
+            (0.07, 4)
+        );
+        // Other families' params do not touch it; a bad value is named.
+        let rf = [("rf".to_owned(), "n_trees".to_owned(), "10".to_owned())];
+        assert_eq!(
+            classifier_spec(gbm, Strategy::Weights, &rf).unwrap(),
+            ModelSpec::classifier(gbm)
+        );
+        let err = classifier_spec(gbm, Strategy::Smote, &[param("learning_rate", "2")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--param gbm.learning_rate=2"), "{err}");
+    }
 }

@@ -12,6 +12,10 @@ use super::{
     Regressor, StackModel, StackParams, Task, TrainSet,
 };
 use crate::features::{FeatureMatrix, Variants};
+use crate::sampling::Strategy;
+
+/// Boosting's learning rate on SMOTE and ADASYN rows ([`ModelSpec::classifier_for`]).
+pub const SYNTHETIC_LEARNING_RATE: f64 = 0.1;
 
 /// Classifier families.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -109,6 +113,24 @@ impl ModelSpec {
             ClassifierKind::Gbm => ModelSpec::Boosting(BoostingParams::default()),
             ClassifierKind::Mlp => ModelSpec::Mlp(MlpConfig::default()),
             ClassifierKind::Stack => ModelSpec::Stack(StackParams::default()),
+        }
+    }
+
+    /// The defaults of a classifier family for FIT rows resampled by `strategy`: the family's
+    /// own ([`ModelSpec::classifier`]), except boosting on SMOTE or ADASYN rows, which learns
+    /// at 0.1. On their balanced synthetic rows VAL log-loss creeps down for 800 to 1,200
+    /// rounds at 0.05 (early stopping on PR-AUC instead stopped at noise: -0.03 VAL PR-AUC);
+    /// at 0.1 half the rounds reach the same VAL PR-AUC, measured over the six setups' cells
+    /// and folds 0-4 (the mean change per cell is in README).
+    pub fn classifier_for(kind: ClassifierKind, strategy: Strategy) -> ModelSpec {
+        match (kind, strategy) {
+            (ClassifierKind::Gbm, Strategy::Smote | Strategy::Adasyn) => {
+                ModelSpec::Boosting(BoostingParams {
+                    learning_rate: SYNTHETIC_LEARNING_RATE,
+                    ..BoostingParams::default()
+                })
+            }
+            _ => ModelSpec::classifier(kind),
         }
     }
 
@@ -503,5 +525,30 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn boosting_learns_faster_on_synthetic_rows_and_nothing_else_changes() {
+        let rate = |spec: ModelSpec| match spec {
+            ModelSpec::Boosting(p) => p.learning_rate,
+            other => panic!("{other:?}"),
+        };
+        for strategy in Strategy::ALL {
+            let gbm = ModelSpec::classifier_for(ClassifierKind::Gbm, strategy);
+            let synthetic = matches!(strategy, Strategy::Smote | Strategy::Adasyn);
+            assert_eq!(rate(gbm.clone()), if synthetic { 0.1 } else { 0.05 });
+            assert_eq!(
+                gbm.with_param("learning_rate", "0.05").unwrap(),
+                ModelSpec::classifier(ClassifierKind::Gbm)
+            );
+            for &kind in ClassifierKind::ALL.iter() {
+                if kind != ClassifierKind::Gbm {
+                    assert_eq!(
+                        ModelSpec::classifier_for(kind, strategy),
+                        ModelSpec::classifier(kind)
+                    );
+                }
+            }
+        }
     }
 }
