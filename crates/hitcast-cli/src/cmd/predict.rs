@@ -37,7 +37,7 @@ pub struct PredictArgs {
     #[arg(long, value_name = "COLUMN", value_delimiter = ',', value_parser = parse_column)]
     keep: Vec<Column>,
     /// Leave out the score and its range (predicted_popularity, popularity_low,
-    /// popularity_high): the classifier alone runs, half the scoring work.
+    /// popularity_high): the classifier alone runs, in about half the time.
     #[arg(long)]
     no_score: bool,
     /// Rows scored at a time (memory grows with it).
