@@ -116,9 +116,7 @@ impl Input {
             })
             .collect();
         // In order, so the error raised is the first bad row's, as reading row by row gives.
-        done.into_iter()
-            .filter_map(Result::transpose)
-            .collect()
+        done.into_iter().filter_map(Result::transpose).collect()
     }
 }
 
