@@ -22,6 +22,9 @@ pub struct ArrowRows {
     missing: [u64; Column::ALL.len()],
 }
 
+/// A batch's rows, each validated or the error naming its bad cell.
+type Rows = Vec<Result<RawRow, DataError>>;
+
 /// One column of a batch, cast once to the form its cells are read from.
 enum Values {
     Text(StringArray),
@@ -72,10 +75,7 @@ impl ArrowRows {
     /// from the stream's first batch) and column, so the caller can fail or skip it. The batch
     /// must have the schema given to [`ArrowRows::new`]. Empty cells are counted for
     /// [`ArrowRows::missing`].
-    pub fn read(
-        &mut self,
-        batch: &RecordBatch,
-    ) -> Result<Vec<Result<RawRow, DataError>>, DataError> {
+    pub fn read(&mut self, batch: &RecordBatch) -> Result<Rows, DataError> {
         let (rows, missing) = self.convert(batch, self.rows_read)?;
         self.rows_read += batch.num_rows() as u64;
         for (count, m) in self.missing.iter_mut().zip(missing) {
@@ -87,22 +87,17 @@ impl ArrowRows {
     /// As [`ArrowRows::read`], for a batch that follows `before` rows of the stream (a slice
     /// of a larger one, say), without counting empty cells: slices read this way may be read
     /// on several threads at once, in any order.
-    pub fn read_at(
-        &self,
-        batch: &RecordBatch,
-        before: u64,
-    ) -> Result<Vec<Result<RawRow, DataError>>, DataError> {
+    pub fn read_at(&self, batch: &RecordBatch, before: u64) -> Result<Rows, DataError> {
         Ok(self.convert(batch, before)?.0)
     }
 
     /// The rows of `batch`, numbered from `before + 1`, and the empty cells per column over
     /// the rows accepted.
-    #[allow(clippy::type_complexity)]
     fn convert(
         &self,
         batch: &RecordBatch,
         before: u64,
-    ) -> Result<(Vec<Result<RawRow, DataError>>, [u64; Column::ALL.len()]), DataError> {
+    ) -> Result<(Rows, [u64; Column::ALL.len()]), DataError> {
         let mut columns: Vec<Option<Values>> = (0..batch.num_columns()).map(|_| None).collect();
         for (field, column) in self.plan.columns() {
             let array = batch

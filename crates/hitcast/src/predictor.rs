@@ -53,7 +53,7 @@ pub struct Prediction {
 /// One track's chance of being popular, without the 0-100 score and its range: what
 /// [`Predictor::chances`] answers, running the classifier alone (about half the work of a
 /// [`Prediction`], whose first fields these are, computed by the same code).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Chance {
     /// As [`Prediction::probability`].
     pub probability: f64,
