@@ -221,8 +221,6 @@ struct Progress {
     started: Instant,
     cost_done: f64,
     cost_total: f64,
-    /// The cell running.
-    current: Option<Cell>,
 }
 
 /// A cell's expected fit seconds on the capped setup of this 2-core machine (measured with
@@ -276,7 +274,6 @@ impl Progress {
             started: Instant::now(),
             cost_done: 0.0,
             cost_total,
-            current: None,
         }
     }
 
@@ -300,8 +297,8 @@ impl Progress {
                     None => self.line(&line),
                 }
             }
+            // Cells that run side by side start together, so the bar names the last.
             Event::Started(cell) => {
-                self.current = Some(cell);
                 if let Some(bar) = &self.bar {
                     bar.set_message(format!(
                         "{}/{} {cell}{}",
@@ -313,7 +310,7 @@ impl Progress {
             }
             Event::Finished(row) => {
                 self.done += 1;
-                let cost = self.current.map_or(0.0, expected_cost);
+                let cost = expected_cost(row.cell);
                 self.cost_done += cost;
                 let score = match row.task() {
                     TaskKind::Classification => format!(

@@ -495,46 +495,73 @@ fn run_grid(
             })?;
             let train = fit.train_set();
             let val = TrainSet::new(&data.val_x, &data.val_y);
-            // The cells' models with their family's defaults: a stack of those families takes
-            // them as its members instead of fitting them again on the same rows.
-            let mut defaults: Vec<FittedClassifier> = Vec::new();
+            // Tuned parameters hold for every strategy; untuned, each strategy starts from its
+            // own defaults, as `hitcast train` does.
+            let mut jobs = Vec::new();
             for (kind, spec) in &classifier_specs {
-                let Some(cell) = wanted(*kind) else {
-                    continue;
-                };
-                // Tuned parameters hold for every strategy; untuned, each strategy starts from
-                // its own defaults, as `hitcast train` does.
-                let spec = &match config.tune {
-                    Some(_) => spec.clone(),
-                    None => classifier_spec(*kind, strategy, &config.params)?,
-                };
-                on_event(Event::Started(cell));
+                if let Some(cell) = wanted(*kind) {
+                    let spec = match config.tune {
+                        Some(_) => spec.clone(),
+                        None => classifier_spec(*kind, strategy, &config.params)?,
+                    };
+                    jobs.push((*kind, cell, spec));
+                }
+            }
+            // Two waves: every family but the stack, then the stack, which takes the first
+            // wave's models of its members' families (with their defaults) instead of fitting
+            // them again on the same rows.
+            let (stacks, members): (Vec<_>, Vec<_>) = jobs
+                .into_iter()
+                .partition(|(kind, _, _)| *kind == ClassifierKind::Stack);
+            let mut defaults: Vec<FittedClassifier> = Vec::new();
+            for wave in [members, stacks] {
+                for (_, cell, _) in &wave {
+                    on_event(Event::Started(*cell));
+                }
                 let reuse: Vec<&FittedClassifier> = defaults.iter().collect();
-                let (row, model) = classify(cell, spec, &train, &val, &data, config.seed, &reuse)?;
-                let row = ResultRow {
-                    resample_seconds: Some(fit.seconds),
-                    ..row
-                };
-                if let Some(rows) = fingerprint {
-                    chosen.offer_classifier(&row, spec, config.seed, rows, || model.clone());
+                let fitted = side_by_side(
+                    &wave,
+                    |(kind, _, _)| kind.fits_on_one_thread(),
+                    |(_, cell, spec)| {
+                        classify(*cell, spec, &train, &val, &data, config.seed, &reuse)
+                    },
+                )?;
+                for ((kind, _, spec), (row, model)) in wave.iter().zip(fitted) {
+                    let row = ResultRow {
+                        resample_seconds: Some(fit.seconds),
+                        ..row
+                    };
+                    if let Some(rows) = fingerprint {
+                        chosen.offer_classifier(&row, spec, config.seed, rows, || model.clone());
+                    }
+                    if *spec == ModelSpec::classifier(*kind) {
+                        defaults.push(model);
+                    }
+                    on_event(Event::Finished(&row));
+                    rows.push(row);
                 }
-                if *spec == ModelSpec::classifier(*kind) {
-                    defaults.push(model);
-                }
-                on_event(Event::Finished(&row));
-                rows.push(row);
             }
         }
-        for (kind, spec) in &regressor_specs {
-            let cell = Cell::Regressor {
-                setup,
-                model: *kind,
-            };
-            if !cells.contains(&cell) {
-                continue;
-            }
-            on_event(Event::Started(cell));
-            let (row, model) = regress(cell, spec, &data, config.seed)?;
+        let jobs: Vec<(Cell, &ModelSpec)> = regressor_specs
+            .iter()
+            .map(|(kind, spec)| {
+                let cell = Cell::Regressor {
+                    setup,
+                    model: *kind,
+                };
+                (cell, spec)
+            })
+            .filter(|(cell, _)| cells.contains(cell))
+            .collect();
+        for (cell, _) in &jobs {
+            on_event(Event::Started(*cell));
+        }
+        let fitted = side_by_side(
+            &jobs,
+            |(cell, _)| matches!(cell, Cell::Regressor { model, .. } if model.fits_on_one_thread()),
+            |(cell, spec)| regress(*cell, spec, &data, config.seed),
+        )?;
+        for ((_, spec), (row, model)) in jobs.iter().zip(fitted) {
             if let Some(rows) = fingerprint {
                 chosen.offer_regressor(&row, spec, config.seed, rows, model);
             }
@@ -563,6 +590,43 @@ fn run_grid(
         headline: None,
     };
     Ok((results, chosen))
+}
+
+/// Runs every job, those that `alone` marks (fits on one thread) one after another on one core
+/// and the rest one after another beside them, each of those spreading over whatever core is
+/// free: a network's fit would otherwise leave the second core idle. The results come back in
+/// `jobs`' order; of several failures, the first job's in that order wins, so the error does
+/// not depend on which core finished first.
+///
+/// Two fits at once hold two fits' memory: only the network (a float32 copy of its rows) runs
+/// beside another fit.
+fn side_by_side<J: Sync, T: Send, E: Send>(
+    jobs: &[J],
+    alone: impl Fn(&J) -> bool,
+    run: impl Fn(&J) -> Result<T, E> + Sync,
+) -> Result<Vec<T>, E> {
+    let (lone, rest): (Vec<usize>, Vec<usize>) = (0..jobs.len()).partition(|&i| alone(&jobs[i]));
+    let in_turn = |indices: &[usize]| -> Result<Vec<(usize, T)>, (usize, E)> {
+        indices
+            .iter()
+            .map(|&i| run(&jobs[i]).map(|t| (i, t)).map_err(|e| (i, e)))
+            .collect()
+    };
+    let (a, b) = if lone.is_empty() || rest.is_empty() {
+        (in_turn(&lone), in_turn(&rest))
+    } else {
+        rayon::join(|| in_turn(&lone), || in_turn(&rest))
+    };
+    let mut done = match (a, b) {
+        (Ok(mut a), Ok(b)) => {
+            a.extend(b);
+            a
+        }
+        (Err((_, e)), Ok(_)) | (Ok(_), Err((_, e))) => return Err(e),
+        (Err((i, e)), Err((j, f))) => return Err(if i < j { e } else { f }),
+    };
+    done.sort_unstable_by_key(|&(i, _)| i);
+    Ok(done.into_iter().map(|(_, t)| t).collect())
 }
 
 fn classify(
@@ -685,6 +749,45 @@ fn with_params(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn side_by_side_keeps_the_jobs_order_and_the_first_failure_in_it() {
+        // Odd jobs "fit on one thread": they run beside the even ones, and the slow first job
+        // makes the other side finish first.
+        let slow_then_square = |&i: &u64| -> Result<u64, String> {
+            if i == 1 {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Ok(i * i)
+        };
+        let jobs: Vec<u64> = (0..7).collect();
+        let odd = |i: &u64| i % 2 == 1;
+        assert_eq!(
+            side_by_side(&jobs, odd, slow_then_square),
+            Ok(vec![0, 1, 4, 9, 16, 25, 36])
+        );
+        // Jobs 3 and 4 fail, on either side: job 3's error is the one returned, however the
+        // two sides are timed.
+        let failing = |&i: &u64| -> Result<u64, String> {
+            if i == 3 {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            if i == 3 || i == 4 {
+                return Err(format!("job {i}"));
+            }
+            Ok(i)
+        };
+        assert_eq!(side_by_side(&jobs, odd, failing), Err("job 3".to_owned()));
+        // All on one side, or none: in turn.
+        assert_eq!(
+            side_by_side(&jobs, |_| true, |&i| Ok::<_, String>(i)),
+            Ok(jobs.clone())
+        );
+        assert_eq!(
+            side_by_side(&[] as &[u64], odd, |&i| Ok::<_, String>(i)),
+            Ok(vec![])
+        );
+    }
 
     #[test]
     fn a_cells_parameters_are_its_strategys_defaults_with_the_params_on_top() {

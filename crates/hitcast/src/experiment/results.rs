@@ -62,7 +62,9 @@ pub struct ResultRow {
     pub val_f1: Option<f64>,
     /// R² on VAL.
     pub val_r2: Option<f64>,
-    /// Seconds to fit (resampling excluded).
+    /// Wall seconds to fit (resampling excluded). The grid fits the network beside the other
+    /// families of its strategy, so those cells' seconds overlap: each family alone
+    /// (`--only .../mlp`) gives its own time.
     pub fit_seconds: f64,
     /// Seconds to score TEST.
     pub predict_seconds: f64,

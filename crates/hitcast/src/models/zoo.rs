@@ -83,6 +83,13 @@ impl ClassifierKind {
     }
 }
 
+impl RegressorKind {
+    /// Whether a fit of this family runs on one thread (see [`ClassifierKind::fits_on_one_thread`]).
+    pub fn fits_on_one_thread(self) -> bool {
+        self == RegressorKind::Mlp
+    }
+}
+
 names!(ClassifierKind { Logreg => "logreg", Rf => "rf", Gbm => "gbm", Mlp => "mlp", Stack => "stack" });
 names!(RegressorKind { Linear => "linear", Rf => "rf", Gbm => "gbm", Mlp => "mlp" });
 
