@@ -29,6 +29,7 @@ use crate::features::{
 use crate::metrics::{
     average_precision, best_f1_threshold, ClassificationMetrics, MetricError, RegressionMetrics,
 };
+use crate::models::side_by_side;
 use crate::models::{
     Classifier, ClassifierKind, FittedClassifier, FittedRegressor, ModelError, ModelSpec,
     Regressor, RegressorKind, TrainSet,
@@ -592,43 +593,6 @@ fn run_grid(
     Ok((results, chosen))
 }
 
-/// Runs every job, those that `alone` marks (fits on one thread) one after another on one core
-/// and the rest one after another beside them, each of those spreading over whatever core is
-/// free: a network's fit would otherwise leave the second core idle. The results come back in
-/// `jobs`' order; of several failures, the first job's in that order wins, so the error does
-/// not depend on which core finished first.
-///
-/// Two fits at once hold two fits' memory: only the network (a float32 copy of its rows) runs
-/// beside another fit.
-fn side_by_side<J: Sync, T: Send, E: Send>(
-    jobs: &[J],
-    alone: impl Fn(&J) -> bool,
-    run: impl Fn(&J) -> Result<T, E> + Sync,
-) -> Result<Vec<T>, E> {
-    let (lone, rest): (Vec<usize>, Vec<usize>) = (0..jobs.len()).partition(|&i| alone(&jobs[i]));
-    let in_turn = |indices: &[usize]| -> Result<Vec<(usize, T)>, (usize, E)> {
-        indices
-            .iter()
-            .map(|&i| run(&jobs[i]).map(|t| (i, t)).map_err(|e| (i, e)))
-            .collect()
-    };
-    let (a, b) = if lone.is_empty() || rest.is_empty() {
-        (in_turn(&lone), in_turn(&rest))
-    } else {
-        rayon::join(|| in_turn(&lone), || in_turn(&rest))
-    };
-    let mut done = match (a, b) {
-        (Ok(mut a), Ok(b)) => {
-            a.extend(b);
-            a
-        }
-        (Err((_, e)), Ok(_)) | (Ok(_), Err((_, e))) => return Err(e),
-        (Err((i, e)), Err((j, f))) => return Err(if i < j { e } else { f }),
-    };
-    done.sort_unstable_by_key(|&(i, _)| i);
-    Ok(done.into_iter().map(|(_, t)| t).collect())
-}
-
 fn classify(
     cell: Cell,
     spec: &ModelSpec,
@@ -749,45 +713,6 @@ fn with_params(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn side_by_side_keeps_the_jobs_order_and_the_first_failure_in_it() {
-        // Odd jobs "fit on one thread": they run beside the even ones, and the slow first job
-        // makes the other side finish first.
-        let slow_then_square = |&i: &u64| -> Result<u64, String> {
-            if i == 1 {
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            Ok(i * i)
-        };
-        let jobs: Vec<u64> = (0..7).collect();
-        let odd = |i: &u64| i % 2 == 1;
-        assert_eq!(
-            side_by_side(&jobs, odd, slow_then_square),
-            Ok(vec![0, 1, 4, 9, 16, 25, 36])
-        );
-        // Jobs 3 and 4 fail, on either side: job 3's error is the one returned, however the
-        // two sides are timed.
-        let failing = |&i: &u64| -> Result<u64, String> {
-            if i == 3 {
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            if i == 3 || i == 4 {
-                return Err(format!("job {i}"));
-            }
-            Ok(i)
-        };
-        assert_eq!(side_by_side(&jobs, odd, failing), Err("job 3".to_owned()));
-        // All on one side, or none: in turn.
-        assert_eq!(
-            side_by_side(&jobs, |_| true, |&i| Ok::<_, String>(i)),
-            Ok(jobs.clone())
-        );
-        assert_eq!(
-            side_by_side(&[] as &[u64], odd, |&i| Ok::<_, String>(i)),
-            Ok(vec![])
-        );
-    }
 
     #[test]
     fn a_cells_parameters_are_its_strategys_defaults_with_the_params_on_top() {

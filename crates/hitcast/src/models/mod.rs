@@ -10,6 +10,7 @@ mod linalg;
 mod linear;
 mod logistic;
 mod mlp;
+mod side_by_side;
 mod stack;
 mod zoo;
 
@@ -18,6 +19,7 @@ pub use forest::{ForestModel, ForestParams, MaxFeatures};
 pub use hitcast_nn::{Activation, Mlp, MlpConfig, Objective};
 pub use linear::{LinearModel, LinearParams};
 pub use logistic::{LogisticModel, LogisticParams};
+pub(crate) use side_by_side::side_by_side;
 pub use stack::{StackModel, StackParams};
 pub use zoo::{ClassifierKind, FittedClassifier, FittedRegressor, ModelSpec, RegressorKind};
 

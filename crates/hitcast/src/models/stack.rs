@@ -7,12 +7,11 @@
 //! each base model is refitted on all the rows. VAL only early-stops the members (as for any
 //! model), and the decision threshold is picked on VAL outside, as for any model.
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    param_error, Classifier, ClassifierKind, Fit, FittedClassifier, LogisticModel, LogisticParams,
-    ModelError, ModelSpec, Params, TrainSet, Valid,
+    param_error, side_by_side, Classifier, ClassifierKind, Fit, FittedClassifier, LogisticModel,
+    LogisticParams, ModelError, ModelSpec, Params, TrainSet, Valid,
 };
 use crate::features::{select, FeatureMatrix, Variants};
 
@@ -160,9 +159,10 @@ impl Subset {
 /// them (`[member][i]` for the `i`-th of those rows).
 ///
 /// A member that spreads its fit over every core (the forest, boosting, logistic regression)
-/// fits its folds one after another. The network runs on one thread, so it fits its folds on
-/// both cores at once. Forests side by side held up to all five folds' copies and trees at
-/// once (1.6 GB for a SMOTE stack): a thread waiting inside one forest stole the next fold.
+/// fits its folds one after another; the network, which runs on one thread, fits its folds one
+/// after another beside them ([`side_by_side`]), or on both cores at once when it is the only
+/// member. Forests side by side held up to all five folds' copies and trees at once (1.6 GB
+/// for a SMOTE stack): a thread waiting inside one forest stole the next fold.
 pub(crate) fn out_of_fold(
     params: &StackParams,
     train: &TrainSet,
@@ -182,9 +182,15 @@ pub(crate) fn out_of_fold(
         .map(|k| (0..n).partition(|&i| fold[i] == k))
         .unzip();
     let predicted = params.predicted_folds.unwrap_or(params.folds);
-    let mut oof = vec![vec![f64::NAN; n]; params.members.len()];
-    for (&kind, member_oof) in params.members.iter().zip(&mut oof) {
-        let fit_fold = |k: usize| -> Result<Vec<f64>, ModelError> {
+    let fits: Vec<(ClassifierKind, usize)> = params
+        .members
+        .iter()
+        .flat_map(|&kind| (0..predicted).map(move |k| (kind, k)))
+        .collect();
+    let per_fit = side_by_side(
+        &fits,
+        |(kind, _)| kind.fits_on_one_thread(),
+        |&(kind, k)| -> Result<Vec<f64>, ModelError> {
             if held[k].is_empty() {
                 return Ok(Vec::new());
             }
@@ -194,17 +200,15 @@ pub(crate) fn out_of_fold(
                 seed,
             )?;
             Ok(model.predict_proba(&train.x.select_rows(&held[k])))
-        };
-        let per_fold: Vec<Vec<f64>> = if kind.fits_on_one_thread() {
-            (0..predicted)
-                .into_par_iter()
-                .map(fit_fold)
-                .collect::<Result<_, _>>()?
-        } else {
-            (0..predicted).map(fit_fold).collect::<Result<_, _>>()?
-        };
-        for (rows, p) in held.iter().zip(per_fold) {
-            for (&i, v) in rows.iter().zip(p) {
+        },
+    )?;
+    let mut oof = vec![vec![f64::NAN; n]; params.members.len()];
+    for (m, member_oof) in oof.iter_mut().enumerate() {
+        for (rows, p) in held
+            .iter()
+            .zip(&per_fit[m * predicted..(m + 1) * predicted])
+        {
+            for (&i, &v) in rows.iter().zip(p) {
                 member_oof[i] = v;
             }
         }
