@@ -543,26 +543,26 @@ fn run_grid(
                 }
             }
         }
-        let jobs: Vec<(Cell, &ModelSpec)> = regressor_specs
+        let jobs: Vec<(RegressorKind, Cell, &ModelSpec)> = regressor_specs
             .iter()
             .map(|(kind, spec)| {
                 let cell = Cell::Regressor {
                     setup,
                     model: *kind,
                 };
-                (cell, spec)
+                (*kind, cell, spec)
             })
-            .filter(|(cell, _)| cells.contains(cell))
+            .filter(|(_, cell, _)| cells.contains(cell))
             .collect();
-        for (cell, _) in &jobs {
+        for (_, cell, _) in &jobs {
             on_event(Event::Started(*cell));
         }
         let fitted = side_by_side(
             &jobs,
-            |(cell, _)| matches!(cell, Cell::Regressor { model, .. } if model.fits_on_one_thread()),
-            |(cell, spec)| regress(*cell, spec, &data, config.seed),
+            |(kind, _, _)| kind.fits_on_one_thread(),
+            |(_, cell, spec)| regress(*cell, spec, &data, config.seed),
         )?;
-        for ((_, spec), (row, model)) in jobs.iter().zip(fitted) {
+        for ((_, _, spec), (row, model)) in jobs.iter().zip(fitted) {
             if let Some(rows) = fingerprint {
                 chosen.offer_regressor(&row, spec, config.seed, rows, model);
             }

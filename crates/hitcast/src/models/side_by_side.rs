@@ -18,18 +18,14 @@ pub(crate) fn side_by_side<J: Sync, T: Send, E: Send>(
     run: impl Fn(&J) -> Result<T, E> + Sync,
 ) -> Result<Vec<T>, E> {
     let (lone, rest): (Vec<usize>, Vec<usize>) = (0..jobs.len()).partition(|&i| alone(&jobs[i]));
+    let one = |i: usize| run(&jobs[i]).map(|t| (i, t)).map_err(|e| (i, e));
     let in_turn = |indices: &[usize]| -> Result<Vec<(usize, T)>, (usize, E)> {
-        indices
-            .iter()
-            .map(|&i| run(&jobs[i]).map(|t| (i, t)).map_err(|e| (i, e)))
-            .collect()
+        indices.iter().map(|&i| one(i)).collect()
     };
     let (a, b) = if rest.is_empty() {
-        let together: Result<Vec<_>, _> = lone
-            .par_iter()
-            .map(|&i| run(&jobs[i]).map(|t| (i, t)).map_err(|e| (i, e)))
-            .collect();
-        (together, Ok(Vec::new()))
+        // Every job runs; the first failure in `jobs`' order is kept, not the first to end.
+        let each: Vec<_> = lone.par_iter().map(|&i| one(i)).collect();
+        (each.into_iter().collect(), Ok(Vec::new()))
     } else if lone.is_empty() {
         (Ok(Vec::new()), in_turn(&rest))
     } else {
@@ -79,6 +75,12 @@ mod tests {
             Ok(i)
         };
         assert_eq!(side_by_side(&jobs, odd, failing), Err("job 3".to_owned()));
+        // All lone, so run side by side with each other: jobs 3 and 4 both fail, and job 3's
+        // error is still the one returned though job 4 ends first.
+        assert_eq!(
+            side_by_side(&jobs, |_| true, failing),
+            Err("job 3".to_owned())
+        );
         // All on one side, or none.
         for alone in [true, false] {
             assert_eq!(
