@@ -1,13 +1,27 @@
-//! Random forests, grown by hessboost's forest mode (`num_parallel_tree` trees in one round,
-//! learning rate 1): histogram splits on both cores, sample weights, deterministic on any thread
-//! count, and the same TreeSHAP and storage as the boosted models.
+//! Random forests, grown by hessboost's forest mode (`num_parallel_tree` trees in one round):
+//! histogram splits on both cores, sample weights, deterministic on any thread count, and the
+//! same TreeSHAP and storage as the boosted models.
 //!
-//! Two differences from scikit-learn's forests, both deliberate: each tree sees a sample of
-//! `sample_share` of the rows drawn without replacement (a bootstrap draws about 63.2% distinct
-//! rows, hence the default), and a classification leaf holds one Newton step of the log-loss
-//! from the base rate, a monotone function of its positive share, so the forest ranks tracks as
-//! a forest of class frequencies does. `min_samples_leaf` is converted to the hessian the rows
-//! carry at the base rate.
+//! Three differences from scikit-learn's forests, all deliberate:
+//! - The forest is grown in `parts` parts (default 5), as a cross-fit: the training rows are
+//!   split into grouped folds by their group key (the protocol's split unit, the primary artist
+//!   under the honest protocol; the row otherwise), and part k grows its share of the trees on
+//!   the rows outside fold k. The forest is hessboost's average of the parts, one forest whose
+//!   every tree counts alike. Every training row also gets the probability of the part that
+//!   never saw it nor its group, which the stack takes as the forest's out-of-fold prediction
+//!   instead of fitting more forests: the forest of the grid's stack cells is fitted once, not
+//!   three times. Measured on the honest grid's 15 forest and 15 stack cells over folds 0-2
+//!   against forests grown whole (and stacks fitting two more out of fold): VAL PR-AUC moves
+//!   by +0.002 on average for both (no cell by more than 0.009 on average over the folds), and
+//!   the forest and stack families fit in half the time.
+//! - Each tree samples `sample_share` of all the rows without replacement (a bootstrap draws
+//!   about 63.2% distinct rows, hence the default), drawn from its part's rows.
+//! - A classification leaf holds one Newton step of the log-loss from the base rate, a monotone
+//!   function of its positive share, so the forest ranks tracks as a forest of class
+//!   frequencies does. `min_samples_leaf` is converted to the hessian the rows carry at the
+//!   base rate.
+
+use std::sync::Arc;
 
 use hessboost::config::TrainingParams;
 use hessboost::metric::EvalMetric;
@@ -15,6 +29,7 @@ use hessboost::objective::{Objective, RegLoss};
 use serde::{Deserialize, Serialize};
 
 use super::boosting::{BoostingModel, Task};
+use super::folds::{group_folds, Subset};
 use super::{
     in_range, param_error, Classifier, Fit, ModelError, Params, Regressor, TrainSet, Valid,
 };
@@ -46,8 +61,15 @@ pub struct ForestParams {
     pub min_samples_leaf: f64,
     /// Features tried per split. Default sqrt.
     pub max_features: MaxFeatures,
-    /// Share of rows each tree draws (without replacement). Default 0.632; in (0, 1].
+    /// Share of all the rows each tree draws (without replacement, from its part's rows, at
+    /// most all of those). Default 0.632; in (0, 1].
     pub sample_share: f64,
+    /// The forest grows in this many parts of `n_trees / parts` trees (rounded up), part k on
+    /// the rows outside the k-th of `parts` grouped folds; its classification trees then give
+    /// each training row a probability from trees blind to the row's group, which the stack
+    /// takes instead of fitting forests out of fold. 1 grows one forest on every row. Default 5:
+    /// each tree still draws `sample_share` of all the rows. 1 to 20.
+    pub parts: usize,
     /// Histogram bins per feature. Default 64: against 256, VAL PR-AUC is the same (0.316 and
     /// 0.314 without resampling, 0.242 and 0.243 with SMOTE) and a SMOTE forest fits in half
     /// the time and memory, its deep trees scanning a quarter of the bins per split. 2 to 65536.
@@ -63,6 +85,7 @@ impl Default for ForestParams {
             min_samples_leaf: 3.0,
             max_features: MaxFeatures::Sqrt,
             sample_share: 0.632,
+            parts: 5,
             max_bin: 64,
         }
     }
@@ -90,6 +113,9 @@ impl Params for ForestParams {
             1.0,
             "must be in (0, 1]",
         )?;
+        if !(1..=20).contains(&self.parts) {
+            return Err(param_error("parts", self.parts, "must be 1 to 20"));
+        }
         if !(2..=65_536).contains(&self.max_bin) {
             return Err(param_error("max_bin", self.max_bin, "must be 2 to 65536"));
         }
@@ -102,7 +128,13 @@ impl Params for ForestParams {
 
 /// A fitted random forest.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ForestModel(BoostingModel);
+pub struct ForestModel {
+    model: BoostingModel,
+    /// Each training row's probability from the part grown without its fold (a classifier's
+    /// grown in parts), for the stack; not saved.
+    #[serde(skip)]
+    out_of_fold: Option<Arc<[f64]>>,
+}
 
 impl Fit for Valid<ForestParams> {
     type Model = ForestModel;
@@ -120,6 +152,8 @@ impl Fit for Valid<ForestParams> {
             MaxFeatures::Log2 => p.log2().round().max(1.0) / p,
             MaxFeatures::Share(s) => s,
         };
+        // The base score and the leaf-size hessian come from all the rows, so both halves grow
+        // from the same intercept and their trees add up to one forest.
         let (objective, metric, base, hessian) = match self.task {
             Task::Classification => {
                 let total: f64 = (0..train.y.len()).map(|i| train.weight(i)).sum();
@@ -149,68 +183,118 @@ impl Fit for Valid<ForestParams> {
                 )
             }
         };
-        let params = TrainingParams::builder()
-            .objective(objective)
-            .eval_metric(metric)
-            .base_score(base)
-            .num_parallel_tree(self.n_trees)
-            .eta(1.0)
-            .lambda(0.0)
-            .subsample(self.sample_share)
-            .colsample_bynode(per_split.clamp(1.0 / p, 1.0))
-            .min_child_weight(self.min_samples_leaf * hessian)
-            .max_depth(self.max_depth)
-            .max_bin(self.max_bin)
-            .seed(seed)
-            .build()?;
-        Ok(ForestModel(BoostingModel::train(
-            self.task, &params, train, None, 1, None,
-        )?))
+        let grow = |trees: usize, share: f64, seed: u64, rows: &TrainSet| {
+            let params = TrainingParams::builder()
+                .objective(objective.clone())
+                .eval_metric(metric.clone())
+                .base_score(base)
+                .num_parallel_tree(trees)
+                .eta(1.0)
+                .lambda(0.0)
+                .subsample(share)
+                .colsample_bynode(per_split.clamp(1.0 / p, 1.0))
+                .min_child_weight(self.min_samples_leaf * hessian)
+                .max_depth(self.max_depth)
+                .max_bin(self.max_bin)
+                .seed(seed)
+                .build()?;
+            BoostingModel::train(self.task, &params, rows, None, 1, None)
+        };
+        let n = train.y.len();
+        let fold = group_folds(train, seed, self.parts);
+        let held: Vec<Vec<usize>> = (0..self.parts)
+            .map(|k| (0..n).filter(|&i| fold[i] == k).collect())
+            .collect();
+        if self.parts == 1 || held.iter().any(Vec::is_empty) {
+            // One part, or too few groups to fill every fold: one forest on every row.
+            return Ok(ForestModel {
+                model: grow(self.n_trees, self.sample_share, seed, train)?,
+                out_of_fold: None,
+            });
+        }
+        // Part k grows on the rows outside fold k, drawing for each tree the share of those
+        // that makes `sample_share` of all the rows.
+        let outside = 1.0 - 1.0 / self.parts as f64;
+        let share = (self.sample_share / outside).min(1.0);
+        let trees = self.n_trees.div_ceil(self.parts);
+        let mut parts = Vec::with_capacity(self.parts);
+        let mut out_of_fold = vec![f64::NAN; n];
+        for (k, rows) in held.iter().enumerate() {
+            let rest: Vec<usize> = (0..n).filter(|&i| fold[i] != k).collect();
+            let part = grow(
+                trees,
+                share,
+                seed.wrapping_add(k as u64),
+                &Subset::of(train, &rest).set(),
+            )?;
+            if self.task == Task::Classification {
+                let p = part.predict_proba(&train.x.select_rows(rows));
+                for (&i, v) in rows.iter().zip(p) {
+                    out_of_fold[i] = v;
+                }
+            }
+            parts.push(part);
+        }
+        Ok(ForestModel {
+            model: BoostingModel::average(&parts)?,
+            out_of_fold: (self.task == Task::Classification).then(|| out_of_fold.into()),
+        })
+    }
+}
+
+impl ForestModel {
+    /// Each training row's probability from the part of the forest grown without the row's fold
+    /// (nor its group), in training order; `None` for a regressor, a forest read from a file,
+    /// or one grown in one part.
+    pub(crate) fn out_of_fold(&self) -> Option<&[f64]> {
+        self.out_of_fold.as_deref()
     }
 }
 
 impl ForestModel {
     /// See [`BoostingModel::check_inputs`].
     pub fn check_inputs(&self, width: usize) -> Result<(), ModelError> {
-        self.0.check_inputs(width, 1)
+        self.model.check_inputs(width, 1)
     }
 
     /// TreeSHAP contributions, as [`BoostingModel::contributions`].
     pub fn contributions(&self, x: &FeatureMatrix) -> Result<Vec<Vec<f64>>, ModelError> {
-        self.0.contributions(x)
+        self.model.contributions(x)
     }
 }
 
 impl ForestModel {
     /// The forest in XGBoost's JSON model format.
     pub fn to_xgboost_json(&self) -> Result<Vec<u8>, ModelError> {
-        self.0.to_xgboost_json()
+        self.model.to_xgboost_json()
     }
 }
 
 impl Classifier for ForestModel {
     fn predict_proba(&self, x: &FeatureMatrix) -> Vec<f64> {
-        self.0.predict_proba(x)
+        self.model.predict_proba(x)
     }
 
     fn predict_proba_variants(&self, variants: &Variants<'_>) -> Vec<f64> {
-        self.0.predict_proba_variants(variants)
+        self.model.predict_proba_variants(variants)
     }
 }
 
 impl Regressor for ForestModel {
     fn predict(&self, x: &FeatureMatrix) -> Vec<f64> {
-        self.0.predict(x)
+        self.model.predict(x)
     }
 
     fn predict_variants(&self, variants: &Variants<'_>) -> Vec<f64> {
-        self.0.predict_variants(variants)
+        self.model.predict_variants(variants)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::roc_auc;
+    use rand::{Rng, SeedableRng};
 
     fn xor() -> (FeatureMatrix, Vec<f64>) {
         let mut data = Vec::new();
@@ -268,6 +352,73 @@ mod tests {
             .predict_proba(&x);
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn out_of_fold_probabilities_come_from_trees_blind_to_the_row_and_its_group() {
+        // Labels no feature predicts, shared by groups of four rows: a forest memorises its
+        // training rows (in-sample it "predicts" the noise), but a part that never saw a row's
+        // group can only guess.
+        let n = 800;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let data = (0..n * 3).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let x = FeatureMatrix::new(["a", "b", "c"].map(String::from).to_vec(), data).unwrap();
+        let groups: Vec<u64> = (0..n as u64).map(|i| i / 4).collect();
+        let coin: Vec<f64> = (0..n / 4)
+            .map(|_| f64::from(u8::from(rng.random_bool(0.5))))
+            .collect();
+        let y: Vec<f64> = groups.iter().map(|&g| coin[g as usize]).collect();
+        let labels: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();
+        let train = TrainSet {
+            groups: Some(&groups),
+            ..TrainSet::new(&x, &y)
+        };
+        let forest = ForestParams::default()
+            .check()
+            .unwrap()
+            .fit(&train, None, 9)
+            .unwrap();
+        let in_sample = roc_auc(&forest.predict_proba(&x), &labels).unwrap();
+        assert!(in_sample > 0.9, "in-sample ROC-AUC {in_sample}");
+        let oof = forest.out_of_fold().unwrap();
+        assert_eq!(oof.len(), n);
+        let auc = roc_auc(oof, &labels).unwrap();
+        assert!((auc - 0.5).abs() < 0.07, "out-of-fold ROC-AUC {auc}");
+        // Whole: no out-of-fold probabilities.
+        let whole = ForestParams {
+            parts: 1,
+            ..Default::default()
+        };
+        let whole = whole.check().unwrap().fit(&train, None, 9).unwrap();
+        assert!(whole.out_of_fold().is_none());
+    }
+
+    #[test]
+    fn parts_share_the_trees_and_must_be_1_to_20() {
+        let (x, y) = xor();
+        for (parts, trees) in [(1, 30), (3, 30), (4, 32)] {
+            let params = ForestParams {
+                n_trees: 30,
+                parts,
+                ..Default::default()
+            };
+            let m = params
+                .check()
+                .unwrap()
+                .fit(&TrainSet::new(&x, &y), None, 2)
+                .unwrap();
+            assert_eq!(m.model.booster().num_trees(), trees, "{parts} parts");
+        }
+        for parts in [0, 21] {
+            let e = ForestParams {
+                parts,
+                ..Default::default()
+            }
+            .check()
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains("parts"), "{e}");
+        }
     }
 
     #[test]

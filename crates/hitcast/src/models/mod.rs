@@ -5,6 +5,7 @@
 //! probability of "popular"; regressors the 0-100 score. Randomness comes only from the seed.
 
 mod boosting;
+mod folds;
 mod forest;
 mod linalg;
 mod linear;

@@ -4,11 +4,15 @@
 //! key (the protocol's split unit: the primary artist under the honest protocol), each base
 //! model is fitted on the other folds and predicts the held-out one, so every meta-feature comes
 //! from a model that saw neither that row nor its artist. The meta-learner fits on those; then
-//! each base model is refitted on all the rows. VAL only early-stops the members (as for any
+//! each base model is refitted on all the rows. A forest is the exception: it is grown in parts
+//! on grouped folds of its own and keeps each row's probability from the part blind to the
+//! row's group ([`crate::models::ForestModel`]), so it is fitted once, on all the rows, and
+//! gives its out-of-fold probabilities itself. VAL only early-stops the members (as for any
 //! model), and the decision threshold is picked on VAL outside, as for any model.
 
 use serde::{Deserialize, Serialize};
 
+use super::folds::{group_folds, Subset};
 use super::{
     param_error, side_by_side, Classifier, ClassifierKind, Fit, FittedClassifier, LogisticModel,
     LogisticParams, ModelError, ModelSpec, Params, TrainSet, Valid,
@@ -99,7 +103,7 @@ impl StackParams {
     }
 }
 
-/// A fitted stack: the members refitted on all training rows, and the meta-learner over their
+/// A fitted stack: the members fitted on all training rows, and the meta-learner over their
 /// log-odds.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StackModel {
@@ -117,75 +121,38 @@ fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
 }
 
-/// The fold of a group key: a SplitMix64 mix of key and seed, so folds do not follow the
-/// protocol's own `hash % 5` split and change with the seed.
-pub(crate) fn fold_of(key: u64, seed: u64, folds: usize) -> usize {
-    let mut z = key ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
-    (z % folds as u64) as usize
-}
-
-/// The rows of `train` as a new set (copies; weights and groups follow their rows).
-struct Subset {
-    x: FeatureMatrix,
-    y: Vec<f64>,
-    weights: Option<Vec<f64>>,
-    groups: Option<Vec<u64>>,
-}
-
-impl Subset {
-    fn of(train: &TrainSet, rows: &[usize]) -> Subset {
-        Subset {
-            x: train.x.select_rows(rows),
-            y: select(train.y, rows),
-            weights: train.weights.map(|w| select(w, rows)),
-            groups: train.groups.map(|g| select(g, rows)),
-        }
-    }
-
-    fn set(&self) -> TrainSet<'_> {
-        TrainSet {
-            x: &self.x,
-            y: &self.y,
-            weights: self.weights.as_deref(),
-            groups: self.groups.as_deref(),
-        }
-    }
-}
-
 /// The rows of `train` in the predicted folds, and each member's out-of-fold probability for
-/// them (`[member][i]` for the `i`-th of those rows).
+/// them (`[member][i]` for the `i`-th of those rows). A member with `given` probabilities
+/// (a forest's own, see [`crate::models::ForestModel`]) is not fitted again.
 ///
-/// A member that spreads its fit over every core (the forest, boosting, logistic regression)
-/// fits its folds one after another; the network, which runs on one thread, fits its folds one
-/// after another beside them ([`side_by_side`]), or on both cores at once when it is the only
-/// member. Forests side by side held up to all five folds' copies and trees at once (1.6 GB
-/// for a SMOTE stack): a thread waiting inside one forest stole the next fold.
+/// A member that spreads its fit over every core (boosting, logistic regression, a forest
+/// without its own out-of-fold probabilities) fits its folds one after another; the network,
+/// which runs on one thread, fits its folds one after another beside them ([`side_by_side`]),
+/// or on both cores at once when it is the only member to fit. Forests side by side held up to
+/// all five folds' copies and trees at once (1.6 GB for a SMOTE stack): a thread waiting inside
+/// one forest stole the next fold.
 pub(crate) fn out_of_fold(
     params: &StackParams,
     train: &TrainSet,
     val: Option<&TrainSet>,
     seed: u64,
+    given: &[Option<&[f64]>],
 ) -> Result<(Vec<usize>, Vec<Vec<f64>>), ModelError> {
     let n = train.y.len();
-    let fold: Vec<usize> = (0..n)
-        .map(|i| {
-            let key = train.groups.map_or(i as u64, |g| g[i]);
-            fold_of(key, seed, params.folds)
-        })
-        .collect();
+    let fold = group_folds(train, seed, params.folds);
     // Each fold's held-out rows and the rest, as indices: a member's fold copies the rest's
     // rows only while it fits, so at most two folds' copies are alive at once.
     let (held, rest): (Vec<Vec<usize>>, Vec<Vec<usize>>) = (0..params.folds)
         .map(|k| (0..n).partition(|&i| fold[i] == k))
         .unzip();
     let predicted = params.predicted_folds.unwrap_or(params.folds);
+    let given = |m: usize| given.get(m).copied().flatten().filter(|p| p.len() == n);
     let fits: Vec<(ClassifierKind, usize)> = params
         .members
         .iter()
-        .flat_map(|&kind| (0..predicted).map(move |k| (kind, k)))
+        .enumerate()
+        .filter(|&(m, _)| given(m).is_none())
+        .flat_map(|(_, &kind)| (0..predicted).map(move |k| (kind, k)))
         .collect();
     let per_fit = side_by_side(
         &fits,
@@ -202,16 +169,20 @@ pub(crate) fn out_of_fold(
             Ok(model.predict_proba(&train.x.select_rows(&held[k])))
         },
     )?;
-    let mut oof = vec![vec![f64::NAN; n]; params.members.len()];
-    for (m, member_oof) in oof.iter_mut().enumerate() {
-        for (rows, p) in held
-            .iter()
-            .zip(&per_fit[m * predicted..(m + 1) * predicted])
-        {
+    let mut per_fit = per_fit.chunks(predicted.max(1));
+    let mut oof = Vec::with_capacity(params.members.len());
+    for m in 0..params.members.len() {
+        if let Some(p) = given(m) {
+            oof.push(p.to_vec());
+            continue;
+        }
+        let mut member_oof = vec![f64::NAN; n];
+        for (rows, p) in held.iter().zip(per_fit.next().unwrap_or_default()) {
             for (&i, &v) in rows.iter().zip(p) {
                 member_oof[i] = v;
             }
         }
+        oof.push(member_oof);
     }
     let rows: Vec<usize> = (0..n).filter(|&i| fold[i] < predicted).collect();
     let oof = oof.iter().map(|p| select(p, &rows)).collect();
@@ -248,7 +219,8 @@ impl Fit for Valid<StackParams> {
 impl Valid<StackParams> {
     /// [`Fit::fit`], given members already fitted on these rows, this VAL and this seed with
     /// their family's default parameters (the grid's own cells of the same setup and strategy):
-    /// those are not fitted a second time. The stack is the same, bit for bit.
+    /// those are not fitted a second time, and a given forest's out-of-fold probabilities are
+    /// taken as they are. The stack is the same, bit for bit.
     pub fn fit_reusing(
         &self,
         train: &TrainSet,
@@ -257,7 +229,30 @@ impl Valid<StackParams> {
         fitted: &[&FittedClassifier],
     ) -> Result<StackModel, ModelError> {
         train.check()?;
-        let (rows, oof) = out_of_fold(self, train, val, seed)?;
+        let n = train.y.len();
+        let mut members: Vec<Option<FittedClassifier>> = self
+            .members
+            .iter()
+            .map(|&kind| fitted.iter().find(|m| m.kind() == kind).map(|&m| m.clone()))
+            .collect();
+        // A forest is grown in parts, each without one grouped fold, and keeps each row's
+        // probability from the part that saw neither the row nor its group: fitted first, on
+        // every row, it needs no fits out of fold. (Its folds need not be the stack's: each
+        // member's probabilities only have to come from a model blind to the row's group.)
+        for (slot, &kind) in members.iter_mut().zip(&self.members) {
+            if slot.is_none() && kind == ClassifierKind::Rf {
+                *slot = Some(ModelSpec::classifier(kind).fit_classifier(train, val, seed)?);
+            }
+        }
+        let given: Vec<Option<&[f64]>> = members
+            .iter()
+            .map(|m| {
+                m.as_ref()
+                    .and_then(FittedClassifier::out_of_fold)
+                    .filter(|p| p.len() == n)
+            })
+            .collect();
+        let (rows, oof) = out_of_fold(self, train, val, seed, &given)?;
         let meta_x = meta_features(&member_names(&self.members), &oof);
         let y = select(train.y, &rows);
         let weights = train.weights.map(|w| select(w, &rows));
@@ -271,11 +266,11 @@ impl Valid<StackParams> {
             None,
             seed,
         )?;
-        let members = self
-            .members
-            .iter()
-            .map(|&kind| match fitted.iter().find(|m| m.kind() == kind) {
-                Some(&m) => Ok(m.clone()),
+        let members = members
+            .into_iter()
+            .zip(&self.members)
+            .map(|(member, &kind)| match member {
+                Some(m) => Ok(m),
                 None => ModelSpec::classifier(kind).fit_classifier(train, val, seed),
             })
             .collect::<Result<_, _>>()?;
@@ -316,6 +311,7 @@ impl Classifier for StackModel {
 mod tests {
     use super::*;
     use crate::metrics::roc_auc;
+    use crate::models::folds::fold_of;
     use rand::{Rng, SeedableRng};
 
     /// Labels that no feature predicts: anything a member "learns" is memorised noise.
@@ -385,7 +381,7 @@ mod tests {
             .unwrap();
         assert!(leaky_meta.beta[1] > 1.0, "{:?}", leaky_meta.beta);
 
-        let (rows, oof) = out_of_fold(&params, &train, None, 1).unwrap();
+        let (rows, oof) = out_of_fold(&params, &train, None, 1, &[]).unwrap();
         assert_eq!(rows.len(), 600, "every row predicted");
         let auc = roc_auc(&oof[0], &labels).unwrap();
         assert!((auc - 0.5).abs() < 0.08, "out-of-fold ROC-AUC {auc}");
@@ -411,7 +407,7 @@ mod tests {
             predicted_folds: Some(1),
             ..StackParams::default()
         };
-        let (rows, oof) = out_of_fold(&params, &train, None, 3).unwrap();
+        let (rows, oof) = out_of_fold(&params, &train, None, 3, &[]).unwrap();
         assert!(rows.iter().all(|&i| fold_of(groups[i], 3, 2) == 0));
         let in_fold = (0..400).filter(|&i| fold_of(groups[i], 3, 2) == 0).count();
         assert_eq!(rows.len(), in_fold);
@@ -424,7 +420,10 @@ mod tests {
             folds: 3,
             ..StackParams::default()
         };
-        assert_eq!(out_of_fold(&every, &train, None, 3).unwrap().0.len(), 400);
+        assert_eq!(
+            out_of_fold(&every, &train, None, 3, &[]).unwrap().0.len(),
+            400
+        );
         for bad in [0, 3] {
             let params = StackParams {
                 predicted_folds: Some(bad),
@@ -433,22 +432,6 @@ mod tests {
             let e = params.check().unwrap_err().to_string();
             assert!(e.contains("predicted_folds"), "{e}");
         }
-    }
-
-    #[test]
-    fn folds_keep_each_group_whole_and_use_every_fold() {
-        let groups: Vec<u64> = (0..1000).map(|i| i / 7).collect();
-        let fold: Vec<usize> = groups.iter().map(|&g| fold_of(g, 42, 5)).collect();
-        for i in 1..groups.len() {
-            if groups[i] == groups[i - 1] {
-                assert_eq!(fold[i], fold[i - 1]);
-            }
-        }
-        let mut counts = [0; 5];
-        for f in fold {
-            counts[f] += 1;
-        }
-        assert!(counts.iter().all(|&c| c > 100), "{counts:?}");
     }
 
     #[test]

@@ -375,6 +375,15 @@ impl FittedClassifier {
         }
     }
 
+    /// A forest's probabilities for its own training rows from the half that did not see each
+    /// (see [`ForestModel::out_of_fold`]); `None` for every other model.
+    pub(crate) fn out_of_fold(&self) -> Option<&[f64]> {
+        match self {
+            FittedClassifier::Forest(m) => m.out_of_fold(),
+            _ => None,
+        }
+    }
+
     /// The trees in XGBoost's JSON model format (tree families only).
     pub fn to_xgboost_json(&self) -> Result<Vec<u8>, ModelError> {
         match self {
