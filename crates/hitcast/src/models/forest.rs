@@ -394,6 +394,27 @@ mod tests {
     }
 
     #[test]
+    fn a_forest_is_stored_as_its_booster_alone_as_before_the_parts() {
+        // Model files written when a forest was a newtype of its booster still load: the
+        // out-of-fold probabilities are not stored, so the bytes are the booster's.
+        let (x, y) = xor();
+        let forest = ForestParams {
+            n_trees: 10,
+            ..Default::default()
+        }
+        .check()
+        .unwrap()
+        .fit(&TrainSet::new(&x, &y), None, 1)
+        .unwrap();
+        assert!(forest.out_of_fold().is_some());
+        let bytes = postcard::to_stdvec(&forest).unwrap();
+        assert_eq!(bytes, postcard::to_stdvec(&forest.model).unwrap());
+        let back: ForestModel = postcard::from_bytes(&bytes).unwrap();
+        assert!(back.out_of_fold().is_none());
+        assert_eq!(back.predict_proba(&x), forest.predict_proba(&x));
+    }
+
+    #[test]
     fn parts_share_the_trees_and_must_be_1_to_20() {
         let (x, y) = xor();
         for (parts, trees) in [(1, 30), (3, 30), (4, 32)] {
