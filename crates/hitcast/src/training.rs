@@ -13,16 +13,18 @@ use crate::calibration::Calibration;
 use crate::data::Tracks;
 use crate::domain::Domain;
 use crate::experiment::{
-    prepare, targets, tune_classifier, tune_regressor, Cell, ChosenFits, ExperimentError,
+    prepare, targets, tune_classifier, tune_regressor, Cell, ChosenFits, ExperimentError, Prepared,
     StrategyRows, TuneConfig,
 };
 use crate::features::{select, FeatureMatrix, FeatureSet, OutlierSetup};
 use crate::interval::{agree, IntervalMetrics, IntervalModel, Range};
 use crate::metrics::{
     best_f1_threshold, expected_calibration_error, reliability, ClassificationMetrics,
-    RegressionMetrics, RELIABILITY_EDGES,
+    RegressionMetrics, Threshold, RELIABILITY_EDGES,
 };
-use crate::models::{Classifier, ModelError, ModelSpec, Regressor, TrainSet};
+use crate::models::{
+    Classifier, FittedClassifier, FittedRegressor, ModelError, ModelSpec, Regressor, TrainSet,
+};
 use crate::predictor::{genre_names, table_inputs, Prediction, Predictor};
 use crate::sampling::Strategy;
 use crate::split::Split;
@@ -239,67 +241,75 @@ fn train_one(
     }
     // The grid's fits are looked up only when the rows are the grid's (no tuning here).
     let fingerprint = (config.tune.is_none() && !fits.is_empty()).then(|| data.fingerprint());
-    let kept_classifier = classifier_spec.classifier_kind().and_then(|model| {
+    // The classifier with its calibration and the regressor with its range share nothing but
+    // the rows, so they are fitted side by side: a network fits on one thread, and the score's
+    // network otherwise ran alone after the classifier. Every fit is the same on any thread
+    // count.
+    let take_classifier = || -> Option<(Cell, FittedClassifier)> {
         let cell = Cell::Classifier {
             setup: config.setup,
             strategy: config.strategy,
-            model,
+            model: classifier_spec.classifier_kind()?,
         };
         let kept = fits.classifier(cell, &classifier_spec, config.seed, fingerprint.as_ref()?)?;
-        reused.push(cell);
-        Some(kept.clone())
-    });
-    let classifier = match kept_classifier {
-        Some(model) => model,
-        None => classifier_spec
-            .fit_classifier(&fit, Some(&val), config.seed)
-            .map_err(ExperimentError::model(&cell("classifier")))?,
+        Some((cell, kept.clone()))
     };
-    let val_labels: Vec<bool> = data.val_y.iter().map(|&y| y > 0.5).collect();
-    let evaluate = cell("evaluate");
-    let metric = ExperimentError::metric(&evaluate);
-    let raw_val = classifier.predict_proba(&data.val_x);
-    let (calibration, choice) = Calibration::fit(&raw_val, &val_labels).map_err(metric)?;
-    let calibrated =
-        |raw: &[f64]| -> Vec<f64> { raw.iter().map(|&p| calibration.apply(p)).collect() };
-    let threshold = best_f1_threshold(&calibrated(&raw_val), &val_labels).map_err(metric)?;
-    let raw_test = classifier.predict_proba(&data.test_x);
-    let test_p = calibrated(&raw_test);
-    let test_classification =
-        ClassificationMetrics::new(&test_p, &data.test_labels, threshold.value).map_err(metric)?;
-    let calibration_report = CalibrationReport {
-        choice,
-        test_ece: expected_calibration_error(&test_p, &data.test_labels).map_err(metric)?,
-        test_ece_raw: expected_calibration_error(&raw_test, &data.test_labels).map_err(metric)?,
-        test_mean_probability: test_p.iter().sum::<f64>() / test_p.len().max(1) as f64,
-        test_reliability: reliability(&test_p, &data.test_labels, &RELIABILITY_EDGES)
-            .map_err(metric)?,
-    };
-
-    let kept_regressor = regressor_spec.regressor_kind().and_then(|model| {
+    let take_regressor = || -> Option<(Cell, FittedRegressor)> {
         let cell = Cell::Regressor {
             setup: config.setup,
-            model,
+            model: regressor_spec.regressor_kind()?,
         };
         let kept = fits.regressor(cell, &regressor_spec, config.seed, fingerprint.as_ref()?)?;
-        reused.push(cell);
-        Some(kept.clone())
-    });
-    let regressor = match kept_regressor {
-        Some(model) => model,
-        None => regressor_spec
-            .fit_regressor(&score_fit, Some(&score_val), config.seed)
-            .map_err(ExperimentError::model(&cell("regressor")))?,
+        Some((cell, kept.clone()))
     };
-    let test_point = regressor.predict(&data.test_x);
-    let test_regression = RegressionMetrics::new(&test_point, &data.test_score).map_err(metric)?;
-    let (interval, interval_choice) = IntervalModel::fit(
-        config.coverage,
-        &score_fit,
-        &score_val,
-        &regressor.predict(&data.val_x),
-        config.seed,
-    )?;
+    let (classified, scored) = rayon::join(
+        || {
+            let (kept, classifier) = match take_classifier() {
+                Some((cell, model)) => (Some(cell), model),
+                None => (
+                    None,
+                    classifier_spec
+                        .fit_classifier(&fit, Some(&val), config.seed)
+                        .map_err(ExperimentError::model(&cell("classifier")))?,
+                ),
+            };
+            let calibrated = calibrate(&classifier, &data, &cell("evaluate"))?;
+            Ok::<_, ExperimentError>((kept, classifier, calibrated))
+        },
+        || {
+            let (kept, regressor) = match take_regressor() {
+                Some((cell, model)) => (Some(cell), model),
+                None => (
+                    None,
+                    regressor_spec
+                        .fit_regressor(&score_fit, Some(&score_val), config.seed)
+                        .map_err(ExperimentError::model(&cell("regressor")))?,
+                ),
+            };
+            let test_point = regressor.predict(&data.test_x);
+            let test_regression = RegressionMetrics::new(&test_point, &data.test_score)
+                .map_err(ExperimentError::metric(&cell("evaluate")))?;
+            let interval = IntervalModel::fit(
+                config.coverage,
+                &score_fit,
+                &score_val,
+                &regressor.predict(&data.val_x),
+                config.seed,
+            )?;
+            Ok::<_, ExperimentError>((kept, regressor, test_point, test_regression, interval))
+        },
+    );
+    let (kept_classifier, classifier, calibrated) = classified?;
+    let (kept_regressor, regressor, test_point, test_regression, (interval, interval_choice)) =
+        scored?;
+    reused.extend(kept_classifier.into_iter().chain(kept_regressor));
+    let Calibrated {
+        calibration,
+        threshold,
+        test_p,
+        test_classification,
+        report: calibration_report,
+    } = calibrated;
     let ranges: Vec<_> = interval
         .predict(&data.test_x, &test_point)
         .into_iter()
@@ -350,6 +360,49 @@ fn train_one(
             regressor,
             without_genres: None,
         },
+    })
+}
+
+/// A classifier's calibration on VAL, its F1 threshold on the calibrated VAL probabilities, and
+/// its TEST figures through both.
+struct Calibrated {
+    calibration: Calibration,
+    threshold: Threshold,
+    test_p: Vec<f64>,
+    test_classification: ClassificationMetrics,
+    report: CalibrationReport,
+}
+
+fn calibrate(
+    classifier: &FittedClassifier,
+    data: &Prepared,
+    cell: &str,
+) -> Result<Calibrated, ExperimentError> {
+    let metric = ExperimentError::metric(cell);
+    let val_labels: Vec<bool> = data.val_y.iter().map(|&y| y > 0.5).collect();
+    let raw_val = classifier.predict_proba(&data.val_x);
+    let (calibration, choice) = Calibration::fit(&raw_val, &val_labels).map_err(metric)?;
+    let calibrated =
+        |raw: &[f64]| -> Vec<f64> { raw.iter().map(|&p| calibration.apply(p)).collect() };
+    let threshold = best_f1_threshold(&calibrated(&raw_val), &val_labels).map_err(metric)?;
+    let raw_test = classifier.predict_proba(&data.test_x);
+    let test_p = calibrated(&raw_test);
+    let test_classification =
+        ClassificationMetrics::new(&test_p, &data.test_labels, threshold.value).map_err(metric)?;
+    let report = CalibrationReport {
+        choice,
+        test_ece: expected_calibration_error(&test_p, &data.test_labels).map_err(metric)?,
+        test_ece_raw: expected_calibration_error(&raw_test, &data.test_labels).map_err(metric)?,
+        test_mean_probability: test_p.iter().sum::<f64>() / test_p.len().max(1) as f64,
+        test_reliability: reliability(&test_p, &data.test_labels, &RELIABILITY_EDGES)
+            .map_err(metric)?,
+    };
+    Ok(Calibrated {
+        calibration,
+        threshold,
+        test_p,
+        test_classification,
+        report,
     })
 }
 

@@ -235,14 +235,23 @@ impl Valid<StackParams> {
             .iter()
             .map(|&kind| fitted.iter().find(|m| m.kind() == kind).map(|&m| m.clone()))
             .collect();
-        // A forest is grown in parts, each without one grouped fold, and keeps each row's
-        // probability from the part that saw neither the row nor its group: fitted first, on
-        // every row, it needs no fits out of fold. (Its folds need not be the stack's: each
-        // member's probabilities only have to come from a model blind to the row's group.)
-        for (slot, &kind) in members.iter_mut().zip(&self.members) {
-            if slot.is_none() && kind == ClassifierKind::Rf {
-                *slot = Some(ModelSpec::classifier(kind).fit_classifier(train, val, seed)?);
-            }
+        // The members not given are fitted on every row first, side by side (the network on
+        // one thread beside a forest spread over the other core): a forest is grown in parts,
+        // each without one grouped fold, and keeps each row's probability from the part that
+        // saw neither the row nor its group, so it needs no fits out of fold. (Its folds need
+        // not be the stack's: each member's probabilities only have to come from a model blind
+        // to the row's group.) Fitted after the folds instead, the network ran alone on one
+        // core.
+        let missing: Vec<usize> = (0..members.len())
+            .filter(|&m| members[m].is_none())
+            .collect();
+        let fitted_now = side_by_side(
+            &missing,
+            |&m| self.members[m].fits_on_one_thread(),
+            |&m| ModelSpec::classifier(self.members[m]).fit_classifier(train, val, seed),
+        )?;
+        for (&m, model) in missing.iter().zip(fitted_now) {
+            members[m] = Some(model);
         }
         let given: Vec<Option<&[f64]>> = members
             .iter()
@@ -266,14 +275,8 @@ impl Valid<StackParams> {
             None,
             seed,
         )?;
-        let members = members
-            .into_iter()
-            .zip(&self.members)
-            .map(|(member, &kind)| match member {
-                Some(m) => Ok(m),
-                None => ModelSpec::classifier(kind).fit_classifier(train, val, seed),
-            })
-            .collect::<Result<_, _>>()?;
+        // Every slot was filled above.
+        let members = members.into_iter().flatten().collect();
         Ok(StackModel { members, meta })
     }
 }
