@@ -216,7 +216,7 @@ impl Valid<BoostingParams> {
     }
 }
 
-fn dmatrix(set: &TrainSet) -> Result<DMatrix, ModelError> {
+pub(super) fn dmatrix(set: &TrainSet) -> Result<DMatrix, ModelError> {
     let x: Vec<f32> = set.x.as_slice().iter().map(|&v| v as f32).collect();
     let y: Vec<f32> = set.y.iter().map(|&v| v as f32).collect();
     let mut m = DMatrix::from_dense_vec(x, set.x.n_rows(), set.x.n_cols())?.with_labels(&y)?;
@@ -353,8 +353,20 @@ impl BoostingModel {
     ) -> Result<BoostingModel, ModelError> {
         let dtrain = dmatrix(train)?;
         let dval = val.map(dmatrix).transpose()?;
-        let mut trainer = Trainer::new(params, &dtrain, rounds);
-        if let (Some(dval), Some(patience)) = (&dval, patience) {
+        BoostingModel::train_matrix(task, params, &dtrain, dval.as_ref(), rounds, patience)
+    }
+
+    /// [`BoostingModel::train`] on hessboost matrices (a forest's parts are views of one).
+    pub(super) fn train_matrix(
+        task: Task,
+        params: &TrainingParams,
+        dtrain: &DMatrix,
+        dval: Option<&DMatrix>,
+        rounds: usize,
+        patience: Option<NonZeroUsize>,
+    ) -> Result<BoostingModel, ModelError> {
+        let mut trainer = Trainer::new(params, dtrain, rounds);
+        if let (Some(dval), Some(patience)) = (dval, patience) {
             trainer = trainer.eval(dval, "val").early_stopping_rounds(patience);
         }
         let booster = trainer.train()?.model;
