@@ -451,18 +451,13 @@ impl BoostingModel {
 
     /// One model whose margin is the mean of `models`' margins (hessboost's bagged average:
     /// every member's trees, each leaf divided by the member count).
-    pub(super) fn average(models: &[BoostingModel]) -> Result<BoostingModel, ModelError> {
-        let task = models
-            .first()
-            .map(|m| m.task)
-            .ok_or_else(|| ModelError::Shape("no models to average".into()))?;
-        let boosters: Vec<BoostedModel> = models.iter().map(|m| m.booster.clone()).collect();
-        let booster = BoostedModel::average(&boosters)?;
-        Ok(BoostingModel {
+    /// A model of `booster`, all its rounds kept.
+    pub(super) fn from_booster(task: Task, booster: BoostedModel) -> BoostingModel {
+        BoostingModel {
             task,
             rounds: booster.num_boost_rounds(),
             booster,
-        })
+        }
     }
 
     /// The booster in XGBoost's JSON model format, loadable by `xgboost.Booster`.

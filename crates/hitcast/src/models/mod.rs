@@ -128,6 +128,9 @@ pub enum ModelError {
     /// The neural network failed.
     #[error("neural network")]
     Network(#[source] hitcast_nn::NnError),
+    /// The forest's grown trees did not make a hessboost model.
+    #[error("the forest's trees do not load into hessboost: {0}")]
+    Trees(String),
     /// The gradient-boosting library failed.
     #[error("gradient boosting failed")]
     Boosting(#[from] hessboost::error::HessboostError),

@@ -1,13 +1,14 @@
-//! Random forests, grown by hessboost's forest mode (`num_parallel_tree` trees in one round):
-//! histogram splits on both cores, sample weights, deterministic on any thread count, and the
-//! same TreeSHAP and storage as the boosted models.
+//! Random forests: histogram trees grown here on both cores ([`grow`], where a node sums only
+//! the columns it samples), with sample weights, deterministic on any thread count, and put into
+//! a hessboost model ([`hessboost_trees`]) for the same prediction, TreeSHAP and storage as the
+//! boosted models.
 //!
 //! Three differences from scikit-learn's forests, all deliberate:
 //! - The forest is grown in `parts` parts (default 5), as a cross-fit: the training rows are
 //!   split into grouped folds by their group key (the protocol's split unit, the primary artist
 //!   under the honest protocol; the row otherwise), and part k grows its share of the trees on
-//!   the rows outside fold k. The forest is hessboost's average of the parts, one forest whose
-//!   every tree counts alike. Every training row also gets the probability of the part that
+//!   the rows outside fold k. The forest is the average of the parts, one forest whose every
+//!   tree counts alike. Every training row also gets the probability of the part that
 //!   never saw it nor its group, which the stack takes as the forest's out-of-fold prediction
 //!   instead of fitting more forests: the forest of the grid's stack cells is fitted once, not
 //!   three times. Measured on the honest grid's 15 forest and 15 stack cells over folds 0-2
@@ -15,7 +16,8 @@
 //!   by +0.002 on average for both (no cell by more than 0.009 on average over the folds), and
 //!   the forest and stack families fit in half the time.
 //! - Each tree samples `sample_share` of all the rows without replacement (a bootstrap draws
-//!   about 63.2% distinct rows, hence the default), drawn from its part's rows.
+//!   about 63.2% distinct rows, hence the default), each of its part's rows drawn at the rate
+//!   that gives that share.
 //! - A classification leaf holds one Newton step of the log-loss from the base rate, a monotone
 //!   function of its positive share, so the forest ranks tracks as a forest of class
 //!   frequencies does. `min_samples_leaf` is converted to the hessian the rows carry at the
@@ -23,13 +25,18 @@
 
 use std::sync::Arc;
 
+mod grow;
+mod hessboost_trees;
+
 use hessboost::config::TrainingParams;
-use hessboost::data::{DMatrix, ViewCuts};
 use hessboost::metric::EvalMetric;
 use hessboost::objective::{Objective, RegLoss};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::boosting::{dmatrix, BoostingModel, Task};
+use self::grow::{Binned, Growth, MAX_BINS};
+use self::hessboost_trees::tree_bytes;
+use super::boosting::{BoostingModel, Task};
 use super::folds::group_folds;
 use super::{
     in_range, param_error, Classifier, Fit, ModelError, Params, Regressor, TrainSet, Valid,
@@ -73,7 +80,7 @@ pub struct ForestParams {
     pub parts: usize,
     /// Histogram bins per feature. Default 64: against 256, VAL PR-AUC is the same (0.316 and
     /// 0.314 without resampling, 0.242 and 0.243 with SMOTE) and a SMOTE forest fits in half
-    /// the time and memory, its deep trees scanning a quarter of the bins per split. 2 to 65536.
+    /// the time and memory, its deep trees scanning a quarter of the bins per split. 2 to 256.
     pub max_bin: usize,
 }
 
@@ -117,8 +124,8 @@ impl Params for ForestParams {
         if !(1..=20).contains(&self.parts) {
             return Err(param_error("parts", self.parts, "must be 1 to 20"));
         }
-        if !(2..=65_536).contains(&self.max_bin) {
-            return Err(param_error("max_bin", self.max_bin, "must be 2 to 65536"));
+        if !(2..=MAX_BINS).contains(&self.max_bin) {
+            return Err(param_error("max_bin", self.max_bin, "must be 2 to 256"));
         }
         if let MaxFeatures::Share(s) = self.max_features {
             in_range("max_features", s, 1e-6, 1.0, "a share must be in (0, 1]")?;
@@ -184,68 +191,107 @@ impl Fit for Valid<ForestParams> {
                 )
             }
         };
-        let grow = |trees: usize, share: f64, seed: u64, rows: &DMatrix| {
-            let params = TrainingParams::builder()
-                .objective(objective.clone())
-                .eval_metric(metric.clone())
-                .base_score(base)
-                .num_parallel_tree(trees)
-                .eta(1.0)
-                .lambda(0.0)
-                .subsample(share)
-                .colsample_bynode(per_split.clamp(1.0 / p, 1.0))
-                .min_child_weight(self.min_samples_leaf * hessian)
-                .max_depth(self.max_depth)
-                .max_bin(self.max_bin)
-                .seed(seed)
-                .build()?;
-            BoostingModel::train_matrix(self.task, &params, rows, None, 1, None)
-        };
         let n = train.y.len();
-        let fold = group_folds(train, seed, self.parts);
-        let held: Vec<Vec<usize>> = (0..self.parts)
-            .map(|k| (0..n).filter(|&i| fold[i] == k).collect())
+        let gh: Vec<[f64; 2]> = (0..n)
+            .map(|i| {
+                let w = train.weight(i);
+                [w * (base - train.y[i]), w * hessian]
+            })
             .collect();
-        if self.parts == 1 || held.iter().any(Vec::is_empty) {
-            // One part, or too few groups to fill every fold: one forest on every row.
-            return Ok(ForestModel {
-                model: grow(self.n_trees, self.sample_share, seed, &dmatrix(train)?)?,
-                out_of_fold: None,
-            });
-        }
-        // Part k grows on the rows outside fold k, drawing for each tree the share of those
-        // that makes `sample_share` of all the rows.
-        let outside = 1.0 - 1.0 / self.parts as f64;
-        let share = (self.sample_share / outside).min(1.0);
-        let trees = self.n_trees.div_ceil(self.parts);
-        let mut parts = Vec::with_capacity(self.parts);
-        let mut out_of_fold = vec![f64::NAN; n];
-        // One hessboost matrix of every row; each part trains on a view of its rows, which
-        // copies no feature value (a copy per part held the rows twice more, in f64 and f32:
-        // 70 MB less at the peak of a SMOTE cell) and, cutting its own rows, grows the trees a
-        // copy would, bit for bit. Views sharing the whole matrix's cuts (`ViewCuts::Source`)
-        // fitted the 18 forest cells no faster and held 70-100 MB more.
-        let all = dmatrix(train)?;
-        for (k, rows) in held.iter().enumerate() {
-            let rest: Vec<usize> = (0..n).filter(|&i| fold[i] != k).collect();
-            let part = grow(
-                trees,
-                share,
-                seed.wrapping_add(k as u64),
-                &all.select_rows_with_cuts(&rest, ViewCuts::Own)?,
-            )?;
-            if self.task == Task::Classification {
-                let p = part.predict_proba(&train.x.select_rows(rows));
-                for (&i, v) in rows.iter().zip(p) {
-                    out_of_fold[i] = v;
+        let growth = Growth {
+            max_depth: self.max_depth,
+            min_child_weight: self.min_samples_leaf * hessian,
+            per_node: ((per_split * p).round() as usize).max(1),
+        };
+        let binned = Binned::new(train.x, self.max_bin, growth.per_node as f64 / p);
+        let fold = group_folds(train, seed, self.parts);
+        let held: Vec<Vec<u32>> = (0..self.parts)
+            .map(|k| (0..n as u32).filter(|&i| fold[i as usize] == k).collect())
+            .collect();
+        // Part k grows its trees on the rows outside fold k, each tree drawing the share of
+        // those that makes `sample_share` of all the rows. One part, or too few groups to fill
+        // every fold: one forest on every row.
+        let whole = self.parts == 1 || held.iter().any(Vec::is_empty);
+        let (parts, share) = if whole {
+            (1, self.sample_share)
+        } else {
+            let outside = 1.0 - 1.0 / self.parts as f64;
+            (self.parts, (self.sample_share / outside).min(1.0))
+        };
+        let per_part = if whole {
+            self.n_trees
+        } else {
+            self.n_trees.div_ceil(self.parts)
+        };
+        let grown = parts * per_part;
+        let outside: Vec<Vec<u32>> = (0..parts)
+            .map(|k| {
+                (0..n as u32)
+                    .filter(|&i| whole || fold[i as usize] != k)
+                    .collect()
+            })
+            .collect();
+        // Each tree, grown alone on its own random stream (the same trees on any thread
+        // count), becomes hessboost's bytes at once, with its steps for the rows of the fold
+        // its part never saw.
+        let classify = self.task == Task::Classification;
+        let trees: Vec<(Vec<u8>, Vec<f64>)> = (0..grown)
+            .into_par_iter()
+            .map(|t| {
+                let k = t / per_part;
+                let mut rng = grow::tree_rng(seed, t as u64);
+                let mut rows = grow::draw_rows(&outside[k], share, &mut rng);
+                let tree = grow::grow_tree(&binned, &gh, &mut rows, growth, &mut rng);
+                let oof = if classify && !whole {
+                    held[k]
+                        .iter()
+                        .map(|&r| grow::step_of(&tree, &binned, r as usize))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                Ok((tree_bytes(&tree, &binned, 1.0 / grown as f64)?, oof))
+            })
+            .collect::<Result<_, ModelError>>()?;
+        // hessboost's model around the trees: its forest mode fits trees of one leaf on two rows
+        // (the objective, base score, width and tree count are all it takes from it).
+        let params = TrainingParams::builder()
+            .objective(objective)
+            .eval_metric(metric)
+            .base_score(base)
+            .num_parallel_tree(grown)
+            .eta(1.0)
+            .max_depth(1)
+            .build()?;
+        let template = BoostingModel::train_matrix(
+            self.task,
+            &params,
+            &hessboost_trees::two_rows(binned.n_cols())?,
+            None,
+            1,
+            None,
+        )?;
+        let (bytes, steps): (Vec<Vec<u8>>, Vec<Vec<f64>>) = trees.into_iter().unzip();
+        let model = BoostingModel::from_booster(
+            self.task,
+            hessboost_trees::with_trees(template.booster(), &bytes)?,
+        );
+        drop(bytes);
+        let out_of_fold = (classify && !whole).then(|| {
+            // A part's probability for a row: the base margin plus its trees' mean step.
+            let margin = (base / (1.0 - base)).ln();
+            let mut out = vec![f64::NAN; n];
+            for (k, rows) in held.iter().enumerate() {
+                let part = &steps[k * per_part..(k + 1) * per_part];
+                for (i, &r) in rows.iter().enumerate() {
+                    let mean = part.iter().map(|s| s[i]).sum::<f64>() / per_part as f64;
+                    out[r as usize] = 1.0 / (1.0 + (-(margin + mean)).exp());
                 }
             }
-            parts.push(part);
-        }
-        Ok(ForestModel {
-            model: BoostingModel::average(&parts)?,
-            out_of_fold: (self.task == Task::Classification).then(|| out_of_fold.into()),
-        })
+            out.into()
+        });
+        debug_assert_eq!(binned.n_rows(), n);
+        Ok(ForestModel { model, out_of_fold })
     }
 }
 
@@ -317,45 +363,6 @@ mod tests {
             FeatureMatrix::new(vec!["a".into(), "b".into(), "c".into()], data).unwrap(),
             y,
         )
-    }
-
-    #[test]
-    fn a_part_grown_on_a_view_is_the_part_grown_on_a_copy() {
-        // Noisy continuous features, so that the cut points decide the splits.
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
-        let data: Vec<f64> = (0..600 * 3).map(|_| rng.random::<f64>()).collect();
-        let y: Vec<f64> = data
-            .chunks(3)
-            .map(|r| {
-                f64::from(u8::from(
-                    r[0] + r[1] * 0.5 + rng.random::<f64>() * 0.5 > 1.0,
-                ))
-            })
-            .collect();
-        let x = FeatureMatrix::new(vec!["a".into(), "b".into(), "c".into()], data).unwrap();
-        let train = TrainSet::new(&x, &y);
-        // The first three fifths: their cuts are not the whole matrix's.
-        let rows: Vec<usize> = (0..y.len() * 3 / 5).collect();
-        let params = TrainingParams::builder()
-            .objective(Objective::BinaryLogistic(RegLoss::default()))
-            .num_parallel_tree(8)
-            .eta(1.0)
-            .subsample(0.7)
-            .colsample_bynode(0.5)
-            .max_depth(6)
-            .max_bin(8)
-            .seed(3)
-            .build()
-            .unwrap();
-        let task = Task::Classification;
-        let copy = crate::models::folds::Subset::of(&train, &rows);
-        let on_copy = BoostingModel::train(task, &params, &copy.set(), None, 1, None).unwrap();
-        let view = dmatrix(&train)
-            .unwrap()
-            .select_rows_with_cuts(&rows, ViewCuts::Own)
-            .unwrap();
-        let on_view = BoostingModel::train_matrix(task, &params, &view, None, 1, None).unwrap();
-        assert_eq!(on_copy.predict_proba(&x), on_view.predict_proba(&x));
     }
 
     #[test]
