@@ -23,7 +23,6 @@ pub(super) const MAX_BINS: usize = 256;
 
 /// Feature values as bins, at most [`MAX_BINS`] per column.
 pub(super) struct Binned {
-    n_rows: usize,
     /// Per column, the ascending values that start its bins after the first: a value `x` is in
     /// bin `b` when `cuts[b - 1] <= x < cuts[b]`, and NaN is in bin 0 (hessboost sends NaN to
     /// the left, as every split here does with bin 0).
@@ -65,7 +64,6 @@ impl Binned {
             })
             .collect();
         let mut binned = Binned {
-            n_rows: n,
             cuts: Vec::with_capacity(p),
             layout: Vec::with_capacity(p),
             dense: Vec::new(),
@@ -106,10 +104,6 @@ impl Binned {
             binned.at.push(binned.rest.len() as u32);
         }
         binned
-    }
-
-    pub(super) fn n_rows(&self) -> usize {
-        self.n_rows
     }
 
     pub(super) fn n_cols(&self) -> usize {
@@ -254,9 +248,12 @@ pub(super) fn grow_tree(
     rng: &mut ChaCha8Rng,
 ) -> Vec<GrownNode> {
     let p = binned.n_cols();
-    let per_node = growth.per_node.clamp(1, p.max(1));
+    let growth = Growth {
+        per_node: growth.per_node.clamp(1, p.max(1)),
+        ..growth
+    };
     let mut scratch = Scratch {
-        hist: vec![[0.0; 2]; per_node * MAX_BINS],
+        hist: vec![[0.0; 2]; growth.per_node * MAX_BINS],
         order: (0..p as u32).collect(),
         slot_of_sparse: vec![NO_SLOT; binned.common.len()],
         moved: Vec::with_capacity(rows.len()),
@@ -275,8 +272,7 @@ pub(super) fn grow_tree(
             continue;
         }
         let rows = &mut rows[start..end];
-        let Some(split) = best_split(binned, gh, rows, node, growth, per_node, &mut scratch, rng)
-        else {
+        let Some(split) = best_split(binned, gh, rows, node, growth, &mut scratch, rng) else {
             continue;
         };
         let n_left = partition(binned, rows, split.feature, split.bin, &mut scratch.moved);
@@ -308,19 +304,17 @@ struct Split {
     hess: f64,
 }
 
-/// The node's best split over `per_node` columns drawn at random, if any gains.
-#[allow(clippy::too_many_arguments)]
+/// The node's best split over `growth.per_node` columns drawn at random, if any gains.
 fn best_split(
     binned: &Binned,
     gh: &[[f64; 2]],
     rows: &[u32],
     node: GrownNode,
     growth: Growth,
-    per_node: usize,
     scratch: &mut Scratch,
     rng: &mut ChaCha8Rng,
 ) -> Option<Split> {
-    let p = scratch.order.len();
+    let (p, per_node) = (scratch.order.len(), growth.per_node);
     // A partial Fisher-Yates draw: the first `per_node` of `order` are the node's columns.
     for k in 0..per_node {
         let pick = rng.random_range(k..p);
@@ -384,10 +378,8 @@ fn best_split(
             gl += cell[0];
             hl += cell[1];
             let (gr, hr) = (node.grad - gl, node.hess - hl);
-            if hl < growth.min_child_weight || hr < growth.min_child_weight {
-                continue;
-            }
-            if hl <= 0.0 || hr <= 0.0 {
+            let least = growth.min_child_weight;
+            if hl < least || hr < least || hl <= 0.0 || hr <= 0.0 {
                 continue;
             }
             let gain = gl * gl / hl + gr * gr / hr - parent;

@@ -29,7 +29,6 @@ mod grow;
 mod hessboost_trees;
 
 use hessboost::config::TrainingParams;
-use hessboost::metric::EvalMetric;
 use hessboost::objective::{Objective, RegLoss};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -160,9 +159,9 @@ impl Fit for Valid<ForestParams> {
             MaxFeatures::Log2 => p.log2().round().max(1.0) / p,
             MaxFeatures::Share(s) => s,
         };
-        // The base score and the leaf-size hessian come from all the rows, so both halves grow
+        // The base score and the leaf-size hessian come from all the rows, so every part grows
         // from the same intercept and their trees add up to one forest.
-        let (objective, metric, base, hessian) = match self.task {
+        let (objective, base, hessian) = match self.task {
             Task::Classification => {
                 let total: f64 = (0..train.y.len()).map(|i| train.weight(i)).sum();
                 let pos: f64 = (0..train.y.len())
@@ -175,7 +174,6 @@ impl Fit for Valid<ForestParams> {
                 let rate = pos / total;
                 (
                     Objective::BinaryLogistic(RegLoss::default()),
-                    EvalMetric::LogLoss,
                     rate,
                     rate * (1.0 - rate),
                 )
@@ -183,12 +181,7 @@ impl Fit for Valid<ForestParams> {
             Task::Regression => {
                 let n = train.y.len() as f64;
                 let mean = train.y.iter().sum::<f64>() / n;
-                (
-                    Objective::SquaredError(RegLoss::default()),
-                    EvalMetric::Rmse,
-                    mean,
-                    1.0,
-                )
+                (Objective::SquaredError(RegLoss::default()), mean, 1.0)
             }
         };
         let n = train.y.len();
@@ -212,16 +205,12 @@ impl Fit for Valid<ForestParams> {
         // those that makes `sample_share` of all the rows. One part, or too few groups to fill
         // every fold: one forest on every row.
         let whole = self.parts == 1 || held.iter().any(Vec::is_empty);
-        let (parts, share) = if whole {
-            (1, self.sample_share)
+        let (parts, per_part, share) = if whole {
+            (1, self.n_trees, self.sample_share)
         } else {
             let outside = 1.0 - 1.0 / self.parts as f64;
-            (self.parts, (self.sample_share / outside).min(1.0))
-        };
-        let per_part = if whole {
-            self.n_trees
-        } else {
-            self.n_trees.div_ceil(self.parts)
+            let share = (self.sample_share / outside).min(1.0);
+            (self.parts, self.n_trees.div_ceil(self.parts), share)
         };
         let grown = parts * per_part;
         let outside: Vec<Vec<u32>> = (0..parts)
@@ -257,7 +246,6 @@ impl Fit for Valid<ForestParams> {
         // (the objective, base score, width and tree count are all it takes from it).
         let params = TrainingParams::builder()
             .objective(objective)
-            .eval_metric(metric)
             .base_score(base)
             .num_parallel_tree(grown)
             .eta(1.0)
@@ -290,7 +278,6 @@ impl Fit for Valid<ForestParams> {
             }
             out.into()
         });
-        debug_assert_eq!(binned.n_rows(), n);
         Ok(ForestModel { model, out_of_fold })
     }
 }
