@@ -45,12 +45,6 @@ struct Step {
     fp: u64,
 }
 
-impl Step {
-    fn precision(&self) -> f64 {
-        ratio(self.tp, self.tp + self.fp)
-    }
-}
-
 /// True and false positives at each distinct score taken as the threshold, largest first: the
 /// walk behind the precision-recall curve and the F1 threshold.
 fn cumulative_counts<'a>(scores: &'a [f64], labels: &'a [bool]) -> impl Iterator<Item = Step> + 'a {
@@ -102,15 +96,44 @@ pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Result<f64, MetricError> {
 /// Average precision, as scikit-learn's `average_precision_score`:
 /// `AP = Σₙ (Rₙ − Rₙ₋₁) Pₙ` over the distinct score thresholds in descending order.
 pub fn average_precision(scores: &[f64], labels: &[bool]) -> Result<f64, MetricError> {
+    weighted_average_precision(scores, labels, &vec![1.0; labels.len()])
+}
+
+/// [`average_precision`] with each row counting `weights[i]` in the precision and recall sums,
+/// as scikit-learn's `sample_weight` does.
+pub fn weighted_average_precision(
+    scores: &[f64],
+    labels: &[bool],
+    weights: &[f64],
+) -> Result<f64, MetricError> {
     check(scores, labels.len())?;
-    let total = labels.iter().filter(|&&l| l).count() as f64;
-    if total == 0.0 {
+    check(scores, weights.len())?;
+    let total: f64 = labels
+        .iter()
+        .zip(weights)
+        .filter(|(&l, _)| l)
+        .map(|(_, w)| w)
+        .sum();
+    if total <= 0.0 {
         return Err(MetricError::OneClass("average precision"));
     }
-    let (mut ap, mut last_recall) = (0.0, 0.0);
-    for step in cumulative_counts(scores, labels) {
-        let recall = step.tp as f64 / total;
-        ap += (recall - last_recall) * step.precision();
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut ap, mut last_recall, mut tp, mut fp) = (0.0, 0.0, 0.0, 0.0);
+    let mut k = 0;
+    while k < order.len() {
+        let threshold = scores[order[k]];
+        while k < order.len() && scores[order[k]] == threshold {
+            if labels[order[k]] {
+                tp += weights[order[k]];
+            } else {
+                fp += weights[order[k]];
+            }
+            k += 1;
+        }
+        let recall = tp / total;
+        let precision = if tp + fp > 0.0 { tp / (tp + fp) } else { 0.0 };
+        ap += (recall - last_recall) * precision;
         last_recall = recall;
     }
     Ok(ap)
@@ -437,6 +460,24 @@ mod tests {
         // thresholds 0.9 (P 1, R 1/4), 0.8 (P 1, R 2/4), 0.4 (P 2/4), 0.35 (P 4/7, R 1):
         // 1/4 + 1/4 + 0 + (2/4)(4/7) = 11/14.
         close(average_precision(&S, &Y).unwrap(), 11.0 / 14.0);
+    }
+
+    #[test]
+    fn weighted_average_precision_counts_each_row_its_weight() {
+        // Ranked: + (1), - (2), + (3), - (1). Recall 1/4 at precision 1, then recall 1 at
+        // precision 4/6: 1/4 + (3/4)(2/3) = 3/4, as average_precision_score with
+        // sample_weight=[1, 2, 3, 1].
+        let (s, y) = ([0.9, 0.8, 0.3, 0.1], [true, false, true, false]);
+        close(
+            weighted_average_precision(&s, &y, &[1.0, 2.0, 3.0, 1.0]).unwrap(),
+            0.75,
+        );
+        // Unit weights are the unweighted figure.
+        close(
+            weighted_average_precision(&S, &Y, &[1.0; 10]).unwrap(),
+            average_precision(&S, &Y).unwrap(),
+        );
+        assert!(weighted_average_precision(&s, &y, &[1.0]).is_err());
     }
 
     #[test]

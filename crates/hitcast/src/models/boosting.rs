@@ -1,7 +1,8 @@
-//! Gradient-boosted trees (the XGBoost role), on `hessboost`: histogram trees, sample weights,
-//! `scale_pos_weight`, early stopping on VAL watching exactly one metric (log-loss for
-//! classification, RMSE for regression), and TreeSHAP contributions. Deterministic on any thread
-//! count.
+//! Gradient-boosted trees (the XGBoost role): histogram trees grown here
+//! ([`super::trees::boost`]) with sample weights, `scale_pos_weight` and early stopping on VAL
+//! watching exactly one metric (log-loss or average precision for classification, RMSE for
+//! regression), stored, predicted and explained (TreeSHAP) by `hessboost`, which also fits the
+//! quantile band of [`Valid::fit_band`]. Deterministic on any thread count.
 
 use std::num::NonZeroUsize;
 
@@ -13,6 +14,8 @@ use hessboost::objective::{Objective, Quantiles, RegLoss};
 use hessboost::training::Trainer;
 use serde::{Deserialize, Serialize};
 
+use super::trees::boost::{Boosting, Loss, Watch};
+use super::trees::hessboost_trees::assemble;
 use super::{
     in_range, param_error, Classifier, Fit, ModelError, Params, Regressor, TrainSet, Valid,
 };
@@ -167,24 +170,11 @@ pub struct BoostingModel {
 }
 
 impl Valid<BoostingParams> {
-    fn training_params(&self, seed: u64) -> Result<TrainingParams, ModelError> {
-        let (objective, metric) = self.objective()?;
-        self.training_params_for(objective, metric, seed)
-    }
-
-    fn objective(&self) -> Result<(Objective, EvalMetric), ModelError> {
+    /// hessboost's objective for these settings.
+    fn objective(&self) -> Result<Objective, ModelError> {
         Ok(match self.task {
-            Task::Classification => (
-                Objective::BinaryLogistic(RegLoss::new(self.scale_pos_weight)?),
-                match self.stop_metric {
-                    StopMetric::Logloss => EvalMetric::LogLoss,
-                    StopMetric::PrAuc => EvalMetric::AucPr,
-                },
-            ),
-            Task::Regression => (
-                Objective::SquaredError(RegLoss::default()),
-                EvalMetric::Rmse,
-            ),
+            Task::Classification => Objective::BinaryLogistic(RegLoss::new(self.scale_pos_weight)?),
+            Task::Regression => Objective::SquaredError(RegLoss::default()),
         })
     }
 
@@ -216,7 +206,7 @@ impl Valid<BoostingParams> {
     }
 }
 
-pub(super) fn dmatrix(set: &TrainSet) -> Result<DMatrix, ModelError> {
+fn dmatrix(set: &TrainSet) -> Result<DMatrix, ModelError> {
     let x: Vec<f32> = set.x.as_slice().iter().map(|&v| v as f32).collect();
     let y: Vec<f32> = set.y.iter().map(|&v| v as f32).collect();
     let mut m = DMatrix::from_dense_vec(x, set.x.n_rows(), set.x.n_cols())?.with_labels(&y)?;
@@ -243,8 +233,6 @@ impl Fit for Valid<BoostingParams> {
                 return Err(ModelError::OneClass);
             }
         }
-        let params = self.training_params(seed)?;
-        let patience = val.and(NonZeroUsize::new(self.early_stopping_rounds));
         // Class-weighted FIT rows (the `weights` strategy) fit a weighted log-loss; early
         // stopping on the unweighted VAL log-loss watches another objective, which keeps
         // improving slowly for thousands of rounds. Weigh VAL's classes as FIT's are weighed.
@@ -258,14 +246,42 @@ impl Fit for Valid<BoostingParams> {
             weights: val_weights.as_deref().or(v.weights),
             ..*v
         });
-        BoostingModel::train(
-            self.task,
-            &params,
-            train,
-            weighted_val.as_ref(),
-            self.max_rounds,
-            patience,
-        )
+        let boosted = self.boosting().fit(train, weighted_val.as_ref(), seed)?;
+        let objective = self.objective()?;
+        let booster = assemble(objective, boosted.base, train.x.n_cols(), 1, &boosted.trees)?;
+        Ok(BoostingModel::from_booster(self.task, booster))
+    }
+}
+
+impl Valid<BoostingParams> {
+    /// The settings of the trees grown here.
+    fn boosting(&self) -> Boosting {
+        let (loss, watch) = match self.task {
+            Task::Classification => (
+                Loss::Logistic {
+                    scale_pos_weight: self.scale_pos_weight,
+                },
+                match self.stop_metric {
+                    StopMetric::Logloss => Watch::LogLoss,
+                    StopMetric::PrAuc => Watch::AveragePrecision,
+                },
+            ),
+            Task::Regression => (Loss::Squared, Watch::Rmse),
+        };
+        Boosting {
+            loss,
+            watch,
+            max_rounds: self.max_rounds,
+            patience: NonZeroUsize::new(self.early_stopping_rounds),
+            learning_rate: self.learning_rate,
+            max_depth: self.max_depth,
+            max_leaves: self.max_leaves,
+            min_child_weight: self.min_child_weight,
+            l2: self.l2,
+            subsample: self.subsample,
+            colsample_bytree: self.colsample_bytree,
+            max_bin: self.max_bin,
+        }
     }
 }
 
@@ -343,7 +359,7 @@ impl BoostingModel {
 
     /// Trains a booster with hessboost `params` for up to `rounds` rounds, early-stopping on
     /// `val` after `patience` rounds without improvement when both are given.
-    pub(super) fn train(
+    fn train(
         task: Task,
         params: &TrainingParams,
         train: &TrainSet,
@@ -353,20 +369,8 @@ impl BoostingModel {
     ) -> Result<BoostingModel, ModelError> {
         let dtrain = dmatrix(train)?;
         let dval = val.map(dmatrix).transpose()?;
-        BoostingModel::train_matrix(task, params, &dtrain, dval.as_ref(), rounds, patience)
-    }
-
-    /// [`BoostingModel::train`] on hessboost matrices (a forest's parts are views of one).
-    pub(super) fn train_matrix(
-        task: Task,
-        params: &TrainingParams,
-        dtrain: &DMatrix,
-        dval: Option<&DMatrix>,
-        rounds: usize,
-        patience: Option<NonZeroUsize>,
-    ) -> Result<BoostingModel, ModelError> {
-        let mut trainer = Trainer::new(params, dtrain, rounds);
-        if let (Some(dval), Some(patience)) = (dval, patience) {
+        let mut trainer = Trainer::new(params, &dtrain, rounds);
+        if let (Some(dval), Some(patience)) = (dval.as_ref(), patience) {
             trainer = trainer.eval(dval, "val").early_stopping_rounds(patience);
         }
         let booster = trainer.train()?.model;
@@ -449,8 +453,6 @@ impl BoostingModel {
             .collect())
     }
 
-    /// One model whose margin is the mean of `models`' margins (hessboost's bagged average:
-    /// every member's trees, each leaf divided by the member count).
     /// A model of `booster`, all its rounds kept.
     pub(super) fn from_booster(task: Task, booster: BoostedModel) -> BoostingModel {
         BoostingModel {
@@ -644,6 +646,126 @@ mod tests {
             / 400.0)
             .sqrt();
         assert!(rmse < 1.0, "{rmse}");
+    }
+
+    /// One round, one split, no sampling: settings whose tree can be worked by hand.
+    fn one_split() -> BoostingParams {
+        BoostingParams {
+            task: Task::Regression,
+            max_rounds: 1,
+            max_depth: 1,
+            learning_rate: 1.0,
+            subsample: 1.0,
+            colsample_bytree: 1.0,
+            min_child_weight: 0.0,
+            l2: 1.0,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_round_splits_where_the_gain_is_largest_and_its_leaves_are_penalised_newton_steps() {
+        // y = 0 below 4, 1 from 4: base 0.5, gradients +0.5 then -0.5, hessians 1. Split at 4:
+        // G_L = 2, H_L = 4, so the left leaf is -2 / (4 + l2) = -0.4 and the right +0.4.
+        let x = FeatureMatrix::new(vec!["a".into()], (0..8).map(f64::from).collect()).unwrap();
+        let y = [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0];
+        let m = one_split()
+            .check()
+            .unwrap()
+            .fit(&TrainSet::new(&x, &y), None, 0)
+            .unwrap();
+        let p = m.predict(&x);
+        for (i, p) in p.iter().enumerate() {
+            let want = if i < 4 { 0.1 } else { 0.9 };
+            assert!((p - want).abs() < 1e-6, "row {i}: {p}");
+        }
+        assert_eq!(m.rounds, 1);
+    }
+
+    #[test]
+    fn scale_pos_weight_is_the_positive_rows_weighed_that_much_more() {
+        let (x, y) = disc();
+        let params = BoostingParams {
+            max_rounds: 20,
+            scale_pos_weight: 3.0,
+            ..Default::default()
+        };
+        let scaled = params
+            .clone()
+            .check()
+            .unwrap()
+            .fit(&TrainSet::new(&x, &y), None, 5)
+            .unwrap();
+        let w: Vec<f64> = y.iter().map(|&v| if v > 0.5 { 3.0 } else { 1.0 }).collect();
+        let weighted = BoostingParams {
+            scale_pos_weight: 1.0,
+            ..params
+        }
+        .check()
+        .unwrap()
+        .fit(
+            &TrainSet {
+                weights: Some(&w),
+                ..TrainSet::new(&x, &y)
+            },
+            None,
+            5,
+        )
+        .unwrap();
+        assert_eq!(scaled.predict_proba(&x), weighted.predict_proba(&x));
+    }
+
+    #[test]
+    fn an_early_stopped_model_is_the_first_rounds_of_an_unstopped_one() {
+        let (x, y) = disc();
+        // VAL: the disc's labels flipped on every 7th row, so VAL stops improving early.
+        let noisy: Vec<f64> = y
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| if i % 7 == 0 { 1.0 - v } else { v })
+            .collect();
+        let params = BoostingParams {
+            learning_rate: 0.3,
+            early_stopping_rounds: 10,
+            ..Default::default()
+        };
+        let stopped = params
+            .clone()
+            .check()
+            .unwrap()
+            .fit(&TrainSet::new(&x, &y), Some(&TrainSet::new(&x, &noisy)), 2)
+            .unwrap();
+        assert!(stopped.rounds < 200, "{}", stopped.rounds);
+        let prefix = BoostingParams {
+            max_rounds: stopped.rounds,
+            ..params
+        }
+        .check()
+        .unwrap()
+        .fit(&TrainSet::new(&x, &y), None, 2)
+        .unwrap();
+        assert_eq!(stopped.predict_proba(&x), prefix.predict_proba(&x));
+    }
+
+    #[test]
+    fn leaf_wise_trees_hold_at_most_max_leaves() {
+        let (x, y) = disc();
+        let m = BoostingParams {
+            max_rounds: 30,
+            max_leaves: Some(3),
+            ..Default::default()
+        }
+        .check()
+        .unwrap()
+        .fit(&TrainSet::new(&x, &y), None, 4)
+        .unwrap();
+        for tree in m.booster().trees() {
+            let leaves = tree.nodes().iter().filter(|n| n.left < 0).count();
+            assert!((1..=3).contains(&leaves), "{leaves}");
+        }
+        assert!(m.booster().trees().iter().any(|t| t.num_nodes() == 5));
+        let correct = crate::testutil::correct_at_half(&m.predict_proba(&x), &y);
+        assert!(correct >= 360, "{correct}/400");
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod logistic;
 mod mlp;
 mod side_by_side;
 mod stack;
+mod trees;
 mod zoo;
 
 pub use boosting::{BoostingModel, BoostingParams, StopMetric, Task};
@@ -128,8 +129,8 @@ pub enum ModelError {
     /// The neural network failed.
     #[error("neural network")]
     Network(#[source] hitcast_nn::NnError),
-    /// The forest's grown trees did not make a hessboost model.
-    #[error("the forest's trees do not load into hessboost: {0}")]
+    /// Trees grown here did not make a hessboost model.
+    #[error("the grown trees do not load into hessboost: {0}")]
     Trees(String),
     /// The gradient-boosting library failed.
     #[error("gradient boosting failed")]

@@ -1,6 +1,6 @@
-//! Random forests: histogram trees grown here on both cores ([`grow`], where a node sums only
-//! the columns it samples), with sample weights, deterministic on any thread count, and put into
-//! a hessboost model ([`hessboost_trees`]) for the same prediction, TreeSHAP and storage as the
+//! Random forests: histogram trees grown here on both cores ([`super::trees::grow`], where a
+//! node sums only the columns it samples), with sample weights, deterministic on any thread
+//! count, and put into a hessboost model for the same prediction, TreeSHAP and storage as the
 //! boosted models.
 //!
 //! Three differences from scikit-learn's forests, all deliberate:
@@ -25,18 +25,15 @@
 
 use std::sync::Arc;
 
-mod grow;
-mod hessboost_trees;
-
-use hessboost::config::TrainingParams;
 use hessboost::objective::{Objective, RegLoss};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use self::grow::{Binned, Growth, MAX_BINS};
-use self::hessboost_trees::tree_bytes;
 use super::boosting::{BoostingModel, Task};
 use super::folds::group_folds;
+use super::trees::grow::{self, Growth};
+use super::trees::hessboost_trees::{assemble, tree_bytes};
+use super::trees::{draw_rows, step_of, tree_rng, Binned, MAX_BINS};
 use super::{
     in_range, param_error, Classifier, Fit, ModelError, Params, Regressor, TrainSet, Valid,
 };
@@ -228,41 +225,27 @@ impl Fit for Valid<ForestParams> {
             .into_par_iter()
             .map(|t| {
                 let k = t / per_part;
-                let mut rng = grow::tree_rng(seed, t as u64);
-                let mut rows = grow::draw_rows(&outside[k], share, &mut rng);
+                let mut rng = tree_rng(seed, t as u64);
+                let mut rows = draw_rows(&outside[k], share, &mut rng);
                 let tree = grow::grow_tree(&binned, &gh, &mut rows, growth, &mut rng);
                 let oof = if classify && !whole {
                     held[k]
                         .iter()
-                        .map(|&r| grow::step_of(&tree, &binned, r as usize))
+                        .map(|&r| step_of(&tree, &binned, r as usize))
                         .collect()
                 } else {
                     Vec::new()
                 };
-                Ok((tree_bytes(&tree, &binned, 1.0 / grown as f64)?, oof))
+                let scale = 1.0 / grown as f64;
+                let bytes = tree_bytes(&tree, &binned, |n| (n.step() * scale) as f32)?;
+                Ok((bytes, oof))
             })
             .collect::<Result<_, ModelError>>()?;
-        // hessboost's model around the trees: its forest mode fits trees of one leaf on two rows
-        // (the objective, base score, width and tree count are all it takes from it).
-        let params = TrainingParams::builder()
-            .objective(objective)
-            .base_score(base)
-            .num_parallel_tree(grown)
-            .eta(1.0)
-            .max_depth(1)
-            .build()?;
-        let template = BoostingModel::train_matrix(
-            self.task,
-            &params,
-            &hessboost_trees::two_rows(binned.n_cols())?,
-            None,
-            1,
-            None,
-        )?;
         let (bytes, steps): (Vec<Vec<u8>>, Vec<Vec<f64>>) = trees.into_iter().unzip();
+        // One round of all the trees, as hessboost's forest mode stores a forest.
         let model = BoostingModel::from_booster(
             self.task,
-            hessboost_trees::with_trees(template.booster(), &bytes)?,
+            assemble(objective, base, binned.n_cols(), grown, &bytes)?,
         );
         drop(bytes);
         let out_of_fold = (classify && !whole).then(|| {

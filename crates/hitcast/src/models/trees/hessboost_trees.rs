@@ -1,4 +1,4 @@
-//! Trees grown in [`super::grow`] made into a hessboost model.
+//! Trees grown here ([`super::grow`], [`super::boost`]) made into a hessboost model.
 //!
 //! hessboost has no public constructor for trees, but its model's serde form is public and
 //! reads back from any self-describing format: a model serializes as a map whose first entry is
@@ -12,11 +12,14 @@
 //! (postcard, the crate's other binary form, cannot read hessboost's model back: it writes
 //! fields that it reads as optional.)
 
+use hessboost::config::TrainingParams;
 use hessboost::data::DMatrix;
 use hessboost::model::BoostedModel;
+use hessboost::objective::Objective;
+use hessboost::training::Trainer;
 use serde::ser::{Serialize, SerializeTuple, Serializer};
 
-use super::grow::{Binned, GrownNode};
+use super::{Binned, GrownNode};
 use crate::models::ModelError;
 
 /// `hessboost::tree::Node`'s serde form, its fields in order.
@@ -63,17 +66,16 @@ struct TreeForm<'a> {
     linear: Option<()>,
 }
 
-/// The MessagePack bytes of a grown tree as hessboost's, its leaves scaled by `scale` (one over
-/// the forest's tree count, as hessboost's forest mode shrinks its leaves).
-pub(super) fn tree_bytes(
+/// The MessagePack bytes of a grown tree as hessboost's, a node's value being `value(node)`.
+pub(crate) fn tree_bytes(
     tree: &[GrownNode],
     binned: &Binned,
-    scale: f64,
+    value: impl Fn(&GrownNode) -> f32,
 ) -> Result<Vec<u8>, ModelError> {
     let nodes: Vec<NodeForm> = tree
         .iter()
         .map(|node| {
-            let value = (node.step() * scale) as f32;
+            let value = value(node);
             if node.is_leaf() {
                 NodeForm {
                     split_feature: 0,
@@ -124,12 +126,38 @@ fn form_bytes(value: &impl Serialize) -> Result<Vec<u8>, ModelError> {
     rmp_serde::to_vec_named(value).map_err(|e| ModelError::Trees(e.to_string()))
 }
 
-/// The model of `template` (trained by hessboost with the forest's objective, base score,
-/// width and tree count) with `trees` (from [`tree_bytes`]) in place of its own.
-pub(super) fn with_trees(
-    template: &BoostedModel,
+/// A hessboost model of `trees` (from [`tree_bytes`]), `per_round` of them a round, with the
+/// `objective` and `base` score (a probability for a logistic objective) of its training.
+pub(crate) fn assemble(
+    objective: Objective,
+    base: f64,
+    width: usize,
+    per_round: usize,
     trees: &[Vec<u8>],
 ) -> Result<BoostedModel, ModelError> {
+    if per_round == 0 || trees.is_empty() || trees.len() % per_round != 0 {
+        return Err(ModelError::Trees(format!(
+            "{} trees do not make whole rounds of {per_round}",
+            trees.len()
+        )));
+    }
+    // hessboost's model around the trees: trees of one leaf on two rows, as many (the
+    // objective, base score, width and tree count are all it takes from it).
+    let params = TrainingParams::builder()
+        .objective(objective)
+        .base_score(base)
+        .num_parallel_tree(per_round)
+        .eta(1.0)
+        .max_depth(1)
+        .build()?;
+    let template = Trainer::new(&params, &two_rows(width)?, trees.len() / per_round)
+        .train()?
+        .model;
+    with_trees(&template, trees)
+}
+
+/// The model of `template` with `trees` (from [`tree_bytes`]) in place of its own.
+fn with_trees(template: &BoostedModel, trees: &[Vec<u8>]) -> Result<BoostedModel, ModelError> {
     let refuse = |why: &str| ModelError::Trees(why.into());
     if template.num_trees() != trees.len() {
         return Err(refuse("as many trees as the template has are needed"));
@@ -163,15 +191,14 @@ pub(super) fn with_trees(
 }
 
 /// A matrix of two rows of `width` zeros labelled 0 and 1, for a template model.
-pub(super) fn two_rows(width: usize) -> Result<DMatrix, ModelError> {
+fn two_rows(width: usize) -> Result<DMatrix, ModelError> {
     Ok(DMatrix::from_dense_vec(vec![0.0; 2 * width], 2, width)?.with_labels(&[0.0, 1.0])?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hessboost::config::TrainingParams;
-    use hessboost::objective::{Objective, RegLoss};
+    use hessboost::objective::RegLoss;
 
     fn form_of(tree: &hessboost::tree::RegTree) -> Vec<u8> {
         let nodes: Vec<NodeForm> = tree
@@ -226,7 +253,8 @@ mod tests {
 
     #[test]
     fn hessboost_predicts_a_grown_tree_as_it_was_grown_missing_values_included() {
-        use super::super::grow::{grow_tree, step_of, tree_rng, Growth};
+        use super::super::grow::{grow_tree, Growth};
+        use super::super::{step_of, tree_rng};
         use crate::features::FeatureMatrix;
         let n = 600;
         let mut data = Vec::with_capacity(n * 3);
@@ -253,18 +281,14 @@ mod tests {
         };
         let tree = grow_tree(&binned, &gh, &mut rows, growth, &mut tree_rng(7, 0));
         assert!(tree.len() > 15, "{}", tree.len());
-        let params = TrainingParams::builder()
-            .objective(Objective::BinaryLogistic(RegLoss::default()))
-            .base_score(base)
-            .eta(1.0)
-            .max_depth(1)
-            .build()
-            .unwrap();
-        let template = hessboost::training::Trainer::new(&params, &two_rows(3).unwrap(), 1)
-            .train()
-            .unwrap()
-            .model;
-        let model = with_trees(&template, &[tree_bytes(&tree, &binned, 1.0).unwrap()]).unwrap();
+        let model = assemble(
+            Objective::BinaryLogistic(RegLoss::default()),
+            base,
+            3,
+            1,
+            &[tree_bytes(&tree, &binned, |n| n.step() as f32).unwrap()],
+        )
+        .unwrap();
         let rows32: Vec<f32> = x.as_slice().iter().map(|&v| v as f32).collect();
         let p = model
             .predict_rows(&rows32, hessboost::model::Iterations::Best)
