@@ -205,7 +205,13 @@ impl Binned {
 }
 
 /// Bin starts of one column: every distinct value after the first when there are at most
-/// `max_bin`, else the values where the running count passes each `k/max_bin` of the rows.
+/// `max_bin`, else bins of about equal counts, greedily: a bin closes once it holds its share
+/// of the rows not yet in a closed bin (those rows over the bins left). A value that holds many
+/// rows (the zeros of a genre column, and of SMOTE's blends of one) so takes a bin alone, and
+/// the bins left share the other values by their counts. (Cutting at every `k/max_bin` of the
+/// rows instead gave the bins after such a value to the next few distinct values, 0.0001,
+/// 0.0002, ..., and none to the blends' upper range: SMOTE and ADASYN boosting cells lost
+/// 0.006-0.020 VAL PR-AUC to hessboost's cuts over folds 0-2.)
 fn column_cuts(values: &[f32], max_bin: usize) -> Vec<f32> {
     let mut sorted: Vec<f32> = values.iter().copied().filter(|v| !v.is_nan()).collect();
     sorted.sort_unstable_by(f32::total_cmp);
@@ -219,15 +225,16 @@ fn column_cuts(values: &[f32], max_bin: usize) -> Vec<f32> {
     if distinct.len() <= max_bin {
         return distinct.iter().skip(1).map(|&(v, _)| v).collect();
     }
-    let per_bin = sorted.len() as f64 / max_bin as f64;
     let mut cuts = Vec::with_capacity(max_bin - 1);
-    let mut seen = 0usize;
-    for pair in distinct.windows(2) {
-        seen += pair[0].1;
-        // `seen` stays below the row count before the last value, so at most max_bin - 1 cuts.
-        if seen as f64 >= per_bin * (cuts.len() + 1) as f64 {
-            cuts.push(pair[1].0);
+    let (mut left, mut in_bin) = (sorted.len() as f64, 0usize);
+    for &(v, count) in &distinct {
+        let bins_left = (max_bin - cuts.len()) as f64;
+        if in_bin > 0 && cuts.len() < max_bin - 1 && in_bin as f64 >= left / bins_left {
+            cuts.push(v);
+            left -= in_bin as f64;
+            in_bin = 0;
         }
+        in_bin += count;
     }
     cuts
 }
@@ -260,12 +267,11 @@ pub(super) mod tests {
         // 100 distinct values in 4 bins: starts at the 25th, 50th and 75th.
         let v: Vec<f32> = (0..100).map(|i| i as f32).collect();
         assert_eq!(column_cuts(&v, 4), vec![25.0, 50.0, 75.0]);
-        // A heavy value takes one bin and never splits.
+        // A heavy value takes one bin alone; the other three share the ten other values by
+        // count: 1-4 (4 >= 10/3 rows), 5-7 (3 >= 6/2), 8-10.
         let mut heavy = vec![0.0f32; 90];
         heavy.extend((1..=10).map(|i| i as f32));
-        let cuts = column_cuts(&heavy, 4);
-        assert_eq!(cuts[0], 1.0, "{cuts:?}");
-        assert!(cuts.len() <= 3);
+        assert_eq!(column_cuts(&heavy, 4), vec![1.0, 5.0, 8.0]);
     }
 
     #[test]
