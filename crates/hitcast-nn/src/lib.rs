@@ -28,7 +28,9 @@ use input::{affine, product, Split, SplitRows};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The non-linearity between layers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,19 +310,23 @@ impl Mlp {
                 self.n_inputs()
             )));
         }
-        let mut out = Vec::with_capacity(x.nrows());
-        for chunk in x.axis_chunks_iter(Axis(0), PREDICT_CHUNK) {
-            let mut a = chunk.to_owned();
-            for (l, layer) in self.layers.iter().enumerate() {
-                let mut z = affine(a.view(), &layer.w, &layer.b);
-                if l + 1 < self.layers.len() {
-                    z.mapv_inplace(|v| activate(self.activation, v));
+        // Chunks bound the memory of a large input, and run side by side.
+        let chunks: Vec<ArrayView2<f32>> = x.axis_chunks_iter(Axis(0), PREDICT_CHUNK).collect();
+        let each: Vec<Vec<f32>> = chunks
+            .par_iter()
+            .map(|chunk| {
+                let mut a = chunk.to_owned();
+                for (l, layer) in self.layers.iter().enumerate() {
+                    let mut z = affine(a.view(), &layer.w, &layer.b);
+                    if l + 1 < self.layers.len() {
+                        z.mapv_inplace(|v| activate(self.activation, v));
+                    }
+                    a = z;
                 }
-                a = z;
-            }
-            out.extend(a.iter().copied());
-        }
-        Ok(out)
+                a.into_raw_vec_and_offset().0
+            })
+            .collect();
+        Ok(each.concat())
     }
 }
 
@@ -475,7 +481,7 @@ const BETA2: f32 = 0.999;
 const EPSILON: f32 = 1e-8;
 
 /// A validation score of predictions (higher is better), e.g. average precision.
-pub type Score<'f> = &'f mut dyn FnMut(&[f32]) -> f64;
+pub type Score<'f> = &'f mut (dyn FnMut(&[f32]) -> f64 + Send);
 
 /// Trains a network on `train`. With `val` (rows and a score, higher is better, computed from
 /// the network's [`Mlp::predict`] output on those rows) it keeps the weights of the best epoch
@@ -542,7 +548,7 @@ pub fn fit(
     let split = Split::detect(train.x, input::SPARSE_SHARE);
     layers[0].w = split.to_training(&layers[0].w);
     let rows = split.encode(train.x, None);
-    let mut moments: Vec<Moments> = layers
+    let moments: Vec<Moments> = layers
         .iter()
         .map(|l| Moments {
             m_w: Array2::zeros(l.w.raw_dim()),
@@ -561,98 +567,187 @@ pub fn fit(
         best_epoch: 0,
         epochs_run: 0,
     };
-    let (lr, decay) = (config.learning_rate as f32, config.weight_decay as f32);
-    let dropout = config.dropout as f32;
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut step = 0i32;
-    let mut best: Option<(f64, Vec<Dense>)> = None;
-    let mut val = val.map(|(v, score)| (split.encode(v.x, None), score));
-    let mut xb = SplitRows::empty();
-    for epoch in 1..=config.max_epochs {
-        shuffle(&mut order, &mut rng);
-        let mut epoch_loss = 0.0;
-        for batch in order.chunks(config.batch_size) {
-            xb = rows.gather(batch, xb);
-            let yb: Vec<f32> = batch.iter().map(|&i| targets[i]).collect();
-            let wb: Vec<f32> = batch.iter().map(|&i| weights[i]).collect();
-            let masks: Vec<Array2<f32>> = if dropout > 0.0 {
-                config
-                    .hidden
-                    .iter()
-                    .map(|&units| dropout_mask((batch.len(), units), dropout, &mut rng))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let masks: Vec<ArrayView2<f32>> = masks.iter().map(|m| m.view()).collect();
-            let step_rows = Batch {
-                x: &xb,
-                y: &yb,
-                w: &wb,
-                masks: &masks,
-                n: batch.len() as f32,
-            };
-            let (loss, grads) = loss_and_gradients(
-                &layers,
-                &split,
-                config.activation,
-                config.objective,
-                &step_rows,
-            );
-            epoch_loss += loss * batch.len() as f64;
-            step += 1;
-            let c1 = 1.0 - BETA1.powi(step);
-            let c2 = 1.0 - BETA2.powi(step);
-            for ((layer, m), (dw, db)) in layers.iter_mut().zip(&mut moments).zip(grads) {
-                adamw(&mut layer.w, &mut m.m_w, &mut m.v_w, &dw, lr, decay, c1, c2);
-                adamw(&mut layer.b, &mut m.m_b, &mut m.v_b, &db, lr, 0.0, c1, c2);
-            }
-        }
-        if !epoch_loss.is_finite() {
-            return Err(NnError::Diverged { epoch });
-        }
-        mlp.epochs_run = epoch;
-        let Some((val_rows, score)) = val.as_mut() else {
-            continue;
-        };
-        let predicted = mlp.outputs(split_margins(&layers, &split, config.activation, val_rows));
-        let value = score(&predicted);
-        if value.is_finite() && best.as_ref().is_none_or(|(b, _)| value > *b) {
-            best = Some((value, layers.clone()));
-            mlp.best_epoch = epoch;
-        } else if epoch - mlp.best_epoch >= config.patience {
-            break;
-        }
-    }
-    match best {
-        Some((_, kept)) => mlp.layers = kept,
+    let mut trainer = Trainer {
+        config,
+        split: &split,
+        rows: &rows,
+        targets: &targets,
+        weights,
+        layers,
+        moments,
+        order: (0..n).collect(),
+        rng,
+        step: 0,
+        batch: SplitRows::empty(),
+    };
+    match val {
         None => {
-            mlp.layers = layers;
-            mlp.best_epoch = mlp.epochs_run;
+            let never = AtomicBool::new(false);
+            for epoch in 1..=config.max_epochs {
+                if trainer.epoch(&never) != Some(true) {
+                    return Err(NnError::Diverged { epoch });
+                }
+            }
+            mlp.layers = trainer.layers;
+            mlp.best_epoch = config.max_epochs;
+            mlp.epochs_run = config.max_epochs;
+        }
+        Some((val, score)) => {
+            let encoded = split.encode(val.x, None);
+            let chunks: Vec<SplitRows> = (0..encoded.n_rows())
+                .step_by(PREDICT_CHUNK)
+                .map(|start| encoded.slice(start, (start + PREDICT_CHUNK).min(encoded.n_rows())))
+                .collect();
+            // An epoch's weights are scored on VAL while the next epoch trains beside them:
+            // on small training sets scoring VAL is most of an epoch. The weights kept and the
+            // stop are those of scoring each epoch before training the next: a stop cuts the
+            // epoch training beside it short, and that epoch is dropped. When the other core
+            // is busy, the scoring runs first and the next epoch finds the stop before it
+            // starts.
+            if trainer.epoch(&AtomicBool::new(false)) != Some(true) {
+                return Err(NnError::Diverged { epoch: 1 });
+            }
+            // The best-scoring weights, and those of the last epoch scored (kept when no
+            // score is finite).
+            let mut best: Option<(f64, Vec<Dense>)> = None;
+            let mut last = Vec::new();
+            for epoch in 1..=config.max_epochs {
+                let trained = trainer.layers.clone();
+                let stop = AtomicBool::new(false);
+                let ((value, better), next) = rayon::join(
+                    || {
+                        let margins = split_margins(&trained, &split, config.activation, &chunks);
+                        let value = score(&mlp.outputs(margins));
+                        let better =
+                            value.is_finite() && best.as_ref().is_none_or(|(b, _)| value > *b);
+                        if !better && epoch - mlp.best_epoch >= config.patience {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                        (value, better)
+                    },
+                    || (epoch < config.max_epochs).then(|| trainer.epoch(&stop)),
+                );
+                mlp.epochs_run = epoch;
+                if better {
+                    best = Some((value, trained));
+                    mlp.best_epoch = epoch;
+                } else {
+                    last = trained;
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                }
+                if next == Some(Some(false)) {
+                    return Err(NnError::Diverged { epoch: epoch + 1 });
+                }
+            }
+            match best {
+                Some((_, kept)) => mlp.layers = kept,
+                None => {
+                    mlp.layers = last;
+                    mlp.best_epoch = mlp.epochs_run;
+                }
+            }
         }
     }
     mlp.layers[0].w = split.to_original(&mlp.layers[0].w);
     Ok(mlp)
 }
 
-/// [`Mlp::margins`] of rows in split form, the first layer in the split's order.
+/// What an epoch of training reads and moves: the layers, Adam's moments, the shuffle and
+/// dropout generator, and the batch buffer.
+struct Trainer<'a> {
+    config: &'a MlpConfig,
+    split: &'a Split,
+    rows: &'a SplitRows,
+    targets: &'a [f32],
+    weights: &'a [f32],
+    layers: Vec<Dense>,
+    moments: Vec<Moments>,
+    order: Vec<usize>,
+    rng: ChaCha8Rng,
+    step: i32,
+    batch: SplitRows,
+}
+
+impl Trainer<'_> {
+    /// One pass over the rows in a fresh order, one AdamW step a batch. Returns whether the
+    /// loss stayed finite, or `None` when `stop` was raised before the pass ended (the layers
+    /// are then partly trained, and not to be used).
+    fn epoch(&mut self, stop: &AtomicBool) -> Option<bool> {
+        let config = self.config;
+        let (lr, decay) = (config.learning_rate as f32, config.weight_decay as f32);
+        let dropout = config.dropout as f32;
+        shuffle(&mut self.order, &mut self.rng);
+        let mut epoch_loss = 0.0;
+        for batch in self.order.chunks(config.batch_size) {
+            if stop.load(Ordering::Relaxed) {
+                return None;
+            }
+            self.batch = self.rows.gather(
+                batch,
+                std::mem::replace(&mut self.batch, SplitRows::empty()),
+            );
+            let yb: Vec<f32> = batch.iter().map(|&i| self.targets[i]).collect();
+            let wb: Vec<f32> = batch.iter().map(|&i| self.weights[i]).collect();
+            let masks: Vec<Array2<f32>> = if dropout > 0.0 {
+                config
+                    .hidden
+                    .iter()
+                    .map(|&units| dropout_mask((batch.len(), units), dropout, &mut self.rng))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let masks: Vec<ArrayView2<f32>> = masks.iter().map(|m| m.view()).collect();
+            let step_rows = Batch {
+                x: &self.batch,
+                y: &yb,
+                w: &wb,
+                masks: &masks,
+                n: batch.len() as f32,
+            };
+            let (loss, grads) = loss_and_gradients(
+                &self.layers,
+                self.split,
+                config.activation,
+                config.objective,
+                &step_rows,
+            );
+            epoch_loss += loss * batch.len() as f64;
+            self.step += 1;
+            let c1 = 1.0 - BETA1.powi(self.step);
+            let c2 = 1.0 - BETA2.powi(self.step);
+            for ((layer, m), (dw, db)) in self.layers.iter_mut().zip(&mut self.moments).zip(grads) {
+                adamw(&mut layer.w, &mut m.m_w, &mut m.v_w, &dw, lr, decay, c1, c2);
+                adamw(&mut layer.b, &mut m.m_b, &mut m.v_b, &db, lr, 0.0, c1, c2);
+            }
+        }
+        Some(epoch_loss.is_finite())
+    }
+}
+
+/// [`Mlp::margins`] of rows in split form, cut into chunks, the first layer in the split's
+/// order. The chunks run side by side: on small training sets scoring VAL is most of an
+/// epoch, and each chunk's numbers do not depend on which core computes them.
 fn split_margins(
     layers: &[Dense],
     split: &Split,
     activation: Activation,
-    x: &SplitRows,
+    chunks: &[SplitRows],
 ) -> Vec<f32> {
-    let mut out = Vec::with_capacity(x.n_rows());
-    for start in (0..x.n_rows()).step_by(PREDICT_CHUNK) {
-        let chunk = x.slice(start, (start + PREDICT_CHUNK).min(x.n_rows()));
-        let mut a = split.forward(&chunk, &layers[0].w, &layers[0].b);
-        for layer in &layers[1..] {
-            a.mapv_inplace(|v| activate(activation, v));
-            a = affine(a.view(), &layer.w, &layer.b);
-        }
-        out.extend(a.iter().copied());
-    }
-    out
+    let each: Vec<Vec<f32>> = chunks
+        .par_iter()
+        .map(|chunk| {
+            let mut a = split.forward(chunk, &layers[0].w, &layers[0].b);
+            for layer in &layers[1..] {
+                a.mapv_inplace(|v| activate(activation, v));
+                a = affine(a.view(), &layer.w, &layer.b);
+            }
+            a.into_raw_vec_and_offset().0
+        })
+        .collect();
+    each.concat()
 }
 
 /// The weighted mean and standard deviation (1 when the targets are constant).
@@ -733,6 +828,14 @@ mod tests {
         (x, y)
     }
 
+    fn unweighted<'a>(x: &'a Array2<f32>, y: &'a [f32]) -> Rows<'a> {
+        Rows {
+            x: x.view(),
+            y,
+            weights: None,
+        }
+    }
+
     fn accuracy(p: &[f32], y: &[f32]) -> f64 {
         let right = p
             .iter()
@@ -757,16 +860,8 @@ mod tests {
                 patience: 10,
                 ..MlpConfig::default()
             };
-            let train = Rows {
-                x: x.view(),
-                y: &y,
-                weights: None,
-            };
-            let val = Rows {
-                x: xv.view(),
-                y: &yv,
-                weights: None,
-            };
+            let train = unweighted(&x, &y);
+            let val = unweighted(&xv, &yv);
             let mut score = |p: &[f32]| accuracy(p, &yv);
             let mlp = fit(&config, &train, Some((&val, &mut score)), 7).unwrap();
             let acc = accuracy(&mlp.predict(xv.view()).unwrap(), &yv);
@@ -775,13 +870,57 @@ mod tests {
     }
 
     #[test]
+    fn early_stopping_keeps_the_best_epoch_and_drops_the_epoch_trained_beside_the_stop() {
+        let (x, y) = xor(600, 5);
+        let (xv, yv) = xor(3000, 6);
+        let train = unweighted(&x, &y);
+        let val = unweighted(&xv, &yv);
+        let config = MlpConfig {
+            hidden: vec![8],
+            batch_size: 64,
+            max_epochs: 20,
+            patience: 3,
+            ..MlpConfig::default()
+        };
+        let unwatched = |epochs: usize| {
+            let config = MlpConfig {
+                max_epochs: epochs,
+                ..config.clone()
+            };
+            fit(&config, &train, None, 4).unwrap()
+        };
+        // Scores by epoch: the best is epoch 2, and three epochs without a better one stop it.
+        let scores = [0.1, 0.5, 0.3, 0.2, 0.4, 0.9, 0.9];
+        let mut calls = 0;
+        let mut scripted = |_: &[f32]| {
+            calls += 1;
+            scores[calls - 1]
+        };
+        let mlp = fit(&config, &train, Some((&val, &mut scripted)), 4).unwrap();
+        assert_eq!((mlp.best_epoch, mlp.epochs_run, calls), (2, 5, 5));
+        assert_eq!(mlp.layers, unwatched(2).layers);
+        // No finite score: the last epoch scored is kept.
+        let mut never = |_: &[f32]| f64::NAN;
+        let mlp = fit(&config, &train, Some((&val, &mut never)), 4).unwrap();
+        assert_eq!((mlp.best_epoch, mlp.epochs_run), (3, 3));
+        assert_eq!(mlp.layers, unwatched(3).layers);
+        // A score that keeps improving runs every epoch.
+        let mut rising = {
+            let mut epoch = 0.0;
+            move |_: &[f32]| {
+                epoch += 1.0;
+                epoch
+            }
+        };
+        let mlp = fit(&config, &train, Some((&val, &mut rising)), 4).unwrap();
+        assert_eq!((mlp.best_epoch, mlp.epochs_run), (20, 20));
+        assert_eq!(mlp.layers, unwatched(20).layers);
+    }
+
+    #[test]
     fn same_seed_same_network_other_seed_other_network() {
         let (x, y) = xor(300, 3);
-        let train = Rows {
-            x: x.view(),
-            y: &y,
-            weights: None,
-        };
+        let train = unweighted(&x, &y);
         let config = MlpConfig {
             hidden: vec![8],
             max_epochs: 3,
@@ -887,11 +1026,7 @@ mod tests {
             max_epochs: 80,
             ..MlpConfig::default()
         };
-        let rows = Rows {
-            x: x.view(),
-            y: &y,
-            weights: None,
-        };
+        let rows = unweighted(&x, &y);
         let mlp = fit(&config, &rows, None, 3).unwrap();
         let p = mlp.predict(array![[0.0f32], [0.5]].view()).unwrap();
         assert!(
@@ -946,11 +1081,7 @@ mod tests {
     #[test]
     fn round_trips_through_postcard() {
         let (x, y) = xor(100, 4);
-        let rows = Rows {
-            x: x.view(),
-            y: &y,
-            weights: None,
-        };
+        let rows = unweighted(&x, &y);
         let config = MlpConfig {
             hidden: vec![4, 3],
             max_epochs: 2,
