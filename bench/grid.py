@@ -14,7 +14,7 @@ Counterparts (same settings where both sides have them; see PARAMS):
   logreg  scikit-learn LogisticRegression (L2, lbfgs)
   rf      scikit-learn RandomForestClassifier (200 trees, depth 16, 3 rows a leaf, sqrt features)
   gbm     XGBoost (hist) and LightGBM: depth 6, learning rate 0.05 (0.1 on SMOTE and ADASYN
-          rows, as hitcast's defaults there), subsample 0.8, columns 0.5, 64 bins, early
+          rows, as hitcast's defaults there), subsample 0.8, columns 0.5, 256 bins, early
           stopping after 50 rounds on VAL log-loss, at most 2,000 rounds
   mlp     scikit-learn MLPClassifier (128, 64), Adam 1e-3, batch 256, at most 60 epochs,
           early stopping after 8 (scikit-learn holds out 10% of FIT for it: it cannot watch VAL)
@@ -120,7 +120,7 @@ def python_models(threads):
             vw = [vw[c] for c in vy]
         m = xgb.XGBClassifier(
             n_estimators=2000, learning_rate=rate, max_depth=6, subsample=0.8,
-            colsample_bytree=0.5, reg_lambda=1.0, min_child_weight=1.0, max_bin=64,
+            colsample_bytree=0.5, reg_lambda=1.0, min_child_weight=1.0, max_bin=256,
             tree_method="hist", early_stopping_rounds=50, eval_metric="logloss",
             n_jobs=threads, random_state=SEED)
         m.fit(x, y, sample_weight=w, eval_set=[(vx, vy)],
@@ -130,7 +130,7 @@ def python_models(threads):
     def lightgbm(x, y, w, g, vx, vy, rate):
         m = lgb.LGBMClassifier(
             n_estimators=2000, learning_rate=rate, max_depth=6, num_leaves=63, subsample=0.8,
-            subsample_freq=1, colsample_bytree=0.5, reg_lambda=1.0, max_bin=63,
+            subsample_freq=1, colsample_bytree=0.5, reg_lambda=1.0, max_bin=255,
             n_jobs=threads, random_state=SEED, verbose=-1)
         m.fit(x, y, sample_weight=w, eval_set=[(vx, vy)], eval_metric="binary_logloss",
               callbacks=[lgb.early_stopping(50, verbose=False)])

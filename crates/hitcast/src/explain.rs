@@ -683,8 +683,9 @@ mod tests {
             for (e, s) in ex.iter().zip(model.predict(&some)) {
                 let total = e.base + e.contributions.iter().map(|c| c.contribution).sum::<f64>();
                 assert!((total - e.score).abs() < 1e-9, "{kind}");
-                // The score is the model's own, in points.
-                assert!((e.score - s).abs() < 1e-4, "{kind}: {} vs {s}", e.score);
+                // The score is the model's own, in points: within a thousandth of a point, as
+                // hessboost sums a booster's 2,000 trees in f32 and TreeSHAP in f64.
+                assert!((e.score - s).abs() < 1e-3, "{kind}: {} vs {s}", e.score);
                 assert_eq!(e.contributions.len(), 15, "{kind}: genre is one player");
             }
             let leaders: Vec<&str> = ex[0].contributions[..3]

@@ -220,21 +220,43 @@ impl EvaluateArgs {
         }
         match fits.as_slice() {
             [using, ignoring] if ignoring.pr_auc > using.pr_auc => {
+                let (better, worse) = two_apart(ignoring.pr_auc, using.pr_auc);
                 let _ = writeln!(
                     s,
-                    "  Ignoring genres ranks this catalogue's popular tracks better (PR-AUC {:.3} against {:.3}): its genre labels do not mean what they mean in the training data. Score it with --genres ignore.",
-                    ignoring.pr_auc, using.pr_auc
+                    "  Ignoring genres ranks this catalogue's popular tracks better (PR-AUC {better} against {worse}): its genre labels do not mean what they mean in the training data. Score it with --genres ignore.",
                 );
             }
             [using, ignoring] => {
+                let (better, worse) = two_apart(using.pr_auc, ignoring.pr_auc);
                 let _ = writeln!(
                     s,
-                    "  Reading genres ranks this catalogue's popular tracks better (PR-AUC {:.3} against {:.3}): keep the default, --genres use.",
-                    using.pr_auc, ignoring.pr_auc
+                    "  Reading genres ranks this catalogue's popular tracks better (PR-AUC {better} against {worse}): keep the default, --genres use.",
                 );
             }
             _ => {}
         }
         emit(&s)
+    }
+}
+
+/// Two figures to three decimals, or to as many more as tell them apart (up to six): "0.139
+/// against 0.139" reads as a tie the verdict then breaks.
+pub(crate) fn two_apart(a: f64, b: f64) -> (String, String) {
+    let digits = (3..=6)
+        .find(|&d| format!("{a:.d$}") != format!("{b:.d$}"))
+        .unwrap_or(6);
+    (format!("{a:.digits$}"), format!("{b:.digits$}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::two_apart;
+
+    #[test]
+    fn two_figures_get_the_digits_that_tell_them_apart() {
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(two_apart(0.156, 0.137), pair("0.156", "0.137"));
+        assert_eq!(two_apart(0.13912, 0.13881), pair("0.1391", "0.1388"));
+        assert_eq!(two_apart(0.5, 0.5), pair("0.500000", "0.500000"));
     }
 }
