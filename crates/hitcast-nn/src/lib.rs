@@ -584,7 +584,7 @@ pub fn fit(
         None => {
             let never = AtomicBool::new(false);
             for epoch in 1..=config.max_epochs {
-                if trainer.epoch(&never) != Some(true) {
+                if trainer.epoch(&never) != Epoch::Finite {
                     return Err(NnError::Diverged { epoch });
                 }
             }
@@ -604,7 +604,7 @@ pub fn fit(
             // epoch training beside it short, and that epoch is dropped. When the other core
             // is busy, the scoring runs first and the next epoch finds the stop before it
             // starts.
-            if trainer.epoch(&AtomicBool::new(false)) != Some(true) {
+            if trainer.epoch(&AtomicBool::new(false)) != Epoch::Finite {
                 return Err(NnError::Diverged { epoch: 1 });
             }
             // The best-scoring weights, and those of the last epoch scored (kept when no
@@ -637,7 +637,7 @@ pub fn fit(
                         break;
                     }
                 }
-                if next == Some(Some(false)) {
+                if next == Some(Epoch::Diverged) {
                     return Err(NnError::Diverged { epoch: epoch + 1 });
                 }
             }
@@ -671,10 +671,9 @@ struct Trainer<'a> {
 }
 
 impl Trainer<'_> {
-    /// One pass over the rows in a fresh order, one AdamW step a batch. Returns whether the
-    /// loss stayed finite, or `None` when `stop` was raised before the pass ended (the layers
-    /// are then partly trained, and not to be used).
-    fn epoch(&mut self, stop: &AtomicBool) -> Option<bool> {
+    /// One pass over the rows in a fresh order, one AdamW step a batch, unless `stop` is
+    /// raised before the pass ends.
+    fn epoch(&mut self, stop: &AtomicBool) -> Epoch {
         let config = self.config;
         let (lr, decay) = (config.learning_rate as f32, config.weight_decay as f32);
         let dropout = config.dropout as f32;
@@ -682,7 +681,7 @@ impl Trainer<'_> {
         let mut epoch_loss = 0.0;
         for batch in self.order.chunks(config.batch_size) {
             if stop.load(Ordering::Relaxed) {
-                return None;
+                return Epoch::Stopped;
             }
             self.batch = self.rows.gather(
                 batch,
@@ -723,8 +722,23 @@ impl Trainer<'_> {
                 adamw(&mut layer.b, &mut m.m_b, &mut m.v_b, &db, lr, 0.0, c1, c2);
             }
         }
-        Some(epoch_loss.is_finite())
+        if epoch_loss.is_finite() {
+            Epoch::Finite
+        } else {
+            Epoch::Diverged
+        }
     }
+}
+
+/// How an epoch of training ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Epoch {
+    /// Every batch ran and the loss stayed finite.
+    Finite,
+    /// The loss is not finite.
+    Diverged,
+    /// Stopped before the last batch: the layers are partly trained, and not to be used.
+    Stopped,
 }
 
 /// [`Mlp::margins`] of rows in split form, cut into chunks, the first layer in the split's
