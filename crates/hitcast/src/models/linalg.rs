@@ -22,18 +22,24 @@ pub(super) fn weighted_gram(x: &FeatureMatrix, w: &[f64], v: &[f64]) -> (Vec<f64
             let mut a = vec![0.0; d * d];
             let mut b = vec![0.0; d];
             let mut z = vec![0.0; d];
+            let mut held = Vec::with_capacity(d);
             for &i in chunk {
                 augmented(x.row(i), &mut z);
                 let (wi, vi) = (w[i], v[i]);
-                for j in 0..d {
-                    b[j] += vi * z[j];
+                for (b, zj) in b.iter_mut().zip(&z) {
+                    *b += vi * zj;
+                }
+                // A row holds a few dozen non-zero values (114 of the columns are one-hot
+                // genres): its products are taken between those only, a zero one adding
+                // nothing to a sum.
+                held.clear();
+                held.extend((0..d).filter(|&j| z[j] != 0.0));
+                for (t, &j) in held.iter().enumerate() {
                     let wz = wi * z[j];
-                    if wz == 0.0 {
-                        continue; // genre indicators are mostly zero
-                    }
                     // Upper triangle only; mirrored below.
-                    for (k, zk) in z.iter().enumerate().skip(j) {
-                        a[j * d + k] += wz * zk;
+                    let row = &mut a[j * d..(j + 1) * d];
+                    for &k in &held[t..] {
+                        row[k] += wz * z[k];
                     }
                 }
             }

@@ -12,7 +12,7 @@
 //! the pool rows that hold it, a few hundred additions per query instead of a pass over the pool.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, Axis, Slice};
 use rayon::prelude::*;
 
 use crate::features::FeatureMatrix;
@@ -65,43 +65,48 @@ pub(super) fn nearest(
             }
         }
     }
-    let out: Vec<Vec<usize>> = queries
+    // Each thread's products, written over block after block: the product overwrites them
+    // whole (beta 0), and zeroing 15 MB a block cost as much as the screen's filter.
+    let blocks: Vec<Vec<Vec<usize>>> = queries
         .par_chunks(BLOCK)
-        .flat_map_iter(|block| {
-            let query_x = gather(block);
-            let mut products = Array2::zeros((block.len(), pool.len()));
-            general_mat_mul(1.0, &query_x, &pool_x.t(), 0.0, &mut products);
-            for (&q, mut dots) in block.iter().zip(products.rows_mut()) {
-                let row = x.row(q);
-                for (&c, held) in sparse.iter().zip(&holders) {
-                    if row[c] == 1.0 {
-                        for &p in held {
-                            dots[p] += 1.0;
+        .map_init(
+            || Array2::zeros((BLOCK, pool.len())),
+            |products, block| {
+                let query_x = gather(block);
+                let mut products = products.slice_axis_mut(Axis(0), Slice::from(..block.len()));
+                general_mat_mul(1.0, &query_x, &pool_x.t(), 0.0, &mut products);
+                for (&q, mut dots) in block.iter().zip(products.rows_mut()) {
+                    let row = x.row(q);
+                    for (&c, held) in sparse.iter().zip(&holders) {
+                        if row[c] == 1.0 {
+                            for &p in held {
+                                dots[p] += 1.0;
+                            }
                         }
                     }
                 }
-            }
-            let q_norms: Vec<f64> = block
-                .iter()
-                .map(|&q| x.row(q).iter().map(|v| v * v).sum())
-                .collect();
-            let screened = screen(
-                products.view(),
-                &q_norms,
-                &pool_norms,
-                block,
-                pool,
-                k + EXTRA,
-                exclude_self,
-            );
-            block
-                .iter()
-                .zip(screened)
-                .map(|(&q, candidates)| exact_top(x, q, &candidates, k))
-                .collect::<Vec<_>>()
-        })
+                let q_norms: Vec<f64> = block
+                    .iter()
+                    .map(|&q| x.row(q).iter().map(|v| v * v).sum())
+                    .collect();
+                let screened = screen(
+                    products.view(),
+                    &q_norms,
+                    &pool_norms,
+                    block,
+                    pool,
+                    k + EXTRA,
+                    exclude_self,
+                );
+                block
+                    .iter()
+                    .zip(screened)
+                    .map(|(&q, candidates)| exact_top(x, q, &candidates, k))
+                    .collect::<Vec<_>>()
+            },
+        )
         .collect();
-    out
+    blocks.into_iter().flatten().collect()
 }
 
 /// The columns the product runs over, and the rare 0/1 columns added from lists instead: a
@@ -140,8 +145,11 @@ fn screen(
         .map(|((&q, dots), &q_norm)| {
             let mut best = Best::new(keep);
             for ((&j, &dot), &p_norm) in pool.iter().zip(dots).zip(pool_norms) {
-                if !(exclude_self && j == q) {
-                    best.offer(q_norm + p_norm - 2.0 * dot, j);
+                // Most of the pool is farther than the worst kept: that test stays here, in
+                // the loop, and only the few nearer rows are offered.
+                let d = q_norm + p_norm - 2.0 * dot;
+                if d <= best.bound() && !(exclude_self && j == q) {
+                    best.offer(d, j);
                 }
             }
             best.rows()
@@ -171,6 +179,16 @@ impl Best {
         Best {
             k,
             pairs: Vec::with_capacity(k + 1),
+        }
+    }
+
+    /// The distance above which an offer cannot be kept.
+    #[inline]
+    fn bound(&self) -> f64 {
+        if self.pairs.len() == self.k {
+            self.pairs[self.k - 1].0
+        } else {
+            f64::INFINITY
         }
     }
 

@@ -153,6 +153,14 @@ impl Binned {
         self.cuts[j].len() + 1
     }
 
+    /// The sparse columns' numbers of bins, in their order.
+    pub(super) fn sparse_bins(&self) -> Vec<usize> {
+        (0..self.layout.len())
+            .filter(|&j| matches!(self.layout[j], Column::Sparse(_)))
+            .map(|j| self.bins(j))
+            .collect()
+    }
+
     /// Row `r`'s bin in column `j`.
     pub(super) fn bin(&self, j: usize, r: usize) -> u8 {
         match self.layout[j] {

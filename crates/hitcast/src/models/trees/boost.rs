@@ -69,6 +69,12 @@ pub(crate) struct Boosted {
 /// A node's rows hold at least this many before both cores sum its histogram, a half each.
 const PARALLEL_ROWS: usize = 8192;
 
+/// Rows per task when every row is visited (gradients, margins).
+const CHUNK: usize = 4096;
+
+/// Rows walking down a tree side by side.
+const WALKERS: usize = 16;
+
 impl Boosting {
     /// Boosts on `train`, early-stopping on `val` (weighted by its weights) when both it and a
     /// patience are given, and keeps the trees up to the best VAL round.
@@ -114,16 +120,22 @@ impl Boosting {
         let mut leaf_step = vec![0.0f64; n];
         let mut trees = Vec::new();
         for round in 0..self.max_rounds {
-            self.loss.gradients(train.y, &weights, &margin, &mut gh);
-            let mut rng = tree_rng(seed, round as u64);
-            let mut rows = draw_rows(&all, self.subsample, &mut rng);
-            for k in 0..per_tree {
-                let pick = rng.random_range(k..p);
-                order.swap(k, pick);
-            }
-            let mut features = order[..per_tree].to_vec();
-            features.sort_unstable();
-            let columns = Columns::new(&fit.binned, &features);
+            // The tree's rows and columns are drawn on one core while the gradients are
+            // worked out on the other: the draw is a random number a row, in one stream.
+            let ((), (mut rows, columns)) = rayon::join(
+                || self.loss.gradients(train.y, &weights, &margin, &mut gh),
+                || {
+                    let mut rng = tree_rng(seed, round as u64);
+                    let rows = draw_rows(&all, self.subsample, &mut rng);
+                    for k in 0..per_tree {
+                        let pick = rng.random_range(k..p);
+                        order.swap(k, pick);
+                    }
+                    let mut features = order[..per_tree].to_vec();
+                    features.sort_unstable();
+                    (rows, Columns::new(&fit.binned, &features))
+                },
+            );
             let (nodes, ranges) = self.grow(&fit, &columns, &gh, &mut rows, &mut moved);
             let value = |node: &GrownNode| (node.step_l2(self.l2) * self.learning_rate) as f32;
             // Margins: the drawn rows from the leaf they were partitioned into, the others down
@@ -138,16 +150,21 @@ impl Boosting {
                 }
             }
             margin
-                .par_iter_mut()
-                .zip(&leaf_step)
+                .par_chunks_mut(CHUNK)
+                .zip(leaf_step.par_chunks(CHUNK))
                 .enumerate()
-                .with_min_len(4096)
-                .for_each(|(r, (m, &v))| {
-                    *m += if v.is_nan() {
-                        f64::from(value(fit.leaf_of(&nodes, r)))
-                    } else {
-                        v
-                    };
+                .for_each(|(c, (margin, steps))| {
+                    let at = c * CHUNK;
+                    let mut undrawn = vec![0u32; steps.len()];
+                    let mut n = 0;
+                    for (i, (m, &v)) in margin.iter_mut().zip(steps).enumerate() {
+                        undrawn[n] = (at + i) as u32;
+                        n += usize::from(v.is_nan());
+                        *m += if v.is_nan() { 0.0 } else { v };
+                    }
+                    fit.leaves_of(&nodes, &undrawn[..n], |k, leaf| {
+                        margin[undrawn[k] as usize - at] += f64::from(value(leaf));
+                    });
                 });
             trees.push(tree_bytes(&nodes, &fit.binned, value)?);
             if let Some((watched, patience)) = watched.as_mut() {
@@ -191,7 +208,7 @@ impl Boosting {
         let mut ranges = vec![(0u32, m as u32)];
         let mut pending: Vec<Pending> = Vec::new();
         if self.may_split(&nodes[0], m, 0) {
-            let mut hist = vec![[0.0; 2]; columns.len];
+            let mut hist = vec![[0.0; 2]; columns.cells];
             fit.sum_rows(columns, gh, rows, &mut hist);
             if let Some(split) = self.best_split(columns, &nodes[0], &mut hist) {
                 pending.push(Pending {
@@ -291,7 +308,7 @@ impl Boosting {
             } else {
                 &rows[n_left..]
             };
-            let mut small_hist = vec![[0.0; 2]; columns.len];
+            let mut small_hist = vec![[0.0; 2]; columns.cells];
             fit.sum_rows(columns, gh, small_rows, &mut small_hist);
             let mut large_hist = p.hist;
             for (x, y) in large_hist.iter_mut().zip(&small_hist) {
@@ -412,14 +429,33 @@ impl Table {
         self.columns[j][r]
     }
 
-    /// The leaf of `tree` that row `r` falls in.
-    fn leaf_of<'t>(&self, tree: &'t [GrownNode], r: usize) -> &'t GrownNode {
-        let mut node = &tree[0];
-        while !node.is_leaf() {
-            let left = self.bin(node.feature as usize, r) <= node.bin;
-            node = &tree[node.left as usize + usize::from(!left)];
+    /// Calls `found(k, leaf)` with the leaf of `tree` that row `rows[k]` falls in. The rows
+    /// walk down side by side, [`WALKERS`] at a time: one row's walk is a chain of dependent
+    /// loads, and the chains of a block overlap.
+    fn leaves_of<'t>(
+        &self,
+        tree: &'t [GrownNode],
+        rows: &[u32],
+        mut found: impl FnMut(usize, &'t GrownNode),
+    ) {
+        for (b, block) in rows.chunks(WALKERS).enumerate() {
+            let mut at = [0usize; WALKERS];
+            let mut walking = true;
+            while walking {
+                walking = false;
+                for (node, &r) in at.iter_mut().zip(block) {
+                    let n = &tree[*node];
+                    if !n.is_leaf() {
+                        let right = self.bin(n.feature as usize, r as usize) > n.bin;
+                        *node = n.left as usize + usize::from(right);
+                        walking = true;
+                    }
+                }
+            }
+            for (k, &node) in at[..block.len()].iter().enumerate() {
+                found(b * WALKERS + k, &tree[node]);
+            }
         }
-        node
     }
 
     /// `rows`' gradients and hessians summed into `hist` (zero), on both cores when they are
@@ -429,13 +465,13 @@ impl Table {
             self.add_rows(columns, gh, rows, hist);
             return;
         }
-        let mut spare = vec![[0.0; 2]; hist.len()];
+        let mut other = vec![[0.0; 2]; hist.len()];
         let (a, b) = rows.split_at(rows.len() / 2);
         rayon::join(
             || self.add_rows(columns, gh, a, hist),
-            || self.add_rows(columns, gh, b, &mut spare),
+            || self.add_rows(columns, gh, b, &mut other),
         );
-        for (x, y) in hist.iter_mut().zip(spare.iter()) {
+        for (x, y) in hist.iter_mut().zip(other.iter()) {
             x[0] += y[0];
             x[1] += y[1];
         }
@@ -452,13 +488,12 @@ impl Table {
                 cell[0] += g;
                 cell[1] += h;
             }
+            // An unsampled column's values go to the cells past the histogram's, unread: a
+            // branch on it would be mispredicted half the time.
             for &(s, b) in self.binned.rest_of(r) {
-                let offset = columns.sparse[usize::from(s)];
-                if offset != UNSAMPLED {
-                    let cell = &mut hist[offset as usize + usize::from(b)];
-                    cell[0] += g;
-                    cell[1] += h;
-                }
+                let cell = &mut hist[columns.sparse[usize::from(s)] as usize + usize::from(b)];
+                cell[0] += g;
+                cell[1] += h;
             }
         }
     }
@@ -467,15 +502,16 @@ impl Table {
     /// their order, and returns how many there are.
     fn partition(&self, rows: &mut [u32], j: usize, bin: u8, room: &mut [u32]) -> usize {
         let (mut n_left, mut n_right) = (0, 0);
+        // Both sides are written and one count moves: a branch on the side would be
+        // mispredicted as often as the split is even.
+        let column = &self.columns[j];
         for i in 0..rows.len() {
             let r = rows[i];
-            if self.bin(j, r as usize) <= bin {
-                rows[n_left] = r;
-                n_left += 1;
-            } else {
-                room[n_right] = r;
-                n_right += 1;
-            }
+            let left = column[r as usize] <= bin;
+            rows[n_left] = r;
+            room[n_right] = r;
+            n_left += usize::from(left);
+            n_right += usize::from(!left);
         }
         rows[n_left..].copy_from_slice(&room[..n_right]);
         n_left
@@ -498,13 +534,14 @@ struct Columns {
     slots: Vec<Slot>,
     /// (dense column, histogram offset) of the sampled dense columns.
     dense: Vec<(u32, u32)>,
-    /// Per sparse column, its histogram offset, or [`UNSAMPLED`].
+    /// Per sparse column, its histogram offset; an unsampled one's is `len`, the first of
+    /// the spare cells.
     sparse: Vec<u32>,
     /// Cells in a histogram.
     len: usize,
+    /// Cells in a histogram and past it: room for an unsampled sparse column's bins.
+    cells: usize,
 }
-
-const UNSAMPLED: u32 = u32::MAX;
 
 impl Columns {
     /// `features` (ascending) of `binned`.
@@ -512,9 +549,11 @@ impl Columns {
         let mut columns = Columns {
             slots: Vec::with_capacity(features.len()),
             dense: Vec::new(),
-            sparse: vec![UNSAMPLED; binned.common.len()],
+            sparse: Vec::new(),
             len: 0,
+            cells: 0,
         };
+        let mut sparse = vec![None; binned.common.len()];
         for &j in features {
             let j = j as usize;
             let (bins, offset) = (binned.bins(j), columns.len);
@@ -524,7 +563,7 @@ impl Columns {
                     None
                 }
                 Column::Sparse(s) => {
-                    columns.sparse[usize::from(s)] = offset as u32;
+                    sparse[usize::from(s)] = Some(offset as u32);
                     Some(binned.common[usize::from(s)])
                 }
             };
@@ -536,6 +575,18 @@ impl Columns {
             });
             columns.len += bins;
         }
+        let mut spare = 0;
+        columns.sparse = sparse
+            .iter()
+            .zip(&binned.sparse_bins())
+            .map(|(at, &bins)| {
+                at.unwrap_or_else(|| {
+                    spare = spare.max(bins);
+                    columns.len as u32
+                })
+            })
+            .collect();
+        columns.cells = columns.len + spare;
         columns
     }
 
@@ -579,7 +630,6 @@ impl Loss {
     }
 
     fn gradients(self, y: &[f64], weights: &[f64], margin: &[f64], gh: &mut [[f64; 2]]) {
-        const CHUNK: usize = 4096;
         gh.par_chunks_mut(CHUNK).enumerate().for_each(|(c, out)| {
             let at = c * CHUNK;
             for (i, cell) in out.iter_mut().enumerate() {
@@ -596,6 +646,16 @@ impl Loss {
     }
 }
 
+/// `f(i)` summed over `0..n`, chunk by chunk on both cores, the chunks' sums added in their
+/// order: the same total on any number of threads.
+fn chunked_sum(n: usize, f: impl Fn(usize) -> f64 + Sync) -> f64 {
+    let sums: Vec<f64> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| (c * CHUNK..n.min((c + 1) * CHUNK)).map(&f).sum())
+        .collect();
+    sums.iter().sum()
+}
+
 fn sigmoid(m: f64) -> f64 {
     1.0 / (1.0 + (-m).exp())
 }
@@ -605,15 +665,19 @@ struct Watched<'a> {
     table: Table,
     y: &'a [f64],
     weights: Vec<f64>,
+    /// The weights' sum.
+    total: f64,
     margin: Vec<f64>,
 }
 
 impl<'a> Watched<'a> {
     fn new(val: &TrainSet<'a>, fit: &Binned, base_margin: f64) -> Watched<'a> {
+        let weights: Vec<f64> = (0..val.y.len()).map(|i| val.weight(i)).collect();
         Watched {
             table: Table::new(fit.bin_like(val.x)),
             y: val.y,
-            weights: (0..val.y.len()).map(|i| val.weight(i)).collect(),
+            total: weights.iter().sum(),
+            weights,
             margin: vec![base_margin; val.y.len()],
         }
     }
@@ -624,38 +688,89 @@ impl<'a> Watched<'a> {
     fn add(&mut self, tree: &[GrownNode], value: impl Fn(&GrownNode) -> f32 + Sync) {
         let table = &self.table;
         self.margin
-            .par_iter_mut()
+            .par_chunks_mut(CHUNK)
             .enumerate()
-            .with_min_len(4096)
-            .for_each(|(r, margin)| *margin += f64::from(value(table.leaf_of(tree, r))));
+            .for_each(|(c, margin)| {
+                let rows: Vec<u32> = (c * CHUNK..c * CHUNK + margin.len())
+                    .map(|r| r as u32)
+                    .collect();
+                table.leaves_of(tree, &rows, |k, leaf| margin[k] += f64::from(value(leaf)));
+            });
     }
 
     /// The watched metric, lower being better.
     fn score(&self, watch: Watch) -> f64 {
-        let w = &self.weights;
-        let total: f64 = w.iter().sum();
+        let (y, w, margin) = (self.y, &self.weights, &self.margin);
         match watch {
             Watch::LogLoss => {
-                let sum: f64 = (0..self.y.len())
-                    .map(|i| {
-                        // The probability of the row's own label (labels are 0 or 1).
-                        let m = self.margin[i];
-                        let p = sigmoid(if self.y[i] > 0.5 { m } else { -m });
-                        -w[i] * p.clamp(1e-16, 1.0).ln()
-                    })
-                    .sum();
-                sum / total
+                let sum = chunked_sum(y.len(), |i| {
+                    // The probability of the row's own label (labels are 0 or 1).
+                    let p = sigmoid(if y[i] > 0.5 { margin[i] } else { -margin[i] });
+                    -w[i] * p.clamp(1e-16, 1.0).ln()
+                });
+                sum / self.total
             }
             Watch::Rmse => {
-                let sum: f64 = (0..self.y.len())
-                    .map(|i| w[i] * (self.margin[i] - self.y[i]).powi(2))
-                    .sum();
-                (sum / total).sqrt()
+                let sum = chunked_sum(y.len(), |i| w[i] * (margin[i] - y[i]).powi(2));
+                (sum / self.total).sqrt()
             }
             Watch::AveragePrecision => {
                 let labels: Vec<bool> = self.y.iter().map(|&y| y > 0.5).collect();
                 -weighted_average_precision(&self.margin, &labels, w).unwrap_or(0.0)
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::binned::tests::matrix;
+    use super::super::step_of;
+    use super::*;
+
+    #[test]
+    fn rows_walking_side_by_side_reach_the_leaves_of_a_walk_alone() {
+        // 37 rows: two blocks of walkers and a part; b is mostly one value, so stored sparse.
+        let rows: Vec<[f64; 3]> = (0..37)
+            .map(|i| {
+                let b = if i % 9 == 0 { f64::from(i % 4) } else { 0.0 };
+                [f64::from((i * 17) % 37), b, f64::from(i % 5)]
+            })
+            .collect();
+        let x = matrix(&rows);
+        let binned = Binned::new(&x, 256, 0.5);
+        assert!(matches!(binned.layout[1], Column::Sparse(_)));
+        let fit = Table::new(binned);
+        let gh: Vec<[f64; 2]> = (0..37)
+            .map(|i| [f64::from((i * 7) % 5) - 2.0, 1.0])
+            .collect();
+        let boosting = Boosting {
+            loss: Loss::Squared,
+            watch: Watch::Rmse,
+            max_rounds: 1,
+            patience: None,
+            learning_rate: 1.0,
+            max_depth: 4,
+            max_leaves: None,
+            min_child_weight: 0.0,
+            l2: 0.0,
+            subsample: 1.0,
+            colsample_bytree: 1.0,
+            max_bin: 256,
+        };
+        let columns = Columns::new(&fit.binned, &[0, 1, 2]);
+        let mut drawn: Vec<u32> = (0..37).collect();
+        let (tree, _) = boosting.grow(&fit, &columns, &gh, &mut drawn, &mut Vec::new());
+        assert!(tree.len() > 7, "a tree of depth 3 or more: {tree:?}");
+        let all: Vec<u32> = (0..37).rev().collect();
+        let mut seen = vec![None; 37];
+        fit.leaves_of(&tree, &all, |k, leaf| seen[k] = Some(leaf.step()));
+        for (k, &r) in all.iter().enumerate() {
+            assert_eq!(
+                seen[k],
+                Some(step_of(&tree, &fit.binned, r as usize)),
+                "row {r}"
+            );
         }
     }
 }
