@@ -668,6 +668,8 @@ struct Watched<'a> {
     /// The weights' sum.
     total: f64,
     margin: Vec<f64>,
+    /// VAL's row numbers, `0..n`, for the walk down each tree.
+    rows: Vec<u32>,
 }
 
 impl<'a> Watched<'a> {
@@ -679,6 +681,7 @@ impl<'a> Watched<'a> {
             total: weights.iter().sum(),
             weights,
             margin: vec![base_margin; val.y.len()],
+            rows: (0..val.y.len() as u32).collect(),
         }
     }
 
@@ -689,12 +692,9 @@ impl<'a> Watched<'a> {
         let table = &self.table;
         self.margin
             .par_chunks_mut(CHUNK)
-            .enumerate()
-            .for_each(|(c, margin)| {
-                let rows: Vec<u32> = (c * CHUNK..c * CHUNK + margin.len())
-                    .map(|r| r as u32)
-                    .collect();
-                table.leaves_of(tree, &rows, |k, leaf| margin[k] += f64::from(value(leaf)));
+            .zip(self.rows.par_chunks(CHUNK))
+            .for_each(|(margin, rows)| {
+                table.leaves_of(tree, rows, |k, leaf| margin[k] += f64::from(value(leaf)));
             });
     }
 
