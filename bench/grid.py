@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """The grid, cell for cell: hitcast against the Python stack on the same rows.
 
-hitcast writes FIT, VAL and TEST of one outlier setup as its grid reads them (`hitcast data split
---export`); each run then fits every selected cell (strategy x family) with `hitcast experiment`
-and with its Python counterpart on those same rows, one after the other, and the table gives the
-median fit time of each side, their ratio, and each side's VAL PR-AUC (the metric the grid
-chooses by). Run it alone on the machine: a build beside it skews every figure.
+hitcast writes FIT, VAL and TEST of one outlier setup as its grid reads them, and FIT as its
+SMOTE, ADASYN and undersampling cells resample it (`hitcast data split --export --resampled`);
+each run then fits every selected cell (strategy x family) with `hitcast experiment` and with
+its Python counterpart on those same rows, one strategy at a time, hitcast's cells then
+Python's, so that each pair is timed minutes apart at most (the machine's speed drifts). The
+table gives the median fit time of each side, their ratio, and each side's VAL PR-AUC (the
+metric the grid chooses by). Both sides' models fit on the same resampled rows, so that VAL
+PR-AUC compares models, not draws: imbalanced-learn's resamplers are timed on FIT on a row of
+their own, and their rows are not fitted on. Run it alone on the machine: a build beside it
+skews every figure.
 
     python3 bench/grid.py [--runs 3] [--setup capped] [--strategies none,smote]
                           [--families logreg,rf,gbm,mlp,stack] [--threads 2]
@@ -19,8 +24,9 @@ Counterparts (same settings where both sides have them; see PARAMS):
   mlp     scikit-learn MLPClassifier (128, 64), Adam 1e-3, batch 256, at most 60 epochs,
           early stopping after 8 (scikit-learn holds out 10% of FIT for it: it cannot watch VAL)
   stack   scikit-learn StackingClassifier of the two above, logistic meta-learner, 2 grouped folds (as hitcast's default)
-Resampling: imbalanced-learn SMOTE, ADASYN (5 neighbours) and RandomUnderSampler; class
-weights as scikit-learn's "balanced". Resampling time is reported on its own row.
+Resampling: imbalanced-learn SMOTE, ADASYN (5 neighbours) and RandomUnderSampler, timed
+against hitcast's on their own row; class weights as scikit-learn's "balanced" (hitcast's
+weights are the same: n / (2 n_class)).
 
 Needs: pip install scikit-learn xgboost lightgbm imbalanced-learn pandas
 """
@@ -57,34 +63,35 @@ def load(directory, name):
     return frame.to_numpy(dtype="float64"), y, groups
 
 
-def resample(strategy, x, y, groups, threads):
-    """FIT rows after the strategy, their weights and groups, and the seconds it took."""
-    import numpy as np
+RESAMPLERS = ["smote", "adasyn", "undersample"]
+
+
+def resampling_seconds(strategy, x, y):
+    """Seconds imbalanced-learn's resampler for `strategy` takes on FIT (its rows are dropped:
+    both sides fit on hitcast's)."""
     from imblearn.over_sampling import ADASYN, SMOTE
     from imblearn.under_sampling import RandomUnderSampler
+
+    sampler = {
+        "smote": lambda: SMOTE(k_neighbors=5, random_state=SEED),
+        "adasyn": lambda: ADASYN(n_neighbors=5, random_state=SEED),
+        "undersample": lambda: RandomUnderSampler(random_state=SEED),
+    }[strategy]()
+    started = time.perf_counter()
+    sampler.fit_resample(x, y)
+    return time.perf_counter() - started
+
+
+def training_rows(strategy, work, fit):
+    """FIT rows as `strategy`'s cells fit on them (hitcast's resampled rows, a synthetic row in
+    its source's group), with scikit-learn's "balanced" weights for `weights`."""
     from sklearn.utils.class_weight import compute_sample_weight
 
-    started = time.perf_counter()
-    weights = None
-    if strategy == "none":
-        rx, ry, rg = x, y, groups
-    elif strategy == "weights":
-        rx, ry, rg = x, y, groups
-        weights = compute_sample_weight("balanced", y)
-    else:
-        sampler = {
-            "smote": lambda: SMOTE(k_neighbors=5, random_state=SEED),
-            "adasyn": lambda: ADASYN(n_neighbors=5, random_state=SEED),
-            "undersample": lambda: RandomUnderSampler(random_state=SEED),
-        }[strategy]()
-        rx, ry = sampler.fit_resample(x, y)
-        # Synthetic rows take the group of no real artist: a group of their own each.
-        if hasattr(sampler, "sample_indices_"):
-            rg = groups[sampler.sample_indices_]
-        else:
-            extra = len(ry) - len(y)
-            rg = np.concatenate([groups, np.arange(extra) + groups.max() + 1])
-    return rx, ry, rg, weights, time.perf_counter() - started
+    x, y, groups = fit
+    if strategy in RESAMPLERS:
+        x, y, groups = load(work, f"fit-{strategy}.csv")
+    weights = compute_sample_weight("balanced", y) if strategy == "weights" else None
+    return x, y, groups, weights
 
 
 def python_models(threads):
@@ -161,30 +168,25 @@ def learning_rate(strategy):
     return 0.1 if strategy in ("smote", "adasyn") else 0.05
 
 
-def run_hitcast(setup, strategies, families, out, threads):
-    """Each family's cells in a `hitcast experiment` of their own: in one run the network fits
-    beside the other families (the grid fills both cores so), and their times would overlap.
-    The stack's run holds the network and forest cells too, so that it takes their fits as
-    the grid does (the forest's out-of-fold probabilities included); the stack's time is its
-    own cell's plus those two cells', summed (they overlap: the network fits beside the forest),
-    so that it is the whole cost of a stack, as scikit-learn's is. Returns each cell's fit
+def run_hitcast(setup, strategy, family, out, threads):
+    """One family's cell of `strategy` in a `hitcast experiment` of its own: in one run the
+    network fits beside the other families (the grid fills both cores so), and their times
+    would overlap. The stack's run holds the network and forest cells too, so that it takes
+    their fits as the grid does (the forest's out-of-fold probabilities included); the stack's
+    time is its own cell's plus those two cells', summed (they overlap: the network fits beside
+    the forest), so that it is the whole cost of a stack, as scikit-learn's is. Returns the fit
     seconds, VAL PR-AUC and resampling seconds."""
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
-    found = {}
-    for family in families:
-        members = ["mlp", "rf", "stack"] if family == "stack" else [family]
-        cells = [f"classification/{setup}/{s}/{m}" for s in strategies for m in members]
-        subprocess.run(
-            [str(HITCAST), "-q", "experiment", "--only", ",".join(cells), "--no-headline",
-             "--out", str(out / family)], check=True, env=env, stdout=subprocess.DEVNULL)
-        rows = [r for r in json.loads((out / family / "results.json").read_text())["rows"]
-                if r["task"] == "classification"]
-        for r in rows:
-            if r["model"] != family:
-                continue
-            seconds = sum(m["fit_seconds"] for m in rows if m["strategy"] == r["strategy"])
-            found[(r["strategy"], family)] = (seconds, r["val_pr_auc"], r["resample_seconds"])
-    return found
+    members = ["mlp", "rf", "stack"] if family == "stack" else [family]
+    cells = [f"classification/{setup}/{strategy}/{m}" for m in members]
+    subprocess.run(
+        [str(HITCAST), "-q", "experiment", "--only", ",".join(cells), "--no-headline",
+         "--out", str(out)], check=True, env=env, stdout=subprocess.DEVNULL)
+    rows = [r for r in json.loads((out / "results.json").read_text())["rows"]
+            if r["task"] == "classification"]
+    (cell,) = [r for r in rows if r["model"] == family]
+    seconds = sum(r["fit_seconds"] for r in rows)
+    return seconds, cell["val_pr_auc"], cell["resample_seconds"]
 
 
 def main():
@@ -200,31 +202,34 @@ def main():
     from sklearn.metrics import average_precision_score
 
     work = Path(tempfile.mkdtemp(prefix="hitcast-grid-"))
-    subprocess.run([str(HITCAST), "-q", "data", "split", "--export", str(work), "--setup",
-                    args.setup], check=True, stdout=subprocess.DEVNULL)
-    x, y, groups = load(work, "fit.csv")
+    resampled = [s for s in strategies if s in RESAMPLERS]
+    subprocess.run([str(HITCAST), "-q", "data", "split", "--export",
+                    str(work), "--setup", args.setup]
+                   + (["--resampled", ",".join(resampled)] if resampled else []),
+                   check=True, stdout=subprocess.DEVNULL)
+    fit = load(work, "fit.csv")
     vx, vy, _ = load(work, "val.csv")
     models = python_models(args.threads)
 
     times = {}  # (side, strategy, family) -> [seconds]
     quality = {}  # (side, strategy, family) -> VAL PR-AUC (deterministic per side)
     for run in range(args.runs):
-        resampled = set()
-        for (strategy, family), (seconds, pr, resampling) in run_hitcast(
-                args.setup, strategies, families, work / f"hitcast-{run}",
-                args.threads).items():
-            times.setdefault(("hitcast", strategy, family), []).append(seconds)
-            quality[("hitcast", strategy, family)] = pr
-            if strategy not in resampled:
-                resampled.add(strategy)
-                times.setdefault(("hitcast", strategy, "resample"), []).append(resampling)
         for strategy in strategies:
-            rx, ry, rg, w, seconds = resample(strategy, x, y, groups, args.threads)
-            times.setdefault(("imbalanced-learn", strategy, "resample"), []).append(seconds)
             for family in families:
-                for side, fit in models[family]:
+                seconds, pr, resampling = run_hitcast(
+                    args.setup, strategy, family, work / f"hitcast-{run}-{strategy}-{family}",
+                    args.threads)
+                times.setdefault(("hitcast", strategy, family), []).append(seconds)
+                quality[("hitcast", strategy, family)] = pr
+            if strategy in RESAMPLERS:
+                times.setdefault(("hitcast", strategy, "resample"), []).append(resampling)
+                times.setdefault(("imbalanced-learn", strategy, "resample"), []).append(
+                    resampling_seconds(strategy, fit[0], fit[1]))
+            rx, ry, rg, w = training_rows(strategy, work, fit)
+            for family in families:
+                for side, fit_model in models[family]:
                     started = time.perf_counter()
-                    p = fit(rx, ry, w, rg, vx, vy, learning_rate(strategy))
+                    p = fit_model(rx, ry, w, rg, vx, vy, learning_rate(strategy))
                     times.setdefault((side, strategy, family), []).append(
                         time.perf_counter() - started)
                     quality[(side, strategy, family)] = average_precision_score(vy, p)
@@ -234,8 +239,8 @@ def main():
     import imblearn, lightgbm, sklearn, xgboost
     print(f"\nscikit-learn {sklearn.__version__}, XGBoost {xgboost.__version__}, LightGBM "
           f"{lightgbm.__version__}, imbalanced-learn {imblearn.__version__}")
-    print(f"setup {args.setup}, FIT {len(y):,} rows, VAL {len(vy):,}; {args.threads} threads; "
-          f"medians of {args.runs} run(s)\n")
+    print(f"setup {args.setup}, FIT {len(fit[1]):,} rows, VAL {len(vy):,}; {args.threads} "
+          f"threads; medians of {args.runs} run(s); both sides fit on hitcast's resampled rows\n")
     print(f"  {'strategy':<12}{'family':<8}{'hitcast s':>10}{'VAL PR':>8}   "
           f"{'Python':<14}{'s':>8}{'VAL PR':>8}{'ratio':>8}")
     for strategy in strategies:

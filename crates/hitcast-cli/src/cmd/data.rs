@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use hitcast::data::{summarize, DataSummary, Tracks, DEFAULT_THRESHOLD};
-use hitcast::experiment::{default_features, prepare};
-use hitcast::features::OutlierSetup;
+use hitcast::experiment::{default_features, prepare, StrategyRows};
+use hitcast::features::{FeatureMatrix, OutlierSetup};
 use hitcast::fsutil::AtomicFile;
+use hitcast::sampling::Strategy;
 use hitcast::split::{Protocol, Split, SplitSummary};
 
 use crate::dataset::{DataArgs, ProtocolArgs};
@@ -51,12 +52,27 @@ pub struct SplitArgs {
     json: bool,
     /// Also write FIT, VAL and TEST as the grid's cells read them (fit.csv, val.csv, test.csv:
     /// the feature columns, then popular, popularity and group) into DIR, for fitting other
-    /// tools on the same rows (bench/grid.sh).
+    /// tools on the same rows (bench/grid.py).
     #[arg(long, value_name = "DIR")]
     export: Option<PathBuf>,
     /// The outlier setup of --export: raw, capped or removed.
     #[arg(long, default_value = "capped", requires = "export", value_parser = |s: &str| s.parse::<OutlierSetup>())]
     setup: OutlierSetup,
+    /// With --export, also write FIT as each of these strategies resamples it for the grid's
+    /// cells (smote, adasyn, undersample; comma-separated), to fit-STRATEGY.csv, with the run's
+    /// seed (--seed): other tools then fit on the rows hitcast's cells fit on.
+    #[arg(long, value_delimiter = ',', value_name = "LIST", requires = "export", value_parser = resampling_strategy)]
+    resampled: Vec<Strategy>,
+}
+
+/// A strategy that changes FIT's rows (`none` and `weights` keep them as they are).
+fn resampling_strategy(s: &str) -> Result<Strategy, String> {
+    match s.parse::<Strategy>()? {
+        Strategy::None | Strategy::Weights => Err(format!(
+            "{s} keeps FIT's rows as they are (fit.csv): expected smote, adasyn or undersample"
+        )),
+        strategy => Ok(strategy),
+    }
 }
 
 impl DataCommand {
@@ -192,7 +208,15 @@ fn split(args: SplitArgs, globals: Globals) -> anyhow::Result<()> {
     let split = p.split(&tracks, &labels, p.fold, globals.seed)?;
     let summary = split.summary(&tracks, &labels);
     if let Some(dir) = &args.export {
-        export(dir, &tracks, &split, &labels, args.setup)?;
+        export(
+            dir,
+            &tracks,
+            &split,
+            &labels,
+            args.setup,
+            &args.resampled,
+            globals.seed,
+        )?;
     }
     if args.json {
         #[derive(serde::Serialize)]
@@ -212,13 +236,16 @@ fn split(args: SplitArgs, globals: Globals) -> anyhow::Result<()> {
     emit(&render_split(&summary, p.threshold, globals.seed))
 }
 
-/// Writes the three parts of `setup` as CSV files in `dir`, each atomically.
+/// Writes the three parts of `setup` as CSV files in `dir`, and FIT as each of `resampled`
+/// resamples it with `seed`, each file atomically.
 fn export(
     dir: &Path,
     tracks: &Tracks,
     split: &Split,
     labels: &[bool],
     setup: OutlierSetup,
+    resampled: &[Strategy],
+    seed: u64,
 ) -> anyhow::Result<()> {
     let popularity: Vec<f64> = tracks
         .popularity()
@@ -244,52 +271,71 @@ fn export(
         .iter()
         .map(|&l| f64::from(u8::from(l)))
         .collect();
-    let parts = [
-        (
-            "fit.csv",
-            &data.fit_x,
-            &data.fit_y,
-            &data.fit_score,
-            &data.fit_groups,
-        ),
-        (
-            "val.csv",
-            &data.val_x,
-            &data.val_y,
-            &data.val_score,
-            &val_groups,
-        ),
-        (
-            "test.csv",
-            &data.test_x,
-            &test_y,
-            &data.test_score,
-            &test_groups,
-        ),
-    ];
-    for (name, x, y, score, groups) in parts {
-        let path = dir.join(name);
-        let file = AtomicFile::create(&path)
-            .with_context(|| format!("{}: cannot create", path.display()))?;
-        let mut csv = csv::Writer::from_writer(file);
-        let header = x.names().iter().map(String::as_str);
-        csv.write_record(header.chain(["popular", "popularity", "group"]))?;
-        for (i, row) in x.as_slice().chunks_exact(x.n_cols().max(1)).enumerate() {
-            let mut record: Vec<String> = row.iter().map(|v| v.to_string()).collect();
-            record.extend([
-                y[i].to_string(),
-                score[i].to_string(),
-                groups[i].to_string(),
-            ]);
-            csv.write_record(&record)?;
-        }
-        csv.into_inner()
-            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.error()))?
-            .commit()
-            .with_context(|| format!("{}: cannot write", path.display()))?;
+    write_part(
+        &dir.join("fit.csv"),
+        &data.fit_x,
+        &data.fit_y,
+        &data.fit_score,
+        &data.fit_groups,
+    )?;
+    write_part(
+        &dir.join("val.csv"),
+        &data.val_x,
+        &data.val_y,
+        &data.val_score,
+        &val_groups,
+    )?;
+    write_part(
+        &dir.join("test.csv"),
+        &data.test_x,
+        &test_y,
+        &data.test_score,
+        &test_groups,
+    )?;
+    for &strategy in resampled {
+        let fit = StrategyRows::new(&data, strategy, seed)
+            .with_context(|| format!("cannot resample FIT by {strategy}"))?;
+        // A synthetic row takes its source row's popularity, as it takes its group.
+        let score: Vec<f64> = fit.rows.origin.iter().map(|&i| data.fit_score[i]).collect();
+        write_part(
+            &dir.join(format!("fit-{strategy}.csv")),
+            &fit.rows.x,
+            &fit.rows.y,
+            &score,
+            &fit.groups,
+        )?;
     }
     tracing::info!(dir = %dir.display(), setup = %setup, "exported FIT, VAL and TEST");
     Ok(())
+}
+
+/// Writes feature rows as CSV to `path`: the feature columns, then each row's label (popular),
+/// popularity and group.
+fn write_part(
+    path: &Path,
+    x: &FeatureMatrix,
+    y: &[f64],
+    score: &[f64],
+    groups: &[u64],
+) -> anyhow::Result<()> {
+    let file =
+        AtomicFile::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
+    let mut csv = csv::Writer::from_writer(file);
+    let header = x.names().iter().map(String::as_str);
+    csv.write_record(header.chain(["popular", "popularity", "group"]))?;
+    for (i, row) in x.as_slice().chunks_exact(x.n_cols().max(1)).enumerate() {
+        let mut record: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+        record.extend([
+            y[i].to_string(),
+            score[i].to_string(),
+            groups[i].to_string(),
+        ]);
+        csv.write_record(&record)?;
+    }
+    csv.into_inner()
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.error()))?
+        .commit()
+        .with_context(|| format!("{}: cannot write", path.display()))
 }
 
 fn render_split(s: &SplitSummary, threshold: u8, seed: u64) -> String {

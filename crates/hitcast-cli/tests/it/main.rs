@@ -157,20 +157,26 @@ fn data_split_json_honest_fold_0() {
     );
 }
 
-#[test]
-fn data_split_exports_the_parts_as_the_grid_reads_them() {
-    let dir = scratch("export");
-    let o = hitcast(&[
+/// `hitcast data split --export DIR` on the shipped dataset, with `extra` flags; it must succeed.
+fn export_split(dir: &Path, extra: &[&str]) {
+    let data = dataset();
+    let mut args = vec![
         "data",
         "split",
         "--data",
-        dataset().to_str().unwrap(),
+        data.to_str().unwrap(),
         "--export",
         dir.to_str().unwrap(),
-        "--setup",
-        "removed",
-    ]);
+    ];
+    args.extend(extra);
+    let o = hitcast(&args);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn data_split_exports_the_parts_as_the_grid_reads_them() {
+    let dir = scratch("export");
+    export_split(&dir, &["--setup", "removed"]);
     let read = |name: &str| -> Vec<csv::StringRecord> {
         let mut r = csv::Reader::from_path(dir.join(name)).unwrap();
         let header = r.headers().unwrap().clone();
@@ -194,6 +200,60 @@ fn data_split_exports_the_parts_as_the_grid_reads_them() {
     assert!(test
         .iter()
         .all(|r| (&r[139] == "1") == (r[140].parse::<f64>().unwrap() > 71.0)));
+}
+
+#[test]
+fn data_split_exports_fit_as_the_grid_resamples_it() {
+    let dir = scratch("export-resampled");
+    export_split(&dir, &["--resampled", "undersample,smote"]);
+    let read = |name: &str| -> Vec<Vec<String>> {
+        let mut r = csv::Reader::from_path(dir.join(name)).unwrap();
+        r.records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect()
+    };
+    let popular = |rows: &[Vec<String>]| rows.iter().filter(|r| r[139] == "1").count();
+    let fit = read("fit.csv");
+    let (positives, negatives) = (popular(&fit), fit.len() - popular(&fit));
+    assert_eq!(fit.len(), 57_922);
+
+    // Undersampling keeps every popular track and as many others, drawn from FIT's own rows.
+    let under = read("fit-undersample.csv");
+    assert_eq!(under.len(), 2 * positives);
+    assert_eq!(popular(&under), positives);
+    let originals: std::collections::HashSet<&Vec<String>> = fit.iter().collect();
+    assert!(under.iter().all(|r| originals.contains(r)));
+
+    // SMOTE keeps FIT as it is, then adds popular rows up to the others' count, each in the
+    // group of a popular FIT row (its source).
+    let smote = read("fit-smote.csv");
+    assert_eq!(smote.len(), 2 * negatives);
+    assert_eq!(smote[..fit.len()], fit[..]);
+    let popular_groups: std::collections::HashSet<&str> = fit
+        .iter()
+        .filter(|r| r[139] == "1")
+        .map(|r| r[141].as_str())
+        .collect();
+    assert!(smote[fit.len()..]
+        .iter()
+        .all(|r| r[139] == "1" && popular_groups.contains(r[141].as_str())));
+
+    let refused = hitcast(&[
+        "data",
+        "split",
+        "--export",
+        dir.to_str().unwrap(),
+        "--resampled",
+        "weights",
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains(
+            "weights keeps FIT's rows as they are (fit.csv): expected smote, adasyn or undersample"
+        ),
+        "{}",
+        stderr(&refused)
+    );
 }
 
 #[test]

@@ -301,19 +301,19 @@ pub fn prepare(
 
 /// FIT of one setup as every classifier of one strategy fits on it: resampled, each row with
 /// its group (a synthetic row with its source's, so grouped folds keep them together). The
-/// grid and `hitcast train` both fit through it.
-pub(crate) struct StrategyRows {
+/// grid, `hitcast train` and `hitcast data split --export` all resample through it.
+pub struct StrategyRows {
     /// The resampled rows.
-    pub(crate) rows: Resampled,
+    pub rows: Resampled,
     /// Each row's group key.
-    pub(crate) groups: Vec<u64>,
+    pub groups: Vec<u64>,
     /// Seconds the resampling took.
-    pub(crate) seconds: f64,
+    pub seconds: f64,
 }
 
 impl StrategyRows {
-    /// Resamples `data`'s FIT rows by `strategy`.
-    pub(crate) fn new(
+    /// Resamples `data`'s FIT rows by `strategy`; the grid's cells pass the run's seed.
+    pub fn new(
         data: &Prepared,
         strategy: Strategy,
         seed: u64,
