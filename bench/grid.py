@@ -262,6 +262,23 @@ def main():
              for side in {"hitcast", "scikit-learn", "XGBoost", "LightGBM"}}
     print("\n  fit seconds summed over the cells: " + ", ".join(
         f"{side} {total[side]:.1f}" for side in sorted(total)))
+    python = total["scikit-learn"] + total["XGBoost"]
+    print(f"  the grid: hitcast {total['hitcast']:.1f} s against {python:.1f} s for scikit-learn "
+          f"with XGBoost's boosting ({python / max(total['hitcast'], 1e-9):.1f}x)")
+
+    print(f"\n  {'family':<10}{'against':<18}hitcast faster, over the strategies")
+    for family in families + ["resample"]:
+        sides = ["imbalanced-learn"] if family == "resample" else [
+            side for side, _ in models[family]]
+        for side in sides:
+            ratios = {s: median[(side, s, family)] / max(median[("hitcast", s, family)], 1e-9)
+                      for s in strategies if (side, s, family) in median
+                      and ("hitcast", s, family) in median}
+            if not ratios:
+                continue
+            low = min(ratios, key=ratios.get)
+            print(f"  {family:<10}{side:<18}{min(ratios.values()):.1f}-"
+                  f"{max(ratios.values()):.1f}x (lowest: {low})")
 
 
 if __name__ == "__main__":
