@@ -67,11 +67,14 @@ pub struct SplitArgs {
 
 /// A strategy that changes FIT's rows (`none` and `weights` keep them as they are).
 fn resampling_strategy(s: &str) -> Result<Strategy, String> {
-    match s.parse::<Strategy>()? {
-        Strategy::None | Strategy::Weights => Err(format!(
+    match s.parse::<Strategy>() {
+        Ok(Strategy::None | Strategy::Weights) => Err(format!(
             "{s} keeps FIT's rows as they are (fit.csv): expected smote, adasyn or undersample"
         )),
-        strategy => Ok(strategy),
+        Ok(strategy) => Ok(strategy),
+        Err(_) => Err(format!(
+            "unknown strategy {s:?}: expected smote, adasyn or undersample"
+        )),
     }
 }
 

@@ -238,22 +238,27 @@ fn data_split_exports_fit_as_the_grid_resamples_it() {
         .iter()
         .all(|r| r[139] == "1" && popular_groups.contains(r[141].as_str())));
 
-    let refused = hitcast(&[
-        "data",
-        "split",
-        "--export",
-        dir.to_str().unwrap(),
-        "--resampled",
-        "weights",
-    ]);
-    assert!(!refused.status.success());
-    assert!(
-        stderr(&refused).contains(
-            "weights keeps FIT's rows as they are (fit.csv): expected smote, adasyn or undersample"
+    for (value, message) in [
+        (
+            "weights",
+            "weights keeps FIT's rows as they are (fit.csv): expected smote, adasyn or undersample",
         ),
-        "{}",
-        stderr(&refused)
-    );
+        (
+            "smot",
+            "unknown strategy \"smot\": expected smote, adasyn or undersample",
+        ),
+    ] {
+        let refused = hitcast(&[
+            "data",
+            "split",
+            "--export",
+            dir.to_str().unwrap(),
+            "--resampled",
+            value,
+        ]);
+        assert!(!refused.status.success());
+        assert!(stderr(&refused).contains(message), "{}", stderr(&refused));
+    }
 }
 
 #[test]
