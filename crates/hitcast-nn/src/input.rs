@@ -7,9 +7,9 @@
 //! dense columns' product, a constant row (`common · W`) and a handful of row updates, and its
 //! gradient the same three parts: the same function and the same gradients, only summed in
 //! another order. No sparse-matrix crate offers this (the common value is not zero, and the
-//! dense part still wants matrixmultiply's kernel), hence by hand.
+//! dense part still wants a matrix kernel: see `matmul`), hence by hand.
 
-use ndarray::linalg::general_mat_mul;
+use crate::matmul::mat_mul;
 use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Ix2, Slice};
 
 /// A column is kept sparse when its most common value covers at least this share of rows.
@@ -122,9 +122,19 @@ impl Split {
             constant.scaled_add(c, &row);
         }
         let mut z = affine(x.dense.view(), &w_dense, &constant);
-        for (r, mut out) in z.rows_mut().into_iter().enumerate() {
+        // On slices rather than ndarray's `scaled_add`, whose per-call setup cost more than
+        // the few additions of a row (the same sums, in the same order).
+        let units = z.ncols();
+        let w_sparse = w_sparse.as_standard_layout();
+        let (Some(out), Some(w_rows)) = (z.as_slice_mut(), w_sparse.as_slice()) else {
+            unreachable!("fresh arrays and the rows of one are contiguous")
+        };
+        for (r, out) in out.chunks_exact_mut(units).enumerate() {
             for &(k, delta) in x.row_entries(r) {
-                out.scaled_add(delta, &w_sparse.row(k as usize));
+                let w_row = &w_rows[k as usize * units..][..units];
+                out.iter_mut()
+                    .zip(w_row)
+                    .for_each(|(o, &w)| *o += delta * w);
             }
         }
         z
@@ -211,7 +221,7 @@ impl SplitRows {
 /// training step.
 pub(crate) fn product(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
     let mut c = Array2::zeros((a.nrows(), b.ncols()));
-    general_mat_mul(1.0, &a, &b, 0.0, &mut c);
+    mat_mul(a, b, &mut c, false);
     c
 }
 
@@ -221,9 +231,12 @@ pub(crate) fn affine<S: Data<Elem = f32>>(
     w: &ArrayBase<S, Ix2>,
     b: &Array1<f32>,
 ) -> Array2<f32> {
-    let mut z = Array2::zeros((x.nrows(), w.ncols()));
-    z += b;
-    general_mat_mul(1.0, &x, w, 1.0, &mut z);
+    // Each row starts as the bias, and the product adds to it.
+    let mut z = b
+        .broadcast((x.nrows(), w.ncols()))
+        .unwrap_or_else(|| unreachable!("a bias per output column"))
+        .to_owned();
+    mat_mul(x, w.view(), &mut z, true);
     z
 }
 

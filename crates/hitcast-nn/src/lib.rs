@@ -18,10 +18,11 @@
 //!
 //! Why hand-written rather than on `burn` (the crate DESIGN.md first picked): the network is
 //! two or three dense layers, whose forward and backward passes are a few matrix products
-//! (ndarray, over matrixmultiply); burn would add 7-10 minutes to a cold build of the
-//! workspace and tie the saved model's format to burn's record types.
+//! (ndarray, with the `gemm` crate's kernels: see `matmul`); burn would add 7-10 minutes to a
+//! cold build of the workspace and tie the saved model's format to burn's record types.
 
 mod input;
+mod matmul;
 
 use input::{affine, product, Split, SplitRows};
 
