@@ -6,10 +6,11 @@
 //! shapes its kernels ran 1.2-1.6x faster here (2,048 x 128 by 128 x 64, a chunk of VAL being
 //! scored: 0.32 ms against 0.42), and a product is most of an epoch. Both sum each element the
 //! same way, one fused multiply-add per inner index in ascending order and then the addition
-//! to `c`, so the networks are the same bit for bit: every network and stack cell of the grid
-//! gave the same VAL and TEST figures with either. Products with one row or one column are
-//! the exception: `gemm` takes a matrix-vector path there that sums in another order, so they
-//! stay on matrixmultiply (they are a small share of the work).
+//! to `c` (for inner dimensions up to 256, the default batch: longer sums are cut into blocks,
+//! not necessarily the same ones), so the networks are the same bit for bit: every network and
+//! stack cell of the grid gave the same VAL and TEST figures with either. Products with one
+//! row or one column are the exception: `gemm` takes a matrix-vector path there that sums in
+//! another order, so they stay on matrixmultiply (they are a small share of the work).
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2};
