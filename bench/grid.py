@@ -4,10 +4,10 @@
 hitcast writes FIT, VAL and TEST of one outlier setup as its grid reads them, and FIT as its
 SMOTE, ADASYN and undersampling cells resample it (`hitcast data split --export --resampled`);
 each run then fits every selected cell (strategy x family) with `hitcast experiment` and with
-its Python counterpart on those same rows, one strategy at a time, hitcast's cells then
-Python's, so that each pair is timed minutes apart at most (the machine's speed drifts). The
-table gives the median fit time of each side, their ratio, and each side's VAL PR-AUC (the
-metric the grid chooses by). Both sides' models fit on the same resampled rows, so that VAL
+its Python counterparts on those same rows, the two sides of a cell back to back, hitcast's
+first in odd runs and Python's first in even ones (the machine's speed drifts, and a fit can
+pay for the load before it). The table gives the median fit time of each side, their ratio,
+and each side's VAL PR-AUC (the metric the grid chooses by). Both sides' models fit on the same resampled rows, so that VAL
 PR-AUC compares models, not draws: imbalanced-learn's resamplers are timed on FIT on a row of
 their own, and their rows are not fitted on. Run it alone on the machine: a build beside it
 skews every figure.
@@ -217,25 +217,41 @@ def main():
     quality = {}  # (side, strategy, family) -> VAL PR-AUC (deterministic per side)
     for run in range(args.runs):
         for strategy in strategies:
+            rx, ry, rg, w = training[strategy]
             for family in families:
-                seconds, pr, resampling = run_hitcast(
-                    args.setup, strategy, family, work / f"hitcast-{run}-{strategy}-{family}",
-                    args.threads)
-                times.setdefault(("hitcast", strategy, family), []).append(seconds)
-                quality[("hitcast", strategy, family)] = pr
+                # A family's pair back to back, seconds apart; which side goes first alternates
+                # from run to run, so that neither always follows the other's load.
+                def hitcast_side():
+                    seconds, pr, resampling = run_hitcast(
+                        args.setup, strategy, family, work / f"hitcast-{run}-{strategy}-{family}",
+                        args.threads)
+                    times.setdefault(("hitcast", strategy, family), []).append(seconds)
+                    quality[("hitcast", strategy, family)] = pr
+                    return resampling
+
+                def python_side():
+                    for side, fit_model in models[family]:
+                        started = time.perf_counter()
+                        p = fit_model(rx, ry, w, rg, vx, vy, learning_rate(strategy))
+                        times.setdefault((side, strategy, family), []).append(
+                            time.perf_counter() - started)
+                        quality[(side, strategy, family)] = average_precision_score(vy, p)
+
+                if run % 2 == 0:
+                    resampling = hitcast_side()
+                    python_side()
+                else:
+                    python_side()
+                    resampling = hitcast_side()
             if strategy in RESAMPLERS:
                 times.setdefault(("hitcast", strategy, "resample"), []).append(resampling)
                 times.setdefault(("imbalanced-learn", strategy, "resample"), []).append(
                     resampling_seconds(strategy, fit[0], fit[1]))
-            rx, ry, rg, w = training[strategy]
-            for family in families:
-                for side, fit_model in models[family]:
-                    started = time.perf_counter()
-                    p = fit_model(rx, ry, w, rg, vx, vy, learning_rate(strategy))
-                    times.setdefault((side, strategy, family), []).append(
-                        time.perf_counter() - started)
-                    quality[(side, strategy, family)] = average_precision_score(vy, p)
-            print(f"run {run + 1}/{args.runs}: {strategy} done", file=sys.stderr)
+            # Each run's times, so that a median's spread can be read back from the log.
+            took = ", ".join(f"{side} {family} {times[(side, strategy, family)][-1]:.2f}"
+                             for family in families
+                             for side in ["hitcast"] + [s for s, _ in models[family]])
+            print(f"run {run + 1}/{args.runs}: {strategy} done ({took} s)", file=sys.stderr)
 
     median = {k: statistics.median(v) for k, v in times.items()}
     import imblearn, lightgbm, sklearn, xgboost
