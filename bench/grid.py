@@ -7,9 +7,9 @@ each run then fits every selected cell (strategy x family) with `hitcast experim
 its Python counterparts on those same rows, the two sides of a cell back to back, hitcast's
 first in odd runs and Python's first in even ones (the machine's speed drifts, and a fit can
 pay for the load before it). The table gives the median fit time of each side, their ratio,
-and each side's VAL PR-AUC (the metric the grid chooses by). Both sides' models fit on the same resampled rows, so that VAL
-PR-AUC compares models, not draws: imbalanced-learn's resamplers are timed on FIT on a row of
-their own, and their rows are not fitted on. Run it alone on the machine: a build beside it
+and each side's VAL PR-AUC (the metric the grid chooses by). Both sides' models fit on the
+same resampled rows, so that VAL PR-AUC compares models, not draws: imbalanced-learn's
+resamplers are timed on FIT on a row of their own, and their rows are not fitted on. Run it alone on the machine: a build beside it
 skews every figure.
 
     python3 bench/grid.py [--runs 3] [--setup capped] [--strategies none,smote]
@@ -189,6 +189,19 @@ def run_hitcast(setup, strategy, family, out, threads):
     return seconds, cell["val_pr_auc"], cell["resample_seconds"]
 
 
+def fit_python(counterparts, rows, vx, vy, rate):
+    """Fits each Python counterpart of a cell on `rows`: (side, fit seconds, VAL PR-AUC)."""
+    from sklearn.metrics import average_precision_score
+
+    rx, ry, rg, w = rows
+    fitted = []
+    for side, fit_model in counterparts:
+        started = time.perf_counter()
+        p = fit_model(rx, ry, w, rg, vx, vy, rate)
+        fitted.append((side, time.perf_counter() - started, average_precision_score(vy, p)))
+    return fitted
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -199,8 +212,6 @@ def main():
     args = parser.parse_args()
     strategies = args.strategies.split(",")
     families = args.families.split(",")
-    from sklearn.metrics import average_precision_score
-
     work = Path(tempfile.mkdtemp(prefix="hitcast-grid-"))
     resampled = [s for s in strategies if s in RESAMPLERS]
     subprocess.run([str(HITCAST), "-q", "data", "split", "--export",
@@ -217,32 +228,21 @@ def main():
     quality = {}  # (side, strategy, family) -> VAL PR-AUC (deterministic per side)
     for run in range(args.runs):
         for strategy in strategies:
-            rx, ry, rg, w = training[strategy]
             for family in families:
                 # A family's pair back to back, seconds apart; which side goes first alternates
                 # from run to run, so that neither always follows the other's load.
-                def hitcast_side():
-                    seconds, pr, resampling = run_hitcast(
-                        args.setup, strategy, family, work / f"hitcast-{run}-{strategy}-{family}",
-                        args.threads)
-                    times.setdefault(("hitcast", strategy, family), []).append(seconds)
-                    quality[("hitcast", strategy, family)] = pr
-                    return resampling
-
-                def python_side():
-                    for side, fit_model in models[family]:
-                        started = time.perf_counter()
-                        p = fit_model(rx, ry, w, rg, vx, vy, learning_rate(strategy))
-                        times.setdefault((side, strategy, family), []).append(
-                            time.perf_counter() - started)
-                        quality[(side, strategy, family)] = average_precision_score(vy, p)
-
-                if run % 2 == 0:
-                    resampling = hitcast_side()
-                    python_side()
-                else:
-                    python_side()
-                    resampling = hitcast_side()
+                for hitcast_side in ((True, False) if run % 2 == 0 else (False, True)):
+                    if hitcast_side:
+                        seconds, pr, resampling = run_hitcast(
+                            args.setup, strategy, family,
+                            work / f"hitcast-{run}-{strategy}-{family}", args.threads)
+                        fitted = [("hitcast", seconds, pr)]
+                    else:
+                        fitted = fit_python(models[family], training[strategy], vx, vy,
+                                            learning_rate(strategy))
+                    for side, seconds, pr in fitted:
+                        times.setdefault((side, strategy, family), []).append(seconds)
+                        quality[(side, strategy, family)] = pr
             if strategy in RESAMPLERS:
                 times.setdefault(("hitcast", strategy, "resample"), []).append(resampling)
                 times.setdefault(("imbalanced-learn", strategy, "resample"), []).append(
