@@ -31,7 +31,7 @@ fn schema(names: &[&str], keep: &[Column]) -> SchemaRef {
         .iter()
         .map(|&name| {
             let data_type = match name {
-                "track_id" | "warnings" => DataType::Utf8,
+                "track_id" | "warnings" | "model" => DataType::Utf8,
                 "flagged" => DataType::Boolean,
                 _ => DataType::Float64,
             };
@@ -58,6 +58,7 @@ trait Answer: Sized {
     /// The probability, the flag and the lift.
     fn chance(&self) -> (f64, bool, f64);
     fn warning_fields(&self) -> String;
+    fn model(&self) -> &'static str;
     /// The columns between the lift and the warnings: [`SCORE_COLUMNS`], or none.
     fn score_columns(answers: &[Self]) -> Vec<ArrayRef>;
 }
@@ -72,6 +73,9 @@ impl Answer for Prediction {
     }
     fn warning_fields(&self) -> String {
         Prediction::warning_fields(self)
+    }
+    fn model(&self) -> &'static str {
+        self.model.name()
     }
     fn score_columns(answers: &[Self]) -> Vec<ArrayRef> {
         vec![
@@ -88,6 +92,9 @@ impl Answer for Chance {
     }
     fn warning_fields(&self) -> String {
         Chance::warning_fields(self)
+    }
+    fn model(&self) -> &'static str {
+        self.model.name()
     }
     fn score_columns(_: &[Self]) -> Vec<ArrayRef> {
         Vec::new()
@@ -140,6 +147,9 @@ fn batch<A: Answer>(
     columns.extend(A::score_columns(answers));
     columns.push(Arc::new(StringArray::from_iter_values(
         answers.iter().map(A::warning_fields),
+    )));
+    columns.push(Arc::new(StringArray::from_iter_values(
+        answers.iter().map(A::model),
     )));
     columns.extend(keep.iter().map(|&c| kept_column(rows, c)));
     RecordBatch::try_new(schema, columns)

@@ -66,9 +66,17 @@ impl DataArgs {
     /// Finds the file, reads and validates it (popularity required), and logs what was
     /// defaulted or skipped.
     pub fn load(&self) -> anyhow::Result<Loaded> {
+        self.load_labelled(true)
+    }
+
+    /// [`DataArgs::load`], with the popularity column optional unless `labelled`.
+    pub fn load_labelled(&self, labelled: bool) -> anyhow::Result<Loaded> {
         let path = self.path()?;
         tracing::info!(path = %path.display(), "reading");
-        let options = self.options()?;
+        let options = ReadOptions {
+            require_popularity: labelled,
+            ..self.options()?
+        };
         let loaded = if is_parquet(&path) {
             read_all(ParquetRows::open(&path, &options)?, options.on_error)?
         } else {

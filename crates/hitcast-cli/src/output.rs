@@ -41,7 +41,7 @@ pub fn trust_lines(m: &hitcast::artifact::Metadata) -> String {
         cal.test_mean_probability,
         percent(m.test_classification.positive_rate),
         iv.choice.coverage * 100.0,
-        if iv.choice.method == "cqr" { "conformalized quantile regression" } else { "split conformal" },
+        iv.choice.method_text(),
         percent(iv.test.coverage),
         iv.test.mean_width,
         m.label_threshold,

@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use clap::Args;
+use hitcast::artifact::Role;
 use hitcast::data::{Column, ColumnMap, OnError, RawRow, ReadOptions, RowSource};
 use hitcast::predictor::{Genres, Predictor};
+use hitcast::text::thousands;
 
 use crate::dataset::{open_rows, OnErrorArg};
 
@@ -26,7 +28,7 @@ pub struct InputArgs {
     #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
     pub on_error: OnErrorArg,
     /// use: a track with a genre the model knows is scored with its genres, one without by the
-    /// model's audio-only companion. ignore: every track by the audio-only companion, for a
+    /// model's no-genres companion. ignore: every track by the no-genres companion, for a
     /// catalogue whose genre labels mean something else than this dataset's (`hitcast model
     /// evaluate` on a labelled sample of it tells which scores better).
     #[arg(long, default_value = "use", value_parser = |s: &str| s.parse::<Genres>())]
@@ -42,10 +44,20 @@ pub struct Batches {
     first_skip: Option<String>,
     /// Genres the model does not know (they are not read).
     pub unknown_genres: BTreeSet<String>,
-    /// Rows the audio-only companion answered although genres were read.
-    pub without_genres: u64,
+    /// Rows answered by each model, in [`Role::ALL`] order.
+    pub answered: [u64; 3],
     /// Rows listing each genre, so the unknown ones can be reported with their counts.
     genre_rows: BTreeMap<String, u64>,
+    /// Whether genres are read.
+    genres: Genres,
+}
+
+impl Batches {
+    /// Counts an answer of `role`.
+    pub fn answered_by(&mut self, role: Role) {
+        let i = Role::ALL.iter().position(|&r| r == role).unwrap_or(0);
+        self.answered[i] += 1;
+    }
 }
 
 /// `--input`'s long help: what a file to score holds, the ranges from the checks themselves.
@@ -96,8 +108,9 @@ impl InputArgs {
             skipped: 0,
             first_skip: None,
             unknown_genres: BTreeSet::new(),
-            without_genres: 0,
+            answered: [0; 3],
             genre_rows: BTreeMap::new(),
+            genres: self.genres,
         })
     }
 }
@@ -182,11 +195,30 @@ impl Batches {
     /// Logs the unknown genres, each once with the number of rows listing it, and the skipped
     /// rows, once the input is done.
     pub fn report(&self) {
-        if self.without_genres > 0 {
-            tracing::warn!(
-                "{} row(s) have no genre the model knows: its audio-only companion scored them",
-                self.without_genres
-            );
+        let [main, new_song, no_genres] = self.answered;
+        if new_song + no_genres > 0 {
+            let mut by = Vec::new();
+            if main > 0 {
+                by.push(format!("main model {}", thousands(main)));
+            }
+            if new_song > 0 {
+                by.push(format!(
+                    "new-song model {} (rows without track_id)",
+                    thousands(new_song)
+                ));
+            }
+            if no_genres > 0 {
+                by.push(format!(
+                    "model without genres {} ({})",
+                    thousands(no_genres),
+                    if self.genres == Genres::Ignore {
+                        "--genres ignore"
+                    } else {
+                        "no genre the model knows"
+                    }
+                ));
+            }
+            tracing::warn!("rows answered by: {}", by.join("; "));
         }
         if !self.unknown_genres.is_empty() {
             let list: Vec<String> = self

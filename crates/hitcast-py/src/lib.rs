@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use hitcast::data::{Column, ColumnMap, DataError, OnError, RawRow, ReadOptions};
 use hitcast::explain::SamplingOptions;
-use hitcast::predictor::{Genres, Predictor, ANSWER_COLUMNS};
+use hitcast::predictor::{self, Genres, Predictor, ANSWER_COLUMNS};
 use hitcast_arrow::arrow_array::RecordBatch;
 use hitcast_arrow::arrow_schema::{ArrowError, SchemaRef};
 use hitcast_arrow::{
@@ -175,8 +175,10 @@ impl Model {
     }
 
     /// Scores an Arrow table or stream; returns an Arrow table of the answers, without the
-    /// score columns when `score` is false (the classifier alone runs).
-    #[pyo3(signature = (tracks, *, columns = None, keep = Vec::new(), on_error = "fail", score = true))]
+    /// score columns when `score` is false (the classifier alone runs), adapted to base rate
+    /// `prior` when given.
+    #[pyo3(signature = (tracks, *, columns = None, keep = Vec::new(), on_error = "fail", score = true, prior = None))]
+    #[allow(clippy::too_many_arguments)]
     fn predict(
         &self,
         py: Python<'_>,
@@ -185,16 +187,26 @@ impl Model {
         keep: Vec<String>,
         on_error: &str,
         score: bool,
+        prior: Option<f64>,
     ) -> PyResult<PyTable> {
         let keep = keep_columns(keep)?;
         let input = Input::new(tracks, columns, on_error)?;
+        let predictor = match prior {
+            Some(p) if p > 0.0 && p < 1.0 => self.predictor.clone().with_prior(p),
+            Some(p) => {
+                return Err(PyValueError::new_err(format!(
+                    "prior={p}: expected a share strictly between 0 and 1"
+                )))
+            }
+            None => self.predictor.clone(),
+        };
         let batches = py.detach(|| {
             input.map_chunks(|chunk| {
                 if score {
-                    let answers = self.predictor.score_rows(chunk).map_err(Failure::model)?;
+                    let answers = predictor.score_rows(chunk).map_err(Failure::model)?;
                     answers_batch(chunk, &answers, &keep).map_err(Failure::model)
                 } else {
-                    let chances = self.predictor.chances_rows(chunk).map_err(Failure::model)?;
+                    let chances = predictor.chances_rows(chunk).map_err(Failure::model)?;
                     chances_batch(chunk, &chances, &keep).map_err(Failure::model)
                 }
             })
@@ -205,6 +217,39 @@ impl Model {
             chances_schema(&keep)
         };
         table(batches, schema)
+    }
+
+    /// EM's estimate of the base rate of an Arrow table or stream of tracks, as JSON text;
+    /// a ValueError says why when it is refused (too few tracks, or tracks that differ from the
+    /// training tracks in more than their share of hits).
+    #[pyo3(signature = (tracks, *, columns = None, on_error = "fail"))]
+    fn estimate_prior(
+        &self,
+        py: Python<'_>,
+        tracks: AnyRecordBatch,
+        columns: Option<Vec<(String, String)>>,
+        on_error: &str,
+    ) -> PyResult<String> {
+        let input = Input::new(tracks, columns, on_error)?;
+        let parts = py.detach(|| {
+            input.map_chunks(|chunk| {
+                let mut evidence = self.predictor.evidence();
+                let inputs: Vec<_> = chunk.iter().map(predictor::input).collect();
+                self.predictor
+                    .gather(&inputs, &mut evidence)
+                    .map_err(Failure::model)?;
+                Ok(evidence)
+            })
+        })?;
+        let mut evidence = self.predictor.evidence();
+        for part in &parts {
+            evidence.merge(part);
+        }
+        let estimate = self
+            .predictor
+            .estimate_prior(&evidence)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        serde_json::to_string(&estimate).map_err(|e| PyRuntimeError::new_err(e.to_string()))
     }
 
     /// Explains an Arrow table or stream; returns an Arrow table, one row per track and

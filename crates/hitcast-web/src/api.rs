@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::catalog::CatalogState;
 pub use crate::error::ApiError;
 use crate::track::{read_batch, Batch, FieldError, FormValues, TrackRequest};
-use crate::AppState;
+use crate::{AppState, PriorOutcome};
 
 /// Tracks `GET /api/v1/tracks` lists at most.
 const MAX_FOUND: usize = 100;
@@ -29,12 +29,13 @@ pub async fn predict(
     let explain = explain_flag(query.as_deref())?;
     let value = json_body(body)?;
     let batch = Batch::from_json(value).map_err(|e| ApiError::invalid(vec![e]))?;
-    let (tracks, one) = match &batch {
+    let (tracks, one, adapt_prior) = match &batch {
         Batch::One(v) => (
             vec![TrackRequest::from_json(v, "").map_err(ApiError::invalid)?],
             true,
+            false,
         ),
-        Batch::Many(items) => {
+        Batch::Many { items, adapt_prior } => {
             let limits = &state.limits;
             if items.len() > limits.batch {
                 return Err(ApiError::invalid(vec![FieldError {
@@ -46,7 +47,11 @@ pub async fn predict(
                     ),
                 }]));
             }
-            (read_batch(items).map_err(ApiError::invalid)?, false)
+            (
+                read_batch(items).map_err(ApiError::invalid)?,
+                false,
+                *adapt_prior,
+            )
         }
     };
     let sampled = state.predictor.explanations_sample();
@@ -60,10 +65,19 @@ pub async fn predict(
             ),
         }]));
     }
-    let mut scored = state
-        .score(tracks, explain)
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let internal = |e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e);
+    if adapt_prior {
+        let (scored, outcome) = state
+            .score_adapted(tracks, explain)
+            .await
+            .map_err(internal)?;
+        let prior = match outcome {
+            PriorOutcome::Adapted(estimate) => json!({ "adapted": true, "estimate": estimate }),
+            PriorOutcome::Refused(reason) => json!({ "adapted": false, "reason": reason }),
+        };
+        return Ok(Json(json!({ "predictions": scored, "prior": prior })).into_response());
+    }
+    let mut scored = state.score(tracks, explain).await.map_err(internal)?;
     Ok(if one {
         Json(scored.pop()).into_response()
     } else {

@@ -169,7 +169,51 @@ impl AppState {
         tracks: Vec<TrackRequest>,
         explain: bool,
     ) -> Result<Vec<Scored>, String> {
-        let sampled = explain && self.predictor.explanations_sample();
+        self.score_with(&self.predictor, tracks, explain).await
+    }
+
+    /// [`AppState::score`] adapted, when `adapt` is set, to the batch's base rate as EM
+    /// estimates it from the model's answers: the answers, and what the estimate gave (its
+    /// figures, or why it was refused).
+    async fn score_adapted(
+        self: &Arc<Self>,
+        tracks: Vec<TrackRequest>,
+        explain: bool,
+    ) -> Result<(Vec<Scored>, PriorOutcome), String> {
+        let state = Arc::clone(self);
+        let (tracks, outcome) = tokio::task::spawn_blocking(move || {
+            let mut evidence = state.predictor.evidence();
+            let inputs: Vec<_> = tracks.iter().map(TrackRequest::input).collect();
+            let gathered = state.predictor.gather(&inputs, &mut evidence);
+            drop(inputs);
+            gathered.map(|()| (tracks, state.predictor.estimate_prior(&evidence)))
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| {
+            tracing::error!("scoring failed: {e}");
+            "the model could not answer for these tracks".to_owned()
+        })?;
+        match outcome {
+            Ok(estimate) => {
+                let adapted = self.predictor.clone().with_prior(estimate.estimate);
+                let scored = self.score_with(&adapted, tracks, explain).await?;
+                Ok((scored, PriorOutcome::Adapted(estimate)))
+            }
+            Err(refused) => {
+                let scored = self.score(tracks, explain).await?;
+                Ok((scored, PriorOutcome::Refused(refused.to_string())))
+            }
+        }
+    }
+
+    async fn score_with(
+        self: &Arc<Self>,
+        predictor: &Predictor,
+        tracks: Vec<TrackRequest>,
+        explain: bool,
+    ) -> Result<Vec<Scored>, String> {
+        let sampled = explain && predictor.explanations_sample();
         let samples = self.limits.explanation_samples;
         // The cause goes to the log; the caller gets a plain sentence (STYLE.md: 500s).
         let failed = |e: String| {
@@ -177,12 +221,13 @@ impl AppState {
             "the model could not answer for these tracks".to_owned()
         };
         if tracks.len() <= INLINE_TRACKS && !sampled {
-            return score::score(&self.predictor, &tracks, explain, samples)
+            return score::score(predictor, &tracks, explain, samples)
                 .map_err(|e| failed(e.to_string()));
         }
-        let state = Arc::clone(self);
+        // A copy of the predictor is two pointers and flags: its models are shared.
+        let predictor = predictor.clone();
         tokio::task::spawn_blocking(move || {
-            score::score(&state.predictor, &tracks, explain, samples).map_err(|e| e.to_string())
+            score::score(&predictor, &tracks, explain, samples).map_err(|e| e.to_string())
         })
         .await
         .map_err(|e| e.to_string())
@@ -197,6 +242,16 @@ impl AppState {
             .pop()
             .ok_or_else(|| "no prediction came back".to_owned())
     }
+}
+
+/// What `"adapt_prior": true` gave a batch: the estimate its answers were adapted to, or why
+/// they were not.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PriorOutcome {
+    /// Adapted to this estimate.
+    Adapted(hitcast::prior::PriorEstimate),
+    /// Not adapted, for this reason.
+    Refused(String),
 }
 
 /// The app's routes, with its limits applied.

@@ -2,7 +2,9 @@
 //! it against the running server (every path answers, the example validates, the schemas' fields
 //! are the answers' fields).
 
+use hitcast::artifact::Role;
 use hitcast::data::{Column, Rule};
+use hitcast::predictor::Verdict;
 use serde_json::{json, Map, Value};
 
 /// The API's version. 2.0.0: a prediction's `popular` became `flagged` (a likely hit, at a
@@ -12,10 +14,49 @@ use serde_json::{json, Map, Value};
 /// /api/v1/what-if` and `POST /api/v1/similar`; `GET /api/v1/tracks` gives `total`, each
 /// track's `album_name` and its `features` as `/api/v1/predict` takes them, and finds Spotify
 /// links. 2.3.0: an explained prediction also carries `score_explanation` (the 0-100 score's
-/// contributions, in points).
-pub const API_VERSION: &str = "2.3.0";
+/// contributions, in points). 3.0.0: `label` says "a likely hit" (flagged with a chance of one
+/// half or more), "a hit contender" (flagged below that) or "not flagged", where it said
+/// "flagged as a likely hit" of every flagged track; `model` names the model that answered
+/// (`main`, `new-song` for a track without `track_id`, `no-genres` for one with no genre the
+/// model knows) and `threshold` is that model's; `popularity`, `popularity_low` and
+/// `popularity_high` are the mean and quantiles of one score distribution whose chance above
+/// the label threshold is `probability`; a score explanation has a `hit_chance` contribution; a
+/// batch takes `"adapt_prior": true` and then answers with `prior`.
+pub const API_VERSION: &str = "3.0.0";
 
 use crate::Limits;
+
+/// The answer to a batch: its predictions, and with `adapt_prior` what the estimate gave.
+fn batch_answer_schema() -> Value {
+    let estimate = json!({
+        "type": "object",
+        "required": ["training", "estimate", "standard_error", "mean_probability", "tracks"],
+        "properties": {
+            "training": { "type": "number", "description": "the model's base rate" },
+            "estimate": { "type": "number", "description": "the batch's, by EM" },
+            "standard_error": { "type": "number" },
+            "mean_probability": { "type": "number", "description": "the unadapted answers' mean" },
+            "tracks": { "type": "integer" }
+        }
+    });
+    json!({
+        "type": "object",
+        "required": ["predictions"],
+        "properties": {
+            "predictions": { "type": "array", "items": { "$ref": "#/components/schemas/Prediction" } },
+            "prior": {
+                "type": "object",
+                "required": ["adapted"],
+                "description": "with adapt_prior: the estimate the answers were adapted to, or why they were not",
+                "properties": {
+                    "adapted": { "type": "boolean" },
+                    "reason": { "type": "string" },
+                    "estimate": estimate
+                }
+            }
+        }
+    })
+}
 
 /// The schema of one input column.
 fn column_schema(column: Column) -> Value {
@@ -107,12 +148,13 @@ pub fn document(limits: &Limits) -> Value {
                     }],
                     "requestBody": {
                         "required": true,
-                        "description": format!("one track object, or {{\"tracks\": [...]}} with up to {} tracks; at most {} bytes", limits.batch, limits.body_bytes),
+                        "description": format!("one track object, or {{\"tracks\": [...]}} with up to {} tracks; at most {} bytes. A track without track_id is a new song: the new-song model answers it. With \"adapt_prior\": true, a batch's answers are adapted to its own share of popular tracks, estimated from the model's answers by EM under label shift (for a batch of 500 tracks or more that differs from the training data in its share of hits only; refused, with the reason, otherwise)", limits.batch, limits.body_bytes),
                         "content": { "application/json": {
                             "schema": { "oneOf": [
                                 { "$ref": "#/components/schemas/Track" },
                                 { "type": "object", "additionalProperties": false, "required": ["tracks"],
-                                  "properties": { "tracks": { "type": "array", "maxItems": limits.batch, "items": { "$ref": "#/components/schemas/Track" } } } }
+                                  "properties": { "tracks": { "type": "array", "maxItems": limits.batch, "items": { "$ref": "#/components/schemas/Track" } },
+                                                  "adapt_prior": { "type": "boolean", "default": false } } }
                             ] },
                             "example": example_track()
                         } }
@@ -121,7 +163,7 @@ pub fn document(limits: &Limits) -> Value {
                         "200": { "description": "a prediction for one track, or {\"predictions\": [...]} in the batch's order",
                                  "content": { "application/json": { "schema": { "oneOf": [
                                      { "$ref": "#/components/schemas/Prediction" },
-                                     { "type": "object", "required": ["predictions"], "properties": { "predictions": { "type": "array", "items": { "$ref": "#/components/schemas/Prediction" } } } }
+                                     batch_answer_schema()
                                  ] } } } },
                         "400": error_response("the body is not JSON"),
                         "413": error_response("the body is over the limit"),
@@ -224,17 +266,19 @@ pub fn document(limits: &Limits) -> Value {
             "Track": track_schema(),
             "Prediction": {
                 "type": "object",
-                "required": ["track_id", "probability", "flagged", "lift", "label", "popularity", "popularity_low", "popularity_high", "genres_used", "warnings", "unknown_genres"],
+                "required": ["track_id", "probability", "flagged", "lift", "label", "threshold", "model", "popularity", "popularity_low", "popularity_high", "genres_used", "warnings", "unknown_genres"],
                 "properties": {
                     "track_id": { "type": "string", "description": "as given (empty if none)" },
                     "probability": { "type": "number", "minimum": 0, "maximum": 1, "description": "the calibrated chance that the track's popularity is above the label threshold (calibrated on validation tracks)" },
-                    "flagged": { "type": "boolean", "description": "a likely hit: probability >= the model's decision threshold (chosen on validation tracks). Replaces `popular` of API version 1.x" },
+                    "flagged": { "type": "boolean", "description": "a hit contender: probability >= the answering model's decision threshold (`threshold`, chosen on validation tracks for the best F1)" },
                     "lift": { "type": "number", "minimum": 0, "description": "probability / the share of popular tracks in training: how many times a typical track's chance" },
-                    "label": { "type": "string", "enum": ["flagged as a likely hit", "not flagged"] },
-                    "popularity": { "type": "number", "minimum": 0, "maximum": 100, "description": "the predicted 0-100 score" },
-                    "popularity_low": { "type": "number", "minimum": 0, "maximum": 100, "description": "lower end of the score's conformal range (80% coverage by default; the model's /api/v1/model interval.choice.coverage)" },
-                    "popularity_high": { "type": "number", "minimum": 0, "maximum": 100, "description": "upper end of the score's range" },
-                    "genres_used": { "type": "boolean", "description": "whether the answer reads the track's genres; false when none of them is one the model knows: then the model's audio-only companion (the same families trained on the same tracks without genres) answers" },
+                    "label": { "type": "string", "enum": Verdict::TEXTS, "description": "what the flag means: a likely hit (flagged with a chance of one half or more), a hit contender (flagged below that) or not flagged" },
+                    "threshold": { "type": "number", "minimum": 0, "maximum": 1, "description": "the answering model's decision threshold on the probability" },
+                    "model": { "type": "string", "enum": Role::ALL.map(Role::name), "description": "which model answered: main; new-song (a track without track_id: no catalogue lists it, so only what a new song has is read); no-genres (no genre the model knows, or genres ignored: audio, title and credits). /api/v1/model gives each one's figures" },
+                    "popularity": { "type": "number", "minimum": 0, "maximum": 100, "description": "the predicted 0-100 score: the mean of the track's score distribution, whose chance above the label threshold is `probability` (so it is never below (threshold + 1) x probability)" },
+                    "popularity_low": { "type": "number", "minimum": 0, "maximum": 100, "description": "lower end of the score's range: a quantile of the same distribution (80% coverage by default, certified on validation tracks; the model's /api/v1/model interval.choice.coverage)" },
+                    "popularity_high": { "type": "number", "minimum": 0, "maximum": 100, "description": "upper end of the score's range: above the label threshold whenever the chance of a popular score exceeds the range's upper tail" },
+                    "genres_used": { "type": "boolean", "description": "whether the answer reads the track's genres; false when none of them is one the model knows: then the model's no-genres companion (the same families trained on the same tracks without genres) answers" },
                     "warnings": { "type": "array", "description": "inputs beyond what the model saw in training (its 0.1th-99.9th percentiles): the answer is an extrapolation",
                         "items": { "type": "object", "required": ["field", "message"], "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } },
                     "unknown_genres": { "type": "array", "items": { "type": "string" }, "description": "genres the model does not know: they are not read" },
@@ -248,8 +292,8 @@ pub fn document(limits: &Limits) -> Value {
                 "properties": {
                     "method": { "type": "string", "enum": ["tree-shap", "linear-shap", "sampling-shapley"] },
                     "base": { "type": "number", "description": "the score of a typical track" },
-                    "score": { "type": "number", "description": "base + the sum of the contributions: the model's score before the answer's 0-100 clamp" },
-                    "contributions": { "type": "array", "description": "points of popularity per feature, largest first", "items": { "type": "object", "required": ["feature", "value", "contribution"],
+                    "score": { "type": "number", "description": "base + the sum of the contributions: the answer's score" },
+                    "contributions": { "type": "array", "description": "points of popularity per feature through the score model below the label threshold, and `hit_chance`: what the chance of a popular score adds; largest first", "items": { "type": "object", "required": ["feature", "value", "contribution"],
                         "properties": { "feature": { "type": "string" }, "value": { "type": "string" }, "contribution": { "type": "number" } } } }
                 }
             },

@@ -9,11 +9,6 @@ use serde::Serialize;
 
 use crate::track::TrackRequest;
 
-/// The label of a flagged track.
-pub const FLAGGED: &str = "flagged as a likely hit";
-/// The label of any other track.
-pub const NOT_FLAGGED: &str = "not flagged";
-
 /// One scored track, as the API returns it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Scored {
@@ -22,8 +17,10 @@ pub struct Scored {
     /// The answer.
     #[serde(flatten)]
     pub answer: Prediction,
-    /// [`FLAGGED`] or [`NOT_FLAGGED`].
+    /// What the flag means, in words ([`hitcast::predictor::Verdict::text`]).
     pub label: &'static str,
+    /// The answering model's decision threshold (the `model` field names it).
+    pub threshold: f64,
     /// Why this chance, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,
@@ -66,7 +63,8 @@ pub fn score(
         .zip(answers)
         .map(|(t, (answer, (explanation, score_explanation)))| Scored {
             track_id: t.track_id.clone(),
-            label: if answer.flagged { FLAGGED } else { NOT_FLAGGED },
+            label: answer.verdict().text(),
+            threshold: predictor.decision_threshold(&answer),
             answer,
             explanation,
             score_explanation,

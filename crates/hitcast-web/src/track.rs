@@ -46,6 +46,7 @@ impl TrackRequest {
             artists: &self.artists,
             album_name: &self.album_name,
             track_name: &self.track_name,
+            new_song: self.track_id.trim().is_empty(),
         }
     }
 
@@ -391,12 +392,17 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// The tracks of a predict request: one object, or `{"tracks": [...]}`.
+/// The tracks of a predict request: one object, or `{"tracks": [...], "adapt_prior": bool}`.
 pub enum Batch {
     /// One track object: the answer is one object.
     One(Value),
     /// A list: the answer is `{"predictions": [...]}`.
-    Many(Vec<Value>),
+    Many {
+        /// The track objects.
+        items: Vec<Value>,
+        /// Adapt the answers to the batch's own base rate (`"adapt_prior": true`).
+        adapt_prior: bool,
+    },
 }
 
 impl Batch {
@@ -409,11 +415,26 @@ impl Batch {
         match value {
             Value::Object(mut object) => match object.remove("tracks") {
                 None => Ok(Batch::One(Value::Object(object))),
-                Some(Value::Array(items)) if object.is_empty() => Ok(Batch::Many(items)),
-                Some(Value::Array(_)) => Err(error(
-                    "body",
-                    "a batch object holds only \"tracks\"".to_owned(),
-                )),
+                Some(Value::Array(items)) => {
+                    let adapt_prior = match object.remove("adapt_prior") {
+                        None => false,
+                        Some(Value::Bool(b)) => b,
+                        Some(other) => {
+                            return Err(error(
+                                "adapt_prior",
+                                format!("expected true or false, got {}", kind(&other)),
+                            ))
+                        }
+                    };
+                    if object.is_empty() {
+                        Ok(Batch::Many { items, adapt_prior })
+                    } else {
+                        Err(error(
+                            "body",
+                            "a batch object holds only \"tracks\" and \"adapt_prior\"".to_owned(),
+                        ))
+                    }
+                }
                 Some(other) => Err(error(
                     "tracks",
                     format!("expected a list of track objects, got {}", kind(&other)),
@@ -612,8 +633,23 @@ mod tests {
     #[test]
     fn batches_are_told_apart_and_their_errors_capped() {
         assert!(matches!(Batch::from_json(comedy()), Ok(Batch::One(_))));
-        assert!(
-            matches!(Batch::from_json(json!({"tracks": []})), Ok(Batch::Many(v)) if v.is_empty())
+        assert!(matches!(
+            Batch::from_json(json!({"tracks": []})),
+            Ok(Batch::Many { items, adapt_prior: false }) if items.is_empty()
+        ));
+        assert!(matches!(
+            Batch::from_json(json!({"tracks": [], "adapt_prior": true})),
+            Ok(Batch::Many {
+                adapt_prior: true,
+                ..
+            })
+        ));
+        assert_eq!(
+            Batch::from_json(json!({"tracks": [], "adapt_prior": "yes"}))
+                .err()
+                .unwrap()
+                .message,
+            "expected true or false, got a string"
         );
         assert_eq!(
             Batch::from_json(json!({"tracks": 3})).err().unwrap().field,

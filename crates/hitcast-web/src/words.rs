@@ -49,6 +49,7 @@ pub fn label(feature: &str) -> String {
         "genre_popularity_max" => "Its most popular genre's usual popularity",
         "artist_popularity_mean" => "The artist's usual popularity",
         "artist_fit_tracks" => "The artist's tracks in training",
+        "hit_chance" => "Its chance of a hit (a popular score)",
         other => return other.replace('_', " "),
     };
     known.to_owned()

@@ -20,12 +20,15 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::calibration::{Calibration, CalibrationChoice};
+use crate::distribution::{DistributionModel, IntervalChoice, IntervalMetrics};
 use crate::domain::Domain;
+use crate::drift::Reference;
 use crate::features::FeaturePipeline;
 use crate::fsutil::write_atomic;
-use crate::interval::{IntervalChoice, IntervalMetrics, IntervalModel};
+use crate::known::KnownTracks;
 use crate::metrics::{CalibrationBin, ClassificationMetrics, RegressionMetrics};
 use crate::models::{FittedClassifier, FittedRegressor, ModelSpec};
+use crate::prior::AnswerShapes;
 use crate::sampling::Strategy;
 use crate::split::Protocol;
 
@@ -33,8 +36,10 @@ use crate::split::Protocol;
 pub const MAGIC: &[u8; 8] = b"HITCAST\0";
 /// The format this build writes and reads.
 /// Version 2 added the background rows the explanations of MLP and stack models need; version 3
-/// the calibration, the score's range and the input domain; version 4 the audio-only companion.
-pub const FORMAT_VERSION: u32 = 4;
+/// the calibration, the score's range and the input domain; version 4 the no-genres companion;
+/// version 5 the score's distribution in place of its interval, the companions by role (a
+/// new-song one), FIT's input distributions and the training tracks' fingerprints.
+pub const FORMAT_VERSION: u32 = 5;
 
 /// FIT rows kept in the artifact as the explanations' background.
 pub const BACKGROUND_ROWS: usize = 100;
@@ -66,30 +71,100 @@ pub struct Metadata {
     pub classifier_rounds: Option<usize>,
     /// The regressor's family and parameters.
     pub regressor: ModelSpec,
-    /// Boosting rounds or network epochs the regressor kept, if it has them.
+    /// Boosting rounds or network epochs the score model below the label kept, if it has them.
     #[serde(default)]
     pub regressor_rounds: Option<usize>,
+    /// The same for the score model above the label.
+    #[serde(default)]
+    pub regressor_above_rounds: Option<usize>,
     /// Feature column names, in the order the models read them.
     pub features: Vec<String>,
     /// Decision threshold on the calibrated probability, chosen on VAL for the best F1: a track
-    /// at or above it is flagged as a likely hit.
+    /// at or above it is flagged as a hit contender.
     pub decision_threshold: f64,
     /// Share of popular tracks in FIT (before any resampling): a typical track's chance.
     pub base_rate: f64,
     /// The classifier (calibrated) on TEST.
     pub test_classification: ClassificationMetrics,
-    /// The regressor on TEST.
+    /// The answer's score (its distribution's mean) on TEST.
     pub test_regression: RegressionMetrics,
     /// How the probability was calibrated, and how well it holds on TEST.
     pub calibration: CalibrationReport,
     /// How the score's range was made, and how well it holds on TEST.
     pub interval: IntervalReport,
-    /// The audio-only companion, when this model reads genres: the same families trained on
-    /// the same FIT rows without genre columns. It scores tracks with no genre this model
-    /// knows, and every track when genres are ignored (a catalogue whose genre labels mean
-    /// something else).
+    /// Which of the file's models this is.
     #[serde(default)]
-    pub without_genres: Option<Box<Metadata>>,
+    pub role: Role,
+    /// The main model's companions, each for the tracks its role names (one per role; none
+    /// has companions of its own). Every model `hitcast train` writes that reads genres has an
+    /// no-genres one.
+    #[serde(default)]
+    pub companions: Vec<Metadata>,
+}
+
+/// Which of a saved model's models answers a track: every answer says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// The model of every column its feature set has: it answers tracks a catalogue lists.
+    #[default]
+    Main,
+    /// The same families trained on the same FIT rows without the columns a new, unreleased
+    /// song cannot honestly have ([`crate::features::CATALOGUE_ONLY`]). It answers tracks
+    /// without a `track_id`: the form without a catalogue track, the API, a file's rows.
+    NewSong,
+    /// The same families trained on the same FIT rows without genre columns and the extras
+    /// computed from genres ([`crate::features::GENRE_DERIVED`]): audio, title and credits. It
+    /// answers tracks with no genre the main model knows, and every track when genres are
+    /// ignored (a catalogue whose genre labels mean something else than this dataset's).
+    NoGenres,
+}
+
+impl Role {
+    /// Every role, the main model's first.
+    pub const ALL: [Role; 3] = [Role::Main, Role::NewSong, Role::NoGenres];
+
+    /// The name outputs use: `main`, `new-song` or `no-genres`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Main => "main",
+            Role::NewSong => "new-song",
+            Role::NoGenres => "no-genres",
+        }
+    }
+
+    /// What the model reads, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Role::Main => "the main model (audio, genres, title, credits and genre listings)",
+            Role::NewSong => "the new-song model (audio, genres, title and credits)",
+            Role::NoGenres => "the model without genres (audio, title and credits)",
+        }
+    }
+
+    /// The feature set of a companion of this role beside a main model of `main`'s, if it
+    /// differs from the main model's (no companion is needed otherwise).
+    pub fn features(
+        self,
+        main: crate::features::FeatureSet,
+    ) -> Option<crate::features::FeatureSet> {
+        use crate::features::FeatureSet;
+        let features = match self {
+            Role::Main => return None,
+            Role::NewSong if main == FeatureSet::Extended => FeatureSet::NewSong,
+            Role::NewSong => return None,
+            Role::NoGenres if !main.has_genres() => return None,
+            Role::NoGenres if main.has_extras() => FeatureSet::NoGenres,
+            Role::NoGenres => FeatureSet::Audio,
+        };
+        (features != main).then_some(features)
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// The calibration's choice on VAL and its figures on TEST.
@@ -110,11 +185,11 @@ pub struct CalibrationReport {
 /// The range's choice on VAL and its figures on TEST.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IntervalReport {
-    /// Split conformal or CQR, chosen on VAL.
+    /// The distribution's scale and the range's levels, chosen on VAL.
     pub choice: IntervalChoice,
     /// Coverage and mean width on TEST.
     pub test: IntervalMetrics,
-    /// Share of TEST tracks flagged as likely hits whose range reaches above the label
+    /// Share of flagged TEST tracks whose range reaches above the label
     /// threshold (the flag and the range agree).
     pub test_flagged_reaching: f64,
 }
@@ -126,19 +201,32 @@ pub struct Payload {
     pub pipeline: FeaturePipeline,
     /// Probability of being popular.
     pub classifier: FittedClassifier,
-    /// The 0-100 score.
+    /// The score model of tracks at or below the label threshold: where that side of each
+    /// track's score distribution lies.
     pub regressor: FittedRegressor,
+    /// The score model of tracks above the label threshold (the regressor's family, fitted on
+    /// FIT's popular tracks).
+    pub regressor_above: FittedRegressor,
     /// [`BACKGROUND_ROWS`] FIT rows (transformed, row-major): "a typical track" for
     /// explanations.
     pub background: Vec<f64>,
     /// From the classifier's raw probability to the calibrated one.
     pub calibration: Calibration,
-    /// The score's range.
-    pub interval: IntervalModel,
+    /// How VAL's calibrated answers spread for its popular tracks and the others: what a
+    /// catalogue that differs in base rate only answers ([`crate::prior`]).
+    pub shapes: AnswerShapes,
+    /// Each track's score distribution, around the regressor's score: the answer's score and
+    /// range.
+    pub distribution: DistributionModel,
     /// What the model saw of each continuous input in training.
     pub domain: Domain,
-    /// The audio-only companion's models (see [`Metadata::without_genres`]).
-    pub without_genres: Option<Box<Payload>>,
+    /// FIT's distribution of each input, for drift reports.
+    pub reference: Reference,
+    /// Fingerprints of every track of the training data (the main model's; a companion's is
+    /// empty), so another catalogue is measured without them.
+    pub known: KnownTracks,
+    /// The companions' models, in the order of [`Metadata::companions`].
+    pub companions: Vec<Payload>,
 }
 
 /// A saved model: metadata and payload.
@@ -376,7 +464,7 @@ mod tests {
         );
         let mut v1 = bytes.clone();
         v1[8] = 1;
-        assert_eq!(msg(&v1), "model format version 1 is not supported by this hitcast (it reads version 4); retrain or use a matching hitcast");
+        assert_eq!(msg(&v1), "model format version 1 is not supported by this hitcast (it reads version 5); retrain or use a matching hitcast");
         assert_eq!(msg(&bytes[..10]), "the model file is truncated (version)");
         assert_eq!(
             msg(&bytes[..bytes.len() / 2]),

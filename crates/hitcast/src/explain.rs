@@ -97,11 +97,42 @@ pub struct ScoreExplanation {
     pub method: Method,
     /// The score of a typical track (see the method).
     pub base: f64,
-    /// The regressor's score for this track, `base` plus every contribution (before the 0-100
-    /// clamp of the answer).
+    /// The answer's score for this track: `base` plus every contribution.
     pub score: f64,
     /// One per feature, largest magnitude first.
     pub contributions: Vec<Contribution>,
+}
+
+/// The name of the contribution that carries a track's chance of a score above the label into
+/// its score ([`ScoreExplanation::with_hit_chance`]).
+pub const HIT_CHANCE: &str = "hit_chance";
+
+impl ScoreExplanation {
+    /// The explanation of the below-side score model's score, carried to the answer's `score`
+    /// (the mean of a distribution whose chance above the label is `probability`, see
+    /// [`crate::distribution`]): one more contribution, [`HIT_CHANCE`], is the difference, so
+    /// `base` plus the contributions is the answer's score. It is mostly the chance of a hit
+    /// times how far above this score a hit lies; the rest is the below side's spread against
+    /// the bounds 0 and the label.
+    pub fn with_hit_chance(mut self, score: f64, probability: f64) -> ScoreExplanation {
+        let contribution = score - self.score;
+        let at = self
+            .contributions
+            .iter()
+            .position(|c| c.contribution.abs() < contribution.abs())
+            .unwrap_or(self.contributions.len());
+        self.contributions.insert(
+            at,
+            Contribution {
+                feature: HIT_CHANCE.to_owned(),
+                value: format!("{:.1}%", probability * 100.0),
+                number: Some(probability),
+                contribution,
+            },
+        );
+        self.score = score;
+        self
+    }
 }
 
 /// A prediction and its contributions.

@@ -11,7 +11,8 @@
 //! | sample | [`sampling`] | [`sampling::Strategy`], [`sampling::resample`] |
 //! | fit | [`models`] | [`models::ModelSpec`], [`models::FittedClassifier`] (logreg, rf, gbm, mlp, stack) |
 //! | evaluate | [`metrics`], [`experiment`], [`evaluate`] | [`metrics::ClassificationMetrics`], [`experiment::Results`], [`evaluate::CatalogueFit`] (another catalogue) |
-//! | calibrate, range | [`calibration`], [`interval`], [`domain`] | [`calibration::Calibration`], [`interval::IntervalModel`], [`domain::Domain`] |
+//! | calibrate, distribution | [`calibration`], [`distribution`], [`domain`] | [`calibration::Calibration`], [`distribution::DistributionModel`] (score, range), [`domain::Domain`] |
+//! | other catalogues | [`known`], [`prior`], [`drift`] | [`known::KnownTracks`] (training tracks' fingerprints), [`prior::estimate`] (label shift), [`drift::Reference`] (PSI) |
 //! | save | [`training`], [`artifact`] | [`artifact::Artifact`] (the file format) |
 //! | score | [`predictor`] | [`predictor::Predictor`]: the one scoring path |
 //! | explain | [`explain`] | [`explain::Explanation`] |
@@ -35,17 +36,20 @@
 pub mod artifact;
 pub mod calibration;
 pub mod data;
+pub mod distribution;
 pub mod domain;
+pub mod drift;
 pub mod eda;
 pub mod evaluate;
 pub mod experiment;
 pub mod explain;
 pub mod features;
 pub mod fsutil;
-pub mod interval;
+pub mod known;
 pub mod metrics;
 pub mod models;
 pub mod predictor;
+pub mod prior;
 pub mod report;
 pub mod sampling;
 pub mod split;

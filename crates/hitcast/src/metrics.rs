@@ -287,7 +287,7 @@ impl ClassificationMetrics {
     }
 
     /// Evaluates scores against labels, with the predicted class given: answers from two models
-    /// (a model and its audio-only companion) each flag at their own threshold; `threshold`
+    /// (a model and its no-genres companion) each flag at their own threshold; `threshold`
     /// is the main one's, for the record.
     pub fn with_flags(
         scores: &[f64],

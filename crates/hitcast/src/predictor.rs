@@ -6,44 +6,117 @@
 //!
 //! ```text
 //! TrackInput ──pipeline──▶ feature row ──classifier──▶ raw p ──calibration──▶ probability, flag, lift
-//!                                      └─regressor──▶ score ──interval──▶ low, high
+//!                                      └─regressor, scale──▶ location ─┬─▶ score distribution
+//!                                                          probability ─┘     ──▶ score (mean), range
 //! audio ──domain──▶ warnings
+//! ```
+//!
+//! The score and its range are read from one distribution per track whose chance of a score
+//! above the label threshold is the calibrated probability itself ([`crate::distribution`]),
+//! so the score is never below `(label + 1) ×` the chance, and the range reaches above the
+//! label whenever the chance exceeds the range's upper tail.
+//!
+//! ```text
 //! ```
 
 use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::artifact::{Artifact, ArtifactError, Metadata, Payload};
+use crate::artifact::{Artifact, ArtifactError, Metadata, Payload, Role};
 use crate::calibration::{logit, Calibration};
 use crate::data::{Column, FieldProblem, RawRow, Rule, Tracks, N_AUDIO};
+use crate::distribution::{Location, Range};
 use crate::domain::Warning;
+use crate::drift::{Counts, Reference};
 use crate::explain::{
     explain, explain_score, Explanation, Method, SamplingOptions, ScoreExplanation,
 };
-use crate::features::{FeatureMatrix, FeaturePipeline, TrackInput, Variants};
-use crate::interval::{agree, Range};
+use crate::features::{FeatureMatrix, FeaturePipeline, FeatureSet, TrackInput, Variants};
 use crate::models::{Classifier, ModelError, Regressor};
+use crate::prior::{adapt, Answers, PriorError, PriorEstimate};
+
+/// What an answer's flag means, in the words every surface uses. A flag marks a chance many
+/// times a typical track's, chosen on VAL for the best F1: at the default model's threshold
+/// (16%) a flagged track is still more likely not to be popular, so it is "a likely hit" only
+/// from a one-half chance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Flagged, with a chance of a popular score of one half or more.
+    LikelyHit,
+    /// Flagged below a one-half chance.
+    Contender,
+    /// Not flagged.
+    NotFlagged,
+}
+
+impl Verdict {
+    /// The verdict of an answer with this chance and flag.
+    pub fn of(probability: f64, flagged: bool) -> Verdict {
+        match (flagged, probability >= 0.5) {
+            (false, _) => Verdict::NotFlagged,
+            (true, true) => Verdict::LikelyHit,
+            (true, false) => Verdict::Contender,
+        }
+    }
+
+    /// "a likely hit", "a hit contender" or "not flagged".
+    pub fn text(self) -> &'static str {
+        match self {
+            Verdict::LikelyHit => "a likely hit",
+            Verdict::Contender => "a hit contender",
+            Verdict::NotFlagged => "not flagged",
+        }
+    }
+
+    /// Every verdict's text, as the API's schema lists them.
+    pub const TEXTS: [&'static str; 3] = ["a likely hit", "a hit contender", "not flagged"];
+}
+
+/// A lift as people read it: "6.2x", or from ten times "16x".
+pub fn times(lift: f64) -> String {
+    if lift >= 10.0 {
+        format!("{lift:.0}x")
+    } else {
+        format!("{lift:.1}x")
+    }
+}
+
+/// The verdict and the lift in one phrase: "a hit contender: 6.2x a typical track's chance".
+pub fn verdict_phrase(probability: f64, flagged: bool, lift: f64) -> String {
+    format!(
+        "{}: {} a typical track's chance",
+        Verdict::of(probability, flagged).text(),
+        times(lift)
+    )
+}
 
 /// One track's answer.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Prediction {
     /// The calibrated chance that the track's popularity is above the label threshold.
     pub probability: f64,
-    /// `probability` reaches the decision threshold chosen on VAL: a likely hit.
+    /// `probability` reaches the answering model's decision threshold, chosen on VAL for the
+    /// best F1: a hit contender ([`Verdict`]).
     pub flagged: bool,
     /// `probability` over the share of popular tracks in training: "16x a typical track's
     /// chance".
     pub lift: f64,
-    /// The predicted 0-100 score.
+    /// The predicted 0-100 score: the mean of the track's score distribution, whose chance of
+    /// a score above the label threshold is `probability`.
     pub popularity: f64,
-    /// Lower end of the score's range (at the model's coverage).
+    /// Lower end of the score's range (a quantile of the same distribution, at the model's
+    /// coverage).
     pub popularity_low: f64,
     /// Upper end of the score's range.
     pub popularity_high: f64,
-    /// Whether the answer reads the track's genres (false: the audio-only model answered).
+    /// Whether the answer reads the track's genres (false: the model without genres answered).
     pub genres_used: bool,
+    /// Which of the file's models answered: its threshold and figures are the ones that
+    /// describe this answer ([`Predictor::metadata_of`]).
+    pub model: Role,
     /// Inputs beyond what the model saw in training.
     pub warnings: Vec<Warning>,
     /// Genres the model does not know: they score as no genre.
@@ -63,6 +136,8 @@ pub struct Chance {
     pub lift: f64,
     /// As [`Prediction::genres_used`].
     pub genres_used: bool,
+    /// As [`Prediction::model`].
+    pub model: Role,
     /// As [`Prediction::warnings`].
     pub warnings: Vec<Warning>,
     /// As [`Prediction::unknown_genres`].
@@ -70,9 +145,34 @@ pub struct Chance {
 }
 
 impl Chance {
+    /// What the flag means, in words.
+    pub fn verdict(&self) -> Verdict {
+        Verdict::of(self.probability, self.flagged)
+    }
+
     /// The inputs beyond what the model saw, as the `warnings` column writes them.
     pub fn warning_fields(&self) -> String {
         warning_fields(&self.warnings)
+    }
+}
+
+/// What [`Predictor::estimate_prior`] reads of a catalogue, gathered batch by batch: its
+/// unadapted answers by the model that gave them, and its inputs' histograms (also a drift
+/// report's counts).
+#[derive(Clone, Debug)]
+pub struct Evidence {
+    answers: [Vec<f64>; 3],
+    /// The inputs' histograms in the model's reference bins.
+    pub counts: Counts,
+}
+
+impl Evidence {
+    /// Adds evidence gathered from another part of the same catalogue.
+    pub fn merge(&mut self, other: &Evidence) {
+        for (a, b) in self.answers.iter_mut().zip(&other.answers) {
+            a.extend_from_slice(b);
+        }
+        self.counts.merge(&other.counts);
     }
 }
 
@@ -81,9 +181,10 @@ const SCORE_SLICE: usize = 1024;
 
 /// The columns of a scored table, in order, before any kept input columns: every surface that
 /// writes answers as a table (`hitcast predict`'s CSV and Parquet, the Python package, Spark)
-/// uses these names. `warnings` lists the inputs beyond what the model saw, `;`-separated.
+/// uses these names. `warnings` lists the inputs beyond what the model saw, `;`-separated;
+/// `model` names the model that answered ([`Role::name`]).
 /// A table of [`Chance`]s has these without the three score columns ([`SCORE_COLUMNS`]).
-pub const ANSWER_COLUMNS: [&str; 8] = [
+pub const ANSWER_COLUMNS: [&str; 9] = [
     "track_id",
     "popularity_probability",
     "flagged",
@@ -92,6 +193,7 @@ pub const ANSWER_COLUMNS: [&str; 8] = [
     "popularity_low",
     "popularity_high",
     "warnings",
+    "model",
 ];
 
 /// The columns of [`ANSWER_COLUMNS`] that a table of [`Chance`]s leaves out.
@@ -110,6 +212,7 @@ impl Prediction {
             flagged,
             lift,
             genres_used,
+            model,
             warnings,
             unknown_genres,
         } = chance;
@@ -121,6 +224,7 @@ impl Prediction {
             popularity_low: range.low,
             popularity_high: range.high,
             genres_used,
+            model,
             warnings,
             unknown_genres,
         }
@@ -131,6 +235,11 @@ impl Prediction {
         warning_fields(&self.warnings)
     }
 
+    /// What the flag means, in words.
+    pub fn verdict(&self) -> Verdict {
+        Verdict::of(self.probability, self.flagged)
+    }
+
     /// The answer's chance: its fields without the score.
     pub fn chance(&self) -> Chance {
         Chance {
@@ -138,6 +247,7 @@ impl Prediction {
             flagged: self.flagged,
             lift: self.lift,
             genres_used: self.genres_used,
+            model: self.model,
             warnings: self.warnings.clone(),
             unknown_genres: self.unknown_genres.clone(),
         }
@@ -156,10 +266,10 @@ impl Prediction {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Genres {
     /// A track with a genre the model knows is scored with its genres; one without by the
-    /// audio-only companion.
+    /// no-genres companion.
     #[default]
     Use,
-    /// Every track is scored by the audio-only companion: for a catalogue whose genre labels
+    /// Every track is scored by the no-genres companion: for a catalogue whose genre labels
     /// mean something else than this dataset's (`hitcast model evaluate` measures both).
     Ignore,
 }
@@ -189,14 +299,22 @@ impl std::str::FromStr for Genres {
 /// A saved model, checked and ready to answer.
 #[derive(Clone, Debug)]
 pub struct Predictor {
-    artifact: Artifact,
-    background: FeatureMatrix,
-    /// The audio-only companion's background, when the model has one.
-    companion_background: Option<FeatureMatrix>,
+    /// Shared, so a predictor that reads genres otherwise or adapts its prior is a cheap copy.
+    models: Arc<Models>,
     genres: Genres,
+    /// The base rate answers are adapted to ([`Predictor::with_prior`]), if any.
+    prior: Option<f64>,
 }
 
-/// One of the models a predictor answers with: the main one or its audio-only companion.
+/// A checked model file and its background rows.
+#[derive(Debug)]
+struct Models {
+    artifact: Artifact,
+    /// The background rows of the main model, then of each companion in the file's order.
+    backgrounds: Vec<FeatureMatrix>,
+}
+
+/// One of the models a predictor answers with: the main one or a companion.
 #[derive(Clone, Copy)]
 struct Head<'a> {
     metadata: &'a Metadata,
@@ -237,55 +355,87 @@ fn check(m: &Metadata, p: &Payload) -> Result<FeatureMatrix, ArtifactError> {
         .check_inputs(width)
         .map_err(part("classifier"))?;
     p.regressor.check_inputs(width).map_err(part("regressor"))?;
-    p.interval
+    p.regressor_above
         .check_inputs(width)
-        .map_err(part("score's range"))?;
+        .map_err(part("regressor above the label"))?;
+    p.distribution
+        .check_inputs(width)
+        .map_err(part("score's distribution"))?;
     p.calibration
         .check()
         .map_err(|e| unfit(format!("the calibration: {e}")))?;
     p.domain.check_ranges().map_err(unfit)?;
+    p.reference.check().map_err(unfit)?;
+    p.known.check().map_err(unfit)?;
+    p.shapes.check().map_err(unfit)?;
     if !(m.decision_threshold.is_finite() && m.base_rate > 0.0 && m.base_rate < 1.0) {
         return Err(unfit("the threshold or base rate is not valid".into()));
     }
     Ok(background)
 }
 
+/// Checks a companion against the main model and its role, and returns its background rows.
+fn check_companion(
+    main: &Metadata,
+    m: &Metadata,
+    p: &Payload,
+) -> Result<FeatureMatrix, ArtifactError> {
+    let name = m.role.describe();
+    let refuse = |what: &str| unfit(format!("{name} {what}"));
+    if !m.companions.is_empty() || !p.companions.is_empty() {
+        return Err(refuse("has companions of its own"));
+    }
+    let features = p.pipeline.params().features;
+    match m.role {
+        Role::Main => return Err(refuse("is a companion")),
+        Role::NoGenres if features.has_genres() => return Err(refuse("reads genres")),
+        Role::NewSong if features != FeatureSet::NewSong => {
+            return Err(refuse("reads what a new song cannot have"))
+        }
+        Role::NoGenres | Role::NewSong => {}
+    }
+    if m.label_threshold != main.label_threshold {
+        return Err(refuse("was trained for another threshold"));
+    }
+    check(m, p).map_err(|e| match e {
+        ArtifactError::Decode { reason, .. } => unfit(format!("{name}: {reason}")),
+        e => e,
+    })
+}
+
 impl Predictor {
     /// Checks that the artifact's parts fit together, structurally: the metadata's features
     /// against the pipeline, the background's width, each model's inputs (coefficient counts,
     /// tree feature indices, layer shapes, the stack's members), the calibration and the
-    /// interval; the same for the audio-only companion, which must read no genres. A file with
-    /// a valid checksum can still be crafted, or written by a buggy tool.
+    /// distribution; the same for each companion, which must be of a role of its own (the
+    /// no-genres one reading no genres). A file with a valid checksum can still be crafted,
+    /// or written by a buggy tool.
     pub fn new(artifact: Artifact) -> Result<Predictor, ArtifactError> {
         let (m, p) = (&artifact.metadata, &artifact.payload);
-        let background = check(m, p)?;
-        let companion_background = match (&m.without_genres, &p.without_genres) {
-            (None, None) => None,
-            (Some(cm), Some(cp)) => {
-                let companion = |what: &str| unfit(format!("the audio-only companion {what}"));
-                if cm.without_genres.is_some() || cp.without_genres.is_some() {
-                    return Err(companion("has a companion of its own"));
-                }
-                if cp.pipeline.params().features.has_genres() {
-                    return Err(companion("reads genres"));
-                }
-                if cm.label_threshold != m.label_threshold {
-                    return Err(companion("was trained for another threshold"));
-                }
-                Some(check(cm, cp).map_err(|e| match e {
-                    ArtifactError::Decode { reason, .. } => {
-                        unfit(format!("the audio-only companion: {reason}"))
-                    }
-                    e => e,
-                })?)
+        if m.role != Role::Main {
+            return Err(unfit("the file's first model is not a main model".into()));
+        }
+        if m.companions.len() != p.companions.len() {
+            return Err(unfit(format!(
+                "the metadata lists {} companions and the payload holds {}",
+                m.companions.len(),
+                p.companions.len()
+            )));
+        }
+        let mut backgrounds = vec![check(m, p)?];
+        for (i, (cm, cp)) in m.companions.iter().zip(&p.companions).enumerate() {
+            if m.companions[..i].iter().any(|c| c.role == cm.role) {
+                return Err(unfit(format!("two companions are {}", cm.role.describe())));
             }
-            _ => return Err(unfit("the audio-only companion is only half there".into())),
-        };
+            backgrounds.push(check_companion(m, cm, cp)?);
+        }
         Ok(Predictor {
-            artifact,
-            background,
-            companion_background,
+            models: Arc::new(Models {
+                artifact,
+                backgrounds,
+            }),
             genres: Genres::Use,
+            prior: None,
         })
     }
 
@@ -295,57 +445,156 @@ impl Predictor {
     }
 
     /// The predictor that reads or ignores genres. Ignoring them needs a model that reads no
-    /// genres or one with an audio-only companion (every model `hitcast train` writes).
+    /// genres or one with an no-genres companion (every model `hitcast train` writes).
     pub fn with_genres(mut self, genres: Genres) -> Result<Predictor, NoCompanion> {
-        if genres == Genres::Ignore && self.has_genres() && self.companion_background.is_none() {
+        if genres == Genres::Ignore && self.has_genres() && !self.has(Role::NoGenres) {
             return Err(NoCompanion);
         }
         self.genres = genres;
         Ok(self)
     }
 
+    /// The predictor whose answers are adapted to a catalogue whose share of popular tracks
+    /// is `prior` (in practice [`Predictor::estimate_prior`]'s estimate for it): every
+    /// calibrated probability moved by Bayes' rule from the model's base rate
+    /// ([`crate::prior::adapt`]), and with it the flag, the lift (over `prior`: a typical track
+    /// of this catalogue), the score and its range, and the explanations' base.
+    pub fn with_prior(mut self, prior: f64) -> Predictor {
+        self.prior = Some(prior.clamp(1e-6, 1.0 - 1e-6));
+        self
+    }
+
+    /// Empty evidence for [`Predictor::estimate_prior`], to gather a catalogue into batch by
+    /// batch with [`Predictor::gather`].
+    pub fn evidence(&self) -> Evidence {
+        Evidence {
+            answers: Role::ALL.map(|_| Vec::new()),
+            counts: self.reference().counts(),
+        }
+    }
+
+    /// Adds `tracks` to `evidence`: their unadapted answers and their inputs' histograms.
+    pub fn gather(&self, tracks: &[TrackInput], evidence: &mut Evidence) -> Result<(), ModelError> {
+        let chances = self.clone_without_prior().chances(tracks)?;
+        for c in chances {
+            let i = Role::ALL.iter().position(|&r| r == c.model).unwrap_or(0);
+            evidence.answers[i].push(c.probability);
+        }
+        self.count_drift(tracks, &mut evidence.counts);
+        Ok(())
+    }
+
+    fn clone_without_prior(&self) -> std::borrow::Cow<'_, Predictor> {
+        match self.prior {
+            None => std::borrow::Cow::Borrowed(self),
+            Some(_) => std::borrow::Cow::Owned(Predictor {
+                prior: None,
+                ..self.clone()
+            }),
+        }
+    }
+
+    /// EM's estimate of the base rate of the catalogue `evidence` was gathered from
+    /// ([`crate::prior::estimate`]): refused when its answers, checked against the VAL answers
+    /// of the models that gave them, or its inputs, checked against FIT's, do not look like a
+    /// change of base rate.
+    pub fn estimate_prior(&self, evidence: &Evidence) -> Result<PriorEstimate, PriorError> {
+        let answers: Vec<Answers<'_>> = Role::ALL
+            .into_iter()
+            .zip(&evidence.answers)
+            .filter(|(_, p)| !p.is_empty())
+            .map(|(role, p)| Answers {
+                probabilities: p.clone(),
+                shapes: &self.head(role).payload.shapes,
+            })
+            .collect();
+        let reference = self.reference();
+        crate::prior::estimate(&answers, self.metadata().base_rate, |prior| {
+            reference.misfit(&evidence.counts, prior)
+        })
+    }
+
+    /// Whether genres are read or ignored.
+    pub fn genres(&self) -> Genres {
+        self.genres
+    }
+
+    /// The base rate answers are adapted to, if any.
+    pub fn prior(&self) -> Option<f64> {
+        self.prior
+    }
+
+    /// FIT's distributions of the inputs, for drift reports.
+    pub fn reference(&self) -> &Reference {
+        &self.models.artifact.payload.reference
+    }
+
+    /// Adds `tracks` to drift `counts` of [`Predictor::reference`]'s bins: their audio, and
+    /// the genres the model knows.
+    pub fn count_drift(&self, tracks: &[TrackInput], counts: &mut Counts) {
+        let pipeline = self.pipeline();
+        let reference = self.reference();
+        let mut genres = Vec::new();
+        for t in tracks {
+            genres.clear();
+            genres.extend(t.genres.iter().filter_map(|g| pipeline.genre_column(g)));
+            counts.add(reference, &t.audio, t.genres.len(), &genres);
+        }
+    }
+
     /// What the model says about itself.
     pub fn metadata(&self) -> &Metadata {
-        &self.artifact.metadata
+        &self.models.artifact.metadata
+    }
+
+    /// What the model of `role` says about itself: the threshold, base rate and TEST figures
+    /// of the model that gave an answer of that role (the main model's when the file has no
+    /// such companion).
+    pub fn metadata_of(&self, role: Role) -> &Metadata {
+        self.head(role).metadata
     }
 
     /// The saved model.
     pub fn artifact(&self) -> &Artifact {
-        &self.artifact
+        &self.models.artifact
     }
 
     /// The saved model, given back (after measuring it, say).
     pub fn into_artifact(self) -> Artifact {
-        self.artifact
+        match Arc::try_unwrap(self.models) {
+            Ok(models) => models.artifact,
+            Err(shared) => shared.artifact.clone(),
+        }
     }
 
     /// The fitted feature pipeline of the main model.
     pub fn pipeline(&self) -> &FeaturePipeline {
-        &self.artifact.payload.pipeline
+        &self.models.artifact.payload.pipeline
     }
 
     /// How this model's contributions are computed.
     pub fn method(&self) -> Method {
-        Method::of(&self.artifact.payload.classifier)
+        Method::of(&self.models.artifact.payload.classifier)
     }
 
     /// Whether explaining a track samples (the classifier's or the regressor's method), which
     /// costs milliseconds a track where the exact methods cost microseconds.
     pub fn explanations_sample(&self) -> bool {
-        let p = &self.artifact.payload;
+        let p = &self.models.artifact.payload;
         self.method() == Method::SamplingShapley
             || Method::of_regressor(&p.regressor) == Method::SamplingShapley
+            || Method::of_regressor(&p.regressor_above) == Method::SamplingShapley
     }
 
     /// The decision threshold of the model that gave `answer`.
     pub fn decision_threshold(&self, answer: &Prediction) -> f64 {
-        self.head(!answer.genres_used).metadata.decision_threshold
+        self.metadata_of(answer.model).decision_threshold
     }
 
-    /// Whether an answer with this `genres_used` came from the audio-only companion although
-    /// genres are read: the track had no genre the model knows.
-    pub fn answered_without_genres(&self, genres_used: bool) -> bool {
-        self.genres == Genres::Use && self.has_genres() && !genres_used
+    /// Whether an answer of `role` came from the no-genres companion although genres are
+    /// read: the track had no genre the model knows.
+    pub fn answered_without_genres(&self, role: Role) -> bool {
+        self.genres == Genres::Use && role == Role::NoGenres
     }
 
     /// Whether the main model reads genres.
@@ -353,58 +602,73 @@ impl Predictor {
         self.pipeline().params().features.has_genres()
     }
 
-    fn head(&self, audio_only: bool) -> Head<'_> {
-        let a = &self.artifact;
-        match (
-            audio_only,
-            &a.metadata.without_genres,
-            &a.payload.without_genres,
-            &self.companion_background,
-        ) {
-            (true, Some(metadata), Some(payload), Some(background)) => Head {
-                metadata,
-                payload,
-                background,
+    /// Whether the file has a model of `role`.
+    fn has(&self, role: Role) -> bool {
+        role == Role::Main || self.metadata().companions.iter().any(|c| c.role == role)
+    }
+
+    /// The model of `role`, or the main model when the file has none.
+    fn head(&self, role: Role) -> Head<'_> {
+        let a = &self.models.artifact;
+        let companion = a
+            .metadata
+            .companions
+            .iter()
+            .position(|c| c.role == role && role != Role::Main);
+        match companion {
+            Some(i) => Head {
+                metadata: &a.metadata.companions[i],
+                payload: &a.payload.companions[i],
+                background: &self.models.backgrounds[i + 1],
             },
-            _ => Head {
+            None => Head {
                 metadata: &a.metadata,
                 payload: &a.payload,
-                background: &self.background,
+                background: &self.models.backgrounds[0],
             },
         }
     }
 
-    /// Which tracks the audio-only companion answers: all when genres are ignored, else those
-    /// with no genre the main model knows. Without a companion, none.
-    fn audio_only(&self, tracks: &[TrackInput]) -> Vec<bool> {
+    /// Which model answers each of `tracks`: the no-genres companion when genres are ignored
+    /// or the track has no genre the main model knows; else the new-song companion for a new
+    /// song (no `track_id`); else the main model. A role the file has no model of falls to the
+    /// main model.
+    fn roles(&self, tracks: &[TrackInput]) -> Vec<Role> {
         let pipeline = self.pipeline();
+        let (no_genres, new_song) = (self.has(Role::NoGenres), self.has(Role::NewSong));
         tracks
             .iter()
             .map(|t| {
-                self.companion_background.is_some()
-                    && (self.genres == Genres::Ignore || !pipeline.knows_genre(t))
+                if no_genres && (self.genres == Genres::Ignore || !pipeline.knows_genre(t)) {
+                    Role::NoGenres
+                } else if new_song && t.new_song {
+                    Role::NewSong
+                } else {
+                    Role::Main
+                }
             })
             .collect()
     }
 
-    /// Runs `f` on each head's share of `tracks` and puts the results back in order.
+    /// Runs `f` on each model's share of `tracks` and puts the results back in order.
     fn routed<T>(
         &self,
         tracks: &[TrackInput],
         mut f: impl FnMut(Head<'_>, &[TrackInput]) -> Result<Vec<T>, ModelError>,
     ) -> Result<Vec<T>, ModelError> {
-        let audio_only = self.audio_only(tracks);
-        let first = audio_only.first().copied().unwrap_or(false);
-        if audio_only.iter().all(|&a| a == first) {
+        let roles = self.roles(tracks);
+        let first = roles.first().copied().unwrap_or_default();
+        if roles.iter().all(|&r| r == first) {
             return f(self.head(first), tracks);
         }
         let mut out: Vec<Option<T>> = std::iter::repeat_with(|| None).take(tracks.len()).collect();
-        for side in [false, true] {
-            let rows: Vec<usize> = (0..tracks.len())
-                .filter(|&i| audio_only[i] == side)
-                .collect();
+        for role in Role::ALL {
+            let rows: Vec<usize> = (0..tracks.len()).filter(|&i| roles[i] == role).collect();
+            if rows.is_empty() {
+                continue;
+            }
             let share: Vec<TrackInput> = rows.iter().map(|&i| tracks[i].clone()).collect();
-            for (i, answer) in rows.into_iter().zip(f(self.head(side), &share)?) {
+            for (i, answer) in rows.into_iter().zip(f(self.head(role), &share)?) {
                 out[i] = Some(answer);
             }
         }
@@ -473,7 +737,8 @@ impl Predictor {
 
     /// The range of `column` over FIT, if the model keeps one.
     fn seen_range(&self, column: Column) -> Option<(f64, f64)> {
-        self.artifact
+        self.models
+            .artifact
             .payload
             .domain
             .seen
@@ -510,8 +775,7 @@ impl Predictor {
             .collect();
         // The variants keep the track's genres, so one head answers them all, and only input
         // `i`'s column differs between their feature rows.
-        let audio_only = self.audio_only(std::slice::from_ref(track))[0];
-        let head = self.head(audio_only);
+        let head = self.head(self.roles(std::slice::from_ref(track))[0]);
         let batch = Batch {
             x: head.payload.pipeline.transform_variants(track, i, &values),
             audio: variants.iter().map(|t| t.audio).collect(),
@@ -538,7 +802,16 @@ impl Predictor {
                 return Ok(Vec::new());
             }
             let batch = head.batch(share);
-            let explanations = head.explain(&batch.x, options)?;
+            let mut explanations = head.explain(&batch.x, options)?;
+            if let Some(prior) = self.prior {
+                // Bayes' rule moves every log-odds by the same amount: the base takes it.
+                let shift = logit(prior) - logit(head.metadata.base_rate);
+                for e in &mut explanations {
+                    e.base += shift;
+                    e.log_odds += shift;
+                    e.probability = crate::models::sigmoid(e.log_odds);
+                }
+            }
             Ok(self
                 .answer(head, share, batch)?
                 .into_iter()
@@ -548,8 +821,10 @@ impl Predictor {
     }
 
     /// Why each of `tracks` gets its 0-100 score: contributions in points of popularity from a
-    /// typical track's score to this one's, by the regressor that answered (the companion's for
-    /// a track with no genre the main model knows).
+    /// typical track's score to this one's, by the model that answered (the companion's for a
+    /// track with no genre the main model knows): each input's through the score model below
+    /// the label, then the chance of a score above it ([`crate::explain::HIT_CHANCE`]), which
+    /// adds up to the answer's score.
     pub fn explain_scores(
         &self,
         tracks: &[TrackInput],
@@ -561,13 +836,19 @@ impl Predictor {
             }
             let batch = head.batch(share);
             let p = head.payload;
-            explain_score(
+            let explained = explain_score(
                 &p.regressor,
                 &p.pipeline,
                 head.background,
                 &batch.x,
                 options,
-            )
+            )?;
+            let answers = self.answer(head, share, batch)?;
+            Ok(explained
+                .into_iter()
+                .zip(answers)
+                .map(|(e, a)| e.with_hit_chance(a.popularity, a.probability))
+                .collect())
         })
     }
 
@@ -583,7 +864,7 @@ impl Predictor {
     /// Calibrated probabilities of rows transformed by the main model's pipeline (the report's
     /// TEST rows).
     pub fn probabilities(&self, x: &FeatureMatrix) -> Vec<f64> {
-        self.head(false).probabilities(x)
+        self.head(Role::Main).probabilities(x)
     }
 
     /// Explanations of rows transformed by the main model's pipeline, calibrated: see
@@ -593,7 +874,7 @@ impl Predictor {
         x: &FeatureMatrix,
         options: SamplingOptions,
     ) -> Result<Vec<Explanation>, ModelError> {
-        self.head(false).explain(x, options)
+        self.head(Role::Main).explain(x, options)
     }
 
     fn answer(
@@ -602,36 +883,41 @@ impl Predictor {
         tracks: &[TrackInput],
         batch: Batch,
     ) -> Result<Vec<Prediction>, ModelError> {
-        let (p, m) = (head.payload, head.metadata);
+        let p = head.payload;
         let variants = batch.variants.then(|| Variants::new(&batch.x));
-        let (raw, scores) = match &variants {
+        let (raw, below, above, scales) = match &variants {
             Some(v) => (
                 p.classifier.predict_proba_variants(v),
                 p.regressor.predict_variants(v),
+                p.regressor_above.predict_variants(v),
+                p.distribution.scales_variants(v),
             ),
             None => (
                 p.classifier.predict_proba(&batch.x),
                 p.regressor.predict(&batch.x),
+                p.regressor_above.predict(&batch.x),
+                p.distribution.scales(&batch.x),
             ),
         };
         let chances = self.chances_of(head, tracks, &batch, raw)?;
-        if let Some(i) = scores.iter().position(|s| !s.is_finite()) {
-            return Err(no_answer(&batch, i));
-        }
-        let coverage = m.interval.choice.coverage;
-        let ranges = match &variants {
-            Some(v) => p.interval.predict_variants(v, &scores),
-            None => p.interval.predict(&batch.x, &scores),
-        };
-        Ok(chances
+        let levels = p.distribution.levels();
+        chances
             .into_iter()
-            .zip(scores)
-            .zip(ranges)
-            .map(|((chance, score), range)| {
-                let range = agree(range, chance.probability, coverage, m.label_threshold);
-                Prediction::new(chance, score.clamp(0.0, 100.0), range)
+            .enumerate()
+            .map(|(i, chance)| {
+                let at = Location {
+                    below: below[i],
+                    above: above[i],
+                    scale: scales[i],
+                    probability: chance.probability,
+                };
+                if !(at.below + at.above + at.scale).is_finite() {
+                    return Err(no_answer(&batch, i));
+                }
+                let d = p.distribution.at(at);
+                Ok(Prediction::new(chance, d.mean(), d.range(levels)))
             })
-            .collect())
+            .collect()
     }
 
     /// The chances of a batch from the classifier's raw probabilities: calibrated, flagged at
@@ -644,10 +930,19 @@ impl Predictor {
         raw: Vec<f64>,
     ) -> Result<Vec<Chance>, ModelError> {
         let (p, m) = (head.payload, head.metadata);
-        let probabilities = head.calibrated(raw);
+        let mut probabilities = head.calibrated(raw);
         if let Some(i) = probabilities.iter().position(|p| !p.is_finite()) {
             return Err(no_answer(batch, i));
         }
+        let typical = match self.prior {
+            Some(prior) => {
+                for p in &mut probabilities {
+                    *p = adapt(*p, m.base_rate, prior);
+                }
+                prior
+            }
+            None => m.base_rate,
+        };
         let genres_used = p.pipeline.params().features.has_genres();
         let main = self.pipeline();
         Ok(probabilities
@@ -656,8 +951,9 @@ impl Predictor {
             .map(|(probability, (audio, track))| Chance {
                 probability,
                 flagged: probability >= m.decision_threshold,
-                lift: probability / m.base_rate,
+                lift: probability / typical,
                 genres_used,
+                model: m.role,
                 warnings: p.domain.check(audio),
                 unknown_genres: main.unknown_genres(track),
             })
@@ -734,9 +1030,9 @@ impl Head<'_> {
     }
 }
 
-/// Genres cannot be ignored: the model reads them and has no audio-only companion.
+/// Genres cannot be ignored: the model reads them and has no no-genres companion.
 #[derive(Debug, thiserror::Error)]
-#[error("this model reads genres and has no audio-only companion to score without them: retrain it with this hitcast")]
+#[error("this model reads genres and has no no-genres companion to score without them: retrain it with this hitcast")]
 pub struct NoCompanion;
 
 /// Why a what-if curve could not be drawn.
@@ -758,7 +1054,7 @@ pub enum WhatIfError {
     Model(#[from] ModelError),
 }
 
-/// A file row as the predictor's input.
+/// A file row as the predictor's input: a row without a `track_id` is a new song.
 pub fn input(row: &RawRow) -> TrackInput<'_> {
     TrackInput {
         audio: row.audio,
@@ -766,6 +1062,7 @@ pub fn input(row: &RawRow) -> TrackInput<'_> {
         artists: &row.artists,
         album_name: &row.album_name,
         track_name: &row.track_name,
+        new_song: row.track_id.trim().is_empty(),
     }
 }
 
@@ -799,6 +1096,7 @@ pub fn table_inputs<'a>(
                 artists: &t.artists,
                 album_name: &t.album_name,
                 track_name: &t.track_name,
+                new_song: false,
             }
         })
         .collect()
@@ -829,7 +1127,7 @@ fn calibrate(e: &mut Explanation, calibration: &Calibration) {
 mod tests {
     use super::*;
     use crate::calibration::CLIP;
-    use crate::interval::IntervalModel;
+    use crate::distribution::{DistributionModel, ATOMS};
     use crate::models::FittedRegressor;
     use crate::testutil::fixture;
 
@@ -859,11 +1157,11 @@ mod tests {
         a.payload.background.pop();
         assert!(refused(a).ends_with("the background rows do not match the features"));
         let (mut a, _) = fixture();
-        a.payload.interval = IntervalModel::Split {
-            half_width: f64::NAN,
-        };
-        assert!(refused(a)
-            .ends_with("the score's range: bad input: an interval whose width is not finite"));
+        a.payload.distribution = DistributionModel::constant(vec![f64::NAN; ATOMS], [0.1, 0.9], 71);
+        assert!(refused(a).ends_with(
+            "the score's distribution: bad input: a score distribution whose residual atoms are \
+             not finite and ascending"
+        ));
         let (mut a, _) = fixture();
         a.payload.calibration = Calibration::Isotonic {
             x: vec![],
@@ -886,26 +1184,37 @@ mod tests {
                 artists: &r.artists,
                 album_name: &r.album_name,
                 track_name: &r.track_name,
+                new_song: false,
             })
             .collect();
         let answers = predictor.score(&inputs).unwrap();
         let all: Vec<usize> = (0..t.len()).collect();
         let x = predictor.pipeline().transform(&t, &all).matrix;
         let raw = raw_model.predict_proba(&x);
-        for (answer, raw) in answers.iter().zip(raw) {
+        let p = &predictor.artifact().payload;
+        let (below, above) = (p.regressor.predict(&x), p.regressor_above.predict(&x));
+        for (i, (answer, raw)) in answers.iter().zip(raw).enumerate() {
             let want = crate::models::sigmoid(1.5 * logit(raw) - 0.5).clamp(CLIP, 1.0 - CLIP);
             assert!((answer.probability - want).abs() < 1e-12);
             assert_eq!(answer.flagged, answer.probability >= 0.5);
             assert!((answer.lift - answer.probability / 0.2).abs() < 1e-12);
-            // Split conformal, ±10 around the score, clamped to 0-100, then made to agree with
-            // the probability.
-            let split = crate::interval::Range {
-                low: (answer.popularity - 10.0).max(0.0),
-                high: (answer.popularity + 10.0).min(100.0),
-            };
-            let want = agree(split, answer.probability, 0.8, 71);
-            assert!((answer.popularity_high - want.high).abs() < 1e-9);
-            assert!((answer.popularity_low - want.low).abs() < 1e-9);
+            // One distribution: its chance above 71 is the probability, its mean the score,
+            // its 10% and 90% quantiles the range.
+            let d = p.distribution.at(Location {
+                below: below[i],
+                above: above[i],
+                scale: 1.0,
+                probability: answer.probability,
+            });
+            assert!((d.above(71) - answer.probability).abs() < 1e-12);
+            assert_eq!(answer.popularity, d.mean());
+            assert!(answer.popularity >= 72.0 * answer.probability);
+            assert_eq!(answer.range(), d.range([0.1, 0.9]));
+            assert_eq!(
+                answer.popularity_high > 71.0,
+                answer.probability > 0.1,
+                "{answer:?}"
+            );
             assert!(answer.unknown_genres.is_empty());
         }
         // The shortest and the longest track lie beyond FIT's 0.1th and 99.9th percentiles.
@@ -956,10 +1265,7 @@ mod tests {
             .unwrap()
             .fit_band([0.1, 0.9], &scores, None, 1)
             .unwrap();
-        a.payload.interval = IntervalModel::Quantile {
-            band: Box::new(band),
-            correction: 0.5,
-        };
+        a.payload.distribution = a.payload.distribution.clone().with_band(band);
         let boosted = ModelSpec::Boosting(boosted);
         let cases = [
             (forest, boosted.clone()),
@@ -977,6 +1283,7 @@ mod tests {
                 artists: "a3",
                 album_name: "",
                 track_name: "",
+                new_song: false,
             };
             for column in [Column::DurationMs, Column::Danceability] {
                 let values = predictor
@@ -1015,6 +1322,7 @@ mod tests {
             artists: "x",
             album_name: "",
             track_name: "",
+            new_song: false,
         };
         let values = [0.0, 0.25, 0.5, 1.0];
         let curve = predictor
@@ -1094,14 +1402,14 @@ mod tests {
 
     /// The companion alone, as a predictor of its own.
     fn companion_of(a: &Artifact) -> Predictor {
-        let mut metadata = (**a.metadata.without_genres.as_ref().unwrap()).clone();
-        let payload = (**a.payload.without_genres.as_ref().unwrap()).clone();
-        metadata.without_genres = None;
+        let mut metadata = a.metadata.companions[0].clone();
+        let payload = a.payload.companions[0].clone();
+        metadata.role = Role::Main;
         Predictor::new(Artifact { metadata, payload }).unwrap()
     }
 
     #[test]
-    fn tracks_without_a_known_genre_are_answered_by_the_audio_only_companion() {
+    fn tracks_without_a_known_genre_are_answered_by_the_no_genres_companion() {
         let (a, t) = crate::testutil::fixture_with_companion();
         let (main_alone, _) = crate::testutil::fixture();
         let main_alone = Predictor::new(main_alone).unwrap();
@@ -1116,6 +1424,7 @@ mod tests {
                 artists: "x",
                 album_name: "",
                 track_name: "",
+                new_song: false,
             }
         }
         // A mixed batch keeps its order; each track gets its own model's answer.
@@ -1134,11 +1443,17 @@ mod tests {
             };
             let mut want = alone.score(&batch[i..=i]).unwrap().remove(0);
             want.unknown_genres = answer.unknown_genres.clone();
+            if i != 0 && i != 3 {
+                // The companion alone is a main model of its own.
+                want.model = Role::NoGenres;
+            }
             assert_eq!(answer, &want, "track {i}");
             assert_eq!(answer.genres_used, i == 0 || i == 3);
         }
         assert_eq!(answers[1].unknown_genres, ["polka"]);
-        assert!(predictor.answered_without_genres(answers[2].genres_used));
+        assert!(predictor.answered_without_genres(answers[2].model));
+        assert_eq!(answers[2].model, Role::NoGenres);
+        assert_eq!(answers[0].model, Role::Main);
         assert_eq!(
             predictor.decision_threshold(&answers[1]),
             companion.metadata().decision_threshold
@@ -1159,7 +1474,7 @@ mod tests {
         let answers = ignoring.score(&batch).unwrap();
         for (answer, track) in answers.iter().zip(&batch) {
             assert!(!answer.genres_used);
-            assert!(!ignoring.answered_without_genres(answer.genres_used));
+            assert!(!ignoring.answered_without_genres(answer.model));
             let want = companion
                 .score(std::slice::from_ref(track))
                 .unwrap()
@@ -1171,7 +1486,7 @@ mod tests {
     #[test]
     fn chances_are_the_scores_first_fields_for_every_track_of_a_large_mixed_batch() {
         // Over 2 * SCORE_SLICE tracks, so slices run on several threads, and with tracks for
-        // both the main model and the audio-only companion.
+        // both the main model and the no-genres companion.
         let (a, t) = crate::testutil::fixture_with_companion();
         let predictor = Predictor::new(a).unwrap();
         let genres = [vec![t.genres[1].clone()], vec!["polka".to_owned()], vec![]];
@@ -1182,6 +1497,7 @@ mod tests {
                 artists: "x",
                 album_name: "",
                 track_name: "",
+                new_song: false,
             })
             .collect();
         let answers = predictor.score(&batch).unwrap();
@@ -1204,23 +1520,28 @@ mod tests {
                 .with_genres(Genres::Ignore)
                 .unwrap_err()
                 .to_string(),
-            "this model reads genres and has no audio-only companion to score without them: \
+            "this model reads genres and has no no-genres companion to score without them: \
              retrain it with this hitcast"
         );
         let (mut a, _) = crate::testutil::fixture_with_companion();
-        a.metadata.without_genres = None;
-        assert!(refused(a).ends_with("the audio-only companion is only half there"));
+        a.metadata.companions.clear();
+        assert!(refused(a).ends_with("the metadata lists 0 companions and the payload holds 1"));
         let (mut a, _) = crate::testutil::fixture_with_companion();
         let (main, _) = fixture();
-        a.payload.without_genres = Some(Box::new(main.payload));
-        a.metadata.without_genres = Some(Box::new(main.metadata));
-        assert!(refused(a).ends_with("the audio-only companion reads genres"));
-        let (mut a, _) = crate::testutil::fixture_with_companion();
-        if let Some(c) = a.payload.without_genres.as_mut() {
-            c.background.pop();
-        }
+        a.payload.companions[0] = main.payload;
         assert!(refused(a)
-            .ends_with("the audio-only companion: the background rows do not match the features"));
+            .ends_with("the model without genres (audio, title and credits) reads genres"));
+        let (mut a, _) = crate::testutil::fixture_with_companion();
+        a.metadata.companions.push(a.metadata.companions[0].clone());
+        a.payload.companions.push(a.payload.companions[0].clone());
+        assert!(refused(a)
+            .ends_with("two companions are the model without genres (audio, title and credits)"));
+        let (mut a, _) = crate::testutil::fixture_with_companion();
+        a.payload.companions[0].background.pop();
+        assert!(refused(a).ends_with(
+            "the model without genres (audio, title and credits): the background rows do not \
+             match the features"
+        ));
         // And it survives the file format.
         let (a, _) = crate::testutil::fixture_with_companion();
         let back = Artifact::from_bytes(&a.to_bytes().unwrap()).unwrap();

@@ -248,7 +248,7 @@ fn model_section(h: &mut String, card: &ModelCard) {
     );
     let _ = write!(
         h,
-        "<p>In plain words: of the tracks it flags as likely hits, <b>{:.0}%</b> are popular; it finds <b>{:.0}%</b> of the popular tracks. TEST: {} tracks, {:.1}% popular; ROC-AUC {:.3}, PR-AUC {:.3}, F1 {:.3}, accuracy {:.3} (always answering \"not popular\" scores {:.3}); the 0-100 score: R² {:.3}, RMSE {:.2}, MAE {:.2}.</p>",
+        "<p>In plain words: of the tracks it flags as hit contenders, <b>{:.0}%</b> are popular; it finds <b>{:.0}%</b> of the popular tracks. TEST: {} tracks, {:.1}% popular; ROC-AUC {:.3}, PR-AUC {:.3}, F1 {:.3}, accuracy {:.3} (always answering \"not popular\" scores {:.3}); the 0-100 score: R² {:.3}, RMSE {:.2}, MAE {:.2}.</p>",
         c.precision * 100.0,
         c.recall * 100.0,
         thousands(c.rows),
@@ -265,7 +265,7 @@ fn model_section(h: &mut String, card: &ModelCard) {
     let (cal, iv) = (&m.calibration, &m.interval);
     let _ = write!(
         h,
-        "<p>Trustworthy answers, on TEST: the probability is calibrated on VAL ({} scaling, chosen over {} by out-of-fold VAL log-loss {:.4} against {:.4}); its expected calibration error is <b>{:.4}</b> ({:.4} before calibration), and it averages {:.3} against a popular share of {:.3}. The score's {:.0}% range ({}) holds the true score for <b>{:.1}%</b> of TEST tracks, {:.1} points wide on average; the range reaches above {} for {:.0}% of the tracks flagged as likely hits.</p>",
+        "<p>Trustworthy answers, on TEST: the probability is calibrated on VAL ({} scaling, chosen over {} by out-of-fold VAL log-loss {:.4} against {:.4}); its expected calibration error is <b>{:.4}</b> ({:.4} before calibration), and it averages {:.3} against a popular share of {:.3}. The score's {:.0}% range ({}) holds the true score for <b>{:.1}%</b> of TEST tracks, {:.1} points wide on average; the range reaches above {} for {:.0}% of the flagged tracks.</p>",
         cal.choice.method,
         if cal.choice.method == "platt" { "isotonic" } else { "Platt" },
         cal.choice.platt_logloss.min(cal.choice.isotonic_logloss),
@@ -275,12 +275,40 @@ fn model_section(h: &mut String, card: &ModelCard) {
         cal.test_mean_probability,
         c.positive_rate,
         iv.choice.coverage * 100.0,
-        if iv.choice.method == "cqr" { "conformalized quantile regression" } else { "split conformal" },
+        iv.choice.method_text(),
         iv.test.coverage * 100.0,
         iv.test.mean_width,
         m.label_threshold,
         iv.test_flagged_reaching * 100.0
     );
+    if !m.companions.is_empty() {
+        let _ = write!(
+            h,
+            "<p>The file's other models answer tracks that have less than the main model reads; every answer says which model gave it.</p><table><tr><th>model</th><th style=\"text-align:left\">answers</th><th>features</th><th>threshold</th><th>TEST ROC-AUC</th><th>PR-AUC</th><th>score R²</th></tr>"
+        );
+        for c in &m.companions {
+            let answers = match c.role {
+                crate::artifact::Role::NewSong => "tracks without a track_id (new songs)",
+                crate::artifact::Role::NoGenres => {
+                    "tracks with no genre it learnt, and every track with --genres ignore"
+                }
+                crate::artifact::Role::Main => "",
+            };
+            let t = &c.test_classification;
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td style=\"text-align:left\">{}</td><td>{}</td><td>{:.4}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td></tr>",
+                c.role.name(),
+                answers,
+                c.features.len(),
+                c.decision_threshold,
+                t.roc_auc,
+                t.pr_auc,
+                c.test_regression.r2
+            );
+        }
+        h.push_str("</table>");
+    }
     let rounds = |r: Option<usize>| r.map_or_else(String::new, |r| format!(" ({r} rounds kept)"));
     let _ = write!(
         h,

@@ -10,7 +10,8 @@ pub fn correct_at_half(probabilities: &[f64], labels: &[f64]) -> usize {
 }
 
 /// A small table (200 tracks, 3 genres, every fifth popular) and a whole artifact trained on it:
-/// a 20-round booster, a linear score model, Platt calibration and a split-conformal range.
+/// a 20-round booster, a linear score model, Platt calibration and a score distribution of
+/// constant scale (atoms evenly spread over ±10 points).
 pub fn fixture() -> (crate::artifact::Artifact, crate::data::Tracks) {
     use crate::calibration::Calibration;
     use crate::data::{Track, Tracks, N_AUDIO};
@@ -46,7 +47,7 @@ pub fn fixture() -> (crate::artifact::Artifact, crate::data::Tracks) {
     (artifact, t)
 }
 
-/// [`fixture`] with an audio-only companion (Platt 1, 0: its probabilities are the booster's).
+/// [`fixture`] with an no-genres companion (Platt 1, 0: its probabilities are the booster's).
 pub fn fixture_with_companion() -> (crate::artifact::Artifact, crate::data::Tracks) {
     use crate::calibration::Calibration;
     use crate::features::{FeatureSet, PipelineParams};
@@ -56,12 +57,15 @@ pub fn fixture_with_companion() -> (crate::artifact::Artifact, crate::data::Trac
         ..PipelineParams::default()
     };
     let c = build(&t, params, Calibration::Platt { a: 1.0, b: 0.0 });
-    a.metadata.without_genres = Some(Box::new(c.metadata));
-    a.payload.without_genres = Some(Box::new(c.payload));
+    let mut metadata = c.metadata;
+    metadata.role = crate::artifact::Role::NoGenres;
+    a.metadata.companions.push(metadata);
+    a.payload.companions.push(c.payload);
     (a, t)
 }
 
-/// One artifact over `t`: a 20-round booster, a linear score model, a split-conformal range.
+/// One artifact over `t`: a 20-round booster, a linear score model, a constant-scale score
+/// distribution.
 fn build(
     t: &crate::data::Tracks,
     params: crate::features::PipelineParams,
@@ -69,9 +73,9 @@ fn build(
 ) -> crate::artifact::Artifact {
     use crate::artifact::{Artifact, CalibrationReport, IntervalReport, Metadata, Payload};
     use crate::calibration::CalibrationChoice;
+    use crate::distribution::{DistributionModel, IntervalChoice, IntervalMetrics, ATOMS};
     use crate::domain::Domain;
     use crate::features::FeaturePipeline;
-    use crate::interval::{IntervalChoice, IntervalMetrics, IntervalModel};
     use crate::metrics::{ClassificationMetrics, Confusion, RegressionMetrics};
     use crate::models::{BoostingParams, ModelSpec, RegressorKind, TrainSet};
     use crate::sampling::Strategy;
@@ -123,6 +127,7 @@ fn build(
             classifier_rounds: None,
             regressor: regressor.clone(),
             regressor_rounds: None,
+            regressor_above_rounds: None,
             features: pipeline.names().to_vec(),
             decision_threshold: 0.5,
             base_rate: 0.2,
@@ -147,9 +152,10 @@ fn build(
             interval: IntervalReport {
                 choice: IntervalChoice {
                     coverage: 0.8,
-                    method: "split".into(),
-                    split_width: 0.0,
-                    cqr_width: 0.0,
+                    method: "constant".into(),
+                    constant_width: 0.0,
+                    band_width: 0.0,
+                    levels: [0.1, 0.9],
                 },
                 test: IntervalMetrics {
                     coverage: 0.0,
@@ -157,7 +163,8 @@ fn build(
                 },
                 test_flagged_reaching: 0.0,
             },
-            without_genres: None,
+            role: crate::artifact::Role::Main,
+            companions: Vec::new(),
         },
         payload: Payload {
             classifier: classifier
@@ -166,11 +173,33 @@ fn build(
             regressor: regressor
                 .fit_regressor(&TrainSet::new(&x, &score), None, 1)
                 .unwrap(),
+            regressor_above: regressor
+                .fit_regressor(&TrainSet::new(&x, &score), None, 1)
+                .unwrap(),
             background: x.select_rows(&[0, 50, 100]).as_slice().to_vec(),
+            shapes: crate::prior::AnswerShapes::fit(
+                &(0..20).map(|i| f64::from(i) / 20.0).collect::<Vec<_>>(),
+                &(0..20).map(|i| i % 5 == 0).collect::<Vec<_>>(),
+            ),
             calibration,
-            interval: IntervalModel::Split { half_width: 10.0 },
+            distribution: DistributionModel::constant(
+                (0..ATOMS)
+                    .map(|j| -10.0 + 20.0 * j as f64 / (ATOMS - 1) as f64)
+                    .collect(),
+                [0.1, 0.9],
+                71,
+            ),
             domain: Domain::fit(t, &all),
-            without_genres: None,
+            reference: crate::drift::Reference::fit(
+                t,
+                &all,
+                &t.rows
+                    .iter()
+                    .map(|r| r.popularity > Some(71))
+                    .collect::<Vec<_>>(),
+            ),
+            known: crate::known::KnownTracks::of(t),
+            companions: Vec::new(),
             pipeline,
         },
     }

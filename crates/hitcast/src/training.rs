@@ -5,27 +5,31 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 use crate::artifact::{
-    Artifact, CalibrationReport, IntervalReport, Metadata, Payload, BACKGROUND_ROWS,
+    Artifact, CalibrationReport, IntervalReport, Metadata, Payload, Role, BACKGROUND_ROWS,
 };
 use crate::calibration::Calibration;
 use crate::data::Tracks;
+use crate::distribution::{
+    fit_band, DistributionData, DistributionModel, IntervalMetrics, Location, Range,
+};
 use crate::domain::Domain;
+use crate::drift::Reference;
 use crate::experiment::{
     prepare, targets, tune_classifier, tune_regressor, Cell, ChosenFits, ExperimentError, Prepared,
     StrategyRows, TuneConfig,
 };
 use crate::features::{select, FeatureMatrix, FeatureSet, OutlierSetup};
-use crate::interval::{agree, IntervalMetrics, IntervalModel, Range};
+use crate::known::KnownTracks;
 use crate::metrics::{
     best_f1_threshold, expected_calibration_error, reliability, ClassificationMetrics,
     RegressionMetrics, Threshold, RELIABILITY_EDGES,
 };
-use crate::models::{
-    Classifier, FittedClassifier, FittedRegressor, ModelError, ModelSpec, Regressor, TrainSet,
-};
+use crate::models::{Classifier, FittedClassifier, ModelError, ModelSpec, Regressor, TrainSet};
 use crate::predictor::{genre_names, table_inputs, Prediction, Predictor};
+use crate::prior::AnswerShapes;
 use crate::sampling::Strategy;
 use crate::split::Split;
 
@@ -56,10 +60,12 @@ pub struct TrainConfig {
 /// calibrated probability and calibrates the score's range; measures everything on TEST, and
 /// bundles it with the pipeline. `data_sha256` identifies the training file in the metadata.
 ///
-/// A model that reads genres gets an audio-only companion, trained the same way on the same
+/// A model that reads genres gets an no-genres companion, trained the same way on the same
 /// rows: a genre label carries this dataset's meaning of it (latin is 2% popular here and 18%
 /// in another sample of Spotify playlists), so a catalogue whose genres are not ours, or a
-/// track with no genre we know, is better scored without them.
+/// track with no genre we know, is better scored without them. A model of the extended
+/// features gets a new-song companion too, without the columns a new song cannot have
+/// ([`crate::features::CATALOGUE_ONLY`]).
 pub fn train(
     tracks: &Tracks,
     split: &Split,
@@ -80,46 +86,45 @@ pub fn train_reusing(
     data_sha256: String,
     fits: &ChosenFits,
 ) -> Result<(Artifact, Vec<Cell>), ExperimentError> {
-    let mut reused = Vec::new();
-    if !config.features.has_genres() {
-        let artifact = train_one(tracks, split, config, data_sha256, fits, &mut reused)?;
+    let configs: Vec<(Role, TrainConfig)> = Role::ALL
+        .into_iter()
+        .filter_map(|role| match role {
+            Role::Main => Some((role, config.clone())),
+            _ => role.features(config.features).map(|features| {
+                let companion = TrainConfig {
+                    features,
+                    ..config.clone()
+                };
+                (role, companion)
+            }),
+        })
+        .collect();
+    // The models share nothing but the rows, so they are fitted side by side: the main one
+    // mostly takes the grid's fits and scores, while the companions fit their own, and none
+    // keeps both cores busy alone. Every fit is the same on any thread count.
+    let trained: Vec<(Role, Artifact, Vec<Cell>)> = configs
+        .par_iter()
+        .map(|(role, c)| {
+            let mut reused = Vec::new();
+            let artifact = train_one(tracks, split, c, data_sha256.clone(), fits, &mut reused)?;
+            Ok((*role, artifact, reused))
+        })
+        .collect::<Result<_, ExperimentError>>()?;
+    let mut trained = trained.into_iter();
+    let Some((_, mut artifact, mut reused)) = trained.next() else {
+        unreachable!("the main model is always trained")
+    };
+    for (role, mut companion, companion_reused) in trained {
+        reused.extend(companion_reused);
+        companion.metadata.created_unix = artifact.metadata.created_unix;
+        companion.metadata.role = role;
+        artifact.metadata.companions.push(companion.metadata);
+        artifact.payload.companions.push(companion.payload);
+    }
+    artifact.payload.known = KnownTracks::of(tracks);
+    if artifact.metadata.companions.is_empty() {
         return Ok((artifact, reused));
     }
-    let audio = TrainConfig {
-        features: FeatureSet::Audio,
-        ..config.clone()
-    };
-    // The two models share nothing but the rows, so they are fitted side by side: the main
-    // one mostly takes the grid's fits and scores, while the companion fits its own, and
-    // neither keeps both cores busy alone. Every fit is the same on any thread count.
-    let mut companion_reused = Vec::new();
-    let (main, companion) = rayon::join(
-        || {
-            train_one(
-                tracks,
-                split,
-                config,
-                data_sha256.clone(),
-                fits,
-                &mut reused,
-            )
-        },
-        || {
-            train_one(
-                tracks,
-                split,
-                &audio,
-                data_sha256.clone(),
-                fits,
-                &mut companion_reused,
-            )
-        },
-    );
-    let (mut artifact, mut companion) = (main?, companion?);
-    reused.extend(companion_reused);
-    companion.metadata.created_unix = artifact.metadata.created_unix;
-    artifact.metadata.without_genres = Some(Box::new(companion.metadata));
-    artifact.payload.without_genres = Some(Box::new(companion.payload));
     let artifact = remeasure(artifact, tracks, &split.test, config)?;
     Ok((artifact, reused))
 }
@@ -241,10 +246,9 @@ fn train_one(
     }
     // The grid's fits are looked up only when the rows are the grid's (no tuning here).
     let fingerprint = (config.tune.is_none() && !fits.is_empty()).then(|| data.fingerprint());
-    // The classifier with its calibration and the regressor with its range share nothing but
-    // the rows, so they are fitted side by side: a network fits on one thread, and the score's
-    // network otherwise ran alone after the classifier. Every fit is the same on any thread
-    // count.
+    // The classifier with its calibration and the score models share nothing but the rows, so
+    // they are fitted side by side: a network fits on one thread, and the score's network
+    // otherwise ran alone after the classifier. Every fit is the same on any thread count.
     let take_classifier = || -> Option<(Cell, FittedClassifier)> {
         let cell = Cell::Classifier {
             setup: config.setup,
@@ -252,14 +256,6 @@ fn train_one(
             model: classifier_spec.classifier_kind()?,
         };
         let kept = fits.classifier(cell, &classifier_spec, config.seed, fingerprint.as_ref()?)?;
-        Some((cell, kept.clone()))
-    };
-    let take_regressor = || -> Option<(Cell, FittedRegressor)> {
-        let cell = Cell::Regressor {
-            setup: config.setup,
-            model: regressor_spec.regressor_kind()?,
-        };
-        let kept = fits.regressor(cell, &regressor_spec, config.seed, fingerprint.as_ref()?)?;
         Some((cell, kept.clone()))
     };
     let (classified, scored) = rayon::join(
@@ -277,45 +273,69 @@ fn train_one(
             Ok::<_, ExperimentError>((kept, classifier, calibrated))
         },
         || {
-            let (kept, regressor) = match take_regressor() {
-                Some((cell, model)) => (Some(cell), model),
-                None => (
-                    None,
-                    regressor_spec
-                        .fit_regressor(&score_fit, Some(&score_val), config.seed)
-                        .map_err(ExperimentError::model(&cell("regressor")))?,
-                ),
+            let side = |above: bool| {
+                let (fit_x, fit_y) =
+                    side_rows(&data.fit_x, &data.fit_score, config.threshold, above);
+                let (val_x, val_y) =
+                    side_rows(&data.val_x, &data.val_score, config.threshold, above);
+                regressor_spec
+                    .fit_regressor(
+                        &TrainSet::new(&fit_x, &fit_y),
+                        Some(&TrainSet::new(&val_x, &val_y)),
+                        config.seed,
+                    )
+                    .map_err(ExperimentError::model(&cell("regressor")))
             };
-            let test_point = regressor.predict(&data.test_x);
-            let test_regression = RegressionMetrics::new(&test_point, &data.test_score)
-                .map_err(ExperimentError::metric(&cell("evaluate")))?;
-            let interval = IntervalModel::fit(
-                config.coverage,
-                &score_fit,
-                &score_val,
-                &regressor.predict(&data.val_x),
-                config.seed,
-            )?;
-            Ok::<_, ExperimentError>((kept, regressor, test_point, test_regression, interval))
+            let (below, above) = (side(false)?, side(true)?);
+            let band = fit_band(config.coverage, &score_fit, &score_val, config.seed)?;
+            Ok::<_, ExperimentError>((below, above, band))
         },
     );
     let (kept_classifier, classifier, calibrated) = classified?;
-    let (kept_regressor, regressor, test_point, test_regression, (interval, interval_choice)) =
-        scored?;
-    reused.extend(kept_classifier.into_iter().chain(kept_regressor));
+    let (regressor, regressor_above, band) = scored?;
+    reused.extend(kept_classifier);
+    let val_labels: Vec<bool> = data.val_y.iter().map(|&y| y > 0.5).collect();
     let Calibrated {
         calibration,
         threshold,
+        val_p,
         test_p,
         test_classification,
         report: calibration_report,
     } = calibrated;
-    let ranges: Vec<_> = interval
-        .predict(&data.test_x, &test_point)
-        .into_iter()
-        .zip(&test_p)
-        .map(|(r, &p)| agree(r, p, config.coverage, config.threshold))
+    let (distribution, interval_choice) = DistributionModel::fit(
+        config.coverage,
+        config.threshold,
+        &DistributionData {
+            val: &score_val,
+            val_below: &regressor.predict(&data.val_x),
+            val_above: &regressor_above.predict(&data.val_x),
+            val_probability: &val_p,
+        },
+        band,
+    )?;
+    let (test_below, test_above, scales) = (
+        regressor.predict(&data.test_x),
+        regressor_above.predict(&data.test_x),
+        distribution.scales(&data.test_x),
+    );
+    let answers: Vec<_> = (0..test_p.len())
+        .map(|i| {
+            distribution.at(Location {
+                below: test_below[i],
+                above: test_above[i],
+                scale: scales[i],
+                probability: test_p[i],
+            })
+        })
         .collect();
+    let score: Vec<f64> = answers.iter().map(|d| d.mean()).collect();
+    let ranges: Vec<Range> = answers
+        .iter()
+        .map(|d| d.range(distribution.levels()))
+        .collect();
+    let test_regression = RegressionMetrics::new(&score, &data.test_score)
+        .map_err(ExperimentError::metric(&cell("evaluate")))?;
     let flagged: Vec<bool> = test_p.iter().map(|&p| p >= threshold.value).collect();
     let interval_report = IntervalReport {
         choice: interval_choice,
@@ -341,6 +361,7 @@ fn train_one(
             classifier_rounds: classifier.rounds(),
             regressor: regressor_spec,
             regressor_rounds: regressor.rounds(),
+            regressor_above_rounds: regressor_above.rounds(),
             features: data.pipeline.names().to_vec(),
             decision_threshold: threshold.value,
             base_rate,
@@ -348,19 +369,37 @@ fn train_one(
             test_regression,
             calibration: calibration_report,
             interval: interval_report,
-            without_genres: None,
+            role: Role::Main,
+            companions: Vec::new(),
         },
         payload: Payload {
             background: background(&data.fit_x, config.seed),
+            shapes: AnswerShapes::fit(&val_p, &val_labels),
             calibration,
-            interval,
+            distribution,
             domain: Domain::fit(tracks, &kept),
+            reference: Reference::fit(tracks, &kept, &select(&labels, &kept)),
+            known: KnownTracks::default(),
             pipeline: data.pipeline,
             classifier,
             regressor,
-            without_genres: None,
+            regressor_above,
+            companions: Vec::new(),
         },
     })
+}
+
+/// The rows of `x` whose score is above `label` (or at or below it), with their scores.
+fn side_rows(
+    x: &FeatureMatrix,
+    score: &[f64],
+    label: u8,
+    above: bool,
+) -> (FeatureMatrix, Vec<f64>) {
+    let rows: Vec<usize> = (0..score.len())
+        .filter(|&i| (score[i] > f64::from(label)) == above)
+        .collect();
+    (x.select_rows(&rows), select(score, &rows))
 }
 
 /// A classifier's calibration on VAL, its F1 threshold on the calibrated VAL probabilities, and
@@ -368,6 +407,7 @@ fn train_one(
 struct Calibrated {
     calibration: Calibration,
     threshold: Threshold,
+    val_p: Vec<f64>,
     test_p: Vec<f64>,
     test_classification: ClassificationMetrics,
     report: CalibrationReport,
@@ -384,7 +424,8 @@ fn calibrate(
     let (calibration, choice) = Calibration::fit(&raw_val, &val_labels).map_err(metric)?;
     let calibrated =
         |raw: &[f64]| -> Vec<f64> { raw.iter().map(|&p| calibration.apply(p)).collect() };
-    let threshold = best_f1_threshold(&calibrated(&raw_val), &val_labels).map_err(metric)?;
+    let val_p = calibrated(&raw_val);
+    let threshold = best_f1_threshold(&val_p, &val_labels).map_err(metric)?;
     let raw_test = classifier.predict_proba(&data.test_x);
     let test_p = calibrated(&raw_test);
     let test_classification =
@@ -400,6 +441,7 @@ fn calibrate(
     Ok(Calibrated {
         calibration,
         threshold,
+        val_p,
         test_p,
         test_classification,
         report,

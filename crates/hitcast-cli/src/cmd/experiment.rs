@@ -64,9 +64,8 @@ pub struct ExperimentArgs {
     /// skipped anyway with --only, --folds or --protocol seed.
     #[arg(long)]
     no_headline: bool,
-    /// Also save the fitted models of the best classifier on VAL and of each setup's best
-    /// regressor to DIR/fits.bin, which `hitcast train --fits` takes instead of fitting them
-    /// again (`hitcast run` does).
+    /// Also save the fitted model of the best classifier on VAL to DIR/fits.bin, which
+    /// `hitcast train --fits` takes instead of fitting it again (`hitcast run` does).
     #[arg(long, conflicts_with = "folds")]
     keep_fits: bool,
     /// Directory for results.json, results.csv and results.md.

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use hitcast::explain::{Contribution, Explanation, SamplingOptions};
-use hitcast::predictor::Prediction;
+use hitcast::predictor::{verdict_phrase, Prediction};
 use serde::Serialize;
 
 use crate::scoring::InputArgs;
@@ -99,8 +99,7 @@ impl ExplainArgs {
                 input
                     .unknown_genres
                     .extend(e.answer.unknown_genres.iter().cloned());
-                input.without_genres +=
-                    u64::from(predictor.answered_without_genres(e.answer.genres_used));
+                input.answered_by(e.answer.model);
                 method.get_or_insert(e.explanation.method);
                 if self.json {
                     let row = JsonRow {
@@ -151,11 +150,11 @@ fn text(e: &Explained, threshold: f64, top: usize) -> String {
     let a = &e.answer;
     let _ = writeln!(
         s,
-        "  probability {:.3}, {:.1}x a typical track's: {} (threshold {:.3}); log-odds {:.2} = base {:.2} {} {:.2}",
+        "  probability {:.3}, {} (threshold {:.3}, {} model); log-odds {:.2} = base {:.2} {} {:.2}",
         x.probability,
-        a.lift,
-        if a.flagged { "flagged as a likely hit" } else { "not flagged" },
+        verdict_phrase(a.probability, a.flagged, a.lift),
         threshold,
+        a.model,
         x.log_odds,
         x.base,
         if x.log_odds >= x.base { "+" } else { "-" },

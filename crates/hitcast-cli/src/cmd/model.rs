@@ -1,15 +1,18 @@
 //! `hitcast model info`: what a saved model says about itself; `model evaluate`: how it does on
-//! a labelled catalogue; `model export`: its booster for XGBoost.
+//! another catalogue, without the tracks it learnt from; `model export`: its booster for
+//! XGBoost.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use hitcast::artifact::load_metadata;
-use hitcast::data::Tracks;
-use hitcast::evaluate::evaluate;
+use hitcast::artifact::{load_metadata, Role};
+use hitcast::data::{read_rows, ReadOptions, Tracks};
+use hitcast::drift::{DriftReport, LARGE, MIN_ROWS, MODERATE};
+use hitcast::evaluate::{evaluate, CatalogueReport, EvaluateOptions};
 use hitcast::fsutil::write_atomic;
+use hitcast::known::KnownTracks;
 use hitcast::predictor::Predictor;
 
 use crate::dataset::{sha256_file, DataArgs};
@@ -21,9 +24,10 @@ use crate::Globals;
 pub enum ModelCommand {
     /// Print a saved model's metadata: how it was trained and how it did on TEST.
     Info(InfoArgs),
-    /// Measure a saved model on a labelled catalogue (another Spotify export, your own tracks
-    /// with their popularity), reading genres and ignoring them, and say which scores it
-    /// better: a genre label carries its own catalogue's meaning.
+    /// Measure a saved model on a catalogue (another Spotify export, your own tracks), reading
+    /// genres and ignoring them, without the tracks its training data holds: with popularity,
+    /// its figures and which way scores it better (a genre label carries its own catalogue's
+    /// meaning); without, how far each input drifted from the training tracks.
     Evaluate(EvaluateArgs),
     /// Write a tree model's booster in XGBoost's JSON format, loadable with
     /// `xgboost.Booster(model_file=...)`. Its inputs are hitcast's feature columns (`model info
@@ -39,7 +43,8 @@ pub struct ExportArgs {
     /// Output format (only xgboost-json).
     #[arg(long, default_value = "xgboost-json", value_parser = ["xgboost-json"])]
     format: String,
-    /// Which model: the classifier (probability) or the regressor (score).
+    /// Which model: the classifier (probability) or the regressor (the score model of tracks
+    /// at or below the label threshold).
     #[arg(long, default_value = "classifier", value_parser = ["classifier", "regressor"])]
     part: String,
     /// Where to write the JSON (atomically).
@@ -54,7 +59,22 @@ pub struct EvaluateArgs {
     model: PathBuf,
     #[command(flatten)]
     data: DataArgs,
-    /// Print the figures as JSON.
+    /// Measure the catalogue's tracks that the model's training data holds (the same track_id,
+    /// or the same danceability, energy, loudness, tempo and duration to three decimals) with
+    /// the rest. By default they are left out, and the figures with them are shown apart: a
+    /// model is rewarded for remembering them.
+    #[arg(long)]
+    keep_known: bool,
+    /// Adapt the answers to the catalogue's own base rate, estimated from the model's answers
+    /// (EM under label shift), and measure the adapted answers. For catalogues that differ from
+    /// the training data in their share of popular tracks only; needs 500 tracks or more.
+    #[arg(long)]
+    adapt_prior: bool,
+    /// Recognise the training tracks in this file (the shipped dataset's column names) instead
+    /// of by the fingerprints the model file keeps.
+    #[arg(long, value_name = "FILE")]
+    training_data: Option<PathBuf>,
+    /// Print the report as JSON.
     #[arg(long)]
     json: bool,
 }
@@ -131,7 +151,7 @@ impl ModelCommand {
                 );
                 let _ = writeln!(
                     s,
-                    "  threshold     {:.4} (chosen on VAL): flagged as a likely hit at {:.1}x the base rate of {}",
+                    "  threshold     {:.4} (chosen on VAL): flagged as a hit contender at {:.1}x the base rate of {} (a likely hit from 50%)",
                     m.decision_threshold,
                     m.decision_threshold / m.base_rate,
                     percent(m.base_rate)
@@ -143,12 +163,20 @@ impl ModelCommand {
                     m.test_regression.r2, m.test_regression.rmse, m.test_regression.mae
                 );
                 s.push_str(&trust_lines(&m));
-                if let Some(c) = &m.without_genres {
+                for c in &m.companions {
                     let t = &c.test_classification;
                     let _ = writeln!(
                         s,
-                        "  no genres     audio-only companion ({} features) for tracks without a genre it learned and --genres ignore; TEST ROC-AUC {:.3}, PR-AUC {:.3}",
+                        "  {:<13} {} ({} features){}; threshold {:.4}, TEST ROC-AUC {:.3}, PR-AUC {:.3}",
+                        c.role.name(),
+                        c.role.describe(),
                         c.features.len(),
+                        match c.role {
+                            Role::NoGenres => " for tracks without a genre it learned and --genres ignore",
+                            Role::NewSong => " for tracks without a track_id",
+                            Role::Main => "",
+                        },
+                        c.decision_threshold,
                         t.roc_auc,
                         t.pr_auc
                     );
@@ -165,24 +193,61 @@ impl EvaluateArgs {
             .map_err(|e| anyhow::anyhow!(e).context(format!("{}", self.model.display())))?;
         let path = self.data.path()?;
         let own = sha256_file(&path)? == predictor.metadata().data_sha256;
-        let loaded = self.data.load()?;
+        let loaded = self.data.load_labelled(false)?;
         let rows = loaded.rows.len();
         let tracks = Tracks::collapse(loaded.rows);
-        let fits = evaluate(&predictor, &tracks).with_context(|| format!("{}", path.display()))?;
-        if self.json {
-            return print_json(&fits);
+        let training = match &self.training_data {
+            Some(file) => {
+                let options = ReadOptions {
+                    require_popularity: false,
+                    ..ReadOptions::labelled()
+                };
+                let loaded = read_rows(file, &options)
+                    .with_context(|| format!("--training-data {}", file.display()))?;
+                Some(KnownTracks::of(&Tracks::collapse(loaded.rows)))
+            }
+            None => None,
+        };
+        if training.is_none() && predictor.artifact().payload.known.is_empty() {
+            tracing::warn!(
+                "{} keeps no fingerprints of its training tracks: give --training-data to leave them out",
+                self.model.display()
+            );
         }
+        let options = EvaluateOptions {
+            keep_known: self.keep_known,
+            adapt_prior: self.adapt_prior,
+            training,
+        };
+        let report = evaluate(&predictor, &tracks, &options)
+            .with_context(|| format!("{}", path.display()))?;
+        if self.json {
+            return print_json(&report);
+        }
+        let threshold = predictor.metadata().label_threshold;
         let mut s = String::new();
-        let _ = writeln!(
+        let labelled = tracks.popularity().is_some();
+        let _ = write!(
             s,
-            "{} on {}: {} tracks ({} rows, one per track_id), {} popular (popularity > {})",
+            "{} on {}: {} tracks ({} rows, one per track_id)",
             self.model.display(),
             path.display(),
             thousands(tracks.len() as u64),
             thousands(rows as u64),
-            percent(fits.first().map_or(0.0, |f| f.popular_rate)),
-            predictor.metadata().label_threshold
         );
+        let _ = match tracks.popularity() {
+            Some(p) => writeln!(
+                s,
+                ", {} popular (popularity > {threshold})",
+                percent(
+                    p.iter().filter(|&&v| v > threshold).count() as f64 / p.len().max(1) as f64
+                )
+            ),
+            None => writeln!(
+                s,
+                ", no popularity: the drift of its inputs, not the model's figures"
+            ),
+        };
         if own {
             let _ = writeln!(
                 s,
@@ -190,73 +255,161 @@ impl EvaluateArgs {
                  these figures are optimistic; `model info` has its TEST figures"
             );
         }
-        let _ = writeln!(
-            s,
-            "\n  genres  ROC-AUC  PR-AUC  ECE     mean p  flagged: precision  recall  score MAE  range coverage  width"
-        );
-        for f in &fits {
+        known_lines(&mut s, &report);
+        if !report.fits.is_empty() {
             let _ = writeln!(
                 s,
-                "  {:<6}  {:.3}    {:.3}   {:.4}  {:.4}           {:.3}      {:.3}   {:>9.2}  {:>14}  {:>5.1}",
-                f.genres,
-                f.roc_auc,
-                f.pr_auc,
-                f.ece,
-                f.mean_probability,
-                f.flagged.precision(),
-                f.flagged.recall(),
-                f.score.mae,
-                percent(f.range.coverage),
-                f.range.mean_width
+                "\n  genres  ROC-AUC  PR-AUC  ECE     mean p  flagged: precision  recall  score MAE  range coverage  width"
             );
+            for f in &report.fits {
+                let _ = writeln!(
+                    s,
+                    "  {:<6}  {:.3}    {:.3}   {:.4}  {:.4}           {:.3}      {:.3}   {:>9.2}  {:>14}  {:>5.1}",
+                    f.genres,
+                    f.roc_auc,
+                    f.pr_auc,
+                    f.ece,
+                    f.mean_probability,
+                    f.flagged.precision(),
+                    f.flagged.recall(),
+                    f.score.mae,
+                    percent(f.range.coverage),
+                    f.range.mean_width
+                );
+            }
+            if !report.with_known.is_empty() {
+                let with: Vec<String> = report
+                    .with_known
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "genres {} ROC-AUC {:.3}, PR-AUC {:.3}",
+                            f.genres, f.roc_auc, f.pr_auc
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(
+                    s,
+                    "  with the {} known tracks: {}",
+                    thousands(report.known.total() as u64),
+                    with.join("; ")
+                );
+            }
         }
-        let _ = writeln!(s);
-        if let Some(using) = fits.first().filter(|f| f.without_genres > 0.0) {
+        for outcome in &report.priors {
+            let way = if outcome.genres == "use" {
+                "genres read"
+            } else {
+                "genres ignored"
+            };
+            let _ = match (&outcome.estimate, &outcome.refused) {
+                (Some(e), _) => writeln!(
+                    s,
+                    "  prior ({way:<14}) adapted to {}, the base rate EM estimates for these tracks (the model's is {}; mean answer {}){}",
+                    percent(e.estimate),
+                    percent(e.training),
+                    percent(e.mean_probability),
+                    if labelled { "; its figures above are the adapted answers'" } else { "" }
+                ),
+                (None, Some(why)) => writeln!(s, "  prior ({way:<14}) {why}"),
+                (None, None) => Ok(()),
+            };
+        }
+        if let Some(drift) = &report.drift {
+            drift_lines(&mut s, drift);
+        }
+        if let Some(advice) = &report.advice {
             let _ = writeln!(
                 s,
-                "  reading genres, {} of tracks had no genre the model knows: its audio-only companion scored them",
-                percent(using.without_genres)
+                "\n  {} {}",
+                advice.reason,
+                if advice.genres == "ignore" {
+                    "Score it with --genres ignore."
+                } else {
+                    "Keep the default, --genres use."
+                }
             );
-        }
-        match fits.as_slice() {
-            [using, ignoring] if ignoring.pr_auc > using.pr_auc => {
-                let (better, worse) = two_apart(ignoring.pr_auc, using.pr_auc);
-                let _ = writeln!(
-                    s,
-                    "  Ignoring genres ranks this catalogue's popular tracks better (PR-AUC {better} against {worse}): its genre labels do not mean what they mean in the training data. Score it with --genres ignore.",
-                );
-            }
-            [using, ignoring] => {
-                let (better, worse) = two_apart(using.pr_auc, ignoring.pr_auc);
-                let _ = writeln!(
-                    s,
-                    "  Reading genres ranks this catalogue's popular tracks better (PR-AUC {better} against {worse}): keep the default, --genres use.",
-                );
-            }
-            _ => {}
         }
         emit(&s)
     }
 }
 
-/// Two figures to three decimals, or to as many more as tell them apart (up to six): "0.139
-/// against 0.139" reads as a tie the verdict then breaks.
-pub(crate) fn two_apart(a: f64, b: f64) -> (String, String) {
-    let digits = (3..=6)
-        .find(|&d| format!("{a:.d$}") != format!("{b:.d$}"))
-        .unwrap_or(6);
-    (format!("{a:.digits$}"), format!("{b:.digits$}"))
+/// What the report says of the tracks the training data holds.
+fn known_lines(s: &mut String, report: &CatalogueReport) {
+    let k = &report.known;
+    if k.total() == 0 {
+        let _ = writeln!(
+            s,
+            "  known         none of its tracks is one the model's training data holds"
+        );
+        return;
+    }
+    let rates = match (k.popular_rate, k.others_popular_rate) {
+        (Some(known), Some(others)) => format!(
+            ": {} popular against {} for the rest",
+            percent(known),
+            percent(others)
+        ),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        s,
+        "  known         {} tracks the model's training data holds ({} by track_id, {} more by their exact audio){rates}; {}",
+        thousands(k.total() as u64),
+        thousands(k.by_id as u64),
+        thousands(k.by_audio as u64),
+        if k.kept {
+            "measured with the rest (--keep-known)"
+        } else {
+            "left out (--keep-known measures them)"
+        }
+    );
+    if !k.kept {
+        let popular = report
+            .fits
+            .first()
+            .map(|f| format!(", {} popular", percent(f.popular_rate)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "  measured      {} tracks{popular}",
+            thousands(report.measured as u64)
+        );
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::two_apart;
-
-    #[test]
-    fn two_figures_get_the_digits_that_tell_them_apart() {
-        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
-        assert_eq!(two_apart(0.156, 0.137), pair("0.156", "0.137"));
-        assert_eq!(two_apart(0.13912, 0.13881), pair("0.1391", "0.1388"));
-        assert_eq!(two_apart(0.5, 0.5), pair("0.500000", "0.500000"));
+/// The drift report in a few lines: the inputs that moved a lot, then some.
+fn drift_lines(s: &mut String, drift: &DriftReport) {
+    let list = |lo: f64, hi: f64| -> Vec<String> {
+        drift
+            .columns
+            .iter()
+            .filter(|c| c.psi > lo && c.psi <= hi)
+            .map(|c| format!("{} ({:.2})", c.column, c.psi))
+            .collect()
+    };
+    let (large, some) = (list(LARGE, f64::INFINITY), list(MODERATE, LARGE));
+    let still = drift.columns.len() - large.len() - some.len();
+    let _ = writeln!(
+        s,
+        "\n  drift         population stability index of each input against the training tracks (over {}: moved a lot; {}-{}: some)",
+        LARGE, MODERATE, LARGE
+    );
+    for (what, names) in [("moved a lot", large), ("moved some", some)] {
+        if !names.is_empty() {
+            let _ = writeln!(s, "    {what:<12}{}", names.join(", "));
+        }
+    }
+    let _ = writeln!(
+        s,
+        "    not moved   {still} of the {} inputs",
+        drift.columns.len()
+    );
+    if drift.rows < MIN_ROWS {
+        let _ = writeln!(
+            s,
+            "    ({} tracks are too few for these figures to mean much)",
+            drift.rows
+        );
     }
 }

@@ -10,10 +10,10 @@ use anyhow::Context;
 use clap::Args;
 use hitcast::data::{Column, RawRow};
 use hitcast::fsutil::AtomicFile;
-use hitcast::predictor::{Chance, Prediction, ANSWER_COLUMNS, SCORE_COLUMNS};
+use hitcast::predictor::{self, Chance, Prediction, ANSWER_COLUMNS, SCORE_COLUMNS};
 use hitcast_arrow::{answers_batch, answers_schema, chances_batch, chances_schema, ParquetSink};
 
-use crate::output::thousands;
+use crate::output::{percent, thousands};
 use crate::scoring::InputArgs;
 use crate::Globals;
 
@@ -26,10 +26,13 @@ pub struct PredictArgs {
     #[command(flatten)]
     input: InputArgs,
     /// Where to write the answers (written atomically): Parquet when the name ends in .parquet,
-    /// else CSV. Columns: track_id, popularity_probability
-    /// (calibrated), flagged (1 = a likely hit), lift (the probability over a typical track's),
-    /// predicted_popularity with its range popularity_low and popularity_high, and warnings (the
-    /// inputs beyond what the model saw in training, `;`-separated).
+    /// else CSV. Columns: track_id, popularity_probability (calibrated: the chance of a score
+    /// above the label threshold), flagged (1 = a hit contender: the chance reaches the
+    /// model's threshold), lift (the probability over a typical track's), predicted_popularity
+    /// with its range popularity_low and popularity_high (the mean and quantiles of one score
+    /// distribution whose chance above the threshold is the probability), warnings (the inputs
+    /// beyond what the model saw in training, `;`-separated) and model (which model answered:
+    /// main, new-song for a row without track_id, or no-genres for a track with no genre the model knows).
     #[arg(long, value_name = "FILE")]
     output: PathBuf,
     /// Copy input columns into the output after the predictions, by hitcast name (after --map),
@@ -43,20 +46,55 @@ pub struct PredictArgs {
     /// Rows scored at a time (memory grows with it).
     #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u32).range(1..))]
     batch: u32,
+    /// Adapt the answers to the file's own share of popular tracks, estimated from the model's
+    /// answers (EM under label shift; a first pass over the file): every chance, flag, lift,
+    /// score and range moves with it. For a catalogue that differs from the training data in
+    /// its share of hits only (a playlist of hits, say), of 500 tracks or more; refused, with
+    /// the reason, when the file's answers or inputs show it differs in more, or its share is
+    /// not clearly another.
+    #[arg(long)]
+    adapt_prior: bool,
 }
 
 impl PredictArgs {
     /// Scores the file.
     pub fn run(self, globals: Globals) -> anyhow::Result<()> {
         let started = Instant::now();
-        let predictor = self.input.predictor(&self.model)?;
+        let mut predictor = self.input.predictor(&self.model)?;
+        let mut evidence = predictor.evidence();
+        if self.adapt_prior {
+            // A first pass: the unadapted answers and the inputs of every row.
+            self.input
+                .batches(self.batch as usize)?
+                .read_ahead(|batch| {
+                    let inputs: Vec<_> = batch.iter().map(predictor::input).collect();
+                    Ok(predictor.gather(&inputs, &mut evidence)?)
+                })?;
+            match predictor.estimate_prior(&evidence) {
+                Ok(e) => {
+                    tracing::warn!(
+                        "adapted to a base rate of {} (± {}), estimated from the answers; the model's is {}",
+                        percent(e.estimate),
+                        percent(e.standard_error),
+                        percent(e.training)
+                    );
+                    predictor = predictor.with_prior(e.estimate);
+                }
+                Err(e) => tracing::warn!("--adapt-prior: {e}"),
+            }
+        }
         let input = self.input.batches(self.batch as usize)?;
         let mut out = Answers::create(&self.output, &self.keep, !self.no_score)?;
         let mut warned = 0u64;
         let mut written = 0u64;
-        let mut without_genres = 0u64;
+        let mut answered = Vec::new();
         let mut unknown_genres = BTreeSet::new();
+        let count_drift = !self.adapt_prior;
         let mut input = input.read_ahead(|batch| {
+            if count_drift {
+                let inputs: Vec<_> = batch.iter().map(predictor::input).collect();
+                predictor.count_drift(&inputs, &mut evidence.counts);
+            }
             let (chances, predictions) = if self.no_score {
                 (predictor.chances_rows(&batch)?, None)
             } else {
@@ -67,7 +105,7 @@ impl PredictArgs {
                 )
             };
             for c in &chances {
-                without_genres += u64::from(predictor.answered_without_genres(c.genres_used));
+                answered.push(c.model);
                 unknown_genres.extend(c.unknown_genres.iter().cloned());
                 warned += u64::from(!c.warnings.is_empty());
             }
@@ -75,10 +113,25 @@ impl PredictArgs {
             written += batch.len() as u64;
             Ok(())
         })?;
-        input.without_genres += without_genres;
+        for role in answered {
+            input.answered_by(role);
+        }
         input.unknown_genres.extend(unknown_genres);
         out.commit()?;
         input.report();
+        if let Some(drift) = predictor.reference().report(&evidence.counts) {
+            let moved: Vec<String> = drift
+                .large()
+                .iter()
+                .map(|c| format!("{} (PSI {:.2})", c.column, c.psi))
+                .collect();
+            if !moved.is_empty() {
+                tracing::warn!(
+                    "these tracks moved a lot from the training tracks in {}: the model's figures may not hold for them (`hitcast model evaluate` measures a labelled sample; --genres ignore if their genres mean something else)",
+                    moved.join(", ")
+                );
+            }
+        }
         if warned > 0 {
             tracing::warn!(
                 "{} row(s) have inputs beyond what the model saw in training (see the warnings column): treat their answers with care",
@@ -168,6 +221,7 @@ impl Answers {
                         );
                     }
                     fields.push(c.warning_fields());
+                    fields.push(c.model.name().to_owned());
                     let kept = keep.iter().map(|&column| row.field(column));
                     writer.write_record(fields.into_iter().chain(kept))?;
                 }

@@ -7,7 +7,7 @@
 //!
 //! The honest grid keeps its chosen cells' fitted models (`--keep-fits`), and the train step
 //! takes them (`--fits`) instead of fitting the same models again; it fits only what the grid
-//! does not (the score's range, the audio-only companion).
+//! does not (the score's range, the no-genres companion).
 //!
 //! Everything is written to a temporary directory beside `--out` and moved into place at the
 //! end, so an interrupted run leaves the previous results as they were.
@@ -425,7 +425,7 @@ fn summary(
     );
     let _ = writeln!(
         s,
-        "  TEST ({} tracks, {:.1}% popular): of the tracks it flags as likely hits, {:.0}% are popular; it finds {:.0}% of the popular ones.\n  ROC-AUC {:.3}  PR-AUC {:.3}  F1 {:.3}; score R² {:.3}, MAE {:.1}",
+        "  TEST ({} tracks, {:.1}% popular): of the tracks it flags as hit contenders, {:.0}% are popular; it finds {:.0}% of the popular ones.\n  ROC-AUC {:.3}  PR-AUC {:.3}  F1 {:.3}; score R² {:.3}, MAE {:.1}",
         c.rows,
         c.positive_rate * 100.0,
         c.precision * 100.0,

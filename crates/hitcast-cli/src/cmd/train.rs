@@ -47,9 +47,9 @@ pub struct TrainArgs {
     params: Vec<(String, String, String)>,
     #[command(flatten)]
     tune: crate::cmd::experiment::TuneArgs,
-    /// Share of tracks whose true score should fall in their predicted range (split conformal
-    /// or conformalized quantile regression, calibrated on VAL), strictly between 0 and 1.
-    #[arg(long, default_value_t = hitcast::interval::DEFAULT_COVERAGE)]
+    /// Share of tracks whose true score should fall in their predicted range (quantiles of each
+    /// track's score distribution, at levels chosen on VAL), strictly between 0 and 1.
+    #[arg(long, default_value_t = hitcast::distribution::DEFAULT_COVERAGE)]
     coverage: f64,
     /// Fitted models kept by `hitcast experiment --keep-fits`: the classifier or regressor
     /// that is the very fit this training would make (same cell, parameters, seed and rows)

@@ -651,18 +651,28 @@ fn train_saves_a_model_that_info_reads_and_that_is_deterministic() {
     assert_eq!(info["features"].as_array().unwrap().len(), 139);
     assert!(info["test_classification"]["roc_auc"].as_f64().unwrap() > 0.85);
     assert_eq!(info["test_classification"]["rows"], 17_993);
-    // With its audio-only companion: the 14 audio columns, the same TEST rows.
-    let companion = &info["without_genres"];
-    assert_eq!(companion["features"].as_array().unwrap().len(), 14);
-    assert_eq!(companion["test_classification"]["rows"], 17_993);
-    assert_eq!(companion["classifier"]["family"], "logistic");
+    // With its companions, on the same TEST rows: for new songs, all but the genre count
+    // (138 features); without genres, the 14 audio columns and the 8 extras that read none.
+    let companions = info["companions"].as_array().unwrap();
+    let roles: Vec<&str> = companions
+        .iter()
+        .map(|c| c["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["new-song", "no-genres"]);
+    for (companion, width) in companions.iter().zip([138, 22]) {
+        assert_eq!(companion["features"].as_array().unwrap().len(), width);
+        assert_eq!(companion["test_classification"]["rows"], 17_993);
+        assert_eq!(companion["classifier"]["family"], "logistic");
+    }
+    let names = companions[0]["features"].as_array().unwrap();
+    assert!(!names.iter().any(|n| n == "n_genres"));
 
     // Same data, parameters and seed: the same bytes, the creation time aside.
     assert!(train("b.hitcast").status.success());
     let load = |name: &str| {
         let mut a = hitcast::artifact::Artifact::load(&dir.join(name)).unwrap();
         a.metadata.created_unix = 0;
-        if let Some(c) = a.metadata.without_genres.as_mut() {
+        for c in &mut a.metadata.companions {
             c.created_unix = 0;
         }
         a.to_bytes().unwrap()
@@ -712,16 +722,18 @@ fn train_saves_a_model_that_info_reads_and_that_is_deterministic() {
     let said = with_fits("g3.hitcast", "gbm");
     assert!(
         said.contains(&format!(
-            "fits          classification/raw/undersample/gbm and regression/raw/none/gbm taken from {}",
+            "fits          classification/raw/undersample/gbm taken from {}",
             fits.display()
         )),
         "{said}"
     );
     assert_eq!(load("g1.hitcast"), load("g3.hitcast"));
-    // A logistic classifier is not the grid's: fitted here; the score's booster is taken.
+    // A logistic classifier is not the grid's: fitted here. (The score models are fitted on
+    // each side of the label threshold, which no grid cell does: always fitted here.)
     let said = with_fits("l.hitcast", "logreg");
     assert!(
-        said.contains("fits          regression/raw/none/gbm taken from "),
+        said.contains("fits          none in ")
+            && said.contains(" is this training's; all fitted here"),
         "{said}"
     );
     std::fs::write(&fits, b"not fits").unwrap();
@@ -806,7 +818,7 @@ fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
     assert_eq!(
         lines[0],
         "track_id,popularity_probability,flagged,lift,predicted_popularity,popularity_low,\
-         popularity_high,warnings,track_name,explicit,tempo"
+         popularity_high,warnings,model,track_name,explicit,tempo"
     );
     assert!(lines[1].ends_with(",Comedy,false,87.917"), "{}", lines[1]);
     assert_eq!(lines.len(), 3);
@@ -916,17 +928,42 @@ fn predict_scores_a_file_without_track_ids_and_counts_the_genres_it_does_not_kno
         said.contains("genres the model does not know (not read): chillhop (2), vaporwave (1)\n"),
         "{said}"
     );
+    // Rows without an id are new songs: the new-song model answers them (the no-genres one
+    // where no genre is known), and says so.
+    assert!(
+        said.contains("rows answered by: new-song model 48 (rows without track_id); model without genres 2 (no genre the model knows)"),
+        "{said}"
+    );
     let text = std::fs::read_to_string(&output).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 51);
     assert!(lines[1..].iter().all(|l| l.starts_with(',')), "{text}");
-    assert!(lines[1].ends_with(",r-n-b;hip-hop"), "{}", lines[1]);
-    assert!(lines[4].ends_with(",vaporwave;pop"), "{}", lines[4]);
-    // The same rows with their ids score the same.
-    assert_eq!(
-        predicted(serve::model(), &no_ids, &output),
-        predicted(serve::model(), &with_ids, &dir.join("ids.out.csv"))
+    assert!(
+        lines[1].ends_with(",new-song,r-n-b;hip-hop"),
+        "{}",
+        lines[1]
     );
+    assert!(lines[2].ends_with(",no-genres,chillhop"), "{}", lines[2]);
+    assert!(
+        lines[4].ends_with(",new-song,vaporwave;pop"),
+        "{}",
+        lines[4]
+    );
+    // The same rows with their ids are catalogue tracks: the main model answers them, and
+    // differently, as it also reads how many genres the catalogue lists them under.
+    let with_ids_out = dir.join("ids.out.csv");
+    let (new, listed) = (
+        predicted(serve::model(), &no_ids, &output),
+        predicted(serve::model(), &with_ids, &with_ids_out),
+    );
+    assert_ne!(new, listed);
+    let listed_text = std::fs::read_to_string(&with_ids_out).unwrap();
+    assert!(
+        listed_text.lines().nth(1).unwrap().ends_with(",main"),
+        "{listed_text}"
+    );
+    // Where the no-genres model answers both, they agree.
+    assert_eq!(new[1], listed[1]);
 
     // Training needs the ids.
     let o = hitcast(&["data", "check", "--data", no_ids.to_str().unwrap()]);
@@ -1239,7 +1276,7 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
     // fitted models were removed once the model file held what it needs.
     assert!(
         trained.contains(&format!(
-            "fits          classification/{setup}/{strategy}/{model} and regression/{setup}/"
+            "fits          classification/{setup}/{strategy}/{model} taken from"
         )),
         "{trained}"
     );
@@ -1561,7 +1598,7 @@ fn run_on_another_catalogue_prints_a_serve_line_that_searches_it() {
 }
 
 #[test]
-fn a_model_scores_another_catalogue_with_genres_or_as_its_audio_only_twin() {
+fn a_model_scores_another_catalogue_without_its_training_tracks_and_with_genres_or_without() {
     let Some(external) = external() else {
         return;
     };
@@ -1576,32 +1613,55 @@ fn a_model_scores_another_catalogue_with_genres_or_as_its_audio_only_twin() {
             "--data",
             external,
         ];
-        args.extend(["--map", map]);
         args.extend(extra);
         hitcast(&args)
     };
-    let o = evaluate(&["--json"]);
+    let o = evaluate(&["--map", map, "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let fits = stdout_json(&o);
-    let fits = fits.as_array().unwrap();
+    let report = stdout_json(&o);
+    // 32,833 rows, one per track_id; 1,964 share an id with the training data, 288 more its
+    // exact audio values, and they are left out.
+    assert_eq!(report["tracks"], 28356);
+    assert_eq!(report["known"]["by_id"], 1964);
+    assert_eq!(report["known"]["by_audio"], 288);
+    assert_eq!(report["measured"], 28356 - 1964 - 288);
+    assert!(
+        report["known"]["popular_rate"].as_f64().unwrap() > 0.3,
+        "{report}"
+    );
+    let fits = report["fits"].as_array().unwrap();
     assert_eq!(fits.len(), 2);
     assert_eq!(fits[0]["genres"], "use");
     assert_eq!(fits[1]["genres"], "ignore");
     for f in fits {
-        // 32,833 rows, one per track_id.
-        assert_eq!(f["tracks"], 28356);
-        assert!((f["popular_rate"].as_f64().unwrap() - 2054.0 / 28356.0).abs() < 1e-12);
+        assert_eq!(f["tracks"], 26104);
+        let rate = f["popular_rate"].as_f64().unwrap();
+        assert!((rate - 0.050).abs() < 0.001, "{f}");
         let roc = f["roc_auc"].as_f64().unwrap();
         assert!(roc > 0.6 && roc < 0.8, "{f}");
     }
     // Every genre of the sample is one the model learned; ignoring them, the companion answers.
     assert_eq!(fits[0]["without_genres"], 0.0);
     assert_eq!(fits[1]["without_genres"], 1.0);
+    // The known tracks make every figure look better.
+    let with = report["with_known"].as_array().unwrap();
+    for (clean, all) in fits.iter().zip(with) {
+        assert_eq!(all["tracks"], 28356);
+        assert!(all["pr_auc"].as_f64().unwrap() > clean["pr_auc"].as_f64().unwrap());
+    }
+    // The genres are what moved most.
+    let drift = report["drift"]["columns"].as_array().unwrap();
+    assert_eq!(drift[0]["column"], "genres");
+    assert!(drift[0]["psi"].as_f64().unwrap() > 1.0);
+    // Kept, they are measured with the rest.
+    let kept = stdout_json(&evaluate(&["--map", map, "--json", "--keep-known"]));
+    assert_eq!(kept["fits"][0]["tracks"], 28356);
+    assert!((kept["fits"][0]["popular_rate"].as_f64().unwrap() - 2054.0 / 28356.0).abs() < 1e-12);
 
     // Ignoring genres, the model answers as the same families trained without genre columns
-    // on the same rows: the issue's yardstick, met by construction and checked here.
+    // on the same rows (--features no-genres), to the last digit.
     let dir = scratch("external-twin");
-    let audio = dir.join("audio.hitcast");
+    let twin_model = dir.join("no-genres.hitcast");
     let o = hitcast(&[
         "train",
         "--data",
@@ -1615,28 +1675,36 @@ fn a_model_scores_another_catalogue_with_genres_or_as_its_audio_only_twin() {
         "--setup",
         "raw",
         "--features",
-        "audio",
+        "no-genres",
         "--out",
-        audio.to_str().unwrap(),
+        twin_model.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let input = Path::new(external);
+    // Every column but the last, which names the model that answered.
+    let answers = |text: String| -> Vec<String> {
+        text.lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_owned())
+            .collect()
+    };
     let ignoring = {
         let out = dir.join("ignore.csv");
         let o = predict(model, input, &out, &["--map", map, "--genres", "ignore"]);
         assert!(o.status.success(), "{}", stderr(&o));
-        std::fs::read_to_string(out).unwrap()
+        let text = std::fs::read_to_string(out).unwrap();
+        assert!(text.lines().skip(1).all(|l| l.ends_with(",no-genres")));
+        answers(text)
     };
     let twin = {
         let out = dir.join("twin.csv");
-        let o = predict(&audio, input, &out, &["--map", map]);
+        let o = predict(&twin_model, input, &out, &["--map", map]);
         assert!(o.status.success(), "{}", stderr(&o));
-        std::fs::read_to_string(out).unwrap()
+        answers(std::fs::read_to_string(out).unwrap())
     };
     assert_eq!(ignoring, twin);
 
     // The text names the better use for this catalogue, from the figures above.
-    let o = evaluate(&[]);
+    let o = evaluate(&["--map", map]);
     let text = String::from_utf8(o.stdout).unwrap();
     let (using, ignoring) = (
         fits[0]["pr_auc"].as_f64().unwrap(),
@@ -1652,8 +1720,49 @@ fn a_model_scores_another_catalogue_with_genres_or_as_its_audio_only_twin() {
         format!("Reading genres ranks this catalogue's popular tracks better (PR-AUC {using:.d$} against {ignoring:.d$})")
     };
     assert!(text.contains(&verdict), "{text}");
+    for said in [
+        "28,356 tracks (32,833 rows, one per track_id), 7.2% popular",
+        "known         2,252 tracks the model's training data holds (1,964 by track_id, 288 more by their exact audio)",
+        "measured      26,104 tracks, 5.0% popular",
+        "moved a lot genres (",
+    ] {
+        assert!(text.contains(said), "{said} in {text}");
+    }
+
+    // Adapting the prior is refused for this sample, with the reason, and changes nothing.
+    let o = evaluate(&["--map", map, "--adapt-prior", "--json"]);
+    let adapted = stdout_json(&o);
+    for (outcome, fit) in adapted["priors"].as_array().unwrap().iter().zip(fits) {
+        let reason = outcome["refused"].as_str().unwrap();
+        assert!(
+            reason.starts_with(
+                "these tracks differ from the training tracks in more than their share of hits"
+            ),
+            "{reason}"
+        );
+        let same = adapted["fits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["genres"] == fit["genres"])
+            .unwrap();
+        assert_eq!(same["ece"], fit["ece"]);
+    }
+
+    // Without popularity: the drift, and advice from the genres' drift alone.
+    let o = evaluate(&[
+        "--map",
+        "track_artist=artists,track_album_name=album_name,playlist_genre=track_genre",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
     assert!(
-        text.contains("28,356 tracks (32,833 rows, one per track_id), 7.2% popular"),
+        text.contains("no popularity: the drift of its inputs, not the model's figures"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Its genres moved a lot from the training tracks' (PSI ")
+            && text.contains("Score it with --genres ignore."),
         "{text}"
     );
 }

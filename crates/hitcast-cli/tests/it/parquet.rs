@@ -150,6 +150,7 @@ fn parquet_scores_and_loads_as_csv_does() {
             "popularity_low",
             "popularity_high",
             "warnings",
+            "model",
             "track_name",
             "popularity",
             "explicit",
@@ -157,7 +158,8 @@ fn parquet_scores_and_loads_as_csv_does() {
         ]
     );
     assert_eq!(schema.field(2).data_type(), &DataType::Boolean);
-    assert_eq!(schema.field(9).data_type(), &DataType::UInt8);
+    assert_eq!(schema.field(8).data_type(), &DataType::Utf8);
+    assert_eq!(schema.field(10).data_type(), &DataType::UInt8);
     let mut csv_lines = csv_text.lines().skip(1);
     let mut n = 0;
     for batch in &batches {
@@ -229,6 +231,7 @@ fn parquet_scores_and_loads_as_csv_does() {
             "flagged",
             "lift",
             "warnings",
+            "model",
             "track_name",
             "popularity",
             "explicit",

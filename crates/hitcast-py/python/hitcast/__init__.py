@@ -14,6 +14,7 @@ shared between threads.
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any, Dict, Iterable, Mapping, Optional
 
 from . import _hitcast
@@ -28,7 +29,7 @@ ANSWER_COLUMNS = tuple(_hitcast.ANSWER_COLUMNS)
 def load(path: str, *, genres: str = "use") -> "Model":
     """Loads and checks a model file written by ``hitcast train``.
 
-    ``genres="ignore"`` scores every track with the model's audio-only companion, for a
+    ``genres="ignore"`` scores every track with the model's no-genres companion, for a
     catalogue whose genre labels mean something else than the training data's.
     Raises ``OSError`` when the file cannot be read or is not a valid model.
     """
@@ -69,6 +70,7 @@ class Model:
         keep: Iterable[str] = (),
         on_error: str = "fail",
         score: bool = True,
+        adapt_prior: bool = False,
     ) -> Any:
         """Scores ``tracks``; returns one row per track in the same kind of frame.
 
@@ -78,21 +80,62 @@ class Model:
         hitcast name) after the answers. A bad value raises ``ValueError`` naming its row and
         column; ``on_error="skip"`` drops such rows instead.
 
-        The answers: ``track_id``, ``popularity_probability`` (calibrated), ``flagged`` (a
-        likely hit), ``lift`` (the probability over a typical track's),
-        ``predicted_popularity`` with its range ``popularity_low`` to ``popularity_high``, and
-        ``warnings`` (inputs beyond what the model saw in training, ``;``-separated).
+        The answers: ``track_id``, ``popularity_probability`` (calibrated: the chance of a
+        popular score), ``flagged`` (a hit contender: the chance reaches the answering model's
+        threshold), ``lift`` (the probability over a typical track's),
+        ``predicted_popularity`` with its range ``popularity_low`` to ``popularity_high`` (the
+        mean and quantiles of one score distribution whose chance of a popular score is the
+        probability), ``warnings`` (inputs beyond what the model saw in training,
+        ``;``-separated) and ``model`` (which model answered: ``main``, ``new-song`` for a row
+        without ``track_id``, ``no-genres`` for one with no genre the model knows).
         ``score=False`` leaves out the score and its range, and runs the classifier alone:
         about twice as fast, for a catalogue where only the chance matters.
+
+        ``adapt_prior=True`` first estimates the tracks' own share of popular tracks from the
+        model's answers (``estimate_prior``) and adapts every answer to it, for a catalogue that
+        differs from the training data in its share of hits only (a playlist of hits, say).
+        When the estimate is refused (fewer than 500 tracks, tracks that differ in more than
+        their share of hits, or a share not clearly another) a ``UserWarning`` says why and the
+        answers are not adapted.
         """
+        data = _arrow(tracks)
+        prior = None
+        if adapt_prior:
+            data = _twice(data)
+            try:
+                prior = self.estimate_prior(data, columns=columns, on_error=on_error)["estimate"]
+            except ValueError as refused:
+                warnings.warn(f"adapt_prior: {refused}", UserWarning, stacklevel=2)
         result = self._model.predict(
-            _arrow(tracks),
+            data,
             columns=_pairs(columns),
             keep=list(keep),
             on_error=on_error,
             score=score,
+            prior=prior,
         )
         return _like(tracks, result)
+
+    def estimate_prior(
+        self,
+        tracks: Any,
+        *,
+        columns: Optional[Mapping[str, str]] = None,
+        on_error: str = "fail",
+    ) -> Dict[str, Any]:
+        """The share of popular tracks in ``tracks``, estimated from the model's answers by EM
+        under label shift (``hitcast predict --adapt-prior``): a dict with ``estimate``, its
+        ``standard_error``, the model's ``training`` rate, the ``mean_probability`` of the
+        answers and the checks' misfits. Raises ``ValueError`` with the reason when the estimate
+        is refused: fewer than 500 tracks, answers or inputs that show the tracks differ from
+        the training tracks in more than their share of hits, or a share not clearly the
+        training one or another.
+        """
+        return json.loads(
+            self._model.estimate_prior(
+                _arrow(tracks), columns=_pairs(columns), on_error=on_error
+            )
+        )
 
     def explain(
         self,
@@ -152,6 +195,15 @@ def _arrow(tracks: Any) -> Any:
     raise TypeError(
         f"tracks: expected a pandas or polars DataFrame or an Arrow table, got {type(tracks).__name__}"
     )
+
+
+def _twice(data: Any) -> Any:
+    """Tracks that can be read twice: a stream becomes a table."""
+    if hasattr(data, "__arrow_c_stream__") and type(data).__name__ == "RecordBatchReader":
+        import pyarrow
+
+        return pyarrow.table(data)
+    return data
 
 
 def _like(tracks: Any, result: Any) -> Any:

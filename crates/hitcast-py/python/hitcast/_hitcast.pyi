@@ -19,7 +19,15 @@ class Model:
         keep: List[str] = ...,
         on_error: str = "fail",
         score: bool = True,
+        prior: Optional[float] = None,
     ) -> Any: ...
+    def estimate_prior(
+        self,
+        tracks: Any,
+        *,
+        columns: Optional[List[Tuple[str, str]]] = None,
+        on_error: str = "fail",
+    ) -> str: ...
     def explain(
         self,
         tracks: Any,

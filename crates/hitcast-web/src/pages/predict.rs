@@ -8,9 +8,11 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use hitcast::artifact::Role;
 use hitcast::data::{Column, N_AUDIO};
 use hitcast::explain::{probability, Contribution, Explanation, ScoreExplanation};
 use hitcast::features::CONTINUOUS;
+use hitcast::predictor::times;
 use maud::{html, Markup};
 
 use super::{page, respond};
@@ -513,8 +515,9 @@ fn result_panel(
     s: &Scored,
     loaded: Option<&Found>,
 ) -> Markup {
-    let m = state.predictor.metadata();
     let a = &s.answer;
+    // The figures of the model that answered, not the main model's.
+    let m = state.predictor.metadata_of(a.model);
     // Within its genres when it has some: a pop track's neighbours in sound are other pop
     // tracks, not the children's song that happens to share its tempo and energy.
     let same_genre = !track.genres.is_empty();
@@ -560,18 +563,23 @@ fn result_panel(
                 }
                 p {
                     span #label .(if a.flagged { "badge popular" } else { "badge" }) { (s.label) }
-                    @if a.flagged {
-                        " " (format!("{:.0}x", a.lift)) " the chance of a typical track (" (format!("{:.1}%", m.base_rate * 100.0))
-                        " of training tracks are popular); tracks are flagged from " (format!("{:.1}%", m.decision_threshold * 100.0)) "."
-                    } @else {
-                        " " (format!("{:.1}x", a.lift)) " the chance of a typical track (" (format!("{:.1}%", m.base_rate * 100.0))
-                        " of training tracks are popular); tracks are flagged as likely hits from " (format!("{:.1}%", m.decision_threshold * 100.0)) "."
-                    }
+                    " " (times(a.lift)) " the chance of a typical track (" (format!("{:.1}%", m.base_rate * 100.0))
+                    " of training tracks are popular). Tracks are flagged as hit contenders from a "
+                    (format!("{:.1}%", m.decision_threshold * 100.0)) " chance"
+                    @if a.flagged && a.probability < 0.5 { ": a flagged track is many times a typical track's chance, and still more likely not to be popular" }
+                    "."
                 }
                 p {
                     "Predicted popularity score: " b #score { (format!("{:.0}", a.popularity)) } " out of 100, likely between "
                     b #score-low { (format!("{:.0}", a.popularity_low)) } " and " b #score-high { (format!("{:.0}", a.popularity_high)) }
-                    " (" (format!("{:.0}%", m.interval.choice.coverage * 100.0)) " of test tracks fall in their range)."
+                    " (" (format!("{:.0}%", m.interval.choice.coverage * 100.0)) " of test tracks fall in their range). "
+                    "The score is the average of the scores the track could reach, its "
+                    (format!("{:.1}%", a.probability * 100.0)) " chance of one above " (m.label_threshold) " included."
+                }
+                p.muted #answered-by data-model=(a.model.name()) {
+                    "Answered by " (a.model.describe()) (answered_because(a.model)) ". On test tracks it ranks popular ones with ROC-AUC "
+                    (format!("{:.3}", m.test_classification.roc_auc)) " and PR-AUC " (format!("{:.3}", m.test_classification.pr_auc))
+                    "; of the tracks it flags, " (format!("{:.0}%", m.test_classification.precision * 100.0)) " are popular."
                 }
             }
             @if !a.warnings.is_empty() {
@@ -590,8 +598,7 @@ fn result_panel(
                 }
             }
             @if !a.unknown_genres.is_empty() {
-                p.notice { "The model does not know the genre " (a.unknown_genres.join(", ")) ": it is not read."
-                    @if !a.genres_used { " With no genre it knows, the track is scored by the model's audio-only companion." } }
+                p.notice { "The model does not know the genre " (a.unknown_genres.join(", ")) ": it is not read." }
             }
             @if let Some(e) = &s.explanation { (contributions(e)) }
             @if let Some(e) = &s.score_explanation { (score_contributions(e)) }
@@ -926,6 +933,19 @@ fn signed(change: f64) -> String {
         "0.0".to_owned()
     } else {
         format!("{change:+.1}")
+    }
+}
+
+/// Why a model of `role` answered, after its name.
+fn answered_because(role: Role) -> &'static str {
+    match role {
+        Role::Main => "",
+        Role::NewSong => {
+            ", as no catalogue lists the track (it has no Spotify id): it reads only what a new song has, not how many genre lists a catalogue files a track under"
+        }
+        Role::NoGenres => {
+            ", as the track has no genre the model learned: its threshold and figures are its own"
+        }
     }
 }
 

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use hitcast::artifact::Metadata;
+use hitcast::artifact::{Metadata, Role};
 use hitcast::models::ClassifierKind;
+use hitcast::predictor::times;
 use hitcast::sampling::Strategy;
 use hitcast::split::Protocol;
 use hitcast::text::thousands;
@@ -30,7 +31,7 @@ pub async fn welcome(State(state): State<Arc<AppState>>) -> Response {
         section.card aria-labelledby="how-well" {
             h2 #how-well { "How well it does" }
             p.big {
-                "Of the tracks it flags as likely hits, " b { (format!("{:.0}%", c.precision * 100.0)) } " are popular. "
+                "Of the tracks it flags as hit contenders, " b { (format!("{:.0}%", c.precision * 100.0)) } " are popular. "
                 "It finds " b { (format!("{:.0}%", c.recall * 100.0)) } " of the popular tracks."
             }
             p {
@@ -50,8 +51,28 @@ pub async fn welcome(State(state): State<Arc<AppState>>) -> Response {
             p.muted {
                 "The model: " (model_words(m)) ", " (strategy_words(m.strategy)) ". "
                 (protocol_words(m.protocol)) ". "
-                "A track is flagged as a likely hit when its chance reaches " (format!("{:.1}%", m.decision_threshold * 100.0))
-                ", a threshold chosen on validation tracks."
+                "A track is flagged as a hit contender when its chance reaches " (format!("{:.1}%", m.decision_threshold * 100.0))
+                " (" (times(m.decision_threshold / m.base_rate)) " a typical track's), a threshold chosen on validation tracks; "
+                "it is a likely hit from a 50% chance."
+            }
+        }
+        @if !m.companions.is_empty() {
+            section.card aria-labelledby="which-model" {
+                h2 #which-model { "Which model answers" }
+                p {
+                    "A track listed in a catalogue, with its Spotify id, is answered by the main model above. "
+                    "The file holds other models, each trained on the same tracks from less, for tracks that have less: every answer says which one gave it."
+                }
+                ul {
+                    @for c in &m.companions {
+                        li {
+                            b { (role_words(c.role)) } " " (role_use(c.role)) " On test tracks: ROC-AUC "
+                            (format!("{:.3}", c.test_classification.roc_auc)) ", PR-AUC "
+                            (format!("{:.3}", c.test_classification.pr_auc)) "; it flags tracks from a "
+                            (format!("{:.1}%", c.decision_threshold * 100.0)) " chance."
+                        }
+                    }
+                }
             }
         }
         nav.cards aria-label="what to do" {
@@ -62,6 +83,28 @@ pub async fn welcome(State(state): State<Arc<AppState>>) -> Response {
         }
     };
     respond(StatusCode::OK, page("Home", "Home", body))
+}
+
+/// A companion's name for people.
+fn role_words(role: Role) -> &'static str {
+    match role {
+        Role::Main => "The main model",
+        Role::NewSong => "The new-song model",
+        Role::NoGenres => "The model without genres",
+    }
+}
+
+/// When a companion answers, and what it reads.
+fn role_use(role: Role) -> &'static str {
+    match role {
+        Role::Main => "",
+        Role::NewSong => {
+            "answers a new song, one without a Spotify id: it reads the audio, the genres you name, the title and the credits, but not how many genre lists a catalogue files a track under, which only a listed track has."
+        }
+        Role::NoGenres => {
+            "answers a track with no genre the model learnt: it reads the audio, the title and the credits."
+        }
+    }
 }
 
 /// The classifier in words.

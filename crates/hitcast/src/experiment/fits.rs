@@ -1,5 +1,7 @@
-//! The fitted models of the grid's chosen cells, kept so that `hitcast train` (the step after
-//! the grid in `hitcast run`) takes them instead of fitting the same models a second time.
+//! The fitted classifier of the grid's chosen cell, kept so that `hitcast train` (the step
+//! after the grid in `hitcast run`) takes it instead of fitting the same model a second time.
+//! The grid's regressors are not kept: a saved model's score models are fitted on each side of
+//! the label threshold ([`crate::distribution`]), which no grid cell does.
 //!
 //! A fit is the same when its cell, parameters, seed and prepared rows are: every fit is
 //! deterministic given those. So each kept model carries them, the rows as a SHA-256 of
@@ -18,7 +20,7 @@ use super::results::by_val;
 use super::{Cell, Prepared, ResultRow};
 use crate::artifact::FORMAT_VERSION;
 use crate::fsutil::write_atomic;
-use crate::models::{FittedClassifier, FittedRegressor, ModelSpec};
+use crate::models::{FittedClassifier, ModelSpec};
 
 /// The first bytes of a fits file.
 const MAGIC: &[u8; 8] = b"HCFITS\0\0";
@@ -42,15 +44,12 @@ pub struct Kept<M> {
     pub model: M,
 }
 
-/// The best classifier of a grid by VAL PR-AUC, and the best regressor of each outlier setup
-/// by VAL R² (the choices of [`super::Results::best_by_val`] and
-/// [`super::Results::best_regressor_by_val`], made as the cells finish).
+/// The best classifier of a grid by VAL PR-AUC (the choice of [`super::Results::best_by_val`],
+/// made as the cells finish).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ChosenFits {
     /// The classifier.
     pub classifier: Option<Kept<FittedClassifier>>,
-    /// One regressor per setup that ran one.
-    pub regressors: Vec<Kept<FittedRegressor>>,
 }
 
 /// What can go wrong reading or writing a fits file.
@@ -103,31 +102,6 @@ impl ChosenFits {
         }
     }
 
-    /// Offers a finished regressor cell, against the best of its setup.
-    pub(crate) fn offer_regressor(
-        &mut self,
-        row: &ResultRow,
-        spec: &ModelSpec,
-        seed: u64,
-        rows: [u8; 32],
-        model: FittedRegressor,
-    ) {
-        let kept = Kept {
-            cell: row.cell,
-            spec: spec.clone(),
-            seed,
-            rows,
-            val: row.val_r2,
-            model,
-        };
-        let setup = row.cell.setup();
-        match self.regressors.iter_mut().find(|k| k.cell.setup() == setup) {
-            Some(best) if by_val(row.val_r2, best.val).is_gt() => *best = kept,
-            Some(_) => {}
-            None => self.regressors.push(kept),
-        }
-    }
-
     /// The kept classifier, if it is `cell` fitted by `spec` with `seed` on `rows`.
     pub fn classifier(
         &self,
@@ -142,23 +116,9 @@ impl ChosenFits {
             .map(|k| &k.model)
     }
 
-    /// The kept regressor, if it is `cell` fitted by `spec` with `seed` on `rows`.
-    pub fn regressor(
-        &self,
-        cell: Cell,
-        spec: &ModelSpec,
-        seed: u64,
-        rows: &[u8; 32],
-    ) -> Option<&FittedRegressor> {
-        self.regressors
-            .iter()
-            .find(|k| k.is(cell, spec, seed, rows))
-            .map(|k| &k.model)
-    }
-
     /// Whether it keeps no model.
     pub fn is_empty(&self) -> bool {
-        self.classifier.is_none() && self.regressors.is_empty()
+        self.classifier.is_none()
     }
 
     /// Writes the models to `path`, atomically.
@@ -249,20 +209,15 @@ mod json_string {
 mod tests {
     use super::*;
     use crate::features::{FeatureMatrix, OutlierSetup};
-    use crate::models::{ClassifierKind, RegressorKind, TrainSet};
+    use crate::models::{ClassifierKind, TrainSet};
     use crate::sampling::Strategy;
 
-    fn models() -> (FittedClassifier, FittedRegressor) {
+    fn classifier() -> FittedClassifier {
         let x = FeatureMatrix::new(vec!["a".into()], (0..40).map(f64::from).collect()).unwrap();
         let y: Vec<f64> = (0..40).map(|i| f64::from(u8::from(i % 3 == 0))).collect();
-        let set = TrainSet::new(&x, &y);
-        let c = ModelSpec::classifier(ClassifierKind::Logreg)
-            .fit_classifier(&set, None, 1)
-            .unwrap();
-        let r = ModelSpec::regressor(RegressorKind::Linear)
-            .fit_regressor(&set, None, 1)
-            .unwrap();
-        (c, r)
+        ModelSpec::classifier(ClassifierKind::Logreg)
+            .fit_classifier(&TrainSet::new(&x, &y), None, 1)
+            .unwrap()
     }
 
     fn classifier_row(strategy: Strategy, val: f64) -> ResultRow {
@@ -276,16 +231,9 @@ mod tests {
         }
     }
 
-    fn regressor_row(setup: OutlierSetup, model: RegressorKind, val: f64) -> ResultRow {
-        ResultRow {
-            val_r2: Some(val),
-            ..ResultRow::new(Cell::Regressor { setup, model })
-        }
-    }
-
     #[test]
     fn the_best_on_val_is_kept_the_first_of_equals_and_only_its_own_fit_matches() {
-        let (c, r) = models();
+        let c = classifier();
         let spec = ModelSpec::classifier(ClassifierKind::Logreg);
         let mut fits = ChosenFits::default();
         let mut calls = 0;
@@ -309,39 +257,20 @@ mod tests {
         let other = spec.with_param("l2", "2.0").unwrap();
         assert!(fits.classifier(cell, &other, 7, &[1; 32]).is_none());
 
-        let linear = ModelSpec::regressor(RegressorKind::Linear);
-        for (setup, val) in [
-            (OutlierSetup::Raw, 0.3),
-            (OutlierSetup::Capped, 0.2),
-            (OutlierSetup::Raw, 0.4),
-            (OutlierSetup::Capped, 0.1),
-        ] {
-            let row = regressor_row(setup, RegressorKind::Linear, val);
-            fits.offer_regressor(&row, &linear, 7, [1; 32], r.clone());
-        }
-        let vals: Vec<_> = fits.regressors.iter().map(|k| k.val).collect();
-        assert_eq!(vals, [Some(0.4), Some(0.2)]);
-
         // Saved and read back, the same choices; another file is refused by name.
         let dir = std::env::temp_dir().join(format!("hitcast-fits-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("fits.bin");
         fits.save(&path).unwrap();
         let back = ChosenFits::load(&path).unwrap();
-        let cells = |f: &ChosenFits| {
-            let regressors = f.regressors.iter().map(|k| k.cell);
-            f.classifier
-                .iter()
-                .map(|k| k.cell)
-                .chain(regressors)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(cells(&back), cells(&fits));
-        let regressor = regressor_row(OutlierSetup::Capped, RegressorKind::Linear, 0.0).cell;
-        assert!(back.regressor(regressor, &linear, 7, &[1; 32]).is_some());
+        assert_eq!(
+            back.classifier.as_ref().map(|k| k.cell),
+            fits.classifier.as_ref().map(|k| k.cell)
+        );
+        assert!(back.classifier(cell, &spec, 7, &[1; 32]).is_some());
         std::fs::write(&path, b"HCFITS\0\0\x01\0\0\0").unwrap();
         let err = ChosenFits::load(&path).unwrap_err().to_string();
-        assert!(err.ends_with("fits.bin: not a fits file of this hitcast (format 4); run `hitcast experiment --keep-fits` again"), "{err}");
+        assert!(err.ends_with("fits.bin: not a fits file of this hitcast (format 5); run `hitcast experiment --keep-fits` again"), "{err}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -31,8 +31,8 @@ use crate::metrics::{
 };
 use crate::models::side_by_side;
 use crate::models::{
-    Classifier, ClassifierKind, FittedClassifier, FittedRegressor, ModelError, ModelSpec,
-    Regressor, RegressorKind, TrainSet,
+    Classifier, ClassifierKind, FittedClassifier, ModelError, ModelSpec, Regressor, RegressorKind,
+    TrainSet,
 };
 use crate::sampling::{resample, Resampled, SamplingError, Strategy};
 use crate::split::{Protocol, Split, SplitError};
@@ -148,7 +148,7 @@ pub enum ExperimentError {
     },
     /// The score's range could not be fitted.
     #[error("cannot fit the score's range")]
-    Interval(#[from] crate::interval::IntervalError),
+    Interval(#[from] crate::distribution::IntervalError),
     /// The data has no popularity column.
     #[error("the data has no popularity column to learn from")]
     Unlabelled,
@@ -562,10 +562,7 @@ fn run_grid(
             |(kind, _, _)| kind.fits_on_one_thread(),
             |(_, cell, spec)| regress(*cell, spec, &data, config.seed),
         )?;
-        for ((_, _, spec), (row, model)) in jobs.iter().zip(fitted) {
-            if let Some(rows) = fingerprint {
-                chosen.offer_regressor(&row, spec, config.seed, rows, model);
-            }
+        for row in fitted {
             on_event(Event::Finished(&row));
             rows.push(row);
         }
@@ -647,7 +644,7 @@ fn regress(
     spec: &ModelSpec,
     data: &Prepared,
     seed: u64,
-) -> Result<(ResultRow, FittedRegressor), ExperimentError> {
+) -> Result<ResultRow, ExperimentError> {
     let name = &cell.to_string();
     let train = TrainSet::new(&data.fit_x, &data.fit_score);
     let val = TrainSet::new(&data.val_x, &data.val_score);
@@ -675,7 +672,7 @@ fn regress(
         rounds: model.rounds(),
         ..ResultRow::new(cell)
     };
-    Ok((row, model))
+    Ok(row)
 }
 
 /// The parameters of an untuned classifier cell: the family's defaults for rows resampled by

@@ -6,7 +6,7 @@ mod history;
 mod matrix;
 mod pipeline;
 
-pub use extras::EXTRA_NAMES;
+pub use extras::{CATALOGUE_ONLY, EXTRA_NAMES, GENRE_DERIVED};
 pub use history::HISTORY_NAMES;
 pub use matrix::{FeatureMatrix, Variants};
 pub use pipeline::{

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use super::extras::{ExtraInput, ExtrasFit, EXTRA_NAMES};
+use super::extras::{ExtraInput, ExtrasFit, CATALOGUE_ONLY, EXTRA_NAMES, GENRE_DERIVED};
 use super::history::{ArtistHistory, HISTORY_NAMES};
 use super::matrix::FeatureMatrix;
 use crate::data::{genre, Column, Track, Tracks, N_AUDIO};
@@ -111,6 +111,12 @@ pub enum FeatureSet {
     /// The 14 audio columns alone, no genre: for catalogues whose genres mean something else,
     /// and the comparison that tells what genres add.
     Audio,
+    /// Extended without the extras a new, unreleased song cannot honestly have
+    /// ([`super::CATALOGUE_ONLY`]): what answers a track that no catalogue lists yet.
+    NewSong,
+    /// The 14 audio columns and the extras that read no genre (title, credits): for catalogues
+    /// whose genres mean something else, and tracks with no genre the model knows.
+    NoGenres,
 }
 
 impl FeatureSet {
@@ -121,17 +127,33 @@ impl FeatureSet {
             FeatureSet::Extended => "extended",
             FeatureSet::KnownArtist => "known-artist",
             FeatureSet::Audio => "audio",
+            FeatureSet::NewSong => "new-song",
+            FeatureSet::NoGenres => "no-genres",
         }
     }
 
     /// Whether the genre indicators are columns.
     pub fn has_genres(self) -> bool {
-        self != FeatureSet::Audio
+        !matches!(self, FeatureSet::Audio | FeatureSet::NoGenres)
     }
 
-    /// Whether the extra columns of [`super::EXTRA_NAMES`] are.
+    /// Whether any extra column of [`super::EXTRA_NAMES`] is.
     pub fn has_extras(self) -> bool {
-        matches!(self, FeatureSet::Extended | FeatureSet::KnownArtist)
+        !self.extra_columns().is_empty()
+    }
+
+    /// The positions in [`super::EXTRA_NAMES`] of the extra columns this set has, in order.
+    pub fn extra_columns(self) -> Vec<usize> {
+        match self {
+            FeatureSet::Extended | FeatureSet::KnownArtist => (0..EXTRA_NAMES.len()).collect(),
+            FeatureSet::NewSong => (0..EXTRA_NAMES.len())
+                .filter(|&j| !CATALOGUE_ONLY.contains(&EXTRA_NAMES[j]))
+                .collect(),
+            FeatureSet::NoGenres => (0..EXTRA_NAMES.len())
+                .filter(|&j| !GENRE_DERIVED.contains(&EXTRA_NAMES[j]))
+                .collect(),
+            FeatureSet::AudioGenre | FeatureSet::Audio => Vec::new(),
+        }
     }
 }
 
@@ -144,12 +166,15 @@ impl FromStr for FeatureSet {
             FeatureSet::Extended,
             FeatureSet::KnownArtist,
             FeatureSet::Audio,
+            FeatureSet::NewSong,
+            FeatureSet::NoGenres,
         ]
         .into_iter()
         .find(|f| f.name() == s)
         .ok_or_else(|| {
             format!(
-                "unknown feature set {s:?}: expected audio-genre, extended, known-artist or audio"
+                "unknown feature set {s:?}: expected audio-genre, extended, known-artist, audio, \
+                 new-song or no-genres"
             )
         })
     }
@@ -168,6 +193,9 @@ pub struct TrackInput<'a> {
     pub album_name: &'a str,
     /// Track title.
     pub track_name: &'a str,
+    /// A new song, listed in no catalogue (it has no `track_id`): answered from what a new
+    /// song has ([`FeatureSet::NewSong`]).
+    pub new_song: bool,
 }
 
 /// Settings for fitting a [`FeaturePipeline`].
@@ -296,10 +324,11 @@ impl FeaturePipeline {
                         .map(|g| format!("genre={g}")),
                 )
                 .chain(
-                    EXTRA_NAMES
-                        .iter()
-                        .filter(|_| params.features.has_extras())
-                        .map(|n| (*n).to_owned()),
+                    params
+                        .features
+                        .extra_columns()
+                        .into_iter()
+                        .map(|j| EXTRA_NAMES[j].to_owned()),
                 )
                 .chain(
                     HISTORY_NAMES
@@ -375,7 +404,11 @@ impl FeaturePipeline {
                     f64::from(t.popularity.unwrap_or(0)),
                 )
             });
-            pipeline.extras = Some(ExtrasFit::fit(inputs, tracks.genres.len()));
+            pipeline.extras = Some(ExtrasFit::fit(
+                inputs,
+                tracks.genres.len(),
+                params.features.extra_columns(),
+            ));
         }
         Ok(pipeline)
     }
@@ -518,12 +551,7 @@ impl FeaturePipeline {
                 out[N_AUDIO + g] = 1.0;
             }
         }
-        let extras_end = genre_end
-            + if self.extras.is_some() {
-                EXTRA_NAMES.len()
-            } else {
-                0
-            };
+        let extras_end = genre_end + self.extras.as_ref().map_or(0, ExtrasFit::width);
         if let Some(extras) = &self.extras {
             extras.write(extra, &mut out[genre_end..extras_end]);
         }
@@ -553,7 +581,7 @@ impl FeaturePipeline {
         for (out, &r) in data.chunks_exact_mut(width).zip(rows) {
             let track = &tracks.rows[r];
             for &g in &track.genres {
-                // An audio-only model reads no genre, so none is unknown to it.
+                // A model without genres reads none, so none is unknown to it.
                 if mapping[usize::from(g)].is_none() && self.params.features.has_genres() {
                     unknown_genres.insert(tracks.genres[usize::from(g)].clone());
                 }
@@ -647,7 +675,9 @@ impl FeaturePipeline {
     /// The vocabulary position of a genre given in any catalogue's spelling
     /// ([`genre::resolve`]); the name as given is tried too, for vocabularies saved before
     /// names were resolved.
-    fn genre_column(&self, name: &str) -> Option<usize> {
+    /// The position in the vocabulary of a genre name, resolved as the reader resolves names
+    /// (`R&B` is `r-n-b`); `None` for a genre the pipeline does not know.
+    pub fn genre_column(&self, name: &str) -> Option<usize> {
         let index = self.index.0.get_or_init(|| {
             (self.genres.iter().enumerate())
                 .filter(|(_, g)| genre::resolve(g) == g.as_str())
@@ -793,6 +823,7 @@ mod tests {
             artists: "",
             album_name: "",
             track_name: "",
+            new_song: false,
         };
         let (row, unknown) = p.transform_one(&input);
         // The same row as with no genre at all, and no genre is "unknown" to it.
@@ -875,8 +906,8 @@ mod tests {
         let at = |name: &str| unscaled[p.names().iter().position(|n| n == name).unwrap()];
         assert_eq!(unscaled[N_AUDIO..N_AUDIO + 2], [1.0, 1.0]);
         assert!((at("n_genres") - 2.0).abs() < 1e-9, "{}", at("n_genres"));
-        // The fixture names no artists.
-        assert!(at("n_artists").abs() < 1e-9, "{}", at("n_artists"));
+        // The fixture names no artists: one nobody typed.
+        assert!((at("n_artists") - 1.0).abs() < 1e-9, "{}", at("n_artists"));
     }
 
     #[test]
@@ -896,6 +927,7 @@ mod tests {
             artists: "",
             album_name: "",
             track_name: "",
+            new_song: false,
         };
         let (row, unknown) = p.transform_one(&input);
         assert_eq!(row[14..], [0.0, 1.0]);

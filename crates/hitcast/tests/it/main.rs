@@ -598,3 +598,69 @@ mod eda {
         );
     }
 }
+
+#[test]
+fn every_answer_s_chance_score_and_range_tell_one_story() {
+    use hitcast::artifact::Role;
+    use hitcast::models::{ClassifierKind, ModelSpec, RegressorKind};
+    use hitcast::predictor::{genre_names, table_inputs, Predictor};
+    use hitcast::sampling::Strategy;
+    use hitcast::training::{train, TrainConfig};
+    let (_, tracks) = loaded();
+    let split = Split::new(tracks, &labels(tracks), Protocol::Honest, 0, 42).unwrap();
+    let config = TrainConfig {
+        classifier: ModelSpec::classifier(ClassifierKind::Logreg),
+        regressor: ModelSpec::regressor(RegressorKind::Linear),
+        strategy: Strategy::None,
+        setup: OutlierSetup::Raw,
+        features: FeatureSet::Extended,
+        threshold: 71,
+        seed: 42,
+        tune: None,
+        coverage: 0.8,
+    };
+    let artifact = train(tracks, &split, &config, "test".into()).unwrap();
+    let roles: Vec<Role> = artifact
+        .metadata
+        .companions
+        .iter()
+        .map(|c| c.role)
+        .collect();
+    assert_eq!(roles, [Role::NewSong, Role::NoGenres]);
+    for m in std::iter::once(&artifact.metadata).chain(&artifact.metadata.companions) {
+        // Certified on VAL, the range holds about its share of TEST's true scores.
+        let coverage = m.interval.test.coverage;
+        assert!(
+            (0.77..=0.85).contains(&coverage),
+            "{:?}: {coverage}",
+            m.role
+        );
+        // A model that flags from above the range's upper tail gives every flagged track a
+        // range that reaches above 71.
+        if m.decision_threshold > 1.0 - m.interval.choice.levels[1] {
+            assert_eq!(m.interval.test_flagged_reaching, 1.0, "{:?}", m.role);
+        }
+    }
+    let levels = artifact.metadata.interval.choice.levels;
+    let predictor = Predictor::new(artifact).unwrap();
+    // Every track of the dataset, its genres joined, as a catalogue lists it.
+    let all: Vec<usize> = (0..tracks.len()).collect();
+    let names = genre_names(tracks, &all);
+    let answers = predictor
+        .score(&table_inputs(tracks, &all, &names))
+        .unwrap();
+    assert_eq!(answers.len(), 89_741);
+    for a in &answers {
+        // No distribution whose chance above 71 is p has a mean below 72p.
+        assert!(a.popularity >= 72.0 * a.probability - 1e-9, "{a:?}");
+        assert!(a.popularity_low <= a.popularity && a.popularity <= a.popularity_high);
+        // The range reaches above 71 exactly when the chance is above its upper tail.
+        if a.model == Role::Main {
+            assert_eq!(
+                a.popularity_high > 71.0,
+                a.probability > 1.0 - levels[1],
+                "{a:?}"
+            );
+        }
+    }
+}
