@@ -69,8 +69,12 @@ def test_columns_are_renamed_and_popularity_and_ids_may_be_absent(model, frame):
         renamed, columns={"track_artist": "artists", "playlist_genre": "track_genre"}
     )
     assert (answers.track_id == "").all()
-    expected = model.predict(frame)
+    # Without their ids the tracks are new songs, answered by the new-song model: as the same
+    # tracks with empty ids.
+    assert (answers.model == "new-song").all()
+    expected = model.predict(frame.assign(track_id=""))
     assert (answers.popularity_probability == expected.popularity_probability).all()
+    assert (model.predict(frame).model == "main").all()
 
 
 def test_bad_input_raises_value_error_naming_row_and_column(model, frame):
@@ -167,3 +171,56 @@ def test_one_model_scores_from_many_threads_with_the_same_answers(model, frame):
     for part, got in zip(parts, results):
         want = expected.iloc[part.index].reset_index(drop=True)
         pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def fnv1a64(text):
+    h = 0xCBF29CE484222325
+    for b in text.encode():
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+@pytest.fixture(scope="module")
+def hits_playlist(tmp_path_factory):
+    """Every fourth of fold 0's TEST tracks (DESIGN.md §3: the primary artist's hash mod 5),
+    their genres joined, each popular one four times under new ids: a catalogue that differs
+    from the training data in its share of hits only. Written as CSV for the CLI too."""
+    from conftest import dataset
+
+    rows = pd.read_csv(dataset(), index_col=0)
+    genres = rows.groupby("track_id").track_genre.agg(";".join)
+    tracks = rows.drop_duplicates("track_id").set_index("track_id")
+    tracks["track_genre"] = genres
+    tracks = tracks.reset_index()
+    primary = tracks.artists.fillna("").str.split(";").str[0].str.strip().str.lower()
+    test = tracks[primary.map(lambda a: fnv1a64(a) % 5 == 0)].iloc[::4]
+    popular = test[test.popularity > 71]
+    copies = [popular.assign(track_id=popular.track_id + f"-{k}") for k in range(1, 4)]
+    playlist = pd.concat([test, *copies], ignore_index=True)
+    path = tmp_path_factory.mktemp("playlist") / "playlist.csv"
+    playlist.to_csv(path, index=False)
+    return playlist, path
+
+
+def test_adapt_prior_estimates_a_shifted_base_rate_and_moves_every_answer_as_the_cli(model, model_path, hits_playlist, tmp_path):
+    playlist, path = hits_playlist
+    rate = (playlist.popularity > 71).mean()
+    estimate = model.estimate_prior(playlist)
+    assert abs(estimate["estimate"] - rate) < 0.02, (estimate, rate)
+    assert estimate["standard_error"] > 0
+    plain = model.predict(playlist)
+    adapted = model.predict(playlist, adapt_prior=True)
+    assert (adapted.popularity_probability > plain.popularity_probability).all()
+    assert abs(adapted.popularity_probability.mean() - rate) < abs(plain.popularity_probability.mean() - rate)
+    out = tmp_path / "adapted.parquet"
+    cli("predict", "--model", str(model_path), "--input", str(path), "--output", str(out), "--adapt-prior")
+    pd.testing.assert_frame_equal(adapted, pq.read_table(out).to_pandas(), check_exact=True)
+
+
+def test_adapt_prior_refuses_tracks_that_differ_in_more_and_says_why(model, frame):
+    # The dataset's first rows: one genre each, two genres in all, far from the training mix.
+    with pytest.warns(UserWarning, match="differ from the training tracks in more than their share of hits"):
+        refused = model.predict(frame, adapt_prior=True)
+    pd.testing.assert_frame_equal(refused, model.predict(frame), check_exact=True)
+    with pytest.raises(ValueError, match=r"too few tracks \(20\)"):
+        model.estimate_prior(frame.head(20))

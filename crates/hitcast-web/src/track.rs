@@ -145,7 +145,7 @@ impl TrackRequest {
             (Err(e), _) => b.failed(Column::DurationMs, "duration", format!("minutes: {e}")),
             (_, Err(e)) => b.failed(Column::DurationMs, "duration", format!("seconds: {e}")),
         }
-        for name in ["track_id", "track_name", "artists"] {
+        for name in ["track_id", "track_name", "artists", "album_name"] {
             b.text(name, form.get(name).unwrap_or_default());
         }
         for genre in form.all("genres") {
@@ -216,6 +216,7 @@ impl FormValues {
         }
         pairs.push(("track_name".into(), track.track_name.clone()));
         pairs.push(("artists".into(), track.artists.clone()));
+        pairs.push(("album_name".into(), track.album_name.clone()));
         for g in &track.genres {
             pairs.push(("genres".into(), g.clone()));
         }
@@ -682,6 +683,8 @@ mod tests {
         assert_eq!(back.audio, t.audio);
         assert_eq!(back.genres, t.genres);
         assert_eq!(back.track_id, t.track_id);
+        // The whole track: a single (its album is its title) stays one.
+        assert_eq!(back, t);
 
         let body = b"danceability=0.5&energy=0.5&valence=0.5&acousticness=0.5&instrumentalness=0\
             &speechiness=0.1&liveness=0.1&tempo=abc&loudness=-5&duration_min=3&duration_sec=61\

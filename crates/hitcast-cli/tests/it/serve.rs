@@ -646,22 +646,29 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
             async move { std::fs::write(path, c.screenshot().await.unwrap()).unwrap() }
         };
         // The live answer re-renders as the page's script updates it: an element found just
-        // before a re-render is stale by the time its text is read. Find it again then.
+        // before a re-render is stale by the time its text is read, and on a loaded machine
+        // one may be looked for while the page is between two answers. Find it again then.
         let text = |css: &'static str| {
             let c = c.clone();
             async move {
-                for _ in 0..20 {
-                    match c.find(Locator::Css(css)).await.unwrap().text().await {
+                use fantoccini::error::{CmdError, ErrorStatus};
+                for _ in 0..40 {
+                    let found = match c.find(Locator::Css(css)).await {
+                        Ok(element) => element.text().await,
+                        Err(e) => Err(e),
+                    };
+                    match found {
                         Ok(text) => return text,
-                        Err(fantoccini::error::CmdError::Standard(e))
-                            if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+                        Err(CmdError::Standard(e))
+                            if e.error == ErrorStatus::StaleElementReference
+                                || e.error == ErrorStatus::NoSuchElement =>
                         {
                             tokio::time::sleep(std::time::Duration::from_millis(50)).await
                         }
                         Err(e) => panic!("{css}: {e}"),
                     }
                 }
-                panic!("{css}: still re-rendering after 20 tries")
+                panic!("{css}: still re-rendering after 40 tries")
             }
         };
 

@@ -469,6 +469,12 @@ fn track_form(state: &AppState, values: &FormValues, errors: &[FieldError]) -> M
                         aria-invalid=[invalid("artists")] aria-describedby=[described("artists")];
                     (error_note(errors, "artists"))
                 }
+                div.field {
+                    label for="album_name" { "album (optional: a single's album is its title)" }
+                    input #album_name type="text" name="album_name" value=(value("album_name")) maxlength="1000"
+                        aria-invalid=[invalid("album_name")] aria-describedby=[described("album_name")];
+                    (error_note(errors, "album_name"))
+                }
             }
             button #submit type="submit" { "Predict" }
         }
