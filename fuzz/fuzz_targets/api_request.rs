@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
                     assert!(back.is_ok(), "{t:?} -> {back:?}");
                 }
             }
-            Ok(Batch::Many(items)) => {
+            Ok(Batch::Many { items, .. }) => {
                 let _ = read_batch(&items);
             }
             Err(_) => {}
