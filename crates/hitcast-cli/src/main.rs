@@ -50,6 +50,9 @@ enum Command {
     /// Explain a saved model's probability for each track of a CSV: the features that push it
     /// up and down.
     Explain(cmd::explain::ExplainArgs),
+    /// Measure songs from their audio files (WAV, FLAC, OGG, MP3, M4A): duration, loudness
+    /// (LUFS), tempo, key, mode and metre, one row a file in the dataset's columns.
+    Features(cmd::features::FeaturesArgs),
     /// Inspect saved models.
     #[command(subcommand)]
     Model(cmd::model::ModelCommand),
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
         Command::Model(command) => command.run(globals),
         Command::Predict(args) => args.run(globals),
         Command::Explain(args) => args.run(globals),
+        Command::Features(args) => args.run(globals),
         Command::Serve(args) => args.run(globals),
         Command::Bench(command) => command.run(globals),
     };

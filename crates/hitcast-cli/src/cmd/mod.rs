@@ -6,6 +6,7 @@ pub mod data;
 pub mod eda;
 pub mod experiment;
 pub mod explain;
+pub mod features;
 pub mod model;
 pub mod predict;
 pub mod report;

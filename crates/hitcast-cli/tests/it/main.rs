@@ -471,6 +471,7 @@ fn usage_errors_exit_2_and_every_subcommand_has_help() {
         &["bench", "load", "--help"],
         &["explain", "--help"],
         &["train", "--help"],
+        &["features", "--help"],
     ] {
         let out = hitcast(args);
         assert!(out.status.success(), "{args:?}");
@@ -1765,4 +1766,105 @@ fn a_model_scores_another_catalogue_without_its_training_tracks_and_with_genres_
             && text.contains("Score it with --genres ignore."),
         "{text}"
     );
+}
+
+/// A mono 16-bit WAV file of `seconds` of clicks at `bpm` over an A minor chord.
+fn click_song(path: &Path, bpm: f64, seconds: f64) {
+    let rate = 22_050u32;
+    let n = (seconds * f64::from(rate)) as usize;
+    let mut samples = vec![0.0f64; n];
+    let period = 60.0 / bpm;
+    let mut at = 0.05;
+    while at < seconds {
+        let start = (at * f64::from(rate)) as usize;
+        for i in 0..(0.06 * f64::from(rate)) as usize {
+            if let Some(s) = samples.get_mut(start + i) {
+                let t = i as f64 / f64::from(rate);
+                *s += 0.5 * (-t * 60.0).exp() * (2.0 * std::f64::consts::PI * 1200.0 * t).sin();
+            }
+        }
+        at += period;
+    }
+    for midi in [57, 60, 64] {
+        let hz = 440.0 * 2f64.powf((f64::from(midi) - 69.0) / 12.0);
+        for (i, s) in samples.iter_mut().enumerate() {
+            *s += 0.05 * (2.0 * std::f64::consts::PI * hz * i as f64 / f64::from(rate)).sin();
+        }
+    }
+    let frames: Vec<f32> = samples.iter().map(|&s| s as f32).collect();
+    let b = hitcast_audio::wav_pcm16(&frames, 1, rate);
+    std::fs::write(path, b).unwrap();
+}
+
+#[test]
+fn features_measures_songs_into_the_dataset_s_columns_and_names_a_file_it_cannot_read() {
+    let dir = scratch("features");
+    let (song, other) = (dir.join("song.wav"), dir.join("other.wav"));
+    click_song(&song, 128.0, 12.0);
+    click_song(&other, 96.0, 8.0);
+    let bad = dir.join("notes.mp3");
+    std::fs::write(&bad, "not audio").unwrap();
+    let o = hitcast(&[
+        "features",
+        song.to_str().unwrap(),
+        other.to_str().unwrap(),
+        "--genre",
+        "pop",
+        "--artists",
+        "Me",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "file,track_id,artists,album_name,track_name,duration_ms,explicit,danceability,energy,\
+         key,loudness,mode,speechiness,acousticness,instrumentalness,liveness,valence,tempo,\
+         time_signature,track_genre,tempo_confidence,key_confidence"
+    );
+    let cells: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(cells[0], song.to_str().unwrap());
+    assert_eq!(
+        (cells[2], cells[4], cells[5], cells[6]),
+        ("Me", "song", "12000", "false")
+    );
+    // The seven learned columns are empty; A minor; 128 BPM; 4 beats a bar; pop.
+    for i in [7, 8, 12, 13, 14, 15, 16] {
+        assert_eq!(cells[i], "", "column {i}");
+    }
+    assert_eq!((cells[9], cells[11]), ("9", "0"));
+    let tempo: f64 = cells[17].parse().unwrap();
+    assert!((tempo - 128.0).abs() < 2.0, "{tempo}");
+    assert_eq!((cells[18], cells[19]), ("4", "pop"));
+    let tempo: f64 = lines[2].split(',').nth(17).unwrap().parse().unwrap();
+    assert!((tempo - 96.0).abs() < 2.0, "{tempo}");
+    // JSON: the same numbers, the learned columns null.
+    let o = hitcast(&["features", song.to_str().unwrap(), "--json"]);
+    let rows = stdout_json(&o);
+    assert_eq!(rows[0]["key"], 9);
+    assert_eq!(rows[0]["danceability"], Value::Null);
+    // A file that is not audio: named, exit 1; skipped with --on-error skip.
+    let o = hitcast(&["features", bad.to_str().unwrap(), song.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with(&format!(
+            "error: {}: not an audio file hitcast can read",
+            bad.display()
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let out = dir.join("rows.csv");
+    let o = hitcast(&[
+        "features",
+        bad.to_str().unwrap(),
+        song.to_str().unwrap(),
+        "--on-error",
+        "skip",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("skipped "), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(out).unwrap().lines().count(), 2);
 }

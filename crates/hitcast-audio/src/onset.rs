@@ -1,0 +1,98 @@
+//! Onset strength: how much new energy each frame brings, the signal tempo and metre are read
+//! from. Each frame's magnitudes are log-compressed; the strength is the sum over bins below
+//! 8 kHz of their rise since the frame before (positive spectral flux), each bin weighted by
+//! the mel scale's density there (`700 / (700 + f)`), so that high bins count as a mel
+//! spectrogram's few wide bands do (librosa's `onset_strength` reads a mel spectrogram): a
+//! hi-hat's broadband hiss does not outweigh the kick and the snare.
+//!
+//! Beside it, the same flux on the magnitudes themselves, uncompressed: how loud each onset
+//! is, which the metre's accents read (compression flattens a downbeat's extra weight).
+
+/// Bins above this frequency are left out: cymbals' hiss adds noise, not beats.
+const TOP_HZ: f64 = 8_000.0;
+
+/// Log compression: `ln(1 + GAIN · magnitude)`.
+const GAIN: f32 = 1000.0;
+
+/// The onset-strength envelopes, one value a frame.
+#[derive(Clone, Debug, Default)]
+pub struct Onsets {
+    previous: Vec<f32>,
+    current: Vec<f32>,
+    previous_linear: Vec<f32>,
+    weights: Vec<f32>,
+    /// Log-compressed flux, one value a frame (the first frame, with nothing to rise from,
+    /// counts as 0): what tempo and beats are read from.
+    pub envelope: Vec<f32>,
+    /// Uncompressed flux, one value a frame: how strong each onset is.
+    pub accents: Vec<f32>,
+}
+
+impl Onsets {
+    /// Envelopes for frames whose bin `k` lies at `k · bin_hz` Hz.
+    pub fn new(bin_hz: f64) -> Onsets {
+        let top = (TOP_HZ / bin_hz) as usize;
+        Onsets {
+            weights: (0..top)
+                .map(|k| (700.0 / (700.0 + k as f64 * bin_hz)) as f32)
+                .collect(),
+            ..Onsets::default()
+        }
+    }
+
+    /// Adds one frame's magnitudes.
+    pub fn push(&mut self, magnitudes: &[f32]) {
+        let top = self.weights.len().min(magnitudes.len());
+        let frame = &magnitudes[..top];
+        self.current.clear();
+        self.current
+            .extend(frame.iter().map(|&m| (1.0 + GAIN * m).ln()));
+        let (flux, accent) = if self.previous.is_empty() {
+            (0.0, 0.0)
+        } else {
+            let rise = |now: &[f32], before: &[f32]| -> f32 {
+                now.iter()
+                    .zip(before)
+                    .zip(&self.weights)
+                    .map(|((c, p), w)| (c - p).max(0.0) * w)
+                    .sum()
+            };
+            (
+                rise(&self.current, &self.previous),
+                rise(frame, &self.previous_linear),
+            )
+        };
+        self.envelope.push(flux);
+        self.accents.push(accent);
+        std::mem::swap(&mut self.previous, &mut self.current);
+        self.previous_linear.clear();
+        self.previous_linear.extend_from_slice(frame);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rise_is_an_onset_and_a_fall_is_not() {
+        let mut o = Onsets::new(10.0);
+        o.push(&[0.0, 0.0, 0.0]);
+        o.push(&[1.0, 0.0, 0.0]);
+        o.push(&[0.0, 0.0, 0.0]);
+        assert_eq!(o.envelope[0], 0.0);
+        // Bin 0 (0 Hz) has weight 1.
+        assert!((o.envelope[1] - 1001.0f32.ln()).abs() < 1e-5);
+        assert_eq!(o.accents[1], 1.0);
+        assert_eq!((o.envelope[2], o.accents[2]), (0.0, 0.0));
+        // A high bin weighs less: 3.5 kHz counts 700 / 4,200 of 0 Hz.
+        let mut high = Onsets::new(3500.0);
+        high.push(&[0.0, 0.0]);
+        high.push(&[0.0, 1.0]);
+        assert!(
+            (high.accents[1] - 1.0 / 6.0).abs() < 1e-6,
+            "{}",
+            high.accents[1]
+        );
+    }
+}

@@ -1,0 +1,293 @@
+//! The whole measurement, file in and columns out, on synthesized signals written as WAV in
+//! memory: the EBU Tech 3341 loudness cases, click tracks and drum patterns at known tempi,
+//! cadences in all 24 keys, waltzes and marches, and the files that must be refused.
+
+// In a test binary a panic is the failure report, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::f64::consts::PI;
+
+use hitcast_audio::{measure, wav_pcm16 as wav, AudioError, Measured, Source};
+
+fn measured(frames: &[f32], channels: u16, rate: u32) -> Result<Measured, AudioError> {
+    measure(Source::Bytes(wav(frames, channels, rate)), Some("wav"))
+}
+
+/// A stereo 1 kHz sine whose level runs through `(dBFS, seconds)` passages.
+fn passages(rate: u32, levels: &[(f64, f64)]) -> Vec<f32> {
+    let mut out = Vec::new();
+    let mut i = 0u64;
+    for &(dbfs, seconds) in levels {
+        let amplitude = 10f64.powf(dbfs / 20.0);
+        for _ in 0..(seconds * f64::from(rate)) as u64 {
+            let v = (amplitude * (2.0 * PI * 1000.0 * i as f64 / f64::from(rate)).sin()) as f32;
+            out.extend([v, v]);
+            i += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn loudness_meets_the_ebu_tech_3341_cases_within_a_tenth_of_a_lu() {
+    // Tech 3341, cases 1-4: stereo 1 kHz sines, gated passages included, all -23 or -33 LUFS.
+    let cases: [(&[(f64, f64)], f64); 4] = [
+        (&[(-23.0, 20.0)], -23.0),
+        (&[(-33.0, 20.0)], -33.0),
+        (&[(-36.0, 10.0), (-23.0, 60.0), (-36.0, 10.0)], -23.0),
+        (
+            &[
+                (-72.0, 10.0),
+                (-36.0, 10.0),
+                (-23.0, 60.0),
+                (-36.0, 10.0),
+                (-72.0, 10.0),
+            ],
+            -23.0,
+        ),
+    ];
+    for (levels, want) in cases {
+        let m = measured(&passages(48_000, levels), 2, 48_000).unwrap();
+        assert!(
+            (m.loudness - want).abs() <= 0.1,
+            "{levels:?}: {}",
+            m.loudness
+        );
+    }
+}
+
+/// A deterministic noise source (a linear congruential generator), -1 to 1.
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    }
+}
+
+/// Adds a drum hit at `at` seconds: `noise` share of noise, the rest a decaying tone of `hz`.
+/// Above 4 kHz the noise is high-passed (a first difference), as a cymbal's is: a hi-hat has
+/// little energy below a few kHz.
+fn hit(out: &mut [f32], rate: f64, at: f64, hz: f64, noise: f64, gain: f64, rng: &mut Noise) {
+    let start = (at * rate) as usize;
+    let mut previous = 0.0;
+    for i in 0..(0.08 * rate) as usize {
+        let Some(x) = out.get_mut(start + i) else {
+            return;
+        };
+        let t = i as f64 / rate;
+        let decay = (-t * 60.0).exp();
+        let white = rng.next();
+        let n = if hz > 4000.0 {
+            (white - previous) / 2.0
+        } else {
+            white
+        };
+        previous = white;
+        let v = gain * decay * ((1.0 - noise) * (2.0 * PI * hz * t).sin() + noise * n);
+        *x += v as f32;
+    }
+}
+
+/// Mono clicks at `bpm` for `seconds`, every `bar`-th louder (1: all alike).
+fn clicks(rate: f64, bpm: f64, seconds: f64, bar: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; (seconds * rate) as usize];
+    let mut rng = Noise(7);
+    let period = 60.0 / bpm;
+    let mut beat = 0;
+    while (beat as f64) * period < seconds {
+        let gain = if bar > 1 && beat % bar == 0 {
+            0.8
+        } else {
+            0.35
+        };
+        hit(
+            &mut out,
+            rate,
+            0.05 + beat as f64 * period,
+            1200.0,
+            0.5,
+            gain,
+            &mut rng,
+        );
+        beat += 1;
+    }
+    out
+}
+
+/// A rock pattern at `bpm`: kick on beats 1 and 3, snare on 2 and 4, closed hi-hat on eighths.
+fn drums(rate: f64, bpm: f64, seconds: f64) -> Vec<f32> {
+    let mut out = vec![0.0f32; (seconds * rate) as usize];
+    let mut rng = Noise(11);
+    let eighth = 30.0 / bpm;
+    let mut i = 0;
+    while (i as f64) * eighth < seconds {
+        let at = 0.05 + i as f64 * eighth;
+        hit(&mut out, rate, at, 8000.0, 0.9, 0.12, &mut rng);
+        match i % 8 {
+            0 | 4 => hit(&mut out, rate, at, 60.0, 0.05, 0.9, &mut rng),
+            2 | 6 => hit(&mut out, rate, at, 200.0, 0.7, 0.6, &mut rng),
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+#[test]
+fn click_tracks_and_drum_patterns_from_60_to_200_bpm_are_within_two_percent() {
+    let rate = 44_100.0;
+    for bpm in [
+        60.0, 72.0, 85.0, 96.0, 110.0, 120.0, 128.0, 140.0, 155.0, 174.0, 200.0,
+    ] {
+        let m = measured(&clicks(rate, bpm, 30.0, 1), 1, 44_100).unwrap();
+        assert!(
+            (m.tempo / bpm - 1.0).abs() <= 0.02,
+            "clicks {bpm}: {}",
+            m.tempo
+        );
+        let m = measured(&drums(rate, bpm, 30.0), 1, 44_100).unwrap();
+        // At 60 and 72 BPM the eighth-note hi-hat pulses at 120 and 144: a rock beat that slow
+        // is heard at either level, and the prior around 120 BPM takes the faster one.
+        let heard = if bpm < 80.0 && (m.tempo / (2.0 * bpm) - 1.0).abs() <= 0.02 {
+            2.0 * bpm
+        } else {
+            bpm
+        };
+        assert!(
+            (m.tempo / heard - 1.0).abs() <= 0.02,
+            "drums {bpm}: {}",
+            m.tempo
+        );
+        assert!(
+            m.tempo_confidence > 0.2,
+            "drums {bpm}: {}",
+            m.tempo_confidence
+        );
+    }
+}
+
+#[test]
+fn waltzes_are_in_three_and_marches_in_four() {
+    let rate = 22_050.0;
+    for bpm in [90.0, 120.0, 150.0] {
+        let waltz = measured(&clicks(rate, bpm, 40.0, 3), 1, 22_050).unwrap();
+        assert_eq!(waltz.time_signature, 3, "waltz at {bpm}: {waltz:?}");
+        let march = measured(&clicks(rate, bpm, 40.0, 4), 1, 22_050).unwrap();
+        assert_eq!(march.time_signature, 4, "march at {bpm}: {march:?}");
+        assert_eq!(
+            measured(&drums(rate, bpm, 40.0), 1, 22_050)
+                .unwrap()
+                .time_signature,
+            4
+        );
+    }
+}
+
+/// A tone of a MIDI note with six harmonics (amplitudes 1/h).
+fn note(out: &mut [f32], rate: f64, start: usize, len: usize, midi: i32, gain: f64) {
+    let hz = 440.0 * 2f64.powf(f64::from(midi - 69) / 12.0);
+    for i in 0..len {
+        let t = i as f64 / rate;
+        let envelope = (t * 20.0).min(1.0) * (-t * 1.5).exp();
+        let v: f64 = (1..=6)
+            .map(|h| (2.0 * PI * hz * f64::from(h) * t).sin() / f64::from(h))
+            .sum();
+        out[start + i] += (gain * envelope * v) as f32;
+    }
+}
+
+/// A cadence in the key of `tonic` (0 = C), major or minor: I-IV-V-I (i-iv-V-i), each chord a
+/// second with its bass an octave below, played three times.
+fn cadence(rate: f64, tonic: i32, major: bool) -> Vec<f32> {
+    let third = if major { 4 } else { 3 };
+    // Chords as semitones above the tonic; the minor V keeps its major third (harmonic minor).
+    let chords: [[i32; 3]; 4] = [
+        [0, third, 7],
+        [5, 5 + third, 12],
+        [7, 11, 14],
+        [0, third, 7],
+    ];
+    let len = rate as usize;
+    let mut out = vec![0.0f32; 12 * len];
+    for (i, chord) in chords.iter().cycle().take(12).enumerate() {
+        let root = 60 + tonic;
+        for &n in chord {
+            note(&mut out, rate, i * len, len, root + n, 0.08);
+        }
+        note(&mut out, rate, i * len, len, root + chord[0] - 12, 0.1);
+    }
+    out
+}
+
+#[test]
+fn cadences_in_all_24_keys_give_their_key_and_mode() {
+    let rate = 22_050.0;
+    let mut wrong = Vec::new();
+    for tonic in 0..12 {
+        for major in [true, false] {
+            let m = measured(&cadence(rate, tonic, major), 1, 22_050).unwrap();
+            if (m.key, m.mode) != (tonic, u8::from(major)) {
+                wrong.push((tonic, major, m.key, m.mode));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "(tonic, major, found key, found mode): {wrong:?}"
+    );
+}
+
+#[test]
+fn any_channel_count_and_rate_measure_alike() {
+    // The same march in mono at 22,050 Hz, in 8 channels at 48 kHz, and at 192 kHz.
+    let reference = measured(&clicks(22_050.0, 120.0, 20.0, 4), 1, 22_050).unwrap();
+    let spread = |mono: Vec<f32>, channels: usize| -> Vec<f32> {
+        mono.into_iter()
+            .flat_map(|v| std::iter::repeat_n(v, channels))
+            .collect()
+    };
+    let eight = measured(&spread(clicks(48_000.0, 120.0, 20.0, 4), 8), 8, 48_000).unwrap();
+    let high = measured(&clicks(192_000.0, 120.0, 20.0, 4), 1, 192_000).unwrap();
+    for m in [&eight, &high] {
+        assert!((m.tempo - reference.tempo).abs() < 1.0, "{m:?}");
+        assert!((m.duration_ms - 20_000.0).abs() < 1.0, "{m:?}");
+    }
+    assert_eq!(eight.format.channels, 8);
+    assert_eq!(high.format.rate, 192_000);
+}
+
+#[test]
+fn duration_is_exact_from_the_decoded_frames() {
+    let m = measured(&clicks(22_050.0, 100.0, 7.5, 1), 1, 22_050).unwrap();
+    assert_eq!(m.duration_ms, 7500.0);
+}
+
+#[test]
+fn files_that_cannot_be_measured_say_why() {
+    let text = measure(Source::Bytes(b"track_id,artists\n".to_vec()), Some("wav"));
+    assert!(matches!(text, Err(AudioError::Unsupported(_))), "{text:?}");
+    let short = measured(&clicks(22_050.0, 120.0, 1.0, 1), 1, 22_050).unwrap_err();
+    assert_eq!(
+        short.to_string(),
+        "it lasts 1.0 s: at least 5 s are needed to measure a tempo"
+    );
+    let silence = measured(&vec![0.0; 22_050 * 10], 1, 22_050).unwrap_err();
+    assert_eq!(
+        silence.to_string(),
+        "it is silent (no sound above -70 LUFS)"
+    );
+    // A truncated file: what was written before the cut is measured.
+    let mut cut = wav(&clicks(22_050.0, 120.0, 12.0, 1), 1, 22_050);
+    cut.truncate(cut.len() / 2);
+    let m = measure(Source::Bytes(cut), Some("wav")).unwrap();
+    assert!((m.duration_ms - 6000.0).abs() < 50.0, "{m:?}");
+    // Cut in its header: refused.
+    let mut header = wav(&clicks(22_050.0, 120.0, 6.0, 1), 1, 22_050);
+    header.truncate(30);
+    assert!(measure(Source::Bytes(header), Some("wav")).is_err());
+}
