@@ -14,7 +14,6 @@ leaves, the plain model a notebook would fit.
 Needs pandas, scikit-learn and lightgbm.
 """
 
-import argparse
 import json
 import subprocess
 import sys
@@ -44,11 +43,7 @@ def audio_key(frame):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--hitcast", default="target/release/hitcast")
-    parser.add_argument("--data", default="data/spotify_tracks.csv.gz")
-    a = parser.parse_args()
+    a = honest.model_args(__doc__)
 
     data = honest.rows(a.data).drop_duplicates("track_id")
     data["explicit"] = data["explicit"].astype(int)

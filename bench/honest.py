@@ -2,7 +2,18 @@
 catalogues from the shipped dataset: the primary artist's 64-bit FNV-1a hash, mod 5, is the
 TEST fold."""
 
+import argparse
+
 import pandas as pd
+
+
+def model_args(doc):
+    """The flags of a bench script that measures a saved model: --model, --hitcast, --data."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--hitcast", default="target/release/hitcast")
+    parser.add_argument("--data", default="data/spotify_tracks.csv.gz")
+    return parser.parse_args()
 
 
 def fnv1a64(text):

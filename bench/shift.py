@@ -13,7 +13,6 @@ estimate (or why it was refused) and the ECE before and after.
 Needs pandas and a release build of hitcast.
 """
 
-import argparse
 import json
 import subprocess
 import sys
@@ -56,11 +55,7 @@ def evaluate(hitcast, model, data, adapt, extra=()):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--hitcast", default="target/release/hitcast")
-    parser.add_argument("--data", default="data/spotify_tracks.csv.gz")
-    a = parser.parse_args()
+    a = honest.model_args(__doc__)
     test = test_rows(a.data)
     with tempfile.TemporaryDirectory() as tmp:
         catalogues = []

@@ -19,8 +19,14 @@ use crate::dataset::{open_rows, OnErrorArg};
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Tracks to score, CSV, CSV.gz or Parquet; a popularity column is not needed.
-    #[arg(long, value_name = "FILE", long_help = input_help())]
-    pub input: PathBuf,
+    #[arg(long, value_name = "FILE", long_help = input_help(), required_unless_present = "audio")]
+    pub input: Option<PathBuf>,
+    /// Songs to measure from their audio files and score in one step, instead of --input (as
+    /// `hitcast features` measures them; the model's from-audio model answers them).
+    #[arg(long, num_args = 1.., value_name = "SONG", conflicts_with = "input")]
+    pub audio: Vec<PathBuf>,
+    #[command(flatten)]
+    pub song: crate::cmd::features::SongArgs,
     /// Read header column SRC as hitcast's column DST (repeatable or comma-separated).
     #[arg(long = "map", value_name = "SRC=DST")]
     pub map: Vec<String>,
@@ -45,7 +51,7 @@ pub struct Batches {
     /// Genres the model does not know (they are not read).
     pub unknown_genres: BTreeSet<String>,
     /// Rows answered by each model, in [`Role::ALL`] order.
-    pub answered: [u64; 3],
+    pub answered: [u64; Role::ALL.len()],
     /// Rows listing each genre, so the unknown ones can be reported with their counts.
     genre_rows: BTreeMap<String, u64>,
     /// Whether genres are read.
@@ -86,8 +92,29 @@ impl InputArgs {
             .with_context(|| format!("{}: --genres ignore", path.display()))
     }
 
-    /// Opens the input for batches of `size` rows.
+    /// Opens the input for batches of `size` rows: the file's, or the songs' measured from
+    /// their audio files (all of them first, on every core).
     pub fn batches(&self, size: usize) -> anyhow::Result<Batches> {
+        let skip = self.on_error == OnErrorArg::Skip;
+        let rows: Box<dyn RowSource + Send> = match &self.input {
+            Some(path) => self.open(path)?,
+            None => Box::new(self.song.measured_rows(&self.audio, skip)?),
+        };
+        Ok(Batches {
+            rows: rows.peekable(),
+            skip,
+            size: size.max(1),
+            skipped: 0,
+            first_skip: None,
+            unknown_genres: BTreeSet::new(),
+            answered: [0; Role::ALL.len()],
+            genre_rows: BTreeMap::new(),
+            genres: self.genres,
+        })
+    }
+
+    /// The rows of the file at `path`.
+    fn open(&self, path: &Path) -> anyhow::Result<Box<dyn RowSource + Send>> {
         let options = ReadOptions {
             map: ColumnMap::parse(&self.map)?,
             on_error: match self.on_error {
@@ -97,21 +124,11 @@ impl InputArgs {
             require_popularity: false,
             require_track_id: false,
         };
-        let reader = open_rows(&self.input, &options)?;
+        let reader = open_rows(path, &options)?;
         for d in reader.defaults() {
             tracing::warn!("column {:?} is absent: using {}", d.column, d.default);
         }
-        Ok(Batches {
-            rows: reader.peekable(),
-            skip: options.on_error == OnError::Skip,
-            size: size.max(1),
-            skipped: 0,
-            first_skip: None,
-            unknown_genres: BTreeSet::new(),
-            answered: [0; 3],
-            genre_rows: BTreeMap::new(),
-            genres: self.genres,
-        })
+        Ok(reader)
     }
 }
 
@@ -195,8 +212,8 @@ impl Batches {
     /// Logs the unknown genres, each once with the number of rows listing it, and the skipped
     /// rows, once the input is done.
     pub fn report(&self) {
-        let [main, new_song, no_genres] = self.answered;
-        if new_song + no_genres > 0 {
+        let [main, new_song, no_genres, from_audio] = self.answered;
+        if new_song + no_genres + from_audio > 0 {
             let mut by = Vec::new();
             if main > 0 {
                 by.push(format!("main model {}", thousands(main)));
@@ -216,6 +233,12 @@ impl Batches {
                     } else {
                         "no genre the model knows"
                     }
+                ));
+            }
+            if from_audio > 0 {
+                by.push(format!(
+                    "from-audio model {} (rows measured from audio)",
+                    thousands(from_audio)
                 ));
             }
             tracing::warn!("rows answered by: {}", by.join("; "));

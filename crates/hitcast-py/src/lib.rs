@@ -124,6 +124,7 @@ impl Input {
 enum Failure {
     Input(DataError),
     Model(String),
+    Audio(String),
 }
 
 impl Failure {
@@ -138,6 +139,7 @@ impl From<Failure> for PyErr {
         match f {
             Failure::Input(e) => PyValueError::new_err(e.to_string()),
             Failure::Model(e) => PyRuntimeError::new_err(e),
+            Failure::Audio(e) => PyValueError::new_err(e),
         }
     }
 }
@@ -250,6 +252,70 @@ impl Model {
             .estimate_prior(&evidence)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         serde_json::to_string(&estimate).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    }
+
+    /// Measures songs from their audio files and scores them (the model's from-audio model
+    /// answers): an Arrow table of the answers, each with the measured columns kept, in the
+    /// order given. A file that cannot be measured raises a ValueError naming it.
+    #[pyo3(signature = (paths, *, genres = Vec::new(), explicit = false, title = None, artists = String::new(), album = String::new()))]
+    #[allow(clippy::too_many_arguments)]
+    fn predict_audio(
+        &self,
+        py: Python<'_>,
+        paths: Vec<PathBuf>,
+        genres: Vec<String>,
+        explicit: bool,
+        title: Option<String>,
+        artists: String,
+        album: String,
+    ) -> PyResult<PyTable> {
+        if title.is_some() && paths.len() > 1 {
+            return Err(PyValueError::new_err(format!(
+                "title names one song: {} were given",
+                paths.len()
+            )));
+        }
+        let keep = [
+            Column::TrackName,
+            Column::DurationMs,
+            Column::Loudness,
+            Column::Tempo,
+            Column::Key,
+            Column::Mode,
+            Column::TimeSignature,
+            Column::TrackGenre,
+        ];
+        let batch = py.detach(|| -> Result<RecordBatch, Failure> {
+            let measured: Vec<(PathBuf, Result<hitcast_audio::Measured, String>)> = paths
+                .par_iter()
+                .map(|p| {
+                    (
+                        p.clone(),
+                        hitcast_audio::measure_file(p).map_err(|e| e.to_string()),
+                    )
+                })
+                .collect();
+            let mut rows = Vec::with_capacity(measured.len());
+            for (i, (path, result)) in measured.into_iter().enumerate() {
+                let m = result.map_err(|e| Failure::Audio(format!("{}: {e}", path.display())))?;
+                let song = hitcast_audio::Song {
+                    title: title.clone().unwrap_or_else(|| {
+                        path.file_stem()
+                            .and_then(|s| s.to_str())
+                            .unwrap_or_default()
+                            .to_owned()
+                    }),
+                    artists: artists.clone(),
+                    album: album.clone(),
+                    genres: genres.clone(),
+                    explicit,
+                };
+                rows.push(m.row(i as u64 + 1, &song));
+            }
+            let answers = self.predictor.score_rows(&rows).map_err(Failure::model)?;
+            answers_batch(&rows, &answers, &keep).map_err(Failure::model)
+        })?;
+        table(vec![batch], answers_schema(&keep))
     }
 
     /// Explains an Arrow table or stream; returns an Arrow table, one row per track and

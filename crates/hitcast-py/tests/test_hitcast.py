@@ -224,3 +224,50 @@ def test_adapt_prior_refuses_tracks_that_differ_in_more_and_says_why(model, fram
     pd.testing.assert_frame_equal(refused, model.predict(frame), check_exact=True)
     with pytest.raises(ValueError, match=r"too few tracks \(20\)"):
         model.estimate_prior(frame.head(20))
+
+
+def click_song(path, bpm=120.0, seconds=30.0, rate=22050):
+    """A mono 16-bit WAV of clicks at `bpm` over an A minor chord."""
+    import math
+    import struct
+    import wave
+
+    n = int(seconds * rate)
+    samples = [0.0] * n
+    at = 0.05
+    while at < seconds:
+        start = int(at * rate)
+        for i in range(int(0.06 * rate)):
+            if start + i < n:
+                t = i / rate
+                samples[start + i] += 0.5 * math.exp(-t * 60) * math.sin(2 * math.pi * 1200 * t)
+        at += 60.0 / bpm
+    for midi in (57, 60, 64):
+        hz = 440 * 2 ** ((midi - 69) / 12)
+        for i in range(n):
+            samples[i] += 0.05 * math.sin(2 * math.pi * hz * i / rate)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b"".join(struct.pack("<h", int(max(-1, min(1, s)) * 32767)) for s in samples))
+
+
+def test_predict_audio_measures_and_scores_a_song_as_the_cli(model, model_path, tmp_path):
+    song = tmp_path / "demo.wav"
+    click_song(song)
+    answers = model.predict_audio([song], genres=["pop"], artists="Me")
+    row = answers.to_pylist()[0]
+    assert row["model"] == "from-audio"
+    assert row["track_name"] == "demo" and row["track_genre"] == "pop"
+    assert abs(row["tempo"] - 120.0) < 2.0 and row["key"] == 9.0 and row["mode"] == 0.0
+    assert row["duration_ms"] == 30000.0
+    out = tmp_path / "cli.parquet"
+    cli("predict", "--model", str(model_path), "--audio", str(song), "--genre", "pop",
+        "--artists", "Me", "--keep", "track_name,duration_ms,loudness,tempo,key,mode,time_signature,track_genre",
+        "--output", str(out))
+    assert pq.read_table(out).equals(answers)
+    bad = tmp_path / "notes.mp3"
+    bad.write_text("not audio")
+    with pytest.raises(ValueError, match="notes.mp3: not an audio file hitcast can read"):
+        model.predict_audio([bad])

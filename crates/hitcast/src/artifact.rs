@@ -38,8 +38,9 @@ pub const MAGIC: &[u8; 8] = b"HITCAST\0";
 /// Version 2 added the background rows the explanations of MLP and stack models need; version 3
 /// the calibration, the score's range and the input domain; version 4 the no-genres companion;
 /// version 5 the score's distribution in place of its interval, the companions by role (a
-/// new-song one), FIT's input distributions and the training tracks' fingerprints.
-pub const FORMAT_VERSION: u32 = 5;
+/// new-song one), FIT's input distributions and the training tracks' fingerprints; version 6
+/// the from-audio companion (a pipeline that reads the learned columns as constants).
+pub const FORMAT_VERSION: u32 = 6;
 
 /// FIT rows kept in the artifact as the explanations' background.
 pub const BACKGROUND_ROWS: usize = 100;
@@ -118,18 +119,25 @@ pub enum Role {
     /// answers tracks with no genre the main model knows, and every track when genres are
     /// ignored (a catalogue whose genre labels mean something else than this dataset's).
     NoGenres,
+    /// The same families trained on what an audio file gives ([`FeatureSet::Measured`]:
+    /// duration, loudness, tempo, key, mode, metre), with explicit, the genres and the new-song
+    /// extras. It answers rows measured from audio: their seven learned columns are empty.
+    ///
+    /// [`FeatureSet::Measured`]: crate::features::FeatureSet::Measured
+    FromAudio,
 }
 
 impl Role {
     /// Every role, the main model's first.
-    pub const ALL: [Role; 3] = [Role::Main, Role::NewSong, Role::NoGenres];
+    pub const ALL: [Role; 4] = [Role::Main, Role::NewSong, Role::NoGenres, Role::FromAudio];
 
-    /// The name outputs use: `main`, `new-song` or `no-genres`.
+    /// The name outputs use: `main`, `new-song`, `no-genres` or `from-audio`.
     pub fn name(self) -> &'static str {
         match self {
             Role::Main => "main",
             Role::NewSong => "new-song",
             Role::NoGenres => "no-genres",
+            Role::FromAudio => "from-audio",
         }
     }
 
@@ -139,6 +147,9 @@ impl Role {
             Role::Main => "the main model (audio, genres, title, credits and genre listings)",
             Role::NewSong => "the new-song model (audio, genres, title and credits)",
             Role::NoGenres => "the model without genres (audio, title and credits)",
+            Role::FromAudio => {
+                "the from-audio model (duration, loudness, tempo, key, mode and metre, with genres, title and credits)"
+            }
         }
     }
 
@@ -156,6 +167,8 @@ impl Role {
             Role::NoGenres if !main.has_genres() => return None,
             Role::NoGenres if main.has_extras() => FeatureSet::NoGenres,
             Role::NoGenres => FeatureSet::Audio,
+            Role::FromAudio if main == FeatureSet::Extended => FeatureSet::Measured,
+            Role::FromAudio => return None,
         };
         (features != main).then_some(features)
     }
@@ -464,7 +477,7 @@ mod tests {
         );
         let mut v1 = bytes.clone();
         v1[8] = 1;
-        assert_eq!(msg(&v1), "model format version 1 is not supported by this hitcast (it reads version 5); retrain or use a matching hitcast");
+        assert_eq!(msg(&v1), "model format version 1 is not supported by this hitcast (it reads version 6); retrain or use a matching hitcast");
         assert_eq!(msg(&bytes[..10]), "the model file is truncated (version)");
         assert_eq!(
             msg(&bytes[..bytes.len() / 2]),

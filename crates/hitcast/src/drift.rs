@@ -343,7 +343,10 @@ impl Counts {
         self.rows += 1;
         let values = audio.iter().copied().chain(std::iter::once(listed as f64));
         for ((c, counts), v) in reference.columns.iter().zip(&mut self.columns).zip(values) {
-            counts[c.bin(v)] += 1.0;
+            // A row measured from audio has no learned columns: they are not counted.
+            if !v.is_nan() {
+                counts[c.bin(v)] += 1.0;
+            }
         }
         add_genres(&mut self.genres, genres.iter().copied(), genres.len());
     }

@@ -161,7 +161,7 @@ impl Chance {
 /// report's counts).
 #[derive(Clone, Debug)]
 pub struct Evidence {
-    answers: [Vec<f64>; 3],
+    answers: [Vec<f64>; Role::ALL.len()],
     /// The inputs' histograms in the model's reference bins.
     pub counts: Counts,
 }
@@ -392,7 +392,10 @@ fn check_companion(
         Role::NewSong if features != FeatureSet::NewSong => {
             return Err(refuse("reads what a new song cannot have"))
         }
-        Role::NoGenres | Role::NewSong => {}
+        Role::FromAudio if features != FeatureSet::Measured => {
+            return Err(refuse("reads what an audio file does not give"))
+        }
+        Role::NoGenres | Role::NewSong | Role::FromAudio => {}
     }
     if m.label_threshold != main.label_threshold {
         return Err(refuse("was trained for another threshold"));
@@ -629,17 +632,21 @@ impl Predictor {
         }
     }
 
-    /// Which model answers each of `tracks`: the no-genres companion when genres are ignored
-    /// or the track has no genre the main model knows; else the new-song companion for a new
-    /// song (no `track_id`); else the main model. A role the file has no model of falls to the
-    /// main model.
+    /// Which model answers each of `tracks`: the from-audio companion for a track measured
+    /// from audio (its learned columns empty); else the no-genres companion when genres are
+    /// ignored or the track has no genre the main model knows; else the new-song companion for
+    /// a new song (no `track_id`); else the main model. A role the file has no model of falls
+    /// to the main model (a measured track then gets no answer: [`Predictor::score`] says why).
     fn roles(&self, tracks: &[TrackInput]) -> Vec<Role> {
         let pipeline = self.pipeline();
         let (no_genres, new_song) = (self.has(Role::NoGenres), self.has(Role::NewSong));
+        let from_audio = self.has(Role::FromAudio);
         tracks
             .iter()
             .map(|t| {
-                if no_genres && (self.genres == Genres::Ignore || !pipeline.knows_genre(t)) {
+                if from_audio && t.is_measured() {
+                    Role::FromAudio
+                } else if no_genres && (self.genres == Genres::Ignore || !pipeline.knows_genre(t)) {
                     Role::NoGenres
                 } else if new_song && t.new_song {
                     Role::NewSong
@@ -657,6 +664,18 @@ impl Predictor {
         mut f: impl FnMut(Head<'_>, &[TrackInput]) -> Result<Vec<T>, ModelError>,
     ) -> Result<Vec<T>, ModelError> {
         let roles = self.roles(tracks);
+        if let Some(t) = tracks
+            .iter()
+            .zip(&roles)
+            .find(|(t, &r)| r != Role::FromAudio && t.is_measured())
+        {
+            return Err(ModelError::Shape(format!(
+                "this model has no from-audio model to answer a song measured from audio (\"{}\": \
+                 its danceability, energy and the other learned columns are empty): retrain it \
+                 with this hitcast",
+                t.0.track_name
+            )));
+        }
         let first = roles.first().copied().unwrap_or_default();
         if roles.iter().all(|&r| r == first) {
             return f(self.head(first), tracks);
@@ -1481,6 +1500,72 @@ mod tests {
                 .remove(0);
             assert_eq!(answer.probability, want.probability);
         }
+    }
+
+    #[test]
+    fn a_song_measured_from_audio_is_answered_by_the_from_audio_model_or_refused() {
+        use crate::features::PipelineParams;
+        let (a, t) = fixture();
+        let refusing = Predictor::new(a.clone()).unwrap();
+        let (mut with, _) = fixture();
+        let params = PipelineParams {
+            features: FeatureSet::Measured,
+            ..PipelineParams::default()
+        };
+        let mut c = crate::testutil::build(&t, params, Calibration::Platt { a: 1.0, b: 0.0 });
+        c.metadata.role = Role::FromAudio;
+        with.metadata.companions.push(c.metadata);
+        with.payload.companions.push(c.payload);
+        let predictor = Predictor::new(with).unwrap();
+        let genres = [t.genres[0].clone()];
+        let mut audio = t.rows[3].audio;
+        for column in Column::LEARNED {
+            audio[column.audio_index().unwrap()] = f64::NAN;
+        }
+        let song = TrackInput {
+            audio,
+            genres: &genres,
+            artists: "x",
+            album_name: "",
+            track_name: "demo",
+            new_song: true,
+        };
+        let answer = predictor
+            .score(std::slice::from_ref(&song))
+            .unwrap()
+            .remove(0);
+        assert_eq!(answer.model, Role::FromAudio);
+        assert!(answer.probability.is_finite() && answer.popularity.is_finite());
+        // The from-audio model reads the learned columns as constants: any values give the
+        // same answer as none.
+        let mut heard = song.clone();
+        heard.audio = t.rows[3].audio;
+        let same = predictor
+            .head(Role::FromAudio)
+            .payload
+            .pipeline
+            .transform_one(&heard)
+            .0;
+        assert_eq!(
+            same,
+            predictor
+                .head(Role::FromAudio)
+                .payload
+                .pipeline
+                .transform_one(&song)
+                .0
+        );
+        // A track with its learned columns goes to the other models.
+        let listed = predictor.score(std::slice::from_ref(&heard)).unwrap();
+        assert_ne!(listed[0].model, Role::FromAudio);
+        // Without a from-audio model, the song is refused with the reason.
+        let err = refusing.score(&[song]).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "this model has no from-audio model to answer a song measured from audio (\"demo\""
+            ),
+            "{err}"
+        );
     }
 
     #[test]

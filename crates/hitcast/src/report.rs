@@ -292,6 +292,7 @@ fn model_section(h: &mut String, card: &ModelCard) {
                 crate::artifact::Role::NoGenres => {
                     "tracks with no genre it learnt, and every track with --genres ignore"
                 }
+                crate::artifact::Role::FromAudio => "songs measured from their audio files",
                 crate::artifact::Role::Main => "",
             };
             let t = &c.test_classification;

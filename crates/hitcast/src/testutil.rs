@@ -66,7 +66,7 @@ pub fn fixture_with_companion() -> (crate::artifact::Artifact, crate::data::Trac
 
 /// One artifact over `t`: a 20-round booster, a linear score model, a constant-scale score
 /// distribution.
-fn build(
+pub(crate) fn build(
     t: &crate::data::Tracks,
     params: crate::features::PipelineParams,
     calibration: crate::calibration::Calibration,

@@ -2,13 +2,15 @@
 //! in the dataset's columns (duration, loudness, tempo, key, mode, metre; the seven columns
 //! Spotify learnt are left empty), with the measurements' confidences beside them.
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
+use hitcast::data::{DataError, DefaultUsed, RawRow, RowSource};
 use hitcast::fsutil::AtomicFile;
-use hitcast_audio::{measure_file, Measured};
+use hitcast_audio::{measure_file, Measured, Song};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -55,25 +57,123 @@ pub struct FeaturesArgs {
     /// Print the rows as a JSON array instead of CSV.
     #[arg(long, conflicts_with = "output")]
     json: bool,
-    /// The songs' genre (the dataset's names or others': "pop", "R&B"; repeatable).
-    #[arg(long, value_name = "GENRE")]
-    genre: Vec<String>,
-    /// The songs have explicit lyrics.
-    #[arg(long)]
-    explicit: bool,
-    /// The song's title (one song only).
-    #[arg(long)]
-    title: Option<String>,
-    /// The songs' artists, separated by `;`.
-    #[arg(long)]
-    artists: Option<String>,
-    /// The songs' album (a single's album is its title).
-    #[arg(long)]
-    album: Option<String>,
+    #[command(flatten)]
+    song: SongArgs,
     /// What to do with a file that cannot be measured: fail (name it, exit 1) or skip it (and
     /// say so).
     #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
     on_error: OnErrorArg,
+}
+
+/// What a user says of songs measured from audio: what no audio file gives.
+#[derive(Clone, Debug, Default, Args)]
+pub struct SongArgs {
+    /// The songs' genre (the dataset's names or others': "pop", "R&B"; repeatable).
+    #[arg(long, value_name = "GENRE")]
+    pub genre: Vec<String>,
+    /// The songs have explicit lyrics.
+    #[arg(long)]
+    pub explicit: bool,
+    /// The song's title (one song only; otherwise each file's name).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// The songs' artists, separated by `;`.
+    #[arg(long)]
+    pub artists: Option<String>,
+    /// The songs' album (a single's album is its title).
+    #[arg(long)]
+    pub album: Option<String>,
+}
+
+impl SongArgs {
+    /// Each song measured, on every core, in the order given: a song that cannot be measured
+    /// fails the whole, naming it, or with `skip` is left out with a warning.
+    pub fn measure(
+        &self,
+        songs: &[PathBuf],
+        skip: bool,
+    ) -> anyhow::Result<Vec<(PathBuf, Measured)>> {
+        anyhow::ensure!(
+            self.title.is_none() || songs.len() <= 1,
+            "--title names one song: {} were given",
+            songs.len()
+        );
+        let measured: Vec<(&PathBuf, Result<Measured, hitcast_audio::AudioError>)> = songs
+            .par_iter()
+            .map(|path| (path, measure_file(path)))
+            .collect();
+        let mut out = Vec::with_capacity(measured.len());
+        for (path, result) in measured {
+            match result {
+                Ok(m) => out.push((path.clone(), m)),
+                Err(e) if skip => tracing::warn!("skipped {}: {e}", path.display()),
+                Err(e) => anyhow::bail!("{}: {e}", path.display()),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The title of the song in the file at `path`: `--title`, else the file's name.
+    fn title(&self, path: &Path) -> String {
+        self.title.clone().unwrap_or_else(|| {
+            path.file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_owned()
+        })
+    }
+
+    /// What the user said of the song in the file at `path`.
+    pub fn song(&self, path: &Path) -> Song {
+        Song {
+            title: self.title(path),
+            artists: self.artists.clone().unwrap_or_default(),
+            album: self.album.clone().unwrap_or_default(),
+            genres: self.genre.clone(),
+            explicit: self.explicit,
+        }
+    }
+
+    /// The songs measured, as rows to score (see [`SongArgs::measure`]).
+    pub fn measured_rows(&self, songs: &[PathBuf], skip: bool) -> anyhow::Result<MeasuredRows> {
+        let rows: Vec<RawRow> = self
+            .measure(songs, skip)?
+            .iter()
+            .enumerate()
+            .map(|(i, (path, m))| m.row(i as u64 + 1, &self.song(path)))
+            .collect();
+        Ok(MeasuredRows {
+            rows: rows.into_iter(),
+        })
+    }
+}
+
+/// Songs measured from audio, as a source of rows to score.
+pub struct MeasuredRows {
+    rows: std::vec::IntoIter<RawRow>,
+}
+
+impl Iterator for MeasuredRows {
+    type Item = Result<RawRow, DataError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.rows.next().map(Ok)
+    }
+}
+
+impl RowSource for MeasuredRows {
+    fn path(&self) -> &Path {
+        Path::new("the songs")
+    }
+    fn defaults(&self) -> &[DefaultUsed] {
+        &[]
+    }
+    fn missing(&self) -> BTreeMap<&'static str, u64> {
+        BTreeMap::new()
+    }
+    fn has_popularity(&self) -> bool {
+        false
+    }
 }
 
 /// One song's row.
@@ -106,26 +206,10 @@ struct Row {
 impl FeaturesArgs {
     /// Measures every song, in parallel, and writes the rows in the order given.
     pub fn run(self, _globals: Globals) -> anyhow::Result<()> {
-        anyhow::ensure!(
-            self.title.is_none() || self.songs.len() == 1,
-            "--title names one song: {} were given",
-            self.songs.len()
-        );
-        let measured: Vec<(&Path, Result<Measured, hitcast_audio::AudioError>)> = self
-            .songs
-            .par_iter()
-            .map(|path| (path.as_path(), measure_file(path)))
-            .collect();
-        let mut rows = Vec::with_capacity(measured.len());
-        for (path, result) in measured {
-            match result {
-                Ok(m) => rows.push(self.row(path, &m)),
-                Err(e) if self.on_error == OnErrorArg::Skip => {
-                    tracing::warn!("skipped {}: {e}", path.display());
-                }
-                Err(e) => anyhow::bail!("{}: {e}", path.display()),
-            }
-        }
+        let measured = self
+            .song
+            .measure(&self.songs, self.on_error == OnErrorArg::Skip)?;
+        let rows: Vec<Row> = measured.iter().map(|(path, m)| self.row(path, m)).collect();
         if self.json {
             return crate::output::print_json(&rows);
         }
@@ -148,18 +232,15 @@ impl FeaturesArgs {
     }
 
     fn row(&self, path: &Path, m: &Measured) -> Row {
-        let stem = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default();
+        let song = &self.song;
         Row {
             file: path.display().to_string(),
             track_id: String::new(),
-            artists: self.artists.clone().unwrap_or_default(),
-            album_name: self.album.clone().unwrap_or_default(),
-            track_name: self.title.clone().unwrap_or_else(|| stem.to_owned()),
+            artists: song.artists.clone().unwrap_or_default(),
+            album_name: song.album.clone().unwrap_or_default(),
+            track_name: song.title(path),
             duration_ms: m.duration_ms.round() as u64,
-            explicit: self.explicit,
+            explicit: song.explicit,
             danceability: None,
             energy: None,
             key: m.key,
@@ -172,7 +253,7 @@ impl FeaturesArgs {
             valence: None,
             tempo: (m.tempo * 1000.0).round() / 1000.0,
             time_signature: m.time_signature,
-            track_genre: self.genre.join(";"),
+            track_genre: song.genre.join(";"),
             tempo_confidence: (m.tempo_confidence * 1000.0).round() / 1000.0,
             key_confidence: (m.key_confidence * 1000.0).round() / 1000.0,
         }

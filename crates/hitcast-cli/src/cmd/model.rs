@@ -174,6 +174,7 @@ impl ModelCommand {
                         match c.role {
                             Role::NoGenres => " for tracks without a genre it learned and --genres ignore",
                             Role::NewSong => " for tracks without a track_id",
+                            Role::FromAudio => " for rows measured from audio",
                             Role::Main => "",
                         },
                         c.decision_threshold,

@@ -33,8 +33,9 @@ pub struct PredictArgs {
     /// distribution whose chance above the threshold is the probability), warnings (the inputs
     /// beyond what the model saw in training, `;`-separated) and model (which model answered:
     /// main, new-song for a row without track_id, or no-genres for a track with no genre the model knows).
+    /// Absent or `-`: CSV to standard output.
     #[arg(long, value_name = "FILE")]
-    output: PathBuf,
+    output: Option<PathBuf>,
     /// Copy input columns into the output after the predictions, by hitcast name (after --map),
     /// e.g. --keep track_name,artists (repeatable or comma-separated).
     #[arg(long, value_name = "COLUMN", value_delimiter = ',', value_parser = parse_column)]
@@ -84,7 +85,8 @@ impl PredictArgs {
             }
         }
         let input = self.input.batches(self.batch as usize)?;
-        let mut out = Answers::create(&self.output, &self.keep, !self.no_score)?;
+        let output = self.output.as_deref().filter(|p| *p != Path::new("-"));
+        let mut out = Answers::create(output, &self.keep, !self.no_score)?;
         let mut warned = 0u64;
         let mut written = 0u64;
         let mut answered = Vec::new();
@@ -144,7 +146,7 @@ impl PredictArgs {
                 std::io::stderr(),
                 "scored {} rows into {} in {:.2} s ({:.0} rows/s)",
                 thousands(written),
-                self.output.display(),
+                output.map_or_else(|| "standard output".to_owned(), |p| p.display().to_string()),
                 seconds,
                 written as f64 / seconds.max(1e-9)
             );
@@ -160,12 +162,23 @@ enum Answers {
         path: PathBuf,
         writer: csv::Writer<AtomicFile>,
     },
+    Stdout(csv::Writer<std::io::Stdout>),
     Parquet(ParquetSink),
 }
 
 impl Answers {
-    /// The output at `path`, its columns with the score's (`score`) or without.
-    fn create(path: &Path, keep: &[Column], score: bool) -> anyhow::Result<Answers> {
+    /// The output at `path` (standard output when `None`), its columns with the score's
+    /// (`score`) or without.
+    fn create(path: Option<&Path>, keep: &[Column], score: bool) -> anyhow::Result<Answers> {
+        let header = ANSWER_COLUMNS
+            .into_iter()
+            .filter(|name| score || !SCORE_COLUMNS.contains(name))
+            .chain(keep.iter().map(|c| c.name()));
+        let Some(path) = path else {
+            let mut writer = csv::Writer::from_writer(std::io::stdout());
+            writer.write_record(header)?;
+            return Ok(Answers::Stdout(writer));
+        };
         let parquet = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
@@ -180,12 +193,7 @@ impl Answers {
         let file = AtomicFile::create(path)
             .with_context(|| format!("{}: cannot create the output", path.display()))?;
         let mut writer = csv::Writer::from_writer(file);
-        writer.write_record(
-            ANSWER_COLUMNS
-                .into_iter()
-                .filter(|name| score || !SCORE_COLUMNS.contains(name))
-                .chain(keep.iter().map(|c| c.name())),
-        )?;
+        writer.write_record(header)?;
         Ok(Answers::Csv {
             path: path.to_owned(),
             writer,
@@ -206,26 +214,8 @@ impl Answers {
                 Some(answers) => answers_batch(rows, answers, keep)?,
                 None => chances_batch(rows, chances, keep)?,
             })?,
-            Answers::Csv { writer, .. } => {
-                for (i, (c, row)) in chances.iter().zip(rows).enumerate() {
-                    let mut fields = vec![
-                        row.track_id.clone(),
-                        format!("{:.6}", c.probability),
-                        (if c.flagged { "1" } else { "0" }).to_owned(),
-                        format!("{:.2}", c.lift),
-                    ];
-                    if let Some(p) = predictions.and_then(|p| p.get(i)) {
-                        fields.extend(
-                            [p.popularity, p.popularity_low, p.popularity_high]
-                                .map(|v| format!("{v:.2}")),
-                        );
-                    }
-                    fields.push(c.warning_fields());
-                    fields.push(c.model.name().to_owned());
-                    let kept = keep.iter().map(|&column| row.field(column));
-                    writer.write_record(fields.into_iter().chain(kept))?;
-                }
-            }
+            Answers::Csv { writer, .. } => write_csv(writer, rows, chances, predictions, keep)?,
+            Answers::Stdout(writer) => write_csv(writer, rows, chances, predictions, keep)?,
         }
         Ok(())
     }
@@ -233,6 +223,7 @@ impl Answers {
     fn commit(self) -> anyhow::Result<()> {
         match self {
             Answers::Parquet(sink) => sink.commit()?,
+            Answers::Stdout(mut writer) => writer.flush()?,
             Answers::Csv { path, writer } => {
                 let file = writer
                     .into_inner()
@@ -243,6 +234,34 @@ impl Answers {
         }
         Ok(())
     }
+}
+
+/// A batch's answers as CSV records, numbers at their printed precision.
+fn write_csv<W: std::io::Write>(
+    writer: &mut csv::Writer<W>,
+    rows: &[RawRow],
+    chances: &[Chance],
+    predictions: Option<&[Prediction]>,
+    keep: &[Column],
+) -> anyhow::Result<()> {
+    for (i, (c, row)) in chances.iter().zip(rows).enumerate() {
+        let mut fields = vec![
+            row.track_id.clone(),
+            format!("{:.6}", c.probability),
+            (if c.flagged { "1" } else { "0" }).to_owned(),
+            format!("{:.2}", c.lift),
+        ];
+        if let Some(p) = predictions.and_then(|p| p.get(i)) {
+            fields.extend(
+                [p.popularity, p.popularity_low, p.popularity_high].map(|v| format!("{v:.2}")),
+            );
+        }
+        fields.push(c.warning_fields());
+        fields.push(c.model.name().to_owned());
+        let kept = keep.iter().map(|&column| row.field(column));
+        writer.write_record(fields.into_iter().chain(kept))?;
+    }
+    Ok(())
 }
 
 /// Parses a `--keep` column name.

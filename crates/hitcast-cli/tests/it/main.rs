@@ -659,8 +659,10 @@ fn train_saves_a_model_that_info_reads_and_that_is_deterministic() {
         .iter()
         .map(|c| c["role"].as_str().unwrap())
         .collect();
-    assert_eq!(roles, ["new-song", "no-genres"]);
-    for (companion, width) in companions.iter().zip([138, 22]) {
+    assert_eq!(roles, ["new-song", "no-genres", "from-audio"]);
+    // The from-audio model has the new-song model's columns, the learned ones read as
+    // constants.
+    for (companion, width) in companions.iter().zip([138, 22, 138]) {
         assert_eq!(companion["features"].as_array().unwrap().len(), width);
         assert_eq!(companion["test_classification"]["rows"], 17_993);
         assert_eq!(companion["classifier"]["family"], "logistic");
@@ -1867,4 +1869,76 @@ fn features_measures_songs_into_the_dataset_s_columns_and_names_a_file_it_cannot
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("skipped "), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(out).unwrap().lines().count(), 2);
+}
+
+#[test]
+fn a_song_is_measured_and_scored_by_the_from_audio_model_in_one_step_or_two() {
+    let dir = scratch("predict-audio");
+    let song = dir.join("demo.wav");
+    click_song(&song, 120.0, 40.0);
+    let model = serve::model();
+    // One step: measured and scored, the answers to standard output.
+    let o = hitcast(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--audio",
+        song.to_str().unwrap(),
+        "--genre",
+        "pop",
+        "--keep",
+        "track_name,track_genre",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("rows answered by: from-audio model 1 (rows measured from audio)"),
+        "{}",
+        stderr(&o)
+    );
+    let one = String::from_utf8(o.stdout).unwrap();
+    let line = one.lines().nth(1).unwrap();
+    assert!(
+        line.starts_with(',') && line.ends_with(",from-audio,demo,pop"),
+        "{one}"
+    );
+    // Two steps: the features file, then predict on it: the same answer.
+    let features = dir.join("features.csv");
+    let o = hitcast(&[
+        "features",
+        song.to_str().unwrap(),
+        "--genre",
+        "pop",
+        "--output",
+        features.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = hitcast(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        features.to_str().unwrap(),
+        "--keep",
+        "track_name,track_genre",
+        "--output",
+        "-",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), one);
+    // Its explanation comes from the same model.
+    let o = hitcast(&[
+        "explain",
+        "--model",
+        model.to_str().unwrap(),
+        "--audio",
+        song.to_str().unwrap(),
+        "--genre",
+        "pop",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("from-audio model)"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 }

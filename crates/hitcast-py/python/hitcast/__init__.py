@@ -137,6 +137,36 @@ class Model:
             )
         )
 
+    def predict_audio(
+        self,
+        paths: Iterable[str],
+        *,
+        genres: Iterable[str] = (),
+        explicit: bool = False,
+        title: Optional[str] = None,
+        artists: str = "",
+        album: str = "",
+    ) -> Any:
+        """Measures songs from their audio files (WAV, FLAC, OGG, MP3, M4A) and scores them:
+        ``hitcast predict --audio``. A file gives duration, loudness, tempo, key, mode and
+        metre, not danceability, energy or the other columns Spotify learnt, so the model's
+        from-audio model answers (``model`` is ``from-audio``). ``genres``, ``explicit``,
+        ``title`` (one song), ``artists`` and ``album`` are what no file holds. Returns a
+        pyarrow Table of the answers with the measured columns after them; a file that cannot
+        be measured raises ``ValueError`` naming it.
+        """
+        result = self._model.predict_audio(
+            [str(p) for p in paths],
+            genres=list(genres),
+            explicit=explicit,
+            title=title,
+            artists=artists,
+            album=album,
+        )
+        import pyarrow
+
+        return pyarrow.table(result)
+
     def explain(
         self,
         tracks: Any,

@@ -21,6 +21,16 @@ class Model:
         score: bool = True,
         prior: Optional[float] = None,
     ) -> Any: ...
+    def predict_audio(
+        self,
+        paths: List[str],
+        *,
+        genres: List[str] = ...,
+        explicit: bool = False,
+        title: Optional[str] = None,
+        artists: str = "",
+        album: str = "",
+    ) -> Any: ...
     def estimate_prior(
         self,
         tracks: Any,

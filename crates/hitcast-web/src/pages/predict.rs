@@ -952,6 +952,9 @@ fn answered_because(role: Role) -> &'static str {
         Role::NoGenres => {
             ", as the track has no genre the model learned: its threshold and figures are its own"
         }
+        Role::FromAudio => {
+            ", as the song was measured from its audio file, which gives no danceability, energy, mood and the like: it reads what a file gives"
+        }
     }
 }
 

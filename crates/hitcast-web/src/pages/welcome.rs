@@ -91,6 +91,7 @@ fn role_words(role: Role) -> &'static str {
         Role::Main => "The main model",
         Role::NewSong => "The new-song model",
         Role::NoGenres => "The model without genres",
+        Role::FromAudio => "The from-audio model",
     }
 }
 
@@ -103,6 +104,9 @@ fn role_use(role: Role) -> &'static str {
         }
         Role::NoGenres => {
             "answers a track with no genre the model learnt: it reads the audio, the title and the credits."
+        }
+        Role::FromAudio => {
+            "answers a song measured from its audio file: its duration, loudness, tempo, key, mode and metre, with the genres you name, the title and the credits (a file gives no danceability, energy or mood)."
         }
     }
 }

@@ -353,6 +353,8 @@ pub struct ColumnPlan {
     names: Vec<String>,
     defaults: Vec<DefaultUsed>,
     require_track_id: bool,
+    /// Rows may leave the seven learned columns empty (files to score, not to train on).
+    allow_measured: bool,
 }
 
 impl ColumnPlan {
@@ -387,8 +389,16 @@ impl ColumnPlan {
         }
         let mut missing = Vec::new();
         let mut defaults = Vec::new();
+        // A file to score that lacks all seven learned columns holds rows measured from audio.
+        let measured = !options.require_popularity
+            && Column::LEARNED
+                .iter()
+                .all(|&c| fields[column_slot(c)].is_none());
         for column in Column::ALL {
             if fields[column_slot(column)].is_some() {
+                continue;
+            }
+            if measured && column.is_learned() {
                 continue;
             }
             match column.when_absent() {
@@ -416,11 +426,18 @@ impl ColumnPlan {
                 found,
             });
         }
+        if measured {
+            defaults.push(DefaultUsed {
+                column: "danceability, energy, speechiness, acousticness, instrumentalness, liveness, valence",
+                default: "none: rows measured from audio, which the model's from-audio model answers",
+            });
+        }
         let mut plan = Vec::new();
         let mut template = [0.0; N_AUDIO];
         for column in Column::ALL {
             match (fields[column_slot(column)], column.audio_index()) {
                 (Some(field), _) => plan.push((field, column, Target::of(column))),
+                (None, Some(i)) if column.is_learned() => template[i] = f64::NAN,
                 (None, Some(i)) => template[i] = column.audio_default().unwrap_or(0.0),
                 (None, None) => {}
             }
@@ -432,6 +449,7 @@ impl ColumnPlan {
             names: found,
             defaults,
             require_track_id: options.require_track_id,
+            allow_measured: !options.require_popularity,
         })
     }
 
@@ -487,10 +505,18 @@ impl ColumnPlan {
         mut cell: impl FnMut(usize) -> Cell<'c>,
     ) -> Result<[bool; Column::ALL.len()], (usize, Column, FieldProblem)> {
         let mut empty = [false; Column::ALL.len()];
+        // The first learned column left empty, when a row to score may be a measured one.
+        let mut first_empty_learned = None;
         for &(field, column, target) in &self.plan {
             let value = cell(field);
             let fail = |problem| (field, column, problem);
             match target {
+                Target::Audio(i, _)
+                    if self.allow_measured && column.is_learned() && value.is_empty() =>
+                {
+                    row.audio[i] = f64::NAN;
+                    first_empty_learned.get_or_insert((field, column));
+                }
                 Target::Audio(i, rule) => row.audio[i] = value.number(rule).map_err(fail)?,
                 // The rule checks 0..=100, so the cast is exact.
                 Target::Popularity(rule) => {
@@ -508,6 +534,17 @@ impl ColumnPlan {
                 Target::Genre => row.genres = genre::parse_cell(&value.text()),
             }
             empty[column_slot(column)] = value.is_empty();
+        }
+        // All seven learned columns empty is a measured row; some of them, a missing value.
+        if let Some((field, column)) = first_empty_learned {
+            let learned = Column::LEARNED
+                .iter()
+                .filter_map(|c| c.audio_index())
+                .filter(|&i| row.audio[i].is_nan())
+                .count();
+            if learned < Column::LEARNED.len() {
+                return Err((field, column, FieldProblem::PartlyMeasured));
+            }
         }
         Ok(empty)
     }
@@ -745,11 +782,7 @@ mod tests {
 
     /// The fixture row with one cell replaced (by header name).
     fn row_with(column: &str, value: &str) -> String {
-        let names: Vec<&str> = HEADER.split(',').collect();
-        let mut cells: Vec<String> = ROW.split(',').map(str::to_owned).collect();
-        let i = names.iter().position(|n| *n == column).unwrap();
-        cells[i] = value.to_owned();
-        cells.join(",")
+        row_with_in(ROW, column, value)
     }
 
     fn gzip(data: &[u8]) -> Vec<u8> {
@@ -776,6 +809,67 @@ mod tests {
         assert!(loaded.report.defaults.is_empty());
         assert!(loaded.report.labelled);
         assert_eq!(loaded.report.missing["artists"], 0);
+    }
+
+    #[test]
+    fn a_row_to_score_may_leave_all_seven_learned_columns_empty_but_not_some() {
+        let scoring = ReadOptions {
+            require_popularity: false,
+            require_track_id: false,
+            ..ReadOptions::labelled()
+        };
+        let learned = Column::LEARNED.map(|c| c.audio_index().unwrap());
+        // All seven cells empty: a row measured from audio, its learned values NaN.
+        let mut row = ROW.to_owned();
+        for c in Column::LEARNED {
+            row = row_with_in(&row, c.name(), "");
+        }
+        let loaded = read(&format!("{HEADER}\n{row}\n"), &scoring).unwrap();
+        let audio = loaded.rows[0].audio;
+        assert!(learned.iter().all(|&i| audio[i].is_nan()));
+        assert_eq!(audio[Column::Tempo.audio_index().unwrap()], 87.917);
+        // Training data must have them.
+        let err = labelled(&format!("{HEADER}\n{row}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("column \"danceability\": missing value (empty field)"),
+            "{err}"
+        );
+        // Some empty, some not: refused, naming the first empty one.
+        let partly = row_with("energy", "");
+        let err = read(&format!("{HEADER}\n{partly}\n"), &scoring)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "t.csv:2:10: column \"energy\": missing value: give all of danceability"
+            ),
+            "{err}"
+        );
+        // A file without any of the seven columns: every row is measured.
+        let names: Vec<&str> = HEADER.split(',').collect();
+        let keep: Vec<usize> = (0..names.len())
+            .filter(|&i| Column::from_name(names[i]).is_none_or(|c| !c.is_learned()))
+            .collect();
+        let cells: Vec<&str> = ROW.split(',').collect();
+        let pick = |v: &[&str]| keep.iter().map(|&i| v[i]).collect::<Vec<_>>().join(",");
+        let loaded = read(&format!("{}\n{}\n", pick(&names), pick(&cells)), &scoring).unwrap();
+        assert!(learned.iter().all(|&i| loaded.rows[0].audio[i].is_nan()));
+        assert!(loaded
+            .report
+            .defaults
+            .iter()
+            .any(|d| d.default.starts_with("none: rows measured")));
+    }
+
+    /// `row` with one cell replaced (by header name).
+    fn row_with_in(row: &str, column: &str, value: &str) -> String {
+        let names: Vec<&str> = HEADER.split(',').collect();
+        let mut cells: Vec<String> = row.split(',').map(str::to_owned).collect();
+        let i = names.iter().position(|n| *n == column).unwrap();
+        cells[i] = value.to_owned();
+        cells.join(",")
     }
 
     #[test]

@@ -101,6 +101,24 @@ impl Column {
         Column::TimeSignature,
     ];
 
+    /// The seven audio columns Spotify's models learnt from listeners' judgements: no audio
+    /// file gives them. A row to score may leave all seven empty (or the file lack them all):
+    /// a row measured from audio (`hitcast features`), which the from-audio model answers.
+    pub const LEARNED: [Column; 7] = [
+        Column::Danceability,
+        Column::Energy,
+        Column::Speechiness,
+        Column::Acousticness,
+        Column::Instrumentalness,
+        Column::Liveness,
+        Column::Valence,
+    ];
+
+    /// Whether the column is one of [`Column::LEARNED`].
+    pub fn is_learned(self) -> bool {
+        Column::LEARNED.contains(&self)
+    }
+
     /// The header name.
     pub fn name(self) -> &'static str {
         match self {
@@ -344,6 +362,9 @@ pub enum FieldProblem {
     /// The cell is not valid UTF-8.
     #[error("invalid UTF-8 bytes")]
     NotUtf8,
+    /// Some of the seven learned columns are empty, not all.
+    #[error("missing value: give all of danceability, energy, speechiness, acousticness, instrumentalness, liveness and valence, or none (a row measured from audio, as `hitcast features` writes)")]
+    PartlyMeasured,
 }
 
 impl Rule {

@@ -117,6 +117,11 @@ pub enum FeatureSet {
     /// The 14 audio columns and the extras that read no genre (title, credits): for catalogues
     /// whose genres mean something else, and tracks with no genre the model knows.
     NoGenres,
+    /// What an audio file gives (`hitcast features`: duration, loudness, tempo, key, mode,
+    /// metre) with explicit, the genres and the new-song extras: the seven learned columns
+    /// ([`Column::LEARNED`]) are read as FIT's medians, whatever the row holds, so a model of
+    /// this set learns nothing from them and answers rows measured from audio.
+    Measured,
 }
 
 impl FeatureSet {
@@ -129,6 +134,7 @@ impl FeatureSet {
             FeatureSet::Audio => "audio",
             FeatureSet::NewSong => "new-song",
             FeatureSet::NoGenres => "no-genres",
+            FeatureSet::Measured => "measured",
         }
     }
 
@@ -146,7 +152,7 @@ impl FeatureSet {
     pub fn extra_columns(self) -> Vec<usize> {
         match self {
             FeatureSet::Extended | FeatureSet::KnownArtist => (0..EXTRA_NAMES.len()).collect(),
-            FeatureSet::NewSong => (0..EXTRA_NAMES.len())
+            FeatureSet::NewSong | FeatureSet::Measured => (0..EXTRA_NAMES.len())
                 .filter(|&j| !CATALOGUE_ONLY.contains(&EXTRA_NAMES[j]))
                 .collect(),
             FeatureSet::NoGenres => (0..EXTRA_NAMES.len())
@@ -168,13 +174,14 @@ impl FromStr for FeatureSet {
             FeatureSet::Audio,
             FeatureSet::NewSong,
             FeatureSet::NoGenres,
+            FeatureSet::Measured,
         ]
         .into_iter()
         .find(|f| f.name() == s)
         .ok_or_else(|| {
             format!(
                 "unknown feature set {s:?}: expected audio-genre, extended, known-artist, audio, \
-                 new-song or no-genres"
+                 new-song, no-genres or measured"
             )
         })
     }
@@ -196,6 +203,16 @@ pub struct TrackInput<'a> {
     /// A new song, listed in no catalogue (it has no `track_id`): answered from what a new
     /// song has ([`FeatureSet::NewSong`]).
     pub new_song: bool,
+}
+
+impl TrackInput<'_> {
+    /// Whether the track was measured from audio: its seven learned columns are empty (NaN).
+    pub fn is_measured(&self) -> bool {
+        Column::LEARNED
+            .iter()
+            .filter_map(|c| c.audio_index())
+            .all(|i| self.audio[i].is_nan())
+    }
 }
 
 /// Settings for fitting a [`FeaturePipeline`].
@@ -263,6 +280,9 @@ pub struct FeaturePipeline {
     scaling: Vec<ZScore>,
     extras: Option<ExtrasFit>,
     history: Option<ArtistHistory>,
+    /// For [`FeatureSet::Measured`]: FIT's median of each audio input, which the learned ones
+    /// are read as; empty otherwise.
+    fills: Vec<f64>,
     #[serde(skip)]
     index: GenreIndex,
 }
@@ -341,7 +361,18 @@ impl FeaturePipeline {
             scaling: Vec::new(),
             extras: None,
             history: None,
+            fills: Vec::new(),
         };
+        if params.features == FeatureSet::Measured {
+            pipeline.fills = (0..N_AUDIO)
+                .map(|i| {
+                    let mut values: Vec<f64> =
+                        fit.iter().map(|&r| tracks.rows[r].audio[i]).collect();
+                    values.sort_by(f64::total_cmp);
+                    quantile(&values, 0.5)
+                })
+                .collect();
+        }
         pipeline.fences = CONTINUOUS
             .iter()
             .map(|&column| {
@@ -468,6 +499,15 @@ impl FeaturePipeline {
         }
     }
 
+    /// Audio input `i`'s value as the models read it: a learned column's FIT median under
+    /// [`FeatureSet::Measured`], the value itself otherwise.
+    fn read(&self, i: usize, value: f64) -> f64 {
+        match self.fills.get(i) {
+            Some(&fill) if Column::AUDIO[i].is_learned() => fill,
+            _ => value,
+        }
+    }
+
     fn cap(&self, column: Column, value: f64) -> f64 {
         if self.params.outliers != OutlierSetup::Capped {
             return value;
@@ -482,7 +522,7 @@ impl FeaturePipeline {
     /// scaled. The audio inputs are the row's first columns, and no other column reads them.
     fn audio_feature(&self, i: usize, value: f64) -> f64 {
         let column = Column::AUDIO[i];
-        let value = self.cap(column, value);
+        let value = self.cap(column, self.read(i, value));
         match self.scaling.iter().find(|z| z.column == column) {
             Some(z) => z.apply(value),
             None => value,
@@ -538,7 +578,7 @@ impl FeaturePipeline {
         // As `audio_feature` for each input, with the scaled columns looked up once a row
         // rather than once a column (13% of a batch transform's time).
         for (i, &column) in Column::AUDIO.iter().enumerate() {
-            out[i] = self.cap(column, audio[i]);
+            out[i] = self.cap(column, self.read(i, audio[i]));
         }
         for z in &self.scaling {
             let i = audio_index(z.column);
