@@ -4,9 +4,9 @@
 //!
 //! ```text
 //! file ──decode──▶ interleaved f32 blocks ─┬─ loudness (BS.1770, all channels, file's rate)
-//!                                          └─ mono, halved to 22-44 kHz ──▶ spectrum frames
-//!                                                ─┬─ onset strength ──▶ tempo, beats ──▶ metre
-//!                                                 └─ chroma ──▶ key, mode
+//!                                          └─ mono, halved to 22-44 kHz
+//!                    ─┬─ 93 ms frames ──▶ onset strength ──▶ tempo, beats ──▶ metre
+//!                     └─ 370 ms frames ──▶ chroma ──▶ key, mode
 //! ```
 //!
 //! Decoding and analysis are a stream: blocks are analysed as they are decoded and then
@@ -27,6 +27,7 @@
 
 pub mod decode;
 pub mod key;
+pub mod loudness;
 pub mod metre;
 pub mod mono;
 pub mod onset;
@@ -97,9 +98,6 @@ pub enum AudioError {
     /// Nothing above the absolute gate.
     #[error("it is silent (no sound above {SILENCE_LUFS} LUFS)")]
     Silent,
-    /// The loudness meter refused the format.
-    #[error("its loudness cannot be measured: {0}")]
-    Loudness(String),
 }
 
 /// A WAV file of 16-bit PCM holding `frames` (interleaved, -1 to 1, clipped beyond): the
@@ -188,7 +186,7 @@ pub fn measure(source: Source, extension: Option<&str>) -> Result<Measured, Audi
     let format = decode::decode(source, extension, |block, format| {
         let a = match &mut analysis {
             Some(a) => a,
-            None => analysis.insert(Analysis::new(format)?),
+            None => analysis.insert(Analysis::new(format)),
         };
         a.push(block, format)
     })?;
@@ -202,44 +200,41 @@ pub fn measure(source: Source, extension: Option<&str>) -> Result<Measured, Audi
 
 /// The analysis of one song, block by block.
 struct Analysis {
-    meter: ebur128::EbuR128,
+    meter: loudness::Loudness,
     mono: mono::Mono,
     spectrum: spectrum::Spectrum,
     onsets: onset::Onsets,
+    tonal: spectrum::Spectrum,
     chroma: key::Chroma,
 }
 
 impl Analysis {
-    fn new(format: Format) -> Result<Analysis, AudioError> {
-        let channels = u32::try_from(format.channels)
-            .map_err(|_| AudioError::Unsupported("too many channels".into()))?;
-        let meter = ebur128::EbuR128::new(channels, format.rate, ebur128::Mode::I)
-            .map_err(|e| AudioError::Loudness(e.to_string()))?;
+    fn new(format: Format) -> Analysis {
+        let meter = loudness::Loudness::new(format.channels, format.rate);
         let mono = mono::Mono::new(format.channels, format.rate);
         let spectrum = spectrum::Spectrum::new(mono.rate);
-        let bin_hz = spectrum.frequency(1);
-        Ok(Analysis {
+        let tonal = spectrum::Spectrum::tonal(mono.rate);
+        Analysis {
             meter,
-            onsets: onset::Onsets::new(bin_hz),
-            chroma: key::Chroma::new(spectrum.size / 2 + 1, bin_hz),
+            onsets: onset::Onsets::new(spectrum.frequency(1)),
+            chroma: key::Chroma::new(tonal.size / 2 + 1, tonal.frequency(1)),
             mono,
             spectrum,
-        })
+            tonal,
+        }
     }
 
     fn push(&mut self, block: &[f32], format: Format) -> Result<(), AudioError> {
         if format.frames as f64 > MAX_SECONDS * f64::from(format.rate) {
             return Err(AudioError::TooLong);
         }
-        self.meter
-            .add_frames_f32(block)
-            .map_err(|e| AudioError::Loudness(e.to_string()))?;
+        self.meter.push(block);
         let samples = self.mono.push(block);
         let (onsets, chroma) = (&mut self.onsets, &mut self.chroma);
-        self.spectrum.push(samples, |magnitudes| {
-            onsets.push(magnitudes);
-            chroma.push(magnitudes);
-        });
+        self.spectrum
+            .push(samples, |magnitudes| onsets.push(magnitudes));
+        self.tonal
+            .push(samples, |magnitudes| chroma.push(magnitudes));
         Ok(())
     }
 
@@ -248,10 +243,7 @@ impl Analysis {
         if seconds < MIN_SECONDS {
             return Err(AudioError::TooShort { seconds });
         }
-        let loudness = self
-            .meter
-            .loudness_global()
-            .map_err(|e| AudioError::Loudness(e.to_string()))?;
+        let loudness = self.meter.integrated();
         if !loudness.is_finite() || loudness < SILENCE_LUFS {
             return Err(AudioError::Silent);
         }

@@ -12,8 +12,11 @@ const TAPS: usize = 31;
 /// One halving stage: low-pass, keep every second sample.
 #[derive(Clone, Debug)]
 struct Halver {
+    /// The input not yet wholly read: the next output's window starts at its first sample.
     history: Vec<f32>,
-    keep: bool,
+    /// `history`'s even and odd samples, for the block being filtered.
+    even: Vec<f32>,
+    odd: Vec<f32>,
 }
 
 fn half_band() -> [f32; TAPS] {
@@ -43,26 +46,40 @@ impl Halver {
     fn new() -> Halver {
         Halver {
             history: vec![0.0; TAPS - 1],
-            keep: true,
+            even: Vec::new(),
+            odd: Vec::new(),
         }
     }
 
-    /// Filters `input` and appends every second sample to `out`.
+    /// Filters `input` and appends every second sample to `out`: output `n` is the window of
+    /// `TAPS` samples ending at input sample `2n`.
+    ///
+    /// Computed tap by tap over the whole block (output `n` reads `history[2n + t]`, which is
+    /// `even[n + t/2]` or `odd[n + t/2]`), so each tap is one pass over contiguous samples that
+    /// the compiler turns into vector instructions; a dot product an output, whose sum's order
+    /// it must keep, it cannot.
     fn push(&mut self, input: &[f32], taps: &[f32; TAPS], out: &mut Vec<f32>) {
-        for &x in input {
-            self.history.push(x);
-            if self.keep {
-                let start = self.history.len() - TAPS;
-                let window = &self.history[start..];
-                out.push(window.iter().zip(taps).map(|(a, b)| a * b).sum());
-            }
-            self.keep = !self.keep;
-            // Keep the history short: drop what no later output reads.
-            if self.history.len() > 4096 {
-                let drop = self.history.len() - (TAPS - 1);
-                self.history.drain(..drop);
+        self.history.extend_from_slice(input);
+        if self.history.len() < TAPS {
+            return;
+        }
+        let outputs = (self.history.len() - TAPS) / 2 + 1;
+        self.even.clear();
+        self.odd.clear();
+        for pair in self.history.chunks(2) {
+            self.even.push(pair[0]);
+            self.odd.push(pair.get(1).copied().unwrap_or(0.0));
+        }
+        let first = out.len();
+        out.resize(first + outputs, 0.0);
+        let block = &mut out[first..];
+        for (t, &tap) in taps.iter().enumerate() {
+            let phase = if t % 2 == 0 { &self.even } else { &self.odd };
+            for (y, &x) in block.iter_mut().zip(&phase[t / 2..]) {
+                *y += tap * x;
             }
         }
+        self.history.drain(..2 * outputs);
     }
 }
 
@@ -101,11 +118,20 @@ impl Mono {
     pub fn push(&mut self, interleaved: &[f32]) -> &[f32] {
         self.mixed.clear();
         let scale = 1.0 / self.channels as f32;
-        self.mixed.extend(
-            interleaved
-                .chunks_exact(self.channels)
-                .map(|frame| frame.iter().sum::<f32>() * scale),
-        );
+        match self.channels {
+            1 => self.mixed.extend_from_slice(interleaved),
+            // The common case, written out so that it compiles to vector instructions.
+            2 => self.mixed.extend(
+                interleaved
+                    .chunks_exact(2)
+                    .map(|frame| (frame[0] + frame[1]) * 0.5),
+            ),
+            n => self.mixed.extend(
+                interleaved
+                    .chunks_exact(n)
+                    .map(|frame| frame.iter().sum::<f32>() * scale),
+            ),
+        }
         for stage in &mut self.stages {
             self.scratch.clear();
             stage.push(&self.mixed, &self.taps, &mut self.scratch);

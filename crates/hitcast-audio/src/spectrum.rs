@@ -1,6 +1,7 @@
-//! The short-time spectrum of the mono signal: Hann-windowed frames of about 93 ms every 23 ms
-//! (2,048 and 512 samples at 22,050 Hz, librosa's defaults), each frame's magnitudes handed on
-//! as soon as the frame is complete.
+//! Short-time spectra of the mono signal, each frame's magnitudes handed on as soon as the
+//! frame is complete: Hann-windowed frames of about 93 ms every 23 ms for rhythm (2,048 and 512
+//! samples at 22,050 Hz, librosa's defaults), and of about 370 ms every 186 ms for pitch, whose
+//! bins (2.7 Hz apart) resolve semitones down to the bass.
 
 use std::sync::Arc;
 
@@ -25,10 +26,22 @@ pub struct Spectrum {
 }
 
 impl Spectrum {
-    /// Frames for a signal at `rate` Hz (22,050 to 44,100 after [`crate::mono::Mono`], or
-    /// lower): 2,048 samples below 33,075 Hz, 4,096 above, so a frame lasts about the same.
+    /// Rhythm's frames for a signal at `rate` Hz (22,050 to 44,100 after
+    /// [`crate::mono::Mono`], or lower): 2,048 samples below 33,075 Hz, 4,096 above, so a frame
+    /// lasts about the same, every quarter frame.
     pub fn new(rate: f64) -> Spectrum {
         let size = if rate < 33_075.0 { 2048 } else { 4096 };
+        Spectrum::with_size(rate, size, size / 4)
+    }
+
+    /// Pitch's frames: the fewest samples (a power of two) whose bins lie at most 3 Hz apart,
+    /// every half frame.
+    pub fn tonal(rate: f64) -> Spectrum {
+        let size = ((rate / 3.0).ceil() as usize).next_power_of_two();
+        Spectrum::with_size(rate, size, size / 2)
+    }
+
+    fn with_size(rate: f64, size: usize, hop: usize) -> Spectrum {
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(size);
         let window = (0..size)
             .map(|n| {
@@ -38,7 +51,7 @@ impl Spectrum {
             .collect();
         Spectrum {
             size,
-            hop: size / 4,
+            hop,
             rate,
             input: fft.make_input_vec(),
             output: fft.make_output_vec(),
@@ -74,7 +87,9 @@ impl Spectrum {
                 self.fft
                     .process_with_scratch(&mut self.input, &mut self.output, &mut self.scratch);
             for (m, c) in self.magnitudes.iter_mut().zip(&self.output) {
-                *m = c.norm();
+                // Not `norm()`: its overflow-safe `hypot` costs more than the FFT here, and
+                // magnitudes of samples in [-1, 1] cannot overflow.
+                *m = (c.re * c.re + c.im * c.im).sqrt();
             }
             frame(&self.magnitudes);
             start += self.hop;
