@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(csv_record artifact api_request)
+[ ${#targets[@]} -gt 0 ] || targets=(csv_record artifact api_request audio_file)
 
 # The model loader's seed: a small real model, when a release hitcast and the data are at hand
 # (a model file is 120 KB: generated, not committed).

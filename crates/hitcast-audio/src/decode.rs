@@ -121,6 +121,12 @@ pub fn decode(
         }
         samples.clear();
         decoded.copy_to_vec_interleaved(&mut samples);
+        // Full scale is the ceiling, as in any player: a float file's overs and a broken
+        // frame's wild values stay within it (unclipped, loudness could pass 0 LUFS), and a
+        // NaN is silence.
+        for s in &mut samples {
+            *s = if s.is_nan() { 0.0 } else { s.clamp(-1.0, 1.0) };
+        }
         out.frames += decoded.frames() as u64;
         sink(&samples, out)?;
     }

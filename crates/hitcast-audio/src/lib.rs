@@ -50,6 +50,25 @@ pub const MAX_SECONDS: f64 = 7200.0;
 /// Integrated loudness under this is silence (BS.1770's absolute gate).
 pub const SILENCE_LUFS: f64 = -70.0;
 
+/// The dataset's columns an audio file gives: the rest of a measured row is what its makers
+/// say (title, credits, genres, explicit) or, for the seven learned columns, empty.
+pub const MEASURED_COLUMNS: [Column; 6] = [
+    Column::DurationMs,
+    Column::Loudness,
+    Column::Tempo,
+    Column::Key,
+    Column::Mode,
+    Column::TimeSignature,
+];
+
+/// The title a song's file gives when nobody names it: the file's name without its extension.
+pub fn title_of(path: &Path) -> String {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// What was measured of one song.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Measured {

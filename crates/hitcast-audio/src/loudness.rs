@@ -9,9 +9,8 @@
 //!
 //! Written here rather than taken from `ebur128` (the tests check that the two agree): that
 //! crate keeps the C library's rounding, so it recomputes each 400 ms block from its samples
-//! in one running sum and filters through a 4th-order section, and it took 0.12 s of a
-//! 3-minute song's 0.42 s, more than the rhythm and pitch analysis together. Here every sample
-//! is squared and summed once.
+//! in one running sum and filters through a 4th-order section, which cost more than the rhythm
+//! and pitch analysis together (docs/audio.md). Here every sample is squared and summed once.
 
 /// One second-order section, transposed direct form II.
 #[derive(Clone, Copy, Debug)]

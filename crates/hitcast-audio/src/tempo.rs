@@ -115,7 +115,9 @@ pub fn track(envelope: &[f32], frame_rate: f64) -> Option<Beats> {
         // frame; otherwise the autocorrelation's stands.
         Some(p) if (p / period - 1.0).abs() < 0.1 => 60.0 * frame_rate / p,
         _ => 60.0 * frame_rate / period,
-    };
+    }
+    // The lag grid and the sub-frame fit can reach a little past the searched range.
+    .clamp(MIN_BPM, MAX_BPM);
     Some(Beats {
         tempo,
         confidence,

@@ -291,3 +291,45 @@ fn files_that_cannot_be_measured_say_why() {
     header.truncate(30);
     assert!(measure(Source::Bytes(header), Some("wav")).is_err());
 }
+
+/// A 32-bit float WAV of `frames`, as written, overs and NaN included.
+fn wav_f32(frames: &[f32], rate: u32) -> Vec<u8> {
+    let data_len = (frames.len() * 4) as u32;
+    let mut b = Vec::new();
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data_len).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&3u16.to_le_bytes()); // IEEE float
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&rate.to_le_bytes());
+    b.extend_from_slice(&(rate * 4).to_le_bytes());
+    b.extend_from_slice(&4u16.to_le_bytes());
+    b.extend_from_slice(&32u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data_len.to_le_bytes());
+    for x in frames {
+        b.extend_from_slice(&x.to_le_bytes());
+    }
+    b
+}
+
+/// Samples beyond full scale are clipped, as a player would: a float file a hundred times
+/// over full scale measures as loud as a full-scale square wave (about +3 LUFS), not +43, and
+/// its NaN samples count as silence.
+#[test]
+fn samples_beyond_full_scale_are_clipped() {
+    let rate = 22_050;
+    let mut over: Vec<f32> = clicks(f64::from(rate), 120.0, 8.0, 1)
+        .iter()
+        .map(|x| x * 100.0)
+        .collect();
+    over[100] = f32::NAN;
+    let m = measure(Source::Bytes(wav_f32(&over, rate)), Some("wav")).unwrap();
+    assert!(m.loudness <= 3.1, "{m:?}");
+    let square: Vec<f32> = (0..rate * 8)
+        .map(|i| if (i / 11) % 2 == 0 { 1.0 } else { -1.0 })
+        .collect();
+    let full = measure(Source::Bytes(wav_f32(&square, rate)), Some("wav")).unwrap();
+    assert!(full.loudness > 0.0 && full.loudness < 3.1, "{full:?}");
+}
