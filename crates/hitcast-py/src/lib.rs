@@ -275,16 +275,10 @@ impl Model {
                 paths.len()
             )));
         }
-        let keep = [
-            Column::TrackName,
-            Column::DurationMs,
-            Column::Loudness,
-            Column::Tempo,
-            Column::Key,
-            Column::Mode,
-            Column::TimeSignature,
-            Column::TrackGenre,
-        ];
+        let keep: Vec<Column> = std::iter::once(Column::TrackName)
+            .chain(hitcast_audio::MEASURED_COLUMNS)
+            .chain([Column::TrackGenre])
+            .collect();
         let batch = py.detach(|| -> Result<RecordBatch, Failure> {
             let measured: Vec<(PathBuf, Result<hitcast_audio::Measured, String>)> = paths
                 .par_iter()
@@ -299,12 +293,9 @@ impl Model {
             for (i, (path, result)) in measured.into_iter().enumerate() {
                 let m = result.map_err(|e| Failure::Audio(format!("{}: {e}", path.display())))?;
                 let song = hitcast_audio::Song {
-                    title: title.clone().unwrap_or_else(|| {
-                        path.file_stem()
-                            .and_then(|s| s.to_str())
-                            .unwrap_or_default()
-                            .to_owned()
-                    }),
+                    title: title
+                        .clone()
+                        .unwrap_or_else(|| hitcast_audio::title_of(&path)),
                     artists: artists.clone(),
                     album: album.clone(),
                     genres: genres.clone(),

@@ -1,5 +1,6 @@
 // Progressive enhancement of the prediction page: the form works without this file.
-// With it: slider values show as they move, the answer follows the inputs, genres filter.
+// With it: slider values show as they move, the answer follows the inputs, genres filter, and
+// an audio file is measured as soon as it is picked or dropped on its box.
 "use strict";
 (function () {
   const form = document.getElementById("track-form");
@@ -51,16 +52,46 @@
   }
   placeCurves(new Set());
 
+  // An audio file: sent with the form (its genres and names) to be measured, once picked or
+  // dropped; the page that comes back shows what was measured and the answer.
+  const file = document.getElementById("audio-file");
+  const measure = document.getElementById("measure");
+  const drop = document.getElementById("audio-drop");
+  if (file && measure && drop) {
+    const hint = drop.querySelector(".drop-hint");
+    if (hint) hint.hidden = false;
+    const status = document.getElementById("audio-status");
+    const send = () => {
+      if (!file.files.length) return;
+      drop.classList.add("busy");
+      if (status) status.textContent = "Measuring " + file.files[0].name + "\u2026";
+      form.requestSubmit(measure);
+    };
+    file.addEventListener("change", send);
+    drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
+    drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+    drop.addEventListener("drop", (event) => {
+      event.preventDefault();
+      drop.classList.remove("over");
+      if (event.dataTransfer && event.dataTransfer.files.length) {
+        file.files = event.dataTransfer.files;
+        send();
+      }
+    });
+  }
+
   // Live updates: ask for the result panel after each change, the latest answer winning.
   let timer = 0;
   let latest = 0;
   async function refresh() {
     const ticket = ++latest;
+    // The form's fields without the audio file, which the live answer does not need.
+    const fields = new URLSearchParams();
+    for (const [name, value] of new FormData(form)) {
+      if (typeof value === "string") fields.append(name, value);
+    }
     try {
-      const response = await fetch("/predict/result", {
-        method: "POST",
-        body: new URLSearchParams(new FormData(form)),
-      });
+      const response = await fetch("/predict/result", { method: "POST", body: fields });
       const html = await response.text();
       if (ticket === latest) {
         const open = new Set(Array.from(form.querySelectorAll("details.curve[open]"), (d) => d.dataset.feature));
@@ -73,6 +104,7 @@
     }
   }
   const schedule = () => { clearTimeout(timer); timer = setTimeout(refresh, 120); };
-  form.addEventListener("input", (event) => { if (event.target !== filter) schedule(); });
-  form.addEventListener("change", (event) => { if (event.target !== filter) schedule(); });
+  const live = (event) => event.target !== filter && event.target !== file;
+  form.addEventListener("input", (event) => { if (live(event)) schedule(); });
+  form.addEventListener("change", (event) => { if (live(event)) schedule(); });
 })();

@@ -166,7 +166,14 @@ impl Catalog {
                         .any(|g| wanted.contains(g))
             })
             .map(|(i, row)| {
-                let sq: f32 = row.iter().zip(&query).map(|(a, b)| (a - b) * (a - b)).sum();
+                // A song measured from audio has no learned columns (NaN): it is placed by
+                // the measures it has.
+                let sq: f32 = row
+                    .iter()
+                    .zip(&query)
+                    .filter(|(_, b)| b.is_finite())
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum();
                 (sq, i)
             })
             .collect();

@@ -32,6 +32,28 @@ impl ApiError {
         }
     }
 
+    /// The answer's status.
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// What went wrong, in words.
+    pub(crate) fn message(&self) -> &str {
+        &self.error
+    }
+
+    /// An error about one field.
+    pub(crate) fn with_field(status: StatusCode, field: &str, message: String) -> ApiError {
+        ApiError {
+            status,
+            error: message.clone(),
+            errors: vec![FieldError {
+                field: field.to_owned(),
+                message,
+            }],
+        }
+    }
+
     /// A 422 listing each field that breaks the dataset's rules.
     pub(crate) fn invalid(errors: Vec<FieldError>) -> ApiError {
         ApiError {

@@ -5,8 +5,10 @@
 //! | `GET /` | welcome: what the model predicts and how well, in plain words |
 //! | `GET /predict`, `POST /predict` | the prediction form (works without JavaScript) |
 //! | `POST /predict/result` | the result panel alone, for the page's live updates |
+//! | `POST /predict/audio` | the form with a song's audio file: measured, the form filled, the from-audio model's answer |
 //! | `GET /explore`, `GET /models` | the EDA and the experiment tables of a `hitcast report` |
 //! | `POST /api/v1/predict` | one track object or `{"tracks": [...]}` → predictions (`?explain=true`) |
+//! | `POST /api/v1/predict/audio` | a song's audio file → what was measured and the from-audio model's answer |
 //! | `GET /api/v1/model` | the model's metadata |
 //! | `GET /api/v1/tracks?q=` | tracks of the dataset by title, artist, album, id or Spotify link |
 //! | `POST /api/v1/what-if` | the answer along one audio input's range, the rest held |
@@ -15,12 +17,14 @@
 //! | `GET /healthz`, `GET /api/openapi.json` | liveness; the OpenAPI 3 document |
 //!
 //! Everything the pages need (CSS, a little JavaScript) is compiled into the binary: the app
-//! works with no network. Requests are bounded in size ([`Limits::body_bytes`]), batch length,
-//! concurrency and time.
+//! works with no network. Requests are bounded in size ([`Limits::body_bytes`]; audio files
+//! [`Limits::audio_bytes`]), batch length, concurrency (audio files measured at once:
+//! [`Limits::audio_concurrency`]) and time.
 //!
 //! Kept out of the core crate so that the library builds without a web stack (DESIGN.md §6).
 
 pub mod api;
+mod audio;
 pub mod catalog;
 mod error;
 mod openapi;
@@ -72,6 +76,13 @@ pub struct Limits {
     pub sampled_explanations: usize,
     /// (background row, order) samples per sampled explanation. Default 128.
     pub explanation_samples: usize,
+    /// Largest audio file `POST /api/v1/predict/audio` takes. Default 64 MB: a WAV of six
+    /// minutes, an MP3 of 45 at 192 kbit/s.
+    pub audio_bytes: usize,
+    /// Audio files read and measured at once (each takes a core for about 0.3 s a 3-minute
+    /// MP3); more wait their turn. Uploads hold at most `audio_bytes` times this in memory.
+    /// Default 4.
+    pub audio_concurrency: usize,
 }
 
 impl Default for Limits {
@@ -83,6 +94,8 @@ impl Default for Limits {
             timeout: Duration::from_secs(30),
             sampled_explanations: 100,
             explanation_samples: 128,
+            audio_bytes: 64_000_000,
+            audio_concurrency: 4,
         }
     }
 }
@@ -142,6 +155,8 @@ pub struct AppState {
     catalog: LazyCatalog,
     report: Option<ReportPages>,
     limits: Limits,
+    /// One permit an audio file being read or measured ([`Limits::audio_concurrency`]).
+    audio_permits: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -158,6 +173,7 @@ impl AppState {
             typical,
             catalog,
             report,
+            audio_permits: tokio::sync::Semaphore::new(limits.audio_concurrency.max(1)),
             limits,
         })
     }
@@ -264,11 +280,19 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(pages::predict_get).post(pages::predict_post),
         )
         .route("/predict/result", post(pages::result_fragment))
+        .route(
+            "/predict/audio",
+            post(pages::predict_audio).layer(DefaultBodyLimit::max(audio::route_limit(&limits))),
+        )
         .route("/explore", get(pages::explore))
         .route("/models", get(pages::models))
         .route("/assets/app.css", get(pages::css))
         .route("/assets/app.js", get(pages::js))
         .route("/api/v1/predict", post(api::predict))
+        .route(
+            "/api/v1/predict/audio",
+            post(audio::predict_audio).layer(DefaultBodyLimit::max(audio::route_limit(&limits))),
+        )
         .route("/api/v1/model", get(api::model))
         .route("/api/v1/tracks", get(api::tracks))
         .route("/api/v1/what-if", post(api::what_if))

@@ -21,8 +21,10 @@ use serde_json::{json, Map, Value};
 /// model knows) and `threshold` is that model's; `popularity`, `popularity_low` and
 /// `popularity_high` are the mean and quantiles of one score distribution whose chance above
 /// the label threshold is `probability`; a score explanation has a `hit_chance` contribution; a
-/// batch takes `"adapt_prior": true` and then answers with `prior`.
-pub const API_VERSION: &str = "3.0.0";
+/// batch takes `"adapt_prior": true` and then answers with `prior`. 3.1.0: `POST
+/// /api/v1/predict/audio` measures a song's audio file and answers with the from-audio model
+/// (`model` = `from-audio`), which also answers a track whose seven learned columns are absent.
+pub const API_VERSION: &str = "3.1.0";
 
 use crate::Limits;
 
@@ -94,8 +96,15 @@ fn track_schema() -> Value {
             );
             continue;
         }
-        properties.insert(column.name().into(), column_schema(column));
-        if column.audio_index().is_some() && column.when_absent() == hitcast::data::Absent::Required
+        let mut schema = column_schema(column);
+        if column.is_learned() {
+            schema["nullable"] = json!(true);
+        }
+        properties.insert(column.name().into(), schema);
+        // The learned columns go together: all seven, or none for a song measured from audio.
+        if column.audio_index().is_some()
+            && column.when_absent() == hitcast::data::Absent::Required
+            && !column.is_learned()
         {
             required.push(column.name());
         }
@@ -110,7 +119,7 @@ fn track_schema() -> Value {
         "additionalProperties": false,
         "required": required,
         "properties": properties,
-        "description": "explicit defaults to false and time_signature to 4; track_id, track_name, artists and album_name are optional (the title and artists feed a few features)."
+        "description": "explicit defaults to false and time_signature to 4; track_id, track_name, artists and album_name are optional (the title and artists feed a few features). The seven learned columns (danceability, energy, speechiness, acousticness, instrumentalness, liveness, valence) come all together, or all absent (or null) for a song measured from its audio file: the from-audio model answers it."
     })
 }
 
@@ -168,6 +177,44 @@ pub fn document(limits: &Limits) -> Value {
                         "400": error_response("the body is not JSON"),
                         "413": error_response("the body is over the limit"),
                         "422": error_response("invalid values: one entry per field, named like tracks[3].energy")
+                    }
+                }
+            },
+            "/api/v1/predict/audio": {
+                "post": {
+                    "summary": "Measure a song from its audio file and score it",
+                    "description": format!("The file's duration, loudness (LUFS), tempo, key, mode and time signature are measured; with the song's genres and names they make a track without the seven learned columns, which the from-audio model answers. The file is the whole body (Content-Type audio/* or application/octet-stream, the fields in the query string) or the part `file` of a multipart/form-data body (the fields as parts or in the query string). At most {} bytes a file; 5 s to 2 h of audio; {} files are measured at once, others wait.", limits.audio_bytes, limits.audio_concurrency),
+                    "parameters": [
+                        { "name": "genres", "in": "query", "required": false, "schema": { "type": "array", "items": { "type": "string" }, "maxItems": crate::track::MAX_GENRES }, "style": "form", "explode": true, "description": "the song's genres (repeat the field; `genre` and `track_genre` are read too)" },
+                        { "name": "explicit", "in": "query", "required": false, "schema": { "type": "boolean", "default": false } },
+                        { "name": "track_name", "in": "query", "required": false, "schema": { "type": "string", "maxLength": crate::track::MAX_TEXT } },
+                        { "name": "artists", "in": "query", "required": false, "schema": { "type": "string", "maxLength": crate::track::MAX_TEXT } },
+                        { "name": "album_name", "in": "query", "required": false, "schema": { "type": "string", "maxLength": crate::track::MAX_TEXT } },
+                        { "name": "explain", "in": "query", "required": false, "schema": { "type": "boolean", "default": false }, "description": "add the prediction's contributions, as for /api/v1/predict" }
+                    ],
+                    "requestBody": {
+                        "required": true,
+                        "content": {
+                            "audio/*": { "schema": { "type": "string", "format": "binary" } },
+                            "application/octet-stream": { "schema": { "type": "string", "format": "binary" } },
+                            "multipart/form-data": { "schema": { "type": "object", "required": ["file"], "properties": {
+                                "file": { "type": "string", "format": "binary", "description": "WAV, FLAC, OGG/Vorbis, MP3 or M4A/AAC" },
+                                "genres": { "type": "array", "items": { "type": "string" } },
+                                "explicit": { "type": "boolean" },
+                                "track_name": { "type": "string" }, "artists": { "type": "string" }, "album_name": { "type": "string" }
+                            } } }
+                        }
+                    },
+                    "responses": {
+                        "200": { "description": "the from-audio model's answer, what was measured, and the track it scored (post it to /api/v1/predict, with changes, for the same answer)",
+                                 "content": { "application/json": { "schema": { "type": "object", "required": ["prediction", "measured", "track"], "properties": {
+                                     "prediction": { "$ref": "#/components/schemas/Prediction" },
+                                     "measured": { "$ref": "#/components/schemas/Measured" },
+                                     "track": { "$ref": "#/components/schemas/Track" }
+                                 } } } } },
+                        "413": error_response("the file is over the server's limit (--audio-limit)"),
+                        "415": error_response("the body is not audio hitcast decodes, or its Content-Type is neither audio/*, application/octet-stream nor multipart/form-data"),
+                        "422": error_response("a song too short, too long, silent or broken, no `file` part, or a field that breaks the rules (named in `errors`)")
                     }
                 }
             },
@@ -309,6 +356,20 @@ pub fn document(limits: &Limits) -> Value {
                         "properties": { "feature": { "type": "string" }, "value": { "type": "string" }, "contribution": { "type": "number" } } } }
                 }
             },
+            "Measured": {
+                "type": "object",
+                "required": ["duration_ms", "loudness", "tempo", "tempo_confidence", "key", "mode", "key_confidence", "time_signature"],
+                "properties": {
+                    "duration_ms": { "type": "number", "description": "length, from the decoded frames" },
+                    "loudness": { "type": "number", "description": "integrated loudness, LUFS (ITU-R BS.1770 / EBU R128)" },
+                    "tempo": { "type": "number", "description": "beats per minute" },
+                    "tempo_confidence": { "type": "number", "minimum": 0, "maximum": 1, "description": "how clearly the onsets repeat at that tempo" },
+                    "key": { "type": "integer", "minimum": -1, "maximum": 11, "description": "pitch class of the tonic, 0 = C; -1 when no key is found" },
+                    "mode": { "type": "integer", "enum": [0, 1], "description": "1 major, 0 minor" },
+                    "key_confidence": { "type": "number", "description": "how far the best key profile's correlation lies above the next best's" },
+                    "time_signature": { "type": "integer", "enum": [3, 4], "description": "beats a bar; 4 when unsure" }
+                }
+            },
             "Found": {
                 "type": "object",
                 "required": ["track_id", "track_name", "artists", "album_name", "genres", "popularity", "features"],
@@ -358,13 +419,56 @@ mod tests {
             track["tempo"]["description"],
             "tempo: a tempo from 0 to 300 BPM"
         );
+        let required = &doc["components"]["schemas"]["Track"]["required"];
         for column in Column::AUDIO {
             let p = &track[column.name()];
+            // A song measured from audio has none of the learned columns: null or absent.
+            assert_eq!(
+                p["nullable"] == json!(true),
+                column.is_learned(),
+                "{column}"
+            );
+            assert_eq!(
+                required.as_array().unwrap().contains(&json!(column.name())),
+                !column.is_learned() && column.when_absent() == hitcast::data::Absent::Required,
+                "{column}"
+            );
             assert_eq!(
                 p.get("minimum").is_some(),
                 column != Column::Explicit,
                 "{column}"
             );
         }
+    }
+
+    /// The audio route's `measured` object is described field for field as it is written.
+    #[test]
+    fn the_measured_schema_lists_what_is_measured() {
+        let doc = document(&Limits::default());
+        let schema = &doc["components"]["schemas"]["Measured"];
+        let written = serde_json::to_value(hitcast_audio::Measured {
+            duration_ms: 1.0,
+            loudness: -9.0,
+            tempo: 120.0,
+            tempo_confidence: 0.5,
+            key: 0,
+            mode: 1,
+            key_confidence: 0.1,
+            time_signature: 4,
+            format: hitcast_audio::Format {
+                rate: 44_100,
+                channels: 2,
+                frames: 44_100,
+            },
+        })
+        .unwrap();
+        let mut keys: Vec<_> = written.as_object().unwrap().keys().cloned().collect();
+        let mut required: Vec<String> = serde_json::from_value(schema["required"].clone()).unwrap();
+        keys.sort();
+        required.sort();
+        assert_eq!(keys, required);
+        let path = &doc["paths"]["/api/v1/predict/audio"]["post"];
+        assert!(path["responses"]["415"].is_object());
+        assert!(path["requestBody"]["content"]["multipart/form-data"].is_object());
     }
 }

@@ -5,12 +5,17 @@
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow_schema::ArrowError;
 
 use anyhow::Context;
 use clap::Args;
-use hitcast::data::{DataError, DefaultUsed, RawRow, RowSource};
+use hitcast::data::{Column, DataError, DefaultUsed, RawRow, RowSource};
 use hitcast::fsutil::AtomicFile;
-use hitcast_audio::{measure_file, Measured, Song};
+use hitcast_arrow::{is_parquet, ParquetSink};
+use hitcast_audio::{measure_file, title_of, Measured, Song};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -51,8 +56,9 @@ pub struct FeaturesArgs {
     /// 5 seconds to 2 hours long.
     #[arg(required = true, value_name = "SONG")]
     songs: Vec<PathBuf>,
-    /// Write the rows here instead of standard output (CSV; written atomically).
-    #[arg(long, value_name = "FILE.csv")]
+    /// Write the rows here instead of standard output: Parquet when the name ends in
+    /// `.parquet` (the learned columns null), CSV otherwise; written atomically.
+    #[arg(long, value_name = "FILE.csv|FILE.parquet")]
     output: Option<PathBuf>,
     /// Print the rows as a JSON array instead of CSV.
     #[arg(long, conflicts_with = "output")]
@@ -115,12 +121,7 @@ impl SongArgs {
 
     /// The title of the song in the file at `path`: `--title`, else the file's name.
     fn title(&self, path: &Path) -> String {
-        self.title.clone().unwrap_or_else(|| {
-            path.file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or_default()
-                .to_owned()
-        })
+        self.title.clone().unwrap_or_else(|| title_of(path))
     }
 
     /// What the user said of the song in the file at `path`.
@@ -214,6 +215,13 @@ impl FeaturesArgs {
             return crate::output::print_json(&rows);
         }
         match &self.output {
+            Some(path) if is_parquet(path) => {
+                let batch = batch(&rows)
+                    .with_context(|| format!("{}: cannot lay out the rows", path.display()))?;
+                let mut sink = ParquetSink::create(path, batch.schema())?;
+                sink.write(&batch)?;
+                sink.commit()?;
+            }
             Some(path) => {
                 let file = AtomicFile::create(path)
                     .with_context(|| format!("{}: cannot create the output", path.display()))?;
@@ -271,4 +279,54 @@ fn write_csv<W: std::io::Write>(out: W, rows: &[Row]) -> anyhow::Result<W> {
     }
     csv.into_inner()
         .map_err(|e| anyhow::anyhow!("cannot write the rows: {}", e.error()))
+}
+
+/// The rows as one Arrow batch in the order of [`COLUMNS`]: text as text, whole numbers as
+/// Int64, `explicit` as a boolean, the rest as Float64, the learned columns null.
+fn batch(rows: &[Row]) -> Result<RecordBatch, ArrowError> {
+    let text = |f: fn(&Row) -> &str| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(rows.iter().map(f)))
+    };
+    let whole = |f: fn(&Row) -> i64| -> ArrayRef {
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(f)))
+    };
+    let number = |f: fn(&Row) -> Option<f64>| -> ArrayRef {
+        Arc::new(Float64Array::from_iter(rows.iter().map(f)))
+    };
+    let columns: [(&str, ArrayRef); COLUMNS.len()] = [
+        ("file", text(|r| &r.file)),
+        ("track_id", text(|r| &r.track_id)),
+        ("artists", text(|r| &r.artists)),
+        ("album_name", text(|r| &r.album_name)),
+        ("track_name", text(|r| &r.track_name)),
+        ("duration_ms", whole(|r| r.duration_ms as i64)),
+        (
+            "explicit",
+            Arc::new(BooleanArray::from_iter(
+                rows.iter().map(|r| Some(r.explicit)),
+            )),
+        ),
+        ("danceability", number(|r| r.danceability)),
+        ("energy", number(|r| r.energy)),
+        ("key", whole(|r| i64::from(r.key))),
+        ("loudness", number(|r| Some(r.loudness))),
+        ("mode", whole(|r| i64::from(r.mode))),
+        ("speechiness", number(|r| r.speechiness)),
+        ("acousticness", number(|r| r.acousticness)),
+        ("instrumentalness", number(|r| r.instrumentalness)),
+        ("liveness", number(|r| r.liveness)),
+        ("valence", number(|r| r.valence)),
+        ("tempo", number(|r| Some(r.tempo))),
+        ("time_signature", whole(|r| i64::from(r.time_signature))),
+        ("track_genre", text(|r| &r.track_genre)),
+        ("tempo_confidence", number(|r| Some(r.tempo_confidence))),
+        ("key_confidence", number(|r| Some(r.key_confidence))),
+    ];
+    debug_assert!(columns.iter().map(|c| c.0).eq(COLUMNS));
+    // The learned columns are nullable (empty for every song measured from audio), the rest
+    // are always there.
+    RecordBatch::try_from_iter_with_nullable(columns.into_iter().map(|(name, array)| {
+        let learned = Column::LEARNED.iter().any(|c| c.name() == name);
+        (name, array, learned)
+    }))
 }

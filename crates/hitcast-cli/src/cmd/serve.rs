@@ -45,6 +45,13 @@ pub struct ServeArgs {
     /// Longest time one request may take, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = Limits::default().timeout.as_secs())]
     timeout: u64,
+    /// Largest audio file `POST /api/v1/predict/audio` and the Predict page take, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().audio_bytes)]
+    audio_limit: usize,
+    /// Audio files read and measured at once; more wait their turn (uploads hold at most
+    /// --audio-limit times this in memory).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().audio_concurrency)]
+    audio_concurrency: usize,
 }
 
 impl ServeArgs {
@@ -60,6 +67,8 @@ impl ServeArgs {
             batch: self.max_batch,
             concurrency: self.max_concurrency.max(1),
             timeout: Duration::from_secs(self.timeout.max(1)),
+            audio_bytes: self.audio_limit,
+            audio_concurrency: self.audio_concurrency.max(1),
             ..Limits::default()
         };
         let state = Arc::new(AppState::new(predictor, catalog, report, limits)?);

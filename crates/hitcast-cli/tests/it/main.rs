@@ -1901,30 +1901,33 @@ fn a_song_is_measured_and_scored_by_the_from_audio_model_in_one_step_or_two() {
         line.starts_with(',') && line.ends_with(",from-audio,demo,pop"),
         "{one}"
     );
-    // Two steps: the features file, then predict on it: the same answer.
-    let features = dir.join("features.csv");
-    let o = hitcast(&[
-        "features",
-        song.to_str().unwrap(),
-        "--genre",
-        "pop",
-        "--output",
-        features.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = hitcast(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        features.to_str().unwrap(),
-        "--keep",
-        "track_name,track_genre",
-        "--output",
-        "-",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(String::from_utf8(o.stdout).unwrap(), one);
+    // Two steps: the features file (CSV, or Parquet with the learned columns null), then
+    // predict on it: the same answer.
+    for name in ["features.csv", "features.parquet"] {
+        let features = dir.join(name);
+        let o = hitcast(&[
+            "features",
+            song.to_str().unwrap(),
+            "--genre",
+            "pop",
+            "--output",
+            features.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = hitcast(&[
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            "--input",
+            features.to_str().unwrap(),
+            "--keep",
+            "track_name,track_genre",
+            "--output",
+            "-",
+        ]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        assert_eq!(String::from_utf8(o.stdout).unwrap(), one, "{name}");
+    }
     // Its explanation comes from the same model.
     let o = hitcast(&[
         "explain",

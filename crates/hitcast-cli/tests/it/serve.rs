@@ -220,10 +220,21 @@ fn the_api_scores_like_predict_validates_and_documents_itself() {
     let p = one["probability"].as_f64().unwrap();
     // predict writes 6 decimals.
     assert!((p - expected).abs() <= 5e-7, "{p} vs {expected}");
-    // An empty object: each of the 12 required audio fields is missing.
+    // An empty object: each of the 5 audio fields that every track has (a song measured from
+    // its audio file too) is missing; the seven learned ones may all be absent.
     let (status, empty) = server.post_json("/api/v1/predict", &json!({}));
     assert_eq!(status, 422);
-    assert_eq!(empty["errors"].as_array().unwrap().len(), 12);
+    let missing: Vec<&str> = empty["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        missing,
+        ["duration_ms", "key", "loudness", "mode", "tempo"],
+        "{empty}"
+    );
     let (_, model_info) = {
         let (s, text) = server.get("/api/v1/model");
         (s, serde_json::from_str::<Value>(&text).unwrap())
@@ -391,6 +402,12 @@ fn the_api_scores_like_predict_validates_and_documents_itself() {
             let (status, text) = match method.as_str() {
                 "get" if path == "/api/v1/tracks" => server.get("/api/v1/tracks?q=comedy"),
                 "get" => server.get(path),
+                "post" if path == "/api/v1/predict/audio" => {
+                    let song = dir.join("documented.wav");
+                    super::click_song(&song, 110.0, 8.0);
+                    let wav = std::fs::read(&song).unwrap();
+                    server.request("POST", &format!("{path}?genres=pop"), "audio/wav", &wav)
+                }
                 "post" => {
                     let example = &operations["post"]["requestBody"]["content"]["application/json"]
                         ["example"];
@@ -616,6 +633,8 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
     let (report, _) = super::small_report(&scratch("app-report"), model());
     let server = Server::start(&["--report", report.to_str().unwrap()]);
     server.wait_for_catalog();
+    let song = scratch("app-audio").join("demo.wav");
+    super::click_song(&song, 120.0, 20.0);
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let profile = scratch("webdriver-profile");
@@ -844,6 +863,45 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
         tokio::time::sleep(Duration::from_millis(600)).await;
         assert!(large(c.clone()).await[0].as_f64().unwrap() > 150.0, "closed by the update");
         shot("wide-what-if-open.png").await;
+
+        // A new song from its audio file: picked in the file box, it is measured at once; the
+        // measures fill the form, marked, the learned sliders are disabled, and the from-audio
+        // model answers.
+        c.goto(&format!("{base}/predict")).await.unwrap();
+        c.execute(
+            "const g = document.getElementById('genres');
+             for (const o of g.options) o.selected = o.value === 'pop';",
+            vec![],
+        )
+        .await
+        .unwrap();
+        let file = c.find(Locator::Id("audio-file")).await.unwrap();
+        file.send_keys(song.to_str().unwrap()).await.unwrap();
+        c.wait().for_element(Locator::Css("p.measured")).await.unwrap();
+        let note = text("p.measured").await;
+        assert!(note.starts_with("Measured from demo.wav."), "{note}");
+        let tempo: f64 = c
+            .find(Locator::Id("tempo"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((tempo - 120.0).abs() < 2.4, "measured tempo {tempo}");
+        let disabled = c
+            .execute(
+                "return [document.getElementById('danceability').disabled,
+                         document.getElementById('answered-by').dataset.model,
+                         Array.from(document.getElementById('genres').selectedOptions, o => o.value)];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(disabled, json!([true, "from-audio", ["pop"]]));
+        shot("app-predict-audio.png").await;
 
         // Phones: no page scrolls sideways at 390 px, the navigation included.
         c.set_window_size(390, 844).await.unwrap();
@@ -1411,4 +1469,190 @@ fn a_batch_adapts_to_its_own_base_rate_when_it_differs_in_that_only() {
         .as_str()
         .unwrap()
         .starts_with("too few tracks (1) to estimate their base rate"));
+}
+
+/// A `multipart/form-data` body of text fields and one file part, and its content type.
+fn multipart(fields: &[(&str, &str)], file: (&str, &str, &[u8])) -> (String, Vec<u8>) {
+    let boundary = "hitcast-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    let (name, file_name, bytes) = file;
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: audio/wav\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[test]
+fn a_song_s_audio_file_is_measured_and_answered_by_the_api_and_the_page() {
+    let dir = scratch("serve-audio");
+    let song = dir.join("demo.wav");
+    super::click_song(&song, 120.0, 20.0);
+    let wav = std::fs::read(&song).unwrap();
+    assert!(wav.len() < 1_000_000);
+    let server = Server::start(&["--audio-limit", "1000000"]);
+    let json = |text: &str| -> Value {
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    };
+
+    // The file as the body, the song's fields in the query string.
+    let path = "/api/v1/predict/audio?genres=pop&track_name=Demo&artists=Me";
+    let (status, text) = server.request("POST", path, "audio/wav", &wav);
+    assert_eq!(status, 200, "{text}");
+    let raw = json(&text);
+    assert_eq!(raw["prediction"]["model"], "from-audio", "{raw}");
+    let tempo = raw["measured"]["tempo"].as_f64().unwrap();
+    assert!((tempo - 120.0).abs() < 2.4, "{raw}");
+    assert_eq!(raw["measured"]["duration_ms"], json!(20_000.0));
+    assert_eq!(
+        raw["track"]["danceability"],
+        Value::Null,
+        "learned columns absent"
+    );
+    assert_eq!(raw["track"]["genres"], json!(["pop"]));
+    assert_eq!(raw["track"]["track_name"], "Demo");
+
+    // As multipart: the same answer.
+    let (content_type, body) = multipart(
+        &[("genres", "pop"), ("track_name", "Demo"), ("artists", "Me")],
+        ("file", "demo.wav", &wav),
+    );
+    let (status, text) = server.request("POST", "/api/v1/predict/audio", &content_type, &body);
+    assert_eq!(status, 200, "{text}");
+    let parted = json(&text);
+    assert_eq!(parted["prediction"], raw["prediction"]);
+    assert_eq!(parted["measured"], raw["measured"]);
+
+    // The measured track posted back to the JSON API, learned columns absent: the same
+    // answer, from the same model; `hitcast predict --audio` gives it too.
+    let (status, back) = server.post_json("/api/v1/predict", &raw["track"]);
+    assert_eq!(status, 200, "{back}");
+    assert_eq!(back, raw["prediction"]);
+    let o = super::hitcast(&[
+        "predict",
+        "--model",
+        model().to_str().unwrap(),
+        "--audio",
+        song.to_str().unwrap(),
+        "--genre",
+        "pop",
+        "--title",
+        "Demo",
+        "--artists",
+        "Me",
+    ]);
+    assert!(o.status.success(), "{}", super::stderr(&o));
+    let csv = String::from_utf8(o.stdout).unwrap();
+    let cells: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    let cli: f64 = cells[1].parse().unwrap();
+    let api = raw["prediction"]["probability"].as_f64().unwrap();
+    assert!((cli - api).abs() < 1e-6, "CLI {cli} against API {api}");
+
+    // Some learned columns but not all: refused, naming the missing ones.
+    let mut partial = comedy();
+    partial.as_object_mut().unwrap().remove("valence");
+    let (status, refused) = server.post_json("/api/v1/predict", &partial);
+    assert_eq!(status, 422, "{refused}");
+    let message = refused["errors"][0]["message"].as_str().unwrap();
+    assert_eq!(refused["errors"][0]["field"], "valence");
+    assert!(
+        message.contains("leave out all seven learned columns"),
+        "{message}"
+    );
+
+    // What is refused, and how.
+    let refused = |content_type: &str, body: &[u8], want: u16, says: &str| {
+        let (status, text) = server.request("POST", "/api/v1/predict/audio", content_type, body);
+        assert_eq!(status, want, "{text}");
+        let error = json(&text)["error"].as_str().unwrap().to_owned();
+        assert!(error.contains(says), "{text}");
+    };
+    refused("text/plain", b"la la", 415, "is not audio");
+    refused("audio/mpeg", &[7u8; 4000], 415, "send WAV, FLAC");
+    refused(
+        "audio/wav",
+        &vec![0u8; 1_200_000],
+        413,
+        "over the server's limit of 1 MB",
+    );
+    let clip = dir.join("clip.wav");
+    super::click_song(&clip, 120.0, 1.0);
+    let (status, text) = server.request(
+        "POST",
+        "/api/v1/predict/audio",
+        "audio/wav",
+        &std::fs::read(&clip).unwrap(),
+    );
+    assert_eq!(status, 422, "{text}");
+    assert_eq!(
+        json(&text)["errors"][0],
+        json!({"field": "file", "message": "the body: it lasts 1.0 s: at least 5 s are needed to measure a tempo"})
+    );
+    let (status, text) =
+        server.request("POST", "/api/v1/predict/audio?tempo=120", "audio/wav", &wav);
+    assert_eq!(status, 422, "{text}");
+    assert_eq!(json(&text)["errors"][0]["field"], "tempo");
+    let (content_type, body) = multipart(&[("genres", "pop")], ("other", "x.wav", b"x"));
+    let (status, text) = server.request("POST", "/api/v1/predict/audio", &content_type, &body);
+    assert_eq!(status, 422, "{text}");
+    assert!(text.contains("no audio file"), "{text}");
+
+    // The page: the whole form with the file (its Measure button), back with what was
+    // measured, the learned sliders disabled and the from-audio model's answer.
+    let (content_type, body) = multipart(
+        &[
+            ("track_id", ""),
+            ("danceability", "0.5"),
+            ("tempo", "99"),
+            ("genres", "pop"),
+            ("track_name", "Demo"),
+        ],
+        ("file", "demo.wav", &wav),
+    );
+    let (status, page) = server.request("POST", "/predict/audio", &content_type, &body);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Measured from <b>demo.wav</b>"), "{page}");
+    assert!(page.contains("data-model=\"from-audio\""), "{page}");
+    assert!(
+        page.contains("id=\"danceability\" type=\"range\" name=\"danceability\" min=\"0\" max=\"1\" step=\"any\" value=\"\" disabled"),
+        "the learned sliders are disabled"
+    );
+    assert!(
+        !page.contains("value=\"99\""),
+        "the measured tempo replaces the typed one"
+    );
+    // Its live answer, from the form as the browser sends it (disabled sliders left out).
+    let (status, panel) = server.post_form(
+        "/predict/result",
+        &[
+            ("track_id", ""),
+            ("tempo", &tempo.to_string()),
+            ("loudness", "-20"),
+            ("duration_min", "0"),
+            ("duration_sec", "20"),
+            ("key", "9"),
+            ("mode", "0"),
+            ("time_signature", "4"),
+            ("genres", "pop"),
+            ("measured_from", "demo.wav"),
+        ],
+    );
+    assert_eq!(status, 200, "{panel}");
+    assert!(panel.contains("data-model=\"from-audio\""), "{panel}");
+    // A file that cannot be measured: the form comes back as sent, with why.
+    let (content_type, body) = multipart(
+        &[("genres", "pop"), ("track_name", "Demo")],
+        ("file", "clip.wav", &std::fs::read(&clip).unwrap()),
+    );
+    let (status, page) = server.request("POST", "/predict/audio", &content_type, &body);
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("clip.wav: it lasts 1.0 s"), "{page}");
 }

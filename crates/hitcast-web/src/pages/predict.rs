@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{RawQuery, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use hitcast::artifact::Role;
@@ -16,6 +16,7 @@ use hitcast::predictor::times;
 use maud::{html, Markup};
 
 use super::{page, respond};
+use crate::audio::{self, Fields, Place};
 use crate::catalog::{CatalogState, Found, Search};
 use crate::score::Scored;
 use crate::track::{FieldError, FormValues, TrackRequest};
@@ -157,9 +158,12 @@ pub async fn predict_get(
         &state,
         &values,
         &[],
-        &search,
-        note.as_deref(),
-        &found,
+        &Lookup {
+            search: &search,
+            note: note.as_deref(),
+            found: Some(&found),
+        },
+        None,
         result,
     );
     respond(StatusCode::OK, page("Predict", "Predict", body))
@@ -176,13 +180,59 @@ pub async fn predict_post(
         Err(rejected) => return rejected.into_response(),
     };
     let (status, errors, result) = answer(&state, &values).await;
+    let body = layout(&state, &values, &errors, &Lookup::default(), None, result);
+    respond(status, page("Predict", "Predict", body))
+}
+
+/// `POST /predict/audio`: the form with a song's audio file (multipart, from the form's
+/// Measure button or a file dropped on the page). The file is measured; the form comes back
+/// with what was measured in place of the typed measures, the seven learned qualities left out
+/// (no file gives them), and the from-audio model's answer. A file that cannot be measured
+/// comes back as a message above the form, the form as it was sent.
+pub async fn predict_audio(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let Ok(_permit) = state.audio_permits.acquire().await else {
+        return super::error_page(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping");
+    };
+    let (upload, sent) = match audio::receive(request, &state).await {
+        Ok(received) => received,
+        Err(e) => {
+            let values = FormValues::from_request(&state.typical.0);
+            return audio_refused(&state, &values, e.status(), e.message()).await;
+        }
+    };
+    let mut fields = Fields::default();
+    fields.read(&sent, Place::Page);
+    let song = match fields.finish() {
+        Ok((song, _)) => song,
+        Err(e) => return audio_refused(&state, &sent, e.status(), e.message()).await,
+    };
+    let name = upload.name.clone();
+    let measured = match audio::measure(upload).await {
+        Ok(m) => m,
+        Err(e) => return audio_refused(&state, &sent, e.status(), e.message()).await,
+    };
+    let track = audio::track(&measured, song);
+    let mut values = FormValues::from_request(&track);
+    values.0.push(("measured_from".into(), name));
+    let (status, errors, result) = answer(&state, &values).await;
+    let body = layout(&state, &values, &errors, &Lookup::default(), None, result);
+    respond(status, page("Predict", "Predict", body))
+}
+
+/// The page after a file that was not measured: the form as sent, its answer, and why.
+async fn audio_refused(
+    state: &Arc<AppState>,
+    values: &FormValues,
+    status: StatusCode,
+    message: &str,
+) -> Response {
+    let (_, errors, result) = answer(state, values).await;
     let body = layout(
-        &state,
-        &values,
+        state,
+        values,
         &errors,
-        "",
-        None,
-        &Search::default(),
+        &Lookup::default(),
+        Some(message),
         result,
     );
     respond(status, page("Predict", "Predict", body))
@@ -258,19 +308,31 @@ fn catalog_note(state: &CatalogState) -> String {
     }
 }
 
+/// The search box's part of the page: what was looked for, a note on it, what was found.
+#[derive(Default)]
+struct Lookup<'a> {
+    search: &'a str,
+    note: Option<&'a str>,
+    found: Option<&'a Search>,
+}
+
 /// The whole page body: the search box, the form and the result.
 fn layout(
     state: &AppState,
     values: &FormValues,
     errors: &[FieldError],
-    search: &str,
-    note: Option<&str>,
-    found: &Search,
+    lookup: &Lookup,
+    audio_error: Option<&str>,
     result: Markup,
 ) -> Markup {
+    let Lookup {
+        search,
+        note,
+        found,
+    } = lookup;
     html! {
         h1 { "Predict a track's popularity" }
-        p.lead { "Set the track's features, or load a real track: the answer follows the sliders (without JavaScript, press Predict)." }
+        p.lead { "Set the track's features, load a real track, or measure a new song from its audio file: the answer follows the sliders (without JavaScript, press Predict)." }
         form.load method="get" action="/predict" role="search" {
             label for="q" { "Load a real track by title, artist or Spotify id" }
             div.row {
@@ -282,7 +344,7 @@ fn layout(
                 @if let Some(caveat) = c.note() { p.muted { (caveat) } }
             }
         }
-        @if !found.tracks.is_empty() {
+        @if let Some(found) = found.filter(|f| !f.tracks.is_empty()) {
             section.matches aria-label="tracks found" {
                 p {
                     @if found.total > found.tracks.len() {
@@ -305,7 +367,7 @@ fn layout(
             }
         }
         div.predict {
-            (track_form(state, values, errors))
+            (track_form(state, values, errors, audio_error))
             div #result aria-live="polite" { (result) }
         }
     }
@@ -349,8 +411,21 @@ fn error_note(errors: &[FieldError], field: &str) -> Markup {
     }
 }
 
-fn track_form(state: &AppState, values: &FormValues, errors: &[FieldError]) -> Markup {
+fn track_form(
+    state: &AppState,
+    values: &FormValues,
+    errors: &[FieldError],
+    audio_error: Option<&str>,
+) -> Markup {
     let value = |name: &str| values.get(name).unwrap_or_default().to_owned();
+    // A song measured from audio: none of the learned qualities (their sliders are disabled,
+    // so the form sends none of them back, and the from-audio model keeps answering).
+    let measured = Column::LEARNED
+        .iter()
+        .all(|c| values.get(c.name()).is_none_or(|v| v.trim().is_empty()));
+    let measured_from = value("measured_from");
+    let tag = || html! { @if measured { " " span.tag { "measured" } } };
+    let limit_mb = state.limits.audio_bytes as f64 / 1e6;
     let invalid = |name: &str| field_error(errors, name).map(|_| "true");
     let described = |name: &str| field_error(errors, name).map(|_| format!("{name}-error"));
     let selected_genres: Vec<&str> = values.all("genres").collect();
@@ -360,13 +435,43 @@ fn track_form(state: &AppState, values: &FormValues, errors: &[FieldError]) -> M
     html! {
         form #track-form.track method="post" action="/predict" novalidate {
             input type="hidden" name="track_id" value=(value("track_id"));
+            fieldset #audio-drop.audio {
+                legend { "From an audio file" }
+                p.muted {
+                    "A new song's file (WAV, FLAC, OGG, MP3 or M4A, up to " (format!("{limit_mb:.0}")) " MB): hitcast measures its tempo, loudness, length, key, mode and metre, and a model trained on just those, with the genres and names below, answers."
+                }
+                div.row {
+                    input #audio-file type="file" name="file" accept="audio/*,.mp3,.wav,.flac,.ogg,.m4a" aria-label="audio file";
+                    button #measure type="submit" formaction="/predict/audio" formmethod="post" formenctype="multipart/form-data" formnovalidate { "Measure" }
+                }
+                p.muted.drop-hint hidden { "Or drop the file on this box." }
+                p.muted #audio-status role="status" aria-live="polite" {}
+                @if let Some(message) = audio_error {
+                    p.notice #audio-error role="alert" { (message) }
+                }
+                @if measured {
+                    input type="hidden" name="measured_from" value=(measured_from);
+                    p.measured role="status" {
+                        "Measured from " b { (if measured_from.is_empty() { "an audio file" } else { measured_from.as_str() }) } ". "
+                        "The measures marked " span.tag { "measured" } " came from the file; change them if you know better. "
+                        "The seven qualities Spotify learnt from audio it no longer serves (danceability, energy and the rest) cannot be measured from a file: they are left out, and the from-audio model answers. "
+                        a href="/predict" { "Start again from a typical track" } "."
+                    }
+                }
+            }
             fieldset {
                 legend { "Sound" }
+                @if measured {
+                    p.muted { "Not measured: no audio file gives these." }
+                }
                 @for (column, help) in SLIDERS {
                     @let name = column.name();
                     div.field {
-                        label for=(name) { (words::label(name)) " " output #(format!("{name}-value")) for=(name) { (three_figures(&value(name))) } }
+                        label for=(name) { (words::label(name)) " " output #(format!("{name}-value")) for=(name) {
+                            @if measured { "not measured" } @else { (three_figures(&value(name))) }
+                        } }
                         input #(name) type="range" name=(name) min="0" max="1" step="any" value=(value(name))
+                            disabled[measured]
                             aria-invalid=[invalid(name)] aria-describedby=[described(name)];
                         small { (help) }
                         (error_note(errors, name))
@@ -377,21 +482,21 @@ fn track_form(state: &AppState, values: &FormValues, errors: &[FieldError]) -> M
             fieldset {
                 legend { "Tempo, loudness, length" }
                 div.field {
-                    label for="tempo" { "tempo (beats per minute)" }
+                    label for="tempo" { "tempo (beats per minute)" (tag()) }
                     input #tempo type="number" name="tempo" min=(bound(Column::Tempo, false)) max=(bound(Column::Tempo, true)) step="any" value=(value("tempo"))
                         aria-invalid=[invalid("tempo")] aria-describedby=[described("tempo")];
                     (error_note(errors, "tempo"))
                     (curve_slot("tempo"))
                 }
                 div.field {
-                    label for="loudness" { "loudness (dB, usually -60 to 0)" }
+                    label for="loudness" { "loudness (dB, usually -60 to 0)" (tag()) }
                     input #loudness type="number" name="loudness" min=(bound(Column::Loudness, false)) max=(bound(Column::Loudness, true)) step="any" value=(value("loudness"))
                         aria-invalid=[invalid("loudness")] aria-describedby=[described("loudness")];
                     (error_note(errors, "loudness"))
                     (curve_slot("loudness"))
                 }
                 div.field {
-                    span.label #duration-label { "duration" }
+                    span.label #duration-label { "duration" (tag()) }
                     div.row role="group" aria-labelledby="duration-label" {
                         input #duration_min type="number" name="duration_min" min="0" step="1" value=(value("duration_min"))
                             aria-label="minutes" aria-invalid=[invalid("duration")] aria-describedby=[described("duration")];
@@ -407,7 +512,7 @@ fn track_form(state: &AppState, values: &FormValues, errors: &[FieldError]) -> M
             fieldset {
                 legend { "Key, mode, metre" }
                 div.field {
-                    label for="key" { "key" }
+                    label for="key" { "key" (tag()) }
                     select #key name="key" aria-invalid=[invalid("key")] aria-describedby=[described("key")] {
                         option value="-1" selected[key == "-1"] { "none detected" }
                         @for (code, name) in words::KEYS.iter().enumerate() {
@@ -418,7 +523,7 @@ fn track_form(state: &AppState, values: &FormValues, errors: &[FieldError]) -> M
                     (error_note(errors, "key"))
                 }
                 div.field {
-                    label for="mode" { "mode" }
+                    label for="mode" { "mode" (tag()) }
                     select #mode name="mode" aria-invalid=[invalid("mode")] aria-describedby=[described("mode")] {
                         option value="1" selected[mode == "1"] { "major" }
                         option value="0" selected[mode == "0"] { "minor" }
@@ -426,7 +531,7 @@ fn track_form(state: &AppState, values: &FormValues, errors: &[FieldError]) -> M
                     (error_note(errors, "mode"))
                 }
                 div.field {
-                    label for="time_signature" { "time signature" }
+                    label for="time_signature" { "time signature" (tag()) }
                     select #time_signature name="time_signature" aria-invalid=[invalid("time_signature")] aria-describedby=[described("time_signature")] {
                         @for n in 0..=7 {
                             @let code = n.to_string();
@@ -689,6 +794,10 @@ fn what_if(state: &AppState, track: &TrackRequest) -> Markup {
             continue;
         };
         let own = track.audio[i];
+        // A song measured from audio has no learned qualities to move along.
+        if own.is_nan() {
+            continue;
+        }
         let points = predictor
             .what_if_values(column, own, WHAT_IF_POINTS)
             .and_then(|values| {
