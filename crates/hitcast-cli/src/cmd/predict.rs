@@ -32,7 +32,9 @@ pub struct PredictArgs {
     /// with its range popularity_low and popularity_high (the mean and quantiles of one score
     /// distribution whose chance above the threshold is the probability), warnings (the inputs
     /// beyond what the model saw in training, `;`-separated) and model (which model answered:
-    /// main, new-song for a row without track_id, or no-genres for a track with no genre the model knows).
+    /// main, new-song for a row without track_id, no-genres for a track with no genre the
+    /// model knows, or from-audio for a row measured from audio: its seven learned columns
+    /// empty).
     /// Absent or `-`: CSV to standard output.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,

@@ -87,7 +87,8 @@ class Model:
         mean and quantiles of one score distribution whose chance of a popular score is the
         probability), ``warnings`` (inputs beyond what the model saw in training,
         ``;``-separated) and ``model`` (which model answered: ``main``, ``new-song`` for a row
-        without ``track_id``, ``no-genres`` for one with no genre the model knows).
+        without ``track_id``, ``no-genres`` for one with no genre the model knows,
+        ``from-audio`` for a row measured from audio, its seven learned columns null).
         ``score=False`` leaves out the score and its range, and runs the classifier alone:
         about twice as fast, for a catalogue where only the chance matters.
 
