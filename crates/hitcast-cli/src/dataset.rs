@@ -24,9 +24,26 @@ pub struct DataArgs {
     /// --map track_popularity=popularity,track_artist=artists.
     #[arg(long = "map", value_name = "SRC=DST")]
     pub map: Vec<String>,
+    /// The CSV field separator: `,` `;` `tab` `|` or any one character. Default: the one of
+    /// those four the header line uses most.
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
     /// What to do with a row that fails validation.
     #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
     pub on_error: OnErrorArg,
+}
+
+/// `--delimiter`'s value: one ASCII character, or `tab` (`\t`) for a tab.
+pub fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        t if t.len() == 1 && t.is_ascii() && t != "\"" && t != "\n" && t != "\r" => {
+            Ok(t.as_bytes()[0])
+        }
+        t => Err(format!(
+            "expected one character (or tab) other than a quote or a line break, got {t:?}"
+        )),
+    }
 }
 
 /// `--on-error` values.
@@ -60,6 +77,7 @@ impl DataArgs {
             },
             require_popularity: true,
             require_track_id: true,
+            delimiter: self.delimiter,
         })
     }
 

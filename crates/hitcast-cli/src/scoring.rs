@@ -30,6 +30,10 @@ pub struct InputArgs {
     /// Read header column SRC as hitcast's column DST (repeatable or comma-separated).
     #[arg(long = "map", value_name = "SRC=DST")]
     pub map: Vec<String>,
+    /// The CSV field separator: `,` `;` `tab` `|` or any one character. Default: the one of
+    /// those four the header line uses most.
+    #[arg(long, value_name = "CHAR", value_parser = crate::dataset::parse_delimiter)]
+    pub delimiter: Option<u8>,
     /// What to do with a row that fails validation.
     #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
     pub on_error: OnErrorArg,
@@ -123,6 +127,7 @@ impl InputArgs {
             },
             require_popularity: false,
             require_track_id: false,
+            delimiter: self.delimiter,
         };
         let reader = open_rows(path, &options)?;
         for d in reader.defaults() {

@@ -75,6 +75,8 @@ impl Input {
                 on_error,
                 require_popularity: false,
                 require_track_id: false,
+                // Arrow tables have no separator to read.
+                delimiter: None,
             },
         })
     }

@@ -101,11 +101,31 @@ fn bad_csv_files_map_flags_and_cells_are_clear_errors_or_documented_acceptances(
             vec![],
             Expect::Accepted,
         ),
+        // A spreadsheet's semicolons are found in the header and read as commas would be;
+        // told another separator, the file is not what --delimiter says.
         (
             "semicolons",
             good.replace(',', ";").into_bytes(),
             vec![],
+            Expect::Accepted,
+        ),
+        (
+            "semicolons-told-commas",
+            good.replace(',', ";").into_bytes(),
+            vec!["--delimiter", ","],
             Expect::Error("missing required column"),
+        ),
+        (
+            "tabs",
+            good.replace(',', "\t").into_bytes(),
+            vec!["--delimiter", "tab"],
+            Expect::Accepted,
+        ),
+        (
+            "delimiter-two-characters",
+            good.clone().into_bytes(),
+            vec!["--delimiter", "ab"],
+            Expect::Usage("expected one character"),
         ),
         (
             "open-quote",

@@ -49,9 +49,9 @@ pub enum DataError {
     },
     /// Columns needed for this use of the file are absent from the header.
     #[error(
-        "{}{}: missing required column(s) {}{}; {} {} (rename with {})",
-        path.display(), header.words().line, quoted(missing), why(missing), header.words().has,
-        quoted(found), header.words().rename
+        "{}{}: missing required column(s) {}{}{}; {} {} (rename with {})",
+        path.display(), header.words().line, quoted(missing), guesses(missing, found),
+        why(missing), header.words().has, quoted(found), header.words().rename
     )]
     MissingColumns {
         /// The file.
@@ -238,6 +238,38 @@ fn quoted(names: &[String]) -> String {
         .map(|n| format!("{n:?}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// For each missing column, the header name most like it that names no column, when one is
+/// close: a typo, another case or other separators (`Tempo`, `tmepo`, `track name`).
+fn guesses(missing: &[String], found: &[String]) -> String {
+    let plain = |name: &str| -> String {
+        name.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let unclaimed: Vec<&String> = found
+        .iter()
+        .filter(|f| super::schema::Column::from_name(f).is_none())
+        .collect();
+    let pairs: Vec<String> = missing
+        .iter()
+        .filter_map(|m| {
+            let want = plain(m);
+            let (distance, name) = unclaimed
+                .iter()
+                .map(|f| (strsim::damerau_levenshtein(&want, &plain(f)), f))
+                .min_by_key(|(d, _)| *d)?;
+            // About one edit in four letters: "tmepo" is tempo, "key" is not "mode".
+            (distance <= (want.len() / 4).max(1)).then(|| format!("{name:?} for {m:?}"))
+        })
+        .collect();
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        format!(" (did you mean {}?)", pairs.join(", "))
+    }
 }
 
 /// Why a column that scoring does without is required here.

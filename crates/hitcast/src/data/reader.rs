@@ -143,6 +143,9 @@ pub struct ReadOptions {
     /// Whether every row needs a track id: training collapses duplicate tracks on it. When
     /// false (scoring), the column may be absent and cells empty; such rows get an empty id.
     pub require_track_id: bool,
+    /// The CSV field separator; `None` takes the one of `,` `;` tab `|` that the header line
+    /// uses most (a comma on a tie), as spreadsheets export with the locale's separator.
+    pub delimiter: Option<u8>,
 }
 
 impl ReadOptions {
@@ -154,6 +157,31 @@ impl ReadOptions {
             ..ReadOptions::default()
         }
     }
+}
+
+/// The field separator a header line uses most, outside quotes, of `,` `;` tab and `|`; a comma
+/// on a tie (a one-column file has none).
+fn sniff_delimiter(start: &[u8]) -> u8 {
+    let line = start.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0), (b'|', 0)];
+    let mut quoted = false;
+    for &b in line {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            if let Some(slot) = counts.iter_mut().find(|(d, _)| *d == b) {
+                slot.1 += 1;
+            }
+        }
+    }
+    // The first of the most used: the comma wins a tie.
+    counts
+        .iter()
+        .fold(
+            (b',', 0),
+            |best, &(d, n)| if n > best.1 { (d, n) } else { best },
+        )
+        .0
 }
 
 /// A column that was absent and the default every row got instead.
@@ -208,12 +236,21 @@ impl RowReader {
         } else {
             Box::new(buffered)
         };
+        // The header line, decompressed, to find the separator.
+        let mut input = BufReader::with_capacity(1 << 16, input);
+        let start = input.fill_buf().map_err(|source| DataError::Read {
+            path: path.to_owned(),
+            line: 1,
+            source,
+        })?;
+        let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(start));
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
+            .delimiter(delimiter)
             // Field counts are checked per row, so a bad row can be reported and skipped.
             .flexible(true)
             .buffer_capacity(1 << 16)
-            .from_reader(input);
+            .from_reader(Box::new(input) as Box<dyn Read + Send>);
         let header = csv
             .byte_headers()
             .map_err(|e| csv_error(path, 0, e))?
@@ -1210,10 +1247,43 @@ mod tests {
             message(&format!("{HEADER}\n{ROW},extra\n")),
             "t.csv:2: expected 21 fields as in the header, found 22"
         );
-        let semicolons = format!("{}\n{}\n", HEADER.replace(',', ";"), ROW.replace(',', ";"));
+        // A mistyped header name is guessed at; a column with another case too.
+        let typo = HEADER.replace("tempo", "tmepo").replace(",key,", ",Key,");
+        let msg = message(&format!("{typo}\n{ROW}\n"));
         assert!(
-            message(&semicolons).starts_with("t.csv:1: missing required column(s) \"track_id\"")
+            msg.starts_with(
+                "t.csv:1: missing required column(s) \"key\", \"tempo\" \
+                 (did you mean \"Key\" for \"key\", \"tmepo\" for \"tempo\"?); the header has"
+            ),
+            "{msg}"
         );
+    }
+
+    #[test]
+    fn semicolon_tab_and_pipe_separated_files_read_as_comma_separated_ones() {
+        let comma = labelled(&format!("{HEADER}\n{ROW}\n")).unwrap();
+        for separator in [";", "\t", "|"] {
+            let text = format!(
+                "{}\n{}\n",
+                HEADER.replace(',', separator),
+                ROW.replace(',', separator)
+            );
+            let other = labelled(&text).unwrap();
+            assert_eq!(other.rows, comma.rows, "{separator:?}");
+        }
+        // Told, the reader takes the separator it is given, here wrongly: one field a line.
+        let options = ReadOptions {
+            delimiter: Some(b','),
+            ..ReadOptions::labelled()
+        };
+        let text = format!("{}\n{}\n", HEADER.replace(',', ";"), ROW.replace(',', ";"));
+        let told = RowReader::from_reader(
+            std::io::Cursor::new(text.into_bytes()),
+            Path::new("t.csv"),
+            &options,
+        );
+        assert!(matches!(told, Err(DataError::MissingColumns { .. })));
+        assert_eq!(sniff_delimiter(b"a,\"b;c;d\",e\nx;y;z;w"), b',');
     }
 
     #[test]
