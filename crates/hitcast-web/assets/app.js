@@ -1,8 +1,83 @@
 // Progressive enhancement of the prediction page: the form works without this file.
-// With it: slider values show as they move, the answer follows the inputs, genres filter, and
-// an audio file is measured as soon as it is picked or dropped on its box.
+// With it: slider values show as they move, the answer follows the inputs (and the address
+// keeps them, to share or reload), genres filter, and an audio file is measured as soon as it
+// is picked or dropped on its box.
 "use strict";
 (function () {
+  // Search as you type: up to eight suggestions from /api/v1/tracks under the box (an ARIA
+  // combobox: arrow keys move, Enter or a click loads the track, Escape closes). Without the
+  // script, the box's form loads the search's page.
+  const q = document.getElementById("q");
+  const list = document.getElementById("q-list");
+  if (q && list) {
+    let asked = 0;
+    let active = -1;
+    const options = () => Array.from(list.querySelectorAll("[role=option]"));
+    const show = (open) => {
+      list.hidden = !open;
+      q.setAttribute("aria-expanded", String(open));
+      if (!open) { active = -1; q.removeAttribute("aria-activedescendant"); }
+    };
+    const mark = (i) => {
+      const all = options();
+      active = all.length ? (i + all.length) % all.length : -1;
+      all.forEach((o, j) => o.setAttribute("aria-selected", String(j === active)));
+      if (active >= 0) {
+        q.setAttribute("aria-activedescendant", all[active].id);
+        all[active].scrollIntoView({ block: "nearest" });
+      }
+    };
+    const load = (option) => { window.location.href = "/predict?track=" + encodeURIComponent(option.dataset.id); };
+    let timer = 0;
+    q.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const text = q.value.trim();
+        const ticket = ++asked;
+        if (text.length < 2) { show(false); return; }
+        try {
+          const response = await fetch("/api/v1/tracks?limit=8&q=" + encodeURIComponent(text));
+          if (!response.ok || ticket !== asked) return;
+          const found = await response.json();
+          list.replaceChildren(...found.tracks.map((t, i) => {
+            const li = document.createElement("li");
+            li.id = "q-option-" + i;
+            li.setAttribute("role", "option");
+            li.setAttribute("aria-selected", "false");
+            li.dataset.id = t.track_id;
+            const name = document.createElement("b");
+            name.textContent = t.track_name;
+            // The album tells apart the same song on several releases.
+            const album = t.album_name && t.album_name !== t.track_name ? " · " + t.album_name : "";
+            const rest = " · " + t.artists.replaceAll(";", ", ") + album +
+              (t.popularity === null ? "" : " · popularity " + t.popularity);
+            li.append(name, rest);
+            li.addEventListener("mousedown", (event) => { event.preventDefault(); load(li); });
+            return li;
+          }));
+          if (!found.tracks.length) {
+            const li = document.createElement("li");
+            li.className = "none";
+            li.textContent = "No track matches: press Enter for why, or set the features below.";
+            list.replaceChildren(li);
+          }
+          active = -1;
+          show(true);
+        } catch (e) {
+          show(false);
+        }
+      }, 150);
+    });
+    q.addEventListener("keydown", (event) => {
+      if (list.hidden) return;
+      if (event.key === "ArrowDown") { event.preventDefault(); mark(active + 1); }
+      else if (event.key === "ArrowUp") { event.preventDefault(); mark(active - 1); }
+      else if (event.key === "Escape") { show(false); }
+      else if (event.key === "Enter" && active >= 0) { event.preventDefault(); load(options()[active]); }
+    });
+    q.addEventListener("blur", () => show(false));
+  }
+
   const form = document.getElementById("track-form");
   if (!form) return;
   const result = document.getElementById("result");
@@ -15,24 +90,93 @@
     });
   }
 
+  // Genres as chips: the chosen ones as buttons that remove them, and a type-ahead box whose
+  // suggestions (arrow keys and Enter, or a click) add one. The multi-select stays the form's
+  // field, hidden, so the form sends what it always did.
   const filter = document.getElementById("genre-filter");
   const genres = document.getElementById("genres");
-  if (filter && genres) {
+  const chips = document.getElementById("genre-chips");
+  const suggestions = document.getElementById("genre-list");
+  const chosen = document.getElementById("genres-chosen");
+  if (filter && genres && chips && suggestions) {
+    genres.hidden = true;
     filter.hidden = false;
-    filter.addEventListener("input", () => {
+    chips.hidden = false;
+    if (chosen) chosen.hidden = true;
+    const label = document.getElementById("genres-label");
+    if (label) { label.textContent = "genres"; label.htmlFor = "genre-filter"; }
+    const changed = () => genres.dispatchEvent(new Event("change", { bubbles: true }));
+    const renderChips = () => {
+      chips.replaceChildren(...Array.from(genres.selectedOptions, (option) => {
+        const chip = document.createElement("button");
+        chip.type = "button";
+        chip.className = "chip";
+        chip.textContent = option.value + " \u00d7";
+        chip.setAttribute("aria-label", "remove " + option.value);
+        chip.addEventListener("click", () => { option.selected = false; changed(); filter.focus(); });
+        return chip;
+      }));
+      if (!genres.selectedOptions.length) {
+        const none = document.createElement("span");
+        none.className = "muted";
+        none.textContent = "No genre chosen.";
+        chips.replaceChildren(none);
+      }
+    };
+    genres.addEventListener("change", renderChips);
+    renderChips();
+    let active = -1;
+    const open = (yes) => {
+      suggestions.hidden = !yes;
+      filter.setAttribute("aria-expanded", String(yes));
+      if (!yes) { active = -1; filter.removeAttribute("aria-activedescendant"); }
+    };
+    const add = (name) => {
+      const option = Array.from(genres.options).find((o) => o.value === name);
+      if (option) option.selected = true;
+      filter.value = "";
+      open(false);
+      changed();
+    };
+    const suggest = () => {
       const q = filter.value.trim().toLowerCase();
-      for (const option of genres.options) {
-        option.hidden = q !== "" && !option.value.includes(q) && !option.selected;
+      if (!q) { open(false); return; }
+      const free = Array.from(genres.options).filter((o) => !o.selected && o.value.includes(q));
+      // Names that start with the text first ("pop" before "j-pop").
+      free.sort((a, b) => (b.value.startsWith(q) - a.value.startsWith(q)) || a.value.localeCompare(b.value));
+      suggestions.replaceChildren(...free.slice(0, 8).map((o, i) => {
+        const li = document.createElement("li");
+        li.id = "genre-option-" + i;
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", "false");
+        li.textContent = o.value;
+        li.addEventListener("mousedown", (event) => { event.preventDefault(); add(o.value); });
+        return li;
+      }));
+      active = -1;
+      open(free.length > 0);
+    };
+    filter.addEventListener("input", suggest);
+    filter.addEventListener("keydown", (event) => {
+      const all = Array.from(suggestions.querySelectorAll("[role=option]"));
+      if (event.key === "Enter") {
+        // Enter adds the marked suggestion, or the only one; it never submits the form.
+        event.preventDefault();
+        const pick = active >= 0 ? all[active] : all.length === 1 ? all[0] : null;
+        if (pick) add(pick.textContent);
+        return;
+      }
+      if (suggestions.hidden || !all.length) return;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        active = (active + (event.key === "ArrowDown" ? 1 : -1) + all.length) % all.length;
+        all.forEach((o, j) => o.setAttribute("aria-selected", String(j === active)));
+        filter.setAttribute("aria-activedescendant", all[active].id);
+      } else if (event.key === "Escape") {
+        open(false);
       }
     });
-  }
-
-  const chosen = document.getElementById("genres-chosen");
-  if (genres && chosen) {
-    genres.addEventListener("change", () => {
-      const names = Array.from(genres.selectedOptions, (o) => o.value);
-      chosen.textContent = names.length ? "Chosen: " + names.join(", ") : "No genre chosen.";
-    });
+    filter.addEventListener("blur", () => open(false));
   }
 
   // What-if curves move from under the answer to beside their controls, where a slider's
@@ -94,6 +238,8 @@
       const response = await fetch("/predict/result", { method: "POST", body: fields });
       const html = await response.text();
       if (ticket === latest) {
+        // The scenario in the address: a reload or a shared link gives the same form and answer.
+        history.replaceState(null, "", "/predict?" + fields.toString());
         const open = new Set(Array.from(form.querySelectorAll("details.curve[open]"), (d) => d.dataset.feature));
         result.innerHTML = html;
         placeCurves(open);

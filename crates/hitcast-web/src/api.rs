@@ -1,12 +1,13 @@
-//! The JSON API. Errors are `{"error": "...", "errors": [{"field", "message"}]}`: 400 for a
-//! body that is not JSON, 422 for values that break the dataset's rules, 413 over the body limit.
+//! The JSON API. Errors are `{"error": "...", "errors": [{"field", "message"}]}`: 415 for a
+//! body whose `Content-Type` is not JSON, 400 for a body that is not JSON, 422 for values that
+//! break the dataset's rules, 413 over the body limit.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hitcast::data::Column;
@@ -24,10 +25,11 @@ const MAX_FOUND: usize = 100;
 pub async fn predict(
     State(state): State<Arc<AppState>>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let explain = explain_flag(query.as_deref())?;
-    let value = json_body(body)?;
+    let value = json_body(&headers, body)?;
     let batch = Batch::from_json(value).map_err(|e| ApiError::invalid(vec![e]))?;
     let (tracks, one, adapt_prior) = match &batch {
         Batch::One(v) => (
@@ -157,9 +159,31 @@ pub async fn tracks(
     }
 }
 
-/// The request body as JSON: 400 when it is not (serde_json refuses nesting deeper than 128
-/// levels, so deep bodies are a 400 too, not a crash), 413 over the limit.
-fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
+/// The request body as JSON: 415 unless its `Content-Type` is JSON (`application/json`, or a
+/// `+json` type), so a form or plain text sent by mistake is told so; 400 when it is not JSON
+/// (serde_json refuses nesting deeper than 128 levels, so deep bodies are a 400 too, not a
+/// crash); 413 over the limit.
+fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let essence = content_type
+        .as_deref()
+        .and_then(|t| t.split(';').next())
+        .map(|t| t.trim().to_ascii_lowercase());
+    let json = essence.as_deref().is_some_and(|t| {
+        t == "application/json" || (t.starts_with("application/") && t.ends_with("+json"))
+    });
+    if !json {
+        let sent = match content_type {
+            Some(t) => format!("Content-Type {t:?} is not JSON"),
+            None => "the request has no Content-Type".to_owned(),
+        };
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("{sent}: send the body as application/json (curl: -H 'Content-Type: application/json', or --json)"),
+        ));
+    }
     serde_json::from_slice(&body?).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -246,9 +270,10 @@ pub(crate) const MAX_POINTS: usize = 200;
 /// key, mode, time signature and explicit) and include the track's own value.
 pub async fn what_if(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let value = json_body(body)?;
+    let value = json_body(&headers, body)?;
     let mut errors = Vec::new();
     let object = fields(&value, &["track", "feature", "points"], &mut errors);
     let track = object.and_then(|o| track_field(o, &mut errors));
@@ -313,9 +338,10 @@ pub(crate) const MAX_SIMILAR: usize = 100;
 /// distance}]}`.
 pub async fn similar(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let value = json_body(body)?;
+    let value = json_body(&headers, body)?;
     let mut errors = Vec::new();
     let object = fields(&value, &["track", "k", "same_genre"], &mut errors);
     let track = object.and_then(|o| track_field(o, &mut errors));

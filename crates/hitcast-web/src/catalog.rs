@@ -257,19 +257,22 @@ impl Catalog {
         if words.is_empty() {
             return Search::default();
         }
-        let mut hits: Vec<&Track> = self
+        let phrase = words.join(" ");
+        let mut hits: Vec<(Match, &Track)> = self
             .tracks
             .rows
             .iter()
             .zip(&self.haystack)
             .filter(|(_, h)| words.iter().all(|w| h.contains(w)))
-            .map(|(t, _)| t)
+            .map(|(t, h)| (Match::of(t, h, &words, &phrase), t))
             .collect();
-        hits.sort_by(|a, b| {
-            b.popularity
-                .cmp(&a.popularity)
+        // The best matches first ("Rosé" is ROSÉ before Guns N' Roses), then the most popular.
+        hits.sort_by(|(ma, a), (mb, b)| {
+            ma.cmp(mb)
+                .then_with(|| b.popularity.cmp(&a.popularity))
                 .then_with(|| a.track_name.cmp(&b.track_name))
         });
+        let hits: Vec<&Track> = hits.into_iter().map(|(_, t)| t).collect();
         Search {
             total: hits.len(),
             tracks: hits
@@ -301,6 +304,51 @@ impl Catalog {
 
 /// Text as a search compares it: compatibility-decomposed (NFKD), combining marks dropped, lower
 /// case, `;` between artists as a space. "Beyoncé" and "BEYONCE" both give "beyonce".
+/// How well a track matches a search, best first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Match {
+    /// Its title, or one of its artists, is the query.
+    Exact,
+    /// Every word of the query is a whole word of its title, artists or album.
+    Words,
+    /// Some word of the query is only part of one ("rose" in "roses").
+    Within,
+}
+
+impl Match {
+    /// `haystack` is the track's folded title, artists and album; `words` the folded query's
+    /// words and `phrase` them joined by single spaces.
+    fn of(t: &Track, haystack: &str, words: &[&str], phrase: &str) -> Match {
+        let exact = std::iter::once(t.track_name.as_str())
+            .chain(t.artists.split(';'))
+            .any(|name| plain(name) == phrase);
+        if exact {
+            return Match::Exact;
+        }
+        let whole: Vec<&str> = haystack
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words.iter().all(|w| {
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+            whole.contains(&w)
+        }) {
+            Match::Words
+        } else {
+            Match::Within
+        }
+    }
+}
+
+/// A name folded as the search folds the query, its words joined by single spaces.
+fn plain(name: &str) -> String {
+    fold(name)
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn fold(text: &str) -> String {
     text.nfkd()
         .filter(|&c| !is_combining_mark(c))
@@ -410,6 +458,35 @@ mod tests {
             row("id4", "Lights", "Someone;The Weeknd Tribute", "Covers", 5),
         ];
         Catalog::new(Tracks::collapse(rows), true)
+    }
+
+    /// Exact names first, then whole words, then parts of words; popularity within each.
+    #[test]
+    fn exact_names_and_whole_words_rank_before_popularity() {
+        let rows = vec![
+            row(
+                "roses",
+                "Sweet Child O' Mine",
+                "Guns N' Roses",
+                "Appetite",
+                85,
+            ),
+            row("rose", "On The Ground", "ROSÉ", "R", 72),
+            row("rosewood", "Rosewood", "Someone", "Rose Garden", 90),
+            row("feat", "Stay", "Other;Rosé", "Stay", 40),
+        ];
+        let c = Catalog::new(Tracks::collapse(rows), true);
+        assert_eq!(
+            ids(&c.search("Rosé", 10)),
+            ["rose", "feat", "rosewood", "roses"]
+        );
+        assert_eq!(ids(&c.search("halo", 10)), Vec::<&str>::new());
+        let c = catalog();
+        // "lights" is the whole title of id4: it ranks before the more popular whole-word match.
+        assert_eq!(
+            ids(&c.search("lights", 10)),
+            ["id4", "0VjIjW4GlUZAMYd2vXMi3b"]
+        );
     }
 
     fn ids(s: &Search) -> Vec<&str> {

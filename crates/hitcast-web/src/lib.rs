@@ -31,7 +31,6 @@ mod openapi;
 pub mod pages;
 pub mod score;
 pub mod track;
-mod words;
 
 use std::future::Future;
 use std::io;

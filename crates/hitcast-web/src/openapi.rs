@@ -23,7 +23,8 @@ use serde_json::{json, Map, Value};
 /// the label threshold is `probability`; a score explanation has a `hit_chance` contribution; a
 /// batch takes `"adapt_prior": true` and then answers with `prior`. 3.1.0: `POST
 /// /api/v1/predict/audio` measures a song's audio file and answers with the from-audio model
-/// (`model` = `from-audio`), which also answers a track whose seven learned columns are absent.
+/// (`model` = `from-audio`), which also answers a track whose seven learned columns are absent;
+/// a JSON route answers a body whose `Content-Type` is not JSON with 415.
 pub const API_VERSION: &str = "3.1.0";
 
 use crate::Limits;
@@ -175,6 +176,7 @@ pub fn document(limits: &Limits) -> Value {
                                      batch_answer_schema()
                                  ] } } } },
                         "400": error_response("the body is not JSON"),
+                        "415": error_response("the body's Content-Type is not application/json"),
                         "413": error_response("the body is over the limit"),
                         "422": error_response("invalid values: one entry per field, named like tracks[3].energy")
                     }
@@ -268,6 +270,7 @@ pub fn document(limits: &Limits) -> Value {
                                                     "popularity_low": { "type": "number" }, "popularity_high": { "type": "number" } } } }
                             } } } } },
                         "400": error_response("the body is not JSON"),
+                        "415": error_response("the body's Content-Type is not application/json"),
                         "422": error_response("an invalid track, feature or number of points")
                     }
                 }
@@ -297,6 +300,7 @@ pub fn document(limits: &Limits) -> Value {
                                                 "popularity": { "type": "integer", "nullable": true }, "distance": { "type": "number" } } } } }
                             } } } },
                         "400": error_response("the body is not JSON"),
+                        "415": error_response("the body's Content-Type is not application/json"),
                         "422": error_response("an invalid track, k or same_genre"),
                         "503": error_response("the dataset is loading, or was not given")
                     }

@@ -108,6 +108,11 @@ pub struct ScoreExplanation {
 pub const HIT_CHANCE: &str = "hit_chance";
 
 impl ScoreExplanation {
+    /// The score's [`steps`], `n` inputs one by one.
+    pub fn score_steps(&self, n: usize) -> Vec<Step> {
+        steps(self.base, self.score, &self.contributions, n, |v| v)
+    }
+
     /// The explanation of the below-side score model's score, carried to the answer's `score`
     /// (the mean of a distribution whose chance above the label is `probability`, see
     /// [`crate::distribution`]): one more contribution, [`HIT_CHANCE`], is the difference, so
@@ -151,6 +156,17 @@ pub struct Explanation {
 }
 
 impl Explanation {
+    /// The chance's [`steps`], `n` inputs one by one.
+    pub fn chance_steps(&self, n: usize) -> Vec<Step> {
+        steps(
+            self.base,
+            self.log_odds,
+            &self.contributions,
+            n,
+            probability,
+        )
+    }
+
     /// The `n` largest contributions that raise the probability, largest first.
     pub fn top_up(&self, n: usize) -> impl Iterator<Item = &Contribution> {
         self.contributions
@@ -166,6 +182,66 @@ impl Explanation {
             .filter(|c| c.contribution < 0.0)
             .take(n)
     }
+}
+
+/// One step from a typical track's answer to a track's (see [`steps`]): an input in music
+/// words (or the rest together), its value in words, and where the step takes the answer from
+/// and to (a chance 0-1, or a score in points).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// The input's name for people ([`crate::words::label`]).
+    pub label: String,
+    /// Its value for people ([`crate::words::value`]); empty for the rest.
+    pub value: String,
+    /// The answer before the step.
+    pub from: f64,
+    /// The answer after it.
+    pub to: f64,
+}
+
+/// The steps from a typical track's answer to this track's: the `shown_steps` largest
+/// contributions one by one, then everything else in one step. Contributions add on the
+/// model's scale (`base` to `total`); `shown` maps that scale to the answer's (log-odds to a
+/// chance; a score is its own), and each step's change is measured after the steps before it,
+/// so the steps add up to the whole move exactly.
+pub fn steps(
+    base: f64,
+    total: f64,
+    contributions: &[Contribution],
+    shown_steps: usize,
+    shown: impl Fn(f64) -> f64,
+) -> Vec<Step> {
+    let n = contributions.len().min(shown_steps);
+    let (top, rest) = contributions.split_at(n);
+    let mut at = base;
+    let mut steps = Vec::with_capacity(n + 1);
+    let mut step = |label: String, value: String, delta: f64| {
+        let from = shown(at);
+        at += delta;
+        steps.push(Step {
+            label,
+            value,
+            from,
+            to: shown(at),
+        });
+    };
+    for c in top {
+        step(
+            crate::words::label(&c.feature),
+            crate::words::value(&c.feature, &c.value),
+            c.contribution,
+        );
+    }
+    if !rest.is_empty() {
+        // The rest's sum, so the last step lands on the track's own answer exactly.
+        let shown_sum: f64 = top.iter().map(|c| c.contribution).sum();
+        step(
+            format!("Everything else ({} more inputs)", rest.len()),
+            String::new(),
+            total - base - shown_sum,
+        );
+    }
+    steps
 }
 
 /// Settings of the sampling method (the exact methods ignore them).

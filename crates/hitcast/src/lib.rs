@@ -55,6 +55,7 @@ pub mod sampling;
 pub mod split;
 pub mod text;
 pub mod training;
+pub mod words;
 
 #[cfg(test)]
 mod testutil;

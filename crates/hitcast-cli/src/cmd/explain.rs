@@ -1,13 +1,15 @@
-//! `hitcast explain`: for each track of a file, the probability and the features that pushed
-//! it up and down, in log-odds (TreeSHAP for tree models, exact linear SHAP for logistic
-//! regression, sampling Shapley values for the MLP and the stack).
+//! `hitcast explain`: for each track of a file, its chance and what moved it, in music words as
+//! the app shows them: from a typical track's chance, each of the largest inputs in turn, in
+//! percentage points, then everything else (TreeSHAP for tree models, exact linear SHAP for
+//! logistic regression, sampling Shapley values for the MLP and the stack). `--json` gives
+//! every contribution in log-odds, with the inputs' column names, for programs.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
-use hitcast::explain::{Contribution, Explanation, SamplingOptions};
+use hitcast::explain::{probability, Contribution, Explanation, SamplingOptions};
 use hitcast::predictor::{verdict_phrase, Prediction};
 use serde::Serialize;
 
@@ -22,8 +24,9 @@ pub struct ExplainArgs {
     model: PathBuf,
     #[command(flatten)]
     input: InputArgs,
-    /// Features listed each way (up and down) per track.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Inputs shown one by one per track, largest first (the rest in one line); with --json,
+    /// the contributions listed each way (up and down).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
     top: u32,
     /// Explain only the first N rows. The MLP and the stack take about 0.05-0.1 s per row
     /// (sampling); tree and linear models thousands of rows per second.
@@ -121,8 +124,9 @@ impl ExplainArgs {
         } else if let Some(method) = method {
             writeln!(
                 out,
-                "Contributions are changes in calibrated log-odds from a typical FIT track (base), \
-                 by {}; base + contributions = the track's log-odds.",
+                "Each line moves the chance by its percentage points, measured after the lines \
+                 above it, so together they lead from a typical track's chance to the track's \
+                 own; computed by {}. --json gives every input's contribution in log-odds.",
                 method.describe()
             )?;
         }
@@ -132,7 +136,7 @@ impl ExplainArgs {
     }
 }
 
-/// A track's explanation for people.
+/// A track's explanation for people, in the app's words.
 fn text(e: &Explained, threshold: f64, top: usize) -> String {
     let x = &e.explanation;
     let mut s = String::new();
@@ -150,15 +154,11 @@ fn text(e: &Explained, threshold: f64, top: usize) -> String {
     let a = &e.answer;
     let _ = writeln!(
         s,
-        "  probability {:.3}, {} (threshold {:.3}, {} model); log-odds {:.2} = base {:.2} {} {:.2}",
-        x.probability,
+        "  {:.1}% chance of a hit, {} (the {} model, which flags from {:.1}%)",
+        a.probability * 100.0,
         verdict_phrase(a.probability, a.flagged, a.lift),
-        threshold,
         a.model,
-        x.log_odds,
-        x.base,
-        if x.log_odds >= x.base { "+" } else { "-" },
-        (x.log_odds - x.base).abs()
+        threshold * 100.0,
     );
     let _ = writeln!(
         s,
@@ -168,20 +168,23 @@ fn text(e: &Explained, threshold: f64, top: usize) -> String {
     for w in &a.warnings {
         let _ = writeln!(s, "  warning: {}", w.message);
     }
-    for (label, items) in [
-        ("up", x.top_up(top).collect::<Vec<_>>()),
-        ("down", x.top_down(top).collect::<Vec<_>>()),
-    ] {
-        for (i, c) in items.iter().enumerate() {
-            let feature = format!("{} = {}", c.feature, c.value);
-            let _ = writeln!(
-                s,
-                "  {:<5} {:<44} {:+.3}",
-                if i == 0 { label } else { "" },
-                truncate(&feature, 44),
-                c.contribution
-            );
-        }
+    let _ = writeln!(
+        s,
+        "  from a typical track's {:.1}%:",
+        probability(x.base) * 100.0
+    );
+    for step in x.chance_steps(top) {
+        let input = if step.value.is_empty() {
+            step.label
+        } else {
+            format!("{}: {}", step.label, step.value)
+        };
+        let _ = writeln!(
+            s,
+            "    {:<58} {:>+6.1} pp",
+            truncate(&input, 58),
+            (step.to - step.from) * 100.0
+        );
     }
     s.push('\n');
     s

@@ -1103,11 +1103,49 @@ fn stack_and_mlp_models_round_trip_and_explain_themselves() {
         ]);
         let text = String::from_utf8_lossy(&text.stdout);
         assert!(
-            text.starts_with("5SuOikwiRyPMVoIQDJUgSV  \"Comedy\" by Gen Hoshino\n  probability "),
+            text.starts_with("5SuOikwiRyPMVoIQDJUgSV  \"Comedy\" by Gen Hoshino\n  "),
             "{text}"
         );
+        // Music words, as the app has them, in percentage points that add up to the chance.
         assert!(
-            text.contains("  genre = k-pop") || text.contains("genre = acoustic"),
+            text.contains("    Genre: k-pop") || text.contains("    Genre: acoustic"),
+            "{text}"
+        );
+        assert!(text.contains("Everything else ("), "{text}");
+        for code in [
+            "log-odds =",
+            "genre_popularity",
+            "title_is_album",
+            "duration_ms",
+        ] {
+            assert!(!text.contains(code), "{code} in {text}");
+        }
+        let first = text.split("\n\n").next().unwrap();
+        let chance: f64 = first
+            .lines()
+            .nth(1)
+            .unwrap()
+            .trim()
+            .split('%')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let typical: f64 = first
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("from a typical track's "))
+            .unwrap()
+            .trim_end_matches("%:")
+            .parse()
+            .unwrap();
+        let moved: f64 = first
+            .lines()
+            .filter_map(|l| l.strip_suffix(" pp"))
+            .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+            .sum();
+        // Each step is rounded to 0.1 pp, the chance and the base to 0.1%.
+        assert!(
+            (typical + moved - chance).abs() < 0.1 + 0.05 * 10.0,
             "{text}"
         );
     }
@@ -1419,6 +1457,15 @@ fn the_eda_page_renders_in_a_browser_with_every_chart_and_no_console_errors() {
     let json: Value =
         serde_json::from_slice(&std::fs::read(dir.join("eda.json")).unwrap()).unwrap();
     assert_eq!(json["rows"], 89_741);
+    // The page names the data file, not the folders it sits in (a server shows it to anyone).
+    let page = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    let folder = dataset().parent().unwrap().display().to_string();
+    assert!(
+        page.contains("<p class=\"lead\">spotify_tracks.csv.gz: 89,741 rows"),
+        "{}",
+        &page[..2000.min(page.len())]
+    );
+    assert!(!page.contains(&folder), "{folder} on the page");
 
     let Some(chromium) = chromium() else { return };
     let url = format!("file://{}", dir.join("index.html").display());
@@ -1940,7 +1987,7 @@ fn a_song_is_measured_and_scored_by_the_from_audio_model_in_one_step_or_two() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        String::from_utf8_lossy(&o.stdout).contains("from-audio model)"),
+        String::from_utf8_lossy(&o.stdout).contains("(the from-audio model, which flags from"),
         "{}",
         String::from_utf8_lossy(&o.stdout)
     );

@@ -378,6 +378,30 @@ fn the_api_scores_like_predict_validates_and_documents_itself() {
     let big = vec![b' '; 100_000];
     let (status, text) = server.request("POST", "/api/v1/predict", "application/json", &big);
     assert_eq!(status, 413, "{text}");
+    // JSON sent as text or as a form (curl -d's default) is a 415 that says what to send; a
+    // charset or a +json type is JSON.
+    let body = comedy().to_string();
+    for path in ["/api/v1/predict", "/api/v1/what-if", "/api/v1/similar"] {
+        for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+            let (status, text) = server.request("POST", path, content_type, body.as_bytes());
+            assert_eq!(status, 415, "{path} {content_type}: {text}");
+            assert_eq!(
+                serde_json::from_str::<Value>(&text).unwrap()["error"],
+                format!(
+                    "Content-Type \"{content_type}\" is not JSON: send the body as \
+                     application/json (curl: -H 'Content-Type: application/json', or --json)"
+                ),
+            );
+        }
+    }
+    for content_type in [
+        "application/json; charset=utf-8",
+        "application/vnd.api+json",
+    ] {
+        let (status, text) =
+            server.request("POST", "/api/v1/predict", content_type, body.as_bytes());
+        assert_eq!(status, 200, "{content_type}: {text}");
+    }
     let (status, text) = server.get("/api/v1/nothing");
     assert_eq!(status, 404);
     assert!(text.contains("no endpoint at /api/v1/nothing"));
@@ -562,8 +586,18 @@ fn the_pages_escape_names_show_errors_at_fields_and_work_without_javascript() {
     let (_, page) = server
         .get("/predict?q=https%3A%2F%2Fopen.spotify.com%2Ftrack%2F5SuOikwiRyPMVoIQDJUgSV%3Fsi%3Dx");
     assert!(page.contains("value=\"5SuOikwiRyPMVoIQDJUgSV\""), "{page}");
-    let (_, page) = server.get("/predict?q=zzzzqqqq");
-    assert!(page.contains("No track matches"));
+    // A song the catalogue lacks: why, and what to do instead.
+    let (_, page) = server.get("/predict?q=flowers+miley");
+    assert!(
+        page.contains("No track matches \u{201c}flowers miley\u{201d} among the catalogue's 89,741 tracks (the dataset hitcast ships was collected in 2022"),
+        "{page}"
+    );
+    assert!(page.contains("measure it from its audio file"), "{page}");
+    // An artist's own name ranks their tracks first: ROSÉ before Guns N' Roses.
+    let (status, found) = server.get("/api/v1/tracks?q=Ros%C3%A9&limit=3");
+    assert_eq!(status, 200);
+    let found: Value = serde_json::from_str(&found).unwrap();
+    assert_eq!(found["tracks"][0]["artists"], "ROSÉ", "{found}");
 
     // Without --report, Explore and Models say how to get one.
     let (status, page) = server.get("/explore");
@@ -731,6 +765,21 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
         let live = text("#probability").await;
         assert_ne!(live, before, "moving energy did not change the probability");
         shot("app-predict-live.png").await;
+        // The scenario is in the address: reloading it gives the same form and answer.
+        let url = c.current_url().await.unwrap();
+        assert_eq!(url.path(), "/predict");
+        assert!(
+            url.query_pairs().any(|(k, v)| k == "energy" && v == moved.to_string()),
+            "{url}"
+        );
+        c.refresh().await.unwrap();
+        c.wait().for_element(Locator::Id("probability")).await.unwrap();
+        assert_eq!(text("#probability").await, live, "the reloaded scenario");
+        let energy = c.find(Locator::Id("energy")).await.unwrap();
+        assert_eq!(
+            energy.prop("value").await.unwrap().as_deref(),
+            Some(moved.to_string().as_str())
+        );
 
         // Submit: the page comes back with the same answer.
         c.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
@@ -864,6 +913,71 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
         assert!(large(c.clone()).await[0].as_f64().unwrap() > 150.0, "closed by the update");
         shot("wide-what-if-open.png").await;
 
+        // Search as you type: suggestions under the box, the arrow keys and Enter load one.
+        c.goto(&format!("{base}/predict")).await.unwrap();
+        let q = c.find(Locator::Id("q")).await.unwrap();
+        q.send_keys("blinding lights weeknd").await.unwrap();
+        c.wait()
+            .for_element(Locator::Css("#q-list li[role=option]"))
+            .await
+            .unwrap();
+        assert_eq!(q.attr("aria-expanded").await.unwrap().as_deref(), Some("true"));
+        let first = text("#q-list li[role=option]").await;
+        assert!(first.starts_with("Blinding Lights · The Weeknd · After Hours · popularity 91"), "{first}");
+        shot("app-search-suggestions.png").await;
+        q.send_keys("\u{E015}").await.unwrap(); // arrow down
+        assert_eq!(
+            q.attr("aria-activedescendant").await.unwrap().as_deref(),
+            Some("q-option-0")
+        );
+        q.send_keys("\u{E007}").await.unwrap(); // Enter
+        c.wait().for_element(Locator::Id("real-popularity")).await.unwrap();
+        let url = c.current_url().await.unwrap();
+        assert_eq!(url.query(), Some("track=0VjIjW4GlUZAMYd2vXMi3b"), "{url}");
+
+        // Genres as chips: typed, suggested, added with the keys; a chip's button removes it.
+        let chosen = |c: fantoccini::Client| async move {
+            c.execute(
+                "return [Array.from(document.getElementById('genres').selectedOptions, o => o.value),
+                         Array.from(document.querySelectorAll('#genre-chips button.chip'), b => b.getAttribute('aria-label'))];",
+                vec![],
+            )
+            .await
+            .unwrap()
+        };
+        let before = chosen(c.clone()).await;
+        // A mark on this page: gone if Enter submitted the form.
+        c.execute("window.stayed = true", vec![]).await.unwrap();
+        let add = c.find(Locator::Id("genre-filter")).await.unwrap();
+        add.send_keys("hip-h").await.unwrap();
+        c.wait()
+            .for_element(Locator::Css("#genre-list li[role=option]"))
+            .await
+            .unwrap();
+        add.send_keys("\u{E015}\u{E007}").await.unwrap(); // arrow down, Enter
+        let after = chosen(c.clone()).await;
+        assert!(
+            after[0].as_array().unwrap().contains(&json!("hip-hop")),
+            "{before} then {after}"
+        );
+        assert!(
+            after[1].as_array().unwrap().contains(&json!("remove hip-hop")),
+            "{after}"
+        );
+        assert_eq!(
+            c.execute("return window.stayed === true", vec![]).await.unwrap(),
+            json!(true),
+            "Enter submitted the form"
+        );
+        shot("app-genre-chips.png").await;
+        c.find(Locator::Css("#genre-chips button[aria-label='remove hip-hop']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(chosen(c.clone()).await, before);
+
         // A new song from its audio file: picked in the file box, it is measured at once; the
         // measures fill the form, marked, the learned sliders are disabled, and the from-audio
         // model answers.
@@ -926,6 +1040,40 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
             );
             shot(name).await;
         }
+        // Explore has a menu of its sections that stays in reach: a jump lands on the section
+        // with the menu still at the top.
+        c.goto(&format!("{base}/explore")).await.unwrap();
+        let menu = c
+            .execute(
+                "return Array.from(document.querySelectorAll('nav.contents a'), a => a.getAttribute('href'));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(menu.as_array().unwrap().contains(&json!("#outliers")), "{menu}");
+        c.execute("document.querySelector('nav.contents a[href=\"#outliers\"]').click()", vec![])
+            .await
+            .unwrap();
+        let placed = c
+            .execute(
+                "const h = document.getElementById('outliers').getBoundingClientRect();
+                 const n = document.querySelector('nav.contents').getBoundingClientRect();
+                 return [Math.round(n.top), Math.round(n.bottom), Math.round(h.top)];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (top, bottom, section) = (
+            placed[0].as_i64().unwrap(),
+            placed[1].as_i64().unwrap(),
+            placed[2].as_i64().unwrap(),
+        );
+        assert!(
+            top == 0 && section >= bottom - 1 && section < bottom + 60,
+            "menu and section after the jump: {placed}"
+        );
+        shot("phone-explore-menu.png").await;
+
         // On a phone, after a slider moves, the summary bar at the foot shows the new answer.
         c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino")).await.unwrap();
         c.wait().for_element(Locator::Id("real-popularity")).await.unwrap();
@@ -943,6 +1091,18 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
             .await
             .unwrap();
         assert_eq!(small, json!([]), "tap targets under 44 px on a phone");
+        // The similar tracks and the explanation fit: nothing cut off or scrolled within.
+        let cut = c
+            .execute(
+                "const t = document.getElementById('similar');
+                 const names = Array.from(document.querySelectorAll('ol.waterfall .name'))
+                   .filter(n => n.scrollWidth > n.clientWidth + 1).length;
+                 return [t ? t.scrollWidth <= t.parentElement.clientWidth : null, names];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(cut, json!([true, 0]), "similar table fits, no clipped names");
         let bar = text("div.summary-bar").await;
         let energy = c.find(Locator::Id("energy")).await.unwrap();
         c.execute("document.getElementById('energy').scrollIntoView()", vec![])
@@ -1317,9 +1477,20 @@ fn what_if_curves_similar_tracks_and_the_docs_page() {
         "<code>GET /api/v1/tracks</code>",
         "Example body:",
         "href=\"/api/openapi.json\"",
+        // The server's own answers to the examples: a prediction, a curve, tracks found.
+        "<summary>Example answer (200)</summary>",
+        "&quot;probability&quot;: ",
+        "&quot;points&quot;: [",
+        "&quot;total&quot;: ",
     ] {
         assert!(page.contains(text), "{text} in {page}");
     }
+    // predict, model, tracks, what-if and similar (the audio upload has no example file).
+    assert_eq!(
+        page.matches("<summary>Example answer (").count(),
+        5,
+        "{page}"
+    );
     let (_, home) = server.get("/");
     assert!(home.contains("href=\"/api/docs\""), "{home}");
     drop(server);

@@ -1,13 +1,17 @@
 //! `GET /api/docs`: the API's documentation, rendered by the server from the same OpenAPI
 //! document it serves at `/api/openapi.json` (no CDN, no script), so the two cannot differ.
+//! Each endpoint's example answer is the server's own answer to the example request, sent
+//! through the app's router when the page is rendered, so it cannot drift either.
 
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, Request, StatusCode};
 use axum::response::Response;
 use maud::{html, Markup};
 use serde_json::Value;
+use tower::ServiceExt as _;
 
 use super::{page, respond};
 use crate::AppState;
@@ -15,6 +19,15 @@ use crate::AppState;
 /// `GET /api/docs`.
 pub async fn docs(State(state): State<Arc<AppState>>) -> Response {
     let doc = crate::openapi::document(&state.limits);
+    let mut answers = Vec::new();
+    if let Some(paths) = doc["paths"].as_object() {
+        for (path, operations) in paths {
+            for (method, op) in operations.as_object().into_iter().flatten() {
+                answers.push(example_answer(&state, method, path, op).await);
+            }
+        }
+    }
+    let mut answers = answers.into_iter();
     let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
     let body = html! {
         h1 { "The JSON API" }
@@ -30,7 +43,7 @@ pub async fn docs(State(state): State<Arc<AppState>>) -> Response {
             @for (path, operations) in paths {
                 @if let Some(operations) = operations.as_object() {
                     @for (method, op) in operations {
-                        (endpoint(path, method, op))
+                        (endpoint(path, method, op, answers.next().flatten()))
                     }
                 }
             }
@@ -44,8 +57,55 @@ pub async fn docs(State(state): State<Arc<AppState>>) -> Response {
     respond(StatusCode::OK, page("API", "API", body))
 }
 
-/// One operation: its summary, parameters, request example and responses.
-fn endpoint(path: &str, method: &str, op: &Value) -> Markup {
+/// The server's answer to an operation's example request (its JSON example body, its query
+/// parameters' examples), through the app's router; `None` for an operation without one (the
+/// audio upload) and for the docs pages themselves.
+async fn example_answer(
+    state: &Arc<AppState>,
+    method: &str,
+    path: &str,
+    op: &Value,
+) -> Option<(u16, Value)> {
+    let body = &op["requestBody"]["content"]["application/json"]["example"];
+    let query: Vec<String> = op["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            let example = p["example"].as_str()?;
+            let name = p["name"].as_str()?;
+            let pairs: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair(name, example)
+                .finish();
+            Some(pairs)
+        })
+        .collect();
+    let request = match method {
+        "post" if !body.is_null() => Request::post(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string())),
+        "get" if path.starts_with("/api/v1/") => {
+            let uri = if query.is_empty() {
+                path.to_owned()
+            } else {
+                format!("{path}?{}", query.join("&"))
+            };
+            Request::get(uri).body(Body::empty())
+        }
+        _ => return None,
+    }
+    .ok()?;
+    let response = crate::router(state.clone()).oneshot(request).await.ok()?;
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .ok()?;
+    Some((status, serde_json::from_slice(&bytes).ok()?))
+}
+
+/// One operation: its summary, parameters, request example, the server's answer to it and the
+/// responses.
+fn endpoint(path: &str, method: &str, op: &Value, answer: Option<(u16, Value)>) -> Markup {
     let id = format!(
         "{method}-{}",
         path.trim_start_matches('/').replace('/', "-")
@@ -78,6 +138,12 @@ fn endpoint(path: &str, method: &str, op: &Value) -> Markup {
             @if !example.is_null() {
                 p { "Example body:" }
                 pre { code { (serde_json::to_string_pretty(example).unwrap_or_default()) } }
+            }
+            @if let Some((status, answer)) = answer {
+                details.example {
+                    summary { "Example answer (" (status) ")" }
+                    pre { code { (serde_json::to_string_pretty(&answer).unwrap_or_default()) } }
+                }
             }
             @if let Some(responses) = op["responses"].as_object() {
                 dl.responses {

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use hitcast::artifact::Role;
 use hitcast::data::{Column, N_AUDIO};
-use hitcast::explain::{probability, Contribution, Explanation, ScoreExplanation};
+use hitcast::explain::{probability, Explanation, ScoreExplanation};
 use hitcast::features::CONTINUOUS;
 use hitcast::predictor::times;
 use maud::{html, Markup};
@@ -20,7 +20,9 @@ use crate::audio::{self, Fields, Place};
 use crate::catalog::{CatalogState, Found, Search};
 use crate::score::Scored;
 use crate::track::{FieldError, FormValues, TrackRequest};
-use crate::{words, AppState};
+use crate::AppState;
+use hitcast::explain::Step;
+use hitcast::words;
 
 /// Tracks a name search lists.
 const SEARCH_LIMIT: usize = 20;
@@ -105,12 +107,24 @@ impl Typical {
 }
 
 /// `GET /predict`: the form with a typical track, or with the track `?track=ID` or the one
-/// search `?q=TEXT` finds (and its prediction).
+/// search `?q=TEXT` finds (and its prediction), or with the fields in the query string (a
+/// shared scenario: the form's own fields, as `POST /predict` takes them).
 pub async fn predict_get(
     State(state): State<Arc<AppState>>,
     RawQuery(query): RawQuery,
 ) -> Response {
     let query = FormValues::parse(query.as_deref().unwrap_or_default().as_bytes());
+    // A scenario's link (the page's script keeps the form's fields in the address as they
+    // change): the form as it was, and its answer.
+    if query
+        .0
+        .iter()
+        .any(|(name, _)| name != "q" && name != "track")
+    {
+        let (status, errors, result) = answer(&state, &query).await;
+        let body = layout(&state, &query, &errors, &Lookup::default(), None, result);
+        return respond(status, page("Predict", "Predict", body));
+    }
     let search = query.get("q").unwrap_or_default().trim().to_owned();
     let wanted = query.get("track").map(str::to_owned);
     let mut note = None;
@@ -125,10 +139,15 @@ pub async fn predict_get(
                 };
                 let matches = &found.tracks;
                 match matches.len() {
+                    // Not a dead end: say why a song may be missing, and what to do instead.
                     0 => {
                         note = Some(format!(
-                            "No track matches \u{201c}{}\u{201d}.",
-                            wanted.as_deref().unwrap_or(&search)
+                            "No track matches \u{201c}{}\u{201d} among the catalogue's {} \
+                             tracks (the dataset hitcast ships was collected in 2022: newer \
+                             songs are not in it). Set the song's features below, or measure \
+                             it from its audio file.",
+                            wanted.as_deref().unwrap_or(&search),
+                            hitcast::text::thousands(catalog.len() as u64),
                         ))
                     }
                     1 => {
@@ -335,9 +354,13 @@ fn layout(
         p.lead { "Set the track's features, load a real track, or measure a new song from its audio file: the answer follows the sliders (without JavaScript, press Predict)." }
         form.load method="get" action="/predict" role="search" {
             label for="q" { "Load a real track by title, artist or Spotify id" }
-            div.row {
-                input #q type="search" name="q" value=(search) placeholder="e.g. Comedy Gen Hoshino" autocomplete="off";
+            div.row.combo {
+                // A combobox once the page's script runs: suggestions from /api/v1/tracks as
+                // you type, chosen with the arrow keys and Enter, or a click.
+                input #q type="search" name="q" value=(search) placeholder="e.g. Comedy Gen Hoshino" autocomplete="off"
+                    role="combobox" aria-autocomplete="list" aria-expanded="false" aria-controls="q-list";
                 button type="submit" { "Load" }
+                ul #q-list role="listbox" aria-label="tracks found" hidden {}
             }
             @if let Some(note) = note { p.notice role="status" { (note) } }
             @if let CatalogState::Ready(c) = state.catalog.state() {
@@ -550,8 +573,15 @@ fn track_form(
             fieldset {
                 legend { "Genres and names" }
                 div.field {
-                    label for="genres" { "genres (hold Ctrl or ⌘ to pick several)" }
-                    input #genre-filter type="search" placeholder="filter genres" aria-label="filter genres" hidden;
+                    label #genres-label for="genres" { "genres (hold Ctrl or ⌘ to pick several)" }
+                    // With the page's script: the chosen genres as chips, and this box as a
+                    // type-ahead that adds one (the list below stays the form's field).
+                    div #genre-chips.chips hidden {}
+                    div.combo {
+                        input #genre-filter type="search" placeholder="add a genre: type its name" aria-label="add a genre" hidden
+                            role="combobox" aria-autocomplete="list" aria-expanded="false" aria-controls="genre-list" autocomplete="off";
+                        ul #genre-list role="listbox" aria-label="genres" hidden {}
+                    }
                     select #genres name="genres" multiple size="8" aria-invalid=[invalid("genres")] aria-describedby=[described("genres")] {
                         @for g in state.predictor.pipeline().genres() {
                             option value=(g) selected[selected_genres.contains(&g.as_str())] { (g) }
@@ -721,15 +751,21 @@ fn result_panel(
                     @if same_genre { ", within its genres" }
                     ", with their real popularity: what tracks like this one actually reached."
                 }
+                // Two columns, the credits under the title, so a phone shows it whole.
                 div.table-scroll {
                     table #similar {
-                        tr { th { "track" } th { "artists" } th { "album" } th { "popularity" } }
+                        tr { th { "track" } th.num { "popularity" } }
                         @for t in &similar {
                             tr {
-                                td { a href=(format!("/predict?track={}", encode(&t.track_id))) { (t.track_name) } }
-                                td { (t.artists.replace(';', ", ")) }
-                                td { (t.album_name) }
-                                td { @match t.popularity { Some(p) => (p), None => "\u{2013}" } }
+                                td {
+                                    a href=(format!("/predict?track={}", encode(&t.track_id))) { (t.track_name) }
+                                    br;
+                                    span.muted.credits {
+                                        (t.artists.replace(';', ", "))
+                                        @if !t.album_name.is_empty() && t.album_name != t.track_name { " \u{b7} " i { (t.album_name) } }
+                                    }
+                                }
+                                td.num { @match t.popularity { Some(p) => (p), None => "\u{2013}" } }
                             }
                         }
                     }
@@ -942,59 +978,6 @@ fn large_curve(c: &Curve) -> Markup {
 /// Steps of the waterfall shown one by one; the rest are summed in one "everything else" step.
 const WATERFALL_STEPS: usize = 8;
 
-/// One step of the waterfall: a feature (or the rest), its value, and where it takes the answer
-/// from and to (a chance 0-1, or a score in points).
-struct Step {
-    label: String,
-    value: String,
-    from: f64,
-    to: f64,
-}
-
-/// The waterfall from a typical track's answer to this track's: the largest contributions one
-/// by one, then everything else in one step. Contributions add on the model's scale (`base`
-/// to `total`); `shown` maps that scale to the answer's (log-odds to a chance; a score is its
-/// own), and each step's change is measured after the steps before it, so the steps add up to
-/// the move exactly.
-fn waterfall(
-    base: f64,
-    total: f64,
-    contributions: &[Contribution],
-    shown: impl Fn(f64) -> f64,
-) -> Vec<Step> {
-    let n = contributions.len().min(WATERFALL_STEPS);
-    let (top, rest) = contributions.split_at(n);
-    let mut at = base;
-    let mut steps = Vec::with_capacity(n + 1);
-    let mut step = |label: String, value: String, delta: f64| {
-        let from = shown(at);
-        at += delta;
-        steps.push(Step {
-            label,
-            value,
-            from,
-            to: shown(at),
-        });
-    };
-    for c in top {
-        step(
-            words::label(&c.feature),
-            words::value(&c.feature, &c.value),
-            c.contribution,
-        );
-    }
-    if !rest.is_empty() {
-        // The rest's sum, so the last step lands on the track's own answer exactly.
-        let shown_sum: f64 = top.iter().map(|c| c.contribution).sum();
-        step(
-            format!("Everything else ({} more inputs)", rest.len()),
-            String::new(),
-            total - base - shown_sum,
-        );
-    }
-    steps
-}
-
 /// The steps as bars on one axis from 0 (or the lowest point) to the highest; `amount` turns a
 /// change into its value in the shown unit and its text ("+3.7 pp", "-2.1"), and `data-change`
 /// carries the value unrounded, so a test can add the steps up.
@@ -1029,7 +1012,7 @@ fn waterfall_list(
 }
 
 fn contributions(e: &Explanation) -> Markup {
-    let steps = waterfall(e.base, e.log_odds, &e.contributions, probability);
+    let steps = e.chance_steps(WATERFALL_STEPS);
     let (start, end) = (probability(e.base), probability(e.log_odds));
     html! {
         h3 { "Why this chance" }
@@ -1068,7 +1051,7 @@ fn answered_because(role: Role) -> &'static str {
 }
 
 fn score_contributions(e: &ScoreExplanation) -> Markup {
-    let steps = waterfall(e.base, e.score, &e.contributions, |v| v);
+    let steps = e.score_steps(WATERFALL_STEPS);
     let clamped = e.score.clamp(0.0, 100.0);
     html! {
         h3 { "Why this score" }

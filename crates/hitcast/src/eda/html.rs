@@ -107,9 +107,19 @@ pub fn page_end(json: &str) -> String {
     )
 }
 
+/// The data file's name without its folders: the page is shown to visitors of a server, whose
+/// folders are none of their business (eda.json keeps the path), and a long path would not
+/// wrap on a phone.
+fn file_name(path: &str) -> &str {
+    std::path::Path::new(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(path)
+}
+
 /// The EDA page.
 pub fn render(eda: &Eda) -> String {
-    let mut h = page_start(&format!("hitcast EDA: {}", eda.summary.path));
+    let mut h = page_start(&format!("hitcast EDA: {}", file_name(&eda.summary.path)));
     h.push_str("<h1>What is in the data</h1>");
     h.push_str(&sections(eda));
     h.push_str(&page_end("eda.json"));
@@ -124,7 +134,7 @@ pub fn sections(eda: &Eda) -> String {
     let _ = write!(
         h,
         "<p class=\"lead\">{file}: {rows} rows analysed as the <b>{protocol}</b> protocol's table ({what}). Popular means popularity &gt; {threshold}.</p>",
-        file = escape(&s.path),
+        file = escape(file_name(&s.path)),
         rows = thousands(eda.rows as u64),
         protocol = eda.protocol,
         what = if eda.protocol.is_leaky() {

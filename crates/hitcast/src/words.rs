@@ -1,9 +1,9 @@
-//! Features in music words: what each model input is called on the pages, and its value with
-//! its unit (key names, major/minor, minutes:seconds, BPM, dB), instead of column names and raw
-//! numbers.
+//! Features in music words: what each model input is called for people (the app, `hitcast
+//! explain`), and its value with its unit (key names, major/minor, minutes:seconds, BPM, dB),
+//! instead of column names and raw numbers.
 
 /// The pitch classes, as Spotify's `key` numbers them (0 = C).
-pub(crate) const KEYS: [&str; 12] = [
+pub const KEYS: [&str; 12] = [
     "C",
     "C♯/D♭",
     "D",
