@@ -29,6 +29,19 @@ pub fn is_parquet(path: &Path) -> bool {
         .is_ok_and(|()| &magic == MAGIC)
 }
 
+/// The rows of a file of tracks: Parquet when it starts as one, else CSV (plain or gzipped),
+/// validated alike.
+pub fn open_rows(
+    path: &Path,
+    options: &ReadOptions,
+) -> Result<Box<dyn hitcast::data::RowSource + Send>, DataError> {
+    Ok(if is_parquet(path) {
+        Box::new(ParquetRows::open(path, options)?)
+    } else {
+        Box::new(hitcast::data::RowReader::open(path, options)?)
+    })
+}
+
 /// Rows of a Parquet file, validated as a CSV's are, read one record batch at a time.
 pub struct ParquetRows {
     batches: ParquetRecordBatchReader,

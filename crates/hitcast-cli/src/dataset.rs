@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use hitcast::data::{
     locate_dataset, read_all, read_rows, ColumnMap, Loaded, OnError, RawRow, ReadOptions,
-    RowReader, RowSource, Tracks, DATA_ENV, DEFAULT_THRESHOLD,
+    RowSource, Tracks, DATA_ENV, DEFAULT_THRESHOLD,
 };
 use hitcast::split::{Protocol, Split};
 use hitcast_arrow::{is_parquet, ParquetRows};
@@ -168,11 +168,7 @@ impl ProtocolArgs {
 /// A table of tracks to read row by row: Parquet when the file starts as one, else CSV (plain
 /// or gzip).
 pub fn open_rows(path: &Path, options: &ReadOptions) -> anyhow::Result<Box<dyn RowSource + Send>> {
-    Ok(if is_parquet(path) {
-        Box::new(ParquetRows::open(path, options)?)
-    } else {
-        Box::new(RowReader::open(path, options)?)
-    })
+    Ok(hitcast_arrow::open_rows(path, options)?)
 }
 
 /// The SHA-256 of a file, in hex (the model metadata's `data_sha256`).

@@ -6,6 +6,7 @@
 //! | `GET /predict`, `POST /predict` | the prediction form (works without JavaScript) |
 //! | `POST /predict/result` | the result panel alone, for the page's live updates |
 //! | `POST /predict/audio` | the form with a song's audio file: measured, the form filled, the from-audio model's answer |
+//! | `POST /predict/batch` | a file of tracks (CSV, CSV.gz, Parquet; multipart part `file`) → a CSV of answers, streamed |
 //! | `GET /explore`, `GET /models` | the EDA and the experiment tables of a `hitcast report` |
 //! | `POST /api/v1/predict` | one track object or `{"tracks": [...]}` → predictions (`?explain=true`) |
 //! | `POST /api/v1/predict/audio` | a song's audio file → what was measured and the from-audio model's answer |
@@ -25,6 +26,7 @@
 
 pub mod api;
 mod audio;
+mod batch;
 pub mod catalog;
 mod error;
 mod openapi;
@@ -82,6 +84,11 @@ pub struct Limits {
     /// MP3); more wait their turn. Uploads hold at most `audio_bytes` times this in memory.
     /// Default 4.
     pub audio_concurrency: usize,
+    /// Largest file of tracks `POST /predict/batch` takes. Default 1 GB: it goes to a temporary
+    /// file as it arrives, so memory does not grow with it; the disk must hold it.
+    pub batch_file_bytes: usize,
+    /// Files of tracks received and scored at once; more wait their turn. Default 2.
+    pub batch_files: usize,
 }
 
 impl Default for Limits {
@@ -95,6 +102,8 @@ impl Default for Limits {
             explanation_samples: 128,
             audio_bytes: 64_000_000,
             audio_concurrency: 4,
+            batch_file_bytes: 1_000_000_000,
+            batch_files: 2,
         }
     }
 }
@@ -156,6 +165,8 @@ pub struct AppState {
     limits: Limits,
     /// One permit an audio file being read or measured ([`Limits::audio_concurrency`]).
     audio_permits: tokio::sync::Semaphore,
+    /// One permit a file of tracks being received or scored ([`Limits::batch_files`]).
+    batch_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -173,6 +184,7 @@ impl AppState {
             catalog,
             report,
             audio_permits: tokio::sync::Semaphore::new(limits.audio_concurrency.max(1)),
+            batch_permits: Arc::new(tokio::sync::Semaphore::new(limits.batch_files.max(1))),
             limits,
         })
     }
@@ -300,12 +312,24 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/openapi.json", get(api::openapi))
         .route("/healthz", get(api::health))
         .fallback(not_found)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.timeout,
         ))
+        // Outside the request timeout: a large file takes as long as its upload and scoring
+        // take, and streams its answers as they come.
+        .merge(
+            Router::new()
+                .route(
+                    "/predict/batch",
+                    post(pages::predict_batch).layer(DefaultBodyLimit::max(
+                        limits.batch_file_bytes.saturating_add(64 << 10),
+                    )),
+                )
+                .with_state(state),
+        )
         .layer(ConcurrencyLimitLayer::new(limits.concurrency))
         .layer(axum::middleware::from_fn_with_state(
             limits,

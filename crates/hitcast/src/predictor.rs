@@ -199,6 +199,41 @@ pub const ANSWER_COLUMNS: [&str; 9] = [
 /// The columns of [`ANSWER_COLUMNS`] that a table of [`Chance`]s leaves out.
 pub const SCORE_COLUMNS: [&str; 3] = ["predicted_popularity", "popularity_low", "popularity_high"];
 
+/// The header of [`answer_record`]s: [`ANSWER_COLUMNS`] (without [`SCORE_COLUMNS`] unless
+/// `score`), then the kept input columns.
+pub fn answer_header(score: bool, keep: &[Column]) -> Vec<&'static str> {
+    ANSWER_COLUMNS
+        .into_iter()
+        .filter(|name| score || !SCORE_COLUMNS.contains(name))
+        .chain(keep.iter().map(|c| c.name()))
+        .collect()
+}
+
+/// One answer as a CSV record, as `hitcast predict` and the app's file scoring write it: the
+/// chance's columns at their printed precision, the score's when `prediction` is given, then
+/// `row`'s kept input columns.
+pub fn answer_record(
+    row: &RawRow,
+    chance: &Chance,
+    prediction: Option<&Prediction>,
+    keep: &[Column],
+) -> Vec<String> {
+    let mut fields = vec![
+        row.track_id.clone(),
+        format!("{:.6}", chance.probability),
+        (if chance.flagged { "1" } else { "0" }).to_owned(),
+        format!("{:.2}", chance.lift),
+    ];
+    if let Some(p) = prediction {
+        fields
+            .extend([p.popularity, p.popularity_low, p.popularity_high].map(|v| format!("{v:.2}")));
+    }
+    fields.push(chance.warning_fields());
+    fields.push(chance.model.name().to_owned());
+    fields.extend(keep.iter().map(|&column| row.field(column)));
+    fields
+}
+
 fn warning_fields(warnings: &[Warning]) -> String {
     let fields: Vec<&str> = warnings.iter().map(|w| w.field.as_str()).collect();
     fields.join(";")

@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::Args;
 use hitcast::data::{Column, RawRow};
 use hitcast::fsutil::AtomicFile;
-use hitcast::predictor::{self, Chance, Prediction, ANSWER_COLUMNS, SCORE_COLUMNS};
+use hitcast::predictor::{self, answer_header, answer_record, Chance, Prediction};
 use hitcast_arrow::{answers_batch, answers_schema, chances_batch, chances_schema, ParquetSink};
 
 use crate::output::{percent, thousands};
@@ -172,10 +172,7 @@ impl Answers {
     /// The output at `path` (standard output when `None`), its columns with the score's
     /// (`score`) or without.
     fn create(path: Option<&Path>, keep: &[Column], score: bool) -> anyhow::Result<Answers> {
-        let header = ANSWER_COLUMNS
-            .into_iter()
-            .filter(|name| score || !SCORE_COLUMNS.contains(name))
-            .chain(keep.iter().map(|c| c.name()));
+        let header = answer_header(score, keep);
         let Some(path) = path else {
             let mut writer = csv::Writer::from_writer(std::io::stdout());
             writer.write_record(header)?;
@@ -247,21 +244,8 @@ fn write_csv<W: std::io::Write>(
     keep: &[Column],
 ) -> anyhow::Result<()> {
     for (i, (c, row)) in chances.iter().zip(rows).enumerate() {
-        let mut fields = vec![
-            row.track_id.clone(),
-            format!("{:.6}", c.probability),
-            (if c.flagged { "1" } else { "0" }).to_owned(),
-            format!("{:.2}", c.lift),
-        ];
-        if let Some(p) = predictions.and_then(|p| p.get(i)) {
-            fields.extend(
-                [p.popularity, p.popularity_low, p.popularity_high].map(|v| format!("{v:.2}")),
-            );
-        }
-        fields.push(c.warning_fields());
-        fields.push(c.model.name().to_owned());
-        let kept = keep.iter().map(|&column| row.field(column));
-        writer.write_record(fields.into_iter().chain(kept))?;
+        let prediction = predictions.and_then(|p| p.get(i));
+        writer.write_record(answer_record(row, c, prediction, keep))?;
     }
     Ok(())
 }

@@ -52,6 +52,10 @@ pub struct ServeArgs {
     /// --audio-limit times this in memory).
     #[arg(long, value_name = "N", default_value_t = Limits::default().audio_concurrency)]
     audio_concurrency: usize,
+    /// Largest file of tracks the Predict page's upload box (POST /predict/batch) takes, in
+    /// bytes; it is kept on disk while it is scored, not in memory.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().batch_file_bytes)]
+    batch_file_limit: usize,
 }
 
 impl ServeArgs {
@@ -69,6 +73,7 @@ impl ServeArgs {
             timeout: Duration::from_secs(self.timeout.max(1)),
             audio_bytes: self.audio_limit,
             audio_concurrency: self.audio_concurrency.max(1),
+            batch_file_bytes: self.batch_file_limit,
             ..Limits::default()
         };
         let state = Arc::new(AppState::new(predictor, catalog, report, limits)?);

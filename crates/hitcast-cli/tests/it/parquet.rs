@@ -18,7 +18,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use super::{dataset, hitcast, predict, scratch, serve, stderr, stdout_json};
 
 /// The dataset's rows, as the CSV reader gives them.
-fn rows(limit: usize) -> Vec<RawRow> {
+pub(super) fn rows(limit: usize) -> Vec<RawRow> {
     RowReader::open(&dataset(), &ReadOptions::labelled())
         .unwrap()
         .take(limit)
@@ -29,7 +29,7 @@ fn rows(limit: usize) -> Vec<RawRow> {
 /// Writes `rows` as Parquet the way a data frame would hold them: whole numbers as Int64,
 /// `explicit` as Boolean, the genre dictionary-encoded (a pandas category), the rest as text and
 /// Float64. `energy` of row `bad` (0-based), if any, is set out of range.
-fn write(path: &Path, rows: &[RawRow], bad: Option<usize>) -> PathBuf {
+pub(super) fn write(path: &Path, rows: &[RawRow], bad: Option<usize>) -> PathBuf {
     let mut fields = Vec::new();
     let mut columns: Vec<ArrayRef> = Vec::new();
     for column in Column::ALL {

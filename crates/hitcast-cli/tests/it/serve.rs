@@ -88,12 +88,31 @@ impl Server {
         let _ = stream.read_to_end(&mut raw);
         let text = String::from_utf8_lossy(&raw).into_owned();
         let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        // A streamed answer comes in chunks, each after its length in hex.
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            let mut whole = String::new();
+            let mut rest = body;
+            while let Some((size, after)) = rest.split_once("\r\n") {
+                let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+                if size == 0 {
+                    break;
+                }
+                whole.push_str(&after[..size]);
+                rest = &after[size + 2..];
+            }
+            whole
+        } else {
+            body.to_owned()
+        };
         let status = head
             .split_whitespace()
             .nth(1)
             .and_then(|s| s.parse().ok())
             .unwrap_or_else(|| panic!("no status in {head:?}"));
-        (status, body.to_owned())
+        (status, body)
     }
 
     pub(super) fn get(&self, path: &str) -> (u16, String) {
@@ -1654,7 +1673,7 @@ fn multipart(fields: &[(&str, &str)], file: (&str, &str, &[u8])) -> (String, Vec
     }
     let (name, file_name, bytes) = file;
     body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: audio/wav\r\n\r\n")
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
             .as_bytes(),
     );
     body.extend_from_slice(bytes);
@@ -1826,4 +1845,82 @@ fn a_song_s_audio_file_is_measured_and_answered_by_the_api_and_the_page() {
     let (status, page) = server.request("POST", "/predict/audio", &content_type, &body);
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("clip.wav: it lasts 1.0 s"), "{page}");
+}
+
+/// The Predict page's upload box: a file of tracks in (CSV or Parquet), `hitcast predict`'s
+/// CSV out, streamed; a bad row named by its line before any answer; the upload's temporary
+/// file gone afterwards.
+#[test]
+fn a_file_of_tracks_is_scored_from_the_page_as_predict_scores_it() {
+    let dir = scratch("serve-batch");
+    let csv = dir.join("tracks.csv");
+    let text: String = {
+        use std::io::Read as _;
+        let mut all = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(dataset()).unwrap())
+            .read_to_string(&mut all)
+            .unwrap();
+        all.lines().take(5001).map(|l| format!("{l}\n")).collect()
+    };
+    std::fs::write(&csv, &text).unwrap();
+    let parquet = dir.join("tracks.parquet");
+    super::parquet::write(&parquet, &super::parquet::rows(5000), None);
+    let server = Server::start(&["--batch-file-limit", "3000000"]);
+    let o = super::hitcast(&[
+        "predict",
+        "--model",
+        model().to_str().unwrap(),
+        "--input",
+        csv.to_str().unwrap(),
+        "--keep",
+        "track_name,artists",
+    ]);
+    assert!(o.status.success(), "{}", super::stderr(&o));
+    let expected = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(expected.lines().count(), 5001);
+    for (name, path) in [("tracks.csv", &csv), ("tracks.parquet", &parquet)] {
+        let (content_type, body) = multipart(&[], ("file", name, &std::fs::read(path).unwrap()));
+        let (status, answer) = server.request("POST", "/predict/batch", &content_type, &body);
+        assert_eq!(status, 200, "{name}: {}", &answer[..answer.len().min(500)]);
+        assert!(
+            answer == expected,
+            "{name}: the answers differ from hitcast predict's"
+        );
+    }
+    // A bad row: named by the file's own name, line and column, nothing scored.
+    let bad = text.replacen("87.917", "-5", 1);
+    let (content_type, body) = multipart(&[], ("file", "mine.csv", bad.as_bytes()));
+    let (status, page) = server.request("POST", "/predict/batch", &content_type, &body);
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("mine.csv:2:"), "{page}");
+    assert!(
+        page.contains("expected a tempo from 0 to 300 BPM"),
+        "{page}"
+    );
+    // Over the limit: 413, naming the flag.
+    let big = vec![b'x'; 3_100_000];
+    let (content_type, body) = multipart(&[], ("file", "big.csv", &big));
+    let (status, page) = server.request("POST", "/predict/batch", &content_type, &body);
+    assert_eq!(status, 413, "{page}");
+    assert!(page.contains("--batch-file-limit"), "{page}");
+    // No file part.
+    let (content_type, body) = multipart(&[], ("other", "x.csv", b"a"));
+    let (status, page) = server.request("POST", "/predict/batch", &content_type, &body);
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("no file"), "{page}");
+    // Every upload's temporary folder is gone.
+    let prefix = format!("hitcast-upload-{}-", server.child.id());
+    let left: Vec<String> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&prefix))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    // The page has the box.
+    let (_, page) = server.get("/predict");
+    assert!(
+        page.contains("action=\"/predict/batch\" enctype=\"multipart/form-data\""),
+        "{page}"
+    );
 }

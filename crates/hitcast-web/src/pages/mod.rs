@@ -14,7 +14,9 @@ use crate::AppState;
 use std::sync::Arc;
 
 pub use docs::docs;
-pub use predict::{predict_audio, predict_get, predict_post, result_fragment, Typical};
+pub use predict::{
+    predict_audio, predict_batch, predict_get, predict_post, result_fragment, Typical,
+};
 pub use welcome::welcome;
 
 /// The page chrome: head, navigation, and `body`.

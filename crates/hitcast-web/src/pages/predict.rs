@@ -238,6 +238,15 @@ pub async fn predict_audio(State(state): State<Arc<AppState>>, request: Request)
     respond(status, page("Predict", "Predict", body))
 }
 
+/// `POST /predict/batch`: a file of tracks from the page's upload box, answered with a CSV
+/// to download (see [`crate::batch`]); a file that cannot be scored gets a page saying why.
+pub async fn predict_batch(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    match crate::batch::score_upload(state, request).await {
+        Ok(download) => download,
+        Err(refused) => super::error_page(refused.status(), refused.message()),
+    }
+}
+
 /// The page after a file that was not measured: the form as sent, its answer, and why.
 async fn audio_refused(
     state: &Arc<AppState>,
@@ -392,6 +401,21 @@ fn layout(
         div.predict {
             (track_form(state, values, errors, audio_error))
             div #result aria-live="polite" { (result) }
+        }
+        section.batch aria-labelledby="batch-title" {
+            h2 #batch-title { "Score a file of tracks" }
+            p.muted {
+                "A CSV (or CSV.gz) or Parquet file with the dataset's columns, up to "
+                (state.limits.batch_file_bytes / 1_000_000) " MB: popularity is not needed, nor "
+                "track_id (a row without one is a new song). The answers come back as a CSV to "
+                "download, one row a track, in the columns " code { "hitcast predict" } " writes."
+            }
+            form.batch method="post" action="/predict/batch" enctype="multipart/form-data" {
+                div.row {
+                    input #batch-file type="file" name="file" accept=".csv,.gz,.parquet,text/csv" required aria-label="file of tracks";
+                    button #batch-submit type="submit" { "Score the file" }
+                }
+            }
         }
     }
 }

@@ -1,0 +1,278 @@
+//! `POST /predict/batch`: a file of tracks (CSV, CSV.gz or Parquet) in a multipart form's part
+//! `file`, answered with a CSV of `hitcast predict`'s columns (and the tracks' names).
+//!
+//! Both ways are streamed, so a large file needs no more memory than a small one: the upload
+//! goes to a temporary file as it arrives (Parquet needs its footer, at the end, before any
+//! row), is read once to check every row (a bad one is a 422 naming its line and column before
+//! any answer is sent, as `hitcast predict` fails), then once more to score it in batches whose
+//! answers are sent as they are written. [`Limits::batch_file_bytes`] bounds the upload (413),
+//! [`Limits::batch_files`] the files scored at once.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use hitcast::data::{Column, DataError, OnError, RawRow, ReadOptions, RowSource};
+use hitcast::predictor::{answer_header, answer_record};
+use tokio::io::AsyncWriteExt as _;
+
+use crate::AppState;
+
+/// Rows scored, and answers sent, at a time.
+const BATCH_ROWS: usize = 4096;
+
+/// The input columns written after the answers, so a row can be told by its name.
+const KEEP: [Column; 2] = [Column::TrackName, Column::Artists];
+
+/// Why a file was not scored: the status and a sentence for the person who sent it.
+#[derive(Debug)]
+pub struct Refusal {
+    status: StatusCode,
+    message: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, message: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The sentence.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// An uploaded file on disk, in a folder of its own that is removed with it.
+struct Upload {
+    dir: PathBuf,
+    path: PathBuf,
+    /// The name the browser gave, for messages and the answer's name.
+    name: String,
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Scores the file of a `multipart/form-data` request: the answers as a streamed CSV download,
+/// or why not.
+pub async fn score_upload(state: Arc<AppState>, request: Request) -> Result<Response, Refusal> {
+    // Held until the last answer is sent.
+    let permit = state
+        .batch_permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping"))?;
+    let upload = receive(request, &state).await?;
+    let checked = {
+        let path = upload.path.clone();
+        tokio::task::spawn_blocking(move || check(&path))
+            .await
+            .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    };
+    if let Err(e) = checked {
+        return Err(Refusal::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            named(&e.to_string(), &upload),
+        ));
+    }
+    let download = format!(
+        "{}.predictions.csv",
+        Path::new(&upload.name)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .map(|s| s.trim_end_matches(".csv"))
+            .filter(|s| !s.is_empty())
+            .unwrap_or("tracks")
+    );
+    // Two batches of answers in flight at most: the scorer waits for the client.
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
+    tokio::task::spawn_blocking(move || {
+        let failed = |e: String| std::io::Error::other(named(&e, &upload));
+        if let Err(e) = stream_answers(&state, &upload.path, &sender) {
+            let _ = sender.blocking_send(Err(failed(e)));
+        }
+        drop(upload);
+        drop(permit);
+    });
+    let body = Body::from_stream(futures_util::stream::unfold(receiver, |mut r| async {
+        r.recv().await.map(|chunk| (chunk, r))
+    }));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", download.replace('"', "")),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// A message about the temporary file, told with the name the user knows it by.
+fn named(message: &str, upload: &Upload) -> String {
+    message.replace(&upload.path.display().to_string(), &upload.name)
+}
+
+/// Copies the part `file` of the request to a temporary file as it arrives.
+async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, Refusal> {
+    let limit = state.limits.batch_file_bytes;
+    let too_large = || {
+        Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the file is over the server's limit of {} MB (hitcast serve --batch-file-limit)",
+                limit / 1_000_000
+            ),
+        )
+    };
+    let mut multipart = Multipart::from_request(request, state).await.map_err(|e| {
+        Refusal::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("send the file as multipart/form-data, in a part named file ({e})"),
+        )
+    })?;
+    static UPLOADS: AtomicU64 = AtomicU64::new(0);
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(e) => return Err(Refusal::new(e.status(), e.body_text())),
+        };
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field
+            .file_name()
+            .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_owned())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "tracks.csv".to_owned());
+        let dir = std::env::temp_dir().join(format!(
+            "hitcast-upload-{}-{}",
+            std::process::id(),
+            UPLOADS.fetch_add(1, Ordering::Relaxed)
+        ));
+        let fail = |e: std::io::Error| {
+            Refusal::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot keep the upload: {e}"),
+            )
+        };
+        std::fs::create_dir_all(&dir).map_err(fail)?;
+        let path = dir.join("upload");
+        let upload = Upload { dir, path, name };
+        let mut file = tokio::fs::File::create(&upload.path).await.map_err(fail)?;
+        let mut field = field;
+        let mut written = 0usize;
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    written += chunk.len();
+                    if written > limit {
+                        return Err(too_large());
+                    }
+                    file.write_all(&chunk).await.map_err(fail)?;
+                }
+                Ok(None) => break,
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+                Err(e) => return Err(Refusal::new(e.status(), e.body_text())),
+            }
+        }
+        file.flush().await.map_err(fail)?;
+        if written == 0 {
+            return Err(Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{}: the file is empty", upload.name),
+            ));
+        }
+        return Ok(upload);
+    }
+    Err(Refusal::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no file: send the tracks in a part named file (CSV, CSV.gz or Parquet)",
+    ))
+}
+
+/// The rows of the file, read as `hitcast predict` reads them.
+fn open(path: &Path) -> Result<Box<dyn RowSource + Send>, DataError> {
+    let options = ReadOptions {
+        on_error: OnError::Fail,
+        require_popularity: false,
+        require_track_id: false,
+        ..ReadOptions::default()
+    };
+    hitcast_arrow::open_rows(path, &options)
+}
+
+/// Reads every row once: the first bad one is the error.
+fn check(path: &Path) -> Result<u64, DataError> {
+    let mut rows = 0;
+    for row in open(path)? {
+        row?;
+        rows += 1;
+    }
+    Ok(rows)
+}
+
+/// Scores the file in batches and sends each batch's CSV records as they are written.
+fn stream_answers(
+    state: &AppState,
+    path: &Path,
+    sender: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+) -> Result<(), String> {
+    let send = |bytes: Vec<u8>| sender.blocking_send(Ok(Bytes::from(bytes))).is_ok();
+    let mut header = Some(answer_header(true, &KEEP));
+    let mut rows = open(path).map_err(|e| e.to_string())?;
+    let mut batch: Vec<RawRow> = Vec::with_capacity(BATCH_ROWS);
+    loop {
+        batch.clear();
+        for row in rows.by_ref().take(BATCH_ROWS) {
+            batch.push(row.map_err(|e| e.to_string())?);
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let answers = state
+            .predictor
+            .score_rows(&batch)
+            .map_err(|e| e.to_string())?;
+        let mut out = csv::Writer::from_writer(Vec::with_capacity(batch.len() * 128));
+        if let Some(header) = header.take() {
+            out.write_record(header).map_err(|e| e.to_string())?;
+        }
+        for (row, answer) in batch.iter().zip(&answers) {
+            out.write_record(answer_record(row, &answer.chance(), Some(answer), &KEEP))
+                .map_err(|e| e.to_string())?;
+        }
+        let chunk = out.into_inner().map_err(|e| e.to_string())?;
+        if !send(chunk) {
+            // The client went away: stop scoring.
+            return Ok(());
+        }
+    }
+    // A file of no rows: the header alone.
+    if let Some(header) = header {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        out.write_record(header).map_err(|e| e.to_string())?;
+        send(out.into_inner().map_err(|e| e.to_string())?);
+    }
+    Ok(())
+}
