@@ -78,6 +78,25 @@
     q.addEventListener("blur", () => show(false));
   }
 
+  // A comparison is remembered in this tab: the Predict page's "Add to comparison" adds its
+  // scenario to the ones compared last; the compare page keeps its own list.
+  const KEY = "hitcast-compare";
+  const listed = (search) => new URLSearchParams(search).getAll("s");
+  const compareTo = (scenarios) => "/compare?" + scenarios.map((s) => "s=" + encodeURIComponent(s)).join("&");
+  if (document.getElementById("compare")) {
+    sessionStorage.setItem(KEY, JSON.stringify(listed(location.search)));
+  }
+  document.addEventListener("click", (event) => {
+    const add = event.target.closest && event.target.closest("#compare-add");
+    if (!add) return;
+    event.preventDefault();
+    let before = [];
+    try { before = JSON.parse(sessionStorage.getItem(KEY) || "[]"); } catch (e) { before = []; }
+    const scenario = listed(new URL(add.href).search)[0];
+    const all = before.filter((s) => s !== scenario).concat([scenario]).slice(-4);
+    window.location.href = compareTo(all);
+  });
+
   const form = document.getElementById("track-form");
   if (!form) return;
   const result = document.getElementById("result");

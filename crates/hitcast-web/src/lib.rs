@@ -7,6 +7,7 @@
 //! | `POST /predict/result` | the result panel alone, for the page's live updates |
 //! | `POST /predict/audio` | the form with a song's audio file: measured, the form filled, the from-audio model's answer |
 //! | `POST /predict/batch` | a file of tracks (CSV, CSV.gz, Parquet; multipart part `file`) → a CSV of answers, streamed |
+//! | `GET /compare` | two to four tracks or scenarios (`s`, repeated: the form's query strings) side by side |
 //! | `GET /explore`, `GET /models` | the EDA and the experiment tables of a `hitcast report` |
 //! | `POST /api/v1/predict` | one track object or `{"tracks": [...]}` → predictions (`?explain=true`) |
 //! | `POST /api/v1/predict/audio` | a song's audio file → what was measured and the from-audio model's answer |
@@ -295,6 +296,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/predict/audio",
             post(pages::predict_audio).layer(DefaultBodyLimit::max(audio::route_limit(&limits))),
         )
+        .route("/compare", get(pages::compare))
         .route("/explore", get(pages::explore))
         .route("/models", get(pages::models))
         .route("/assets/app.css", get(pages::css))

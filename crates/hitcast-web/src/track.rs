@@ -201,6 +201,13 @@ impl FormValues {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The pairs as a query string (a shared Predict link's, a comparison's scenario).
+    pub fn to_query(&self) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&self.0)
+            .finish()
+    }
+
     /// The form that shows `track` (the inverse of [`TrackRequest::from_form`]).
     pub fn from_request(track: &TrackRequest) -> FormValues {
         let mut pairs = vec![("track_id".to_owned(), track.track_id.clone())];

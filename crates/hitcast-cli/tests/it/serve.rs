@@ -997,6 +997,29 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
             .unwrap();
         assert_eq!(chosen(c.clone()).await, before);
 
+        // Compare: "Add to comparison" on two tracks' pages puts them side by side (the tab
+        // remembers the first), with what differs most between them.
+        c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino")).await.unwrap();
+        c.wait().for_element(Locator::Id("compare-add")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Id("compare")).await.unwrap();
+        c.goto(&format!("{base}/predict?track=0VjIjW4GlUZAMYd2vXMi3b")).await.unwrap();
+        c.wait().for_element(Locator::Id("compare-add")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Id("compare")).await.unwrap();
+        let compared = c
+            .execute(
+                "return [Array.from(document.querySelectorAll('#compare th[scope=col]'), t => t.firstChild.textContent.trim()),
+                         document.querySelectorAll('#compare tr.difference').length];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            compared,
+            json!([["Comedy · Gen Hoshino", "Blinding Lights · The Weeknd"], 6]),
+            "{compared}"
+        );
+        shot("app-compare.png").await;
+
         // A new song from its audio file: picked in the file box, it is measured at once; the
         // measures fill the form, marked, the learned sliders are disabled, and the from-audio
         // model answers.
@@ -1044,6 +1067,10 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
             ("/explore", "phone-explore.png"),
             ("/models", "phone-models.png"),
             ("/api/docs", "phone-docs.png"),
+            (
+                "/compare?s=track%3D5SuOikwiRyPMVoIQDJUgSV&s=track%3D0VjIjW4GlUZAMYd2vXMi3b",
+                "phone-compare.png",
+            ),
         ] {
             c.goto(&format!("{base}{path}")).await.unwrap();
             let widths = c
@@ -1923,4 +1950,81 @@ fn a_file_of_tracks_is_scored_from_the_page_as_predict_scores_it() {
         page.contains("action=\"/predict/batch\" enctype=\"multipart/form-data\""),
         "{page}"
     );
+}
+
+/// `/compare`: scenarios as the Predict form's query strings (or a track's id), side by side,
+/// each answer the API's own.
+#[test]
+fn scenarios_and_tracks_are_compared_side_by_side() {
+    let server = Server::start(&[]);
+    server.wait_for_catalog();
+    let encode = |s: &str| -> String { form_urlencoded_encode(s) };
+    let comedy_id = "track=5SuOikwiRyPMVoIQDJUgSV";
+    // A scenario: a typed song, as the Predict page's link holds it.
+    let typed = "track_id=&duration_min=3&duration_sec=20&danceability=0.8&energy=0.7&key=0\
+                 &loudness=-5&mode=1&speechiness=0.05&acousticness=0.1&instrumentalness=0\
+                 &liveness=0.1&valence=0.6&tempo=120&time_signature=4&genres=pop&track_name=Mine";
+    let (status, page) = server.get(&format!(
+        "/compare?s={}&s={}&q=Blinding+Lights+Weeknd",
+        encode(comedy_id),
+        encode(typed)
+    ));
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page.matches("<th scope=\"col\">").count(), 3, "{page}");
+    assert!(page.contains("Comedy · Gen Hoshino"), "{page}");
+    assert!(page.contains("Blinding Lights · The Weeknd"), "{page}");
+    assert!(
+        page.contains(">Mine<br>") || page.contains("Mine<br>"),
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("<tr class=\"difference\">").count(),
+        6,
+        "{page}"
+    );
+    // Each column's chance is the API's for the same track (the catalogue's, genres merged).
+    let (_, found) = server.get("/api/v1/tracks?q=5SuOikwiRyPMVoIQDJUgSV");
+    let found: Value = serde_json::from_str(&found).unwrap();
+    let (_, one) = server.post_json("/api/v1/predict", &found["tracks"][0]["features"]);
+    let chance = format!(
+        "data-probability=\"{}\"",
+        one["probability"].as_f64().unwrap()
+    );
+    assert!(page.contains(&chance), "{chance} in {page}");
+    // Its remove link keeps the others; a fifth scenario is one too many.
+    assert!(
+        page.contains(&format!("href=\"/compare?s={}&amp;s=", encode(typed))),
+        "{page}"
+    );
+    let five: Vec<String> = (0..5).map(|_| format!("s={}", encode(comedy_id))).collect();
+    let (status, page) = server.get(&format!("/compare?{}", five.join("&")));
+    assert_eq!(status, 200);
+    assert!(page.contains("At most 4 are compared"), "{page}");
+    // A bad scenario says what is wrong with it, and the rest are compared.
+    let (_, page) = server.get(&format!(
+        "/compare?s={}&s={}",
+        encode(comedy_id),
+        encode("tempo=-5")
+    ));
+    assert!(page.contains("Scenario 2: "), "{page}");
+    assert_eq!(page.matches("<th scope=\"col\">").count(), 1, "{page}");
+    // The Predict page links its scenario.
+    let (_, page) = server.get("/predict?q=Comedy+Gen+Hoshino");
+    assert!(
+        page.contains("id=\"compare-add\" href=\"/compare?s=track_id%3D5SuOikwiRyPMVoIQDJUgSV"),
+        "{page}"
+    );
+}
+
+/// Percent-encodes a query value as a form does.
+fn form_urlencoded_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

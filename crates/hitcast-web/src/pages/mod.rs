@@ -1,6 +1,7 @@
 //! Server-rendered pages (maud escapes every value it prints, names from the data included).
 //! Each works without JavaScript; `assets/app.js` only adds live updates, the genre filter and the what-if curves beside their controls.
 
+mod compare;
 mod docs;
 mod predict;
 mod welcome;
@@ -13,6 +14,7 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use crate::AppState;
 use std::sync::Arc;
 
+pub use compare::compare;
 pub use docs::docs;
 pub use predict::{
     predict_audio, predict_batch, predict_get, predict_post, result_fragment, Typical,

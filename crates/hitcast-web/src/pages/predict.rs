@@ -746,6 +746,13 @@ fn result_panel(
                     (format!("{:.3}", m.test_classification.roc_auc)) " and PR-AUC " (format!("{:.3}", m.test_classification.pr_auc))
                     "; of the tracks it flags, " (format!("{:.0}%", m.test_classification.precision * 100.0)) " are popular."
                 }
+                // This scenario, to set beside others (the page's script adds those already
+                // chosen in this tab).
+                p.compare {
+                    a #compare-add href=(format!("/compare?s={}", encode(&FormValues::from_request(track).to_query()))) {
+                        "Add to comparison"
+                    }
+                }
             }
             @if !a.warnings.is_empty() {
                 ul.notice #warnings {
