@@ -19,11 +19,13 @@ use crate::AppState;
 /// `GET /api/docs`.
 pub async fn docs(State(state): State<Arc<AppState>>) -> Response {
     let doc = crate::openapi::document(&state.limits);
+    // One router for every example: the app's own routes and limits.
+    let router = crate::router(state.clone());
     let mut answers = Vec::new();
     if let Some(paths) = doc["paths"].as_object() {
         for (path, operations) in paths {
             for (method, op) in operations.as_object().into_iter().flatten() {
-                answers.push(example_answer(&state, method, path, op).await);
+                answers.push(example_answer(&router, method, path, op).await);
             }
         }
     }
@@ -61,7 +63,7 @@ pub async fn docs(State(state): State<Arc<AppState>>) -> Response {
 /// parameters' examples), through the app's router; `None` for an operation without one (the
 /// audio upload) and for the docs pages themselves.
 async fn example_answer(
-    state: &Arc<AppState>,
+    router: &axum::Router,
     method: &str,
     path: &str,
     op: &Value,
@@ -95,7 +97,7 @@ async fn example_answer(
         _ => return None,
     }
     .ok()?;
-    let response = crate::router(state.clone()).oneshot(request).await.ok()?;
+    let response = router.clone().oneshot(request).await.ok()?;
     let status = response.status().as_u16();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
