@@ -205,9 +205,10 @@ pub(crate) fn build(
     }
 }
 
-/// The README's words with whitespace folded, for tests that it shows what the code does.
-pub fn readme() -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+/// The data guide's words (docs/data.md, where the README's data section moved) with
+/// whitespace folded, for tests that it shows what the code does.
+pub fn data_guide() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/data.md");
     let text = std::fs::read_to_string(path).unwrap_or_default();
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -625,11 +625,11 @@ mod tests {
 
     #[test]
     fn the_readme_table_shows_the_domain() {
-        let readme = crate::testutil::readme();
+        let readme = crate::testutil::data_guide();
         for column in Column::ALL {
             if let Some(domain) = column.domain() {
                 let row = format!("| {column} | {} |", domain.range());
-                assert!(readme.contains(&row), "README lacks {row:?}");
+                assert!(readme.contains(&row), "docs/data.md lacks {row:?}");
             }
         }
     }
