@@ -362,10 +362,15 @@ fn model_section(h: &mut String, card: &ModelCard) {
         &svg::curves("Calibration (TEST)", "mean predicted probability", "share popular", &[("model", &points)], true, extent),
         &format!("Ten bins of equal size, the top tenth cut at the 95th, 98th and 99th percentiles so the curve reaches the largest probabilities. Points on the dashed diagonal are calibrated: predicted probabilities match observed shares. The last point averages the top 1% ({} tracks), whose chances run up to {:.0}%, where the axis ends; single tracks that high are too few to check one by one. Expected calibration error {:.4}.", thousands(top_bin as u64), card.largest_probability * 100.0, m.calibration.test_ece),
     );
-    let top20: Vec<(String, f64)> = card.importance.iter().take(20).cloned().collect();
+    let top20: Vec<(String, f64)> = card
+        .importance
+        .iter()
+        .take(20)
+        .map(|(feature, v)| (crate::words::label(feature), *v))
+        .collect();
     figure(
         h,
-        &svg::hbars("Global feature importance (mean |contribution|, log-odds)", "mean |contribution| to the log-odds", &top20, |v| format!("{v:.3}")),
+        &svg::hbars("What moves the chance most (mean |contribution|, log-odds)", "mean |contribution| to the log-odds", &top20, |v| format!("{v:.3}")),
         &format!("The 20 features that move predictions most, by {}. The genre indicators count as one feature.", card.importance_method),
     );
     h.push_str("</div>");

@@ -14,6 +14,19 @@ mod parquet;
 mod python;
 mod serve;
 
+/// The dataset's header and its first `rows` data lines, as CSV text.
+fn dataset_head(rows: usize) -> String {
+    use std::io::Read as _;
+    let mut all = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(dataset()).unwrap())
+        .read_to_string(&mut all)
+        .unwrap();
+    all.lines()
+        .take(rows + 1)
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 /// `$HITCAST_DATA`, or the copy the repository ships in `data/`.
 fn dataset() -> PathBuf {
     if let Some(path) = std::env::var_os("HITCAST_DATA") {

@@ -691,13 +691,19 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let profile = scratch("webdriver-profile");
+    // A file of 40 real tracks for the upload box, and what `hitcast predict` answers for it.
+    let downloads = scratch("webdriver-downloads");
+    let upload = scratch("app-upload").join("mine.csv");
+    std::fs::write(&upload, super::dataset_head(40)).unwrap();
+    let expected_download = predicted(&upload);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         use fantoccini::{ClientBuilder, Locator};
         let mut options = json!({
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=1200,1800", format!("--user-data-dir={}", profile.display())]
+                     "--window-size=1200,1800", format!("--user-data-dir={}", profile.display())],
+            "prefs": {"download.default_directory": downloads, "download.prompt_for_download": false}
         });
         // A bare name is left to chromedriver, which knows where its Chromium is.
         if chromium.is_absolute() {
@@ -741,6 +747,31 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
                     }
                 }
                 panic!("{css}: still re-rendering after 40 tries")
+            }
+        };
+
+        // Chart text reads at 11 px or more, at the size the page draws it (a chart's text
+        // shrinks with its viewBox), and inside its chart: on a desktop, and on a phone.
+        let unreadable_text = || {
+            let c = c.clone();
+            async move {
+                c.execute(
+                    "const bad = [];
+                     for (const t of document.querySelectorAll('svg text')) {
+                       const r = t.getBoundingClientRect();
+                       if (r.width === 0 || !t.checkVisibility()) continue;
+                       const svg = t.ownerSVGElement, box = svg.viewBox.baseVal, b = svg.getBoundingClientRect();
+                       const scale = box && box.width ? b.width / box.width : 1;
+                       const px = parseFloat(getComputedStyle(t).fontSize) * scale;
+                       if (px < 10.95) bad.push(t.textContent + ' at ' + px.toFixed(1) + ' px');
+                       if (r.left < b.left - 1 || r.right > b.right + 1 || r.top < b.top - 1 || r.bottom > b.bottom + 1)
+                         bad.push(t.textContent + ' cut off');
+                     }
+                     return bad.slice(0, 8);",
+                    vec![],
+                )
+                .await
+                .unwrap()
             }
         };
 
@@ -930,7 +961,26 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
         }
         tokio::time::sleep(Duration::from_millis(600)).await;
         assert!(large(c.clone()).await[0].as_f64().unwrap() > 150.0, "closed by the update");
+        assert_eq!(unreadable_text().await, json!([]), "the what-if chart's text");
         shot("wide-what-if-open.png").await;
+
+        // A file of tracks through the upload box comes back as a download, with the answers
+        // `hitcast predict` gives for it.
+        c.goto(&format!("{base}/predict")).await.unwrap();
+        c.find(Locator::Id("batch-file"))
+            .await
+            .unwrap()
+            .send_keys(upload.to_str().unwrap())
+            .await
+            .unwrap();
+        c.find(Locator::Id("batch-submit")).await.unwrap().click().await.unwrap();
+        let saved = downloads.join("mine.predictions.csv");
+        let started = Instant::now();
+        while !saved.exists() {
+            assert!(started.elapsed() < Duration::from_secs(20), "no download");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(std::fs::read_to_string(&saved).unwrap(), expected_download);
 
         // Search as you type: suggestions under the box, the arrow keys and Enter load one.
         c.goto(&format!("{base}/predict")).await.unwrap();
@@ -1059,6 +1109,11 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
         assert_eq!(disabled, json!([true, "from-audio", ["pop"]]));
         shot("app-predict-audio.png").await;
 
+        for path in ["/explore", "/models"] {
+            c.goto(&format!("{base}{path}")).await.unwrap();
+            assert_eq!(unreadable_text().await, json!([]), "{path}: chart text at 1200 px");
+        }
+
         // Phones: no page scrolls sideways at 390 px, the navigation included.
         c.set_window_size(390, 844).await.unwrap();
         for (path, name) in [
@@ -1084,6 +1139,7 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
                 widths[0].as_f64().unwrap() <= widths[1].as_f64().unwrap(),
                 "{path} scrolls sideways at 390 px: {widths}"
             );
+            assert_eq!(unreadable_text().await, json!([]), "{path}: chart text at 390 px");
             shot(name).await;
         }
         // Explore has a menu of its sections that stays in reach: a jump lands on the section
@@ -1097,6 +1153,8 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
             .await
             .unwrap();
         assert!(menu.as_array().unwrap().contains(&json!("#outliers")), "{menu}");
+        // It opens with what matters for popularity, not with how the rows were cleaned.
+        assert_eq!(menu[0], json!("#glance"), "{menu}");
         c.execute("document.querySelector('nav.contents a[href=\"#outliers\"]').click()", vec![])
             .await
             .unwrap();
@@ -1149,6 +1207,16 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
             .await
             .unwrap();
         assert_eq!(cut, json!([true, 0]), "similar table fits, no clipped names");
+        // A what-if curve opened on a phone: its large chart's text is readable and whole.
+        c.execute(
+            "const s = document.querySelector('.curve-slot[data-feature=danceability] summary');
+             s.scrollIntoView(); s.click();",
+            vec![],
+        )
+        .await
+        .unwrap();
+        assert_eq!(unreadable_text().await, json!([]), "the what-if chart on a phone");
+        shot("phone-what-if-open.png").await;
         let bar = text("div.summary-bar").await;
         let energy = c.find(Locator::Id("energy")).await.unwrap();
         c.execute("document.getElementById('energy').scrollIntoView()", vec![])
@@ -1874,6 +1942,21 @@ fn a_song_s_audio_file_is_measured_and_answered_by_the_api_and_the_page() {
     assert!(page.contains("clip.wav: it lasts 1.0 s"), "{page}");
 }
 
+/// What `hitcast predict --keep track_name,artists` writes for a file of tracks.
+fn predicted(input: &Path) -> String {
+    let o = super::hitcast(&[
+        "predict",
+        "--model",
+        model().to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--keep",
+        "track_name,artists",
+    ]);
+    assert!(o.status.success(), "{}", super::stderr(&o));
+    String::from_utf8(o.stdout).unwrap()
+}
+
 /// The Predict page's upload box: a file of tracks in (CSV or Parquet), `hitcast predict`'s
 /// CSV out, streamed; a bad row named by its line before any answer; the upload's temporary
 /// file gone afterwards.
@@ -1881,29 +1964,12 @@ fn a_song_s_audio_file_is_measured_and_answered_by_the_api_and_the_page() {
 fn a_file_of_tracks_is_scored_from_the_page_as_predict_scores_it() {
     let dir = scratch("serve-batch");
     let csv = dir.join("tracks.csv");
-    let text: String = {
-        use std::io::Read as _;
-        let mut all = String::new();
-        flate2::read::GzDecoder::new(std::fs::File::open(dataset()).unwrap())
-            .read_to_string(&mut all)
-            .unwrap();
-        all.lines().take(5001).map(|l| format!("{l}\n")).collect()
-    };
+    let text = super::dataset_head(5000);
     std::fs::write(&csv, &text).unwrap();
     let parquet = dir.join("tracks.parquet");
     super::parquet::write(&parquet, &super::parquet::rows(5000), None);
     let server = Server::start(&["--batch-file-limit", "3000000"]);
-    let o = super::hitcast(&[
-        "predict",
-        "--model",
-        model().to_str().unwrap(),
-        "--input",
-        csv.to_str().unwrap(),
-        "--keep",
-        "track_name,artists",
-    ]);
-    assert!(o.status.success(), "{}", super::stderr(&o));
-    let expected = String::from_utf8(o.stdout).unwrap();
+    let expected = predicted(&csv);
     assert_eq!(expected.lines().count(), 5001);
     for (name, path) in [("tracks.csv", &csv), ("tracks.parquet", &parquet)] {
         let (content_type, body) = multipart(&[], ("file", name, &std::fs::read(path).unwrap()));

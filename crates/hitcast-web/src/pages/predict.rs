@@ -981,7 +981,7 @@ fn large_curve(c: &Curve) -> Markup {
                 "{name} from {} to {}: the chance from {} to {}, the score from {:.0} to {:.0}",
                 c.value(lo), c.value(hi), percent(chance.0), percent(chance.1), score.0, score.1)) {
                 line.here x1=(format!("{:.1}", x(c.own))) x2=(format!("{:.1}", x(c.own))) y1="12" y2="170" {}
-                text x="2" y="8" { "chance" }
+                text x="2" y="11" { "chance" }
                 text.tick x=(LEFT - 4.0) y=(format!("{:.1}", y_chance(chance.1) + 3.0)) { (percent(chance.1)) }
                 text.tick x=(LEFT - 4.0) y=(format!("{:.1}", y_chance(chance.0) + 3.0)) { (percent(chance.0)) }
                 polyline.chance points=(line(&y_chance, |p| p.1)) {}

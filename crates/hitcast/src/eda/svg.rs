@@ -1,5 +1,10 @@
 //! Inline SVG charts: histograms, lines of binned means, horizontal bars and a labelled heatmap.
 //!
+//! Charts are drawn on a narrow canvas (380 units wide) with 13-unit text, for pages that lay
+//! them out at 320-460 px: the text then reads at 11 px or more on a phone and on a desktop
+//! alike. A chart's title is HTML above it (see [`Chart`]), where it wraps; the heatmap has many
+//! columns and is drawn at its natural size, for a box that scrolls sideways on a phone.
+//!
 //! Hand-written rather than on plotters (DESIGN §6): the page needs plain SVG elements that scale
 //! with the page (a `viewBox`), a `<title>` on every mark so a hover tells the exact number, and
 //! `role="img"` with a label for screen readers; plotters' SVG backend writes fixed-size
@@ -15,12 +20,33 @@ pub const BLUE: &str = "#0072B2";
 /// Markers (the label threshold).
 pub const ORANGE: &str = "#D55E00";
 
-const W: f64 = 640.0;
-const H: f64 = 300.0;
-const LEFT: f64 = 64.0;
-const RIGHT: f64 = 16.0;
-const TOP: f64 = 34.0;
-const BOTTOM: f64 = 48.0;
+const W: f64 = 380.0;
+const H: f64 = 250.0;
+const LEFT: f64 = 56.0;
+const RIGHT: f64 = 14.0;
+const TOP: f64 = 12.0;
+const BOTTOM: f64 = 46.0;
+/// The height of a line of chart text (13 units) with its leading.
+const LINE: f64 = 17.0;
+
+/// A chart: its title, shown as text above it, and its SVG (which carries the title too, for
+/// screen readers and as a tooltip).
+pub struct Chart {
+    /// What the chart shows, in a few words.
+    pub title: String,
+    /// The `<svg>` element.
+    pub svg: String,
+    /// Drawn at its natural size, for a box that scrolls sideways where the page is narrower.
+    pub scrolls: bool,
+}
+
+/// The opening tag of a chart's SVG.
+fn open(class: &str, width: f64, height: f64, title: &str) -> String {
+    format!(
+        r#"<svg class="{class}" viewBox="0 0 {width} {height}" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title>"#,
+        t = escape(title)
+    )
+}
 
 /// A number for an axis or a tooltip: short, without trailing zeros.
 pub fn short(v: f64) -> String {
@@ -64,9 +90,12 @@ fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 
 /// The frame every chart shares: title, axes with ticks and labels.
 struct Frame {
+    title: String,
     svg: String,
     x: (f64, f64),
     y: (f64, f64),
+    /// The plot's top edge: below the legend, when there is one.
+    top: f64,
 }
 
 /// Named ticks for an x axis of codes (a key's pitch classes, major and minor), instead of
@@ -75,10 +104,11 @@ pub type TickNames<'a> = &'a dyn Fn(f64) -> String;
 
 impl Frame {
     fn new(title: &str, x_label: &str, y_label: &str, x: (f64, f64), y: (f64, f64)) -> Frame {
-        Frame::with_ticks(title, x_label, y_label, x, y, None)
+        Frame::with_ticks(title, x_label, y_label, x, y, None, 0)
     }
 
-    /// A frame whose x ticks are `ticks` when given (value, name), round numbers otherwise.
+    /// A frame whose x ticks are `ticks` when given (value, name), round numbers otherwise,
+    /// with room above the plot for `legend` lines.
     fn with_ticks(
         title: &str,
         x_label: &str,
@@ -86,16 +116,23 @@ impl Frame {
         x: (f64, f64),
         y: (f64, f64),
         ticks: Option<Vec<(f64, String)>>,
+        legend: usize,
     ) -> Frame {
-        let mut svg = String::new();
-        let _ = write!(
-            svg,
-            r#"<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><text class="title" x="{LEFT}" y="20">{t}</text>"#,
-            t = escape(title)
-        );
-        let mut frame = Frame { svg, x, y };
+        let top = TOP + LINE * legend as f64;
+        let mut frame = Frame {
+            title: title.to_owned(),
+            svg: open("chart", W, H + top - TOP, title),
+            x,
+            y,
+            top,
+        };
         frame.axes(x_label, y_label, ticks);
         frame
+    }
+
+    /// The bottom of the plot.
+    fn bottom(&self) -> f64 {
+        H + self.top - TOP - BOTTOM
     }
 
     fn px(&self, v: f64) -> f64 {
@@ -103,14 +140,14 @@ impl Frame {
     }
 
     fn py(&self, v: f64) -> f64 {
-        H - BOTTOM - (v - self.y.0) / (self.y.1 - self.y.0) * (H - TOP - BOTTOM)
+        self.bottom() - (v - self.y.0) / (self.y.1 - self.y.0) * (H - TOP - BOTTOM)
     }
 
     fn axes(&mut self, x_label: &str, y_label: &str, x_ticks: Option<Vec<(f64, String)>>) {
-        let (x0, x1, y0) = (LEFT, W - RIGHT, H - BOTTOM);
+        let (x0, x1, y0, top) = (LEFT, W - RIGHT, self.bottom(), self.top);
         let _ = write!(
             self.svg,
-            r#"<line class="axis" x1="{x0}" y1="{y0}" x2="{x1}" y2="{y0}"/><line class="axis" x1="{x0}" y1="{TOP}" x2="{x0}" y2="{y0}"/>"#
+            r#"<line class="axis" x1="{x0}" y1="{y0}" x2="{x1}" y2="{y0}"/><line class="axis" x1="{x0}" y1="{top}" x2="{x0}" y2="{y0}"/>"#
         );
         for t in ticks(self.y.0, self.y.1, 5) {
             let y = self.py(t);
@@ -123,7 +160,7 @@ impl Frame {
             );
         }
         let x_ticks = x_ticks.unwrap_or_else(|| {
-            ticks(self.x.0, self.x.1, 6)
+            ticks(self.x.0, self.x.1, 5)
                 .into_iter()
                 .map(|t| (t, short(t)))
                 .collect()
@@ -134,7 +171,7 @@ impl Frame {
                 self.svg,
                 r#"<line class="axis" x1="{x:.1}" y1="{y0}" x2="{x:.1}" y2="{:.1}"/><text class="tick" x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
                 y0 + 4.0,
-                y0 + 17.0,
+                y0 + 19.0,
                 escape(&name)
             );
         }
@@ -142,16 +179,20 @@ impl Frame {
             self.svg,
             r#"<text class="label" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text><text class="label" transform="translate(14 {:.1}) rotate(-90)" text-anchor="middle">{}</text>"#,
             (x0 + x1) / 2.0,
-            H - 8.0,
+            y0 + BOTTOM - 6.0,
             escape(x_label),
-            (TOP + y0) / 2.0,
+            (top + y0) / 2.0,
             escape(y_label)
         );
     }
 
-    fn finish(mut self) -> String {
+    fn finish(mut self) -> Chart {
         self.svg.push_str("</svg>");
-        self.svg
+        Chart {
+            title: self.title,
+            svg: self.svg,
+            scrolls: false,
+        }
     }
 }
 
@@ -163,7 +204,7 @@ pub fn histogram(
     edges: &[f64],
     counts: &[usize],
     marker: Option<(f64, &str)>,
-) -> String {
+) -> Chart {
     let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.05;
     let (lo, hi) = (edges[0], edges[edges.len() - 1]);
     let mut f = Frame::new(title, x_label, "rows", (lo, hi), (0.0, top));
@@ -182,12 +223,18 @@ pub fn histogram(
     }
     if let Some((x, label)) = marker {
         let px = f.px(x);
+        // The label reads away from the plot's nearer edge, so it is never cut off.
+        let (lx, anchor) = if px > (LEFT + W - RIGHT) / 2.0 {
+            (px - 5.0, "end")
+        } else {
+            (px + 5.0, "start")
+        };
         let _ = write!(
             f.svg,
-            r#"<line class="marker" stroke="{ORANGE}" x1="{px:.1}" y1="{TOP}" x2="{px:.1}" y2="{:.1}"/><text class="marker-label" fill="{ORANGE}" x="{:.1}" y="{:.1}">{}</text>"#,
-            H - BOTTOM,
-            px + 4.0,
-            TOP + 12.0,
+            r#"<line class="marker" stroke="{ORANGE}" x1="{px:.1}" y1="{:.1}" x2="{px:.1}" y2="{:.1}"/><text class="marker-label" fill="{ORANGE}" x="{lx:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#,
+            f.top,
+            f.bottom(),
+            f.top + 13.0,
             escape(label)
         );
     }
@@ -205,7 +252,7 @@ pub fn line(
     y: &[Option<f64>],
     counts: &[usize],
     names: Option<TickNames>,
-) -> String {
+) -> Chart {
     let connect = names.is_none();
     let name = |v: f64| names.map_or_else(|| short(v), |f| f(v));
     let (lo, hi) = (
@@ -228,6 +275,7 @@ pub fn line(
         (lo - pad, hi + pad),
         (0.0, top),
         ticks,
+        0,
     );
     let mut path = String::new();
     for (i, (&xv, yv)) in x.iter().zip(y).enumerate() {
@@ -263,53 +311,58 @@ pub fn line(
     f.finish()
 }
 
-/// Horizontal bars, one per `(label, value)`, top to bottom; values formatted by `fmt`.
-pub fn hbars(
-    title: &str,
-    x_label: &str,
-    items: &[(String, f64)],
-    fmt: fn(f64) -> String,
-) -> String {
-    let row = 16.0;
-    let label_w = 150.0;
+/// Horizontal bars, one per `(label, value)`, top to bottom; values formatted by `fmt`. Labels
+/// of up to about 20 characters sit left of their bars; longer ones get a line of their own
+/// above their bars, so none is cut off on a narrow chart.
+pub fn hbars(title: &str, x_label: &str, items: &[(String, f64)], fmt: fn(f64) -> String) -> Chart {
+    // 13-unit text is about 7 units a character.
+    let longest = items.iter().map(|i| i.0.chars().count()).max().unwrap_or(0) as f64 * 7.0;
+    let beside = longest <= 134.0;
+    let (row, bar_left, bar_y, bar_h) = if beside {
+        (22.0, 140.0, 3.0, 16.0)
+    } else {
+        (38.0, 0.0, 19.0, 14.0)
+    };
     let height = TOP + BOTTOM + row * items.len() as f64;
-    let top = items.iter().map(|i| i.1).fold(0.0, f64::max).max(1e-9) * 1.15;
-    let width = W - label_w - RIGHT;
-    let px = |v: f64| label_w + v / top * width;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg class="chart" viewBox="0 0 {W} {height}" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><text class="title" x="{LEFT}" y="20">{t}</text>"#,
-        t = escape(title)
-    );
+    // Room right of the longest bar for its value.
+    let top = items.iter().map(|i| i.1).fold(0.0, f64::max).max(1e-9) * 1.3;
+    let width = W - bar_left - RIGHT;
+    let px = |v: f64| bar_left + v / top * width;
+    let mut svg = open("chart", W, height, title);
     for (i, (label, v)) in items.iter().enumerate() {
         let y = TOP + row * i as f64;
+        let (lx, ly, anchor) = if beside {
+            (bar_left - 6.0, y + 15.0, "end")
+        } else {
+            (bar_left, y + 13.0, "start")
+        };
         let _ = write!(
             svg,
-            r#"<text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text><rect class="bar" fill="{BLUE}" x="{label_w}" y="{:.1}" width="{:.1}" height="{:.1}"><title>{}: {}</title></rect><text class="value" x="{:.1}" y="{:.1}">{}</text>"#,
-            label_w - 6.0,
-            y + 12.0,
+            r#"<text class="tick" x="{lx:.1}" y="{ly:.1}" text-anchor="{anchor}">{}</text><rect class="bar" fill="{BLUE}" x="{bar_left}" y="{:.1}" width="{:.1}" height="{bar_h}"><title>{}: {}</title></rect><text class="value" x="{:.1}" y="{:.1}">{}</text>"#,
             escape(label),
-            y + 2.0,
-            (px(*v) - label_w).max(0.5),
-            row - 4.0,
+            y + bar_y,
+            (px(*v) - bar_left).max(0.5),
             escape(label),
             fmt(*v),
             px(*v) + 4.0,
-            y + 12.0,
+            y + bar_y + bar_h - 3.0,
             fmt(*v)
         );
     }
     let base = TOP + row * items.len() as f64;
     let _ = write!(
         svg,
-        r#"<line class="axis" x1="{label_w}" y1="{base:.1}" x2="{:.1}" y2="{base:.1}"/><text class="label" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text></svg>"#,
+        r#"<line class="axis" x1="{bar_left}" y1="{base:.1}" x2="{:.1}" y2="{base:.1}"/><text class="label" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text></svg>"#,
         W - RIGHT,
-        label_w + width / 2.0,
+        (bar_left + W - RIGHT) / 2.0,
         base + 30.0,
         escape(x_label)
     );
-    svg
+    Chart {
+        title: title.to_owned(),
+        svg,
+        scrolls: false,
+    }
 }
 
 /// Colours of successive series in [`curves`] (Okabe-Ito).
@@ -317,7 +370,7 @@ const SERIES: [&str; 3] = [BLUE, ORANGE, "#009E73"];
 
 /// Curves on the square `[0, extent]²` (ROC and precision-recall on the unit square,
 /// calibration zoomed to where the predictions are), one per `(name, points)`, with the diagonal
-/// `y = x` drawn dashed when `diagonal`. Names are listed at the top right, above the plot.
+/// `y = x` drawn dashed when `diagonal`. Names are listed above the plot, one a line.
 pub fn curves(
     title: &str,
     x_label: &str,
@@ -325,8 +378,16 @@ pub fn curves(
     series: &[(&str, &[(f64, f64)])],
     diagonal: bool,
     extent: f64,
-) -> String {
-    let mut f = Frame::new(title, x_label, y_label, (0.0, extent), (0.0, extent));
+) -> Chart {
+    let mut f = Frame::with_ticks(
+        title,
+        x_label,
+        y_label,
+        (0.0, extent),
+        (0.0, extent),
+        None,
+        series.len(),
+    );
     if diagonal {
         let _ = write!(
             f.svg,
@@ -354,8 +415,8 @@ pub fn curves(
             r#"<path class="line" fill="none" stroke="{colour}" d="{}"><title>{}</title></path><text class="label" fill="{colour}" x="{:.1}" y="{:.1}">{}</text>"#,
             path.trim_end(),
             escape(name),
-            W - RIGHT - 170.0,
-            20.0 + 14.0 * k as f64,
+            LEFT,
+            TOP + LINE * k as f64,
             escape(name)
         );
         if points.len() <= 20 {
@@ -391,16 +452,18 @@ fn diverging(r: f64) -> String {
 }
 
 /// A labelled correlation heatmap with each coefficient written in its cell.
-pub fn heatmap(title: &str, labels: &[&str], m: &[Vec<f64>]) -> String {
+/// Drawn at its natural size (`width` and `height` in pixels), for a box that scrolls sideways
+/// where the page is narrower.
+pub fn heatmap(title: &str, labels: &[&str], m: &[Vec<f64>]) -> Chart {
     let k = labels.len() as f64;
-    let (left, top, cell) = (130.0, 40.0, 34.0);
+    let (left, top, cell) = (130.0, 10.0, 34.0);
     let size_w = left + cell * k + 70.0;
-    let size_h = top + cell * k + 110.0;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg class="chart heatmap" viewBox="0 0 {size_w} {size_h}" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><text class="title" x="10" y="20">{t}</text>"#,
-        t = escape(title)
+    let size_h = top + cell * k + 120.0;
+    let mut svg = open("chart heatmap", size_w, size_h, title);
+    // The natural size, in place of the page's width.
+    svg.insert_str(
+        "<svg ".len(),
+        &format!(r#"width="{size_w}" height="{size_h}" "#),
     );
     for (i, row) in m.iter().enumerate() {
         let y = top + cell * i as f64;
@@ -436,7 +499,11 @@ pub fn heatmap(title: &str, labels: &[&str], m: &[Vec<f64>]) -> String {
         );
     }
     svg.push_str("</svg>");
-    svg
+    Chart {
+        title: title.to_owned(),
+        svg,
+        scrolls: true,
+    }
 }
 
 #[cfg(test)]
@@ -459,8 +526,35 @@ mod tests {
     fn text_from_data_is_escaped() {
         let svg = hbars("Genres", "mean", &[("<b>&".to_owned(), 1.0)], |v| {
             format!("{v}")
-        });
+        })
+        .svg;
         assert!(svg.contains("&lt;b&gt;&amp;") && !svg.contains("<b>"));
+    }
+
+    #[test]
+    fn long_labels_get_a_line_of_their_own() {
+        let short = hbars("Genres", "mean", &[("pop".to_owned(), 1.0)], |v| {
+            format!("{v}")
+        });
+        assert!(
+            short
+                .svg
+                .contains(r#"x="134.0" y="27.0" text-anchor="end">pop<"#),
+            "{}",
+            short.svg
+        );
+        let long = "Its most popular genre's usual popularity".to_owned();
+        let stacked = hbars("Inputs", "mean", &[(long, 1.0)], |v| format!("{v}"));
+        assert!(
+            stacked
+                .svg
+                .contains(r#"x="0.0" y="25.0" text-anchor="start">Its most"#)
+                && stacked
+                    .svg
+                    .contains(r##"<rect class="bar" fill="#0072B2" x="0" y="31.0""##),
+            "{}",
+            stacked.svg
+        );
     }
 
     #[test]
@@ -474,7 +568,8 @@ mod tests {
             &[Some(30.0), Some(34.0)],
             &[40, 60],
             Some(&names),
-        );
+        )
+        .svg;
         assert!(
             svg.contains(">minor</text>") && svg.contains(">major</text>"),
             "{svg}"
