@@ -676,6 +676,28 @@ fn chromedriver() -> Option<Driver> {
     Some(driver)
 }
 
+/// A Chrome DevTools command through chromedriver's passthrough (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp(&'static str, Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({"cmd": self.0, "params": self.1});
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
 #[test]
 fn the_web_app_works_end_to_end_in_headless_chromium() {
     let Some(chromium) = super::chromium() else {
@@ -1114,8 +1136,20 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
             assert_eq!(unreadable_text().await, json!([]), "{path}: chart text at 1200 px");
         }
 
-        // Phones: no page scrolls sideways at 390 px, the navigation included.
-        c.set_window_size(390, 844).await.unwrap();
+        // Phones, as Chromium's device emulation draws them (390 x 844 CSS px, a mobile
+        // viewport, touch): no page scrolls sideways, the navigation included.
+        c.issue_cmd(Cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}),
+        ))
+        .await
+        .unwrap();
+        c.issue_cmd(Cdp(
+            "Emulation.setTouchEmulationEnabled",
+            json!({"enabled": true, "maxTouchPoints": 5}),
+        ))
+        .await
+        .unwrap();
         for (path, name) in [
             ("/", "phone-welcome.png"),
             ("/predict?q=Comedy+Gen+Hoshino", "phone-predict.png"),
@@ -1155,12 +1189,12 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
         assert!(menu.as_array().unwrap().contains(&json!("#outliers")), "{menu}");
         // It opens with what matters for popularity, not with how the rows were cleaned.
         assert_eq!(menu[0], json!("#glance"), "{menu}");
-        c.execute("document.querySelector('nav.contents a[href=\"#outliers\"]').click()", vec![])
+        c.execute("document.querySelector('nav.contents a[href=\"#correlation\"]').click()", vec![])
             .await
             .unwrap();
         let placed = c
             .execute(
-                "const h = document.getElementById('outliers').getBoundingClientRect();
+                "const h = document.getElementById('correlation').getBoundingClientRect();
                  const n = document.querySelector('nav.contents').getBoundingClientRect();
                  return [Math.round(n.top), Math.round(n.bottom), Math.round(h.top)];",
                 vec![],
