@@ -7,10 +7,10 @@
 //! is the frames' sum, so loud passages count more than quiet ones, as they do to a listener.
 //! Tuning is taken as A = 440 Hz.
 //!
-//! Measured on music rendered from MIDI (`bench/audio.py`), each choice here beat its
-//! alternative: the bass's fundamentals (which say the tonic) against starting at 200 Hz with
-//! 93 ms frames, magnitudes against power (a loud melody note does not drown the chords), and a
-//! sum against a mean of frames scaled to one (quiet frames are mostly noise and decay).
+//! The choices: the bass's fundamentals (which say the tonic), magnitudes rather than power (a
+//! loud melody note does not drown the chords), and a sum of frames rather than a mean of
+//! frames scaled to one (quiet frames are mostly noise and decay); each beat its alternative
+//! on music rendered from MIDI (`bench/audio.py`, docs/performance.md).
 
 /// The lowest frequency read: the bass's fundamentals, whose semitones lie 3.6 Hz apart at
 /// 60 Hz, just over the tonal frames' bin spacing.

@@ -56,7 +56,7 @@ pub enum OnErrorArg {
 }
 
 impl DataArgs {
-    /// Finds the dataset file (DESIGN.md §5 lookup order).
+    /// Finds the dataset file (the lookup order of docs/data.md).
     pub fn path(&self) -> anyhow::Result<PathBuf> {
         let env = std::env::var(DATA_ENV).ok();
         // An empty base keeps the defaults relative to the current directory, as typed.

@@ -16,7 +16,7 @@
 //! # Ok::<(), hitcast_nn::NnError>(())
 //! ```
 //!
-//! Why hand-written rather than on `burn` (the crate DESIGN.md first picked): the network is
+//! Why hand-written rather than on `burn` (the crate first planned): the network is
 //! two or three dense layers, whose forward and backward passes are a few matrix products
 //! (ndarray, with the `gemm` crate's kernels: see `matmul`); burn would add 7-10 minutes to a
 //! cold build of the workspace and tie the saved model's format to burn's record types.

@@ -2,10 +2,9 @@
 //! holds `unsafe` code in the workspace, because the `gemm` crate's entry point takes raw
 //! pointers and strides.
 //!
-//! Why `gemm` rather than ndarray's `general_mat_mul` (matrixmultiply): on the network's
-//! shapes its kernels ran 1.2-1.6x faster here (2,048 x 128 by 128 x 64, a chunk of VAL being
-//! scored: 0.32 ms against 0.42), and a product is most of an epoch. Both sum each element the
-//! same way, one fused multiply-add per inner index in ascending order and then the addition
+//! Why `gemm` rather than ndarray's `general_mat_mul` (matrixmultiply): its kernels are faster
+//! on the network's shapes (docs/performance.md), and a product is most of an epoch. Both sum
+//! each element the same way, one fused multiply-add per inner index in ascending order and then the addition
 //! to `c` (for inner dimensions up to 256, the default batch: longer sums are cut into blocks,
 //! not necessarily the same ones), so the networks are the same bit for bit: every network and
 //! stack cell of the grid gave the same VAL and TEST figures with either. Products with one

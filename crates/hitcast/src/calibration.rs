@@ -10,8 +10,8 @@
 //! - **Isotonic**, centred: the pool-adjacent-violators fit of the labels on the raw score, with
 //!   one knot per block at its mean score and rate, interpolated linearly and extended beyond the
 //!   end knots (Oron & Flournoy's centred isotonic regression). Unlike the step function, it is
-//!   strictly increasing, so it keeps the classifier's ranking: a step function tied the top
-//!   tracks and cost 0.03 TEST PR-AUC.
+//!   strictly increasing, so it keeps the classifier's ranking: a step function ties the top
+//!   tracks.
 //!
 //! Written here, not taken from a crate: both are a few dozen lines, and the Rust crates that
 //! have them (linfa's calibration wrappers) bring a model framework with them.

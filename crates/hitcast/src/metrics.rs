@@ -221,7 +221,7 @@ pub struct Threshold {
     pub f1: f64,
 }
 
-/// The F1-maximising threshold (DESIGN.md §3): candidates are the distinct scores, and among
+/// The F1-maximising threshold (docs/evaluation.md, "The protocol"): candidates are the distinct scores, and among
 /// equal F1 the largest threshold wins. Used on VAL only.
 pub fn best_f1_threshold(scores: &[f64], labels: &[bool]) -> Result<Threshold, MetricError> {
     check(scores, labels.len())?;

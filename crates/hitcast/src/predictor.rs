@@ -1025,7 +1025,7 @@ fn no_answer(batch: &Batch, i: usize) -> ModelError {
 
 /// `f` of `tracks`, in order. Each track's answer depends on that track alone, so slices can
 /// be answered on every core at once with the same numbers: the models' own predict steps use
-/// two cores poorly (1.2x on 2 cores for a whole `score`, measured by `hitcast bench predict`).
+/// several cores poorly (docs/performance.md).
 fn sliced<T: Send>(
     tracks: &[TrackInput],
     f: impl Fn(&[TrackInput]) -> Result<Vec<T>, ModelError> + Sync,

@@ -1,4 +1,4 @@
-//! Train/validation/test splits (DESIGN.md §3).
+//! Train/validation/test splits (docs/evaluation.md, "The protocol").
 //!
 //! - **honest**: grouped by primary artist, so no artist has tracks on both sides.
 //! - **known-artist**: grouped by track id; artists recur across sides, as for a new release by a
@@ -249,7 +249,7 @@ pub struct SplitSummary {
     pub test_track_ids_sha256: String,
 }
 
-/// 64-bit FNV-1a: tiny, stable across platforms and versions, and specified in DESIGN.md §3, so
+/// 64-bit FNV-1a: tiny, stable across platforms and versions, and specified in docs/evaluation.md ("The protocol"), so
 /// any implementation reproduces our splits. Hand-written because the whole function is 4 lines.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {

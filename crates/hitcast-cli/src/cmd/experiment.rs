@@ -226,10 +226,9 @@ struct Progress {
     cost_total: f64,
 }
 
-/// A cell's expected fit seconds on the capped setup of this 2-core machine (measured with
-/// `bench/grid.py`: a SMOTE or ADASYN forest takes three times its plain fit and a SMOTE
-/// booster five, as they run to about 1,000 rounds), so that the time left is not estimated
-/// from a count of cells.
+/// A cell's expected fit seconds on the capped setup of a 2-core machine (from `bench/grid.py`:
+/// resampled forests and boosters take several times their plain fits), so that the time left
+/// is not estimated from a count of cells.
 fn expected_cost(cell: Cell) -> f64 {
     // (plain FIT, FIT doubled by SMOTE or ADASYN); a regressor fits FIT as it is.
     let (plain, with_synthetic) = match cell {

@@ -1,5 +1,5 @@
 //! Finds the dataset: `--data PATH`, else `$HITCAST_DATA`, else `data/spotify_tracks.csv.gz`,
-//! else `../shared/data/spotify_tracks.csv.gz` (DESIGN.md §5).
+//! else `../shared/data/spotify_tracks.csv.gz` (docs/data.md).
 
 use std::path::{Path, PathBuf};
 

@@ -82,7 +82,7 @@ impl Column {
         Column::TrackGenre,
     ];
 
-    /// The numeric audio columns, in feature-matrix order (DESIGN.md §3). A track's `audio` array
+    /// The numeric audio columns, in feature-matrix order (docs/evaluation.md, "The protocol"). A track's `audio` array
     /// is indexed by position in this list.
     pub const AUDIO: [Column; N_AUDIO] = [
         Column::DurationMs,

@@ -63,7 +63,7 @@ pub struct CollapseStats {
 }
 
 impl Tracks {
-    /// Collapses rows by `track_id` (DESIGN.md §3): the first occurrence in file order gives
+    /// Collapses rows by `track_id` (docs/evaluation.md, "The protocol"): the first occurrence in file order gives
     /// every scalar column; the set of all its genres (of every row, each row may list several)
     /// becomes the track's genre list. The rows need ids ([`super::ReadOptions::labelled`]):
     /// rows with an empty id would count as one track.

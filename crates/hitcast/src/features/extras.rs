@@ -23,8 +23,8 @@ pub const EXTRA_NAMES: [&str; 11] = [
 /// The extras a new, unreleased song cannot honestly have. How many of the dataset's genre lists
 /// hold a track is an artefact of how it was collected (one search per genre), not a fact about
 /// the song; every other extra is something a song's makers know before its release (its title,
-/// its credits, whether it comes out as a single, the genres they name). Over the five artist
-/// folds, leaving `n_genres` out moved TEST PR-AUC by -0.004 ± 0.009 (`bench/ablation.py`).
+/// its credits, whether it comes out as a single, the genres they name). What leaving it out
+/// costs is in docs/performance.md ("Why the defaults").
 pub const CATALOGUE_ONLY: [&str; 1] = ["n_genres"];
 
 /// The extras computed from a track's genres: a model that reads no genres reads none of these.

@@ -1,4 +1,4 @@
-//! The artist-history columns of the known-artist protocol (DESIGN.md §3): the mean popularity
+//! The artist-history columns of the known-artist protocol (docs/evaluation.md, "The protocol"): the mean popularity
 //! and the number of the primary artist's FIT tracks. A FIT track's own popularity is left out of
 //! its values (leave-one-out), so no row learns from its own label; VAL, TEST and served tracks
 //! see every FIT track of their artist.

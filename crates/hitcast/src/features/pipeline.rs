@@ -14,7 +14,7 @@ use super::history::{ArtistHistory, HISTORY_NAMES};
 use super::matrix::FeatureMatrix;
 use crate::data::{genre, Column, Track, Tracks, N_AUDIO};
 
-/// Audio columns that outlier fences apply to (DESIGN.md §4): the continuous measurements, not
+/// Audio columns that outlier fences apply to (docs/evaluation.md, "Experiments"): the continuous measurements, not
 /// codes such as `key` or `time_signature`.
 pub const CONTINUOUS: [Column; 10] = [
     Column::DurationMs,
@@ -99,7 +99,7 @@ pub enum FeatureError {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FeatureSet {
-    /// The 14 audio columns and one indicator per genre (DESIGN.md §3: 128 columns).
+    /// The 14 audio columns and one indicator per genre (128 columns on the shipped dataset).
     AudioGenre,
     /// Those, then the 11 extra columns of [`super::EXTRA_NAMES`] (counts, title flags, genre
     /// popularity on FIT).
@@ -768,7 +768,7 @@ mod tests {
     use super::*;
     use crate::data::Track;
 
-    /// The DESIGN.md feature set, so column counts below are 14 + genres.
+    /// The base feature set, so column counts below are 14 + genres.
     const AG: PipelineParams = PipelineParams {
         outliers: OutlierSetup::Raw,
         standardize: true,

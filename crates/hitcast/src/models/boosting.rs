@@ -57,9 +57,8 @@ pub struct BoostingParams {
     /// The VAL metric early stopping watches (classification; regression watches RMSE).
     /// Default log-loss.
     pub stop_metric: StopMetric,
-    /// Shrinkage per round. Default 0.05; in (0, 1]. Measured on the honest grid's 18 boosting
-    /// cells over folds 0 and 1: against 0.03, VAL PR-AUC and R² move by -0.001 on average
-    /// (no cell by more than 0.01 over the two folds) in 27% less time.
+    /// Shrinkage per round. Default 0.05 (as good as 0.03 on VAL, and faster: docs/
+    /// performance.md); in (0, 1].
     pub learning_rate: f64,
     /// Maximum tree depth. Default 6; 1 to 16.
     pub max_depth: usize,
@@ -75,10 +74,8 @@ pub struct BoostingParams {
     pub l2: f64,
     /// Weight of positive rows relative to negative ones (classification). Default 1.0.
     pub scale_pos_weight: f64,
-    /// Histogram bins per feature, 2 to 256. Default 256, XGBoost's: with 64, a SMOTE row's
-    /// blends of one-hot genres and the audio columns shared too few bins, and over folds 0-2
-    /// capped/smote lost 0.02 VAL PR-AUC for no gain in speed (the time goes into reading
-    /// rows, not scanning bins).
+    /// Histogram bins per feature, 2 to 256. Default 256, XGBoost's: with fewer, a SMOTE row's
+    /// blends of one-hot genres and the audio columns share too few bins (docs/performance.md).
     pub max_bin: usize,
 }
 
@@ -190,7 +187,7 @@ impl Valid<BoostingParams> {
         let mut builder = TrainingParams::builder()
             .objective(objective)
             // Exactly one metric: early stopping watches the last one, and a second metric that
-            // stalls must not stop training (DESIGN.md §3, pitfall 8).
+            // stalls must not stop training.
             .eval_metric(metric)
             .eta(self.learning_rate)
             .min_child_weight(self.min_child_weight)

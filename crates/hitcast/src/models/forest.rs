@@ -11,10 +11,7 @@
 //!   tree counts alike. Every training row also gets the probability of the part that
 //!   never saw it nor its group, which the stack takes as the forest's out-of-fold prediction
 //!   instead of fitting more forests: the forest of the grid's stack cells is fitted once, not
-//!   three times. Measured on the honest grid's 15 forest and 15 stack cells over folds 0-2
-//!   against forests grown whole (and stacks fitting two more out of fold): VAL PR-AUC moves
-//!   by +0.002 on average for both (no cell by more than 0.009 on average over the folds), and
-//!   the forest and stack families fit in half the time.
+//!   three times (what that costs and saves: docs/performance.md).
 //! - Each tree samples `sample_share` of all the rows without replacement (a bootstrap draws
 //!   about 63.2% distinct rows, hence the default), each of its part's rows drawn at the rate
 //!   that gives that share.
@@ -74,9 +71,8 @@ pub struct ForestParams {
     /// takes instead of fitting forests out of fold. 1 grows one forest on every row. Default 5:
     /// each tree still draws `sample_share` of all the rows. 1 to 20.
     pub parts: usize,
-    /// Histogram bins per feature. Default 64: against 256, VAL PR-AUC is the same (0.316 and
-    /// 0.314 without resampling, 0.242 and 0.243 with SMOTE) and a SMOTE forest fits in half
-    /// the time and memory, its deep trees scanning a quarter of the bins per split. 2 to 256.
+    /// Histogram bins per feature. Default 64: as good as 256 on VAL, and a deep tree scans a
+    /// quarter of the bins per split (docs/performance.md). 2 to 256.
     pub max_bin: usize,
 }
 

@@ -27,17 +27,13 @@ pub struct StackParams {
     /// seed project's pair); any of logreg, rf, gbm, mlp, each at most once.
     pub members: Vec<ClassifierKind>,
     /// Grouped folds for the out-of-fold predictions. Default 2; 2 to 20. The meta-learner
-    /// weighs two log-odds, which half of FIT per member estimates as well as four fifths:
-    /// measured on the honest grid's 15 stack cells over folds 0 and 1, VAL PR-AUC moves by
-    /// -0.0005 on average against 5 folds (no cell by more than 0.01 over the two), and the
-    /// stack fits 3.2-3.6 times faster.
+    /// weighs two log-odds, which half of FIT per member estimates as well as four fifths
+    /// (docs/performance.md).
     pub folds: usize,
     /// The folds each member predicts out of fold, from 1 to `folds`: the meta-learner fits on
     /// their rows. Default: every fold (every row, the classic stack). 1 is blending: each member
-    /// fits once, on the other folds. Measured on the raw and capped setups' 10 stack cells over
-    /// folds 0 and 1 (`--param stack.predicted_folds=1`): the stacks fit in half the time (177 s
-    /// to 90 s) and VAL PR-AUC moves by -0.002 on average, but the ADASYN stacks lose up to
-    /// 0.047, so the default stays.
+    /// fits once, on the other folds: twice as fast, but the ADASYN stacks lose to it
+    /// (docs/performance.md), so the default stays.
     pub predicted_folds: Option<usize>,
     /// The meta-learner's L2 penalty (see `LogisticParams::l2`). Default 1.0.
     pub meta_l2: f64,

@@ -125,10 +125,8 @@ impl ModelSpec {
 
     /// The defaults of a classifier family for FIT rows resampled by `strategy`: the family's
     /// own ([`ModelSpec::classifier`]), except boosting on SMOTE or ADASYN rows, which learns
-    /// at 0.1. On their balanced synthetic rows VAL log-loss creeps down for 800 to 1,200
-    /// rounds at 0.05 (early stopping on PR-AUC instead stopped at noise: -0.03 VAL PR-AUC);
-    /// at 0.1 half the rounds reach the same VAL PR-AUC, measured over the six setups' cells
-    /// and folds 0-4 (the mean change per cell is in README).
+    /// at 0.1: on their balanced synthetic rows VAL log-loss creeps down for a thousand rounds
+    /// at 0.05, and at 0.1 half the rounds reach the same VAL PR-AUC (docs/performance.md).
     pub fn classifier_for(kind: ClassifierKind, strategy: Strategy) -> ModelSpec {
         match (kind, strategy) {
             (ClassifierKind::Gbm, Strategy::Smote | Strategy::Adasyn) => {

@@ -1,4 +1,4 @@
-//! Imbalance handling, applied to FIT rows only (DESIGN.md §4): class weights, SMOTE, ADASYN and
+//! Imbalance handling, applied to FIT rows only (docs/evaluation.md, "Experiments"): class weights, SMOTE, ADASYN and
 //! random undersampling, following imbalanced-learn's definitions (k = 5 neighbours, classes
 //! brought to 1:1). Run them on z-scored features so distances are meaningful.
 //!

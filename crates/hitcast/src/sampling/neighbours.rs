@@ -17,8 +17,8 @@ use rayon::prelude::*;
 
 use crate::features::FeatureMatrix;
 
-/// Queries screened together (one product of this many rows against the pool; 32 keeps the
-/// products of a block, 15 MB against 58,000 rows, faster to screen than 64 did).
+/// Queries screened together: one product of this many rows against the pool, small enough
+/// to stay in cache while it is screened (docs/performance.md).
 const BLOCK: usize = 32;
 
 /// Candidates kept per query from the screen and measured exactly: the screen's rounding

@@ -1,7 +1,7 @@
 //! Integration tests on the real Spotify Tracks Dataset. Expected figures were computed
 //! independently with pandas 2 (`read_csv`, `drop_duplicates(keep="first")`, `quantile`) and
-//! hashlib; see the comments. The dataset is `$HITCAST_DATA` or `../shared/data/` beside the
-//! repository; these tests fail loudly when it is missing.
+//! hashlib; see the comments. The dataset is `$HITCAST_DATA` or the copy the repository ships
+//! in `data/`; these tests fail loudly when it is missing.
 
 // In a test binary a panic is the failure report, helpers included.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
