@@ -89,14 +89,14 @@ impl ChosenFits {
         let better = self
             .classifier
             .as_ref()
-            .is_none_or(|best| by_val(row.val_pr_auc, best.val).is_gt());
+            .is_none_or(|best| by_val(row.val_figure(), best.val).is_gt());
         if better {
             self.classifier = Some(Kept {
                 cell: row.cell,
                 spec: spec.clone(),
                 seed,
                 rows,
-                val: row.val_pr_auc,
+                val: row.val_figure(),
                 model: model(),
             });
         }

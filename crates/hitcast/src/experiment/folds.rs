@@ -1,5 +1,5 @@
 //! Results over several TEST folds: mean and standard deviation per cell, so configurations can
-//! be compared against the fold-to-fold noise (DESIGN.md §3.7: under ~0.03 PR-AUC on one fold is
+//! be compared against the fold-to-fold noise (docs/evaluation.md, "The protocol": under ~0.03 PR-AUC on one fold is
 //! noise).
 
 use std::collections::BTreeMap;
@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::results::{ResultRow, Results, TaskKind};
+use super::results::{by_val, ResultRow, Results, TaskKind};
 use crate::fsutil::write_atomic;
 use crate::split::Protocol;
 
@@ -53,6 +53,8 @@ pub struct CellSpread {
     pub f1: Option<Spread>,
     /// VAL average precision.
     pub val_pr_auc: Option<Spread>,
+    /// VAL R².
+    pub val_r2: Option<Spread>,
     /// TEST R².
     pub r2: Option<Spread>,
     /// TEST RMSE.
@@ -66,7 +68,8 @@ pub struct FoldsSummary {
     pub protocol: Protocol,
     /// The folds, in order.
     pub folds: Vec<u8>,
-    /// One entry per cell, classifiers by mean VAL PR-AUC, then regressors by mean R².
+    /// One entry per cell: classifiers, then regressors, each best mean VAL figure first (the
+    /// figure cells are chosen by: [`ResultRow::val_figure`]).
     pub cells: Vec<CellSpread>,
 }
 
@@ -82,17 +85,19 @@ impl FoldsSummary {
         let spread = |rows: &[&ResultRow], get: fn(&ResultRow) -> Option<f64>| {
             Spread::of(&rows.iter().filter_map(|r| get(r)).collect::<Vec<_>>())
         };
-        let mut cells: Vec<(TaskKind, CellSpread)> = by_cell
+        let mut cells: Vec<(TaskKind, Option<f64>, CellSpread)> = by_cell
             .into_iter()
             .map(|(cell, rows)| {
                 (
                     rows[0].task(),
+                    spread(&rows, ResultRow::val_figure).map(|s| s.mean),
                     CellSpread {
                         folds: rows.len(),
                         roc_auc: spread(&rows, |r| r.roc_auc),
                         pr_auc: spread(&rows, |r| r.pr_auc),
                         f1: spread(&rows, |r| r.f1),
                         val_pr_auc: spread(&rows, |r| r.val_pr_auc),
+                        val_r2: spread(&rows, |r| r.val_r2),
                         r2: spread(&rows, |r| r.r2),
                         rmse: spread(&rows, |r| r.rmse),
                         cell,
@@ -100,24 +105,16 @@ impl FoldsSummary {
                 )
             })
             .collect();
-        let key = |(task, c): &(TaskKind, CellSpread)| {
-            let score = match task {
-                TaskKind::Classification => c.val_pr_auc,
-                TaskKind::Regression => c.r2,
-            };
-            (
-                *task == TaskKind::Regression,
-                -score.map_or(f64::MIN, |s| s.mean),
-            )
-        };
-        cells.sort_by(|a, b| {
-            let (ka, kb) = (key(a), key(b));
-            ka.0.cmp(&kb.0).then(ka.1.total_cmp(&kb.1))
+        // Classifiers first; within a task, the best VAL figure first.
+        cells.sort_by(|(ta, va, _), (tb, vb, _)| {
+            (*ta == TaskKind::Regression)
+                .cmp(&(*tb == TaskKind::Regression))
+                .then(by_val(*vb, *va))
         });
         FoldsSummary {
             protocol: results.first().map_or(Protocol::Honest, |r| r.protocol),
             folds: results.iter().filter_map(|r| r.fold).collect(),
-            cells: cells.into_iter().map(|(_, c)| c).collect(),
+            cells: cells.into_iter().map(|(_, _, c)| c).collect(),
         }
     }
 
@@ -163,14 +160,15 @@ impl FoldsSummary {
             .filter(|c| c.cell.starts_with("regression/"))
             .collect();
         if !regressors.is_empty() {
-            let _ = writeln!(md, "\n| regressor | folds | R² | RMSE |");
-            let _ = writeln!(md, "|---|--:|--:|--:|");
+            let _ = writeln!(md, "\n| regressor | folds | VAL R² | R² | RMSE |");
+            let _ = writeln!(md, "|---|--:|--:|--:|--:|");
             for c in regressors {
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} |",
                     c.cell.trim_start_matches("regression/"),
                     c.folds,
+                    pm(c.val_r2, 3),
                     pm(c.r2, 3),
                     pm(c.rmse, 2)
                 );
@@ -221,6 +219,31 @@ mod tests {
             ],
             headline: None,
         }
+    }
+
+    #[test]
+    fn regressors_are_ranked_by_val_not_test() {
+        let mut results = fold(0, 0.9, 0.3);
+        results.rows = vec![
+            ResultRow {
+                val_r2: Some(0.30),
+                r2: Some(0.40),
+                ..ResultRow::new("regression/raw/none/linear".parse().unwrap())
+            },
+            ResultRow {
+                val_r2: Some(0.35),
+                r2: Some(0.38),
+                ..ResultRow::new("regression/raw/none/gbm".parse().unwrap())
+            },
+        ];
+        let s = FoldsSummary::new(&[results]);
+        assert_eq!(s.cells[0].cell, "regression/raw/none/gbm");
+        assert!(
+            s.to_markdown()
+                .contains("| raw/none/gbm | 1 | 0.350 ± 0.000 | 0.380 ± 0.000 |"),
+            "{}",
+            s.to_markdown()
+        );
     }
 
     #[test]

@@ -110,6 +110,15 @@ impl ResultRow {
     pub fn task(&self) -> TaskKind {
         self.cell.task()
     }
+
+    /// The VAL figure cells of its task are chosen by: average precision for a classifier, R²
+    /// for a score regressor.
+    pub fn val_figure(&self) -> Option<f64> {
+        match self.task() {
+            TaskKind::Classification => self.val_pr_auc,
+            TaskKind::Regression => self.val_r2,
+        }
+    }
 }
 
 /// A whole grid's results.
@@ -199,7 +208,7 @@ impl Results {
             .iter()
             .filter(|r| r.task() == TaskKind::Classification)
             .collect();
-        ranked.sort_by(|a, b| by_val(b.val_pr_auc, a.val_pr_auc));
+        ranked.sort_by(|a, b| by_val(b.val_figure(), a.val_figure()));
         ranked
     }
 
@@ -215,7 +224,7 @@ impl Results {
             .iter()
             .filter(|r| r.task() == TaskKind::Regression && r.cell.setup() == setup)
             .fold(None, |best: Option<&ResultRow>, r| match best {
-                Some(b) if by_val(r.val_r2, b.val_r2).is_le() => Some(b),
+                Some(b) if by_val(r.val_figure(), b.val_figure()).is_le() => Some(b),
                 _ => Some(r),
             })
     }
