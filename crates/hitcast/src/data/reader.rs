@@ -392,6 +392,9 @@ pub struct ColumnPlan {
     require_track_id: bool,
     /// Rows may leave the seven learned columns empty (files to score, not to train on).
     allow_measured: bool,
+    /// Rows may leave popularity empty (files to score: a catalogue of released tracks and
+    /// new songs).
+    allow_unlabelled: bool,
 }
 
 impl ColumnPlan {
@@ -487,6 +490,7 @@ impl ColumnPlan {
             defaults,
             require_track_id: options.require_track_id,
             allow_measured: !options.require_popularity,
+            allow_unlabelled: !options.require_popularity,
         })
     }
 
@@ -555,6 +559,9 @@ impl ColumnPlan {
                     first_empty_learned.get_or_insert((field, column));
                 }
                 Target::Audio(i, rule) => row.audio[i] = value.number(rule).map_err(fail)?,
+                Target::Popularity(_) if self.allow_unlabelled && value.is_empty() => {
+                    row.popularity = None
+                }
                 // The rule checks 0..=100, so the cast is exact.
                 Target::Popularity(rule) => {
                     row.popularity = Some(value.number(rule).map_err(fail)? as u8)
@@ -1054,6 +1061,15 @@ mod tests {
                     .collect::<Vec<_>>()
                     .join(", ")
             )
+        );
+        // An empty popularity cell: a new song among released tracks when scoring, refused in
+        // training data.
+        let text = format!("{HEADER}\n{}\n", row_with("popularity", ""));
+        let loaded = read(&text, &ReadOptions::default()).unwrap();
+        assert_eq!(loaded.rows[0].popularity, None);
+        assert_eq!(
+            message(&text),
+            "t.csv:2:6: column \"popularity\": missing value (empty field)"
         );
         // An empty id cell: accepted when scoring, refused in training data (see
         // bad_cells_name_file_line_column_and_value).
