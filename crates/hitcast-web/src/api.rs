@@ -15,7 +15,9 @@ use serde_json::{json, Value};
 
 use crate::catalog::CatalogState;
 pub use crate::error::ApiError;
-use crate::track::{read_batch, Batch, FieldError, FormValues, TrackRequest};
+use crate::track::{
+    read_batch, Batch, FieldError, FormValues, TrackRequest, MAX_POINTS, MAX_SIMILAR,
+};
 use crate::{AppState, PriorOutcome};
 
 /// Tracks `GET /api/v1/tracks` lists at most.
@@ -67,19 +69,15 @@ pub async fn predict(
             ),
         }]));
     }
-    let internal = |e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e);
     if adapt_prior {
-        let (scored, outcome) = state
-            .score_adapted(tracks, explain)
-            .await
-            .map_err(internal)?;
+        let (scored, outcome) = state.score_adapted(tracks, explain).await?;
         let prior = match outcome {
             PriorOutcome::Adapted(estimate) => json!({ "adapted": true, "estimate": estimate }),
             PriorOutcome::Refused(reason) => json!({ "adapted": false, "reason": reason }),
         };
         return Ok(Json(json!({ "predictions": scored, "prior": prior })).into_response());
     }
-    let mut scored = state.score(tracks, explain).await.map_err(internal)?;
+    let mut scored = state.score(tracks, explain).await?;
     Ok(if one {
         Json(scored.pop()).into_response()
     } else {
@@ -260,9 +258,6 @@ fn count_field(
     }
 }
 
-/// Points a what-if curve may ask for.
-pub(crate) const MAX_POINTS: usize = 200;
-
 /// `POST /api/v1/what-if`: `{"track": {...}, "feature": NAME, "points": N}` → how the answer
 /// moves along one audio input's range with everything else held: `{"feature", "value" (the
 /// track's own), "points": [{"value", "probability", "popularity", "popularity_low",
@@ -329,9 +324,6 @@ pub async fn what_if(
     Ok(Json(json!({ "feature": feature.name(), "value": own, "points": points })).into_response())
 }
 
-/// Tracks `POST /api/v1/similar` lists at most.
-pub(crate) const MAX_SIMILAR: usize = 100;
-
 /// `POST /api/v1/similar`: `{"track": {...}, "k": 10, "same_genre": false}` → the catalogue's
 /// `k` tracks nearest in sound (see [`crate::catalog::Catalog::similar`]), with their real
 /// popularity: `{"tracks": [{track_id, track_name, artists, album_name, track_genre, popularity,
@@ -387,7 +379,7 @@ pub async fn health() -> Response {
 
 /// `GET /api/openapi.json`.
 pub async fn openapi(State(state): State<Arc<AppState>>) -> Response {
-    Json(crate::openapi::document(&state.limits)).into_response()
+    Json(&state.openapi).into_response()
 }
 
 /// 404 for API paths.

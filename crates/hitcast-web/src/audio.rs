@@ -50,10 +50,7 @@ pub async fn predict_audio(
     let measured = measure(upload).await?;
     let track = track(&measured, song);
     let track_json = track.to_json();
-    let mut scored = state
-        .score(vec![track], explain)
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let mut scored = state.score(vec![track], explain).await?;
     Ok(Json(json!({
         "prediction": scored.pop(),
         "measured": measured_json(&measured),

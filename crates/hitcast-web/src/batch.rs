@@ -20,6 +20,7 @@ use hitcast::data::{Column, DataError, OnError, RawRow, ReadOptions, RowSource};
 use hitcast::predictor::{answer_header, answer_record};
 use tokio::io::AsyncWriteExt as _;
 
+use crate::error::ApiError;
 use crate::AppState;
 
 /// Rows scored, and answers sent, at a time.
@@ -27,32 +28,6 @@ const BATCH_ROWS: usize = 4096;
 
 /// The input columns written after the answers, so a row can be told by its name.
 const KEEP: [Column; 2] = [Column::TrackName, Column::Artists];
-
-/// Why a file was not scored: the status and a sentence for the person who sent it.
-#[derive(Debug)]
-pub struct Refusal {
-    status: StatusCode,
-    message: String,
-}
-
-impl Refusal {
-    fn new(status: StatusCode, message: impl Into<String>) -> Refusal {
-        Refusal {
-            status,
-            message: message.into(),
-        }
-    }
-
-    /// The status.
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// The sentence.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
 
 /// An uploaded file on disk, in a folder of its own that is removed with it.
 struct Upload {
@@ -70,23 +45,23 @@ impl Drop for Upload {
 
 /// Scores the file of a `multipart/form-data` request: the answers as a streamed CSV download,
 /// or why not.
-pub async fn score_upload(state: Arc<AppState>, request: Request) -> Result<Response, Refusal> {
+pub async fn score_upload(state: Arc<AppState>, request: Request) -> Result<Response, ApiError> {
     // Held until the last answer is sent.
     let permit = state
         .batch_permits
         .clone()
         .acquire_owned()
         .await
-        .map_err(|_| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping"))?;
+        .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping"))?;
     let upload = receive(request, &state).await?;
     let checked = {
         let path = upload.path.clone();
         tokio::task::spawn_blocking(move || check(&path))
             .await
-            .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+            .map_err(ApiError::internal)?
     };
     if let Err(e) = checked {
-        return Err(Refusal::new(
+        return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             named(&e.to_string(), &upload),
         ));
@@ -103,9 +78,11 @@ pub async fn score_upload(state: Arc<AppState>, request: Request) -> Result<Resp
     // Two batches of answers in flight at most: the scorer waits for the client.
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
     tokio::task::spawn_blocking(move || {
-        let failed = |e: String| std::io::Error::other(named(&e, &upload));
         if let Err(e) = stream_answers(&state, &upload.path, &sender) {
-            let _ = sender.blocking_send(Err(failed(e)));
+            // The answer has begun: the client sees the download break off; the log says why.
+            let e = named(&e, &upload);
+            tracing::error!("a file's answers stopped: {e}");
+            let _ = sender.blocking_send(Err(std::io::Error::other(e)));
         }
         drop(upload);
         drop(permit);
@@ -132,10 +109,10 @@ fn named(message: &str, upload: &Upload) -> String {
 }
 
 /// Copies the part `file` of the request to a temporary file as it arrives.
-async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, Refusal> {
+async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, ApiError> {
     let limit = state.limits.batch_file_bytes;
     let too_large = || {
-        Refusal::new(
+        ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!(
                 "the file is over the server's limit of {} MB (hitcast serve --batch-file-limit)",
@@ -144,7 +121,7 @@ async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, Refu
         )
     };
     let mut multipart = Multipart::from_request(request, state).await.map_err(|e| {
-        Refusal::new(
+        ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!("send the file as multipart/form-data, in a part named file ({e})"),
         )
@@ -155,7 +132,7 @@ async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, Refu
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(e) => return Err(Refusal::new(e.status(), e.body_text())),
+            Err(e) => return Err(ApiError::new(e.status(), e.body_text())),
         };
         if field.name() != Some("file") {
             continue;
@@ -170,12 +147,7 @@ async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, Refu
             std::process::id(),
             UPLOADS.fetch_add(1, Ordering::Relaxed)
         ));
-        let fail = |e: std::io::Error| {
-            Refusal::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("cannot keep the upload: {e}"),
-            )
-        };
+        let fail = |e: std::io::Error| ApiError::internal(format!("cannot keep the upload: {e}"));
         std::fs::create_dir_all(&dir).map_err(fail)?;
         let path = dir.join("upload");
         let upload = Upload { dir, path, name };
@@ -193,19 +165,19 @@ async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, Refu
                 }
                 Ok(None) => break,
                 Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-                Err(e) => return Err(Refusal::new(e.status(), e.body_text())),
+                Err(e) => return Err(ApiError::new(e.status(), e.body_text())),
             }
         }
         file.flush().await.map_err(fail)?;
         if written == 0 {
-            return Err(Refusal::new(
+            return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 format!("{}: the file is empty", upload.name),
             ));
         }
         return Ok(upload);
     }
-    Err(Refusal::new(
+    Err(ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         "no file: send the tracks in a part named file (CSV, CSV.gz or Parquet)",
     ))

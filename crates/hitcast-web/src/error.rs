@@ -11,8 +11,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use std::sync::Arc;
+
 use crate::track::FieldError;
-use crate::Limits;
+use crate::{AppState, Limits};
 
 /// An error answer of the API.
 #[derive(Debug)]
@@ -63,7 +65,7 @@ impl ApiError {
         }
     }
 
-    /// A 500: the cause goes to the log, the client gets a plain sentence (STYLE.md: internal
+    /// A 500: the cause goes to the log, the client gets a plain sentence (internal
     /// error text is not sent).
     pub(crate) fn internal(cause: impl std::fmt::Display) -> ApiError {
         tracing::error!("internal error: {cause}");
@@ -94,7 +96,7 @@ impl From<BytesRejection> for ApiError {
 
 /// Middleware (outermost): gives a body to an error answer that has none.
 pub(crate) async fn fill_empty(
-    State(limits): State<Limits>,
+    State(state): State<Arc<AppState>>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -111,8 +113,8 @@ pub(crate) async fn fill_empty(
         .get(header::ALLOW)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-        .or_else(|| documented_methods(&path, &limits));
-    let message = message(status, &method, &path, allow.as_deref(), &limits);
+        .or_else(|| documented_methods(&state.openapi, &path));
+    let message = message(status, &method, &path, allow.as_deref(), &state.limits);
     let mut filled = if path.starts_with("/api/") {
         ApiError::new(status, message).into_response()
     } else {
@@ -125,8 +127,7 @@ pub(crate) async fn fill_empty(
 }
 
 /// The methods the OpenAPI document lists for `path`, as an `Allow` header writes them.
-fn documented_methods(path: &str, limits: &Limits) -> Option<String> {
-    let doc = crate::openapi::document(limits);
+fn documented_methods(doc: &serde_json::Value, path: &str) -> Option<String> {
     let methods: Vec<String> = doc["paths"][path]
         .as_object()?
         .keys()

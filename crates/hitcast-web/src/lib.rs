@@ -23,7 +23,7 @@
 //! [`Limits::audio_bytes`]), batch length, concurrency (audio files measured at once:
 //! [`Limits::audio_concurrency`]) and time.
 //!
-//! Kept out of the core crate so that the library builds without a web stack (DESIGN.md §6).
+//! Kept out of the core crate so that the library builds without a web stack (see docs/ARCHITECTURE.md).
 
 pub mod api;
 mod audio;
@@ -33,6 +33,7 @@ mod error;
 mod openapi;
 pub mod pages;
 pub mod score;
+mod trace;
 pub mod track;
 
 use std::future::Future;
@@ -54,6 +55,7 @@ use tower::limit::ConcurrencyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use catalog::{Catalog, LazyCatalog};
+use error::ApiError;
 use pages::Typical;
 use score::Scored;
 use track::TrackRequest;
@@ -168,6 +170,8 @@ pub struct AppState {
     audio_permits: tokio::sync::Semaphore,
     /// One permit a file of tracks being received or scored ([`Limits::batch_files`]).
     batch_permits: Arc<tokio::sync::Semaphore>,
+    /// The API's OpenAPI document, built once: it depends on the limits only.
+    openapi: serde_json::Value,
 }
 
 impl AppState {
@@ -179,7 +183,9 @@ impl AppState {
         limits: Limits,
     ) -> Result<AppState, WebError> {
         let typical = Typical::of(&predictor);
+        let openapi = openapi::document(&limits);
         Ok(AppState {
+            openapi,
             predictor,
             typical,
             catalog,
@@ -192,11 +198,12 @@ impl AppState {
 
     /// Scores tracks: a few with an exact method in place (tens of microseconds), the rest off
     /// the async threads (a sampled explanation takes tens of milliseconds; 10,000 tracks, ten).
+    /// A failure is a 500 whose cause goes to the log ([`ApiError::internal`]).
     async fn score(
         self: &Arc<Self>,
         tracks: Vec<TrackRequest>,
         explain: bool,
-    ) -> Result<Vec<Scored>, String> {
+    ) -> Result<Vec<Scored>, ApiError> {
         self.score_with(&self.predictor, tracks, explain).await
     }
 
@@ -207,7 +214,7 @@ impl AppState {
         self: &Arc<Self>,
         tracks: Vec<TrackRequest>,
         explain: bool,
-    ) -> Result<(Vec<Scored>, PriorOutcome), String> {
+    ) -> Result<(Vec<Scored>, PriorOutcome), ApiError> {
         let state = Arc::clone(self);
         let (tracks, outcome) = tokio::task::spawn_blocking(move || {
             let mut evidence = state.predictor.evidence();
@@ -217,11 +224,8 @@ impl AppState {
             gathered.map(|()| (tracks, state.predictor.estimate_prior(&evidence)))
         })
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| {
-            tracing::error!("scoring failed: {e}");
-            "the model could not answer for these tracks".to_owned()
-        })?;
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
         match outcome {
             Ok(estimate) => {
                 let adapted = self.predictor.clone().with_prior(estimate.estimate);
@@ -240,35 +244,26 @@ impl AppState {
         predictor: &Predictor,
         tracks: Vec<TrackRequest>,
         explain: bool,
-    ) -> Result<Vec<Scored>, String> {
+    ) -> Result<Vec<Scored>, ApiError> {
         let sampled = explain && predictor.explanations_sample();
         let samples = self.limits.explanation_samples;
-        // The cause goes to the log; the caller gets a plain sentence (STYLE.md: 500s).
-        let failed = |e: String| {
-            tracing::error!("scoring failed: {e}");
-            "the model could not answer for these tracks".to_owned()
-        };
         if tracks.len() <= INLINE_TRACKS && !sampled {
-            return score::score(predictor, &tracks, explain, samples)
-                .map_err(|e| failed(e.to_string()));
+            return score::score(predictor, &tracks, explain, samples).map_err(ApiError::internal);
         }
         // A copy of the predictor is two pointers and flags: its models are shared.
         let predictor = predictor.clone();
-        tokio::task::spawn_blocking(move || {
-            score::score(&predictor, &tracks, explain, samples).map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|r| r)
-        .map_err(failed)
+        tokio::task::spawn_blocking(move || score::score(&predictor, &tracks, explain, samples))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)
     }
 
     /// Scores and explains one track.
-    async fn score_one(self: &Arc<Self>, track: TrackRequest) -> Result<Scored, String> {
+    async fn score_one(self: &Arc<Self>, track: TrackRequest) -> Result<Scored, ApiError> {
         self.score(vec![track], true)
             .await?
             .pop()
-            .ok_or_else(|| "no prediction came back".to_owned())
+            .ok_or_else(|| ApiError::internal("no prediction came back"))
     }
 }
 
@@ -330,13 +325,15 @@ pub fn router(state: Arc<AppState>) -> Router {
                         limits.batch_file_bytes.saturating_add(64 << 10),
                     )),
                 )
-                .with_state(state),
+                .with_state(state.clone()),
         )
         .layer(ConcurrencyLimitLayer::new(limits.concurrency))
         .layer(axum::middleware::from_fn_with_state(
-            limits,
+            state,
             error::fill_empty,
         ))
+        .layer(trace::layer())
+        .layer(axum::middleware::from_fn(trace::request_id))
 }
 
 async fn not_found(uri: Uri) -> Response {

@@ -253,7 +253,7 @@ pub fn document(limits: &Limits) -> Value {
                                 "properties": {
                                     "track": { "$ref": "#/components/schemas/Track" },
                                     "feature": { "type": "string", "enum": Column::AUDIO.iter().map(|c| c.name()).collect::<Vec<_>>() },
-                                    "points": { "type": "integer", "minimum": 2, "maximum": crate::api::MAX_POINTS, "default": 25,
+                                    "points": { "type": "integer", "minimum": 2, "maximum": crate::track::MAX_POINTS, "default": 25,
                                                 "description": "values over the range the model saw in training; coded inputs (key, mode, time_signature, explicit) take every code" }
                                 } },
                             "example": { "track": example_track(), "feature": "danceability", "points": 25 }
@@ -284,7 +284,7 @@ pub fn document(limits: &Limits) -> Value {
                             "schema": { "type": "object", "additionalProperties": false, "required": ["track"],
                                 "properties": {
                                     "track": { "$ref": "#/components/schemas/Track" },
-                                    "k": { "type": "integer", "minimum": 1, "maximum": crate::api::MAX_SIMILAR, "default": 10 },
+                                    "k": { "type": "integer", "minimum": 1, "maximum": crate::track::MAX_SIMILAR, "default": 10 },
                                     "same_genre": { "type": "boolean", "default": false, "description": "only tracks sharing one of the track's genres" }
                                 } },
                             "example": { "track": example_track(), "k": 5 }

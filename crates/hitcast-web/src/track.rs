@@ -10,6 +10,10 @@ use serde_json::Value;
 pub const MAX_GENRES: usize = 32;
 /// The longest text field accepted, in characters.
 pub const MAX_TEXT: usize = 1000;
+/// Points a what-if curve may ask for.
+pub const MAX_POINTS: usize = 200;
+/// Tracks `POST /api/v1/similar` lists at most.
+pub const MAX_SIMILAR: usize = 100;
 
 /// One checked track.
 #[derive(Clone, Debug, PartialEq)]

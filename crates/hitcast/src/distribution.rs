@@ -286,7 +286,7 @@ impl DistributionModel {
     }
 
     /// A model of constant scale with the given atoms on both sides, for tests.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fixtures"))]
     pub fn constant(atoms: Vec<f64>, levels: [f64; 2], label: u8) -> DistributionModel {
         DistributionModel {
             scale: Scale::Constant,

@@ -1,6 +1,6 @@
 //! hitcast: predict how popular a Spotify track will be from its audio features and genres.
 //!
-//! The pipeline runs one way (DESIGN.md §1):
+//! The pipeline runs one way (docs/ARCHITECTURE.md):
 //!
 //! | stage | module | main types |
 //! |---|---|---|
@@ -57,5 +57,9 @@ pub mod text;
 pub mod training;
 pub mod words;
 
-#[cfg(test)]
-mod testutil;
+/// A small trained model and its table, for tests here and in the crates above
+/// (feature `fixtures`).
+#[cfg(any(test, feature = "fixtures"))]
+#[doc(hidden)]
+#[allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+pub mod testutil;

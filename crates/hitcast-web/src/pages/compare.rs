@@ -80,7 +80,7 @@ pub async fn compare(State(state): State<Arc<AppState>>, RawQuery(query): RawQue
                             steps,
                         });
                     }
-                    Err(e) => notes.push(format!("{name}: {e}")),
+                    Err(e) => notes.push(format!("{name}: {}", e.message())),
                 }
             }
             Err(message) => notes.push(format!("Scenario {}: {message}", i + 1)),

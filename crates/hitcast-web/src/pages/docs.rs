@@ -18,7 +18,7 @@ use crate::AppState;
 
 /// `GET /api/docs`.
 pub async fn docs(State(state): State<Arc<AppState>>) -> Response {
-    let doc = crate::openapi::document(&state.limits);
+    let doc = &state.openapi;
     // One router for every example: the app's own routes and limits.
     let router = crate::router(state.clone());
     let mut answers = Vec::new();

@@ -168,7 +168,7 @@ pub async fn predict_get(
     let shown = loaded.as_ref().and(found.tracks.first());
     let result = match state.score_one(track.clone()).await {
         Ok(s) => result_panel(&state, track, &s, shown),
-        Err(e) => error_panel(&e),
+        Err(e) => error_panel(e.message()),
     };
     if found.tracks.len() < 2 {
         found = Search::default();
@@ -299,11 +299,7 @@ async fn answer(
                     Vec::new(),
                     result_panel(state, &track, &s, found.as_ref()),
                 ),
-                Err(e) => (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Vec::new(),
-                    error_panel(&e),
-                ),
+                Err(e) => (e.status(), Vec::new(), error_panel(e.message())),
             }
         }
         Err(errors) => {

@@ -1,0 +1,351 @@
+//! The router in-process (`tower::ServiceExt::oneshot`, no socket): every route with its
+//! success and its refusals, over the core's small trained model and its 200-track table. The
+//! process tests in `crates/hitcast-cli/tests/it/serve.rs` run the real server on the real
+//! model; these pin each route's status, content type and body shape in milliseconds.
+
+// In a test binary a panic is the failure report, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use hitcast::predictor::Predictor;
+use hitcast_web::{router, AppState, Catalog, LazyCatalog, Limits};
+use serde_json::{json, Value};
+use tower::ServiceExt as _;
+
+fn app() -> Router {
+    let (artifact, tracks) = hitcast::testutil::fixture();
+    let predictor = Predictor::new(artifact).unwrap();
+    let catalog = LazyCatalog::ready(Catalog::new(tracks, true));
+    let limits = Limits {
+        body_bytes: 16 << 10,
+        ..Limits::default()
+    };
+    router(Arc::new(
+        AppState::new(predictor, catalog, None, limits).unwrap(),
+    ))
+}
+
+/// A track the fixture's model takes: genre "a", every audio column in its range.
+fn track() -> Value {
+    json!({
+        "artists": "a1", "album_name": "", "track_name": "song 1", "track_genre": "a",
+        "duration_ms": 200000, "explicit": false, "danceability": 0.5, "energy": 0.5, "key": 5,
+        "loudness": -7.0, "mode": 1, "speechiness": 0.05, "acousticness": 0.2,
+        "instrumentalness": 0.0, "liveness": 0.1, "valence": 0.5, "tempo": 120.0,
+        "time_signature": 4
+    })
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+}
+
+async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Answer {
+    let mut request = Request::builder().method(method).uri(uri);
+    if !content_type.is_empty() {
+        request = request.header(header::CONTENT_TYPE, content_type);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let (parts, body) = response.into_parts();
+    Answer {
+        status: parts.status,
+        headers: parts.headers,
+        body: axum::body::to_bytes(body, usize::MAX).await.unwrap(),
+    }
+}
+
+async fn get(app: &Router, uri: &str) -> Answer {
+    call(app, Method::GET, uri, "", Vec::new()).await
+}
+
+async fn post_json(app: &Router, uri: &str, body: &Value) -> Answer {
+    call(
+        app,
+        Method::POST,
+        uri,
+        "application/json",
+        body.to_string().into_bytes(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn every_page_and_asset_answers_with_its_type() {
+    let app = app();
+    for (uri, kind) in [
+        ("/", "text/html"),
+        ("/predict", "text/html"),
+        ("/predict?q=song+1", "text/html"),
+        ("/compare", "text/html"),
+        ("/api/docs", "text/html"),
+        ("/assets/app.css", "text/css"),
+        ("/assets/app.js", "text/javascript"),
+    ] {
+        let a = get(&app, uri).await;
+        assert_eq!(a.status, StatusCode::OK, "{uri}: {}", a.text());
+        assert!(
+            a.content_type().starts_with(kind),
+            "{uri}: {}",
+            a.content_type()
+        );
+    }
+    // Without a report, Explore and Models say how to get one.
+    for uri in ["/explore", "/models"] {
+        let a = get(&app, uri).await;
+        assert_eq!(a.status, StatusCode::OK, "{uri}");
+        assert!(a.text().contains("--report"), "{uri}: {}", a.text());
+    }
+    let a = get(&app, "/nowhere").await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert!(a.content_type().starts_with("text/html"));
+    assert!(a.text().contains("/nowhere"));
+}
+
+#[tokio::test]
+async fn the_form_answers_and_names_its_bad_fields() {
+    let app = app();
+    let form = |pairs: &[(&str, &str)]| {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+            .into_bytes()
+    };
+    let t = track();
+    let mut pairs: Vec<(String, String)> = t
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let name = if k == "track_genre" {
+                "genres".to_owned()
+            } else {
+                k.clone()
+            };
+            (name, text)
+        })
+        .filter(|(k, _)| k != "duration_ms")
+        .collect();
+    // The form takes a length in minutes and seconds.
+    pairs.extend([
+        ("duration_min".to_owned(), "3".to_owned()),
+        ("duration_sec".to_owned(), "20".to_owned()),
+    ]);
+    let borrowed: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let form_type = "application/x-www-form-urlencoded";
+    let a = call(&app, Method::POST, "/predict", form_type, form(&borrowed)).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert!(a.text().contains("chance"), "{}", a.text());
+    let a = call(
+        &app,
+        Method::POST,
+        "/predict/result",
+        form_type,
+        form(&borrowed),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    // A value out of its range: 422, the field named on the page.
+    for (k, v) in &mut pairs {
+        if k == "danceability" {
+            *v = "2".to_owned();
+        }
+    }
+    let borrowed: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let a = call(&app, Method::POST, "/predict", form_type, form(&borrowed)).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(a.text().contains("danceability"), "{}", a.text());
+}
+
+#[tokio::test]
+async fn the_api_scores_explains_and_lists() {
+    let app = app();
+    let a = post_json(&app, "/api/v1/predict?explain=true", &track()).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let p = a.json();
+    let chance = p["probability"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&chance), "{p}");
+    assert!(p["explanation"].is_object(), "{p}");
+    let batch = json!({ "tracks": [track(), track()] });
+    let a = post_json(&app, "/api/v1/predict?explain=false", &batch).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let answers = a.json()["predictions"].as_array().unwrap().clone();
+    assert_eq!(answers.len(), 2);
+    assert_eq!(answers[0]["probability"].as_f64(), Some(chance));
+
+    let a = get(&app, "/api/v1/model").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.json().is_object());
+    let a = get(&app, "/api/v1/tracks?q=song+12").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert!(a.text().contains("song 12"), "{}", a.text());
+
+    let what_if = json!({ "track": track(), "feature": "danceability", "points": 5 });
+    let a = post_json(&app, "/api/v1/what-if", &what_if).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    // Five points along the range, and the track's own value.
+    let values: Vec<f64> = a.json()["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["value"].as_f64().unwrap())
+        .collect();
+    assert_eq!(values, [0.0, 0.225, 0.45, 0.5, 0.675, 0.9], "{}", a.text());
+    let a = post_json(
+        &app,
+        "/api/v1/similar",
+        &json!({ "track": track(), "k": 3 }),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(
+        a.json()["tracks"].as_array().map(Vec::len),
+        Some(3),
+        "{}",
+        a.text()
+    );
+
+    let a = get(&app, "/api/openapi.json").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.json()["openapi"].as_str().unwrap().starts_with("3."));
+    let a = get(&app, "/healthz").await;
+    assert_eq!(a.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_api_refuses_with_a_json_sentence() {
+    let app = app();
+    let refused = |a: &Answer, status: StatusCode, words: &str| {
+        assert_eq!(a.status, status, "{}", a.text());
+        assert!(
+            a.content_type().starts_with("application/json"),
+            "{}",
+            a.content_type()
+        );
+        let error = a.json()["error"].as_str().unwrap_or_default().to_owned();
+        assert!(error.contains(words), "{error}");
+    };
+    // A value out of its range: 422 naming the field.
+    let mut bad = track();
+    bad["danceability"] = json!(2.0);
+    let a = post_json(&app, "/api/v1/predict", &bad).await;
+    refused(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid field");
+    assert_eq!(
+        a.json()["errors"][0]["field"],
+        "danceability",
+        "{}",
+        a.text()
+    );
+    // Not JSON: 415.
+    let body = track().to_string().into_bytes();
+    let a = call(&app, Method::POST, "/api/v1/predict", "text/plain", body).await;
+    refused(&a, StatusCode::UNSUPPORTED_MEDIA_TYPE, "application/json");
+    // Over the body limit: 413.
+    let big = json!({ "tracks": vec![track(); 100] });
+    let a = post_json(&app, "/api/v1/predict", &big).await;
+    refused(&a, StatusCode::PAYLOAD_TOO_LARGE, "limit");
+    // A method the route does not take: 405 with Allow.
+    let a = get(&app, "/api/v1/predict").await;
+    refused(&a, StatusCode::METHOD_NOT_ALLOWED, "POST");
+    assert_eq!(a.headers[header::ALLOW], "POST");
+    // Not audio: 415.
+    let a = call(
+        &app,
+        Method::POST,
+        "/api/v1/predict/audio",
+        "text/plain",
+        b"hello".to_vec(),
+    )
+    .await;
+    refused(&a, StatusCode::UNSUPPORTED_MEDIA_TYPE, "");
+    // No such route.
+    let a = get(&app, "/api/v1/nothing").await;
+    refused(&a, StatusCode::NOT_FOUND, "/api/v1/nothing");
+}
+
+#[tokio::test]
+async fn a_file_of_tracks_comes_back_as_a_csv() {
+    let app = app();
+    let header_line = "track_id,artists,album_name,track_name,popularity,duration_ms,explicit,danceability,energy,key,loudness,mode,speechiness,acousticness,instrumentalness,liveness,valence,tempo,time_signature,track_genre";
+    let csv = format!(
+        "{header_line}\nx1,a1,,song 1,,200000,False,0.5,0.5,5,-7,1,0.05,0.2,0,0.1,0.5,120,4,a\n"
+    );
+    let boundary = "hitcastboundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"mine.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    );
+    let a = call(
+        &app,
+        Method::POST,
+        "/predict/batch",
+        &format!("multipart/form-data; boundary={boundary}"),
+        body.into_bytes(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert!(a.content_type().starts_with("text/csv"));
+    assert!(a.headers[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .contains("mine.predictions.csv"));
+    assert_eq!(a.text().lines().count(), 2, "{}", a.text());
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id() {
+    let app = app();
+    let a = get(&app, "/healthz").await;
+    let first = a.headers["x-request-id"].to_str().unwrap().to_owned();
+    let b = get(&app, "/nowhere").await;
+    assert_ne!(b.headers["x-request-id"].to_str().unwrap(), first);
+    // A client's own id is kept, so a request can be followed across services.
+    let request = Request::get("/healthz")
+        .header("x-request-id", "proxy-7")
+        .body(Body::empty())
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    assert_eq!(response.headers()["x-request-id"], "proxy-7");
+}
