@@ -1,0 +1,172 @@
+//! One cell fitted and measured: a classifier (VAL picks its F1 threshold, TEST is scored) or
+//! a score regressor, with the parameters a cell runs with.
+
+use std::time::Instant;
+
+use super::{Cell, ExperimentError, Prepared, ResultRow};
+use crate::metrics::{
+    average_precision, best_f1_threshold, ClassificationMetrics, RegressionMetrics,
+};
+use crate::models::{Classifier, ClassifierKind, FittedClassifier, ModelSpec, Regressor, TrainSet};
+use crate::sampling::Strategy;
+
+pub(crate) fn classify(
+    cell: Cell,
+    spec: &ModelSpec,
+    train: &TrainSet,
+    val: &TrainSet,
+    data: &Prepared,
+    seed: u64,
+    fitted: &[&FittedClassifier],
+) -> Result<(ResultRow, FittedClassifier), ExperimentError> {
+    let name = cell.to_string();
+    let model_error = ExperimentError::model(&name);
+    let metric_error = ExperimentError::metric(&name);
+    let start = Instant::now();
+    let model = spec
+        .fit_classifier_reusing(train, Some(val), seed, fitted)
+        .map_err(model_error)?;
+    let fit_seconds = start.elapsed().as_secs_f64();
+    let val_labels: Vec<bool> = data.val_y.iter().map(|&y| y > 0.5).collect();
+    let val_scores = model.predict_proba(&data.val_x);
+    let threshold = best_f1_threshold(&val_scores, &val_labels).map_err(metric_error)?;
+    let val_pr_auc = average_precision(&val_scores, &val_labels).map_err(metric_error)?;
+    let start = Instant::now();
+    let test_scores = model.predict_proba(&data.test_x);
+    let predict_seconds = start.elapsed().as_secs_f64();
+    let m = ClassificationMetrics::new(&test_scores, &data.test_labels, threshold.value)
+        .map_err(metric_error)?;
+    Ok((
+        ResultRow {
+            params: spec.params_json(),
+            roc_auc: Some(m.roc_auc),
+            pr_auc: Some(m.pr_auc),
+            f1: Some(m.f1),
+            precision: Some(m.precision),
+            recall: Some(m.recall),
+            accuracy: Some(m.accuracy),
+            balanced_accuracy: Some(m.balanced_accuracy),
+            threshold: Some(threshold.value),
+            val_pr_auc: Some(val_pr_auc),
+            val_f1: Some(threshold.f1),
+            fit_seconds,
+            predict_seconds,
+            rows_fit: train.y.len(),
+            rounds: model.rounds(),
+            ..ResultRow::new(cell)
+        },
+        model,
+    ))
+}
+
+pub(crate) fn regress(
+    cell: Cell,
+    spec: &ModelSpec,
+    data: &Prepared,
+    seed: u64,
+) -> Result<ResultRow, ExperimentError> {
+    let name = &cell.to_string();
+    let train = TrainSet::new(&data.fit_x, &data.fit_score);
+    let val = TrainSet::new(&data.val_x, &data.val_score);
+    let start = Instant::now();
+    let model = spec
+        .fit_regressor(&train, Some(&val), seed)
+        .map_err(ExperimentError::model(name))?;
+    let fit_seconds = start.elapsed().as_secs_f64();
+    let val_m = RegressionMetrics::new(&model.predict(&data.val_x), &data.val_score)
+        .map_err(ExperimentError::metric(name))?;
+    let start = Instant::now();
+    let predicted = model.predict(&data.test_x);
+    let predict_seconds = start.elapsed().as_secs_f64();
+    let m = RegressionMetrics::new(&predicted, &data.test_score)
+        .map_err(ExperimentError::metric(name))?;
+    let row = ResultRow {
+        params: spec.params_json(),
+        r2: Some(m.r2),
+        rmse: Some(m.rmse),
+        mae: Some(m.mae),
+        val_r2: Some(val_m.r2),
+        fit_seconds,
+        predict_seconds,
+        rows_fit: train.y.len(),
+        rounds: model.rounds(),
+        ..ResultRow::new(cell)
+    };
+    Ok(row)
+}
+
+/// The parameters of an untuned classifier cell: the family's defaults for rows resampled by
+/// `strategy` ([`ModelSpec::classifier_for`]) with each `--param` of the family applied.
+/// `experiment` and `train` both take a cell's parameters from here, so `train --fits` finds
+/// the grid's fit.
+pub fn classifier_spec(
+    kind: ClassifierKind,
+    strategy: Strategy,
+    params: &[(String, String, String)],
+) -> Result<ModelSpec, ExperimentError> {
+    with_params(
+        ModelSpec::classifier_for(kind, strategy),
+        kind.name(),
+        params,
+    )
+}
+
+/// `spec` with each of `params` (`--param FAMILY.KEY=VALUE`) of `family` applied, in order.
+pub(crate) fn with_params(
+    mut spec: ModelSpec,
+    family: &str,
+    params: &[(String, String, String)],
+) -> Result<ModelSpec, ExperimentError> {
+    for (_, key, value) in params.iter().filter(|(f, _, _)| f == family) {
+        spec = spec
+            .with_param(key, value)
+            .map_err(ExperimentError::model(&format!(
+                "--param {family}.{key}={value}"
+            )))?;
+    }
+    Ok(spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cells_parameters_are_its_strategys_defaults_with_the_params_on_top() {
+        let rate = |spec: ModelSpec| match spec {
+            ModelSpec::Boosting(p) => (p.learning_rate, p.max_depth),
+            other => panic!("{other:?}"),
+        };
+        let param = |key: &str, value: &str| ("gbm".to_owned(), key.to_owned(), value.to_owned());
+        let gbm = ClassifierKind::Gbm;
+        assert_eq!(
+            rate(classifier_spec(gbm, Strategy::None, &[]).unwrap()),
+            (0.05, 6)
+        );
+        assert_eq!(
+            rate(classifier_spec(gbm, Strategy::Smote, &[]).unwrap()),
+            (0.1, 6)
+        );
+        // Another parameter keeps the strategy's rate; a rate given wins.
+        let depth = [param("max_depth", "4")];
+        assert_eq!(
+            rate(classifier_spec(gbm, Strategy::Adasyn, &depth).unwrap()),
+            (0.1, 4)
+        );
+        let given = [param("learning_rate", "0.07"), param("max_depth", "4")];
+        assert_eq!(
+            rate(classifier_spec(gbm, Strategy::Smote, &given).unwrap()),
+            (0.07, 4)
+        );
+        // Other families' params do not touch it; a bad value is named.
+        let rf = [("rf".to_owned(), "n_trees".to_owned(), "10".to_owned())];
+        assert_eq!(
+            classifier_spec(gbm, Strategy::Weights, &rf).unwrap(),
+            ModelSpec::classifier(gbm)
+        );
+        let err = classifier_spec(gbm, Strategy::Smote, &[param("learning_rate", "2")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--param gbm.learning_rate=2"), "{err}");
+    }
+}

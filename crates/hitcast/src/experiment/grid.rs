@@ -1,0 +1,264 @@
+//! The grid: every cell of a [`GridConfig`], run in order over the prepared setups, each
+//! result reported as it finishes.
+
+use std::time::Instant;
+
+use super::{
+    classifier_spec, classify, prepare, regress, targets, tune, with_params, Cell, ChosenFits,
+    Event, ExperimentError, GridConfig, ResultRow, Results, StrategyRows,
+};
+use crate::data::Tracks;
+use crate::features::{select, OutlierSetup};
+use crate::models::side_by_side;
+use crate::models::{ClassifierKind, FittedClassifier, ModelSpec, RegressorKind, TrainSet};
+use crate::split::Split;
+
+/// Runs the grid on `tracks` (collapsed, or raw rows for the seed protocol) under `split`.
+pub fn run(
+    tracks: &Tracks,
+    split: &Split,
+    config: &GridConfig,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Results, ExperimentError> {
+    run_grid(tracks, split, config, false, on_event).map(|(results, _)| results)
+}
+
+/// [`run`], keeping the fitted models of the chosen cells (for `hitcast train --fits`).
+pub fn run_keeping_fits(
+    tracks: &Tracks,
+    split: &Split,
+    config: &GridConfig,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<(Results, ChosenFits), ExperimentError> {
+    run_grid(tracks, split, config, true, on_event)
+}
+
+/// The grid; with `keep`, the chosen cells' models too (only then are the prepared rows
+/// hashed and the best models copied as the cells finish).
+fn run_grid(
+    tracks: &Tracks,
+    split: &Split,
+    config: &GridConfig,
+    keep: bool,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<(Results, ChosenFits), ExperimentError> {
+    let started = Instant::now();
+    let mut chosen = ChosenFits::default();
+    let (labels, popularity) = targets(tracks, config.threshold)?;
+    let cells = config.cells();
+    if cells.is_empty() {
+        return Err(ExperimentError::NothingSelected(config.only.clone()));
+    }
+    on_event(Event::Planned(cells.len()));
+
+    // Tuning (on the raw setup without resampling) fixes each family's parameters for the grid.
+    let mut classifier_specs: Vec<(ClassifierKind, ModelSpec)> = config
+        .classifiers
+        .iter()
+        .map(|&k| (k, ModelSpec::classifier(k)))
+        .collect();
+    let mut regressor_specs: Vec<(RegressorKind, ModelSpec)> = config
+        .regressors
+        .iter()
+        .map(|&k| (k, ModelSpec::regressor(k)))
+        .collect();
+    for (family, _, _) in &config.params {
+        let mut known = ClassifierKind::ALL
+            .iter()
+            .map(|k| k.name())
+            .chain(RegressorKind::ALL.iter().map(|k| k.name()));
+        if !known.any(|k| k == family) {
+            return Err(ExperimentError::UnknownFamily(family.clone()));
+        }
+    }
+    for (kind, spec) in &mut classifier_specs {
+        *spec = with_params(spec.clone(), kind.name(), &config.params)?;
+    }
+    for (kind, spec) in &mut regressor_specs {
+        *spec = with_params(spec.clone(), kind.name(), &config.params)?;
+    }
+    // Kept for the grid's raw setup, so tuning does not make the grid prepare it twice.
+    let mut raw_prepared = None;
+    if let Some(tune) = &config.tune {
+        let base = prepare(
+            tracks,
+            split,
+            &labels,
+            &popularity,
+            OutlierSetup::Raw,
+            config.features,
+            &config.drop,
+        )?;
+        for (kind, spec) in &mut classifier_specs {
+            if cells
+                .iter()
+                .any(|c| matches!(c, Cell::Classifier { model, .. } if model == kind))
+            {
+                *spec = tune::tune_classifier(
+                    *kind,
+                    spec.clone(),
+                    &TrainSet::new(&base.fit_x, &base.fit_y),
+                    &TrainSet::new(&base.val_x, &base.val_y),
+                    tune,
+                    config.seed,
+                    on_event,
+                )?;
+            }
+        }
+        for (kind, spec) in &mut regressor_specs {
+            if cells
+                .iter()
+                .any(|c| matches!(c, Cell::Regressor { model, .. } if model == kind))
+            {
+                *spec = tune::tune_regressor(
+                    *kind,
+                    spec.clone(),
+                    &TrainSet::new(&base.fit_x, &base.fit_score),
+                    &TrainSet::new(&base.val_x, &base.val_score),
+                    tune,
+                    config.seed,
+                    on_event,
+                )?;
+            }
+        }
+        raw_prepared = Some(base);
+    }
+
+    let mut rows = Vec::new();
+    let mut width = 0;
+    for &setup in &config.setups {
+        if !cells.iter().any(|c| c.setup() == setup) {
+            continue;
+        }
+        let reused = if setup == OutlierSetup::Raw {
+            raw_prepared.take()
+        } else {
+            None
+        };
+        let data = match reused {
+            Some(data) => data,
+            None => prepare(
+                tracks,
+                split,
+                &labels,
+                &popularity,
+                setup,
+                config.features,
+                &config.drop,
+            )?,
+        };
+        width = data.fit_x.n_cols();
+        let fingerprint = keep.then(|| data.fingerprint());
+        for &strategy in &config.strategies {
+            let wanted = |model: ClassifierKind| {
+                let cell = Cell::Classifier {
+                    setup,
+                    strategy,
+                    model,
+                };
+                cells.contains(&cell).then_some(cell)
+            };
+            if !config.classifiers.iter().any(|&k| wanted(k).is_some()) {
+                continue;
+            }
+            let fit = StrategyRows::new(&data, strategy, config.seed).map_err(|source| {
+                ExperimentError::Sampling {
+                    cell: format!("classification/{setup}/{strategy}"),
+                    source,
+                }
+            })?;
+            let train = fit.train_set();
+            let val = TrainSet::new(&data.val_x, &data.val_y);
+            // Tuned parameters hold for every strategy; untuned, each strategy starts from its
+            // own defaults, as `hitcast train` does.
+            let mut jobs = Vec::new();
+            for (kind, spec) in &classifier_specs {
+                if let Some(cell) = wanted(*kind) {
+                    let spec = match config.tune {
+                        Some(_) => spec.clone(),
+                        None => classifier_spec(*kind, strategy, &config.params)?,
+                    };
+                    jobs.push((*kind, cell, spec));
+                }
+            }
+            // Two waves: every family but the stack, then the stack, which takes the first
+            // wave's models of its members' families (with their defaults) instead of fitting
+            // them again on the same rows.
+            let (stacks, members): (Vec<_>, Vec<_>) = jobs
+                .into_iter()
+                .partition(|(kind, _, _)| *kind == ClassifierKind::Stack);
+            let mut defaults: Vec<FittedClassifier> = Vec::new();
+            for wave in [members, stacks] {
+                for (_, cell, _) in &wave {
+                    on_event(Event::Started(*cell));
+                }
+                let reuse: Vec<&FittedClassifier> = defaults.iter().collect();
+                let fitted = side_by_side(
+                    &wave,
+                    |(kind, _, _)| kind.fits_on_one_thread(),
+                    |(_, cell, spec)| {
+                        classify(*cell, spec, &train, &val, &data, config.seed, &reuse)
+                    },
+                )?;
+                for ((kind, _, spec), (row, model)) in wave.iter().zip(fitted) {
+                    let row = ResultRow {
+                        resample_seconds: Some(fit.seconds),
+                        ..row
+                    };
+                    if let Some(rows) = fingerprint {
+                        chosen.offer_classifier(&row, spec, config.seed, rows, || model.clone());
+                    }
+                    if *spec == ModelSpec::classifier(*kind) {
+                        defaults.push(model);
+                    }
+                    on_event(Event::Finished(&row));
+                    rows.push(row);
+                }
+            }
+        }
+        let jobs: Vec<(RegressorKind, Cell, &ModelSpec)> = regressor_specs
+            .iter()
+            .map(|(kind, spec)| {
+                let cell = Cell::Regressor {
+                    setup,
+                    model: *kind,
+                };
+                (*kind, cell, spec)
+            })
+            .filter(|(_, cell, _)| cells.contains(cell))
+            .collect();
+        for (_, cell, _) in &jobs {
+            on_event(Event::Started(*cell));
+        }
+        let fitted = side_by_side(
+            &jobs,
+            |(kind, _, _)| kind.fits_on_one_thread(),
+            |(_, cell, spec)| regress(*cell, spec, &data, config.seed),
+        )?;
+        for row in fitted {
+            on_event(Event::Finished(&row));
+            rows.push(row);
+        }
+    }
+    let test_labels = select(&labels, &split.test);
+    let positives = test_labels.iter().filter(|&&l| l).count();
+    let positive_rate = positives as f64 / test_labels.len().max(1) as f64;
+    let results = Results {
+        protocol: split.protocol,
+        fold: split.fold,
+        seed: config.seed,
+        threshold: config.threshold,
+        fit_rows: split.fit.len(),
+        val_rows: split.val.len(),
+        test_rows: split.test.len(),
+        test_positives: positives,
+        positive_rate,
+        majority_accuracy: positive_rate.max(1.0 - positive_rate),
+        features: width,
+        tuned: config.tune.is_some(),
+        wall_seconds: started.elapsed().as_secs_f64(),
+        rows,
+        headline: None,
+    };
+    Ok((results, chosen))
+}

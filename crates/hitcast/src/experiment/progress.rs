@@ -1,0 +1,16 @@
+//! Progress reports while a grid runs, for the command line's progress bar and log.
+
+use super::{Cell, ResultRow};
+
+/// Progress reports while the grid runs.
+#[derive(Clone, Debug)]
+pub enum Event<'a> {
+    /// The number of cells about to run.
+    Planned(usize),
+    /// A tuning trial finished: family, trial number, VAL score.
+    Trial(&'a str, usize, f64),
+    /// A cell is starting.
+    Started(Cell),
+    /// A cell finished, with its result.
+    Finished(&'a ResultRow),
+}
