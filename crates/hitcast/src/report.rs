@@ -13,11 +13,12 @@ use crate::data::RawRow;
 use crate::eda::html::{figure, page_end, page_start, sections, thousands};
 use crate::eda::svg::{self, escape};
 use crate::eda::Eda;
-use crate::experiment::{Results, TaskKind};
+use crate::experiment::Results;
 use crate::explain::{Method, SamplingOptions};
 use crate::features::{select, OutlierSetup};
 use crate::metrics::{reliability, CalibrationBin, MetricError, RELIABILITY_EDGES};
 use crate::models::ModelError;
+use crate::models::Task;
 use crate::predictor::Predictor;
 use crate::split::{Protocol, Split, SplitError};
 
@@ -476,7 +477,7 @@ fn results_section(h: &mut String, r: &Results, k: usize) {
     let regression: Vec<_> = r
         .rows
         .iter()
-        .filter(|x| x.task() == TaskKind::Regression)
+        .filter(|x| x.task() == Task::Regression)
         .collect();
     if !regression.is_empty() {
         h.push_str("<table><tr><th>score regressor</th><th>VAL R²</th><th>R²</th><th>RMSE</th><th>MAE</th><th>fit s</th></tr>");
@@ -562,7 +563,7 @@ fn side_by_side(h: &mut String, all: &[Results]) {
     for row in all[0]
         .rows
         .iter()
-        .filter(|x| x.task() == TaskKind::Classification)
+        .filter(|x| x.task() == Task::Classification)
     {
         let cell = row.cell;
         let _ = write!(h, "<tr><td>{}</td>", escape(&cell.short()));

@@ -13,10 +13,10 @@ use clap::Args;
 use hitcast::data::Tracks;
 use hitcast::experiment::{
     default_features, run, run_keeping_fits, search_space_doc, seed_headline, Cell, Event,
-    FoldsSummary, GridConfig, Results, TaskKind, TuneConfig,
+    FoldsSummary, GridConfig, Results, TuneConfig,
 };
 use hitcast::features::FeatureSet;
-use hitcast::models::{ClassifierKind, RegressorKind};
+use hitcast::models::{ClassifierKind, RegressorKind, Task};
 use hitcast::sampling::Strategy;
 use hitcast::split::{Protocol, FOLDS};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -321,12 +321,12 @@ impl Progress {
                 let cost = expected_cost(row.cell);
                 self.cost_done += cost;
                 let score = match row.task() {
-                    TaskKind::Classification => format!(
+                    Task::Classification => format!(
                         "VAL PR-AUC {:.3}, TEST ROC-AUC {:.3}",
                         row.val_pr_auc.unwrap_or(f64::NAN),
                         row.roc_auc.unwrap_or(f64::NAN)
                     ),
-                    TaskKind::Regression => format!("TEST R² {:.3}", row.r2.unwrap_or(f64::NAN)),
+                    Task::Regression => format!("TEST R² {:.3}", row.r2.unwrap_or(f64::NAN)),
                 };
                 match &self.bar {
                     Some(bar) => bar.inc((cost * STEPS) as u64),
@@ -406,7 +406,7 @@ fn summary(results: &Results, out: &std::path::Path) -> String {
     let regressors: Vec<_> = results
         .rows
         .iter()
-        .filter(|r| r.task() == TaskKind::Regression)
+        .filter(|r| r.task() == Task::Regression)
         .collect();
     if !regressors.is_empty() {
         let _ = writeln!(

@@ -11,7 +11,7 @@ use crate::features::OutlierSetup;
 use crate::models::{ClassifierKind, RegressorKind};
 use crate::sampling::Strategy;
 
-use super::TaskKind;
+use crate::models::Task;
 
 /// One fit of the grid. In results files it is the four columns `task`, `setup`, `strategy`
 /// (null for a regressor) and `model`.
@@ -61,10 +61,10 @@ impl Cell {
     }
 
     /// Classification or regression.
-    pub fn task(self) -> TaskKind {
+    pub fn task(self) -> Task {
         match self {
-            Cell::Classifier { .. } => TaskKind::Classification,
-            Cell::Regressor { .. } => TaskKind::Regression,
+            Cell::Classifier { .. } => Task::Classification,
+            Cell::Regressor { .. } => Task::Regression,
         }
     }
 
@@ -87,8 +87,8 @@ impl Cell {
 impl fmt::Display for Cell {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let task = match self.task() {
-            TaskKind::Classification => "classification",
-            TaskKind::Regression => "regression",
+            Task::Classification => "classification",
+            Task::Regression => "regression",
         };
         write!(
             f,
@@ -141,7 +141,7 @@ impl FromStr for Cell {
 /// A cell as results files write it.
 #[derive(Serialize, Deserialize)]
 struct CellFields {
-    task: TaskKind,
+    task: Task,
     setup: OutlierSetup,
     strategy: Option<Strategy>,
     model: String,
@@ -163,16 +163,16 @@ impl TryFrom<CellFields> for Cell {
 
     fn try_from(f: CellFields) -> Result<Cell, String> {
         match (f.task, f.strategy) {
-            (TaskKind::Classification, Some(strategy)) => Ok(Cell::Classifier {
+            (Task::Classification, Some(strategy)) => Ok(Cell::Classifier {
                 setup: f.setup,
                 strategy,
                 model: f.model.parse()?,
             }),
-            (TaskKind::Classification, None) => Err(format!(
+            (Task::Classification, None) => Err(format!(
                 "classifier {}/{} has no strategy",
                 f.setup, f.model
             )),
-            (TaskKind::Regression, _) => Ok(Cell::Regressor {
+            (Task::Regression, _) => Ok(Cell::Regressor {
                 setup: f.setup,
                 model: f.model.parse()?,
             }),
@@ -202,7 +202,7 @@ mod tests {
         assert_eq!(regressor.to_string(), "regression/raw/none/linear");
         assert_eq!("regression/raw/none/linear".parse(), Ok(regressor));
         assert_eq!(regressor.strategy(), Strategy::None);
-        assert_eq!(regressor.task(), TaskKind::Regression);
+        assert_eq!(regressor.task(), Task::Regression);
     }
 
     #[test]

@@ -9,8 +9,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::results::{by_val, ResultRow, Results, TaskKind};
+use super::results::{by_val, ResultRow, Results};
 use crate::fsutil::write_atomic;
+use crate::models::Task;
 use crate::split::Protocol;
 
 /// Mean and sample standard deviation of one metric over folds.
@@ -85,7 +86,7 @@ impl FoldsSummary {
         let spread = |rows: &[&ResultRow], get: fn(&ResultRow) -> Option<f64>| {
             Spread::of(&rows.iter().filter_map(|r| get(r)).collect::<Vec<_>>())
         };
-        let mut cells: Vec<(TaskKind, Option<f64>, CellSpread)> = by_cell
+        let mut cells: Vec<(Task, Option<f64>, CellSpread)> = by_cell
             .into_iter()
             .map(|(cell, rows)| {
                 (
@@ -107,8 +108,8 @@ impl FoldsSummary {
             .collect();
         // Classifiers first; within a task, the best VAL figure first.
         cells.sort_by(|(ta, va, _), (tb, vb, _)| {
-            (*ta == TaskKind::Regression)
-                .cmp(&(*tb == TaskKind::Regression))
+            (*ta == Task::Regression)
+                .cmp(&(*tb == Task::Regression))
                 .then(by_val(*vb, *va))
         });
         FoldsSummary {

@@ -11,19 +11,9 @@ use super::headline::{figures, Headline, HeadlineFigures, EXPLANATION};
 use super::Cell;
 use crate::features::OutlierSetup;
 use crate::fsutil::write_atomic;
+use crate::models::Task;
 use crate::sampling::Strategy;
 use crate::split::Protocol;
-
-/// What a row predicts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TaskKind {
-    /// Popular or not.
-    #[default]
-    Classification,
-    /// The 0-100 score.
-    Regression,
-}
 
 /// One grid cell's outcome. Metrics are on TEST unless prefixed `val_`; `None` where they do
 /// not apply (classification metrics on a regressor and back).
@@ -107,7 +97,7 @@ impl ResultRow {
     }
 
     /// Classification or regression.
-    pub fn task(&self) -> TaskKind {
+    pub fn task(&self) -> Task {
         self.cell.task()
     }
 
@@ -115,8 +105,8 @@ impl ResultRow {
     /// for a score regressor.
     pub fn val_figure(&self) -> Option<f64> {
         match self.task() {
-            TaskKind::Classification => self.val_pr_auc,
-            TaskKind::Regression => self.val_r2,
+            Task::Classification => self.val_pr_auc,
+            Task::Regression => self.val_r2,
         }
     }
 }
@@ -206,7 +196,7 @@ impl Results {
         let mut ranked: Vec<&ResultRow> = self
             .rows
             .iter()
-            .filter(|r| r.task() == TaskKind::Classification)
+            .filter(|r| r.task() == Task::Classification)
             .collect();
         ranked.sort_by(|a, b| by_val(b.val_figure(), a.val_figure()));
         ranked
@@ -222,7 +212,7 @@ impl Results {
     pub fn best_regressor_by_val(&self, setup: OutlierSetup) -> Option<&ResultRow> {
         self.rows
             .iter()
-            .filter(|r| r.task() == TaskKind::Regression && r.cell.setup() == setup)
+            .filter(|r| r.task() == Task::Regression && r.cell.setup() == setup)
             .fold(None, |best: Option<&ResultRow>, r| match best {
                 Some(b) if by_val(r.val_figure(), b.val_figure()).is_le() => Some(b),
                 _ => Some(r),
@@ -314,7 +304,7 @@ impl Results {
             .filter_map(|(name, get)| {
                 self.rows
                     .iter()
-                    .filter(|r| r.task() == TaskKind::Classification)
+                    .filter(|r| r.task() == Task::Classification)
                     .filter_map(|r| get(r).map(|v| (v, r)))
                     .max_by(|a, b| a.0.total_cmp(&b.0))
                     .map(|(v, r)| (name, v, r))
@@ -348,8 +338,8 @@ impl Results {
         for r in &self.rows {
             w.write_record([
                 match r.task() {
-                    TaskKind::Classification => "classification".to_owned(),
-                    TaskKind::Regression => "regression".to_owned(),
+                    Task::Classification => "classification".to_owned(),
+                    Task::Regression => "regression".to_owned(),
                 },
                 r.cell.setup().to_string(),
                 r.cell
@@ -420,7 +410,7 @@ impl Results {
             let rows: Vec<&ResultRow> = self
                 .rows
                 .iter()
-                .filter(|r| r.task() == TaskKind::Classification && r.cell.setup() == setup)
+                .filter(|r| r.task() == Task::Classification && r.cell.setup() == setup)
                 .collect();
             if rows.is_empty() {
                 continue;
@@ -456,7 +446,7 @@ impl Results {
         let regression: Vec<&ResultRow> = self
             .rows
             .iter()
-            .filter(|r| r.task() == TaskKind::Regression)
+            .filter(|r| r.task() == Task::Regression)
             .collect();
         if !regression.is_empty() {
             let _ = writeln!(
@@ -494,7 +484,7 @@ impl Results {
         let classification: Vec<&ResultRow> = self
             .rows
             .iter()
-            .filter(|r| r.task() == TaskKind::Classification)
+            .filter(|r| r.task() == Task::Classification)
             .collect();
         if classification.is_empty() {
             return;

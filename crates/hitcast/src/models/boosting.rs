@@ -22,13 +22,15 @@ use super::{
 };
 use crate::features::{FeatureMatrix, Variants};
 
-/// What a boosted model predicts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What a model predicts: the chance of a 0/1 label (a booster's logistic loss), or a number,
+/// the 0-100 score (squared error). A grid cell and its result row are of one task.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Task {
-    /// The probability of a 0/1 label (logistic loss).
+    /// Popular or not: the probability of the label.
+    #[default]
     Classification,
-    /// A number (squared error).
+    /// The 0-100 score.
     Regression,
 }
 

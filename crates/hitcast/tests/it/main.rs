@@ -409,8 +409,9 @@ fn the_external_sample_without_a_map_names_what_is_missing() {
 
 mod experiment {
     use super::*;
-    use hitcast::experiment::{run, GridConfig, Results, TaskKind};
+    use hitcast::experiment::{run, GridConfig, Results};
     use hitcast::features::OutlierSetup;
+    use hitcast::models::Task;
     use hitcast::models::{ClassifierKind, RegressorKind};
     use hitcast::sampling::Strategy;
 
@@ -467,7 +468,7 @@ mod experiment {
         for row in results
             .rows
             .iter()
-            .filter(|r| r.task() == TaskKind::Classification)
+            .filter(|r| r.task() == Task::Classification)
         {
             assert!(row.roc_auc.unwrap() > 0.8, "{}", row.cell);
             let t = row.threshold.unwrap();
