@@ -74,7 +74,7 @@ impl Batches {
 fn input_help() -> String {
     let ranges: Vec<String> = Column::AUDIO
         .iter()
-        .filter_map(|c| c.domain().map(|d| format!("{c} {}", d.range())))
+        .filter_map(|c| c.bounds().map(|d| format!("{c} {}", d.range())))
         .collect();
     format!(
         "Tracks to score: CSV, CSV.gz or Parquet (told apart by their first bytes; Parquet \

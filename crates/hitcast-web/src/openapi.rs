@@ -64,8 +64,8 @@ fn batch_answer_schema() -> Value {
 /// The schema of one input column.
 fn column_schema(column: Column) -> Value {
     let description = format!("{column}: {}", column.rule().expected());
-    // The bounds are the checks' own (`Column::domain`), so the document cannot drift from them.
-    match (column.rule(), column.domain()) {
+    // The bounds are the checks' own (`Column::bounds`), so the document cannot drift from them.
+    match (column.rule(), column.bounds()) {
         (Rule::Text, _) => json!({ "type": "string", "maxLength": crate::track::MAX_TEXT }),
         (Rule::Bool, _) => json!({ "type": "boolean", "description": description }),
         (Rule::Integer { min, max }, _) => {

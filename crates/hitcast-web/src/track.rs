@@ -1,7 +1,7 @@
 //! One track as the API and the form send it, checked by the dataset's own rules
 //! ([`Column::rule`]), so the server accepts exactly what a CSV file may hold.
 
-use hitcast::data::{Absent, Column, Domain, FieldProblem, Rule, Track, N_AUDIO};
+use hitcast::data::{Absent, Bounds, Column, FieldProblem, Rule, Track, N_AUDIO};
 use hitcast::features::TrackInput;
 use serde::Serialize;
 use serde_json::Value;
@@ -133,7 +133,7 @@ impl TrackRequest {
             }
             b.number(column, column.name(), column.rule().parse(&text));
         }
-        let longest = Column::DurationMs.domain().map_or(f64::MAX, |d| d.max);
+        let longest = Column::DurationMs.bounds().map_or(f64::MAX, |d| d.max);
         let minutes = duration_part("a number of minutes", longest / 60_000.0)
             .parse(form.get("duration_min").unwrap_or_default());
         let seconds = duration_part("a number of seconds", 60.0)
@@ -166,7 +166,7 @@ impl TrackRequest {
 /// The rule for the form's minutes or seconds, from 0 to `max` (their sum is then checked as a
 /// duration).
 fn duration_part(what: &'static str, max: f64) -> Rule {
-    Rule::Range(Domain {
+    Rule::Range(Bounds {
         what,
         min: 0.0,
         max,

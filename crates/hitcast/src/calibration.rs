@@ -63,7 +63,7 @@ pub struct CalibrationChoice {
 
 impl Calibration {
     /// Fits both maps on `raw` VAL probabilities and their labels, compares them by log-loss
-    /// over [`FOLDS`] folds of VAL (each map fitted on four, scored on the fifth), and returns
+    /// over five folds of VAL (`FOLDS`) (each map fitted on four, scored on the fifth), and returns
     /// the better one refitted on all of VAL.
     pub fn fit(
         raw: &[f64],

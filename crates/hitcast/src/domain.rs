@@ -101,7 +101,7 @@ impl Domain {
 /// A value with its unit (from the input's physical domain), as a person reads it; a duration
 /// in minutes and seconds.
 fn shown(column: Column, v: f64) -> String {
-    match (column, column.domain()) {
+    match (column, column.bounds()) {
         (Column::DurationMs, _) => {
             let seconds = (v / 1000.0).round() as i64;
             format!("{}:{:02} min", seconds / 60, seconds % 60)

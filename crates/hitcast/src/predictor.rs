@@ -775,7 +775,7 @@ impl Predictor {
             _ => {
                 let seen = self.seen_range(column);
                 let (low, high) = seen
-                    .or_else(|| rule.domain().map(|d| (d.min, d.max)))
+                    .or_else(|| rule.bounds().map(|d| (d.min, d.max)))
                     .unwrap_or((0.0, 1.0));
                 let n = points.max(2);
                 (0..n)
@@ -922,7 +922,7 @@ impl Predictor {
     }
 
     /// Explanations of rows transformed by the main model's pipeline, calibrated: see
-    /// [`calibrate`].
+    /// `calibrate`.
     pub fn explain_matrix(
         &self,
         x: &FeatureMatrix,

@@ -54,7 +54,7 @@ pub struct ExperimentArgs {
     #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
     only: Vec<String>,
     /// Override a model parameter, e.g. --param gbm.learning_rate=0.1 (repeatable). Families:
-    /// logreg, linear, rf, gbm, mlp (e.g. mlp.hidden=[256,128]), stack (e.g.
+    /// logreg, linear, rf, gbm, mlp (e.g. `mlp.hidden=[256,128]`), stack (e.g.
     /// stack.members=["mlp","rf","gbm"]); `hitcast experiment --help` lists the search spaces, and an
     /// unknown key lists the family's parameters.
     #[arg(long = "param", value_name = "FAMILY.KEY=VALUE", value_parser = parse_param)]

@@ -239,7 +239,7 @@ pub async fn predict_audio(State(state): State<Arc<AppState>>, request: Request)
 }
 
 /// `POST /predict/batch`: a file of tracks from the page's upload box, answered with a CSV
-/// to download (see [`crate::batch`]); a file that cannot be scored gets a page saying why.
+/// to download (see the `batch` module); a file that cannot be scored gets a page saying why.
 pub async fn predict_batch(State(state): State<Arc<AppState>>, request: Request) -> Response {
     match crate::batch::score_upload(state, request).await {
         Ok(download) => download,
@@ -645,7 +645,7 @@ fn curve_slot(feature: &str) -> Markup {
 /// An input's lower or upper physical bound, from the one place the checks read it.
 fn bound(column: Column, upper: bool) -> String {
     column
-        .domain()
+        .bounds()
         .map(|d| if upper { d.max } else { d.min })
         .map_or_else(String::new, |v| v.to_string())
 }

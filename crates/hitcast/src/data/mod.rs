@@ -19,7 +19,7 @@ pub use reader::{
     read_all, read_rows, read_rows_from, Cell, ColumnMap, ColumnPlan, DefaultUsed, LoadReport,
     Loaded, OnError, RawRow, ReadOptions, RowReader, RowSource, SKIPPED_EXAMPLES,
 };
-pub use schema::{Absent, Column, Domain, FieldProblem, Rule, N_AUDIO};
+pub use schema::{Absent, Bounds, Column, FieldProblem, Rule, N_AUDIO};
 pub use summary::{summarize, DataSummary, PopularityStats};
 pub use tracks::{CollapseStats, Track, Tracks};
 

@@ -183,8 +183,8 @@ impl Column {
 
     /// The accepted range of a numeric column (every column but the texts and `explicit`), for
     /// help texts and API schemas: the numbers the checks use, not a copy of them.
-    pub fn domain(self) -> Option<Domain> {
-        self.rule().domain()
+    pub fn bounds(self) -> Option<Bounds> {
+        self.rule().bounds()
     }
 
     /// What the reader does when the header lacks this column.
@@ -237,7 +237,7 @@ pub enum Absent {
 
 /// How long a track may be: 0 to 2 hours. The dataset's longest is 87 minutes; its one 0 ms
 /// row is kept, so 0 is allowed.
-const DURATION: Domain = Domain {
+const DURATION: Bounds = Bounds {
     what: "a duration",
     min: 0.0,
     max: 7_200_000.0,
@@ -247,7 +247,7 @@ const DURATION: Domain = Domain {
 
 /// Mean loudness relative to digital full scale: above +10 dB is clipping no master has (the
 /// dataset's loudest is 4.5 dB), below -60 dB near silence (its quietest is -49.5 dB).
-const LOUDNESS: Domain = Domain {
+const LOUDNESS: Bounds = Bounds {
     what: "a loudness",
     min: -60.0,
     max: 10.0,
@@ -257,7 +257,7 @@ const LOUDNESS: Domain = Domain {
 
 /// Beats per minute: 0 is Spotify's "no beat found"; above 300 no tempo estimator reports (the
 /// dataset's fastest is 243 BPM).
-const TEMPO: Domain = Domain {
+const TEMPO: Bounds = Bounds {
     what: "a tempo",
     min: 0.0,
     max: 300.0,
@@ -267,7 +267,7 @@ const TEMPO: Domain = Domain {
 
 /// The physical range of a numeric column: what it measures, its bounds and its unit.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Domain {
+pub struct Bounds {
     /// What the number is, with its article, as messages name it: `"a tempo"`.
     pub what: &'static str,
     /// Smallest accepted value.
@@ -280,7 +280,7 @@ pub struct Domain {
     pub note: &'static str,
 }
 
-impl Domain {
+impl Bounds {
     /// Whether `x` lies in `min..=max`.
     pub fn contains(&self, x: f64) -> bool {
         (self.min..=self.max).contains(&x)
@@ -299,7 +299,7 @@ impl Domain {
     }
 }
 
-impl fmt::Display for Domain {
+impl fmt::Display for Bounds {
     /// As messages say it: `a tempo from 0 to 300 BPM`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} from {}", self.what, self.range())
@@ -340,7 +340,7 @@ pub enum Rule {
     /// A number in `[0, 1]`.
     Unit,
     /// A number in a physical range, with its unit.
-    Range(Domain),
+    Range(Bounds),
     /// `true`/`false` in any case, or `1`/`0`.
     Bool,
 }
@@ -370,17 +370,17 @@ pub enum FieldProblem {
 impl Rule {
     /// The accepted form, in words, as shown in error messages.
     pub fn expected(self) -> String {
-        match (self, self.domain()) {
+        match (self, self.bounds()) {
             (Rule::Integer { min: 0, max: 1 }, _) => "0 or 1".to_owned(),
             (Rule::Bool, _) => "true/false or 1/0".to_owned(),
-            (_, Some(domain)) => domain.to_string(),
+            (_, Some(bounds)) => bounds.to_string(),
             (_, None) => "text".to_owned(),
         }
     }
 
     /// The accepted range of a numeric rule; `None` for text and booleans.
-    pub fn domain(self) -> Option<Domain> {
-        let plain = |what, min, max| Domain {
+    pub fn bounds(self) -> Option<Bounds> {
+        let plain = |what, min, max| Bounds {
             what,
             min,
             max,
@@ -391,7 +391,7 @@ impl Rule {
             Rule::Text | Rule::Bool => None,
             Rule::Integer { min, max } => Some(plain("an integer", f64::from(min), f64::from(max))),
             Rule::Unit => Some(plain("a number", 0.0, 1.0)),
-            Rule::Range(domain) => Some(domain),
+            Rule::Range(bounds) => Some(bounds),
         }
     }
 
@@ -436,7 +436,7 @@ impl Rule {
                 x.fract() == 0.0 && x >= f64::from(min) && x <= f64::from(max)
             }
             Rule::Unit => (0.0..=1.0).contains(&x),
-            Rule::Range(domain) => domain.contains(x),
+            Rule::Range(bounds) => bounds.contains(x),
             Rule::Bool => x == 0.0 || x == 1.0,
             Rule::Text => false,
         };
@@ -594,7 +594,7 @@ mod tests {
     fn every_numeric_column_has_a_domain() {
         let listed: Vec<String> = Column::ALL
             .iter()
-            .filter_map(|c| c.domain().map(|d| format!("{c} {}", d.range())))
+            .filter_map(|c| c.bounds().map(|d| format!("{c} {}", d.range())))
             .collect();
         assert_eq!(
             listed,
@@ -615,8 +615,8 @@ mod tests {
                 "time_signature 0 to 7",
             ]
         );
-        assert_eq!(Column::Explicit.domain(), None);
-        assert_eq!(Column::TrackGenre.domain(), None);
+        assert_eq!(Column::Explicit.bounds(), None);
+        assert_eq!(Column::TrackGenre.bounds(), None);
         assert_eq!(
             [1234567.0, -1000.0, 999.0, 0.5, -60.0].map(number),
             ["1,234,567", "-1,000", "999", "0.5", "-60"]
@@ -627,7 +627,7 @@ mod tests {
     fn the_readme_table_shows_the_domain() {
         let readme = crate::testutil::data_guide();
         for column in Column::ALL {
-            if let Some(domain) = column.domain() {
+            if let Some(domain) = column.bounds() {
                 let row = format!("| {column} | {} |", domain.range());
                 assert!(readme.contains(&row), "docs/data.md lacks {row:?}");
             }

@@ -251,7 +251,7 @@ impl ModelSpec {
 
     /// [`ModelSpec::fit_classifier`]; a stack takes its members from `fitted` where they are
     /// there, fitted on the same rows, VAL and seed with their family's defaults (see
-    /// [`Valid::fit_reusing`]). Other families ignore `fitted`.
+    /// `Valid::<StackParams>::fit_reusing` in `stack`). Other families ignore `fitted`.
     pub fn fit_classifier_reusing(
         &self,
         train: &TrainSet,

@@ -382,7 +382,7 @@ fn both_datasets_lie_inside_the_input_domain() {
         assert_eq!(range(&external, column), in_external, "{column}");
     }
     for column in Column::AUDIO {
-        let Some(domain) = column.domain() else {
+        let Some(domain) = column.bounds() else {
             continue;
         };
         for tracks in [main, &external] {
