@@ -9,7 +9,7 @@ use arrow_array::types::Float64Type;
 use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Schema};
 use hitcast::data::{
-    Cell, Column, ColumnPlan, DataError, DefaultUsed, Header, RawRow, ReadOptions,
+    CellValue, Column, ColumnPlan, DataError, DefaultUsed, Header, RawRow, ReadOptions,
 };
 
 /// Reads validated [`RawRow`]s from the batches of one Arrow stream (a Parquet file, a data
@@ -33,11 +33,11 @@ enum Values {
 }
 
 impl Values {
-    fn cell(&self, row: usize) -> Cell<'_> {
+    fn cell(&self, row: usize) -> CellValue<'_> {
         match self {
-            Values::Text(a) if a.is_valid(row) => Cell::Text(a.value(row)),
-            Values::Number(a) if a.is_valid(row) => Cell::Number(a.value(row)),
-            _ => Cell::Null,
+            Values::Text(a) if a.is_valid(row) => CellValue::Text(a.value(row)),
+            Values::Number(a) if a.is_valid(row) => CellValue::Number(a.value(row)),
+            _ => CellValue::Null,
         }
     }
 }
@@ -116,7 +116,9 @@ impl ArrowRows {
         for (i, line) in (before + 1..).take(batch.num_rows()).enumerate() {
             let mut row = self.plan.empty_row(line);
             let filled = self.plan.fill(&mut row, |field| {
-                columns[field].as_ref().map_or(Cell::Null, |v| v.cell(i))
+                columns[field]
+                    .as_ref()
+                    .map_or(CellValue::Null, |v| v.cell(i))
             });
             rows.push(match filled {
                 Ok(empty) => {

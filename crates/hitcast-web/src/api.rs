@@ -18,7 +18,7 @@ pub use crate::error::ApiError;
 use crate::track::{
     read_batch, Batch, FieldError, FormValues, TrackRequest, MAX_POINTS, MAX_SIMILAR,
 };
-use crate::{AppState, PriorOutcome};
+use crate::AppState;
 
 /// Tracks `GET /api/v1/tracks` lists at most.
 const MAX_FOUND: usize = 100;
@@ -72,8 +72,8 @@ pub async fn predict(
     if adapt_prior {
         let (scored, outcome) = state.score_adapted(tracks, explain).await?;
         let prior = match outcome {
-            PriorOutcome::Adapted(estimate) => json!({ "adapted": true, "estimate": estimate }),
-            PriorOutcome::Refused(reason) => json!({ "adapted": false, "reason": reason }),
+            Ok(estimate) => json!({ "adapted": true, "estimate": estimate }),
+            Err(refused) => json!({ "adapted": false, "reason": refused.to_string() }),
         };
         return Ok(Json(json!({ "predictions": scored, "prior": prior })).into_response());
     }

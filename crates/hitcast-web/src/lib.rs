@@ -49,6 +49,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use hitcast::models::ModelError;
 use hitcast::predictor::Predictor;
+use hitcast::prior::{PriorError, PriorEstimate};
 use hitcast::report::PART_FILES;
 use tokio::net::TcpListener;
 use tower::limit::ConcurrencyLimitLayer;
@@ -207,14 +208,14 @@ impl AppState {
         self.score_with(&self.predictor, tracks, explain).await
     }
 
-    /// [`AppState::score`] adapted, when `adapt` is set, to the batch's base rate as EM
-    /// estimates it from the model's answers: the answers, and what the estimate gave (its
-    /// figures, or why it was refused).
+    /// [`AppState::score`] adapted to the batch's base rate as EM estimates it from the model's
+    /// answers: the answers, and the estimate they were adapted to or why it was refused (then
+    /// the answers are the model's own).
     async fn score_adapted(
         self: &Arc<Self>,
         tracks: Vec<TrackRequest>,
         explain: bool,
-    ) -> Result<(Vec<Scored>, PriorOutcome), ApiError> {
+    ) -> Result<(Vec<Scored>, Result<PriorEstimate, PriorError>), ApiError> {
         let state = Arc::clone(self);
         let (tracks, outcome) = tokio::task::spawn_blocking(move || {
             let mut evidence = state.predictor.evidence();
@@ -230,11 +231,11 @@ impl AppState {
             Ok(estimate) => {
                 let adapted = self.predictor.clone().with_prior(estimate.estimate);
                 let scored = self.score_with(&adapted, tracks, explain).await?;
-                Ok((scored, PriorOutcome::Adapted(estimate)))
+                Ok((scored, Ok(estimate)))
             }
             Err(refused) => {
                 let scored = self.score(tracks, explain).await?;
-                Ok((scored, PriorOutcome::Refused(refused.to_string())))
+                Ok((scored, Err(refused)))
             }
         }
     }
@@ -265,16 +266,6 @@ impl AppState {
             .pop()
             .ok_or_else(|| ApiError::internal("no prediction came back"))
     }
-}
-
-/// What `"adapt_prior": true` gave a batch: the estimate its answers were adapted to, or why
-/// they were not.
-#[derive(Clone, Debug, PartialEq)]
-pub enum PriorOutcome {
-    /// Adapted to this estimate.
-    Adapted(hitcast::prior::PriorEstimate),
-    /// Not adapted, for this reason.
-    Refused(String),
 }
 
 /// The app's routes, with its limits applied.

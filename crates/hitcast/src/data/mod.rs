@@ -16,7 +16,7 @@ mod tracks;
 pub use error::{DataError, Header, MapError};
 pub use locate::{locate_dataset, LocateError, DATA_ENV, DEFAULT_PATHS};
 pub use reader::{
-    read_all, read_rows, read_rows_from, Cell, ColumnMap, ColumnPlan, DefaultUsed, LoadReport,
+    read_all, read_rows, read_rows_from, CellValue, ColumnMap, ColumnPlan, DefaultUsed, LoadReport,
     Loaded, OnError, RawRow, ReadOptions, RowReader, RowSource, SKIPPED_EXAMPLES,
 };
 pub use schema::{Absent, Bounds, Column, FieldProblem, Rule, N_AUDIO};

@@ -325,7 +325,7 @@ impl RowReader {
         let record = &self.record;
         let empty = self
             .plan
-            .fill(&mut row, |field| Cell::Text(&record[field]))
+            .fill(&mut row, |field| CellValue::Text(&record[field]))
             .map_err(|(field, column, problem)| DataError::Field {
                 path: self.path.clone(),
                 line,
@@ -343,7 +343,7 @@ impl RowReader {
 /// One cell of a table, as its source holds it: CSV gives text; a typed table (Arrow, Parquet)
 /// gives numbers, text or nulls.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Cell<'a> {
+pub enum CellValue<'a> {
     /// Text, parsed by the column's rule where it is numeric.
     Text(&'a str),
     /// A number (a boolean as 0 or 1), checked by the column's rule; written as text where the
@@ -353,24 +353,24 @@ pub enum Cell<'a> {
     Null,
 }
 
-impl Cell<'_> {
+impl CellValue<'_> {
     fn is_empty(self) -> bool {
-        matches!(self, Cell::Null | Cell::Text(""))
+        matches!(self, CellValue::Null | CellValue::Text(""))
     }
 
     fn number(self, rule: Rule) -> Result<f64, FieldProblem> {
         match self {
-            Cell::Text(text) => rule.parse(text),
-            Cell::Number(x) => rule.check(x),
-            Cell::Null => Err(FieldProblem::Missing),
+            CellValue::Text(text) => rule.parse(text),
+            CellValue::Number(x) => rule.check(x),
+            CellValue::Null => Err(FieldProblem::Missing),
         }
     }
 
     fn text(self) -> String {
         match self {
-            Cell::Text(text) => text.to_owned(),
-            Cell::Number(x) => x.to_string(),
-            Cell::Null => String::new(),
+            CellValue::Text(text) => text.to_owned(),
+            CellValue::Number(x) => x.to_string(),
+            CellValue::Null => String::new(),
         }
     }
 }
@@ -543,7 +543,7 @@ impl ColumnPlan {
     pub fn fill<'c>(
         &self,
         row: &mut RawRow,
-        mut cell: impl FnMut(usize) -> Cell<'c>,
+        mut cell: impl FnMut(usize) -> CellValue<'c>,
     ) -> Result<[bool; Column::ALL.len()], (usize, Column, FieldProblem)> {
         let mut empty = [false; Column::ALL.len()];
         // The first learned column left empty, when a row to score may be a measured one.
