@@ -1,6 +1,7 @@
 //! Server-rendered pages (maud escapes every value it prints, names from the data included).
 //! Each works without JavaScript; `assets/app.js` only adds live updates, the genre filter and the what-if curves beside their controls.
 
+mod answer;
 mod compare;
 mod docs;
 mod predict;

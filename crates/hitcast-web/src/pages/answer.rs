@@ -1,0 +1,453 @@
+//! The answer panel of the prediction page: the chance and score with their range, which model
+//! answered, the contributions behind both as waterfalls in music words, the what-if curves and
+//! the similar tracks.
+
+use hitcast::artifact::Role;
+use hitcast::data::Column;
+use hitcast::explain::{probability, Explanation, ScoreExplanation, Step};
+use hitcast::features::CONTINUOUS;
+use hitcast::predictor::times;
+use hitcast::words;
+use maud::{html, Markup};
+
+use super::predict::encode;
+use crate::catalog::{CatalogState, Found};
+use crate::score::Scored;
+use crate::track::{FormValues, TrackRequest};
+use crate::AppState;
+
+pub(super) fn result_panel(
+    state: &AppState,
+    track: &TrackRequest,
+    s: &Scored,
+    loaded: Option<&Found>,
+) -> Markup {
+    let a = &s.answer;
+    // The figures of the model that answered, not the main model's.
+    let m = state.predictor.metadata_of(a.model);
+    // Within its genres when it has some: a pop track's neighbours in sound are other pop
+    // tracks, not the children's song that happens to share its tempo and energy.
+    let same_genre = !track.genres.is_empty();
+    let similar = match state.catalog.state() {
+        CatalogState::Ready(catalog) => {
+            // Beyond the track itself, and one line per song: the same recording on five
+            // compilations says less than five different neighbours.
+            let own = loaded.map(|t| t.track_id.as_str());
+            let mut seen: Vec<(String, String)> = loaded
+                .map(|t| (t.track_name.to_lowercase(), t.artists.to_lowercase()))
+                .into_iter()
+                .collect();
+            catalog
+                .similar(track, SIMILAR_SHOWN * 5, same_genre)
+                .into_iter()
+                .filter(|t| Some(t.track_id.as_str()) != own)
+                .filter(|t| {
+                    let song = (t.track_name.to_lowercase(), t.artists.to_lowercase());
+                    let new = !seen.contains(&song);
+                    seen.push(song);
+                    new
+                })
+                .take(SIMILAR_SHOWN)
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    html! {
+        section.result {
+            // On phones a bar at the foot of the screen keeps the answer in view while the
+            // form scrolls; wide screens keep the answer at the top of the window (sticky).
+            div.summary-bar aria-hidden="true" {
+                b { (format!("{:.1}%", a.probability * 100.0)) } " chance of a hit · score "
+                b { (format!("{:.0}", a.popularity)) } " (" (format!("{:.0}-{:.0}", a.popularity_low, a.popularity_high)) ")"
+            }
+            // On wide screens this part sticks to the top of the window while the form and
+            // the rest of the panel (why, what if, similar tracks) scroll.
+            div.answer {
+                h2 { "The prediction" }
+                p.probability {
+                    span #probability data-probability=(format!("{}", a.probability)) { (format!("{:.1}%", a.probability * 100.0)) }
+                    " chance that its popularity is above " (m.label_threshold)
+                }
+                p {
+                    span #label .(if a.flagged { "badge popular" } else { "badge" }) { (s.label) }
+                    " " (times(a.lift)) " the chance of a typical track (" (format!("{:.1}%", m.base_rate * 100.0))
+                    " of training tracks are popular). Tracks are flagged as hit contenders from a "
+                    (format!("{:.1}%", m.decision_threshold * 100.0)) " chance"
+                    @if a.flagged && a.probability < 0.5 { ": a flagged track is many times a typical track's chance, and still more likely not to be popular" }
+                    "."
+                }
+                p {
+                    "Predicted popularity score: " b #score { (format!("{:.0}", a.popularity)) } " out of 100, likely between "
+                    b #score-low { (format!("{:.0}", a.popularity_low)) } " and " b #score-high { (format!("{:.0}", a.popularity_high)) }
+                    " (" (format!("{:.0}%", m.interval.choice.coverage * 100.0)) " of test tracks fall in their range). "
+                    "The score is the average of the scores the track could reach, its "
+                    (format!("{:.1}%", a.probability * 100.0)) " chance of one above " (m.label_threshold) " included."
+                }
+                p.muted #answered-by data-model=(a.model.name()) {
+                    "Answered by " (a.model.describe()) (answered_because(a.model)) ". On test tracks it ranks popular ones with ROC-AUC "
+                    (format!("{:.3}", m.test_classification.roc_auc)) " and PR-AUC " (format!("{:.3}", m.test_classification.pr_auc))
+                    "; of the tracks it flags, " (format!("{:.0}%", m.test_classification.precision * 100.0)) " are popular."
+                }
+                // This scenario, to set beside others (the page's script adds those already
+                // chosen in this tab).
+                p.compare {
+                    a #compare-add href=(format!("/compare?s={}", encode(&FormValues::from_request(track).to_query()))) {
+                        "Add to comparison"
+                    }
+                }
+            }
+            @if !a.warnings.is_empty() {
+                ul.notice #warnings {
+                    @for w in &a.warnings { li { (w.message) } }
+                }
+            }
+            @if let Some(t) = loaded {
+                p.real {
+                    "The real track \u{201c}" (t.track_name) "\u{201d} by " (t.artists)
+                    @match t.popularity {
+                        Some(p) => { " has popularity " b #real-popularity { (p) } @if p > m.label_threshold { " (popular)" } @else { " (not popular)" } "." }
+                        None => { " has no popularity in the file." }
+                    }
+                    " The prediction uses the values in the form."
+                }
+            }
+            @if !a.unknown_genres.is_empty() {
+                p.notice { "The model does not know the genre " (a.unknown_genres.join(", ")) ": it is not read." }
+            }
+            @if let Some(e) = &s.explanation { (contributions(e)) }
+            @if let Some(e) = &s.score_explanation { (score_contributions(e)) }
+            (what_if(state, track))
+            @if !similar.is_empty() {
+                h3 { "Real tracks that sound like it" }
+                p.muted {
+                    "The catalogue's nearest in the ten audio measures"
+                    @if same_genre { ", within its genres" }
+                    ", with their real popularity: what tracks like this one actually reached."
+                }
+                // Two columns, the credits under the title, so a phone shows it whole.
+                div.table-scroll {
+                    table #similar {
+                        tr { th { "track" } th.num { "popularity" } }
+                        @for t in &similar {
+                            tr {
+                                td {
+                                    a href=(format!("/predict?track={}", encode(&t.track_id))) { (t.track_name) }
+                                    br;
+                                    span.muted.credits {
+                                        (t.artists.replace(';', ", "))
+                                        @if !t.album_name.is_empty() && t.album_name != t.track_name { " \u{b7} " i { (t.album_name) } }
+                                    }
+                                }
+                                td.num { @match t.popularity { Some(p) => (p), None => "\u{2013}" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Real tracks listed under the prediction.
+const SIMILAR_SHOWN: usize = 6;
+
+/// Points of each what-if curve on the page (the API's default is 25): enough for the large
+/// chart; tree models answer all of them in one walk of each tree.
+const WHAT_IF_POINTS: usize = 41;
+
+/// One what-if curve: the measure varied, the track's own value, and the answer at each point.
+struct Curve {
+    column: Column,
+    own: f64,
+    /// (value, chance 0-1, score 0-100), by value.
+    points: Vec<(f64, f64, f64)>,
+}
+
+impl Curve {
+    /// The point at the track's own value (always among the points).
+    fn here(&self) -> (f64, f64, f64) {
+        self.points
+            .iter()
+            .copied()
+            .find(|p| p.0 == self.own)
+            .unwrap_or(self.points[0])
+    }
+
+    /// The lowest and highest of one of the answers along the curve.
+    fn extent(&self, of: impl Fn(&(f64, f64, f64)) -> f64) -> (f64, f64) {
+        self.points
+            .iter()
+            .map(of)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            })
+    }
+
+    /// The measure's value for people ("3:20", "171 BPM", "0.51").
+    fn value(&self, v: f64) -> String {
+        words::value(self.column.name(), &format!("{v}"))
+    }
+}
+
+/// What-if curves: for each continuous audio measure, the chance along the range the model saw
+/// in training with everything else as in the form, small and on one shared scale, a dot at
+/// the track's own value; opened, a large chart of the chance and the score with their values.
+/// The page's script moves each beside its control in the form; without it they stay here.
+/// Empty if the model cannot answer (logged; the rest of the panel stands).
+fn what_if(state: &AppState, track: &TrackRequest) -> Markup {
+    let predictor = &state.predictor;
+    let input = track.input();
+    let mut curves = Vec::new();
+    for column in CONTINUOUS {
+        let Some(i) = column.audio_index() else {
+            continue;
+        };
+        let own = track.audio[i];
+        // A song measured from audio has no learned qualities to move along.
+        if own.is_nan() {
+            continue;
+        }
+        let points = predictor
+            .what_if_values(column, own, WHAT_IF_POINTS)
+            .and_then(|values| {
+                let answers = predictor.what_if(&input, column, &values)?;
+                Ok(values
+                    .into_iter()
+                    .zip(answers)
+                    .map(|(v, a)| (v, a.probability, a.popularity))
+                    .collect::<Vec<_>>())
+            });
+        match points {
+            Ok(points) if points.len() >= 2 => curves.push(Curve {
+                column,
+                own,
+                points,
+            }),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!("what-if of {}: {e}", column.name());
+                return html! {};
+            }
+        }
+    }
+    let top = curves
+        .iter()
+        .map(|c| c.extent(|p| p.1).1)
+        .fold(0.01, f64::max);
+    html! {
+        section.what-if-curves {
+            h3 { "What if" }
+            p.muted {
+                "How the chance would move along each measure, over the range of the training tracks, with everything else as in the form; the dot is this track. One scale for all, 0 to "
+                (format!("{:.0}%", top * 100.0)) ". Open a curve for the chance and the score along it."
+            }
+            div.what-if {
+                @for c in &curves { (curve(c, top)) }
+            }
+        }
+    }
+}
+
+/// A curve as a small chart (the summary, on the shared scale `top`) that opens to a large one.
+fn curve(c: &Curve, top: f64) -> Markup {
+    let name = words::label(c.column.name());
+    let (lo, hi) = (c.points[0].0, c.points[c.points.len() - 1].0);
+    let (least, most) = c.extent(|p| p.1);
+    let here = c.here();
+    let x = |v: f64| {
+        if hi > lo {
+            2.0 + (v - lo) / (hi - lo) * 156.0
+        } else {
+            80.0
+        }
+    };
+    let y = |p: f64| 34.0 - p / top * 30.0;
+    let path = c
+        .points
+        .iter()
+        .map(|p| format!("{:.1},{:.1}", x(p.0), y(p.1)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    html! {
+        details.curve data-feature=(c.column.name()) {
+            summary {
+                span.name { (name) }
+                svg viewBox="0 0 160 36" role="img" aria-label=(format!("{name}: the chance from {:.1}% to {:.1}% along its range", least * 100.0, most * 100.0)) {
+                    polyline points=(path) {}
+                    circle cx=(format!("{:.1}", x(c.own))) cy=(format!("{:.1}", y(here.1))) r="3" {}
+                }
+                span.span { (format!("chance {:.1}-{:.1}%", least * 100.0, most * 100.0)) }
+            }
+            (large_curve(c))
+        }
+    }
+}
+
+/// The large chart of a curve: the chance (top) and the score (bottom) along the measure, each
+/// on its own scale with its lowest and highest value marked, and the track's value as a line
+/// through both.
+fn large_curve(c: &Curve) -> Markup {
+    const LEFT: f64 = 44.0;
+    const RIGHT: f64 = 312.0;
+    let (lo, hi) = (c.points[0].0, c.points[c.points.len() - 1].0);
+    let x = |v: f64| {
+        if hi > lo {
+            LEFT + (v - lo) / (hi - lo) * (RIGHT - LEFT)
+        } else {
+            (LEFT + RIGHT) / 2.0
+        }
+    };
+    let here = c.here();
+    let (chance, score) = (c.extent(|p| p.1), c.extent(|p| p.2));
+    // Each panel spans its own answer's range (padded, so a flat curve sits mid-panel).
+    let panel = |(low, high): (f64, f64), top: f64, v: f64| {
+        let pad = ((high - low) * 0.1).max(1e-6);
+        let (low, high) = (low - pad, high + pad);
+        top + 60.0 - (v - low) / (high - low) * 60.0
+    };
+    let y_chance = |v: f64| panel(chance, 16.0, v);
+    let y_score = |v: f64| panel(score, 106.0, v);
+    let line = |y: &dyn Fn(f64) -> f64, of: fn(&(f64, f64, f64)) -> f64| {
+        c.points
+            .iter()
+            .map(|p| format!("{:.1},{:.1}", x(p.0), y(of(p))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let percent = |p: f64| format!("{:.1}%", p * 100.0);
+    let ticks = [lo, (lo + hi) / 2.0, hi];
+    let name = words::label(c.column.name());
+    html! {
+        figure.large {
+            svg viewBox="0 0 320 194" role="img" aria-label=(format!(
+                "{name} from {} to {}: the chance from {} to {}, the score from {:.0} to {:.0}",
+                c.value(lo), c.value(hi), percent(chance.0), percent(chance.1), score.0, score.1)) {
+                line.here x1=(format!("{:.1}", x(c.own))) x2=(format!("{:.1}", x(c.own))) y1="12" y2="170" {}
+                text x="2" y="11" { "chance" }
+                text.tick x=(LEFT - 4.0) y=(format!("{:.1}", y_chance(chance.1) + 3.0)) { (percent(chance.1)) }
+                text.tick x=(LEFT - 4.0) y=(format!("{:.1}", y_chance(chance.0) + 3.0)) { (percent(chance.0)) }
+                polyline.chance points=(line(&y_chance, |p| p.1)) {}
+                circle cx=(format!("{:.1}", x(c.own))) cy=(format!("{:.1}", y_chance(here.1))) r="3.5" {}
+                text x="2" y="98" { "score" }
+                text.tick x=(LEFT - 4.0) y=(format!("{:.1}", y_score(score.1) + 3.0)) { (format!("{:.0}", score.1)) }
+                text.tick x=(LEFT - 4.0) y=(format!("{:.1}", y_score(score.0) + 3.0)) { (format!("{:.0}", score.0)) }
+                polyline.score points=(line(&y_score, |p| p.2)) {}
+                circle cx=(format!("{:.1}", x(c.own))) cy=(format!("{:.1}", y_score(here.2))) r="3.5" {}
+                @for (k, v) in ticks.iter().enumerate() {
+                    text.axis x=(format!("{:.1}", x(*v))) y="188"
+                        text-anchor=(match k { 0 => "start", 1 => "middle", _ => "end" }) { (c.value(*v)) }
+                }
+            }
+            figcaption {
+                (name) " from " (c.value(lo)) " to " (c.value(hi)) ", everything else held: the chance goes from "
+                (percent(c.points[0].1)) " to " (percent(c.points[c.points.len() - 1].1))
+                " and the score from " (format!("{:.0}", c.points[0].2)) " to " (format!("{:.0}", c.points[c.points.len() - 1].2))
+                ". At this track's " (c.value(c.own)) ": " (percent(here.1)) ", score " (format!("{:.0}", here.2)) "."
+            }
+        }
+    }
+}
+
+/// Steps of the waterfall shown one by one; the rest are summed in one "everything else" step.
+const WATERFALL_STEPS: usize = 8;
+
+/// The steps as bars on one axis from 0 (or the lowest point) to the highest; `amount` turns a
+/// change into its value in the shown unit and its text ("+3.7 pp", "-2.1"), and `data-change`
+/// carries the value unrounded, so a test can add the steps up.
+fn waterfall_list(
+    steps: &[Step],
+    start: f64,
+    end: f64,
+    amount: impl Fn(f64) -> (f64, String),
+) -> Markup {
+    let points = steps.iter().flat_map(|s| [s.from, s.to]);
+    let lo = points.clone().fold(start.min(end).min(0.0), f64::min);
+    let hi = points.fold(start.max(end), f64::max).max(lo + 1e-9);
+    let x = |v: f64| (v - lo) / (hi - lo) * 100.0;
+    html! {
+        ol.waterfall data-start=(format!("{start}")) data-end=(format!("{end}")) {
+            @for s in steps {
+                @let (change, text) = amount(s.to - s.from);
+                li data-change=(format!("{change}")) {
+                    span.name {
+                        (s.label)
+                        @if !s.value.is_empty() { " " span.value { (s.value) } }
+                    }
+                    span.track {
+                        span.(if s.to >= s.from { "bar up" } else { "bar down" })
+                            style=(format!("margin-left:{:.2}%;width:{:.2}%", x(s.from.min(s.to)), (x(s.to) - x(s.from)).abs().max(0.3))) {}
+                    }
+                    span.amount { (text) }
+                }
+            }
+        }
+    }
+}
+
+fn contributions(e: &Explanation) -> Markup {
+    let steps = e.chance_steps(WATERFALL_STEPS);
+    let (start, end) = (probability(e.base), probability(e.log_odds));
+    html! {
+        h3 { "Why this chance" }
+        p.muted {
+            "From a typical track's chance (" (format!("{:.1}%", start * 100.0)) ") to this one's ("
+            (format!("{:.1}%", end * 100.0)) "): how much each input moves it, in percentage points, "
+            "largest first. Computed by " (e.method.describe()) "; the genres count as one input."
+        }
+        (waterfall_list(&steps, start, end, |d| (d * 100.0, format!("{} pp", signed(d * 100.0)))))
+    }
+}
+
+/// A change to one decimal with its sign, and no sign when it rounds to zero ("0.0", not "-0.0").
+fn signed(change: f64) -> String {
+    if change.abs() < 0.05 {
+        "0.0".to_owned()
+    } else {
+        format!("{change:+.1}")
+    }
+}
+
+/// Why a model of `role` answered, after its name.
+fn answered_because(role: Role) -> &'static str {
+    match role {
+        Role::Main => "",
+        Role::NewSong => {
+            ", as no catalogue lists the track (it has no Spotify id): it reads only what a new song has, not how many genre lists a catalogue files a track under"
+        }
+        Role::NoGenres => {
+            ", as the track has no genre the model learned: its threshold and figures are its own"
+        }
+        Role::FromAudio => {
+            ", as the song was measured from its audio file, which gives no danceability, energy, mood and the like: it reads what a file gives"
+        }
+    }
+}
+
+fn score_contributions(e: &ScoreExplanation) -> Markup {
+    let steps = e.score_steps(WATERFALL_STEPS);
+    let clamped = e.score.clamp(0.0, 100.0);
+    html! {
+        h3 { "Why this score" }
+        p.muted {
+            "From a typical track's score (" (format!("{:.0}", e.base)) ") to this one's ("
+            (format!("{:.0}", e.score))
+            @if clamped != e.score { ", shown as " (format!("{clamped:.0}")) }
+            "): how much each input moves it, in points of popularity, largest first. Computed by "
+            (e.method.describe()) "."
+        }
+        (waterfall_list(&steps, e.base, e.score, |d| (d, signed(d))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_carry_their_sign_unless_they_round_to_zero() {
+        assert_eq!(signed(3.64), "+3.6");
+        assert_eq!(signed(-2.15), "-2.1");
+        assert_eq!(signed(-0.04), "0.0");
+        assert_eq!(signed(0.0), "0.0");
+    }
+}
