@@ -23,138 +23,28 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::artifact::{Artifact, ArtifactError, Metadata, Payload, Role};
 use crate::calibration::{logit, Calibration};
-use crate::data::{Column, FieldProblem, RawRow, Rule, Tracks, N_AUDIO};
-use crate::distribution::{Location, Range};
-use crate::domain::Warning;
+use crate::data::{Column, FieldProblem, RawRow, Tracks, N_AUDIO};
+use crate::distribution::Location;
 use crate::drift::{Counts, Reference};
-use crate::explain::{
-    explain, explain_score, Explanation, Method, SamplingOptions, ScoreExplanation,
-};
-use crate::features::{FeatureMatrix, FeaturePipeline, FeatureSet, TrackInput, Variants};
+use crate::explain::{explain, Explanation, Method, SamplingOptions};
+use crate::features::{FeatureMatrix, FeaturePipeline, TrackInput, Variants};
 use crate::models::{Classifier, ModelError, Regressor};
-use crate::prior::{adapt, Answers, PriorError, PriorEstimate};
+use crate::prior::adapt;
 
-/// What an answer's flag means, in the words every surface uses. A flag marks a chance many
-/// times a typical track's, chosen on VAL for the best F1: at the default model's threshold
-/// (16%) a flagged track is still more likely not to be popular, so it is "a likely hit" only
-/// from a one-half chance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// Flagged, with a chance of a popular score of one half or more.
-    LikelyHit,
-    /// Flagged below a one-half chance.
-    Contender,
-    /// Not flagged.
-    NotFlagged,
-}
+mod adapted;
+mod answer;
+mod check;
+mod explained;
+mod what_if;
 
-impl Verdict {
-    /// The verdict of an answer with this chance and flag.
-    pub fn of(probability: f64, flagged: bool) -> Verdict {
-        match (flagged, probability >= 0.5) {
-            (false, _) => Verdict::NotFlagged,
-            (true, true) => Verdict::LikelyHit,
-            (true, false) => Verdict::Contender,
-        }
-    }
-
-    /// "a likely hit", "a hit contender" or "not flagged".
-    pub fn text(self) -> &'static str {
-        match self {
-            Verdict::LikelyHit => "a likely hit",
-            Verdict::Contender => "a hit contender",
-            Verdict::NotFlagged => "not flagged",
-        }
-    }
-
-    /// Every verdict's text, as the API's schema lists them.
-    pub const TEXTS: [&'static str; 3] = ["a likely hit", "a hit contender", "not flagged"];
-}
-
-/// A lift as people read it: "6.2x", or from ten times "16x".
-pub fn times(lift: f64) -> String {
-    if lift >= 10.0 {
-        format!("{lift:.0}x")
-    } else {
-        format!("{lift:.1}x")
-    }
-}
-
-/// The verdict and the lift in one phrase: "a hit contender: 6.2x a typical track's chance".
-pub fn verdict_phrase(probability: f64, flagged: bool, lift: f64) -> String {
-    format!(
-        "{}: {} a typical track's chance",
-        Verdict::of(probability, flagged).text(),
-        times(lift)
-    )
-}
-
-/// One track's answer.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Prediction {
-    /// The calibrated chance that the track's popularity is above the label threshold.
-    pub probability: f64,
-    /// `probability` reaches the answering model's decision threshold, chosen on VAL for the
-    /// best F1: a hit contender ([`Verdict`]).
-    pub flagged: bool,
-    /// `probability` over the share of popular tracks in training: "16x a typical track's
-    /// chance".
-    pub lift: f64,
-    /// The predicted 0-100 score: the mean of the track's score distribution, whose chance of
-    /// a score above the label threshold is `probability`.
-    pub popularity: f64,
-    /// Lower end of the score's range (a quantile of the same distribution, at the model's
-    /// coverage).
-    pub popularity_low: f64,
-    /// Upper end of the score's range.
-    pub popularity_high: f64,
-    /// Whether the answer reads the track's genres (false: the model without genres answered).
-    pub genres_used: bool,
-    /// Which of the file's models answered: its threshold and figures are the ones that
-    /// describe this answer ([`Predictor::metadata_of`]).
-    pub model: Role,
-    /// Inputs beyond what the model saw in training.
-    pub warnings: Vec<Warning>,
-    /// Genres the model does not know: they score as no genre.
-    pub unknown_genres: Vec<String>,
-}
-
-/// One track's chance of being popular, without the 0-100 score and its range: what
-/// [`Predictor::chances`] answers, running the classifier alone (about half the work of a
-/// [`Prediction`], whose first fields these are, computed by the same code).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Chance {
-    /// As [`Prediction::probability`].
-    pub probability: f64,
-    /// As [`Prediction::flagged`].
-    pub flagged: bool,
-    /// As [`Prediction::lift`].
-    pub lift: f64,
-    /// As [`Prediction::genres_used`].
-    pub genres_used: bool,
-    /// As [`Prediction::model`].
-    pub model: Role,
-    /// As [`Prediction::warnings`].
-    pub warnings: Vec<Warning>,
-    /// As [`Prediction::unknown_genres`].
-    pub unknown_genres: Vec<String>,
-}
-
-impl Chance {
-    /// What the flag means, in words.
-    pub fn verdict(&self) -> Verdict {
-        Verdict::of(self.probability, self.flagged)
-    }
-
-    /// The inputs beyond what the model saw, as the `warnings` column writes them.
-    pub fn warning_fields(&self) -> String {
-        warning_fields(&self.warnings)
-    }
-}
+pub use answer::{
+    answer_header, answer_record, times, verdict_phrase, Chance, Prediction, Verdict,
+    ANSWER_COLUMNS, SCORE_COLUMNS,
+};
+use check::{check, check_companion, unfit};
 
 /// What [`Predictor::estimate_prior`] reads of a catalogue, gathered batch by batch: its
 /// unadapted answers by the model that gave them, and its inputs' histograms (also a drift
@@ -178,124 +68,6 @@ impl Evidence {
 
 /// Rows per slice when [`Predictor::score`] spreads a large batch over the cores.
 const SCORE_SLICE: usize = 1024;
-
-/// The columns of a scored table, in order, before any kept input columns: every surface that
-/// writes answers as a table (`hitcast predict`'s CSV and Parquet, the Python package, Spark)
-/// uses these names. `warnings` lists the inputs beyond what the model saw, `;`-separated;
-/// `model` names the model that answered ([`Role::name`]).
-/// A table of [`Chance`]s has these without the three score columns ([`SCORE_COLUMNS`]).
-pub const ANSWER_COLUMNS: [&str; 9] = [
-    "track_id",
-    "popularity_probability",
-    "flagged",
-    "lift",
-    "predicted_popularity",
-    "popularity_low",
-    "popularity_high",
-    "warnings",
-    "model",
-];
-
-/// The columns of [`ANSWER_COLUMNS`] that a table of [`Chance`]s leaves out.
-pub const SCORE_COLUMNS: [&str; 3] = ["predicted_popularity", "popularity_low", "popularity_high"];
-
-/// The header of [`answer_record`]s: [`ANSWER_COLUMNS`] (without [`SCORE_COLUMNS`] unless
-/// `score`), then the kept input columns.
-pub fn answer_header(score: bool, keep: &[Column]) -> Vec<&'static str> {
-    ANSWER_COLUMNS
-        .into_iter()
-        .filter(|name| score || !SCORE_COLUMNS.contains(name))
-        .chain(keep.iter().map(|c| c.name()))
-        .collect()
-}
-
-/// One answer as a CSV record, as `hitcast predict` and the app's file scoring write it: the
-/// chance's columns at their printed precision, the score's when `prediction` is given, then
-/// `row`'s kept input columns.
-pub fn answer_record(
-    row: &RawRow,
-    chance: &Chance,
-    prediction: Option<&Prediction>,
-    keep: &[Column],
-) -> Vec<String> {
-    let mut fields = vec![
-        row.track_id.clone(),
-        format!("{:.6}", chance.probability),
-        (if chance.flagged { "1" } else { "0" }).to_owned(),
-        format!("{:.2}", chance.lift),
-    ];
-    if let Some(p) = prediction {
-        fields
-            .extend([p.popularity, p.popularity_low, p.popularity_high].map(|v| format!("{v:.2}")));
-    }
-    fields.push(chance.warning_fields());
-    fields.push(chance.model.name().to_owned());
-    fields.extend(keep.iter().map(|&column| row.field(column)));
-    fields
-}
-
-fn warning_fields(warnings: &[Warning]) -> String {
-    let fields: Vec<&str> = warnings.iter().map(|w| w.field.as_str()).collect();
-    fields.join(";")
-}
-
-impl Prediction {
-    /// The answer from its chance, the score and the score's range.
-    fn new(chance: Chance, popularity: f64, range: Range) -> Prediction {
-        let Chance {
-            probability,
-            flagged,
-            lift,
-            genres_used,
-            model,
-            warnings,
-            unknown_genres,
-        } = chance;
-        Prediction {
-            probability,
-            flagged,
-            lift,
-            popularity,
-            popularity_low: range.low,
-            popularity_high: range.high,
-            genres_used,
-            model,
-            warnings,
-            unknown_genres,
-        }
-    }
-
-    /// The inputs beyond what the model saw, as the `warnings` column writes them.
-    pub fn warning_fields(&self) -> String {
-        warning_fields(&self.warnings)
-    }
-
-    /// What the flag means, in words.
-    pub fn verdict(&self) -> Verdict {
-        Verdict::of(self.probability, self.flagged)
-    }
-
-    /// The answer's chance: its fields without the score.
-    pub fn chance(&self) -> Chance {
-        Chance {
-            probability: self.probability,
-            flagged: self.flagged,
-            lift: self.lift,
-            genres_used: self.genres_used,
-            model: self.model,
-            warnings: self.warnings.clone(),
-            unknown_genres: self.unknown_genres.clone(),
-        }
-    }
-
-    /// The score's range.
-    pub fn range(&self) -> Range {
-        Range {
-            low: self.popularity_low,
-            high: self.popularity_high,
-        }
-    }
-}
 
 /// Whether the track's genres are read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -366,81 +138,6 @@ struct Batch {
     variants: bool,
 }
 
-fn unfit(reason: String) -> ArtifactError {
-    ArtifactError::Decode {
-        section: "payload",
-        reason,
-    }
-}
-
-/// Checks that one model's parts fit together and returns its background rows.
-fn check(m: &Metadata, p: &Payload) -> Result<FeatureMatrix, ArtifactError> {
-    let width = p.pipeline.names().len();
-    if m.features.len() != width {
-        return Err(unfit(format!(
-            "the metadata lists {} features and the pipeline makes {width}",
-            m.features.len()
-        )));
-    }
-    let background = FeatureMatrix::new(p.pipeline.names().to_vec(), p.background.clone())
-        .filter(|b| b.n_rows() > 0)
-        .ok_or_else(|| unfit("the background rows do not match the features".into()))?;
-    let part = |name: &'static str| move |e: ModelError| unfit(format!("the {name}: {e}"));
-    p.classifier
-        .check_inputs(width)
-        .map_err(part("classifier"))?;
-    p.regressor.check_inputs(width).map_err(part("regressor"))?;
-    p.regressor_above
-        .check_inputs(width)
-        .map_err(part("regressor above the label"))?;
-    p.distribution
-        .check_inputs(width)
-        .map_err(part("score's distribution"))?;
-    p.calibration
-        .check()
-        .map_err(|e| unfit(format!("the calibration: {e}")))?;
-    p.domain.check_ranges().map_err(unfit)?;
-    p.reference.check().map_err(unfit)?;
-    p.known.check().map_err(unfit)?;
-    p.shapes.check().map_err(unfit)?;
-    if !(m.decision_threshold.is_finite() && m.base_rate > 0.0 && m.base_rate < 1.0) {
-        return Err(unfit("the threshold or base rate is not valid".into()));
-    }
-    Ok(background)
-}
-
-/// Checks a companion against the main model and its role, and returns its background rows.
-fn check_companion(
-    main: &Metadata,
-    m: &Metadata,
-    p: &Payload,
-) -> Result<FeatureMatrix, ArtifactError> {
-    let name = m.role.describe();
-    let refuse = |what: &str| unfit(format!("{name} {what}"));
-    if !m.companions.is_empty() || !p.companions.is_empty() {
-        return Err(refuse("has companions of its own"));
-    }
-    let features = p.pipeline.params().features;
-    match m.role {
-        Role::Main => return Err(refuse("is a companion")),
-        Role::NoGenres if features.has_genres() => return Err(refuse("reads genres")),
-        Role::NewSong if features != FeatureSet::NewSong => {
-            return Err(refuse("reads what a new song cannot have"))
-        }
-        Role::FromAudio if features != FeatureSet::Measured => {
-            return Err(refuse("reads what an audio file does not give"))
-        }
-        Role::NoGenres | Role::NewSong | Role::FromAudio => {}
-    }
-    if m.label_threshold != main.label_threshold {
-        return Err(refuse("was trained for another threshold"));
-    }
-    check(m, p).map_err(|e| match e {
-        ArtifactError::Decode { reason, .. } => unfit(format!("{name}: {reason}")),
-        e => e,
-    })
-}
-
 impl Predictor {
     /// Checks that the artifact's parts fit together, structurally: the metadata's features
     /// against the pipeline, the background's width, each model's inputs (coefficient counts,
@@ -500,56 +197,6 @@ impl Predictor {
     pub fn with_prior(mut self, prior: f64) -> Predictor {
         self.prior = Some(prior.clamp(1e-6, 1.0 - 1e-6));
         self
-    }
-
-    /// Empty evidence for [`Predictor::estimate_prior`], to gather a catalogue into batch by
-    /// batch with [`Predictor::gather`].
-    pub fn evidence(&self) -> Evidence {
-        Evidence {
-            answers: Role::ALL.map(|_| Vec::new()),
-            counts: self.reference().counts(),
-        }
-    }
-
-    /// Adds `tracks` to `evidence`: their unadapted answers and their inputs' histograms.
-    pub fn gather(&self, tracks: &[TrackInput], evidence: &mut Evidence) -> Result<(), ModelError> {
-        let chances = self.clone_without_prior().chances(tracks)?;
-        for c in chances {
-            let i = Role::ALL.iter().position(|&r| r == c.model).unwrap_or(0);
-            evidence.answers[i].push(c.probability);
-        }
-        self.count_drift(tracks, &mut evidence.counts);
-        Ok(())
-    }
-
-    fn clone_without_prior(&self) -> std::borrow::Cow<'_, Predictor> {
-        match self.prior {
-            None => std::borrow::Cow::Borrowed(self),
-            Some(_) => std::borrow::Cow::Owned(Predictor {
-                prior: None,
-                ..self.clone()
-            }),
-        }
-    }
-
-    /// EM's estimate of the base rate of the catalogue `evidence` was gathered from
-    /// ([`crate::prior::estimate`]): refused when its answers, checked against the VAL answers
-    /// of the models that gave them, or its inputs, checked against FIT's, do not look like a
-    /// change of base rate.
-    pub fn estimate_prior(&self, evidence: &Evidence) -> Result<PriorEstimate, PriorError> {
-        let answers: Vec<Answers<'_>> = Role::ALL
-            .into_iter()
-            .zip(&evidence.answers)
-            .filter(|(_, p)| !p.is_empty())
-            .map(|(role, p)| Answers {
-                probabilities: p.clone(),
-                shapes: &self.head(role).payload.shapes,
-            })
-            .collect();
-        let reference = self.reference();
-        crate::prior::estimate(&answers, self.metadata().base_rate, |prior| {
-            reference.misfit(&evidence.counts, prior)
-        })
     }
 
     /// Whether genres are read or ignored.
@@ -756,179 +403,15 @@ impl Predictor {
         self.chances(&rows.iter().map(input).collect::<Vec<_>>())
     }
 
-    /// The values a what-if curve of `column` visits: every code of a coded input (key, mode,
-    /// time signature; explicit's 0 and 1); else `points` (at least 2) evenly spaced values over
-    /// the range the model saw in training (the 0.1th to 99.9th FIT percentile), or over the
-    /// input's physical range where the model keeps none. The track's own value `own` is always
-    /// among them, so the curve passes through the track's own answer. Ascending, no repeats.
-    pub fn what_if_values(
-        &self,
-        column: Column,
-        own: f64,
-        points: usize,
-    ) -> Result<Vec<f64>, WhatIfError> {
-        column.audio_index().ok_or(WhatIfError::NotAudio(column))?;
-        let rule = column.rule();
-        let mut values: Vec<f64> = match rule {
-            Rule::Integer { min, max } => (min..=max).map(f64::from).collect(),
-            Rule::Bool => vec![0.0, 1.0],
-            _ => {
-                let seen = self.seen_range(column);
-                let (low, high) = seen
-                    .or_else(|| rule.bounds().map(|d| (d.min, d.max)))
-                    .unwrap_or((0.0, 1.0));
-                let n = points.max(2);
-                (0..n)
-                    .map(|i| low + (high - low) * i as f64 / (n - 1) as f64)
-                    .collect()
-            }
-        };
-        values.push(own);
-        values.sort_by(f64::total_cmp);
-        values.dedup();
-        Ok(values)
-    }
-
-    /// The range of `column` over FIT, if the model keeps one.
-    fn seen_range(&self, column: Column) -> Option<(f64, f64)> {
-        self.models
-            .artifact
-            .payload
-            .domain
-            .seen
-            .iter()
-            .find(|s| s.column == column)
-            .map(|s| (s.low, s.high))
-    }
-
-    /// What-if: the answer for `track` with one audio input set to each of `values`, everything
-    /// else held. A value is checked against the input's rule first (its physical range; a
-    /// whole number for codes), so a curve never reaches values the API would refuse.
-    pub fn what_if(
-        &self,
-        track: &TrackInput,
-        column: Column,
-        values: &[f64],
-    ) -> Result<Vec<Prediction>, WhatIfError> {
-        let i = column.audio_index().ok_or(WhatIfError::NotAudio(column))?;
-        let rule = column.rule();
-        let values = values
-            .iter()
-            .map(|&v| {
-                rule.check(v)
-                    .map_err(|problem| WhatIfError::Value { column, problem })
-            })
-            .collect::<Result<Vec<f64>, WhatIfError>>()?;
-        let variants: Vec<TrackInput> = values
-            .iter()
-            .map(|&v| {
-                let mut variant = track.clone();
-                variant.audio[i] = v;
-                variant
-            })
-            .collect();
-        // The variants keep the track's genres, so one head answers them all, and only input
-        // `i`'s column differs between their feature rows.
-        let head = self.head(self.roles(std::slice::from_ref(track))[0]);
-        let batch = Batch {
-            x: head.payload.pipeline.transform_variants(track, i, &values),
-            audio: variants.iter().map(|t| t.audio).collect(),
-            variants: true,
-        };
-        Ok(self.answer(head, &variants, batch)?)
-    }
-
     /// [`Predictor::score`] for rows read from a file.
     pub fn score_rows(&self, rows: &[RawRow]) -> Result<Vec<Prediction>, ModelError> {
         self.score(&rows.iter().map(input).collect::<Vec<_>>())
-    }
-
-    /// Answers for `tracks` and why each gets its probability: contributions on the calibrated
-    /// log-odds scale, from the model's starting point (base) to this track's, by the model
-    /// that answered. One feature transform serves both.
-    pub fn score_explained(
-        &self,
-        tracks: &[TrackInput],
-        options: SamplingOptions,
-    ) -> Result<Vec<(Prediction, Explanation)>, ModelError> {
-        self.routed(tracks, |head, share| {
-            if share.is_empty() {
-                return Ok(Vec::new());
-            }
-            let batch = head.batch(share);
-            let mut explanations = head.explain(&batch.x, options)?;
-            if let Some(prior) = self.prior {
-                // Bayes' rule moves every log-odds by the same amount: the base takes it.
-                let shift = logit(prior) - logit(head.metadata.base_rate);
-                for e in &mut explanations {
-                    e.base += shift;
-                    e.log_odds += shift;
-                    e.probability = crate::models::sigmoid(e.log_odds);
-                }
-            }
-            Ok(self
-                .answer(head, share, batch)?
-                .into_iter()
-                .zip(explanations)
-                .collect())
-        })
-    }
-
-    /// Why each of `tracks` gets its 0-100 score: contributions in points of popularity from a
-    /// typical track's score to this one's, by the model that answered (the companion's for a
-    /// track with no genre the main model knows): each input's through the score model below
-    /// the label, then the chance of a score above it ([`crate::explain::HIT_CHANCE`]), which
-    /// adds up to the answer's score.
-    pub fn explain_scores(
-        &self,
-        tracks: &[TrackInput],
-        options: SamplingOptions,
-    ) -> Result<Vec<ScoreExplanation>, ModelError> {
-        self.routed(tracks, |head, share| {
-            if share.is_empty() {
-                return Ok(Vec::new());
-            }
-            let batch = head.batch(share);
-            let p = head.payload;
-            let explained = explain_score(
-                &p.regressor,
-                &p.pipeline,
-                head.background,
-                &batch.x,
-                options,
-            )?;
-            let answers = self.answer(head, share, batch)?;
-            Ok(explained
-                .into_iter()
-                .zip(answers)
-                .map(|(e, a)| e.with_hit_chance(a.popularity, a.probability))
-                .collect())
-        })
-    }
-
-    /// [`Predictor::score_explained`] for rows read from a file.
-    pub fn score_explained_rows(
-        &self,
-        rows: &[RawRow],
-        options: SamplingOptions,
-    ) -> Result<Vec<(Prediction, Explanation)>, ModelError> {
-        self.score_explained(&rows.iter().map(input).collect::<Vec<_>>(), options)
     }
 
     /// Calibrated probabilities of rows transformed by the main model's pipeline (the report's
     /// TEST rows).
     pub fn probabilities(&self, x: &FeatureMatrix) -> Vec<f64> {
         self.head(Role::Main).probabilities(x)
-    }
-
-    /// Explanations of rows transformed by the main model's pipeline, calibrated: see
-    /// `calibrate`.
-    pub fn explain_matrix(
-        &self,
-        x: &FeatureMatrix,
-        options: SamplingOptions,
-    ) -> Result<Vec<Explanation>, ModelError> {
-        self.head(Role::Main).explain(x, options)
     }
 
     fn answer(
@@ -1182,6 +665,7 @@ mod tests {
     use super::*;
     use crate::calibration::CLIP;
     use crate::distribution::{DistributionModel, ATOMS};
+    use crate::features::FeatureSet;
     use crate::models::FittedRegressor;
     use crate::testutil::fixture;
 
