@@ -19,7 +19,7 @@ use crate::domain::Domain;
 use crate::drift::Reference;
 use crate::experiment::{
     prepare, targets, tune_classifier, tune_regressor, Cell, ChosenFits, ExperimentError, Prepared,
-    StrategyRows, TuneConfig,
+    Step, StrategyRows, TuneConfig,
 };
 use crate::features::{select, FeatureMatrix, FeatureSet, OutlierSetup};
 use crate::known::KnownTracks;
@@ -138,17 +138,17 @@ fn remeasure(
     test: &[usize],
     config: &TrainConfig,
 ) -> Result<Artifact, ExperimentError> {
-    let cell = "train/evaluate";
-    let metric = ExperimentError::metric(cell);
+    let step = &Step::Training("model's TEST figures");
+    let metric = ExperimentError::metric(step);
     let predictor = Predictor::new(artifact).map_err(|e| ExperimentError::Model {
-        cell: cell.into(),
+        step: step.clone(),
         source: ModelError::Shape(e.to_string()),
     })?;
     let names = genre_names(tracks, test);
     let inputs = table_inputs(tracks, test, &names);
     let answers = predictor
         .score(&inputs)
-        .map_err(ExperimentError::model(cell))?;
+        .map_err(ExperimentError::model(step))?;
     let (labels, popularity) = targets(tracks, config.threshold)?;
     let (labels, truth) = (select(&labels, test), select(&popularity, test));
     let p: Vec<f64> = answers.iter().map(|a| a.probability).collect();
@@ -200,11 +200,11 @@ fn train_one(
         config.features,
         &[],
     )?;
-    let cell = |what: &str| format!("train/{what}");
+    let step = Step::Training;
 
     let rows = StrategyRows::new(&data, config.strategy, config.seed).map_err(|source| {
         ExperimentError::Sampling {
-            cell: cell("resample"),
+            step: step("resampling of FIT"),
             source,
         }
     })?;
@@ -216,7 +216,7 @@ fn train_one(
         (config.classifier.clone(), config.regressor.clone());
     if let Some(tune) = &config.tune {
         let not_a = |what: &str| ExperimentError::Model {
-            cell: cell("tune"),
+            step: step("tuning"),
             source: ModelError::Shape(format!("the {what} specification is not a {what}")),
         };
         let kind = classifier_spec
@@ -266,10 +266,10 @@ fn train_one(
                     None,
                     classifier_spec
                         .fit_classifier(&fit, Some(&val), config.seed)
-                        .map_err(ExperimentError::model(&cell("classifier")))?,
+                        .map_err(ExperimentError::model(&step("classifier")))?,
                 ),
             };
-            let calibrated = calibrate(&classifier, &data, &cell("evaluate"))?;
+            let calibrated = calibrate(&classifier, &data, &step("calibration"))?;
             Ok::<_, ExperimentError>((kept, classifier, calibrated))
         },
         || {
@@ -284,7 +284,7 @@ fn train_one(
                         Some(&TrainSet::new(&val_x, &val_y)),
                         config.seed,
                     )
-                    .map_err(ExperimentError::model(&cell("regressor")))
+                    .map_err(ExperimentError::model(&step("score model")))
             };
             let (below, above) = (side(false)?, side(true)?);
             let band = fit_band(config.coverage, &score_fit, &score_val, config.seed)?;
@@ -335,7 +335,7 @@ fn train_one(
         .map(|d| d.range(distribution.levels()))
         .collect();
     let test_regression = RegressionMetrics::new(&score, &data.test_score)
-        .map_err(ExperimentError::metric(&cell("evaluate")))?;
+        .map_err(ExperimentError::metric(&step("score model")))?;
     let flagged: Vec<bool> = test_p.iter().map(|&p| p >= threshold.value).collect();
     let interval_report = IntervalReport {
         choice: interval_choice,
@@ -416,9 +416,9 @@ struct Calibrated {
 fn calibrate(
     classifier: &FittedClassifier,
     data: &Prepared,
-    cell: &str,
+    step: &Step,
 ) -> Result<Calibrated, ExperimentError> {
-    let metric = ExperimentError::metric(cell);
+    let metric = ExperimentError::metric(step);
     let val_labels: Vec<bool> = data.val_y.iter().map(|&y| y > 0.5).collect();
     let raw_val = classifier.predict_proba(&data.val_x);
     let (calibration, choice) = Calibration::fit(&raw_val, &val_labels).map_err(metric)?;

@@ -1,9 +1,12 @@
 //! Why an experiment stopped, naming the step and the cell.
 
-use crate::features::FeatureError;
+use std::fmt;
+
+use super::Cell;
+use crate::features::{FeatureError, OutlierSetup};
 use crate::metrics::MetricError;
 use crate::models::ModelError;
-use crate::sampling::SamplingError;
+use crate::sampling::{SamplingError, Strategy};
 use crate::split::{Protocol, SplitError};
 
 /// Why an experiment stopped.
@@ -16,28 +19,28 @@ pub enum ExperimentError {
     #[error("cannot fit the feature pipeline")]
     Features(#[from] FeatureError),
     /// A model failed.
-    #[error("{cell}: model failed")]
+    #[error("{step}: model failed")]
     Model {
-        /// The grid cell.
-        cell: String,
+        /// Where.
+        step: Step,
         /// The reason.
         #[source]
         source: ModelError,
     },
     /// Resampling failed.
-    #[error("{cell}: resampling failed")]
+    #[error("{step}: resampling failed")]
     Sampling {
-        /// The grid cell.
-        cell: String,
+        /// Where.
+        step: Step,
         /// The reason.
         #[source]
         source: SamplingError,
     },
     /// A metric was undefined (one class in VAL or TEST).
-    #[error("{cell}: cannot evaluate")]
+    #[error("{step}: cannot evaluate")]
     Metric {
-        /// The grid cell.
-        cell: String,
+        /// Where.
+        step: Step,
         /// The reason.
         #[source]
         source: MetricError,
@@ -68,20 +71,79 @@ pub enum ExperimentError {
     NothingSelected(Vec<String>),
 }
 
+/// The step an experiment was at when it stopped.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// Fitting or measuring a grid cell.
+    Cell(Cell),
+    /// FIT resampled for the classifiers of one setup and strategy.
+    Resampling(OutlierSetup, Strategy),
+    /// Tuning a model family on VAL.
+    Tuning(&'static str),
+    /// Applying a parameter given on the command line (`--param family.key=value`).
+    Param(String),
+    /// Training the saved model: this part of it (its classifier, calibration, score model).
+    Training(&'static str),
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Cell(cell) => write!(f, "{cell}"),
+            Step::Resampling(setup, strategy) => write!(f, "resampling {setup}/{strategy}"),
+            Step::Tuning(family) => write!(f, "tuning {family}"),
+            Step::Param(param) => write!(f, "--param {param}"),
+            Step::Training(part) => write!(f, "training the {part}"),
+        }
+    }
+}
+
 impl ExperimentError {
-    /// Wraps a model failure of `cell` (for `map_err`).
-    pub(crate) fn model(cell: &str) -> impl Fn(ModelError) -> ExperimentError + Copy + '_ {
+    /// Wraps a model failure at `step` (for `map_err`).
+    pub(crate) fn model(step: &Step) -> impl Fn(ModelError) -> ExperimentError + Copy + '_ {
         move |source| ExperimentError::Model {
-            cell: cell.to_owned(),
+            step: step.clone(),
             source,
         }
     }
 
-    /// Wraps an undefined metric of `cell` (for `map_err`).
-    pub(crate) fn metric(cell: &str) -> impl Fn(MetricError) -> ExperimentError + Copy + '_ {
+    /// Wraps an undefined metric at `step` (for `map_err`).
+    pub(crate) fn metric(step: &Step) -> impl Fn(MetricError) -> ExperimentError + Copy + '_ {
         move |source| ExperimentError::Metric {
-            cell: cell.to_owned(),
+            step: step.clone(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::ModelError;
+
+    #[test]
+    fn an_error_names_its_step_in_words() {
+        let cell: Cell = "capped/smote/gbm".parse().unwrap();
+        let error = ExperimentError::model(&Step::Cell(cell))(ModelError::Shape("x".into()));
+        assert_eq!(
+            error.to_string(),
+            "classification/capped/smote/gbm: model failed"
+        );
+        let steps = [
+            Step::Resampling(OutlierSetup::Raw, Strategy::Adasyn),
+            Step::Tuning("rf"),
+            Step::Param("gbm.learning_rate=7".into()),
+            Step::Training("calibration"),
+        ];
+        let words: Vec<String> = steps.iter().map(Step::to_string).collect();
+        assert_eq!(
+            words,
+            [
+                "resampling raw/adasyn",
+                "tuning rf",
+                "--param gbm.learning_rate=7",
+                "training the calibration"
+            ]
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::{Cell, ExperimentError, Prepared, ResultRow};
+use super::{Cell, ExperimentError, Prepared, ResultRow, Step};
 use crate::metrics::{
     average_precision, best_f1_threshold, ClassificationMetrics, RegressionMetrics,
 };
@@ -19,9 +19,9 @@ pub(crate) fn classify(
     seed: u64,
     fitted: &[&FittedClassifier],
 ) -> Result<(ResultRow, FittedClassifier), ExperimentError> {
-    let name = cell.to_string();
-    let model_error = ExperimentError::model(&name);
-    let metric_error = ExperimentError::metric(&name);
+    let step = Step::Cell(cell);
+    let model_error = ExperimentError::model(&step);
+    let metric_error = ExperimentError::metric(&step);
     let start = Instant::now();
     let model = spec
         .fit_classifier_reusing(train, Some(val), seed, fitted)
@@ -65,21 +65,21 @@ pub(crate) fn regress(
     data: &Prepared,
     seed: u64,
 ) -> Result<ResultRow, ExperimentError> {
-    let name = &cell.to_string();
+    let step = &Step::Cell(cell);
     let train = TrainSet::new(&data.fit_x, &data.fit_score);
     let val = TrainSet::new(&data.val_x, &data.val_score);
     let start = Instant::now();
     let model = spec
         .fit_regressor(&train, Some(&val), seed)
-        .map_err(ExperimentError::model(name))?;
+        .map_err(ExperimentError::model(step))?;
     let fit_seconds = start.elapsed().as_secs_f64();
     let val_m = RegressionMetrics::new(&model.predict(&data.val_x), &data.val_score)
-        .map_err(ExperimentError::metric(name))?;
+        .map_err(ExperimentError::metric(step))?;
     let start = Instant::now();
     let predicted = model.predict(&data.test_x);
     let predict_seconds = start.elapsed().as_secs_f64();
     let m = RegressionMetrics::new(&predicted, &data.test_score)
-        .map_err(ExperimentError::metric(name))?;
+        .map_err(ExperimentError::metric(step))?;
     let row = ResultRow {
         params: spec.params_json(),
         r2: Some(m.r2),
@@ -120,9 +120,9 @@ pub(crate) fn with_params(
     for (_, key, value) in params.iter().filter(|(f, _, _)| f == family) {
         spec = spec
             .with_param(key, value)
-            .map_err(ExperimentError::model(&format!(
-                "--param {family}.{key}={value}"
-            )))?;
+            .map_err(ExperimentError::model(&Step::Param(format!(
+                "{family}.{key}={value}"
+            ))))?;
     }
     Ok(spec)
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::{
     classifier_spec, classify, prepare, regress, targets, tune, with_params, Cell, ChosenFits,
-    Event, ExperimentError, GridConfig, ResultRow, Results, StrategyRows,
+    Event, ExperimentError, GridConfig, ResultRow, Results, Step, StrategyRows,
 };
 use crate::data::Tracks;
 use crate::features::{select, OutlierSetup};
@@ -163,7 +163,7 @@ fn run_grid(
             }
             let fit = StrategyRows::new(&data, strategy, config.seed).map_err(|source| {
                 ExperimentError::Sampling {
-                    cell: format!("classification/{setup}/{strategy}"),
+                    step: Step::Resampling(setup, strategy),
                     source,
                 }
             })?;
