@@ -1,6 +1,7 @@
-//! Answers as Arrow record batches: one row per track, the columns of [`ANSWER_COLUMNS`] and then
+//! Answers as Arrow record batches: one row per track, the columns of [`ANSWERS`] and then
 //! any kept input columns, typed (numbers as Float64, the flag as Boolean).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::{
@@ -9,33 +10,30 @@ use arrow_array::{
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use hitcast::data::{Column, RawRow};
 use hitcast::explain::Explanation;
-use hitcast::predictor::{Chance, Prediction, ANSWER_COLUMNS, SCORE_COLUMNS};
+use hitcast::predictor::{AnswerColumn, AnswerType, Chance, Prediction, ANSWERS};
 
-/// The schema of [`answers_batch`] for these kept columns.
+/// The schema of [`answers_batch`] for these kept columns: [`ANSWERS`], each field typed as
+/// declared and carrying its meaning as the metadata `description`, then the kept columns.
 pub fn answers_schema(keep: &[Column]) -> SchemaRef {
-    schema(&ANSWER_COLUMNS, keep)
+    schema(ANSWERS.iter(), keep)
 }
 
 /// The schema of [`chances_batch`] for these kept columns: [`answers_schema`]'s without the
 /// score columns.
 pub fn chances_schema(keep: &[Column]) -> SchemaRef {
-    let names: Vec<&str> = ANSWER_COLUMNS
-        .into_iter()
-        .filter(|name| !SCORE_COLUMNS.contains(name))
-        .collect();
-    schema(&names, keep)
+    schema(ANSWERS.iter().filter(|c| !c.score), keep)
 }
 
-fn schema(names: &[&str], keep: &[Column]) -> SchemaRef {
-    let mut fields: Vec<Field> = names
-        .iter()
-        .map(|&name| {
-            let data_type = match name {
-                "track_id" | "warnings" | "model" => DataType::Utf8,
-                "flagged" => DataType::Boolean,
-                _ => DataType::Float64,
+fn schema<'a>(answers: impl Iterator<Item = &'a AnswerColumn>, keep: &[Column]) -> SchemaRef {
+    let mut fields: Vec<Field> = answers
+        .map(|c| {
+            let data_type = match c.kind {
+                AnswerType::Text => DataType::Utf8,
+                AnswerType::Bool => DataType::Boolean,
+                AnswerType::Number => DataType::Float64,
             };
-            Field::new(name, data_type, false)
+            let description = HashMap::from([("description".to_owned(), c.doc.to_owned())]);
+            Field::new(c.name, data_type, false).with_metadata(description)
         })
         .collect();
     fields.extend(keep.iter().map(|&c| kept_field(c)));
@@ -59,7 +57,7 @@ trait Answer: Sized {
     fn chance(&self) -> (f64, bool, f64);
     fn warning_fields(&self) -> String;
     fn model(&self) -> &'static str;
-    /// The columns between the lift and the warnings: [`SCORE_COLUMNS`], or none.
+    /// The columns between the lift and the warnings: [`hitcast::predictor::SCORE_COLUMNS`], or none.
     fn score_columns(answers: &[Self]) -> Vec<ArrayRef>;
 }
 
@@ -241,4 +239,34 @@ pub fn explanations_batch(
             Arc::new(Float64Array::from(contribution)),
         ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schemas_carry_the_declared_types_and_meanings() {
+        let schema = answers_schema(&[Column::TrackName]);
+        assert_eq!(schema.fields().len(), ANSWERS.len() + 1);
+        for (field, column) in schema.fields().iter().zip(&ANSWERS) {
+            assert_eq!(field.name(), column.name);
+            assert_eq!(field.metadata()["description"], column.doc);
+        }
+        assert_eq!(schema.field(2).data_type(), &DataType::Boolean);
+        assert_eq!(schema.field(9).name(), "track_name");
+        let chances = chances_schema(&[]);
+        let names: Vec<&str> = chances.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "track_id",
+                "popularity_probability",
+                "flagged",
+                "lift",
+                "warnings",
+                "model"
+            ]
+        );
+    }
 }

@@ -4,7 +4,7 @@
 
 use hitcast::artifact::Role;
 use hitcast::data::{Column, Rule};
-use hitcast::predictor::Verdict;
+use hitcast::predictor::{AnswerType, Verdict, ANSWERS};
 use serde_json::{json, Map, Value};
 
 /// The API's version. 2.0.0: a prediction's `popular` became `flagged` (a likely hit, at a
@@ -133,6 +133,47 @@ pub fn example_track() -> Value {
         "instrumentalness": 0.00000101, "liveness": 0.358, "valence": 0.715, "tempo": 87.917,
         "time_signature": 4, "genres": ["acoustic"]
     })
+}
+
+/// The API's answer for one track: the declared answer columns ([`ANSWERS`], under their JSON
+/// names, with their meanings), and the fields only the API gives.
+fn prediction_schema() -> Value {
+    let mut properties = Map::new();
+    for c in &ANSWERS {
+        let mut field = json!({
+            "type": match c.kind {
+                AnswerType::Text => "string",
+                AnswerType::Bool => "boolean",
+                AnswerType::Number => "number",
+            },
+            "description": c.doc,
+        });
+        if let Some((min, max)) = c.range {
+            field["minimum"] = json!(min);
+            if max.is_finite() {
+                field["maximum"] = json!(max);
+            }
+        }
+        properties.insert(c.json.to_owned(), field);
+    }
+    // In JSON, warnings are objects rather than a table's `;`-separated text, and the model is
+    // one of the roles' names.
+    properties["warnings"]["type"] = json!("array");
+    properties["warnings"]["items"] = json!({ "type": "object", "required": ["field", "message"],
+        "properties": { "field": { "type": "string" }, "message": { "type": "string" } } });
+    properties["model"]["enum"] = json!(Role::ALL.map(Role::name));
+    let api_only = json!({
+        "label": { "type": "string", "enum": Verdict::TEXTS, "description": "what the flag means: a likely hit (flagged with a chance of one half or more), a hit contender (flagged below that) or not flagged" },
+        "threshold": { "type": "number", "minimum": 0, "maximum": 1, "description": "the answering model's decision threshold on the probability" },
+        "genres_used": { "type": "boolean", "description": "whether the answer reads the track's genres; false when none of them is one the model knows: then the model's no-genres companion (the same families trained on the same tracks without genres) answers" },
+        "unknown_genres": { "type": "array", "items": { "type": "string" }, "description": "genres the model does not know: they are not read" },
+        "explanation": { "$ref": "#/components/schemas/Explanation" },
+        "score_explanation": { "$ref": "#/components/schemas/ScoreExplanation" }
+    });
+    properties.extend(api_only.as_object().cloned().unwrap_or_default());
+    let mut required: Vec<&str> = ANSWERS.iter().map(|c| c.json).collect();
+    required.extend(["label", "threshold", "genres_used", "unknown_genres"]);
+    json!({ "type": "object", "required": required, "properties": properties })
 }
 
 fn error_response(description: &str) -> Value {
@@ -315,28 +356,7 @@ pub fn document(limits: &Limits) -> Value {
         },
         "components": { "schemas": {
             "Track": track_schema(),
-            "Prediction": {
-                "type": "object",
-                "required": ["track_id", "probability", "flagged", "lift", "label", "threshold", "model", "popularity", "popularity_low", "popularity_high", "genres_used", "warnings", "unknown_genres"],
-                "properties": {
-                    "track_id": { "type": "string", "description": "as given (empty if none)" },
-                    "probability": { "type": "number", "minimum": 0, "maximum": 1, "description": "the calibrated chance that the track's popularity is above the label threshold (calibrated on validation tracks)" },
-                    "flagged": { "type": "boolean", "description": "a hit contender: probability >= the answering model's decision threshold (`threshold`, chosen on validation tracks for the best F1)" },
-                    "lift": { "type": "number", "minimum": 0, "description": "probability / the share of popular tracks in training: how many times a typical track's chance" },
-                    "label": { "type": "string", "enum": Verdict::TEXTS, "description": "what the flag means: a likely hit (flagged with a chance of one half or more), a hit contender (flagged below that) or not flagged" },
-                    "threshold": { "type": "number", "minimum": 0, "maximum": 1, "description": "the answering model's decision threshold on the probability" },
-                    "model": { "type": "string", "enum": Role::ALL.map(Role::name), "description": "which model answered: main; new-song (a track without track_id: no catalogue lists it, so only what a new song has is read); no-genres (no genre the model knows, or genres ignored: audio, title and credits). /api/v1/model gives each one's figures" },
-                    "popularity": { "type": "number", "minimum": 0, "maximum": 100, "description": "the predicted 0-100 score: the mean of the track's score distribution, whose chance above the label threshold is `probability` (so it is never below (threshold + 1) x probability)" },
-                    "popularity_low": { "type": "number", "minimum": 0, "maximum": 100, "description": "lower end of the score's range: a quantile of the same distribution (80% coverage by default, certified on validation tracks; the model's /api/v1/model interval.choice.coverage)" },
-                    "popularity_high": { "type": "number", "minimum": 0, "maximum": 100, "description": "upper end of the score's range: above the label threshold whenever the chance of a popular score exceeds the range's upper tail" },
-                    "genres_used": { "type": "boolean", "description": "whether the answer reads the track's genres; false when none of them is one the model knows: then the model's no-genres companion (the same families trained on the same tracks without genres) answers" },
-                    "warnings": { "type": "array", "description": "inputs beyond what the model saw in training (its 0.1th-99.9th percentiles): the answer is an extrapolation",
-                        "items": { "type": "object", "required": ["field", "message"], "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } },
-                    "unknown_genres": { "type": "array", "items": { "type": "string" }, "description": "genres the model does not know: they are not read" },
-                    "explanation": { "$ref": "#/components/schemas/Explanation" },
-                    "score_explanation": { "$ref": "#/components/schemas/ScoreExplanation" }
-                }
-            },
+            "Prediction": prediction_schema(),
             "ScoreExplanation": {
                 "type": "object",
                 "required": ["method", "base", "score", "contributions"],

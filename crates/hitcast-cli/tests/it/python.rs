@@ -43,3 +43,17 @@ fn the_python_package_tests_pass() {
     assert!(said.contains(" passed"), "{said}");
     assert!(!said.contains("skipped"), "a Python test skipped: {said}");
 }
+
+/// The package's documentation names every declared answer column (`ANSWERS`): its own
+/// `predict` docstring and its `ANSWER_COLUMNS` come from the same list as the tables' columns.
+#[test]
+fn the_python_docs_name_every_answer_column() {
+    let package = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../hitcast-py/python/hitcast");
+    let init = std::fs::read_to_string(package.join("__init__.py")).unwrap();
+    let missing: Vec<&str> = hitcast::predictor::ANSWERS
+        .iter()
+        .map(|c| c.name)
+        .filter(|name| !init.contains(&format!("``{name}``")))
+        .collect();
+    assert!(missing.is_empty(), "__init__.py does not document {missing:?}");
+}

@@ -127,25 +127,105 @@ impl Chance {
     }
 }
 
-/// The columns of a scored table, in order, before any kept input columns: every surface that
-/// writes answers as a table (`hitcast predict`'s CSV and Parquet, the Python package, Spark)
-/// uses these names. `warnings` lists the inputs beyond what the model saw, `;`-separated;
-/// `model` names the model that answered ([`Role::name`]).
-/// A table of [`Chance`]s has these without the three score columns ([`SCORE_COLUMNS`]).
-pub const ANSWER_COLUMNS: [&str; 9] = [
-    "track_id",
-    "popularity_probability",
-    "flagged",
-    "lift",
-    "predicted_popularity",
-    "popularity_low",
-    "popularity_high",
-    "warnings",
-    "model",
+/// How an answer column is typed wherever answers are a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnswerType {
+    /// Text (UTF-8).
+    Text,
+    /// True or false.
+    Bool,
+    /// A number (64-bit float).
+    Number,
+}
+
+/// One column of the answers, declared once: its name in tables, its field in the API's JSON,
+/// its type, range and meaning. The CSV header, the Arrow schema (and so Parquet, Python and
+/// Spark) and the OpenAPI document are written from [`ANSWERS`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AnswerColumn {
+    /// Its name in a table (CSV, Parquet, Arrow, Python, Spark).
+    pub name: &'static str,
+    /// Its field in the API's JSON answer ([`Prediction`]'s, which predate the tables' names).
+    pub json: &'static str,
+    /// Its type in a table.
+    pub kind: AnswerType,
+    /// Its smallest and largest values, for numbers that have them.
+    pub range: Option<(f64, f64)>,
+    /// What it means, in a sentence or two: every surface's documentation of it.
+    pub doc: &'static str,
+    /// Whether only the score model gives it (a table of [`Chance`]s leaves it out).
+    pub score: bool,
+}
+
+const fn column(
+    name: &'static str,
+    json: &'static str,
+    kind: AnswerType,
+    range: Option<(f64, f64)>,
+    doc: &'static str,
+) -> AnswerColumn {
+    AnswerColumn {
+        name,
+        json,
+        kind,
+        range,
+        doc,
+        score: false,
+    }
+}
+
+const fn score(column: AnswerColumn) -> AnswerColumn {
+    AnswerColumn {
+        score: true,
+        ..column
+    }
+}
+
+/// The columns of a scored table, in order, before any kept input columns.
+pub const ANSWERS: [AnswerColumn; 9] = [
+    column("track_id", "track_id", AnswerType::Text, None, "the track's id as given; empty for a new song"),
+    column("popularity_probability", "probability", AnswerType::Number, Some((0.0, 1.0)),
+        "the calibrated chance that the track's popularity is above the label threshold (calibrated on validation tracks)"),
+    column("flagged", "flagged", AnswerType::Bool, None,
+        "a hit contender: the chance reaches the answering model's decision threshold (chosen on validation tracks for the best F1)"),
+    column("lift", "lift", AnswerType::Number, Some((0.0, f64::INFINITY)),
+        "the chance over the share of popular tracks in training: how many times a typical track's chance"),
+    score(column("predicted_popularity", "popularity", AnswerType::Number, Some((0.0, 100.0)),
+        "the predicted 0-100 score: the mean of the track's score distribution, whose chance above the label threshold is the probability (so it is never below (threshold + 1) x the probability)")),
+    score(column("popularity_low", "popularity_low", AnswerType::Number, Some((0.0, 100.0)),
+        "lower end of the score's range: a quantile of the same distribution (80% coverage by default, certified on validation tracks)")),
+    score(column("popularity_high", "popularity_high", AnswerType::Number, Some((0.0, 100.0)),
+        "upper end of the score's range: above the label threshold whenever the chance of a popular score exceeds the range's upper tail")),
+    column("warnings", "warnings", AnswerType::Text, None,
+        "inputs beyond what the model saw in training (its 0.1th-99.9th percentiles): the answer is an extrapolation; in a table, `field: message` items separated by `;`"),
+    column("model", "model", AnswerType::Text, None,
+        "which model answered: main; new-song (a track without track_id: only what a new song has is read); no-genres (no genre the model knows, or genres ignored); from-audio (a song measured from its audio file)"),
 ];
 
-/// The columns of [`ANSWER_COLUMNS`] that a table of [`Chance`]s leaves out.
-pub const SCORE_COLUMNS: [&str; 3] = ["predicted_popularity", "popularity_low", "popularity_high"];
+const fn names<const N: usize>(score: Option<bool>) -> [&'static str; N] {
+    let mut out = [""; N];
+    let (mut i, mut n) = (0, 0);
+    while i < ANSWERS.len() {
+        let keep = match score {
+            None => true,
+            Some(s) => ANSWERS[i].score == s,
+        };
+        if keep {
+            out[n] = ANSWERS[i].name;
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The names of [`ANSWERS`]: every surface that writes answers as a table (`hitcast predict`'s
+/// CSV and Parquet, the Python package, Spark) uses them. A table of [`Chance`]s has these
+/// without [`SCORE_COLUMNS`].
+pub const ANSWER_COLUMNS: [&str; 9] = names(None);
+
+/// The columns of [`ANSWER_COLUMNS`] that only the score model gives.
+pub const SCORE_COLUMNS: [&str; 3] = names(Some(true));
 
 /// The header of [`answer_record`]s: [`ANSWER_COLUMNS`] (without [`SCORE_COLUMNS`] unless
 /// `score`), then the kept input columns.
@@ -242,5 +322,36 @@ impl Prediction {
             low: self.popularity_low,
             high: self.popularity_high,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_column_lists_are_read_from_the_declaration() {
+        assert_eq!(
+            ANSWER_COLUMNS,
+            [
+                "track_id",
+                "popularity_probability",
+                "flagged",
+                "lift",
+                "predicted_popularity",
+                "popularity_low",
+                "popularity_high",
+                "warnings",
+                "model"
+            ]
+        );
+        assert_eq!(
+            SCORE_COLUMNS,
+            ["predicted_popularity", "popularity_low", "popularity_high"]
+        );
+        assert!(ANSWERS
+            .iter()
+            .all(|c| !c.doc.is_empty() && !c.json.is_empty()));
+        assert_eq!(answer_header(false, &[]).len(), 6);
     }
 }

@@ -41,8 +41,8 @@ mod explained;
 mod what_if;
 
 pub use answer::{
-    answer_header, answer_record, times, verdict_phrase, Chance, Prediction, Verdict,
-    ANSWER_COLUMNS, SCORE_COLUMNS,
+    answer_header, answer_record, times, verdict_phrase, AnswerColumn, AnswerType, Chance,
+    Prediction, Verdict, ANSWERS, ANSWER_COLUMNS, SCORE_COLUMNS,
 };
 use check::{check, check_companion, unfit};
 
