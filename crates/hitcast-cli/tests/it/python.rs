@@ -55,5 +55,8 @@ fn the_python_docs_name_every_answer_column() {
         .map(|c| c.name)
         .filter(|name| !init.contains(&format!("``{name}``")))
         .collect();
-    assert!(missing.is_empty(), "__init__.py does not document {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "__init__.py does not document {missing:?}"
+    );
 }
