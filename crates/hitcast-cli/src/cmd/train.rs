@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
-use hitcast::experiment::{classifier_spec, default_features, ChosenFits};
+use hitcast::experiment::{classifier_spec, default_features, regressor_spec, ChosenFits};
 use hitcast::features::{FeatureSet, OutlierSetup};
-use hitcast::models::{ClassifierKind, ModelSpec, RegressorKind};
+use hitcast::models::{ClassifierKind, RegressorKind};
 use hitcast::sampling::Strategy;
 use hitcast::training::{train_reusing, TrainConfig};
 
@@ -70,8 +70,7 @@ impl TrainArgs {
         let split = self
             .split
             .split(&tracks, &labels, self.split.fold, globals.seed)?;
-        let mut regressor = ModelSpec::regressor(self.regressor);
-        for (family, key, value) in &self.params {
+        for (family, key, _) in &self.params {
             let known = family == self.model.name() || family == self.regressor.name();
             anyhow::ensure!(
                 known,
@@ -79,10 +78,8 @@ impl TrainArgs {
                 self.model,
                 self.regressor
             );
-            if family == self.regressor.name() {
-                regressor = regressor.with_param(key, value)?;
-            }
         }
+        let regressor = regressor_spec(self.regressor, &self.params)?;
         // The grid's parameters for this cell, so `--fits` finds the grid's own fit.
         let classifier = classifier_spec(self.model, self.strategy, &self.params)?;
         let config = TrainConfig {

@@ -7,7 +7,9 @@ use super::{Cell, ExperimentError, Prepared, ResultRow, Step};
 use crate::metrics::{
     average_precision, best_f1_threshold, ClassificationMetrics, RegressionMetrics,
 };
-use crate::models::{Classifier, ClassifierKind, FittedClassifier, ModelSpec, Regressor, TrainSet};
+use crate::models::{
+    Classifier, ClassifierKind, FittedClassifier, ModelSpec, Regressor, RegressorKind, TrainSet,
+};
 use crate::sampling::Strategy;
 
 pub(crate) fn classify(
@@ -111,6 +113,15 @@ pub fn classifier_spec(
     )
 }
 
+/// The parameters a score regressor of `kind` runs with: its family's defaults with `params`
+/// on top, as [`classifier_spec`] for classifiers.
+pub fn regressor_spec(
+    kind: RegressorKind,
+    params: &[(String, String, String)],
+) -> Result<ModelSpec, ExperimentError> {
+    with_params(ModelSpec::regressor(kind), kind.name(), params)
+}
+
 /// `spec` with each of `params` (`--param FAMILY.KEY=VALUE`) of `family` applied, in order.
 pub(crate) fn with_params(
     mut spec: ModelSpec,
@@ -168,5 +179,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("--param gbm.learning_rate=2"), "{err}");
+    }
+
+    #[test]
+    fn a_regressors_parameters_are_its_familys_defaults_with_the_params_on_top() {
+        let linear = RegressorKind::Linear;
+        let l2 = |spec: ModelSpec| match spec {
+            ModelSpec::Linear(p) => p.l2,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(l2(regressor_spec(linear, &[]).unwrap()), 1.0);
+        let given = [
+            ("linear".to_owned(), "l2".to_owned(), "0.5".to_owned()),
+            ("gbm".to_owned(), "max_depth".to_owned(), "4".to_owned()),
+        ];
+        assert_eq!(l2(regressor_spec(linear, &given).unwrap()), 0.5);
+        let bad = [("linear".to_owned(), "l2".to_owned(), "-1".to_owned())];
+        let err = regressor_spec(linear, &bad).unwrap_err().to_string();
+        assert!(
+            err.starts_with("--param linear.l2=-1: model failed"),
+            "{err}"
+        );
     }
 }

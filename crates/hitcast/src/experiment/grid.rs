@@ -4,8 +4,8 @@
 use std::time::Instant;
 
 use super::{
-    classifier_spec, classify, prepare, regress, targets, tune, with_params, Cell, ChosenFits,
-    Event, ExperimentError, GridConfig, ResultRow, Results, Step, StrategyRows,
+    classifier_spec, classify, prepare, regress, regressor_spec, targets, tune, with_params, Cell,
+    ChosenFits, Event, ExperimentError, GridConfig, ResultRow, Results, Step, StrategyRows,
 };
 use crate::data::Tracks;
 use crate::features::{select, OutlierSetup};
@@ -57,11 +57,6 @@ fn run_grid(
         .iter()
         .map(|&k| (k, ModelSpec::classifier(k)))
         .collect();
-    let mut regressor_specs: Vec<(RegressorKind, ModelSpec)> = config
-        .regressors
-        .iter()
-        .map(|&k| (k, ModelSpec::regressor(k)))
-        .collect();
     for (family, _, _) in &config.params {
         let mut known = ClassifierKind::ALL
             .iter()
@@ -74,9 +69,11 @@ fn run_grid(
     for (kind, spec) in &mut classifier_specs {
         *spec = with_params(spec.clone(), kind.name(), &config.params)?;
     }
-    for (kind, spec) in &mut regressor_specs {
-        *spec = with_params(spec.clone(), kind.name(), &config.params)?;
-    }
+    let mut regressor_specs: Vec<(RegressorKind, ModelSpec)> = config
+        .regressors
+        .iter()
+        .map(|&k| Ok((k, regressor_spec(k, &config.params)?)))
+        .collect::<Result<_, ExperimentError>>()?;
     // Kept for the grid's raw setup, so tuning does not make the grid prepare it twice.
     let mut raw_prepared = None;
     if let Some(tune) = &config.tune {
