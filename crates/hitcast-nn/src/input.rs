@@ -16,9 +16,9 @@ use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Ix2, Slice};
 pub(crate) const SPARSE_SHARE: f64 = 0.9;
 
 /// Which columns are split, and their common values. The first layer's weight rows are held in
-/// [`Split::order`] during training: dense columns first, then the sparse ones.
+/// [`ColumnSplit::order`] during training: dense columns first, then the sparse ones.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Split {
+pub(crate) struct ColumnSplit {
     /// Original column indices: the dense ones, then the sparse ones.
     order: Vec<usize>,
     n_dense: usize,
@@ -35,9 +35,9 @@ pub(crate) struct SplitRows {
     entries: Vec<(u32, f32)>,
 }
 
-impl Split {
+impl ColumnSplit {
     /// Finds the columns of `x` where one value covers at least `share` of the rows.
-    pub(crate) fn detect(x: ArrayView2<f32>, share: f64) -> Split {
+    pub(crate) fn detect(x: ArrayView2<f32>, share: f64) -> ColumnSplit {
         let n = x.nrows();
         let (mut dense, mut sparse, mut common) = (Vec::new(), Vec::new(), Vec::new());
         for (j, column) in x.axis_iter(Axis(1)).enumerate() {
@@ -51,7 +51,7 @@ impl Split {
         }
         let n_dense = dense.len();
         dense.extend(sparse);
-        Split {
+        ColumnSplit {
             order: dense,
             n_dense,
             common,
@@ -280,17 +280,17 @@ mod tests {
 
     #[test]
     fn finds_the_columns_one_value_dominates() {
-        let split = Split::detect(rows().view(), 0.8);
+        let split = ColumnSplit::detect(rows().view(), 0.8);
         assert_eq!(split.order, [0, 2, 1, 3]);
         assert_eq!(split.n_dense, 2);
         assert_eq!(split.common, [0.0, -0.1]);
-        assert_eq!(Split::detect(rows().view(), 0.9).n_dense, 4);
+        assert_eq!(ColumnSplit::detect(rows().view(), 0.9).n_dense, 4);
     }
 
     #[test]
     fn the_split_product_and_its_gradients_equal_the_dense_ones() {
         let x = rows();
-        let split = Split::detect(x.view(), 0.8);
+        let split = ColumnSplit::detect(x.view(), 0.8);
         let w = Array2::from_shape_fn((4, 3), |(i, j)| (i * 3 + j) as f32 * 0.1 - 0.4);
         let b = array![0.1f32, -0.2, 0.3];
         let encoded = split.encode(x.view(), None);
@@ -308,7 +308,7 @@ mod tests {
     #[test]
     fn a_gathered_batch_and_a_slice_hold_the_same_rows() {
         let x = rows();
-        let split = Split::detect(x.view(), 0.8);
+        let split = ColumnSplit::detect(x.view(), 0.8);
         let all = split.encode(x.view(), None);
         let batch = all.gather(&[3, 2], SplitRows::empty());
         assert_eq!(batch, split.encode(x.view(), Some(&[3, 2])));

@@ -24,7 +24,7 @@
 mod input;
 mod matmul;
 
-use input::{affine, product, Split, SplitRows};
+use input::{affine, product, ColumnSplit, SplitRows};
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::{Rng, SeedableRng};
@@ -372,7 +372,7 @@ fn derivative(f: Activation, x: f32) -> f32 {
 type Gradients = Vec<(Array2<f32>, Array1<f32>)>;
 
 /// Rows of a training step as the gradient sees them.
-struct Batch<'a> {
+struct MiniBatch<'a> {
     x: &'a SplitRows,
     y: &'a [f32],
     w: &'a [f32],
@@ -386,12 +386,12 @@ struct Batch<'a> {
 /// gradient) are in `split`'s training order.
 fn loss_and_gradients(
     layers: &[Dense],
-    split: &Split,
+    split: &ColumnSplit,
     activation: Activation,
     objective: Objective,
-    batch: &Batch,
+    batch: &MiniBatch,
 ) -> (f64, Gradients) {
-    let Batch { x, y, w, masks, n } = *batch;
+    let MiniBatch { x, y, w, masks, n } = *batch;
     // hidden[l] is hidden layer l's output (feeding layer l + 1); pre[l] is its input.
     let mut hidden: Vec<Array2<f32>> = Vec::with_capacity(layers.len());
     let mut pre = Vec::with_capacity(layers.len());
@@ -546,7 +546,7 @@ pub fn fit(
         .collect();
     // The first layer trains on the split form of the rows (see `input`): its weights are
     // held in the split's order until the network is handed out.
-    let split = Split::detect(train.x, input::SPARSE_SHARE);
+    let split = ColumnSplit::detect(train.x, input::SPARSE_SHARE);
     layers[0].w = split.to_training(&layers[0].w);
     let rows = split.encode(train.x, None);
     let moments: Vec<Moments> = layers
@@ -659,7 +659,7 @@ pub fn fit(
 /// dropout generator, and the batch buffer.
 struct Trainer<'a> {
     config: &'a MlpConfig,
-    split: &'a Split,
+    split: &'a ColumnSplit,
     rows: &'a SplitRows,
     targets: &'a [f32],
     weights: &'a [f32],
@@ -700,7 +700,7 @@ impl Trainer<'_> {
                 Vec::new()
             };
             let masks: Vec<ArrayView2<f32>> = masks.iter().map(|m| m.view()).collect();
-            let step_rows = Batch {
+            let step_rows = MiniBatch {
                 x: &self.batch,
                 y: &yb,
                 w: &wb,
@@ -747,7 +747,7 @@ enum Epoch {
 /// epoch, and each chunk's numbers do not depend on which core computes them.
 fn split_margins(
     layers: &[Dense],
-    split: &Split,
+    split: &ColumnSplit,
     activation: Activation,
     chunks: &[SplitRows],
 ) -> Vec<f32> {
@@ -963,7 +963,7 @@ mod tests {
             [0.0, -0.2, 0.0],
             [2.0, 1.0, 0.0]
         ];
-        let split = Split::detect(x.view(), 0.8);
+        let split = ColumnSplit::detect(x.view(), 0.8);
         let rows = split.encode(x.view(), None);
         assert_eq!(rows.dense.ncols(), 2);
         let y = [1.0f32, 0.0, 1.0, 0.0, 1.0];
@@ -981,7 +981,7 @@ mod tests {
                     b: Array1::from_shape_simple_fn(o, || rng.random_range(-0.5..0.5)),
                 })
                 .collect();
-            let batch = Batch {
+            let batch = MiniBatch {
                 x: &rows,
                 y: &y,
                 w: &w,

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::catalog::CatalogState;
 pub use crate::error::ApiError;
 use crate::track::{
-    read_batch, Batch, FieldError, FormValues, TrackRequest, MAX_POINTS, MAX_SIMILAR,
+    read_batch, FieldError, FormValues, PredictBody, TrackRequest, MAX_POINTS, MAX_SIMILAR,
 };
 use crate::AppState;
 
@@ -32,14 +32,14 @@ pub async fn predict(
 ) -> Result<Response, ApiError> {
     let explain = explain_flag(query.as_deref())?;
     let value = json_body(&headers, body)?;
-    let batch = Batch::from_json(value).map_err(|e| ApiError::invalid(vec![e]))?;
+    let batch = PredictBody::from_json(value).map_err(|e| ApiError::invalid(vec![e]))?;
     let (tracks, one, adapt_prior) = match &batch {
-        Batch::One(v) => (
+        PredictBody::One(v) => (
             vec![TrackRequest::from_json(v, "").map_err(ApiError::invalid)?],
             true,
             false,
         ),
-        Batch::Many { items, adapt_prior } => {
+        PredictBody::Many { items, adapt_prior } => {
             let limits = &state.limits;
             if items.len() > limits.batch {
                 return Err(ApiError::invalid(vec![FieldError {

@@ -429,7 +429,7 @@ fn kind(value: &Value) -> &'static str {
 }
 
 /// The tracks of a predict request: one object, or `{"tracks": [...], "adapt_prior": bool}`.
-pub enum Batch {
+pub enum PredictBody {
     /// One track object: the answer is one object.
     One(Value),
     /// A list: the answer is `{"predictions": [...]}`.
@@ -441,16 +441,16 @@ pub enum Batch {
     },
 }
 
-impl Batch {
+impl PredictBody {
     /// Tells the two shapes apart. An object with a `tracks` key is a batch.
-    pub fn from_json(value: Value) -> Result<Batch, FieldError> {
+    pub fn from_json(value: Value) -> Result<PredictBody, FieldError> {
         let error = |field: &str, message: String| FieldError {
             field: field.to_owned(),
             message,
         };
         match value {
             Value::Object(mut object) => match object.remove("tracks") {
-                None => Ok(Batch::One(Value::Object(object))),
+                None => Ok(PredictBody::One(Value::Object(object))),
                 Some(Value::Array(items)) => {
                     let adapt_prior = match object.remove("adapt_prior") {
                         None => false,
@@ -463,7 +463,7 @@ impl Batch {
                         }
                     };
                     if object.is_empty() {
-                        Ok(Batch::Many { items, adapt_prior })
+                        Ok(PredictBody::Many { items, adapt_prior })
                     } else {
                         Err(error(
                             "body",
@@ -673,37 +673,46 @@ mod tests {
 
     #[test]
     fn batches_are_told_apart_and_their_errors_capped() {
-        assert!(matches!(Batch::from_json(comedy()), Ok(Batch::One(_))));
         assert!(matches!(
-            Batch::from_json(json!({"tracks": []})),
-            Ok(Batch::Many { items, adapt_prior: false }) if items.is_empty()
+            PredictBody::from_json(comedy()),
+            Ok(PredictBody::One(_))
         ));
         assert!(matches!(
-            Batch::from_json(json!({"tracks": [], "adapt_prior": true})),
-            Ok(Batch::Many {
+            PredictBody::from_json(json!({"tracks": []})),
+            Ok(PredictBody::Many { items, adapt_prior: false }) if items.is_empty()
+        ));
+        assert!(matches!(
+            PredictBody::from_json(json!({"tracks": [], "adapt_prior": true})),
+            Ok(PredictBody::Many {
                 adapt_prior: true,
                 ..
             })
         ));
         assert_eq!(
-            Batch::from_json(json!({"tracks": [], "adapt_prior": "yes"}))
+            PredictBody::from_json(json!({"tracks": [], "adapt_prior": "yes"}))
                 .err()
                 .unwrap()
                 .message,
             "expected true or false, got a string"
         );
         assert_eq!(
-            Batch::from_json(json!({"tracks": 3})).err().unwrap().field,
+            PredictBody::from_json(json!({"tracks": 3}))
+                .err()
+                .unwrap()
+                .field,
             "tracks"
         );
         assert_eq!(
-            Batch::from_json(json!({"tracks": [], "x": 1}))
+            PredictBody::from_json(json!({"tracks": [], "x": 1}))
                 .err()
                 .unwrap()
                 .field,
             "body"
         );
-        assert_eq!(Batch::from_json(json!([1])).err().unwrap().field, "body");
+        assert_eq!(
+            PredictBody::from_json(json!([1])).err().unwrap().field,
+            "body"
+        );
 
         // 20 tracks x 5 required fields (the learned ones may all be absent): all listed.
         let bad = vec![json!({}); 20];

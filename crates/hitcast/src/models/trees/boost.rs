@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use super::binned::Column;
 use super::hessboost_trees::tree_bytes;
-use super::{draw_rows, fill_common, scan, tree_rng, Binned, GrownNode, Split};
+use super::{draw_rows, fill_common, scan, tree_rng, BestSplit, Binned, GrownNode};
 use crate::metrics::weighted_average_precision;
 use crate::models::{ModelError, TrainSet};
 
@@ -350,7 +350,7 @@ impl Boosting {
         columns: &Columns,
         node: &GrownNode,
         hist: &mut [[f64; 2]],
-    ) -> Option<Split> {
+    ) -> Option<BestSplit> {
         columns.complete(hist, node);
         let mut best = None;
         for slot in &columns.slots {
@@ -385,13 +385,13 @@ struct Expanded {
     parent: Parent,
     n_left: usize,
     children: [GrownNode; 2],
-    next: [Option<(Vec<[f64; 2]>, Split)>; 2],
+    next: [Option<(Vec<[f64; 2]>, BestSplit)>; 2],
 }
 /// A split node, without its histogram.
 struct Parent {
     id: usize,
     depth: usize,
-    split: Split,
+    split: BestSplit,
 }
 
 /// A node waiting to split.
@@ -400,7 +400,7 @@ struct Pending {
     depth: usize,
     /// Its histogram, complete.
     hist: Vec<[f64; 2]>,
-    split: Split,
+    split: BestSplit,
 }
 
 /// Binned rows, laid out for their readers: a node summing a histogram reads a row's dense

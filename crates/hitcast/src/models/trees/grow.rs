@@ -13,7 +13,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::binned::Column;
-use super::{fill_common, scan, Binned, GrownNode, Split, MAX_BINS};
+use super::{fill_common, scan, BestSplit, Binned, GrownNode, MAX_BINS};
 
 /// How a tree grows.
 #[derive(Clone, Copy, Debug)]
@@ -103,7 +103,7 @@ fn best_split(
     growth: Growth,
     scratch: &mut Scratch,
     rng: &mut ChaCha8Rng,
-) -> Option<Split> {
+) -> Option<BestSplit> {
     let (p, per_node) = (scratch.order.len(), growth.per_node);
     // A partial Fisher-Yates draw: the first `per_node` of `order` are the node's columns.
     for k in 0..per_node {
@@ -144,7 +144,7 @@ fn best_split(
             }
         }
     }
-    let mut best: Option<Split> = None;
+    let mut best: Option<BestSplit> = None;
     for (slot, &j) in scratch.order[..per_node].iter().enumerate() {
         let j = j as usize;
         let h = &mut hist[slot * MAX_BINS..slot * MAX_BINS + binned.bins(j)];

@@ -72,7 +72,7 @@ pub(crate) fn step_of(tree: &[GrownNode], binned: &Binned, r: usize) -> f64 {
 }
 
 /// A node's best split so far.
-struct Split {
+struct BestSplit {
     gain: f64,
     feature: usize,
     bin: u8,
@@ -99,7 +99,14 @@ fn fill_common(h: &mut [[f64; 2]], common: usize, node: &GrownNode) {
 /// Replaces `best` by the best split of `node` on column `j`, whose histogram is `h` (one cell
 /// per bin), where one gains more: `G_L²/(H_L + l2) + G_R²/(H_R + l2) - G²/(H + l2)`, with at
 /// least `least` hessian on each side.
-fn scan(h: &[[f64; 2]], j: usize, node: &GrownNode, least: f64, l2: f64, best: &mut Option<Split>) {
+fn scan(
+    h: &[[f64; 2]],
+    j: usize,
+    node: &GrownNode,
+    least: f64,
+    l2: f64,
+    best: &mut Option<BestSplit>,
+) {
     let parent = node.grad * node.grad / (node.hess + l2);
     let (mut gl, mut hl) = (0.0, 0.0);
     for (b, cell) in h[..h.len() - 1].iter().enumerate() {
@@ -111,7 +118,7 @@ fn scan(h: &[[f64; 2]], j: usize, node: &GrownNode, least: f64, l2: f64, best: &
         }
         let gain = gl * gl / (hl + l2) + gr * gr / (hr + l2) - parent;
         if gain > GAIN_EPS && best.as_ref().is_none_or(|s| gain > s.gain) {
-            *best = Some(Split {
+            *best = Some(BestSplit {
                 gain,
                 feature: j,
                 bin: b as u8,
