@@ -20,7 +20,7 @@ pub use answers::{
     explanations_schema,
 };
 #[cfg(feature = "parquet")]
-pub use parquet::{is_parquet, open_rows, ParquetRows, ParquetSink, WriteError};
+pub use parquet::{is_parquet, open_rows, read_file, ParquetRows, ParquetSink, WriteError};
 pub use rows::ArrowRows;
 
 /// The Arrow crates this one is built against, for callers that exchange batches with it.

@@ -42,6 +42,15 @@ pub fn open_rows(
     })
 }
 
+/// Reads and validates every row of a table of tracks, Parquet or CSV as [`open_rows`] tells.
+pub fn read_file(path: &Path, options: &ReadOptions) -> Result<hitcast::data::Loaded, DataError> {
+    if is_parquet(path) {
+        hitcast::data::read_all(ParquetRows::open(path, options)?, options.on_error)
+    } else {
+        hitcast::data::read_rows(path, options)
+    }
+}
+
 /// Rows of a Parquet file, validated as a CSV's are, read one record batch at a time.
 pub struct ParquetRows {
     batches: ParquetRecordBatchReader,

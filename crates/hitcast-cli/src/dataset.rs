@@ -6,12 +6,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use hitcast::data::{
-    locate_dataset, read_all, read_rows, ColumnMap, Loaded, OnError, RawRow, ReadOptions,
-    RowSource, Tracks, DATA_ENV, DEFAULT_THRESHOLD,
+    locate_dataset, ColumnMap, Loaded, OnError, RawRow, ReadOptions, RowSource, Tracks, DATA_ENV,
+    DEFAULT_THRESHOLD,
 };
 use hitcast::split::{Protocol, Split};
-use hitcast_arrow::{is_parquet, ParquetRows};
-use sha2::{Digest, Sha256};
 
 /// Where the data comes from and how to read it.
 #[derive(Clone, Debug, Args)]
@@ -95,11 +93,7 @@ impl DataArgs {
             require_popularity: labelled,
             ..self.options()?
         };
-        let loaded = if is_parquet(&path) {
-            read_all(ParquetRows::open(&path, &options)?, options.on_error)?
-        } else {
-            read_rows(&path, &options)?
-        };
+        let loaded = hitcast_arrow::read_file(&path, &options)?;
         for d in &loaded.report.defaults {
             tracing::warn!("column {:?} is absent: using {}", d.column, d.default);
         }
@@ -117,8 +111,9 @@ impl DataArgs {
 /// The evaluation protocol flags shared by `data split`, `experiment` and `train`.
 #[derive(Clone, Debug, Args)]
 pub struct ProtocolArgs {
-    /// honest: tracks grouped by primary artist (published figures); seed: the reference
-    /// project's leaky random split of raw rows; known-artist: tracks grouped by track id;
+    /// honest: tracks grouped by primary artist (published figures); reference: the reference
+    /// project's leaky random split of raw rows (`seed` reads the same); known-artist: tracks
+    /// grouped by track id;
     /// genre-holdout: TEST holds a fifth of the genres (how a model does on genres it never
     /// saw).
     #[arg(long, default_value = "honest", value_parser = parse_protocol)]
@@ -173,10 +168,6 @@ pub fn open_rows(path: &Path, options: &ReadOptions) -> anyhow::Result<Box<dyn R
 
 /// The SHA-256 of a file, in hex (the model metadata's `data_sha256`).
 pub fn sha256_file(path: &std::path::Path) -> anyhow::Result<String> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("{}: cannot read the data file", path.display()))?;
-    Ok(Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    hitcast::data::file_sha256(path)
+        .with_context(|| format!("{}: cannot read the data file", path.display()))
 }

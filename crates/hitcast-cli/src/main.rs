@@ -4,6 +4,7 @@
 mod cmd;
 mod dataset;
 mod output;
+mod progress;
 mod scoring;
 
 use std::io::{self, Write};

@@ -6,10 +6,14 @@
 //! ([`ArrowRows`]) and the same answer columns ([`answers_batch`]) as `hitcast predict`, so
 //! Python, Spark, the CLI and the server give the same numbers. Scoring releases the GIL.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use hitcast::data::{Column, ColumnMap, DataError, OnError, RawRow, ReadOptions};
+use hitcast::data::{
+    file_sha256, locate_dataset, Column, ColumnMap, DataError, OnError, RawRow, ReadOptions,
+    DATA_ENV,
+};
 use hitcast::explain::SamplingOptions;
+use hitcast::job::{run_job, JobConfig, JobError, JobEvent, STEPS};
 use hitcast::predictor::{self, Genres, Predictor, ANSWER_COLUMNS};
 use hitcast_arrow::arrow_array::RecordBatch;
 use hitcast_arrow::arrow_schema::{ArrowError, SchemaRef};
@@ -40,19 +44,23 @@ struct Input {
     options: ReadOptions,
 }
 
+/// `columns={"theirs": "hitcast's"}` as the `--map` it stands for.
+fn column_map(columns: Option<Vec<(String, String)>>) -> PyResult<ColumnMap> {
+    let specs: Vec<String> = columns
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(src, dst)| format!("{src}={dst}"))
+        .collect();
+    ColumnMap::parse(&specs).map_err(|e| PyValueError::new_err(format!("columns: {e}")))
+}
+
 impl Input {
     fn new(
         tracks: AnyRecordBatch,
         columns: Option<Vec<(String, String)>>,
         on_error: &str,
     ) -> PyResult<Input> {
-        let specs: Vec<String> = columns
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(src, dst)| format!("{src}={dst}"))
-            .collect();
-        let map =
-            ColumnMap::parse(&specs).map_err(|e| PyValueError::new_err(format!("columns: {e}")))?;
+        let map = column_map(columns)?;
         let on_error = match on_error {
             "fail" => OnError::Fail,
             "skip" => OnError::Skip,
@@ -369,10 +377,82 @@ impl Model {
     }
 }
 
+/// The main job (`hitcast run`, in-process) on the data file `data` (or the default lookup), into
+/// `out`; returns its summary as JSON.
+#[pyfunction]
+#[pyo3(signature = (data, out, quick, seed, columns, progress))]
+fn run(
+    py: Python<'_>,
+    data: Option<PathBuf>,
+    out: PathBuf,
+    quick: bool,
+    seed: u64,
+    columns: Option<Vec<(String, String)>>,
+    progress: bool,
+) -> PyResult<String> {
+    let env = std::env::var(DATA_ENV).ok();
+    let path = locate_dataset(data.as_deref(), env.as_deref(), Path::new(""))
+        .map_err(|e| PyOSError::new_err(e.to_string()))?;
+    let options = ReadOptions {
+        map: column_map(columns)?,
+        ..ReadOptions::labelled()
+    };
+    let config = JobConfig {
+        quick,
+        seed,
+        ..JobConfig::default()
+    };
+    let job = py.detach(|| {
+        let loaded = hitcast::data::read_rows(&path, &options)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let sha256 = file_sha256(&path)
+            .map_err(|e| PyOSError::new_err(format!("{}: {e}", path.display())))?;
+        let mut on_event = |event: JobEvent| match event {
+            JobEvent::Started { first, count } if progress => {
+                eprintln!("hitcast.run: {}", STEPS[first..first + count].join("; "));
+            }
+            JobEvent::Finished { elapsed } if progress => {
+                eprintln!("  done in {:.1} s", elapsed.as_secs_f64());
+            }
+            _ => {}
+        };
+        run_job(loaded, &sha256, &config, &out, &mut on_event).map_err(job_error)
+    })?;
+    let m = &job.metadata;
+    let summary = serde_json::json!({
+        "out": job.out,
+        "model": job.model_path(),
+        "report": job.out.join("report").join("index.html"),
+        "classifier": job.classifier.to_string(),
+        "regressor": job.regressor.to_string(),
+        "test_classification": m.test_classification,
+        "test_regression": m.test_regression,
+        "seconds": job.elapsed.as_secs_f64(),
+    });
+    Ok(summary.to_string())
+}
+
+/// The job's error with its causes, as the exception a Python caller expects: `OSError` for a
+/// file that cannot be written, `RuntimeError` for the rest.
+fn job_error(e: JobError) -> PyErr {
+    let mut said = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        said.push_str(": ");
+        said.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    match e {
+        JobError::Write { .. } => PyOSError::new_err(said),
+        _ => PyRuntimeError::new_err(said),
+    }
+}
+
 /// The compiled half of the `hitcast` package.
 #[pymodule]
 fn _hitcast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Model>()?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("ANSWER_COLUMNS", ANSWER_COLUMNS.to_vec())?;
     Ok(())

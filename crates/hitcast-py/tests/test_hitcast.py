@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import hitcast
-from conftest import hitcast as cli
+from conftest import dataset, hitcast as cli
 
 KEEP = ["track_name", "popularity", "explicit"]
 
@@ -271,3 +271,44 @@ def test_predict_audio_measures_and_scores_a_song_as_the_cli(model, model_path, 
     bad.write_text("not audio")
     with pytest.raises(ValueError, match="notes.mp3: not an audio file hitcast can read"):
         model.predict_audio([bad])
+
+
+def _without_timings(results):
+    """A results.json's rows without their timings (the one thing two runs may differ in)."""
+    return [{k: v for k, v in row.items() if not k.endswith("_seconds")} for row in results["rows"]]
+
+
+def test_run_is_hitcast_run_in_process_with_the_same_results(tmp_path):
+    import json
+
+    # Every fifth track of the dataset: every genre, a tenth of the time of the whole file.
+    sample = tmp_path / "sample.csv"
+    pd.read_csv(dataset()).iloc[::5].to_csv(sample, index=False)
+    summary = hitcast.run(sample, tmp_path / "py", quick=True, progress=False)
+    cli("run", "--quick", "--data", str(sample), "--out", str(tmp_path / "cli"))
+
+    for grid in ("grid", "grid-reference"):
+        ours = json.loads((tmp_path / "py" / grid / "results.json").read_text())
+        theirs = json.loads((tmp_path / "cli" / grid / "results.json").read_text())
+        assert _without_timings(ours) == _without_timings(theirs)
+    assert summary["model"] == str(tmp_path / "py" / "model.hitcast")
+    assert summary["classifier"].startswith("classification/raw/")
+    model = hitcast.load(summary["model"])
+    assert model.info["test_classification"] == summary["test_classification"]
+    assert hitcast.load(str(tmp_path / "cli" / "model.hitcast")).info["test_classification"] == (
+        summary["test_classification"]
+    )
+    assert (tmp_path / "py" / "report" / "index.html").is_file()
+    assert (tmp_path / "py" / "eda" / "eda.json").is_file()
+
+
+def test_run_refuses_unlabelled_data_and_leaves_the_old_results(tmp_path, tracks_csv):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("previous results")
+    unlabelled = tmp_path / "unlabelled.csv"
+    pd.read_csv(tracks_csv).drop(columns=["popularity"]).to_csv(unlabelled, index=False)
+    with pytest.raises(ValueError, match="popularity"):
+        hitcast.run(unlabelled, out, quick=True, progress=False)
+    assert (out / "keep.txt").read_text() == "previous results"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "unlabelled.csv"]

@@ -493,7 +493,7 @@ impl ScoreDistribution {
 }
 
 /// How a set of ranges does against the truth.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IntervalMetrics {
     /// Share of rows whose true score lies in its range.
     pub coverage: f64,

@@ -16,17 +16,13 @@
 
 use serde::Serialize;
 
-use crate::artifact::Role;
 use crate::data::{is_popular, Tracks};
-use crate::distribution::{IntervalMetrics, Range};
+use crate::distribution::IntervalMetrics;
 use crate::drift::{DriftReport, LARGE};
 use crate::known::{known_rows, Known, KnownTracks};
-use crate::metrics::{
-    average_precision, expected_calibration_error, roc_auc, Confusion, MetricError,
-    RegressionMetrics,
-};
+use crate::metrics::{Confusion, MetricError, RegressionMetrics};
 use crate::models::ModelError;
-use crate::predictor::{genre_names, table_inputs, Genres, Predictor};
+use crate::predictor::{genre_names, table_inputs, Genres, MeasureError, Predictor};
 use crate::prior::PriorEstimate;
 
 /// What to measure.
@@ -143,6 +139,9 @@ pub enum EvaluateError {
     /// The model could not answer.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// The answers could not be measured.
+    #[error(transparent)]
+    Measure(#[from] MeasureError),
     /// Every track is known to the model.
     #[error("every track of the catalogue is one the model's training data holds: nothing is left to measure (--keep-known measures them)")]
     AllKnown,
@@ -198,7 +197,7 @@ pub fn evaluate(
                 let Ok(p) = predictor.clone().with_genres(genres) else {
                     continue;
                 };
-                let (fit, prior) = measure_one(&p, tracks, rows, labels.as_deref(), options)?;
+                let (fit, prior) = measure_one(&p, tracks, rows, labels.is_some(), options)?;
                 fits.extend(fit);
                 priors.extend(prior);
             }
@@ -234,7 +233,7 @@ fn measure_one(
     predictor: &Predictor,
     tracks: &Tracks,
     rows: &[usize],
-    labels: Option<&[bool]>,
+    labelled: bool,
     options: &EvaluateOptions,
 ) -> Result<(Option<CatalogueFit>, Option<PriorOutcome>), EvaluateError> {
     let names = genre_names(tracks, rows);
@@ -265,33 +264,23 @@ fn measure_one(
         (predictor.clone(), None)
     };
     let prior = outcome.as_ref().and_then(|o| o.estimate.clone());
-    let (Some(labels), Some(popularity)) = (labels, tracks.popularity()) else {
+    if !labelled {
         return Ok((None, outcome));
-    };
-    let labels: Vec<bool> = rows.iter().map(|&i| labels[i]).collect();
-    let truth: Vec<f64> = rows.iter().map(|&i| f64::from(popularity[i])).collect();
-    let answers = predictor.score(&inputs)?;
-    let probability: Vec<f64> = answers.iter().map(|a| a.probability).collect();
-    let flagged: Vec<f64> = answers
-        .iter()
-        .map(|a| f64::from(u8::from(a.flagged)))
-        .collect();
-    let score: Vec<f64> = answers.iter().map(|a| a.popularity).collect();
-    let ranges: Vec<Range> = answers.iter().map(|a| a.range()).collect();
-    let n = answers.len().max(1) as f64;
+    }
+    let m = predictor.measure(tracks, rows, predictor.metadata().label_threshold)?;
     let fit = CatalogueFit {
         genres: predictor.genres().name(),
-        tracks: answers.len(),
-        popular_rate: labels.iter().filter(|&&l| l).count() as f64 / n,
-        without_genres: answers.iter().filter(|a| a.model == Role::NoGenres).count() as f64 / n,
-        roc_auc: roc_auc(&probability, &labels)?,
-        pr_auc: average_precision(&probability, &labels)?,
-        ece: expected_calibration_error(&probability, &labels)?,
-        mean_probability: probability.iter().sum::<f64>() / n,
+        tracks: m.labels.len(),
+        popular_rate: m.classification.positive_rate,
+        without_genres: m.without_genres,
+        roc_auc: m.classification.roc_auc,
+        pr_auc: m.classification.pr_auc,
+        ece: m.ece,
+        mean_probability: m.mean_probability,
         prior,
-        flagged: Confusion::at(&flagged, &labels, 0.5)?,
-        score: RegressionMetrics::new(&score, &truth)?,
-        range: IntervalMetrics::new(&ranges, &truth),
+        flagged: m.classification.confusion,
+        score: m.score,
+        range: m.range,
     };
     Ok((Some(fit), outcome))
 }

@@ -17,11 +17,13 @@
 //! | score | [`predictor`] | [`predictor::Predictor`]: the one scoring path |
 //! | explain | [`explain`] | [`explain::Explanation`] |
 //! | report | [`eda`], [`report`] | [`eda::Eda`], [`report::Report`] |
+//! | the main job | [`job`] | [`job::run_job`]: all of the above in order, as `hitcast run` |
+//!
+//! [`prelude`] imports the types most programs need.
 //!
 //! ```no_run
-//! use hitcast::data::{read_rows, ReadOptions, DEFAULT_THRESHOLD};
 //! use hitcast::features::{FeaturePipeline, PipelineParams};
-//! use hitcast::split::{Protocol, Split};
+//! use hitcast::prelude::*;
 //!
 //! let loaded = read_rows("spotify_tracks.csv.gz".as_ref(), &ReadOptions::labelled())?;
 //! let tracks = Protocol::Honest.table(loaded.rows); // one row per track_id
@@ -45,10 +47,12 @@ pub mod experiment;
 pub mod explain;
 pub mod features;
 pub mod fsutil;
+pub mod job;
 pub mod known;
 pub mod metrics;
 pub mod models;
 pub mod predictor;
+pub mod prelude;
 pub mod prior;
 pub mod report;
 pub mod sampling;

@@ -247,7 +247,7 @@ pub fn best_f1_threshold(scores: &[f64], labels: &[bool]) -> Result<Threshold, M
 }
 
 /// The figures hitcast reports for a classifier on one set of rows.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClassificationMetrics {
     /// Rows scored.
     pub rows: u64,
@@ -317,7 +317,7 @@ impl ClassificationMetrics {
 }
 
 /// The figures hitcast reports for a regressor of the 0-100 score.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RegressionMetrics {
     /// Coefficient of determination `1 − SS_res / SS_tot`.
     pub r2: f64,

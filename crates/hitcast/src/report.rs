@@ -3,6 +3,8 @@
 //! matrix at the saved threshold, a calibration plot and global feature importance.
 
 use std::fmt::Write as _;
+use std::io;
+use std::path::Path;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -15,11 +17,12 @@ use crate::eda::svg::{self, escape};
 use crate::eda::Eda;
 use crate::experiment::Results;
 use crate::explain::{Method, SamplingOptions};
-use crate::features::{select, OutlierSetup};
-use crate::metrics::{reliability, CalibrationBin, MetricError, RELIABILITY_EDGES};
+use crate::features::OutlierSetup;
+use crate::fsutil::write_atomic;
+use crate::metrics::CalibrationBin;
 use crate::models::ModelError;
 use crate::models::Task;
-use crate::predictor::Predictor;
+use crate::predictor::{MeasureError, Predictor};
 use crate::split::{Protocol, Split, SplitError};
 
 /// Why a model card could not be made.
@@ -34,9 +37,9 @@ pub enum ReportError {
     /// Explaining the model failed.
     #[error("cannot compute feature importance")]
     Model(#[from] ModelError),
-    /// TEST holds one class only.
+    /// TEST could not be measured (one class only, say).
     #[error("cannot measure the model on TEST")]
-    Metric(#[source] MetricError),
+    Measure(#[from] MeasureError),
 }
 
 /// A saved model measured again on its own TEST rows.
@@ -135,10 +138,10 @@ pub fn model_card(
         .labels(m.label_threshold)
         .ok_or(ReportError::Unlabelled)?;
     let split = Split::new(&table, &labels, m.protocol, m.fold.unwrap_or(0), m.seed)?;
+    let measured = predictor.measure(&table, &split.test, m.label_threshold)?;
+    let (scores, test_labels) = (&measured.probabilities, &measured.labels);
+    let (roc, pr) = curves(scores, test_labels);
     let x = predictor.pipeline().transform(&table, &split.test).matrix;
-    let scores = predictor.probabilities(&x);
-    let test_labels = select(&labels, &split.test);
-    let (roc, pr) = curves(&scores, &test_labels);
 
     let n = if predictor.method() != Method::SamplingShapley {
         IMPORTANCE_ROWS_EXACT
@@ -176,8 +179,7 @@ pub fn model_card(
         metadata: m.clone(),
         same_data: m.data_sha256 == data_sha256,
         test_rows: scores.len(),
-        calibration: reliability(&scores, &test_labels, &RELIABILITY_EDGES)
-            .map_err(ReportError::Metric)?,
+        calibration: measured.reliability.clone(),
         largest_probability: scores.iter().copied().fold(0.0, f64::max),
         roc,
         pr,
@@ -210,6 +212,28 @@ pub struct Parts {
 
 /// File names of the fragments `hitcast report` writes beside index.html.
 pub const PART_FILES: [&str; 2] = ["models.part.html", "data.part.html"];
+
+/// Writes `dir/index.html` and its numbers `dir/json_name`, each atomically, creating `dir`.
+pub fn write_page(dir: &Path, json_name: &str, json: &[u8], page: &str) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    write_atomic(&dir.join(json_name), json)?;
+    write_atomic(&dir.join("index.html"), page.as_bytes())
+}
+
+/// Writes the report to `dir`: the page, its numbers (report.json) and its halves
+/// ([`PART_FILES`], for `hitcast serve --report DIR`'s Models and Explore pages). Returns the
+/// page.
+pub fn write_report(dir: &Path, report: &Report) -> io::Result<String> {
+    let json = serde_json::to_vec_pretty(report).map_err(io::Error::other)?;
+    let parts = parts(report);
+    std::fs::create_dir_all(dir)?;
+    for (name, html) in PART_FILES.iter().zip([&parts.models, &parts.data]) {
+        write_atomic(&dir.join(name), html.as_bytes())?;
+    }
+    let page = render(report);
+    write_page(dir, "report.json", &json, &page)?;
+    Ok(page)
+}
 
 /// Splits the report into its [`Parts`].
 pub fn parts(report: &Report) -> Parts {
@@ -538,12 +562,12 @@ fn side_by_side(h: &mut String, all: &[Results]) {
     let _ = write!(h, "<h2 id=\"protocols\">Protocols side by side</h2><p>The same cells under each protocol, on each protocol's own TEST rows.</p>");
     let share = |r: &Results| format!("{:.1}%", r.positive_rate * 100.0);
     if let (Some(honest), Some(seed)) = (
-        all.iter().find(|r| r.protocol != Protocol::Seed),
-        all.iter().find(|r| r.protocol == Protocol::Seed),
+        all.iter().find(|r| r.protocol != Protocol::Reference),
+        all.iter().find(|r| r.protocol == Protocol::Reference),
     ) {
         let _ = write!(
             h,
-            "<p>The columns answer different questions, so the gap is not the leak alone. The seed protocol's TEST is a random fifth of the raw rows ({} rows, {} popular): the same track listed under several genres, and the same artists, sit on both sides of its split, which flatters it. Its ROC-AUC can still read lower than the {} protocol's ({} tracks, {} popular), because each raw row carries one genre where a collapsed track carries all of its genres (their popularity on FIT is among the strongest signals), and a popular track counts once per genre it is listed under. The leak shows in the seed's own headline, accuracy on a TEST undersampled to half popular, reproduced with the honest grid above.</p>",
+            "<p>The columns answer different questions, so the gap is not the leak alone. The reference protocol's TEST is a random fifth of the raw rows ({} rows, {} popular): the same track listed under several genres, and the same artists, sit on both sides of its split, which flatters it. Its ROC-AUC can still read lower than the {} protocol's ({} tracks, {} popular), because each raw row carries one genre where a collapsed track carries all of its genres (their popularity on FIT is among the strongest signals), and a popular track counts once per genre it is listed under. The leak shows in the seed's own headline, accuracy on a TEST undersampled to half popular, reproduced with the honest grid above.</p>",
             thousands(seed.test_rows as u64),
             share(seed),
             honest.protocol,
@@ -584,6 +608,7 @@ fn side_by_side(h: &mut String, all: &[Results]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::{reliability, RELIABILITY_EDGES};
 
     #[test]
     fn unix_times_read_as_utc_dates() {

@@ -26,8 +26,8 @@ use crate::data::{RawRow, Track, Tracks};
 /// Number of folds of the hash protocols.
 pub const FOLDS: u8 = 5;
 
-/// Share of rows the seed protocol holds out for TEST, and then of TRAIN for VAL.
-pub const SEED_HOLDOUT: f64 = 0.2;
+/// Share of rows the reference protocol holds out for TEST, and then of TRAIN for VAL.
+pub const REFERENCE_HOLDOUT: f64 = 0.2;
 
 /// How tracks are divided into FIT, VAL and TEST.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -35,8 +35,10 @@ pub const SEED_HOLDOUT: f64 = 0.2;
 pub enum Protocol {
     /// Collapsed tracks, grouped by primary artist: the figures hitcast publishes.
     Honest,
-    /// Raw rows, stratified random split: comparable with published numbers, but leaky.
-    Seed,
+    /// Raw rows, stratified random split, as the reference project did: comparable with its
+    /// published numbers, but leaky. Also read as `seed`, its former name.
+    #[serde(alias = "seed")]
+    Reference,
     /// Collapsed tracks, grouped by track id: new tracks by artists already seen.
     KnownArtist,
     /// Collapsed tracks; TEST holds a fifth of the genres, and no TEST artist is in TRAIN.
@@ -47,7 +49,7 @@ impl Protocol {
     /// Every protocol, in the order reports list them.
     pub const ALL: [Protocol; 4] = [
         Protocol::Honest,
-        Protocol::Seed,
+        Protocol::Reference,
         Protocol::KnownArtist,
         Protocol::GenreHoldout,
     ];
@@ -56,7 +58,7 @@ impl Protocol {
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Honest => "honest",
-            Protocol::Seed => "seed",
+            Protocol::Reference => "reference",
             Protocol::KnownArtist => "known-artist",
             Protocol::GenreHoldout => "genre-holdout",
         }
@@ -64,7 +66,7 @@ impl Protocol {
 
     /// Whether results under this protocol are inflated by leakage between TRAIN and TEST.
     pub fn is_leaky(self) -> bool {
-        self == Protocol::Seed
+        self == Protocol::Reference
     }
 
     /// The key of the unit this protocol keeps on one side of a split: the primary artist under
@@ -75,7 +77,7 @@ impl Protocol {
             Protocol::Honest | Protocol::GenreHoldout => {
                 fnv1a64(primary_artist(&track.artists).as_bytes())
             }
-            Protocol::Seed | Protocol::KnownArtist => fnv1a64(track.track_id.as_bytes()),
+            Protocol::Reference | Protocol::KnownArtist => fnv1a64(track.track_id.as_bytes()),
         }
     }
 
@@ -83,7 +85,7 @@ impl Protocol {
     /// otherwise.
     pub fn table(self, rows: Vec<RawRow>) -> Tracks {
         match self {
-            Protocol::Seed => Tracks::one_per_row(rows),
+            Protocol::Reference => Tracks::one_per_row(rows),
             Protocol::Honest | Protocol::KnownArtist | Protocol::GenreHoldout => {
                 Tracks::collapse(rows)
             }
@@ -101,6 +103,8 @@ impl FromStr for Protocol {
     type Err = SplitError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // `seed`, the reference protocol's former name, read the same.
+        let s = if s == "seed" { "reference" } else { s };
         Protocol::ALL
             .into_iter()
             .find(|p| p.name() == s)
@@ -115,7 +119,7 @@ pub enum SplitError {
     #[error("fold must be 0 to {max}, got {0}", max = FOLDS - 1)]
     Fold(u8),
     /// The protocol name is unknown.
-    #[error("unknown protocol {0:?}: expected honest, seed, known-artist or genre-holdout")]
+    #[error("unknown protocol {0:?}: expected honest, reference, known-artist or genre-holdout")]
     UnknownProtocol(String),
     /// The labels do not match the table.
     #[error("{labels} labels for {tracks} tracks")]
@@ -143,8 +147,8 @@ pub struct Split {
 }
 
 impl Split {
-    /// Splits `tracks` under `protocol`. `labels` stratify the seed protocol (the others ignore
-    /// them); `fold` picks TEST for the hash protocols; `seed` drives the seed protocol.
+    /// Splits `tracks` under `protocol`. `labels` stratify the reference protocol (the others ignore
+    /// them); `fold` picks TEST for the hash protocols; `seed` drives the reference protocol.
     pub fn new(
         tracks: &Tracks,
         labels: &[bool],
@@ -162,7 +166,7 @@ impl Split {
                 tracks.rows.iter().map(|t| protocol.group_key(t)),
             )),
             Protocol::GenreHoldout => Ok(by_genre(tracks, fold)),
-            Protocol::Seed => {
+            Protocol::Reference => {
                 if labels.len() != tracks.len() {
                     return Err(SplitError::LabelCount {
                         labels: labels.len(),
@@ -332,7 +336,7 @@ fn by_genre(tracks: &Tracks, fold: u8) -> Split {
 pub(crate) fn stratified(labels: &[bool], seed: u64) -> Split {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut split = Split {
-        protocol: Protocol::Seed,
+        protocol: Protocol::Reference,
         fold: None,
         fit: Vec::new(),
         val: Vec::new(),
@@ -356,7 +360,7 @@ pub(crate) fn stratified(labels: &[bool], seed: u64) -> Split {
 }
 
 fn holdout(n: usize) -> usize {
-    (n as f64 * SEED_HOLDOUT).round() as usize
+    (n as f64 * REFERENCE_HOLDOUT).round() as usize
 }
 
 #[cfg(test)]
@@ -454,9 +458,9 @@ mod tests {
     fn seed_split_is_stratified_and_deterministic() {
         let t = tracks(&["x"; 1000]);
         let labels: Vec<bool> = (0..1000).map(|i| i % 10 == 0).collect(); // 100 positives
-        let a = Split::new(&t, &labels, Protocol::Seed, 0, 42).unwrap();
-        let b = Split::new(&t, &labels, Protocol::Seed, 0, 42).unwrap();
-        let c = Split::new(&t, &labels, Protocol::Seed, 0, 43).unwrap();
+        let a = Split::new(&t, &labels, Protocol::Reference, 0, 42).unwrap();
+        let b = Split::new(&t, &labels, Protocol::Reference, 0, 42).unwrap();
+        let c = Split::new(&t, &labels, Protocol::Reference, 0, 43).unwrap();
         assert_eq!(a, b);
         assert_ne!(a.test, c.test);
         // 900 negatives -> 180 test, 720 train -> 144 val; 100 positives -> 20, 80 -> 16.
@@ -481,7 +485,7 @@ mod tests {
         }
         assert_eq!(
             "random".parse::<Protocol>().unwrap_err().to_string(),
-            "unknown protocol \"random\": expected honest, seed, known-artist or genre-holdout"
+            "unknown protocol \"random\": expected honest, reference, known-artist or genre-holdout"
         );
     }
 

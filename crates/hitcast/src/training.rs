@@ -10,11 +10,9 @@ use rayon::prelude::*;
 use crate::artifact::{
     Artifact, CalibrationReport, IntervalReport, Metadata, Payload, Role, BACKGROUND_ROWS,
 };
-use crate::calibration::Calibration;
+use crate::calibration::{Calibration, CalibrationChoice};
 use crate::data::Tracks;
-use crate::distribution::{
-    fit_band, DistributionData, DistributionModel, IntervalMetrics, Location, Range,
-};
+use crate::distribution::{fit_band, DistributionData, DistributionModel, IntervalMetrics};
 use crate::domain::Domain;
 use crate::drift::Reference;
 use crate::experiment::{
@@ -24,11 +22,11 @@ use crate::experiment::{
 use crate::features::{select, FeatureMatrix, FeatureSet, OutlierSetup};
 use crate::known::KnownTracks;
 use crate::metrics::{
-    best_f1_threshold, expected_calibration_error, reliability, ClassificationMetrics,
-    RegressionMetrics, Threshold, RELIABILITY_EDGES,
+    best_f1_threshold, expected_calibration_error, ClassificationMetrics, RegressionMetrics,
+    Threshold,
 };
 use crate::models::{Classifier, FittedClassifier, ModelError, ModelSpec, Regressor, TrainSet};
-use crate::predictor::{genre_names, table_inputs, Prediction, Predictor};
+use crate::predictor::{MeasureError, Predictor};
 use crate::prior::AnswerShapes;
 use crate::sampling::Strategy;
 use crate::split::Split;
@@ -125,60 +123,43 @@ pub fn train_reusing(
     if artifact.metadata.companions.is_empty() {
         return Ok((artifact, reused));
     }
-    let artifact = remeasure(artifact, tracks, &split.test, config)?;
+    let artifact = measured(artifact, tracks, &split.test, config.threshold)?;
     Ok((artifact, reused))
 }
 
-/// Measures TEST again through the [`Predictor`], as users get the answers: a TEST track with
-/// no genre the model knows (all of them under `--protocol genre-holdout`'s held-out genres) is
-/// answered by the companion. The raw ECE stays the main model's own.
-fn remeasure(
+/// Measures `artifact` on TEST through [`Predictor::measure`], as users get the answers, and
+/// writes the figures into its metadata: every TEST figure of a model file comes from here. A
+/// model is measured again once its companions are attached, since a TEST track with no genre
+/// it knows (all of them under `--protocol genre-holdout`'s held-out genres) is then answered
+/// by a companion. The raw probabilities' ECE is the classifier's own, from calibration.
+fn measured(
     artifact: Artifact,
     tracks: &Tracks,
     test: &[usize],
-    config: &TrainConfig,
+    threshold: u8,
 ) -> Result<Artifact, ExperimentError> {
     let step = &Step::Training("model's TEST figures");
-    let metric = ExperimentError::metric(step);
     let predictor = Predictor::new(artifact).map_err(|e| ExperimentError::Model {
         step: step.clone(),
         source: ModelError::Shape(e.to_string()),
     })?;
-    let names = genre_names(tracks, test);
-    let inputs = table_inputs(tracks, test, &names);
-    let answers = predictor
-        .score(&inputs)
-        .map_err(ExperimentError::model(step))?;
-    let (labels, popularity) = targets(tracks, config.threshold)?;
-    let (labels, truth) = (select(&labels, test), select(&popularity, test));
-    let p: Vec<f64> = answers.iter().map(|a| a.probability).collect();
-    let flags: Vec<bool> = answers.iter().map(|a| a.flagged).collect();
+    let measured = predictor
+        .measure(tracks, test, threshold)
+        .map_err(|e| match e {
+            MeasureError::Unlabelled => ExperimentError::Unlabelled,
+            MeasureError::Model(source) => ExperimentError::model(step)(source),
+            MeasureError::Metric(source) => ExperimentError::metric(step)(source),
+        })?;
     let mut artifact = predictor.into_artifact();
     let m = &mut artifact.metadata;
-    m.test_classification =
-        ClassificationMetrics::with_flags(&p, &flags, &labels, m.decision_threshold)
-            .map_err(metric)?;
-    m.calibration.test_ece = expected_calibration_error(&p, &labels).map_err(metric)?;
-    m.calibration.test_mean_probability = p.iter().sum::<f64>() / p.len().max(1) as f64;
-    m.calibration.test_reliability =
-        reliability(&p, &labels, &RELIABILITY_EDGES).map_err(metric)?;
-    let point: Vec<f64> = answers.iter().map(|a| a.popularity).collect();
-    m.test_regression = RegressionMetrics::new(&point, &truth).map_err(metric)?;
-    let ranges: Vec<Range> = answers.iter().map(Prediction::range).collect();
-    m.interval.test = IntervalMetrics::new(&ranges, &truth);
-    m.interval.test_flagged_reaching = reaching(&ranges, &flags, config.threshold);
+    m.test_classification = measured.classification;
+    m.calibration.test_ece = measured.ece;
+    m.calibration.test_mean_probability = measured.mean_probability;
+    m.calibration.test_reliability = measured.reliability;
+    m.test_regression = measured.score;
+    m.interval.test = measured.range;
+    m.interval.test_flagged_reaching = measured.flagged_reaching;
     Ok(artifact)
-}
-
-/// Share of flagged tracks whose range reaches above the label threshold.
-fn reaching(ranges: &[Range], flagged: &[bool], threshold: u8) -> f64 {
-    let label = f64::from(threshold);
-    let reaching = ranges
-        .iter()
-        .zip(flagged)
-        .filter(|(r, &f)| f && r.high > label)
-        .count();
-    reaching as f64 / flagged.iter().filter(|&&f| f).count().max(1) as f64
 }
 
 /// One model: [`train`] without the companion.
@@ -297,11 +278,10 @@ fn train_one(
     let val_labels: Vec<bool> = data.val_y.iter().map(|&y| y > 0.5).collect();
     let Calibrated {
         calibration,
+        choice,
         threshold,
         val_p,
-        test_p,
-        test_classification,
-        report: calibration_report,
+        test_ece_raw,
     } = calibrated;
     let (distribution, interval_choice) = DistributionModel::fit(
         config.coverage,
@@ -314,38 +294,10 @@ fn train_one(
         },
         band,
     )?;
-    let (test_below, test_above, scales) = (
-        regressor.predict(&data.test_x),
-        regressor_above.predict(&data.test_x),
-        distribution.scales(&data.test_x),
-    );
-    let answers: Vec<_> = (0..test_p.len())
-        .map(|i| {
-            distribution.at(Location {
-                below: test_below[i],
-                above: test_above[i],
-                scale: scales[i],
-                probability: test_p[i],
-            })
-        })
-        .collect();
-    let score: Vec<f64> = answers.iter().map(|d| d.mean()).collect();
-    let ranges: Vec<Range> = answers
-        .iter()
-        .map(|d| d.range(distribution.levels()))
-        .collect();
-    let test_regression = RegressionMetrics::new(&score, &data.test_score)
-        .map_err(ExperimentError::metric(&step("score model")))?;
-    let flagged: Vec<bool> = test_p.iter().map(|&p| p >= threshold.value).collect();
-    let interval_report = IntervalReport {
-        choice: interval_choice,
-        test: IntervalMetrics::new(&ranges, &data.test_score),
-        test_flagged_reaching: reaching(&ranges, &flagged, config.threshold),
-    };
     let kept = data.pipeline.kept(tracks, &split.fit);
     let base_rate = data.fit_y.iter().sum::<f64>() / data.fit_y.len().max(1) as f64;
 
-    Ok(Artifact {
+    let artifact = Artifact {
         metadata: Metadata {
             hitcast_version: env!("CARGO_PKG_VERSION").to_owned(),
             created_unix: SystemTime::now()
@@ -365,10 +317,21 @@ fn train_one(
             features: data.pipeline.names().to_vec(),
             decision_threshold: threshold.value,
             base_rate,
-            test_classification,
-            test_regression,
-            calibration: calibration_report,
-            interval: interval_report,
+            // The TEST figures are measured below, on the model as it is saved.
+            test_classification: ClassificationMetrics::default(),
+            test_regression: RegressionMetrics::default(),
+            calibration: CalibrationReport {
+                choice,
+                test_ece: f64::NAN,
+                test_ece_raw,
+                test_mean_probability: f64::NAN,
+                test_reliability: Vec::new(),
+            },
+            interval: IntervalReport {
+                choice: interval_choice,
+                test: IntervalMetrics::default(),
+                test_flagged_reaching: f64::NAN,
+            },
             role: Role::Main,
             companions: Vec::new(),
         },
@@ -386,7 +349,8 @@ fn train_one(
             regressor_above,
             companions: Vec::new(),
         },
-    })
+    };
+    measured(artifact, tracks, &split.test, config.threshold)
 }
 
 /// The rows of `x` whose score is above `label` (or at or below it), with their scores.
@@ -403,14 +367,14 @@ fn side_rows(
 }
 
 /// A classifier's calibration on VAL, its F1 threshold on the calibrated VAL probabilities, and
-/// its TEST figures through both.
+/// the raw probabilities' calibration error on TEST (the calibrated ones are measured with the
+/// rest of the model, by [`measured`]).
 struct Calibrated {
     calibration: Calibration,
+    choice: CalibrationChoice,
     threshold: Threshold,
     val_p: Vec<f64>,
-    test_p: Vec<f64>,
-    test_classification: ClassificationMetrics,
-    report: CalibrationReport,
+    test_ece_raw: f64,
 }
 
 fn calibrate(
@@ -427,24 +391,13 @@ fn calibrate(
     let val_p = calibrated(&raw_val);
     let threshold = best_f1_threshold(&val_p, &val_labels).map_err(metric)?;
     let raw_test = classifier.predict_proba(&data.test_x);
-    let test_p = calibrated(&raw_test);
-    let test_classification =
-        ClassificationMetrics::new(&test_p, &data.test_labels, threshold.value).map_err(metric)?;
-    let report = CalibrationReport {
-        choice,
-        test_ece: expected_calibration_error(&test_p, &data.test_labels).map_err(metric)?,
-        test_ece_raw: expected_calibration_error(&raw_test, &data.test_labels).map_err(metric)?,
-        test_mean_probability: test_p.iter().sum::<f64>() / test_p.len().max(1) as f64,
-        test_reliability: reliability(&test_p, &data.test_labels, &RELIABILITY_EDGES)
-            .map_err(metric)?,
-    };
+    let test_ece_raw = expected_calibration_error(&raw_test, &data.test_labels).map_err(metric)?;
     Ok(Calibrated {
         calibration,
+        choice,
         threshold,
         val_p,
-        test_p,
-        test_classification,
-        report,
+        test_ece_raw,
     })
 }
 

@@ -229,7 +229,7 @@ fn split(args: SplitArgs, globals: Globals) -> anyhow::Result<()> {
             threshold: u8,
             seed: Option<u64>,
         }
-        let seed = (p.protocol == Protocol::Seed).then_some(globals.seed);
+        let seed = (p.protocol == Protocol::Reference).then_some(globals.seed);
         return print_json(&Out {
             split: &summary,
             threshold: p.threshold,
@@ -347,7 +347,7 @@ fn render_split(s: &SplitSummary, threshold: u8, seed: u64) -> String {
         Protocol::Honest => "tracks grouped by primary artist".to_owned(),
         Protocol::KnownArtist => "tracks grouped by track id: artists recur across parts".to_owned(),
         Protocol::GenreHoldout => "TEST holds a fifth of the genres; no TEST artist is in TRAIN".to_owned(),
-        Protocol::Seed => format!("stratified random split of raw rows, seed {seed} (LEAKY: the same track and artist on both sides)"),
+        Protocol::Reference => format!("stratified random split of raw rows, seed {seed} (LEAKY: the same track and artist on both sides)"),
     };
     let fold = s.fold.map(|f| format!(", fold {f}")).unwrap_or_default();
     let _ = writeln!(out, "protocol {}{fold}: {how}\n", s.protocol);

@@ -8,7 +8,6 @@ use anyhow::Context;
 use clap::Args;
 use hitcast::data::{summarize, Tracks, DEFAULT_THRESHOLD};
 use hitcast::eda::{analyse, html};
-use hitcast::fsutil::write_atomic;
 use hitcast::split::Protocol;
 
 use crate::dataset::{parse_protocol, DataArgs};
@@ -20,7 +19,7 @@ use crate::Globals;
 pub struct EdaArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// The table to analyse: honest (one row per track_id, what the models see), seed (raw rows,
+    /// The table to analyse: honest (one row per track_id, what the models see), reference (raw rows,
     /// duplicates kept) or known-artist (as honest).
     #[arg(long, default_value = "honest", value_parser = parse_protocol)]
     protocol: Protocol,
@@ -37,7 +36,7 @@ impl EdaArgs {
     pub fn run(self, _globals: Globals) -> anyhow::Result<()> {
         let started = Instant::now();
         let loaded = self.data.load()?;
-        let raw = (self.protocol == Protocol::Seed).then(|| loaded.rows.clone());
+        let raw = (self.protocol == Protocol::Reference).then(|| loaded.rows.clone());
         let (summary, collapsed) = summarize(loaded, self.threshold);
         let table = match raw {
             Some(rows) => Tracks::one_per_row(rows),
@@ -61,12 +60,13 @@ pub fn write_page(
     page: &str,
     started: Instant,
 ) -> anyhow::Result<()> {
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("{}: cannot create the directory", out.display()))?;
-    for (name, bytes) in [(json_name, json), ("index.html", page.as_bytes())] {
-        let path = out.join(name);
-        write_atomic(&path, bytes).with_context(|| format!("{}: cannot write", path.display()))?;
-    }
+    hitcast::report::write_page(out, json_name, json, page)
+        .with_context(|| format!("{}: cannot write the page", out.display()))?;
+    said_page(out, json_name, page, started)
+}
+
+/// What a written page says: where, how many charts, how large.
+pub fn said_page(out: &Path, json_name: &str, page: &str, started: Instant) -> anyhow::Result<()> {
     emit(&format!(
         "wrote {}/index.html ({} charts, {} KB) and {json_name} in {:.2} s\n",
         out.display(),

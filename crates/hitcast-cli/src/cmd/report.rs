@@ -9,12 +9,11 @@ use clap::Args;
 use hitcast::data::{summarize, Tracks};
 use hitcast::eda::analyse;
 use hitcast::experiment::Results;
-use hitcast::fsutil::write_atomic;
 use hitcast::predictor::Predictor;
-use hitcast::report::{model_card, parts, render, Report, PART_FILES};
+use hitcast::report::{model_card, write_report, Report};
 use hitcast::split::Protocol;
 
-use crate::cmd::eda::write_page;
+use crate::cmd::eda::said_page;
 use crate::dataset::{sha256_file, DataArgs};
 use crate::Globals;
 
@@ -24,7 +23,7 @@ pub struct ReportArgs {
     #[command(flatten)]
     data: DataArgs,
     /// A directory with results.json from `hitcast experiment` (repeatable: e.g. the honest and
-    /// the seed protocol's grids, shown side by side; the first is the main one).
+    /// the reference protocol's grids, shown side by side; the first is the main one).
     #[arg(long, value_name = "DIR", required = true)]
     experiment: Vec<PathBuf>,
     /// A saved model (from `hitcast train`) to describe: its TEST curves, confusion matrix,
@@ -66,12 +65,12 @@ impl ReportArgs {
         let loaded = self.data.load()?;
         let rows = model.as_ref().map(|_| loaded.rows.clone());
         let threshold = experiments[0].threshold;
-        let protocol = if experiments[0].protocol == Protocol::Seed {
-            Protocol::Seed
+        let protocol = if experiments[0].protocol == Protocol::Reference {
+            Protocol::Reference
         } else {
             Protocol::Honest
         };
-        let raw = (protocol == Protocol::Seed).then(|| loaded.rows.clone());
+        let raw = (protocol == Protocol::Reference).then(|| loaded.rows.clone());
         let (summary, collapsed) = summarize(loaded, threshold);
         let table = raw.map_or(collapsed, Tracks::one_per_row);
         let eda = analyse(summary, protocol, &table, threshold);
@@ -92,15 +91,8 @@ impl ReportArgs {
             experiments,
             model: card,
         };
-        let json = serde_json::to_vec_pretty(&report)?;
-        // The halves as fragments too, for `hitcast serve --report DIR`'s Models and Explore pages.
-        let parts = parts(&report);
-        for (name, html) in PART_FILES.iter().zip([&parts.models, &parts.data]) {
-            let path = self.out.join(name);
-            std::fs::create_dir_all(&self.out)
-                .and_then(|()| write_atomic(&path, html.as_bytes()))
-                .with_context(|| format!("{}: cannot write", path.display()))?;
-        }
-        write_page(&self.out, "report.json", &json, &render(&report), started)
+        let page = write_report(&self.out, &report)
+            .with_context(|| format!("{}: cannot write the report", self.out.display()))?;
+        said_page(&self.out, "report.json", &page, started)
     }
 }

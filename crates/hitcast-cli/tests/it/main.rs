@@ -283,6 +283,7 @@ fn data_split_seed_protocol_is_labelled_leaky_and_uses_the_seed() {
             "split",
             "--json",
             "--protocol",
+            // The reference protocol's former name still reads.
             "seed",
             "--seed",
             seed,
@@ -638,11 +639,11 @@ fn experiment_over_folds_summarises_mean_and_sd() {
         "--folds",
         "all",
         "--protocol",
-        "seed",
+        "reference",
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(stderr(&o), "error: --folds needs a hash protocol (honest or known-artist); seed has one random split\n");
+    assert_eq!(stderr(&o), "error: --folds needs a hash protocol (honest or known-artist); reference has one random split\n");
 }
 
 #[test]
@@ -1282,18 +1283,20 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
     );
     let steps = stderr(&o);
     assert!(
-        steps.contains(
-            "== steps 1-3/6, side by side: check the data; explore the data; the grid, seed protocol"
-        ) && steps.contains("== step 4/6: the grid, honest protocol")
-            && steps.contains("== step 6/6: the report"),
+        steps.contains("== read and checked ")
+            && steps.contains(
+                "== steps 1-2/5, side by side: explore the data; the grid, reference protocol"
+            )
+            && steps.contains("== step 3/5: the grid, honest protocol")
+            && steps.contains("== step 5/5: the report"),
         "{steps}"
     );
     let out = dir.join("runs/latest");
     for file in [
-        "logs/check.txt",
         "eda/index.html",
+        "eda/eda.json",
         "grid/results.json",
-        "grid-seed/results.json",
+        "grid-reference/results.json",
         "model.hitcast",
         "report/index.html",
         "report/models.part.html",
@@ -1315,56 +1318,35 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
                 .total_cmp(&b["val_pr_auc"].as_f64().unwrap())
         })
         .unwrap();
-    let trained = std::fs::read_to_string(out.join("logs/train.txt")).unwrap();
     let (model, setup, strategy) = (
         best["model"].as_str().unwrap(),
         best["setup"].as_str().unwrap(),
         best["strategy"].as_str().unwrap_or("none"),
     );
     assert!(
-        trained.contains(&format!("({model} classifier / "))
-            && trained.contains(&format!(", {setup} setup, strategy {strategy};")),
-        "{trained}"
-    );
-    // The train step took the grid's fit of that cell instead of fitting it again, and the
-    // fitted models were removed once the model file held what it needs.
-    assert!(
-        trained.contains(&format!(
-            "fits          classification/{setup}/{strategy}/{model} taken from"
+        said.contains(&format!(
+            "Saved model: {model} classifier ({setup} setup, strategy {strategy})"
         )),
-        "{trained}"
+        "{said}"
+    );
+    // Training took the grid's fit of that cell instead of fitting it again.
+    assert!(
+        said.contains(&format!(
+            "  taken from the grid, not fitted again: classification/{setup}/{strategy}/{model}"
+        )),
+        "{said}"
     );
     assert!(!out.join("grid/fits.bin").exists());
-    // The logs name the files where they are after the run, not the run's working directory.
-    for log in std::fs::read_dir(out.join("logs")).unwrap() {
-        let said = std::fs::read_to_string(log.unwrap().path()).unwrap();
-        assert!(!said.contains(".run-"), "{said}");
-    }
-    assert!(
-        trained.contains("saved runs/latest/model.hitcast")
-            && trained.contains("hitcast run removed runs/latest/grid/fits.bin after this step"),
-        "{trained}"
-    );
 
-    // A run that fails part-way leaves the previous results as they were, and no temporary.
+    // A run that fails part-way (40 tracks are too few to split) leaves the previous results as
+    // they were, and no temporary.
     std::fs::write(out.join("marker"), "previous").unwrap();
-    let o = hitcast_in(
-        &dir,
-        &[
-            "run",
-            "--quick",
-            "--data",
-            data.to_str().unwrap(),
-            "--map",
-            "nonsense",
-        ],
-    );
-    assert_eq!(o.status.code(), Some(1));
-    // The error carries the step's output, since the run's directory goes with the failure.
+    let few = dir.join("few.csv");
+    std::fs::write(&few, dataset_head(40)).unwrap();
+    let o = hitcast_in(&dir, &["run", "--quick", "--data", few.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("step 1 (check the data) failed")
-            && stderr(&o).contains("(the previous results are untouched)")
-            && !stderr(&o).contains("its output is in"),
+        stderr(&o).contains("hitcast run (the previous results in runs/latest are untouched)"),
         "{}",
         stderr(&o)
     );
@@ -1507,10 +1489,10 @@ fn the_eda_page_renders_in_a_browser_with_every_chart_and_no_console_errors() {
 }
 
 /// A small report in `dir/page`: one grid cell (raw/none/logreg) per protocol, honest and
-/// seed, and `model`'s card. Returns the report's directory and `hitcast report`'s output.
+/// reference, and `model`'s card. Returns the report's directory and `hitcast report`'s output.
 fn small_report(dir: &Path, model: &Path) -> (PathBuf, Output) {
     let data = dataset();
-    for protocol in ["honest", "seed"] {
+    for protocol in ["honest", "reference"] {
         let o = hitcast(&[
             "experiment",
             "--data",
@@ -1532,7 +1514,7 @@ fn small_report(dir: &Path, model: &Path) -> (PathBuf, Output) {
         "--experiment",
         dir.join("honest").to_str().unwrap(),
         "--experiment",
-        dir.join("seed").to_str().unwrap(),
+        dir.join("reference").to_str().unwrap(),
         "--model",
         model.to_str().unwrap(),
         "--out",
@@ -1581,7 +1563,7 @@ fn the_report_joins_data_grids_and_a_model_card_and_renders_in_a_browser() {
 
     let page = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(page.contains("<h2 id=\"protocols\">Protocols side by side</h2>"));
-    assert!(page.contains("Experiment grid: protocol seed (LEAKY"));
+    assert!(page.contains("Experiment grid: protocol reference (LEAKY"));
     assert!(
         page.contains("<h3>Classification, raw data</h3>")
             && page.contains("<h3>Best per metric</h3>")

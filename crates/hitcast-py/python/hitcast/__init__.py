@@ -19,7 +19,7 @@ from typing import Any, Dict, Iterable, Mapping, Optional
 
 from . import _hitcast
 
-__all__ = ["Model", "load", "answers_schema", "ANSWER_COLUMNS", "__version__"]
+__all__ = ["Model", "load", "run", "answers_schema", "ANSWER_COLUMNS", "__version__"]
 __version__: str = _hitcast.__version__
 
 #: The columns of ``Model.predict``'s answers, before any kept input columns.
@@ -34,6 +34,41 @@ def load(path: str, *, genres: str = "use") -> "Model":
     Raises ``OSError`` when the file cannot be read or is not a valid model.
     """
     return Model(path, genres=genres)
+
+
+def run(
+    data: Optional[str] = None,
+    out: str = "runs/latest",
+    *,
+    quick: bool = False,
+    seed: int = 42,
+    columns: Optional[Mapping[str, str]] = None,
+    progress: bool = True,
+) -> Dict[str, Any]:
+    """The main job, as ``hitcast run`` does it: explore the data, run the experiment grid under
+    the honest and the reference protocol, train the model chosen on VAL, and write the report, all
+    in ``out`` (replaced whole when the job succeeds; a failed job leaves it as it was).
+
+    ``data`` is a CSV or CSV.gz file of labelled tracks (default: ``$HITCAST_DATA``,
+    else ``data/spotify_tracks.csv.gz``); ``columns={"their_name": "hitcast_name"}`` renames
+    columns as ``--map`` does. ``quick=True`` runs the reduced grid of ``hitcast run --quick``
+    (about ten seconds). ``progress`` prints each step on stderr.
+
+    Returns a summary: ``out``, ``model`` (the saved model's path, for ``hitcast.load``),
+    ``report`` (the report's page), ``classifier`` and ``regressor`` (the cells chosen on VAL),
+    ``test_classification`` and ``test_regression`` (the saved model's TEST figures) and
+    ``seconds``. Raises ``ValueError`` for a bad data file, ``OSError`` for one that cannot be
+    read or written, ``RuntimeError`` when a model cannot be fitted.
+    """
+    said = _hitcast.run(
+        None if data is None else str(data),
+        str(out),
+        quick,
+        seed,
+        _pairs(columns),
+        progress,
+    )
+    return json.loads(said)
 
 
 def answers_schema(keep: Iterable[str] = (), *, score: bool = True) -> Any:

@@ -5,6 +5,15 @@ from typing import Any, List, Optional, Tuple
 __version__: str
 ANSWER_COLUMNS: List[str]
 
+def run(
+    data: Optional[str],
+    out: str,
+    quick: bool,
+    seed: int,
+    columns: Optional[List[Tuple[str, str]]],
+    progress: bool,
+) -> str: ...
+
 class Model:
     def __init__(self, path: str, *, genres: str = "use") -> None: ...
     @property

@@ -140,6 +140,6 @@ fn protocol_words(protocol: Protocol) -> &'static str {
         Protocol::Honest => "Its test tracks are by artists it never saw in training",
         Protocol::KnownArtist => "Its test tracks are new tracks by artists it saw in training",
         Protocol::GenreHoldout => "Its test tracks are from genres it never saw in training",
-        Protocol::Seed => "Its test tracks were drawn at random from the rows, as the reference project did: copies of the same track sit on both sides, so its figures are inflated",
+        Protocol::Reference => "Its test tracks were drawn at random from the rows, as the reference project did: copies of the same track sit on both sides, so its figures are inflated",
     }
 }

@@ -63,6 +63,17 @@ pub fn locate_dataset(
     }
 }
 
+/// The SHA-256 of a file, in hex: how a model's metadata (`data_sha256`) names the data it was
+/// trained on.
+pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path)?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

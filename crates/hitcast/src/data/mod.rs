@@ -14,7 +14,7 @@ mod summary;
 mod tracks;
 
 pub use error::{DataError, Header, MapError};
-pub use locate::{locate_dataset, LocateError, DATA_ENV, DEFAULT_PATHS};
+pub use locate::{file_sha256, locate_dataset, LocateError, DATA_ENV, DEFAULT_PATHS};
 pub use reader::{
     read_all, read_rows, read_rows_from, CellValue, ColumnMap, ColumnPlan, DefaultUsed, LoadReport,
     Loaded, OnError, RawRow, ReadOptions, RowReader, RowSource, SKIPPED_EXAMPLES,

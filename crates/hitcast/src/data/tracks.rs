@@ -1,5 +1,5 @@
 //! The table of tracks that features and splits work on: one row per `track_id` (the honest
-//! protocol) or one per raw row (the seed protocol), with genres as indices into a sorted
+//! protocol) or one per raw row (the reference protocol), with genres as indices into a sorted
 //! vocabulary.
 
 use std::collections::{HashMap, HashSet};
@@ -143,7 +143,7 @@ impl Tracks {
         }
     }
 
-    /// One track per raw row, duplicates kept (the seed protocol's leaky view).
+    /// One track per raw row, duplicates kept (the reference protocol's leaky view).
     pub fn one_per_row(rows: Vec<RawRow>) -> Tracks {
         let genres = vocabulary(&rows);
         let index = genre_index(&genres);

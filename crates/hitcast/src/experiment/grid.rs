@@ -13,7 +13,7 @@ use crate::models::side_by_side;
 use crate::models::{ClassifierKind, FittedClassifier, ModelSpec, RegressorKind, TrainSet};
 use crate::split::Split;
 
-/// Runs the grid on `tracks` (collapsed, or raw rows for the seed protocol) under `split`.
+/// Runs the grid on `tracks` (collapsed, or raw rows for the reference protocol) under `split`.
 pub fn run(
     tracks: &Tracks,
     split: &Split,
@@ -49,7 +49,7 @@ fn run_grid(
     if cells.is_empty() {
         return Err(ExperimentError::NothingSelected(config.only.clone()));
     }
-    on_event(Event::Planned(cells.len()));
+    on_event(Event::Planned(&cells));
 
     // Tuning (on the raw setup without resampling) fixes each family's parameters for the grid.
     let mut classifier_specs: Vec<(ClassifierKind, ModelSpec)> = config

@@ -17,7 +17,7 @@ use crate::split::{Protocol, Split};
 pub fn default_features(protocol: Protocol) -> FeatureSet {
     match protocol {
         Protocol::KnownArtist => FeatureSet::KnownArtist,
-        Protocol::Honest | Protocol::Seed | Protocol::GenreHoldout => FeatureSet::Extended,
+        Protocol::Honest | Protocol::Reference | Protocol::GenreHoldout => FeatureSet::Extended,
     }
 }
 

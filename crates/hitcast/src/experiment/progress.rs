@@ -5,8 +5,8 @@ use super::{Cell, ResultRow};
 /// Progress reports while the grid runs.
 #[derive(Clone, Debug)]
 pub enum Event<'a> {
-    /// The number of cells about to run.
-    Planned(usize),
+    /// The cells about to run, in order.
+    Planned(&'a [Cell]),
     /// A tuning trial finished: family, trial number, VAL score.
     Trial(&'a str, usize, f64),
     /// A cell is starting.

@@ -116,7 +116,7 @@ impl ResultRow {
 pub struct Results {
     /// Protocol of the split.
     pub protocol: Protocol,
-    /// TEST fold (`None` for the seed protocol).
+    /// TEST fold (`None` for the reference protocol).
     pub fold: Option<u8>,
     /// Seed of every random choice.
     pub seed: u64,
@@ -625,7 +625,7 @@ mod tests {
         assert!(md.contains("## Classification, raw data\n\n_Protocol honest, fold 0; TEST 30 tracks, 10.00% popular; majority-class accuracy 0.900._\n"), "{md}");
         assert!(md.contains("| raw | linear | 0.120 |"), "{md}");
         let mut seed = results();
-        seed.protocol = Protocol::Seed;
+        seed.protocol = Protocol::Reference;
         assert!(seed.to_markdown().contains("(LEAKY:"));
     }
 

@@ -38,6 +38,7 @@ mod adapted;
 mod answer;
 mod check;
 mod explained;
+mod measure;
 mod what_if;
 
 pub use answer::{
@@ -45,6 +46,7 @@ pub use answer::{
     Prediction, Verdict, ANSWERS, ANSWER_COLUMNS, SCORE_COLUMNS,
 };
 use check::{check, check_companion, unfit};
+pub use measure::{MeasureError, Measurement};
 
 /// What [`Predictor::estimate_prior`] reads of a catalogue, gathered batch by batch: its
 /// unadapted answers by the model that gave them, and its inputs' histograms (also a drift
@@ -130,7 +132,7 @@ struct Head<'a> {
 }
 
 /// Feature rows of a batch of tracks, with what the answers need beside them.
-struct Batch {
+struct FeatureBatch {
     x: FeatureMatrix,
     audio: Vec<[f64; N_AUDIO]>,
     /// The rows are variants of the first (a what-if curve), which tree models score walking
@@ -408,17 +410,11 @@ impl Predictor {
         self.score(&rows.iter().map(input).collect::<Vec<_>>())
     }
 
-    /// Calibrated probabilities of rows transformed by the main model's pipeline (the report's
-    /// TEST rows).
-    pub fn probabilities(&self, x: &FeatureMatrix) -> Vec<f64> {
-        self.head(Role::Main).probabilities(x)
-    }
-
     fn answer(
         &self,
         head: Head<'_>,
         tracks: &[TrackInput],
-        batch: Batch,
+        batch: FeatureBatch,
     ) -> Result<Vec<Prediction>, ModelError> {
         let p = head.payload;
         let variants = batch.variants.then(|| Variants::new(&batch.x));
@@ -463,7 +459,7 @@ impl Predictor {
         &self,
         head: Head<'_>,
         tracks: &[TrackInput],
-        batch: &Batch,
+        batch: &FeatureBatch,
         raw: Vec<f64>,
     ) -> Result<Vec<Chance>, ModelError> {
         let (p, m) = (head.payload, head.metadata);
@@ -499,7 +495,7 @@ impl Predictor {
 }
 
 /// The error for row `i` of a batch, whose answer is not a finite number.
-fn no_answer(batch: &Batch, i: usize) -> ModelError {
+fn no_answer(batch: &FeatureBatch, i: usize) -> ModelError {
     ModelError::Shape(format!(
         "the model gave no finite answer for the track with audio {:?}",
         batch.audio[i]
@@ -524,24 +520,20 @@ fn sliced<T: Send>(
 }
 
 impl Head<'_> {
-    fn batch(&self, tracks: &[TrackInput]) -> Batch {
+    fn batch(&self, tracks: &[TrackInput]) -> FeatureBatch {
         let pipeline = &self.payload.pipeline;
         let width = pipeline.names().len();
         let mut data = vec![0.0; tracks.len() * width];
         for (t, row) in tracks.iter().zip(data.chunks_exact_mut(width.max(1))) {
             pipeline.transform_into(t, row);
         }
-        Batch {
+        FeatureBatch {
             x: FeatureMatrix::new(pipeline.names().to_vec(), data).unwrap_or_else(|| {
                 unreachable!("transform_one writes rows of the pipeline's width")
             }),
             audio: tracks.iter().map(|t| t.audio).collect(),
             variants: false,
         }
-    }
-
-    fn probabilities(&self, x: &FeatureMatrix) -> Vec<f64> {
-        self.calibrated(self.payload.classifier.predict_proba(x))
     }
 
     fn calibrated(&self, raw: Vec<f64>) -> Vec<f64> {
@@ -925,8 +917,15 @@ mod tests {
     fn calibrated_explanations_add_up_to_the_calibrated_probability() {
         let (a, t) = fixture();
         let predictor = Predictor::new(a).unwrap();
-        let x = predictor.pipeline().transform(&t, &[0, 9, 18]).matrix;
-        let probabilities = predictor.probabilities(&x);
+        let rows = [0, 9, 18];
+        let x = predictor.pipeline().transform(&t, &rows).matrix;
+        let names = genre_names(&t, &rows);
+        let probabilities: Vec<f64> = predictor
+            .score(&table_inputs(&t, &rows, &names))
+            .unwrap()
+            .iter()
+            .map(|a| a.probability)
+            .collect();
         let explained = predictor
             .explain_matrix(&x, SamplingOptions::default())
             .unwrap();

@@ -1,6 +1,6 @@
 //! What-if curves: the answer along one input's range, everything else held.
 
-use super::{Batch, Prediction, Predictor, WhatIfError};
+use super::{FeatureBatch, Prediction, Predictor, WhatIfError};
 use crate::data::{Column, Rule};
 use crate::features::TrackInput;
 
@@ -79,7 +79,7 @@ impl Predictor {
         // The variants keep the track's genres, so one head answers them all, and only input
         // `i`'s column differs between their feature rows.
         let head = self.head(self.roles(std::slice::from_ref(track))[0]);
-        let batch = Batch {
+        let batch = FeatureBatch {
             x: head.payload.pipeline.transform_variants(track, i, &values),
             audio: variants.iter().map(|t| t.audio).collect(),
             variants: true,

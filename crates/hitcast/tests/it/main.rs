@@ -226,9 +226,9 @@ fn seed_protocol_splits_raw_rows_stratified() {
     let rows = read_rows(&dataset(), &ReadOptions::labelled())
         .unwrap()
         .rows;
-    let table = Protocol::Seed.table(rows);
+    let table = Protocol::Reference.table(rows);
     let labels = labels(&table);
-    let split = Split::new(&table, &labels, Protocol::Seed, 0, 42).unwrap();
+    let split = Split::new(&table, &labels, Protocol::Reference, 0, 42).unwrap();
     let s = split.summary(&table, &labels);
     // 4,270 positives (3.7456%) and 109,730 negatives: round(0.2 n) per class.
     assert_eq!(s.tracks, 114_000);
@@ -238,7 +238,7 @@ fn seed_protocol_splits_raw_rows_stratified() {
     assert!(s.leaky);
     assert_eq!(
         split,
-        Split::new(&table, &labels, Protocol::Seed, 0, 42).unwrap()
+        Split::new(&table, &labels, Protocol::Reference, 0, 42).unwrap()
     );
 }
 
@@ -530,7 +530,7 @@ mod eda {
         let raw = loaded.rows.clone();
         let (summary, collapsed) = summarize(loaded, 71);
         let table = match protocol {
-            Protocol::Seed => Tracks::one_per_row(raw),
+            Protocol::Reference => Tracks::one_per_row(raw),
             _ => collapsed,
         };
         analyse(summary, protocol, &table, 71)
@@ -548,7 +548,7 @@ mod eda {
     /// `df.drop_duplicates("track_id", keep="first")` for the collapsed table.
     #[test]
     fn numbers_match_pandas_on_raw_rows() {
-        let e = eda(Protocol::Seed);
+        let e = eda(Protocol::Reference);
         assert_eq!(e.rows, 114_000);
         let p = stat(&e, "popularity");
         close(p.mean, 33.2385350877193);

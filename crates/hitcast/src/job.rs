@@ -1,0 +1,422 @@
+//! The main job, in-process: what `hitcast run` and Python's `hitcast.run()` do.
+//!
+//! 1. explore the data, and beside it the grid under the reference protocol (leaky; for comparison);
+//! 2. the grid under the honest protocol, keeping the fitted models of the cells VAL chose;
+//! 3. train the classifier cell with the best VAL PR-AUC and the regressor with the best VAL R²
+//!    on its outlier setup, taking those fitted models instead of fitting them again;
+//! 4. the report: the model card, both grids and the EDA on one page.
+//!
+//! Everything is written to a hidden sibling of the output directory and swapped in at the end,
+//! so a job that fails or is interrupted leaves the previous results as they were.
+//!
+//! ```text
+//! OUT/eda/          index.html, eda.json
+//! OUT/grid/         results.md, .csv, .json (the honest grid)
+//! OUT/grid-reference/    the same for the reference protocol's grid
+//! OUT/model.hitcast the saved model
+//! OUT/report/       index.html, report.json, the app's page parts
+//! ```
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+
+use crate::artifact::{ArtifactError, Metadata};
+use crate::data::{summarize, Loaded, Tracks, DEFAULT_THRESHOLD};
+use crate::eda::{self, analyse};
+use crate::experiment::{
+    classifier_spec, default_features, regressor_spec, run, run_keeping_fits, seed_headline, Cell,
+    Event, ExperimentError, GridConfig, ResultRow, Results,
+};
+use crate::fsutil::{replace_dir, sibling};
+use crate::models::ClassifierKind;
+use crate::predictor::Predictor;
+use crate::report::{model_card, write_page, write_report, Report, ReportError};
+use crate::split::{Protocol, Split, SplitError};
+use crate::training::{train_reusing, TrainConfig};
+
+/// What the job runs.
+#[derive(Clone, Debug)]
+pub struct JobConfig {
+    /// A reduced grid for a first look (about ten seconds): the raw setup, logistic regression
+    /// without and with undersampling, and gradient boosting at [`QUICK_PARAMS`]; no network,
+    /// no stack, no seed headline.
+    pub quick: bool,
+    /// The seed of every random choice.
+    pub seed: u64,
+    /// A track is popular when its popularity is above this.
+    pub threshold: u8,
+}
+
+impl Default for JobConfig {
+    fn default() -> Self {
+        JobConfig {
+            quick: false,
+            seed: 42,
+            threshold: DEFAULT_THRESHOLD,
+        }
+    }
+}
+
+/// The reference protocol's cells in a full job: the five classifiers on raw rows, as they are
+/// and undersampled (the reference project's own choice). It is there for comparison, and its
+/// 114,000 raw rows would make the whole grid take longer than the honest one.
+const REFERENCE_CELLS: [&str; 2] = [
+    "classification/raw/none/",
+    "classification/raw/undersample/",
+];
+/// The honest grid's cells under `quick` (patterns of [`GridConfig::only`]).
+const QUICK_CELLS: [&str; 5] = [
+    "classification/raw/none/logreg",
+    "classification/raw/none/gbm",
+    "classification/raw/undersample/logreg",
+    "regression/raw/none/linear",
+    "regression/raw/none/gbm",
+];
+/// The reference protocol's cells under `quick`: the honest grid's logistic regressions, for the
+/// leakage comparison (boosting on its 114,000 raw rows would be the slowest step).
+const QUICK_REFERENCE_CELLS: [&str; 3] = [
+    "classification/raw/none/logreg",
+    "classification/raw/undersample/logreg",
+    "regression/raw/none/linear",
+];
+/// Under `quick`, boosting's settings in the grid and in training alike (so training takes the
+/// grid's fits): twice the default learning rate and half its patience.
+pub const QUICK_PARAMS: [(&str, &str, &str); 2] = [
+    ("gbm", "learning_rate", "0.1"),
+    ("gbm", "early_stopping_rounds", "25"),
+];
+
+/// The job's steps, in order.
+pub const STEPS: [&str; 5] = [
+    "explore the data",
+    "the grid, reference protocol (leaky; for comparison)",
+    "the grid, honest protocol",
+    "train the model chosen on VAL",
+    "the report",
+];
+
+/// What the job reports as it goes.
+#[derive(Debug)]
+pub enum JobEvent<'a> {
+    /// Steps of [`STEPS`] start, side by side.
+    Started {
+        /// The first step's index in [`STEPS`].
+        first: usize,
+        /// How many start.
+        count: usize,
+    },
+    /// A grid's progress: the reference protocol's, then the honest one's.
+    Grid(Protocol, Event<'a>),
+    /// The steps last started have all ended.
+    Finished {
+        /// Since they started.
+        elapsed: Duration,
+    },
+}
+
+/// What the job made, once it is in place.
+#[derive(Debug)]
+pub struct JobOutcome {
+    /// The directory everything is in.
+    pub out: PathBuf,
+    /// The honest grid.
+    pub results: Results,
+    /// The reference protocol's grid.
+    pub reference_results: Results,
+    /// The classifier cell chosen on VAL.
+    pub classifier: Cell,
+    /// The regressor cell chosen on VAL, on the classifier's outlier setup.
+    pub regressor: Cell,
+    /// What the saved model says about itself, TEST figures included.
+    pub metadata: Metadata,
+    /// The grid's fitted models that training took instead of fitting them again.
+    pub reused: Vec<Cell>,
+    /// The whole job's time.
+    pub elapsed: Duration,
+}
+
+impl JobOutcome {
+    /// The saved model.
+    pub fn model_path(&self) -> PathBuf {
+        self.out.join(MODEL_FILE)
+    }
+}
+
+/// The model's file name in the output directory.
+pub const MODEL_FILE: &str = "model.hitcast";
+
+/// Why the job stopped. Nothing of it is left in the output directory.
+#[derive(Debug, Error)]
+pub enum JobError {
+    /// The data has no popularity column.
+    #[error("the data has no popularity column to learn from")]
+    Unlabelled,
+    /// The protocol could not split the data.
+    #[error("cannot split the data")]
+    Split(#[from] SplitError),
+    /// A grid or the training failed.
+    #[error(transparent)]
+    Experiment(#[from] ExperimentError),
+    /// The grid holds no cell of a task to choose.
+    #[error("the grid has no {0} result to choose from")]
+    NothingToChoose(&'static str),
+    /// The trained model did not pass the checks of a model file.
+    #[error("the trained model")]
+    Artifact(#[from] ArtifactError),
+    /// The model's card could not be made.
+    #[error("the report")]
+    Report(#[from] ReportError),
+    /// A file or directory could not be written.
+    #[error("{}: cannot write", path.display())]
+    Write {
+        /// What could not be written.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn write_error(path: &Path) -> impl FnOnce(io::Error) -> JobError + '_ {
+    move |source| JobError::Write {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Runs the job on `loaded` (the data file `data_sha256` hashes) and puts its files in `out`,
+/// replacing what was there.
+pub fn run_job(
+    loaded: Loaded,
+    data_sha256: &str,
+    config: &JobConfig,
+    out: &Path,
+    on_event: &mut dyn FnMut(JobEvent),
+) -> Result<JobOutcome, JobError> {
+    let started = Instant::now();
+    let work = sibling(out, &format!("job-{}", std::process::id())).map_err(write_error(out))?;
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).map_err(write_error(&work))?;
+    let made = steps(loaded, data_sha256, config, &work, on_event);
+    let (results, reference_results, classifier, regressor, metadata, reused) = match made {
+        Ok(made) => made,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&work);
+            return Err(e);
+        }
+    };
+    replace_dir(&work, out).map_err(write_error(out))?;
+    Ok(JobOutcome {
+        out: out.to_owned(),
+        results,
+        reference_results,
+        classifier,
+        regressor,
+        metadata,
+        reused,
+        elapsed: started.elapsed(),
+    })
+}
+
+type Made = (Results, Results, Cell, Cell, Metadata, Vec<Cell>);
+
+fn steps(
+    loaded: Loaded,
+    data_sha256: &str,
+    config: &JobConfig,
+    work: &Path,
+    on_event: &mut dyn FnMut(JobEvent),
+) -> Result<Made, JobError> {
+    let threshold = config.threshold;
+    let rows = loaded.rows.clone();
+    // The reference protocol's table (one row per raw row) serves its grid and the headline.
+    let raw = Tracks::one_per_row(rows.clone());
+    let raw_labels = raw.labels(threshold).ok_or(JobError::Unlabelled)?;
+    let (summary, tracks) = summarize(loaded, threshold);
+    let labels = tracks.labels(threshold).ok_or(JobError::Unlabelled)?;
+    let grid_config = |protocol: Protocol| {
+        let only: &[&str] = match (config.quick, protocol) {
+            (false, Protocol::Reference) => &REFERENCE_CELLS,
+            (false, _) => &[],
+            (true, Protocol::Reference) => &QUICK_REFERENCE_CELLS,
+            (true, _) => &QUICK_CELLS,
+        };
+        GridConfig {
+            threshold,
+            seed: config.seed,
+            only: only.iter().map(|s| (*s).to_owned()).collect(),
+            features: default_features(protocol),
+            params: quick_params(config.quick),
+            ..GridConfig::default()
+        }
+    };
+
+    // Exploring takes a second or two on one core: it runs beside the reference protocol's grid.
+    let mut stage = Stage::start(0, 2, on_event);
+    let (eda, reference_results) = std::thread::scope(|scope| {
+        let explore = scope.spawn(|| {
+            let eda = analyse(summary, Protocol::Honest, &tracks, threshold);
+            let json = serde_json::to_vec_pretty(&eda).map_err(io::Error::other)?;
+            write_page(
+                &work.join("eda"),
+                "eda.json",
+                &json,
+                &eda::html::render(&eda),
+            )?;
+            Ok::<_, io::Error>(eda)
+        });
+        let reference_split = Split::new(&raw, &raw_labels, Protocol::Reference, 0, config.seed);
+        let reference_results = reference_split.map_err(JobError::from).and_then(|split| {
+            let mut grid = |e: Event| stage.on_event(JobEvent::Grid(Protocol::Reference, e));
+            Ok(run(
+                &raw,
+                &split,
+                &grid_config(Protocol::Reference),
+                &mut grid,
+            )?)
+        });
+        let eda = match explore.join() {
+            Ok(eda) => eda.map_err(write_error(&work.join("eda")))?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        Ok::<_, JobError>((eda, reference_results?))
+    })?;
+    write_results(&reference_results, &work.join("grid-reference"))?;
+    stage.finish();
+
+    let mut stage = Stage::start(2, 1, on_event);
+    let split = Split::new(&tracks, &labels, Protocol::Honest, 0, config.seed)?;
+    let grid = grid_config(Protocol::Honest);
+    let (mut results, fits) = {
+        let mut grid_event = |e: Event| stage.on_event(JobEvent::Grid(Protocol::Honest, e));
+        run_keeping_fits(&tracks, &split, &grid, &mut grid_event)?
+    };
+    if !config.quick {
+        let figures = seed_headline(&raw, threshold, ClassifierKind::Stack, config.seed)?;
+        results.set_headline(figures);
+    }
+    write_results(&results, &work.join("grid"))?;
+    stage.finish();
+
+    let stage = Stage::start(3, 1, on_event);
+    let (chosen, regressor) = choose(&results)?;
+    let (classifier_cell, regressor_cell) = (chosen.cell, regressor.cell);
+    let (
+        Cell::Classifier {
+            setup,
+            strategy,
+            model,
+        },
+        Cell::Regressor {
+            model: regressor_model,
+            ..
+        },
+    ) = (classifier_cell, regressor_cell)
+    else {
+        return Err(JobError::NothingToChoose("classification"));
+    };
+    let train = TrainConfig {
+        classifier: classifier_spec(model, strategy, &grid.params)?,
+        regressor: regressor_spec(regressor_model, &grid.params)?,
+        strategy,
+        setup,
+        features: grid.features,
+        threshold,
+        seed: config.seed,
+        tune: None,
+        coverage: crate::distribution::DEFAULT_COVERAGE,
+    };
+    let (artifact, reused) = train_reusing(&tracks, &split, &train, data_sha256.to_owned(), &fits)?;
+    let model_path = work.join(MODEL_FILE);
+    artifact.save(&model_path)?;
+    stage.finish();
+
+    let stage = Stage::start(4, 1, on_event);
+    let predictor = Predictor::new(artifact)?;
+    let metadata = predictor.metadata().clone();
+    let card = model_card(&predictor, rows, data_sha256)?;
+    let report = Report {
+        eda,
+        experiments: vec![results, reference_results],
+        model: Some(card),
+    };
+    let report_dir = work.join("report");
+    write_report(&report_dir, &report).map_err(write_error(&report_dir))?;
+    stage.finish();
+
+    let Report {
+        mut experiments, ..
+    } = report;
+    let reference_results = experiments
+        .pop()
+        .ok_or(JobError::NothingToChoose("reference"))?;
+    let results = experiments
+        .pop()
+        .ok_or(JobError::NothingToChoose("honest"))?;
+    Ok((
+        results,
+        reference_results,
+        classifier_cell,
+        regressor_cell,
+        metadata,
+        reused,
+    ))
+}
+
+/// [`QUICK_PARAMS`] under `quick`, else none.
+fn quick_params(quick: bool) -> Vec<(String, String, String)> {
+    if !quick {
+        return Vec::new();
+    }
+    QUICK_PARAMS
+        .iter()
+        .map(|(f, k, v)| ((*f).to_owned(), (*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn write_results(results: &Results, dir: &Path) -> Result<(), JobError> {
+    results.write_dir(dir).map_err(write_error(dir))
+}
+
+/// The classifier cell with the best VAL PR-AUC, and the regressor with the best VAL R² on the
+/// same outlier setup (one feature pipeline serves both). TEST plays no part.
+pub fn choose(results: &Results) -> Result<(&ResultRow, &ResultRow), JobError> {
+    let chosen = results
+        .best_by_val()
+        .filter(|r| r.val_pr_auc.is_some())
+        .ok_or(JobError::NothingToChoose("classification"))?;
+    let regressor = results
+        .best_regressor_by_val(chosen.cell.setup())
+        .filter(|r| r.val_r2.is_some())
+        .ok_or(JobError::NothingToChoose("regression on the chosen setup"))?;
+    Ok((chosen, regressor))
+}
+
+/// Steps that run side by side, and the events they send.
+struct Stage<'e, 'f> {
+    on_event: &'e mut (dyn FnMut(JobEvent) + 'f),
+    started: Instant,
+}
+
+impl<'e, 'f> Stage<'e, 'f> {
+    fn start(first: usize, count: usize, on_event: &'e mut (dyn FnMut(JobEvent) + 'f)) -> Self {
+        on_event(JobEvent::Started { first, count });
+        Stage {
+            on_event,
+            started: Instant::now(),
+        }
+    }
+
+    fn on_event(&mut self, event: JobEvent) {
+        (self.on_event)(event);
+    }
+
+    fn finish(self) {
+        (self.on_event)(JobEvent::Finished {
+            elapsed: self.started.elapsed(),
+        });
+    }
+}
