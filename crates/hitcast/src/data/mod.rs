@@ -8,6 +8,7 @@ mod error;
 pub mod genre;
 mod inflate;
 mod locate;
+mod plan;
 mod reader;
 mod schema;
 mod summary;
@@ -15,9 +16,10 @@ mod tracks;
 
 pub use error::{DataError, Header, MapError};
 pub use locate::{file_sha256, locate_dataset, LocateError, DATA_ENV, DEFAULT_PATHS};
+pub use plan::{CellValue, ColumnPlan};
 pub use reader::{
-    read_all, read_rows, read_rows_from, CellValue, ColumnMap, ColumnPlan, DefaultUsed, LoadReport,
-    Loaded, OnError, RawRow, ReadOptions, RowReader, RowSource, SKIPPED_EXAMPLES,
+    read_all, read_rows, read_rows_from, ColumnMap, DefaultUsed, LoadReport, Loaded, OnError,
+    RawRow, ReadOptions, RowReader, RowSource, SKIPPED_EXAMPLES,
 };
 pub use schema::{Absent, Bounds, Column, FieldProblem, Rule, N_AUDIO};
 pub use summary::{summarize, DataSummary, PopularityStats};

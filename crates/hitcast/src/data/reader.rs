@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::error::{DataError, Header, MapError};
-use super::genre;
 use super::inflate::ThreadedGz;
-use super::schema::{Absent, Column, FieldProblem, Rule, N_AUDIO};
+use super::plan::{CellValue, ColumnPlan};
+use super::schema::{Column, FieldProblem, N_AUDIO};
 
 /// One validated data row, before duplicate tracks are collapsed.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,7 +35,7 @@ pub struct RawRow {
     /// The audio columns in [`Column::AUDIO`] order; `explicit` is 0/1.
     pub audio: [f64; N_AUDIO],
     /// The genres of the cell, each resolved onto the dataset's spelling
-    /// ([`genre::parse_cell`]); empty when the cell is empty or the column absent. The
+    /// ([`crate::data::genre::parse_cell`]); empty when the cell is empty or the column absent. The
     /// dataset's cells hold one genre each.
     pub genres: Vec<String>,
 }
@@ -111,7 +111,7 @@ impl ColumnMap {
         .unwrap_or_default()
     }
 
-    fn resolve(&self, header: &str) -> Option<Column> {
+    pub(super) fn resolve(&self, header: &str) -> Option<Column> {
         self.renames
             .get(header)
             .copied()
@@ -340,260 +340,6 @@ impl RowReader {
     }
 }
 
-/// One cell of a table, as its source holds it: CSV gives text; a typed table (Arrow, Parquet)
-/// gives numbers, text or nulls.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum CellValue<'a> {
-    /// Text, parsed by the column's rule where it is numeric.
-    Text(&'a str),
-    /// A number (a boolean as 0 or 1), checked by the column's rule; written as text where the
-    /// column is text.
-    Number(f64),
-    /// No value: missing, as an empty CSV cell is.
-    Null,
-}
-
-impl CellValue<'_> {
-    fn is_empty(self) -> bool {
-        matches!(self, CellValue::Null | CellValue::Text(""))
-    }
-
-    fn number(self, rule: Rule) -> Result<f64, FieldProblem> {
-        match self {
-            CellValue::Text(text) => rule.parse(text),
-            CellValue::Number(x) => rule.check(x),
-            CellValue::Null => Err(FieldProblem::Missing),
-        }
-    }
-
-    fn text(self) -> String {
-        match self {
-            CellValue::Text(text) => text.to_owned(),
-            CellValue::Number(x) => x.to_string(),
-            CellValue::Null => String::new(),
-        }
-    }
-}
-
-/// Which of a table's columns hitcast reads and where each goes, worked out once from the
-/// column names: the CSV reader's header and an Arrow table's schema both go through it, so both
-/// accept, rename (`--map`), default and refuse columns the same way.
-#[derive(Clone, Debug)]
-pub struct ColumnPlan {
-    /// Position of each column in [`Column::ALL`] order, `None` when absent.
-    fields: [Option<usize>; Column::ALL.len()],
-    /// The present columns and where their cells go.
-    plan: Vec<(usize, Column, Target)>,
-    /// Audio values of a row before its cells are read: the defaults of absent columns.
-    template: [f64; N_AUDIO],
-    /// The names after `--map`, for messages about any field.
-    names: Vec<String>,
-    defaults: Vec<DefaultUsed>,
-    require_track_id: bool,
-    /// Rows may leave the seven learned columns empty (files to score, not to train on).
-    allow_measured: bool,
-    /// Rows may leave popularity empty (files to score: a catalogue of released tracks and
-    /// new songs).
-    allow_unlabelled: bool,
-}
-
-impl ColumnPlan {
-    /// Matches column names (in table order) against hitcast's columns; `path` names the table
-    /// in errors, `header` says where the names came from. Unknown names are ignored; a column
-    /// named twice, or a required one absent, is an error.
-    pub fn new(
-        names: impl IntoIterator<Item = String>,
-        options: &ReadOptions,
-        path: &Path,
-        header: Header,
-    ) -> Result<ColumnPlan, DataError> {
-        let mut fields = [None; Column::ALL.len()];
-        let mut found = Vec::new();
-        for (i, name) in names.into_iter().enumerate() {
-            let Some(column) = options.map.resolve(&name) else {
-                found.push(name);
-                continue;
-            };
-            found.push(column.name().to_owned());
-            let slot = &mut fields[column_slot(column)];
-            if let Some(first) = *slot {
-                return Err(DataError::DuplicateColumn {
-                    path: path.to_owned(),
-                    header,
-                    name: column.name().to_owned(),
-                    first: first + 1,
-                    second: i + 1,
-                });
-            }
-            *slot = Some(i);
-        }
-        let mut missing = Vec::new();
-        let mut defaults = Vec::new();
-        // A file to score that lacks all seven learned columns holds rows measured from audio.
-        let measured = !options.require_popularity
-            && Column::LEARNED
-                .iter()
-                .all(|&c| fields[column_slot(c)].is_none());
-        for column in Column::ALL {
-            if fields[column_slot(column)].is_some() {
-                continue;
-            }
-            if measured && column.is_learned() {
-                continue;
-            }
-            match column.when_absent() {
-                Absent::Required => missing.push(column.name().to_owned()),
-                Absent::Unlabelled if options.require_popularity => {
-                    missing.push(column.name().to_owned())
-                }
-                Absent::Unlabelled => {}
-                Absent::DefaultForScoring(_) if options.require_track_id => {
-                    missing.push(column.name().to_owned())
-                }
-                Absent::Default(default) | Absent::DefaultForScoring(default) => {
-                    defaults.push(DefaultUsed {
-                        column: column.name(),
-                        default,
-                    })
-                }
-            }
-        }
-        if !missing.is_empty() {
-            return Err(DataError::MissingColumns {
-                path: path.to_owned(),
-                header,
-                missing,
-                found,
-            });
-        }
-        if measured {
-            defaults.push(DefaultUsed {
-                column: "danceability, energy, speechiness, acousticness, instrumentalness, liveness, valence",
-                default: "none: rows measured from audio, which the model's from-audio model answers",
-            });
-        }
-        let mut plan = Vec::new();
-        let mut template = [0.0; N_AUDIO];
-        for column in Column::ALL {
-            match (fields[column_slot(column)], column.audio_index()) {
-                (Some(field), _) => plan.push((field, column, Target::of(column))),
-                (None, Some(i)) if column.is_learned() => template[i] = f64::NAN,
-                (None, Some(i)) => template[i] = column.audio_default().unwrap_or(0.0),
-                (None, None) => {}
-            }
-        }
-        Ok(ColumnPlan {
-            fields,
-            plan,
-            template,
-            names: found,
-            defaults,
-            require_track_id: options.require_track_id,
-            allow_measured: !options.require_popularity,
-            allow_unlabelled: !options.require_popularity,
-        })
-    }
-
-    /// The columns read, each with its position in the table.
-    pub fn columns(&self) -> impl Iterator<Item = (usize, Column)> + '_ {
-        self.plan.iter().map(|&(field, column, _)| (field, column))
-    }
-
-    /// Whether the table has `column`.
-    pub fn has(&self, column: Column) -> bool {
-        self.fields[column_slot(column)].is_some()
-    }
-
-    /// The name (after `--map`) of the table's column at `field`.
-    pub fn name(&self, field: usize) -> &str {
-        self.names.get(field).map_or("", String::as_str)
-    }
-
-    /// Absent columns and the defaults every row gets for them.
-    pub fn defaults(&self) -> &[DefaultUsed] {
-        &self.defaults
-    }
-
-    /// `counts` (in [`Column::ALL`] order) for the columns present, by name.
-    pub fn missing_counts(&self, counts: &[u64; Column::ALL.len()]) -> BTreeMap<&'static str, u64> {
-        Column::ALL
-            .iter()
-            .filter(|c| self.has(**c))
-            .map(|&c| (c.name(), counts[column_slot(c)]))
-            .collect()
-    }
-
-    /// A row at `line` holding only the defaults of absent columns.
-    pub fn empty_row(&self, line: u64) -> RawRow {
-        RawRow {
-            line,
-            track_id: String::new(),
-            artists: String::new(),
-            album_name: String::new(),
-            track_name: String::new(),
-            popularity: None,
-            audio: self.template,
-            genres: Vec::new(),
-        }
-    }
-
-    /// Validates and stores the cell of every column read, `cell(field)` giving the table's
-    /// cell at a position. Returns which columns (in [`Column::ALL`] order) were empty, or the
-    /// first bad cell's position, column and problem.
-    pub fn fill<'c>(
-        &self,
-        row: &mut RawRow,
-        mut cell: impl FnMut(usize) -> CellValue<'c>,
-    ) -> Result<[bool; Column::ALL.len()], (usize, Column, FieldProblem)> {
-        let mut empty = [false; Column::ALL.len()];
-        // The first learned column left empty, when a row to score may be a measured one.
-        let mut first_empty_learned = None;
-        for &(field, column, target) in &self.plan {
-            let value = cell(field);
-            let fail = |problem| (field, column, problem);
-            match target {
-                Target::Audio(i, _)
-                    if self.allow_measured && column.is_learned() && value.is_empty() =>
-                {
-                    row.audio[i] = f64::NAN;
-                    first_empty_learned.get_or_insert((field, column));
-                }
-                Target::Audio(i, rule) => row.audio[i] = value.number(rule).map_err(fail)?,
-                Target::Popularity(_) if self.allow_unlabelled && value.is_empty() => {
-                    row.popularity = None
-                }
-                // The rule checks 0..=100, so the cast is exact.
-                Target::Popularity(rule) => {
-                    row.popularity = Some(value.number(rule).map_err(fail)? as u8)
-                }
-                Target::TrackId => {
-                    row.track_id = value.text();
-                    if self.require_track_id && row.track_id.trim().is_empty() {
-                        return Err(fail(FieldProblem::Missing));
-                    }
-                }
-                Target::Artists => row.artists = value.text(),
-                Target::AlbumName => row.album_name = value.text(),
-                Target::TrackName => row.track_name = value.text(),
-                Target::Genre => row.genres = genre::parse_cell(&value.text()),
-            }
-            empty[column_slot(column)] = value.is_empty();
-        }
-        // All seven learned columns empty is a measured row; some of them, a missing value.
-        if let Some((field, column)) = first_empty_learned {
-            let learned = Column::LEARNED
-                .iter()
-                .filter_map(|c| c.audio_index())
-                .filter(|&i| row.audio[i].is_nan())
-                .count();
-            if learned < Column::LEARNED.len() {
-                return Err((field, column, FieldProblem::PartlyMeasured));
-            }
-        }
-        Ok(empty)
-    }
-}
-
 impl Iterator for RowReader {
     type Item = Result<RawRow, DataError>;
 
@@ -629,36 +375,6 @@ impl Iterator for RowReader {
             }
         }
     }
-}
-
-/// Where one cell's value goes in a [`RawRow`].
-#[derive(Clone, Copy, Debug)]
-enum Target {
-    TrackId,
-    Artists,
-    AlbumName,
-    TrackName,
-    Genre,
-    Popularity(Rule),
-    Audio(usize, Rule),
-}
-
-impl Target {
-    fn of(column: Column) -> Target {
-        match (column, column.audio_index()) {
-            (_, Some(i)) => Target::Audio(i, column.rule()),
-            (Column::Popularity, None) => Target::Popularity(column.rule()),
-            (Column::TrackId, None) => Target::TrackId,
-            (Column::Artists, None) => Target::Artists,
-            (Column::AlbumName, None) => Target::AlbumName,
-            (Column::TrackName, None) => Target::TrackName,
-            (_, None) => Target::Genre,
-        }
-    }
-}
-
-fn column_slot(column: Column) -> usize {
-    column as usize
 }
 
 fn csv_error(path: &Path, line: u64, error: csv::Error) -> DataError {

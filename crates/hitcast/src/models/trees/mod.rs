@@ -11,6 +11,7 @@ mod binned;
 pub(crate) mod boost;
 pub(crate) mod grow;
 pub(crate) mod hessboost_trees;
+mod table;
 
 pub(crate) use self::binned::{Binned, MAX_BINS};
 
