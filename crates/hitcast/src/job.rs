@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 use crate::artifact::{ArtifactError, Metadata};
-use crate::data::{summarize, Loaded, Tracks, DEFAULT_THRESHOLD};
-use crate::eda::{self, analyse};
+use crate::data::{summarize, DataSummary, Loaded, Tracks, DEFAULT_THRESHOLD};
+use crate::eda::{self, analyse, Eda};
 use crate::experiment::{
     classifier_spec, default_features, regressor_spec, run, run_keeping_fits, seed_headline, Cell,
     Event, ExperimentError, GridConfig, ResultRow, Results,
@@ -200,96 +200,43 @@ pub fn run_job(
     let work = sibling(out, &format!("job-{}", std::process::id())).map_err(write_error(out))?;
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).map_err(write_error(&work))?;
-    let made = steps(loaded, data_sha256, config, &work, on_event);
-    let (results, reference_results, classifier, regressor, metadata, reused) = match made {
-        Ok(made) => made,
+    let made = steps(loaded, data_sha256, config, (&work, out), on_event);
+    let mut outcome = match made {
+        Ok(outcome) => outcome,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&work);
             return Err(e);
         }
     };
     replace_dir(&work, out).map_err(write_error(out))?;
-    Ok(JobOutcome {
-        out: out.to_owned(),
-        results,
-        reference_results,
-        classifier,
-        regressor,
-        metadata,
-        reused,
-        elapsed: started.elapsed(),
-    })
+    outcome.elapsed = started.elapsed();
+    Ok(outcome)
 }
 
-type Made = (Results, Results, Cell, Cell, Metadata, Vec<Cell>);
-
+/// The steps, into `work`; `out` is where `work` goes once they all succeed.
 fn steps(
     loaded: Loaded,
     data_sha256: &str,
     config: &JobConfig,
-    work: &Path,
+    (work, out): (&Path, &Path),
     on_event: &mut dyn FnMut(JobEvent),
-) -> Result<Made, JobError> {
+) -> Result<JobOutcome, JobError> {
     let threshold = config.threshold;
     let rows = loaded.rows.clone();
     // The reference protocol's table (one row per raw row) serves its grid and the headline.
     let raw = Tracks::one_per_row(rows.clone());
-    let raw_labels = raw.labels(threshold).ok_or(JobError::Unlabelled)?;
     let (summary, tracks) = summarize(loaded, threshold);
     let labels = tracks.labels(threshold).ok_or(JobError::Unlabelled)?;
-    let grid_config = |protocol: Protocol| {
-        let only: &[&str] = match (config.quick, protocol) {
-            (false, Protocol::Reference) => &REFERENCE_CELLS,
-            (false, _) => &[],
-            (true, Protocol::Reference) => &QUICK_REFERENCE_CELLS,
-            (true, _) => &QUICK_CELLS,
-        };
-        GridConfig {
-            threshold,
-            seed: config.seed,
-            only: only.iter().map(|s| (*s).to_owned()).collect(),
-            features: default_features(protocol),
-            params: quick_params(config.quick),
-            ..GridConfig::default()
-        }
-    };
 
-    // Exploring takes a second or two on one core: it runs beside the reference protocol's grid.
     let mut stage = Stage::start(0, 2, on_event);
-    let (eda, reference_results) = std::thread::scope(|scope| {
-        let explore = scope.spawn(|| {
-            let eda = analyse(summary, Protocol::Honest, &tracks, threshold);
-            let json = serde_json::to_vec_pretty(&eda).map_err(io::Error::other)?;
-            write_page(
-                &work.join("eda"),
-                "eda.json",
-                &json,
-                &eda::html::render(&eda),
-            )?;
-            Ok::<_, io::Error>(eda)
-        });
-        let reference_split = Split::new(&raw, &raw_labels, Protocol::Reference, 0, config.seed);
-        let reference_results = reference_split.map_err(JobError::from).and_then(|split| {
-            let mut grid = |e: Event| stage.on_event(JobEvent::Grid(Protocol::Reference, e));
-            Ok(run(
-                &raw,
-                &split,
-                &grid_config(Protocol::Reference),
-                &mut grid,
-            )?)
-        });
-        let eda = match explore.join() {
-            Ok(eda) => eda.map_err(write_error(&work.join("eda")))?,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        Ok::<_, JobError>((eda, reference_results?))
-    })?;
+    let (eda, reference_results) =
+        explore_beside_reference(summary, &tracks, &raw, config, work, &mut stage)?;
     write_results(&reference_results, &work.join("grid-reference"))?;
     stage.finish();
 
     let mut stage = Stage::start(2, 1, on_event);
     let split = Split::new(&tracks, &labels, Protocol::Honest, 0, config.seed)?;
-    let grid = grid_config(Protocol::Honest);
+    let grid = grid_config(config, Protocol::Honest);
     let (mut results, fits) = {
         let mut grid_event = |e: Event| stage.on_event(JobEvent::Grid(Protocol::Honest, e));
         run_keeping_fits(&tracks, &split, &grid, &mut grid_event)?
@@ -302,8 +249,98 @@ fn steps(
     stage.finish();
 
     let stage = Stage::start(3, 1, on_event);
-    let (chosen, regressor) = choose(&results)?;
-    let (classifier_cell, regressor_cell) = (chosen.cell, regressor.cell);
+    let (classifier, regressor) = choose(&results)?;
+    let (classifier, regressor) = (classifier.cell, regressor.cell);
+    let train = train_config(classifier, regressor, &grid, config)?;
+    let (artifact, reused) = train_reusing(&tracks, &split, &train, data_sha256.to_owned(), &fits)?;
+    artifact.save(&work.join(MODEL_FILE))?;
+    stage.finish();
+
+    let stage = Stage::start(4, 1, on_event);
+    let predictor = Predictor::new(artifact)?;
+    let report = Report {
+        eda,
+        experiments: vec![results.clone(), reference_results.clone()],
+        model: Some(model_card(&predictor, rows, data_sha256)?),
+    };
+    let report_dir = work.join("report");
+    write_report(&report_dir, &report).map_err(write_error(&report_dir))?;
+    stage.finish();
+
+    Ok(JobOutcome {
+        out: out.to_owned(),
+        results,
+        reference_results,
+        classifier,
+        regressor,
+        metadata: predictor.metadata().clone(),
+        reused,
+        // Set once the files are in place.
+        elapsed: Duration::ZERO,
+    })
+}
+
+/// The EDA, written to `work/eda`, computed beside the reference protocol's grid on `raw` (it
+/// takes a second or two on one core).
+fn explore_beside_reference(
+    summary: DataSummary,
+    tracks: &Tracks,
+    raw: &Tracks,
+    config: &JobConfig,
+    work: &Path,
+    stage: &mut Stage,
+) -> Result<(Eda, Results), JobError> {
+    let threshold = config.threshold;
+    let raw_labels = raw.labels(threshold).ok_or(JobError::Unlabelled)?;
+    let eda_dir = work.join("eda");
+    std::thread::scope(|scope| {
+        let explore = scope.spawn(|| {
+            let eda = analyse(summary, Protocol::Honest, tracks, threshold);
+            let json = serde_json::to_vec_pretty(&eda).map_err(io::Error::other)?;
+            write_page(&eda_dir, "eda.json", &json, &eda::html::render(&eda))?;
+            Ok::<_, io::Error>(eda)
+        });
+        let reference = Split::new(raw, &raw_labels, Protocol::Reference, 0, config.seed)
+            .map_err(JobError::from)
+            .and_then(|split| {
+                let mut grid = |e: Event| stage.on_event(JobEvent::Grid(Protocol::Reference, e));
+                let grid_config = grid_config(config, Protocol::Reference);
+                Ok(run(raw, &split, &grid_config, &mut grid)?)
+            });
+        let eda = match explore.join() {
+            Ok(eda) => eda.map_err(write_error(&eda_dir))?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        Ok((eda, reference?))
+    })
+}
+
+/// The grid's cells and settings under `protocol`.
+fn grid_config(config: &JobConfig, protocol: Protocol) -> GridConfig {
+    let only: &[&str] = match (config.quick, protocol) {
+        (false, Protocol::Reference) => &REFERENCE_CELLS,
+        (false, _) => &[],
+        (true, Protocol::Reference) => &QUICK_REFERENCE_CELLS,
+        (true, _) => &QUICK_CELLS,
+    };
+    GridConfig {
+        threshold: config.threshold,
+        seed: config.seed,
+        only: only.iter().map(|s| (*s).to_owned()).collect(),
+        features: default_features(protocol),
+        params: quick_params(config.quick),
+        ..GridConfig::default()
+    }
+}
+
+/// Training's settings for the chosen cells, with the grid's parameters, so that training finds
+/// the grid's fits.
+fn train_config(
+    classifier: Cell,
+    regressor: Cell,
+    grid: &GridConfig,
+    config: &JobConfig,
+) -> Result<TrainConfig, JobError> {
     let (
         Cell::Classifier {
             setup,
@@ -311,59 +348,23 @@ fn steps(
             model,
         },
         Cell::Regressor {
-            model: regressor_model,
-            ..
+            model: regressor, ..
         },
-    ) = (classifier_cell, regressor_cell)
+    ) = (classifier, regressor)
     else {
         return Err(JobError::NothingToChoose("classification"));
     };
-    let train = TrainConfig {
+    Ok(TrainConfig {
         classifier: classifier_spec(model, strategy, &grid.params)?,
-        regressor: regressor_spec(regressor_model, &grid.params)?,
+        regressor: regressor_spec(regressor, &grid.params)?,
         strategy,
         setup,
         features: grid.features,
-        threshold,
+        threshold: config.threshold,
         seed: config.seed,
         tune: None,
         coverage: crate::distribution::DEFAULT_COVERAGE,
-    };
-    let (artifact, reused) = train_reusing(&tracks, &split, &train, data_sha256.to_owned(), &fits)?;
-    let model_path = work.join(MODEL_FILE);
-    artifact.save(&model_path)?;
-    stage.finish();
-
-    let stage = Stage::start(4, 1, on_event);
-    let predictor = Predictor::new(artifact)?;
-    let metadata = predictor.metadata().clone();
-    let card = model_card(&predictor, rows, data_sha256)?;
-    let report = Report {
-        eda,
-        experiments: vec![results, reference_results],
-        model: Some(card),
-    };
-    let report_dir = work.join("report");
-    write_report(&report_dir, &report).map_err(write_error(&report_dir))?;
-    stage.finish();
-
-    let Report {
-        mut experiments, ..
-    } = report;
-    let reference_results = experiments
-        .pop()
-        .ok_or(JobError::NothingToChoose("reference"))?;
-    let results = experiments
-        .pop()
-        .ok_or(JobError::NothingToChoose("honest"))?;
-    Ok((
-        results,
-        reference_results,
-        classifier_cell,
-        regressor_cell,
-        metadata,
-        reused,
-    ))
+    })
 }
 
 /// [`QUICK_PARAMS`] under `quick`, else none.

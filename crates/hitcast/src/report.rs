@@ -56,7 +56,7 @@ pub struct ModelCard {
     /// Precision-recall curve: (recall, precision).
     pub pr: Curve,
     /// Reliability of the calibrated probability: ten bins of equal row count, the top one cut
-    /// finer ([`RELIABILITY_EDGES`]).
+    /// finer ([`crate::metrics::RELIABILITY_EDGES`]).
     pub calibration: Vec<CalibrationBin>,
     /// The largest calibrated probability on TEST (the chart reaches it: the app shows
     /// chances beyond the top bin's mean).

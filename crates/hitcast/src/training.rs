@@ -25,7 +25,10 @@ use crate::metrics::{
     best_f1_threshold, expected_calibration_error, ClassificationMetrics, RegressionMetrics,
     Threshold,
 };
-use crate::models::{Classifier, FittedClassifier, ModelError, ModelSpec, Regressor, TrainSet};
+use crate::models::{
+    BoostingModel, Classifier, FittedClassifier, FittedRegressor, ModelError, ModelSpec, Regressor,
+    TrainSet,
+};
 use crate::predictor::{MeasureError, Predictor};
 use crate::prior::AnswerShapes;
 use crate::sampling::Strategy;
@@ -162,6 +165,37 @@ fn measured(
     Ok(artifact)
 }
 
+/// The classifier's and the regressor's parameters tuned on VAL, from `config`'s.
+fn tuned(
+    config: &TrainConfig,
+    tune: &TuneConfig,
+    (fit, val): (&TrainSet, &TrainSet),
+    (score_fit, score_val): (&TrainSet, &TrainSet),
+) -> Result<(ModelSpec, ModelSpec), ExperimentError> {
+    let not_a = |what: &str| ExperimentError::Model {
+        step: Step::Training("tuning"),
+        source: ModelError::Shape(format!("the {what} specification is not a {what}")),
+    };
+    let (classifier, regressor) = (config.classifier.clone(), config.regressor.clone());
+    let kind = classifier
+        .classifier_kind()
+        .ok_or_else(|| not_a("classifier"))?;
+    let classifier = tune_classifier(kind, classifier, fit, val, tune, config.seed, &mut |_| {})?;
+    let kind = regressor
+        .regressor_kind()
+        .ok_or_else(|| not_a("regressor"))?;
+    let regressor = tune_regressor(
+        kind,
+        regressor,
+        score_fit,
+        score_val,
+        tune,
+        config.seed,
+        &mut |_| {},
+    )?;
+    Ok((classifier, regressor))
+}
+
 /// One model: [`train`] without the companion.
 fn train_one(
     tracks: &Tracks,
@@ -193,38 +227,10 @@ fn train_one(
     let val = TrainSet::new(&data.val_x, &data.val_y);
     let score_fit = TrainSet::new(&data.fit_x, &data.fit_score);
     let score_val = TrainSet::new(&data.val_x, &data.val_score);
-    let (mut classifier_spec, mut regressor_spec) =
-        (config.classifier.clone(), config.regressor.clone());
-    if let Some(tune) = &config.tune {
-        let not_a = |what: &str| ExperimentError::Model {
-            step: step("tuning"),
-            source: ModelError::Shape(format!("the {what} specification is not a {what}")),
-        };
-        let kind = classifier_spec
-            .classifier_kind()
-            .ok_or_else(|| not_a("classifier"))?;
-        classifier_spec = tune_classifier(
-            kind,
-            classifier_spec,
-            &fit,
-            &val,
-            tune,
-            config.seed,
-            &mut |_| {},
-        )?;
-        let kind = regressor_spec
-            .regressor_kind()
-            .ok_or_else(|| not_a("regressor"))?;
-        regressor_spec = tune_regressor(
-            kind,
-            regressor_spec,
-            &score_fit,
-            &score_val,
-            tune,
-            config.seed,
-            &mut |_| {},
-        )?;
-    }
+    let (classifier_spec, regressor_spec) = match &config.tune {
+        Some(tune) => tuned(config, tune, (&fit, &val), (&score_fit, &score_val))?,
+        None => (config.classifier.clone(), config.regressor.clone()),
+    };
     // The grid's fits are looked up only when the rows are the grid's (no tuning here).
     let fingerprint = (config.tune.is_none() && !fits.is_empty()).then(|| data.fingerprint());
     // The classifier with its calibration and the score models share nothing but the rows, so
@@ -253,24 +259,7 @@ fn train_one(
             let calibrated = calibrate(&classifier, &data, &step("calibration"))?;
             Ok::<_, ExperimentError>((kept, classifier, calibrated))
         },
-        || {
-            let side = |above: bool| {
-                let (fit_x, fit_y) =
-                    side_rows(&data.fit_x, &data.fit_score, config.threshold, above);
-                let (val_x, val_y) =
-                    side_rows(&data.val_x, &data.val_score, config.threshold, above);
-                regressor_spec
-                    .fit_regressor(
-                        &TrainSet::new(&fit_x, &fit_y),
-                        Some(&TrainSet::new(&val_x, &val_y)),
-                        config.seed,
-                    )
-                    .map_err(ExperimentError::model(&step("score model")))
-            };
-            let (below, above) = (side(false)?, side(true)?);
-            let band = fit_band(config.coverage, &score_fit, &score_val, config.seed)?;
-            Ok::<_, ExperimentError>((below, above, band))
-        },
+        || score_models(config, &regressor_spec, &data),
     );
     let (kept_classifier, classifier, calibrated) = classified?;
     let (regressor, regressor_above, band) = scored?;
@@ -351,6 +340,33 @@ fn train_one(
         },
     };
     measured(artifact, tracks, &split.test, config.threshold)
+}
+
+/// The score's two regressors (below and above the label threshold, each on its side's FIT
+/// rows, early-stopped on its side's VAL rows) and the range's band booster.
+fn score_models(
+    config: &TrainConfig,
+    spec: &ModelSpec,
+    data: &Prepared,
+) -> Result<(FittedRegressor, FittedRegressor, BoostingModel), ExperimentError> {
+    let side = |above: bool| {
+        let (fit_x, fit_y) = side_rows(&data.fit_x, &data.fit_score, config.threshold, above);
+        let (val_x, val_y) = side_rows(&data.val_x, &data.val_score, config.threshold, above);
+        spec.fit_regressor(
+            &TrainSet::new(&fit_x, &fit_y),
+            Some(&TrainSet::new(&val_x, &val_y)),
+            config.seed,
+        )
+        .map_err(ExperimentError::model(&Step::Training("score model")))
+    };
+    let (below, above) = (side(false)?, side(true)?);
+    let band = fit_band(
+        config.coverage,
+        &TrainSet::new(&data.fit_x, &data.fit_score),
+        &TrainSet::new(&data.val_x, &data.val_score),
+        config.seed,
+    )?;
+    Ok((below, above, band))
 }
 
 /// The rows of `x` whose score is above `label` (or at or below it), with their scores.

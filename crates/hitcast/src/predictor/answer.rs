@@ -86,7 +86,7 @@ pub struct Prediction {
     /// Whether the answer reads the track's genres (false: the model without genres answered).
     pub genres_used: bool,
     /// Which of the file's models answered: its threshold and figures are the ones that
-    /// describe this answer ([`Predictor::metadata_of`]).
+    /// describe this answer ([`super::Predictor::metadata_of`]).
     pub model: Role,
     /// Inputs beyond what the model saw in training.
     pub warnings: Vec<Warning>,
@@ -95,7 +95,7 @@ pub struct Prediction {
 }
 
 /// One track's chance of being popular, without the 0-100 score and its range: what
-/// [`Predictor::chances`] answers, running the classifier alone (about half the work of a
+/// [`super::Predictor::chances`] answers, running the classifier alone (about half the work of a
 /// [`Prediction`], whose first fields these are, computed by the same code).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Chance {
