@@ -243,7 +243,7 @@ fn steps(
     };
     if !config.quick {
         let figures = seed_headline(&raw, threshold, ClassifierKind::Stack, config.seed)?;
-        results.set_headline(figures);
+        results.set_headline(ClassifierKind::Stack, figures);
     }
     write_results(&results, &work.join("grid"))?;
     stage.finish();

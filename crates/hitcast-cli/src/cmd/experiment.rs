@@ -107,7 +107,7 @@ impl ExperimentArgs {
                     .line("the seed's headline: stack on raw rows undersampled to 1:1, then 80/20");
                 let figures =
                     seed_headline(raw, config.threshold, ClassifierKind::Stack, config.seed)?;
-                results.set_headline(figures);
+                results.set_headline(ClassifierKind::Stack, figures);
             }
             results
                 .write_dir(&self.out)
@@ -282,8 +282,9 @@ fn summary(results: &Results, out: &std::path::Path) -> String {
             "  the seed's headline, reproduced{:>17}{:>9}{:>8}{:>9}",
             "accuracy", "bal.acc", "ROC-AUC", "PR-AUC"
         );
-        for f in std::iter::once(&h.seed_procedure).chain(&h.this_run) {
-            let label = if f.cell.starts_with("seed-procedure") {
+        let leaky = std::iter::once((true, &h.seed_procedure));
+        for (leaky, f) in leaky.chain(h.this_run.iter().map(|f| (false, f))) {
+            let label = if leaky {
                 "seed procedure (LEAKY), 1:1 TEST".to_owned()
             } else {
                 format!("this run, {:.1}% popular TEST", f.positive_rate * 100.0)

@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::results::{by_val, ResultRow, Results};
+use super::Cell;
 use crate::fsutil::write_atomic;
 use crate::models::Task;
 use crate::split::Protocol;
@@ -43,7 +44,8 @@ impl Spread {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CellSpread {
     /// `task/setup/strategy/model`.
-    pub cell: String,
+    #[serde(serialize_with = "as_text")]
+    pub cell: Cell,
     /// Folds the cell ran on.
     pub folds: usize,
     /// TEST ROC-AUC.
@@ -77,10 +79,12 @@ pub struct FoldsSummary {
 impl FoldsSummary {
     /// Summarises per-fold results (all of one protocol).
     pub fn new(results: &[Results]) -> FoldsSummary {
-        let mut by_cell: BTreeMap<String, Vec<&ResultRow>> = BTreeMap::new();
+        // Keyed by name, so cells tied on VAL keep the order of their names.
+        let mut by_cell: BTreeMap<String, (Cell, Vec<&ResultRow>)> = BTreeMap::new();
         for r in results {
             for row in &r.rows {
-                by_cell.entry(row.cell.to_string()).or_default().push(row);
+                let entry = by_cell.entry(row.cell.to_string());
+                entry.or_insert_with(|| (row.cell, Vec::new())).1.push(row);
             }
         }
         let spread = |rows: &[&ResultRow], get: fn(&ResultRow) -> Option<f64>| {
@@ -88,7 +92,7 @@ impl FoldsSummary {
         };
         let mut cells: Vec<(Task, Option<f64>, CellSpread)> = by_cell
             .into_iter()
-            .map(|(cell, rows)| {
+            .map(|(_, (cell, rows))| {
                 (
                     rows[0].task(),
                     spread(&rows, ResultRow::val_figure).map(|s| s.mean),
@@ -142,12 +146,12 @@ impl FoldsSummary {
         for c in self
             .cells
             .iter()
-            .filter(|c| c.cell.starts_with("classification/"))
+            .filter(|c| c.cell.task() == Task::Classification)
         {
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} | {} | {} |",
-                c.cell.trim_start_matches("classification/"),
+                c.cell.short(),
                 c.folds,
                 pm(c.val_pr_auc, 3),
                 pm(c.roc_auc, 3),
@@ -158,7 +162,7 @@ impl FoldsSummary {
         let regressors: Vec<&CellSpread> = self
             .cells
             .iter()
-            .filter(|c| c.cell.starts_with("regression/"))
+            .filter(|c| c.cell.task() == Task::Regression)
             .collect();
         if !regressors.is_empty() {
             let _ = writeln!(md, "\n| regressor | folds | VAL R² | R² | RMSE |");
@@ -167,7 +171,7 @@ impl FoldsSummary {
                 let _ = writeln!(
                     md,
                     "| {} | {} | {} | {} | {} |",
-                    c.cell.trim_start_matches("regression/"),
+                    c.cell.short(),
                     c.folds,
                     pm(c.val_r2, 3),
                     pm(c.r2, 3),
@@ -185,6 +189,11 @@ impl FoldsSummary {
         write_atomic(&dir.join("folds.json"), &json)?;
         write_atomic(&dir.join("folds.md"), self.to_markdown().as_bytes())
     }
+}
+
+/// A cell as its name, `task/setup/strategy/model`.
+fn as_text<S: serde::Serializer>(cell: &Cell, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(cell)
 }
 
 #[cfg(test)]
@@ -238,7 +247,7 @@ mod tests {
             },
         ];
         let s = FoldsSummary::new(&[results]);
-        assert_eq!(s.cells[0].cell, "regression/raw/none/gbm");
+        assert_eq!(s.cells[0].cell.to_string(), "regression/raw/none/gbm");
         assert!(
             s.to_markdown()
                 .contains("| raw/none/gbm | 1 | 0.350 ± 0.000 | 0.380 ± 0.000 |"),
@@ -251,7 +260,7 @@ mod tests {
     fn mean_and_sample_sd_per_cell_ranked_by_val() {
         let s = FoldsSummary::new(&[fold(0, 0.90, 0.3), fold(1, 0.92, 0.2), fold(2, 0.94, 0.25)]);
         assert_eq!(s.folds, [0, 1, 2]);
-        assert_eq!(s.cells[0].cell, "classification/raw/none/gbm");
+        assert_eq!(s.cells[0].cell.to_string(), "classification/raw/none/gbm");
         let roc = s.cells[0].roc_auc.unwrap();
         // mean 0.92; deviations ±0.02 -> sd sqrt((0.0004 + 0 + 0.0004) / 2) = 0.02
         assert!(

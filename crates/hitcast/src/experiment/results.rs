@@ -11,7 +11,7 @@ use super::headline::{figures, Headline, HeadlineFigures, EXPLANATION};
 use super::Cell;
 use crate::features::OutlierSetup;
 use crate::fsutil::write_atomic;
-use crate::models::Task;
+use crate::models::{ClassifierKind, Task};
 use crate::sampling::Strategy;
 use crate::split::Protocol;
 
@@ -219,23 +219,22 @@ impl Results {
             })
     }
 
-    /// Attaches the seed procedure's figures, beside the same model's cell on raw data without
-    /// resampling in this run (if the grid ran it).
-    pub fn set_headline(&mut self, seed_procedure: HeadlineFigures) {
-        // The seed procedure's cell is named `seed-procedure/raw/none/MODEL`.
-        let model = seed_procedure.cell.rsplit('/').next().unwrap_or_default();
-        let cell = model.parse().ok().map(|model| Cell::Classifier {
+    /// Attaches the seed procedure's figures for `model` (from [`super::seed_headline`]),
+    /// beside the same model's cell on raw data without resampling in this run (if the grid ran
+    /// it).
+    pub fn set_headline(&mut self, model: ClassifierKind, seed_procedure: HeadlineFigures) {
+        let cell = Cell::Classifier {
             setup: OutlierSetup::Raw,
             strategy: Strategy::None,
             model,
-        });
+        };
         let procedure = format!(
             "{} protocol{}: collapsed tracks, TEST artists unseen in training",
             self.protocol,
             self.fold
                 .map_or_else(String::new, |f| format!(", fold {f}"))
         );
-        let this_run = self.rows.iter().find(|r| Some(r.cell) == cell).map(|row| {
+        let this_run = self.rows.iter().find(|r| r.cell == cell).map(|row| {
             figures(
                 &procedure,
                 row.cell.to_string(),
@@ -566,6 +565,32 @@ mod tests {
             ],
             headline: None,
         }
+    }
+
+    #[test]
+    fn the_headline_sits_beside_the_same_models_raw_cell_of_this_run() {
+        let seed_procedure = HeadlineFigures {
+            procedure: "seed procedure".into(),
+            cell: "seed-procedure/raw/none/logreg".into(),
+            test_rows: 10,
+            positive_rate: 0.5,
+            accuracy: 0.8,
+            balanced_accuracy: 0.8,
+            roc_auc: 0.85,
+            pr_auc: 0.8,
+            f1: 0.8,
+        };
+        let mut r = results();
+        r.set_headline(ClassifierKind::Logreg, seed_procedure.clone());
+        let h = r.headline.as_ref().unwrap();
+        assert_eq!(h.seed_procedure, seed_procedure);
+        let this_run = h.this_run.as_ref().unwrap();
+        assert_eq!(this_run.cell, "classification/raw/none/logreg");
+        assert_eq!((this_run.roc_auc, this_run.pr_auc), (0.8, 0.35));
+        assert_eq!(this_run.positive_rate, 0.1);
+        // A model the grid did not run on raw rows as they are: no figure of this run.
+        r.set_headline(ClassifierKind::Stack, seed_procedure);
+        assert!(r.headline.unwrap().this_run.is_none());
     }
 
     #[test]
