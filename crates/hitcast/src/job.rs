@@ -33,7 +33,7 @@ use crate::experiment::{
 use crate::fsutil::{replace_dir, sibling};
 use crate::models::ClassifierKind;
 use crate::predictor::Predictor;
-use crate::report::{model_card, write_page, write_report, Report, ReportError};
+use crate::report::{model_card_of, write_page, write_report, Report, ReportError};
 use crate::split::{Protocol, Split, SplitError};
 use crate::training::{train_reusing, TrainConfig};
 
@@ -222,9 +222,8 @@ fn steps(
     on_event: &mut dyn FnMut(JobEvent),
 ) -> Result<JobOutcome, JobError> {
     let threshold = config.threshold;
-    let rows = loaded.rows.clone();
     // The reference protocol's table (one row per raw row) serves its grid and the headline.
-    let raw = Tracks::one_per_row(rows.clone());
+    let raw = Tracks::one_per_row(loaded.rows.clone());
     let (summary, tracks) = summarize(loaded, threshold);
     let labels = tracks.labels(threshold).ok_or(JobError::Unlabelled)?;
 
@@ -261,7 +260,12 @@ fn steps(
     let report = Report {
         eda,
         experiments: vec![results.clone(), reference_results.clone()],
-        model: Some(model_card(&predictor, rows, data_sha256)?),
+        model: Some(model_card_of(
+            &predictor,
+            &tracks,
+            &split.test,
+            data_sha256,
+        )?),
     };
     let report_dir = work.join("report");
     write_report(&report_dir, &report).map_err(write_error(&report_dir))?;

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::artifact::Metadata;
-use crate::data::RawRow;
+use crate::data::{RawRow, Tracks};
 use crate::eda::html::{figure, page_end, page_start, sections, thousands};
 use crate::eda::svg::{self, escape};
 use crate::eda::Eda;
@@ -138,10 +138,22 @@ pub fn model_card(
         .labels(m.label_threshold)
         .ok_or(ReportError::Unlabelled)?;
     let split = Split::new(&table, &labels, m.protocol, m.fold.unwrap_or(0), m.seed)?;
-    let measured = predictor.measure(&table, &split.test, m.label_threshold)?;
+    model_card_of(predictor, &table, &split.test, data_sha256)
+}
+
+/// [`model_card`] of the model's own table and TEST rows, for a caller that holds them (the
+/// main job, which has just trained the model on them).
+pub fn model_card_of(
+    predictor: &Predictor,
+    table: &Tracks,
+    test: &[usize],
+    data_sha256: &str,
+) -> Result<ModelCard, ReportError> {
+    let m = predictor.metadata();
+    let measured = predictor.measure(table, test, m.label_threshold)?;
     let (scores, test_labels) = (&measured.probabilities, &measured.labels);
     let (roc, pr) = curves(scores, test_labels);
-    let x = predictor.pipeline().transform(&table, &split.test).matrix;
+    let x = predictor.pipeline().transform(table, test).matrix;
 
     let n = if predictor.method() != Method::SamplingShapley {
         IMPORTANCE_ROWS_EXACT

@@ -108,6 +108,11 @@ pub fn train_reusing(
         .map(|(role, c)| {
             let mut reused = Vec::new();
             let artifact = train_one(tracks, split, c, data_sha256.clone(), fits, &mut reused)?;
+            // A companion is measured alone; the main model once its companions are attached.
+            let artifact = match role {
+                Role::Main => artifact,
+                _ => measured(artifact, tracks, &split.test, config.threshold)?,
+            };
             Ok((*role, artifact, reused))
         })
         .collect::<Result<_, ExperimentError>>()?;
@@ -123,18 +128,15 @@ pub fn train_reusing(
         artifact.payload.companions.push(companion.payload);
     }
     artifact.payload.known = KnownTracks::of(tracks);
-    if artifact.metadata.companions.is_empty() {
-        return Ok((artifact, reused));
-    }
     let artifact = measured(artifact, tracks, &split.test, config.threshold)?;
     Ok((artifact, reused))
 }
 
 /// Measures `artifact` on TEST through [`Predictor::measure`], as users get the answers, and
-/// writes the figures into its metadata: every TEST figure of a model file comes from here. A
-/// model is measured again once its companions are attached, since a TEST track with no genre
-/// it knows (all of them under `--protocol genre-holdout`'s held-out genres) is then answered
-/// by a companion. The raw probabilities' ECE is the classifier's own, from calibration.
+/// writes the figures into its metadata: every TEST figure of a model file comes from here. The
+/// main model is measured with its companions attached, since a TEST track with no genre it
+/// knows (all of them under `--protocol genre-holdout`'s held-out genres) is answered by one.
+/// The raw probabilities' ECE is the classifier's own, from calibration.
 fn measured(
     artifact: Artifact,
     tracks: &Tracks,
@@ -196,7 +198,7 @@ fn tuned(
     Ok((classifier, regressor))
 }
 
-/// One model: [`train`] without the companion.
+/// One model: [`train`] without the companions, its TEST figures not yet measured.
 fn train_one(
     tracks: &Tracks,
     split: &Split,
@@ -306,7 +308,7 @@ fn train_one(
             features: data.pipeline.names().to_vec(),
             decision_threshold: threshold.value,
             base_rate,
-            // The TEST figures are measured below, on the model as it is saved.
+            // The TEST figures are measured by `train_reusing`, on the model as it is saved.
             test_classification: ClassificationMetrics::default(),
             test_regression: RegressionMetrics::default(),
             calibration: CalibrationReport {
@@ -339,7 +341,7 @@ fn train_one(
             companions: Vec::new(),
         },
     };
-    measured(artifact, tracks, &split.test, config.threshold)
+    Ok(artifact)
 }
 
 /// The score's two regressors (below and above the label threshold, each on its side's FIT
