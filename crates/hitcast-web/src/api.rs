@@ -15,8 +15,9 @@ use serde_json::{json, Value};
 
 use crate::catalog::CatalogState;
 pub use crate::error::ApiError;
+use crate::score::Scored;
 use crate::track::{
-    read_batch, FieldError, FormValues, PredictBody, TrackRequest, MAX_POINTS, MAX_SIMILAR,
+    read_batch, FieldError, FormValues, OnError, PredictBody, TrackRequest, MAX_POINTS, MAX_SIMILAR,
 };
 use crate::AppState;
 
@@ -31,58 +32,102 @@ pub async fn predict(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let explain = explain_flag(query.as_deref())?;
-    let value = json_body(&headers, body)?;
+    let value = json_body(&headers, body, &state.limits)?;
     let batch = PredictBody::from_json(value).map_err(|e| ApiError::invalid(vec![e]))?;
-    let (tracks, one, adapt_prior) = match &batch {
-        PredictBody::One(v) => (
-            vec![TrackRequest::from_json(v, "").map_err(ApiError::invalid)?],
-            true,
-            false,
-        ),
-        PredictBody::Many { items, adapt_prior } => {
-            let limits = &state.limits;
-            if items.len() > limits.batch {
-                return Err(ApiError::invalid(vec![FieldError {
-                    field: "tracks".into(),
-                    message: format!(
-                        "at most {} tracks per request, got {}",
-                        limits.batch,
-                        items.len()
-                    ),
-                }]));
-            }
-            (
-                read_batch(items).map_err(ApiError::invalid)?,
-                false,
-                *adapt_prior,
-            )
+    let (items, adapt_prior, on_error) = match &batch {
+        PredictBody::One(v) => {
+            let track = TrackRequest::from_json(v, "").map_err(ApiError::invalid)?;
+            check_explain(&state, explain, 1)?;
+            let mut scored = state.score(vec![track], explain).await?;
+            return Ok(Json(scored.pop()).into_response());
         }
+        PredictBody::Many {
+            items,
+            adapt_prior,
+            on_error,
+        } => (items, *adapt_prior, *on_error),
     };
-    let sampled = state.predictor.explanations_sample();
-    if explain && sampled && tracks.len() > state.limits.sampled_explanations {
+    let limits = &state.limits;
+    if items.len() > limits.batch {
         return Err(ApiError::invalid(vec![FieldError {
-            field: "explain".into(),
+            field: "tracks".into(),
             message: format!(
-                "this model's explanations are sampled (about 50 ms a track): at most {} tracks per request with explain=true, got {}",
-                state.limits.sampled_explanations,
-                tracks.len()
+                "at most {} tracks per request (the server's --max-batch), got {}",
+                limits.batch,
+                items.len()
             ),
         }]));
     }
-    if adapt_prior {
+    // Under "skip", each bad track's errors, by its place in the batch.
+    let mut refused: Vec<(usize, Vec<FieldError>)> = Vec::new();
+    let tracks = match on_error {
+        OnError::Fail => read_batch(items).map_err(ApiError::invalid)?,
+        OnError::Skip => {
+            let mut tracks = Vec::with_capacity(items.len());
+            for (k, item) in items.iter().enumerate() {
+                match TrackRequest::from_json(item, &format!("tracks[{k}].")) {
+                    Ok(t) => tracks.push(t),
+                    Err(e) => refused.push((k, e)),
+                }
+            }
+            tracks
+        }
+    };
+    check_explain(&state, explain, tracks.len())?;
+    let (scored, prior) = if adapt_prior {
         let (scored, outcome) = state.score_adapted(tracks, explain).await?;
         let prior = match outcome {
             Ok(estimate) => json!({ "adapted": true, "estimate": estimate }),
             Err(refused) => json!({ "adapted": false, "reason": refused.to_string() }),
         };
-        return Ok(Json(json!({ "predictions": scored, "prior": prior })).into_response());
-    }
-    let mut scored = state.score(tracks, explain).await?;
-    Ok(if one {
-        Json(scored.pop()).into_response()
+        (scored, Some(prior))
     } else {
-        Json(json!({ "predictions": scored })).into_response()
-    })
+        (state.score(tracks, explain).await?, None)
+    };
+    let mut answer = json!({ "predictions": in_place(scored, &refused, items) });
+    if on_error == OnError::Skip {
+        answer["failed"] = json!(refused.len());
+    }
+    if let Some(prior) = prior {
+        answer["prior"] = prior;
+    }
+    Ok(Json(answer).into_response())
+}
+
+/// The answers in the batch's order, each refused track's errors in its place:
+/// `{"index", "track_id", "errors": [{"field", "message"}]}`.
+fn in_place(scored: Vec<Scored>, refused: &[(usize, Vec<FieldError>)], items: &[Value]) -> Value {
+    if refused.is_empty() {
+        return json!(scored);
+    }
+    let mut answers = scored.into_iter();
+    let mut refused = refused.iter().peekable();
+    let out: Vec<Value> = (0..items.len())
+        .map(|k| match refused.next_if(|(i, _)| *i == k) {
+            Some((_, errors)) => json!({
+                "index": k,
+                "track_id": items[k].get("track_id").and_then(Value::as_str).unwrap_or_default(),
+                "errors": errors,
+            }),
+            None => answers.next().map_or(Value::Null, |a| json!(a)),
+        })
+        .collect();
+    Value::Array(out)
+}
+
+/// Refuses `explain=true` for more tracks than sampled explanations allow.
+fn check_explain(state: &AppState, explain: bool, tracks: usize) -> Result<(), ApiError> {
+    let sampled = state.model().predictor.explanations_sample();
+    if explain && sampled && tracks > state.limits.sampled_explanations {
+        return Err(ApiError::invalid(vec![FieldError {
+            field: "explain".into(),
+            message: format!(
+                "this model's explanations are sampled (about 50 ms a track): at most {} tracks per request with explain=true, got {tracks}",
+                state.limits.sampled_explanations,
+            ),
+        }]));
+    }
+    Ok(())
 }
 
 /// Reads `explain=true|false|1|0` from the query string; other parameters are refused.
@@ -112,14 +157,15 @@ fn explain_flag(query: Option<&str>) -> Result<bool, ApiError> {
 
 /// `GET /api/v1/model`: the metadata, and how explanations are computed.
 pub async fn model(State(state): State<Arc<AppState>>) -> Response {
-    let metadata = state.predictor.metadata();
-    let mut value = serde_json::to_value(metadata).unwrap_or(Value::Null);
+    let model = state.model();
+    let predictor = &model.predictor;
+    let mut value = serde_json::to_value(predictor.metadata()).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut value {
         map.insert(
             "explanation_method".into(),
-            json!(state.predictor.method().describe()),
+            json!(predictor.method().describe()),
         );
-        map.insert("genres".into(), json!(state.predictor.pipeline().genres()));
+        map.insert("genres".into(), json!(predictor.pipeline().genres()));
     }
     Json(value).into_response()
 }
@@ -161,7 +207,11 @@ pub async fn tracks(
 /// `+json` type), so a form or plain text sent by mistake is told so; 400 when it is not JSON
 /// (serde_json refuses nesting deeper than 128 levels, so deep bodies are a 400 too, not a
 /// crash); 413 over the limit.
-fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
+fn json_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    limits: &crate::Limits,
+) -> Result<Value, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
@@ -182,7 +232,8 @@ fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result
             format!("{sent}: send the body as application/json (curl: -H 'Content-Type: application/json', or --json)"),
         ));
     }
-    serde_json::from_slice(&body?).map_err(|e| {
+    let body = body.map_err(|r| ApiError::from_rejection(r, limits))?;
+    serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             format!("the body is not valid JSON: {e}"),
@@ -268,7 +319,7 @@ pub async fn what_if(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let value = json_body(&headers, body)?;
+    let value = json_body(&headers, body, &state.limits)?;
     let mut errors = Vec::new();
     let object = fields(&value, &["track", "feature", "points"], &mut errors);
     let track = object.and_then(|o| track_field(o, &mut errors));
@@ -301,7 +352,8 @@ pub async fn what_if(
         return Err(ApiError::invalid(errors));
     };
     let own = feature.audio_index().map_or(0.0, |i| track.audio[i]);
-    let predictor = &state.predictor;
+    let model = state.model();
+    let predictor = &model.predictor;
     let values = predictor
         .what_if_values(feature, own, points)
         .map_err(ApiError::internal)?;
@@ -333,7 +385,7 @@ pub async fn similar(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let value = json_body(&headers, body)?;
+    let value = json_body(&headers, body, &state.limits)?;
     let mut errors = Vec::new();
     let object = fields(&value, &["track", "k", "same_genre"], &mut errors);
     let track = object.and_then(|o| track_field(o, &mut errors));

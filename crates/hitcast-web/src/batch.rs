@@ -211,6 +211,9 @@ fn stream_answers(
     sender: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) -> Result<(), String> {
     let send = |bytes: Vec<u8>| sender.blocking_send(Ok(Bytes::from(bytes))).is_ok();
+    // One model for the whole file, even if it is reloaded meanwhile.
+    let model = state.model();
+    let predictor = &model.predictor;
     let mut header = Some(answer_header(true, &KEEP));
     let mut rows = open(path).map_err(|e| e.to_string())?;
     let mut batch: Vec<RawRow> = Vec::with_capacity(BATCH_ROWS);
@@ -222,10 +225,10 @@ fn stream_answers(
         if batch.is_empty() {
             break;
         }
-        let answers = state
-            .predictor
-            .score_rows(&batch)
-            .map_err(|e| e.to_string())?;
+        let answers = predictor.score_rows(&batch).map_err(|e| e.to_string())?;
+        state
+            .metrics
+            .answered(answers.iter().map(|answer| answer.model));
         let mut out = csv::Writer::from_writer(Vec::with_capacity(batch.len() * 128));
         if let Some(header) = header.take() {
             out.write_record(header).map_err(|e| e.to_string())?;

@@ -1,7 +1,8 @@
 //! Every error answer in one place: the status and the body. API paths (`/api/...`) answer
 //! `{"error": "...", "errors": [{"field", "message"}]}`; pages answer the site's error page.
-//! Answers that leave a layer with no body (the router's 405, the timeout's 408, the
-//! concurrency limit's 503) get theirs here, so no error reaches a client empty.
+//! Answers that leave a layer with no body (the router's 405, the timeout's 408) get theirs
+//! here, and a body over the limit its 413 naming the limit and its flag, so no error reaches a
+//! client empty or unexplained.
 
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Request, State};
@@ -83,15 +84,27 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<BytesRejection> for ApiError {
-    fn from(rejection: BytesRejection) -> ApiError {
+impl ApiError {
+    /// The error for a body that could not be read: over the limit (naming it and its flag),
+    /// or cut off.
+    pub(crate) fn from_rejection(rejection: BytesRejection, limits: &Limits) -> ApiError {
         let status = rejection.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(status, "the request body is over the server's limit")
+            ApiError::new(status, too_large(limits))
         } else {
             ApiError::new(status, rejection.body_text())
         }
     }
+}
+
+/// What a 413 for a body over [`Limits::body_bytes`] says: the limit, its flag, and what fits.
+pub(crate) fn too_large(limits: &Limits) -> String {
+    format!(
+        "the request body is over this server's limit of {} bytes (--body-limit); a batch of up to {} tracks (--max-batch) fits in it at up to {} bytes a track",
+        limits.body_bytes,
+        limits.batch,
+        limits.body_bytes / limits.batch.max(1)
+    )
 }
 
 /// Middleware (outermost): gives a body to an error answer that has none.
@@ -103,8 +116,12 @@ pub(crate) async fn fill_empty(
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let response = next.run(request).await;
     let status = response.status();
-    let empty = response.headers().get(header::CONTENT_TYPE).is_none();
-    if !(empty && (status.is_client_error() || status.is_server_error())) {
+    let content_type = response.headers().get(header::CONTENT_TYPE);
+    let empty = content_type.is_none();
+    // A body-limit rejection (axum's, in plain text) gets the sentence that names the flag.
+    let plain_413 = status == StatusCode::PAYLOAD_TOO_LARGE
+        && content_type.is_some_and(|t| t.as_bytes().starts_with(b"text/plain"));
+    if !((empty || plain_413) && (status.is_client_error() || status.is_server_error())) {
         return response;
     }
     // The router's 405 names no methods: the API's come from its OpenAPI document.
@@ -156,6 +173,7 @@ fn message(
             limits.timeout.as_secs()
         ),
         StatusCode::SERVICE_UNAVAILABLE => "the server is busy; try again in a moment".to_owned(),
+        StatusCode::PAYLOAD_TOO_LARGE => too_large(limits),
         other => other
             .canonical_reason()
             .unwrap_or("the request failed")

@@ -25,16 +25,22 @@
 //!
 //! Kept out of the core crate so that the library builds without a web stack (see docs/ARCHITECTURE.md).
 
+mod access;
+mod admin;
 pub mod api;
 mod audio;
 mod batch;
 pub mod catalog;
 mod error;
+pub mod live;
+mod metrics;
 mod openapi;
 pub mod pages;
+mod process;
 pub mod score;
 mod trace;
 pub mod track;
+mod v2;
 
 use std::future::Future;
 use std::io;
@@ -52,12 +58,14 @@ use hitcast::predictor::Predictor;
 use hitcast::prior::{PriorError, PriorEstimate};
 use hitcast::report::PART_FILES;
 use tokio::net::TcpListener;
-use tower::limit::ConcurrencyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
+pub use access::{Key, KeyError};
+pub use admin::reload_on_hangup;
 pub use catalog::{Catalog, LazyCatalog};
 use error::ApiError;
-use pages::Typical;
+pub use live::{LiveModel, ReloadError, Served};
+use metrics::Metrics;
 use score::Scored;
 use track::TrackRequest;
 
@@ -65,14 +73,20 @@ use track::TrackRequest;
 /// them to the blocking pool costs more than scoring them.
 const INLINE_TRACKS: usize = 16;
 
+/// Room a batch's body gives one track: the dataset's longest names and genre lists, as JSON,
+/// with room to spare.
+pub const TRACK_BYTES: usize = 1600;
+
 /// What a request may cost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest request body. Default 1 MiB.
+    /// Largest request body. Default 16 MiB: a batch of `batch` tracks fits at up to
+    /// [`TRACK_BYTES`] a track (the dataset's tracks take about 450 bytes as JSON).
     pub body_bytes: usize,
     /// Most tracks in one API call. Default 10,000.
     pub batch: usize,
-    /// Requests handled at once; more wait their turn. Default 64.
+    /// Requests answered at once; one more is refused with a 503 and `Retry-After` (health
+    /// checks and `/metrics` excepted). Default 64.
     pub concurrency: usize,
     /// Longest time one request may take. Default 30 s.
     pub timeout: Duration,
@@ -98,7 +112,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            body_bytes: 1 << 20,
+            body_bytes: 16 << 20,
             batch: 10_000,
             concurrency: 64,
             timeout: Duration::from_secs(30),
@@ -112,12 +126,46 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// Where these limits contradict one another, in sentences naming the flags: the server
+    /// warns of each when it starts. A batch of `batch` tracks must fit in the body limit, and
+    /// the audio files and files of tracks allowed at once must fit in the requests answered
+    /// at once.
+    pub fn disagreements(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let room = self.body_bytes / TRACK_BYTES;
+        if room < self.batch {
+            out.push(format!(
+                "--body-limit {} holds about {room} tracks at {TRACK_BYTES} bytes a track, fewer than --max-batch {}: larger batches get a 413; raise --body-limit to {}",
+                self.body_bytes,
+                self.batch,
+                self.batch.saturating_mul(TRACK_BYTES)
+            ));
+        }
+        for (n, flag) in [
+            (self.audio_concurrency, "--audio-concurrency"),
+            (self.batch_files, "batch files at once"),
+        ] {
+            if n > self.concurrency {
+                out.push(format!(
+                    "{flag} {n} is over --max-concurrency {}: no more than {} run at once",
+                    self.concurrency, self.concurrency
+                ));
+            }
+        }
+        out
+    }
+}
+
 /// Failures that stop the server from starting.
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
     /// The model cannot serve.
     #[error("the model cannot be served: {0}")]
     Model(#[from] ModelError),
+    /// The model file cannot be read or checked.
+    #[error("{0}")]
+    Artifact(#[from] hitcast::artifact::ArtifactError),
     /// A report fragment is missing or unreadable.
     #[error("{path}: cannot read ({source}); write the report with `hitcast report --out {dir}`")]
     Report {
@@ -160,41 +208,120 @@ impl ReportPages {
     }
 }
 
+/// How a server is reached and named, beyond its limits.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The model's name in the Open Inference Protocol's routes (`/v2/models/{name}`).
+    /// Default `hitcast`.
+    pub model_name: String,
+    /// When set, every route but the health checks needs `Authorization: Bearer KEY`.
+    pub api_key: Option<Key>,
+    /// When set, `POST /admin/reload` exists and needs `Authorization: Bearer KEY` with it.
+    pub admin_key: Option<Key>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            model_name: "hitcast".to_owned(),
+            api_key: None,
+            admin_key: None,
+        }
+    }
+}
+
 /// Everything a request handler reads.
 pub struct AppState {
-    predictor: Predictor,
-    typical: Typical,
+    model: Arc<LiveModel>,
     catalog: LazyCatalog,
     report: Option<ReportPages>,
     limits: Limits,
+    options: Options,
+    /// One permit a request being answered ([`Limits::concurrency`]); a request that finds
+    /// none is shed with a 503.
+    permits: Arc<tokio::sync::Semaphore>,
     /// One permit an audio file being read or measured ([`Limits::audio_concurrency`]).
     audio_permits: tokio::sync::Semaphore,
     /// One permit a file of tracks being received or scored ([`Limits::batch_files`]).
     batch_permits: Arc<tokio::sync::Semaphore>,
     /// The API's OpenAPI document, built once: it depends on the limits only.
     openapi: serde_json::Value,
+    metrics: Metrics,
 }
 
 impl AppState {
-    /// The state of a server of `predictor`.
+    /// The state of a server of `predictor`, held in memory (nothing to reload).
     pub fn new(
         predictor: Predictor,
         catalog: LazyCatalog,
         report: Option<ReportPages>,
         limits: Limits,
     ) -> Result<AppState, WebError> {
-        let typical = Typical::of(&predictor);
-        let openapi = openapi::document(&limits);
-        Ok(AppState {
-            openapi,
-            predictor,
-            typical,
+        let model = LiveModel::new(Served::new(predictor, String::new()), None);
+        Ok(AppState::of(model, catalog, report, limits))
+    }
+
+    /// The state of a server of the model file at `path`, which a reload reads again.
+    pub fn from_file(
+        path: &Path,
+        catalog: LazyCatalog,
+        report: Option<ReportPages>,
+        limits: Limits,
+    ) -> Result<AppState, WebError> {
+        let served = Served::load(path)?;
+        let model = LiveModel::new(served, Some(path.to_owned()));
+        Ok(AppState::of(model, catalog, report, limits))
+    }
+
+    fn of(
+        model: LiveModel,
+        catalog: LazyCatalog,
+        report: Option<ReportPages>,
+        limits: Limits,
+    ) -> AppState {
+        let model = Arc::new(model);
+        let options = Options::default();
+        AppState {
+            openapi: openapi::document(&limits, &options),
+            metrics: Metrics::new(Arc::clone(&model), &options.model_name),
+            model,
             catalog,
             report,
+            permits: Arc::new(tokio::sync::Semaphore::new(limits.concurrency.max(1))),
             audio_permits: tokio::sync::Semaphore::new(limits.audio_concurrency.max(1)),
             batch_permits: Arc::new(tokio::sync::Semaphore::new(limits.batch_files.max(1))),
             limits,
-        })
+            options,
+        }
+    }
+
+    /// The same state with `options`.
+    pub fn with_options(mut self, options: Options) -> AppState {
+        self.metrics = Metrics::new(Arc::clone(&self.model), &options.model_name);
+        self.openapi = openapi::document(&self.limits, &options);
+        self.options = options;
+        self
+    }
+
+    /// The model answering now: a request holds it to its end.
+    pub fn model(&self) -> Arc<Served> {
+        self.model.current()
+    }
+
+    /// Reads the model file again and swaps it in ([`LiveModel::reload`]), logging and
+    /// counting the outcome: SIGHUP and `POST /admin/reload` both come here.
+    pub async fn reload(&self) -> Result<Arc<Served>, ReloadError> {
+        let outcome = self.model.reload().await;
+        match &outcome {
+            Ok(served) => tracing::info!(
+                sha256 = %served.sha256,
+                "model reloaded from {}",
+                self.model.source().map(|p| p.display().to_string()).unwrap_or_default()
+            ),
+            Err(e) => tracing::error!("model not reloaded: {e}"),
+        }
+        self.metrics.reloaded(outcome.is_ok());
+        outcome
     }
 
     /// Scores tracks: a few with an exact method in place (tens of microseconds), the rest off
@@ -205,7 +332,8 @@ impl AppState {
         tracks: Vec<TrackRequest>,
         explain: bool,
     ) -> Result<Vec<Scored>, ApiError> {
-        self.score_with(&self.predictor, tracks, explain).await
+        let model = self.model();
+        self.score_with(&model.predictor, tracks, explain).await
     }
 
     /// [`AppState::score`] adapted to the batch's base rate as EM estimates it from the model's
@@ -216,25 +344,26 @@ impl AppState {
         tracks: Vec<TrackRequest>,
         explain: bool,
     ) -> Result<(Vec<Scored>, Result<PriorEstimate, PriorError>), ApiError> {
-        let state = Arc::clone(self);
+        let predictor = self.model().predictor.clone();
+        let model = predictor.clone();
         let (tracks, outcome) = tokio::task::spawn_blocking(move || {
-            let mut evidence = state.predictor.evidence();
+            let mut evidence = model.evidence();
             let inputs: Vec<_> = tracks.iter().map(TrackRequest::input).collect();
-            let gathered = state.predictor.gather(&inputs, &mut evidence);
+            let gathered = model.gather(&inputs, &mut evidence);
             drop(inputs);
-            gathered.map(|()| (tracks, state.predictor.estimate_prior(&evidence)))
+            gathered.map(|()| (tracks, model.estimate_prior(&evidence)))
         })
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
         match outcome {
             Ok(estimate) => {
-                let adapted = self.predictor.clone().with_prior(estimate.estimate);
+                let adapted = predictor.with_prior(estimate.estimate);
                 let scored = self.score_with(&adapted, tracks, explain).await?;
                 Ok((scored, Ok(estimate)))
             }
             Err(refused) => {
-                let scored = self.score(tracks, explain).await?;
+                let scored = self.score_with(&predictor, tracks, explain).await?;
                 Ok((scored, Err(refused)))
             }
         }
@@ -248,15 +377,18 @@ impl AppState {
     ) -> Result<Vec<Scored>, ApiError> {
         let sampled = explain && predictor.explanations_sample();
         let samples = self.limits.explanation_samples;
-        if tracks.len() <= INLINE_TRACKS && !sampled {
-            return score::score(predictor, &tracks, explain, samples).map_err(ApiError::internal);
-        }
-        // A copy of the predictor is two pointers and flags: its models are shared.
-        let predictor = predictor.clone();
-        tokio::task::spawn_blocking(move || score::score(&predictor, &tracks, explain, samples))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)
+        let scored = if tracks.len() <= INLINE_TRACKS && !sampled {
+            score::score(predictor, &tracks, explain, samples).map_err(ApiError::internal)?
+        } else {
+            // A copy of the predictor is two pointers and flags: its models are shared.
+            let predictor = predictor.clone();
+            tokio::task::spawn_blocking(move || score::score(&predictor, &tracks, explain, samples))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::internal)?
+        };
+        self.metrics.answered(scored.iter().map(|s| s.answer.model));
+        Ok(scored)
     }
 
     /// Scores and explains one track.
@@ -268,10 +400,12 @@ impl AppState {
     }
 }
 
-/// The app's routes, with its limits applied.
+/// The app's routes, with its limits applied. Every request passes, outermost first: its id
+/// and trace, the metrics, the error bodies, the key check, the slot (or a 503), then the
+/// route's own body limit and timeout.
 pub fn router(state: Arc<AppState>) -> Router {
     let limits = state.limits;
-    Router::new()
+    let mut app = Router::new()
         .route("/", get(pages::welcome))
         .route(
             "/predict",
@@ -299,7 +433,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/docs", get(pages::docs))
         .route("/api/openapi.json", get(api::openapi))
         .route("/healthz", get(api::health))
-        .fallback(not_found)
+        .route("/metrics", get(metrics::render))
+        .merge(v2::routes());
+    if state.options.admin_key.is_some() {
+        app = app.route("/admin/reload", post(admin::reload));
+    }
+    app.fallback(not_found)
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -318,11 +457,19 @@ pub fn router(state: Arc<AppState>) -> Router {
                 )
                 .with_state(state.clone()),
         )
-        .layer(ConcurrencyLimitLayer::new(limits.concurrency))
         .layer(axum::middleware::from_fn_with_state(
-            state,
+            state.clone(),
+            access::shed,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::require_key,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             error::fill_empty,
         ))
+        .layer(axum::middleware::from_fn_with_state(state, metrics::track))
         .layer(trace::layer())
         .layer(axum::middleware::from_fn(trace::request_id))
 }
@@ -335,16 +482,35 @@ async fn not_found(uri: Uri) -> Response {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then lets requests in flight
-/// finish.
+/// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and lets
+/// requests in flight finish for up to `drain`; those still running then are dropped. Either
+/// way it returns `Ok`: a drained stop is a clean one.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    drain: Duration,
 ) -> io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("stopping: no new connections; requests in flight have {drain:?} to finish");
+        let _ = stopping.send(());
+    };
+    let server = axum::serve(listener, router).with_graceful_shutdown(signal);
+    let deadline = async move {
+        if stopped.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(drain).await;
+    };
+    tokio::select! {
+        served = server => served,
+        () = deadline => {
+            tracing::warn!("requests still running after {drain:?} (--shutdown-timeout) were dropped");
+            Ok(())
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

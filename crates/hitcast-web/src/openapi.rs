@@ -24,10 +24,14 @@ use serde_json::{json, Map, Value};
 /// batch takes `"adapt_prior": true` and then answers with `prior`. 3.1.0: `POST
 /// /api/v1/predict/audio` measures a song's audio file and answers with the from-audio model
 /// (`model` = `from-audio`), which also answers a track whose seven learned columns are absent;
-/// a JSON route answers a body whose `Content-Type` is not JSON with 415.
-pub const API_VERSION: &str = "3.1.0";
+/// a JSON route answers a body whose `Content-Type` is not JSON with 415. 3.2.0: a batch takes
+/// `"on_error": "skip"` (each bad track's errors in its place, and `failed`); text fields may be
+/// null (as absent); `q` must hold a word; every route may answer 503 with `Retry-After` when
+/// the server is at its limit of requests at once, and 401 when it has an API key; the Open
+/// Inference Protocol's routes (`/v2/...`) and `/metrics`.
+pub const API_VERSION: &str = "3.2.0";
 
-use crate::Limits;
+use crate::{Limits, Options};
 
 /// The answer to a batch: its predictions, and with `adapt_prior` what the estimate gave.
 fn batch_answer_schema() -> Value {
@@ -46,7 +50,14 @@ fn batch_answer_schema() -> Value {
         "type": "object",
         "required": ["predictions"],
         "properties": {
-            "predictions": { "type": "array", "items": { "$ref": "#/components/schemas/Prediction" } },
+            "predictions": { "type": "array", "items": { "oneOf": [
+                { "$ref": "#/components/schemas/Prediction" },
+                { "type": "object", "required": ["index", "track_id", "errors"], "additionalProperties": false,
+                  "description": "with on_error: skip, a track that breaks the rules, in its place",
+                  "properties": { "index": { "type": "integer" }, "track_id": { "type": "string" },
+                                  "errors": { "type": "array", "items": { "$ref": "#/components/schemas/FieldError" } } } }
+            ] } },
+            "failed": { "type": "integer", "description": "with on_error: skip, the tracks refused" },
             "prior": {
                 "type": "object",
                 "required": ["adapted"],
@@ -66,7 +77,10 @@ fn column_schema(column: Column) -> Value {
     let description = format!("{column}: {}", column.rule().expected());
     // The bounds are the checks' own (`Column::bounds`), so the document cannot drift from them.
     match (column.rule(), column.bounds()) {
-        (Rule::Text, _) => json!({ "type": "string", "maxLength": crate::track::MAX_TEXT }),
+        // Null reads as absent, as an empty CSV cell does.
+        (Rule::Text, _) => {
+            json!({ "type": "string", "maxLength": crate::track::MAX_TEXT, "nullable": true })
+        }
         (Rule::Bool, _) => json!({ "type": "boolean", "description": description }),
         (Rule::Integer { min, max }, _) => {
             json!({ "type": "integer", "minimum": min, "maximum": max, "description": description })
@@ -86,14 +100,14 @@ fn track_schema() -> Value {
         if column == Column::Popularity {
             properties.insert(
                 column.name().into(),
-                json!({ "type": "integer", "description": "ignored (so dataset rows can be posted as they are)" }),
+                json!({ "description": "ignored, whatever it holds (so dataset rows can be posted as they are)" }),
             );
             continue;
         }
         if column == Column::TrackGenre {
             properties.insert(
                 column.name().into(),
-                json!({ "type": "string", "description": "one genre (added to genres)" }),
+                json!({ "type": "string", "nullable": true, "description": "one genre (added to genres)" }),
             );
             continue;
         }
@@ -112,7 +126,7 @@ fn track_schema() -> Value {
     }
     properties.insert(
         "genres".into(),
-        json!({ "type": "array", "items": { "type": "string" }, "maxItems": crate::track::MAX_GENRES,
+        json!({ "type": "array", "items": { "type": "string" }, "maxItems": crate::track::MAX_GENRES, "nullable": true,
                 "description": "genre names (see GET /api/v1/model for the known ones; unknown ones score as no genre)" }),
     );
     json!({
@@ -180,8 +194,130 @@ fn error_response(description: &str) -> Value {
     json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
 }
 
-/// The document.
-pub fn document(limits: &Limits) -> Value {
+/// The document of a server with these limits and options.
+pub fn document(limits: &Limits, options: &Options) -> Value {
+    let mut doc = routes(limits);
+    let paths = doc["paths"]
+        .as_object_mut()
+        .map(std::mem::take)
+        .unwrap_or_default();
+    let mut paths: Map<String, Value> = paths;
+    paths.extend(operations(&options.model_name));
+    if options.admin_key.is_some() {
+        paths.insert("/admin/reload".into(), json!({ "post": {
+            "summary": "Read the model file again and swap it in (needs the admin key)",
+            "description": "The file is checked as fully as at start; until the new model is in, and if it fails, the old one answers. SIGHUP does the same.",
+            "security": [{ "admin": [] }],
+            "responses": {
+                "200": { "description": "the new model answers", "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["reloaded", "sha256", "loaded_unix"],
+                    "properties": { "reloaded": { "type": "boolean" }, "sha256": { "type": "string" }, "loaded_unix": { "type": "number" } } } } } },
+                "401": error_response("no admin key, or another"),
+                "500": error_response("the file cannot serve: the old model keeps answering")
+            }
+        } }));
+        doc["components"]["securitySchemes"]["admin"] = json!({ "type": "http", "scheme": "bearer", "description": "the key in --admin-key-file" });
+    }
+    for (path, item) in paths.iter_mut() {
+        let health = matches!(
+            path.as_str(),
+            "/healthz" | "/v2/health/live" | "/v2/health/ready"
+        );
+        for operation in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|o| o.values_mut())
+        {
+            let responses = &mut operation["responses"];
+            if !health && path != "/metrics" {
+                responses["503"] = error_response("the server is answering its most requests at once (--max-concurrency): try again after Retry-After seconds");
+            }
+            if options.api_key.is_some() && !health && !path.starts_with("/admin/") {
+                responses["401"] =
+                    error_response("no API key, or another: send 'Authorization: Bearer KEY'");
+            }
+        }
+    }
+    if options.api_key.is_some() {
+        doc["components"]["securitySchemes"]["apiKey"] = json!({ "type": "http", "scheme": "bearer", "description": "the key in --api-key-file; not needed by the health checks" });
+        doc["security"] = json!([{ "apiKey": [] }]);
+        for health in ["/healthz", "/v2/health/live", "/v2/health/ready"] {
+            if let Some(op) = paths.get_mut(health).and_then(|p| p.get_mut("get")) {
+                op["security"] = json!([]);
+            }
+        }
+    }
+    doc["paths"] = Value::Object(paths);
+    doc
+}
+
+/// `/metrics` and the Open Inference Protocol's routes.
+fn operations(model_name: &str) -> Map<String, Value> {
+    let v2_error = |d: &str| json!({ "description": d, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/V2Error" } } } });
+    let name = json!({ "name": "name", "in": "path", "required": true, "schema": { "type": "string" }, "example": model_name,
+                       "description": format!("the model's name: {model_name} (--model-name)") });
+    let version = json!({ "name": "version", "in": "path", "required": true, "schema": { "type": "string" },
+                          "description": "the model's version: its file's SHA-256, first 12 hex digits" });
+    let ok = |d: &str, schema: Value| json!({ "description": d, "content": { "application/json": { "schema": schema } } });
+    let metadata = json!({ "type": "object", "required": ["name", "versions", "platform", "inputs", "outputs"],
+        "properties": { "name": { "type": "string" }, "versions": { "type": "array", "items": { "type": "string" } },
+                        "platform": { "type": "string" },
+                        "inputs": { "type": "array", "items": { "$ref": "#/components/schemas/V2Tensor" } },
+                        "outputs": { "type": "array", "items": { "$ref": "#/components/schemas/V2Tensor" } } } });
+    let ready = json!({ "type": "object", "required": ["name", "ready"], "properties": { "name": { "type": "string" }, "ready": { "type": "boolean" } } });
+    let model = |params: Value, summary: &str, answer: Value| {
+        json!({ "get": {
+        "summary": summary, "parameters": params,
+        "responses": { "200": ok("found", answer), "404": v2_error("no model of that name or version") }
+    } })
+    };
+    let mut out = Map::new();
+    out.insert("/metrics".into(), json!({ "get": { "summary": "Prometheus metrics (OpenMetrics text)",
+        "responses": { "200": { "description": "requests, latencies, answers by model, the model's identity, the process",
+                                "content": { "application/openmetrics-text": { "schema": { "type": "string" } } } } } } }));
+    out.insert("/v2".into(), json!({ "get": { "summary": "Open Inference Protocol: the server",
+        "responses": { "200": ok("its name, version and extensions", json!({ "type": "object", "required": ["name", "version", "extensions"],
+            "properties": { "name": { "type": "string" }, "version": { "type": "string" }, "extensions": { "type": "array", "items": { "type": "string" } } } })) } } }));
+    out.insert("/v2/health/live".into(), json!({ "get": { "summary": "Open Inference Protocol: liveness",
+        "responses": { "200": ok("live", json!({ "type": "object", "required": ["live"], "properties": { "live": { "type": "boolean" } } })) } } }));
+    out.insert("/v2/health/ready".into(), json!({ "get": { "summary": "Open Inference Protocol: readiness",
+        "responses": { "200": ok("ready", json!({ "type": "object", "required": ["ready"], "properties": { "ready": { "type": "boolean" } } })) } } }));
+    out.insert(
+        "/v2/models/{name}".into(),
+        model(
+            json!([name]),
+            "Open Inference Protocol: the model's inputs and outputs",
+            metadata.clone(),
+        ),
+    );
+    out.insert(
+        "/v2/models/{name}/versions/{version}".into(),
+        model(
+            json!([name, version]),
+            "the same, for one version",
+            metadata,
+        ),
+    );
+    out.insert(
+        "/v2/models/{name}/ready".into(),
+        model(
+            json!([name]),
+            "Open Inference Protocol: whether the model answers",
+            ready.clone(),
+        ),
+    );
+    out.insert(
+        "/v2/models/{name}/versions/{version}/ready".into(),
+        model(json!([name, version]), "the same, for one version", ready),
+    );
+    // The infer routes are left to the protocol's own specification: whether a request holds
+    // one value a row for each column cannot be said in JSON Schema, so a document of them
+    // would promise what the server rightly refuses.
+    out
+}
+
+/// The JSON API's own routes.
+fn routes(limits: &Limits) -> Value {
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -205,7 +341,9 @@ pub fn document(limits: &Limits) -> Value {
                                 { "$ref": "#/components/schemas/Track" },
                                 { "type": "object", "additionalProperties": false, "required": ["tracks"],
                                   "properties": { "tracks": { "type": "array", "maxItems": limits.batch, "items": { "$ref": "#/components/schemas/Track" } },
-                                                  "adapt_prior": { "type": "boolean", "default": false } } }
+                                                  "adapt_prior": { "type": "boolean", "default": false },
+                                                  "on_error": { "type": "string", "enum": ["fail", "skip"], "default": "fail",
+                                                                "description": "fail: any bad track refuses the batch (422, every track's errors); skip: the others are answered, each bad one's errors in its place" } } }
                             ] },
                             "example": example_track()
                         } }
@@ -218,7 +356,7 @@ pub fn document(limits: &Limits) -> Value {
                                  ] } } } },
                         "400": error_response("the body is not JSON"),
                         "415": error_response("the body's Content-Type is not application/json"),
-                        "413": error_response("the body is over the limit"),
+                        "413": error_response("the body is over the limit (--body-limit)"),
                         "422": error_response("invalid values: one entry per field, named like tracks[3].energy")
                     }
                 }
@@ -272,7 +410,7 @@ pub fn document(limits: &Limits) -> Value {
                 "get": {
                     "summary": "Find tracks of the dataset by Spotify link, URI or id, or by words of the title, artists and album (accents and case aside)",
                     "parameters": [
-                        { "name": "q", "in": "query", "required": true, "schema": { "type": "string" }, "example": "The Weeknd - Blinding Lights" },
+                        { "name": "q", "in": "query", "required": true, "schema": { "type": "string", "minLength": 1, "pattern": "\\S" }, "example": "The Weeknd - Blinding Lights" },
                         { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 } }
                     ],
                     "responses": {
@@ -354,7 +492,7 @@ pub fn document(limits: &Limits) -> Value {
                 "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3", "content": { "application/json": { "schema": { "type": "object" } } } } } }
             }
         },
-        "components": { "schemas": {
+        "components": { "securitySchemes": {}, "schemas": {
             "Track": track_schema(),
             "Prediction": prediction_schema(),
             "ScoreExplanation": {
@@ -405,6 +543,19 @@ pub fn document(limits: &Limits) -> Value {
                     "features": { "$ref": "#/components/schemas/Track" }
                 }
             },
+            "FieldError": { "type": "object", "required": ["field", "message"],
+                "properties": { "field": { "type": "string" }, "message": { "type": "string" } } },
+            "V2Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string" } } },
+            "V2Tensor": {
+                "type": "object", "required": ["name", "shape", "datatype"],
+                "properties": {
+                    "name": { "type": "string" },
+                    "shape": { "type": "array", "items": { "type": "integer" } },
+                    "datatype": { "type": "string", "enum": ["BOOL", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64", "FP16", "FP32", "FP64", "BYTES"] },
+                    "parameters": { "type": "object" },
+                    "data": { "type": "array" }
+                }
+            },
             "Error": {
                 "type": "object",
                 "required": ["error", "errors"],
@@ -425,7 +576,7 @@ mod tests {
 
     #[test]
     fn numeric_properties_carry_the_input_domain() {
-        let doc = document(&Limits::default());
+        let doc = document(&Limits::default(), &Options::default());
         let track = &doc["components"]["schemas"]["Track"]["properties"];
         let bounds = |name: &str| {
             let p = &track[name];
@@ -468,7 +619,7 @@ mod tests {
     /// The audio route's `measured` object is described field for field as it is written.
     #[test]
     fn the_measured_schema_lists_what_is_measured() {
-        let doc = document(&Limits::default());
+        let doc = document(&Limits::default(), &Options::default());
         let schema = &doc["components"]["schemas"]["Measured"];
         let written = serde_json::to_value(hitcast_audio::Measured {
             duration_ms: 1.0,

@@ -428,7 +428,17 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// The tracks of a predict request: one object, or `{"tracks": [...], "adapt_prior": bool}`.
+/// What a batch does with tracks that break the rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnError {
+    /// The whole batch is refused with every track's errors (the default).
+    Fail,
+    /// The other tracks are answered; each bad one gets its errors in its place.
+    Skip,
+}
+
+/// The tracks of a predict request: one object, or `{"tracks": [...], "adapt_prior": bool,
+/// "on_error": "fail" | "skip"}`.
 pub enum PredictBody {
     /// One track object: the answer is one object.
     One(Value),
@@ -438,6 +448,8 @@ pub enum PredictBody {
         items: Vec<Value>,
         /// Adapt the answers to the batch's own base rate (`"adapt_prior": true`).
         adapt_prior: bool,
+        /// What bad tracks do to the batch (`"on_error"`).
+        on_error: OnError,
     },
 }
 
@@ -462,12 +474,28 @@ impl PredictBody {
                             ))
                         }
                     };
+                    let on_error = match object.remove("on_error") {
+                        None => OnError::Fail,
+                        Some(Value::String(s)) if s == "fail" => OnError::Fail,
+                        Some(Value::String(s)) if s == "skip" => OnError::Skip,
+                        Some(other) => {
+                            return Err(error(
+                                "on_error",
+                                format!("expected \"fail\" or \"skip\", got {other}"),
+                            ))
+                        }
+                    };
                     if object.is_empty() {
-                        Ok(PredictBody::Many { items, adapt_prior })
+                        Ok(PredictBody::Many {
+                            items,
+                            adapt_prior,
+                            on_error,
+                        })
                     } else {
                         Err(error(
                             "body",
-                            "a batch object holds only \"tracks\" and \"adapt_prior\"".to_owned(),
+                            "a batch object holds only \"tracks\", \"adapt_prior\" and \"on_error\""
+                                .to_owned(),
                         ))
                     }
                 }
@@ -679,8 +707,22 @@ mod tests {
         ));
         assert!(matches!(
             PredictBody::from_json(json!({"tracks": []})),
-            Ok(PredictBody::Many { items, adapt_prior: false }) if items.is_empty()
+            Ok(PredictBody::Many { items, adapt_prior: false, on_error: OnError::Fail }) if items.is_empty()
         ));
+        assert!(matches!(
+            PredictBody::from_json(json!({"tracks": [], "on_error": "skip"})),
+            Ok(PredictBody::Many {
+                on_error: OnError::Skip,
+                ..
+            })
+        ));
+        assert_eq!(
+            PredictBody::from_json(json!({"tracks": [], "on_error": "ignore"}))
+                .err()
+                .unwrap()
+                .message,
+            "expected \"fail\" or \"skip\", got \"ignore\""
+        );
         assert!(matches!(
             PredictBody::from_json(json!({"tracks": [], "adapt_prior": true})),
             Ok(PredictBody::Many {

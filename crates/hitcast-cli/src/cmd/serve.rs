@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 use hitcast::data::Tracks;
-use hitcast::predictor::Predictor;
 use hitcast_web::{
-    router, serve, shutdown_signal, AppState, Catalog, LazyCatalog, Limits, ReportPages,
+    reload_on_hangup, router, serve, shutdown_signal, AppState, Catalog, Key, LazyCatalog, Limits,
+    Options, ReportPages,
 };
 
 use crate::dataset::{sha256_file, DataArgs};
@@ -36,10 +36,11 @@ pub struct ServeArgs {
     /// Largest request body, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().body_bytes)]
     body_limit: usize,
-    /// Most tracks in one API call.
+    /// Most tracks in one API call (JSON batch or Open Inference Protocol request).
     #[arg(long, value_name = "N", default_value_t = Limits::default().batch)]
     max_batch: usize,
-    /// Requests handled at once; more wait their turn.
+    /// Requests answered at once; one more is refused at once with 503 and Retry-After (health
+    /// checks and /metrics excepted).
     #[arg(long, value_name = "N", default_value_t = Limits::default().concurrency)]
     max_concurrency: usize,
     /// Longest time one request may take, in seconds.
@@ -56,16 +57,34 @@ pub struct ServeArgs {
     /// bytes; it is kept on disk while it is scored, not in memory.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().batch_file_bytes)]
     batch_file_limit: usize,
+    /// On SIGTERM or Ctrl-C: stop accepting, then give requests in flight this long to finish,
+    /// in seconds; the server exits 0 either way.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    shutdown_timeout: u64,
+    /// The model's name in the Open Inference Protocol's routes (/v2/models/NAME/infer).
+    #[arg(long, value_name = "NAME", default_value = "hitcast")]
+    model_name: String,
+    /// A file holding the API key (its first line): every route but the health checks then
+    /// needs 'Authorization: Bearer KEY'.
+    #[arg(long, value_name = "FILE")]
+    api_key_file: Option<PathBuf>,
+    /// A file holding the admin key: POST /admin/reload (reload the model file) exists only
+    /// with it, and needs 'Authorization: Bearer KEY'. SIGHUP reloads too, with no key.
+    #[arg(long, value_name = "FILE")]
+    admin_key_file: Option<PathBuf>,
 }
 
 impl ServeArgs {
     /// Loads the model and serves until Ctrl-C or SIGTERM.
     pub fn run(self, _globals: Globals) -> anyhow::Result<()> {
         let started = Instant::now();
-        let predictor =
-            Predictor::load(&self.model).with_context(|| format!("{}", self.model.display()))?;
+        let key = |file: &Option<PathBuf>| file.as_deref().map(Key::read).transpose();
+        let options = Options {
+            model_name: self.model_name.clone(),
+            api_key: key(&self.api_key_file)?,
+            admin_key: key(&self.admin_key_file)?,
+        };
         let report = self.report.as_deref().map(ReportPages::load).transpose()?;
-        let catalog = catalog(self.data.clone(), predictor.metadata().data_sha256.clone());
         let limits = Limits {
             body_bytes: self.body_limit,
             batch: self.max_batch,
@@ -76,7 +95,22 @@ impl ServeArgs {
             batch_file_bytes: self.batch_file_limit,
             ..Limits::default()
         };
-        let state = Arc::new(AppState::new(predictor, catalog, report, limits)?);
+        for disagreement in limits.disagreements() {
+            tracing::warn!("{disagreement}");
+        }
+        // The catalogue starts loading once the model is known good.
+        let model_sha = hitcast::artifact::load_metadata(&self.model)
+            .with_context(|| format!("{}", self.model.display()))?
+            .data_sha256;
+        let state = AppState::from_file(
+            &self.model,
+            catalog(self.data.clone(), model_sha),
+            report,
+            limits,
+        )
+        .with_context(|| format!("{}", self.model.display()))?
+        .with_options(options);
+        let state = Arc::new(state);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -89,13 +123,15 @@ impl ServeArgs {
             let mut out = std::io::stdout().lock();
             writeln!(
                 out,
-                "hitcast serve: listening on http://{addr} (model {}, ready in {} ms); Ctrl-C to stop",
+                "hitcast serve: listening on http://{addr} (model {}, ready in {} ms); Ctrl-C to stop, SIGHUP to reload the model",
                 self.model.display(),
                 started.elapsed().as_millis()
             )?;
             out.flush()?;
             drop(out);
-            serve(listener, router(state), shutdown_signal()).await?;
+            tokio::spawn(reload_on_hangup(Arc::clone(&state)));
+            let drain = Duration::from_secs(self.shutdown_timeout);
+            serve(listener, router(state), shutdown_signal(), drain).await?;
             println!("hitcast serve: stopped");
             anyhow::Ok(())
         })

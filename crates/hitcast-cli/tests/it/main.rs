@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 mod bad_input;
+mod ops;
 mod parquet;
 mod python;
 mod serve;

@@ -25,7 +25,17 @@ pub(super) struct Server {
 }
 
 impl Server {
-    fn start(extra: &[&str]) -> Server {
+    /// Its process id, for signals.
+    pub(super) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its address, `127.0.0.1:PORT`.
+    pub(super) fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    pub(super) fn start(extra: &[&str]) -> Server {
         Server::start_with(model(), extra)
     }
 
@@ -119,7 +129,7 @@ impl Server {
         self.request("GET", path, "text/plain", b"")
     }
 
-    fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+    pub(super) fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
         let (status, text) = self.request(
             "POST",
             path,
@@ -171,7 +181,7 @@ impl Server {
     }
 
     /// SIGTERM, then the exit status, the rest of stdout and the log (stderr).
-    fn terminate(mut self) -> (bool, String, String) {
+    pub(super) fn terminate(mut self) -> (bool, String, String) {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill")
             .args(["-TERM", &pid])
@@ -365,7 +375,7 @@ fn the_api_scores_like_predict_validates_and_documents_itself() {
     assert_eq!(status, 422);
     assert_eq!(
         e["errors"][0]["message"],
-        "at most 3 tracks per request, got 4"
+        "at most 3 tracks per request (the server's --max-batch), got 4"
     );
     let (status, e) = server.post_json("/api/v1/predict?explain=maybe", &comedy());
     assert_eq!(
@@ -440,7 +450,14 @@ fn the_api_scores_like_predict_validates_and_documents_itself() {
     let doc: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["openapi"], "3.0.3");
     server.wait_for_catalog();
+    // The Open Inference Protocol's paths name the model and its version.
+    let (_, meta) = server.get("/v2/models/hitcast");
+    let meta: Value = serde_json::from_str(&meta).unwrap();
+    let version = meta["versions"][0].as_str().unwrap().to_owned();
     for (path, operations) in doc["paths"].as_object().unwrap() {
+        let path = &path
+            .replace("{name}", "hitcast")
+            .replace("{version}", &version);
         for method in operations.as_object().unwrap().keys() {
             let (status, text) = match method.as_str() {
                 "get" if path == "/api/v1/tracks" => server.get("/api/v1/tracks?q=comedy"),

@@ -24,7 +24,8 @@ pub(super) fn result_panel(
 ) -> Markup {
     let a = &s.answer;
     // The figures of the model that answered, not the main model's.
-    let m = state.predictor.metadata_of(a.model);
+    let model = state.model();
+    let m = model.predictor.metadata_of(a.model);
     // Within its genres when it has some: a pop track's neighbours in sound are other pop
     // tracks, not the children's song that happens to share its tempo and energy.
     let same_genre = !track.genres.is_empty();
@@ -195,7 +196,8 @@ impl Curve {
 /// The page's script moves each beside its control in the form; without it they stay here.
 /// Empty if the model cannot answer (logged; the rest of the panel stands).
 fn what_if(state: &AppState, track: &TrackRequest) -> Markup {
-    let predictor = &state.predictor;
+    let model = state.model();
+    let predictor = &model.predictor;
     let input = track.input();
     let mut curves = Vec::new();
     for column in CONTINUOUS {

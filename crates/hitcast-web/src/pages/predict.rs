@@ -15,6 +15,7 @@ use super::answer::result_panel;
 use super::{page, respond};
 use crate::audio::{self, Fields, Place};
 use crate::catalog::{CatalogState, Found, Search};
+use crate::error::ApiError;
 use crate::track::{FieldError, FormValues, TrackRequest};
 use crate::AppState;
 use hitcast::words;
@@ -158,7 +159,8 @@ pub async fn predict_get(
     }
     // The answer is there on first load: the loaded track's, else the typical track's the
     // form starts with.
-    let track = loaded.as_ref().unwrap_or(&state.typical.0);
+    let model = state.model();
+    let track = loaded.as_ref().unwrap_or(&model.typical.0);
     let values = FormValues::from_request(track);
     let shown = loaded.as_ref().and(found.tracks.first());
     let result = match state.score_one(track.clone()).await {
@@ -189,7 +191,7 @@ pub async fn predict_post(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let values = match form(body) {
+    let values = match form(body, &state.limits) {
         Ok(v) => v,
         Err(rejected) => return rejected.into_response(),
     };
@@ -210,7 +212,7 @@ pub async fn predict_audio(State(state): State<Arc<AppState>>, request: Request)
     let (upload, sent) = match audio::receive(request, &state).await {
         Ok(received) => received,
         Err(e) => {
-            let values = FormValues::from_request(&state.typical.0);
+            let values = FormValues::from_request(&state.model().typical.0);
             return audio_refused(&state, &values, e.status(), e.message()).await;
         }
     };
@@ -266,7 +268,7 @@ pub async fn result_fragment(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let values = match form(body) {
+    let values = match form(body, &state.limits) {
         Ok(v) => v,
         Err(rejected) => return rejected.into_response(),
     };
@@ -275,9 +277,14 @@ pub async fn result_fragment(
 }
 
 /// A form body's fields, or the answer to a body that could not be read (413 over the limit).
-fn form(body: Result<Bytes, BytesRejection>) -> Result<FormValues, (StatusCode, String)> {
-    body.map(|b| FormValues::parse(&b))
-        .map_err(|e| (e.status(), e.body_text()))
+fn form(
+    body: Result<Bytes, BytesRejection>,
+    limits: &crate::Limits,
+) -> Result<FormValues, (StatusCode, String)> {
+    body.map(|b| FormValues::parse(&b)).map_err(|e| {
+        let e = ApiError::from_rejection(e, limits);
+        (e.status(), e.message().to_owned())
+    })
 }
 
 /// The result panel for a submitted form, with its status and the fields to mark.
@@ -598,7 +605,7 @@ fn track_form(
                         ul #genre-list role="listbox" aria-label="genres" hidden {}
                     }
                     select #genres name="genres" multiple size="8" aria-invalid=[invalid("genres")] aria-describedby=[described("genres")] {
-                        @for g in state.predictor.pipeline().genres() {
+                        @for g in state.model().predictor.pipeline().genres() {
                             option value=(g) selected[selected_genres.contains(&g.as_str())] { (g) }
                         }
                     }

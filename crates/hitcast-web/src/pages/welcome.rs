@@ -18,7 +18,8 @@ use crate::AppState;
 
 /// `GET /`.
 pub async fn welcome(State(state): State<Arc<AppState>>) -> Response {
-    let m = state.predictor.metadata();
+    let model = state.model();
+    let m = model.predictor.metadata();
     let c = &m.test_classification;
     let r = &m.test_regression;
     let body = html! {

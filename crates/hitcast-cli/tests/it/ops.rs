@@ -1,0 +1,199 @@
+//! `hitcast serve` as operations run it: a reload under load fails no request, SIGTERM drains
+//! then exits 0 past its deadline, and real clients of its protocols (tritonclient for the Open
+//! Inference Protocol, prometheus_client's parsers for /metrics) work against it.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use super::serve::{comedy, model, Server};
+use super::{dataset_head, predict, scratch};
+
+const ADMIN_KEY: &str = "admin-key-for-the-tests-0123";
+
+fn signal(server: &Server, name: &str) {
+    let pid = server.pid().to_string();
+    assert!(Command::new("kill")
+        .args([&format!("-{name}"), &pid])
+        .status()
+        .unwrap()
+        .success());
+}
+
+/// Replaces `path` with `bytes` as an operator's deploy would: a new file renamed over it.
+fn deploy(path: &Path, bytes: &[u8]) {
+    let next = path.with_extension("next");
+    std::fs::write(&next, bytes).unwrap();
+    std::fs::rename(&next, path).unwrap();
+}
+
+#[test]
+fn a_reload_under_load_fails_no_request_and_a_bad_file_keeps_the_old_model() {
+    let dir = scratch("ops-reload");
+    let file = dir.join("served.hitcast");
+    let good = std::fs::read(model()).unwrap();
+    std::fs::write(&file, &good).unwrap();
+    let key = dir.join("admin.key");
+    std::fs::write(&key, format!("{ADMIN_KEY}\n")).unwrap();
+    let server = Server::start_with(&file, &["--admin-key-file", key.to_str().unwrap()]);
+    let (status, before) = server.post_json("/api/v1/predict", &comedy());
+    assert_eq!(status, 200, "{before}");
+
+    let stop = AtomicBool::new(false);
+    let answered = AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    let (status, answer) = server.post_json("/api/v1/predict", &comedy());
+                    if status == 200 && answer["probability"] == before["probability"] {
+                        answered.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        failures.lock().unwrap().push(format!("{status} {answer}"));
+                    }
+                }
+            });
+        }
+        // Good reloads by signal, a corrupt file, then the good one back by the admin route.
+        for _ in 0..3 {
+            signal(&server, "HUP");
+            std::thread::sleep(Duration::from_millis(150));
+        }
+        let mut corrupt = good.clone();
+        let middle = corrupt.len() / 2;
+        corrupt[middle] ^= 0xff;
+        deploy(&file, &corrupt);
+        signal(&server, "HUP");
+        std::thread::sleep(Duration::from_millis(300));
+        deploy(&file, &good);
+        let (status, text) = server.request("POST", "/admin/reload", "application/json", b"");
+        assert_eq!(status, 401, "{text}");
+        let reloaded = admin_reload(&server);
+        assert!(reloaded.contains("\"reloaded\":true"), "{reloaded}");
+        std::thread::sleep(Duration::from_millis(150));
+        stop.store(true, Ordering::Relaxed);
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} failed: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(3)]
+    );
+    assert!(
+        answered.load(Ordering::Relaxed) > 20,
+        "{}",
+        answered.load(Ordering::Relaxed)
+    );
+    let (_, metrics) = server.get("/metrics");
+    let count = |result: &str| -> f64 {
+        let prefix = format!("hitcast_model_reloads_total{{result=\"{result}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix} in {metrics}"))
+    };
+    assert_eq!((count("ok"), count("failed")), (4.0, 1.0), "{metrics}");
+    let (clean, _, log) = server.terminate();
+    assert!(clean, "{log}");
+    // A good reload logs at INFO (`-v`); a failed one at ERROR, always.
+    assert!(
+        log.contains("model not reloaded")
+            && log.contains("checksum")
+            && log.contains("keeps answering"),
+        "{log}"
+    );
+    assert!(!log.contains(ADMIN_KEY), "the admin key reached the log");
+}
+
+fn admin_reload(server: &Server) -> String {
+    let mut stream = TcpStream::connect(server.addr()).unwrap();
+    let head = format!(
+        "POST /admin/reload HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {ADMIN_KEY}\r\nContent-Length: 0\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut raw = String::new();
+    let _ = stream.read_to_string(&mut raw);
+    raw
+}
+
+#[test]
+fn sigterm_stops_accepting_drains_and_exits_0_past_its_deadline() {
+    let server = Server::start(&["--shutdown-timeout", "2"]);
+    // A request in flight that never ends: its body is promised and never sent.
+    let mut stalled = TcpStream::connect(server.addr()).unwrap();
+    stalled
+        .write_all(b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"tracks\":")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let addr = server.addr().to_owned();
+    let started = Instant::now();
+    signal(&server, "TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    // No new connection is taken once it is stopping.
+    let refused = TcpStream::connect(&addr).map_or(true, |mut s| {
+        let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let mut raw = String::new();
+        let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
+        s.read_to_string(&mut raw).map_or(true, |_| raw.is_empty())
+    });
+    assert!(refused, "a new connection was answered while stopping");
+    let (clean, rest, log) = server.terminate();
+    let took = started.elapsed();
+    assert!(clean, "exit status not 0: {log}");
+    assert!(rest.contains("stopped"), "{rest}");
+    assert!(
+        took >= Duration::from_millis(1500),
+        "did not wait for the stalled request: {took:?}"
+    );
+    assert!(log.contains("were dropped"), "{log}");
+    drop(stalled);
+}
+
+/// tritonclient and prometheus_client against the server: skipped without them, except under
+/// `HITCAST_REQUIRE_PYTHON` (CI).
+#[test]
+fn real_clients_of_the_inference_protocol_and_of_metrics_work() {
+    let ready = Command::new("python3")
+        .args(["-c", "import tritonclient.http, prometheus_client, numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ready {
+        assert!(
+            std::env::var_os("HITCAST_REQUIRE_PYTHON").is_none(),
+            "tritonclient[http] and prometheus_client are not installed"
+        );
+        eprintln!("skipped: pip install 'tritonclient[http]' prometheus_client to run it");
+        return;
+    }
+    let dir = scratch("ops-clients");
+    let tracks = dir.join("tracks.csv");
+    std::fs::write(&tracks, dataset_head(200)).unwrap();
+    let answers = dir.join("answers.csv");
+    let o = predict(model(), &tracks, &answers, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let server = Server::start(&[]);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/ops_clients.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .args([
+            server.addr(),
+            tracks.to_str().unwrap(),
+            answers.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("tritonclient: 200 tracks answered"), "{said}");
+    assert!(said.contains("prometheus_client:"), "{said}");
+}

@@ -1,0 +1,206 @@
+//! Who may call, and how many at once: the API key, the admin key, and load shedding.
+//!
+//! - With an API key ([`crate::Options::api_key`]) every route but the health checks
+//!   (`/healthz`, `/v2/health/live`, `/v2/health/ready`) needs `Authorization: Bearer KEY`;
+//!   without it the answer is a 401 with a JSON body. `/admin/...` takes the admin key instead.
+//! - Keys are compared in constant time (their SHA-256 digests, so not even the length leaks)
+//!   and never written to a log or an answer.
+//! - At most [`crate::Limits::concurrency`] requests are answered at once. One more is refused
+//!   at once with a 503 and `Retry-After`, not queued: a queue without a bound turns a burst
+//!   into timeouts for everyone. Health checks and `/metrics` are never shed, so a busy server
+//!   is not taken for a dead one.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Seconds a shed client is told to wait.
+const RETRY_AFTER: u32 = 1;
+
+/// A secret a client must present as `Authorization: Bearer KEY`. Its `Debug` shows nothing of
+/// it.
+#[derive(Clone)]
+pub struct Key {
+    digest: [u8; 32],
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Key(..)")
+    }
+}
+
+/// Why a key file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// Unreadable.
+    #[error("{path}: cannot read the key file ({source})")]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Empty, or not a key a header can carry.
+    #[error("{path}: the key file must hold one line of at least 16 printable ASCII characters, without spaces")]
+    Unusable {
+        /// The file.
+        path: std::path::PathBuf,
+    },
+}
+
+impl Key {
+    /// The key in the file at `path`: its first line, trimmed.
+    pub fn read(path: &Path) -> Result<Key, KeyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| KeyError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let line = text.lines().next().unwrap_or_default().trim();
+        Key::new(line).ok_or_else(|| KeyError::Unusable {
+            path: path.to_owned(),
+        })
+    }
+
+    /// `text` as a key: at least 16 printable ASCII characters, no spaces.
+    pub fn new(text: &str) -> Option<Key> {
+        let usable = text.len() >= 16 && text.bytes().all(|b| b.is_ascii_graphic());
+        usable.then(|| Key {
+            digest: Sha256::digest(text.as_bytes()).into(),
+        })
+    }
+
+    /// Whether `headers` carry this key as a bearer token.
+    fn presented_in(&self, headers: &HeaderMap) -> bool {
+        let Some(token) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+        else {
+            return false;
+        };
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        digest.ct_eq(&self.digest).into()
+    }
+}
+
+/// Health checks: open without a key and never shed.
+fn is_health(path: &str) -> bool {
+    matches!(path, "/healthz" | "/v2/health/live" | "/v2/health/ready")
+}
+
+/// Middleware: the API key on every route but the health checks, the admin key on `/admin/`.
+pub(crate) async fn require_key(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let (key, which) = if path.starts_with("/admin/") {
+        (state.options.admin_key.as_ref(), "the admin key")
+    } else {
+        (state.options.api_key.as_ref(), "the API key")
+    };
+    match key {
+        Some(key) if !is_health(path) && !key.presented_in(request.headers()) => {
+            let mut answer = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                format!("this server needs {which}: send it as 'Authorization: Bearer KEY'"),
+            )
+            .into_response();
+            answer.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"hitcast\""),
+            );
+            answer
+        }
+        _ => next.run(request).await,
+    }
+}
+
+/// Middleware: one slot a request; none free, a 503 with `Retry-After`.
+pub(crate) async fn shed(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    if is_health(path) || path == "/metrics" {
+        return next.run(request).await;
+    }
+    let Ok(slot) = Arc::clone(&state.permits).try_acquire_owned() else {
+        state.metrics.shed();
+        let message = format!(
+            "the server is answering {} requests, its most at once (--max-concurrency): try again in {RETRY_AFTER} s",
+            state.limits.concurrency
+        );
+        let mut answer = if path.starts_with("/api/") || path.starts_with("/v2/") {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message).into_response()
+        } else {
+            crate::pages::error_page(StatusCode::SERVICE_UNAVAILABLE, &message)
+        };
+        answer
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER));
+        return answer;
+    };
+    let answer = next.run(request).await;
+    drop(slot);
+    answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bearer(token: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Bearer {token}"))
+                .unwrap_or(HeaderValue::from_static("")),
+        );
+        h
+    }
+
+    #[test]
+    fn only_the_key_itself_opens() {
+        let key = Key::new("s3cret-s3cret-s3cret").unwrap_or_else(|| panic!("a usable key"));
+        assert!(key.presented_in(&bearer("s3cret-s3cret-s3cret")));
+        let mut lower = bearer("s3cret-s3cret-s3cret");
+        lower.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer s3cret-s3cret-s3cret"),
+        );
+        assert!(key.presented_in(&lower));
+        for wrong in ["s3cret-s3cret-s3cre", "s3cret-s3cret-s3cret2", ""] {
+            assert!(!key.presented_in(&bearer(wrong)), "{wrong:?}");
+        }
+        assert!(!key.presented_in(&HeaderMap::new()));
+        let mut basic = HeaderMap::new();
+        basic.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic s3cret-s3cret-s3cret"),
+        );
+        assert!(!key.presented_in(&basic));
+        assert_eq!(format!("{key:?}"), "Key(..)");
+    }
+
+    #[test]
+    fn short_or_spaced_keys_are_refused() {
+        assert!(Key::new("short").is_none());
+        assert!(Key::new("has a space in it, long").is_none());
+        assert!(Key::new("0123456789abcdef").is_some());
+    }
+}

@@ -1,0 +1,635 @@
+//! What operations teams rely on, in-process: the Open Inference Protocol's routes answer as
+//! the JSON API does, /metrics counts what happened, keys keep out who has none, a reload
+//! swaps a good file in and keeps the old model for a bad one, a full server sheds with 503,
+//! and the limits name their flags. The process tests (`crates/hitcast-cli/tests/it/ops.rs`)
+//! add signals, draining, and real clients (tritonclient, prometheus_client, schemathesis).
+
+// In a test binary a panic is the failure report, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use hitcast::predictor::{Predictor, ANSWERS};
+use hitcast_web::{router, AppState, Catalog, Key, LazyCatalog, Limits, Options};
+use serde_json::{json, Value};
+use tower::ServiceExt as _;
+
+const API_KEY: &str = "api-key-0123456789";
+const ADMIN_KEY: &str = "admin-key-0123456789";
+
+fn catalog() -> LazyCatalog {
+    let (_, tracks) = hitcast::testutil::fixture();
+    LazyCatalog::ready(Catalog::new(tracks, true))
+}
+
+fn state(limits: Limits) -> AppState {
+    let (artifact, _) = hitcast::testutil::fixture();
+    AppState::new(Predictor::new(artifact).unwrap(), catalog(), None, limits).unwrap()
+}
+
+fn app_with(state: AppState) -> (Router, Arc<AppState>) {
+    let state = Arc::new(state);
+    (router(Arc::clone(&state)), state)
+}
+
+fn app() -> Router {
+    app_with(state(Limits::default())).0
+}
+
+/// The fixture's model written to a file of its own.
+fn model_file(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hitcast-web-ops-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let (artifact, _) = hitcast::testutil::fixture();
+    artifact.save(&path).unwrap();
+    path
+}
+
+fn track(energy: f64) -> Value {
+    json!({
+        "track_id": "t1", "artists": "a1", "album_name": "", "track_name": "song 1",
+        "track_genre": "a", "duration_ms": 200000, "explicit": false, "danceability": 0.5,
+        "energy": energy, "key": 5, "loudness": -7.0, "mode": 1, "speechiness": 0.05,
+        "acousticness": 0.2, "instrumentalness": 0.0, "liveness": 0.1, "valence": 0.5,
+        "tempo": 120.0, "time_signature": 4
+    })
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    Answer {
+        status: parts.status,
+        headers: parts.headers,
+        body: axum::body::to_bytes(body, usize::MAX).await.unwrap(),
+    }
+}
+
+async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Answer {
+    let mut request = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    send(app, request.body(Body::from(body)).unwrap()).await
+}
+
+async fn post_json(app: &Router, uri: &str, body: &Value) -> Answer {
+    call(
+        app,
+        Method::POST,
+        uri,
+        &[("content-type", "application/json")],
+        body.to_string().into_bytes(),
+    )
+    .await
+}
+
+/// The tracks as the protocol's columnar tensors.
+fn tensors(tracks: &[Value]) -> Value {
+    let n = tracks.len();
+    let names = [
+        ("track_id", "BYTES"),
+        ("artists", "BYTES"),
+        ("album_name", "BYTES"),
+        ("track_name", "BYTES"),
+        ("track_genre", "BYTES"),
+        ("duration_ms", "INT64"),
+        ("explicit", "BOOL"),
+        ("danceability", "FP64"),
+        ("energy", "FP64"),
+        ("key", "INT64"),
+        ("loudness", "FP64"),
+        ("mode", "INT64"),
+        ("speechiness", "FP64"),
+        ("acousticness", "FP64"),
+        ("instrumentalness", "FP64"),
+        ("liveness", "FP64"),
+        ("valence", "FP64"),
+        ("tempo", "FP64"),
+        ("time_signature", "INT64"),
+    ];
+    let inputs: Vec<Value> = names
+        .iter()
+        .map(|(name, datatype)| {
+            let data: Vec<Value> = tracks.iter().map(|t| t[*name].clone()).collect();
+            json!({ "name": name, "shape": [n], "datatype": datatype, "data": data })
+        })
+        .collect();
+    json!({ "id": "req-1", "inputs": inputs })
+}
+
+#[tokio::test]
+async fn the_inference_protocol_answers_as_the_json_api_does() {
+    let app = app();
+    for (path, field) in [
+        ("/v2", "extensions"),
+        ("/v2/health/live", "live"),
+        ("/v2/health/ready", "ready"),
+    ] {
+        let a = call(&app, Method::GET, path, &[], Vec::new()).await;
+        assert_eq!(a.status, StatusCode::OK, "{path}");
+        assert!(!a.json()[field].is_null(), "{path}: {}", a.text());
+    }
+    let meta = call(&app, Method::GET, "/v2/models/hitcast", &[], Vec::new())
+        .await
+        .json();
+    assert_eq!(meta["name"], "hitcast");
+    let inputs: Vec<&str> = meta["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(inputs.len(), 19, "{inputs:?}");
+    assert!(inputs.contains(&"danceability") && !inputs.contains(&"popularity"));
+    let outputs: Vec<&str> = meta["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(outputs, ANSWERS.map(|a| a.name));
+    let version = meta["versions"][0].as_str().unwrap().to_owned();
+    let a = call(
+        &app,
+        Method::GET,
+        &format!("/v2/models/hitcast/versions/{version}/ready"),
+        &[],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(a.json()["ready"], true);
+    let a = call(&app, Method::GET, "/v2/models/other/ready", &[], Vec::new()).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert!(a.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("serves \"hitcast\""));
+
+    // Three tracks, one a new song (no id): the same numbers as POST /api/v1/predict.
+    let mut tracks = vec![track(0.2), track(0.5), track(0.9)];
+    tracks[2]["track_id"] = json!("");
+    let api = post_json(&app, "/api/v1/predict", &json!({ "tracks": tracks }))
+        .await
+        .json();
+    // tritonclient sends no Content-Type.
+    let body = tensors(&tracks).to_string().into_bytes();
+    let v2 = call(&app, Method::POST, "/v2/models/hitcast/infer", &[], body).await;
+    assert_eq!(v2.status, StatusCode::OK, "{}", v2.text());
+    let v2 = v2.json();
+    assert_eq!(
+        (v2["id"].as_str(), v2["model_version"].as_str()),
+        (Some("req-1"), Some(version.as_str()))
+    );
+    let column = |name: &str| -> Vec<Value> {
+        v2["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == name)
+            .unwrap()["data"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    for a in ANSWERS {
+        let expected: Vec<Value> = api["predictions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p[a.json].clone())
+            .collect();
+        if a.name == "warnings" {
+            assert_eq!(column(a.name).len(), 3);
+            continue;
+        }
+        assert_eq!(column(a.name), expected, "{}", a.name);
+    }
+
+    // Asked for one output, shaped [N, 1] and nested: that output only.
+    let mut request = tensors(&tracks[..1]);
+    for input in request["inputs"].as_array_mut().unwrap() {
+        input["shape"] = json!([1, 1]);
+        input["data"] = json!([input["data"].clone()]);
+    }
+    request["outputs"] = json!([{ "name": "popularity_probability" }]);
+    let one = post_json(&app, "/v2/models/hitcast/infer", &request)
+        .await
+        .json();
+    assert_eq!(one["outputs"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        one["outputs"][0]["data"][0],
+        api["predictions"][0]["probability"]
+    );
+
+    // The binary tensor extension: energy as little-endian f64s after the JSON.
+    let mut request = tensors(&tracks);
+    let energy: Vec<u8> = [0.2f64, 0.5, 0.9]
+        .iter()
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
+    for input in request["inputs"].as_array_mut().unwrap() {
+        if input["name"] == "energy" {
+            input.as_object_mut().unwrap().remove("data");
+            input["parameters"] = json!({ "binary_data_size": energy.len() });
+        }
+    }
+    let head = request.to_string().into_bytes();
+    let length = head.len().to_string();
+    let body = [head, energy].concat();
+    let binary = call(
+        &app,
+        Method::POST,
+        "/v2/models/hitcast/infer",
+        &[
+            ("content-type", "application/octet-stream"),
+            ("inference-header-content-length", &length),
+        ],
+        body,
+    )
+    .await;
+    assert_eq!(binary.status, StatusCode::OK, "{}", binary.text());
+    assert_eq!(binary.json()["outputs"], v2["outputs"]);
+
+    // A bad value is a 400 naming its input and row.
+    let mut bad = tracks.clone();
+    bad[1]["energy"] = json!(7.0);
+    let a = post_json(&app, "/v2/models/hitcast/infer", &tensors(&bad)).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    let message = a.json()["error"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with("1 of 3 rows are invalid: row 1 energy:"),
+        "{message}"
+    );
+    let a = call(
+        &app,
+        Method::POST,
+        "/v2/models/hitcast/infer",
+        &[("content-type", "text/plain")],
+        b"{}".to_vec(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_answers_and_name_the_model() {
+    let (app, _) = app_with(state(Limits::default()));
+    let a = post_json(
+        &app,
+        "/api/v1/predict",
+        &json!({ "tracks": [track(0.3), track(0.4)] }),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    let a = call(&app, Method::GET, "/nowhere/42", &[], Vec::new()).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    let m = call(&app, Method::GET, "/metrics", &[], Vec::new()).await;
+    assert_eq!(m.status, StatusCode::OK);
+    assert!(m.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("application/openmetrics-text"));
+    let text = m.text();
+    for line in [
+        "hitcast_http_requests_total{method=\"POST\",route=\"/api/v1/predict\",status=\"200\"} 1",
+        "hitcast_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1",
+        "hitcast_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/predict\"} 1",
+        "hitcast_answers_total{model=\"main\"} 2",
+        "hitcast_answers_total{model=\"from-audio\"} 0",
+        "hitcast_model_reloads_total{result=\"failed\"} 0",
+        "hitcast_http_requests_shed_total 0",
+    ] {
+        assert!(text.contains(line), "no {line:?} in\n{text}");
+    }
+    assert!(
+        text.contains("hitcast_model_info{name=\"hitcast\",sha256=\"\",hitcast_version="),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE hitcast_model_trained_timestamp_seconds gauge"),
+        "{text}"
+    );
+    #[cfg(target_os = "linux")]
+    for name in [
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+        "process_start_time_seconds",
+    ] {
+        assert!(
+            text.lines().any(|l| l.starts_with(name)),
+            "no {name} in\n{text}"
+        );
+    }
+    assert!(text.ends_with("# EOF\n"), "{text}");
+}
+
+#[tokio::test]
+async fn keys_open_every_route_but_the_health_checks() {
+    let options = Options {
+        api_key: Key::new(API_KEY),
+        admin_key: Key::new(ADMIN_KEY),
+        ..Options::default()
+    };
+    let (app, _) = app_with(state(Limits::default()).with_options(options));
+    let bearer = format!("Bearer {API_KEY}");
+    for path in [
+        "/",
+        "/api/v1/model",
+        "/metrics",
+        "/v2/models/hitcast",
+        "/api/openapi.json",
+    ] {
+        let a = call(&app, Method::GET, path, &[], Vec::new()).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert!(
+            a.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("Authorization: Bearer"),
+            "{path}"
+        );
+        assert!(a.headers.contains_key(header::WWW_AUTHENTICATE));
+        assert!(!a.text().contains(API_KEY));
+        let wrong = call(
+            &app,
+            Method::GET,
+            path,
+            &[("authorization", "Bearer api-key-0123456780")],
+            Vec::new(),
+        )
+        .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{path}");
+        let a = call(
+            &app,
+            Method::GET,
+            path,
+            &[("authorization", &bearer)],
+            Vec::new(),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{path}: {}", a.text());
+    }
+    for path in ["/healthz", "/v2/health/live", "/v2/health/ready"] {
+        assert_eq!(
+            call(&app, Method::GET, path, &[], Vec::new()).await.status,
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+    // The admin route takes the admin key, not the API key; this model has no file to reload.
+    let a = call(
+        &app,
+        Method::POST,
+        "/admin/reload",
+        &[("authorization", &bearer)],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    let admin = format!("Bearer {ADMIN_KEY}");
+    let a = call(
+        &app,
+        Method::POST,
+        "/admin/reload",
+        &[("authorization", &admin)],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.text());
+    // The document says so.
+    let doc = call(
+        &app,
+        Method::GET,
+        "/api/openapi.json",
+        &[("authorization", &bearer)],
+        Vec::new(),
+    )
+    .await
+    .json();
+    assert_eq!(doc["security"], json!([{ "apiKey": [] }]));
+    assert!(doc["paths"]["/api/v1/predict"]["post"]["responses"]["401"].is_object());
+    assert_eq!(doc["paths"]["/healthz"]["get"]["security"], json!([]));
+    assert!(doc["paths"]["/admin/reload"]["post"].is_object());
+    // Without an admin key there is no admin route.
+    assert_eq!(
+        call(
+            &app_with(state(Limits::default())).0,
+            Method::POST,
+            "/admin/reload",
+            &[],
+            Vec::new()
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_reload_swaps_a_good_file_in_and_keeps_the_old_model_for_a_bad_one() {
+    let path = model_file("reload.hitcast");
+    let options = Options {
+        admin_key: Key::new(ADMIN_KEY),
+        ..Options::default()
+    };
+    let state = AppState::from_file(&path, catalog(), None, Limits::default())
+        .unwrap()
+        .with_options(options);
+    let (app, state) = app_with(state);
+    let admin = format!("Bearer {ADMIN_KEY}");
+    let first = state.model().sha256.clone();
+    assert_eq!(first.len(), 64);
+    let before = post_json(&app, "/api/v1/predict", &track(0.5)).await.json();
+
+    // A good file: swapped in, the same answers (the same model), a new load time.
+    let loaded = state.model().loaded_unix;
+    let a = call(
+        &app,
+        Method::POST,
+        "/admin/reload",
+        &[("authorization", &admin)],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.json()["sha256"], first);
+    assert!(state.model().loaded_unix >= loaded);
+
+    // A corrupt file: refused with the reason, the old model answers on.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    let a = call(
+        &app,
+        Method::POST,
+        "/admin/reload",
+        &[("authorization", &admin)],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let message = a.json()["error"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("checksum") && message.contains("keeps answering"),
+        "{message}"
+    );
+    assert_eq!(state.model().sha256, first);
+    assert_eq!(
+        post_json(&app, "/api/v1/predict", &track(0.5)).await.json(),
+        before
+    );
+    let text = call(&app, Method::GET, "/metrics", &[], Vec::new())
+        .await
+        .text();
+    assert!(
+        text.contains("hitcast_model_reloads_total{result=\"ok\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("hitcast_model_reloads_total{result=\"failed\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("sha256=\"{first}\"")), "{text}");
+    let _ = std::fs::remove_file(Path::new(&path));
+}
+
+#[tokio::test]
+async fn a_full_server_sheds_with_503_and_retry_after() {
+    let (app, _) = app_with(state(Limits {
+        concurrency: 1,
+        ..Limits::default()
+    }));
+    // A request whose body never ends holds the one slot.
+    let stalled = Request::post("/api/v1/predict")
+        .header("content-type", "application/json")
+        .body(Body::from_stream(futures_util::stream::pending::<
+            Result<Bytes, std::io::Error>,
+        >()))
+        .unwrap();
+    let holder = tokio::spawn(app.clone().oneshot(stalled));
+    tokio::task::yield_now().await;
+    let mut shed = None;
+    for _ in 0..100 {
+        let a = post_json(&app, "/api/v1/predict", &track(0.5)).await;
+        if a.status == StatusCode::SERVICE_UNAVAILABLE {
+            shed = Some(a);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let shed = shed.expect("the second request was never shed");
+    assert_eq!(shed.headers[header::RETRY_AFTER], "1");
+    assert!(shed.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("--max-concurrency"));
+    // Health checks and metrics are never shed.
+    assert_eq!(
+        call(&app, Method::GET, "/healthz", &[], Vec::new())
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let text = call(&app, Method::GET, "/metrics", &[], Vec::new())
+        .await
+        .text();
+    assert!(
+        text.contains("hitcast_http_requests_shed_total 1"),
+        "{text}"
+    );
+    holder.abort();
+}
+
+#[tokio::test]
+async fn limits_name_their_flags_and_a_batch_can_skip_bad_tracks() {
+    let limits = Limits {
+        body_bytes: 4096,
+        batch: 5,
+        ..Limits::default()
+    };
+    let (app, _) = app_with(state(limits));
+    let big = json!({ "tracks": vec![track(0.5); 20] });
+    let a = post_json(&app, "/api/v1/predict", &big).await;
+    assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let message = a.json()["error"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("4096 bytes (--body-limit)") && message.contains("--max-batch"),
+        "{message}"
+    );
+    // The protocol's route and the form get the same sentence.
+    let a = call(
+        &app,
+        Method::POST,
+        "/v2/models/hitcast/infer",
+        &[],
+        big.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(a.text().contains("--body-limit"), "{}", a.text());
+
+    let mut bad = track(7.0);
+    bad["track_id"] = json!("bad-one");
+    let body = json!({ "tracks": [track(0.5), bad, track(0.6)], "on_error": "skip" });
+    let a = post_json(&app, "/api/v1/predict", &body).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let answer = a.json();
+    assert_eq!(answer["failed"], 1);
+    let p = answer["predictions"].as_array().unwrap();
+    assert_eq!(p.len(), 3);
+    assert!(p[0]["probability"].is_number() && p[2]["probability"].is_number());
+    assert_eq!(p[1]["index"], 1);
+    assert_eq!(p[1]["track_id"], "bad-one");
+    assert_eq!(p[1]["errors"][0]["field"], "tracks[1].energy");
+    // Without skip the same batch is refused whole.
+    let body = json!({ "tracks": [track(0.5), track(7.0)] });
+    assert_eq!(
+        post_json(&app, "/api/v1/predict", &body).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    assert!(Limits::default().disagreements().is_empty());
+    let tight = Limits {
+        body_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    let said = tight.disagreements();
+    assert_eq!(said.len(), 1);
+    assert!(
+        said[0].contains("--body-limit 1048576 holds about 655 tracks")
+            && said[0].contains("--max-batch 10000"),
+        "{}",
+        said[0]
+    );
+}
