@@ -352,6 +352,17 @@ pub async fn what_if(
         return Err(ApiError::invalid(errors));
     };
     let own = feature.audio_index().map_or(0.0, |i| track.audio[i]);
+    if own.is_nan() {
+        // A song measured from its audio file has no learned qualities to move along.
+        return Err(ApiError::invalid(vec![FieldError {
+            field: "feature".into(),
+            message: format!(
+                "the track has no {} (a song measured from its audio file): pick a measured feature ({})",
+                feature.name(),
+                hitcast_audio::MEASURED_COLUMNS.map(Column::name).join(", ")
+            ),
+        }]));
+    }
     let model = state.model();
     let predictor = &model.predictor;
     let values = predictor

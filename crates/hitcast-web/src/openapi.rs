@@ -81,7 +81,11 @@ fn column_schema(column: Column) -> Value {
         (Rule::Text, _) => {
             json!({ "type": "string", "maxLength": crate::track::MAX_TEXT, "nullable": true })
         }
-        (Rule::Bool, _) => json!({ "type": "boolean", "description": description }),
+        // A CSV's 1 and 0 are read too.
+        (Rule::Bool, _) => {
+            json!({ "anyOf": [{ "type": "boolean" }, { "type": "integer", "enum": [0, 1] }],
+                                   "description": description })
+        }
         (Rule::Integer { min, max }, _) => {
             json!({ "type": "integer", "minimum": min, "maximum": max, "description": description })
         }
@@ -90,6 +94,16 @@ fn column_schema(column: Column) -> Value {
         }
         (_, None) => json!({ "type": "number", "description": description }),
     }
+}
+
+/// A track that gives all seven learned columns, as numbers.
+fn learned_given() -> Value {
+    let learned = Column::LEARNED.map(Column::name);
+    let numbers: Map<String, Value> = learned
+        .iter()
+        .map(|&c| (c.to_owned(), json!({ "type": "number" })))
+        .collect();
+    json!({ "required": learned, "properties": numbers })
 }
 
 /// The track object's schema.
@@ -129,11 +143,21 @@ fn track_schema() -> Value {
         json!({ "type": "array", "items": { "type": "string" }, "maxItems": crate::track::MAX_GENRES, "nullable": true,
                 "description": "genre names (see GET /api/v1/model for the known ones; unknown ones score as no genre)" }),
     );
+    // All seven learned columns as numbers, or none of them (absent or null).
+    let learned = Column::LEARNED.map(Column::name);
+    let nulls: Map<String, Value> = learned
+        .iter()
+        .map(|&c| (c.to_owned(), json!({ "nullable": true, "enum": [null] })))
+        .collect();
     json!({
         "type": "object",
         "additionalProperties": false,
         "required": required,
         "properties": properties,
+        "anyOf": [
+            learned_given(),
+            { "properties": nulls }
+        ],
         "description": "explicit defaults to false and time_signature to 4; track_id, track_name, artists and album_name are optional (the title and artists feed a few features). The seven learned columns (danceability, energy, speechiness, acousticness, instrumentalness, liveness, valence) come all together, or all absent (or null) for a song measured from its audio file: the from-audio model answers it."
     })
 }
@@ -342,8 +366,14 @@ fn routes(limits: &Limits) -> Value {
                                 { "type": "object", "additionalProperties": false, "required": ["tracks"],
                                   "properties": { "tracks": { "type": "array", "maxItems": limits.batch, "items": { "$ref": "#/components/schemas/Track" } },
                                                   "adapt_prior": { "type": "boolean", "default": false },
-                                                  "on_error": { "type": "string", "enum": ["fail", "skip"], "default": "fail",
-                                                                "description": "fail: any bad track refuses the batch (422, every track's errors); skip: the others are answered, each bad one's errors in its place" } } }
+                                                  "on_error": { "type": "string", "enum": ["fail"], "default": "fail",
+                                                                "description": "fail: any bad track refuses the batch (422, every track's errors)" } } },
+                                { "type": "object", "additionalProperties": false, "required": ["tracks", "on_error"],
+                                  "properties": { "tracks": { "type": "array", "maxItems": limits.batch, "items": {},
+                                                              "description": "track objects; anything that is not a track by the rules is answered with its errors" },
+                                                  "adapt_prior": { "type": "boolean", "default": false },
+                                                  "on_error": { "type": "string", "enum": ["skip"],
+                                                                "description": "skip: the good tracks are answered, each bad one's errors in its place" } } }
                             ] },
                             "example": example_track()
                         } }
@@ -378,7 +408,7 @@ fn routes(limits: &Limits) -> Value {
                         "content": {
                             "audio/*": { "schema": { "type": "string", "format": "binary" } },
                             "application/octet-stream": { "schema": { "type": "string", "format": "binary" } },
-                            "multipart/form-data": { "schema": { "type": "object", "required": ["file"], "properties": {
+                            "multipart/form-data": { "schema": { "type": "object", "required": ["file"], "additionalProperties": false, "properties": {
                                 "file": { "type": "string", "format": "binary", "description": "WAV, FLAC, OGG/Vorbis, MP3 or M4A/AAC" },
                                 "genres": { "type": "array", "items": { "type": "string" } },
                                 "explicit": { "type": "boolean" },
@@ -394,6 +424,7 @@ fn routes(limits: &Limits) -> Value {
                                      "track": { "$ref": "#/components/schemas/Track" }
                                  } } } } },
                         "413": error_response("the file is over the server's limit (--audio-limit)"),
+                        "400": error_response("a multipart body that cannot be read"),
                         "415": error_response("the body is not audio hitcast decodes, or its Content-Type is neither audio/*, application/octet-stream nor multipart/form-data"),
                         "422": error_response("a song too short, too long, silent or broken, no `file` part, or a field that breaks the rules (named in `errors`)")
                     }
@@ -434,7 +465,12 @@ fn routes(limits: &Limits) -> Value {
                                     "feature": { "type": "string", "enum": Column::AUDIO.iter().map(|c| c.name()).collect::<Vec<_>>() },
                                     "points": { "type": "integer", "minimum": 2, "maximum": crate::track::MAX_POINTS, "default": 25,
                                                 "description": "values over the range the model saw in training; coded inputs (key, mode, time_signature, explicit) take every code" }
-                                } },
+                                },
+                                // A song measured from its audio file moves along what was measured only.
+                                "anyOf": [
+                                    { "properties": { "track": learned_given() } },
+                                    { "properties": { "feature": { "enum": Column::AUDIO.iter().filter(|c| !c.is_learned()).map(|c| c.name()).collect::<Vec<_>>() } } }
+                                ] },
                             "example": { "track": example_track(), "feature": "danceability", "points": 25 }
                         } }
                     },
@@ -464,7 +500,7 @@ fn routes(limits: &Limits) -> Value {
                                 "properties": {
                                     "track": { "$ref": "#/components/schemas/Track" },
                                     "k": { "type": "integer", "minimum": 1, "maximum": crate::track::MAX_SIMILAR, "default": 10 },
-                                    "same_genre": { "type": "boolean", "default": false, "description": "only tracks sharing one of the track's genres" }
+                                    "same_genre": { "type": "boolean", "nullable": true, "default": false, "description": "only tracks sharing one of the track's genres" }
                                 } },
                             "example": { "track": example_track(), "k": 5 }
                         } }

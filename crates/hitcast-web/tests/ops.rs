@@ -633,3 +633,33 @@ async fn limits_name_their_flags_and_a_batch_can_skip_bad_tracks() {
         said[0]
     );
 }
+
+/// Found by schemathesis: a what-if along a learned column of a song measured from audio (its
+/// learned columns absent) was a 500; it is the caller's choice of feature, a 422.
+#[tokio::test]
+async fn a_what_if_along_a_quality_a_measured_song_lacks_is_refused() {
+    let app = app();
+    let mut measured = track(0.5);
+    for c in [
+        "danceability",
+        "energy",
+        "speechiness",
+        "acousticness",
+        "instrumentalness",
+        "liveness",
+        "valence",
+    ] {
+        measured.as_object_mut().unwrap().remove(c);
+    }
+    let a = post_json(
+        &app,
+        "/api/v1/what-if",
+        &json!({ "track": measured, "feature": "danceability" }),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
+    assert!(a.json()["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("pick a measured feature"));
+}
