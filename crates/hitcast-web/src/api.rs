@@ -365,6 +365,7 @@ pub async fn what_if(
     }
     let model = state.model();
     let predictor = &model.predictor;
+    crate::answerable(predictor, std::slice::from_ref(&track))?;
     let values = predictor
         .what_if_values(feature, own, points)
         .map_err(ApiError::internal)?;

@@ -53,6 +53,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
+use hitcast::artifact::Role;
 use hitcast::models::ModelError;
 use hitcast::predictor::Predictor;
 use hitcast::prior::{PriorError, PriorEstimate};
@@ -375,6 +376,7 @@ impl AppState {
         tracks: Vec<TrackRequest>,
         explain: bool,
     ) -> Result<Vec<Scored>, ApiError> {
+        answerable(predictor, &tracks)?;
         let sampled = explain && predictor.explanations_sample();
         let samples = self.limits.explanation_samples;
         let scored = if tracks.len() <= INLINE_TRACKS && !sampled {
@@ -397,6 +399,24 @@ impl AppState {
             .await?
             .pop()
             .ok_or_else(|| ApiError::internal("no prediction came back"))
+    }
+}
+
+/// A 422 for a song measured from audio when `predictor` (an older model file) has no
+/// from-audio model: the caller's track, not the server, is what it cannot take.
+fn answerable(predictor: &Predictor, tracks: &[TrackRequest]) -> Result<(), ApiError> {
+    if predictor.has(Role::FromAudio) {
+        return Ok(());
+    }
+    match tracks.iter().find(|t| t.input().is_measured()) {
+        None => Ok(()),
+        Some(t) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "this model has no from-audio model to answer a song measured from audio (\"{}\": its seven learned columns are empty): give them, or serve a model trained by this hitcast",
+                t.track_name
+            ),
+        )),
     }
 }
 

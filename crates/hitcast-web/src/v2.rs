@@ -270,7 +270,15 @@ async fn answer(
     let scored = state
         .score_with(&served.predictor, tracks, false)
         .await
-        .map_err(|e| V2Error(e.status(), e.message().to_owned()))?;
+        .map_err(|e| {
+            // The protocol answers every fault of the request with a 400.
+            let status = if e.status().is_client_error() {
+                StatusCode::BAD_REQUEST
+            } else {
+                e.status()
+            };
+            V2Error(status, e.message().to_owned())
+        })?;
     let answers: Vec<Value> = scored
         .iter()
         .map(|s| serde_json::to_value(s).unwrap_or(Value::Null))

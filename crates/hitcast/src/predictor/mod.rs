@@ -289,8 +289,9 @@ impl Predictor {
         self.pipeline().params().features.has_genres()
     }
 
-    /// Whether the file has a model of `role`.
-    fn has(&self, role: Role) -> bool {
+    /// Whether the file has a model of `role` (every file has its main model; files written
+    /// before a companion existed lack it).
+    pub fn has(&self, role: Role) -> bool {
         role == Role::Main || self.metadata().companions.iter().any(|c| c.role == role)
     }
 
