@@ -1,16 +1,21 @@
 //! A dense, row-major matrix of named feature columns.
 
+use std::sync::Arc;
+
 /// Rows of features, every row `names().len()` wide.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FeatureMatrix {
-    names: Vec<String>,
+    /// Shared with the pipeline that made it: a one-track matrix per request must not copy a
+    /// hundred names.
+    names: Arc<[String]>,
     data: Vec<f64>,
 }
 
 impl FeatureMatrix {
     /// Wraps row-major data. Returns `None` unless `data.len()` is a multiple of the width
     /// (and the width is not zero).
-    pub fn new(names: Vec<String>, data: Vec<f64>) -> Option<FeatureMatrix> {
+    pub fn new(names: impl Into<Arc<[String]>>, data: Vec<f64>) -> Option<FeatureMatrix> {
+        let names = names.into();
         (!names.is_empty() && data.len() % names.len() == 0)
             .then_some(FeatureMatrix { names, data })
     }
@@ -54,7 +59,7 @@ impl FeatureMatrix {
         if keep.len() == self.n_cols() {
             return self.clone();
         }
-        let names = keep.iter().map(|&j| self.names[j].clone()).collect();
+        let names: Arc<[String]> = keep.iter().map(|&j| self.names[j].clone()).collect();
         let data = self
             .rows()
             .flat_map(|r| keep.iter().map(move |&j| r[j]))
@@ -69,7 +74,7 @@ impl FeatureMatrix {
             .flat_map(|&i| self.row(i).iter().copied())
             .collect();
         FeatureMatrix {
-            names: self.names.clone(),
+            names: Arc::clone(&self.names),
             data,
         }
     }

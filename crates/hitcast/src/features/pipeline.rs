@@ -115,7 +115,7 @@ pub struct FeaturePipeline {
     /// Whether FIT has tracks of each genre: a genre only named in the table (one held out
     /// under the genre-holdout protocol) was never learned.
     learned: Vec<bool>,
-    names: Vec<String>,
+    names: std::sync::Arc<[String]>,
     fences: Vec<Fence>,
     scaling: Vec<ZScore>,
     extras: Option<ExtrasFit>,
@@ -294,6 +294,11 @@ impl FeaturePipeline {
         &self.names
     }
 
+    /// The same names, shared: what a [`FeatureMatrix`] of its rows takes.
+    pub fn shared_names(&self) -> std::sync::Arc<[String]> {
+        std::sync::Arc::clone(&self.names)
+    }
+
     /// The genre vocabulary, sorted.
     pub fn genres(&self) -> &[String] {
         &self.genres
@@ -385,7 +390,7 @@ impl FeaturePipeline {
             data.extend_from_slice(&base);
             data[start + i] = self.audio_feature(i, v);
         }
-        FeatureMatrix::new(self.names.clone(), data)
+        FeatureMatrix::new(self.shared_names(), data)
             .unwrap_or_else(|| unreachable!("whole rows of the pipeline's width"))
     }
 
@@ -485,7 +490,7 @@ impl FeaturePipeline {
             );
         }
         Transformed {
-            matrix: FeatureMatrix::new(self.names.clone(), data)
+            matrix: FeatureMatrix::new(self.shared_names(), data)
                 .unwrap_or_else(|| unreachable!("width is at least the 14 audio columns")),
             unknown_genres,
         }

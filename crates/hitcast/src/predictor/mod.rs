@@ -529,7 +529,7 @@ impl Head<'_> {
             pipeline.transform_into(t, row);
         }
         FeatureBatch {
-            x: FeatureMatrix::new(pipeline.names().to_vec(), data).unwrap_or_else(|| {
+            x: FeatureMatrix::new(pipeline.shared_names(), data).unwrap_or_else(|| {
                 unreachable!("transform_one writes rows of the pipeline's width")
             }),
             audio: tracks.iter().map(|t| t.audio).collect(),

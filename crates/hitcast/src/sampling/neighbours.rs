@@ -247,7 +247,7 @@ mod tests {
                 });
             }
         }
-        let names = (0..d).map(|c| format!("c{c}")).collect();
+        let names: Vec<String> = (0..d).map(|c| format!("c{c}")).collect();
         FeatureMatrix::new(names, data).unwrap()
     }
 
