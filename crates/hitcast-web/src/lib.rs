@@ -245,9 +245,12 @@ pub struct AppState {
     audio_permits: tokio::sync::Semaphore,
     /// One permit a file of tracks being received or scored ([`Limits::batch_files`]).
     batch_permits: Arc<tokio::sync::Semaphore>,
-    /// The API's OpenAPI document, built once: it depends on the limits only.
+    /// The API's OpenAPI document, built once: it depends on the limits and options only.
     openapi: serde_json::Value,
     metrics: Metrics,
+    /// The API docs page's example answers, for the model that gave them (its checksum and
+    /// load time): computed on the first visit after each load, not on every visit.
+    docs_examples: std::sync::Mutex<Option<(String, u64, pages::Examples)>>,
 }
 
 impl AppState {
@@ -293,6 +296,7 @@ impl AppState {
             batch_permits: Arc::new(tokio::sync::Semaphore::new(limits.batch_files.max(1))),
             limits,
             options,
+            docs_examples: std::sync::Mutex::new(None),
         }
     }
 
@@ -424,6 +428,28 @@ fn answerable(predictor: &Predictor, tracks: &[TrackRequest]) -> Result<(), ApiE
 /// and trace, the metrics, the error bodies, the key check, the slot (or a 503), then the
 /// route's own body limit and timeout.
 pub fn router(state: Arc<AppState>) -> Router {
+    routes(&state)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::shed,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::require_key,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::fill_empty,
+        ))
+        .layer(axum::middleware::from_fn_with_state(state, metrics::track))
+        .layer(trace::layer())
+        .layer(axum::middleware::from_fn(trace::request_id))
+}
+
+/// The routes with their body limits and timeout, without the layers every request passes: what
+/// the API docs page sends its examples through (they are not clients' requests, so they are
+/// neither counted, keyed nor shed).
+fn routes(state: &Arc<AppState>) -> Router {
     let limits = state.limits;
     let mut app = Router::new()
         .route("/", get(pages::welcome))
@@ -477,21 +503,6 @@ pub fn router(state: Arc<AppState>) -> Router {
                 )
                 .with_state(state.clone()),
         )
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            access::shed,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            access::require_key,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            error::fill_empty,
-        ))
-        .layer(axum::middleware::from_fn_with_state(state, metrics::track))
-        .layer(trace::layer())
-        .layer(axum::middleware::from_fn(trace::request_id))
 }
 
 async fn not_found(uri: Uri) -> Response {

@@ -670,3 +670,50 @@ async fn a_what_if_along_a_quality_a_measured_song_lacks_is_refused() {
     let a = post_json(&app, "/api/v1/what-if", &tempo).await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
 }
+
+/// The API docs page's example answers are the server's own, computed once per model, and they
+/// are not clients' requests: behind a key they are still answers, not 401s, and /metrics does
+/// not count them.
+#[tokio::test]
+async fn the_docs_page_examples_are_neither_keyed_nor_counted() {
+    let options = Options {
+        api_key: Key::new(API_KEY),
+        ..Options::default()
+    };
+    let (app, _) = app_with(state(Limits::default()).with_options(options));
+    let bearer = format!("Bearer {API_KEY}");
+    for _ in 0..2 {
+        let a = call(
+            &app,
+            Method::GET,
+            "/api/docs",
+            &[("authorization", &bearer)],
+            Vec::new(),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK);
+        let page = a.text();
+        assert!(
+            page.contains("&quot;probability&quot;") || page.contains("\"probability\""),
+            "no example answer"
+        );
+        assert!(
+            !page.contains("this server needs the API key"),
+            "an example was refused"
+        );
+    }
+    let text = call(
+        &app,
+        Method::GET,
+        "/metrics",
+        &[("authorization", &bearer)],
+        Vec::new(),
+    )
+    .await
+    .text();
+    assert!(!text.contains("route=\"/api/v1/predict\""), "{text}");
+    assert!(
+        text.contains("route=\"/api/docs\",status=\"200\"} 2"),
+        "{text}"
+    );
+}

@@ -16,20 +16,14 @@ use tower::ServiceExt as _;
 use super::{page, respond};
 use crate::AppState;
 
+/// Each operation's example answer, in the document's order.
+pub type Examples = Arc<Vec<Option<(u16, Value)>>>;
+
 /// `GET /api/docs`.
 pub async fn docs(State(state): State<Arc<AppState>>) -> Response {
     let doc = &state.openapi;
-    // One router for every example: the app's own routes and limits.
-    let router = crate::router(state.clone());
-    let mut answers = Vec::new();
-    if let Some(paths) = doc["paths"].as_object() {
-        for (path, operations) in paths {
-            for (method, op) in operations.as_object().into_iter().flatten() {
-                answers.push(example_answer(&router, method, path, op).await);
-            }
-        }
-    }
-    let mut answers = answers.into_iter();
+    let answers = examples(&state).await;
+    let mut answers = answers.iter().cloned();
     let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
     let body = html! {
         h1 { "The JSON API" }
@@ -57,6 +51,34 @@ pub async fn docs(State(state): State<Arc<AppState>>) -> Response {
         }
     };
     respond(StatusCode::OK, page("API", "API", body))
+}
+
+/// The example answers of the model answering now: computed once per model (a reload computes
+/// them again), through the routes without the layers clients' requests pass.
+async fn examples(state: &Arc<AppState>) -> Examples {
+    let served = state.model();
+    let key = (served.sha256.clone(), served.loaded_unix.to_bits());
+    if let Ok(cached) = state.docs_examples.lock() {
+        if let Some((sha, loaded, examples)) = cached.as_ref() {
+            if (sha, loaded) == (&key.0, &key.1) {
+                return Arc::clone(examples);
+            }
+        }
+    }
+    let router = crate::routes(state);
+    let mut answers = Vec::new();
+    if let Some(paths) = state.openapi["paths"].as_object() {
+        for (path, operations) in paths {
+            for (method, op) in operations.as_object().into_iter().flatten() {
+                answers.push(example_answer(&router, method, path, op).await);
+            }
+        }
+    }
+    let answers = Arc::new(answers);
+    if let Ok(mut cached) = state.docs_examples.lock() {
+        *cached = Some((key.0, key.1, Arc::clone(&answers)));
+    }
+    answers
 }
 
 /// The server's answer to an operation's example request (its JSON example body, its query

@@ -16,7 +16,7 @@ use crate::AppState;
 use std::sync::Arc;
 
 pub use compare::compare;
-pub use docs::docs;
+pub use docs::{docs, Examples};
 pub use predict::{
     predict_audio, predict_batch, predict_get, predict_post, result_fragment, Typical,
 };
