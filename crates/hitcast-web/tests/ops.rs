@@ -11,12 +11,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use hitcast::predictor::{Predictor, ANSWERS};
 use hitcast_web::{router, AppState, Catalog, Key, LazyCatalog, Limits, Options};
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
+
+mod common;
+use common::{send, Answer};
 
 const API_KEY: &str = "api-key-0123456789";
 const ADMIN_KEY: &str = "admin-key-0123456789";
@@ -58,33 +61,6 @@ fn track(energy: f64) -> Value {
         "acousticness": 0.2, "instrumentalness": 0.0, "liveness": 0.1, "valence": 0.5,
         "tempo": 120.0, "time_signature": 4
     })
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-async fn send(app: &Router, request: Request<Body>) -> Answer {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let (parts, body) = response.into_parts();
-    Answer {
-        status: parts.status,
-        headers: parts.headers,
-        body: axum::body::to_bytes(body, usize::MAX).await.unwrap(),
-    }
 }
 
 async fn call(

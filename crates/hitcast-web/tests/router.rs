@@ -8,13 +8,16 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use hitcast::predictor::Predictor;
 use hitcast_web::{router, AppState, Catalog, LazyCatalog, Limits};
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
+
+mod common;
+use common::{send, Answer};
 
 fn app() -> Router {
     let (artifact, tracks) = hitcast::testutil::fixture();
@@ -40,30 +43,6 @@ fn track() -> Value {
     })
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn content_type(&self) -> &str {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    }
-}
-
 async fn call(
     app: &Router,
     method: Method,
@@ -75,17 +54,7 @@ async fn call(
     if !content_type.is_empty() {
         request = request.header(header::CONTENT_TYPE, content_type);
     }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::from(body)).unwrap())
-        .await
-        .unwrap();
-    let (parts, body) = response.into_parts();
-    Answer {
-        status: parts.status,
-        headers: parts.headers,
-        body: axum::body::to_bytes(body, usize::MAX).await.unwrap(),
-    }
+    send(app, request.body(Body::from(body)).unwrap()).await
 }
 
 async fn get(app: &Router, uri: &str) -> Answer {
