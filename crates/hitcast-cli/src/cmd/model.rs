@@ -226,112 +226,145 @@ impl EvaluateArgs {
             return print_json(&report);
         }
         let threshold = predictor.metadata().label_threshold;
-        let mut s = String::new();
-        let labelled = tracks.popularity().is_some();
-        let _ = write!(
-            s,
-            "{} on {}: {} tracks ({} rows, one per track_id)",
-            self.model.display(),
-            path.display(),
-            thousands(tracks.len() as u64),
-            thousands(rows as u64),
-        );
-        let _ = match tracks.popularity() {
-            Some(p) => writeln!(
-                s,
-                ", {} popular (popularity > {threshold})",
-                percent(
-                    p.iter().filter(|&&v| v > threshold).count() as f64 / p.len().max(1) as f64
-                )
-            ),
-            None => writeln!(
-                s,
-                ", no popularity: the drift of its inputs, not the model's figures"
-            ),
+        let heading = Heading {
+            model: &self.model,
+            data: &path,
+            rows,
+            own,
+            threshold,
         };
-        if own {
-            let _ = writeln!(
-                s,
-                "  note: this is the file the model was trained on, FIT and VAL tracks included, so \
-                 these figures are optimistic; `model info` has its TEST figures"
-            );
-        }
-        known_lines(&mut s, &report);
-        if !report.fits.is_empty() {
-            let _ = writeln!(
-                s,
-                "\n  genres  ROC-AUC  PR-AUC  ECE     mean p  flagged: precision  recall  score MAE  range coverage  width"
-            );
-            for f in &report.fits {
-                let _ = writeln!(
-                    s,
-                    "  {:<6}  {:.3}    {:.3}   {:.4}  {:.4}           {:.3}      {:.3}   {:>9.2}  {:>14}  {:>5.1}",
-                    f.genres,
-                    f.roc_auc,
-                    f.pr_auc,
-                    f.ece,
-                    f.mean_probability,
-                    f.flagged.precision(),
-                    f.flagged.recall(),
-                    f.score.mae,
-                    percent(f.range.coverage),
-                    f.range.mean_width
-                );
-            }
-            if !report.with_known.is_empty() {
-                let with: Vec<String> = report
-                    .with_known
-                    .iter()
-                    .map(|f| {
-                        format!(
-                            "genres {} ROC-AUC {:.3}, PR-AUC {:.3}",
-                            f.genres, f.roc_auc, f.pr_auc
-                        )
-                    })
-                    .collect();
-                let _ = writeln!(
-                    s,
-                    "  with the {} known tracks: {}",
-                    thousands(report.known.total() as u64),
-                    with.join("; ")
-                );
-            }
-        }
-        for outcome in &report.priors {
-            let way = if outcome.genres == "use" {
-                "genres read"
+        emit(&evaluation_text(&heading, &tracks, &report))
+    }
+}
+
+/// What `model evaluate` names at the top of its report.
+struct Heading<'a> {
+    model: &'a std::path::Path,
+    data: &'a std::path::Path,
+    /// The file's rows before they were collapsed to tracks.
+    rows: usize,
+    /// Whether the file is the one the model was trained on.
+    own: bool,
+    threshold: u8,
+}
+
+/// `model evaluate`'s report in words: the file, the known tracks, the figures by genres
+/// setting, the adapted priors, the drift and the advice.
+fn evaluation_text(h: &Heading<'_>, tracks: &Tracks, report: &CatalogueReport) -> String {
+    let mut s = String::new();
+    let threshold = h.threshold;
+    let _ = write!(
+        s,
+        "{} on {}: {} tracks ({} rows, one per track_id)",
+        h.model.display(),
+        h.data.display(),
+        thousands(tracks.len() as u64),
+        thousands(h.rows as u64),
+    );
+    let _ = match tracks.popularity() {
+        Some(p) => writeln!(
+            s,
+            ", {} popular (popularity > {threshold})",
+            percent(p.iter().filter(|&&v| v > threshold).count() as f64 / p.len().max(1) as f64)
+        ),
+        None => writeln!(
+            s,
+            ", no popularity: the drift of its inputs, not the model's figures"
+        ),
+    };
+    if h.own {
+        let _ = writeln!(
+            s,
+            "  note: this is the file the model was trained on, FIT and VAL tracks included, so \
+             these figures are optimistic; `model info` has its TEST figures"
+        );
+    }
+    known_lines(&mut s, report);
+    fit_lines(&mut s, report);
+    prior_lines(&mut s, report, tracks.popularity().is_some());
+    if let Some(drift) = &report.drift {
+        drift_lines(&mut s, drift);
+    }
+    if let Some(advice) = &report.advice {
+        let _ = writeln!(
+            s,
+            "\n  {} {}",
+            advice.reason,
+            if advice.genres == "ignore" {
+                "Score it with --genres ignore."
             } else {
-                "genres ignored"
-            };
-            let _ = match (&outcome.estimate, &outcome.refused) {
-                (Some(e), _) => writeln!(
-                    s,
-                    "  prior ({way:<14}) adapted to {}, the base rate EM estimates for these tracks (the model's is {}; mean answer {}){}",
-                    percent(e.estimate),
-                    percent(e.training),
-                    percent(e.mean_probability),
-                    if labelled { "; its figures above are the adapted answers'" } else { "" }
-                ),
-                (None, Some(why)) => writeln!(s, "  prior ({way:<14}) {why}"),
-                (None, None) => Ok(()),
-            };
-        }
-        if let Some(drift) = &report.drift {
-            drift_lines(&mut s, drift);
-        }
-        if let Some(advice) = &report.advice {
-            let _ = writeln!(
+                "Keep the default, --genres use."
+            }
+        );
+    }
+    s
+}
+
+/// The figures for each genres setting, and with the known tracks counted.
+fn fit_lines(s: &mut String, report: &CatalogueReport) {
+    if report.fits.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\n  genres  ROC-AUC  PR-AUC  ECE     mean p  flagged: precision  recall  score MAE  range coverage  width"
+    );
+    for f in &report.fits {
+        let _ = writeln!(
+            s,
+            "  {:<6}  {:.3}    {:.3}   {:.4}  {:.4}           {:.3}      {:.3}   {:>9.2}  {:>14}  {:>5.1}",
+            f.genres,
+            f.roc_auc,
+            f.pr_auc,
+            f.ece,
+            f.mean_probability,
+            f.flagged.precision(),
+            f.flagged.recall(),
+            f.score.mae,
+            percent(f.range.coverage),
+            f.range.mean_width
+        );
+    }
+    if !report.with_known.is_empty() {
+        let with: Vec<String> = report
+            .with_known
+            .iter()
+            .map(|f| {
+                format!(
+                    "genres {} ROC-AUC {:.3}, PR-AUC {:.3}",
+                    f.genres, f.roc_auc, f.pr_auc
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "  with the {} known tracks: {}",
+            thousands(report.known.total() as u64),
+            with.join("; ")
+        );
+    }
+}
+
+/// The base rate each genres setting's answers were adapted to, or why not.
+fn prior_lines(s: &mut String, report: &CatalogueReport, labelled: bool) {
+    for outcome in &report.priors {
+        let way = if outcome.genres == "use" {
+            "genres read"
+        } else {
+            "genres ignored"
+        };
+        let _ = match (&outcome.estimate, &outcome.refused) {
+            (Some(e), _) => writeln!(
                 s,
-                "\n  {} {}",
-                advice.reason,
-                if advice.genres == "ignore" {
-                    "Score it with --genres ignore."
-                } else {
-                    "Keep the default, --genres use."
-                }
-            );
-        }
-        emit(&s)
+                "  prior ({way:<14}) adapted to {}, the base rate EM estimates for these tracks (the model's is {}; mean answer {}){}",
+                percent(e.estimate),
+                percent(e.training),
+                percent(e.mean_probability),
+                if labelled { "; its figures above are the adapted answers'" } else { "" }
+            ),
+            (None, Some(why)) => writeln!(s, "  prior ({way:<14}) {why}"),
+            (None, None) => Ok(()),
+        };
     }
 }
 
