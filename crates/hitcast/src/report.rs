@@ -266,6 +266,14 @@ pub fn parts(report: &Report) -> Parts {
 }
 
 fn model_section(h: &mut String, card: &ModelCard) {
+    model_summary(h, card);
+    companions_table(h, &card.metadata);
+    metadata_tables(h, &card.metadata);
+    model_figures(h, card);
+}
+
+/// What the model is and how well it answers, in sentences.
+fn model_summary(h: &mut String, card: &ModelCard) {
     let m = &card.metadata;
     let c = &m.test_classification;
     let _ = write!(
@@ -318,6 +326,10 @@ fn model_section(h: &mut String, card: &ModelCard) {
         m.label_threshold,
         iv.test_flagged_reaching * 100.0
     );
+}
+
+/// The file's other models: what each answers and how well.
+fn companions_table(h: &mut String, m: &Metadata) {
     if !m.companions.is_empty() {
         let _ = write!(
             h,
@@ -347,6 +359,11 @@ fn model_section(h: &mut String, card: &ModelCard) {
         }
         h.push_str("</table>");
     }
+}
+
+/// Who wrote the model, from what, with which parameters; its confusion matrix on TEST.
+fn metadata_tables(h: &mut String, m: &Metadata) {
+    let c = &m.test_classification;
     let rounds = |r: Option<usize>| r.map_or_else(String::new, |r| format!(" ({r} rounds kept)"));
     let _ = write!(
         h,
@@ -364,13 +381,21 @@ fn model_section(h: &mut String, card: &ModelCard) {
     let k = &c.confusion;
     let _ = write!(
         h,
-        "<table><tr><th>at threshold {:.4} (chosen on VAL)</th><th>flagged</th><th>not flagged</th></tr><tr><td>popular</td><td>{}</td><td>{}</td></tr><tr><td>not popular</td><td>{}</td><td>{}</td></tr></table><div class=\"grid-2\">",
+        "<table><tr><th>at threshold {:.4} (chosen on VAL)</th><th>flagged</th><th>not flagged</th></tr><tr><td>popular</td><td>{}</td><td>{}</td></tr><tr><td>not popular</td><td>{}</td><td>{}</td></tr></table>",
         m.decision_threshold,
         thousands(k.tp),
         thousands(k.fn_),
         thousands(k.fp),
         thousands(k.tn)
     );
+}
+
+/// The ROC, precision-recall and calibration curves and the features that move the chance,
+/// two a row.
+fn model_figures(h: &mut String, card: &ModelCard) {
+    let m = &card.metadata;
+    let c = &m.test_classification;
+    h.push_str("<div class=\"grid-2\">");
     figure(
         h,
         &svg::curves("ROC curve (TEST)", "false positive rate", "true positive rate", &[(&format!("model, AUC {:.3}", c.roc_auc), &card.roc)], true, 1.0),
