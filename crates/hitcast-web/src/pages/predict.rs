@@ -462,178 +462,251 @@ fn track_form(
     errors: &[FieldError],
     audio_error: Option<&str>,
 ) -> Markup {
-    let value = |name: &str| values.get(name).unwrap_or_default().to_owned();
-    // A song measured from audio: none of the learned qualities (their sliders are disabled,
-    // so the form sends none of them back, and the from-audio model keeps answering).
-    let measured = Column::LEARNED
-        .iter()
-        .all(|c| values.get(c.name()).is_none_or(|v| v.trim().is_empty()));
-    let measured_from = value("measured_from");
-    let tag = || html! { @if measured { " " span.tag { "measured" } } };
-    let limit_mb = state.limits.audio_bytes as f64 / 1e6;
-    let invalid = |name: &str| field_error(errors, name).map(|_| "true");
-    let described = |name: &str| field_error(errors, name).map(|_| format!("{name}-error"));
-    let selected_genres: Vec<&str> = values.all("genres").collect();
-    let key = value("key");
-    let mode = value("mode");
-    let time_signature = value("time_signature");
+    let form = Form::new(values, errors);
+    let model = state.model();
     html! {
         form #track-form.track method="post" action="/predict" novalidate {
-            input type="hidden" name="track_id" value=(value("track_id"));
-            fieldset #audio-drop.audio {
-                legend { "From an audio file" }
-                p.muted {
-                    "A new song's file (WAV, FLAC, OGG, MP3 or M4A, up to " (format!("{limit_mb:.0}")) " MB): hitcast measures its tempo, loudness, length, key, mode and metre, and a model trained on just those, with the genres and names below, answers."
-                }
-                div.row {
-                    input #audio-file type="file" name="file" accept="audio/*,.mp3,.wav,.flac,.ogg,.m4a" aria-label="audio file";
-                    button #measure type="submit" formaction="/predict/audio" formmethod="post" formenctype="multipart/form-data" formnovalidate { "Measure" }
-                }
-                p.muted.drop-hint hidden { "Or drop the file on this box." }
-                p.muted #audio-status role="status" aria-live="polite" {}
-                @if let Some(message) = audio_error {
-                    p.notice #audio-error role="alert" { (message) }
-                }
-                @if measured {
-                    input type="hidden" name="measured_from" value=(measured_from);
-                    p.measured role="status" {
-                        "Measured from " b { (if measured_from.is_empty() { "an audio file" } else { measured_from.as_str() }) } ". "
-                        "The measures marked " span.tag { "measured" } " came from the file; change them if you know better. "
-                        "The seven qualities Spotify learnt from audio it no longer serves (danceability, energy and the rest) cannot be measured from a file: they are left out, and the from-audio model answers. "
-                        a href="/predict" { "Start again from a typical track" } "."
-                    }
-                }
-            }
-            fieldset {
-                legend { "Sound" }
-                @if measured {
-                    p.muted { "Not measured: no audio file gives these." }
-                }
-                @for (column, help) in SLIDERS {
-                    @let name = column.name();
-                    div.field {
-                        label for=(name) { (words::label(name)) " " output #(format!("{name}-value")) for=(name) {
-                            @if measured { "not measured" } @else { (three_figures(&value(name))) }
-                        } }
-                        input #(name) type="range" name=(name) min="0" max="1" step="any" value=(value(name))
-                            disabled[measured]
-                            aria-invalid=[invalid(name)] aria-describedby=[described(name)];
-                        small { (help) }
-                        (error_note(errors, name))
-                        (curve_slot(name))
-                    }
-                }
-            }
-            fieldset {
-                legend { "Tempo, loudness, length" }
-                div.field {
-                    label for="tempo" { "tempo (beats per minute)" (tag()) }
-                    input #tempo type="number" name="tempo" min=(bound(Column::Tempo, false)) max=(bound(Column::Tempo, true)) step="any" value=(value("tempo"))
-                        aria-invalid=[invalid("tempo")] aria-describedby=[described("tempo")];
-                    (error_note(errors, "tempo"))
-                    (curve_slot("tempo"))
-                }
-                div.field {
-                    label for="loudness" { "loudness (dB, usually -60 to 0)" (tag()) }
-                    input #loudness type="number" name="loudness" min=(bound(Column::Loudness, false)) max=(bound(Column::Loudness, true)) step="any" value=(value("loudness"))
-                        aria-invalid=[invalid("loudness")] aria-describedby=[described("loudness")];
-                    (error_note(errors, "loudness"))
-                    (curve_slot("loudness"))
-                }
-                div.field {
-                    span.label #duration-label { "duration" (tag()) }
-                    div.row role="group" aria-labelledby="duration-label" {
-                        input #duration_min type="number" name="duration_min" min="0" step="1" value=(value("duration_min"))
-                            aria-label="minutes" aria-invalid=[invalid("duration")] aria-describedby=[described("duration")];
-                        span { "min" }
-                        input #duration_sec type="number" name="duration_sec" min="0" max="59.999" step="any" value=(value("duration_sec"))
-                            aria-label="seconds" aria-invalid=[invalid("duration")];
-                        span { "s" }
-                    }
-                    (error_note(errors, "duration"))
-                    (curve_slot("duration_ms"))
-                }
-            }
-            fieldset {
-                legend { "Key, mode, metre" }
-                div.field {
-                    label for="key" { "key" (tag()) }
-                    select #key name="key" aria-invalid=[invalid("key")] aria-describedby=[described("key")] {
-                        option value="-1" selected[key == "-1"] { "none detected" }
-                        @for (code, name) in words::KEYS.iter().enumerate() {
-                            @let code = code.to_string();
-                            option value=(code) selected[key == code] { (name) }
-                        }
-                    }
-                    (error_note(errors, "key"))
-                }
-                div.field {
-                    label for="mode" { "mode" (tag()) }
-                    select #mode name="mode" aria-invalid=[invalid("mode")] aria-describedby=[described("mode")] {
-                        option value="1" selected[mode == "1"] { "major" }
-                        option value="0" selected[mode == "0"] { "minor" }
-                    }
-                    (error_note(errors, "mode"))
-                }
-                div.field {
-                    label for="time_signature" { "time signature" (tag()) }
-                    select #time_signature name="time_signature" aria-invalid=[invalid("time_signature")] aria-describedby=[described("time_signature")] {
-                        @for n in 0..=7 {
-                            @let code = n.to_string();
-                            option value=(code) selected[time_signature == code] {
-                                @if n == 0 { "unknown (0)" } @else { (n) "/4" }
-                            }
-                        }
-                    }
-                    (error_note(errors, "time_signature"))
-                }
-                div.field.check {
-                    input #explicit type="checkbox" name="explicit" checked[values.get("explicit").is_some_and(|v| !v.is_empty())];
-                    label for="explicit" { "explicit lyrics" }
-                }
-            }
-            fieldset {
-                legend { "Genres and names" }
-                div.field {
-                    label #genres-label for="genres" { "genres (hold Ctrl or ⌘ to pick several)" }
-                    // With the page's script: the chosen genres as chips, and this box as a
-                    // type-ahead that adds one (the list below stays the form's field).
-                    div #genre-chips.chips hidden {}
-                    div.combo {
-                        input #genre-filter type="search" placeholder="add a genre: type its name" aria-label="add a genre" hidden
-                            role="combobox" aria-autocomplete="list" aria-expanded="false" aria-controls="genre-list" autocomplete="off";
-                        ul #genre-list role="listbox" aria-label="genres" hidden {}
-                    }
-                    select #genres name="genres" multiple size="8" aria-invalid=[invalid("genres")] aria-describedby=[described("genres")] {
-                        @for g in state.model().predictor.pipeline().genres() {
-                            option value=(g) selected[selected_genres.contains(&g.as_str())] { (g) }
-                        }
-                    }
-                    p.muted #genres-chosen aria-live="polite" {
-                        @if selected_genres.is_empty() { "No genre chosen." } @else { "Chosen: " (selected_genres.join(", ")) }
-                    }
-                    (error_note(errors, "genres"))
-                }
-                div.field {
-                    label for="track_name" { "title (optional: words like \u{201c}remix\u{201d} or \u{201c}feat.\u{201d} count)" }
-                    input #track_name type="text" name="track_name" value=(value("track_name")) maxlength="1000"
-                        aria-invalid=[invalid("track_name")] aria-describedby=[described("track_name")];
-                    (error_note(errors, "track_name"))
-                }
-                div.field {
-                    label for="artists" { "artists (optional, separated by ;)" }
-                    input #artists type="text" name="artists" value=(value("artists")) maxlength="1000"
-                        aria-invalid=[invalid("artists")] aria-describedby=[described("artists")];
-                    (error_note(errors, "artists"))
-                }
-                div.field {
-                    label for="album_name" { "album (optional: a single's album is its title)" }
-                    input #album_name type="text" name="album_name" value=(value("album_name")) maxlength="1000"
-                        aria-invalid=[invalid("album_name")] aria-describedby=[described("album_name")];
-                    (error_note(errors, "album_name"))
-                }
-            }
+            input type="hidden" name="track_id" value=(form.value("track_id"));
+            (audio_fieldset(&form, state.limits.audio_bytes, audio_error))
+            (sound_fieldset(&form))
+            (tempo_fieldset(&form))
+            (key_fieldset(&form))
+            (names_fieldset(&form, model.predictor.pipeline().genres()))
             button #submit type="submit" { "Predict" }
+        }
+    }
+}
+
+/// The form's values and errors, and whether its song was measured from audio: what every
+/// fieldset reads.
+struct Form<'a> {
+    values: &'a FormValues,
+    errors: &'a [FieldError],
+    /// A song measured from audio: none of the learned qualities (their sliders are disabled,
+    /// so the form sends none of them back, and the from-audio model keeps answering).
+    measured: bool,
+}
+
+impl<'a> Form<'a> {
+    fn new(values: &'a FormValues, errors: &'a [FieldError]) -> Form<'a> {
+        let measured = Column::LEARNED
+            .iter()
+            .all(|c| values.get(c.name()).is_none_or(|v| v.trim().is_empty()));
+        Form {
+            values,
+            errors,
+            measured,
+        }
+    }
+
+    fn value(&self, name: &str) -> String {
+        self.values.get(name).unwrap_or_default().to_owned()
+    }
+
+    fn invalid(&self, name: &str) -> Option<&'static str> {
+        field_error(self.errors, name).map(|_| "true")
+    }
+
+    fn described(&self, name: &str) -> Option<String> {
+        field_error(self.errors, name).map(|_| format!("{name}-error"))
+    }
+
+    /// The tag of an input the audio file gave.
+    fn tag(&self) -> Markup {
+        html! { @if self.measured { " " span.tag { "measured" } } }
+    }
+
+    /// A number input of `column`'s bounds, with its error and its what-if curve's slot.
+    fn number(&self, column: Column, label: &str) -> Markup {
+        let name = column.name();
+        html! {
+            div.field {
+                label for=(name) { (label) (self.tag()) }
+                input #(name) type="number" name=(name) min=(bound(column, false)) max=(bound(column, true)) step="any" value=(self.value(name))
+                    aria-invalid=[self.invalid(name)] aria-describedby=[self.described(name)];
+                (error_note(self.errors, name))
+                (curve_slot(name))
+            }
+        }
+    }
+
+    /// A choice among `options` (value, words).
+    fn select(&self, name: &str, label: &str, options: &[(String, String)]) -> Markup {
+        let chosen = self.value(name);
+        html! {
+            div.field {
+                label for=(name) { (label) (self.tag()) }
+                select #(name) name=(name) aria-invalid=[self.invalid(name)] aria-describedby=[self.described(name)] {
+                    @for (code, words) in options {
+                        option value=(code) selected[chosen == *code] { (words) }
+                    }
+                }
+                (error_note(self.errors, name))
+            }
+        }
+    }
+
+    /// A free-text input.
+    fn text(&self, name: &str, label: &str) -> Markup {
+        html! {
+            div.field {
+                label for=(name) { (label) }
+                input #(name) type="text" name=(name) value=(self.value(name)) maxlength="1000"
+                    aria-invalid=[self.invalid(name)] aria-describedby=[self.described(name)];
+                (error_note(self.errors, name))
+            }
+        }
+    }
+}
+
+/// The audio file's box: pick or drop a file; after a measure, where it came from.
+fn audio_fieldset(form: &Form<'_>, audio_bytes: usize, audio_error: Option<&str>) -> Markup {
+    let limit_mb = audio_bytes as f64 / 1e6;
+    let measured_from = form.value("measured_from");
+    html! {
+        fieldset #audio-drop.audio {
+            legend { "From an audio file" }
+            p.muted {
+                "A new song's file (WAV, FLAC, OGG, MP3 or M4A, up to " (format!("{limit_mb:.0}")) " MB): hitcast measures its tempo, loudness, length, key, mode and metre, and a model trained on just those, with the genres and names below, answers."
+            }
+            div.row {
+                input #audio-file type="file" name="file" accept="audio/*,.mp3,.wav,.flac,.ogg,.m4a" aria-label="audio file";
+                button #measure type="submit" formaction="/predict/audio" formmethod="post" formenctype="multipart/form-data" formnovalidate { "Measure" }
+            }
+            p.muted.drop-hint hidden { "Or drop the file on this box." }
+            p.muted #audio-status role="status" aria-live="polite" {}
+            @if let Some(message) = audio_error {
+                p.notice #audio-error role="alert" { (message) }
+            }
+            @if form.measured {
+                input type="hidden" name="measured_from" value=(measured_from);
+                p.measured role="status" {
+                    "Measured from " b { (if measured_from.is_empty() { "an audio file" } else { measured_from.as_str() }) } ". "
+                    "The measures marked " span.tag { "measured" } " came from the file; change them if you know better. "
+                    "The seven qualities Spotify learnt from audio it no longer serves (danceability, energy and the rest) cannot be measured from a file: they are left out, and the from-audio model answers. "
+                    a href="/predict" { "Start again from a typical track" } "."
+                }
+            }
+        }
+    }
+}
+
+/// The learned qualities' sliders (disabled for a song measured from audio).
+fn sound_fieldset(form: &Form<'_>) -> Markup {
+    html! {
+        fieldset {
+            legend { "Sound" }
+            @if form.measured {
+                p.muted { "Not measured: no audio file gives these." }
+            }
+            @for (column, help) in SLIDERS {
+                @let name = column.name();
+                div.field {
+                    label for=(name) { (words::label(name)) " " output #(format!("{name}-value")) for=(name) {
+                        @if form.measured { "not measured" } @else { (three_figures(&form.value(name))) }
+                    } }
+                    input #(name) type="range" name=(name) min="0" max="1" step="any" value=(form.value(name))
+                        disabled[form.measured]
+                        aria-invalid=[form.invalid(name)] aria-describedby=[form.described(name)];
+                    small { (help) }
+                    (error_note(form.errors, name))
+                    (curve_slot(name))
+                }
+            }
+        }
+    }
+}
+
+/// Tempo, loudness and the length in minutes and seconds.
+fn tempo_fieldset(form: &Form<'_>) -> Markup {
+    html! {
+        fieldset {
+            legend { "Tempo, loudness, length" }
+            (form.number(Column::Tempo, "tempo (beats per minute)"))
+            (form.number(Column::Loudness, "loudness (dB, usually -60 to 0)"))
+            div.field {
+                span.label #duration-label { "duration" (form.tag()) }
+                div.row role="group" aria-labelledby="duration-label" {
+                    input #duration_min type="number" name="duration_min" min="0" step="1" value=(form.value("duration_min"))
+                        aria-label="minutes" aria-invalid=[form.invalid("duration")] aria-describedby=[form.described("duration")];
+                    span { "min" }
+                    input #duration_sec type="number" name="duration_sec" min="0" max="59.999" step="any" value=(form.value("duration_sec"))
+                        aria-label="seconds" aria-invalid=[form.invalid("duration")];
+                    span { "s" }
+                }
+                (error_note(form.errors, "duration"))
+                (curve_slot("duration_ms"))
+            }
+        }
+    }
+}
+
+/// Key, mode, time signature and the explicit flag.
+fn key_fieldset(form: &Form<'_>) -> Markup {
+    let keys: Vec<(String, String)> =
+        std::iter::once(("-1".to_owned(), "none detected".to_owned()))
+            .chain(
+                words::KEYS
+                    .iter()
+                    .enumerate()
+                    .map(|(code, name)| (code.to_string(), (*name).to_owned())),
+            )
+            .collect();
+    let modes = [("1", "major"), ("0", "minor")].map(|(c, w)| (c.to_owned(), w.to_owned()));
+    let metres: Vec<(String, String)> = (0..=7)
+        .map(|n| {
+            let words = if n == 0 {
+                "unknown (0)".to_owned()
+            } else {
+                format!("{n}/4")
+            };
+            (n.to_string(), words)
+        })
+        .collect();
+    html! {
+        fieldset {
+            legend { "Key, mode, metre" }
+            (form.select("key", "key", &keys))
+            (form.select("mode", "mode", &modes))
+            (form.select("time_signature", "time signature", &metres))
+            div.field.check {
+                input #explicit type="checkbox" name="explicit" checked[form.values.get("explicit").is_some_and(|v| !v.is_empty())];
+                label for="explicit" { "explicit lyrics" }
+            }
+        }
+    }
+}
+
+/// The genres (a multi-select the page's script turns into chips with a type-ahead) and the
+/// names.
+fn names_fieldset(form: &Form<'_>, genres: &[String]) -> Markup {
+    let selected: Vec<&str> = form.values.all("genres").collect();
+    html! {
+        fieldset {
+            legend { "Genres and names" }
+            div.field {
+                label #genres-label for="genres" { "genres (hold Ctrl or ⌘ to pick several)" }
+                // With the page's script: the chosen genres as chips, and this box as a
+                // type-ahead that adds one (the list below stays the form's field).
+                div #genre-chips.chips hidden {}
+                div.combo {
+                    input #genre-filter type="search" placeholder="add a genre: type its name" aria-label="add a genre" hidden
+                        role="combobox" aria-autocomplete="list" aria-expanded="false" aria-controls="genre-list" autocomplete="off";
+                    ul #genre-list role="listbox" aria-label="genres" hidden {}
+                }
+                select #genres name="genres" multiple size="8" aria-invalid=[form.invalid("genres")] aria-describedby=[form.described("genres")] {
+                    @for g in genres {
+                        option value=(g) selected[selected.contains(&g.as_str())] { (g) }
+                    }
+                }
+                p.muted #genres-chosen aria-live="polite" {
+                    @if selected.is_empty() { "No genre chosen." } @else { "Chosen: " (selected.join(", ")) }
+                }
+                (error_note(form.errors, "genres"))
+            }
+            (form.text("track_name", "title (optional: words like \u{201c}remix\u{201d} or \u{201c}feat.\u{201d} count)"))
+            (form.text("artists", "artists (optional, separated by ;)"))
+            (form.text("album_name", "album (optional: a single's album is its title)"))
         }
     }
 }
