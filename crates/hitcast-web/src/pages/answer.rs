@@ -11,7 +11,7 @@ use hitcast::words;
 use maud::{html, Markup};
 
 use super::predict::encode;
-use crate::catalog::{CatalogState, Found};
+use crate::catalog::{CatalogState, Found, Similar};
 use crate::score::Scored;
 use crate::track::{FormValues, TrackRequest};
 use crate::AppState;
@@ -29,30 +29,7 @@ pub(super) fn result_panel(
     // Within its genres when it has some: a pop track's neighbours in sound are other pop
     // tracks, not the children's song that happens to share its tempo and energy.
     let same_genre = !track.genres.is_empty();
-    let similar = match state.catalog.state() {
-        CatalogState::Ready(catalog) => {
-            // Beyond the track itself, and one line per song: the same recording on five
-            // compilations says less than five different neighbours.
-            let own = loaded.map(|t| t.track_id.as_str());
-            let mut seen: Vec<(String, String)> = loaded
-                .map(|t| (t.track_name.to_lowercase(), t.artists.to_lowercase()))
-                .into_iter()
-                .collect();
-            catalog
-                .similar(track, SIMILAR_SHOWN * 5, same_genre)
-                .into_iter()
-                .filter(|t| Some(t.track_id.as_str()) != own)
-                .filter(|t| {
-                    let song = (t.track_name.to_lowercase(), t.artists.to_lowercase());
-                    let new = !seen.contains(&song);
-                    seen.push(song);
-                    new
-                })
-                .take(SIMILAR_SHOWN)
-                .collect()
-        }
-        _ => Vec::new(),
-    };
+    let similar = similar_tracks(state, track, loaded, same_genre);
     html! {
         section.result {
             // On phones a bar at the foot of the screen keeps the answer in view while the
@@ -61,42 +38,7 @@ pub(super) fn result_panel(
                 b { (format!("{:.1}%", a.probability * 100.0)) } " chance of a hit · score "
                 b { (format!("{:.0}", a.popularity)) } " (" (format!("{:.0}-{:.0}", a.popularity_low, a.popularity_high)) ")"
             }
-            // On wide screens this part sticks to the top of the window while the form and
-            // the rest of the panel (why, what if, similar tracks) scroll.
-            div.answer {
-                h2 { "The prediction" }
-                p.probability {
-                    span #probability data-probability=(format!("{}", a.probability)) { (format!("{:.1}%", a.probability * 100.0)) }
-                    " chance that its popularity is above " (m.label_threshold)
-                }
-                p {
-                    span #label .(if a.flagged { "badge popular" } else { "badge" }) { (s.label) }
-                    " " (times(a.lift)) " the chance of a typical track (" (format!("{:.1}%", m.base_rate * 100.0))
-                    " of training tracks are popular). Tracks are flagged as hit contenders from a "
-                    (format!("{:.1}%", m.decision_threshold * 100.0)) " chance"
-                    @if a.flagged && a.probability < 0.5 { ": a flagged track is many times a typical track's chance, and still more likely not to be popular" }
-                    "."
-                }
-                p {
-                    "Predicted popularity score: " b #score { (format!("{:.0}", a.popularity)) } " out of 100, likely between "
-                    b #score-low { (format!("{:.0}", a.popularity_low)) } " and " b #score-high { (format!("{:.0}", a.popularity_high)) }
-                    " (" (format!("{:.0}%", m.interval.choice.coverage * 100.0)) " of test tracks fall in their range). "
-                    "The score is the average of the scores the track could reach, its "
-                    (format!("{:.1}%", a.probability * 100.0)) " chance of one above " (m.label_threshold) " included."
-                }
-                p.muted #answered-by data-model=(a.model.name()) {
-                    "Answered by " (a.model.describe()) (answered_because(a.model)) ". On test tracks it ranks popular ones with ROC-AUC "
-                    (format!("{:.3}", m.test_classification.roc_auc)) " and PR-AUC " (format!("{:.3}", m.test_classification.pr_auc))
-                    "; of the tracks it flags, " (format!("{:.0}%", m.test_classification.precision * 100.0)) " are popular."
-                }
-                // This scenario, to set beside others (the page's script adds those already
-                // chosen in this tab).
-                p.compare {
-                    a #compare-add href=(format!("/compare?s={}", encode(&FormValues::from_request(track).to_query()))) {
-                        "Add to comparison"
-                    }
-                }
-            }
+            (answer_block(track, s, m))
             @if !a.warnings.is_empty() {
                 ul.notice #warnings {
                     @for w in &a.warnings { li { (w.message) } }
@@ -118,29 +60,110 @@ pub(super) fn result_panel(
             @if let Some(e) = &s.explanation { (contributions(e)) }
             @if let Some(e) = &s.score_explanation { (score_contributions(e)) }
             (what_if(state, track))
-            @if !similar.is_empty() {
-                h3 { "Real tracks that sound like it" }
-                p.muted {
-                    "The catalogue's nearest in the ten audio measures"
-                    @if same_genre { ", within its genres" }
-                    ", with their real popularity: what tracks like this one actually reached."
+            (similar_table(&similar, same_genre))
+        }
+    }
+}
+
+/// The chance, the flag, the score and its range, which model answered, and the link to
+/// compare: the part that stays in view on wide screens.
+fn answer_block(track: &TrackRequest, s: &Scored, m: &hitcast::artifact::Metadata) -> Markup {
+    let a = &s.answer;
+    html! {
+        // On wide screens this part sticks to the top of the window while the form and
+        // the rest of the panel (why, what if, similar tracks) scroll.
+        div.answer {
+            h2 { "The prediction" }
+            p.probability {
+                span #probability data-probability=(format!("{}", a.probability)) { (format!("{:.1}%", a.probability * 100.0)) }
+                " chance that its popularity is above " (m.label_threshold)
+            }
+            p {
+                span #label .(if a.flagged { "badge popular" } else { "badge" }) { (s.label) }
+                " " (times(a.lift)) " the chance of a typical track (" (format!("{:.1}%", m.base_rate * 100.0))
+                " of training tracks are popular). Tracks are flagged as hit contenders from a "
+                (format!("{:.1}%", m.decision_threshold * 100.0)) " chance"
+                @if a.flagged && a.probability < 0.5 { ": a flagged track is many times a typical track's chance, and still more likely not to be popular" }
+                "."
+            }
+            p {
+                "Predicted popularity score: " b #score { (format!("{:.0}", a.popularity)) } " out of 100, likely between "
+                b #score-low { (format!("{:.0}", a.popularity_low)) } " and " b #score-high { (format!("{:.0}", a.popularity_high)) }
+                " (" (format!("{:.0}%", m.interval.choice.coverage * 100.0)) " of test tracks fall in their range). "
+                "The score is the average of the scores the track could reach, its "
+                (format!("{:.1}%", a.probability * 100.0)) " chance of one above " (m.label_threshold) " included."
+            }
+            p.muted #answered-by data-model=(a.model.name()) {
+                "Answered by " (a.model.describe()) (answered_because(a.model)) ". On test tracks it ranks popular ones with ROC-AUC "
+                (format!("{:.3}", m.test_classification.roc_auc)) " and PR-AUC " (format!("{:.3}", m.test_classification.pr_auc))
+                "; of the tracks it flags, " (format!("{:.0}%", m.test_classification.precision * 100.0)) " are popular."
+            }
+            // This scenario, to set beside others (the page's script adds those already
+            // chosen in this tab).
+            p.compare {
+                a #compare-add href=(format!("/compare?s={}", encode(&FormValues::from_request(track).to_query()))) {
+                    "Add to comparison"
                 }
-                // Two columns, the credits under the title, so a phone shows it whole.
-                div.table-scroll {
-                    table #similar {
-                        tr { th { "track" } th.num { "popularity" } }
-                        @for t in &similar {
-                            tr {
-                                td {
-                                    a href=(format!("/predict?track={}", encode(&t.track_id))) { (t.track_name) }
-                                    br;
-                                    span.muted.credits {
-                                        (t.artists.replace(';', ", "))
-                                        @if !t.album_name.is_empty() && t.album_name != t.track_name { " \u{b7} " i { (t.album_name) } }
-                                    }
+            }
+        }
+    }
+}
+
+/// The catalogue's tracks nearest in sound: beyond the track itself, and one line per song
+/// (the same recording on five compilations says less than five different neighbours).
+fn similar_tracks(
+    state: &AppState,
+    track: &TrackRequest,
+    loaded: Option<&Found>,
+    same_genre: bool,
+) -> Vec<Similar> {
+    let CatalogState::Ready(catalog) = state.catalog.state() else {
+        return Vec::new();
+    };
+    let own = loaded.map(|t| t.track_id.as_str());
+    let mut seen: Vec<(String, String)> = loaded
+        .map(|t| (t.track_name.to_lowercase(), t.artists.to_lowercase()))
+        .into_iter()
+        .collect();
+    catalog
+        .similar(track, SIMILAR_SHOWN * 5, same_genre)
+        .into_iter()
+        .filter(|t| Some(t.track_id.as_str()) != own)
+        .filter(|t| {
+            let song = (t.track_name.to_lowercase(), t.artists.to_lowercase());
+            let new = !seen.contains(&song);
+            seen.push(song);
+            new
+        })
+        .take(SIMILAR_SHOWN)
+        .collect()
+}
+
+/// The similar tracks with their real popularity; nothing when there are none.
+fn similar_table(similar: &[Similar], same_genre: bool) -> Markup {
+    html! {
+        @if !similar.is_empty() {
+            h3 { "Real tracks that sound like it" }
+            p.muted {
+                "The catalogue's nearest in the ten audio measures"
+                @if same_genre { ", within its genres" }
+                ", with their real popularity: what tracks like this one actually reached."
+            }
+            // Two columns, the credits under the title, so a phone shows it whole.
+            div.table-scroll {
+                table #similar {
+                    tr { th { "track" } th.num { "popularity" } }
+                    @for t in similar {
+                        tr {
+                            td {
+                                a href=(format!("/predict?track={}", encode(&t.track_id))) { (t.track_name) }
+                                br;
+                                span.muted.credits {
+                                    (t.artists.replace(';', ", "))
+                                    @if !t.album_name.is_empty() && t.album_name != t.track_name { " \u{b7} " i { (t.album_name) } }
                                 }
-                                td.num { @match t.popularity { Some(p) => (p), None => "\u{2013}" } }
                             }
+                            td.num { @match t.popularity { Some(p) => (p), None => "\u{2013}" } }
                         }
                     }
                 }
