@@ -229,22 +229,120 @@ fn train_one(
     let val = TrainSet::new(&data.val_x, &data.val_y);
     let score_fit = TrainSet::new(&data.fit_x, &data.fit_score);
     let score_val = TrainSet::new(&data.val_x, &data.val_score);
-    let (classifier_spec, regressor_spec) = match &config.tune {
+    let specs = match &config.tune {
         Some(tune) => tuned(config, tune, (&fit, &val), (&score_fit, &score_val))?,
         None => (config.classifier.clone(), config.regressor.clone()),
     };
+    let fitted = fit_models(config, fits, &data, &specs, (&fit, &val))?;
+    reused.extend(fitted.kept);
+    let Calibrated {
+        calibration,
+        choice,
+        threshold,
+        val_p,
+        test_ece_raw,
+    } = fitted.calibrated;
+    let (distribution, interval_choice) = DistributionModel::fit(
+        config.coverage,
+        config.threshold,
+        &DistributionData {
+            val: &score_val,
+            val_below: &fitted.regressor.predict(&data.val_x),
+            val_above: &fitted.regressor_above.predict(&data.val_x),
+            val_probability: &val_p,
+        },
+        fitted.band,
+    )?;
+    let kept = data.pipeline.kept(tracks, &split.fit);
+    let val_labels: Vec<bool> = data.val_y.iter().map(|&y| y > 0.5).collect();
+    let (classifier_spec, regressor_spec) = specs;
+    let metadata = Metadata {
+        hitcast_version: env!("CARGO_PKG_VERSION").to_owned(),
+        created_unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        data_sha256,
+        protocol: split.protocol,
+        fold: split.fold,
+        seed: config.seed,
+        label_threshold: config.threshold,
+        strategy: config.strategy,
+        classifier: classifier_spec,
+        classifier_rounds: fitted.classifier.rounds(),
+        regressor: regressor_spec,
+        regressor_rounds: fitted.regressor.rounds(),
+        regressor_above_rounds: fitted.regressor_above.rounds(),
+        features: data.pipeline.names().to_vec(),
+        decision_threshold: threshold.value,
+        base_rate: data.fit_y.iter().sum::<f64>() / data.fit_y.len().max(1) as f64,
+        // The TEST figures are measured by `train_reusing`, on the model as it is saved.
+        test_classification: ClassificationMetrics::default(),
+        test_regression: RegressionMetrics::default(),
+        calibration: CalibrationReport {
+            choice,
+            test_ece: f64::NAN,
+            test_ece_raw,
+            test_mean_probability: f64::NAN,
+            test_reliability: Vec::new(),
+        },
+        interval: IntervalReport {
+            choice: interval_choice,
+            test: IntervalMetrics::default(),
+            test_flagged_reaching: f64::NAN,
+        },
+        role: Role::Main,
+        companions: Vec::new(),
+    };
+    let payload = Payload {
+        background: background(&data.fit_x, config.seed),
+        shapes: AnswerShapes::fit(&val_p, &val_labels),
+        calibration,
+        distribution,
+        domain: Domain::fit(tracks, &kept),
+        reference: Reference::fit(tracks, &kept, &select(&labels, &kept)),
+        known: KnownTracks::default(),
+        pipeline: data.pipeline,
+        classifier: fitted.classifier,
+        regressor: fitted.regressor,
+        regressor_above: fitted.regressor_above,
+        companions: Vec::new(),
+    };
+    Ok(Artifact { metadata, payload })
+}
+
+/// A model's fitted parts before they are put together.
+struct Fitted {
+    /// The grid's cell whose classifier was taken instead of fitted again.
+    kept: Option<Cell>,
+    classifier: FittedClassifier,
+    calibrated: Calibrated,
+    regressor: FittedRegressor,
+    regressor_above: FittedRegressor,
+    /// The score range's spread model.
+    band: BoostingModel,
+}
+
+/// The classifier (the grid's own fit when it has the same rows and parameters) with its
+/// calibration, and the score models. The two share nothing but the rows, so they are fitted
+/// side by side: a network fits on one thread, and the score's network otherwise ran alone
+/// after the classifier. Every fit is the same on any thread count.
+fn fit_models(
+    config: &TrainConfig,
+    fits: &ChosenFits,
+    data: &Prepared,
+    (classifier_spec, regressor_spec): &(ModelSpec, ModelSpec),
+    (fit, val): (&TrainSet<'_>, &TrainSet<'_>),
+) -> Result<Fitted, ExperimentError> {
+    let step = Step::Training;
     // The grid's fits are looked up only when the rows are the grid's (no tuning here).
     let fingerprint = (config.tune.is_none() && !fits.is_empty()).then(|| data.fingerprint());
-    // The classifier with its calibration and the score models share nothing but the rows, so
-    // they are fitted side by side: a network fits on one thread, and the score's network
-    // otherwise ran alone after the classifier. Every fit is the same on any thread count.
     let take_classifier = || -> Option<(Cell, FittedClassifier)> {
         let cell = Cell::Classifier {
             setup: config.setup,
             strategy: config.strategy,
             model: classifier_spec.classifier_kind()?,
         };
-        let kept = fits.classifier(cell, &classifier_spec, config.seed, fingerprint.as_ref()?)?;
+        let kept = fits.classifier(cell, classifier_spec, config.seed, fingerprint.as_ref()?)?;
         Some((cell, kept.clone()))
     };
     let (classified, scored) = rayon::join(
@@ -254,94 +352,25 @@ fn train_one(
                 None => (
                     None,
                     classifier_spec
-                        .fit_classifier(&fit, Some(&val), config.seed)
+                        .fit_classifier(fit, Some(val), config.seed)
                         .map_err(ExperimentError::model(&step("classifier")))?,
                 ),
             };
-            let calibrated = calibrate(&classifier, &data, &step("calibration"))?;
+            let calibrated = calibrate(&classifier, data, &step("calibration"))?;
             Ok::<_, ExperimentError>((kept, classifier, calibrated))
         },
-        || score_models(config, &regressor_spec, &data),
+        || score_models(config, regressor_spec, data),
     );
-    let (kept_classifier, classifier, calibrated) = classified?;
+    let (kept, classifier, calibrated) = classified?;
     let (regressor, regressor_above, band) = scored?;
-    reused.extend(kept_classifier);
-    let val_labels: Vec<bool> = data.val_y.iter().map(|&y| y > 0.5).collect();
-    let Calibrated {
-        calibration,
-        choice,
-        threshold,
-        val_p,
-        test_ece_raw,
-    } = calibrated;
-    let (distribution, interval_choice) = DistributionModel::fit(
-        config.coverage,
-        config.threshold,
-        &DistributionData {
-            val: &score_val,
-            val_below: &regressor.predict(&data.val_x),
-            val_above: &regressor_above.predict(&data.val_x),
-            val_probability: &val_p,
-        },
+    Ok(Fitted {
+        kept,
+        classifier,
+        calibrated,
+        regressor,
+        regressor_above,
         band,
-    )?;
-    let kept = data.pipeline.kept(tracks, &split.fit);
-    let base_rate = data.fit_y.iter().sum::<f64>() / data.fit_y.len().max(1) as f64;
-
-    let artifact = Artifact {
-        metadata: Metadata {
-            hitcast_version: env!("CARGO_PKG_VERSION").to_owned(),
-            created_unix: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-            data_sha256,
-            protocol: split.protocol,
-            fold: split.fold,
-            seed: config.seed,
-            label_threshold: config.threshold,
-            strategy: config.strategy,
-            classifier: classifier_spec,
-            classifier_rounds: classifier.rounds(),
-            regressor: regressor_spec,
-            regressor_rounds: regressor.rounds(),
-            regressor_above_rounds: regressor_above.rounds(),
-            features: data.pipeline.names().to_vec(),
-            decision_threshold: threshold.value,
-            base_rate,
-            // The TEST figures are measured by `train_reusing`, on the model as it is saved.
-            test_classification: ClassificationMetrics::default(),
-            test_regression: RegressionMetrics::default(),
-            calibration: CalibrationReport {
-                choice,
-                test_ece: f64::NAN,
-                test_ece_raw,
-                test_mean_probability: f64::NAN,
-                test_reliability: Vec::new(),
-            },
-            interval: IntervalReport {
-                choice: interval_choice,
-                test: IntervalMetrics::default(),
-                test_flagged_reaching: f64::NAN,
-            },
-            role: Role::Main,
-            companions: Vec::new(),
-        },
-        payload: Payload {
-            background: background(&data.fit_x, config.seed),
-            shapes: AnswerShapes::fit(&val_p, &val_labels),
-            calibration,
-            distribution,
-            domain: Domain::fit(tracks, &kept),
-            reference: Reference::fit(tracks, &kept, &select(&labels, &kept)),
-            known: KnownTracks::default(),
-            pipeline: data.pipeline,
-            classifier,
-            regressor,
-            regressor_above,
-            companions: Vec::new(),
-        },
-    };
-    Ok(artifact)
+    })
 }
 
 /// The score's two regressors (below and above the label threshold, each on its side's FIT
