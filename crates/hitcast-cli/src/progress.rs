@@ -4,8 +4,8 @@
 use std::io::{IsTerminal, Write as _};
 use std::time::Instant;
 
-use hitcast::experiment::{Cell, Event};
-use hitcast::models::{ClassifierKind, RegressorKind, Task};
+use hitcast::experiment::{Cell, Event, Figures};
+use hitcast::models::{ClassifierKind, RegressorKind};
 use hitcast::sampling::Strategy;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -129,13 +129,12 @@ impl Progress {
                 self.done += 1;
                 let cost = expected_cost(row.cell);
                 self.cost_done += cost;
-                let score = match row.task() {
-                    Task::Classification => format!(
+                let score = match &row.figures {
+                    Figures::Classifier(c) => format!(
                         "VAL PR-AUC {:.3}, TEST ROC-AUC {:.3}",
-                        row.val_pr_auc.unwrap_or(f64::NAN),
-                        row.roc_auc.unwrap_or(f64::NAN)
+                        c.val_pr_auc, c.roc_auc
                     ),
-                    Task::Regression => format!("TEST R² {:.3}", row.r2.unwrap_or(f64::NAN)),
+                    Figures::Regressor(r) => format!("TEST R² {:.3}", r.r2),
                 };
                 match &self.bar {
                     Some(bar) => bar.inc((cost * STEPS) as u64),

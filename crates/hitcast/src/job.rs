@@ -391,11 +391,11 @@ fn write_results(results: &Results, dir: &Path) -> Result<(), JobError> {
 pub fn choose(results: &Results) -> Result<(&ResultRow, &ResultRow), JobError> {
     let chosen = results
         .best_by_val()
-        .filter(|r| r.val_pr_auc.is_some())
+        .filter(|r| !r.val_figure().is_nan())
         .ok_or(JobError::NothingToChoose("classification"))?;
     let regressor = results
         .best_regressor_by_val(chosen.cell.setup())
-        .filter(|r| r.val_r2.is_some())
+        .filter(|r| !r.val_figure().is_nan())
         .ok_or(JobError::NothingToChoose("regression on the chosen setup"))?;
     Ok((chosen, regressor))
 }

@@ -15,7 +15,7 @@ use crate::data::{RawRow, Tracks};
 use crate::eda::html::{figure, page_end, page_start, sections, thousands};
 use crate::eda::svg::{self, escape};
 use crate::eda::Eda;
-use crate::experiment::Results;
+use crate::experiment::{Figure, Results};
 use crate::explain::{Method, SamplingOptions};
 use crate::features::OutlierSetup;
 use crate::fsutil::write_atomic;
@@ -529,7 +529,7 @@ fn results_section(h: &mut String, r: &Results, k: usize) {
                 h,
                 "<tr><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td></tr>",
                 x.cell.strategy().name(), escape(x.cell.model_name()),
-                fixed(x.val_pr_auc), fixed(x.roc_auc), fixed(x.pr_auc), fixed(x.f1), fixed(x.precision), fixed(x.recall), fixed(x.accuracy), fixed(x.balanced_accuracy), x.fit_seconds
+                fixed(x.figure(Figure::ValPrAuc)), fixed(x.figure(Figure::RocAuc)), fixed(x.figure(Figure::PrAuc)), fixed(x.figure(Figure::F1)), fixed(x.figure(Figure::Precision)), fixed(x.figure(Figure::Recall)), fixed(x.figure(Figure::Accuracy)), fixed(x.figure(Figure::BalancedAccuracy)), x.fit_seconds
             );
         }
         h.push_str("</table>");
@@ -548,10 +548,10 @@ fn results_section(h: &mut String, r: &Results, k: usize) {
                 "<tr><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td></tr>",
                 x.cell.setup(),
                 escape(x.cell.model_name()),
-                fixed(x.val_r2),
-                fixed(x.r2),
-                fixed(x.rmse),
-                fixed(x.mae),
+                fixed(x.figure(Figure::ValR2)),
+                fixed(x.figure(Figure::R2)),
+                fixed(x.figure(Figure::Rmse)),
+                fixed(x.figure(Figure::Mae)),
                 x.fit_seconds
             );
         }
@@ -578,11 +578,11 @@ fn best_per_metric(h: &mut String, r: &Results) {
     let _ = write!(
         h,
         "<h3>Best per metric</h3><p>Chosen on VAL (best VAL PR-AUC {}): <b>{}</b>, with TEST ROC-AUC {}, PR-AUC {}, F1 {}. The best TEST value of each metric, for reading the tables (choosing by it would be choosing on TEST):</p><table><tr><th>metric</th><th>best</th><th>cell</th></tr>",
-        fixed(best.val_pr_auc),
+        fixed(best.figure(Figure::ValPrAuc)),
         escape(&best.cell.to_string()),
-        fixed(best.roc_auc),
-        fixed(best.pr_auc),
-        fixed(best.f1)
+        fixed(best.figure(Figure::RocAuc)),
+        fixed(best.figure(Figure::PrAuc)),
+        fixed(best.figure(Figure::F1))
     );
     for (name, value, row) in r.best_per_metric() {
         let _ = write!(
@@ -633,8 +633,8 @@ fn side_by_side(h: &mut String, all: &[Results]) {
             let _ = write!(
                 h,
                 "<td>{}</td><td>{}</td>",
-                fixed(other.and_then(|x| x.roc_auc)),
-                fixed(other.and_then(|x| x.pr_auc))
+                fixed(other.and_then(|x| x.figure(Figure::RocAuc))),
+                fixed(other.and_then(|x| x.figure(Figure::PrAuc)))
             );
         }
         h.push_str("</tr>");

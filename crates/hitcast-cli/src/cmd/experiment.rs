@@ -13,7 +13,7 @@ use hitcast::experiment::{
     GridConfig, Results, TuneConfig,
 };
 use hitcast::features::FeatureSet;
-use hitcast::models::{ClassifierKind, Task};
+use hitcast::models::ClassifierKind;
 use hitcast::split::{Protocol, FOLDS};
 
 use crate::dataset::{DataArgs, ProtocolArgs};
@@ -236,16 +236,17 @@ fn summary(results: &Results, out: &std::path::Path) -> String {
             "classifier (by VAL PR-AUC)", "VAL PR", "ROC-AUC", "PR-AUC", "F1", "prec", "recall"
         );
         for r in classifiers.iter().take(10) {
+            let Some(c) = r.classifier() else { continue };
             let _ = writeln!(
                 s,
                 "  {:<36}{:>8.3}{:>9.3}{:>8.3}{:>7.3}{:>7.3}{:>8.3}",
                 r.cell.short(),
-                r.val_pr_auc.unwrap_or(f64::NAN),
-                r.roc_auc.unwrap_or(f64::NAN),
-                r.pr_auc.unwrap_or(f64::NAN),
-                r.f1.unwrap_or(f64::NAN),
-                r.precision.unwrap_or(f64::NAN),
-                r.recall.unwrap_or(f64::NAN)
+                c.val_pr_auc,
+                c.roc_auc,
+                c.pr_auc,
+                c.f1,
+                c.precision,
+                c.recall
             );
         }
         if classifiers.len() > 10 {
@@ -256,7 +257,7 @@ fn summary(results: &Results, out: &std::path::Path) -> String {
     let regressors: Vec<_> = results
         .rows
         .iter()
-        .filter(|r| r.task() == Task::Regression)
+        .filter_map(|r| Some((r, r.regressor()?)))
         .collect();
     if !regressors.is_empty() {
         let _ = writeln!(
@@ -264,14 +265,14 @@ fn summary(results: &Results, out: &std::path::Path) -> String {
             "  {:<36}{:>8}{:>9}{:>8}",
             "regressor", "R²", "RMSE", "MAE"
         );
-        for r in regressors {
+        for (r, figures) in regressors {
             let _ = writeln!(
                 s,
                 "  {:<36}{:>8.3}{:>9.2}{:>8.2}",
                 r.cell.short(),
-                r.r2.unwrap_or(f64::NAN),
-                r.rmse.unwrap_or(f64::NAN),
-                r.mae.unwrap_or(f64::NAN)
+                figures.r2,
+                figures.rmse,
+                figures.mae
             );
         }
         s.push('\n');

@@ -126,16 +126,16 @@ fn summary(job: &JobOutcome, data_args: &[String]) -> String {
         "Best classifiers on VAL (PR-AUC), honest protocol, with their TEST figures:"
     );
     let ranked = results.ranked_by_val();
-    let f = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.3}"));
     for r in ranked.iter().take(5) {
+        let Some(c) = r.classifier() else { continue };
         let _ = writeln!(
             s,
-            "  {:<40} VAL PR-AUC {}   TEST ROC-AUC {}  PR-AUC {}  F1 {}",
+            "  {:<40} VAL PR-AUC {:.3}   TEST ROC-AUC {:.3}  PR-AUC {:.3}  F1 {:.3}",
             r.cell.short(),
-            f(r.val_pr_auc),
-            f(r.roc_auc),
-            f(r.pr_auc),
-            f(r.f1)
+            c.val_pr_auc,
+            c.roc_auc,
+            c.pr_auc,
+            c.f1
         );
     }
     let c = &m.test_classification;

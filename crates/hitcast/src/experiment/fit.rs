@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use super::results::{ClassifierFigures, Figures, RegressorFigures};
 use super::{Cell, ExperimentError, Prepared, ResultRow, Step};
 use crate::metrics::{
     average_precision, best_f1_threshold, ClassificationMetrics, RegressionMetrics,
@@ -41,21 +42,25 @@ pub(crate) fn classify(
     Ok((
         ResultRow {
             params: spec.params_json(),
-            roc_auc: Some(m.roc_auc),
-            pr_auc: Some(m.pr_auc),
-            f1: Some(m.f1),
-            precision: Some(m.precision),
-            recall: Some(m.recall),
-            accuracy: Some(m.accuracy),
-            balanced_accuracy: Some(m.balanced_accuracy),
-            threshold: Some(threshold.value),
-            val_pr_auc: Some(val_pr_auc),
-            val_f1: Some(threshold.f1),
             fit_seconds,
             predict_seconds,
             rows_fit: train.y.len(),
             rounds: model.rounds(),
-            ..ResultRow::new(cell)
+            ..ResultRow::new(
+                cell,
+                Figures::Classifier(ClassifierFigures {
+                    roc_auc: m.roc_auc,
+                    pr_auc: m.pr_auc,
+                    f1: m.f1,
+                    precision: m.precision,
+                    recall: m.recall,
+                    accuracy: m.accuracy,
+                    balanced_accuracy: m.balanced_accuracy,
+                    threshold: threshold.value,
+                    val_pr_auc,
+                    val_f1: threshold.f1,
+                }),
+            )
         },
         model,
     ))
@@ -84,15 +89,19 @@ pub(crate) fn regress(
         .map_err(ExperimentError::metric(step))?;
     let row = ResultRow {
         params: spec.params_json(),
-        r2: Some(m.r2),
-        rmse: Some(m.rmse),
-        mae: Some(m.mae),
-        val_r2: Some(val_m.r2),
         fit_seconds,
         predict_seconds,
         rows_fit: train.y.len(),
         rounds: model.rounds(),
-        ..ResultRow::new(cell)
+        ..ResultRow::new(
+            cell,
+            Figures::Regressor(RegressorFigures {
+                r2: m.r2,
+                rmse: m.rmse,
+                mae: m.mae,
+                val_r2: val_m.r2,
+            }),
+        )
     };
     Ok(row)
 }

@@ -89,14 +89,14 @@ impl ChosenFits {
         let better = self
             .classifier
             .as_ref()
-            .is_none_or(|best| by_val(row.val_figure(), best.val).is_gt());
+            .is_none_or(|best| by_val(row.val_figure(), best.val.unwrap_or(f64::NAN)).is_gt());
         if better {
             self.classifier = Some(Kept {
                 cell: row.cell,
                 spec: spec.clone(),
                 seed,
                 rows,
-                val: row.val_figure(),
+                val: Some(row.val_figure()),
                 model: model(),
             });
         }
@@ -208,6 +208,7 @@ mod json_string {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::experiment::results::{ClassifierFigures, Figures, NAN_CLASSIFIER};
     use crate::features::{FeatureMatrix, OutlierSetup};
     use crate::models::{ClassifierKind, TrainSet};
     use crate::sampling::Strategy;
@@ -221,14 +222,17 @@ mod tests {
     }
 
     fn classifier_row(strategy: Strategy, val: f64) -> ResultRow {
-        ResultRow {
-            val_pr_auc: Some(val),
-            ..ResultRow::new(Cell::Classifier {
+        ResultRow::new(
+            Cell::Classifier {
                 setup: OutlierSetup::Raw,
                 strategy,
                 model: ClassifierKind::Logreg,
-            })
-        }
+            },
+            Figures::Classifier(ClassifierFigures {
+                val_pr_auc: val,
+                ..NAN_CLASSIFIER
+            }),
+        )
     }
 
     #[test]

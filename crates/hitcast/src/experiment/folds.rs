@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::results::{by_val, ResultRow, Results};
+use super::results::{by_val, Figure, ResultRow, Results};
 use super::Cell;
 use crate::fsutil::write_atomic;
 use crate::models::Task;
@@ -95,16 +95,16 @@ impl FoldsSummary {
             .map(|(_, (cell, rows))| {
                 (
                     rows[0].task(),
-                    spread(&rows, ResultRow::val_figure).map(|s| s.mean),
+                    spread(&rows, |r| Some(r.val_figure())).map(|s| s.mean),
                     CellSpread {
                         folds: rows.len(),
-                        roc_auc: spread(&rows, |r| r.roc_auc),
-                        pr_auc: spread(&rows, |r| r.pr_auc),
-                        f1: spread(&rows, |r| r.f1),
-                        val_pr_auc: spread(&rows, |r| r.val_pr_auc),
-                        val_r2: spread(&rows, |r| r.val_r2),
-                        r2: spread(&rows, |r| r.r2),
-                        rmse: spread(&rows, |r| r.rmse),
+                        roc_auc: spread(&rows, |r| r.figure(Figure::RocAuc)),
+                        pr_auc: spread(&rows, |r| r.figure(Figure::PrAuc)),
+                        f1: spread(&rows, |r| r.figure(Figure::F1)),
+                        val_pr_auc: spread(&rows, |r| r.figure(Figure::ValPrAuc)),
+                        val_r2: spread(&rows, |r| r.figure(Figure::ValR2)),
+                        r2: spread(&rows, |r| r.figure(Figure::R2)),
+                        rmse: spread(&rows, |r| r.figure(Figure::Rmse)),
                         cell,
                     },
                 )
@@ -114,7 +114,7 @@ impl FoldsSummary {
         cells.sort_by(|(ta, va, _), (tb, vb, _)| {
             (*ta == Task::Regression)
                 .cmp(&(*tb == Task::Regression))
-                .then(by_val(*vb, *va))
+                .then(by_val(vb.unwrap_or(f64::NAN), va.unwrap_or(f64::NAN)))
         });
         FoldsSummary {
             protocol: results.first().map_or(Protocol::Honest, |r| r.protocol),
@@ -199,6 +199,9 @@ fn as_text<S: serde::Serializer>(cell: &Cell, serializer: S) -> Result<S::Ok, S:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::experiment::results::{
+        ClassifierFigures, Figures, RegressorFigures, NAN_CLASSIFIER, NAN_REGRESSOR,
+    };
 
     fn fold(fold: u8, roc: f64, val: f64) -> Results {
         Results {
@@ -216,16 +219,22 @@ mod tests {
             tuned: false,
             wall_seconds: 0.0,
             rows: vec![
-                ResultRow {
-                    roc_auc: Some(roc),
-                    val_pr_auc: Some(val),
-                    ..ResultRow::new("raw/none/gbm".parse().unwrap())
-                },
-                ResultRow {
-                    roc_auc: Some(0.8),
-                    val_pr_auc: Some(0.1),
-                    ..ResultRow::new("raw/none/logreg".parse().unwrap())
-                },
+                ResultRow::new(
+                    "raw/none/gbm".parse().unwrap(),
+                    Figures::Classifier(ClassifierFigures {
+                        roc_auc: roc,
+                        val_pr_auc: val,
+                        ..NAN_CLASSIFIER
+                    }),
+                ),
+                ResultRow::new(
+                    "raw/none/logreg".parse().unwrap(),
+                    Figures::Classifier(ClassifierFigures {
+                        roc_auc: 0.8,
+                        val_pr_auc: 0.1,
+                        ..NAN_CLASSIFIER
+                    }),
+                ),
             ],
             headline: None,
         }
@@ -235,16 +244,22 @@ mod tests {
     fn regressors_are_ranked_by_val_not_test() {
         let mut results = fold(0, 0.9, 0.3);
         results.rows = vec![
-            ResultRow {
-                val_r2: Some(0.30),
-                r2: Some(0.40),
-                ..ResultRow::new("regression/raw/none/linear".parse().unwrap())
-            },
-            ResultRow {
-                val_r2: Some(0.35),
-                r2: Some(0.38),
-                ..ResultRow::new("regression/raw/none/gbm".parse().unwrap())
-            },
+            ResultRow::new(
+                "regression/raw/none/linear".parse().unwrap(),
+                Figures::Regressor(RegressorFigures {
+                    val_r2: 0.30,
+                    r2: 0.40,
+                    ..NAN_REGRESSOR
+                }),
+            ),
+            ResultRow::new(
+                "regression/raw/none/gbm".parse().unwrap(),
+                Figures::Regressor(RegressorFigures {
+                    val_r2: 0.35,
+                    r2: 0.38,
+                    ..NAN_REGRESSOR
+                }),
+            ),
         ];
         let s = FoldsSummary::new(&[results]);
         assert_eq!(s.cells[0].cell.to_string(), "regression/raw/none/gbm");

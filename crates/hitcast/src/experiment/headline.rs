@@ -8,7 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{classify, default_features, prepare, targets, Cell, ExperimentError, ResultRow};
+use super::{
+    classify, default_features, prepare, targets, Cell, ClassifierFigures, ExperimentError,
+};
 use crate::data::Tracks;
 use crate::features::OutlierSetup;
 use crate::models::{ClassifierKind, ModelSpec, TrainSet};
@@ -119,34 +121,36 @@ pub fn seed_headline(
         &[],
     )?;
     let positives = data.test_labels.iter().filter(|&&l| l).count();
+    let Some(&measured) = row.classifier() else {
+        unreachable!("classify writes a classifier's figures")
+    };
     Ok(figures(
         "seed procedure: raw rows undersampled to 1:1, then a random 80/20 split (LEAKY)",
         cell,
         split.test.len(),
         positives as f64 / split.test.len().max(1) as f64,
-        &row,
+        &measured,
     ))
 }
 
-/// The figures of a classification row (a classification row has every one of them).
+/// The headline's figures of a classifier cell.
 pub(crate) fn figures(
     procedure: &str,
     cell: String,
     test_rows: usize,
     positive_rate: f64,
-    row: &ResultRow,
+    c: &ClassifierFigures,
 ) -> HeadlineFigures {
-    let metric = |v: Option<f64>| v.unwrap_or(f64::NAN);
     HeadlineFigures {
         procedure: procedure.to_owned(),
         cell,
         test_rows,
         positive_rate,
-        accuracy: metric(row.accuracy),
-        balanced_accuracy: metric(row.balanced_accuracy),
-        roc_auc: metric(row.roc_auc),
-        pr_auc: metric(row.pr_auc),
-        f1: metric(row.f1),
+        accuracy: c.accuracy,
+        balanced_accuracy: c.balanced_accuracy,
+        roc_auc: c.roc_auc,
+        pr_auc: c.pr_auc,
+        f1: c.f1,
     }
 }
 

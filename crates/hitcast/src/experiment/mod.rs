@@ -30,6 +30,6 @@ pub(crate) use prepare::targets;
 pub use prepare::{default_features, prepare, Prepared, StrategyRows};
 pub use progress::Event;
 pub(crate) use results::fixed;
-pub use results::{ResultRow, Results};
+pub use results::{ClassifierFigures, Figure, Figures, RegressorFigures, ResultRow, Results};
 pub use tune::{search_space_doc, TuneConfig};
 pub(crate) use tune::{tune_classifier, tune_regressor};

@@ -15,43 +15,193 @@ use crate::models::{ClassifierKind, Task};
 use crate::sampling::Strategy;
 use crate::split::Protocol;
 
-/// One grid cell's outcome. Metrics are on TEST unless prefixed `val_`; `None` where they do
-/// not apply (classification metrics on a regressor and back).
+/// What a classifier cell measured: on TEST at the threshold VAL chose, and on VAL.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ClassifierFigures {
+    /// ROC-AUC.
+    pub roc_auc: f64,
+    /// Average precision.
+    pub pr_auc: f64,
+    /// F1 at the VAL threshold.
+    pub f1: f64,
+    /// Precision at the VAL threshold.
+    pub precision: f64,
+    /// Recall at the VAL threshold.
+    pub recall: f64,
+    /// Accuracy at the VAL threshold.
+    pub accuracy: f64,
+    /// Balanced accuracy at the VAL threshold.
+    pub balanced_accuracy: f64,
+    /// The decision threshold, chosen on VAL for the best F1.
+    pub threshold: f64,
+    /// Average precision on VAL: what model choice may use.
+    pub val_pr_auc: f64,
+    /// F1 on VAL at the chosen threshold.
+    pub val_f1: f64,
+}
+
+/// What a score regressor cell measured: on TEST, and its R² on VAL.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RegressorFigures {
+    /// R² of the score.
+    pub r2: f64,
+    /// RMSE of the score.
+    pub rmse: f64,
+    /// MAE of the score.
+    pub mae: f64,
+    /// R² on VAL: what model choice may use.
+    pub val_r2: f64,
+}
+
+/// A classifier's figures, none measured: tests set the few they need.
+#[cfg(test)]
+pub(crate) const NAN_CLASSIFIER: ClassifierFigures = ClassifierFigures {
+    roc_auc: f64::NAN,
+    pr_auc: f64::NAN,
+    f1: f64::NAN,
+    precision: f64::NAN,
+    recall: f64::NAN,
+    accuracy: f64::NAN,
+    balanced_accuracy: f64::NAN,
+    threshold: f64::NAN,
+    val_pr_auc: f64::NAN,
+    val_f1: f64::NAN,
+};
+
+/// A score regressor's figures, none measured.
+#[cfg(test)]
+pub(crate) const NAN_REGRESSOR: RegressorFigures = RegressorFigures {
+    r2: f64::NAN,
+    rmse: f64::NAN,
+    mae: f64::NAN,
+    val_r2: f64::NAN,
+};
+
+/// A cell's figures, of its task.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Figures {
+    /// A classifier's.
+    Classifier(ClassifierFigures),
+    /// A score regressor's.
+    Regressor(RegressorFigures),
+}
+
+/// One figure of a row by name, as the files name it: the columns of `results.csv` and the
+/// fields of `results.json`, of one task or the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Figure {
+    /// [`ClassifierFigures::roc_auc`].
+    RocAuc,
+    /// [`ClassifierFigures::pr_auc`].
+    PrAuc,
+    /// [`ClassifierFigures::f1`].
+    F1,
+    /// [`ClassifierFigures::precision`].
+    Precision,
+    /// [`ClassifierFigures::recall`].
+    Recall,
+    /// [`ClassifierFigures::accuracy`].
+    Accuracy,
+    /// [`ClassifierFigures::balanced_accuracy`].
+    BalancedAccuracy,
+    /// [`ClassifierFigures::threshold`].
+    Threshold,
+    /// [`RegressorFigures::r2`].
+    R2,
+    /// [`RegressorFigures::rmse`].
+    Rmse,
+    /// [`RegressorFigures::mae`].
+    Mae,
+    /// [`ClassifierFigures::val_pr_auc`].
+    ValPrAuc,
+    /// [`ClassifierFigures::val_f1`].
+    ValF1,
+    /// [`RegressorFigures::val_r2`].
+    ValR2,
+}
+
+impl Figure {
+    /// Every figure, in the files' order.
+    pub const ALL: [Figure; 14] = [
+        Figure::RocAuc,
+        Figure::PrAuc,
+        Figure::F1,
+        Figure::Precision,
+        Figure::Recall,
+        Figure::Accuracy,
+        Figure::BalancedAccuracy,
+        Figure::Threshold,
+        Figure::R2,
+        Figure::Rmse,
+        Figure::Mae,
+        Figure::ValPrAuc,
+        Figure::ValF1,
+        Figure::ValR2,
+    ];
+
+    /// Its name in the files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Figure::RocAuc => "roc_auc",
+            Figure::PrAuc => "pr_auc",
+            Figure::F1 => "f1",
+            Figure::Precision => "precision",
+            Figure::Recall => "recall",
+            Figure::Accuracy => "accuracy",
+            Figure::BalancedAccuracy => "balanced_accuracy",
+            Figure::Threshold => "threshold",
+            Figure::R2 => "r2",
+            Figure::Rmse => "rmse",
+            Figure::Mae => "mae",
+            Figure::ValPrAuc => "val_pr_auc",
+            Figure::ValF1 => "val_f1",
+            Figure::ValR2 => "val_r2",
+        }
+    }
+}
+
+impl Figures {
+    /// `figure`, when this task has it.
+    pub fn get(&self, figure: Figure) -> Option<f64> {
+        match (self, figure) {
+            (Figures::Classifier(c), f) => match f {
+                Figure::RocAuc => Some(c.roc_auc),
+                Figure::PrAuc => Some(c.pr_auc),
+                Figure::F1 => Some(c.f1),
+                Figure::Precision => Some(c.precision),
+                Figure::Recall => Some(c.recall),
+                Figure::Accuracy => Some(c.accuracy),
+                Figure::BalancedAccuracy => Some(c.balanced_accuracy),
+                Figure::Threshold => Some(c.threshold),
+                Figure::ValPrAuc => Some(c.val_pr_auc),
+                Figure::ValF1 => Some(c.val_f1),
+                Figure::R2 | Figure::Rmse | Figure::Mae | Figure::ValR2 => None,
+            },
+            (Figures::Regressor(r), f) => match f {
+                Figure::R2 => Some(r.r2),
+                Figure::Rmse => Some(r.rmse),
+                Figure::Mae => Some(r.mae),
+                Figure::ValR2 => Some(r.val_r2),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// One grid cell's outcome. Figures are on TEST unless prefixed `val_`.
+///
+/// On disk (`results.json`) a row is flat: every figure's field is there, null where the
+/// cell's task has no such figure, so files written before the figures were typed read as
+/// they are.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(into = "FlatRow", try_from = "FlatRow")]
 pub struct ResultRow {
     /// The cell (`task`, `setup`, `strategy` and `model` in the file).
-    #[serde(flatten)]
     pub cell: Cell,
     /// The model's parameters.
     pub params: serde_json::Value,
-    /// ROC-AUC.
-    pub roc_auc: Option<f64>,
-    /// Average precision.
-    pub pr_auc: Option<f64>,
-    /// F1 at the VAL threshold.
-    pub f1: Option<f64>,
-    /// Precision at the VAL threshold.
-    pub precision: Option<f64>,
-    /// Recall at the VAL threshold.
-    pub recall: Option<f64>,
-    /// Accuracy at the VAL threshold.
-    pub accuracy: Option<f64>,
-    /// Balanced accuracy at the VAL threshold.
-    pub balanced_accuracy: Option<f64>,
-    /// The decision threshold, chosen on VAL for the best F1.
-    pub threshold: Option<f64>,
-    /// R² of the score.
-    pub r2: Option<f64>,
-    /// RMSE of the score.
-    pub rmse: Option<f64>,
-    /// MAE of the score.
-    pub mae: Option<f64>,
-    /// Average precision on VAL: what model choice may use.
-    pub val_pr_auc: Option<f64>,
-    /// F1 on VAL at the chosen threshold.
-    pub val_f1: Option<f64>,
-    /// R² on VAL.
-    pub val_r2: Option<f64>,
+    /// What it measured, of its task.
+    pub figures: Figures,
     /// Wall seconds to fit (resampling excluded). The grid fits the network beside the other
     /// families of its strategy, so those cells' seconds overlap: each family alone
     /// (`--only .../mlp`) gives its own time.
@@ -64,30 +214,126 @@ pub struct ResultRow {
     pub rounds: Option<usize>,
     /// Seconds the cell's strategy took to resample FIT (once per setup and strategy, shared by
     /// its cells; none for regression).
-    #[serde(default)]
     pub resample_seconds: Option<f64>,
 }
 
+/// [`ResultRow`] as `results.json` holds it.
+#[derive(Serialize, Deserialize)]
+struct FlatRow {
+    #[serde(flatten)]
+    cell: Cell,
+    params: serde_json::Value,
+    roc_auc: Option<f64>,
+    pr_auc: Option<f64>,
+    f1: Option<f64>,
+    precision: Option<f64>,
+    recall: Option<f64>,
+    accuracy: Option<f64>,
+    balanced_accuracy: Option<f64>,
+    threshold: Option<f64>,
+    r2: Option<f64>,
+    rmse: Option<f64>,
+    mae: Option<f64>,
+    val_pr_auc: Option<f64>,
+    val_f1: Option<f64>,
+    val_r2: Option<f64>,
+    fit_seconds: f64,
+    predict_seconds: f64,
+    rows_fit: usize,
+    rounds: Option<usize>,
+    #[serde(default)]
+    resample_seconds: Option<f64>,
+}
+
+impl From<ResultRow> for FlatRow {
+    fn from(r: ResultRow) -> FlatRow {
+        let f = |figure| r.figures.get(figure);
+        FlatRow {
+            roc_auc: f(Figure::RocAuc),
+            pr_auc: f(Figure::PrAuc),
+            f1: f(Figure::F1),
+            precision: f(Figure::Precision),
+            recall: f(Figure::Recall),
+            accuracy: f(Figure::Accuracy),
+            balanced_accuracy: f(Figure::BalancedAccuracy),
+            threshold: f(Figure::Threshold),
+            r2: f(Figure::R2),
+            rmse: f(Figure::Rmse),
+            mae: f(Figure::Mae),
+            val_pr_auc: f(Figure::ValPrAuc),
+            val_f1: f(Figure::ValF1),
+            val_r2: f(Figure::ValR2),
+            cell: r.cell,
+            params: r.params,
+            fit_seconds: r.fit_seconds,
+            predict_seconds: r.predict_seconds,
+            rows_fit: r.rows_fit,
+            rounds: r.rounds,
+            resample_seconds: r.resample_seconds,
+        }
+    }
+}
+
+impl TryFrom<FlatRow> for ResultRow {
+    type Error = String;
+
+    /// The cell's task says which figures it has; each must be there (JSON writes a NaN as
+    /// null, which reads back as NaN).
+    fn try_from(f: FlatRow) -> Result<ResultRow, String> {
+        let v = |x: Option<f64>| x.unwrap_or(f64::NAN);
+        let figures = match f.cell.task() {
+            Task::Classification => {
+                if f.roc_auc.is_none() && f.val_pr_auc.is_none() {
+                    return Err(format!(
+                        "{}: a classifier's row without its figures",
+                        f.cell
+                    ));
+                }
+                Figures::Classifier(ClassifierFigures {
+                    roc_auc: v(f.roc_auc),
+                    pr_auc: v(f.pr_auc),
+                    f1: v(f.f1),
+                    precision: v(f.precision),
+                    recall: v(f.recall),
+                    accuracy: v(f.accuracy),
+                    balanced_accuracy: v(f.balanced_accuracy),
+                    threshold: v(f.threshold),
+                    val_pr_auc: v(f.val_pr_auc),
+                    val_f1: v(f.val_f1),
+                })
+            }
+            Task::Regression => {
+                if f.r2.is_none() && f.val_r2.is_none() {
+                    return Err(format!("{}: a regressor's row without its figures", f.cell));
+                }
+                Figures::Regressor(RegressorFigures {
+                    r2: v(f.r2),
+                    rmse: v(f.rmse),
+                    mae: v(f.mae),
+                    val_r2: v(f.val_r2),
+                })
+            }
+        };
+        Ok(ResultRow {
+            cell: f.cell,
+            params: f.params,
+            figures,
+            fit_seconds: f.fit_seconds,
+            predict_seconds: f.predict_seconds,
+            rows_fit: f.rows_fit,
+            rounds: f.rounds,
+            resample_seconds: f.resample_seconds,
+        })
+    }
+}
+
 impl ResultRow {
-    /// A row of `cell` with no figures yet.
-    pub fn new(cell: Cell) -> ResultRow {
+    /// A row of `cell` with `figures`, no parameters and no timings yet.
+    pub fn new(cell: Cell, figures: Figures) -> ResultRow {
         ResultRow {
             cell,
             params: serde_json::Value::Null,
-            roc_auc: None,
-            pr_auc: None,
-            f1: None,
-            precision: None,
-            recall: None,
-            accuracy: None,
-            balanced_accuracy: None,
-            threshold: None,
-            r2: None,
-            rmse: None,
-            mae: None,
-            val_pr_auc: None,
-            val_f1: None,
-            val_r2: None,
+            figures,
             fit_seconds: 0.0,
             predict_seconds: 0.0,
             rows_fit: 0,
@@ -101,12 +347,33 @@ impl ResultRow {
         self.cell.task()
     }
 
+    /// `figure`, when the cell's task has it.
+    pub fn figure(&self, figure: Figure) -> Option<f64> {
+        self.figures.get(figure)
+    }
+
+    /// A classifier's figures; `None` for a score regressor.
+    pub fn classifier(&self) -> Option<&ClassifierFigures> {
+        match &self.figures {
+            Figures::Classifier(c) => Some(c),
+            Figures::Regressor(_) => None,
+        }
+    }
+
+    /// A score regressor's figures; `None` for a classifier.
+    pub fn regressor(&self) -> Option<&RegressorFigures> {
+        match &self.figures {
+            Figures::Regressor(r) => Some(r),
+            Figures::Classifier(_) => None,
+        }
+    }
+
     /// The VAL figure cells of its task are chosen by: average precision for a classifier, R²
     /// for a score regressor.
-    pub fn val_figure(&self) -> Option<f64> {
-        match self.task() {
-            Task::Classification => self.val_pr_auc,
-            Task::Regression => self.val_r2,
+    pub fn val_figure(&self) -> f64 {
+        match &self.figures {
+            Figures::Classifier(c) => c.val_pr_auc,
+            Figures::Regressor(r) => r.val_r2,
         }
     }
 }
@@ -147,26 +414,9 @@ pub struct Results {
     pub headline: Option<Headline>,
 }
 
-const CSV_HEADER: [&str; 25] = [
-    "task",
-    "setup",
-    "strategy",
-    "model",
-    "params",
-    "roc_auc",
-    "pr_auc",
-    "f1",
-    "precision",
-    "recall",
-    "accuracy",
-    "balanced_accuracy",
-    "threshold",
-    "r2",
-    "rmse",
-    "mae",
-    "val_pr_auc",
-    "val_f1",
-    "val_r2",
+/// `results.csv`'s columns before the figures ([`Figure::ALL`]) and after them.
+const CSV_CELL: [&str; 5] = ["task", "setup", "strategy", "model", "params"];
+const CSV_TIMES: [&str; 6] = [
     "fit_seconds",
     "predict_seconds",
     "rows_fit",
@@ -179,9 +429,10 @@ fn opt(v: Option<f64>) -> String {
     v.map(|v| format!("{v}")).unwrap_or_default()
 }
 
-/// VAL figures compared, a missing one below any other.
-pub(crate) fn by_val(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
-    a.unwrap_or(f64::MIN).total_cmp(&b.unwrap_or(f64::MIN))
+/// VAL figures compared, a missing one (NaN) below any other.
+pub(crate) fn by_val(a: f64, b: f64) -> std::cmp::Ordering {
+    let key = |v: f64| if v.is_nan() { f64::MIN } else { v };
+    key(a).total_cmp(&key(b))
 }
 
 /// A metric with `digits` decimals, or "-" where it does not apply.
@@ -234,14 +485,14 @@ impl Results {
             self.fold
                 .map_or_else(String::new, |f| format!(", fold {f}"))
         );
-        let this_run = self.rows.iter().find(|r| r.cell == cell).map(|row| {
-            figures(
+        let this_run = self.rows.iter().find(|r| r.cell == cell).and_then(|row| {
+            Some(figures(
                 &procedure,
                 row.cell.to_string(),
                 self.test_rows,
                 self.positive_rate,
-                row,
-            )
+                row.classifier()?,
+            ))
         });
         self.headline = Some(Headline {
             seed_procedure,
@@ -288,23 +539,21 @@ impl Results {
     /// The best TEST value of each classification metric and its row, for reading the tables
     /// (choosing by it would be choosing on TEST; [`Results::best_by_val`] is the pick).
     pub fn best_per_metric(&self) -> Vec<(&'static str, f64, &ResultRow)> {
-        type Get = fn(&ResultRow) -> Option<f64>;
-        let metrics: [(&str, Get); 7] = [
-            ("ROC-AUC", |r| r.roc_auc),
-            ("PR-AUC", |r| r.pr_auc),
-            ("F1", |r| r.f1),
-            ("precision", |r| r.precision),
-            ("recall", |r| r.recall),
-            ("accuracy", |r| r.accuracy),
-            ("balanced accuracy", |r| r.balanced_accuracy),
+        let metrics = [
+            ("ROC-AUC", Figure::RocAuc),
+            ("PR-AUC", Figure::PrAuc),
+            ("F1", Figure::F1),
+            ("precision", Figure::Precision),
+            ("recall", Figure::Recall),
+            ("accuracy", Figure::Accuracy),
+            ("balanced accuracy", Figure::BalancedAccuracy),
         ];
         metrics
             .into_iter()
-            .filter_map(|(name, get)| {
+            .filter_map(|(name, figure)| {
                 self.rows
                     .iter()
-                    .filter(|r| r.task() == Task::Classification)
-                    .filter_map(|r| get(r).map(|v| (v, r)))
+                    .filter_map(|r| r.figure(figure).map(|v| (v, r)))
                     .max_by(|a, b| a.0.total_cmp(&b.0))
                     .map(|(v, r)| (name, v, r))
             })
@@ -333,9 +582,13 @@ impl Results {
     /// One CSV row per cell.
     pub fn to_csv(&self) -> Result<Vec<u8>, csv::Error> {
         let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(CSV_HEADER)?;
+        let header = CSV_CELL
+            .into_iter()
+            .chain(Figure::ALL.map(Figure::name))
+            .chain(CSV_TIMES);
+        w.write_record(header)?;
         for r in &self.rows {
-            w.write_record([
+            let cell = [
                 match r.task() {
                     Task::Classification => "classification".to_owned(),
                     Task::Regression => "regression".to_owned(),
@@ -347,20 +600,9 @@ impl Results {
                     .unwrap_or_default(),
                 r.cell.model_name().to_owned(),
                 r.params.to_string(),
-                opt(r.roc_auc),
-                opt(r.pr_auc),
-                opt(r.f1),
-                opt(r.precision),
-                opt(r.recall),
-                opt(r.accuracy),
-                opt(r.balanced_accuracy),
-                opt(r.threshold),
-                opt(r.r2),
-                opt(r.rmse),
-                opt(r.mae),
-                opt(r.val_pr_auc),
-                opt(r.val_f1),
-                opt(r.val_r2),
+            ];
+            let figures = Figure::ALL.map(|f| opt(r.figure(f)));
+            let times = [
                 format!("{:.3}", r.fit_seconds),
                 format!("{:.4}", r.predict_seconds),
                 r.rows_fit.to_string(),
@@ -369,7 +611,8 @@ impl Results {
                     .map(|s| format!("{s:.3}"))
                     .unwrap_or_default(),
                 self.protocol.to_string(),
-            ])?;
+            ];
+            w.write_record(cell.into_iter().chain(figures).chain(times))?;
         }
         w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
     }
@@ -427,15 +670,15 @@ impl Results {
                     "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} |",
                     r.cell.strategy().name(),
                     r.cell.model_name(),
-                    fixed(r.roc_auc, 3),
-                    fixed(r.pr_auc, 3),
-                    fixed(r.f1, 3),
-                    fixed(r.precision, 3),
-                    fixed(r.recall, 3),
-                    fixed(r.accuracy, 3),
-                    fixed(r.balanced_accuracy, 3),
-                    fixed(r.threshold, 3),
-                    fixed(r.val_pr_auc, 3),
+                    fixed(r.figure(Figure::RocAuc), 3),
+                    fixed(r.figure(Figure::PrAuc), 3),
+                    fixed(r.figure(Figure::F1), 3),
+                    fixed(r.figure(Figure::Precision), 3),
+                    fixed(r.figure(Figure::Recall), 3),
+                    fixed(r.figure(Figure::Accuracy), 3),
+                    fixed(r.figure(Figure::BalancedAccuracy), 3),
+                    fixed(r.figure(Figure::Threshold), 3),
+                    fixed(r.figure(Figure::ValPrAuc), 3),
                     r.rows_fit,
                     r.fit_seconds
                 );
@@ -464,10 +707,10 @@ impl Results {
                     "| {} | {} | {} | {} | {} | {} | {} | {:.2} |",
                     r.cell.setup(),
                     r.cell.model_name(),
-                    fixed(r.r2, 3),
-                    fixed(r.rmse, 2),
-                    fixed(r.mae, 2),
-                    fixed(r.val_r2, 3),
+                    fixed(r.figure(Figure::R2), 3),
+                    fixed(r.figure(Figure::Rmse), 2),
+                    fixed(r.figure(Figure::Mae), 2),
+                    fixed(r.figure(Figure::ValR2), 3),
                     r.rows_fit,
                     r.fit_seconds
                 );
@@ -493,11 +736,11 @@ impl Results {
             let _ = writeln!(
                 md,
                 "Chosen on VAL (best VAL PR-AUC {}): **{}**, with TEST ROC-AUC {}, PR-AUC {}, F1 {}.\n",
-                fixed(best.val_pr_auc, 3),
+                fixed(best.figure(Figure::ValPrAuc), 3),
                 best.cell,
-                fixed(best.roc_auc, 3),
-                fixed(best.pr_auc, 3),
-                fixed(best.f1, 3)
+                fixed(best.figure(Figure::RocAuc), 3),
+                fixed(best.figure(Figure::PrAuc), 3),
+                fixed(best.figure(Figure::F1), 3)
             );
         }
         let _ = writeln!(md, "The best TEST value of each metric, for reading the table (choosing by it would be choosing on TEST):\n");
@@ -524,6 +767,9 @@ impl Results {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::experiment::results::{
+        ClassifierFigures, Figures, RegressorFigures, NAN_CLASSIFIER, NAN_REGRESSOR,
+    };
 
     fn cell(name: &str) -> Cell {
         name.parse().unwrap()
@@ -545,26 +791,71 @@ mod tests {
             tuned: false,
             wall_seconds: 1.5,
             rows: vec![
-                ResultRow {
-                    roc_auc: Some(0.9),
-                    pr_auc: Some(0.3),
-                    val_pr_auc: Some(0.2),
-                    f1: Some(0.25),
-                    ..ResultRow::new(cell("raw/smote/gbm"))
-                },
-                ResultRow {
-                    roc_auc: Some(0.8),
-                    pr_auc: Some(0.35),
-                    val_pr_auc: Some(0.1),
-                    ..ResultRow::new(cell("raw/none/logreg"))
-                },
-                ResultRow {
-                    r2: Some(0.12),
-                    ..ResultRow::new(cell("regression/raw/none/linear"))
-                },
+                ResultRow::new(
+                    cell("raw/smote/gbm"),
+                    Figures::Classifier(ClassifierFigures {
+                        roc_auc: 0.9,
+                        pr_auc: 0.3,
+                        val_pr_auc: 0.2,
+                        f1: 0.25,
+                        ..NAN_CLASSIFIER
+                    }),
+                ),
+                ResultRow::new(
+                    cell("raw/none/logreg"),
+                    Figures::Classifier(ClassifierFigures {
+                        roc_auc: 0.8,
+                        pr_auc: 0.35,
+                        val_pr_auc: 0.1,
+                        ..NAN_CLASSIFIER
+                    }),
+                ),
+                ResultRow::new(
+                    cell("regression/raw/none/linear"),
+                    Figures::Regressor(RegressorFigures {
+                        r2: 0.12,
+                        ..NAN_REGRESSOR
+                    }),
+                ),
             ],
             headline: None,
         }
+    }
+
+    #[test]
+    fn a_row_is_flat_on_disk_typed_in_memory_and_reads_files_as_they_were() {
+        // As results.json has held rows since figures were optional: every field, null where
+        // the task has none.
+        let file = serde_json::json!({
+            "task": "regression", "setup": "raw", "strategy": null, "model": "linear",
+            "params": {}, "roc_auc": null, "pr_auc": null, "f1": null, "precision": null,
+            "recall": null, "accuracy": null, "balanced_accuracy": null, "threshold": null,
+            "r2": 0.12, "rmse": 15.5, "mae": 11.0, "val_pr_auc": null, "val_f1": null,
+            "val_r2": 0.1, "fit_seconds": 1.0, "predict_seconds": 0.1, "rows_fit": 100,
+            "rounds": null
+        });
+        let row: ResultRow = serde_json::from_value(file.clone()).unwrap();
+        assert_eq!(
+            row.regressor(),
+            Some(&RegressorFigures {
+                r2: 0.12,
+                rmse: 15.5,
+                mae: 11.0,
+                val_r2: 0.1
+            })
+        );
+        assert_eq!((row.classifier(), row.figure(Figure::RocAuc)), (None, None));
+        assert_eq!(row.val_figure(), 0.1);
+        let mut back = serde_json::to_value(&row).unwrap();
+        back.as_object_mut().unwrap().remove("resample_seconds");
+        assert_eq!(back, file);
+        // A classifier's row needs its figures.
+        let mut broken = file;
+        broken["task"] = "classification".into();
+        broken["strategy"] = "none".into();
+        broken["model"] = "logreg".into();
+        let e = serde_json::from_value::<ResultRow>(broken).unwrap_err();
+        assert!(e.to_string().contains("without its figures"), "{e}");
     }
 
     #[test]
@@ -610,10 +901,15 @@ mod tests {
         );
         // Two regressors on raw, one on capped: the best VAL R² of the setup asked for, whatever
         // TEST says.
-        let regressor = |name: &str, val_r2, r2| ResultRow {
-            val_r2: Some(val_r2),
-            r2: Some(r2),
-            ..ResultRow::new(cell(name))
+        let regressor = |name: &str, val_r2, r2| {
+            ResultRow::new(
+                cell(name),
+                Figures::Regressor(RegressorFigures {
+                    val_r2,
+                    r2,
+                    ..NAN_REGRESSOR
+                }),
+            )
         };
         r.rows.push(regressor("regression/raw/none/gbm", 0.4, 0.1));
         r.rows
@@ -683,8 +979,14 @@ mod tests {
         }
         assert_eq!(row["task"], "regression");
         assert_eq!(row["roc_auc"], serde_json::Value::Null);
-        let back: Results = serde_json::from_value(v).unwrap();
-        assert_eq!(back, r);
+        let back: Results = serde_json::from_value(v.clone()).unwrap();
+        // Compared as JSON: the figures the fixture leaves unmeasured are NaN, unequal to
+        // themselves, and null on disk.
+        assert_eq!(serde_json::to_value(&back).unwrap(), v);
+        assert_eq!(
+            back.rows[0].figure(Figure::RocAuc),
+            r.rows[0].figure(Figure::RocAuc)
+        );
     }
 
     #[test]

@@ -409,7 +409,7 @@ fn the_external_sample_without_a_map_names_what_is_missing() {
 
 mod experiment {
     use super::*;
-    use hitcast::experiment::{run, GridConfig, Results};
+    use hitcast::experiment::{run, Figure, GridConfig, Results};
     use hitcast::features::OutlierSetup;
     use hitcast::models::Task;
     use hitcast::models::{ClassifierKind, RegressorKind};
@@ -463,15 +463,18 @@ mod experiment {
             .iter()
             .find(|r| r.cell.to_string() == "classification/raw/none/gbm")
             .unwrap();
-        assert!(gbm.roc_auc.unwrap() > 0.88, "{gbm:?}");
-        assert!(gbm.pr_auc.unwrap() > 5.0 * results.positive_rate, "{gbm:?}");
+        assert!(gbm.figure(Figure::RocAuc).unwrap() > 0.88, "{gbm:?}");
+        assert!(
+            gbm.figure(Figure::PrAuc).unwrap() > 5.0 * results.positive_rate,
+            "{gbm:?}"
+        );
         for row in results
             .rows
             .iter()
             .filter(|r| r.task() == Task::Classification)
         {
-            assert!(row.roc_auc.unwrap() > 0.8, "{}", row.cell);
-            let t = row.threshold.unwrap();
+            assert!(row.figure(Figure::RocAuc).unwrap() > 0.8, "{}", row.cell);
+            let t = row.figure(Figure::Threshold).unwrap();
             assert!(t.is_finite());
         }
         let boosted = results
@@ -479,7 +482,7 @@ mod experiment {
             .iter()
             .find(|r| r.cell.to_string() == "regression/raw/none/gbm")
             .unwrap();
-        assert!(boosted.r2.unwrap() > 0.25, "{boosted:?}");
+        assert!(boosted.figure(Figure::R2).unwrap() > 0.25, "{boosted:?}");
     }
 }
 
