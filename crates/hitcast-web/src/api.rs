@@ -136,7 +136,7 @@ fn explain_flag(query: Option<&str>) -> Result<bool, ApiError> {
     let mut errors = Vec::new();
     for (key, value) in FormValues::parse(query.unwrap_or_default().as_bytes()).0 {
         match (key.as_str(), value.as_str()) {
-            ("explain", "true" | "1" | "") => explain = true,
+            ("explain", "true" | "1") => explain = true,
             ("explain", "false" | "0") => explain = false,
             ("explain", other) => errors.push(FieldError {
                 field: "explain".into(),

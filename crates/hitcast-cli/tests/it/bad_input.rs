@@ -385,7 +385,8 @@ fn damaged_model_files_are_refused_with_the_reason() {
 #[test]
 fn bad_api_requests_get_400_413_or_422_and_the_server_keeps_serving() {
     let server = Server::start_with(model(), &[]);
-    let ten_mb = vec![b'['; 10 << 20];
+    // Over the default body limit (16 MiB).
+    let over_limit = vec![b'['; 17 << 20];
     let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
     let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
         ("empty", Vec::new(), 400, "EOF while parsing"),
@@ -403,7 +404,12 @@ fn bad_api_requests_get_400_413_or_422_and_the_server_keeps_serving() {
             "number out of range",
         ),
         ("deep", deep.into_bytes(), 400, "recursion limit exceeded"),
-        ("10-mb", ten_mb, 413, "over the server's limit"),
+        (
+            "17-mib",
+            over_limit,
+            413,
+            "over this server's limit of 16777216 bytes (--body-limit)",
+        ),
         (
             "not-utf8",
             b"{\"track_name\": \"\xff\"}".to_vec(),

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use super::serve::{comedy, model, Server};
+use super::serve::{comedy, model, track_json, Server};
 use super::{dataset_head, predict, scratch};
 
 const ADMIN_KEY: &str = "admin-key-for-the-tests-0123";
@@ -238,4 +238,36 @@ fn schemathesis_finds_no_mismatch_between_the_document_and_the_server() {
         out.status.success() && said.contains("No issues found"),
         "{said}"
     );
+}
+
+/// The limits agree: 10,000 tracks, the batch limit, fit the default body limit, even the
+/// dataset's 10,000 longest as JSON; one more track is refused by the batch limit, named.
+#[test]
+fn ten_thousand_real_tracks_fit_the_default_body_limit() {
+    use hitcast::data::{read_rows, ReadOptions};
+    use hitcast::split::Protocol;
+    let loaded = read_rows(&super::dataset(), &ReadOptions::labelled()).unwrap();
+    let tracks = Protocol::Honest.table(loaded.rows);
+    let mut all: Vec<serde_json::Value> = (0..tracks.len())
+        .map(|i| track_json(&tracks, i, tracks.rows[i].track_id.clone()))
+        .collect();
+    all.sort_by_key(|t| std::cmp::Reverse(t.to_string().len()));
+    let batch = serde_json::json!({ "tracks": &all[..10_000] });
+    let bytes = batch.to_string().len();
+    assert!(bytes > 4_000_000 && bytes < 16 << 20, "{bytes} bytes");
+    let server = Server::start(&[]);
+    let (status, answer) = server.post_json("/api/v1/predict", &batch);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["predictions"].as_array().map(Vec::len), Some(10_000));
+    let over = serde_json::json!({ "tracks": &all[..10_001] });
+    let (status, answer) = server.post_json("/api/v1/predict", &over);
+    assert_eq!(status, 422);
+    assert!(
+        answer["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--max-batch"),
+        "{answer}"
+    );
+    eprintln!("10,000 longest tracks: {bytes} bytes");
 }

@@ -1719,7 +1719,7 @@ fn what_if_curves_similar_tracks_and_the_docs_page() {
 }
 
 /// A dataset track as the API takes it, under `track_id`.
-fn track_json(tracks: &hitcast::data::Tracks, i: usize, track_id: String) -> Value {
+pub(super) fn track_json(tracks: &hitcast::data::Tracks, i: usize, track_id: String) -> Value {
     use hitcast::data::Column;
     let t = &tracks.rows[i];
     let mut object = serde_json::Map::new();
