@@ -254,7 +254,8 @@ pub fn document(limits: &Limits, options: &Options) -> Value {
         {
             let responses = &mut operation["responses"];
             if !health && path != "/metrics" {
-                responses["503"] = error_response("the server is answering its most requests at once (--max-concurrency): try again after Retry-After seconds");
+                responses["503"] =
+                    error_response("busy (--max-concurrency): retry after Retry-After seconds");
             }
             if options.api_key.is_some() && !health && !path.starts_with("/admin/") {
                 responses["401"] =
