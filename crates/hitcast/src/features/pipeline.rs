@@ -151,6 +151,81 @@ pub struct Transformed {
     pub unknown_genres: BTreeSet<String>,
 }
 
+/// The output columns of a pipeline of `params` over `tracks`' genres: the audio columns, then
+/// `genre=<name>` per genre, the extras and the artist history, as the feature set has them.
+fn column_names(tracks: &Tracks, params: PipelineParams) -> std::sync::Arc<[String]> {
+    Column::AUDIO
+        .iter()
+        .map(|c| c.name().to_owned())
+        .chain(
+            tracks
+                .genres
+                .iter()
+                .filter(|_| params.features.has_genres())
+                .map(|g| format!("genre={g}")),
+        )
+        .chain(
+            params
+                .features
+                .extra_columns()
+                .into_iter()
+                .map(|j| EXTRA_NAMES[j].to_owned()),
+        )
+        .chain(
+            HISTORY_NAMES
+                .iter()
+                .filter(|_| params.features == FeatureSet::KnownArtist)
+                .map(|n| (*n).to_owned()),
+        )
+        .collect()
+}
+
+/// Audio column `i` of the `fit` rows, sorted.
+fn sorted_column(tracks: &Tracks, fit: &[usize], i: usize) -> Vec<f64> {
+    let mut values: Vec<f64> = fit.iter().map(|&r| tracks.rows[r].audio[i]).collect();
+    values.sort_by(f64::total_cmp);
+    values
+}
+
+/// Tukey's fences (1.5 IQR beyond the quartiles) of each continuous column over the `fit` rows.
+fn fences(tracks: &Tracks, fit: &[usize]) -> Vec<Fence> {
+    CONTINUOUS
+        .iter()
+        .map(|&column| {
+            let values = sorted_column(tracks, fit, audio_index(column));
+            let (q1, q3) = (quantile(&values, 0.25), quantile(&values, 0.75));
+            let iqr = q3 - q1;
+            Fence {
+                column,
+                low: q1 - 1.5 * iqr,
+                high: q3 + 1.5 * iqr,
+            }
+        })
+        .collect()
+}
+
+/// The extra columns' fit (title, credits, genre listings) over the kept FIT rows.
+fn extras(tracks: &Tracks, kept: &[usize], params: PipelineParams) -> ExtrasFit {
+    let genre_lists: Vec<Vec<usize>> = kept
+        .iter()
+        .map(|&r| {
+            tracks.rows[r]
+                .genres
+                .iter()
+                .map(|&g| usize::from(g))
+                .collect()
+        })
+        .collect();
+    let inputs = kept.iter().zip(&genre_lists).map(|(&r, genres)| {
+        let t = &tracks.rows[r];
+        (
+            extra_input(t, genres, 0),
+            f64::from(t.popularity.unwrap_or(0)),
+        )
+    });
+    ExtrasFit::fit(inputs, tracks.genres.len(), params.features.extra_columns())
+}
+
 impl FeaturePipeline {
     /// Learns fences, then z-scores, from the `fit` rows of `tracks`. The genre vocabulary is the
     /// table's. Fails when there are no FIT rows, or when removing outliers would leave none.
@@ -173,31 +248,8 @@ impl FeaturePipeline {
             params,
             genres: tracks.genres.clone(),
             learned,
-            names: Column::AUDIO
-                .iter()
-                .map(|c| c.name().to_owned())
-                .chain(
-                    tracks
-                        .genres
-                        .iter()
-                        .filter(|_| params.features.has_genres())
-                        .map(|g| format!("genre={g}")),
-                )
-                .chain(
-                    params
-                        .features
-                        .extra_columns()
-                        .into_iter()
-                        .map(|j| EXTRA_NAMES[j].to_owned()),
-                )
-                .chain(
-                    HISTORY_NAMES
-                        .iter()
-                        .filter(|_| params.features == FeatureSet::KnownArtist)
-                        .map(|n| (*n).to_owned()),
-                )
-                .collect(),
-            fences: Vec::new(),
+            names: column_names(tracks, params),
+            fences: fences(tracks, fit),
             scaling: Vec::new(),
             extras: None,
             history: None,
@@ -205,50 +257,15 @@ impl FeaturePipeline {
         };
         if params.features == FeatureSet::Measured {
             pipeline.fills = (0..N_AUDIO)
-                .map(|i| {
-                    let mut values: Vec<f64> =
-                        fit.iter().map(|&r| tracks.rows[r].audio[i]).collect();
-                    values.sort_by(f64::total_cmp);
-                    quantile(&values, 0.5)
-                })
+                .map(|i| quantile(&sorted_column(tracks, fit, i), 0.5))
                 .collect();
         }
-        pipeline.fences = CONTINUOUS
-            .iter()
-            .map(|&column| {
-                let i = audio_index(column);
-                let mut values: Vec<f64> = fit.iter().map(|&r| tracks.rows[r].audio[i]).collect();
-                values.sort_by(f64::total_cmp);
-                let (q1, q3) = (quantile(&values, 0.25), quantile(&values, 0.75));
-                let iqr = q3 - q1;
-                Fence {
-                    column,
-                    low: q1 - 1.5 * iqr,
-                    high: q3 + 1.5 * iqr,
-                }
-            })
-            .collect();
         let kept = pipeline.kept(tracks, fit);
         if kept.is_empty() {
             return Err(FeatureError::AllOutliers { rows: fit.len() });
         }
         if params.standardize {
-            pipeline.scaling = Column::AUDIO
-                .iter()
-                .filter(|c| !UNSCALED.contains(c))
-                .map(|&column| {
-                    let i = audio_index(column);
-                    let values: Vec<f64> = kept
-                        .iter()
-                        .map(|&r| pipeline.cap(column, tracks.rows[r].audio[i]))
-                        .collect();
-                    let n = values.len().max(1) as f64;
-                    let mean = values.iter().sum::<f64>() / n;
-                    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-                    let sd = if var > 0.0 { var.sqrt() } else { 1.0 };
-                    ZScore { column, mean, sd }
-                })
-                .collect();
+            pipeline.scaling = pipeline.z_scores(tracks, &kept);
         }
         if params.features == FeatureSet::KnownArtist {
             let fit_tracks = kept.iter().map(|&r| {
@@ -258,30 +275,30 @@ impl FeaturePipeline {
             pipeline.history = Some(ArtistHistory::fit(fit_tracks));
         }
         if params.features.has_extras() {
-            let genre_lists: Vec<Vec<usize>> = kept
-                .iter()
-                .map(|&r| {
-                    tracks.rows[r]
-                        .genres
-                        .iter()
-                        .map(|&g| usize::from(g))
-                        .collect()
-                })
-                .collect();
-            let inputs = kept.iter().zip(&genre_lists).map(|(&r, genres)| {
-                let t = &tracks.rows[r];
-                (
-                    extra_input(t, genres, 0),
-                    f64::from(t.popularity.unwrap_or(0)),
-                )
-            });
-            pipeline.extras = Some(ExtrasFit::fit(
-                inputs,
-                tracks.genres.len(),
-                params.features.extra_columns(),
-            ));
+            pipeline.extras = Some(extras(tracks, &kept, params));
         }
         Ok(pipeline)
+    }
+
+    /// Each scaled column's mean and standard deviation over the kept FIT rows, after capping
+    /// (a constant column keeps its values: its deviation is taken as 1).
+    fn z_scores(&self, tracks: &Tracks, kept: &[usize]) -> Vec<ZScore> {
+        Column::AUDIO
+            .iter()
+            .filter(|c| !UNSCALED.contains(c))
+            .map(|&column| {
+                let i = audio_index(column);
+                let values: Vec<f64> = kept
+                    .iter()
+                    .map(|&r| self.cap(column, tracks.rows[r].audio[i]))
+                    .collect();
+                let n = values.len().max(1) as f64;
+                let mean = values.iter().sum::<f64>() / n;
+                let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+                let sd = if var > 0.0 { var.sqrt() } else { 1.0 };
+                ZScore { column, mean, sd }
+            })
+            .collect()
     }
 
     /// The settings it was fitted with.
