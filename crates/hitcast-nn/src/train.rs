@@ -128,22 +128,7 @@ pub fn fit(
     val: Option<(&Rows, Score)>,
     seed: u64,
 ) -> Result<Mlp, NnError> {
-    config.check()?;
-    train.check()?;
-    if let Some((rows, _)) = &val {
-        rows.check()?;
-        if rows.x.ncols() != train.x.ncols() {
-            return Err(NnError::Shape(format!(
-                "validation rows have {} columns, training rows {}",
-                rows.x.ncols(),
-                train.x.ncols()
-            )));
-        }
-    }
-    if config.objective == Objective::Logistic && train.y.iter().any(|&t| !(0.0..=1.0).contains(&t))
-    {
-        return Err(NnError::Shape("logistic targets must be in [0, 1]".into()));
-    }
+    check_inputs(config, train, val.as_ref().map(|(rows, _)| *rows))?;
     let (n, d) = train.x.dim();
     let ones = vec![1.0; n];
     let weights = train.weights.unwrap_or(&ones);
@@ -158,27 +143,7 @@ pub fn fit(
         .collect();
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut sizes = vec![d];
-    sizes.extend(&config.hidden);
-    sizes.push(1);
-    let mut layers: Vec<Dense> = sizes
-        .windows(2)
-        .map(|io| {
-            let (fan_in, fan_out) = (io[0], io[1]);
-            // He-uniform for the rectifiers, Glorot-uniform for tanh and the linear output.
-            let limit = if config.activation == Activation::Tanh || fan_out == 1 {
-                (6.0 / (fan_in + fan_out) as f32).sqrt()
-            } else {
-                (6.0 / fan_in as f32).sqrt()
-            };
-            Dense {
-                w: Array2::from_shape_simple_fn((fan_in, fan_out), || {
-                    rng.random_range(-limit..limit)
-                }),
-                b: Array1::zeros(fan_out),
-            }
-        })
-        .collect();
+    let mut layers = initial_layers(config, d, &mut rng);
     // The first layer trains on the split form of the rows (see `input`): its weights are
     // held in the split's order until the network is handed out.
     let split = ColumnSplit::detect(train.x, input::SPARSE_SHARE);
@@ -228,66 +193,121 @@ pub fn fit(
             mlp.best_epoch = config.max_epochs;
             mlp.epochs_run = config.max_epochs;
         }
-        Some((val, score)) => {
-            let encoded = split.encode(val.x, None);
-            let chunks: Vec<SplitRows> = (0..encoded.n_rows())
-                .step_by(PREDICT_CHUNK)
-                .map(|start| encoded.slice(start, (start + PREDICT_CHUNK).min(encoded.n_rows())))
-                .collect();
-            // An epoch's weights are scored on VAL while the next epoch trains beside them:
-            // on small training sets scoring VAL is most of an epoch. The weights kept and the
-            // stop are those of scoring each epoch before training the next: a stop cuts the
-            // epoch training beside it short, and that epoch is dropped. When the other core
-            // is busy, the scoring runs first and the next epoch finds the stop before it
-            // starts.
-            if trainer.epoch(&AtomicBool::new(false)) != Epoch::Finite {
-                return Err(NnError::Diverged { epoch: 1 });
-            }
-            // The best-scoring weights, and those of the last epoch scored (kept when no
-            // score is finite).
-            let mut best: Option<(f64, Vec<Dense>)> = None;
-            let mut last = Vec::new();
-            for epoch in 1..=config.max_epochs {
-                let trained = trainer.layers.clone();
-                let stop = AtomicBool::new(false);
-                let ((value, better), next) = rayon::join(
-                    || {
-                        let margins = split_margins(&trained, &split, config.activation, &chunks);
-                        let value = score(&mlp.outputs(margins));
-                        let better =
-                            value.is_finite() && best.as_ref().is_none_or(|(b, _)| value > *b);
-                        if !better && epoch - mlp.best_epoch >= config.patience {
-                            stop.store(true, Ordering::Relaxed);
-                        }
-                        (value, better)
-                    },
-                    || (epoch < config.max_epochs).then(|| trainer.epoch(&stop)),
-                );
-                mlp.epochs_run = epoch;
-                if better {
-                    best = Some((value, trained));
-                    mlp.best_epoch = epoch;
-                } else {
-                    last = trained;
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                }
-                if next == Some(Epoch::Diverged) {
-                    return Err(NnError::Diverged { epoch: epoch + 1 });
-                }
-            }
-            match best {
-                Some((_, kept)) => mlp.layers = kept,
-                None => {
-                    mlp.layers = last;
-                    mlp.best_epoch = mlp.epochs_run;
-                }
-            }
-        }
+        Some((val, score)) => early_stopped(&mut trainer, &mut mlp, val, score)?,
     }
     mlp.layers[0].w = split.to_original(&mlp.layers[0].w);
     Ok(mlp)
+}
+
+/// The configuration, the rows and the targets fit together.
+fn check_inputs(config: &MlpConfig, train: &Rows, val: Option<&Rows>) -> Result<(), NnError> {
+    config.check()?;
+    train.check()?;
+    if let Some(rows) = val {
+        rows.check()?;
+        if rows.x.ncols() != train.x.ncols() {
+            return Err(NnError::Shape(format!(
+                "validation rows have {} columns, training rows {}",
+                rows.x.ncols(),
+                train.x.ncols()
+            )));
+        }
+    }
+    if config.objective == Objective::Logistic && train.y.iter().any(|&t| !(0.0..=1.0).contains(&t))
+    {
+        return Err(NnError::Shape("logistic targets must be in [0, 1]".into()));
+    }
+    Ok(())
+}
+
+/// The layers for `d` inputs, drawn from `rng`: He-uniform for the rectifiers, Glorot-uniform
+/// for tanh and the linear output; biases zero.
+fn initial_layers(config: &MlpConfig, d: usize, rng: &mut ChaCha8Rng) -> Vec<Dense> {
+    let mut sizes = vec![d];
+    sizes.extend(&config.hidden);
+    sizes.push(1);
+    sizes
+        .windows(2)
+        .map(|io| {
+            let (fan_in, fan_out) = (io[0], io[1]);
+            let limit = if config.activation == Activation::Tanh || fan_out == 1 {
+                (6.0 / (fan_in + fan_out) as f32).sqrt()
+            } else {
+                (6.0 / fan_in as f32).sqrt()
+            };
+            Dense {
+                w: Array2::from_shape_simple_fn((fan_in, fan_out), || {
+                    rng.random_range(-limit..limit)
+                }),
+                b: Array1::zeros(fan_out),
+            }
+        })
+        .collect()
+}
+
+/// Trains epoch by epoch, scoring each on `val`, and keeps in `mlp` the best-scoring weights
+/// (those of the last epoch scored when no score is finite); stops after the configured
+/// patience without improvement.
+///
+/// An epoch's weights are scored on VAL while the next epoch trains beside them: on small
+/// training sets scoring VAL is most of an epoch. The weights kept and the stop are those of
+/// scoring each epoch before training the next: a stop cuts the epoch training beside it
+/// short, and that epoch is dropped. When the other core is busy, the scoring runs first and
+/// the next epoch finds the stop before it starts.
+fn early_stopped(
+    trainer: &mut Trainer<'_>,
+    mlp: &mut Mlp,
+    val: &Rows,
+    score: Score,
+) -> Result<(), NnError> {
+    let (config, split) = (trainer.config, trainer.split);
+    let encoded = split.encode(val.x, None);
+    let chunks: Vec<SplitRows> = (0..encoded.n_rows())
+        .step_by(PREDICT_CHUNK)
+        .map(|start| encoded.slice(start, (start + PREDICT_CHUNK).min(encoded.n_rows())))
+        .collect();
+    if trainer.epoch(&AtomicBool::new(false)) != Epoch::Finite {
+        return Err(NnError::Diverged { epoch: 1 });
+    }
+    let mut best: Option<(f64, Vec<Dense>)> = None;
+    let mut last = Vec::new();
+    for epoch in 1..=config.max_epochs {
+        let trained = trainer.layers.clone();
+        let stop = AtomicBool::new(false);
+        let ((value, better), next) = rayon::join(
+            || {
+                let margins = split_margins(&trained, split, config.activation, &chunks);
+                let value = score(&mlp.outputs(margins));
+                let better = value.is_finite() && best.as_ref().is_none_or(|(b, _)| value > *b);
+                if !better && epoch - mlp.best_epoch >= config.patience {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                (value, better)
+            },
+            || (epoch < config.max_epochs).then(|| trainer.epoch(&stop)),
+        );
+        mlp.epochs_run = epoch;
+        if better {
+            best = Some((value, trained));
+            mlp.best_epoch = epoch;
+        } else {
+            last = trained;
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+        if next == Some(Epoch::Diverged) {
+            return Err(NnError::Diverged { epoch: epoch + 1 });
+        }
+    }
+    match best {
+        Some((_, kept)) => mlp.layers = kept,
+        None => {
+            mlp.layers = last;
+            mlp.best_epoch = mlp.epochs_run;
+        }
+    }
+    Ok(())
 }
 
 /// What an epoch of training reads and moves: the layers, Adam's moments, the shuffle and
