@@ -28,6 +28,23 @@ fn dataset_head(rows: usize) -> String {
         .collect()
 }
 
+/// Whether python3 imports `modules` (comma-separated, as `import` takes them). Without them a
+/// test skips, saying `install`, except under `HITCAST_REQUIRE_PYTHON` (CI), where it fails.
+fn python_has(modules: &str, install: &str) -> bool {
+    let ready = std::process::Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ready {
+        assert!(
+            std::env::var_os("HITCAST_REQUIRE_PYTHON").is_none(),
+            "python3 cannot import {modules}: {install}"
+        );
+        eprintln!("skipped: {install} to run it");
+    }
+    ready
+}
+
 /// `$HITCAST_DATA`, or the copy the repository ships in `data/`.
 fn dataset() -> PathBuf {
     if let Some(path) = std::env::var_os("HITCAST_DATA") {

@@ -9,22 +9,10 @@ use std::process::Command;
 
 #[test]
 fn the_python_package_tests_pass() {
-    let ready = Command::new("python3")
-        .args([
-            "-c",
-            "import hitcast, pytest, pandas, polars, pyarrow, pyspark",
-        ])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ready {
-        assert!(
-            std::env::var_os("HITCAST_REQUIRE_PYTHON").is_none(),
-            "the hitcast Python package or its test tools are not installed"
-        );
-        eprintln!(
-            "skipped: pip install ./crates/hitcast-py pytest pandas polars pyarrow pyspark to run \
-             the Python tests"
-        );
+    if !super::python_has(
+        "hitcast, pytest, pandas, polars, pyarrow, pyspark",
+        "pip install ./crates/hitcast-py pytest pandas polars pyarrow pyspark",
+    ) {
         return;
     }
     let tests = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../hitcast-py/tests");
