@@ -164,9 +164,6 @@ pub enum WebError {
     /// The model cannot serve.
     #[error("the model cannot be served: {0}")]
     Model(#[from] ModelError),
-    /// The model file cannot be read or checked.
-    #[error("{0}")]
-    Artifact(#[from] hitcast::artifact::ArtifactError),
     /// A report fragment is missing or unreadable.
     #[error("{path}: cannot read ({source}); write the report with `hitcast report --out {dir}`")]
     Report {
@@ -265,16 +262,21 @@ impl AppState {
         Ok(AppState::of(model, catalog, report, limits))
     }
 
-    /// The state of a server of the model file at `path`, which a reload reads again.
+    /// The state of a server of `served`, read from the model file at `path`, which a reload
+    /// reads again.
     pub fn from_file(
+        served: Served,
         path: &Path,
         catalog: LazyCatalog,
         report: Option<ReportPages>,
         limits: Limits,
-    ) -> Result<AppState, WebError> {
-        let served = Served::load(path)?;
-        let model = LiveModel::new(served, Some(path.to_owned()));
-        Ok(AppState::of(model, catalog, report, limits))
+    ) -> AppState {
+        AppState::of(
+            LiveModel::new(served, Some(path.to_owned())),
+            catalog,
+            report,
+            limits,
+        )
     }
 
     fn of(

@@ -88,6 +88,14 @@ pub struct LiveModel {
     reloading: tokio::sync::Mutex<()>,
 }
 
+impl std::fmt::Debug for LiveModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveModel")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
 impl LiveModel {
     /// Serves `served`; reloads read `source`.
     pub fn new(served: Served, source: Option<PathBuf>) -> LiveModel {

@@ -235,14 +235,6 @@ struct ModelCollector {
     name: String,
 }
 
-impl std::fmt::Debug for LiveModel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LiveModel")
-            .field("source", &self.source())
-            .finish_non_exhaustive()
-    }
-}
-
 impl Collector for ModelCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let served = self.model.current();

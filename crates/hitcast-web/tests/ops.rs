@@ -14,7 +14,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use hitcast::predictor::{Predictor, ANSWERS};
-use hitcast_web::{router, AppState, Catalog, Key, LazyCatalog, Limits, Options};
+use hitcast_web::{router, AppState, Catalog, Key, LazyCatalog, Limits, Options, Served};
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
@@ -438,8 +438,8 @@ async fn a_reload_swaps_a_good_file_in_and_keeps_the_old_model_for_a_bad_one() {
         admin_key: Key::new(ADMIN_KEY),
         ..Options::default()
     };
-    let state = AppState::from_file(&path, catalog(), None, Limits::default())
-        .unwrap()
+    let served = Served::load(&path).unwrap();
+    let state = AppState::from_file(served, &path, catalog(), None, Limits::default())
         .with_options(options);
     let (app, state) = app_with(state);
     let admin = format!("Bearer {ADMIN_KEY}");

@@ -11,7 +11,7 @@ use clap::Args;
 use hitcast::data::Tracks;
 use hitcast_web::{
     reload_on_hangup, router, serve, shutdown_signal, AppState, Catalog, Key, LazyCatalog, Limits,
-    Options, ReportPages,
+    Options, ReportPages, Served,
 };
 
 use crate::dataset::{sha256_file, DataArgs};
@@ -98,18 +98,15 @@ impl ServeArgs {
         for disagreement in limits.disagreements() {
             tracing::warn!("{disagreement}");
         }
-        // The catalogue starts loading once the model is known good.
-        let model_sha = hitcast::artifact::load_metadata(&self.model)
-            .with_context(|| format!("{}", self.model.display()))?
-            .data_sha256;
-        let state = AppState::from_file(
-            &self.model,
-            catalog(self.data.clone(), model_sha),
-            report,
-            limits,
-        )
-        .with_context(|| format!("{}", self.model.display()))?
-        .with_options(options);
+        // The file is read and checked once; the catalogue starts loading once it is known good.
+        let served =
+            Served::load(&self.model).with_context(|| format!("{}", self.model.display()))?;
+        let catalog = catalog(
+            self.data.clone(),
+            served.predictor.metadata().data_sha256.clone(),
+        );
+        let state =
+            AppState::from_file(served, &self.model, catalog, report, limits).with_options(options);
         let state = Arc::new(state);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
