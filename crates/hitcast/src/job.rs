@@ -25,7 +25,7 @@ use thiserror::Error;
 
 use crate::artifact::{ArtifactError, Metadata};
 use crate::data::{summarize, DataSummary, Loaded, Tracks, DEFAULT_THRESHOLD};
-use crate::eda::{self, analyse, Eda};
+use crate::eda::{analyse, Eda};
 use crate::experiment::{
     classifier_spec, default_features, regressor_spec, run, run_keeping_fits, seed_headline, Cell,
     Event, ExperimentError, GridConfig, ResultRow, Results,
@@ -33,6 +33,7 @@ use crate::experiment::{
 use crate::fsutil::{replace_dir, sibling};
 use crate::models::ClassifierKind;
 use crate::predictor::Predictor;
+use crate::render;
 use crate::report::{model_card_of, write_page, write_report, Report, ReportError};
 use crate::split::{Protocol, Split, SplitError};
 use crate::training::{train_reusing, TrainConfig};
@@ -301,7 +302,7 @@ fn explore_beside_reference(
         let explore = scope.spawn(|| {
             let eda = analyse(summary, Protocol::Honest, tracks, threshold);
             let json = serde_json::to_vec_pretty(&eda).map_err(io::Error::other)?;
-            write_page(&eda_dir, "eda.json", &json, &eda::html::render(&eda))?;
+            write_page(&eda_dir, "eda.json", &json, &render::eda::page_of(&eda))?;
             Ok::<_, io::Error>(eda)
         });
         let reference = Split::new(raw, &raw_labels, Protocol::Reference, 0, config.seed)

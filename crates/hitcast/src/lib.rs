@@ -5,7 +5,7 @@
 //! | stage | module | main types |
 //! |---|---|---|
 //! | load, validate, collapse | [`data`] | [`data::RowReader`], [`data::Tracks`] |
-//! | explore | [`eda`] | [`eda::Eda`], [`eda::html::render`] |
+//! | explore | [`eda`] | [`eda::Eda`] |
 //! | features | [`features`] | [`features::FeaturePipeline`], [`features::FeatureMatrix`] |
 //! | split | [`split`] | [`split::Split`], [`split::Protocol`] |
 //! | sample | [`sampling`] | [`sampling::Strategy`], [`sampling::resample`] |
@@ -16,7 +16,7 @@
 //! | save | [`training`], [`artifact`] | [`artifact::Artifact`] (the file format) |
 //! | score | [`predictor`] | [`predictor::Predictor`]: the one scoring path |
 //! | explain | [`explain`] | [`explain::Explanation`] |
-//! | report | [`eda`], [`report`] | [`eda::Eda`], [`report::Report`] |
+//! | report | [`report`], [`render`] | [`report::Report`], [`render::report::page_of`]; [`render::chart`] draws every page's charts |
 //! | the main job | [`job`] | [`job::run_job`]: all of the above in order, as `hitcast run` |
 //!
 //! [`prelude`] imports the types most programs need.
@@ -54,6 +54,7 @@ pub mod models;
 pub mod predictor;
 pub mod prelude;
 pub mod prior;
+pub mod render;
 pub mod report;
 pub mod sampling;
 pub mod split;

@@ -7,7 +7,8 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use hitcast::data::{summarize, Tracks, DEFAULT_THRESHOLD};
-use hitcast::eda::{analyse, html};
+use hitcast::eda::analyse;
+use hitcast::render;
 use hitcast::split::Protocol;
 
 use crate::dataset::{parse_protocol, DataArgs};
@@ -48,7 +49,13 @@ impl EdaArgs {
         );
         let eda = analyse(summary, self.protocol, &table, self.threshold);
         let json = serde_json::to_vec_pretty(&eda)?;
-        write_page(&self.out, "eda.json", &json, &html::render(&eda), started)
+        write_page(
+            &self.out,
+            "eda.json",
+            &json,
+            &render::eda::page_of(&eda),
+            started,
+        )
     }
 }
 

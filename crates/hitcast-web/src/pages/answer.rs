@@ -7,6 +7,7 @@ use hitcast::data::Column;
 use hitcast::explain::{probability, Explanation, ScoreExplanation, Step};
 use hitcast::features::CONTINUOUS;
 use hitcast::predictor::times;
+use hitcast::render::chart;
 use hitcast::words;
 use maud::{html, Markup};
 
@@ -279,28 +280,17 @@ fn curve(c: &Curve, top: f64) -> Markup {
     let (lo, hi) = (c.points[0].0, c.points[c.points.len() - 1].0);
     let (least, most) = c.extent(|p| p.1);
     let here = c.here();
-    let x = |v: f64| {
-        if hi > lo {
-            2.0 + (v - lo) / (hi - lo) * 156.0
-        } else {
-            80.0
-        }
-    };
-    let y = |p: f64| 34.0 - p / top * 30.0;
-    let path = c
-        .points
-        .iter()
-        .map(|p| format!("{:.1},{:.1}", x(p.0), y(p.1)))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let chance: Vec<(f64, f64)> = c.points.iter().map(|p| (p.0, p.1)).collect();
+    let label = format!(
+        "{name}: the chance from {:.1}% to {:.1}% along its range",
+        least * 100.0,
+        most * 100.0
+    );
     html! {
         details.curve data-feature=(c.column.name()) {
             summary {
                 span.name { (name) }
-                svg viewBox="0 0 160 36" role="img" aria-label=(format!("{name}: the chance from {:.1}% to {:.1}% along its range", least * 100.0, most * 100.0)) {
-                    polyline points=(path) {}
-                    circle cx=(format!("{:.1}", x(c.own))) cy=(format!("{:.1}", y(here.1))) r="3" {}
-                }
+                (chart::sparkline(&label, &chance, (lo, hi), top, (c.own, here.1)))
                 span.span { (format!("chance {:.1}-{:.1}%", least * 100.0, most * 100.0)) }
             }
             (large_curve(c))
@@ -312,57 +302,42 @@ fn curve(c: &Curve, top: f64) -> Markup {
 /// on its own scale with its lowest and highest value marked, and the track's value as a line
 /// through both.
 fn large_curve(c: &Curve) -> Markup {
-    const LEFT: f64 = 44.0;
-    const RIGHT: f64 = 312.0;
     let (lo, hi) = (c.points[0].0, c.points[c.points.len() - 1].0);
-    let x = |v: f64| {
-        if hi > lo {
-            LEFT + (v - lo) / (hi - lo) * (RIGHT - LEFT)
-        } else {
-            (LEFT + RIGHT) / 2.0
-        }
-    };
     let here = c.here();
     let (chance, score) = (c.extent(|p| p.1), c.extent(|p| p.2));
-    // Each panel spans its own answer's range (padded, so a flat curve sits mid-panel).
-    let panel = |(low, high): (f64, f64), top: f64, v: f64| {
-        let pad = ((high - low) * 0.1).max(1e-6);
-        let (low, high) = (low - pad, high + pad);
-        top + 60.0 - (v - low) / (high - low) * 60.0
-    };
-    let y_chance = |v: f64| panel(chance, 16.0, v);
-    let y_score = |v: f64| panel(score, 106.0, v);
-    let line = |y: &dyn Fn(f64) -> f64, of: fn(&(f64, f64, f64)) -> f64| {
-        c.points
-            .iter()
-            .map(|p| format!("{:.1},{:.1}", x(p.0), y(of(p))))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
     let percent = |p: f64| format!("{:.1}%", p * 100.0);
-    let ticks = [lo, (lo + hi) / 2.0, hi];
+    let whole = |v: f64| format!("{v:.0}");
+    let value = |v: f64| c.value(v);
     let name = words::label(c.column.name());
+    let xs: Vec<f64> = c.points.iter().map(|p| p.0).collect();
+    let label = format!(
+        "{name} from {} to {}: the chance from {} to {}, the score from {:.0} to {:.0}",
+        c.value(lo),
+        c.value(hi),
+        percent(chance.0),
+        percent(chance.1),
+        score.0,
+        score.1
+    );
+    let panels = [
+        chart::Panel {
+            name: "chance",
+            class: "chance",
+            values: c.points.iter().map(|p| p.1).collect(),
+            here: here.1,
+            text: &percent,
+        },
+        chart::Panel {
+            name: "score",
+            class: "score",
+            values: c.points.iter().map(|p| p.2).collect(),
+            here: here.2,
+            text: &whole,
+        },
+    ];
     html! {
         figure.large {
-            svg viewBox="0 0 320 194" role="img" aria-label=(format!(
-                "{name} from {} to {}: the chance from {} to {}, the score from {:.0} to {:.0}",
-                c.value(lo), c.value(hi), percent(chance.0), percent(chance.1), score.0, score.1)) {
-                line.here x1=(format!("{:.1}", x(c.own))) x2=(format!("{:.1}", x(c.own))) y1="12" y2="170" {}
-                text x="2" y="11" { "chance" }
-                text.tick x=(LEFT - 4.0) y=(format!("{:.1}", y_chance(chance.1) + 3.0)) { (percent(chance.1)) }
-                text.tick x=(LEFT - 4.0) y=(format!("{:.1}", y_chance(chance.0) + 3.0)) { (percent(chance.0)) }
-                polyline.chance points=(line(&y_chance, |p| p.1)) {}
-                circle cx=(format!("{:.1}", x(c.own))) cy=(format!("{:.1}", y_chance(here.1))) r="3.5" {}
-                text x="2" y="98" { "score" }
-                text.tick x=(LEFT - 4.0) y=(format!("{:.1}", y_score(score.1) + 3.0)) { (format!("{:.0}", score.1)) }
-                text.tick x=(LEFT - 4.0) y=(format!("{:.1}", y_score(score.0) + 3.0)) { (format!("{:.0}", score.0)) }
-                polyline.score points=(line(&y_score, |p| p.2)) {}
-                circle cx=(format!("{:.1}", x(c.own))) cy=(format!("{:.1}", y_score(here.2))) r="3.5" {}
-                @for (k, v) in ticks.iter().enumerate() {
-                    text.axis x=(format!("{:.1}", x(*v))) y="188"
-                        text-anchor=(match k { 0 => "start", 1 => "middle", _ => "end" }) { (c.value(*v)) }
-                }
-            }
+            (chart::panels(&label, &xs, c.own, &value, panels))
             figcaption {
                 (name) " from " (c.value(lo)) " to " (c.value(hi)) ", everything else held: the chance goes from "
                 (percent(c.points[0].1)) " to " (percent(c.points[c.points.len() - 1].1))

@@ -175,7 +175,7 @@ pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
 pub async fn css() -> Response {
     let body = format!(
         "{}{}",
-        hitcast::eda::html::CSS,
+        hitcast::render::CSS,
         include_str!("../../assets/app.css")
     );
     asset("text/css; charset=utf-8", body)

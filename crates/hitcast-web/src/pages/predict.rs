@@ -8,7 +8,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use hitcast::data::{Column, N_AUDIO};
+use hitcast::data::Column;
 use maud::{html, Markup};
 
 use super::answer::result_panel;
@@ -55,36 +55,16 @@ const SLIDERS: [(Column, &str); 7] = [
     ),
 ];
 
-/// A typical track, to prefill the form: the median of each audio column over the model's
-/// background rows (FIT tracks), codes rounded, and the genre pop.
+/// A typical track, to prefill the form: the model's typical audio inputs
+/// ([`hitcast::predictor::Predictor::typical_audio`]) and the genre pop.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Typical(pub TrackRequest);
 
 impl Typical {
     /// The typical track of `state`'s model.
     pub fn of(predictor: &hitcast::predictor::Predictor) -> Typical {
-        let artifact = predictor.artifact();
-        let pipeline = &artifact.payload.pipeline;
-        let width = pipeline.names().len();
-        let rows: Vec<Vec<f64>> = artifact
-            .payload
-            .background
-            .chunks_exact(width.max(1))
-            .map(|row| pipeline.unscale(row))
-            .collect();
-        let mut audio = [0.0; N_AUDIO];
-        for (i, column) in Column::AUDIO.into_iter().enumerate() {
-            let mut values: Vec<f64> = rows.iter().map(|r| r[i]).collect();
-            values.sort_by(f64::total_cmp);
-            let median = values.get(values.len() / 2).copied().unwrap_or(0.0);
-            audio[i] = match column {
-                Column::Explicit => 0.0,
-                Column::DurationMs => (median / 1000.0).round() * 1000.0,
-                Column::Loudness | Column::Tempo => (median * 10.0).round() / 10.0,
-                c if c.rule() == hitcast::data::Rule::Unit => (median * 100.0).round() / 100.0,
-                _ => median.round(),
-            };
-        }
+        let audio = predictor.typical_audio();
+        let pipeline = predictor.pipeline();
         let genres = pipeline
             .genres()
             .iter()

@@ -1,12 +1,9 @@
 //! Exploratory analysis: every number the EDA report shows, computed once, serialisable to
-//! `eda.json`, and rendered by [`html`] into one self-contained page.
+//! `eda.json`, and laid out as a page by [`crate::render::eda`].
 //!
 //! Statistics are over the protocol's table: collapsed tracks (honest, known-artist) or raw rows
 //! (seed). Standard deviations are sample ones (n - 1), quantiles interpolate linearly and
 //! skewness is the adjusted Fisher-Pearson coefficient, all as pandas computes them.
-
-pub mod html;
-pub mod svg;
 
 use std::collections::BTreeMap;
 

@@ -39,6 +39,7 @@ mod answer;
 mod check;
 mod explained;
 mod measure;
+mod typical;
 mod what_if;
 
 pub use answer::{

@@ -526,7 +526,8 @@ mod headline {
 
 mod eda {
     use super::*;
-    use hitcast::eda::{analyse, html, Eda};
+    use hitcast::eda::{analyse, Eda};
+    use hitcast::render;
 
     fn eda(protocol: Protocol) -> Eda {
         let loaded = read_rows(&dataset(), &ReadOptions::labelled()).unwrap();
@@ -590,7 +591,7 @@ mod eda {
         close(e.popularity.share_popular, 2370.0 / 89741.0);
         assert_eq!(e.genres.len(), 114);
 
-        let page = html::render(&e);
+        let page = render::eda::page_of(&e);
         // Heatmaps (2), popularity and 10 audio histograms, 14 binned means, 4 genre charts.
         assert_eq!(page.matches("<svg").count(), 2 + 1 + 10 + 14 + 4);
         assert!(page.contains("<title>energy / loudness: 0.759</title>"));

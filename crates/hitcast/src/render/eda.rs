@@ -1,0 +1,469 @@
+//! The EDA page: every number of [`Eda`], what matters for popularity first, then the columns
+//! one by one, then how the rows were cleaned.
+
+use maud::{html, Markup};
+
+use super::chart::{self, short};
+use super::{figure, page};
+use crate::eda::{BinnedMeans, Correlations, Eda, MIN_BIN_ROWS};
+use crate::text::thousands;
+
+/// Units of the audio columns, for axis labels.
+fn unit(column: &str) -> &'static str {
+    match column {
+        "duration_ms" => " (minutes)",
+        "loudness" => " (dB)",
+        "tempo" => " (BPM)",
+        "key" => "",
+        "mode" => "",
+        "explicit" => "",
+        "time_signature" => " (beats per bar)",
+        "popularity" => " (0-100)",
+        _ => " (0-1)",
+    }
+}
+
+/// A column's name on a chart: durations are read in minutes, not milliseconds.
+fn name(column: &str) -> &str {
+    if column == "duration_ms" {
+        "duration"
+    } else {
+        column
+    }
+}
+
+/// A column's axis label: its name and unit.
+fn label(column: &str) -> String {
+    format!("{}{}", name(column), unit(column))
+}
+
+/// The factor from a column's stored values to its charted ones (milliseconds to minutes).
+fn scale(column: &str) -> f64 {
+    if column == "duration_ms" {
+        1.0 / 60_000.0
+    } else {
+        1.0
+    }
+}
+
+/// Names of a code column's values: the key's pitch classes, major and minor, explicit or not.
+fn code_name(column: &str, v: f64) -> String {
+    const KEYS: [&str; 12] = [
+        "C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B",
+    ];
+    let code = v.round() as i64;
+    match (column, code) {
+        ("key", 0..=11) => KEYS[code as usize].to_owned(),
+        ("key", _) => "none".to_owned(),
+        ("mode", 0) => "minor".to_owned(),
+        ("mode", _) => "major".to_owned(),
+        ("explicit", 0) => "no".to_owned(),
+        ("explicit", _) => "yes".to_owned(),
+        _ => code.to_string(),
+    }
+}
+
+/// The data file's name without its folders: the page is shown to visitors of a server, whose
+/// folders are none of their business (eda.json keeps the path), and a long path would not
+/// wrap on a phone.
+fn file_name(path: &str) -> &str {
+    std::path::Path::new(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(path)
+}
+
+/// The EDA page.
+pub fn page_of(eda: &Eda) -> String {
+    page(
+        &format!("hitcast EDA: {}", file_name(&eda.summary.path)),
+        "eda.json",
+        html! {
+            h1 { "What is in the data" }
+            (sections(eda))
+        },
+    )
+}
+
+/// The EDA's sections (from the lead paragraph to the outliers), for this page and the report.
+pub fn sections(eda: &Eda) -> Markup {
+    let s = &eda.summary;
+    html! {
+        p.lead {
+            (file_name(&s.path)) ": " (thousands(eda.rows as u64)) " rows analysed as the " b { (eda.protocol) }
+            " protocol's table ("
+            (if eda.protocol.is_leaky() { "raw rows, duplicates kept" } else { "one row per track_id, genres merged" })
+            "). Popular means popularity > " (eda.popularity.threshold) "."
+        }
+        (glance(eda))
+        (genres(eda))
+        (relationship(eda))
+        (correlations(eda))
+        (distributions(eda))
+        (summary(eda))
+        (overview(eda))
+        (outliers(eda))
+    }
+}
+
+/// The few facts a reader should leave with, in sentences, beside the popularity histogram.
+fn glance(eda: &Eda) -> Markup {
+    let pop = &eda.popularity;
+    let percent = pop.share_popular * 100.0;
+    let best = eda
+        .genres
+        .iter()
+        .max_by(|a, b| a.share_popular.total_cmp(&b.share_popular));
+    let d = &eda.summary.duplicates;
+    let histogram = chart::histogram(
+        "Popularity",
+        "popularity (0-100)",
+        &pop.histogram.edges,
+        &pop.histogram.counts,
+        Some((
+            f64::from(pop.threshold),
+            &format!("popular > {} ({percent:.1}% of rows)", pop.threshold),
+        )),
+    );
+    html! {
+        h2 #glance { "At a glance" }
+        ul.glance {
+            li {
+                b { (format!("{percent:.1}%")) } " of the " (thousands(eda.rows as u64)) " rows are popular (popularity > "
+                (pop.threshold) "): the class the models look for is rare, and " (thousands(pop.zeros as u64)) " rows score 0."
+            }
+            @if let Some(best) = best {
+                li {
+                    b { "Genre tells the most." } " " (format!("{:.1}%", best.share_popular * 100.0)) " of " (best.genre)
+                    " tracks are popular; " (eda.genres.iter().filter(|g| g.share_popular == 0.0).count()) " of the "
+                    (eda.genres.len()) " genres have no popular track at all."
+                }
+            }
+            @if let Some((column, r)) = strongest_tie(&eda.correlation) {
+                li {
+                    b { "No audio feature alone says much." } " The one most tied to popularity is " (name(column))
+                    " (Pearson r = " (format!("{r:.2}")) ")."
+                }
+            }
+            @if let Some((column, lo, hi)) = widest_swing(&eda.by_feature) {
+                li {
+                    "Mean popularity moves most with " b { (name(column)) } ": from " (format!("{lo:.0}")) " to "
+                    (format!("{hi:.0}")) " across its range."
+                }
+            }
+            @if !eda.protocol.is_leaky() && d.surplus_rows > 0 {
+                li {
+                    (thousands(d.surplus_rows)) " rows were a track listed again under another genre: they are merged, one row a track ("
+                    a href="#overview" { "rows and duplicates" } ")."
+                }
+            }
+        }
+        div.grid-2 {
+            (figure(&histogram, &format!(
+                "Bins of 5 points. {percent:.1}% of rows are popular (right of the dashed line): the class the models look for is rare. {} rows score 0.",
+                thousands(pop.zeros as u64)
+            )))
+        }
+    }
+}
+
+/// The feature whose Pearson correlation with popularity is largest in size.
+fn strongest_tie(c: &Correlations) -> Option<(&'static str, f64)> {
+    let row = c.columns.iter().position(|&col| col == "popularity")?;
+    c.columns
+        .iter()
+        .zip(&c.pearson[row])
+        .filter(|(&col, r)| col != "popularity" && r.is_finite())
+        .map(|(&col, &r)| (col, r))
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+}
+
+/// The feature whose binned mean popularity spans the widest range, with that range.
+fn widest_swing(by_feature: &[BinnedMeans]) -> Option<(&'static str, f64, f64)> {
+    by_feature
+        .iter()
+        .filter_map(|b| {
+            let means = b.mean_popularity.iter().flatten().copied();
+            let lo = means.clone().fold(f64::INFINITY, f64::min);
+            let hi = means.fold(f64::NEG_INFINITY, f64::max);
+            (hi >= lo).then_some((b.column, lo, hi))
+        })
+        .max_by(|a, b| (a.2 - a.1).total_cmp(&(b.2 - b.1)))
+}
+
+fn overview(eda: &Eda) -> Markup {
+    let s = &eda.summary;
+    let d = &s.duplicates;
+    let counts: [(&str, u64, String); 7] = [
+        ("raw rows", s.rows_raw, "data lines accepted".into()),
+        ("tracks", s.tracks, "distinct track_id".into()),
+        (
+            "ids listed more than once",
+            d.repeated_track_ids,
+            format!(
+                "{} surplus rows merged into their first row: the same track under several genres",
+                thousands(d.surplus_rows)
+            ),
+        ),
+        (
+            "exact duplicate rows",
+            d.exact_duplicate_rows,
+            "same values in every column".into(),
+        ),
+        (
+            "popularity conflicts",
+            d.popularity_conflicts,
+            "ids whose copies disagree on popularity (first kept)".into(),
+        ),
+        ("genres", s.genres, "distinct track_genre values".into()),
+        (
+            "rows skipped",
+            s.rows_skipped,
+            "rows refused by --on-error skip".into(),
+        ),
+    ];
+    let missing: Vec<String> = s
+        .missing
+        .iter()
+        .filter(|(_, &n)| n > 0)
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
+    let missing = if missing.is_empty() {
+        "none".to_owned()
+    } else {
+        missing.join(", ") + " (names only: not features)"
+    };
+    html! {
+        h2 #overview { "Rows, duplicates and missing values" }
+        table {
+            tr { th { "what" } th { "count" } th { "meaning" } }
+            @for (what, n, meaning) in &counts {
+                tr { td { (what) } td { (thousands(*n)) } td style="text-align:left" { (meaning) } }
+            }
+            tr {
+                td { "missing values" } td { (s.missing.values().sum::<u64>()) }
+                td style="text-align:left" { (missing) }
+            }
+            @for (what, n) in &eda.edge_values {
+                tr {
+                    td { (what) } td { (thousands(*n as u64)) }
+                    td style="text-align:left" { "allowed, but worth knowing (rows of the table)" }
+                }
+            }
+        }
+    }
+}
+
+fn summary(eda: &Eda) -> Markup {
+    html! {
+        h2 #summary { "Summary statistics" }
+        table {
+            tr {
+                @for h in ["column", "count", "mean", "std", "min", "25%", "50%", "75%", "max", "missing", "distinct", "skewness"] {
+                    th { (h) }
+                }
+            }
+            @for n in &eda.numeric {
+                tr {
+                    td { (n.column) } td { (thousands(n.count as u64)) }
+                    td { (format!("{:.4}", n.mean)) } td { (format!("{:.4}", n.std)) }
+                    td { (n.min) } td { (n.q25) } td { (n.q50) } td { (n.q75) } td { (n.max) }
+                    td { (n.missing) } td { (thousands(n.distinct as u64)) } td { (format!("{:.3}", n.skewness)) }
+                }
+            }
+        }
+        table {
+            tr { th { "text column" } th { "distinct" } th { "most frequent" } th { "its count" } th { "missing" } }
+            @for c in &eda.categorical {
+                tr {
+                    td { (c.column) } td { (thousands(c.distinct as u64)) } td { (c.top) }
+                    td { (thousands(c.top_count as u64)) } td { (c.missing) }
+                }
+            }
+        }
+    }
+}
+
+fn correlations(eda: &Eda) -> Markup {
+    let c = &eda.correlation;
+    html! {
+        h2 #correlation { "Correlations" }
+        div.grid-2 {
+            (figure(&chart::heatmap("Pearson correlation", &c.columns, &c.pearson), "Linear association between each pair of columns. Orange: both rise together; blue: one falls as the other rises. Look at the popularity row: no single audio feature is strongly tied to it."))
+            (figure(&chart::heatmap("Spearman correlation", &c.columns, &c.spearman), "Rank (monotone) association. Where it differs from Pearson, the relation is monotone but not straight, or driven by outliers."))
+        }
+        table {
+            tr { th { "strongest pairs" } th { "Pearson" } th { "Spearman" } }
+            @for p in &c.top {
+                tr {
+                    td { (p.a) " / " (p.b) } td { (format!("{:.3}", p.pearson)) } td { (format!("{:.3}", p.spearman)) }
+                }
+            }
+        }
+    }
+}
+
+fn distributions(eda: &Eda) -> Markup {
+    html! {
+        h2 #distributions { "Distributions" }
+        div.grid-2 {
+            @for hist in &eda.histograms {
+                @let edges: Vec<f64> = hist.edges.iter().map(|e| e * scale(hist.column)).collect();
+                (figure(
+                    &chart::histogram(name(hist.column), &label(hist.column), &edges, &hist.counts, None),
+                    &format!(
+                        "{} in {} equal bins between its 0.5th and 99.5th percentiles ({} rows below and {} above are not drawn); hover a bar for its count.",
+                        name(hist.column),
+                        hist.counts.len(),
+                        thousands(hist.below as u64),
+                        thousands(hist.above as u64)
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+/// Mean popularity along each feature.
+fn relationship(eda: &Eda) -> Markup {
+    html! {
+        h2 #relationship { "Popularity against each feature" }
+        div.grid-2 {
+            @for b in &eda.by_feature {
+                (figure(&binned_means(b), &if b.is_code {
+                    format!("Mean popularity of the rows with each value of {}; hover a point for its row count.", name(b.column))
+                } else {
+                    format!(
+                        "Mean popularity in 20 bins of {} between its 0.5th and 99.5th percentiles; bins of fewer than {MIN_BIN_ROWS} rows are left out. Flat means: little to learn from this feature alone.",
+                        name(b.column)
+                    )
+                }))
+            }
+        }
+    }
+}
+
+/// The chart of one feature's binned means.
+fn binned_means(b: &BinnedMeans) -> chart::Chart {
+    let names = |v: f64| code_name(b.column, v);
+    let centres: Vec<f64> = b.centres.iter().map(|c| c * scale(b.column)).collect();
+    chart::line(
+        &format!("Mean popularity by {}", name(b.column)),
+        &label(b.column),
+        "mean popularity",
+        &centres,
+        &b.mean_popularity,
+        &b.counts,
+        b.is_code.then_some(&names as chart::TickNames),
+    )
+}
+
+fn genres(eda: &Eda) -> Markup {
+    let pop = &eda.popularity;
+    let sorted = |of: fn(&crate::eda::GenreStats) -> f64| {
+        let mut v: Vec<(String, f64)> = eda
+            .genres
+            .iter()
+            .map(|g| (g.genre.clone(), of(g)))
+            .collect();
+        v.sort_by(|a, b| b.1.total_cmp(&a.1));
+        v
+    };
+    let by_mean = sorted(|g| g.mean_popularity);
+    let by_share = sorted(|g| g.share_popular);
+    let top = |v: &[(String, f64)]| v[..v.len().min(15)].to_vec();
+    let bottom = |v: &[(String, f64)]| v[v.len().saturating_sub(15)..].to_vec();
+    let one = |v: f64| format!("{v:.1}");
+    let pct = |v: f64| format!("{:.1}%", v * 100.0);
+    let share_axis = format!("share with popularity > {}", pop.threshold);
+    let none_popular = by_share.iter().filter(|g| g.1 == 0.0).count();
+    html! {
+        h2 #genres { "Popularity by genre" }
+        div.grid-2 {
+            (figure(
+                &chart::hbars("Top 15 genres by mean popularity", "mean popularity (0-100)", &top(&by_mean), one),
+                "Genre is the strongest single signal in the data.",
+            ))
+            (figure(
+                &chart::hbars("Bottom 15 genres by mean popularity", "mean popularity (0-100)", &bottom(&by_mean), one),
+                "Some genres are almost never popular on Spotify.",
+            ))
+            (figure(
+                &chart::hbars("Top 15 genres by share popular", &share_axis, &top(&by_share), pct),
+                "The share of a genre's tracks above the label threshold: what the classifier learns from.",
+            ))
+            (figure(
+                &chart::hbars("Bottom 15 genres by share popular", &share_axis, &bottom(&by_share), pct),
+                &format!("{none_popular} genres have no popular track at all (15 of them shown): an easy no for the classifier."),
+            ))
+        }
+    }
+}
+
+fn outliers(eda: &Eda) -> Markup {
+    html! {
+        h2 #outliers { "Outliers (Tukey fences)" }
+        p {
+            "Q1 − 1.5 IQR and Q3 + 1.5 IQR over this table. The " i { "capped" }
+            " setup clips FIT values to the fences (fitted on FIT); the " i { "removed" }
+            " setup drops FIT rows outside any of them."
+        }
+        table {
+            tr {
+                @for h in ["column", "Q1", "Q3", "low fence", "high fence", "below", "above"] { th { (h) } }
+            }
+            @for f in &eda.outliers {
+                tr {
+                    td { (f.column) } td { (short(f.q1)) } td { (short(f.q3)) } td { (short(f.low)) }
+                    td { (short(f.high)) } td { (thousands(f.below as u64)) } td { (thousands(f.above as u64)) }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_glance_names_the_strongest_tie_and_the_widest_swing() {
+        let c = Correlations {
+            columns: vec!["popularity", "energy", "valence"],
+            pearson: vec![
+                vec![1.0, 0.05, -0.2],
+                vec![0.05, 1.0, 0.3],
+                vec![-0.2, 0.3, 1.0],
+            ],
+            spearman: vec![],
+            top: vec![],
+        };
+        assert_eq!(strongest_tie(&c), Some(("valence", -0.2)));
+        let bins = |column, means: Vec<Option<f64>>| BinnedMeans {
+            column,
+            is_code: false,
+            centres: vec![0.0; means.len()],
+            counts: vec![100; means.len()],
+            mean_popularity: means,
+        };
+        let by_feature = [
+            bins("energy", vec![Some(30.0), None, Some(40.0)]),
+            bins("tempo", vec![Some(20.0), Some(45.0)]),
+            bins("key", vec![None]),
+        ];
+        assert_eq!(widest_swing(&by_feature), Some(("tempo", 20.0, 45.0)));
+    }
+
+    #[test]
+    fn charts_speak_minutes_and_names_not_milliseconds_and_codes() {
+        assert_eq!(label("duration_ms"), "duration (minutes)");
+        assert_eq!(scale("duration_ms") * 210_000.0, 3.5);
+        assert_eq!(label("tempo"), "tempo (BPM)");
+        assert_eq!(code_name("key", 1.0), "C♯");
+        assert_eq!(code_name("key", 11.0), "B");
+        assert_eq!(code_name("key", -1.0), "none");
+        assert_eq!(code_name("mode", 0.0), "minor");
+        assert_eq!(code_name("explicit", 1.0), "yes");
+        assert_eq!(code_name("time_signature", 4.0), "4");
+    }
+}
