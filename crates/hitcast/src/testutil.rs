@@ -71,15 +71,11 @@ pub(crate) fn build(
     params: crate::features::PipelineParams,
     calibration: crate::calibration::Calibration,
 ) -> crate::artifact::Artifact {
-    use crate::artifact::{Artifact, CalibrationReport, IntervalReport, Metadata, Payload};
-    use crate::calibration::CalibrationChoice;
-    use crate::distribution::{DistributionModel, IntervalChoice, IntervalMetrics, ATOMS};
+    use crate::artifact::{Artifact, Payload};
+    use crate::distribution::{DistributionModel, ATOMS};
     use crate::domain::Domain;
     use crate::features::FeaturePipeline;
-    use crate::metrics::{ClassificationMetrics, Confusion, RegressionMetrics};
     use crate::models::{BoostingParams, ModelSpec, RegressorKind, TrainSet};
-    use crate::sampling::Strategy;
-    use crate::split::Protocol;
 
     let all: Vec<usize> = (0..t.len()).collect();
     let pipeline = FeaturePipeline::fit(t, &all, params).unwrap();
@@ -99,73 +95,12 @@ pub(crate) fn build(
         ..Default::default()
     });
     let regressor = ModelSpec::regressor(RegressorKind::Linear);
-    let metrics = ClassificationMetrics {
-        rows: 0,
-        positive_rate: 0.0,
-        majority_accuracy: 0.0,
-        roc_auc: 0.0,
-        pr_auc: 0.0,
-        threshold: 0.5,
-        confusion: Confusion::default(),
-        f1: 0.0,
-        precision: 0.0,
-        recall: 0.0,
-        accuracy: 0.0,
-        balanced_accuracy: 0.0,
-    };
     Artifact {
-        metadata: Metadata {
-            hitcast_version: "test".into(),
-            created_unix: 1,
-            data_sha256: "00".into(),
-            protocol: Protocol::Honest,
-            fold: Some(0),
-            seed: 1,
-            label_threshold: 71,
-            strategy: Strategy::None,
-            classifier: classifier.clone(),
-            classifier_rounds: None,
-            regressor: regressor.clone(),
-            regressor_rounds: None,
-            regressor_above_rounds: None,
-            features: pipeline.names().to_vec(),
-            decision_threshold: 0.5,
-            base_rate: 0.2,
-            test_classification: metrics,
-            test_regression: RegressionMetrics {
-                r2: 0.0,
-                rmse: 0.0,
-                mae: 0.0,
-            },
-            calibration: CalibrationReport {
-                choice: CalibrationChoice {
-                    method: "platt".into(),
-                    raw_logloss: 0.0,
-                    platt_logloss: 0.0,
-                    isotonic_logloss: 0.0,
-                },
-                test_ece: 0.0,
-                test_ece_raw: 0.0,
-                test_mean_probability: 0.0,
-                test_reliability: Vec::new(),
-            },
-            interval: IntervalReport {
-                choice: IntervalChoice {
-                    coverage: 0.8,
-                    method: "constant".into(),
-                    constant_width: 0.0,
-                    band_width: 0.0,
-                    levels: [0.1, 0.9],
-                },
-                test: IntervalMetrics {
-                    coverage: 0.0,
-                    mean_width: 0.0,
-                },
-                test_flagged_reaching: 0.0,
-            },
-            role: crate::artifact::Role::Main,
-            companions: Vec::new(),
-        },
+        metadata: fixture_metadata(
+            pipeline.names().to_vec(),
+            classifier.clone(),
+            regressor.clone(),
+        ),
         payload: Payload {
             classifier: classifier
                 .fit_classifier(&TrainSet::new(&x, &y), None, 1)
@@ -202,6 +137,88 @@ pub(crate) fn build(
             companions: Vec::new(),
             pipeline,
         },
+    }
+}
+
+/// The fixture's metadata: figures of nothing (0), for the models `classifier` and `regressor`
+/// over `features`.
+fn fixture_metadata(
+    features: Vec<String>,
+    classifier: crate::models::ModelSpec,
+    regressor: crate::models::ModelSpec,
+) -> crate::artifact::Metadata {
+    use crate::artifact::{CalibrationReport, IntervalReport, Metadata};
+    use crate::calibration::CalibrationChoice;
+    use crate::distribution::{IntervalChoice, IntervalMetrics};
+    use crate::metrics::{ClassificationMetrics, Confusion, RegressionMetrics};
+    use crate::sampling::Strategy;
+    use crate::split::Protocol;
+
+    let metrics = ClassificationMetrics {
+        rows: 0,
+        positive_rate: 0.0,
+        majority_accuracy: 0.0,
+        roc_auc: 0.0,
+        pr_auc: 0.0,
+        threshold: 0.5,
+        confusion: Confusion::default(),
+        f1: 0.0,
+        precision: 0.0,
+        recall: 0.0,
+        accuracy: 0.0,
+        balanced_accuracy: 0.0,
+    };
+    Metadata {
+        hitcast_version: "test".into(),
+        created_unix: 1,
+        data_sha256: "00".into(),
+        protocol: Protocol::Honest,
+        fold: Some(0),
+        seed: 1,
+        label_threshold: 71,
+        strategy: Strategy::None,
+        classifier,
+        classifier_rounds: None,
+        regressor,
+        regressor_rounds: None,
+        regressor_above_rounds: None,
+        features,
+        decision_threshold: 0.5,
+        base_rate: 0.2,
+        test_classification: metrics,
+        test_regression: RegressionMetrics {
+            r2: 0.0,
+            rmse: 0.0,
+            mae: 0.0,
+        },
+        calibration: CalibrationReport {
+            choice: CalibrationChoice {
+                method: "platt".into(),
+                raw_logloss: 0.0,
+                platt_logloss: 0.0,
+                isotonic_logloss: 0.0,
+            },
+            test_ece: 0.0,
+            test_ece_raw: 0.0,
+            test_mean_probability: 0.0,
+            test_reliability: Vec::new(),
+        },
+        interval: IntervalReport {
+            choice: IntervalChoice {
+                coverage: 0.8,
+                method: "constant".into(),
+                constant_width: 0.0,
+                band_width: 0.0,
+                levels: [0.1, 0.9],
+            },
+            test: IntervalMetrics {
+                coverage: 0.0,
+                mean_width: 0.0,
+            },
+            test_flagged_reaching: 0.0,
+        },
+        role: crate::artifact::Role::Main,
+        companions: Vec::new(),
     }
 }
 

@@ -12,7 +12,9 @@ use crate::artifact::{
 };
 use crate::calibration::{Calibration, CalibrationChoice};
 use crate::data::Tracks;
-use crate::distribution::{fit_band, DistributionData, DistributionModel, IntervalMetrics};
+use crate::distribution::{
+    fit_band, DistributionData, DistributionModel, IntervalChoice, IntervalMetrics,
+};
 use crate::domain::Domain;
 use crate::drift::Reference;
 use crate::experiment::{
@@ -256,43 +258,20 @@ fn train_one(
     let kept = data.pipeline.kept(tracks, &split.fit);
     let val_labels: Vec<bool> = data.val_y.iter().map(|&y| y > 0.5).collect();
     let (classifier_spec, regressor_spec) = specs;
-    let metadata = Metadata {
-        hitcast_version: env!("CARGO_PKG_VERSION").to_owned(),
-        created_unix: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-        data_sha256,
-        protocol: split.protocol,
-        fold: split.fold,
-        seed: config.seed,
-        label_threshold: config.threshold,
-        strategy: config.strategy,
+    let chosen = Chosen {
         classifier: classifier_spec,
-        classifier_rounds: fitted.classifier.rounds(),
         regressor: regressor_spec,
-        regressor_rounds: fitted.regressor.rounds(),
-        regressor_above_rounds: fitted.regressor_above.rounds(),
-        features: data.pipeline.names().to_vec(),
-        decision_threshold: threshold.value,
-        base_rate: data.fit_y.iter().sum::<f64>() / data.fit_y.len().max(1) as f64,
-        // The TEST figures are measured by `train_reusing`, on the model as it is saved.
-        test_classification: ClassificationMetrics::default(),
-        test_regression: RegressionMetrics::default(),
-        calibration: CalibrationReport {
-            choice,
-            test_ece: f64::NAN,
-            test_ece_raw,
-            test_mean_probability: f64::NAN,
-            test_reliability: Vec::new(),
-        },
-        interval: IntervalReport {
-            choice: interval_choice,
-            test: IntervalMetrics::default(),
-            test_flagged_reaching: f64::NAN,
-        },
-        role: Role::Main,
-        companions: Vec::new(),
+        threshold: threshold.value,
+        calibration: choice,
+        test_ece_raw,
+        interval: interval_choice,
+        rounds: [
+            fitted.classifier.rounds(),
+            fitted.regressor.rounds(),
+            fitted.regressor_above.rounds(),
+        ],
     };
+    let metadata = untested_metadata(config, split, data_sha256, chosen, &data);
     let payload = Payload {
         background: background(&data.fit_x, config.seed),
         shapes: AnswerShapes::fit(&val_p, &val_labels),
@@ -308,6 +287,67 @@ fn train_one(
         companions: Vec::new(),
     };
     Ok(Artifact { metadata, payload })
+}
+
+/// What training chose on VAL, for the model's metadata.
+struct Chosen {
+    classifier: ModelSpec,
+    regressor: ModelSpec,
+    /// The decision threshold.
+    threshold: f64,
+    calibration: CalibrationChoice,
+    /// TEST's calibration error before calibration.
+    test_ece_raw: f64,
+    interval: IntervalChoice,
+    /// Boosting rounds kept: the classifier's, the regressor's and the upper regressor's.
+    rounds: [Option<usize>; 3],
+}
+
+/// The main model's metadata before its TEST figures are measured (by `train_reusing`, on
+/// the model as it is saved): those are left empty here.
+fn untested_metadata(
+    config: &TrainConfig,
+    split: &Split,
+    data_sha256: String,
+    chosen: Chosen,
+    data: &Prepared,
+) -> Metadata {
+    Metadata {
+        hitcast_version: env!("CARGO_PKG_VERSION").to_owned(),
+        created_unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        data_sha256,
+        protocol: split.protocol,
+        fold: split.fold,
+        seed: config.seed,
+        label_threshold: config.threshold,
+        strategy: config.strategy,
+        classifier: chosen.classifier,
+        classifier_rounds: chosen.rounds[0],
+        regressor: chosen.regressor,
+        regressor_rounds: chosen.rounds[1],
+        regressor_above_rounds: chosen.rounds[2],
+        features: data.pipeline.names().to_vec(),
+        decision_threshold: chosen.threshold,
+        base_rate: data.fit_y.iter().sum::<f64>() / data.fit_y.len().max(1) as f64,
+        test_classification: ClassificationMetrics::default(),
+        test_regression: RegressionMetrics::default(),
+        calibration: CalibrationReport {
+            choice: chosen.calibration,
+            test_ece: f64::NAN,
+            test_ece_raw: chosen.test_ece_raw,
+            test_mean_probability: f64::NAN,
+            test_reliability: Vec::new(),
+        },
+        interval: IntervalReport {
+            choice: chosen.interval,
+            test: IntervalMetrics::default(),
+            test_flagged_reaching: f64::NAN,
+        },
+        role: Role::Main,
+        companions: Vec::new(),
+    }
 }
 
 /// A model's fitted parts before they are put together.

@@ -152,80 +152,29 @@ impl Fit for Valid<ForestParams> {
             MaxFeatures::Log2 => p.log2().round().max(1.0) / p,
             MaxFeatures::Share(s) => s,
         };
-        // The base score and the leaf-size hessian come from all the rows, so every part grows
-        // from the same intercept and their trees add up to one forest.
-        let (objective, base, hessian) = match self.task {
-            Task::Classification => {
-                let total: f64 = (0..train.y.len()).map(|i| train.weight(i)).sum();
-                let pos: f64 = (0..train.y.len())
-                    .filter(|&i| train.y[i] > 0.5)
-                    .map(|i| train.weight(i))
-                    .sum();
-                if pos <= 0.0 || pos >= total {
-                    return Err(ModelError::OneClass);
-                }
-                let rate = pos / total;
-                (
-                    Objective::BinaryLogistic(RegLoss::default()),
-                    rate,
-                    rate * (1.0 - rate),
-                )
-            }
-            Task::Regression => {
-                let n = train.y.len() as f64;
-                let mean = train.y.iter().sum::<f64>() / n;
-                (Objective::SquaredError(RegLoss::default()), mean, 1.0)
-            }
-        };
-        let n = train.y.len();
-        let gh: Vec<[f64; 2]> = (0..n)
-            .map(|i| {
-                let w = train.weight(i);
-                [w * (base - train.y[i]), w * hessian]
-            })
-            .collect();
+        let start = Start::of(self.task, train)?;
+        let gh = start.gradients(train);
         let growth = Growth {
             max_depth: self.max_depth,
-            min_child_weight: self.min_samples_leaf * hessian,
+            min_child_weight: self.min_samples_leaf * start.hessian,
             per_node: ((per_split * p).round() as usize).max(1),
         };
         let binned = Binned::new(train.x, self.max_bin, growth.per_node as f64 / p);
-        let fold = group_folds(train, seed, self.parts);
-        let held: Vec<Vec<u32>> = (0..self.parts)
-            .map(|k| (0..n as u32).filter(|&i| fold[i as usize] == k).collect())
-            .collect();
-        // Part k grows its trees on the rows outside fold k, each tree drawing the share of
-        // those that makes `sample_share` of all the rows. One part, or too few groups to fill
-        // every fold: one forest on every row.
-        let whole = self.parts == 1 || held.iter().any(Vec::is_empty);
-        let (parts, per_part, share) = if whole {
-            (1, self.n_trees, self.sample_share)
-        } else {
-            let outside = 1.0 - 1.0 / self.parts as f64;
-            let share = (self.sample_share / outside).min(1.0);
-            (self.parts, self.n_trees.div_ceil(self.parts), share)
-        };
-        let grown = parts * per_part;
-        let outside: Vec<Vec<u32>> = (0..parts)
-            .map(|k| {
-                (0..n as u32)
-                    .filter(|&i| whole || fold[i as usize] != k)
-                    .collect()
-            })
-            .collect();
+        let plan = Parts::new(train, seed, self);
+        let classify = self.task == Task::Classification;
         // Each tree, grown alone on its own random stream (the same trees on any thread
         // count), becomes hessboost's bytes at once, with its steps for the rows of the fold
         // its part never saw.
-        let classify = self.task == Task::Classification;
+        let grown = plan.count * plan.per_part;
         let trees: Vec<(Vec<u8>, Vec<f64>)> = (0..grown)
             .into_par_iter()
             .map(|t| {
-                let k = t / per_part;
+                let k = t / plan.per_part;
                 let mut rng = tree_rng(seed, t as u64);
-                let mut rows = draw_rows(&outside[k], share, &mut rng);
+                let mut rows = draw_rows(&plan.outside[k], plan.share, &mut rng);
                 let tree = grow::grow_tree(&binned, &gh, &mut rows, growth, &mut rng);
-                let oof = if classify && !whole {
-                    held[k]
+                let oof = if classify && !plan.whole {
+                    plan.held[k]
                         .iter()
                         .map(|&r| step_of(&tree, &binned, r as usize))
                         .collect()
@@ -241,23 +190,130 @@ impl Fit for Valid<ForestParams> {
         // One round of all the trees, as hessboost's forest mode stores a forest.
         let model = BoostingModel::from_booster(
             self.task,
-            assemble(objective, base, binned.n_cols(), grown, &bytes)?,
+            assemble(start.objective, start.base, binned.n_cols(), grown, &bytes)?,
         );
         drop(bytes);
-        let out_of_fold = (classify && !whole).then(|| {
-            // A part's probability for a row: the base margin plus its trees' mean step.
-            let margin = (base / (1.0 - base)).ln();
-            let mut out = vec![f64::NAN; n];
-            for (k, rows) in held.iter().enumerate() {
-                let part = &steps[k * per_part..(k + 1) * per_part];
-                for (i, &r) in rows.iter().enumerate() {
-                    let mean = part.iter().map(|s| s[i]).sum::<f64>() / per_part as f64;
-                    out[r as usize] = 1.0 / (1.0 + (-(margin + mean)).exp());
+        let out_of_fold = (classify && !plan.whole)
+            .then(|| plan.out_of_fold(&steps, start.base, train.y.len()).into());
+        Ok(ForestModel { model, out_of_fold })
+    }
+}
+
+/// Where every tree starts: the objective, the base score and the hessian a row carries at it.
+/// They come from all the rows, so every part grows from the same intercept and their trees
+/// add up to one forest.
+struct Start {
+    objective: Objective,
+    base: f64,
+    hessian: f64,
+}
+
+impl Start {
+    /// The base rate (classification; refused with one class) or the mean (regression).
+    fn of(task: Task, train: &TrainSet) -> Result<Start, ModelError> {
+        Ok(match task {
+            Task::Classification => {
+                let total: f64 = (0..train.y.len()).map(|i| train.weight(i)).sum();
+                let pos: f64 = (0..train.y.len())
+                    .filter(|&i| train.y[i] > 0.5)
+                    .map(|i| train.weight(i))
+                    .sum();
+                if pos <= 0.0 || pos >= total {
+                    return Err(ModelError::OneClass);
+                }
+                let rate = pos / total;
+                Start {
+                    objective: Objective::BinaryLogistic(RegLoss::default()),
+                    base: rate,
+                    hessian: rate * (1.0 - rate),
                 }
             }
-            out.into()
-        });
-        Ok(ForestModel { model, out_of_fold })
+            Task::Regression => {
+                let n = train.y.len() as f64;
+                Start {
+                    objective: Objective::SquaredError(RegLoss::default()),
+                    base: train.y.iter().sum::<f64>() / n,
+                    hessian: 1.0,
+                }
+            }
+        })
+    }
+
+    /// Each row's weighted gradient and hessian at the base score.
+    fn gradients(&self, train: &TrainSet) -> Vec<[f64; 2]> {
+        (0..train.y.len())
+            .map(|i| {
+                let w = train.weight(i);
+                [w * (self.base - train.y[i]), w * self.hessian]
+            })
+            .collect()
+    }
+}
+
+/// How the forest's trees are shared among its parts, and the rows each part sees.
+struct Parts {
+    /// Parts grown (1 when the forest is grown whole).
+    count: usize,
+    /// Trees a part grows.
+    per_part: usize,
+    /// The share of its part's rows a tree draws.
+    share: f64,
+    /// One forest on every row: one part asked for, or too few groups to fill every fold.
+    whole: bool,
+    /// The rows of fold k, which part k never sees.
+    held: Vec<Vec<u32>>,
+    /// The rows part k grows on.
+    outside: Vec<Vec<u32>>,
+}
+
+impl Parts {
+    /// Part k grows its trees on the rows outside fold k, each tree drawing the share of those
+    /// that makes `sample_share` of all the rows.
+    fn new(train: &TrainSet, seed: u64, params: &ForestParams) -> Parts {
+        let n = train.y.len();
+        let fold = group_folds(train, seed, params.parts);
+        let held: Vec<Vec<u32>> = (0..params.parts)
+            .map(|k| (0..n as u32).filter(|&i| fold[i as usize] == k).collect())
+            .collect();
+        let whole = params.parts == 1 || held.iter().any(Vec::is_empty);
+        let (count, per_part, share) = if whole {
+            (1, params.n_trees, params.sample_share)
+        } else {
+            let outside = 1.0 - 1.0 / params.parts as f64;
+            let share = (params.sample_share / outside).min(1.0);
+            (params.parts, params.n_trees.div_ceil(params.parts), share)
+        };
+        let outside = (0..count)
+            .map(|k| {
+                (0..n as u32)
+                    .filter(|&i| whole || fold[i as usize] != k)
+                    .collect()
+            })
+            .collect();
+        Parts {
+            count,
+            per_part,
+            share,
+            whole,
+            held,
+            outside,
+        }
+    }
+
+    /// Each of the `n` training rows' probability from the part that never saw it: the base
+    /// margin plus the mean step of that part's trees (`steps[t]`: tree t's steps for its
+    /// part's held rows).
+    fn out_of_fold(&self, steps: &[Vec<f64>], base: f64, n: usize) -> Vec<f64> {
+        let margin = (base / (1.0 - base)).ln();
+        let mut out = vec![f64::NAN; n];
+        for (k, rows) in self.held.iter().enumerate() {
+            let part = &steps[k * self.per_part..(k + 1) * self.per_part];
+            for (i, &r) in rows.iter().enumerate() {
+                let mean = part.iter().map(|s| s[i]).sum::<f64>() / self.per_part as f64;
+                out[r as usize] = 1.0 / (1.0 + (-(margin + mean)).exp());
+            }
+        }
+        out
     }
 }
 

@@ -122,16 +122,7 @@ pub fn resample(
     y: &[f64],
     seed: u64,
 ) -> Result<Resampled, SamplingError> {
-    let positives: Vec<usize> = (0..y.len()).filter(|&i| y[i] > 0.5).collect();
-    let negatives: Vec<usize> = (0..y.len()).filter(|&i| y[i] <= 0.5).collect();
-    if positives.is_empty() || negatives.is_empty() {
-        return Err(SamplingError::OneClass);
-    }
-    let (minority, majority, minority_label) = if positives.len() <= negatives.len() {
-        (positives, negatives, 1.0)
-    } else {
-        (negatives, positives, 0.0)
-    };
+    let classes = Classes::of(y)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     match strategy {
         Strategy::None => Ok(Resampled {
@@ -140,83 +131,144 @@ pub fn resample(
             weights: None,
             origin: (0..y.len()).collect(),
         }),
-        Strategy::Weights => {
-            let n = y.len() as f64;
-            let w_min = n / (2.0 * minority.len() as f64);
-            let w_maj = n / (2.0 * majority.len() as f64);
-            let weights = y
-                .iter()
-                .map(|&v| if v == minority_label { w_min } else { w_maj })
-                .collect();
-            Ok(Resampled {
-                x: x.clone(),
-                y: y.to_vec(),
-                weights: Some(weights),
-                origin: (0..y.len()).collect(),
-            })
-        }
-        Strategy::Undersample => {
-            let keep = rand::seq::index::sample(&mut rng, majority.len(), minority.len());
-            let mut rows: Vec<usize> = keep
-                .into_iter()
-                .map(|i| majority[i])
-                .chain(minority.iter().copied())
-                .collect();
-            rows.sort_unstable();
-            Ok(Resampled {
-                x: x.select_rows(&rows),
-                y: rows.iter().map(|&i| y[i]).collect(),
-                weights: None,
-                origin: rows,
-            })
-        }
+        Strategy::Weights => Ok(Resampled {
+            x: x.clone(),
+            y: y.to_vec(),
+            weights: Some(classes.balancing_weights(y)),
+            origin: (0..y.len()).collect(),
+        }),
+        Strategy::Undersample => Ok(classes.undersample(x, y, &mut rng)),
         Strategy::Smote => {
-            check_k(strategy, minority.len())?;
-            let neighbours = nearest(x, &minority, &minority, K_NEIGHBOURS, true);
-            let n_new = majority.len() - minority.len();
-            let mut grown = Grown::new(x, n_new);
-            for _ in 0..n_new {
-                // A (minority row, neighbour) pair uniformly, as imbalanced-learn draws them.
-                let pick = rng.random_range(0..minority.len() * K_NEIGHBOURS);
-                let (i, nn) = (
-                    pick / K_NEIGHBOURS,
-                    neighbours[pick / K_NEIGHBOURS][pick % K_NEIGHBOURS],
-                );
-                grown.push(x, minority[i], nn, rng.random::<f64>());
-            }
-            Ok(grown.finish(x, y, minority_label))
+            check_k(strategy, classes.minority.len())?;
+            Ok(classes.smote(x, y, &mut rng))
         }
         Strategy::Adasyn => {
-            check_k(strategy, minority.len())?;
-            // Hardness: the share of majority rows among each minority row's k neighbours in all rows.
-            let all: Vec<usize> = (0..y.len()).collect();
-            let around = nearest(x, &minority, &all, K_NEIGHBOURS, true);
-            let hardness: Vec<f64> = around
-                .iter()
-                .map(|nn| {
-                    nn.iter().filter(|&&j| y[j] != minority_label).count() as f64
-                        / K_NEIGHBOURS as f64
-                })
-                .collect();
-            let total: f64 = hardness.iter().sum();
-            if total == 0.0 {
-                return Err(SamplingError::NoHardRows);
-            }
-            let n_new = (majority.len() - minority.len()) as f64;
-            let neighbours = nearest(x, &minority, &minority, K_NEIGHBOURS, true);
-            let counts: Vec<usize> = hardness
-                .iter()
-                .map(|h| (h / total * n_new).round() as usize)
-                .collect();
-            let mut grown = Grown::new(x, counts.iter().sum());
-            for (i, &count) in counts.iter().enumerate() {
-                for _ in 0..count {
-                    let nn = neighbours[i][rng.random_range(0..K_NEIGHBOURS)];
-                    grown.push(x, minority[i], nn, rng.random::<f64>());
-                }
-            }
-            Ok(grown.finish(x, y, minority_label))
+            check_k(strategy, classes.minority.len())?;
+            classes.adasyn(x, y, &mut rng)
         }
+    }
+}
+
+/// The rows of each class, the rarer one the minority.
+struct Classes {
+    minority: Vec<usize>,
+    majority: Vec<usize>,
+    /// The minority's label, 0.0 or 1.0.
+    minority_label: f64,
+}
+
+impl Classes {
+    /// Refused when one class is missing.
+    fn of(y: &[f64]) -> Result<Classes, SamplingError> {
+        let positives: Vec<usize> = (0..y.len()).filter(|&i| y[i] > 0.5).collect();
+        let negatives: Vec<usize> = (0..y.len()).filter(|&i| y[i] <= 0.5).collect();
+        if positives.is_empty() || negatives.is_empty() {
+            return Err(SamplingError::OneClass);
+        }
+        Ok(if positives.len() <= negatives.len() {
+            Classes {
+                minority: positives,
+                majority: negatives,
+                minority_label: 1.0,
+            }
+        } else {
+            Classes {
+                minority: negatives,
+                majority: positives,
+                minority_label: 0.0,
+            }
+        })
+    }
+
+    /// Weights that give each class half the total (scikit-learn's "balanced").
+    fn balancing_weights(&self, y: &[f64]) -> Vec<f64> {
+        let n = y.len() as f64;
+        let w_min = n / (2.0 * self.minority.len() as f64);
+        let w_maj = n / (2.0 * self.majority.len() as f64);
+        y.iter()
+            .map(|&v| {
+                if v == self.minority_label {
+                    w_min
+                } else {
+                    w_maj
+                }
+            })
+            .collect()
+    }
+
+    /// As many majority rows as there are minority rows, drawn without replacement, with every
+    /// minority row, in their original order.
+    fn undersample(&self, x: &FeatureMatrix, y: &[f64], rng: &mut ChaCha8Rng) -> Resampled {
+        let keep = rand::seq::index::sample(rng, self.majority.len(), self.minority.len());
+        let mut rows: Vec<usize> = keep
+            .into_iter()
+            .map(|i| self.majority[i])
+            .chain(self.minority.iter().copied())
+            .collect();
+        rows.sort_unstable();
+        Resampled {
+            x: x.select_rows(&rows),
+            y: rows.iter().map(|&i| y[i]).collect(),
+            weights: None,
+            origin: rows,
+        }
+    }
+
+    /// SMOTE: new minority rows between a minority row and one of its minority neighbours,
+    /// until the classes are even.
+    fn smote(&self, x: &FeatureMatrix, y: &[f64], rng: &mut ChaCha8Rng) -> Resampled {
+        let minority = &self.minority;
+        let neighbours = nearest(x, minority, minority, K_NEIGHBOURS, true);
+        let n_new = self.majority.len() - minority.len();
+        let mut grown = Grown::new(x, n_new);
+        for _ in 0..n_new {
+            // A (minority row, neighbour) pair uniformly, as imbalanced-learn draws them.
+            let pick = rng.random_range(0..minority.len() * K_NEIGHBOURS);
+            let (i, nn) = (
+                pick / K_NEIGHBOURS,
+                neighbours[pick / K_NEIGHBOURS][pick % K_NEIGHBOURS],
+            );
+            grown.push(x, minority[i], nn, rng.random::<f64>());
+        }
+        grown.finish(x, y, self.minority_label)
+    }
+
+    /// ADASYN: as SMOTE, but each minority row makes new rows in proportion to its hardness,
+    /// the share of majority rows among its neighbours in all rows.
+    fn adasyn(
+        &self,
+        x: &FeatureMatrix,
+        y: &[f64],
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Resampled, SamplingError> {
+        let minority = &self.minority;
+        let all: Vec<usize> = (0..y.len()).collect();
+        let around = nearest(x, minority, &all, K_NEIGHBOURS, true);
+        let hardness: Vec<f64> = around
+            .iter()
+            .map(|nn| {
+                nn.iter().filter(|&&j| y[j] != self.minority_label).count() as f64
+                    / K_NEIGHBOURS as f64
+            })
+            .collect();
+        let total: f64 = hardness.iter().sum();
+        if total == 0.0 {
+            return Err(SamplingError::NoHardRows);
+        }
+        let n_new = (self.majority.len() - minority.len()) as f64;
+        let neighbours = nearest(x, minority, minority, K_NEIGHBOURS, true);
+        let counts: Vec<usize> = hardness
+            .iter()
+            .map(|h| (h / total * n_new).round() as usize)
+            .collect();
+        let mut grown = Grown::new(x, counts.iter().sum());
+        for (i, &count) in counts.iter().enumerate() {
+            for _ in 0..count {
+                let nn = neighbours[i][rng.random_range(0..K_NEIGHBOURS)];
+                grown.push(x, minority[i], nn, rng.random::<f64>());
+            }
+        }
+        Ok(grown.finish(x, y, self.minority_label))
     }
 }
 

@@ -69,6 +69,79 @@ pub(crate) struct Boosted {
 /// Rows per task when every row is visited (gradients, margins).
 const CHUNK: usize = 4096;
 
+/// Refuses a VAL set that is invalid or has other columns than FIT's `p`.
+fn check_val(val: &TrainSet, p: usize) -> Result<(), ModelError> {
+    val.check()?;
+    if val.x.n_cols() != p {
+        return Err(ModelError::Shape(format!(
+            "VAL has {} columns where FIT has {p}",
+            val.x.n_cols()
+        )));
+    }
+    Ok(())
+}
+
+/// A tree's sampled columns: `per_tree` of them, by a partial shuffle of `order` (kept from
+/// tree to tree, so the draw is one stream), ascending.
+fn draw_columns(fit: &Table, order: &mut [u32], per_tree: usize, rng: &mut impl Rng) -> Columns {
+    let p = order.len();
+    for k in 0..per_tree {
+        let pick = rng.random_range(k..p);
+        order.swap(k, pick);
+    }
+    let mut features = order[..per_tree].to_vec();
+    features.sort_unstable();
+    Columns::new(&fit.binned, &features)
+}
+
+/// A grown tree with the drawn rows it was grown on, each node's rows together.
+struct Placed<'a> {
+    nodes: &'a [GrownNode],
+    /// Each node's range of `rows`.
+    ranges: &'a [(u32, u32)],
+    rows: &'a [u32],
+}
+
+impl Placed<'_> {
+    /// Adds the tree's step (`value` of a leaf) to every row's margin: the drawn rows from the
+    /// leaf they were partitioned into, the others down the tree. `leaf_step` is scratch of a
+    /// value a row.
+    fn add_steps(
+        &self,
+        fit: &Table,
+        value: impl Fn(&GrownNode) -> f32 + Sync,
+        margin: &mut [f64],
+        leaf_step: &mut [f64],
+    ) {
+        leaf_step.fill(f64::NAN);
+        for (node, &(start, end)) in self.nodes.iter().zip(self.ranges) {
+            if node.is_leaf() {
+                let v = f64::from(value(node));
+                for &r in &self.rows[start as usize..end as usize] {
+                    leaf_step[r as usize] = v;
+                }
+            }
+        }
+        margin
+            .par_chunks_mut(CHUNK)
+            .zip(leaf_step.par_chunks(CHUNK))
+            .enumerate()
+            .for_each(|(c, (margin, steps))| {
+                let at = c * CHUNK;
+                let mut undrawn = vec![0u32; steps.len()];
+                let mut n = 0;
+                for (i, (m, &v)) in margin.iter_mut().zip(steps).enumerate() {
+                    undrawn[n] = (at + i) as u32;
+                    n += usize::from(v.is_nan());
+                    *m += if v.is_nan() { 0.0 } else { v };
+                }
+                fit.leaves_of(self.nodes, &undrawn[..n], |k, leaf| {
+                    margin[undrawn[k] as usize - at] += f64::from(value(leaf));
+                });
+            });
+    }
+}
+
 impl Boosting {
     /// Boosts on `train`, early-stopping on `val` (weighted by its weights) when both it and a
     /// patience are given, and keeps the trees up to the best VAL round.
@@ -80,13 +153,7 @@ impl Boosting {
     ) -> Result<Boosted, ModelError> {
         let (n, p) = (train.x.n_rows(), train.x.n_cols());
         if let Some(val) = val {
-            val.check()?;
-            if val.x.n_cols() != p {
-                return Err(ModelError::Shape(format!(
-                    "VAL has {} columns where FIT has {p}",
-                    val.x.n_cols()
-                )));
-            }
+            check_val(val, p)?;
         }
         let per_tree = ((self.colsample_bytree * p as f64).floor() as usize).clamp(1, p.max(1));
         let fit = Table::new(Binned::new(
@@ -121,45 +188,17 @@ impl Boosting {
                 || {
                     let mut rng = tree_rng(seed, round as u64);
                     let rows = draw_rows(&all, self.subsample, &mut rng);
-                    for k in 0..per_tree {
-                        let pick = rng.random_range(k..p);
-                        order.swap(k, pick);
-                    }
-                    let mut features = order[..per_tree].to_vec();
-                    features.sort_unstable();
-                    (rows, Columns::new(&fit.binned, &features))
+                    (rows, draw_columns(&fit, &mut order, per_tree, &mut rng))
                 },
             );
             let (nodes, ranges) = self.grow(&fit, &columns, &gh, &mut rows, &mut moved);
             let value = |node: &GrownNode| (node.step_l2(self.l2) * self.learning_rate) as f32;
-            // Margins: the drawn rows from the leaf they were partitioned into, the others down
-            // the tree.
-            leaf_step.fill(f64::NAN);
-            for (node, &(start, end)) in nodes.iter().zip(&ranges) {
-                if node.is_leaf() {
-                    let v = f64::from(value(node));
-                    for &r in &rows[start as usize..end as usize] {
-                        leaf_step[r as usize] = v;
-                    }
-                }
-            }
-            margin
-                .par_chunks_mut(CHUNK)
-                .zip(leaf_step.par_chunks(CHUNK))
-                .enumerate()
-                .for_each(|(c, (margin, steps))| {
-                    let at = c * CHUNK;
-                    let mut undrawn = vec![0u32; steps.len()];
-                    let mut n = 0;
-                    for (i, (m, &v)) in margin.iter_mut().zip(steps).enumerate() {
-                        undrawn[n] = (at + i) as u32;
-                        n += usize::from(v.is_nan());
-                        *m += if v.is_nan() { 0.0 } else { v };
-                    }
-                    fit.leaves_of(&nodes, &undrawn[..n], |k, leaf| {
-                        margin[undrawn[k] as usize - at] += f64::from(value(leaf));
-                    });
-                });
+            let tree = Placed {
+                nodes: &nodes,
+                ranges: &ranges,
+                rows: &rows,
+            };
+            tree.add_steps(&fit, value, &mut margin, &mut leaf_step);
             trees.push(tree_bytes(&nodes, &fit.binned, value)?);
             if let Some((watched, patience)) = watched.as_mut() {
                 watched.add(&nodes, value);
