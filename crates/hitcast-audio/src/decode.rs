@@ -3,10 +3,10 @@
 
 use std::io::Read;
 
-use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
-use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream, ReadOnlySource};
 use symphonia::core::meta::MetadataOptions;
 
@@ -41,41 +41,11 @@ pub fn decode(
     extension: Option<&str>,
     mut sink: impl FnMut(&[f32], Format) -> Result<(), AudioError>,
 ) -> Result<Format, AudioError> {
-    let media: Box<dyn MediaSource> = match source {
-        Source::File(f) => Box::new(f),
-        Source::Bytes(b) => Box::new(std::io::Cursor::new(b)),
-        Source::Stream(r) => Box::new(ReadOnlySource::new(r)),
-    };
-    let stream = MediaSourceStream::new(media, Default::default());
-    let mut hint = Hint::new();
-    if let Some(ext) = extension {
-        hint.with_extension(ext);
-    }
-    let mut format = symphonia::default::get_probe()
-        .probe(
-            &hint,
-            stream,
-            FormatOptions::default(),
-            MetadataOptions::default(),
-        )
-        .map_err(|e| unsupported("not an audio file hitcast can read", e))?;
-    let track = format
-        .default_track(TrackType::Audio)
-        .ok_or(AudioError::Unsupported(
-            "the file holds no audio track".into(),
-        ))?;
-    let params =
-        track
-            .codec_params
-            .as_ref()
-            .and_then(|p| p.audio())
-            .ok_or(AudioError::Unsupported(
-                "the audio track has no codec parameters".into(),
-            ))?;
-    let mut decoder = symphonia::default::get_codecs()
-        .make_audio_decoder(params, &AudioDecoderOptions::default())
-        .map_err(|e| unsupported("its codec is not one hitcast decodes", e))?;
-    let track_id = track.id;
+    let Opened {
+        mut format,
+        mut decoder,
+        track_id,
+    } = open(source, extension)?;
     let mut out = Format {
         rate: 0,
         channels: 0,
@@ -110,15 +80,7 @@ pub fn decode(
         if channels == 0 || rate == 0 {
             continue;
         }
-        if out.rate == 0 {
-            out.rate = rate;
-            out.channels = channels;
-        } else if (rate, channels) != (out.rate, out.channels) {
-            return Err(AudioError::Unsupported(format!(
-                "its format changes mid-stream ({} Hz, {} channels, then {rate} Hz, {channels})",
-                out.rate, out.channels
-            )));
-        }
+        out.settle(rate, channels)?;
         samples.clear();
         decoded.copy_to_vec_interleaved(&mut samples);
         // Full scale is the ceiling, as in any player: a float file's overs and a broken
@@ -140,6 +102,73 @@ pub fn decode(
         });
     }
     Ok(out)
+}
+
+impl Format {
+    /// Takes the first decoded block's rate and channels; refuses a later block whose differ.
+    fn settle(&mut self, rate: u32, channels: usize) -> Result<(), AudioError> {
+        if self.rate == 0 {
+            self.rate = rate;
+            self.channels = channels;
+        } else if (rate, channels) != (self.rate, self.channels) {
+            return Err(AudioError::Unsupported(format!(
+                "its format changes mid-stream ({} Hz, {} channels, then {rate} Hz, {channels})",
+                self.rate, self.channels
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A container opened at its first audio track, with that track's decoder.
+struct Opened {
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn AudioDecoder>,
+    track_id: u32,
+}
+
+/// Probes `source` for a container hitcast reads and opens its first audio track.
+fn open(source: Source, extension: Option<&str>) -> Result<Opened, AudioError> {
+    let media: Box<dyn MediaSource> = match source {
+        Source::File(f) => Box::new(f),
+        Source::Bytes(b) => Box::new(std::io::Cursor::new(b)),
+        Source::Stream(r) => Box::new(ReadOnlySource::new(r)),
+    };
+    let stream = MediaSourceStream::new(media, Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = extension {
+        hint.with_extension(ext);
+    }
+    let format = symphonia::default::get_probe()
+        .probe(
+            &hint,
+            stream,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| unsupported("not an audio file hitcast can read", e))?;
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or(AudioError::Unsupported(
+            "the file holds no audio track".into(),
+        ))?;
+    let params =
+        track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .ok_or(AudioError::Unsupported(
+                "the audio track has no codec parameters".into(),
+            ))?;
+    let decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(params, &AudioDecoderOptions::default())
+        .map_err(|e| unsupported("its codec is not one hitcast decodes", e))?;
+    let track_id = track.id;
+    Ok(Opened {
+        format,
+        decoder,
+        track_id,
+    })
 }
 
 fn unsupported(what: &str, e: SymphoniaError) -> AudioError {

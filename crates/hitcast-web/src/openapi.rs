@@ -351,177 +351,12 @@ fn routes(limits: &Limits) -> Value {
             "description": "Predicts whether a Spotify track will be popular, and its 0-100 popularity score, from its audio features and genres."
         },
         "paths": {
-            "/api/v1/predict": {
-                "post": {
-                    "summary": "Score one track, or a batch",
-                    "parameters": [{
-                        "name": "explain", "in": "query", "required": false, "schema": { "type": "boolean", "default": false },
-                        "description": format!("add each prediction's contributions: to the chance (log-odds per feature) and to the score (points per feature); for sampled explanations (mlp, stack models) at most {} tracks per call", limits.sampled_explanations)
-                    }],
-                    "requestBody": {
-                        "required": true,
-                        "description": format!("one track object, or {{\"tracks\": [...]}} with up to {} tracks; at most {} bytes. A track without track_id is a new song: the new-song model answers it. With \"adapt_prior\": true, a batch's answers are adapted to its own share of popular tracks, estimated from the model's answers by EM under label shift (for a batch of 500 tracks or more that differs from the training data in its share of hits only; refused, with the reason, otherwise)", limits.batch, limits.body_bytes),
-                        "content": { "application/json": {
-                            "schema": { "oneOf": [
-                                { "$ref": "#/components/schemas/Track" },
-                                { "type": "object", "additionalProperties": false, "required": ["tracks"],
-                                  "properties": { "tracks": { "type": "array", "maxItems": limits.batch, "items": { "$ref": "#/components/schemas/Track" } },
-                                                  "adapt_prior": { "type": "boolean", "default": false },
-                                                  "on_error": { "type": "string", "enum": ["fail"], "default": "fail",
-                                                                "description": "fail: any bad track refuses the batch (422, every track's errors)" } } },
-                                { "type": "object", "additionalProperties": false, "required": ["tracks", "on_error"],
-                                  "properties": { "tracks": { "type": "array", "maxItems": limits.batch, "items": {},
-                                                              "description": "track objects; anything that is not a track by the rules is answered with its errors" },
-                                                  "adapt_prior": { "type": "boolean", "default": false },
-                                                  "on_error": { "type": "string", "enum": ["skip"],
-                                                                "description": "skip: the good tracks are answered, each bad one's errors in its place" } } }
-                            ] },
-                            "example": example_track()
-                        } }
-                    },
-                    "responses": {
-                        "200": { "description": "a prediction for one track, or {\"predictions\": [...]} in the batch's order",
-                                 "content": { "application/json": { "schema": { "oneOf": [
-                                     { "$ref": "#/components/schemas/Prediction" },
-                                     batch_answer_schema()
-                                 ] } } } },
-                        "400": error_response("the body is not JSON"),
-                        "415": error_response("the body's Content-Type is not application/json"),
-                        "413": error_response("the body is over the limit (--body-limit)"),
-                        "422": error_response("invalid values: one entry per field, named like tracks[3].energy")
-                    }
-                }
-            },
-            "/api/v1/predict/audio": {
-                "post": {
-                    "summary": "Measure a song from its audio file and score it",
-                    "description": format!("The file's duration, loudness (LUFS), tempo, key, mode and time signature are measured; with the song's genres and names they make a track without the seven learned columns, which the from-audio model answers. The file is the whole body (Content-Type audio/* or application/octet-stream, the fields in the query string) or the part `file` of a multipart/form-data body (the fields as parts or in the query string). At most {} bytes a file; 5 s to 2 h of audio; {} files are measured at once, others wait.", limits.audio_bytes, limits.audio_concurrency),
-                    "parameters": [
-                        { "name": "genres", "in": "query", "required": false, "schema": { "type": "array", "items": { "type": "string" }, "maxItems": crate::track::MAX_GENRES }, "style": "form", "explode": true, "description": "the song's genres (repeat the field; `genre` and `track_genre` are read too)" },
-                        { "name": "explicit", "in": "query", "required": false, "schema": { "type": "boolean", "default": false } },
-                        { "name": "track_name", "in": "query", "required": false, "schema": { "type": "string", "maxLength": crate::track::MAX_TEXT } },
-                        { "name": "artists", "in": "query", "required": false, "schema": { "type": "string", "maxLength": crate::track::MAX_TEXT } },
-                        { "name": "album_name", "in": "query", "required": false, "schema": { "type": "string", "maxLength": crate::track::MAX_TEXT } },
-                        { "name": "explain", "in": "query", "required": false, "schema": { "type": "boolean", "default": false }, "description": "add the prediction's contributions, as for /api/v1/predict" }
-                    ],
-                    "requestBody": {
-                        "required": true,
-                        "content": {
-                            "audio/*": { "schema": { "type": "string", "format": "binary" } },
-                            "application/octet-stream": { "schema": { "type": "string", "format": "binary" } },
-                            "multipart/form-data": { "schema": { "type": "object", "required": ["file"], "additionalProperties": false, "properties": {
-                                "file": { "type": "string", "format": "binary", "description": "WAV, FLAC, OGG/Vorbis, MP3 or M4A/AAC" },
-                                "genres": { "type": "array", "items": { "type": "string" } },
-                                "explicit": { "type": "boolean" },
-                                "track_name": { "type": "string" }, "artists": { "type": "string" }, "album_name": { "type": "string" }
-                            } } }
-                        }
-                    },
-                    "responses": {
-                        "200": { "description": "the from-audio model's answer, what was measured, and the track it scored (post it to /api/v1/predict, with changes, for the same answer)",
-                                 "content": { "application/json": { "schema": { "type": "object", "required": ["prediction", "measured", "track"], "properties": {
-                                     "prediction": { "$ref": "#/components/schemas/Prediction" },
-                                     "measured": { "$ref": "#/components/schemas/Measured" },
-                                     "track": { "$ref": "#/components/schemas/Track" }
-                                 } } } } },
-                        "413": error_response("the file is over the server's limit (--audio-limit)"),
-                        "400": error_response("a multipart body that cannot be read"),
-                        "415": error_response("the body is not audio hitcast decodes, or its Content-Type is neither audio/*, application/octet-stream nor multipart/form-data"),
-                        "422": error_response("a song too short, too long, silent or broken, no `file` part, or a field that breaks the rules (named in `errors`)")
-                    }
-                }
-            },
-            "/api/v1/model": {
-                "get": {
-                    "summary": "The model's metadata: how it was trained and its TEST metrics",
-                    "responses": { "200": { "description": "the metadata", "content": { "application/json": { "schema": { "type": "object",
-                        "required": ["classifier", "regressor", "decision_threshold", "label_threshold", "test_classification", "test_regression", "features", "genres", "explanation_method"] } } } } }
-                }
-            },
-            "/api/v1/tracks": {
-                "get": {
-                    "summary": "Find tracks of the dataset by Spotify link, URI or id, or by words of the title, artists and album (accents and case aside)",
-                    "parameters": [
-                        { "name": "q", "in": "query", "required": true, "schema": { "type": "string", "minLength": 1, "pattern": "\\S" }, "example": "The Weeknd - Blinding Lights" },
-                        { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 } }
-                    ],
-                    "responses": {
-                        "200": { "description": "how many tracks match, and the most popular of them", "content": { "application/json": { "schema": { "type": "object", "required": ["total", "tracks"],
-                            "properties": { "total": { "type": "integer", "description": "every match, however many are listed" },
-                                            "tracks": { "type": "array", "items": { "$ref": "#/components/schemas/Found" } } } } } } },
-                        "422": error_response("q missing or limit out of range"),
-                        "503": error_response("the dataset is loading, or was not given")
-                    }
-                }
-            },
-            "/api/v1/what-if": {
-                "post": {
-                    "summary": "How the answer moves along one audio input's range, everything else held",
-                    "requestBody": {
-                        "required": true,
-                        "content": { "application/json": {
-                            "schema": { "type": "object", "additionalProperties": false, "required": ["track", "feature"],
-                                "properties": {
-                                    "track": { "$ref": "#/components/schemas/Track" },
-                                    "feature": { "type": "string", "enum": Column::AUDIO.iter().map(|c| c.name()).collect::<Vec<_>>() },
-                                    "points": { "type": "integer", "minimum": 2, "maximum": crate::track::MAX_POINTS, "default": 25,
-                                                "description": "values over the range the model saw in training; coded inputs (key, mode, time_signature, explicit) take every code" }
-                                },
-                                // A song measured from its audio file moves along what was measured only.
-                                "anyOf": [
-                                    { "properties": { "track": learned_given() } },
-                                    { "properties": { "feature": { "enum": Column::AUDIO.iter().filter(|c| !c.is_learned()).map(|c| c.name()).collect::<Vec<_>>() } } }
-                                ] },
-                            "example": { "track": example_track(), "feature": "danceability", "points": 25 }
-                        } }
-                    },
-                    "responses": {
-                        "200": { "description": "the curve, ascending in value; it includes the track's own value", "content": { "application/json": { "schema": {
-                            "type": "object", "required": ["feature", "value", "points"],
-                            "properties": {
-                                "feature": { "type": "string" },
-                                "value": { "type": "number", "description": "the track's own value" },
-                                "points": { "type": "array", "items": { "type": "object", "required": ["value", "probability", "popularity", "popularity_low", "popularity_high"],
-                                    "properties": { "value": { "type": "number" }, "probability": { "type": "number" }, "popularity": { "type": "number" },
-                                                    "popularity_low": { "type": "number" }, "popularity_high": { "type": "number" } } } }
-                            } } } } },
-                        "400": error_response("the body is not JSON"),
-                        "415": error_response("the body's Content-Type is not application/json"),
-                        "422": error_response("an invalid track, feature or number of points")
-                    }
-                }
-            },
-            "/api/v1/similar": {
-                "post": {
-                    "summary": "The dataset's tracks nearest in sound to a track, with their real popularity",
-                    "requestBody": {
-                        "required": true,
-                        "content": { "application/json": {
-                            "schema": { "type": "object", "additionalProperties": false, "required": ["track"],
-                                "properties": {
-                                    "track": { "$ref": "#/components/schemas/Track" },
-                                    "k": { "type": "integer", "minimum": 1, "maximum": crate::track::MAX_SIMILAR, "default": 10 },
-                                    "same_genre": { "type": "boolean", "nullable": true, "default": false, "description": "only tracks sharing one of the track's genres" }
-                                } },
-                            "example": { "track": example_track(), "k": 5 }
-                        } }
-                    },
-                    "responses": {
-                        "200": { "description": "nearest first, by distance over the ten continuous audio inputs, each scaled to its spread over the dataset", "content": { "application/json": { "schema": {
-                            "type": "object", "required": ["tracks"],
-                            "properties": { "tracks": { "type": "array", "items": { "type": "object",
-                                "required": ["track_id", "track_name", "artists", "album_name", "track_genre", "popularity", "distance"],
-                                "properties": { "track_id": { "type": "string" }, "track_name": { "type": "string" }, "artists": { "type": "string" },
-                                                "album_name": { "type": "string" }, "track_genre": { "type": "string" },
-                                                "popularity": { "type": "integer", "nullable": true }, "distance": { "type": "number" } } } } }
-                            } } } },
-                        "400": error_response("the body is not JSON"),
-                        "415": error_response("the body's Content-Type is not application/json"),
-                        "422": error_response("an invalid track, k or same_genre"),
-                        "503": error_response("the dataset is loading, or was not given")
-                    }
-                }
-            },
+            "/api/v1/predict": predict_path(limits),
+            "/api/v1/predict/audio": audio_path(limits),
+            "/api/v1/model": model_path(),
+            "/api/v1/tracks": tracks_path(),
+            "/api/v1/what-if": what_if_path(),
+            "/api/v1/similar": similar_path(),
             "/healthz": {
                 "get": { "summary": "Liveness", "responses": { "200": { "description": "up", "content": { "application/json": { "schema": { "type": "object", "required": ["status"], "properties": { "status": { "type": "string", "enum": ["ok"] } } } } } } } }
             },
@@ -529,80 +364,280 @@ fn routes(limits: &Limits) -> Value {
                 "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3", "content": { "application/json": { "schema": { "type": "object" } } } } } }
             }
         },
-        "components": { "securitySchemes": {}, "schemas": {
-            "Track": track_schema(),
-            "Prediction": prediction_schema(),
-            "ScoreExplanation": {
-                "type": "object",
-                "required": ["method", "base", "score", "contributions"],
-                "properties": {
-                    "method": { "type": "string", "enum": ["tree-shap", "linear-shap", "sampling-shapley"] },
-                    "base": { "type": "number", "description": "the score of a typical track" },
-                    "score": { "type": "number", "description": "base + the sum of the contributions: the answer's score" },
-                    "contributions": { "type": "array", "description": "points of popularity per feature through the score model below the label threshold, and `hit_chance`: what the chance of a popular score adds; largest first", "items": { "type": "object", "required": ["feature", "value", "contribution"],
-                        "properties": { "feature": { "type": "string" }, "value": { "type": "string" }, "contribution": { "type": "number" } } } }
-                }
+        "components": { "securitySchemes": {}, "schemas": schemas() }
+    })
+}
+
+/// `POST /api/v1/predict`: one track or a batch.
+fn predict_path(limits: &Limits) -> Value {
+    json!({
+        "post": {
+            "summary": "Score one track, or a batch",
+            "parameters": [{
+                "name": "explain", "in": "query", "required": false, "schema": { "type": "boolean", "default": false },
+                "description": format!("add each prediction's contributions: to the chance (log-odds per feature) and to the score (points per feature); for sampled explanations (mlp, stack models) at most {} tracks per call", limits.sampled_explanations)
+            }],
+            "requestBody": {
+                "required": true,
+                "description": format!("one track object, or {{\"tracks\": [...]}} with up to {} tracks; at most {} bytes. A track without track_id is a new song: the new-song model answers it. With \"adapt_prior\": true, a batch's answers are adapted to its own share of popular tracks, estimated from the model's answers by EM under label shift (for a batch of 500 tracks or more that differs from the training data in its share of hits only; refused, with the reason, otherwise)", limits.batch, limits.body_bytes),
+                "content": { "application/json": {
+                    "schema": { "oneOf": [
+                        { "$ref": "#/components/schemas/Track" },
+                        { "type": "object", "additionalProperties": false, "required": ["tracks"],
+                          "properties": { "tracks": { "type": "array", "maxItems": limits.batch, "items": { "$ref": "#/components/schemas/Track" } },
+                                          "adapt_prior": { "type": "boolean", "default": false },
+                                          "on_error": { "type": "string", "enum": ["fail"], "default": "fail",
+                                                        "description": "fail: any bad track refuses the batch (422, every track's errors)" } } },
+                        { "type": "object", "additionalProperties": false, "required": ["tracks", "on_error"],
+                          "properties": { "tracks": { "type": "array", "maxItems": limits.batch, "items": {},
+                                                      "description": "track objects; anything that is not a track by the rules is answered with its errors" },
+                                          "adapt_prior": { "type": "boolean", "default": false },
+                                          "on_error": { "type": "string", "enum": ["skip"],
+                                                        "description": "skip: the good tracks are answered, each bad one's errors in its place" } } }
+                    ] },
+                    "example": example_track()
+                } }
             },
-            "Explanation": {
-                "type": "object",
-                "required": ["method", "base", "log_odds", "probability", "contributions"],
-                "properties": {
-                    "method": { "type": "string", "enum": ["tree-shap", "linear-shap", "sampling-shapley"] },
-                    "base": { "type": "number", "description": "log-odds of a typical track" },
-                    "log_odds": { "type": "number", "description": "base + the sum of the contributions" },
-                    "probability": { "type": "number" },
-                    "contributions": { "type": "array", "items": { "type": "object", "required": ["feature", "value", "contribution"],
-                        "properties": { "feature": { "type": "string" }, "value": { "type": "string" }, "contribution": { "type": "number" } } } }
-                }
-            },
-            "Measured": {
-                "type": "object",
-                "required": ["duration_ms", "loudness", "tempo", "tempo_confidence", "key", "mode", "key_confidence", "time_signature"],
-                "properties": {
-                    "duration_ms": { "type": "number", "description": "length, from the decoded frames" },
-                    "loudness": { "type": "number", "description": "integrated loudness, LUFS (ITU-R BS.1770 / EBU R128)" },
-                    "tempo": { "type": "number", "description": "beats per minute" },
-                    "tempo_confidence": { "type": "number", "minimum": 0, "maximum": 1, "description": "how clearly the onsets repeat at that tempo" },
-                    "key": { "type": "integer", "minimum": -1, "maximum": 11, "description": "pitch class of the tonic, 0 = C; -1 when no key is found" },
-                    "mode": { "type": "integer", "enum": [0, 1], "description": "1 major, 0 minor" },
-                    "key_confidence": { "type": "number", "description": "how far the best key profile's correlation lies above the next best's" },
-                    "time_signature": { "type": "integer", "enum": [3, 4], "description": "beats a bar; 4 when unsure" }
-                }
-            },
-            "Found": {
-                "type": "object",
-                "required": ["track_id", "track_name", "artists", "album_name", "genres", "popularity", "features"],
-                "properties": {
-                    "track_id": { "type": "string" }, "track_name": { "type": "string" }, "artists": { "type": "string" },
-                    "album_name": { "type": "string" },
-                    "genres": { "type": "array", "items": { "type": "string" } },
-                    "popularity": { "type": "integer", "nullable": true },
-                    "features": { "$ref": "#/components/schemas/Track" }
-                }
-            },
-            "FieldError": { "type": "object", "required": ["field", "message"],
-                "properties": { "field": { "type": "string" }, "message": { "type": "string" } } },
-            "V2Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string" } } },
-            "V2Tensor": {
-                "type": "object", "required": ["name", "shape", "datatype"],
-                "properties": {
-                    "name": { "type": "string" },
-                    "shape": { "type": "array", "items": { "type": "integer" } },
-                    "datatype": { "type": "string", "enum": ["BOOL", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64", "FP16", "FP32", "FP64", "BYTES"] },
-                    "parameters": { "type": "object" },
-                    "data": { "type": "array" }
-                }
-            },
-            "Error": {
-                "type": "object",
-                "required": ["error", "errors"],
-                "properties": {
-                    "error": { "type": "string" },
-                    "errors": { "type": "array", "items": { "type": "object", "required": ["field", "message"],
-                        "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } }
-                }
+            "responses": {
+                "200": { "description": "a prediction for one track, or {\"predictions\": [...]} in the batch's order",
+                         "content": { "application/json": { "schema": { "oneOf": [
+                             { "$ref": "#/components/schemas/Prediction" },
+                             batch_answer_schema()
+                         ] } } } },
+                "400": error_response("the body is not JSON"),
+                "415": error_response("the body's Content-Type is not application/json"),
+                "413": error_response("the body is over the limit (--body-limit)"),
+                "422": error_response("invalid values: one entry per field, named like tracks[3].energy")
             }
-        } }
+        }
+    })
+}
+
+/// `POST /api/v1/predict/audio`: a song measured from its file and scored.
+fn audio_path(limits: &Limits) -> Value {
+    json!({
+        "post": {
+            "summary": "Measure a song from its audio file and score it",
+            "description": format!("The file's duration, loudness (LUFS), tempo, key, mode and time signature are measured; with the song's genres and names they make a track without the seven learned columns, which the from-audio model answers. The file is the whole body (Content-Type audio/* or application/octet-stream, the fields in the query string) or the part `file` of a multipart/form-data body (the fields as parts or in the query string). At most {} bytes a file; 5 s to 2 h of audio; {} files are measured at once, others wait.", limits.audio_bytes, limits.audio_concurrency),
+            "parameters": [
+                { "name": "genres", "in": "query", "required": false, "schema": { "type": "array", "items": { "type": "string" }, "maxItems": crate::track::MAX_GENRES }, "style": "form", "explode": true, "description": "the song's genres (repeat the field; `genre` and `track_genre` are read too)" },
+                { "name": "explicit", "in": "query", "required": false, "schema": { "type": "boolean", "default": false } },
+                { "name": "track_name", "in": "query", "required": false, "schema": { "type": "string", "maxLength": crate::track::MAX_TEXT } },
+                { "name": "artists", "in": "query", "required": false, "schema": { "type": "string", "maxLength": crate::track::MAX_TEXT } },
+                { "name": "album_name", "in": "query", "required": false, "schema": { "type": "string", "maxLength": crate::track::MAX_TEXT } },
+                { "name": "explain", "in": "query", "required": false, "schema": { "type": "boolean", "default": false }, "description": "add the prediction's contributions, as for /api/v1/predict" }
+            ],
+            "requestBody": {
+                "required": true,
+                "content": {
+                    "audio/*": { "schema": { "type": "string", "format": "binary" } },
+                    "application/octet-stream": { "schema": { "type": "string", "format": "binary" } },
+                    "multipart/form-data": { "schema": { "type": "object", "required": ["file"], "additionalProperties": false, "properties": {
+                        "file": { "type": "string", "format": "binary", "description": "WAV, FLAC, OGG/Vorbis, MP3 or M4A/AAC" },
+                        "genres": { "type": "array", "items": { "type": "string" } },
+                        "explicit": { "type": "boolean" },
+                        "track_name": { "type": "string" }, "artists": { "type": "string" }, "album_name": { "type": "string" }
+                    } } }
+                }
+            },
+            "responses": {
+                "200": { "description": "the from-audio model's answer, what was measured, and the track it scored (post it to /api/v1/predict, with changes, for the same answer)",
+                         "content": { "application/json": { "schema": { "type": "object", "required": ["prediction", "measured", "track"], "properties": {
+                             "prediction": { "$ref": "#/components/schemas/Prediction" },
+                             "measured": { "$ref": "#/components/schemas/Measured" },
+                             "track": { "$ref": "#/components/schemas/Track" }
+                         } } } } },
+                "413": error_response("the file is over the server's limit (--audio-limit)"),
+                "400": error_response("a multipart body that cannot be read"),
+                "415": error_response("the body is not audio hitcast decodes, or its Content-Type is neither audio/*, application/octet-stream nor multipart/form-data"),
+                "422": error_response("a song too short, too long, silent or broken, no `file` part, or a field that breaks the rules (named in `errors`)")
+            }
+        }
+    })
+}
+
+/// `GET /api/v1/model`.
+fn model_path() -> Value {
+    json!({
+        "get": {
+            "summary": "The model's metadata: how it was trained and its TEST metrics",
+            "responses": { "200": { "description": "the metadata", "content": { "application/json": { "schema": { "type": "object",
+                "required": ["classifier", "regressor", "decision_threshold", "label_threshold", "test_classification", "test_regression", "features", "genres", "explanation_method"] } } } } }
+        }
+    })
+}
+
+/// `GET /api/v1/tracks`: the dataset searched.
+fn tracks_path() -> Value {
+    json!({
+        "get": {
+            "summary": "Find tracks of the dataset by Spotify link, URI or id, or by words of the title, artists and album (accents and case aside)",
+            "parameters": [
+                { "name": "q", "in": "query", "required": true, "schema": { "type": "string", "minLength": 1, "pattern": "\\S" }, "example": "The Weeknd - Blinding Lights" },
+                { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 } }
+            ],
+            "responses": {
+                "200": { "description": "how many tracks match, and the most popular of them", "content": { "application/json": { "schema": { "type": "object", "required": ["total", "tracks"],
+                    "properties": { "total": { "type": "integer", "description": "every match, however many are listed" },
+                                    "tracks": { "type": "array", "items": { "$ref": "#/components/schemas/Found" } } } } } } },
+                "422": error_response("q missing or limit out of range"),
+                "503": error_response("the dataset is loading, or was not given")
+            }
+        }
+    })
+}
+
+/// `POST /api/v1/what-if`.
+fn what_if_path() -> Value {
+    json!({
+        "post": {
+            "summary": "How the answer moves along one audio input's range, everything else held",
+            "requestBody": {
+                "required": true,
+                "content": { "application/json": {
+                    "schema": { "type": "object", "additionalProperties": false, "required": ["track", "feature"],
+                        "properties": {
+                            "track": { "$ref": "#/components/schemas/Track" },
+                            "feature": { "type": "string", "enum": Column::AUDIO.iter().map(|c| c.name()).collect::<Vec<_>>() },
+                            "points": { "type": "integer", "minimum": 2, "maximum": crate::track::MAX_POINTS, "default": 25,
+                                        "description": "values over the range the model saw in training; coded inputs (key, mode, time_signature, explicit) take every code" }
+                        },
+                        // A song measured from its audio file moves along what was measured only.
+                        "anyOf": [
+                            { "properties": { "track": learned_given() } },
+                            { "properties": { "feature": { "enum": Column::AUDIO.iter().filter(|c| !c.is_learned()).map(|c| c.name()).collect::<Vec<_>>() } } }
+                        ] },
+                    "example": { "track": example_track(), "feature": "danceability", "points": 25 }
+                } }
+            },
+            "responses": {
+                "200": { "description": "the curve, ascending in value; it includes the track's own value", "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["feature", "value", "points"],
+                    "properties": {
+                        "feature": { "type": "string" },
+                        "value": { "type": "number", "description": "the track's own value" },
+                        "points": { "type": "array", "items": { "type": "object", "required": ["value", "probability", "popularity", "popularity_low", "popularity_high"],
+                            "properties": { "value": { "type": "number" }, "probability": { "type": "number" }, "popularity": { "type": "number" },
+                                            "popularity_low": { "type": "number" }, "popularity_high": { "type": "number" } } } }
+                    } } } } },
+                "400": error_response("the body is not JSON"),
+                "415": error_response("the body's Content-Type is not application/json"),
+                "422": error_response("an invalid track, feature or number of points")
+            }
+        }
+    })
+}
+
+/// `POST /api/v1/similar`.
+fn similar_path() -> Value {
+    json!({
+        "post": {
+            "summary": "The dataset's tracks nearest in sound to a track, with their real popularity",
+            "requestBody": {
+                "required": true,
+                "content": { "application/json": {
+                    "schema": { "type": "object", "additionalProperties": false, "required": ["track"],
+                        "properties": {
+                            "track": { "$ref": "#/components/schemas/Track" },
+                            "k": { "type": "integer", "minimum": 1, "maximum": crate::track::MAX_SIMILAR, "default": 10 },
+                            "same_genre": { "type": "boolean", "nullable": true, "default": false, "description": "only tracks sharing one of the track's genres" }
+                        } },
+                    "example": { "track": example_track(), "k": 5 }
+                } }
+            },
+            "responses": {
+                "200": { "description": "nearest first, by distance over the ten continuous audio inputs, each scaled to its spread over the dataset", "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["tracks"],
+                    "properties": { "tracks": { "type": "array", "items": { "type": "object",
+                        "required": ["track_id", "track_name", "artists", "album_name", "track_genre", "popularity", "distance"],
+                        "properties": { "track_id": { "type": "string" }, "track_name": { "type": "string" }, "artists": { "type": "string" },
+                                        "album_name": { "type": "string" }, "track_genre": { "type": "string" },
+                                        "popularity": { "type": "integer", "nullable": true }, "distance": { "type": "number" } } } } }
+                    } } } },
+                "400": error_response("the body is not JSON"),
+                "415": error_response("the body's Content-Type is not application/json"),
+                "422": error_response("an invalid track, k or same_genre"),
+                "503": error_response("the dataset is loading, or was not given")
+            }
+        }
+    })
+}
+
+/// The document's schemas.
+fn schemas() -> Value {
+    json!({
+        "Track": track_schema(),
+        "Prediction": prediction_schema(),
+        "ScoreExplanation": {
+            "type": "object",
+            "required": ["method", "base", "score", "contributions"],
+            "properties": {
+                "method": { "type": "string", "enum": ["tree-shap", "linear-shap", "sampling-shapley"] },
+                "base": { "type": "number", "description": "the score of a typical track" },
+                "score": { "type": "number", "description": "base + the sum of the contributions: the answer's score" },
+                "contributions": { "type": "array", "description": "points of popularity per feature through the score model below the label threshold, and `hit_chance`: what the chance of a popular score adds; largest first", "items": { "type": "object", "required": ["feature", "value", "contribution"],
+                    "properties": { "feature": { "type": "string" }, "value": { "type": "string" }, "contribution": { "type": "number" } } } }
+            }
+        },
+        "Explanation": {
+            "type": "object",
+            "required": ["method", "base", "log_odds", "probability", "contributions"],
+            "properties": {
+                "method": { "type": "string", "enum": ["tree-shap", "linear-shap", "sampling-shapley"] },
+                "base": { "type": "number", "description": "log-odds of a typical track" },
+                "log_odds": { "type": "number", "description": "base + the sum of the contributions" },
+                "probability": { "type": "number" },
+                "contributions": { "type": "array", "items": { "type": "object", "required": ["feature", "value", "contribution"],
+                    "properties": { "feature": { "type": "string" }, "value": { "type": "string" }, "contribution": { "type": "number" } } } }
+            }
+        },
+        "Measured": {
+            "type": "object",
+            "required": ["duration_ms", "loudness", "tempo", "tempo_confidence", "key", "mode", "key_confidence", "time_signature"],
+            "properties": {
+                "duration_ms": { "type": "number", "description": "length, from the decoded frames" },
+                "loudness": { "type": "number", "description": "integrated loudness, LUFS (ITU-R BS.1770 / EBU R128)" },
+                "tempo": { "type": "number", "description": "beats per minute" },
+                "tempo_confidence": { "type": "number", "minimum": 0, "maximum": 1, "description": "how clearly the onsets repeat at that tempo" },
+                "key": { "type": "integer", "minimum": -1, "maximum": 11, "description": "pitch class of the tonic, 0 = C; -1 when no key is found" },
+                "mode": { "type": "integer", "enum": [0, 1], "description": "1 major, 0 minor" },
+                "key_confidence": { "type": "number", "description": "how far the best key profile's correlation lies above the next best's" },
+                "time_signature": { "type": "integer", "enum": [3, 4], "description": "beats a bar; 4 when unsure" }
+            }
+        },
+        "Found": {
+            "type": "object",
+            "required": ["track_id", "track_name", "artists", "album_name", "genres", "popularity", "features"],
+            "properties": {
+                "track_id": { "type": "string" }, "track_name": { "type": "string" }, "artists": { "type": "string" },
+                "album_name": { "type": "string" },
+                "genres": { "type": "array", "items": { "type": "string" } },
+                "popularity": { "type": "integer", "nullable": true },
+                "features": { "$ref": "#/components/schemas/Track" }
+            }
+        },
+        "FieldError": { "type": "object", "required": ["field", "message"],
+            "properties": { "field": { "type": "string" }, "message": { "type": "string" } } },
+        "V2Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string" } } },
+        "V2Tensor": {
+            "type": "object", "required": ["name", "shape", "datatype"],
+            "properties": {
+                "name": { "type": "string" },
+                "shape": { "type": "array", "items": { "type": "integer" } },
+                "datatype": { "type": "string", "enum": ["BOOL", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64", "FP16", "FP32", "FP64", "BYTES"] },
+                "parameters": { "type": "object" },
+                "data": { "type": "array" }
+            }
+        },
+        "Error": {
+            "type": "object",
+            "required": ["error", "errors"],
+            "properties": {
+                "error": { "type": "string" },
+                "errors": { "type": "array", "items": { "type": "object", "required": ["field", "message"],
+                    "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } }
+            }
+        }
     })
 }
 

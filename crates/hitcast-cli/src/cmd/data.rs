@@ -97,27 +97,17 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
 }
 
 fn render_check(s: &DataSummary) -> String {
-    let mut out = String::new();
+    let mut out = Lines(format!("hitcast data check: {}\n\n", s.path));
     let d = &s.duplicates;
-    let _ = writeln!(out, "hitcast data check: {}\n", s.path);
-    let line = |out: &mut String, label: &str, value: String, note: String| {
-        let _ = writeln!(
-            out,
-            "{}",
-            format!("  {label:<22}{value:>9}  {note}").trim_end()
-        );
-    };
-    line(&mut out, "rows", thousands(s.rows_raw), String::new());
+    out.line("rows", thousands(s.rows_raw), String::new());
     if s.rows_skipped > 0 {
-        line(
-            &mut out,
+        out.line(
             "rows skipped",
             thousands(s.rows_skipped),
             s.skipped_examples.first().cloned().unwrap_or_default(),
         );
     }
-    line(
-        &mut out,
+    out.line(
         "tracks (track_id)",
         thousands(s.tracks),
         format!(
@@ -126,49 +116,77 @@ fn render_check(s: &DataSummary) -> String {
             thousands(d.surplus_rows)
         ),
     );
-    line(
-        &mut out,
+    out.line(
         "exact duplicate rows",
         thousands(d.exact_duplicate_rows),
         "same values in every column".into(),
     );
-    line(
-        &mut out,
+    out.line(
         "popularity conflicts",
         thousands(d.popularity_conflicts),
         "track ids whose copies disagree on popularity (first kept)".into(),
     );
-    let per_genre: Vec<u64> = s.rows_per_genre.values().copied().collect();
-    let (lo, hi) = (
-        per_genre.iter().min().copied().unwrap_or(0),
-        per_genre.iter().max().copied().unwrap_or(0),
+    out.line("genres", thousands(s.genres), genre_spread(s));
+    out.line(
+        "missing values",
+        thousands(s.missing.values().sum()),
+        missing_note(s),
     );
-    let spread = if lo == hi {
+    popularity_lines(&mut out, s);
+    for d in &s.defaults {
+        out.line(
+            &format!("absent: {}", d.column),
+            "default".into(),
+            d.default.into(),
+        );
+    }
+    out.0
+}
+
+/// The check's lines: a label, a right-aligned value and a note.
+struct Lines(String);
+
+impl Lines {
+    fn line(&mut self, label: &str, value: String, note: String) {
+        let _ = writeln!(
+            self.0,
+            "{}",
+            format!("  {label:<22}{value:>9}  {note}").trim_end()
+        );
+    }
+}
+
+/// The fewest and most rows a genre has.
+fn genre_spread(s: &DataSummary) -> String {
+    let per_genre = s.rows_per_genre.values().copied();
+    let lo = per_genre.clone().min().unwrap_or(0);
+    let hi = per_genre.max().unwrap_or(0);
+    if lo == hi {
         format!("{} rows each", thousands(lo))
     } else {
         format!("{}-{} rows each", thousands(lo), thousands(hi))
-    };
-    line(&mut out, "genres", thousands(s.genres), spread);
+    }
+}
+
+/// The columns with missing values and how many each.
+fn missing_note(s: &DataSummary) -> String {
     let missing: Vec<String> = s
         .missing
         .iter()
         .filter(|(_, &n)| n > 0)
         .map(|(c, n)| format!("{c} {}", thousands(*n)))
         .collect();
-    let total: u64 = s.missing.values().sum();
-    line(
-        &mut out,
-        "missing values",
-        thousands(total),
-        if missing.is_empty() {
-            String::new()
-        } else {
-            format!("{} (kept: names are not features)", missing.join(", "))
-        },
-    );
+    if missing.is_empty() {
+        String::new()
+    } else {
+        format!("{} (kept: names are not features)", missing.join(", "))
+    }
+}
+
+/// The popularity column's summary and the popular share, when the file has popularity.
+fn popularity_lines(out: &mut Lines, s: &DataSummary) {
     if let Some(p) = &s.popularity {
-        line(
-            &mut out,
+        out.line(
             "popularity",
             format!("{:.2}", p.mean),
             format!(
@@ -183,8 +201,7 @@ fn render_check(s: &DataSummary) -> String {
     if let (Some(rate), Some(positives), Some(rows_rate)) =
         (s.positive_rate, s.positives, s.positive_rate_rows)
     {
-        line(
-            &mut out,
+        out.line(
             &format!("popular (> {})", s.threshold),
             percent(rate),
             format!(
@@ -194,15 +211,6 @@ fn render_check(s: &DataSummary) -> String {
             ),
         );
     }
-    for d in &s.defaults {
-        line(
-            &mut out,
-            &format!("absent: {}", d.column),
-            "default".into(),
-            d.default.into(),
-        );
-    }
-    out
 }
 
 fn split(args: SplitArgs, globals: Globals) -> anyhow::Result<()> {
