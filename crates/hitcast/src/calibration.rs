@@ -152,8 +152,7 @@ impl Calibration {
 
 /// Log-odds of a probability kept 1e-12 away from 0 and 1 (raw model outputs can be exact).
 pub fn logit(p: f64) -> f64 {
-    let p = p.clamp(1e-12, 1.0 - 1e-12);
-    (p / (1.0 - p)).ln()
+    crate::models::logit_clipped(p, 1e-12)
 }
 
 /// Mean negative log-likelihood, probabilities clipped to 1e-15 as scikit-learn does.

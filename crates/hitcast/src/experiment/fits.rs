@@ -69,6 +69,12 @@ pub enum FitsError {
         /// The file.
         path: String,
     },
+    /// The checksum does not match: the bytes changed after they were written.
+    #[error("{path}: the fits file is corrupt (its SHA-256 checksum does not match); run `hitcast experiment --keep-fits` again")]
+    Corrupt {
+        /// The file.
+        path: String,
+    },
     /// The models cannot be encoded.
     #[error("cannot encode the fits: {0}")]
     Encode(String),
@@ -121,12 +127,16 @@ impl ChosenFits {
         self.classifier.is_none()
     }
 
-    /// Writes the models to `path`, atomically.
+    /// Writes the models to `path`, atomically: magic, format, the models, and a SHA-256 of
+    /// all of those (a changed bit in a model's numbers would still decode, into another
+    /// model).
     pub fn save(&self, path: &Path) -> Result<(), FitsError> {
         let mut bytes = MAGIC.to_vec();
         bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         let body = postcard::to_stdvec(self).map_err(|e| FitsError::Encode(e.to_string()))?;
         bytes.extend_from_slice(&body);
+        let checksum = Sha256::digest(&bytes);
+        bytes.extend_from_slice(&checksum);
         write_atomic(path, &bytes).map_err(|source| FitsError::Io {
             path: path.display().to_string(),
             source,
@@ -140,10 +150,17 @@ impl ChosenFits {
             path: name(),
             source,
         })?;
-        let body = bytes
+        let framed = bytes
             .strip_prefix(MAGIC.as_slice())
             .and_then(|rest| rest.strip_prefix(FORMAT_VERSION.to_le_bytes().as_slice()))
             .ok_or_else(|| FitsError::Foreign { path: name() })?;
+        let (body, checksum) = framed
+            .split_at_checked(framed.len().saturating_sub(32))
+            .filter(|(_, sum)| sum.len() == 32)
+            .ok_or_else(|| FitsError::Corrupt { path: name() })?;
+        if Sha256::digest(&bytes[..bytes.len() - 32]).as_slice() != checksum {
+            return Err(FitsError::Corrupt { path: name() });
+        }
         postcard::from_bytes(body).map_err(|_| FitsError::Foreign { path: name() })
     }
 }
@@ -272,6 +289,18 @@ mod tests {
             fits.classifier.as_ref().map(|k| k.cell)
         );
         assert!(back.classifier(cell, &spec, 7, &[1; 32]).is_some());
+        // One changed bit in the models is found.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let err = ChosenFits::load(&path).unwrap_err().to_string();
+        assert!(err.ends_with("fits.bin: the fits file is corrupt (its SHA-256 checksum does not match); run `hitcast experiment --keep-fits` again"), "{err}");
+        std::fs::write(&path, &bytes[..20]).unwrap();
+        assert!(matches!(
+            ChosenFits::load(&path),
+            Err(FitsError::Corrupt { .. })
+        ));
         std::fs::write(&path, b"HCFITS\0\0\x01\0\0\0").unwrap();
         let err = ChosenFits::load(&path).unwrap_err().to_string();
         assert!(err.ends_with("fits.bin: not a fits file of this hitcast (format 6); run `hitcast experiment --keep-fits` again"), "{err}");

@@ -32,7 +32,7 @@ use super::trees::grow::{self, Growth};
 use super::trees::hessboost_trees::{assemble, tree_bytes};
 use super::trees::{draw_rows, step_of, tree_rng, Binned, MAX_BINS};
 use super::{
-    in_range, param_error, Classifier, Fit, ModelError, Params, Regressor, TrainSet, Valid,
+    in_range, param_error, sigmoid, Classifier, Fit, ModelError, Params, Regressor, TrainSet, Valid,
 };
 use crate::features::{FeatureMatrix, Variants};
 
@@ -310,7 +310,7 @@ impl Parts {
             let part = &steps[k * self.per_part..(k + 1) * self.per_part];
             for (i, &r) in rows.iter().enumerate() {
                 let mean = part.iter().map(|s| s[i]).sum::<f64>() / self.per_part as f64;
-                out[r as usize] = 1.0 / (1.0 + (-(margin + mean)).exp());
+                out[r as usize] = sigmoid(margin + mean);
             }
         }
         out

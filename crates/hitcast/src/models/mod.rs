@@ -221,6 +221,12 @@ fn in_range(
     }
 }
 
+/// Log-odds of `p` kept `clip` away from 0 and 1 (a model's probabilities can be exact).
+pub fn logit_clipped(p: f64, clip: f64) -> f64 {
+    let p = p.clamp(clip, 1.0 - clip);
+    (p / (1.0 - p)).ln()
+}
+
 /// The logistic function, stable for large |z|.
 pub fn sigmoid(z: f64) -> f64 {
     if z >= 0.0 {

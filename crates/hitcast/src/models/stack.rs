@@ -113,8 +113,7 @@ pub struct StackModel {
 const CLIP: f64 = 1e-6;
 
 fn logit(p: f64) -> f64 {
-    let p = p.clamp(CLIP, 1.0 - CLIP);
-    (p / (1.0 - p)).ln()
+    super::logit_clipped(p, CLIP)
 }
 
 /// The rows of `train` in the predicted folds, and each member's out-of-fold probability for

@@ -491,6 +491,11 @@ fn chunked_sum(n: usize, f: impl Fn(usize) -> f64 + Sync) -> f64 {
     sums.iter().sum()
 }
 
+/// The logistic function in its plain form, not [`crate::models::sigmoid`]'s stable one: for a
+/// negative margin the two differ in the last bit, and over hundreds of rounds that moves early
+/// stopping (a grid cell's rounds by up to 70, its PR-AUC in the third decimal). The boosted
+/// models were measured and tuned with this one; 1 / (1 + e^-m) neither overflows nor loses
+/// precision here (a probability near 0 is as exact as one near 1).
 fn sigmoid(m: f64) -> f64 {
     1.0 / (1.0 + (-m).exp())
 }
