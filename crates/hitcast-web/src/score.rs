@@ -30,7 +30,8 @@ pub struct Scored {
 }
 
 /// Scores `tracks`, explaining each when `explain` is set (`samples` bounds the sampling
-/// method's cost; the exact methods ignore it).
+/// method's cost; the exact methods ignore it). Sampled explanations draw with the model's
+/// own training seed, so `hitcast explain --seed` with that seed gives the same numbers.
 pub fn score(
     predictor: &Predictor,
     tracks: &[TrackRequest],
@@ -42,7 +43,7 @@ pub fn score(
     let answers: Vec<(Prediction, Why)> = if explain {
         let options = SamplingOptions {
             samples,
-            ..SamplingOptions::default()
+            seed: predictor.metadata().seed,
         };
         let scores = predictor.explain_scores(&inputs, options)?;
         predictor
