@@ -13,7 +13,7 @@ use axum::Json;
 use hitcast::data::Column;
 use serde_json::{json, Value};
 
-use crate::catalog::CatalogState;
+use crate::catalogue::CatalogueState;
 pub use crate::error::ApiError;
 use crate::score::Scored;
 use crate::track::{
@@ -197,9 +197,9 @@ pub async fn tracks(
             message: "missing: a title, artist or track id to look for".into(),
         }]));
     }
-    match state.catalog.state() {
-        CatalogState::Ready(catalog) => Ok(Json(catalog.search(q, limit)).into_response()),
-        other => Err(catalog_unavailable(&other)),
+    match state.catalogue.state() {
+        CatalogueState::Ready(catalogue) => Ok(Json(catalogue.search(q, limit)).into_response()),
+        other => Err(catalogue_unavailable(&other)),
     }
 }
 
@@ -389,7 +389,7 @@ pub async fn what_if(
 }
 
 /// `POST /api/v1/similar`: `{"track": {...}, "k": 10, "same_genre": false}` → the catalogue's
-/// `k` tracks nearest in sound (see [`crate::catalog::Catalog::similar`]), with their real
+/// `k` tracks nearest in sound (see [`crate::catalogue::Catalogue::similar`]), with their real
 /// popularity: `{"tracks": [{track_id, track_name, artists, album_name, track_genre, popularity,
 /// distance}]}`.
 pub async fn similar(
@@ -418,19 +418,19 @@ pub async fn similar(
     let (Some(track), true) = (track, errors.is_empty()) else {
         return Err(ApiError::invalid(errors));
     };
-    match state.catalog.state() {
-        CatalogState::Ready(catalog) => {
-            Ok(Json(json!({ "tracks": catalog.similar(&track, k, same_genre) })).into_response())
+    match state.catalogue.state() {
+        CatalogueState::Ready(catalogue) => {
+            Ok(Json(json!({ "tracks": catalogue.similar(&track, k, same_genre) })).into_response())
         }
-        other => Err(catalog_unavailable(&other)),
+        other => Err(catalogue_unavailable(&other)),
     }
 }
 
 /// 503 while the catalogue is loading or when there is none; the reason of a failed load is
 /// in the server's log.
-fn catalog_unavailable(state: &CatalogState) -> ApiError {
+fn catalogue_unavailable(state: &CatalogueState) -> ApiError {
     let why = match state {
-        CatalogState::Loading => "the dataset is still loading",
+        CatalogueState::Loading => "the dataset is still loading",
         _ => "this server has no dataset of real tracks",
     };
     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why)

@@ -30,7 +30,7 @@ mod admin;
 pub mod api;
 mod audio;
 mod batch;
-pub mod catalog;
+pub mod catalogue;
 mod error;
 pub mod live;
 mod metrics;
@@ -63,7 +63,7 @@ use tower_http::timeout::TimeoutLayer;
 
 pub use access::{Key, KeyError};
 pub use admin::reload_on_hangup;
-pub use catalog::{Catalog, LazyCatalog};
+pub use catalogue::{Catalogue, LazyCatalogue};
 use error::ApiError;
 pub use live::{LiveModel, ReloadError, Served};
 use metrics::Metrics;
@@ -231,7 +231,7 @@ impl Default for Options {
 /// Everything a request handler reads.
 pub struct AppState {
     model: Arc<LiveModel>,
-    catalog: LazyCatalog,
+    catalogue: LazyCatalogue,
     report: Option<ReportPages>,
     limits: Limits,
     options: Options,
@@ -254,12 +254,12 @@ impl AppState {
     /// The state of a server of `predictor`, held in memory (nothing to reload).
     pub fn new(
         predictor: Predictor,
-        catalog: LazyCatalog,
+        catalogue: LazyCatalogue,
         report: Option<ReportPages>,
         limits: Limits,
     ) -> Result<AppState, WebError> {
         let model = LiveModel::new(Served::new(predictor, String::new()), None);
-        Ok(AppState::of(model, catalog, report, limits))
+        Ok(AppState::of(model, catalogue, report, limits))
     }
 
     /// The state of a server of `served`, read from the model file at `path`, which a reload
@@ -267,13 +267,13 @@ impl AppState {
     pub fn from_file(
         served: Served,
         path: &Path,
-        catalog: LazyCatalog,
+        catalogue: LazyCatalogue,
         report: Option<ReportPages>,
         limits: Limits,
     ) -> AppState {
         AppState::of(
             LiveModel::new(served, Some(path.to_owned())),
-            catalog,
+            catalogue,
             report,
             limits,
         )
@@ -281,7 +281,7 @@ impl AppState {
 
     fn of(
         model: LiveModel,
-        catalog: LazyCatalog,
+        catalogue: LazyCatalogue,
         report: Option<ReportPages>,
         limits: Limits,
     ) -> AppState {
@@ -291,7 +291,7 @@ impl AppState {
             openapi: openapi::document(&limits, &options),
             metrics: Metrics::new(Arc::clone(&model), &options.model_name),
             model,
-            catalog,
+            catalogue,
             report,
             permits: Arc::new(tokio::sync::Semaphore::new(limits.concurrency.max(1))),
             audio_permits: tokio::sync::Semaphore::new(limits.audio_concurrency.max(1)),

@@ -14,7 +14,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use hitcast::predictor::{Predictor, ANSWERS};
-use hitcast_web::{router, AppState, Catalog, Key, LazyCatalog, Limits, Options, Served};
+use hitcast_web::{router, AppState, Catalogue, Key, LazyCatalogue, Limits, Options, Served};
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
@@ -24,14 +24,14 @@ use common::{send, Answer};
 const API_KEY: &str = "api-key-0123456789";
 const ADMIN_KEY: &str = "admin-key-0123456789";
 
-fn catalog() -> LazyCatalog {
+fn catalogue() -> LazyCatalogue {
     let (_, tracks) = hitcast::testutil::fixture();
-    LazyCatalog::ready(Catalog::new(tracks, true))
+    LazyCatalogue::ready(Catalogue::new(tracks, true))
 }
 
 fn state(limits: Limits) -> AppState {
     let (artifact, _) = hitcast::testutil::fixture();
-    AppState::new(Predictor::new(artifact).unwrap(), catalog(), None, limits).unwrap()
+    AppState::new(Predictor::new(artifact).unwrap(), catalogue(), None, limits).unwrap()
 }
 
 fn app_with(state: AppState) -> (Router, Arc<AppState>) {
@@ -439,7 +439,7 @@ async fn a_reload_swaps_a_good_file_in_and_keeps_the_old_model_for_a_bad_one() {
         ..Options::default()
     };
     let served = Served::load(&path).unwrap();
-    let state = AppState::from_file(served, &path, catalog(), None, Limits::default())
+    let state = AppState::from_file(served, &path, catalogue(), None, Limits::default())
         .with_options(options);
     let (app, state) = app_with(state);
     let admin = format!("Bearer {ADMIN_KEY}");

@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use hitcast::predictor::Predictor;
-use hitcast_web::{router, AppState, Catalog, LazyCatalog, Limits};
+use hitcast_web::{router, AppState, Catalogue, LazyCatalogue, Limits};
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
@@ -22,13 +22,13 @@ use common::{send, Answer};
 fn app() -> Router {
     let (artifact, tracks) = hitcast::testutil::fixture();
     let predictor = Predictor::new(artifact).unwrap();
-    let catalog = LazyCatalog::ready(Catalog::new(tracks, true));
+    let catalogue = LazyCatalogue::ready(Catalogue::new(tracks, true));
     let limits = Limits {
         body_bytes: 16 << 10,
         ..Limits::default()
     };
     router(Arc::new(
-        AppState::new(predictor, catalog, None, limits).unwrap(),
+        AppState::new(predictor, catalogue, None, limits).unwrap(),
     ))
 }
 

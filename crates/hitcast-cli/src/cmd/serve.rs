@@ -10,8 +10,8 @@ use anyhow::Context;
 use clap::Args;
 use hitcast::data::Tracks;
 use hitcast_web::{
-    reload_on_hangup, router, serve, shutdown_signal, AppState, Catalog, Key, LazyCatalog, Limits,
-    Options, ReportPages, Served,
+    reload_on_hangup, router, serve, shutdown_signal, AppState, Catalogue, Key, LazyCatalogue,
+    Limits, Options, ReportPages, Served,
 };
 
 use crate::dataset::{sha256_file, DataArgs};
@@ -101,12 +101,12 @@ impl ServeArgs {
         // The file is read and checked once; the catalogue starts loading once it is known good.
         let served =
             Served::load(&self.model).with_context(|| format!("{}", self.model.display()))?;
-        let catalog = catalog(
+        let catalogue = catalogue(
             self.data.clone(),
             served.predictor.metadata().data_sha256.clone(),
         );
-        let state =
-            AppState::from_file(served, &self.model, catalog, report, limits).with_options(options);
+        let state = AppState::from_file(served, &self.model, catalogue, report, limits)
+            .with_options(options);
         let state = Arc::new(state);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -137,9 +137,9 @@ impl ServeArgs {
 
 /// The dataset's tracks, loaded on a background thread; a warning in the log if the file is not
 /// the one the model was trained on (the page says so in plain words).
-fn catalog(data: DataArgs, model_sha256: String) -> LazyCatalog {
-    LazyCatalog::spawn(move || {
-        let load = || -> anyhow::Result<Catalog> {
+fn catalogue(data: DataArgs, model_sha256: String) -> LazyCatalogue {
+    LazyCatalogue::spawn(move || {
+        let load = || -> anyhow::Result<Catalogue> {
             let path = data.path()?;
             let loaded = data.load()?;
             let tracks = Tracks::collapse(loaded.rows);
@@ -152,7 +152,7 @@ fn catalog(data: DataArgs, model_sha256: String) -> LazyCatalog {
                     path.display()
                 );
             }
-            Ok(Catalog::new(tracks, model_data))
+            Ok(Catalogue::new(tracks, model_data))
         };
         load().map_err(|e| {
             tracing::warn!("real tracks cannot be loaded: {e:#}");

@@ -1653,7 +1653,7 @@ fn run_on_another_catalogue_prints_a_serve_line_that_searches_it() {
         .collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = serve::Server::start_args(&args);
-    server.wait_for_catalog();
+    server.wait_for_catalogue();
     let (status, found) = server.get("/api/v1/tracks?q=ed+sheeran");
     assert_eq!(status, 200, "{found}");
     let found: Value = serde_json::from_str(&found).unwrap();

@@ -204,7 +204,7 @@ fn schemathesis_finds_no_mismatch_between_the_document_and_the_server() {
         return;
     }
     let server = Server::start(&["--max-batch", "100"]);
-    server.wait_for_catalog();
+    server.wait_for_catalogue();
     let out = Command::new("python3")
         .args(["-m", "schemathesis.cli", "run"])
         .arg(format!("http://{}/api/openapi.json", server.addr()))

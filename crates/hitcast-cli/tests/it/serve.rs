@@ -169,7 +169,7 @@ impl Server {
     }
 
     /// Waits until the dataset has loaded (the search answers 200).
-    pub(super) fn wait_for_catalog(&self) {
+    pub(super) fn wait_for_catalogue(&self) {
         let started = Instant::now();
         while self.get("/api/v1/tracks?q=comedy").0 == 503 {
             assert!(
@@ -449,7 +449,7 @@ fn the_api_scores_like_predict_validates_and_documents_itself() {
     assert_eq!(status, 200);
     let doc: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["openapi"], "3.0.3");
-    server.wait_for_catalog();
+    server.wait_for_catalogue();
     // The Open Inference Protocol's paths name the model and its version.
     let (_, meta) = server.get("/v2/models/hitcast");
     let meta: Value = serde_json::from_str(&meta).unwrap();
@@ -607,7 +607,7 @@ fn the_pages_escape_names_show_errors_at_fields_and_work_without_javascript() {
     );
 
     // Loading a real track by name fills the form and shows its real popularity.
-    server.wait_for_catalog();
+    server.wait_for_catalogue();
     let (status, page) = server.get("/predict?q=comedy+gen+hoshino");
     assert_eq!(status, 200);
     assert!(page.contains("id=\"real-popularity\">73</b>"), "{page}");
@@ -724,7 +724,7 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
     // A small report, so Explore and Models have their tables and charts at both widths.
     let (report, _) = super::small_report(&scratch("app-report"), model());
     let server = Server::start(&["--report", report.to_str().unwrap()]);
-    server.wait_for_catalog();
+    server.wait_for_catalogue();
     let song = scratch("app-audio").join("demo.wav");
     super::click_song(&song, 120.0, 20.0);
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
@@ -1578,7 +1578,7 @@ fn what_if_curves_similar_tracks_and_the_docs_page() {
 
     // Similar tracks: the track itself is among the nearest, at distance 0; same_genre keeps
     // its genres.
-    server.wait_for_catalog();
+    server.wait_for_catalogue();
     let (status, near) = server.post_json(
         "/api/v1/similar",
         &json!({ "track": comedy(), "k": 5, "same_genre": true }),
@@ -1696,7 +1696,7 @@ fn what_if_curves_similar_tracks_and_the_docs_page() {
 
     // Its real tracks come from the shipped dataset, not its own: the page says so in plain
     // words, and only the log names the file and the flag that would search its own.
-    server.wait_for_catalog();
+    server.wait_for_catalogue();
     let (_, page) = server.get("/predict");
     assert!(
         page.contains(
@@ -2074,7 +2074,7 @@ fn a_file_of_tracks_is_scored_from_the_page_as_predict_scores_it() {
 #[test]
 fn scenarios_and_tracks_are_compared_side_by_side() {
     let server = Server::start(&[]);
-    server.wait_for_catalog();
+    server.wait_for_catalogue();
     let encode = |s: &str| -> String { form_urlencoded_encode(s) };
     let comedy_id = "track=5SuOikwiRyPMVoIQDJUgSV";
     // A scenario: a typed song, as the Predict page's link holds it.

@@ -12,7 +12,7 @@ use hitcast::words;
 use maud::{html, Markup};
 
 use super::predict::encode;
-use crate::catalog::{CatalogState, Found, Similar};
+use crate::catalogue::{CatalogueState, Found, Similar};
 use crate::score::Scored;
 use crate::track::{FormValues, TrackRequest};
 use crate::AppState;
@@ -118,7 +118,7 @@ fn similar_tracks(
     loaded: Option<&Found>,
     same_genre: bool,
 ) -> Vec<Similar> {
-    let CatalogState::Ready(catalog) = state.catalog.state() else {
+    let CatalogueState::Ready(catalogue) = state.catalogue.state() else {
         return Vec::new();
     };
     let own = loaded.map(|t| t.track_id.as_str());
@@ -126,7 +126,7 @@ fn similar_tracks(
         .map(|t| (t.track_name.to_lowercase(), t.artists.to_lowercase()))
         .into_iter()
         .collect();
-    catalog
+    catalogue
         .similar(track, SIMILAR_SHOWN * 5, same_genre)
         .into_iter()
         .filter(|t| Some(t.track_id.as_str()) != own)

@@ -14,7 +14,7 @@ use axum::response::Response;
 use maud::{html, Markup};
 
 use super::{page, respond};
-use crate::catalog::CatalogState;
+use crate::catalogue::CatalogueState;
 use crate::score::Scored;
 use crate::track::{FormValues, TrackRequest};
 use crate::AppState;
@@ -41,8 +41,8 @@ pub async fn compare(State(state): State<Arc<AppState>>, RawQuery(query): RawQue
     let mut scenarios: Vec<String> = query.all("s").map(str::to_owned).collect();
     let mut notes = Vec::new();
     if let Some(q) = query.get("q").map(str::trim).filter(|q| !q.is_empty()) {
-        match state.catalog.state() {
-            CatalogState::Ready(catalog) => match catalog.search(q, 1).tracks.first() {
+        match state.catalogue.state() {
+            CatalogueState::Ready(catalogue) => match catalogue.search(q, 1).tracks.first() {
                 Some(found) => scenarios.push(format!("track={}", encode(&found.track_id))),
                 None => notes.push(format!("No track matches \u{201c}{q}\u{201d}.")),
             },
@@ -117,10 +117,10 @@ pub async fn compare(State(state): State<Arc<AppState>>, RawQuery(query): RawQue
 fn track_of(state: &AppState, scenario: &str) -> Result<(TrackRequest, Option<String>), String> {
     let values = FormValues::parse(scenario.as_bytes());
     if let Some(id) = values.get("track") {
-        return match state.catalog.state() {
-            CatalogState::Ready(catalog) => match catalog.get(id) {
+        return match state.catalogue.state() {
+            CatalogueState::Ready(catalogue) => match catalogue.get(id) {
                 Some(t) => Ok((
-                    catalog.request(t),
+                    catalogue.request(t),
                     Some(format!(
                         "{} \u{b7} {}",
                         t.track_name,

@@ -14,7 +14,7 @@ use maud::{html, Markup};
 use super::answer::result_panel;
 use super::{page, respond};
 use crate::audio::{self, Fields, Place};
-use crate::catalog::{CatalogState, Found, Search};
+use crate::catalogue::{CatalogueState, Found, Search};
 use crate::error::ApiError;
 use crate::track::{FieldError, FormValues, TrackRequest};
 use crate::AppState;
@@ -107,11 +107,11 @@ pub async fn predict_get(
     let mut found = Search::default();
     let mut loaded = None;
     if wanted.is_some() || !search.is_empty() {
-        match state.catalog.state() {
-            CatalogState::Ready(catalog) => {
+        match state.catalogue.state() {
+            CatalogueState::Ready(catalogue) => {
                 found = match &wanted {
-                    Some(id) => catalog.search(id, 1),
-                    None => catalog.search(&search, SEARCH_LIMIT),
+                    Some(id) => catalogue.search(id, 1),
+                    None => catalogue.search(&search, SEARCH_LIMIT),
                 };
                 let matches = &found.tracks;
                 match matches.len() {
@@ -123,18 +123,18 @@ pub async fn predict_get(
                              songs are not in it). Set the song's features below, or measure \
                              it from its audio file.",
                             wanted.as_deref().unwrap_or(&search),
-                            hitcast::text::thousands(catalog.len() as u64),
+                            hitcast::text::thousands(catalogue.len() as u64),
                         ))
                     }
                     1 => {
-                        loaded = catalog
+                        loaded = catalogue
                             .get(&matches[0].track_id)
-                            .map(|t| catalog.request(t))
+                            .map(|t| catalogue.request(t))
                     }
                     _ => {}
                 }
             }
-            other => note = Some(catalog_note(&other)),
+            other => note = Some(catalogue_note(&other)),
         }
     }
     // The answer is there on first load: the loaded track's, else the typical track's the
@@ -291,26 +291,26 @@ async fn answer(
     }
 }
 
-/// The real track the form was loaded from (its hidden `track_id`), if the catalog has it.
+/// The real track the form was loaded from (its hidden `track_id`), if the catalogue has it.
 fn loaded_from_form(state: &AppState, values: &FormValues) -> Option<Found> {
     let id = values.get("track_id").filter(|id| !id.is_empty())?;
-    match state.catalog.state() {
-        CatalogState::Ready(catalog) => catalog.find(id),
+    match state.catalogue.state() {
+        CatalogueState::Ready(catalogue) => catalogue.find(id),
         _ => None,
     }
 }
 
-fn catalog_note(state: &CatalogState) -> String {
+fn catalogue_note(state: &CatalogueState) -> String {
     match state {
-        CatalogState::Loading => "The dataset is still loading: try again in a moment.".into(),
+        CatalogueState::Loading => "The dataset is still loading: try again in a moment.".into(),
         // The reason (a path, a flag to pass) is for whoever runs the server: it is in the
         // server's log, not on the page.
-        CatalogState::Failed(_) | CatalogState::Absent => {
+        CatalogueState::Failed(_) | CatalogueState::Absent => {
             "Searching real tracks is not available on this server: it has no copy of the \
              dataset. You can still set every feature by hand."
                 .into()
         }
-        CatalogState::Ready(_) => String::new(),
+        CatalogueState::Ready(_) => String::new(),
     }
 }
 
@@ -350,7 +350,7 @@ fn layout(
                 ul #q-list role="listbox" aria-label="tracks found" hidden {}
             }
             @if let Some(note) = note { p.notice role="status" { (note) } }
-            @if let CatalogState::Ready(c) = state.catalog.state() {
+            @if let CatalogueState::Ready(c) = state.catalogue.state() {
                 @if let Some(caveat) = c.note() { p.muted { (caveat) } }
             }
         }

@@ -14,7 +14,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::track::TrackRequest;
 
 /// Tracks to look up, one per track id.
-pub struct Catalog {
+pub struct Catalogue {
     tracks: Tracks,
     /// Track id → row: the form's hidden id is looked up at every live update.
     by_id: HashMap<String, usize>,
@@ -94,9 +94,9 @@ pub struct Search {
     pub tracks: Vec<Found>,
 }
 
-impl Catalog {
-    /// A catalog of `tracks`, read from the file the model was trained on or not.
-    pub fn new(tracks: Tracks, model_data: bool) -> Catalog {
+impl Catalogue {
+    /// A catalogue of `tracks`, read from the file the model was trained on or not.
+    pub fn new(tracks: Tracks, model_data: bool) -> Catalogue {
         let haystack = tracks
             .rows
             .iter()
@@ -129,7 +129,7 @@ impl Catalog {
             .iter()
             .flat_map(|t| place(&t.audio, &scale))
             .collect();
-        Catalog {
+        Catalogue {
             tracks,
             by_id,
             haystack,
@@ -369,51 +369,53 @@ fn spotify_id(query: &str) -> Option<&str> {
     (!id.is_empty()).then_some(id)
 }
 
-/// Where the catalog stands.
-pub enum CatalogState<'a> {
+/// Where the catalogue stands.
+pub enum CatalogueState<'a> {
     /// The server was started without a dataset.
     Absent,
     /// Still loading.
     Loading,
     /// Ready.
-    Ready(&'a Catalog),
+    Ready(&'a Catalogue),
     /// Loading failed, with why.
     Failed(&'a str),
 }
 
-/// A catalog that may still be loading.
+/// A catalogue that may still be loading.
 #[derive(Clone, Default)]
-pub struct LazyCatalog(Option<Arc<OnceLock<Result<Catalog, String>>>>);
+pub struct LazyCatalogue(Option<Arc<OnceLock<Result<Catalogue, String>>>>);
 
-impl LazyCatalog {
+impl LazyCatalogue {
     /// No dataset.
-    pub fn absent() -> LazyCatalog {
-        LazyCatalog(None)
+    pub fn absent() -> LazyCatalogue {
+        LazyCatalogue(None)
     }
 
-    /// Starts `load` on its own thread; the catalog is [`CatalogState::Loading`] until it ends.
-    pub fn spawn(load: impl FnOnce() -> Result<Catalog, String> + Send + 'static) -> LazyCatalog {
+    /// Starts `load` on its own thread; the catalogue is [`CatalogueState::Loading`] until it ends.
+    pub fn spawn(
+        load: impl FnOnce() -> Result<Catalogue, String> + Send + 'static,
+    ) -> LazyCatalogue {
         let cell = Arc::new(OnceLock::new());
         let filled = Arc::clone(&cell);
         std::thread::spawn(move || {
             let _ = filled.set(load());
         });
-        LazyCatalog(Some(cell))
+        LazyCatalogue(Some(cell))
     }
 
-    /// A catalog already loaded.
-    pub fn ready(catalog: Catalog) -> LazyCatalog {
-        LazyCatalog(Some(Arc::new(OnceLock::from(Ok(catalog)))))
+    /// A catalogue already loaded.
+    pub fn ready(catalogue: Catalogue) -> LazyCatalogue {
+        LazyCatalogue(Some(Arc::new(OnceLock::from(Ok(catalogue)))))
     }
 
     /// Where it stands now.
-    pub fn state(&self) -> CatalogState<'_> {
+    pub fn state(&self) -> CatalogueState<'_> {
         match &self.0 {
-            None => CatalogState::Absent,
+            None => CatalogueState::Absent,
             Some(cell) => match cell.get() {
-                None => CatalogState::Loading,
-                Some(Ok(c)) => CatalogState::Ready(c),
-                Some(Err(e)) => CatalogState::Failed(e),
+                None => CatalogueState::Loading,
+                Some(Ok(c)) => CatalogueState::Ready(c),
+                Some(Err(e)) => CatalogueState::Failed(e),
             },
         }
     }
@@ -444,7 +446,7 @@ mod tests {
         }
     }
 
-    fn catalog() -> Catalog {
+    fn catalogue() -> Catalogue {
         let rows = vec![
             row(
                 "0VjIjW4GlUZAMYd2vXMi3b",
@@ -457,7 +459,7 @@ mod tests {
             row("id3", "Halo", "Another Band", "Live", 10),
             row("id4", "Lights", "Someone;The Weeknd Tribute", "Covers", 5),
         ];
-        Catalog::new(Tracks::collapse(rows), true)
+        Catalogue::new(Tracks::collapse(rows), true)
     }
 
     /// Exact names first, then whole words, then parts of words; popularity within each.
@@ -475,13 +477,13 @@ mod tests {
             row("rosewood", "Rosewood", "Someone", "Rose Garden", 90),
             row("feat", "Stay", "Other;Rosé", "Stay", 40),
         ];
-        let c = Catalog::new(Tracks::collapse(rows), true);
+        let c = Catalogue::new(Tracks::collapse(rows), true);
         assert_eq!(
             ids(&c.search("Rosé", 10)),
             ["rose", "feat", "rosewood", "roses"]
         );
         assert_eq!(ids(&c.search("halo", 10)), Vec::<&str>::new());
-        let c = catalog();
+        let c = catalogue();
         // "lights" is the whole title of id4: it ranks before the more popular whole-word match.
         assert_eq!(
             ids(&c.search("lights", 10)),
@@ -495,7 +497,7 @@ mod tests {
 
     #[test]
     fn links_uris_and_ids_find_their_track() {
-        let c = catalog();
+        let c = catalogue();
         for q in [
             "https://open.spotify.com/track/0VjIjW4GlUZAMYd2vXMi3b?si=abc123",
             "open.spotify.com/intl-de/track/0VjIjW4GlUZAMYd2vXMi3b",
@@ -509,7 +511,7 @@ mod tests {
 
     #[test]
     fn words_match_title_artists_and_album_accents_aside() {
-        let c = catalog();
+        let c = catalogue();
         assert_eq!(ids(&c.search("beyonce", 5)), ["id2"]);
         assert_eq!(ids(&c.search("BEYONCÉ halo", 5)), ["id2"]);
         assert_eq!(
@@ -528,7 +530,7 @@ mod tests {
 
     #[test]
     fn a_track_is_its_own_nearest_neighbour_and_genres_filter() {
-        let c = catalog();
+        let c = catalogue();
         let halo = c.request(c.get("id3").unwrap());
         let near = c.similar(&halo, 10, false);
         // All four share the same audio here: distance 0, in row order after the tie-break.
@@ -550,7 +552,7 @@ mod tests {
 
     #[test]
     fn a_found_track_carries_the_features_the_predict_api_takes() {
-        let c = catalog();
+        let c = catalogue();
         let found = c.search("beyonce", 1).tracks.remove(0);
         assert_eq!(found.album_name, "I Am... Sasha Fierce");
         let back = TrackRequest::from_json(&found.features, "").unwrap();
