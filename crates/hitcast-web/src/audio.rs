@@ -31,7 +31,7 @@ use crate::AppState;
 const FORMATS: &str = "WAV, FLAC, OGG/Vorbis, MP3 or M4A/AAC";
 
 /// `POST /api/v1/predict/audio[?explain=true&genres=pop&...]`.
-pub async fn predict_audio(
+pub(crate) async fn predict_audio(
     State(state): State<Arc<AppState>>,
     request: Request,
 ) -> Result<Response, ApiError> {

@@ -45,7 +45,10 @@ impl Drop for Upload {
 
 /// Scores the file of a `multipart/form-data` request: the answers as a streamed CSV download,
 /// or why not.
-pub async fn score_upload(state: Arc<AppState>, request: Request) -> Result<Response, ApiError> {
+pub(crate) async fn score_upload(
+    state: Arc<AppState>,
+    request: Request,
+) -> Result<Response, ApiError> {
     // Held until the last answer is sent.
     let permit = state
         .batch_permits

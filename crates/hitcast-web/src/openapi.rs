@@ -29,7 +29,7 @@ use serde_json::{json, Map, Value};
 /// null (as absent); `q` must hold a word; every route may answer 503 with `Retry-After` when
 /// the server is at its limit of requests at once, and 401 when it has an API key; the Open
 /// Inference Protocol's routes (`/v2/...`) and `/metrics`.
-pub const API_VERSION: &str = "3.2.0";
+pub(crate) const API_VERSION: &str = "3.2.0";
 
 use crate::{Limits, Options};
 
@@ -163,7 +163,7 @@ fn track_schema() -> Value {
 }
 
 /// A track that validates: the dataset's first row.
-pub fn example_track() -> Value {
+pub(crate) fn example_track() -> Value {
     json!({
         "track_id": "5SuOikwiRyPMVoIQDJUgSV", "track_name": "Comedy", "artists": "Gen Hoshino",
         "duration_ms": 230666, "explicit": false, "danceability": 0.676, "energy": 0.461, "key": 1,
@@ -219,7 +219,7 @@ fn error_response(description: &str) -> Value {
 }
 
 /// The document of a server with these limits and options.
-pub fn document(limits: &Limits, options: &Options) -> Value {
+pub(crate) fn document(limits: &Limits, options: &Options) -> Value {
     let mut doc = routes(limits);
     let paths = doc["paths"]
         .as_object_mut()

@@ -20,7 +20,7 @@ use crate::track::{FormValues, TrackRequest};
 use crate::AppState;
 
 /// Scenarios compared at most.
-pub const MAX_SCENARIOS: usize = 4;
+pub(crate) const MAX_SCENARIOS: usize = 4;
 
 /// Inputs listed under "what differs most".
 const DIFFERENCES: usize = 6;

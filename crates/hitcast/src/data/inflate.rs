@@ -12,7 +12,7 @@ const CHUNK: usize = 1 << 18;
 const QUEUE: usize = 4;
 
 /// A reader over the decompressed bytes of a gzip stream, inflated ahead on another thread.
-pub struct ThreadedGz {
+pub(crate) struct ThreadedGz {
     chunks: Receiver<io::Result<Vec<u8>>>,
     current: Vec<u8>,
     pos: usize,
@@ -21,7 +21,7 @@ pub struct ThreadedGz {
 
 impl ThreadedGz {
     /// Starts inflating `compressed` on a new thread.
-    pub fn new<R: Read + Send + 'static>(compressed: R) -> ThreadedGz {
+    pub(crate) fn new<R: Read + Send + 'static>(compressed: R) -> ThreadedGz {
         let (tx, rx) = sync_channel(QUEUE);
         thread::spawn(move || {
             let mut decoder = MultiGzDecoder::new(compressed);

@@ -42,7 +42,7 @@ const SHRINK: f64 = 20.0;
 
 /// What the extra columns learn from FIT.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ExtrasFit {
+pub(crate) struct ExtrasFit {
     /// Smoothed mean popularity per genre (pipeline vocabulary order).
     pub genre_popularity: Vec<f64>,
     /// Mean popularity over FIT, for tracks without a known genre.
@@ -60,7 +60,7 @@ fn all_columns() -> Vec<usize> {
 
 /// The text and genres of one track the extras read.
 #[derive(Clone, Copy, Debug)]
-pub struct ExtraInput<'a> {
+pub(crate) struct ExtraInput<'a> {
     /// `;`-separated artists.
     pub artists: &'a str,
     /// Album title.
@@ -134,7 +134,7 @@ impl ExtrasFit {
     /// Learns genre popularity and column scaling from FIT tracks, given as inputs with their
     /// popularity; `n_genres` is the vocabulary size, `columns` the positions in [`EXTRA_NAMES`]
     /// of the columns to write.
-    pub fn fit<'a>(
+    pub(crate) fn fit<'a>(
         fit: impl Iterator<Item = (ExtraInput<'a>, f64)> + Clone,
         n_genres: usize,
         columns: Vec<usize>,
@@ -179,12 +179,12 @@ impl ExtrasFit {
     }
 
     /// How many columns it writes.
-    pub fn width(&self) -> usize {
+    pub(crate) fn width(&self) -> usize {
         self.columns.len()
     }
 
     /// Writes one track's scaled extra columns into `out` ([`ExtrasFit::width`] wide).
-    pub fn write(&self, input: &ExtraInput, out: &mut [f64]) {
+    pub(crate) fn write(&self, input: &ExtraInput, out: &mut [f64]) {
         let values = raw(input, &self.genre_popularity, self.prior);
         for ((o, &j), (m, sd)) in out.iter_mut().zip(&self.columns).zip(&self.scaling) {
             *o = (values[j] - m) / sd;

@@ -21,7 +21,7 @@ const SHRINK: f64 = 5.0;
 
 /// Per-artist sums of FIT popularity.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ArtistHistory {
+pub(crate) struct ArtistHistory {
     /// Primary artist -> (sum of popularity, FIT tracks).
     artists: BTreeMap<String, (f64, u32)>,
     /// Mean popularity over FIT.
@@ -32,7 +32,7 @@ pub struct ArtistHistory {
 
 impl ArtistHistory {
     /// Learns from FIT tracks given as `(artists, popularity)`.
-    pub fn fit<'a>(fit: impl Iterator<Item = (&'a str, f64)> + Clone) -> ArtistHistory {
+    pub(crate) fn fit<'a>(fit: impl Iterator<Item = (&'a str, f64)> + Clone) -> ArtistHistory {
         let mut artists: BTreeMap<String, (f64, u32)> = BTreeMap::new();
         let (mut total, mut n) = (0.0, 0.0);
         for (names, popularity) in fit.clone() {
@@ -76,12 +76,12 @@ impl ArtistHistory {
 
     /// Writes the two scaled columns into `out`.
     /// Mean and standard deviation of each column over FIT, to undo the z-scores.
-    pub fn scaling(&self) -> &[(f64, f64); 2] {
+    pub(crate) fn scaling(&self) -> &[(f64, f64); 2] {
         &self.scaling
     }
 
     /// Writes the artist's history columns (z-scored) into `out`.
-    pub fn write(&self, artists: &str, own: Option<f64>, out: &mut [f64]) {
+    pub(crate) fn write(&self, artists: &str, own: Option<f64>, out: &mut [f64]) {
         for ((o, v), (m, sd)) in out
             .iter_mut()
             .zip(self.raw(artists, own))

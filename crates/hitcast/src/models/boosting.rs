@@ -504,14 +504,14 @@ mod native {
     use hessboost::model::{BoostedModel, ModelFormat};
     use serde::{de::Error as _, ser::Error as _, Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(model: &BoostedModel, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(model: &BoostedModel, s: S) -> Result<S::Ok, S::Error> {
         let bytes = model
             .encode(ModelFormat::Binary)
             .map_err(S::Error::custom)?;
         s.serialize_bytes(&bytes)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BoostedModel, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BoostedModel, D::Error> {
         let bytes = Vec::<u8>::deserialize(d)?;
         BoostedModel::decode(&bytes, ModelFormat::Binary).map_err(D::Error::custom)
     }

@@ -15,7 +15,7 @@ use crate::features::{FeatureMatrix, Variants};
 use crate::sampling::Strategy;
 
 /// Boosting's learning rate on SMOTE and ADASYN rows ([`ModelSpec::classifier_for`]).
-pub const SYNTHETIC_LEARNING_RATE: f64 = 0.1;
+pub(crate) const SYNTHETIC_LEARNING_RATE: f64 = 0.1;
 
 /// Classifier families.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
