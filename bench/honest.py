@@ -1,4 +1,4 @@
-"""The honest protocol's split in Python (DESIGN.md §3), for the bench scripts that build
+"""The honest protocol's split in Python (docs/evaluation.md), for the bench scripts that build
 catalogues from the shipped dataset: the primary artist's 64-bit FNV-1a hash, mod 5, is the
 TEST fold."""
 

@@ -182,7 +182,7 @@ def fnv1a64(text):
 
 @pytest.fixture(scope="module")
 def hits_playlist(tmp_path_factory):
-    """Every fourth of fold 0's TEST tracks (DESIGN.md §3: the primary artist's hash mod 5),
+    """Every fourth of fold 0's TEST tracks (docs/evaluation.md: the primary artist's hash mod 5),
     their genres joined, each popular one four times under new ids: a catalogue that differs
     from the training data in its share of hits only. Written as CSV for the CLI too."""
     from conftest import dataset

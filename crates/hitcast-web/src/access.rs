@@ -29,13 +29,13 @@ const RETRY_AFTER: u32 = 1;
 /// A secret a client must present as `Authorization: Bearer KEY`. Its `Debug` shows nothing of
 /// it.
 #[derive(Clone)]
-pub struct Key {
+pub struct ApiKey {
     digest: [u8; 32],
 }
 
-impl std::fmt::Debug for Key {
+impl std::fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Key(..)")
+        f.write_str("ApiKey(..)")
     }
 }
 
@@ -58,23 +58,23 @@ pub enum KeyError {
     },
 }
 
-impl Key {
+impl ApiKey {
     /// The key in the file at `path`: its first line, trimmed.
-    pub fn read(path: &Path) -> Result<Key, KeyError> {
+    pub fn read(path: &Path) -> Result<ApiKey, KeyError> {
         let text = std::fs::read_to_string(path).map_err(|source| KeyError::Read {
             path: path.to_owned(),
             source,
         })?;
         let line = text.lines().next().unwrap_or_default().trim();
-        Key::new(line).ok_or_else(|| KeyError::Unusable {
+        ApiKey::new(line).ok_or_else(|| KeyError::Unusable {
             path: path.to_owned(),
         })
     }
 
     /// `text` as a key: at least 16 printable ASCII characters, no spaces.
-    pub fn new(text: &str) -> Option<Key> {
+    pub fn new(text: &str) -> Option<ApiKey> {
         let usable = text.len() >= 16 && text.bytes().all(|b| b.is_ascii_graphic());
-        usable.then(|| Key {
+        usable.then(|| ApiKey {
             digest: Sha256::digest(text.as_bytes()).into(),
         })
     }
@@ -176,7 +176,7 @@ mod tests {
 
     #[test]
     fn only_the_key_itself_opens() {
-        let key = Key::new("s3cret-s3cret-s3cret").unwrap_or_else(|| panic!("a usable key"));
+        let key = ApiKey::new("s3cret-s3cret-s3cret").unwrap_or_else(|| panic!("a usable key"));
         assert!(key.presented_in(&bearer("s3cret-s3cret-s3cret")));
         let mut lower = bearer("s3cret-s3cret-s3cret");
         lower.insert(
@@ -194,13 +194,13 @@ mod tests {
             HeaderValue::from_static("Basic s3cret-s3cret-s3cret"),
         );
         assert!(!key.presented_in(&basic));
-        assert_eq!(format!("{key:?}"), "Key(..)");
+        assert_eq!(format!("{key:?}"), "ApiKey(..)");
     }
 
     #[test]
     fn short_or_spaced_keys_are_refused() {
-        assert!(Key::new("short").is_none());
-        assert!(Key::new("has a space in it, long").is_none());
-        assert!(Key::new("0123456789abcdef").is_some());
+        assert!(ApiKey::new("short").is_none());
+        assert!(ApiKey::new("has a space in it, long").is_none());
+        assert!(ApiKey::new("0123456789abcdef").is_some());
     }
 }

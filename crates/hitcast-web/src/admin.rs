@@ -14,8 +14,8 @@ use crate::live::ReloadError;
 use crate::AppState;
 
 /// `POST /admin/reload`: `{"reloaded": true, "sha256", "loaded_unix"}`, or why the old model
-/// stays (409 with no file to read, 500 for a file that cannot serve, with the reason: the
-/// caller holds the admin key).
+/// stays (409 with no file to read, 422 for a file that cannot serve, with the reason: the
+/// caller holds the admin key). Not a 500: the server is well, the file it was sent to is not.
 pub(crate) async fn reload(State(state): State<Arc<AppState>>) -> Response {
     match state.reload().await {
         Ok(served) => Json(json!({
@@ -27,7 +27,7 @@ pub(crate) async fn reload(State(state): State<Arc<AppState>>) -> Response {
         Err(e @ ReloadError::NoFile) => {
             ApiError::new(StatusCode::CONFLICT, e.to_string()).into_response()
         }
-        Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Err(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
     }
 }
 

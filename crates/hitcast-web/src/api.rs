@@ -17,9 +17,10 @@ use crate::catalogue::CatalogueState;
 pub use crate::error::ApiError;
 use crate::score::Scored;
 use crate::track::{
-    read_batch, FieldError, FormValues, OnError, PredictBody, TrackRequest, MAX_POINTS, MAX_SIMILAR,
+    read_batch, FieldError, FormValues, PredictBody, TrackRequest, MAX_POINTS, MAX_SIMILAR,
 };
 use crate::AppState;
+use hitcast::data::OnError;
 
 /// Tracks `GET /api/v1/tracks` lists at most.
 const MAX_FOUND: usize = 100;

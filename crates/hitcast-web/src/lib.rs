@@ -32,6 +32,7 @@ mod audio;
 mod batch;
 pub mod catalogue;
 mod error;
+mod fill;
 pub mod live;
 mod metrics;
 mod openapi;
@@ -61,7 +62,7 @@ use hitcast::report::PART_FILES;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
-pub use access::{Key, KeyError};
+pub use access::{ApiKey, KeyError};
 pub use admin::reload_on_hangup;
 pub use catalogue::{Catalogue, LazyCatalogue};
 use error::ApiError;
@@ -91,16 +92,16 @@ pub struct Limits {
     pub concurrency: usize,
     /// Longest time one request may take. Default 30 s.
     pub timeout: Duration,
-    /// Most tracks one call may ask the sampling explanation for (the network and the stack:
-    /// about 50 ms each). Default 100.
+    /// Most tracks one call may ask the sampling explanation for (the network and the stack
+    /// explain by sampling, far slower than the trees' exact method). Default 100.
     pub sampled_explanations: usize,
     /// (background row, order) samples per sampled explanation. Default 128.
     pub explanation_samples: usize,
     /// Largest audio file `POST /api/v1/predict/audio` takes. Default 64 MB: a WAV of six
     /// minutes, an MP3 of 45 at 192 kbit/s.
     pub audio_bytes: usize,
-    /// Audio files read and measured at once (each takes a core for about 0.3 s a 3-minute
-    /// MP3); more wait their turn. Uploads hold at most `audio_bytes` times this in memory.
+    /// Audio files read and measured at once (each takes a core while it is decoded and
+    /// measured); more wait their turn. Uploads hold at most `audio_bytes` times this in memory.
     /// Default 4.
     pub audio_concurrency: usize,
     /// Largest file of tracks `POST /predict/batch` takes. Default 1 GB: it goes to a temporary
@@ -213,9 +214,9 @@ pub struct Options {
     /// Default `hitcast`.
     pub model_name: String,
     /// When set, every route but the health checks needs `Authorization: Bearer KEY`.
-    pub api_key: Option<Key>,
+    pub api_key: Option<ApiKey>,
     /// When set, `POST /admin/reload` exists and needs `Authorization: Bearer KEY` with it.
-    pub admin_key: Option<Key>,
+    pub admin_key: Option<ApiKey>,
 }
 
 impl Default for Options {
@@ -441,7 +442,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            error::fill_empty,
+            fill::fill_empty,
         ))
         .layer(axum::middleware::from_fn_with_state(state, metrics::track))
         .layer(trace::layer())

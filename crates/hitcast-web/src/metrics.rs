@@ -37,8 +37,8 @@ use crate::error::ApiError;
 use crate::live::LiveModel;
 use crate::AppState;
 
-/// Latency buckets, seconds: a one-track answer takes about 100 µs, a sampled explanation of a
-/// large batch seconds.
+/// Latency buckets, seconds: from a one-track answer (well under a millisecond) to a sampled
+/// explanation of a large batch (seconds).
 const BUCKETS: [f64; 16] = [
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
     5.0, 10.0,

@@ -28,8 +28,9 @@ use serde_json::{json, Map, Value};
 /// `"on_error": "skip"` (each bad track's errors in its place, and `failed`); text fields may be
 /// null (as absent); `q` must hold a word; every route may answer 503 with `Retry-After` when
 /// the server is at its limit of requests at once, and 401 when it has an API key; the Open
-/// Inference Protocol's routes (`/v2/...`) and `/metrics`.
-pub(crate) const API_VERSION: &str = "3.2.0";
+/// Inference Protocol's routes (`/v2/...`) and `/metrics`. 3.2.1: a reload whose file cannot
+/// serve answers 422, not 500.
+pub(crate) const API_VERSION: &str = "3.2.1";
 
 use crate::{Limits, Options};
 
@@ -237,7 +238,8 @@ pub(crate) fn document(limits: &Limits, options: &Options) -> Value {
                     "type": "object", "required": ["reloaded", "sha256", "loaded_unix"],
                     "properties": { "reloaded": { "type": "boolean" }, "sha256": { "type": "string" }, "loaded_unix": { "type": "number" } } } } } },
                 "401": error_response("no admin key, or another"),
-                "500": error_response("the file cannot serve: the old model keeps answering")
+                "409": error_response("the server was started without a model file to read again"),
+                "422": error_response("the file cannot serve: the old model keeps answering")
             }
         } }));
         doc["components"]["securitySchemes"]["admin"] = json!({ "type": "http", "scheme": "bearer", "description": "the key in --admin-key-file" });

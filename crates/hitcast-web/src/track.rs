@@ -1,7 +1,7 @@
 //! One track as the API and the form send it, checked by the dataset's own rules
 //! ([`Column::rule`]), so the server accepts exactly what a CSV file may hold.
 
-use hitcast::data::{Absent, Bounds, Column, FieldProblem, Rule, Track, N_AUDIO};
+use hitcast::data::{Absent, Bounds, Column, FieldProblem, OnError, Rule, Track, N_AUDIO};
 use hitcast::features::TrackInput;
 use serde::Serialize;
 use serde_json::Value;
@@ -426,15 +426,6 @@ fn kind(value: &Value) -> &'static str {
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
     }
-}
-
-/// What a batch does with tracks that break the rules.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OnError {
-    /// The whole batch is refused with every track's errors (the default).
-    Fail,
-    /// The other tracks are answered; each bad one gets its errors in its place.
-    Skip,
 }
 
 /// The tracks of a predict request: one object, or `{"tracks": [...], "adapt_prior": bool,

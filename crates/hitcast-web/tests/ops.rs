@@ -14,7 +14,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use hitcast::predictor::{Predictor, ANSWERS};
-use hitcast_web::{router, AppState, Catalogue, Key, LazyCatalogue, Limits, Options, Served};
+use hitcast_web::{router, ApiKey, AppState, Catalogue, LazyCatalogue, Limits, Options, Served};
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
@@ -332,8 +332,8 @@ async fn metrics_count_requests_answers_and_name_the_model() {
 #[tokio::test]
 async fn keys_open_every_route_but_the_health_checks() {
     let options = Options {
-        api_key: Key::new(API_KEY),
-        admin_key: Key::new(ADMIN_KEY),
+        api_key: ApiKey::new(API_KEY),
+        admin_key: ApiKey::new(ADMIN_KEY),
         ..Options::default()
     };
     let (app, _) = app_with(state(Limits::default()).with_options(options));
@@ -435,7 +435,7 @@ async fn keys_open_every_route_but_the_health_checks() {
 async fn a_reload_swaps_a_good_file_in_and_keeps_the_old_model_for_a_bad_one() {
     let path = model_file("reload.hitcast");
     let options = Options {
-        admin_key: Key::new(ADMIN_KEY),
+        admin_key: ApiKey::new(ADMIN_KEY),
         ..Options::default()
     };
     let served = Served::load(&path).unwrap();
@@ -474,7 +474,7 @@ async fn a_reload_swaps_a_good_file_in_and_keeps_the_old_model_for_a_bad_one() {
         Vec::new(),
     )
     .await;
-    assert_eq!(a.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
     let message = a.json()["error"].as_str().unwrap().to_owned();
     assert!(
         message.contains("checksum") && message.contains("keeps answering"),
@@ -653,7 +653,7 @@ async fn a_what_if_along_a_quality_a_measured_song_lacks_is_refused() {
 #[tokio::test]
 async fn the_docs_page_examples_are_neither_keyed_nor_counted() {
     let options = Options {
-        api_key: Key::new(API_KEY),
+        api_key: ApiKey::new(API_KEY),
         ..Options::default()
     };
     let (app, _) = app_with(state(Limits::default()).with_options(options));

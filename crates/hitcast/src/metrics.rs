@@ -39,7 +39,7 @@ fn check(scores: &[f64], labels_len: usize) -> Result<(), MetricError> {
 }
 
 /// Counts of predicted positives at one candidate threshold.
-struct Step {
+struct Tally {
     threshold: f64,
     tp: u64,
     fp: u64,
@@ -47,7 +47,10 @@ struct Step {
 
 /// True and false positives at each distinct score taken as the threshold, largest first: the
 /// walk behind the precision-recall curve and the F1 threshold.
-fn cumulative_counts<'a>(scores: &'a [f64], labels: &'a [bool]) -> impl Iterator<Item = Step> + 'a {
+fn cumulative_counts<'a>(
+    scores: &'a [f64],
+    labels: &'a [bool],
+) -> impl Iterator<Item = Tally> + 'a {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     let (mut k, mut tp, mut fp) = (0, 0, 0);
@@ -61,7 +64,7 @@ fn cumulative_counts<'a>(scores: &'a [f64], labels: &'a [bool]) -> impl Iterator
             }
             k += 1;
         }
-        Some(Step { threshold, tp, fp })
+        Some(Tally { threshold, tp, fp })
     })
 }
 

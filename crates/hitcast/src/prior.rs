@@ -54,9 +54,9 @@ pub const MAX_MISFIT: f64 = 0.1;
 pub const MAX_INPUT_MISFIT: f64 = 0.25;
 
 /// How many standard errors the estimate must lie from the training rate for the answers to be
-/// adapted. On fold 0's TEST, whose base rate is FIT's, the model without genres estimates 3.9%
-/// ± 0.6% for a 2.7% rate (2.3 standard errors): adapting to it would have made its ECE 0.0122
-/// where it was 0.0026.
+/// adapted: a catalogue whose base rate is the training one can still be estimated a couple of
+/// standard errors away, and adapting to that would make the answers worse
+/// (docs/performance.md).
 pub const MIN_SIGNIFICANCE: f64 = 3.0;
 
 /// The quantiles of VAL's answers at which [`AnswerShapes`] cuts its bins: deciles, and the top

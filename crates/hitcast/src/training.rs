@@ -19,7 +19,7 @@ use crate::domain::Domain;
 use crate::drift::Reference;
 use crate::experiment::{
     prepare, targets, tune_classifier, tune_regressor, Cell, ChosenFits, ExperimentError, Prepared,
-    Step, StrategyRows, TuneConfig,
+    Stage, StrategyRows, TuneConfig,
 };
 use crate::features::{select, FeatureMatrix, FeatureSet, OutlierSetup};
 use crate::known::KnownTracks;
@@ -145,17 +145,17 @@ fn measured(
     test: &[usize],
     threshold: u8,
 ) -> Result<Artifact, ExperimentError> {
-    let step = &Step::Training("model's TEST figures");
+    let stage = &Stage::Training("model's TEST figures");
     let predictor = Predictor::new(artifact).map_err(|e| ExperimentError::Model {
-        step: step.clone(),
+        stage: stage.clone(),
         source: ModelError::Shape(e.to_string()),
     })?;
     let measured = predictor
         .measure(tracks, test, threshold)
         .map_err(|e| match e {
             MeasureError::Unlabelled => ExperimentError::Unlabelled,
-            MeasureError::Model(source) => ExperimentError::model(step)(source),
-            MeasureError::Metric(source) => ExperimentError::metric(step)(source),
+            MeasureError::Model(source) => ExperimentError::model(stage)(source),
+            MeasureError::Metric(source) => ExperimentError::metric(stage)(source),
         })?;
     let mut artifact = predictor.into_artifact();
     let m = &mut artifact.metadata;
@@ -177,7 +177,7 @@ fn tuned(
     (score_fit, score_val): (&TrainSet, &TrainSet),
 ) -> Result<(ModelSpec, ModelSpec), ExperimentError> {
     let not_a = |what: &str| ExperimentError::Model {
-        step: Step::Training("tuning"),
+        stage: Stage::Training("tuning"),
         source: ModelError::Shape(format!("the {what} specification is not a {what}")),
     };
     let (classifier, regressor) = (config.classifier.clone(), config.regressor.clone());
@@ -219,11 +219,11 @@ fn train_one(
         config.features,
         &[],
     )?;
-    let step = Step::Training;
+    let stage = Stage::Training;
 
     let rows = StrategyRows::new(&data, config.strategy, config.seed).map_err(|source| {
         ExperimentError::Sampling {
-            step: step("resampling of FIT"),
+            stage: stage("resampling of FIT"),
             source,
         }
     })?;
@@ -373,7 +373,7 @@ fn fit_models(
     (classifier_spec, regressor_spec): &(ModelSpec, ModelSpec),
     (fit, val): (&TrainSet<'_>, &TrainSet<'_>),
 ) -> Result<Fitted, ExperimentError> {
-    let step = Step::Training;
+    let stage = Stage::Training;
     // The grid's fits are looked up only when the rows are the grid's (no tuning here).
     let fingerprint = (config.tune.is_none() && !fits.is_empty()).then(|| data.fingerprint());
     let take_classifier = || -> Option<(Cell, FittedClassifier)> {
@@ -393,10 +393,10 @@ fn fit_models(
                     None,
                     classifier_spec
                         .fit_classifier(fit, Some(val), config.seed)
-                        .map_err(ExperimentError::model(&step("classifier")))?,
+                        .map_err(ExperimentError::model(&stage("classifier")))?,
                 ),
             };
-            let calibrated = calibrate(&classifier, data, &step("calibration"))?;
+            let calibrated = calibrate(&classifier, data, &stage("calibration"))?;
             Ok::<_, ExperimentError>((kept, classifier, calibrated))
         },
         || score_models(config, regressor_spec, data),
@@ -428,7 +428,7 @@ fn score_models(
             Some(&TrainSet::new(&val_x, &val_y)),
             config.seed,
         )
-        .map_err(ExperimentError::model(&Step::Training("score model")))
+        .map_err(ExperimentError::model(&Stage::Training("score model")))
     };
     let (below, above) = (side(false)?, side(true)?);
     let band = fit_band(
@@ -467,9 +467,9 @@ struct Calibrated {
 fn calibrate(
     classifier: &FittedClassifier,
     data: &Prepared,
-    step: &Step,
+    stage: &Stage,
 ) -> Result<Calibrated, ExperimentError> {
-    let metric = ExperimentError::metric(step);
+    let metric = ExperimentError::metric(stage);
     let val_labels: Vec<bool> = data.val_y.iter().map(|&y| y > 0.5).collect();
     let raw_val = classifier.predict_proba(&data.val_x);
     let (calibration, choice) = Calibration::fit(&raw_val, &val_labels).map_err(metric)?;

@@ -28,8 +28,8 @@ pub struct ExplainArgs {
     /// the contributions listed each way (up and down).
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
     top: u32,
-    /// Explain only the first N rows. The MLP and the stack take about 0.05-0.1 s per row
-    /// (sampling); tree and linear models thousands of rows per second.
+    /// Explain only the first N rows. The MLP and the stack explain by sampling, a few rows a
+    /// second (docs/performance.md); tree and linear models thousands of rows a second.
     #[arg(long, value_name = "N")]
     limit: Option<u64>,
     /// Samples per track for the MLP and stack (more: steadier estimates, proportionally

@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::Args;
 use hitcast::data::Tracks;
 use hitcast_web::{
-    reload_on_hangup, router, serve, shutdown_signal, AppState, Catalogue, Key, LazyCatalogue,
+    reload_on_hangup, router, serve, shutdown_signal, ApiKey, AppState, Catalogue, LazyCatalogue,
     Limits, Options, ReportPages, Served,
 };
 
@@ -78,7 +78,7 @@ impl ServeArgs {
     /// Loads the model and serves until Ctrl-C or SIGTERM.
     pub fn run(self, _globals: Globals) -> anyhow::Result<()> {
         let started = Instant::now();
-        let key = |file: &Option<PathBuf>| file.as_deref().map(Key::read).transpose();
+        let key = |file: &Option<PathBuf>| file.as_deref().map(ApiKey::read).transpose();
         let options = Options {
             model_name: self.model_name.clone(),
             api_key: key(&self.api_key_file)?,

@@ -25,8 +25,8 @@ pub(crate) const MAX_SCENARIOS: usize = 4;
 /// Inputs listed under "what differs most".
 const DIFFERENCES: usize = 6;
 
-/// One column of the comparison.
-struct Column {
+/// One scenario of the comparison: a column of its table.
+struct Compared {
     /// Its query string, as `s` and as a Predict link take it.
     scenario: String,
     name: String,
@@ -73,7 +73,7 @@ pub async fn compare(State(state): State<Arc<AppState>>, RawQuery(query): RawQue
                                     .collect()
                             })
                             .unwrap_or_default();
-                        columns.push(Column {
+                        columns.push(Compared {
                             scenario: scenario.clone(),
                             name,
                             scored,
@@ -154,7 +154,7 @@ fn track_of(state: &AppState, scenario: &str) -> Result<(TrackRequest, Option<St
 }
 
 /// The comparison: one column a scenario.
-fn table(columns: &[Column]) -> Markup {
+fn table(columns: &[Compared]) -> Markup {
     let without = |skip: usize| -> String {
         let kept: Vec<String> = columns
             .iter()
@@ -235,7 +235,7 @@ fn table(columns: &[Column]) -> Markup {
 /// first: each column's value and step, or nothing where a column lacks the input (a song
 /// measured from audio has no danceability).
 #[allow(clippy::type_complexity)]
-fn differences(columns: &[Column]) -> Vec<(String, Vec<Option<(String, f64)>>)> {
+fn differences(columns: &[Compared]) -> Vec<(String, Vec<Option<(String, f64)>>)> {
     let mut labels: Vec<&str> = Vec::new();
     for c in columns {
         for (label, _, _) in &c.steps {

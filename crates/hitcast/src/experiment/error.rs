@@ -1,4 +1,4 @@
-//! Why an experiment stopped, naming the step and the cell.
+//! Why an experiment stopped, naming the stage and the cell.
 
 use std::fmt;
 
@@ -19,28 +19,28 @@ pub enum ExperimentError {
     #[error("cannot fit the feature pipeline")]
     Features(#[from] FeatureError),
     /// A model failed.
-    #[error("{step}: model failed")]
+    #[error("{stage}: model failed")]
     Model {
         /// Where.
-        step: Step,
+        stage: Stage,
         /// The reason.
         #[source]
         source: ModelError,
     },
     /// Resampling failed.
-    #[error("{step}: resampling failed")]
+    #[error("{stage}: resampling failed")]
     Sampling {
         /// Where.
-        step: Step,
+        stage: Stage,
         /// The reason.
         #[source]
         source: SamplingError,
     },
     /// A metric was undefined (one class in VAL or TEST).
-    #[error("{step}: cannot evaluate")]
+    #[error("{stage}: cannot evaluate")]
     Metric {
         /// Where.
-        step: Step,
+        stage: Stage,
         /// The reason.
         #[source]
         source: MetricError,
@@ -71,9 +71,9 @@ pub enum ExperimentError {
     NothingSelected(Vec<String>),
 }
 
-/// The step an experiment was at when it stopped.
+/// The stage an experiment was at when it stopped.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Step {
+pub enum Stage {
     /// Fitting or measuring a grid cell.
     Cell(Cell),
     /// FIT resampled for the classifiers of one setup and strategy.
@@ -86,31 +86,31 @@ pub enum Step {
     Training(&'static str),
 }
 
-impl fmt::Display for Step {
+impl fmt::Display for Stage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Step::Cell(cell) => write!(f, "{cell}"),
-            Step::Resampling(setup, strategy) => write!(f, "resampling {setup}/{strategy}"),
-            Step::Tuning(family) => write!(f, "tuning {family}"),
-            Step::Param(param) => write!(f, "--param {param}"),
-            Step::Training(part) => write!(f, "training the {part}"),
+            Stage::Cell(cell) => write!(f, "{cell}"),
+            Stage::Resampling(setup, strategy) => write!(f, "resampling {setup}/{strategy}"),
+            Stage::Tuning(family) => write!(f, "tuning {family}"),
+            Stage::Param(param) => write!(f, "--param {param}"),
+            Stage::Training(part) => write!(f, "training the {part}"),
         }
     }
 }
 
 impl ExperimentError {
-    /// Wraps a model failure at `step` (for `map_err`).
-    pub(crate) fn model(step: &Step) -> impl Fn(ModelError) -> ExperimentError + Copy + '_ {
+    /// Wraps a model failure at `stage` (for `map_err`).
+    pub(crate) fn model(stage: &Stage) -> impl Fn(ModelError) -> ExperimentError + Copy + '_ {
         move |source| ExperimentError::Model {
-            step: step.clone(),
+            stage: stage.clone(),
             source,
         }
     }
 
-    /// Wraps an undefined metric at `step` (for `map_err`).
-    pub(crate) fn metric(step: &Step) -> impl Fn(MetricError) -> ExperimentError + Copy + '_ {
+    /// Wraps an undefined metric at `stage` (for `map_err`).
+    pub(crate) fn metric(stage: &Stage) -> impl Fn(MetricError) -> ExperimentError + Copy + '_ {
         move |source| ExperimentError::Metric {
-            step: step.clone(),
+            stage: stage.clone(),
             source,
         }
     }
@@ -124,18 +124,18 @@ mod tests {
     #[test]
     fn an_error_names_its_step_in_words() {
         let cell: Cell = "capped/smote/gbm".parse().unwrap();
-        let error = ExperimentError::model(&Step::Cell(cell))(ModelError::Shape("x".into()));
+        let error = ExperimentError::model(&Stage::Cell(cell))(ModelError::Shape("x".into()));
         assert_eq!(
             error.to_string(),
             "classification/capped/smote/gbm: model failed"
         );
         let steps = [
-            Step::Resampling(OutlierSetup::Raw, Strategy::Adasyn),
-            Step::Tuning("rf"),
-            Step::Param("gbm.learning_rate=7".into()),
-            Step::Training("calibration"),
+            Stage::Resampling(OutlierSetup::Raw, Strategy::Adasyn),
+            Stage::Tuning("rf"),
+            Stage::Param("gbm.learning_rate=7".into()),
+            Stage::Training("calibration"),
         ];
-        let words: Vec<String> = steps.iter().map(Step::to_string).collect();
+        let words: Vec<String> = steps.iter().map(Stage::to_string).collect();
         assert_eq!(
             words,
             [

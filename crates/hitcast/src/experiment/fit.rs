@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use super::results::{ClassifierFigures, Figures, RegressorFigures};
-use super::{Cell, ExperimentError, Prepared, ResultRow, Step};
+use super::{Cell, ExperimentError, Prepared, ResultRow, Stage};
 use crate::metrics::{
     average_precision, best_f1_threshold, ClassificationMetrics, RegressionMetrics,
 };
@@ -22,9 +22,9 @@ pub(crate) fn classify(
     seed: u64,
     fitted: &[&FittedClassifier],
 ) -> Result<(ResultRow, FittedClassifier), ExperimentError> {
-    let step = Step::Cell(cell);
-    let model_error = ExperimentError::model(&step);
-    let metric_error = ExperimentError::metric(&step);
+    let stage = Stage::Cell(cell);
+    let model_error = ExperimentError::model(&stage);
+    let metric_error = ExperimentError::metric(&stage);
     let start = Instant::now();
     let model = spec
         .fit_classifier_reusing(train, Some(val), seed, fitted)
@@ -72,21 +72,21 @@ pub(crate) fn regress(
     data: &Prepared,
     seed: u64,
 ) -> Result<ResultRow, ExperimentError> {
-    let step = &Step::Cell(cell);
+    let stage = &Stage::Cell(cell);
     let train = TrainSet::new(&data.fit_x, &data.fit_score);
     let val = TrainSet::new(&data.val_x, &data.val_score);
     let start = Instant::now();
     let model = spec
         .fit_regressor(&train, Some(&val), seed)
-        .map_err(ExperimentError::model(step))?;
+        .map_err(ExperimentError::model(stage))?;
     let fit_seconds = start.elapsed().as_secs_f64();
     let val_m = RegressionMetrics::new(&model.predict(&data.val_x), &data.val_score)
-        .map_err(ExperimentError::metric(step))?;
+        .map_err(ExperimentError::metric(stage))?;
     let start = Instant::now();
     let predicted = model.predict(&data.test_x);
     let predict_seconds = start.elapsed().as_secs_f64();
     let m = RegressionMetrics::new(&predicted, &data.test_score)
-        .map_err(ExperimentError::metric(step))?;
+        .map_err(ExperimentError::metric(stage))?;
     let row = ResultRow {
         params: spec.params_json(),
         fit_seconds,
@@ -140,7 +140,7 @@ pub(crate) fn with_params(
     for (_, key, value) in params.iter().filter(|(f, _, _)| f == family) {
         spec = spec
             .with_param(key, value)
-            .map_err(ExperimentError::model(&Step::Param(format!(
+            .map_err(ExperimentError::model(&Stage::Param(format!(
                 "{family}.{key}={value}"
             ))))?;
     }

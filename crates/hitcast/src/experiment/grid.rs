@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::{
     classifier_spec, classify, prepare, regress, regressor_spec, targets, tune, with_params, Cell,
-    ChosenFits, Event, ExperimentError, GridConfig, Prepared, ResultRow, Results, Step,
+    ChosenFits, Event, ExperimentError, GridConfig, Prepared, ResultRow, Results, Stage,
     StrategyRows,
 };
 use crate::data::Tracks;
@@ -248,7 +248,7 @@ impl SetupGrid<'_> {
         }
         let fit = StrategyRows::new(data, strategy, config.seed).map_err(|source| {
             ExperimentError::Sampling {
-                step: Step::Resampling(setup, strategy),
+                stage: Stage::Resampling(setup, strategy),
                 source,
             }
         })?;

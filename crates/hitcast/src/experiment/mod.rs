@@ -19,7 +19,7 @@ mod tune;
 
 pub use cell::Cell;
 pub use config::GridConfig;
-pub use error::{ExperimentError, Step};
+pub use error::{ExperimentError, Stage};
 pub use fit::{classifier_spec, regressor_spec};
 pub(crate) use fit::{classify, regress, with_params};
 pub use fits::{ChosenFits, FitsError, Kept};

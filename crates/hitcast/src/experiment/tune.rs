@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::{Event, ExperimentError, Step};
+use super::{Event, ExperimentError, Stage};
 use crate::metrics::{average_precision, RegressionMetrics};
 use crate::models::{
     Activation, BoostingParams, Classifier, ClassifierKind, ForestParams, LinearParams,
@@ -141,7 +141,7 @@ pub(crate) fn tune_classifier(
     seed: u64,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<ModelSpec, ExperimentError> {
-    let step = Step::Tuning(kind.name());
+    let stage = Stage::Tuning(kind.name());
     let labels: Vec<bool> = val.y.iter().map(|&y| y > 0.5).collect();
     search(
         kind.name(),
@@ -153,9 +153,9 @@ pub(crate) fn tune_classifier(
         |spec| {
             let model = spec
                 .fit_classifier(train, Some(val), seed)
-                .map_err(ExperimentError::model(&step))?;
+                .map_err(ExperimentError::model(&stage))?;
             average_precision(&model.predict_proba(val.x), &labels)
-                .map_err(ExperimentError::metric(&step))
+                .map_err(ExperimentError::metric(&stage))
         },
     )
 }
@@ -170,7 +170,7 @@ pub(crate) fn tune_regressor(
     seed: u64,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<ModelSpec, ExperimentError> {
-    let step = Step::Tuning(kind.name());
+    let stage = Stage::Tuning(kind.name());
     search(
         kind.name(),
         defaults,
@@ -181,10 +181,10 @@ pub(crate) fn tune_regressor(
         |spec| {
             let model = spec
                 .fit_regressor(train, Some(val), seed)
-                .map_err(ExperimentError::model(&step))?;
+                .map_err(ExperimentError::model(&stage))?;
             RegressionMetrics::new(&model.predict(val.x), val.y)
                 .map(|m| m.r2)
-                .map_err(ExperimentError::metric(&step))
+                .map_err(ExperimentError::metric(&stage))
         },
     )
 }

@@ -160,7 +160,7 @@ impl Fit for Valid<ForestParams> {
             per_node: ((per_split * p).round() as usize).max(1),
         };
         let binned = Binned::new(train.x, self.max_bin, growth.per_node as f64 / p);
-        let plan = Parts::new(train, seed, self);
+        let plan = PartPlan::new(train, seed, self);
         let classify = self.task == Task::Classification;
         // Each tree, grown alone on its own random stream (the same trees on any thread
         // count), becomes hessboost's bytes at once, with its steps for the rows of the fold
@@ -251,7 +251,7 @@ impl Start {
 }
 
 /// How the forest's trees are shared among its parts, and the rows each part sees.
-struct Parts {
+struct PartPlan {
     /// Parts grown (1 when the forest is grown whole).
     count: usize,
     /// Trees a part grows.
@@ -266,10 +266,10 @@ struct Parts {
     outside: Vec<Vec<u32>>,
 }
 
-impl Parts {
+impl PartPlan {
     /// Part k grows its trees on the rows outside fold k, each tree drawing the share of those
     /// that makes `sample_share` of all the rows.
-    fn new(train: &TrainSet, seed: u64, params: &ForestParams) -> Parts {
+    fn new(train: &TrainSet, seed: u64, params: &ForestParams) -> PartPlan {
         let n = train.y.len();
         let fold = group_folds(train, seed, params.parts);
         let held: Vec<Vec<u32>> = (0..params.parts)
@@ -290,7 +290,7 @@ impl Parts {
                     .collect()
             })
             .collect();
-        Parts {
+        PartPlan {
             count,
             per_part,
             share,

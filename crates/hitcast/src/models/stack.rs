@@ -124,8 +124,8 @@ fn logit(p: f64) -> f64 {
 /// without its own out-of-fold probabilities) fits its folds one after another; the network,
 /// which runs on one thread, fits its folds one after another beside them ([`side_by_side`]),
 /// or on both cores at once when it is the only member to fit. Forests side by side held up to
-/// all five folds' copies and trees at once (1.6 GB for a SMOTE stack): a thread waiting inside
-/// one forest stole the next fold.
+/// all five folds' copies and trees at once (docs/performance.md): a thread waiting inside one
+/// forest stole the next fold.
 pub(crate) fn out_of_fold(
     params: &StackParams,
     train: &TrainSet,

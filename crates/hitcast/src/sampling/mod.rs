@@ -284,7 +284,7 @@ fn check_k(strategy: Strategy, found: usize) -> Result<(), SamplingError> {
 }
 
 /// The input rows with synthetic rows appended, written once into one buffer sized for all
-/// of them (a SMOTE'd FIT is 115,000 rows of 139 columns: each extra copy is 130 MB moved).
+/// of them (a SMOTE'd FIT is twice the rows: each extra copy of it would be moved whole).
 struct Grown {
     data: Vec<f64>,
     sources: Vec<usize>,

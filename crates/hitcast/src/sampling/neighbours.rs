@@ -1,8 +1,8 @@
 //! Exact k-nearest neighbours for SMOTE and ADASYN.
 //!
 //! ADASYN asks, for each of ~1,500 minority rows, for its neighbours among all ~58,000 FIT rows
-//! in 139 dimensions. Trees do not prune in that many dimensions, and a row-by-row scan took
-//! 3.3 s. Here a block of queries is screened against the pool as one matrix product
+//! in 139 dimensions. Trees do not prune in that many dimensions, and a row-by-row scan is slow
+//! (docs/performance.md). Here a block of queries is screened against the pool as one matrix product
 //! (`|a - b|² = |a|² + |b|² - 2 a·b`, matrixmultiply's kernel), and the few best candidates are
 //! measured again exactly, so the answer is the scan's: the k smallest exact distances, ties
 //! to the lower row index.

@@ -15,7 +15,8 @@ pub(crate) struct Binned {
     /// bin `b` when `cuts[b - 1] <= x < cuts[b]`, and NaN is in bin 0 (hessboost sends NaN to
     /// the left, as every split here does with bin 0).
     cuts: Vec<Vec<f32>>,
-    pub(super) layout: Vec<Column>,
+    /// Where each column's bins are stored.
+    pub(super) layout: Vec<Stored>,
     /// The dense columns' bins, column by column.
     pub(super) dense: Vec<Vec<u8>>,
     /// The sparse columns' common bin, column by column.
@@ -26,8 +27,10 @@ pub(crate) struct Binned {
     pub(super) rest: Vec<(u16, u8)>,
 }
 
+/// Where a column's bins are: the `i`-th of the dense columns, or the `i`-th sparse one (its
+/// common bin, and its other values in `rest`).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) enum Column {
+pub(super) enum Stored {
     Dense(u32),
     Sparse(u16),
 }
@@ -68,11 +71,11 @@ impl Binned {
                 .unwrap_or((0, &0));
             let sparse_ok = n_sparse < u16::MAX;
             if sparse_ok && n > 0 && (most as f64) > (1.0 - sampled_share) * n as f64 {
-                layout.push(Column::Sparse(n_sparse));
+                layout.push(Stored::Sparse(n_sparse));
                 common.push(most_bin as u8);
                 n_sparse += 1;
             } else {
-                layout.push(Column::Dense(n_dense));
+                layout.push(Stored::Dense(n_dense));
                 n_dense += 1;
             }
             all_cuts.push(cuts);
@@ -106,7 +109,7 @@ impl Binned {
     /// Every column's bins (one per row) stored as `layout` says.
     fn assemble(
         cuts: Vec<Vec<f32>>,
-        layout: Vec<Column>,
+        layout: Vec<Stored>,
         common: Vec<u8>,
         bins: Vec<Vec<u8>>,
     ) -> Binned {
@@ -115,8 +118,8 @@ impl Binned {
         let mut sparse = Vec::new();
         for (column, bins) in layout.iter().zip(bins) {
             match column {
-                Column::Dense(_) => dense.push(bins),
-                Column::Sparse(_) => sparse.push(bins),
+                Stored::Dense(_) => dense.push(bins),
+                Stored::Sparse(_) => sparse.push(bins),
             }
         }
         let mut at = Vec::with_capacity(n + 1);
@@ -156,7 +159,7 @@ impl Binned {
     /// The sparse columns' numbers of bins, in their order.
     pub(super) fn sparse_bins(&self) -> Vec<usize> {
         (0..self.layout.len())
-            .filter(|&j| matches!(self.layout[j], Column::Sparse(_)))
+            .filter(|&j| matches!(self.layout[j], Stored::Sparse(_)))
             .map(|j| self.bins(j))
             .collect()
     }
@@ -164,8 +167,8 @@ impl Binned {
     /// Row `r`'s bin in column `j`.
     pub(super) fn bin(&self, j: usize, r: usize) -> u8 {
         match self.layout[j] {
-            Column::Dense(d) => self.dense[d as usize][r],
-            Column::Sparse(s) => self
+            Stored::Dense(d) => self.dense[d as usize][r],
+            Stored::Sparse(s) => self
                 .rest_of(r)
                 .iter()
                 .find(|&&(k, _)| k == s)
@@ -205,8 +208,8 @@ impl Binned {
         self.layout
             .iter()
             .map(|column| match column {
-                Column::Dense(d) => self.dense[*d as usize].clone(),
-                Column::Sparse(_) => sparse.next().unwrap_or_default(),
+                Stored::Dense(d) => self.dense[*d as usize].clone(),
+                Stored::Sparse(_) => sparse.next().unwrap_or_default(),
             })
             .collect()
     }
@@ -354,9 +357,9 @@ pub(super) mod tests {
             .collect();
         let x = matrix(&rows);
         let binned = Binned::new(&x, 64, 1.0 / 3.0);
-        assert_eq!(binned.layout[0], Column::Dense(0));
-        assert_eq!(binned.layout[1], Column::Sparse(0));
-        assert_eq!(binned.layout[2], Column::Sparse(1));
+        assert_eq!(binned.layout[0], Stored::Dense(0));
+        assert_eq!(binned.layout[1], Stored::Sparse(0));
+        assert_eq!(binned.layout[2], Stored::Sparse(1));
         assert_eq!(binned.rest.len(), 10);
         for (r, row) in rows.iter().enumerate() {
             assert_eq!(binned.bin(1, r), row[1] as u8);

@@ -4,8 +4,8 @@
 //!
 //! Why not hessboost's trainer, which this replaced: it builds each node's histograms over every
 //! sampled column, and 125 of the grid's 139 columns are almost all one value (the one-hot
-//! genres and a few flags); its histogram building was 41% of a boosting cell, reading rows
-//! back from its matrix another 14%, and walking leaves to update margins 12%. Here a node
+//! genres and a few flags); that, reading rows back from its matrix and walking leaves to
+//! update margins took most of a boosting cell (docs/performance.md). Here a node
 //! reads a row's dense bins from one place (they are stored row by row), the sparse columns'
 //! few other values from their own list, and its histogram holds only the tree's sampled
 //! columns, each with its own number of bins (two for a one-hot genre). A node's larger child
@@ -493,9 +493,9 @@ fn chunked_sum(n: usize, f: impl Fn(usize) -> f64 + Sync) -> f64 {
 
 /// The logistic function in its plain form, not [`crate::models::sigmoid`]'s stable one: for a
 /// negative margin the two differ in the last bit, and over hundreds of rounds that moves early
-/// stopping (a grid cell's rounds by up to 70, its PR-AUC in the third decimal). The boosted
-/// models were measured and tuned with this one; 1 / (1 + e^-m) neither overflows nor loses
-/// precision here (a probability near 0 is as exact as one near 1).
+/// stopping and with it the grid's figures (docs/performance.md). The boosted models were
+/// measured and tuned with this one; 1 / (1 + e^-m) neither overflows nor loses precision here
+/// (a probability near 0 is as exact as one near 1).
 fn sigmoid(m: f64) -> f64 {
     1.0 / (1.0 + (-m).exp())
 }
@@ -565,7 +565,7 @@ impl<'a> Watched<'a> {
 #[cfg(test)]
 mod tests {
     use super::super::binned::tests::matrix;
-    use super::super::binned::Column;
+    use super::super::binned::Stored;
     use super::super::step_of;
     use super::*;
 
@@ -580,7 +580,7 @@ mod tests {
             .collect();
         let x = matrix(&rows);
         let binned = Binned::new(&x, 256, 0.5);
-        assert!(matches!(binned.layout[1], Column::Sparse(_)));
+        assert!(matches!(binned.layout[1], Stored::Sparse(_)));
         let fit = Table::new(binned);
         let gh: Vec<[f64; 2]> = (0..37)
             .map(|i| [f64::from((i * 7) % 5) - 2.0, 1.0])

@@ -12,7 +12,7 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::binned::Column;
+use super::binned::Stored;
 use super::{fill_common, scan, BestSplit, Binned, GrownNode, MAX_BINS};
 
 /// How a tree grows.
@@ -116,7 +116,7 @@ fn best_split(
         let h = &mut hist[slot * MAX_BINS..slot * MAX_BINS + binned.bins(j as usize)];
         h.fill([0.0; 2]);
         match binned.layout[j as usize] {
-            Column::Dense(d) => {
+            Stored::Dense(d) => {
                 let bins = &binned.dense[d as usize];
                 for &r in rows {
                     let (b, [g, w]) = (usize::from(bins[r as usize]), gh[r as usize]);
@@ -124,7 +124,7 @@ fn best_split(
                     h[b][1] += w;
                 }
             }
-            Column::Sparse(s) => {
+            Stored::Sparse(s) => {
                 scratch.slot_of_sparse[usize::from(s)] = slot as u16;
                 any_sparse = true;
             }
@@ -148,7 +148,7 @@ fn best_split(
     for (slot, &j) in scratch.order[..per_node].iter().enumerate() {
         let j = j as usize;
         let h = &mut hist[slot * MAX_BINS..slot * MAX_BINS + binned.bins(j)];
-        if let Column::Sparse(s) = binned.layout[j] {
+        if let Stored::Sparse(s) = binned.layout[j] {
             scratch.slot_of_sparse[usize::from(s)] = NO_SLOT;
             fill_common(h, usize::from(binned.common[usize::from(s)]), &node);
         }

@@ -1,7 +1,7 @@
 //! The booster's rows, laid out for their readers ([`Table`]), and the columns one tree samples
 //! ([`Columns`]): a node's histogram sums, the partition of its rows, and a walk down a tree.
 
-use super::binned::Column;
+use super::binned::Stored;
 use super::{fill_common, Binned, GrownNode};
 
 /// A node's rows hold at least this many before both cores sum its histogram, a half each.
@@ -177,11 +177,11 @@ impl Columns {
             let j = j as usize;
             let (bins, offset) = (binned.bins(j), columns.len);
             let common = match binned.layout[j] {
-                Column::Dense(d) => {
+                Stored::Dense(d) => {
                     columns.dense.push((d, offset as u32));
                     None
                 }
-                Column::Sparse(s) => {
+                Stored::Sparse(s) => {
                     sparse[usize::from(s)] = Some(offset as u32);
                     Some(binned.common[usize::from(s)])
                 }
