@@ -4,6 +4,7 @@
 mod answer;
 mod compare;
 mod docs;
+mod form;
 mod predict;
 mod welcome;
 
