@@ -64,10 +64,7 @@ impl Default for JobConfig {
 /// The reference protocol's cells in a full job: the five classifiers on raw rows, as they are
 /// and undersampled (the reference project's own choice). It is there for comparison, and its
 /// 114,000 raw rows would make the whole grid take longer than the honest one.
-const REFERENCE_CELLS: [&str; 2] = [
-    "classification/raw/none/",
-    "classification/raw/undersample/",
-];
+const REFERENCE_CELLS: [&str; 2] = ["classification/raw/none", "classification/raw/undersample"];
 /// The honest grid's cells under `quick` (patterns of [`GridConfig::only`]).
 const QUICK_CELLS: [&str; 5] = [
     "classification/raw/none/logreg",
@@ -331,7 +328,8 @@ fn grid_config(config: &JobConfig, protocol: Protocol) -> GridConfig {
     GridConfig {
         threshold: config.threshold,
         seed: config.seed,
-        only: only.iter().map(|s| (*s).to_owned()).collect(),
+        // The constants parse (a test checks each).
+        only: only.iter().filter_map(|s| s.parse().ok()).collect(),
         features: default_features(protocol),
         params: quick_params(config.quick),
         ..GridConfig::default()
@@ -424,5 +422,35 @@ impl<'e, 'f> Stage<'e, 'f> {
         (self.on_event)(JobEvent::Finished {
             elapsed: self.started.elapsed(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_job_s_cell_patterns_parse_and_select_what_they_say() {
+        for only in [&REFERENCE_CELLS[..], &QUICK_CELLS, &QUICK_REFERENCE_CELLS] {
+            for pattern in only {
+                assert!(
+                    pattern.parse::<crate::experiment::CellPattern>().is_ok(),
+                    "{pattern}"
+                );
+            }
+        }
+        let cells = |quick, protocol| {
+            let config = JobConfig {
+                quick,
+                ..JobConfig::default()
+            };
+            grid_config(&config, protocol).cells()
+        };
+        // The five classifiers, as they are and undersampled, on raw rows.
+        assert_eq!(cells(false, Protocol::Reference).len(), 10);
+        assert_eq!(cells(true, Protocol::Reference).len(), 3);
+        assert_eq!(cells(true, Protocol::Honest).len(), 5);
+        // Every cell: 3 setups x (5 strategies x 5 classifiers + 4 regressors).
+        assert_eq!(cells(false, Protocol::Honest).len(), 87);
     }
 }

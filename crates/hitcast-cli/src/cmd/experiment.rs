@@ -9,8 +9,8 @@ use anyhow::Context;
 use clap::Args;
 use hitcast::data::Tracks;
 use hitcast::experiment::{
-    default_features, run, run_keeping_fits, search_space_doc, seed_headline, FoldsSummary,
-    GridConfig, Results, TuneConfig,
+    default_features, run, run_keeping_fits, search_space_doc, seed_headline, CellPattern,
+    FoldsSummary, GridConfig, Results, TuneConfig,
 };
 use hitcast::features::FeatureSet;
 use hitcast::models::ClassifierKind;
@@ -45,10 +45,11 @@ pub struct ExperimentArgs {
     drop: Vec<String>,
     #[command(flatten)]
     tune: TuneArgs,
-    /// Run only cells whose "task/setup/strategy/model" contains PATTERN (repeatable or
-    /// comma-separated), e.g. --only gbm or --only raw/smote.
+    /// Run only the cells whose name "task/setup/strategy/model" holds PATTERN's whole parts
+    /// in order (repeatable or comma-separated), e.g. --only gbm, --only raw/smote or --only
+    /// regression/capped.
     #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
-    only: Vec<String>,
+    only: Vec<CellPattern>,
     /// Override a model parameter, e.g. --param gbm.learning_rate=0.1 (repeatable). Families:
     /// logreg, linear, rf, gbm, mlp (e.g. `mlp.hidden=[256,128]`), stack (e.g.
     /// stack.members=["mlp","rf","gbm"]); `hitcast experiment --help` lists the search spaces, and an

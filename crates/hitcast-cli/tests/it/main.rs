@@ -584,11 +584,19 @@ fn experiment_refuses_bad_params_and_empty_selections() {
         args.extend_from_slice(extra);
         hitcast(&args)
     };
-    let o = run(&["--only", "nothing-matches"]);
+    let o = run(&["--only", "regression/smote"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
         stderr(&o),
-        "error: no grid cell matches --only [\"nothing-matches\"]\n"
+        "error: no grid cell matches --only regression/smote\n"
+    );
+    // A misspelt part is a usage error naming the words a cell is made of.
+    let o = run(&["--only", "raw/smoet"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("\"smoet\" is not a task, setup, strategy or model family"),
+        "{}",
+        stderr(&o)
     );
     let o = run(&["--only", "raw/none/gbm", "--param", "gbm.learning_rate=7"]);
     assert_eq!(stderr(&o), "error: --param gbm.learning_rate=7: model failed: invalid parameter learning_rate = 7: must be in (0, 1]\n");

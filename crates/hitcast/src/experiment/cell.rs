@@ -138,6 +138,69 @@ impl FromStr for Cell {
     }
 }
 
+/// A `--only` pattern: whole parts of a cell's name `task/setup/strategy/model`, in order
+/// (`gbm`, `raw/smote`, `regression/capped`). A cell is selected when the pattern's parts are
+/// consecutive parts of its name; each part must name a task, setup, strategy or family.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CellPattern(Vec<String>);
+
+impl CellPattern {
+    /// Whether `cell` is selected.
+    pub fn matches(&self, cell: Cell) -> bool {
+        let name = cell.to_string();
+        let parts: Vec<&str> = name.split('/').collect();
+        parts
+            .windows(self.0.len())
+            .any(|w| w.iter().zip(&self.0).all(|(a, b)| a == b))
+    }
+}
+
+impl FromStr for CellPattern {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<CellPattern, String> {
+        let known = known_parts();
+        let parts: Vec<String> = s.split('/').map(str::to_owned).collect();
+        if parts.len() > 4 {
+            return Err(format!(
+                "{s:?} has more parts than a cell's task/setup/strategy/model"
+            ));
+        }
+        for part in &parts {
+            if !known.contains(part) {
+                return Err(format!(
+                    "{part:?} is not a task, setup, strategy or model family: expected one of {}",
+                    known.join(", ")
+                ));
+            }
+        }
+        Ok(CellPattern(parts))
+    }
+}
+
+impl fmt::Display for CellPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join("/"))
+    }
+}
+
+/// Every word a cell's name is made of, in its order: tasks, setups, strategies, families.
+fn known_parts() -> Vec<String> {
+    let mut words: Vec<String> = vec!["classification".into(), "regression".into()];
+    words.extend(OutlierSetup::ALL.iter().map(ToString::to_string));
+    words.extend(Strategy::ALL.iter().map(|s| s.name().to_owned()));
+    for name in ClassifierKind::ALL
+        .iter()
+        .map(ToString::to_string)
+        .chain(RegressorKind::ALL.iter().map(ToString::to_string))
+    {
+        if !words.contains(&name) {
+            words.push(name);
+        }
+    }
+    words
+}
+
 /// A cell as results files write it.
 #[derive(Serialize, Deserialize)]
 struct CellFields {
@@ -183,6 +246,26 @@ impl TryFrom<CellFields> for Cell {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patterns_match_whole_parts_in_order() {
+        let cell: Cell = "capped/smote/gbm".parse().unwrap_or_else(|e| panic!("{e}"));
+        let regressor: Cell = "regression/raw/none/gbm"
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let pattern = |s: &str| s.parse::<CellPattern>().unwrap_or_else(|e| panic!("{e}"));
+        assert!(pattern("gbm").matches(cell) && pattern("gbm").matches(regressor));
+        assert!(pattern("capped/smote").matches(cell));
+        assert!(!pattern("smote/capped").matches(cell));
+        assert!(pattern("classification/capped/smote/gbm").matches(cell));
+        assert!(!pattern("regression/capped").matches(cell));
+        assert!(pattern("raw/none").matches(regressor));
+        let typo = "raw/smoet".parse::<CellPattern>().unwrap_err();
+        assert!(typo.starts_with("\"smoet\" is not a task, setup, strategy or model family: expected one of classification, regression, raw, capped, removed, none,"), "{typo}");
+        assert!("ra".parse::<CellPattern>().is_err());
+        assert!("".parse::<CellPattern>().is_err());
+        assert_eq!(pattern("raw/none/gbm").to_string(), "raw/none/gbm");
+    }
 
     #[test]
     fn names_round_trip_and_the_short_form_is_a_classifier() {

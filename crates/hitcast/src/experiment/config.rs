@@ -1,6 +1,6 @@
 //! What a grid runs: its setups, strategies, families, filters, tuning and parameters.
 
-use super::{Cell, TuneConfig};
+use super::{Cell, CellPattern, TuneConfig};
 use crate::features::{FeatureSet, OutlierSetup};
 use crate::models::{ClassifierKind, RegressorKind};
 use crate::sampling::Strategy;
@@ -20,8 +20,8 @@ pub struct GridConfig {
     pub classifiers: Vec<ClassifierKind>,
     /// Regressors to run (once per setup).
     pub regressors: Vec<RegressorKind>,
-    /// Keep only cells whose `task/setup/strategy/model` name contains one of these.
-    pub only: Vec<String>,
+    /// Keep only the cells one of these patterns selects (all when empty).
+    pub only: Vec<CellPattern>,
     /// Random search per family before the grid, or documented defaults.
     pub tune: Option<TuneConfig>,
     /// Feature columns.
@@ -52,8 +52,8 @@ impl Default for GridConfig {
 }
 
 impl GridConfig {
-    fn wants(&self, name: &str) -> bool {
-        self.only.is_empty() || self.only.iter().any(|p| name.contains(p.as_str()))
+    fn wants(&self, cell: Cell) -> bool {
+        self.only.is_empty() || self.only.iter().any(|p| p.matches(cell))
     }
 
     /// The cells this configuration runs, in order.
@@ -73,7 +73,7 @@ impl GridConfig {
                 cells.push(Cell::Regressor { setup, model });
             }
         }
-        cells.retain(|c| self.wants(&c.to_string()));
+        cells.retain(|&c| self.wants(c));
         cells
     }
 }

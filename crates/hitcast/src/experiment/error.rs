@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::Cell;
+use super::{Cell, CellPattern};
 use crate::features::{FeatureError, OutlierSetup};
 use crate::metrics::MetricError;
 use crate::models::ModelError;
@@ -67,8 +67,8 @@ pub enum ExperimentError {
     )]
     UnknownFamily(String),
     /// `--only` matched nothing.
-    #[error("no grid cell matches --only {0:?}")]
-    NothingSelected(Vec<String>),
+    #[error("no grid cell matches --only {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join(","))]
+    NothingSelected(Vec<CellPattern>),
 }
 
 /// The stage an experiment was at when it stopped.

@@ -17,7 +17,7 @@ mod progress;
 mod results;
 mod tune;
 
-pub use cell::Cell;
+pub use cell::{Cell, CellPattern};
 pub use config::GridConfig;
 pub use error::{ExperimentError, Stage};
 pub use fit::{classifier_spec, regressor_spec};
