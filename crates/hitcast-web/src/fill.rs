@@ -76,7 +76,7 @@ fn message(
         },
         StatusCode::REQUEST_TIMEOUT => format!(
             "the request took longer than the server's limit of {} s (--timeout)",
-            limits.timeout.as_secs()
+            limits.timeout.as_secs_f64()
         ),
         StatusCode::SERVICE_UNAVAILABLE => "the server is busy; try again in a moment".to_owned(),
         StatusCode::PAYLOAD_TOO_LARGE => too_large(limits),

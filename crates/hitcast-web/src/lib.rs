@@ -419,10 +419,7 @@ fn answerable(predictor: &Predictor, tracks: &[TrackRequest]) -> Result<(), ApiE
         None => Ok(()),
         Some(t) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
-                "this model has no from-audio model to answer a song measured from audio (\"{}\": its seven learned columns are empty): give them, or serve a model trained by this hitcast",
-                t.track_name
-            ),
+            hitcast::predictor::no_from_audio_model(&t.track_name),
         )),
     }
 }

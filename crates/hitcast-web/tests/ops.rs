@@ -185,6 +185,24 @@ async fn the_inference_protocol_answers_as_the_json_api_does() {
         (v2["id"].as_str(), v2["model_version"].as_str()),
         (Some("req-1"), Some(version.as_str()))
     );
+    // The same through the versioned routes; another version is not served.
+    let versioned = format!("/v2/models/hitcast/versions/{version}");
+    let a = call(&app, Method::GET, &versioned, &[], Vec::new()).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.json()["name"], "hitcast");
+    let body = tensors(&tracks).to_string().into_bytes();
+    let a = call(&app, Method::POST, &format!("{versioned}/infer"), &[], body).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.json()["outputs"], v2["outputs"]);
+    let body = tensors(&tracks).to_string().into_bytes();
+    let other = "/v2/models/hitcast/versions/000000000000/infer";
+    let a = call(&app, Method::POST, other, &[], body).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.text());
+    assert!(
+        a.json()["error"].as_str().unwrap().contains(&version),
+        "{}",
+        a.text()
+    );
     let column = |name: &str| -> Vec<Value> {
         v2["outputs"]
             .as_array()

@@ -318,3 +318,115 @@ async fn every_answer_carries_a_request_id() {
     let response = app.oneshot(request).await.unwrap();
     assert_eq!(response.headers()["x-request-id"], "proxy-7");
 }
+
+/// A multipart body of one file part `file` named `name`; returns (content type, body).
+fn multipart(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "hitcast-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// `seconds` of a 440 Hz sine as a mono 16-bit WAV at 8 kHz.
+fn sine_wav(seconds: u32) -> Vec<u8> {
+    let rate = 8_000u32;
+    let samples: Vec<i16> = (0..rate * seconds)
+        .map(|i| {
+            let t = f64::from(i) / f64::from(rate);
+            ((2.0 * std::f64::consts::PI * 440.0 * t).sin() * 8_000.0) as i16
+        })
+        .collect();
+    let data_len = samples.len() as u32 * 2;
+    let mut wav = Vec::with_capacity(44 + data_len as usize);
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&rate.to_le_bytes());
+    wav.extend_from_slice(&(rate * 2).to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        wav.extend_from_slice(&s.to_le_bytes());
+    }
+    wav
+}
+
+#[tokio::test]
+async fn the_page_s_audio_upload_measures_a_song_or_says_why_not() {
+    let app = app();
+    // Not audio: the Predict page again, with the form and the reason, as 415.
+    let (kind, body) = multipart("song.mp3", b"these bytes are not audio");
+    let a = call(&app, Method::POST, "/predict/audio", &kind, body).await;
+    assert_eq!(a.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", a.text());
+    assert!(a.content_type().starts_with("text/html"));
+    let page = a.text();
+    assert!(page.contains("id=\"track-form\""), "{page}");
+    assert!(
+        page.contains("not an audio file hitcast can read"),
+        "{page}"
+    );
+
+    // Too short a song: measured, then refused with the rule, as 422.
+    let (kind, body) = multipart("short.wav", &sine_wav(2));
+    let a = call(&app, Method::POST, "/predict/audio", &kind, body).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
+    assert!(a.text().contains("5 s"), "{}", a.text());
+
+    // A six-second song: measured, its duration and tempo in the form, marked as measured.
+    let (kind, body) = multipart("six.wav", &sine_wav(6));
+    let a = call(&app, Method::POST, "/predict/audio", &kind, body).await;
+    let page = a.text();
+    assert!(
+        page.contains("name=\"measured_from\""),
+        "{}: {page}",
+        a.status
+    );
+    assert!(page.contains("six.wav"), "{page}");
+    assert!(
+        page.contains("name=\"duration_sec\" min=\"0\" max=\"59.999\" step=\"any\" value=\"6\""),
+        "{page}"
+    );
+    // The fixture's model has no from-audio model: the page says so, without an empty name.
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("this model has no from-audio model to answer a song measured from audio: its danceability"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_request_over_the_timeout_is_a_408_with_a_sentence() {
+    let (artifact, tracks) = hitcast::testutil::fixture();
+    let predictor = Predictor::new(artifact).unwrap();
+    let catalogue = LazyCatalogue::ready(Catalogue::new(tracks, true));
+    let limits = Limits {
+        timeout: std::time::Duration::from_millis(50),
+        ..Limits::default()
+    };
+    let app = router(Arc::new(
+        AppState::new(predictor, catalogue, None, limits).unwrap(),
+    ));
+    // A body that never comes.
+    let never = futures_util::stream::pending::<Result<Vec<u8>, std::io::Error>>();
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/predict")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from_stream(never))
+        .unwrap();
+    let a = send(&app, request).await;
+    assert_eq!(a.status, StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(
+        a.json()["error"],
+        "the request took longer than the server's limit of 0.05 s (--timeout)"
+    );
+}

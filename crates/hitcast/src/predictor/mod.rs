@@ -355,12 +355,7 @@ impl Predictor {
             .zip(&roles)
             .find(|(t, &r)| r != Role::FromAudio && t.is_measured())
         {
-            return Err(ModelError::Shape(format!(
-                "this model has no from-audio model to answer a song measured from audio (\"{}\": \
-                 its danceability, energy and the other learned columns are empty): retrain it \
-                 with this hitcast",
-                t.0.track_name
-            )));
+            return Err(ModelError::Shape(no_from_audio_model(t.0.track_name)));
         }
         let first = roles.first().copied().unwrap_or_default();
         if roles.iter().all(|&r| r == first) {
@@ -652,6 +647,21 @@ fn calibrate(e: &mut Explanation, calibration: &Calibration) {
     e.base = log_odds - sum;
     e.log_odds = log_odds;
     e.probability = probability;
+}
+
+/// Why a model file without a from-audio model refuses a song measured from audio (one whose
+/// learned columns are empty): every surface says it in these words.
+pub fn no_from_audio_model(track_name: &str) -> String {
+    let name = if track_name.is_empty() {
+        String::new()
+    } else {
+        format!(" (\"{track_name}\")")
+    };
+    format!(
+        "this model has no from-audio model to answer a song measured from audio{name}: its \
+         danceability, energy and the other learned columns are empty. Give them, or use a model \
+         trained by this hitcast"
+    )
 }
 
 #[cfg(test)]
