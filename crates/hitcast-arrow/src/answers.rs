@@ -67,13 +67,13 @@ fn numbers<A>(answers: &[A], f: impl Fn(&A) -> f64) -> ArrayRef {
 
 impl Answer for Prediction {
     fn chance(&self) -> (f64, bool, f64) {
-        (self.probability, self.flagged, self.lift)
+        self.chance.chance()
     }
     fn warning_fields(&self) -> String {
-        Prediction::warning_fields(self)
+        self.chance.warning_fields()
     }
     fn model(&self) -> &'static str {
-        self.model.name()
+        self.chance.model.name()
     }
     fn score_columns(answers: &[Self]) -> Vec<ArrayRef> {
         vec![
@@ -213,7 +213,7 @@ pub fn explanations_batch(
             let r = &mut ranks[usize::from(dir == "down")];
             *r += 1;
             track_id.push(row.track_id.as_str());
-            probability.push(answer.probability);
+            probability.push(answer.chance.probability);
             base.push(x.base);
             log_odds.push(x.log_odds);
             direction.push(dir);

@@ -379,7 +379,7 @@ pub async fn what_if(
         .map(|(v, a)| {
             json!({
                 "value": v,
-                "probability": a.probability,
+                "probability": a.chance.probability,
                 "popularity": a.popularity,
                 "popularity_low": a.popularity_low,
                 "popularity_high": a.popularity_high,

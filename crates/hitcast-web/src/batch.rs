@@ -231,13 +231,13 @@ fn stream_answers(
         let answers = predictor.score_rows(&batch).map_err(|e| e.to_string())?;
         state
             .metrics
-            .answered(answers.iter().map(|answer| answer.model));
+            .answered(answers.iter().map(|answer| answer.chance.model));
         let mut out = csv::Writer::from_writer(Vec::with_capacity(batch.len() * 128));
         if let Some(header) = header.take() {
             out.write_record(header).map_err(|e| e.to_string())?;
         }
         for (row, answer) in batch.iter().zip(&answers) {
-            out.write_record(answer_record(row, &answer.chance(), Some(answer), &KEEP))
+            out.write_record(answer_record(row, &answer.chance, Some(answer), &KEEP))
                 .map_err(|e| e.to_string())?;
         }
         let chunk = out.into_inner().map_err(|e| e.to_string())?;

@@ -396,7 +396,8 @@ impl AppState {
                 .map_err(ApiError::internal)?
                 .map_err(ApiError::internal)?
         };
-        self.metrics.answered(scored.iter().map(|s| s.answer.model));
+        self.metrics
+            .answered(scored.iter().map(|s| s.answer.chance.model));
         Ok(scored)
     }
 

@@ -64,7 +64,7 @@ pub fn score(
         .zip(answers)
         .map(|(t, (answer, (explanation, score_explanation)))| Scored {
             track_id: t.track_id.clone(),
-            label: answer.verdict().text(),
+            label: answer.chance.verdict().text(),
             threshold: predictor.decision_threshold(&answer),
             answer,
             explanation,

@@ -101,8 +101,8 @@ impl ExplainArgs {
             for e in &explained {
                 input
                     .unknown_genres
-                    .extend(e.answer.unknown_genres.iter().cloned());
-                input.answered_by(e.answer.model);
+                    .extend(e.answer.chance.unknown_genres.iter().cloned());
+                input.answered_by(e.answer.chance.model);
                 method.get_or_insert(e.explanation.method);
                 if self.json {
                     let row = JsonRow {
@@ -155,9 +155,9 @@ fn text(e: &Explained, threshold: f64, top: usize) -> String {
     let _ = writeln!(
         s,
         "  {:.1}% chance of a hit, {} (the {} model, which flags from {:.1}%)",
-        a.probability * 100.0,
-        verdict_phrase(a.probability, a.flagged, a.lift),
-        a.model,
+        a.chance.probability * 100.0,
+        verdict_phrase(a.chance.probability, a.chance.flagged, a.chance.lift),
+        a.chance.model,
         threshold * 100.0,
     );
     let _ = writeln!(
@@ -165,7 +165,7 @@ fn text(e: &Explained, threshold: f64, top: usize) -> String {
         "  score {:.0}, likely between {:.0} and {:.0}",
         a.popularity, a.popularity_low, a.popularity_high
     );
-    for w in &a.warnings {
+    for w in &a.chance.warnings {
         let _ = writeln!(s, "  warning: {}", w.message);
     }
     let _ = writeln!(

@@ -104,7 +104,7 @@ impl PredictArgs {
             } else {
                 let predictions = predictor.score_rows(&batch)?;
                 (
-                    predictions.iter().map(Prediction::chance).collect(),
+                    predictions.iter().map(|p| p.chance.clone()).collect(),
                     Some(predictions),
                 )
             };

@@ -1095,7 +1095,10 @@ fn stack_and_mlp_models_round_trip_and_explain_themselves() {
             .rows;
         let in_memory = predictor.score_rows(&rows).unwrap();
         for (a, b) in from_cli.iter().zip(&in_memory) {
-            assert!((a - b.probability).abs() < 5e-7, "{model}: {a} vs {b:?}");
+            assert!(
+                (a - b.chance.probability).abs() < 5e-7,
+                "{model}: {a} vs {b:?}"
+            );
         }
 
         // Explanations add up to the model's log-odds and give its probability back.

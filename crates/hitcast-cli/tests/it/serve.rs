@@ -1329,8 +1329,8 @@ fn the_api_and_the_predictor_agree_on_a_thousand_real_tracks() {
     assert_eq!(remote.len(), 1000);
     for (r, l) in remote.iter().zip(&local) {
         for (name, want) in [
-            ("probability", l.probability),
-            ("lift", l.lift),
+            ("probability", l.chance.probability),
+            ("lift", l.chance.lift),
             ("popularity", l.popularity),
             ("popularity_low", l.popularity_low),
             ("popularity_high", l.popularity_high),
@@ -1338,8 +1338,11 @@ fn the_api_and_the_predictor_agree_on_a_thousand_real_tracks() {
             let got = r[name].as_f64().unwrap();
             assert!((got - want).abs() <= 1e-9, "{name}: {got} vs {want}");
         }
-        assert_eq!(r["flagged"], l.flagged);
-        assert_eq!(r["warnings"].as_array().unwrap().len(), l.warnings.len());
+        assert_eq!(r["flagged"], l.chance.flagged);
+        assert_eq!(
+            r["warnings"].as_array().unwrap().len(),
+            l.chance.warnings.len()
+        );
     }
 }
 

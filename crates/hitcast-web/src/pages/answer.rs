@@ -26,7 +26,7 @@ pub(super) fn result_panel(
     let a = &s.answer;
     // The figures of the model that answered, not the main model's.
     let model = state.model();
-    let m = model.predictor.metadata_of(a.model);
+    let m = model.predictor.metadata_of(a.chance.model);
     // Within its genres when it has some: a pop track's neighbours in sound are other pop
     // tracks, not the children's song that happens to share its tempo and energy.
     let same_genre = !track.genres.is_empty();
@@ -36,13 +36,13 @@ pub(super) fn result_panel(
             // On phones a bar at the foot of the screen keeps the answer in view while the
             // form scrolls; wide screens keep the answer at the top of the window (sticky).
             div.summary-bar aria-hidden="true" {
-                b { (format!("{:.1}%", a.probability * 100.0)) } " chance of a hit · score "
+                b { (format!("{:.1}%", a.chance.probability * 100.0)) } " chance of a hit · score "
                 b { (format!("{:.0}", a.popularity)) } " (" (format!("{:.0}-{:.0}", a.popularity_low, a.popularity_high)) ")"
             }
             (answer_block(track, s, m))
-            @if !a.warnings.is_empty() {
+            @if !a.chance.warnings.is_empty() {
                 ul.notice #warnings {
-                    @for w in &a.warnings { li { (w.message) } }
+                    @for w in &a.chance.warnings { li { (w.message) } }
                 }
             }
             @if let Some(t) = loaded {
@@ -55,8 +55,8 @@ pub(super) fn result_panel(
                     " The prediction uses the values in the form."
                 }
             }
-            @if !a.unknown_genres.is_empty() {
-                p.notice { "The model does not know the genre " (a.unknown_genres.join(", ")) ": it is not read." }
+            @if !a.chance.unknown_genres.is_empty() {
+                p.notice { "The model does not know the genre " (a.chance.unknown_genres.join(", ")) ": it is not read." }
             }
             @if let Some(e) = &s.explanation { (contributions(e)) }
             @if let Some(e) = &s.score_explanation { (score_contributions(e)) }
@@ -76,15 +76,15 @@ fn answer_block(track: &TrackRequest, s: &Scored, m: &hitcast::artifact::Metadat
         div.answer {
             h2 { "The prediction" }
             p.probability {
-                span #probability data-probability=(format!("{}", a.probability)) { (format!("{:.1}%", a.probability * 100.0)) }
+                span #probability data-probability=(format!("{}", a.chance.probability)) { (format!("{:.1}%", a.chance.probability * 100.0)) }
                 " chance that its popularity is above " (m.label_threshold)
             }
             p {
-                span #label .(if a.flagged { "badge popular" } else { "badge" }) { (s.label) }
-                " " (times(a.lift)) " the chance of a typical track (" (format!("{:.1}%", m.base_rate * 100.0))
+                span #label .(if a.chance.flagged { "badge popular" } else { "badge" }) { (s.label) }
+                " " (times(a.chance.lift)) " the chance of a typical track (" (format!("{:.1}%", m.base_rate * 100.0))
                 " of training tracks are popular). Tracks are flagged as hit contenders from a "
                 (format!("{:.1}%", m.decision_threshold * 100.0)) " chance"
-                @if a.flagged && a.probability < 0.5 { ": a flagged track is many times a typical track's chance, and still more likely not to be popular" }
+                @if a.chance.flagged && a.chance.probability < 0.5 { ": a flagged track is many times a typical track's chance, and still more likely not to be popular" }
                 "."
             }
             p {
@@ -92,10 +92,10 @@ fn answer_block(track: &TrackRequest, s: &Scored, m: &hitcast::artifact::Metadat
                 b #score-low { (format!("{:.0}", a.popularity_low)) } " and " b #score-high { (format!("{:.0}", a.popularity_high)) }
                 " (" (format!("{:.0}%", m.interval.choice.coverage * 100.0)) " of test tracks fall in their range). "
                 "The score is the average of the scores the track could reach, its "
-                (format!("{:.1}%", a.probability * 100.0)) " chance of one above " (m.label_threshold) " included."
+                (format!("{:.1}%", a.chance.probability * 100.0)) " chance of one above " (m.label_threshold) " included."
             }
-            p.muted #answered-by data-model=(a.model.name()) {
-                "Answered by " (a.model.describe()) (answered_because(a.model)) ". On test tracks it ranks popular ones with ROC-AUC "
+            p.muted #answered-by data-model=(a.chance.model.name()) {
+                "Answered by " (a.chance.model.describe()) (answered_because(a.chance.model)) ". On test tracks it ranks popular ones with ROC-AUC "
                 (format!("{:.3}", m.test_classification.roc_auc)) " and PR-AUC " (format!("{:.3}", m.test_classification.pr_auc))
                 "; of the tracks it flags, " (format!("{:.0}%", m.test_classification.precision * 100.0)) " are popular."
             }
@@ -240,7 +240,7 @@ fn what_if(state: &AppState, track: &TrackRequest) -> Markup {
                 Ok(values
                     .into_iter()
                     .zip(answers)
-                    .map(|(v, a)| (v, a.probability, a.popularity))
+                    .map(|(v, a)| (v, a.chance.probability, a.popularity))
                     .collect::<Vec<_>>())
             });
         match points {

@@ -187,8 +187,8 @@ fn table(columns: &[Compared]) -> Markup {
                     tr {
                         th scope="row" { "chance of a hit" }
                         @for c in columns {
-                            td.chance data-probability=(format!("{}", c.scored.answer.probability)) {
-                                b { (format!("{:.1}%", c.scored.answer.probability * 100.0)) }
+                            td.chance data-probability=(format!("{}", c.scored.answer.chance.probability)) {
+                                b { (format!("{:.1}%", c.scored.answer.chance.probability * 100.0)) }
                                 br; span.muted { (c.scored.label) }
                             }
                         }
@@ -202,7 +202,7 @@ fn table(columns: &[Compared]) -> Markup {
                     }
                     tr {
                         th scope="row" { "answered by" }
-                        @for c in columns { td { (c.scored.answer.model.name()) " model" } }
+                        @for c in columns { td { (c.scored.answer.chance.model.name()) " model" } }
                     }
                     @for (label, cells) in differences(columns) {
                         tr.difference {

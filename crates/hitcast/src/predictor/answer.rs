@@ -64,9 +64,26 @@ pub fn verdict_phrase(probability: f64, flagged: bool, lift: f64) -> String {
     )
 }
 
-/// One track's answer.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// One track's answer: its chance of being popular, and its 0-100 score with a range.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Prediction {
+    /// The chance, and which model gave it.
+    pub chance: Chance,
+    /// The predicted 0-100 score: the mean of the track's score distribution, whose chance of
+    /// a score above the label threshold is `chance.probability`.
+    pub popularity: f64,
+    /// Lower end of the score's range (a quantile of the same distribution, at the model's
+    /// coverage).
+    pub popularity_low: f64,
+    /// Upper end of the score's range.
+    pub popularity_high: f64,
+}
+
+/// One track's chance of being popular: what [`super::Predictor::chances`] answers, running the
+/// classifier alone (about half the work of a [`Prediction`], which holds one, computed by the
+/// same code).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chance {
     /// The calibrated chance that the track's popularity is above the label threshold.
     pub probability: f64,
     /// `probability` reaches the answering model's decision threshold, chosen on VAL for the
@@ -75,14 +92,6 @@ pub struct Prediction {
     /// `probability` over the share of popular tracks in training: "16x a typical track's
     /// chance".
     pub lift: f64,
-    /// The predicted 0-100 score: the mean of the track's score distribution, whose chance of
-    /// a score above the label threshold is `probability`.
-    pub popularity: f64,
-    /// Lower end of the score's range (a quantile of the same distribution, at the model's
-    /// coverage).
-    pub popularity_low: f64,
-    /// Upper end of the score's range.
-    pub popularity_high: f64,
     /// Whether the answer reads the track's genres (false: the model without genres answered).
     pub genres_used: bool,
     /// Which of the file's models answered: its threshold and figures are the ones that
@@ -91,27 +100,6 @@ pub struct Prediction {
     /// Inputs beyond what the model saw in training.
     pub warnings: Vec<Warning>,
     /// Genres the model does not know: they score as no genre.
-    pub unknown_genres: Vec<String>,
-}
-
-/// One track's chance of being popular, without the 0-100 score and its range: what
-/// [`super::Predictor::chances`] answers, running the classifier alone (about half the work of a
-/// [`Prediction`], whose first fields these are, computed by the same code).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Chance {
-    /// As [`Prediction::probability`].
-    pub probability: f64,
-    /// As [`Prediction::flagged`].
-    pub flagged: bool,
-    /// As [`Prediction::lift`].
-    pub lift: f64,
-    /// As [`Prediction::genres_used`].
-    pub genres_used: bool,
-    /// As [`Prediction::model`].
-    pub model: Role,
-    /// As [`Prediction::warnings`].
-    pub warnings: Vec<Warning>,
-    /// As [`Prediction::unknown_genres`].
     pub unknown_genres: Vec<String>,
 }
 
@@ -267,52 +255,35 @@ fn warning_fields(warnings: &[Warning]) -> String {
     fields.join(";")
 }
 
+/// Flat, in the order of the answer's columns: the chance, the score and its range, then
+/// which model answered and what it warns of.
+impl Serialize for Prediction {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let c = &self.chance;
+        let mut out = s.serialize_struct("Prediction", 10)?;
+        out.serialize_field("probability", &c.probability)?;
+        out.serialize_field("flagged", &c.flagged)?;
+        out.serialize_field("lift", &c.lift)?;
+        out.serialize_field("popularity", &self.popularity)?;
+        out.serialize_field("popularity_low", &self.popularity_low)?;
+        out.serialize_field("popularity_high", &self.popularity_high)?;
+        out.serialize_field("genres_used", &c.genres_used)?;
+        out.serialize_field("model", &c.model)?;
+        out.serialize_field("warnings", &c.warnings)?;
+        out.serialize_field("unknown_genres", &c.unknown_genres)?;
+        out.end()
+    }
+}
+
 impl Prediction {
     /// The answer from its chance, the score and the score's range.
     pub(super) fn new(chance: Chance, popularity: f64, range: Range) -> Prediction {
-        let Chance {
-            probability,
-            flagged,
-            lift,
-            genres_used,
-            model,
-            warnings,
-            unknown_genres,
-        } = chance;
         Prediction {
-            probability,
-            flagged,
-            lift,
+            chance,
             popularity,
             popularity_low: range.low,
             popularity_high: range.high,
-            genres_used,
-            model,
-            warnings,
-            unknown_genres,
-        }
-    }
-
-    /// The inputs beyond what the model saw, as the `warnings` column writes them.
-    pub fn warning_fields(&self) -> String {
-        warning_fields(&self.warnings)
-    }
-
-    /// What the flag means, in words.
-    pub fn verdict(&self) -> Verdict {
-        Verdict::of(self.probability, self.flagged)
-    }
-
-    /// The answer's chance: its fields without the score.
-    pub fn chance(&self) -> Chance {
-        Chance {
-            probability: self.probability,
-            flagged: self.flagged,
-            lift: self.lift,
-            genres_used: self.genres_used,
-            model: self.model,
-            warnings: self.warnings.clone(),
-            unknown_genres: self.unknown_genres.clone(),
         }
     }
 

@@ -68,7 +68,7 @@ impl Predictor {
             Ok(explained
                 .into_iter()
                 .zip(answers)
-                .map(|(e, a)| e.with_hit_chance(a.popularity, a.probability))
+                .map(|(e, a)| e.with_hit_chance(a.popularity, a.chance.probability))
                 .collect())
         })
     }

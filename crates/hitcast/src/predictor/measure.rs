@@ -75,8 +75,8 @@ impl Predictor {
             .map(|&i| is_popular(popularity[i], threshold))
             .collect();
         let truth: Vec<f64> = rows.iter().map(|&i| f64::from(popularity[i])).collect();
-        let probabilities: Vec<f64> = answers.iter().map(|a| a.probability).collect();
-        let flags: Vec<bool> = answers.iter().map(|a| a.flagged).collect();
+        let probabilities: Vec<f64> = answers.iter().map(|a| a.chance.probability).collect();
+        let flags: Vec<bool> = answers.iter().map(|a| a.chance.flagged).collect();
         let score: Vec<f64> = answers.iter().map(|a| a.popularity).collect();
         let ranges: Vec<Range> = answers.iter().map(|a| a.range()).collect();
         let n = answers.len().max(1) as f64;
@@ -93,7 +93,11 @@ impl Predictor {
             score: RegressionMetrics::new(&score, &truth)?,
             range: IntervalMetrics::new(&ranges, &truth),
             flagged_reaching: reaching(&ranges, &flags, threshold),
-            without_genres: answers.iter().filter(|a| a.model == Role::NoGenres).count() as f64 / n,
+            without_genres: answers
+                .iter()
+                .filter(|a| a.chance.model == Role::NoGenres)
+                .count() as f64
+                / n,
             probabilities,
             labels,
         })

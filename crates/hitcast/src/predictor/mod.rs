@@ -276,7 +276,7 @@ impl Predictor {
 
     /// The decision threshold of the model that gave `answer`.
     pub fn decision_threshold(&self, answer: &Prediction) -> f64 {
-        self.metadata_of(answer.model).decision_threshold
+        self.metadata_of(answer.chance.model).decision_threshold
     }
 
     /// Whether an answer of `role` came from the no-genres companion although genres are
@@ -737,35 +737,35 @@ mod tests {
         let (below, above) = (p.regressor.predict(&x), p.regressor_above.predict(&x));
         for (i, (answer, raw)) in answers.iter().zip(raw).enumerate() {
             let want = crate::models::sigmoid(1.5 * logit(raw) - 0.5).clamp(CLIP, 1.0 - CLIP);
-            assert!((answer.probability - want).abs() < 1e-12);
-            assert_eq!(answer.flagged, answer.probability >= 0.5);
-            assert!((answer.lift - answer.probability / 0.2).abs() < 1e-12);
+            assert!((answer.chance.probability - want).abs() < 1e-12);
+            assert_eq!(answer.chance.flagged, answer.chance.probability >= 0.5);
+            assert!((answer.chance.lift - answer.chance.probability / 0.2).abs() < 1e-12);
             // One distribution: its chance above 71 is the probability, its mean the score,
             // its 10% and 90% quantiles the range.
             let d = p.distribution.at(Location {
                 below: below[i],
                 above: above[i],
                 scale: 1.0,
-                probability: answer.probability,
+                probability: answer.chance.probability,
             });
-            assert!((d.above(71) - answer.probability).abs() < 1e-12);
+            assert!((d.above(71) - answer.chance.probability).abs() < 1e-12);
             assert_eq!(answer.popularity, d.mean());
-            assert!(answer.popularity >= 72.0 * answer.probability);
+            assert!(answer.popularity >= 72.0 * answer.chance.probability);
             assert_eq!(answer.range(), d.range([0.1, 0.9]));
             assert_eq!(
                 answer.popularity_high > 71.0,
-                answer.probability > 0.1,
+                answer.chance.probability > 0.1,
                 "{answer:?}"
             );
-            assert!(answer.unknown_genres.is_empty());
+            assert!(answer.chance.unknown_genres.is_empty());
         }
         // The shortest and the longest track lie beyond FIT's 0.1th and 99.9th percentiles.
         let warned: Vec<usize> = (0..answers.len())
-            .filter(|&i| !answers[i].warnings.is_empty())
+            .filter(|&i| !answers[i].chance.warnings.is_empty())
             .collect();
         let durations: Vec<f64> = warned.iter().map(|&i| t.rows[i].audio[0]).collect();
         assert_eq!(durations, [0.0, 7891.0], "{warned:?}");
-        assert!(answers[warned[0]].warnings[0]
+        assert!(answers[warned[0]].chance.warnings[0]
             .message
             .starts_with("0:00 min is below"));
     }
@@ -848,7 +848,7 @@ mod tests {
                 // A flat curve would show nothing.
                 assert!(curve
                     .windows(2)
-                    .any(|w| w[0].probability != w[1].probability));
+                    .any(|w| w[0].chance.probability != w[1].chance.probability));
             }
         }
     }
@@ -936,7 +936,7 @@ mod tests {
             .score(&table_inputs(&t, &rows, &names))
             .unwrap()
             .iter()
-            .map(|a| a.probability)
+            .map(|a| a.chance.probability)
             .collect();
         let explained = predictor
             .explain_matrix(&x, SamplingOptions::default())
@@ -991,18 +991,18 @@ mod tests {
                 &companion
             };
             let mut want = alone.score(&batch[i..=i]).unwrap().remove(0);
-            want.unknown_genres = answer.unknown_genres.clone();
+            want.chance.unknown_genres = answer.chance.unknown_genres.clone();
             if i != 0 && i != 3 {
                 // The companion alone is a main model of its own.
-                want.model = Role::NoGenres;
+                want.chance.model = Role::NoGenres;
             }
             assert_eq!(answer, &want, "track {i}");
-            assert_eq!(answer.genres_used, i == 0 || i == 3);
+            assert_eq!(answer.chance.genres_used, i == 0 || i == 3);
         }
-        assert_eq!(answers[1].unknown_genres, ["polka"]);
-        assert!(predictor.answered_without_genres(answers[2].model));
-        assert_eq!(answers[2].model, Role::NoGenres);
-        assert_eq!(answers[0].model, Role::Main);
+        assert_eq!(answers[1].chance.unknown_genres, ["polka"]);
+        assert!(predictor.answered_without_genres(answers[2].chance.model));
+        assert_eq!(answers[2].chance.model, Role::NoGenres);
+        assert_eq!(answers[0].chance.model, Role::Main);
         assert_eq!(
             predictor.decision_threshold(&answers[1]),
             companion.metadata().decision_threshold
@@ -1022,13 +1022,13 @@ mod tests {
         let ignoring = predictor.with_genres(Genres::Ignore).unwrap();
         let answers = ignoring.score(&batch).unwrap();
         for (answer, track) in answers.iter().zip(&batch) {
-            assert!(!answer.genres_used);
-            assert!(!ignoring.answered_without_genres(answer.model));
+            assert!(!answer.chance.genres_used);
+            assert!(!ignoring.answered_without_genres(answer.chance.model));
             let want = companion
                 .score(std::slice::from_ref(track))
                 .unwrap()
                 .remove(0);
-            assert_eq!(answer.probability, want.probability);
+            assert_eq!(answer.chance.probability, want.chance.probability);
         }
     }
 
@@ -1064,8 +1064,8 @@ mod tests {
             .score(std::slice::from_ref(&song))
             .unwrap()
             .remove(0);
-        assert_eq!(answer.model, Role::FromAudio);
-        assert!(answer.probability.is_finite() && answer.popularity.is_finite());
+        assert_eq!(answer.chance.model, Role::FromAudio);
+        assert!(answer.chance.probability.is_finite() && answer.popularity.is_finite());
         // The from-audio model reads the learned columns as constants: any values give the
         // same answer as none.
         let mut heard = song.clone();
@@ -1087,7 +1087,7 @@ mod tests {
         );
         // A track with its learned columns goes to the other models.
         let listed = predictor.score(std::slice::from_ref(&heard)).unwrap();
-        assert_ne!(listed[0].model, Role::FromAudio);
+        assert_ne!(listed[0].chance.model, Role::FromAudio);
         // Without a from-audio model, the song is refused with the reason.
         let err = refusing.score(&[song]).unwrap_err().to_string();
         assert!(
@@ -1119,8 +1119,8 @@ mod tests {
         let chances = predictor.chances(&batch).unwrap();
         assert_eq!(chances.len(), batch.len());
         for (i, (c, a)) in chances.iter().zip(&answers).enumerate() {
-            assert_eq!(c, &a.chance(), "track {i}");
-            assert_eq!(c.probability, a.probability);
+            assert_eq!(c, &a.chance, "track {i}");
+            assert_eq!(c.probability, a.chance.probability);
         }
         assert!(chances.iter().any(|c| c.genres_used) && chances.iter().any(|c| !c.genres_used));
         assert_eq!(chances[1].unknown_genres, ["polka"]);

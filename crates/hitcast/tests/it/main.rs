@@ -657,13 +657,13 @@ fn every_answer_s_chance_score_and_range_tell_one_story() {
     assert_eq!(answers.len(), 89_741);
     for a in &answers {
         // No distribution whose chance above 71 is p has a mean below 72p.
-        assert!(a.popularity >= 72.0 * a.probability - 1e-9, "{a:?}");
+        assert!(a.popularity >= 72.0 * a.chance.probability - 1e-9, "{a:?}");
         assert!(a.popularity_low <= a.popularity && a.popularity <= a.popularity_high);
         // The range reaches above 71 exactly when the chance is above its upper tail.
-        if a.model == Role::Main {
+        if a.chance.model == Role::Main {
             assert_eq!(
                 a.popularity_high > 71.0,
-                a.probability > 1.0 - levels[1],
+                a.chance.probability > 1.0 - levels[1],
                 "{a:?}"
             );
         }
