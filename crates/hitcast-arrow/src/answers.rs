@@ -53,10 +53,8 @@ fn kept_field(column: Column) -> Field {
 
 /// What a table's answer columns read from one track's answer, with or without the score.
 trait Answer: Sized {
-    /// The probability, the flag and the lift.
-    fn chance(&self) -> (f64, bool, f64);
-    fn warning_fields(&self) -> String;
-    fn model(&self) -> &'static str;
+    /// The chance part of the answer.
+    fn chance_of(&self) -> &Chance;
     /// The columns between the lift and the warnings: [`hitcast::predictor::SCORE_COLUMNS`], or none.
     fn score_columns(answers: &[Self]) -> Vec<ArrayRef>;
 }
@@ -66,14 +64,8 @@ fn numbers<A>(answers: &[A], f: impl Fn(&A) -> f64) -> ArrayRef {
 }
 
 impl Answer for Prediction {
-    fn chance(&self) -> (f64, bool, f64) {
-        self.chance.chance()
-    }
-    fn warning_fields(&self) -> String {
-        self.chance.warning_fields()
-    }
-    fn model(&self) -> &'static str {
-        self.chance.model.name()
+    fn chance_of(&self) -> &Chance {
+        &self.chance
     }
     fn score_columns(answers: &[Self]) -> Vec<ArrayRef> {
         vec![
@@ -85,14 +77,8 @@ impl Answer for Prediction {
 }
 
 impl Answer for Chance {
-    fn chance(&self) -> (f64, bool, f64) {
-        (self.probability, self.flagged, self.lift)
-    }
-    fn warning_fields(&self) -> String {
-        Chance::warning_fields(self)
-    }
-    fn model(&self) -> &'static str {
-        self.model.name()
+    fn chance_of(&self) -> &Chance {
+        self
     }
     fn score_columns(_: &[Self]) -> Vec<ArrayRef> {
         Vec::new()
@@ -136,18 +122,21 @@ fn batch<A: Answer>(
         Arc::new(StringArray::from_iter_values(
             rows.iter().map(|r| &r.track_id),
         )),
-        numbers(answers, |a| a.chance().0),
+        numbers(answers, |a| a.chance_of().probability),
         Arc::new(BooleanArray::from(
-            answers.iter().map(|a| a.chance().1).collect::<Vec<_>>(),
+            answers
+                .iter()
+                .map(|a| a.chance_of().flagged)
+                .collect::<Vec<_>>(),
         )),
-        numbers(answers, |a| a.chance().2),
+        numbers(answers, |a| a.chance_of().lift),
     ];
     columns.extend(A::score_columns(answers));
     columns.push(Arc::new(StringArray::from_iter_values(
-        answers.iter().map(A::warning_fields),
+        answers.iter().map(|a| a.chance_of().warning_fields()),
     )));
     columns.push(Arc::new(StringArray::from_iter_values(
-        answers.iter().map(A::model),
+        answers.iter().map(|a| a.chance_of().model.name()),
     )));
     columns.extend(keep.iter().map(|&c| kept_column(rows, c)));
     RecordBatch::try_new(schema, columns)

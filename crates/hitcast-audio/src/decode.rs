@@ -120,14 +120,14 @@ impl Format {
     }
 }
 
-/// A container opened at its first audio track, with that track's decoder.
+/// A container opened at its default audio track, with that track's decoder.
 struct Opened {
     format: Box<dyn FormatReader>,
     decoder: Box<dyn AudioDecoder>,
     track_id: u32,
 }
 
-/// Probes `source` for a container hitcast reads and opens its first audio track.
+/// Probes `source` for a container hitcast reads and opens its default audio track.
 fn open(source: Source, extension: Option<&str>) -> Result<Opened, AudioError> {
     let media: Box<dyn MediaSource> = match source {
         Source::File(f) => Box::new(f),

@@ -41,7 +41,7 @@ impl std::fmt::Debug for ApiKey {
 
 /// Why a key file cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub enum KeyError {
+pub enum ApiKeyError {
     /// Unreadable.
     #[error("{path}: cannot read the key file ({source})")]
     Read {
@@ -60,13 +60,13 @@ pub enum KeyError {
 
 impl ApiKey {
     /// The key in the file at `path`: its first line, trimmed.
-    pub fn read(path: &Path) -> Result<ApiKey, KeyError> {
-        let text = std::fs::read_to_string(path).map_err(|source| KeyError::Read {
+    pub fn read(path: &Path) -> Result<ApiKey, ApiKeyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ApiKeyError::Read {
             path: path.to_owned(),
             source,
         })?;
         let line = text.lines().next().unwrap_or_default().trim();
-        ApiKey::new(line).ok_or_else(|| KeyError::Unusable {
+        ApiKey::new(line).ok_or_else(|| ApiKeyError::Unusable {
             path: path.to_owned(),
         })
     }

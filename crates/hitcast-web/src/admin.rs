@@ -15,7 +15,8 @@ use crate::AppState;
 
 /// `POST /admin/reload`: `{"reloaded": true, "sha256", "loaded_unix"}`, or why the old model
 /// stays (409 with no file to read, 422 for a file that cannot serve, with the reason: the
-/// caller holds the admin key). Not a 500: the server is well, the file it was sent to is not.
+/// caller holds the admin key; not a 500, as the server is well and the file is not). A reload
+/// whose thread failed is the server's fault: a 500.
 pub(crate) async fn reload(State(state): State<Arc<AppState>>) -> Response {
     match state.reload().await {
         Ok(served) => Json(json!({
@@ -27,7 +28,10 @@ pub(crate) async fn reload(State(state): State<Arc<AppState>>) -> Response {
         Err(e @ ReloadError::NoFile) => {
             ApiError::new(StatusCode::CONFLICT, e.to_string()).into_response()
         }
-        Err(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
+        Err(e @ ReloadError::Load { .. }) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response()
+        }
+        Err(e @ ReloadError::Stopped(_)) => ApiError::internal(e).into_response(),
     }
 }
 

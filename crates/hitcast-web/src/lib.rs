@@ -62,7 +62,7 @@ use hitcast::report::PART_FILES;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
-pub use access::{ApiKey, KeyError};
+pub use access::{ApiKey, ApiKeyError};
 pub use admin::reload_on_hangup;
 pub use catalogue::{Catalogue, LazyCatalogue};
 use error::ApiError;

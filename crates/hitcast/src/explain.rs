@@ -463,8 +463,7 @@ fn assemble(
 const CLIP: f64 = 1e-9;
 
 fn log_odds(p: f64) -> f64 {
-    let p = p.clamp(CLIP, 1.0 - CLIP);
-    (p / (1.0 - p)).ln()
+    crate::models::logit_clipped(p, CLIP)
 }
 
 /// TreeSHAP rows (one value per column, then the bias) as (base, per column).

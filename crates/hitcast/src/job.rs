@@ -28,13 +28,15 @@ use crate::data::{summarize, DataSummary, Loaded, Tracks, DEFAULT_THRESHOLD};
 use crate::eda::{analyse, Eda};
 use crate::experiment::{
     classifier_spec, default_features, regressor_spec, run, run_keeping_fits, seed_headline, Cell,
-    Event, ExperimentError, GridConfig, ResultRow, Results,
+    CellPattern, Event, ExperimentError, GridConfig, ResultRow, Results,
 };
+use crate::features::OutlierSetup;
 use crate::fsutil::{replace_dir, sibling};
-use crate::models::ClassifierKind;
+use crate::models::{ClassifierKind, RegressorKind};
 use crate::predictor::Predictor;
 use crate::render;
 use crate::report::{model_card_of, write_page, write_report, Report, ReportError};
+use crate::sampling::Strategy;
 use crate::split::{Protocol, Split, SplitError};
 use crate::training::{train_reusing, TrainConfig};
 
@@ -61,24 +63,37 @@ impl Default for JobConfig {
     }
 }
 
-/// The reference protocol's cells in a full job: the five classifiers on raw rows, as they are
-/// and undersampled (the reference project's own choice). It is there for comparison, and its
-/// 114,000 raw rows would make the whole grid take longer than the honest one.
-const REFERENCE_CELLS: [&str; 2] = ["classification/raw/none", "classification/raw/undersample"];
-/// The honest grid's cells under `quick` (patterns of [`GridConfig::only`]).
-const QUICK_CELLS: [&str; 5] = [
-    "classification/raw/none/logreg",
-    "classification/raw/none/gbm",
-    "classification/raw/undersample/logreg",
-    "regression/raw/none/linear",
-    "regression/raw/none/gbm",
+/// A classifier cell on raw rows.
+const fn raw(strategy: Strategy, model: ClassifierKind) -> Cell {
+    Cell::Classifier {
+        setup: OutlierSetup::Raw,
+        strategy,
+        model,
+    }
+}
+
+/// A score regressor cell on raw rows.
+const fn raw_score(model: RegressorKind) -> Cell {
+    Cell::Regressor {
+        setup: OutlierSetup::Raw,
+        model,
+    }
+}
+
+/// The honest grid's cells under `quick`.
+const QUICK_CELLS: [Cell; 5] = [
+    raw(Strategy::None, ClassifierKind::Logreg),
+    raw(Strategy::None, ClassifierKind::Gbm),
+    raw(Strategy::Undersample, ClassifierKind::Logreg),
+    raw_score(RegressorKind::Linear),
+    raw_score(RegressorKind::Gbm),
 ];
 /// The reference protocol's cells under `quick`: the honest grid's logistic regressions, for the
 /// leakage comparison (boosting on its 114,000 raw rows would be the slowest step).
-const QUICK_REFERENCE_CELLS: [&str; 3] = [
-    "classification/raw/none/logreg",
-    "classification/raw/undersample/logreg",
-    "regression/raw/none/linear",
+const QUICK_REFERENCE_CELLS: [Cell; 3] = [
+    raw(Strategy::None, ClassifierKind::Logreg),
+    raw(Strategy::Undersample, ClassifierKind::Logreg),
+    raw_score(RegressorKind::Linear),
 ];
 /// Under `quick`, boosting's settings in the grid and in training alike (so training takes the
 /// grid's fits): twice the default learning rate and half its patience.
@@ -225,17 +240,17 @@ fn steps(
     let (summary, tracks) = summarize(loaded, threshold);
     let labels = tracks.labels(threshold).ok_or(JobError::Unlabelled)?;
 
-    let mut stage = Stage::start(0, 2, on_event);
+    let mut phase = Phase::start(0, 2, on_event);
     let (eda, reference_results) =
-        explore_beside_reference(summary, &tracks, &raw, config, work, &mut stage)?;
+        explore_beside_reference(summary, &tracks, &raw, config, work, &mut phase)?;
     write_results(&reference_results, &work.join("grid-reference"))?;
-    stage.finish();
+    phase.finish();
 
-    let mut stage = Stage::start(2, 1, on_event);
+    let mut phase = Phase::start(2, 1, on_event);
     let split = Split::new(&tracks, &labels, Protocol::Honest, 0, config.seed)?;
     let grid = grid_config(config, Protocol::Honest);
     let (mut results, fits) = {
-        let mut grid_event = |e: Event| stage.on_event(JobEvent::Grid(Protocol::Honest, e));
+        let mut grid_event = |e: Event| phase.on_event(JobEvent::Grid(Protocol::Honest, e));
         run_keeping_fits(&tracks, &split, &grid, &mut grid_event)?
     };
     if !config.quick {
@@ -243,17 +258,17 @@ fn steps(
         results.set_headline(ClassifierKind::Stack, figures);
     }
     write_results(&results, &work.join("grid"))?;
-    stage.finish();
+    phase.finish();
 
-    let stage = Stage::start(3, 1, on_event);
+    let phase = Phase::start(3, 1, on_event);
     let (classifier, regressor) = choose(&results)?;
     let (classifier, regressor) = (classifier.cell, regressor.cell);
     let train = train_config(classifier, regressor, &grid, config)?;
     let (artifact, reused) = train_reusing(&tracks, &split, &train, data_sha256.to_owned(), &fits)?;
     artifact.save(&work.join(MODEL_FILE))?;
-    stage.finish();
+    phase.finish();
 
-    let stage = Stage::start(4, 1, on_event);
+    let phase = Phase::start(4, 1, on_event);
     let predictor = Predictor::new(artifact)?;
     let report = Report {
         eda,
@@ -267,7 +282,7 @@ fn steps(
     };
     let report_dir = work.join("report");
     write_report(&report_dir, &report).map_err(write_error(&report_dir))?;
-    stage.finish();
+    phase.finish();
 
     Ok(JobOutcome {
         out: out.to_owned(),
@@ -290,7 +305,7 @@ fn explore_beside_reference(
     raw: &Tracks,
     config: &JobConfig,
     work: &Path,
-    stage: &mut Stage,
+    phase: &mut Phase,
 ) -> Result<(Eda, Results), JobError> {
     let threshold = config.threshold;
     let raw_labels = raw.labels(threshold).ok_or(JobError::Unlabelled)?;
@@ -305,7 +320,7 @@ fn explore_beside_reference(
         let reference = Split::new(raw, &raw_labels, Protocol::Reference, 0, config.seed)
             .map_err(JobError::from)
             .and_then(|split| {
-                let mut grid = |e: Event| stage.on_event(JobEvent::Grid(Protocol::Reference, e));
+                let mut grid = |e: Event| phase.on_event(JobEvent::Grid(Protocol::Reference, e));
                 let grid_config = grid_config(config, Protocol::Reference);
                 Ok(run(raw, &split, &grid_config, &mut grid)?)
             });
@@ -319,20 +334,33 @@ fn explore_beside_reference(
 
 /// The grid's cells and settings under `protocol`.
 fn grid_config(config: &JobConfig, protocol: Protocol) -> GridConfig {
-    let only: &[&str] = match (config.quick, protocol) {
-        (false, Protocol::Reference) => &REFERENCE_CELLS,
+    let grid = GridConfig {
+        threshold: config.threshold,
+        seed: config.seed,
+        features: default_features(protocol),
+        params: quick_params(config.quick),
+        ..GridConfig::default()
+    };
+    let only: &[Cell] = match (config.quick, protocol) {
+        // The reference protocol's cells in a full job: the five classifiers on raw rows, as
+        // they are and undersampled (the reference project's own choice). It is there for
+        // comparison, and its 114,000 raw rows would make the whole grid take longer than the
+        // honest one.
+        (false, Protocol::Reference) => {
+            return GridConfig {
+                setups: vec![OutlierSetup::Raw],
+                strategies: vec![Strategy::None, Strategy::Undersample],
+                regressors: Vec::new(),
+                ..grid
+            }
+        }
         (false, _) => &[],
         (true, Protocol::Reference) => &QUICK_REFERENCE_CELLS,
         (true, _) => &QUICK_CELLS,
     };
     GridConfig {
-        threshold: config.threshold,
-        seed: config.seed,
-        // The constants parse (a test checks each).
-        only: only.iter().filter_map(|s| s.parse().ok()).collect(),
-        features: default_features(protocol),
-        params: quick_params(config.quick),
-        ..GridConfig::default()
+        only: only.iter().copied().map(CellPattern::from).collect(),
+        ..grid
     }
 }
 
@@ -399,16 +427,16 @@ pub fn choose(results: &Results) -> Result<(&ResultRow, &ResultRow), JobError> {
     Ok((chosen, regressor))
 }
 
-/// Steps that run side by side, and the events they send.
-struct Stage<'e, 'f> {
+/// A phase of the job: steps that run side by side, and the events they send.
+struct Phase<'e, 'f> {
     on_event: &'e mut (dyn FnMut(JobEvent) + 'f),
     started: Instant,
 }
 
-impl<'e, 'f> Stage<'e, 'f> {
+impl<'e, 'f> Phase<'e, 'f> {
     fn start(first: usize, count: usize, on_event: &'e mut (dyn FnMut(JobEvent) + 'f)) -> Self {
         on_event(JobEvent::Started { first, count });
-        Stage {
+        Phase {
             on_event,
             started: Instant::now(),
         }
@@ -430,15 +458,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_job_s_cell_patterns_parse_and_select_what_they_say() {
-        for only in [&REFERENCE_CELLS[..], &QUICK_CELLS, &QUICK_REFERENCE_CELLS] {
-            for pattern in only {
-                assert!(
-                    pattern.parse::<crate::experiment::CellPattern>().is_ok(),
-                    "{pattern}"
-                );
-            }
-        }
+    fn the_job_s_grids_hold_the_cells_they_say() {
         let cells = |quick, protocol| {
             let config = JobConfig {
                 quick,
@@ -447,9 +467,17 @@ mod tests {
             grid_config(&config, protocol).cells()
         };
         // The five classifiers, as they are and undersampled, on raw rows.
-        assert_eq!(cells(false, Protocol::Reference).len(), 10);
-        assert_eq!(cells(true, Protocol::Reference).len(), 3);
-        assert_eq!(cells(true, Protocol::Honest).len(), 5);
+        let reference = cells(false, Protocol::Reference);
+        assert_eq!(reference.len(), 10);
+        assert!(reference.iter().all(|c| c.setup() == OutlierSetup::Raw
+            && matches!(c.imbalance(), Some(Strategy::None | Strategy::Undersample))));
+        assert_eq!(cells(true, Protocol::Reference), QUICK_REFERENCE_CELLS);
+        let mut quick = cells(true, Protocol::Honest);
+        let mut expected = QUICK_CELLS.to_vec();
+        let order = |c: &Cell| c.to_string();
+        quick.sort_by_key(order);
+        expected.sort_by_key(order);
+        assert_eq!(quick, expected);
         // Every cell: 3 setups x (5 strategies x 5 classifiers + 4 regressors).
         assert_eq!(cells(false, Protocol::Honest).len(), 87);
     }

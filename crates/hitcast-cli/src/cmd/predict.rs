@@ -99,21 +99,18 @@ impl PredictArgs {
                 let inputs: Vec<_> = batch.iter().map(predictor::input).collect();
                 predictor.count_drift(&inputs, &mut evidence.counts);
             }
-            let (chances, predictions) = if self.no_score {
-                (predictor.chances_rows(&batch)?, None)
+            let answers = if self.no_score {
+                Answered::Chances(predictor.chances_rows(&batch)?)
             } else {
-                let predictions = predictor.score_rows(&batch)?;
-                (
-                    predictions.iter().map(|p| p.chance.clone()).collect(),
-                    Some(predictions),
-                )
+                Answered::Predictions(predictor.score_rows(&batch)?)
             };
-            for c in &chances {
+            for i in 0..batch.len() {
+                let c = answers.chance(i);
                 answered.push(c.model);
                 unknown_genres.extend(c.unknown_genres.iter().cloned());
                 warned += u64::from(!c.warnings.is_empty());
             }
-            out.write(&batch, &chances, predictions.as_deref(), &self.keep)?;
+            out.write(&batch, &answers, &self.keep)?;
             written += batch.len() as u64;
             Ok(())
         })?;
@@ -204,17 +201,16 @@ impl Answers {
     fn write(
         &mut self,
         rows: &[RawRow],
-        chances: &[Chance],
-        predictions: Option<&[Prediction]>,
+        answers: &Answered,
         keep: &[Column],
     ) -> anyhow::Result<()> {
         match self {
-            Answers::Parquet(sink) => sink.write(&match predictions {
-                Some(answers) => answers_batch(rows, answers, keep)?,
-                None => chances_batch(rows, chances, keep)?,
+            Answers::Parquet(sink) => sink.write(&match answers {
+                Answered::Predictions(p) => answers_batch(rows, p, keep)?,
+                Answered::Chances(c) => chances_batch(rows, c, keep)?,
             })?,
-            Answers::Csv { writer, .. } => write_csv(writer, rows, chances, predictions, keep)?,
-            Answers::Stdout(writer) => write_csv(writer, rows, chances, predictions, keep)?,
+            Answers::Csv { writer, .. } => write_csv(writer, rows, answers, keep)?,
+            Answers::Stdout(writer) => write_csv(writer, rows, answers, keep)?,
         }
         Ok(())
     }
@@ -236,16 +232,34 @@ impl Answers {
 }
 
 /// A batch's answers as CSV records, numbers at their printed precision.
+/// A batch's answers: the chances alone (`--no-score`), or whole predictions.
+enum Answered {
+    Chances(Vec<Chance>),
+    Predictions(Vec<Prediction>),
+}
+
+impl Answered {
+    /// The `i`-th track's chance.
+    fn chance(&self, i: usize) -> &Chance {
+        match self {
+            Answered::Chances(c) => &c[i],
+            Answered::Predictions(p) => &p[i].chance,
+        }
+    }
+}
+
 fn write_csv<W: std::io::Write>(
     writer: &mut csv::Writer<W>,
     rows: &[RawRow],
-    chances: &[Chance],
-    predictions: Option<&[Prediction]>,
+    answers: &Answered,
     keep: &[Column],
 ) -> anyhow::Result<()> {
-    for (i, (c, row)) in chances.iter().zip(rows).enumerate() {
-        let prediction = predictions.and_then(|p| p.get(i));
-        writer.write_record(answer_record(row, c, prediction, keep))?;
+    for (i, row) in rows.iter().enumerate() {
+        let prediction = match answers {
+            Answered::Predictions(p) => p.get(i),
+            Answered::Chances(_) => None,
+        };
+        writer.write_record(answer_record(row, answers.chance(i), prediction, keep))?;
     }
     Ok(())
 }

@@ -119,14 +119,16 @@ impl ColumnMap {
     }
 }
 
-/// What to do with a row that fails validation.
+/// What to do with a row (or an API batch's track) that fails validation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OnError {
-    /// Stop at the first bad row with its error (the default).
+    /// Refuse the input with its errors (the default): a file stops at its first bad row; an
+    /// API batch is refused whole, with every bad track's errors.
     #[default]
     Fail,
-    /// Drop bad rows, count them, and keep their errors for the report.
+    /// Go on past bad rows: a file drops them, counts them and keeps their errors for the
+    /// report; an API batch answers each bad track with its errors in its place.
     Skip,
 }
 

@@ -155,6 +155,13 @@ impl CellPattern {
     }
 }
 
+impl From<Cell> for CellPattern {
+    /// The pattern of exactly `cell`.
+    fn from(cell: Cell) -> CellPattern {
+        CellPattern(cell.to_string().split('/').map(str::to_owned).collect())
+    }
+}
+
 impl FromStr for CellPattern {
     type Err = String;
 

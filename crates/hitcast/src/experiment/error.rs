@@ -122,20 +122,20 @@ mod tests {
     use crate::models::ModelError;
 
     #[test]
-    fn an_error_names_its_step_in_words() {
+    fn an_error_names_its_stage_in_words() {
         let cell: Cell = "capped/smote/gbm".parse().unwrap();
         let error = ExperimentError::model(&Stage::Cell(cell))(ModelError::Shape("x".into()));
         assert_eq!(
             error.to_string(),
             "classification/capped/smote/gbm: model failed"
         );
-        let steps = [
+        let stages = [
             Stage::Resampling(OutlierSetup::Raw, Strategy::Adasyn),
             Stage::Tuning("rf"),
             Stage::Param("gbm.learning_rate=7".into()),
             Stage::Training("calibration"),
         ];
-        let words: Vec<String> = steps.iter().map(Stage::to_string).collect();
+        let words: Vec<String> = stages.iter().map(Stage::to_string).collect();
         assert_eq!(
             words,
             [

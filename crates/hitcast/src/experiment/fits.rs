@@ -25,6 +25,10 @@ use crate::models::{FittedClassifier, ModelSpec};
 /// The first bytes of a fits file.
 const MAGIC: &[u8; 8] = b"HCFITS\0\0";
 
+/// The fits file's own layout, after the magic: 2 since it ends in a checksum. The model
+/// format ([`FORMAT_VERSION`]) follows it.
+const FITS_VERSION: u32 = 2;
+
 /// A fitted model with what it was fitted from.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Kept<M> {
@@ -127,11 +131,12 @@ impl ChosenFits {
         self.classifier.is_none()
     }
 
-    /// Writes the models to `path`, atomically: magic, format, the models, and a SHA-256 of
-    /// all of those (a changed bit in a model's numbers would still decode, into another
-    /// model).
+    /// Writes the models to `path`, atomically: magic, the file's and the models' formats, the
+    /// models, and a SHA-256 of all of those (a changed bit in a model's numbers would still
+    /// decode, into another model).
     pub fn save(&self, path: &Path) -> Result<(), FitsError> {
         let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&FITS_VERSION.to_le_bytes());
         bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         let body = postcard::to_stdvec(self).map_err(|e| FitsError::Encode(e.to_string()))?;
         bytes.extend_from_slice(&body);
@@ -152,6 +157,7 @@ impl ChosenFits {
         })?;
         let framed = bytes
             .strip_prefix(MAGIC.as_slice())
+            .and_then(|rest| rest.strip_prefix(FITS_VERSION.to_le_bytes().as_slice()))
             .and_then(|rest| rest.strip_prefix(FORMAT_VERSION.to_le_bytes().as_slice()))
             .ok_or_else(|| FitsError::Foreign { path: name() })?;
         let (body, checksum) = framed

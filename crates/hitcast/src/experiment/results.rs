@@ -204,7 +204,7 @@ pub struct ResultRow {
     pub figures: Figures,
     /// Wall seconds to fit (resampling excluded). The grid fits the network beside the other
     /// families of its strategy, so those cells' seconds overlap: each family alone
-    /// (`--only .../mlp`) gives its own time.
+    /// (`--only mlp`) gives its own time.
     pub fit_seconds: f64,
     /// Seconds to score TEST.
     pub predict_seconds: f64,

@@ -304,7 +304,8 @@ impl PartPlan {
     /// margin plus the mean step of that part's trees (`steps[t]`: tree t's steps for its
     /// part's held rows).
     fn out_of_fold(&self, steps: &[Vec<f64>], base: f64, n: usize) -> Vec<f64> {
-        let margin = (base / (1.0 - base)).ln();
+        // The base rate lies strictly between 0 and 1 (one class is refused): no clip.
+        let margin = super::logit_clipped(base, 0.0);
         let mut out = vec![f64::NAN; n];
         for (k, rows) in self.held.iter().enumerate() {
             let part = &steps[k * self.per_part..(k + 1) * self.per_part];

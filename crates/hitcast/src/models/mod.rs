@@ -221,8 +221,9 @@ fn in_range(
     }
 }
 
-/// Log-odds of `p` kept `clip` away from 0 and 1 (a model's probabilities can be exact).
-pub fn logit_clipped(p: f64, clip: f64) -> f64 {
+/// Log-odds of `p` kept `clip` away from 0 and 1 (a model's probabilities can be exact): the
+/// one log-odds of the crate, each caller with its clip.
+pub(crate) fn logit_clipped(p: f64, clip: f64) -> f64 {
     let p = p.clamp(clip, 1.0 - clip);
     (p / (1.0 - p)).ln()
 }

@@ -255,23 +255,32 @@ fn warning_fields(warnings: &[Warning]) -> String {
     fields.join(";")
 }
 
-/// Flat, in the order of the answer's columns: the chance, the score and its range, then
-/// which model answered and what it warns of.
+/// Flat: the chance, the score and its range, then which model answered, with what and what it
+/// warns of.
 impl Serialize for Prediction {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
-        let c = &self.chance;
+        // Every field by name, so a new one cannot be left out unnoticed.
+        let Chance {
+            probability,
+            flagged,
+            lift,
+            genres_used,
+            model,
+            warnings,
+            unknown_genres,
+        } = &self.chance;
         let mut out = s.serialize_struct("Prediction", 10)?;
-        out.serialize_field("probability", &c.probability)?;
-        out.serialize_field("flagged", &c.flagged)?;
-        out.serialize_field("lift", &c.lift)?;
+        out.serialize_field("probability", probability)?;
+        out.serialize_field("flagged", flagged)?;
+        out.serialize_field("lift", lift)?;
         out.serialize_field("popularity", &self.popularity)?;
         out.serialize_field("popularity_low", &self.popularity_low)?;
         out.serialize_field("popularity_high", &self.popularity_high)?;
-        out.serialize_field("genres_used", &c.genres_used)?;
-        out.serialize_field("model", &c.model)?;
-        out.serialize_field("warnings", &c.warnings)?;
-        out.serialize_field("unknown_genres", &c.unknown_genres)?;
+        out.serialize_field("genres_used", genres_used)?;
+        out.serialize_field("model", model)?;
+        out.serialize_field("warnings", warnings)?;
+        out.serialize_field("unknown_genres", unknown_genres)?;
         out.end()
     }
 }

@@ -7,10 +7,10 @@
 //! alike. A chart's title is HTML above it (see [`Chart`]), where it wraps; the heatmap has many
 //! columns and is drawn at its natural size, for a box that scrolls sideways on a phone.
 //!
-//! Hand-written rather than on plotters (see docs/ARCHITECTURE.md): the page needs plain SVG
-//! elements that scale with the page (a `viewBox`), a `<title>` on every mark so a hover tells
-//! the exact number, and `role="img"` with a label for screen readers; plotters' SVG backend
-//! writes fixed-size drawings without them. Colours are the Okabe-Ito palette and a blue-orange
+//! Drawn here in maud rather than with a plotting crate such as plotters: the page needs plain
+//! SVG elements that scale with the page (a `viewBox`), a `<title>` on every mark so a hover
+//! tells the exact number, and `role="img"` with a label for screen readers; plotters' SVG
+//! backend writes fixed-size drawings without them. Colours are the Okabe-Ito palette and a blue-orange
 //! diverging scale, both readable with the common colour-vision deficiencies and in greyscale
 //! print.
 

@@ -459,7 +459,8 @@ impl Loss {
     /// The margin of a base score.
     fn margin_of(self, base: f64) -> f64 {
         match self {
-            Loss::Logistic { .. } => (base / (1.0 - base)).ln(),
+            // The base rate lies strictly between 0 and 1 (one class is refused): no clip.
+            Loss::Logistic { .. } => crate::models::logit_clipped(base, 0.0),
             Loss::Squared => base,
         }
     }
