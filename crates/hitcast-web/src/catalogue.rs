@@ -25,8 +25,9 @@ pub struct Catalogue {
     space: Vec<f32>,
     /// The mean and spread of each [`SIMILAR`] column, to place a query track in `space`.
     scale: Vec<(f64, f64)>,
-    /// Whether the tracks are the ones the model was trained on (the same file).
-    model_data: bool,
+    /// The SHA-256 of the file the tracks were read from, to tell whether the model being
+    /// served (which a reload can change) was trained on it.
+    source_sha256: String,
 }
 
 /// A track found, as the search lists it.
@@ -95,8 +96,8 @@ pub struct Search {
 }
 
 impl Catalogue {
-    /// A catalogue of `tracks`, read from the file the model was trained on or not.
-    pub fn new(tracks: Tracks, model_data: bool) -> Catalogue {
+    /// A catalogue of `tracks`, read from the file whose SHA-256 is `source_sha256`.
+    pub fn new(tracks: Tracks, source_sha256: String) -> Catalogue {
         let haystack = tracks
             .rows
             .iter()
@@ -135,7 +136,7 @@ impl Catalogue {
             haystack,
             space,
             scale,
-            model_data,
+            source_sha256,
         }
     }
 
@@ -202,11 +203,11 @@ impl Catalogue {
             .collect()
     }
 
-    /// A caveat for visitors when the tracks are not the ones the model learned from: their
-    /// popularity was never seen in training. Which file it is belongs in the server's log,
-    /// not on the page.
-    pub fn note(&self) -> Option<&'static str> {
-        (!self.model_data).then_some(
+    /// A caveat for visitors when the tracks are not the ones the model answering now
+    /// (`model_data_sha256`: the file it was trained on) learned from: their popularity was
+    /// never seen in training. Which file it is belongs in the server's log, not on the page.
+    pub fn note(&self, model_data_sha256: &str) -> Option<&'static str> {
+        (self.source_sha256 != model_data_sha256).then_some(
             "These real tracks come from another catalogue than the one the model learned \
              from: their popularity was not seen in training.",
         )
@@ -459,7 +460,7 @@ mod tests {
             row("id3", "Halo", "Another Band", "Live", 10),
             row("id4", "Lights", "Someone;The Weeknd Tribute", "Covers", 5),
         ];
-        Catalogue::new(Tracks::collapse(rows), true)
+        Catalogue::new(Tracks::collapse(rows), "x".into())
     }
 
     /// Exact names first, then whole words, then parts of words; popularity within each.
@@ -477,7 +478,7 @@ mod tests {
             row("rosewood", "Rosewood", "Someone", "Rose Garden", 90),
             row("feat", "Stay", "Other;Rosé", "Stay", 40),
         ];
-        let c = Catalogue::new(Tracks::collapse(rows), true);
+        let c = Catalogue::new(Tracks::collapse(rows), "x".into());
         assert_eq!(
             ids(&c.search("Rosé", 10)),
             ["rose", "feat", "rosewood", "roses"]
@@ -493,6 +494,17 @@ mod tests {
 
     fn ids(s: &Search) -> Vec<&str> {
         s.tracks.iter().map(|f| f.track_id.as_str()).collect()
+    }
+
+    #[test]
+    fn the_caveat_follows_the_model_being_served() {
+        let c = catalogue();
+        // Trained on the catalogue's own file: no caveat; a model of another file (after a
+        // reload, say): the caveat.
+        assert_eq!(c.note("x"), None);
+        assert!(c
+            .note("another file")
+            .is_some_and(|n| n.contains("popularity was not seen in training")));
     }
 
     #[test]

@@ -26,7 +26,7 @@ const ADMIN_KEY: &str = "admin-key-0123456789";
 
 fn catalogue() -> LazyCatalogue {
     let (_, tracks) = hitcast::testutil::fixture();
-    LazyCatalogue::ready(Catalogue::new(tracks, true))
+    LazyCatalogue::ready(Catalogue::new(tracks, "00".into()))
 }
 
 fn state(limits: Limits) -> AppState {
@@ -41,6 +41,19 @@ fn app_with(state: AppState) -> (Router, Arc<AppState>) {
 
 fn app() -> Router {
     app_with(state(Limits::default())).0
+}
+
+/// A server of the model file at `path` that reloads it on `POST /admin/reload` with the admin
+/// key.
+fn reloadable(path: &Path) -> (Router, Arc<AppState>) {
+    let options = Options {
+        admin_key: ApiKey::new(ADMIN_KEY),
+        ..Options::default()
+    };
+    let served = Served::load(path).unwrap();
+    let state = AppState::from_file(served, path, catalogue(), None, Limits::default())
+        .with_options(options);
+    app_with(state)
 }
 
 /// The fixture's model written to a file of its own.
@@ -452,14 +465,7 @@ async fn keys_open_every_route_but_the_health_checks() {
 #[tokio::test]
 async fn a_reload_swaps_a_good_file_in_and_keeps_the_old_model_for_a_bad_one() {
     let path = model_file("reload.hitcast");
-    let options = Options {
-        admin_key: ApiKey::new(ADMIN_KEY),
-        ..Options::default()
-    };
-    let served = Served::load(&path).unwrap();
-    let state = AppState::from_file(served, &path, catalogue(), None, Limits::default())
-        .with_options(options);
-    let (app, state) = app_with(state);
+    let (app, state) = reloadable(&path);
     let admin = format!("Bearer {ADMIN_KEY}");
     let first = state.model().sha256.clone();
     assert_eq!(first.len(), 64);
@@ -710,4 +716,36 @@ async fn the_docs_page_examples_are_neither_keyed_nor_counted() {
         text.contains("route=\"/api/docs\",status=\"200\"} 2"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn after_a_reload_to_a_model_of_another_file_the_page_says_so() {
+    const CAVEAT: &str = "These real tracks come from another catalogue";
+    let path = model_file("caveat.hitcast");
+    let (app, _) = reloadable(&path);
+    // The catalogue is the file the model was trained on: no caveat.
+    let page = call(&app, Method::GET, "/predict", &[], Vec::new())
+        .await
+        .text();
+    assert!(!page.contains(CAVEAT), "{page}");
+
+    // The same model, as if trained on another file.
+    let (mut artifact, _) = hitcast::testutil::fixture();
+    artifact.metadata.data_sha256 = "ff".into();
+    artifact.save(&path).unwrap();
+    let admin = format!("Bearer {ADMIN_KEY}");
+    let a = call(
+        &app,
+        Method::POST,
+        "/admin/reload",
+        &[("authorization", &admin)],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let page = call(&app, Method::GET, "/predict", &[], Vec::new())
+        .await
+        .text();
+    assert!(page.contains(CAVEAT), "{page}");
+    let _ = std::fs::remove_file(Path::new(&path));
 }

@@ -22,7 +22,7 @@ use common::{send, Answer};
 fn app() -> Router {
     let (artifact, tracks) = hitcast::testutil::fixture();
     let predictor = Predictor::new(artifact).unwrap();
-    let catalogue = LazyCatalogue::ready(Catalogue::new(tracks, true));
+    let catalogue = LazyCatalogue::ready(Catalogue::new(tracks, "00".into()));
     let limits = Limits {
         body_bytes: 16 << 10,
         ..Limits::default()
@@ -407,7 +407,7 @@ async fn the_page_s_audio_upload_measures_a_song_or_says_why_not() {
 async fn a_request_over_the_timeout_is_a_408_with_a_sentence() {
     let (artifact, tracks) = hitcast::testutil::fixture();
     let predictor = Predictor::new(artifact).unwrap();
-    let catalogue = LazyCatalogue::ready(Catalogue::new(tracks, true));
+    let catalogue = LazyCatalogue::ready(Catalogue::new(tracks, "00".into()));
     let limits = Limits {
         timeout: std::time::Duration::from_millis(50),
         ..Limits::default()

@@ -143,8 +143,8 @@ fn catalogue(data: DataArgs, model_sha256: String) -> LazyCatalogue {
             let path = data.path()?;
             let loaded = data.load()?;
             let tracks = Tracks::collapse(loaded.rows);
-            let model_data = sha256_file(&path)? == model_sha256;
-            if !model_data {
+            let source_sha256 = sha256_file(&path)?;
+            if source_sha256 != model_sha256 {
                 tracing::warn!(
                     "{} is not the file the model was trained on (SHA-256 differs): search and \
                      similar tracks come from it; pass the training file with --data (and its \
@@ -152,7 +152,7 @@ fn catalogue(data: DataArgs, model_sha256: String) -> LazyCatalogue {
                     path.display()
                 );
             }
-            Ok(Catalogue::new(tracks, model_data))
+            Ok(Catalogue::new(tracks, source_sha256))
         };
         load().map_err(|e| {
             tracing::warn!("real tracks cannot be loaded: {e:#}");

@@ -318,7 +318,7 @@ fn layout(
             }
             @if let Some(note) = note { p.notice role="status" { (note) } }
             @if let CatalogueState::Ready(c) = state.catalogue.state() {
-                @if let Some(caveat) = c.note() { p.muted { (caveat) } }
+                @if let Some(caveat) = c.note(&state.model().predictor.metadata().data_sha256) { p.muted { (caveat) } }
             }
         }
         @if let Some(found) = found.filter(|f| !f.tracks.is_empty()) {
