@@ -341,26 +341,29 @@ fn grid_config(config: &JobConfig, protocol: Protocol) -> GridConfig {
         params: quick_params(config.quick),
         ..GridConfig::default()
     };
-    let only: &[Cell] = match (config.quick, protocol) {
+    match (config.quick, protocol) {
         // The reference protocol's cells in a full job: the five classifiers on raw rows, as
         // they are and undersampled (the reference project's own choice). It is there for
         // comparison, and its 114,000 raw rows would make the whole grid take longer than the
         // honest one.
-        (false, Protocol::Reference) => {
-            return GridConfig {
-                setups: vec![OutlierSetup::Raw],
-                strategies: vec![Strategy::None, Strategy::Undersample],
-                regressors: Vec::new(),
+        (false, Protocol::Reference) => GridConfig {
+            setups: vec![OutlierSetup::Raw],
+            strategies: vec![Strategy::None, Strategy::Undersample],
+            regressors: Vec::new(),
+            ..grid
+        },
+        (false, _) => grid,
+        (true, protocol) => {
+            let cells: &[Cell] = if protocol == Protocol::Reference {
+                &QUICK_REFERENCE_CELLS
+            } else {
+                &QUICK_CELLS
+            };
+            GridConfig {
+                only: cells.iter().copied().map(CellPattern::from).collect(),
                 ..grid
             }
         }
-        (false, _) => &[],
-        (true, Protocol::Reference) => &QUICK_REFERENCE_CELLS,
-        (true, _) => &QUICK_CELLS,
-    };
-    GridConfig {
-        only: only.iter().copied().map(CellPattern::from).collect(),
-        ..grid
     }
 }
 

@@ -214,10 +214,11 @@ pub fn write_report(dir: &Path, report: &Report) -> io::Result<String> {
     let json = serde_json::to_vec_pretty(report).map_err(io::Error::other)?;
     let parts = render::report::parts(report);
     std::fs::create_dir_all(dir)?;
-    for (name, html) in PART_FILES.iter().zip([parts.models, parts.data]) {
-        write_atomic(&dir.join(name), html.into_string().as_bytes())?;
+    for (name, html) in PART_FILES.iter().zip([&parts.models, &parts.data]) {
+        write_atomic(&dir.join(name), html.0.as_bytes())?;
     }
-    let page = render::report::page_of(report);
+    // The page holds both parts: they are rendered once.
+    let page = render::report::page_of(&parts);
     write_page(dir, "report.json", &json, &page)?;
     Ok(page)
 }

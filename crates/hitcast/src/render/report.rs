@@ -12,9 +12,8 @@ use crate::report::{ModelCard, Report};
 use crate::split::Protocol;
 use crate::text::thousands;
 
-/// The page.
-pub fn page_of(report: &Report) -> String {
-    let parts = parts(report);
+/// The page, from the report's [`parts`].
+pub fn page_of(parts: &Parts) -> String {
     page(
         "hitcast report",
         "report.json",
