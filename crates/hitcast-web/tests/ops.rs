@@ -57,6 +57,19 @@ fn reloadable(path: &Path) -> (Router, Arc<AppState>) {
 }
 
 /// The fixture's model written to a file of its own.
+/// `POST /admin/reload` with the admin key.
+async fn admin_reload(app: &Router) -> Answer {
+    let admin = format!("Bearer {ADMIN_KEY}");
+    call(
+        app,
+        Method::POST,
+        "/admin/reload",
+        &[("authorization", &admin)],
+        Vec::new(),
+    )
+    .await
+}
+
 fn model_file(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("hitcast-web-ops-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -423,15 +436,7 @@ async fn keys_open_every_route_but_the_health_checks() {
     )
     .await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
-    let admin = format!("Bearer {ADMIN_KEY}");
-    let a = call(
-        &app,
-        Method::POST,
-        "/admin/reload",
-        &[("authorization", &admin)],
-        Vec::new(),
-    )
-    .await;
+    let a = admin_reload(&app).await;
     assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.text());
     // The document says so.
     let doc = call(
@@ -466,21 +471,13 @@ async fn keys_open_every_route_but_the_health_checks() {
 async fn a_reload_swaps_a_good_file_in_and_keeps_the_old_model_for_a_bad_one() {
     let path = model_file("reload.hitcast");
     let (app, state) = reloadable(&path);
-    let admin = format!("Bearer {ADMIN_KEY}");
     let first = state.model().sha256.clone();
     assert_eq!(first.len(), 64);
     let before = post_json(&app, "/api/v1/predict", &track(0.5)).await.json();
 
     // A good file: swapped in, the same answers (the same model), a new load time.
     let loaded = state.model().loaded_unix;
-    let a = call(
-        &app,
-        Method::POST,
-        "/admin/reload",
-        &[("authorization", &admin)],
-        Vec::new(),
-    )
-    .await;
+    let a = admin_reload(&app).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert_eq!(a.json()["sha256"], first);
     assert!(state.model().loaded_unix >= loaded);
@@ -490,14 +487,7 @@ async fn a_reload_swaps_a_good_file_in_and_keeps_the_old_model_for_a_bad_one() {
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0xff;
     std::fs::write(&path, &bytes).unwrap();
-    let a = call(
-        &app,
-        Method::POST,
-        "/admin/reload",
-        &[("authorization", &admin)],
-        Vec::new(),
-    )
-    .await;
+    let a = admin_reload(&app).await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
     let message = a.json()["error"].as_str().unwrap().to_owned();
     assert!(
@@ -733,15 +723,7 @@ async fn after_a_reload_to_a_model_of_another_file_the_page_says_so() {
     let (mut artifact, _) = hitcast::testutil::fixture();
     artifact.metadata.data_sha256 = "ff".into();
     artifact.save(&path).unwrap();
-    let admin = format!("Bearer {ADMIN_KEY}");
-    let a = call(
-        &app,
-        Method::POST,
-        "/admin/reload",
-        &[("authorization", &admin)],
-        Vec::new(),
-    )
-    .await;
+    let a = admin_reload(&app).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     let page = call(&app, Method::GET, "/predict", &[], Vec::new())
         .await
