@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! file ──decode──▶ interleaved f32 blocks ─┬─ loudness (BS.1770, all channels, file's rate)
-//!                                          └─ mono, halved to 22-44 kHz
+//!                                          └─ mono, halved to 11-22 kHz
 //!                    ─┬─ 93 ms frames ──▶ onset strength ──▶ tempo, beats ──▶ metre
 //!                     └─ 370 ms frames ──▶ chroma ──▶ key, mode
 //! ```

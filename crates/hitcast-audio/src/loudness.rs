@@ -12,19 +12,40 @@
 //! in one running sum and filters through a 4th-order section, which cost more than the rhythm
 //! and pitch analysis together (docs/audio.md). Here every sample is squared and summed once.
 
-/// One second-order section, transposed direct form II.
+/// One second-order section: `y[n] = b0 x[n] + b1 x[n-1] + b2 x[n-2] - a1 y[n-1] - a2 y[n-2]`.
+///
+/// Run in direct form I: each output waits on the one before through a single multiply-add
+/// (the rest is known a sample early), half the chain of the transposed form, whose state
+/// update waits on the output and the output on the state.
 #[derive(Clone, Copy, Debug)]
 struct Biquad {
     b: [f64; 3],
     a: [f64; 2],
 }
 
+/// Added to every section's output so that, in digital silence, it settles on a tiny constant
+/// instead of decaying into subnormal numbers, which are many times slower to compute with.
+/// The high-pass's output settles near 1e-15 at most (a DC that adds 1e-30 to an energy, where
+/// the -70 LUFS gate lies at 1e-7).
+const NOT_SUBNORMAL: f64 = 1e-20;
+
+/// One channel's memory of a section: its last two inputs and outputs.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct History {
+    x: [f64; 2],
+    y: [f64; 2],
+}
+
 impl Biquad {
-    #[inline]
-    fn run(&self, x: f64, s: &mut [f64; 2]) -> f64 {
-        let y = self.b[0] * x + s[0];
-        s[0] = self.b[1] * x - self.a[0] * y + s[1];
-        s[1] = self.b[2] * x - self.a[1] * y;
+    #[inline(always)]
+    fn run(&self, x: f64, h: &mut History) -> f64 {
+        let early = NOT_SUBNORMAL + self.b[0] * x + self.b[1] * h.x[0] + self.b[2] * h.x[1]
+            - self.a[1] * h.y[1];
+        let y = early - self.a[0] * h.y[0];
+        *h = History {
+            x: [x, h.x[0]],
+            y: [y, h.y[0]],
+        };
         y
     }
 }
@@ -76,8 +97,8 @@ fn weights(channels: usize) -> Vec<f64> {
 pub struct Loudness {
     filters: [Biquad; 2],
     weights: Vec<f64>,
-    /// Each channel's two sections' states.
-    states: Vec<[[f64; 2]; 2]>,
+    /// Each channel's memory of the two sections.
+    states: Vec<[History; 2]>,
     /// Frames in 100 ms.
     quarter: usize,
     /// Frames summed into the current quarter, and their weighted energy.
@@ -90,18 +111,13 @@ pub struct Loudness {
     blocks: Vec<f64>,
 }
 
-/// Added to every sample so that, in digital silence, the filters' states settle on a tiny
-/// constant instead of decaying into subnormal numbers, which are many times slower to compute
-/// with; the high-pass removes it, so it adds nothing to the energy.
-const NOT_SUBNORMAL: f64 = 1e-20;
-
 impl Loudness {
     /// A meter for frames of `channels` channels at `rate` Hz.
     pub fn new(channels: usize, rate: u32) -> Loudness {
         Loudness {
             filters: k_weighting(f64::from(rate)),
             weights: weights(channels.max(1)),
-            states: vec![[[0.0; 2]; 2]; channels.max(1)],
+            states: vec![[History::default(); 2]; channels.max(1)],
             // As `ebur128`: 100 ms rounded to the nearest frame.
             quarter: ((rate as usize + 5) / 10).max(1),
             filled: 0,
@@ -123,18 +139,27 @@ impl Loudness {
         }
     }
 
+    /// Filters and sums whole quarters at a time: within a quarter, the frames' energies go
+    /// into one running sum with no test a frame.
     fn push_channels<const C: usize>(&mut self, interleaved: &[f32]) {
         let [shelf, high_pass] = self.filters;
         let weights: [f64; C] = std::array::from_fn(|c| self.weights[c]);
-        let mut states: [[[f64; 2]; 2]; C] = std::array::from_fn(|c| self.states[c]);
-        for frame in interleaved.chunks_exact(C) {
-            let mut energy = 0.0;
-            for c in 0..C {
-                let y = shelf.run(f64::from(frame[c]) + NOT_SUBNORMAL, &mut states[c][0]);
-                let y = high_pass.run(y, &mut states[c][1]);
-                energy += weights[c] * y * y;
+        let mut states: [[History; 2]; C] = std::array::from_fn(|c| self.states[c]);
+        let mut rest = interleaved;
+        while rest.len() >= C {
+            let take = (self.quarter - self.filled).min(rest.len() / C);
+            let (now, later) = rest.split_at(take * C);
+            // A sum a channel: the channels' filters and sums then run side by side.
+            let mut energy = [0.0; C];
+            for frame in now.chunks_exact(C) {
+                for c in 0..C {
+                    let y = shelf.run(f64::from(frame[c]), &mut states[c][0]);
+                    let y = high_pass.run(y, &mut states[c][1]);
+                    energy[c] += y * y;
+                }
             }
-            self.add(energy);
+            self.add((0..C).map(|c| weights[c] * energy[c]).sum(), take);
+            rest = later;
         }
         self.states.copy_from_slice(&states);
     }
@@ -144,19 +169,19 @@ impl Loudness {
         for frame in interleaved.chunks_exact(self.weights.len()) {
             let mut energy = 0.0;
             for ((&x, w), s) in frame.iter().zip(&self.weights).zip(&mut self.states) {
-                let y = shelf.run(f64::from(x) + NOT_SUBNORMAL, &mut s[0]);
+                let y = shelf.run(f64::from(x), &mut s[0]);
                 let y = high_pass.run(y, &mut s[1]);
                 energy += w * y * y;
             }
-            self.add(energy);
+            self.add(energy, 1);
         }
     }
 
-    /// Adds one frame's weighted energy.
+    /// Adds the weighted energy of `frames` frames, which end the quarter or lie within it.
     #[inline]
-    fn add(&mut self, energy: f64) {
+    fn add(&mut self, energy: f64, frames: usize) {
         self.energy += energy;
-        self.filled += 1;
+        self.filled += frames;
         if self.filled == self.quarter {
             self.end_quarter();
         }

@@ -1,6 +1,6 @@
 //! Short-time spectra of the mono signal, each frame's magnitudes handed on as soon as the
-//! frame is complete: Hann-windowed frames of about 93 ms every 23 ms for rhythm (2,048 and 512
-//! samples at 22,050 Hz, librosa's defaults), and of about 370 ms every 186 ms for pitch, whose
+//! frame is complete: Hann-windowed frames of about 93 ms every 23 ms for rhythm (1,024 and 256
+//! samples at 11,025 Hz: librosa's 2,048 and 512 at 22,050 Hz, in time), and of about 370 ms every 186 ms for pitch, whose
 //! bins (2.7 Hz apart) resolve semitones down to the bass.
 
 use std::sync::Arc;
@@ -26,11 +26,11 @@ pub struct Spectrum {
 }
 
 impl Spectrum {
-    /// Rhythm's frames for a signal at `rate` Hz (22,050 to 44,100 after
-    /// [`crate::mono::Mono`], or lower): 2,048 samples below 33,075 Hz, 4,096 above, so a frame
+    /// Rhythm's frames for a signal at `rate` Hz (11,025 to 22,050 after
+    /// [`crate::mono::Mono`], or lower): 1,024 samples below 16,538 Hz, 2,048 above, so a frame
     /// lasts about the same, every quarter frame.
     pub fn new(rate: f64) -> Spectrum {
-        let size = if rate < 33_075.0 { 2048 } else { 4096 };
+        let size = if rate < 16_538.0 { 1024 } else { 2048 };
         Spectrum::with_size(rate, size, size / 4)
     }
 
@@ -104,12 +104,12 @@ mod tests {
 
     #[test]
     fn a_tone_peaks_in_its_bin_and_frames_come_every_hop() {
-        let rate = 22_050.0;
+        let rate = 11_025.0;
         let mut s = Spectrum::new(rate);
-        assert_eq!((s.size, s.hop), (2048, 512));
-        // 1,033.6 Hz is bin 96 exactly (96 x 22,050 / 2,048).
+        assert_eq!((s.size, s.hop), (1024, 256));
+        // 1,033.6 Hz is bin 96 exactly (96 x 11,025 / 1,024).
         let hz = s.frequency(96);
-        let tone: Vec<f32> = (0..22_050)
+        let tone: Vec<f32> = (0..11_025)
             .map(|i| (2.0 * std::f64::consts::PI * hz * f64::from(i) / rate).sin() as f32)
             .collect();
         let mut frames = 0;
@@ -121,9 +121,9 @@ mod tests {
                 peaks.push(peak);
             });
         }
-        // (22,050 - 2,048) / 512 + 1 whole frames.
-        assert_eq!(frames, (22_050 - 2048) / 512 + 1);
+        // (11,025 - 1,024) / 256 + 1 whole frames.
+        assert_eq!(frames, (11_025 - 1024) / 256 + 1);
         assert!(peaks.iter().all(|&p| p == 96), "{peaks:?}");
-        assert_eq!(Spectrum::new(44_000.0).size, 4096);
+        assert_eq!(Spectrum::new(22_000.0).size, 2048);
     }
 }

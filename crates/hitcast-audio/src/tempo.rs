@@ -149,6 +149,10 @@ fn beats(o: &[f64], period: f64) -> Vec<usize> {
         (period / 2.0).round() as usize,
         (2.0 * period).round() as usize,
     );
+    // Each gap's penalty, computed once rather than once a frame.
+    let penalty: Vec<f64> = (0..=far)
+        .map(|gap| TIGHTNESS * (gap as f64 / period).ln().powi(2))
+        .collect();
     for t in 0..n {
         let mut best = 0.0;
         let mut best_from = usize::MAX;
@@ -156,8 +160,7 @@ fn beats(o: &[f64], period: f64) -> Vec<usize> {
             if gap > t {
                 break;
             }
-            let penalty = TIGHTNESS * (gap as f64 / period).ln().powi(2);
-            let candidate = score[t - gap] - penalty;
+            let candidate = score[t - gap] - penalty[gap];
             if best_from == usize::MAX || candidate > best {
                 best = candidate;
                 best_from = t - gap;
