@@ -14,6 +14,7 @@ use hitcast::data::{
 };
 use hitcast::explain::SamplingOptions;
 use hitcast::job::{run_job, JobConfig, JobError, JobEvent, STEPS};
+use hitcast::models::ModelError;
 use hitcast::predictor::{self, Genres, Predictor, ANSWER_COLUMNS};
 use hitcast_arrow::arrow_array::RecordBatch;
 use hitcast_arrow::arrow_schema::{ArrowError, SchemaRef};
@@ -133,6 +134,9 @@ impl Input {
 /// Why a call failed, before it becomes a Python exception.
 enum Failure {
     Input(DataError),
+    /// A track the model cannot take: a song measured from audio, given to a model file
+    /// without a from-audio model.
+    Refused(String),
     Model(String),
     Audio(String),
 }
@@ -142,12 +146,21 @@ impl Failure {
     fn model(e: impl std::fmt::Display) -> Failure {
         Failure::Model(e.to_string())
     }
+
+    /// A scoring error: the caller's track where the model refuses it, the model's otherwise.
+    fn scoring(e: ModelError) -> Failure {
+        match e {
+            ModelError::NoFromAudioModel { .. } => Failure::Refused(e.to_string()),
+            e => Failure::model(e),
+        }
+    }
 }
 
 impl From<Failure> for PyErr {
     fn from(f: Failure) -> PyErr {
         match f {
             Failure::Input(e) => PyValueError::new_err(e.to_string()),
+            Failure::Refused(e) => PyValueError::new_err(e),
             Failure::Model(e) => PyRuntimeError::new_err(e),
             Failure::Audio(e) => PyValueError::new_err(e),
         }
@@ -215,10 +228,10 @@ impl Model {
         let batches = py.detach(|| {
             input.map_chunks(|chunk| {
                 if score {
-                    let answers = predictor.score_rows(chunk).map_err(Failure::model)?;
+                    let answers = predictor.score_rows(chunk).map_err(Failure::scoring)?;
                     answers_batch(chunk, &answers, &keep).map_err(Failure::model)
                 } else {
-                    let chances = predictor.chances_rows(chunk).map_err(Failure::model)?;
+                    let chances = predictor.chances_rows(chunk).map_err(Failure::scoring)?;
                     chances_batch(chunk, &chances, &keep).map_err(Failure::model)
                 }
             })
@@ -313,7 +326,7 @@ impl Model {
                 };
                 rows.push(m.row(i as u64 + 1, &song));
             }
-            let answers = self.predictor.score_rows(&rows).map_err(Failure::model)?;
+            let answers = self.predictor.score_rows(&rows).map_err(Failure::scoring)?;
             answers_batch(&rows, &answers, &keep).map_err(Failure::model)
         })?;
         table(vec![batch], answers_schema(&keep))
@@ -343,7 +356,7 @@ impl Model {
                 let explained = self
                     .predictor
                     .score_explained_rows(chunk, options)
-                    .map_err(Failure::model)?;
+                    .map_err(Failure::scoring)?;
                 explanations_batch(chunk, &explained, top).map_err(Failure::model)
             })
         })?;

@@ -11,6 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hitcast::data::Column;
+use hitcast::predictor::WhatIfError;
 use serde_json::{json, Value};
 
 use crate::catalogue::CatalogueState;
@@ -366,13 +367,15 @@ pub async fn what_if(
     }
     let model = state.model();
     let predictor = &model.predictor;
-    crate::answerable(predictor, std::slice::from_ref(&track))?;
     let values = predictor
         .what_if_values(feature, own, points)
         .map_err(ApiError::internal)?;
     let answers = predictor
         .what_if(&track.input(), feature, &values)
-        .map_err(ApiError::internal)?;
+        .map_err(|e| match e {
+            WhatIfError::Model(e) => ApiError::scoring(e),
+            e => ApiError::internal(e),
+        })?;
     let points: Vec<Value> = values
         .iter()
         .zip(&answers)

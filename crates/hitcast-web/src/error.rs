@@ -6,6 +6,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use hitcast::models::ModelError;
 use serde_json::json;
 
 use crate::track::FieldError;
@@ -68,6 +69,17 @@ impl ApiError {
             StatusCode::INTERNAL_SERVER_ERROR,
             "the server could not answer; the cause is in its log",
         )
+    }
+
+    /// A scoring error: a 422 for a track the model cannot take (a song measured from audio,
+    /// given to a model file without a from-audio model), a 500 for anything else.
+    pub(crate) fn scoring(e: ModelError) -> ApiError {
+        match e {
+            ModelError::NoFromAudioModel { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
+            e => ApiError::internal(e),
+        }
     }
 }
 

@@ -54,7 +54,6 @@ use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use hitcast::artifact::Role;
 use hitcast::models::ModelError;
 use hitcast::predictor::Predictor;
 use hitcast::prior::{PriorError, PriorEstimate};
@@ -383,18 +382,17 @@ impl AppState {
         tracks: Vec<TrackRequest>,
         explain: bool,
     ) -> Result<Vec<Scored>, ApiError> {
-        answerable(predictor, &tracks)?;
         let sampled = explain && predictor.explanations_sample();
         let samples = self.limits.explanation_samples;
         let scored = if tracks.len() <= INLINE_TRACKS && !sampled {
-            score::score(predictor, &tracks, explain, samples).map_err(ApiError::internal)?
+            score::score(predictor, &tracks, explain, samples).map_err(ApiError::scoring)?
         } else {
             // A copy of the predictor is two pointers and flags: its models are shared.
             let predictor = predictor.clone();
             tokio::task::spawn_blocking(move || score::score(&predictor, &tracks, explain, samples))
                 .await
                 .map_err(ApiError::internal)?
-                .map_err(ApiError::internal)?
+                .map_err(ApiError::scoring)?
         };
         self.metrics
             .answered(scored.iter().map(|s| s.answer.chance.model));
@@ -407,21 +405,6 @@ impl AppState {
             .await?
             .pop()
             .ok_or_else(|| ApiError::internal("no prediction came back"))
-    }
-}
-
-/// A 422 for a song measured from audio when `predictor` (an older model file) has no
-/// from-audio model: the caller's track, not the server, is what it cannot take.
-fn answerable(predictor: &Predictor, tracks: &[TrackRequest]) -> Result<(), ApiError> {
-    if predictor.has(Role::FromAudio) {
-        return Ok(());
-    }
-    match tracks.iter().find(|t| t.input().is_measured()) {
-        None => Ok(()),
-        Some(t) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            hitcast::predictor::no_from_audio_model(&t.track_name),
-        )),
     }
 }
 

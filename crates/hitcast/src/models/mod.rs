@@ -120,6 +120,14 @@ pub enum ModelError {
     /// Inputs of the wrong shape.
     #[error("bad input: {0}")]
     Shape(String),
+    /// A song measured from its audio file (its learned columns empty), given to a model file
+    /// without a from-audio model: the caller's track, not the model, is what cannot be
+    /// answered.
+    #[error("{}", crate::predictor::no_from_audio_model(track_name))]
+    NoFromAudioModel {
+        /// The song's title, as given (empty when it has none).
+        track_name: String,
+    },
     /// Only tree models have an XGBoost form.
     #[error("only tree models (gbm, rf) export to XGBoost JSON; this one is {0}")]
     NotTrees(&'static str),

@@ -350,13 +350,7 @@ impl Predictor {
         mut f: impl FnMut(Head<'_>, &[TrackInput]) -> Result<Vec<T>, ModelError>,
     ) -> Result<Vec<T>, ModelError> {
         let roles = self.roles(tracks);
-        if let Some(t) = tracks
-            .iter()
-            .zip(&roles)
-            .find(|(t, &r)| r != Role::FromAudio && t.is_measured())
-        {
-            return Err(ModelError::Shape(no_from_audio_model(t.0.track_name)));
-        }
+        answerable(tracks, &roles)?;
         let first = roles.first().copied().unwrap_or_default();
         if roles.iter().all(|&r| r == first) {
             return f(self.head(first), tracks);
@@ -575,8 +569,8 @@ pub enum WhatIfError {
         /// Why the value was refused.
         problem: FieldProblem,
     },
-    /// The model gave no finite answer.
-    #[error("the model could not answer")]
+    /// The model could not answer: a song it has no model for, or no finite answer.
+    #[error("the model could not answer: {0}")]
     Model(#[from] ModelError),
 }
 
@@ -649,9 +643,24 @@ fn calibrate(e: &mut Explanation, calibration: &Calibration) {
     e.probability = probability;
 }
 
+/// Refuses a song measured from audio that `roles` send to another model than the from-audio
+/// one: that model file has none, and the song's learned columns are empty.
+fn answerable(tracks: &[TrackInput], roles: &[Role]) -> Result<(), ModelError> {
+    match tracks
+        .iter()
+        .zip(roles)
+        .find(|(t, &r)| r != Role::FromAudio && t.is_measured())
+    {
+        Some((t, _)) => Err(ModelError::NoFromAudioModel {
+            track_name: t.track_name.to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Why a model file without a from-audio model refuses a song measured from audio (one whose
 /// learned columns are empty): every surface says it in these words.
-pub fn no_from_audio_model(track_name: &str) -> String {
+pub(crate) fn no_from_audio_model(track_name: &str) -> String {
     let name = if track_name.is_empty() {
         String::new()
     } else {
@@ -1088,13 +1097,26 @@ mod tests {
         // A track with its learned columns goes to the other models.
         let listed = predictor.score(std::slice::from_ref(&heard)).unwrap();
         assert_ne!(listed[0].chance.model, Role::FromAudio);
-        // Without a from-audio model, the song is refused with the reason.
-        let err = refusing.score(&[song]).unwrap_err().to_string();
+        // Without a from-audio model, the song is refused with the reason, as its own error
+        // (a server answers it with a 422, not a 500), and so is a what-if curve of it.
+        let err = refusing.score(std::slice::from_ref(&song)).unwrap_err();
         assert!(
-            err.contains(
+            matches!(&err, ModelError::NoFromAudioModel { track_name } if track_name == "demo"),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().starts_with(
                 "this model has no from-audio model to answer a song measured from audio (\"demo\""
             ),
             "{err}"
+        );
+        let curve = refusing.what_if(&song, Column::Tempo, &[100.0, 120.0]);
+        assert!(
+            matches!(
+                curve,
+                Err(WhatIfError::Model(ModelError::NoFromAudioModel { .. }))
+            ),
+            "{curve:?}"
         );
     }
 

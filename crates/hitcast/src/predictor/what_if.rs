@@ -78,7 +78,11 @@ impl Predictor {
             .collect();
         // The variants keep the track's genres, so one head answers them all, and only input
         // `i`'s column differs between their feature rows.
-        let head = self.head(self.roles(std::slice::from_ref(track))[0]);
+        let track = std::slice::from_ref(track);
+        let roles = self.roles(track);
+        super::answerable(track, &roles)?;
+        let head = self.head(roles[0]);
+        let track = &track[0];
         let batch = FeatureBatch {
             x: head.payload.pipeline.transform_variants(track, i, &values),
             audio: variants.iter().map(|t| t.audio).collect(),
