@@ -1,6 +1,6 @@
 //! The router in-process (`tower::ServiceExt::oneshot`, no socket): every route with its
 //! success and its refusals, over the core's small trained model and its 200-track table. The
-//! process tests in `crates/hitcast-cli/tests/it/serve.rs` run the real server on the real
+//! process tests in `crates/hitcast-cli/tests/it/serve/` run the real server on the real
 //! model; these pin each route's status, content type and body shape in milliseconds.
 
 // In a test binary a panic is the failure report, helpers included.

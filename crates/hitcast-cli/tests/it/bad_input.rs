@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::serve::{model, Server};
-use super::{hitcast, scratch, stderr, HEADER, ROW};
+use super::{dataset, hitcast, scratch, stderr, stdout_json, HEADER, ROW};
 
 /// What a case must give.
 enum Expect {
@@ -486,4 +486,103 @@ fn bad_api_requests_get_400_413_or_422_and_the_server_keeps_serving() {
     );
     assert_eq!(status, 408);
     assert_eq!(server.get("/healthz").0, 200);
+}
+
+#[test]
+fn bad_input_exits_1_with_file_line_column_and_value() {
+    let dir = scratch("bad");
+    let file = dir.join("t.csv");
+    std::fs::write(
+        &file,
+        format!("{HEADER}\n{ROW}\n{}\n", ROW.replace("87.917", "fast")),
+    )
+    .unwrap();
+    let out = hitcast(&["data", "check", "--data", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: {}:3:18: column \"tempo\": expected a tempo from 0 to 300 BPM, got \"fast\"\n",
+            file.display()
+        )
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn on_error_skip_reports_the_skipped_lines() {
+    let dir = scratch("skip");
+    let file = dir.join("t.csv");
+    std::fs::write(
+        &file,
+        format!("{HEADER}\n{ROW}\n{}\n", ROW.replace(",73,", ",101,")),
+    )
+    .unwrap();
+    let out = hitcast(&[
+        "data",
+        "check",
+        "--json",
+        "--on-error",
+        "skip",
+        "--data",
+        file.to_str().unwrap(),
+    ]);
+    let v = stdout_json(&out);
+    assert_eq!(
+        (v["rows_raw"].as_u64(), v["rows_skipped"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        v["skipped_examples"][0],
+        format!(
+            "{}:3:5: column \"popularity\": expected an integer from 0 to 100, got \"101\"",
+            file.display()
+        )
+    );
+    assert!(
+        stderr(&out).contains("skipped 1 bad row(s)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn truncated_gzip_is_an_error_not_a_panic() {
+    let dir = scratch("gz");
+    let bytes = std::fs::read(dataset()).unwrap();
+    let file = dir.join("cut.csv.gz");
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+    let out = hitcast(&["data", "check", "--data", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot read past this line (is the file truncated or corrupt?)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn empty_and_binary_files_are_clear_errors() {
+    let dir = scratch("empty");
+    let empty = dir.join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let out = hitcast(&["data", "check", "--data", empty.to_str().unwrap()]);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: {}: the file is empty (expected a CSV header line)\n",
+            empty.display()
+        )
+    );
+    let garbage = dir.join("garbage.bin");
+    std::fs::write(
+        &garbage,
+        (0..4096u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let out = hitcast(&["data", "check", "--data", garbage.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).ends_with(":1: the first line is not a CSV header (binary data, or compressed other than gzip?)\n"), "{}", stderr(&out));
 }

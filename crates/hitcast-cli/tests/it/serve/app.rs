@@ -1,0 +1,654 @@
+//! The web app end to end in headless Chromium through WebDriver (chromedriver).
+
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::{model, predicted_csv, Server};
+use crate::scratch;
+
+/// A free port on loopback.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// ChromeDriver for `chromium`, if installed; killed when dropped.
+struct Driver(Child, u16);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn chromedriver() -> Option<Driver> {
+    let binary = std::env::var_os("CHROMEDRIVER")
+        .map_or_else(|| PathBuf::from("chromedriver"), PathBuf::from);
+    let port = free_port();
+    let Ok(child) = Command::new(&binary)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        assert!(
+            std::env::var_os("HITCAST_REQUIRE_BROWSER").is_none(),
+            "HITCAST_REQUIRE_BROWSER is set but {} does not run",
+            binary.display()
+        );
+        eprintln!("note: no chromedriver: browser test skipped (apt install chromium-driver)");
+        return None;
+    };
+    let driver = Driver(child, port);
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "chromedriver did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(driver)
+}
+
+/// A Chrome DevTools command through chromedriver's passthrough (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp(&'static str, Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({"cmd": self.0, "params": self.1});
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+#[test]
+fn the_web_app_works_end_to_end_in_headless_chromium() {
+    let Some(chromium) = crate::chromium() else {
+        return;
+    };
+    let Some(driver) = chromedriver() else { return };
+    // A small report, so Explore and Models have their tables and charts at both widths.
+    let (report, _) = crate::small_report(&scratch("app-report"), model());
+    let server = Server::start(&["--report", report.to_str().unwrap()]);
+    server.wait_for_catalogue();
+    let song = scratch("app-audio").join("demo.wav");
+    crate::click_song(&song, 120.0, 20.0);
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let profile = scratch("webdriver-profile");
+    // A file of 40 real tracks for the upload box, and what `hitcast predict` answers for it.
+    let downloads = scratch("webdriver-downloads");
+    let upload = scratch("app-upload").join("mine.csv");
+    std::fs::write(&upload, crate::dataset_head(40)).unwrap();
+    let expected_download = predicted_csv(&upload);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        use fantoccini::{ClientBuilder, Locator};
+        let mut options = json!({
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1200,1800", format!("--user-data-dir={}", profile.display())],
+            "prefs": {"download.default_directory": downloads, "download.prompt_for_download": false}
+        });
+        // A bare name is left to chromedriver, which knows where its Chromium is.
+        if chromium.is_absolute() {
+            options["binary"] = json!(chromium);
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert("goog:chromeOptions".into(), options);
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let c = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", driver.1))
+            .await
+            .unwrap();
+        let base = format!("http://{}", server.addr);
+        let shot = |name: &'static str| {
+            let c = c.clone();
+            let path = shots.join(name);
+            async move { std::fs::write(path, c.screenshot().await.unwrap()).unwrap() }
+        };
+        // The live answer re-renders as the page's script updates it: an element found just
+        // before a re-render is stale by the time its text is read, and on a loaded machine
+        // one may be looked for while the page is between two answers. Find it again then.
+        let text = |css: &'static str| {
+            let c = c.clone();
+            async move {
+                use fantoccini::error::{CmdError, ErrorStatus};
+                for _ in 0..40 {
+                    let found = match c.find(Locator::Css(css)).await {
+                        Ok(element) => element.text().await,
+                        Err(e) => Err(e),
+                    };
+                    match found {
+                        Ok(text) => return text,
+                        Err(CmdError::Standard(e))
+                            if e.error == ErrorStatus::StaleElementReference
+                                || e.error == ErrorStatus::NoSuchElement =>
+                        {
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await
+                        }
+                        Err(e) => panic!("{css}: {e}"),
+                    }
+                }
+                panic!("{css}: still re-rendering after 40 tries")
+            }
+        };
+
+        // Chart text reads at 11 px or more, at the size the page draws it (a chart's text
+        // shrinks with its viewBox), and inside its chart: on a desktop, and on a phone.
+        let unreadable_text = || {
+            let c = c.clone();
+            async move {
+                c.execute(
+                    "const bad = [];
+                     for (const t of document.querySelectorAll('svg text')) {
+                       const r = t.getBoundingClientRect();
+                       if (r.width === 0 || !t.checkVisibility()) continue;
+                       const svg = t.ownerSVGElement, box = svg.viewBox.baseVal, b = svg.getBoundingClientRect();
+                       const scale = box && box.width ? b.width / box.width : 1;
+                       const px = parseFloat(getComputedStyle(t).fontSize) * scale;
+                       if (px < 10.95) bad.push(t.textContent + ' at ' + px.toFixed(1) + ' px');
+                       if (r.left < b.left - 1 || r.right > b.right + 1 || r.top < b.top - 1 || r.bottom > b.bottom + 1)
+                         bad.push(t.textContent + ' cut off');
+                     }
+                     return bad.slice(0, 8);",
+                    vec![],
+                )
+                .await
+                .unwrap()
+            }
+        };
+
+        // The welcome page, then its link to the prediction page.
+        c.goto(&base).await.unwrap();
+        assert!(text("h1").await.contains("popular on Spotify"));
+        shot("app-welcome.png").await;
+        c.find(Locator::LinkText("Predict")).await.unwrap().click().await.unwrap();
+        assert_eq!(c.current_url().await.unwrap().path(), "/predict");
+
+        // Load a real track by name: its values fill the form, its real popularity shows.
+        let q = c.find(Locator::Id("q")).await.unwrap();
+        q.send_keys("Comedy Gen Hoshino").await.unwrap();
+        c.find(Locator::Css("form.load button")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Id("real-popularity")).await.unwrap();
+        assert_eq!(text("#real-popularity").await, "73");
+        let energy = c.find(Locator::Id("energy")).await.unwrap();
+        assert_eq!(energy.prop("value").await.unwrap().as_deref(), Some("0.461"));
+        let before = text("#probability").await;
+
+        // Move a slider: the answer follows without a submit.
+        let updates = |c: fantoccini::Client| async move {
+            c.find(Locator::Id("result")).await.unwrap().attr("data-updates").await.unwrap()
+        };
+        assert_eq!(updates(c.clone()).await, None);
+        // 20 presses of the right arrow key: with step="any" (so a loaded track's 0.0322 stays
+        // 0.0322), each moves a hundredth of the range.
+        energy.send_keys(&"\u{E014}".repeat(20)).await.unwrap();
+        let moved: f64 = energy.prop("value").await.unwrap().unwrap().parse().unwrap();
+        assert!((moved - 0.661).abs() < 1e-9, "{moved}");
+        assert_eq!(text("#energy-value").await, moved.to_string());
+        let acousticness = c.find(Locator::Id("acousticness")).await.unwrap();
+        assert_eq!(acousticness.prop("value").await.unwrap().as_deref(), Some("0.0322"));
+        let started = Instant::now();
+        while updates(c.clone()).await.is_none() {
+            assert!(started.elapsed() < Duration::from_secs(10), "no live update");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Let the last of the debounced updates land.
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let live = text("#probability").await;
+        assert_ne!(live, before, "moving energy did not change the probability");
+        shot("app-predict-live.png").await;
+        // The scenario is in the address: reloading it gives the same form and answer.
+        let url = c.current_url().await.unwrap();
+        assert_eq!(url.path(), "/predict");
+        assert!(
+            url.query_pairs().any(|(k, v)| k == "energy" && v == moved.to_string()),
+            "{url}"
+        );
+        c.refresh().await.unwrap();
+        c.wait().for_element(Locator::Id("probability")).await.unwrap();
+        assert_eq!(text("#probability").await, live, "the reloaded scenario");
+        let energy = c.find(Locator::Id("energy")).await.unwrap();
+        assert_eq!(
+            energy.prop("value").await.unwrap().as_deref(),
+            Some(moved.to_string().as_str())
+        );
+
+        // Submit: the page comes back with the same answer.
+        c.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Css("#probability")).await.unwrap();
+        let submitted = text("#probability").await;
+        assert!(submitted.ends_with('%'), "{submitted}");
+        let p: f64 = submitted.trim_end_matches('%').parse().unwrap();
+        assert!((0.0..=100.0).contains(&p));
+        assert_eq!(submitted, live);
+        // The waterfall adds up: a typical track's chance plus every step is the chance shown.
+        let sums = c
+            .execute(
+                "const w = document.querySelector('ol.waterfall');
+                 let sum = parseFloat(w.dataset.start) * 100;
+                 for (const li of w.querySelectorAll('li')) sum += parseFloat(li.dataset.change);
+                 const shown = parseFloat(document.querySelector('#probability').dataset.probability);
+                 return [sum, shown * 100, w.querySelectorAll('li').length];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (sum, shown) = (sums[0].as_f64().unwrap(), sums[1].as_f64().unwrap());
+        assert!((sum - shown).abs() < 1e-9, "{sums}");
+        assert_eq!(sums[2], json!(9), "eight inputs and everything else: {sums}");
+        let why = text("ol.waterfall").await;
+        assert!(why.contains("Everything else"), "{why}");
+        assert!(!why.contains("log-odds") && !why.contains("_"), "code words in {why}");
+
+        // A bad value: the message at the field.
+        let tempo = c.find(Locator::Id("tempo")).await.unwrap();
+        tempo.clear().await.unwrap();
+        tempo.send_keys("-5").await.unwrap();
+        c.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
+        let error = c.wait().for_element(Locator::Id("tempo-error")).await.unwrap();
+        assert_eq!(error.text().await.unwrap(), "expected a tempo from 0 to 300 BPM, got \"-5\"");
+        shot("app-predict-error.png").await;
+
+        // Only that field is marked.
+        let marked = c
+            .execute("return document.querySelectorAll('[aria-invalid=true]').length", vec![])
+            .await
+            .unwrap();
+        assert_eq!(marked, json!(1));
+
+        // Wide screens keep the answer in view: at 1280x900, scrolled down to the genres, a
+        // change of genre updates the answer where it can be seen.
+        c.set_window_size(1280, 900).await.unwrap();
+        c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino")).await.unwrap();
+        c.wait().for_element(Locator::Id("real-popularity")).await.unwrap();
+        let first = text("#probability").await;
+        let in_view = |c: fantoccini::Client, css: &'static str| async move {
+            c.execute(
+                &format!(
+                    "const r = document.querySelector('{css}').getBoundingClientRect();
+                     return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;"
+                ),
+                vec![],
+            )
+            .await
+            .unwrap()
+        };
+        c.execute(
+            "const g = document.getElementById('genres');
+             g.scrollIntoView();
+             for (const o of g.options) o.selected = o.value === 'latin';
+             g.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+        let started = Instant::now();
+        while updates(c.clone()).await.is_none() {
+            assert!(started.elapsed() < Duration::from_secs(10), "no update after the genre");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert_ne!(text("#probability").await, first, "the genre did not change the answer");
+        assert_eq!(in_view(c.clone(), "#probability").await, json!(true), "answer out of view");
+        shot("wide-genre-changed.png").await;
+
+        // The what-if curves sit beside their controls; one opens to its large chart and stays
+        // open, beside its slider, when another slider moves the answer.
+        let placed = c
+            .execute(
+                "return [document.querySelectorAll('form .curve-slot details.curve').length,
+                         document.querySelector('section.what-if-curves').hidden];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(placed, json!([10, true]), "curves beside their controls");
+        let summary = c
+            .find(Locator::Css(".curve-slot[data-feature=danceability] summary"))
+            .await
+            .unwrap();
+        c.execute(
+            "document.querySelector('.curve-slot[data-feature=danceability]').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+        summary.click().await.unwrap();
+        let large = |c: fantoccini::Client| async move {
+            c.execute(
+                "const f = document.querySelector('.curve-slot[data-feature=danceability] details[open] figure.large');
+                 return f ? [f.getBoundingClientRect().height, f.querySelector('figcaption').textContent] : null;",
+                vec![],
+            )
+            .await
+            .unwrap()
+        };
+        let opened = large(c.clone()).await;
+        assert!(opened[0].as_f64().unwrap() > 150.0, "{opened}");
+        assert!(
+            opened[1].as_str().unwrap().starts_with("Danceability from "),
+            "{opened}"
+        );
+        let before = updates(c.clone()).await;
+        c.find(Locator::Id("valence"))
+            .await
+            .unwrap()
+            .send_keys(&"\u{E014}".repeat(10))
+            .await
+            .unwrap();
+        let started = Instant::now();
+        while updates(c.clone()).await == before {
+            assert!(started.elapsed() < Duration::from_secs(10), "no update after valence");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert!(large(c.clone()).await[0].as_f64().unwrap() > 150.0, "closed by the update");
+        assert_eq!(unreadable_text().await, json!([]), "the what-if chart's text");
+        shot("wide-what-if-open.png").await;
+
+        // A file of tracks through the upload box comes back as a download, with the answers
+        // `hitcast predict` gives for it.
+        c.goto(&format!("{base}/predict")).await.unwrap();
+        c.find(Locator::Id("batch-file"))
+            .await
+            .unwrap()
+            .send_keys(upload.to_str().unwrap())
+            .await
+            .unwrap();
+        c.find(Locator::Id("batch-submit")).await.unwrap().click().await.unwrap();
+        let saved = downloads.join("mine.predictions.csv");
+        let started = Instant::now();
+        while !saved.exists() {
+            assert!(started.elapsed() < Duration::from_secs(20), "no download");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(std::fs::read_to_string(&saved).unwrap(), expected_download);
+
+        // Search as you type: suggestions under the box, the arrow keys and Enter load one.
+        c.goto(&format!("{base}/predict")).await.unwrap();
+        let q = c.find(Locator::Id("q")).await.unwrap();
+        q.send_keys("blinding lights weeknd").await.unwrap();
+        c.wait()
+            .for_element(Locator::Css("#q-list li[role=option]"))
+            .await
+            .unwrap();
+        assert_eq!(q.attr("aria-expanded").await.unwrap().as_deref(), Some("true"));
+        let first = text("#q-list li[role=option]").await;
+        assert!(first.starts_with("Blinding Lights · The Weeknd · After Hours · popularity 91"), "{first}");
+        shot("app-search-suggestions.png").await;
+        q.send_keys("\u{E015}").await.unwrap(); // arrow down
+        assert_eq!(
+            q.attr("aria-activedescendant").await.unwrap().as_deref(),
+            Some("q-option-0")
+        );
+        q.send_keys("\u{E007}").await.unwrap(); // Enter
+        c.wait().for_element(Locator::Id("real-popularity")).await.unwrap();
+        let url = c.current_url().await.unwrap();
+        assert_eq!(url.query(), Some("track=0VjIjW4GlUZAMYd2vXMi3b"), "{url}");
+
+        // Genres as chips: typed, suggested, added with the keys; a chip's button removes it.
+        let chosen = |c: fantoccini::Client| async move {
+            c.execute(
+                "return [Array.from(document.getElementById('genres').selectedOptions, o => o.value),
+                         Array.from(document.querySelectorAll('#genre-chips button.chip'), b => b.getAttribute('aria-label'))];",
+                vec![],
+            )
+            .await
+            .unwrap()
+        };
+        let before = chosen(c.clone()).await;
+        // A mark on this page: gone if Enter submitted the form.
+        c.execute("window.stayed = true", vec![]).await.unwrap();
+        let add = c.find(Locator::Id("genre-filter")).await.unwrap();
+        add.send_keys("hip-h").await.unwrap();
+        c.wait()
+            .for_element(Locator::Css("#genre-list li[role=option]"))
+            .await
+            .unwrap();
+        add.send_keys("\u{E015}\u{E007}").await.unwrap(); // arrow down, Enter
+        let after = chosen(c.clone()).await;
+        assert!(
+            after[0].as_array().unwrap().contains(&json!("hip-hop")),
+            "{before} then {after}"
+        );
+        assert!(
+            after[1].as_array().unwrap().contains(&json!("remove hip-hop")),
+            "{after}"
+        );
+        assert_eq!(
+            c.execute("return window.stayed === true", vec![]).await.unwrap(),
+            json!(true),
+            "Enter submitted the form"
+        );
+        shot("app-genre-chips.png").await;
+        c.find(Locator::Css("#genre-chips button[aria-label='remove hip-hop']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(chosen(c.clone()).await, before);
+
+        // Compare: "Add to comparison" on two tracks' pages puts them side by side (the tab
+        // remembers the first), with what differs most between them.
+        c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino")).await.unwrap();
+        c.wait().for_element(Locator::Id("compare-add")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Id("compare")).await.unwrap();
+        c.goto(&format!("{base}/predict?track=0VjIjW4GlUZAMYd2vXMi3b")).await.unwrap();
+        c.wait().for_element(Locator::Id("compare-add")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Id("compare")).await.unwrap();
+        let compared = c
+            .execute(
+                "return [Array.from(document.querySelectorAll('#compare th[scope=col]'), t => t.firstChild.textContent.trim()),
+                         document.querySelectorAll('#compare tr.difference').length];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            compared,
+            json!([["Comedy · Gen Hoshino", "Blinding Lights · The Weeknd"], 6]),
+            "{compared}"
+        );
+        shot("app-compare.png").await;
+
+        // A new song from its audio file: picked in the file box, it is measured at once; the
+        // measures fill the form, marked, the learned sliders are disabled, and the from-audio
+        // model answers.
+        c.goto(&format!("{base}/predict")).await.unwrap();
+        c.execute(
+            "const g = document.getElementById('genres');
+             for (const o of g.options) o.selected = o.value === 'pop';",
+            vec![],
+        )
+        .await
+        .unwrap();
+        let file = c.find(Locator::Id("audio-file")).await.unwrap();
+        file.send_keys(song.to_str().unwrap()).await.unwrap();
+        c.wait().for_element(Locator::Css("p.measured")).await.unwrap();
+        let note = text("p.measured").await;
+        assert!(note.starts_with("Measured from demo.wav."), "{note}");
+        let tempo: f64 = c
+            .find(Locator::Id("tempo"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((tempo - 120.0).abs() < 2.4, "measured tempo {tempo}");
+        let disabled = c
+            .execute(
+                "return [document.getElementById('danceability').disabled,
+                         document.getElementById('answered-by').dataset.model,
+                         Array.from(document.getElementById('genres').selectedOptions, o => o.value)];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(disabled, json!([true, "from-audio", ["pop"]]));
+        shot("app-predict-audio.png").await;
+
+        for path in ["/explore", "/models"] {
+            c.goto(&format!("{base}{path}")).await.unwrap();
+            assert_eq!(unreadable_text().await, json!([]), "{path}: chart text at 1200 px");
+        }
+
+        // Phones, as Chromium's device emulation draws them (390 x 844 CSS px, a mobile
+        // viewport, touch): no page scrolls sideways, the navigation included.
+        c.issue_cmd(Cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}),
+        ))
+        .await
+        .unwrap();
+        c.issue_cmd(Cdp(
+            "Emulation.setTouchEmulationEnabled",
+            json!({"enabled": true, "maxTouchPoints": 5}),
+        ))
+        .await
+        .unwrap();
+        for (path, name) in [
+            ("/", "phone-welcome.png"),
+            ("/predict?q=Comedy+Gen+Hoshino", "phone-predict.png"),
+            ("/explore", "phone-explore.png"),
+            ("/models", "phone-models.png"),
+            ("/api/docs", "phone-docs.png"),
+            (
+                "/compare?s=track%3D5SuOikwiRyPMVoIQDJUgSV&s=track%3D0VjIjW4GlUZAMYd2vXMi3b",
+                "phone-compare.png",
+            ),
+        ] {
+            c.goto(&format!("{base}{path}")).await.unwrap();
+            let widths = c
+                .execute(
+                    "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert!(
+                widths[0].as_f64().unwrap() <= widths[1].as_f64().unwrap(),
+                "{path} scrolls sideways at 390 px: {widths}"
+            );
+            assert_eq!(unreadable_text().await, json!([]), "{path}: chart text at 390 px");
+            shot(name).await;
+        }
+        // Explore has a menu of its sections that stays in reach: a jump lands on the section
+        // with the menu still at the top.
+        c.goto(&format!("{base}/explore")).await.unwrap();
+        let menu = c
+            .execute(
+                "return Array.from(document.querySelectorAll('nav.contents a'), a => a.getAttribute('href'));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(menu.as_array().unwrap().contains(&json!("#outliers")), "{menu}");
+        // It opens with what matters for popularity, not with how the rows were cleaned.
+        assert_eq!(menu[0], json!("#glance"), "{menu}");
+        c.execute("document.querySelector('nav.contents a[href=\"#correlation\"]').click()", vec![])
+            .await
+            .unwrap();
+        let placed = c
+            .execute(
+                "const h = document.getElementById('correlation').getBoundingClientRect();
+                 const n = document.querySelector('nav.contents').getBoundingClientRect();
+                 return [Math.round(n.top), Math.round(n.bottom), Math.round(h.top)];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (top, bottom, section) = (
+            placed[0].as_i64().unwrap(),
+            placed[1].as_i64().unwrap(),
+            placed[2].as_i64().unwrap(),
+        );
+        assert!(
+            top == 0 && section >= bottom - 1 && section < bottom + 60,
+            "menu and section after the jump: {placed}"
+        );
+        shot("phone-explore-menu.png").await;
+
+        // On a phone, after a slider moves, the summary bar at the foot shows the new answer.
+        c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino")).await.unwrap();
+        c.wait().for_element(Locator::Id("real-popularity")).await.unwrap();
+        // Every control a thumb can hit is at least 44 px tall.
+        let small = c
+            .execute(
+                "const small = [];
+                 for (const e of document.querySelectorAll('button, select, input:not([type=hidden]):not([type=checkbox]), summary, header nav a, .field.check label')) {
+                   const h = e.getBoundingClientRect().height;
+                   if (h > 0 && h < 44) small.push((e.id || e.tagName) + ' ' + h);
+                 }
+                 return small;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(small, json!([]), "tap targets under 44 px on a phone");
+        // The similar tracks and the explanation fit: nothing cut off or scrolled within.
+        let cut = c
+            .execute(
+                "const t = document.getElementById('similar');
+                 const names = Array.from(document.querySelectorAll('ol.waterfall .name'))
+                   .filter(n => n.scrollWidth > n.clientWidth + 1).length;
+                 return [t ? t.scrollWidth <= t.parentElement.clientWidth : null, names];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(cut, json!([true, 0]), "similar table fits, no clipped names");
+        // A what-if curve opened on a phone: its large chart's text is readable and whole.
+        c.execute(
+            "const s = document.querySelector('.curve-slot[data-feature=danceability] summary');
+             s.scrollIntoView(); s.click();",
+            vec![],
+        )
+        .await
+        .unwrap();
+        assert_eq!(unreadable_text().await, json!([]), "the what-if chart on a phone");
+        shot("phone-what-if-open.png").await;
+        let bar = text("div.summary-bar").await;
+        let energy = c.find(Locator::Id("energy")).await.unwrap();
+        c.execute("document.getElementById('energy').scrollIntoView()", vec![])
+            .await
+            .unwrap();
+        energy.send_keys(&"\u{E014}".repeat(30)).await.unwrap();
+        let started = Instant::now();
+        while updates(c.clone()).await.is_none() {
+            assert!(started.elapsed() < Duration::from_secs(10), "no live update on a phone");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert_ne!(text("div.summary-bar").await, bar);
+        assert_eq!(in_view(c.clone(), "div.summary-bar").await, json!(true));
+        shot("phone-slider-moved.png").await;
+        c.close().await.unwrap();
+    });
+}
