@@ -25,8 +25,8 @@ struct Biquad {
 
 /// Added to every section's output so that, in digital silence, it settles on a tiny constant
 /// instead of decaying into subnormal numbers, which are many times slower to compute with.
-/// The high-pass's output settles near 1e-15 at most (a DC that adds 1e-30 to an energy, where
-/// the -70 LUFS gate lies at 1e-7).
+/// The high-pass's output settles under 1e-14 up to 192 kHz: a DC that adds 1e-28 to an
+/// energy, where the -70 LUFS gate lies at 1e-7.
 const NOT_SUBNORMAL: f64 = 1e-20;
 
 /// One channel's memory of a section: its last two inputs and outputs.

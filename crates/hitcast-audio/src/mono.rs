@@ -1,8 +1,8 @@
 //! Interleaved frames of any channel count and rate to one mono signal at an analysis rate
 //! between 11,025 and 22,050 Hz: channels averaged, then halved in rate while the rate is 22,050
 //! or more (a CD's 44.1 kHz is analysed at 11,025 Hz, a 96 kHz file at 12 kHz). What the
-//! analysis reads lies under 5.5 kHz: the onsets of kicks, snares, voices and chords, and the
-//! notes the key is read from (up to 2.1 kHz). Halving by a fixed filter is exact and cheap where
+//! analysis reads lies under half that rate (5.5 kHz for a CD): the onsets of kicks, snares,
+//! voices and chords, and the notes the key is read from (up to 2.1 kHz). Halving by a fixed filter is exact and cheap where
 //! a general resampler would cost more than the analysis; so no resampler is needed.
 
 /// Taps of the half-band low-pass before each halving (a Blackman-windowed sinc, cut-off at a
@@ -37,7 +37,12 @@ fn half_band() -> [f32; TAPS] {
         };
         let w = 0.42 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / m).cos()
             + 0.08 * (4.0 * std::f64::consts::PI * n as f64 / m).cos();
-        let v = sinc * w;
+        // The window's ends are zero, where its cosines leave 1e-17.
+        let v = if n == 0 || n == TAPS - 1 {
+            0.0
+        } else {
+            sinc * w
+        };
         *tap = v as f32;
         sum += v;
     }

@@ -1,7 +1,7 @@
 //! Short-time spectra of the mono signal, each frame's magnitudes handed on as soon as the
 //! frame is complete: Hann-windowed frames of about 93 ms every 23 ms for rhythm (1,024 and 256
-//! samples at 11,025 Hz: librosa's 2,048 and 512 at 22,050 Hz, in time), and of about 370 ms every 186 ms for pitch, whose
-//! bins (2.7 Hz apart) resolve semitones down to the bass.
+//! samples at 11,025 Hz: librosa's 2,048 and 512 at 22,050 Hz, in time), and of about 370 ms
+//! every 186 ms for pitch, whose bins (2.7 Hz apart) resolve semitones down to the bass.
 
 use std::sync::Arc;
 

@@ -262,7 +262,7 @@ impl Model {
                 let inputs: Vec<_> = chunk.iter().map(predictor::input).collect();
                 self.predictor
                     .gather(&inputs, &mut evidence)
-                    .map_err(Failure::model)?;
+                    .map_err(Failure::scoring)?;
                 Ok(evidence)
             })
         })?;

@@ -17,7 +17,7 @@ use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hitcast::data::{Column, DataError, OnError, RawRow, ReadOptions, RowSource};
-use hitcast::predictor::{answer_header, answer_record};
+use hitcast::predictor::{self, answer_header, answer_record, Predictor};
 use tokio::io::AsyncWriteExt as _;
 
 use crate::error::ApiError;
@@ -59,14 +59,15 @@ pub(crate) async fn score_upload(
     let upload = receive(request, &state).await?;
     let checked = {
         let path = upload.path.clone();
-        tokio::task::spawn_blocking(move || check(&path))
+        let model = state.model();
+        tokio::task::spawn_blocking(move || check(&path, &model.predictor))
             .await
             .map_err(ApiError::internal)?
     };
     if let Err(e) = checked {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            named(&e.to_string(), &upload),
+            named(&e, &upload),
         ));
     }
     let download = format!(
@@ -197,11 +198,16 @@ fn open(path: &Path) -> Result<Box<dyn RowSource + Send>, DataError> {
     hitcast_arrow::open_rows(path, &options)
 }
 
-/// Reads every row once: the first bad one is the error.
-fn check(path: &Path) -> Result<u64, DataError> {
+/// Reads every row once: the first bad one, or the first the model cannot answer (a song
+/// measured from audio, when the model file has no from-audio model), is the error. Found
+/// here, it is a 422; found while answering, it would break a download already begun.
+fn check(path: &Path, predictor: &Predictor) -> Result<u64, String> {
     let mut rows = 0;
-    for row in open(path)? {
-        row?;
+    for row in open(path).map_err(|e| e.to_string())? {
+        let row = row.map_err(|e| e.to_string())?;
+        predictor
+            .answerable(&[predictor::input(&row)])
+            .map_err(|e| format!("{}:{}: {e}", path.display(), row.line))?;
         rows += 1;
     }
     Ok(rows)

@@ -333,7 +333,8 @@ impl AppState {
 
     /// Scores tracks: a few with an exact method in place (tens of microseconds), the rest off
     /// the async threads (a sampled explanation takes tens of milliseconds; 10,000 tracks, ten).
-    /// A failure is a 500 whose cause goes to the log ([`ApiError::internal`]).
+    /// A track the model cannot take is a 422; any other failure a 500 whose cause goes to the
+    /// log ([`ApiError::scoring`]).
     async fn score(
         self: &Arc<Self>,
         tracks: Vec<TrackRequest>,
@@ -362,7 +363,7 @@ impl AppState {
         })
         .await
         .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::scoring)?;
         match outcome {
             Ok(estimate) => {
                 let adapted = predictor.with_prior(estimate.estimate);

@@ -29,8 +29,10 @@ use serde_json::{json, Map, Value};
 /// null (as absent); `q` must hold a word; every route may answer 503 with `Retry-After` when
 /// the server is at its limit of requests at once, and 401 when it has an API key; the Open
 /// Inference Protocol's routes (`/v2/...`) and `/metrics`. 3.2.1: a reload whose file cannot
-/// serve answers 422, not 500.
-pub(crate) const API_VERSION: &str = "3.2.1";
+/// serve answers 422, not 500. 3.2.2: a song measured from audio that the model file has no
+/// from-audio model for is a 422 on every route (with `adapt_prior` it was a 500, and a file
+/// upload's download broke off).
+pub(crate) const API_VERSION: &str = "3.2.2";
 
 use crate::{Limits, Options};
 

@@ -652,8 +652,13 @@ async fn a_what_if_along_a_quality_a_measured_song_lacks_is_refused() {
         .as_str()
         .unwrap()
         .contains("pick a measured feature"));
-    // This model has no from-audio companion: a measured song is the caller's to fix, a 422.
+    // This model has no from-audio companion: a measured song is the caller's to fix, a 422,
+    // also when the batch is to be adapted to its own base rate.
     let a = post_json(&app, "/api/v1/predict", &measured).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
+    assert!(a.text().contains("no from-audio model"), "{}", a.text());
+    let adapted = json!({ "tracks": [measured], "adapt_prior": true });
+    let a = post_json(&app, "/api/v1/predict", &adapted).await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
     assert!(a.text().contains("no from-audio model"), "{}", a.text());
     let tempo = json!({ "track": measured, "feature": "tempo", "points": 3 });

@@ -301,6 +301,20 @@ async fn a_file_of_tracks_comes_back_as_a_csv() {
         .unwrap()
         .contains("mine.predictions.csv"));
     assert_eq!(a.text().lines().count(), 2, "{}", a.text());
+    // A song measured from audio (its learned columns empty) that this model file, without a
+    // from-audio model, cannot answer: refused before the download begins, naming its line.
+    let measured = format!("{csv}x2,a2,,song 2,,200000,False,,,5,-7,1,,,,,,120,4,a\n");
+    let (kind, body) = multipart("mine.csv", measured.as_bytes());
+    let a = call(&app, Method::POST, "/predict/batch", &kind, body).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
+    // The upload is the page's: the refusal is a page.
+    assert!(
+        a.text().contains(
+            "<p>mine.csv:3: this model has no from-audio model to answer a song measured from audio (&quot;song 2&quot;)"
+        ),
+        "{}",
+        a.text()
+    );
 }
 
 #[tokio::test]

@@ -343,6 +343,13 @@ impl Predictor {
             .collect()
     }
 
+    /// Refuses `tracks` if this model file cannot answer one of them (a song measured from audio,
+    /// when it has no from-audio model), as scoring them would: for a caller that must know
+    /// before it answers anything (a streamed download).
+    pub fn answerable(&self, tracks: &[TrackInput]) -> Result<(), ModelError> {
+        answerable(tracks, &self.roles(tracks))
+    }
+
     /// Runs `f` on each model's share of `tracks` and puts the results back in order.
     fn routed<T>(
         &self,
@@ -369,8 +376,9 @@ impl Predictor {
         Ok(out.into_iter().flatten().collect())
     }
 
-    /// Answers for `tracks`, in order. Fails only if a model gives a number that is not finite,
-    /// which inputs inside the domain never cause: the caller reports it, never shows it.
+    /// Answers for `tracks`, in order. Fails when a song measured from audio meets a model file
+    /// without a from-audio model ([`ModelError::NoFromAudioModel`], the caller's to fix), or if
+    /// a model gives a number that is not finite, which inputs inside the domain never cause.
     pub fn score(&self, tracks: &[TrackInput]) -> Result<Vec<Prediction>, ModelError> {
         sliced(tracks, |slice| {
             self.routed(slice, |head, share| {
