@@ -1,10 +1,11 @@
 //! The web app end to end in headless Chromium through WebDriver (chromedriver).
 
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::{ClientBuilder, Locator};
 use serde_json::{json, Value};
 
 use super::{model, predicted_csv, Server};
@@ -103,7 +104,44 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
     let expected_download = predicted_csv(&upload);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        use fantoccini::{ClientBuilder, Locator};
+        let b = Browser::open(&chromium, &driver, &profile, &downloads, &server, shots).await;
+        let before = load_a_track(&b).await;
+        let live = live_answer(&b, &before).await;
+        submit_and_field_errors(&b, &live).await;
+        wide_screen(&b).await;
+        what_if_curves(&b).await;
+        upload_box(&b, &upload, &downloads, &expected_download).await;
+        search_as_you_type(&b).await;
+        genre_chips(&b).await;
+        compare(&b).await;
+        audio_file(&b, &song).await;
+        desktop_charts(&b).await;
+        phones(&b).await;
+        phone_explore_menu(&b).await;
+        phone_predict(&b).await;
+        b.c.close().await.unwrap();
+    });
+}
+
+/// The browser on the server's pages, and what the scenarios below share.
+struct Browser {
+    c: fantoccini::Client,
+    /// `http://127.0.0.1:PORT`.
+    base: String,
+    /// Where screenshots go (`target/screenshots`), to be looked at.
+    shots: PathBuf,
+}
+
+impl Browser {
+    /// Headless Chromium through `driver`, with its profile and downloads in these folders.
+    async fn open(
+        chromium: &Path,
+        driver: &Driver,
+        profile: &Path,
+        downloads: &Path,
+        server: &Server,
+        shots: PathBuf,
+    ) -> Browser {
         let mut options = json!({
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -122,171 +160,70 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
             .connect(&format!("http://127.0.0.1:{}", driver.1))
             .await
             .unwrap();
-        let base = format!("http://{}", server.addr);
-        let shot = |name: &'static str| {
-            let c = c.clone();
-            let path = shots.join(name);
-            async move { std::fs::write(path, c.screenshot().await.unwrap()).unwrap() }
-        };
-        // The live answer re-renders as the page's script updates it: an element found just
-        // before a re-render is stale by the time its text is read, and on a loaded machine
-        // one may be looked for while the page is between two answers. Find it again then.
-        let text = |css: &'static str| {
-            let c = c.clone();
-            async move {
-                use fantoccini::error::{CmdError, ErrorStatus};
-                for _ in 0..40 {
-                    let found = match c.find(Locator::Css(css)).await {
-                        Ok(element) => element.text().await,
-                        Err(e) => Err(e),
-                    };
-                    match found {
-                        Ok(text) => return text,
-                        Err(CmdError::Standard(e))
-                            if e.error == ErrorStatus::StaleElementReference
-                                || e.error == ErrorStatus::NoSuchElement =>
-                        {
-                            tokio::time::sleep(std::time::Duration::from_millis(50)).await
-                        }
-                        Err(e) => panic!("{css}: {e}"),
-                    }
+        Browser {
+            c,
+            base: format!("http://{}", server.addr),
+            shots,
+        }
+    }
+
+    /// Saves a screenshot of the window as `name`.
+    async fn shot(&self, name: &str) {
+        std::fs::write(self.shots.join(name), self.c.screenshot().await.unwrap()).unwrap();
+    }
+
+    /// The text of the element at `css`.
+    ///
+    /// The live answer re-renders as the page's script updates it: an element found just
+    /// before a re-render is stale by the time its text is read, and on a loaded machine one
+    /// may be looked for while the page is between two answers. Find it again then.
+    async fn text(&self, css: &str) -> String {
+        use fantoccini::error::{CmdError, ErrorStatus};
+        for _ in 0..40 {
+            let found = match self.c.find(Locator::Css(css)).await {
+                Ok(element) => element.text().await,
+                Err(e) => Err(e),
+            };
+            match found {
+                Ok(text) => return text,
+                Err(CmdError::Standard(e))
+                    if e.error == ErrorStatus::StaleElementReference
+                        || e.error == ErrorStatus::NoSuchElement =>
+                {
+                    tokio::time::sleep(Duration::from_millis(50)).await
                 }
-                panic!("{css}: still re-rendering after 40 tries")
+                Err(e) => panic!("{css}: {e}"),
             }
-        };
+        }
+        panic!("{css}: still re-rendering after 40 tries")
+    }
 
-        // Chart text reads at 11 px or more, at the size the page draws it (a chart's text
-        // shrinks with its viewBox), and inside its chart: on a desktop, and on a phone.
-        let unreadable_text = || {
-            let c = c.clone();
-            async move {
-                c.execute(
-                    "const bad = [];
-                     for (const t of document.querySelectorAll('svg text')) {
-                       const r = t.getBoundingClientRect();
-                       if (r.width === 0 || !t.checkVisibility()) continue;
-                       const svg = t.ownerSVGElement, box = svg.viewBox.baseVal, b = svg.getBoundingClientRect();
-                       const scale = box && box.width ? b.width / box.width : 1;
-                       const px = parseFloat(getComputedStyle(t).fontSize) * scale;
-                       if (px < 10.95) bad.push(t.textContent + ' at ' + px.toFixed(1) + ' px');
-                       if (r.left < b.left - 1 || r.right > b.right + 1 || r.top < b.top - 1 || r.bottom > b.bottom + 1)
-                         bad.push(t.textContent + ' cut off');
-                     }
-                     return bad.slice(0, 8);",
-                    vec![],
-                )
-                .await
-                .unwrap()
-            }
-        };
+    /// How many live updates the Predict page's answer has had (none before the first).
+    async fn updates(&self) -> Option<String> {
+        self.c
+            .find(Locator::Id("result"))
+            .await
+            .unwrap()
+            .attr("data-updates")
+            .await
+            .unwrap()
+    }
 
-        // The welcome page, then its link to the prediction page.
-        c.goto(&base).await.unwrap();
-        assert!(text("h1").await.contains("popular on Spotify"));
-        shot("app-welcome.png").await;
-        c.find(Locator::LinkText("Predict")).await.unwrap().click().await.unwrap();
-        assert_eq!(c.current_url().await.unwrap().path(), "/predict");
-
-        // Load a real track by name: its values fill the form, its real popularity shows.
-        let q = c.find(Locator::Id("q")).await.unwrap();
-        q.send_keys("Comedy Gen Hoshino").await.unwrap();
-        c.find(Locator::Css("form.load button")).await.unwrap().click().await.unwrap();
-        c.wait().for_element(Locator::Id("real-popularity")).await.unwrap();
-        assert_eq!(text("#real-popularity").await, "73");
-        let energy = c.find(Locator::Id("energy")).await.unwrap();
-        assert_eq!(energy.prop("value").await.unwrap().as_deref(), Some("0.461"));
-        let before = text("#probability").await;
-
-        // Move a slider: the answer follows without a submit.
-        let updates = |c: fantoccini::Client| async move {
-            c.find(Locator::Id("result")).await.unwrap().attr("data-updates").await.unwrap()
-        };
-        assert_eq!(updates(c.clone()).await, None);
-        // 20 presses of the right arrow key: with step="any" (so a loaded track's 0.0322 stays
-        // 0.0322), each moves a hundredth of the range.
-        energy.send_keys(&"\u{E014}".repeat(20)).await.unwrap();
-        let moved: f64 = energy.prop("value").await.unwrap().unwrap().parse().unwrap();
-        assert!((moved - 0.661).abs() < 1e-9, "{moved}");
-        assert_eq!(text("#energy-value").await, moved.to_string());
-        let acousticness = c.find(Locator::Id("acousticness")).await.unwrap();
-        assert_eq!(acousticness.prop("value").await.unwrap().as_deref(), Some("0.0322"));
+    /// Waits until the answer has updated since `before`, then lets the last of the debounced
+    /// updates land; fails with `what` after 10 s.
+    async fn answer_updated(&self, before: Option<String>, what: &str) {
         let started = Instant::now();
-        while updates(c.clone()).await.is_none() {
-            assert!(started.elapsed() < Duration::from_secs(10), "no live update");
+        while self.updates().await == before {
+            assert!(started.elapsed() < Duration::from_secs(10), "{what}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        // Let the last of the debounced updates land.
         tokio::time::sleep(Duration::from_millis(600)).await;
-        let live = text("#probability").await;
-        assert_ne!(live, before, "moving energy did not change the probability");
-        shot("app-predict-live.png").await;
-        // The scenario is in the address: reloading it gives the same form and answer.
-        let url = c.current_url().await.unwrap();
-        assert_eq!(url.path(), "/predict");
-        assert!(
-            url.query_pairs().any(|(k, v)| k == "energy" && v == moved.to_string()),
-            "{url}"
-        );
-        c.refresh().await.unwrap();
-        c.wait().for_element(Locator::Id("probability")).await.unwrap();
-        assert_eq!(text("#probability").await, live, "the reloaded scenario");
-        let energy = c.find(Locator::Id("energy")).await.unwrap();
-        assert_eq!(
-            energy.prop("value").await.unwrap().as_deref(),
-            Some(moved.to_string().as_str())
-        );
+    }
 
-        // Submit: the page comes back with the same answer.
-        c.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
-        c.wait().for_element(Locator::Css("#probability")).await.unwrap();
-        let submitted = text("#probability").await;
-        assert!(submitted.ends_with('%'), "{submitted}");
-        let p: f64 = submitted.trim_end_matches('%').parse().unwrap();
-        assert!((0.0..=100.0).contains(&p));
-        assert_eq!(submitted, live);
-        // The waterfall adds up: a typical track's chance plus every step is the chance shown.
-        let sums = c
+    /// Whether the element at `css` is shown whole within the window.
+    async fn in_view(&self, css: &str) -> Value {
+        self.c
             .execute(
-                "const w = document.querySelector('ol.waterfall');
-                 let sum = parseFloat(w.dataset.start) * 100;
-                 for (const li of w.querySelectorAll('li')) sum += parseFloat(li.dataset.change);
-                 const shown = parseFloat(document.querySelector('#probability').dataset.probability);
-                 return [sum, shown * 100, w.querySelectorAll('li').length];",
-                vec![],
-            )
-            .await
-            .unwrap();
-        let (sum, shown) = (sums[0].as_f64().unwrap(), sums[1].as_f64().unwrap());
-        assert!((sum - shown).abs() < 1e-9, "{sums}");
-        assert_eq!(sums[2], json!(9), "eight inputs and everything else: {sums}");
-        let why = text("ol.waterfall").await;
-        assert!(why.contains("Everything else"), "{why}");
-        assert!(!why.contains("log-odds") && !why.contains("_"), "code words in {why}");
-
-        // A bad value: the message at the field.
-        let tempo = c.find(Locator::Id("tempo")).await.unwrap();
-        tempo.clear().await.unwrap();
-        tempo.send_keys("-5").await.unwrap();
-        c.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
-        let error = c.wait().for_element(Locator::Id("tempo-error")).await.unwrap();
-        assert_eq!(error.text().await.unwrap(), "expected a tempo from 0 to 300 BPM, got \"-5\"");
-        shot("app-predict-error.png").await;
-
-        // Only that field is marked.
-        let marked = c
-            .execute("return document.querySelectorAll('[aria-invalid=true]').length", vec![])
-            .await
-            .unwrap();
-        assert_eq!(marked, json!(1));
-
-        // Wide screens keep the answer in view: at 1280x900, scrolled down to the genres, a
-        // change of genre updates the answer where it can be seen.
-        c.set_window_size(1280, 900).await.unwrap();
-        c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino")).await.unwrap();
-        c.wait().for_element(Locator::Id("real-popularity")).await.unwrap();
-        let first = text("#probability").await;
-        let in_view = |c: fantoccini::Client, css: &'static str| async move {
-            c.execute(
                 &format!(
                     "const r = document.querySelector('{css}').getBoundingClientRect();
                      return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;"
@@ -295,360 +232,675 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
             )
             .await
             .unwrap()
-        };
-        c.execute(
-            "const g = document.getElementById('genres');
-             g.scrollIntoView();
-             for (const o of g.options) o.selected = o.value === 'latin';
-             g.dispatchEvent(new Event('change', { bubbles: true }));",
-            vec![],
-        )
-        .await
-        .unwrap();
-        let started = Instant::now();
-        while updates(c.clone()).await.is_none() {
-            assert!(started.elapsed() < Duration::from_secs(10), "no update after the genre");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(600)).await;
-        assert_ne!(text("#probability").await, first, "the genre did not change the answer");
-        assert_eq!(in_view(c.clone(), "#probability").await, json!(true), "answer out of view");
-        shot("wide-genre-changed.png").await;
+    }
 
-        // The what-if curves sit beside their controls; one opens to its large chart and stays
-        // open, beside its slider, when another slider moves the answer.
-        let placed = c
+    /// Chart text that reads under 11 px at the size the page draws it (a chart's text shrinks
+    /// with its viewBox), or that spills out of its chart: at most eight, none expected.
+    async fn unreadable_text(&self) -> Value {
+        self.c
             .execute(
-                "return [document.querySelectorAll('form .curve-slot details.curve').length,
-                         document.querySelector('section.what-if-curves').hidden];",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert_eq!(placed, json!([10, true]), "curves beside their controls");
-        let summary = c
-            .find(Locator::Css(".curve-slot[data-feature=danceability] summary"))
-            .await
-            .unwrap();
-        c.execute(
-            "document.querySelector('.curve-slot[data-feature=danceability]').scrollIntoView()",
-            vec![],
-        )
-        .await
-        .unwrap();
-        summary.click().await.unwrap();
-        let large = |c: fantoccini::Client| async move {
-            c.execute(
-                "const f = document.querySelector('.curve-slot[data-feature=danceability] details[open] figure.large');
-                 return f ? [f.getBoundingClientRect().height, f.querySelector('figcaption').textContent] : null;",
-                vec![],
-            )
-            .await
-            .unwrap()
-        };
-        let opened = large(c.clone()).await;
-        assert!(opened[0].as_f64().unwrap() > 150.0, "{opened}");
-        assert!(
-            opened[1].as_str().unwrap().starts_with("Danceability from "),
-            "{opened}"
-        );
-        let before = updates(c.clone()).await;
-        c.find(Locator::Id("valence"))
-            .await
-            .unwrap()
-            .send_keys(&"\u{E014}".repeat(10))
-            .await
-            .unwrap();
-        let started = Instant::now();
-        while updates(c.clone()).await == before {
-            assert!(started.elapsed() < Duration::from_secs(10), "no update after valence");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(600)).await;
-        assert!(large(c.clone()).await[0].as_f64().unwrap() > 150.0, "closed by the update");
-        assert_eq!(unreadable_text().await, json!([]), "the what-if chart's text");
-        shot("wide-what-if-open.png").await;
-
-        // A file of tracks through the upload box comes back as a download, with the answers
-        // `hitcast predict` gives for it.
-        c.goto(&format!("{base}/predict")).await.unwrap();
-        c.find(Locator::Id("batch-file"))
-            .await
-            .unwrap()
-            .send_keys(upload.to_str().unwrap())
-            .await
-            .unwrap();
-        c.find(Locator::Id("batch-submit")).await.unwrap().click().await.unwrap();
-        let saved = downloads.join("mine.predictions.csv");
-        let started = Instant::now();
-        while !saved.exists() {
-            assert!(started.elapsed() < Duration::from_secs(20), "no download");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert_eq!(std::fs::read_to_string(&saved).unwrap(), expected_download);
-
-        // Search as you type: suggestions under the box, the arrow keys and Enter load one.
-        c.goto(&format!("{base}/predict")).await.unwrap();
-        let q = c.find(Locator::Id("q")).await.unwrap();
-        q.send_keys("blinding lights weeknd").await.unwrap();
-        c.wait()
-            .for_element(Locator::Css("#q-list li[role=option]"))
-            .await
-            .unwrap();
-        assert_eq!(q.attr("aria-expanded").await.unwrap().as_deref(), Some("true"));
-        let first = text("#q-list li[role=option]").await;
-        assert!(first.starts_with("Blinding Lights · The Weeknd · After Hours · popularity 91"), "{first}");
-        shot("app-search-suggestions.png").await;
-        q.send_keys("\u{E015}").await.unwrap(); // arrow down
-        assert_eq!(
-            q.attr("aria-activedescendant").await.unwrap().as_deref(),
-            Some("q-option-0")
-        );
-        q.send_keys("\u{E007}").await.unwrap(); // Enter
-        c.wait().for_element(Locator::Id("real-popularity")).await.unwrap();
-        let url = c.current_url().await.unwrap();
-        assert_eq!(url.query(), Some("track=0VjIjW4GlUZAMYd2vXMi3b"), "{url}");
-
-        // Genres as chips: typed, suggested, added with the keys; a chip's button removes it.
-        let chosen = |c: fantoccini::Client| async move {
-            c.execute(
-                "return [Array.from(document.getElementById('genres').selectedOptions, o => o.value),
-                         Array.from(document.querySelectorAll('#genre-chips button.chip'), b => b.getAttribute('aria-label'))];",
-                vec![],
-            )
-            .await
-            .unwrap()
-        };
-        let before = chosen(c.clone()).await;
-        // A mark on this page: gone if Enter submitted the form.
-        c.execute("window.stayed = true", vec![]).await.unwrap();
-        let add = c.find(Locator::Id("genre-filter")).await.unwrap();
-        add.send_keys("hip-h").await.unwrap();
-        c.wait()
-            .for_element(Locator::Css("#genre-list li[role=option]"))
-            .await
-            .unwrap();
-        add.send_keys("\u{E015}\u{E007}").await.unwrap(); // arrow down, Enter
-        let after = chosen(c.clone()).await;
-        assert!(
-            after[0].as_array().unwrap().contains(&json!("hip-hop")),
-            "{before} then {after}"
-        );
-        assert!(
-            after[1].as_array().unwrap().contains(&json!("remove hip-hop")),
-            "{after}"
-        );
-        assert_eq!(
-            c.execute("return window.stayed === true", vec![]).await.unwrap(),
-            json!(true),
-            "Enter submitted the form"
-        );
-        shot("app-genre-chips.png").await;
-        c.find(Locator::Css("#genre-chips button[aria-label='remove hip-hop']"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        assert_eq!(chosen(c.clone()).await, before);
-
-        // Compare: "Add to comparison" on two tracks' pages puts them side by side (the tab
-        // remembers the first), with what differs most between them.
-        c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino")).await.unwrap();
-        c.wait().for_element(Locator::Id("compare-add")).await.unwrap().click().await.unwrap();
-        c.wait().for_element(Locator::Id("compare")).await.unwrap();
-        c.goto(&format!("{base}/predict?track=0VjIjW4GlUZAMYd2vXMi3b")).await.unwrap();
-        c.wait().for_element(Locator::Id("compare-add")).await.unwrap().click().await.unwrap();
-        c.wait().for_element(Locator::Id("compare")).await.unwrap();
-        let compared = c
-            .execute(
-                "return [Array.from(document.querySelectorAll('#compare th[scope=col]'), t => t.firstChild.textContent.trim()),
-                         document.querySelectorAll('#compare tr.difference').length];",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert_eq!(
-            compared,
-            json!([["Comedy · Gen Hoshino", "Blinding Lights · The Weeknd"], 6]),
-            "{compared}"
-        );
-        shot("app-compare.png").await;
-
-        // A new song from its audio file: picked in the file box, it is measured at once; the
-        // measures fill the form, marked, the learned sliders are disabled, and the from-audio
-        // model answers.
-        c.goto(&format!("{base}/predict")).await.unwrap();
-        c.execute(
-            "const g = document.getElementById('genres');
-             for (const o of g.options) o.selected = o.value === 'pop';",
-            vec![],
-        )
-        .await
-        .unwrap();
-        let file = c.find(Locator::Id("audio-file")).await.unwrap();
-        file.send_keys(song.to_str().unwrap()).await.unwrap();
-        c.wait().for_element(Locator::Css("p.measured")).await.unwrap();
-        let note = text("p.measured").await;
-        assert!(note.starts_with("Measured from demo.wav."), "{note}");
-        let tempo: f64 = c
-            .find(Locator::Id("tempo"))
-            .await
-            .unwrap()
-            .prop("value")
-            .await
-            .unwrap()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!((tempo - 120.0).abs() < 2.4, "measured tempo {tempo}");
-        let disabled = c
-            .execute(
-                "return [document.getElementById('danceability').disabled,
-                         document.getElementById('answered-by').dataset.model,
-                         Array.from(document.getElementById('genres').selectedOptions, o => o.value)];",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert_eq!(disabled, json!([true, "from-audio", ["pop"]]));
-        shot("app-predict-audio.png").await;
-
-        for path in ["/explore", "/models"] {
-            c.goto(&format!("{base}{path}")).await.unwrap();
-            assert_eq!(unreadable_text().await, json!([]), "{path}: chart text at 1200 px");
-        }
-
-        // Phones, as Chromium's device emulation draws them (390 x 844 CSS px, a mobile
-        // viewport, touch): no page scrolls sideways, the navigation included.
-        c.issue_cmd(Cdp(
-            "Emulation.setDeviceMetricsOverride",
-            json!({"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}),
-        ))
-        .await
-        .unwrap();
-        c.issue_cmd(Cdp(
-            "Emulation.setTouchEmulationEnabled",
-            json!({"enabled": true, "maxTouchPoints": 5}),
-        ))
-        .await
-        .unwrap();
-        for (path, name) in [
-            ("/", "phone-welcome.png"),
-            ("/predict?q=Comedy+Gen+Hoshino", "phone-predict.png"),
-            ("/explore", "phone-explore.png"),
-            ("/models", "phone-models.png"),
-            ("/api/docs", "phone-docs.png"),
-            (
-                "/compare?s=track%3D5SuOikwiRyPMVoIQDJUgSV&s=track%3D0VjIjW4GlUZAMYd2vXMi3b",
-                "phone-compare.png",
-            ),
-        ] {
-            c.goto(&format!("{base}{path}")).await.unwrap();
-            let widths = c
-                .execute(
-                    "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
-                    vec![],
-                )
-                .await
-                .unwrap();
-            assert!(
-                widths[0].as_f64().unwrap() <= widths[1].as_f64().unwrap(),
-                "{path} scrolls sideways at 390 px: {widths}"
-            );
-            assert_eq!(unreadable_text().await, json!([]), "{path}: chart text at 390 px");
-            shot(name).await;
-        }
-        // Explore has a menu of its sections that stays in reach: a jump lands on the section
-        // with the menu still at the top.
-        c.goto(&format!("{base}/explore")).await.unwrap();
-        let menu = c
-            .execute(
-                "return Array.from(document.querySelectorAll('nav.contents a'), a => a.getAttribute('href'));",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert!(menu.as_array().unwrap().contains(&json!("#outliers")), "{menu}");
-        // It opens with what matters for popularity, not with how the rows were cleaned.
-        assert_eq!(menu[0], json!("#glance"), "{menu}");
-        c.execute("document.querySelector('nav.contents a[href=\"#correlation\"]').click()", vec![])
-            .await
-            .unwrap();
-        let placed = c
-            .execute(
-                "const h = document.getElementById('correlation').getBoundingClientRect();
-                 const n = document.querySelector('nav.contents').getBoundingClientRect();
-                 return [Math.round(n.top), Math.round(n.bottom), Math.round(h.top)];",
-                vec![],
-            )
-            .await
-            .unwrap();
-        let (top, bottom, section) = (
-            placed[0].as_i64().unwrap(),
-            placed[1].as_i64().unwrap(),
-            placed[2].as_i64().unwrap(),
-        );
-        assert!(
-            top == 0 && section >= bottom - 1 && section < bottom + 60,
-            "menu and section after the jump: {placed}"
-        );
-        shot("phone-explore-menu.png").await;
-
-        // On a phone, after a slider moves, the summary bar at the foot shows the new answer.
-        c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino")).await.unwrap();
-        c.wait().for_element(Locator::Id("real-popularity")).await.unwrap();
-        // Every control a thumb can hit is at least 44 px tall.
-        let small = c
-            .execute(
-                "const small = [];
-                 for (const e of document.querySelectorAll('button, select, input:not([type=hidden]):not([type=checkbox]), summary, header nav a, .field.check label')) {
-                   const h = e.getBoundingClientRect().height;
-                   if (h > 0 && h < 44) small.push((e.id || e.tagName) + ' ' + h);
+                "const bad = [];
+                 for (const t of document.querySelectorAll('svg text')) {
+                   const r = t.getBoundingClientRect();
+                   if (r.width === 0 || !t.checkVisibility()) continue;
+                   const svg = t.ownerSVGElement, box = svg.viewBox.baseVal, b = svg.getBoundingClientRect();
+                   const scale = box && box.width ? b.width / box.width : 1;
+                   const px = parseFloat(getComputedStyle(t).fontSize) * scale;
+                   if (px < 10.95) bad.push(t.textContent + ' at ' + px.toFixed(1) + ' px');
+                   if (r.left < b.left - 1 || r.right > b.right + 1 || r.top < b.top - 1 || r.bottom > b.bottom + 1)
+                     bad.push(t.textContent + ' cut off');
                  }
-                 return small;",
+                 return bad.slice(0, 8);",
                 vec![],
             )
             .await
-            .unwrap();
-        assert_eq!(small, json!([]), "tap targets under 44 px on a phone");
-        // The similar tracks and the explanation fit: nothing cut off or scrolled within.
-        let cut = c
-            .execute(
-                "const t = document.getElementById('similar');
-                 const names = Array.from(document.querySelectorAll('ol.waterfall .name'))
-                   .filter(n => n.scrollWidth > n.clientWidth + 1).length;
-                 return [t ? t.scrollWidth <= t.parentElement.clientWidth : null, names];",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert_eq!(cut, json!([true, 0]), "similar table fits, no clipped names");
-        // A what-if curve opened on a phone: its large chart's text is readable and whole.
-        c.execute(
-            "const s = document.querySelector('.curve-slot[data-feature=danceability] summary');
-             s.scrollIntoView(); s.click();",
+            .unwrap()
+    }
+}
+
+/// The welcome page, then the Predict page with a real track loaded by name: its values fill the
+/// form, its real popularity shows. Returns the answer shown.
+async fn load_a_track(b: &Browser) -> String {
+    let c = &b.c;
+    let base = &b.base;
+    c.goto(base).await.unwrap();
+    assert!(b.text("h1").await.contains("popular on Spotify"));
+    b.shot("app-welcome.png").await;
+    c.find(Locator::LinkText("Predict"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/predict");
+
+    // Load a real track by name: its values fill the form, its real popularity shows.
+    let q = c.find(Locator::Id("q")).await.unwrap();
+    q.send_keys("Comedy Gen Hoshino").await.unwrap();
+    c.find(Locator::Css("form.load button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("real-popularity"))
+        .await
+        .unwrap();
+    assert_eq!(b.text("#real-popularity").await, "73");
+    let energy = c.find(Locator::Id("energy")).await.unwrap();
+    assert_eq!(
+        energy.prop("value").await.unwrap().as_deref(),
+        Some("0.461")
+    );
+    b.text("#probability").await
+}
+
+/// A slider moved: the answer (`before` it) follows without a submit, and the scenario is in the
+/// address, so reloading it gives the same form and answer. Returns the new answer.
+async fn live_answer(b: &Browser, before: &str) -> String {
+    let c = &b.c;
+    let energy = c.find(Locator::Id("energy")).await.unwrap();
+    assert_eq!(b.updates().await, None);
+    // 20 presses of the right arrow key: with step="any" (so a loaded track's 0.0322 stays
+    // 0.0322), each moves a hundredth of the range.
+    energy.send_keys(&"\u{E014}".repeat(20)).await.unwrap();
+    let moved: f64 = energy
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((moved - 0.661).abs() < 1e-9, "{moved}");
+    assert_eq!(b.text("#energy-value").await, moved.to_string());
+    let acousticness = c.find(Locator::Id("acousticness")).await.unwrap();
+    assert_eq!(
+        acousticness.prop("value").await.unwrap().as_deref(),
+        Some("0.0322")
+    );
+    b.answer_updated(None, "no live update").await;
+    let live = b.text("#probability").await;
+    assert_ne!(live, before, "moving energy did not change the probability");
+    b.shot("app-predict-live.png").await;
+    // The scenario is in the address: reloading it gives the same form and answer.
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.path(), "/predict");
+    assert!(
+        url.query_pairs()
+            .any(|(k, v)| k == "energy" && v == moved.to_string()),
+        "{url}"
+    );
+    c.refresh().await.unwrap();
+    c.wait()
+        .for_element(Locator::Id("probability"))
+        .await
+        .unwrap();
+    assert_eq!(b.text("#probability").await, live, "the reloaded scenario");
+    let energy = c.find(Locator::Id("energy")).await.unwrap();
+    assert_eq!(
+        energy.prop("value").await.unwrap().as_deref(),
+        Some(moved.to_string().as_str())
+    );
+    live
+}
+
+/// Submit: the page comes back with the same answer (`live`), its explanation adds up, and a
+/// bad value is marked at its field alone.
+async fn submit_and_field_errors(b: &Browser, live: &str) {
+    let c = &b.c;
+    c.find(Locator::Id("submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("#probability"))
+        .await
+        .unwrap();
+    let submitted = b.text("#probability").await;
+    assert!(submitted.ends_with('%'), "{submitted}");
+    let p: f64 = submitted.trim_end_matches('%').parse().unwrap();
+    assert!((0.0..=100.0).contains(&p));
+    assert_eq!(submitted, live);
+    // The waterfall adds up: a typical track's chance plus every step is the chance shown.
+    let sums = c
+        .execute(
+            "const w = document.querySelector('ol.waterfall');
+             let sum = parseFloat(w.dataset.start) * 100;
+             for (const li of w.querySelectorAll('li')) sum += parseFloat(li.dataset.change);
+             const shown = parseFloat(document.querySelector('#probability').dataset.probability);
+             return [sum, shown * 100, w.querySelectorAll('li').length];",
             vec![],
         )
         .await
         .unwrap();
-        assert_eq!(unreadable_text().await, json!([]), "the what-if chart on a phone");
-        shot("phone-what-if-open.png").await;
-        let bar = text("div.summary-bar").await;
-        let energy = c.find(Locator::Id("energy")).await.unwrap();
-        c.execute("document.getElementById('energy').scrollIntoView()", vec![])
+    let (sum, shown) = (sums[0].as_f64().unwrap(), sums[1].as_f64().unwrap());
+    assert!((sum - shown).abs() < 1e-9, "{sums}");
+    assert_eq!(
+        sums[2],
+        json!(9),
+        "eight inputs and everything else: {sums}"
+    );
+    let why = b.text("ol.waterfall").await;
+    assert!(why.contains("Everything else"), "{why}");
+    assert!(
+        !why.contains("log-odds") && !why.contains("_"),
+        "code words in {why}"
+    );
+
+    // A bad value: the message at the field.
+    let tempo = c.find(Locator::Id("tempo")).await.unwrap();
+    tempo.clear().await.unwrap();
+    tempo.send_keys("-5").await.unwrap();
+    c.find(Locator::Id("submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let error = c
+        .wait()
+        .for_element(Locator::Id("tempo-error"))
+        .await
+        .unwrap();
+    assert_eq!(
+        error.text().await.unwrap(),
+        "expected a tempo from 0 to 300 BPM, got \"-5\""
+    );
+    b.shot("app-predict-error.png").await;
+
+    // Only that field is marked.
+    let marked = c
+        .execute(
+            "return document.querySelectorAll('[aria-invalid=true]').length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(marked, json!(1));
+}
+
+/// Wide screens keep the answer in view: at 1280x900, scrolled down to the genres, a change of
+/// genre updates the answer where it can be seen.
+async fn wide_screen(b: &Browser) {
+    let c = &b.c;
+    let base = &b.base;
+    c.set_window_size(1280, 900).await.unwrap();
+    c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino"))
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("real-popularity"))
+        .await
+        .unwrap();
+    let first = b.text("#probability").await;
+    c.execute(
+        "const g = document.getElementById('genres');
+         g.scrollIntoView();
+         for (const o of g.options) o.selected = o.value === 'latin';
+         g.dispatchEvent(new Event('change', { bubbles: true }));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    b.answer_updated(None, "no update after the genre").await;
+    assert_ne!(
+        b.text("#probability").await,
+        first,
+        "the genre did not change the answer"
+    );
+    assert_eq!(
+        b.in_view("#probability").await,
+        json!(true),
+        "answer out of view"
+    );
+    b.shot("wide-genre-changed.png").await;
+}
+
+/// The what-if curves sit beside their controls; one opens to its large chart and stays open,
+/// beside its slider, when another slider moves the answer.
+async fn what_if_curves(b: &Browser) {
+    let c = &b.c;
+    let placed = c
+        .execute(
+            "return [document.querySelectorAll('form .curve-slot details.curve').length,
+                     document.querySelector('section.what-if-curves').hidden];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(placed, json!([10, true]), "curves beside their controls");
+    let summary = c
+        .find(Locator::Css(
+            ".curve-slot[data-feature=danceability] summary",
+        ))
+        .await
+        .unwrap();
+    c.execute(
+        "document.querySelector('.curve-slot[data-feature=danceability]').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    summary.click().await.unwrap();
+    let large = |c: fantoccini::Client| async move {
+        c.execute(
+            "const f = document.querySelector('.curve-slot[data-feature=danceability] details[open] figure.large');
+             return f ? [f.getBoundingClientRect().height, f.querySelector('figcaption').textContent] : null;",
+            vec![],
+        )
+        .await
+        .unwrap()
+    };
+    let opened = large(c.clone()).await;
+    assert!(opened[0].as_f64().unwrap() > 150.0, "{opened}");
+    assert!(
+        opened[1]
+            .as_str()
+            .unwrap()
+            .starts_with("Danceability from "),
+        "{opened}"
+    );
+    let before = b.updates().await;
+    c.find(Locator::Id("valence"))
+        .await
+        .unwrap()
+        .send_keys(&"\u{E014}".repeat(10))
+        .await
+        .unwrap();
+    b.answer_updated(before, "no update after valence").await;
+    assert!(
+        large(c.clone()).await[0].as_f64().unwrap() > 150.0,
+        "closed by the update"
+    );
+    assert_eq!(
+        b.unreadable_text().await,
+        json!([]),
+        "the what-if chart's text"
+    );
+    b.shot("wide-what-if-open.png").await;
+}
+
+/// A file of tracks through the upload box comes back as a download, with the answers `hitcast
+/// predict` gives for it (`expected`).
+async fn upload_box(b: &Browser, upload: &Path, downloads: &Path, expected: &str) {
+    let c = &b.c;
+    let base = &b.base;
+    c.goto(&format!("{base}/predict")).await.unwrap();
+    c.find(Locator::Id("batch-file"))
+        .await
+        .unwrap()
+        .send_keys(upload.to_str().unwrap())
+        .await
+        .unwrap();
+    c.find(Locator::Id("batch-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let saved = downloads.join("mine.predictions.csv");
+    let started = Instant::now();
+    while !saved.exists() {
+        assert!(started.elapsed() < Duration::from_secs(20), "no download");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(std::fs::read_to_string(&saved).unwrap(), expected);
+}
+
+/// Search as you type: suggestions under the box, the arrow keys and Enter load one.
+async fn search_as_you_type(b: &Browser) {
+    let c = &b.c;
+    let base = &b.base;
+    c.goto(&format!("{base}/predict")).await.unwrap();
+    let q = c.find(Locator::Id("q")).await.unwrap();
+    q.send_keys("blinding lights weeknd").await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("#q-list li[role=option]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        q.attr("aria-expanded").await.unwrap().as_deref(),
+        Some("true")
+    );
+    let first = b.text("#q-list li[role=option]").await;
+    assert!(
+        first.starts_with("Blinding Lights · The Weeknd · After Hours · popularity 91"),
+        "{first}"
+    );
+    b.shot("app-search-suggestions.png").await;
+    q.send_keys("\u{E015}").await.unwrap(); // arrow down
+    assert_eq!(
+        q.attr("aria-activedescendant").await.unwrap().as_deref(),
+        Some("q-option-0")
+    );
+    q.send_keys("\u{E007}").await.unwrap(); // Enter
+    c.wait()
+        .for_element(Locator::Id("real-popularity"))
+        .await
+        .unwrap();
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.query(), Some("track=0VjIjW4GlUZAMYd2vXMi3b"), "{url}");
+}
+
+/// Genres as chips: typed, suggested, added with the keys; a chip's button removes it.
+async fn genre_chips(b: &Browser) {
+    let c = &b.c;
+    let chosen = |c: fantoccini::Client| async move {
+        c.execute(
+            "return [Array.from(document.getElementById('genres').selectedOptions, o => o.value),
+                     Array.from(document.querySelectorAll('#genre-chips button.chip'), b => b.getAttribute('aria-label'))];",
+            vec![],
+        )
+        .await
+        .unwrap()
+    };
+    let before = chosen(c.clone()).await;
+    // A mark on this page: gone if Enter submitted the form.
+    c.execute("window.stayed = true", vec![]).await.unwrap();
+    let add = c.find(Locator::Id("genre-filter")).await.unwrap();
+    add.send_keys("hip-h").await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("#genre-list li[role=option]"))
+        .await
+        .unwrap();
+    add.send_keys("\u{E015}\u{E007}").await.unwrap(); // arrow down, Enter
+    let after = chosen(c.clone()).await;
+    assert!(
+        after[0].as_array().unwrap().contains(&json!("hip-hop")),
+        "{before} then {after}"
+    );
+    assert!(
+        after[1]
+            .as_array()
+            .unwrap()
+            .contains(&json!("remove hip-hop")),
+        "{after}"
+    );
+    assert_eq!(
+        c.execute("return window.stayed === true", vec![])
+            .await
+            .unwrap(),
+        json!(true),
+        "Enter submitted the form"
+    );
+    b.shot("app-genre-chips.png").await;
+    c.find(Locator::Css(
+        "#genre-chips button[aria-label='remove hip-hop']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    assert_eq!(chosen(c.clone()).await, before);
+}
+
+/// Compare: "Add to comparison" on two tracks' pages puts them side by side (the tab remembers
+/// the first), with what differs most between them.
+async fn compare(b: &Browser) {
+    let c = &b.c;
+    let base = &b.base;
+    c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino"))
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("compare-add"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("compare")).await.unwrap();
+    c.goto(&format!("{base}/predict?track=0VjIjW4GlUZAMYd2vXMi3b"))
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("compare-add"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("compare")).await.unwrap();
+    let compared = c
+        .execute(
+            "return [Array.from(document.querySelectorAll('#compare th[scope=col]'), t => t.firstChild.textContent.trim()),
+                     document.querySelectorAll('#compare tr.difference').length];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        compared,
+        json!([["Comedy · Gen Hoshino", "Blinding Lights · The Weeknd"], 6]),
+        "{compared}"
+    );
+    b.shot("app-compare.png").await;
+}
+
+/// A new song from its audio file: picked in the file box, it is measured at once; the measures
+/// fill the form, marked, the learned sliders are disabled, and the from-audio model answers.
+async fn audio_file(b: &Browser, song: &Path) {
+    let c = &b.c;
+    let base = &b.base;
+    c.goto(&format!("{base}/predict")).await.unwrap();
+    c.execute(
+        "const g = document.getElementById('genres');
+         for (const o of g.options) o.selected = o.value === 'pop';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let file = c.find(Locator::Id("audio-file")).await.unwrap();
+    file.send_keys(song.to_str().unwrap()).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("p.measured"))
+        .await
+        .unwrap();
+    let note = b.text("p.measured").await;
+    assert!(note.starts_with("Measured from demo.wav."), "{note}");
+    let tempo: f64 = c
+        .find(Locator::Id("tempo"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((tempo - 120.0).abs() < 2.4, "measured tempo {tempo}");
+    let disabled = c
+        .execute(
+            "return [document.getElementById('danceability').disabled,
+                     document.getElementById('answered-by').dataset.model,
+                     Array.from(document.getElementById('genres').selectedOptions, o => o.value)];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(disabled, json!([true, "from-audio", ["pop"]]));
+    b.shot("app-predict-audio.png").await;
+}
+
+/// The charts of Explore and Models: their text readable and whole at 1200 px.
+async fn desktop_charts(b: &Browser) {
+    let c = &b.c;
+    let base = &b.base;
+    for path in ["/explore", "/models"] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        assert_eq!(
+            b.unreadable_text().await,
+            json!([]),
+            "{path}: chart text at 1200 px"
+        );
+    }
+}
+
+/// Phones, as Chromium's device emulation draws them (390 x 844 CSS px, a mobile viewport,
+/// touch), from here on: no page scrolls sideways, the navigation included, and chart text is
+/// readable.
+async fn phones(b: &Browser) {
+    let c = &b.c;
+    let base = &b.base;
+    c.issue_cmd(Cdp(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}),
+    ))
+    .await
+    .unwrap();
+    c.issue_cmd(Cdp(
+        "Emulation.setTouchEmulationEnabled",
+        json!({"enabled": true, "maxTouchPoints": 5}),
+    ))
+    .await
+    .unwrap();
+    for (path, name) in [
+        ("/", "phone-welcome.png"),
+        ("/predict?q=Comedy+Gen+Hoshino", "phone-predict.png"),
+        ("/explore", "phone-explore.png"),
+        ("/models", "phone-models.png"),
+        ("/api/docs", "phone-docs.png"),
+        (
+            "/compare?s=track%3D5SuOikwiRyPMVoIQDJUgSV&s=track%3D0VjIjW4GlUZAMYd2vXMi3b",
+            "phone-compare.png",
+        ),
+    ] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        let widths = c
+            .execute(
+                "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+                vec![],
+            )
             .await
             .unwrap();
-        energy.send_keys(&"\u{E014}".repeat(30)).await.unwrap();
-        let started = Instant::now();
-        while updates(c.clone()).await.is_none() {
-            assert!(started.elapsed() < Duration::from_secs(10), "no live update on a phone");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(600)).await;
-        assert_ne!(text("div.summary-bar").await, bar);
-        assert_eq!(in_view(c.clone(), "div.summary-bar").await, json!(true));
-        shot("phone-slider-moved.png").await;
-        c.close().await.unwrap();
-    });
+        assert!(
+            widths[0].as_f64().unwrap() <= widths[1].as_f64().unwrap(),
+            "{path} scrolls sideways at 390 px: {widths}"
+        );
+        assert_eq!(
+            b.unreadable_text().await,
+            json!([]),
+            "{path}: chart text at 390 px"
+        );
+        b.shot(name).await;
+    }
+}
+
+/// On a phone, Explore has a menu of its sections that stays in reach: a jump lands on the
+/// section with the menu still at the top.
+async fn phone_explore_menu(b: &Browser) {
+    let c = &b.c;
+    let base = &b.base;
+    c.goto(&format!("{base}/explore")).await.unwrap();
+    let menu = c
+        .execute(
+            "return Array.from(document.querySelectorAll('nav.contents a'), a => a.getAttribute('href'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        menu.as_array().unwrap().contains(&json!("#outliers")),
+        "{menu}"
+    );
+    // It opens with what matters for popularity, not with how the rows were cleaned.
+    assert_eq!(menu[0], json!("#glance"), "{menu}");
+    c.execute(
+        "document.querySelector('nav.contents a[href=\"#correlation\"]').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let placed = c
+        .execute(
+            "const h = document.getElementById('correlation').getBoundingClientRect();
+             const n = document.querySelector('nav.contents').getBoundingClientRect();
+             return [Math.round(n.top), Math.round(n.bottom), Math.round(h.top)];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (top, bottom, section) = (
+        placed[0].as_i64().unwrap(),
+        placed[1].as_i64().unwrap(),
+        placed[2].as_i64().unwrap(),
+    );
+    assert!(
+        top == 0 && section >= bottom - 1 && section < bottom + 60,
+        "menu and section after the jump: {placed}"
+    );
+    b.shot("phone-explore-menu.png").await;
+}
+
+/// On a phone, the Predict page: every control a thumb can hit is at least 44 px tall, the
+/// similar tracks and the explanation fit, a what-if chart is readable, and after a slider
+/// moves the summary bar at the foot shows the new answer.
+async fn phone_predict(b: &Browser) {
+    let c = &b.c;
+    let base = &b.base;
+    c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino"))
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("real-popularity"))
+        .await
+        .unwrap();
+    // Every control a thumb can hit is at least 44 px tall.
+    let small = c
+        .execute(
+            "const small = [];
+             for (const e of document.querySelectorAll('button, select, input:not([type=hidden]):not([type=checkbox]), summary, header nav a, .field.check label')) {
+               const h = e.getBoundingClientRect().height;
+               if (h > 0 && h < 44) small.push((e.id || e.tagName) + ' ' + h);
+             }
+             return small;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(small, json!([]), "tap targets under 44 px on a phone");
+    // The similar tracks and the explanation fit: nothing cut off or scrolled within.
+    let cut = c
+        .execute(
+            "const t = document.getElementById('similar');
+             const names = Array.from(document.querySelectorAll('ol.waterfall .name'))
+               .filter(n => n.scrollWidth > n.clientWidth + 1).length;
+             return [t ? t.scrollWidth <= t.parentElement.clientWidth : null, names];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        cut,
+        json!([true, 0]),
+        "similar table fits, no clipped names"
+    );
+    // A what-if curve opened on a phone: its large chart's text is readable and whole.
+    c.execute(
+        "const s = document.querySelector('.curve-slot[data-feature=danceability] summary');
+         s.scrollIntoView(); s.click();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        b.unreadable_text().await,
+        json!([]),
+        "the what-if chart on a phone"
+    );
+    b.shot("phone-what-if-open.png").await;
+    let bar = b.text("div.summary-bar").await;
+    let energy = c.find(Locator::Id("energy")).await.unwrap();
+    c.execute("document.getElementById('energy').scrollIntoView()", vec![])
+        .await
+        .unwrap();
+    energy.send_keys(&"\u{E014}".repeat(30)).await.unwrap();
+    b.answer_updated(None, "no live update on a phone").await;
+    assert_ne!(b.text("div.summary-bar").await, bar);
+    assert_eq!(b.in_view("div.summary-bar").await, json!(true));
+    b.shot("phone-slider-moved.png").await;
 }
