@@ -167,6 +167,16 @@ impl Browser {
         }
     }
 
+    /// Clicks the element `at`.
+    async fn click(&self, at: Locator<'_>) {
+        self.c.find(at).await.unwrap().click().await.unwrap();
+    }
+
+    /// The element `at`, once the page shows it.
+    async fn wait_for(&self, at: Locator<'_>) -> fantoccini::elements::Element {
+        self.c.wait().for_element(at).await.unwrap()
+    }
+
     /// Saves a screenshot of the window as `name`.
     async fn shot(&self, name: &str) {
         std::fs::write(self.shots.join(name), self.c.screenshot().await.unwrap()).unwrap();
@@ -266,27 +276,14 @@ async fn load_a_track(b: &Browser) -> String {
     c.goto(base).await.unwrap();
     assert!(b.text("h1").await.contains("popular on Spotify"));
     b.shot("app-welcome.png").await;
-    c.find(Locator::LinkText("Predict"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(Locator::LinkText("Predict")).await;
     assert_eq!(c.current_url().await.unwrap().path(), "/predict");
 
     // Load a real track by name: its values fill the form, its real popularity shows.
     let q = c.find(Locator::Id("q")).await.unwrap();
     q.send_keys("Comedy Gen Hoshino").await.unwrap();
-    c.find(Locator::Css("form.load button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Id("real-popularity"))
-        .await
-        .unwrap();
+    b.click(Locator::Css("form.load button")).await;
+    b.wait_for(Locator::Id("real-popularity")).await;
     assert_eq!(b.text("#real-popularity").await, "73");
     let energy = c.find(Locator::Id("energy")).await.unwrap();
     assert_eq!(
@@ -332,10 +329,7 @@ async fn live_answer(b: &Browser, before: &str) -> String {
         "{url}"
     );
     c.refresh().await.unwrap();
-    c.wait()
-        .for_element(Locator::Id("probability"))
-        .await
-        .unwrap();
+    b.wait_for(Locator::Id("probability")).await;
     assert_eq!(b.text("#probability").await, live, "the reloaded scenario");
     let energy = c.find(Locator::Id("energy")).await.unwrap();
     assert_eq!(
@@ -349,16 +343,8 @@ async fn live_answer(b: &Browser, before: &str) -> String {
 /// bad value is marked at its field alone.
 async fn submit_and_field_errors(b: &Browser, live: &str) {
     let c = &b.c;
-    c.find(Locator::Id("submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Css("#probability"))
-        .await
-        .unwrap();
+    b.click(Locator::Id("submit")).await;
+    b.wait_for(Locator::Css("#probability")).await;
     let submitted = b.text("#probability").await;
     assert!(submitted.ends_with('%'), "{submitted}");
     let p: f64 = submitted.trim_end_matches('%').parse().unwrap();
@@ -394,17 +380,8 @@ async fn submit_and_field_errors(b: &Browser, live: &str) {
     let tempo = c.find(Locator::Id("tempo")).await.unwrap();
     tempo.clear().await.unwrap();
     tempo.send_keys("-5").await.unwrap();
-    c.find(Locator::Id("submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let error = c
-        .wait()
-        .for_element(Locator::Id("tempo-error"))
-        .await
-        .unwrap();
+    b.click(Locator::Id("submit")).await;
+    let error = b.wait_for(Locator::Id("tempo-error")).await;
     assert_eq!(
         error.text().await.unwrap(),
         "expected a tempo from 0 to 300 BPM, got \"-5\""
@@ -431,10 +408,7 @@ async fn wide_screen(b: &Browser) {
     c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino"))
         .await
         .unwrap();
-    c.wait()
-        .for_element(Locator::Id("real-popularity"))
-        .await
-        .unwrap();
+    b.wait_for(Locator::Id("real-popularity")).await;
     let first = b.text("#probability").await;
     c.execute(
         "const g = document.getElementById('genres');
@@ -535,12 +509,7 @@ async fn upload_box(b: &Browser, upload: &Path, downloads: &Path, expected: &str
         .send_keys(upload.to_str().unwrap())
         .await
         .unwrap();
-    c.find(Locator::Id("batch-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(Locator::Id("batch-submit")).await;
     let saved = downloads.join("mine.predictions.csv");
     let started = Instant::now();
     while !saved.exists() {
@@ -557,10 +526,7 @@ async fn search_as_you_type(b: &Browser) {
     c.goto(&format!("{base}/predict")).await.unwrap();
     let q = c.find(Locator::Id("q")).await.unwrap();
     q.send_keys("blinding lights weeknd").await.unwrap();
-    c.wait()
-        .for_element(Locator::Css("#q-list li[role=option]"))
-        .await
-        .unwrap();
+    b.wait_for(Locator::Css("#q-list li[role=option]")).await;
     assert_eq!(
         q.attr("aria-expanded").await.unwrap().as_deref(),
         Some("true")
@@ -577,10 +543,7 @@ async fn search_as_you_type(b: &Browser) {
         Some("q-option-0")
     );
     q.send_keys("\u{E007}").await.unwrap(); // Enter
-    c.wait()
-        .for_element(Locator::Id("real-popularity"))
-        .await
-        .unwrap();
+    b.wait_for(Locator::Id("real-popularity")).await;
     let url = c.current_url().await.unwrap();
     assert_eq!(url.query(), Some("track=0VjIjW4GlUZAMYd2vXMi3b"), "{url}");
 }
@@ -602,10 +565,8 @@ async fn genre_chips(b: &Browser) {
     c.execute("window.stayed = true", vec![]).await.unwrap();
     let add = c.find(Locator::Id("genre-filter")).await.unwrap();
     add.send_keys("hip-h").await.unwrap();
-    c.wait()
-        .for_element(Locator::Css("#genre-list li[role=option]"))
-        .await
-        .unwrap();
+    b.wait_for(Locator::Css("#genre-list li[role=option]"))
+        .await;
     add.send_keys("\u{E015}\u{E007}").await.unwrap(); // arrow down, Enter
     let after = chosen(c.clone()).await;
     assert!(
@@ -627,14 +588,10 @@ async fn genre_chips(b: &Browser) {
         "Enter submitted the form"
     );
     b.shot("app-genre-chips.png").await;
-    c.find(Locator::Css(
+    b.click(Locator::Css(
         "#genre-chips button[aria-label='remove hip-hop']",
     ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(chosen(c.clone()).await, before);
 }
 
@@ -643,28 +600,15 @@ async fn genre_chips(b: &Browser) {
 async fn compare(b: &Browser) {
     let c = &b.c;
     let base = &b.base;
-    c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino"))
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Id("compare-add"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait().for_element(Locator::Id("compare")).await.unwrap();
-    c.goto(&format!("{base}/predict?track=0VjIjW4GlUZAMYd2vXMi3b"))
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Id("compare-add"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait().for_element(Locator::Id("compare")).await.unwrap();
+    for track in ["q=Comedy+Gen+Hoshino", "track=0VjIjW4GlUZAMYd2vXMi3b"] {
+        c.goto(&format!("{base}/predict?{track}")).await.unwrap();
+        b.wait_for(Locator::Id("compare-add"))
+            .await
+            .click()
+            .await
+            .unwrap();
+        b.wait_for(Locator::Id("compare")).await;
+    }
     let compared = c
         .execute(
             "return [Array.from(document.querySelectorAll('#compare th[scope=col]'), t => t.firstChild.textContent.trim()),
@@ -696,10 +640,7 @@ async fn audio_file(b: &Browser, song: &Path) {
     .unwrap();
     let file = c.find(Locator::Id("audio-file")).await.unwrap();
     file.send_keys(song.to_str().unwrap()).await.unwrap();
-    c.wait()
-        .for_element(Locator::Css("p.measured"))
-        .await
-        .unwrap();
+    b.wait_for(Locator::Css("p.measured")).await;
     let note = b.text("p.measured").await;
     assert!(note.starts_with("Measured from demo.wav."), "{note}");
     let tempo: f64 = c
@@ -845,10 +786,7 @@ async fn phone_predict(b: &Browser) {
     c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino"))
         .await
         .unwrap();
-    c.wait()
-        .for_element(Locator::Id("real-popularity"))
-        .await
-        .unwrap();
+    b.wait_for(Locator::Id("real-popularity")).await;
     // Every control a thumb can hit is at least 44 px tall.
     let small = c
         .execute(
