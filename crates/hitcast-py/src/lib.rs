@@ -38,6 +38,16 @@ struct Model {
     path: PathBuf,
 }
 
+pyo3::create_exception!(
+    hitcast,
+    PriorRefused,
+    PyValueError,
+    "The estimate of the tracks' share of hits was refused (too few tracks, tracks that differ \
+     from the training tracks in more than that share, or a share not clearly another): a \
+     ValueError, told apart from a bad input so that `predict(adapt_prior=True)` can go on \
+     without adapting."
+);
+
 /// What one call reads: the tracks, named as it names them.
 struct Input {
     batches: Vec<RecordBatch>,
@@ -273,7 +283,7 @@ impl Model {
         let estimate = self
             .predictor
             .estimate_prior(&evidence)
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+            .map_err(|e| PriorRefused::new_err(e.to_string()))?;
         serde_json::to_string(&estimate).map_err(|e| PyRuntimeError::new_err(e.to_string()))
     }
 
@@ -468,5 +478,6 @@ fn _hitcast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("ANSWER_COLUMNS", ANSWER_COLUMNS.to_vec())?;
+    m.add("PriorRefused", m.py().get_type::<PriorRefused>())?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 """The Python package against the CLI on real tracks, across frame kinds, errors and threads."""
 
 import concurrent.futures
+import warnings
 
 import pandas as pd
 import polars as pl
@@ -222,8 +223,16 @@ def test_adapt_prior_refuses_tracks_that_differ_in_more_and_says_why(model, fram
     with pytest.warns(UserWarning, match="differ from the training tracks in more than their share of hits"):
         refused = model.predict(frame, adapt_prior=True)
     pd.testing.assert_frame_equal(refused, model.predict(frame), check_exact=True)
-    with pytest.raises(ValueError, match=r"too few tracks \(20\)"):
+    with pytest.raises(hitcast.PriorRefused, match=r"too few tracks \(20\)"):
         model.estimate_prior(frame.head(20))
+    assert issubclass(hitcast.PriorRefused, ValueError)
+    # A bad row is not a refused estimate: it is raised, not turned into a warning.
+    bad = frame.copy()
+    bad.loc[6, "tempo"] = 400.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r'row 7, column "tempo"'):
+            model.predict(bad, adapt_prior=True)
 
 
 def click_song(path, bpm=120.0, seconds=30.0, rate=22050):

@@ -19,11 +19,13 @@ from typing import Any, Dict, Iterable, Mapping, Optional
 
 from . import _hitcast
 
-__all__ = ["Model", "load", "run", "answers_schema", "ANSWER_COLUMNS", "__version__"]
+__all__ = ["Model", "load", "run", "answers_schema", "ANSWER_COLUMNS", "PriorRefused", "__version__"]
 __version__: str = _hitcast.__version__
 
 #: The columns of ``Model.predict``'s answers, before any kept input columns.
 ANSWER_COLUMNS = tuple(_hitcast.ANSWER_COLUMNS)
+#: Raised by ``Model.estimate_prior`` when the estimate is refused: a ``ValueError``.
+PriorRefused = _hitcast.PriorRefused
 
 
 def load(path: str, *, genres: str = "use") -> "Model":
@@ -140,7 +142,9 @@ class Model:
             data = _twice(data)
             try:
                 prior = self.estimate_prior(data, columns=columns, on_error=on_error)["estimate"]
-            except ValueError as refused:
+            except PriorRefused as refused:
+                # Only the estimate's refusal: a bad row, or a track the model cannot take,
+                # is raised as it would be without adapt_prior.
                 warnings.warn(f"adapt_prior: {refused}", UserWarning, stacklevel=2)
         result = self._model.predict(
             data,
@@ -162,8 +166,8 @@ class Model:
         """The share of popular tracks in ``tracks``, estimated from the model's answers by EM
         under label shift (``hitcast predict --adapt-prior``): a dict with ``estimate``, its
         ``standard_error``, the model's ``training`` rate, the ``mean_probability`` of the
-        answers and the checks' misfits. Raises ``ValueError`` with the reason when the estimate
-        is refused: fewer than 500 tracks, answers or inputs that show the tracks differ from
+        answers and the checks' misfits. Raises ``PriorRefused`` (a ``ValueError``) with the
+        reason when the estimate is refused: fewer than 500 tracks, answers or inputs that show the tracks differ from
         the training tracks in more than their share of hits, or a share not clearly the
         training one or another.
         """
