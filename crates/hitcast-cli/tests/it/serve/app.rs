@@ -167,6 +167,11 @@ impl Browser {
         }
     }
 
+    /// Opens the server's page at `path` (`/predict?q=...`; empty for the welcome page).
+    async fn goto(&self, path: &str) {
+        self.c.goto(&format!("{}{path}", self.base)).await.unwrap();
+    }
+
     /// Clicks the element `at`.
     async fn click(&self, at: Locator<'_>) {
         self.c.find(at).await.unwrap().click().await.unwrap();
@@ -272,8 +277,7 @@ impl Browser {
 /// form, its real popularity shows. Returns the answer shown.
 async fn load_a_track(b: &Browser) -> String {
     let c = &b.c;
-    let base = &b.base;
-    c.goto(base).await.unwrap();
+    b.goto("").await;
     assert!(b.text("h1").await.contains("popular on Spotify"));
     b.shot("app-welcome.png").await;
     b.click(Locator::LinkText("Predict")).await;
@@ -403,11 +407,8 @@ async fn submit_and_field_errors(b: &Browser, live: &str) {
 /// genre updates the answer where it can be seen.
 async fn wide_screen(b: &Browser) {
     let c = &b.c;
-    let base = &b.base;
     c.set_window_size(1280, 900).await.unwrap();
-    c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino"))
-        .await
-        .unwrap();
+    b.goto("/predict?q=Comedy+Gen+Hoshino").await;
     b.wait_for(Locator::Id("real-popularity")).await;
     let first = b.text("#probability").await;
     c.execute(
@@ -501,8 +502,7 @@ async fn what_if_curves(b: &Browser) {
 /// predict` gives for it (`expected`).
 async fn upload_box(b: &Browser, upload: &Path, downloads: &Path, expected: &str) {
     let c = &b.c;
-    let base = &b.base;
-    c.goto(&format!("{base}/predict")).await.unwrap();
+    b.goto("/predict").await;
     c.find(Locator::Id("batch-file"))
         .await
         .unwrap()
@@ -522,8 +522,7 @@ async fn upload_box(b: &Browser, upload: &Path, downloads: &Path, expected: &str
 /// Search as you type: suggestions under the box, the arrow keys and Enter load one.
 async fn search_as_you_type(b: &Browser) {
     let c = &b.c;
-    let base = &b.base;
-    c.goto(&format!("{base}/predict")).await.unwrap();
+    b.goto("/predict").await;
     let q = c.find(Locator::Id("q")).await.unwrap();
     q.send_keys("blinding lights weeknd").await.unwrap();
     b.wait_for(Locator::Css("#q-list li[role=option]")).await;
@@ -599,9 +598,8 @@ async fn genre_chips(b: &Browser) {
 /// the first), with what differs most between them.
 async fn compare(b: &Browser) {
     let c = &b.c;
-    let base = &b.base;
     for track in ["q=Comedy+Gen+Hoshino", "track=0VjIjW4GlUZAMYd2vXMi3b"] {
-        c.goto(&format!("{base}/predict?{track}")).await.unwrap();
+        b.goto(&format!("/predict?{track}")).await;
         b.wait_for(Locator::Id("compare-add"))
             .await
             .click()
@@ -629,8 +627,7 @@ async fn compare(b: &Browser) {
 /// fill the form, marked, the learned sliders are disabled, and the from-audio model answers.
 async fn audio_file(b: &Browser, song: &Path) {
     let c = &b.c;
-    let base = &b.base;
-    c.goto(&format!("{base}/predict")).await.unwrap();
+    b.goto("/predict").await;
     c.execute(
         "const g = document.getElementById('genres');
          for (const o of g.options) o.selected = o.value === 'pop';",
@@ -669,10 +666,8 @@ async fn audio_file(b: &Browser, song: &Path) {
 
 /// The charts of Explore and Models: their text readable and whole at 1200 px.
 async fn desktop_charts(b: &Browser) {
-    let c = &b.c;
-    let base = &b.base;
     for path in ["/explore", "/models"] {
-        c.goto(&format!("{base}{path}")).await.unwrap();
+        b.goto(path).await;
         assert_eq!(
             b.unreadable_text().await,
             json!([]),
@@ -686,7 +681,6 @@ async fn desktop_charts(b: &Browser) {
 /// readable.
 async fn phones(b: &Browser) {
     let c = &b.c;
-    let base = &b.base;
     c.issue_cmd(Cdp(
         "Emulation.setDeviceMetricsOverride",
         json!({"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}),
@@ -710,7 +704,7 @@ async fn phones(b: &Browser) {
             "phone-compare.png",
         ),
     ] {
-        c.goto(&format!("{base}{path}")).await.unwrap();
+        b.goto(path).await;
         let widths = c
             .execute(
                 "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
@@ -735,8 +729,7 @@ async fn phones(b: &Browser) {
 /// section with the menu still at the top.
 async fn phone_explore_menu(b: &Browser) {
     let c = &b.c;
-    let base = &b.base;
-    c.goto(&format!("{base}/explore")).await.unwrap();
+    b.goto("/explore").await;
     let menu = c
         .execute(
             "return Array.from(document.querySelectorAll('nav.contents a'), a => a.getAttribute('href'));",
@@ -782,10 +775,7 @@ async fn phone_explore_menu(b: &Browser) {
 /// moves the summary bar at the foot shows the new answer.
 async fn phone_predict(b: &Browser) {
     let c = &b.c;
-    let base = &b.base;
-    c.goto(&format!("{base}/predict?q=Comedy+Gen+Hoshino"))
-        .await
-        .unwrap();
+    b.goto("/predict?q=Comedy+Gen+Hoshino").await;
     b.wait_for(Locator::Id("real-popularity")).await;
     // Every control a thumb can hit is at least 44 px tall.
     let small = c
