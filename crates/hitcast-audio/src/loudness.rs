@@ -296,4 +296,29 @@ mod tests {
             "under one 400 ms block"
         );
     }
+
+    #[test]
+    fn blocks_of_any_size_give_the_same_loudness() {
+        // Quarters of 4,410 frames: 1.2 s is 12 of them, so the last frame ends a quarter.
+        for channels in [2, 3] {
+            let x = signal(44_100, channels, 1.2);
+            let mut whole = Loudness::new(channels, 44_100);
+            whole.push(&x);
+            let whole = whole.integrated();
+            assert!(whole.is_finite());
+            for size in [1, 2, 4_409, 4_410, 10_000] {
+                let mut parts = Loudness::new(channels, 44_100);
+                parts.push(&[]);
+                for block in x.chunks(size * channels) {
+                    parts.push(block);
+                }
+                // Equal but for the order the quarters' sums are added in.
+                let parts = parts.integrated();
+                assert!(
+                    (parts - whole).abs() < 1e-9,
+                    "{channels} channels, blocks of {size}: {parts} against {whole}"
+                );
+            }
+        }
+    }
 }
