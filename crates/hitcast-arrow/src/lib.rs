@@ -20,8 +20,20 @@ pub use answers::{
     explanations_schema,
 };
 #[cfg(feature = "parquet")]
-pub use parquet::{is_parquet, open_rows, read_file, ParquetRows, ParquetSink, WriteError};
-pub use rows::ArrowRows;
+pub use parquet::{open_rows, read_file, ParquetRows, ParquetSink, WriteError};
+pub use rows::{ArrowRows, BatchRows};
+
+/// The first bytes of every Parquet file.
+const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
+
+/// Whether the file at `path` starts as a Parquet file does (CSV never does).
+pub fn is_parquet(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| &magic == PARQUET_MAGIC)
+}
 
 /// The Arrow crates this one is built against, for callers that exchange batches with it.
 pub use arrow_array;

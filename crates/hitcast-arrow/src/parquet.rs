@@ -1,14 +1,13 @@
 //! Parquet files: tracks read through [`ArrowRows`] in the reader's batches, and answers written
 //! atomically (zstd-compressed), so a failed run leaves no half-written file.
 
-use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use hitcast::data::{DataError, DefaultUsed, RawRow, ReadOptions, RowSource};
+use hitcast::data::{DataError, ReadOptions};
 use hitcast::fsutil::AtomicFile;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ArrowWriter;
@@ -16,18 +15,8 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
 
-use crate::rows::ArrowRows;
-
-/// The first bytes of every Parquet file.
-const MAGIC: &[u8; 4] = b"PAR1";
-
-/// Whether the file at `path` starts as a Parquet file does (CSV never does).
-pub fn is_parquet(path: &Path) -> bool {
-    let mut magic = [0u8; 4];
-    File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok_and(|()| &magic == MAGIC)
-}
+use crate::is_parquet;
+use crate::rows::BatchRows;
 
 /// The rows of a file of tracks: Parquet when it starts as one, else CSV (plain or gzipped),
 /// validated alike.
@@ -52,12 +41,7 @@ pub fn read_file(path: &Path, options: &ReadOptions) -> Result<hitcast::data::Lo
 }
 
 /// Rows of a Parquet file, validated as a CSV's are, read one record batch at a time.
-pub struct ParquetRows {
-    batches: ParquetRecordBatchReader,
-    rows: ArrowRows,
-    pending: VecDeque<Result<RawRow, DataError>>,
-    done: bool,
-}
+pub type ParquetRows = BatchRows<ParquetRecordBatchReader>;
 
 impl ParquetRows {
     /// Opens the file and matches its columns.
@@ -78,58 +62,9 @@ impl ParquetRows {
             source,
         })?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(unreadable)?;
-        let rows = ArrowRows::new(builder.schema(), options, path)?;
+        let schema = builder.schema().clone();
         let batches = builder.with_batch_size(8192).build().map_err(unreadable)?;
-        Ok(ParquetRows {
-            batches,
-            rows,
-            pending: VecDeque::new(),
-            done: false,
-        })
-    }
-}
-
-impl Iterator for ParquetRows {
-    type Item = Result<RawRow, DataError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        while self.pending.is_empty() && !self.done {
-            match self.batches.next() {
-                None => self.done = true,
-                Some(Ok(batch)) => match self.rows.read(&batch) {
-                    Ok(rows) => self.pending.extend(rows),
-                    Err(e) => {
-                        self.done = true;
-                        return Some(Err(e));
-                    }
-                },
-                Some(Err(e)) => {
-                    // A column chunk that does not decode cannot be skipped past.
-                    self.done = true;
-                    return Some(Err(DataError::Unreadable {
-                        path: self.rows.path().to_owned(),
-                        what: "Parquet",
-                        source: Box::new(e),
-                    }));
-                }
-            }
-        }
-        self.pending.pop_front()
-    }
-}
-
-impl RowSource for ParquetRows {
-    fn path(&self) -> &Path {
-        self.rows.path()
-    }
-    fn defaults(&self) -> &[DefaultUsed] {
-        self.rows.defaults()
-    }
-    fn missing(&self) -> BTreeMap<&'static str, u64> {
-        self.rows.missing()
-    }
-    fn has_popularity(&self) -> bool {
-        self.rows.has_popularity()
+        BatchRows::new(&schema, batches, options, path, "Parquet")
     }
 }
 

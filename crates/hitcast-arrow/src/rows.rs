@@ -1,7 +1,7 @@
 //! Tracks from Arrow record batches: the same columns, renames, defaults and checks as the CSV
 //! reader ([`ColumnPlan`]), with typed cells instead of text.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 
 use arrow_array::cast::AsArray;
@@ -9,7 +9,7 @@ use arrow_array::types::Float64Type;
 use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Schema};
 use hitcast::data::{
-    CellValue, Column, ColumnPlan, DataError, DefaultUsed, Header, RawRow, ReadOptions,
+    CellValue, Column, ColumnPlan, DataError, DefaultUsed, Header, RawRow, ReadOptions, RowSource,
 };
 
 /// Reads validated [`RawRow`]s from the batches of one Arrow stream (a Parquet file, a data
@@ -212,6 +212,93 @@ fn kind(data_type: &DataType) -> Option<Kind> {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Some(Kind::Text),
         DataType::Dictionary(_, values) => kind(values),
         _ => None,
+    }
+}
+
+/// The rows of a stream of record batches (a Parquet file's, or a table read by pyarrow), as a
+/// [`RowSource`]: validated as a CSV's are, one batch at a time.
+pub struct BatchRows<B> {
+    batches: B,
+    /// The stream's format, for a batch that does not decode ("Parquet").
+    what: &'static str,
+    rows: ArrowRows,
+    pending: VecDeque<Result<RawRow, DataError>>,
+    done: bool,
+}
+
+impl<B, E> BatchRows<B>
+where
+    B: Iterator<Item = Result<RecordBatch, E>>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    /// Rows of `batches`, whose columns `schema` gives (matched as a CSV header is); `path` and
+    /// `what` name the table in messages.
+    pub fn new(
+        schema: &Schema,
+        batches: B,
+        options: &ReadOptions,
+        path: &Path,
+        what: &'static str,
+    ) -> Result<BatchRows<B>, DataError> {
+        Ok(BatchRows {
+            batches,
+            what,
+            rows: ArrowRows::new(schema, options, path)?,
+            pending: VecDeque::new(),
+            done: false,
+        })
+    }
+}
+
+impl<B, E> Iterator for BatchRows<B>
+where
+    B: Iterator<Item = Result<RecordBatch, E>>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    type Item = Result<RawRow, DataError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.pending.is_empty() && !self.done {
+            match self.batches.next() {
+                None => self.done = true,
+                Some(Ok(batch)) => match self.rows.read(&batch) {
+                    Ok(rows) => self.pending.extend(rows),
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                },
+                Some(Err(e)) => {
+                    // A batch that does not decode cannot be skipped past.
+                    self.done = true;
+                    return Some(Err(DataError::Unreadable {
+                        path: self.rows.path().to_owned(),
+                        what: self.what,
+                        source: Box::new(e),
+                    }));
+                }
+            }
+        }
+        self.pending.pop_front()
+    }
+}
+
+impl<B, E> RowSource for BatchRows<B>
+where
+    B: Iterator<Item = Result<RecordBatch, E>>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn path(&self) -> &Path {
+        self.rows.path()
+    }
+    fn defaults(&self) -> &[DefaultUsed] {
+        self.rows.defaults()
+    }
+    fn missing(&self) -> BTreeMap<&'static str, u64> {
+        self.rows.missing()
+    }
+    fn has_popularity(&self) -> bool {
+        self.rows.has_popularity()
     }
 }
 

@@ -20,7 +20,7 @@ use hitcast_arrow::arrow_array::RecordBatch;
 use hitcast_arrow::arrow_schema::{ArrowError, SchemaRef};
 use hitcast_arrow::{
     answers_batch, answers_schema, chances_batch, chances_schema, explanations_batch,
-    explanations_schema, ArrowRows,
+    explanations_schema, ArrowRows, BatchRows,
 };
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -401,7 +401,8 @@ impl Model {
 }
 
 /// The main job (`hitcast run`, in-process) on the data file `data` (or the default lookup), into
-/// `out`; returns its summary as JSON.
+/// `out`; returns its summary as JSON. A Parquet file is read through pyarrow (the wheel has no
+/// Parquet reader of its own), then validated as the CLI validates it.
 #[pyfunction]
 #[pyo3(signature = (data, out, quick, seed, columns, progress))]
 fn run(
@@ -425,9 +426,21 @@ fn run(
         seed,
         ..JobConfig::default()
     };
+    let parquet = if hitcast_arrow::is_parquet(&path) {
+        Some(read_parquet(py, &path)?)
+    } else {
+        None
+    };
     let job = py.detach(|| {
-        let loaded = hitcast::data::read_rows(&path, &options)
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let loaded = match parquet {
+            Some((schema, batches)) => {
+                let batches = batches.into_iter().map(Ok::<_, ArrowError>);
+                BatchRows::new(&schema, batches, &options, &path, "Parquet")
+                    .and_then(|rows| hitcast::data::read_all(rows, options.on_error))
+            }
+            None => hitcast::data::read_rows(&path, &options),
+        }
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let sha256 = file_sha256(&path)
             .map_err(|e| PyOSError::new_err(format!("{}: {e}", path.display())))?;
         let mut on_event = |event: JobEvent| match event {
@@ -453,6 +466,26 @@ fn run(
         "seconds": job.elapsed.as_secs_f64(),
     });
     Ok(summary.to_string())
+}
+
+/// The Parquet file at `path`, read by pyarrow: its schema and batches.
+fn read_parquet(py: Python<'_>, path: &Path) -> PyResult<(SchemaRef, Vec<RecordBatch>)> {
+    let parquet = py.import("pyarrow.parquet").map_err(|_| {
+        PyValueError::new_err(format!(
+            "{}: a Parquet file, which hitcast reads in Python through pyarrow: pip install pyarrow",
+            path.display()
+        ))
+    })?;
+    let table = parquet
+        .call_method1("read_table", (path,))
+        .and_then(|t| t.extract::<AnyRecordBatch>())
+        .map_err(|e| PyValueError::new_err(format!("{}: {e}", path.display())))?;
+    let reader = table.into_reader()?;
+    let schema = reader.schema();
+    let batches = reader
+        .collect::<Result<Vec<_>, ArrowError>>()
+        .map_err(|e| PyValueError::new_err(format!("{}: {e}", path.display())))?;
+    Ok((schema, batches))
 }
 
 /// The job's error with its causes, as the exception a Python caller expects: `OSError` for a

@@ -310,6 +310,16 @@ def test_run_is_hitcast_run_in_process_with_the_same_results(tmp_path):
     assert (tmp_path / "py" / "report" / "index.html").is_file()
     assert (tmp_path / "py" / "eda" / "eda.json").is_file()
 
+    # The same tracks as Parquet (read through pyarrow): the same grid and model.
+    parquet = tmp_path / "sample.parquet"
+    pd.read_csv(sample).to_parquet(parquet)
+    from_parquet = hitcast.run(parquet, tmp_path / "parquet", quick=True, progress=False)
+    for grid in ("grid", "grid-reference"):
+        ours = json.loads((tmp_path / "parquet" / grid / "results.json").read_text())
+        theirs = json.loads((tmp_path / "py" / grid / "results.json").read_text())
+        assert _without_timings(ours) == _without_timings(theirs)
+    assert from_parquet["test_classification"] == summary["test_classification"]
+
 
 def test_run_refuses_unlabelled_data_and_leaves_the_old_results(tmp_path, tracks_csv):
     out = tmp_path / "out"
@@ -321,3 +331,13 @@ def test_run_refuses_unlabelled_data_and_leaves_the_old_results(tmp_path, tracks
         hitcast.run(unlabelled, out, quick=True, progress=False)
     assert (out / "keep.txt").read_text() == "previous results"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "unlabelled.csv"]
+
+
+def test_run_names_a_bad_parquet_cell_by_file_row_and_column(tmp_path, tracks_csv):
+    bad = pd.read_csv(tracks_csv)
+    bad.loc[41, "energy"] = 1.5
+    path = tmp_path / "bad.parquet"
+    bad.to_parquet(path)
+    with pytest.raises(ValueError, match=r'bad\.parquet: row 42, column "energy": expected a number from 0 to 1, got "1\.5"'):
+        hitcast.run(path, tmp_path / "out", quick=True, progress=False)
+    assert not (tmp_path / "out").exists()

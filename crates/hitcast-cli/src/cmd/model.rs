@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use hitcast::artifact::{load_metadata, Role};
-use hitcast::data::{read_rows, ReadOptions, Tracks};
+use hitcast::data::{ReadOptions, Tracks};
 use hitcast::drift::{DriftReport, LARGE, MIN_ROWS, MODERATE};
 use hitcast::evaluate::{evaluate, CatalogueReport, EvaluateOptions};
 use hitcast::fsutil::write_atomic;
@@ -203,7 +203,7 @@ impl EvaluateArgs {
                     require_popularity: false,
                     ..ReadOptions::labelled()
                 };
-                let loaded = read_rows(file, &options)
+                let loaded = hitcast_arrow::read_file(file, &options)
                     .with_context(|| format!("--training-data {}", file.display()))?;
                 Some(KnownTracks::of(&Tracks::collapse(loaded.rows)))
             }

@@ -261,6 +261,37 @@ fn parquet_scores_and_loads_as_csv_does() {
 }
 
 #[test]
+fn model_evaluate_reads_parquet_training_data() {
+    // The catalogue: the dataset's first 20,000 rows; the training data named: its first
+    // 5,000, so their tracks are the known ones by track_id.
+    let dir = scratch("parquet-training");
+    let all = rows(20_000);
+    let catalogue = write(&dir.join("catalogue.parquet"), &all, None);
+    let training = write(&dir.join("training.parquet"), &all[..5_000], None);
+    let o = hitcast(&[
+        "model",
+        "evaluate",
+        serve::model().to_str().unwrap(),
+        "--data",
+        catalogue.to_str().unwrap(),
+        "--training-data",
+        training.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = stdout_json(&o);
+    let ids: std::collections::HashSet<&str> =
+        all[..5_000].iter().map(|r| r.track_id.as_str()).collect();
+    assert_eq!(report["known"]["by_id"], ids.len());
+    let known =
+        report["known"]["by_id"].as_u64().unwrap() + report["known"]["by_audio"].as_u64().unwrap();
+    assert_eq!(
+        report["measured"].as_u64().unwrap() + known,
+        report["tracks"].as_u64().unwrap()
+    );
+}
+
+#[test]
 fn a_bad_parquet_cell_names_its_row_and_column_and_leaves_no_output() {
     let dir = scratch("parquet-bad");
     let bad = write(&dir.join("bad.parquet"), &rows(100), Some(41));

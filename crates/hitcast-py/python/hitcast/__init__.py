@@ -51,8 +51,8 @@ def run(
     the honest and the reference protocol, train the model chosen on VAL, and write the report, all
     in ``out`` (replaced whole when the job succeeds; a failed job leaves it as it was).
 
-    ``data`` is a CSV or CSV.gz file of labelled tracks (default: ``$HITCAST_DATA``,
-    else ``data/spotify_tracks.csv.gz``); ``columns={"their_name": "hitcast_name"}`` renames
+    ``data`` is a CSV, CSV.gz or Parquet file of labelled tracks (default: ``$HITCAST_DATA``,
+    else ``data/spotify_tracks.csv.gz``; Parquet is read through pyarrow); ``columns={"their_name": "hitcast_name"}`` renames
     columns as ``--map`` does. ``quick=True`` runs the reduced grid of ``hitcast run --quick``
     (about ten seconds). ``progress`` prints each step on stderr.
 
