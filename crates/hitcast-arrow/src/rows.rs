@@ -36,7 +36,11 @@ impl Values {
     fn cell(&self, row: usize) -> CellValue<'_> {
         match self {
             Values::Text(a) if a.is_valid(row) => CellValue::Text(a.value(row)),
-            Values::Number(a) if a.is_valid(row) => CellValue::Number(a.value(row)),
+            // A NaN is how pandas and NumPy write a missing number: it reads as one, in every
+            // frame kind alike (pandas turns it into a null, polars and pyarrow keep it).
+            Values::Number(a) if a.is_valid(row) && !a.value(row).is_nan() => {
+                CellValue::Number(a.value(row))
+            }
             _ => CellValue::Null,
         }
     }

@@ -95,7 +95,7 @@ impl DataArgs {
         };
         let loaded = hitcast_arrow::read_file(&path, &options)?;
         for d in &loaded.report.defaults {
-            tracing::warn!("column {:?} is absent: using {}", d.column, d.default);
+            tracing::warn!("{d}");
         }
         if loaded.report.skipped > 0 {
             tracing::warn!(

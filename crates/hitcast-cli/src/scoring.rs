@@ -131,7 +131,7 @@ impl InputArgs {
         };
         let reader = open_rows(path, &options)?;
         for d in reader.defaults() {
-            tracing::warn!("column {:?} is absent: using {}", d.column, d.default);
+            tracing::warn!("{d}");
         }
         Ok(reader)
     }

@@ -13,7 +13,7 @@ use hitcast::data::{
     DATA_ENV,
 };
 use hitcast::explain::SamplingOptions;
-use hitcast::job::{run_job, JobConfig, JobError, JobEvent, STEPS};
+use hitcast::job::{check_out, run_job, JobConfig, JobError, JobEvent, STEPS};
 use hitcast::models::ModelError;
 use hitcast::predictor::{self, Genres, Predictor, ANSWER_COLUMNS};
 use hitcast_arrow::arrow_array::RecordBatch;
@@ -22,7 +22,7 @@ use hitcast_arrow::{
     answers_batch, answers_schema, chances_batch, chances_schema, explanations_batch,
     explanations_schema, ArrowRows, BatchRows,
 };
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyFileExistsError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3_arrow::input::AnyRecordBatch;
 use pyo3_arrow::{PySchema, PyTable};
@@ -100,7 +100,8 @@ impl Input {
         })
     }
 
-    /// Runs `f` on the validated rows, chunk by chunk, and collects what it returns in order.
+    /// Runs `f` on the validated rows, chunk by chunk, and collects what it returns in order,
+    /// with the notices the CLI would print (absent columns' defaults, rows skipped).
     /// Chunks are zero-copy slices of at most [`CHUNK`] rows, read and handed to `f` on every
     /// core at once: reading and writing answers are a quarter of a call's work, which one
     /// thread around a parallel scoring left on one core. A bad row fails the call naming the
@@ -108,7 +109,7 @@ impl Input {
     fn map_chunks<T: Send>(
         &self,
         f: impl Fn(&[RawRow]) -> Result<T, Failure> + Sync,
-    ) -> Result<Vec<T>, Failure> {
+    ) -> Result<Read<T>, Failure> {
         let reader = ArrowRows::new(&self.schema, &self.options, "tracks".as_ref())
             .map_err(Failure::Input)?;
         let mut slices = Vec::new();
@@ -121,24 +122,66 @@ impl Input {
             }
         }
         let skip = self.options.on_error == OnError::Skip;
-        let done: Vec<Result<Option<T>, Failure>> = slices
+        type Slice<T> = (Option<T>, Vec<DataError>);
+        let done: Vec<Result<Slice<T>, Failure>> = slices
             .par_iter()
             .map(|(slice, before)| {
                 let mut rows = Vec::with_capacity(slice.num_rows());
+                let mut skipped = Vec::new();
                 for row in reader.read_at(slice, *before).map_err(Failure::Input)? {
                     match row {
                         Ok(row) => rows.push(row),
-                        Err(e) if skip && e.skippable_line().is_some() => {}
+                        Err(e) if skip && e.skippable_line().is_some() => skipped.push(e),
                         Err(e) => return Err(Failure::Input(e)),
                     }
                 }
                 // A slice whose rows were all skipped adds no empty batch.
-                (!rows.is_empty()).then(|| f(&rows)).transpose()
+                Ok(((!rows.is_empty()).then(|| f(&rows)).transpose()?, skipped))
             })
             .collect();
         // In order, so the error raised is the first bad row's, as reading row by row gives.
-        done.into_iter().filter_map(Result::transpose).collect()
+        let mut read = Read {
+            parts: Vec::new(),
+            notices: reader.defaults().iter().map(ToString::to_string).collect(),
+        };
+        let (mut skipped, mut first) = (0usize, None);
+        for slice in done {
+            let (part, dropped) = slice?;
+            read.parts.extend(part);
+            skipped += dropped.len();
+            first = first.or(dropped.into_iter().next());
+        }
+        if let Some(first) = first {
+            read.notices
+                .push(format!("skipped {skipped} bad row(s); first: {first}"));
+        }
+        Ok(read)
     }
+}
+
+/// What [`Input::map_chunks`] gives back.
+struct Read<T> {
+    /// Each chunk's result, in order.
+    parts: Vec<T>,
+    /// What the caller should be told: absent columns' defaults, rows skipped.
+    notices: Vec<String>,
+}
+
+/// The answers of one chunk, and the input row (0-based) each answer row belongs to.
+type Answered = (RecordBatch, Vec<u64>);
+
+/// The input rows of `rows`, 0-based (their lines count from 1 across the input's batches).
+fn positions(rows: &[RawRow]) -> Vec<u64> {
+    rows.iter().map(|r| r.line - 1).collect()
+}
+
+/// The answers of a call: a table, each row's input row, and the notices.
+type Answers = (PyTable, Vec<u64>, Vec<String>);
+
+/// Joins the chunks' answers into what a call returns.
+fn answers(read: Read<Answered>, schema: SchemaRef) -> PyResult<Answers> {
+    let (batches, rows): (Vec<RecordBatch>, Vec<Vec<u64>>) = read.parts.into_iter().unzip();
+    Ok((table(batches, schema)?, rows.concat(), read.notices))
 }
 
 /// Why a call failed, before it becomes a Python exception.
@@ -209,9 +252,9 @@ impl Model {
         Ok(Model { predictor, path })
     }
 
-    /// Scores an Arrow table or stream; returns an Arrow table of the answers, without the
-    /// score columns when `score` is false (the classifier alone runs), adapted to base rate
-    /// `prior` when given.
+    /// Scores an Arrow table or stream; returns an Arrow table of the answers (without the
+    /// score columns when `score` is false: the classifier alone runs), adapted to base rate
+    /// `prior` when given; with the input row of each answer and the notices.
     #[pyo3(signature = (tracks, *, columns = None, keep = Vec::new(), on_error = "fail", score = true, prior = None))]
     #[allow(clippy::too_many_arguments)]
     fn predict(
@@ -223,7 +266,7 @@ impl Model {
         on_error: &str,
         score: bool,
         prior: Option<f64>,
-    ) -> PyResult<PyTable> {
+    ) -> PyResult<Answers> {
         let keep = keep_columns(keep)?;
         let input = Input::new(tracks, columns, on_error)?;
         let predictor = match prior {
@@ -235,15 +278,16 @@ impl Model {
             }
             None => self.predictor.clone(),
         };
-        let batches = py.detach(|| {
+        let read = py.detach(|| {
             input.map_chunks(|chunk| {
-                if score {
+                let batch = if score {
                     let answers = predictor.score_rows(chunk).map_err(Failure::scoring)?;
-                    answers_batch(chunk, &answers, &keep).map_err(Failure::model)
+                    answers_batch(chunk, &answers, &keep)
                 } else {
                     let chances = predictor.chances_rows(chunk).map_err(Failure::scoring)?;
-                    chances_batch(chunk, &chances, &keep).map_err(Failure::model)
-                }
+                    chances_batch(chunk, &chances, &keep)
+                };
+                Ok((batch.map_err(Failure::model)?, positions(chunk)))
             })
         })?;
         let schema = if score {
@@ -251,7 +295,7 @@ impl Model {
         } else {
             chances_schema(&keep)
         };
-        table(batches, schema)
+        answers(read, schema)
     }
 
     /// EM's estimate of the base rate of an Arrow table or stream of tracks, as JSON text;
@@ -277,7 +321,7 @@ impl Model {
             })
         })?;
         let mut evidence = self.predictor.evidence();
-        for part in &parts {
+        for part in &parts.parts {
             evidence.merge(part);
         }
         let estimate = self
@@ -343,7 +387,7 @@ impl Model {
     }
 
     /// Explains an Arrow table or stream; returns an Arrow table, one row per track and
-    /// feature shown.
+    /// feature shown, with the input row of each and the notices.
     #[pyo3(signature = (tracks, *, columns = None, top = 5, samples = 256, seed = 42, on_error = "fail"))]
     #[allow(clippy::too_many_arguments)]
     fn explain(
@@ -355,22 +399,32 @@ impl Model {
         samples: usize,
         seed: u64,
         on_error: &str,
-    ) -> PyResult<PyTable> {
+    ) -> PyResult<Answers> {
         if top == 0 || samples == 0 {
             return Err(PyValueError::new_err("top and samples must be at least 1"));
         }
         let input = Input::new(tracks, columns, on_error)?;
         let options = SamplingOptions { samples, seed };
-        let batches = py.detach(|| {
+        let read = py.detach(|| {
             input.map_chunks(|chunk| {
                 let explained = self
                     .predictor
                     .score_explained_rows(chunk, options)
                     .map_err(Failure::scoring)?;
-                explanations_batch(chunk, &explained, top).map_err(Failure::model)
+                let batch = explanations_batch(chunk, &explained, top).map_err(Failure::model)?;
+                // A track has a row for each feature shown, up and down.
+                let rows = chunk
+                    .iter()
+                    .zip(&explained)
+                    .flat_map(|(row, (_, x))| {
+                        let shown = x.top_up(top).count() + x.top_down(top).count();
+                        std::iter::repeat_n(row.line - 1, shown)
+                    })
+                    .collect();
+                Ok((batch, rows))
             })
         })?;
-        table(batches, explanations_schema())
+        answers(read, explanations_schema())
     }
 
     /// The schema of `predict`'s answers with these kept columns, and the score columns
@@ -414,6 +468,7 @@ fn run(
     columns: Option<Vec<(String, String)>>,
     progress: bool,
 ) -> PyResult<String> {
+    check_out(&out).map_err(job_error)?;
     let env = std::env::var(DATA_ENV).ok();
     let path = locate_dataset(data.as_deref(), env.as_deref(), Path::new(""))
         .map_err(|e| PyOSError::new_err(e.to_string()))?;
@@ -500,6 +555,7 @@ fn job_error(e: JobError) -> PyErr {
     }
     match e {
         JobError::Write { .. } => PyOSError::new_err(said),
+        JobError::Occupied { .. } => PyFileExistsError::new_err(said),
         _ => PyRuntimeError::new_err(said),
     }
 }
@@ -511,6 +567,10 @@ fn _hitcast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("ANSWER_COLUMNS", ANSWER_COLUMNS.to_vec())?;
+    m.add(
+        "INPUT_COLUMNS",
+        Column::ALL.iter().map(|c| c.name()).collect::<Vec<_>>(),
+    )?;
     m.add("PriorRefused", m.py().get_type::<PriorRefused>())?;
     Ok(())
 }

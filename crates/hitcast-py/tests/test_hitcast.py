@@ -66,9 +66,10 @@ def test_columns_are_renamed_and_popularity_and_ids_may_be_absent(model, frame):
     renamed = frame.drop(columns=["popularity", "track_id"]).rename(
         columns={"artists": "track_artist", "track_genre": "playlist_genre"}
     )
-    answers = model.predict(
-        renamed, columns={"track_artist": "artists", "playlist_genre": "track_genre"}
-    )
+    with pytest.warns(UserWarning, match='column "track_id" is absent: using empty ids'):
+        answers = model.predict(
+            renamed, columns={"track_artist": "artists", "playlist_genre": "track_genre"}
+        )
     assert (answers.track_id == "").all()
     # Without their ids the tracks are new songs, answered by the new-song model: as the same
     # tracks with empty ids.
@@ -83,7 +84,8 @@ def test_bad_input_raises_value_error_naming_row_and_column(model, frame):
     bad.loc[6, "tempo"] = 400.0
     with pytest.raises(ValueError, match=r'^tracks: row 7, column "tempo": expected a tempo from 0 to 300 BPM, got "400"$'):
         model.predict(bad)
-    skipped = model.predict(bad, on_error="skip")
+    with pytest.warns(UserWarning, match=r"skipped 1 bad row\(s\); first: tracks: row 7"):
+        skipped = model.predict(bad, on_error="skip")
     assert len(skipped) == 9
     missing = frame.head(3).copy()
     missing.loc[1, "energy"] = None
@@ -148,10 +150,12 @@ def test_a_large_frame_names_its_first_bad_row_and_skips_each_bad_row(model, fra
         big.loc[i, "tempo"] = 400.0
     with pytest.raises(ValueError, match=r'^tracks: row 9001, column "tempo"'):
         model.predict(big)
-    skipped = model.predict(big, on_error="skip", keep=["tempo"])
+    with pytest.warns(UserWarning, match=r"skipped 3 bad row\(s\)"):
+        skipped = model.predict(big, on_error="skip", keep=["tempo"])
     assert len(skipped) == 20_000 - 3
     assert (skipped.tempo <= 300).all()
-    good = big.drop(index=[9_000, 15_000, 19_000]).reset_index(drop=True)
+    # The answers keep the input's labels: the bad rows' are the ones missing.
+    good = big.drop(index=[9_000, 15_000, 19_000])
     pd.testing.assert_frame_equal(skipped, model.predict(good, keep=["tempo"]), check_exact=True)
 
 
@@ -170,7 +174,7 @@ def test_one_model_scores_from_many_threads_with_the_same_answers(model, frame):
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         results = list(pool.map(model.predict, parts))
     for part, got in zip(parts, results):
-        want = expected.iloc[part.index].reset_index(drop=True)
+        want = expected.loc[part.index]
         pd.testing.assert_frame_equal(got, want, check_exact=True)
 
 
@@ -266,6 +270,8 @@ def test_predict_audio_measures_and_scores_a_song_as_the_cli(model, model_path, 
     song = tmp_path / "demo.wav"
     click_song(song)
     answers = model.predict_audio([song], genres=["pop"], artists="Me")
+    # One path and one genre, given as strings, are one item each (not their letters).
+    assert model.predict_audio(song, genres="pop", artists="Me").equals(answers)
     row = answers.to_pylist()[0]
     assert row["model"] == "from-audio"
     assert row["track_name"] == "demo" and row["track_genre"] == "pop"
@@ -323,7 +329,7 @@ def test_run_is_hitcast_run_in_process_with_the_same_results(tmp_path):
 
 def test_run_refuses_unlabelled_data_and_leaves_the_old_results(tmp_path, tracks_csv):
     out = tmp_path / "out"
-    out.mkdir()
+    (out / "grid").mkdir(parents=True)  # an earlier run's
     (out / "keep.txt").write_text("previous results")
     unlabelled = tmp_path / "unlabelled.csv"
     pd.read_csv(tracks_csv).drop(columns=["popularity"]).to_csv(unlabelled, index=False)
@@ -341,3 +347,96 @@ def test_run_names_a_bad_parquet_cell_by_file_row_and_column(tmp_path, tracks_cs
     with pytest.raises(ValueError, match=r'bad\.parquet: row 42, column "energy": expected a number from 0 to 1, got "1\.5"'):
         hitcast.run(path, tmp_path / "out", quick=True, progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_pandas_answers_keep_the_index_and_skipped_rows_and_defaults_are_warned(model, frame):
+    part = frame[frame.popularity > 50]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        answers = model.predict(part, keep="track_name")
+    assert list(answers.index) == list(part.index)
+    # Put beside the frame, each answer lands on its own track's row.
+    joined = pd.concat([part[["track_id"]], answers[["track_id"]].add_prefix("answer_")], axis=1)
+    assert len(joined) == len(part) and (joined.track_id == joined.answer_track_id).all()
+
+    bad = part.copy()
+    second, fifth = bad.index[1], bad.index[4]
+    bad.loc[second, "energy"] = 1.5
+    bad.loc[fifth, "tempo"] = -1.0
+    with pytest.warns(UserWarning, match=r'skipped 2 bad row\(s\); first: tracks: row 2, column "energy"'):
+        answers = model.predict(bad, on_error="skip")
+    assert list(answers.index) == [i for i in part.index if i not in (second, fifth)]
+
+    with pytest.warns(UserWarning, match='column "track_genre" is absent: using no genre'):
+        answers = model.predict(part.drop(columns=["track_genre"]))
+    assert set(answers.model) == {"no-genres"}
+
+    explained = model.explain(part.iloc[:3], top=2)
+    assert list(explained.index.unique()) == list(part.index[:3])
+    for label, rows in explained.groupby(level=0):
+        assert (rows.track_id == part.track_id[label]).all()
+
+
+def test_a_nan_is_a_missing_value_in_every_frame_kind(model, frame):
+    learned = ["danceability", "energy", "speechiness", "acousticness", "instrumentalness",
+               "liveness", "valence"]
+    measured = frame.head(50).copy()
+    measured[learned] = float("nan")
+    expected = model.predict(measured)
+    assert set(expected.model) == {"from-audio"}
+    polars_nan = pl.from_pandas(measured, nan_to_null=False)
+    assert polars_nan["energy"].is_nan().all()
+    assert model.predict(polars_nan).to_pandas().equals(expected)
+
+
+def test_a_column_hitcast_does_not_read_may_hold_anything(model, frame):
+    mixed = frame.head(10).copy()
+    mixed["notes"] = [1, "a"] * 5
+    assert model.predict(mixed).equals(model.predict(frame.head(10)))
+    mixed["track_name"] = mixed["track_name"].astype(object)
+    mixed.loc[3, "track_name"] = 5
+    with pytest.raises(ValueError, match="track_name"):
+        model.predict(mixed)
+
+
+def test_adapt_prior_reads_a_one_shot_stream_once(model, hits_playlist):
+    class Once:
+        """A stream that can be read once, as a nanoarrow or database cursor's."""
+
+        def __init__(self, reader):
+            self.reader = reader
+
+        def __arrow_c_stream__(self, requested_schema=None):
+            return self.reader.__arrow_c_stream__(requested_schema)
+
+    playlist, _ = hits_playlist
+    table = pa.Table.from_pandas(playlist, preserve_index=False)
+    answers = pa.table(model.predict(Once(table.to_reader()), adapt_prior=True)).to_pandas()
+    pd.testing.assert_frame_equal(answers, model.predict(playlist, adapt_prior=True), check_exact=True)
+
+
+def test_a_model_pickles_as_its_file_and_options(model, model_path, frame):
+    import pickle
+
+    again = pickle.loads(pickle.dumps(model))
+    assert again.path == model.path
+    assert again.predict(frame.head(20)).equals(model.predict(frame.head(20)))
+    ignoring = pickle.loads(pickle.dumps(hitcast.load(str(model_path), genres="ignore")))
+    assert "genres='ignore'" in repr(ignoring)
+    assert set(ignoring.predict(frame.head(20)).model) == {"no-genres"}
+
+
+def test_run_takes_a_path_not_a_frame(frame, tmp_path):
+    with pytest.raises(TypeError, match="data: expected the path of a CSV, CSV.gz or Parquet file, got DataFrame"):
+        hitcast.run(frame, tmp_path / "out", quick=True, progress=False)
+    with pytest.raises(FileNotFoundError, match="no-such.csv does not exist"):
+        hitcast.run(tmp_path / "no-such.csv", tmp_path / "out", quick=True, progress=False)
+
+
+def test_run_refuses_an_out_with_files_of_its_own(tmp_path, tracks_csv):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="mine: a folder with files of its own"):
+        hitcast.run(tracks_csv, out, quick=True, progress=False)
+    assert (out / "notes.txt").read_text() == "mine"

@@ -182,6 +182,15 @@ pub enum JobError {
     /// The model's card could not be made.
     #[error("the report")]
     Report(#[from] ReportError),
+    /// `out` holds something the job's results would replace: a file, or files that are
+    /// not an earlier run's.
+    #[error("{}: {what}; the job replaces the folder it writes to whole: give a new or empty folder, or an earlier run's", path.display())]
+    Occupied {
+        /// The folder asked for.
+        path: PathBuf,
+        /// What is there.
+        what: &'static str,
+    },
     /// A file or directory could not be written.
     #[error("{}: cannot write", path.display())]
     Write {
@@ -210,6 +219,7 @@ pub fn run_job(
     on_event: &mut dyn FnMut(JobEvent),
 ) -> Result<JobOutcome, JobError> {
     let started = Instant::now();
+    check_out(out)?;
     let work = sibling(out, &format!("job-{}", std::process::id())).map_err(write_error(out))?;
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).map_err(write_error(&work))?;
@@ -224,6 +234,30 @@ pub fn run_job(
     replace_dir(&work, out).map_err(write_error(out))?;
     outcome.elapsed = started.elapsed();
     Ok(outcome)
+}
+
+/// Refuses an `out` whose contents the finished job could not replace without loss: a file,
+/// or a folder holding something but no earlier run (its model or grid). A typo such as
+/// `--out ~` must not empty a home directory. [`run_job`] checks it; callers may check first,
+/// to refuse before reading the data.
+pub fn check_out(out: &Path) -> Result<(), JobError> {
+    let occupied = |what| JobError::Occupied {
+        path: out.to_owned(),
+        what,
+    };
+    if out.is_file() {
+        return Err(occupied("a file"));
+    }
+    let mut entries = match std::fs::read_dir(out) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(write_error(out)(e)),
+    };
+    let earlier_run = out.join("model.hitcast").is_file() || out.join("grid").is_dir();
+    if entries.next().is_some() && !earlier_run {
+        return Err(occupied("a folder with files of its own"));
+    }
+    Ok(())
 }
 
 /// The steps, into `work`; `out` is where `work` goes once they all succeed.

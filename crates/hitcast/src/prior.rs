@@ -167,7 +167,7 @@ pub enum PriorError {
         training: f64,
     },
     /// Too few tracks for their mean to mean something.
-    #[error("too few tracks ({tracks}) to estimate their base rate (at least {MIN_TRACKS} are needed): score them without --adapt-prior")]
+    #[error("too few tracks ({tracks}) to estimate their base rate (at least {MIN_TRACKS} are needed): not adapted")]
     TooFew {
         /// Tracks given.
         tracks: usize,
@@ -431,8 +431,8 @@ mod tests {
             )
             .unwrap_err()
             .to_string(),
-            "too few tracks (20) to estimate their base rate (at least 500 are needed): score \
-             them without --adapt-prior"
+            "too few tracks (20) to estimate their base rate (at least 500 are needed): not \
+             adapted"
         );
     }
 }

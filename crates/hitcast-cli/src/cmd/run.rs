@@ -20,7 +20,8 @@ use crate::Globals;
 pub struct RunArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// Directory for everything the run writes (replaced whole when the run succeeds).
+    /// Directory for everything the run writes (replaced whole when the run succeeds; a folder
+    /// holding files of its own, not an earlier run's, is refused).
     #[arg(long, value_name = "DIR", default_value = "runs/latest")]
     out: std::path::PathBuf,
     /// A reduced grid for a first look (about ten seconds): the raw setup, logistic regression
@@ -40,6 +41,7 @@ impl RunArgs {
                 eprintln!("{line}");
             }
         };
+        hitcast::job::check_out(&self.out)?;
         let path = self.data.path()?;
         let loaded = self.data.load()?;
         let data_sha256 = sha256_file(&path)?;

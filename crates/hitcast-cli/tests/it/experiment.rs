@@ -245,4 +245,38 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(names, ["latest"]);
+
+    // An --out that holds files of its own, or is a file, is refused and left as it was.
+    let notes = dir.join("notes");
+    std::fs::create_dir(&notes).unwrap();
+    std::fs::write(notes.join("todo.txt"), "mine").unwrap();
+    for (out, what) in [
+        ("notes", "notes: a folder with files of its own; "),
+        ("few.csv", "few.csv: a file; "),
+    ] {
+        let o = hitcast_in(
+            &dir,
+            &[
+                "run",
+                "--quick",
+                "--data",
+                few.to_str().unwrap(),
+                "--out",
+                out,
+            ],
+        );
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!(
+                "{what}the job replaces the folder it writes to whole: give a new or empty folder, or an earlier run's"
+            )),
+            "{}",
+            stderr(&o)
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(notes.join("todo.txt")).unwrap(),
+        "mine"
+    );
+    assert_eq!(std::fs::read_to_string(&few).unwrap(), dataset_head(40));
 }

@@ -6,7 +6,8 @@
 
 ``predict`` and ``explain`` take a pandas DataFrame, a polars DataFrame, a pyarrow Table,
 RecordBatch or RecordBatchReader, or any object with the Arrow PyCapsule interface
-(``__arrow_c_stream__``), and return the same kind of frame. The columns and numbers are those of
+(``__arrow_c_stream__``), and return the same kind of frame (a pandas frame's answers keep its
+index labels, so they join back to it). The columns and numbers are those of
 ``hitcast predict``: both call the same scoring code. Scoring releases the GIL and a model may be
 shared between threads.
 """
@@ -14,8 +15,9 @@ shared between threads.
 from __future__ import annotations
 
 import json
+import os
 import warnings
-from typing import Any, Dict, Iterable, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
 from . import _hitcast
 
@@ -39,8 +41,8 @@ def load(path: str, *, genres: str = "use") -> "Model":
 
 
 def run(
-    data: Optional[str] = None,
-    out: str = "runs/latest",
+    data: Optional[Union[str, os.PathLike]] = None,
+    out: Union[str, os.PathLike] = "runs/latest",
     *,
     quick: bool = False,
     seed: int = 42,
@@ -49,7 +51,8 @@ def run(
 ) -> Dict[str, Any]:
     """The main job, as ``hitcast run`` does it: explore the data, run the experiment grid under
     the honest and the reference protocol, train the model chosen on VAL, and write the report, all
-    in ``out`` (replaced whole when the job succeeds; a failed job leaves it as it was).
+    in ``out`` (replaced whole when the job succeeds; a failed job leaves it as it was; a
+    folder holding files of its own, not an earlier run's, raises ``FileExistsError``).
 
     ``data`` is a CSV, CSV.gz or Parquet file of labelled tracks (default: ``$HITCAST_DATA``,
     else ``data/spotify_tracks.csv.gz``; Parquet is read through pyarrow); ``columns={"their_name": "hitcast_name"}`` renames
@@ -62,8 +65,16 @@ def run(
     ``seconds``. Raises ``ValueError`` for a bad data file, ``OSError`` for one that cannot be
     read or written, ``RuntimeError`` when a model cannot be fitted.
     """
+    if data is not None:
+        if not isinstance(data, (str, os.PathLike)):
+            raise TypeError(
+                f"data: expected the path of a CSV, CSV.gz or Parquet file, got "
+                f"{type(data).__name__} (write a frame to a file first: df.to_parquet(path))"
+            )
+        if not os.path.exists(data):
+            raise FileNotFoundError(f"data: {os.fspath(data)} does not exist")
     said = _hitcast.run(
-        None if data is None else str(data),
+        None if data is None else os.fspath(data),
         str(out),
         quick,
         seed,
@@ -85,8 +96,14 @@ class Model:
     """A saved hitcast model: a calibrated probability of being popular (popularity above the
     model's label threshold), a flag, and a 0-100 score with its range, for each track."""
 
-    def __init__(self, path: str, *, genres: str = "use") -> None:
-        self._model = _hitcast.Model(str(path), genres=genres)
+    def __init__(self, path: Union[str, os.PathLike], *, genres: str = "use") -> None:
+        self._model = _hitcast.Model(os.fspath(path), genres=genres)
+        self._genres = genres
+
+    def __reduce__(self) -> Any:
+        # Pickled as its file and options (for joblib, multiprocessing): the model is loaded,
+        # and checked, again where it is unpickled.
+        return (_unpickle, (self.path, self._genres))
 
     @property
     def path(self) -> str:
@@ -114,8 +131,11 @@ class Model:
         Columns are matched by the dataset's names (``danceability``, ``track_genre``, ...);
         ``columns={"their_name": "hitcast_name"}`` renames others, as ``--map`` does.
         ``popularity`` and ``track_id`` may be absent. ``keep`` copies input columns (by
-        hitcast name) after the answers. A bad value raises ``ValueError`` naming its row and
-        column; ``on_error="skip"`` drops such rows instead.
+        hitcast name) after the answers. A bad value raises ``ValueError`` naming its row (by
+        position, from 1) and column; ``on_error="skip"`` drops such rows instead, with a
+        ``UserWarning`` that counts them (a pandas frame's answers keep the input's index
+        labels, so the dropped rows are the labels missing). An absent column's default is a
+        ``UserWarning`` too, as ``hitcast predict`` warns of it.
 
         The answers: ``track_id``, ``popularity_probability`` (calibrated: the chance of a
         popular score), ``flagged`` (a hit contender: the chance reaches the answering model's
@@ -146,15 +166,15 @@ class Model:
                 # Only the estimate's refusal: a bad row, or a track the model cannot take,
                 # is raised as it would be without adapt_prior.
                 warnings.warn(f"adapt_prior: {refused}", UserWarning, stacklevel=2)
-        result = self._model.predict(
+        answers = self._model.predict(
             data,
             columns=_pairs(columns),
-            keep=list(keep),
+            keep=_names(keep),
             on_error=on_error,
             score=score,
             prior=prior,
         )
-        return _like(tracks, result)
+        return _like(tracks, *answers)
 
     def estimate_prior(
         self,
@@ -196,8 +216,8 @@ class Model:
         be measured raises ``ValueError`` naming it.
         """
         result = self._model.predict_audio(
-            [str(p) for p in paths],
-            genres=list(genres),
+            _names(paths),
+            genres=_names(genres),
             explicit=explicit,
             title=title,
             artists=artists,
@@ -225,7 +245,7 @@ class Model:
         (TreeSHAP, linear SHAP) for trees and logistic regression; sampled Shapley values with
         ``samples`` and ``seed`` for the network and the stack. Same frame kind as the input.
         """
-        result = self._model.explain(
+        answers = self._model.explain(
             _arrow(tracks),
             columns=_pairs(columns),
             top=top,
@@ -233,14 +253,19 @@ class Model:
             seed=seed,
             on_error=on_error,
         )
-        return _like(tracks, result)
+        return _like(tracks, *answers)
 
     def __repr__(self) -> str:
         m = self.info
+        genres = "" if self._genres == "use" else f", genres={self._genres!r}"
         return (
-            f"hitcast.Model({self.path!r}: {m['classifier']['family']} classifier, "
+            f"hitcast.Model({self.path!r}{genres}: {m['classifier']['family']} classifier, "
             f"{m['regressor']['family']} regressor, protocol {m['protocol']})"
         )
+
+
+def _unpickle(path: str, genres: str) -> Model:
+    return Model(path, genres=genres)
 
 
 def _pairs(columns: Optional[Mapping[str, str]]) -> Optional[list]:
@@ -249,17 +274,43 @@ def _pairs(columns: Optional[Mapping[str, str]]) -> Optional[list]:
     return [(str(src), str(dst)) for src, dst in columns.items()]
 
 
+def _names(items: Union[str, os.PathLike, Iterable[Any]]) -> List[str]:
+    """A list of names or paths; one string or path is one item, not its letters."""
+    if isinstance(items, (str, os.PathLike)):
+        return [os.fspath(items)]
+    return [os.fspath(i) if isinstance(i, os.PathLike) else str(i) for i in items]
+
+
+def _is_pandas(obj: Any) -> bool:
+    return any(t.__module__.split(".")[0] == "pandas" for t in type(obj).__mro__)
+
+
 def _library(obj: Any) -> str:
-    return type(obj).__module__.split(".")[0]
+    return "pandas" if _is_pandas(obj) else type(obj).__module__.split(".")[0]
 
 
 def _arrow(tracks: Any) -> Any:
     """Something with the Arrow PyCapsule interface, without copying where the frame has one."""
-    if _library(tracks) == "pandas":
+    if _is_pandas(tracks):
+        import pandas
         import pyarrow
 
-        # The index is not a column of the tracks.
-        return pyarrow.Table.from_pandas(tracks, preserve_index=False)
+        if isinstance(tracks, pandas.Series):
+            raise TypeError(
+                "tracks: expected a DataFrame, got a Series (one track is df.iloc[[i]], not df.iloc[i])"
+            )
+        try:
+            # The index is not a column of the tracks.
+            return pyarrow.Table.from_pandas(tracks, preserve_index=False)
+        except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError):
+            # A column that Arrow cannot type (mixed values, say): if hitcast reads none of
+            # them, the columns it reads are enough; else the error names the column.
+            wanted = set(_hitcast.INPUT_COLUMNS)
+            read = [c for c in tracks.columns if isinstance(c, str) and c.strip() in wanted]
+            try:
+                return pyarrow.Table.from_pandas(tracks[read], preserve_index=False)
+            except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError) as e:
+                raise ValueError(f"tracks: {e}") from e
     if hasattr(tracks, "__arrow_c_stream__") or hasattr(tracks, "__arrow_c_array__"):
         return tracks
     raise TypeError(
@@ -268,21 +319,28 @@ def _arrow(tracks: Any) -> Any:
 
 
 def _twice(data: Any) -> Any:
-    """Tracks that can be read twice: a stream becomes a table."""
-    if hasattr(data, "__arrow_c_stream__") and type(data).__name__ == "RecordBatchReader":
-        import pyarrow
+    """Tracks that can be read twice: anything but a table is read into one."""
+    if type(data).__name__ in ("Table", "RecordBatch") and _library(data) == "pyarrow":
+        return data
+    if _library(data) == "polars" and type(data).__name__ == "DataFrame":
+        return data
+    import pyarrow
 
-        return pyarrow.table(data)
-    return data
+    return pyarrow.table(data)
 
 
-def _like(tracks: Any, result: Any) -> Any:
-    """The answers as the same kind of frame as ``tracks``."""
+def _like(tracks: Any, result: Any, rows: List[int], notices: List[str]) -> Any:
+    """The answers as the same kind of frame as ``tracks``; ``rows`` gives each answer's input
+    row, and each of ``notices`` becomes a warning."""
+    for notice in notices:
+        warnings.warn(notice, UserWarning, stacklevel=3)
     library = _library(tracks)
     if library == "pandas":
         import pyarrow
 
-        return pyarrow.table(result).to_pandas()
+        answers = pyarrow.table(result).to_pandas()
+        answers.index = tracks.index.take(rows)
+        return answers
     if library == "polars":
         import polars
 

@@ -1,13 +1,18 @@
 """Type stubs of the compiled module (Rust, PyO3). Use the ``hitcast`` package, not this."""
 
-from typing import Any, List, Optional, Tuple
+import os
+from pathlib import Path
+from typing import Any, List, Optional, Tuple, Union
 
 __version__: str
 ANSWER_COLUMNS: List[str]
+INPUT_COLUMNS: List[str]
+
+class PriorRefused(ValueError): ...
 
 def run(
-    data: Optional[str],
-    out: str,
+    data: Optional[Union[str, os.PathLike[str]]],
+    out: Union[str, os.PathLike[str]],
     quick: bool,
     seed: int,
     columns: Optional[List[Tuple[str, str]]],
@@ -15,9 +20,9 @@ def run(
 ) -> str: ...
 
 class Model:
-    def __init__(self, path: str, *, genres: str = "use") -> None: ...
+    def __init__(self, path: Union[str, os.PathLike[str]], *, genres: str = "use") -> None: ...
     @property
-    def path(self) -> str: ...
+    def path(self) -> Path: ...
     @property
     def metadata_json(self) -> str: ...
     def predict(
@@ -29,7 +34,7 @@ class Model:
         on_error: str = "fail",
         score: bool = True,
         prior: Optional[float] = None,
-    ) -> Any: ...
+    ) -> Tuple[Any, List[int], List[str]]: ...
     def predict_audio(
         self,
         paths: List[str],
@@ -56,6 +61,6 @@ class Model:
         samples: int = 256,
         seed: int = 42,
         on_error: str = "fail",
-    ) -> Any: ...
+    ) -> Tuple[Any, List[int], List[str]]: ...
     @staticmethod
     def answers_schema(keep: List[str] = ..., score: bool = True) -> Any: ...

@@ -195,6 +195,17 @@ pub struct DefaultUsed {
     pub default: &'static str,
 }
 
+/// The notice every surface gives: `column "track_genre" is absent: using no genre`.
+impl std::fmt::Display for DefaultUsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "column {:?} is absent: using {}",
+            self.column, self.default
+        )
+    }
+}
+
 /// Reads rows one at a time, for files of any size.
 pub struct RowReader {
     path: PathBuf,
