@@ -3,6 +3,7 @@
 
 use std::io::Read;
 
+use symphonia::core::audio::{Channels, Position};
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
@@ -10,7 +11,10 @@ use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream, ReadOnlySource};
 use symphonia::core::meta::MetadataOptions;
 
-use crate::AudioError;
+use crate::{AudioError, MAX_SECONDS};
+
+/// The lowest sample rate measured: a telephone's.
+pub const MIN_RATE: u32 = 8_000;
 
 /// What was decoded.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -21,6 +25,84 @@ pub struct Format {
     pub channels: usize,
     /// Frames decoded (samples per channel).
     pub frames: u64,
+    /// Which speakers the channels feed, as far as loudness cares.
+    pub layout: Layout,
+}
+
+/// How BS.1770-4's loudness sum weighs each channel, by the speaker it feeds: bit `i` of
+/// `surround` is set when channel `i` is a surround beside the listener (weighed +1.5 dB), of
+/// `unweighed` when it is an LFE or a channel of unknown place after the sixth (left out); the
+/// rest weigh 1.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// Surrounds (at 60 to 120 degrees of azimuth).
+    pub surround: u64,
+    /// LFE, and unknown channels after the sixth.
+    pub unweighed: u64,
+}
+
+impl Layout {
+    /// Channels without named places, by their count, as `ebur128` maps them: 4 are L R Ls Rs,
+    /// 5 are L R C Ls Rs, 6 or more begin L R C LFE Ls Rs.
+    pub fn by_count(channels: usize) -> Layout {
+        let bits = |list: &[usize]| list.iter().fold(0u64, |m, &i| m | 1 << i);
+        match channels {
+            4 => Layout {
+                surround: bits(&[2, 3]),
+                unweighed: 0,
+            },
+            5 => Layout {
+                surround: bits(&[3, 4]),
+                unweighed: 0,
+            },
+            n if n >= 6 => Layout {
+                surround: bits(&[4, 5]),
+                unweighed: bits(&[3]) | (u64::MAX << 6),
+            },
+            _ => Layout::default(),
+        }
+    }
+
+    /// From the decoder's channels: by their named places where the file gives them (a WAV's
+    /// mask, FLAC's and Vorbis's orders), else by their count. In a layout with both side and
+    /// rear pairs (7.1), the sides are the surrounds and the rears (at 135 to 150 degrees)
+    /// weigh 1; with one pair (5.1, side or back), that pair is.
+    fn of(channels: &Channels) -> Layout {
+        let Channels::Positioned(places) = channels else {
+            return Layout::by_count(channels.count());
+        };
+        let sides = Position::SIDE_LEFT | Position::SIDE_RIGHT;
+        let surrounds = if places.intersects(sides) {
+            sides
+        } else {
+            Position::REAR_LEFT | Position::REAR_RIGHT
+        };
+        let mut layout = Layout::default();
+        // Channels come in the order of their places' bits.
+        let present = (0..64)
+            .map(|b| 1u64 << b)
+            .filter(|b| places.bits() & b != 0);
+        for (i, place) in present.enumerate() {
+            let place = Position::from_bits_retain(place);
+            if place.intersects(Position::LFE1 | Position::LFE2) {
+                layout.unweighed |= 1 << i;
+            } else if surrounds.contains(place) {
+                layout.surround |= 1 << i;
+            }
+        }
+        layout
+    }
+
+    /// Channel `i`'s weight in the loudness sum.
+    pub fn weight(&self, i: usize) -> f64 {
+        match u32::try_from(i).ok().and_then(|i| 1u64.checked_shl(i)) {
+            Some(bit) if self.unweighed & bit != 0 => 0.0,
+            Some(bit) if self.surround & bit != 0 => 1.41,
+            Some(_) => 1.0,
+            // Only a layout by count reaches past 64 channels, and it leaves them out.
+            None => 0.0,
+        }
+    }
 }
 
 /// Where the audio comes from.
@@ -39,17 +121,18 @@ pub enum Source {
 pub fn decode(
     source: Source,
     extension: Option<&str>,
-    mut sink: impl FnMut(&[f32], Format) -> Result<(), AudioError>,
+    mut sink: impl FnMut(&[f32], Format),
 ) -> Result<Format, AudioError> {
     let Opened {
         mut format,
         mut decoder,
-        track_id,
+        mut track_id,
     } = open(source, extension)?;
     let mut out = Format {
         rate: 0,
         channels: 0,
         frames: 0,
+        layout: Layout::default(),
     };
     let mut samples: Vec<f32> = Vec::new();
     let mut failed_packets = 0u64;
@@ -61,7 +144,12 @@ pub fn decode(
             Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                 break
             }
-            Err(SymphoniaError::ResetRequired) => break,
+            // A chained Ogg stream's next link (a broadcast's next song, or files joined end to
+            // end): its own track and decoder; `settle` refuses another rate or channel count.
+            Err(SymphoniaError::ResetRequired) => {
+                (decoder, track_id) = track_decoder(format.as_ref())?;
+                continue;
+            }
             Err(e) => return Err(AudioError::Decode(e.to_string())),
         };
         if packet.track_id != track_id {
@@ -80,7 +168,7 @@ pub fn decode(
         if channels == 0 || rate == 0 {
             continue;
         }
-        out.settle(rate, channels)?;
+        out.settle(rate, channels, spec.channels())?;
         samples.clear();
         decoded.copy_to_vec_interleaved(&mut samples);
         // Full scale is the ceiling, as in any player: a float file's overs and a broken
@@ -90,7 +178,10 @@ pub fn decode(
             *s = if s.is_nan() { 0.0 } else { s.clamp(-1.0, 1.0) };
         }
         out.frames += decoded.frames() as u64;
-        sink(&samples, out)?;
+        if out.frames as f64 > MAX_SECONDS * f64::from(rate) {
+            return Err(AudioError::TooLong);
+        }
+        sink(&samples, out);
     }
     if out.frames == 0 {
         return Err(if failed_packets > 0 {
@@ -106,10 +197,18 @@ pub fn decode(
 
 impl Format {
     /// Takes the first decoded block's rate and channels; refuses a later block whose differ.
-    fn settle(&mut self, rate: u32, channels: usize) -> Result<(), AudioError> {
+    fn settle(&mut self, rate: u32, channels: usize, places: &Channels) -> Result<(), AudioError> {
         if self.rate == 0 {
+            if rate < MIN_RATE {
+                // The loudness filters' shelf lies at 1.7 kHz: under 3.4 kHz it is past the
+                // band and they diverge.
+                return Err(AudioError::Unsupported(format!(
+                    "its sample rate, {rate} Hz, is under the {MIN_RATE} Hz hitcast measures from"
+                )));
+            }
             self.rate = rate;
             self.channels = channels;
+            self.layout = Layout::of(places);
         } else if (rate, channels) != (self.rate, self.channels) {
             return Err(AudioError::Unsupported(format!(
                 "its format changes mid-stream ({} Hz, {} channels, then {rate} Hz, {channels})",
@@ -147,6 +246,18 @@ fn open(source: Source, extension: Option<&str>) -> Result<Opened, AudioError> {
             MetadataOptions::default(),
         )
         .map_err(|e| unsupported("not an audio file hitcast can read", e))?;
+    let (decoder, track_id) = track_decoder(format.as_ref())?;
+    Ok(Opened {
+        format,
+        decoder,
+        track_id,
+    })
+}
+
+/// The decoder of the container's default audio track (again after a chained Ogg stream's
+/// next link begins), and the track's id. A track whose header gives a length over
+/// [`MAX_SECONDS`] is refused before anything is decoded (with 1% to spare for an estimate).
+fn track_decoder(format: &dyn FormatReader) -> Result<(Box<dyn AudioDecoder>, u32), AudioError> {
     let track = format
         .default_track(TrackType::Audio)
         .ok_or(AudioError::Unsupported(
@@ -160,17 +271,55 @@ fn open(source: Source, extension: Option<&str>) -> Result<Opened, AudioError> {
             .ok_or(AudioError::Unsupported(
                 "the audio track has no codec parameters".into(),
             ))?;
+    if let (Some(frames), Some(rate)) = (track.num_frames, params.sample_rate) {
+        if frames as f64 > 1.01 * MAX_SECONDS * f64::from(rate) {
+            return Err(AudioError::TooLong);
+        }
+    }
     let decoder = symphonia::default::get_codecs()
         .make_audio_decoder(params, &AudioDecoderOptions::default())
         .map_err(|e| unsupported("its codec is not one hitcast decodes", e))?;
-    let track_id = track.id;
-    Ok(Opened {
-        format,
-        decoder,
-        track_id,
-    })
+    Ok((decoder, track.id))
 }
 
 fn unsupported(what: &str, e: SymphoniaError) -> AudioError {
     AudioError::Unsupported(format!("{what} ({e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channels_weigh_by_the_speakers_they_feed() {
+        let weights = |places: Position| -> Vec<f64> {
+            let layout = Layout::of(&Channels::Positioned(places));
+            (0..places.bits().count_ones() as usize)
+                .map(|i| layout.weight(i))
+                .collect()
+        };
+        let front = Position::FRONT_LEFT | Position::FRONT_RIGHT;
+        assert_eq!(weights(front), [1.0, 1.0]);
+        assert_eq!(weights(front | Position::LFE1), [1.0, 1.0, 0.0], "2.1");
+        let base = front | Position::FRONT_CENTER | Position::LFE1;
+        let rear = Position::REAR_LEFT | Position::REAR_RIGHT;
+        let side = Position::SIDE_LEFT | Position::SIDE_RIGHT;
+        let five_one = [1.0, 1.0, 1.0, 0.0, 1.41, 1.41];
+        assert_eq!(weights(base | rear), five_one, "5.1 (back)");
+        assert_eq!(weights(base | side), five_one, "5.1 (side)");
+        // 7.1: the sides are the surrounds beside the listener, the rears lie behind.
+        assert_eq!(
+            weights(base | rear | side),
+            [1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.41, 1.41],
+            "7.1"
+        );
+        // Without places, by count, as `ebur128` maps them.
+        let by_count = |n: usize| -> Vec<f64> {
+            let layout = Layout::of(&Channels::Discrete(n as u16));
+            (0..n).map(|i| layout.weight(i)).collect()
+        };
+        assert_eq!(by_count(4), [1.0, 1.0, 1.41, 1.41]);
+        assert_eq!(by_count(8), [1.0, 1.0, 1.0, 0.0, 1.41, 1.41, 0.0, 0.0]);
+        assert_eq!(Layout::by_count(100).weight(99), 0.0);
+    }
 }

@@ -41,7 +41,8 @@ pub struct Chroma {
 /// A key, as Spotify codes it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Key {
-    /// Pitch class of the tonic, 0 = C; -1 when no key is found (silence, noise).
+    /// Pitch class of the tonic, 0 = C; -1 when no key is found (no sound between 60 Hz and
+    /// 2.1 kHz, such as a lone tone above them).
     pub key: i32,
     /// 1 major, 0 minor.
     pub mode: u8,

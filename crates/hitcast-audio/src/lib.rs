@@ -3,15 +3,15 @@
 //! core library scores what this measures.
 //!
 //! ```text
-//! file ──decode──▶ interleaved f32 blocks ─┬─ loudness (BS.1770, all channels, file's rate)
-//!                                          └─ mono, halved to 11-22 kHz
-//!                    ─┬─ 93 ms frames ──▶ onset strength ──▶ tempo, beats ──▶ metre
-//!                     └─ 370 ms frames ──▶ chroma ──▶ key, mode
+//! file ──decode──▶ interleaved f32 blocks ─┬─ loudness (BS.1770, channels by speaker, file's rate)
+//!                                          └─ mono, halved to 11-22 kHz (8-11 kHz kept)
+//!                    ─┬─ ~93 ms frames ──▶ onset strength ──▶ tempo, beats ──▶ metre
+//!                     └─ ~370 ms frames ──▶ chroma ──▶ key, mode
 //! ```
 //!
 //! Decoding and analysis are a stream: blocks are analysed as they are decoded and then
-//! dropped, so a two-hour file needs the onset envelope (4 bytes every 23 ms) and a few
-//! frames, not the signal. Every step is a function of samples in and numbers out
+//! dropped, so a two-hour file needs the onset envelopes (8 bytes a frame, a frame every 16
+//! to 32 ms by the rate), the loudness blocks and a few frames, not the signal. Every step is a function of samples in and numbers out
 //! ([`mono`], [`spectrum`], [`onset`], [`tempo`], [`metre`], [`key`]), tested on synthesized
 //! signals.
 //!
@@ -64,9 +64,8 @@ pub const MEASURED_COLUMNS: [Column; 6] = [
 /// The title a song's file gives when nobody names it: the file's name without its extension.
 pub fn title_of(path: &Path) -> String {
     path.file_stem()
-        .and_then(|s| s.to_str())
+        .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
-        .to_owned()
 }
 
 /// What was measured of one song.
@@ -121,8 +120,10 @@ pub enum AudioError {
 
 /// A WAV file of 16-bit PCM holding `frames` (interleaved, -1 to 1, clipped beyond): the
 /// simplest audio file, for tests and examples that synthesize their songs.
+/// (Data past the 4 GiB a WAV header can count is written with the largest count it can.)
+#[doc(hidden)]
 pub fn wav_pcm16(frames: &[f32], channels: u16, rate: u32) -> Vec<u8> {
-    let data_len = (frames.len() * 2) as u32;
+    let data_len = u32::try_from(frames.len() * 2).unwrap_or(u32::MAX - 36);
     let mut b = Vec::with_capacity(44 + frames.len() * 2);
     b.extend_from_slice(b"RIFF");
     b.extend_from_slice(&(36 + data_len).to_le_bytes());
@@ -132,7 +133,7 @@ pub fn wav_pcm16(frames: &[f32], channels: u16, rate: u32) -> Vec<u8> {
     b.extend_from_slice(&channels.to_le_bytes());
     b.extend_from_slice(&rate.to_le_bytes());
     b.extend_from_slice(&(rate * u32::from(channels) * 2).to_le_bytes());
-    b.extend_from_slice(&(channels * 2).to_le_bytes());
+    b.extend_from_slice(&channels.saturating_mul(2).to_le_bytes());
     b.extend_from_slice(&16u16.to_le_bytes());
     b.extend_from_slice(b"data");
     b.extend_from_slice(&data_len.to_le_bytes());
@@ -207,7 +208,7 @@ pub fn measure(source: Source, extension: Option<&str>) -> Result<Measured, Audi
             Some(a) => a,
             None => analysis.insert(Analysis::new(format)),
         };
-        a.push(block, format)
+        a.push(block);
     })?;
     let Some(analysis) = analysis else {
         return Err(AudioError::Unsupported(
@@ -229,7 +230,7 @@ struct Analysis {
 
 impl Analysis {
     fn new(format: Format) -> Analysis {
-        let meter = loudness::Loudness::new(format.channels, format.rate);
+        let meter = loudness::Loudness::new(format.layout, format.channels, format.rate);
         let mono = mono::Mono::new(format.channels, format.rate);
         let spectrum = spectrum::Spectrum::new(mono.rate);
         let tonal = spectrum::Spectrum::tonal(mono.rate);
@@ -243,10 +244,7 @@ impl Analysis {
         }
     }
 
-    fn push(&mut self, block: &[f32], format: Format) -> Result<(), AudioError> {
-        if format.frames as f64 > MAX_SECONDS * f64::from(format.rate) {
-            return Err(AudioError::TooLong);
-        }
+    fn push(&mut self, block: &[f32]) {
         self.meter.push(block);
         let samples = self.mono.push(block);
         let (onsets, chroma) = (&mut self.onsets, &mut self.chroma);
@@ -254,7 +252,6 @@ impl Analysis {
             .push(samples, |magnitudes| onsets.push(magnitudes));
         self.tonal
             .push(samples, |magnitudes| chroma.push(magnitudes));
-        Ok(())
     }
 
     fn finish(self, format: Format) -> Result<Measured, AudioError> {

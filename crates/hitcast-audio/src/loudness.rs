@@ -3,14 +3,15 @@
 //! summed into 100 ms quarters, each 400 ms block (every 100 ms) the mean of four quarters, and
 //! the blocks gated twice: at -70 LUFS, then at 10 LU under the mean of those left.
 //!
-//! Channels weigh as `ebur128`'s default map: L, R, C at 1; surrounds at 1.41; LFE and any
-//! channel after the sixth not at all (4 channels are L R Ls Rs, 5 are L R C Ls Rs, 6 or more
-//! begin L R C LFE Ls Rs).
+//! Channels weigh by the speakers they feed ([`Layout`]): surrounds beside the listener at
+//! 1.41, an LFE not at all, the rest at 1.
 //!
 //! Written here rather than taken from `ebur128` (the tests check that the two agree): that
 //! crate keeps the C library's rounding, so it recomputes each 400 ms block from its samples
 //! in one running sum and filters through a 4th-order section, which cost more than the rhythm
 //! and pitch analysis together (docs/audio.md). Here every sample is squared and summed once.
+
+use crate::decode::Layout;
 
 /// One second-order section: `y[n] = b0 x[n] + b1 x[n-1] + b2 x[n-2] - a1 y[n-1] - a2 y[n-2]`.
 ///
@@ -76,22 +77,6 @@ fn k_weighting(rate: f64) -> [Biquad; 2] {
     [shelf, high_pass]
 }
 
-/// Each channel's weight in the sum (see the module's docs).
-fn weights(channels: usize) -> Vec<f64> {
-    const SURROUND: f64 = 1.41;
-    match channels {
-        4 => vec![1.0, 1.0, SURROUND, SURROUND],
-        5 => vec![1.0, 1.0, 1.0, SURROUND, SURROUND],
-        n => (0..n)
-            .map(|c| match c {
-                0..=2 => 1.0,
-                4 | 5 => SURROUND,
-                _ => 0.0,
-            })
-            .collect(),
-    }
-}
-
 /// A song's integrated loudness, built block by block.
 #[derive(Clone, Debug)]
 pub struct Loudness {
@@ -112,11 +97,11 @@ pub struct Loudness {
 }
 
 impl Loudness {
-    /// A meter for frames of `channels` channels at `rate` Hz.
-    pub fn new(channels: usize, rate: u32) -> Loudness {
+    /// A meter for frames of `channels` channels, laid out as `layout` says, at `rate` Hz.
+    pub fn new(layout: Layout, channels: usize, rate: u32) -> Loudness {
         Loudness {
             filters: k_weighting(f64::from(rate)),
-            weights: weights(channels.max(1)),
+            weights: (0..channels.max(1)).map(|i| layout.weight(i)).collect(),
             states: vec![[History::default(); 2]; channels.max(1)],
             // As `ebur128`: 100 ms rounded to the nearest frame.
             quarter: ((rate as usize + 5) / 10).max(1),
@@ -267,7 +252,7 @@ mod tests {
             (8_000, 8),
         ] {
             let x = signal(rate, channels, 12.3);
-            let mut ours = Loudness::new(channels, rate);
+            let mut ours = Loudness::new(Layout::by_count(channels), channels, rate);
             let mut theirs =
                 ebur128::EbuR128::new(channels as u32, rate, ebur128::Mode::I).unwrap();
             // Blocks of uneven size, as a decoder hands them on.
@@ -285,10 +270,10 @@ mod tests {
 
     #[test]
     fn silence_and_short_sound_have_no_loudness() {
-        let mut meter = Loudness::new(2, 44_100);
+        let mut meter = Loudness::new(Layout::default(), 2, 44_100);
         meter.push(&vec![0.0; 2 * 44_100 * 3]);
         assert_eq!(meter.integrated(), f64::NEG_INFINITY);
-        let mut meter = Loudness::new(1, 44_100);
+        let mut meter = Loudness::new(Layout::default(), 1, 44_100);
         meter.push(&signal(44_100, 1, 0.3));
         assert_eq!(
             meter.integrated(),
@@ -302,12 +287,12 @@ mod tests {
         // Quarters of 4,410 frames: 1.2 s is 12 of them, so the last frame ends a quarter.
         for channels in [2, 3] {
             let x = signal(44_100, channels, 1.2);
-            let mut whole = Loudness::new(channels, 44_100);
+            let mut whole = Loudness::new(Layout::by_count(channels), channels, 44_100);
             whole.push(&x);
             let whole = whole.integrated();
             assert!(whole.is_finite());
             for size in [1, 2, 4_409, 4_410, 10_000] {
-                let mut parts = Loudness::new(channels, 44_100);
+                let mut parts = Loudness::new(Layout::by_count(channels), channels, 44_100);
                 parts.push(&[]);
                 for block in x.chunks(size * channels) {
                     parts.push(block);

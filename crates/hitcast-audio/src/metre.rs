@@ -1,9 +1,8 @@
 //! Metre: 3 or 4 beats a bar, from how the beats' accents repeat. Each beat's accent is the
 //! strongest onset (uncompressed: [`crate::onset::Onsets::accents`]) within a quarter period
-//! of it; a bar of `m` beats shows as one phase of
-//! every `m`-th beat accented above the mean. The bar of three wins only when its accent
-//! pattern is clearly the stronger (by [`MARGIN`]): 89% of the dataset's tracks are in 4, so
-//! 4 is the answer when unsure.
+//! of it; a bar of `m` beats shows as one phase of every `m`-th beat accented above the mean.
+//! The bar of three wins only when its accent pattern is clearly the stronger (by
+//! [`MARGIN`]): 89% of the dataset's tracks are in 4, so 4 is the answer when unsure.
 
 /// How much stronger a bar of three's accent contrast must be than a bar of four's.
 pub const MARGIN: f64 = 0.1;
@@ -12,21 +11,22 @@ pub const MARGIN: f64 = 0.1;
 const MIN_BEATS: usize = 16;
 
 /// Beats a bar: 3 or 4.
-pub fn beats_per_bar(envelope: &[f32], beats: &[usize], period: f64) -> u8 {
+pub fn beats_per_bar(accents: &[f32], beats: &[usize], period: f64) -> u8 {
     if beats.len() < MIN_BEATS {
         return 4;
     }
     let reach = (period / 4.0).round() as usize;
-    let accents: Vec<f64> = beats
+    // Each beat's accent: the strongest onset near it.
+    let strongest: Vec<f64> = beats
         .iter()
         .map(|&b| {
-            let (lo, hi) = (b.saturating_sub(reach), (b + reach + 1).min(envelope.len()));
-            envelope[lo..hi]
+            let (lo, hi) = (b.saturating_sub(reach), (b + reach + 1).min(accents.len()));
+            accents[lo..hi]
                 .iter()
                 .fold(0.0f64, |m, &v| m.max(f64::from(v)))
         })
         .collect();
-    let (three, four) = (contrast(&accents, 3), contrast(&accents, 4));
+    let (three, four) = (contrast(&strongest, 3), contrast(&strongest, 4));
     if three > four + MARGIN {
         3
     } else {

@@ -1,9 +1,10 @@
 //! Interleaved frames of any channel count and rate to one mono signal at an analysis rate
-//! between 11,025 and 22,050 Hz: channels averaged, then halved in rate while the rate is 22,050
-//! or more (a CD's 44.1 kHz is analysed at 11,025 Hz, a 96 kHz file at 12 kHz). What the
-//! analysis reads lies under half that rate (5.5 kHz for a CD): the onsets of kicks, snares,
-//! voices and chords, and the notes the key is read from (up to 2.1 kHz). Halving by a fixed filter is exact and cheap where
-//! a general resampler would cost more than the analysis; so no resampler is needed.
+//! between 11,025 and 22,050 Hz: channels averaged, then halved in rate while the rate is
+//! 22,050 or more (a CD's 44.1 kHz is analysed at 11,025 Hz, a 96 kHz file at 12 kHz; a file
+//! under 22,050 Hz keeps its own rate). What the analysis reads lies under half that rate (5.5
+//! kHz for a CD): the onsets of kicks, snares, voices and chords, and the notes the key is read
+//! from (up to 2.1 kHz). Halving by a fixed filter costs a fraction of a general resampler and
+//! folds back only the top of the halved band (see [`TAPS`]), so no resampler is needed.
 
 /// Taps of the half-band low-pass before each halving (a Blackman-windowed sinc, cut-off at a
 /// quarter of the input rate): flat to 0.15 of the input rate, -26 dB at 0.3 and -76 dB from

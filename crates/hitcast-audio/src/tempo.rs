@@ -62,7 +62,7 @@ fn normalised(envelope: &[f32]) -> Vec<f64> {
 }
 
 /// The tempo and beats of `envelope`, at `frame_rate` frames a second; `None` when it is too
-/// short for a period of 30 BPM to repeat, or flat (silence, a drone).
+/// short for a period of 30 BPM to repeat, or flat (digital silence).
 pub fn track(envelope: &[f32], frame_rate: f64) -> Option<Beats> {
     let o = normalised(envelope);
     let min_lag = (60.0 * frame_rate / MAX_BPM).floor().max(1.0) as usize;

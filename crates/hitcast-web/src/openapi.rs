@@ -710,6 +710,7 @@ mod tests {
                 rate: 44_100,
                 channels: 2,
                 frames: 44_100,
+                layout: hitcast_audio::decode::Layout::default(),
             },
         })
         .unwrap();

@@ -290,6 +290,29 @@ fn files_that_cannot_be_measured_say_why() {
     let mut header = wav(&clicks(22_050.0, 120.0, 6.0, 1), 1, 22_050);
     header.truncate(30);
     assert!(measure(Source::Bytes(header), Some("wav")).is_err());
+    // Under 8 kHz the loudness filters cannot run.
+    let low = measured(&clicks(4_000.0, 120.0, 6.0, 1), 1, 4_000).unwrap_err();
+    assert_eq!(
+        low.to_string(),
+        "its sample rate, 4000 Hz, is under the 8000 Hz hitcast measures from"
+    );
+    // A header that says 2 hours and a half: refused before anything is decoded.
+    let mut long = wav(&clicks(8_000.0, 120.0, 6.0, 1), 1, 8_000);
+    let claimed = 9_000u32 * 8_000 * 2;
+    long[4..8].copy_from_slice(&(36 + claimed).to_le_bytes());
+    long[40..44].copy_from_slice(&claimed.to_le_bytes());
+    let refused = measure(Source::Bytes(long), Some("wav")).unwrap_err();
+    assert!(matches!(refused, AudioError::TooLong), "{refused:?}");
+}
+
+#[test]
+fn a_chained_ogg_file_is_measured_whole() {
+    // Two Vorbis streams end to end, as `cat a.ogg b.ogg` or a broadcast's recording makes.
+    let song = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/song.ogg")).unwrap();
+    let one = measure(Source::Bytes(song.clone()), Some("ogg")).unwrap();
+    let two = measure(Source::Bytes([song.clone(), song].concat()), Some("ogg")).unwrap();
+    assert_eq!(two.duration_ms, 2.0 * one.duration_ms);
+    assert!((two.loudness - one.loudness).abs() < 0.1, "{one:?} {two:?}");
 }
 
 /// A 32-bit float WAV of `frames`, as written, overs and NaN included.
