@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use hitcast::artifact::ArtifactError;
 use hitcast::data::{
     file_sha256, locate_dataset, Column, ColumnMap, DataError, OnError, RawRow, ReadOptions,
     DATA_ENV,
@@ -22,7 +23,10 @@ use hitcast_arrow::{
     answers_batch, answers_schema, chances_batch, chances_schema, explanations_batch,
     explanations_schema, ArrowRows, BatchRows,
 };
-use pyo3::exceptions::{PyFileExistsError, PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{
+    PyFileExistsError, PyFileNotFoundError, PyOSError, PyPermissionError, PyRuntimeError,
+    PyValueError,
+};
 use pyo3::prelude::*;
 use pyo3_arrow::input::AnyRecordBatch;
 use pyo3_arrow::{PySchema, PyTable};
@@ -244,8 +248,10 @@ impl Model {
     #[new]
     #[pyo3(signature = (path, *, genres = "use"))]
     fn new(path: PathBuf, genres: &str) -> PyResult<Model> {
-        let genres: Genres = genres.parse().map_err(PyValueError::new_err)?;
-        let predictor = Predictor::load(&path).map_err(|e| PyOSError::new_err(e.to_string()))?;
+        let genres: Genres = genres.parse().map_err(|_| {
+            PyValueError::new_err(format!("genres={genres:?}: expected \"use\" or \"ignore\""))
+        })?;
+        let predictor = Predictor::load(&path).map_err(|e| load_error(&path, e))?;
         let predictor = predictor.with_genres(genres).map_err(|e| {
             PyValueError::new_err(format!("{}: genres=\"ignore\": {e}", path.display()))
         })?;
@@ -521,6 +527,22 @@ fn run(
         "seconds": job.elapsed.as_secs_f64(),
     });
     Ok(summary.to_string())
+}
+
+/// Why a model file could not be loaded, as the `OSError` a caller expects: a file that
+/// cannot be read raises the subclass of its reason (`FileNotFoundError`, `PermissionError`),
+/// and every message names the file and says why.
+fn load_error(path: &Path, e: ArtifactError) -> PyErr {
+    let ArtifactError::Io { source, .. } = &e else {
+        return PyOSError::new_err(format!("{}: {e}", path.display()));
+    };
+    // The error names the file; its source says why.
+    let said = format!("{e}: {source}");
+    match source.kind() {
+        std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(said),
+        std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(said),
+        _ => PyOSError::new_err(said),
+    }
 }
 
 /// The Parquet file at `path`, read by pyarrow: its schema and batches.

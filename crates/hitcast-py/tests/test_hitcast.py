@@ -1,6 +1,7 @@
 """The Python package against the CLI on real tracks, across frame kinds, errors and threads."""
 
 import concurrent.futures
+import pathlib
 import warnings
 
 import pandas as pd
@@ -101,8 +102,12 @@ def test_bad_input_raises_value_error_naming_row_and_column(model, frame):
         model.predict(frame, columns={"x": "not_a_column"})
     with pytest.raises(TypeError, match=r"expected a pandas or polars DataFrame"):
         model.predict([1, 2, 3])
-    with pytest.raises(OSError, match=r"cannot"):
+    with pytest.raises(FileNotFoundError, match=r"^/nonexistent/model.hitcast: cannot read the model file: No such file"):
         hitcast.load("/nonexistent/model.hitcast")
+    with pytest.raises(OSError, match=r"conftest.py: not a hitcast model file"):
+        hitcast.load(pathlib.Path(__file__).with_name("conftest.py"))
+    with pytest.raises(ValueError, match=r'^genres="skip": expected "use" or "ignore"$'):
+        hitcast.load("/nonexistent/model.hitcast", genres="skip")
 
 
 def test_explain_gives_ranked_contributions_that_move_the_log_odds(model, frame):

@@ -35,7 +35,8 @@ def load(path: str, *, genres: str = "use") -> "Model":
 
     ``genres="ignore"`` scores every track with the model's no-genres companion, for a
     catalogue whose genre labels mean something else than the training data's.
-    Raises ``OSError`` when the file cannot be read or is not a valid model.
+    Raises ``OSError`` naming the file when it cannot be read (``FileNotFoundError``,
+    ``PermissionError``, ...) or is not a valid model, ``ValueError`` for another ``genres``.
     """
     return Model(path, genres=genres)
 
