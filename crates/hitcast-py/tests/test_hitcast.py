@@ -416,7 +416,9 @@ def test_adapt_prior_reads_a_one_shot_stream_once(model, hits_playlist):
 
     playlist, _ = hits_playlist
     table = pa.Table.from_pandas(playlist, preserve_index=False)
-    answers = pa.table(model.predict(Once(table.to_reader()), adapt_prior=True)).to_pandas()
+    answers = model.predict(Once(table.to_reader()), adapt_prior=True)
+    assert isinstance(answers, pa.Table), "another Arrow object's answers are a pyarrow Table"
+    answers = answers.to_pandas()
     pd.testing.assert_frame_equal(answers, model.predict(playlist, adapt_prior=True), check_exact=True)
 
 

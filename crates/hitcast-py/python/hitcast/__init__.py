@@ -7,7 +7,7 @@
 ``predict`` and ``explain`` take a pandas DataFrame, a polars DataFrame, a pyarrow Table,
 RecordBatch or RecordBatchReader, or any object with the Arrow PyCapsule interface
 (``__arrow_c_stream__``), and return the same kind of frame (a pandas frame's answers keep its
-index labels, so they join back to it). The columns and numbers are those of
+index labels, so they join back to it; another Arrow object's come back as a pyarrow Table). The columns and numbers are those of
 ``hitcast predict``: both call the same scoring code. Scoring releases the GIL and a model may be
 shared between threads.
 """
@@ -356,4 +356,10 @@ def _like(tracks: Any, result: Any, rows: List[int], notices: List[str]) -> Any:
         if kind == "RecordBatchReader":
             return pyarrow.RecordBatchReader.from_batches(table.schema, table.to_batches())
         return table
-    return result
+    # Any other Arrow object (duckdb's, nanoarrow's): a pyarrow Table where pyarrow is there,
+    # else the Arrow table the extension made (arro3), which any Arrow library reads.
+    try:
+        import pyarrow
+    except ImportError:
+        return result
+    return pyarrow.table(result)
