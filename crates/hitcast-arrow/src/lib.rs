@@ -26,6 +26,13 @@ pub use rows::{ArrowRows, BatchRows};
 /// The first bytes of every Parquet file.
 const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
 
+/// Whether an output named `path` is to be Parquet: its name ends in `.parquet`, in any case.
+/// (An input is told by its first bytes, [`is_parquet`].)
+pub fn names_parquet(path: &std::path::Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
 /// Whether the file at `path` starts as a Parquet file does (CSV never does).
 pub fn is_parquet(path: &std::path::Path) -> bool {
     use std::io::Read;

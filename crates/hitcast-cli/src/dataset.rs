@@ -20,7 +20,7 @@ pub struct DataArgs {
     pub data: Option<PathBuf>,
     /// Read header column SRC as hitcast's column DST (repeatable, or comma-separated), e.g.
     /// --map track_popularity=popularity,track_artist=artists.
-    #[arg(long = "map", value_name = "SRC=DST")]
+    #[arg(long = "map", value_name = "SRC=DST", value_parser = parse_map)]
     pub map: Vec<String>,
     /// The CSV field separator: `,` `;` `tab` `|` or any one character. Default: the one of
     /// those four the header line uses most.
@@ -29,6 +29,14 @@ pub struct DataArgs {
     /// What to do with a row that fails validation.
     #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
     pub on_error: OnErrorArg,
+}
+
+/// One `--map` value, checked where clap reads it (so a malformed one is a usage error, exit
+/// 2): `SRC=DST` pairs, comma-separated, each DST one of hitcast's columns.
+pub fn parse_map(text: &str) -> Result<String, String> {
+    ColumnMap::parse(&[text])
+        .map(|_| text.to_owned())
+        .map_err(|e| e.to_string())
 }
 
 /// `--delimiter`'s value: one ASCII character, or `tab` (`\t`) for a tab.

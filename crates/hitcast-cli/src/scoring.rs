@@ -19,7 +19,10 @@ use crate::dataset::{open_rows, OnErrorArg};
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Tracks to score, CSV, CSV.gz or Parquet; a popularity column is not needed.
-    #[arg(long, value_name = "FILE", long_help = input_help(), required_unless_present = "audio")]
+    // The song flags speak of songs measured from audio: with a file, whose rows name their
+    // own genres and titles, they would be silently ignored.
+    #[arg(long, value_name = "FILE", long_help = input_help(), required_unless_present = "audio",
+          conflicts_with_all = ["genre", "explicit", "title", "artists", "album"])]
     pub input: Option<PathBuf>,
     /// Songs to measure from their audio files and score in one step, instead of --input (as
     /// `hitcast features` measures them; the model's from-audio model answers them).
@@ -28,7 +31,7 @@ pub struct InputArgs {
     #[command(flatten)]
     pub song: crate::cmd::features::SongArgs,
     /// Read header column SRC as hitcast's column DST (repeatable or comma-separated).
-    #[arg(long = "map", value_name = "SRC=DST")]
+    #[arg(long = "map", value_name = "SRC=DST", value_parser = crate::dataset::parse_map)]
     pub map: Vec<String>,
     /// The CSV field separator: `,` `;` `tab` `|` or any one character. Default: the one of
     /// those four the header line uses most.
@@ -212,6 +215,18 @@ impl Batches {
             }
         }
         Ok(Some(batch))
+    }
+
+    /// Refuses an input of which `--on-error skip` left nothing, naming the first bad row: an
+    /// empty output with exit 0 would read as a catalogue scored.
+    pub fn some_read(&self, read: u64) -> anyhow::Result<()> {
+        match &self.first_skip {
+            Some(first) if read == 0 => anyhow::bail!(
+                "every row was bad ({} skipped); first: {first}",
+                thousands(self.skipped)
+            ),
+            _ => Ok(()),
+        }
     }
 
     /// Logs the unknown genres, each once with the number of rows listing it, and the skipped

@@ -9,7 +9,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
-use hitcast::explain::{probability, Contribution, Explanation, SamplingOptions};
+use hitcast::explain::{probability, Contribution, Explanation, Method, SamplingOptions};
 use hitcast::predictor::{verdict_phrase, Prediction};
 use serde::Serialize;
 
@@ -50,15 +50,21 @@ struct Explained {
     artists: String,
     #[serde(flatten)]
     answer: Prediction,
-    #[serde(flatten)]
+    /// In `--json` through [`JsonRow`]'s fields: its probability is the answer's, already
+    /// written.
+    #[serde(skip)]
     explanation: Explanation,
 }
 
-/// One track in `--json` output.
+/// One track in `--json` output: the answer, then the explanation.
 #[derive(Serialize)]
 struct JsonRow<'a> {
     #[serde(flatten)]
     explained: &'a Explained,
+    method: Method,
+    base: f64,
+    log_odds: f64,
+    contributions: &'a [Contribution],
     up: Vec<&'a Contribution>,
     down: Vec<&'a Contribution>,
 }
@@ -105,8 +111,13 @@ impl ExplainArgs {
                 input.answered_by(e.answer.chance.model);
                 method.get_or_insert(e.explanation.method);
                 if self.json {
+                    let x = &e.explanation;
                     let row = JsonRow {
                         explained: e,
+                        method: x.method,
+                        base: x.base,
+                        log_odds: x.log_odds,
+                        contributions: &x.contributions,
                         up: e.explanation.top_up(top).collect(),
                         down: e.explanation.top_down(top).collect(),
                     };
@@ -131,6 +142,7 @@ impl ExplainArgs {
             )?;
         }
         out.flush()?;
+        input.some_read(u64::from(!first))?;
         input.report();
         Ok(())
     }

@@ -14,7 +14,7 @@ use anyhow::Context;
 use clap::Args;
 use hitcast::data::{Column, DataError, DefaultUsed, RawRow, RowSource};
 use hitcast::fsutil::AtomicFile;
-use hitcast_arrow::{is_parquet, ParquetSink};
+use hitcast_arrow::{names_parquet, ParquetSink};
 use hitcast_audio::{measure_file, title_of, Measured, Song};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -215,7 +215,7 @@ impl FeaturesArgs {
             return crate::output::print_json(&rows);
         }
         match &self.output {
-            Some(path) if is_parquet(path) => {
+            Some(path) if names_parquet(path) => {
                 let batch = batch(&rows)
                     .with_context(|| format!("{}: cannot lay out the rows", path.display()))?;
                 let mut sink = ParquetSink::create(path, batch.schema())?;

@@ -118,6 +118,7 @@ impl PredictArgs {
             input.answered_by(role);
         }
         input.unknown_genres.extend(unknown_genres);
+        input.some_read(written)?;
         out.commit()?;
         input.report();
         if let Some(drift) = predictor.reference().report(&evidence.counts) {
@@ -175,10 +176,7 @@ impl Answers {
             writer.write_record(header)?;
             return Ok(Answers::Stdout(writer));
         };
-        let parquet = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-        if parquet {
+        if hitcast_arrow::names_parquet(path) {
             let schema = if score {
                 answers_schema(keep)
             } else {

@@ -121,6 +121,11 @@ fn a_song_is_measured_and_scored_by_the_from_audio_model_in_one_step_or_two() {
             features.to_str().unwrap(),
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(
+            hitcast_arrow::is_parquet(&features),
+            name.ends_with(".parquet"),
+            "{name} is written in the format its name says"
+        );
         let o = hitcast(&[
             "predict",
             "--model",

@@ -544,6 +544,41 @@ fn on_error_skip_reports_the_skipped_lines() {
         "{}",
         stderr(&out)
     );
+
+    // Nothing left to score: refused, where an empty answer file and exit 0 would read as a
+    // catalogue scored.
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!("{HEADER}\n{}\n", ROW.replace(",73,", ",101,")),
+    )
+    .unwrap();
+    let answers = dir.join("answers.csv");
+    for command in ["predict", "explain"] {
+        let mut args = vec![
+            command,
+            "--model",
+            model().to_str().unwrap(),
+            "--input",
+            bad.to_str().unwrap(),
+            "--on-error",
+            "skip",
+        ];
+        if command == "predict" {
+            args.extend(["--output", answers.to_str().unwrap()]);
+        }
+        let o = hitcast(&args);
+        assert_eq!(o.status.code(), Some(1), "{command}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!(
+                "every row was bad (1 skipped); first: {}:2:5: column \"popularity\"",
+                bad.display()
+            )),
+            "{command}: {}",
+            stderr(&o)
+        );
+    }
+    assert!(!answers.exists());
 }
 
 #[test]

@@ -153,7 +153,22 @@ fn usage_errors_exit_2_and_every_subcommand_has_help() {
         stderr(&out)
     );
     let out = hitcast(&["data", "check", "--map", "nonsense"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
+    let out = hitcast(&[
+        "predict", "--model", "m", "--input", "x.csv", "--map", "a=bogus",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--map"), "{}", stderr(&out));
+    // The song flags speak of songs measured from audio, not of a file's rows.
+    let out = hitcast(&[
+        "predict", "--model", "m", "--input", "x.csv", "--genre", "pop",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("'--input <FILE>' cannot be used with '--genre <GENRE>'"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// Runs `hitcast train` of `model` and `regressor` on undersampled FIT, raw setup (quick),

@@ -394,6 +394,9 @@ fn stack_and_mlp_models_round_trip_and_explain_themselves() {
             "--json",
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
+        // Each key once (a parser keeps the last of two, or refuses the object).
+        let said = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(said.matches("\"probability\":").count(), 2, "{said}");
         let explained = stdout_json(&o);
         let explained = explained.as_array().unwrap();
         assert_eq!(explained.len(), 2);

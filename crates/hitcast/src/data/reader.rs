@@ -215,6 +215,8 @@ pub struct RowReader {
     record: csv::StringRecord,
     missing: [u64; Column::ALL.len()],
     last_line: u64,
+    /// Added to csv's line numbers: 1 in a file of CRLF lines (see `from_reader`).
+    line_offset: u64,
     done: bool,
 }
 
@@ -257,6 +259,12 @@ impl RowReader {
             source,
         })?;
         let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(start));
+        // csv counts a line at its '\n', and starts a record after a CRLF's '\r': in a file of
+        // CRLF lines (Windows, Excel) each record's line would read one short.
+        let crlf = start
+            .iter()
+            .position(|&b| b == b'\n')
+            .is_some_and(|i| i > 0 && start[i - 1] == b'\r');
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
             .delimiter(delimiter)
@@ -266,7 +274,10 @@ impl RowReader {
             .from_reader(Box::new(input) as Box<dyn Read + Send>);
         let header = csv
             .byte_headers()
-            .map_err(|e| csv_error(path, 0, e))?
+            .map_err(|e| {
+                let line = e.position().map_or(0, csv::Position::line);
+                csv_error(path, line, e)
+            })?
             .clone();
         if header.is_empty() || (header.len() == 1 && header[0].trim_ascii().is_empty()) {
             return Err(DataError::Empty {
@@ -295,8 +306,14 @@ impl RowReader {
             record: csv::StringRecord::new(),
             missing: [0; Column::ALL.len()],
             last_line: 1,
+            line_offset: u64::from(crlf),
             done: false,
         })
+    }
+
+    /// The line of a record or error at csv's `position`, else the one after the last.
+    fn line_at(&self, position: Option<&csv::Position>) -> u64 {
+        position.map_or(self.last_line + 1, |p| p.line() + self.line_offset)
     }
 
     /// The file being read.
@@ -320,10 +337,7 @@ impl RowReader {
     }
 
     fn parse_record(&mut self) -> Result<RawRow, DataError> {
-        let line = self
-            .record
-            .position()
-            .map_or(self.last_line + 1, |p| p.line());
+        let line = self.line_at(self.record.position());
         self.last_line = line;
         if self.record.len() != self.n_fields {
             return Err(DataError::FieldCount {
@@ -367,7 +381,7 @@ impl Iterator for RowReader {
                 let csv::ErrorKind::Utf8 { pos, err } = e.kind() else {
                     unreachable!("matched above")
                 };
-                let line = pos.as_ref().map_or(self.last_line + 1, |p| p.line());
+                let line = self.line_at(pos.as_ref());
                 self.last_line = line;
                 Some(Err(DataError::Field {
                     path: self.path.clone(),
@@ -384,14 +398,18 @@ impl Iterator for RowReader {
             Err(e) => {
                 // After an I/O or parser failure the stream cannot be resynchronised.
                 self.done = true;
-                Some(Err(csv_error(&self.path, self.last_line, e)))
+                // Without a position (an I/O error), the last line read.
+                let line = e
+                    .position()
+                    .map_or(self.last_line, |p| p.line() + self.line_offset);
+                Some(Err(csv_error(&self.path, line, e)))
             }
         }
     }
 }
 
+/// `error` at `line`.
 fn csv_error(path: &Path, line: u64, error: csv::Error) -> DataError {
-    let line = error.position().map_or(line, |p| p.line());
     if error.is_io_error() {
         if let csv::ErrorKind::Io(source) = error.into_kind() {
             return DataError::Read {
@@ -1040,6 +1058,28 @@ mod tests {
             "t.csv:2: expected 21 fields as in the header, found 4 \
              (a field runs over several lines: is a quote left open?)"
         );
+    }
+
+    #[test]
+    fn crlf_lines_are_numbered_as_lf_lines() {
+        // Windows and Excel end lines with CRLF: the same rows, the same line numbers.
+        let bad = ROW.replacen(",0.461,", ",1.461,", 1);
+        assert_ne!(bad, ROW);
+        for newline in ["\n", "\r\n"] {
+            let text = [HEADER, ROW, ROW, &bad, ""].join(newline);
+            let options = ReadOptions {
+                on_error: OnError::Skip,
+                ..ReadOptions::labelled()
+            };
+            let read = read_rows_from(io::Cursor::new(text), Path::new("t.csv"), &options).unwrap();
+            let lines: Vec<u64> = read.rows.iter().map(|r| r.line).collect();
+            assert_eq!(lines, [2, 3], "{newline:?}");
+            assert!(
+                read.report.skipped_examples[0].starts_with("t.csv:4:"),
+                "{newline:?}: {:?}",
+                read.report.skipped_examples
+            );
+        }
     }
 
     #[test]
