@@ -28,6 +28,7 @@ use crate::artifact::{Artifact, ArtifactError, Metadata, Payload, Role};
 use crate::calibration::{logit, Calibration};
 use crate::data::{Column, FieldProblem, RawRow, Tracks, N_AUDIO};
 use crate::distribution::Location;
+use crate::domain::Warning;
 use crate::drift::{Counts, Reference};
 use crate::explain::{explain, Explanation, Method, SamplingOptions};
 use crate::features::{FeatureMatrix, FeaturePipeline, TrackInput, Variants};
@@ -480,14 +481,27 @@ impl Predictor {
         Ok(probabilities
             .into_iter()
             .zip(batch.audio.iter().zip(tracks))
-            .map(|(probability, (audio, track))| Chance {
-                probability,
-                flagged: probability >= m.decision_threshold,
-                lift: probability / typical,
-                genres_used,
-                model: m.role,
-                warnings: p.domain.check(audio),
-                unknown_genres: main.unknown_genres(track),
+            .map(|(probability, (audio, track))| {
+                let mut warnings = p.domain.check(audio);
+                // Every training track had a genre: a song measured from audio without one
+                // lies outside what its model saw, and the genre is most of what it reads.
+                if m.role == Role::FromAudio && genres_used && !main.knows_genre(track) {
+                    warnings.push(Warning {
+                        field: Column::TrackGenre.name().to_owned(),
+                        message: "no genre the model knows: an answer from audio leans on the \
+                                  genre most, so name one"
+                            .to_owned(),
+                    });
+                }
+                Chance {
+                    probability,
+                    flagged: probability >= m.decision_threshold,
+                    lift: probability / typical,
+                    genres_used,
+                    model: m.role,
+                    warnings,
+                    unknown_genres: main.unknown_genres(track),
+                }
             })
             .collect())
     }
@@ -1083,6 +1097,20 @@ mod tests {
             .remove(0);
         assert_eq!(answer.chance.model, Role::FromAudio);
         assert!(answer.chance.probability.is_finite() && answer.popularity.is_finite());
+        let genre_warned =
+            |a: &Prediction| a.chance.warnings.iter().any(|w| w.field == "track_genre");
+        assert!(!genre_warned(&answer));
+        // Without a genre it knows, the from-audio model answers outside what it saw: said.
+        let unnamed = TrackInput {
+            genres: &[],
+            ..song.clone()
+        };
+        let answer = predictor
+            .score(std::slice::from_ref(&unnamed))
+            .unwrap()
+            .remove(0);
+        assert_eq!(answer.chance.model, Role::FromAudio);
+        assert!(genre_warned(&answer), "{:?}", answer.chance.warnings);
         // The from-audio model reads the learned columns as constants: any values give the
         // same answer as none.
         let mut heard = song.clone();
