@@ -63,6 +63,8 @@ pub struct Batches {
     genre_rows: BTreeMap<String, u64>,
     /// Whether genres are read.
     genres: Genres,
+    /// The columns the input lacks (each row given the default).
+    pub absent: Vec<&'static str>,
 }
 
 impl Batches {
@@ -108,6 +110,7 @@ impl InputArgs {
             None => Box::new(self.song.measured_rows(&self.audio, skip)?),
         };
         Ok(Batches {
+            absent: rows.defaults().iter().map(|d| d.column).collect(),
             rows: rows.peekable(),
             skip,
             size: size.max(1),

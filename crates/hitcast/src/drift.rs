@@ -94,6 +94,17 @@ pub struct DriftReport {
     pub columns: Vec<ColumnDrift>,
 }
 
+impl DriftReport {
+    /// The report without `absent` columns: a catalogue that lacks a column had every track
+    /// given its default, whose distance from the training tracks says nothing of the
+    /// catalogue (the reader says which were absent).
+    pub fn without(mut self, absent: &[&str]) -> DriftReport {
+        self.columns
+            .retain(|c| !absent.contains(&c.column.as_str()));
+        self
+    }
+}
+
 /// The bin codes of a coded input: `min..=max`.
 fn codes(column: Column) -> Option<(i32, i32)> {
     match column.rule() {

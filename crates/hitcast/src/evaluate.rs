@@ -35,6 +35,8 @@ pub struct EvaluateOptions {
     /// The training tracks to recognise, when not the model file's own fingerprints (a model
     /// trained on another file, say).
     pub training: Option<KnownTracks>,
+    /// Columns the catalogue lacks (given their defaults): left out of the drift report.
+    pub absent: Vec<&'static str>,
 }
 
 /// The catalogue's tracks the training data holds.
@@ -213,7 +215,10 @@ pub fn evaluate(
     let inputs = table_inputs(tracks, &measured, &names);
     let mut counts = predictor.reference().counts();
     predictor.count_drift(&inputs, &mut counts);
-    let drift = predictor.reference().report(&counts);
+    let drift = predictor
+        .reference()
+        .report(&counts)
+        .map(|d| d.without(&options.absent));
     let advice = advise(&fits, drift.as_ref(), predictor);
     Ok(CatalogueReport {
         tracks: tracks.len(),

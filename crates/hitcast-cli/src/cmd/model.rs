@@ -195,6 +195,8 @@ impl EvaluateArgs {
         let path = self.data.path()?;
         let own = sha256_file(&path)? == predictor.metadata().data_sha256;
         let loaded = self.data.load_labelled(false)?;
+        let loaded_absent: Vec<&'static str> =
+            loaded.report.defaults.iter().map(|d| d.column).collect();
         let rows = loaded.rows.len();
         let tracks = Tracks::collapse(loaded.rows);
         let training = match &self.training_data {
@@ -219,6 +221,7 @@ impl EvaluateArgs {
             keep_known: self.keep_known,
             adapt_prior: self.adapt_prior,
             training,
+            absent: loaded_absent,
         };
         let report = evaluate(&predictor, &tracks, &options)
             .with_context(|| format!("{}", path.display()))?;

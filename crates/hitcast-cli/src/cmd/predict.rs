@@ -121,7 +121,11 @@ impl PredictArgs {
         input.some_read(written)?;
         out.commit()?;
         input.report();
-        if let Some(drift) = predictor.reference().report(&evidence.counts) {
+        if let Some(drift) = predictor
+            .reference()
+            .report(&evidence.counts)
+            .map(|d| d.without(&input.absent))
+        {
             let moved: Vec<String> = drift
                 .large()
                 .iter()
