@@ -49,7 +49,7 @@ pub struct TrainArgs {
     tune: crate::cmd::experiment::TuneArgs,
     /// Share of tracks whose true score should fall in their predicted range (quantiles of each
     /// track's score distribution, at levels chosen on VAL), strictly between 0 and 1.
-    #[arg(long, default_value_t = hitcast::distribution::DEFAULT_COVERAGE)]
+    #[arg(long, default_value_t = hitcast::distribution::DEFAULT_COVERAGE, value_parser = parse_coverage)]
     coverage: f64,
     /// Fitted models kept by `hitcast experiment --keep-fits`: the classifier or regressor
     /// that is the very fit this training would make (same cell, parameters, seed and rows)
@@ -61,15 +61,20 @@ pub struct TrainArgs {
     out: PathBuf,
 }
 
+/// `--coverage`: a share strictly between 0 and 1.
+fn parse_coverage(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(c) if c > 0.0 && c < 1.0 => Ok(c),
+        _ => Err(format!(
+            "expected a share strictly between 0 and 1, such as 0.8, got {text:?}"
+        )),
+    }
+}
+
 impl TrainArgs {
     /// Trains and saves.
     pub fn run(self, globals: Globals) -> anyhow::Result<()> {
-        let path = self.data.path()?;
-        let data_sha256 = crate::dataset::sha256_file(&path)?;
-        let (tracks, labels) = self.split.table(&self.data)?;
-        let split = self
-            .split
-            .split(&tracks, &labels, self.split.fold, globals.seed)?;
+        // The model's parameters first: a wrong one is refused before the data is read.
         for (family, key, _) in &self.params {
             let known = family == self.model.name() || family == self.regressor.name();
             anyhow::ensure!(
@@ -82,6 +87,12 @@ impl TrainArgs {
         let regressor = regressor_spec(self.regressor, &self.params)?;
         // The grid's parameters for this cell, so `--fits` finds the grid's own fit.
         let classifier = classifier_spec(self.model, self.strategy, &self.params)?;
+        let path = self.data.path()?;
+        let data_sha256 = crate::dataset::sha256_file(&path)?;
+        let (tracks, labels) = self.split.table(&self.data)?;
+        let split = self
+            .split
+            .split(&tracks, &labels, self.split.fold, globals.seed)?;
         let config = TrainConfig {
             classifier,
             regressor,

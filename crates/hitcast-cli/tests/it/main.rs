@@ -159,6 +159,13 @@ fn usage_errors_exit_2_and_every_subcommand_has_help() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--map"), "{}", stderr(&out));
+    let out = hitcast(&["train", "--coverage", "1.5", "--out", "m.hitcast"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("strictly between 0 and 1"),
+        "{}",
+        stderr(&out)
+    );
     // The song flags speak of songs measured from audio, not of a file's rows.
     let out = hitcast(&[
         "predict", "--model", "m", "--input", "x.csv", "--genre", "pop",
