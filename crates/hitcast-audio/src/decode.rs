@@ -245,7 +245,13 @@ fn open(source: Source, extension: Option<&str>) -> Result<Opened, AudioError> {
             FormatOptions::default(),
             MetadataOptions::default(),
         )
-        .map_err(|e| unsupported("not an audio file hitcast can read", e))?;
+        .map_err(|e| match e {
+            // No reader knows its first bytes: the decoder's words would say no more.
+            SymphoniaError::Unsupported(_) => {
+                AudioError::Unsupported("not an audio file hitcast can read".into())
+            }
+            e => unsupported("not an audio file hitcast can read", e),
+        })?;
     let (decoder, track_id) = track_decoder(format.as_ref())?;
     Ok(Opened {
         format,

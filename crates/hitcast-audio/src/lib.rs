@@ -118,6 +118,17 @@ pub enum AudioError {
     Silent,
 }
 
+impl AudioError {
+    /// What to add to the message so that the user knows what to do instead: the formats
+    /// hitcast reads, for a file it cannot decode.
+    pub fn advice(&self) -> String {
+        match self {
+            AudioError::Unsupported(_) => format!("; hitcast reads {FORMATS}"),
+            _ => String::new(),
+        }
+    }
+}
+
 /// A WAV file of 16-bit PCM holding `frames` (interleaved, -1 to 1, clipped beyond): the
 /// simplest audio file, for tests and examples that synthesize their songs.
 /// (Data past the 4 GiB a WAV header can count is written with the largest count it can.)
@@ -193,9 +204,19 @@ impl Measured {
     }
 }
 
+/// The formats hitcast decodes, for messages.
+pub const FORMATS: &str = "WAV, FLAC, OGG/Vorbis, MP3 or M4A/AAC";
+
 /// Measures the audio file at `path` (its extension is a hint to the decoder).
 pub fn measure_file(path: &Path) -> Result<Measured, AudioError> {
     let file = std::fs::File::open(path)?;
+    let metadata = file.metadata()?;
+    if metadata.is_dir() {
+        return Err(AudioError::Unsupported("it is a directory".into()));
+    }
+    if metadata.len() == 0 {
+        return Err(AudioError::Unsupported("it is empty".into()));
+    }
     let ext = path.extension().and_then(|e| e.to_str());
     measure(Source::File(file), ext)
 }

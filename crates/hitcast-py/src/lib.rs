@@ -368,7 +368,7 @@ impl Model {
                 .map(|p| {
                     (
                         p.clone(),
-                        hitcast_audio::measure_file(p).map_err(|e| e.to_string()),
+                        hitcast_audio::measure_file(p).map_err(|e| format!("{e}{}", e.advice())),
                     )
                 })
                 .collect();

@@ -20,15 +20,12 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hitcast::data::Column;
-use hitcast_audio::{AudioError, Measured, Song, Source};
+use hitcast_audio::{AudioError, Measured, Song, Source, FORMATS};
 use serde_json::json;
 
 use crate::error::ApiError;
 use crate::track::{FieldError, FormValues, TrackRequest, MAX_GENRES, MAX_TEXT};
 use crate::AppState;
-
-/// The formats the decoder reads, for messages.
-const FORMATS: &str = "WAV, FLAC, OGG/Vorbis, MP3 or M4A/AAC";
 
 /// `POST /api/v1/predict/audio[?explain=true&genres=pop&...]`.
 pub(crate) async fn predict_audio(
@@ -130,11 +127,7 @@ fn refusal(name: &str, e: AudioError) -> ApiError {
         AudioError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    let advice = match e {
-        AudioError::Unsupported(_) => format!("; send {FORMATS}"),
-        _ => String::new(),
-    };
-    ApiError::with_field(status, "file", format!("{name}: {e}{advice}"))
+    ApiError::with_field(status, "file", format!("{name}: {e}{}", e.advice()))
 }
 
 /// The file and what to call it in messages.

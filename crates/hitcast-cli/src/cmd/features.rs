@@ -113,7 +113,7 @@ impl SongArgs {
             match result {
                 Ok(m) => out.push((path.clone(), m)),
                 Err(e) if skip => tracing::warn!("skipped {}: {e}", path.display()),
-                Err(e) => anyhow::bail!("{}: {e}", path.display()),
+                Err(e) => anyhow::bail!("{}: {e}{}", path.display(), e.advice()),
             }
         }
         Ok(out)

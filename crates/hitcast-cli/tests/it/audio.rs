@@ -55,14 +55,25 @@ fn features_measures_songs_into_the_dataset_s_columns_and_names_a_file_it_cannot
     // A file that is not audio: named, exit 1; skipped with --on-error skip.
     let o = hitcast(&["features", bad.to_str().unwrap(), song.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).starts_with(&format!(
-            "error: {}: not an audio file hitcast can read",
+    assert_eq!(
+        stderr(&o).trim_end(),
+        format!(
+            "error: {}: not an audio file hitcast can read; hitcast reads WAV, FLAC, OGG/Vorbis, MP3 or M4A/AAC",
             bad.display()
-        )),
-        "{}",
-        stderr(&o)
+        )
     );
+    // An empty file and a folder say so.
+    let empty = dir.join("empty.mp3");
+    std::fs::write(&empty, b"").unwrap();
+    for (path, what) in [(&empty, "it is empty"), (&dir, "it is a directory")] {
+        let o = hitcast(&["features", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            stderr(&o).starts_with(&format!("error: {}: {what}; ", path.display())),
+            "{}",
+            stderr(&o)
+        );
+    }
     let out = dir.join("rows.csv");
     let o = hitcast(&[
         "features",

@@ -91,7 +91,7 @@ fn a_song_s_audio_file_is_measured_and_answered_by_the_api_and_the_page() {
         assert!(error.contains(says), "{text}");
     };
     refused("text/plain", b"la la", 415, "is not audio");
-    refused("audio/mpeg", &[7u8; 4000], 415, "send WAV, FLAC");
+    refused("audio/mpeg", &[7u8; 4000], 415, "hitcast reads WAV, FLAC");
     refused(
         "audio/wav",
         &vec![0u8; 1_200_000],
