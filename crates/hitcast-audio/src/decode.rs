@@ -68,9 +68,20 @@ impl Layout {
     /// rear pairs (7.1), the sides are the surrounds and the rears (at 135 to 150 degrees)
     /// weigh 1; with one pair (5.1, side or back), that pair is.
     fn of(channels: &Channels) -> Layout {
+        let count = channels.count();
+        // A file that names no places (a plain WAV, a mask of 0) gets the first `count` place
+        // bits from symphonia: not places anyone chose, so the count decides, as for
+        // `ebur128` (the two agree up to 3 channels and for 5.1).
         let Channels::Positioned(places) = channels else {
-            return Layout::by_count(channels.count());
+            return Layout::by_count(count);
         };
+        if u32::try_from(count)
+            .ok()
+            .and_then(Position::from_count)
+            .is_some_and(|first| first == *places)
+        {
+            return Layout::by_count(count);
+        }
         let sides = Position::SIDE_LEFT | Position::SIDE_RIGHT;
         let surrounds = if places.intersects(sides) {
             sides
@@ -261,8 +272,9 @@ fn open(source: Source, extension: Option<&str>) -> Result<Opened, AudioError> {
 }
 
 /// The decoder of the container's default audio track (again after a chained Ogg stream's
-/// next link begins), and the track's id. A track whose header gives a length over
-/// [`MAX_SECONDS`] is refused before anything is decoded (with 1% to spare for an estimate).
+/// next link begins), and the track's id. (A header's length is not trusted to refuse a long
+/// file early: an MP3's is often an estimate from its first frames, and a WAV written to a
+/// pipe holds a placeholder.)
 fn track_decoder(format: &dyn FormatReader) -> Result<(Box<dyn AudioDecoder>, u32), AudioError> {
     let track = format
         .default_track(TrackType::Audio)
@@ -277,11 +289,6 @@ fn track_decoder(format: &dyn FormatReader) -> Result<(Box<dyn AudioDecoder>, u3
             .ok_or(AudioError::Unsupported(
                 "the audio track has no codec parameters".into(),
             ))?;
-    if let (Some(frames), Some(rate)) = (track.num_frames, params.sample_rate) {
-        if frames as f64 > 1.01 * MAX_SECONDS * f64::from(rate) {
-            return Err(AudioError::TooLong);
-        }
-    }
     let decoder = symphonia::default::get_codecs()
         .make_audio_decoder(params, &AudioDecoderOptions::default())
         .map_err(|e| unsupported("its codec is not one hitcast decodes", e))?;
@@ -325,6 +332,15 @@ mod tests {
             (0..n).map(|i| layout.weight(i)).collect()
         };
         assert_eq!(by_count(4), [1.0, 1.0, 1.41, 1.41]);
+        // A plain WAV's channels: symphonia gives them the first places, which name nothing.
+        for n in [4u32, 8] {
+            let places = Position::from_count(n).unwrap();
+            assert_eq!(
+                weights(places),
+                by_count(n as usize),
+                "{n} unnamed channels"
+            );
+        }
         assert_eq!(by_count(8), [1.0, 1.0, 1.0, 0.0, 1.41, 1.41, 0.0, 0.0]);
         assert_eq!(Layout::by_count(100).weight(99), 0.0);
     }

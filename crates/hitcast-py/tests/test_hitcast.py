@@ -335,12 +335,12 @@ def test_run_is_hitcast_run_in_process_with_the_same_results(tmp_path):
 def test_run_refuses_unlabelled_data_and_leaves_the_old_results(tmp_path, tracks_csv):
     out = tmp_path / "out"
     (out / "grid").mkdir(parents=True)  # an earlier run's
-    (out / "keep.txt").write_text("previous results")
+    (out / "grid" / "results.json").write_text("previous results")
     unlabelled = tmp_path / "unlabelled.csv"
     pd.read_csv(tracks_csv).drop(columns=["popularity"]).to_csv(unlabelled, index=False)
     with pytest.raises(ValueError, match="popularity"):
         hitcast.run(unlabelled, out, quick=True, progress=False)
-    assert (out / "keep.txt").read_text() == "previous results"
+    assert (out / "grid" / "results.json").read_text() == "previous results"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "unlabelled.csv"]
 
 
@@ -398,6 +398,10 @@ def test_a_column_hitcast_does_not_read_may_hold_anything(model, frame):
     mixed = frame.head(10).copy()
     mixed["notes"] = [1, "a"] * 5
     assert model.predict(mixed).equals(model.predict(frame.head(10)))
+    # Its renamed columns are read too.
+    renamed = mixed.rename(columns={"track_genre": "playlist_genre"})
+    answers = model.predict(renamed, columns={"playlist_genre": "track_genre"})
+    assert answers.equals(model.predict(frame.head(10)))
     mixed["track_name"] = mixed["track_name"].astype(object)
     mixed.loc[3, "track_name"] = 5
     with pytest.raises(ValueError, match="track_name"):

@@ -182,6 +182,16 @@ fn band_params() -> BoostingParams {
     }
 }
 
+/// `coverage` if it is a share strictly between 0 and 1 (the one check the CLI's flag and the
+/// fits make).
+pub fn check_coverage(coverage: f64) -> Result<f64, IntervalError> {
+    if coverage > 0.0 && coverage < 1.0 {
+        Ok(coverage)
+    } else {
+        Err(IntervalError::Coverage(coverage))
+    }
+}
+
 /// Fits the booster whose 10%-90% band (for `coverage` 0.8) scales the residuals of
 /// [`DistributionModel::fit`]: on FIT, early-stopped on VAL. Apart from the rest of the fit
 /// because it needs only the rows, so it can run beside the classifier.
@@ -191,10 +201,7 @@ pub fn fit_band(
     val: &TrainSet<'_>,
     seed: u64,
 ) -> Result<BoostingModel, IntervalError> {
-    if !(coverage > 0.0 && coverage < 1.0) {
-        return Err(IntervalError::Coverage(coverage));
-    }
-    let alpha = 1.0 - coverage;
+    let alpha = 1.0 - check_coverage(coverage)?;
     Ok(band_params()
         .check()?
         .fit_band([alpha / 2.0, 1.0 - alpha / 2.0], fit, Some(val), seed)?)
@@ -210,9 +217,7 @@ impl DistributionModel {
         data: &DistributionData<'_>,
         band: BoostingModel,
     ) -> Result<(DistributionModel, IntervalChoice), IntervalError> {
-        if !(coverage > 0.0 && coverage < 1.0) {
-            return Err(IntervalError::Coverage(coverage));
-        }
+        check_coverage(coverage)?;
         if usize::from(label) >= MAX_SCORE {
             return Err(IntervalError::Label(label));
         }

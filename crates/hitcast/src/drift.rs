@@ -99,8 +99,12 @@ impl DriftReport {
     /// given its default, whose distance from the training tracks says nothing of the
     /// catalogue (the reader says which were absent).
     pub fn without(mut self, absent: &[&str]) -> DriftReport {
-        self.columns
-            .retain(|c| !absent.contains(&c.column.as_str()));
+        // The genre column is counted as two inputs: the genre mix and how many are listed.
+        let absent_genres = absent.contains(&Column::TrackGenre.name());
+        self.columns.retain(|c| {
+            let genres = c.column == "genres" || c.column == GENRES_LISTED;
+            !(absent.contains(&c.column.as_str()) || (genres && absent_genres))
+        });
         self
     }
 }
@@ -502,6 +506,28 @@ mod tests {
         let (worst, at_tenth) = reference.misfit(&counts, 0.1).unwrap();
         assert!(at_half < 1e-9, "{at_half}");
         assert!(at_tenth > LARGE, "{worst} {at_tenth}");
+    }
+
+    #[test]
+    fn a_report_leaves_out_absent_columns_and_an_absent_genre_s_two_inputs() {
+        let report = |names: &[&str]| DriftReport {
+            rows: 1,
+            columns: names
+                .iter()
+                .map(|&n| ColumnDrift {
+                    column: n.to_owned(),
+                    psi: 1.0,
+                })
+                .collect(),
+        };
+        let all = report(&["genres", GENRES_LISTED, "explicit", "tempo"]);
+        let names =
+            |r: DriftReport| -> Vec<String> { r.columns.into_iter().map(|c| c.column).collect() };
+        assert_eq!(
+            names(all.clone().without(&["explicit"])),
+            ["genres", GENRES_LISTED, "tempo"]
+        );
+        assert_eq!(names(all.without(&["track_genre", "explicit"])), ["tempo"]);
     }
 
     #[test]

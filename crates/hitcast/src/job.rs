@@ -236,26 +236,38 @@ pub fn run_job(
     Ok(outcome)
 }
 
-/// Refuses an `out` whose contents the finished job could not replace without loss: a file,
-/// or a folder holding something but no earlier run (its model or grid). A typo such as
-/// `--out ~` must not empty a home directory. [`run_job`] checks it; callers may check first,
-/// to refuse before reading the data.
+/// What a run writes in its folder: a folder holding only these is an earlier run's.
+const RUN_ENTRIES: [&str; 5] = ["eda", "grid", "grid-reference", MODEL_FILE, "report"];
+
+/// Refuses an `out` whose contents the finished job could not replace without loss: a file, a
+/// folder holding anything a run does not write (a typo such as `--out ~` must not empty a
+/// home directory, nor `--out .` the data's folder), or a path that does not end in a name.
+/// [`run_job`] checks it; callers may check first, to refuse before reading the data.
 pub fn check_out(out: &Path) -> Result<(), JobError> {
     let occupied = |what| JobError::Occupied {
         path: out.to_owned(),
         what,
     };
+    if !matches!(
+        out.components().next_back(),
+        Some(std::path::Component::Normal(_))
+    ) || out.to_string_lossy().ends_with("/.")
+    {
+        return Err(occupied("not a folder's name"));
+    }
     if out.is_file() {
         return Err(occupied("a file"));
     }
-    let mut entries = match std::fs::read_dir(out) {
+    let entries = match std::fs::read_dir(out) {
         Ok(entries) => entries,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(write_error(out)(e)),
     };
-    let earlier_run = out.join("model.hitcast").is_file() || out.join("grid").is_dir();
-    if entries.next().is_some() && !earlier_run {
-        return Err(occupied("a folder with files of its own"));
+    for entry in entries {
+        let entry = entry.map_err(write_error(out))?;
+        if !RUN_ENTRIES.iter().any(|&name| entry.file_name() == name) {
+            return Err(occupied("a folder with files of its own"));
+        }
     }
     Ok(())
 }

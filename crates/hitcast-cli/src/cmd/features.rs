@@ -109,12 +109,22 @@ impl SongArgs {
             .map(|path| (path, measure_file(path)))
             .collect();
         let mut out = Vec::with_capacity(measured.len());
+        let mut first = None;
         for (path, result) in measured {
-            match result {
-                Ok(m) => out.push((path.clone(), m)),
-                Err(e) if skip => tracing::warn!("skipped {}: {e}", path.display()),
-                Err(e) => anyhow::bail!("{}: {e}{}", path.display(), e.advice()),
-            }
+            let said = match result {
+                Ok(m) => {
+                    out.push((path.clone(), m));
+                    continue;
+                }
+                Err(e) => format!("{}: {e}{}", path.display(), e.advice()),
+            };
+            anyhow::ensure!(skip, "{said}");
+            tracing::warn!("skipped {said}");
+            first.get_or_insert(said);
+        }
+        // Nothing left to write: refused, as an empty output with exit 0 would pass for one.
+        if let (true, Some(first)) = (out.is_empty(), first) {
+            anyhow::bail!("every song failed; first: {first}");
         }
         Ok(out)
     }

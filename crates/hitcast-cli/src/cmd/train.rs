@@ -63,12 +63,8 @@ pub struct TrainArgs {
 
 /// `--coverage`: a share strictly between 0 and 1.
 fn parse_coverage(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(c) if c > 0.0 && c < 1.0 => Ok(c),
-        _ => Err(format!(
-            "expected a share strictly between 0 and 1, such as 0.8, got {text:?}"
-        )),
-    }
+    let coverage: f64 = text.parse().map_err(|e| format!("{text:?}: {e}"))?;
+    hitcast::distribution::check_coverage(coverage).map_err(|e| e.to_string())
 }
 
 impl TrainArgs {

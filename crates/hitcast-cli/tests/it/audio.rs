@@ -74,6 +74,17 @@ fn features_measures_songs_into_the_dataset_s_columns_and_names_a_file_it_cannot
             stderr(&o)
         );
     }
+    // With --on-error skip, a batch of which nothing is left is refused all the same.
+    let o = hitcast(&["features", bad.to_str().unwrap(), "--on-error", "skip"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(&format!(
+            "every song failed; first: {}: not an audio file",
+            bad.display()
+        )),
+        "{}",
+        stderr(&o)
+    );
     let out = dir.join("rows.csv");
     let o = hitcast(&[
         "features",

@@ -226,7 +226,7 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
 
     // A run that fails part-way (40 tracks are too few to split) leaves the previous results as
     // they were, and no temporary.
-    std::fs::write(out.join("marker"), "previous").unwrap();
+    std::fs::write(out.join("grid/marker"), "previous").unwrap();
     let few = dir.join("few.csv");
     std::fs::write(&few, dataset_head(40)).unwrap();
     let o = hitcast_in(&dir, &["run", "--quick", "--data", few.to_str().unwrap()]);
@@ -237,7 +237,7 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
         stderr(&o)
     );
     assert_eq!(
-        std::fs::read_to_string(out.join("marker")).unwrap(),
+        std::fs::read_to_string(out.join("grid/marker")).unwrap(),
         "previous"
     );
     let names: Vec<_> = std::fs::read_dir(dir.join("runs"))
@@ -253,6 +253,7 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
     for (out, what) in [
         ("notes", "notes: a folder with files of its own; "),
         ("few.csv", "few.csv: a file; "),
+        (".", ".: not a folder's name; "),
     ] {
         let o = hitcast_in(
             &dir,

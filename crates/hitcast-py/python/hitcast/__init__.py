@@ -104,7 +104,7 @@ class Model:
     def __reduce__(self) -> Any:
         # Pickled as its file and options (for joblib, multiprocessing): the model is loaded,
         # and checked, again where it is unpickled.
-        return (_unpickle, (self.path, self._genres))
+        return (_unpickle, (os.path.abspath(self.path), self._genres))
 
     @property
     def path(self) -> str:
@@ -157,7 +157,7 @@ class Model:
         their share of hits, or a share not clearly another) a ``UserWarning`` says why and the
         answers are not adapted.
         """
-        data = _arrow(tracks)
+        data = _arrow(tracks, columns)
         prior = None
         if adapt_prior:
             data = _twice(data)
@@ -194,7 +194,7 @@ class Model:
         """
         return json.loads(
             self._model.estimate_prior(
-                _arrow(tracks), columns=_pairs(columns), on_error=on_error
+                _arrow(tracks, columns), columns=_pairs(columns), on_error=on_error
             )
         )
 
@@ -247,7 +247,7 @@ class Model:
         ``samples`` and ``seed`` for the network and the stack. Same frame kind as the input.
         """
         answers = self._model.explain(
-            _arrow(tracks),
+            _arrow(tracks, columns),
             columns=_pairs(columns),
             top=top,
             samples=samples,
@@ -290,7 +290,7 @@ def _library(obj: Any) -> str:
     return "pandas" if _is_pandas(obj) else type(obj).__module__.split(".")[0]
 
 
-def _arrow(tracks: Any) -> Any:
+def _arrow(tracks: Any, columns: Optional[Mapping[str, str]] = None) -> Any:
     """Something with the Arrow PyCapsule interface, without copying where the frame has one."""
     if _is_pandas(tracks):
         import pandas
@@ -306,7 +306,7 @@ def _arrow(tracks: Any) -> Any:
         except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError):
             # A column that Arrow cannot type (mixed values, say): if hitcast reads none of
             # them, the columns it reads are enough; else the error names the column.
-            wanted = set(_hitcast.INPUT_COLUMNS)
+            wanted = set(_hitcast.INPUT_COLUMNS) | {str(k).strip() for k in (columns or {})}
             read = [c for c in tracks.columns if isinstance(c, str) and c.strip() in wanted]
             try:
                 return pyarrow.Table.from_pandas(tracks[read], preserve_index=False)
