@@ -195,19 +195,19 @@ fn bad_csv_files_map_flags_and_cells_are_clear_errors_or_documented_acceptances(
             "map-no-equals",
             good.clone().into_bytes(),
             vec!["--map", "tempo"],
-            Expect::Error("invalid column mapping \"tempo\": expected SRC=DST"),
+            Expect::Usage("invalid column mapping \"tempo\": expected SRC=DST"),
         ),
         (
             "map-unknown-target",
             good.clone().into_bytes(),
             vec!["--map", "tempo=bpm"],
-            Expect::Error("\"bpm\" is not a column hitcast reads (one of track_id,"),
+            Expect::Usage("\"bpm\" is not a column hitcast reads (one of track_id,"),
         ),
         (
             "map-twice",
             good.clone().into_bytes(),
             vec!["--map", "tempo=energy,tempo=valence"],
-            Expect::Error("column \"tempo\" is mapped twice"),
+            Expect::Usage("column \"tempo\" is mapped twice"),
         ),
         (
             "map-renames-away-required",
