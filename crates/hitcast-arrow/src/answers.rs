@@ -178,12 +178,14 @@ pub fn explanations_schema() -> SchemaRef {
 /// Why each track gets its probability, one row per track and feature shown: the `top` largest
 /// contributions that raise it (`direction` "up", ranked from 1) and the `top` that lower it
 /// ("down"), in calibrated log-odds from a typical track's (`base_log_odds`), as `hitcast
-/// explain` prints them.
+/// explain` prints them; with, for each of its rows, the index in `rows` of the track it
+/// explains (a frame's caller lines them up with its own rows).
 pub fn explanations_batch(
     rows: &[RawRow],
     explained: &[(Prediction, Explanation)],
     top: usize,
-) -> Result<RecordBatch, ArrowError> {
+) -> Result<(RecordBatch, Vec<usize>), ArrowError> {
+    let mut sources = Vec::new();
     let mut track_id = Vec::new();
     let mut probability = Vec::new();
     let mut base = Vec::new();
@@ -194,13 +196,14 @@ pub fn explanations_batch(
     let mut value = Vec::new();
     let mut value_text = Vec::new();
     let mut contribution = Vec::new();
-    for (row, (answer, x)) in rows.iter().zip(explained) {
+    for (i, (row, (answer, x))) in rows.iter().zip(explained).enumerate() {
         let up = x.top_up(top).map(|c| ("up", c));
         let down = x.top_down(top).map(|c| ("down", c));
         let mut ranks = [0u32; 2];
         for (dir, c) in up.chain(down) {
             let r = &mut ranks[usize::from(dir == "down")];
             *r += 1;
+            sources.push(i);
             track_id.push(row.track_id.as_str());
             probability.push(answer.chance.probability);
             base.push(x.base);
@@ -228,6 +231,7 @@ pub fn explanations_batch(
             Arc::new(Float64Array::from(contribution)),
         ],
     )
+    .map(|batch| (batch, sources))
 }
 
 #[cfg(test)]

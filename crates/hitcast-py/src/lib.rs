@@ -417,17 +417,9 @@ impl Model {
                     .predictor
                     .score_explained_rows(chunk, options)
                     .map_err(Failure::scoring)?;
-                let batch = explanations_batch(chunk, &explained, top).map_err(Failure::model)?;
-                // A track has a row for each feature shown, up and down.
-                let rows = chunk
-                    .iter()
-                    .zip(&explained)
-                    .flat_map(|(row, (_, x))| {
-                        let shown = x.top_up(top).count() + x.top_down(top).count();
-                        std::iter::repeat_n(row.line - 1, shown)
-                    })
-                    .collect();
-                Ok((batch, rows))
+                let (batch, sources) =
+                    explanations_batch(chunk, &explained, top).map_err(Failure::model)?;
+                Ok((batch, sources.iter().map(|&i| chunk[i].line - 1).collect()))
             })
         })?;
         answers(read, explanations_schema())
