@@ -113,7 +113,7 @@ impl Input {
     fn map_chunks<T: Send>(
         &self,
         f: impl Fn(&[RawRow]) -> Result<T, Failure> + Sync,
-    ) -> Result<Read<T>, Failure> {
+    ) -> Result<ReadChunks<T>, Failure> {
         let reader = ArrowRows::new(&self.schema, &self.options, "tracks".as_ref())
             .map_err(Failure::Input)?;
         let mut slices = Vec::new();
@@ -144,7 +144,7 @@ impl Input {
             })
             .collect();
         // In order, so the error raised is the first bad row's, as reading row by row gives.
-        let mut read = Read {
+        let mut read = ReadChunks {
             parts: Vec::new(),
             notices: reader.defaults().iter().map(ToString::to_string).collect(),
         };
@@ -164,7 +164,7 @@ impl Input {
 }
 
 /// What [`Input::map_chunks`] gives back.
-struct Read<T> {
+struct ReadChunks<T> {
     /// Each chunk's result, in order.
     parts: Vec<T>,
     /// What the caller should be told: absent columns' defaults, rows skipped.
@@ -183,7 +183,7 @@ fn positions(rows: &[RawRow]) -> Vec<u64> {
 type Answers = (PyTable, Vec<u64>, Vec<String>);
 
 /// Joins the chunks' answers into what a call returns.
-fn answers(read: Read<Answered>, schema: SchemaRef) -> PyResult<Answers> {
+fn answers(read: ReadChunks<Answered>, schema: SchemaRef) -> PyResult<Answers> {
     let (batches, rows): (Vec<RecordBatch>, Vec<Vec<u64>>) = read.parts.into_iter().unzip();
     Ok((table(batches, schema)?, rows.concat(), read.notices))
 }
