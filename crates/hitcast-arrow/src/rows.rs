@@ -35,12 +35,10 @@ enum Values {
 impl Values {
     fn cell(&self, row: usize) -> CellValue<'_> {
         match self {
+            // A NaN is passed on: the core reads it as a missing value, as the text "NaN" in a
+            // CSV (pandas turns it into a null, polars and pyarrow keep it).
             Values::Text(a) if a.is_valid(row) => CellValue::Text(a.value(row)),
-            // A NaN is how pandas and NumPy write a missing number: it reads as one, in every
-            // frame kind alike (pandas turns it into a null, polars and pyarrow keep it).
-            Values::Number(a) if a.is_valid(row) && !a.value(row).is_nan() => {
-                CellValue::Number(a.value(row))
-            }
+            Values::Number(a) if a.is_valid(row) => CellValue::Number(a.value(row)),
             _ => CellValue::Null,
         }
     }
@@ -430,7 +428,7 @@ mod tests {
         let e = second[1].as_ref().unwrap_err();
         assert_eq!(
             e.to_string(),
-            "t.parquet: row 4, column \"energy\": missing value (empty field)"
+            "t.parquet: row 4, column \"energy\": missing value"
         );
         assert_eq!(e.skippable_line(), Some(4));
 

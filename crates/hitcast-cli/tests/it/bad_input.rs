@@ -241,7 +241,7 @@ fn bad_csv_files_map_flags_and_cells_are_clear_errors_or_documented_acceptances(
         ("key", "1.5", Some("expected an integer from -1 to 11, got \"1.5\"")),
         ("mode", "major", Some("expected 0 or 1, got \"major\"")),
         ("explicit", "yes", Some("expected true/false or 1/0, got \"yes\"")),
-        ("tempo", "", Some("missing value (empty field)")),
+        ("tempo", "", Some("missing value")),
         ("tempo", "fast", Some("expected a tempo from 0 to 300 BPM, got \"fast\"")),
         ("tempo", "1e300", Some("expected a tempo from 0 to 300 BPM, got \"1e300\"")),
         ("tempo", "100000", Some("expected a tempo from 0 to 300 BPM, got \"100000\"")),

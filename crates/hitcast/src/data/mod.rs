@@ -8,6 +8,7 @@ mod error;
 pub mod genre;
 mod inflate;
 mod locate;
+mod newlines;
 mod plan;
 mod reader;
 mod schema;

@@ -8,7 +8,7 @@ use std::path::Path;
 use super::error::{DataError, Header};
 use super::genre;
 use super::reader::{DefaultUsed, RawRow, ReadOptions};
-use super::schema::{Absent, Column, FieldProblem, Rule, N_AUDIO};
+use super::schema::{missing_text, Absent, Column, FieldProblem, Rule, N_AUDIO};
 
 /// One cell of a table, as its source holds it: CSV gives text; a typed table (Arrow, Parquet)
 /// gives numbers, text or nulls.
@@ -24,12 +24,29 @@ pub enum CellValue<'a> {
 }
 
 impl CellValue<'_> {
+    /// Nothing at all: a null, an empty cell or a NaN (how pandas and NumPy hold a missing
+    /// value, in any column).
     fn is_empty(self) -> bool {
-        matches!(self, CellValue::Null | CellValue::Text(""))
+        match self {
+            CellValue::Text(text) => text.is_empty(),
+            CellValue::Number(x) => x.is_nan(),
+            CellValue::Null => true,
+        }
+    }
+
+    /// No value in a numeric column: also a NaN, and the text `NaN` or `NA` that pandas, polars
+    /// and R write for one ([`Rule::parse`]).
+    fn is_missing_number(self) -> bool {
+        match self {
+            CellValue::Text(text) => missing_text(text),
+            CellValue::Number(x) => x.is_nan(),
+            CellValue::Null => true,
+        }
     }
 
     fn number(self, rule: Rule) -> Result<f64, FieldProblem> {
         match self {
+            _ if self.is_missing_number() => Err(FieldProblem::Missing),
             CellValue::Text(text) => rule.parse(text),
             CellValue::Number(x) => rule.check(x),
             CellValue::Null => Err(FieldProblem::Missing),
@@ -39,8 +56,8 @@ impl CellValue<'_> {
     fn text(self) -> String {
         match self {
             CellValue::Text(text) => text.to_owned(),
-            CellValue::Number(x) => x.to_string(),
-            CellValue::Null => String::new(),
+            CellValue::Number(x) if !x.is_nan() => x.to_string(),
+            CellValue::Number(_) | CellValue::Null => String::new(),
         }
     }
 }
@@ -223,13 +240,13 @@ impl ColumnPlan {
             let fail = |problem| (field, column, problem);
             match target {
                 Target::Audio(i, _)
-                    if self.allow_measured && column.is_learned() && value.is_empty() =>
+                    if self.allow_measured && column.is_learned() && value.is_missing_number() =>
                 {
                     row.audio[i] = f64::NAN;
                     first_empty_learned.get_or_insert((field, column));
                 }
                 Target::Audio(i, rule) => row.audio[i] = value.number(rule).map_err(fail)?,
-                Target::Popularity(_) if self.allow_unlabelled && value.is_empty() => {
+                Target::Popularity(_) if self.allow_unlabelled && value.is_missing_number() => {
                     row.popularity = None
                 }
                 // The rule checks 0..=100, so the cast is exact.
@@ -247,7 +264,10 @@ impl ColumnPlan {
                 Target::TrackName => row.track_name = value.text(),
                 Target::Genre => row.genres = genre::parse_cell(&value.text()),
             }
-            empty[column_slot(column)] = value.is_empty();
+            empty[column_slot(column)] = match target {
+                Target::Audio(..) | Target::Popularity(_) => value.is_missing_number(),
+                _ => value.is_empty(),
+            };
         }
         // All seven learned columns empty is a measured row; some of them, a missing value.
         if let Some((field, column)) = first_empty_learned {

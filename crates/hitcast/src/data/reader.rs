@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::error::{DataError, Header, MapError};
 use super::inflate::ThreadedGz;
+use super::newlines::Newlines;
 use super::plan::{CellValue, ColumnPlan};
 use super::schema::{Column, FieldProblem, N_AUDIO};
 
@@ -215,8 +216,6 @@ pub struct RowReader {
     record: csv::StringRecord,
     missing: [u64; Column::ALL.len()],
     last_line: u64,
-    /// Added to csv's line numbers: 1 in a file of CRLF lines (see `from_reader`).
-    line_offset: u64,
     done: bool,
 }
 
@@ -259,19 +258,13 @@ impl RowReader {
             source,
         })?;
         let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(start));
-        // csv counts a line at its '\n', and starts a record after a CRLF's '\r': in a file of
-        // CRLF lines (Windows, Excel) each record's line would read one short.
-        let crlf = start
-            .iter()
-            .position(|&b| b == b'\n')
-            .is_some_and(|i| i > 0 && start[i - 1] == b'\r');
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
             .delimiter(delimiter)
             // Field counts are checked per row, so a bad row can be reported and skipped.
             .flexible(true)
             .buffer_capacity(1 << 16)
-            .from_reader(Box::new(input) as Box<dyn Read + Send>);
+            .from_reader(Box::new(Newlines::new(input)) as Box<dyn Read + Send>);
         let header = csv
             .byte_headers()
             .map_err(|e| {
@@ -306,14 +299,13 @@ impl RowReader {
             record: csv::StringRecord::new(),
             missing: [0; Column::ALL.len()],
             last_line: 1,
-            line_offset: u64::from(crlf),
             done: false,
         })
     }
 
     /// The line of a record or error at csv's `position`, else the one after the last.
     fn line_at(&self, position: Option<&csv::Position>) -> u64 {
-        position.map_or(self.last_line + 1, |p| p.line() + self.line_offset)
+        position.map_or(self.last_line + 1, csv::Position::line)
     }
 
     /// The file being read.
@@ -399,9 +391,7 @@ impl Iterator for RowReader {
                 // After an I/O or parser failure the stream cannot be resynchronised.
                 self.done = true;
                 // Without a position (an I/O error), the last line read.
-                let line = e
-                    .position()
-                    .map_or(self.last_line, |p| p.line() + self.line_offset);
+                let line = e.position().map_or(self.last_line, csv::Position::line);
                 Some(Err(csv_error(&self.path, line, e)))
             }
         }
@@ -624,7 +614,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.ends_with("column \"danceability\": missing value (empty field)"),
+            err.ends_with("column \"danceability\": missing value"),
             "{err}"
         );
         // Some empty, some not: refused, naming the first empty one.
@@ -652,6 +642,40 @@ mod tests {
             .defaults
             .iter()
             .any(|d| d.default.starts_with("none: rows measured")));
+    }
+
+    #[test]
+    fn nan_and_na_cells_are_missing_values_as_empty_ones_are() {
+        // polars writes a missing number as NaN, R as NA: a measured row to score, unlabelled.
+        let scoring = ReadOptions {
+            require_popularity: false,
+            require_track_id: false,
+            ..ReadOptions::labelled()
+        };
+        let mut row = row_with("popularity", "NA");
+        for (c, marker) in Column::LEARNED
+            .iter()
+            .zip(["NaN", "nan", " NA ", "", "NaN", "na", "NAN"])
+        {
+            row = row_with_in(&row, c.name(), marker);
+        }
+        let loaded = read(&format!("{HEADER}\n{row}\n"), &scoring).unwrap();
+        assert_eq!(loaded.rows[0].popularity, None);
+        let learned = Column::LEARNED.map(|c| c.audio_index().unwrap());
+        assert!(learned.iter().all(|&i| loaded.rows[0].audio[i].is_nan()));
+        assert_eq!(loaded.report.missing.get("popularity"), Some(&1));
+        assert_eq!(loaded.report.missing.get("energy"), Some(&1));
+        // A text column keeps them as text: a track may be called "NA".
+        let named = row_with("track_name", "NA");
+        assert_eq!(
+            labelled(&format!("{HEADER}\n{named}\n")).unwrap().rows[0].track_name,
+            "NA"
+        );
+        // Where a number is required, NaN is missing, not a malformed number.
+        let err = labelled(&format!("{HEADER}\n{}\n", row_with("tempo", "NaN")))
+            .unwrap_err()
+            .to_string();
+        assert!(err.ends_with("column \"tempo\": missing value"), "{err}");
     }
 
     /// `row` with one cell replaced (by header name).
@@ -816,7 +840,7 @@ mod tests {
         assert_eq!(loaded.rows[0].popularity, None);
         assert_eq!(
             message(&text),
-            "t.csv:2:6: column \"popularity\": missing value (empty field)"
+            "t.csv:2:6: column \"popularity\": missing value"
         );
         // An empty id cell: accepted when scoring, refused in training data (see
         // bad_cells_name_file_line_column_and_value).
@@ -826,7 +850,7 @@ mod tests {
         assert_eq!(loaded.report.missing["track_id"], 1);
         assert_eq!(
             message(&text),
-            "t.csv:2:2: column \"track_id\": missing value (empty field)"
+            "t.csv:2:2: column \"track_id\": missing value"
         );
     }
 
@@ -921,7 +945,7 @@ mod tests {
             (
                 "loudness",
                 "NaN",
-                "t.csv:2:12: column \"loudness\": expected a loudness from -60 to 10 dB, got \"NaN\"",
+                "t.csv:2:12: column \"loudness\": missing value",
             ),
             (
                 "loudness",
@@ -961,12 +985,12 @@ mod tests {
             (
                 "valence",
                 "",
-                "t.csv:2:18: column \"valence\": missing value (empty field)",
+                "t.csv:2:18: column \"valence\": missing value",
             ),
             (
                 "track_id",
                 "",
-                "t.csv:2:2: column \"track_id\": missing value (empty field)",
+                "t.csv:2:2: column \"track_id\": missing value",
             ),
         ];
         for (column, value, want) in cases {
@@ -1062,11 +1086,18 @@ mod tests {
 
     #[test]
     fn crlf_lines_are_numbered_as_lf_lines() {
-        // Windows and Excel end lines with CRLF: the same rows, the same line numbers.
+        // Windows and Excel end lines with CRLF, old Macs with CR, some files a mix: the same
+        // rows, the same line numbers.
         let bad = ROW.replacen(",0.461,", ",1.461,", 1);
         assert_ne!(bad, ROW);
-        for newline in ["\n", "\r\n"] {
-            let text = [HEADER, ROW, ROW, &bad, ""].join(newline);
+        let mixed = format!("{HEADER}\n{ROW}\r\n{ROW}\r{bad}\r\n");
+        for text in [
+            [HEADER, ROW, ROW, &bad, ""].join("\n"),
+            [HEADER, ROW, ROW, &bad, ""].join("\r\n"),
+            [HEADER, ROW, ROW, &bad, ""].join("\r"),
+            mixed,
+        ] {
+            let newline = text[HEADER.len()..HEADER.len() + 2].to_owned();
             let options = ReadOptions {
                 on_error: OnError::Skip,
                 ..ReadOptions::labelled()

@@ -349,7 +349,7 @@ pub enum Rule {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FieldProblem {
     /// The cell is empty.
-    #[error("missing value (empty field)")]
+    #[error("missing value")]
     Missing,
     /// The cell does not hold the expected form.
     #[error("expected {expected}, got {value:?}")]
@@ -395,13 +395,14 @@ impl Rule {
         }
     }
 
-    /// Parses a numeric cell (every rule but [`Rule::Text`]). Surrounding spaces are ignored;
-    /// NaN, infinities and numbers too large for an f64 (`1e400`) are rejected.
+    /// Parses a numeric cell (every rule but [`Rule::Text`]). Surrounding spaces are ignored; an
+    /// empty cell, `NaN` and `NA` are a missing value ([`missing_text`]); infinities and numbers
+    /// too large for an f64 (`1e400`) are rejected.
     pub fn parse(self, text: &str) -> Result<f64, FieldProblem> {
-        let text = text.trim_ascii();
-        if text.is_empty() {
+        if missing_text(text) {
             return Err(FieldProblem::Missing);
         }
+        let text = text.trim_ascii();
         let invalid = || FieldProblem::Invalid {
             value: shorten(text),
             expected: self.expected(),
@@ -446,6 +447,14 @@ impl Rule {
             Err(invalid())
         }
     }
+}
+
+/// Whether a numeric cell's text says "no value": empty, or `NaN` (pandas and polars write a
+/// missing number so) or `NA` (R does), in any case and with any surrounding spaces. One rule
+/// for every source: a NaN in an Arrow column is missing too.
+pub fn missing_text(text: &str) -> bool {
+    let text = text.trim_ascii();
+    text.is_empty() || text.eq_ignore_ascii_case("nan") || text.eq_ignore_ascii_case("na")
 }
 
 /// Shortens a cell for an error message: a huge field must not flood the terminal.
@@ -503,8 +512,20 @@ mod tests {
     #[test]
     fn non_finite_numbers_are_rejected() {
         let loudness = Column::Loudness.rule();
-        for text in ["NaN", "nan", "inf", "-inf", "infinity", "1e400"] {
-            assert!(loudness.parse(text).is_err(), "{text}");
+        for text in ["inf", "-inf", "infinity", "1e400", "NaNa"] {
+            assert!(
+                matches!(loudness.parse(text), Err(FieldProblem::Invalid { .. })),
+                "{text}"
+            );
+        }
+        // What pandas, polars and R write for a missing number is one.
+        for text in ["", " ", "NaN", "nan", " NAN ", "NA", "na"] {
+            assert_eq!(loudness.parse(text), Err(FieldProblem::Missing), "{text:?}");
+            assert_eq!(
+                Rule::Bool.parse(text),
+                Err(FieldProblem::Missing),
+                "{text:?}"
+            );
         }
         assert_eq!(loudness.parse("-49.531"), Ok(-49.531));
         assert_eq!(Rule::Unit.parse("1.01e-06"), Ok(1.01e-06));
