@@ -168,9 +168,12 @@ pub fn explanations_schema() -> SchemaRef {
         f("direction", DataType::Utf8),
         f("rank", DataType::UInt32),
         f("feature", DataType::Utf8),
-        // The input's value as a number (null for the genres), then as `hitcast explain` prints it.
+        // The input's value as a number (null for the genres and an input not measured), then
+        // as `hitcast explain` prints it, then the value the model read in its place where that
+        // differs (a fence under the capped setup, a median for an input not measured).
         Field::new("value", DataType::Float64, true),
         f("value_text", DataType::Utf8),
+        Field::new("read_as", DataType::Float64, true),
         f("contribution", DataType::Float64),
     ]))
 }
@@ -195,6 +198,7 @@ pub fn explanations_batch(
     let mut feature = Vec::new();
     let mut value = Vec::new();
     let mut value_text = Vec::new();
+    let mut read_as = Vec::new();
     let mut contribution = Vec::new();
     for (i, (row, (answer, x))) in rows.iter().zip(explained).enumerate() {
         let up = x.top_up(top).map(|c| ("up", c));
@@ -213,6 +217,7 @@ pub fn explanations_batch(
             feature.push(c.feature.as_str());
             value.push(c.number);
             value_text.push(c.value.as_str());
+            read_as.push(c.read_as);
             contribution.push(c.contribution);
         }
     }
@@ -228,6 +233,7 @@ pub fn explanations_batch(
             Arc::new(StringArray::from(feature)),
             Arc::new(Float64Array::from(value)),
             Arc::new(StringArray::from(value_text)),
+            Arc::new(Float64Array::from(read_as)),
             Arc::new(Float64Array::from(contribution)),
         ],
     )

@@ -114,8 +114,10 @@ def test_explain_gives_ranked_contributions_that_move_the_log_odds(model, frame)
     x = model.explain(frame.head(20), top=3)
     assert list(x.columns) == [
         "track_id", "popularity_probability", "base_log_odds", "log_odds", "direction", "rank",
-        "feature", "value", "value_text", "contribution",
+        "feature", "value", "value_text", "read_as", "contribution",
     ]
+    # Raw setup, every input measured: the model read each track's own value.
+    assert x.read_as.isna().all()
     # The value is a number for every input but the genres: the track's own (raw setup, so
     # only the z-scores are undone).
     assert x.value.dtype == "float64"

@@ -579,8 +579,7 @@ fn schemas() -> Value {
                 "method": { "type": "string", "enum": ["tree-shap", "linear-shap", "sampling-shapley"] },
                 "base": { "type": "number", "description": "the score of a typical track" },
                 "score": { "type": "number", "description": "base + the sum of the contributions: the answer's score" },
-                "contributions": { "type": "array", "description": "points of popularity per feature through the score model below the label threshold, and `hit_chance`: what the chance of a popular score adds; largest first", "items": { "type": "object", "required": ["feature", "value", "contribution"],
-                    "properties": { "feature": { "type": "string" }, "value": { "type": "string" }, "contribution": { "type": "number" } } } }
+                "contributions": { "type": "array", "description": "points of popularity per feature through the score model below the label threshold, and `hit_chance`: what the chance of a popular score adds; largest first", "items": { "$ref": "#/components/schemas/Contribution" } }
             }
         },
         "Explanation": {
@@ -591,8 +590,17 @@ fn schemas() -> Value {
                 "base": { "type": "number", "description": "log-odds of a typical track" },
                 "log_odds": { "type": "number", "description": "base + the sum of the contributions" },
                 "probability": { "type": "number" },
-                "contributions": { "type": "array", "items": { "type": "object", "required": ["feature", "value", "contribution"],
-                    "properties": { "feature": { "type": "string" }, "value": { "type": "string" }, "contribution": { "type": "number" } } } }
+                "contributions": { "type": "array", "description": "log-odds per feature, largest first", "items": { "$ref": "#/components/schemas/Contribution" } }
+            }
+        },
+        "Contribution": {
+            "type": "object",
+            "required": ["feature", "value", "contribution"],
+            "properties": {
+                "feature": { "type": "string" },
+                "value": { "type": "string", "description": "the track's own value (\"not measured\" for an input a song measured from audio lacks)" },
+                "read_as": { "type": "number", "description": "present where the model read another value in place of the track's own: a Tukey fence under the capped outlier setup, or the training tracks' median of an input not measured" },
+                "contribution": { "type": "number" }
             }
         },
         "Measured": {

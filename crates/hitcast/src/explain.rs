@@ -82,13 +82,65 @@ pub struct Contribution {
     /// The track's value, on the input scale, as people read it (genres by name).
     pub value: String,
     /// The track's value as a number, on the input scale, to full precision; `None` for the
-    /// genres. Data frames carry it as a number column; JSON carries `value` alone.
+    /// genres and for an input the track was not measured for. Data frames carry it as a number
+    /// column; JSON carries `value` alone.
     #[serde(skip)]
     pub number: Option<f64>,
+    /// The value the model read in place of the track's own, where the two differ: a Tukey
+    /// fence under the capped outlier setup (a 25-minute track read as its fence's length), or
+    /// the training tracks' median of an input a song measured from audio lacks (`value` then
+    /// says "not measured"). The contribution is of this value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_as: Option<f64>,
     /// What this feature changes, from `base` towards the track's answer: log-odds in an
     /// [`Explanation`], points of popularity in a [`ScoreExplanation`].
     pub contribution: f64,
 }
+
+impl Contribution {
+    /// The value for people ([`crate::words::value`]), with what the model read in its place
+    /// where that differs: "25:00 (read as 6:41)".
+    pub fn value_in_words(&self) -> String {
+        let own = crate::words::value(&self.feature, &self.value);
+        match self.read_as {
+            Some(x) => format!(
+                "{own} (read as {})",
+                crate::words::value(&self.feature, &number(x))
+            ),
+            None => own,
+        }
+    }
+}
+
+/// Shows the track's own audio inputs in `contributions`, which hold the values the model read
+/// (a transformed row undone): where `pipeline` read another value (a fence, a median for an
+/// input not measured), `value` and `number` become the track's own and `read_as` the one read.
+/// `audio` is the track's, in [`crate::data::Column::AUDIO`] order, NaN where not measured.
+pub fn show_own_values(
+    contributions: &mut [Contribution],
+    pipeline: &FeaturePipeline,
+    audio: &[f64; crate::data::N_AUDIO],
+) {
+    for c in contributions {
+        let Some(i) = crate::data::Column::from_name(&c.feature).and_then(|col| col.audio_index())
+        else {
+            continue;
+        };
+        let (own, read) = (audio[i], pipeline.read_value(i, audio[i]));
+        if own.total_cmp(&read).is_eq() {
+            continue;
+        }
+        c.read_as = Some(read);
+        (c.value, c.number) = if own.is_nan() {
+            (NOT_MEASURED.to_owned(), None)
+        } else {
+            (number(own), Some(own))
+        };
+    }
+}
+
+/// The value of an input a song measured from audio lacks.
+pub const NOT_MEASURED: &str = "not measured";
 
 /// A 0-100 score and its contributions, in points of popularity.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -132,6 +184,7 @@ impl ScoreExplanation {
                 feature: HIT_CHANCE.to_owned(),
                 value: format!("{:.1}%", probability * 100.0),
                 number: Some(probability),
+                read_as: None,
                 contribution,
             },
         );
@@ -228,7 +281,7 @@ pub fn steps(
     for c in top {
         step(
             crate::words::label(&c.feature),
-            crate::words::value(&c.feature, &c.value),
+            c.value_in_words(),
             c.contribution,
         );
     }
@@ -452,6 +505,7 @@ fn assemble(
             feature: feature.clone(),
             value,
             number,
+            read_as: None,
             contribution,
         })
         .collect();

@@ -5,14 +5,17 @@ use super::{input, Prediction, Predictor};
 use crate::artifact::Role;
 use crate::calibration::logit;
 use crate::data::RawRow;
-use crate::explain::{explain_score, Explanation, SamplingOptions, ScoreExplanation};
+use crate::explain::{
+    explain_score, show_own_values, Explanation, SamplingOptions, ScoreExplanation,
+};
 use crate::features::{FeatureMatrix, TrackInput};
 use crate::models::ModelError;
 
 impl Predictor {
     /// Answers for `tracks` and why each gets its probability: contributions on the calibrated
     /// log-odds scale, from the model's starting point (base) to this track's, by the model
-    /// that answered. One feature transform serves both.
+    /// that answered, each input shown with the track's own value ([`show_own_values`]). One
+    /// feature transform serves both.
     pub fn score_explained(
         &self,
         tracks: &[TrackInput],
@@ -24,6 +27,9 @@ impl Predictor {
             }
             let batch = head.batch(share);
             let mut explanations = head.explain(&batch.x, options)?;
+            for (e, track) in explanations.iter_mut().zip(share) {
+                show_own_values(&mut e.contributions, &head.payload.pipeline, &track.audio);
+            }
             if let Some(prior) = self.prior {
                 // Bayes' rule moves every log-odds by the same amount: the base takes it.
                 let shift = logit(prior) - logit(head.metadata.base_rate);
@@ -68,7 +74,11 @@ impl Predictor {
             Ok(explained
                 .into_iter()
                 .zip(answers)
-                .map(|(e, a)| e.with_hit_chance(a.popularity, a.chance.probability))
+                .zip(share)
+                .map(|((mut e, a), track)| {
+                    show_own_values(&mut e.contributions, &p.pipeline, &track.audio);
+                    e.with_hit_chance(a.popularity, a.chance.probability)
+                })
                 .collect())
         })
     }

@@ -1130,6 +1130,24 @@ mod tests {
                 .transform_one(&song)
                 .0
         );
+        // Its explanation says the learned columns were not measured, and what was read instead.
+        let pipeline = &predictor.head(Role::FromAudio).payload.pipeline;
+        let (_, explained) = predictor
+            .score_explained(std::slice::from_ref(&song), SamplingOptions::default())
+            .unwrap()
+            .remove(0);
+        for column in Column::LEARNED {
+            let i = column.audio_index().unwrap();
+            let c = explained
+                .contributions
+                .iter()
+                .find(|c| c.feature == column.name())
+                .unwrap();
+            assert_eq!(c.value, crate::explain::NOT_MEASURED, "{}", column.name());
+            assert_eq!(c.number, None);
+            assert_eq!(c.read_as, Some(pipeline.read_value(i, f64::NAN)));
+            assert!(c.read_as.is_some_and(f64::is_finite));
+        }
         // A track with its learned columns goes to the other models.
         let listed = predictor.score(std::slice::from_ref(&heard)).unwrap();
         assert_ne!(listed[0].chance.model, Role::FromAudio);
@@ -1154,6 +1172,68 @@ mod tests {
             ),
             "{curve:?}"
         );
+    }
+
+    #[test]
+    fn explanations_show_a_capped_input_as_the_track_has_it_and_as_the_model_read_it() {
+        use crate::features::{OutlierSetup, PipelineParams};
+        let (raw, t) = fixture();
+        let params = PipelineParams {
+            outliers: OutlierSetup::Capped,
+            ..PipelineParams::default()
+        };
+        let capped = crate::testutil::build(&t, params, Calibration::Platt { a: 1.0, b: 0.0 });
+        let fence = capped.payload.pipeline.fences()[0];
+        assert_eq!(fence.column, Column::DurationMs);
+        let genres = [t.genres[0].clone()];
+        let mut audio = t.rows[3].audio;
+        audio[0] = 100_000.0;
+        assert!(audio[0] > fence.high);
+        let track = TrackInput {
+            audio,
+            genres: &genres,
+            artists: "x",
+            album_name: "",
+            track_name: "",
+            new_song: false,
+        };
+        let length = |contributions: &[crate::explain::Contribution]| {
+            contributions
+                .iter()
+                .find(|c| c.feature == "duration_ms")
+                .cloned()
+                .unwrap()
+        };
+        let options = SamplingOptions::default();
+        let capped = Predictor::new(capped).unwrap();
+        let (_, chance) = capped
+            .score_explained(std::slice::from_ref(&track), options)
+            .unwrap()
+            .remove(0);
+        let score = capped
+            .explain_scores(std::slice::from_ref(&track), options)
+            .unwrap()
+            .remove(0);
+        for c in [length(&chance.contributions), length(&score.contributions)] {
+            assert_eq!((c.value.as_str(), c.number), ("100000", Some(100_000.0)));
+            assert_eq!(c.read_as, Some(fence.high));
+            assert_eq!(
+                c.value_in_words(),
+                format!("1:40 (read as {})", crate::words::minutes(fence.high))
+            );
+        }
+        let json = serde_json::to_value(length(&chance.contributions)).unwrap();
+        assert_eq!(json["read_as"], fence.high);
+        // Read as it is: nothing beside it.
+        let raw = Predictor::new(raw).unwrap();
+        let (_, chance) = raw
+            .score_explained(std::slice::from_ref(&track), options)
+            .unwrap()
+            .remove(0);
+        let c = length(&chance.contributions);
+        assert_eq!((c.number, c.read_as), (Some(100_000.0), None));
+        assert_eq!(c.value_in_words(), "1:40");
+        assert!(serde_json::to_value(&c).unwrap().get("read_as").is_none());
     }
 
     #[test]
