@@ -19,6 +19,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -145,7 +146,7 @@ pub(crate) async fn shed(
             "the server is answering {} requests, its most at once (--max-concurrency): try again in {RETRY_AFTER} s",
             state.limits.concurrency
         );
-        let mut answer = if path.starts_with("/api/") || path.starts_with("/v2/") {
+        let mut answer = if crate::is_for_programs(path) {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message).into_response()
         } else {
             crate::pages::error_page(StatusCode::SERVICE_UNAVAILABLE, &message)
@@ -155,14 +156,55 @@ pub(crate) async fn shed(
             .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER));
         return answer;
     };
-    let answer = next.run(request).await;
-    drop(slot);
-    answer
+    SLOT.scope(Arc::new(slot), next.run(request)).await
+}
+
+tokio::task_local! {
+    /// The slot of the request this task answers. Work it hands to a blocking thread takes a
+    /// share ([`slot_share`]), so a request that timed out (408) while its work runs on keeps
+    /// its slot until that work ends: `--max-concurrency` bounds the work, not only the
+    /// requests waiting for it.
+    static SLOT: Arc<OwnedSemaphorePermit>;
+}
+
+/// A share of the current request's slot, to move into work that may outlive the request;
+/// `None` outside one (health checks, `/metrics`, tests without the middleware).
+fn slot_share() -> Option<Arc<OwnedSemaphorePermit>> {
+    SLOT.try_with(Arc::clone).ok()
+}
+
+/// Runs `work` on a blocking thread that holds a share of the current request's slot until the
+/// work ends, however the request ends (answered, timed out, or its client gone).
+pub(crate) fn spawn_in_slot<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> tokio::task::JoinHandle<T> {
+    let slot = slot_share();
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        work()
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn work_handed_off_holds_the_requests_slot_until_it_ends() {
+        let permits = Arc::new(tokio::sync::Semaphore::new(1));
+        let slot = Arc::clone(&permits).try_acquire_owned().unwrap();
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let work = SLOT.sync_scope(Arc::new(slot), || {
+            spawn_in_slot(move || wait.recv().is_ok())
+        });
+        // The request is over (a 408, say); its work is not: the slot stays taken.
+        assert_eq!(permits.available_permits(), 0);
+        go.send(()).unwrap();
+        assert!(work.await.unwrap());
+        assert_eq!(permits.available_permits(), 1);
+        // Outside a request, work holds nothing.
+        assert!(spawn_in_slot(|| true).await.unwrap());
+    }
 
     fn bearer(token: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

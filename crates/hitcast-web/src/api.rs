@@ -452,9 +452,14 @@ pub async fn openapi(State(state): State<Arc<AppState>>) -> Response {
 
 /// 404 for API paths.
 pub fn not_found(path: &str) -> Response {
+    let see = if path == "/v2" || path.starts_with("/v2/") {
+        "GET /v2 and /v2/models/hitcast describe the Open Inference routes"
+    } else {
+        "see /api/openapi.json"
+    };
     ApiError::new(
         StatusCode::NOT_FOUND,
-        format!("no endpoint at {path}: see /api/openapi.json"),
+        format!("no endpoint at {path}: {see}"),
     )
     .into_response()
 }

@@ -75,6 +75,13 @@ pub(crate) async fn receive(
         || content_type.starts_with("application/octet-stream")
     {
         let bytes = read_body(request, state.limits.audio_bytes).await?;
+        if bytes.is_empty() {
+            return Err(ApiError::with_field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "file",
+                format!("the body is empty: send the audio file ({FORMATS}) as the body, or as multipart/form-data with a part named file"),
+            ));
+        }
         let upload = Upload {
             hint: extension_of_type(&content_type),
             name: "the body".to_owned(),
@@ -94,7 +101,7 @@ pub(crate) async fn receive(
 /// Measures an upload off the async threads.
 pub(crate) async fn measure(upload: Upload) -> Result<Measured, ApiError> {
     let Upload { hint, name, bytes } = upload;
-    tokio::task::spawn_blocking(move || {
+    crate::access::spawn_in_slot(move || {
         hitcast_audio::measure(Source::Bytes(bytes.into()), hint.as_deref())
     })
     .await
@@ -150,7 +157,7 @@ fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         format!(
-            "the audio file is over the server's limit of {:.0} MB: send a shorter song, or compress it (an MP3 of a 4-minute song is about 6 MB)",
+            "the audio file is over the server's limit of {:.0} MB (hitcast serve --audio-limit): send a shorter song, or compress it (an MP3 of a 4-minute song is about 6 MB)",
             limit as f64 / 1e6
         ),
     )

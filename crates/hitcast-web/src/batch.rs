@@ -60,7 +60,7 @@ pub(crate) async fn score_upload(
     let checked = {
         let path = upload.path.clone();
         let model = state.model();
-        tokio::task::spawn_blocking(move || check(&path, &model.predictor))
+        crate::access::spawn_in_slot(move || check(&path, &model.predictor))
             .await
             .map_err(ApiError::internal)?
     };
@@ -81,7 +81,7 @@ pub(crate) async fn score_upload(
     );
     // Two batches of answers in flight at most: the scorer waits for the client.
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
-    tokio::task::spawn_blocking(move || {
+    crate::access::spawn_in_slot(move || {
         if let Err(e) = stream_answers(&state, &upload.path, &sender) {
             // The answer has begun: the client sees the download break off; the log says why.
             let e = named(&e, &upload);

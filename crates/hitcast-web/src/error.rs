@@ -106,9 +106,10 @@ impl ApiError {
 /// What a 413 for a body over [`Limits::body_bytes`] says: the limit, its flag, and what fits.
 pub(crate) fn too_large(limits: &Limits) -> String {
     format!(
-        "the request body is over this server's limit of {} bytes (--body-limit); a batch of up to {} tracks (--max-batch) fits in it at up to {} bytes a track",
+        "the request body is over this server's limit of {} bytes (--body-limit): it holds about {} tracks at up to {} bytes a track; send fewer tracks a request (--max-batch allows {})",
         limits.body_bytes,
+        limits.tracks_in_body(),
+        crate::TRACK_BYTES,
         limits.batch,
-        limits.body_bytes / limits.batch.max(1)
     )
 }

@@ -38,11 +38,13 @@ pub(crate) async fn fill_empty(
         .map(str::to_owned)
         .or_else(|| documented_methods(&state.openapi, &path));
     let message = message(status, &method, &path, allow.as_deref(), &state.limits);
-    let mut filled = if path.starts_with("/api/") {
+    let mut filled = if crate::is_for_programs(&path) {
         ApiError::new(status, message).into_response()
     } else {
         crate::pages::error_page(status, &message)
     };
+    // `Allow` belongs to a 405 only (RFC 9110 §10.2.1): not to a 408 or 413 on the same route.
+    let allow = allow.filter(|_| status == StatusCode::METHOD_NOT_ALLOWED);
     if let Some(allow) = allow.and_then(|a| header::HeaderValue::from_str(&a).ok()) {
         filled.headers_mut().insert(header::ALLOW, allow);
     }

@@ -128,13 +128,19 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Tracks a request body holds at [`TRACK_BYTES`] a track: the figure the start-up warning
+    /// and a 413's message both give.
+    pub fn tracks_in_body(&self) -> usize {
+        self.body_bytes / TRACK_BYTES
+    }
+
     /// Where these limits contradict one another, in sentences naming the flags: the server
     /// warns of each when it starts. A batch of `batch` tracks must fit in the body limit, and
     /// the audio files and files of tracks allowed at once must fit in the requests answered
     /// at once.
     pub fn disagreements(&self) -> Vec<String> {
         let mut out = Vec::new();
-        let room = self.body_bytes / TRACK_BYTES;
+        let room = self.tracks_in_body();
         if room < self.batch {
             out.push(format!(
                 "--body-limit {} holds about {room} tracks at {TRACK_BYTES} bytes a track, fewer than --max-batch {}: larger batches get a 413; raise --body-limit to {}",
@@ -354,7 +360,7 @@ impl AppState {
     ) -> Result<(Vec<Scored>, Result<PriorEstimate, PriorError>), ApiError> {
         let predictor = self.model().predictor.clone();
         let model = predictor.clone();
-        let (tracks, outcome) = tokio::task::spawn_blocking(move || {
+        let (tracks, outcome) = access::spawn_in_slot(move || {
             let mut evidence = model.evidence();
             let inputs: Vec<_> = tracks.iter().map(TrackRequest::input).collect();
             let gathered = model.gather(&inputs, &mut evidence);
@@ -390,7 +396,7 @@ impl AppState {
         } else {
             // A copy of the predictor is two pointers and flags: its models are shared.
             let predictor = predictor.clone();
-            tokio::task::spawn_blocking(move || score::score(&predictor, &tracks, explain, samples))
+            access::spawn_in_slot(move || score::score(&predictor, &tracks, explain, samples))
                 .await
                 .map_err(ApiError::internal)?
                 .map_err(ApiError::scoring)?
@@ -491,11 +497,21 @@ fn routes(state: &Arc<AppState>) -> Router {
 }
 
 async fn not_found(uri: Uri) -> Response {
-    if uri.path().starts_with("/api/") {
+    if is_for_programs(uri.path()) {
         api::not_found(uri.path())
     } else {
         pages::not_found(uri.path())
     }
+}
+
+/// Whether `path` is for programs, whose errors are `{"error": ...}` (the JSON API, the Open
+/// Inference routes, the admin, health and metrics endpoints), rather than a page for people.
+pub(crate) fn is_for_programs(path: &str) -> bool {
+    let under = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    under("/api") || under("/v2") || under("/admin") || path == "/metrics" || path == "/healthz"
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and lets

@@ -2,7 +2,7 @@
 //!
 //! | metric | type | labels |
 //! |---|---|---|
-//! | `hitcast_http_requests_total` | counter | `method`, `route`, `status` |
+//! | `hitcast_http_requests_total` | counter | `method`, `route`, `status` (499: the client hung up first) |
 //! | `hitcast_http_request_duration_seconds` | histogram | `method`, `route` |
 //! | `hitcast_http_requests_in_flight` | gauge | |
 //! | `hitcast_http_requests_shed_total` | counter | (503s for want of a free slot) |
@@ -180,34 +180,63 @@ pub(crate) async fn track(
     request: Request,
     next: Next,
 ) -> Response {
-    let started = Instant::now();
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or("unmatched", MatchedPath::as_str)
         .to_owned();
     let method = request.method().as_str().to_owned();
-    let metrics = &state.metrics;
-    metrics.in_flight.inc();
+    let mut request_in_flight = InFlight::new(&state.metrics, method, route);
     let response = next.run(request).await;
-    metrics.in_flight.dec();
-    metrics
-        .latency
-        .get_or_create(&RouteLabels {
-            method: method.clone(),
-            route: route.clone(),
-        })
-        .observe(started.elapsed().as_secs_f64());
-    metrics
-        .requests
-        .get_or_create(&RequestLabels {
-            method,
-            route,
-            status: response.status().as_u16(),
-        })
-        .inc();
+    request_in_flight.answered(response.status().as_u16());
     response
 }
+
+/// A request's place in `in_flight`, held until it is answered or dropped: a client that hangs
+/// up drops the request mid-way, and it is then counted with status 499 (nginx's "client closed
+/// request"), so the gauge comes back down and every request is counted once.
+struct InFlight<'a> {
+    metrics: &'a Metrics,
+    route: RouteLabels,
+    started: Instant,
+    status: u16,
+}
+
+impl<'a> InFlight<'a> {
+    fn new(metrics: &'a Metrics, method: String, route: String) -> InFlight<'a> {
+        metrics.in_flight.inc();
+        InFlight {
+            metrics,
+            route: RouteLabels { method, route },
+            started: Instant::now(),
+            status: CLIENT_CLOSED,
+        }
+    }
+
+    fn answered(&mut self, status: u16) {
+        self.status = status;
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let m = self.metrics;
+        m.in_flight.dec();
+        m.latency
+            .get_or_create(&self.route)
+            .observe(self.started.elapsed().as_secs_f64());
+        m.requests
+            .get_or_create(&RequestLabels {
+                method: self.route.method.clone(),
+                route: self.route.route.clone(),
+                status: self.status,
+            })
+            .inc();
+    }
+}
+
+/// The status a request the client gave up on is counted with.
+const CLIENT_CLOSED: u16 = 499;
 
 /// `GET /metrics`.
 pub(crate) async fn render(State(state): State<Arc<AppState>>) -> Response {

@@ -10,7 +10,7 @@
 //! | `POST /v2/models/{name}[/versions/{v}]/infer` | columnar tensors in, the answers out |
 //!
 //! The inputs are the dataset's columns by name (`danceability` FP64, `key` INT64, `explicit`
-//! BOOL, `track_genre` BYTES with `;` between genres, ...), each a tensor of shape `[N]` or
+//! BOOL, `track_genre` BYTES with `,`, `;` or `|` between genres as in a table, ...), each a tensor of shape `[N]` or
 //! `[N, 1]` whose first dimension is the batch. Each row is checked by the rules
 //! `POST /api/v1/predict` applies to a track (it is built as that track and read by the same
 //! code), and answered by the same scoring: the outputs are [`ANSWERS`]' columns, named as in
@@ -428,8 +428,14 @@ fn columns(
                 decode(t, mine)?
             }
             None => {
+                let Some(data) = &t.data else {
+                    return Err(bad(format!(
+                        "input {:?} has no data: give its values as \"data\", or as bytes after the JSON with \"binary_data_size\"",
+                        t.name
+                    )));
+                };
                 let mut flat = Vec::with_capacity(n);
-                flatten(t.data.as_ref().unwrap_or(&Value::Null), &mut flat);
+                flatten(data, &mut flat);
                 flat
             }
         };
@@ -603,21 +609,19 @@ fn check_type(t: &Tensor, column: Column, values: &[Value]) -> Result<(), V2Erro
 fn tracks(rows: usize, columns: &Columns) -> Result<Vec<TrackRequest>, V2Error> {
     let mut tracks = Vec::with_capacity(rows);
     let mut errors = Vec::new();
-    let mut failed = 0;
+    let (mut failed, mut unlisted) = (0, 0);
     for k in 0..rows {
         let mut object = Map::new();
         for (column, values) in columns {
             let value = values[k].clone();
             match column {
                 Column::TrackGenre => {
-                    let names: Vec<Value> = value
-                        .as_str()
-                        .unwrap_or_default()
-                        .split(';')
-                        .map(str::trim)
-                        .filter(|g| !g.is_empty())
-                        .map(|g| Value::String(g.to_owned()))
-                        .collect();
+                    // Split and spelled as a table's cell is (`,`, `;` or `|` between genres).
+                    let names: Vec<Value> =
+                        hitcast::data::genre::parse_cell(value.as_str().unwrap_or_default())
+                            .into_iter()
+                            .map(Value::String)
+                            .collect();
                     object.insert("genres".to_owned(), Value::Array(names));
                 }
                 c => {
@@ -630,7 +634,9 @@ fn tracks(rows: usize, columns: &Columns) -> Result<Vec<TrackRequest>, V2Error> 
             Err(e) => {
                 failed += 1;
                 for f in e {
-                    if errors.len() < LISTED_ERRORS {
+                    if errors.len() == LISTED_ERRORS {
+                        unlisted += 1;
+                    } else {
                         let field = if f.field.starts_with("genres") {
                             "track_genre"
                         } else {
@@ -643,8 +649,13 @@ fn tracks(rows: usize, columns: &Columns) -> Result<Vec<TrackRequest>, V2Error> 
         }
     }
     if failed > 0 {
+        let more = if unlisted > 0 {
+            format!("; and {unlisted} more")
+        } else {
+            String::new()
+        };
         return Err(bad(format!(
-            "{failed} of {rows} rows are invalid: {}",
+            "{failed} of {rows} rows are invalid: {}{more}",
             errors.join("; ")
         )));
     }

@@ -270,6 +270,48 @@ async fn the_inference_protocol_answers_as_the_json_api_does() {
         api["predictions"][0]["probability"]
     );
 
+    // Several genres in one cell, split and spelled as a table's are: the JSON API's list.
+    let mut cell = track(0.5);
+    cell["track_genre"] = json!("A, b");
+    let mut listed = track(0.5);
+    listed.as_object_mut().unwrap().remove("track_genre");
+    listed["genres"] = json!(["a", "b"]);
+    let api_two = post_json(&app, "/api/v1/predict", &json!({ "tracks": [listed] }))
+        .await
+        .json();
+    let v2_two = post_json(&app, "/v2/models/hitcast/infer", &tensors(&[cell]))
+        .await
+        .json();
+    let probability = v2_two["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "popularity_probability")
+        .unwrap()["data"][0]
+        .clone();
+    assert_eq!(probability, api_two["predictions"][0]["probability"]);
+    assert_ne!(probability, api["predictions"][1]["probability"]);
+
+    // Errors are the protocol's JSON, never a page, on every route a program calls.
+    for (method, path, status) in [
+        (
+            Method::GET,
+            "/v2/models/hitcast/infer",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            Method::POST,
+            "/v2/models/hitcast",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (Method::GET, "/v2/nothing", StatusCode::NOT_FOUND),
+        (Method::POST, "/metrics", StatusCode::METHOD_NOT_ALLOWED),
+    ] {
+        let a = call(&app, method, path, &[], Vec::new()).await;
+        assert_eq!(a.status, status, "{path}");
+        assert!(a.json()["error"].is_string(), "{path}: {}", a.text());
+    }
+
     // The binary tensor extension: energy as little-endian f64s after the JSON.
     let mut request = tensors(&tracks);
     let energy: Vec<u8> = [0.2f64, 0.5, 0.9]
@@ -307,6 +349,29 @@ async fn the_inference_protocol_answers_as_the_json_api_does() {
     let message = a.json()["error"].as_str().unwrap().to_owned();
     assert!(
         message.starts_with("1 of 3 rows are invalid: row 1 energy:"),
+        "{message}"
+    );
+    // A tensor without data is refused, not read as all missing.
+    let mut empty = tensors(&tracks[..1]);
+    empty["inputs"][0].as_object_mut().unwrap().remove("data");
+    let a = post_json(&app, "/v2/models/hitcast/infer", &empty).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(
+        a.json()["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("input \"track_id\" has no data"),
+        "{}",
+        a.text()
+    );
+    // Ten errors listed, the rest counted.
+    let many: Vec<Value> = (0..12).map(|_| track(7.0)).collect();
+    let a = post_json(&app, "/v2/models/hitcast/infer", &tensors(&many)).await;
+    let message = a.json()["error"].as_str().unwrap().to_owned();
+    assert_eq!(message.matches(" energy: ").count(), 10, "{message}");
+    assert!(
+        message.starts_with("12 of 12 rows are invalid: row 0 energy:")
+            && message.ends_with("; and 2 more"),
         "{message}"
     );
     let a = call(
@@ -511,7 +576,19 @@ async fn a_reload_swaps_a_good_file_in_and_keeps_the_old_model_for_a_bad_one() {
         "{text}"
     );
     assert!(text.contains(&format!("sha256=\"{first}\"")), "{text}");
-    let _ = std::fs::remove_file(Path::new(&path));
+    // A file gone: the path once, and the system's reason.
+    std::fs::remove_file(Path::new(&path)).unwrap();
+    let a = admin_reload(&app).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let message = a.json()["error"].as_str().unwrap().to_owned();
+    let shown = path.display().to_string();
+    assert_eq!(message.matches(shown.as_str()).count(), 1, "{message}");
+    assert!(
+        message.contains("cannot read the model file (No such file or directory")
+            && message.ends_with("keeps answering"),
+        "{message}"
+    );
+    assert_eq!(state.model().sha256, first);
 }
 
 #[tokio::test]
@@ -558,7 +635,21 @@ async fn a_full_server_sheds_with_503_and_retry_after() {
         text.contains("hitcast_http_requests_shed_total 1"),
         "{text}"
     );
+    // In flight: the stalled request and this one.
+    assert!(text.contains("hitcast_http_requests_in_flight 2"), "{text}");
+    // Its client gives up: the request leaves the gauge and is counted, as a 499.
     holder.abort();
+    assert!(holder.await.is_err());
+    let text = call(&app, Method::GET, "/metrics", &[], Vec::new())
+        .await
+        .text();
+    assert!(text.contains("hitcast_http_requests_in_flight 1"), "{text}");
+    assert!(
+        text.contains(
+            "hitcast_http_requests_total{method=\"POST\",route=\"/api/v1/predict\",status=\"499\"} 1"
+        ),
+        "{text}"
+    );
 }
 
 #[tokio::test]

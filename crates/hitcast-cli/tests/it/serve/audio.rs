@@ -91,12 +91,18 @@ fn a_song_s_audio_file_is_measured_and_answered_by_the_api_and_the_page() {
         assert!(error.contains(says), "{text}");
     };
     refused("text/plain", b"la la", 415, "is not audio");
+    refused(
+        "audio/wav",
+        b"",
+        422,
+        "the body is empty: send the audio file",
+    );
     refused("audio/mpeg", &[7u8; 4000], 415, "hitcast reads WAV, FLAC");
     refused(
         "audio/wav",
         &vec![0u8; 1_200_000],
         413,
-        "over the server's limit of 1 MB",
+        "over the server's limit of 1 MB (hitcast serve --audio-limit)",
     );
     let clip = dir.join("clip.wav");
     crate::click_song(&clip, 120.0, 1.0);
