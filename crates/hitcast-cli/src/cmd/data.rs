@@ -119,7 +119,7 @@ fn render_check(s: &DataSummary) -> String {
     out.line(
         "exact duplicate rows",
         thousands(d.exact_duplicate_rows),
-        "same values in every column".into(),
+        "same values in every column hitcast reads".into(),
     );
     out.line(
         "popularity conflicts",
@@ -190,7 +190,7 @@ fn popularity_lines(out: &mut Lines, s: &DataSummary) {
             "popularity",
             format!("{:.2}", p.mean),
             format!(
-                "mean; sd {:.2}, min {}, max {}, {} rows at 0",
+                "mean over raw rows; sd {:.2}, min {}, max {}, {} rows at 0",
                 p.sd,
                 p.min,
                 p.max,

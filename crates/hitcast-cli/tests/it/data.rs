@@ -48,6 +48,16 @@ fn data_check_table_names_the_figures() {
         "{text}"
     );
     assert!(text.contains("popular (> 50)"), "{text}");
+    // Popularity is over raw rows, the popular share below it over tracks: each line says so.
+    assert!(
+        text.contains("  popularity                33.24  mean over raw rows; sd 22.31"),
+        "{text}"
+    );
+    // Other columns (a catalogue's playlist ids) may differ between "exact" duplicates.
+    assert!(
+        text.contains("450  same values in every column hitcast reads\n"),
+        "{text}"
+    );
 }
 
 #[test]

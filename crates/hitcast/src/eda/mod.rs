@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::data::{Column, DataSummary, Tracks, N_AUDIO};
+use crate::data::{Column, DataSummary, Tracks};
 use crate::features::quantile;
 use crate::split::Protocol;
 
@@ -45,6 +45,9 @@ pub struct Eda {
     pub protocol: Protocol,
     /// Rows of that table.
     pub rows: usize,
+    /// Numeric columns absent from the file: every row holds their default, so every table and
+    /// chart below leaves them out.
+    pub absent: Vec<&'static str>,
     /// Suspicious values that are allowed: tempo 0, time signature 0 or 1, loudness above 0 dB,
     /// duration 0.
     pub edge_values: BTreeMap<&'static str, usize>,
@@ -223,9 +226,14 @@ pub const MIN_BIN_ROWS: usize = 50;
 /// Histograms and binned means span these percentiles.
 const SPAN: (f64, f64) = (0.005, 0.995);
 
-/// Analyses `table` (the protocol's view of the file `summary` describes).
+/// Analyses `table` (the protocol's view of the file `summary` describes). Numeric columns the
+/// file lacks (`summary.defaults`) are left out: their constant default says nothing of the data.
 pub fn analyse(summary: DataSummary, protocol: Protocol, table: &Tracks, threshold: u8) -> Eda {
-    let columns = numeric_columns();
+    let absent = absent_columns(&summary);
+    let columns: Vec<Column> = numeric_columns()
+        .into_iter()
+        .filter(|c| *c == Column::Popularity || !absent.contains(c))
+        .collect();
     let values: Vec<Vec<f64>> = columns.iter().map(|&c| column_values(table, c)).collect();
     // Sorted once per column: the quartiles, percentiles, fences and distinct counts read it.
     let sorted: Vec<Vec<f64>> = values
@@ -243,28 +251,25 @@ pub fn analyse(summary: DataSummary, protocol: Protocol, table: &Tracks, thresho
         .zip(&sorted)
         .map(|((&c, v), sorted)| numeric_stats(c.name(), v, sorted))
         .collect();
-    let edge_values = edge_values(table);
-    let histograms = Column::AUDIO
-        .iter()
-        .filter(|c| !CODES.contains(c))
-        .map(|&c| {
-            let i = index_of(&columns, c);
-            histogram(c.name(), &values[i], &sorted[i], BINS)
-        })
+    let edge_values = edge_values(table, &absent);
+    // The audio columns present, each with its index in `columns`.
+    let audio = || {
+        columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.audio_index().is_some())
+            .map(|(i, &c)| (i, c))
+    };
+    let histograms = audio()
+        .filter(|(_, c)| !CODES.contains(c))
+        .map(|(i, c)| histogram(c.name(), &values[i], &sorted[i], BINS))
         .collect();
-    let by_feature = Column::AUDIO
-        .iter()
-        .map(|&c| {
-            let i = index_of(&columns, c);
-            binned_means(c, &values[i], &sorted[i], popularity)
-        })
+    let by_feature = audio()
+        .map(|(i, c)| binned_means(c, &values[i], &sorted[i], popularity))
         .collect();
-    let outliers = continuous_columns()
-        .into_iter()
-        .map(|c| {
-            let i = index_of(&columns, c);
-            fences(c.name(), &values[i], &sorted[i])
-        })
+    let outliers = audio()
+        .filter(|(_, c)| !CODES.contains(c))
+        .map(|(i, c)| fences(c.name(), &values[i], &sorted[i]))
         .collect();
     let popular = popularity
         .iter()
@@ -278,6 +283,7 @@ pub fn analyse(summary: DataSummary, protocol: Protocol, table: &Tracks, thresho
     Eda {
         protocol,
         rows: table.len(),
+        absent: absent.iter().map(|c| c.name()).collect(),
         edge_values,
         numeric,
         categorical: categorical(table),
@@ -296,8 +302,18 @@ pub fn analyse(summary: DataSummary, protocol: Protocol, table: &Tracks, thresho
     }
 }
 
-fn index_of(columns: &[Column], c: Column) -> usize {
-    columns.iter().position(|&x| x == c).unwrap_or(0)
+/// The numeric columns `summary` lists as absent (filled with a default), in report order. A
+/// default may name several columns at once (`danceability, energy, ...`).
+fn absent_columns(summary: &DataSummary) -> Vec<Column> {
+    let named: Vec<&str> = summary
+        .defaults
+        .iter()
+        .flat_map(|d| d.column.split(',').map(str::trim))
+        .collect();
+    numeric_columns()
+        .into_iter()
+        .filter(|c| named.contains(&c.name()))
+        .collect()
 }
 
 /// A numeric column's values over the table (popularity 0 where a row has none).
@@ -349,22 +365,26 @@ fn numeric_stats(column: &'static str, v: &[f64], sorted: &[f64]) -> NumericStat
     }
 }
 
-fn edge_values(table: &Tracks) -> BTreeMap<&'static str, usize> {
-    let at = |c: Column| c.audio_index().unwrap_or(0);
-    let count =
-        |f: &dyn Fn(&[f64; N_AUDIO]) -> bool| table.rows.iter().filter(|t| f(&t.audio)).count();
-    BTreeMap::from([
-        ("tempo = 0", count(&|a| a[at(Column::Tempo)] == 0.0)),
-        (
-            "time_signature 0 or 1",
-            count(&|a| a[at(Column::TimeSignature)] <= 1.0),
-        ),
-        ("loudness > 0 dB", count(&|a| a[at(Column::Loudness)] > 0.0)),
-        (
-            "duration_ms = 0",
-            count(&|a| a[at(Column::DurationMs)] == 0.0),
-        ),
-    ])
+/// Counts of the suspicious values, for the columns present (`absent` ones hold a default).
+fn edge_values(table: &Tracks, absent: &[Column]) -> BTreeMap<&'static str, usize> {
+    type Edge = (&'static str, Column, fn(f64) -> bool);
+    let edges: [Edge; 4] = [
+        ("tempo = 0", Column::Tempo, |v| v == 0.0),
+        ("time_signature 0 or 1", Column::TimeSignature, |v| v <= 1.0),
+        ("loudness > 0 dB", Column::Loudness, |v| v > 0.0),
+        ("duration_ms = 0", Column::DurationMs, |v| v == 0.0),
+    ];
+    edges
+        .into_iter()
+        .filter(|(_, c, _)| !absent.contains(c))
+        .filter_map(|(what, c, suspicious)| {
+            let i = c.audio_index()?;
+            Some((
+                what,
+                table.rows.iter().filter(|t| suspicious(t.audio[i])).count(),
+            ))
+        })
+        .collect()
 }
 
 fn categorical(table: &Tracks) -> Vec<CategoricalStats> {
@@ -457,6 +477,11 @@ fn correlations(columns: &[Column], values: &[Vec<f64>]) -> Correlations {
     let mut spearman_m = vec![vec![1.0; k]; k];
     let mut top = Vec::new();
     for i in 0..k {
+        // A column that never varies has no correlation, not even with itself (as pandas).
+        if values[i].iter().all(|&x| x == values[i][0]) {
+            pearson_m[i][i] = f64::NAN;
+            spearman_m[i][i] = f64::NAN;
+        }
         for j in i + 1..k {
             let p = pearson(&values[i], &values[j]);
             let s = pearson(&ranked[i], &ranked[j]);
@@ -472,6 +497,8 @@ fn correlations(columns: &[Column], values: &[Vec<f64>]) -> Correlations {
             });
         }
     }
+    // A column that never varies has no correlation (NaN): it is not a pair to rank.
+    top.retain(|p| p.pearson.is_finite());
     top.sort_by(|x, y| y.pearson.abs().total_cmp(&x.pearson.abs()));
     top.truncate(10);
     Correlations {
@@ -621,8 +648,90 @@ fn fences(column: &'static str, v: &[f64], sorted: &[f64]) -> Fences {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::data::{read_rows_from, summarize, ReadOptions};
+
+    /// The analysis of `rows` rows of a file without explicit and time_signature, every one in
+    /// mode 1, spread over `genres` genres; every tenth row repeats the track before it.
+    pub(crate) fn analysed(rows: u32, genres: u32, protocol: Protocol) -> Eda {
+        let mut csv = "track_id,artists,album_name,track_name,popularity,duration_ms,danceability,\
+            energy,key,loudness,mode,speechiness,acousticness,instrumentalness,liveness,valence,\
+            tempo,track_genre\n"
+            .to_owned();
+        for i in 0..rows {
+            let x = f64::from(i) / f64::from(rows);
+            let id = if i % 10 == 9 { i - 1 } else { i };
+            csv += &format!(
+                "t{id},a{i},b,c,{},{},{x},{},{},{},1,{x},{x},{x},{x},{x},{},g{}\n",
+                (i * 37) % 100,
+                200_000 + i * 1000,
+                1.0 - x,
+                i % 12,
+                -10.0 + x,
+                90 + i,
+                i % genres
+            );
+        }
+        let loaded = read_rows_from(
+            std::io::Cursor::new(csv),
+            std::path::Path::new("t.csv"),
+            &ReadOptions::labelled(),
+        )
+        .unwrap();
+        let raw = loaded.rows.clone();
+        let (summary, tracks) = summarize(loaded, 71);
+        let table = if protocol.is_leaky() {
+            Tracks::one_per_row(raw)
+        } else {
+            tracks
+        };
+        analyse(summary, protocol, &table, 71)
+    }
+
+    fn without_explicit_and_time_signature() -> Eda {
+        analysed(60, 6, Protocol::Honest)
+    }
+
+    #[test]
+    fn absent_columns_are_left_out_of_every_table_and_chart() {
+        let e = without_explicit_and_time_signature();
+        assert_eq!(e.absent, ["explicit", "time_signature"]);
+        let left_out = |names: Vec<&str>| {
+            assert!(
+                !names.contains(&"explicit") && !names.contains(&"time_signature"),
+                "{names:?}"
+            );
+            assert!(names.contains(&"tempo"), "{names:?}");
+        };
+        left_out(e.numeric.iter().map(|n| n.column).collect());
+        left_out(e.correlation.columns.clone());
+        left_out(e.histograms.iter().map(|h| h.column).collect());
+        left_out(e.by_feature.iter().map(|b| b.column).collect());
+        left_out(e.outliers.iter().map(|f| f.column).collect());
+        assert_eq!(e.correlation.pearson.len(), 1 + crate::data::N_AUDIO - 2);
+        assert!(!e.edge_values.contains_key("time_signature 0 or 1"));
+        assert!(e.edge_values.contains_key("tempo = 0"));
+    }
+
+    #[test]
+    fn a_column_that_never_varies_is_not_a_strongest_pair() {
+        // Mode is 1 on every row: its correlations are NaN and must not lead the ranking.
+        let e = without_explicit_and_time_signature();
+        let c = &e.correlation;
+        let mode = c.columns.iter().position(|&n| n == "mode").unwrap();
+        assert!(c.pearson[0][mode].is_nan());
+        assert!(c.pearson[mode][mode].is_nan() && c.spearman[mode][mode].is_nan());
+        assert_eq!(c.pearson[0][0], 1.0);
+        assert!(!c.top.is_empty());
+        assert!(
+            c.top
+                .iter()
+                .all(|p| p.pearson.is_finite() && p.a != "mode" && p.b != "mode"),
+            "{:?}",
+            c.top
+        );
+    }
 
     #[test]
     fn skewness_and_quartiles_as_pandas() {

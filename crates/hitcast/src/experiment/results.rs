@@ -620,7 +620,10 @@ impl Results {
     /// The tables for people: one per outlier setup, the regression table, and a summary.
     pub fn to_markdown(&self) -> String {
         let mut md = String::new();
-        let fold = self.fold.map_or("-".to_owned(), |f| f.to_string());
+        // The reference protocol has one random split, no fold.
+        let split = self
+            .fold
+            .map_or_else(|| "Seed".to_owned(), |f| format!("Fold {f}, seed"));
         let leaky = if self.protocol.is_leaky() {
             " (LEAKY: the same tracks and artists are on both sides of the split; for comparison with published figures only)"
         } else {
@@ -633,7 +636,7 @@ impl Results {
         );
         let _ = writeln!(
             md,
-            "Fold {fold}, seed {}, popular = popularity > {}. FIT {} rows, VAL {}, TEST {} with {} popular \
+            "{split} {}, popular = popularity > {}. FIT {} rows, VAL {}, TEST {} with {} popular \
              (positive rate {:.2}%; always answering \"not popular\" scores accuracy {:.3}). {} features. \
              Thresholds chosen on VAL for the best F1; TEST only scored.{} Grid wall time {:.1} s.\n",
             self.seed,
@@ -945,9 +948,16 @@ mod tests {
         assert!(md.contains("TEST 30 with 3 popular (positive rate 10.00%; always answering \"not popular\" scores accuracy 0.900)"), "{md}");
         assert!(md.contains("## Classification, raw data\n\n_Protocol honest, fold 0; TEST 30 tracks, 10.00% popular; majority-class accuracy 0.900._\n"), "{md}");
         assert!(md.contains("| raw | linear | 0.120 |"), "{md}");
+        assert!(
+            md.contains("\nFold 0, seed 42, popular = popularity > 71."),
+            "{md}"
+        );
         let mut seed = results();
         seed.protocol = Protocol::Reference;
-        assert!(seed.to_markdown().contains("(LEAKY:"));
+        seed.fold = None;
+        let md = seed.to_markdown();
+        assert!(md.contains("(LEAKY:"));
+        assert!(md.contains("\nSeed 42, popular = popularity > 71."), "{md}");
     }
 
     #[test]

@@ -381,12 +381,18 @@ pub fn heatmap(title: &str, labels: &[&str], m: &[Vec<f64>]) -> Chart {
             text.tick x=(format_args!("{:.1}", left - 6.0)) y=(format_args!("{:.1}", y + cell / 2.0 + 4.0)) text-anchor="end" { (labels[i]) }
             @for (j, &r) in row.iter().enumerate() {
                 @let x = left + cell * j as f64;
+                // A column that never varies has no coefficient (NaN): a dash, on white.
+                @let (exact, text) = if r.is_finite() {
+                    (format!("{r:.3}"), format!("{r:.2}").replace("0.", "."))
+                } else {
+                    ("—".to_owned(), "—".to_owned())
+                };
                 rect.cell x=(format_args!("{x:.1}")) y=(format_args!("{y:.1}")) width=(cell) height=(cell) fill=(diverging(r)) {
-                    title { (labels[i]) " / " (labels[j]) ": " (format_args!("{r:.3}")) }
+                    title { (labels[i]) " / " (labels[j]) ": " (exact) }
                 }
                 text.cell-value x=(format_args!("{:.1}", x + cell / 2.0)) y=(format_args!("{:.1}", y + cell / 2.0 + 4.0))
                     text-anchor="middle" fill=(if r.abs() > 0.6 { "#fff" } else { "#222" }) {
-                    (format!("{r:.2}").replace("0.", "."))
+                    (text)
                 }
             }
         }
@@ -602,6 +608,20 @@ mod tests {
             "{svg}"
         );
         assert!(svg.contains(">-.50</text>"), "{svg}");
+    }
+
+    #[test]
+    fn a_missing_coefficient_reads_as_a_dash_not_nan() {
+        let svg = heatmap(
+            "r",
+            &["a", "b"],
+            &[vec![1.0, f64::NAN], vec![f64::NAN, 1.0]],
+        )
+        .svg
+        .into_string();
+        assert!(!svg.contains("NaN"), "{svg}");
+        assert!(svg.contains("<title>a / b: —</title>"), "{svg}");
+        assert!(svg.contains(">—</text>"), "{svg}");
     }
 
     #[test]

@@ -132,7 +132,8 @@ fn glance(eda: &Eda) -> Markup {
                 b { (format!("{percent:.1}%")) } " of the " (thousands(eda.rows as u64)) " rows are popular (popularity > "
                 (pop.threshold) "): the class the models look for is rare, and " (thousands(pop.zeros as u64)) " rows score 0."
             }
-            @if let Some(best) = best {
+            // One genre tells nothing apart.
+            @if let Some(best) = best.filter(|_| eda.genres.len() > 1) {
                 li {
                     b { "Genre tells the most." } " " (format!("{:.1}%", best.share_popular * 100.0)) " of " (best.genre)
                     " tracks are popular; " (eda.genres.iter().filter(|g| g.share_popular == 0.0).count()) " of the "
@@ -153,7 +154,7 @@ fn glance(eda: &Eda) -> Markup {
             }
             @if !eda.protocol.is_leaky() && d.surplus_rows > 0 {
                 li {
-                    (thousands(d.surplus_rows)) " rows were a track listed again under another genre: they are merged, one row a track ("
+                    (thousands(d.surplus_rows)) " rows listed a track again (under another genre, or the same one): they are merged, one row a track ("
                     a href="#overview" { "rows and duplicates" } ")."
                 }
             }
@@ -178,37 +179,87 @@ fn strongest_tie(c: &Correlations) -> Option<(&'static str, f64)> {
         .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
 }
 
+/// The lowest and highest mean popularity of a feature's bins, when at least two bins have a
+/// mean and they differ: a real spread, not one bin or a flat line.
+fn swing(b: &BinnedMeans) -> Option<(f64, f64)> {
+    let means = b.mean_popularity.iter().flatten().copied();
+    let lo = means.clone().fold(f64::INFINITY, f64::min);
+    let hi = means.clone().fold(f64::NEG_INFINITY, f64::max);
+    (means.count() >= 2 && hi > lo).then_some((lo, hi))
+}
+
 /// The feature whose binned mean popularity spans the widest range, with that range.
 fn widest_swing(by_feature: &[BinnedMeans]) -> Option<(&'static str, f64, f64)> {
     by_feature
         .iter()
-        .filter_map(|b| {
-            let means = b.mean_popularity.iter().flatten().copied();
-            let lo = means.clone().fold(f64::INFINITY, f64::min);
-            let hi = means.fold(f64::NEG_INFINITY, f64::max);
-            (hi >= lo).then_some((b.column, lo, hi))
-        })
+        .filter_map(|b| swing(b).map(|(lo, hi)| (b.column, lo, hi)))
         .max_by(|a, b| (a.2 - a.1).total_cmp(&(b.2 - b.1)))
+}
+
+/// A swing of mean popularity this small (in points) reads as flat.
+const FLAT: f64 = 3.0;
+
+/// What a feature's chart of binned means shows, in a sentence: its own swing.
+fn swing_text(b: &BinnedMeans) -> String {
+    match swing(b) {
+        Some((lo, hi)) if hi - lo < FLAT => {
+            format!("Nearly flat (within {FLAT:.0} points): little to learn from it alone.")
+        }
+        Some((lo, hi)) => format!("Mean popularity goes from {lo:.0} to {hi:.0} across its range."),
+        None => format!("Fewer than two bins hold {MIN_BIN_ROWS} rows: too few to read a trend."),
+    }
+}
+
+/// A statistic to 4 decimals without trailing zeros, an integer as an integer, and "—" where
+/// there is none (NaN: a correlation with a column that never varies, the sd of one value).
+fn compact(v: f64) -> String {
+    if !v.is_finite() {
+        "—".to_owned()
+    } else if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.4}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        if s == "-0" {
+            "0".to_owned()
+        } else {
+            s.to_owned()
+        }
+    }
+}
+
+/// A coefficient to `decimals` places, "—" where there is none.
+fn fixed(v: f64, decimals: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.decimals$}")
+    } else {
+        "—".to_owned()
+    }
 }
 
 fn overview(eda: &Eda) -> Markup {
     let s = &eda.summary;
     let d = &s.duplicates;
+    let surplus = if eda.protocol.is_leaky() {
+        format!(
+            "{} surplus rows, the same track listed again (under another genre, or the same one): kept, as this protocol analyses raw rows",
+            thousands(d.surplus_rows)
+        )
+    } else {
+        format!(
+            "{} surplus rows merged into their first row: the same track listed again (under another genre, or the same one)",
+            thousands(d.surplus_rows)
+        )
+    };
     let counts: [(&str, u64, String); 7] = [
         ("raw rows", s.rows_raw, "data lines accepted".into()),
         ("tracks", s.tracks, "distinct track_id".into()),
-        (
-            "ids listed more than once",
-            d.repeated_track_ids,
-            format!(
-                "{} surplus rows merged into their first row: the same track under several genres",
-                thousands(d.surplus_rows)
-            ),
-        ),
+        ("ids listed more than once", d.repeated_track_ids, surplus),
         (
             "exact duplicate rows",
             d.exact_duplicate_rows,
-            "same values in every column".into(),
+            "same values in every column hitcast reads (others, such as playlist ids, may differ)"
+                .into(),
         ),
         (
             "popularity conflicts",
@@ -244,6 +295,14 @@ fn overview(eda: &Eda) -> Markup {
                 td { "missing values" } td { (s.missing.values().sum::<u64>()) }
                 td style="text-align:left" { (missing) }
             }
+            @if !eda.absent.is_empty() {
+                tr {
+                    td { "absent columns" } td { (eda.absent.len()) }
+                    td style="text-align:left" {
+                        (eda.absent.join(", ")) ": not in the file, so every row holds a default; left out of this whole page"
+                    }
+                }
+            }
             @for (what, n) in &eda.edge_values {
                 tr {
                     td { (what) } td { (thousands(*n as u64)) }
@@ -266,9 +325,8 @@ fn summary(eda: &Eda) -> Markup {
             @for n in &eda.numeric {
                 tr {
                     td { (n.column) } td { (thousands(n.count as u64)) }
-                    td { (format!("{:.4}", n.mean)) } td { (format!("{:.4}", n.std)) }
-                    td { (n.min) } td { (n.q25) } td { (n.q50) } td { (n.q75) } td { (n.max) }
-                    td { (n.missing) } td { (thousands(n.distinct as u64)) } td { (format!("{:.3}", n.skewness)) }
+                    @for v in [n.mean, n.std, n.min, n.q25, n.q50, n.q75, n.max] { td { (compact(v)) } }
+                    td { (n.missing) } td { (thousands(n.distinct as u64)) } td { (fixed(n.skewness, 3)) }
                 }
             }
         }
@@ -296,7 +354,7 @@ fn correlations(eda: &Eda) -> Markup {
             tr { th { "strongest pairs" } th { "Pearson" } th { "Spearman" } }
             @for p in &c.top {
                 tr {
-                    td { (p.a) " / " (p.b) } td { (format!("{:.3}", p.pearson)) } td { (format!("{:.3}", p.spearman)) }
+                    td { (p.a) " / " (p.b) } td { (fixed(p.pearson, 3)) } td { (fixed(p.spearman, 3)) }
                 }
             }
         }
@@ -331,11 +389,17 @@ fn relationship(eda: &Eda) -> Markup {
         div.grid-2 {
             @for b in &eda.by_feature {
                 (figure(&binned_means(b), &if b.is_code {
-                    format!("Mean popularity of the rows with each value of {}; hover a point for its row count.", name(b.column))
+                    format!(
+                        "Mean popularity of the rows with each value of {} (values of fewer than {MIN_BIN_ROWS} rows are left out); hover a point for its row count. {}",
+                        name(b.column),
+                        swing_text(b)
+                    )
                 } else {
                     format!(
-                        "Mean popularity in 20 bins of {} between its 0.5th and 99.5th percentiles; bins of fewer than {MIN_BIN_ROWS} rows are left out. Flat means: little to learn from this feature alone.",
-                        name(b.column)
+                        "Mean popularity in {} bins of {} between its 0.5th and 99.5th percentiles; bins of fewer than {MIN_BIN_ROWS} rows are left out. {}",
+                        b.centres.len(),
+                        name(b.column),
+                        swing_text(b)
                     )
                 }))
             }
@@ -350,13 +414,19 @@ fn binned_means(b: &BinnedMeans) -> chart::Chart {
     chart::line(
         &format!("Mean popularity by {}", name(b.column)),
         &label(b.column),
-        "mean popularity",
+        "mean popularity (0-100)",
         &centres,
         &b.mean_popularity,
         &b.counts,
         b.is_code.then_some(&names as chart::TickNames),
     )
 }
+
+/// Genres charted as top and bottom ones above this many; all of them up to it.
+const GENRES_SHOWN: usize = 15;
+
+/// A genre share this low reads as "almost never popular".
+const ALMOST_NEVER: f64 = 0.01;
 
 fn genres(eda: &Eda) -> Markup {
     let pop = &eda.popularity;
@@ -371,30 +441,90 @@ fn genres(eda: &Eda) -> Markup {
     };
     let by_mean = sorted(|g| g.mean_popularity);
     let by_share = sorted(|g| g.share_popular);
-    let top = |v: &[(String, f64)]| v[..v.len().min(15)].to_vec();
-    let bottom = |v: &[(String, f64)]| v[v.len().saturating_sub(15)..].to_vec();
     let one = |v: f64| format!("{v:.1}");
     let pct = |v: f64| format!("{:.1}%", v * 100.0);
+    let mean_axis = "mean popularity (0-100)";
     let share_axis = format!("share with popularity > {}", pop.threshold);
     let none_popular = by_share.iter().filter(|g| g.1 == 0.0).count();
+    let (Some(high), Some(low), Some(lowest_share)) =
+        (by_mean.first(), by_mean.last(), by_share.last())
+    else {
+        return html! {};
+    };
+    let share_caption =
+        "The share of a genre's tracks above the label threshold: what the classifier learns from.";
+    let spread = if by_mean.len() == 1 {
+        format!("One genre: {}, {}.", high.0, one(high.1))
+    } else {
+        format!(
+            "From {} ({}) down to {} ({}).",
+            one(high.1),
+            high.0,
+            one(low.1),
+            low.0
+        )
+    };
+    if by_mean.len() <= GENRES_SHOWN {
+        let no_popular = match none_popular {
+            0 => format!(
+                "Every genre has popular tracks; the fewest: {} of {}.",
+                pct(lowest_share.1),
+                lowest_share.0
+            ),
+            1 => "1 genre has no popular track at all: an easy no for the classifier.".to_owned(),
+            n => format!("{n} genres have no popular track at all: an easy no for the classifier."),
+        };
+        return html! {
+            h2 #genres { "Popularity by genre" }
+            div.grid-2 {
+                (figure(
+                    &chart::hbars("Genres by mean popularity", mean_axis, &by_mean, one),
+                    &format!("Mean popularity of each genre's tracks. {spread}"),
+                ))
+                (figure(
+                    &chart::hbars("Genres by share popular", &share_axis, &by_share, pct),
+                    &format!("{share_caption} {no_popular}"),
+                ))
+            }
+        };
+    }
+    let top = |v: &[(String, f64)]| v[..GENRES_SHOWN].to_vec();
+    let bottom = |v: &[(String, f64)]| v[v.len() - GENRES_SHOWN..].to_vec();
+    let bottom_mean = if lowest_share.1 < ALMOST_NEVER {
+        "Some genres are almost never popular on Spotify.".to_owned()
+    } else {
+        format!("The lowest: {} ({}).", one(low.1), low.0)
+    };
+    let bottom_share = match none_popular {
+        0 => format!(
+            "Every genre has popular tracks; the fewest: {} of {}.",
+            pct(lowest_share.1),
+            lowest_share.0
+        ),
+        n => format!(
+            "{n} of the {} genres have no popular track at all ({} of them shown): an easy no for the classifier.",
+            by_share.len(),
+            n.min(GENRES_SHOWN)
+        ),
+    };
     html! {
         h2 #genres { "Popularity by genre" }
         div.grid-2 {
             (figure(
-                &chart::hbars("Top 15 genres by mean popularity", "mean popularity (0-100)", &top(&by_mean), one),
+                &chart::hbars("Top 15 genres by mean popularity", mean_axis, &top(&by_mean), one),
                 "Genre is the strongest single signal in the data.",
             ))
             (figure(
-                &chart::hbars("Bottom 15 genres by mean popularity", "mean popularity (0-100)", &bottom(&by_mean), one),
-                "Some genres are almost never popular on Spotify.",
+                &chart::hbars("Bottom 15 genres by mean popularity", mean_axis, &bottom(&by_mean), one),
+                &bottom_mean,
             ))
             (figure(
                 &chart::hbars("Top 15 genres by share popular", &share_axis, &top(&by_share), pct),
-                "The share of a genre's tracks above the label threshold: what the classifier learns from.",
+                share_caption,
             ))
             (figure(
                 &chart::hbars("Bottom 15 genres by share popular", &share_axis, &bottom(&by_share), pct),
-                &format!("{none_popular} genres have no popular track at all (15 of them shown): an easy no for the classifier."),
+                &bottom_share,
             ))
         }
     }
@@ -452,6 +582,112 @@ mod tests {
             bins("key", vec![None]),
         ];
         assert_eq!(widest_swing(&by_feature), Some(("tempo", 20.0, 45.0)));
+        // A flat column and a single bin have no swing: never "from 30 to 30".
+        let flat = [
+            bins("explicit", vec![Some(30.0), Some(30.0)]),
+            bins("mode", vec![Some(30.0), None]),
+        ];
+        assert_eq!(widest_swing(&flat), None);
+    }
+
+    #[test]
+    fn each_feature_s_caption_says_its_own_swing() {
+        let bins = |means: Vec<Option<f64>>| BinnedMeans {
+            column: "loudness",
+            is_code: false,
+            centres: vec![0.0; means.len()],
+            counts: vec![100; means.len()],
+            mean_popularity: means,
+        };
+        assert_eq!(
+            swing_text(&bins(vec![Some(24.2), None, Some(30.0), Some(36.8)])),
+            "Mean popularity goes from 24 to 37 across its range."
+        );
+        assert_eq!(
+            swing_text(&bins(vec![Some(31.0), Some(33.5)])),
+            "Nearly flat (within 3 points): little to learn from it alone."
+        );
+        assert_eq!(
+            swing_text(&bins(vec![Some(31.0), None])),
+            "Fewer than two bins hold 50 rows: too few to read a trend."
+        );
+        let svg = binned_means(&bins(vec![Some(31.0)])).svg.into_string();
+        assert!(svg.contains(">mean popularity (0-100)</text>"), "{svg}");
+    }
+
+    #[test]
+    fn summary_numbers_are_as_compact_as_the_mean() {
+        assert_eq!(compact(-8.309_249_999_999_999), "-8.3092");
+        assert_eq!(compact(0.5), "0.5");
+        assert_eq!(compact(174_066.0), "174066");
+        assert_eq!(compact(-0.000_01), "0");
+        assert_eq!(compact(f64::NAN), "—");
+        assert_eq!(fixed(f64::NAN, 3), "—");
+    }
+
+    #[test]
+    fn absent_columns_flat_columns_and_duplicates_read_truly() {
+        use crate::eda::tests::analysed;
+        use crate::split::Protocol;
+        // explicit and time_signature absent, mode 1 on every row (NaN correlations).
+        let page = page_of(&analysed(60, 6, Protocol::Honest));
+        assert!(!page.contains("NaN") && !page.contains("undefined"));
+        assert_eq!(
+            page.matches("explicit, time_signature: not in the file")
+                .count(),
+            1
+        );
+        assert!(!page.contains("Mean popularity by explicit"));
+        assert!(page.contains("listed a track again (under another genre, or the same one)"));
+        assert!(page.contains("same values in every column hitcast reads"));
+        assert!(page.contains("merged into their first row"));
+        let raw = page_of(&analysed(60, 6, Protocol::Reference));
+        assert!(!raw.contains("merged into"), "{raw}");
+        assert!(raw.contains("kept, as this protocol analyses raw rows"));
+    }
+
+    #[test]
+    fn few_genres_are_charted_all_at_once_and_captions_count_true() {
+        use crate::eda::tests::analysed;
+        use crate::split::Protocol;
+        let six = analysed(60, 6, Protocol::Honest);
+        let page = genres(&six).into_string();
+        assert!(
+            page.contains("Genres by mean popularity") && page.contains("Genres by share popular")
+        );
+        assert!(
+            !page.contains("Top 15") && !page.contains("Bottom 15"),
+            "{page}"
+        );
+        assert!(!page.contains("15 of them"), "{page}");
+        assert_eq!(page.matches("<svg").count(), 2);
+
+        let many = analysed(120, 40, Protocol::Honest);
+        let none = many
+            .genres
+            .iter()
+            .filter(|g| g.share_popular == 0.0)
+            .count();
+        let lowest = many
+            .genres
+            .iter()
+            .map(|g| g.share_popular)
+            .fold(1.0, f64::min);
+        let page = genres(&many).into_string();
+        assert!(page.contains("Top 15 genres by mean popularity"), "{page}");
+        assert!(none > 0);
+        assert!(
+            page.contains(&format!(
+                "{none} of the 40 genres have no popular track at all ({} of them shown)",
+                none.min(15)
+            )),
+            "{page}"
+        );
+        assert_eq!(
+            page.contains("almost never popular"),
+            lowest < ALMOST_NEVER,
+            "{page}"
+        );
     }
 
     #[test]

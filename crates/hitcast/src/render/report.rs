@@ -294,7 +294,9 @@ fn results_section(r: &Results, k: usize) -> Markup {
             @if r.protocol.is_leaky() { " (LEAKY: for comparison with published figures only)" }
         }
         p {
-            "Fold " (r.fold.map_or("-".to_owned(), |f| f.to_string())) ", seed " (r.seed) "; FIT " (thousands(r.fit_rows as u64))
+            // The reference protocol has one random split, no fold.
+            @if let Some(fold) = r.fold { "Fold " (fold) ", seed " } @else { "Seed " }
+            (r.seed) "; FIT " (thousands(r.fit_rows as u64))
             " rows, VAL " (thousands(r.val_rows as u64)) ", TEST " (thousands(r.test_rows as u64)) " with "
             (thousands(r.test_positives as u64)) " popular (" (format!("{:.2}%", r.positive_rate * 100.0))
             "; always answering \"not popular\" scores accuracy " (format!("{:.3}", r.majority_accuracy)) "). "
@@ -390,7 +392,11 @@ fn side_by_side(all: &[Results]) -> Markup {
                 (thousands(seed.test_rows as u64)) " rows, " (share(seed))
                 " popular): the same track listed under several genres, and the same artists, sit on both sides of its split, which flatters it. Its ROC-AUC can still read lower than the "
                 (honest.protocol) " protocol's (" (thousands(honest.test_rows as u64)) " tracks, " (share(honest))
-                " popular), because each raw row carries one genre where a collapsed track carries all of its genres (their popularity on FIT is among the strongest signals), and a popular track counts once per genre it is listed under. The leak shows in the seed's own headline, accuracy on a TEST undersampled to half popular, reproduced with the honest grid above."
+                " popular), because each raw row carries one genre where a collapsed track carries all of its genres (their popularity on FIT is among the strongest signals), and a popular track counts once per genre it is listed under. The leak shows in the seed's own headline, accuracy on a TEST undersampled to half popular"
+                @match all.iter().find(|r| r.headline.is_some()) {
+                    Some(r) => { ", reproduced with the " (r.protocol) " grid above." }
+                    None => { "; this run did not reproduce it." }
+                }
             }
         }
         table {
@@ -414,6 +420,63 @@ fn side_by_side(all: &[Results]) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An empty grid of `protocol` (the reference one has no fold).
+    fn grid(protocol: Protocol) -> Results {
+        Results {
+            protocol,
+            fold: (protocol != Protocol::Reference).then_some(0),
+            seed: 42,
+            threshold: 71,
+            fit_rows: 100,
+            val_rows: 20,
+            test_rows: 30,
+            test_positives: 3,
+            positive_rate: 0.1,
+            majority_accuracy: 0.9,
+            features: 16,
+            tuned: false,
+            wall_seconds: 1.0,
+            rows: vec![],
+            headline: None,
+        }
+    }
+
+    #[test]
+    fn the_protocols_speak_of_the_headline_only_where_a_grid_reproduced_it() {
+        let quick = [grid(Protocol::Honest), grid(Protocol::Reference)];
+        let text = side_by_side(&quick).into_string();
+        assert!(!text.contains("reproduced with"), "{text}");
+        assert!(text.contains("this run did not reproduce it."), "{text}");
+
+        let figures = crate::experiment::HeadlineFigures {
+            procedure: "seed".into(),
+            cell: "classification/raw/none/stack".into(),
+            test_rows: 10,
+            positive_rate: 0.5,
+            accuracy: 0.8,
+            balanced_accuracy: 0.8,
+            roc_auc: 0.9,
+            pr_auc: 0.9,
+            f1: 0.8,
+        };
+        let mut full = quick;
+        full[0].set_headline(crate::models::ClassifierKind::Stack, figures);
+        let text = side_by_side(&full).into_string();
+        assert!(
+            text.contains("reproduced with the honest grid above."),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_grid_without_a_fold_names_none() {
+        let reference = results_section(&grid(Protocol::Reference), 1).into_string();
+        assert!(!reference.contains("Fold -"), "{reference}");
+        assert!(reference.contains("Seed 42; FIT 100 rows"), "{reference}");
+        let honest = results_section(&grid(Protocol::Honest), 0).into_string();
+        assert!(honest.contains("Fold 0, seed 42; FIT 100 rows"), "{honest}");
+    }
 
     #[test]
     fn unix_times_read_as_utc_dates() {
