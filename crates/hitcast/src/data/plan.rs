@@ -8,7 +8,7 @@ use std::path::Path;
 use super::error::{DataError, Header};
 use super::genre;
 use super::reader::{DefaultUsed, RawRow, ReadOptions};
-use super::schema::{missing_text, Absent, Column, FieldProblem, Rule, N_AUDIO};
+use super::schema::{Absent, Column, FieldProblem, Rule, N_AUDIO};
 
 /// One cell of a table, as its source holds it: CSV gives text; a typed table (Arrow, Parquet)
 /// gives numbers, text or nulls.
@@ -34,20 +34,12 @@ impl CellValue<'_> {
         }
     }
 
-    /// No value in a numeric column: also a NaN, and the text `NaN` or `NA` that pandas, polars
-    /// and R write for one ([`Rule::parse`]).
-    fn is_missing_number(self) -> bool {
-        match self {
-            CellValue::Text(text) => missing_text(text),
-            CellValue::Number(x) => x.is_nan(),
-            CellValue::Null => true,
-        }
-    }
-
+    /// The number of a numeric column's cell; [`FieldProblem::Missing`] for no value: a null, a
+    /// NaN, or text that says none ([`Rule::parse`]: empty, `NaN`, `NA`).
     fn number(self, rule: Rule) -> Result<f64, FieldProblem> {
         match self {
-            _ if self.is_missing_number() => Err(FieldProblem::Missing),
             CellValue::Text(text) => rule.parse(text),
+            CellValue::Number(x) if x.is_nan() => Err(FieldProblem::Missing),
             CellValue::Number(x) => rule.check(x),
             CellValue::Null => Err(FieldProblem::Missing),
         }
@@ -238,21 +230,27 @@ impl ColumnPlan {
         for &(field, column, target) in &self.plan {
             let value = cell(field);
             let fail = |problem| (field, column, problem);
+            // A number column's cell is parsed once; a missing value is what its parse says.
+            let slot = &mut empty[column_slot(column)];
             match target {
-                Target::Audio(i, _)
-                    if self.allow_measured && column.is_learned() && value.is_missing_number() =>
-                {
-                    row.audio[i] = f64::NAN;
-                    first_empty_learned.get_or_insert((field, column));
-                }
-                Target::Audio(i, rule) => row.audio[i] = value.number(rule).map_err(fail)?,
-                Target::Popularity(_) if self.allow_unlabelled && value.is_missing_number() => {
-                    row.popularity = None
-                }
+                Target::Audio(i, rule) => match value.number(rule) {
+                    Ok(x) => row.audio[i] = x,
+                    Err(FieldProblem::Missing) if self.allow_measured && column.is_learned() => {
+                        *slot = true;
+                        row.audio[i] = f64::NAN;
+                        first_empty_learned.get_or_insert((field, column));
+                    }
+                    Err(problem) => return Err(fail(problem)),
+                },
                 // The rule checks 0..=100, so the cast is exact.
-                Target::Popularity(rule) => {
-                    row.popularity = Some(value.number(rule).map_err(fail)? as u8)
-                }
+                Target::Popularity(rule) => match value.number(rule) {
+                    Ok(x) => row.popularity = Some(x as u8),
+                    Err(FieldProblem::Missing) if self.allow_unlabelled => {
+                        *slot = true;
+                        row.popularity = None;
+                    }
+                    Err(problem) => return Err(fail(problem)),
+                },
                 Target::TrackId => {
                     row.track_id = value.text();
                     if self.require_track_id && row.track_id.trim().is_empty() {
@@ -264,10 +262,9 @@ impl ColumnPlan {
                 Target::TrackName => row.track_name = value.text(),
                 Target::Genre => row.genres = genre::parse_cell(&value.text()),
             }
-            empty[column_slot(column)] = match target {
-                Target::Audio(..) | Target::Popularity(_) => value.is_missing_number(),
-                _ => value.is_empty(),
-            };
+            if !matches!(target, Target::Audio(..) | Target::Popularity(_)) {
+                *slot = value.is_empty();
+            }
         }
         // All seven learned columns empty is a measured row; some of them, a missing value.
         if let Some((field, column)) = first_empty_learned {

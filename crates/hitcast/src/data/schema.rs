@@ -399,14 +399,17 @@ impl Rule {
     /// empty cell, `NaN` and `NA` are a missing value ([`missing_text`]); infinities and numbers
     /// too large for an f64 (`1e400`) are rejected.
     pub fn parse(self, text: &str) -> Result<f64, FieldProblem> {
-        if missing_text(text) {
+        let text = text.trim_ascii();
+        if text.is_empty() {
             return Err(FieldProblem::Missing);
         }
-        let text = text.trim_ascii();
         let invalid = || FieldProblem::Invalid {
             value: shorten(text),
             expected: self.expected(),
         };
+        if self == Rule::Bool && missing_text(text) {
+            return Err(FieldProblem::Missing);
+        }
         if self == Rule::Bool {
             return match text.as_bytes() {
                 b"1" => Ok(1.0),
@@ -416,8 +419,14 @@ impl Rule {
                 _ => Err(invalid()),
             };
         }
-        let x: f64 = text.parse().map_err(|_| invalid())?;
-        self.check(x).map_err(|_| invalid())
+        // Parsed first, the markers checked only where that fails: most cells are numbers
+        // (f64's parse reads "NaN" in any case as a NaN).
+        match text.parse::<f64>() {
+            Ok(x) if x.is_nan() => Err(FieldProblem::Missing),
+            Ok(x) => self.check(x).map_err(|_| invalid()),
+            Err(_) if missing_text(text) => Err(FieldProblem::Missing),
+            Err(_) => Err(invalid()),
+        }
     }
 
     /// Checks a number given as a number (the JSON API): finite and in range. Returns it with
