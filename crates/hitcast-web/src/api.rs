@@ -451,11 +451,11 @@ pub async fn openapi(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// 404 for API paths.
-pub fn not_found(path: &str) -> Response {
+pub fn not_found(path: &str, model_name: &str) -> Response {
     let see = if path == "/v2" || path.starts_with("/v2/") {
-        "GET /v2 and /v2/models/hitcast describe the Open Inference routes"
+        format!("GET /v2 and /v2/models/{model_name} describe the Open Inference routes")
     } else {
-        "see /api/openapi.json"
+        "see /api/openapi.json".to_owned()
     };
     ApiError::new(
         StatusCode::NOT_FOUND,

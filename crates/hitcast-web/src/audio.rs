@@ -22,6 +22,7 @@ use axum::Json;
 use hitcast::data::Column;
 use hitcast_audio::{AudioError, Measured, Song, Source, FORMATS};
 use serde_json::json;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::error::ApiError;
 use crate::track::{FieldError, FormValues, TrackRequest, MAX_GENRES, MAX_TEXT};
@@ -34,17 +35,13 @@ pub(crate) async fn predict_audio(
 ) -> Result<Response, ApiError> {
     let query = FormValues::parse(request.uri().query().unwrap_or_default().as_bytes());
     // Waiting here, before the body is read, keeps the uploads held at once to the limit.
-    let _permit = state
-        .audio_permits
-        .acquire()
-        .await
-        .map_err(ApiError::internal)?;
+    let permit = audio_permit(&state).await.map_err(ApiError::internal)?;
     let mut fields = Fields::default();
     fields.read(&query, Place::Query);
     let (upload, text) = receive(request, &state).await?;
     fields.read(&text, Place::Body);
     let (song, explain) = fields.finish()?;
-    let measured = measure(upload).await?;
+    let measured = measure(upload, permit).await?;
     let track = track(&measured, song);
     let track_json = track.to_json();
     let mut scored = state.score(vec![track], explain).await?;
@@ -98,10 +95,24 @@ pub(crate) async fn receive(
     }
 }
 
-/// Measures an upload off the async threads.
-pub(crate) async fn measure(upload: Upload) -> Result<Measured, ApiError> {
+/// A turn among the audio files read and measured at once (`--audio-concurrency`), taken
+/// before the body is read.
+pub(crate) async fn audio_permit(
+    state: &Arc<AppState>,
+) -> Result<OwnedSemaphorePermit, tokio::sync::AcquireError> {
+    Arc::clone(&state.audio_permits).acquire_owned().await
+}
+
+/// Measures an upload off the async threads. The measuring holds `permit` (and the request's
+/// slot) until it ends, even if the request ends first (a 408): the flags bound the files being
+/// measured, and so their memory.
+pub(crate) async fn measure(
+    upload: Upload,
+    permit: OwnedSemaphorePermit,
+) -> Result<Measured, ApiError> {
     let Upload { hint, name, bytes } = upload;
     crate::access::spawn_in_slot(move || {
+        let _permit = permit;
         hitcast_audio::measure(Source::Bytes(bytes.into()), hint.as_deref())
     })
     .await

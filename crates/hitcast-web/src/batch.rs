@@ -81,7 +81,9 @@ pub(crate) async fn score_upload(
     );
     // Two batches of answers in flight at most: the scorer waits for the client.
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
-    crate::access::spawn_in_slot(move || {
+    // Not in the request's slot: the stream waits on the client as long as it reads; the
+    // batch permit it holds (`Limits::batch_files`) bounds these.
+    tokio::task::spawn_blocking(move || {
         if let Err(e) = stream_answers(&state, &upload.path, &sender) {
             // The answer has begun: the client sees the download break off; the log says why.
             let e = named(&e, &upload);

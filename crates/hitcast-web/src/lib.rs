@@ -49,7 +49,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -245,7 +245,7 @@ pub struct AppState {
     /// none is shed with a 503.
     permits: Arc<tokio::sync::Semaphore>,
     /// One permit an audio file being read or measured ([`Limits::audio_concurrency`]).
-    audio_permits: tokio::sync::Semaphore,
+    audio_permits: Arc<tokio::sync::Semaphore>,
     /// One permit a file of tracks being received or scored ([`Limits::batch_files`]).
     batch_permits: Arc<tokio::sync::Semaphore>,
     /// The API's OpenAPI document, built once: it depends on the limits and options only.
@@ -300,7 +300,7 @@ impl AppState {
             catalogue,
             report,
             permits: Arc::new(tokio::sync::Semaphore::new(limits.concurrency.max(1))),
-            audio_permits: tokio::sync::Semaphore::new(limits.audio_concurrency.max(1)),
+            audio_permits: Arc::new(tokio::sync::Semaphore::new(limits.audio_concurrency.max(1))),
             batch_permits: Arc::new(tokio::sync::Semaphore::new(limits.batch_files.max(1))),
             limits,
             options,
@@ -496,9 +496,9 @@ fn routes(state: &Arc<AppState>) -> Router {
         )
 }
 
-async fn not_found(uri: Uri) -> Response {
+async fn not_found(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
     if is_for_programs(uri.path()) {
-        api::not_found(uri.path())
+        api::not_found(uri.path(), &state.options.model_name)
     } else {
         pages::not_found(uri.path())
     }

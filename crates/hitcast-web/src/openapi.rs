@@ -31,8 +31,10 @@ use serde_json::{json, Map, Value};
 /// Inference Protocol's routes (`/v2/...`) and `/metrics`. 3.2.1: a reload whose file cannot
 /// serve answers 422, not 500. 3.2.2: a song measured from audio that the model file has no
 /// from-audio model for is a 422 on every route (with `adapt_prior` it was a 500, and a file
-/// upload's download broke off).
-pub(crate) const API_VERSION: &str = "3.2.2";
+/// upload's download broke off). 3.3.0: an explanation's contribution gives the track's own
+/// `value` ("not measured" for an input a song measured from audio lacks) and `read_as`, the
+/// value the model read where that differs (a fence, a median); it gave the value read.
+pub(crate) const API_VERSION: &str = "3.3.0";
 
 use crate::{Limits, Options};
 

@@ -127,11 +127,13 @@ impl TrackRequest {
                 }
                 _ => form.get(column.name()).unwrap_or_default().to_owned(),
             };
-            // An empty learned column is absent: all seven absent is a song measured from audio.
-            if column.is_learned() && text.trim().is_empty() {
+            // A learned column without a value (empty, NA, NaN: the rule a file's cell follows)
+            // is absent: all seven absent is a song measured from audio.
+            let parsed = column.rule().parse(&text);
+            if column.is_learned() && parsed == Err(FieldProblem::Missing) {
                 continue;
             }
-            b.number(column, column.name(), column.rule().parse(&text));
+            b.number(column, column.name(), parsed);
         }
         let longest = Column::DurationMs.bounds().map_or(f64::MAX, |d| d.max);
         let minutes = duration_part("a number of minutes", longest / 60_000.0)

@@ -650,7 +650,7 @@ fn tracks(rows: usize, columns: &Columns) -> Result<Vec<TrackRequest>, V2Error> 
     }
     if failed > 0 {
         let more = if unlisted > 0 {
-            format!("; and {unlisted} more")
+            format!("; and {unlisted} more errors")
         } else {
             String::new()
         };

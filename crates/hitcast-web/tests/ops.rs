@@ -371,7 +371,7 @@ async fn the_inference_protocol_answers_as_the_json_api_does() {
     assert_eq!(message.matches(" energy: ").count(), 10, "{message}");
     assert!(
         message.starts_with("12 of 12 rows are invalid: row 0 energy:")
-            && message.ends_with("; and 2 more"),
+            && message.ends_with("; and 2 more errors"),
         "{message}"
     );
     let a = call(

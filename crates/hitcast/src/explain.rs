@@ -113,9 +113,10 @@ impl Contribution {
 }
 
 /// Shows the track's own audio inputs in `contributions`, which hold the values the model read
-/// (a transformed row undone): where `pipeline` read another value (a fence, a median for an
-/// input not measured), `value` and `number` become the track's own and `read_as` the one read.
-/// `audio` is the track's, in [`crate::data::Column::AUDIO`] order, NaN where not measured.
+/// (a transformed row undone, to rounding): each audio input's `value` and `number` become the
+/// track's own, exactly, and where `pipeline` read another value (a fence, a median for an input
+/// not measured), `read_as` that one. `audio` is the track's, in
+/// [`crate::data::Column::AUDIO`] order, NaN where not measured.
 pub fn show_own_values(
     contributions: &mut [Contribution],
     pipeline: &FeaturePipeline,
@@ -127,10 +128,7 @@ pub fn show_own_values(
             continue;
         };
         let (own, read) = (audio[i], pipeline.read_value(i, audio[i]));
-        if own.total_cmp(&read).is_eq() {
-            continue;
-        }
-        c.read_as = Some(read);
+        c.read_as = (!own.total_cmp(&read).is_eq()).then_some(read);
         (c.value, c.number) = if own.is_nan() {
             (NOT_MEASURED.to_owned(), None)
         } else {

@@ -153,7 +153,7 @@ pub async fn predict_post(
 /// (no file gives them), and the from-audio model's answer. A file that cannot be measured
 /// comes back as a message above the form, the form as it was sent.
 pub async fn predict_audio(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let Ok(_permit) = state.audio_permits.acquire().await else {
+    let Ok(permit) = audio::audio_permit(&state).await else {
         return super::error_page(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping");
     };
     let (upload, sent) = match audio::receive(request, &state).await {
@@ -170,7 +170,7 @@ pub async fn predict_audio(State(state): State<Arc<AppState>>, request: Request)
         Err(e) => return audio_refused(&state, &sent, e.status(), e.message()).await,
     };
     let name = upload.name.clone();
-    let measured = match audio::measure(upload).await {
+    let measured = match audio::measure(upload, permit).await {
         Ok(m) => m,
         Err(e) => return audio_refused(&state, &sent, e.status(), e.message()).await,
     };

@@ -165,7 +165,10 @@ impl ReadOptions {
 /// The field separator a header line uses most, outside quotes, of `,` `;` tab and `|`; a comma
 /// on a tie (a one-column file has none).
 fn sniff_delimiter(start: &[u8]) -> u8 {
-    let line = start.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = start
+        .split(|&b| b == b'\n' || b == b'\r')
+        .next()
+        .unwrap_or_default();
     let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0), (b'|', 0)];
     let mut quoted = false;
     for &b in line {
@@ -1071,6 +1074,8 @@ mod tests {
         );
         assert!(matches!(told, Err(DataError::MissingColumns { .. })));
         assert_eq!(sniff_delimiter(b"a,\"b;c;d\",e\nx;y;z;w"), b',');
+        // The header ends at a lone CR too (an old Mac's file).
+        assert_eq!(sniff_delimiter(b"a,b,c\rx;y;z;w;v"), b',');
     }
 
     #[test]
@@ -1091,13 +1096,12 @@ mod tests {
         let bad = ROW.replacen(",0.461,", ",1.461,", 1);
         assert_ne!(bad, ROW);
         let mixed = format!("{HEADER}\n{ROW}\r\n{ROW}\r{bad}\r\n");
-        for text in [
-            [HEADER, ROW, ROW, &bad, ""].join("\n"),
-            [HEADER, ROW, ROW, &bad, ""].join("\r\n"),
-            [HEADER, ROW, ROW, &bad, ""].join("\r"),
-            mixed,
+        for (newline, text) in [
+            ("LF", [HEADER, ROW, ROW, &bad, ""].join("\n")),
+            ("CRLF", [HEADER, ROW, ROW, &bad, ""].join("\r\n")),
+            ("CR", [HEADER, ROW, ROW, &bad, ""].join("\r")),
+            ("mixed", mixed),
         ] {
-            let newline = text[HEADER.len()..HEADER.len() + 2].to_owned();
             let options = ReadOptions {
                 on_error: OnError::Skip,
                 ..ReadOptions::labelled()

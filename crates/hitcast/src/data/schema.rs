@@ -348,7 +348,7 @@ pub enum Rule {
 /// Why one cell was rejected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FieldProblem {
-    /// The cell is empty.
+    /// The cell holds no value: empty, null, or in a number column NaN or NA.
     #[error("missing value")]
     Missing,
     /// The cell does not hold the expected form.

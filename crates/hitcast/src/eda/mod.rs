@@ -28,14 +28,6 @@ const CODES: [Column; 4] = [
     Column::TimeSignature,
 ];
 
-/// Continuous audio columns: the ones the outlier setups fence.
-pub fn continuous_columns() -> Vec<Column> {
-    Column::AUDIO
-        .into_iter()
-        .filter(|c| !CODES.contains(c))
-        .collect()
-}
-
 /// The whole analysis.
 #[derive(Clone, Debug, Serialize)]
 pub struct Eda {
