@@ -130,7 +130,7 @@ impl TrackRequest {
             // A learned column without a value (empty, NA, NaN: the rule a file's cell follows)
             // is absent: all seven absent is a song measured from audio.
             let parsed = column.rule().parse(&text);
-            if column.is_learned() && parsed == Err(FieldProblem::Missing) {
+            if column.is_learned() && parsed.as_ref().is_err_and(FieldProblem::is_missing) {
                 continue;
             }
             b.number(column, column.name(), parsed);
@@ -284,7 +284,7 @@ impl<'p> Builder<'p> {
         self.seen[i] = true;
         match value {
             Ok(v) => self.track.audio[i] = v,
-            Err(FieldProblem::Missing) => self.error(field, required(column.rule())),
+            Err(e) if e.is_missing() => self.error(field, required(column.rule())),
             Err(e) => self.error(field, e.to_string()),
         }
     }

@@ -229,8 +229,8 @@ fn bad_csv_files_map_flags_and_cells_are_clear_errors_or_documented_acceptances(
         ("energy", "1e400", Some("expected a number from 0 to 1, got \"1e400\"")),
         // NaN and NA are missing values: one learned column missing is a row half measured.
         ("energy", "NaN", Some("missing value: give all of danceability, energy, speechiness, acousticness, instrumentalness, liveness and valence, or none")),
-        ("loudness", "nan", Some("missing value")),
-        ("tempo", "NA", Some("missing value")),
+        ("loudness", "nan", Some("missing value (\"nan\")")),
+        ("tempo", "NA", Some("missing value (\"NA\")")),
         ("loudness", "inf", Some("expected a loudness from -60 to 10 dB, got \"inf\"")),
         ("loudness", "1e300", Some("expected a loudness from -60 to 10 dB, got \"1e300\"")),
         ("loudness", "-0", None),

@@ -34,12 +34,12 @@ impl CellValue<'_> {
         }
     }
 
-    /// The number of a numeric column's cell; [`FieldProblem::Missing`] for no value: a null, a
-    /// NaN, or text that says none ([`Rule::parse`]: empty, `NaN`, `NA`).
+    /// The number of a numeric column's cell; a missing value ([`FieldProblem::is_missing`]) for
+    /// a null, a NaN, or text that says none ([`Rule::parse`]: empty, `NaN`, `NA`).
     fn number(self, rule: Rule) -> Result<f64, FieldProblem> {
         match self {
             CellValue::Text(text) => rule.parse(text),
-            CellValue::Number(x) if x.is_nan() => Err(FieldProblem::Missing),
+            CellValue::Number(x) if x.is_nan() => Err(FieldProblem::MissingMarked("NaN".into())),
             CellValue::Number(x) => rule.check(x),
             CellValue::Null => Err(FieldProblem::Missing),
         }
@@ -235,7 +235,7 @@ impl ColumnPlan {
             match target {
                 Target::Audio(i, rule) => match value.number(rule) {
                     Ok(x) => row.audio[i] = x,
-                    Err(FieldProblem::Missing) if self.allow_measured && column.is_learned() => {
+                    Err(p) if p.is_missing() && self.allow_measured && column.is_learned() => {
                         *slot = true;
                         row.audio[i] = f64::NAN;
                         first_empty_learned.get_or_insert((field, column));
@@ -245,7 +245,7 @@ impl ColumnPlan {
                 // The rule checks 0..=100, so the cast is exact.
                 Target::Popularity(rule) => match value.number(rule) {
                     Ok(x) => row.popularity = Some(x as u8),
-                    Err(FieldProblem::Missing) if self.allow_unlabelled => {
+                    Err(p) if p.is_missing() && self.allow_unlabelled => {
                         *slot = true;
                         row.popularity = None;
                     }

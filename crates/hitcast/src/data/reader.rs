@@ -678,7 +678,10 @@ mod tests {
         let err = labelled(&format!("{HEADER}\n{}\n", row_with("tempo", "NaN")))
             .unwrap_err()
             .to_string();
-        assert!(err.ends_with("column \"tempo\": missing value"), "{err}");
+        assert!(
+            err.ends_with("column \"tempo\": missing value (\"NaN\")"),
+            "{err}"
+        );
     }
 
     /// `row` with one cell replaced (by header name).
@@ -948,7 +951,7 @@ mod tests {
             (
                 "loudness",
                 "NaN",
-                "t.csv:2:12: column \"loudness\": missing value",
+                "t.csv:2:12: column \"loudness\": missing value (\"NaN\")",
             ),
             (
                 "loudness",

@@ -348,9 +348,12 @@ pub enum Rule {
 /// Why one cell was rejected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FieldProblem {
-    /// The cell holds no value: empty, null, or in a number column NaN or NA.
+    /// The cell is empty (or null).
     #[error("missing value")]
     Missing,
+    /// A number cell says it has no value: `NaN` or `NA` (or a NaN), shown as written.
+    #[error("missing value ({0:?})")]
+    MissingMarked(String),
     /// The cell does not hold the expected form.
     #[error("expected {expected}, got {value:?}")]
     Invalid {
@@ -365,6 +368,13 @@ pub enum FieldProblem {
     /// Some of the seven learned columns are empty, not all.
     #[error("missing value: give all of danceability, energy, speechiness, acousticness, instrumentalness, liveness and valence, or none (a row measured from audio, as `hitcast features` writes)")]
     PartlyMeasured,
+}
+
+impl FieldProblem {
+    /// Whether the cell holds no value, empty or marked so.
+    pub fn is_missing(&self) -> bool {
+        matches!(self, FieldProblem::Missing | FieldProblem::MissingMarked(_))
+    }
 }
 
 impl Rule {
@@ -396,8 +406,8 @@ impl Rule {
     }
 
     /// Parses a numeric cell (every rule but [`Rule::Text`]). Surrounding spaces are ignored; an
-    /// empty cell, `NaN` and `NA` are a missing value ([`missing_text`]); infinities and numbers
-    /// too large for an f64 (`1e400`) are rejected.
+    /// empty cell is [`FieldProblem::Missing`], `NaN` and `NA` [`FieldProblem::MissingMarked`]
+    /// ([`missing_text`]); infinities and numbers too large for an f64 (`1e400`) are rejected.
     pub fn parse(self, text: &str) -> Result<f64, FieldProblem> {
         let text = text.trim_ascii();
         if text.is_empty() {
@@ -407,8 +417,9 @@ impl Rule {
             value: shorten(text),
             expected: self.expected(),
         };
+        let marked = || FieldProblem::MissingMarked(shorten(text));
         if self == Rule::Bool && missing_text(text) {
-            return Err(FieldProblem::Missing);
+            return Err(marked());
         }
         if self == Rule::Bool {
             return match text.as_bytes() {
@@ -422,9 +433,9 @@ impl Rule {
         // Parsed first, the markers checked only where that fails: most cells are numbers
         // (f64's parse reads "NaN" in any case as a NaN).
         match text.parse::<f64>() {
-            Ok(x) if x.is_nan() => Err(FieldProblem::Missing),
+            Ok(x) if x.is_nan() => Err(marked()),
             Ok(x) => self.check(x).map_err(|_| invalid()),
-            Err(_) if missing_text(text) => Err(FieldProblem::Missing),
+            Err(_) if missing_text(text) => Err(marked()),
             Err(_) => Err(invalid()),
         }
     }
@@ -527,8 +538,8 @@ mod tests {
                 "{text}"
             );
         }
-        // What pandas, polars and R write for a missing number is one.
-        for text in ["", " ", "NaN", "nan", " NAN ", "NA", "na"] {
+        // What pandas, polars and R write for a missing number is one, named as written.
+        for text in ["", " "] {
             assert_eq!(loudness.parse(text), Err(FieldProblem::Missing), "{text:?}");
             assert_eq!(
                 Rule::Bool.parse(text),
@@ -536,6 +547,16 @@ mod tests {
                 "{text:?}"
             );
         }
+        for text in ["NaN", "nan", " NAN ", "NA", "na"] {
+            let marked = Err(FieldProblem::MissingMarked(text.trim().to_owned()));
+            assert_eq!(loudness.parse(text), marked, "{text:?}");
+            assert_eq!(Rule::Bool.parse(text), marked, "{text:?}");
+        }
+        assert_eq!(
+            loudness.parse(" NA ").unwrap_err().to_string(),
+            "missing value (\"NA\")"
+        );
+        assert!(loudness.parse("NaN").unwrap_err().is_missing());
         assert_eq!(loudness.parse("-49.531"), Ok(-49.531));
         assert_eq!(Rule::Unit.parse("1.01e-06"), Ok(1.01e-06));
     }
