@@ -768,6 +768,31 @@ impl Results {
 }
 
 #[cfg(test)]
+impl Results {
+    /// A grid of `protocol` without rows, for tests: 100 FIT, 20 VAL and 30 TEST rows, 3 of them
+    /// popular (the reference protocol has no fold).
+    pub(crate) fn empty_for_tests(protocol: Protocol) -> Results {
+        Results {
+            protocol,
+            fold: (protocol != Protocol::Reference).then_some(0),
+            seed: 42,
+            threshold: 71,
+            fit_rows: 100,
+            val_rows: 20,
+            test_rows: 30,
+            test_positives: 3,
+            positive_rate: 0.1,
+            majority_accuracy: 0.9,
+            features: 16,
+            tuned: false,
+            wall_seconds: 1.5,
+            rows: vec![],
+            headline: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::experiment::results::{
@@ -780,19 +805,6 @@ mod tests {
 
     fn results() -> Results {
         Results {
-            protocol: Protocol::Honest,
-            fold: Some(0),
-            seed: 42,
-            threshold: 71,
-            fit_rows: 100,
-            val_rows: 20,
-            test_rows: 30,
-            test_positives: 3,
-            positive_rate: 0.1,
-            majority_accuracy: 0.9,
-            features: 16,
-            tuned: false,
-            wall_seconds: 1.5,
             rows: vec![
                 ResultRow::new(
                     cell("raw/smote/gbm"),
@@ -821,7 +833,7 @@ mod tests {
                     }),
                 ),
             ],
-            headline: None,
+            ..Results::empty_for_tests(Protocol::Honest)
         }
     }
 

@@ -421,30 +421,12 @@ fn side_by_side(all: &[Results]) -> Markup {
 mod tests {
     use super::*;
 
-    /// An empty grid of `protocol` (the reference one has no fold).
-    fn grid(protocol: Protocol) -> Results {
-        Results {
-            protocol,
-            fold: (protocol != Protocol::Reference).then_some(0),
-            seed: 42,
-            threshold: 71,
-            fit_rows: 100,
-            val_rows: 20,
-            test_rows: 30,
-            test_positives: 3,
-            positive_rate: 0.1,
-            majority_accuracy: 0.9,
-            features: 16,
-            tuned: false,
-            wall_seconds: 1.0,
-            rows: vec![],
-            headline: None,
-        }
-    }
-
     #[test]
     fn the_protocols_speak_of_the_headline_only_where_a_grid_reproduced_it() {
-        let quick = [grid(Protocol::Honest), grid(Protocol::Reference)];
+        let quick = [
+            Results::empty_for_tests(Protocol::Honest),
+            Results::empty_for_tests(Protocol::Reference),
+        ];
         let text = side_by_side(&quick).into_string();
         assert!(!text.contains("reproduced with"), "{text}");
         assert!(text.contains("this run did not reproduce it."), "{text}");
@@ -471,10 +453,11 @@ mod tests {
 
     #[test]
     fn a_grid_without_a_fold_names_none() {
-        let reference = results_section(&grid(Protocol::Reference), 1).into_string();
+        let reference =
+            results_section(&Results::empty_for_tests(Protocol::Reference), 1).into_string();
         assert!(!reference.contains("Fold -"), "{reference}");
         assert!(reference.contains("Seed 42; FIT 100 rows"), "{reference}");
-        let honest = results_section(&grid(Protocol::Honest), 0).into_string();
+        let honest = results_section(&Results::empty_for_tests(Protocol::Honest), 0).into_string();
         assert!(honest.contains("Fold 0, seed 42; FIT 100 rows"), "{honest}");
     }
 
