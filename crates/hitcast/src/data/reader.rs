@@ -199,6 +199,16 @@ pub struct DefaultUsed {
     pub default: &'static str,
 }
 
+impl DefaultUsed {
+    /// The absent columns this default stands for (one, or the seven learned ones of rows
+    /// measured from audio).
+    pub fn columns(&self) -> impl Iterator<Item = Column> + '_ {
+        self.column
+            .split(',')
+            .filter_map(|name| Column::from_name(name.trim()))
+    }
+}
+
 /// The notice every surface gives: `column "track_genre" is absent: using no genre`.
 impl std::fmt::Display for DefaultUsed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -640,11 +650,13 @@ mod tests {
         let pick = |v: &[&str]| keep.iter().map(|&i| v[i]).collect::<Vec<_>>().join(",");
         let loaded = read(&format!("{}\n{}\n", pick(&names), pick(&cells)), &scoring).unwrap();
         assert!(learned.iter().all(|&i| loaded.rows[0].audio[i].is_nan()));
-        assert!(loaded
+        let measured = loaded
             .report
             .defaults
             .iter()
-            .any(|d| d.default.starts_with("none: rows measured")));
+            .find(|d| d.default.starts_with("none: rows measured"))
+            .unwrap();
+        assert!(measured.columns().eq(Column::LEARNED));
     }
 
     #[test]

@@ -297,14 +297,10 @@ pub fn analyse(summary: DataSummary, protocol: Protocol, table: &Tracks, thresho
 /// The numeric columns `summary` lists as absent (filled with a default), in report order. A
 /// default may name several columns at once (`danceability, energy, ...`).
 fn absent_columns(summary: &DataSummary) -> Vec<Column> {
-    let named: Vec<&str> = summary
-        .defaults
-        .iter()
-        .flat_map(|d| d.column.split(',').map(str::trim))
-        .collect();
+    let absent: Vec<Column> = summary.defaults.iter().flat_map(|d| d.columns()).collect();
     numeric_columns()
         .into_iter()
-        .filter(|c| named.contains(&c.name()))
+        .filter(|c| absent.contains(c))
         .collect()
 }
 
