@@ -3,10 +3,31 @@
 //! that the predict API takes: finite numbers within the schema's domains.
 #![no_main]
 
+use std::sync::Once;
+
 use hitcast_audio::{measure, Song, Source, MEASURED_COLUMNS};
 use libfuzzer_sys::fuzz_target;
 
+/// libfuzzer-sys's panic hook aborts on any panic, before it unwinds. `measure` turns a panic
+/// inside symphonia into an error (this build checks overflow, and a crafted file overflows a
+/// decoder's arithmetic), so those unwind to it; a panic anywhere else still aborts.
+fn let_decoder_panics_unwind() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let abort = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_symphonia = info
+                .location()
+                .is_some_and(|at| at.file().contains("/symphonia-"));
+            if !in_symphonia {
+                abort(info);
+            }
+        }));
+    });
+}
+
 fuzz_target!(|data: &[u8]| {
+    let_decoder_panics_unwind();
     // The first byte picks the extension hint, as a file name or a Content-Type would give it.
     let Some((&pick, bytes)) = data.split_first() else {
         return;

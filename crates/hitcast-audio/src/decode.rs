@@ -2,6 +2,7 @@
 //! to a sink as they are decoded, so nothing holds the whole signal.
 
 use std::io::Read;
+use std::panic::AssertUnwindSafe;
 
 use symphonia::core::audio::{Channels, Position};
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
@@ -148,7 +149,7 @@ pub fn decode(
     let mut samples: Vec<f32> = Vec::new();
     let mut failed_packets = 0u64;
     loop {
-        let packet = match format.next_packet() {
+        let packet = match guarded(|| format.next_packet())? {
             Ok(Some(packet)) => packet,
             Ok(None) => break,
             // A truncated file ends in an unexpected end of stream: what came before stands.
@@ -166,13 +167,25 @@ pub fn decode(
         if packet.track_id != track_id {
             continue;
         }
-        let decoded = match decoder.decode(&packet) {
-            Ok(decoded) => decoded,
-            Err(SymphoniaError::DecodeError(_)) | Err(SymphoniaError::IoError(_)) => {
+        // (`guarded` for a call that keeps no borrow; this one's result borrows the decoder.)
+        let decoding = &mut decoder;
+        let decoded = match std::panic::catch_unwind(AssertUnwindSafe(move || {
+            let decoder = decoding;
+            decoder.decode(&packet)
+        })) {
+            Ok(Ok(decoded)) => decoded,
+            Ok(Err(SymphoniaError::DecodeError(_)) | Err(SymphoniaError::IoError(_))) => {
                 failed_packets += 1;
                 continue;
             }
-            Err(e) => return Err(AudioError::Decode(e.to_string())),
+            Ok(Err(e)) => return Err(AudioError::Decode(e.to_string())),
+            // The decoder broke on this packet (see `guarded`): skipped as a broken one, from a
+            // decoder reset to its start state.
+            Err(_) => {
+                failed_packets += 1;
+                decoder.reset();
+                continue;
+            }
         };
         let spec = decoded.spec();
         let (rate, channels) = (spec.rate(), spec.channels().count());
@@ -249,20 +262,21 @@ fn open(source: Source, extension: Option<&str>) -> Result<Opened, AudioError> {
     if let Some(ext) = extension {
         hint.with_extension(ext);
     }
-    let format = symphonia::default::get_probe()
-        .probe(
+    let format = guarded(|| {
+        symphonia::default::get_probe().probe(
             &hint,
             stream,
             FormatOptions::default(),
             MetadataOptions::default(),
         )
-        .map_err(|e| match e {
-            // No reader knows its first bytes: the decoder's words would say no more.
-            SymphoniaError::Unsupported(_) => {
-                AudioError::Unsupported("not an audio file hitcast can read".into())
-            }
-            e => unsupported("not an audio file hitcast can read", e),
-        })?;
+    })?
+    .map_err(|e| match e {
+        // No reader knows its first bytes: the decoder's words would say no more.
+        SymphoniaError::Unsupported(_) => {
+            AudioError::Unsupported("not an audio file hitcast can read".into())
+        }
+        e => unsupported("not an audio file hitcast can read", e),
+    })?;
     let (decoder, track_id) = track_decoder(format.as_ref())?;
     Ok(Opened {
         format,
@@ -293,6 +307,15 @@ fn track_decoder(format: &dyn FormatReader) -> Result<(Box<dyn AudioDecoder>, u3
         .make_audio_decoder(params, &AudioDecoderOptions::default())
         .map_err(|e| unsupported("its codec is not one hitcast decodes", e))?;
     Ok((decoder, track.id))
+}
+
+/// Runs `f`, a call into symphonia, with a panic turned into an error. A crafted file can make
+/// a decoder's arithmetic overflow (a panic where overflow is checked: tests and fuzzing) or
+/// index past a buffer; a bug in a dependency must not take a server's worker or a batch's
+/// other files down with it.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, AudioError> {
+    std::panic::catch_unwind(AssertUnwindSafe(f))
+        .map_err(|_| AudioError::Decode("the decoder failed on its contents".into()))
 }
 
 fn unsupported(what: &str, e: SymphoniaError) -> AudioError {

@@ -312,6 +312,121 @@ fn files_that_cannot_be_measured_say_why() {
 }
 
 #[test]
+fn a_decoder_that_breaks_on_a_crafted_file_is_an_error_not_a_panic() {
+    // symphonia's FLAC predictor adds in i32: this stream's samples pass i32::MAX, a panic
+    // where overflow is checked (this test build), wrapped values in a release build.
+    let result = measure(Source::Bytes(flac_lpc_overflow()), Some("flac"));
+    let err = result.unwrap_err();
+    if cfg!(debug_assertions) {
+        assert_eq!(
+            err.to_string(),
+            "its audio cannot be decoded: none of its 1 audio packets could be decoded"
+        );
+    } else {
+        assert!(matches!(err, AudioError::TooShort { .. }), "{err}");
+    }
+}
+
+/// A FLAC stream of one 192-sample mono 16-bit frame whose LPC subframe (order 1, coefficient
+/// 1, warm-up 32767) carries residuals of 2^29 each: the predicted samples pass i32::MAX at the
+/// fourth. CRCs are right, so only the arithmetic breaks.
+fn flac_lpc_overflow() -> Vec<u8> {
+    const N: u64 = 192;
+    let mut info = Bits::default();
+    for (value, width) in [
+        (N, 16),
+        (N, 16),
+        (0, 24),
+        (0, 24),
+        (44_100, 20),
+        (0, 3),
+        (15, 5),
+    ] {
+        info.put(value, width);
+    }
+    info.put(N, 36);
+    info.put(0, 64);
+    info.put(0, 64); // MD5: none
+    let mut file = b"fLaC".to_vec();
+    file.extend([0x80, 0, 0, 34]); // the last metadata block: STREAMINFO, 34 bytes
+    file.extend(info.bytes());
+
+    let mut header = Bits::default();
+    // Sync, fixed blocks; 192 samples, 44.1 kHz, mono, 16 bits; frame 0.
+    for (value, width) in [
+        (0b11_1111_1111_1110, 14),
+        (0, 2),
+        (1, 4),
+        (9, 4),
+        (0, 4),
+        (4, 3),
+    ] {
+        header.put(value, width);
+    }
+    header.put(0, 1);
+    header.put(0, 8);
+    let mut frame = header.bytes();
+    frame.push(crc8(&frame));
+    let mut sub = Bits::default();
+    // LPC of order 1, no wasted bits; warm-up; 15-bit coefficients, shift 0, coefficient 1;
+    // Rice coding, one partition, escaped to 31 raw bits a residual.
+    for (value, width) in [(0b0100_0000, 8), (32_767, 16), (14, 4), (0, 5), (1, 15)] {
+        sub.put(value, width);
+    }
+    for (value, width) in [(0, 2), (0, 4), (15, 4), (31, 5)] {
+        sub.put(value, width);
+    }
+    for _ in 1..N {
+        sub.put(1 << 29, 31);
+    }
+    frame.extend(sub.bytes());
+    let crc = crc16(&frame);
+    frame.extend(crc.to_be_bytes());
+    file.extend(frame);
+    file
+}
+
+/// Bits written most significant first, padded with zeros to a whole byte.
+#[derive(Default)]
+struct Bits(Vec<bool>);
+
+impl Bits {
+    fn put(&mut self, value: u64, width: u32) {
+        self.0.extend((0..width).rev().map(|i| value >> i & 1 == 1));
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        self.0
+            .chunks(8)
+            .map(|b| (0..8).fold(0, |byte, i| byte << 1 | u8::from(b.get(i) == Some(&true))))
+            .collect()
+    }
+}
+
+/// FLAC's header check: CRC-8, polynomial 0x07.
+fn crc8(bytes: &[u8]) -> u8 {
+    bytes.iter().fold(0, |crc, &b| {
+        (0..8).fold(
+            crc ^ b,
+            |c, _| if c & 0x80 != 0 { c << 1 ^ 0x07 } else { c << 1 },
+        )
+    })
+}
+
+/// FLAC's frame check: CRC-16, polynomial 0x8005.
+fn crc16(bytes: &[u8]) -> u16 {
+    bytes.iter().fold(0, |crc, &b| {
+        (0..8).fold(crc ^ u16::from(b) << 8, |c, _| {
+            if c & 0x8000 != 0 {
+                c << 1 ^ 0x8005
+            } else {
+                c << 1
+            }
+        })
+    })
+}
+
+#[test]
 fn a_chained_ogg_file_is_measured_whole() {
     // Two Vorbis streams end to end, as `cat a.ogg b.ogg` or a broadcast's recording makes.
     let song = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/song.ogg")).unwrap();
