@@ -286,13 +286,18 @@ impl Analysis {
         }
         let frame_rate = self.spectrum.frame_rate();
         let envelope = &self.onsets.envelope;
-        let (tempo, tempo_confidence, time_signature) = match tempo::track(envelope, frame_rate) {
+        let beats = if self.onsets.steady() {
+            None
+        } else {
+            tempo::track(envelope, frame_rate)
+        };
+        let (tempo, tempo_confidence, time_signature) = match beats {
             Some(b) => {
                 let period = 60.0 * frame_rate / b.tempo;
                 let metre = metre::beats_per_bar(&self.onsets.accents, &b.frames, period);
                 (b.tempo, b.confidence, metre)
             }
-            // No beat found: the dataset writes a tempo of 0 then.
+            // No beat found, or a held sound: the dataset writes a tempo of 0 then.
             None => (0.0, 0.0, 4),
         };
         let k = self.chroma.key();

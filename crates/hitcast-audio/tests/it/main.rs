@@ -172,6 +172,47 @@ fn click_tracks_and_drum_patterns_from_60_to_200_bpm_are_within_two_percent() {
 }
 
 #[test]
+fn held_tones_and_chords_have_no_tempo() {
+    let rate = 22_050.0;
+    let seconds = 12.0;
+    let tone = |hz: f64, gain: f64| {
+        (0..(seconds * rate) as usize).map(move |i| gain * (2.0 * PI * hz * i as f64 / rate).sin())
+    };
+    let sine: Vec<f32> = tone(440.0, 0.5).map(|v| v as f32).collect();
+    // An A minor chord with noise 60 dB under it, as a synth pad's hiss.
+    let mut rng = Noise(3);
+    let chord: Vec<f32> = tone(220.0, 0.2)
+        .zip(tone(261.6, 0.2))
+        .zip(tone(329.6, 0.2))
+        .map(|((a, c), e)| (a + c + e + 0.001 * rng.next()) as f32)
+        .collect();
+    for (name, signal) in [("sine", sine), ("chord", chord)] {
+        let m = measured(&signal, 1, 22_050).unwrap();
+        // The dataset's tempo for a track without a beat.
+        assert_eq!((m.tempo, m.tempo_confidence), (0.0, 0.0), "{name}: {m:?}");
+        assert_eq!(m.time_signature, 4, "{name}");
+    }
+    // The same chord struck on every beat is not held.
+    let mut struck = vec![0.0f32; (seconds * rate) as usize];
+    for beat in 0..24 {
+        let start = (beat as f64 * 0.5 * rate) as usize;
+        for midi in [57, 60, 64] {
+            note(&mut struck, rate, start, (0.4 * rate) as usize, midi, 0.2);
+        }
+    }
+    let m = measured(&struck, 1, 22_050).unwrap();
+    assert!((m.tempo / 120.0 - 1.0).abs() <= 0.02, "{m:?}");
+    // A note every two seconds, left to ring: sparse, but struck, so not held.
+    let mut sparse = vec![0.0f32; (seconds * rate) as usize];
+    for (i, midi) in [57, 60, 64, 67, 57, 60].into_iter().enumerate() {
+        let start = (i as f64 * 2.0 * rate) as usize;
+        note(&mut sparse, rate, start, (1.9 * rate) as usize, midi, 0.3);
+    }
+    let m = measured(&sparse, 1, 22_050).unwrap();
+    assert!(m.tempo > 0.0, "{m:?}");
+}
+
+#[test]
 fn waltzes_are_in_three_and_marches_in_four() {
     let rate = 22_050.0;
     for bpm in [90.0, 120.0, 150.0] {
