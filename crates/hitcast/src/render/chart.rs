@@ -76,8 +76,14 @@ pub fn short(v: f64) -> String {
     } else {
         format!("{v:.2}")
     };
-    if s.contains('.') && !s.ends_with('M') {
+    let s = if s.contains('.') && !s.ends_with('M') {
         s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    };
+    // A small negative value (or -0.0) rounds to zero, which has no sign.
+    if s == "-0" {
+        "0".to_owned()
     } else {
         s
     }
@@ -511,6 +517,8 @@ mod tests {
         assert_eq!(short(0.6000000000000001), "0.6");
         assert_eq!(short(230666.0), "231k");
         assert_eq!(short(-5.5), "-5.5");
+        assert_eq!(short(-0.001), "0");
+        assert_eq!(short(-0.0), "0");
     }
 
     #[test]

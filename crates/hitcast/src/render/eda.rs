@@ -464,16 +464,26 @@ fn genres(eda: &Eda) -> Markup {
             low.0
         )
     };
-    if by_mean.len() <= GENRES_SHOWN {
-        let no_popular = match none_popular {
-            0 => format!(
-                "Every genre has popular tracks; the fewest: {} of {}.",
-                pct(lowest_share.1),
-                lowest_share.0
-            ),
-            1 => "1 genre has no popular track at all: an easy no for the classifier.".to_owned(),
-            n => format!("{n} genres have no popular track at all: an easy no for the classifier."),
-        };
+    let all_shown = by_share.len() <= GENRES_SHOWN;
+    let no_popular = match none_popular {
+        0 => format!(
+            "Every genre has popular tracks; the fewest: {} of {}.",
+            pct(lowest_share.1),
+            lowest_share.0
+        ),
+        1 if all_shown => {
+            "1 genre has no popular track at all: an easy no for the classifier.".to_owned()
+        }
+        n if all_shown => {
+            format!("{n} genres have no popular track at all: an easy no for the classifier.")
+        }
+        n => format!(
+            "{n} of the {} genres have no popular track at all ({} of them shown): an easy no for the classifier.",
+            by_share.len(),
+            n.min(GENRES_SHOWN)
+        ),
+    };
+    if all_shown {
         return html! {
             h2 #genres { "Popularity by genre" }
             div.grid-2 {
@@ -495,18 +505,6 @@ fn genres(eda: &Eda) -> Markup {
     } else {
         format!("The lowest: {} ({}).", one(low.1), low.0)
     };
-    let bottom_share = match none_popular {
-        0 => format!(
-            "Every genre has popular tracks; the fewest: {} of {}.",
-            pct(lowest_share.1),
-            lowest_share.0
-        ),
-        n => format!(
-            "{n} of the {} genres have no popular track at all ({} of them shown): an easy no for the classifier.",
-            by_share.len(),
-            n.min(GENRES_SHOWN)
-        ),
-    };
     html! {
         h2 #genres { "Popularity by genre" }
         div.grid-2 {
@@ -524,7 +522,7 @@ fn genres(eda: &Eda) -> Markup {
             ))
             (figure(
                 &chart::hbars("Bottom 15 genres by share popular", &share_axis, &bottom(&by_share), pct),
-                &bottom_share,
+                &no_popular,
             ))
         }
     }
