@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
 mod common;
-use common::{send, Answer};
+use common::{multipart, send, Answer};
 
 const API_KEY: &str = "api-key-0123456789";
 const ADMIN_KEY: &str = "admin-key-0123456789";
@@ -826,4 +826,96 @@ async fn after_a_reload_to_a_model_of_another_file_the_page_says_so() {
         .text();
     assert!(page.contains(CAVEAT), "{page}");
     let _ = std::fs::remove_file(Path::new(&path));
+}
+
+/// A body over --body-limit is a 413 that says how many tracks such a body holds, at
+/// `TRACK_BYTES` (1,600) a track as the start-up warning counts them: 16,000 / 1,600 = 10.
+#[tokio::test]
+async fn a_413_says_how_many_tracks_the_body_limit_holds() {
+    let limits = Limits {
+        body_bytes: 16_000,
+        batch: 500,
+        ..Limits::default()
+    };
+    assert_eq!(limits.tracks_in_body(), 10);
+    let (app, _) = app_with(state(limits));
+    let said = "the request body is over this server's limit of 16000 bytes (--body-limit): it \
+                holds about 10 tracks at up to 1600 bytes a track; send fewer tracks a request \
+                (--max-batch allows 500)";
+    // A hundred tracks, about 40 kB.
+    let big = json!({ "tracks": vec![track(0.5); 100] });
+    let a = post_json(&app, "/api/v1/predict", &big).await;
+    assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(a.json()["error"], said);
+    // The protocol's route: axum's plain-text 413, given the same sentence.
+    let body = big.to_string().into_bytes();
+    let a = call(&app, Method::POST, "/v2/models/hitcast/infer", &[], body).await;
+    assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(a.json()["error"], said);
+}
+
+/// A /v2 request for a model this server does not serve is a 404 naming the one it serves, by
+/// the name it was given (`hitcast serve --model-name`): on the model's routes, and on a path
+/// under /v2 that is no route at all.
+#[tokio::test]
+async fn a_v2_request_for_another_model_names_the_served_one() {
+    let options = Options {
+        model_name: "charts".to_owned(),
+        ..Options::default()
+    };
+    let (app, _) = app_with(state(Limits::default()).with_options(options));
+    let not_served = "no model named \"hitcast\": this server serves \"charts\"";
+    for (path, said) in [
+        ("/v2/models/hitcast", not_served),
+        ("/v2/models/hitcast/ready", not_served),
+        (
+            "/v2/models/hitcast/stats",
+            "no endpoint at /v2/models/hitcast/stats: GET /v2 and /v2/models/charts describe \
+             the Open Inference routes",
+        ),
+    ] {
+        let a = call(&app, Method::GET, path, &[], Vec::new()).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(a.json()["error"], said, "{path}");
+    }
+}
+
+/// A file's streamed download holds no request slot while it waits on the client (its batch
+/// permit bounds those): with one slot, a request is answered while a download sits unread.
+#[tokio::test]
+async fn an_unread_download_holds_no_request_slot() {
+    use std::fmt::Write as _;
+
+    let (app, _) = app_with(state(Limits {
+        concurrency: 1,
+        ..Limits::default()
+    }));
+    // Four batches of answers at 4,096 rows a batch (`batch::BATCH_ROWS`): the channel to the
+    // client holds two, so the scoring waits at the third for as long as nobody reads.
+    let rows = 4 * 4096;
+    let mut csv = String::from(
+        "track_id,artists,album_name,track_name,popularity,duration_ms,explicit,danceability,energy,key,loudness,mode,speechiness,acousticness,instrumentalness,liveness,valence,tempo,time_signature,track_genre\n",
+    );
+    for i in 0..rows {
+        writeln!(
+            csv,
+            "x{i},a1,,song {i},,200000,False,0.5,0.5,5,-7,1,0.05,0.2,0,0.1,0.5,120,4,a"
+        )
+        .unwrap();
+    }
+    let (kind, body) = multipart("many.csv", csv.as_bytes());
+    let request = Request::post("/predict/batch")
+        .header(header::CONTENT_TYPE, kind)
+        .body(Body::from(body))
+        .unwrap();
+    // The download has begun; its body is not read.
+    let download = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(download.status(), StatusCode::OK);
+    let a = post_json(&app, "/api/v1/predict", &track(0.5)).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    // Read now, the download is whole: the header and a line a track.
+    let answers = axum::body::to_bytes(download.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&answers).lines().count(), rows + 1);
 }

@@ -11,22 +11,27 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
+use hitcast::data::Column;
 use hitcast::predictor::Predictor;
 use hitcast_web::{router, AppState, Catalogue, LazyCatalogue, Limits};
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
 mod common;
-use common::{send, Answer};
+use common::{multipart, send, Answer};
 
 fn app() -> Router {
+    app_with(Limits {
+        body_bytes: 16 << 10,
+        ..Limits::default()
+    })
+}
+
+/// The router over the fixture's model and table, with `limits`.
+fn app_with(limits: Limits) -> Router {
     let (artifact, tracks) = hitcast::testutil::fixture();
     let predictor = Predictor::new(artifact).unwrap();
     let catalogue = LazyCatalogue::ready(Catalogue::new(tracks, "00".into()));
-    let limits = Limits {
-        body_bytes: 16 << 10,
-        ..Limits::default()
-    };
     router(Arc::new(
         AppState::new(predictor, catalogue, None, limits).unwrap(),
     ))
@@ -333,18 +338,6 @@ async fn every_answer_carries_a_request_id() {
     assert_eq!(response.headers()["x-request-id"], "proxy-7");
 }
 
-/// A multipart body of one file part `file` named `name`; returns (content type, body).
-fn multipart(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "hitcast-test-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 /// `seconds` of a 440 Hz sine as a mono 16-bit WAV at 8 kHz.
 fn sine_wav(seconds: u32) -> Vec<u8> {
     let rate = 8_000u32;
@@ -419,16 +412,10 @@ async fn the_page_s_audio_upload_measures_a_song_or_says_why_not() {
 
 #[tokio::test]
 async fn a_request_over_the_timeout_is_a_408_with_a_sentence() {
-    let (artifact, tracks) = hitcast::testutil::fixture();
-    let predictor = Predictor::new(artifact).unwrap();
-    let catalogue = LazyCatalogue::ready(Catalogue::new(tracks, "00".into()));
-    let limits = Limits {
+    let app = app_with(Limits {
         timeout: std::time::Duration::from_millis(50),
         ..Limits::default()
-    };
-    let app = router(Arc::new(
-        AppState::new(predictor, catalogue, None, limits).unwrap(),
-    ));
+    });
     // A body that never comes.
     let never = futures_util::stream::pending::<Result<Vec<u8>, std::io::Error>>();
     let request = Request::builder()
@@ -443,4 +430,89 @@ async fn a_request_over_the_timeout_is_a_408_with_a_sentence() {
         a.json()["error"],
         "the request took longer than the server's limit of 0.05 s (--timeout)"
     );
+    // Its body is filled in from the route's OpenAPI entry, as a 405's, but `Allow` goes with a
+    // 405 only.
+    assert_eq!(a.headers.get(header::ALLOW), None);
+}
+
+/// `Allow` goes with a 405 only (RFC 9110 §10.2.1). Its methods come from the OpenAPI document
+/// when the server fills in an answer's body, so a 408 on the same route once carried them too
+/// (checked in the 408's test).
+#[tokio::test]
+async fn allow_is_sent_with_a_405_only() {
+    let app = app();
+    let a = get(&app, "/api/v1/predict").await;
+    assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(a.headers[header::ALLOW], "POST");
+    let a = post_json(&app, "/api/v1/predict", &track()).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.headers.get(header::ALLOW), None);
+    let mut bad = track();
+    bad["danceability"] = json!(2.0);
+    let a = post_json(&app, "/api/v1/predict", &bad).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
+    assert_eq!(a.headers.get(header::ALLOW), None);
+    // A 408, whose body is filled in as a 405's is: `a_request_over_the_timeout_is_a_408...`.
+}
+
+/// The form reads `NA` or `NaN` in a learned field as no value, the rule a file's cell follows:
+/// the answer is the one to the field left empty, not an error about the text.
+#[tokio::test]
+async fn the_form_reads_na_in_a_learned_field_as_no_value() {
+    /// The form as the page posts it: `danceability` in that field, `others` in the six other
+    /// learned fields.
+    fn form(danceability: &str, others: &str) -> Vec<u8> {
+        let mut pairs = vec![
+            ("track_name", "song 1"),
+            ("artists", "a1"),
+            ("genres", "a"),
+            ("duration_min", "3"),
+            ("duration_sec", "20"),
+            ("key", "5"),
+            ("loudness", "-7"),
+            ("mode", "1"),
+            ("tempo", "120"),
+            ("time_signature", "4"),
+            ("danceability", danceability),
+        ];
+        for column in &Column::LEARNED[1..] {
+            pairs.push((column.name(), others));
+        }
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&pairs)
+            .finish()
+            .into_bytes()
+    }
+    /// `POST /predict/result` (the page's live answer) of `body`: its status and panel.
+    async fn result(app: &Router, body: Vec<u8>) -> (StatusCode, String) {
+        let form_type = "application/x-www-form-urlencoded";
+        let a = call(app, Method::POST, "/predict/result", form_type, body).await;
+        (a.status, a.text())
+    }
+    let app = app();
+
+    // Danceability alone without a value: the others are given, so it is missing.
+    let empty = result(&app, form("", "0.5")).await;
+    assert_eq!(
+        empty,
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "<section class=\"result invalid\"><h2>Some values need fixing</h2><ul><li><b>danceability</b>: required: a number from 0 to 1; or leave out all seven learned columns (danceability, energy, speechiness, acousticness, instrumentalness, liveness, valence) for a song measured from its audio file</li></ul></section>".to_owned()
+        )
+    );
+    for na in ["NA", "NaN"] {
+        assert_eq!(result(&app, form(na, "0.5")).await, empty, "{na}");
+    }
+
+    // All seven without a value: a song measured from audio, which this model file (without a
+    // from-audio model) cannot answer.
+    let empty = result(&app, form("", "")).await;
+    assert_eq!(
+        empty,
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "<section class=\"result invalid\"><h2>The model could not score this track</h2><p>this model has no from-audio model to answer a song measured from audio (&quot;song 1&quot;): its danceability, energy and the other learned columns are empty. Give them, or use a model trained by this hitcast</p></section>".to_owned()
+        )
+    );
+    assert_eq!(result(&app, form("NA", "NA")).await, empty);
 }

@@ -1,4 +1,5 @@
-//! What the in-process router tests share: an answer read whole, and sending a request.
+//! What the in-process router tests share: an answer read whole, sending a request, and a
+//! multipart body of one file.
 
 #![allow(dead_code)]
 
@@ -42,4 +43,16 @@ pub async fn send(app: &Router, request: Request<Body>) -> Answer {
         headers: parts.headers,
         body: axum::body::to_bytes(body, usize::MAX).await.unwrap(),
     }
+}
+
+/// A multipart body of one file part `file` named `name`; returns (content type, body).
+pub fn multipart(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "hitcast-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
