@@ -142,9 +142,10 @@ pub(crate) async fn shed(
     }
     let Ok(slot) = Arc::clone(&state.permits).try_acquire_owned() else {
         state.metrics.shed();
+        let n = state.limits.concurrency;
+        let requests = if n == 1 { "request" } else { "requests" };
         let message = format!(
-            "the server is answering {} requests, its most at once (--max-concurrency): try again in {RETRY_AFTER} s",
-            state.limits.concurrency
+            "the server is answering {n} {requests}, its most at once (--max-concurrency): try again in {RETRY_AFTER} s"
         );
         let mut answer = if crate::is_for_programs(path) {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message).into_response()

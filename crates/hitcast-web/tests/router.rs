@@ -66,6 +66,33 @@ async fn get(app: &Router, uri: &str) -> Answer {
     call(app, Method::GET, uri, "", Vec::new()).await
 }
 
+/// One element of `page`, to compare whole: from the first `open` to the end of the first
+/// `close` after it.
+fn element<'a>(page: &'a str, open: &str, close: &str) -> &'a str {
+    let start = page
+        .find(open)
+        .unwrap_or_else(|| panic!("no {open} in {page}"));
+    let end = page[start..]
+        .find(close)
+        .unwrap_or_else(|| panic!("no {close} after {open} in {page}"));
+    &page[start..start + end + close.len()]
+}
+
+/// A page's `<main>`: what it says, without the chrome around it.
+fn main_of(page: &str) -> &str {
+    element(page, "<main>", "</main>")
+}
+
+/// The result panel of a track the model could not take (invalid values, or a scoring error).
+fn invalid_panel(page: &str) -> &str {
+    element(page, "<section class=\"result invalid\">", "</section>")
+}
+
+/// The message above the form for an audio file that was not measured.
+fn audio_error(page: &str) -> &str {
+    element(page, "<p class=\"notice\" id=\"audio-error\"", "</p>")
+}
+
 async fn post_json(app: &Router, uri: &str, body: &Value) -> Answer {
     call(
         app,
@@ -101,12 +128,19 @@ async fn every_page_and_asset_answers_with_its_type() {
     for uri in ["/explore", "/models"] {
         let a = get(&app, uri).await;
         assert_eq!(a.status, StatusCode::OK, "{uri}");
-        assert!(a.text().contains("--report"), "{uri}: {}", a.text());
+        assert_eq!(
+            element(&a.text(), "<p class=\"notice\">", "</p>"),
+            "<p class=\"notice\">No report was given. Write one with <code>hitcast report --experiment DIR --model MODEL --out REPORT</code> and start the server with <code>--report REPORT</code>.</p>",
+            "{uri}"
+        );
     }
     let a = get(&app, "/nowhere").await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert!(a.content_type().starts_with("text/html"));
-    assert!(a.text().contains("/nowhere"));
+    assert_eq!(
+        main_of(&a.text()),
+        "<main><h1>Not found</h1><p>There is no page at <code>/nowhere</code>. <a href=\"/\">Back to the start</a>.</p></main>"
+    );
 }
 
 #[tokio::test]
@@ -171,7 +205,10 @@ async fn the_form_answers_and_names_its_bad_fields() {
         .collect();
     let a = call(&app, Method::POST, "/predict", form_type, form(&borrowed)).await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(a.text().contains("danceability"), "{}", a.text());
+    assert_eq!(
+        invalid_panel(&a.text()),
+        "<section class=\"result invalid\"><h2>Some values need fixing</h2><ul><li><b>danceability</b>: expected a number from 0 to 1, got &quot;2&quot;</li></ul></section>"
+    );
 }
 
 #[tokio::test]
@@ -232,7 +269,7 @@ async fn the_api_scores_explains_and_lists() {
 #[tokio::test]
 async fn the_api_refuses_with_a_json_sentence() {
     let app = app();
-    let refused = |a: &Answer, status: StatusCode, words: &str| {
+    let refused = |a: &Answer, status: StatusCode, message: &str| {
         assert_eq!(a.status, status, "{}", a.text());
         assert!(
             a.content_type().starts_with("application/json"),
@@ -240,13 +277,13 @@ async fn the_api_refuses_with_a_json_sentence() {
             a.content_type()
         );
         let error = a.json()["error"].as_str().unwrap_or_default().to_owned();
-        assert!(error.contains(words), "{error}");
+        assert_eq!(error, message);
     };
     // A value out of its range: 422 naming the field.
     let mut bad = track();
     bad["danceability"] = json!(2.0);
     let a = post_json(&app, "/api/v1/predict", &bad).await;
-    refused(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid field");
+    refused(&a, StatusCode::UNPROCESSABLE_ENTITY, "1 invalid field(s)");
     assert_eq!(
         a.json()["errors"][0]["field"],
         "danceability",
@@ -256,14 +293,26 @@ async fn the_api_refuses_with_a_json_sentence() {
     // Not JSON: 415.
     let body = track().to_string().into_bytes();
     let a = call(&app, Method::POST, "/api/v1/predict", "text/plain", body).await;
-    refused(&a, StatusCode::UNSUPPORTED_MEDIA_TYPE, "application/json");
+    refused(
+        &a,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "Content-Type \"text/plain\" is not JSON: send the body as application/json (curl: -H 'Content-Type: application/json', or --json)",
+    );
     // Over the body limit: 413.
     let big = json!({ "tracks": vec![track(); 100] });
     let a = post_json(&app, "/api/v1/predict", &big).await;
-    refused(&a, StatusCode::PAYLOAD_TOO_LARGE, "limit");
+    refused(
+        &a,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "the request body is over this server's limit of 16384 bytes (--body-limit): it holds about 10 tracks at up to 1600 bytes a track; send fewer tracks a request (--max-batch allows 10000)",
+    );
     // A method the route does not take: 405 with Allow.
     let a = get(&app, "/api/v1/predict").await;
-    refused(&a, StatusCode::METHOD_NOT_ALLOWED, "POST");
+    refused(
+        &a,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "/api/v1/predict does not take GET; it takes POST",
+    );
     assert_eq!(a.headers[header::ALLOW], "POST");
     // Not audio: 415.
     let a = call(
@@ -274,10 +323,18 @@ async fn the_api_refuses_with_a_json_sentence() {
         b"hello".to_vec(),
     )
     .await;
-    refused(&a, StatusCode::UNSUPPORTED_MEDIA_TYPE, "");
+    refused(
+        &a,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "Content-Type text/plain is not audio: send the file (WAV, FLAC, OGG/Vorbis, MP3 or M4A/AAC) as the body with an audio/... or application/octet-stream type, or as multipart/form-data with a part named file",
+    );
     // No such route.
     let a = get(&app, "/api/v1/nothing").await;
-    refused(&a, StatusCode::NOT_FOUND, "/api/v1/nothing");
+    refused(
+        &a,
+        StatusCode::NOT_FOUND,
+        "no endpoint at /api/v1/nothing: see /api/openapi.json",
+    );
 }
 
 #[tokio::test]
@@ -313,12 +370,9 @@ async fn a_file_of_tracks_comes_back_as_a_csv() {
     let a = call(&app, Method::POST, "/predict/batch", &kind, body).await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
     // The upload is the page's: the refusal is a page.
-    assert!(
-        a.text().contains(
-            "<p>mine.csv:3: this model has no from-audio model to answer a song measured from audio (&quot;song 2&quot;)"
-        ),
-        "{}",
-        a.text()
+    assert_eq!(
+        main_of(&a.text()),
+        "<main><h1>Unprocessable Entity</h1><p>mine.csv:3: this model has no from-audio model to answer a song measured from audio (&quot;song 2&quot;): its danceability, energy and the other learned columns are empty. Give them, or use a model trained by this hitcast. <a href=\"/\">Back to the start</a>.</p></main>"
     );
 }
 
@@ -377,16 +431,19 @@ async fn the_page_s_audio_upload_measures_a_song_or_says_why_not() {
     assert!(a.content_type().starts_with("text/html"));
     let page = a.text();
     assert!(page.contains("id=\"track-form\""), "{page}");
-    assert!(
-        page.contains("not an audio file hitcast can read"),
-        "{page}"
+    assert_eq!(
+        audio_error(&page),
+        "<p class=\"notice\" id=\"audio-error\" role=\"alert\">song.mp3: not an audio file hitcast can read; hitcast reads WAV, FLAC, OGG/Vorbis, MP3 or M4A/AAC</p>"
     );
 
     // Too short a song: measured, then refused with the rule, as 422.
     let (kind, body) = multipart("short.wav", &sine_wav(2));
     let a = call(&app, Method::POST, "/predict/audio", &kind, body).await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
-    assert!(a.text().contains("5 s"), "{}", a.text());
+    assert_eq!(
+        audio_error(&a.text()),
+        "<p class=\"notice\" id=\"audio-error\" role=\"alert\">short.wav: it lasts 2.0 s: at least 5 s are needed to measure a tempo</p>"
+    );
 
     // A six-second song: measured, its duration and tempo in the form, marked as measured.
     let (kind, body) = multipart("six.wav", &sine_wav(6));
@@ -404,9 +461,9 @@ async fn the_page_s_audio_upload_measures_a_song_or_says_why_not() {
     );
     // The fixture's model has no from-audio model: the page says so, without an empty name.
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        page.contains("this model has no from-audio model to answer a song measured from audio: its danceability"),
-        "{page}"
+    assert_eq!(
+        invalid_panel(&page),
+        "<section class=\"result invalid\"><h2>The model could not score this track</h2><p>this model has no from-audio model to answer a song measured from audio: its danceability, energy and the other learned columns are empty. Give them, or use a model trained by this hitcast</p></section>"
     );
 }
 

@@ -76,33 +76,48 @@ fn a_song_s_audio_file_is_measured_and_answered_by_the_api_and_the_page() {
     partial.as_object_mut().unwrap().remove("valence");
     let (status, refused) = server.post_json("/api/v1/predict", &partial);
     assert_eq!(status, 422, "{refused}");
-    let message = refused["errors"][0]["message"].as_str().unwrap();
     assert_eq!(refused["errors"][0]["field"], "valence");
-    assert!(
-        message.contains("leave out all seven learned columns"),
-        "{message}"
+    assert_eq!(
+        refused["errors"][0]["message"],
+        "required: a number from 0 to 1; or leave out all seven learned columns (danceability, \
+         energy, speechiness, acousticness, instrumentalness, liveness, valence) for a song \
+         measured from its audio file"
     );
 
     // What is refused, and how.
     let refused = |content_type: &str, body: &[u8], want: u16, says: &str| {
         let (status, text) = server.request("POST", "/api/v1/predict/audio", content_type, body);
         assert_eq!(status, want, "{text}");
-        let error = json(&text)["error"].as_str().unwrap().to_owned();
-        assert!(error.contains(says), "{text}");
+        assert_eq!(json(&text)["error"], says, "{text}");
     };
-    refused("text/plain", b"la la", 415, "is not audio");
+    refused(
+        "text/plain",
+        b"la la",
+        415,
+        "Content-Type text/plain is not audio: send the file (WAV, FLAC, OGG/Vorbis, MP3 or \
+         M4A/AAC) as the body with an audio/... or application/octet-stream type, or as \
+         multipart/form-data with a part named file",
+    );
     refused(
         "audio/wav",
         b"",
         422,
-        "the body is empty: send the audio file",
+        "the body is empty: send the audio file (WAV, FLAC, OGG/Vorbis, MP3 or M4A/AAC) as the \
+         body, or as multipart/form-data with a part named file",
     );
-    refused("audio/mpeg", &[7u8; 4000], 415, "hitcast reads WAV, FLAC");
+    refused(
+        "audio/mpeg",
+        &[7u8; 4000],
+        415,
+        "the body: not an audio file hitcast can read; hitcast reads WAV, FLAC, OGG/Vorbis, MP3 \
+         or M4A/AAC",
+    );
     refused(
         "audio/wav",
         &vec![0u8; 1_200_000],
         413,
-        "over the server's limit of 1 MB (hitcast serve --audio-limit)",
+        "the audio file is over the server's limit of 1 MB (hitcast serve --audio-limit): send a \
+         shorter song, or compress it (an MP3 of a 4-minute song is about 6 MB)",
     );
     let clip = dir.join("clip.wav");
     crate::click_song(&clip, 120.0, 1.0);
@@ -124,7 +139,11 @@ fn a_song_s_audio_file_is_measured_and_answered_by_the_api_and_the_page() {
     let (content_type, body) = multipart(&[("genres", "pop")], ("other", "x.wav", b"x"));
     let (status, text) = server.request("POST", "/api/v1/predict/audio", &content_type, &body);
     assert_eq!(status, 422, "{text}");
-    assert!(text.contains("no audio file"), "{text}");
+    let no_file = "no audio file: send it as a part named file";
+    assert_eq!(
+        json(&text),
+        json!({"error": no_file, "errors": [{"field": "file", "message": no_file}]})
+    );
 
     // The page: the whole form with the file (its Measure button), back with what was
     // measured, the learned sliders disabled and the from-audio model's answer.
@@ -175,5 +194,14 @@ fn a_song_s_audio_file_is_measured_and_answered_by_the_api_and_the_page() {
     );
     let (status, page) = server.request("POST", "/predict/audio", &content_type, &body);
     assert_eq!(status, 422, "{page}");
-    assert!(page.contains("clip.wav: it lasts 1.0 s"), "{page}");
+    // The message above the form (the one element with this id).
+    let notice = "<p class=\"notice\" id=\"audio-error\" role=\"alert\">";
+    let said = &page[page
+        .find(notice)
+        .unwrap_or_else(|| panic!("no message in {page}"))..];
+    let said = &said[notice.len()..said.find("</p>").unwrap()];
+    assert_eq!(
+        said,
+        "clip.wav: it lasts 1.0 s: at least 5 s are needed to measure a tempo"
+    );
 }
