@@ -13,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 use crate::error::{too_large, ApiError};
 use crate::{AppState, Limits};
 
-/// Middleware (outermost): gives a body to an error answer that has none.
+/// Middleware (around the whole router, outside the routes' own layers: axum gives a 405 its
+/// `Allow` after those): gives a body to an error answer that has none, keeping its headers
+/// (its request id, a 405's `Allow`).
 pub(crate) async fn fill_empty(
     State(state): State<Arc<AppState>>,
     request: Request,
@@ -30,35 +32,35 @@ pub(crate) async fn fill_empty(
     if !((empty || plain_413) && (status.is_client_error() || status.is_server_error())) {
         return response;
     }
-    // The router's 405 names no methods: the API's come from its OpenAPI document.
     let allow = response
         .headers()
         .get(header::ALLOW)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| documented_methods(&state.openapi, &path));
+        .map(methods_in_words);
     let message = message(status, &method, &path, allow.as_deref(), &state.limits);
-    let mut filled = if crate::is_for_programs(&path) {
+    let filled = if crate::is_for_programs(&path) {
         ApiError::new(status, message).into_response()
     } else {
         crate::pages::error_page(status, &message)
     };
-    // `Allow` belongs to a 405 only (RFC 9110 §10.2.1): not to a 408 or 413 on the same route.
-    let allow = allow.filter(|_| status == StatusCode::METHOD_NOT_ALLOWED);
-    if let Some(allow) = allow.and_then(|a| header::HeaderValue::from_str(&a).ok()) {
-        filled.headers_mut().insert(header::ALLOW, allow);
+    let (mut parts, _) = response.into_parts();
+    let (filled, body) = filled.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in &filled.headers {
+        parts.headers.insert(name, value.clone());
     }
-    filled
+    Response::from_parts(parts, body)
 }
 
-/// The methods the OpenAPI document lists for `path`, as an `Allow` header writes them.
-fn documented_methods(doc: &serde_json::Value, path: &str) -> Option<String> {
-    let methods: Vec<String> = doc["paths"][path]
-        .as_object()?
-        .keys()
-        .map(|m| m.to_uppercase())
-        .collect();
-    (!methods.is_empty()).then(|| methods.join(", "))
+/// An `Allow` header's methods for people: "GET,HEAD" as "GET" (a GET route answers HEAD too).
+fn methods_in_words(allow: &str) -> String {
+    let methods: Vec<&str> = allow.split(',').map(str::trim).collect();
+    let get = methods.contains(&"GET");
+    methods
+        .into_iter()
+        .filter(|&m| !(get && m == "HEAD"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The sentence for an error answered without one.
@@ -86,5 +88,18 @@ fn message(
             .canonical_reason()
             .unwrap_or("the request failed")
             .to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowed_methods_read_as_people_write_them() {
+        assert_eq!(methods_in_words("POST"), "POST");
+        assert_eq!(methods_in_words("GET,HEAD"), "GET");
+        assert_eq!(methods_in_words("GET,HEAD,POST"), "GET, POST");
+        assert_eq!(methods_in_words("HEAD"), "HEAD");
     }
 }

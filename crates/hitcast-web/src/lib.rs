@@ -419,7 +419,7 @@ impl AppState {
 /// and trace, the metrics, the error bodies, the key check, the slot (or a 503), then the
 /// route's own body limit and timeout.
 pub fn router(state: Arc<AppState>) -> Router {
-    routes(&state)
+    let routed = routes(&state)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::shed,
@@ -430,11 +430,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            metrics::track,
+        ))
+        .layer(trace::layer())
+        .layer(axum::middleware::from_fn(trace::request_id));
+    // A router's layers wrap each route; this one wraps the routing itself (see `fill_empty`).
+    Router::new()
+        .fallback_service(routed)
+        .layer(axum::middleware::from_fn_with_state(
+            state,
             fill::fill_empty,
         ))
-        .layer(axum::middleware::from_fn_with_state(state, metrics::track))
-        .layer(trace::layer())
-        .layer(axum::middleware::from_fn(trace::request_id))
 }
 
 /// The routes with their body limits and timeout, without the layers every request passes: what

@@ -314,6 +314,15 @@ async fn the_api_refuses_with_a_json_sentence() {
         "/api/v1/predict does not take GET; it takes POST",
     );
     assert_eq!(a.headers[header::ALLOW], "POST");
+    // A page says it too, with the request's id kept on the page that replaced axum's answer.
+    let a = get(&app, "/predict/result").await;
+    assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        main_of(&a.text()),
+        "<main><h1>Method Not Allowed</h1><p>/predict/result does not take GET; it takes POST. <a href=\"/\">Back to the start</a>.</p></main>"
+    );
+    assert_eq!(a.headers[header::ALLOW], "POST");
+    assert!(a.headers.contains_key("x-request-id"));
     // Not audio: 415.
     let a = call(
         &app,

@@ -524,10 +524,11 @@ fn errors_from_the_layers_have_a_body() {
     // A page route with the wrong method: the site's page, saying what the route takes.
     let (status, page) = server.get("/predict/result");
     assert_eq!(status, 405);
-    assert!(page.contains("<h1>Method Not Allowed</h1>"), "{page}");
-    assert!(
-        page.contains("/predict/result does not take GET."),
-        "{page}"
+    let main = &page[page.find("<main>").unwrap()..page.find("</main>").unwrap()];
+    assert_eq!(
+        main,
+        "<main><h1>Method Not Allowed</h1><p>/predict/result does not take GET; it takes POST. \
+         <a href=\"/\">Back to the start</a>.</p>"
     );
     let (status, text) = server.request("DELETE", "/api/v1/model", "text/plain", b"");
     assert_eq!(status, 405);
