@@ -1,6 +1,7 @@
 //! Decoding: an audio file's first audio track as blocks of interleaved `f32` frames, handed
 //! to a sink as they are decoded, so nothing holds the whole signal.
 
+use std::cell::Cell;
 use std::io::Read;
 use std::panic::AssertUnwindSafe;
 
@@ -149,7 +150,13 @@ pub fn decode(
     let mut samples: Vec<f32> = Vec::new();
     let mut failed_packets = 0u64;
     loop {
-        let packet = match guarded(|| format.next_packet())? {
+        let next = match guarded(|| format.next_packet()) {
+            Ok(next) => next,
+            // The reader broke (see `guarded`): what came before stands, as for a cut file.
+            Err(broke) if out.frames == 0 => return Err(broke),
+            Err(_) => break,
+        };
+        let packet = match next {
             Ok(Some(packet)) => packet,
             Ok(None) => break,
             // A truncated file ends in an unexpected end of stream: what came before stands.
@@ -167,25 +174,21 @@ pub fn decode(
         if packet.track_id != track_id {
             continue;
         }
-        // (`guarded` for a call that keeps no borrow; this one's result borrows the decoder.)
+        // The closure takes the decoder's reference by move: its answer borrows the decoder.
         let decoding = &mut decoder;
-        let decoded = match std::panic::catch_unwind(AssertUnwindSafe(move || {
+        let decoded = match guarded(move || {
             let decoder = decoding;
             decoder.decode(&packet)
-        })) {
+        }) {
             Ok(Ok(decoded)) => decoded,
             Ok(Err(SymphoniaError::DecodeError(_)) | Err(SymphoniaError::IoError(_))) => {
                 failed_packets += 1;
                 continue;
             }
             Ok(Err(e)) => return Err(AudioError::Decode(e.to_string())),
-            // The decoder broke on this packet (see `guarded`): skipped as a broken one, from a
-            // decoder reset to its start state.
-            Err(_) => {
-                failed_packets += 1;
-                decoder.reset();
-                continue;
-            }
+            // The decoder broke (see `guarded`): stopped there, once, what came before standing.
+            Err(broke) if out.frames == 0 => return Err(broke),
+            Err(_) => break,
         };
         let spec = decoded.spec();
         let (rate, channels) = (spec.rate(), spec.channels().count());
@@ -303,19 +306,35 @@ fn track_decoder(format: &dyn FormatReader) -> Result<(Box<dyn AudioDecoder>, u3
             .ok_or(AudioError::Unsupported(
                 "the audio track has no codec parameters".into(),
             ))?;
-    let decoder = symphonia::default::get_codecs()
-        .make_audio_decoder(params, &AudioDecoderOptions::default())
-        .map_err(|e| unsupported("its codec is not one hitcast decodes", e))?;
+    // Making the decoder reads the file's codec setup (Vorbis codebooks, an AAC config).
+    let decoder = guarded(|| {
+        symphonia::default::get_codecs().make_audio_decoder(params, &AudioDecoderOptions::default())
+    })?
+    .map_err(|e| unsupported("its codec is not one hitcast decodes", e))?;
     Ok((decoder, track.id))
 }
 
 /// Runs `f`, a call into symphonia, with a panic turned into an error. A crafted file can make
 /// a decoder's arithmetic overflow (a panic where overflow is checked: tests and fuzzing) or
 /// index past a buffer; a bug in a dependency must not take a server's worker or a batch's
-/// other files down with it.
+/// other files down with it. Decoding stops at the first such panic.
 fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, AudioError> {
-    std::panic::catch_unwind(AssertUnwindSafe(f))
-        .map_err(|_| AudioError::Decode("the decoder failed on its contents".into()))
+    GUARDED.with(|depth| depth.set(depth.get() + 1));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(f));
+    GUARDED.with(|depth| depth.set(depth.get() - 1));
+    result.map_err(|_| AudioError::Decode("the decoder failed on its contents".into()))
+}
+
+thread_local! {
+    /// How many [`guarded`] calls this thread is inside.
+    static GUARDED: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Whether this thread is inside a call into symphonia whose panic becomes an error: for a
+/// panic hook (the fuzz target's) that aborts on every other panic.
+#[doc(hidden)]
+pub fn in_guarded_call() -> bool {
+    GUARDED.with(|depth| depth.get() > 0)
 }
 
 fn unsupported(what: &str, e: SymphoniaError) -> AudioError {

@@ -415,9 +415,9 @@ impl AppState {
     }
 }
 
-/// The app's routes, with its limits applied. Every request passes, outermost first: its id
-/// and trace, the metrics, the error bodies, the key check, the slot (or a 503), then the
-/// route's own body limit and timeout.
+/// The app's routes, with its limits applied. Every request passes, outermost first: the error
+/// bodies (around the routing), its id and trace, the metrics, the key check, the slot (or a
+/// 503), then the route's own body limit and timeout.
 pub fn router(state: Arc<AppState>) -> Router {
     let routed = routes(&state)
         .layer(axum::middleware::from_fn_with_state(

@@ -356,58 +356,65 @@ fn files_that_cannot_be_measured_say_why() {
 fn a_decoder_that_breaks_on_a_crafted_file_is_an_error_not_a_panic() {
     // symphonia's FLAC predictor adds in i32: this stream's samples pass i32::MAX, a panic
     // where overflow is checked (this test build), wrapped values in a release build.
-    let result = measure(Source::Bytes(flac_lpc_overflow()), Some("flac"));
+    let result = measure(Source::Bytes(flac_then_overflow(&[])), Some("flac"));
     let err = result.unwrap_err();
     if cfg!(debug_assertions) {
         assert_eq!(
             err.to_string(),
-            "its audio cannot be decoded: none of its 1 audio packets could be decoded"
+            "its audio cannot be decoded: the decoder failed on its contents"
         );
     } else {
         assert!(matches!(err, AudioError::TooShort { .. }), "{err}");
     }
+    // After six seconds of song, the break ends it: what came before is measured.
+    let mut song = clicks(44_100.0, 120.0, 6.1, 1);
+    song.truncate(65 * 4096);
+    let m = measure(Source::Bytes(flac_then_overflow(&song)), Some("flac")).unwrap();
+    let song_ms = song.len() as f64 / 44.1;
+    // (A release build measures the broken frame's 192 samples too, wrapped: 4.4 ms.)
+    assert!((m.duration_ms - song_ms).abs() < 5.0, "{m:?}");
+    assert!((m.tempo / 120.0 - 1.0).abs() < 0.02, "{m:?}");
 }
 
-/// A FLAC stream of one 192-sample mono 16-bit frame whose LPC subframe (order 1, coefficient
-/// 1, warm-up 32767) carries residuals of 2^29 each: the predicted samples pass i32::MAX at the
-/// fourth. CRCs are right, so only the arithmetic breaks.
-fn flac_lpc_overflow() -> Vec<u8> {
-    const N: u64 = 192;
+/// A mono 16-bit FLAC stream at 44.1 kHz: `song` (a whole number of 4,096-sample blocks) stored
+/// verbatim, then a 192-sample frame whose LPC subframe (order 1, coefficient 1, warm-up
+/// 32767) carries residuals of 2^29 each, so that the predicted samples pass i32::MAX at the
+/// fourth. CRCs are right: only the arithmetic breaks.
+fn flac_then_overflow(song: &[f32]) -> Vec<u8> {
+    const BLOCK: usize = 4096;
+    const LAST: u64 = 192;
+    assert_eq!(song.len() % BLOCK, 0);
     let mut info = Bits::default();
+    // The block size (the last block's aside), frame sizes (unknown), rate, channels - 1,
+    // bits - 1, samples, MD5 (none).
+    let block = if song.is_empty() { LAST } else { BLOCK as u64 };
     for (value, width) in [
-        (N, 16),
-        (N, 16),
+        (block, 16),
+        (block, 16),
         (0, 24),
         (0, 24),
         (44_100, 20),
         (0, 3),
         (15, 5),
+        (song.len() as u64 + LAST, 36),
+        (0, 64),
+        (0, 64),
     ] {
         info.put(value, width);
     }
-    info.put(N, 36);
-    info.put(0, 64);
-    info.put(0, 64); // MD5: none
     let mut file = b"fLaC".to_vec();
     file.extend([0x80, 0, 0, 34]); // the last metadata block: STREAMINFO, 34 bytes
     file.extend(info.bytes());
 
-    let mut header = Bits::default();
-    // Sync, fixed blocks; 192 samples, 44.1 kHz, mono, 16 bits; frame 0.
-    for (value, width) in [
-        (0b11_1111_1111_1110, 14),
-        (0, 2),
-        (1, 4),
-        (9, 4),
-        (0, 4),
-        (4, 3),
-    ] {
-        header.put(value, width);
+    for (number, block) in song.chunks(BLOCK).enumerate() {
+        // Verbatim, no wasted bits; the samples as they are.
+        let mut sub = Bits::default();
+        sub.put(0b0000_0010, 8);
+        for &x in block {
+            sub.put((x.clamp(-1.0, 1.0) * 32_767.0) as i16 as u16 as u64, 16);
+        }
+        file.extend(flac_frame(number as u64, 0b1100, &sub)); // 4,096 samples
     }
-    header.put(0, 1);
-    header.put(0, 8);
-    let mut frame = header.bytes();
-    frame.push(crc8(&frame));
     let mut sub = Bits::default();
     // LPC of order 1, no wasted bits; warm-up; 15-bit coefficients, shift 0, coefficient 1;
     // Rice coding, one partition, escaped to 31 raw bits a residual.
@@ -417,14 +424,38 @@ fn flac_lpc_overflow() -> Vec<u8> {
     for (value, width) in [(0, 2), (0, 4), (15, 4), (31, 5)] {
         sub.put(value, width);
     }
-    for _ in 1..N {
+    for _ in 1..LAST {
         sub.put(1 << 29, 31);
     }
+    let number = (song.len() / BLOCK) as u64;
+    file.extend(flac_frame(number, 0b0001, &sub)); // 192 samples
+    file
+}
+
+/// One FLAC frame of a mono 16-bit stream at 44.1 kHz in fixed blocks: its header (frame
+/// `number`, under 128; `size_code`, the block size's 4-bit code), the subframe, its CRCs.
+fn flac_frame(number: u64, size_code: u64, sub: &Bits) -> Vec<u8> {
+    assert!(number < 128);
+    let mut header = Bits::default();
+    // Sync, fixed blocks; the block size, 44.1 kHz, mono, 16 bits, reserved; the number.
+    for (value, width) in [
+        (0b11_1111_1111_1110, 14),
+        (0, 2),
+        (size_code, 4),
+        (9, 4),
+        (0, 4),
+        (4, 3),
+        (0, 1),
+        (number, 8),
+    ] {
+        header.put(value, width);
+    }
+    let mut frame = header.bytes();
+    frame.push(crc8(&frame));
     frame.extend(sub.bytes());
     let crc = crc16(&frame);
     frame.extend(crc.to_be_bytes());
-    file.extend(frame);
-    file
+    frame
 }
 
 /// Bits written most significant first, padded with zeros to a whole byte.
