@@ -172,7 +172,10 @@ pub async fn predict_audio(State(state): State<Arc<AppState>>, request: Request)
     let name = upload.name.clone();
     let measured = match audio::measure(upload, permit).await {
         Ok(m) => m,
-        Err(e) => return audio_refused(&state, &sent, e.status(), e.message()).await,
+        Err(e) => {
+            let shown = with_typical(&sent, &state.model().typical.0);
+            return audio_refused(&state, &shown, e.status(), e.message()).await;
+        }
     };
     let track = audio::track(&measured, song);
     let mut values = FormValues::from_request(&track);
@@ -192,6 +195,23 @@ pub async fn predict_batch(State(state): State<Arc<AppState>>, request: Request)
 }
 
 /// The page after a file that was not measured: the form as sent, its answer, and why.
+/// The form to show beside a song that could not be measured: as the page sent it, or, for an
+/// upload without the page's form (curl's `-F file=@song.mp3`, which would read as a song
+/// measured from an empty file), the typical track's with what was sent over it.
+fn with_typical(sent: &FormValues, typical: &TrackRequest) -> FormValues {
+    if sent.get("tempo").is_some() {
+        return sent.clone();
+    }
+    let mut shown = sent.clone();
+    let typical = FormValues::from_request(typical);
+    for (name, value) in typical.0 {
+        if sent.get(&name).is_none() {
+            shown.0.push((name, value));
+        }
+    }
+    shown
+}
+
 async fn audio_refused(
     state: &Arc<AppState>,
     values: &FormValues,
