@@ -62,34 +62,14 @@ impl Onsets {
         self.current.clear();
         self.current
             .extend(frame.iter().map(|&m| ln_at_least_1(1.0 + GAIN * m)));
-        self.level += f64::from(weighted_sum(frame, &self.weights));
+        self.level += f64::from(weighted(frame, frame, &self.weights, |v, _| v));
         let (flux, accent) = if self.previous.is_empty() {
             (0.0, 0.0)
         } else {
-            let rise = |now: &[f32], before: &[f32]| -> f32 {
-                // Eight running sums, added at the end: a sum in one order cannot be vector
-                // instructions, eight side by side can.
-                let mut sums = [0.0f32; 8];
-                let mut rest = (now.len() / 8) * 8;
-                for ((c, p), w) in now
-                    .chunks_exact(8)
-                    .zip(before.chunks_exact(8))
-                    .zip(self.weights.chunks_exact(8))
-                {
-                    for i in 0..8 {
-                        sums[i] += (c[i] - p[i]).max(0.0) * w[i];
-                    }
-                }
-                let mut sum: f32 = sums.iter().sum();
-                while rest < now.len() {
-                    sum += (now[rest] - before[rest]).max(0.0) * self.weights[rest];
-                    rest += 1;
-                }
-                sum
-            };
+            let rise = |now: f32, before: f32| (now - before).max(0.0);
             (
-                rise(&self.current, &self.previous),
-                rise(frame, &self.previous_linear),
+                weighted(&self.current, &self.previous, &self.weights, rise),
+                weighted(frame, &self.previous_linear, &self.weights, rise),
             )
         };
         self.envelope.push(flux);
@@ -115,19 +95,26 @@ impl Onsets {
     }
 }
 
-/// `Σ values[i] · weights[i]`, in eight running sums (see `push`'s).
-fn weighted_sum(values: &[f32], weights: &[f32]) -> f32 {
+/// `Σ term(now[i], before[i]) · weights[i]` over the shortest of the three, in eight running
+/// sums added at the end: a sum in one order cannot be vector instructions, eight side by side
+/// can.
+#[inline(always)]
+fn weighted(now: &[f32], before: &[f32], weights: &[f32], term: impl Fn(f32, f32) -> f32) -> f32 {
+    let n = now.len().min(before.len()).min(weights.len());
+    let (now, before, weights) = (&now[..n], &before[..n], &weights[..n]);
     let mut sums = [0.0f32; 8];
-    for (v, w) in values.chunks_exact(8).zip(weights.chunks_exact(8)) {
+    for ((c, p), w) in now
+        .chunks_exact(8)
+        .zip(before.chunks_exact(8))
+        .zip(weights.chunks_exact(8))
+    {
         for i in 0..8 {
-            sums[i] += v[i] * w[i];
+            sums[i] += term(c[i], p[i]) * w[i];
         }
     }
-    let whole = (values.len() / 8) * 8;
-    let rest: f32 = values[whole..]
-        .iter()
-        .zip(&weights[whole..])
-        .map(|(v, w)| v * w)
+    let whole = (n / 8) * 8;
+    let rest: f32 = (whole..n)
+        .map(|i| term(now[i], before[i]) * weights[i])
         .sum();
     sums.iter().sum::<f32>() + rest
 }
