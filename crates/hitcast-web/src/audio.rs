@@ -89,7 +89,7 @@ pub(crate) async fn receive(
         Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!(
-                "Content-Type {content_type} is not audio: send the file ({FORMATS}) as the body with an audio/... or application/octet-stream type, or as multipart/form-data with a part named file"
+                "Content-Type {content_type:?} is not audio: send the file ({FORMATS}) as the body with an audio/... or application/octet-stream type, or as multipart/form-data with a part named file"
             ),
         ))
     }

@@ -335,7 +335,7 @@ async fn the_api_refuses_with_a_json_sentence() {
     refused(
         &a,
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "Content-Type text/plain is not audio: send the file (WAV, FLAC, OGG/Vorbis, MP3 or M4A/AAC) as the body with an audio/... or application/octet-stream type, or as multipart/form-data with a part named file",
+        "Content-Type \"text/plain\" is not audio: send the file (WAV, FLAC, OGG/Vorbis, MP3 or M4A/AAC) as the body with an audio/... or application/octet-stream type, or as multipart/form-data with a part named file",
     );
     // No such route.
     let a = get(&app, "/api/v1/nothing").await;
@@ -381,7 +381,7 @@ async fn a_file_of_tracks_comes_back_as_a_csv() {
     // The upload is the page's: the refusal is a page.
     assert_eq!(
         main_of(&a.text()),
-        "<main><h1>Unprocessable Entity</h1><p>mine.csv:3: this model has no from-audio model to answer a song measured from audio (&quot;song 2&quot;): its danceability, energy and the other learned columns are empty. Give them, or use a model trained by this hitcast. <a href=\"/\">Back to the start</a>.</p></main>"
+        "<main><h1>Unprocessable Entity</h1><p>mine.csv:3: this model has no from-audio model to answer a song measured from audio (&quot;song 2&quot;): its danceability, energy and the other learned columns are empty. Give them, or train the model again with `hitcast train`, which saves a from-audio model in its file. <a href=\"/\">Back to the start</a>.</p></main>"
     );
 }
 
@@ -478,7 +478,7 @@ async fn the_page_s_audio_upload_measures_a_song_or_says_why_not() {
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         invalid_panel(&page),
-        "<section class=\"result invalid\"><h2>The model could not score this track</h2><p>this model has no from-audio model to answer a song measured from audio: its danceability, energy and the other learned columns are empty. Give them, or use a model trained by this hitcast</p></section>"
+        "<section class=\"result invalid\"><h2>The model could not score this track</h2><p>this model has no from-audio model to answer a song measured from audio: its danceability, energy and the other learned columns are empty. Give them, or train the model again with `hitcast train`, which saves a from-audio model in its file</p></section>"
     );
 }
 
@@ -563,7 +563,7 @@ async fn the_form_reads_na_in_a_learned_field_as_no_value() {
         empty,
         (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "<section class=\"result invalid\"><h2>The model could not score this track</h2><p>this model has no from-audio model to answer a song measured from audio (&quot;song 1&quot;): its danceability, energy and the other learned columns are empty. Give them, or use a model trained by this hitcast</p></section>".to_owned()
+            "<section class=\"result invalid\"><h2>The model could not score this track</h2><p>this model has no from-audio model to answer a song measured from audio (&quot;song 1&quot;): its danceability, energy and the other learned columns are empty. Give them, or train the model again with `hitcast train`, which saves a from-audio model in its file</p></section>".to_owned()
         )
     );
     assert_eq!(result(&app, form("NA", "NA")).await, empty);

@@ -94,7 +94,7 @@ fn a_song_s_audio_file_is_measured_and_answered_by_the_api_and_the_page() {
         "text/plain",
         b"la la",
         415,
-        "Content-Type text/plain is not audio: send the file (WAV, FLAC, OGG/Vorbis, MP3 or \
+        "Content-Type \"text/plain\" is not audio: send the file (WAV, FLAC, OGG/Vorbis, MP3 or \
          M4A/AAC) as the body with an audio/... or application/octet-stream type, or as \
          multipart/form-data with a part named file",
     );
