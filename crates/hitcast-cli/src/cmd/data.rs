@@ -179,7 +179,10 @@ fn missing_note(s: &DataSummary) -> String {
     if missing.is_empty() {
         String::new()
     } else {
-        format!("{} (kept: names are not features)", missing.join(", "))
+        format!(
+            "{} (rows kept, the cells read as empty)",
+            missing.join(", ")
+        )
     }
 }
 

@@ -63,6 +63,25 @@ pub enum DataError {
         /// The header's names, after `--map`.
         found: Vec<String>,
     },
+    /// `--map` renames a column the header does not have: a typo there would otherwise leave
+    /// the column unread without a word.
+    #[error(
+        "{}{}: {} renames {}, which {}; {} {}{}",
+        path.display(), header.words().line, header.words().map, quoted(unmatched),
+        if unmatched.len() == 1 { "is not a column here" } else { "are not columns here" },
+        header.words().has, quoted(found),
+        closest(unmatched, found.iter())
+    )]
+    UnmatchedMap {
+        /// The file.
+        path: PathBuf,
+        /// Where the names came from.
+        header: Header,
+        /// The sources of the map that name no column.
+        unmatched: Vec<String>,
+        /// The header's names, as written.
+        found: Vec<String>,
+    },
     /// Two header fields name the same column (possibly after `--map`).
     #[error("{}{}: column {name:?} appears twice ({} {first} and {second})", path.display(), header.words().line, header.words().fields)]
     DuplicateColumn {
@@ -208,6 +227,8 @@ struct HeaderWords {
     /// How to rename: the command line's `--map`, and for a schema also the Python package's
     /// `columns=` (a frame reaches hitcast only through it).
     rename: &'static str,
+    /// The renames given, as the user gave them.
+    map: &'static str,
 }
 
 impl Header {
@@ -218,12 +239,14 @@ impl Header {
                 has: "the header has",
                 fields: "fields",
                 rename: "--map SRC=DST",
+                map: "--map",
             },
             Header::Schema => HeaderWords {
                 line: "",
                 has: "its columns are",
                 fields: "columns",
                 rename: "--map SRC=DST, or columns={\"SRC\": \"DST\"} in Python",
+                map: "the column map (--map, or columns= in Python)",
             },
         }
     }
@@ -243,22 +266,29 @@ fn quoted(names: &[String]) -> String {
 /// For each missing column, the header name most like it that names no column, when one is
 /// close: a typo, another case or other separators (`Tempo`, `tmepo`, `track name`).
 fn guesses(missing: &[String], found: &[String]) -> String {
+    closest(
+        missing,
+        found
+            .iter()
+            .filter(|f| super::schema::Column::from_name(f).is_none()),
+    )
+}
+
+/// For each of `wanted`, the name of `candidates` most like it, when one is close, as
+/// " (did you mean ...?)"; nothing when none is.
+fn closest<'a>(wanted: &[String], candidates: impl Iterator<Item = &'a String> + Clone) -> String {
     let plain = |name: &str| -> String {
         name.chars()
             .filter(char::is_ascii_alphanumeric)
             .map(|c| c.to_ascii_lowercase())
             .collect()
     };
-    let unclaimed: Vec<&String> = found
-        .iter()
-        .filter(|f| super::schema::Column::from_name(f).is_none())
-        .collect();
-    let pairs: Vec<String> = missing
+    let pairs: Vec<String> = wanted
         .iter()
         .filter_map(|m| {
             let want = plain(m);
-            let (distance, name) = unclaimed
-                .iter()
+            let (distance, name) = candidates
+                .clone()
                 .map(|f| (strsim::damerau_levenshtein(&want, &plain(f)), f))
                 .min_by_key(|(d, _)| *d)?;
             // About one edit in four letters: "tmepo" is tempo, "key" is not "mode".

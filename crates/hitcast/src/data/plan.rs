@@ -79,7 +79,7 @@ pub struct ColumnPlan {
 impl ColumnPlan {
     /// Matches column names (in table order) against hitcast's columns; `path` names the table
     /// in errors, `header` says where the names came from. Unknown names are ignored; a column
-    /// named twice, or a required one absent, is an error.
+    /// named twice, a required one absent, or a `--map` source the table lacks is an error.
     pub fn new(
         names: impl IntoIterator<Item = String>,
         options: &ReadOptions,
@@ -88,6 +88,21 @@ impl ColumnPlan {
     ) -> Result<ColumnPlan, DataError> {
         let mut fields = [None; Column::ALL.len()];
         let mut found = Vec::new();
+        let names: Vec<String> = names.into_iter().collect();
+        let unmatched: Vec<String> = options
+            .map
+            .sources()
+            .filter(|source| !names.iter().any(|n| n == source))
+            .map(str::to_owned)
+            .collect();
+        if !unmatched.is_empty() {
+            return Err(DataError::UnmatchedMap {
+                path: path.to_owned(),
+                header,
+                unmatched,
+                found: names,
+            });
+        }
         for (i, name) in names.into_iter().enumerate() {
             let Some(column) = options.map.resolve(&name) else {
                 found.push(name);

@@ -112,6 +112,11 @@ impl ColumnMap {
         .unwrap_or_default()
     }
 
+    /// The header names it renames.
+    pub(super) fn sources(&self) -> impl Iterator<Item = &str> {
+        self.renames.keys().map(String::as_str)
+    }
+
     pub(super) fn resolve(&self, header: &str) -> Option<Column> {
         self.renames
             .get(header)
@@ -760,6 +765,32 @@ mod tests {
         let loaded = read(&format!("{header}\n{ROW}\n"), &options).unwrap();
         assert_eq!(loaded.rows[0].popularity, Some(73));
         assert_eq!(loaded.rows[0].genres, ["acoustic"]);
+    }
+
+    #[test]
+    fn a_map_source_the_header_lacks_is_refused_with_a_guess() {
+        // A typo in --map would otherwise leave the column unread, and popularity absent.
+        let header = HEADER.replace("popularity", "track_popularity");
+        let options = ReadOptions {
+            map: ColumnMap::parse(&["track_popularty=popularity"]).unwrap(),
+            ..ReadOptions::labelled()
+        };
+        let e = read(&format!("{header}\n{ROW}\n"), &options)
+            .unwrap_err()
+            .to_string();
+        let (_, message) = e.split_once(':').unwrap();
+        let names = header
+            .split(',')
+            .map(|n| format!("{n:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        assert_eq!(
+            message,
+            format!(
+                "1: --map renames \"track_popularty\", which is not a column here; the header has \
+                  {names} (did you mean \"track_popularity\" for \"track_popularty\"?)"
+            )
+        );
     }
 
     #[test]

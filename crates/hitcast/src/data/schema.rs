@@ -194,8 +194,11 @@ impl Column {
                 "empty ids (the output's track_id stays empty: a made-up id could pass for a \
                  Spotify id)",
             ),
-            Column::Artists | Column::AlbumName | Column::TrackName => {
-                Absent::Default("empty (names are not model features)")
+            // Names feed the extras (features/extras.rs): say what an empty one reads as.
+            Column::Artists => Absent::Default("empty (each track then counts one artist)"),
+            Column::AlbumName => Absent::Default("empty (no title then reads as its album's)"),
+            Column::TrackName => {
+                Absent::Default("empty (no title: its words and length then read as none)")
             }
             Column::TrackGenre => Absent::Default("no genre (an all-zero genre vector)"),
             Column::Explicit => Absent::Default("false"),

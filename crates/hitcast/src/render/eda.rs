@@ -282,7 +282,7 @@ fn overview(eda: &Eda) -> Markup {
     let missing = if missing.is_empty() {
         "none".to_owned()
     } else {
-        missing.join(", ") + " (names only: not features)"
+        missing.join(", ") + " (rows kept, the cells read as empty)"
     };
     html! {
         h2 #overview { "Rows, duplicates and missing values" }
