@@ -61,6 +61,23 @@ pub const MEASURED_COLUMNS: [Column; 6] = [
     Column::TimeSignature,
 ];
 
+/// The input columns an answer to a measured song carries, on every surface that writes answers
+/// as a table: which song it is (its title, by default its file's name), what was measured,
+/// and the genres it was scored with.
+pub const KEPT_WITH_ANSWERS: [Column; 8] = {
+    let m = MEASURED_COLUMNS;
+    [
+        Column::TrackName,
+        m[0],
+        m[1],
+        m[2],
+        m[3],
+        m[4],
+        m[5],
+        Column::TrackGenre,
+    ]
+};
+
 /// The title a song's file gives when nobody names it: the file's name without its extension.
 pub fn title_of(path: &Path) -> String {
     path.file_stem()
@@ -68,7 +85,8 @@ pub fn title_of(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// What was measured of one song.
+/// What was measured of one song, at the dataset's precision: whole milliseconds, thousandths
+/// of the rest.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Measured {
     /// Length, from the decoded frames.
@@ -179,7 +197,7 @@ impl Measured {
     pub fn row(&self, line: u64, song: &Song) -> RawRow {
         let mut audio = [f64::NAN; N_AUDIO];
         for (column, value) in [
-            (Column::DurationMs, self.duration_ms.round()),
+            (Column::DurationMs, self.duration_ms),
             (Column::Explicit, f64::from(u8::from(song.explicit))),
             (Column::Key, f64::from(self.key)),
             (Column::Loudness, self.loudness.max(-60.0)),
@@ -301,14 +319,18 @@ impl Analysis {
             None => (0.0, 0.0, 4),
         };
         let k = self.chroma.key();
+        // At the dataset's precision (thousandths, whole milliseconds), once: every surface then
+        // shows and scores the same numbers, and a song scored from its file gets the answer its
+        // `hitcast features` row gets.
+        let thousandths = |x: f64| (x * 1000.0).round() / 1000.0;
         Ok(Measured {
-            duration_ms: seconds * 1000.0,
-            loudness,
-            tempo,
-            tempo_confidence,
+            duration_ms: (seconds * 1000.0).round(),
+            loudness: thousandths(loudness),
+            tempo: thousandths(tempo),
+            tempo_confidence: thousandths(tempo_confidence),
             key: k.key,
             mode: k.mode,
-            key_confidence: k.confidence,
+            key_confidence: thousandths(k.confidence),
             time_signature,
             format,
         })

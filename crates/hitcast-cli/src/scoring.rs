@@ -65,9 +65,20 @@ pub struct Batches {
     genres: Genres,
     /// The columns the input lacks (each row given the default).
     pub absent: Vec<&'static str>,
+    /// Whether the input has a popularity column.
+    has_popularity: bool,
 }
 
 impl Batches {
+    /// Whether the input has `column` (songs measured from audio have every column, the
+    /// learned ones empty).
+    pub fn has(&self, column: Column) -> bool {
+        match column {
+            Column::Popularity => self.has_popularity,
+            c => !self.absent.contains(&c.name()),
+        }
+    }
+
     /// Counts an answer of `role`.
     pub fn answered_by(&mut self, role: Role) {
         let i = Role::ALL.iter().position(|&r| r == role).unwrap_or(0);
@@ -111,6 +122,7 @@ impl InputArgs {
         };
         Ok(Batches {
             absent: rows.defaults().iter().map(|d| d.column).collect(),
+            has_popularity: rows.has_popularity(),
             rows: rows.peekable(),
             skip,
             size: size.max(1),

@@ -225,7 +225,8 @@ impl From<Failure> for PyErr {
 }
 
 fn keep_columns(keep: Vec<String>) -> PyResult<Vec<Column>> {
-    keep.iter()
+    let columns = keep
+        .iter()
         .map(|name| {
             Column::from_name(name.trim()).ok_or_else(|| {
                 let names: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
@@ -235,7 +236,10 @@ fn keep_columns(keep: Vec<String>) -> PyResult<Vec<Column>> {
                 ))
             })
         })
-        .collect()
+        .collect::<PyResult<Vec<Column>>>()?;
+    hitcast::predictor::check_keep(&columns)
+        .map_err(|e| PyValueError::new_err(format!("keep: {e}")))?;
+    Ok(columns)
 }
 
 fn table(batches: Vec<RecordBatch>, schema: SchemaRef) -> PyResult<PyTable> {
@@ -358,10 +362,7 @@ impl Model {
                 paths.len()
             )));
         }
-        let keep: Vec<Column> = std::iter::once(Column::TrackName)
-            .chain(hitcast_audio::MEASURED_COLUMNS)
-            .chain([Column::TrackGenre])
-            .collect();
+        let keep = hitcast_audio::KEPT_WITH_ANSWERS;
         let batch = py.detach(|| -> Result<RecordBatch, Failure> {
             let measured: Vec<(PathBuf, Result<hitcast_audio::Measured, String>)> = paths
                 .par_iter()

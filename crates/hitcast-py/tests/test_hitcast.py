@@ -96,6 +96,10 @@ def test_bad_input_raises_value_error_naming_row_and_column(model, frame):
         model.predict(frame.drop(columns=["danceability"]))
     with pytest.raises(ValueError, match=r'keep: unknown column "bpm"'):
         model.predict(frame, keep=["bpm"])
+    with pytest.raises(ValueError, match=r"keep: track_id is already the answers' first column"):
+        model.predict(frame, keep=["track_id"])
+    with pytest.raises(ValueError, match=r"keep: tempo is named twice"):
+        model.predict(frame, keep=["tempo", "tempo"])
     with pytest.raises(ValueError, match=r'on_error="maybe"'):
         model.predict(frame, on_error="maybe")
     with pytest.raises(ValueError, match=r"columns: "):
@@ -284,10 +288,10 @@ def test_predict_audio_measures_and_scores_a_song_as_the_cli(model, model_path, 
     assert row["track_name"] == "demo" and row["track_genre"] == "pop"
     assert abs(row["tempo"] - 120.0) < 2.0 and row["key"] == 9.0 and row["mode"] == 0.0
     assert row["duration_ms"] == 30000.0
+    # The command line's answers to a song keep the same columns by default.
     out = tmp_path / "cli.parquet"
     cli("predict", "--model", str(model_path), "--audio", str(song), "--genre", "pop",
-        "--artists", "Me", "--keep", "track_name,duration_ms,loudness,tempo,key,mode,time_signature,track_genre",
-        "--output", str(out))
+        "--artists", "Me", "--output", str(out))
     assert pq.read_table(out).equals(answers)
     bad = tmp_path / "notes.mp3"
     bad.write_text("not audio")

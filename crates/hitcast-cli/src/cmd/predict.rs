@@ -10,11 +10,11 @@ use anyhow::Context;
 use clap::Args;
 use hitcast::data::{Column, RawRow};
 use hitcast::fsutil::AtomicFile;
-use hitcast::predictor::{self, answer_header, answer_record, Chance, Prediction};
+use hitcast::predictor::{self, answer_header, answer_record, check_keep, Chance, Prediction};
 use hitcast_arrow::{answers_batch, answers_schema, chances_batch, chances_schema, ParquetSink};
 
 use crate::output::{percent, thousands};
-use crate::scoring::InputArgs;
+use crate::scoring::{Batches, InputArgs};
 use crate::Globals;
 
 /// Flags of `hitcast predict`.
@@ -39,7 +39,8 @@ pub struct PredictArgs {
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Copy input columns into the output after the predictions, by hitcast name (after --map),
-    /// e.g. --keep track_name,artists (repeatable or comma-separated).
+    /// e.g. --keep track_name,artists (repeatable or comma-separated). With --audio, by default
+    /// the song's title (its file's name unless --title), what was measured, and its genres.
     #[arg(long, value_name = "COLUMN", value_delimiter = ',', value_parser = parse_column)]
     keep: Vec<Column>,
     /// Leave out the score and its range (predicted_popularity, popularity_low,
@@ -60,6 +61,19 @@ pub struct PredictArgs {
 }
 
 impl PredictArgs {
+    /// The input columns copied into the answers: `--keep`'s, each one the input has, or for
+    /// songs measured from audio by default which song each is and what was measured.
+    fn kept(&self, input: &Batches) -> anyhow::Result<Vec<Column>> {
+        if self.keep.is_empty() && !self.input.audio.is_empty() {
+            return Ok(hitcast_audio::KEPT_WITH_ANSWERS.to_vec());
+        }
+        check_keep(&self.keep).map_err(|e| anyhow::anyhow!("--keep: {e}"))?;
+        if let Some(c) = self.keep.iter().find(|c| !input.has(**c)) {
+            anyhow::bail!("--keep {c}: the input has no {c} column");
+        }
+        Ok(self.keep.clone())
+    }
+
     /// Scores the file.
     pub fn run(self, globals: Globals) -> anyhow::Result<()> {
         let started = Instant::now();
@@ -87,8 +101,9 @@ impl PredictArgs {
             }
         }
         let input = self.input.batches(self.batch as usize)?;
+        let keep = self.kept(&input)?;
         let output = self.output.as_deref().filter(|p| *p != Path::new("-"));
-        let mut out = Answers::create(output, &self.keep, !self.no_score)?;
+        let mut out = Answers::create(output, &keep, !self.no_score)?;
         let mut warned = 0u64;
         let mut written = 0u64;
         let mut answered = Vec::new();
@@ -110,7 +125,7 @@ impl PredictArgs {
                 unknown_genres.extend(c.unknown_genres.iter().cloned());
                 warned += u64::from(!c.warnings.is_empty());
             }
-            out.write(&batch, &answers, &self.keep)?;
+            out.write(&batch, &answers, &keep)?;
             written += batch.len() as u64;
             Ok(())
         })?;

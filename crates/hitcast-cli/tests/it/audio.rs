@@ -130,6 +130,30 @@ fn a_song_is_measured_and_scored_by_the_from_audio_model_in_one_step_or_two() {
         line.starts_with(',') && line.ends_with(",from-audio,demo,pop"),
         "{one}"
     );
+    // Without --keep, each answer says which song it is and what was measured.
+    let o = hitcast(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--audio",
+        song.to_str().unwrap(),
+        "--genre",
+        "pop",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "track_id,popularity_probability,flagged,lift,predicted_popularity,popularity_low,\
+         popularity_high,warnings,model,track_name,duration_ms,loudness,tempo,key,mode,\
+         time_signature,track_genre",
+    );
+    let cells: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(cells[8..11], ["from-audio", "demo", "40000"], "{text}");
+    let tempo: f64 = cells[12].parse().unwrap();
+    assert!((tempo - 120.0).abs() < 2.4, "{text}");
+    assert_eq!(cells[16], "pop");
     // Two steps: the features file (CSV, or Parquet with the learned columns null), then
     // predict on it: the same answer.
     for name in ["features.csv", "features.parquet"] {

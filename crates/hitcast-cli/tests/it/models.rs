@@ -237,6 +237,23 @@ fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
     let o = predict(&model, &input, &output, &["--keep", "bpm"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("unknown column \"bpm\": expected one of track_id,"));
+    // Columns the answers cannot hold as asked: a second track_id or tempo (two output columns
+    // of one name, which pyarrow and polars refuse), a popularity this file does not have.
+    for (keep, said) in [
+        (
+            "track_id",
+            "--keep: track_id is already the answers' first column",
+        ),
+        ("tempo,tempo", "--keep: tempo is named twice"),
+        (
+            "popularity",
+            "--keep popularity: the input has no popularity column",
+        ),
+    ] {
+        let o = predict(&model, &input, &output, &["--keep", keep]);
+        assert_eq!(o.status.code(), Some(1), "{keep}");
+        assert_eq!(stderr(&o), format!("error: {said}\n"), "{keep}");
+    }
 }
 
 #[test]

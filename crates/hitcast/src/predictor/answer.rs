@@ -215,6 +215,21 @@ pub const ANSWER_COLUMNS: [&str; 9] = names(None);
 /// The columns of [`ANSWER_COLUMNS`] that only the score model gives.
 pub const SCORE_COLUMNS: [&str; 3] = names(Some(true));
 
+/// Why input columns cannot be copied into answers as asked: `track_id` is already the
+/// answers' first column, and a column named twice would name two output columns alike (which
+/// pyarrow and polars refuse to read). Every surface with a `keep` asks this.
+pub fn check_keep(keep: &[Column]) -> Result<(), String> {
+    for (i, c) in keep.iter().enumerate() {
+        if *c == Column::TrackId {
+            return Err("track_id is already the answers' first column".to_owned());
+        }
+        if keep[..i].contains(c) {
+            return Err(format!("{c} is named twice"));
+        }
+    }
+    Ok(())
+}
+
 /// The header of [`answer_record`]s: [`ANSWER_COLUMNS`] (without [`SCORE_COLUMNS`] unless
 /// `score`), then the kept input columns.
 pub fn answer_header(score: bool, keep: &[Column]) -> Vec<&'static str> {

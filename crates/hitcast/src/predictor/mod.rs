@@ -44,8 +44,8 @@ mod typical;
 mod what_if;
 
 pub use answer::{
-    answer_header, answer_record, times, verdict_phrase, AnswerColumn, AnswerType, Chance,
-    Prediction, Verdict, ANSWERS, ANSWER_COLUMNS, SCORE_COLUMNS,
+    answer_header, answer_record, check_keep, times, verdict_phrase, AnswerColumn, AnswerType,
+    Chance, Prediction, Verdict, ANSWERS, ANSWER_COLUMNS, SCORE_COLUMNS,
 };
 use check::{check, check_companion, unfit};
 pub use measure::{MeasureError, Measurement};
