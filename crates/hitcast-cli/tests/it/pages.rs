@@ -36,6 +36,8 @@ fn the_eda_page_renders_in_a_browser_with_every_chart_and_no_console_errors() {
         &page[..2000.min(page.len())]
     );
     assert!(!page.contains(&folder), "{folder} on the page");
+    // 89,741 tracks: no small-sample warning, every feature charted.
+    assert!(!page.contains("A small sample") && !page.contains("Not charted"));
 
     let Some(chromium) = chromium() else { return };
     let url = format!("file://{}", dir.join("index.html").display());

@@ -212,7 +212,11 @@ pub struct Fences {
 
 /// Bins of the histograms and binned means.
 const BINS: usize = 30;
-const MEAN_BINS: usize = 20;
+/// Bins of the binned means: 20, fewer for a small table (one per 100 rows, at least 5), so
+/// that its bins can hold [`MIN_BIN_ROWS`] rows.
+fn mean_bins(rows: usize) -> usize {
+    (rows / 100).clamp(5, 20)
+}
 /// Bins with fewer rows get no mean: a handful of tracks says nothing.
 pub const MIN_BIN_ROWS: usize = 50;
 /// Histograms and binned means span these percentiles.
@@ -546,7 +550,7 @@ fn binned_means(column: Column, v: &[f64], sorted: &[f64], popularity: &[f64]) -
         codes.dedup();
         codes
     } else {
-        histogram(column.name(), v, sorted, MEAN_BINS).edges
+        histogram(column.name(), v, sorted, mean_bins(v.len())).edges
     };
     let is_code = CODES.contains(&column);
     let n_bins = if is_code {

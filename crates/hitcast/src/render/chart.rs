@@ -74,7 +74,9 @@ pub fn short(v: f64) -> String {
     } else if a >= 1.0 {
         format!("{v:.1}")
     } else {
-        format!("{v:.2}")
+        // Two significant digits (0.12, 0.0042), to 8 decimals: under that it reads as 0.
+        let decimals = 1i32.saturating_sub(a.log10().floor() as i32).clamp(2, 8) as usize;
+        format!("{v:.decimals$}")
     };
     let s = if s.contains('.') && !s.ends_with('M') {
         s.trim_end_matches('0').trim_end_matches('.').to_owned()
@@ -517,7 +519,11 @@ mod tests {
         assert_eq!(short(0.6000000000000001), "0.6");
         assert_eq!(short(230666.0), "231k");
         assert_eq!(short(-5.5), "-5.5");
-        assert_eq!(short(-0.001), "0");
+        assert_eq!(short(-0.001), "-0.001");
+        assert_eq!(short(0.0042), "0.0042");
+        assert_eq!(short(0.123), "0.12");
+        assert_eq!(short(1.01e-6), "0.000001");
+        assert_eq!(short(-1e-17), "0");
         assert_eq!(short(-0.0), "0");
     }
 

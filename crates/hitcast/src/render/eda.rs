@@ -125,12 +125,23 @@ fn glance(eda: &Eda) -> Markup {
             &format!("popular > {} ({percent:.1}% of rows)", pop.threshold),
         )),
     );
+    let rare = if pop.share_popular < RARE {
+        ": the class the models look for is rare"
+    } else {
+        ""
+    };
     html! {
         h2 #glance { "At a glance" }
         ul.glance {
+            @if eda.rows < SMALL_SAMPLE {
+                li {
+                    b { "A small sample." } " With " (thousands(eda.rows as u64)) " tracks every figure here is rough, and a chart of mean popularity needs "
+                    (MIN_BIN_ROWS) " tracks a point."
+                }
+            }
             li {
                 b { (format!("{percent:.1}%")) } " of the " (thousands(eda.rows as u64)) " rows are popular (popularity > "
-                (pop.threshold) "): the class the models look for is rare, and " (thousands(pop.zeros as u64)) " rows score 0."
+                (pop.threshold) ")" (rare) "; " (thousands(pop.zeros as u64)) " rows score 0."
             }
             // One genre tells nothing apart.
             @if let Some(best) = best.filter(|_| eda.genres.len() > 1) {
@@ -142,8 +153,12 @@ fn glance(eda: &Eda) -> Markup {
             }
             @if let Some((column, r)) = strongest_tie(&eda.correlation) {
                 li {
-                    b { "No audio feature alone says much." } " The one most tied to popularity is " (name(column))
-                    " (Pearson r = " (format!("{r:.2}")) ")."
+                    @if r.abs() < WEAK_TIE {
+                        b { "No audio feature alone says much." } " The one most tied to popularity is "
+                    } @else {
+                        "The audio feature most tied to popularity is "
+                    }
+                    (name(column)) " (Pearson r = " (format!("{r:.2}")) ")."
                 }
             }
             @if let Some((column, lo, hi)) = widest_swing(&eda.by_feature) {
@@ -161,12 +176,21 @@ fn glance(eda: &Eda) -> Markup {
         }
         div.grid-2 {
             (figure(&histogram, &format!(
-                "Bins of 5 points. {percent:.1}% of rows are popular (right of the dashed line): the class the models look for is rare. {} rows score 0.",
+                "Bins of 5 points. {percent:.1}% of rows are popular (right of the dashed line){rare}. {} rows score 0.",
                 thousands(pop.zeros as u64)
             )))
         }
     }
 }
+
+/// Under this many tracks the page says its figures are rough.
+const SMALL_SAMPLE: usize = 1_000;
+
+/// A popular share under this is called rare.
+const RARE: f64 = 0.2;
+
+/// A correlation with popularity under this in size says little on its own.
+const WEAK_TIE: f64 = 0.3;
 
 /// The feature whose Pearson correlation with popularity is largest in size.
 fn strongest_tie(c: &Correlations) -> Option<(&'static str, f64)> {
@@ -384,24 +408,42 @@ fn distributions(eda: &Eda) -> Markup {
 
 /// Mean popularity along each feature.
 fn relationship(eda: &Eda) -> Markup {
+    // A feature none of whose bins holds enough tracks is named, not drawn as an empty frame.
+    let (charted, empty): (Vec<&BinnedMeans>, Vec<&BinnedMeans>) = eda
+        .by_feature
+        .iter()
+        .partition(|b| b.mean_popularity.iter().any(Option::is_some));
+    let empty: Vec<&str> = empty.iter().map(|b| name(b.column)).collect();
     html! {
         h2 #relationship { "Popularity against each feature" }
-        div.grid-2 {
-            @for b in &eda.by_feature {
-                (figure(&binned_means(b), &if b.is_code {
-                    format!(
-                        "Mean popularity of the rows with each value of {} (values of fewer than {MIN_BIN_ROWS} rows are left out); hover a point for its row count. {}",
-                        name(b.column),
-                        swing_text(b)
-                    )
-                } else {
-                    format!(
-                        "Mean popularity in {} bins of {} between its 0.5th and 99.5th percentiles; bins of fewer than {MIN_BIN_ROWS} rows are left out. {}",
-                        b.centres.len(),
-                        name(b.column),
-                        swing_text(b)
-                    )
-                }))
+        @if charted.is_empty() {
+            p {
+                "Too few tracks to chart: each point is the mean popularity of at least " (MIN_BIN_ROWS)
+                " tracks, and no feature's bin holds that many of these " (thousands(eda.rows as u64)) "."
+            }
+        } @else {
+            @if !empty.is_empty() {
+                p {
+                    "Not charted, as none of their bins holds " (MIN_BIN_ROWS) " tracks: " (empty.join(", ")) "."
+                }
+            }
+            div.grid-2 {
+                @for b in charted {
+                    (figure(&binned_means(b), &if b.is_code {
+                        format!(
+                            "Mean popularity of the rows with each value of {} (values of fewer than {MIN_BIN_ROWS} rows are left out); hover a point for its row count. {}",
+                            name(b.column),
+                            swing_text(b)
+                        )
+                    } else {
+                        format!(
+                            "Mean popularity in {} bins of {} between its 0.5th and 99.5th percentiles; bins of fewer than {MIN_BIN_ROWS} rows are left out. {}",
+                            b.centres.len(),
+                            name(b.column),
+                            swing_text(b)
+                        )
+                    }))
+                }
             }
         }
     }
@@ -642,6 +684,44 @@ mod tests {
         let raw = page_of(&analysed(60, 6, Protocol::Reference));
         assert!(!raw.contains("merged into"), "{raw}");
         assert!(raw.contains("kept, as this protocol analyses raw rows"));
+    }
+
+    #[test]
+    fn a_small_table_says_so_and_draws_no_empty_chart() {
+        use crate::eda::tests::analysed;
+        use crate::split::Protocol;
+        // 54 tracks: only mode (1 on every row) has a value held by 50 of them.
+        let small = analysed(60, 6, Protocol::Honest);
+        assert_eq!(small.rows, 54);
+        let said = glance(&small).into_string();
+        assert!(
+            said.contains(
+                "<li><b>A small sample.</b> With 54 tracks every figure here is rough, and a chart \
+                 of mean popularity needs 50 tracks a point.</li>"
+            ),
+            "{said}"
+        );
+        let page = relationship(&small).into_string();
+        assert!(
+            page.contains(
+                "<p>Not charted, as none of their bins holds 50 tracks: duration, danceability, \
+                 energy, key, loudness, speechiness, acousticness, instrumentalness, liveness, \
+                 valence, tempo.</p>"
+            ),
+            "{page}"
+        );
+        assert_eq!(page.matches("<svg").count(), 1, "{page}");
+        assert!(page.contains("Mean popularity by mode"), "{page}");
+        // 18 tracks: no chart at all, one sentence instead.
+        let tiny = relationship(&analysed(20, 3, Protocol::Honest)).into_string();
+        assert!(
+            tiny.contains(
+                "<p>Too few tracks to chart: each point is the mean popularity of at least 50 \
+                 tracks, and no feature's bin holds that many of these 18.</p>"
+            ),
+            "{tiny}"
+        );
+        assert_eq!(tiny.matches("<svg").count(), 0);
     }
 
     #[test]
