@@ -136,8 +136,8 @@ impl ExplainArgs {
             writeln!(
                 out,
                 "Each line moves the chance by its percentage points, measured after the lines \
-                 above it, so together they lead from a typical track's chance to the track's \
-                 own; computed by {}. --json gives every input's contribution in log-odds.",
+                 above it, so together they lead from the model's baseline (its average answer) \
+                 to the track's own; computed by {}. --json gives every input's contribution in log-odds.",
                 method.describe()
             )?;
         }
@@ -182,7 +182,7 @@ fn text(e: &Explained, threshold: f64, top: usize) -> String {
     }
     let _ = writeln!(
         s,
-        "  from a typical track's {:.1}%:",
+        "  from the model's baseline {:.1}%:",
         probability(x.base) * 100.0
     );
     for step in x.chance_steps(top) {

@@ -477,7 +477,7 @@ fn stack_and_mlp_models_round_trip_and_explain_themselves() {
             .unwrap();
         let typical: f64 = first
             .lines()
-            .find_map(|l| l.trim().strip_prefix("from a typical track's "))
+            .find_map(|l| l.trim().strip_prefix("from the model's baseline "))
             .unwrap()
             .trim_end_matches("%:")
             .parse()

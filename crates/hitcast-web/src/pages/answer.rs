@@ -390,9 +390,10 @@ fn contributions(e: &Explanation) -> Markup {
     html! {
         h3 { "Why this chance" }
         p.muted {
-            "From a typical track's chance (" (format!("{:.1}%", start * 100.0)) ") to this one's ("
-            (format!("{:.1}%", end * 100.0)) "): how much each input moves it, in percentage points, "
-            "largest first. Computed by " (e.method.describe()) "; the genres count as one input."
+            "From the model's baseline (" (format!("{:.1}%", start * 100.0)) ", its average answer) to this one's ("
+            (format!("{:.1}%", end * 100.0)) "): how much each input moves it, in percentage points, each "
+            "measured after those above it, the inputs the model weighs most first. Computed by "
+            (e.method.describe()) "; the genres count as one input."
         }
         (waterfall_list(&steps, start, end, |d| (d * 100.0, format!("{} pp", signed(d * 100.0)))))
     }

@@ -226,7 +226,8 @@ fn table(columns: &[Compared]) -> Markup {
         p.muted {
             "The rows under the answers are the inputs whose push on the chance differs most "
             "between the columns: each input's value, and how many percentage points it moves "
-            "that scenario's chance, from a typical track's, after the inputs that move it more."
+            "that scenario's chance, from the model's baseline (its average answer), after the inputs "
+            "that move it more."
         }
     }
 }
