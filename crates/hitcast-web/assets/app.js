@@ -97,6 +97,16 @@
     window.location.href = compareTo(all);
   });
 
+  // A table wider than its box says so above it ("Swipe sideways"): marked here, where the
+  // widths are known, again when the window resizes or the answer is redrawn.
+  const markWide = () => {
+    document.querySelectorAll("div.table-scroll").forEach((box) => {
+      box.classList.toggle("overflows", box.scrollWidth > box.clientWidth + 1);
+    });
+  };
+  markWide();
+  window.addEventListener("resize", markWide);
+
   const form = document.getElementById("track-form");
   if (!form) return;
   const result = document.getElementById("result");
@@ -262,6 +272,7 @@
         const open = new Set(Array.from(form.querySelectorAll("details.curve[open]"), (d) => d.dataset.feature));
         result.innerHTML = html;
         placeCurves(open);
+        markWide();
         result.dataset.updates = String(Number(result.dataset.updates || 0) + 1);
       }
     } catch (err) {

@@ -66,33 +66,38 @@ pub(super) fn result_panel(
     }
 }
 
-/// The chance, the flag, the score and its range, which model answered, and the link to
-/// compare: the part that stays in view on wide screens.
+/// The chance, the flag, the score and its range (the part that stays in view on wide screens),
+/// then what they mean, which model answered, and the link to compare.
 fn answer_block(track: &TrackRequest, s: &Scored, m: &hitcast::artifact::Metadata) -> Markup {
     let a = &s.answer;
     html! {
-        // On wide screens this part sticks to the top of the window while the form and
-        // the rest of the panel (why, what if, similar tracks) scroll.
+        // On wide screens the figures stick to the top of the window while the form and the
+        // rest of the panel (what they mean, why, what if, similar tracks) scroll: a short
+        // block, which leaves the explanation under it room to be read.
         div.answer {
             h2 { "The prediction" }
             p.probability {
                 span #probability data-probability=(format!("{}", a.chance.probability)) { (format!("{:.1}%", a.chance.probability * 100.0)) }
                 " chance that its popularity is above " (m.label_threshold)
             }
-            p {
+            p.headline {
                 span #label .(if a.chance.flagged { "badge popular" } else { "badge" }) { (s.label) }
-                " " (times(a.chance.lift)) " the chance of a typical track (" (format!("{:.1}%", m.base_rate * 100.0))
+                " Predicted popularity score: " b #score { (format!("{:.0}", a.popularity)) } " out of 100, likely between "
+                b #score-low { (format!("{:.0}", a.popularity_low)) } " and " b #score-high { (format!("{:.0}", a.popularity_high)) } "."
+            }
+        }
+        div.answer-notes {
+            p {
+                (times(a.chance.lift)) " the chance of a typical track (" (format!("{:.1}%", m.base_rate * 100.0))
                 " of training tracks are popular). Tracks are flagged as hit contenders from a "
                 (format!("{:.1}%", m.decision_threshold * 100.0)) " chance"
                 @if a.chance.flagged && a.chance.probability < 0.5 { ": a flagged track is many times a typical track's chance, and still more likely not to be popular" }
                 "."
             }
             p {
-                "Predicted popularity score: " b #score { (format!("{:.0}", a.popularity)) } " out of 100, likely between "
-                b #score-low { (format!("{:.0}", a.popularity_low)) } " and " b #score-high { (format!("{:.0}", a.popularity_high)) }
-                " (" (format!("{:.0}%", m.interval.choice.coverage * 100.0)) " of test tracks fall in their range). "
                 "The score is the average of the scores the track could reach, its "
-                (format!("{:.1}%", a.chance.probability * 100.0)) " chance of one above " (m.label_threshold) " included."
+                (format!("{:.1}%", a.chance.probability * 100.0)) " chance of one above " (m.label_threshold) " included; "
+                (format!("{:.0}%", m.interval.choice.coverage * 100.0)) " of test tracks fall in their range."
             }
             p.muted #answered-by data-model=(a.chance.model.name()) {
                 "Answered by " (a.chance.model.describe()) (answered_because(a.chance.model)) ". On test tracks it ranks popular ones with ROC-AUC "

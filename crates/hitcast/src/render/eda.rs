@@ -370,7 +370,8 @@ fn correlations(eda: &Eda) -> Markup {
     let c = &eda.correlation;
     html! {
         h2 #correlation { "Correlations" }
-        div.grid-2 {
+        // One a row: a matrix of 15 columns is wider than a grid cell.
+        div {
             (figure(&chart::heatmap("Pearson correlation", &c.columns, &c.pearson), "Linear association between each pair of columns. Orange: both rise together; blue: one falls as the other rises. Look at the popularity row: no single audio feature is strongly tied to it."))
             (figure(&chart::heatmap("Spearman correlation", &c.columns, &c.spearman), "Rank (monotone) association. Where it differs from Pearson, the relation is monotone but not straight, or driven by outliers."))
         }

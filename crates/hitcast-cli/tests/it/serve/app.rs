@@ -432,6 +432,18 @@ async fn wide_screen(b: &Browser) {
         "answer out of view"
     );
     b.shot("wide-genre-changed.png").await;
+    // Only the figures stick: the explanation under them keeps most of a laptop's window.
+    let stuck = c
+        .execute(
+            "return document.querySelector('div.answer').getBoundingClientRect().height;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        stuck.as_f64().is_some_and(|h| h > 0.0 && h < 250.0),
+        "the stuck answer is {stuck} px tall"
+    );
 }
 
 /// The what-if curves sit beside their controls; one opens to its large chart and stays open,
