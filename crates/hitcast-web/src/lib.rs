@@ -191,6 +191,9 @@ pub struct ReportPages {
     pub data: String,
     /// The report's directory.
     pub source: PathBuf,
+    /// When the model its card describes was written (`created_unix`, from report.json), if
+    /// it has one: a report of another model must not pass for the served one's.
+    pub model_created_unix: Option<u64>,
 }
 
 impl ReportPages {
@@ -204,10 +207,16 @@ impl ReportPages {
                 source,
             })
         };
+        // report.json is the report's numbers; without it (or a model in it) nothing is checked.
+        let model_created_unix = std::fs::read(dir.join("report.json"))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .and_then(|json| json["model"]["metadata"]["created_unix"].as_u64());
         Ok(ReportPages {
             models: read(PART_FILES[0])?,
             data: read(PART_FILES[1])?,
             source: dir.to_owned(),
+            model_created_unix,
         })
     }
 }

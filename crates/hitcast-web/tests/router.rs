@@ -568,3 +568,52 @@ async fn the_form_reads_na_in_a_learned_field_as_no_value() {
     );
     assert_eq!(result(&app, form("NA", "NA")).await, empty);
 }
+
+/// The Models page says so when its report's model card is another model's (another
+/// `--report`, or the model reloaded since), rather than passing it off as the served one's.
+#[tokio::test]
+async fn a_report_of_another_model_says_so() {
+    let (artifact, tracks) = hitcast::testutil::fixture();
+    let served = artifact.metadata.created_unix;
+    let predictor = Predictor::new(artifact).unwrap();
+    let report = |created: Option<u64>| hitcast_web::ReportPages {
+        models: "<h2 id=\"card\">Model card</h2>".to_owned(),
+        data: "<h2 id=\"eda\">Data</h2>".to_owned(),
+        source: "report".into(),
+        model_created_unix: created,
+    };
+    for (created, lead) in [
+        (
+            Some(served),
+            "<p class=\"lead\">From the report written with this model: every figure is measured, none typed in.</p>",
+        ),
+        (
+            None,
+            "<p class=\"lead\">From the report written with this model: every figure is measured, none typed in.</p>",
+        ),
+        (
+            Some(1_796_000_000),
+            &format!(
+                "<p class=\"notice\">This report was written with another model (saved 2026-11-30 \
+                 00:53 UTC), not the one served now (saved {}): its model card and figures are not \
+                 this model's, which are on the start page. Write the report again with this model \
+                 file (hitcast report --model) to see them here.</p>",
+                hitcast::render::report::utc_time(served)
+            ),
+        ),
+    ] {
+        let catalogue = LazyCatalogue::ready(Catalogue::new(tracks.clone(), "00".into()));
+        let state =
+            AppState::new(predictor.clone(), catalogue, Some(report(created)), Limits::default())
+                .unwrap();
+        let app = router(Arc::new(state));
+        let page = get(&app, "/models").await.text();
+        assert!(page.contains(lead), "{created:?}: {page}");
+        // The data's page is the data's, whichever model.
+        let page = get(&app, "/explore").await.text();
+        assert!(
+            page.contains("<p class=\"lead\">From the report: every figure is measured, none typed in.</p>"),
+            "{page}"
+        );
+    }
+}

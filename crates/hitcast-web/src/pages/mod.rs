@@ -65,12 +65,28 @@ fn respond(status: StatusCode, markup: Markup) -> Response {
 
 /// The Explore page: the EDA's charts from `--report`.
 pub async fn explore(State(state): State<Arc<AppState>>) -> Response {
-    report_page(&state, "Explore", "What is in the data", |r| &r.data)
+    report_page(&state, "Explore", "What is in the data", |r| &r.data, false)
 }
 
 /// The Models page: the experiment grids and the model card from `--report`.
 pub async fn models(State(state): State<Arc<AppState>>) -> Response {
-    report_page(&state, "Models", "Models compared", |r| &r.models)
+    report_page(&state, "Models", "Models compared", |r| &r.models, true)
+}
+
+/// Why the report's model card is not the served model's, when it is not: written for a model
+/// file of another time (another `--report`, or the model reloaded since).
+fn another_model(report: &crate::ReportPages, served: u64) -> Option<String> {
+    let written = report.model_created_unix?;
+    (written != served).then(|| {
+        format!(
+            "This report was written with another model (saved {}), not the one served now \
+             (saved {}): its model card and figures are not this model's, which are on the \
+             start page. Write the report again with this model file (hitcast report --model) \
+             to see them here.",
+            hitcast::render::report::utc_time(written),
+            hitcast::render::report::utc_time(served)
+        )
+    })
 }
 
 fn report_page(
@@ -78,13 +94,22 @@ fn report_page(
     name: &str,
     heading: &str,
     part: fn(&crate::ReportPages) -> &String,
+    model_card: bool,
 ) -> Response {
     let body = match &state.report {
         Some(report) => {
             let part = part(report);
+            let served = state.model().predictor.metadata().created_unix;
+            let another = model_card.then(|| another_model(report, served)).flatten();
             html! {
                 h1 { (heading) }
-                p.lead { "From the report written with this model: every figure is measured, none typed in." }
+                @if let Some(why) = &another {
+                    p.notice { (why) }
+                } @else if model_card {
+                    p.lead { "From the report written with this model: every figure is measured, none typed in." }
+                } @else {
+                    p.lead { "From the report: every figure is measured, none typed in." }
+                }
                 // A menu of the sections that stays in reach while the long page scrolls.
                 nav.contents aria-label="sections" {
                     @for (id, title) in sections(part) {

@@ -256,7 +256,7 @@ fn params_text(spec: &ModelSpec) -> String {
 /// Seconds since 1970 as a UTC date and time, "2026-12-02 03:52 UTC" (the civil-from-days
 /// conversion of Howard Hinnant's date algorithms; a calendar crate for one line is not worth
 /// its build).
-fn utc_time(unix: u64) -> String {
+pub fn utc_time(unix: u64) -> String {
     let days = (unix / 86_400) as i64;
     let (hour, minute) = ((unix % 86_400) / 3_600, (unix % 3_600) / 60);
     let z = days + 719_468;
