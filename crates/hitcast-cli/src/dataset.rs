@@ -55,9 +55,9 @@ pub fn parse_delimiter(text: &str) -> Result<u8, String> {
 /// `--on-error` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OnErrorArg {
-    /// Stop at the first bad row and name it.
+    /// Stop at the first bad row (or song file) and name it.
     Fail,
-    /// Drop bad rows, then report how many and which.
+    /// Drop bad rows (or song files), then report how many and which.
     Skip,
 }
 

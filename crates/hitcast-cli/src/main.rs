@@ -54,7 +54,7 @@ enum Command {
     /// Measure songs from their audio files (WAV, FLAC, OGG, MP3, M4A): duration, loudness
     /// (LUFS), tempo, key, mode and metre, one row a file in the dataset's columns.
     Features(cmd::features::FeaturesArgs),
-    /// Inspect saved models.
+    /// Inspect a saved model, evaluate it on another catalogue, or export its trees.
     #[command(subcommand)]
     Model(cmd::model::ModelCommand),
     /// One HTML page joining the EDA, experiment results (protocols side by side) and a saved

@@ -17,11 +17,13 @@ use crate::dataset::{open_rows, OnErrorArg};
 
 /// Flags for a file of tracks to score.
 #[derive(Debug, Args)]
+// One of the two sources: without either, the error names both.
+#[command(group(clap::ArgGroup::new("tracks").required(true).args(["input", "audio"])))]
 pub struct InputArgs {
     /// Tracks to score, CSV, CSV.gz or Parquet; a popularity column is not needed.
     // The song flags speak of songs measured from audio: with a file, whose rows name their
     // own genres and titles, they would be silently ignored.
-    #[arg(long, value_name = "FILE", long_help = input_help(), required_unless_present = "audio",
+    #[arg(long, value_name = "FILE", long_help = input_help(),
           conflicts_with_all = ["genre", "explicit", "title", "artists", "album"])]
     pub input: Option<PathBuf>,
     /// Songs to measure from their audio files and score in one step, instead of --input (as
@@ -106,7 +108,7 @@ fn input_help() -> String {
 impl InputArgs {
     /// Loads the model file at `path`, reading or ignoring genres as asked.
     pub fn predictor(&self, path: &Path) -> anyhow::Result<Predictor> {
-        let predictor = Predictor::load(path)?;
+        let predictor = Predictor::load(path).with_context(|| path.display().to_string())?;
         predictor
             .with_genres(self.genres)
             .with_context(|| format!("{}: --genres ignore", path.display()))

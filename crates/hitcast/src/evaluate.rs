@@ -290,14 +290,41 @@ fn measure_one(
     Ok((Some(fit), outcome))
 }
 
-/// With labels, the way that ranks popular tracks better (PR-AUC); without, ignore the genres
-/// when theirs moved a lot from the training tracks'.
+/// Under this many popular tracks, PR-AUC swings too much to choose a reading of the genres by.
+const MIN_POSITIVES_TO_ADVISE: usize = 20;
+
+/// With labels, the way that ranks popular tracks better (PR-AUC), unless they tie or too few
+/// tracks are popular to tell; without, ignore the genres when theirs moved a lot from the
+/// training tracks'.
 fn advise(
     fits: &[CatalogueFit],
     drift: Option<&DriftReport>,
     predictor: &Predictor,
 ) -> Option<Advice> {
     if let [using, ignoring] = fits {
+        let positives = (using.popular_rate * using.tracks as f64).round() as usize;
+        if positives < MIN_POSITIVES_TO_ADVISE {
+            return Some(Advice {
+                genres: "use",
+                reason: format!(
+                    "With {positives} popular track{}, too few to tell which reading ranks \
+                     them better (PR-AUC {:.3} reading genres, {:.3} ignoring them).",
+                    if positives == 1 { "" } else { "s" },
+                    using.pr_auc,
+                    ignoring.pr_auc
+                ),
+            });
+        }
+        if (using.pr_auc - ignoring.pr_auc).abs() < 0.0005 {
+            return Some(Advice {
+                genres: "use",
+                reason: format!(
+                    "Reading genres and ignoring them rank this catalogue's popular tracks alike \
+                     (PR-AUC {:.3}).",
+                    using.pr_auc
+                ),
+            });
+        }
         let (better, worse) = if ignoring.pr_auc > using.pr_auc {
             two_apart(ignoring.pr_auc, using.pr_auc)
         } else {
@@ -358,7 +385,58 @@ pub fn two_apart(a: f64, b: f64) -> (String, String) {
 
 #[cfg(test)]
 mod tests {
-    use super::two_apart;
+    use super::*;
+
+    #[test]
+    fn genre_advice_needs_enough_popular_tracks_and_a_difference() {
+        let (artifact, _) = crate::testutil::fixture();
+        let predictor = Predictor::new(artifact).unwrap();
+        let fit = |genres, tracks, popular_rate, pr_auc| CatalogueFit {
+            genres,
+            tracks,
+            popular_rate,
+            without_genres: 0.0,
+            roc_auc: 0.8,
+            pr_auc,
+            ece: 0.01,
+            mean_probability: popular_rate,
+            prior: None,
+            flagged: Confusion::default(),
+            score: RegressionMetrics::default(),
+            range: IntervalMetrics::default(),
+        };
+        let said = |using: f64, ignoring: f64, tracks: usize, rate: f64| {
+            let fits = [
+                fit("use", tracks, rate, using),
+                fit("ignore", tracks, rate, ignoring),
+            ];
+            let a = advise(&fits, None, &predictor).unwrap();
+            (a.genres, a.reason)
+        };
+        assert_eq!(
+            said(1.0, 1.0, 3, 1.0 / 3.0),
+            (
+                "use",
+                "With 1 popular track, too few to tell which reading ranks them better (PR-AUC \
+                 1.000 reading genres, 1.000 ignoring them)."
+                    .to_owned()
+            )
+        );
+        assert_eq!(
+            said(0.3001, 0.3003, 1000, 0.05),
+            (
+                "use",
+                "Reading genres and ignoring them rank this catalogue's popular tracks alike \
+                 (PR-AUC 0.300)."
+                    .to_owned()
+            )
+        );
+        assert_eq!(
+            said(0.082, 0.100, 26_104, 0.05).0,
+            "ignore",
+            "the external sample's figures"
+        );
+    }
 
     #[test]
     fn two_figures_get_the_digits_that_tell_them_apart() {

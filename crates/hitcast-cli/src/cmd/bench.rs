@@ -153,7 +153,7 @@ fn model_and_rows(
     model: &std::path::Path,
     data: &DataArgs,
 ) -> anyhow::Result<(Predictor, PathBuf, Vec<RawRow>)> {
-    let predictor = Predictor::load(model)?;
+    let predictor = Predictor::load(model).with_context(|| model.display().to_string())?;
     let path = data.path()?;
     let mut options = data.options()?;
     options.require_popularity = false;

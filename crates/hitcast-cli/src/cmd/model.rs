@@ -313,15 +313,21 @@ fn fit_lines(s: &mut String, report: &CatalogueReport) {
         "\n  genres  ROC-AUC  PR-AUC  ECE     mean p  flagged: precision  recall  score MAE  range coverage  width"
     );
     for f in &report.fits {
+        // Nothing flagged has no precision: a dash, not a 0 that reads as all wrong.
+        let precision = if f.flagged.tp + f.flagged.fp == 0 {
+            "—".to_owned()
+        } else {
+            format!("{:.3}", f.flagged.precision())
+        };
         let _ = writeln!(
             s,
-            "  {:<6}  {:.3}    {:.3}   {:.4}  {:.4}           {:.3}      {:.3}   {:>9.2}  {:>14}  {:>5.1}",
+            "  {:<6}  {:.3}    {:.3}   {:.4}  {:.4}           {:>5}      {:.3}   {:>9.2}  {:>14}  {:>5.1}",
             f.genres,
             f.roc_auc,
             f.pr_auc,
             f.ece,
             f.mean_probability,
-            f.flagged.precision(),
+            precision,
             f.flagged.recall(),
             f.score.mae,
             percent(f.range.coverage),

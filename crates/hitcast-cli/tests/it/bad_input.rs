@@ -381,6 +381,20 @@ fn damaged_model_files_are_refused_with_the_reason() {
                 stderr(&o)
             );
         }
+        // Scoring names the model file it could not read.
+        let o = hitcast(&[
+            "predict",
+            "--model",
+            path.to_str().unwrap(),
+            "--input",
+            "tracks.csv",
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{name}: {}", stderr(&o));
+        assert!(
+            stderr(&o).starts_with(&format!("error: {}: {message}", path.display())),
+            "{name}: {}",
+            stderr(&o)
+        );
     }
 }
 

@@ -166,6 +166,14 @@ fn usage_errors_exit_2_and_every_subcommand_has_help() {
         "{}",
         stderr(&out)
     );
+    // Neither tracks nor songs: the error names both ways.
+    let out = hitcast(&["predict", "--model", "m"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("<--input <FILE>|--audio <SONG>...>"),
+        "{}",
+        stderr(&out)
+    );
     // The song flags speak of songs measured from audio, not of a file's rows.
     let out = hitcast(&[
         "predict", "--model", "m", "--input", "x.csv", "--genre", "pop",
