@@ -123,6 +123,15 @@ async fn every_page_and_asset_answers_with_its_type() {
             "{uri}: {}",
             a.content_type()
         );
+        if uri == "/api/docs" {
+            // The document's `names` read as code, not as backticks.
+            let page = a.text();
+            assert!(!page.contains('`'), "{page}");
+            assert!(
+                page.contains("(repeat the field; <code>genre</code> and <code>track_genre</code> are read too)"),
+                "{page}"
+            );
+        }
     }
     // Without a report, Explore and Models say how to get one.
     for uri in ["/explore", "/models"] {
@@ -381,7 +390,7 @@ async fn a_file_of_tracks_comes_back_as_a_csv() {
     // The upload is the page's: the refusal is a page.
     assert_eq!(
         main_of(&a.text()),
-        "<main><h1>Unprocessable Entity</h1><p>mine.csv:3: this model has no from-audio model to answer a song measured from audio (&quot;song 2&quot;): its danceability, energy and the other learned columns are empty. Give them, or train the model again with `hitcast train`, which saves a from-audio model in its file. <a href=\"/\">Back to the start</a>.</p></main>"
+        "<main><h1>Unprocessable Entity</h1><p>mine.csv:3: this model has no from-audio model to answer a song measured from audio (&quot;song 2&quot;): its danceability, energy and the other learned columns are empty. Give them, or train the model again with `hitcast train`, which saves a from-audio model in its file. <a href=\"/predict\">Back to the Predict page</a>.</p></main>"
     );
 }
 
@@ -444,6 +453,12 @@ async fn the_page_s_audio_upload_measures_a_song_or_says_why_not() {
         audio_error(&page),
         "<p class=\"notice\" id=\"audio-error\" role=\"alert\">song.mp3: not an audio file hitcast can read; hitcast reads WAV, FLAC, OGG/Vorbis, MP3 or M4A/AAC</p>"
     );
+    // No answer beside it: the form's would read as the file's.
+    assert_eq!(
+        invalid_panel(&page),
+        "<section class=\"result invalid\"><h2>This file could not be measured</h2><p>song.mp3: not an audio file hitcast can read; hitcast reads WAV, FLAC, OGG/Vorbis, MP3 or M4A/AAC</p><p>The form keeps the values it had: press Predict, or change one, for their answer.</p></section>"
+    );
+    assert!(!page.contains("id=\"probability\""), "{page}");
 
     // Too short a song: measured, then refused with the rule, as 422.
     let (kind, body) = multipart("short.wav", &sine_wav(2));

@@ -405,7 +405,7 @@ fn contributions(e: &Explanation) -> Markup {
 }
 
 /// A change to one decimal with its sign, and no sign when it rounds to zero ("0.0", not "-0.0").
-fn signed(change: f64) -> String {
+pub(super) fn signed(change: f64) -> String {
     if change.abs() < 0.05 {
         "0.0".to_owned()
     } else {

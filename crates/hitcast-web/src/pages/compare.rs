@@ -212,7 +212,7 @@ fn table(columns: &[Compared]) -> Markup {
                                     @match cell {
                                         Some((value, change)) => {
                                             (value) br;
-                                            span.(if change >= 0.0 { "up" } else { "down" }) { (format!("{change:+.1} pp")) }
+                                            span.(if change >= 0.0 { "up" } else { "down" }) { (super::answer::signed(change)) " pp" }
                                         }
                                         None => { "\u{2013}" }
                                     }

@@ -127,6 +127,16 @@ async fn example_answer(
     Some((status, serde_json::from_slice(&bytes).ok()?))
 }
 
+/// A description as written in the OpenAPI document: its `backticked` names as code, the rest
+/// as text.
+fn prose(text: &str) -> Markup {
+    html! {
+        @for (i, part) in text.split('`').enumerate() {
+            @if i % 2 == 1 { code { (part) } } @else { (part) }
+        }
+    }
+}
+
 /// One operation: its summary, parameters, request example, the server's answer to it and the
 /// responses.
 fn endpoint(path: &str, method: &str, op: &Value, answer: Option<(u16, Value)>) -> Markup {
@@ -138,7 +148,7 @@ fn endpoint(path: &str, method: &str, op: &Value, answer: Option<(u16, Value)>) 
     html! {
         section.endpoint aria-labelledby=(id) {
             h2 #(id) { code { (method.to_uppercase()) " " (path) } }
-            p { (op["summary"].as_str().unwrap_or_default()) }
+            p { (prose(op["summary"].as_str().unwrap_or_default())) }
             @if let Some(parameters) = op["parameters"].as_array() {
                 div.table-scroll {
                     table {
@@ -149,7 +159,7 @@ fn endpoint(path: &str, method: &str, op: &Value, answer: Option<(u16, Value)>) 
                                     td { code { (p["name"].as_str().unwrap_or_default()) } }
                                     td { (p["in"].as_str().unwrap_or_default()) }
                                     td { (if p["required"].as_bool().unwrap_or(false) { "yes" } else { "no" }) }
-                                    td { (p["description"].as_str().map_or_else(|| schema_words(&p["schema"]), str::to_owned)) }
+                                    td { (p["description"].as_str().map_or_else(|| html! { (schema_words(&p["schema"])) }, prose)) }
                                 }
                             }
                         }
@@ -157,7 +167,7 @@ fn endpoint(path: &str, method: &str, op: &Value, answer: Option<(u16, Value)>) 
                 }
             }
             @if let Some(description) = op["requestBody"]["description"].as_str() {
-                p { "Body: " (description) "." }
+                p { "Body: " (prose(description)) "." }
             }
             @if !example.is_null() {
                 p { "Example body:" }
@@ -173,7 +183,7 @@ fn endpoint(path: &str, method: &str, op: &Value, answer: Option<(u16, Value)>) 
                 dl.responses {
                     @for (status, response) in responses {
                         dt { (status) }
-                        dd { (response["description"].as_str().unwrap_or_default()) }
+                        dd { (prose(response["description"].as_str().unwrap_or_default())) }
                     }
                 }
             }
@@ -196,7 +206,7 @@ fn fields(schema: &Value) -> Markup {
                         @for (name, field) in properties {
                             tr {
                                 td { code { (name) } }
-                                td { (field["description"].as_str().map_or_else(|| schema_words(field), str::to_owned)) }
+                                td { (field["description"].as_str().map_or_else(|| html! { (schema_words(field)) }, prose)) }
                                 td { (if required.contains(&name.as_str()) { "yes" } else { "no" }) }
                             }
                         }

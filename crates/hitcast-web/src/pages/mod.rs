@@ -40,6 +40,8 @@ fn page(title: &str, active: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · hitcast" }
                 link rel="stylesheet" href="/assets/app.css";
+                // No icon: without this line every page asks for /favicon.ico and gets a 404.
+                link rel="icon" href="data:,";
                 script src="/assets/app.js" defer {}
             }
             body {
@@ -183,6 +185,16 @@ pub fn not_found(path: &str) -> Response {
 
 /// Any other error of a page, in a sentence (the API answers JSON: see [`crate::error`]).
 pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
+    error_page_back(status, message, "/", "Back to the start")
+}
+
+/// [`error_page`] with a link back to `href`, named `back`: the page the request came from.
+pub(crate) fn error_page_back(
+    status: StatusCode,
+    message: &str,
+    href: &str,
+    back: &str,
+) -> Response {
     let title = status.canonical_reason().unwrap_or("Error");
     respond(
         status,
@@ -191,7 +203,7 @@ pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
             "",
             html! {
                 h1 { (title) }
-                p { (message) ". " a href="/" { "Back to the start" } "." }
+                p { (message) ". " a href=(href) { (back) } "." }
             },
         ),
     )

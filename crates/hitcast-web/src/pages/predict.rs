@@ -190,7 +190,12 @@ pub async fn predict_audio(State(state): State<Arc<AppState>>, request: Request)
 pub async fn predict_batch(State(state): State<Arc<AppState>>, request: Request) -> Response {
     match crate::batch::score_upload(state, request).await {
         Ok(download) => download,
-        Err(refused) => super::error_page(refused.status(), refused.message()),
+        Err(refused) => super::error_page_back(
+            refused.status(),
+            refused.message(),
+            "/predict",
+            "Back to the Predict page",
+        ),
     }
 }
 
@@ -212,13 +217,22 @@ fn with_typical(sent: &FormValues, typical: &TrackRequest) -> FormValues {
     shown
 }
 
+/// The Predict page after a file that was not measured: the form, the reason beside the
+/// audio box, and no answer in the panel (the form's own would read as the file's).
 async fn audio_refused(
     state: &Arc<AppState>,
     values: &FormValues,
     status: StatusCode,
     message: &str,
 ) -> Response {
-    let (_, errors, result) = answer(state, values).await;
+    let (_, errors, _) = answer(state, values).await;
+    let result = html! {
+        section.result.invalid {
+            h2 { "This file could not be measured" }
+            p { (message) }
+            p { "The form keeps the values it had: press Predict, or change one, for their answer." }
+        }
+    };
     let body = layout(
         state,
         values,
