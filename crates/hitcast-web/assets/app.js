@@ -253,6 +253,29 @@
     });
   }
 
+  // While the answer follows the inputs, a value it refuses is marked at its field, with the
+  // reason under it, as a submitted form marks it; the marks go with the next answer.
+  function markInvalid() {
+    form.querySelectorAll("p.error").forEach((note) => {
+      const input = document.getElementById(note.id.replace(/-error$/, ""));
+      if (input) { input.removeAttribute("aria-invalid"); input.removeAttribute("aria-describedby"); }
+      note.remove();
+    });
+    result.querySelectorAll("li[data-field]").forEach((item) => {
+      const name = item.dataset.field;
+      const input = document.getElementById(name);
+      if (!input) return;
+      const note = document.createElement("p");
+      note.className = "error";
+      note.id = name + "-error";
+      note.setAttribute("role", "alert");
+      note.textContent = item.dataset.message;
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", note.id);
+      input.insertAdjacentElement("afterend", note);
+    });
+  }
+
   // Live updates: ask for the result panel after each change, the latest answer winning.
   let timer = 0;
   let latest = 0;
@@ -273,6 +296,7 @@
         result.innerHTML = html;
         placeCurves(open);
         markWide();
+        markInvalid();
         result.dataset.updates = String(Number(result.dataset.updates || 0) + 1);
       }
     } catch (err) {

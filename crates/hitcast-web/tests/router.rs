@@ -216,7 +216,7 @@ async fn the_form_answers_and_names_its_bad_fields() {
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         invalid_panel(&a.text()),
-        "<section class=\"result invalid\"><h2>Some values need fixing</h2><ul><li><b>danceability</b>: expected a number from 0 to 1, got &quot;2&quot;</li></ul></section>"
+        "<section class=\"result invalid\"><div class=\"summary-bar\" aria-hidden=\"true\">Some values need fixing: danceability</div><h2>Some values need fixing</h2><ul><li data-field=\"danceability\" data-message=\"expected a number from 0 to 1, got &quot;2&quot;\"><b>danceability</b>: expected a number from 0 to 1, got &quot;2&quot;</li></ul></section>"
     );
 }
 
@@ -564,7 +564,7 @@ async fn the_form_reads_na_in_a_learned_field_as_no_value() {
         empty,
         (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "<section class=\"result invalid\"><h2>Some values need fixing</h2><ul><li><b>danceability</b>: required: a number from 0 to 1; or leave out all seven learned columns (danceability, energy, speechiness, acousticness, instrumentalness, liveness, valence) for a song measured from its audio file</li></ul></section>".to_owned()
+            "<section class=\"result invalid\"><div class=\"summary-bar\" aria-hidden=\"true\">Some values need fixing: danceability</div><h2>Some values need fixing</h2><ul><li data-field=\"danceability\" data-message=\"required: a number from 0 to 1; or leave out all seven learned columns (danceability, energy, speechiness, acousticness, instrumentalness, liveness, valence) for a song measured from its audio file\"><b>danceability</b>: required: a number from 0 to 1; or leave out all seven learned columns (danceability, energy, speechiness, acousticness, instrumentalness, liveness, valence) for a song measured from its audio file</li></ul></section>".to_owned()
         )
     );
     for na in ["NA", "NaN"] {

@@ -405,11 +405,16 @@ pub(super) fn encode(text: &str) -> String {
 }
 
 fn invalid_panel(errors: &[FieldError]) -> Markup {
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
     html! {
         section.result.invalid {
+            // On phones the bar at the foot says what stops the answer, where it showed one.
+            div.summary-bar aria-hidden="true" { "Some values need fixing: " (fields.join(", ")) }
             h2 { "Some values need fixing" }
             ul {
-                @for e in errors { li { b { (e.field) } ": " (e.message) } }
+                // `data-field` lets the page's script mark the field while the answer follows
+                // the inputs (a submitted form marks them itself).
+                @for e in errors { li data-field=(e.field) data-message=(e.message) { b { (e.field) } ": " (e.message) } }
             }
         }
     }

@@ -384,6 +384,16 @@ async fn submit_and_field_errors(b: &Browser, live: &str) {
     let tempo = c.find(Locator::Id("tempo")).await.unwrap();
     tempo.clear().await.unwrap();
     tempo.send_keys("-5").await.unwrap();
+    // Marked as it is typed, by the live answer, before any submit.
+    let error = b.wait_for(Locator::Id("tempo-error")).await;
+    assert_eq!(
+        error.text().await.unwrap(),
+        "expected a tempo from 0 to 300 BPM, got \"-5\""
+    );
+    assert_eq!(
+        tempo.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
     b.click(Locator::Id("submit")).await;
     let error = b.wait_for(Locator::Id("tempo-error")).await;
     assert_eq!(
