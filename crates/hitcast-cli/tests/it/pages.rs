@@ -21,7 +21,7 @@ fn the_eda_page_renders_in_a_browser_with_every_chart_and_no_console_errors() {
     assert!(o.status.success(), "{}", stderr(&o));
     let said = String::from_utf8_lossy(&o.stdout);
     assert!(
-        said.starts_with(&format!("wrote {}/index.html (31 charts", dir.display())),
+        said.starts_with(&format!("wrote {}/index.html (30 charts", dir.display())),
         "{said}"
     );
     let json: Value =
@@ -43,8 +43,8 @@ fn the_eda_page_renders_in_a_browser_with_every_chart_and_no_console_errors() {
     let url = format!("file://{}", dir.join("index.html").display());
     let (dom, log) = headless(&chromium, &url, &["--dump-dom"]);
     // The parsed document holds every chart, each with a title for screen readers.
-    assert_eq!(dom.matches("<svg").count(), 31, "{log}");
-    assert_eq!(dom.matches("role=\"img\"").count(), 31);
+    assert_eq!(dom.matches("<svg").count(), 30, "{log}");
+    assert_eq!(dom.matches("role=\"img\"").count(), 30);
     // Chromium logs console messages as `INFO:CONSOLE:<line>] "<text>"`.
     let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:?}");
@@ -70,8 +70,8 @@ fn the_report_joins_data_grids_and_a_model_card_and_renders_in_a_browser() {
     let dir = scratch("report");
     let model = train_quick(&dir, "m.hitcast", "gbm", "linear");
     let (out, o) = small_report(&dir, &model);
-    // 31 EDA charts and the card's 4: ROC, precision-recall, calibration, importance.
-    assert!(String::from_utf8_lossy(&o.stdout).contains("index.html (35 charts"));
+    // 30 EDA charts and the card's 4: ROC, precision-recall, calibration, importance.
+    assert!(String::from_utf8_lossy(&o.stdout).contains("index.html (34 charts"));
     let report: Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     let card = &report["model"];
@@ -114,7 +114,7 @@ fn the_report_joins_data_grids_and_a_model_card_and_renders_in_a_browser() {
     let server = serve::Server::start_with(&model, &["--report", out.to_str().unwrap()]);
     let (status, explore) = server.get("/explore");
     assert_eq!(status, 200);
-    assert_eq!(explore.matches("<svg").count(), 31);
+    assert_eq!(explore.matches("<svg").count(), 30);
     let (status, models) = server.get("/models");
     assert_eq!(status, 200);
     assert_eq!(models.matches("<svg").count(), 4);
@@ -124,7 +124,7 @@ fn the_report_joins_data_grids_and_a_model_card_and_renders_in_a_browser() {
     let Some(chromium) = chromium() else { return };
     let url = format!("file://{}", out.join("index.html").display());
     let (dom, log) = headless(&chromium, &url, &["--dump-dom"]);
-    assert_eq!(dom.matches("<svg").count(), 35, "{log}");
+    assert_eq!(dom.matches("<svg").count(), 34, "{log}");
     let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:?}");
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");

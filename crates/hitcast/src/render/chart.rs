@@ -288,6 +288,19 @@ pub fn line(
 /// of up to about 20 characters sit left of their bars; longer ones get a line of their own
 /// above their bars, so none is cut off on a narrow chart.
 pub fn hbars(title: &str, x_label: &str, items: &[(String, f64)], fmt: fn(f64) -> String) -> Chart {
+    let largest = items.iter().map(|i| i.1).fold(0.0, f64::max);
+    hbars_to(title, x_label, items, fmt, largest)
+}
+
+/// [`hbars`] drawn to the scale of `largest`, not of its own items: two charts of one
+/// measure side by side (a top 15 and a bottom 15) then share a scale.
+pub fn hbars_to(
+    title: &str,
+    x_label: &str,
+    items: &[(String, f64)],
+    fmt: fn(f64) -> String,
+    largest: f64,
+) -> Chart {
     // 13-unit text is about 7 units a character.
     let longest = items.iter().map(|i| i.0.chars().count()).max().unwrap_or(0) as f64 * 7.0;
     let beside = longest <= 134.0;
@@ -298,7 +311,7 @@ pub fn hbars(title: &str, x_label: &str, items: &[(String, f64)], fmt: fn(f64) -
     };
     let height = TOP + BOTTOM + row * items.len() as f64;
     // Room right of the longest bar for its value.
-    let top = items.iter().map(|i| i.1).fold(0.0, f64::max).max(1e-9) * 1.3;
+    let top = largest.max(1e-9) * 1.3;
     let width = W - bar_left - RIGHT;
     let px = |v: f64| bar_left + v / top * width;
     let base = TOP + row * items.len() as f64;
@@ -525,6 +538,20 @@ mod tests {
         assert_eq!(short(1.01e-6), "0.000001");
         assert_eq!(short(-1e-17), "0");
         assert_eq!(short(-0.0), "0");
+    }
+
+    #[test]
+    fn hbars_to_draws_to_a_shared_scale() {
+        let width = |chart: Chart| -> f64 {
+            let svg = chart.svg.into_string();
+            let at = svg.find("<rect class=\"bar\"").unwrap();
+            let w = &svg[at..][svg[at..].find("width=\"").unwrap() + 7..];
+            w[..w.find('"').unwrap()].parse().unwrap()
+        };
+        let items = [("tango".to_owned(), 20.0)];
+        let alone = width(hbars("Genres", "mean", &items, |v| format!("{v}")));
+        let shared = width(hbars_to("Genres", "mean", &items, |v| format!("{v}"), 80.0));
+        assert!((shared - alone / 4.0).abs() < 0.1, "{alone} {shared}");
     }
 
     #[test]

@@ -135,8 +135,8 @@ fn glance(eda: &Eda) -> Markup {
         ul.glance {
             @if eda.rows < SMALL_SAMPLE {
                 li {
-                    b { "A small sample." } " With " (thousands(eda.rows as u64)) " tracks every figure here is rough, and a chart of mean popularity needs "
-                    (MIN_BIN_ROWS) " tracks a point."
+                    b { "A small sample." } " With " (thousands(eda.rows as u64)) " tracks every figure here is rough, and each point of a chart of mean popularity needs "
+                    (MIN_BIN_ROWS) " tracks."
                 }
             }
             li {
@@ -543,6 +543,18 @@ fn genres(eda: &Eda) -> Markup {
     }
     let top = |v: &[(String, f64)]| v[..GENRES_SHOWN].to_vec();
     let bottom = |v: &[(String, f64)]| v[v.len() - GENRES_SHOWN..].to_vec();
+    // A top and a bottom chart of one measure share its scale: a bottom genre's bar is not
+    // drawn as long as the top one's.
+    let (most_mean, most_share) = (high.1, by_share.first().map_or(0.0, |g| g.1));
+    let bottom_share = bottom(&by_share);
+    // Fifteen bars of 0.0% say less than their names in a sentence.
+    let never_popular = bottom_share.iter().all(|g| g.1 == 0.0).then(|| {
+        bottom_share
+            .iter()
+            .map(|g| g.0.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
     let bottom_mean = if lowest_share.1 < ALMOST_NEVER {
         "Some genres are almost never popular on Spotify.".to_owned()
     } else {
@@ -552,21 +564,28 @@ fn genres(eda: &Eda) -> Markup {
         h2 #genres { "Popularity by genre" }
         div.grid-2 {
             (figure(
-                &chart::hbars("Top 15 genres by mean popularity", mean_axis, &top(&by_mean), one),
+                &chart::hbars_to("Top 15 genres by mean popularity", mean_axis, &top(&by_mean), one, most_mean),
                 "Genre is the strongest single signal in the data.",
             ))
             (figure(
-                &chart::hbars("Bottom 15 genres by mean popularity", mean_axis, &bottom(&by_mean), one),
+                &chart::hbars_to("Bottom 15 genres by mean popularity", mean_axis, &bottom(&by_mean), one, most_mean),
                 &bottom_mean,
             ))
             (figure(
-                &chart::hbars("Top 15 genres by share popular", &share_axis, &top(&by_share), pct),
+                &chart::hbars_to("Top 15 genres by share popular", &share_axis, &top(&by_share), pct, most_share),
                 share_caption,
             ))
-            (figure(
-                &chart::hbars("Bottom 15 genres by share popular", &share_axis, &bottom(&by_share), pct),
-                &no_popular,
-            ))
+            @if let Some(names) = &never_popular {
+                figure {
+                    div.chart-title { "Bottom 15 genres by share popular" }
+                    p { (no_popular) " The 15 shown: " (names) "." }
+                }
+            } @else {
+                (figure(
+                    &chart::hbars_to("Bottom 15 genres by share popular", &share_axis, &bottom_share, pct, most_share),
+                    &no_popular,
+                ))
+            }
         }
     }
 }
@@ -697,8 +716,8 @@ mod tests {
         let said = glance(&small).into_string();
         assert!(
             said.contains(
-                "<li><b>A small sample.</b> With 54 tracks every figure here is rough, and a chart \
-                 of mean popularity needs 50 tracks a point.</li>"
+                "<li><b>A small sample.</b> With 54 tracks every figure here is rough, and each \
+                 point of a chart of mean popularity needs 50 tracks.</li>"
             ),
             "{said}"
         );
@@ -767,6 +786,12 @@ mod tests {
             lowest < ALMOST_NEVER,
             "{page}"
         );
+        // Fifteen genres of 0.0% are named, not drawn as fifteen empty bars.
+        let named = page.contains(
+            "<figure><div class=\"chart-title\">Bottom 15 genres by share popular</div><p>",
+        );
+        assert_eq!(named, none >= 15, "{page}");
+        assert_eq!(page.matches("<svg").count(), if named { 3 } else { 4 });
     }
 
     #[test]

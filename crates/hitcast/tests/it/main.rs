@@ -592,8 +592,10 @@ mod eda {
         assert_eq!(e.genres.len(), 114);
 
         let page = render::eda::page_of(&e);
-        // Heatmaps (2), popularity and 10 audio histograms, 14 binned means, 4 genre charts.
-        assert_eq!(page.matches("<svg").count(), 2 + 1 + 10 + 14 + 4);
+        // Heatmaps (2), popularity and 10 audio histograms, 14 binned means, 3 genre charts:
+        // the bottom 15 by share popular, all 0.0%, are named rather than drawn.
+        assert_eq!(page.matches("<svg").count(), 2 + 1 + 10 + 14 + 3);
+        assert!(page.contains("The 15 shown: "), "bottom genres named");
         assert!(page.contains("<title>energy / loudness: 0.759</title>"));
         // Self-contained: no script, and the only address is the SVG namespace.
         assert!(!page.contains("<script"));
