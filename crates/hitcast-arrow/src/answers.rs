@@ -180,7 +180,7 @@ pub fn explanations_schema() -> SchemaRef {
 
 /// Why each track gets its probability, one row per track and feature shown: the `top` largest
 /// contributions that raise it (`direction` "up", ranked from 1) and the `top` that lower it
-/// ("down"), in calibrated log-odds from a typical track's (`base_log_odds`), as `hitcast
+/// ("down"), in calibrated log-odds from the model's baseline (`base_log_odds`), as `hitcast
 /// explain` prints them; with, for each of its rows, the index in `rows` of the track it
 /// explains (a frame's caller lines them up with its own rows).
 pub fn explanations_batch(

@@ -189,18 +189,26 @@ pub struct Song {
 }
 
 impl Measured {
+    /// The loudness in the dataset's range: the measured LUFS, floored at its -60 dB (a song
+    /// measured between -70 and -60 LUFS; quieter is refused as silent). A row to score and
+    /// `hitcast features`' row both give this.
+    pub fn dataset_loudness(&self) -> f64 {
+        self.loudness.max(-60.0)
+    }
+
     /// The song as a row to score: these measurements, what its makers say, the seven learned
     /// columns empty (NaN: no audio file gives them) and no id (a new song). The core's
     /// predictor answers such a row with its from-audio model. Loudness is the measured LUFS,
     /// floored at the dataset's -60 dB (no offset to Spotify's loudness is applied: `bench/
     /// from_audio.py` measures what an offset of 1 or 3 dB would change).
     pub fn row(&self, line: u64, song: &Song) -> RawRow {
+        let loudness = self.dataset_loudness();
         let mut audio = [f64::NAN; N_AUDIO];
         for (column, value) in [
             (Column::DurationMs, self.duration_ms),
             (Column::Explicit, f64::from(u8::from(song.explicit))),
             (Column::Key, f64::from(self.key)),
-            (Column::Loudness, self.loudness.max(-60.0)),
+            (Column::Loudness, loudness),
             (Column::Mode, f64::from(self.mode)),
             (Column::Tempo, self.tempo),
             (Column::TimeSignature, f64::from(self.time_signature)),

@@ -256,23 +256,29 @@
   // While the answer follows the inputs, a value it refuses is marked at its field, with the
   // reason under it, as a submitted form marks it; the marks go with the next answer.
   function markInvalid() {
-    form.querySelectorAll("p.error").forEach((note) => {
-      const input = document.getElementById(note.id.replace(/-error$/, ""));
-      if (input) { input.removeAttribute("aria-invalid"); input.removeAttribute("aria-describedby"); }
-      note.remove();
+    form.querySelectorAll("p.error").forEach((note) => note.remove());
+    form.querySelectorAll("[aria-invalid]").forEach((input) => {
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
     });
     result.querySelectorAll("li[data-field]").forEach((item) => {
       const name = item.dataset.field;
-      const input = document.getElementById(name);
-      if (!input) return;
+      // A field of two inputs (duration: its minutes and seconds) is marked at both, its
+      // reason under the pair.
+      const one = form.querySelector("#" + CSS.escape(name));
+      const inputs = one ? [one] : Array.from(form.querySelectorAll("[name^='" + CSS.escape(name) + "_']"));
+      if (!inputs.length) return;
       const note = document.createElement("p");
       note.className = "error";
       note.id = name + "-error";
       note.setAttribute("role", "alert");
       note.textContent = item.dataset.message;
-      input.setAttribute("aria-invalid", "true");
-      input.setAttribute("aria-describedby", note.id);
-      input.insertAdjacentElement("afterend", note);
+      for (const input of inputs) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", note.id);
+      }
+      const last = inputs[inputs.length - 1];
+      (one ? last : last.closest(".row") || last).insertAdjacentElement("afterend", note);
     });
   }
 

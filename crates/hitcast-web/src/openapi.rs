@@ -589,7 +589,7 @@ fn schemas() -> Value {
             "required": ["method", "base", "log_odds", "probability", "contributions"],
             "properties": {
                 "method": { "type": "string", "enum": ["tree-shap", "linear-shap", "sampling-shapley"] },
-                "base": { "type": "number", "description": "log-odds of a typical track" },
+                "base": { "type": "number", "description": "the model's baseline: its average answer in log-odds, where the contributions start" },
                 "log_odds": { "type": "number", "description": "base + the sum of the contributions" },
                 "probability": { "type": "number" },
                 "contributions": { "type": "array", "description": "log-odds per feature, largest first", "items": { "$ref": "#/components/schemas/Contribution" } }

@@ -746,7 +746,7 @@ async fn a_what_if_along_a_quality_a_measured_song_lacks_is_refused() {
     let no_model = json!({
         "error": "this model has no from-audio model to answer a song measured from audio \
                   (\"song 1\"): its danceability, energy and the other learned columns are \
-                  empty. Give them, or train the model again with `hitcast train`, which \
+                  empty. Give them, or train the model again with hitcast train, which \
                   saves a from-audio model in its file",
         "errors": []
     });

@@ -390,7 +390,7 @@ async fn a_file_of_tracks_comes_back_as_a_csv() {
     // The upload is the page's: the refusal is a page.
     assert_eq!(
         main_of(&a.text()),
-        "<main><h1>Unprocessable Entity</h1><p>mine.csv:3: this model has no from-audio model to answer a song measured from audio (&quot;song 2&quot;): its danceability, energy and the other learned columns are empty. Give them, or train the model again with `hitcast train`, which saves a from-audio model in its file. <a href=\"/predict\">Back to the Predict page</a>.</p></main>"
+        "<main><h1>Unprocessable Entity</h1><p>mine.csv:3: this model has no from-audio model to answer a song measured from audio (&quot;song 2&quot;): its danceability, energy and the other learned columns are empty. Give them, or train the model again with hitcast train, which saves a from-audio model in its file. <a href=\"/predict\">Back to the Predict page</a>.</p></main>"
     );
 }
 
@@ -493,7 +493,7 @@ async fn the_page_s_audio_upload_measures_a_song_or_says_why_not() {
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         invalid_panel(&page),
-        "<section class=\"result invalid\"><h2>The model could not score this track</h2><p>this model has no from-audio model to answer a song measured from audio: its danceability, energy and the other learned columns are empty. Give them, or train the model again with `hitcast train`, which saves a from-audio model in its file</p></section>"
+        "<section class=\"result invalid\"><h2>The model could not score this track</h2><p>this model has no from-audio model to answer a song measured from audio: its danceability, energy and the other learned columns are empty. Give them, or train the model again with hitcast train, which saves a from-audio model in its file</p></section>"
     );
 }
 
@@ -578,7 +578,7 @@ async fn the_form_reads_na_in_a_learned_field_as_no_value() {
         empty,
         (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "<section class=\"result invalid\"><h2>The model could not score this track</h2><p>this model has no from-audio model to answer a song measured from audio (&quot;song 1&quot;): its danceability, energy and the other learned columns are empty. Give them, or train the model again with `hitcast train`, which saves a from-audio model in its file</p></section>".to_owned()
+            "<section class=\"result invalid\"><h2>The model could not score this track</h2><p>this model has no from-audio model to answer a song measured from audio (&quot;song 1&quot;): its danceability, energy and the other learned columns are empty. Give them, or train the model again with hitcast train, which saves a from-audio model in its file</p></section>".to_owned()
         )
     );
     assert_eq!(result(&app, form("NA", "NA")).await, empty);

@@ -3,7 +3,7 @@
 //!
 //! Every method here is additive and complete: `base + Σ contributions` equals the model's
 //! log-odds (or score) for the row (to rounding), so the contributions say how the model got
-//! from a typical track to this one. The score's explanation uses the same methods on the
+//! from the model's baseline (its average answer) to this one. The score's explanation uses the same methods on the
 //! regressor's output, which is already on its own scale.
 //!
 //! - Tree models (gbm, rf): TreeSHAP (exact, hessboost's implementation); `base` is the trees'
@@ -196,7 +196,8 @@ impl ScoreExplanation {
 pub struct Explanation {
     /// How the contributions were computed.
     pub method: Method,
-    /// The log-odds of a typical track (see the method).
+    /// The model's baseline: its average answer in log-odds, where the contributions start
+    /// (see the method).
     pub base: f64,
     /// The model's log-odds for this track: `base` plus every contribution.
     pub log_odds: f64,

@@ -24,7 +24,8 @@ pub struct ExplainArgs {
     model: PathBuf,
     #[command(flatten)]
     input: InputArgs,
-    /// Inputs shown one by one per track, largest first (the rest in one line); with --json,
+    /// Inputs shown one by one per track, those the model weighs most first (the rest in one
+    /// line); with --json,
     /// the contributions listed each way (up and down).
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
     top: u32,

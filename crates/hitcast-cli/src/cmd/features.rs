@@ -262,7 +262,7 @@ impl FeaturesArgs {
             danceability: None,
             energy: None,
             key: m.key,
-            loudness: m.loudness,
+            loudness: m.dataset_loudness(),
             mode: m.mode,
             speechiness: None,
             acousticness: None,

@@ -67,7 +67,6 @@ impl PredictArgs {
         if self.keep.is_empty() && !self.input.audio.is_empty() {
             return Ok(hitcast_audio::KEPT_WITH_ANSWERS.to_vec());
         }
-        check_keep(&self.keep).map_err(|e| anyhow::anyhow!("--keep: {e}"))?;
         if let Some(c) = self.keep.iter().find(|c| !input.has(**c)) {
             anyhow::bail!("--keep {c}: the input has no {c} column");
         }
@@ -77,6 +76,8 @@ impl PredictArgs {
     /// Scores the file.
     pub fn run(self, globals: Globals) -> anyhow::Result<()> {
         let started = Instant::now();
+        // Before any file is read or song measured.
+        check_keep(&self.keep).map_err(|e| anyhow::anyhow!("--keep: {e}"))?;
         let mut predictor = self.input.predictor(&self.model)?;
         let mut evidence = predictor.evidence();
         if self.adapt_prior {

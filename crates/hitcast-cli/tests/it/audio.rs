@@ -186,6 +186,44 @@ fn a_song_is_measured_and_scored_by_the_from_audio_model_in_one_step_or_two() {
         assert!(o.status.success(), "{name}: {}", stderr(&o));
         assert_eq!(String::from_utf8(o.stdout).unwrap(), one, "{name}");
     }
+    // A file of measured songs without the learned columns at all: they cannot be kept.
+    let text = std::fs::read_to_string(dir.join("features.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    let kept: Vec<usize> = (0..rows[0].len())
+        .filter(|&i| {
+            [
+                "track_name",
+                "duration_ms",
+                "loudness",
+                "tempo",
+                "key",
+                "mode",
+                "track_genre",
+            ]
+            .contains(&rows[0][i])
+        })
+        .collect();
+    let measured: String = rows
+        .iter()
+        .map(|r| kept.iter().map(|&i| r[i]).collect::<Vec<_>>().join(",") + "\n")
+        .collect();
+    let file = dir.join("measured.csv");
+    std::fs::write(&file, measured).unwrap();
+    let o = hitcast(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        file.to_str().unwrap(),
+        "--keep",
+        "track_name,energy",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).ends_with("error: --keep energy: the input has no energy column\n"),
+        "{}",
+        stderr(&o)
+    );
     // Its explanation comes from the same model.
     let o = hitcast(&[
         "explain",

@@ -240,9 +240,10 @@ class Model:
     ) -> Any:
         """Why each track gets its probability: for each track the ``top`` features that raise
         it most (``direction`` "up", ``rank`` 1 first) and the ``top`` that lower it ("down"),
-        as changes in calibrated log-odds from a typical track's (``base_log_odds``). ``value``
-        is the track's own value as a number (null for the genres, which ``value_text`` names,
-        and for an input a song measured from audio lacks: ``value_text`` "not measured"),
+        as changes in calibrated log-odds from the model's baseline (``base_log_odds``, its
+        average answer). ``value`` is the track's own value as a number (null for the genres,
+        which ``value_text`` names, and for an input a song measured from audio lacks:
+        ``value_text`` "not measured"),
         ``value_text`` the value as text, and ``read_as`` the value the model read in its place
         where that differs (a fence under the capped outlier setup, a median for an input not
         measured), else null. Exact

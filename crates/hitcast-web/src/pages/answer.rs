@@ -435,7 +435,7 @@ fn score_contributions(e: &ScoreExplanation) -> Markup {
     html! {
         h3 { "Why this score" }
         p.muted {
-            "From a typical track's score (" (format!("{:.0}", e.base)) ") to this one's ("
+            "From the model's baseline score (" (format!("{:.0}", e.base)) ", its average answer) to this one's ("
             (format!("{:.0}", e.score))
             @if clamped != e.score { ", shown as " (format!("{clamped:.0}")) }
             "): how much each input moves it, in points of popularity, largest first. Computed by "

@@ -212,7 +212,10 @@ fn table(columns: &[Compared]) -> Markup {
                                     @match cell {
                                         Some((value, change)) => {
                                             (value) br;
-                                            span.(if change >= 0.0 { "up" } else { "down" }) { (super::answer::signed(change)) " pp" }
+                                            @let shown = super::answer::signed(change);
+                                            // A change that rounds to 0.0 takes neither colour.
+                                            @let class = if shown.starts_with('+') { "up" } else if shown.starts_with('-') { "down" } else { "" };
+                                            span class=(class) { (shown) " pp" }
                                         }
                                         None => { "\u{2013}" }
                                     }

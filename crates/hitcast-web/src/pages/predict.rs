@@ -225,7 +225,8 @@ async fn audio_refused(
     status: StatusCode,
     message: &str,
 ) -> Response {
-    let (_, errors, _) = answer(state, values).await;
+    // The fields to mark; the answer itself is not shown, so not computed.
+    let errors = TrackRequest::from_form(values).err().unwrap_or_default();
     let result = html! {
         section.result.invalid {
             h2 { "This file could not be measured" }

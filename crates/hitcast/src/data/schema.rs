@@ -196,7 +196,7 @@ impl Column {
             ),
             // Names feed the extras (features/extras.rs): say what an empty one reads as.
             Column::Artists => Absent::Default("empty (each track then counts one artist)"),
-            Column::AlbumName => Absent::Default("empty (no title then reads as its album's)"),
+            Column::AlbumName => Absent::Default("empty (no title then matches its album's name)"),
             Column::TrackName => {
                 Absent::Default("empty (no title: its words and length then read as none)")
             }

@@ -691,7 +691,7 @@ pub(crate) fn no_from_audio_model(track_name: &str) -> String {
     format!(
         "this model has no from-audio model to answer a song measured from audio{name}: its \
          danceability, energy and the other learned columns are empty. Give them, or train the \
-         model again with `hitcast train`, which saves a from-audio model in its file"
+         model again with hitcast train, which saves a from-audio model in its file"
     )
 }
 
