@@ -177,6 +177,11 @@ impl ArrowRows {
         self.plan.has(Column::Popularity)
     }
 
+    /// Whether the table has `column` (after the column map).
+    pub fn has(&self, column: Column) -> bool {
+        self.plan.has(column)
+    }
+
     /// Empty cells so far per column present, over the rows accepted.
     pub fn missing(&self) -> BTreeMap<&'static str, u64> {
         self.plan.missing_counts(&self.missing)
@@ -299,8 +304,8 @@ where
     fn missing(&self) -> BTreeMap<&'static str, u64> {
         self.rows.missing()
     }
-    fn has_popularity(&self) -> bool {
-        self.rows.has_popularity()
+    fn has(&self, column: Column) -> bool {
+        self.rows.has(column)
     }
 }
 

@@ -67,23 +67,15 @@ pub struct Batches {
     genres: Genres,
     /// The columns the input lacks (each row given the default).
     pub absent: Vec<&'static str>,
-    /// Whether the input has a popularity column.
-    has_popularity: bool,
+    /// The columns the input has (what --keep may copy).
+    present: Vec<Column>,
 }
 
 impl Batches {
     /// Whether the input has `column` (songs measured from audio have every column, the
     /// learned ones empty).
     pub fn has(&self, column: Column) -> bool {
-        match column {
-            Column::Popularity => self.has_popularity,
-            // A file measured from audio lacks the seven learned columns in one notice, their
-            // names joined.
-            c => !self
-                .absent
-                .iter()
-                .any(|a| a.split(", ").any(|name| name == c.name())),
-        }
+        self.present.contains(&column)
     }
 
     /// Counts an answer of `role`.
@@ -129,7 +121,7 @@ impl InputArgs {
         };
         Ok(Batches {
             absent: rows.defaults().iter().map(|d| d.column).collect(),
-            has_popularity: rows.has_popularity(),
+            present: Column::ALL.into_iter().filter(|&c| rows.has(c)).collect(),
             rows: rows.peekable(),
             skip,
             size: size.max(1),

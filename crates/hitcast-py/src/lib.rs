@@ -104,6 +104,13 @@ impl Input {
         })
     }
 
+    /// The first of `keep` the tracks have no column for (after the column map), if any.
+    fn lacking(&self, keep: &[Column]) -> Result<Option<Column>, Failure> {
+        let reader = ArrowRows::new(&self.schema, &self.options, "tracks".as_ref())
+            .map_err(Failure::Input)?;
+        Ok(keep.iter().copied().find(|&c| !reader.has(c)))
+    }
+
     /// Runs `f` on the validated rows, chunk by chunk, and collects what it returns in order,
     /// with the notices the CLI would print (absent columns' defaults, rows skipped).
     /// Chunks are zero-copy slices of at most [`CHUNK`] rows, read and handed to `f` on every
@@ -279,6 +286,11 @@ impl Model {
     ) -> PyResult<Answers> {
         let keep = keep_columns(keep)?;
         let input = Input::new(tracks, columns, on_error)?;
+        if let Some(c) = input.lacking(&keep)? {
+            return Err(PyValueError::new_err(format!(
+                "keep: the tracks have no {c} column"
+            )));
+        }
         let predictor = match prior {
             Some(p) if p > 0.0 && p < 1.0 => self.predictor.clone().with_prior(p),
             Some(p) => {

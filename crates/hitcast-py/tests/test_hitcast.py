@@ -100,6 +100,8 @@ def test_bad_input_raises_value_error_naming_row_and_column(model, frame):
         model.predict(frame, keep=["track_id"])
     with pytest.raises(ValueError, match=r"keep: tempo is named twice"):
         model.predict(frame, keep=["tempo", "tempo"])
+    with pytest.raises(ValueError, match=r"keep: the tracks have no popularity column"):
+        model.predict(frame.drop(columns=["popularity"]), keep=["popularity"])
     with pytest.raises(ValueError, match=r'on_error="maybe"'):
         model.predict(frame, on_error="maybe")
     with pytest.raises(ValueError, match=r"columns: "):

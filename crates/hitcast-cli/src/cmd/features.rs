@@ -182,8 +182,9 @@ impl RowSource for MeasuredRows {
     fn missing(&self) -> BTreeMap<&'static str, u64> {
         BTreeMap::new()
     }
-    fn has_popularity(&self) -> bool {
-        false
+    fn has(&self, column: Column) -> bool {
+        // Every column a song's row has (the learned ones empty), but a popularity.
+        column != Column::Popularity
     }
 }
 

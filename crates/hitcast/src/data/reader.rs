@@ -341,6 +341,11 @@ impl RowReader {
         self.plan.has(Column::Popularity)
     }
 
+    /// Whether the file has `column` (after `--map`).
+    pub fn has(&self, column: Column) -> bool {
+        self.plan.has(column)
+    }
+
     /// Empty cells so far per column, over the rows returned.
     pub fn missing(&self) -> BTreeMap<&'static str, u64> {
         self.plan.missing_counts(&self.missing)
@@ -492,8 +497,12 @@ pub trait RowSource: Iterator<Item = Result<RawRow, DataError>> {
     fn defaults(&self) -> &[DefaultUsed];
     /// Empty cells per column present, over the rows returned so far.
     fn missing(&self) -> BTreeMap<&'static str, u64>;
+    /// Whether the table has `column` (after `--map`): what `--keep` may copy.
+    fn has(&self, column: Column) -> bool;
     /// Whether the table has a popularity column.
-    fn has_popularity(&self) -> bool;
+    fn has_popularity(&self) -> bool {
+        self.has(Column::Popularity)
+    }
 }
 
 impl RowSource for RowReader {
@@ -506,8 +515,8 @@ impl RowSource for RowReader {
     fn missing(&self) -> BTreeMap<&'static str, u64> {
         RowReader::missing(self)
     }
-    fn has_popularity(&self) -> bool {
-        RowReader::has_popularity(self)
+    fn has(&self, column: Column) -> bool {
+        RowReader::has(self, column)
     }
 }
 
