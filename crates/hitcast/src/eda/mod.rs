@@ -332,8 +332,11 @@ fn numeric_stats(column: &'static str, v: &[f64], sorted: &[f64]) -> NumericStat
     } else {
         f64::NAN
     };
-    // pandas: G1 = sqrt(n (n - 1)) / (n - 2) * g1, with g1 = m3 / m2^1.5 over n.
-    let skewness = if n > 2 && m2 > 0.0 {
+    // pandas: G1 = sqrt(n (n - 1)) / (n - 2) * g1, with g1 = m3 / m2^1.5 over n; 0 for a
+    // column that never varies, none (NaN, "—" on the page) under three values.
+    let skewness = if n <= 2 {
+        f64::NAN
+    } else if m2 > 0.0 {
         let g1 = (m3 / nf) / (m2 / nf).powf(1.5);
         (nf * (nf - 1.0)).sqrt() / (nf - 2.0) * g1
     } else {
@@ -506,8 +509,12 @@ fn histogram(column: &'static str, v: &[f64], sorted: &[f64], bins: usize) -> Hi
     let (lo, hi) = (quantile(sorted, SPAN.0), quantile(sorted, SPAN.1));
     let (lo, hi) = if lo.is_finite() && hi > lo {
         (lo, hi)
+    } else if lo.is_finite() {
+        // One value: a narrow span around it, not a unit one that runs past the column's range.
+        let w = (lo.abs() * 0.05).max(1e-3);
+        (lo - w, lo + w)
     } else {
-        (lo.min(0.0), lo.max(0.0) + 1.0)
+        (0.0, 1.0)
     };
     let edges: Vec<f64> = (0..=bins)
         .map(|i| lo + (hi - lo) * i as f64 / bins as f64)
@@ -728,6 +735,11 @@ pub(crate) mod tests {
     #[test]
     fn skewness_and_quartiles_as_pandas() {
         // pandas.Series([1, 2, 3, 10]).skew() = 1.763632614803888, quantile(.25) = 1.75
+        // Under three values pandas has no skewness; a constant column has 0.
+        assert!(numeric_stats("x", &[1.0, 2.0], &[1.0, 2.0])
+            .skewness
+            .is_nan());
+        assert_eq!(numeric_stats("x", &[4.0; 3], &[4.0; 3]).skewness, 0.0);
         let s = numeric_stats("x", &[3.0, 1.0, 10.0, 2.0], &[1.0, 2.0, 3.0, 10.0]);
         assert!(
             (s.skewness - 1.763_632_614_803_888).abs() < 1e-12,
@@ -759,5 +771,9 @@ pub(crate) mod tests {
         let h = histogram("x", &v, &v, 10);
         assert!((h.edges[0] - 5.995).abs() < 1e-9 && (h.edges[10] - 995.005).abs() < 1e-9);
         assert_eq!((h.below, h.above), (5, 5));
+        // One value (a one-row table): bins close around it, every row counted.
+        let h = histogram("valence", &[0.7], &[0.7], 30);
+        assert!((h.edges[0] - 0.665).abs() < 1e-12 && (h.edges[30] - 0.735).abs() < 1e-12);
+        assert_eq!(h.counts.iter().sum::<usize>(), 1);
     }
 }
