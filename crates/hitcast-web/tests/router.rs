@@ -602,9 +602,10 @@ async fn a_report_of_another_model_says_so() {
             Some(served),
             "<p class=\"lead\">From the report written with this model: every figure is measured, none typed in.</p>",
         ),
+        // A report that names no model (written without --model) claims no match.
         (
             None,
-            "<p class=\"lead\">From the report written with this model: every figure is measured, none typed in.</p>",
+            "<p class=\"lead\">From the report: every figure is measured, none typed in.</p>",
         ),
         (
             Some(1_796_000_000),

@@ -107,7 +107,7 @@ fn report_page(
                 h1 { (heading) }
                 @if let Some(why) = &another {
                     p.notice { (why) }
-                } @else if model_card {
+                } @else if model_card && report.model_created_unix.is_some() {
                     p.lead { "From the report written with this model: every figure is measured, none typed in." }
                 } @else {
                     p.lead { "From the report: every figure is measured, none typed in." }
