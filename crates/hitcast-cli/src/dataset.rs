@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use hitcast::data::{
-    locate_dataset, ColumnMap, Loaded, OnError, RawRow, ReadOptions, RowSource, Tracks, DATA_ENV,
-    DEFAULT_THRESHOLD,
+    locate_dataset, ColumnMap, DefaultUsed, Loaded, OnError, RawRow, ReadOptions, RowSource,
+    Tracks, DATA_ENV, DEFAULT_THRESHOLD,
 };
 use hitcast::split::{Protocol, Split};
 
@@ -37,6 +37,26 @@ pub fn parse_map(text: &str) -> Result<String, String> {
     ColumnMap::parse(&[text])
         .map(|_| text.to_owned())
         .map_err(|e| e.to_string())
+}
+
+/// Says which absent columns got defaults; where the header seems to hold two or more of them
+/// under other names, one `--map` for all of them, the user's own included.
+pub fn warn_defaults(defaults: &[DefaultUsed], given: &[String]) {
+    for d in defaults {
+        tracing::warn!("{d}");
+    }
+    let offered: Vec<String> = defaults
+        .iter()
+        .filter_map(|d| Some(format!("{}={}", d.like.as_ref()?, d.column)))
+        .collect();
+    if offered.len() > 1 {
+        let all: Vec<&str> = given
+            .iter()
+            .map(String::as_str)
+            .chain(offered.iter().map(String::as_str))
+            .collect();
+        tracing::warn!("to read them all: --map {}", all.join(","));
+    }
 }
 
 /// `--delimiter`'s value: one ASCII character, or `tab` (`\t`) for a tab.
@@ -102,9 +122,7 @@ impl DataArgs {
             ..self.options()?
         };
         let loaded = hitcast_arrow::read_file(&path, &options)?;
-        for d in &loaded.report.defaults {
-            tracing::warn!("{d}");
-        }
+        warn_defaults(&loaded.report.defaults, &self.map);
         if loaded.report.skipped > 0 {
             tracing::warn!(
                 "skipped {} bad row(s); first: {}",

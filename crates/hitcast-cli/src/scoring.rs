@@ -13,7 +13,7 @@ use hitcast::data::{Column, ColumnMap, OnError, RawRow, ReadOptions, RowSource};
 use hitcast::predictor::{Genres, Predictor};
 use hitcast::text::thousands;
 
-use crate::dataset::{open_rows, OnErrorArg};
+use crate::dataset::{open_rows, warn_defaults, OnErrorArg};
 
 /// Flags for a file of tracks to score.
 #[derive(Debug, Args)]
@@ -147,9 +147,7 @@ impl InputArgs {
             delimiter: self.delimiter,
         };
         let reader = open_rows(path, &options)?;
-        for d in reader.defaults() {
-            tracing::warn!("{d}");
-        }
+        warn_defaults(reader.defaults(), &self.map);
         Ok(reader)
     }
 }

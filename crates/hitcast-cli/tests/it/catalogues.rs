@@ -225,3 +225,38 @@ fn a_model_scores_another_catalogue_without_its_training_tracks_and_with_genres_
         "{text}"
     );
 }
+
+#[test]
+fn another_exports_column_names_are_offered_as_one_map() {
+    // The external sample's spellings, the user having mapped one of them already.
+    let dir = scratch("offered-map");
+    let header = super::HEADER
+        .replace("popularity,", "track_popularity,")
+        .replace("artists,", "track_artist,")
+        .replace("album_name,", "track_album_name,")
+        .replace("track_genre", "playlist_genre");
+    let input = dir.join("tracks.csv");
+    std::fs::write(&input, format!("{header}\n{}\n", super::ROW)).unwrap();
+    let o = predict(
+        serve::model(),
+        &input,
+        &dir.join("out.csv"),
+        &["--map", "playlist_genre=track_genre"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = stderr(&o);
+    assert!(
+        said.contains(
+            "column \"artists\" is absent: using empty (each track then counts one artist); \
+             the header's \"track_artist\" may be it: --map track_artist=artists"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains(
+            "to read them all: --map playlist_genre=track_genre,track_artist=artists,\
+             track_album_name=album_name,track_popularity=popularity\n"
+        ),
+        "{said}"
+    );
+}

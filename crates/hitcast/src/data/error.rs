@@ -277,22 +277,11 @@ fn guesses(missing: &[String], found: &[String]) -> String {
 /// For each of `wanted`, the name of `candidates` most like it, when one is close, as
 /// " (did you mean ...?)"; nothing when none is.
 fn closest<'a>(wanted: &[String], candidates: impl Iterator<Item = &'a String> + Clone) -> String {
-    let plain = |name: &str| -> String {
-        name.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_lowercase())
-            .collect()
-    };
     let pairs: Vec<String> = wanted
         .iter()
         .filter_map(|m| {
-            let want = plain(m);
-            let (distance, name) = candidates
-                .clone()
-                .map(|f| (strsim::damerau_levenshtein(&want, &plain(f)), f))
-                .min_by_key(|(d, _)| *d)?;
-            // About one edit in four letters: "tmepo" is tempo, "key" is not "mode".
-            (distance <= (want.len() / 4).max(1)).then(|| format!("{name:?} for {m:?}"))
+            let name = look_alike(m, candidates.clone())?;
+            Some(format!("{name:?} for {m:?}"))
         })
         .collect();
     if pairs.is_empty() {
@@ -300,6 +289,47 @@ fn closest<'a>(wanted: &[String], candidates: impl Iterator<Item = &'a String> +
     } else {
         format!(" (did you mean {}?)", pairs.join(", "))
     }
+}
+
+/// The name of `candidates` most like `wanted`, if one is: a typo, another case or other
+/// separators (`Tempo`, `tmepo`, `track name`: about one edit in four letters, so "key" is
+/// not "mode"), else the shortest name holding it whole, as other exports prefix theirs
+/// (`track_popularity`, `track_album_name`, `track_artist` for artists, `playlist_genre` for
+/// track_genre; a core under five letters, `name` or `id`, is too common to tell).
+pub(crate) fn look_alike<'a>(
+    wanted: &str,
+    candidates: impl Iterator<Item = &'a String> + Clone,
+) -> Option<&'a String> {
+    let plain = |name: &str| -> String {
+        name.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let want = plain(wanted);
+    let typo = candidates
+        .clone()
+        .map(|f| (strsim::damerau_levenshtein(&want, &plain(f)), f))
+        .min_by_key(|(d, _)| *d)
+        .filter(|(d, _)| *d <= (want.len() / 4).max(1));
+    if let Some((_, name)) = typo {
+        return Some(name);
+    }
+    let cores: Vec<&str> = [
+        Some(want.as_str()),
+        want.strip_suffix('s'),
+        want.strip_prefix("track"),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|core| core.len() >= 5)
+    .collect();
+    candidates
+        .filter(|f| {
+            let f = plain(f);
+            cores.iter().any(|core| f.contains(core))
+        })
+        .min_by_key(|f| f.len())
 }
 
 /// Why a column that scoring does without is required here.

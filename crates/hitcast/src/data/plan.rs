@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::error::{DataError, Header};
+use super::error::{look_alike, DataError, Header};
 use super::genre;
 use super::reader::{DefaultUsed, RawRow, ReadOptions};
 use super::schema::{Absent, Column, FieldProblem, Rule, N_AUDIO};
@@ -135,12 +135,27 @@ impl ColumnPlan {
             if measured && column.is_learned() {
                 continue;
             }
+            // Another export's name for it, among the names that name no column.
+            let like = || {
+                let unread = found.iter().filter(|f| Column::from_name(f).is_none());
+                look_alike(column.name(), unread).cloned()
+            };
             match column.when_absent() {
                 Absent::Required => missing.push(column.name().to_owned()),
                 Absent::Unlabelled if options.require_popularity => {
                     missing.push(column.name().to_owned())
                 }
-                Absent::Unlabelled => {}
+                // Said only where the header seems to hold it under another name: a file to
+                // score needs no popularity, but one to evaluate a model on does.
+                Absent::Unlabelled => {
+                    if let Some(like) = like() {
+                        defaults.push(DefaultUsed {
+                            column: column.name(),
+                            default: "none (the tracks are scored, not measured against it)",
+                            like: Some(like),
+                        })
+                    }
+                }
                 Absent::DefaultForScoring(_) if options.require_track_id => {
                     missing.push(column.name().to_owned())
                 }
@@ -148,6 +163,7 @@ impl ColumnPlan {
                     defaults.push(DefaultUsed {
                         column: column.name(),
                         default,
+                        like: like(),
                     })
                 }
             }
@@ -164,6 +180,7 @@ impl ColumnPlan {
             defaults.push(DefaultUsed {
                 column: "danceability, energy, speechiness, acousticness, instrumentalness, liveness, valence",
                 default: "none: rows measured from audio, which the model's from-audio model answers",
+                like: None,
             });
         }
         let mut plan = Vec::new();

@@ -202,6 +202,9 @@ pub struct DefaultUsed {
     pub column: &'static str,
     /// The default, in words.
     pub default: &'static str,
+    /// The header's name most like the column, when one names no column: another export's
+    /// spelling (`track_popularity`), which `--map` can rename.
+    pub like: Option<String>,
 }
 
 impl DefaultUsed {
@@ -221,7 +224,15 @@ impl std::fmt::Display for DefaultUsed {
             f,
             "column {:?} is absent: using {}",
             self.column, self.default
-        )
+        )?;
+        match &self.like {
+            Some(like) => write!(
+                f,
+                "; the header's {like:?} may be it: --map {like}={}",
+                self.column
+            ),
+            None => Ok(()),
+        }
     }
 }
 
@@ -858,6 +869,48 @@ mod tests {
     }
 
     #[test]
+    fn another_exports_names_are_offered_for_absent_columns() {
+        // The external sample's spellings: prefixed, singular, a playlist's genre.
+        let renamed = HEADER
+            .replace(",popularity,", ",track_popularity,")
+            .replace(",artists,", ",track_artist,")
+            .replace(",album_name,", ",track_album_name,")
+            .replace(",track_genre", ",playlist_subgenre,playlist_genre");
+        let text = format!("{renamed}\n{ROW},rock\n");
+        let loaded = read(&text, &ReadOptions::default()).unwrap();
+        let offered: Vec<(&str, Option<&str>)> = loaded
+            .report
+            .defaults
+            .iter()
+            .map(|d| (d.column, d.like.as_deref()))
+            .collect();
+        assert_eq!(
+            offered,
+            [
+                ("artists", Some("track_artist")),
+                ("album_name", Some("track_album_name")),
+                ("popularity", Some("track_popularity")),
+                ("track_genre", Some("playlist_genre")),
+            ]
+        );
+        assert_eq!(
+            loaded.report.defaults[2].to_string(),
+            "column \"popularity\" is absent: using none (the tracks are scored, not measured \
+             against it); the header's \"track_popularity\" may be it: --map \
+             track_popularity=popularity"
+        );
+        // Required, it is offered in the error; a short core ("name", "id") is not guessed.
+        assert!(message(&text).contains("(did you mean \"track_popularity\" for \"popularity\"?)"));
+        let unnamed = HEADER.replace(",track_name,", ",name,");
+        let loaded = read(&format!("{unnamed}\n{ROW}\n"), &ReadOptions::default()).unwrap();
+        assert_eq!(loaded.report.defaults[0].like, None);
+        // Nothing like it: no popularity notice for a file to score.
+        let plain = HEADER.replace(",popularity,", ",plays,");
+        let loaded = read(&format!("{plain}\n{ROW}\n"), &ReadOptions::default()).unwrap();
+        assert!(loaded.report.defaults.is_empty());
+    }
+
+    #[test]
     fn a_file_to_score_may_lack_track_ids_but_training_data_may_not() {
         let names: Vec<&str> = HEADER.split(',').collect();
         let keep: Vec<usize> = (0..names.len())
@@ -876,7 +929,8 @@ mod tests {
             [DefaultUsed {
                 column: "track_id",
                 default: "empty ids (the output's track_id stays empty: a made-up id could \
-                          pass for a Spotify id)"
+                          pass for a Spotify id)",
+                like: None,
             }]
         );
         assert_eq!(
