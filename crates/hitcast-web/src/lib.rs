@@ -31,6 +31,7 @@ pub mod api;
 mod audio;
 mod batch;
 pub mod catalogue;
+mod connections;
 mod error;
 mod fill;
 pub mod live;
@@ -43,7 +44,6 @@ mod trace;
 pub mod track;
 mod v2;
 
-use std::future::Future;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -58,12 +58,12 @@ use hitcast::models::ModelError;
 use hitcast::predictor::Predictor;
 use hitcast::prior::{PriorError, PriorEstimate};
 use hitcast::report::PART_FILES;
-use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
 pub use access::{ApiKey, ApiKeyError};
 pub use admin::reload_on_hangup;
 pub use catalogue::{Catalogue, LazyCatalogue};
+pub use connections::{serve, shutdown_signal};
 use error::ApiError;
 pub use live::{LiveModel, ReloadError, Served};
 use metrics::Metrics;
@@ -149,16 +149,19 @@ impl Limits {
                 self.batch.saturating_mul(TRACK_BYTES)
             ));
         }
-        for (n, flag) in [
-            (self.audio_concurrency, "--audio-concurrency"),
-            (self.batch_files, "batch files at once"),
-        ] {
-            if n > self.concurrency {
-                out.push(format!(
-                    "{flag} {n} is over --max-concurrency {}: no more than {} run at once",
-                    self.concurrency, self.concurrency
-                ));
-            }
+        let c = self.concurrency;
+        if self.audio_concurrency > c {
+            out.push(format!(
+                "--audio-concurrency {} is over --max-concurrency {c}: no more than {c} run at once",
+                self.audio_concurrency
+            ));
+        }
+        // Not a flag: said as what it is.
+        if self.batch_files > c {
+            out.push(format!(
+                "the Predict page scores up to {} uploaded files at once, over --max-concurrency {c}: no more than {c} run at once",
+                self.batch_files
+            ));
         }
         out
     }
@@ -527,59 +530,4 @@ pub(crate) fn is_for_programs(path: &str) -> bool {
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     };
     under("/api") || under("/v2") || under("/admin") || path == "/metrics" || path == "/healthz"
-}
-
-/// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and lets
-/// requests in flight finish for up to `drain`; those still running then are dropped. Either
-/// way it returns `Ok`: a drained stop is a clean one.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    drain: Duration,
-) -> io::Result<()> {
-    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
-    let signal = async move {
-        shutdown.await;
-        tracing::info!("stopping: no new connections; requests in flight have {drain:?} to finish");
-        let _ = stopping.send(());
-    };
-    let server = axum::serve(listener, router).with_graceful_shutdown(signal);
-    let deadline = async move {
-        if stopped.await.is_err() {
-            std::future::pending::<()>().await;
-        }
-        tokio::time::sleep(drain).await;
-    };
-    tokio::select! {
-        served = server => served,
-        () = deadline => {
-            tracing::warn!("requests still running after {drain:?} (--shutdown-timeout) were dropped");
-            Ok(())
-        }
-    }
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
 }

@@ -396,6 +396,11 @@ async fn metrics_count_requests_answers_and_name_the_model() {
     assert_eq!(a.status, StatusCode::OK);
     let a = call(&app, Method::GET, "/nowhere/42", &[], Vec::new()).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
+    // Made-up methods share one label: a client cannot add series.
+    for made_up in ["BREW", "X-ANYTHING"] {
+        let method = Method::from_bytes(made_up.as_bytes()).unwrap();
+        call(&app, method, "/api/v1/predict", &[], Vec::new()).await;
+    }
     let m = call(&app, Method::GET, "/metrics", &[], Vec::new()).await;
     assert_eq!(m.status, StatusCode::OK);
     assert!(m.headers[header::CONTENT_TYPE]
@@ -407,6 +412,7 @@ async fn metrics_count_requests_answers_and_name_the_model() {
         "hitcast_http_requests_total{method=\"POST\",route=\"/api/v1/predict\",status=\"200\"} 1",
         "hitcast_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1",
         "hitcast_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/predict\"} 1",
+        "hitcast_http_requests_total{method=\"other\",route=\"/api/v1/predict\",status=\"405\"} 2",
         "hitcast_answers_total{model=\"main\"} 2",
         "hitcast_answers_total{model=\"from-audio\"} 0",
         "hitcast_model_reloads_total{result=\"failed\"} 0",

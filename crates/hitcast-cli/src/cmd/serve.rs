@@ -34,35 +34,35 @@ pub struct ServeArgs {
     #[command(flatten)]
     data: DataArgs,
     /// Largest request body, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().body_bytes)]
+    #[arg(long, value_name = "BYTES", value_parser = at_least_1::<usize>, default_value_t = Limits::default().body_bytes)]
     body_limit: usize,
     /// Most tracks in one API call (JSON batch or Open Inference Protocol request).
-    #[arg(long, value_name = "N", default_value_t = Limits::default().batch)]
+    #[arg(long, value_name = "N", value_parser = at_least_1::<usize>, default_value_t = Limits::default().batch)]
     max_batch: usize,
     /// Requests answered at once; one more is refused at once with 503 and Retry-After (health
     /// checks and /metrics excepted).
-    #[arg(long, value_name = "N", default_value_t = Limits::default().concurrency)]
+    #[arg(long, value_name = "N", value_parser = at_least_1::<usize>, default_value_t = Limits::default().concurrency)]
     max_concurrency: usize,
     /// Longest time one request may take, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = Limits::default().timeout.as_secs())]
+    #[arg(long, value_name = "SECONDS", value_parser = at_least_1::<u64>, default_value_t = Limits::default().timeout.as_secs())]
     timeout: u64,
     /// Largest audio file `POST /api/v1/predict/audio` and the Predict page take, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().audio_bytes)]
+    #[arg(long, value_name = "BYTES", value_parser = at_least_1::<usize>, default_value_t = Limits::default().audio_bytes)]
     audio_limit: usize,
     /// Audio files read and measured at once; more wait their turn (uploads hold at most
     /// --audio-limit times this in memory).
-    #[arg(long, value_name = "N", default_value_t = Limits::default().audio_concurrency)]
+    #[arg(long, value_name = "N", value_parser = at_least_1::<usize>, default_value_t = Limits::default().audio_concurrency)]
     audio_concurrency: usize,
     /// Largest file of tracks the Predict page's upload box (POST /predict/batch) takes, in
     /// bytes; it is kept on disk while it is scored, not in memory.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().batch_file_bytes)]
+    #[arg(long, value_name = "BYTES", value_parser = at_least_1::<usize>, default_value_t = Limits::default().batch_file_bytes)]
     batch_file_limit: usize,
     /// On SIGTERM or Ctrl-C: stop accepting, then give requests in flight this long to finish,
     /// in seconds; the server exits 0 either way.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     shutdown_timeout: u64,
     /// The model's name in the Open Inference Protocol's routes (/v2/models/NAME/infer).
-    #[arg(long, value_name = "NAME", default_value = "hitcast")]
+    #[arg(long, value_name = "NAME", default_value = "hitcast", value_parser = a_name)]
     model_name: String,
     /// A file holding the API key (its first line): every route but the health checks then
     /// needs 'Authorization: Bearer KEY'.
@@ -72,6 +72,24 @@ pub struct ServeArgs {
     /// with it, and needs 'Authorization: Bearer KEY'. SIGHUP reloads too, with no key.
     #[arg(long, value_name = "FILE")]
     admin_key_file: Option<PathBuf>,
+}
+
+/// A limit's value: a count, a size or seconds, of which 0 would refuse or cut off everything.
+fn at_least_1<T: std::str::FromStr + PartialOrd + From<u8>>(text: &str) -> Result<T, String> {
+    match text.parse::<T>() {
+        Ok(n) if n >= T::from(1) => Ok(n),
+        Ok(_) => Err("must be at least 1".to_owned()),
+        Err(_) => Err(format!("expected a whole number, got {text:?}")),
+    }
+}
+
+/// The model's name in routes: a path segment, so not empty and no `/`.
+fn a_name(text: &str) -> Result<String, String> {
+    if text.is_empty() || text.contains('/') || text.chars().any(char::is_whitespace) {
+        Err("expected a name for the routes' path: not empty, no '/' or spaces".to_owned())
+    } else {
+        Ok(text.to_owned())
+    }
 }
 
 impl ServeArgs {
@@ -88,13 +106,14 @@ impl ServeArgs {
         let limits = Limits {
             body_bytes: self.body_limit,
             batch: self.max_batch,
-            concurrency: self.max_concurrency.max(1),
-            timeout: Duration::from_secs(self.timeout.max(1)),
+            concurrency: self.max_concurrency,
+            timeout: Duration::from_secs(self.timeout),
             audio_bytes: self.audio_limit,
-            audio_concurrency: self.audio_concurrency.max(1),
+            audio_concurrency: self.audio_concurrency,
             batch_file_bytes: self.batch_file_limit,
             ..Limits::default()
         };
+        let header_timeout = limits.timeout;
         for disagreement in limits.disagreements() {
             tracing::warn!("{disagreement}");
         }
@@ -112,7 +131,7 @@ impl ServeArgs {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        runtime.block_on(async {
+        let served = runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind(self.addr)
                 .await
                 .with_context(|| format!("cannot listen on {}", self.addr))?;
@@ -128,10 +147,15 @@ impl ServeArgs {
             drop(out);
             tokio::spawn(reload_on_hangup(Arc::clone(&state)));
             let drain = Duration::from_secs(self.shutdown_timeout);
-            serve(listener, router(state), shutdown_signal(), drain).await?;
+            serve(listener, router(state), shutdown_signal(), drain, header_timeout).await?;
             println!("hitcast serve: stopped");
             anyhow::Ok(())
-        })
+        });
+        // Not a plain drop, which would wait for scoring still running on the blocking threads
+        // (a dropped request's work, the catalogue still loading): the drain's deadline is the
+        // one the operator set.
+        runtime.shutdown_background();
+        served
     }
 }
 

@@ -174,6 +174,22 @@ fn usage_errors_exit_2_and_every_subcommand_has_help() {
         "{}",
         stderr(&out)
     );
+    // A limit of 0 would refuse or cut off every request; a route's name cannot be empty.
+    for (flag, value, said) in [
+        ("--max-batch", "0", "must be at least 1"),
+        ("--max-concurrency", "0", "must be at least 1"),
+        ("--timeout", "0", "must be at least 1"),
+        (
+            "--body-limit",
+            "ten",
+            "expected a whole number, got \"ten\"",
+        ),
+        ("--model-name", "", "not empty, no '/' or spaces"),
+    ] {
+        let out = hitcast(&["serve", "--model", "m", flag, value]);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        assert!(stderr(&out).contains(said), "{}", stderr(&out));
+    }
     // The song flags speak of songs measured from audio, not of a file's rows.
     let out = hitcast(&[
         "predict", "--model", "m", "--input", "x.csv", "--genre", "pop",

@@ -143,7 +143,7 @@ fn sigterm_stops_accepting_drains_and_exits_0_past_its_deadline() {
         s.read_to_string(&mut raw).map_or(true, |_| raw.is_empty())
     });
     assert!(refused, "a new connection was answered while stopping");
-    let (clean, rest, log) = server.terminate();
+    let (clean, rest, log) = server.wait();
     let took = started.elapsed();
     assert!(clean, "exit status not 0: {log}");
     assert!(rest.contains("stopped"), "{rest}");
@@ -152,6 +152,38 @@ fn sigterm_stops_accepting_drains_and_exits_0_past_its_deadline() {
         "did not wait for the stalled request: {took:?}"
     );
     assert!(log.contains("were dropped"), "{log}");
+    drop(stalled);
+}
+
+#[test]
+fn a_second_signal_stops_at_once_and_half_sent_headers_are_cut_off() {
+    let server = Server::start(&["--shutdown-timeout", "600", "--timeout", "1"]);
+    // Half a header: closed when --timeout has passed, a stop waiting on it or not.
+    let mut half = TcpStream::connect(server.addr()).unwrap();
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    half.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut raw = Vec::new();
+    let ended = half.read_to_end(&mut raw);
+    assert!(ended.is_ok(), "still open after 20 s: {ended:?}");
+    // A whole header and a body that never comes hold the drain, until the second signal.
+    let mut stalled = TcpStream::connect(server.addr()).unwrap();
+    stalled
+        .write_all(b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    signal(&server, "TERM");
+    std::thread::sleep(Duration::from_millis(500));
+    let (clean, _, log) = server.terminate();
+    assert!(clean, "{log}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(log.contains("stopped at the second signal"), "{log}");
     drop(stalled);
 }
 

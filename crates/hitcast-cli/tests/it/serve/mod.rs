@@ -188,13 +188,18 @@ impl Server {
     }
 
     /// SIGTERM, then the exit status, the rest of stdout and the log (stderr).
-    pub(super) fn terminate(mut self) -> (bool, String, String) {
+    pub(super) fn terminate(self) -> (bool, String, String) {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill")
             .args(["-TERM", &pid])
             .status()
             .unwrap()
             .success());
+        self.wait()
+    }
+
+    /// Waits for the server to exit: whether it exited 0, its stdout and its log.
+    pub(super) fn wait(mut self) -> (bool, String, String) {
         let status = self.child.wait().unwrap();
         let mut rest = String::new();
         self.child

@@ -1,0 +1,124 @@
+//! Accepting connections and stopping: what `axum::serve` does, with the one guard it leaves
+//! out, a deadline for a request's headers (hyper has it, but only given a timer, which
+//! `axum::serve` does not give): without it a client that sends half a header holds its
+//! connection, and a stop's drain, for ever.
+
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt;
+
+/// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and lets
+/// requests in flight finish for up to `drain` (or until a second Ctrl-C or SIGTERM); those
+/// still running then are dropped. Either way it returns `Ok`: a drained stop is a clean one.
+///
+/// A client has `header_timeout` to send a request's headers, the first request's and each
+/// next one's on a kept-alive connection; then its connection is closed.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    drain: Duration,
+    header_timeout: Duration,
+) -> io::Result<()> {
+    // Each connection holds a receiver: the sender sees them all gone once every connection
+    // has closed, and its one message asks them to finish what they are answering and close.
+    let (stop, stopping) = watch::channel(());
+    let mut shutdown = pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    if !is_the_connections_own(&e) {
+                        // Out of file descriptors, say: wait rather than spin.
+                        tracing::error!("cannot accept a connection: {e}");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(
+            router
+                .clone()
+                .map_request(|request: Request<Incoming>| request.map(Body::new)),
+        );
+        let mut stopping = stopping.clone();
+        tokio::spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let mut connection = pin!(builder
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades());
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = stopping.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    drop(stopping);
+    tracing::info!("stopping: no new connections; requests in flight have {drain:?} to finish");
+    let _ = stop.send(());
+    tokio::select! {
+        () = stop.closed() => {}
+        () = tokio::time::sleep(drain) => {
+            tracing::warn!("connections still open after {drain:?} (--shutdown-timeout) were dropped");
+        }
+        () = shutdown_signal() => {
+            tracing::warn!("stopped at the second signal: connections still open were dropped");
+        }
+    }
+    Ok(())
+}
+
+/// Errors of one connection, which end it and not the server.
+fn is_the_connections_own(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    )
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
