@@ -3,6 +3,7 @@
 
 mod cmd;
 mod dataset;
+mod model_file;
 mod output;
 mod progress;
 mod scoring;

@@ -14,6 +14,7 @@ use hitcast::predictor::{Genres, Predictor};
 use hitcast::text::thousands;
 
 use crate::dataset::{open_rows, warn_defaults, OnErrorArg};
+use crate::model_file::load_predictor;
 
 /// Flags for a file of tracks to score.
 #[derive(Debug, Args)]
@@ -105,7 +106,7 @@ fn input_help() -> String {
 impl InputArgs {
     /// Loads the model file at `path`, reading or ignoring genres as asked.
     pub fn predictor(&self, path: &Path) -> anyhow::Result<Predictor> {
-        let predictor = Predictor::load(path).with_context(|| path.display().to_string())?;
+        let predictor = load_predictor(path)?;
         predictor
             .with_genres(self.genres)
             .with_context(|| format!("{}: --genres ignore", path.display()))

@@ -44,7 +44,7 @@ impl std::fmt::Debug for ApiKey {
 #[derive(Debug, thiserror::Error)]
 pub enum ApiKeyError {
     /// Unreadable.
-    #[error("{path}: cannot read the key file ({source})")]
+    #[error("{path}: cannot read the key file")]
     Read {
         /// The file.
         path: std::path::PathBuf,

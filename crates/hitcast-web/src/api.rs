@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hitcast::data::Column;
@@ -63,7 +63,7 @@ pub async fn predict(
     // Under "skip", each bad track's errors, by its place in the batch.
     let mut refused: Vec<(usize, Vec<FieldError>)> = Vec::new();
     let tracks = match on_error {
-        OnError::Fail => read_batch(items).map_err(ApiError::invalid)?,
+        OnError::Fail => read_batch(items).map_err(ApiError::from)?,
         OnError::Skip => {
             let mut tracks = Vec::with_capacity(items.len());
             for (k, item) in items.iter().enumerate() {
@@ -201,7 +201,7 @@ pub async fn tracks(
     }
     match state.catalogue.state() {
         CatalogueState::Ready(catalogue) => Ok(Json(catalogue.search(q, limit)).into_response()),
-        other => Err(catalogue_unavailable(&other)),
+        other => Ok(catalogue_unavailable(&other)),
     }
 }
 
@@ -426,19 +426,40 @@ pub async fn similar(
         CatalogueState::Ready(catalogue) => {
             Ok(Json(json!({ "tracks": catalogue.similar(&track, k, same_genre) })).into_response())
         }
-        other => Err(catalogue_unavailable(&other)),
+        other => Ok(catalogue_unavailable(&other)),
     }
 }
 
-/// 503 while the catalogue is loading or when there is none; the reason of a failed load is
-/// in the server's log.
-fn catalogue_unavailable(state: &CatalogueState) -> ApiError {
-    let why = match state {
-        CatalogueState::Loading => "the dataset is still loading",
-        _ => "this server has no dataset of real tracks",
-    };
-    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why)
+/// While the catalogue loads, a 503 to retry; with none, a 501, which retrying will not mend
+/// (the reason of a failed load is in the server's log).
+fn catalogue_unavailable(state: &CatalogueState) -> Response {
+    match state {
+        CatalogueState::Loading => {
+            let mut answer = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the dataset is still loading: try again in {LOADING_RETRY_AFTER} s"),
+            )
+            .into_response();
+            answer
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(LOADING_RETRY_AFTER));
+            answer
+        }
+        CatalogueState::Failed(_) => ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "this server's dataset could not be read (its log says why): restart it with --data FILE",
+        )
+        .into_response(),
+        _ => ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "this server has no dataset of real tracks: start it with --data FILE (the dataset the model was trained on)",
+        )
+        .into_response(),
+    }
 }
+
+/// Seconds a client waits before asking again while the dataset loads (a few seconds).
+const LOADING_RETRY_AFTER: u32 = 5;
 
 /// `GET /healthz`.
 pub async fn health() -> Response {

@@ -54,9 +54,15 @@ impl ApiError {
 
     /// A 422 listing each field that breaks the dataset's rules.
     pub(crate) fn invalid(errors: Vec<FieldError>) -> ApiError {
+        let total = errors.len();
+        ApiError::invalid_of(errors, total)
+    }
+
+    /// A 422 listing some of `total` fields that break the dataset's rules.
+    fn invalid_of(errors: Vec<FieldError>, total: usize) -> ApiError {
         ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
-            error: format!("{} invalid field(s)", errors.len()),
+            error: format!("{total} invalid field(s)"),
             errors,
         }
     }
@@ -112,4 +118,10 @@ pub(crate) fn too_large(limits: &Limits) -> String {
         crate::TRACK_BYTES,
         limits.batch,
     )
+}
+
+impl From<crate::track::BatchErrors> for ApiError {
+    fn from(e: crate::track::BatchErrors) -> ApiError {
+        ApiError::invalid_of(e.listed, e.total)
+    }
 }

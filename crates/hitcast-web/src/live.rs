@@ -60,21 +60,6 @@ impl Served {
     }
 }
 
-/// Why `path` cannot serve, naming it once and, where the file could not be read, the system's
-/// reason (missing, permission denied), which an operator needs and `ArtifactError::Io` leaves to
-/// its source.
-fn load_reason(path: &Path, error: &ArtifactError) -> String {
-    match error {
-        ArtifactError::Io { action, source, .. } => {
-            format!(
-                "{}: cannot {action} the model file ({source})",
-                path.display()
-            )
-        }
-        other => format!("{}: {other}", path.display()),
-    }
-}
-
 /// Why a reload left the old model in place.
 #[derive(Debug, thiserror::Error)]
 pub enum ReloadError {
@@ -82,7 +67,7 @@ pub enum ReloadError {
     #[error("this server's model was not read from a file: there is nothing to reload")]
     NoFile,
     /// The file cannot serve.
-    #[error("{}; the model loaded before keeps answering", load_reason(.path, .source))]
+    #[error("{}; the model loaded before keeps answering", .source.about(.path))]
     Load {
         /// The model file.
         path: PathBuf,

@@ -34,7 +34,10 @@ use serde_json::{json, Map, Value};
 /// upload's download broke off). 3.3.0: an explanation's contribution gives the track's own
 /// `value` ("not measured" for an input a song measured from audio lacks) and `read_as`, the
 /// value the model read where that differs (a fence, a median); it gave the value read.
-pub(crate) const API_VERSION: &str = "3.3.0";
+/// 3.4.0: a track's `track_genre` is a cell as the dataset writes it, split at `;`, `,` and `|`
+/// (it was one name); search and similar tracks answer 501 on a server without a dataset (it
+/// was 503), and their 503 while it loads has `Retry-After`.
+pub(crate) const API_VERSION: &str = "3.4.0";
 
 use crate::{Limits, Options};
 
@@ -126,7 +129,7 @@ fn track_schema() -> Value {
         if column == Column::TrackGenre {
             properties.insert(
                 column.name().into(),
-                json!({ "type": "string", "nullable": true, "description": "one genre (added to genres)" }),
+                json!({ "type": "string", "nullable": true, "description": "genres as the dataset writes them, separated by `;`, `,` or `|` (added to genres)" }),
             );
             continue;
         }
@@ -487,7 +490,8 @@ fn tracks_path() -> Value {
                     "properties": { "total": { "type": "integer", "description": "every match, however many are listed" },
                                     "tracks": { "type": "array", "items": { "$ref": "#/components/schemas/Found" } } } } } } },
                 "422": error_response("q missing or limit out of range"),
-                "503": error_response("the dataset is loading, or was not given")
+                "501": error_response("the server has no dataset: it was started without one, or it could not be read"),
+                "503": error_response("the dataset is still loading: retry after Retry-After seconds")
             }
         }
     })
@@ -563,7 +567,8 @@ fn similar_path() -> Value {
                 "400": error_response("the body is not JSON"),
                 "415": error_response("the body's Content-Type is not application/json"),
                 "422": error_response("an invalid track, k or same_genre"),
-                "503": error_response("the dataset is loading, or was not given")
+                "501": error_response("the server has no dataset: it was started without one, or it could not be read"),
+                "503": error_response("the dataset is still loading: retry after Retry-After seconds")
             }
         }
     })

@@ -1,7 +1,7 @@
 //! One track as the API and the form send it, checked by the dataset's own rules
 //! ([`Column::rule`]), so the server accepts exactly what a CSV file may hold.
 
-use hitcast::data::{Absent, Bounds, Column, FieldProblem, OnError, Rule, Track, N_AUDIO};
+use hitcast::data::{genre, Absent, Bounds, Column, FieldProblem, OnError, Rule, Track, N_AUDIO};
 use hitcast::features::TrackInput;
 use serde::Serialize;
 use serde_json::Value;
@@ -96,7 +96,7 @@ impl TrackRequest {
     }
 
     /// Reads one JSON track object. Field names are the dataset's columns; `genres` takes a
-    /// list and `track_genre` one name; `popularity` is ignored, so dataset rows can be posted
+    /// list and `track_genre` a cell as the dataset writes it (`acoustic;j-pop`); `popularity` is ignored, so dataset rows can be posted
     /// as they are. Errors name fields as `{prefix}{name}`.
     pub fn from_json(value: &Value, prefix: &str) -> Result<TrackRequest, Vec<FieldError>> {
         let Some(object) = value.as_object() else {
@@ -251,6 +251,8 @@ struct Builder<'p> {
     track: TrackRequest,
     seen: [bool; N_AUDIO],
     errors: Vec<FieldError>,
+    /// Whether "more than MAX_GENRES genres" was said.
+    too_many_genres: bool,
 }
 
 impl<'p> Builder<'p> {
@@ -267,6 +269,7 @@ impl<'p> Builder<'p> {
             },
             seen: [false; N_AUDIO],
             errors: Vec::new(),
+            too_many_genres: false,
         }
     }
 
@@ -312,7 +315,11 @@ impl<'p> Builder<'p> {
 
     fn genre(&mut self, field: &str, name: &str) {
         if self.track.genres.len() == MAX_GENRES {
-            return self.error(field, format!("more than {MAX_GENRES} genres"));
+            // Said once, however many more there are.
+            if !std::mem::replace(&mut self.too_many_genres, true) {
+                self.error(field, format!("more than {MAX_GENRES} genres"));
+            }
+            return;
         }
         if name.chars().count() > MAX_TEXT {
             return self.error(field, format!("a genre longer than {MAX_TEXT} characters"));
@@ -345,8 +352,13 @@ impl<'p> Builder<'p> {
             // Ignored: a dataset row may be posted as it is.
             "popularity" => {}
             _ => match Column::from_name(key) {
+                // One cell, as the dataset writes it ("acoustic;j-pop"): split as a file's is.
                 Some(Column::TrackGenre) => match value {
-                    Value::String(name) => self.genre(key, name),
+                    Value::String(cell) => {
+                        for name in cell.split(genre::SEPARATORS) {
+                            self.genre(key, name);
+                        }
+                    }
                     Value::Null => {}
                     other => self.error(key, format!("expected a genre name, got {}", kind(other))),
                 },
@@ -511,8 +523,18 @@ impl PredictBody {
 /// At most this many field errors are listed for a batch; a last entry counts the rest.
 pub const MAX_ERRORS: usize = 100;
 
+/// A batch's field errors: the first [`MAX_ERRORS`], then an entry counting the rest, and how
+/// many there were in all.
+#[derive(Debug)]
+pub struct BatchErrors {
+    /// The errors listed.
+    pub listed: Vec<FieldError>,
+    /// Every error, listed or not.
+    pub total: usize,
+}
+
 /// Checks every track of a batch; the errors of all of them together.
-pub fn read_batch(items: &[Value]) -> Result<Vec<TrackRequest>, Vec<FieldError>> {
+pub fn read_batch(items: &[Value]) -> Result<Vec<TrackRequest>, BatchErrors> {
     let mut tracks = Vec::with_capacity(items.len());
     let mut errors = Vec::new();
     let mut more = 0;
@@ -526,6 +548,7 @@ pub fn read_batch(items: &[Value]) -> Result<Vec<TrackRequest>, Vec<FieldError>>
             }
         }
     }
+    let total = errors.len() + more;
     if more > 0 {
         errors.push(FieldError {
             field: "tracks".to_owned(),
@@ -535,7 +558,10 @@ pub fn read_batch(items: &[Value]) -> Result<Vec<TrackRequest>, Vec<FieldError>>
     if errors.is_empty() {
         Ok(tracks)
     } else {
-        Err(errors)
+        Err(BatchErrors {
+            listed: errors,
+            total,
+        })
     }
 }
 
@@ -578,6 +604,22 @@ mod tests {
         assert_eq!(at(Column::Loudness), -6.746);
         // JSON objects are read in key order: genres, then track_genre.
         assert_eq!(t.genres, ["j-pop", "acoustic"]);
+        // track_genre is a cell as the dataset (and /api/v1/similar) writes it.
+        let mut cell = comedy();
+        cell["genres"] = Value::Null;
+        cell["track_genre"] = json!("acoustic;j-pop, singer-songwriter||");
+        let split = TrackRequest::from_json(&cell, "").unwrap();
+        assert_eq!(split.genres, ["acoustic", "j-pop", "singer-songwriter"]);
+        // Too many genres is one error, however many there are.
+        let mut many = comedy();
+        many["genres"] = json!((0..1000).map(|i| format!("g{i}")).collect::<Vec<_>>());
+        assert_eq!(
+            errors(many),
+            [(
+                "genres".to_owned(),
+                format!("more than {MAX_GENRES} genres")
+            )]
+        );
         assert_eq!(
             (t.track_id.as_str(), t.artists.as_str()),
             ("5SuOikwiRyPMVoIQDJUgSV", "Gen Hoshino")
@@ -752,13 +794,14 @@ mod tests {
         // 20 tracks x 5 required fields (the learned ones may all be absent): all listed.
         let bad = vec![json!({}); 20];
         let e = read_batch(&bad).unwrap_err();
-        assert_eq!(e.len(), MAX_ERRORS);
-        assert_eq!(e[0].field, "tracks[0].duration_ms");
+        assert_eq!((e.listed.len(), e.total), (MAX_ERRORS, MAX_ERRORS));
+        assert_eq!(e.listed[0].field, "tracks[0].duration_ms");
         let bad = vec![json!({}); 30];
         let e = read_batch(&bad).unwrap_err();
-        assert_eq!(e.len(), MAX_ERRORS + 1);
+        assert_eq!(e.listed.len(), MAX_ERRORS + 1);
         // 30 x 5, 100 listed.
-        assert_eq!(e[MAX_ERRORS].message, "50 more errors not listed");
+        assert_eq!(e.listed[MAX_ERRORS].message, "50 more errors not listed");
+        assert_eq!(e.total, 150);
     }
 
     #[test]

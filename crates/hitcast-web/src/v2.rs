@@ -381,6 +381,12 @@ fn columns(
     mut binary: &[u8],
     limit: usize,
 ) -> Result<(usize, Columns), V2Error> {
+    if inputs.is_empty() {
+        // Zero rows would answer nothing, as if the request had been read.
+        return Err(bad(
+            "no inputs: give one tensor a column, named as the dataset's columns (the model's metadata, GET /v2/models/NAME, lists them)",
+        ));
+    }
     let mut rows = None;
     let mut out: Columns = Vec::with_capacity(inputs.len());
     for t in inputs {

@@ -342,6 +342,15 @@ async fn the_inference_protocol_answers_as_the_json_api_does() {
     assert_eq!(binary.status, StatusCode::OK, "{}", binary.text());
     assert_eq!(binary.json()["outputs"], v2["outputs"]);
 
+    // No inputs at all is a 400, not an empty answer.
+    let a = post_json(&app, "/v2/models/hitcast/infer", &json!({ "inputs": [] })).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(
+        a.json()["error"].as_str().unwrap().starts_with("no inputs"),
+        "{}",
+        a.text()
+    );
+
     // A bad value is a 400 naming its input and row.
     let mut bad = tracks.clone();
     bad[1]["energy"] = json!(7.0);
@@ -927,4 +936,85 @@ async fn an_unread_download_holds_no_request_slot() {
         .await
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&answers).lines().count(), rows + 1);
+}
+
+#[tokio::test]
+async fn search_without_a_dataset_says_to_give_one_and_while_it_loads_to_retry() {
+    let with = |catalogue: LazyCatalogue| {
+        let (artifact, _) = hitcast::testutil::fixture();
+        let state = AppState::new(
+            Predictor::new(artifact).unwrap(),
+            catalogue,
+            None,
+            Limits::default(),
+        )
+        .unwrap();
+        app_with(state).0
+    };
+    let absent = call(
+        &with(LazyCatalogue::absent()),
+        Method::GET,
+        "/api/v1/tracks?q=comedy",
+        &[],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(absent.status, StatusCode::NOT_IMPLEMENTED);
+    assert!(
+        absent.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("--data FILE"),
+        "{}",
+        absent.text()
+    );
+    assert!(!absent.headers.contains_key(header::RETRY_AFTER));
+    let failed = with(LazyCatalogue::spawn(|| Err("no such file".into())));
+    // The load fails on its own thread at once.
+    let mut answered = None;
+    for _ in 0..500 {
+        let a = call(
+            &failed,
+            Method::GET,
+            "/api/v1/tracks?q=comedy",
+            &[],
+            Vec::new(),
+        )
+        .await;
+        if a.status != StatusCode::SERVICE_UNAVAILABLE {
+            answered = Some(a);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let a = answered.expect("still loading after 5 s");
+    assert_eq!(a.status, StatusCode::NOT_IMPLEMENTED);
+    assert!(
+        a.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read"),
+        "{}",
+        a.text()
+    );
+    let (hold, wait) = std::sync::mpsc::channel::<()>();
+    let loading = with(LazyCatalogue::spawn(move || {
+        let _ = wait.recv();
+        Err("stopped".into())
+    }));
+    let a = call(
+        &loading,
+        Method::GET,
+        "/api/v1/tracks?q=comedy",
+        &[],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(a.headers[header::RETRY_AFTER], "5");
+    assert_eq!(
+        a.json()["error"],
+        "the dataset is still loading: try again in 5 s"
+    );
+    drop(hold);
 }

@@ -293,6 +293,23 @@ pub enum ArtifactError {
     Encode(String),
 }
 
+impl ArtifactError {
+    /// This error about the model file at `path`, naming the file once and, where it could not
+    /// be read or written, the system's reason (missing, permission denied), which the `Io`
+    /// message leaves to its source.
+    pub fn about(&self, path: &Path) -> String {
+        match self {
+            ArtifactError::Io { action, source, .. } => {
+                format!(
+                    "{}: cannot {action} the model file ({source})",
+                    path.display()
+                )
+            }
+            other => format!("{}: {other}", path.display()),
+        }
+    }
+}
+
 impl Artifact {
     /// Encodes the artifact.
     pub fn to_bytes(&self) -> Result<Vec<u8>, ArtifactError> {

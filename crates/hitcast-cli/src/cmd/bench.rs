@@ -13,6 +13,7 @@ use hitcast::models::{Classifier, Regressor};
 use hitcast::predictor::{input, Predictor};
 
 use crate::dataset::DataArgs;
+use crate::model_file::load_predictor;
 use crate::output::{emit, thousands};
 use crate::Globals;
 
@@ -153,7 +154,7 @@ fn model_and_rows(
     model: &std::path::Path,
     data: &DataArgs,
 ) -> anyhow::Result<(Predictor, PathBuf, Vec<RawRow>)> {
-    let predictor = Predictor::load(model).with_context(|| model.display().to_string())?;
+    let predictor = load_predictor(model)?;
     let path = data.path()?;
     let mut options = data.options()?;
     options.require_popularity = false;

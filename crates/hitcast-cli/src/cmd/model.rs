@@ -13,9 +13,9 @@ use hitcast::drift::{DriftReport, LARGE, MIN_ROWS, MODERATE};
 use hitcast::evaluate::{evaluate, CatalogueReport, EvaluateOptions};
 use hitcast::fsutil::write_atomic;
 use hitcast::known::KnownTracks;
-use hitcast::predictor::Predictor;
 
 use crate::dataset::{sha256_file, DataArgs};
+use crate::model_file::load_predictor;
 use crate::output::{emit, percent, print_json, thousands, trust_lines};
 use crate::Globals;
 
@@ -94,8 +94,7 @@ impl ModelCommand {
     pub fn run(self, _globals: Globals) -> anyhow::Result<()> {
         match self {
             ModelCommand::Export(args) => {
-                let predictor = Predictor::load(&args.model)
-                    .map_err(|e| anyhow::anyhow!(e).context(format!("{}", args.model.display())))?;
+                let predictor = load_predictor(&args.model)?;
                 let payload = &predictor.artifact().payload;
                 let json = match args.part.as_str() {
                     "regressor" => payload.regressor.to_xgboost_json()?,
@@ -108,7 +107,7 @@ impl ModelCommand {
             ModelCommand::Evaluate(args) => args.run(),
             ModelCommand::Info(args) => {
                 let m = load_metadata(&args.model)
-                    .map_err(|e| anyhow::anyhow!(e).context(format!("{}", args.model.display())))?;
+                    .map_err(|e| anyhow::anyhow!(e.about(&args.model)))?;
                 if args.json {
                     return print_json(&m);
                 }
@@ -190,8 +189,7 @@ impl ModelCommand {
 
 impl EvaluateArgs {
     fn run(self) -> anyhow::Result<()> {
-        let predictor = Predictor::load(&self.model)
-            .map_err(|e| anyhow::anyhow!(e).context(format!("{}", self.model.display())))?;
+        let predictor = load_predictor(&self.model)?;
         let path = self.data.path()?;
         let own = sha256_file(&path)? == predictor.metadata().data_sha256;
         let loaded = self.data.load_labelled(false)?;

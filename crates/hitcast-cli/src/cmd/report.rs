@@ -9,12 +9,12 @@ use clap::Args;
 use hitcast::data::{summarize, Tracks};
 use hitcast::eda::analyse;
 use hitcast::experiment::Results;
-use hitcast::predictor::Predictor;
 use hitcast::report::{model_card, write_report, Report};
 use hitcast::split::Protocol;
 
 use crate::cmd::eda::said_page;
 use crate::dataset::{sha256_file, DataArgs};
+use crate::model_file::load_predictor;
 use crate::Globals;
 
 /// Flags of `hitcast report`.
@@ -58,7 +58,7 @@ impl ReportArgs {
         let model = self
             .model
             .as_ref()
-            .map(|path| Predictor::load(path).with_context(|| format!("{}", path.display())))
+            .map(|path| load_predictor(path))
             .transpose()?;
 
         let path = self.data.path()?;

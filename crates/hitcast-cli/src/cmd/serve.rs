@@ -11,10 +11,11 @@ use clap::Args;
 use hitcast::data::Tracks;
 use hitcast_web::{
     reload_on_hangup, router, serve, shutdown_signal, ApiKey, AppState, Catalogue, LazyCatalogue,
-    Limits, Options, ReportPages, Served,
+    Limits, Options, ReportPages,
 };
 
 use crate::dataset::{sha256_file, DataArgs};
+use crate::model_file::load_served;
 use crate::Globals;
 
 /// Flags of `hitcast serve`.
@@ -118,8 +119,7 @@ impl ServeArgs {
             tracing::warn!("{disagreement}");
         }
         // The file is read and checked once; the catalogue starts loading once it is known good.
-        let served =
-            Served::load(&self.model).with_context(|| format!("{}", self.model.display()))?;
+        let served = load_served(&self.model)?;
         let catalogue = catalogue(
             self.data.clone(),
             served.predictor.metadata().data_sha256.clone(),

@@ -396,6 +396,22 @@ fn damaged_model_files_are_refused_with_the_reason() {
             stderr(&o)
         );
     }
+    // A file that is not there: named once, with the system's reason.
+    let missing = dir.join("missing.hitcast");
+    let missing = missing.to_str().unwrap();
+    for args in [
+        &["model", "info", missing][..],
+        &["serve", "--model", missing],
+        &["predict", "--model", missing, "--input", "tracks.csv"],
+    ] {
+        let o = hitcast(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            stderr(&o),
+            format!("error: {missing}: cannot read the model file (No such file or directory (os error 2))\n"),
+            "{args:?}"
+        );
+    }
 }
 
 #[test]

@@ -92,11 +92,14 @@ pub fn resolve(name: &str) -> Cow<'_, str> {
     }
 }
 
+/// What separates a cell's genres: the dataset's `;`, and `,` and `|` of other exports.
+pub const SEPARATORS: [char; 3] = [',', ';', '|'];
+
 /// The genres of one cell: split at `,`, `;` and `|`, each [`resolve`]d, empty parts and
 /// repeats dropped, in the order written. `/` does not split (`Dance/Electronic` is one name).
 pub fn parse_cell(cell: &str) -> Vec<String> {
     let mut genres: Vec<String> = Vec::new();
-    for part in cell.split([',', ';', '|']) {
+    for part in cell.split(SEPARATORS) {
         let genre = resolve(part);
         if !genre.is_empty() && !genres.iter().any(|g| *g == genre) {
             genres.push(genre.into_owned());
