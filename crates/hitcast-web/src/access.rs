@@ -1,8 +1,9 @@
 //! Who may call, and how many at once: the API key, the admin key, and load shedding.
 //!
 //! - With an API key ([`crate::Options::api_key`]) every route but the health checks
-//!   (`/healthz`, `/v2/health/live`, `/v2/health/ready`) needs `Authorization: Bearer KEY`;
-//!   without it the answer is a 401 with a JSON body. `/admin/...` takes the admin key instead.
+//!   (`/healthz`, `/v2/health/live`, `/v2/health/ready`) and the pages' style and script needs
+//!   `Authorization: Bearer KEY`; without it the answer is a 401, with a JSON body for programs'
+//!   routes and a page for the pages'. `/admin/...` takes the admin key instead.
 //! - Keys are compared in constant time (their SHA-256 digests, so not even the length leaks)
 //!   and never written to a log or an answer.
 //! - At most [`crate::Limits::concurrency`] requests are answered at once. One more is refused
@@ -101,6 +102,11 @@ fn is_health(path: &str) -> bool {
     matches!(path, "/healthz" | "/v2/health/live" | "/v2/health/ready")
 }
 
+/// The pages' style and script: the same for everyone, and what the key's own page is drawn with.
+fn is_style(path: &str) -> bool {
+    matches!(path, "/assets/app.css" | "/assets/app.js")
+}
+
 /// Middleware: the API key on every route but the health checks, the admin key on `/admin/`.
 pub(crate) async fn require_key(
     State(state): State<Arc<AppState>>,
@@ -114,12 +120,19 @@ pub(crate) async fn require_key(
         (state.options.api_key.as_ref(), "the API key")
     };
     match key {
-        Some(key) if !is_health(path) && !key.presented_in(request.headers()) => {
-            let mut answer = ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                format!("this server needs {which}: send it as 'Authorization: Bearer KEY'"),
-            )
-            .into_response();
+        Some(key)
+            if !is_health(path) && !is_style(path) && !key.presented_in(request.headers()) =>
+        {
+            let said = format!("this server needs {which}: send it as 'Authorization: Bearer KEY'");
+            // A person at a browser, which cannot send the header, gets a page that says so.
+            let mut answer = if crate::is_for_programs(path) {
+                ApiError::new(StatusCode::UNAUTHORIZED, said).into_response()
+            } else {
+                crate::pages::error_page(
+                    StatusCode::UNAUTHORIZED,
+                    &format!("{said}. A browser cannot send it: the pages are for servers started without --api-key-file, or behind a sign-in of your own."),
+                )
+            };
             answer.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"hitcast\""),

@@ -345,8 +345,16 @@ fn read_request<'b>(
                 ))
             })?,
     };
-    let request: InferRequest = serde_json::from_slice(&body[..split])
-        .map_err(|e| bad(format!("the inference request is not valid: {e}")))?;
+    let request: InferRequest = serde_json::from_slice(&body[..split]).map_err(|e| {
+        // JSON followed by bytes, with no length saying where the JSON ends.
+        let hint = match (e.classify(), headers.get(HEADER_LENGTH)) {
+            (serde_json::error::Category::Syntax, None) if e.to_string().starts_with("trailing") => {
+                " (binary tensor data after the JSON needs the Inference-Header-Content-Length header: the JSON's length in bytes)"
+            }
+            _ => "",
+        };
+        bad(format!("the inference request is not valid: {e}{hint}"))
+    })?;
     Ok((request, &body[split..]))
 }
 
@@ -578,6 +586,14 @@ fn check_type(t: &Tensor, column: Column, values: &[Value]) -> Result<(), V2Erro
         "FP64",
     ];
     let text = column.rule() == Rule::Text;
+    if t.datatype != "BYTES" && !NUMBERS.contains(&t.datatype.as_str()) {
+        return Err(bad(format!(
+            "input {:?}: {:?} is not a datatype of the protocol (one of {}, BYTES)",
+            t.name,
+            t.datatype,
+            NUMBERS.join(", ")
+        )));
+    }
     let fits = if text {
         t.datatype == "BYTES"
     } else {
@@ -595,16 +611,19 @@ fn check_type(t: &Tensor, column: Column, values: &[Value]) -> Result<(), V2Erro
             }
         )));
     }
+    // An integer type's values are whole: 0.5 declared INT64 is a mistake, not a 0 or a 1.
+    let whole = t.datatype.contains("INT");
     let wrong = values.iter().position(|v| match v {
         Value::String(_) => !text,
-        Value::Number(_) | Value::Bool(_) => text,
+        Value::Number(n) => text || (whole && n.as_f64().is_some_and(|x| x.fract() != 0.0)),
+        Value::Bool(_) => text,
         // Null: an empty learned column (from-audio rows); the track's check says the rest.
         Value::Null => false,
         _ => true,
     });
     match wrong {
         Some(k) => Err(bad(format!(
-            "input {:?} row {k}: {} is not a {} value",
+            "input {:?} row {k}: {} is not a value of {}",
             t.name, values[k], t.datatype
         ))),
         None => Ok(()),

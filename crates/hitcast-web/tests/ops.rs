@@ -328,6 +328,24 @@ async fn the_inference_protocol_answers_as_the_json_api_does() {
     let head = request.to_string().into_bytes();
     let length = head.len().to_string();
     let body = [head, energy].concat();
+    // Without the JSON's length, the bytes after it read as JSON: the error says what is missing.
+    let unsplit = call(
+        &app,
+        Method::POST,
+        "/v2/models/hitcast/infer",
+        &[("content-type", "application/octet-stream")],
+        body.clone(),
+    )
+    .await;
+    assert_eq!(unsplit.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unsplit.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("needs the Inference-Header-Content-Length header"),
+        "{}",
+        unsplit.text()
+    );
     let binary = call(
         &app,
         Method::POST,
@@ -341,6 +359,31 @@ async fn the_inference_protocol_answers_as_the_json_api_does() {
     .await;
     assert_eq!(binary.status, StatusCode::OK, "{}", binary.text());
     assert_eq!(binary.json()["outputs"], v2["outputs"]);
+
+    // A datatype the protocol lacks, and fractions declared as integers, are 400s.
+    for (datatype, value, said) in [
+        (
+            "FOO",
+            json!(0.5),
+            "\"FOO\" is not a datatype of the protocol",
+        ),
+        ("INT64", json!(0.5), "row 0: 0.5 is not a value of INT64"),
+    ] {
+        let mut request = tensors(&tracks[..1]);
+        for input in request["inputs"].as_array_mut().unwrap() {
+            if input["name"] == "energy" {
+                input["datatype"] = json!(datatype);
+                input["data"] = json!([value]);
+            }
+        }
+        let a = post_json(&app, "/v2/models/hitcast/infer", &request).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{datatype}");
+        assert!(
+            a.json()["error"].as_str().unwrap().contains(said),
+            "{}",
+            a.text()
+        );
+    }
 
     // No inputs at all is a 400, not an empty answer.
     let a = post_json(&app, "/v2/models/hitcast/infer", &json!({ "inputs": [] })).await;
@@ -470,11 +513,17 @@ async fn keys_open_every_route_but_the_health_checks() {
     ] {
         let a = call(&app, Method::GET, path, &[], Vec::new()).await;
         assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{path}");
-        assert_eq!(
-            a.json()["error"],
-            "this server needs the API key: send it as 'Authorization: Bearer KEY'",
-            "{path}"
-        );
+        let said = "this server needs the API key: send it as 'Authorization: Bearer KEY'";
+        if path == "/" {
+            // A page for a person at a browser, which cannot send the header.
+            assert!(
+                a.text().contains("<h1>") && a.text().contains("A browser cannot send it"),
+                "{}",
+                a.text()
+            );
+        } else {
+            assert_eq!(a.json()["error"], said, "{path}");
+        }
         assert!(a.headers.contains_key(header::WWW_AUTHENTICATE));
         assert!(!a.text().contains(API_KEY));
         let wrong = call(
@@ -496,7 +545,13 @@ async fn keys_open_every_route_but_the_health_checks() {
         .await;
         assert_eq!(a.status, StatusCode::OK, "{path}: {}", a.text());
     }
-    for path in ["/healthz", "/v2/health/live", "/v2/health/ready"] {
+    for path in [
+        "/healthz",
+        "/v2/health/live",
+        "/v2/health/ready",
+        "/assets/app.css",
+        "/assets/app.js",
+    ] {
         assert_eq!(
             call(&app, Method::GET, path, &[], Vec::new()).await.status,
             StatusCode::OK,

@@ -66,7 +66,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "NAME", default_value = "hitcast", value_parser = a_name)]
     model_name: String,
     /// A file holding the API key (its first line): every route but the health checks then
-    /// needs 'Authorization: Bearer KEY'.
+    /// needs 'Authorization: Bearer KEY', which a browser cannot send (the pages then say so).
     #[arg(long, value_name = "FILE")]
     api_key_file: Option<PathBuf>,
     /// A file holding the admin key: POST /admin/reload (reload the model file) exists only
