@@ -133,13 +133,13 @@ impl ModelCommand {
                 let _ = writeln!(
                     s,
                     "  classifier    {}{}",
-                    serde_json::to_string(&m.classifier)?,
+                    spec_text(&m.classifier)?,
                     rounds(m.classifier_rounds)
                 );
                 let _ = writeln!(
                     s,
                     "  regressor     {}{}",
-                    serde_json::to_string(&m.regressor)?,
+                    spec_text(&m.regressor)?,
                     rounds(m.regressor_rounds)
                 );
                 let _ = writeln!(
@@ -453,4 +453,12 @@ fn drift_lines(s: &mut String, drift: &DriftReport) {
             drift.rows
         );
     }
+}
+
+/// A model's family and the parameters that act on its task (a boosted regressor watches
+/// RMSE, so its `stop_metric` is left out), as result tables show them.
+fn spec_text(spec: &hitcast::models::ModelSpec) -> anyhow::Result<String> {
+    let mut value = serde_json::to_value(spec)?;
+    value["params"] = spec.params_json();
+    Ok(value.to_string())
 }

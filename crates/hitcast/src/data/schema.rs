@@ -439,8 +439,27 @@ impl Rule {
             Ok(x) if x.is_nan() => Err(marked()),
             Ok(x) => self.check(x).map_err(|_| invalid()),
             Err(_) if missing_text(text) => Err(marked()),
-            Err(_) => Err(invalid()),
+            Err(_) => match self.with_decimal_point(text) {
+                Some(fixed) => Err(FieldProblem::Invalid {
+                    value: shorten(text),
+                    expected: format!(
+                        "{}, written with a decimal point ({fixed:?})",
+                        self.expected()
+                    ),
+                }),
+                None => Err(invalid()),
+            },
         }
+    }
+
+    /// `text` with its one comma as a decimal point, as spreadsheets in much of Europe write
+    /// numbers, where that reading fits this column and the comma grouping thousands does not
+    /// (`230,666` ms may be either, and is not guessed at).
+    fn with_decimal_point(self, text: &str) -> Option<String> {
+        let fits = |t: &str| t.parse::<f64>().is_ok_and(|x| self.check(x).is_ok());
+        let fixed = text.replacen(',', ".", 1);
+        (text.matches(',').count() == 1 && fits(&fixed) && !fits(&text.replacen(',', "", 1)))
+            .then_some(fixed)
     }
 
     /// Checks a number given as a number (the JSON API): finite and in range. Returns it with
@@ -529,6 +548,47 @@ mod tests {
         assert_eq!(
             Column::Mode.rule().parse("2").unwrap_err().to_string(),
             "expected 0 or 1, got \"2\""
+        );
+    }
+
+    #[test]
+    fn a_decimal_comma_is_named() {
+        assert_eq!(
+            Column::Danceability
+                .rule()
+                .parse("0,676")
+                .unwrap_err()
+                .to_string(),
+            "expected a number from 0 to 1, written with a decimal point (\"0.676\"), got \"0,676\""
+        );
+        // A comma that may group thousands is not guessed at; two commas are no number.
+        assert_eq!(
+            Column::DurationMs
+                .rule()
+                .parse("230,666")
+                .unwrap_err()
+                .to_string(),
+            format!(
+                "expected {}, got \"230,666\"",
+                Column::DurationMs.rule().expected()
+            )
+        );
+        assert!(Column::Loudness
+            .rule()
+            .parse("-6,746")
+            .unwrap_err()
+            .to_string()
+            .contains("decimal point (\"-6.746\")"));
+        assert_eq!(
+            Column::Tempo
+                .rule()
+                .parse("1,200,5")
+                .unwrap_err()
+                .to_string(),
+            format!(
+                "expected {}, got \"1,200,5\"",
+                Column::Tempo.rule().expected()
+            )
         );
     }
 
