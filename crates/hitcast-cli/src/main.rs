@@ -79,7 +79,12 @@ pub struct Globals {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose, cli.quiet);
+    // A server's log is read later, beside others': its lines say when.
+    init_logging(
+        cli.verbose,
+        cli.quiet,
+        matches!(cli.command, Command::Serve(_)),
+    );
     let globals = Globals {
         seed: cli.seed,
         quiet: cli.quiet,
@@ -109,7 +114,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(verbose: u8, quiet: bool) {
+fn init_logging(verbose: u8, quiet: bool, timed: bool) {
     let level = match (quiet, verbose) {
         (true, _) => LevelFilter::ERROR,
         (false, 0) => LevelFilter::WARN,
@@ -118,13 +123,16 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, _) => LevelFilter::TRACE,
     };
     // Colours only for a terminal: a log file or a pipe gets plain text.
-    tracing_subscriber::fmt()
+    let log = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_writer(io::stderr)
         .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
-        .with_target(false)
-        .without_time()
-        .init();
+        .with_target(false);
+    if timed {
+        log.init();
+    } else {
+        log.without_time().init();
+    }
 }
 
 /// `hitcast data check | head` must not report an error when `head` exits.
