@@ -636,24 +636,11 @@ fn tracks(rows: usize, columns: &Columns) -> Result<Vec<TrackRequest>, V2Error> 
     let mut errors = Vec::new();
     let (mut failed, mut unlisted) = (0, 0);
     for k in 0..rows {
-        let mut object = Map::new();
-        for (column, values) in columns {
-            let value = values[k].clone();
-            match column {
-                Column::TrackGenre => {
-                    // Split and spelled as a table's cell is (`,`, `;` or `|` between genres).
-                    let names: Vec<Value> =
-                        hitcast::data::genre::parse_cell(value.as_str().unwrap_or_default())
-                            .into_iter()
-                            .map(Value::String)
-                            .collect();
-                    object.insert("genres".to_owned(), Value::Array(names));
-                }
-                c => {
-                    object.insert(c.name().to_owned(), value);
-                }
-            }
-        }
+        // The track object's `track_genre` is a cell, split as a table's is.
+        let object: Map<String, Value> = columns
+            .iter()
+            .map(|(column, values)| (column.name().to_owned(), values[k].clone()))
+            .collect();
         match TrackRequest::from_json(&Value::Object(object), "") {
             Ok(t) => tracks.push(t),
             Err(e) => {
@@ -662,12 +649,7 @@ fn tracks(rows: usize, columns: &Columns) -> Result<Vec<TrackRequest>, V2Error> 
                     if errors.len() == LISTED_ERRORS {
                         unlisted += 1;
                     } else {
-                        let field = if f.field.starts_with("genres") {
-                            "track_genre"
-                        } else {
-                            f.field.as_str()
-                        };
-                        errors.push(format!("row {k} {field}: {}", f.message));
+                        errors.push(format!("row {k} {}: {}", f.field, f.message));
                     }
                 }
             }
