@@ -230,18 +230,15 @@ impl Batches {
         Ok(Some(batch))
     }
 
-    /// Refuses an input that held no rows, or of which `--on-error skip` left nothing (naming
-    /// the first bad row): an empty output with exit 0 would read as a catalogue scored.
+    /// Refuses an input of which `--on-error skip` left nothing, naming the first bad row: an
+    /// empty output with exit 0 would read as a catalogue scored. (A file of no rows is scored:
+    /// its answers are the header line alone.)
     pub fn some_read(&self, read: u64) -> anyhow::Result<()> {
         match &self.first_skip {
             Some(first) if read == 0 => anyhow::bail!(
                 "every row was bad ({} skipped); first: {first}",
                 thousands(self.skipped)
             ),
-            // An empty answer file would pass for a done job.
-            None if read == 0 => {
-                anyhow::bail!("no rows to score: the input has a header and nothing under it")
-            }
             _ => Ok(()),
         }
     }

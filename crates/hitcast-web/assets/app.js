@@ -113,9 +113,12 @@
 
   for (const slider of form.querySelectorAll("input[type=range]")) {
     const out = document.getElementById(slider.name + "-value");
-    // Three significant figures, as the server renders the label.
+    // Three significant figures, as the server renders the label; a dragged slider takes that
+    // value too, so what is shown is what is scored and put in the address (not the pixel's
+    // 0.4637681159420289).
     slider.addEventListener("input", () => {
-      if (out) out.value = String(parseFloat(Number(slider.value).toPrecision(3)));
+      slider.value = String(parseFloat(Number(slider.value).toPrecision(3)));
+      if (out) out.value = slider.value;
     });
   }
 

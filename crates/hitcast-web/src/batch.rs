@@ -200,20 +200,49 @@ fn open(path: &Path) -> Result<Box<dyn RowSource + Send>, DataError> {
     hitcast_arrow::open_rows(path, &options)
 }
 
-/// Reads every row once: the first bad one, or the first the model cannot answer (a song
-/// measured from audio, when the model file has no from-audio model), is the error. Found
-/// here, it is a 422; found while answering, it would break a download already begun.
+/// Reads every row once. Rows that are bad, or that the model cannot answer (a song measured
+/// from audio, when the model file has no from-audio model), are the error: how many, and the
+/// first [`LISTED_BAD_ROWS`] of them, so one upload shows what to mend. Found here, it is a
+/// 422; found while answering, it would break a download already begun.
 fn check(path: &Path, predictor: &Predictor) -> Result<u64, String> {
     let mut rows = 0;
+    let mut bad = Vec::new();
+    let mut count = 0u64;
     for row in open(path).map_err(|e| e.to_string())? {
-        let row = row.map_err(|e| e.to_string())?;
-        predictor
-            .answerable(&[predictor::input(&row)])
-            .map_err(|e| format!("{}:{}: {e}", path.display(), row.line))?;
-        rows += 1;
+        let problem = match row {
+            Ok(row) => match predictor.answerable(&[predictor::input(&row)]) {
+                Ok(()) => {
+                    rows += 1;
+                    continue;
+                }
+                Err(e) => format!("{}:{}: {e}", path.display(), row.line),
+            },
+            Err(e) if e.skippable_line().is_some() => e.to_string(),
+            // The file cannot be read past this point.
+            Err(e) => return Err(e.to_string()),
+        };
+        count += 1;
+        if bad.len() < LISTED_BAD_ROWS {
+            bad.push(problem);
+        }
     }
-    Ok(rows)
+    match count {
+        0 => Ok(rows),
+        1 => Err(bad.remove(0)),
+        n => Err(format!(
+            "{n} rows cannot be scored{}: {}",
+            if n as usize > bad.len() {
+                format!(" (the first {} listed)", bad.len())
+            } else {
+                String::new()
+            },
+            bad.join(" · ")
+        )),
+    }
 }
+
+/// Bad rows a refused upload names.
+const LISTED_BAD_ROWS: usize = 5;
 
 /// Scores the file in batches and sends each batch's CSV records as they are written.
 fn stream_answers(

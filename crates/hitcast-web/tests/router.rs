@@ -391,6 +391,26 @@ async fn a_file_of_tracks_comes_back_as_a_csv() {
     assert_eq!(
         main_of(&a.text()),
         "<main><h1>Unprocessable Entity</h1><p>mine.csv:3: this model has no from-audio model to answer a song measured from audio (&quot;song 2&quot;): its danceability, energy and the other learned columns are empty. Give them, or train the model again with hitcast train, which saves a from-audio model in its file. <a href=\"/predict\">Back to the Predict page</a>.</p></main>"
+    ); // Several bad rows: how many, and the first five, so one upload shows what to mend.
+    let mut many = csv.clone();
+    for i in 0..7 {
+        many.push_str(&format!(
+            "x{i},a,,s,,200000,False,0.5,7,5,-7,1,0.05,0.2,0,0.1,0.5,120,4,a\n"
+        ));
+    }
+    let (kind, body) = multipart("mine.csv", many.as_bytes());
+    let a = call(&app, Method::POST, "/predict/batch", &kind, body).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
+    let page = a.text();
+    let said = main_of(&page);
+    assert!(
+        said.contains("7 rows cannot be scored (the first 5 listed): mine.csv:3:"),
+        "{said}"
+    );
+    assert_eq!(
+        said.matches("column &quot;energy&quot;").count(),
+        5,
+        "{said}"
     );
 }
 

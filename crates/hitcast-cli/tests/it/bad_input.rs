@@ -653,18 +653,3 @@ fn empty_and_binary_files_are_clear_errors() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).ends_with(":1: the first line is not a CSV header (binary data, or compressed other than gzip?)\n"), "{}", stderr(&out));
 }
-
-#[test]
-fn a_file_of_a_header_alone_scores_nothing_and_says_so() {
-    let dir = scratch("header-only");
-    let input = dir.join("header.csv");
-    std::fs::write(&input, format!("{HEADER}\n")).unwrap();
-    let output = dir.join("answers.csv");
-    let o = super::predict(model(), &input, &output, &[]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert_eq!(
-        stderr(&o),
-        "error: no rows to score: the input has a header and nothing under it\n"
-    );
-    assert!(!output.exists(), "an empty answer file was left");
-}
