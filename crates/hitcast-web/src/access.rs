@@ -123,14 +123,17 @@ pub(crate) async fn require_key(
         Some(key)
             if !is_health(path) && !is_style(path) && !key.presented_in(request.headers()) =>
         {
-            let said = format!("this server needs {which}: send it as 'Authorization: Bearer KEY'");
             // A person at a browser, which cannot send the header, gets a page that says so.
             let mut answer = if crate::is_for_programs(path) {
-                ApiError::new(StatusCode::UNAUTHORIZED, said).into_response()
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    format!("this server needs {which}: send it as 'Authorization: Bearer KEY'"),
+                )
+                .into_response()
             } else {
                 crate::pages::error_page(
                     StatusCode::UNAUTHORIZED,
-                    &format!("{said}. A browser cannot send it: the pages are for servers started without --api-key-file, or behind a sign-in of your own."),
+                    "This server asks for an API key, which a browser cannot send: its pages are for servers started without --api-key-file, or behind a sign-in of your own (programs send the key as 'Authorization: Bearer KEY')",
                 )
             };
             answer.headers_mut().insert(

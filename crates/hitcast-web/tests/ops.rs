@@ -517,7 +517,7 @@ async fn keys_open_every_route_but_the_health_checks() {
         if path == "/" {
             // A page for a person at a browser, which cannot send the header.
             assert!(
-                a.text().contains("<h1>") && a.text().contains("A browser cannot send it"),
+                a.text().contains("<h1>") && a.text().contains("which a browser cannot send"),
                 "{}",
                 a.text()
             );
