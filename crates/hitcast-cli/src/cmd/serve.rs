@@ -131,7 +131,7 @@ impl ServeArgs {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        let served = runtime.block_on(async {
+        let outcome = runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind(self.addr)
                 .await
                 .with_context(|| format!("cannot listen on {}", self.addr))?;
@@ -152,10 +152,9 @@ impl ServeArgs {
             anyhow::Ok(())
         });
         // Not a plain drop, which would wait for scoring still running on the blocking threads
-        // (a dropped request's work, the catalogue still loading): the drain's deadline is the
-        // one the operator set.
+        // (a dropped request's work): the drain's deadline is the one the operator set.
         runtime.shutdown_background();
-        served
+        outcome
     }
 }
 
