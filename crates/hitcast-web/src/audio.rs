@@ -292,10 +292,13 @@ impl Fields {
             }
             match key.as_str() {
                 "genres" | "genre" | "track_genre" => {
-                    if self.song.genres.len() == MAX_GENRES {
-                        error(format!("more than {MAX_GENRES} genres"));
-                    } else if !value.trim().is_empty() {
-                        self.song.genres.push(value.trim().to_owned());
+                    // A field may hold one name or a cell of them ("pop;dance"), as a file's.
+                    for name in hitcast::data::genre::parse_cell(value) {
+                        if self.song.genres.len() == MAX_GENRES {
+                            error(format!("more than {MAX_GENRES} genres"));
+                            break;
+                        }
+                        self.song.genres.push(name);
                     }
                 }
                 "explicit" => match flag(value) {

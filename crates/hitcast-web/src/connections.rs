@@ -19,8 +19,9 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 
 /// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and lets
-/// requests in flight finish for up to `drain` (or until a second Ctrl-C or SIGTERM); those
-/// still running then are dropped. Either way it returns `Ok`: a drained stop is a clean one.
+/// requests in flight finish for up to `drain` (or until a Ctrl-C or SIGTERM after
+/// `shutdown`); then it returns, leaving those still running to the runtime, which the caller
+/// ends. Either way it returns `Ok`: a drained stop is a clean one.
 ///
 /// A client has `header_timeout` to send a request's headers, the first request's and each
 /// next one's on a kept-alive connection; then its connection is closed.

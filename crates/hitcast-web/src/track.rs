@@ -352,11 +352,11 @@ impl<'p> Builder<'p> {
             // Ignored: a dataset row may be posted as it is.
             "popularity" => {}
             _ => match Column::from_name(key) {
-                // One cell, as the dataset writes it ("acoustic;j-pop"): split as a file's is.
+                // One cell, as the dataset writes it ("acoustic;j-pop"): read as a file's is.
                 Some(Column::TrackGenre) => match value {
                     Value::String(cell) => {
-                        for name in cell.split(genre::SEPARATORS) {
-                            self.genre(key, name);
+                        for name in genre::parse_cell(cell) {
+                            self.genre(key, &name);
                         }
                     }
                     Value::Null => {}

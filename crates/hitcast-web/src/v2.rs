@@ -588,7 +588,7 @@ fn check_type(t: &Tensor, column: Column, values: &[Value]) -> Result<(), V2Erro
     let text = column.rule() == Rule::Text;
     if t.datatype != "BYTES" && !NUMBERS.contains(&t.datatype.as_str()) {
         return Err(bad(format!(
-            "input {:?}: {:?} is not a datatype of the protocol (one of {}, BYTES)",
+            "input {:?}: {:?} is not a datatype hitcast reads (it reads {}, BYTES)",
             t.name,
             t.datatype,
             NUMBERS.join(", ")

@@ -360,13 +360,9 @@ async fn the_inference_protocol_answers_as_the_json_api_does() {
     assert_eq!(binary.status, StatusCode::OK, "{}", binary.text());
     assert_eq!(binary.json()["outputs"], v2["outputs"]);
 
-    // A datatype the protocol lacks, and fractions declared as integers, are 400s.
+    // A datatype hitcast does not read, and fractions declared as integers, are 400s.
     for (datatype, value, said) in [
-        (
-            "FOO",
-            json!(0.5),
-            "\"FOO\" is not a datatype of the protocol",
-        ),
+        ("FOO", json!(0.5), "\"FOO\" is not a datatype hitcast reads"),
         ("INT64", json!(0.5), "row 0: 0.5 is not a value of INT64"),
     ] {
         let mut request = tensors(&tracks[..1]);

@@ -45,7 +45,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", value_parser = at_least_1::<usize>, default_value_t = Limits::default().concurrency)]
     max_concurrency: usize,
     /// Longest time one request may take, in seconds.
-    #[arg(long, value_name = "SECONDS", value_parser = at_least_1::<u64>, default_value_t = Limits::default().timeout.as_secs())]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value_t = Limits::default().timeout.as_secs())]
     timeout: u64,
     /// Largest audio file `POST /api/v1/predict/audio` and the Predict page take, in bytes.
     #[arg(long, value_name = "BYTES", value_parser = at_least_1::<usize>, default_value_t = Limits::default().audio_bytes)]
@@ -84,10 +84,20 @@ fn at_least_1<T: std::str::FromStr + PartialOrd + From<u8>>(text: &str) -> Resul
     }
 }
 
-/// The model's name in routes: a path segment, so not empty and no `/`.
+/// `--timeout`: 1 second to a day (a deadline past that would overflow the clock's arithmetic).
+fn seconds(text: &str) -> Result<u64, String> {
+    let n = at_least_1::<u64>(text)?;
+    if n > 86_400 {
+        return Err("must be at most 86400 (a day)".to_owned());
+    }
+    Ok(n)
+}
+
+/// The model's name in routes: one path segment of letters, digits, `.`, `_` and `-`.
 fn a_name(text: &str) -> Result<String, String> {
-    if text.is_empty() || text.contains('/') || text.chars().any(char::is_whitespace) {
-        Err("expected a name for the routes' path: not empty, no '/' or spaces".to_owned())
+    let fits = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if text.is_empty() || !text.chars().all(fits) {
+        Err("expected a name for the routes' path: letters, digits, '.', '_' or '-'".to_owned())
     } else {
         Ok(text.to_owned())
     }
@@ -152,8 +162,9 @@ impl ServeArgs {
             anyhow::Ok(())
         });
         // Not a plain drop, which would wait for scoring still running on the blocking threads
-        // (a dropped request's work): the drain's deadline is the one the operator set.
-        runtime.shutdown_background();
+        // (a dropped request's work) as long as it takes: a moment for the dropped requests'
+        // clean-up (an upload's temporary file), then the process ends.
+        runtime.shutdown_timeout(Duration::from_secs(2));
         outcome
     }
 }

@@ -184,7 +184,9 @@ fn usage_errors_exit_2_and_every_subcommand_has_help() {
             "ten",
             "expected a whole number, got \"ten\"",
         ),
-        ("--model-name", "", "not empty, no '/' or spaces"),
+        ("--timeout", "99999999999999999", "must be at most 86400"),
+        ("--model-name", "", "letters, digits, '.', '_' or '-'"),
+        ("--model-name", "a/b", "letters, digits, '.', '_' or '-'"),
     ] {
         let out = hitcast(&["serve", "--model", "m", flag, value]);
         assert_eq!(out.status.code(), Some(2), "{flag} {value}");

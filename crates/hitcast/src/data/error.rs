@@ -70,7 +70,7 @@ pub enum DataError {
         path.display(), header.words().line, header.words().map, quoted(unmatched),
         if unmatched.len() == 1 { "is not a column here" } else { "are not columns here" },
         header.words().has, quoted(found),
-        closest(unmatched, found.iter())
+        closest(unmatched, found.iter(), typo_of)
     )]
     UnmatchedMap {
         /// The file.
@@ -271,16 +271,21 @@ fn guesses(missing: &[String], found: &[String]) -> String {
         found
             .iter()
             .filter(|f| super::schema::Column::from_name(f).is_none()),
+        look_alike,
     )
 }
 
-/// For each of `wanted`, the name of `candidates` most like it, when one is close, as
-/// " (did you mean ...?)"; nothing when none is.
-fn closest<'a>(wanted: &[String], candidates: impl Iterator<Item = &'a String> + Clone) -> String {
+/// For each of `wanted`, the name of `candidates` that `like` finds for it, as " (did you mean
+/// ...?)"; nothing when none is found.
+fn closest<'a, C: Iterator<Item = &'a String> + Clone>(
+    wanted: &[String],
+    candidates: C,
+    like: impl Fn(&str, C) -> Option<&'a String>,
+) -> String {
     let pairs: Vec<String> = wanted
         .iter()
         .filter_map(|m| {
-            let name = look_alike(m, candidates.clone())?;
+            let name = like(m, candidates.clone())?;
             Some(format!("{name:?} for {m:?}"))
         })
         .collect();
@@ -291,30 +296,38 @@ fn closest<'a>(wanted: &[String], candidates: impl Iterator<Item = &'a String> +
     }
 }
 
-/// The name of `candidates` most like `wanted`, if one is: a typo, another case or other
-/// separators (`Tempo`, `tmepo`, `track name`: about one edit in four letters, so "key" is
-/// not "mode"), else the shortest name holding it whole, as other exports prefix theirs
-/// (`track_popularity`, `track_album_name`, `track_artist` for artists, `playlist_genre` for
-/// track_genre; a core under five letters, `name` or `id`, is too common to tell).
+/// A name as compared: letters and digits, in lower case (`Track Name` is `trackname`).
+fn plain(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// The name of `candidates` that is `wanted` mistyped, if one is: another case, other
+/// separators or about one edit in four letters (`Tempo`, `tmepo`, `track name`; "key" is not
+/// "mode").
+fn typo_of<'a>(wanted: &str, candidates: impl Iterator<Item = &'a String>) -> Option<&'a String> {
+    let want = plain(wanted);
+    candidates
+        .map(|f| (strsim::damerau_levenshtein(&want, &plain(f)), f))
+        .min_by_key(|(d, _)| *d)
+        .filter(|(d, _)| *d <= (want.len() / 4).max(1))
+        .map(|(_, name)| name)
+}
+
+/// The name of `candidates` most like the column `wanted`: a typo ([`typo_of`]), else the
+/// shortest name holding it whole, as other exports prefix theirs (`track_popularity`,
+/// `track_album_name`, `track_artist` for artists, `playlist_genre` for track_genre; a core
+/// under five letters, `name` or `id`, is too common to tell).
 pub(crate) fn look_alike<'a>(
     wanted: &str,
     candidates: impl Iterator<Item = &'a String> + Clone,
 ) -> Option<&'a String> {
-    let plain = |name: &str| -> String {
-        name.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_lowercase())
-            .collect()
-    };
-    let want = plain(wanted);
-    let typo = candidates
-        .clone()
-        .map(|f| (strsim::damerau_levenshtein(&want, &plain(f)), f))
-        .min_by_key(|(d, _)| *d)
-        .filter(|(d, _)| *d <= (want.len() / 4).max(1));
-    if let Some((_, name)) = typo {
+    if let Some(name) = typo_of(wanted, candidates.clone()) {
         return Some(name);
     }
+    let want = plain(wanted);
     let cores: Vec<&str> = [
         Some(want.as_str()),
         want.strip_suffix('s'),

@@ -93,7 +93,7 @@ pub fn resolve(name: &str) -> Cow<'_, str> {
 }
 
 /// What separates a cell's genres: the dataset's `;`, and `,` and `|` of other exports.
-pub const SEPARATORS: [char; 3] = [',', ';', '|'];
+const SEPARATORS: [char; 3] = [',', ';', '|'];
 
 /// The genres of one cell: split at `,`, `;` and `|`, each [`resolve`]d, empty parts and
 /// repeats dropped, in the order written. `/` does not split (`Dance/Electronic` is one name).

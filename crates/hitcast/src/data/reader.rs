@@ -811,6 +811,17 @@ mod tests {
                   {names} (did you mean \"track_popularity\" for \"track_popularty\"?)"
             )
         );
+        // Another export's map on the dataset's own file: no guess that maps a column onto
+        // itself (only typos are guessed here).
+        let options = ReadOptions {
+            map: ColumnMap::parse(&["track_popularity=popularity"]).unwrap(),
+            ..ReadOptions::labelled()
+        };
+        let e = read(&format!("{HEADER}\n{ROW}\n"), &options)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("which is not a column here"), "{e}");
+        assert!(!e.contains("did you mean"), "{e}");
     }
 
     #[test]
