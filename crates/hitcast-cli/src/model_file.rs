@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use hitcast::artifact::{load_metadata, Metadata};
 use hitcast::predictor::Predictor;
 use hitcast_web::Served;
 
@@ -13,4 +14,9 @@ pub fn load_predictor(path: &Path) -> anyhow::Result<Predictor> {
 /// The model file at `path`, for the server.
 pub fn load_served(path: &Path) -> anyhow::Result<Served> {
     Served::load(path).map_err(|e| anyhow::anyhow!(e.about(path)))
+}
+
+/// The metadata of the model file at `path`, read without its models.
+pub fn load_model_metadata(path: &Path) -> anyhow::Result<Metadata> {
+    load_metadata(path).map_err(|e| anyhow::anyhow!(e.about(path)))
 }

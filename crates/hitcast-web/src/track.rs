@@ -96,8 +96,9 @@ impl TrackRequest {
     }
 
     /// Reads one JSON track object. Field names are the dataset's columns; `genres` takes a
-    /// list and `track_genre` a cell as the dataset writes it (`acoustic;j-pop`); `popularity` is ignored, so dataset rows can be posted
-    /// as they are. Errors name fields as `{prefix}{name}`.
+    /// list and `track_genre` a cell as the dataset writes it (`acoustic;j-pop`); `popularity`
+    /// is ignored, so dataset rows can be posted as they are. Errors name fields as
+    /// `{prefix}{name}`.
     pub fn from_json(value: &Value, prefix: &str) -> Result<TrackRequest, Vec<FieldError>> {
         let Some(object) = value.as_object() else {
             let field = prefix.trim_end_matches('.');

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use hitcast::artifact::{load_metadata, Role};
+use hitcast::artifact::Role;
 use hitcast::data::{ReadOptions, Tracks};
 use hitcast::drift::{DriftReport, LARGE, MIN_ROWS, MODERATE};
 use hitcast::evaluate::{evaluate, CatalogueReport, EvaluateOptions};
@@ -15,7 +15,7 @@ use hitcast::fsutil::write_atomic;
 use hitcast::known::KnownTracks;
 
 use crate::dataset::{sha256_file, DataArgs};
-use crate::model_file::load_predictor;
+use crate::model_file::{load_model_metadata, load_predictor};
 use crate::output::{emit, percent, print_json, thousands, trust_lines};
 use crate::Globals;
 
@@ -106,8 +106,7 @@ impl ModelCommand {
             }
             ModelCommand::Evaluate(args) => args.run(),
             ModelCommand::Info(args) => {
-                let m = load_metadata(&args.model)
-                    .map_err(|e| anyhow::anyhow!(e.about(&args.model)))?;
+                let m = load_model_metadata(&args.model)?;
                 if args.json {
                     return print_json(&m);
                 }
