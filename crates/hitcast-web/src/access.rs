@@ -97,9 +97,13 @@ impl ApiKey {
     }
 }
 
-/// Health checks: open without a key and never shed.
+/// Health checks: open without a key and never shed. With a slash after, the path is no route,
+/// and its 404 needs no key either (a 401 would send the operator looking for one).
 fn is_health(path: &str) -> bool {
-    matches!(path, "/healthz" | "/v2/health/live" | "/v2/health/ready")
+    matches!(
+        path.strip_suffix('/').unwrap_or(path),
+        "/healthz" | "/v2/health/live" | "/v2/health/ready"
+    )
 }
 
 /// The pages' style and script: the same for everyone, and what the key's own page is drawn with.
@@ -131,9 +135,11 @@ pub(crate) async fn require_key(
                 )
                 .into_response()
             } else {
-                crate::pages::error_page(
+                // No link: every page would answer the same.
+                crate::pages::error_page_back(
                     StatusCode::UNAUTHORIZED,
                     "This server asks for an API key, which a browser cannot send: its pages are for servers started without --api-key-file, or behind a sign-in of your own (programs send the key as 'Authorization: Bearer KEY')",
+                    None,
                 )
             };
             answer.headers_mut().insert(

@@ -180,24 +180,39 @@ pub async fn tracks(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = FormValues::parse(query.unwrap_or_default().as_bytes());
+    let mut errors = Vec::new();
     let q = query.get("q").unwrap_or_default();
-    let limit = match query.get("limit") {
-        None => 20,
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=MAX_FOUND).contains(&n) => n,
-            _ => {
-                return Err(ApiError::invalid(vec![FieldError {
-                    field: "limit".into(),
-                    message: format!("expected an integer from 1 to {MAX_FOUND}, got {text:?}"),
-                }]))
-            }
-        },
-    };
     if q.trim().is_empty() {
-        return Err(ApiError::invalid(vec![FieldError {
+        errors.push(FieldError {
             field: "q".into(),
             message: "missing: a title, artist or track id to look for".into(),
-        }]));
+        });
+    }
+    let limit = match query.get("limit") {
+        None => 20,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_FOUND).contains(n))
+            .unwrap_or_else(|| {
+                errors.push(FieldError {
+                    field: "limit".into(),
+                    message: format!("expected an integer from 1 to {MAX_FOUND}, got {text:?}"),
+                });
+                0
+            }),
+    };
+    // As on /api/v1/predict: a misspelt parameter ("lmit") is said, not ignored.
+    for (key, _) in &query.0 {
+        if key != "q" && key != "limit" && !errors.iter().any(|e| &e.field == key) {
+            errors.push(FieldError {
+                field: key.clone(),
+                message: "unknown query parameter: expected q or limit".into(),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
     }
     match state.catalogue.state() {
         CatalogueState::Ready(catalogue) => Ok(Json(catalogue.search(q, limit)).into_response()),

@@ -229,14 +229,15 @@ fn check(path: &Path, predictor: &Predictor) -> Result<u64, String> {
     match count {
         0 => Ok(rows),
         1 => Err(bad.remove(0)),
+        // One row a line: the page lists them under the first.
         n => Err(format!(
-            "{n} rows cannot be scored{}: {}",
+            "{n} rows cannot be scored{}:\n{}",
             if n as usize > bad.len() {
                 format!(" (the first {} listed)", bad.len())
             } else {
                 String::new()
             },
-            bad.join(" · ")
+            bad.join("\n")
         )),
     }
 }

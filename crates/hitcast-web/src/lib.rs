@@ -32,6 +32,7 @@ mod audio;
 mod batch;
 pub mod catalogue;
 mod connections;
+mod encoding;
 mod error;
 mod fill;
 pub mod live;
@@ -428,14 +429,15 @@ impl AppState {
 }
 
 /// The app's routes, with its limits applied. Every request passes, outermost first: the error
-/// bodies (around the routing), its id and trace, the metrics, the key check, the slot (or a
-/// 503), then the route's own body limit and timeout.
+/// bodies (around the routing), its id and trace, the metrics, the key check, a compressed
+/// body's 415, the slot (or a 503), then the route's own body limit and timeout.
 pub fn router(state: Arc<AppState>) -> Router {
     let routed = routes(&state)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::shed,
         ))
+        .layer(axum::middleware::from_fn(encoding::refuse_compressed))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::require_key,

@@ -36,8 +36,11 @@ use serde_json::{json, Map, Value};
 /// value the model read where that differs (a fence, a median); it gave the value read.
 /// 3.4.0: a track's `track_genre` is a cell as the dataset writes it, split at `;`, `,` and `|`
 /// (it was one name); search and similar tracks answer 501 on a server without a dataset (it
-/// was 503), and their 503 while it loads has `Retry-After`.
-pub(crate) const API_VERSION: &str = "3.4.0";
+/// was 503), and their 503 while it loads has `Retry-After`. 3.5.0: a body with a
+/// `Content-Encoding` other than `identity` is a 415 on every route (it failed as the JSON or
+/// audio it is not); `/api/v1/tracks` refuses query parameters other than `q` and `limit`, and
+/// names every problem of its query at once.
+pub(crate) const API_VERSION: &str = "3.5.0";
 
 use crate::{Limits, Options};
 

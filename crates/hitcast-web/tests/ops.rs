@@ -430,6 +430,39 @@ async fn the_inference_protocol_answers_as_the_json_api_does() {
     )
     .await;
     assert_eq!(a.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // A compressed body, on any route: 415 saying to send it as it is, not a JSON error.
+    for path in ["/v2/models/hitcast/infer", "/api/v1/predict"] {
+        let a = call(
+            &app,
+            Method::POST,
+            path,
+            &[
+                ("content-type", "application/json"),
+                ("content-encoding", "gzip"),
+            ],
+            vec![0x1f, 0x8b, 8, 0],
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{path}");
+        assert_eq!(a.headers[header::ACCEPT_ENCODING], "identity");
+        assert_eq!(
+            a.json()["error"],
+            "this server reads bodies as sent, not compressed (Content-Encoding: gzip): send the body without Content-Encoding"
+        );
+    }
+    // `identity` is no compression.
+    let a = call(
+        &app,
+        Method::POST,
+        "/api/v1/predict",
+        &[
+            ("content-type", "application/json"),
+            ("content-encoding", "identity"),
+        ],
+        b"{}".to_vec(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
 }
 
 #[tokio::test]
@@ -517,6 +550,10 @@ async fn keys_open_every_route_but_the_health_checks() {
                 "{}",
                 a.text()
             );
+            // And no link in it: every page would answer the same.
+            let text = a.text();
+            let main = &text[text.find("<main>").unwrap_or(0)..];
+            assert!(!main.contains("<a "), "{main}");
         } else {
             assert_eq!(a.json()["error"], said, "{path}");
         }
@@ -554,6 +591,13 @@ async fn keys_open_every_route_but_the_health_checks() {
             "{path}"
         );
     }
+    // A health check's path with a slash is no route, and says so rather than asking for a key.
+    assert_eq!(
+        call(&app, Method::GET, "/healthz/", &[], Vec::new())
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     // The admin route takes the admin key, not the API key; this model has no file to reload.
     let a = call(
         &app,

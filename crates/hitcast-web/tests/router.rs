@@ -242,6 +242,17 @@ async fn the_api_scores_explains_and_lists() {
     let a = get(&app, "/api/v1/tracks?q=song+12").await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert!(a.text().contains("song 12"), "{}", a.text());
+    // Every field's problem at once; a misspelt parameter is one.
+    let a = get(&app, "/api/v1/tracks?q=+&limit=0&lmit=3").await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
+    let body = a.json();
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["q", "limit", "lmit"], "{}", a.text());
 
     let what_if = json!({ "track": track(), "feature": "danceability", "points": 5 });
     let a = post_json(&app, "/api/v1/what-if", &what_if).await;
@@ -403,13 +414,19 @@ async fn a_file_of_tracks_comes_back_as_a_csv() {
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
     let page = a.text();
     let said = main_of(&page);
+    // The headline, then one row an item, then the way back.
     assert!(
-        said.contains("7 rows cannot be scored (the first 5 listed): mine.csv:3:"),
+        said.contains("<p>7 rows cannot be scored (the first 5 listed):</p><ul><li>mine.csv:3:"),
         "{said}"
     );
+    assert_eq!(said.matches("<li>").count(), 5, "{said}");
     assert_eq!(
         said.matches("column &quot;energy&quot;").count(),
         5,
+        "{said}"
+    );
+    assert!(
+        said.ends_with("</ul><p><a href=\"/predict\">Back to the Predict page</a>.</p></main>"),
         "{said}"
     );
 }

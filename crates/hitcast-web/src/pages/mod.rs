@@ -185,17 +185,20 @@ pub fn not_found(path: &str) -> Response {
 
 /// Any other error of a page, in a sentence (the API answers JSON: see [`crate::error`]).
 pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
-    error_page_back(status, message, "/", "Back to the start")
+    error_page_back(status, message, Some(("/", "Back to the start")))
 }
 
-/// [`error_page`] with a link back to `href`, named `back`: the page the request came from.
+/// [`error_page`] with a link back to `href`, named `back`: the page the request came from;
+/// or none, where every page would answer the same. A message of several lines is its first
+/// line, then a list of the others.
 pub(crate) fn error_page_back(
     status: StatusCode,
     message: &str,
-    href: &str,
-    back: &str,
+    back: Option<(&str, &str)>,
 ) -> Response {
     let title = status.canonical_reason().unwrap_or("Error");
+    let (first, rest) = message.split_once('\n').unwrap_or((message, ""));
+    let listed: Vec<&str> = rest.lines().filter(|line| !line.is_empty()).collect();
     respond(
         status,
         page(
@@ -203,7 +206,16 @@ pub(crate) fn error_page_back(
             "",
             html! {
                 h1 { (title) }
-                p { (message) ". " a href=(href) { (back) } "." }
+                @if listed.is_empty() {
+                    p {
+                        (first) "."
+                        @if let Some((href, name)) = back { " " a href=(href) { (name) } "." }
+                    }
+                } @else {
+                    p { (first) }
+                    ul { @for line in &listed { li { (line) } } }
+                    @if let Some((href, name)) = back { p { a href=(href) { (name) } "." } }
+                }
             },
         ),
     )

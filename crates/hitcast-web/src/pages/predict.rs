@@ -193,8 +193,7 @@ pub async fn predict_batch(State(state): State<Arc<AppState>>, request: Request)
         Err(refused) => super::error_page_back(
             refused.status(),
             refused.message(),
-            "/predict",
-            "Back to the Predict page",
+            Some(("/predict", "Back to the Predict page")),
         ),
     }
 }
