@@ -145,10 +145,10 @@ pub struct ProtocolArgs {
     #[arg(long, default_value = "honest", value_parser = parse_protocol)]
     pub protocol: Protocol,
     /// The TEST fold (0-4) of the honest, known-artist and genre-holdout protocols.
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..5))]
+    #[arg(long, default_value_t = 0, value_parser = crate::flags::whole_in::<u8, 0, 4>)]
     pub fold: u8,
     /// A track is popular when its popularity is above this.
-    #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u8).range(0..100))]
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = crate::flags::whole_in::<u8, 0, 99>)]
     pub threshold: u8,
 }
 

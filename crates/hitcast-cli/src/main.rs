@@ -3,6 +3,7 @@
 
 mod cmd;
 mod dataset;
+mod flags;
 mod model_file;
 mod output;
 mod progress;

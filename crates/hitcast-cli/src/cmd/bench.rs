@@ -43,16 +43,16 @@ pub struct PredictArgs {
     #[arg(long, value_name = "MODEL")]
     model: PathBuf,
     /// Rows to score: the dataset's rows repeated up to this count.
-    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 1_000_000, value_parser = crate::flags::at_least_1::<u64>)]
     rows: u64,
     /// Timed runs per thread count (after one warm-up run).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 5, value_parser = crate::flags::at_least_1::<u32>)]
     runs: u32,
     /// Thread counts to measure (comma-separated).
     #[arg(long, value_delimiter = ',', default_values_t = [1usize, 2])]
     threads: Vec<usize>,
     /// Rows per batch, as `hitcast predict --batch`.
-    #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 8192, value_parser = crate::flags::at_least_1::<u32>)]
     batch: u32,
 }
 
@@ -65,13 +65,13 @@ pub struct WhatIfArgs {
     #[arg(long, value_name = "MODEL")]
     model: PathBuf,
     /// Tracks to draw curves for, spread evenly over the file.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 100, value_parser = crate::flags::at_least_1::<u32>)]
     tracks: u32,
     /// Points per curve (the page draws 41).
     #[arg(long, default_value_t = 41, value_parser = clap::value_parser!(u32).range(2..))]
     points: u32,
     /// Timed runs (after one warm-up run).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 5, value_parser = crate::flags::at_least_1::<u32>)]
     runs: u32,
 }
 
@@ -81,7 +81,7 @@ pub struct LoadArgs {
     #[command(flatten)]
     data: DataArgs,
     /// Timed runs (after one warm-up run).
-    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 7, value_parser = crate::flags::at_least_1::<u32>)]
     runs: u32,
 }
 

@@ -28,17 +28,17 @@ pub struct ServeBenchArgs {
     #[arg(long, value_delimiter = ',', default_values_t = [250u32, 500, 1000, 2000, 4000, 8000])]
     rates: Vec<u32>,
     /// Seconds at each rate.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 5, value_parser = crate::flags::at_least_1::<u64>)]
     seconds: u64,
     /// Keep-alive connections sharing the load.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 4, value_parser = crate::flags::at_least_1::<u32>)]
     connections: u32,
     /// Also time `GET /healthz` at the same rates: the floor of HTTP, the client and the
     /// scheduler, without the model.
     #[arg(long)]
     floor: bool,
     /// Server starts timed for the start-up figure.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 5, value_parser = crate::flags::at_least_1::<u32>)]
     starts: u32,
 }
 

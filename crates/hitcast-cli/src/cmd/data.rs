@@ -33,7 +33,7 @@ pub struct CheckArgs {
     #[command(flatten)]
     data: DataArgs,
     /// A track is popular when its popularity is above this.
-    #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u8).range(0..100))]
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = crate::flags::whole_in::<u8, 0, 99>)]
     threshold: u8,
     /// Print one JSON object instead of a table.
     #[arg(long)]
@@ -269,6 +269,14 @@ fn export(
         .collect();
     let features = default_features(split.protocol);
     let data = prepare(tracks, split, labels, &popularity, setup, features, &[])?;
+    // Every resample before any file: one that cannot be made (too few popular tracks for
+    // SMOTE's neighbours) leaves no export half-written.
+    let mut fits = Vec::with_capacity(resampled.len());
+    for &strategy in resampled {
+        let fit = StrategyRows::new(&data, strategy, seed)
+            .with_context(|| format!("cannot resample FIT by {strategy}"))?;
+        fits.push((strategy, fit));
+    }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let val_groups: Vec<u64> = split
         .val
@@ -306,9 +314,7 @@ fn export(
         &data.test_score,
         &test_groups,
     )?;
-    for &strategy in resampled {
-        let fit = StrategyRows::new(&data, strategy, seed)
-            .with_context(|| format!("cannot resample FIT by {strategy}"))?;
+    for (strategy, fit) in fits {
         // A synthetic row takes its source row's popularity, as it takes its group.
         let score: Vec<f64> = fit.rows.origin.iter().map(|&i| data.fit_score[i]).collect();
         write_part(

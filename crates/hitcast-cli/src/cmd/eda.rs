@@ -25,7 +25,7 @@ pub struct EdaArgs {
     #[arg(long, default_value = "honest", value_parser = parse_protocol)]
     protocol: Protocol,
     /// A track is popular when its popularity is above this.
-    #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u8).range(0..100))]
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = crate::flags::whole_in::<u8, 0, 99>)]
     threshold: u8,
     /// Directory for index.html and eda.json (created if needed; files written atomically).
     #[arg(long, value_name = "DIR")]

@@ -27,7 +27,7 @@ pub struct ExplainArgs {
     /// Inputs shown one by one per track, those the model weighs most first (the rest in one
     /// line); with --json,
     /// the contributions listed each way (up and down).
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 8, value_parser = crate::flags::at_least_1::<u32>)]
     top: u32,
     /// Explain only the first N rows. The MLP and the stack explain by sampling, a few rows a
     /// second (docs/performance.md); tree and linear models thousands of rows a second.
@@ -35,7 +35,7 @@ pub struct ExplainArgs {
     limit: Option<u64>,
     /// Samples per track for the MLP and stack (more: steadier estimates, proportionally
     /// slower; the sum is exact either way).
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 256, value_parser = crate::flags::at_least_1::<u32>)]
     samples: u32,
     /// One JSON array of objects (every contribution, plus the top ones each way) instead of
     /// text.

@@ -48,7 +48,7 @@ pub struct PredictArgs {
     #[arg(long)]
     no_score: bool,
     /// Rows scored at a time (memory grows with it).
-    #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 8192, value_parser = crate::flags::at_least_1::<u32>)]
     batch: u32,
     /// Adapt the answers to the file's own share of popular tracks, estimated from the model's
     /// answers (EM under label shift; a first pass over the file): every chance, flag, lift,

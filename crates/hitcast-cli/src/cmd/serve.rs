@@ -15,6 +15,7 @@ use hitcast_web::{
 };
 
 use crate::dataset::{sha256_file, DataArgs};
+use crate::flags::at_least_1;
 use crate::model_file::load_served;
 use crate::Globals;
 
@@ -73,15 +74,6 @@ pub struct ServeArgs {
     /// with it, and needs 'Authorization: Bearer KEY'. SIGHUP reloads too, with no key.
     #[arg(long, value_name = "FILE")]
     admin_key_file: Option<PathBuf>,
-}
-
-/// A limit's value: a count, a size or seconds, of which 0 would refuse or cut off everything.
-fn at_least_1<T: std::str::FromStr + PartialOrd + From<u8>>(text: &str) -> Result<T, String> {
-    match text.parse::<T>() {
-        Ok(n) if n >= T::from(1) => Ok(n),
-        Ok(_) => Err("must be at least 1".to_owned()),
-        Err(_) => Err(format!("expected a whole number, got {text:?}")),
-    }
 }
 
 /// `--timeout`: 1 second to a day (a deadline past that would overflow the clock's arithmetic).

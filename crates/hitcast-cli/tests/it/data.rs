@@ -4,7 +4,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::{dataset, external, hitcast, hitcast_in, scratch, stderr, stdout_json, HEADER, ROW};
+use super::{
+    dataset, dataset_head, external, hitcast, hitcast_in, scratch, stderr, stdout_json, HEADER, ROW,
+};
 
 #[test]
 fn data_check_json_on_the_real_dataset() {
@@ -101,6 +103,31 @@ fn export_split(dir: &Path, extra: &[&str]) {
     args.extend(extra);
     let o = hitcast(&args);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn a_resample_that_cannot_be_made_leaves_no_export_behind() {
+    let dir = scratch("export-refused");
+    let small = dir.join("small.csv");
+    std::fs::write(&small, dataset_head(300)).unwrap();
+    let export = dir.join("parts");
+    let o = hitcast(&[
+        "data",
+        "split",
+        "--data",
+        small.to_str().unwrap(),
+        "--export",
+        export.to_str().unwrap(),
+        "--resampled",
+        "smote",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("cannot resample FIT by smote: smote needs more than 5 minority rows"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!export.exists(), "{:?}", std::fs::read_dir(&export).ok());
 }
 
 #[test]

@@ -41,6 +41,23 @@ pub enum DataError {
         /// The file.
         path: PathBuf,
     },
+    /// `--delimiter` leaves the header one field, which another separator splits into names.
+    #[error(
+        "{}:1: split at {} (--delimiter {}), the header is one field, which holds {count} {}: \
+         the file looks separated by {}; leave out --delimiter, or pass --delimiter {}",
+        path.display(), separators(*given), flag(*given), separators(*seen), separators(*seen),
+        flag(*seen)
+    )]
+    Delimiter {
+        /// The file.
+        path: PathBuf,
+        /// The separator asked for.
+        given: u8,
+        /// The separator the header holds.
+        seen: u8,
+        /// How many times the header holds it.
+        count: usize,
+    },
     /// The header is there, but no rows follow.
     #[error("{}: the file has a header but no data rows", path.display())]
     NoRows {
@@ -100,19 +117,25 @@ pub enum DataError {
     #[error(
         "{}:{line}: expected {expected} fields as in the header, found {found}{}",
         path.display(),
-        if *multiline { " (a field runs over several lines: is a quote left open?)" } else { "" }
+        if last_line > line {
+            format!(" (a field runs from line {line} to line {last_line}: is a quote left open? \
+                     --on-error skip does not skip it, as the rows on those lines would be lost)")
+        } else {
+            String::new()
+        }
     )]
     FieldCount {
         /// The file.
         path: PathBuf,
         /// The row's line.
         line: u64,
+        /// The row's last line: past `line` when a field holds a line break, the mark of an
+        /// unclosed quote.
+        last_line: u64,
         /// The header's field count.
         expected: u64,
         /// This row's field count.
         found: u64,
-        /// Whether a field of the row holds a line break, the mark of an unclosed quote.
-        multiline: bool,
     },
     /// One cell failed validation.
     #[error("{}:{line}:{col}: column {column:?}: {problem}", path.display())]
@@ -180,6 +203,10 @@ impl DataError {
     /// The line a row-level error points at, for errors that `--on-error skip` may skip.
     pub fn skippable_line(&self) -> Option<u64> {
         match self {
+            // A quote left open: the lines it swallowed are rows that skipping would lose.
+            DataError::FieldCount {
+                line, last_line, ..
+            } if last_line > line => None,
             DataError::FieldCount { line, .. } | DataError::Field { line, .. } => Some(*line),
             DataError::Cell { row, .. } => Some(*row),
             _ => None,
@@ -293,6 +320,25 @@ fn closest<'a, C: Iterator<Item = &'a String> + Clone>(
         String::new()
     } else {
         format!(" (did you mean {}?)", pairs.join(", "))
+    }
+}
+
+/// Separators as a message names them.
+fn separators(b: u8) -> String {
+    match b {
+        b',' => "commas".to_owned(),
+        b';' => "semicolons".to_owned(),
+        b'\t' => "tabs".to_owned(),
+        b'|' => "pipes".to_owned(),
+        b => format!("{:?}s", b as char),
+    }
+}
+
+/// A separator as `--delimiter` takes it.
+fn flag(b: u8) -> String {
+    match b {
+        b'\t' => "tab".to_owned(),
+        b => format!("'{}'", b as char),
     }
 }
 

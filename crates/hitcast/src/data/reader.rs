@@ -315,6 +315,19 @@ impl RowReader {
                 path: path.to_owned(),
             });
         }
+        if let (Some(given), 1) = (options.delimiter, header.len()) {
+            let only = &header[0];
+            let seen = sniff_delimiter(only);
+            let count = only.iter().filter(|&&b| b == seen).count();
+            if seen != given && count >= 2 {
+                return Err(DataError::Delimiter {
+                    path: path.to_owned(),
+                    given,
+                    seen,
+                    count,
+                });
+            }
+        }
         let names = header.iter().map(|raw| {
             let name = String::from_utf8_lossy(raw);
             name.trim_start_matches('\u{feff}').trim().to_owned()
@@ -369,9 +382,17 @@ impl RowReader {
             return Err(DataError::FieldCount {
                 path: self.path.clone(),
                 line,
+                // Line ends are LF here (`Newlines`): each in a field is one more line, but for
+                // the file's last line end, which an open quote runs past.
+                last_line: line
+                    + self
+                        .record
+                        .as_slice()
+                        .trim_end_matches('\n')
+                        .matches('\n')
+                        .count() as u64,
                 expected: self.n_fields as u64,
                 found: self.record.len() as u64,
-                multiline: self.record.iter().any(|f| f.contains('\n')),
             });
         }
         let mut row = self.plan.empty_row(line);
@@ -1181,7 +1202,8 @@ mod tests {
             let other = labelled(&text).unwrap();
             assert_eq!(other.rows, comma.rows, "{separator:?}");
         }
-        // Told, the reader takes the separator it is given, here wrongly: one field a line.
+        // Told, the reader takes the separator it is given, here wrongly: one field a line,
+        // which the error names.
         let options = ReadOptions {
             delimiter: Some(b','),
             ..ReadOptions::labelled()
@@ -1192,21 +1214,65 @@ mod tests {
             Path::new("t.csv"),
             &options,
         );
-        assert!(matches!(told, Err(DataError::MissingColumns { .. })));
+        assert!(matches!(
+            told,
+            Err(DataError::Delimiter {
+                given: b',',
+                seen: b';',
+                count: 20,
+                ..
+            })
+        ));
         assert_eq!(sniff_delimiter(b"a,\"b;c;d\",e\nx;y;z;w"), b',');
         // The header ends at a lone CR too (an old Mac's file).
         assert_eq!(sniff_delimiter(b"a,b,c\rx;y;z;w;v"), b',');
     }
 
     #[test]
+    fn a_delimiter_that_leaves_the_header_whole_names_the_one_it_holds() {
+        let options = ReadOptions {
+            delimiter: Some(b';'),
+            ..ReadOptions::labelled()
+        };
+        let said = read(&format!("{HEADER}\n{ROW}\n"), &options)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            said,
+            "t.csv:1: split at semicolons (--delimiter ';'), the header is one field, which holds \
+             20 commas: the file looks separated by commas; leave out --delimiter, or pass \
+             --delimiter ','"
+        );
+        let tabs = format!(
+            "{}\n{}\n",
+            HEADER.replace(',', "\t"),
+            ROW.replace(',', "\t")
+        );
+        let said = read(&tabs, &options.clone()).unwrap_err().to_string();
+        assert!(
+            said.ends_with("20 tabs: the file looks separated by tabs; leave out --delimiter, or pass --delimiter tab"),
+            "{said}"
+        );
+    }
+
+    #[test]
     fn an_unclosed_quote_is_an_error_not_a_hang() {
         let open = ROW.replace("Comedy,Comedy", "\"Comedy,Comedy");
-        let msg = message(&format!("{HEADER}\n{open}\n{ROW}\n"));
-        assert_eq!(
-            msg,
-            "t.csv:2: expected 21 fields as in the header, found 4 \
-             (a field runs over several lines: is a quote left open?)"
-        );
+        let text = format!("{HEADER}\n{ROW}\n{open}\n{ROW}\n{ROW}\n");
+        let said = "t.csv:3: expected 21 fields as in the header, found 4 \
+             (a field runs from line 3 to line 5: is a quote left open? --on-error skip does not \
+             skip it, as the rows on those lines would be lost)";
+        assert_eq!(message(&text), said);
+        // Skipping it would drop the rows it swallowed, unseen: it stops the read instead.
+        let skip = ReadOptions {
+            on_error: OnError::Skip,
+            ..ReadOptions::labelled()
+        };
+        assert_eq!(read(&text, &skip).unwrap_err().to_string(), said);
+        // A row of one line with a field too few is still skipped.
+        let short = ROW.rsplit_once(',').unwrap().0;
+        let loaded = read(&format!("{HEADER}\n{ROW}\n{short}\n{ROW}\n"), &skip).unwrap();
+        assert_eq!((loaded.report.rows, loaded.report.skipped), (2, 1));
     }
 
     #[test]
