@@ -69,12 +69,18 @@ impl Domain {
                 } else {
                     return None;
                 };
+                // A value with a unit says its input ("120 BPM"); a bare one is named.
+                let value = shown(s.column, v);
+                let value = if value.parse::<f64>().is_ok() {
+                    format!("{} {value}", s.column.name())
+                } else {
+                    value
+                };
                 Some(Warning {
                     field: s.column.name().to_owned(),
                     message: format!(
-                        "{} is {side} the range the model learnt from ({} to {}, 99.8% of its \
-                         training tracks): treat this answer with care",
-                        shown(s.column, v),
+                        "{value} is {side} the range the model learnt from ({} to {}, 99.8% of \
+                         its training tracks): treat this answer with care",
                         shown(s.column, s.low),
                         shown(s.column, s.high),
                         side = side,
@@ -110,7 +116,7 @@ fn shown(column: Column, v: f64) -> String {
             let one_decimal = format!("{v:.1}");
             format!("{} {}", one_decimal.trim_end_matches(".0"), d.unit)
         }
-        _ => format!("{} {v:.3}", column.name()),
+        _ => format!("{v:.3}"),
     }
 }
 

@@ -134,11 +134,16 @@ impl ExplainArgs {
         if self.json {
             out.write_all(b"\n]\n")?;
         } else if let Some(method) = method {
+            let m = predictor.metadata();
             writeln!(
                 out,
-                "Each line moves the chance by its percentage points, measured after the lines \
-                 above it, so together they lead from the model's baseline (its average answer) \
-                 to the track's own; computed by {}. --json gives every input's contribution in log-odds.",
+                "A hit is a popularity above {}; a score's range is meant to hold {:.0}% of the \
+                 tracks given it (docs/answers.md says for which it holds less). Each line moves \
+                 the chance by its percentage points, measured after the lines above it, so \
+                 together they lead from the model's baseline (its average answer) to the \
+                 track's own; computed by {}. --json gives every input's contribution in log-odds.",
+                m.label_threshold,
+                m.interval.choice.coverage * 100.0,
                 method.describe()
             )?;
         }

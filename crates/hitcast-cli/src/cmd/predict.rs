@@ -10,7 +10,9 @@ use anyhow::Context;
 use clap::Args;
 use hitcast::data::{Column, RawRow};
 use hitcast::fsutil::AtomicFile;
-use hitcast::predictor::{self, answer_header, answer_record, check_keep, Chance, Prediction};
+use hitcast::predictor::{
+    self, answer_header, answer_record, check_keep, Chance, Prediction, TRAINING_TRACK,
+};
 use hitcast_arrow::{answers_batch, answers_schema, chances_batch, chances_schema, ParquetSink};
 
 use crate::output::{percent, thousands};
@@ -105,7 +107,7 @@ impl PredictArgs {
         let keep = self.kept(&input)?;
         let output = self.output.as_deref().filter(|p| *p != Path::new("-"));
         let mut out = Answers::create(output, &keep, !self.no_score)?;
-        let mut warned = 0u64;
+        let (mut warned, mut known) = (0u64, 0u64);
         let mut written = 0u64;
         let mut answered = Vec::new();
         let mut unknown_genres = BTreeSet::new();
@@ -124,7 +126,9 @@ impl PredictArgs {
                 let c = answers.chance(i);
                 answered.push(c.model);
                 unknown_genres.extend(c.unknown_genres.iter().cloned());
-                warned += u64::from(!c.warnings.is_empty());
+                let learnt = c.warnings.iter().any(|w| w.field == TRAINING_TRACK);
+                known += u64::from(learnt);
+                warned += u64::from(c.warnings.len() > usize::from(learnt));
             }
             out.write(&batch, &answers, &keep)?;
             written += batch.len() as u64;
@@ -158,6 +162,12 @@ impl PredictArgs {
             tracing::warn!(
                 "{} row(s) have inputs beyond what the model saw in training (see the warnings column): treat their answers with care",
                 thousands(warned)
+            );
+        }
+        if known > 0 {
+            tracing::warn!(
+                "{} row(s) are tracks of the dataset the model was built from ({TRAINING_TRACK} in the warnings column): those it was trained on get answers that partly recall their popularity, not forecasts",
+                thousands(known)
             );
         }
         if !globals.quiet {

@@ -143,8 +143,9 @@ class Model:
         threshold), ``lift`` (the probability over a typical track's),
         ``predicted_popularity`` with its range ``popularity_low`` to ``popularity_high`` (the
         mean and quantiles of one score distribution whose chance of a popular score is the
-        probability), ``warnings`` (inputs beyond what the model saw in training,
-        ``;``-separated) and ``model`` (which model answered: ``main``, ``new-song`` for a row
+        probability), ``warnings`` (what to treat with care, ``;``-separated: inputs beyond
+        what the model saw in training, ``track_genre`` for genres it does not know,
+        ``training_track`` for a track of the dataset it was built from) and ``model`` (which model answered: ``main``, ``new-song`` for a row
         without ``track_id``, ``no-genres`` for one with no genre the model knows,
         ``from-audio`` for a row measured from audio, its seven learned columns null).
         ``score=False`` leaves out the score and its range, and runs the classifier alone:

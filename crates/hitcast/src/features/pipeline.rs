@@ -540,6 +540,18 @@ impl FeaturePipeline {
         unknown
     }
 
+    /// The genre this pipeline knows that `name`, which it does not, is a typo of: within a
+    /// quarter of its letters (one for short names), the nearest.
+    pub fn genre_like(&self, name: &str) -> Option<&str> {
+        let name = name.to_lowercase();
+        self.genres
+            .iter()
+            .map(|g| (strsim::damerau_levenshtein(&name, g), g))
+            .min_by_key(|(d, _)| *d)
+            .filter(|(d, _)| *d <= (name.chars().count() / 4).max(1))
+            .map(|(_, g)| g.as_str())
+    }
+
     /// Transforms one track given by value, as the server receives it. Returns the feature row
     /// and the genres it does not know (they get all-zero indicators).
     pub fn transform_one(&self, track: &TrackInput) -> (Vec<f64>, Vec<String>) {
@@ -862,6 +874,10 @@ mod tests {
         let out = p.transform(&other, &[8]);
         assert_eq!(out.matrix.row(0)[14..], [0.0, 1.0]);
         assert_eq!(out.unknown_genres.into_iter().collect::<Vec<_>>(), ["jazz"]);
+        // An unknown name one letter from a known genre is taken for its typo; others are not.
+        assert_eq!(p.genre_like("Rokc"), Some("rock"));
+        assert_eq!(p.genre_like("popp"), Some("pop"));
+        assert_eq!(p.genre_like("polka"), None);
     }
 
     #[test]

@@ -185,7 +185,7 @@ pub const ANSWERS: [AnswerColumn; 9] = [
     score(column("popularity_high", "popularity_high", AnswerType::Number, Some((0.0, 100.0)),
         "upper end of the score's range: above the label threshold whenever the chance of a popular score exceeds the range's upper tail")),
     column("warnings", "warnings", AnswerType::Text, None,
-        "inputs beyond what the model saw in training (its 0.1th-99.9th percentiles): the answer is an extrapolation; in a table, `field: message` items separated by `;`"),
+        "what to treat with care: an input beyond what the model saw in training (its 0.1th-99.9th percentiles: the answer is an extrapolation), genres it does not know (track_genre), a track of the dataset it was built from (training_track: the answer partly recalls its popularity); in a table, the fields separated by `;`, in JSON each with its message"),
     column("model", "model", AnswerType::Text, None,
         "which model answered: main; new-song (a track without track_id: only what a new song has is read); no-genres (no genre the model knows, or genres ignored); from-audio (a song measured from its audio file)"),
 ];

@@ -478,6 +478,7 @@ impl Predictor {
         };
         let genres_used = p.pipeline.params().features.has_genres();
         let main = self.pipeline();
+        let known = &self.models.artifact.payload.known;
         Ok(probabilities
             .into_iter()
             .zip(batch.audio.iter().zip(tracks))
@@ -493,6 +494,21 @@ impl Predictor {
                             .to_owned(),
                     });
                 }
+                let unknown_genres = main.unknown_genres(track);
+                if !unknown_genres.is_empty() {
+                    warnings.push(unknown_genres_warning(main, &unknown_genres));
+                }
+                // By its audio values: a TrackInput carries no id, and a copy listed under
+                // another id is as well remembered.
+                if known.find("", audio).is_some() {
+                    warnings.push(Warning {
+                        field: TRAINING_TRACK.to_owned(),
+                        message: "this track is in the dataset the model was built from, \
+                                  popularity and all: unless it was held out for testing, its \
+                                  answer partly recalls that popularity, so it is not a forecast"
+                            .to_owned(),
+                    });
+                }
                 Chance {
                     probability,
                     flagged: probability >= m.decision_threshold,
@@ -500,10 +516,38 @@ impl Predictor {
                     genres_used,
                     model: m.role,
                     warnings,
-                    unknown_genres: main.unknown_genres(track),
+                    unknown_genres,
                 }
             })
             .collect())
+    }
+}
+
+/// The warning field of a track the model file's fingerprints know
+/// ([`crate::known::KnownTracks`]): the model may have learnt its popularity.
+pub const TRAINING_TRACK: &str = "training_track";
+
+/// The warning for genres the main model has no column for: they are not read, and a typo of a
+/// known one is named.
+fn unknown_genres_warning(main: &FeaturePipeline, unknown: &[String]) -> Warning {
+    let named: Vec<String> = unknown
+        .iter()
+        .map(|g| match main.genre_like(g) {
+            Some(like) => format!("{g:?} (did you mean {like:?}?)"),
+            None => format!("{g:?}"),
+        })
+        .collect();
+    let (genres, them) = if unknown.len() == 1 {
+        ("genre", "it is")
+    } else {
+        ("genres", "they are")
+    };
+    Warning {
+        field: Column::TrackGenre.name().to_owned(),
+        message: format!(
+            "{genres} the model does not know: {}; {them} not read",
+            named.join(", ")
+        ),
     }
 }
 
@@ -790,9 +834,15 @@ mod tests {
             );
             assert!(answer.chance.unknown_genres.is_empty());
         }
+        // Every track is one the model was built from, and says so.
+        assert!(answers.iter().all(|a| a
+            .chance
+            .warnings
+            .last()
+            .is_some_and(|w| w.field == TRAINING_TRACK)));
         // The shortest and the longest track lie beyond FIT's 0.1th and 99.9th percentiles.
         let warned: Vec<usize> = (0..answers.len())
-            .filter(|&i| !answers[i].chance.warnings.is_empty())
+            .filter(|&i| answers[i].chance.warnings.len() > 1)
             .collect();
         let durations: Vec<f64> = warned.iter().map(|&i| t.rows[i].audio[0]).collect();
         assert_eq!(durations, [0.0, 7891.0], "{warned:?}");
