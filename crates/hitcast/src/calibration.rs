@@ -1,9 +1,10 @@
 //! Calibrated probabilities: a monotone map, fitted on VAL, from a classifier's raw probability to
 //! the chance that a track is popular.
 //!
-//! Early stopping, class weights and resampling all bend a classifier's probabilities (the
-//! default booster averaged 0.019 on TEST against a 0.027 popular rate). Two maps are fitted on
-//! VAL and the one with the lower out-of-fold VAL log-loss is kept (TEST is never used):
+//! Early stopping, class weights and resampling all bend a classifier's probabilities (a
+//! class-weighted or SMOTE cell's answers average many times the popular rate). Two maps are
+//! fitted on VAL and the one with the lower out-of-fold VAL log-loss is kept (TEST is never
+//! used):
 //!
 //! - **Platt**: `p = σ(a · logit(raw) + b)`, two parameters by Newton's method. Affine in
 //!   log-odds, so an explanation's contributions scale by `a` and still add up.
