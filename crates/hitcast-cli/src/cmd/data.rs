@@ -221,6 +221,7 @@ fn split(args: SplitArgs, globals: Globals) -> anyhow::Result<()> {
     let (tracks, labels) = p.table(&args.data)?;
     let split = p.split(&tracks, &labels, p.fold, globals.seed)?;
     let summary = split.summary(&tracks, &labels);
+    warn_thin_parts(&summary);
     if let Some(dir) = &args.export {
         export(
             dir,
@@ -358,6 +359,23 @@ fn write_part(
         .with_context(|| format!("{}: cannot write", path.display()))
 }
 
+/// Warns of a part without tracks, or without popular ones: what is fitted, chosen or measured
+/// on it would mean nothing (a small file, or a protocol that puts everything on one side).
+fn warn_thin_parts(s: &SplitSummary) {
+    let parts = [
+        ("FIT", s.fit, s.fit_positives),
+        ("VAL", s.val, s.val_positives),
+        ("TEST", s.test, s.test_positives),
+    ];
+    for (name, tracks, popular) in parts {
+        if tracks == 0 {
+            tracing::warn!("{name} holds no track: the file is too small for this split, or the protocol puts every track on one side");
+        } else if popular == 0 {
+            tracing::warn!("{name} holds no popular track: what is fitted, chosen or measured on it says nothing about popular ones");
+        }
+    }
+}
+
 fn render_split(s: &SplitSummary, threshold: u8, seed: u64) -> String {
     let mut out = String::new();
     let how = match s.protocol {
@@ -403,6 +421,20 @@ fn render_split(s: &SplitSummary, threshold: u8, seed: u64) -> String {
         thousands(s.test as u64),
         pos(s.test_positives, s.test)
     );
+    let left_out = s.tracks.saturating_sub(s.train + s.test);
+    if left_out > 0 {
+        let why = if s.protocol == Protocol::GenreHoldout {
+            "by TEST's artists in TRAIN's genres: in neither part"
+        } else {
+            "in neither part"
+        };
+        let _ = writeln!(
+            out,
+            "  {:<8}{:>9}  {why}",
+            "left out",
+            thousands(left_out as u64)
+        );
+    }
     let _ = writeln!(out, "\n  test_track_ids_sha256 {}", s.test_track_ids_sha256);
     out
 }

@@ -51,7 +51,7 @@ pub struct Eda {
     pub correlation: Correlations,
     /// A histogram per audio column.
     pub histograms: Vec<Histogram>,
-    /// Popularity in bins of 5 points, with the label threshold.
+    /// Popularity in bins of 5 points, one edge just above the label threshold.
     pub popularity: PopularityDistribution,
     /// Mean popularity per bin of each audio column.
     pub by_feature: Vec<BinnedMeans>,
@@ -271,11 +271,7 @@ pub fn analyse(summary: DataSummary, protocol: Protocol, table: &Tracks, thresho
         .iter()
         .filter(|&&p| p > f64::from(threshold))
         .count();
-    let pop_hist = histogram_on(
-        "popularity",
-        popularity,
-        (0..=20).map(|i| f64::from(i * 5)).collect(),
-    );
+    let pop_hist = histogram_on("popularity", popularity, popularity_edges(threshold));
     Eda {
         protocol,
         rows: table.len(),
@@ -522,6 +518,18 @@ fn histogram(column: &'static str, v: &[f64], sorted: &[f64], bins: usize) -> Hi
     histogram_on(column, v, edges)
 }
 
+/// Bins of 5 points from 0 to 100 with an edge just above `threshold`, so that a bar holds
+/// popular tracks or none (the end bins are narrower where 5 does not divide the offset).
+/// Scores are whole: a bin `[a, b)` holds `a` to `b - 1`, and the last one 100 too.
+fn popularity_edges(threshold: u8) -> Vec<f64> {
+    let first = u32::from(threshold + 1) % 5;
+    std::iter::once(0)
+        .chain((first..100).step_by(5).filter(|&e| e > 0))
+        .chain(std::iter::once(100))
+        .map(f64::from)
+        .collect()
+}
+
 fn histogram_on(column: &'static str, v: &[f64], edges: Vec<f64>) -> Histogram {
     let (lo, hi) = (edges[0], edges[edges.len() - 1]);
     Histogram {
@@ -759,6 +767,22 @@ pub(crate) mod tests {
         let b = [1.0, 4.0, 9.0, 16.0, 100.0];
         assert!((pearson(&ranks(&a), &ranks(&b)) - 1.0).abs() < 1e-12);
         assert!(pearson(&a, &b) < 0.95);
+    }
+
+    #[test]
+    fn popularity_bins_part_at_the_label() {
+        let edges = popularity_edges(71);
+        assert_eq!(edges[..3], [0.0, 2.0, 7.0]);
+        assert!(edges.contains(&72.0) && edges.ends_with(&[97.0, 100.0]));
+        assert_eq!(
+            popularity_edges(74),
+            (0..=20).map(|i| f64::from(i * 5)).collect::<Vec<_>>()
+        );
+        // 71 and 72 fall on either side of an edge.
+        let h = histogram_on("popularity", &[71.0, 72.0], edges);
+        let bin = |x: f64| h.edges.partition_point(|&e| e <= x) - 1;
+        assert_ne!(bin(71.0), bin(72.0));
+        assert_eq!(h.counts.iter().sum::<usize>(), 2);
     }
 
     #[test]

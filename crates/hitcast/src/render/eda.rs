@@ -114,14 +114,30 @@ fn glance(eda: &Eda) -> Markup {
         .genres
         .iter()
         .max_by(|a, b| a.share_popular.total_cmp(&b.share_popular));
+    // Swings of mean popularity, by genre and by the feature that moves it most, each over
+    // groups of at least MIN_BIN_ROWS tracks, to say which tells more.
+    let feature_swing = widest_swing(&eda.by_feature);
+    let genre_means = || {
+        eda.genres
+            .iter()
+            .filter(|g| g.rows >= MIN_BIN_ROWS)
+            .map(|g| g.mean_popularity)
+    };
+    let genre_swing = (genre_means().count() > 1).then(|| {
+        (
+            genre_means().fold(f64::INFINITY, f64::min),
+            genre_means().fold(f64::NEG_INFINITY, f64::max),
+        )
+    });
     let d = &eda.summary.duplicates;
     let histogram = chart::histogram(
         "Popularity",
         "popularity (0-100)",
         &pop.histogram.edges,
         &pop.histogram.counts,
+        // Between the last unpopular score and the first popular one: a bin's edge.
         Some((
-            f64::from(pop.threshold),
+            f64::from(pop.threshold) + 1.0,
             &format!("popular > {} ({percent:.1}% of rows)", pop.threshold),
         )),
     );
@@ -146,9 +162,21 @@ fn glance(eda: &Eda) -> Markup {
             // One genre tells nothing apart.
             @if let Some(best) = best.filter(|_| eda.genres.len() > 1) {
                 li {
-                    b { "Genre tells the most." } " " (format!("{:.1}%", best.share_popular * 100.0)) " of " (best.genre)
-                    " tracks are popular; " (eda.genres.iter().filter(|g| g.share_popular == 0.0).count()) " of the "
-                    (eda.genres.len()) " genres have no popular track at all."
+                    @if let Some((lo, hi)) = genre_swing {
+                        @if feature_swing.is_none_or(|(_, f_lo, f_hi)| hi - lo >= f_hi - f_lo) {
+                            b { "Genre tells the most." }
+                        } @else {
+                            b { "Genre tells less than one audio feature." }
+                        }
+                        " Mean popularity by genre goes from " (format!("{lo:.0}")) " to " (format!("{hi:.0}")) "; "
+                    } @else {
+                        b { "Genres." } " "
+                    }
+                    (format!("{:.1}%", best.share_popular * 100.0)) " of " (best.genre) " tracks are popular; "
+                    @match eda.genres.iter().filter(|g| g.share_popular == 0.0).count() {
+                        0 => { "every genre has popular tracks." }
+                        none => { (none) " of the " (eda.genres.len()) " genres have no popular track at all." }
+                    }
                 }
             }
             @if let Some((column, r)) = strongest_tie(&eda.correlation) {
@@ -161,7 +189,7 @@ fn glance(eda: &Eda) -> Markup {
                     (name(column)) " (Pearson r = " (format!("{r:.2}")) ")."
                 }
             }
-            @if let Some((column, lo, hi)) = widest_swing(&eda.by_feature) {
+            @if let Some((column, lo, hi)) = feature_swing {
                 li {
                     "Mean popularity moves most with " b { (name(column)) } ": from " (format!("{lo:.0}")) " to "
                     (format!("{hi:.0}")) " across its range."
@@ -176,7 +204,8 @@ fn glance(eda: &Eda) -> Markup {
         }
         div.grid-2 {
             (figure(&histogram, &format!(
-                "Bins of 5 points. {percent:.1}% of rows are popular (right of the dashed line){rare}. {} rows score 0.",
+                "Bins of 5 points, one starting at {}. {percent:.1}% of rows are popular (right of the dashed line){rare}. {} rows score 0.",
+                u16::from(pop.threshold) + 1,
                 thousands(pop.zeros as u64)
             )))
         }
@@ -547,13 +576,16 @@ fn genres(eda: &Eda) -> Markup {
     // drawn as long as the top one's.
     let (most_mean, most_share) = (high.1, by_share.first().map_or(0.0, |g| g.1));
     let bottom_share = bottom(&by_share);
-    // Fifteen bars of 0.0% say less than their names in a sentence.
+    // Fifteen bars of 0.0% say less than names in a sentence: then every genre without a
+    // popular track is named, alphabetically, not fifteen of them picked by the sort's order.
     let never_popular = bottom_share.iter().all(|g| g.1 == 0.0).then(|| {
-        bottom_share
+        let mut names: Vec<&str> = by_share
             .iter()
+            .filter(|g| g.1 == 0.0)
             .map(|g| g.0.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+            .collect();
+        names.sort_unstable();
+        names.join(", ")
     });
     let bottom_mean = if lowest_share.1 < ALMOST_NEVER {
         "Some genres are almost never popular on Spotify.".to_owned()
@@ -565,7 +597,7 @@ fn genres(eda: &Eda) -> Markup {
         div.grid-2 {
             (figure(
                 &chart::hbars_to("Top 15 genres by mean popularity", mean_axis, &top(&by_mean), one, most_mean),
-                "Genre is the strongest single signal in the data.",
+                &format!("Mean popularity of each genre's tracks. {spread}"),
             ))
             (figure(
                 &chart::hbars_to("Bottom 15 genres by mean popularity", mean_axis, &bottom(&by_mean), one, most_mean),
@@ -577,8 +609,8 @@ fn genres(eda: &Eda) -> Markup {
             ))
             @if let Some(names) = &never_popular {
                 figure {
-                    div.chart-title { "Bottom 15 genres by share popular" }
-                    p { (no_popular) " The 15 shown: " (names) "." }
+                    div.chart-title { "Genres without a popular track" }
+                    p { (none_popular) " of the " (by_share.len()) " genres have no popular track at all: an easy no for the classifier. They are " (names) "." }
                 }
             } @else {
                 (figure(

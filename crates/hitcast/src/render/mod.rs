@@ -33,7 +33,9 @@ svg .cell-value { font-size: 11px; } svg .axis { stroke: #888; } svg .grid { str
 svg .line { stroke-width: 2; } svg .marker { stroke-width: 2; stroke-dasharray: 5 3; } svg .marker-label { font-size: 13px; }
 ul.glance li { margin: 4px 0; }
 @media print { h2 { break-after: avoid; } figure { break-inside: avoid; } }
-@media (max-width: 760px) { table { display: block; overflow-x: auto; max-width: 100%; } p.swipe { display: block; } }
+@media (max-width: 760px) { table { display: block; overflow-x: auto; max-width: 100%; } p.swipe { display: block; }
+  th:first-child, td:first-child { position: sticky; left: 0; z-index: 1; background: #fff; box-shadow: 1px 0 0 #ddd; }
+  th:first-child { background: #f6f6f6; } }
 ";
 
 /// A chart with its title above and its caption below.

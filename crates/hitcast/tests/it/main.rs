@@ -593,9 +593,19 @@ mod eda {
 
         let page = render::eda::page_of(&e);
         // Heatmaps (2), popularity and 10 audio histograms, 14 binned means, 3 genre charts:
-        // the bottom 15 by share popular, all 0.0%, are named rather than drawn.
+        // the bottom 15 by share popular, all 0.0%, are named rather than drawn: every genre
+        // without a popular track, not fifteen of them.
         assert_eq!(page.matches("<svg").count(), 2 + 1 + 10 + 14 + 3);
-        assert!(page.contains("The 15 shown: "), "bottom genres named");
+        let none = e.genres.iter().filter(|g| g.share_popular == 0.0).count();
+        assert!(none > 15, "{none}");
+        assert!(
+            page.contains(&format!("{none} of the 114 genres have no popular track at all: an easy no for the classifier. They are ")),
+            "bottom genres named"
+        );
+        assert!(page.contains("detroit-techno") && page.contains("world-music"));
+        // The popularity histogram parts at the label: a bin starts at 72.
+        assert!(e.popularity.histogram.edges.contains(&72.0));
+        assert!(page.contains("Bins of 5 points, one starting at 72."));
         assert!(page.contains("<title>energy / loudness: 0.759</title>"));
         // Self-contained: no script, and the only address is the SVG namespace.
         assert!(!page.contains("<script"));
