@@ -67,6 +67,11 @@ pub fn write_page(
     page: &str,
     started: Instant,
 ) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !out.exists() || out.is_dir(),
+        "{}: a file, not a folder: --out names a folder for index.html and {json_name}",
+        out.display()
+    );
     hitcast::report::write_page(out, json_name, json, page)
         .with_context(|| format!("{}: cannot write the page", out.display()))?;
     said_page(out, json_name, page, started)

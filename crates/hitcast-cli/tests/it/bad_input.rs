@@ -215,7 +215,9 @@ fn bad_csv_files_map_flags_and_cells_are_clear_errors_or_documented_acceptances(
             "map-renames-away-required",
             good.clone().into_bytes(),
             vec!["--map", "tempo=track_genre"],
-            Expect::Error("appears twice"),
+            Expect::Error(
+                "column \"track_genre\" appears twice (fields 18 and 20); field 18 is \"tempo\", renamed to it by --map",
+            ),
         ),
         (
             "keep-unknown",

@@ -38,6 +38,25 @@ fn the_eda_page_renders_in_a_browser_with_every_chart_and_no_console_errors() {
     assert!(!page.contains(&folder), "{folder} on the page");
     // 89,741 tracks: no small-sample warning, every feature charted.
     assert!(!page.contains("A small sample") && !page.contains("Not charted"));
+    // --out names a folder: a file there is said to be one.
+    let file = dir.join("index.html");
+    let data = dataset();
+    let o = hitcast(&[
+        "eda",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(&format!(
+            "{}: a file, not a folder: --out names a folder for index.html and eda.json",
+            file.display()
+        )),
+        "{}",
+        stderr(&o)
+    );
 
     let Some(chromium) = chromium() else { return };
     let url = format!("file://{}", dir.join("index.html").display());

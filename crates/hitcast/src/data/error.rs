@@ -64,6 +64,19 @@ pub enum DataError {
         /// The file.
         path: PathBuf,
     },
+    /// `--on-error skip` skipped every row: nothing is left to use.
+    #[error(
+        "{}: every row is bad ({} skipped by --on-error skip), so none is left; the first: {first}",
+        path.display(), crate::text::thousands(*skipped)
+    )]
+    AllSkipped {
+        /// The file.
+        path: PathBuf,
+        /// Rows skipped.
+        skipped: u64,
+        /// The first row's error.
+        first: Box<DataError>,
+    },
     /// Columns needed for this use of the file are absent from the header.
     #[error(
         "{}{}: missing required column(s) {}{}{}; {} {} (rename with {})",
@@ -100,7 +113,13 @@ pub enum DataError {
         found: Vec<String>,
     },
     /// Two header fields name the same column (possibly after `--map`).
-    #[error("{}{}: column {name:?} appears twice ({} {first} and {second})", path.display(), header.words().line, header.words().fields)]
+    #[error(
+        "{}{}: column {name:?} appears twice ({} {first} and {second}){}",
+        path.display(), header.words().line, header.words().fields,
+        renamed.as_ref().map_or_else(String::new, |(at, from)| {
+            format!("; {} {at} is {from:?}, renamed to it by {}", header.words().field, header.words().map)
+        })
+    )]
     DuplicateColumn {
         /// The file.
         path: PathBuf,
@@ -112,6 +131,9 @@ pub enum DataError {
         first: usize,
         /// 1-based position of the second field.
         second: usize,
+        /// The field `--map` renamed to the column (1-based) and its name in the header, if
+        /// one was.
+        renamed: Option<(usize, String)>,
     },
     /// A row has more or fewer fields than the header.
     #[error(
@@ -250,6 +272,7 @@ struct HeaderWords {
     /// `:1` for a CSV header (its line), nothing for a schema, which has no lines.
     line: &'static str,
     has: &'static str,
+    field: &'static str,
     fields: &'static str,
     /// How to rename: the command line's `--map`, and for a schema also the Python package's
     /// `columns=` (a frame reaches hitcast only through it).
@@ -264,6 +287,7 @@ impl Header {
             Header::Csv => HeaderWords {
                 line: ":1",
                 has: "the header has",
+                field: "field",
                 fields: "fields",
                 rename: "--map SRC=DST",
                 map: "--map",
@@ -271,6 +295,7 @@ impl Header {
             Header::Schema => HeaderWords {
                 line: "",
                 has: "its columns are",
+                field: "column",
                 fields: "columns",
                 rename: "--map SRC=DST, or columns={\"SRC\": \"DST\"} in Python",
                 map: "the column map (--map, or columns= in Python)",

@@ -103,23 +103,32 @@ impl ColumnPlan {
                 found: names,
             });
         }
+        let mut written: Vec<String> = Vec::new();
         for (i, name) in names.into_iter().enumerate() {
             let Some(column) = options.map.resolve(&name) else {
-                found.push(name);
+                found.push(name.clone());
+                written.push(name);
                 continue;
             };
             found.push(column.name().to_owned());
             let slot = &mut fields[column_slot(column)];
             if let Some(first) = *slot {
+                // A field --map renamed onto a column the header already has: say which.
+                let renamed = [(first, &written[first]), (i, &name)]
+                    .into_iter()
+                    .find(|(_, n)| n.as_str() != column.name())
+                    .map(|(at, n)| (at + 1, n.clone()));
                 return Err(DataError::DuplicateColumn {
                     path: path.to_owned(),
                     header,
                     name: column.name().to_owned(),
                     first: first + 1,
                     second: i + 1,
+                    renamed,
                 });
             }
             *slot = Some(i);
+            written.push(name);
         }
         let mut missing = Vec::new();
         let mut defaults = Vec::new();

@@ -573,10 +573,16 @@ pub fn read_all<S: RowSource>(mut reader: S, on_error: OnError) -> Result<Loaded
         }
     }
     if rows.is_empty() {
-        // Every row was bad: the first error says more than "no rows".
-        return Err(first_error.unwrap_or_else(|| DataError::NoRows {
-            path: reader.path().to_owned(),
-        }));
+        // Every row was bad: said, with the first error, which says more than "no rows".
+        let path = reader.path().to_owned();
+        return Err(match first_error {
+            Some(first) => DataError::AllSkipped {
+                path,
+                skipped,
+                first: Box::new(first),
+            },
+            None => DataError::NoRows { path },
+        });
     }
     let report = LoadReport {
         path: reader.path().to_owned(),
@@ -1040,6 +1046,18 @@ mod tests {
             message(&format!("{header}\n{ROW}\n")),
             "t.csv:1: column \"tempo\" appears twice (fields 19 and 21)"
         );
+        // Renamed onto a column the header has: the map is named.
+        let options = ReadOptions {
+            map: ColumnMap::parse(&["danceability=energy"]).unwrap(),
+            ..ReadOptions::labelled()
+        };
+        assert_eq!(
+            read(&format!("{HEADER}\n{ROW}\n"), &options)
+                .unwrap_err()
+                .to_string(),
+            "t.csv:1: column \"energy\" appears twice (fields 9 and 10); field 9 is \
+             \"danceability\", renamed to it by --map"
+        );
     }
 
     #[test]
@@ -1384,12 +1402,15 @@ mod tests {
         );
         // Header problems are never skipped.
         assert!(read("a,b\n1,2\n", &options).is_err());
-        // If every row is bad, the first error is the answer.
+        // If every row is bad, that is said, with the first error.
         let all_bad = format!("{HEADER}\n{}\n", row_with("tempo", "x"));
         assert!(read(&all_bad, &options)
             .unwrap_err()
             .to_string()
-            .starts_with("t.csv:2:19:"));
+            .starts_with(
+                "t.csv: every row is bad (1 skipped by --on-error skip), so none is left; \
+                 the first: t.csv:2:19:"
+            ));
     }
 
     #[test]

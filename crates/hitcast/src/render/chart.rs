@@ -203,7 +203,8 @@ pub fn histogram(
     counts: &[usize],
     marker: Option<(f64, &str)>,
 ) -> Chart {
-    let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.05;
+    // Up to at least 5: an axis of counts ticks at whole rows (below that, ticks fall at 0.5).
+    let top = (counts.iter().copied().max().unwrap_or(1) as f64 * 1.05).max(5.0);
     let (lo, hi) = (edges[0], edges[edges.len() - 1]);
     let f = Frame::new((lo, hi), (0.0, top), 0);
     let base = f.py(0.0);
