@@ -3,7 +3,7 @@
 
 /// A count, a size or seconds, of which 0 would refuse or cut off everything.
 pub fn at_least_1<T: std::str::FromStr + PartialOrd + From<u8>>(text: &str) -> Result<T, String> {
-    match text.parse::<T>() {
+    match text.trim().parse::<T>() {
         Ok(n) if n >= T::from(1) => Ok(n),
         Ok(_) => Err("must be at least 1".to_owned()),
         Err(_) => Err(format!("expected a whole number, got {text:?}")),

@@ -9,7 +9,7 @@ use anyhow::Context;
 
 use clap::Args;
 use hitcast::artifact::Role;
-use hitcast::data::{Column, ColumnMap, OnError, RawRow, ReadOptions, RowSource};
+use hitcast::data::{Column, ColumnMap, DataError, OnError, RawRow, ReadOptions, RowSource};
 use hitcast::predictor::{Genres, Predictor};
 use hitcast::text::thousands;
 
@@ -54,10 +54,12 @@ pub struct InputArgs {
 /// Rows of the input in batches, and what was skipped or not understood on the way.
 pub struct Batches {
     rows: Peekable<Box<dyn RowSource + Send>>,
+    /// The input, as its errors name it.
+    path: PathBuf,
     skip: bool,
     size: usize,
     skipped: u64,
-    first_skip: Option<String>,
+    first_skip: Option<DataError>,
     /// Genres the model does not know (they are not read).
     pub unknown_genres: BTreeSet<String>,
     /// Rows answered by each model, in [`Role::ALL`] order.
@@ -123,6 +125,7 @@ impl InputArgs {
         Ok(Batches {
             absent: rows.defaults().iter().map(|d| d.column).collect(),
             present: Column::ALL.into_iter().filter(|&c| rows.has(c)).collect(),
+            path: rows.path().to_owned(),
             rows: rows.peekable(),
             skip,
             size: size.max(1),
@@ -219,7 +222,7 @@ impl Batches {
                 }
                 Err(e) if self.skip && e.skippable_line().is_some() => {
                     self.skipped += 1;
-                    self.first_skip.get_or_insert_with(|| e.to_string());
+                    self.first_skip.get_or_insert(e);
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -233,13 +236,19 @@ impl Batches {
     /// Refuses an input of which `--on-error skip` left nothing, naming the first bad row: an
     /// empty output with exit 0 would read as a catalogue scored. (A file of no rows is scored:
     /// its answers are the header line alone.)
-    pub fn some_read(&self, read: u64) -> anyhow::Result<()> {
-        match &self.first_skip {
-            Some(first) if read == 0 => anyhow::bail!(
-                "every row was bad ({} skipped); first: {first}",
-                thousands(self.skipped)
-            ),
-            _ => Ok(()),
+    pub fn some_read(&mut self, read: u64) -> anyhow::Result<()> {
+        match self.first_skip.take() {
+            // Said as a whole file read with --on-error skip says it.
+            Some(first) if read == 0 => Err(DataError::AllSkipped {
+                path: self.path.clone(),
+                skipped: self.skipped,
+                first: Box::new(first),
+            }
+            .into()),
+            first => {
+                self.first_skip = first;
+                Ok(())
+            }
         }
     }
 
@@ -292,7 +301,10 @@ impl Batches {
             tracing::warn!(
                 "skipped {} bad row(s); first: {}",
                 self.skipped,
-                self.first_skip.as_deref().unwrap_or_default()
+                self.first_skip
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
             );
         }
     }

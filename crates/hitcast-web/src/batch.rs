@@ -208,6 +208,7 @@ fn check(path: &Path, predictor: &Predictor) -> Result<u64, String> {
     let mut rows = 0;
     let mut bad = Vec::new();
     let mut count = 0u64;
+    let mut stopped = None;
     for row in open(path).map_err(|e| e.to_string())? {
         let problem = match row {
             Ok(row) => match predictor.answerable(&[predictor::input(&row)]) {
@@ -218,20 +219,27 @@ fn check(path: &Path, predictor: &Predictor) -> Result<u64, String> {
                 Err(e) => format!("{}:{}: {e}", path.display(), row.line),
             },
             Err(e) if e.skippable_line().is_some() => e.to_string(),
-            // The file cannot be read past this point.
-            Err(e) => return Err(e.to_string()),
+            // The file cannot be read past this point: alone, the error; after bad rows, said
+            // after them, so the list found so far is kept.
+            Err(e) if count == 0 => return Err(e.to_string()),
+            Err(e) => {
+                stopped = Some(e.to_string());
+                break;
+            }
         };
         count += 1;
         if bad.len() < LISTED_BAD_ROWS {
             bad.push(problem);
         }
     }
+    // One row a line: the page lists them under the first.
+    let then = stopped.map_or_else(String::new, |e| format!("\nand reading stopped: {e}"));
     match count {
         0 => Ok(rows),
-        1 => Err(bad.remove(0)),
-        // One row a line: the page lists them under the first.
+        1 if then.is_empty() => Err(bad.remove(0)),
         n => Err(format!(
-            "{n} rows cannot be scored{}:\n{}",
+            "{n} {} cannot be scored{}:\n{}{then}",
+            if n == 1 { "row" } else { "rows" },
             if n as usize > bad.len() {
                 format!(" (the first {} listed)", bad.len())
             } else {

@@ -36,11 +36,14 @@ use serde_json::{json, Map, Value};
 /// value the model read where that differs (a fence, a median); it gave the value read.
 /// 3.4.0: a track's `track_genre` is a cell as the dataset writes it, split at `;`, `,` and `|`
 /// (it was one name); search and similar tracks answer 501 on a server without a dataset (it
-/// was 503), and their 503 while it loads has `Retry-After`. 3.5.0: a body with a
-/// `Content-Encoding` other than `identity` is a 415 on every route (it failed as the JSON or
+/// was 503), and their 503 while it loads has `Retry-After`. 4.0.0 (a client's working request
+/// may now be refused, and `warnings` is no longer empty for a catalogue's tracks): a body with
+/// a `Content-Encoding` other than `identity` is a 415 on every route (it failed as the JSON or
 /// audio it is not); `/api/v1/tracks` refuses query parameters other than `q` and `limit`, and
-/// names every problem of its query at once.
-pub(crate) const API_VERSION: &str = "3.5.0";
+/// names every problem of its query at once; `warnings` holds `track_genre` for genres the
+/// model does not know (with the known genre a typo names) and `training_track` for a track
+/// of the dataset the model was built from.
+pub(crate) const API_VERSION: &str = "4.0.0";
 
 use crate::{Limits, Options};
 

@@ -429,6 +429,25 @@ async fn a_file_of_tracks_comes_back_as_a_csv() {
         said.ends_with("</ul><p><a href=\"/predict\">Back to the Predict page</a>.</p></main>"),
         "{said}"
     );
+    // A quote left open after two bad rows: the file cannot be read on, and the page lists the
+    // two rows, then where reading stopped.
+    let bad = "x0,a,,s,,200000,False,0.5,7,5,-7,1,0.05,0.2,0,0.1,0.5,120,4,a\n";
+    let open = "y,\"a,,s,,200000,False,0.5,0.5,5,-7,1,0.05,0.2,0,0.1,0.5,120,4,a\n";
+    let text = format!("{csv}{bad}{bad}{open}{bad}{bad}");
+    let (kind, body) = multipart("mine.csv", text.as_bytes());
+    let a = call(&app, Method::POST, "/predict/batch", &kind, body).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
+    let page = a.text();
+    let said = main_of(&page);
+    assert!(
+        said.contains("<p>2 rows cannot be scored:</p><ul><li>mine.csv:3:9:"),
+        "{said}"
+    );
+    assert!(
+        said.contains("<li>and reading stopped: mine.csv:5: expected 20 fields"),
+        "{said}"
+    );
+    assert!(said.contains("is a quote left open?"), "{said}");
 }
 
 #[tokio::test]

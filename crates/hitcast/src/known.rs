@@ -6,8 +6,8 @@
 //! Of the TidyTuesday sample's 28,356 tracks, 1,964 share an id with the shipped dataset and 288
 //! more its exact danceability, energy, loudness, tempo and duration; they are 33.3% popular
 //! against 5.0% for the rest (`hitcast model evaluate` prints the counts). Counting them rewards
-//! a model for remembering its training tracks, and a track the fingerprints find gets a
-//! `training_track` warning with its answer.
+//! a model for remembering its training tracks. An answer gets a `training_track` warning
+//! when its track's audio values are a training track's (answers carry no id).
 //!
 //! A track is known when the 64-bit FNV-1a hash of its id, or of its five audio values rounded
 //! to three decimals, is among the training tracks'. Hashes, not the ids, keep the file small

@@ -32,8 +32,10 @@ pub struct PredictArgs {
     /// above the label threshold), flagged (1 = a hit contender: the chance reaches the
     /// model's threshold), lift (the probability over a typical track's), predicted_popularity
     /// with its range popularity_low and popularity_high (the mean and quantiles of one score
-    /// distribution whose chance above the threshold is the probability), warnings (the inputs
-    /// beyond what the model saw in training, `;`-separated) and model (which model answered:
+    /// distribution whose chance above the threshold is the probability), warnings (what to
+    /// treat with care, `;`-separated: inputs beyond what the model saw in training,
+    /// track_genre for genres it does not know, training_track for a track of the dataset it
+    /// was built from) and model (which model answered:
     /// main, new-song for a row without track_id, no-genres for a track with no genre the
     /// model knows, or from-audio for a row measured from audio: its seven learned columns
     /// empty).
@@ -126,9 +128,12 @@ impl PredictArgs {
                 let c = answers.chance(i);
                 answered.push(c.model);
                 unknown_genres.extend(c.unknown_genres.iter().cloned());
-                let learnt = c.warnings.iter().any(|w| w.field == TRAINING_TRACK);
-                known += u64::from(learnt);
-                warned += u64::from(c.warnings.len() > usize::from(learnt));
+                known += u64::from(c.warnings.iter().any(|w| w.field == TRAINING_TRACK));
+                // Only an audio input beyond the training range: the genres have their own
+                // line (`input.unknown_genres`).
+                warned += u64::from(c.warnings.iter().any(|w| {
+                    Column::from_name(&w.field).is_some_and(|c| c.audio_index().is_some())
+                }));
             }
             out.write(&batch, &answers, &keep)?;
             written += batch.len() as u64;

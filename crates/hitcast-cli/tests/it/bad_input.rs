@@ -607,7 +607,7 @@ fn on_error_skip_reports_the_skipped_lines() {
         assert_eq!(o.status.code(), Some(1), "{command}: {}", stderr(&o));
         assert!(
             stderr(&o).contains(&format!(
-                "every row was bad (1 skipped); first: {}:2:5: column \"popularity\"",
+                "{0}: every row is bad (1 skipped by --on-error skip), so none is left; the first: {0}:2:5: column \"popularity\"",
                 bad.display()
             )),
             "{command}: {}",

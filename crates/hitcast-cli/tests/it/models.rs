@@ -192,6 +192,14 @@ fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
         "{}",
         stderr(&o)
     );
+    // Two rows of the training dataset's audio: said once each, apart from the genres, and
+    // neither is counted as an input beyond the training range.
+    assert!(
+        stderr(&o).contains("2 row(s) are tracks of the dataset the model was built from"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("inputs beyond"), "{}", stderr(&o));
     let text = std::fs::read_to_string(&output).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
@@ -201,6 +209,12 @@ fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
     );
     assert!(lines[1].ends_with(",Comedy,false,87.917"), "{}", lines[1]);
     assert_eq!(lines.len(), 3);
+    // Each warning's field once: the unknown genre, then the training track.
+    assert!(
+        lines[2].contains(",track_genre;training_track,"),
+        "{}",
+        lines[2]
+    );
     let cells: Vec<&str> = lines[1].split(',').collect();
     assert_eq!(cells[0], "5SuOikwiRyPMVoIQDJUgSV");
     let p: f64 = cells[1].parse().unwrap();

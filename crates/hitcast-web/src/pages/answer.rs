@@ -55,9 +55,6 @@ pub(super) fn result_panel(
                     " The prediction uses the values in the form."
                 }
             }
-            @if !a.chance.unknown_genres.is_empty() {
-                p.notice { "The model does not know the genre " (a.chance.unknown_genres.join(", ")) ": it is not read." }
-            }
             @if let Some(e) = &s.explanation { (contributions(e)) }
             @if let Some(e) = &s.score_explanation { (score_contributions(e)) }
             (what_if(state, track))

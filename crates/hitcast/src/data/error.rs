@@ -141,7 +141,9 @@ pub enum DataError {
         path.display(),
         if last_line > line {
             format!(" (a field runs from line {line} to line {last_line}: is a quote left open? \
-                     --on-error skip does not skip it, as the rows on those lines would be lost)")
+                     The rows on those lines cannot be read, so the row is not skipped)")
+        } else if *multiline {
+            " (a field runs over several lines: is a quote left open?)".to_owned()
         } else {
             String::new()
         }
@@ -158,6 +160,9 @@ pub enum DataError {
         expected: u64,
         /// This row's field count.
         found: u64,
+        /// Whether a field holds a line break: the mark of an unclosed quote, even where it
+        /// runs to the end of the file and `last_line` is `line`.
+        multiline: bool,
     },
     /// One cell failed validation.
     #[error("{}:{line}:{col}: column {column:?}: {problem}", path.display())]
@@ -355,7 +360,7 @@ fn separators(b: u8) -> String {
         b';' => "semicolons".to_owned(),
         b'\t' => "tabs".to_owned(),
         b'|' => "pipes".to_owned(),
-        b => format!("{:?}s", b as char),
+        b => format!("{:?}", b as char),
     }
 }
 

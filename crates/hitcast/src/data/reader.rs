@@ -393,6 +393,7 @@ impl RowReader {
                         .count() as u64,
                 expected: self.n_fields as u64,
                 found: self.record.len() as u64,
+                multiline: self.record.iter().any(|f| f.contains('\n')),
             });
         }
         let mut row = self.plan.empty_row(line);
@@ -1278,8 +1279,8 @@ mod tests {
         let open = ROW.replace("Comedy,Comedy", "\"Comedy,Comedy");
         let text = format!("{HEADER}\n{ROW}\n{open}\n{ROW}\n{ROW}\n");
         let said = "t.csv:3: expected 21 fields as in the header, found 4 \
-             (a field runs from line 3 to line 5: is a quote left open? --on-error skip does not \
-             skip it, as the rows on those lines would be lost)";
+             (a field runs from line 3 to line 5: is a quote left open? The rows on those lines \
+             cannot be read, so the row is not skipped)";
         assert_eq!(message(&text), said);
         // Skipping it would drop the rows it swallowed, unseen: it stops the read instead.
         let skip = ReadOptions {
@@ -1287,6 +1288,16 @@ mod tests {
             ..ReadOptions::labelled()
         };
         assert_eq!(read(&text, &skip).unwrap_err().to_string(), said);
+        // On the last row, it swallows no other: said, and skipped.
+        let last = format!("{HEADER}\n{ROW}\n{open}\n");
+        let loaded = read(&last, &skip).unwrap();
+        assert_eq!((loaded.report.rows, loaded.report.skipped), (1, 1));
+        assert!(
+            loaded.report.skipped_examples[0]
+                .ends_with("(a field runs over several lines: is a quote left open?)"),
+            "{:?}",
+            loaded.report.skipped_examples
+        );
         // A row of one line with a field too few is still skipped.
         let short = ROW.rsplit_once(',').unwrap().0;
         let loaded = read(&format!("{HEADER}\n{ROW}\n{short}\n{ROW}\n"), &skip).unwrap();

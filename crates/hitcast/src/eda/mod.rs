@@ -522,7 +522,8 @@ fn histogram(column: &'static str, v: &[f64], sorted: &[f64], bins: usize) -> Hi
 /// popular tracks or none (the end bins are narrower where 5 does not divide the offset).
 /// Scores are whole: a bin `[a, b)` holds `a` to `b - 1`, and the last one 100 too.
 fn popularity_edges(threshold: u8) -> Vec<f64> {
-    let first = u32::from(threshold + 1) % 5;
+    // From 99 on, only 100 is popular: it shares the closed last bin.
+    let first = (u32::from(threshold) + 1).min(100) % 5;
     std::iter::once(0)
         .chain((first..100).step_by(5).filter(|&e| e > 0))
         .chain(std::iter::once(100))
@@ -774,10 +775,10 @@ pub(crate) mod tests {
         let edges = popularity_edges(71);
         assert_eq!(edges[..3], [0.0, 2.0, 7.0]);
         assert!(edges.contains(&72.0) && edges.ends_with(&[97.0, 100.0]));
-        assert_eq!(
-            popularity_edges(74),
-            (0..=20).map(|i| f64::from(i * 5)).collect::<Vec<_>>()
-        );
+        let fives: Vec<f64> = (0..=20).map(|i| f64::from(i * 5)).collect();
+        assert_eq!(popularity_edges(74), fives);
+        assert_eq!(popularity_edges(99), fives);
+        assert_eq!(popularity_edges(255), fives);
         // 71 and 72 fall on either side of an edge.
         let h = histogram_on("popularity", &[71.0, 72.0], edges);
         let bin = |x: f64| h.edges.partition_point(|&e| e <= x) - 1;

@@ -97,7 +97,9 @@ pub struct Chance {
     /// Which of the file's models answered: its threshold and figures are the ones that
     /// describe this answer ([`super::Predictor::metadata_of`]).
     pub model: Role,
-    /// Inputs beyond what the model saw in training.
+    /// What to treat with care: inputs beyond what the model saw in training, genres it does
+    /// not know (`track_genre`), a track of the dataset it was built from
+    /// ([`super::TRAINING_TRACK`]).
     pub warnings: Vec<Warning>,
     /// Genres the model does not know: they score as no genre.
     pub unknown_genres: Vec<String>,
@@ -109,7 +111,7 @@ impl Chance {
         Verdict::of(self.probability, self.flagged)
     }
 
-    /// The inputs beyond what the model saw, as the `warnings` column writes them.
+    /// The warnings' fields, as the `warnings` column writes them.
     pub fn warning_fields(&self) -> String {
         warning_fields(&self.warnings)
     }

@@ -19,6 +19,7 @@
 //! ```text
 //! ```
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -479,24 +480,32 @@ impl Predictor {
         let genres_used = p.pipeline.params().features.has_genres();
         let main = self.pipeline();
         let known = &self.models.artifact.payload.known;
+        // Each unknown name's nearest known genre, looked up once a batch.
+        let mut typos: HashMap<String, Option<String>> = HashMap::new();
         Ok(probabilities
             .into_iter()
             .zip(batch.audio.iter().zip(tracks))
             .map(|(probability, (audio, track))| {
                 let mut warnings = p.domain.check(audio);
+                let unknown_genres = main.unknown_genres(track);
+                let mut about_genres = (!unknown_genres.is_empty())
+                    .then(|| unknown_genres_text(main, &unknown_genres, &mut typos));
                 // Every training track had a genre: a song measured from audio without one
                 // lies outside what its model saw, and the genre is most of what it reads.
                 if m.role == Role::FromAudio && genres_used && !main.knows_genre(track) {
-                    warnings.push(Warning {
-                        field: Column::TrackGenre.name().to_owned(),
-                        message: "no genre the model knows: an answer from audio leans on the \
-                                  genre most, so name one"
-                            .to_owned(),
+                    let name_one = "an answer from audio leans on the genre most, so name one \
+                                    the model knows";
+                    about_genres = Some(match about_genres {
+                        Some(unknown) => format!("{unknown}; {name_one}"),
+                        None => format!("no genre the model knows: {name_one}"),
                     });
                 }
-                let unknown_genres = main.unknown_genres(track);
-                if !unknown_genres.is_empty() {
-                    warnings.push(unknown_genres_warning(main, &unknown_genres));
+                // One warning for the genres, whatever there is to say of them.
+                if let Some(message) = about_genres {
+                    warnings.push(Warning {
+                        field: Column::TrackGenre.name().to_owned(),
+                        message,
+                    });
                 }
                 // By its audio values: a TrackInput carries no id, and a copy listed under
                 // another id is as well remembered.
@@ -527,14 +536,23 @@ impl Predictor {
 /// ([`crate::known::KnownTracks`]): the model may have learnt its popularity.
 pub const TRAINING_TRACK: &str = "training_track";
 
-/// The warning for genres the main model has no column for: they are not read, and a typo of a
-/// known one is named.
-fn unknown_genres_warning(main: &FeaturePipeline, unknown: &[String]) -> Warning {
+/// What a warning says of genres the main model has no column for: they are not read, and a
+/// typo of a known one is named (each name looked up once in `typos`).
+fn unknown_genres_text(
+    main: &FeaturePipeline,
+    unknown: &[String],
+    typos: &mut HashMap<String, Option<String>>,
+) -> String {
     let named: Vec<String> = unknown
         .iter()
-        .map(|g| match main.genre_like(g) {
-            Some(like) => format!("{g:?} (did you mean {like:?}?)"),
-            None => format!("{g:?}"),
+        .map(|g| {
+            let like = typos
+                .entry(g.clone())
+                .or_insert_with(|| main.genre_like(g).map(str::to_owned));
+            match like {
+                Some(like) => format!("{g:?} (did you mean {like:?}?)"),
+                None => format!("{g:?}"),
+            }
         })
         .collect();
     let (genres, them) = if unknown.len() == 1 {
@@ -542,13 +560,10 @@ fn unknown_genres_warning(main: &FeaturePipeline, unknown: &[String]) -> Warning
     } else {
         ("genres", "they are")
     };
-    Warning {
-        field: Column::TrackGenre.name().to_owned(),
-        message: format!(
-            "{genres} the model does not know: {}; {them} not read",
-            named.join(", ")
-        ),
-    }
+    format!(
+        "{genres} the model does not know: {}; {them} not read",
+        named.join(", ")
+    )
 }
 
 /// The error for row `i` of a batch, whose answer is not a finite number.
@@ -1161,6 +1176,31 @@ mod tests {
             .remove(0);
         assert_eq!(answer.chance.model, Role::FromAudio);
         assert!(genre_warned(&answer), "{:?}", answer.chance.warnings);
+        // A misspelt genre: one warning says both what was not read and what to do.
+        let typo = [format!("{}x", t.genres[0])];
+        let misspelt = TrackInput {
+            genres: &typo,
+            ..song.clone()
+        };
+        let answer = predictor
+            .score(std::slice::from_ref(&misspelt))
+            .unwrap()
+            .remove(0);
+        let about: Vec<&Warning> = answer
+            .chance
+            .warnings
+            .iter()
+            .filter(|w| w.field == "track_genre")
+            .collect();
+        assert_eq!(about.len(), 1, "{:?}", answer.chance.warnings);
+        assert_eq!(
+            about[0].message,
+            format!(
+                "genre the model does not know: {:?} (did you mean {:?}?); it is not read; an \
+                 answer from audio leans on the genre most, so name one the model knows",
+                typo[0], t.genres[0]
+            )
+        );
         // The from-audio model reads the learned columns as constants: any values give the
         // same answer as none.
         let mut heard = song.clone();

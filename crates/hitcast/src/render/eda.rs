@@ -163,12 +163,13 @@ fn glance(eda: &Eda) -> Markup {
             @if let Some(best) = best.filter(|_| eda.genres.len() > 1) {
                 li {
                     @if let Some((lo, hi)) = genre_swing {
-                        @if feature_swing.is_none_or(|(_, f_lo, f_hi)| hi - lo >= f_hi - f_lo) {
-                            b { "Genre tells the most." }
-                        } @else {
-                            b { "Genre tells less than one audio feature." }
+                        @match feature_swing {
+                            Some((column, f_lo, f_hi)) if hi - lo < f_hi - f_lo => {
+                                b { "Genre tells less than " (name(column)) "." }
+                            }
+                            _ => { b { "Genre tells the most." } }
                         }
-                        " Mean popularity by genre goes from " (format!("{lo:.0}")) " to " (format!("{hi:.0}")) "; "
+                        " Mean popularity by genre (of " (MIN_BIN_ROWS) " tracks or more) goes from " (format!("{lo:.0}")) " to " (format!("{hi:.0}")) "; "
                     } @else {
                         b { "Genres." } " "
                     }
@@ -204,8 +205,9 @@ fn glance(eda: &Eda) -> Markup {
         }
         div.grid-2 {
             (figure(&histogram, &format!(
-                "Bins of 5 points, one starting at {}. {percent:.1}% of rows are popular (right of the dashed line){rare}. {} rows score 0.",
-                u16::from(pop.threshold) + 1,
+                "Bins of 5 points{}. {percent:.1}% of rows are popular (right of the dashed line){rare}. {} rows score 0.",
+                // Where a bin starts just above the label (not from 99 on: 100 closes the last).
+                if pop.threshold < 99 { format!(", one starting at {}", u16::from(pop.threshold) + 1) } else { String::new() },
                 thousands(pop.zeros as u64)
             )))
         }
