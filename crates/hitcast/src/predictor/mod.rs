@@ -507,8 +507,9 @@ impl Predictor {
                         message,
                     });
                 }
-                // By its audio values: a TrackInput carries no id, and a copy listed under
-                // another id is as well remembered.
+                // By its audio values, not its id: the model reads no id, so what it remembers is
+                // a training track's inputs (a copy under another id is as well remembered, and
+                // a track analysed again, its values changed, is not).
                 if known.find("", audio).is_some() {
                     warnings.push(Warning {
                         field: TRAINING_TRACK.to_owned(),
