@@ -281,6 +281,12 @@ impl ColumnPlan {
                         row.audio[i] = f64::NAN;
                         first_empty_learned.get_or_insert((field, column));
                     }
+                    // An empty cell of a column with a default (explicit, time_signature)
+                    // takes it, as every row does where the column is absent.
+                    Err(p) if p.is_missing() && column.audio_default().is_some() => {
+                        *slot = true;
+                        row.audio[i] = column.audio_default().unwrap_or_default();
+                    }
                     Err(problem) => return Err(fail(problem)),
                 },
                 // The rule checks 0..=100, so the cast is exact.

@@ -1181,6 +1181,20 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_cell_of_a_column_with_a_default_takes_it() {
+        let row = row_with_in(&row_with("explicit", ""), "time_signature", "NA");
+        let loaded = labelled(&format!("{HEADER}\n{row}\n")).unwrap();
+        let audio = loaded.rows[0].audio;
+        assert_eq!(audio[Column::Explicit.audio_index().unwrap()], 0.0);
+        assert_eq!(audio[Column::TimeSignature.audio_index().unwrap()], 4.0);
+        assert_eq!(loaded.report.missing["explicit"], 1);
+        assert_eq!(loaded.report.missing["time_signature"], 1);
+        // A value that is not one is still an error.
+        let bad = row_with("explicit", "maybe");
+        assert!(labelled(&format!("{HEADER}\n{bad}\n")).is_err());
+    }
+
+    #[test]
     fn empty_names_are_kept_and_counted_as_missing() {
         let row = row_with("artists", "");
         let row = row.replace("Comedy,Comedy", ",");
