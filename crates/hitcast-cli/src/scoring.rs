@@ -237,18 +237,18 @@ impl Batches {
     /// empty output with exit 0 would read as a catalogue scored. (A file of no rows is scored:
     /// its answers are the header line alone.)
     pub fn some_read(&mut self, read: u64) -> anyhow::Result<()> {
+        if read > 0 {
+            return Ok(());
+        }
+        // Said as a whole file read with --on-error skip says it.
         match self.first_skip.take() {
-            // Said as a whole file read with --on-error skip says it.
-            Some(first) if read == 0 => Err(DataError::AllSkipped {
+            Some(first) => Err(DataError::AllSkipped {
                 path: self.path.clone(),
                 skipped: self.skipped,
                 first: Box::new(first),
             }
             .into()),
-            first => {
-                self.first_skip = first;
-                Ok(())
-            }
+            None => Ok(()),
         }
     }
 

@@ -383,7 +383,10 @@ fn plain(name: &str) -> String {
 /// The name of `candidates` that is `wanted` mistyped, if one is: another case, other
 /// separators or about one edit in four letters (`Tempo`, `tmepo`, `track name`; "key" is not
 /// "mode").
-fn typo_of<'a>(wanted: &str, candidates: impl Iterator<Item = &'a String>) -> Option<&'a String> {
+pub(crate) fn typo_of<'a>(
+    wanted: &str,
+    candidates: impl Iterator<Item = &'a String>,
+) -> Option<&'a String> {
     let want = plain(wanted);
     candidates
         .map(|f| (strsim::damerau_levenshtein(&want, &plain(f)), f))

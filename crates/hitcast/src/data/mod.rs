@@ -15,6 +15,7 @@ mod schema;
 mod summary;
 mod tracks;
 
+pub(crate) use error::typo_of;
 pub use error::{DataError, Header, MapError};
 pub use locate::{file_sha256, locate_dataset, LocateError, DATA_ENV, DEFAULT_PATHS};
 pub use plan::{CellValue, ColumnPlan};

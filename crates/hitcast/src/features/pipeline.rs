@@ -540,16 +540,10 @@ impl FeaturePipeline {
         unknown
     }
 
-    /// The genre this pipeline knows that `name`, which it does not, is a typo of: within a
-    /// quarter of its letters (one for short names), the nearest.
+    /// The genre this pipeline knows that `name`, which it does not, is a typo of, as a
+    /// header name is of a column's ([`crate::data::typo_of`]).
     pub fn genre_like(&self, name: &str) -> Option<&str> {
-        let name = name.to_lowercase();
-        self.genres
-            .iter()
-            .map(|g| (strsim::damerau_levenshtein(&name, g), g))
-            .min_by_key(|(d, _)| *d)
-            .filter(|(d, _)| *d <= (name.chars().count() / 4).max(1))
-            .map(|(_, g)| g.as_str())
+        crate::data::typo_of(name, self.genres.iter()).map(String::as_str)
     }
 
     /// Transforms one track given by value, as the server receives it. Returns the feature row
