@@ -71,7 +71,8 @@ async fn admin_reload(app: &Router) -> Answer {
 }
 
 fn model_file(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hitcast-web-ops-{}", std::process::id()));
+    // Cargo's folder for integration tests' files, under one name: each run replaces the last's.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("web-ops");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     let (artifact, _) = hitcast::testutil::fixture();

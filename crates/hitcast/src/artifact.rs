@@ -464,8 +464,7 @@ mod tests {
     #[test]
     fn save_and_load_through_a_file() {
         let (a, _) = fixture();
-        let dir = std::env::temp_dir().join(format!("hitcast-artifact-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testutil::ScratchDir::new("artifact");
         let path = dir.join("m.hitcast");
         a.save(&path).unwrap();
         assert_eq!(load_metadata(&path).unwrap(), a.metadata);

@@ -122,9 +122,7 @@ mod tests {
 
     #[test]
     fn replaces_the_file_and_leaves_no_temporary() {
-        let dir = std::env::temp_dir().join(format!("hitcast-atomic-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testutil::ScratchDir::new("atomic");
         let path = dir.join("out.txt");
         write_atomic(&path, b"one").unwrap();
         write_atomic(&path, b"two").unwrap();
@@ -135,9 +133,7 @@ mod tests {
 
     #[test]
     fn an_uncommitted_file_leaves_the_old_one() {
-        let dir = std::env::temp_dir().join(format!("hitcast-atomicfile-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testutil::ScratchDir::new("atomicfile");
         let path = dir.join("out.csv");
         fs::write(&path, "old").unwrap();
         {
@@ -154,8 +150,7 @@ mod tests {
 
     #[test]
     fn a_directory_is_replaced_whole() {
-        let root = std::env::temp_dir().join(format!("hitcast-replace-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
+        let root = crate::testutil::ScratchDir::new("replace");
         let (target, new) = (root.join("latest"), root.join("next"));
         fs::create_dir_all(&new).unwrap();
         fs::write(new.join("a"), "1").unwrap();

@@ -229,3 +229,43 @@ pub fn data_guide() -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// A test's own directory under the system's temporary one (`hitcast-{name}-{process id}`),
+/// made empty. Removed when dropped, unless the thread is panicking: a failed test's files
+/// stay for a look, a passing test's go (a full run wrote hundreds of megabytes).
+pub struct ScratchDir(std::path::PathBuf);
+
+impl ScratchDir {
+    pub fn new(name: &str) -> ScratchDir {
+        let dir = std::env::temp_dir().join(format!("hitcast-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        ScratchDir(dir)
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for ScratchDir {
+    type Target = std::path::Path;
+
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for ScratchDir {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}

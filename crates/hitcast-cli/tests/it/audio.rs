@@ -65,7 +65,10 @@ fn features_measures_songs_into_the_dataset_s_columns_and_names_a_file_it_cannot
     // An empty file and a folder say so.
     let empty = dir.join("empty.mp3");
     std::fs::write(&empty, b"").unwrap();
-    for (path, what) in [(&empty, "it is empty"), (&dir, "it is a directory")] {
+    for (path, what) in [
+        (empty.as_path(), "it is empty"),
+        (dir.path(), "it is a directory"),
+    ] {
         let o = hitcast(&["features", path.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(1));
         assert!(

@@ -288,8 +288,7 @@ mod tests {
         assert!(fits.classifier(cell, &other, 7, &[1; 32]).is_none());
 
         // Saved and read back, the same choices; another file is refused by name.
-        let dir = std::env::temp_dir().join(format!("hitcast-fits-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testutil::ScratchDir::new("fits");
         let path = dir.join("fits.bin");
         fits.save(&path).unwrap();
         let back = ChosenFits::load(&path).unwrap();

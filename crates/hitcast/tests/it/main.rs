@@ -444,7 +444,7 @@ mod experiment {
         let results = reduced();
         assert_eq!(results.rows.len(), 2 * 4 + 2);
         assert_eq!((results.test_rows, results.test_positives), (17_993, 489));
-        let dir = std::env::temp_dir().join(format!("hitcast-it-grid-{}", std::process::id()));
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("grid-results");
         results.write_dir(&dir).unwrap();
         let back: Results =
             serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();

@@ -89,17 +89,20 @@ fn the_web_app_works_end_to_end_in_headless_chromium() {
     };
     let Some(driver) = chromedriver() else { return };
     // A small report, so Explore and Models have their tables and charts at both widths.
-    let (report, _) = crate::small_report(&scratch("app-report"), model());
+    let report_dir = scratch("app-report");
+    let (report, _) = crate::small_report(&report_dir, model());
     let server = Server::start(&["--report", report.to_str().unwrap()]);
     server.wait_for_catalogue();
-    let song = scratch("app-audio").join("demo.wav");
+    let audio_dir = scratch("app-audio");
+    let song = audio_dir.join("demo.wav");
     crate::click_song(&song, 120.0, 20.0);
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let profile = scratch("webdriver-profile");
     // A file of 40 real tracks for the upload box, and what `hitcast predict` answers for it.
     let downloads = scratch("webdriver-downloads");
-    let upload = scratch("app-upload").join("mine.csv");
+    let upload_dir = scratch("app-upload");
+    let upload = upload_dir.join("mine.csv");
     std::fs::write(&upload, crate::dataset_head(40)).unwrap();
     let expected_download = predicted_csv(&upload);
     let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::{dataset, scratch, train_quick, HEADER, ROW};
+use super::{dataset, train_quick, HEADER, ROW};
 
 mod api;
 mod app;
@@ -21,8 +21,14 @@ mod pages;
 
 /// One gbm model for every test here (training takes a while in a debug build).
 pub(super) fn model() -> &'static Path {
+    // Shared by the server tests of one run, so never dropped: in Cargo's temporary folder
+    // for integration tests under one name, each run's replacing the last's.
     static MODEL: OnceLock<PathBuf> = OnceLock::new();
-    MODEL.get_or_init(|| train_quick(&scratch("serve-model"), "m.hitcast", "gbm", "linear"))
+    MODEL.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("serve-model");
+        std::fs::create_dir_all(&dir).unwrap();
+        train_quick(&dir, "m.hitcast", "gbm", "linear")
+    })
 }
 
 /// A running `hitcast serve` on a free port; killed when dropped.
