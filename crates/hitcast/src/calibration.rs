@@ -9,10 +9,14 @@
 //! - **Platt**: `p = σ(a · logit(raw) + b)`, two parameters by Newton's method. Affine in
 //!   log-odds, so an explanation's contributions scale by `a` and still add up.
 //! - **Isotonic**, centred: the pool-adjacent-violators fit of the labels on the raw score, with
-//!   one knot per block at its mean score and rate, interpolated linearly and extended beyond the
-//!   end knots (Oron & Flournoy's centred isotonic regression). Unlike the step function, it is
-//!   strictly increasing, so it keeps the classifier's ranking: a step function ties the top
-//!   tracks.
+//!   one knot per block at its mean score and rate, interpolated linearly (Oron & Flournoy's
+//!   centred isotonic regression). Unlike the step function, it is strictly increasing, so it
+//!   keeps the classifier's ranking: a step function ties the top tracks. Two changes keep its
+//!   ends from claiming certainty: each end block holds at least √n of VAL's n tracks (pooled
+//!   with its neighbours until it does), since the top block of a plain fit is often a handful
+//!   of tracks all popular, which would answer 100% from there on; and beyond the end knots the
+//!   end segment goes on in log-odds, where a line nears 0 or 1 only as the raw score does, not
+//!   in probability, where it reached 1 at a raw 0.94 (measured in docs/performance.md).
 //!
 //! Written here, not taken from a crate: both are a few dozen lines, and the Rust crates that
 //! have them (linfa's calibration wrappers) bring a model framework with them.
@@ -40,7 +44,7 @@ pub enum Calibration {
         /// Intercept.
         b: f64,
     },
-    /// Linear interpolation through `(x, y)` knots, extended along the end segments.
+    /// Linear interpolation through `(x, y)` knots; beyond them, the end segments in log-odds.
     Isotonic {
         /// Raw probabilities, ascending.
         x: Vec<f64>,
@@ -205,10 +209,17 @@ fn platt(raw: &[f64], labels: &[bool]) -> Calibration {
     }
 }
 
-/// Pool adjacent violators over the raw scores (equal scores pooled first); each block becomes
-/// one knot at its mean score and its rate of positives. Adjacent blocks have strictly
-/// increasing rates (PAV merges the others), so the interpolation is strictly increasing.
+/// The centred isotonic map with end blocks of at least √n tracks.
 fn isotonic(raw: &[f64], labels: &[bool]) -> Calibration {
+    pooled(raw, labels, (raw.len() as f64).sqrt().ceil())
+}
+
+/// Pool adjacent violators over the raw scores (equal scores pooled first), then pool each end
+/// block with its neighbour until it holds `least_at_ends` tracks; each block becomes one knot
+/// at its mean score and its rate of positives. Adjacent blocks have strictly increasing rates
+/// (PAV merges the others, and pooling an end keeps it between its old rate and the next), so
+/// the interpolation is strictly increasing.
+fn pooled(raw: &[f64], labels: &[bool], least_at_ends: f64) -> Calibration {
     let mut order: Vec<usize> = (0..raw.len()).collect();
     order.sort_by(|&i, &j| raw[i].total_cmp(&raw[j]));
     // (sum of labels, count, sum of scores, last score) per block.
@@ -233,13 +244,32 @@ fn isotonic(raw: &[f64], labels: &[bool]) -> Calibration {
             blocks.pop();
         }
     }
+    let merge = |low: (f64, f64, f64, f64), high: (f64, f64, f64, f64)| {
+        (low.0 + high.0, low.1 + high.1, low.2 + high.2, high.3)
+    };
+    while let [.., low, high] = blocks[..] {
+        if high.1 >= least_at_ends {
+            break;
+        }
+        blocks.pop();
+        if let Some(last) = blocks.last_mut() {
+            *last = merge(low, high);
+        }
+    }
+    while let [low, high, ..] = blocks[..] {
+        if low.1 >= least_at_ends {
+            break;
+        }
+        blocks.remove(0);
+        blocks[0] = merge(low, high);
+    }
     let x = blocks.iter().map(|b| b.2 / b.1).collect();
     let y = blocks.iter().map(|b| b.0 / b.1).collect();
     Calibration::Isotonic { x, y }
 }
 
-/// Linear through the knots; beyond the first and last knot, along the end segments (then
-/// clipped by the caller). A single knot is a constant.
+/// Linear through the knots; beyond the first and last knot, the end segment as a line in
+/// log-odds (knots at 0 or 1 taken at the clip). A single knot is a constant.
 fn interpolate(x: &[f64], y: &[f64], at: f64) -> f64 {
     let n = x.len();
     if n < 2 {
@@ -248,6 +278,13 @@ fn interpolate(x: &[f64], y: &[f64], at: f64) -> f64 {
     // The segment holding `at`, or the end segment beyond either end.
     let k = x.partition_point(|&v| v <= at).clamp(1, n - 1);
     let (x0, x1, y0, y1) = (x[k - 1], x[k], y[k - 1], y[k]);
+    if !(x0..=x1).contains(&at) {
+        let odds = |p: f64| logit(p.clamp(CLIP, 1.0 - CLIP));
+        let (lx0, lx1, ly0, ly1) = (logit(x0), logit(x1), odds(y0), odds(y1));
+        if lx1 > lx0 {
+            return sigmoid(ly0 + (ly1 - ly0) * (logit(at) - lx0) / (lx1 - lx0));
+        }
+    }
     if x1 > x0 {
         y0 + (y1 - y0) * (at - x0) / (x1 - x0)
     } else {
@@ -265,7 +302,7 @@ mod tests {
         // block at score 0.25 with rate 0.5.
         let raw = [0.1, 0.2, 0.3, 0.4];
         let labels = [false, true, false, true];
-        let map = isotonic(&raw, &labels);
+        let map = pooled(&raw, &labels, 1.0);
         let Calibration::Isotonic { x, y } = &map else {
             panic!("not isotonic");
         };
@@ -275,14 +312,54 @@ mod tests {
         assert!((map.apply(0.15) - 0.5 / 3.0).abs() < 1e-12);
         // Strictly increasing: 0.2 and 0.3, pooled by PAV, keep their order.
         assert!(map.apply(0.2) < map.apply(0.3));
-        // Beyond the ends, along the end segments, then clipped.
-        assert_eq!(map.apply(0.0), CLIP);
+        // Beyond the ends, the end segments in log-odds: from the knots at 0 and 1, taken at
+        // the clip, on down and up, then clipped.
+        assert_eq!(map.apply(0.05), CLIP);
         assert_eq!(map.apply(0.9), 1.0 - CLIP);
     }
 
     #[test]
+    fn end_blocks_hold_root_n_tracks_and_tails_go_on_in_log_odds() {
+        // 100 ascending scores: 3 unpopular; 45 as (popular, not, not); 48 as (popular,
+        // popular, not); 4 popular. A plain fit has blocks of 3, 45, 48 and 4 tracks at rates
+        // 0, 1/3, 2/3 and 1.
+        let raw: Vec<f64> = (0..100).map(|i| 0.1 + 0.008 * f64::from(i)).collect();
+        let labels: Vec<bool> = (0..100)
+            .map(|i| match i {
+                0..=2 => false,
+                3..=47 => (i - 3) % 3 == 0,
+                48..=95 => (i - 48) % 3 != 2,
+                _ => true,
+            })
+            .collect();
+        let Calibration::Isotonic { y: plain, .. } = pooled(&raw, &labels, 1.0) else {
+            panic!("not isotonic");
+        };
+        assert_eq!(plain, [0.0, 1.0 / 3.0, 2.0 / 3.0, 1.0]);
+        // Ends of at least √100 = 10 tracks: the 3 pool into the 45 (15 of 48 popular), the 4
+        // into the 48 (36 of 52), each knot at its block's mean score.
+        let map = isotonic(&raw, &labels);
+        let Calibration::Isotonic { x, y } = &map else {
+            panic!("not isotonic");
+        };
+        assert_eq!(y, &[15.0 / 48.0, 36.0 / 52.0]);
+        assert!(
+            (x[0] - 0.288).abs() < 1e-12 && (x[1] - 0.688).abs() < 1e-12,
+            "{x:?}"
+        );
+        // Past the top knot: the segment's line in log-odds, hand-computed at 0.95.
+        let l = |p: f64| (p / (1.0 - p)).ln();
+        let slope = (l(36.0 / 52.0) - l(15.0 / 48.0)) / (l(0.688) - l(0.288));
+        let expected = sigmoid(l(36.0 / 52.0) + slope * (l(0.95) - l(0.688)));
+        assert!((map.apply(0.95) - expected).abs() < 1e-12);
+        // Increasing, and short of certainty however high the raw score.
+        assert!(map.apply(0.9) < map.apply(0.95) && map.apply(0.95) < map.apply(0.99));
+        assert!(map.apply(0.999) < 0.999, "{}", map.apply(0.999));
+    }
+
+    #[test]
     fn equal_scores_are_pooled_before_fitting() {
-        let map = isotonic(&[0.5, 0.5, 0.5, 0.9], &[true, false, false, true]);
+        let map = pooled(&[0.5, 0.5, 0.5, 0.9], &[true, false, false, true], 1.0);
         assert_eq!(
             map,
             Calibration::Isotonic {
