@@ -268,6 +268,8 @@ pub enum MapError {
 pub enum Header {
     /// A CSV file's first line.
     Csv,
+    /// A CSV file's second line, after Excel's `sep=` hint.
+    CsvAfterHint,
     /// An Arrow schema: a Parquet file, or a data frame handed to the Python package.
     Schema,
 }
@@ -289,8 +291,8 @@ struct HeaderWords {
 impl Header {
     fn words(self) -> HeaderWords {
         match self {
-            Header::Csv => HeaderWords {
-                line: ":1",
+            Header::Csv | Header::CsvAfterHint => HeaderWords {
+                line: if self == Header::Csv { ":1" } else { ":2" },
                 has: "the header has",
                 field: "field",
                 fields: "fields",

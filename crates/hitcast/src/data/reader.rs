@@ -195,6 +195,28 @@ fn sniff_delimiter(start: &[u8]) -> u8 {
         .0
 }
 
+/// The separator Excel's hint names on a CSV file's first line, `sep=;` (quoted or not, after
+/// a byte-order mark or not): Excel writes it where the list separator is not a comma, and
+/// reads it back.
+fn excel_separator(start: &[u8]) -> Option<u8> {
+    let start = start.strip_prefix(b"\xef\xbb\xbf").unwrap_or(start);
+    let end = start.iter().position(|&b| b == b'\n' || b == b'\r')?;
+    let line = &start[..end];
+    let line = line
+        .strip_prefix(b"\"")
+        .and_then(|l| l.strip_suffix(b"\""))
+        .unwrap_or(line);
+    match line {
+        [s, e, p, b'=', separator]
+            if [s, e, p].map(u8::to_ascii_lowercase) == [b's', b'e', b'p']
+                && !separator.is_ascii_alphanumeric() =>
+        {
+            Some(*separator)
+        }
+        _ => None,
+    }
+}
+
 /// A column that was absent and the default every row got instead.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DefaultUsed {
@@ -286,21 +308,32 @@ impl RowReader {
             line: 1,
             source,
         })?;
-        let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(start));
+        let hint = excel_separator(start);
+        let delimiter = options
+            .delimiter
+            .or(hint)
+            .unwrap_or_else(|| sniff_delimiter(start));
         let mut csv = csv::ReaderBuilder::new()
-            .has_headers(true)
+            .has_headers(hint.is_none())
             .delimiter(delimiter)
             // Field counts are checked per row, so a bad row can be reported and skipped.
             .flexible(true)
             .buffer_capacity(1 << 16)
             .from_reader(Box::new(Newlines::new(input)) as Box<dyn Read + Send>);
-        let header = csv
-            .byte_headers()
-            .map_err(|e| {
-                let line = e.position().map_or(0, csv::Position::line);
-                csv_error(path, line, e)
-            })?
-            .clone();
+        let header_error = |e: csv::Error| {
+            let line = e.position().map_or(0, csv::Position::line);
+            csv_error(path, line, e)
+        };
+        let header = if hint.is_some() {
+            // The hint's line is a record of its own; the header is the next.
+            let mut header = csv::ByteRecord::new();
+            for _ in 0..2 {
+                csv.read_byte_record(&mut header).map_err(header_error)?;
+            }
+            header
+        } else {
+            csv.byte_headers().map_err(header_error)?.clone()
+        };
         if header.is_empty() || (header.len() == 1 && header[0].trim_ascii().is_empty()) {
             return Err(DataError::Empty {
                 path: path.to_owned(),
@@ -332,7 +365,12 @@ impl RowReader {
             let name = String::from_utf8_lossy(raw);
             name.trim_start_matches('\u{feff}').trim().to_owned()
         });
-        let plan = ColumnPlan::new(names, options, path, Header::Csv)?;
+        let header_line = if hint.is_some() {
+            Header::CsvAfterHint
+        } else {
+            Header::Csv
+        };
+        let plan = ColumnPlan::new(names, options, path, header_line)?;
         Ok(RowReader {
             path: path.to_owned(),
             csv,
@@ -340,7 +378,7 @@ impl RowReader {
             n_fields: header.len(),
             record: csv::StringRecord::new(),
             missing: [0; Column::ALL.len()],
-            last_line: 1,
+            last_line: if hint.is_some() { 2 } else { 1 },
             done: false,
         })
     }
@@ -792,6 +830,38 @@ mod tests {
         let b = labelled(&format!("{HEADER}\n{ROW}\n")).unwrap();
         assert_eq!(a.rows[0].audio, b.rows[0].audio);
         assert_eq!(a.rows[0].track_id, b.rows[0].track_id);
+    }
+
+    #[test]
+    fn excels_separator_hint_is_read_and_lines_keep_their_numbers() {
+        let semicolons = |line: &str| line.replace(',', ";");
+        let file = format!("sep=;\r\n{}\r\n{}\r\n", semicolons(HEADER), semicolons(ROW));
+        let loaded = labelled(&file).unwrap();
+        assert_eq!(loaded.rows[0].genres, ["acoustic"]);
+        assert_eq!(loaded.rows[0].line, 3);
+        // Quoted, after a byte-order mark, as some exports write it.
+        let file = format!(
+            "\u{feff}\"sep=;\"\n{}\n{}\n",
+            semicolons(HEADER),
+            semicolons(ROW)
+        );
+        assert_eq!(labelled(&file).unwrap().rows[0].popularity, Some(73));
+        // The header's problems name its line, the second.
+        let e = labelled(&format!(
+            "sep=;\n{}\n",
+            semicolons(&HEADER.replace("tempo", "bpm"))
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains(":2: missing required column(s) \"tempo\""),
+            "{e}"
+        );
+        // A file of the hint alone is empty; a first line that is not one is a header.
+        assert!(matches!(labelled("sep=;\n"), Err(DataError::Empty { .. })));
+        assert_eq!(excel_separator(b"sep=,,x\n"), None);
+        assert_eq!(excel_separator(b"sepa;\n"), None);
+        assert_eq!(excel_separator(b"SEP=|\r\n"), Some(b'|'));
     }
 
     #[test]
