@@ -82,7 +82,7 @@ pub fn said_page(out: &Path, json_name: &str, page: &str, started: Instant) -> a
     emit(&format!(
         "wrote {}/index.html ({} charts, {} KB) and {json_name} in {:.2} s\n",
         out.display(),
-        page.matches("<svg").count(),
+        page.matches(r#"role="img""#).count(),
         page.len() / 1024,
         started.elapsed().as_secs_f64()
     ))

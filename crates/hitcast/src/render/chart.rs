@@ -392,17 +392,25 @@ fn diverging(r: f64) -> String {
 }
 
 /// A labelled correlation heatmap with each coefficient written in its cell.
-/// Drawn at its natural size, for a box that scrolls sideways where the page is narrower.
+/// Drawn at its natural size, for a box that scrolls sideways where the page is narrower: the
+/// row labels are a picture of their own beside the cells, kept in view as the cells scroll
+/// (a phone shows a third of the matrix at a time, and a cell is read by its row).
 pub fn heatmap(title: &str, labels: &[&str], m: &[Vec<f64>]) -> Chart {
     let k = labels.len() as f64;
     let (left, top, cell) = (130.0, 10.0, 34.0);
-    let size = (left + cell * k + 70.0, top + cell * k + 120.0);
+    let height = top + cell * k + 120.0;
+    let size = (cell * k + 70.0, height);
+    let row_labels = html! {
+        @for (i, label) in labels.iter().enumerate() {
+            @let y = top + cell * i as f64;
+            text.tick x=(format_args!("{:.1}", left - 6.0)) y=(format_args!("{:.1}", y + cell / 2.0 + 4.0)) text-anchor="end" { (label) }
+        }
+    };
     let marks = html! {
         @for (i, row) in m.iter().enumerate() {
             @let y = top + cell * i as f64;
-            text.tick x=(format_args!("{:.1}", left - 6.0)) y=(format_args!("{:.1}", y + cell / 2.0 + 4.0)) text-anchor="end" { (labels[i]) }
             @for (j, &r) in row.iter().enumerate() {
-                @let x = left + cell * j as f64;
+                @let x = cell * j as f64;
                 // A column that never varies has no coefficient (NaN): a dash, on white.
                 @let (exact, text) = if r.is_finite() {
                     (format!("{r:.3}"), format!("{r:.2}").replace("0.", "."))
@@ -419,13 +427,24 @@ pub fn heatmap(title: &str, labels: &[&str], m: &[Vec<f64>]) -> Chart {
             }
         }
         @for (j, label) in labels.iter().enumerate() {
-            @let (x, y) = (left + cell * j as f64 + cell / 2.0, top + cell * k + 6.0);
+            @let (x, y) = (cell * j as f64 + cell / 2.0, top + cell * k + 6.0);
             text.tick transform=(format_args!("translate({x:.1} {y:.1}) rotate(50)")) text-anchor="start" { (label) }
+        }
+    };
+    let svg = html! {
+        div.heatmap-rows {
+            // The cells' own titles name their rows: this copy is for the eye.
+            svg class="chart heatmap-labels" width=(left) height=(height)
+                viewBox=(format_args!("0 0 {left} {height}")) aria-hidden="true"
+                xmlns="http://www.w3.org/2000/svg" {
+                (row_labels)
+            }
+            (svg("chart heatmap", size, true, title, marks))
         }
     };
     Chart {
         title: title.to_owned(),
-        svg: svg("chart heatmap", size, true, title, marks),
+        svg,
         scrolls: true,
     }
 }
@@ -643,13 +662,25 @@ mod tests {
         let svg = heatmap("r", &["a", "b"], &[vec![1.0, -0.5], vec![-0.5, 1.0]])
             .svg
             .into_string();
+        // Row labels beside the cells, each a picture at its natural size.
         assert!(
             svg.starts_with(
-                r#"<svg class="chart heatmap" width="268" height="198" viewBox="0 0 268 198""#
+                r#"<div class="heatmap-rows"><svg class="chart heatmap-labels" width="130" height="198""#
+            ),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(
+                r#"<svg class="chart heatmap" width="138" height="198" viewBox="0 0 138 198""#
             ),
             "{svg}"
         );
         assert!(svg.contains(">-.50</text>"), "{svg}");
+        assert_eq!(
+            svg.matches(">a</text>").count(),
+            2,
+            "a row and a column label: {svg}"
+        );
     }
 
     #[test]

@@ -26,7 +26,9 @@ td code { overflow-wrap: anywhere; }
 figure { margin: 0 0 12px; min-width: 0; } figcaption { font-size: 13px; color: #555; margin-top: 2px; }
 figure .chart-title { font-size: 15px; font-weight: 600; margin: 4px 0 2px; }
 svg.chart { display: block; width: 100%; max-width: 460px; height: auto; background: #fff; }
-svg.chart.heatmap { width: auto; max-width: none; }
+svg.chart.heatmap, svg.chart.heatmap-labels { width: auto; max-width: none; }
+.heatmap-rows { display: flex; width: max-content; }
+svg.chart.heatmap-labels { position: sticky; left: 0; z-index: 1; flex: none; }
 .scroll-x { overflow-x: auto; max-width: 100%; } p.swipe { display: none; font-size: 13px; color: #555; margin: 0; }
 svg .tick, svg .value { font-size: 13px; fill: #444; } svg .label { font-size: 13px; fill: #222; }
 svg .cell-value { font-size: 11px; } svg .axis { stroke: #888; } svg .grid { stroke: #eee; }

@@ -595,7 +595,7 @@ mod eda {
         // Heatmaps (2), popularity and 10 audio histograms, 14 binned means, 3 genre charts:
         // the bottom 15 by share popular, all 0.0%, are named rather than drawn: every genre
         // without a popular track, not fifteen of them.
-        assert_eq!(page.matches("<svg").count(), 2 + 1 + 10 + 14 + 3);
+        assert_eq!(page.matches(r#"role="img""#).count(), 2 + 1 + 10 + 14 + 3);
         let none = e.genres.iter().filter(|g| g.share_popular == 0.0).count();
         assert!(none > 15, "{none}");
         assert!(
