@@ -1,41 +1,71 @@
 //! Writing files so that a reader sees the old file or the new one, never half of one.
+//!
+//! A file (or a path not there yet) is written to a temporary beside it, then renamed over it.
+//! A symbolic link is followed, so that the link stays and its target gets the contents; a
+//! path that is neither a file nor a directory (a pipe, a terminal, `/dev/null`,
+//! `/dev/stdout` on a pipe) is written in place, as there is nothing to rename over.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-/// Writes `bytes` to a temporary file beside `path`, syncs it, then renames it over `path`.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = temporary(path)?;
-    let result = (|| {
-        let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+/// Where a write to a path lands.
+enum Destination {
+    /// A regular file, or none yet: replaced whole through a temporary beside it.
+    Replace(PathBuf),
+    /// A pipe, a device or the like: written as it is.
+    InPlace(PathBuf),
+}
+
+/// `path` with its symbolic links followed, and how it is written.
+fn destination(path: &Path) -> Destination {
+    match fs::metadata(path) {
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => Destination::InPlace(path.to_owned()),
+        Ok(meta) if meta.is_file() => {
+            Destination::Replace(fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()))
+        }
+        // A directory: renaming a file over it fails, and says so. Nothing there: a link
+        // that leads nowhere yet is followed, so the file appears at its target.
+        Ok(_) => Destination::Replace(path.to_owned()),
+        Err(_) => match fs::read_link(path) {
+            Ok(target) => Destination::Replace(match path.parent() {
+                Some(dir) if target.is_relative() => dir.join(target),
+                _ => target,
+            }),
+            Err(_) => Destination::Replace(path.to_owned()),
+        },
     }
-    result
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it, then renames it over `path`
+/// (in place for a pipe or a device; see the module's notes).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = AtomicFile::create(path)?;
+    file.write_all(bytes)?;
+    file.commit()
 }
 
 /// A file written in place of `path` through a temporary beside it: [`AtomicFile::commit`]
 /// renames it over `path`; dropping it uncommitted (an error part-way) removes the temporary and
-/// leaves `path` as it was.
+/// leaves `path` as it was. A pipe or a device is written directly, and what was written stays.
 pub struct AtomicFile {
-    tmp: PathBuf,
-    path: PathBuf,
+    /// The temporary and the path it is renamed to; none when written in place.
+    rename: Option<(PathBuf, PathBuf)>,
     file: Option<io::BufWriter<File>>,
 }
 
 impl AtomicFile {
-    /// Creates the temporary file.
+    /// Creates the temporary file (or opens a pipe or a device for writing).
     pub fn create(path: &Path) -> io::Result<AtomicFile> {
-        let tmp = temporary(path)?;
-        let file = File::create(&tmp)?;
+        let (file, rename) = match destination(path) {
+            Destination::InPlace(path) => (File::create(path)?, None),
+            Destination::Replace(path) => {
+                let tmp = temporary(&path)?;
+                (File::create(&tmp)?, Some((tmp, path)))
+            }
+        };
         Ok(AtomicFile {
-            tmp,
-            path: path.to_owned(),
+            rename,
             file: Some(io::BufWriter::with_capacity(1 << 16, file)),
         })
     }
@@ -46,8 +76,13 @@ impl AtomicFile {
             let file = writer
                 .into_inner()
                 .map_err(io::IntoInnerError::into_error)?;
-            file.sync_all()?;
-            fs::rename(&self.tmp, &self.path)?;
+            if let Some((tmp, path)) = self.rename.take() {
+                let renamed = file.sync_all().and_then(|()| fs::rename(&tmp, &path));
+                if renamed.is_err() {
+                    let _ = fs::remove_file(&tmp);
+                }
+                renamed?;
+            }
         }
         Ok(())
     }
@@ -71,8 +106,8 @@ impl Write for AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.file.take().is_some() {
-            let _ = fs::remove_file(&self.tmp);
+        if let (Some(_), Some((tmp, _))) = (self.file.take(), &self.rename) {
+            let _ = fs::remove_file(tmp);
         }
     }
 }
@@ -146,6 +181,44 @@ mod tests {
         f.write_all(b"new").unwrap();
         f.commit().unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_stays_a_link_and_a_pipe_is_written_in_place() {
+        let dir = crate::testutil::ScratchDir::new("atomiclink");
+        let (target, link) = (dir.join("target.csv"), dir.join("link.csv"));
+        fs::write(&target, "old").unwrap();
+        std::os::unix::fs::symlink("target.csv", &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().is_symlink());
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+        // A link to a file not there yet: the file appears at its target.
+        let (later, to_later) = (dir.join("later.csv"), dir.join("to-later.csv"));
+        std::os::unix::fs::symlink("later.csv", &to_later).unwrap();
+        write_atomic(&to_later, b"made").unwrap();
+        assert!(fs::symlink_metadata(&to_later).unwrap().is_symlink());
+        assert_eq!(fs::read(&later).unwrap(), b"made");
+        // A named pipe: its reader gets the bytes, and it stays a pipe.
+        let fifo = dir.join("answers.fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            return; // no mkfifo here
+        }
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read(fifo).unwrap())
+        };
+        let mut f = AtomicFile::create(&fifo).unwrap();
+        f.write_all(b"through the pipe").unwrap();
+        f.commit().unwrap();
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        assert!(!fs::metadata(&fifo).unwrap().is_file());
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names.len(), 5, "no temporary left: {names:?}");
     }
 
     #[test]
