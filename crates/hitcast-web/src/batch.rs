@@ -6,13 +6,17 @@
 //! row), is read once to check every row (a bad one is a 422 naming its line and column before
 //! any answer is sent, as `hitcast predict` fails), then once more to score it in batches whose
 //! answers are sent as they are written. [`Limits::batch_file_bytes`] bounds the upload (413),
-//! [`Limits::batch_files`] the files scored at once.
+//! [`Limits::batch_files`] the files scored at once. The route is outside the request timeout
+//! (a large file on a slow link takes as long as it takes), but an upload that stalls, nothing
+//! arriving for [`Limits::timeout`], is ended with a 408: a client that stops sending would
+//! otherwise hold its request slot and a file permit for good.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
+use axum::extract::multipart::MultipartError;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -126,6 +130,16 @@ async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, ApiE
             ),
         )
     };
+    let stall = state.limits.timeout;
+    let stalled = || {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the upload stalled: nothing arrived for {} s (hitcast serve --timeout)",
+                stall.as_secs_f64()
+            ),
+        )
+    };
     let mut multipart = Multipart::from_request(request, state).await.map_err(|e| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -134,11 +148,12 @@ async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, ApiE
     })?;
     static UPLOADS: AtomicU64 = AtomicU64::new(0);
     loop {
-        let field = match multipart.next_field().await {
+        let next = tokio::time::timeout(stall, multipart.next_field());
+        let field = match next.await.map_err(|_| stalled())? {
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(e) => return Err(ApiError::new(e.status(), e.body_text())),
+            Err(e) => return Err(multipart_error(e)),
         };
         if field.name() != Some("file") {
             continue;
@@ -161,7 +176,10 @@ async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, ApiE
         let mut field = field;
         let mut written = 0usize;
         loop {
-            match field.chunk().await {
+            match tokio::time::timeout(stall, field.chunk())
+                .await
+                .map_err(|_| stalled())?
+            {
                 Ok(Some(chunk)) => {
                     written += chunk.len();
                     if written > limit {
@@ -171,7 +189,7 @@ async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, ApiE
                 }
                 Ok(None) => break,
                 Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-                Err(e) => return Err(ApiError::new(e.status(), e.body_text())),
+                Err(e) => return Err(multipart_error(e)),
             }
         }
         file.flush().await.map_err(fail)?;
@@ -187,6 +205,19 @@ async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, ApiE
         StatusCode::UNPROCESSABLE_ENTITY,
         "no file: send the tracks in a part named file (CSV, CSV.gz or Parquet)",
     ))
+}
+
+/// A form that could not be read: malformed, or cut off by its client leaving (499, as for the
+/// API's bodies: [`ApiError::from_rejection`]).
+fn multipart_error(e: MultipartError) -> ApiError {
+    if crate::error::client_left(&e) {
+        ApiError::new(
+            crate::metrics::client_closed(),
+            "the client closed the connection before its upload was whole",
+        )
+    } else {
+        ApiError::new(e.status(), e.body_text())
+    }
 }
 
 /// The rows of the file, read as `hitcast predict` reads them.

@@ -98,15 +98,48 @@ impl IntoResponse for ApiError {
 
 impl ApiError {
     /// The error for a body that could not be read: over the limit (naming it and its flag),
-    /// or cut off.
+    /// cut off by the client leaving (499, which nobody reads, but the metrics count the
+    /// request as one its client gave up on, not as a bad one), or malformed.
     pub(crate) fn from_rejection(rejection: BytesRejection, limits: &Limits) -> ApiError {
         let status = rejection.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(status, too_large(limits))
+        } else if client_left(&rejection) {
+            ApiError::new(
+                crate::metrics::client_closed(),
+                "the client closed the connection before its request was whole",
+            )
         } else {
             ApiError::new(status, rejection.body_text())
         }
     }
+}
+
+/// Whether a body could not be read because its client went away: the connection ended or was
+/// reset before the body was whole (hyper reports an unexpected end of file).
+pub(crate) fn client_left(error: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind;
+    let mut source = Some(error);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                ErrorKind::UnexpectedEof
+                    | ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::BrokenPipe
+            ) {
+                return true;
+            }
+        }
+        if e.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_incomplete_message)
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// What a 413 for a body over [`Limits::body_bytes`] says: the limit, its flag, and what fits.

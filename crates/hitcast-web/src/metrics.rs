@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hitcast::artifact::Role;
@@ -248,6 +248,11 @@ impl Drop for InFlight<'_> {
 
 /// The status a request the client gave up on is counted with.
 const CLIENT_CLOSED: u16 = 499;
+
+/// [`CLIENT_CLOSED`] as an answer's status: for a request whose client left while it was read.
+pub(crate) fn client_closed() -> StatusCode {
+    StatusCode::from_u16(CLIENT_CLOSED).unwrap_or(StatusCode::BAD_REQUEST)
+}
 
 /// `GET /metrics`.
 pub(crate) async fn render(State(state): State<Arc<AppState>>) -> Response {

@@ -56,7 +56,6 @@ fn reloadable(path: &Path) -> (Router, Arc<AppState>) {
     app_with(state)
 }
 
-/// The fixture's model written to a file of its own.
 /// `POST /admin/reload` with the admin key.
 async fn admin_reload(app: &Router) -> Answer {
     let admin = format!("Bearer {ADMIN_KEY}");
@@ -70,6 +69,7 @@ async fn admin_reload(app: &Router) -> Answer {
     .await
 }
 
+/// The fixture's model written to a file of its own.
 fn model_file(name: &str) -> PathBuf {
     // Cargo's folder for integration tests' files, under one name: each run replaces the last's.
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("web-ops");
@@ -759,6 +759,65 @@ async fn a_full_server_sheds_with_503_and_retry_after() {
             "hitcast_http_requests_total{method=\"POST\",route=\"/api/v1/predict\",status=\"499\"} 1"
         ),
         "{text}"
+    );
+}
+
+/// A file upload may take as long as it takes, but one that stops sending is ended after
+/// `--timeout` with nothing arriving, and gives back its slot and file permit.
+#[tokio::test]
+async fn a_stalled_file_upload_is_ended_and_frees_its_slot() {
+    let (app, _) = app_with(state(Limits {
+        timeout: std::time::Duration::from_millis(300),
+        concurrency: 1,
+        batch_files: 1,
+        ..Limits::default()
+    }));
+    let (content_type, body) = multipart("mine.csv", b"track_id,artists\n");
+    // The part's headers and a first line, then nothing, for ever.
+    let head = Bytes::from(body[..body.len() - 40].to_vec());
+    let stalling = futures_util::StreamExt::chain(
+        futures_util::stream::iter([Ok::<_, std::io::Error>(head)]),
+        futures_util::stream::pending(),
+    );
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/predict/batch")
+        .header(header::CONTENT_TYPE, &content_type)
+        .body(Body::from_stream(stalling))
+        .unwrap();
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(20), send(&app, request))
+        .await
+        .expect("the stalled upload was never ended");
+    assert_eq!(
+        answer.status,
+        StatusCode::REQUEST_TIMEOUT,
+        "{}",
+        answer.text()
+    );
+    assert!(
+        answer
+            .text()
+            .contains("the upload stalled: nothing arrived for 0.3 s (hitcast serve --timeout)"),
+        "{}",
+        answer.text()
+    );
+    // Its slot (one in all) and file permit are free again.
+    let scored = post_json(&app, "/api/v1/predict", &json!({ "tracks": [track(0.5)] })).await;
+    assert_eq!(scored.status, StatusCode::OK, "{}", scored.text());
+    let (content_type, body) = multipart("mine.csv", b"");
+    let empty = call(
+        &app,
+        Method::POST,
+        "/predict/batch",
+        &[("content-type", &content_type)],
+        body,
+    )
+    .await;
+    assert_eq!(
+        empty.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        empty.text()
     );
 }
 

@@ -61,7 +61,7 @@ pub struct ServeArgs {
     batch_file_limit: usize,
     /// On SIGTERM or Ctrl-C: stop accepting, then give requests in flight this long to finish,
     /// in seconds; the server exits 0 either way.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value_t = 30)]
     shutdown_timeout: u64,
     /// The model's name in the Open Inference Protocol's routes (/v2/models/NAME/infer).
     #[arg(long, value_name = "NAME", default_value = "hitcast", value_parser = a_name)]

@@ -122,6 +122,34 @@ fn admin_reload(server: &Server) -> String {
     raw
 }
 
+/// A client that hangs up before its body is whole is counted as one that gave up (499), not
+/// as a bad request (400): alerts on 4xx then mean what they say.
+#[test]
+fn a_client_that_leaves_mid_upload_is_counted_499() {
+    let server = Server::start(&[]);
+    let mut leaving = TcpStream::connect(server.addr()).unwrap();
+    leaving
+        .write_all(
+            b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"tracks\": [",
+        )
+        .unwrap();
+    drop(leaving);
+    let counted = |status: &str| -> bool {
+        let (_, metrics) = server.get("/metrics");
+        metrics.lines().any(|l| {
+            l.starts_with("hitcast_http_requests_total{")
+                && l.contains("route=\"/api/v1/predict\"")
+                && l.contains(&format!("status=\"{status}\""))
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !counted("499") {
+        assert!(Instant::now() < deadline, "no 499 counted");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!counted("400"));
+}
+
 #[test]
 fn sigterm_stops_accepting_drains_and_exits_0_past_its_deadline() {
     let server = Server::start(&["--shutdown-timeout", "2"]);
