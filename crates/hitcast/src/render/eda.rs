@@ -825,7 +825,10 @@ mod tests {
             "<figure><div class=\"chart-title\">Bottom 15 genres by share popular</div><p>",
         );
         assert_eq!(named, none >= 15, "{page}");
-        assert_eq!(page.matches(r#"role="img""#).count(), if named { 3 } else { 4 });
+        assert_eq!(
+            page.matches(r#"role="img""#).count(),
+            if named { 3 } else { 4 }
+        );
     }
 
     #[test]
