@@ -85,12 +85,12 @@ def run(
     return json.loads(said)
 
 
-def answers_schema(keep: Iterable[str] = (), *, score: bool = True) -> Any:
+def answers_schema(keep: Union[str, Iterable[str]] = (), *, score: bool = True) -> Any:
     """The pyarrow schema of ``Model.predict``'s answers with these kept columns and ``score``
     (for engines that need it before scoring, such as Spark's ``mapInArrow``). Needs pyarrow."""
     import pyarrow
 
-    return pyarrow.schema(_hitcast.Model.answers_schema(list(keep), score))
+    return pyarrow.schema(_hitcast.Model.answers_schema(_names(keep), score))
 
 
 class Model:
