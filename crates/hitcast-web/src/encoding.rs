@@ -1,7 +1,9 @@
 //! Bodies are read as sent: one with a `Content-Encoding` other than `identity` (a gzipped JSON
 //! batch, say) is refused with a 415 and `Accept-Encoding: identity` (RFC 7694 §3) before a
-//! route reads it, rather than failing as JSON, CSV or audio it is not.
+//! route reads it, rather than failing as JSON, CSV or audio it is not. A request without a
+//! body (a health check that a proxy tagged) has nothing to decode and passes.
 
+use axum::body::HttpBody as _;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -11,6 +13,9 @@ use crate::error::ApiError;
 
 /// Middleware: a compressed body is a 415 saying how to send it.
 pub(crate) async fn refuse_compressed(request: Request, next: Next) -> Response {
+    if request.body().is_end_stream() {
+        return next.run(request).await;
+    }
     let coding = request
         .headers()
         .get_all(header::CONTENT_ENCODING)

@@ -632,16 +632,35 @@ fn check_type(t: &Tensor, column: Column, values: &[Value]) -> Result<(), V2Erro
 
 /// Each row as the JSON API's track object, checked by the same code.
 fn tracks(rows: usize, columns: &Columns) -> Result<Vec<TrackRequest>, V2Error> {
+    // The track object's `track_genre` is a cell, split as a table's is.
+    let row = |k: usize| -> Value {
+        Value::Object(
+            columns
+                .iter()
+                .map(|(column, values)| (column.name().to_owned(), values[k].clone()))
+                .collect::<Map<String, Value>>(),
+        )
+    };
+    // An input left out fails every row alike: said once, as the input it is.
+    if let (true, Err(errors)) = (rows > 0, TrackRequest::from_json(&row(0), "")) {
+        let given = |field: &str| columns.iter().any(|(c, _)| c.name() == field);
+        let absent: Vec<String> = errors
+            .iter()
+            .filter(|e| !given(&e.field))
+            .map(|e| format!("{:?} ({})", e.field, e.message))
+            .collect();
+        if !absent.is_empty() {
+            return Err(bad(format!(
+                "missing input(s) {}: give each as a tensor (GET /v2/models/NAME lists the inputs)",
+                absent.join(", ")
+            )));
+        }
+    }
     let mut tracks = Vec::with_capacity(rows);
     let mut errors = Vec::new();
     let (mut failed, mut unlisted) = (0, 0);
     for k in 0..rows {
-        // The track object's `track_genre` is a cell, split as a table's is.
-        let object: Map<String, Value> = columns
-            .iter()
-            .map(|(column, values)| (column.name().to_owned(), values[k].clone()))
-            .collect();
-        match TrackRequest::from_json(&Value::Object(object), "") {
+        match TrackRequest::from_json(&row(k), "") {
             Ok(t) => tracks.push(t),
             Err(e) => {
                 failed += 1;

@@ -400,6 +400,18 @@ async fn the_inference_protocol_answers_as_the_json_api_does() {
         a.json()["error"],
         "1 of 3 rows are invalid: row 1 energy: expected a number from 0 to 1, got 7.0"
     );
+    // An input left out is named once, not in every row's errors.
+    let mut no_tempo = tensors(&tracks);
+    no_tempo["inputs"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|t| t["name"] != "tempo");
+    let a = post_json(&app, "/v2/models/hitcast/infer", &no_tempo).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        a.json()["error"],
+        "missing input(s) \"tempo\" (required: a tempo from 0 to 300 BPM): give each as a tensor (GET /v2/models/NAME lists the inputs)"
+    );
     // A tensor without data is refused, not read as all missing.
     let mut empty = tensors(&tracks[..1]);
     empty["inputs"][0].as_object_mut().unwrap().remove("data");
@@ -451,6 +463,16 @@ async fn the_inference_protocol_answers_as_the_json_api_does() {
             "this server reads bodies as sent, not compressed (Content-Encoding: gzip): send the body without Content-Encoding"
         );
     }
+    // No body, nothing to decode: a health check with the header passes.
+    let a = call(
+        &app,
+        Method::GET,
+        "/healthz",
+        &[("content-encoding", "gzip")],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     // `identity` is no compression.
     let a = call(
         &app,
