@@ -2,6 +2,7 @@
 
 import concurrent.futures
 import pathlib
+import re
 import warnings
 
 import pandas as pd
@@ -142,6 +143,10 @@ def test_explain_gives_ranked_contributions_that_move_the_log_odds(model, frame)
     answers = model.predict(frame.head(20))
     probability = dict(zip(answers.track_id, answers.popularity_probability))
     assert all(abs(probability[t] - p) < 1e-12 for t, p in zip(x.track_id, x.popularity_probability))
+    # A count under 1 is a ValueError, negative ones included (not pyo3's OverflowError).
+    for top in (0, -1):
+        with pytest.raises(ValueError, match="top and samples must be at least 1"):
+            model.explain(frame.head(2), top=top)
 
 
 def test_score_false_gives_the_same_chances_without_the_score_columns(model, frame):
@@ -386,6 +391,11 @@ def test_pandas_answers_keep_the_index_and_skipped_rows_and_defaults_are_warned(
     with pytest.warns(UserWarning, match='column "track_genre" is absent: using no genre'):
         answers = model.predict(part.drop(columns=["track_genre"]))
     assert set(answers.model) == {"no-genres"}
+    # Another export's name for it: the fix in Python's words too.
+    renamed = part.rename(columns={"track_genre": "playlist_genre"})
+    fix = '--map playlist_genre=track_genre, or columns={"playlist_genre": "track_genre"} in Python'
+    with pytest.warns(UserWarning, match=re.escape(fix)):
+        model.predict(renamed)
 
     explained = model.explain(part.iloc[:3], top=2)
     assert list(explained.index.unique()) == list(part.index[:3])

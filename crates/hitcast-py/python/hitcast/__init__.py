@@ -251,6 +251,9 @@ class Model:
         (TreeSHAP, linear SHAP) for trees and logistic regression; sampled Shapley values with
         ``samples`` and ``seed`` for the network and the stack. Same frame kind as the input.
         """
+        if top < 1 or samples < 1:
+            # Checked here too: a negative count would not reach Rust as a whole number.
+            raise ValueError("top and samples must be at least 1")
         answers = self._model.explain(
             _arrow(tracks, columns),
             columns=_pairs(columns),

@@ -162,6 +162,7 @@ impl ColumnPlan {
                             column: column.name(),
                             default: "none (the tracks are scored, not measured against it)",
                             like: Some(like),
+                            header,
                         })
                     }
                 }
@@ -173,6 +174,7 @@ impl ColumnPlan {
                         column: column.name(),
                         default,
                         like: like(),
+                        header,
                     })
                 }
             }
@@ -190,6 +192,7 @@ impl ColumnPlan {
                 column: "danceability, energy, speechiness, acousticness, instrumentalness, liveness, valence",
                 default: "none: rows measured from audio, which the model's from-audio model answers",
                 like: None,
+                header,
             });
         }
         let mut plan = Vec::new();

@@ -227,6 +227,10 @@ pub struct DefaultUsed {
     /// The header's name most like the column, when one names no column: another export's
     /// spelling (`track_popularity`), which `--map` can rename.
     pub like: Option<String>,
+    /// Where the names came from: a CSV line, renamed by `--map`, or a schema, which Python's
+    /// `columns=` renames too.
+    #[serde(skip)]
+    pub header: Header,
 }
 
 impl DefaultUsed {
@@ -248,11 +252,19 @@ impl std::fmt::Display for DefaultUsed {
             self.column, self.default
         )?;
         match &self.like {
-            Some(like) => write!(
-                f,
-                "; the header's {like:?} may be it: --map {like}={}",
-                self.column
-            ),
+            Some(like) => {
+                let column = self.column;
+                write!(
+                    f,
+                    "; the header's {like:?} may be it: --map {like}={column}"
+                )?;
+                match self.header {
+                    Header::Schema => {
+                        write!(f, ", or columns={{{like:?}: {column:?}}} in Python")
+                    }
+                    Header::Csv | Header::CsvAfterHint => Ok(()),
+                }
+            }
             None => Ok(()),
         }
     }
@@ -1040,6 +1052,7 @@ mod tests {
                 default: "empty ids (the output's track_id stays empty: a made-up id could \
                           pass for a Spotify id)",
                 like: None,
+                header: Header::Csv,
             }]
         );
         assert_eq!(
