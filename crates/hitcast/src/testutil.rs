@@ -232,15 +232,34 @@ pub fn data_guide() -> String {
 
 /// A test's own directory under the system's temporary one (`hitcast-{name}-{process id}`),
 /// made empty. Removed when dropped, unless the thread is panicking: a failed test's files
-/// stay for a look, a passing test's go (a full run wrote hundreds of megabytes).
-pub struct ScratchDir(std::path::PathBuf);
+/// stay for a look, a passing test's go.
+pub struct ScratchDir(std::path::PathBuf, String);
+
+/// The names of the scratch folders in use in this process.
+static IN_USE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn in_use() -> std::sync::MutexGuard<'static, Vec<String>> {
+    IN_USE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 impl ScratchDir {
+    /// Panics on a name in use by another scratch folder of this process: two tests running
+    /// at once in one folder would empty and remove it under each other.
     pub fn new(name: &str) -> ScratchDir {
+        {
+            let mut taken = in_use();
+            assert!(
+                !taken.iter().any(|t| t == name),
+                "two tests use the scratch folder {name:?} at once"
+            );
+            taken.push(name.to_owned());
+        }
         let dir = std::env::temp_dir().join(format!("hitcast-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        ScratchDir(dir)
+        ScratchDir(dir, name.to_owned())
     }
 
     pub fn path(&self) -> &std::path::Path {
@@ -267,5 +286,6 @@ impl Drop for ScratchDir {
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.0);
         }
+        in_use().retain(|t| *t != self.1);
     }
 }

@@ -303,7 +303,10 @@ fn chromium() -> Option<PathBuf> {
 /// Runs headless Chromium on `url` with the flags this machine's closed network needs, plus
 /// `extra`; returns (stdout, stderr).
 fn headless(chromium: &Path, url: &str, extra: &[&str]) -> (String, String) {
-    let profile = scratch("chromium-profile");
+    // A profile a run: the page tests run Chromium at once, and one holds its profile's lock.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let profile = scratch(&format!("chromium-profile-{run}"));
     let out = Command::new(chromium)
         .args([
             "--headless",

@@ -513,7 +513,7 @@ fn stack_and_mlp_models_round_trip_and_explain_themselves() {
 #[test]
 fn an_exported_booster_predicts_in_python_xgboost_as_in_hitcast() {
     let data = dataset();
-    let dir = scratch("export");
+    let dir = scratch("xgboost-export");
     let model = dir.join("m.hitcast");
     let o = hitcast(&[
         "train",
