@@ -2,8 +2,9 @@
 //!
 //! A file (or a path not there yet) is written to a temporary beside it, then renamed over it.
 //! A symbolic link is followed, so that the link stays and its target gets the contents; a
-//! path that is neither a file nor a directory (a pipe, a terminal, `/dev/null`,
-//! `/dev/stdout` on a pipe) is written in place, as there is nothing to rename over.
+//! path that is neither a file nor a directory (a pipe, a terminal, `/dev/null`), and any
+//! path under `/dev` or `/proc` (`/dev/stdout`), is written in place, as there is nothing to
+//! rename over: what was written before an error then stays. A directory is refused.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -18,22 +19,29 @@ enum Destination {
 }
 
 /// `path` with its symbolic links followed, and how it is written.
-fn destination(path: &Path) -> Destination {
+fn destination(path: &Path) -> io::Result<Destination> {
+    // A process's own streams (`/dev/stdout`, `/proc/self/fd/1`) are written as they are even
+    // when the shell sent them to a file: replacing it would lose what `>>` kept, and the
+    // shell's handle would point at a file no longer there.
+    if path.starts_with("/dev") || path.starts_with("/proc") {
+        return Ok(Destination::InPlace(path.to_owned()));
+    }
     match fs::metadata(path) {
-        Ok(meta) if !meta.is_file() && !meta.is_dir() => Destination::InPlace(path.to_owned()),
-        Ok(meta) if meta.is_file() => {
-            Destination::Replace(fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()))
-        }
-        // A directory: renaming a file over it fails, and says so. Nothing there: a link
-        // that leads nowhere yet is followed, so the file appears at its target.
-        Ok(_) => Destination::Replace(path.to_owned()),
-        Err(_) => match fs::read_link(path) {
-            Ok(target) => Destination::Replace(match path.parent() {
+        Ok(meta) if meta.is_dir() => Err(io::Error::other("it is a directory")),
+        Ok(meta) if meta.is_file() => Ok(Destination::Replace(
+            fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()),
+        )),
+        Ok(_) => Ok(Destination::InPlace(path.to_owned())),
+        // Nothing there: a link that leads nowhere yet is followed, so the file appears at
+        // its target.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => match fs::read_link(path) {
+            Ok(target) => Ok(Destination::Replace(match path.parent() {
                 Some(dir) if target.is_relative() => dir.join(target),
                 _ => target,
-            }),
-            Err(_) => Destination::Replace(path.to_owned()),
+            })),
+            Err(_) => Ok(Destination::Replace(path.to_owned())),
         },
+        Err(e) => Err(e),
     }
 }
 
@@ -57,7 +65,7 @@ pub struct AtomicFile {
 impl AtomicFile {
     /// Creates the temporary file (or opens a pipe or a device for writing).
     pub fn create(path: &Path) -> io::Result<AtomicFile> {
-        let (file, rename) = match destination(path) {
+        let (file, rename) = match destination(path)? {
             Destination::InPlace(path) => (File::create(path)?, None),
             Destination::Replace(path) => {
                 let tmp = temporary(&path)?;
@@ -72,19 +80,21 @@ impl AtomicFile {
 
     /// Flushes, syncs and renames over the destination.
     pub fn commit(mut self) -> io::Result<()> {
-        if let Some(writer) = self.file.take() {
-            let file = writer
-                .into_inner()
-                .map_err(io::IntoInnerError::into_error)?;
-            if let Some((tmp, path)) = self.rename.take() {
-                let renamed = file.sync_all().and_then(|()| fs::rename(&tmp, &path));
-                if renamed.is_err() {
-                    let _ = fs::remove_file(&tmp);
-                }
-                renamed?;
-            }
+        let Some(writer) = self.file.take() else {
+            return Ok(());
+        };
+        let rename = self.rename.take();
+        let done = writer
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)
+            .and_then(|file| match &rename {
+                Some((tmp, path)) => file.sync_all().and_then(|()| fs::rename(tmp, path)),
+                None => Ok(()),
+            });
+        if let (Err(_), Some((tmp, _))) = (&done, &rename) {
+            let _ = fs::remove_file(tmp);
         }
-        Ok(())
+        done
     }
 }
 
