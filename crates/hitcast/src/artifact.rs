@@ -39,8 +39,10 @@ pub const MAGIC: &[u8; 8] = b"HITCAST\0";
 /// the calibration, the score's range and the input domain; version 4 the no-genres companion;
 /// version 5 the score's distribution in place of its interval, the companions by role (a
 /// new-song one), FIT's input distributions and the training tracks' fingerprints; version 6
-/// the from-audio companion (a pipeline that reads the learned columns as constants).
-pub const FORMAT_VERSION: u32 = 6;
+/// the from-audio companion (a pipeline that reads the learned columns as constants); version
+/// 7 the isotonic calibration's tails in log-odds (a file of 6 read by this rule would answer
+/// otherwise past its end knots than its TEST figures say).
+pub const FORMAT_VERSION: u32 = 7;
 
 /// FIT rows kept in the artifact as the explanations' background.
 pub const BACKGROUND_ROWS: usize = 100;
@@ -493,7 +495,7 @@ mod tests {
         );
         let mut v1 = bytes.clone();
         v1[8] = 1;
-        assert_eq!(msg(&v1), "model format version 1 is not supported by this hitcast (it reads version 6); retrain or use a matching hitcast");
+        assert_eq!(msg(&v1), "model format version 1 is not supported by this hitcast (it reads version 7); retrain or use a matching hitcast");
         assert_eq!(msg(&bytes[..10]), "the model file is truncated (version)");
         assert_eq!(
             msg(&bytes[..bytes.len() / 2]),

@@ -11,12 +11,12 @@
 //! - **Isotonic**, centred: the pool-adjacent-violators fit of the labels on the raw score, with
 //!   one knot per block at its mean score and rate, interpolated linearly (Oron & Flournoy's
 //!   centred isotonic regression). Unlike the step function, it is strictly increasing, so it
-//!   keeps the classifier's ranking: a step function ties the top tracks. Two changes keep its
-//!   ends from claiming certainty: each end block holds at least √n of VAL's n tracks (pooled
-//!   with its neighbours until it does), since the top block of a plain fit is often a handful
-//!   of tracks all popular, which would answer 100% from there on; and beyond the end knots the
-//!   end segment goes on in log-odds, where a line nears 0 or 1 only as the raw score does, not
-//!   in probability, where it reached 1 at a raw 0.94 (measured in docs/performance.md).
+//!   keeps the classifier's ranking: a step function ties the top tracks. Its ends claim no
+//!   more than their data: each end block holds at least √n of VAL's n tracks (pooled with its
+//!   neighbour until it does, keeping two blocks at least), so that a handful of tracks all
+//!   popular cannot make the top answer 100%; and beyond the end knots the end segment goes
+//!   on in log-odds, where a line nears 0 or 1 only as the raw score does (linear when an end
+//!   knot is itself 0 or 1, whose log-odds are the clip's, not the data's).
 //!
 //! Written here, not taken from a crate: both are a few dozen lines, and the Rust crates that
 //! have them (linfa's calibration wrappers) bring a model framework with them.
@@ -247,7 +247,7 @@ fn pooled(raw: &[f64], labels: &[bool], least_at_ends: f64) -> Calibration {
     let merge = |low: (f64, f64, f64, f64), high: (f64, f64, f64, f64)| {
         (low.0 + high.0, low.1 + high.1, low.2 + high.2, high.3)
     };
-    while let [.., low, high] = blocks[..] {
+    while let [_, _, .., low, high] = blocks[..] {
         if high.1 >= least_at_ends {
             break;
         }
@@ -256,7 +256,7 @@ fn pooled(raw: &[f64], labels: &[bool], least_at_ends: f64) -> Calibration {
             *last = merge(low, high);
         }
     }
-    while let [low, high, ..] = blocks[..] {
+    while let [low, high, _, ..] = blocks[..] {
         if low.1 >= least_at_ends {
             break;
         }
@@ -269,7 +269,8 @@ fn pooled(raw: &[f64], labels: &[bool], least_at_ends: f64) -> Calibration {
 }
 
 /// Linear through the knots; beyond the first and last knot, the end segment as a line in
-/// log-odds (knots at 0 or 1 taken at the clip). A single knot is a constant.
+/// log-odds when both its knots are strictly between 0 and 1, else as it is. A single knot is a
+/// constant.
 fn interpolate(x: &[f64], y: &[f64], at: f64) -> f64 {
     let n = x.len();
     if n < 2 {
@@ -278,9 +279,9 @@ fn interpolate(x: &[f64], y: &[f64], at: f64) -> f64 {
     // The segment holding `at`, or the end segment beyond either end.
     let k = x.partition_point(|&v| v <= at).clamp(1, n - 1);
     let (x0, x1, y0, y1) = (x[k - 1], x[k], y[k - 1], y[k]);
-    if !(x0..=x1).contains(&at) {
-        let odds = |p: f64| logit(p.clamp(CLIP, 1.0 - CLIP));
-        let (lx0, lx1, ly0, ly1) = (logit(x0), logit(x1), odds(y0), odds(y1));
+    let inside = |p: f64| p > 0.0 && p < 1.0;
+    if !(x0..=x1).contains(&at) && inside(y0) && inside(y1) {
+        let (lx0, lx1, ly0, ly1) = (logit(x0), logit(x1), logit(y0), logit(y1));
         if lx1 > lx0 {
             return sigmoid(ly0 + (ly1 - ly0) * (logit(at) - lx0) / (lx1 - lx0));
         }
@@ -312,10 +313,14 @@ mod tests {
         assert!((map.apply(0.15) - 0.5 / 3.0).abs() < 1e-12);
         // Strictly increasing: 0.2 and 0.3, pooled by PAV, keep their order.
         assert!(map.apply(0.2) < map.apply(0.3));
-        // Beyond the ends, the end segments in log-odds: from the knots at 0 and 1, taken at
-        // the clip, on down and up, then clipped.
-        assert_eq!(map.apply(0.05), CLIP);
+        // Beyond the ends, whose knots are 0 and 1: the end segments as they are, clipped.
+        assert_eq!(map.apply(0.0), CLIP);
         assert_eq!(map.apply(0.9), 1.0 - CLIP);
+        // Two blocks stay two, however small: pooling them would answer one chance for all.
+        let Calibration::Isotonic { y, .. } = pooled(&raw, &labels, 10.0) else {
+            panic!("not isotonic");
+        };
+        assert_eq!(y.len(), 2, "{y:?}");
     }
 
     #[test]

@@ -311,7 +311,7 @@ mod tests {
         ));
         std::fs::write(&path, b"HCFITS\0\0\x01\0\0\0").unwrap();
         let err = ChosenFits::load(&path).unwrap_err().to_string();
-        assert!(err.ends_with("fits.bin: not a fits file of this hitcast (format 6); run `hitcast experiment --keep-fits` again"), "{err}");
+        assert!(err.ends_with("fits.bin: not a fits file of this hitcast (format 7); run `hitcast experiment --keep-fits` again"), "{err}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
