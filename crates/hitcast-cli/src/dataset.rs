@@ -22,8 +22,8 @@ pub struct DataArgs {
     /// --map track_popularity=popularity,track_artist=artists.
     #[arg(long = "map", value_name = "SRC=DST", value_parser = parse_map)]
     pub map: Vec<String>,
-    /// The CSV field separator: `,` `;` `tab` `|` or any one character. Default: the one of
-    /// those four the header line uses most.
+    /// The CSV field separator: `,` `;` `tab` `|` or any one character. Default: the one an
+    /// Excel `sep=` first line names, else the one of those four the header line uses most.
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
     /// What to do with a row that fails validation.

@@ -36,8 +36,8 @@ pub struct InputArgs {
     /// Read header column SRC as hitcast's column DST (repeatable or comma-separated).
     #[arg(long = "map", value_name = "SRC=DST", value_parser = crate::dataset::parse_map)]
     pub map: Vec<String>,
-    /// The CSV field separator: `,` `;` `tab` `|` or any one character. Default: the one of
-    /// those four the header line uses most.
+    /// The CSV field separator: `,` `;` `tab` `|` or any one character. Default: the one an
+    /// Excel `sep=` first line names, else the one of those four the header line uses most.
     #[arg(long, value_name = "CHAR", value_parser = crate::dataset::parse_delimiter)]
     pub delimiter: Option<u8>,
     /// What to do with a row that fails validation.

@@ -90,7 +90,8 @@ pub struct Limits {
     /// Requests answered at once; one more is refused with a 503 and `Retry-After` (health
     /// checks and `/metrics` excepted). Default 64.
     pub concurrency: usize,
-    /// Longest time one request may take. Default 30 s.
+    /// Longest time one request may take, its body's upload included; for a file upload,
+    /// outside it, the longest wait for the upload's next bytes. Default 30 s.
     pub timeout: Duration,
     /// Most tracks one call may ask the sampling explanation for (the network and the stack
     /// explain by sampling, far slower than the trees' exact method). Default 100.

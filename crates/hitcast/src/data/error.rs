@@ -290,15 +290,17 @@ struct HeaderWords {
 
 impl Header {
     fn words(self) -> HeaderWords {
+        let csv = |line| HeaderWords {
+            line,
+            has: "the header has",
+            field: "field",
+            fields: "fields",
+            rename: "--map SRC=DST",
+            map: "--map",
+        };
         match self {
-            Header::Csv | Header::CsvAfterHint => HeaderWords {
-                line: if self == Header::Csv { ":1" } else { ":2" },
-                has: "the header has",
-                field: "field",
-                fields: "fields",
-                rename: "--map SRC=DST",
-                map: "--map",
-            },
+            Header::Csv => csv(":1"),
+            Header::CsvAfterHint => csv(":2"),
             Header::Schema => HeaderWords {
                 line: "",
                 has: "its columns are",

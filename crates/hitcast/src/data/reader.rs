@@ -151,8 +151,9 @@ pub struct ReadOptions {
     /// Whether every row needs a track id: training collapses duplicate tracks on it. When
     /// false (scoring), the column may be absent and cells empty; such rows get an empty id.
     pub require_track_id: bool,
-    /// The CSV field separator; `None` takes the one of `,` `;` tab `|` that the header line
-    /// uses most (a comma on a tie), as spreadsheets export with the locale's separator.
+    /// The CSV field separator; `None` takes the one an Excel `sep=` first line names, else
+    /// the one of `,` `;` tab `|` that the header line uses most (a comma on a tie), as
+    /// spreadsheets export with the locale's separator.
     pub delimiter: Option<u8>,
 }
 
@@ -209,7 +210,8 @@ fn excel_separator(start: &[u8]) -> Option<u8> {
     match line {
         [s, e, p, b'=', separator]
             if [s, e, p].map(u8::to_ascii_lowercase) == [b's', b'e', b'p']
-                && !separator.is_ascii_alphanumeric() =>
+                && (separator.is_ascii_punctuation() || *separator == b'\t')
+                && *separator != b'"' =>
         {
             Some(*separator)
         }
@@ -873,6 +875,11 @@ mod tests {
         assert!(matches!(labelled("sep=;\n"), Err(DataError::Empty { .. })));
         assert_eq!(excel_separator(b"sep=,,x\n"), None);
         assert_eq!(excel_separator(b"sepa;\n"), None);
+        assert_eq!(
+            excel_separator(b"sep=\"\n"),
+            None,
+            "a quote separates nothing"
+        );
         assert_eq!(excel_separator(b"SEP=|\r\n"), Some(b'|'));
     }
 

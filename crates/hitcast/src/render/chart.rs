@@ -37,7 +37,7 @@ const LINE: f64 = 17.0;
 pub struct Chart {
     /// What the chart shows, in a few words.
     pub title: String,
-    /// The `<svg>` element.
+    /// The `<svg>` element (a heatmap's, with its row labels' beside it).
     pub svg: Markup,
     /// Drawn at its natural size, for a box that scrolls sideways where the page is narrower.
     pub scrolls: bool,
