@@ -21,8 +21,8 @@ enum Destination {
 /// `path` with its symbolic links followed, and how it is written.
 fn destination(path: &Path) -> io::Result<Destination> {
     // A process's own streams (`/dev/stdout`, `/proc/self/fd/1`) are written as they are even
-    // when the shell sent them to a file: replacing it would lose what `>>` kept, and the
-    // shell's handle would point at a file no longer there.
+    // when the shell sent them to a file: replacing it would leave the shell's handle on a
+    // file no longer there.
     if path.starts_with("/dev") || path.starts_with("/proc") {
         return Ok(Destination::InPlace(path.to_owned()));
     }
@@ -66,7 +66,15 @@ impl AtomicFile {
     /// Creates the temporary file (or opens a pipe or a device for writing).
     pub fn create(path: &Path) -> io::Result<AtomicFile> {
         let (file, rename) = match destination(path)? {
-            Destination::InPlace(path) => (File::create(path)?, None),
+            // Appended to, not truncated: opening `/dev/stdout` afresh reopens the file a
+            // shell's `>>` sent it to, whose contents stay.
+            Destination::InPlace(path) => (
+                fs::OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(path)?,
+                None,
+            ),
             Destination::Replace(path) => {
                 let tmp = temporary(&path)?;
                 (File::create(&tmp)?, Some((tmp, path)))
