@@ -285,20 +285,36 @@
     });
   }
 
-  // Live updates: ask for the result panel after each change, the latest answer winning.
-  let timer = 0;
-  let latest = 0;
-  async function refresh() {
-    const ticket = ++latest;
-    // The form's fields without the audio file, which the live answer does not need.
+  // The form's fields without the audio file, which the live answer does not need: the
+  // scenario, as its link holds it.
+  function scenario() {
     const fields = new URLSearchParams();
     for (const [name, value] of new FormData(form)) {
       if (typeof value === "string") fields.append(name, value);
     }
+    return fields;
+  }
+  // A page that came back from measuring a file has the post's address, which a link or a
+  // reload cannot give again: the scenario's own, as after any change.
+  if (location.pathname === "/predict/audio") {
+    history.replaceState(null, "", "/predict?" + scenario().toString());
+  }
+
+  // Live updates: ask for the result panel after each change, the latest answer winning.
+  let timer = 0;
+  let latest = 0;
+  const stale = document.createElement("p");
+  stale.className = "notice";
+  stale.setAttribute("role", "alert");
+  stale.textContent = "The server cannot be reached: this answer is for the inputs before your last change.";
+  async function refresh() {
+    const ticket = ++latest;
+    const fields = scenario();
     try {
       const response = await fetch("/predict/result", { method: "POST", body: fields });
       const html = await response.text();
       if (ticket === latest) {
+        stale.remove();
         // The scenario in the address: a reload or a shared link gives the same form and answer.
         history.replaceState(null, "", "/predict?" + fields.toString());
         const open = new Set(Array.from(form.querySelectorAll("details.curve[open]"), (d) => d.dataset.feature));
@@ -309,11 +325,20 @@
         result.dataset.updates = String(Number(result.dataset.updates || 0) + 1);
       }
     } catch (err) {
-      // Offline or the server stopped: the Predict button still posts the form.
+      // Offline or the server stopped: the answer shown is an earlier one, and says so.
+      if (ticket === latest) result.prepend(stale);
     }
   }
   const schedule = () => { clearTimeout(timer); timer = setTimeout(refresh, 120); };
   const live = (event) => event.target !== filter && event.target !== file;
   form.addEventListener("input", (event) => { if (live(event)) schedule(); });
   form.addEventListener("change", (event) => { if (live(event)) schedule(); });
+  // The Predict button asks for the answer as a change does, keeping the scenario's address;
+  // only a file to measure is posted as a form.
+  form.addEventListener("submit", (event) => {
+    if (event.submitter === measure) return;
+    event.preventDefault();
+    clearTimeout(timer);
+    refresh();
+  });
 })();

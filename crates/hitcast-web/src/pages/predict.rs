@@ -8,6 +8,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use hitcast::data::Column;
 use maud::{html, Markup};
 
 use super::answer::result_panel;
@@ -64,6 +65,7 @@ pub async fn predict_get(
         .iter()
         .any(|(name, _)| name != "q" && name != "track")
     {
+        let query = measures_filled(&query, &state.model().typical.0);
         let (status, errors, result) = answer(&state, &query).await;
         let body = layout(&state, &query, &errors, &Lookup::default(), None, result);
         return respond(status, page("Predict", "Predict", body));
@@ -196,6 +198,25 @@ pub async fn predict_batch(State(state): State<Arc<AppState>>, request: Request)
             Some(("/predict", "Back to the Predict page")),
         ),
     }
+}
+
+/// A link's fields with the typical track's measures where it names none (a link may name
+/// only what it changes: `?tempo=90`). The learned qualities are filled too, unless the link
+/// is a song measured from audio (`measured_from`), which has none; the genres, names and the
+/// explicit box stay as the link has them, since the form leaves out an empty one.
+fn measures_filled(query: &FormValues, typical: &TrackRequest) -> FormValues {
+    let measured = query.get("measured_from").is_some();
+    let mut filled = query.clone();
+    for (name, value) in FormValues::from_request(typical).0 {
+        let column = Column::from_name(&name);
+        let a_measure = name.starts_with("duration_")
+            || column.is_some_and(|c| c.audio_index().is_some() && c != Column::Explicit);
+        let lacking = measured && column.is_some_and(Column::is_learned);
+        if a_measure && !lacking && query.get(&name).is_none() {
+            filled.0.push((name, value));
+        }
+    }
+    filled
 }
 
 /// The page after a file that was not measured: the form as sent, its answer, and why.

@@ -368,6 +368,10 @@ async fn submit_and_field_errors(b: &Browser, live: &str) {
     let p: f64 = submitted.trim_end_matches('%').parse().unwrap();
     assert!((0.0..=100.0).contains(&p));
     assert_eq!(submitted, live);
+    // The button asks for the answer as a change does: the address keeps the scenario.
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.path(), "/predict");
+    assert!(url.query().unwrap_or_default().contains("tempo="), "{url}");
     // The waterfall adds up: a typical track's chance plus every step is the chance shown.
     let sums = c
         .execute(
@@ -721,6 +725,51 @@ async fn audio_file(b: &Browser, song: &Path) {
         .unwrap();
     assert_eq!(disabled, json!([true, "from-audio", ["pop"]]));
     b.shot("app-predict-audio.png").await;
+
+    // The measured song's address is its scenario's (not the upload's): opened again, the
+    // same song, measured, answered by the from-audio model.
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.path(), "/predict");
+    assert!(
+        url.query()
+            .unwrap_or_default()
+            .contains("measured_from=demo.wav"),
+        "{url}"
+    );
+    let answer = b.text("#probability").await;
+    c.goto(url.as_str()).await.unwrap();
+    b.wait_for(Locator::Css("p.measured")).await;
+    assert_eq!(b.text("#probability").await, answer);
+    let model = "return document.getElementById('answered-by').dataset.model;";
+    assert_eq!(c.execute(model, vec![]).await.unwrap(), json!("from-audio"));
+
+    // A link that names only what it changes: the typical track's measures fill the rest,
+    // and the main model answers, where the measures it lacks were errors.
+    b.goto("/predict?tempo=90&genres=pop").await;
+    b.wait_for(Locator::Css("#probability")).await;
+    assert_eq!(b.marked().await, json!([]));
+    assert_eq!(c.execute(model, vec![]).await.unwrap(), json!("new-song"));
+    let tempo = c.find(Locator::Id("tempo")).await.unwrap();
+    assert_eq!(tempo.prop("value").await.unwrap().as_deref(), Some("90"));
+
+    // The server out of reach: the answer shown says it is for the inputs before the change.
+    c.execute(
+        "window.fetch = () => Promise.reject(new TypeError('Failed to fetch'));
+         const t = document.getElementById('tempo'); t.value = '95';
+         t.dispatchEvent(new Event('input', { bubbles: true }));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    while !b
+        .text("#result p.notice")
+        .await
+        .contains("cannot be reached")
+    {
+        assert!(started.elapsed() < Duration::from_secs(10), "no notice");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// The charts of Explore and Models: their text readable and whole at 1200 px.
