@@ -116,13 +116,20 @@ impl Contribution {
 /// (a transformed row undone, to rounding): each audio input's `value` and `number` become the
 /// track's own, exactly, and where `pipeline` read another value (a fence, a median for an input
 /// not measured), `read_as` that one. `audio` is the track's, in
-/// [`crate::data::Column::AUDIO`] order, NaN where not measured.
+/// [`crate::data::Column::AUDIO`] order, NaN where not measured; with an empty `title`, the
+/// title's length is [`NO_TITLE`], read as the mean length the model read.
 pub fn show_own_values(
     contributions: &mut [Contribution],
     pipeline: &FeaturePipeline,
     audio: &[f64; crate::data::N_AUDIO],
+    title: &str,
 ) {
     for c in contributions {
+        if c.feature == "title_length" && title.trim().is_empty() {
+            c.read_as = c.number.or_else(|| c.value.parse().ok());
+            (c.value, c.number) = (NO_TITLE.to_owned(), None);
+            continue;
+        }
         let Some(i) = crate::data::Column::from_name(&c.feature).and_then(|col| col.audio_index())
         else {
             continue;
@@ -139,6 +146,9 @@ pub fn show_own_values(
 
 /// The value of an input a song measured from audio lacks.
 pub const NOT_MEASURED: &str = "not measured";
+
+/// The title length of a track given without a title.
+pub const NO_TITLE: &str = "no title";
 
 /// A 0-100 score and its contributions, in points of popularity.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

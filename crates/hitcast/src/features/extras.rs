@@ -30,6 +30,9 @@ pub const CATALOGUE_ONLY: [&str; 1] = ["n_genres"];
 /// The extras computed from a track's genres: a model that reads no genres reads none of these.
 pub const GENRE_DERIVED: [&str; 3] = ["n_genres", "genre_popularity_mean", "genre_popularity_max"];
 
+/// The position of `title_length` in [`EXTRA_NAMES`].
+const TITLE_LENGTH: usize = 7;
+
 /// Which extra columns are 0/1 flags (left unscaled).
 const FLAG: [bool; 11] = [
     false, false, true, true, true, true, true, false, true, false, false,
@@ -71,6 +74,10 @@ pub(crate) struct ExtraInput<'a> {
     pub genres: &'a [usize],
     /// Genres the pipeline does not know (counted in `n_genres`).
     pub unknown_genres: usize,
+    /// A track scored without a title (a form or a request that gives none): its title's
+    /// length is unknown, read as FIT's mean, so it is not marked down as a title of length 0.
+    /// A table's rows keep theirs as training read them (the dataset has one untitled track).
+    pub untitled: bool,
 }
 
 /// Which of the title flags' words a lower-case title holds as whole words (runs of letters
@@ -187,7 +194,11 @@ impl ExtrasFit {
     pub(crate) fn write(&self, input: &ExtraInput, out: &mut [f64]) {
         let values = raw(input, &self.genre_popularity, self.prior);
         for ((o, &j), (m, sd)) in out.iter_mut().zip(&self.columns).zip(&self.scaling) {
-            *o = (values[j] - m) / sd;
+            *o = if input.untitled && j == TITLE_LENGTH {
+                0.0
+            } else {
+                (values[j] - m) / sd
+            };
         }
     }
 }
@@ -208,6 +219,7 @@ mod tests {
             track_name: track,
             genres,
             unknown_genres: 0,
+            untitled: false,
         }
     }
 
@@ -260,6 +272,33 @@ mod tests {
         assert!((f.genre_popularity[0] - 1140.0 / 22.0).abs() < 1e-12);
         assert!((f.genre_popularity[1] - 1010.0 / 21.0).abs() < 1e-12);
         assert_eq!(f.scaling[2], (0.0, 1.0)); // a flag stays 0/1
+    }
+
+    #[test]
+    fn a_track_scored_without_a_title_reads_as_a_title_of_the_mean_length() {
+        let g = [0usize];
+        let fit = vec![
+            (input("ab", "", "x", &g), 80.0),
+            (input("abcdef", "", "x", &g), 20.0),
+            (input(" ", "", "x", &g), 20.0),
+        ];
+        let f = ExtrasFit::fit(fit.into_iter(), 1, all_columns());
+        // Lengths 2, 6 and 1: mean 3, sd sqrt(14/3).
+        assert_eq!(EXTRA_NAMES[TITLE_LENGTH], "title_length");
+        let (m, sd) = f.scaling[TITLE_LENGTH];
+        assert!((m - 3.0).abs() < 1e-12 && (sd - (14.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        let mut row = [f64::NAN; 11];
+        // A table's row keeps its length 0; a track scored without a title reads as the mean.
+        f.write(&input("", "", "x", &g), &mut row);
+        assert!((row[TITLE_LENGTH] + 3.0 / sd).abs() < 1e-12);
+        let untitled = ExtraInput {
+            untitled: true,
+            ..input("", "", "x", &g)
+        };
+        f.write(&untitled, &mut row);
+        assert_eq!(row[TITLE_LENGTH], 0.0);
+        f.write(&input("abcdef", "", "x", &g), &mut row);
+        assert!((row[TITLE_LENGTH] - 3.0 / sd).abs() < 1e-12);
     }
 
     #[test]

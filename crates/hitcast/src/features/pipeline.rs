@@ -580,6 +580,7 @@ impl FeaturePipeline {
             track_name: track.track_name,
             genres: &known,
             unknown_genres: unknown.len(),
+            untitled: track.track_name.trim().is_empty(),
         };
         self.write_row(&track.audio, &extra, None, out);
         unknown
@@ -615,6 +616,7 @@ fn extra_input<'a>(track: &'a Track, genres: &'a [usize], unknown_genres: usize)
         track_name: &track.track_name,
         genres,
         unknown_genres,
+        untitled: false,
     }
 }
 

@@ -28,7 +28,12 @@ impl Predictor {
             let batch = head.batch(share);
             let mut explanations = head.explain(&batch.x, options)?;
             for (e, track) in explanations.iter_mut().zip(share) {
-                show_own_values(&mut e.contributions, &head.payload.pipeline, &track.audio);
+                show_own_values(
+                    &mut e.contributions,
+                    &head.payload.pipeline,
+                    &track.audio,
+                    track.track_name,
+                );
             }
             if let Some(prior) = self.prior {
                 // Bayes' rule moves every log-odds by the same amount: the base takes it.
@@ -76,7 +81,12 @@ impl Predictor {
                 .zip(answers)
                 .zip(share)
                 .map(|((mut e, a), track)| {
-                    show_own_values(&mut e.contributions, &p.pipeline, &track.audio);
+                    show_own_values(
+                        &mut e.contributions,
+                        &p.pipeline,
+                        &track.audio,
+                        track.track_name,
+                    );
                     e.with_hit_chance(a.popularity, a.chance.probability)
                 })
                 .collect())
