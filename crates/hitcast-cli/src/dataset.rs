@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use hitcast::data::{
-    locate_dataset, ColumnMap, DefaultUsed, Loaded, OnError, RawRow, ReadOptions, RowSource,
-    Tracks, DATA_ENV, DEFAULT_THRESHOLD,
+    locate_dataset, parse_delimiter, ColumnMap, DefaultUsed, Loaded, OnError, RawRow, ReadOptions,
+    RowSource, Tracks, DATA_ENV, DEFAULT_THRESHOLD,
 };
 use hitcast::split::{Protocol, Split};
 
@@ -59,19 +59,6 @@ pub fn warn_defaults(defaults: &[DefaultUsed], given: &[String]) {
     }
 }
 
-/// `--delimiter`'s value: one ASCII character, or `tab` (`\t`) for a tab.
-pub fn parse_delimiter(text: &str) -> Result<u8, String> {
-    match text {
-        "tab" | "\\t" | "\t" => Ok(b'\t'),
-        t if t.len() == 1 && t.is_ascii() && t != "\"" && t != "\n" && t != "\r" => {
-            Ok(t.as_bytes()[0])
-        }
-        t => Err(format!(
-            "expected one character (or tab) other than a quote or a line break, got {t:?}"
-        )),
-    }
-}
-
 /// `--on-error` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OnErrorArg {
@@ -103,6 +90,7 @@ impl DataArgs {
             },
             require_popularity: true,
             require_track_id: true,
+            popularity_unread: false,
             delimiter: self.delimiter,
         })
     }
@@ -113,22 +101,20 @@ impl DataArgs {
         self.load_labelled(true)
     }
 
-    /// [`DataArgs::load`], with the popularity column optional unless `labelled`.
+    /// [`DataArgs::load`], with the popularity column and track ids optional unless
+    /// `labelled` (a catalogue to evaluate on may hold new songs).
     pub fn load_labelled(&self, labelled: bool) -> anyhow::Result<Loaded> {
         let path = self.path()?;
         tracing::info!(path = %path.display(), "reading");
         let options = ReadOptions {
             require_popularity: labelled,
+            require_track_id: labelled,
             ..self.options()?
         };
         let loaded = hitcast_arrow::read_file(&path, &options)?;
         warn_defaults(&loaded.report.defaults, &self.map);
-        if loaded.report.skipped > 0 {
-            tracing::warn!(
-                "skipped {} bad row(s); first: {}",
-                loaded.report.skipped,
-                loaded.report.skipped_examples.join(" | ")
-            );
+        if let Some(skipped) = loaded.report.skipped_notice() {
+            tracing::warn!("{skipped}");
         }
         Ok(loaded)
     }

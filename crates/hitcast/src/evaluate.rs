@@ -72,9 +72,9 @@ pub struct CatalogueFit {
     pub popular_rate: f64,
     /// Share answered by the no-genres companion.
     pub without_genres: f64,
-    /// Ranking of popular tracks.
+    /// Ranking of popular tracks; NaN (null in JSON) when the tracks hold one class only.
     pub roc_auc: f64,
-    /// Average precision (PR-AUC).
+    /// Average precision (PR-AUC); NaN (null in JSON) as ROC-AUC.
     pub pr_auc: f64,
     /// Expected calibration error over ten bins of equal count.
     pub ece: f64,
@@ -303,6 +303,16 @@ fn advise(
 ) -> Option<Advice> {
     if let [using, ignoring] = fits {
         let positives = (using.popular_rate * using.tracks as f64).round() as usize;
+        if using.pr_auc.is_nan() {
+            return Some(Advice {
+                genres: "use",
+                reason: format!(
+                    "{} track is popular, so no reading ranks popular tracks above the others \
+                     (ROC-AUC and PR-AUC are undefined): measure a sample with both to choose.",
+                    if positives == 0 { "No" } else { "Every" }
+                ),
+            });
+        }
         if positives < MIN_POSITIVES_TO_ADVISE {
             return Some(Advice {
                 genres: "use",

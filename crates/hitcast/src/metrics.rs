@@ -298,6 +298,32 @@ impl ClassificationMetrics {
         labels: &[bool],
         threshold: f64,
     ) -> Result<ClassificationMetrics, MetricError> {
+        ClassificationMetrics::flagged(scores, flags, labels, threshold, false)
+    }
+
+    /// [`ClassificationMetrics::with_flags`] on labels that may hold one class (a sample of
+    /// a catalogue without a hit): ROC-AUC and PR-AUC are then NaN, undefined, and the figures
+    /// at the flag as usual.
+    pub fn with_flags_of_any_labels(
+        scores: &[f64],
+        flags: &[bool],
+        labels: &[bool],
+        threshold: f64,
+    ) -> Result<ClassificationMetrics, MetricError> {
+        ClassificationMetrics::flagged(scores, flags, labels, threshold, true)
+    }
+
+    fn flagged(
+        scores: &[f64],
+        flags: &[bool],
+        labels: &[bool],
+        threshold: f64,
+        one_class: bool,
+    ) -> Result<ClassificationMetrics, MetricError> {
+        let ranking = |figure: Result<f64, MetricError>| match figure {
+            Err(MetricError::OneClass(_)) if one_class => Ok(f64::NAN),
+            figure => figure,
+        };
         check(scores, flags.len())?;
         let flagged: Vec<f64> = flags.iter().map(|&f| f64::from(u8::from(f))).collect();
         let confusion = Confusion::at(&flagged, labels, 0.5)?;
@@ -306,8 +332,8 @@ impl ClassificationMetrics {
             rows: confusion.total(),
             positive_rate,
             majority_accuracy: positive_rate.max(1.0 - positive_rate),
-            roc_auc: roc_auc(scores, labels)?,
-            pr_auc: average_precision(scores, labels)?,
+            roc_auc: ranking(roc_auc(scores, labels))?,
+            pr_auc: ranking(average_precision(scores, labels))?,
             threshold,
             f1: confusion.f1(),
             precision: confusion.precision(),

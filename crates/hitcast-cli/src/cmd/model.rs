@@ -300,6 +300,15 @@ fn evaluation_text(h: &Heading<'_>, tracks: &Tracks, report: &CatalogueReport) -
     s
 }
 
+/// A ranking figure to three places, a dash where it is undefined (one class only).
+fn ranking(figure: f64) -> String {
+    if figure.is_nan() {
+        "—".to_owned()
+    } else {
+        format!("{figure:.3}")
+    }
+}
+
 /// The figures for each genres setting, and with the known tracks counted.
 fn fit_lines(s: &mut String, report: &CatalogueReport) {
     if report.fits.is_empty() {
@@ -318,10 +327,10 @@ fn fit_lines(s: &mut String, report: &CatalogueReport) {
         };
         let _ = writeln!(
             s,
-            "  {:<6}  {:.3}    {:.3}   {:.4}  {:.4}           {:>5}      {:.3}   {:>9.2}  {:>14}  {:>5.1}",
+            "  {:<6}  {:<5}    {:<5}   {:.4}  {:.4}           {:>5}      {:.3}   {:>9.2}  {:>14}  {:>5.1}",
             f.genres,
-            f.roc_auc,
-            f.pr_auc,
+            ranking(f.roc_auc),
+            ranking(f.pr_auc),
             f.ece,
             f.mean_probability,
             precision,
@@ -337,8 +346,10 @@ fn fit_lines(s: &mut String, report: &CatalogueReport) {
             .iter()
             .map(|f| {
                 format!(
-                    "genres {} ROC-AUC {:.3}, PR-AUC {:.3}",
-                    f.genres, f.roc_auc, f.pr_auc
+                    "genres {} ROC-AUC {}, PR-AUC {}",
+                    f.genres,
+                    ranking(f.roc_auc),
+                    ranking(f.pr_auc)
                 )
             })
             .collect();

@@ -65,8 +65,8 @@ pub struct CollapseStats {
 impl Tracks {
     /// Collapses rows by `track_id` (docs/evaluation.md, "The protocol"): the first occurrence in file order gives
     /// every scalar column; the set of all its genres (of every row, each row may list several)
-    /// becomes the track's genre list. The rows need ids ([`super::ReadOptions::labelled`]):
-    /// rows with an empty id would count as one track.
+    /// becomes the track's genre list. A row with an empty id (a new song, in a file to score)
+    /// is a track of its own; training data has ids ([`super::ReadOptions::labelled`]).
     pub fn collapse(rows: Vec<RawRow>) -> Tracks {
         let genres = vocabulary(&rows);
         let index = genre_index(&genres);
@@ -87,7 +87,12 @@ impl Tracks {
             FxHashMap::with_capacity_and_hasher(rows.len(), Default::default());
         for (i, row) in rows.iter().enumerate() {
             let next = first_row.len();
-            let t = *by_id.entry(&row.track_id).or_insert(next);
+            // A row without an id (a new song, in a file to score) is a track of its own.
+            let t = if row.track_id.is_empty() {
+                next
+            } else {
+                *by_id.entry(&row.track_id).or_insert(next)
+            };
             if t == next {
                 first_row.push(i);
                 last_row.push(i);

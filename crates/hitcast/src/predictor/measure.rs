@@ -81,7 +81,7 @@ impl Predictor {
         let ranges: Vec<Range> = answers.iter().map(|a| a.range()).collect();
         let n = answers.len().max(1) as f64;
         Ok(Measurement {
-            classification: ClassificationMetrics::with_flags(
+            classification: ClassificationMetrics::with_flags_of_any_labels(
                 &probabilities,
                 &flags,
                 &labels,
