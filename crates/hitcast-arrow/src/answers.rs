@@ -1,14 +1,15 @@
 //! Answers as Arrow record batches: one row per track, the columns of [`ANSWERS`] and then
-//! any kept input columns, typed (numbers as Float64, the flag as Boolean).
+//! any kept input columns, typed (numbers as Float64, the flag as Boolean, codes as Int64).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::{
-    ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, UInt32Array, UInt8Array,
+    ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array,
+    UInt8Array,
 };
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
-use hitcast::data::{Column, RawRow};
+use hitcast::data::{Column, RawRow, Rule};
 use hitcast::explain::Explanation;
 use hitcast::predictor::{AnswerColumn, AnswerType, Chance, Prediction, ANSWERS};
 
@@ -41,13 +42,16 @@ fn schema<'a>(answers: impl Iterator<Item = &'a AnswerColumn>, keep: &[Column]) 
 }
 
 /// A kept input column's field: text as text, popularity as a nullable byte, `explicit` as a
-/// boolean, other audio inputs as numbers.
+/// boolean, the coded inputs (key, mode, time_signature) as whole numbers, other audio inputs
+/// as numbers, null for a learned column a song measured from audio lacks.
 fn kept_field(column: Column) -> Field {
-    match (column, column.audio_index()) {
-        (Column::Popularity, _) => Field::new(column.name(), DataType::UInt8, true),
-        (Column::Explicit, _) => Field::new(column.name(), DataType::Boolean, false),
-        (_, Some(_)) => Field::new(column.name(), DataType::Float64, false),
-        (_, None) => Field::new(column.name(), DataType::Utf8, false),
+    let name = column.name();
+    match (column, column.audio_index(), column.rule()) {
+        (Column::Popularity, ..) => Field::new(name, DataType::UInt8, true),
+        (Column::Explicit, ..) => Field::new(name, DataType::Boolean, false),
+        (_, Some(_), Rule::Integer { .. }) => Field::new(name, DataType::Int64, false),
+        (_, Some(_), _) => Field::new(name, DataType::Float64, column.is_learned()),
+        (_, None, _) => Field::new(name, DataType::Utf8, false),
     }
 }
 
@@ -143,15 +147,23 @@ fn batch<A: Answer>(
 }
 
 fn kept_column(rows: &[RawRow], column: Column) -> ArrayRef {
-    match (column, column.audio_index()) {
-        (Column::Popularity, _) => {
+    match (column, column.audio_index(), column.rule()) {
+        (Column::Popularity, ..) => {
             Arc::new(rows.iter().map(|r| r.popularity).collect::<UInt8Array>())
         }
-        (Column::Explicit, Some(i)) => Arc::new(BooleanArray::from(
+        (Column::Explicit, Some(i), _) => Arc::new(BooleanArray::from(
             rows.iter().map(|r| r.audio[i] == 1.0).collect::<Vec<_>>(),
         )),
-        (_, Some(i)) => Arc::new(rows.iter().map(|r| r.audio[i]).collect::<Float64Array>()),
-        (_, None) => Arc::new(StringArray::from_iter_values(
+        // Validation let only whole numbers through.
+        (_, Some(i), Rule::Integer { .. }) => Arc::new(Int64Array::from_iter_values(
+            rows.iter().map(|r| r.audio[i] as i64),
+        )),
+        (_, Some(i), _) => Arc::new(
+            rows.iter()
+                .map(|r| Some(r.audio[i]).filter(|v| !v.is_nan()))
+                .collect::<Float64Array>(),
+        ),
+        (_, None, _) => Arc::new(StringArray::from_iter_values(
             rows.iter().map(|r| r.field(column)),
         )),
     }
@@ -267,5 +279,44 @@ mod tests {
                 "model"
             ]
         );
+    }
+
+    /// Codes are whole numbers, and a song measured from audio has no learned value: null,
+    /// not NaN, where its kept columns are read.
+    #[test]
+    fn kept_columns_are_typed_by_their_rule() {
+        let mut row = RawRow {
+            line: 1,
+            track_id: String::new(),
+            artists: String::new(),
+            album_name: String::new(),
+            track_name: "song".into(),
+            popularity: None,
+            audio: [f64::NAN; hitcast::data::N_AUDIO],
+            genres: Vec::new(),
+        };
+        let at = |c: Column| c.audio_index().unwrap_or(usize::MAX);
+        row.audio[at(Column::Key)] = 7.0;
+        row.audio[at(Column::Tempo)] = 121.5;
+        let keep = [Column::Key, Column::Tempo, Column::Danceability];
+        let schema = answers_schema(&keep);
+        let kept: Vec<_> = keep
+            .iter()
+            .map(|&c| kept_column(&[row.clone()], c))
+            .collect();
+        let first = ANSWERS.len();
+        assert_eq!(schema.field(first).data_type(), &DataType::Int64);
+        assert_eq!(schema.field(first + 1).data_type(), &DataType::Float64);
+        assert!(schema.field(first + 2).is_nullable());
+        for (i, array) in kept.iter().enumerate() {
+            assert_eq!(array.data_type(), schema.field(first + i).data_type());
+        }
+        let key = kept[0]
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .map(|a| a.value(0));
+        assert_eq!(key, Some(7));
+        assert_eq!(kept[1].null_count(), 0);
+        assert_eq!(kept[2].null_count(), 1);
     }
 }

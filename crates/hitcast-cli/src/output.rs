@@ -1,4 +1,4 @@
-//! Small helpers for terminal tables and JSON on stdout.
+//! Small helpers for terminal tables, JSON on stdout and output names.
 
 use std::io::{self, Write};
 
@@ -49,13 +49,54 @@ pub fn trust_lines(m: &hitcast::artifact::Metadata) -> String {
     )
 }
 
+/// `--output`'s value for a table of rows: a path whose name does not promise a format other
+/// than the CSV (or, for `.parquet`, Parquet) written to it, checked before any work is done.
+pub fn table_path(text: &str) -> Result<std::path::PathBuf, String> {
+    let path = std::path::PathBuf::from(text);
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some(
+            e
+            @ ("json" | "jsonl" | "ndjson" | "xlsx" | "xls" | "ods" | "tsv" | "arrow" | "feather"),
+        ) => Err(format!(
+            "a .{e} name, but the rows are written as CSV, or as Parquet for a name ending \
+             in .parquet: name it .csv or .parquet"
+        )),
+        _ => Ok(path),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
     fn percent_has_one_decimal() {
         assert_eq!(percent(0.02628), "2.6%");
         assert_eq!(percent(1.0), "100.0%");
+    }
+
+    #[test]
+    fn a_table_is_not_written_under_another_format_s_name() {
+        for fine in [
+            "a.csv",
+            "a.CSV.gz",
+            "a.parquet",
+            "-",
+            "/dev/stdout",
+            "answers",
+        ] {
+            assert!(table_path(fine).is_ok(), "{fine}");
+        }
+        let said = table_path("out/a.JSON").unwrap_err();
+        assert!(
+            said.starts_with("a .json name, but the rows are written as CSV"),
+            "{said}"
+        );
+        assert!(table_path("a.tsv").is_err());
     }
 }

@@ -1,7 +1,6 @@
 //! The input side of `predict` and `explain`: a file of tracks (no popularity needed) read in
 //! bounded batches, with bad rows failing the command or, with `--on-error skip`, counted.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::iter::Peekable;
 use std::path::{Path, PathBuf};
 
@@ -10,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use hitcast::artifact::Role;
 use hitcast::data::{Column, ColumnMap, DataError, OnError, RawRow, ReadOptions, RowSource};
-use hitcast::predictor::{Genres, Predictor};
+use hitcast::predictor::{Genres, Predictor, UnknownGenres};
 use hitcast::text::thousands;
 
 use crate::dataset::{open_rows, warn_defaults, OnErrorArg};
@@ -38,7 +37,7 @@ pub struct InputArgs {
     pub map: Vec<String>,
     /// The CSV field separator: `,` `;` `tab` `|` or any one character. Default: the one an
     /// Excel `sep=` first line names, else the one of those four the header line uses most.
-    #[arg(long, value_name = "CHAR", value_parser = crate::dataset::parse_delimiter)]
+    #[arg(long, value_name = "CHAR", value_parser = hitcast::data::parse_delimiter)]
     pub delimiter: Option<u8>,
     /// What to do with a row that fails validation.
     #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
@@ -46,7 +45,9 @@ pub struct InputArgs {
     /// use: a track with a genre the model knows is scored with its genres, one without by the
     /// model's no-genres companion. ignore: every track by the no-genres companion, for a
     /// catalogue whose genre labels mean something else than this dataset's (`hitcast model
-    /// evaluate` on a labelled sample of it tells which scores better).
+    /// evaluate` on a labelled sample of it tells which scores better). A song measured from
+    /// audio is answered by the from-audio model, which has no counterpart without genres: it
+    /// reads the genres named (and --audio refuses ignore).
     #[arg(long, default_value = "use", value_parser = |s: &str| s.parse::<Genres>())]
     pub genres: Genres,
 }
@@ -60,12 +61,10 @@ pub struct Batches {
     size: usize,
     skipped: u64,
     first_skip: Option<DataError>,
-    /// Genres the model does not know (they are not read).
-    pub unknown_genres: BTreeSet<String>,
+    /// Genres the model does not know (they are not read), by the answers that met them.
+    pub unknown_genres: UnknownGenres,
     /// Rows answered by each model, in [`Role::ALL`] order.
     pub answered: [u64; Role::ALL.len()],
-    /// Rows listing each genre, so the unknown ones can be reported with their counts.
-    genre_rows: BTreeMap<String, u64>,
     /// Whether genres are read.
     genres: Genres,
     /// The columns the input lacks (each row given the default).
@@ -108,6 +107,13 @@ fn input_help() -> String {
 impl InputArgs {
     /// Loads the model file at `path`, reading or ignoring genres as asked.
     pub fn predictor(&self, path: &Path) -> anyhow::Result<Predictor> {
+        if self.genres == Genres::Ignore && !self.audio.is_empty() {
+            anyhow::bail!(
+                "--genres ignore: a song measured from audio is answered by the from-audio \
+                 model, which reads the genres named (it has no counterpart without genres); \
+                 leave out --genres ignore"
+            );
+        }
         let predictor = load_predictor(path)?;
         predictor
             .with_genres(self.genres)
@@ -131,9 +137,8 @@ impl InputArgs {
             size: size.max(1),
             skipped: 0,
             first_skip: None,
-            unknown_genres: BTreeSet::new(),
+            unknown_genres: UnknownGenres::default(),
             answered: [0; Role::ALL.len()],
-            genre_rows: BTreeMap::new(),
             genres: self.genres,
         })
     }
@@ -147,6 +152,7 @@ impl InputArgs {
                 OnErrorArg::Skip => OnError::Skip,
             },
             require_popularity: false,
+            popularity_unread: true,
             require_track_id: false,
             delimiter: self.delimiter,
         };
@@ -208,18 +214,7 @@ impl Batches {
         let mut batch = Vec::with_capacity(self.size);
         for row in self.rows.by_ref() {
             match row {
-                Ok(row) => {
-                    for genre in &row.genres {
-                        // Counted without copying the name once it is known.
-                        match self.genre_rows.get_mut(genre) {
-                            Some(n) => *n += 1,
-                            None => {
-                                self.genre_rows.insert(genre.clone(), 1);
-                            }
-                        }
-                    }
-                    batch.push(row);
-                }
+                Ok(row) => batch.push(row),
                 Err(e) if self.skip && e.skippable_line().is_some() => {
                     self.skipped += 1;
                     self.first_skip.get_or_insert(e);
@@ -286,16 +281,8 @@ impl Batches {
             }
             tracing::warn!("rows answered by: {}", by.join("; "));
         }
-        if !self.unknown_genres.is_empty() {
-            let list: Vec<String> = self
-                .unknown_genres
-                .iter()
-                .map(|g| format!("{g} ({})", self.genre_rows.get(g).copied().unwrap_or(0)))
-                .collect();
-            tracing::warn!(
-                "genres the model does not know (not read): {}",
-                list.join(", ")
-            );
+        if let Some(notice) = self.unknown_genres.notice() {
+            tracing::warn!("{notice}");
         }
         if self.skipped > 0 {
             tracing::warn!(

@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 
 use hitcast::artifact::ArtifactError;
 use hitcast::data::{
-    file_sha256, locate_dataset, Column, ColumnMap, DataError, OnError, RawRow, ReadOptions,
-    DATA_ENV,
+    file_sha256, locate_dataset, parse_delimiter, Column, ColumnMap, DataError, OnError, RawRow,
+    ReadOptions, DATA_ENV,
 };
 use hitcast::explain::SamplingOptions;
 use hitcast::job::{check_out, run_job, JobConfig, JobError, JobEvent, STEPS};
 use hitcast::models::ModelError;
-use hitcast::predictor::{self, Genres, Predictor, ANSWER_COLUMNS};
+use hitcast::predictor::{self, Genres, Predictor, UnknownGenres, ANSWER_COLUMNS};
 use hitcast_arrow::arrow_array::RecordBatch;
 use hitcast_arrow::arrow_schema::{ArrowError, SchemaRef};
 use hitcast_arrow::{
@@ -76,15 +76,7 @@ impl Input {
         on_error: &str,
     ) -> PyResult<Input> {
         let map = column_map(columns)?;
-        let on_error = match on_error {
-            "fail" => OnError::Fail,
-            "skip" => OnError::Skip,
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "on_error={other:?}: expected \"fail\" or \"skip\""
-                )))
-            }
-        };
+        let on_error = on_error_of(on_error)?;
         let reader = tracks.into_reader()?;
         let schema = reader.schema();
         let batches = reader
@@ -97,6 +89,7 @@ impl Input {
                 map,
                 on_error,
                 require_popularity: false,
+                popularity_unread: true,
                 require_track_id: false,
                 // Arrow tables have no separator to read.
                 delimiter: None,
@@ -179,7 +172,9 @@ struct ReadChunks<T> {
 }
 
 /// The answers of one chunk, and the input row (0-based) each answer row belongs to.
-type Answered = (RecordBatch, Vec<u64>);
+/// The answers of one chunk, the input row (0-based) each answer row belongs to, and the
+/// genres they did not know.
+type Answered = (RecordBatch, Vec<u64>, UnknownGenres);
 
 /// The input rows of `rows`, 0-based (their lines count from 1 across the input's batches).
 fn positions(rows: &[RawRow]) -> Vec<u64> {
@@ -191,8 +186,16 @@ type Answers = (PyTable, Vec<u64>, Vec<String>);
 
 /// Joins the chunks' answers into what a call returns.
 fn answers(read: ReadChunks<Answered>, schema: SchemaRef) -> PyResult<Answers> {
-    let (batches, rows): (Vec<RecordBatch>, Vec<Vec<u64>>) = read.parts.into_iter().unzip();
-    Ok((table(batches, schema)?, rows.concat(), read.notices))
+    let (mut batches, mut rows) = (Vec::new(), Vec::new());
+    let mut unknown = UnknownGenres::default();
+    for (batch, of, met) in read.parts {
+        batches.push(batch);
+        rows.extend(of);
+        unknown.merge(met);
+    }
+    let mut notices = read.notices;
+    notices.extend(unknown.notice());
+    Ok((table(batches, schema)?, rows, notices))
 }
 
 /// Why a call failed, before it becomes a Python exception.
@@ -302,14 +305,17 @@ impl Model {
         };
         let read = py.detach(|| {
             input.map_chunks(|chunk| {
+                let mut unknown = UnknownGenres::default();
                 let batch = if score {
                     let answers = predictor.score_rows(chunk).map_err(Failure::scoring)?;
+                    answers.iter().for_each(|a| unknown.count(&a.chance));
                     answers_batch(chunk, &answers, &keep)
                 } else {
                     let chances = predictor.chances_rows(chunk).map_err(Failure::scoring)?;
+                    chances.iter().for_each(|c| unknown.count(c));
                     chances_batch(chunk, &chances, &keep)
                 };
-                Ok((batch.map_err(Failure::model)?, positions(chunk)))
+                Ok((batch.map_err(Failure::model)?, positions(chunk), unknown))
             })
         })?;
         let schema = if score {
@@ -355,7 +361,8 @@ impl Model {
 
     /// Measures songs from their audio files and scores them (the model's from-audio model
     /// answers): an Arrow table of the answers, each with the measured columns kept, in the
-    /// order given. A file that cannot be measured raises a ValueError naming it.
+    /// order given, and the notices. A file that cannot be measured raises a ValueError naming
+    /// it.
     #[pyo3(signature = (paths, *, genres = Vec::new(), explicit = false, title = None, artists = String::new(), album = String::new()))]
     #[allow(clippy::too_many_arguments)]
     fn predict_audio(
@@ -367,7 +374,14 @@ impl Model {
         title: Option<String>,
         artists: String,
         album: String,
-    ) -> PyResult<PyTable> {
+    ) -> PyResult<(PyTable, Vec<String>)> {
+        if self.predictor.genres() == Genres::Ignore {
+            return Err(PyValueError::new_err(
+                "genres=\"ignore\": a song measured from audio is answered by the from-audio \
+                 model, which reads the genres named (it has no counterpart without genres); \
+                 load the model without genres=\"ignore\"",
+            ));
+        }
         if title.is_some() && paths.len() > 1 {
             return Err(PyValueError::new_err(format!(
                 "title names one song: {} were given",
@@ -375,7 +389,7 @@ impl Model {
             )));
         }
         let keep = hitcast_audio::KEPT_WITH_ANSWERS;
-        let batch = py.detach(|| -> Result<RecordBatch, Failure> {
+        let (batch, unknown) = py.detach(|| -> Result<(RecordBatch, UnknownGenres), Failure> {
             let measured: Vec<(PathBuf, Result<hitcast_audio::Measured, String>)> = paths
                 .par_iter()
                 .map(|p| {
@@ -400,9 +414,13 @@ impl Model {
                 rows.push(m.row(i as u64 + 1, &song));
             }
             let answers = self.predictor.score_rows(&rows).map_err(Failure::scoring)?;
-            answers_batch(&rows, &answers, &keep).map_err(Failure::model)
+            let mut unknown = UnknownGenres::default();
+            answers.iter().for_each(|a| unknown.count(&a.chance));
+            let batch = answers_batch(&rows, &answers, &keep).map_err(Failure::model)?;
+            Ok((batch, unknown))
         })?;
-        table(vec![batch], answers_schema(&keep))
+        let notices = unknown.notice().into_iter().collect();
+        Ok((table(vec![batch], answers_schema(&keep))?, notices))
     }
 
     /// Explains an Arrow table or stream; returns an Arrow table, one row per track and
@@ -430,9 +448,12 @@ impl Model {
                     .predictor
                     .score_explained_rows(chunk, options)
                     .map_err(Failure::scoring)?;
+                let mut unknown = UnknownGenres::default();
+                explained.iter().for_each(|(a, _)| unknown.count(&a.chance));
                 let (batch, sources) =
                     explanations_batch(chunk, &explained, top).map_err(Failure::model)?;
-                Ok((batch, sources.iter().map(|&i| chunk[i].line - 1).collect()))
+                let rows = sources.iter().map(|&i| chunk[i].line - 1).collect();
+                Ok((batch, rows, unknown))
             })
         })?;
         answers(read, explanations_schema())
@@ -465,11 +486,24 @@ impl Model {
     }
 }
 
+/// `on_error`'s value.
+fn on_error_of(text: &str) -> PyResult<OnError> {
+    match text {
+        "fail" => Ok(OnError::Fail),
+        "skip" => Ok(OnError::Skip),
+        other => Err(PyValueError::new_err(format!(
+            "on_error={other:?}: expected \"fail\" or \"skip\""
+        ))),
+    }
+}
+
 /// The main job (`hitcast run`, in-process) on the data file `data` (or the default lookup), into
-/// `out`; returns its summary as JSON. A Parquet file is read through pyarrow (the wheel has no
-/// Parquet reader of its own), then validated as the CLI validates it.
+/// `out`; returns its summary as JSON and the notices (absent columns' defaults, rows
+/// skipped). A Parquet file is read through pyarrow (the wheel has no Parquet reader of its
+/// own), then validated as the CLI validates it.
 #[pyfunction]
-#[pyo3(signature = (data, out, quick, seed, columns, progress))]
+#[pyo3(signature = (data, out, quick, seed, columns, progress, on_error = "fail", delimiter = None))]
+#[allow(clippy::too_many_arguments)]
 fn run(
     py: Python<'_>,
     data: Option<PathBuf>,
@@ -478,13 +512,22 @@ fn run(
     seed: u64,
     columns: Option<Vec<(String, String)>>,
     progress: bool,
-) -> PyResult<String> {
+    on_error: &str,
+    delimiter: Option<String>,
+) -> PyResult<(String, Vec<String>)> {
+    let on_error = on_error_of(on_error)?;
+    let delimiter = delimiter
+        .map(|d| parse_delimiter(&d))
+        .transpose()
+        .map_err(|e| PyValueError::new_err(format!("delimiter: {e}")))?;
     check_out(&out).map_err(job_error)?;
     let env = std::env::var(DATA_ENV).ok();
     let path = locate_dataset(data.as_deref(), env.as_deref(), Path::new(""))
         .map_err(|e| PyOSError::new_err(e.to_string()))?;
     let options = ReadOptions {
         map: column_map(columns)?,
+        on_error,
+        delimiter,
         ..ReadOptions::labelled()
     };
     let config = JobConfig {
@@ -497,7 +540,7 @@ fn run(
     } else {
         None
     };
-    let job = py.detach(|| {
+    let (job, notices) = py.detach(|| {
         let loaded = match parquet {
             Some((schema, batches)) => {
                 let batches = batches.into_iter().map(Ok::<_, ArrowError>);
@@ -507,6 +550,7 @@ fn run(
             None => hitcast::data::read_rows(&path, &options),
         }
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let notices = loaded.report.notices();
         let sha256 = file_sha256(&path)
             .map_err(|e| PyOSError::new_err(format!("{}: {e}", path.display())))?;
         let mut on_event = |event: JobEvent| match event {
@@ -518,7 +562,8 @@ fn run(
             }
             _ => {}
         };
-        run_job(loaded, &sha256, &config, &out, &mut on_event).map_err(job_error)
+        let job = run_job(loaded, &sha256, &config, &out, &mut on_event).map_err(job_error)?;
+        Ok::<_, PyErr>((job, notices))
     })?;
     let m = &job.metadata;
     let summary = serde_json::json!({
@@ -531,7 +576,7 @@ fn run(
         "test_regression": m.test_regression,
         "seconds": job.elapsed.as_secs_f64(),
     });
-    Ok(summary.to_string())
+    Ok((summary.to_string(), notices))
 }
 
 /// Why a model file could not be loaded, as the `OSError` a caller expects: a file that

@@ -296,8 +296,13 @@ def test_predict_audio_measures_and_scores_a_song_as_the_cli(model, model_path, 
     row = answers.to_pylist()[0]
     assert row["model"] == "from-audio"
     assert row["track_name"] == "demo" and row["track_genre"] == "pop"
-    assert abs(row["tempo"] - 120.0) < 2.0 and row["key"] == 9.0 and row["mode"] == 0.0
+    assert abs(row["tempo"] - 120.0) < 2.0 and row["key"] == 9 and row["mode"] == 0
     assert row["duration_ms"] == 30000.0
+    # Codes are whole numbers, as `hitcast features` writes them.
+    for code in ("key", "mode", "time_signature"):
+        assert answers.schema.field(code).type == pa.int64()
+    with pytest.warns(UserWarning, match=r"genres the model does not know \(not read\): vaporwavez \(1\)"):
+        model.predict_audio([song], genres=["vaporwavez"])
     # The command line's answers to a song keep the same columns by default.
     out = tmp_path / "cli.parquet"
     cli("predict", "--model", str(model_path), "--audio", str(song), "--genre", "pop",
@@ -425,8 +430,29 @@ def test_a_column_hitcast_does_not_read_may_hold_anything(model, frame):
     assert answers.equals(model.predict(frame.head(10)))
     mixed["track_name"] = mixed["track_name"].astype(object)
     mixed.loc[3, "track_name"] = 5
-    with pytest.raises(ValueError, match="track_name"):
+    with pytest.raises(ValueError, match="row 4, track_name: 5 is a number where the rows above hold text"):
         model.predict(mixed)
+
+
+def test_other_inputs_are_taken_or_refused_with_what_to_do(model, frame, tracks_csv):
+    lazy = pl.from_pandas(frame.head(30)).lazy()
+    answers = model.predict(lazy)
+    assert isinstance(answers, pl.DataFrame)
+    assert answers.equals(model.predict(pl.from_pandas(frame.head(30))))
+    with pytest.raises(TypeError, match=r"got the path .*tracks\.csv'?: read it first"):
+        model.predict(str(tracks_csv))
+    with pytest.raises(TypeError, match="read it first"):
+        model.predict(tracks_csv)
+
+
+def test_unknown_genres_are_warned_once_with_their_counts(model, frame):
+    part = frame.head(12).copy()
+    part.loc[part.index[:3], "track_genre"] = "vaporwavez"
+    with pytest.warns(UserWarning, match=r"genres the model does not know \(not read\): vaporwavez \(3\)$"):
+        answers = model.predict(part)
+    assert answers.warnings.str.contains("track_genre").sum() == 3
+    with pytest.warns(UserWarning, match=r"vaporwavez \(3\)"):
+        model.explain(part, top=1)
 
 
 def test_adapt_prior_reads_a_one_shot_stream_once(model, hits_playlist):
@@ -463,6 +489,26 @@ def test_run_takes_a_path_not_a_frame(frame, tmp_path):
         hitcast.run(frame, tmp_path / "out", quick=True, progress=False)
     with pytest.raises(FileNotFoundError, match="no-such.csv does not exist"):
         hitcast.run(tmp_path / "no-such.csv", tmp_path / "out", quick=True, progress=False)
+
+
+def test_run_skips_bad_rows_of_a_file_with_its_own_separator(tmp_path):
+    sample = pd.read_csv(dataset()).iloc[::5].reset_index(drop=True)
+    sample.loc[7, "energy"] = 1.5
+    path = tmp_path / "colons.csv"
+    sample.to_csv(path, index=False, sep=":")
+    # A separator no header is sniffed for is named, with the fix.
+    with pytest.raises(ValueError, match="separated by ':'; pass --delimiter ':'"):
+        hitcast.run(path, tmp_path / "out", quick=True, progress=False)
+    with pytest.raises(ValueError, match=r'colons\.csv:9:10: column "energy"'):
+        hitcast.run(path, tmp_path / "out", quick=True, progress=False, delimiter=":")
+    with pytest.warns(UserWarning, match=r'skipped 1 bad row\(s\); first: .*colons\.csv:9:10: column "energy"'):
+        summary = hitcast.run(path, tmp_path / "out", quick=True, progress=False,
+                              on_error="skip", delimiter=":")
+    assert pathlib.Path(summary["model"]).is_file()
+    with pytest.raises(ValueError, match="delimiter: expected one character"):
+        hitcast.run(path, tmp_path / "other", delimiter="||")
+    with pytest.raises(ValueError, match='on_error="drop": expected "fail" or "skip"'):
+        hitcast.run(path, tmp_path / "other", on_error="drop")
 
 
 def test_run_refuses_an_out_with_files_of_its_own(tmp_path, tracks_csv):

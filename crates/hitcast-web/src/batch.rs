@@ -225,6 +225,7 @@ fn open(path: &Path) -> Result<Box<dyn RowSource + Send>, DataError> {
     let options = ReadOptions {
         on_error: OnError::Fail,
         require_popularity: false,
+        popularity_unread: true,
         require_track_id: false,
         ..ReadOptions::default()
     };

@@ -106,9 +106,7 @@ impl ExplainArgs {
                 })
                 .collect();
             for e in &explained {
-                input
-                    .unknown_genres
-                    .extend(e.answer.chance.unknown_genres.iter().cloned());
+                input.unknown_genres.count(&e.answer.chance);
                 input.answered_by(e.answer.chance.model);
                 method.get_or_insert(e.explanation.method);
                 if self.json {

@@ -58,7 +58,7 @@ pub struct FeaturesArgs {
     songs: Vec<PathBuf>,
     /// Write the rows here instead of standard output: Parquet when the name ends in
     /// `.parquet` (the learned columns null), CSV otherwise; written atomically.
-    #[arg(long, value_name = "FILE.csv|FILE.parquet")]
+    #[arg(long, value_name = "FILE.csv|FILE.parquet", value_parser = crate::output::table_path)]
     output: Option<PathBuf>,
     /// Print the rows as a JSON array instead of CSV.
     #[arg(long, conflicts_with = "output")]

@@ -1,7 +1,6 @@
 //! `hitcast predict`: score a table of tracks (CSV or Parquet) with a saved model, streaming in batches so memory
 //! stays bounded for any file size; the output appears only when complete.
 
-use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -11,7 +10,8 @@ use clap::Args;
 use hitcast::data::{Column, RawRow};
 use hitcast::fsutil::AtomicFile;
 use hitcast::predictor::{
-    self, answer_header, answer_record, check_keep, Chance, Prediction, TRAINING_TRACK,
+    self, answer_header, answer_record, check_keep, Chance, Prediction, UnknownGenres,
+    TRAINING_TRACK,
 };
 use hitcast_arrow::{answers_batch, answers_schema, chances_batch, chances_schema, ParquetSink};
 
@@ -40,7 +40,7 @@ pub struct PredictArgs {
     /// model knows, or from-audio for a row measured from audio: its seven learned columns
     /// empty).
     /// Absent or `-`: CSV to standard output.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_parser = crate::output::table_path)]
     output: Option<PathBuf>,
     /// Copy input columns into the output after the predictions, by hitcast name (after --map),
     /// e.g. --keep track_name,artists (repeatable or comma-separated). With --audio, by default
@@ -112,7 +112,7 @@ impl PredictArgs {
         let (mut warned, mut known) = (0u64, 0u64);
         let mut written = 0u64;
         let mut answered = Vec::new();
-        let mut unknown_genres = BTreeSet::new();
+        let mut unknown_genres = UnknownGenres::default();
         let count_drift = !self.adapt_prior;
         let mut input = input.read_ahead(|batch| {
             if count_drift {
@@ -127,7 +127,7 @@ impl PredictArgs {
             for i in 0..batch.len() {
                 let c = answers.chance(i);
                 answered.push(c.model);
-                unknown_genres.extend(c.unknown_genres.iter().cloned());
+                unknown_genres.count(c);
                 known += u64::from(c.warnings.iter().any(|w| w.field == TRAINING_TRACK));
                 // Only an audio input beyond the training range: the genres have their own
                 // line (`input.unknown_genres`).
@@ -142,7 +142,7 @@ impl PredictArgs {
         for role in answered {
             input.answered_by(role);
         }
-        input.unknown_genres.extend(unknown_genres);
+        input.unknown_genres.merge(unknown_genres);
         input.some_read(written)?;
         out.commit()?;
         input.report();
@@ -179,8 +179,9 @@ impl PredictArgs {
             let seconds = started.elapsed().as_secs_f64();
             let _ = writeln!(
                 std::io::stderr(),
-                "scored {} rows into {} in {:.2} s ({:.0} rows/s)",
+                "scored {} {} into {} in {:.2} s ({:.0} rows/s)",
                 thousands(written),
+                if written == 1 { "row" } else { "rows" },
                 output.map_or_else(|| "standard output".to_owned(), |p| p.display().to_string()),
                 seconds,
                 written as f64 / seconds.max(1e-9)

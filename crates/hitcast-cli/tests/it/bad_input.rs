@@ -252,7 +252,8 @@ fn bad_csv_files_map_flags_and_cells_are_clear_errors_or_documented_acceptances(
         ("tempo", "1e300", Some("expected a tempo from 0 to 300 BPM, got \"1e300\"")),
         ("tempo", "100000", Some("expected a tempo from 0 to 300 BPM, got \"100000\"")),
         ("tempo", "300", None),
-        ("popularity", "101", Some("expected an integer from 0 to 100, got \"101\"")),
+        // Scoring reads no popularity: a cell that is no score is read as empty.
+        ("popularity", "101", None),
     ];
     for (column, value, error) in cells {
         let expect = error.map_or(Expect::Accepted, |e| {
@@ -581,15 +582,32 @@ fn on_error_skip_reports_the_skipped_lines() {
         stderr(&out)
     );
 
+    // Scoring reads no popularity: one that is no score does not stop it.
+    let answers = dir.join("answers.csv");
+    let o = hitcast(&[
+        "predict",
+        "--model",
+        model().to_str().unwrap(),
+        "--input",
+        file.to_str().unwrap(),
+        "--output",
+        answers.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&answers).unwrap().lines().count(),
+        3
+    );
+    std::fs::remove_file(&answers).unwrap();
+
     // Nothing left to score: refused, where an empty answer file and exit 0 would read as a
     // catalogue scored.
     let bad = dir.join("bad.csv");
     std::fs::write(
         &bad,
-        format!("{HEADER}\n{}\n", ROW.replace(",73,", ",101,")),
+        format!("{HEADER}\n{}\n", ROW.replace(",0.461,", ",1.5,")),
     )
     .unwrap();
-    let answers = dir.join("answers.csv");
     for command in ["predict", "explain"] {
         let mut args = vec![
             command,
@@ -607,7 +625,7 @@ fn on_error_skip_reports_the_skipped_lines() {
         assert_eq!(o.status.code(), Some(1), "{command}: {}", stderr(&o));
         assert!(
             stderr(&o).contains(&format!(
-                "{0}: every row is bad (1 skipped by --on-error skip), so none is left; the first: {0}:2:5: column \"popularity\"",
+                "{0}: every row is bad (1 skipped by --on-error skip), so none is left; the first: {0}:2:9: column \"energy\"",
                 bad.display()
             )),
             "{command}: {}",

@@ -4,11 +4,12 @@
 >>> model = hitcast.load("runs/latest/model.hitcast")
 >>> answers = model.predict(pd.read_csv("data/spotify_tracks.csv.gz"))
 
-``predict`` and ``explain`` take a pandas DataFrame, a polars DataFrame, a pyarrow Table,
-RecordBatch or RecordBatchReader, or any object with the Arrow PyCapsule interface
-(``__arrow_c_stream__``), and return the same kind of frame (a pandas frame's answers keep its
-index labels, so they join back to it; another Arrow object's come back as a pyarrow Table). The columns and numbers are those of
-``hitcast predict``: both call the same scoring code. Scoring releases the GIL and a model may be
+``predict`` and ``explain`` take a pandas DataFrame, a polars DataFrame or LazyFrame (collected
+first), a pyarrow Table, RecordBatch or RecordBatchReader, or any object with the Arrow
+PyCapsule interface (``__arrow_c_stream__``), and return the same kind of frame (a pandas
+frame's answers keep its index labels, so they join back to it; a LazyFrame's are a polars
+DataFrame; another Arrow object's come back as a pyarrow Table). The columns and numbers are
+those of ``hitcast predict``: both call the same scoring code. Scoring releases the GIL and a model may be
 shared between threads.
 """
 
@@ -48,6 +49,8 @@ def run(
     quick: bool = False,
     seed: int = 42,
     columns: Optional[Mapping[str, str]] = None,
+    on_error: str = "fail",
+    delimiter: Optional[str] = None,
     progress: bool = True,
 ) -> Dict[str, Any]:
     """The main job, as ``hitcast run`` does it: explore the data, run the experiment grid under
@@ -56,9 +59,13 @@ def run(
     folder holding files of its own, not an earlier run's, raises ``FileExistsError``).
 
     ``data`` is a CSV, CSV.gz or Parquet file of labelled tracks (default: ``$HITCAST_DATA``,
-    else ``data/spotify_tracks.csv.gz``; Parquet is read through pyarrow); ``columns={"their_name": "hitcast_name"}`` renames
-    columns as ``--map`` does. ``quick=True`` runs the reduced grid of ``hitcast run --quick``
-    (about ten seconds). ``progress`` prints each step on stderr.
+    else ``data/spotify_tracks.csv.gz``; Parquet is read through pyarrow);
+    ``columns={"their_name": "hitcast_name"}`` renames columns as ``--map`` does.
+    ``on_error="skip"`` drops bad rows (``--on-error skip``) with a ``UserWarning`` that counts
+    them, as an absent column's default is one; ``delimiter`` is a CSV's field separator (one
+    character, or ``"tab"``), by default the one an Excel ``sep=`` line names or the header
+    uses. ``quick=True`` runs the reduced grid of ``hitcast run --quick`` (about ten seconds).
+    ``progress`` prints each step on stderr.
 
     Returns a summary: ``out``, ``model`` (the saved model's path, for ``hitcast.load``),
     ``report`` (the report's page), ``classifier`` and ``regressor`` (the cells chosen on VAL),
@@ -74,14 +81,18 @@ def run(
             )
         if not os.path.exists(data):
             raise FileNotFoundError(f"data: {os.fspath(data)} does not exist")
-    said = _hitcast.run(
+    said, notices = _hitcast.run(
         None if data is None else os.fspath(data),
         str(out),
         quick,
         seed,
         _pairs(columns),
         progress,
+        on_error=on_error,
+        delimiter=delimiter,
     )
+    for notice in notices:
+        warnings.warn(notice, UserWarning, stacklevel=2)
     return json.loads(said)
 
 
@@ -217,7 +228,7 @@ class Model:
         pyarrow Table of the answers with the measured columns after them; a file that cannot
         be measured raises ``ValueError`` naming it.
         """
-        result = self._model.predict_audio(
+        result, notices = self._model.predict_audio(
             _names(paths),
             genres=_names(genres),
             explicit=explicit,
@@ -225,6 +236,8 @@ class Model:
             artists=artists,
             album=album,
         )
+        for notice in notices:
+            warnings.warn(notice, UserWarning, stacklevel=2)
         import pyarrow
 
         return pyarrow.table(result)
@@ -319,12 +332,52 @@ def _arrow(tracks: Any, columns: Optional[Mapping[str, str]] = None) -> Any:
             try:
                 return pyarrow.Table.from_pandas(tracks[read], preserve_index=False)
             except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError) as e:
-                raise ValueError(f"tracks: {e}") from e
+                raise ValueError(f"tracks: {_mixed(tracks[read]) or e}") from e
+    if _library(tracks) == "polars" and type(tracks).__name__ == "LazyFrame":
+        return tracks.collect()
     if hasattr(tracks, "__arrow_c_stream__") or hasattr(tracks, "__arrow_c_array__"):
         return tracks
+    if isinstance(tracks, (str, os.PathLike)):
+        raise TypeError(
+            f"tracks: expected a frame, got the path {os.fspath(tracks)!r}: read it first "
+            "(pandas.read_csv, polars.read_parquet), or score the file with `hitcast predict "
+            "--input`"
+        )
     raise TypeError(
         f"tracks: expected a pandas or polars DataFrame or an Arrow table, got {type(tracks).__name__}"
     )
+
+
+def _kind(value: Any) -> Optional[str]:
+    """What Arrow makes of a value: text, a number, a flag, or something else; None for a gap."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return "a boolean"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (int, float)) or type(value).__module__ == "numpy":
+        return "a number"
+    return type(value).__name__
+
+
+def _mixed(frame: Any) -> Optional[str]:
+    """Where a pandas frame's column first holds another kind of value than its rows above: the
+    column, the row (by position, from 1, as hitcast's errors count) and the value."""
+    for column in frame.columns:
+        first = None
+        for row, value in enumerate(frame[column].tolist(), start=1):
+            kind = _kind(value)
+            if kind is None:
+                continue
+            if first is None:
+                first = kind
+            elif kind != first:
+                return (
+                    f"row {row}, {column}: {value!r} is {kind} where the rows above hold "
+                    f"{first}; a column holds one kind of value"
+                )
+    return None
 
 
 def _twice(data: Any) -> Any:

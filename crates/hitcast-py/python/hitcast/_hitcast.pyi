@@ -17,7 +17,9 @@ def run(
     seed: int,
     columns: Optional[List[Tuple[str, str]]],
     progress: bool,
-) -> str: ...
+    on_error: str = "fail",
+    delimiter: Optional[str] = None,
+) -> Tuple[str, List[str]]: ...
 
 class Model:
     def __init__(self, path: Union[str, os.PathLike[str]], *, genres: str = "use") -> None: ...
@@ -44,7 +46,7 @@ class Model:
         title: Optional[str] = None,
         artists: str = "",
         album: str = "",
-    ) -> Any: ...
+    ) -> Tuple[Any, List[str]]: ...
     def estimate_prior(
         self,
         tracks: Any,

@@ -41,18 +41,20 @@ pub enum DataError {
         /// The file.
         path: PathBuf,
     },
-    /// `--delimiter` leaves the header one field, which another separator splits into names.
+    /// The header is one field, which another separator splits into the dataset's names: the
+    /// one `--delimiter` names, or none of those a header is sniffed for.
     #[error(
-        "{}:1: split at {} (--delimiter {}), the header is one field, which holds {count} {}: \
-         the file looks separated by {}; leave out --delimiter, or pass --delimiter {}",
-        path.display(), separators(*given), flag(*given), separators(*seen), separators(*seen),
+        "{}:1: {}the header is one field, which holds {count} {}: the file looks separated by \
+         {}; {}pass --delimiter {}",
+        path.display(), given.map(|g| format!("split at {} (--delimiter {}), ", separators(g), flag(g))).unwrap_or_default(),
+        separators(*seen), separators(*seen), if given.is_some() { "leave out --delimiter, or " } else { "" },
         flag(*seen)
     )]
     Delimiter {
         /// The file.
         path: PathBuf,
-        /// The separator asked for.
-        given: u8,
+        /// The separator asked for, if one was.
+        given: Option<u8>,
         /// The separator the header holds.
         seen: u8,
         /// How many times the header holds it.
@@ -343,12 +345,16 @@ fn closest<'a, C: Iterator<Item = &'a String> + Clone>(
     candidates: C,
     like: impl Fn(&str, C) -> Option<&'a String>,
 ) -> String {
-    let pairs: Vec<String> = wanted
+    let found: Vec<(&String, &String)> = wanted
         .iter()
-        .filter_map(|m| {
-            let name = like(m, candidates.clone())?;
-            Some(format!("{name:?} for {m:?}"))
-        })
+        .filter_map(|m| Some((like(m, candidates.clone())?, m)))
+        .collect();
+    // A name offered for several columns tells none of them apart (a header left whole by
+    // the wrong separator holds every name).
+    let pairs: Vec<String> = found
+        .iter()
+        .filter(|(name, _)| found.iter().filter(|(other, _)| other == name).count() == 1)
+        .map(|(name, m)| format!("{name:?} for {m:?}"))
         .collect();
     if pairs.is_empty() {
         String::new()

@@ -20,8 +20,8 @@ pub use error::{DataError, Header, MapError};
 pub use locate::{file_sha256, locate_dataset, LocateError, DATA_ENV, DEFAULT_PATHS};
 pub use plan::{CellValue, ColumnPlan};
 pub use reader::{
-    read_all, read_rows, read_rows_from, ColumnMap, DefaultUsed, LoadReport, Loaded, OnError,
-    RawRow, ReadOptions, RowReader, RowSource, SKIPPED_EXAMPLES,
+    parse_delimiter, read_all, read_rows, read_rows_from, ColumnMap, DefaultUsed, LoadReport,
+    Loaded, OnError, RawRow, ReadOptions, RowReader, RowSource, SKIPPED_EXAMPLES,
 };
 pub use schema::{Absent, Bounds, Column, FieldProblem, Rule, N_AUDIO};
 pub use summary::{summarize, DataSummary, PopularityStats};

@@ -72,8 +72,10 @@ pub struct ColumnPlan {
     /// Rows may leave the seven learned columns empty (files to score, not to train on).
     allow_measured: bool,
     /// Rows may leave popularity empty (files to score: a catalogue of released tracks and
-    /// new songs).
+    /// new songs; a catalogue to evaluate on, partly labelled).
     allow_unlabelled: bool,
+    /// A popularity that is no score is read as empty (a file read to be scored).
+    popularity_unread: bool,
 }
 
 impl ColumnPlan {
@@ -214,6 +216,7 @@ impl ColumnPlan {
             require_track_id: options.require_track_id,
             allow_measured: !options.require_popularity,
             allow_unlabelled: !options.require_popularity,
+            popularity_unread: options.popularity_unread,
         })
     }
 
@@ -299,6 +302,8 @@ impl ColumnPlan {
                         *slot = true;
                         row.popularity = None;
                     }
+                    // Scoring reads no popularity: a cell that is none does not stop it.
+                    Err(_) if self.popularity_unread => row.popularity = None,
                     Err(problem) => return Err(fail(problem)),
                 },
                 Target::TrackId => {

@@ -43,9 +43,9 @@ pub struct RawRow {
 
 impl RawRow {
     /// The value of `column` as text: strings as read, `explicit` as true/false, numbers in
-    /// their shortest exact form, an absent popularity as "". The genre is the resolved genres
-    /// joined with `;` (`R&B, Hip Hop` gives `r-n-b;hip-hop`): what the model sees, not the
-    /// cell as written.
+    /// their shortest exact form, an absent popularity or learned value as "". The genre is
+    /// the resolved genres joined with `;` (`R&B, Hip Hop` gives `r-n-b;hip-hop`): what the
+    /// model sees, not the cell as written.
     pub fn field(&self, column: Column) -> String {
         match column {
             Column::TrackId => self.track_id.clone(),
@@ -56,6 +56,8 @@ impl RawRow {
             Column::TrackGenre => self.genres.join(";"),
             audio => match (audio, audio.audio_index()) {
                 (Column::Explicit, Some(i)) => (self.audio[i] == 1.0).to_string(),
+                // A learned column a song measured from audio lacks.
+                (_, Some(i)) if self.audio[i].is_nan() => String::new(),
                 (_, Some(i)) => self.audio[i].to_string(),
                 (_, None) => String::new(),
             },
@@ -148,6 +150,9 @@ pub struct ReadOptions {
     /// Whether the popularity column must be present (training and evaluation need it; scoring
     /// does not).
     pub require_popularity: bool,
+    /// Whether the file is read to be scored, which reads no popularity: a cell that is no
+    /// 0-100 score is then read as empty, not refused (what `--keep popularity` copies).
+    pub popularity_unread: bool,
     /// Whether every row needs a track id: training collapses duplicate tracks on it. When
     /// false (scoring), the column may be absent and cells empty; such rows get an empty id.
     pub require_track_id: bool,
@@ -166,6 +171,29 @@ impl ReadOptions {
             ..ReadOptions::default()
         }
     }
+}
+
+/// The byte that splits a one-field header into at least two of the dataset's column names,
+/// with how many times the field holds it: the file's separator, which neither `--delimiter`
+/// nor the sniffed one was.
+fn separator_within(field: &[u8]) -> Option<(u8, usize)> {
+    let mut counts = [0usize; 128];
+    let separator = |b: &&u8| (b.is_ascii_punctuation() && !b"_\"".contains(b)) || **b == b'\t';
+    for &b in field.iter().filter(separator) {
+        counts[usize::from(b)] += 1;
+    }
+    let (seen, count) = (0u8..128)
+        .map(|b| (b, counts[usize::from(b)]))
+        .filter(|&(_, n)| n > 0)
+        .max_by_key(|&(b, n)| (n, std::cmp::Reverse(b)))?;
+    let names = field
+        .split(|&b| b == seen)
+        .filter(|name| {
+            let name = String::from_utf8_lossy(name);
+            Column::from_name(name.trim().trim_matches('"')).is_some()
+        })
+        .count();
+    (names >= 2).then_some((seen, count))
 }
 
 /// The field separator a header line uses most, outside quotes, of `,` `;` tab and `|`; a comma
@@ -362,14 +390,12 @@ impl RowReader {
                 path: path.to_owned(),
             });
         }
-        if let (Some(given), 1) = (options.delimiter, header.len()) {
-            let only = &header[0];
-            let seen = sniff_delimiter(only);
-            let count = only.iter().filter(|&&b| b == seen).count();
-            if seen != given && count >= 2 {
+        if header.len() == 1 {
+            let within = separator_within(&header[0]).filter(|&(seen, _)| seen != delimiter);
+            if let Some((seen, count)) = within {
                 return Err(DataError::Delimiter {
                     path: path.to_owned(),
-                    given,
+                    given: options.delimiter,
                     seen,
                     count,
                 });
@@ -525,6 +551,20 @@ fn csv_error(path: &Path, line: u64, error: csv::Error) -> DataError {
     }
 }
 
+/// A field separator as a user names it (`--delimiter`, Python's `delimiter=`): one ASCII
+/// character other than a quote or a line break, or `tab` (`\t`) for a tab.
+pub fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        t if t.len() == 1 && t.is_ascii() && t != "\"" && t != "\n" && t != "\r" => {
+            Ok(t.as_bytes()[0])
+        }
+        t => Err(format!(
+            "expected one character (or tab) other than a quote or a line break, got {t:?}"
+        )),
+    }
+}
+
 /// A whole file read into memory, with what the reader saw on the way.
 #[derive(Debug)]
 pub struct Loaded {
@@ -551,6 +591,26 @@ pub struct LoadReport {
     pub missing: BTreeMap<&'static str, u64>,
     /// Whether the rows carry popularity.
     pub labelled: bool,
+}
+
+impl LoadReport {
+    /// What a reader of the file should be told: each absent column's default, and the rows
+    /// skipped.
+    pub fn notices(&self) -> Vec<String> {
+        let defaults = self.defaults.iter().map(ToString::to_string);
+        defaults.chain(self.skipped_notice()).collect()
+    }
+
+    /// How many rows were skipped, with the first few's errors; none when none was.
+    pub fn skipped_notice(&self) -> Option<String> {
+        (self.skipped > 0).then(|| {
+            format!(
+                "skipped {} bad row(s); first: {}",
+                self.skipped,
+                self.skipped_examples.join(" | ")
+            )
+        })
+    }
 }
 
 /// How many skipped rows keep their full message in a [`LoadReport`].
@@ -762,6 +822,28 @@ mod tests {
             .find(|d| d.default.starts_with("none: rows measured"))
             .unwrap();
         assert!(measured.columns().eq(Column::LEARNED));
+    }
+
+    #[test]
+    fn a_popularity_to_score_that_is_no_score_is_read_as_empty() {
+        let scoring = ReadOptions {
+            require_popularity: false,
+            require_track_id: false,
+            ..ReadOptions::labelled()
+        };
+        let unread = ReadOptions {
+            popularity_unread: true,
+            ..scoring.clone()
+        };
+        for cell in ["abc", "101", "73.5"] {
+            let text = format!("{HEADER}\n{}\n", row_with("popularity", cell));
+            assert_eq!(read(&text, &unread).unwrap().rows[0].popularity, None);
+            // Training and evaluation read it: refused there, named.
+            for options in [&scoring, &ReadOptions::labelled()] {
+                let said = read(&text, options).unwrap_err().to_string();
+                assert!(said.contains("column \"popularity\""), "{said}");
+            }
+        }
     }
 
     #[test]
@@ -1340,7 +1422,7 @@ mod tests {
         assert!(matches!(
             told,
             Err(DataError::Delimiter {
-                given: b',',
+                given: Some(b','),
                 seen: b';',
                 count: 20,
                 ..
@@ -1376,6 +1458,26 @@ mod tests {
             said.ends_with("20 tabs: the file looks separated by tabs; leave out --delimiter, or pass --delimiter tab"),
             "{said}"
         );
+    }
+
+    #[test]
+    fn a_header_split_by_a_separator_not_sniffed_names_it() {
+        let colons = format!("{}\n{}\n", HEADER.replace(',', ":"), ROW.replace(',', ":"));
+        let said = labelled(&colons).unwrap_err().to_string();
+        assert_eq!(
+            said,
+            "t.csv:1: the header is one field, which holds 20 ':': the file looks separated \
+             by ':'; pass --delimiter ':'"
+        );
+        let options = ReadOptions {
+            delimiter: Some(b':'),
+            ..ReadOptions::labelled()
+        };
+        let comma = labelled(&format!("{HEADER}\n{ROW}\n")).unwrap();
+        assert_eq!(read(&colons, &options).unwrap().rows, comma.rows);
+        // One field that is no list of the dataset's names is a header of one column.
+        let said = labelled("notes: of mine\nx\n").unwrap_err().to_string();
+        assert!(said.contains("missing required column(s)"), "{said}");
     }
 
     #[test]

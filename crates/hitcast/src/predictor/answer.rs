@@ -2,6 +2,8 @@
 //! lift, the score and its range, which model answered, and warnings; as a struct for the API
 //! and Python, and as the columns every table of answers (CSV, Parquet, Arrow) writes.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::artifact::Role;
@@ -322,9 +324,73 @@ impl Prediction {
     }
 }
 
+/// Genres the model does not know, each with the number of answers that met it: what a
+/// surface scoring many tracks says once, after them (`hitcast predict`'s log line, the Python
+/// package's warning), where each answer's own warning says it track by track.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UnknownGenres(BTreeMap<String, u64>);
+
+impl UnknownGenres {
+    /// Counts an answer's unknown genres.
+    pub fn count(&mut self, chance: &Chance) {
+        for genre in &chance.unknown_genres {
+            // Counted without copying the name once it is known.
+            match self.0.get_mut(genre) {
+                Some(n) => *n += 1,
+                None => {
+                    self.0.insert(genre.clone(), 1);
+                }
+            }
+        }
+    }
+
+    /// Adds another tally's counts (a chunk answered on another thread).
+    pub fn merge(&mut self, other: UnknownGenres) {
+        for (genre, n) in other.0 {
+            *self.0.entry(genre).or_default() += n;
+        }
+    }
+
+    /// One line naming each unknown genre with its count of tracks, in byte order; none when
+    /// every genre was known.
+    pub fn notice(&self) -> Option<String> {
+        (!self.0.is_empty()).then(|| {
+            let named: Vec<String> = self.0.iter().map(|(g, n)| format!("{g} ({n})")).collect();
+            format!(
+                "genres the model does not know (not read): {}",
+                named.join(", ")
+            )
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_genres_are_counted_by_answer_and_named_once() {
+        let chance = |genres: &[&str]| Chance {
+            probability: 0.1,
+            flagged: false,
+            lift: 1.0,
+            genres_used: true,
+            model: Role::Main,
+            warnings: Vec::new(),
+            unknown_genres: genres.iter().map(|g| (*g).to_owned()).collect(),
+        };
+        let mut tally = UnknownGenres::default();
+        assert_eq!(tally.notice(), None);
+        tally.count(&chance(&["vaporwave", "bossa"]));
+        tally.count(&chance(&[]));
+        let mut other = UnknownGenres::default();
+        other.count(&chance(&["vaporwave"]));
+        tally.merge(other);
+        assert_eq!(
+            tally.notice().as_deref(),
+            Some("genres the model does not know (not read): bossa (1), vaporwave (2)")
+        );
+    }
 
     #[test]
     fn the_column_lists_are_read_from_the_declaration() {

@@ -46,7 +46,7 @@ mod what_if;
 
 pub use answer::{
     answer_header, answer_record, check_keep, times, verdict_phrase, AnswerColumn, AnswerType,
-    Chance, Prediction, Verdict, ANSWERS, ANSWER_COLUMNS, SCORE_COLUMNS,
+    Chance, Prediction, UnknownGenres, Verdict, ANSWERS, ANSWER_COLUMNS, SCORE_COLUMNS,
 };
 use check::{check, check_companion, unfit};
 pub use measure::{MeasureError, Measurement};
@@ -103,7 +103,7 @@ impl std::str::FromStr for Genres {
         match s {
             "use" => Ok(Genres::Use),
             "ignore" => Ok(Genres::Ignore),
-            _ => Err(format!("unknown genre use {s:?}: expected use or ignore")),
+            _ => Err("expected use or ignore".to_owned()),
         }
     }
 }
