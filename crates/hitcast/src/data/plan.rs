@@ -36,8 +36,9 @@ impl CellValue<'_> {
 
     /// The number of a numeric column's cell; a missing value ([`FieldProblem::is_missing`]) for
     /// a null, a NaN, or text that says none ([`Rule::parse`]: empty, `NaN`, `NA`).
-    fn number(self, rule: Rule) -> Result<f64, FieldProblem> {
+    fn number(self, rule: Rule, decimal_comma: bool) -> Result<f64, FieldProblem> {
         match self {
+            CellValue::Text(text) if decimal_comma => rule.parse_decimal_comma(text),
             CellValue::Text(text) => rule.parse(text),
             CellValue::Number(x) if x.is_nan() => Err(FieldProblem::MissingMarked("NaN".into())),
             CellValue::Number(x) => rule.check(x),
@@ -76,6 +77,8 @@ pub struct ColumnPlan {
     allow_unlabelled: bool,
     /// A popularity that is no score is read as empty (a file read to be scored).
     popularity_unread: bool,
+    /// Numbers may be written with a decimal comma ([`ColumnPlan::with_decimal_comma`]).
+    decimal_comma: bool,
 }
 
 impl ColumnPlan {
@@ -217,7 +220,15 @@ impl ColumnPlan {
             allow_measured: !options.require_popularity,
             allow_unlabelled: !options.require_popularity,
             popularity_unread: options.popularity_unread,
+            decimal_comma: false,
         })
+    }
+
+    /// The plan for a CSV whose fields a comma does not separate, where a number's one comma is
+    /// its decimal point ([`Rule::parse_decimal_comma`]).
+    pub fn with_decimal_comma(mut self, yes: bool) -> ColumnPlan {
+        self.decimal_comma = yes;
+        self
     }
 
     /// The columns read, each with its position in the table.
@@ -280,7 +291,7 @@ impl ColumnPlan {
             // A number column's cell is parsed once; a missing value is what its parse says.
             let slot = &mut empty[column_slot(column)];
             match target {
-                Target::Audio(i, rule) => match value.number(rule) {
+                Target::Audio(i, rule) => match value.number(rule, self.decimal_comma) {
                     Ok(x) => row.audio[i] = x,
                     Err(p) if p.is_missing() && self.allow_measured && column.is_learned() => {
                         *slot = true;
@@ -296,7 +307,7 @@ impl ColumnPlan {
                     Err(problem) => return Err(fail(problem)),
                 },
                 // The rule checks 0..=100, so the cast is exact.
-                Target::Popularity(rule) => match value.number(rule) {
+                Target::Popularity(rule) => match value.number(rule, self.decimal_comma) {
                     Ok(x) => row.popularity = Some(x as u8),
                     Err(p) if p.is_missing() && self.allow_unlabelled => {
                         *slot = true;

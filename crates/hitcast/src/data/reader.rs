@@ -410,7 +410,8 @@ impl RowReader {
         } else {
             Header::Csv
         };
-        let plan = ColumnPlan::new(names, options, path, header_line)?;
+        let plan = ColumnPlan::new(names, options, path, header_line)?
+            .with_decimal_comma(delimiter != b',');
         Ok(RowReader {
             path: path.to_owned(),
             csv,
@@ -1458,6 +1459,25 @@ mod tests {
             said.ends_with("20 tabs: the file looks separated by tabs; leave out --delimiter, or pass --delimiter tab"),
             "{said}"
         );
+    }
+
+    #[test]
+    fn a_semicolon_file_with_decimal_commas_reads_as_the_comma_file() {
+        let comma = labelled(&format!("{HEADER}\n{ROW}\n")).unwrap();
+        // A European spreadsheet's export: fields by semicolons, numbers with commas.
+        let cells: Vec<String> = ROW
+            .split(',')
+            .map(|c| {
+                if c.parse::<f64>().is_ok() {
+                    c.replace('.', ",")
+                } else {
+                    c.to_owned()
+                }
+            })
+            .collect();
+        let text = format!("{}\n{}\n", HEADER.replace(',', ";"), cells.join(";"));
+        assert!(text.contains("0,676"), "{text}");
+        assert_eq!(labelled(&text).unwrap().rows, comma.rows);
     }
 
     #[test]

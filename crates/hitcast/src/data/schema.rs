@@ -452,6 +452,24 @@ impl Rule {
         }
     }
 
+    /// [`Rule::parse`] for a file whose fields a comma does not separate (a spreadsheet's export
+    /// in much of Europe: `;` between fields, a comma in numbers): a number written with one
+    /// comma and no point reads the comma as its decimal point (`0,676`, `230666,5`).
+    pub fn parse_decimal_comma(self, text: &str) -> Result<f64, FieldProblem> {
+        let refused = match self.parse(text) {
+            Err(problem @ FieldProblem::Invalid { .. }) if self != Rule::Bool => problem,
+            parsed => return parsed,
+        };
+        let t = text.trim_ascii();
+        if t.matches(',').count() != 1 || t.contains('.') {
+            return Err(refused);
+        }
+        match t.replacen(',', ".", 1).parse::<f64>() {
+            Ok(x) => self.check(x).map_err(|_| refused),
+            Err(_) => Err(refused),
+        }
+    }
+
     /// `text` with its one comma as a decimal point, as spreadsheets in much of Europe write
     /// numbers, where that reading fits this column and the comma grouping thousands does not
     /// (`230,666` ms may be either, and is not guessed at).
@@ -549,6 +567,27 @@ mod tests {
             Column::Mode.rule().parse("2").unwrap_err().to_string(),
             "expected 0 or 1, got \"2\""
         );
+    }
+
+    #[test]
+    fn a_file_not_separated_by_commas_reads_a_decimal_comma() {
+        let dance = Column::Danceability.rule();
+        assert_eq!(dance.parse_decimal_comma("0,676"), Ok(0.676));
+        assert_eq!(dance.parse_decimal_comma(" 0.5 "), Ok(0.5));
+        assert_eq!(
+            Column::DurationMs.rule().parse_decimal_comma("230,666"),
+            Ok(230.666)
+        );
+        // Out of range either way, two commas, a comma and a point: refused as parse refuses.
+        for bad in ["1,5", "1,2,3", "1.000,5"] {
+            assert_eq!(
+                dance.parse_decimal_comma(bad).map_err(|e| e.to_string()),
+                dance.parse(bad).map_err(|e| e.to_string()),
+                "{bad}"
+            );
+        }
+        assert!(Column::Key.rule().parse_decimal_comma("1,5").is_err());
+        assert!(Column::Explicit.rule().parse_decimal_comma("1,0").is_err());
     }
 
     #[test]
