@@ -186,7 +186,14 @@
         return li;
       }));
       active = -1;
-      open(free.length > 0);
+      if (!free.length) {
+        // Said, where an empty list would look like a box that does nothing.
+        const none = document.createElement("li");
+        none.className = "muted";
+        none.textContent = "No genre the model knows matches \u201c" + filter.value.trim() + "\u201d";
+        suggestions.replaceChildren(none);
+      }
+      open(true);
     };
     filter.addEventListener("input", suggest);
     filter.addEventListener("keydown", (event) => {

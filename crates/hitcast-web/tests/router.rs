@@ -80,7 +80,7 @@ fn element<'a>(page: &'a str, open: &str, close: &str) -> &'a str {
 
 /// A page's `<main>`: what it says, without the chrome around it.
 fn main_of(page: &str) -> &str {
-    element(page, "<main>", "</main>")
+    element(page, "<main id=\"content\">", "</main>")
 }
 
 /// The result panel of a track the model could not take (invalid values, or a scoring error).
@@ -148,7 +148,7 @@ async fn every_page_and_asset_answers_with_its_type() {
     assert!(a.content_type().starts_with("text/html"));
     assert_eq!(
         main_of(&a.text()),
-        "<main><h1>Not found</h1><p>There is no page at <code>/nowhere</code>. <a href=\"/\">Back to the start</a>.</p></main>"
+        "<main id=\"content\"><h1>Not found</h1><p>There is no page at <code>/nowhere</code>. <a href=\"/\">Back to the start</a>.</p></main>"
     );
 }
 
@@ -216,7 +216,7 @@ async fn the_form_answers_and_names_its_bad_fields() {
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         invalid_panel(&a.text()),
-        "<section class=\"result invalid\"><div class=\"summary-bar\" aria-hidden=\"true\">Some values need fixing: danceability</div><h2>Some values need fixing</h2><ul><li data-field=\"danceability\" data-message=\"expected a number from 0 to 1, got &quot;2&quot;\"><b>danceability</b>: expected a number from 0 to 1, got &quot;2&quot;</li></ul></section>"
+        "<section class=\"result invalid\"><div class=\"summary-bar\" aria-hidden=\"true\">Some values need fixing: Danceability</div><h2>Some values need fixing</h2><ul><li data-field=\"danceability\" data-message=\"expected a number from 0 to 1, got &quot;2&quot;\"><b>Danceability</b>: expected a number from 0 to 1, got &quot;2&quot;</li></ul></section>"
     );
 }
 
@@ -339,7 +339,7 @@ async fn the_api_refuses_with_a_json_sentence() {
     assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(
         main_of(&a.text()),
-        "<main><h1>Method Not Allowed</h1><p>/predict/result does not take GET; it takes POST. <a href=\"/\">Back to the start</a>.</p></main>"
+        "<main id=\"content\"><h1>Not a request this address takes</h1><p>/predict/result does not take GET; it takes POST. <a href=\"/\">Back to the start</a>.</p></main>"
     );
     assert_eq!(a.headers[header::ALLOW], "POST");
     assert!(a.headers.contains_key("x-request-id"));
@@ -401,7 +401,7 @@ async fn a_file_of_tracks_comes_back_as_a_csv() {
     // The upload is the page's: the refusal is a page.
     assert_eq!(
         main_of(&a.text()),
-        "<main><h1>Unprocessable Entity</h1><p>mine.csv:3: this model has no from-audio model to answer a song measured from audio (&quot;song 2&quot;): its danceability, energy and the other learned columns are empty. Give them, or train the model again with hitcast train, which saves a from-audio model in its file. <a href=\"/predict\">Back to the Predict page</a>.</p></main>"
+        "<main id=\"content\"><h1>This cannot be answered</h1><p>mine.csv:3: this model has no from-audio model to answer a song measured from audio (&quot;song 2&quot;): its danceability, energy and the other learned columns are empty. Give them, or train the model again with hitcast train, which saves a from-audio model in its file. <a href=\"/predict\">Back to the Predict page</a>.</p></main>"
     ); // Several bad rows: how many, and the first five, so one upload shows what to mend.
     let mut many = csv.clone();
     for i in 0..7 {
@@ -620,7 +620,7 @@ async fn the_form_reads_na_in_a_learned_field_as_no_value() {
         empty,
         (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "<section class=\"result invalid\"><div class=\"summary-bar\" aria-hidden=\"true\">Some values need fixing: danceability</div><h2>Some values need fixing</h2><ul><li data-field=\"danceability\" data-message=\"required: a number from 0 to 1; or leave out all seven learned columns (danceability, energy, speechiness, acousticness, instrumentalness, liveness, valence) for a song measured from its audio file\"><b>danceability</b>: required: a number from 0 to 1; or leave out all seven learned columns (danceability, energy, speechiness, acousticness, instrumentalness, liveness, valence) for a song measured from its audio file</li></ul></section>".to_owned()
+            "<section class=\"result invalid\"><div class=\"summary-bar\" aria-hidden=\"true\">Some values need fixing: Danceability</div><h2>Some values need fixing</h2><ul><li data-field=\"danceability\" data-message=\"required: a number from 0 to 1; or leave out all seven learned columns (danceability, energy, speechiness, acousticness, instrumentalness, liveness, valence) for a song measured from its audio file\"><b>Danceability</b>: required: a number from 0 to 1; or leave out all seven learned columns (danceability, energy, speechiness, acousticness, instrumentalness, liveness, valence) for a song measured from its audio file</li></ul></section>".to_owned()
         )
     );
     for na in ["NA", "NaN"] {

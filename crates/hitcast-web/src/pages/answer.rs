@@ -396,6 +396,9 @@ fn contributions(e: &Explanation) -> Markup {
             (format!("{:.1}%", end * 100.0)) "): how much each input moves it, in percentage points, each "
             "measured after those above it, the inputs the model weighs most first. Computed by "
             (e.method.describe()) "; the genres count as one input."
+            @if e.contributions.iter().any(|c| c.read_as.is_some()) {
+                " \u{201c}Read as\u{201d} is the value the model read in the input's place: an extreme capped at the training tracks' fence, the training tracks' median of a quality a file does not give, or the mean length of a title not given."
+            }
         }
         (waterfall_list(&steps, start, end, |d| (d * 100.0, format!("{} pp", signed(d * 100.0)))))
     }

@@ -202,7 +202,7 @@ fn audio_fieldset(form: &Form<'_>, audio_bytes: usize, audio_error: Option<&str>
                     "Measured from " b { (if measured_from.is_empty() { "an audio file" } else { measured_from.as_str() }) } ". "
                     "The measures marked " span.tag { "measured" } " came from the file; change them if you know better. "
                     "The seven qualities Spotify learnt from audio it no longer serves (danceability, energy and the rest) cannot be measured from a file: they are left out, and the from-audio model answers. "
-                    a href="/predict" { "Start again from a typical track" } "."
+                    a href="/predict" { "Start again from a typical pop track" } "."
                 }
             }
         }

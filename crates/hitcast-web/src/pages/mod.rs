@@ -45,6 +45,7 @@ fn page(title: &str, active: &str, body: Markup) -> Markup {
                 script src="/assets/app.js" defer {}
             }
             body {
+                a.skip href="#content" { "Skip to the content" }
                 header.top {
                     a.brand href="/" { "hitcast" }
                     nav aria-label="pages" {
@@ -53,7 +54,7 @@ fn page(title: &str, active: &str, body: Markup) -> Markup {
                         }
                     }
                 }
-                main { (body) }
+                main #content { (body) }
                 footer { "hitcast " (env!("CARGO_PKG_VERSION")) " · the model's figures were measured on test tracks it never saw while it was fitted or tuned; Explore describes the whole dataset." }
             }
         }
@@ -196,7 +197,7 @@ pub(crate) fn error_page_back(
     message: &str,
     back: Option<(&str, &str)>,
 ) -> Response {
-    let title = status.canonical_reason().unwrap_or("Error");
+    let title = headline(status);
     let (first, rest) = message.split_once('\n').unwrap_or((message, ""));
     let listed: Vec<&str> = rest.lines().filter(|line| !line.is_empty()).collect();
     respond(
@@ -219,6 +220,25 @@ pub(crate) fn error_page_back(
             },
         ),
     )
+}
+
+/// An error page's heading: what happened in words, not the status's name ("Unprocessable
+/// Entity"); the message under it says why and what to do.
+fn headline(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "This request cannot be read",
+        401 => "This server asks for a key",
+        404 => "Not found",
+        405 => "Not a request this address takes",
+        408 => "The upload stopped",
+        413 => "Too large",
+        415 => "Not a kind of file this page reads",
+        422 => "This cannot be answered",
+        429 | 503 => "The server is busy",
+        501 => "Not on this server",
+        500..=599 => "Something went wrong on the server",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    }
 }
 
 /// The stylesheet: the report's, then the app's own.

@@ -116,6 +116,22 @@ pub async fn predict_get(
         Ok(s) => result_panel(&state, track, &s, shown),
         Err(e) => error_panel(e.message()),
     };
+    // Which track was loaded, said at the top (its answer and real popularity may lie below
+    // the fold on a phone), and in the tab's title.
+    let title = match shown {
+        Some(t) => {
+            note = Some(format!(
+                "Loaded \u{201c}{}\u{201d} by {}{}: its features fill the form, and the answer is the model's.",
+                t.track_name,
+                t.artists.replace(';', ", "),
+                t.popularity
+                    .map(|p| format!(" (its real popularity: {p})"))
+                    .unwrap_or_default()
+            ));
+            format!("{} \u{b7} Predict", t.track_name)
+        }
+        None => "Predict".to_owned(),
+    };
     if found.tracks.len() < 2 {
         found = Search::default();
     }
@@ -131,7 +147,7 @@ pub async fn predict_get(
         None,
         result,
     );
-    respond(StatusCode::OK, page("Predict", "Predict", body))
+    respond(StatusCode::OK, page(&title, "Predict", body))
 }
 
 /// `POST /predict`: the form submitted without JavaScript. Invalid values re-render the form
@@ -426,7 +442,12 @@ pub(super) fn encode(text: &str) -> String {
 }
 
 fn invalid_panel(errors: &[FieldError]) -> Markup {
-    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    // In words, as the form's labels say them: "Time signature", not time_signature.
+    let named = |field: &str| match field {
+        "duration" => "Duration".to_owned(),
+        other => hitcast::words::label(other),
+    };
+    let fields: Vec<String> = errors.iter().map(|e| named(&e.field)).collect();
     html! {
         section.result.invalid {
             // On phones the bar at the foot says what stops the answer, where it showed one.
@@ -435,7 +456,7 @@ fn invalid_panel(errors: &[FieldError]) -> Markup {
             ul {
                 // `data-field` lets the page's script mark the field while the answer follows
                 // the inputs (a submitted form marks them itself).
-                @for e in errors { li data-field=(e.field) data-message=(e.message) { b { (e.field) } ": " (e.message) } }
+                @for e in errors { li data-field=(e.field) data-message=(e.message) { b { (named(&e.field)) } ": " (e.message) } }
             }
         }
     }

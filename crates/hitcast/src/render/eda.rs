@@ -426,7 +426,7 @@ fn distributions(eda: &Eda) -> Markup {
                 (figure(
                     &chart::histogram(name(hist.column), &label(hist.column), &edges, &hist.counts, None),
                     &format!(
-                        "{} in {} equal bins between its 0.5th and 99.5th percentiles ({} rows below and {} above are not drawn); hover a bar for its count (with a mouse; eda.json holds every count).",
+                        "{} in {} equal bins between its 0.5th and 99.5th percentiles ({} rows below and {} above are not drawn); hover a bar for its count (with a mouse; the eda.json `hitcast eda` writes holds every count).",
                         name(hist.column),
                         hist.counts.len(),
                         thousands(hist.below as u64),
@@ -463,7 +463,7 @@ fn relationship(eda: &Eda) -> Markup {
                 @for b in charted {
                     (figure(&binned_means(b), &if b.is_code {
                         format!(
-                            "Mean popularity of the rows with each value of {} (values of fewer than {MIN_BIN_ROWS} rows are left out); hover a point for its row count (with a mouse; eda.json holds every count). {}",
+                            "Mean popularity of the rows with each value of {} (values of fewer than {MIN_BIN_ROWS} rows are left out); hover a point for its row count (with a mouse; the eda.json `hitcast eda` writes holds every count). {}",
                             name(b.column),
                             swing_text(b)
                         )

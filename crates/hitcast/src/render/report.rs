@@ -93,7 +93,9 @@ fn model_summary(card: &ModelCard) -> Markup {
             (if choice.method == "platt" { "isotonic" } else { "Platt" }) " by out-of-fold VAL log-loss "
             (format!("{:.4}", choice.platt_logloss.min(choice.isotonic_logloss))) " against "
             (format!("{:.4}", choice.platt_logloss.max(choice.isotonic_logloss))) "); its expected calibration error is "
-            b { (format!("{:.4}", cal.test_ece)) } " (" (format!("{:.4}", cal.test_ece_raw)) " before calibration), and it averages "
+            b { (format!("{:.4}", cal.test_ece)) } " (" (format!("{:.4}", cal.test_ece_raw)) " before calibration"
+            (if cal.test_ece > cal.test_ece_raw { ": both small; the map is fitted on VAL, and a TEST figure this small moves by noise" } else { "" })
+            "), and it averages "
             (format!("{:.3}", cal.test_mean_probability)) " against a popular share of " (format!("{:.3}", c.positive_rate))
             ". The score's " (format!("{:.0}%", iv.choice.coverage * 100.0)) " range (" (iv.choice.method_text())
             ") holds the true score for " b { (format!("{:.1}%", iv.test.coverage * 100.0)) } " of TEST tracks, "

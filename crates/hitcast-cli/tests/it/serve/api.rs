@@ -531,10 +531,10 @@ fn errors_from_the_layers_have_a_body() {
     // A page route with the wrong method: the site's page, saying what the route takes.
     let (status, page) = server.get("/predict/result");
     assert_eq!(status, 405);
-    let main = &page[page.find("<main>").unwrap()..page.find("</main>").unwrap()];
+    let main = &page[page.find("<main id=\"content\">").unwrap()..page.find("</main>").unwrap()];
     assert_eq!(
         main,
-        "<main><h1>Method Not Allowed</h1><p>/predict/result does not take GET; it takes POST. \
+        "<main id=\"content\"><h1>Not a request this address takes</h1><p>/predict/result does not take GET; it takes POST. \
          <a href=\"/\">Back to the start</a>.</p>"
     );
     let (status, text) = server.request("DELETE", "/api/v1/model", "text/plain", b"");

@@ -655,6 +655,18 @@ async fn genre_chips(b: &Browser) {
     ))
     .await;
     assert_eq!(chosen(c.clone()).await, before);
+    // A name the model does not know is said to match none; Enter adds nothing.
+    let add = c.find(Locator::Id("genre-filter")).await.unwrap();
+    add.send_keys("synthwave").await.unwrap();
+    b.wait_for(Locator::Css("#genre-list li.muted")).await;
+    let said = b.text("#genre-list").await;
+    assert_eq!(
+        said,
+        "No genre the model knows matches \u{201c}synthwave\u{201d}"
+    );
+    add.send_keys("\u{E007}").await.unwrap();
+    assert_eq!(chosen(c.clone()).await, before);
+    add.clear().await.unwrap();
 }
 
 /// Compare: "Add to comparison" on two tracks' pages puts them side by side (the tab remembers
