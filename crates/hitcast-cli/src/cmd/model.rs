@@ -102,6 +102,17 @@ impl ModelCommand {
                 };
                 write_atomic(&args.out, &json)
                     .with_context(|| format!("{}: cannot write the export", args.out.display()))?;
+                // What the file takes and gives is not what `predict` does: said where it is
+                // written, not only in the docs.
+                tracing::warn!(
+                    "wrote the {} to {}: it reads hitcast's {} feature columns as the pipeline \
+                     builds them (capped, z-scored audio inputs, genre indicators, extras; \
+                     `model info --json` lists them), not a file's raw columns, and gives the \
+                     answer before calibration",
+                    args.part,
+                    args.out.display(),
+                    predictor.metadata().features.len()
+                );
                 Ok(())
             }
             ModelCommand::Evaluate(args) => args.run(),
