@@ -171,7 +171,6 @@ struct ReadChunks<T> {
     notices: Vec<String>,
 }
 
-/// The answers of one chunk, and the input row (0-based) each answer row belongs to.
 /// The answers of one chunk, the input row (0-based) each answer row belongs to, and the
 /// genres they did not know.
 type Answered = (RecordBatch, Vec<u64>, UnknownGenres);
