@@ -75,7 +75,7 @@ pub struct FeaturesArgs {
 #[derive(Clone, Debug, Default, Args)]
 pub struct SongArgs {
     /// The songs' genre (the dataset's names or others': "pop", "R&B"; repeatable).
-    #[arg(long, value_name = "GENRE")]
+    #[arg(long, value_name = "GENRE", value_parser = genre_name)]
     pub genre: Vec<String>,
     /// The songs have explicit lyrics.
     #[arg(long)]
@@ -89,6 +89,15 @@ pub struct SongArgs {
     /// The songs' album (a single's album is its title).
     #[arg(long)]
     pub album: Option<String>,
+}
+
+/// `--genre`'s value: a name, not an empty one (which would write an empty genre to the row).
+fn genre_name(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    if name.is_empty() {
+        return Err("expected a genre's name, not an empty one".to_owned());
+    }
+    Ok(name.to_owned())
 }
 
 impl SongArgs {

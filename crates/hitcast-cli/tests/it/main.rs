@@ -164,6 +164,14 @@ fn usage_errors_exit_2_and_every_subcommand_has_help() {
         "{}",
         stderr(&out)
     );
+    // An empty genre would be written to the row as one.
+    let out = hitcast(&["features", "song.wav", "--genre", "pop", "--genre", " "]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("expected a genre's name, not an empty one"),
+        "{}",
+        stderr(&out)
+    );
     // Neither tracks nor songs: the error names both ways.
     let out = hitcast(&["predict", "--model", "m"]);
     assert_eq!(out.status.code(), Some(2));

@@ -200,7 +200,7 @@ fn audio_fieldset(form: &Form<'_>, audio_bytes: usize, audio_error: Option<&str>
                 input type="hidden" name="measured_from" value=(measured_from);
                 p.measured role="status" {
                     "Measured from " b { (if measured_from.is_empty() { "an audio file" } else { measured_from.as_str() }) } ". "
-                    "The measures marked " span.tag { "measured" } " came from the file; change them if you know better. "
+                    "The measures marked " span.tag { "measured" } " came from the file; change them if you know better (a beat tracker may land on half or double a song's tempo: check it by ear). "
                     "The seven qualities Spotify learnt from audio it no longer serves (danceability, energy and the rest) cannot be measured from a file: they are left out, and the from-audio model answers. "
                     a href="/predict" { "Start again from a typical pop track" } "."
                 }
