@@ -224,8 +224,8 @@ impl ColumnPlan {
         })
     }
 
-    /// The plan for a CSV whose fields a comma does not separate, where a number's one comma is
-    /// its decimal point ([`Rule::parse_decimal_comma`]).
+    /// The plan for a CSV separated by semicolons, where a number's one comma is its decimal
+    /// point ([`Rule::parse_decimal_comma`]).
     pub fn with_decimal_comma(mut self, yes: bool) -> ColumnPlan {
         self.decimal_comma = yes;
         self

@@ -411,7 +411,9 @@ impl RowReader {
             Header::Csv
         };
         let plan = ColumnPlan::new(names, options, path, header_line)?
-            .with_decimal_comma(delimiter != b',');
+            // Semicolons are how Excel separates fields where a comma is the decimal point; a
+            // tab file may be written either way, and a comma grouping thousands is not guessed.
+            .with_decimal_comma(delimiter == b';');
         Ok(RowReader {
             path: path.to_owned(),
             csv,
@@ -1478,6 +1480,10 @@ mod tests {
         let text = format!("{}\n{}\n", HEADER.replace(',', ";"), cells.join(";"));
         assert!(text.contains("0,676"), "{text}");
         assert_eq!(labelled(&text).unwrap().rows, comma.rows);
+        // Tabs: written in either convention, so a comma is named, not read.
+        let tabs = format!("{}\n{}\n", HEADER.replace(',', "\t"), cells.join("\t"));
+        let said = labelled(&tabs).unwrap_err().to_string();
+        assert!(said.contains("written with a decimal point"), "{said}");
     }
 
     #[test]

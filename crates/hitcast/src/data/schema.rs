@@ -452,9 +452,9 @@ impl Rule {
         }
     }
 
-    /// [`Rule::parse`] for a file whose fields a comma does not separate (a spreadsheet's export
-    /// in much of Europe: `;` between fields, a comma in numbers): a number written with one
-    /// comma and no point reads the comma as its decimal point (`0,676`, `230666,5`).
+    /// [`Rule::parse`] for a file whose fields semicolons separate (a spreadsheet's export in
+    /// much of Europe: `;` between fields, a comma in numbers): a number written with one comma
+    /// and no point reads the comma as its decimal point (`0,676`, `230666,5`).
     pub fn parse_decimal_comma(self, text: &str) -> Result<f64, FieldProblem> {
         let refused = match self.parse(text) {
             Err(problem @ FieldProblem::Invalid { .. }) if self != Rule::Bool => problem,
