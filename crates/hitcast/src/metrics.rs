@@ -467,6 +467,31 @@ mod tests {
     }
 
     #[test]
+    fn one_class_labels_leave_the_ranking_undefined_and_the_flag_measured() {
+        let scores = [0.9, 0.2, 0.6, 0.1];
+        let flags = [true, false, true, false];
+        let none = [false; 4];
+        assert_eq!(
+            ClassificationMetrics::with_flags(&scores, &flags, &none, 0.5),
+            Err(MetricError::OneClass("ROC-AUC"))
+        );
+        let m =
+            ClassificationMetrics::with_flags_of_any_labels(&scores, &flags, &none, 0.5).unwrap();
+        assert!(m.roc_auc.is_nan() && m.pr_auc.is_nan());
+        // Two flagged, none popular: half right, nothing found.
+        close(m.accuracy, 0.5);
+        assert_eq!(
+            (m.confusion.fp, m.confusion.tn, m.positive_rate),
+            (2, 2, 0.0)
+        );
+        // Both classes: the same figures as the strict one.
+        assert_eq!(
+            ClassificationMetrics::with_flags_of_any_labels(&S, &S.map(|s| s >= 0.35), &Y, 0.35),
+            ClassificationMetrics::with_flags(&S, &S.map(|s| s >= 0.35), &Y, 0.35)
+        );
+    }
+
+    #[test]
     fn roc_auc_matches_sklearn_with_ties() {
         // roc_auc_score -> 0.7916666666666666 (= 19/24)
         close(roc_auc(&S, &Y).unwrap(), 19.0 / 24.0);

@@ -172,6 +172,19 @@ fn usage_errors_exit_2_and_every_subcommand_has_help() {
         "{}",
         stderr(&out)
     );
+    // A song is answered by the from-audio model, which reads genres: ignoring them is refused
+    // before any file is read.
+    let out = hitcast(&[
+        "predict", "--model", "m", "--audio", "song.wav", "--genres", "ignore",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(
+            "--genres ignore: a song measured from audio is answered by the from-audio model"
+        ),
+        "{}",
+        stderr(&out)
+    );
     // Neither tracks nor songs: the error names both ways.
     let out = hitcast(&["predict", "--model", "m"]);
     assert_eq!(out.status.code(), Some(2));

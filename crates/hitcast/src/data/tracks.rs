@@ -244,6 +244,20 @@ mod tests {
     }
 
     #[test]
+    fn rows_without_an_id_are_tracks_of_their_own() {
+        let rows = vec![
+            row(2, "", 50, "rock"),
+            row(3, "x", 10, "pop"),
+            row(4, "", 60, "pop"),
+        ];
+        let tracks = Tracks::collapse(rows);
+        let lines: Vec<u64> = tracks.rows.iter().map(|t| t.line).collect();
+        assert_eq!(lines, [2, 3, 4]);
+        assert_eq!(tracks.rows[2].popularity, Some(60));
+        assert_eq!(tracks.collapse.surplus_rows, 0);
+    }
+
+    #[test]
     fn collapse_keeps_first_occurrence_and_unions_genres() {
         let rows = vec![
             row(2, "x", 50, "rock"),
