@@ -11,21 +11,21 @@ use arrow_array::{
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use hitcast::data::{Column, RawRow, Rule};
 use hitcast::explain::Explanation;
-use hitcast::predictor::{AnswerColumn, AnswerType, Chance, Prediction, ANSWERS};
+use hitcast::predictor::{AnswerColumn, AnswerType, Chance, Kept, Prediction, ANSWERS};
 
 /// The schema of [`answers_batch`] for these kept columns: [`ANSWERS`], each field typed as
 /// declared and carrying its meaning as the metadata `description`, then the kept columns.
-pub fn answers_schema(keep: &[Column]) -> SchemaRef {
+pub fn answers_schema(keep: &[Kept]) -> SchemaRef {
     schema(ANSWERS.iter(), keep)
 }
 
 /// The schema of [`chances_batch`] for these kept columns: [`answers_schema`]'s without the
 /// score columns.
-pub fn chances_schema(keep: &[Column]) -> SchemaRef {
+pub fn chances_schema(keep: &[Kept]) -> SchemaRef {
     schema(ANSWERS.iter().filter(|c| !c.score), keep)
 }
 
-fn schema<'a>(answers: impl Iterator<Item = &'a AnswerColumn>, keep: &[Column]) -> SchemaRef {
+fn schema<'a>(answers: impl Iterator<Item = &'a AnswerColumn>, keep: &[Kept]) -> SchemaRef {
     let mut fields: Vec<Field> = answers
         .map(|c| {
             let data_type = match c.kind {
@@ -37,14 +37,19 @@ fn schema<'a>(answers: impl Iterator<Item = &'a AnswerColumn>, keep: &[Column]) 
             Field::new(c.name, data_type, false).with_metadata(description)
         })
         .collect();
-    fields.extend(keep.iter().map(|&c| kept_field(c)));
+    fields.extend(keep.iter().map(kept_field));
     Arc::new(Schema::new(fields))
 }
 
 /// A kept input column's field: text as text, popularity as a nullable byte, `explicit` as a
 /// boolean, the coded inputs (key, mode, time_signature) as whole numbers, other audio inputs
-/// as numbers, null for a learned column a song measured from audio lacks.
-fn kept_field(column: Column) -> Field {
+/// as numbers, null for a learned column a song measured from audio lacks; a column hitcast
+/// does not read as the text it was carried as.
+fn kept_field(kept: &Kept) -> Field {
+    let column = match kept {
+        Kept::Column(column) => *column,
+        Kept::Carried { name, .. } => return Field::new(name, DataType::Utf8, false),
+    };
     let name = column.name();
     match (column, column.audio_index(), column.rule()) {
         (Column::Popularity, ..) => Field::new(name, DataType::UInt8, true),
@@ -94,7 +99,7 @@ impl Answer for Chance {
 pub fn answers_batch(
     rows: &[RawRow],
     answers: &[Prediction],
-    keep: &[Column],
+    keep: &[Kept],
 ) -> Result<RecordBatch, ArrowError> {
     batch(rows, answers, keep, answers_schema(keep))
 }
@@ -104,7 +109,7 @@ pub fn answers_batch(
 pub fn chances_batch(
     rows: &[RawRow],
     chances: &[Chance],
-    keep: &[Column],
+    keep: &[Kept],
 ) -> Result<RecordBatch, ArrowError> {
     batch(rows, chances, keep, chances_schema(keep))
 }
@@ -112,7 +117,7 @@ pub fn chances_batch(
 fn batch<A: Answer>(
     rows: &[RawRow],
     answers: &[A],
-    keep: &[Column],
+    keep: &[Kept],
     schema: SchemaRef,
 ) -> Result<RecordBatch, ArrowError> {
     if rows.len() != answers.len() {
@@ -142,11 +147,19 @@ fn batch<A: Answer>(
     columns.push(Arc::new(StringArray::from_iter_values(
         answers.iter().map(|a| a.chance_of().model.name()),
     )));
-    columns.extend(keep.iter().map(|&c| kept_column(rows, c)));
+    columns.extend(keep.iter().map(|k| kept_column(rows, k)));
     RecordBatch::try_new(schema, columns)
 }
 
-fn kept_column(rows: &[RawRow], column: Column) -> ArrayRef {
+fn kept_column(rows: &[RawRow], kept: &Kept) -> ArrayRef {
+    let column = match kept {
+        Kept::Column(column) => *column,
+        Kept::Carried { .. } => {
+            return Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| kept.value(r)),
+            ))
+        }
+    };
     match (column, column.audio_index(), column.rule()) {
         (Column::Popularity, ..) => {
             Arc::new(rows.iter().map(|r| r.popularity).collect::<UInt8Array>())
@@ -258,14 +271,17 @@ mod tests {
 
     #[test]
     fn the_schemas_carry_the_declared_types_and_meanings() {
-        let schema = answers_schema(&[Column::TrackName]);
-        assert_eq!(schema.fields().len(), ANSWERS.len() + 1);
+        let keep = Kept::parse(&["track_name", "isrc"]);
+        let schema = answers_schema(&keep);
+        assert_eq!(schema.fields().len(), ANSWERS.len() + 2);
         for (field, column) in schema.fields().iter().zip(&ANSWERS) {
             assert_eq!(field.name(), column.name);
             assert_eq!(field.metadata()["description"], column.doc);
         }
         assert_eq!(schema.field(2).data_type(), &DataType::Boolean);
         assert_eq!(schema.field(9).name(), "track_name");
+        assert_eq!(schema.field(10).name(), "isrc");
+        assert_eq!(schema.field(10).data_type(), &DataType::Utf8);
         let chances = chances_schema(&[]);
         let names: Vec<&str> = chances.fields().iter().map(|f| f.name().as_str()).collect();
         assert_eq!(
@@ -291,6 +307,7 @@ mod tests {
             artists: String::new(),
             album_name: String::new(),
             track_name: "song".into(),
+            carried: vec!["GBUM71029604".into()],
             popularity: None,
             audio: [f64::NAN; hitcast::data::N_AUDIO],
             genres: Vec::new(),
@@ -298,11 +315,11 @@ mod tests {
         let at = |c: Column| c.audio_index().unwrap_or(usize::MAX);
         row.audio[at(Column::Key)] = 7.0;
         row.audio[at(Column::Tempo)] = 121.5;
-        let keep = [Column::Key, Column::Tempo, Column::Danceability];
+        let keep = Kept::parse(&["key", "tempo", "danceability", "isrc"]);
         let schema = answers_schema(&keep);
         let kept: Vec<_> = keep
             .iter()
-            .map(|&c| kept_column(&[row.clone()], c))
+            .map(|k| kept_column(&[row.clone()], k))
             .collect();
         let first = ANSWERS.len();
         assert_eq!(schema.field(first).data_type(), &DataType::Int64);
@@ -318,5 +335,10 @@ mod tests {
         assert_eq!(key, Some(7));
         assert_eq!(kept[1].null_count(), 0);
         assert_eq!(kept[2].null_count(), 1);
+        let isrc = kept[3]
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .map(|a| a.value(0).to_owned());
+        assert_eq!(isrc.as_deref(), Some("GBUM71029604"));
     }
 }

@@ -113,6 +113,25 @@ impl ArrowRows {
                 })?;
             columns[field] = Some(self.values(array, column)?);
         }
+        // Columns kept for the answers, as text whatever their type (a date, an id as a
+        // number).
+        for &field in self.plan.carried() {
+            let name = self.plan.name(field);
+            let text = batch
+                .columns()
+                .get(field)
+                .and_then(|array| arrow_cast::cast(array, &DataType::Utf8).ok())
+                .ok_or_else(|| DataError::ColumnType {
+                    path: self.path.clone(),
+                    column: name.to_owned(),
+                    found: batch
+                        .columns()
+                        .get(field)
+                        .map_or("nothing".to_owned(), |a| a.data_type().to_string()),
+                    expected: "values that read as text, to keep",
+                })?;
+            columns[field] = Some(Values::Text(text.as_string::<i32>().clone()));
+        }
         let mut missing = [0u64; Column::ALL.len()];
         let mut rows = Vec::with_capacity(batch.num_rows());
         for (i, line) in (before + 1..).take(batch.num_rows()).enumerate() {

@@ -223,6 +223,7 @@ impl Measured {
             artists: song.artists.clone(),
             album_name: song.album.clone(),
             track_name: song.title.clone(),
+            carried: Vec::new(),
             popularity: None,
             audio,
             genres: genre::parse_cell(&song.genres.join(";")),

@@ -92,6 +92,7 @@ impl DataArgs {
             require_track_id: true,
             popularity_unread: false,
             delimiter: self.delimiter,
+            carry: Vec::new(),
         })
     }
 

@@ -120,12 +120,13 @@ impl InputArgs {
             .with_context(|| format!("{}: --genres ignore", path.display()))
     }
 
-    /// Opens the input for batches of `size` rows: the file's, or the songs' measured from
-    /// their audio files (all of them first, on every core).
-    pub fn batches(&self, size: usize) -> anyhow::Result<Batches> {
+    /// Opens the input for batches of `size` rows: the file's, each row carrying the cells of
+    /// the columns `carry` names (hitcast reads them not), or the songs' measured from their
+    /// audio files (all of them first, on every core).
+    pub fn batches(&self, size: usize, carry: &[String]) -> anyhow::Result<Batches> {
         let skip = self.on_error == OnErrorArg::Skip;
         let rows: Box<dyn RowSource + Send> = match &self.input {
-            Some(path) => self.open(path)?,
+            Some(path) => self.open(path, carry)?,
             None => Box::new(self.song.measured_rows(&self.audio, skip)?),
         };
         Ok(Batches {
@@ -144,7 +145,7 @@ impl InputArgs {
     }
 
     /// The rows of the file at `path`.
-    fn open(&self, path: &Path) -> anyhow::Result<Box<dyn RowSource + Send>> {
+    fn open(&self, path: &Path, carry: &[String]) -> anyhow::Result<Box<dyn RowSource + Send>> {
         let options = ReadOptions {
             map: ColumnMap::parse(&self.map)?,
             on_error: match self.on_error {
@@ -155,6 +156,7 @@ impl InputArgs {
             popularity_unread: true,
             require_track_id: false,
             delimiter: self.delimiter,
+            carry: carry.to_vec(),
         };
         let reader = open_rows(path, &options)?;
         warn_defaults(reader.defaults(), &self.map);

@@ -16,7 +16,7 @@ use hitcast::data::{
 use hitcast::explain::SamplingOptions;
 use hitcast::job::{check_out, run_job, JobConfig, JobError, JobEvent, STEPS};
 use hitcast::models::ModelError;
-use hitcast::predictor::{self, Genres, Predictor, UnknownGenres, ANSWER_COLUMNS};
+use hitcast::predictor::{self, Genres, Kept, Predictor, UnknownGenres, ANSWER_COLUMNS};
 use hitcast_arrow::arrow_array::RecordBatch;
 use hitcast_arrow::arrow_schema::{ArrowError, SchemaRef};
 use hitcast_arrow::{
@@ -93,15 +93,20 @@ impl Input {
                 require_track_id: false,
                 // Arrow tables have no separator to read.
                 delimiter: None,
+                // A frame's other columns join its answers through their rows.
+                carry: Vec::new(),
             },
         })
     }
 
     /// The first of `keep` the tracks have no column for (after the column map), if any.
-    fn lacking(&self, keep: &[Column]) -> Result<Option<Column>, Failure> {
+    fn lacking(&self, keep: &[Kept]) -> Result<Option<Column>, Failure> {
         let reader = ArrowRows::new(&self.schema, &self.options, "tracks".as_ref())
             .map_err(Failure::Input)?;
-        Ok(keep.iter().copied().find(|&c| !reader.has(c)))
+        Ok(keep.iter().find_map(|k| match k {
+            Kept::Column(c) if !reader.has(*c) => Some(*c),
+            _ => None,
+        }))
     }
 
     /// Runs `f` on the validated rows, chunk by chunk, and collects what it returns in order,
@@ -233,11 +238,11 @@ impl From<Failure> for PyErr {
     }
 }
 
-fn keep_columns(keep: Vec<String>) -> PyResult<Vec<Column>> {
+fn keep_columns(keep: Vec<String>) -> PyResult<Vec<Kept>> {
     let columns = keep
         .iter()
         .map(|name| {
-            Column::from_name(name.trim()).ok_or_else(|| {
+            Column::from_name(name.trim()).map(Kept::Column).ok_or_else(|| {
                 let names: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
                 PyValueError::new_err(format!(
                     "keep: unknown column {name:?}: expected one of {}",
@@ -245,7 +250,7 @@ fn keep_columns(keep: Vec<String>) -> PyResult<Vec<Column>> {
                 ))
             })
         })
-        .collect::<PyResult<Vec<Column>>>()?;
+        .collect::<PyResult<Vec<Kept>>>()?;
     hitcast::predictor::check_keep(&columns)
         .map_err(|e| PyValueError::new_err(format!("keep: {e}")))?;
     Ok(columns)
@@ -387,7 +392,7 @@ impl Model {
                 paths.len()
             )));
         }
-        let keep = hitcast_audio::KEPT_WITH_ANSWERS;
+        let keep = hitcast_audio::KEPT_WITH_ANSWERS.map(Kept::Column);
         let (batch, unknown) = py.detach(|| -> Result<(RecordBatch, UnknownGenres), Failure> {
             let measured: Vec<(PathBuf, Result<hitcast_audio::Measured, String>)> = paths
                 .par_iter()

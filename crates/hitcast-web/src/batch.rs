@@ -21,7 +21,7 @@ use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hitcast::data::{Column, DataError, OnError, RawRow, ReadOptions, RowSource};
-use hitcast::predictor::{self, answer_header, answer_record, Predictor};
+use hitcast::predictor::{self, answer_header, answer_record, Kept, Predictor};
 use tokio::io::AsyncWriteExt as _;
 
 use crate::error::ApiError;
@@ -31,7 +31,10 @@ use crate::AppState;
 const BATCH_ROWS: usize = 4096;
 
 /// The input columns written after the answers, so a row can be told by its name.
-const KEEP: [Column; 2] = [Column::TrackName, Column::Artists];
+const KEEP: [Kept; 2] = [
+    Kept::Column(Column::TrackName),
+    Kept::Column(Column::Artists),
+];
 
 /// An uploaded file on disk, in a folder of its own that is removed with it.
 struct Upload {

@@ -437,6 +437,7 @@ mod tests {
             artists: artists.into(),
             album_name: album.into(),
             track_name: name.into(),
+            carried: Vec::new(),
             popularity: Some(popularity),
             // explicit = 1
             audio: [

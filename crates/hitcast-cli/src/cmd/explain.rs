@@ -80,7 +80,7 @@ impl ExplainArgs {
             seed: globals.seed,
         };
         let mut left = self.limit.unwrap_or(u64::MAX);
-        let mut input = self.input.batches(256)?;
+        let mut input = self.input.batches(256, &[])?;
         let mut out = std::io::stdout().lock();
         let mut first = true;
         let mut method = None;

@@ -10,7 +10,7 @@ use clap::Args;
 use hitcast::data::{Column, RawRow};
 use hitcast::fsutil::AtomicFile;
 use hitcast::predictor::{
-    self, answer_header, answer_record, check_keep, Chance, Prediction, UnknownGenres,
+    self, answer_header, answer_record, check_keep, Chance, Kept, Prediction, UnknownGenres,
     TRAINING_TRACK,
 };
 use hitcast_arrow::{answers_batch, answers_schema, chances_batch, chances_schema, ParquetSink};
@@ -42,11 +42,13 @@ pub struct PredictArgs {
     /// Absent or `-`: CSV to standard output.
     #[arg(long, value_name = "FILE", value_parser = crate::output::table_path)]
     output: Option<PathBuf>,
-    /// Copy input columns into the output after the predictions, by hitcast name (after --map),
-    /// e.g. --keep track_name,artists (repeatable or comma-separated). With --audio, by default
-    /// the song's title (its file's name unless --title), what was measured, and its genres.
-    #[arg(long, value_name = "COLUMN", value_delimiter = ',', value_parser = parse_column)]
-    keep: Vec<Column>,
+    /// Copy input columns into the output after the predictions (repeatable or
+    /// comma-separated): hitcast's columns by name (after --map), as the model read them
+    /// (--keep track_name,artists), and any other column of the file as written, by its
+    /// header's name (--keep isrc). With --audio, by default the song's title (its file's name
+    /// unless --title), what was measured, and its genres.
+    #[arg(long, value_name = "COLUMN", value_delimiter = ',')]
+    keep: Vec<String>,
     /// Leave out the score and its range (predicted_popularity, popularity_low,
     /// popularity_high): the classifier alone runs, in about half the time.
     #[arg(long)]
@@ -67,27 +69,39 @@ pub struct PredictArgs {
 impl PredictArgs {
     /// The input columns copied into the answers: `--keep`'s, each one the input has, or for
     /// songs measured from audio by default which song each is and what was measured.
-    fn kept(&self, input: &Batches) -> anyhow::Result<Vec<Column>> {
+    fn kept(&self, input: &Batches) -> anyhow::Result<Vec<Kept>> {
         if self.keep.is_empty() && !self.input.audio.is_empty() {
-            return Ok(hitcast_audio::KEPT_WITH_ANSWERS.to_vec());
+            return Ok(hitcast_audio::KEPT_WITH_ANSWERS.map(Kept::Column).to_vec());
         }
-        if let Some(c) = self.keep.iter().find(|c| !input.has(**c)) {
-            anyhow::bail!("--keep {c}: the input has no {c} column");
+        let keep = Kept::parse(&self.keep);
+        for kept in &keep {
+            match kept {
+                Kept::Column(c) if !input.has(*c) => {
+                    anyhow::bail!("--keep {c}: the input has no {c} column")
+                }
+                // A file's other columns are checked as its header is read.
+                Kept::Carried { name, .. } if !self.input.audio.is_empty() => anyhow::bail!(
+                    "--keep {name}: songs measured from audio have only hitcast's columns \
+                     (hitcast features --help lists them)"
+                ),
+                _ => {}
+            }
         }
-        Ok(self.keep.clone())
+        Ok(keep)
     }
 
     /// Scores the file.
     pub fn run(self, globals: Globals) -> anyhow::Result<()> {
         let started = Instant::now();
         // Before any file is read or song measured.
-        check_keep(&self.keep).map_err(|e| anyhow::anyhow!("--keep: {e}"))?;
+        check_keep(&Kept::parse(&self.keep)).map_err(|e| anyhow::anyhow!("--keep: {e}"))?;
+        let carry = Kept::carry(&Kept::parse(&self.keep));
         let mut predictor = self.input.predictor(&self.model)?;
         let mut evidence = predictor.evidence();
         if self.adapt_prior {
             // A first pass: the unadapted answers and the inputs of every row.
             self.input
-                .batches(self.batch as usize)?
+                .batches(self.batch as usize, &carry)?
                 .read_ahead(|batch| {
                     let inputs: Vec<_> = batch.iter().map(predictor::input).collect();
                     Ok(predictor.gather(&inputs, &mut evidence)?)
@@ -105,7 +119,7 @@ impl PredictArgs {
                 Err(e) => tracing::warn!("--adapt-prior: {e}"),
             }
         }
-        let input = self.input.batches(self.batch as usize)?;
+        let input = self.input.batches(self.batch as usize, &carry)?;
         let keep = self.kept(&input)?;
         let output = self.output.as_deref().filter(|p| *p != Path::new("-"));
         let mut out = Answers::create(output, &keep, !self.no_score)?;
@@ -205,7 +219,7 @@ enum Answers {
 impl Answers {
     /// The output at `path` (standard output when `None`), its columns with the score's
     /// (`score`) or without.
-    fn create(path: Option<&Path>, keep: &[Column], score: bool) -> anyhow::Result<Answers> {
+    fn create(path: Option<&Path>, keep: &[Kept], score: bool) -> anyhow::Result<Answers> {
         let header = answer_header(score, keep);
         let Some(path) = path else {
             let mut writer = csv::Writer::from_writer(std::io::stdout());
@@ -232,12 +246,7 @@ impl Answers {
 
     /// Writes a batch's answers: `predictions` when the output has the score's columns, else
     /// `chances` alone (which are `predictions`' own when both are given).
-    fn write(
-        &mut self,
-        rows: &[RawRow],
-        answers: &Answered,
-        keep: &[Column],
-    ) -> anyhow::Result<()> {
+    fn write(&mut self, rows: &[RawRow], answers: &Answered, keep: &[Kept]) -> anyhow::Result<()> {
         match self {
             Answers::Parquet(sink) => sink.write(&match answers {
                 Answered::Predictions(p) => answers_batch(rows, p, keep)?,
@@ -286,7 +295,7 @@ fn write_csv<W: std::io::Write>(
     writer: &mut csv::Writer<W>,
     rows: &[RawRow],
     answers: &Answered,
-    keep: &[Column],
+    keep: &[Kept],
 ) -> anyhow::Result<()> {
     for (i, row) in rows.iter().enumerate() {
         let prediction = match answers {
@@ -296,12 +305,4 @@ fn write_csv<W: std::io::Write>(
         writer.write_record(answer_record(row, answers.chance(i), prediction, keep))?;
     }
     Ok(())
-}
-
-/// Parses a `--keep` column name.
-fn parse_column(s: &str) -> Result<Column, String> {
-    Column::from_name(s.trim()).ok_or_else(|| {
-        let names: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
-        format!("unknown column {s:?}: expected one of {}", names.join(", "))
-    })
 }

@@ -223,7 +223,7 @@ fn bad_csv_files_map_flags_and_cells_are_clear_errors_or_documented_acceptances(
             "keep-unknown",
             good.clone().into_bytes(),
             vec!["--keep", "nope"],
-            Expect::Usage("unknown column \"nope\": expected one of track_id,"),
+            Expect::Error("no column \"nope\" to keep; the header has \"track_id\","),
         ),
     ];
     // One cell of a good row made bad: (column, value, the error after `column "NAME": `, or

@@ -248,17 +248,50 @@ fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
     let o = predict(&model, &input, &output, &["--on-error", "skip"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&output).unwrap().lines().count(), 2);
-    let o = predict(&model, &input, &output, &["--keep", "bpm"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unknown column \"bpm\": expected one of track_id,"));
-    // Columns the answers cannot hold as asked: a second track_id or tempo (two output columns
-    // of one name, which pyarrow and polars refuse), a popularity this file does not have.
+    // A column hitcast does not read is copied as written, beside its own row when a bad row
+    // is skipped (its header name in any case); one the file lacks is named.
+    let carried = dir.join("isrc.csv");
+    std::fs::write(
+        &carried,
+        format!(
+            "isrc,{header}\nGBUM71029604,{row}\n\"US-S1Z-99,1\",{}\nQZ0000000001,{row}\n",
+            row.replace("87.917", "fast")
+        ),
+    )
+    .unwrap();
+    let kept = dir.join("isrc-answers.csv");
+    let o = predict(
+        &model,
+        &carried,
+        &kept,
+        &["--on-error", "skip", "--keep", "ISRC,track_name"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&kept).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].ends_with(",model,ISRC,track_name"), "{}", lines[0]);
+    assert!(lines[1].ends_with(",GBUM71029604,Comedy"), "{}", lines[1]);
+    assert!(lines[2].ends_with(",QZ0000000001,Comedy"), "{}", lines[2]);
+    assert_eq!(lines.len(), 3);
+    let o = predict(&model, &carried, &kept, &["--keep", "isbn"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(
+            "isrc.csv:1: no column \"isbn\" to keep; the header has \"isrc\", \"track_id\","
+        ),
+        "{}",
+        stderr(&o)
+    );
+    // Columns the answers cannot hold as asked: a second track_id, tempo or model (two output
+    // columns of one name, which pyarrow and polars refuse), a popularity this file does not
+    // have.
     for (keep, said) in [
         (
             "track_id",
             "--keep: track_id is already the answers' first column",
         ),
         ("tempo,tempo", "--keep: tempo is named twice"),
+        ("model", "--keep: model is one of the answers' own columns"),
         (
             "popularity",
             "--keep popularity: the input has no popularity column",

@@ -28,7 +28,8 @@ pub(super) fn rows(limit: usize) -> Vec<RawRow> {
 
 /// Writes `rows` as Parquet the way a data frame would hold them: whole numbers as Int64,
 /// `explicit` as Boolean, the genre dictionary-encoded (a pandas category), the rest as text and
-/// Float64. `energy` of row `bad` (0-based), if any, is set out of range.
+/// Float64; then `catalogue_no`, a column hitcast does not read (each row's line times ten, as
+/// a catalogue's own number). `energy` of row `bad` (0-based), if any, is set out of range.
 pub(super) fn write(path: &Path, rows: &[RawRow], bad: Option<usize>) -> PathBuf {
     let mut fields = Vec::new();
     let mut columns: Vec<ArrayRef> = Vec::new();
@@ -82,6 +83,12 @@ pub(super) fn write(path: &Path, rows: &[RawRow], bad: Option<usize>) -> PathBuf
         fields.push(Field::new(name, data_type, true));
         columns.push(array);
     }
+    fields.push(Field::new("catalogue_no", DataType::Int64, true));
+    columns.push(Arc::new(
+        rows.iter()
+            .map(|r| r.line as i64 * 10)
+            .collect::<Int64Array>(),
+    ));
     let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
     let mut sink = ParquetSink::create(path, batch.schema()).unwrap();
     sink.write(&batch).unwrap();
@@ -249,6 +256,26 @@ fn parquet_scores_and_loads_as_csv_does() {
     };
     assert_eq!(column(&chance_batches, 1), column(&batches, 1));
     assert_eq!(column(&chance_batches, 3), column(&batches, 3));
+
+    // A column hitcast does not read is copied as written, as text, each row's own.
+    let (kept, names) = predicted_parquet(
+        model,
+        &tracks,
+        &dir.join("kept.parquet"),
+        &["--keep", "catalogue_no,track_name", "--no-score"],
+    );
+    assert_eq!(names[6..], ["catalogue_no", "track_name"]);
+    let numbers: Vec<String> = kept
+        .iter()
+        .flat_map(|b| {
+            let a = b.column(6).as_any().downcast_ref::<StringArray>().unwrap();
+            (0..a.len())
+                .map(|i| a.value(i).to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let lines: Vec<String> = all.iter().map(|r| (r.line * 10).to_string()).collect();
+    assert_eq!(numbers, lines);
 
     // --data reads Parquet: the same summary as the CSV.
     let check = |data: &Path| {

@@ -4,7 +4,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use super::schema::FieldProblem;
+use super::schema::{folded, FieldProblem};
 
 /// Why a tracks file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +111,24 @@ pub enum DataError {
         header: Header,
         /// The sources of the map that name no column.
         unmatched: Vec<String>,
+        /// The header's names, as written.
+        found: Vec<String>,
+    },
+    /// Columns to copy into the answers as written (`--keep` of a column hitcast does not
+    /// read) that the header lacks.
+    #[error(
+        "{}{}: no column {} to keep; {} {}{}",
+        path.display(), header.words().line, quoted(absent),
+        header.words().has, quoted(found),
+        closest(absent, found.iter(), typo_of)
+    )]
+    CarriedAbsent {
+        /// The file.
+        path: PathBuf,
+        /// Where the names came from.
+        header: Header,
+        /// The names to keep that the header lacks.
+        absent: Vec<String>,
         /// The header's names, as written.
         found: Vec<String>,
     },
@@ -382,14 +400,6 @@ fn flag(b: u8) -> String {
     }
 }
 
-/// A name as compared: letters and digits, in lower case (`Track Name` is `trackname`).
-fn plain(name: &str) -> String {
-    name.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
-}
-
 /// The name of `candidates` that is `wanted` mistyped, if one is: another case, other
 /// separators or about one edit in four letters (`Tempo`, `tmepo`, `track name`; "key" is not
 /// "mode").
@@ -397,9 +407,9 @@ pub(crate) fn typo_of<'a>(
     wanted: &str,
     candidates: impl Iterator<Item = &'a String>,
 ) -> Option<&'a String> {
-    let want = plain(wanted);
+    let want = folded(wanted);
     candidates
-        .map(|f| (strsim::damerau_levenshtein(&want, &plain(f)), f))
+        .map(|f| (strsim::damerau_levenshtein(&want, &folded(f)), f))
         .min_by_key(|(d, _)| *d)
         .filter(|(d, _)| *d <= (want.len() / 4).max(1))
         .map(|(_, name)| name)
@@ -416,7 +426,7 @@ pub(crate) fn look_alike<'a>(
     if let Some(name) = typo_of(wanted, candidates.clone()) {
         return Some(name);
     }
-    let want = plain(wanted);
+    let want = folded(wanted);
     let cores: Vec<&str> = [
         Some(want.as_str()),
         want.strip_suffix('s'),
@@ -428,7 +438,7 @@ pub(crate) fn look_alike<'a>(
     .collect();
     candidates
         .filter(|f| {
-            let f = plain(f);
+            let f = folded(f);
             cores.iter().any(|core| f.contains(core))
         })
         .min_by_key(|f| f.len())

@@ -8,7 +8,7 @@ use std::path::Path;
 use super::error::{look_alike, DataError, Header};
 use super::genre;
 use super::reader::{DefaultUsed, RawRow, ReadOptions};
-use super::schema::{Absent, Column, FieldProblem, Rule, N_AUDIO};
+use super::schema::{folded, Absent, Column, FieldProblem, Rule, N_AUDIO};
 
 /// One cell of a table, as its source holds it: CSV gives text; a typed table (Arrow, Parquet)
 /// gives numbers, text or nulls.
@@ -68,6 +68,8 @@ pub struct ColumnPlan {
     template: [f64; N_AUDIO],
     /// The names after `--map`, for messages about any field.
     names: Vec<String>,
+    /// The positions of the columns [`ReadOptions::carry`] names, in its order.
+    carried: Vec<usize>,
     defaults: Vec<DefaultUsed>,
     require_track_id: bool,
     /// Rows may leave the seven learned columns empty (files to score, not to train on).
@@ -108,6 +110,26 @@ impl ColumnPlan {
                 found: names,
             });
         }
+        let (carried, absent): (Vec<_>, Vec<_>) = options
+            .carry
+            .iter()
+            .map(|wanted| {
+                let at = names.iter().position(|n| n == wanted).or_else(|| {
+                    let wanted = folded(wanted);
+                    names.iter().position(|n| folded(n) == wanted)
+                });
+                (at, wanted)
+            })
+            .partition(|(at, _)| at.is_some());
+        if !absent.is_empty() {
+            return Err(DataError::CarriedAbsent {
+                path: path.to_owned(),
+                header,
+                absent: absent.into_iter().map(|(_, n)| n.clone()).collect(),
+                found: names,
+            });
+        }
+        let carried = carried.into_iter().filter_map(|(at, _)| at).collect();
         let mut written: Vec<String> = Vec::new();
         for (i, name) in names.into_iter().enumerate() {
             let Some(column) = options.map.resolve(&name) else {
@@ -121,7 +143,7 @@ impl ColumnPlan {
                 // A field --map renamed onto a column the header already has: say which.
                 let renamed = [(first, &written[first]), (i, &name)]
                     .into_iter()
-                    .find(|(_, n)| n.as_str() != column.name())
+                    .find(|(_, n)| options.map.sources().any(|source| source == n.as_str()))
                     .map(|(at, n)| (at + 1, n.clone()));
                 return Err(DataError::DuplicateColumn {
                     path: path.to_owned(),
@@ -215,6 +237,7 @@ impl ColumnPlan {
             plan,
             template,
             names: found,
+            carried,
             defaults,
             require_track_id: options.require_track_id,
             allow_measured: !options.require_popularity,
@@ -234,6 +257,11 @@ impl ColumnPlan {
     /// The columns read, each with its position in the table.
     pub fn columns(&self) -> impl Iterator<Item = (usize, Column)> + '_ {
         self.plan.iter().map(|&(field, column, _)| (field, column))
+    }
+
+    /// The positions of the columns rows carry as text ([`ReadOptions::carry`]).
+    pub fn carried(&self) -> &[usize] {
+        &self.carried
     }
 
     /// Whether the table has `column`.
@@ -268,6 +296,7 @@ impl ColumnPlan {
             artists: String::new(),
             album_name: String::new(),
             track_name: String::new(),
+            carried: Vec::new(),
             popularity: None,
             audio: self.template,
             genres: Vec::new(),
@@ -332,6 +361,11 @@ impl ColumnPlan {
                 *slot = value.is_empty();
             }
         }
+        row.carried = self
+            .carried
+            .iter()
+            .map(|&field| cell(field).text())
+            .collect();
         // All seven learned columns empty is a measured row; some of them, a missing value.
         if let Some((field, column)) = first_empty_learned {
             let learned = Column::LEARNED

@@ -31,6 +31,9 @@ pub struct RawRow {
     pub album_name: String,
     /// Track title (may be empty).
     pub track_name: String,
+    /// The cells of the columns [`ReadOptions::carry`] names, as text, in its order (empty
+    /// unless a file to score was read with some).
+    pub carried: Vec<String>,
     /// The popularity score, `None` when the file has no popularity column.
     pub popularity: Option<u8>,
     /// The audio columns in [`Column::AUDIO`] order; `explicit` is 0/1.
@@ -123,7 +126,7 @@ impl ColumnMap {
         self.renames
             .get(header)
             .copied()
-            .or_else(|| Column::from_name(header))
+            .or_else(|| Column::from_header(header))
     }
 }
 
@@ -160,6 +163,10 @@ pub struct ReadOptions {
     /// the one of `,` `;` tab `|` that the header line uses most (a comma on a tie), as
     /// spreadsheets export with the locale's separator.
     pub delimiter: Option<u8>,
+    /// Columns hitcast does not read whose cells each row keeps as text
+    /// ([`RawRow::carried`]), by their names in the header: a catalogue's own ids (an ISRC) to
+    /// copy into the answers.
+    pub carry: Vec<String>,
 }
 
 impl ReadOptions {
@@ -190,7 +197,7 @@ fn separator_within(field: &[u8]) -> Option<(u8, usize)> {
         .split(|&b| b == seen)
         .filter(|name| {
             let name = String::from_utf8_lossy(name);
-            Column::from_name(name.trim().trim_matches('"')).is_some()
+            Column::from_header(name.trim().trim_matches('"')).is_some()
         })
         .count();
     (names >= 2).then_some((seen, count))
@@ -1386,15 +1393,58 @@ mod tests {
             message(&format!("{HEADER}\n{ROW},extra\n")),
             "t.csv:2: expected 21 fields as in the header, found 22"
         );
-        // A mistyped header name is guessed at; a column with another case too.
-        let typo = HEADER.replace("tempo", "tmepo").replace(",key,", ",Key,");
+        // A mistyped header name is guessed at.
+        let typo = HEADER.replace("tempo", "tmepo");
         let msg = message(&format!("{typo}\n{ROW}\n"));
         assert!(
             msg.starts_with(
-                "t.csv:1: missing required column(s) \"key\", \"tempo\" \
-                 (did you mean \"Key\" for \"key\", \"tmepo\" for \"tempo\"?); the header has"
+                "t.csv:1: missing required column(s) \"tempo\" \
+                 (did you mean \"tmepo\" for \"tempo\"?); the header has"
             ),
             "{msg}"
+        );
+    }
+
+    #[test]
+    fn rows_carry_the_cells_of_columns_named_to_keep() {
+        let options = ReadOptions {
+            carry: vec!["ISRC".into(), "notes".into()],
+            ..ReadOptions::labelled()
+        };
+        let text = format!("isrc,{HEADER},notes\nGBUM71029604,{ROW},\"a, b\"\n");
+        let loaded = read(&text, &options).unwrap();
+        assert_eq!(loaded.rows[0].carried, ["GBUM71029604", "a, b"]);
+        // The values hitcast reads are as without the extra columns.
+        let plain = labelled(&format!("{HEADER}\n{ROW}\n")).unwrap();
+        assert!(loaded.rows[0].same_values(&plain.rows[0]));
+        let options = ReadOptions {
+            carry: vec!["isbn".into()],
+            ..ReadOptions::labelled()
+        };
+        let err = read(&text, &options).unwrap_err().to_string();
+        assert!(
+            err.starts_with("t.csv:1: no column \"isbn\" to keep; the header has \"isrc\", "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn headers_in_another_case_or_separators_name_their_columns() {
+        let plain = labelled(&format!("{HEADER}\n{ROW}\n")).unwrap();
+        let other = HEADER
+            .replace(",key,", ",Key,")
+            .replace("track_name", "Track Name")
+            .replace("duration_ms", "Duration (ms)")
+            .replace("time_signature", "TimeSignature");
+        let loaded = labelled(&format!("{other}\n{ROW}\n")).unwrap();
+        assert_eq!(loaded.rows, plain.rows);
+        assert!(loaded.report.defaults.is_empty());
+        // Two spellings of one column are one column named twice.
+        let twice = format!("{HEADER},Tempo\n{ROW},120\n");
+        assert!(
+            message(&twice).ends_with("column \"tempo\" appears twice (fields 19 and 22)"),
+            "{}",
+            message(&twice)
         );
     }
 

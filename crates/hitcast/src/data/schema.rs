@@ -150,6 +150,16 @@ impl Column {
         Column::ALL.into_iter().find(|c| c.name() == name)
     }
 
+    /// The column a table's header names, written as hitcast does or in another case and with
+    /// other separators (`Tempo`, `Track Name`, `duration (ms)`, `TimeSignature`): the letters
+    /// and digits tell the columns apart, so no spelling names two.
+    pub fn from_header(name: &str) -> Option<Column> {
+        Column::from_name(name).or_else(|| {
+            let name = folded(name);
+            Column::ALL.into_iter().find(|c| folded(c.name()) == name)
+        })
+    }
+
     /// Position in [`Column::AUDIO`], for audio columns.
     pub fn audio_index(self) -> Option<usize> {
         Column::AUDIO.iter().position(|&c| c == self)
@@ -526,6 +536,15 @@ fn shorten(text: &str) -> String {
     }
 }
 
+/// A name's letters and digits, lower case: what tells header names apart when their case and
+/// separators may differ.
+pub(crate) fn folded(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,6 +556,19 @@ mod tests {
         }
         assert_eq!(Column::from_name(""), None);
         assert_eq!(Column::from_name("Popularity"), None);
+        // A header may write a name in its own case and separators.
+        for (header, column) in [
+            ("Popularity", Column::Popularity),
+            ("Track Name", Column::TrackName),
+            ("duration (ms)", Column::DurationMs),
+            ("TimeSignature", Column::TimeSignature),
+            (" track-genre ", Column::TrackGenre),
+        ] {
+            assert_eq!(Column::from_header(header), Some(column), "{header}");
+        }
+        for header in ["", "Unnamed: 0", "tempos", "track", "name"] {
+            assert_eq!(Column::from_header(header), None, "{header}");
+        }
     }
 
     #[test]

@@ -237,6 +237,7 @@ mod tests {
             artists: "A".into(),
             album_name: "B".into(),
             track_name: "C".into(),
+            carried: Vec::new(),
             popularity: Some(popularity),
             audio: [1.0; N_AUDIO],
             genres: vec![genre.into()],

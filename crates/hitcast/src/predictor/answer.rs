@@ -219,16 +219,95 @@ pub const ANSWER_COLUMNS: [&str; 9] = names(None);
 /// The columns of [`ANSWER_COLUMNS`] that only the score model gives.
 pub const SCORE_COLUMNS: [&str; 3] = names(Some(true));
 
+/// An input column copied into answers after their own columns: one hitcast reads, as the
+/// model read it ([`RawRow::field`]), or another the reader carried as written
+/// ([`crate::data::ReadOptions::carry`]): a catalogue's own id, say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kept {
+    /// A column hitcast reads.
+    Column(Column),
+    /// The `index`-th column of the reader's `carry`, named `name` in the input.
+    Carried {
+        /// The input's name for it.
+        name: String,
+        /// Its place in [`RawRow::carried`].
+        index: usize,
+    },
+}
+
+impl Kept {
+    /// The kept columns for these names: hitcast's columns by their names, any other name
+    /// carried ([`Kept::carry`] lists those for the reader).
+    pub fn parse<S: AsRef<str>>(names: &[S]) -> Vec<Kept> {
+        let mut carried = 0;
+        names
+            .iter()
+            .map(|name| {
+                let name = name.as_ref().trim();
+                Column::from_name(name).map_or_else(
+                    || {
+                        carried += 1;
+                        Kept::Carried {
+                            name: name.to_owned(),
+                            index: carried - 1,
+                        }
+                    },
+                    Kept::Column,
+                )
+            })
+            .collect()
+    }
+
+    /// The names the reader must carry for `keep`, in [`RawRow::carried`]'s order.
+    pub fn carry(keep: &[Kept]) -> Vec<String> {
+        keep.iter()
+            .filter_map(|k| match k {
+                Kept::Carried { name, .. } => Some(name.clone()),
+                Kept::Column(_) => None,
+            })
+            .collect()
+    }
+
+    /// The answers' column name.
+    pub fn name(&self) -> &str {
+        match self {
+            Kept::Column(column) => column.name(),
+            Kept::Carried { name, .. } => name,
+        }
+    }
+
+    /// `row`'s value, as text.
+    pub fn value(&self, row: &RawRow) -> String {
+        match self {
+            Kept::Column(column) => row.field(*column),
+            Kept::Carried { index, .. } => row.carried.get(*index).cloned().unwrap_or_default(),
+        }
+    }
+}
+
+impl From<Column> for Kept {
+    fn from(column: Column) -> Kept {
+        Kept::Column(column)
+    }
+}
+
 /// Why input columns cannot be copied into answers as asked: `track_id` is already the
-/// answers' first column, and a column named twice would name two output columns alike (which
-/// pyarrow and polars refuse to read). Every surface with a `keep` asks this.
-pub fn check_keep(keep: &[Column]) -> Result<(), String> {
-    for (i, c) in keep.iter().enumerate() {
-        if *c == Column::TrackId {
+/// answers' first column, and a column named twice, or named as an answer column is, would
+/// name two output columns alike (which pyarrow and polars refuse to read). Every surface with
+/// a `keep` asks this.
+pub fn check_keep(keep: &[Kept]) -> Result<(), String> {
+    for (i, k) in keep.iter().enumerate() {
+        if *k == Kept::Column(Column::TrackId) {
             return Err("track_id is already the answers' first column".to_owned());
         }
-        if keep[..i].contains(c) {
-            return Err(format!("{c} is named twice"));
+        if k.name().is_empty() {
+            return Err("a column name is empty".to_owned());
+        }
+        if ANSWER_COLUMNS.contains(&k.name()) {
+            return Err(format!("{} is one of the answers' own columns", k.name()));
+        }
+        if keep[..i].iter().any(|other| other.name() == k.name()) {
+            return Err(format!("{} is named twice", k.name()));
         }
     }
     Ok(())
@@ -236,11 +315,11 @@ pub fn check_keep(keep: &[Column]) -> Result<(), String> {
 
 /// The header of [`answer_record`]s: [`ANSWER_COLUMNS`] (without [`SCORE_COLUMNS`] unless
 /// `score`), then the kept input columns.
-pub fn answer_header(score: bool, keep: &[Column]) -> Vec<&'static str> {
+pub fn answer_header(score: bool, keep: &[Kept]) -> Vec<&str> {
     ANSWER_COLUMNS
         .into_iter()
         .filter(|name| score || !SCORE_COLUMNS.contains(name))
-        .chain(keep.iter().map(|c| c.name()))
+        .chain(keep.iter().map(Kept::name))
         .collect()
 }
 
@@ -251,7 +330,7 @@ pub fn answer_record(
     row: &RawRow,
     chance: &Chance,
     prediction: Option<&Prediction>,
-    keep: &[Column],
+    keep: &[Kept],
 ) -> Vec<String> {
     let mut fields = vec![
         row.track_id.clone(),
@@ -265,7 +344,7 @@ pub fn answer_record(
     }
     fields.push(chance.warning_fields());
     fields.push(chance.model.name().to_owned());
-    fields.extend(keep.iter().map(|&column| row.field(column)));
+    fields.extend(keep.iter().map(|k| k.value(row)));
     fields
 }
 

@@ -46,7 +46,7 @@ mod what_if;
 
 pub use answer::{
     answer_header, answer_record, check_keep, times, verdict_phrase, AnswerColumn, AnswerType,
-    Chance, Prediction, UnknownGenres, Verdict, ANSWERS, ANSWER_COLUMNS, SCORE_COLUMNS,
+    Chance, Kept, Prediction, UnknownGenres, Verdict, ANSWERS, ANSWER_COLUMNS, SCORE_COLUMNS,
 };
 use check::{check, check_companion, unfit};
 pub use measure::{MeasureError, Measurement};
