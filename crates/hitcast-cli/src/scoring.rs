@@ -20,7 +20,8 @@ use crate::model_file::load_predictor;
 // One of the two sources: without either, the error names both.
 #[command(group(clap::ArgGroup::new("tracks").required(true).args(["input", "audio"])))]
 pub struct InputArgs {
-    /// Tracks to score, CSV, CSV.gz or Parquet; a popularity column is not needed.
+    /// Tracks to score, CSV, CSV.gz or Parquet (`-`: a CSV on standard input); a popularity
+    /// column is not needed.
     // The song flags speak of songs measured from audio: with a file, whose rows name their
     // own genres and titles, they would be silently ignored.
     #[arg(long, value_name = "FILE", long_help = input_help(),
@@ -95,7 +96,8 @@ fn input_help() -> String {
         .collect();
     format!(
         "Tracks to score: CSV, CSV.gz or Parquet (told apart by their first bytes; Parquet \
-         columns may hold numbers, booleans or text). Columns are matched by name (see --map); popularity is \
+         columns may hold numbers, booleans or text); `-` reads a CSV or CSV.gz from standard \
+         input. Columns are matched by name (see --map); popularity is \
          not needed, track_id may be absent or empty (the output's track_id is then empty), \
          explicit defaults to false and time_signature to 4. A genre cell may list several \
          genres separated by , ; or |, in other catalogues' spellings (R&B, Hip Hop). Values \
@@ -158,10 +160,39 @@ impl InputArgs {
             delimiter: self.delimiter,
             carry: carry.to_vec(),
         };
-        let reader = open_rows(path, &options)?;
+        let reader = if self.reads_stdin() {
+            stdin_rows(&options)?
+        } else {
+            open_rows(path, &options)?
+        };
         warn_defaults(reader.defaults(), &self.map);
         Ok(reader)
     }
+
+    /// Whether the tracks come from standard input (`--input -`), which can be read once.
+    pub fn reads_stdin(&self) -> bool {
+        self.input.as_deref() == Some(Path::new("-"))
+    }
+}
+
+/// The rows of a CSV (or gzipped CSV) on standard input, named `<stdin>` in messages. Parquet
+/// is refused: its index sits at the end of the file, so it cannot be read as a stream.
+fn stdin_rows(options: &ReadOptions) -> anyhow::Result<Box<dyn RowSource + Send>> {
+    use std::io::BufRead as _;
+    let mut input = std::io::BufReader::with_capacity(1 << 16, std::io::stdin());
+    let start = input
+        .fill_buf()
+        .context("<stdin>: cannot read standard input")?;
+    if start.starts_with(b"PAR1") {
+        anyhow::bail!(
+            "<stdin>: a Parquet file cannot be read from standard input (its index is at its \
+             end): give its path to --input"
+        );
+    }
+    let path = Path::new("<stdin>");
+    Ok(Box::new(hitcast::data::RowReader::from_reader(
+        input, path, options,
+    )?))
 }
 
 /// Batches read ahead of the one being scored: enough to keep the reader busy, few enough to

@@ -96,6 +96,12 @@ impl PredictArgs {
         // Before any file is read or song measured.
         check_keep(&Kept::parse(&self.keep)).map_err(|e| anyhow::anyhow!("--keep: {e}"))?;
         let carry = Kept::carry(&Kept::parse(&self.keep));
+        if self.adapt_prior && self.input.reads_stdin() {
+            anyhow::bail!(
+                "--adapt-prior reads the tracks twice, and standard input can be read once: \
+                 give the file's path to --input"
+            );
+        }
         let mut predictor = self.input.predictor(&self.model)?;
         let mut evidence = predictor.evidence();
         if self.adapt_prior {

@@ -273,6 +273,40 @@ fn predict_scores_a_file_without_popularity_and_never_leaves_half_a_file() {
     assert!(lines[1].ends_with(",GBUM71029604,Comedy"), "{}", lines[1]);
     assert!(lines[2].ends_with(",QZ0000000001,Comedy"), "{}", lines[2]);
     assert_eq!(lines.len(), 3);
+    // The same file on standard input (`--input -`) gives the same answers on standard output.
+    let piped = |bytes: &[u8], extra: &[&str]| {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hitcast"))
+            .args([
+                "predict",
+                "-q",
+                "--model",
+                model.to_str().unwrap(),
+                "--input",
+                "-",
+            ])
+            .args(extra)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(bytes).unwrap();
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    };
+    let skip = ["--on-error", "skip", "--keep", "ISRC,track_name"];
+    let o = piped(&std::fs::read(&carried).unwrap(), &skip);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), text);
+    let o = piped(b"PAR1\0\0", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("<stdin>: a Parquet file cannot be read from standard input"),
+        "{}",
+        stderr(&o)
+    );
     let o = predict(&model, &carried, &kept, &["--keep", "isbn"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
