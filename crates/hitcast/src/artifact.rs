@@ -23,7 +23,7 @@ use crate::calibration::{Calibration, CalibrationChoice};
 use crate::distribution::{DistributionModel, IntervalChoice, IntervalMetrics};
 use crate::domain::Domain;
 use crate::drift::Reference;
-use crate::features::FeaturePipeline;
+use crate::features::{FeaturePipeline, OutlierSetup};
 use crate::fsutil::write_atomic;
 use crate::known::KnownTracks;
 use crate::metrics::{CalibrationBin, ClassificationMetrics, RegressionMetrics};
@@ -67,6 +67,9 @@ pub struct Metadata {
     pub label_threshold: u8,
     /// Imbalance strategy applied to FIT.
     pub strategy: Strategy,
+    /// How FIT's outliers were treated (absent from files written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outliers: Option<OutlierSetup>,
     /// The classifier's family and parameters.
     pub classifier: ModelSpec,
     /// Boosting rounds or network epochs the classifier kept (early stopping), if it has them.

@@ -151,7 +151,8 @@ pub struct Confusion {
     pub fp: u64,
     /// Not popular, predicted not popular.
     pub tn: u64,
-    /// Popular, predicted not popular.
+    /// Popular, predicted not popular (`fn` in JSON).
+    #[serde(rename = "fn", alias = "fn_")]
     pub fn_: u64,
 }
 

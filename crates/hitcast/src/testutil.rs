@@ -177,6 +177,7 @@ fn fixture_metadata(
         seed: 1,
         label_threshold: 71,
         strategy: Strategy::None,
+        outliers: None,
         classifier,
         classifier_rounds: None,
         regressor,

@@ -323,6 +323,7 @@ fn untested_metadata(
         seed: config.seed,
         label_threshold: config.threshold,
         strategy: config.strategy,
+        outliers: Some(data.pipeline.params().outliers),
         classifier: chosen.classifier,
         classifier_rounds: chosen.rounds[0],
         regressor: chosen.regressor,

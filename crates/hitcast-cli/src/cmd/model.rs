@@ -13,6 +13,7 @@ use hitcast::drift::{DriftReport, LARGE, MIN_ROWS, MODERATE};
 use hitcast::evaluate::{evaluate, CatalogueReport, EvaluateOptions};
 use hitcast::fsutil::write_atomic;
 use hitcast::known::KnownTracks;
+use hitcast::models::ModelSpec;
 
 use crate::dataset::{sha256_file, DataArgs};
 use crate::model_file::{load_model_metadata, load_predictor};
@@ -143,18 +144,20 @@ impl ModelCommand {
                 let _ = writeln!(
                     s,
                     "  classifier    {}{}",
-                    spec_text(&m.classifier)?,
+                    spec_text(&m.classifier),
                     rounds(m.classifier_rounds)
                 );
                 let _ = writeln!(
                     s,
                     "  regressor     {}{}",
-                    spec_text(&m.regressor)?,
+                    spec_text(&m.regressor),
                     rounds(m.regressor_rounds)
                 );
                 let _ = writeln!(
                     s,
-                    "  strategy      {}; {} features",
+                    "  setup         {}, strategy {}; {} features",
+                    m.outliers
+                        .map_or("setup not recorded".to_owned(), |o| format!("{o} setup")),
                     m.strategy,
                     m.features.len()
                 );
@@ -476,10 +479,33 @@ fn drift_lines(s: &mut String, drift: &DriftReport) {
     }
 }
 
-/// A model's family and the parameters that act on its task (a boosted regressor watches
-/// RMSE, so its `stop_metric` is left out), as result tables show them.
-fn spec_text(spec: &hitcast::models::ModelSpec) -> anyhow::Result<String> {
-    let mut value = serde_json::to_value(spec)?;
-    value["params"] = spec.params_json();
-    Ok(value.to_string())
+/// A model's family, in words and as `--param` names it, then the parameters that act on its
+/// task as `--param` sets them (a boosted regressor watches RMSE, so its `stop_metric` is left
+/// out): `gbm, gradient boosting: colsample_bytree=0.5 ...`.
+fn spec_text(spec: &ModelSpec) -> String {
+    let family = spec
+        .classifier_kind()
+        .map(|k| k.name())
+        .or_else(|| spec.regressor_kind().map(|k| k.name()))
+        .unwrap_or_default();
+    let words = match spec {
+        ModelSpec::Logistic(_) => "logistic regression",
+        ModelSpec::Linear(_) => "ridge regression",
+        ModelSpec::Forest(_) => "random forest",
+        ModelSpec::Boosting(_) => "gradient boosting",
+        ModelSpec::Mlp(_) => "neural network",
+        ModelSpec::Stack(_) => "stack",
+    };
+    let params = spec.params_json();
+    let settings: Vec<String> = params
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(key, value)| *key != "task" && !value.is_null())
+        .map(|(key, value)| match value {
+            serde_json::Value::String(text) => format!("{key}={text}"),
+            other => format!("{key}={other}"),
+        })
+        .collect();
+    format!("{family}, {words}: {}", settings.join(" "))
 }

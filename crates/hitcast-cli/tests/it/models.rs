@@ -24,6 +24,8 @@ fn train_saves_a_model_that_info_reads_and_that_is_deterministic() {
     ]));
     assert_eq!(info["protocol"], "honest");
     assert_eq!(info["strategy"], "undersample");
+    assert_eq!(info["outliers"], "raw");
+    assert!(info["test_classification"]["confusion"]["fn"].is_u64());
     assert_eq!(info["classifier"]["family"], "logistic");
     assert_eq!(info["features"].as_array().unwrap().len(), 139);
     assert!(info["test_classification"]["roc_auc"].as_f64().unwrap() > 0.85);
@@ -45,6 +47,21 @@ fn train_saves_a_model_that_info_reads_and_that_is_deterministic() {
     }
     let names = companions[0]["features"].as_array().unwrap();
     assert!(!names.iter().any(|n| n == "n_genres"));
+    // In words: the setup, and each family's parameters as --param sets them.
+    let o = hitcast(&["model", "info", dir.join("a.hitcast").to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("\n  setup         raw setup, strategy undersample; 139 features\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  classifier    logreg, logistic regression: l2="),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  regressor     linear, ridge regression: "),
+        "{text}"
+    );
 
     // Same data, parameters and seed: the same bytes, the creation time aside.
     assert!(train("b.hitcast").status.success());
