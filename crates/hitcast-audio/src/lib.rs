@@ -324,7 +324,8 @@ impl Analysis {
                 let metre = metre::beats_per_bar(&self.onsets.accents, &b.frames, period);
                 (b.tempo, b.confidence, metre)
             }
-            // No beat found, or a held sound: the dataset writes a tempo of 0 then.
+            // No beat found (noise, say), or a held sound: the dataset writes a tempo of 0
+            // then.
             None => (0.0, 0.0, 4),
         };
         let k = self.chroma.key();

@@ -172,7 +172,7 @@ fn click_tracks_and_drum_patterns_from_60_to_200_bpm_are_within_two_percent() {
 }
 
 #[test]
-fn held_tones_and_chords_have_no_tempo() {
+fn held_tones_chords_and_noise_have_no_tempo() {
     let rate = 22_050.0;
     let seconds = 12.0;
     let tone = |hz: f64, gain: f64| {
@@ -186,7 +186,18 @@ fn held_tones_and_chords_have_no_tempo() {
         .zip(tone(329.6, 0.2))
         .map(|((a, c), e)| (a + c + e + 0.001 * rng.next()) as f32)
         .collect();
-    for (name, signal) in [("sine", sine), ("chord", chord)] {
+    // Noise has no beat either, however long (a sleep track's white noise).
+    let mut rng = Noise(7);
+    let noise: Vec<f32> = (0..(60.0 * rate) as usize)
+        .map(|_| (0.3 * rng.next()) as f32)
+        .collect();
+    let short_noise = noise[..(seconds * rate) as usize].to_vec();
+    for (name, signal) in [
+        ("sine", sine),
+        ("chord", chord),
+        ("noise", noise),
+        ("short noise", short_noise),
+    ] {
         let m = measured(&signal, 1, 22_050).unwrap();
         // The dataset's tempo for a track without a beat.
         assert_eq!((m.tempo, m.tempo_confidence), (0.0, 0.0), "{name}: {m:?}");
