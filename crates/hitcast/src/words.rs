@@ -69,7 +69,10 @@ pub fn value(feature: &str, text: &str) -> String {
         },
         "mode" => (if x >= 0.5 { "major" } else { "minor" }).to_owned(),
         "loudness" => format!("{x:.1} dB"),
+        // The dataset's tempo and metre of a track without a beat.
+        "tempo" if x == 0.0 => "no beat".to_owned(),
         "tempo" => format!("{x:.0} BPM"),
+        "time_signature" if x == 0.0 => "no beat".to_owned(),
         "time_signature" => format!("{x:.0} beats a bar"),
         "explicit" | "title_feat" | "title_remix" | "title_live" | "title_remaster"
         | "title_acoustic" | "title_is_album" => yes_no(x),
@@ -102,6 +105,8 @@ mod tests {
         assert_eq!(value("duration_ms", "233712"), "3:54");
         assert_eq!(value("loudness", "-6.746"), "-6.7 dB");
         assert_eq!(value("tempo", "87.92"), "88 BPM");
+        assert_eq!(value("tempo", "0"), "no beat");
+        assert_eq!(value("time_signature", "0"), "no beat");
         assert_eq!(value("title_is_album", "0"), "no");
         assert_eq!(value("genre_popularity_max", "47.06"), "47 of 100");
         assert_eq!(value("danceability", "0.36734693877551"), "0.37");
