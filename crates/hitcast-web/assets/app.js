@@ -143,8 +143,11 @@
         const chip = document.createElement("button");
         chip.type = "button";
         chip.className = "chip";
-        chip.textContent = option.value + " \u00d7";
-        chip.setAttribute("aria-label", "remove " + option.value);
+        // A genre the model does not know (from a link) is marked, not dropped.
+        const unknown = option.hasAttribute("data-unknown");
+        chip.textContent = option.value + (unknown ? " (unknown to the model)" : "") + " \u00d7";
+        if (unknown) chip.classList.add("unknown");
+        chip.setAttribute("aria-label", "remove " + option.value + (unknown ? ", a genre the model does not know" : ""));
         chip.addEventListener("click", () => { option.selected = false; changed(); filter.focus(); });
         return chip;
       }));

@@ -298,7 +298,20 @@ fn key_fieldset(form: &Form<'_>) -> Markup {
 /// The genres (a multi-select the page's script turns into chips with a type-ahead) and the
 /// names.
 fn names_fieldset(form: &Form<'_>, genres: &[String]) -> Markup {
-    let selected: Vec<&str> = form.values.all("genres").collect();
+    // As the model reads them: "R&B" is r-n-b; a genre it does not know stays chosen, marked,
+    // so the form shows what the answer read.
+    let mut selected: Vec<String> = Vec::new();
+    for name in form.values.all("genres") {
+        let genre = hitcast::data::genre::resolve(name).into_owned();
+        if !genre.is_empty() && !selected.contains(&genre) {
+            selected.push(genre);
+        }
+    }
+    let unknown: Vec<&String> = selected.iter().filter(|g| !genres.contains(g)).collect();
+    let quoted: Vec<String> = unknown
+        .iter()
+        .map(|g| format!("\u{201c}{g}\u{201d}"))
+        .collect();
     html! {
         fieldset {
             legend { "Genres and names" }
@@ -314,11 +327,15 @@ fn names_fieldset(form: &Form<'_>, genres: &[String]) -> Markup {
                 }
                 select #genres name="genres" multiple size="8" aria-invalid=[form.invalid("genres")] aria-describedby=[form.described("genres")] {
                     @for g in genres {
-                        option value=(g) selected[selected.contains(&g.as_str())] { (g) }
+                        option value=(g) selected[selected.contains(g)] { (g) }
+                    }
+                    @for g in &unknown {
+                        option value=(g) selected data-unknown { (g) " (not a genre the model knows)" }
                     }
                 }
                 p.muted #genres-chosen aria-live="polite" {
-                    @if selected.is_empty() { "No genre chosen." } @else { "Chosen: " (selected.join(", ")) }
+                    @if selected.is_empty() { "No genre chosen." } @else { "Chosen: " (selected.join(", ")) "." }
+                    @if !unknown.is_empty() { " The model knows no genre " (quoted.join(", ")) ": not read." }
                 }
                 (error_note(form.errors, "genres"))
             }

@@ -66,6 +66,21 @@ fn the_pages_escape_names_show_errors_at_fields_and_work_without_javascript() {
     assert!(!page.contains("<script>alert"));
     assert!(page.contains("value=\"A &amp; B\""));
     assert!(page.contains("Chosen: pop, dance"));
+    // A link's genres as the model reads them: "R&B" is r-n-b, and one it does not know stays
+    // chosen, marked, and said.
+    let (status, page) = server.get("/predict?genres=R%26B&genres=polka");
+    assert_eq!(status, 200);
+    assert!(page.contains("<option value=\"r-n-b\" selected>"), "{page}");
+    assert!(
+        page.contains("<option value=\"polka\" selected data-unknown>polka (not a genre the model knows)</option>"),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "Chosen: r-n-b, polka. The model knows no genre \u{201c}polka\u{201d}: not read."
+        ),
+        "{page}"
+    );
 
     // A bad value comes back at its field, the rest of the form kept.
     form[8] = ("tempo", "-5");
