@@ -30,6 +30,8 @@ struct Compared {
     /// Its query string, as `s` and as a Predict link take it.
     scenario: String,
     name: String,
+    /// A catalogue track's real popularity, to set beside its answer.
+    real: Option<u8>,
     scored: Scored,
     /// Each input's step on the chance, in music words: (label, value, change in points).
     steps: Vec<(String, String, f64)>,
@@ -58,7 +60,7 @@ pub async fn compare(State(state): State<Arc<AppState>>, RawQuery(query): RawQue
     let mut columns = Vec::new();
     for (i, scenario) in scenarios.iter().enumerate() {
         match track_of(&state, scenario) {
-            Ok((track, name)) => {
+            Ok((track, name, real)) => {
                 let name = name.unwrap_or_else(|| format!("Scenario {}", i + 1));
                 match state.score(vec![track], true).await {
                     Ok(mut scored) => {
@@ -76,6 +78,7 @@ pub async fn compare(State(state): State<Arc<AppState>>, RawQuery(query): RawQue
                         columns.push(Compared {
                             scenario: scenario.clone(),
                             name,
+                            real,
                             scored,
                             steps,
                         });
@@ -107,14 +110,19 @@ pub async fn compare(State(state): State<Arc<AppState>>, RawQuery(query): RawQue
         @if columns.is_empty() {
             p { "Nothing to compare yet." }
         } @else {
-            (table(&columns))
+            (table(&columns, state.model().predictor.metadata().label_threshold))
         }
     };
     respond(StatusCode::OK, page("Compare", "Compare", body))
 }
 
-/// The track a scenario describes, and its name when it is a real track or names one.
-fn track_of(state: &AppState, scenario: &str) -> Result<(TrackRequest, Option<String>), String> {
+/// The track a scenario describes, its name when it is a real track or names one, and a real
+/// track's popularity.
+#[allow(clippy::type_complexity)]
+fn track_of(
+    state: &AppState,
+    scenario: &str,
+) -> Result<(TrackRequest, Option<String>, Option<u8>), String> {
     let values = FormValues::parse(scenario.as_bytes());
     if let Some(id) = values.get("track") {
         return match state.catalogue.state() {
@@ -126,6 +134,7 @@ fn track_of(state: &AppState, scenario: &str) -> Result<(TrackRequest, Option<St
                         t.track_name,
                         t.artists.replace(';', ", ")
                     )),
+                    t.popularity,
                 )),
                 None => Err(format!("no track has the id {id}")),
             },
@@ -150,11 +159,12 @@ fn track_of(state: &AppState, scenario: &str) -> Result<(TrackRequest, Option<St
             )
         }
     });
-    Ok((track, name))
+    Ok((track, name, None))
 }
 
-/// The comparison: one column a scenario.
-fn table(columns: &[Compared]) -> Markup {
+/// The comparison: one column a scenario; a real popularity above `threshold` is marked
+/// popular.
+fn table(columns: &[Compared], threshold: u8) -> Markup {
     let without = |skip: usize| -> String {
         let kept: Vec<String> = columns
             .iter()
@@ -198,6 +208,19 @@ fn table(columns: &[Compared]) -> Markup {
                         @for c in columns {
                             @let a = &c.scored.answer;
                             td { b { (format!("{:.0}", a.popularity)) } " (" (format!("{:.0}", a.popularity_low)) "\u{2013}" (format!("{:.0}", a.popularity_high)) ")" }
+                        }
+                    }
+                    @if columns.iter().any(|c| c.real.is_some()) {
+                        tr {
+                            th scope="row" { "real popularity" }
+                            @for c in columns {
+                                td {
+                                    @match c.real {
+                                        Some(p) => { b { (p) } @if p > threshold { " " span.muted { "(popular)" } } }
+                                        None => span.muted { "\u{2013}" },
+                                    }
+                                }
+                            }
                         }
                     }
                     tr {

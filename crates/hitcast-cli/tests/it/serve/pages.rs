@@ -226,6 +226,21 @@ fn scenarios_and_tracks_are_compared_side_by_side() {
         6,
         "{page}"
     );
+    // The real tracks' popularity beside their answers; none for the typed song.
+    let real = page
+        .split("real popularity</th>")
+        .nth(1)
+        .and_then(|row| row.split("</tr>").next())
+        .unwrap_or_default();
+    assert!(
+        real.starts_with("<td><b>73</b> <span class=\"muted\">(popular)</span></td>"),
+        "{real}"
+    );
+    assert_eq!(real.matches("<td><b>").count(), 2, "{real}");
+    assert!(
+        real.contains("<span class=\"muted\">\u{2013}</span>"),
+        "{real}"
+    );
     // Each column's chance is the API's for the same track (the catalogue's, genres merged).
     let (_, found) = server.get("/api/v1/tracks?q=5SuOikwiRyPMVoIQDJUgSV");
     let found: Value = serde_json::from_str(&found).unwrap();
