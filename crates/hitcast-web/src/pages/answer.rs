@@ -438,10 +438,10 @@ fn score_contributions(e: &ScoreExplanation) -> Markup {
             "From the model's baseline score (" (format!("{:.0}", e.base)) ", its average answer) to this one's ("
             (format!("{:.0}", e.score))
             @if clamped != e.score { ", shown as " (format!("{clamped:.0}")) }
-            "): how much each input moves it, in points of popularity, largest first. Computed by "
+            "): how much each input moves it, in points (pts) of the 0-100 score, largest first. Computed by "
             (e.method.describe()) "."
         }
-        (waterfall_list(&steps, e.base, e.score, |d| (d, signed(d))))
+        (waterfall_list(&steps, e.base, e.score, |d| (d, format!("{} pts", signed(d)))))
     }
 }
 

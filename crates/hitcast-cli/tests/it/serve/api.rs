@@ -660,6 +660,13 @@ fn what_if_curves_similar_tracks_and_the_docs_page() {
     assert_eq!(status, 200);
     assert!(page.contains("<h3>Why this chance</h3>") && page.contains("<h3>Why this score</h3>"));
     assert_eq!(page.matches("<ol class=\"waterfall\"").count(), 2, "{page}");
+    // Each step says its unit: percentage points of the chance, points of the score.
+    let score = page
+        .split("<h3>Why this score</h3>")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(score.contains(" pts</"), "{score}");
+    assert!(!score.contains(" pp</"), "{score}");
     assert_eq!(
         page.matches("<details class=\"curve\"").count(),
         10,
