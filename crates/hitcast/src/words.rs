@@ -55,8 +55,19 @@ pub fn label(feature: &str) -> String {
     known.to_owned()
 }
 
-/// A model input's value for people, from the explanation's text of it.
+/// A model input's value for people, from the explanation's text of it: a track's, so a tempo
+/// or metre of 0 says what the dataset means by it (no beat).
 pub fn value(feature: &str, text: &str) -> String {
+    match (feature, text.parse::<f64>()) {
+        ("tempo", Ok(0.0)) => "0 BPM (no beat)".to_owned(),
+        ("time_signature", Ok(0.0)) => "no beat".to_owned(),
+        _ => quantity(feature, text),
+    }
+}
+
+/// A model input's value as a quantity, in its unit or words: a point of its range, as a
+/// chart's axis shows it.
+pub fn quantity(feature: &str, text: &str) -> String {
     let Ok(x) = text.parse::<f64>() else {
         return text.to_owned();
     };
@@ -69,10 +80,7 @@ pub fn value(feature: &str, text: &str) -> String {
         },
         "mode" => (if x >= 0.5 { "major" } else { "minor" }).to_owned(),
         "loudness" => format!("{x:.1} dB"),
-        // The dataset's tempo and metre of a track without a beat.
-        "tempo" if x == 0.0 => "no beat".to_owned(),
         "tempo" => format!("{x:.0} BPM"),
-        "time_signature" if x == 0.0 => "no beat".to_owned(),
         "time_signature" => format!("{x:.0} beats a bar"),
         "explicit" | "title_feat" | "title_remix" | "title_live" | "title_remaster"
         | "title_acoustic" | "title_is_album" => yes_no(x),
@@ -105,7 +113,8 @@ mod tests {
         assert_eq!(value("duration_ms", "233712"), "3:54");
         assert_eq!(value("loudness", "-6.746"), "-6.7 dB");
         assert_eq!(value("tempo", "87.92"), "88 BPM");
-        assert_eq!(value("tempo", "0"), "no beat");
+        assert_eq!(value("tempo", "0"), "0 BPM (no beat)");
+        assert_eq!(quantity("tempo", "0"), "0 BPM");
         assert_eq!(value("time_signature", "0"), "no beat");
         assert_eq!(value("title_is_album", "0"), "no");
         assert_eq!(value("genre_popularity_max", "47.06"), "47 of 100");

@@ -210,9 +210,9 @@ impl Curve {
             })
     }
 
-    /// The measure's value for people ("3:20", "171 BPM", "0.51").
+    /// A point of the measure's range for people ("3:20", "171 BPM", "0.51").
     fn value(&self, v: f64) -> String {
-        words::value(self.column.name(), &format!("{v}"))
+        words::quantity(self.column.name(), &format!("{v}"))
     }
 }
 
