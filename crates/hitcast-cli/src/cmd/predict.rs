@@ -10,8 +10,8 @@ use clap::Args;
 use hitcast::data::{Column, RawRow};
 use hitcast::fsutil::AtomicFile;
 use hitcast::predictor::{
-    self, answer_header, answer_record, check_keep, Chance, Kept, Prediction, UnknownGenres,
-    TRAINING_TRACK,
+    self, answer_header, answer_record, check_keep, Chance, Genres, Kept, Prediction,
+    UnknownGenres, TRAINING_TRACK,
 };
 use hitcast_arrow::{answers_batch, answers_schema, chances_batch, chances_schema, ParquetSink};
 
@@ -133,6 +133,7 @@ impl PredictArgs {
         let mut written = 0u64;
         let mut answered = Vec::new();
         let mut unknown_genres = UnknownGenres::default();
+        let mut repeated = RepeatedIds::default();
         let count_drift = !self.adapt_prior;
         let mut input = input.read_ahead(|batch| {
             if count_drift {
@@ -144,7 +145,8 @@ impl PredictArgs {
             } else {
                 Answered::Predictions(predictor.score_rows(&batch)?)
             };
-            for i in 0..batch.len() {
+            for (i, row) in batch.iter().enumerate() {
+                repeated.see(&row.track_id);
                 let c = answers.chance(i);
                 answered.push(c.model);
                 unknown_genres.count(c);
@@ -166,10 +168,21 @@ impl PredictArgs {
         input.some_read(written)?;
         out.commit()?;
         input.report();
+        // Before the drift it explains: a track's rows read one genre each, where training
+        // counted them together (genres_listed).
+        if let Some(said) = repeated.notice() {
+            tracing::warn!("{said}");
+        }
+        // Genres ignored are not read: their drift says nothing of the answers.
+        let ignored = self.input.genres == Genres::Ignore;
+        let mut unread = input.absent.clone();
+        if ignored {
+            unread.push(Column::TrackGenre.name());
+        }
         if let Some(drift) = predictor
             .reference()
             .report(&evidence.counts)
-            .map(|d| d.without(&input.absent))
+            .map(|d| d.without(&unread))
         {
             let moved: Vec<String> = drift
                 .large()
@@ -178,8 +191,9 @@ impl PredictArgs {
                 .collect();
             if !moved.is_empty() {
                 tracing::warn!(
-                    "these tracks moved a lot from the training tracks in {}: the model's figures may not hold for them (`hitcast model evaluate` measures a labelled sample; --genres ignore if their genres mean something else)",
-                    moved.join(", ")
+                    "these tracks moved a lot from the training tracks in {}: the model's figures may not hold for them (`hitcast model evaluate` measures a labelled sample{})",
+                    moved.join(", "),
+                    if ignored { "" } else { "; --genres ignore if their genres mean something else" }
                 );
             }
         }
@@ -208,6 +222,63 @@ impl PredictArgs {
             );
         }
         Ok(())
+    }
+}
+
+/// Track ids listed on more than one row, counted as the rows stream by: each such row is
+/// scored as given, with its own genres, where training and `model evaluate` read a track's
+/// rows as one. Ids are kept as 64-bit hashes, at most [`RepeatedIds::MAX`] of them (16 MB
+/// for four million tracks), so memory stays bounded; past that, new ids are not counted.
+#[derive(Default)]
+struct RepeatedIds {
+    /// Rows seen of each id's hash.
+    rows: std::collections::HashMap<u64, u32>,
+    /// Whether ids went uncounted past [`RepeatedIds::MAX`].
+    full: bool,
+}
+
+impl RepeatedIds {
+    const MAX: usize = 1 << 22;
+
+    fn see(&mut self, track_id: &str) {
+        use std::hash::{BuildHasher as _, BuildHasherDefault};
+        if track_id.is_empty() {
+            return;
+        }
+        // A fixed hasher: the same file gives the same counts.
+        let hash = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+            .hash_one(track_id);
+        let full = self.rows.len() >= Self::MAX;
+        match self.rows.get_mut(&hash) {
+            Some(n) => *n = n.saturating_add(1),
+            None if full => self.full = true,
+            None => {
+                self.rows.insert(hash, 1);
+            }
+        }
+    }
+
+    /// What to tell the user, when some id is on several rows.
+    fn notice(&self) -> Option<String> {
+        let tracks = self.rows.values().filter(|&&n| n > 1).count() as u64;
+        if tracks == 0 {
+            return None;
+        }
+        let rows: u64 = self
+            .rows
+            .values()
+            .filter(|&&n| n > 1)
+            .map(|&n| u64::from(n))
+            .sum();
+        Some(format!(
+            "{}{} track_ids are listed on several rows ({} rows): each row was scored as given, \
+             with its own genres, so a track may get several answers (training and `hitcast \
+             model evaluate` read a track's rows as one, its genres together); for one answer a \
+             track, list it once with its genres in one cell (pop;dance)",
+            if self.full { "at least " } else { "" },
+            thousands(tracks),
+            thousands(rows)
+        ))
     }
 }
 

@@ -150,6 +150,14 @@ fn a_model_scores_another_catalogue_without_its_training_tracks_and_with_genres_
         let out = dir.join("ignore.csv");
         let o = predict(model, input, &out, &["--map", map, "--genres", "ignore"]);
         assert!(o.status.success(), "{}", stderr(&o));
+        // Genres not read are not said to have moved, nor is ignoring them advised again.
+        let said = stderr(&o);
+        let moved = said
+            .lines()
+            .find(|l| l.contains("moved a lot"))
+            .unwrap_or_default();
+        assert!(moved.contains(" in acousticness (PSI "), "{said}");
+        assert!(!moved.contains("genres"), "{said}");
         let text = std::fs::read_to_string(out).unwrap();
         assert!(text.lines().skip(1).all(|l| l.ends_with(",no-genres")));
         answers(text)

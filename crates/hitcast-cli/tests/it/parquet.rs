@@ -138,6 +138,14 @@ fn parquet_scores_and_loads_as_csv_does() {
     let from_parquet = dir.join("from-parquet.csv");
     let o = predict(model, &dataset(), &from_csv, &keep);
     assert!(o.status.success(), "{}", stderr(&o));
+    // The dataset lists a track once a genre: each row is scored as given, and said so.
+    assert!(
+        stderr(&o).contains(
+            "16,641 track_ids are listed on several rows (40,900 rows): each row was scored as given"
+        ),
+        "{}",
+        stderr(&o)
+    );
     let o = predict(model, &tracks, &from_parquet, &keep);
     assert!(o.status.success(), "{}", stderr(&o));
     let csv_text = std::fs::read_to_string(&from_csv).unwrap();
