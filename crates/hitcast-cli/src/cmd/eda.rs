@@ -80,8 +80,9 @@ pub fn write_page(
 /// What a written page says: where, how many charts, how large.
 pub fn said_page(out: &Path, json_name: &str, page: &str, started: Instant) -> anyhow::Result<()> {
     emit(&format!(
-        "wrote {}/index.html ({} charts, {} KB) and {json_name} in {:.2} s\n",
-        out.display(),
+        "wrote {} ({} charts, {} KB) and {json_name} in {:.2} s\n",
+        // `--out eda/` is a folder as `--out eda` is: one separator before the file.
+        out.join("index.html").display(),
         page.matches(r#"role="img""#).count(),
         page.len() / 1024,
         started.elapsed().as_secs_f64()

@@ -269,8 +269,8 @@ pub enum MapError {
     Syntax(String),
     /// DST is not a column hitcast reads.
     #[error(
-        "invalid column mapping {spec:?}: {dst:?} is not a column hitcast reads (one of {})",
-        known()
+        "invalid column mapping {spec:?}: {dst:?} is not a column hitcast reads{}",
+        meant_column(dst)
     )]
     UnknownTarget {
         /// The whole specification.
@@ -397,6 +397,19 @@ fn flag(b: u8) -> String {
     match b {
         b'\t' => "tab".to_owned(),
         b => format!("'{}'", b as char),
+    }
+}
+
+/// The column a `--map` target that names none was likely meant to name (`popularty`,
+/// `Popularity`), or the list of them.
+fn meant_column(dst: &str) -> String {
+    let names: Vec<String> = super::schema::Column::ALL
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    match typo_of(dst, names.iter()) {
+        Some(name) => format!(" (did you mean {name:?}?)"),
+        None => format!(" (one of {})", known()),
     }
 }
 

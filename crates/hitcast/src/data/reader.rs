@@ -1043,6 +1043,14 @@ mod tests {
             .unwrap_err()
             .to_string()
             .starts_with("invalid column mapping \"b=nope\": \"nope\" is not a column hitcast reads (one of track_id, artists,"));
+        // A target mistyped is named as the column meant.
+        assert_eq!(
+            ColumnMap::parse(&["track_popularity=popularty"])
+                .unwrap_err()
+                .to_string(),
+            "invalid column mapping \"track_popularity=popularty\": \"popularty\" is not a \
+             column hitcast reads (did you mean \"popularity\"?)"
+        );
         assert_eq!(
             ColumnMap::parse(&["a=popularity", "a=tempo"]).unwrap_err(),
             MapError::Twice("a".into())
