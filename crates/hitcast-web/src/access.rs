@@ -12,6 +12,7 @@
 //!   is not taken for a dead one.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
@@ -165,6 +166,13 @@ pub(crate) async fn shed(
     let Ok(slot) = Arc::clone(&state.permits).try_acquire_owned() else {
         state.metrics.shed();
         let n = state.limits.concurrency;
+        if state.shed_said.due() {
+            tracing::warn!(
+                "turning requests away with 503: all {n} slots are busy (--max-concurrency); \
+                 hitcast_http_requests_shed_total counts them (said at most once every {} s)",
+                state.shed_said.seconds
+            );
+        }
         let requests = if n == 1 { "request" } else { "requests" };
         let message = format!(
             "the server is answering {n} {requests}, its most at once (--max-concurrency): try again in {RETRY_AFTER} s"
@@ -180,6 +188,37 @@ pub(crate) async fn shed(
         return answer;
     };
     SLOT.scope(Arc::new(slot), next.run(request)).await
+}
+
+/// A log line said at most once every `seconds`: load shedding answers every request of a
+/// burst, and a line each would flood the log.
+#[derive(Debug)]
+pub(crate) struct Throttled {
+    seconds: u64,
+    /// Seconds since the Unix epoch when it was last said (0: never).
+    last: AtomicU64,
+}
+
+impl Throttled {
+    pub(crate) fn every(seconds: u64) -> Throttled {
+        Throttled {
+            seconds,
+            last: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether to say it now (and remember that it was).
+    fn due(&self) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let last = self.last.load(Ordering::Relaxed);
+        now >= last + self.seconds
+            && self
+                .last
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
 }
 
 tokio::task_local! {
@@ -237,6 +276,13 @@ mod tests {
                 .unwrap_or(HeaderValue::from_static("")),
         );
         h
+    }
+
+    #[test]
+    fn a_throttled_line_is_said_once_a_period() {
+        let said = Throttled::every(3600);
+        assert!(said.due());
+        assert!(!said.due());
     }
 
     #[test]

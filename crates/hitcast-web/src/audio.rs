@@ -168,8 +168,8 @@ fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         format!(
-            "the audio file is over the server's limit of {:.0} MB (hitcast serve --audio-limit): send a shorter song, or compress it (an MP3 of a 4-minute song is about 6 MB)",
-            limit as f64 / 1e6
+            "the audio file is over the server's limit of {} (hitcast serve --audio-limit): send a shorter song, or compress it (an MP3 of a 4-minute song is about 6 MB)",
+            hitcast::text::bytes(limit as u64)
         ),
     )
 }

@@ -128,8 +128,8 @@ async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, ApiE
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!(
-                "the file is over the server's limit of {} MB (hitcast serve --batch-file-limit)",
-                limit / 1_000_000
+                "the file is over the server's limit of {} (hitcast serve --batch-file-limit)",
+                hitcast::text::bytes(limit as u64)
             ),
         )
     };

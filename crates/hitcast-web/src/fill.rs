@@ -79,7 +79,8 @@ fn message(
             _ => format!("{path} does not take {method}"),
         },
         StatusCode::REQUEST_TIMEOUT => format!(
-            "the request took longer than the server's limit of {} s (--timeout)",
+            "the request took longer than the server's limit of {} s (--timeout): send fewer \
+             tracks a request, or ask the server's operator to raise --timeout",
             limits.timeout.as_secs_f64()
         ),
         StatusCode::SERVICE_UNAVAILABLE => "the server is busy; try again in a moment".to_owned(),

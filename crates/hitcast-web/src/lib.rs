@@ -145,7 +145,7 @@ impl Limits {
         let room = self.tracks_in_body();
         if room < self.batch {
             out.push(format!(
-                "--body-limit {} holds about {room} tracks at {TRACK_BYTES} bytes a track, fewer than --max-batch {}: larger batches get a 413; raise --body-limit to {}",
+                "--body-limit {} holds about {room} tracks at {TRACK_BYTES} bytes a track, fewer than --max-batch {}: larger batches get a 413; raise --body-limit to at least {}",
                 self.body_bytes,
                 self.batch,
                 self.batch.saturating_mul(TRACK_BYTES)
@@ -265,6 +265,8 @@ pub struct AppState {
     /// The API's OpenAPI document, built once: it depends on the limits and options only.
     openapi: serde_json::Value,
     metrics: Metrics,
+    /// When load shedding was last said in the log ([`access::Throttled`]).
+    shed_said: access::Throttled,
     /// The API docs page's example answers, for the model that gave them (its checksum and
     /// load time): computed on the first visit after each load, not on every visit.
     docs_examples: std::sync::Mutex<Option<(String, u64, pages::Examples)>>,
@@ -318,6 +320,7 @@ impl AppState {
             batch_permits: Arc::new(tokio::sync::Semaphore::new(limits.batch_files.max(1))),
             limits,
             options,
+            shed_said: access::Throttled::every(10),
             docs_examples: std::sync::Mutex::new(None),
         }
     }

@@ -1,20 +1,27 @@
 //! The request trace: every request gets an id, answered in its `x-request-id` header, and a
 //! span (tower-http's trace layer) that carries the id, method and path, so every log line a
-//! request causes names it. A request ends with one line at INFO: its status and latency
-//! (`hitcast serve -v` shows them).
+//! request causes names it, at any verbosity. A request ends with one line at INFO: its status
+//! and latency (`hitcast serve -v` shows them). A 5xx answer adds no line of its own: a 500
+//! logs its cause where it is made ([`crate::error`]), and a 503 of load shedding or a 501 of a
+//! server without a dataset is an answer, counted in `/metrics`, not a failure to log each
+//! time (under load that would be a line a request, at ERROR, when the log matters most).
 //!
 //! The id is the client's own `x-request-id` when it sends a usable one (a proxy's, to follow a
 //! request across services), else the server's: a prefix drawn at start-up and a counter.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
-use tower_http::trace::{DefaultOnResponse, MakeSpan, TraceLayer};
+use tower_http::classify::{ServerErrorsAsFailures, ServerErrorsFailureClass, SharedClassifier};
+use tower_http::trace::{
+    DefaultOnBodyChunk, DefaultOnEos, DefaultOnRequest, DefaultOnResponse, MakeSpan, OnFailure,
+    TraceLayer,
+};
 use tower_http::LatencyUnit;
 use tracing::{Level, Span};
 
@@ -75,7 +82,9 @@ impl<B> MakeSpan<B> for RequestSpan {
             .get(&REQUEST_ID)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        tracing::info_span!(
+        // At ERROR, the level every filter lets through: a warning or an error a request
+        // causes names it under `-q` too.
+        tracing::error_span!(
             "request",
             id,
             method = %request.method(),
@@ -84,8 +93,30 @@ impl<B> MakeSpan<B> for RequestSpan {
     }
 }
 
-/// tower-http's trace layer with [`RequestSpan`] and a line at INFO as each answer leaves.
-pub(crate) fn layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, RequestSpan> {
+/// What a failed answer logs: nothing for a status (see the module's docs), an error for a
+/// failure of the service itself.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ServiceErrors;
+
+impl OnFailure<ServerErrorsFailureClass> for ServiceErrors {
+    fn on_failure(&mut self, class: ServerErrorsFailureClass, _: Duration, _: &Span) {
+        if let ServerErrorsFailureClass::Error(error) = class {
+            tracing::error!("the answer failed: {error}");
+        }
+    }
+}
+
+/// tower-http's trace layer with [`RequestSpan`], a line at INFO as each answer leaves, and
+/// [`ServiceErrors`].
+pub(crate) fn layer() -> TraceLayer<
+    SharedClassifier<ServerErrorsAsFailures>,
+    RequestSpan,
+    DefaultOnRequest,
+    DefaultOnResponse,
+    DefaultOnBodyChunk,
+    DefaultOnEos,
+    ServiceErrors,
+> {
     TraceLayer::new_for_http()
         .make_span_with(RequestSpan)
         .on_response(
@@ -93,6 +124,7 @@ pub(crate) fn layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, Re
                 .level(Level::INFO)
                 .latency_unit(LatencyUnit::Micros),
         )
+        .on_failure(ServiceErrors)
 }
 
 #[cfg(test)]

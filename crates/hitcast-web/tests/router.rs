@@ -571,7 +571,8 @@ async fn a_request_over_the_timeout_is_a_408_with_a_sentence() {
     assert_eq!(a.status, StatusCode::REQUEST_TIMEOUT);
     assert_eq!(
         a.json()["error"],
-        "the request took longer than the server's limit of 0.05 s (--timeout)"
+        "the request took longer than the server's limit of 0.05 s (--timeout): send fewer \
+         tracks a request, or ask the server's operator to raise --timeout"
     );
     // `Allow` goes with a 405 only (RFC 9110 §10.2.1): the filled 408 keeps its own headers and
     // gains none (an `Allow` once came with it, from the route's OpenAPI entry).

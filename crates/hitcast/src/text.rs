@@ -13,9 +13,36 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A size in bytes as people read it, in decimal units: `100000` -> `"100 KB"`, `64000000` ->
+/// `"64 MB"`, `1500000` -> `"1.5 MB"` (a limit of under a megabyte is not "0 MB").
+pub fn bytes(n: u64) -> String {
+    let (value, unit) = match n {
+        0..=999 => return format!("{n} bytes"),
+        1_000..=999_999 => (n as f64 / 1e3, "KB"),
+        1_000_000..=999_999_999 => (n as f64 / 1e6, "MB"),
+        _ => (n as f64 / 1e9, "GB"),
+    };
+    let shown = if value < 10.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.0}")
+    };
+    format!("{} {unit}", shown.trim_end_matches(".0"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_in_decimal_units() {
+        assert_eq!(bytes(512), "512 bytes");
+        assert_eq!(bytes(100_000), "100 KB");
+        assert_eq!(bytes(1_500_000), "1.5 MB");
+        assert_eq!(bytes(64_000_000), "64 MB");
+        assert_eq!(bytes(1_000_000_000), "1 GB");
+        assert_eq!(bytes(67_108_864), "67 MB");
+    }
 
     #[test]
     fn thousands_groups_digits() {

@@ -524,7 +524,7 @@ fn errors_from_the_layers_have_a_body() {
     assert_eq!(
         serde_json::from_str::<Value>(body).unwrap(),
         json!({
-            "error": "the request took longer than the server's limit of 1 s (--timeout)",
+            "error": "the request took longer than the server's limit of 1 s (--timeout): send fewer tracks a request, or ask the server's operator to raise --timeout",
             "errors": []
         })
     );
