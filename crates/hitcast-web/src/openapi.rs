@@ -42,8 +42,10 @@ use serde_json::{json, Map, Value};
 /// audio it is not); `/api/v1/tracks` refuses query parameters other than `q` and `limit`, and
 /// names every problem of its query at once; `warnings` holds `track_genre` for genres the
 /// model does not know (with the known genre a typo names) and `training_track` for a track
-/// of the dataset the model was built from.
-pub(crate) const API_VERSION: &str = "4.0.0";
+/// of the dataset the model was built from. 4.1.0: `/healthz` says the state of the real
+/// tracks (`catalogue`: none, loading, ready with `catalogue_tracks`, or failed with
+/// `catalogue_error`).
+pub(crate) const API_VERSION: &str = "4.1.0";
 
 use crate::{Limits, Options};
 
@@ -373,7 +375,11 @@ fn routes(limits: &Limits) -> Value {
             "/api/v1/what-if": what_if_path(),
             "/api/v1/similar": similar_path(),
             "/healthz": {
-                "get": { "summary": "Liveness", "responses": { "200": { "description": "up", "content": { "application/json": { "schema": { "type": "object", "required": ["status"], "properties": { "status": { "type": "string", "enum": ["ok"] } } } } } } } }
+                "get": { "summary": "Liveness, and the state of the real tracks (--data) that search and similar tracks read", "responses": { "200": { "description": "up", "content": { "application/json": { "schema": { "type": "object", "required": ["status", "catalogue"], "properties": {
+                    "status": { "type": "string", "enum": ["ok"] },
+                    "catalogue": { "type": "string", "enum": ["none", "loading", "ready", "failed"], "description": "none: started without a dataset; failed: it could not be read (see catalogue_error)" },
+                    "catalogue_tracks": { "type": "integer", "description": "tracks loaded, when ready" },
+                    "catalogue_error": { "type": "string", "description": "why the dataset could not be read, when failed" } } } } } } } }
             },
             "/api/openapi.json": {
                 "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3", "content": { "application/json": { "schema": { "type": "object" } } } } } }

@@ -1211,6 +1211,23 @@ async fn search_without_a_dataset_says_to_give_one_and_while_it_loads_to_retry()
         absent.text()
     );
     assert!(!absent.headers.contains_key(header::RETRY_AFTER));
+    // The health check is live whatever the dataset's state, and says it.
+    let health = |app: &Router| {
+        let app = app.clone();
+        async move {
+            let a = call(&app, Method::GET, "/healthz", &[], Vec::new()).await;
+            assert_eq!(a.status, StatusCode::OK);
+            a.json()
+        }
+    };
+    assert_eq!(
+        health(&with(LazyCatalogue::absent())).await,
+        json!({"status": "ok", "catalogue": "none"})
+    );
+    assert_eq!(
+        health(&app()).await,
+        json!({"status": "ok", "catalogue": "ready", "catalogue_tracks": 200})
+    );
     let failed = with(LazyCatalogue::spawn(|| Err("no such file".into())));
     // The load fails on its own thread at once.
     let mut answered = None;
@@ -1231,6 +1248,10 @@ async fn search_without_a_dataset_says_to_give_one_and_while_it_loads_to_retry()
     }
     let a = answered.expect("still loading after 5 s");
     assert_eq!(a.status, StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(
+        health(&failed).await,
+        json!({"status": "ok", "catalogue": "failed", "catalogue_error": "no such file"})
+    );
     assert!(
         a.json()["error"]
             .as_str()
@@ -1258,5 +1279,6 @@ async fn search_without_a_dataset_says_to_give_one_and_while_it_loads_to_retry()
         a.json()["error"],
         "the dataset is still loading: try again in 5 s"
     );
+    assert_eq!(health(&loading).await["catalogue"], "loading");
     drop(hold);
 }

@@ -178,7 +178,13 @@ fn catalogue(data: DataArgs, model_sha256: String) -> LazyCatalogue {
                     path.display()
                 );
             }
-            Ok(Catalogue::new(tracks, source_sha256))
+            let catalogue = Catalogue::new(tracks, source_sha256);
+            tracing::info!(
+                "real tracks loaded: {} tracks from {}",
+                hitcast::text::thousands(catalogue.len() as u64),
+                path.display()
+            );
+            Ok(catalogue)
         };
         load().map_err(|e| {
             tracing::warn!("real tracks cannot be loaded: {e:#}");
