@@ -97,7 +97,12 @@ const SEPARATORS: [char; 3] = [',', ';', '|'];
 
 /// The genres of one cell: split at `,`, `;` and `|`, each [`resolve`]d, empty parts and
 /// repeats dropped, in the order written. `/` does not split (`Dance/Electronic` is one name).
+/// A cell of R's `NA` (how `write.csv` writes a missing value) lists none: no genre is named
+/// so.
 pub fn parse_cell(cell: &str) -> Vec<String> {
+    if cell.trim() == "NA" {
+        return Vec::new();
+    }
     let mut genres: Vec<String> = Vec::new();
     for part in cell.split(SEPARATORS) {
         let genre = resolve(part);

@@ -357,8 +357,11 @@ impl ColumnPlan {
                 Target::TrackName => row.track_name = value.text(),
                 Target::Genre => row.genres = genre::parse_cell(&value.text()),
             }
-            if !matches!(target, Target::Audio(..) | Target::Popularity(_)) {
-                *slot = value.is_empty();
+            match target {
+                Target::Audio(..) | Target::Popularity(_) => {}
+                // Missing when it names no genre (empty, or R's NA).
+                Target::Genre => *slot = row.genres.is_empty(),
+                _ => *slot = value.is_empty(),
             }
         }
         row.carried = self

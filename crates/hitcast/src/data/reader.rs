@@ -877,12 +877,13 @@ mod tests {
         assert!(learned.iter().all(|&i| loaded.rows[0].audio[i].is_nan()));
         assert_eq!(loaded.report.missing.get("popularity"), Some(&1));
         assert_eq!(loaded.report.missing.get("energy"), Some(&1));
-        // A text column keeps them as text: a track may be called "NA".
-        let named = row_with("track_name", "NA");
-        assert_eq!(
-            labelled(&format!("{HEADER}\n{named}\n")).unwrap().rows[0].track_name,
-            "NA"
-        );
+        // A text column keeps them as text: a track may be called "NA". No genre is: a genre
+        // cell of NA (R's missing value) lists none, and is counted missing.
+        let named = row_with_in(&row_with("track_name", "NA"), "track_genre", "NA");
+        let loaded = labelled(&format!("{HEADER}\n{named}\n")).unwrap();
+        assert_eq!(loaded.rows[0].track_name, "NA");
+        assert!(loaded.rows[0].genres.is_empty());
+        assert_eq!(loaded.report.missing.get("track_genre"), Some(&1));
         // Where a number is required, NaN is missing, not a malformed number.
         let err = labelled(&format!("{HEADER}\n{}\n", row_with("tempo", "NaN")))
             .unwrap_err()
