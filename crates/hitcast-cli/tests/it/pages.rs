@@ -124,6 +124,13 @@ fn the_report_joins_data_grids_and_a_model_card_and_renders_in_a_browser() {
 
     let page = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(page.contains("<h2 id=\"protocols\">Protocols side by side</h2>"));
+    // A menu of every section at the top, the words the tables use explained at the end.
+    assert!(
+        page.contains("<nav class=\"contents\" aria-label=\"sections\"><a href=\"#model\">The saved model</a>"),
+        "{page}"
+    );
+    assert!(page.contains("<a href=\"#terms\">Terms</a>"));
+    assert!(page.contains("<h2 id=\"terms\">Terms</h2><dl class=\"terms\"><dt>FIT, VAL, TEST</dt>"));
     assert!(page.contains("Experiment grid: protocol reference (LEAKY"));
     assert!(
         page.contains("<h3>Classification, raw data</h3>")

@@ -115,7 +115,7 @@ fn report_page(
                 }
                 // A menu of the sections that stays in reach while the long page scrolls.
                 nav.contents aria-label="sections" {
-                    @for (id, title) in sections(part) {
+                    @for (id, title) in hitcast::render::sections(part) {
                         a href=(format!("#{id}")) { (title) }
                     }
                 }
@@ -133,40 +133,6 @@ fn report_page(
         },
     };
     respond(StatusCode::OK, page(name, name, body))
-}
-
-/// The `<h2 id="...">` sections of a report's HTML (written by the core's report and EDA
-/// renderers), as (id, title in plain text).
-fn sections(html: &str) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    let mut rest = html;
-    while let Some(at) = rest.find("<h2 id=\"") {
-        rest = &rest[at + "<h2 id=\"".len()..];
-        let Some((id, after)) = rest.split_once("\">") else {
-            break;
-        };
-        let Some((title, after)) = after.split_once("</h2>") else {
-            break;
-        };
-        // The title without its tags (<i>, <b>), its entities as the page shows them.
-        let mut plain = String::new();
-        let mut in_tag = false;
-        for c in title.chars() {
-            match c {
-                '<' => in_tag = true,
-                '>' => in_tag = false,
-                c if !in_tag => plain.push(c),
-                _ => {}
-            }
-        }
-        let plain = plain
-            .replace("&amp;", "&")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">");
-        found.push((id.to_owned(), plain));
-        rest = after;
-    }
-    found
 }
 
 /// 404 for pages (the API answers JSON: see [`crate::api::not_found`]).
@@ -268,26 +234,4 @@ fn asset(content_type: &'static str, body: String) -> Response {
         body,
     )
         .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn report_sections_are_listed_for_the_menu() {
-        let html = "<p>x</p><h2 id=\"overview\">Overview</h2><table></table>\
-                    <h2 id=\"experiment-0\">Experiment grid: protocol <b>honest</b> &amp; more</h2>";
-        assert_eq!(
-            sections(html),
-            [
-                ("overview".to_owned(), "Overview".to_owned()),
-                (
-                    "experiment-0".to_owned(),
-                    "Experiment grid: protocol honest & more".to_owned()
-                )
-            ]
-        );
-        assert!(sections("<h2 id=\"cut").is_empty());
-    }
 }

@@ -34,11 +34,51 @@ svg .tick, svg .value { font-size: 13px; fill: #444; } svg .label { font-size: 1
 svg .cell-value { font-size: 11px; } svg .axis { stroke: #888; } svg .grid { stroke: #eee; }
 svg .line { stroke-width: 2; } svg .marker { stroke-width: 2; stroke-dasharray: 5 3; } svg .marker-label { font-size: 13px; }
 ul.glance li { margin: 4px 0; }
+nav.contents { position: sticky; top: 0; z-index: 5; background: #fff; border-bottom: 1px solid #e3e8ee; padding: 6px 0;
+  display: flex; gap: 4px 14px; flex-wrap: wrap; font-size: 14px; } nav.contents a { display: inline-block; padding: 4px 0; }
+h2[id] { scroll-margin-top: 100px; }
+dl.terms dt { font-weight: 600; margin-top: 8px; } dl.terms dd { margin: 2px 0 0 0; color: #333; }
 @media print { h2 { break-after: avoid; } figure { break-inside: avoid; } }
 @media (max-width: 760px) { table { display: block; overflow-x: auto; max-width: 100%; } p.swipe { display: block; }
+  nav.contents { flex-wrap: nowrap; overflow-x: auto; white-space: nowrap; scrollbar-width: thin; }
+  nav.contents a { min-height: 44px; line-height: 36px; }
   th:first-child, td:first-child { position: sticky; left: 0; z-index: 1; background: #fff; box-shadow: 1px 0 0 #ddd; }
   th:first-child { background: #f6f6f6; } }
 ";
+
+/// The `<h2 id="...">` sections of a page's HTML (the report's and the EDA's), as (id, title
+/// in plain text): the report's menu of contents, and the web app's.
+pub fn sections(html: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find("<h2 id=\"") {
+        rest = &rest[at + "<h2 id=\"".len()..];
+        let Some((id, after)) = rest.split_once("\">") else {
+            break;
+        };
+        let Some((title, after)) = after.split_once("</h2>") else {
+            break;
+        };
+        // The title without its tags (<i>, <b>), its entities as the page shows them.
+        let mut plain = String::new();
+        let mut in_tag = false;
+        for c in title.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => plain.push(c),
+                _ => {}
+            }
+        }
+        let plain = plain
+            .replace("&amp;", "&")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">");
+        found.push((id.to_owned(), plain));
+        rest = after;
+    }
+    found
+}
 
 /// A chart with its title above and its caption below.
 pub fn figure(chart: &Chart, caption: &str) -> Markup {
@@ -78,4 +118,26 @@ fn page(title: &str, json_name: &str, body: Markup) -> String {
         }
     }
     .into_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_sections_are_listed_for_the_menu() {
+        let html = "<p>x</p><h2 id=\"overview\">Overview</h2><table></table>\
+                    <h2 id=\"experiment-0\">Experiment grid: protocol <b>honest</b> &amp; more</h2>";
+        assert_eq!(
+            sections(html),
+            [
+                ("overview".to_owned(), "Overview".to_owned()),
+                (
+                    "experiment-0".to_owned(),
+                    "Experiment grid: protocol honest & more".to_owned()
+                )
+            ]
+        );
+        assert!(sections("<h2 id=\"cut").is_empty());
+    }
 }

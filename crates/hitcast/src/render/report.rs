@@ -12,19 +12,52 @@ use crate::report::{ModelCard, Report};
 use crate::split::Protocol;
 use crate::text::thousands;
 
-/// The page, from the report's [`parts`].
+/// The page, from the report's [`parts`], with a menu of its sections.
 pub fn page_of(parts: &Parts) -> String {
+    let content = html! {
+        (parts.models)
+        h2 #data { "The data" }
+        (parts.data)
+    };
+    let sections = super::sections(&content.0);
     page(
         "hitcast report",
         "report.json",
         html! {
             h1 { "hitcast report" }
-            p.lead { "The data, the experiment grid, and the saved model, on one page. Every choice was made on VAL; TEST was only scored." }
-            (parts.models)
-            h2 #data { "The data" }
-            (parts.data)
+            p.lead { "The data, the experiment grid, and the saved model, on one page. Every choice was made on VAL; TEST was only scored. The terms are explained at the end of the model's part." }
+            nav.contents aria-label="sections" {
+                @for (id, title) in &sections { a href=(format!("#{id}")) { (title) } }
+            }
+            (content)
         },
     )
+}
+
+/// The words the tables use, for a reader who does not fit models for a living.
+fn terms() -> Markup {
+    const TERMS: [(&str, &str); 14] = [
+        ("FIT, VAL, TEST", "The three parts of the tracks. Models are fitted on FIT; every choice (the model, its threshold, its calibration) is made on VAL; TEST is only scored, for the figures."),
+        ("honest and reference protocols", "The honest protocol splits tracks by their first artist, each track once with all its genres, so no track or artist sits on both sides. The reference protocol is the reference project's: a random split of the raw rows, where a track listed under several genres, and its artist's other tracks, can sit on both sides, which flatters its figures."),
+        ("popular", "A popularity above the label threshold (71 by default): about 3 tracks in 100."),
+        ("ROC-AUC", "The chance that a popular track gets a higher probability than another track: 0.5 is a guess, 1 is perfect."),
+        ("PR-AUC", "Average precision: how many of the tracks ranked highest are popular, as more of the popular ones are found. A guess scores the popular share (about 0.03), so it is the figure to read when hits are rare."),
+        ("precision, recall, F1", "At the flag's threshold: precision is the share of flagged tracks that are popular, recall the share of popular tracks flagged, F1 their harmonic mean. The threshold is chosen on VAL for the best F1."),
+        ("accuracy, bal. acc.", "Accuracy is the share of tracks answered right (always answering \u{201c}not popular\u{201d} gets 0.97); balanced accuracy averages the share right among popular tracks and among the others."),
+        ("calibration, ECE", "A calibrated chance of 10% means about one track in ten given it is popular. Platt (a logistic curve) or isotonic (a step curve) scaling maps the model's output to such a chance, fitted on VAL. The expected calibration error (ECE) is the mean gap between the chance given and the share popular, over bins of tracks: 0.003 is 0.3 percentage points."),
+        ("strategies", "How training copes with rare hits: none; weights (popular rows count more); undersample (other rows dropped at random); SMOTE and ADASYN (synthetic popular rows made between neighbours, ADASYN more where they are hard to learn)."),
+        ("outlier setups", "raw keeps values as they are; capped clamps values beyond Tukey's fences (1.5 times the interquartile range beyond the quartiles) to the fences; removed drops FIT rows beyond them."),
+        ("models", "logreg: logistic regression; rf: a random forest; gbm: gradient-boosted trees; mlp: a neural network; stack: the network and the forest joined by a logistic regression."),
+        ("R², RMSE, MAE", "How close the 0-100 score comes: R² is the share of the scores' spread it explains (1 is perfect, 0 no better than the mean), RMSE and MAE the typical miss in points of popularity."),
+        ("score range", "The range meant to hold the true score of 80% of the tracks given it (conformal: its width learnt from VAL's misses)."),
+        ("contributions", "How much each input moves a track's answer from the model's average answer (Shapley values: TreeSHAP for trees), in percentage points of the chance or points of the score."),
+    ];
+    html! {
+        h2 #terms { "Terms" }
+        dl.terms {
+            @for (term, meaning) in TERMS { dt { (term) } dd { (meaning) } }
+        }
+    }
 }
 
 /// The report's two halves as HTML fragments (styled by [`super::CSS`]), for pages that show
@@ -43,6 +76,7 @@ pub fn parts(report: &Report) -> Parts {
         @if let Some(card) = &report.model { (model_section(card)) }
         @for (k, results) in report.experiments.iter().enumerate() { (results_section(results, k)) }
         @if report.experiments.len() > 1 { (side_by_side(&report.experiments)) }
+        @if report.model.is_some() || !report.experiments.is_empty() { (terms()) }
     };
     Parts {
         models,
