@@ -325,6 +325,15 @@ fn advise(
                 ),
             });
         }
+        if using.without_genres >= 1.0 {
+            return Some(Advice {
+                genres: "use",
+                reason: "No track names a genre the model knows (or the file has no genre \
+                         column), so both readings are the no-genres model's; if the file \
+                         names genres under another column, --map it onto track_genre."
+                    .to_owned(),
+            });
+        }
         if (using.pr_auc - ignoring.pr_auc).abs() < 0.0005 {
             return Some(Advice {
                 genres: "use",
@@ -431,6 +440,19 @@ mod tests {
                  1.000 reading genres, 1.000 ignoring them)."
                     .to_owned()
             )
+        );
+        // No track names a genre the model knows: both readings are one model's.
+        let mut fits = [fit("use", 1000, 0.05, 0.1), fit("ignore", 1000, 0.05, 0.1)];
+        for f in &mut fits {
+            f.without_genres = 1.0;
+        }
+        let a = advise(&fits, None, &predictor).unwrap();
+        assert_eq!(a.genres, "use");
+        assert!(
+            a.reason
+                .starts_with("No track names a genre the model knows"),
+            "{}",
+            a.reason
         );
         assert_eq!(
             said(0.3001, 0.3003, 1000, 0.05),

@@ -354,6 +354,10 @@ fn fit_lines(s: &mut String, report: &CatalogueReport) {
             f.range.mean_width
         );
     }
+    let _ = writeln!(
+        s,
+        "  (the score's MAE and its range's mean width are in points of popularity, 0-100)"
+    );
     if !report.with_known.is_empty() {
         let with: Vec<String> = report
             .with_known

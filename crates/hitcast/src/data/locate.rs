@@ -25,10 +25,12 @@ pub enum LocateError {
     },
     /// None of the default locations holds the file.
     #[error(
-        "no dataset found: tried {}. Download the public \"Spotify Tracks Dataset\" \
-         (Kaggle maharshipandya/-spotify-tracks-dataset or Hugging Face \
-         maharshipandya/spotify-tracks-dataset, file dataset.csv), then pass --data PATH, set \
-         {DATA_ENV}=PATH, or save it as data/spotify_tracks.csv.gz (gzip it or not: both load)",
+        "no dataset found: tried {}. hitcast's repository \
+         ships it as data/spotify_tracks.csv.gz: run from the repository's root, or pass --data \
+         PATH or set {DATA_ENV}=PATH. Without the repository, download the public \"Spotify \
+         Tracks Dataset\" (Kaggle maharshipandya/-spotify-tracks-dataset or Hugging Face \
+         maharshipandya/spotify-tracks-dataset, file dataset.csv) and pass it the same way \
+         (gzipped or not: both load)",
         tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     )]
     NotFound {
@@ -112,6 +114,7 @@ mod tests {
             dir.display()
         )), "{msg}");
         assert!(msg.contains("file dataset.csv"), "{msg}");
+        assert!(msg.contains("run from the repository's root"), "{msg}");
         std::fs::create_dir_all(dir.join("data")).unwrap();
         std::fs::write(dir.join("data/spotify_tracks.csv.gz"), "").unwrap();
         assert_eq!(
