@@ -242,13 +242,15 @@ fn keep_columns(keep: Vec<String>) -> PyResult<Vec<Kept>> {
     let columns = keep
         .iter()
         .map(|name| {
-            Column::from_name(name.trim()).map(Kept::Column).ok_or_else(|| {
-                let names: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
-                PyValueError::new_err(format!(
-                    "keep: unknown column {name:?}: expected one of {}",
-                    names.join(", ")
-                ))
-            })
+            Column::from_name(name.trim())
+                .map(Kept::Column)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
+                    PyValueError::new_err(format!(
+                        "keep: unknown column {name:?}: expected one of {}",
+                        names.join(", ")
+                    ))
+                })
         })
         .collect::<PyResult<Vec<Kept>>>()?;
     hitcast::predictor::check_keep(&columns)
