@@ -723,6 +723,22 @@ async fn a_reload_swaps_a_good_file_in_and_keeps_the_old_model_for_a_bad_one() {
     assert_eq!(state.model().sha256, first);
 }
 
+/// Holds one of the server's slots with a request whose body never ends, until the task is
+/// aborted.
+async fn hold_a_slot(
+    app: &Router,
+) -> tokio::task::JoinHandle<Result<axum::response::Response, std::convert::Infallible>> {
+    let stalled = Request::post("/api/v1/predict")
+        .header("content-type", "application/json")
+        .body(Body::from_stream(futures_util::stream::pending::<
+            Result<Bytes, std::io::Error>,
+        >()))
+        .unwrap();
+    let holder = tokio::spawn(app.clone().oneshot(stalled));
+    tokio::task::yield_now().await;
+    holder
+}
+
 /// What the server logs, kept in memory.
 #[derive(Clone, Default)]
 struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
@@ -759,14 +775,7 @@ async fn shedding_is_said_once_a_burst_not_logged_a_request() {
         concurrency: 1,
         ..Limits::default()
     }));
-    let stalled = Request::post("/api/v1/predict")
-        .header("content-type", "application/json")
-        .body(Body::from_stream(futures_util::stream::pending::<
-            Result<Bytes, std::io::Error>,
-        >()))
-        .unwrap();
-    let holder = tokio::spawn(app.clone().oneshot(stalled));
-    tokio::task::yield_now().await;
+    let holder = hold_a_slot(&app).await;
     let mut shed = 0;
     for _ in 0..200 {
         let a = post_json(&app, "/api/v1/predict", &track(0.5)).await;
@@ -797,15 +806,7 @@ async fn a_full_server_sheds_with_503_and_retry_after() {
         concurrency: 1,
         ..Limits::default()
     }));
-    // A request whose body never ends holds the one slot.
-    let stalled = Request::post("/api/v1/predict")
-        .header("content-type", "application/json")
-        .body(Body::from_stream(futures_util::stream::pending::<
-            Result<Bytes, std::io::Error>,
-        >()))
-        .unwrap();
-    let holder = tokio::spawn(app.clone().oneshot(stalled));
-    tokio::task::yield_now().await;
+    let holder = hold_a_slot(&app).await;
     let mut shed = None;
     for _ in 0..100 {
         let a = post_json(&app, "/api/v1/predict", &track(0.5)).await;

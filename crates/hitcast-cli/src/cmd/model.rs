@@ -487,11 +487,7 @@ fn drift_lines(s: &mut String, drift: &DriftReport) {
 /// task as `--param` sets them (a boosted regressor watches RMSE, so its `stop_metric` is left
 /// out): `gbm, gradient boosting: colsample_bytree=0.5 ...`.
 fn spec_text(spec: &ModelSpec) -> String {
-    let family = spec
-        .classifier_kind()
-        .map(|k| k.name())
-        .or_else(|| spec.regressor_kind().map(|k| k.name()))
-        .unwrap_or_default();
+    let family = spec.family_name();
     let words = match spec {
         ModelSpec::Logistic(_) => "logistic regression",
         ModelSpec::Linear(_) => "ridge regression",
@@ -500,12 +496,9 @@ fn spec_text(spec: &ModelSpec) -> String {
         ModelSpec::Mlp(_) => "neural network",
         ModelSpec::Stack(_) => "stack",
     };
-    let params = spec.params_json();
-    let settings: Vec<String> = params
-        .as_object()
+    let settings: Vec<String> = spec
+        .settings()
         .into_iter()
-        .flatten()
-        .filter(|(key, value)| *key != "task" && !value.is_null())
         .map(|(key, value)| match value {
             serde_json::Value::String(text) => format!("{key}={text}"),
             other => format!("{key}={other}"),

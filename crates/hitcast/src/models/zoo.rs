@@ -181,6 +181,26 @@ impl ModelSpec {
         })
     }
 
+    /// The family's short name, as `--model`, `--param` and the grids name it: `gbm`.
+    pub fn family_name(&self) -> &'static str {
+        self.classifier_kind()
+            .map(|k| k.name())
+            .or_else(|| self.regressor_kind().map(|k| k.name()))
+            .unwrap_or_default()
+    }
+
+    /// The parameters that act on its task and are set, by name ([`ModelSpec::params_json`]
+    /// without the task and unset ones): what a model card lists.
+    pub fn settings(&self) -> Vec<(String, serde_json::Value)> {
+        match self.params_json() {
+            serde_json::Value::Object(map) => map
+                .into_iter()
+                .filter(|(key, value)| key != "task" && !value.is_null())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The parameters as a JSON object, for result tables: those that act on this task (a
     /// boosted regressor has no class weight and watches RMSE, so it shows neither
     /// `scale_pos_weight` nor `stop_metric`).

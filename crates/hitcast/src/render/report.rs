@@ -103,7 +103,7 @@ fn model_summary(card: &ModelCard) -> Markup {
     html! {
         h2 #model { "The saved model" }
         p {
-            b { (family(&m.classifier)) } " classifier and " b { (family(&m.regressor)) }
+            b { (m.classifier.family_name()) } " classifier and " b { (m.regressor.family_name()) }
             " score regressor; imbalance strategy " (m.strategy.name()) "; protocol " b { (m.protocol) }
             @if let Some(f) = m.fold { ", fold " (f) }
             "; popular = popularity > " (m.label_threshold) ". "
@@ -257,13 +257,6 @@ fn model_figures(card: &ModelCard) -> Markup {
     }
 }
 
-fn family(spec: &ModelSpec) -> String {
-    spec.classifier_kind()
-        .map(|k| k.to_string())
-        .or_else(|| spec.regressor_kind().map(|k| k.to_string()))
-        .unwrap_or_default()
-}
-
 /// A model's family and parameters in words: "gbm: learning rate 0.05, max depth 6, …" (the
 /// task is said by the row; unset ones are left out).
 fn params_text(spec: &ModelSpec) -> String {
@@ -278,15 +271,12 @@ fn params_text(spec: &ModelSpec) -> String {
         }
         other => other.to_string(),
     };
-    let params = spec.params_json();
-    let words: Vec<String> = params
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(key, v)| *key != "task" && !v.is_null())
+    let words: Vec<String> = spec
+        .settings()
+        .iter()
         .map(|(key, v)| format!("{} {}", key.replace('_', " "), value(v)))
         .collect();
-    format!("{}: {}", family(spec), words.join(", "))
+    format!("{}: {}", spec.family_name(), words.join(", "))
 }
 
 /// Seconds since 1970 as a UTC date and time, "2026-12-02 03:52 UTC" (the civil-from-days
