@@ -269,24 +269,39 @@ fn swing_text(b: &BinnedMeans) -> String {
 /// there is none (NaN: a correlation with a column that never varies, the sd of one value).
 fn compact(v: f64) -> String {
     if !v.is_finite() {
-        "—".to_owned()
-    } else if v.fract() == 0.0 {
-        format!("{v:.0}")
+        return "—".to_owned();
+    }
+    if v.fract() == 0.0 {
+        return format!("{v:.0}");
+    }
+    // Four significant figures, at most four decimals: a summary, not the data's precision.
+    let magnitude = if v == 0.0 {
+        0
     } else {
-        let s = format!("{v:.4}");
-        let s = s.trim_end_matches('0').trim_end_matches('.');
-        if s == "-0" {
-            "0".to_owned()
-        } else {
-            s.to_owned()
-        }
+        v.abs().log10().floor() as i32
+    };
+    let decimals = (3 - magnitude).clamp(0, 4) as usize;
+    let s = format!("{v:.decimals$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &s
+    };
+    if s == "-0" {
+        "0".to_owned()
+    } else {
+        s.to_owned()
     }
 }
 
-/// A coefficient to `decimals` places, "—" where there is none.
+/// A coefficient to `decimals` places, "—" where there is none; never "-0.000".
 fn fixed(v: f64, decimals: usize) -> String {
     if v.is_finite() {
-        format!("{v:.decimals$}")
+        let s = format!("{v:.decimals$}");
+        match s.strip_prefix('-') {
+            Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_owned(),
+            _ => s,
+        }
     } else {
         "—".to_owned()
     }
@@ -378,10 +393,16 @@ fn summary(eda: &Eda) -> Markup {
                 }
             }
             @for n in &eda.numeric {
+                @let k = scale(n.column);
+                // A key is a pitch class, not a quantity: no mean, spread or skew.
+                @let quantity = n.column != "key";
+                @let moment = |v: f64| if quantity { compact(v * k) } else { "—".to_owned() };
                 tr {
-                    td { (n.column) } td { (thousands(n.count as u64)) }
-                    @for v in [n.mean, n.std, n.min, n.q25, n.q50, n.q75, n.max] { td { (compact(v)) } }
-                    td { (n.missing) } td { (thousands(n.distinct as u64)) } td { (fixed(n.skewness, 3)) }
+                    td { (label(n.column)) } td { (thousands(n.count as u64)) }
+                    td { (moment(n.mean)) } td { (moment(n.std)) }
+                    @for v in [n.min, n.q25, n.q50, n.q75, n.max] { td { (compact(v * k)) } }
+                    td { (n.missing) } td { (thousands(n.distinct as u64)) }
+                    td { (if quantity { fixed(n.skewness, 3) } else { "—".to_owned() }) }
                 }
             }
         }
@@ -638,8 +659,9 @@ fn outliers(eda: &Eda) -> Markup {
             }
             @for f in &eda.outliers {
                 tr {
-                    td { (f.column) } td { (short(f.q1)) } td { (short(f.q3)) } td { (short(f.low)) }
-                    td { (short(f.high)) } td { (thousands(f.below as u64)) } td { (thousands(f.above as u64)) }
+                    @let k = scale(f.column);
+                    td { (label(f.column)) } td { (short(f.q1 * k)) } td { (short(f.q3 * k)) } td { (short(f.low * k)) }
+                    td { (short(f.high * k)) } td { (thousands(f.below as u64)) } td { (thousands(f.above as u64)) }
                 }
             }
         }
@@ -711,12 +733,17 @@ mod tests {
 
     #[test]
     fn summary_numbers_are_as_compact_as_the_mean() {
-        assert_eq!(compact(-8.309_249_999_999_999), "-8.3092");
+        assert_eq!(compact(-8.309_249_999_999_999), "-8.309");
         assert_eq!(compact(0.5), "0.5");
         assert_eq!(compact(174_066.0), "174066");
+        assert_eq!(compact(229_141.812_2), "229142");
+        assert_eq!(compact(3.819_030_2), "3.819");
+        assert_eq!(compact(0.000_123_4), "0.0001");
         assert_eq!(compact(-0.000_01), "0");
         assert_eq!(compact(f64::NAN), "—");
         assert_eq!(fixed(f64::NAN, 3), "—");
+        assert_eq!(fixed(-0.000_2, 3), "0.000");
+        assert_eq!(fixed(-0.25, 3), "-0.250");
     }
 
     #[test]
@@ -735,6 +762,13 @@ mod tests {
         assert!(page.contains("listed a track again (under another genre, or the same one)"));
         assert!(page.contains("same values in every column hitcast reads"));
         assert!(page.contains("merged into their first row"));
+        // The summary names each column with its unit, durations in minutes, and gives a key
+        // (a pitch class) no mean.
+        let summary = page.split("id=\"summary\"").nth(1).unwrap_or_default();
+        assert!(summary.contains("<td>duration (minutes)</td>"), "{summary}");
+        assert!(summary.contains("<td>tempo (BPM)</td>"), "{summary}");
+        let key = summary.split("<td>key</td>").nth(1).unwrap_or_default();
+        assert!(key.starts_with("<td>54</td><td>—</td><td>—</td>"), "{key}");
         let raw = page_of(&analysed(60, 6, Protocol::Reference));
         assert!(!raw.contains("merged into"), "{raw}");
         assert!(raw.contains("kept, as this protocol analyses raw rows"));
