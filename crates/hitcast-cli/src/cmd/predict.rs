@@ -227,8 +227,9 @@ impl PredictArgs {
 
 /// Track ids listed on more than one row, counted as the rows stream by: each such row is
 /// scored as given, with its own genres, where training and `model evaluate` read a track's
-/// rows as one. Ids are kept as 64-bit hashes, at most [`RepeatedIds::MAX`] of them (16 MB
-/// for four million tracks), so memory stays bounded; past that, new ids are not counted.
+/// rows as one. Ids are kept as 64-bit hashes with a count, at most [`RepeatedIds::MAX`] of
+/// them (a table of about 34 MB at a million), so memory stays bounded; past that, new ids are
+/// not counted and the notice says "at least".
 #[derive(Default)]
 struct RepeatedIds {
     /// Rows seen of each id's hash.
@@ -238,7 +239,7 @@ struct RepeatedIds {
 }
 
 impl RepeatedIds {
-    const MAX: usize = 1 << 22;
+    const MAX: usize = 1 << 20;
 
     fn see(&mut self, track_id: &str) {
         use std::hash::{BuildHasher as _, BuildHasherDefault};
