@@ -59,16 +59,18 @@ fn a_reload_under_load_fails_no_request_and_a_bad_file_keeps_the_old_model() {
             });
         }
         // Good reloads by signal, a corrupt file, then the good one back by the admin route.
-        for _ in 0..3 {
+        // Each signal waits for its reload to be counted: two signals sent while one reload
+        // runs are one more reload, not two, and a busy machine reloads slowly.
+        for done in 1..=3 {
             signal(&server, "HUP");
-            std::thread::sleep(Duration::from_millis(150));
+            wait_for_reloads(&server, "ok", done);
         }
         let mut corrupt = good.clone();
         let middle = corrupt.len() / 2;
         corrupt[middle] ^= 0xff;
         deploy(&file, &corrupt);
         signal(&server, "HUP");
-        std::thread::sleep(Duration::from_millis(300));
+        wait_for_reloads(&server, "failed", 1);
         deploy(&file, &good);
         let (status, text) = server.request("POST", "/admin/reload", "application/json", b"");
         assert_eq!(status, 401, "{text}");
@@ -109,6 +111,28 @@ fn a_reload_under_load_fails_no_request_and_a_bad_file_keeps_the_old_model() {
         "{log}"
     );
     assert!(!log.contains(ADMIN_KEY), "the admin key reached the log");
+}
+
+/// Waits (up to 30 s) until `/metrics` counts `n` reloads with `result`.
+fn wait_for_reloads(server: &Server, result: &str, n: u32) {
+    let prefix = format!("hitcast_model_reloads_total{{result=\"{result}\"}} ");
+    let started = Instant::now();
+    loop {
+        let (_, metrics) = server.get("/metrics");
+        let counted = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0);
+        if counted >= f64::from(n) {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{n} {result} reloads never counted: {metrics}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn admin_reload(server: &Server) -> String {
