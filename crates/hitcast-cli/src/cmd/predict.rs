@@ -69,11 +69,10 @@ pub struct PredictArgs {
 impl PredictArgs {
     /// The input columns copied into the answers: `--keep`'s, each one the input has, or for
     /// songs measured from audio by default which song each is and what was measured.
-    fn kept(&self, input: &Batches) -> anyhow::Result<Vec<Kept>> {
-        if self.keep.is_empty() && !self.input.audio.is_empty() {
+    fn kept(&self, keep: Vec<Kept>, input: &Batches) -> anyhow::Result<Vec<Kept>> {
+        if keep.is_empty() && !self.input.audio.is_empty() {
             return Ok(hitcast_audio::KEPT_WITH_ANSWERS.map(Kept::Column).to_vec());
         }
-        let keep = Kept::parse(&self.keep);
         for kept in &keep {
             match kept {
                 Kept::Column(c) if !input.has(*c) => {
@@ -94,8 +93,9 @@ impl PredictArgs {
     pub fn run(self, globals: Globals) -> anyhow::Result<()> {
         let started = Instant::now();
         // Before any file is read or song measured.
-        check_keep(&Kept::parse(&self.keep)).map_err(|e| anyhow::anyhow!("--keep: {e}"))?;
-        let carry = Kept::carry(&Kept::parse(&self.keep));
+        let asked = Kept::parse(&self.keep);
+        check_keep(&asked).map_err(|e| anyhow::anyhow!("--keep: {e}"))?;
+        let carry = Kept::carry(&asked);
         if self.adapt_prior && self.input.reads_stdin() {
             anyhow::bail!(
                 "--adapt-prior reads the tracks twice, and standard input can be read once: \
@@ -126,7 +126,7 @@ impl PredictArgs {
             }
         }
         let input = self.input.batches(self.batch as usize, &carry)?;
-        let keep = self.kept(&input)?;
+        let keep = self.kept(asked, &input)?;
         let output = self.output.as_deref().filter(|p| *p != Path::new("-"));
         let mut out = Answers::create(output, &keep, !self.no_score)?;
         let (mut warned, mut known) = (0u64, 0u64);

@@ -285,12 +285,6 @@ impl Kept {
     }
 }
 
-impl From<Column> for Kept {
-    fn from(column: Column) -> Kept {
-        Kept::Column(column)
-    }
-}
-
 /// Why input columns cannot be copied into answers as asked: `track_id` is already the
 /// answers' first column, and a column named twice, or named as an answer column is, would
 /// name two output columns alike (which pyarrow and polars refuse to read). Every surface with
