@@ -513,7 +513,7 @@ fn on_error_of(text: &str) -> PyResult<OnError> {
 fn run(
     py: Python<'_>,
     data: Option<PathBuf>,
-    out: PathBuf,
+    out: Option<PathBuf>,
     quick: bool,
     seed: u64,
     columns: Option<Vec<(String, String)>>,
@@ -526,6 +526,12 @@ fn run(
         .map(|d| parse_delimiter(&d))
         .transpose()
         .map_err(|e| PyValueError::new_err(format!("delimiter: {e}")))?;
+    let config = JobConfig {
+        quick,
+        seed,
+        ..JobConfig::default()
+    };
+    let out = out.unwrap_or_else(|| config.default_out().into());
     check_out(&out).map_err(job_error)?;
     let env = std::env::var(DATA_ENV).ok();
     let path = locate_dataset(data.as_deref(), env.as_deref(), Path::new(""))
@@ -535,11 +541,6 @@ fn run(
         on_error,
         delimiter,
         ..ReadOptions::labelled()
-    };
-    let config = JobConfig {
-        quick,
-        seed,
-        ..JobConfig::default()
     };
     let parquet = if hitcast_arrow::is_parquet(&path) {
         Some(read_parquet(py, &path)?)
@@ -562,6 +563,16 @@ fn run(
         let mut on_event = |event: JobEvent| match event {
             JobEvent::Started { first, count } if progress => {
                 eprintln!("hitcast.run: {}", STEPS[first..first + count].join("; "));
+            }
+            JobEvent::Chosen {
+                classifier,
+                regressor,
+            } if progress => {
+                eprintln!(
+                    "  chosen on VAL: classifier {}, score regressor {}",
+                    classifier.short(),
+                    regressor.short()
+                );
             }
             JobEvent::Finished { elapsed } if progress => {
                 eprintln!("  done in {:.1} s", elapsed.as_secs_f64());

@@ -1,6 +1,7 @@
 """The Python package against the CLI on real tracks, across frame kinds, errors and threads."""
 
 import concurrent.futures
+import os
 import pathlib
 import re
 import warnings
@@ -319,28 +320,31 @@ def _without_timings(results):
     return [{k: v for k, v in row.items() if not k.endswith("_seconds")} for row in results["rows"]]
 
 
-def test_run_is_hitcast_run_in_process_with_the_same_results(tmp_path):
+def test_run_is_hitcast_run_in_process_with_the_same_results(tmp_path, monkeypatch):
     import json
 
     # Every fifth track of the dataset: every genre, a tenth of the time of the whole file.
     sample = tmp_path / "sample.csv"
     pd.read_csv(dataset()).iloc[::5].to_csv(sample, index=False)
-    summary = hitcast.run(sample, tmp_path / "py", quick=True, progress=False)
+    # Without `out`, a quick job writes to runs/quick, as the CLI's.
+    monkeypatch.chdir(tmp_path)
+    summary = hitcast.run(sample, quick=True, progress=False)
+    py = tmp_path / "runs" / "quick"
     cli("run", "--quick", "--data", str(sample), "--out", str(tmp_path / "cli"))
 
     for grid in ("grid", "grid-reference"):
-        ours = json.loads((tmp_path / "py" / grid / "results.json").read_text())
+        ours = json.loads((py / grid / "results.json").read_text())
         theirs = json.loads((tmp_path / "cli" / grid / "results.json").read_text())
         assert _without_timings(ours) == _without_timings(theirs)
-    assert summary["model"] == str(tmp_path / "py" / "model.hitcast")
+    assert summary["model"] == os.path.join("runs", "quick", "model.hitcast")
     assert summary["classifier"].startswith("classification/raw/")
     model = hitcast.load(summary["model"])
     assert model.info["test_classification"] == summary["test_classification"]
     assert hitcast.load(str(tmp_path / "cli" / "model.hitcast")).info["test_classification"] == (
         summary["test_classification"]
     )
-    assert (tmp_path / "py" / "report" / "index.html").is_file()
-    assert (tmp_path / "py" / "eda" / "eda.json").is_file()
+    assert (py / "report" / "index.html").is_file()
+    assert (py / "eda" / "eda.json").is_file()
 
     # The same tracks as Parquet (read through pyarrow): the same grid and model.
     parquet = tmp_path / "sample.parquet"
@@ -348,7 +352,7 @@ def test_run_is_hitcast_run_in_process_with_the_same_results(tmp_path):
     from_parquet = hitcast.run(parquet, tmp_path / "parquet", quick=True, progress=False)
     for grid in ("grid", "grid-reference"):
         ours = json.loads((tmp_path / "parquet" / grid / "results.json").read_text())
-        theirs = json.loads((tmp_path / "py" / grid / "results.json").read_text())
+        theirs = json.loads((py / grid / "results.json").read_text())
         assert _without_timings(ours) == _without_timings(theirs)
     assert from_parquet["test_classification"] == summary["test_classification"]
 

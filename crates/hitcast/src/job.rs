@@ -53,6 +53,18 @@ pub struct JobConfig {
     pub threshold: u8,
 }
 
+impl JobConfig {
+    /// Where the job writes when no folder is given: `runs/latest`, or `runs/quick` for the
+    /// reduced grid, so that a first look does not replace a full run's results.
+    pub fn default_out(&self) -> &'static str {
+        if self.quick {
+            "runs/quick"
+        } else {
+            "runs/latest"
+        }
+    }
+}
+
 impl Default for JobConfig {
     fn default() -> Self {
         JobConfig {
@@ -123,6 +135,14 @@ pub enum JobEvent<'a> {
     },
     /// A grid's progress: the reference protocol's, then the honest one's.
     Grid(Protocol, Event<'a>),
+    /// The cells chosen on VAL, which the training step fits (or takes from the grid) with
+    /// the companion models.
+    Chosen {
+        /// The classifier's cell.
+        classifier: Cell,
+        /// The score regressor's cell.
+        regressor: Cell,
+    },
     /// The steps last started have all ended.
     Finished {
         /// Since they started.
@@ -306,9 +326,13 @@ fn steps(
     write_results(&results, &work.join("grid"))?;
     phase.finish();
 
-    let phase = Phase::start(3, 1, on_event);
+    let mut phase = Phase::start(3, 1, on_event);
     let (classifier, regressor) = choose(&results)?;
     let (classifier, regressor) = (classifier.cell, regressor.cell);
+    phase.on_event(JobEvent::Chosen {
+        classifier,
+        regressor,
+    });
     let train = train_config(classifier, regressor, &grid, config)?;
     let (artifact, reused) = train_reusing(&tracks, &split, &train, data_sha256.to_owned(), &fits)?;
     artifact.save(&work.join(MODEL_FILE))?;

@@ -8,6 +8,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
+use hitcast::artifact::Role;
+use hitcast::experiment::Cell;
 use hitcast::job::{run_job, JobConfig, JobEvent, JobOutcome, STEPS};
 
 use crate::dataset::{sha256_file, DataArgs};
@@ -21,9 +23,10 @@ pub struct RunArgs {
     #[command(flatten)]
     data: DataArgs,
     /// Directory for everything the run writes (replaced whole when the run succeeds; a folder
-    /// holding files of its own, not an earlier run's, is refused).
-    #[arg(long, value_name = "DIR", default_value = "runs/latest")]
-    out: std::path::PathBuf,
+    /// holding files of its own, not an earlier run's, is refused) [default: runs/latest, or
+    /// runs/quick with --quick, which leaves a full run's results alone].
+    #[arg(long, value_name = "DIR")]
+    out: Option<std::path::PathBuf>,
     /// A reduced grid for a first look (about ten seconds): the raw setup, logistic regression
     /// without and with undersampling, gradient boosting without (at twice the default
     /// learning rate, early-stopped after 25 rounds without progress); no network, no stack,
@@ -41,7 +44,16 @@ impl RunArgs {
                 eprintln!("{line}");
             }
         };
-        hitcast::job::check_out(&self.out)?;
+        let config = JobConfig {
+            quick: self.quick,
+            seed: globals.seed,
+            ..JobConfig::default()
+        };
+        let out = self
+            .out
+            .clone()
+            .unwrap_or_else(|| config.default_out().into());
+        hitcast::job::check_out(&out)?;
         let path = self.data.path()?;
         let loaded = self.data.load()?;
         let data_sha256 = sha256_file(&path)?;
@@ -51,11 +63,6 @@ impl RunArgs {
             loaded.rows.len(),
             started.elapsed().as_secs_f64()
         ));
-        let config = JobConfig {
-            quick: self.quick,
-            seed: globals.seed,
-            ..JobConfig::default()
-        };
         let mut progress = Progress::new(globals.quiet);
         let mut on_event = |event: JobEvent| match event {
             JobEvent::Started { first, count } => {
@@ -71,6 +78,10 @@ impl RunArgs {
                 });
             }
             JobEvent::Grid(_, event) => progress.on(event),
+            JobEvent::Chosen {
+                classifier,
+                regressor,
+            } => say(chosen_line(classifier, regressor)),
             JobEvent::Finished { elapsed } => {
                 progress.finish();
                 say(format!(
@@ -80,14 +91,13 @@ impl RunArgs {
                 ));
             }
         };
-        let job = run_job(loaded, &data_sha256, &config, &self.out, &mut on_event).with_context(
-            || {
+        let job =
+            run_job(loaded, &data_sha256, &config, &out, &mut on_event).with_context(|| {
                 format!(
                     "hitcast run (the previous results in {} are untouched)",
-                    self.out.display()
+                    out.display()
                 )
-            },
-        )?;
+            })?;
         // --data as read here (and its --map): the app's track search needs the dataset, read
         // as the run read it, wherever this is run.
         let mut data_args = vec!["--data".to_owned(), path.display().to_string()];
@@ -107,6 +117,18 @@ fn shell_word(word: &str) -> String {
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
     }
+}
+
+/// What the training step fits, said as it starts (it runs for a while without a bar).
+fn chosen_line(classifier: Cell, regressor: Cell) -> String {
+    let mut companions: Vec<&str> = Role::ALL[1..].iter().map(|r| r.name()).collect();
+    let last = companions.pop().unwrap_or_default();
+    format!(
+        "   chosen on VAL: classifier {}, score regressor {}; fitting them with the {} and {last} models",
+        classifier.short(),
+        regressor.short(),
+        companions.join(", ")
+    )
 }
 
 fn clock(seconds: u64) -> String {

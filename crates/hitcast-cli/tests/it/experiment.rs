@@ -162,7 +162,7 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
     assert!(said.starts_with("hitcast run: done in "), "{said}");
     assert!(
         said.ends_with(&format!(
-            "Open the app:\n  hitcast serve --model runs/latest/model.hitcast --report runs/latest/report --data {}\n",
+            "Open the app:\n  hitcast serve --model runs/quick/model.hitcast --report runs/quick/report --data {}\n",
             data.display()
         )),
         "{said}"
@@ -177,7 +177,7 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
             && steps.contains("== step 5/5: the report"),
         "{steps}"
     );
-    let out = dir.join("runs/latest");
+    let out = dir.join("runs/quick");
     for file in [
         "eda/index.html",
         "eda/eda.json",
@@ -215,6 +215,13 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
         )),
         "{said}"
     );
+    // The training step said what it fits as it started.
+    assert!(
+        steps.contains(&format!(
+            "== step 4/5: train the model chosen on VAL\n   chosen on VAL: classifier {setup}/{strategy}/{model}, score regressor {setup}/"
+        )) && steps.contains("; fitting them with the new-song, no-genres and from-audio models\n"),
+        "{steps}"
+    );
     // Training took the grid's fit of that cell instead of fitting it again.
     assert!(
         said.contains(&format!(
@@ -232,7 +239,7 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
     let o = hitcast_in(&dir, &["run", "--quick", "--data", few.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("hitcast run (the previous results in runs/latest are untouched)"),
+        stderr(&o).contains("hitcast run (the previous results in runs/quick are untouched)"),
         "{}",
         stderr(&o)
     );
@@ -244,7 +251,7 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(names, ["latest"]);
+    assert_eq!(names, ["quick"]);
 
     // An --out that holds files of its own, or is a file, is refused and left as it was.
     let notes = dir.join("notes");

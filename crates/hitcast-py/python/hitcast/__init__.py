@@ -44,7 +44,7 @@ def load(path: str, *, genres: str = "use") -> "Model":
 
 def run(
     data: Optional[Union[str, os.PathLike]] = None,
-    out: Union[str, os.PathLike] = "runs/latest",
+    out: Optional[Union[str, os.PathLike]] = None,
     *,
     quick: bool = False,
     seed: int = 42,
@@ -56,7 +56,8 @@ def run(
     """The main job, as ``hitcast run`` does it: explore the data, run the experiment grid under
     the honest and the reference protocol, train the model chosen on VAL, and write the report, all
     in ``out`` (replaced whole when the job succeeds; a failed job leaves it as it was; a
-    folder holding files of its own, not an earlier run's, raises ``FileExistsError``).
+    folder holding files of its own, not an earlier run's, raises ``FileExistsError``; by
+    default ``runs/latest``, or ``runs/quick`` with ``quick=True``, as the CLI's).
 
     ``data`` is a CSV, CSV.gz or Parquet file of labelled tracks (default: ``$HITCAST_DATA``,
     else ``data/spotify_tracks.csv.gz``; Parquet is read through pyarrow);
@@ -83,7 +84,7 @@ def run(
             raise FileNotFoundError(f"data: {os.fspath(data)} does not exist")
     said, notices = _hitcast.run(
         None if data is None else os.fspath(data),
-        str(out),
+        None if out is None else os.fspath(out),
         quick,
         seed,
         _pairs(columns),

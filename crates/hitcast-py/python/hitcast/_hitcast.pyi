@@ -12,7 +12,7 @@ class PriorRefused(ValueError): ...
 
 def run(
     data: Optional[Union[str, os.PathLike[str]]],
-    out: Union[str, os.PathLike[str]],
+    out: Optional[Union[str, os.PathLike[str]]],
     quick: bool,
     seed: int,
     columns: Optional[List[Tuple[str, str]]],
