@@ -486,16 +486,14 @@ fn write_results(results: &Results, dir: &Path) -> Result<(), JobError> {
     results.write_dir(dir).map_err(write_error(dir))
 }
 
-/// The classifier cell with the best VAL PR-AUC, and the regressor with the best VAL R² on the
-/// same outlier setup (one feature pipeline serves both). TEST plays no part.
+/// The cells to train ([`Results::chosen_classifier`], [`Results::chosen_regressor`]), or why
+/// the grid chose none.
 pub fn choose(results: &Results) -> Result<(&ResultRow, &ResultRow), JobError> {
     let chosen = results
-        .best_by_val()
-        .filter(|r| !r.val_figure().is_nan())
+        .chosen_classifier()
         .ok_or(JobError::NothingToChoose("classification"))?;
     let regressor = results
-        .best_regressor_by_val(chosen.cell.setup())
-        .filter(|r| !r.val_figure().is_nan())
+        .chosen_regressor()
         .ok_or(JobError::NothingToChoose("regression on the chosen setup"))?;
     Ok((chosen, regressor))
 }

@@ -470,6 +470,28 @@ impl Results {
             })
     }
 
+    /// The classifier the job trains: the best VAL PR-AUC ([`Results::best_by_val`]), when it
+    /// has one (a grid whose every VAL figure is NaN chooses nothing).
+    pub fn chosen_classifier(&self) -> Option<&ResultRow> {
+        self.best_by_val().filter(|r| !r.val_figure().is_nan())
+    }
+
+    /// The score regressor the job trains beside [`Results::chosen_classifier`]: the best VAL
+    /// R² on the classifier's setup, as one feature pipeline serves both. TEST plays no part.
+    pub fn chosen_regressor(&self) -> Option<&ResultRow> {
+        let setup = self.chosen_classifier()?.cell.setup();
+        self.best_regressor_by_val(setup)
+            .filter(|r| !r.val_figure().is_nan())
+    }
+
+    /// Whether `row` is one of the two cells the job trains.
+    pub fn is_chosen(&self, row: &ResultRow) -> bool {
+        [self.chosen_classifier(), self.chosen_regressor()]
+            .into_iter()
+            .flatten()
+            .any(|c| c.cell == row.cell)
+    }
+
     /// Attaches the seed procedure's figures for `model` (from [`super::seed_headline`]),
     /// beside the same model's cell on raw data without resampling in this run (if the grid ran
     /// it).
@@ -670,9 +692,10 @@ impl Results {
             for r in rows {
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} |",
+                    "| {} | {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} |",
                     r.cell.strategy().name(),
                     r.cell.model_name(),
+                    self.chosen_mark(r),
                     fixed(r.figure(Figure::RocAuc), 3),
                     fixed(r.figure(Figure::PrAuc), 3),
                     fixed(r.figure(Figure::F1), 3),
@@ -707,9 +730,10 @@ impl Results {
             for r in regression {
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {} | {} | {} | {} | {} | {:.2} |",
+                    "| {} | {}{} | {} | {} | {} | {} | {} | {:.2} |",
                     r.cell.setup(),
                     r.cell.model_name(),
+                    self.chosen_mark(r),
                     fixed(r.figure(Figure::R2), 3),
                     fixed(r.figure(Figure::Rmse), 2),
                     fixed(r.figure(Figure::Mae), 2),
@@ -723,6 +747,15 @@ impl Results {
         self.summary_markdown(&mut md);
         self.headline_markdown(&mut md);
         md
+    }
+
+    /// After a chosen cell's model name in the tables.
+    fn chosen_mark(&self, row: &ResultRow) -> &'static str {
+        if self.is_chosen(row) {
+            " **(chosen on VAL)**"
+        } else {
+            ""
+        }
     }
 
     fn summary_markdown(&self, md: &mut String) {
@@ -936,6 +969,50 @@ mod tests {
         assert_eq!(pick(OutlierSetup::Raw).as_deref(), Some("gbm"));
         assert_eq!(pick(OutlierSetup::Capped).as_deref(), Some("rf"));
         assert_eq!(pick(OutlierSetup::Removed), None);
+    }
+
+    #[test]
+    fn the_tables_mark_the_two_cells_the_job_trains() {
+        let regressor = |name: &str, val_r2| {
+            ResultRow::new(
+                cell(name),
+                Figures::Regressor(RegressorFigures {
+                    val_r2,
+                    ..NAN_REGRESSOR
+                }),
+            )
+        };
+        let mut r = results();
+        r.rows.push(regressor("regression/raw/none/gbm", 0.4));
+        r.rows.push(regressor("regression/capped/none/rf", 0.9));
+        assert_eq!(
+            r.chosen_classifier().map(|x| x.cell),
+            Some(cell("raw/smote/gbm"))
+        );
+        // The capped forest has the best VAL R² of all, but on another setup than the
+        // classifier's.
+        assert_eq!(
+            r.chosen_regressor().map(|x| x.cell),
+            Some(cell("regression/raw/none/gbm"))
+        );
+        let md = r.to_markdown();
+        assert!(
+            md.contains("| smote | gbm **(chosen on VAL)** | 0.900 |"),
+            "{md}"
+        );
+        assert!(md.contains("| raw | gbm **(chosen on VAL)** |"), "{md}");
+        assert_eq!(md.matches("(chosen on VAL)").count(), 2, "{md}");
+
+        // No VAL figure anywhere: nothing is chosen, nothing marked.
+        let blind = Results {
+            rows: vec![
+                ResultRow::new(cell("raw/none/logreg"), Figures::Classifier(NAN_CLASSIFIER)),
+                regressor("regression/raw/none/linear", f64::NAN),
+            ],
+            ..Results::empty_for_tests(Protocol::Honest)
+        };
+        assert!(blind.chosen_classifier().is_none() && blind.chosen_regressor().is_none());
+        assert!(!blind.to_markdown().contains("(chosen on VAL)"));
     }
 
     #[test]

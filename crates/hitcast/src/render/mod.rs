@@ -22,6 +22,7 @@ table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
 th, td { padding: 3px 10px; border-bottom: 1px solid #eee; text-align: right; } th:first-child, td:first-child { text-align: left; }
 th { background: #f6f6f6; }
 td code { overflow-wrap: anywhere; }
+tr.chosen td { background: #eef5ff; } span.chosen-tag { font-size: 11px; font-weight: 600; color: #1a4f8b; white-space: nowrap; }
 .grid-2 { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(320px, 100%), 1fr)); gap: 12px 24px; }
 figure { margin: 0 0 12px; min-width: 0; } figcaption { font-size: 13px; color: #555; margin-top: 2px; }
 figure .chart-title { font-size: 15px; font-weight: 600; margin: 4px 0 2px; }

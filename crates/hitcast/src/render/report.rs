@@ -335,16 +335,17 @@ fn results_section(r: &Results, k: usize) -> Markup {
                 h3 { "Classification, " (setup) " data" }
                 table {
                     tr {
-                        @for h in ["strategy / model", "VAL PR-AUC", "ROC-AUC", "PR-AUC", "F1", "precision", "recall", "accuracy", "bal. acc.", "fit s"] {
+                        @for h in ["strategy / model", "VAL PR-AUC", "ROC-AUC", "PR-AUC", "F1", "precision", "recall", "accuracy", "bal. acc.", "rows fit", "fit s"] {
                             th { (h) }
                         }
                     }
                     @for x in rows {
-                        tr {
-                            td { (x.cell.strategy().name()) "/" (x.cell.model_name()) }
+                        tr class=[r.is_chosen(x).then_some("chosen")] {
+                            td { (x.cell.strategy().name()) "/" (x.cell.model_name()) (chosen_tag(r, x)) }
                             @for f in [Figure::ValPrAuc, Figure::RocAuc, Figure::PrAuc, Figure::F1, Figure::Precision, Figure::Recall, Figure::Accuracy, Figure::BalancedAccuracy] {
                                 td { (fixed(Some(x), f)) }
                             }
+                            td { (thousands(x.rows_fit as u64)) }
                             td { (format!("{:.1}", x.fit_seconds)) }
                         }
                     }
@@ -354,11 +355,12 @@ fn results_section(r: &Results, k: usize) -> Markup {
         (best_per_metric(r))
         @if !regression.is_empty() {
             table {
-                tr { @for h in ["score regressor", "VAL R²", "R²", "RMSE", "MAE", "fit s"] { th { (h) } } }
+                tr { @for h in ["score regressor", "VAL R²", "R²", "RMSE", "MAE", "rows fit", "fit s"] { th { (h) } } }
                 @for x in regression {
-                    tr {
-                        td { (x.cell.setup()) "/" (x.cell.model_name()) }
+                    tr class=[r.is_chosen(x).then_some("chosen")] {
+                        td { (x.cell.setup()) "/" (x.cell.model_name()) (chosen_tag(r, x)) }
                         @for f in [Figure::ValR2, Figure::R2, Figure::Rmse, Figure::Mae] { td { (fixed(Some(x), f)) } }
+                        td { (thousands(x.rows_fit as u64)) }
                         td { (format!("{:.1}", x.fit_seconds)) }
                     }
                 }
@@ -377,6 +379,13 @@ fn results_section(r: &Results, k: usize) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// After a chosen cell's name in the tables: said in words, not by its row's colour alone.
+fn chosen_tag(r: &Results, row: &ResultRow) -> Markup {
+    html! {
+        @if r.is_chosen(row) { " " span.chosen-tag { "chosen on VAL" } }
     }
 }
 
@@ -532,6 +541,49 @@ mod tests {
         level.rows = vec![row("classification/raw/none/gbm", 0.25)];
         let text = side_by_side(&[honest, level]).into_string();
         assert!(!text.contains("The leak shows"), "{text}");
+    }
+
+    #[test]
+    fn the_grid_tables_mark_the_trained_cells_and_count_the_rows_fit() {
+        use crate::experiment::{ClassifierFigures, Figures, RegressorFigures};
+        let classifier = |cell: &str, val_pr_auc: f64, rows_fit| ResultRow {
+            rows_fit,
+            ..ResultRow::new(
+                cell.parse().unwrap(),
+                Figures::Classifier(ClassifierFigures {
+                    val_pr_auc,
+                    ..ClassifierFigures::default()
+                }),
+            )
+        };
+        let mut r = Results::empty_for_tests(Protocol::Honest);
+        r.rows = vec![
+            classifier("classification/raw/none/logreg", 0.28, 58_000),
+            classifier("classification/raw/undersample/gbm", 0.30, 3_012),
+            ResultRow::new(
+                "regression/raw/none/linear".parse().unwrap(),
+                Figures::Regressor(RegressorFigures {
+                    val_r2: 0.3,
+                    ..RegressorFigures::default()
+                }),
+            ),
+        ];
+        let text = results_section(&r, 0).into_string();
+        assert!(
+            text.contains(
+                "<tr class=\"chosen\"><td>undersample/gbm <span class=\"chosen-tag\">chosen on VAL</span></td>"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("<td>raw/linear <span class=\"chosen-tag\">"),
+            "{text}"
+        );
+        assert_eq!(text.matches("class=\"chosen\"").count(), 2, "{text}");
+        assert!(
+            text.contains("<th>rows fit</th>") && text.contains("<td>3,012</td>"),
+            "{text}"
+        );
     }
 
     #[test]
