@@ -480,7 +480,13 @@ const LOADING_RETRY_AFTER: u32 = 5;
 pub async fn health(State(state): State<Arc<AppState>>) -> Response {
     // Live whatever the real tracks' state: the model answers without them. Said here so a
     // probe or an operator sees a `--data` that failed to load.
-    let mut body = json!({ "status": "ok" });
+    // Live while stopping too (a restart would cut the drain short), and says so.
+    let status = if state.is_stopping() {
+        "stopping"
+    } else {
+        "ok"
+    };
+    let mut body = json!({ "status": status });
     let (catalogue, detail) = match state.catalogue.state() {
         CatalogueState::Absent => ("none", None),
         CatalogueState::Loading => ("loading", None),

@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::io;
 use std::pin::pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -17,6 +18,8 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
+
+use crate::AppState;
 
 /// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and lets
 /// requests in flight finish for up to `drain` (or until a Ctrl-C or SIGTERM after
@@ -76,18 +79,35 @@ pub async fn serve(
     }
     drop(listener);
     drop(stopping);
-    tracing::info!("stopping: no new connections; requests in flight have {drain:?} to finish");
+    tracing::info!(
+        "stopping: no new connections; {} open, given {drain:?} to finish their requests",
+        connections(stop.receiver_count())
+    );
     let _ = stop.send(());
     tokio::select! {
         () = stop.closed() => {}
         () = tokio::time::sleep(drain) => {
-            tracing::warn!("connections still open after {drain:?} (--shutdown-timeout) were dropped");
+            tracing::warn!(
+                "{} still open after {drain:?} (--shutdown-timeout) dropped",
+                connections(stop.receiver_count())
+            );
         }
         () = shutdown_signal() => {
-            tracing::warn!("stopped at the second signal: connections still open were dropped");
+            tracing::warn!(
+                "stopped at the second signal: {} still open dropped",
+                connections(stop.receiver_count())
+            );
         }
     }
     Ok(())
+}
+
+/// `n` connections, in words.
+fn connections(n: usize) -> String {
+    match n {
+        1 => "1 connection".to_owned(),
+        n => format!("{n} connections"),
+    }
 }
 
 /// Errors of one connection, which end it and not the server.
@@ -98,6 +118,26 @@ fn is_the_connections_own(e: &io::Error) -> bool {
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::ConnectionReset
     )
+}
+
+/// Resolves when the server is to stop accepting connections: at Ctrl-C or SIGTERM, or with a
+/// `delay`, that long after it. Meanwhile readiness answers 503 ([`AppState::start_stopping`])
+/// and every request is still answered, new connections' included, so that a load balancer
+/// that polls readiness stops sending requests before connections are refused. A second
+/// signal ends the delay.
+pub async fn stop_signal(state: Arc<AppState>, delay: Duration) {
+    shutdown_signal().await;
+    state.start_stopping();
+    if delay.is_zero() {
+        return;
+    }
+    tracing::info!(
+        "stopping in {delay:?} (--shutdown-delay): readiness answers 503, requests are still answered"
+    );
+    tokio::select! {
+        () = tokio::time::sleep(delay) => {}
+        () = shutdown_signal() => tracing::info!("a second signal: the delay is cut short"),
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -64,7 +64,7 @@ use tower_http::timeout::TimeoutLayer;
 pub use access::{ApiKey, ApiKeyError};
 pub use admin::reload_on_hangup;
 pub use catalogue::{Catalogue, LazyCatalogue};
-pub use connections::{serve, shutdown_signal};
+pub use connections::{serve, stop_signal};
 use error::ApiError;
 pub use live::{LiveModel, ReloadError, Served};
 use metrics::Metrics;
@@ -270,6 +270,8 @@ pub struct AppState {
     /// The API docs page's example answers, for the model that gave them (its checksum and
     /// load time): computed on the first visit after each load, not on every visit.
     docs_examples: std::sync::Mutex<Option<(String, u64, pages::Examples)>>,
+    /// Set once a stop has begun ([`stop_signal`]): readiness then answers 503.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -322,7 +324,20 @@ impl AppState {
             options,
             shed_said: access::Throttled::every(10),
             docs_examples: std::sync::Mutex::new(None),
+            stopping: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Marks the server as stopping: readiness answers 503 from now on, while every other
+    /// route still answers.
+    pub fn start_stopping(&self) {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether a stop has begun.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The same state with `options`.

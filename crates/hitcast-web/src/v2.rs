@@ -130,9 +130,22 @@ async fn live() -> Response {
 }
 
 /// Ready as soon as it listens: the model is loaded and checked before the server listens,
-/// and a reload keeps the old model answering until the new one is in.
-async fn ready() -> Response {
-    Json(json!({ "ready": true })).into_response()
+/// and a reload keeps the old model answering until the new one is in. Not ready, with a
+/// 503, once a stop has begun.
+async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    readiness(&state, json!({}))
+}
+
+/// `body` with `ready`, and the status a readiness probe reads.
+fn readiness(state: &AppState, mut body: Value) -> Response {
+    let ready = !state.is_stopping();
+    body["ready"] = json!(ready);
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
 }
 
 /// The protocol's datatype for a column.
@@ -197,7 +210,7 @@ async fn model_ready(
     Path(name): Path<String>,
 ) -> Result<Response, V2Error> {
     named(&state, &name, None)?;
-    Ok(Json(json!({ "name": name, "ready": true })).into_response())
+    Ok(readiness(&state, json!({ "name": name })))
 }
 
 async fn model_ready_version(
@@ -205,7 +218,7 @@ async fn model_ready_version(
     Path((name, v)): Path<(String, String)>,
 ) -> Result<Response, V2Error> {
     named(&state, &name, Some(&v))?;
-    Ok(Json(json!({ "name": name, "ready": true })).into_response())
+    Ok(readiness(&state, json!({ "name": name })))
 }
 
 /// One input tensor of a request.

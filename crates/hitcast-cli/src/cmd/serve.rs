@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::Args;
 use hitcast::data::Tracks;
 use hitcast_web::{
-    reload_on_hangup, router, serve, shutdown_signal, ApiKey, AppState, Catalogue, LazyCatalogue,
+    reload_on_hangup, router, serve, stop_signal, ApiKey, AppState, Catalogue, LazyCatalogue,
     Limits, Options, ReportPages,
 };
 
@@ -63,6 +63,11 @@ pub struct ServeArgs {
     /// in seconds; the server exits 0 either way.
     #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value_t = 30)]
     shutdown_timeout: u64,
+    /// On SIGTERM or Ctrl-C, first keep answering for this long, in seconds, new connections
+    /// included, while readiness (/v2/health/ready) answers 503: time for a load balancer to
+    /// stop sending requests before connections are refused. A second signal cuts it short.
+    #[arg(long, value_name = "SECONDS", value_parser = delay, default_value_t = 0)]
+    shutdown_delay: u64,
     /// The model's name in the Open Inference Protocol's routes (/v2/models/NAME/infer).
     #[arg(long, value_name = "NAME", default_value = "hitcast", value_parser = a_name)]
     model_name: String,
@@ -83,6 +88,15 @@ fn seconds(text: &str) -> Result<u64, String> {
         return Err("must be at most 86400 (a day)".to_owned());
     }
     Ok(n)
+}
+
+/// `--shutdown-delay`: none to a day.
+fn delay(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(n) if n <= 86_400 => Ok(n),
+        Ok(_) => Err("must be at most 86400 (a day)".to_owned()),
+        Err(_) => Err(format!("expected a whole number of seconds, got {text:?}")),
+    }
 }
 
 /// The model's name in routes: one path segment of letters, digits, `.`, `_` and `-`.
@@ -149,7 +163,11 @@ impl ServeArgs {
             drop(out);
             tokio::spawn(reload_on_hangup(Arc::clone(&state)));
             let drain = Duration::from_secs(self.shutdown_timeout);
-            serve(listener, router(state), shutdown_signal(), drain, header_timeout).await?;
+            let stop = stop_signal(
+                Arc::clone(&state),
+                Duration::from_secs(self.shutdown_delay),
+            );
+            serve(listener, router(state), stop, drain, header_timeout).await?;
             println!("hitcast serve: stopped");
             anyhow::Ok(())
         });

@@ -203,8 +203,52 @@ fn sigterm_stops_accepting_drains_and_exits_0_past_its_deadline() {
         took >= Duration::from_millis(1500),
         "did not wait for the stalled request: {took:?}"
     );
-    assert!(log.contains("were dropped"), "{log}");
+    // The stalled request's connection, counted.
+    assert!(
+        log.contains("1 connection still open after 2s (--shutdown-timeout) dropped"),
+        "{log}"
+    );
     drop(stalled);
+}
+
+#[test]
+fn a_shutdown_delay_answers_new_connections_while_readiness_says_stopping() {
+    let server = Server::start(&["--shutdown-delay", "3", "-v"]);
+    assert_eq!(
+        server.get("/v2/health/ready"),
+        (200, r#"{"ready":true}"#.to_owned())
+    );
+    let started = Instant::now();
+    signal(&server, "TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    // Each request below is a new connection, and each is answered.
+    assert_eq!(
+        server.get("/v2/health/ready"),
+        (503, r#"{"ready":false}"#.to_owned())
+    );
+    assert_eq!(
+        server.get("/v2/models/hitcast/ready"),
+        (503, r#"{"name":"hitcast","ready":false}"#.to_owned())
+    );
+    let (status, health) = server.get("/healthz");
+    assert_eq!(status, 200, "{health}");
+    assert!(health.contains(r#""status":"stopping""#), "{health}");
+    let (status, answer) = server.post_json("/api/v1/predict", &comedy());
+    assert_eq!(status, 200, "{answer}");
+    let (clean, rest, log) = server.wait();
+    assert!(clean, "exit status not 0: {log}");
+    assert!(rest.contains("stopped"), "{rest}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(2800),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(log.contains("stopping in 3s (--shutdown-delay)"), "{log}");
+    // Then the stop as without a delay: no connection was left open.
+    assert!(
+        log.contains("stopping: no new connections; 0 connections open, given 30s"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -236,7 +280,10 @@ fn a_second_signal_stops_at_once_and_half_sent_headers_are_cut_off() {
         "{:?}",
         started.elapsed()
     );
-    assert!(log.contains("stopped at the second signal"), "{log}");
+    assert!(
+        log.contains("stopped at the second signal: 1 connection still open dropped"),
+        "{log}"
+    );
     drop(stalled);
 }
 
