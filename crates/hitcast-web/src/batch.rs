@@ -8,8 +8,9 @@
 //! answers are sent as they are written. [`Limits::batch_file_bytes`] bounds the upload (413),
 //! [`Limits::batch_files`] the files scored at once. The route is outside the request timeout
 //! (a large file on a slow link takes as long as it takes), but an upload that stalls, nothing
-//! arriving for [`Limits::timeout`], is ended with a 408: a client that stops sending would
-//! otherwise hold its request slot and a file permit for good.
+//! arriving for [`Limits::timeout`], or that trickles, under [`MIN_BYTES_PER_SECOND`] over such
+//! a span, is ended with a 408: a client that stops sending, or sends a byte now and then,
+//! would otherwise hold its request slot and a file permit for good.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -122,6 +123,10 @@ fn named(message: &str, upload: &Upload) -> String {
 }
 
 /// Copies the part `file` of the request to a temporary file as it arrives.
+/// The slowest upload taken, averaged over each span of [`Limits::timeout`]: a phone on a
+/// poor link sends many times this.
+const MIN_BYTES_PER_SECOND: usize = 1_000;
+
 async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, ApiError> {
     let limit = state.limits.batch_file_bytes;
     let too_large = || {
@@ -178,6 +183,8 @@ async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, ApiE
         let mut file = tokio::fs::File::create(&upload.path).await.map_err(fail)?;
         let mut field = field;
         let mut written = 0usize;
+        // The current span's start and the bytes received since.
+        let mut span = (std::time::Instant::now(), 0usize);
         loop {
             match tokio::time::timeout(stall, field.chunk())
                 .await
@@ -187,6 +194,14 @@ async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, ApiE
                     written += chunk.len();
                     if written > limit {
                         return Err(too_large());
+                    }
+                    span.1 += chunk.len();
+                    let seconds = span.0.elapsed().as_secs_f64();
+                    if seconds >= stall.as_secs_f64() {
+                        if (span.1 as f64) < MIN_BYTES_PER_SECOND as f64 * seconds {
+                            return Err(trickled(span.1, seconds));
+                        }
+                        span = (std::time::Instant::now(), 0);
                     }
                     file.write_all(&chunk).await.map_err(fail)?;
                 }
@@ -208,6 +223,19 @@ async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, ApiE
         StatusCode::UNPROCESSABLE_ENTITY,
         "no file: send the tracks in a part named file (CSV, CSV.gz or Parquet)",
     ))
+}
+
+/// The 408 of an upload slower than [`MIN_BYTES_PER_SECOND`]: `bytes` came in `seconds`.
+fn trickled(bytes: usize, seconds: f64) -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        format!(
+            "the upload was too slow: {} in the last {seconds:.0} s, where the server takes no \
+             less than {} a second (over each span of hitcast serve --timeout)",
+            hitcast::text::bytes(bytes as u64),
+            hitcast::text::bytes(MIN_BYTES_PER_SECOND as u64)
+        ),
+    )
 }
 
 /// A form that could not be read: malformed, or cut off by its client leaving (499, as for the

@@ -366,6 +366,62 @@ async fn the_api_refuses_with_a_json_sentence() {
     );
 }
 
+/// An upload that stops, or that trickles a byte now and then, is ended with a 408 rather
+/// than holding its request slot for good (the route is outside the request timeout).
+#[tokio::test]
+async fn a_stalled_or_trickling_upload_is_ended_with_a_408() {
+    use axum::body::Bytes;
+    use futures_util::StreamExt as _;
+    use std::time::Duration;
+    let app = app_with(Limits {
+        timeout: Duration::from_secs(1),
+        ..Limits::default()
+    });
+    let head = Bytes::from(
+        "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\ntrack_id",
+    );
+    let upload = |body: Body| {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/predict/batch")
+            .header(header::CONTENT_TYPE, "multipart/form-data; boundary=b")
+            .body(body)
+            .unwrap()
+    };
+    let first = || futures_util::stream::iter([Ok::<_, std::io::Error>(head.clone())]);
+    let stalled = first().chain(futures_util::stream::pending());
+    // Bounded, so that a server that never ends them fails the test rather than hangs it.
+    let ended = |request| async {
+        tokio::time::timeout(Duration::from_secs(20), send(&app, request))
+            .await
+            .expect("the upload was never ended")
+    };
+    let a = ended(upload(Body::from_stream(stalled))).await;
+    assert_eq!(a.status, StatusCode::REQUEST_TIMEOUT, "{}", a.text());
+    assert!(
+        a.text()
+            .contains("the upload stalled: nothing arrived for 1 s"),
+        "{}",
+        a.text()
+    );
+    // A byte every 200 ms, for ever: under 1 KB a second.
+    let trickle = futures_util::stream::unfold((), |()| async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        Some((Ok(Bytes::from_static(b",")), ()))
+    });
+    let a = ended(upload(Body::from_stream(first().chain(trickle)))).await;
+    assert_eq!(a.status, StatusCode::REQUEST_TIMEOUT, "{}", a.text());
+    let said = a.text();
+    assert!(
+        said.contains("the upload was too slow: ")
+            && said.contains(
+                " bytes in the last 1 s, where the server takes no less than 1 KB a second"
+            ),
+        "{said}"
+    );
+}
+
 #[tokio::test]
 async fn a_file_of_tracks_comes_back_as_a_csv() {
     let app = app();
