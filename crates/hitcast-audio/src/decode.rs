@@ -6,7 +6,7 @@ use std::io::Read;
 use std::panic::AssertUnwindSafe;
 
 use symphonia::core::audio::{Channels, Position};
-use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::audio::{AudioCodecId, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
@@ -310,8 +310,37 @@ fn track_decoder(format: &dyn FormatReader) -> Result<(Box<dyn AudioDecoder>, u3
     let decoder = guarded(|| {
         symphonia::default::get_codecs().make_audio_decoder(params, &AudioDecoderOptions::default())
     })?
-    .map_err(|e| unsupported("its codec is not one hitcast decodes", e))?;
+    .map_err(|e| match codec_name(params.codec) {
+        Some(name) => AudioError::Unsupported(format!(
+            "its codec, {name}, is not one hitcast decodes: convert it to FLAC or WAV first \
+             (ffmpeg -i SONG song.flac)"
+        )),
+        None => unsupported("its codec is not one hitcast decodes", e),
+    })?;
     Ok((decoder, track.id))
+}
+
+/// The name of a codec hitcast does not decode, where the container says which: one a user
+/// may well have (Opus from a voice memo or a browser recording, AC-3 from a video), so the
+/// message can say what to convert from.
+fn codec_name(id: AudioCodecId) -> Option<&'static str> {
+    use symphonia::core::codecs::audio::well_known::*;
+    Some(match id {
+        CODEC_ID_OPUS => "Opus",
+        CODEC_ID_SPEEX => "Speex",
+        CODEC_ID_MUSEPACK => "Musepack",
+        CODEC_ID_MP1 => "MPEG Layer 1",
+        CODEC_ID_MP2 => "MPEG Layer 2 (MP2)",
+        CODEC_ID_AC3 => "AC-3",
+        CODEC_ID_EAC3 => "E-AC-3",
+        CODEC_ID_DCA => "DTS",
+        CODEC_ID_WMA => "Windows Media Audio",
+        CODEC_ID_WAVPACK => "WavPack",
+        CODEC_ID_MONKEYS_AUDIO => "Monkey's Audio",
+        CODEC_ID_TTA => "True Audio",
+        CODEC_ID_TRUEHD => "Dolby TrueHD",
+        _ => return None,
+    })
 }
 
 /// Runs `f`, a call into symphonia, with a panic turned into an error. A crafted file can make

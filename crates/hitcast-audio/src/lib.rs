@@ -232,7 +232,7 @@ impl Measured {
 }
 
 /// The formats hitcast decodes, for messages.
-pub const FORMATS: &str = "WAV, FLAC, OGG/Vorbis, MP3 or M4A/AAC";
+pub const FORMATS: &str = "WAV, AIFF, FLAC, OGG/Vorbis, MP3 or M4A (AAC or ALAC)";
 
 /// Measures the audio file at `path` (its extension is a hint to the decoder).
 pub fn measure_file(path: &Path) -> Result<Measured, AudioError> {

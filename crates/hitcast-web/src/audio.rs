@@ -251,6 +251,7 @@ fn extension_of_type(content_type: &str) -> Option<String> {
         "audio/flac" | "audio/x-flac" => "flac",
         "audio/ogg" | "audio/vorbis" => "ogg",
         "audio/wav" | "audio/x-wav" | "audio/wave" | "audio/vnd.wave" => "wav",
+        "audio/aiff" | "audio/x-aiff" => "aiff",
         "audio/mp4" | "audio/m4a" | "audio/x-m4a" | "audio/aac" => "m4a",
         _ => return None,
     };

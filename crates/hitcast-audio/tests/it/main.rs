@@ -519,6 +519,66 @@ fn a_chained_ogg_file_is_measured_whole() {
     assert!((two.loudness - one.loudness).abs() < 0.1, "{one:?} {two:?}");
 }
 
+#[test]
+fn aiff_and_alac_measure_as_the_same_samples_in_a_wav() {
+    let song = drums(22_050.0, 120.0, 8.0);
+    let from_wav = measure(Source::Bytes(wav(&song, 1, 22_050)), Some("wav")).unwrap();
+    let from_aiff = measure(Source::Bytes(aiff(&song, 22_050)), Some("aiff")).unwrap();
+    assert_eq!(from_aiff, from_wav);
+    // tests/data/tone.m4a: ffmpeg's 440 Hz sine at an eighth of full scale, 5 s at 8 kHz
+    // (`-f lavfi -i sine=frequency=440:duration=5:sample_rate=8000 -c:a alac`).
+    let file = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tone.m4a")).unwrap();
+    let alac = measure(Source::Bytes(file), Some("m4a")).unwrap();
+    let tone: Vec<f32> = (0..40_000)
+        .map(|n| (0.125 * (std::f64::consts::TAU * 440.0 * f64::from(n) / 8_000.0).sin()) as f32)
+        .collect();
+    let pcm = measure(Source::Bytes(wav(&tone, 1, 8_000)), Some("wav")).unwrap();
+    assert_eq!(alac.duration_ms, 5_000.0);
+    assert!(
+        (alac.loudness - pcm.loudness).abs() < 0.01,
+        "{alac:?} {pcm:?}"
+    );
+    assert_eq!((alac.key, alac.mode), (pcm.key, pcm.mode), "{alac:?}");
+}
+
+#[test]
+fn a_codec_hitcast_does_not_decode_is_named() {
+    // tests/data/blip.opus: 0.2 s of ffmpeg's sine, `-c:a libopus`.
+    let file = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/blip.opus")).unwrap();
+    let said = measure(Source::Bytes(file), Some("opus"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        said,
+        "its codec, Opus, is not one hitcast decodes: convert it to FLAC or WAV first \
+         (ffmpeg -i SONG song.flac)"
+    );
+}
+
+/// A mono 16-bit AIFF of `frames`: big-endian samples, the rate an 80-bit extended float.
+fn aiff(frames: &[f32], rate: u32) -> Vec<u8> {
+    let data_len = (frames.len() * 2) as u32;
+    let mut b = Vec::new();
+    b.extend_from_slice(b"FORM");
+    b.extend_from_slice(&(4 + 26 + 16 + data_len).to_be_bytes());
+    b.extend_from_slice(b"AIFFCOMM");
+    b.extend_from_slice(&18u32.to_be_bytes());
+    b.extend_from_slice(&1u16.to_be_bytes());
+    b.extend_from_slice(&(frames.len() as u32).to_be_bytes());
+    b.extend_from_slice(&16u16.to_be_bytes());
+    let shift = u64::from(rate).leading_zeros();
+    b.extend_from_slice(&(16_383 + 63 - shift as u16).to_be_bytes());
+    b.extend_from_slice(&(u64::from(rate) << shift).to_be_bytes());
+    b.extend_from_slice(b"SSND");
+    b.extend_from_slice(&(8 + data_len).to_be_bytes());
+    b.extend_from_slice(&[0; 8]);
+    for &x in frames {
+        let v = (f64::from(x).clamp(-1.0, 1.0) * 32767.0).round() as i16;
+        b.extend_from_slice(&v.to_be_bytes());
+    }
+    b
+}
+
 /// A 32-bit float WAV of `frames`, as written, overs and NaN included.
 fn wav_f32(frames: &[f32], rate: u32) -> Vec<u8> {
     let data_len = (frames.len() * 4) as u32;
