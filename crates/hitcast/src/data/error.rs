@@ -35,6 +35,13 @@ pub enum DataError {
         /// The file.
         path: PathBuf,
     },
+    /// The file is UTF-16 text (it starts with UTF-16's byte order mark): what Excel saves as
+    /// "Unicode Text".
+    #[error("{}:1: the file is UTF-16 text (Excel's \"Unicode Text\"); hitcast reads UTF-8: save it as \"CSV UTF-8\", or convert it with iconv -f UTF-16 -t UTF-8", path.display())]
+    Utf16 {
+        /// The file.
+        path: PathBuf,
+    },
     /// The first line holds bytes no CSV header has: binary data, or compression other than gzip.
     #[error("{}:1: the first line is not a CSV header (binary data, or compressed other than gzip?)", path.display())]
     NotCsv {

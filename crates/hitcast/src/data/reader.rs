@@ -357,6 +357,11 @@ impl RowReader {
             line: 1,
             source,
         })?;
+        if start.starts_with(&[0xff, 0xfe]) || start.starts_with(&[0xfe, 0xff]) {
+            return Err(DataError::Utf16 {
+                path: path.to_owned(),
+            });
+        }
         let hint = excel_separator(start);
         let delimiter = options
             .delimiter
@@ -1730,6 +1735,29 @@ mod tests {
             err.to_string(),
             "x.bin:1: the first line is not a CSV header (binary data, or compressed other than gzip?)"
         );
+    }
+
+    #[test]
+    fn utf16_text_is_named_with_the_way_to_utf8() {
+        // As Excel's "Unicode Text" writes it: a byte order mark, then UTF-16LE, tab-separated.
+        let text = "\u{feff}track_id\tpopularity\nx\t50\n";
+        for bytes in [
+            text.encode_utf16()
+                .flat_map(u16::to_le_bytes)
+                .collect::<Vec<u8>>(),
+            text.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+        ] {
+            let err = read_rows_from(
+                io::Cursor::new(bytes),
+                Path::new("export.txt"),
+                &ReadOptions::labelled(),
+            )
+            .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "export.txt:1: the file is UTF-16 text (Excel's \"Unicode Text\"); hitcast reads UTF-8: save it as \"CSV UTF-8\", or convert it with iconv -f UTF-16 -t UTF-8"
+            );
+        }
     }
 
     #[test]
