@@ -167,8 +167,13 @@ pub(crate) async fn shed(
         state.metrics.shed();
         let n = state.limits.concurrency;
         if state.shed_said.due() {
+            let slots = if n == 1 {
+                "its one slot is busy".to_owned()
+            } else {
+                format!("all {n} slots are busy")
+            };
             tracing::warn!(
-                "turning requests away with 503: all {n} slots are busy (--max-concurrency); \
+                "turning requests away with 503: {slots} (--max-concurrency); \
                  hitcast_http_requests_shed_total counts them (said at most once every {} s)",
                 state.shed_said.seconds
             );

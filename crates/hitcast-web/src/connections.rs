@@ -22,9 +22,9 @@ use tower::ServiceExt;
 use crate::AppState;
 
 /// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and lets
-/// requests in flight finish for up to `drain` (or until a Ctrl-C or SIGTERM after
-/// `shutdown`); then it returns, leaving those still running to the runtime, which the caller
-/// ends. Either way it returns `Ok`: a drained stop is a clean one.
+/// requests in flight finish for up to `drain`, or until `now` resolves (the second signal:
+/// [`Signals::count`]); then it returns, leaving those still running to the runtime, which the
+/// caller ends. Either way it returns `Ok`: a drained stop is a clean one.
 ///
 /// A client has `header_timeout` to send a request's headers, the first request's and each
 /// next one's on a kept-alive connection; then its connection is closed.
@@ -32,6 +32,7 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    now: impl Future<Output = ()> + Send + 'static,
     drain: Duration,
     header_timeout: Duration,
 ) -> io::Result<()> {
@@ -92,13 +93,14 @@ pub async fn serve(
                 connections(stop.receiver_count())
             );
         }
-        () = shutdown_signal() => {
+        () = now => {
             tracing::warn!(
                 "stopped at the second signal: {} still open dropped",
                 connections(stop.receiver_count())
             );
         }
     }
+    tracing::info!("stopped");
     Ok(())
 }
 
@@ -120,46 +122,104 @@ fn is_the_connections_own(e: &io::Error) -> bool {
     )
 }
 
-/// Resolves when the server is to stop accepting connections: at Ctrl-C or SIGTERM, or with a
-/// `delay`, that long after it. Meanwhile readiness answers 503 ([`AppState::start_stopping`])
-/// and every request is still answered, new connections' included, so that a load balancer
-/// that polls readiness stops sending requests before connections are refused. A second
-/// signal ends the delay.
-pub async fn stop_signal(state: Arc<AppState>, delay: Duration) {
-    shutdown_signal().await;
+/// Counts Ctrl-C and SIGTERM from [`Signals::listen`] on: the first asks for a stop, the
+/// second for one at once. One listener counts them all, so a signal that comes between two
+/// waits is not lost, and "the second signal" is the second, whatever waited for the first.
+#[derive(Clone, Debug)]
+pub struct Signals(watch::Receiver<u32>);
+
+impl Signals {
+    /// Starts counting, on a task of the current runtime (whose handlers are in place when
+    /// this returns).
+    pub fn listen() -> Signals {
+        let (count, counted) = watch::channel(0u32);
+        let mut next = Next::new();
+        tokio::spawn(async move {
+            loop {
+                next.signal().await;
+                count.send_modify(|n| *n += 1);
+            }
+        });
+        Signals(counted)
+    }
+
+    /// Resolves once `n` signals have come (at once if they already have).
+    pub async fn count(mut self, n: u32) {
+        if self.0.wait_for(|&seen| seen >= n).await.is_err() {
+            // The counting task is gone with the runtime: no signal will come.
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// The signals that stop the server, each kept registered between waits.
+struct Next {
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Next {
+    #[cfg(unix)]
+    fn new() -> Next {
+        use tokio::signal::unix::{signal, SignalKind};
+        Next {
+            interrupt: signal(SignalKind::interrupt()).ok(),
+            terminate: signal(SignalKind::terminate()).ok(),
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn new() -> Next {
+        Next {}
+    }
+
+    /// The next Ctrl-C or SIGTERM.
+    #[cfg(unix)]
+    async fn signal(&mut self) {
+        async fn recv(stream: &mut Option<tokio::signal::unix::Signal>) {
+            let received = match stream {
+                Some(s) => s.recv().await.is_some(),
+                None => false,
+            };
+            if !received {
+                // Not registered, or closed: this one never comes.
+                std::future::pending::<()>().await;
+            }
+        }
+        tokio::select! {
+            () = recv(&mut self.interrupt) => {}
+            () = recv(&mut self.terminate) => {}
+        }
+    }
+
+    /// The next Ctrl-C.
+    #[cfg(not(unix))]
+    async fn signal(&mut self) {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Resolves when the server is to stop accepting connections: at the first of `signals`, or
+/// with a `delay`, that long after it. Meanwhile readiness says not ready
+/// ([`AppState::start_stopping`]) and every request is still answered, new connections'
+/// included, so that a load balancer that polls readiness stops sending requests before
+/// connections are refused. The second signal ends the delay, and the stop with it
+/// ([`serve`]'s `now`).
+pub async fn stop_signal(state: Arc<AppState>, delay: Duration, signals: Signals) {
+    signals.clone().count(1).await;
     state.start_stopping();
     if delay.is_zero() {
         return;
     }
     tracing::info!(
-        "stopping in {delay:?} (--shutdown-delay): readiness answers 503, requests are still answered"
+        "stopping in {delay:?} (--shutdown-delay): readiness says not ready, requests are still answered"
     );
     tokio::select! {
         () = tokio::time::sleep(delay) => {}
-        () = shutdown_signal() => tracing::info!("a second signal: the delay is cut short"),
-    }
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        () = signals.count(2) => {}
     }
 }

@@ -78,6 +78,14 @@ fn message(
             }
             _ => format!("{path} does not take {method}"),
         },
+        // An audio file must arrive and be measured within the limit: on a slow link, the
+        // upload is most of it.
+        StatusCode::REQUEST_TIMEOUT if path.ends_with("/predict/audio") => format!(
+            "the file took longer than the server's limit of {} s (--timeout) to arrive and be \
+             measured: on a slow link, send a smaller file (a FLAC or MP3 rather than a WAV), or \
+             ask the server's operator to raise --timeout",
+            limits.timeout.as_secs_f64()
+        ),
         StatusCode::REQUEST_TIMEOUT => format!(
             "the request took longer than the server's limit of {} s (--timeout): send fewer \
              tracks a request, or ask the server's operator to raise --timeout",
@@ -95,6 +103,28 @@ fn message(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timeout_s_advice_fits_what_was_sent() {
+        let limits = Limits::default();
+        let said = |path| {
+            message(
+                StatusCode::REQUEST_TIMEOUT,
+                &Method::POST,
+                path,
+                None,
+                &limits,
+            )
+        };
+        assert_eq!(
+            said("/api/v1/predict/audio"),
+            "the file took longer than the server's limit of 30 s (--timeout) to arrive and be \
+             measured: on a slow link, send a smaller file (a FLAC or MP3 rather than a WAV), or \
+             ask the server's operator to raise --timeout"
+        );
+        assert!(said("/predict/audio").starts_with("the file took longer"));
+        assert!(said("/api/v1/predict").contains("send fewer tracks a request"));
+    }
 
     #[test]
     fn allowed_methods_read_as_people_write_them() {

@@ -64,7 +64,7 @@ use tower_http::timeout::TimeoutLayer;
 pub use access::{ApiKey, ApiKeyError};
 pub use admin::reload_on_hangup;
 pub use catalogue::{Catalogue, LazyCatalogue};
-pub use connections::{serve, stop_signal};
+pub use connections::{serve, stop_signal, Signals};
 use error::ApiError;
 pub use live::{LiveModel, ReloadError, Served};
 use metrics::Metrics;
@@ -270,7 +270,7 @@ pub struct AppState {
     /// The API docs page's example answers, for the model that gave them (its checksum and
     /// load time): computed on the first visit after each load, not on every visit.
     docs_examples: std::sync::Mutex<Option<(String, u64, pages::Examples)>>,
-    /// Set once a stop has begun ([`stop_signal`]): readiness then answers 503.
+    /// Set once a stop has begun ([`stop_signal`]): readiness then says not ready.
     stopping: std::sync::atomic::AtomicBool,
 }
 
@@ -328,7 +328,7 @@ impl AppState {
         }
     }
 
-    /// Marks the server as stopping: readiness answers 503 from now on, while every other
+    /// Marks the server as stopping: readiness says not ready from now on, while every other
     /// route still answers.
     pub fn start_stopping(&self) {
         self.stopping

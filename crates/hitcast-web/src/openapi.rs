@@ -45,7 +45,7 @@ use serde_json::{json, Map, Value};
 /// of the dataset the model was built from. 4.1.0: `/healthz` says the state of the real
 /// tracks (`catalogue`: none, loading, ready with `catalogue_tracks`, or failed with
 /// `catalogue_error`). 4.2.0: once a stop has begun, readiness (`/v2/health/ready`, a model's
-/// `ready`) answers 503 with `ready: false` and `/healthz`'s `status` is `stopping`.
+/// `ready`) answers 400 with `ready: false` and `/healthz`'s `status` is `stopping`.
 pub(crate) const API_VERSION: &str = "4.2.0";
 
 use crate::{Limits, Options};
@@ -276,16 +276,9 @@ pub(crate) fn document(limits: &Limits, options: &Options) -> Value {
                     error_response("busy (--max-concurrency): retry after Retry-After seconds");
             }
             if path.ends_with("/ready") {
-                // Readiness during a stop's --shutdown-delay; a model's ready route can also be
-                // busy, with an error.
-                let ready = json!({ "$ref": "#/components/schemas/Readiness" });
-                let schema = match health {
-                    true => ready,
-                    false => json!({ "oneOf": [ready, { "$ref": "#/components/schemas/Error" }] }),
-                };
-                responses["503"] = json!({
-                    "description": "stopping (--shutdown-delay: not ready, still answering), or busy (--max-concurrency)",
-                    "content": { "application/json": { "schema": schema } }
+                responses["400"] = json!({
+                    "description": "not ready: a stop has begun (SIGTERM; during --shutdown-delay every other route still answers)",
+                    "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Readiness" } } }
                 });
             }
             if options.api_key.is_some() && !health && !path.starts_with("/admin/") {
@@ -390,7 +383,7 @@ fn routes(limits: &Limits) -> Value {
             "/api/v1/similar": similar_path(),
             "/healthz": {
                 "get": { "summary": "Liveness, and the state of the real tracks (--data) that search and similar tracks read", "responses": { "200": { "description": "up", "content": { "application/json": { "schema": { "type": "object", "required": ["status", "catalogue"], "properties": {
-                    "status": { "type": "string", "enum": ["ok", "stopping"], "description": "stopping: a stop has begun (SIGTERM), and readiness answers 503" },
+                    "status": { "type": "string", "enum": ["ok", "stopping"], "description": "stopping: a stop has begun (SIGTERM), and readiness answers 400, not ready" },
                     "catalogue": { "type": "string", "enum": ["none", "loading", "ready", "failed"], "description": "none: started without a dataset; failed: it could not be read (see catalogue_error)" },
                     "catalogue_tracks": { "type": "integer", "description": "tracks loaded, when ready" },
                     "catalogue_error": { "type": "string", "description": "why the dataset could not be read, when failed" } } } } } } } }

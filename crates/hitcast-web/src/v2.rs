@@ -130,8 +130,8 @@ async fn live() -> Response {
 }
 
 /// Ready as soon as it listens: the model is loaded and checked before the server listens,
-/// and a reload keeps the old model answering until the new one is in. Not ready, with a
-/// 503, once a stop has begun.
+/// and a reload keeps the old model answering until the new one is in. Not ready once a stop
+/// has begun: a 400, as the protocol's "a 4xx status code indicates false" (Triton's too).
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
     readiness(&state, json!({}))
 }
@@ -143,7 +143,7 @@ fn readiness(state: &AppState, mut body: Value) -> Response {
     let status = if ready {
         StatusCode::OK
     } else {
-        StatusCode::SERVICE_UNAVAILABLE
+        StatusCode::BAD_REQUEST
     };
     (status, Json(body)).into_response()
 }

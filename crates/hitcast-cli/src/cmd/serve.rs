@@ -11,11 +11,11 @@ use clap::Args;
 use hitcast::data::Tracks;
 use hitcast_web::{
     reload_on_hangup, router, serve, stop_signal, ApiKey, AppState, Catalogue, LazyCatalogue,
-    Limits, Options, ReportPages,
+    Limits, Options, ReportPages, Signals,
 };
 
 use crate::dataset::{sha256_file, DataArgs};
-use crate::flags::at_least_1;
+use crate::flags::{at_least_1, whole_in};
 use crate::model_file::load_served;
 use crate::Globals;
 
@@ -60,13 +60,14 @@ pub struct ServeArgs {
     #[arg(long, value_name = "BYTES", value_parser = at_least_1::<usize>, default_value_t = Limits::default().batch_file_bytes)]
     batch_file_limit: usize,
     /// On SIGTERM or Ctrl-C: stop accepting, then give requests in flight this long to finish,
-    /// in seconds; the server exits 0 either way.
+    /// in seconds (a second signal ends them at once); the server exits 0 either way.
     #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value_t = 30)]
     shutdown_timeout: u64,
     /// On SIGTERM or Ctrl-C, first keep answering for this long, in seconds, new connections
-    /// included, while readiness (/v2/health/ready) answers 503: time for a load balancer to
-    /// stop sending requests before connections are refused. A second signal cuts it short.
-    #[arg(long, value_name = "SECONDS", value_parser = delay, default_value_t = 0)]
+    /// included, while readiness (/v2/health/ready, a model's ready route) answers 400, not ready: time
+    /// for a load balancer to stop sending requests before connections are refused. A second
+    /// signal stops the server at once.
+    #[arg(long, value_name = "SECONDS", value_parser = whole_in::<u64, 0, 86_400>, default_value_t = 0)]
     shutdown_delay: u64,
     /// The model's name in the Open Inference Protocol's routes (/v2/models/NAME/infer).
     #[arg(long, value_name = "NAME", default_value = "hitcast", value_parser = a_name)]
@@ -88,15 +89,6 @@ fn seconds(text: &str) -> Result<u64, String> {
         return Err("must be at most 86400 (a day)".to_owned());
     }
     Ok(n)
-}
-
-/// `--shutdown-delay`: none to a day.
-fn delay(text: &str) -> Result<u64, String> {
-    match text.parse::<u64>() {
-        Ok(n) if n <= 86_400 => Ok(n),
-        Ok(_) => Err("must be at most 86400 (a day)".to_owned()),
-        Err(_) => Err(format!("expected a whole number of seconds, got {text:?}")),
-    }
 }
 
 /// The model's name in routes: one path segment of letters, digits, `.`, `_` and `-`.
@@ -163,11 +155,14 @@ impl ServeArgs {
             drop(out);
             tokio::spawn(reload_on_hangup(Arc::clone(&state)));
             let drain = Duration::from_secs(self.shutdown_timeout);
+            let signals = Signals::listen();
             let stop = stop_signal(
                 Arc::clone(&state),
                 Duration::from_secs(self.shutdown_delay),
+                signals.clone(),
             );
-            serve(listener, router(state), stop, drain, header_timeout).await?;
+            let now = signals.count(2);
+            serve(listener, router(state), stop, now, drain, header_timeout).await?;
             println!("hitcast serve: stopped");
             anyhow::Ok(())
         });

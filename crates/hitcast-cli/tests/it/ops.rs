@@ -224,11 +224,11 @@ fn a_shutdown_delay_answers_new_connections_while_readiness_says_stopping() {
     // Each request below is a new connection, and each is answered.
     assert_eq!(
         server.get("/v2/health/ready"),
-        (503, r#"{"ready":false}"#.to_owned())
+        (400, r#"{"ready":false}"#.to_owned())
     );
     assert_eq!(
         server.get("/v2/models/hitcast/ready"),
-        (503, r#"{"name":"hitcast","ready":false}"#.to_owned())
+        (400, r#"{"name":"hitcast","ready":false}"#.to_owned())
     );
     let (status, health) = server.get("/healthz");
     assert_eq!(status, 200, "{health}");
@@ -253,7 +253,15 @@ fn a_shutdown_delay_answers_new_connections_while_readiness_says_stopping() {
 
 #[test]
 fn a_second_signal_stops_at_once_and_half_sent_headers_are_cut_off() {
-    let server = Server::start(&["--shutdown-timeout", "600", "--timeout", "1"]);
+    // The second signal comes during the delay: it ends the delay and the drain both.
+    let server = Server::start(&[
+        "--shutdown-timeout",
+        "600",
+        "--shutdown-delay",
+        "600",
+        "--timeout",
+        "1",
+    ]);
     // Half a header: closed when --timeout has passed, a stop waiting on it or not.
     let mut half = TcpStream::connect(server.addr()).unwrap();
     half.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
