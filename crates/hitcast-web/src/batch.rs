@@ -8,8 +8,8 @@
 //! answers are sent as they are written. [`Limits::batch_file_bytes`] bounds the upload (413),
 //! [`Limits::batch_files`] the files scored at once. The route is outside the request timeout
 //! (a large file on a slow link takes as long as it takes), but an upload that stalls, nothing
-//! arriving for [`Limits::timeout`], or that trickles, under [`MIN_BYTES_PER_SECOND`] over such
-//! a span, is ended with a 408: a client that stops sending, or sends a byte now and then,
+//! arriving for [`Limits::timeout`], or that trickles, a span of it behind
+//! [`MIN_BYTES_PER_SECOND`], is ended with a 408: a client that stops sending, or sends a byte now and then,
 //! would otherwise hold its request slot and a file permit for good.
 
 use std::path::{Path, PathBuf};
@@ -122,11 +122,11 @@ fn named(message: &str, upload: &Upload) -> String {
     message.replace(&upload.path.display().to_string(), &upload.name)
 }
 
-/// Copies the part `file` of the request to a temporary file as it arrives.
-/// The slowest upload taken, averaged over each span of [`Limits::timeout`]: a phone on a
-/// poor link sends many times this.
+/// The slowest upload taken: one may fall behind this by a span of [`Limits::timeout`] (a
+/// pause, a slow start), no more. A phone on a poor link sends many times this.
 const MIN_BYTES_PER_SECOND: usize = 1_000;
 
+/// Copies the part `file` of the request to a temporary file as it arrives.
 async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, ApiError> {
     let limit = state.limits.batch_file_bytes;
     let too_large = || {
@@ -183,8 +183,10 @@ async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, ApiE
         let mut file = tokio::fs::File::create(&upload.path).await.map_err(fail)?;
         let mut field = field;
         let mut written = 0usize;
-        // The current span's start and the bytes received since.
-        let mut span = (std::time::Instant::now(), 0usize);
+        // How many bytes the upload is behind MIN_BYTES_PER_SECOND: it starts a span ahead,
+        // and banks no more than a span, so a fast start does not buy a long trickle.
+        let span = MIN_BYTES_PER_SECOND as f64 * stall.as_secs_f64();
+        let (mut behind, mut last) = (-span, std::time::Instant::now());
         loop {
             match tokio::time::timeout(stall, field.chunk())
                 .await
@@ -195,13 +197,13 @@ async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, ApiE
                     if written > limit {
                         return Err(too_large());
                     }
-                    span.1 += chunk.len();
-                    let seconds = span.0.elapsed().as_secs_f64();
-                    if seconds >= stall.as_secs_f64() {
-                        if (span.1 as f64) < MIN_BYTES_PER_SECOND as f64 * seconds {
-                            return Err(trickled(span.1, seconds));
-                        }
-                        span = (std::time::Instant::now(), 0);
+                    let now = std::time::Instant::now();
+                    behind += MIN_BYTES_PER_SECOND as f64 * (now - last).as_secs_f64()
+                        - chunk.len() as f64;
+                    behind = behind.max(-span);
+                    last = now;
+                    if behind > 0.0 {
+                        return Err(trickled(stall));
                     }
                     file.write_all(&chunk).await.map_err(fail)?;
                 }
@@ -225,14 +227,14 @@ async fn receive(request: Request, state: &Arc<AppState>) -> Result<Upload, ApiE
     ))
 }
 
-/// The 408 of an upload slower than [`MIN_BYTES_PER_SECOND`]: `bytes` came in `seconds`.
-fn trickled(bytes: usize, seconds: f64) -> ApiError {
+/// The 408 of an upload that fell a span of `stall` behind [`MIN_BYTES_PER_SECOND`].
+fn trickled(stall: std::time::Duration) -> ApiError {
     ApiError::new(
         StatusCode::REQUEST_TIMEOUT,
         format!(
-            "the upload was too slow: {} in the last {seconds:.0} s, where the server takes no \
-             less than {} a second (over each span of hitcast serve --timeout)",
-            hitcast::text::bytes(bytes as u64),
+            "the upload was too slow: it fell {} s behind {} a second, the slowest the server \
+             takes (hitcast serve --timeout)",
+            stall.as_secs(),
             hitcast::text::bytes(MIN_BYTES_PER_SECOND as u64)
         ),
     )
