@@ -124,7 +124,7 @@ fn chosen_line(classifier: Cell, regressor: Cell) -> String {
     let mut companions: Vec<&str> = Role::ALL[1..].iter().map(|r| r.name()).collect();
     let last = companions.pop().unwrap_or_default();
     format!(
-        "   chosen on VAL: classifier {}, score regressor {}; fitting them with the {} and {last} models",
+        "   chosen on VAL: classifier {}, score regressor {}; training the {} and {last} models beside them",
         classifier.short(),
         regressor.short(),
         companions.join(", ")

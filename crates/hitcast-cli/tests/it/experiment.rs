@@ -219,7 +219,7 @@ fn run_quick_writes_every_output_and_a_failed_run_leaves_the_last_one_intact() {
     assert!(
         steps.contains(&format!(
             "== step 4/5: train the model chosen on VAL\n   chosen on VAL: classifier {setup}/{strategy}/{model}, score regressor {setup}/"
-        )) && steps.contains("; fitting them with the new-song, no-genres and from-audio models\n"),
+        )) && steps.contains("; training the new-song, no-genres and from-audio models beside them\n"),
         "{steps}"
     );
     // Training took the grid's fit of that cell instead of fitting it again.

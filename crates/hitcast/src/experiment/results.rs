@@ -484,12 +484,17 @@ impl Results {
             .filter(|r| !r.val_figure().is_nan())
     }
 
-    /// Whether `row` is one of the two cells the job trains.
-    pub fn is_chosen(&self, row: &ResultRow) -> bool {
+    /// The cells the job trains from this grid, which its tables mark: none for a leaky
+    /// protocol's, which is there for comparison only.
+    pub fn chosen(&self) -> Vec<Cell> {
+        if self.protocol.is_leaky() {
+            return Vec::new();
+        }
         [self.chosen_classifier(), self.chosen_regressor()]
             .into_iter()
             .flatten()
-            .any(|c| c.cell == row.cell)
+            .map(|r| r.cell)
+            .collect()
     }
 
     /// Attaches the seed procedure's figures for `model` (from [`super::seed_headline`]),
@@ -642,6 +647,7 @@ impl Results {
     /// The tables for people: one per outlier setup, the regression table, and a summary.
     pub fn to_markdown(&self) -> String {
         let mut md = String::new();
+        let chosen = self.chosen();
         // The reference protocol has one random split, no fold.
         let split = self
             .fold
@@ -695,7 +701,7 @@ impl Results {
                     "| {} | {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} |",
                     r.cell.strategy().name(),
                     r.cell.model_name(),
-                    self.chosen_mark(r),
+                    Self::chosen_mark(&chosen, r),
                     fixed(r.figure(Figure::RocAuc), 3),
                     fixed(r.figure(Figure::PrAuc), 3),
                     fixed(r.figure(Figure::F1), 3),
@@ -733,7 +739,7 @@ impl Results {
                     "| {} | {}{} | {} | {} | {} | {} | {} | {:.2} |",
                     r.cell.setup(),
                     r.cell.model_name(),
-                    self.chosen_mark(r),
+                    Self::chosen_mark(&chosen, r),
                     fixed(r.figure(Figure::R2), 3),
                     fixed(r.figure(Figure::Rmse), 2),
                     fixed(r.figure(Figure::Mae), 2),
@@ -750,8 +756,8 @@ impl Results {
     }
 
     /// After a chosen cell's model name in the tables.
-    fn chosen_mark(&self, row: &ResultRow) -> &'static str {
-        if self.is_chosen(row) {
+    fn chosen_mark(chosen: &[Cell], row: &ResultRow) -> &'static str {
+        if chosen.contains(&row.cell) {
             " **(chosen on VAL)**"
         } else {
             ""
@@ -1002,6 +1008,14 @@ mod tests {
         );
         assert!(md.contains("| raw | gbm **(chosen on VAL)** |"), "{md}");
         assert_eq!(md.matches("(chosen on VAL)").count(), 2, "{md}");
+
+        // The leaky reference grid is for comparison: the job trains nothing from it.
+        let reference = Results {
+            protocol: Protocol::Reference,
+            ..r
+        };
+        assert!(reference.chosen().is_empty());
+        assert!(!reference.to_markdown().contains("(chosen on VAL)"));
 
         // No VAL figure anywhere: nothing is chosen, nothing marked.
         let blind = Results {

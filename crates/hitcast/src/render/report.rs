@@ -5,7 +5,7 @@ use maud::{html, Markup};
 
 use super::{chart, eda, figure, page};
 use crate::artifact::{Metadata, Role};
-use crate::experiment::{Figure, ResultRow, Results};
+use crate::experiment::{Cell, Figure, ResultRow, Results};
 use crate::features::OutlierSetup;
 use crate::models::{ModelSpec, Task};
 use crate::report::{ModelCard, Report};
@@ -314,6 +314,7 @@ fn results_section(r: &Results, k: usize) -> Markup {
         .iter()
         .filter(|x| x.task() == Task::Regression)
         .collect();
+    let chosen = r.chosen();
     html! {
         h2 id=(format!("experiment-{k}")) {
             "Experiment grid: protocol " (r.protocol)
@@ -340,8 +341,8 @@ fn results_section(r: &Results, k: usize) -> Markup {
                         }
                     }
                     @for x in rows {
-                        tr class=[r.is_chosen(x).then_some("chosen")] {
-                            td { (x.cell.strategy().name()) "/" (x.cell.model_name()) (chosen_tag(r, x)) }
+                        tr class=[chosen.contains(&x.cell).then_some("chosen")] {
+                            td { (x.cell.strategy().name()) "/" (x.cell.model_name()) (chosen_tag(&chosen, x)) }
                             @for f in [Figure::ValPrAuc, Figure::RocAuc, Figure::PrAuc, Figure::F1, Figure::Precision, Figure::Recall, Figure::Accuracy, Figure::BalancedAccuracy] {
                                 td { (fixed(Some(x), f)) }
                             }
@@ -357,8 +358,8 @@ fn results_section(r: &Results, k: usize) -> Markup {
             table {
                 tr { @for h in ["score regressor", "VAL R²", "R²", "RMSE", "MAE", "rows fit", "fit s"] { th { (h) } } }
                 @for x in regression {
-                    tr class=[r.is_chosen(x).then_some("chosen")] {
-                        td { (x.cell.setup()) "/" (x.cell.model_name()) (chosen_tag(r, x)) }
+                    tr class=[chosen.contains(&x.cell).then_some("chosen")] {
+                        td { (x.cell.setup()) "/" (x.cell.model_name()) (chosen_tag(&chosen, x)) }
                         @for f in [Figure::ValR2, Figure::R2, Figure::Rmse, Figure::Mae] { td { (fixed(Some(x), f)) } }
                         td { (thousands(x.rows_fit as u64)) }
                         td { (format!("{:.1}", x.fit_seconds)) }
@@ -383,9 +384,9 @@ fn results_section(r: &Results, k: usize) -> Markup {
 }
 
 /// After a chosen cell's name in the tables: said in words, not by its row's colour alone.
-fn chosen_tag(r: &Results, row: &ResultRow) -> Markup {
+fn chosen_tag(chosen: &[Cell], row: &ResultRow) -> Markup {
     html! {
-        @if r.is_chosen(row) { " " span.chosen-tag { "chosen on VAL" } }
+        @if chosen.contains(&row.cell) { " " span.chosen-tag { "chosen on VAL" } }
     }
 }
 
