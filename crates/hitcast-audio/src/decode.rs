@@ -2,7 +2,7 @@
 //! to a sink as they are decoded, so nothing holds the whole signal.
 
 use std::cell::Cell;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::panic::AssertUnwindSafe;
 
 use symphonia::core::audio::{Channels, Position};
@@ -255,9 +255,21 @@ struct Opened {
 
 /// Probes `source` for a container hitcast reads and opens its default audio track.
 fn open(source: Source, extension: Option<&str>) -> Result<Opened, AudioError> {
+    // The first bytes, to name a container no reader knows (not from a stream, read once).
+    let mut head = [0u8; 16];
     let media: Box<dyn MediaSource> = match source {
-        Source::File(f) => Box::new(f),
-        Source::Bytes(b) => Box::new(std::io::Cursor::new(b)),
+        Source::File(mut f) => {
+            let read = f.read(&mut head).and_then(|_| f.seek(SeekFrom::Start(0)));
+            if read.is_err() {
+                head = [0; 16];
+            }
+            Box::new(f)
+        }
+        Source::Bytes(b) => {
+            let n = b.len().min(head.len());
+            head[..n].copy_from_slice(&b[..n]);
+            Box::new(std::io::Cursor::new(b))
+        }
         Source::Stream(r) => Box::new(ReadOnlySource::new(r)),
     };
     let stream = MediaSourceStream::new(media, Default::default());
@@ -275,9 +287,13 @@ fn open(source: Source, extension: Option<&str>) -> Result<Opened, AudioError> {
     })?
     .map_err(|e| match e {
         // No reader knows its first bytes: the decoder's words would say no more.
-        SymphoniaError::Unsupported(_) => {
-            AudioError::Unsupported("not an audio file hitcast can read".into())
-        }
+        SymphoniaError::Unsupported(_) => AudioError::Unsupported(match container_name(&head) {
+            Some(name) => format!(
+                "a {name} file, which hitcast does not read: convert it to FLAC or WAV first \
+                 (ffmpeg -i SONG song.flac)"
+            ),
+            None => "not an audio file hitcast can read".into(),
+        }),
         e => unsupported("not an audio file hitcast can read", e),
     })?;
     let (decoder, track_id) = track_decoder(format.as_ref())?;
@@ -286,6 +302,26 @@ fn open(source: Source, extension: Option<&str>) -> Result<Opened, AudioError> {
         decoder,
         track_id,
     })
+}
+
+/// The name of an audio container hitcast does not read, from its first bytes.
+fn container_name(head: &[u8]) -> Option<&'static str> {
+    // ASF's header object GUID, 75B22630-668E-11CF-A6D9-00AA0062CE6C, as stored.
+    const ASF: [u8; 16] = [
+        0x30, 0x26, 0xb2, 0x75, 0x8e, 0x66, 0xcf, 0x11, 0xa6, 0xd9, 0x00, 0xaa, 0x00, 0x62, 0xce,
+        0x6c,
+    ];
+    let named: [(&[u8], &str); 5] = [
+        (&ASF, "Windows Media (WMA)"),
+        (&[0x1a, 0x45, 0xdf, 0xa3], "Matroska or WebM"),
+        (b"MAC ", "Monkey's Audio"),
+        (b"wvpk", "WavPack"),
+        (b"#!AMR", "AMR"),
+    ];
+    named
+        .into_iter()
+        .find(|(magic, _)| head.starts_with(magic))
+        .map(|(_, name)| name)
 }
 
 /// The decoder of the container's default audio track (again after a chained Ogg stream's
@@ -310,19 +346,19 @@ fn track_decoder(format: &dyn FormatReader) -> Result<(Box<dyn AudioDecoder>, u3
     let decoder = guarded(|| {
         symphonia::default::get_codecs().make_audio_decoder(params, &AudioDecoderOptions::default())
     })?
-    .map_err(|e| match codec_name(params.codec) {
-        Some(name) => AudioError::Unsupported(format!(
+    .map_err(|e| match (&e, codec_name(params.codec)) {
+        (SymphoniaError::Unsupported(_), Some(name)) => AudioError::Unsupported(format!(
             "its codec, {name}, is not one hitcast decodes: convert it to FLAC or WAV first \
              (ffmpeg -i SONG song.flac)"
         )),
-        None => unsupported("its codec is not one hitcast decodes", e),
+        _ => unsupported("its codec is not one hitcast decodes", e),
     })?;
     Ok((decoder, track.id))
 }
 
 /// The name of a codec hitcast does not decode, where the container says which: one a user
-/// may well have (Opus from a voice memo or a browser recording, AC-3 from a video), so the
-/// message can say what to convert from.
+/// may well have (Opus in an Ogg file, AC-3 from a video), so the message can say what to
+/// convert from.
 fn codec_name(id: AudioCodecId) -> Option<&'static str> {
     use symphonia::core::codecs::audio::well_known::*;
     Some(match id {

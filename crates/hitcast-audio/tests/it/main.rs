@@ -553,6 +553,20 @@ fn a_codec_hitcast_does_not_decode_is_named() {
         "its codec, Opus, is not one hitcast decodes: convert it to FLAC or WAV first \
          (ffmpeg -i SONG song.flac)"
     );
+    // A container no reader knows, named from its first bytes: WMA's ASF header.
+    let mut asf = vec![
+        0x30, 0x26, 0xb2, 0x75, 0x8e, 0x66, 0xcf, 0x11, 0xa6, 0xd9, 0x00, 0xaa, 0x00, 0x62, 0xce,
+        0x6c,
+    ];
+    asf.extend([0u8; 4000]);
+    let said = measure(Source::Bytes(asf), Some("wma"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        said,
+        "a Windows Media (WMA) file, which hitcast does not read: convert it to FLAC or WAV \
+         first (ffmpeg -i SONG song.flac)"
+    );
 }
 
 /// A mono 16-bit AIFF of `frames`: big-endian samples, the rate an 80-bit extended float.

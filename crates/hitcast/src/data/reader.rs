@@ -357,7 +357,9 @@ impl RowReader {
             line: 1,
             source,
         })?;
-        if start.starts_with(&[0xff, 0xfe]) || start.starts_with(&[0xfe, 0xff]) {
+        // UTF-16's byte order marks (UTF-32LE's starts as UTF-16LE's, then two zeros).
+        let utf32 = start.starts_with(&[0xff, 0xfe, 0, 0]);
+        if (start.starts_with(&[0xff, 0xfe]) || start.starts_with(&[0xfe, 0xff])) && !utf32 {
             return Err(DataError::Utf16 {
                 path: path.to_owned(),
             });
