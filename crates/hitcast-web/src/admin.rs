@@ -35,8 +35,10 @@ pub(crate) async fn reload(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-/// Reloads the model on every SIGHUP until the process ends (Unix; elsewhere, never).
-pub async fn reload_on_hangup(state: Arc<AppState>) {
+/// Reloads the model on every SIGHUP until the process ends (Unix; elsewhere, never), on a
+/// task of the current runtime. The handler is in place when this returns: a SIGHUP sent as
+/// soon as the server says it listens reloads rather than ends it.
+pub fn reload_on_hangup(state: Arc<AppState>) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -44,14 +46,13 @@ pub async fn reload_on_hangup(state: Arc<AppState>) {
             tracing::warn!("SIGHUP cannot be caught here: reload with POST /admin/reload");
             return;
         };
-        while hangups.recv().await.is_some() {
-            // The outcome is logged and counted by the reload itself.
-            let _ = state.reload().await;
-        }
+        tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                // The outcome is logged and counted by the reload itself.
+                let _ = state.reload().await;
+            }
+        });
     }
     #[cfg(not(unix))]
-    {
-        let _ = state;
-        std::future::pending::<()>().await;
-    }
+    let _ = state;
 }

@@ -144,6 +144,9 @@ impl ServeArgs {
                 .await
                 .with_context(|| format!("cannot listen on {}", self.addr))?;
             let addr = listener.local_addr()?;
+            // The handlers first: a signal sent as soon as the line below appears is caught.
+            let signals = Signals::listen();
+            reload_on_hangup(Arc::clone(&state));
             let mut out = std::io::stdout().lock();
             writeln!(
                 out,
@@ -153,9 +156,7 @@ impl ServeArgs {
             )?;
             out.flush()?;
             drop(out);
-            tokio::spawn(reload_on_hangup(Arc::clone(&state)));
             let drain = Duration::from_secs(self.shutdown_timeout);
-            let signals = Signals::listen();
             let stop = stop_signal(
                 Arc::clone(&state),
                 Duration::from_secs(self.shutdown_delay),
