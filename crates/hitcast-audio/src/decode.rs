@@ -259,10 +259,10 @@ fn open(source: Source, extension: Option<&str>) -> Result<Opened, AudioError> {
     let mut head = [0u8; 16];
     let media: Box<dyn MediaSource> = match source {
         Source::File(mut f) => {
-            let read = f.read(&mut head).and_then(|_| f.seek(SeekFrom::Start(0)));
-            if read.is_err() {
-                head = [0; 16];
-            }
+            // Back to the start, or the probe would read from the 17th byte.
+            let n = f.read(&mut head)?;
+            head[n..].fill(0);
+            f.seek(SeekFrom::Start(0))?;
             Box::new(f)
         }
         Source::Bytes(b) => {
