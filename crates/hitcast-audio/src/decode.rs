@@ -1,5 +1,6 @@
 //! Decoding: an audio file's first audio track as blocks of interleaved `f32` frames, handed
-//! to a sink as they are decoded, so nothing holds the whole signal.
+//! to a sink as they are decoded, so nothing holds the whole signal. MP3 files go to nanomp3
+//! ([`crate::mp3`]), the rest to symphonia.
 
 use std::cell::Cell;
 use std::io::{Read, Seek, SeekFrom};
@@ -19,7 +20,7 @@ use crate::{AudioError, MAX_SECONDS};
 pub const MIN_RATE: u32 = 8_000;
 
 /// What was decoded.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Format {
     /// Sample rate, Hz.
     pub rate: u32,
@@ -136,17 +137,31 @@ pub fn decode(
     extension: Option<&str>,
     mut sink: impl FnMut(&[f32], Format),
 ) -> Result<Format, AudioError> {
+    let (source, head) = peek(source)?;
+    let source = if crate::mp3::starts_like_mp3(&head) {
+        match crate::mp3::decode(source, &mut sink)? {
+            crate::mp3::Decoded::Audio(format) => return Ok(format),
+            crate::mp3::Decoded::NoFrames(source) => source,
+        }
+    } else {
+        source
+    };
+    decode_with_symphonia(source, extension, &head, sink)
+}
+
+/// [`decode`] by symphonia: `source` at its start, `head` its first bytes (see [`peek`]).
+pub(crate) fn decode_with_symphonia(
+    source: Source,
+    extension: Option<&str>,
+    head: &[u8],
+    mut sink: impl FnMut(&[f32], Format),
+) -> Result<Format, AudioError> {
     let Opened {
         mut format,
         mut decoder,
         mut track_id,
-    } = open(source, extension)?;
-    let mut out = Format {
-        rate: 0,
-        channels: 0,
-        frames: 0,
-        layout: Layout::default(),
-    };
+    } = open(source, extension, head)?;
+    let mut out = Format::default();
     let mut samples: Vec<f32> = Vec::new();
     let mut failed_packets = 0u64;
     loop {
@@ -195,19 +210,9 @@ pub fn decode(
         if channels == 0 || rate == 0 {
             continue;
         }
-        out.settle(rate, channels, spec.channels())?;
         samples.clear();
         decoded.copy_to_vec_interleaved(&mut samples);
-        // Full scale is the ceiling, as in any player: a float file's overs and a broken
-        // frame's wild values stay within it (unclipped, loudness could pass 0 LUFS), and a
-        // NaN is silence.
-        for s in &mut samples {
-            *s = if s.is_nan() { 0.0 } else { s.clamp(-1.0, 1.0) };
-        }
-        out.frames += decoded.frames() as u64;
-        if out.frames as f64 > MAX_SECONDS * f64::from(rate) {
-            return Err(AudioError::TooLong);
-        }
+        out.take(rate, channels, || Layout::of(spec.channels()), &mut samples)?;
         sink(&samples, out);
     }
     if out.frames == 0 {
@@ -223,8 +228,37 @@ pub fn decode(
 }
 
 impl Format {
-    /// Takes the first decoded block's rate and channels; refuses a later block whose differ.
-    fn settle(&mut self, rate: u32, channels: usize, places: &Channels) -> Result<(), AudioError> {
+    /// Takes a decoded block of interleaved frames at `rate` with `channels` (their `layout`
+    /// read once, from the first block): the first block's rate and channels settle the
+    /// format, and a later block whose differ is refused; its samples are brought within full
+    /// scale; the song is refused once it passes [`MAX_SECONDS`].
+    pub(crate) fn take(
+        &mut self,
+        rate: u32,
+        channels: usize,
+        layout: impl FnOnce() -> Layout,
+        block: &mut [f32],
+    ) -> Result<(), AudioError> {
+        self.settle(rate, channels, layout)?;
+        // Full scale is the ceiling, as in any player: a float file's overs and a broken
+        // frame's wild values stay within it (unclipped, loudness could pass 0 LUFS), and a
+        // NaN is silence.
+        for s in block.iter_mut() {
+            *s = if s.is_nan() { 0.0 } else { s.clamp(-1.0, 1.0) };
+        }
+        self.frames += (block.len() / channels) as u64;
+        if self.frames as f64 > MAX_SECONDS * f64::from(rate) {
+            return Err(AudioError::TooLong);
+        }
+        Ok(())
+    }
+
+    fn settle(
+        &mut self,
+        rate: u32,
+        channels: usize,
+        layout: impl FnOnce() -> Layout,
+    ) -> Result<(), AudioError> {
         if self.rate == 0 {
             if rate < MIN_RATE {
                 // The loudness filters' shelf lies at 1.7 kHz: under 3.4 kHz it is past the
@@ -235,14 +269,25 @@ impl Format {
             }
             self.rate = rate;
             self.channels = channels;
-            self.layout = Layout::of(places);
+            self.layout = layout();
         } else if (rate, channels) != (self.rate, self.channels) {
-            return Err(AudioError::Unsupported(format!(
-                "its format changes mid-stream ({} Hz, {} channels, then {rate} Hz, {channels})",
-                self.rate, self.channels
-            )));
+            return Err(self.changed_to(rate, channels));
         }
         Ok(())
+    }
+
+    /// The refusal of a stream whose later blocks come at another rate or channel count.
+    pub(crate) fn changed_to(&self, rate: u32, channels: usize) -> AudioError {
+        let said = |rate: u32, channels: usize| match channels {
+            1 => format!("{rate} Hz mono"),
+            2 => format!("{rate} Hz stereo"),
+            n => format!("{rate} Hz, {n} channels"),
+        };
+        AudioError::Unsupported(format!(
+            "its format changes mid-stream ({}, then {})",
+            said(self.rate, self.channels),
+            said(rate, channels)
+        ))
     }
 }
 
@@ -253,23 +298,32 @@ struct Opened {
     track_id: u32,
 }
 
-/// Probes `source` for a container hitcast reads and opens its default audio track.
-fn open(source: Source, extension: Option<&str>) -> Result<Opened, AudioError> {
-    // The first bytes, to name a container no reader knows (not from a stream, read once).
+/// The source's first bytes (zeros past its end, and for a stream, read once), and the source
+/// at its start again: they tell an MP3 file, and name a container no reader knows.
+pub(crate) fn peek(source: Source) -> Result<(Source, [u8; 16]), AudioError> {
     let mut head = [0u8; 16];
-    let media: Box<dyn MediaSource> = match source {
+    match source {
         Source::File(mut f) => {
-            // Back to the start, or the probe would read from the 17th byte.
             let n = f.read(&mut head)?;
             head[n..].fill(0);
             f.seek(SeekFrom::Start(0))?;
-            Box::new(f)
+            Ok((Source::File(f), head))
         }
         Source::Bytes(b) => {
             let n = b.len().min(head.len());
             head[..n].copy_from_slice(&b[..n]);
-            Box::new(std::io::Cursor::new(b))
+            Ok((Source::Bytes(b), head))
         }
+        stream @ Source::Stream(_) => Ok((stream, head)),
+    }
+}
+
+/// Probes `source`, at its start, for a container hitcast reads and opens its default audio
+/// track; `head` is its first bytes (see [`peek`]).
+fn open(source: Source, extension: Option<&str>, head: &[u8]) -> Result<Opened, AudioError> {
+    let media: Box<dyn MediaSource> = match source {
+        Source::File(f) => Box::new(f),
+        Source::Bytes(b) => Box::new(std::io::Cursor::new(b)),
         Source::Stream(r) => Box::new(ReadOnlySource::new(r)),
     };
     let stream = MediaSourceStream::new(media, Default::default());
@@ -287,7 +341,7 @@ fn open(source: Source, extension: Option<&str>) -> Result<Opened, AudioError> {
     })?
     .map_err(|e| match e {
         // No reader knows its first bytes: the decoder's words would say no more.
-        SymphoniaError::Unsupported(_) => AudioError::Unsupported(match container_name(&head) {
+        SymphoniaError::Unsupported(_) => AudioError::Unsupported(match container_name(head) {
             Some(name) => format!(
                 "a {name} file, which hitcast does not read: convert it to FLAC or WAV first \
                  (ffmpeg -i SONG song.flac)"
@@ -379,11 +433,11 @@ fn codec_name(id: AudioCodecId) -> Option<&'static str> {
     })
 }
 
-/// Runs `f`, a call into symphonia, with a panic turned into an error. A crafted file can make
-/// a decoder's arithmetic overflow (a panic where overflow is checked: tests and fuzzing) or
-/// index past a buffer; a bug in a dependency must not take a server's worker or a batch's
+/// Runs `f`, a call into a decoder (symphonia's or nanomp3's), with a panic turned into an
+/// error. A crafted file can make a decoder's arithmetic overflow (a panic where overflow is
+/// checked: tests and fuzzing) or index past a buffer; a bug in a dependency must not take a server's worker or a batch's
 /// other files down with it. Decoding stops at the first such panic.
-fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, AudioError> {
+pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, AudioError> {
     GUARDED.with(|depth| depth.set(depth.get() + 1));
     let result = std::panic::catch_unwind(AssertUnwindSafe(f));
     GUARDED.with(|depth| depth.set(depth.get() - 1));
@@ -395,7 +449,7 @@ thread_local! {
     static GUARDED: Cell<u32> = const { Cell::new(0) };
 }
 
-/// Whether this thread is inside a call into symphonia whose panic becomes an error: for a
+/// Whether this thread is inside a call into a decoder whose panic becomes an error: for a
 /// panic hook (the fuzz target's) that aborts on every other panic.
 #[doc(hidden)]
 pub fn in_guarded_call() -> bool {

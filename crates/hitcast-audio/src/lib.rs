@@ -30,6 +30,7 @@ pub mod key;
 pub mod loudness;
 pub mod metre;
 pub mod mono;
+mod mp3;
 pub mod onset;
 pub mod spectrum;
 pub mod tempo;

@@ -7,7 +7,7 @@
 
 use std::f64::consts::PI;
 
-use hitcast_audio::{measure, wav_pcm16 as wav, AudioError, Measured, Source};
+use hitcast_audio::{measure, measure_file, wav_pcm16 as wav, AudioError, Measured, Source};
 
 fn measured(frames: &[f32], channels: u16, rate: u32) -> Result<Measured, AudioError> {
     measure(Source::Bytes(wav(frames, channels, rate)), Some("wav"))
@@ -539,6 +539,90 @@ fn aiff_and_alac_measure_as_the_same_samples_in_a_wav() {
         "{alac:?} {pcm:?}"
     );
     assert_eq!((alac.key, alac.mode), (pcm.key, pcm.mode), "{alac:?}");
+}
+
+/// tests/data/bursts.mp3: 100 ms of a 440 Hz sine at half scale every half second (120 BPM),
+/// 8 s at 22.05 kHz mono, made by ffmpeg:
+/// `-f lavfi -i aevalsrc='0.5*sin(2*PI*440*t)*lt(mod(t\,0.5)\,0.1)':s=22050:d=8`
+/// `-c:a libmp3lame -b:a 32k`. It begins with an ID3v2 tag, then a LAME header that gives the
+/// encoder's delay and padding.
+const BURSTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/bursts.mp3");
+
+#[test]
+fn an_mp3_file_is_measured_from_its_first_sample_to_its_last() {
+    let file = std::fs::read(BURSTS).unwrap();
+    let m = measure_file(BURSTS.as_ref()).unwrap();
+    assert_eq!(
+        measure(Source::Bytes(file.clone()), Some("mp3")).unwrap(),
+        m
+    );
+    // The encoder's delay and padding cut: exactly the 8 s encoded.
+    assert_eq!(m.duration_ms, 8_000.0);
+    assert!((m.tempo / 120.0 - 1.0).abs() < 0.02, "{m:?}");
+    assert_eq!(
+        (m.key, m.time_signature),
+        (9, 4),
+        "A, from its one pitch: {m:?}"
+    );
+    // The same bursts as PCM are 0.45 LU louder: the encoding's loss, which ffmpeg's
+    // ebur128 filter measures too (-16.1 LUFS for the MP3, -15.7 for the PCM).
+    let pcm: Vec<f32> = (0..8 * 22_050)
+        .map(|n| {
+            let t = f64::from(n) / 22_050.0;
+            if t % 0.5 < 0.1 {
+                (0.5 * (2.0 * PI * 440.0 * t).sin()) as f32
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let pcm = measured(&pcm, 1, 22_050).unwrap();
+    assert!(
+        (m.loudness - pcm.loudness + 0.45).abs() < 0.05,
+        "{m:?} {pcm:?}"
+    );
+    // Without its tag, the file begins at a frame's sync, and reads the same.
+    let tag = 10
+        + file[6..10]
+            .iter()
+            .fold(0usize, |n, &b| n << 7 | usize::from(b));
+    assert_eq!(file[tag], 0xff);
+    assert_eq!(
+        measure(Source::Bytes(file[tag..].to_vec()), None).unwrap(),
+        m
+    );
+    // Cut in the middle of a frame: what came before the cut stands.
+    let cut = measure(
+        Source::Bytes(file[..file.len() * 3 / 4].to_vec()),
+        Some("mp3"),
+    )
+    .unwrap();
+    assert!((cut.duration_ms - 6_000.0).abs() < 100.0, "{cut:?}");
+}
+
+#[test]
+fn an_mp3_file_whose_rate_changes_is_refused() {
+    // tests/data/blip24.mp3: 0.5 s of ffmpeg's 440 Hz sine at 24 kHz, `-b:a 8k`, no tag.
+    let blip = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/blip24.mp3"
+    ));
+    let joined = [std::fs::read(BURSTS).unwrap(), blip.unwrap()].concat();
+    let said = measure(Source::Bytes(joined), Some("mp3")).unwrap_err();
+    assert_eq!(
+        said.to_string(),
+        "its format changes mid-stream (22050 Hz mono, then 24000 Hz mono)"
+    );
+}
+
+#[test]
+fn an_id3_tag_before_another_format_is_read_past() {
+    // ID3 tags begin MP3 files, and a few others: a tagged WAV is read as the WAV it is.
+    let song = drums(22_050.0, 120.0, 8.0);
+    let plain = measured(&song, 1, 22_050).unwrap();
+    let tag = *b"ID3\x04\x00\x00\x00\x00\x00\x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+    let tagged = [&tag[..], &wav(&song, 1, 22_050)].concat();
+    assert_eq!(measure(Source::Bytes(tagged), Some("wav")).unwrap(), plain);
 }
 
 #[test]

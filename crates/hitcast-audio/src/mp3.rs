@@ -1,0 +1,232 @@
+//! MP3 files and uploads, decoded by nanomp3 (MIT/Apache-2.0, a safe Rust port of minimp3 whose
+//! output is minimp3's bit for bit): faster than symphonia's MP3 decoder, for the format most
+//! songs come in (docs/performance.md). A source comes here when its first bytes say MP3
+//! ([`starts_like_mp3`]); one with no MP3 frame after all (an ID3 tag before a WAV) goes back
+//! to symphonia ([`crate::decode`]), as do every other format, an MP3 track inside another
+//! container, and a stream read once.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::ops::ControlFlow;
+
+use crate::decode::{guarded, Format, Layout, Source};
+use crate::AudioError;
+
+/// Whether `head`, a file's first bytes, begins as an MP3 file does: with an ID3v2 tag, or
+/// with an MPEG audio Layer III frame header (its sync, a version, bitrate and rate that exist).
+pub(crate) fn starts_like_mp3(head: &[u8]) -> bool {
+    match *head {
+        [b'I', b'D', b'3', ..] => true,
+        [0xff, b1, b2, ..] => {
+            let (version, layer) = ((b1 >> 3) & 3, (b1 >> 1) & 3);
+            let (bitrate, rate) = (b2 >> 4, (b2 >> 2) & 3);
+            b1 & 0xe0 == 0xe0 && version != 1 && layer == 1 && bitrate != 15 && rate != 3
+        }
+        _ => false,
+    }
+}
+
+/// What [`decode`] made of a source that starts like an MP3 file.
+pub(crate) enum Decoded {
+    /// Its audio, handed to the sink.
+    Audio(Format),
+    /// No MP3 frame in it (an ID3 tag before another format): the source, at its start again.
+    NoFrames(Source),
+}
+
+/// Decodes `source` as MP3, calling `sink` with each frame's interleaved samples, as
+/// [`crate::decode::decode`] does. A source read once (`Source::Stream`) cannot be given back
+/// when it holds no MP3 frame, so it is not read here.
+pub(crate) fn decode(
+    source: Source,
+    sink: &mut impl FnMut(&[f32], Format),
+) -> Result<Decoded, AudioError> {
+    // Its length would need a scan of the whole file; nothing here needs it.
+    let options = nanomp3::Options::default().skip_scan(true);
+    match source {
+        Source::File(file) => {
+            let mut reader = guarded(|| nanomp3::Reader::<_, f32>::with_options(file, options))?
+                .map_err(error)?;
+            let (format, stopped) = frames(&mut reader, sink)?;
+            let mut file = reader.into_inner();
+            if stopped {
+                file.seek(SeekFrom::Start(0))?;
+                let mut changed = Ok(());
+                guarded(|| {
+                    nanomp3::for_each_frame_reader(&mut file, |frame| {
+                        changed = change(&format, &frame);
+                        match changed {
+                            Ok(()) => ControlFlow::Continue(()),
+                            Err(_) => ControlFlow::Break(()),
+                        }
+                    })
+                })??;
+                changed?;
+            }
+            if format.frames > 0 {
+                return Ok(Decoded::Audio(format));
+            }
+            file.seek(SeekFrom::Start(0))?;
+            Ok(Decoded::NoFrames(Source::File(file)))
+        }
+        Source::Bytes(bytes) => {
+            let (format, stopped) = {
+                let mut reader =
+                    guarded(|| nanomp3::SliceReader::<f32>::with_options(&bytes, options))?;
+                frames(&mut reader, sink)?
+            };
+            if stopped {
+                guarded(|| nanomp3::frames(&bytes).try_for_each(|frame| change(&format, &frame)))??;
+            }
+            Ok(if format.frames > 0 {
+                Decoded::Audio(format)
+            } else {
+                Decoded::NoFrames(Source::Bytes(bytes))
+            })
+        }
+        stream @ Source::Stream(_) => Ok(Decoded::NoFrames(stream)),
+    }
+}
+
+/// The two readers nanomp3 has (over a file, over bytes), as [`frames`] uses them.
+trait Frames {
+    /// The next frame's interleaved samples; `None` at the end.
+    fn next_frame(&mut self) -> Result<Option<&[f32]>, nanomp3::Error>;
+    /// The stream's rate, Hz, and channels, from its first frame.
+    fn rate_and_channels(&self) -> (u32, usize);
+}
+
+impl<R: Read + Seek> Frames for nanomp3::Reader<R, f32> {
+    fn next_frame(&mut self) -> Result<Option<&[f32]>, nanomp3::Error> {
+        self.read_frame()
+    }
+
+    fn rate_and_channels(&self) -> (u32, usize) {
+        let channels = self.channels().map_or(0, |c| usize::from(c.num()));
+        (self.sample_rate(), channels)
+    }
+}
+
+impl Frames for nanomp3::SliceReader<'_, f32> {
+    fn next_frame(&mut self) -> Result<Option<&[f32]>, nanomp3::Error> {
+        self.read_frame()
+    }
+
+    fn rate_and_channels(&self) -> (u32, usize) {
+        let channels = self.channels().map_or(0, |c| usize::from(c.num()));
+        (self.sample_rate(), channels)
+    }
+}
+
+/// Decodes the frames of `reader` into `sink`, until its end or until a frame it cannot
+/// decode: the format (with no frames when it holds none), and whether it stopped early.
+/// nanomp3 stops with one error, `FormatChanged`, both at a frame of another rate, layer or
+/// channel count and at bytes that hold no frame (a file cut in the middle of one, junk after
+/// the last): the first is refused (see [`change`]); after the others, what came before
+/// stands, as in symphonia's streams.
+fn frames(
+    reader: &mut impl Frames,
+    sink: &mut impl FnMut(&[f32], Format),
+) -> Result<(Format, bool), AudioError> {
+    let (rate, channels) = reader.rate_and_channels();
+    let mut out = Format::default();
+    // Both are 0 when the reader found no frame to open with.
+    if rate == 0 || channels == 0 {
+        return Ok((out, false));
+    }
+    let mut samples: Vec<f32> = Vec::new();
+    loop {
+        // The closure takes the reader's reference by move: its answer borrows the reader.
+        let reading = &mut *reader;
+        let frame = match guarded(move || reading.next_frame()) {
+            Ok(Ok(Some(frame))) => frame,
+            Ok(Ok(None)) => return Ok((out, false)),
+            Ok(Err(nanomp3::Error::FormatChanged)) => return Ok((out, true)),
+            Ok(Err(e)) => return Err(error(e)),
+            // The decoder broke (see `guarded`): stopped there, what came before standing.
+            Err(broke) if out.frames == 0 => return Err(broke),
+            Err(_) => return Ok((out, false)),
+        };
+        samples.clear();
+        samples.extend_from_slice(frame);
+        out.take(rate, channels, Layout::default, &mut samples)?;
+        sink(&samples, out);
+    }
+}
+
+/// The refusal of a stream decoded as `format`, if `frame`, one of its frames, comes at
+/// another rate or channel count.
+fn change(format: &Format, frame: &nanomp3::Frame) -> Result<(), AudioError> {
+    let channels = usize::from(frame.channels.num());
+    if format.frames > 0 && (frame.sample_rate, channels) != (format.rate, format.channels) {
+        return Err(format.changed_to(frame.sample_rate, channels));
+    }
+    Ok(())
+}
+
+fn error(e: nanomp3::Error) -> AudioError {
+    match e {
+        nanomp3::Error::Io(e) => AudioError::Io(e),
+        e => AudioError::Decode(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mp3_files_are_known_by_their_first_bytes() {
+        assert!(starts_like_mp3(b"ID3\x04\x00\x00\x00\x00\x00\x00"));
+        // MPEG-1 Layer III, 128 kbit/s, 44.1 kHz; MPEG-2 Layer III, 64 kbit/s, 22.05 kHz.
+        assert!(starts_like_mp3(&[0xff, 0xfb, 0x90, 0x64]));
+        assert!(starts_like_mp3(&[0xff, 0xf3, 0x80, 0xc4]));
+        // Layer II (to symphonia, which names it), a reserved version, a bad bitrate or rate,
+        // ADTS AAC's sync, and the containers symphonia reads.
+        assert!(!starts_like_mp3(&[0xff, 0xfd, 0x90, 0x64]));
+        assert!(!starts_like_mp3(&[0xff, 0xeb, 0x90, 0x64]));
+        assert!(!starts_like_mp3(&[0xff, 0xfb, 0xf0, 0x64]));
+        assert!(!starts_like_mp3(&[0xff, 0xfb, 0x9c, 0x64]));
+        assert!(!starts_like_mp3(&[0xff, 0xf1, 0x50, 0x80]));
+        for head in [
+            &b"RIFF"[..],
+            b"fLaC",
+            b"OggS",
+            b"FORM",
+            b"\0\0\0\x20ftypM4A ",
+            b"",
+            b"\xff",
+        ] {
+            assert!(!starts_like_mp3(head), "{head:?}");
+        }
+    }
+
+    #[test]
+    fn nanomp3_decodes_the_samples_symphonia_does() {
+        let file = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/bursts.mp3"
+        ));
+        let file = file.unwrap();
+        let mut ours = Vec::new();
+        let Ok(Decoded::Audio(format)) = decode(Source::Bytes(file.clone()), &mut |block, _| {
+            ours.extend_from_slice(block)
+        }) else {
+            panic!("no audio");
+        };
+        let mut theirs = Vec::new();
+        let (source, head) = crate::decode::peek(Source::Bytes(file)).unwrap();
+        let symphonia = crate::decode::decode_with_symphonia(source, None, &head, |block, _| {
+            theirs.extend_from_slice(block)
+        });
+        // Both cut the encoder's delay and padding by the LAME header: 8 s at 22.05 kHz.
+        assert_eq!(format.frames, 8 * 22_050);
+        assert_eq!(symphonia.unwrap(), format);
+        assert_eq!(ours.len(), theirs.len());
+        let worst = ours
+            .iter()
+            .zip(&theirs)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(worst < 1e-5, "{worst}");
+    }
+}
