@@ -10,9 +10,9 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(
     init: {
         // libfuzzer-sys's panic hook aborts on any panic, before it unwinds. `measure` turns a
-        // panic inside its calls into symphonia into an error (this build checks overflow, and
-        // a crafted file overflows a decoder's arithmetic), so those unwind to it; any other
-        // panic still aborts, with its message.
+        // panic inside its calls into a decoder (symphonia's, nanomp3's) into an error (this
+        // build checks overflow, and a crafted file overflows a decoder's arithmetic), so those
+        // unwind to it; any other panic still aborts, with its message.
         let abort = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if !in_guarded_call() {

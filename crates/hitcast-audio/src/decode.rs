@@ -141,7 +141,7 @@ pub fn decode(
     let source = if crate::mp3::starts_like_mp3(&head) {
         match crate::mp3::decode(source, &mut sink)? {
             crate::mp3::Decoded::Audio(format) => return Ok(format),
-            crate::mp3::Decoded::NoFrames(source) => source,
+            crate::mp3::Decoded::Elsewhere(source) => source,
         }
     } else {
         source
@@ -276,15 +276,16 @@ impl Format {
         Ok(())
     }
 
-    /// The refusal of a stream whose later blocks come at another rate or channel count.
+    /// The refusal of a stream whose later blocks come at another rate or channel count: a
+    /// broken stream (422), not a format hitcast does not read (415).
     pub(crate) fn changed_to(&self, rate: u32, channels: usize) -> AudioError {
         let said = |rate: u32, channels: usize| match channels {
             1 => format!("{rate} Hz mono"),
             2 => format!("{rate} Hz stereo"),
             n => format!("{rate} Hz, {n} channels"),
         };
-        AudioError::Unsupported(format!(
-            "its format changes mid-stream ({}, then {})",
+        AudioError::Decode(format!(
+            "its format changes mid-stream ({}, then {}), as in files joined end to end",
             said(self.rate, self.channels),
             said(rate, channels)
         ))
@@ -346,6 +347,11 @@ fn open(source: Source, extension: Option<&str>, head: &[u8]) -> Result<Opened, 
                 "a {name} file, which hitcast does not read: convert it to FLAC or WAV first \
                  (ffmpeg -i SONG song.flac)"
             ),
+            // An MP3 file's tag, with no frame after it (`mp3::decode` found none).
+            None if head.starts_with(b"ID3") => {
+                "an ID3 tag with no audio after it that hitcast can read: is the file cut short?"
+                    .into()
+            }
             None => "not an audio file hitcast can read".into(),
         }),
         e => unsupported("not an audio file hitcast can read", e),

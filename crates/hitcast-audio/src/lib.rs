@@ -124,7 +124,11 @@ pub enum AudioError {
     #[error("its audio cannot be decoded: {0}")]
     Decode(String),
     /// Too short to measure.
-    #[error("it lasts {seconds:.1} s: at least {MIN_SECONDS:.0} s are needed to measure a tempo")]
+    #[error(
+        "it lasts {:.1} s: at least {MIN_SECONDS:.0} s are needed to measure a tempo",
+        // Tenths rounded down: 4.99 s is not "5.0 s" under a 5 s limit.
+        (seconds * 10.0).floor() / 10.0
+    )]
     TooShort {
         /// Its length.
         seconds: f64,

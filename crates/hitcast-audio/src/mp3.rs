@@ -1,12 +1,11 @@
 //! MP3 files and uploads, decoded by nanomp3 (MIT/Apache-2.0, a safe Rust port of minimp3 whose
 //! output is minimp3's bit for bit): faster than symphonia's MP3 decoder, for the format most
 //! songs come in (docs/performance.md). A source comes here when its first bytes say MP3
-//! ([`starts_like_mp3`]); one with no MP3 frame after all (an ID3 tag before a WAV) goes back
-//! to symphonia ([`crate::decode`]), as do every other format, an MP3 track inside another
-//! container, and a stream read once.
+//! ([`starts_like_mp3`]); what is not decoded here after all (see [`Decoded::Elsewhere`]) goes
+//! to symphonia ([`crate::decode`]), as do every other format and an MP3 track inside another
+//! container.
 
-use std::io::{Read, Seek, SeekFrom};
-use std::ops::ControlFlow;
+use std::io::Read;
 
 use crate::decode::{guarded, Format, Layout, Source};
 use crate::AudioError;
@@ -25,96 +24,67 @@ pub(crate) fn starts_like_mp3(head: &[u8]) -> bool {
     }
 }
 
+/// The largest MP3 file read whole and decoded here: 64 MiB, the server's upload limit (about
+/// 45 minutes at 192 kbit/s), so that a file and its upload decode alike. nanomp3's reader over
+/// bytes skips junk of any length between frames, where its reader over a file, which decodes
+/// from a 128 KiB window, stops at a longer gap; a longer file goes to symphonia, which streams.
+pub(crate) const IN_MEMORY: u64 = 64 << 20;
+
 /// What [`decode`] made of a source that starts like an MP3 file.
 pub(crate) enum Decoded {
     /// Its audio, handed to the sink.
     Audio(Format),
-    /// No MP3 frame in it (an ID3 tag before another format): the source, at its start again.
-    NoFrames(Source),
+    /// Not decoded here, for symphonia: the source, at its start. It held no MP3 frame (an ID3
+    /// tag before another format), or it is a file over [`IN_MEMORY`] or a stream read once,
+    /// or it holds bytes no MP3 file does (see [`crowded_with_free_format`]).
+    Elsewhere(Source),
 }
 
 /// Decodes `source` as MP3, calling `sink` with each frame's interleaved samples, as
-/// [`crate::decode::decode`] does. A source read once (`Source::Stream`) cannot be given back
-/// when it holds no MP3 frame, so it is not read here.
+/// [`crate::decode::decode`] does.
 pub(crate) fn decode(
     source: Source,
     sink: &mut impl FnMut(&[f32], Format),
 ) -> Result<Decoded, AudioError> {
-    // Its length would need a scan of the whole file; nothing here needs it.
+    let bytes = match source {
+        Source::File(mut file) if file.metadata()?.len() <= IN_MEMORY => {
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes)?;
+            bytes
+        }
+        Source::Bytes(bytes) => bytes,
+        other => return Ok(Decoded::Elsewhere(other)),
+    };
+    if crowded_with_free_format(&bytes) {
+        return Ok(Decoded::Elsewhere(Source::Bytes(bytes)));
+    }
+    // Its length would need a walk through every frame; nothing here needs it.
     let options = nanomp3::Options::default().skip_scan(true);
-    match source {
-        Source::File(file) => {
-            let mut reader = guarded(|| nanomp3::Reader::<_, f32>::with_options(file, options))?
-                .map_err(error)?;
-            let (format, stopped) = frames(&mut reader, sink)?;
-            let mut file = reader.into_inner();
-            if stopped {
-                file.seek(SeekFrom::Start(0))?;
-                let mut changed = Ok(());
-                guarded(|| {
-                    nanomp3::for_each_frame_reader(&mut file, |frame| {
-                        changed = change(&format, &frame);
-                        match changed {
-                            Ok(()) => ControlFlow::Continue(()),
-                            Err(_) => ControlFlow::Break(()),
-                        }
-                    })
-                })??;
-                changed?;
-            }
-            if format.frames > 0 {
-                return Ok(Decoded::Audio(format));
-            }
-            file.seek(SeekFrom::Start(0))?;
-            Ok(Decoded::NoFrames(Source::File(file)))
-        }
-        Source::Bytes(bytes) => {
-            let (format, stopped) = {
-                let mut reader =
-                    guarded(|| nanomp3::SliceReader::<f32>::with_options(&bytes, options))?;
-                frames(&mut reader, sink)?
-            };
-            if stopped {
-                guarded(|| nanomp3::frames(&bytes).try_for_each(|frame| change(&format, &frame)))??;
-            }
-            Ok(if format.frames > 0 {
-                Decoded::Audio(format)
-            } else {
-                Decoded::NoFrames(Source::Bytes(bytes))
-            })
-        }
-        stream @ Source::Stream(_) => Ok(Decoded::NoFrames(stream)),
+    let (format, stopped) = {
+        let mut reader = guarded(|| nanomp3::SliceReader::<f32>::with_options(&bytes, options))?;
+        frames(&mut reader, sink)?
+    };
+    if stopped {
+        guarded(|| nanomp3::frames(&bytes).try_for_each(|frame| change(&format, &frame)))??;
     }
+    Ok(if format.frames > 0 {
+        Decoded::Audio(format)
+    } else {
+        Decoded::Elsewhere(Source::Bytes(bytes))
+    })
 }
 
-/// The two readers nanomp3 has (over a file, over bytes), as [`frames`] uses them.
-trait Frames {
-    /// The next frame's interleaved samples; `None` at the end.
-    fn next_frame(&mut self) -> Result<Option<&[f32]>, nanomp3::Error>;
-    /// The stream's rate, Hz, and channels, from its first frame.
-    fn rate_and_channels(&self) -> (u32, usize);
-}
-
-impl<R: Read + Seek> Frames for nanomp3::Reader<R, f32> {
-    fn next_frame(&mut self) -> Result<Option<&[f32]>, nanomp3::Error> {
-        self.read_frame()
-    }
-
-    fn rate_and_channels(&self) -> (u32, usize) {
-        let channels = self.channels().map_or(0, |c| usize::from(c.num()));
-        (self.sample_rate(), channels)
-    }
-}
-
-impl Frames for nanomp3::SliceReader<'_, f32> {
-    fn next_frame(&mut self) -> Result<Option<&[f32]>, nanomp3::Error> {
-        self.read_frame()
-    }
-
-    fn rate_and_channels(&self) -> (u32, usize) {
-        let channels = self.channels().map_or(0, |c| usize::from(c.num()));
-        (self.sample_rate(), channels)
-    }
+/// Whether `bytes` hold more than one free-format Layer III frame header (bitrate index 0) in
+/// 256 bytes. minimp3 tries up to 2,304 lengths for each such header it meets, which takes
+/// seconds a megabyte of crafted bytes, where symphonia refuses them at once. MP3 audio holds
+/// about one in 100,000 bytes by chance, and a real free-format file one a frame, 400 bytes or
+/// more apart at the bitrates free format is used for.
+fn crowded_with_free_format(bytes: &[u8]) -> bool {
+    let headers = bytes
+        .windows(3)
+        .filter(|w| w[0] == 0xff && w[2] >> 4 == 0 && starts_like_mp3(&[0xff, w[1], w[2] | 0x10]))
+        .count();
+    headers > bytes.len() / 256
 }
 
 /// Decodes the frames of `reader` into `sink`, until its end or until a frame it cannot
@@ -122,12 +92,13 @@ impl Frames for nanomp3::SliceReader<'_, f32> {
 /// nanomp3 stops with one error, `FormatChanged`, both at a frame of another rate, layer or
 /// channel count and at bytes that hold no frame (a file cut in the middle of one, junk after
 /// the last): the first is refused (see [`change`]); after the others, what came before
-/// stands, as in symphonia's streams.
+/// stands, as in symphonia's streams. (Over bytes, it skips junk between frames.)
 fn frames(
-    reader: &mut impl Frames,
+    reader: &mut nanomp3::SliceReader<f32>,
     sink: &mut impl FnMut(&[f32], Format),
 ) -> Result<(Format, bool), AudioError> {
-    let (rate, channels) = reader.rate_and_channels();
+    let rate = reader.sample_rate();
+    let channels = reader.channels().map_or(0, |c| usize::from(c.num()));
     let mut out = Format::default();
     // Both are 0 when the reader found no frame to open with.
     if rate == 0 || channels == 0 {
@@ -137,7 +108,7 @@ fn frames(
     loop {
         // The closure takes the reader's reference by move: its answer borrows the reader.
         let reading = &mut *reader;
-        let frame = match guarded(move || reading.next_frame()) {
+        let frame = match guarded(move || reading.read_frame()) {
             Ok(Ok(Some(frame))) => frame,
             Ok(Ok(None)) => return Ok((out, false)),
             Ok(Err(nanomp3::Error::FormatChanged)) => return Ok((out, true)),
@@ -228,5 +199,23 @@ mod tests {
             .map(|(a, b)| (a - b).abs())
             .fold(0.0, f32::max);
         assert!(worst < 1e-5, "{worst}");
+    }
+
+    #[test]
+    fn bytes_crowded_with_free_format_headers_go_to_symphonia() {
+        let file = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/bursts.mp3"
+        ));
+        assert!(!crowded_with_free_format(&file.unwrap()));
+        // Free-format MPEG-1 Layer III headers every 4 bytes, after an ID3 tag.
+        let mut crafted = b"ID3\x04\x00\x00\x00\x00\x00\x00".to_vec();
+        crafted.extend([0xff, 0xfb, 0x00, 0x00].repeat(1 << 18));
+        assert!(crowded_with_free_format(&crafted));
+        let sink = &mut |_: &[f32], _| panic!("no audio");
+        assert!(matches!(
+            decode(Source::Bytes(crafted), sink),
+            Ok(Decoded::Elsewhere(Source::Bytes(_)))
+        ));
     }
 }
