@@ -314,14 +314,25 @@ impl Fields {
                 "artists" => value.clone_into(&mut self.song.artists),
                 "album_name" => value.clone_into(&mut self.song.album),
                 _ if place == Place::Page => {}
-                _ => error(format!(
-                    "unknown field: expected {}, {}, {}, {}, genres{}",
-                    Column::TrackName.name(),
-                    Column::Artists.name(),
-                    Column::AlbumName.name(),
-                    Column::Explicit.name(),
-                    if query { " or explain" } else { "" },
-                )),
+                // A column of the track's: what to do instead, as the file decides it.
+                _ => error(match Column::from_name(key) {
+                    Some(c) if hitcast_audio::MEASURED_COLUMNS.contains(&c) => format!(
+                        "{key} is measured from the file: to score a {key} of your own, post \
+                         the track this route returns, changed, to /api/v1/predict"
+                    ),
+                    Some(c) if c.is_learned() => format!(
+                        "{key} cannot be measured from audio: to score a track with it, post \
+                         the track this route returns, with it, to /api/v1/predict"
+                    ),
+                    _ => format!(
+                        "unknown field: expected {}, {}, {}, {}, genres{}",
+                        Column::TrackName.name(),
+                        Column::Artists.name(),
+                        Column::AlbumName.name(),
+                        Column::Explicit.name(),
+                        if query { " or explain" } else { "" },
+                    ),
+                }),
             }
         }
     }

@@ -135,7 +135,31 @@ fn a_song_s_audio_file_is_measured_and_answered_by_the_api_and_the_page() {
     let (status, text) =
         server.request("POST", "/api/v1/predict/audio?tempo=120", "audio/wav", &wav);
     assert_eq!(status, 422, "{text}");
-    assert_eq!(json(&text)["errors"][0]["field"], "tempo");
+    assert_eq!(
+        json(&text)["errors"][0],
+        json!({"field": "tempo", "message": "tempo is measured from the file: to score a tempo \
+            of your own, post the track this route returns, changed, to /api/v1/predict"})
+    );
+    let (status, text) = server.request(
+        "POST",
+        "/api/v1/predict/audio?valence=0.5&bpm=1",
+        "audio/wav",
+        &wav,
+    );
+    assert_eq!(status, 422, "{text}");
+    let errors = &json(&text)["errors"];
+    assert_eq!(
+        errors[0],
+        json!({"field": "valence", "message": "valence cannot be measured from audio: to score a \
+            track with it, post the track this route returns, with it, to /api/v1/predict"})
+    );
+    assert_eq!(errors[1]["field"], "bpm");
+    assert!(
+        errors[1]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("unknown field: expected track_name")),
+        "{text}"
+    );
     let (content_type, body) = multipart(&[("genres", "pop")], ("other", "x.wav", b"x"));
     let (status, text) = server.request("POST", "/api/v1/predict/audio", &content_type, &body);
     assert_eq!(status, 422, "{text}");
