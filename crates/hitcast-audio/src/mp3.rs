@@ -61,7 +61,8 @@ pub(crate) fn decode(
     // Its length would need a walk through every frame; nothing here needs it.
     let options = nanomp3::Options::default().skip_scan(true);
     let (format, stopped) = {
-        let mut reader = guarded(|| nanomp3::SliceReader::<f32>::with_options(&bytes, options))?;
+        let audio = guarded(|| past_a_short_tag(&bytes))?;
+        let mut reader = guarded(|| nanomp3::SliceReader::<f32>::with_options(audio, options))?;
         frames(&mut reader, sink)?
     };
     if stopped {
@@ -74,15 +75,36 @@ pub(crate) fn decode(
     })
 }
 
+/// The bytes to decode: all of them, or those after the first frame when it is a Xing/LAME tag
+/// that counts fewer frames than follow it (files joined end to end keep the first one's tag):
+/// nanomp3, as minimp3 and symphonia, stops at a tag's count. Without its tag, the encoder's
+/// delay and padding (about 50 ms) stay in.
+fn past_a_short_tag(bytes: &[u8]) -> &[u8] {
+    let mut frames = nanomp3::frames(bytes);
+    let Some(first) = frames.next() else {
+        return bytes;
+    };
+    let counted = nanomp3::VbrTag::parse(first.data).and_then(|tag| tag.frames);
+    match counted {
+        // One frame more allowed: junk whose bytes happen to chain like frames.
+        Some(counted) if frames.count() > counted as usize + 1 => {
+            &bytes[first.offset + first.data.len()..]
+        }
+        _ => bytes,
+    }
+}
+
 /// Whether `bytes` hold more than one free-format Layer III frame header (bitrate index 0) in
 /// 256 bytes. minimp3 tries up to 2,304 lengths for each such header it meets, which takes
 /// seconds a megabyte of crafted bytes, where symphonia refuses them at once. MP3 audio holds
 /// about one in 100,000 bytes by chance, and a real free-format file one a frame, 400 bytes or
 /// more apart at the bitrates free format is used for.
 fn crowded_with_free_format(bytes: &[u8]) -> bool {
-    let headers = bytes
-        .windows(3)
-        .filter(|w| w[0] == 0xff && w[2] >> 4 == 0 && starts_like_mp3(&[0xff, w[1], w[2] | 0x10]))
+    let headers = memchr::memchr_iter(0xff, bytes)
+        .filter(|&i| match bytes.get(i + 1..i + 3) {
+            Some(&[b1, b2]) => b2 >> 4 == 0 && starts_like_mp3(&[0xff, b1, b2 | 0x10]),
+            _ => false,
+        })
         .count();
     headers > bytes.len() / 256
 }

@@ -521,7 +521,8 @@ fn a_chained_ogg_file_is_measured_whole() {
     let one = measure(Source::Bytes(song.clone()), Some("ogg")).unwrap();
     let two = measure(Source::Bytes([song.clone(), song].concat()), Some("ogg")).unwrap();
     assert_eq!(two.duration_ms, 2.0 * one.duration_ms);
-    assert!((two.loudness - one.loudness).abs() < 0.1, "{one:?} {two:?}");
+    assert_eq!(two.key, one.key);
+    assert!((two.tempo / 120.0 - 1.0).abs() < 0.02, "{two:?}");
 }
 
 #[test]
@@ -624,6 +625,20 @@ fn an_mp3_file_is_measured_from_its_first_sample_to_its_last() {
         said.to_string(),
         "an ID3 tag with no audio after it that hitcast can read: is the file cut short?"
     );
+}
+
+#[test]
+fn mp3_files_joined_end_to_end_are_measured_whole() {
+    // The first file's LAME tag counts its own frames only: read past, not stopped at.
+    let file = std::fs::read(BURSTS).unwrap();
+    let one = measure(Source::Bytes(file.clone()), Some("mp3")).unwrap();
+    let two = measure(Source::Bytes([file.clone(), file].concat()), Some("mp3")).unwrap();
+    assert_eq!(one.duration_ms, 8_000.0);
+    // Both files' frames, the first one's encoder delay and padding kept (as they are in the
+    // second one's): 16 s and about 100 ms.
+    assert!((two.duration_ms - 16_100.0).abs() < 100.0, "{two:?}");
+    assert_eq!(two.key, one.key);
+    assert!((two.tempo / 120.0 - 1.0).abs() < 0.02, "{two:?}");
 }
 
 #[test]
