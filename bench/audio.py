@@ -3,7 +3,7 @@
 
 It writes a corpus of short pieces with known tempo, key, mode and metre (mido), renders them
 through a General MIDI soundfont (fluidsynth, fluid-soundfont-gm) and encodes them to MP3, OGG
-and FLAC (ffmpeg). Each piece has a chord progression that states its key with a cadence
+(Vorbis), Opus and FLAC (ffmpeg). Each piece has a chord progression that states its key with a cadence
 (I-IV-V-I or I-vi-IV-V; in minor i-iv-V-i or i-VI-iv-V on the harmonic minor scale, or
 i-VI-VII-i or i-iv-VII-i on the natural one), a bass line, a melody
 on the scale, and, in most pieces, drums: kick on the downbeat, snare on the backbeats of 4/4
@@ -47,6 +47,7 @@ SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 RATE = 44100
 ENCODINGS = {"mp3": ["-c:a", "libmp3lame", "-b:a", "192k"],
              "ogg": ["-c:a", "libvorbis", "-q:a", "5"],
+             "opus": ["-c:a", "libopus", "-b:a", "128k"],
              "flac": ["-c:a", "flac"]}
 
 # Krumhansl-Kessler (1982) probe-tone profiles, the ones hitcast-audio's key.rs uses.

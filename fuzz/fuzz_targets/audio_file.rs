@@ -10,9 +10,9 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(
     init: {
         // libfuzzer-sys's panic hook aborts on any panic, before it unwinds. `measure` turns a
-        // panic inside its calls into a decoder (symphonia's, nanomp3's) into an error (this
-        // build checks overflow, and a crafted file overflows a decoder's arithmetic), so those
-        // unwind to it; any other panic still aborts, with its message.
+        // panic inside its calls into a decoder (symphonia's, nanomp3's, opus-pure's) into an
+        // error (this build checks overflow, and a crafted file overflows a decoder's
+        // arithmetic), so those unwind to it; any other panic still aborts, with its message.
         let abort = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if !in_guarded_call() {
@@ -25,8 +25,16 @@ fuzz_target!(
         let Some((&pick, bytes)) = data.split_first() else {
             return;
         };
-        let hint = [None, Some("wav"), Some("mp3"), Some("flac"), Some("ogg"), Some("m4a")]
-            [usize::from(pick) % 6];
+        let hint = [
+            None,
+            Some("wav"),
+            Some("mp3"),
+            Some("flac"),
+            Some("ogg"),
+            Some("m4a"),
+            Some("opus"),
+            Some("webm"),
+        ][usize::from(pick) % 8];
         let Ok(m) = measure(Source::Bytes(bytes.to_vec()), hint) else {
             return;
         };

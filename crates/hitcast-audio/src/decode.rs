@@ -1,6 +1,7 @@
 //! Decoding: an audio file's first audio track as blocks of interleaved `f32` frames, handed
 //! to a sink as they are decoded, so nothing holds the whole signal. MP3 files go to nanomp3
-//! ([`crate::mp3`]), the rest to symphonia.
+//! ([`crate::mp3`]), the rest to symphonia, which hands Opus packets to opus-pure
+//! ([`crate::opus`]).
 
 use std::cell::Cell;
 use std::io::{Read, Seek, SeekFrom};
@@ -13,6 +14,7 @@ use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream, ReadOnlySource};
 use symphonia::core::meta::MetadataOptions;
+use symphonia::core::packet::Packet;
 
 use crate::{AudioError, MAX_SECONDS};
 
@@ -189,13 +191,9 @@ pub(crate) fn decode_with_symphonia(
         if packet.track_id != track_id {
             continue;
         }
-        // The closure takes the decoder's reference by move: its answer borrows the decoder.
-        let decoding = &mut decoder;
-        let decoded = match guarded(move || {
-            let decoder = decoding;
-            decoder.decode(&packet)
-        }) {
-            Ok(Ok(decoded)) => decoded,
+        let block = match guarded(|| decoder.decode(&packet, &mut samples)) {
+            Ok(Ok(Some(block))) => block,
+            Ok(Ok(None)) => continue,
             Ok(Err(SymphoniaError::DecodeError(_)) | Err(SymphoniaError::IoError(_))) => {
                 failed_packets += 1;
                 continue;
@@ -205,14 +203,7 @@ pub(crate) fn decode_with_symphonia(
             Err(broke) if out.frames == 0 => return Err(broke),
             Err(_) => break,
         };
-        let spec = decoded.spec();
-        let (rate, channels) = (spec.rate(), spec.channels().count());
-        if channels == 0 || rate == 0 {
-            continue;
-        }
-        samples.clear();
-        decoded.copy_to_vec_interleaved(&mut samples);
-        out.take(rate, channels, || Layout::of(spec.channels()), &mut samples)?;
+        out.take(block.rate, block.channels, || block.layout, &mut samples)?;
         sink(&samples, out);
     }
     if out.frames == 0 {
@@ -295,8 +286,63 @@ impl Format {
 /// A container opened at its default audio track, with that track's decoder.
 struct Opened {
     format: Box<dyn FormatReader>,
-    decoder: Box<dyn AudioDecoder>,
+    decoder: TrackDecoder,
     track_id: u32,
+}
+
+/// A track's decoder: symphonia's, or for Opus, which symphonia does not decode, opus-pure's.
+enum TrackDecoder {
+    Symphonia(Box<dyn AudioDecoder>),
+    Opus(crate::opus::Stream),
+}
+
+/// The rate and channels of a decoded block.
+struct Block {
+    rate: u32,
+    channels: usize,
+    layout: Layout,
+}
+
+impl TrackDecoder {
+    /// Decodes `packet` into `samples` (interleaved, replacing what they held): the block's
+    /// format, or `None` for a packet that holds no sound.
+    fn decode(
+        &mut self,
+        packet: &Packet,
+        samples: &mut Vec<f32>,
+    ) -> Result<Option<Block>, SymphoniaError> {
+        match self {
+            TrackDecoder::Symphonia(decoder) => {
+                let decoded = decoder.decode(packet)?;
+                let spec = decoded.spec();
+                let (rate, channels) = (spec.rate(), spec.channels().count());
+                if channels == 0 || rate == 0 {
+                    return Ok(None);
+                }
+                samples.clear();
+                decoded.copy_to_vec_interleaved(samples);
+                Ok(Some(Block {
+                    rate,
+                    channels,
+                    layout: Layout::of(spec.channels()),
+                }))
+            }
+            TrackDecoder::Opus(stream) => {
+                stream
+                    .decode(&packet.data, packet.trim_end.get(), samples)
+                    .map_err(|e| match e {
+                        opus_pure::Error::InvalidPacket(why) => SymphoniaError::DecodeError(why),
+                        _ => SymphoniaError::DecodeError("an Opus packet failed to decode"),
+                    })?;
+                let (channels, layout) = stream.channels();
+                Ok(Some(Block {
+                    rate: crate::opus::RATE,
+                    channels,
+                    layout,
+                }))
+            }
+        }
+    }
 }
 
 /// The source's first bytes (zeros past its end, and for a stream, read once), and the source
@@ -371,9 +417,8 @@ fn container_name(head: &[u8]) -> Option<&'static str> {
         0x30, 0x26, 0xb2, 0x75, 0x8e, 0x66, 0xcf, 0x11, 0xa6, 0xd9, 0x00, 0xaa, 0x00, 0x62, 0xce,
         0x6c,
     ];
-    let named: [(&[u8], &str); 5] = [
+    let named: [(&[u8], &str); 4] = [
         (&ASF, "Windows Media (WMA)"),
-        (&[0x1a, 0x45, 0xdf, 0xa3], "Matroska or WebM"),
         (b"MAC ", "Monkey's Audio"),
         (b"wvpk", "WavPack"),
         (b"#!AMR", "AMR"),
@@ -388,7 +433,7 @@ fn container_name(head: &[u8]) -> Option<&'static str> {
 /// next link begins), and the track's id. (A header's length is not trusted to refuse a long
 /// file early: an MP3's is often an estimate from its first frames, and a WAV written to a
 /// pipe holds a placeholder.)
-fn track_decoder(format: &dyn FormatReader) -> Result<(Box<dyn AudioDecoder>, u32), AudioError> {
+fn track_decoder(format: &dyn FormatReader) -> Result<(TrackDecoder, u32), AudioError> {
     let track = format
         .default_track(TrackType::Audio)
         .ok_or(AudioError::Unsupported(
@@ -402,6 +447,10 @@ fn track_decoder(format: &dyn FormatReader) -> Result<(Box<dyn AudioDecoder>, u3
             .ok_or(AudioError::Unsupported(
                 "the audio track has no codec parameters".into(),
             ))?;
+    if params.codec == symphonia::core::codecs::audio::well_known::CODEC_ID_OPUS {
+        let stream = guarded(|| crate::opus::Stream::new(params.extra_data.as_deref()))??;
+        return Ok((TrackDecoder::Opus(stream), track.id));
+    }
     // Making the decoder reads the file's codec setup (Vorbis codebooks, an AAC config).
     let decoder = guarded(|| {
         symphonia::default::get_codecs().make_audio_decoder(params, &AudioDecoderOptions::default())
@@ -413,16 +462,15 @@ fn track_decoder(format: &dyn FormatReader) -> Result<(Box<dyn AudioDecoder>, u3
         )),
         _ => unsupported("its codec is not one hitcast decodes", e),
     })?;
-    Ok((decoder, track.id))
+    Ok((TrackDecoder::Symphonia(decoder), track.id))
 }
 
 /// The name of a codec hitcast does not decode, where the container says which: one a user
-/// may well have (Opus in an Ogg file, AC-3 from a video), so the message can say what to
+/// may well have (Speex in an Ogg file, AC-3 from a video), so the message can say what to
 /// convert from.
 fn codec_name(id: AudioCodecId) -> Option<&'static str> {
     use symphonia::core::codecs::audio::well_known::*;
     Some(match id {
-        CODEC_ID_OPUS => "Opus",
         CODEC_ID_SPEEX => "Speex",
         CODEC_ID_MUSEPACK => "Musepack",
         CODEC_ID_MP1 => "MPEG Layer 1",

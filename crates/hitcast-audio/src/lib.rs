@@ -32,6 +32,7 @@ pub mod metre;
 pub mod mono;
 mod mp3;
 pub mod onset;
+mod opus;
 pub mod spectrum;
 pub mod tempo;
 
@@ -237,7 +238,8 @@ impl Measured {
 }
 
 /// The formats hitcast decodes, for messages.
-pub const FORMATS: &str = "WAV, AIFF, FLAC, OGG/Vorbis, MP3 or M4A (AAC or ALAC)";
+pub const FORMATS: &str =
+    "WAV, AIFF, FLAC, MP3, Ogg or WebM (Vorbis or Opus), or M4A (AAC or ALAC)";
 
 /// Measures the audio file at `path` (its extension is a hint to the decoder).
 pub fn measure_file(path: &Path) -> Result<Measured, AudioError> {

@@ -53,7 +53,7 @@ enum Command {
     /// Explain a saved model's probability for each track of a CSV: the features that push it
     /// up and down.
     Explain(cmd::explain::ExplainArgs),
-    /// Measure songs from their audio files (WAV, AIFF, FLAC, OGG, MP3, M4A): duration, loudness
+    /// Measure songs from their audio files (WAV, AIFF, FLAC, MP3, OGG, Opus, WebM, M4A): duration, loudness
     /// (LUFS), tempo, key, mode and metre, one row a file in the dataset's columns.
     Features(cmd::features::FeaturesArgs),
     /// Inspect a saved model, evaluate it on another catalogue, or export its trees.

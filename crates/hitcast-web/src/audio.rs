@@ -250,6 +250,8 @@ fn extension_of_type(content_type: &str) -> Option<String> {
         "audio/mpeg" | "audio/mp3" => "mp3",
         "audio/flac" | "audio/x-flac" => "flac",
         "audio/ogg" | "audio/vorbis" => "ogg",
+        "audio/opus" => "opus",
+        "audio/webm" => "webm",
         "audio/wav" | "audio/x-wav" | "audio/wave" | "audio/vnd.wave" => "wav",
         "audio/aiff" | "audio/x-aiff" => "aiff",
         "audio/mp4" | "audio/m4a" | "audio/x-m4a" | "audio/aac" => "m4a",

@@ -461,7 +461,7 @@ fn audio_path(limits: &Limits) -> Value {
                     "audio/*": { "schema": { "type": "string", "format": "binary" } },
                     "application/octet-stream": { "schema": { "type": "string", "format": "binary" } },
                     "multipart/form-data": { "schema": { "type": "object", "required": ["file"], "additionalProperties": false, "properties": {
-                        "file": { "type": "string", "format": "binary", "description": "WAV, AIFF, FLAC, OGG/Vorbis, MP3 or M4A (AAC or ALAC)" },
+                        "file": { "type": "string", "format": "binary", "description": "WAV, AIFF, FLAC, MP3, Ogg or WebM (Vorbis or Opus), or M4A (AAC or ALAC)" },
                         "genres": { "type": "array", "items": { "type": "string" } },
                         "explicit": { "type": "boolean" },
                         "track_name": { "type": "string" }, "artists": { "type": "string" }, "album_name": { "type": "string" }

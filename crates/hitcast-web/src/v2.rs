@@ -516,7 +516,7 @@ fn flatten(value: &Value, out: &mut Vec<Value>) {
 /// column left empty.
 fn decode(t: &Tensor, bytes: &[u8]) -> Result<Vec<Value>, V2Error> {
     let width = |w: usize| -> Result<std::slice::ChunksExact<'_, u8>, V2Error> {
-        if bytes.len() % w == 0 {
+        if bytes.len().is_multiple_of(w) {
             Ok(bytes.chunks_exact(w))
         } else {
             Err(bad(format!(

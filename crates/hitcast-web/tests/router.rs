@@ -355,7 +355,7 @@ async fn the_api_refuses_with_a_json_sentence() {
     refused(
         &a,
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "Content-Type \"text/plain\" is not audio: send the file (WAV, AIFF, FLAC, OGG/Vorbis, MP3 or M4A (AAC or ALAC)) as the body with an audio/... or application/octet-stream type, or as multipart/form-data with a part named file",
+        "Content-Type \"text/plain\" is not audio: send the file (WAV, AIFF, FLAC, MP3, Ogg or WebM (Vorbis or Opus), or M4A (AAC or ALAC)) as the body with an audio/... or application/octet-stream type, or as multipart/form-data with a part named file",
     );
     // No such route.
     let a = get(&app, "/api/v1/nothing").await;
@@ -577,12 +577,12 @@ async fn the_page_s_audio_upload_measures_a_song_or_says_why_not() {
     assert!(page.contains("id=\"track-form\""), "{page}");
     assert_eq!(
         audio_error(&page),
-        "<p class=\"notice\" id=\"audio-error\" role=\"alert\">song.mp3: not an audio file hitcast can read; hitcast reads WAV, AIFF, FLAC, OGG/Vorbis, MP3 or M4A (AAC or ALAC)</p>"
+        "<p class=\"notice\" id=\"audio-error\" role=\"alert\">song.mp3: not an audio file hitcast can read; hitcast reads WAV, AIFF, FLAC, MP3, Ogg or WebM (Vorbis or Opus), or M4A (AAC or ALAC)</p>"
     );
     // No answer beside it: the form's would read as the file's.
     assert_eq!(
         invalid_panel(&page),
-        "<section class=\"result invalid\"><h2>This file could not be measured</h2><p>song.mp3: not an audio file hitcast can read; hitcast reads WAV, AIFF, FLAC, OGG/Vorbis, MP3 or M4A (AAC or ALAC)</p><p>The form keeps the values it had: press Predict, or change one, for their answer.</p></section>"
+        "<section class=\"result invalid\"><h2>This file could not be measured</h2><p>song.mp3: not an audio file hitcast can read; hitcast reads WAV, AIFF, FLAC, MP3, Ogg or WebM (Vorbis or Opus), or M4A (AAC or ALAC)</p><p>The form keeps the values it had: press Predict, or change one, for their answer.</p></section>"
     );
     assert!(!page.contains("id=\"probability\""), "{page}");
 

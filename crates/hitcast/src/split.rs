@@ -416,9 +416,9 @@ mod tests {
         assert_eq!(all, names.len());
         for (i, name) in names.iter().enumerate() {
             let h = fnv1a64(primary_artist(name).as_bytes());
-            let part = if h % 5 == 0 {
+            let part = if h.is_multiple_of(5) {
                 &split.test
-            } else if (h / 5) % 5 == 0 {
+            } else if (h / 5).is_multiple_of(5) {
                 &split.val
             } else {
                 &split.fit

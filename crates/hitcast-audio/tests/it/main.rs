@@ -669,14 +669,14 @@ fn an_id3_tag_before_another_format_is_read_past() {
 
 #[test]
 fn a_codec_hitcast_does_not_decode_is_named() {
-    // tests/data/blip.opus: 0.2 s of ffmpeg's sine, `-c:a libopus`.
-    let file = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/blip.opus")).unwrap();
-    let said = measure(Source::Bytes(file), Some("opus"))
+    // tests/data/blip.mka: 0.2 s of ffmpeg's sine, `-c:a ac3`, in a Matroska file.
+    let file = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/blip.mka")).unwrap();
+    let said = measure(Source::Bytes(file), Some("mka"))
         .unwrap_err()
         .to_string();
     assert_eq!(
         said,
-        "its codec, Opus, is not one hitcast decodes: convert it to FLAC or WAV first \
+        "its codec, AC-3, is not one hitcast decodes: convert it to FLAC or WAV first \
          (ffmpeg -i SONG song.flac)"
     );
     // A container no reader knows, named from its first bytes: WMA's ASF header.
@@ -692,6 +692,122 @@ fn a_codec_hitcast_does_not_decode_is_named() {
         said,
         "a Windows Media (WMA) file, which hitcast does not read: convert it to FLAC or WAV \
          first (ffmpeg -i SONG song.flac)"
+    );
+}
+
+/// `frames` (interleaved, 48 kHz) as an Ogg Opus file made by opus-pure's encoder: `family`
+/// 0 for mono or stereo, 1 for surround in Vorbis order; `gain_db` the header's output gain.
+/// The last page's granule ends the stream at the last frame (RFC 7845 §4.4), so the
+/// encoder's padding is trimmed as its delay is.
+fn ogg_opus(frames: &[f32], channels: usize, family: u8, gain_db: f64) -> Vec<u8> {
+    use opus_pure::{Application, OggOpusWriter, OpusHead, OpusMSEncoder};
+    let mut encoder = OpusMSEncoder::new(48_000, channels, family, Application::Audio).unwrap();
+    let mut head = OpusHead::for_ms_encoder(&encoder, 48_000);
+    head.output_gain_q8 = (gain_db * 256.0).round() as i16;
+    let (delay, song) = (usize::from(head.pre_skip), frames.len() / channels);
+    let mut writer = OggOpusWriter::new(Vec::new(), head).unwrap();
+    // The encoder's delay in silence after the song, so that its last frames come out.
+    let mut input = frames.to_vec();
+    input.resize((song + delay).div_ceil(960) * 960 * channels, 0.0);
+    let mut packet = vec![0u8; 8 * opus_pure::MAX_PACKET_BYTES];
+    let blocks = input.chunks_exact(960 * channels);
+    let last = blocks.len() - 1;
+    for (i, block) in blocks.enumerate() {
+        let n = encoder.encode(block, 960, &mut packet).unwrap();
+        if i == last {
+            let end = (delay + song) as i64 - writer.granule();
+            writer
+                .write_packet_with_duration(&packet[..n], end as u32)
+                .unwrap();
+        } else {
+            writer.write_packet(&packet[..n]).unwrap();
+        }
+    }
+    writer.finish().unwrap()
+}
+
+#[test]
+fn opus_measures_as_the_samples_it_was_made_from() {
+    // Drums in stereo, 8.01 s: not a whole number of 20 ms packets, so the end is trimmed.
+    let stereo: Vec<f32> = drums(48_000.0, 120.0, 8.01)
+        .into_iter()
+        .flat_map(|v| [v, v])
+        .collect();
+    let pcm = measured(&stereo, 2, 48_000).unwrap();
+    let opus = measure(Source::Bytes(ogg_opus(&stereo, 2, 0, 0.0)), Some("opus")).unwrap();
+    assert_eq!(opus.duration_ms, 8_010.0, "the delay and padding trimmed");
+    assert_eq!(opus.format.rate, 48_000);
+    assert!(
+        (opus.tempo / pcm.tempo - 1.0).abs() < 0.01,
+        "{opus:?} {pcm:?}"
+    );
+    // The header's output gain is applied, as players apply it.
+    let quieter = measure(Source::Bytes(ogg_opus(&stereo, 2, 0, -6.0)), None).unwrap();
+    assert!(
+        (opus.loudness - quieter.loudness - 6.0).abs() < 0.02,
+        "{opus:?} {quieter:?}"
+    );
+    // Chords keep their key and loudness. (The drums' noise loses 0.4 LU to the encoding, as
+    // it does through libopus: -22.65 LUFS by ffmpeg's encoder, against -22.25 as PCM.)
+    let chords = cadence(48_000.0, 9, false);
+    let pcm = measured(&chords, 1, 48_000).unwrap();
+    let minor = measure(Source::Bytes(ogg_opus(&chords, 1, 0, 0.0)), None).unwrap();
+    assert_eq!((minor.key, minor.mode), (9, 0), "A minor: {minor:?}");
+    assert!(
+        (minor.loudness - pcm.loudness).abs() < 0.05,
+        "{minor:?} {pcm:?}"
+    );
+    // libopus's own file (tests/data/blip.opus: 0.2 s of ffmpeg's sine, `-c:a libopus`):
+    // its delay and padding trimmed, exactly 0.2 s.
+    let file = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/blip.opus")).unwrap();
+    assert!(matches!(
+        measure(Source::Bytes(file), Some("opus")),
+        Err(AudioError::TooShort { seconds }) if seconds == 0.2
+    ));
+}
+
+#[test]
+fn surround_opus_weighs_its_channels_by_their_places() {
+    // 5.1 in Vorbis order (L C R RL RR LFE): the drums in the left front, then in the left
+    // rear, a surround BS.1770 weighs 1.41 (+1.49 dB), then in the LFE, which it leaves out.
+    let song = drums(48_000.0, 120.0, 8.0);
+    let only_in = |channel: usize| -> Vec<u8> {
+        let mut frames = vec![0.0f32; song.len() * 6];
+        for (i, &v) in song.iter().enumerate() {
+            frames[i * 6 + channel] = v;
+        }
+        ogg_opus(&frames, 6, 1, 0.0)
+    };
+    let front = measure(Source::Bytes(only_in(0)), None).unwrap();
+    let rear = measure(Source::Bytes(only_in(3)), None).unwrap();
+    assert_eq!(front.format.channels, 6);
+    assert!(
+        (rear.loudness - front.loudness - 10.0 * 1.41f64.log10()).abs() < 0.1,
+        "{front:?} {rear:?}"
+    );
+    assert!(matches!(
+        measure(Source::Bytes(only_in(5)), None),
+        Err(AudioError::Silent)
+    ));
+}
+
+#[test]
+fn webm_opus_is_measured() {
+    // tests/data/bursts.webm: the bursts of bursts.mp3 at 48 kHz, `-c:a libopus -b:a 16k`.
+    let webm =
+        measure_file(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/bursts.webm").as_ref())
+            .unwrap();
+    let mp3 = measure_file(BURSTS.as_ref()).unwrap();
+    // symphonia does not read WebM's end trim: the last packet's padding (under 20 ms) stays.
+    assert!((8_000.0..8_020.0).contains(&webm.duration_ms), "{webm:?}");
+    assert!((webm.tempo / 120.0 - 1.0).abs() < 0.02, "{webm:?}");
+    assert_eq!(
+        (webm.key, webm.time_signature),
+        (mp3.key, mp3.time_signature)
+    );
+    assert!(
+        (webm.loudness - mp3.loudness).abs() < 0.5,
+        "{webm:?} {mp3:?}"
     );
 }
 

@@ -52,7 +52,7 @@ pub const COLUMNS: [&str; 22] = [
 /// Flags of `hitcast features`.
 #[derive(Debug, Args)]
 pub struct FeaturesArgs {
-    /// Audio files: WAV, AIFF, FLAC, OGG/Vorbis, MP3 or M4A (AAC or ALAC), of any channel count and sample rate,
+    /// Audio files: WAV, AIFF, FLAC, MP3, Ogg or WebM (Vorbis or Opus), or M4A (AAC or ALAC), of any channel count and sample rate,
     /// 5 seconds to 2 hours long.
     #[arg(required = true, value_name = "SONG")]
     songs: Vec<PathBuf>,

@@ -58,7 +58,7 @@ fn features_measures_songs_into_the_dataset_s_columns_and_names_a_file_it_cannot
     assert_eq!(
         stderr(&o).trim_end(),
         format!(
-            "error: {}: not an audio file hitcast can read; hitcast reads WAV, AIFF, FLAC, OGG/Vorbis, MP3 or M4A (AAC or ALAC)",
+            "error: {}: not an audio file hitcast can read; hitcast reads WAV, AIFF, FLAC, MP3, Ogg or WebM (Vorbis or Opus), or M4A (AAC or ALAC)",
             bad.display()
         )
     );

@@ -221,7 +221,7 @@ class Model:
         artists: str = "",
         album: str = "",
     ) -> Any:
-        """Measures songs from their audio files (WAV, AIFF, FLAC, OGG, MP3, M4A) and scores them:
+        """Measures songs from their audio files (WAV, AIFF, FLAC, MP3, OGG, Opus, WebM, M4A) and scores them:
         ``hitcast predict --audio``. A file gives duration, loudness, tempo, key, mode and
         metre, not danceability, energy or the other columns Spotify learnt, so the model's
         from-audio model answers (``model`` is ``from-audio``). ``genres``, ``explicit``,

@@ -185,10 +185,10 @@ fn audio_fieldset(form: &Form<'_>, audio_bytes: usize, audio_error: Option<&str>
         fieldset #audio-drop.audio {
             legend { "From an audio file" }
             p.muted {
-                "A new song's file (WAV, AIFF, FLAC, OGG, MP3 or M4A, up to " (format!("{limit_mb:.0}")) " MB): hitcast measures its tempo, loudness, length, key, mode and metre, and a model trained on just those, with the genres and names below, answers."
+                "A new song's file (WAV, AIFF, FLAC, MP3, OGG, Opus, WebM or M4A, up to " (format!("{limit_mb:.0}")) " MB): hitcast measures its tempo, loudness, length, key, mode and metre, and a model trained on just those, with the genres and names below, answers."
             }
             div.row {
-                input #audio-file type="file" name="file" accept="audio/*,.mp3,.wav,.aif,.aiff,.flac,.ogg,.m4a" aria-label="audio file";
+                input #audio-file type="file" name="file" accept="audio/*,.mp3,.wav,.aif,.aiff,.flac,.ogg,.oga,.opus,.webm,.weba,.m4a" aria-label="audio file";
                 button #measure type="submit" formaction="/predict/audio" formmethod="post" formenctype="multipart/form-data" formnovalidate { "Measure" }
             }
             p.muted.drop-hint hidden { "Or drop the file on this box." }

@@ -16,7 +16,7 @@ impl FeatureMatrix {
     /// (and the width is not zero).
     pub fn new(names: impl Into<Arc<[String]>>, data: Vec<f64>) -> Option<FeatureMatrix> {
         let names = names.into();
-        (!names.is_empty() && data.len() % names.len() == 0)
+        (!names.is_empty() && data.len().is_multiple_of(names.len()))
             .then_some(FeatureMatrix { names, data })
     }
 

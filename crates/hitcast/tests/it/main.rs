@@ -185,7 +185,7 @@ fn genre_holdout_fold_0_holds_out_genres_and_their_artists() {
     let held: Vec<bool> = tracks
         .genres
         .iter()
-        .map(|g| hitcast::split::fnv1a64(g.as_bytes()) % 5 == 0)
+        .map(|g| hitcast::split::fnv1a64(g.as_bytes()).is_multiple_of(5))
         .collect();
     assert_eq!(held.iter().filter(|&&h| h).count(), 21);
     let has_held = |i: usize| tracks.rows[i].genres.iter().any(|&g| held[usize::from(g)]);

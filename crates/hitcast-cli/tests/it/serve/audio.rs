@@ -94,23 +94,23 @@ fn a_song_s_audio_file_is_measured_and_answered_by_the_api_and_the_page() {
         "text/plain",
         b"la la",
         415,
-        "Content-Type \"text/plain\" is not audio: send the file (WAV, AIFF, FLAC, OGG/Vorbis, MP3 or \
-         M4A (AAC or ALAC)) as the body with an audio/... or application/octet-stream type, or as \
+        "Content-Type \"text/plain\" is not audio: send the file (WAV, AIFF, FLAC, MP3, Ogg or WebM \
+         (Vorbis or Opus), or M4A (AAC or ALAC)) as the body with an audio/... or application/octet-stream type, or as \
          multipart/form-data with a part named file",
     );
     refused(
         "audio/wav",
         b"",
         422,
-        "the body is empty: send the audio file (WAV, AIFF, FLAC, OGG/Vorbis, MP3 or M4A (AAC or ALAC)) as the \
+        "the body is empty: send the audio file (WAV, AIFF, FLAC, MP3, Ogg or WebM (Vorbis or Opus), or M4A (AAC or ALAC)) as the \
          body, or as multipart/form-data with a part named file",
     );
     refused(
         "audio/mpeg",
         &[7u8; 4000],
         415,
-        "the body: not an audio file hitcast can read; hitcast reads WAV, AIFF, FLAC, OGG/Vorbis, MP3 \
-         or M4A (AAC or ALAC)",
+        "the body: not an audio file hitcast can read; hitcast reads WAV, AIFF, FLAC, MP3, Ogg or WebM \
+         (Vorbis or Opus), or M4A (AAC or ALAC)",
     );
     refused(
         "audio/wav",

@@ -135,7 +135,7 @@ pub(crate) fn assemble(
     per_round: usize,
     trees: &[Vec<u8>],
 ) -> Result<BoostedModel, ModelError> {
-    if per_round == 0 || trees.is_empty() || trees.len() % per_round != 0 {
+    if per_round == 0 || trees.is_empty() || !trees.len().is_multiple_of(per_round) {
         return Err(ModelError::Trees(format!(
             "{} trees do not make whole rounds of {per_round}",
             trees.len()
